@@ -1,0 +1,164 @@
+"""The `cdp` command: a thin shell over lib/ and the Dagster job.
+
+`cdp run` launches the same `nightly` job the schedule launches, on the persistent
+Dagster instance (DAGSTER_HOME), so its runs show in the UI afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from cdp_pipeline.lib.landing import landing_days
+from cdp_pipeline.settings import get_settings
+
+
+def ensure_dagster_home() -> Path:
+    """DAGSTER_HOME, defaulting to ./.dagster_home configured by the repo's dagster.yaml."""
+    home = Path(os.environ.get("DAGSTER_HOME") or Path.cwd() / ".dagster_home").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ["DAGSTER_HOME"] = str(home)
+    config = home / "dagster.yaml"
+    repo_config = Path.cwd() / "dagster.yaml"
+    if not config.exists() and repo_config.exists() and repo_config.resolve() != config.resolve():
+        config.symlink_to(repo_config.resolve())
+    return home
+
+
+def _apply_overrides(args: argparse.Namespace) -> None:
+    for flag, var in (("landing", "CDP_LANDING_DIR"), ("warehouse", "CDP_WAREHOUSE")):
+        value = getattr(args, flag, None)
+        if value:
+            os.environ[var] = str(Path(value).resolve())
+
+
+# --------------------------------------------------------------------------- sample
+def cmd_sample(args: argparse.Namespace) -> int:
+    from cdp_pipeline.lib.sample_data import generate_sample
+
+    s = get_settings()
+    out = Path(args.out).resolve() if args.out else s.landing_dir
+    truth = Path(args.truth).resolve() if args.truth else s.truth_file
+    if args.if_empty and out.exists() and any(out.rglob("*.*")):
+        print(f"sample: {out} already has files; leaving it as it is")
+        return 0
+    t0 = time.monotonic()
+    summary = generate_sample(out, customers=args.customers, days=args.days, seed=args.seed, truth_file=truth)
+    print(f"sample: {args.customers:,} customers × {args.days} days → {out} ({time.monotonic() - t0:.1f} s)")
+    for key, value in summary.items():
+        if isinstance(value, (int, float, str)):
+            print(f"  {key}: {value}")
+    print(f"  truth: {truth}")
+    return 0
+
+
+# --------------------------------------------------------------------------- run
+def cmd_run(args: argparse.Namespace) -> int:
+    _apply_overrides(args)
+    ensure_dagster_home()
+    settings = get_settings()
+    settings.ensure_dirs()
+    days = [args.day] if args.day else landing_days(settings.landing_dir)
+    if not days:
+        print(f"cdp run: no landing files under {settings.landing_dir} "
+              f"(drop extracts in <landing>/<source>/<YYYY-MM-DD>/ or run `cdp sample`)", file=sys.stderr)
+        return 2
+
+    import dagster as dg
+
+    from cdp_pipeline.defs.automation import partition_range_tags
+    from cdp_pipeline.defs.loggers import ACTIVE_TIMER
+    from cdp_pipeline.definitions import defs
+    from cdp_pipeline.lib.progress import StageTimer
+
+    definitions = defs()
+    job = definitions.resolve_job_def("nightly")
+    timer = StageTimer(labels=_step_labels(definitions))
+    ACTIVE_TIMER.append(timer)
+    print(f"cdp run: landing days {days[0]} … {days[-1]} from {settings.landing_dir}")
+    t0 = time.monotonic()
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            instance=instance,
+            tags={**partition_range_tags(days[0], days[-1]), "cdp/launched_by": "cli"},
+            run_config={"loggers": {"progress": {}}},
+            raise_on_error=False,
+        )
+    wall = time.monotonic() - t0
+    print_summary(settings.warehouse, timer, wall, result.run_id)
+    if not result.success:
+        print(f"cdp run: the run failed (run id {result.run_id}); see the Dagster UI for the logs", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _step_labels(definitions) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for assets_def in definitions.resolve_asset_graph().assets_defs:
+        keys = sorted(k.to_user_string() for k in assets_def.keys)
+        if keys:
+            labels[assets_def.node_def.name] = ", ".join(keys) if len(keys) <= 3 else f"{keys[0]} (+{len(keys) - 1})"
+    return labels
+
+
+def print_summary(warehouse: Path, timer, wall_seconds: float, run_id: str) -> None:
+    import duckdb
+
+    from cdp_pipeline.lib.run_summary import layer_row_counts, scalar_or_none
+
+    print()
+    print(f"Summary (run {run_id[:8]}, {wall_seconds:.1f} s)")
+    if not Path(warehouse).exists():
+        print(f"  no published warehouse at {warehouse}")
+        return
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        print("  rows per layer:")
+        for schema, rows in layer_row_counts(con).items():
+            print(f"    {schema:<11} {rows:>12,}")
+        quarantined = scalar_or_none(con, "SELECT count(*) FROM audit.quarantine")
+        customers = scalar_or_none(con, "SELECT count(DISTINCT customer_id) FROM identity.customer_map")
+        print(f"  quarantined rows: {quarantined:,}" if quarantined is not None else "  quarantined rows: n/a")
+        print(f"  customers: {customers:,}" if customers is not None else "  customers: n/a (identity not built)")
+    finally:
+        con.close()
+    if timer.seconds:
+        print("  time per stage:")
+        for step, secs in timer.seconds.items():
+            print(f"    {timer.label(step):<48} {secs:>7.1f} s")
+    print(f"  warehouse: {warehouse}")
+
+
+# --------------------------------------------------------------------------- main
+def build_parser() -> argparse.ArgumentParser:
+    s = get_settings()
+    parser = argparse.ArgumentParser(prog="cdp", description="cdp_pipeline: a batch Customer Data Platform")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("sample", help="generate realistic sample landing files with known truth")
+    p.add_argument("--customers", type=int, default=s.sample_customers)
+    p.add_argument("--days", type=int, default=s.sample_days)
+    p.add_argument("--seed", type=int, default=s.sample_seed)
+    p.add_argument("--out", help=f"landing folder to write (default {s.landing_dir})")
+    p.add_argument("--truth", help=f"truth CSV to write (default {s.truth_file})")
+    p.add_argument("--if-empty", action="store_true", help="do nothing if the landing folder already has files")
+    p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("run", help="run the nightly job now (same job as the 02:00 schedule)")
+    p.add_argument("--landing", help="landing folder (default CDP_LANDING_DIR)")
+    p.add_argument("--warehouse", help="published warehouse file (default CDP_WAREHOUSE)")
+    p.add_argument("--day", help="load only this landing day (YYYY-MM-DD) instead of every day present")
+    p.set_defaults(func=cmd_run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

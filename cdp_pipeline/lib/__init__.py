@@ -1,0 +1,1 @@
+"""Plain Python behind the assets: no Dagster imports here, so every piece is unit-testable."""

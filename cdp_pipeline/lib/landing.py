@@ -1,0 +1,84 @@
+"""What is in the landing folder: which days have files, and which files are new.
+
+Used by the nightly run (to choose the partition range) and by the landing-file
+sensor (to notice deliveries). Loading itself lives in ``lib/ingest``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from cdp_pipeline.settings import SOURCES
+
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def is_ready_file(path: Path) -> bool:
+    """A file a source has finished writing: not hidden, not a temp or partial upload."""
+    name = path.name
+    return path.is_file() and not name.startswith(".") and not name.endswith((".tmp", ".part", ".partial"))
+
+
+@dataclass(frozen=True, order=True)
+class LandedFile:
+    source: str
+    day: str
+    path: Path
+    size: int
+    mtime_ns: int
+
+
+def landed_files(landing_dir: Path) -> list[LandedFile]:
+    """Every ready file under ``<landing>/<source>/<YYYY-MM-DD>/``, sorted."""
+    out: list[LandedFile] = []
+    landing_dir = Path(landing_dir)
+    for source in SOURCES:
+        src_dir = landing_dir / source
+        if not src_dir.is_dir():
+            continue
+        for day_dir in src_dir.iterdir():
+            if not (day_dir.is_dir() and _DAY.match(day_dir.name) and _valid_day(day_dir.name)):
+                continue
+            for f in day_dir.iterdir():
+                if is_ready_file(f):
+                    st = f.stat()
+                    out.append(LandedFile(source, day_dir.name, f, st.st_size, st.st_mtime_ns))
+    return sorted(out)
+
+
+def landing_days(landing_dir: Path) -> list[str]:
+    """Sorted landing dates that have at least one ready file."""
+    return sorted({f.day for f in landed_files(landing_dir)})
+
+
+def nightly_partition_range(landing_dir: Path, *, today: date, lookback_days: int = 3) -> tuple[str, str] | None:
+    """The landing days a scheduled night loads: the last ``lookback_days`` days up to today.
+
+    GA4 re-exports a day for up to three days and late files land in recent folders, so
+    each night reloads a short window; loads are idempotent, so reloading costs time only.
+    """
+    start = today - timedelta(days=lookback_days)
+    days = [d for d in landing_days(landing_dir) if start.isoformat() <= d <= today.isoformat()]
+    if not days:
+        return None
+    return days[0], days[-1]
+
+
+def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _valid_day(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+        return True
+    except ValueError:
+        return False

@@ -1,0 +1,43 @@
+"""Row counts per layer: what a night built, for the terminal summary and audit.runs."""
+
+from __future__ import annotations
+
+import duckdb
+
+from cdp_pipeline.lib.warehouse import LAYER_SCHEMAS
+
+
+def table_row_counts(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> list[tuple[str, str, int]]:
+    """(schema, table, rows) for every base table of the layer schemas, sorted."""
+    where = "schema_name IN (SELECT unnest($schemas))"
+    params: dict = {"schemas": list(LAYER_SCHEMAS)}
+    if catalog:
+        where += " AND database_name = $catalog"
+        params["catalog"] = catalog
+    else:
+        where += " AND database_name = current_database()"
+    tables = con.execute(
+        f"SELECT database_name, schema_name, table_name FROM duckdb_tables() WHERE {where} "
+        "ORDER BY schema_name, table_name",
+        params,
+    ).fetchall()
+    out = []
+    for db, schema, table in tables:
+        n = con.execute(f'SELECT count(*) FROM "{db}"."{schema}"."{table}"').fetchall()[0][0]
+        out.append((schema, table, int(n)))
+    return out
+
+
+def layer_row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    totals: dict[str, int] = {s: 0 for s in LAYER_SCHEMAS}
+    for schema, _, n in table_row_counts(con):
+        totals[schema] += n
+    return totals
+
+
+def scalar_or_none(con: duckdb.DuckDBPyConnection, sql: str) -> int | None:
+    """A count from a table that may not exist yet (a layer not built on this install)."""
+    try:
+        return int(con.execute(sql).fetchall()[0][0])
+    except duckdb.CatalogException:
+        return None

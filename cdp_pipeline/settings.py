@@ -1,0 +1,109 @@
+"""Every path and knob of the platform, read from ``CDP_*`` environment variables.
+
+Settings are read when asked for (``get_settings()``), never cached at import, so a
+test or a CLI flag can point the whole pipeline somewhere else by setting variables.
+The README's configuration table is generated from ``SETTINGS_DOC`` below; keep the
+two in step.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DEFAULT_CONFIG_DIR = PACKAGE_DIR / "config"
+
+SOURCES = ("crm", "esp", "sms", "web", "pos")
+
+# name -> (default, meaning). Defaults that are paths are relative to CDP_DATA_DIR.
+SETTINGS_DOC: dict[str, tuple[str, str]] = {
+    "CDP_DATA_DIR": ("./data", "root of landing/, warehouse/, exports/, inbox/, reports/"),
+    "CDP_LANDING_DIR": ("$CDP_DATA_DIR/landing", "where source systems drop extract files"),
+    "CDP_WAREHOUSE": ("$CDP_DATA_DIR/warehouse/cdp.duckdb", "the published, analyst-facing DuckDB file"),
+    "CDP_BUILD_DB": ("$CDP_DATA_DIR/warehouse/build/cdp_build.duckdb", "the pipeline's private working database"),
+    "CDP_EXPORT_DIR": ("$CDP_DATA_DIR/exports", "audience export files per destination"),
+    "CDP_INBOX_DIR": ("$CDP_DATA_DIR/inbox", "review decisions and erasure requests"),
+    "CDP_REPORTS_DIR": ("$CDP_DATA_DIR/reports", "model JSON and HTML charts written by runs"),
+    "CDP_CONFIG_DIR": ("(package)/config", "YAML configuration: identity rules, survivorship, segments, destinations"),
+    "CDP_DEFAULT_REGION": ("SE", "region assumed for phone numbers written without a country code"),
+    "CDP_TIMEZONE": ("Europe/Stockholm", "business time zone: schedule, local timestamps, 'as of' dates"),
+    "CDP_PARTITION_START": ("2025-01-01", "first landing date the daily partitions cover"),
+    "CDP_DUCKDB_MEMORY_LIMIT": ("4GB", "DuckDB memory_limit for the build connection"),
+    "CDP_DUCKDB_THREADS": ("2", "DuckDB threads for the build connection"),
+    "CDP_MATCH_THRESHOLD": ("0.99", "Splink match probability at or above which two records are linked"),
+    "CDP_ID_CHANGE_WARN_SHARE": ("0.05", "warn when more than this share of customer IDs change between runs"),
+    "CDP_SAMPLE_CUSTOMERS": ("10000", "people in the generated sample (make run)"),
+    "CDP_SAMPLE_DAYS": ("30", "days of landing files in the generated sample"),
+    "CDP_SAMPLE_SEED": ("42", "seed of the generated sample"),
+}
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    landing_dir: Path
+    warehouse: Path
+    build_db: Path
+    export_dir: Path
+    inbox_dir: Path
+    reports_dir: Path
+    config_dir: Path
+    default_region: str = "SE"
+    timezone: str = "Europe/Stockholm"
+    partition_start: str = "2025-01-01"
+    duckdb_memory_limit: str = "4GB"
+    duckdb_threads: int = 2
+    match_threshold: float = 0.99
+    id_change_warn_share: float = 0.05
+    sample_customers: int = 10_000
+    sample_days: int = 30
+    sample_seed: int = 42
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def truth_file(self) -> Path:
+        """Where `make run` writes the generated sample's known answers."""
+        return self.data_dir / "sample_truth" / "truth.csv"
+
+    def ensure_dirs(self) -> None:
+        for p in (self.landing_dir, self.warehouse.parent, self.build_db.parent,
+                  self.export_dir, self.inbox_dir, self.reports_dir):
+            p.mkdir(parents=True, exist_ok=True)
+
+    def duckdb_config(self) -> dict:
+        return {"memory_limit": self.duckdb_memory_limit, "threads": self.duckdb_threads}
+
+
+def get_settings() -> Settings:
+    data_dir = Path(_env("CDP_DATA_DIR", "./data")).resolve()
+
+    def path(name: str, default: Path) -> Path:
+        return Path(_env(name, str(default))).resolve()
+
+    return Settings(
+        data_dir=data_dir,
+        landing_dir=path("CDP_LANDING_DIR", data_dir / "landing"),
+        warehouse=path("CDP_WAREHOUSE", data_dir / "warehouse" / "cdp.duckdb"),
+        build_db=path("CDP_BUILD_DB", data_dir / "warehouse" / "build" / "cdp_build.duckdb"),
+        export_dir=path("CDP_EXPORT_DIR", data_dir / "exports"),
+        inbox_dir=path("CDP_INBOX_DIR", data_dir / "inbox"),
+        reports_dir=path("CDP_REPORTS_DIR", data_dir / "reports"),
+        config_dir=path("CDP_CONFIG_DIR", DEFAULT_CONFIG_DIR),
+        default_region=_env("CDP_DEFAULT_REGION", "SE").upper(),
+        timezone=_env("CDP_TIMEZONE", "Europe/Stockholm"),
+        partition_start=_env("CDP_PARTITION_START", "2025-01-01"),
+        duckdb_memory_limit=_env("CDP_DUCKDB_MEMORY_LIMIT", "4GB"),
+        duckdb_threads=int(_env("CDP_DUCKDB_THREADS", "2")),
+        match_threshold=float(_env("CDP_MATCH_THRESHOLD", "0.99")),
+        id_change_warn_share=float(_env("CDP_ID_CHANGE_WARN_SHARE", "0.05")),
+        sample_customers=int(_env("CDP_SAMPLE_CUSTOMERS", "10000")),
+        sample_days=int(_env("CDP_SAMPLE_DAYS", "30")),
+        sample_seed=int(_env("CDP_SAMPLE_SEED", "42")),
+    )

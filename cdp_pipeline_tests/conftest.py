@@ -1,0 +1,27 @@
+"""Shared fixtures: every test gets its own data folder, build database and Dagster home."""
+
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture
+def cdp_env(tmp_path, monkeypatch):
+    """Point every CDP_* path into tmp_path; returns the Settings in force."""
+    from cdp_pipeline.settings import get_settings
+
+    data = tmp_path / "data"
+    monkeypatch.setenv("CDP_DATA_DIR", str(data))
+    for var in ("CDP_LANDING_DIR", "CDP_WAREHOUSE", "CDP_BUILD_DB", "CDP_EXPORT_DIR",
+                "CDP_INBOX_DIR", "CDP_REPORTS_DIR"):
+        monkeypatch.delenv(var, raising=False)
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").symlink_to(REPO_ROOT / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    settings = get_settings()
+    settings.ensure_dirs()
+    return settings

@@ -1,0 +1,49 @@
+"""The Dagster project loads, and its asset graph has the layers the design promises."""
+
+import dagster as dg
+
+from cdp_pipeline.definitions import defs
+
+
+def _graph():
+    return defs().resolve_asset_graph()
+
+
+def test_definitions_load():
+    dg.Definitions.validate_loadable(defs())
+
+
+def test_nightly_job_schedule_and_sensor_exist():
+    d = defs()
+    job = d.resolve_job_def("nightly")
+    assert job.executor_def.name == "in_process"
+    schedule = d.resolve_schedule_def("nightly_schedule")
+    assert schedule.cron_schedule == "0 2 * * *"
+    assert schedule.execution_timezone == "Europe/Stockholm"
+    assert d.resolve_sensor_def("landing_file_sensor").job_name == "nightly"
+
+
+def test_asset_keys_are_schema_and_table_and_groups_match_schema():
+    graph = _graph()
+    keys = graph.get_all_asset_keys()
+    assert dg.AssetKey(["publish", "warehouse"]) in keys
+    for key in keys:
+        if graph.get(key).is_external:
+            continue
+        assert len(key.path) == 2, key
+        assert graph.get(key).group_name == key.path[0], key
+
+
+def test_publish_runs_after_every_other_asset():
+    graph = _graph()
+    publish = dg.AssetKey(["publish", "warehouse"])
+    upstream = graph.upstream_key_iterator(publish)
+    others = {k for k in graph.get_all_asset_keys() if k != publish and not graph.get(k).is_external}
+    ancestors = set()
+    frontier = list(upstream)
+    while frontier:
+        k = frontier.pop()
+        if k not in ancestors:
+            ancestors.add(k)
+            frontier.extend(graph.get(k).parent_keys)
+    assert others <= ancestors, others - ancestors

@@ -1,0 +1,82 @@
+"""Publishing: a complete copy, atomically swapped, readable by the DuckDB 1.x CLI."""
+
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from cdp_pipeline.lib.warehouse import connect_build, publish_warehouse
+
+
+def _build(path: Path, rows: int) -> None:
+    con = connect_build(path)
+    con.execute("CREATE OR REPLACE TABLE golden.customers AS SELECT 'C' || range AS customer_id FROM range($n)",
+                {"n": rows})
+    con.execute("COMMENT ON TABLE golden.customers IS 'one row per customer'")
+    con.close()
+
+
+def _cli() -> str:
+    cli = Path(sys.executable).with_name("duckdb")
+    assert cli.exists(), "duckdb-cli (the 1.x CLI analysts use) is a dev dependency"
+    return str(cli)
+
+
+def test_publish_copies_every_table_with_comments(tmp_path):
+    build, pub = tmp_path / "b.duckdb", tmp_path / "w" / "cdp.duckdb"
+    _build(build, 25)
+    result = publish_warehouse(build, pub)
+    assert result.rows == 25 and result.tables == 1
+    con = duckdb.connect(str(pub), read_only=True)
+    assert con.execute("SELECT count(*) FROM golden.customers").fetchall() == [(25,)]
+    assert con.execute("SELECT comment FROM duckdb_tables() WHERE table_name='customers'").fetchall() == [
+        ("one row per customer",)]
+    con.close()
+
+
+def test_published_file_is_private_to_its_owner(tmp_path):
+    build, pub = tmp_path / "b.duckdb", tmp_path / "cdp.duckdb"
+    _build(build, 1)
+    publish_warehouse(build, pub)
+    assert stat.S_IMODE(pub.stat().st_mode) == 0o600
+
+
+def test_duckdb_1x_cli_reads_the_published_file(tmp_path):
+    build, pub = tmp_path / "b.duckdb", tmp_path / "cdp.duckdb"
+    _build(build, 7)
+    publish_warehouse(build, pub)
+    version = subprocess.run([_cli(), "--version"], capture_output=True, text=True, check=True).stdout
+    assert version.startswith("v1."), version
+    out = subprocess.run([_cli(), "-readonly", "-csv", str(pub), "-c", "SELECT count(*) AS n FROM golden.customers"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["n", "7"]
+
+
+def test_reader_of_old_file_keeps_complete_old_warehouse(tmp_path):
+    build, pub = tmp_path / "b.duckdb", tmp_path / "cdp.duckdb"
+    _build(build, 3)
+    publish_warehouse(build, pub)
+    reader = duckdb.connect(str(pub), read_only=True)
+    _build(build, 9)
+    publish_warehouse(build, pub)  # must not be blocked by the open reader
+    assert reader.execute("SELECT count(*) FROM golden.customers").fetchall() == [(3,)]
+    reader.close()
+    fresh = duckdb.connect(str(pub), read_only=True)
+    assert fresh.execute("SELECT count(*) FROM golden.customers").fetchall() == [(9,)]
+    fresh.close()
+
+
+def test_failed_publish_leaves_previous_file(tmp_path, monkeypatch):
+    build, pub = tmp_path / "b.duckdb", tmp_path / "cdp.duckdb"
+    _build(build, 4)
+    publish_warehouse(build, pub)
+    before = pub.read_bytes()
+    with pytest.raises(duckdb.Error):
+        publish_warehouse(tmp_path / "missing" / "nope.duckdb", pub)
+    assert pub.read_bytes() == before
+    assert not list(tmp_path.glob(".cdp.duckdb.*.tmp"))
