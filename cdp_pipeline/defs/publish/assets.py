@@ -1,5 +1,8 @@
 """Publish: hand analysts a complete, consistent warehouse, atomically."""
 
+import importlib
+import importlib.util
+
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
@@ -8,8 +11,24 @@ from cdp_pipeline.lib.run_summary import table_row_counts
 from cdp_pipeline.lib.warehouse import publish_warehouse
 from cdp_pipeline.settings import get_settings
 
-# The last asset of every layer: publish waits for all of them in a run.
-UPSTREAM_OF_PUBLISH: list[dg.AssetKey] = []
+LAYER_PACKAGES = ("sources", "standardise", "identity", "golden", "segments", "activation", "privacy")
+
+
+def _layer_asset_keys() -> list[dg.AssetKey]:
+    """Every asset key defined in the layers' ``assets`` modules: publish waits for all of them."""
+    keys: set[dg.AssetKey] = set()
+    for layer in LAYER_PACKAGES:
+        name = f"cdp_pipeline.defs.{layer}.assets"
+        if importlib.util.find_spec(name) is None:
+            continue
+        for value in vars(importlib.import_module(name)).values():
+            for obj in value if type(value) in (list, tuple) else [value]:
+                if isinstance(obj, dg.AssetsDefinition):
+                    keys.update(obj.keys)
+    return sorted(keys, key=lambda k: k.path)
+
+
+UPSTREAM_OF_PUBLISH = _layer_asset_keys()
 
 
 @dg.asset(

@@ -1,0 +1,2 @@
+-- Counts every file the ledger has recorded.
+SELECT count(*) FROM audit.files

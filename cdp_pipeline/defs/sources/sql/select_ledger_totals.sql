@@ -1,0 +1,7 @@
+-- Sums the ledger for a raw table's file kinds: what should be in raw and in the quarantine.
+SELECT count(*) AS files,
+       coalesce(sum(rows_read), 0) AS rows_read,
+       coalesce(sum(rows_loaded) FILTER (WHERE status = 'loaded'), 0) AS rows_loaded_live,
+       coalesce(sum(rows_quarantined), 0) AS rows_quarantined
+FROM audit.files
+WHERE source = $source AND list_contains($file_kinds, file_kind)

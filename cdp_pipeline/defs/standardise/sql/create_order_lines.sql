@@ -1,0 +1,40 @@
+-- Order lines of both channels, one row per line item, priced.
+CREATE OR REPLACE TABLE staging.order_lines AS
+WITH shopify_delivery AS (
+    SELECT trim(name) AS order_name, arg_max(_file, CAST(_landing_date AS VARCHAR) || _file) AS file
+    FROM raw.pos_orders
+    WHERE nullif(trim(name), '') IS NOT NULL
+    GROUP BY ALL
+),
+shopify AS (
+    SELECT 'order:' || d.order_name AS order_id,
+           row_number() OVER (PARTITION BY d.order_name ORDER BY r._line) AS line_no,
+           nullif(trim(r.lineitem_sku), '') AS sku,
+           r.lineitem_name AS item_name,
+           coalesce(TRY_CAST(std_money(r.lineitem_quantity) AS DECIMAL(18, 3)), 1) AS quantity,
+           std_money(r.lineitem_price) AS unit_price,
+           CAST(0 AS DECIMAL(18, 2)) AS discount
+    FROM raw.pos_orders r
+    JOIN shopify_delivery d ON trim(r.name) = d.order_name AND r._file = d.file
+),
+receipts AS (
+    SELECT 'receipt:' || trim(store_id) || ':' || trim(receipt_id) AS order_id,
+           coalesce(TRY_CAST(line_no AS INTEGER), CAST(_line AS INTEGER)) AS line_no,
+           nullif(trim(sku), '') AS sku,
+           CAST(NULL AS VARCHAR) AS item_name,
+           coalesce(TRY_CAST(std_money(qty) AS DECIMAL(18, 3)), 1) AS quantity,
+           std_money(unit_price) AS unit_price,
+           coalesce(std_money(discount), 0) AS discount
+    FROM raw.pos_receipts
+    WHERE nullif(trim(receipt_id), '') IS NOT NULL AND nullif(trim(store_id), '') IS NOT NULL
+    QUALIFY row_number() OVER (
+        PARTITION BY trim(store_id), trim(receipt_id), trim(coalesce(line_no, CAST(_line AS VARCHAR)))
+        ORDER BY _landing_date DESC, _file DESC, _line DESC) = 1
+)
+SELECT order_id, CAST(line_no AS INTEGER) AS line_no, sku, item_name,
+       CAST(quantity AS DECIMAL(18, 3)) AS quantity,
+       CAST(unit_price AS DECIMAL(18, 2)) AS unit_price,
+       CAST(discount AS DECIMAL(18, 2)) AS discount,
+       CAST(quantity * unit_price - discount AS DECIMAL(18, 2)) AS line_total
+FROM (SELECT * FROM shopify UNION ALL SELECT * FROM receipts)
+ORDER BY order_id, line_no

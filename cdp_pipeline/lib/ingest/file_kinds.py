@@ -1,0 +1,214 @@
+"""The file kinds of docs/sources.md: which raw table each writes, its columns, and how a
+file is recognised (by name and/or header).
+
+Canonical column names are the snake_case of the contract's header names
+(``Email Address`` -> ``email_address``); a header is matched after the same
+normalisation, so case, spacing, ``-``/``_`` and order do not matter.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+CSV = "csv"
+JSONL = "jsonl"
+
+JSON_SUFFIXES = (".jsonl", ".json", ".ndjson")
+
+
+def normalise_header(name: str) -> str:
+    """``" Email  Address "`` -> ``email_address``, ``SentDate`` -> ``sent_date`` (how headers
+    and keys are matched)."""
+    name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name.strip().strip("\ufeff"))
+    return re.sub(r"[^0-9a-z]+", "_", name.lower()).strip("_")
+
+
+@dataclass(frozen=True)
+class FileKind:
+    name: str
+    source: str
+    table: str
+    format: str
+    columns: tuple[str, ...]
+    required: tuple[str, ...]
+    aliases: dict[str, str] = field(default_factory=dict)
+    # Columns the loader fills itself (not from a header), e.g. esp status from the file name.
+    derived: tuple[str, ...] = ()
+
+    def canonical(self, header: str) -> str | None:
+        """The canonical column a header (or JSON key) stands for, or None if unknown."""
+        key = normalise_header(header)
+        key = self.aliases.get(key, key)
+        return key if key in self.columns and key not in self.derived else None
+
+    @property
+    def qualified_table(self) -> str:
+        return f"raw.{self.table}"
+
+
+CRM_CUSTOMERS = FileKind(
+    name="crm_customers", source="crm", table="crm_customers", format=CSV,
+    columns=("customer_id", "first_name", "last_name", "email", "phone", "street", "postcode", "city",
+             "country", "birth_date", "loyalty_card_id", "created_at", "updated_at",
+             "consent_email", "consent_sms", "consent_updated_at"),
+    required=("customer_id",),
+    aliases={"email_address": "email", "e_mail": "email", "phone_number": "phone", "mobile": "phone",
+             "zip": "postcode", "zip_code": "postcode", "postal_code": "postcode",
+             "date_of_birth": "birth_date", "birthday": "birth_date", "dob": "birth_date"},
+)
+
+ESP_MEMBERS = FileKind(
+    name="esp_members", source="esp", table="esp_members", format=CSV,
+    columns=("email_address", "first_name", "last_name", "phone", "address", "zip", "city", "birthday",
+             "member_rating", "optin_time", "optin_ip", "confirm_time", "confirm_ip", "latitude",
+             "longitude", "gmtoff", "dstoff", "timezone", "cc", "region", "last_changed", "leid",
+             "euid", "notes", "tags", "unsub_time", "unsub_campaign_title", "unsub_campaign_id",
+             "unsub_reason", "unsub_reason_other", "clean_time", "clean_campaign_title",
+             "clean_campaign_id", "status"),
+    required=("email_address",),
+    aliases={"email": "email_address", "phone_number": "phone", "postal_code": "zip",
+             "date_of_birth": "birthday"},
+)
+
+ESP_ACTIVITY = FileKind(
+    name="esp_activity", source="esp", table="esp_activity", format=CSV,
+    columns=("email_address", "action", "timestamp", "campaign_id", "campaign_title", "url"),
+    required=("email_address", "action", "timestamp"),
+    aliases={"email": "email_address"},
+)
+
+_SMS_COLUMNS = ("from", "to", "body", "status", "sent_date", "api_version", "num_segments", "error_code",
+                "account_sid", "sid", "direction", "price", "price_unit")
+
+SMS_MESSAGES_CSV = FileKind(
+    name="sms_messages_csv", source="sms", table="sms_messages", format=CSV,
+    columns=_SMS_COLUMNS, required=("from", "to", "direction", "sent_date"),
+    aliases={"date_sent": "sent_date"},
+)
+
+# The bulk export's keys land in the same columns as the console CSV (date_sent -> sent_date).
+SMS_MESSAGES_JSONL = FileKind(
+    name="sms_messages_jsonl", source="sms", table="sms_messages", format=JSONL,
+    columns=_SMS_COLUMNS, required=("from", "to", "direction", "sent_date"),
+    aliases={"date_sent": "sent_date"},
+)
+
+WEB_EVENTS = FileKind(
+    name="web_events", source="web", table="web_events", format=JSONL,
+    columns=("events_day", "event_date", "event_timestamp", "event_name", "user_pseudo_id", "user_id",
+             "event_params", "device", "geo", "traffic_source", "ecommerce", "items", "event_json"),
+    required=("event_timestamp", "event_name", "user_pseudo_id"),
+    derived=("events_day", "event_json"),
+)
+
+POS_ORDERS = FileKind(
+    name="pos_orders", source="pos", table="pos_orders", format=CSV,
+    columns=("name", "email", "financial_status", "paid_at", "accepts_marketing", "currency", "subtotal",
+             "shipping", "taxes", "total", "discount_code", "created_at", "lineitem_quantity",
+             "lineitem_name", "lineitem_price", "lineitem_sku", "billing_name", "billing_street",
+             "billing_city", "billing_zip", "billing_country", "billing_phone", "cancelled_at",
+             "refunded_amount", "id", "tags", "source"),
+    required=("name", "lineitem_name"),
+)
+
+POS_RECEIPTS = FileKind(
+    name="pos_receipts", source="pos", table="pos_receipts", format=CSV,
+    columns=("receipt_id", "store_id", "ts_local", "tz", "loyalty_card_id", "line_no", "sku", "qty",
+             "unit_price", "discount", "vat_rate"),
+    required=("receipt_id", "store_id", "ts_local"),
+)
+
+FILE_KINDS: dict[str, FileKind] = {k.name: k for k in (
+    CRM_CUSTOMERS, ESP_MEMBERS, ESP_ACTIVITY, SMS_MESSAGES_CSV, SMS_MESSAGES_JSONL, WEB_EVENTS,
+    POS_ORDERS, POS_RECEIPTS)}
+
+# raw table -> the file kinds that write it
+TABLE_KINDS: dict[str, tuple[FileKind, ...]] = {}
+for _k in FILE_KINDS.values():
+    TABLE_KINDS[_k.table] = TABLE_KINDS.get(_k.table, ()) + (_k,)
+
+SOURCE_TABLES: dict[str, tuple[str, ...]] = {
+    "crm": ("crm_customers",),
+    "esp": ("esp_members", "esp_activity"),
+    "sms": ("sms_messages",),
+    "web": ("web_events",),
+    "pos": ("pos_orders", "pos_receipts"),
+}
+
+# Status of a Mailchimp member export, from its file name (longest names first:
+# "unsubscribed_members_export" contains "subscribed_members_export").
+ESP_STATUS_BY_NAME = (
+    ("unsubscribed_members_export", "unsubscribed"),
+    ("cleaned_members_export", "cleaned"),
+    ("subscribed_members_export", "subscribed"),
+)
+
+_EVENTS_DAY = re.compile(r"events_(\d{4})(\d{2})(\d{2})")
+
+
+def esp_status_from_name(file_name: str) -> str | None:
+    lowered = file_name.lower()
+    for marker, status in ESP_STATUS_BY_NAME:
+        if marker in lowered:
+            return status
+    return None
+
+
+def events_day_from_name(file_name: str) -> str | None:
+    """``events_20261001.jsonl`` -> ``2026-10-01`` (the GA4 day the file exports)."""
+    m = _EVENTS_DAY.search(file_name.lower())
+    return f"{m.group(1)}-{m.group(2)}-{m.group(3)}" if m else None
+
+
+def is_json_name(file_name: str) -> bool:
+    return file_name.lower().endswith(JSON_SUFFIXES)
+
+
+def format_for(source: str, file_name: str, first_char: str = "") -> str:
+    """csv or jsonl: web is always JSON lines; sms by extension, else by a leading ``{``."""
+    if source == "web":
+        return JSONL
+    if source == "sms" and (is_json_name(file_name) or (not file_name.lower().endswith(".csv") and first_char == "{")):
+        return JSONL
+    return CSV
+
+
+def classify_csv(source: str, file_name: str, header_keys: set[str]) -> FileKind | None:
+    """The kind of a CSV file from its source folder, name and normalised header names.
+
+    Header evidence wins over the name; the name decides when the header is incomplete
+    (so a renamed-but-broken file is rejected for its missing column, not as unknown).
+    """
+    name = file_name.lower()
+
+    def has(kind: FileKind, *cols: str) -> bool:
+        return all(any(kind.canonical(h) == c for h in header_keys) for c in cols)
+
+    if source == "crm":
+        return CRM_CUSTOMERS
+    if source == "esp":
+        if has(ESP_ACTIVITY, "email_address", "action"):
+            return ESP_ACTIVITY
+        if "members_export" in name or has(ESP_MEMBERS, "email_address", "status"):
+            return ESP_MEMBERS
+        if "activity" in name:
+            return ESP_ACTIVITY
+        return None
+    if source == "sms":
+        return SMS_MESSAGES_CSV
+    if source == "pos":
+        if has(POS_ORDERS, "name", "lineitem_name"):
+            return POS_ORDERS
+        if has(POS_RECEIPTS, "receipt_id", "store_id"):
+            return POS_RECEIPTS
+        if "orders" in name:
+            return POS_ORDERS
+        if "receipt" in name:
+            return POS_RECEIPTS
+        return None
+    return None
+
+
+def jsonl_kind(source: str) -> FileKind | None:
+    return {"web": WEB_EVENTS, "sms": SMS_MESSAGES_JSONL}.get(source)

@@ -1,0 +1,136 @@
+"""The tables the raw layer writes: raw.<kind>, the file ledger and the quarantine.
+
+Statements live in ``cdp_pipeline/defs/sources/sql`` (one per file); this module only
+creates tables from the file-kind contracts and runs those statements.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from cdp_pipeline.lib.ingest.file_kinds import FILE_KINDS, TABLE_KINDS, FileKind
+from cdp_pipeline.lib.sql_files import load_sql, run_sql
+from cdp_pipeline.lib.warehouse import ensure_schemas
+
+SQL_DIR = Path(__file__).resolve().parents[2] / "defs" / "sources" / "sql"
+
+LEDGER_STATUSES = ("loaded", "empty", "duplicate", "rejected", "superseded")
+
+# Columns every raw table carries besides the kind's canonical (VARCHAR) columns.
+RAW_METADATA_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("_extra", "JSON"),
+    ("_file", "VARCHAR"),
+    ("_file_sha256", "VARCHAR"),
+    ("_line", "BIGINT"),
+    ("_landing_date", "DATE"),
+    ("_loaded_at", "TIMESTAMP"),
+)
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def raw_table_columns(table: str) -> list[tuple[str, str]]:
+    """(name, type) of a raw table: the union of its kinds' columns, then the metadata columns."""
+    names: list[str] = []
+    for kind in TABLE_KINDS[table]:
+        names.extend(c for c in kind.columns if c not in names)
+    return [(c, "VARCHAR") for c in names] + list(RAW_METADATA_COLUMNS)
+
+
+def sql(name: str, **identifiers: str) -> str:
+    return load_sql(SQL_DIR, name, **identifiers)
+
+
+def run(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None, **identifiers: str) -> None:
+    run_sql(con, SQL_DIR, name, params, **identifiers)
+
+
+def fetch(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None, **identifiers: str) -> list[tuple]:
+    return con.execute(sql(name, **identifiers), params or {}).fetchall()
+
+
+def ensure_raw_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Create ``raw.<table>`` or add the columns a newer contract introduced."""
+    columns = raw_table_columns(table)
+    defs = ", ".join(f"{quote_ident(c)} {t}" for c, t in columns)
+    run(con, "create_raw_table", table=table, column_defs=defs)
+    existing = {r[0] for r in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'raw' AND table_name = ?", [table]
+    ).fetchall()}
+    for c, t in columns:
+        if c not in existing:
+            run(con, "add_raw_column", table=table, column=quote_ident(c), column_type=t)
+
+
+def ensure_audit_tables(con: duckdb.DuckDBPyConnection) -> None:
+    ensure_schemas(con)
+    run(con, "create_audit_files")
+    run(con, "create_audit_quarantine")
+
+
+def ensure_ingest_tables(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...] | None = None) -> None:
+    """Schemas, the ledger, the quarantine and the given raw tables (all by default)."""
+    ensure_audit_tables(con)
+    for table in tables or tuple(TABLE_KINDS):
+        ensure_raw_table(con, table)
+
+
+def kinds_of_table(table: str) -> list[str]:
+    return [k.name for k in TABLE_KINDS[table]]
+
+
+def kind_by_name(name: str | None) -> FileKind | None:
+    return FILE_KINDS.get(name) if name else None
+
+
+def ledger_balance(con: duckdb.DuckDBPyConnection, source: str, table: str) -> dict:
+    """Does the ledger add up for a raw table? rows read = rows loaded + rows quarantined per file,
+    the quarantine holds as many row entries as the ledger says, and raw holds the live loaded rows
+    (fewer after an erasure, which deletes raw rows on purpose)."""
+    kinds = kinds_of_table(table)
+    params = {"source": source, "file_kinds": kinds}
+    imbalanced = fetch(con, "select_ledger_imbalance", params)
+    files, rows_read, rows_loaded_live, rows_quarantined = fetch(con, "select_ledger_totals", params)[0]
+    raw_rows = fetch(con, "count_raw_rows", table=table)[0][0]
+    quarantine_rows = fetch(con, "count_quarantined_rows", params)[0][0]
+    return {
+        "files": files,
+        "rows_read": rows_read,
+        "rows_loaded_live": rows_loaded_live,
+        "rows_quarantined": rows_quarantined,
+        "raw_rows": raw_rows,
+        "quarantine_rows": quarantine_rows,
+        "imbalanced_files": [r[0] for r in imbalanced],
+        "balanced": not imbalanced and quarantine_rows == rows_quarantined,
+        "raw_matches": raw_rows == rows_loaded_live,
+    }
+
+
+def markdown_table(columns: list[str], rows: list[tuple], max_width: int = 40) -> str:
+    """A small markdown table for asset metadata previews (long cells cut, pipes escaped)."""
+    def cell(v) -> str:
+        s = "" if v is None else str(v)
+        s = s.replace("\r", " ").replace("\n", " ").replace("|", "\\|")
+        return s if len(s) <= max_width else s[: max_width - 1] + "…"
+
+    head = "| " + " | ".join(cell(c) for c in columns) + " |"
+    sep = "| " + " | ".join("---" for _ in columns) + " |"
+    body = ["| " + " | ".join(cell(v) for v in r) + " |" for r in rows]
+    return "\n".join([head, sep, *body])
+
+
+def raw_preview(con: duckdb.DuckDBPyConnection, table: str, first_day: str, last_day: str) -> str:
+    cur = con.execute(sql("select_raw_preview", table=table), {"first_day": first_day, "last_day": last_day})
+    rows = cur.fetchall()
+    columns = [d[0] for d in cur.description]
+    return markdown_table(columns, rows) if rows else "(no rows for these landing days)"
+
+
+def partition_summary(con: duckdb.DuckDBPyConnection, source: str, first_day: str, last_day: str) -> dict[str, tuple]:
+    """status -> (files, rows_loaded, rows_quarantined) for a source over landing days."""
+    rows = fetch(con, "select_partition_files", {"source": source, "first_day": first_day, "last_day": last_day})
+    return {r[0]: r[1:] for r in rows}

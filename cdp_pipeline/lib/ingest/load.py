@@ -1,0 +1,229 @@
+"""Loading one source's landing day into raw: idempotent, one transaction per file.
+
+Rerunning a day first deletes that day's raw rows, ledger entries and quarantine rows
+for the source, then loads every file again. A file whose bytes were already
+delivered (same SHA-256, any name, any day) is recorded as ``duplicate`` and not
+loaded again. GA4: a later delivery of ``events_<day>`` replaces the rows of earlier
+deliveries of the same events day, whose ledger entries become ``superseded``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from cdp_pipeline.lib.ingest import ledger
+from cdp_pipeline.lib.ingest.csv_reader import read_csv_text
+from cdp_pipeline.lib.ingest.encoding import NotTextError, decode_bytes
+from cdp_pipeline.lib.ingest.file_kinds import (
+    ESP_MEMBERS, JSONL, SOURCE_TABLES, WEB_EVENTS, esp_status_from_name, events_day_from_name,
+    format_for, jsonl_kind,
+)
+from cdp_pipeline.lib.ingest.files import LandingFile, discover_files
+from cdp_pipeline.lib.ingest.jsonl_reader import read_jsonl_text
+from cdp_pipeline.lib.ingest.parsed import FileRejected, ParsedFile, QuarantinedRow
+
+_BATCH = "_cdp_ingest_batch"
+_PREVIEW_BYTES = 200
+
+
+@dataclass
+class FileOutcome:
+    """What happened to one delivered file (mirrors its ``audit.files`` row)."""
+
+    file: LandingFile
+    status: str
+    file_kind: str | None = None
+    table: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    message: str | None = None
+    quarantined: list[QuarantinedRow] = field(default_factory=list)
+
+
+@dataclass
+class PartitionOutcome:
+    source: str
+    landing_date: dt.date
+    files: list[FileOutcome] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for f in self.files if f.status == status)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(f.rows_loaded for f in self.files if f.status == "loaded")
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(f.rows_quarantined for f in self.files)
+
+
+def parse_file(source: str, file_name: str, data: bytes) -> ParsedFile:
+    """Decode and parse one file's bytes. Raises ``FileRejected`` when it cannot be read at all."""
+    if not data:
+        raise FileRejected("empty file (0 bytes)")
+    try:
+        decoded = decode_bytes(data)
+    except NotTextError as exc:
+        raise FileRejected(str(exc), raw_record=data[:_PREVIEW_BYTES].decode("latin-1").encode(
+            "unicode_escape").decode("ascii")) from exc
+    text = decoded.text
+    first_char = text.lstrip()[:1]
+    if format_for(source, file_name, first_char) == JSONL:
+        kind = jsonl_kind(source)
+        if kind is None:
+            raise FileRejected(f"source '{source}' does not deliver JSON lines", encoding=decoded.encoding)
+        parsed = read_jsonl_text(text, kind=kind, file_name=file_name, encoding=decoded.encoding)
+    else:
+        parsed = read_csv_text(text, source=source, file_name=file_name, encoding=decoded.encoding)
+    if parsed.kind is ESP_MEMBERS and all(v is None for v in parsed.columns["status"]):
+        status = esp_status_from_name(file_name)
+        parsed.columns["status"] = [status] * parsed.rows_loaded
+    return parsed
+
+
+def read_landing_file(lf: LandingFile) -> ParsedFile:
+    return parse_file(lf.source, lf.name, lf.path.read_bytes())
+
+
+def clear_partition(con: duckdb.DuckDBPyConnection, source: str, landing_date: dt.date) -> None:
+    """Delete a source's landing day from raw, the ledger and the quarantine (one transaction)."""
+    params = {"landing_date": landing_date.isoformat()}
+    con.execute("BEGIN")
+    try:
+        for table in SOURCE_TABLES[source]:
+            ledger.run(con, "delete_raw_partition", params, table=table)
+        ledger.run(con, "delete_files_partition", {**params, "source": source})
+        ledger.run(con, "delete_quarantine_partition", {**params, "source": source})
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def load_partition(con: duckdb.DuckDBPyConnection, landing_dir: Path, source: str,
+                   landing_date: dt.date | str, *, loaded_at: dt.datetime | None = None) -> PartitionOutcome:
+    """Load every file of ``<landing>/<source>/<day>/`` into raw, replacing what the day held."""
+    day = dt.date.fromisoformat(landing_date) if isinstance(landing_date, str) else landing_date
+    loaded_at = loaded_at or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    ledger.ensure_ingest_tables(con, SOURCE_TABLES[source])
+    clear_partition(con, source, day)
+    outcome = PartitionOutcome(source=source, landing_date=day)
+    for lf in discover_files(landing_dir, source, day):
+        outcome.files.append(load_file(con, lf, loaded_at=loaded_at))
+    return outcome
+
+
+def load_file(con: duckdb.DuckDBPyConnection, lf: LandingFile, *, loaded_at: dt.datetime) -> FileOutcome:
+    """Load one file in one transaction: raw rows, quarantine rows and its ledger entry."""
+    if lf.bytes:
+        first = ledger.fetch(con, "select_first_delivery", {"sha256": lf.sha256})
+        if first:
+            f_file, f_day, f_status = first[0]
+            out = FileOutcome(file=lf, status="duplicate",
+                              message=f"same bytes as {f_file} (landing date {f_day}, {f_status}); not loaded again")
+            _write_file(con, lf, out, None, loaded_at)
+            return out
+    try:
+        parsed = read_landing_file(lf)
+    except FileRejected as exc:
+        out = FileOutcome(file=lf, status="rejected", file_kind=exc.file_kind, encoding=exc.encoding,
+                          delimiter=exc.delimiter, message=exc.reason)
+        out.quarantined = [QuarantinedRow(None, exc.reason, exc.raw_record)]  # type: ignore[arg-type]
+        _write_file(con, lf, out, None, loaded_at)
+        return out
+    except (UnicodeError, ValueError, RecursionError, MemoryError) as exc:
+        reason = f"could not be read: {type(exc).__name__}: {exc}"
+        out = FileOutcome(file=lf, status="rejected", message=reason,
+                          quarantined=[QuarantinedRow(None, reason, None)])  # type: ignore[arg-type]
+        _write_file(con, lf, out, None, loaded_at)
+        return out
+
+    kind = parsed.kind
+    out = FileOutcome(file=lf, status="loaded" if parsed.rows_read else "empty", file_kind=kind.name,
+                      table=kind.table, encoding=parsed.encoding, delimiter=parsed.delimiter,
+                      rows_read=parsed.rows_read, rows_loaded=parsed.rows_loaded,
+                      rows_quarantined=parsed.rows_quarantined, quarantined=list(parsed.quarantined))
+    if out.status == "empty":
+        out.message = "header only: no data rows"
+    elif parsed.rows_loaded == 0:
+        out.message = "no row could be read; all rows are in audit.quarantine"
+    _write_file(con, lf, out, parsed, loaded_at)
+    return out
+
+
+def _write_file(con: duckdb.DuckDBPyConnection, lf: LandingFile, out: FileOutcome,
+                parsed: ParsedFile | None, loaded_at: dt.datetime) -> None:
+    file_params = {"file": lf.rel_path, "file_sha256": lf.sha256, "landing_date": lf.landing_date.isoformat(),
+                   "loaded_at": loaded_at}
+    con.execute("BEGIN")
+    try:
+        if parsed is not None and parsed.rows_loaded:
+            insert = True
+            if parsed.kind is WEB_EVENTS:
+                insert = _replace_events_day(con, lf, out)
+            if insert:
+                _insert_raw(con, parsed, file_params)
+        if out.quarantined:
+            _insert_quarantine(con, lf, out, file_params)
+        ledger.run(con, "insert_file_entry", {
+            "file": lf.rel_path, "source": lf.source, "landing_date": lf.landing_date.isoformat(),
+            "sha256": lf.sha256, "bytes": lf.bytes, "encoding": out.encoding, "delimiter": out.delimiter,
+            "file_kind": out.file_kind, "rows_read": out.rows_read, "rows_loaded": out.rows_loaded,
+            "rows_quarantined": out.rows_quarantined, "status": out.status, "message": out.message,
+            "loaded_at": loaded_at})
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _replace_events_day(con: duckdb.DuckDBPyConnection, lf: LandingFile, out: FileOutcome) -> bool:
+    """GA4 re-exports a day: the newest delivery of an events day wins. False if this one is stale."""
+    events_day = events_day_from_name(lf.name)
+    if events_day is None:
+        return True
+    params = {"events_day": events_day, "landing_date": lf.landing_date.isoformat(), "file": lf.rel_path}
+    newer = ledger.fetch(con, "select_later_events_day_delivery", params)
+    if newer:
+        out.status = "superseded"
+        out.message = f"events day {events_day} replaced by {newer[0][0]}"
+        return False
+    ledger.run(con, "update_superseded_web_files", params)
+    ledger.run(con, "delete_superseded_web_events", params)
+    return True
+
+
+def _insert_raw(con: duckdb.DuckDBPyConnection, parsed: ParsedFile, file_params: dict) -> None:
+    arrays = {c: pa.array(v, type=pa.string()) for c, v in parsed.columns.items()}
+    arrays["_extra"] = pa.array(parsed.extra, type=pa.string())
+    arrays["_line"] = pa.array(parsed.lines, type=pa.int64())
+    _insert_batch(con, pa.table(arrays), ledger.sql("insert_raw_rows", table=parsed.kind.table, batch=_BATCH),
+                  file_params)
+
+
+def _insert_quarantine(con: duckdb.DuckDBPyConnection, lf: LandingFile, out: FileOutcome, file_params: dict) -> None:
+    batch = pa.table({
+        "line_number": pa.array([q.line_number for q in out.quarantined], type=pa.int64()),
+        "reason": pa.array([q.reason for q in out.quarantined], type=pa.string()),
+        "raw_record": pa.array([q.raw_record for q in out.quarantined], type=pa.string()),
+    })
+    params = {"source": lf.source, "file": lf.rel_path, "landing_date": file_params["landing_date"],
+              "file_sha256": lf.sha256, "file_kind": out.file_kind, "loaded_at": file_params["loaded_at"]}
+    _insert_batch(con, batch, ledger.sql("insert_quarantine_rows", batch=_BATCH), params)
+
+
+def _insert_batch(con: duckdb.DuckDBPyConnection, batch: pa.Table, statement: str, params: dict) -> None:
+    con.register(_BATCH, batch)
+    try:
+        con.execute(statement, params)
+    finally:
+        con.unregister(_BATCH)

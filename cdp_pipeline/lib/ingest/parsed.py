@@ -1,0 +1,52 @@
+"""What reading one file produces: rows for its raw table, and rows that could not be read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cdp_pipeline.lib.ingest.file_kinds import FileKind
+
+
+class FileRejected(Exception):
+    """The whole file cannot be read (binary, empty, missing a required column, unknown kind)."""
+
+    def __init__(self, reason: str, *, encoding: str | None = None, delimiter: str | None = None,
+                 file_kind: str | None = None, raw_record: str | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.encoding = encoding
+        self.delimiter = delimiter
+        self.file_kind = file_kind
+        self.raw_record = raw_record
+
+
+@dataclass(frozen=True)
+class QuarantinedRow:
+    line_number: int
+    reason: str
+    raw_record: str
+
+
+@dataclass
+class ParsedFile:
+    """Rows of one file, column-wise (values as received, VARCHAR), ready for an Arrow batch."""
+
+    kind: FileKind
+    encoding: str
+    delimiter: str | None
+    columns: dict[str, list] = field(default_factory=dict)
+    extra: list = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    quarantined: list[QuarantinedRow] = field(default_factory=list)
+
+    @property
+    def rows_loaded(self) -> int:
+        return len(self.lines)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return len(self.quarantined)
+
+    @property
+    def rows_read(self) -> int:
+        return self.rows_loaded + self.rows_quarantined

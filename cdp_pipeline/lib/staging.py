@@ -1,0 +1,54 @@
+"""Building the staging tables: raw rows through the standardisation functions, in SQL."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from cdp_pipeline.lib.ingest.ledger import ensure_ingest_tables
+from cdp_pipeline.lib.sql_files import run_sql
+from cdp_pipeline.lib.standardise.udfs import register_udfs
+from cdp_pipeline.lib.warehouse import ensure_schemas
+from cdp_pipeline.settings import Settings
+
+
+def data_as_of(con: duckdb.DuckDBPyConnection) -> date | None:
+    """The latest landing day loaded: the date the data describes (bounds birth dates, etc.).
+
+    Using the data's own date rather than the wall clock keeps a rerun deterministic.
+    """
+    row = con.execute("SELECT max(landing_date) FROM audit.files WHERE status = 'loaded'").fetchall()
+    value = row[0][0] if row else None
+    return date.fromisoformat(str(value)[:10]) if value else None
+
+
+def build_staging_table(con: duckdb.DuckDBPyConnection, sql_dir: Path, table: str, settings: Settings) -> int:
+    """(Re)build ``staging.<table>`` from its ``create_<table>.sql``; returns its row count."""
+    ensure_schemas(con)
+    ensure_ingest_tables(con)  # a source that has never delivered still has (empty) raw tables
+    register_udfs(con, settings.default_region, settings.timezone, as_of=data_as_of(con))
+    con.execute("BEGIN")
+    try:
+        run_sql(con, sql_dir, f"create_{table}")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return int(con.execute(f"SELECT count(*) FROM staging.{table}").fetchall()[0][0])
+
+
+def table_preview(con: duckdb.DuckDBPyConnection, table: str, limit: int = 5) -> str:
+    """A small markdown table for asset metadata."""
+    rel = con.sql(f"SELECT * FROM {table} LIMIT {int(limit)}")
+    cols = rel.columns
+    rows = rel.fetchall()
+
+    def cell(v) -> str:
+        text = "" if v is None else str(v)
+        return (text[:40] + "…" if len(text) > 40 else text).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(cell(v) for v in r) + " |" for r in rows]
+    return "\n".join(lines)

@@ -1,0 +1,119 @@
+"""Phone numbers: E.164 (``+46701234567``), the form every channel and ad platform shares.
+
+Numbers reach us mangled by spreadsheets: the ``+`` and the leading zero
+stripped, ``00`` instead of ``+``, a ``(0)`` trunk prefix written after the
+country code. Those are recovered when the digits can only mean one valid
+number. Anything else that is not a valid number (``phonenumbers.is_valid_number``)
+becomes None with the flag ``invalid_phone``; a number a spreadsheet turned into
+scientific notation (``4.67012E+10``) has lost its last digits and is flagged
+``phone_lost_precision``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberFormat
+
+from ._common import Checked, as_text, text_cache
+from .address import standardise_country
+
+# Longer than any real number with formatting; phonenumbers rejects > 250 anyway.
+_MAX_RAW_LENGTH = 64
+_SCIENTIFIC = re.compile(r"^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$")
+_FLOAT_ARTEFACT = re.compile(r"^(\+?\d+)\.0+$")  # 46701234567.0 from a float column
+_EXTENSION = re.compile(r"(?:ext\.?|extension|anknytning|ankn\.?|x|#|;)\s*\d", re.IGNORECASE)
+_TRUNK_IN_BRACKETS = re.compile(r"\(\s*0\s*\)")
+# What a phone field may contain besides digits: separators people type.
+_ALLOWED = re.compile(r"^\+?[\d\s().\-/]+$")
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
+def _region(code: str | None) -> str | None:
+    if not code:
+        return None
+    region = standardise_country(code)
+    if region and phonenumbers.country_code_for_region(region):
+        return region
+    return None
+
+
+def _valid_e164(text: str, region: str | None) -> str | None:
+    try:
+        number = phonenumbers.parse(text, region)
+    except NumberParseException:
+        return None
+    if number.extension or not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+@text_cache(262_144)
+def check_phone(raw: object, default_region: str = "SE", country_hint: str | None = None) -> Checked:
+    """Standardise ``raw`` to E.164 and say what is wrong with it.
+
+    ``country_hint`` is the country of the record's address (code or name); a
+    number written without a country code is read in it, else in
+    ``default_region``. Flags: ``invalid_phone``, ``phone_lost_precision``,
+    ``phone_has_extension``.
+    """
+    text = as_text(raw)
+    if text is None:
+        return Checked(None)
+    if len(text) > _MAX_RAW_LENGTH:
+        return Checked(None, ("invalid_phone",))
+    text = text.strip("'\"")  # a spreadsheet's text marker or stray quotes
+    if _SCIENTIFIC.match(text.replace(" ", "")):
+        return Checked(None, ("invalid_phone", "phone_lost_precision"))
+    if _EXTENSION.search(text):
+        return Checked(None, ("invalid_phone", "phone_has_extension"))
+    artefact = _FLOAT_ARTEFACT.match(text)
+    if artefact:
+        text = artefact.group(1)
+    # "+46 (0)70 …": the bracketed trunk zero is not dialled from abroad.
+    text = _TRUNK_IN_BRACKETS.sub(" ", text).strip()
+    if not _ALLOWED.match(text) or not text.isascii():
+        return Checked(None, ("invalid_phone",))
+    digits = re.sub(r"\D", "", text)
+    if not digits:
+        return Checked(None, ("invalid_phone",))
+
+    region = _region(country_hint) or _region(default_region)
+    if text.startswith("+"):
+        candidates = ["+" + digits.lstrip("0")] if digits.startswith("00") else ["+" + digits]
+    elif digits.startswith("00"):
+        candidates = ["+" + digits[2:]]
+    else:
+        # In the record's region first (this also handles a national number
+        # whose trunk 0 was lost, and the region's own country code without "+");
+        # then as an international number whose "+" a spreadsheet dropped.
+        candidates = [digits]
+        if not digits.startswith("0"):
+            candidates.append("+" + digits)
+    for candidate in candidates:
+        value = _valid_e164(candidate, region)
+        if value is None and candidate.startswith("+"):
+            # "+46 070 …": a trunk 0 written after the country code.
+            value = _retry_without_trunk_zero(candidate)
+        if value is not None:
+            return Checked(value)
+    return Checked(None, ("invalid_phone",))
+
+
+def _retry_without_trunk_zero(candidate: str) -> str | None:
+    for cc_length in (1, 2, 3):
+        code, rest = candidate[1:1 + cc_length], candidate[1 + cc_length:]
+        if rest.startswith("0") and phonenumbers.region_code_for_country_code(int(code or 0)) != "ZZ":
+            return _valid_e164("+" + code + rest[1:], None)
+    return None
+
+
+def standardise_phone(raw: object, default_region: str = "SE", country_hint: str | None = None) -> str | None:
+    """The number in E.164 (``+46701234567``), or None when it is not a valid phone number."""
+    return check_phone(raw, default_region, country_hint).value
+
+
+def phone_flags(raw: object, default_region: str = "SE", country_hint: str | None = None) -> list[str]:
+    """Data-quality flags for ``raw``: ``invalid_phone``, ``phone_lost_precision``, ``phone_has_extension``."""
+    return list(check_phone(raw, default_region, country_hint).flags)

@@ -1,0 +1,160 @@
+"""Loading landing days into a temporary DuckDB: ledger, quarantine, duplicates, reruns, GA4 re-exports."""
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from cdp_pipeline.lib.ingest import load_partition
+from cdp_pipeline.lib.ingest.ledger import ledger_balance, raw_table_columns
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ingest"
+DAY1, DAY2 = "2026-10-01", "2026-10-02"
+
+
+@pytest.fixture
+def con(tmp_path):
+    c = duckdb.connect(str(tmp_path / "b.duckdb"))
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def landing(tmp_path):
+    return tmp_path / "landing"
+
+
+def drop(landing: Path, source: str, day: str, name: str, data: bytes) -> Path:
+    p = landing / source / day / name
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_bytes(data)
+    return p
+
+
+def q(con, sql, params=None):
+    return con.execute(sql, params or []).fetchall()
+
+
+CRM = b"customer_id,first_name,email\n1,Anna,a@b.se\n2,Bo,b@c.se\n"
+
+
+def test_load_writes_raw_ledger_and_metadata_columns(con, landing):
+    drop(landing, "crm", DAY1, "customers_20261001.csv", CRM)
+    drop(landing, "crm", DAY1, ".hidden.csv", CRM)
+    drop(landing, "crm", DAY1, "upload.csv.part", CRM)
+    out = load_partition(con, landing, "crm", DAY1)
+    assert [f.status for f in out.files] == ["loaded"]
+    assert q(con, "SELECT customer_id, _file, _line, CAST(_landing_date AS VARCHAR) FROM raw.crm_customers ORDER BY _line") == [
+        ("1", "crm/2026-10-01/customers_20261001.csv", 2, DAY1),
+        ("2", "crm/2026-10-01/customers_20261001.csv", 3, DAY1)]
+    cols = [r[0] for r in q(con, "SELECT column_name FROM duckdb_columns() WHERE schema_name='raw' AND table_name='crm_customers'")]
+    assert cols == [c for c, _ in raw_table_columns("crm_customers")]
+    (row,) = q(con, "SELECT encoding, delimiter, file_kind, rows_read, rows_loaded, rows_quarantined, status FROM audit.files")
+    assert row == ("utf-8", ",", "crm_customers", 2, 2, 0, "loaded")
+
+
+def test_rerun_of_a_partition_replaces_its_rows(con, landing):
+    p = drop(landing, "crm", DAY1, "customers.csv", CRM)
+    load_partition(con, landing, "crm", DAY1)
+    load_partition(con, landing, "crm", DAY1)
+    assert q(con, "SELECT count(*) FROM raw.crm_customers") == [(2,)]
+    assert q(con, "SELECT count(*) FROM audit.files") == [(1,)]
+    p.write_bytes(b"customer_id\n9\n\"bad\n")
+    load_partition(con, landing, "crm", DAY1)
+    assert q(con, "SELECT customer_id FROM raw.crm_customers") == [("9",)]
+    assert q(con, "SELECT line_number FROM audit.quarantine") == [(3,)]
+    load_partition(con, landing, "crm", DAY1)
+    assert q(con, "SELECT count(*) FROM audit.quarantine") == [(1,)]
+
+
+def test_same_file_twice_is_loaded_once(con, landing):
+    drop(landing, "crm", DAY1, "customers_a.csv", CRM)
+    drop(landing, "crm", DAY2, "customers_renamed.csv", CRM)
+    load_partition(con, landing, "crm", DAY1)
+    out = load_partition(con, landing, "crm", DAY2)
+    assert out.files[0].status == "duplicate"
+    assert "crm/2026-10-01/customers_a.csv" in out.files[0].message
+    assert q(con, "SELECT count(*) FROM raw.crm_customers") == [(2,)]
+    # rerunning the day that first loaded it still loads it
+    load_partition(con, landing, "crm", DAY1)
+    assert q(con, "SELECT status FROM audit.files ORDER BY landing_date") == [("loaded",), ("duplicate",)]
+    assert q(con, "SELECT count(*) FROM raw.crm_customers") == [(2,)]
+
+
+def test_same_file_twice_on_the_same_day(con, landing):
+    drop(landing, "crm", DAY1, "a.csv", CRM)
+    drop(landing, "crm", DAY1, "b.csv", CRM)
+    out = load_partition(con, landing, "crm", DAY1)
+    assert [f.status for f in out.files] == ["loaded", "duplicate"]
+
+
+@pytest.mark.parametrize("name,data,reason", [
+    ("empty.csv", b"", "empty file (0 bytes)"),
+    ("garbage.csv", bytes(range(256)) * 20, "binary content"),
+    ("no_key.csv", b"first_name,email\nAnna,a@b.se\n", "missing required column(s): customer_id"),
+])
+def test_unreadable_file_is_quarantined_whole_and_the_day_goes_on(con, landing, name, data, reason):
+    drop(landing, "crm", DAY1, name, data)
+    drop(landing, "crm", DAY1, "zz_good.csv", CRM)
+    out = load_partition(con, landing, "crm", DAY1)
+    assert [f.status for f in out.files] == ["rejected", "loaded"]
+    (qrow,) = q(con, "SELECT file, line_number, reason FROM audit.quarantine")
+    assert qrow[0] == f"crm/{DAY1}/{name}" and qrow[1] is None and reason in qrow[2]
+    assert q(con, "SELECT status, message LIKE '%' || ? || '%' FROM audit.files WHERE file LIKE '%' || ?", [reason, name]) == [("rejected", True)]
+    assert q(con, "SELECT count(*) FROM raw.crm_customers") == [(2,)]
+
+
+def test_header_only_file_is_empty(con, landing):
+    drop(landing, "crm", DAY1, "customers.csv", b"customer_id;email\r\n")
+    out = load_partition(con, landing, "crm", DAY1)
+    assert out.files[0].status == "empty"
+    assert q(con, "SELECT status, rows_read FROM audit.files") == [("empty", 0)]
+
+
+def test_row_quarantine_and_ledger_invariant(con, landing):
+    drop(landing, "crm", DAY1, "c.csv", b'customer_id,first_name\n1,Anna\n2,"Bo\n3,Cy\n4,Di,extra\n5')
+    load_partition(con, landing, "crm", DAY1)
+    assert q(con, "SELECT customer_id FROM raw.crm_customers ORDER BY 1") == [("1",), ("3",)]
+    assert q(con, "SELECT line_number, raw_record FROM audit.quarantine ORDER BY 1") == [
+        (3, '2,"Bo'), (5, "4,Di,extra"), (6, "5")]
+    assert q(con, "SELECT rows_read, rows_loaded, rows_quarantined FROM audit.files") == [(5, 2, 3)]
+    b = ledger_balance(con, "crm", "crm_customers")
+    assert b["balanced"] and b["raw_matches"]
+
+
+def test_hard_values_round_trip_through_duckdb(con, landing):
+    values = ['O\'Brien "Bob"', "Zoë 👩‍👩‍👧", "'; DROP TABLE customers; --", "é" * 10_000]
+    body = "".join(f'{i},"{v.replace(chr(34), chr(34) * 2)}"\n' for i, v in enumerate(values))
+    drop(landing, "crm", DAY1, "c.csv", ("customer_id,first_name\n" + body).encode())
+    load_partition(con, landing, "crm", DAY1)
+    assert [r[0] for r in q(con, "SELECT first_name FROM raw.crm_customers ORDER BY _line")] == values
+
+
+def test_windows_1252_and_semicolon_files_load(con, landing):
+    drop(landing, "pos", DAY1, "receipts_store7_20261001.csv", (FIXTURES / "receipts_store7_20261001.csv").read_bytes())
+    drop(landing, "pos", DAY1, "orders_export_20261001.csv", (FIXTURES / "orders_export_20261001.csv").read_bytes())
+    load_partition(con, landing, "pos", DAY1)
+    assert q(con, "SELECT file_kind, encoding, delimiter, rows_loaded FROM audit.files ORDER BY file_kind") == [
+        ("pos_orders", "utf-8", ",", 3), ("pos_receipts", "windows-1252", ";", 3)]
+    assert q(con, "SELECT loyalty_card_id, unit_price FROM raw.pos_receipts ORDER BY _line LIMIT 1") == [("LC-Åsa", "1 234,50")]
+    assert q(con, "SELECT _extra->>'Notes' FROM raw.pos_orders WHERE _line = 2") == [("Leave at door,\nring twice",)]
+
+
+GA4_A = b'{"event_timestamp":1,"event_name":"page_view","user_pseudo_id":"c1"}\n' * 2
+GA4_B = b'{"event_timestamp":2,"event_name":"page_view","user_pseudo_id":"c1"}\n'
+
+
+def test_ga4_duplicates_kept_and_later_delivery_replaces_the_day(con, landing):
+    drop(landing, "web", DAY1, "events_20260930.jsonl", GA4_A)
+    load_partition(con, landing, "web", DAY1)
+    assert q(con, "SELECT count(*), min(events_day) FROM raw.web_events") == [(2, "2026-09-30")]
+    drop(landing, "web", DAY2, "events_20260930.jsonl", GA4_B)
+    load_partition(con, landing, "web", DAY2)
+    assert q(con, "SELECT event_timestamp, _landing_date::VARCHAR FROM raw.web_events") == [("2", DAY2)]
+    assert q(con, "SELECT status FROM audit.files ORDER BY landing_date") == [("superseded",), ("loaded",)]
+    # rerunning the older day does not bring the older delivery back
+    out = load_partition(con, landing, "web", DAY1)
+    assert out.files[0].status == "superseded"
+    assert q(con, "SELECT count(*) FROM raw.web_events") == [(1,)]
+    b = ledger_balance(con, "web", "web_events")
+    assert b["balanced"] and b["raw_matches"]
