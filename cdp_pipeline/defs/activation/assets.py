@@ -1,0 +1,201 @@
+"""Activation: segment audiences delivered as files to each destination, only with consent."""
+
+import json
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import dagster as dg
+import duckdb as duckdb_module
+import pyarrow as pa
+from dagster_duckdb import DuckDBResource
+
+from cdp_pipeline.defs.resources import DUCKDB_POOL
+from cdp_pipeline.defs.segments.assets import GOLDEN_CUSTOMERS, MEMBERSHIP_KEY, _run_date
+from cdp_pipeline.lib.activation import consent_gate
+from cdp_pipeline.lib.activation.destinations import Destination, load_destinations
+from cdp_pipeline.lib.activation.exporter import build_rows, write_export
+from cdp_pipeline.lib.segments.table_comments import apply_table_comments
+from cdp_pipeline.lib.sql_files import run_sql
+from cdp_pipeline.lib.warehouse import ensure_schemas
+from cdp_pipeline.settings import get_settings
+
+SQL_DIR = Path(__file__).parent / "sql"
+EXPORT_MEMBERS_KEY = dg.AssetKey(["activation", "export_members"])
+EXPORT_LOG_KEY = dg.AssetKey(["activation", "export_log"])
+
+TABLE_COMMENTS: dict[str, tuple[str, dict[str, str]]] = {
+    "export_members": (
+        "Every row sent to every destination on every run date, after the consent gate: the base of deltas.",
+        {
+            "destination": "destination name (config/destinations.yaml)",
+            "run_date": "run date of the export (golden as_of_date)",
+            "customer_id": "golden.customers.customer_id the row was built from",
+            "row_key": "what the destination matches on: email (esp), phone (sms), hash pair (ads), card (pos)",
+            "row_values": "the row as written to the file, as JSON",
+            "sent_email": "the row carries the customer's email or its hash (needs email_contactable)",
+            "sent_phone": "the row carries the customer's phone or its hash (needs sms_contactable)",
+        },
+    ),
+    "export_log": (
+        "Every export file written: what was sent where and when, with checksums and the consent rule applied.",
+        {
+            "destination": "destination name",
+            "kind": "esp, sms, meta_audience, google_customer_match or pos",
+            "run_date": "run date of the export (golden as_of_date); also the folder name",
+            "file_kind": "full, delta_added (new and changed rows), delta_removed or manifest",
+            "path": "absolute path of the file",
+            "rows": "data rows in the file (for the manifest: rows of the full file)",
+            "sha256": "SHA-256 of the file as written",
+            "segments": "segments the destination receives",
+            "required_consent": "channels every exported customer must be contactable on",
+            "consent_rule": "the consent rule in words",
+            "previous_run_date": "the export the delta is relative to; NULL for a first export",
+            "exported_at": "when the file was written (UTC)",
+        },
+    ),
+}
+
+
+def _ensure_tables(con: duckdb_module.DuckDBPyConnection) -> None:
+    ensure_schemas(con)
+    for table in ("export_members", "export_log"):
+        run_sql(con, SQL_DIR, f"create_activation_{table}")
+        comment, columns = TABLE_COMMENTS[table]
+        apply_table_comments(con, "activation", table, comment, columns)
+
+
+def _query(con: duckdb_module.DuckDBPyConnection, name: str, params: dict | None = None) -> list[dict]:
+    cur = con.execute((SQL_DIR / f"{name}.sql").read_text(), params or {})
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def _transaction(con: duckdb_module.DuckDBPyConnection, steps) -> None:
+    con.execute("BEGIN")
+    try:
+        steps()
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+@dg.asset(
+    key=EXPORT_MEMBERS_KEY,
+    group_name="activation",
+    kinds={"duckdb"},
+    pool=DUCKDB_POOL,
+    deps=[MEMBERSHIP_KEY, GOLDEN_CUSTOMERS],
+    description="The rows each destination receives this run: members of its segments who pass the "
+                "consent gate, in the destination's format (hashed for ad platforms).",
+)
+def export_members(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    destinations = load_destinations()
+    summary = []
+    with duckdb.get_connection() as con:
+        _ensure_tables(con)
+        run_date = _run_date(con)
+        defined = {r["segment"] for r in _query(con, "select_defined_segments")}
+        for dest in destinations:
+            unknown = [s for s in dest.segments if s not in defined]
+            if unknown:
+                context.log.warning(f"destination {dest.name!r} names undefined segment(s) {unknown}")
+            candidates = _query(con, "select_export_candidates", {"segments": list(dest.segments)})
+            # Looked up on the module so nothing can hold on to an older gate.
+            gated, dropped = consent_gate.apply_consent(candidates, dest)
+            built = build_rows(dest, gated)
+            table = pa.Table.from_pylist(
+                [{"destination": dest.name, "run_date": run_date, "customer_id": r.customer_id, "row_key": r.key,
+                  "row_values": json.dumps(r.values, sort_keys=True, ensure_ascii=False),
+                  "sent_email": r.sent_email, "sent_phone": r.sent_phone} for r in built.rows],
+                schema=pa.schema([("destination", pa.string()), ("run_date", pa.date32()),
+                                  ("customer_id", pa.string()), ("row_key", pa.string()),
+                                  ("row_values", pa.string()), ("sent_email", pa.bool_()),
+                                  ("sent_phone", pa.bool_())]))
+            params = {"destination": dest.name, "run_date": run_date}
+
+            def steps(table=table, params=params):
+                run_sql(con, SQL_DIR, "delete_destination_export_members", params)
+                con.register("new_export_members", table)
+                run_sql(con, SQL_DIR, "insert_export_members")
+                con.unregister("new_export_members")
+
+            _transaction(con, steps)
+            summary.append((dest, len(candidates), dropped, built.skipped_no_identifier, len(built.rows),
+                            ", ".join(unknown)))
+    md = ["| destination | kind | candidates | dropped (no consent) | no identifier | rows | undefined segments |",
+          "| --- | --- | ---: | ---: | ---: | ---: | --- |"]
+    md += [f"| {d.name} | {d.kind} | {c:,} | {x:,} | {s:,} | {n:,} | {u} |" for d, c, x, s, n, u in summary]
+    return dg.MaterializeResult(metadata={
+        "run_date": run_date.isoformat(),
+        "rows": sum(n for *_, n, _ in summary),
+        "dropped_without_consent": sum(x for _, _, x, *_ in summary),
+        "destinations": dg.MetadataValue.md("\n".join(md)),
+    })
+
+
+def export_destination(con: duckdb_module.DuckDBPyConnection, dest: Destination, run_date: date,
+                       export_dir: Path) -> dict:
+    """Write one destination's files for ``run_date`` from activation.export_members and log them."""
+    params = {"destination": dest.name, "run_date": run_date}
+    current = {r["row_key"]: json.loads(r["row_values"]) for r in _query(con, "select_export_members", params)}
+    previous_date = con.execute((SQL_DIR / "select_previous_export_date.sql").read_text(), params).fetchall()[0][0]
+    previous = ({r["row_key"]: json.loads(r["row_values"]) for r in _query(
+        con, "select_export_members", {"destination": dest.name, "run_date": previous_date})}
+        if previous_date else {})
+    files = write_export(export_dir, dest, run_date, current, previous, previous_date)
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    entries = [(kind, files.directory / info["file"], info["rows"], info["sha256"])
+               for kind, info in files.files.items()]
+    entries.append(("manifest", files.manifest_path, len(current), files.manifest_sha256))
+    log = pa.Table.from_pylist(
+        [{"destination": dest.name, "kind": dest.kind, "run_date": run_date, "file_kind": kind,
+          "path": str(path), "rows": rows, "sha256": sha, "segments": list(dest.segments),
+          "required_consent": list(dest.required_consent), "consent_rule": dest.consent_rule,
+          "previous_run_date": previous_date, "exported_at": now} for kind, path, rows, sha in entries],
+        schema=pa.schema([("destination", pa.string()), ("kind", pa.string()), ("run_date", pa.date32()),
+                          ("file_kind", pa.string()), ("path", pa.string()), ("rows", pa.int64()),
+                          ("sha256", pa.string()), ("segments", pa.list_(pa.string())),
+                          ("required_consent", pa.list_(pa.string())), ("consent_rule", pa.string()),
+                          ("previous_run_date", pa.date32()), ("exported_at", pa.timestamp("us"))]))
+
+    def steps():
+        run_sql(con, SQL_DIR, "delete_destination_export_log", params)
+        con.register("new_export_log", log)
+        run_sql(con, SQL_DIR, "insert_export_log")
+        con.unregister("new_export_log")
+
+    _transaction(con, steps)
+    return files.manifest
+
+
+@dg.asset(
+    key=EXPORT_LOG_KEY,
+    group_name="activation",
+    kinds={"duckdb"},
+    pool=DUCKDB_POOL,
+    deps=[EXPORT_MEMBERS_KEY],
+    description="Audience files per destination and run date (full, delta added/removed since the last "
+                "export, manifest) under the export folder, and the log of every file written.",
+)
+def export_log(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    settings = get_settings()
+    destinations = load_destinations()
+    manifests = []
+    with duckdb.get_connection() as con:
+        _ensure_tables(con)
+        run_date = _run_date(con)
+        for dest in destinations:
+            manifests.append(export_destination(con, dest, run_date, settings.export_dir))
+    md = ["| destination | kind | rows | added | updated | removed | since | consent |",
+          "| --- | --- | ---: | ---: | ---: | ---: | --- | --- |"]
+    md += [f"| {m['destination']} | {m['kind']} | {m['rows']:,} | {m['delta']['added']:,} | "
+           f"{m['delta']['updated']:,} | {m['delta']['removed']:,} | {m['previous_run_date'] or 'first export'} | "
+           f"{', '.join(m['required_consent']) or 'none'} |" for m in manifests]
+    return dg.MaterializeResult(metadata={
+        "run_date": run_date.isoformat(),
+        "export_dir": dg.MetadataValue.path(str(settings.export_dir)),
+        "destinations": len(manifests),
+        "rows": sum(m["rows"] for m in manifests),
+        "exports": dg.MetadataValue.md("\n".join(md)),
+    })

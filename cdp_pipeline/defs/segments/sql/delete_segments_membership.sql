@@ -1,0 +1,2 @@
+-- Membership is replaced as a whole inside the run's transaction.
+DELETE FROM segments.membership

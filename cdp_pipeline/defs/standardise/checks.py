@@ -1,0 +1,46 @@
+"""Checks on staging: keys are unique and nothing standardised silently lost its identity."""
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+IDENTITY_RECORDS = dg.AssetKey(["staging", "identity_records"])
+
+
+def _count(duckdb: DuckDBResource, sql: str) -> int:
+    with duckdb.get_connection() as con:
+        return int(con.execute(sql).fetchall()[0][0])
+
+
+@dg.asset_check(asset=IDENTITY_RECORDS, name="one_row_per_source_record", blocking=True,
+                description="(source, source_record_id) is unique: identity resolution relies on it.")
+def one_row_per_source_record(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    dupes = _count(duckdb, "SELECT count(*) FROM (SELECT source, source_record_id FROM staging.identity_records "
+                           "GROUP BY ALL HAVING count(*) > 1)")
+    return dg.AssetCheckResult(passed=dupes == 0, metadata={"duplicated_keys": dupes})
+
+
+@dg.asset_check(asset=IDENTITY_RECORDS, name="records_have_an_identifier",
+                description="Share of records with no usable identifier or name (they cannot be linked).")
+def records_have_an_identifier(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    with duckdb.get_connection() as con:
+        total, bare = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE email IS NULL AND phone IS NULL AND loyalty_card_id IS NULL "
+            "AND crm_customer_id IS NULL AND web_user_id IS NULL AND last_name_match IS NULL) "
+            "FROM staging.identity_records").fetchall()[0]
+        flags = con.execute(
+            "SELECT flag, count(*) FROM (SELECT unnest(dq_flags) AS flag FROM staging.identity_records) "
+            "GROUP BY flag ORDER BY flag").fetchall()
+    share = bare / total if total else 0.0
+    return dg.AssetCheckResult(
+        passed=share <= 0.01,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"records": total, "without_identifier": bare, **{f"flag_{f}": n for f, n in flags}},
+    )
+
+
+@dg.asset_check(asset=dg.AssetKey(["staging", "consent_events"]), name="consent_states_valid",
+                description="Every consent event is for a known channel with a granted/revoked state and a time.")
+def consent_states_valid(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    bad = _count(duckdb, "SELECT count(*) FROM staging.consent_events WHERE channel NOT IN ('email', 'sms') "
+                         "OR state NOT IN ('granted', 'revoked') OR event_time IS NULL OR identifier IS NULL")
+    return dg.AssetCheckResult(passed=bad == 0, metadata={"invalid_events": bad})

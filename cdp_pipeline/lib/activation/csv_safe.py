@@ -1,0 +1,77 @@
+"""CSV files a spreadsheet cannot turn into formulas, written owner-only and atomically.
+
+A cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is read by
+Excel/LibreOffice as a formula (CSV injection); such cells get a leading ``'``.
+Columns listed as ``raw_columns`` are written as they are: they hold values the exporter
+has already validated against a strict pattern (an E.164 phone ``+46701234567``, a
+SHA-256 hex digest, an address that starts with a letter or digit), which a gateway must
+receive unchanged and which cannot carry a formula. Every other column is neutralised.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(value: object) -> str:
+    if value is None:
+        return ""
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def render_csv(columns: Sequence[str], rows: Iterable[Mapping[str, object]],
+               raw_columns: Iterable[str] = ()) -> bytes:
+    raw = set(raw_columns)
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(columns)
+    for row in rows:
+        w.writerow([("" if row.get(c) is None else str(row.get(c))) if c in raw
+                    else neutralise_cell(row.get(c)) for c in columns])
+    return buf.getvalue().encode("utf-8")
+
+
+def write_private_file(path: Path, data: bytes) -> str:
+    """Write ``data`` to ``path`` with mode 0600, atomically; returns its SHA-256 hex."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o600)  # a umask cannot widen it, but be explicit
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return hashlib.sha256(data).hexdigest()
+
+
+def write_csv(path: Path, columns: Sequence[str], rows: Iterable[Mapping[str, object]],
+              raw_columns: Iterable[str] = ()) -> str:
+    return write_private_file(path, render_csv(columns, rows, raw_columns))
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_csv_rows(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))

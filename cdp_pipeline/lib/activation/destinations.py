@@ -1,0 +1,105 @@
+"""Audience destinations a user edits (``config/destinations.yaml``), read into plain objects.
+
+Each destination has a ``kind`` (what file it gets), the ``segments`` whose members it
+receives and the consent it requires. The consent an identifier's channel needs is not
+configurable away: an ``esp`` destination always requires email consent and an ``sms``
+destination SMS consent; extra requirements can be added.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+DESTINATION_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")  # also a folder name under exports/
+CONSENT_CHANNELS = ("email", "sms")
+
+# kind -> (file columns, consent the kind always requires, what the file is for)
+KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
+    "esp": (("email", "first_name", "tags"), ("email",), "email platform: address, first name, segment tags"),
+    "sms": (("phone", "tags"), ("sms",), "SMS gateway: E.164 phone, segment tags"),
+    "meta_audience": (("email", "phone"), (), "Meta custom audience: SHA-256 of email and of phone digits"),
+    "google_customer_match": (("Email", "Phone"), (), "Google Customer Match: SHA-256 of email and E.164 phone"),
+    "pos": (("loyalty_card_id",), (), "point of sale: loyalty card id with one 0/1 flag per segment"),
+}
+
+
+@dataclass(frozen=True)
+class Destination:
+    name: str
+    kind: str
+    segments: tuple[str, ...]
+    required_consent: tuple[str, ...]
+    description: str = ""
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The columns of this destination's export files, in order."""
+        base = KINDS[self.kind][0]
+        return base + self.segments if self.kind == "pos" else base
+
+    @property
+    def consent_rule(self) -> str:
+        """The rule in words, as written to the manifest and the export log."""
+        parts = [f"{c}_contactable" for c in self.required_consent] or ["no channel consent required"]
+        rule = " AND ".join(parts)
+        return (f"{rule}; an email (or its hash) only when email_contactable, a phone (or its hash) "
+                "only when sms_contactable")
+
+
+def default_destinations_path() -> Path:
+    from cdp_pipeline.settings import get_settings
+
+    user = get_settings().config_dir / "destinations.yaml"
+    if user.exists():
+        return user
+    return Path(__file__).resolve().parents[2] / "config" / "destinations.yaml"
+
+
+def parse_destinations(doc: object) -> list[Destination]:
+    items = doc.get("destinations") if isinstance(doc, dict) else doc
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise ValueError("destinations YAML: expected a list under 'destinations:'")
+    out: list[Destination] = []
+    seen: set[str] = set()
+    for i, item in enumerate(items, start=1):
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            raise ValueError(f"destinations YAML: entry {i} has no 'name'")
+        name = item["name"].strip()
+        if not DESTINATION_NAME.match(name):
+            raise ValueError(f"destination {name!r}: a name is lower case letters, digits, '_' or '-' "
+                             "and starts with a letter (it is also a folder name)")
+        if name in seen:
+            raise ValueError(f"destination {name!r} is defined twice")
+        seen.add(name)
+        kind = item.get("kind")
+        if kind not in KINDS:
+            raise ValueError(f"destination {name!r}: unknown kind {kind!r} (one of {', '.join(KINDS)})")
+        segments = item.get("segments") or []
+        if isinstance(segments, str):
+            segments = [segments]
+        if not segments or not all(isinstance(s, str) for s in segments):
+            raise ValueError(f"destination {name!r}: 'segments' must list at least one segment name")
+        consent = item.get("required_consent", [])
+        if isinstance(consent, str):
+            consent = [consent]
+        unknown = [c for c in consent or [] if c not in CONSENT_CHANNELS]
+        if unknown:
+            raise ValueError(f"destination {name!r}: unknown consent channel(s) {unknown} "
+                             f"(one of {', '.join(CONSENT_CHANNELS)})")
+        required = tuple(c for c in CONSENT_CHANNELS if c in set(consent or []) | set(KINDS[kind][1]))
+        out.append(Destination(name=name, kind=kind, segments=tuple(dict.fromkeys(segments)),
+                               required_consent=required,
+                               description=str(item.get("description") or "").strip()))
+    return out
+
+
+def load_destinations(path: Path | None = None) -> list[Destination]:
+    path = Path(path) if path else default_destinations_path()
+    with open(path, encoding="utf-8") as f:
+        return parse_destinations(yaml.safe_load(f))

@@ -1,0 +1,88 @@
+"""Segment definitions a marketer edits (``config/segments.yaml``), read into plain objects.
+
+A definition is a name, a description and a SQL boolean ``predicate`` over the columns of
+``golden.customers`` (plus the helper columns of ``evaluate.HELPER_COLUMNS``), with an
+optional owner and tags. Loading never evaluates anything: the predicate is checked by
+``predicate_guard`` and run by ``evaluate``. A malformed entry (no predicate, bad tags) is
+kept with a ``load_error`` so that it fails on its own and the other segments still build;
+only a file that cannot be read at all, or two segments with one name, stop the load.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+SEGMENT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
+@dataclass(frozen=True)
+class SegmentDefinition:
+    name: str
+    description: str
+    predicate: str
+    owner: str | None = None
+    tags: tuple[str, ...] = ()
+    load_error: str | None = field(default=None, compare=False)
+
+
+def default_segments_path() -> Path:
+    """The user's ``$CDP_CONFIG_DIR/segments.yaml``, else the packaged default."""
+    from cdp_pipeline.settings import get_settings
+
+    user = get_settings().config_dir / "segments.yaml"
+    if user.exists():
+        return user
+    return Path(__file__).resolve().parents[2] / "config" / "segments.yaml"
+
+
+def parse_segment_definitions(doc: object) -> list[SegmentDefinition]:
+    """Definitions from an already-parsed YAML document (``{"segments": [...]}`` or a list)."""
+    items = doc.get("segments") if isinstance(doc, dict) else doc
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise ValueError("segments YAML: expected a list under 'segments:'")
+    out: list[SegmentDefinition] = []
+    seen: set[str] = set()
+    for i, item in enumerate(items, start=1):
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            raise ValueError(f"segments YAML: entry {i} has no 'name'")
+        name = item["name"].strip()
+        if not SEGMENT_NAME.match(name):
+            raise ValueError(f"segment {name!r}: a name is lower case letters, digits and '_' "
+                             "and starts with a letter")
+        if name in seen:
+            raise ValueError(f"segment {name!r} is defined twice")
+        seen.add(name)
+        problems = []
+        predicate = item.get("predicate")
+        if not isinstance(predicate, str) or not predicate.strip():
+            problems.append("has no predicate")
+            predicate = ""
+        tags = item.get("tags") or []
+        if isinstance(tags, str):
+            tags = [tags]
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            problems.append("tags must be a list of strings")
+            tags = []
+        owner = item.get("owner")
+        out.append(SegmentDefinition(
+            name=name,
+            description=str(item.get("description") or "").strip(),
+            predicate=predicate.strip(),
+            owner=str(owner) if owner is not None else None,
+            tags=tuple(tags),
+            load_error=f"segment {name!r}: " + "; ".join(problems) if problems else None,
+        ))
+    return out
+
+
+def load_segment_definitions(path: Path | None = None) -> list[SegmentDefinition]:
+    path = Path(path) if path else default_segments_path()
+    with open(path, encoding="utf-8") as f:
+        doc = yaml.safe_load(f)
+    return parse_segment_definitions(doc)

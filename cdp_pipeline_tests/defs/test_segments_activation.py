@@ -1,0 +1,182 @@
+"""Segments and activation assets on a temporary build database: two runs, deltas, history, consent."""
+
+import csv
+import hashlib
+import json
+from datetime import date, datetime
+
+import dagster as dg
+import pytest
+from dagster_duckdb import DuckDBResource
+
+from cdp_pipeline.defs.activation import assets as activation_assets
+from cdp_pipeline.defs.activation.checks import exported_rows_have_consent
+from cdp_pipeline.defs.segments import assets as segment_assets
+from cdp_pipeline.defs.segments.checks import build_segment_definition_checks, history_agrees_with_membership
+from cdp_pipeline.lib.activation import consent_gate
+from cdp_pipeline.lib.segments.definitions import load_segment_definitions
+from cdp_pipeline_tests.lib.segments.golden_fixture import sample_customers, write_golden
+
+ASSETS = [segment_assets.segment_definitions, segment_assets.segment_membership, segment_assets.segment_history,
+          segment_assets.segment_sizes, activation_assets.export_members, activation_assets.export_log]
+CONSENT_CHECK = dg.AssetCheckKey(dg.AssetKey(["activation", "export_log"]), "exported_rows_have_consent")
+
+
+@pytest.fixture
+def db(cdp_env):
+    return DuckDBResource(database=str(cdp_env.build_db))
+
+
+def _golden(db, rows):
+    with db.get_connection() as con:
+        write_golden(con, rows)
+
+
+def _run(db, checks=None, raise_on_error=True):
+    checks = checks if checks is not None else [
+        build_segment_definition_checks([d.name for d in load_segment_definitions()]),
+        history_agrees_with_membership, exported_rows_have_consent]
+    return dg.materialize([*ASSETS, *checks], resources={"duckdb": db}, raise_on_error=raise_on_error)
+
+
+def _checks(result) -> dict[str, bool]:
+    return {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+
+
+def _rows(db, sql, params=None):
+    with db.get_connection() as con:
+        return con.execute(sql, params or {}).fetchall()
+
+
+def _csv(path):
+    with open(path, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _second_day():
+    rows = {r["customer_id"]: r for r in sample_customers(date(2025, 6, 2))}
+    rows["c2"]["email_contactable"] = False  # unsubscribed: must leave the newsletter
+    rows["c3"]["email_contactable"] = True  # subscribed: joins it
+    rows["c5"].update(has_abandoned_cart=False, orders_count=1, total_spend=50, rfm_segment="new",
+                      last_order_at=datetime(2025, 6, 2))
+    return list(rows.values())
+
+
+def test_two_runs_build_segments_history_exports_and_deltas(cdp_env, db):
+    _golden(db, sample_customers(date(2025, 6, 1)))
+    first = _run(db)
+    assert all(_checks(first).values()), _checks(first)
+    assert _rows(db, "SELECT count(*) FROM segments.definitions WHERE status <> 'ok'") == [(0,)]
+    assert _rows(db, "SELECT customer_id FROM segments.membership WHERE segment = 'champions' ORDER BY 1") == [
+        ("c1",), ("c3",)]
+
+    day1 = cdp_env.export_dir / "newsletter" / "2025-06-01"
+    full = _csv(day1 / "full.csv")
+    assert [r["email"] for r in full] == ["anna.berg@example.se", "bo@example.se", "eva@example.se"]
+    assert full[1]["first_name"].startswith("'=")  # formula neutralised
+    assert _csv(day1 / "delta_added.csv") == full and _csv(day1 / "delta_removed.csv") == []
+    sms = _csv(cdp_env.export_dir / "sms_offers" / "2025-06-01" / "full.csv")
+    assert [r["phone"] for r in sms] == ["+46701234567", "+46705550000"]  # usable E.164, not neutralised
+    meta = _csv(cdp_env.export_dir / "meta_top_spenders" / "2025-06-01" / "full.csv")
+    assert meta == [{"email": hashlib.sha256(b"anna.berg@example.se").hexdigest(),
+                     "phone": hashlib.sha256(b"46701234567").hexdigest()}]
+    google = _csv(cdp_env.export_dir / "google_winback" / "2025-06-01" / "full.csv")
+    assert google == [{"Email": hashlib.sha256(b"dan@example.se").hexdigest(), "Phone": ""}]
+    pos = _csv(cdp_env.export_dir / "pos_loyalty_flags" / "2025-06-01" / "full.csv")
+    assert [r["loyalty_card_id"] for r in pos] == ["LC-0001", "LC-0002", "LC-0003", "LC-0006"]
+    assert pos[0] == {"loyalty_card_id": "LC-0001", "champions": "1", "loyal": "0", "top_spenders_10pct": "1",
+                      "at_risk": "0"}
+    manifest = json.loads((day1 / "manifest.json").read_text())
+    assert manifest["rows"] == 3 and manifest["previous_run_date"] is None
+    assert manifest["segments"][0] == "champions" and manifest["required_consent"] == ["email"]
+    assert (cdp_env.reports_dir / "segments" / "segment_sizes.svg").exists()
+
+    _golden(db, _second_day())
+    second = _run(db)
+    assert all(_checks(second).values()), _checks(second)
+    day2 = cdp_env.export_dir / "newsletter" / "2025-06-02"
+    assert [r["email"] for r in _csv(day2 / "full.csv")] == ["anna.berg@example.se", "cia@example.se",
+                                                              "eva@example.se"]
+    added = {r["email"]: r["tags"] for r in _csv(day2 / "delta_added.csv")}
+    assert added == {"cia@example.se": "champions", "eva@example.se": "new_customers"}  # new + changed tags
+    assert [r["email"] for r in _csv(day2 / "delta_removed.csv")] == ["bo@example.se"]
+    m2 = json.loads((day2 / "manifest.json").read_text())
+    assert m2["delta"] == {"added": 1, "updated": 1, "removed": 1} and m2["previous_run_date"] == "2025-06-01"
+
+    history = _rows(db, "SELECT segment, customer_id, entered_at, exited_at FROM segments.history "
+                        "WHERE customer_id = 'c5' ORDER BY segment")
+    assert history == [("cart_abandoners", "c5", date(2025, 6, 1), date(2025, 6, 2)),
+                       ("email_engaged_non_buyers", "c5", date(2025, 6, 1), date(2025, 6, 2)),
+                       ("new_customers", "c5", date(2025, 6, 2), None)]
+    assert _rows(db, "SELECT since FROM segments.membership WHERE segment='champions' AND customer_id='c1'") == [
+        (date(2025, 6, 1),)]
+    sizes = dict(_rows(db, "SELECT run_date, members FROM segments.sizes WHERE segment = 'new_customers'"))
+    assert sizes == {date(2025, 6, 1): 0, date(2025, 6, 2): 1}
+
+    # A rerun of the same date gives the same tables and files.
+    snapshot = [_rows(db, f"SELECT * FROM {t} ORDER BY ALL") for t in ("segments.history", "segments.membership")]
+    log_before = _rows(db, "SELECT destination, run_date, file_kind, rows, sha256 FROM activation.export_log "
+                           "WHERE file_kind <> 'manifest' ORDER BY ALL")
+    _run(db)
+    assert [_rows(db, f"SELECT * FROM {t} ORDER BY ALL") for t in ("segments.history", "segments.membership")] \
+        == snapshot
+    assert _rows(db, "SELECT destination, run_date, file_kind, rows, sha256 FROM activation.export_log "
+                     "WHERE file_kind <> 'manifest' ORDER BY ALL") == log_before
+    with db.get_connection() as con:
+        comment = con.execute("SELECT comment FROM duckdb_tables() WHERE schema_name='segments' "
+                              "AND table_name='membership'").fetchone()[0]
+    assert comment
+
+
+def test_consent_check_fails_when_the_gate_is_bypassed(cdp_env, db, monkeypatch):
+    _golden(db, sample_customers())
+    monkeypatch.setattr(consent_gate, "apply_consent", lambda candidates, destination: (list(candidates), 0))
+    result = _run(db, checks=[exported_rows_have_consent], raise_on_error=False)
+    assert _checks(result)[CONSENT_CHECK.name] is False
+    emails = [r["email"] for r in _csv(cdp_env.export_dir / "newsletter" / "2025-06-01" / "full.csv")]
+    assert "cia@example.se" in emails  # the bypass really leaked, and the check caught it
+
+
+def test_consent_check_fails_on_a_tampered_export_file_or_table(cdp_env, db):
+    _golden(db, sample_customers())
+    assert _checks(_run(db, checks=[exported_rows_have_consent]))[CONSENT_CHECK.name] is True
+    full = cdp_env.export_dir / "newsletter" / "2025-06-01" / "full.csv"
+    original = full.read_bytes()
+    with open(full, "a", encoding="utf-8") as f:
+        f.write("fred@example.se,Fred,at_risk\n")  # c6 has no email consent
+    assert exported_rows_have_consent(duckdb=db).passed is False
+    full.write_bytes(original)
+    assert exported_rows_have_consent(duckdb=db).passed is True
+    with db.get_connection() as con:
+        con.execute("INSERT INTO activation.export_members VALUES ('sms_offers', DATE '2025-06-01', 'c6', "
+                    "'+46701112222', '{}', false, true)")
+    result = exported_rows_have_consent(duckdb=db)
+    assert result.passed is False
+    assert "c6" in result.metadata["examples"].value
+
+
+def test_a_bad_definition_fails_its_own_check_and_the_others_still_build(cdp_env, db, monkeypatch, tmp_path):
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "segments.yaml").write_text(
+        "segments:\n"
+        "  - {name: champions, description: best, predicate: \"rfm_segment = 'champions'\"}\n"
+        "  - {name: evil, description: x, predicate: \"(SELECT count(*) FROM read_csv('/etc/passwd')) > 0\"}\n"
+        "  - {name: numbers, description: x, predicate: \"total_spend + 1\"}\n")
+    (config / "destinations.yaml").write_text(
+        "destinations:\n  - {name: newsletter, kind: esp, segments: [champions, evil]}\n")
+    monkeypatch.setenv("CDP_CONFIG_DIR", str(config))
+    _golden(db, sample_customers())
+    checks = [build_segment_definition_checks(["champions", "evil", "numbers"]), history_agrees_with_membership,
+              exported_rows_have_consent]
+    result = _run(db, checks=checks, raise_on_error=False)
+    assert result.success
+    outcome = _checks(result)
+    assert outcome["segment_champions_valid"] is True
+    assert outcome["segment_evil_valid"] is False and outcome["segment_numbers_valid"] is False
+    assert outcome["all_segment_definitions_valid"] is False
+    assert outcome["exported_rows_have_consent"] is True
+    errors = dict(_rows(db, "SELECT segment, error FROM segments.definitions WHERE status = 'error'"))
+    assert "'evil'" in errors["evil"] and "subqueries" in errors["evil"]
+    assert "'numbers'" in errors["numbers"] and "boolean" in errors["numbers"]
+    assert _rows(db, "SELECT segment, count(*) FROM segments.membership GROUP BY ALL") == [("champions", 2)]
