@@ -1,0 +1,86 @@
+"""Orchestration: population → identity records per source → linkability pass → files,
+truth and manifest."""
+
+import csv
+import io
+import json
+from datetime import date
+from pathlib import Path
+
+from . import crm, esp, pos, sms, web
+from .linkability import make_linkable, truth_rows
+from .output import Output
+from .people import build_population
+
+SOURCES = ("crm", "esp", "sms", "web", "pos")
+
+
+def build_records(out: Output, *, customers: int, days: int, seed: int, start_date: date) -> dict:
+    """The population and every source's identity records (made linkable), before rendering."""
+    people = build_population(customers, seed, start_date)
+    crm_records = crm.build(out, people, days, start_date)
+    crm_by_person = crm.primary_crm(crm_records)
+    esp_records = esp.build(out, people, days, start_date)
+    orders = pos.build_orders(out, people, days, start_date)
+    receipts, anonymous_receipts = pos.build_receipts(out, people, crm_by_person, days, start_date)
+    sms_records = sms.build(out, people)
+    web_records, web_events = web.build(out, people, crm_by_person, orders, days, start_date)
+    records = crm_records + esp_records + orders + receipts + sms_records + web_records
+    linkage = make_linkable(records)
+    return {"people": people, "records": records, "linkage": linkage, "crm": crm_records, "esp": esp_records,
+            "orders": orders, "receipts": receipts, "anonymous_receipts": anonymous_receipts, "sms": sms_records,
+            "web": web_records, "web_events": web_events}
+
+
+def generate_sample(out_dir: Path, *, customers: int = 10_000, days: int = 30, seed: int = 42,
+                    truth_file: Path | None = None, start_date: date = date(2026, 10, 1)) -> dict:
+    """Write a landing folder of realistic extracts for every source, plus the truth
+    (which person every identity-bearing record belongs to) and a manifest of the
+    deliberately broken rows and duplicate or header-only files."""
+    if customers < 1 or days < 1:
+        raise ValueError("customers and days must be at least 1")
+    out_dir = Path(out_dir)
+    truth_file = Path(truth_file) if truth_file else out_dir.parent / "sample_truth" / "truth.csv"
+    out = Output(out_dir, seed)
+    built = build_records(out, customers=customers, days=days, seed=seed, start_date=start_date)
+    people, linkage = built["people"], built["linkage"]
+    truth = truth_rows(built["records"])
+
+    crm.write(out, built["crm"], days, start_date)
+    esp.write(out, built["esp"], days, start_date)
+    sms.write(out, built["sms"], days, start_date)
+    web.write(out, built["web_events"], days, start_date)
+    pos.write_orders(out, built["orders"], days, start_date)
+    pos.write_receipts(out, built["receipts"], built["anonymous_receipts"], days, start_date)
+
+    truth_file.parent.mkdir(parents=True, exist_ok=True)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["source", "source_record_id", "person_id"])
+    writer.writerows(truth)
+    truth_file.write_bytes(buf.getvalue().encode("utf-8"))
+
+    identity_by_source = {s: 0 for s in SOURCES}
+    for source, _, _ in truth:
+        identity_by_source[source] += 1
+    manifest = {
+        "seed": seed, "customers": customers, "days": days, "start_date": start_date.isoformat(),
+        "broken_rows": sorted(out.broken_rows, key=lambda b: (b["file"], b["line_number"])),
+        "duplicate_files": sorted(out.duplicate_files),
+        "header_only_files": sorted(out.header_only_files),
+        "duplicate_rows": sorted(out.duplicate_rows, key=lambda b: (b["file"], b["line_number"])),
+        "identity_records": identity_by_source,
+        "people": len({person_id for _, _, person_id in truth}),
+    }
+    manifest_file = truth_file.parent / "manifest.json"
+    manifest_file.write_bytes((json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+
+    return {
+        "out_dir": str(out_dir), "truth_file": str(truth_file), "manifest_file": str(manifest_file),
+        "files": len(out.files), "rows": {s: out.rows[s] for s in SOURCES},
+        "identity_records": len(truth), "identity_records_by_source": identity_by_source,
+        "people": len({person_id for _, _, person_id in truth}), "population": len(people),
+        "broken_rows": len(out.broken_rows), "duplicate_files": len(out.duplicate_files),
+        "header_only_files": len(out.header_only_files), "linkability_repairs": linkage["repaired"],
+        "records_dropped_unlinkable": linkage["dropped"],
+    }

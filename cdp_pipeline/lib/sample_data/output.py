@@ -1,0 +1,118 @@
+"""Writing extract files under the landing layout, and the bookkeeping the manifest needs.
+
+Every file goes to ``<out_dir>/<source>/<YYYY-MM-DD>/<name>``. Rows are written in the
+order given (callers sort), so the same inputs always give the same bytes.
+"""
+
+import csv
+import io
+import random
+import shutil
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class BrokenLine:
+    """A physical line written verbatim: deliberately unreadable, listed in the manifest."""
+
+    text: str
+    reason: str
+    final_newline: bool = True
+
+
+class Output:
+    """Writes files and remembers what was written: files, rows, broken lines, duplicates."""
+
+    def __init__(self, out_dir: Path, seed: int):
+        self.out_dir = out_dir
+        self.seed = seed
+        self.files: list[str] = []
+        self.rows: Counter = Counter()
+        self.broken_rows: list[dict] = []
+        self.duplicate_rows: list[dict] = []
+        self.duplicate_files: list[list[str]] = []
+        self.header_only_files: list[str] = []
+
+    def rng(self, name: str) -> random.Random:
+        # A string seed is hashed with SHA-512 by random.seed: stable across runs and processes.
+        return random.Random(f"{self.seed}/{name}")
+
+    def relpath(self, source: str, day: date, name: str) -> str:
+        return f"{source}/{day.isoformat()}/{name}"
+
+    def _write_bytes(self, rel: str, data: bytes) -> None:
+        path = self.out_dir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        self.files.append(rel)
+
+    def write_csv(self, source: str, day: date, name: str, header: list[str], rows: list,
+                  *, delimiter: str = ",", encoding: str = "utf-8", newline: str = "\n") -> str:
+        """rows: lists of field strings, or BrokenLine for a deliberately unreadable line."""
+        rel = self.relpath(source, day, name)
+        buf = io.StringIO()
+        writer = csv.writer(buf, delimiter=delimiter, lineterminator=newline, quoting=csv.QUOTE_MINIMAL)
+        writer.writerow(header)
+        data_rows = 0
+        for index, row in enumerate(rows):
+            line_number = index + 2  # header is line 1 and no field holds a line break
+            if isinstance(row, BrokenLine):
+                buf.write(row.text + (newline if row.final_newline else ""))
+                self.broken_rows.append({"source": source, "file": rel, "line_number": line_number,
+                                         "reason": row.reason})
+            else:
+                writer.writerow(row)
+            data_rows += 1
+        if data_rows == 0:
+            self.header_only_files.append(rel)
+        self.rows[source] += data_rows
+        self._write_bytes(rel, buf.getvalue().encode(encoding, errors="replace"))
+        return rel
+
+    def write_lines(self, source: str, day: date, name: str, lines: list) -> str:
+        """JSON lines: each item a serialised object, or a BrokenLine."""
+        rel = self.relpath(source, day, name)
+        parts = []
+        for index, line in enumerate(lines):
+            if isinstance(line, BrokenLine):
+                parts.append(line.text + ("\n" if line.final_newline else ""))
+                self.broken_rows.append({"source": source, "file": rel, "line_number": index + 1,
+                                         "reason": line.reason})
+            else:
+                parts.append(line + "\n")
+        self.rows[source] += len(lines)
+        self._write_bytes(rel, "".join(parts).encode("utf-8"))
+        return rel
+
+    def note_duplicate_row(self, source: str, rel: str, line_number: int, original_line: int) -> None:
+        self.duplicate_rows.append({"source": source, "file": rel, "line_number": line_number,
+                                    "duplicate_of_line": original_line})
+
+    def copy_file(self, original: str, source: str, day: date, name: str) -> str:
+        """Deliver the same bytes again under another name or day."""
+        rel = self.relpath(source, day, name)
+        target = self.out_dir / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(self.out_dir / original, target)
+        self.files.append(rel)
+        self.duplicate_files.append([original, rel])
+        return rel
+
+
+def with_duplicate_rows(out: Output, rng: random.Random, rows: list, rate: float) -> tuple[list, list[tuple[int, int]]]:
+    """Repeat a few rows exactly (an export that wrote a row twice).
+
+    Returns the new row list and (line_number, original_line_number) pairs for the copies.
+    """
+    result: list = []
+    pairs: list[tuple[int, int]] = []
+    for row in rows:
+        result.append(row)
+        if not isinstance(row, BrokenLine) and rng.random() < rate:
+            original_line = len(result) + 1
+            result.append(list(row) if isinstance(row, list) else row)
+            pairs.append((len(result) + 1, original_line))
+    return result, pairs

@@ -1,0 +1,209 @@
+"""The population: who the sample's customers really are (the truth behind every record).
+
+Each Person carries canonical facts (name, birth date, address, email, phone), the
+household they may share an email or phone with, and which sources they appear in.
+"""
+
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from faker import Faker
+
+from .variation import fold_ascii
+
+# (Faker locale, country, share). Faker has no nb_NO; no_NO is its Norwegian (Bokmål) locale.
+LOCALES = (("sv_SE", "SE", 0.72), ("da_DK", "DK", 0.07), ("no_NO", "NO", 0.07),
+           ("fi_FI", "FI", 0.06), ("de_DE", "DE", 0.04), ("en_GB", "GB", 0.04))
+
+EMAIL_DOMAINS = {
+    "SE": ("gmail.com", "gmail.com", "hotmail.com", "outlook.com", "telia.com", "yahoo.se", "icloud.com",
+           "live.se", "bredband.net", "spray.se"),
+    "DK": ("gmail.com", "hotmail.dk", "mail.dk", "jubii.dk", "outlook.dk"),
+    "NO": ("gmail.com", "online.no", "hotmail.no", "yahoo.no"),
+    "FI": ("gmail.com", "luukku.com", "kolumbus.fi", "hotmail.fi"),
+    "DE": ("gmx.de", "web.de", "t-online.de", "gmail.com"),
+    "GB": ("gmail.com", "btinternet.com", "yahoo.co.uk", "hotmail.co.uk"),
+}
+WORK_DOMAINS = ("volvo.com", "ericsson.com", "skanska.se", "stockholm.se", "regionskane.se", "ica.se",
+                "kth.se", "lu.se", "seb.se", "telia.se", "novonordisk.com", "equinor.com")
+
+
+@dataclass(slots=True, eq=False)
+class Person:
+    person_id: str
+    locale: str
+    country: str
+    gender: str
+    first_name: str
+    last_name: str
+    birth_date: date
+    email: str
+    alt_email: str | None
+    phone: str | None  # mobile, E.164
+    street: str
+    postcode: str
+    city: str
+    old_address: tuple[str, str, str] | None = None  # before a move: (street, postcode, city)
+    household: int | None = None
+    household_owner: bool = False
+    shared_email: str | None = None
+    shared_phone: str | None = None
+    # memberships
+    in_crm: bool = False
+    crm_dupe: bool = False
+    has_card: bool = False
+    web_login: bool = False
+    web_anonymous: bool = False
+    in_esp: bool = False
+    esp_second: bool = False
+    in_sms: bool = False
+    online_buyer: bool = False
+    store_shopper: bool = False
+    home_store: str = "S01"
+
+
+def _mobile(rng: random.Random, country: str) -> str:
+    digits = lambda n: "".join(str(rng.randrange(10)) for _ in range(n))  # noqa: E731
+    if country == "SE":
+        return "+467" + rng.choice("02369") + digits(7)
+    if country == "DK":
+        return "+452" + digits(7)
+    if country == "NO":
+        return "+47" + rng.choice("49") + digits(7)
+    if country == "FI":
+        return "+358" + rng.choice(("40", "50")) + digits(7)
+    if country == "DE":
+        return "+49151" + digits(8)
+    return "+447" + rng.choice("4579") + digits(8)
+
+
+def _postcode(raw: str, country: str) -> str:
+    if country == "SE":
+        digits = "".join(c for c in raw if c.isdigit())[:5].rjust(5, "1")
+        return digits[:3] + " " + digits[3:]
+    return raw
+
+
+def _local_part(rng: random.Random, first: str, last: str) -> str:
+    f = fold_ascii(first).lower().replace(" ", "").replace("'", "")
+    l = fold_ascii(last).lower().replace(" ", "").replace("'", "")
+    pattern = rng.randrange(6)
+    if pattern == 0:
+        return f"{f}.{l}"
+    if pattern == 1:
+        return f"{f}{l}"
+    if pattern == 2:
+        return f"{f}_{l}"
+    if pattern == 3:
+        return f"{f[0]}.{l}"
+    if pattern == 4:
+        return f"{f}.{l}{rng.randrange(60, 100)}"
+    return f"{f}{rng.randrange(1, 1000)}"
+
+
+def build_population(count: int, seed: int, start: date) -> list[Person]:
+    rng = random.Random(f"{seed}/people")
+    fakers = {}
+    for index, (locale, _, _) in enumerate(LOCALES):
+        fake = Faker(locale)
+        fake.seed_instance(seed * 31 + index)
+        fakers[locale] = fake
+    weights = [w for _, _, w in LOCALES]
+    used_emails: set[str] = set()
+    used_phones: set[str] = set()
+
+    def unique_email(local: str, domain: str) -> str:
+        email = f"{local}@{domain}"
+        while email in used_emails:
+            email = f"{local}{rng.randrange(1, 10000)}@{domain}"
+        used_emails.add(email)
+        return email
+
+    def unique_phone(make) -> str:
+        phone = make()
+        while phone in used_phones:
+            phone = make()
+        used_phones.add(phone)
+        return phone
+
+    def address(fake: Faker, country: str) -> tuple[str, str, str]:
+        return fake.street_address().replace("\n", ", "), _postcode(fake.postcode(), country), fake.city()
+
+    people: list[Person] = []
+    for n in range(count):
+        locale, country, _ = rng.choices(LOCALES, weights=weights)[0]
+        fake = fakers[locale]
+        gender = rng.choice("FM")
+        first = fake.first_name_female() if gender == "F" else fake.first_name_male()
+        last = fake.last_name()
+        birth = start - timedelta(days=rng.randrange(18 * 365, 85 * 365))
+        email = unique_email(_local_part(rng, first, last), rng.choice(EMAIL_DOMAINS[country]))
+        alt = None
+        if rng.random() < 0.18:
+            domain = rng.choice(WORK_DOMAINS) if rng.random() < 0.6 else rng.choice(EMAIL_DOMAINS[country])
+            alt = unique_email(_local_part(rng, first, last), domain)
+        phone = unique_phone(lambda: _mobile(rng, country)) if rng.random() < 0.88 else None
+        street, postcode, city = address(fake, country)
+        old = address(fake, country) if rng.random() < 0.08 else None
+        people.append(Person(f"P{n + 1:07d}", locale, country, gender, first, last, birth, email, alt, phone,
+                             street, postcode, city, old))
+
+    _form_households(rng, people, unique_email, unique_phone)
+    _assign_sources(rng, people)
+    return people
+
+
+def _form_households(rng, people, unique_email, unique_phone) -> None:
+    """Families: same address, often the same last name, sometimes one shared email or landline."""
+    household = 0
+    i = 0
+    while i < len(people) - 3:
+        if rng.random() >= 0.05:
+            i += 1
+            continue
+        household += 1
+        size = rng.choice((2, 2, 2, 3))
+        head, members = people[i], people[i:i + size]
+        shared_email = None
+        if rng.random() < 0.35:
+            shared_email = unique_email(f"familjen.{fold_ascii(head.last_name).lower().replace(' ', '')}",
+                                        rng.choice(("telia.com", "bredband.net", "gmail.com")))
+        shared_phone = None
+        if head.country == "SE" and rng.random() < 0.3:
+            shared_phone = unique_phone(lambda: "+468" + "".join(str(rng.randrange(10)) for _ in range(8)))
+        for index, member in enumerate(members):
+            member.household = household
+            member.household_owner = index == 0
+            if index > 0:
+                member.street, member.postcode, member.city = head.street, head.postcode, head.city
+                member.country, member.old_address = head.country, head.old_address
+                if rng.random() < 0.6:
+                    member.last_name = head.last_name
+            member.shared_email = shared_email
+            member.shared_phone = shared_phone
+        i += size
+
+
+def _assign_sources(rng: random.Random, people: list[Person]) -> None:
+    stores = ("S01", "S01", "S02", "S03", "S04", "S05")
+    for p in people:
+        p.in_crm = rng.random() < 0.62
+        p.crm_dupe = p.in_crm and rng.random() < 0.025
+        p.has_card = p.in_crm and rng.random() < 0.7
+        p.web_login = p.in_crm and rng.random() < 0.45
+        p.in_esp = rng.random() < (0.6 if p.in_crm else 0.35)
+        p.esp_second = p.in_esp and p.alt_email is not None and rng.random() < 0.2
+        p.in_sms = p.phone is not None and rng.random() < 0.3
+        p.online_buyer = rng.random() < 0.35
+        p.store_shopper = p.has_card and rng.random() < 0.6
+        p.web_anonymous = not p.web_login and rng.random() < 0.25
+        p.home_store = "K01" if p.country == "DK" else rng.choice(stores)
+        if not (p.in_crm or p.in_esp or p.in_sms or p.online_buyer):
+            choice = rng.random()
+            if choice < 0.45:
+                p.in_esp = True
+            elif choice < 0.8 or p.phone is None:
+                p.online_buyer = True
+            else:
+                p.in_sms = True

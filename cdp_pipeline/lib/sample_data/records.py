@@ -1,0 +1,82 @@
+"""Identity-bearing records before they are rendered into a source's file format.
+
+Builders create IdRecords holding standardised values (canonical email, E.164 phone);
+writers render them with the source's formatting quirks. Keeping the two apart lets the
+linkability pass (linkability.py) inspect and repair records before any byte is written.
+"""
+
+import math
+import random
+from dataclasses import dataclass, field
+from datetime import date
+
+from .people import Person
+from .variation import JUNK_EMAILS, JUNK_PHONES
+
+
+@dataclass(slots=True, eq=False)
+class IdRecord:
+    source: str  # crm | esp | sms | web | pos
+    kind: str  # crm | esp | sms | web | order | receipt
+    srid: str  # source_record_id as docs/sources.md defines it
+    person: Person
+    first: str | None = None
+    last: str | None = None
+    email: str | None = None  # canonical lower case, or a junk value
+    email_flag: str | None = None  # None | "junk" | "shared" (household)
+    phone: str | None = None  # E.164, or a junk value
+    phone_flag: str | None = None
+    street: str | None = None
+    postcode: str | None = None
+    city: str | None = None
+    country: str | None = None
+    birth_date: date | None = None
+    card: str | None = None
+    crm_id: str | None = None  # crm: its own customer_id; web: the user_id
+    dropped: bool = False
+    data: dict = field(default_factory=dict)
+
+
+def pick(rng: random.Random, options: dict[str, float]) -> str:
+    """Weighted choice over a small dict; the last key takes any remainder."""
+    roll = rng.random()
+    key = None
+    for key, weight in options.items():
+        if roll < weight:
+            return key
+        roll -= weight
+    return key
+
+
+def poisson(rng: random.Random, mean: float) -> int:
+    # Knuth's method; means here are small.
+    limit, k, product = math.exp(-mean), 0, rng.random()
+    while product > limit:
+        k += 1
+        product *= rng.random()
+    return k
+
+
+def choose_email(rng: random.Random, p: Person, weights: dict[str, float]) -> tuple[str | None, str | None]:
+    """(email, flag) by weights over primary / alt / shared / junk / missing."""
+    kind = pick(rng, weights)
+    if kind == "alt" and p.alt_email:
+        return p.alt_email, None
+    if kind == "shared" and p.shared_email:
+        return p.shared_email, "shared"
+    if kind == "junk":
+        return rng.choice(JUNK_EMAILS), "junk"
+    if kind == "missing":
+        return None, None
+    return p.email, None
+
+
+def choose_phone(rng: random.Random, p: Person, weights: dict[str, float]) -> tuple[str | None, str | None]:
+    kind = pick(rng, weights)
+    if kind == "shared" and p.shared_phone:
+        return p.shared_phone, "shared"
+    if kind == "junk":
+        return rng.choice(JUNK_PHONES), "junk"
+    if kind == "missing" or p.phone is None:
+        return None, None
+    return p.phone, None

@@ -1,0 +1,168 @@
+"""How the same fact gets written differently by different systems and people.
+
+Typos, nicknames and initials, swapped names, the phone formats spreadsheets produce,
+email case and whitespace, postcode and date spellings, and junk placeholder values.
+All functions take an explicit random.Random so output is reproducible.
+"""
+
+import random
+import re
+import unicodedata
+from datetime import date
+
+# Common short forms; the identity layer should not rely on this list, it only makes data real.
+NICKNAMES = {
+    "Alexander": "Alex", "Anders": "Andy", "Andreas": "Andy", "Christer": "Krille", "Christoffer": "Chris",
+    "Daniel": "Danne", "Elisabeth": "Lisa", "Elisabet": "Lisa", "Fredrik": "Fredde", "Gustav": "Gurra",
+    "Henrik": "Henke", "Jan": "Janne", "Joakim": "Jocke", "Johan": "Jocke", "Johanna": "Jossan",
+    "Jonathan": "Jonte", "Karl": "Kalle", "Katarina": "Kattis", "Kristina": "Stina", "Lars": "Lasse",
+    "Magnus": "Manne", "Margareta": "Maggan", "Mikael": "Micke", "Michael": "Micke", "Nils": "Nisse",
+    "Per": "Pelle", "Peter": "Pelle", "Robert": "Robban", "Sebastian": "Sebbe", "Thomas": "Tompa",
+    "Tomas": "Tompa", "Ulf": "Uffe", "Viktoria": "Vicky", "Victoria": "Vicky", "Håkan": "Hocke",
+    "Ingrid": "Inga", "Birgitta": "Bitte", "Gunilla": "Gunnis", "Cecilia": "Cissi", "Susanne": "Sanna",
+    "Rasmus": "Rasse", "Mette": "Mette", "Søren": "Søs", "Kristian": "Kris", "Jørgen": "Jørn",
+    "Bjørn": "Bjønn", "Ole": "Olle", "Jussi": "Jussi", "Johannes": "Hannes", "Wolfgang": "Wolfi",
+    "Katharina": "Kathi", "William": "Bill", "Elizabeth": "Liz", "Katherine": "Kate",
+    "Margaret": "Maggie", "James": "Jim", "Richard": "Rick", "Matthew": "Matt", "Christopher": "Chris",
+}
+
+JUNK_EMAILS = ("test@test.com", "noreply@nordhem.se", "no-reply@example.com", "ingen@example.com")
+JUNK_PHONES = ("0000000", "1234567", "0700000000")
+
+_FOLD_EXTRA = str.maketrans({"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "ß": "ss", "đ": "d", "ł": "l", "Ł": "L"})
+
+
+def fold_ascii(text: str) -> str:
+    """å→a, ø→o, æ→ae, ß→ss; what email local parts and matching keys are made of."""
+    text = text.translate(_FOLD_EXTRA)
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def match_key(text: str | None) -> str:
+    """Lower case, accents folded, letters and digits only."""
+    if not text:
+        return ""
+    return re.sub(r"[^a-z0-9]", "", fold_ascii(text).lower())
+
+
+def typo(rng: random.Random, text: str) -> str:
+    """One keyboard slip: swapped, dropped or doubled letter, or an accent lost."""
+    if len(text) < 4:
+        return text + text[-1]
+    kind = rng.randrange(4)
+    i = rng.randrange(1, len(text) - 2)
+    if kind == 0 and text[i] != text[i + 1]:
+        return text[:i] + text[i + 1] + text[i] + text[i + 2:]
+    if kind == 1:
+        return text[:i] + text[i + 1:]
+    if kind == 2:
+        return text[:i] + text[i] + text[i:]
+    folded = fold_ascii(text)
+    if folded != text:
+        return folded
+    return text[:i] + text[i + 1:]
+
+
+def nickname(first: str) -> str | None:
+    short = NICKNAMES.get(first.split("-")[0].split(" ")[0])
+    return short if short and short != first else None
+
+
+def initial(first: str) -> str:
+    return first[0] + "."
+
+
+def vary_name(rng: random.Random, first: str, last: str, weights: dict[str, float]) -> tuple[str | None, str | None, str]:
+    """Pick one variation by weight; return (first, last, variation)."""
+    roll = rng.random()
+    for kind, weight in weights.items():
+        if roll < weight:
+            break
+        roll -= weight
+    else:
+        return first, last, "canonical"
+    if kind == "typo":
+        if rng.random() < 0.5:
+            return typo(rng, first), last, kind
+        return first, typo(rng, last), kind
+    if kind == "nickname":
+        short = nickname(first)
+        return (short, last, kind) if short else (first, last, "canonical")
+    if kind == "initial":
+        return initial(first), last, kind
+    if kind == "upper":
+        return first.upper(), last.upper(), kind
+    if kind == "lower":
+        return first.lower(), last.lower(), kind
+    if kind == "swapped":
+        return last, first, kind
+    if kind == "missing_first":
+        return None, last, kind
+    if kind == "missing":
+        return None, None, kind
+    return first, last, "canonical"
+
+
+def format_phone(rng: random.Random, e164: str, *, spreadsheet: bool = True) -> str:
+    """One of the ways a number reaches an export; spreadsheet=False keeps the leading +/0."""
+    if not e164.startswith("+46"):
+        style = rng.randrange(3)
+        if style == 0:
+            return e164
+        if style == 1:
+            return "00" + e164[1:]
+        return e164[:3] + " " + e164[3:6] + " " + e164[6:]
+    n = e164[3:]
+    if n.startswith("7"):
+        styles = [f"+46 {n[:2]} {n[2:5]} {n[5:7]} {n[7:]}", f"0{n[:2]}-{n[2:5]} {n[5:7]} {n[7:]}", "0" + n,
+                  "0046" + n, e164, f"0{n[:2]} {n[2:5]} {n[5:7]} {n[7:]}", f"0{n[:2]}-{n[2:]}"]
+        if spreadsheet:
+            styles += ["46" + n, n]
+    else:  # landline: area code 8, e.g. 08-123 456 78
+        styles = [f"0{n[0]}-{n[1:4]} {n[4:6]} {n[6:]}", f"+46 {n[0]} {n[1:4]} {n[4:6]} {n[6:]}", "0" + n, e164]
+    return rng.choice(styles)
+
+
+def vary_email(rng: random.Random, email: str) -> str:
+    """Mixed case and stray whitespace, as typed into forms."""
+    roll = rng.random()
+    if roll < 0.08:
+        local, _, domain = email.partition("@")
+        return local.capitalize() + "@" + domain.capitalize()
+    if roll < 0.11:
+        return email.upper()
+    if roll < 0.15:
+        return " " + email + " "
+    return email
+
+
+def format_postcode(rng: random.Random, postcode: str, country: str, *, spreadsheet: bool = False) -> str:
+    """Swedish postcodes are '123 45' canonically; often written '12345', and a spreadsheet
+    protects leading digits with an apostrophe ('12345)."""
+    if country != "SE":
+        return ("'" + postcode) if spreadsheet and postcode[:1].isdigit() and rng.random() < 0.3 else postcode
+    digits = postcode.replace(" ", "")
+    roll = rng.random()
+    if spreadsheet and roll < 0.3:
+        return "'" + digits
+    if roll < 0.7:
+        return postcode
+    return digits
+
+
+COUNTRY_SPELLINGS = {"SE": ("SE", "SE", "SE", "Sverige", "Sweden"), "DK": ("DK", "Danmark", "Denmark"),
+                     "NO": ("NO", "Norge", "Norway"), "FI": ("FI", "Finland", "Suomi"),
+                     "DE": ("DE", "Tyskland", "Germany"), "GB": ("GB", "UK", "United Kingdom")}
+
+
+def format_country(rng: random.Random, country: str) -> str:
+    return rng.choice(COUNTRY_SPELLINGS[country])
+
+
+def format_birth_date(rng: random.Random, d: date) -> str:
+    roll = rng.random()
+    if roll < 0.85:
+        return d.isoformat()
+    if roll < 0.93:
+        return d.strftime("%d.%m.%Y")
+    return d.strftime("%Y%m%d")

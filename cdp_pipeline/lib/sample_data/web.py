@@ -1,0 +1,159 @@
+"""Web analytics (GA4 BigQuery export as JSON lines): events_<YYYYMMDD>.jsonl per event day,
+delivered in the next day's landing folder; some days re-exported 1-2 days later with a few
+late events; duplicated events (at-least-once delivery). Logged-in events carry user_id =
+the person's CRM customer_id."""
+
+import json
+import random
+from datetime import date, datetime, timedelta
+
+from .output import BrokenLine, Output
+from .people import Person
+from .records import IdRecord, poisson
+from .timeutil import UTC, local_moment, micros
+
+PAGES = (("https://www.nordhem.se/", "Nordhem – hem och kök"), ("https://www.nordhem.se/rea", "Rea"),
+         ("https://www.nordhem.se/textil", "Textil"), ("https://www.nordhem.se/kok", "Kök"),
+         ("https://www.nordhem.se/textil/ullfiltar", "Ullfiltar"), ("https://www.nordhem.se/butiker", "Våra butiker"),
+         ("https://www.nordhem.se/kaffe-te", "Kaffe & te"))
+DEVICES = (("mobile", "iOS", "Safari"), ("mobile", "Android", "Chrome"), ("desktop", "Windows", "Chrome"),
+           ("desktop", "Macintosh", "Safari"), ("tablet", "iOS", "Safari"), ("desktop", "Windows", "Edge"))
+TRAFFIC = (("google", "organic", "(organic)"), ("(direct)", "(none)", "(direct)"),
+           ("newsletter", "email", "hostnyheter"), ("facebook", "cpc", "host_retargeting"),
+           ("bing", "organic", "(organic)"))
+COUNTRY_NAMES = {"SE": "Sweden", "DK": "Denmark", "NO": "Norway", "FI": "Finland", "DE": "Germany",
+                 "GB": "United Kingdom"}
+
+
+def _cookie(rng: random.Random, start: date) -> dict:
+    first_seen = datetime.combine(start, datetime.min.time(), tzinfo=UTC) - timedelta(
+        seconds=rng.randrange(0, 2 * 365 * 86400))
+    return {"id": f"{rng.randrange(10**9, 2 * 10**9)}.{int(first_seen.timestamp())}",
+            "first_touch": micros(first_seen), "device": rng.choice(DEVICES), "traffic": rng.choice(TRAFFIC),
+            "sessions": 0}
+
+
+def _session(rng, events: list, p: Person, cookie: dict, day: int, start: date, user_id: str | None,
+             remembered: bool, order: IdRecord | None) -> None:
+    plan = ["session_start"] + ["page_view"] * rng.randint(1, 3)
+    if user_id and not remembered:
+        plan += ["login", "page_view"]
+    if order:
+        plan += ["add_to_cart", "purchase"]
+    elif rng.random() < 0.25:
+        plan.append("add_to_cart")
+    if order:  # the session ends with the order's own moment
+        begin = order.data["created"] - timedelta(seconds=len(plan) * 151 + rng.randrange(60, 600))
+    else:
+        begin = local_moment(rng, start + timedelta(days=day), 6, 23)
+    cookie["sessions"] += 1
+    session_id = int(begin.timestamp())
+    ts = begin.astimezone(UTC)
+    logged_in = user_id is not None and remembered
+    for name in plan:
+        if name == "login":
+            logged_in = True
+        page = rng.choice(PAGES)
+        events.append({"ts": ts, "local_date": ts.astimezone(begin.tzinfo).date(), "name": name, "cookie": cookie,
+                       "user_id": user_id if logged_in else None, "session_id": session_id,
+                       "session_number": cookie["sessions"], "page": page, "person": p, "order": order,
+                       "event_day": day})
+        ts += timedelta(seconds=rng.randrange(4, 150), microseconds=rng.randrange(10**6))
+    if order:
+        events[-1]["ts"] = order.data["created"].astimezone(UTC)
+
+
+def build(out: Output, people: list[Person], crm_by_person: dict[str, IdRecord], orders: list[IdRecord],
+          days: int, start: date) -> tuple[list[IdRecord], list[dict]]:
+    rng = out.rng("web")
+    last_event_day = days - 2  # events of day E land on E+1; the last landing day's events are not in yet
+    orders_by_person: dict[str, list[IdRecord]] = {}
+    for order in orders:
+        orders_by_person.setdefault(order.person.person_id, []).append(order)
+    records: list[IdRecord] = []
+    events: list[dict] = []
+    for p in people:
+        crm = crm_by_person.get(p.person_id)
+        if p.web_login and crm:
+            first_day = crm.data["created_day"] if crm.data["created_day"] > 0 else -1
+            if first_day > last_event_day:
+                continue
+            cookies = [_cookie(rng, start) for _ in range(rng.choice((1, 1, 2)))]
+            for _ in range(max(1, poisson(rng, days / 30 * 2.2))):
+                _session(rng, events, p, rng.choice(cookies), rng.randint(first_day, last_event_day), start,
+                         crm.srid, rng.random() < 0.5, None)
+            for order in orders_by_person.get(p.person_id, []):
+                if first_day <= order.data["day"] <= last_event_day and rng.random() < 0.7:
+                    _session(rng, events, p, rng.choice(cookies), order.data["day"], start, crm.srid, True, order)
+            records.append(IdRecord("web", "web", crm.srid, p, crm_id=crm.srid))
+        elif p.web_anonymous:
+            cookie = _cookie(rng, start)
+            for _ in range(rng.choice((1, 1, 2))):
+                _session(rng, events, p, cookie, rng.randint(-1, last_event_day), start, None, False, None)
+    return records, events
+
+
+def _event_json(e: dict) -> str:
+    params = [{"key": "ga_session_id", "value": {"int_value": e["session_id"]}},
+              {"key": "ga_session_number", "value": {"int_value": e["session_number"]}},
+              {"key": "page_location", "value": {"string_value": e["page"][0]}},
+              {"key": "page_title", "value": {"string_value": e["page"][1]}}]
+    order = e["order"]
+    ecommerce, items = None, []
+    if order and e["name"] in ("add_to_cart", "purchase"):
+        items = [{"item_id": sku, "item_name": name, "price": price, "quantity": qty}
+                 for sku, name, price, _vat, qty in order.data["items"]]
+        if e["name"] == "purchase":
+            ecommerce = {"transaction_id": order.data["name"], "purchase_revenue": order.data["total"],
+                         "total_item_quantity": sum(qty for *_, qty in order.data["items"])}
+    device, traffic = e["cookie"]["device"], e["cookie"]["traffic"]
+    record = {
+        "event_date": e["local_date"].strftime("%Y%m%d"), "event_timestamp": micros(e["ts"]),
+        "event_name": e["name"], "event_params": params, "user_pseudo_id": e["cookie"]["id"],
+        "user_id": e["user_id"], "user_first_touch_timestamp": e["cookie"]["first_touch"],
+        "device": {"category": device[0], "operating_system": device[1], "web_info": {"browser": device[2]}},
+        "geo": {"country": COUNTRY_NAMES[e["person"].country], "city": e["person"].city},
+        "traffic_source": {"source": traffic[0], "medium": traffic[1], "name": traffic[2]},
+        "ecommerce": ecommerce, "items": items,
+    }
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
+def write(out: Output, events: list[dict], days: int, start: date) -> None:
+    rng = out.rng("web/write")
+    by_day: dict[int, list[dict]] = {}
+    for e in events:
+        by_day.setdefault(e["event_day"], []).append(e)
+    broken_done = False
+    for event_day in range(-1, days - 1):
+        day_events = sorted(by_day.get(event_day, []),
+                            key=lambda e: (e["ts"], e["cookie"]["id"], e["session_id"], e["name"]))
+        event_date = start + timedelta(days=event_day)
+        landing = event_day + 1
+        redelivery = landing + rng.randint(1, 2)
+        late_sessions: set[tuple] = set()
+        sessions = sorted({(e["cookie"]["id"], e["session_id"]) for e in day_events})
+        if redelivery <= days - 1 and len(sessions) >= 2 and rng.random() < 0.35:
+            # A re-export always carries a few events the first delivery lacked.
+            late_sessions = {s for s in sessions if rng.random() < 0.05} or {rng.choice(sessions)}
+        else:
+            redelivery = None
+        lines_all: list = []
+        lines_first: list = []
+        for e in day_events:
+            text = _event_json(e)
+            copies = 2 if rng.random() < 0.01 else 1  # at-least-once delivery
+            for _ in range(copies):
+                lines_all.append(text)
+                if (e["cookie"]["id"], e["session_id"]) not in late_sessions:
+                    lines_first.append(text)
+        name = f"events_{event_date:%Y%m%d}.jsonl"
+        if not broken_done and len(lines_first) > 2 and landing % 6 == 4:
+            # The export stopped mid-line: a partial event after the last full one.
+            copy = rng.choice(lines_first[:-1])
+            lines_first = lines_first + [BrokenLine(copy[: len(copy) // 2], "truncated last line", final_newline=False)]
+            broken_done = True
+        if lines_first:
+            out.write_lines("web", start + timedelta(days=landing), name, lines_first)
+        if redelivery is not None and lines_all:
+            out.write_lines("web", start + timedelta(days=redelivery), name, lines_all)

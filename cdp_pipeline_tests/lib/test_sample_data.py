@@ -1,0 +1,367 @@
+"""The sample generator: reproducible, in the formats of docs/sources.md, with a fair truth."""
+
+import csv
+import hashlib
+import io
+import json
+import re
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+
+import phonenumbers
+import pytest
+
+from cdp_pipeline.lib.sample_data import SOURCES, generate_sample
+from cdp_pipeline.lib.sample_data import linkability
+from cdp_pipeline.lib.sample_data.generate import build_records
+from cdp_pipeline.lib.sample_data.output import Output
+from cdp_pipeline.lib.sample_data.pos import ORDER_HEADER, RECEIPT_HEADER
+
+SMALL = {"customers": 200, "days": 5, "seed": 42}
+
+
+def _generate(root: Path, **kwargs) -> dict:
+    summary = generate_sample(root / "landing", truth_file=root / "truth" / "truth.csv", **kwargs)
+    return {"root": root, "landing": root / "landing", "summary": summary,
+            "truth": root / "truth" / "truth.csv", "manifest": root / "truth" / "manifest.json"}
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> dict:
+    return _generate(tmp_path_factory.mktemp("sample_a"), **SMALL)
+
+
+def _checksums(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _text(path: Path) -> str:
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252")
+
+
+def _csv_rows(path: Path) -> tuple[list[str], list[list[str]]]:
+    text = _text(path)
+    delimiter = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    return rows[0], rows[1:]
+
+
+def _broken_lines(sample) -> set[tuple[str, int]]:
+    manifest = json.loads(sample["manifest"].read_text())
+    return {(b["file"], b["line_number"]) for b in manifest["broken_rows"]}
+
+
+def _good_rows(sample, pattern: str):
+    """(file, header, row) for every readable CSV row of the files matching the glob."""
+    broken = _broken_lines(sample)
+    for path in sorted(sample["landing"].glob(pattern)):
+        rel = path.relative_to(sample["landing"]).as_posix()
+        header, rows = _csv_rows(path)
+        for index, row in enumerate(rows):
+            if (rel, index + 2) not in broken and len(row) == len(header):
+                yield rel, header, row
+
+
+def _truth(sample) -> list[dict]:
+    with sample["truth"].open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_same_seed_gives_byte_identical_tree(sample, tmp_path):
+    again = _generate(tmp_path, **SMALL)
+    assert _checksums(again["root"]) == _checksums(sample["root"])
+
+
+def test_different_seed_differs(sample, tmp_path):
+    other = _generate(tmp_path, **{**SMALL, "seed": 7})
+    assert _checksums(other["landing"]) != _checksums(sample["landing"])
+    assert other["truth"].read_bytes() != sample["truth"].read_bytes()
+
+
+def test_default_truth_location_is_beside_the_landing_folder(tmp_path):
+    summary = generate_sample(tmp_path / "landing", customers=20, days=2, seed=1)
+    assert (tmp_path / "sample_truth" / "truth.csv").is_file()
+    assert (tmp_path / "sample_truth" / "manifest.json").is_file()
+    assert summary["people"] == 20
+
+
+def test_every_source_has_files_in_landing_layout(sample):
+    landing = sample["landing"]
+    assert sorted(p.name for p in landing.iterdir()) == sorted(SOURCES)
+    for source in SOURCES:
+        files = [p for p in (landing / source).rglob("*") if p.is_file()]
+        assert files, source
+        for path in files:
+            day = path.parent.name
+            assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", day)
+            assert path.parent.parent.name == source
+
+
+def test_file_names_follow_the_contract(sample):
+    names = {p.relative_to(sample["landing"]).as_posix() for p in sample["landing"].rglob("*") if p.is_file()}
+    assert "crm/2026-10-01/customers_20261001.csv" in names
+    assert any(re.fullmatch(r"esp/2026-10-01/subscribed_members_export_\w+\.csv", n) for n in names)
+    assert any(re.fullmatch(r"esp/2026-10-01/unsubscribed_members_export_\w+\.csv", n) for n in names)
+    assert any(re.fullmatch(r"esp/2026-10-01/cleaned_members_export_\w+\.csv", n) for n in names)
+    assert "esp/2026-10-02/campaign_activity_20261002.csv" in names
+    assert any(n.startswith("sms/") and n.endswith(".csv") for n in names)
+    assert any(n.startswith("sms/") and n.endswith(".jsonl") for n in names)
+    assert "web/2026-10-01/events_20260930.jsonl" in names  # GA4 delivers a day's table the next day
+    assert "pos/2026-10-01/orders_export_20261001.csv" in names
+    assert any(re.fullmatch(r"pos/2026-10-\d\d/receipts_[A-Z]\d\d_\d{8}\.csv", n) for n in names)
+
+
+def test_summary_counts_match_truth(sample):
+    truth = _truth(sample)
+    summary = sample["summary"]
+    assert summary["identity_records"] == len(truth)
+    assert summary["people"] == len({row["person_id"] for row in truth})
+    assert set(summary["rows"]) == set(SOURCES) and all(summary["rows"].values())
+
+
+def test_truth_is_sorted_unique_and_covers_all_sources(sample):
+    lines = sample["truth"].read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "source,source_record_id,person_id"
+    truth = _truth(sample)
+    keys = [(row["source"], row["source_record_id"]) for row in truth]
+    assert len(keys) == len(set(keys))
+    assert [tuple(r.values()) for r in truth] == sorted(tuple(r.values()) for r in truth)
+    assert {row["source"] for row in truth} == set(SOURCES)
+    patterns = {"crm": r"\d+", "esp": r"\d+", "sms": r"\+\d{8,15}", "web": r"\d+",
+                "pos": r"order:#\d+|receipt:[A-Z]\d\d:\d+"}
+    for row in truth:
+        assert re.fullmatch(patterns[row["source"]], row["source_record_id"]), row
+        if row["source"] == "sms":
+            assert phonenumbers.is_valid_number(phonenumbers.parse(row["source_record_id"])), row
+
+
+def test_web_user_id_is_the_same_persons_crm_customer_id(sample):
+    truth = _truth(sample)
+    crm_owner = {r["source_record_id"]: r["person_id"] for r in truth if r["source"] == "crm"}
+    web = [r for r in truth if r["source"] == "web"]
+    assert web
+    for row in web:
+        assert crm_owner[row["source_record_id"]] == row["person_id"]
+
+
+def test_every_truth_record_appears_in_a_readable_row(sample):
+    landing = sample["landing"]
+    broken = _broken_lines(sample)
+    seen: dict[str, set[str]] = defaultdict(set)
+    for _, header, row in _good_rows(sample, "crm/*/*.csv"):
+        seen["crm"].add(row[header.index("customer_id")])
+    for _, header, row in _good_rows(sample, "esp/*/*members_export*.csv"):
+        seen["esp"].add(row[header.index("LEID")])
+    for _, header, row in _good_rows(sample, "sms/*/*.csv"):
+        seen["sms"].add(row[header.index("To")] if row[header.index("Direction")] != "inbound"
+                        else row[header.index("From")])
+    for _, header, row in _good_rows(sample, "pos/*/orders_export_*.csv"):
+        if row[header.index("Email")] or row[header.index("Billing Name")]:
+            seen["pos"].add("order:" + row[header.index("Name")])
+    for _, header, row in _good_rows(sample, "pos/*/receipts_*.csv"):
+        if row[header.index("loyalty_card_id")]:
+            seen["pos"].add(f"receipt:{row[header.index('store_id')]}:{row[header.index('receipt_id')]}")
+    for path in sorted(landing.glob("sms/*/*.jsonl")) + sorted(landing.glob("web/*/*.jsonl")):
+        rel = path.relative_to(landing).as_posix()
+        for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1):
+            if not line or (rel, number) in broken:
+                continue
+            event = json.loads(line)
+            if rel.startswith("sms/"):
+                seen["sms"].add(event["from"] if event["direction"] == "inbound" else event["to"])
+            elif event["user_id"]:
+                seen["web"].add(event["user_id"])
+    for row in _truth(sample):
+        assert row["source_record_id"] in seen[row["source"]], row
+
+
+def test_broken_rows_really_are_broken_at_the_named_line(sample):
+    manifest = json.loads(sample["manifest"].read_text())
+    reasons = {b["reason"] for b in manifest["broken_rows"]}
+    assert {"truncated last line", "unbalanced quote", "wrong number of fields"} <= reasons
+    assert {b["source"] for b in manifest["broken_rows"]} >= {"crm", "esp", "sms", "pos", "web"}
+    for entry in manifest["broken_rows"]:
+        path = sample["landing"] / entry["file"]
+        text = _text(path)
+        lines = text.split("\r\n" if "\r\n" in text else "\n")
+        if lines[-1] == "":
+            lines.pop()  # the file ends with a newline
+        line = lines[entry["line_number"] - 1]
+        if path.suffix == ".jsonl":
+            with pytest.raises(json.JSONDecodeError):
+                json.loads(line)
+        else:
+            header = lines[0]
+            delimiter = ";" if header.count(";") > header.count(",") else ","
+            expected = len(header.split(delimiter))
+            if entry["reason"] == "unbalanced quote":
+                assert line.count('"') % 2 == 1
+            else:
+                assert len(next(csv.reader([line], delimiter=delimiter))) != expected
+        if entry["reason"] in ("truncated last line", "unbalanced quote"):
+            assert entry["line_number"] == len(lines)  # nothing after it, and no final newline needed
+        if entry["reason"] == "truncated last line":
+            assert not path.read_bytes().endswith(b"\n")
+
+
+def test_duplicate_and_header_only_files(sample):
+    manifest = json.loads(sample["manifest"].read_text())
+    assert manifest["duplicate_files"]
+    for original, copy in manifest["duplicate_files"]:
+        assert original != copy
+        assert (sample["landing"] / original).read_bytes() == (sample["landing"] / copy).read_bytes()
+    for rel in manifest["header_only_files"]:
+        assert len(_text(sample["landing"] / rel).strip().splitlines()) == 1
+    assert {"seed", "customers", "days", "start_date"} <= manifest.keys()
+    assert (manifest["seed"], manifest["customers"], manifest["days"], manifest["start_date"]) == (42, 200, 5, "2026-10-01")
+
+
+def test_encodings_windows_1252_and_bom(sample):
+    legacy = (sample["landing"] / "crm/2026-10-01/customers_20261001.csv").read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        legacy.decode("utf-8")
+    assert any(ch.encode("cp1252") in legacy for ch in "åäö")
+    assert "ö".encode("utf-8") not in legacy
+    bom = (sample["landing"] / "crm/2026-10-02/customers_20261002.csv").read_bytes()
+    assert bom.startswith(b"\xef\xbb\xbf")
+    plain = (sample["landing"] / "pos/2026-10-01/orders_export_20261001.csv").read_bytes()
+    assert not plain.startswith(b"\xef\xbb\xbf")
+    plain.decode("utf-8")
+    receipt = next((sample["landing"] / "pos/2026-10-01").glob("receipts_*.csv")).read_bytes()
+    assert receipt.startswith(b"receipt_id;store_id;")
+
+
+def test_nordic_letters_in_names(sample):
+    names = "".join(row[1] + row[2] for _, _, row in _good_rows(sample, "crm/*/*.csv"))
+    assert set("åäö") <= set(names.lower())
+
+
+def test_phone_formats_vary_like_spreadsheets(sample):
+    phones = [row[4] for _, _, row in _good_rows(sample, "crm/*/*.csv") if row[4]]
+    phones += [row[3] for _, _, row in _good_rows(sample, "esp/*/*members_export*.csv") if row[3]]
+    phones += [row[21] for _, _, row in _good_rows(sample, "pos/*/orders_export_*.csv") if row[21]]
+    expected = {
+        "+46 70 123 45 67": r"\+46 7\d \d{3} \d{2} \d{2}",
+        "070-123 45 67": r"07\d-\d{3} \d{2} \d{2}",
+        "0701234567": r"07\d{8}",
+        "0046701234567": r"00467\d{8}",
+        "46701234567": r"467\d{8}",
+        "701234567": r"7\d{8}",
+        "+46701234567": r"\+467\d{8}",
+    }
+    for example, pattern in expected.items():
+        assert any(re.fullmatch(pattern, p) for p in phones), example
+    assert any(p in ("0000000", "1234567", "0700000000") for p in phones)  # junk shows up too
+
+
+def test_shopify_order_fields_only_on_first_row(sample):
+    line_fields = {"Name", "Lineitem quantity", "Lineitem name", "Lineitem price", "Lineitem sku"}
+    seen_multi_line = False
+    for path in sorted(sample["landing"].glob("pos/*/orders_export_*.csv")):
+        header, rows = _csv_rows(path)
+        assert header == ORDER_HEADER
+        names_seen: set[str] = set()
+        for row in rows:
+            if len(row) != len(header):
+                continue  # a deliberately broken row
+            record = dict(zip(header, row))
+            if record["Name"] in names_seen:
+                seen_multi_line = True
+                assert all(not v for k, v in record.items() if k not in line_fields), record
+            else:
+                names_seen.add(record["Name"])
+                assert record["Created at"] and record["Total"] and record["Id"]
+                assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}", record["Created at"])
+    assert seen_multi_line
+
+
+def test_receipts_semicolon_decimal_comma_and_crm_cards(sample):
+    crm_cards = {row[10] for _, _, row in _good_rows(sample, "crm/*/*.csv") if row[10]}
+    cards = set()
+    for _, header, row in _good_rows(sample, "pos/*/receipts_*.csv"):
+        assert header == RECEIPT_HEADER
+        assert re.fullmatch(r"[\d ]+,\d\d", row[header.index("unit_price")])
+        if row[4]:
+            cards.add(row[4])
+    assert cards and cards <= crm_cards
+
+
+def test_sms_keywords_and_both_formats(sample):
+    bodies = [row[2] for _, _, row in _good_rows(sample, "sms/*/*.csv") if row[10] == "inbound"]
+    for path in sorted(sample["landing"].glob("sms/*/*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            message = json.loads(line)
+            assert re.fullmatch(r"\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d \+0000", message["date_sent"])
+            if message["direction"] == "inbound":
+                bodies.append(message["body"])
+    assert bodies
+
+
+def test_web_events_look_like_ga4(sample):
+    events = []
+    for path in sorted(sample["landing"].glob("web/*/events_*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                events.append(json.loads(line))
+            except json.JSONDecodeError:
+                pass
+    names = {e["event_name"] for e in events}
+    assert {"session_start", "page_view", "login", "add_to_cart", "purchase"} <= names
+    for e in events:
+        assert isinstance(e["event_timestamp"], int)
+        assert any(p["key"] == "ga_session_id" for p in e["event_params"])
+    purchases = [e for e in events if e["event_name"] == "purchase"]
+    assert all(re.fullmatch(r"#\d+", e["ecommerce"]["transaction_id"]) for e in purchases)
+    assert any(e["user_id"] is None for e in events) and any(e["user_id"] for e in events)
+
+
+def test_web_redelivery_adds_late_events(sample):
+    by_name = defaultdict(list)
+    for path in sorted(sample["landing"].glob("web/*/events_*.jsonl")):
+        by_name[path.name].append(path)
+    redelivered = [paths for paths in by_name.values() if len(paths) > 1]
+    assert redelivered
+    for first, later in (paths[:2] for paths in redelivered):
+        first_lines = [l for l in first.read_text(encoding="utf-8").splitlines()]
+        later_lines = set(later.read_text(encoding="utf-8").splitlines())
+        assert len(later_lines) > 0 and set(l for l in first_lines if l.endswith("}")) < later_lines | set()
+
+
+def test_every_persons_records_are_linkable_and_identifiers_are_not_shared():
+    built = build_records(Output(Path("/nonexistent"), 3), customers=400, days=10, seed=3,
+                          start_date=date(2026, 10, 1))
+    by_person = defaultdict(list)
+    owners = defaultdict(set)
+    for rec in built["records"]:
+        if rec.dropped:
+            continue
+        by_person[rec.person.person_id].append(rec)
+        for token in linkability.tokens(rec):
+            owners[token].add(rec.person.person_id)
+    for person_id, records in by_person.items():
+        assert len(linkability._components(records)) == 1, person_id
+    assert all(len(people) == 1 for people in owners.values())
+    assert built["linkage"]["dropped"] <= len(built["records"]) * 0.01
+
+
+def test_known_answers(sample):
+    truth = _truth(sample)
+    orders = sorted(int(r["source_record_id"][len("order:#"):]) for r in truth if r["source_record_id"].startswith("order:"))
+    assert orders[0] == 1001 and orders[-1] < 1001 + len(orders) + 5  # Shopify numbers orders in sequence
+    header = (sample["landing"] / "crm/2026-10-01/customers_20261001.csv").read_bytes().split(b"\r\n")[0]
+    assert header == (b"customer_id,first_name,last_name,email,phone,street,postcode,city,country,birth_date,"
+                      b"loyalty_card_id,created_at,updated_at,consent_email,consent_sms,consent_updated_at")
+    summary = sample["summary"]
+    assert (summary["identity_records"], summary["files"]) == KNOWN_COUNTS
+    assert truth[0] == KNOWN_FIRST_TRUTH_ROW
+
+
+# Fixed by seed 42, 200 customers, 5 days (and the pinned Faker); change them only on purpose.
+KNOWN_COUNTS = (515, 76)
+KNOWN_FIRST_TRUTH_ROW = {"source": "crm", "source_record_id": "100471", "person_id": "P0000192"}
