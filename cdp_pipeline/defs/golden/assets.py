@@ -1,0 +1,110 @@
+"""Golden layer: the single customer view and the cross-channel timeline."""
+
+from datetime import date
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from cdp_pipeline.defs.resources import DUCKDB_POOL
+from cdp_pipeline.lib.golden._sql import fetch_golden_sql, query_golden_sql
+from cdp_pipeline.lib.golden.build import build_golden, latest_event_date
+from cdp_pipeline.settings import get_settings
+
+CUSTOMERS = dg.AssetKey(["golden", "customers"])
+TIMELINE = dg.AssetKey(["golden", "customer_timeline"])
+
+# Tables other layers write and the golden layer reads (contracts in docs/architecture.md).
+STAGING_EVENT_TABLES = ["orders", "email_activity", "sms_messages", "web_events", "web_sessions", "consent_events"]
+CUSTOMER_MAP = dg.AssetKey(["identity", "customer_map"])
+IDENTITY_RECORDS = dg.AssetKey(["staging", "identity_records"])
+EVENT_KEYS = [dg.AssetKey(["staging", t]) for t in STAGING_EVENT_TABLES]
+
+# Run tags that name the landing days of a run (see defs/automation.py).
+_RANGE_END_TAG = "dagster/asset_partition_range_end"
+_PARTITION_TAG = "dagster/partition"
+
+
+def as_of_date_for_run(tags: dict, latest_event_day: date | None) -> tuple[date, str]:
+    """The as-of date of a run and where it came from.
+
+    A run that names its landing days (the nightly job's partition range, or a single
+    partition) is computed as of its last landing day, so rerunning an old day gives that
+    day's answer. A run without one (a manual materialisation) uses the latest event date
+    in staging, so the traits describe the newest data; with no data at all, today.
+    """
+    for tag in (_RANGE_END_TAG, _PARTITION_TAG):
+        if tags.get(tag):
+            return date.fromisoformat(tags[tag][:10]), f"run tag {tag}"
+    if latest_event_day is not None:
+        return latest_event_day, "latest event in staging"
+    return date.today(), "today (no events in staging)"
+
+
+def _markdown(rows: list[tuple], names: list[str]) -> str:
+    def cell(v):
+        return "" if v is None else str(v).replace("|", "\\|")
+
+    lines = ["| " + " | ".join(names) + " |", "| " + " | ".join("---" for _ in names) + " |"]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+@dg.multi_asset(
+    name="golden_tables",
+    specs=[
+        dg.AssetSpec(
+            TIMELINE, group_name="golden", kinds={"duckdb"}, deps=[CUSTOMER_MAP, *EVENT_KEYS],
+            description="Every interaction of every known customer on every channel (orders, receipts, email, "
+                        "SMS in and out, web sessions and key events, consent changes), one row per staging event.",
+        ),
+        dg.AssetSpec(
+            CUSTOMERS, group_name="golden", kinds={"duckdb"},
+            deps=[CUSTOMER_MAP, IDENTITY_RECORDS, *EVENT_KEYS, TIMELINE],
+            description="The single customer view: one row per customer with survived attributes and their "
+                        "provenance, all known identifiers, traits, RFM, consent and contactability as of the "
+                        "run's date.",
+        ),
+    ],
+    pool=DUCKDB_POOL,
+)
+def golden_tables(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+    settings = get_settings()
+    with duckdb.get_connection() as con:
+        as_of, origin = as_of_date_for_run(context.run.tags, latest_event_date(con, settings.timezone))
+        build = build_golden(con, as_of, tz=settings.timezone)
+        if build.missing_inputs:
+            context.log.warning(f"golden built without {', '.join(build.missing_inputs)} (tables do not exist yet)")
+        channels = fetch_golden_sql(con, "select_timeline_summary")
+        names, rows = query_golden_sql(con, "select_golden_summary")
+        summary = dict(zip(names, rows[0]))
+        preview = _markdown(*reversed(query_golden_sql(con, "select_golden_preview")))
+    context.log.info(f"golden as of {as_of} ({origin}): {summary['customers']:,} customers")
+    yield dg.MaterializeResult(
+        asset_key=TIMELINE,
+        metadata={
+            "rows": sum(n for _, n in channels),
+            "rows_per_channel": dg.MetadataValue.md(_markdown(channels, ["channel", "rows"])),
+            "as_of_date": as_of.isoformat(),
+            "cutoff_utc": build.cutoff.isoformat(sep=" "),
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key=CUSTOMERS,
+        metadata={
+            "rows": summary["customers"],
+            "as_of_date": as_of.isoformat(),
+            "as_of_from": origin,
+            "email_consent_granted": summary["email_consent_granted"],
+            "email_consent_revoked": summary["email_consent_revoked"],
+            "email_consent_unknown": summary["email_consent_unknown"],
+            "sms_consent_granted": summary["sms_consent_granted"],
+            "sms_consent_revoked": summary["sms_consent_revoked"],
+            "sms_consent_unknown": summary["sms_consent_unknown"],
+            "email_contactable": summary["email_contactable"],
+            "sms_contactable": summary["sms_contactable"],
+            "buyers": summary["buyers"],
+            "total_spend": dg.MetadataValue.float(float(summary["total_spend"])),
+            "missing_inputs": ", ".join(build.missing_inputs) or "none",
+            "preview": dg.MetadataValue.md(preview),
+        },
+    )

@@ -1,0 +1,9 @@
+-- Gather every identity record with the customer it resolved to: the candidates survivorship and the identifier lists work from.
+CREATE OR REPLACE TEMP TABLE _golden_records AS
+SELECT m.customer_id, m.source, m.source_record_id, r.record_time,
+       r.first_name, r.last_name, r.email, r.phone, r.street, r.postcode, r.city, r.country, r.birth_date,
+       r.loyalty_card_id, r.crm_customer_id, r.web_user_id, r.cookies,
+       r.email_is_junk, r.phone_is_junk, r.name_is_junk, r.dq_flags
+FROM {customer_map} AS m
+LEFT JOIN {identity_records} AS r
+       ON r.source = m.source AND r.source_record_id = m.source_record_id

@@ -1,0 +1,72 @@
+-- Lay out every interaction of every known customer on every channel before the cutoff, one row per staging event.
+CREATE OR REPLACE TABLE golden.customer_timeline AS
+WITH events AS (
+    SELECT m.customer_id, o.ordered_at AS event_time,
+           CASE WHEN o.channel = 'store' THEN 'store' ELSE 'online' END AS channel,
+           CASE WHEN o.channel = 'store' THEN 'store_receipt' ELSE 'online_order' END AS event_type,
+           CASE WHEN o.channel = 'store'
+                THEN printf('Store receipt at %s: %s %s', coalesce(o.store_id, '?'), CAST(o.total AS VARCHAR), coalesce(o.currency, ''))
+                ELSE printf('Online order %s: %s %s', replace(o.order_id, 'order:', ''), CAST(o.total AS VARCHAR), coalesce(o.currency, ''))
+           END
+           || CASE WHEN o.cancelled_at < CAST($cutoff AS TIMESTAMP) THEN ' (cancelled)'
+                   WHEN coalesce(o.refunded_amount, 0) > 0 THEN printf(' (refunded %s)', CAST(o.refunded_amount AS VARCHAR))
+                   ELSE '' END AS summary,
+           o.source, o.source_record_id, o.order_id AS event_ref
+    FROM {orders} AS o
+    JOIN {customer_map} AS m ON m.source = o.source AND m.source_record_id = o.source_record_id
+    WHERE o.ordered_at < CAST($cutoff AS TIMESTAMP)
+    UNION ALL
+    SELECT m.customer_id, a.event_time, 'email', 'email_' || a.action,
+           CASE a.action
+                WHEN 'open' THEN printf('Opened "%s"', coalesce(a.campaign_title, a.campaign_id, '?'))
+                WHEN 'click' THEN printf('Clicked %s in "%s"', coalesce(a.url, 'a link'), coalesce(a.campaign_title, a.campaign_id, '?'))
+                WHEN 'bounce' THEN printf('Bounced: "%s" to %s', coalesce(a.campaign_title, a.campaign_id, '?'), a.email)
+                ELSE printf('%s "%s"', a.action, coalesce(a.campaign_title, a.campaign_id, '?'))
+           END,
+           a.source, a.source_record_id, a.activity_id
+    FROM {email_activity} AS a
+    JOIN {customer_map} AS m ON m.source = a.source AND m.source_record_id = a.source_record_id
+    WHERE a.event_time < CAST($cutoff AS TIMESTAMP)
+    UNION ALL
+    SELECT m.customer_id, s.sent_at, 'sms',
+           CASE WHEN s.direction = 'inbound' THEN 'sms_inbound' ELSE 'sms_outbound' END,
+           CASE WHEN s.direction = 'inbound' THEN 'From customer: ' ELSE 'To customer: ' END
+           || coalesce(left(regexp_replace(s.body, '\s+', ' ', 'g'), 80), '')
+           || CASE WHEN s.keyword IS NOT NULL THEN printf(' [%s]', s.keyword) ELSE '' END
+           || CASE WHEN s.status IS NOT NULL THEN printf(' (%s)', s.status) ELSE '' END,
+           s.source, s.source_record_id, s.message_id
+    FROM {sms_messages} AS s
+    JOIN {customer_map} AS m ON m.source = s.source AND m.source_record_id = s.source_record_id
+    WHERE s.sent_at < CAST($cutoff AS TIMESTAMP)
+    UNION ALL
+    SELECT m.customer_id, w.started_at, 'web', 'web_session',
+           printf('Web session: %d page views, %d add-to-carts, %d purchases',
+                  coalesce(w.page_views, 0), coalesce(w.add_to_carts, 0), coalesce(w.purchases, 0)),
+           w.source, w.source_record_id, w.session_id
+    FROM {web_sessions} AS w
+    JOIN {customer_map} AS m ON m.source = w.source AND m.source_record_id = w.source_record_id
+    WHERE w.started_at < CAST($cutoff AS TIMESTAMP)
+    UNION ALL
+    SELECT m.customer_id, e.event_time, 'web', e.event_name,
+           CASE e.event_name
+                WHEN 'add_to_cart' THEN 'Added to cart on ' || coalesce(e.page_location, '?')
+                WHEN 'purchase' THEN printf('Web purchase %s: %s %s', coalesce(e.transaction_id, '?'), CAST(e.revenue AS VARCHAR), coalesce(e.currency, ''))
+                ELSE 'Logged in'
+           END,
+           e.source, e.source_record_id, e.event_id
+    FROM {web_events} AS e
+    JOIN {customer_map} AS m ON m.source = e.source AND m.source_record_id = e.source_record_id
+    WHERE e.event_name IN ('add_to_cart', 'purchase', 'login') AND e.event_time < CAST($cutoff AS TIMESTAMP)
+    UNION ALL
+    SELECT m.customer_id, c.event_time, c.channel, 'consent_' || c.state,
+           printf('%s consent %s (%s) for %s', CASE c.channel WHEN 'sms' THEN 'SMS' ELSE 'Email' END,
+                  c.state, coalesce(c.reason, '?'), coalesce(c.identifier, '?')),
+           c.source, c.source_record_id,
+           concat_ws('|', 'consent', c.channel, c.identifier, c.state, c.reason, strftime(c.event_time, '%Y-%m-%dT%H:%M:%S'))
+    FROM {consent_events} AS c
+    JOIN {customer_map} AS m ON m.source = c.source AND m.source_record_id = c.source_record_id
+    WHERE c.event_time < CAST($cutoff AS TIMESTAMP)
+)
+SELECT customer_id, event_time, channel, event_type, summary, source, source_record_id, event_ref
+FROM events
+ORDER BY customer_id, event_time, channel, event_type, event_ref

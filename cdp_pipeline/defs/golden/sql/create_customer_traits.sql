@@ -1,0 +1,158 @@
+-- Compute each customer's behavioural traits from their events before the cutoff: orders and RFM, email, SMS and web activity, first and last seen.
+CREATE OR REPLACE TEMP TABLE _golden_traits AS
+WITH customers AS (
+    SELECT DISTINCT customer_id FROM {customer_map}
+),
+orders AS (
+    -- Cancelled (before the cutoff) and voided orders are not sales; refunds are netted off.
+    SELECT m.customer_id, o.order_id, o.ordered_at, o.channel, o.store_id,
+           coalesce(o.total, 0) - coalesce(o.refunded_amount, 0) AS net_total
+    FROM {orders} AS o
+    JOIN {customer_map} AS m ON m.source = o.source AND m.source_record_id = o.source_record_id
+    WHERE o.ordered_at < CAST($cutoff AS TIMESTAMP)
+      AND (o.cancelled_at IS NULL OR o.cancelled_at >= CAST($cutoff AS TIMESTAMP))
+      AND coalesce(lower(o.financial_status), '') <> 'voided'
+),
+order_traits AS (
+    SELECT customer_id,
+           count(*) AS orders_count,
+           count(*) FILTER (WHERE channel = 'online') AS online_orders_count,
+           count(*) FILTER (WHERE channel = 'store') AS store_orders_count,
+           greatest(sum(net_total), 0) AS total_spend,
+           greatest(coalesce(sum(net_total) FILTER (WHERE channel = 'online'), 0), 0) AS online_spend,
+           greatest(coalesce(sum(net_total) FILTER (WHERE channel = 'store'), 0), 0) AS store_spend,
+           min(ordered_at) AS first_order_at,
+           max(ordered_at) AS last_order_at
+    FROM orders
+    GROUP BY customer_id
+),
+rfm AS (
+    -- Quintiles over customers with at least one order; customer_id makes ties deterministic.
+    SELECT customer_id,
+           ntile(5) OVER (ORDER BY last_order_at, customer_id) AS rfm_recency,
+           ntile(5) OVER (ORDER BY orders_count, customer_id) AS rfm_frequency,
+           ntile(5) OVER (ORDER BY total_spend, customer_id) AS rfm_monetary
+    FROM order_traits
+),
+store_preference AS (
+    SELECT customer_id, store_id AS preferred_store
+    FROM (SELECT customer_id, store_id,
+                 row_number() OVER (PARTITION BY customer_id
+                                    ORDER BY count(*) DESC, max(ordered_at) DESC, store_id) AS rank
+          FROM orders
+          WHERE channel = 'store' AND store_id IS NOT NULL
+          GROUP BY customer_id, store_id)
+    WHERE rank = 1
+),
+email AS (
+    SELECT m.customer_id,
+           count(*) FILTER (WHERE a.action = 'open' AND a.event_time >= CAST($cutoff AS TIMESTAMP) - INTERVAL 30 DAY) AS email_opens_30d,
+           count(*) FILTER (WHERE a.action = 'click' AND a.event_time >= CAST($cutoff AS TIMESTAMP) - INTERVAL 30 DAY) AS email_clicks_30d,
+           count(*) FILTER (WHERE a.action = 'open' AND a.event_time >= CAST($cutoff AS TIMESTAMP) - INTERVAL 90 DAY) AS email_opens_90d,
+           count(*) FILTER (WHERE a.action = 'click' AND a.event_time >= CAST($cutoff AS TIMESTAMP) - INTERVAL 90 DAY) AS email_clicks_90d
+    FROM {email_activity} AS a
+    JOIN {customer_map} AS m ON m.source = a.source AND m.source_record_id = a.source_record_id
+    WHERE a.event_time < CAST($cutoff AS TIMESTAMP)
+    GROUP BY m.customer_id
+),
+sms AS (
+    -- Received: outbound messages that were not reported failed; replied: inbound messages.
+    SELECT m.customer_id,
+           count(*) FILTER (WHERE s.direction <> 'inbound'
+                            AND coalesce(lower(s.status), '') NOT IN ('failed', 'undelivered')) AS sms_received,
+           count(*) FILTER (WHERE s.direction = 'inbound') AS sms_replied
+    FROM {sms_messages} AS s
+    JOIN {customer_map} AS m ON m.source = s.source AND m.source_record_id = s.source_record_id
+    WHERE s.sent_at < CAST($cutoff AS TIMESTAMP)
+    GROUP BY m.customer_id
+),
+sessions AS (
+    SELECT m.customer_id,
+           count(*) FILTER (WHERE w.started_at >= CAST($cutoff AS TIMESTAMP) - INTERVAL 30 DAY) AS web_sessions_30d,
+           max(w.started_at) AS last_web_visit
+    FROM {web_sessions} AS w
+    JOIN {customer_map} AS m ON m.source = w.source AND m.source_record_id = w.source_record_id
+    WHERE w.started_at < CAST($cutoff AS TIMESTAMP)
+    GROUP BY m.customer_id
+),
+key_events AS (
+    SELECT m.customer_id, e.event_name, e.event_time
+    FROM {web_events} AS e
+    JOIN {customer_map} AS m ON m.source = e.source AND m.source_record_id = e.source_record_id
+    WHERE e.event_name IN ('add_to_cart', 'purchase') AND e.event_time < CAST($cutoff AS TIMESTAMP)
+),
+purchases AS (
+    SELECT customer_id, event_time FROM key_events WHERE event_name = 'purchase'
+    UNION ALL
+    SELECT customer_id, ordered_at FROM orders
+),
+cart_events AS (
+    -- Abandoned: added to cart in the last 30 days and no purchase (web or order) within 7 days after.
+    SELECT c.customer_id, c.event_time,
+           c.event_time >= CAST($cutoff AS TIMESTAMP) - INTERVAL 30 DAY
+           AND NOT EXISTS (SELECT 1 FROM purchases AS p
+                           WHERE p.customer_id = c.customer_id
+                             AND p.event_time >= c.event_time
+                             AND p.event_time < c.event_time + INTERVAL 7 DAY) AS abandoned
+    FROM key_events AS c
+    WHERE c.event_name = 'add_to_cart'
+),
+carts AS (
+    SELECT customer_id, max(event_time) AS last_add_to_cart_at, bool_or(abandoned) AS has_abandoned_cart
+    FROM cart_events
+    GROUP BY customer_id
+),
+seen AS (
+    SELECT customer_id, min(t) AS first_seen, max(t) AS last_seen
+    FROM (SELECT customer_id, event_time AS t FROM {timeline}
+          UNION ALL
+          SELECT customer_id, record_time FROM {records} WHERE record_time < CAST($cutoff AS TIMESTAMP))
+    GROUP BY customer_id
+)
+SELECT c.customer_id,
+       s.first_seen, s.last_seen,
+       coalesce(o.orders_count, 0) AS orders_count,
+       coalesce(o.online_orders_count, 0) AS online_orders_count,
+       coalesce(o.store_orders_count, 0) AS store_orders_count,
+       CAST(coalesce(o.total_spend, 0) AS DECIMAL(18, 2)) AS total_spend,
+       CAST(coalesce(o.online_spend, 0) AS DECIMAL(18, 2)) AS online_spend,
+       CAST(coalesce(o.store_spend, 0) AS DECIMAL(18, 2)) AS store_spend,
+       CAST(round(o.total_spend / nullif(o.orders_count, 0), 2) AS DECIMAL(18, 2)) AS average_order_value,
+       o.first_order_at, o.last_order_at,
+       date_diff('day', CAST(o.last_order_at AS DATE), CAST($as_of_date AS DATE)) AS days_since_last_order,
+       r.rfm_recency, r.rfm_frequency, r.rfm_monetary,
+       CASE WHEN r.customer_id IS NULL THEN 'prospect'
+            WHEN r.rfm_recency >= 4 AND r.rfm_frequency >= 4 AND r.rfm_monetary >= 4 THEN 'champions'
+            WHEN r.rfm_recency >= 3 AND r.rfm_frequency >= 3 THEN 'loyal'
+            WHEN r.rfm_recency >= 4 THEN 'new'
+            WHEN r.rfm_recency >= 3 THEN 'potential'
+            WHEN r.rfm_frequency >= 3 THEN 'at_risk'
+            WHEN r.rfm_recency = 2 THEN 'hibernating'
+            ELSE 'lost'
+       END AS rfm_segment,
+       sp.preferred_store,
+       CASE WHEN coalesce(o.orders_count, 0) = 0 THEN NULL
+            WHEN o.online_orders_count > o.store_orders_count THEN 'online'
+            WHEN o.store_orders_count > o.online_orders_count THEN 'store'
+            WHEN o.store_spend > o.online_spend THEN 'store'
+            ELSE 'online'
+       END AS preferred_channel,
+       coalesce(e.email_opens_30d, 0) AS email_opens_30d,
+       coalesce(e.email_clicks_30d, 0) AS email_clicks_30d,
+       coalesce(e.email_opens_90d, 0) AS email_opens_90d,
+       coalesce(e.email_clicks_90d, 0) AS email_clicks_90d,
+       coalesce(sm.sms_received, 0) AS sms_received,
+       coalesce(sm.sms_replied, 0) AS sms_replied,
+       coalesce(ws.web_sessions_30d, 0) AS web_sessions_30d,
+       ws.last_web_visit,
+       ca.last_add_to_cart_at,
+       coalesce(ca.has_abandoned_cart, false) AS has_abandoned_cart
+FROM customers AS c
+LEFT JOIN seen AS s USING (customer_id)
+LEFT JOIN order_traits AS o USING (customer_id)
+LEFT JOIN rfm AS r USING (customer_id)
+LEFT JOIN store_preference AS sp USING (customer_id)
+LEFT JOIN email AS e USING (customer_id)
+LEFT JOIN sms AS sm USING (customer_id)
+LEFT JOIN sessions AS ws USING (customer_id)
+LEFT JOIN carts AS ca USING (customer_id)

@@ -1,0 +1,215 @@
+"""DuckDB ``COMMENT``s on the analyst-facing tables, and ``docs/tables.md`` rendered from them.
+
+The comments are the single source of the column documentation: analysts see them
+in any DuckDB client (``duckdb_columns().comment``), and ``docs/tables.md`` is
+generated from them by :func:`generate_tables_md` (a test fails when the file drifts).
+Other layers document their tables with :func:`apply_comments`.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from cdp_pipeline.lib.golden.survivorship import SURVIVED_ATTRIBUTES
+
+# Schemas rendered whole, plus single public-contract tables of other layers.
+DOCUMENTED_SCHEMAS = ("golden", "segments", "activation")
+CONTRACT_TABLES = (("identity", "customer_map"), ("audit", "quarantine"))
+
+TABLES_MD_HEADER = """# Output tables
+
+<!-- Generated from the DuckDB COMMENTs by cdp_pipeline.lib.golden.comments.generate_tables_md;
+     edit the comments, not this file. -->
+
+Public tables of the warehouse (`CDP_WAREHOUSE`). All timestamps are UTC; all ids are VARCHAR.
+"""
+
+_ATTRIBUTE_MEANING = {
+    "first_name": "given name (display form)",
+    "last_name": "family name (display form)",
+    "email": "best email address (normalised, lower case)",
+    "phone": "best phone number, E.164",
+    "street": "street address",
+    "postcode": "postal code",
+    "city": "city",
+    "country": "country, ISO 3166-1 alpha-2",
+    "birth_date": "date of birth",
+}
+
+
+def _customer_columns() -> dict[str, str]:
+    cols = {"customer_id": "persistent customer id (identity.customer_map)"}
+    for attr in SURVIVED_ATTRIBUTES:
+        cols[attr] = f"{_ATTRIBUTE_MEANING[attr]}, chosen by the survivorship rules (config/survivorship.yaml)"
+        cols[f"{attr}_source"] = f"source system that supplied {attr}"
+        cols[f"{attr}_source_record_id"] = f"source record that supplied {attr}"
+    cols |= {
+        "emails": "every email address on the customer's records, sorted",
+        "phones": "every phone number (E.164) on the customer's records, sorted",
+        "loyalty_card_ids": "every store loyalty card, sorted",
+        "crm_customer_ids": "every CRM customer id, sorted",
+        "web_user_ids": "every web analytics user_id, sorted",
+        "cookies": "every web cookie seen with the customer's user ids, sorted",
+        "sources": "source systems that know the customer",
+        "record_count": "identity records resolved to the customer",
+        "first_seen": "earliest interaction or record time before the as-of cutoff",
+        "last_seen": "latest interaction or record time before the as-of cutoff",
+        "orders_count": "orders and receipts, not cancelled or voided",
+        "online_orders_count": "online orders, not cancelled or voided",
+        "store_orders_count": "store receipts, not cancelled or voided",
+        "total_spend": "sum of order totals less refunds, floored at 0, in the orders' currency",
+        "online_spend": "total_spend of online orders",
+        "store_spend": "total_spend of store receipts",
+        "average_order_value": "total_spend / orders_count; NULL without orders",
+        "first_order_at": "time of the first order",
+        "last_order_at": "time of the latest order",
+        "days_since_last_order": "days from the latest order's date to as_of_date",
+        "rfm_recency": "1-5 quintile of last_order_at among buyers (5 = most recent); NULL without orders",
+        "rfm_frequency": "1-5 quintile of orders_count among buyers (5 = most orders)",
+        "rfm_monetary": "1-5 quintile of total_spend among buyers (5 = highest spend)",
+        "rfm_segment": "champions | loyal | potential | new | at_risk | hibernating | lost | prospect "
+                       "(no orders); rules in lib/golden/traits.py",
+        "preferred_store": "store with most receipts (ties: latest visit, store id)",
+        "preferred_channel": "online | store, by number of orders (ties: spend, then online)",
+        "email_opens_30d": "email opens in the 30 days before the cutoff",
+        "email_clicks_30d": "email clicks in the 30 days before the cutoff",
+        "email_opens_90d": "email opens in the 90 days before the cutoff",
+        "email_clicks_90d": "email clicks in the 90 days before the cutoff",
+        "sms_received": "SMS sent to the customer and not reported failed",
+        "sms_replied": "SMS the customer sent",
+        "web_sessions_30d": "web sessions started in the 30 days before the cutoff",
+        "last_web_visit": "start of the latest web session",
+        "last_add_to_cart_at": "latest web add_to_cart",
+        "has_abandoned_cart": "an add_to_cart in the last 30 days with no purchase within 7 days after it",
+        "email_consent": "granted | revoked | unknown: latest signal, but an unsubscribe or cleaned "
+                         "address yields only to a later explicit opt-in",
+        "email_consent_at": "time of the signal that decided email_consent",
+        "email_consent_source": "source of the signal that decided email_consent",
+        "sms_consent": "granted | revoked | unknown: latest signal, but a STOP yields only to a later "
+                       "explicit opt-in",
+        "sms_consent_at": "time of the signal that decided sms_consent",
+        "sms_consent_source": "source of the signal that decided sms_consent",
+        "email_contactable": "email consent granted and a valid, non-junk email",
+        "sms_contactable": "SMS consent granted and a valid, non-junk phone",
+        "as_of_date": "business date (CDP_TIMEZONE) the traits are computed as of",
+    }
+    return cols
+
+
+GOLDEN_TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
+    "customers": (
+        "The single customer view: one row per customer_id of identity.customer_map, with survived "
+        "attributes and their provenance, every known identifier, and traits as of as_of_date.",
+        _customer_columns(),
+    ),
+    "customer_timeline": (
+        "Every interaction of every known customer on every channel (orders, receipts, email "
+        "activity, SMS in and out, web sessions and key events, consent changes), one row per "
+        "staging event, before the as-of cutoff.",
+        {
+            "customer_id": "persistent customer id",
+            "event_time": "when the interaction happened (UTC)",
+            "channel": "online | store | email | sms | web",
+            "event_type": "online_order | store_receipt | email_open | email_click | email_bounce | "
+                          "sms_inbound | sms_outbound | web_session | add_to_cart | purchase | login | "
+                          "consent_granted | consent_revoked",
+            "summary": "one line a person can read",
+            "source": "source system of the event",
+            "source_record_id": "identity record the event belongs to",
+            "event_ref": "the event's id in its staging table (consent events: "
+                         "consent|channel|identifier|state|reason|time)",
+        },
+    ),
+}
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def apply_comments(con: duckdb.DuckDBPyConnection, schema: str, table: str, table_comment: str,
+                   column_comments: dict[str, str]) -> list[str]:
+    """COMMENT ON the table and each named column; returns the table's columns left uncommented.
+
+    Raises ``ValueError`` for a column the table does not have (a stale comment).
+    """
+    columns = [r[0] for r in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? "
+        "AND database_name = current_database() ORDER BY column_index",
+        [schema, table]).fetchall()]
+    if not columns:
+        raise ValueError(f"{schema}.{table} does not exist")
+    unknown = sorted(set(column_comments) - set(columns))
+    if unknown:
+        raise ValueError(f"{schema}.{table} has no column(s) {unknown}")
+    target = f"{_quote(schema)}.{_quote(table)}"
+    con.execute(f"COMMENT ON TABLE {target} IS {_literal(table_comment)}")
+    for column, comment in column_comments.items():
+        con.execute(f"COMMENT ON COLUMN {target}.{_quote(column)} IS {_literal(comment)}")
+    return [c for c in columns if c not in column_comments]
+
+
+def apply_golden_comments(con: duckdb.DuckDBPyConnection) -> None:
+    for table, (comment, columns) in GOLDEN_TABLE_DOCS.items():
+        missing = apply_comments(con, "golden", table, comment, columns)
+        if missing:
+            raise ValueError(f"golden.{table}: undocumented columns {missing}")
+
+
+def documented_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """(schema, table) of every table generate_tables_md renders, in order."""
+    rows = con.execute(
+        """SELECT schema_name, table_name FROM duckdb_tables()
+           WHERE NOT temporary AND database_name = current_database()
+           UNION SELECT schema_name, view_name FROM duckdb_views()
+           WHERE NOT temporary AND NOT internal AND database_name = current_database()""").fetchall()
+    present = set(rows)
+    chosen = [t for t in CONTRACT_TABLES if t in present]
+    chosen += sorted((s, t) for s, t in present if s in DOCUMENTED_SCHEMAS and not t.startswith("_"))
+    order = {s: i for i, s in enumerate(("identity", "audit") + DOCUMENTED_SCHEMAS)}
+    return sorted(chosen, key=lambda st: (order.get(st[0], 99), st[1]))
+
+
+def _cell(text: str | None) -> str:
+    return (text or "").replace("|", "\\|").replace("\n", " ")
+
+
+def table_section(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
+    """Markdown of one table: heading, table comment, column/type/meaning rows."""
+    comment = con.execute(
+        """SELECT comment FROM duckdb_tables() WHERE schema_name = $s AND table_name = $t AND NOT temporary
+             AND database_name = current_database()
+           UNION ALL SELECT comment FROM duckdb_views() WHERE schema_name = $s AND view_name = $t AND NOT temporary
+             AND database_name = current_database()""",
+        {"s": schema, "t": table}).fetchone()
+    columns = con.execute(
+        """SELECT column_name, data_type, comment FROM duckdb_columns()
+           WHERE schema_name = ? AND table_name = ? AND database_name = current_database()
+           ORDER BY column_index""", [schema, table]).fetchall()
+    lines = [f"## {schema}.{table}", ""]
+    if comment and comment[0]:
+        lines += [comment[0], ""]
+    lines += ["| column | type | meaning |", "| --- | --- | --- |"]
+    lines += [f"| `{name}` | {_cell(dtype)} | {_cell(text)} |" for name, dtype, text in columns]
+    return "\n".join(lines) + "\n"
+
+
+def generate_tables_md(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str]] | None = None) -> str:
+    """The text of docs/tables.md: every golden/segments/activation table (and the contract
+    tables identity.customer_map and audit.quarantine when present) from its COMMENTs."""
+    sections = [table_section(con, s, t) for s, t in (tables if tables is not None else documented_tables(con))]
+    return TABLES_MD_HEADER + "".join("\n" + s for s in sections)
+
+
+def split_tables_md(text: str) -> dict[str, str]:
+    """``schema.table`` -> its section, for comparing a part of docs/tables.md."""
+    out: dict[str, str] = {}
+    for chunk in text.split("\n## ")[1:]:
+        name = chunk.split("\n", 1)[0].strip()
+        out[name] = "## " + chunk.rstrip("\n") + "\n"
+    return out
+

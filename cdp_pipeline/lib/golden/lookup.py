@@ -1,0 +1,101 @@
+"""Find a customer by any identifier a person might type.
+
+Accepted: a customer_id (``C-…``), an email in any case, a phone number in any format
+(normalised to E.164 by ``cdp_pipeline.lib.standardise.phone.standardise_phone`` when
+that module is importable, else matched on its digits), a loyalty card, a CRM customer
+id, a web user id or cookie, or any identity ``source_record_id`` (``order:#1001``).
+Searches ``golden.customers`` (and ``identity.customer_map`` for record ids).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import duckdb
+
+from cdp_pipeline.lib.golden.inputs import table_exists
+
+# The order matches are reported in: the most specific identifier kinds first.
+MATCH_KINDS = ("customer_id", "crm_customer_id", "loyalty_card_id", "email", "phone", "web_user_id",
+               "cookie", "source_record_id")
+_MIN_PHONE_DIGITS = 7
+
+
+@dataclass(frozen=True)
+class CustomerMatch:
+    customer_id: str
+    matched_on: str
+    value: str
+
+
+def normalise_phone(text: str, default_region: str | None = None) -> str | None:
+    """E.164 via the standardise layer's normaliser when available, else None."""
+    try:
+        from cdp_pipeline.lib.standardise.phone import standardise_phone
+    except ImportError:
+        return None
+    if default_region is None:
+        from cdp_pipeline.settings import get_settings
+
+        default_region = get_settings().default_region
+    try:
+        return standardise_phone(text, default_region)
+    except Exception:  # a half-written normaliser must not break lookup
+        return None
+
+
+def _phone_digits(text: str) -> str | None:
+    """Digits to match the end of an E.164 number with: no separators, no 00/0 prefix."""
+    digits = re.sub(r"\D", "", text)
+    if digits.startswith("00"):
+        digits = digits[2:]
+    digits = digits.lstrip("0")
+    return digits if len(digits) >= _MIN_PHONE_DIGITS else None
+
+
+def find_customers(con: duckdb.DuckDBPyConnection, identifier: str) -> list[CustomerMatch]:
+    """Every customer the identifier points at, most specific match kind first, no duplicates."""
+    text = (identifier or "").strip()
+    if not text or not table_exists(con, "golden", "customers"):
+        return []
+    email = text.lower()
+    e164 = normalise_phone(text) if re.search(r"\d", text) else None
+    digits = _phone_digits(text) if re.fullmatch(r"[\d\s()+.\-/]+", text) else None
+    rows = con.execute(
+        """
+        SELECT customer_id, 'customer_id', customer_id FROM golden.customers WHERE customer_id = $text
+        UNION ALL
+        SELECT customer_id, 'crm_customer_id', $text FROM golden.customers WHERE list_contains(crm_customer_ids, $text)
+        UNION ALL
+        SELECT customer_id, 'loyalty_card_id', $text FROM golden.customers WHERE list_contains(loyalty_card_ids, $text)
+        UNION ALL
+        SELECT customer_id, 'email', $email FROM golden.customers WHERE list_contains(emails, $email) OR list_contains(emails, $text)
+        UNION ALL
+        SELECT customer_id, 'phone', p FROM (SELECT customer_id, unnest(phones) AS p FROM golden.customers)
+        WHERE p = $e164
+           OR ($e164 IS NULL AND $digits IS NOT NULL AND regexp_replace(p, '\\D', '', 'g') LIKE '%' || $digits)
+        UNION ALL
+        SELECT customer_id, 'web_user_id', $text FROM golden.customers WHERE list_contains(web_user_ids, $text)
+        UNION ALL
+        SELECT customer_id, 'cookie', $text FROM golden.customers WHERE list_contains(cookies, $text)
+        """,
+        {"text": text, "email": email, "e164": e164, "digits": digits}).fetchall()
+    if table_exists(con, "identity", "customer_map"):
+        rows += con.execute(
+            "SELECT customer_id, 'source_record_id', source || ':' || source_record_id FROM identity.customer_map "
+            "WHERE source_record_id = $text ORDER BY source", {"text": text}).fetchall()
+    order = {k: i for i, k in enumerate(MATCH_KINDS)}
+    seen: set[str] = set()
+    matches: list[CustomerMatch] = []
+    for customer_id, kind, value in sorted(rows, key=lambda r: (order[r[1]], r[0])):
+        if customer_id not in seen:
+            seen.add(customer_id)
+            matches.append(CustomerMatch(customer_id, kind, value))
+    return matches
+
+
+def find_customer(con: duckdb.DuckDBPyConnection, identifier: str) -> CustomerMatch | None:
+    """The best match (see ``find_customers``), or None when the identifier is unknown."""
+    matches = find_customers(con, identifier)
+    return matches[0] if matches else None

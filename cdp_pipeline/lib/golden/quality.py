@@ -1,0 +1,76 @@
+"""The golden layer's data-quality checks as plain functions: (passed, figures) per check.
+
+``defs/golden/checks.py`` wraps them as Dagster asset checks; tests call them directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+
+from cdp_pipeline.lib.golden._sql import fetch_golden_sql, query_golden_sql
+from cdp_pipeline.lib.golden.inputs import resolve_inputs, table_exists
+from cdp_pipeline.lib.golden.traits import as_of_cutoff
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    passed: bool
+    description: str
+    metadata: dict = field(default_factory=dict)
+
+
+def _golden_missing(con) -> CheckOutcome | None:
+    if not table_exists(con, "golden", "customers") or not table_exists(con, "golden", "customer_timeline"):
+        return CheckOutcome(False, "golden tables do not exist")
+    return None
+
+
+def check_one_row_per_customer(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
+    if (missing := _golden_missing(con)):
+        return missing
+    tables = resolve_inputs(con)
+    absent, unmapped, duplicated = fetch_golden_sql(con, "select_customer_coverage",
+                                                    customer_map=tables["customer_map"])[0]
+    return CheckOutcome(absent == unmapped == duplicated == 0,
+                        "every customer of identity.customer_map has exactly one golden row",
+                        {"missing": absent, "unmapped": unmapped, "duplicated": duplicated})
+
+
+def check_rows_have_source_records(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
+    if (missing := _golden_missing(con)):
+        return missing
+    tables = resolve_inputs(con)
+    rows = fetch_golden_sql(con, "select_customers_without_records", customer_map=tables["customer_map"])
+    return CheckOutcome(not rows, "every golden row is backed by at least one source record",
+                        {"customers_without_records_sample": ", ".join(r[0] for r in rows) or "none"})
+
+
+def check_trait_sanity(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
+    if (missing := _golden_missing(con)):
+        return missing
+    names, rows = query_golden_sql(con, "select_trait_violations")
+    figures = dict(zip(names, rows[0]))
+    return CheckOutcome(all(v == 0 for v in figures.values()),
+                        "no negative spend, last_seen >= first_seen, order counts add up, RFM scores 1-5",
+                        figures)
+
+
+def check_timeline_complete(con: duckdb.DuckDBPyConnection, tz: str = "UTC") -> CheckOutcome:
+    """Every staging event of a mapped record before the cutoff of golden.customers.as_of_date
+    appears exactly once in golden.customer_timeline, for its customer."""
+    if (missing := _golden_missing(con)):
+        return missing
+    as_of = fetch_golden_sql(con, "select_golden_as_of_date")[0][0]
+    if as_of is None:
+        count = con.execute("SELECT count(*) FROM golden.customer_timeline").fetchone()[0]
+        return CheckOutcome(count == 0, "no customers, so the timeline must be empty", {"timeline_rows": count})
+    tables = resolve_inputs(con)
+    rows = fetch_golden_sql(con, "select_timeline_mismatches", {"cutoff": as_of_cutoff(as_of, tz)},
+                            **{k: tables[k] for k in ("customer_map", "orders", "email_activity", "sms_messages",
+                                                      "web_sessions", "web_events", "consent_events")})
+    figures = {f"{kind}_{what}": n for kind, *counts in rows
+               for what, n in zip(("missing", "unexpected", "miscounted"), counts) if n}
+    return CheckOutcome(not figures, "every mapped staging event appears exactly once in the timeline",
+                        figures or {"mismatches": 0})

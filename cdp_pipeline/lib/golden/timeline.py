@@ -1,0 +1,34 @@
+"""``golden.customer_timeline``: every interaction of every customer, on every channel.
+
+One row per staging event of a mapped record, before the as-of cutoff:
+
+===============  ===========  ======================================  ===========================
+staging table    channel      event_type                              event_ref
+===============  ===========  ======================================  ===========================
+orders           online/store ``online_order`` / ``store_receipt``    ``order_id``
+email_activity   email        ``email_open|email_click|email_bounce`` ``activity_id``
+sms_messages     sms          ``sms_inbound`` / ``sms_outbound``      ``message_id``
+web_sessions     web          ``web_session``                         ``session_id``
+web_events       web          ``add_to_cart``, ``purchase``, ``login``  ``event_id``
+consent_events   email/sms    ``consent_granted|consent_revoked``     ``consent|channel|identifier|state|reason|time``
+===============  ===========  ======================================  ===========================
+
+Web events other than the key events are summarised by their session. Consent events
+have no id of their own, so their ``event_ref`` is built from their fields. Events
+without a time cannot be placed on a timeline and are left out.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from cdp_pipeline.lib.golden._sql import run_golden_sql
+
+KEY_WEB_EVENTS = ("add_to_cart", "purchase", "login")
+
+
+def build_timeline(con: duckdb.DuckDBPyConnection, tables: dict[str, str], cutoff) -> None:
+    """(Re)create ``golden.customer_timeline`` from the staging event tables."""
+    run_golden_sql(con, "create_customer_timeline", {"cutoff": cutoff}, **{
+        k: tables[k] for k in ("customer_map", "orders", "email_activity", "sms_messages", "web_sessions",
+                               "web_events", "consent_events")})

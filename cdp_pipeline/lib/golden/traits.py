@@ -1,0 +1,75 @@
+"""Traits of ``golden.customers``, all computed *as of* a date.
+
+The as-of date is a business day in ``CDP_TIMEZONE``; only events before the cutoff
+``as_of_date + 1 day`` at local midnight (converted to UTC, the time of every staging
+timestamp) count, so rerunning an old day gives that day's answer. (Identity records
+carry only their latest version, so survived attributes are the latest known.)
+
+Trait definitions
+-----------------
+- ``first_seen`` / ``last_seen``: earliest / latest timeline event or identity-record
+  time before the cutoff.
+- ``orders_count``, ``online_orders_count``, ``store_orders_count``: orders and store
+  receipts, excluding those cancelled before the cutoff and ``voided`` ones.
+- ``total_spend``, ``online_spend``, ``store_spend``: sum of ``total - refunded_amount``
+  over those orders, floored at 0 (a return of a purchase made before the data starts
+  must not give negative spend); amounts are in the orders' own currency.
+- ``average_order_value``: ``total_spend / orders_count`` (NULL without orders).
+- ``first_order_at``, ``last_order_at``; ``days_since_last_order``: days from the
+  last order's (UTC) date to ``as_of_date``.
+- ``preferred_store``: the store with most receipts (ties: latest visit, then store id).
+- ``preferred_channel``: ``online`` or ``store`` by number of orders (ties: higher
+  spend, then ``online``).
+- ``email_opens_30d`` … ``email_clicks_90d``: ESP opens/clicks in the 30/90 days before the cutoff.
+- ``sms_received``: outbound messages not reported ``failed``/``undelivered``;
+  ``sms_replied``: inbound messages.
+- ``web_sessions_30d``: sessions started in the last 30 days; ``last_web_visit``: latest session start.
+- ``last_add_to_cart_at``; ``has_abandoned_cart``: an add_to_cart in the last 30 days
+  with no purchase (web purchase event or any order) within 7 days after it.
+
+RFM
+---
+Over customers with at least one order: ``rfm_recency = ntile(5)`` over
+``last_order_at``, ``rfm_frequency`` over ``orders_count``, ``rfm_monetary`` over
+``total_spend``, each ascending with ``customer_id`` as tie-breaker (5 = best).
+Labels, first match wins:
+
+=============  ==============================================
+rfm_segment    rule
+=============  ==============================================
+prospect       no orders (scores NULL)
+champions      R ≥ 4 and F ≥ 4 and M ≥ 4
+loyal          R ≥ 3 and F ≥ 3
+new            R ≥ 4 (recent, few orders)
+potential      R = 3
+at_risk        R ≤ 2 and F ≥ 3 (used to buy often, not lately)
+hibernating    R = 2
+lost           R = 1
+=============  ==============================================
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone as dt_timezone
+from zoneinfo import ZoneInfo
+
+import duckdb
+
+from cdp_pipeline.lib.golden._sql import run_golden_sql
+
+RFM_SEGMENTS = ("champions", "loyal", "potential", "new", "at_risk", "hibernating", "lost", "prospect")
+
+
+def as_of_cutoff(as_of_date: date, tz: str = "UTC") -> datetime:
+    """Naive UTC timestamp of local midnight after ``as_of_date``: events before it count."""
+    local = datetime.combine(as_of_date + timedelta(days=1), time(0), tzinfo=ZoneInfo(tz))
+    return local.astimezone(dt_timezone.utc).replace(tzinfo=None)
+
+
+def build_traits(con: duckdb.DuckDBPyConnection, tables: dict[str, str], as_of_date: date, cutoff: datetime,
+                 records: str = "_golden_records", timeline: str = "golden.customer_timeline") -> None:
+    """Create temp table ``_golden_traits``: one row per customer with every behavioural trait."""
+    run_golden_sql(con, "create_customer_traits", {"cutoff": cutoff, "as_of_date": as_of_date},
+                   records=records, timeline=timeline,
+                   **{k: tables[k] for k in ("customer_map", "orders", "email_activity", "sms_messages",
+                                             "web_sessions", "web_events")})

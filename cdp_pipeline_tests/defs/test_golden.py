@@ -1,0 +1,105 @@
+"""The golden assets and checks in Dagster: materialise on a temporary DuckDB, checks pass and fail."""
+
+from datetime import date
+
+import dagster as dg
+import duckdb
+import pytest
+from dagster_duckdb import DuckDBResource
+
+from cdp_pipeline.defs.golden.assets import CUSTOMERS, TIMELINE, as_of_date_for_run, golden_tables
+from cdp_pipeline.defs.golden.checks import (
+    GOLDEN_CHECKS, every_event_once, one_row_per_customer, rows_have_source_records, trait_sanity)
+from cdp_pipeline_tests.lib.golden.world import load_world
+
+
+@pytest.fixture
+def world_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("CDP_TIMEZONE", "UTC")
+    path = tmp_path / "build.duckdb"
+    con = duckdb.connect(str(path))
+    load_world(con)
+    con.close()
+    return str(path)
+
+
+def _materialize(path: str, tags: dict | None = None) -> dg.ExecuteInProcessResult:
+    return dg.materialize([golden_tables, *GOLDEN_CHECKS], resources={"duckdb": DuckDBResource(database=path)},
+                          tags=tags or {})
+
+
+def test_materialize_golden_tables_with_metadata_and_passing_checks(world_file):
+    result = _materialize(world_file, {"dagster/asset_partition_range_start": "2025-01-08",
+                                       "dagster/asset_partition_range_end": "2025-01-10"})
+    assert result.success
+    meta = {m.asset_key: m.metadata for m in result.asset_materializations_for_node("golden_tables")}
+    customers, timeline = meta[CUSTOMERS], meta[TIMELINE]
+    assert customers["rows"].value == 4
+    assert customers["as_of_date"].value == "2025-01-10"
+    assert (customers["email_consent_granted"].value, customers["email_consent_revoked"].value,
+            customers["email_consent_unknown"].value) == (2, 1, 1)
+    assert (customers["email_contactable"].value, customers["sms_contactable"].value) == (2, 1)
+    assert customers["total_spend"].value == pytest.approx(750.0)
+    assert customers["preview"].value.count("\n") == 2 + 4 - 1  # header, rule, 4 rows
+    assert timeline["rows"].value == 29  # the 18 groups of test_timeline.py
+    checks = {e.asset_check_key.name: e.passed for e in result.get_asset_check_evaluations()}
+    assert checks == {"one_row_per_customer": True, "rows_have_source_records": True, "trait_sanity": True,
+                      "every_event_once": True}
+    con = duckdb.connect(world_file, read_only=True)
+    assert con.execute("SELECT DISTINCT as_of_date FROM golden.customers").fetchall() == [(date(2025, 1, 10),)]
+    con.close()
+
+
+def test_without_a_partition_the_latest_staging_event_day_is_used(world_file):
+    result = _materialize(world_file)
+    assert result.success
+    meta = {m.asset_key: m.metadata for m in result.asset_materializations_for_node("golden_tables")}
+    # The latest event in the world is the receipt of 2025-01-12 15:00 UTC.
+    assert meta[CUSTOMERS]["as_of_date"].value == "2025-01-12"
+    assert meta[CUSTOMERS]["as_of_from"].value == "latest event in staging"
+
+
+def test_as_of_date_for_run():
+    assert as_of_date_for_run({"dagster/asset_partition_range_end": "2025-03-04"}, None) == \
+        (date(2025, 3, 4), "run tag dagster/asset_partition_range_end")
+    assert as_of_date_for_run({"dagster/partition": "2025-03-05"}, date(2025, 1, 1))[0] == date(2025, 3, 5)
+    assert as_of_date_for_run({}, date(2025, 1, 1)) == (date(2025, 1, 1), "latest event in staging")
+
+
+def test_assets_are_in_group_golden_with_upstream_deps():
+    specs = {s.key: s for s in golden_tables.specs}
+    assert set(specs) == {CUSTOMERS, TIMELINE}
+    assert {s.group_name for s in specs.values()} == {"golden"}
+    assert dg.AssetKey(["identity", "customer_map"]) in {d.asset_key for d in specs[CUSTOMERS].deps}
+    assert dg.AssetKey(["staging", "orders"]) in {d.asset_key for d in specs[TIMELINE].deps}
+    assert golden_tables.op.pool == "duckdb"
+
+
+def _check(fn, path: str) -> dg.AssetCheckResult:
+    return fn(duckdb=DuckDBResource(database=path))
+
+
+def test_checks_fail_on_broken_tables(world_file):
+    assert _materialize(world_file, {"dagster/partition": "2025-01-10"}).success
+    con = duckdb.connect(world_file)
+    # A customer the identity layer knows but golden lost, and a golden row of nobody.
+    con.execute("UPDATE golden.customers SET customer_id = 'C-ghost', record_count = 0 WHERE customer_id = 'C4'")
+    con.execute("UPDATE golden.customers SET total_spend = -1, last_seen = first_seen - INTERVAL 1 DAY "
+                "WHERE customer_id = 'C2'")
+    con.execute("DELETE FROM golden.customer_timeline WHERE event_ref = 'order:#2001'")
+    con.close()
+    result = _check(one_row_per_customer, world_file)
+    assert not result.passed and result.metadata["missing"].value == 1 and result.metadata["unmapped"].value == 1
+    result = _check(rows_have_source_records, world_file)
+    assert not result.passed and "C-ghost" in result.metadata["customers_without_records_sample"].value
+    result = _check(trait_sanity, world_file)
+    assert not result.passed
+    assert result.metadata["negative_spend"].value == 1 and result.metadata["last_seen_before_first_seen"].value == 1
+    result = _check(every_event_once, world_file)
+    assert not result.passed and result.metadata["orders_missing"].value == 1
+
+
+def test_checks_fail_when_golden_was_never_built(tmp_path):
+    path = str(tmp_path / "empty.duckdb")
+    duckdb.connect(path).close()
+    assert not _check(one_row_per_customer, path).passed

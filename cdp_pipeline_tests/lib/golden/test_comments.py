@@ -1,0 +1,70 @@
+"""Column comments, docs/tables.md generated from them (drift test), and the analyst queries in docs."""
+
+import re
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from cdp_pipeline.lib.golden.comments import (
+    GOLDEN_TABLE_DOCS, apply_comments, documented_tables, generate_tables_md, split_tables_md)
+
+REPO = Path(__file__).resolve().parents[3]
+TABLES_MD = REPO / "docs" / "tables.md"
+ANALYST_QUERIES = REPO / "docs" / "analyst_queries.md"
+
+
+def test_every_golden_table_and_column_has_a_comment(world):
+    tables = world.execute("""SELECT table_name, comment FROM duckdb_tables() WHERE schema_name = 'golden'
+                              ORDER BY table_name""").fetchall()
+    assert [t for t, _ in tables] == ["customer_timeline", "customers"] and all(c for _, c in tables)
+    uncommented = world.execute("""SELECT table_name, column_name FROM duckdb_columns()
+                                   WHERE schema_name = 'golden' AND coalesce(comment, '') = ''""").fetchall()
+    assert uncommented == []
+
+
+def test_docs_tables_md_matches_the_comments(world):
+    """Regenerate with: python -m cdp_pipeline.lib.golden.write_tables_md"""
+    assert TABLES_MD.exists(), "docs/tables.md is missing"
+    documented = split_tables_md(TABLES_MD.read_text(encoding="utf-8"))
+    generated = split_tables_md(generate_tables_md(world, [("golden", t) for t in GOLDEN_TABLE_DOCS]))
+    for name, section in generated.items():
+        assert documented.get(name) == section, f"docs/tables.md section {name} drifted from the DuckDB comments"
+
+
+def test_apply_comments_for_other_layers_and_rendering():
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA segments; CREATE TABLE segments.membership (segment VARCHAR, customer_id VARCHAR)")
+    left = apply_comments(con, "segments", "membership", "Who is in which segment. It's current.",
+                          {"segment": "segment name | key"})
+    assert left == ["customer_id"]
+    md = generate_tables_md(con)
+    assert documented_tables(con) == [("segments", "membership")]
+    assert "## segments.membership\n\nWho is in which segment. It's current.\n" in md
+    assert "| `segment` | VARCHAR | segment name \\| key |" in md
+    assert "| `customer_id` | VARCHAR |  |" in md
+    with pytest.raises(ValueError, match="no column"):
+        apply_comments(con, "segments", "membership", "x", {"nope": "y"})
+    with pytest.raises(ValueError, match="does not exist"):
+        apply_comments(con, "segments", "missing", "x", {})
+
+
+def test_contract_tables_of_other_layers_are_rendered_when_present(world):
+    names = [f"{s}.{t}" for s, t in documented_tables(world)]
+    assert names == ["identity.customer_map", "golden.customer_timeline", "golden.customers"]
+
+
+def analyst_queries() -> list[str]:
+    return re.findall(r"```sql\n(.*?)```", ANALYST_QUERIES.read_text(encoding="utf-8"), flags=re.S)
+
+
+def test_docs_hold_a_handful_of_analyst_queries():
+    text = ANALYST_QUERIES.read_text(encoding="utf-8").lower()
+    assert len(analyst_queries()) >= 5
+    for topic in ("top customers", "channel overlap", "consent coverage"):
+        assert topic in text
+
+
+@pytest.mark.parametrize("index", range(len(analyst_queries())))
+def test_analyst_query_runs_on_the_fixture_world(world, index):
+    world.execute(analyst_queries()[index]).fetchall()

@@ -1,0 +1,66 @@
+"""golden.customers on the hand-made world: survived values, provenance, identifier lists."""
+
+from datetime import date
+
+from cdp_pipeline_tests.lib.golden.conftest import golden_row
+
+
+def test_one_row_per_mapped_customer_in_order(world):
+    assert [r[0] for r in world.execute("SELECT customer_id FROM golden.customers").fetchall()] == \
+        ["C1", "C2", "C3", "C4"]
+
+
+def test_default_rules_on_anna(world):
+    r = golden_row(world, "C1")
+    # Names: CRM first. Email: most recent valid (the ESP record of 2025-01-08 12:00).
+    assert (r["first_name"], r["last_name"], r["first_name_source"], r["first_name_source_record_id"]) == \
+        ("Anna", "Svensson", "crm", "100")
+    assert (r["email"], r["email_source"], r["email_source_record_id"]) == ("anna.new@mail.se", "esp", "leid-a")
+    # Phone: CRM first. Address: the latest of CRM update and order, taken whole.
+    assert (r["phone"], r["phone_source"]) == ("+46701111111", "crm")
+    assert (r["street"], r["postcode"], r["city"], r["country"]) == ("Hamngatan 5", "11147", "Stockholm", "SE")
+    assert r["street_source_record_id"] == r["country_source_record_id"] == "order:#1001"
+    assert (r["birth_date"], r["birth_date_source"]) == (date(1990, 5, 1), "crm")
+
+
+def test_identifier_lists_are_sorted_and_complete(world):
+    r = golden_row(world, "C1")
+    assert r["emails"] == ["anna.new@mail.se", "anna@crm.se"]
+    assert r["phones"] == ["+46701111111"]
+    assert r["loyalty_card_ids"] == ["L-1"]
+    assert r["crm_customer_ids"] == ["100"]
+    assert r["web_user_ids"] == ["100"]
+    assert r["cookies"] == ["ck1", "ck2"]
+    assert r["sources"] == ["crm", "esp", "pos", "sms", "web"]
+    assert r["record_count"] == 9
+
+
+def test_junk_and_impossible_values_do_not_survive(world):
+    c2, c3 = golden_row(world, "C2"), golden_row(world, "C3")
+    assert c2["phone"] is None and c2["phones"] == ["+46700000000"]
+    assert (c3["email"], c3["email_source"]) == ("cecilia@mail.se", "esp")
+    assert (c3["birth_date"], c3["birth_date_source"]) == (date(1985, 3, 3), "esp")
+    assert c3["first_name"] == "Cecilia"
+
+
+def test_ties_go_to_the_smallest_source_record_id(world):
+    r = golden_row(world, "C4")
+    assert (r["first_name"], r["first_name_source_record_id"]) == ("Dan", "400")
+    assert r["crm_customer_ids"] == ["400", "401"]
+
+
+def test_every_column_of_the_contract_is_present_in_order(world):
+    from cdp_pipeline.lib.golden.comments import GOLDEN_TABLE_DOCS
+
+    attrs = ["first_name", "last_name", "email", "phone", "street", "postcode", "city", "country", "birth_date"]
+    contract = ["customer_id"] + [c for a in attrs for c in (a, f"{a}_source", f"{a}_source_record_id")] + [
+        "emails", "phones", "loyalty_card_ids", "crm_customer_ids", "web_user_ids", "cookies", "sources",
+        "record_count", "first_seen", "last_seen", "orders_count", "online_orders_count", "store_orders_count",
+        "total_spend", "online_spend", "store_spend", "average_order_value", "first_order_at", "last_order_at",
+        "days_since_last_order", "rfm_recency", "rfm_frequency", "rfm_monetary", "rfm_segment", "preferred_store",
+        "preferred_channel", "email_opens_30d", "email_clicks_30d", "email_opens_90d", "email_clicks_90d",
+        "sms_received", "sms_replied", "web_sessions_30d", "last_web_visit", "last_add_to_cart_at",
+        "has_abandoned_cart", "email_consent", "email_consent_at", "email_consent_source", "sms_consent",
+        "sms_consent_at", "sms_consent_source", "email_contactable", "sms_contactable", "as_of_date"]
+    cols = [r[0] for r in world.execute("DESCRIBE golden.customers").fetchall()]
+    assert cols == contract == list(GOLDEN_TABLE_DOCS["customers"][1])

@@ -1,0 +1,125 @@
+"""Traits against hand-computed answers (world.py), RFM on a known population, and as-of reruns."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import duckdb
+import pytest
+
+from cdp_pipeline.lib.golden.build import build_golden
+from cdp_pipeline.lib.golden.traits import as_of_cutoff
+from cdp_pipeline_tests.lib.golden.conftest import golden_row
+from cdp_pipeline_tests.lib.golden.world import create_contract_tables, insert, world_db
+
+T = datetime.fromisoformat
+
+
+def test_order_traits_net_refunds_and_skip_cancelled_and_future_orders(world):
+    r = golden_row(world, "C1")
+    # #1001 500-100 online; #1002 voided/cancelled; R1 200 + R2 50 in S1; S2:R9 is after the cutoff.
+    assert (r["orders_count"], r["online_orders_count"], r["store_orders_count"]) == (3, 1, 2)
+    assert (r["total_spend"], r["online_spend"], r["store_spend"]) == (Decimal("650.00"), Decimal("400.00"),
+                                                                       Decimal("250.00"))
+    assert r["average_order_value"] == Decimal("216.67")
+    assert (r["first_order_at"], r["last_order_at"]) == (T("2025-01-03 15:00"), T("2025-01-09 15:00"))
+    assert r["days_since_last_order"] == 1
+    assert (r["preferred_store"], r["preferred_channel"]) == ("S1", "store")
+
+
+def test_customer_without_orders(world):
+    r = golden_row(world, "C3")
+    assert (r["orders_count"], r["total_spend"], r["average_order_value"], r["days_since_last_order"]) == \
+        (0, Decimal("0.00"), None, None)
+    assert (r["rfm_recency"], r["rfm_segment"], r["preferred_channel"], r["preferred_store"]) == \
+        (None, "prospect", None, None)
+
+
+def test_email_sms_web_traits(world):
+    r = golden_row(world, "C1")
+    assert (r["email_opens_30d"], r["email_clicks_30d"], r["email_opens_90d"], r["email_clicks_90d"]) == (1, 1, 2, 1)
+    # m1 delivered (m2 failed); STOP and START are replies.
+    assert (r["sms_received"], r["sms_replied"]) == (1, 2)
+    assert (r["web_sessions_30d"], r["last_web_visit"]) == (1, T("2025-01-09 09:58"))
+    assert r["last_add_to_cart_at"] == T("2025-01-09 10:00")
+
+
+def test_abandoned_cart(world):
+    # Anna bought in store 5 hours after adding to cart: not abandoned.
+    assert golden_row(world, "C1")["has_abandoned_cart"] is False
+    # Dan added to cart on 2025-01-02 and bought nothing (his 2024-11 cart is outside 30 days).
+    dan = golden_row(world, "C4")
+    assert dan["has_abandoned_cart"] is True and dan["last_add_to_cart_at"] == T("2025-01-02 10:00")
+
+
+def test_first_and_last_seen(world):
+    r = golden_row(world, "C1")
+    # The September open is the first interaction; the receipt of 2025-01-12 is after the cutoff.
+    assert (r["first_seen"], r["last_seen"]) == (T("2024-09-01 07:00"), T("2025-01-09 15:00"))
+    assert r["as_of_date"] == date(2025, 1, 10)
+
+
+def test_rerun_of_an_old_day_gives_that_days_answer():
+    con = world_db()
+    build_golden(con, date(2025, 1, 5), tz="UTC")
+    r = golden_row(con, "C1")
+    assert (r["orders_count"], r["total_spend"], r["last_order_at"]) == (1, Decimal("200.00"), T("2025-01-03 15:00"))
+    assert (r["email_consent"], r["sms_consent"]) == ("revoked", "revoked")  # unsubscribed 01-04, STOP 01-05
+    assert (r["sms_received"], r["sms_replied"], r["days_since_last_order"]) == (1, 1, 2)
+    build_golden(con, date(2025, 1, 12), tz="UTC")
+    assert golden_row(con, "C1")["orders_count"] == 4
+
+
+def test_cutoff_is_local_midnight_after_the_as_of_day():
+    assert as_of_cutoff(date(2025, 1, 10), "UTC") == T("2025-01-11 00:00")
+    assert as_of_cutoff(date(2025, 1, 10), "Europe/Stockholm") == T("2025-01-10 23:00")
+    assert as_of_cutoff(date(2025, 7, 10), "Europe/Stockholm") == T("2025-07-10 22:00")
+
+
+def _buyers(n_orders: dict[str, list[tuple[str, int]]]) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    create_contract_tables(con)
+    for cid, orders in n_orders.items():
+        for i, (when, total) in enumerate(orders):
+            srid = f"order:{cid}-{i}"
+            insert(con, "identity.customer_map", [dict(source="pos", source_record_id=srid, customer_id=cid)])
+            insert(con, "staging.orders", [dict(order_id=srid, source="pos", source_record_id=srid, channel="online",
+                                                ordered_at=T(when), total=total)])
+    return con
+
+
+def test_rfm_quintiles_and_labels_on_ten_buyers():
+    # B0..B9: B9 is most recent, most frequent, biggest spender; B0 the opposite.
+    data = {f"B{i}": [(f"2025-01-{i + 1:02d} 12:00", 10 * (i + 1))] * (i // 2 + 1) for i in range(10)}
+    con = _buyers(data)
+    build_golden(con, date(2025, 1, 31), tz="UTC")
+    got = {r[0]: r[1:] for r in con.execute(
+        "SELECT customer_id, rfm_recency, rfm_frequency, rfm_monetary, rfm_segment FROM golden.customers").fetchall()}
+    # ntile(5) over 10 ordered rows: pairs share a score.
+    assert [got[f"B{i}"][0] for i in range(10)] == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
+    assert [got[f"B{i}"][1] for i in range(10)] == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
+    assert [got[f"B{i}"][3] for i in range(10)] == ["lost", "lost", "hibernating", "hibernating", "loyal",
+                                                    "loyal", "champions", "champions", "champions", "champions"]
+
+
+def test_rfm_ties_are_broken_by_customer_id_and_labels_cover_each_rule():
+    # Equal values: the score order follows customer_id, whatever the insert order.
+    con = _buyers({cid: [("2025-01-10 12:00", 100)] for cid in ("Z", "A", "M", "B", "Q")})
+    build_golden(con, date(2025, 1, 31), tz="UTC")
+    got = dict(con.execute("SELECT customer_id, rfm_recency FROM golden.customers").fetchall())
+    assert got == {"A": 1, "B": 2, "M": 3, "Q": 4, "Z": 5}
+
+
+@pytest.mark.parametrize("r, f, m, label", [
+    (5, 5, 5, "champions"), (4, 4, 3, "loyal"), (3, 3, 1, "loyal"), (5, 1, 1, "new"), (4, 2, 5, "new"),
+    (3, 2, 2, "potential"), (2, 5, 5, "at_risk"), (1, 3, 1, "at_risk"), (2, 2, 2, "hibernating"), (1, 1, 5, "lost"),
+])
+def test_rfm_label_rules(r, f, m, label):
+    # The label expression of create_customer_traits.sql, evaluated on given scores.
+    from cdp_pipeline.lib.golden._sql import SQL_DIR
+
+    text = (SQL_DIR / "create_customer_traits.sql").read_text()
+    case = text[text.index("CASE WHEN r.customer_id IS NULL"):text.index("END AS rfm_segment") + 3]
+    sql = case.replace("r.customer_id IS NULL", "false").replace("r.rfm_", "rfm_")
+    got = duckdb.connect().execute(f"SELECT {sql} FROM (SELECT {r} AS rfm_recency, {f} AS rfm_frequency, "
+                                   f"{m} AS rfm_monetary)").fetchone()[0]
+    assert got == label
