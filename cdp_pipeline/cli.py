@@ -132,6 +132,78 @@ def print_summary(warehouse: Path, timer, wall_seconds: float, run_id: str) -> N
     print(f"  warehouse: {warehouse}")
 
 
+# --------------------------------------------------------------------------- look-ups
+def _open_published(args: argparse.Namespace):
+    """The published warehouse, read-only: look-ups never touch the build database."""
+    import duckdb
+
+    _apply_overrides(args)
+    warehouse = get_settings().warehouse
+    if not warehouse.exists():
+        print(f"cdp: no published warehouse at {warehouse} (run `make run` or `cdp run` first)", file=sys.stderr)
+        return None
+    return duckdb.connect(str(warehouse), read_only=True)
+
+
+def cmd_customer(args: argparse.Namespace) -> int:
+    from cdp_pipeline.lib.golden import customer_profile, format_profile, profile_json
+
+    con = _open_published(args)
+    if con is None:
+        return 2
+    try:
+        profile = customer_profile(con, args.identifier, timeline_limit=args.timeline)
+    finally:
+        con.close()
+    if profile is None:
+        print(f"cdp customer: no customer known by {args.identifier!r} "
+              "(tried customer id, email, phone, loyalty card, CRM id, web user id, source record id)",
+              file=sys.stderr)
+        return 1
+    print(profile_json(profile) if args.json else format_profile(profile))
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    import json
+
+    from cdp_pipeline.lib.identity.explain import explain_customer, format_explanation
+
+    con = _open_published(args)
+    if con is None:
+        return 2
+    try:
+        explanation = explain_customer(con, args.customer_id)
+    finally:
+        con.close()
+    if not explanation or not explanation.get("records"):
+        print(f"cdp explain: no customer {args.customer_id!r}", file=sys.stderr)
+        return 1
+    print(json.dumps(explanation, indent=2, default=str, ensure_ascii=False) if args.json
+          else format_explanation(explanation))
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from cdp_pipeline.lib.identity.evaluate import evaluate_against_truth, format_evaluation
+
+    truth = Path(args.truth)
+    if not truth.exists():
+        print(f"cdp evaluate: no truth file at {truth}", file=sys.stderr)
+        return 2
+    con = _open_published(args)
+    if con is None:
+        return 2
+    try:
+        result = evaluate_against_truth(con, truth)
+    finally:
+        con.close()
+    print(json.dumps(result, indent=2, default=str) if args.json else format_evaluation(result))
+    return 0
+
+
 # --------------------------------------------------------------------------- main
 def build_parser() -> argparse.ArgumentParser:
     s = get_settings()
@@ -152,6 +224,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warehouse", help="published warehouse file (default CDP_WAREHOUSE)")
     p.add_argument("--day", help="load only this landing day (YYYY-MM-DD) instead of every day present")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("customer", help="show one customer's golden record, provenance, consent and timeline")
+    p.add_argument("identifier", help="email, phone (any format), customer id, loyalty card, CRM id, web user id")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--timeline", type=int, default=15, help="how many latest timeline entries to show")
+    p.add_argument("--warehouse", help="published warehouse file (default CDP_WAREHOUSE)")
+    p.set_defaults(func=cmd_customer)
+
+    p = sub.add_parser("explain", help="why a customer's records were joined: the links and their evidence")
+    p.add_argument("customer_id")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--warehouse", help="published warehouse file (default CDP_WAREHOUSE)")
+    p.set_defaults(func=cmd_explain)
+
+    p = sub.add_parser("evaluate", help="pairwise precision/recall of identity.customer_map against a truth file")
+    p.add_argument("--truth", required=True, help="CSV with source, source_record_id, person_id")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--warehouse", help="published warehouse file (default CDP_WAREHOUSE)")
+    p.set_defaults(func=cmd_evaluate)
     return parser
 
 

@@ -161,11 +161,20 @@ def test_unbalanced_quote_loses_only_its_line():
 
 
 def test_wrong_field_count_and_trailing_padding():
-    data = b"customer_id;first_name\n1;Anna;\n2;Bo;x\n3\n"
+    data = b"customer_id;first_name\n1;Anna;\n2;Bo;x\n3\n4;Di;\n"
     p = parse_file("crm", "c.csv", data)
-    assert p.columns["customer_id"] == ["1"]  # an empty trailing field is spreadsheet padding
+    assert p.columns["customer_id"] == ["1", "4"]  # empty trailing fields on most rows: spreadsheet padding
     assert [(q.line_number, q.reason) for q in p.quarantined] == [
         (3, "wrong number of fields: expected 2, found 3"), (4, "wrong number of fields: expected 2, found 1")]
+
+
+def test_one_row_with_an_extra_empty_field_is_a_shifted_row_not_padding():
+    # An unquoted comma inside a value moves every later value one column right;
+    # when only that row is wider, its trailing empty field is no excuse to load it.
+    data = b"name,lineitem_name,lineitem_price,billing_name\n#1,Mug,9.00,\n#1,Vantar, stickade,249.00,\n#2,Cup,5.00,\n"
+    p = parse_file("pos", "orders_export.csv", data)
+    assert p.columns["lineitem_name"] == ["Mug", "Cup"]
+    assert [(q.line_number, q.reason) for q in p.quarantined] == [(3, "wrong number of fields: expected 4, found 5")]
 
 
 def test_hard_values_round_trip_exactly():

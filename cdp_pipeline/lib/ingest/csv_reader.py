@@ -184,7 +184,10 @@ def read_rows(lines: list[str], delimiter: str, start: int, ncols: int,
     line is quarantined and reading restarts on the next line, so the swallowed rows
     are read as rows again.
     """
-    good: list[list[str]] = []
+    good: list[tuple[int, list[str]]] = []
+    # Rows with extra, empty trailing fields: spreadsheet padding when most rows have it,
+    # else an unquoted delimiter that shifted one row's values (quarantined, never loaded).
+    padded: list[tuple[int, list[str], str, str]] = []
     while True:
         restart_at = None
         for ln, fields, info in iter_records(lines, delimiter, start):
@@ -194,19 +197,26 @@ def read_rows(lines: list[str], delimiter: str, start: int, ncols: int,
                 continue
             spanned, last_unterminated = info
             if len(fields) != ncols:
-                if len(fields) > ncols and not any(f.strip() for f in fields[ncols:]):
-                    fields = fields[:ncols]  # trailing empty fields (spreadsheet padding)
-                else:
-                    reason = _field_count_reason(ncols, len(fields), spanned, last_unterminated, ln)
-                    quarantined.append(QuarantinedRow(ln, reason, _strip_eol(lines[ln - 1])))
-                    if spanned > 1:
-                        restart_at = ln  # 0-based index of the line after the record's first
-                        break
+                reason = _field_count_reason(ncols, len(fields), spanned, last_unterminated, ln)
+                if len(fields) > ncols and spanned == 1 and not any(f.strip() for f in fields[ncols:]):
+                    padded.append((ln, fields[:ncols], reason, _strip_eol(lines[ln - 1])))
                     continue
+                quarantined.append(QuarantinedRow(ln, reason, _strip_eol(lines[ln - 1])))
+                if spanned > 1:
+                    restart_at = ln  # 0-based index of the line after the record's first
+                    break
+                continue
             if not any(f.strip() for f in fields):
                 continue  # a row of empty fields is a blank line in spreadsheet form
-            good.append(fields)
-            good_lines.append(ln)
+            good.append((ln, fields))
         if restart_at is None:
-            return good
+            break
         start = restart_at
+    if padded and len(padded) * 2 >= len(padded) + len(good):
+        good.extend((ln, fields) for ln, fields, _, _ in padded if any(f.strip() for f in fields))
+        good.sort(key=lambda row: row[0])
+    else:
+        quarantined.extend(QuarantinedRow(ln, reason, raw) for ln, _, reason, raw in padded)
+        quarantined.sort(key=lambda q: q.line_number)
+    good_lines.extend(ln for ln, _ in good)
+    return [fields for _, fields in good]
