@@ -100,7 +100,8 @@ def _step_labels(definitions) -> dict[str, str]:
     for assets_def in definitions.resolve_asset_graph().assets_defs:
         keys = sorted(k.to_user_string() for k in assets_def.keys)
         if keys:
-            labels[assets_def.node_def.name] = ", ".join(keys) if len(keys) <= 3 else f"{keys[0]} (+{len(keys) - 1})"
+            op = assets_def.node_def.name
+            labels[op] = ", ".join(keys) if len(keys) <= 2 else f"{keys[0].split('/')[0]}: {op} ({len(keys)} tables)"
     return labels
 
 
@@ -125,10 +126,14 @@ def print_summary(warehouse: Path, timer, wall_seconds: float, run_id: str) -> N
         print(f"  customers: {customers:,}" if customers is not None else "  customers: n/a (identity not built)")
     finally:
         con.close()
+    checks = timer.checks_passed + len(timer.checks_failed)
+    if checks:
+        print(f"  asset checks: {timer.checks_passed} of {checks} passed"
+              + (f"; not passed: {', '.join(timer.checks_failed)}" if timer.checks_failed else ""))
     if timer.seconds:
         print("  time per stage:")
         for step, secs in timer.seconds.items():
-            print(f"    {timer.label(step):<48} {secs:>7.1f} s")
+            print(f"    {timer.label(step):<52} {secs:>7.1f} s")
     print(f"  warehouse: {warehouse}")
 
 

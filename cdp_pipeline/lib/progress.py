@@ -7,36 +7,55 @@ import sys
 import time
 from dataclasses import dataclass, field
 
+CHECKS = "asset checks"
+
 
 @dataclass
 class StageTimer:
-    """Wall time per Dagster step, in the order steps started."""
+    """Wall time per asset step (check steps are summed under one line), in start order.
 
+    ``labels`` maps the op names of asset steps to what they build; any other step
+    is a check step, shown only when a check fails.
+    """
+
+    labels: dict[str, str] = field(default_factory=dict)
+    stream: object = sys.stdout
     started: dict[str, float] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     failed: list[str] = field(default_factory=list)
-    labels: dict[str, str] = field(default_factory=dict)
-    stream: object = sys.stdout
+    checks_passed: int = 0
+    checks_failed: list[str] = field(default_factory=list)
 
     def label(self, step_key: str) -> str:
         return self.labels.get(step_key, step_key)
 
-    def on_event(self, event_type: str, step_key: str | None, message: str = "") -> None:
+    def _say(self, text: str) -> None:
+        print(text, file=self.stream, flush=True)
+
+    def on_event(self, event_type: str, step_key: str | None, message: str = "", passed: bool = True) -> None:
         if not step_key:
             return
         now = time.monotonic()
+        is_asset = step_key in self.labels
         if event_type == "STEP_START":
             self.started[step_key] = now
-            print(f"  ▶ {self.label(step_key)} …", file=self.stream, flush=True)
+            if is_asset:
+                self._say(f"  ▶ {self.label(step_key)} …")
         elif event_type in ("STEP_SUCCESS", "STEP_FAILURE"):
             took = now - self.started.get(step_key, now)
-            self.seconds[step_key] = took
-            mark = "✓" if event_type == "STEP_SUCCESS" else "✗"
+            key = step_key if is_asset else CHECKS
+            self.seconds[key] = self.seconds.get(key, 0.0) + took
             if event_type == "STEP_FAILURE":
                 self.failed.append(step_key)
-            print(f"  {mark} {self.label(step_key)} ({took:.1f} s)", file=self.stream, flush=True)
-        elif event_type == "ASSET_CHECK_EVALUATION" and message:
-            print(f"    · {message}", file=self.stream, flush=True)
+            if is_asset or event_type == "STEP_FAILURE":
+                mark = "✓" if event_type == "STEP_SUCCESS" else "✗"
+                self._say(f"  {mark} {self.label(step_key)} ({took:.1f} s)")
+        elif event_type == "ASSET_CHECK_EVALUATION":
+            if passed:
+                self.checks_passed += 1
+            else:
+                self.checks_failed.append(message)
+                self._say(f"    ! {message}")
 
 
 class ProgressHandler(logging.Handler):
@@ -50,9 +69,10 @@ class ProgressHandler(logging.Handler):
         event = record.__dict__.get("dagster_event")
         if event is None:
             return
-        message = ""
+        message, passed = "", True
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             data = event.event_specific_data
-            status = "passed" if data.passed else f"FAILED ({data.severity.value})"
-            message = f"check {data.asset_key.to_user_string()}:{data.check_name} {status}"
-        self.timer.on_event(event.event_type_value, event.step_key, message)
+            passed = data.passed
+            message = f"check {data.asset_key.to_user_string()}:{data.check_name} " + (
+                "passed" if passed else f"FAILED ({data.severity.value})")
+        self.timer.on_event(event.event_type_value, event.step_key, message, passed)
