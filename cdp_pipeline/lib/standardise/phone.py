@@ -56,7 +56,8 @@ def check_phone(raw: object, default_region: str = "SE", country_hint: str | Non
     ``country_hint`` is the country of the record's address (code or name); a
     number written without a country code is read in it, else in
     ``default_region``. Flags: ``invalid_phone``, ``phone_lost_precision``,
-    ``phone_has_extension``.
+    ``phone_has_extension``, ``phone_unverified_range`` (kept: a full international
+    number of the right length in a range phonenumbers does not know).
     """
     text = as_text(raw)
     if text is None:
@@ -98,7 +99,28 @@ def check_phone(raw: object, default_region: str = "SE", country_hint: str | Non
             value = _retry_without_trunk_zero(candidate)
         if value is not None:
             return Checked(value)
+    if text.startswith("+") or digits.startswith("00"):
+        # Written in full international form, by a gateway or a person who knew it: trust
+        # it when its length fits the country, even if phonenumbers' range tables (which
+        # lag behind operators' new number blocks) do not know it yet.
+        value = _possible_e164(candidates[0])
+        if value is not None:
+            return Checked(value, ("phone_unverified_range",))
     return Checked(None, ("invalid_phone",))
+
+
+def _possible_e164(candidate: str) -> str | None:
+    try:
+        number = phonenumbers.parse(candidate, None)
+    except NumberParseException:
+        return None
+    national = phonenumbers.national_significant_number(number)
+    if (number.extension or phonenumbers.region_code_for_number(number) in (None, "ZZ")
+            or national.startswith("0") or len(set(national)) == 1):
+        return None
+    if phonenumbers.is_possible_number_with_reason(number) != phonenumbers.ValidationResult.IS_POSSIBLE:
+        return None
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
 
 def _retry_without_trunk_zero(candidate: str) -> str | None:

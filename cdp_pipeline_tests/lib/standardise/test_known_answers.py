@@ -56,6 +56,10 @@ def test_email(raw, expected, flags):
     ("call me", None, None, ("invalid_phone",)),
     ("1234567", None, None, ("invalid_phone",)),
     ("+46000000000", None, None, ("invalid_phone",)),
+    # Full international form in a block phonenumbers does not list yet: kept, flagged.
+    ("+45 20 05 47 91", None, "+4520054791", ("phone_unverified_range",)),
+    ("004520054791", None, "+4520054791", ("phone_unverified_range",)),
+    ("+45 2005 479", None, None, ("invalid_phone",)),  # too short for Denmark
     ("20 12 34 56", "DK", "+4520123456", ()),
     ("20123456", "Danmark", "+4520123456", ()),
     ("+45 20 12 34 56", None, "+4520123456", ()),
