@@ -5,6 +5,8 @@ household they may share an email or phone with, and which sources they appear i
 """
 
 import random
+
+import phonenumbers
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -64,6 +66,14 @@ class Person:
 
 
 def _mobile(rng: random.Random, country: str) -> str:
+    """A mobile number in a block that is really allocated, as a real customer's would be."""
+    while True:
+        number = _mobile_candidate(rng, country)
+        if phonenumbers.is_valid_number(phonenumbers.parse(number)):
+            return number
+
+
+def _mobile_candidate(rng: random.Random, country: str) -> str:
     digits = lambda n: "".join(str(rng.randrange(10)) for _ in range(n))  # noqa: E731
     if country == "SE":
         return "+467" + rng.choice("02369") + digits(7)
