@@ -27,7 +27,7 @@ _JUNK_LOCAL_PARTS = frozenset({
 _NO_REPLY = re.compile(r"^(no[-_.]?reply|do[-_.]?not[-_.]?reply|dont[-_.]?reply)([-_.+].*)?$")
 # Domains reserved for documentation and testing (RFC 2606) or obviously made up.
 _JUNK_DOMAINS = re.compile(
-    r"(^|\.)(example|test|invalid|localhost|email|mail|domain|none|noemail)(\.[a-z]{2,})?$"
+    r"(^|\.)(example|test|invalid|localhost|domain|none|noemail)(\.[a-z]{2,})?$"
     r"|^(example|test)\.[a-z.]+$"
     r"|(^|\.)(test|invalid|localhost|example)$"
 )

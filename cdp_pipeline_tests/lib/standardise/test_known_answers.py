@@ -314,6 +314,8 @@ def test_sms_keyword(body, expected):
     ("no-reply@firma.se", True), ("donotreply@firma.se", True), ("a@a.a", True), ("asdf@gmail.com", True),
     ("test+1@gmail.com", True), ("xxx@xxx.xx", True),
     ("anna.svensson@gmail.com", False), ("a@firma.se", False), ("testa@firma.se", False), (None, False),
+    # Real providers whose names look generic: Danish mail.dk, mail.com, email.com.
+    ("sabine.andersen@mail.dk", False), ("kim@mail.com", False), ("jo@email.com", False),
 ])
 def test_is_junk_email(email, expected):
     assert is_junk_email(email) is expected
