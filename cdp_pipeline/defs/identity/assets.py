@@ -1,0 +1,119 @@
+"""Identity: which source records are the same person, under a persistent customer ID.
+
+One multi-asset writes every ``identity`` table in one go (they are one decision:
+links, clusters and IDs must agree). Logic lives in ``cdp_pipeline.lib.identity``.
+"""
+
+import json
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from cdp_pipeline.defs.resources import DUCKDB_POOL
+from cdp_pipeline.lib.identity import evaluate_against_truth, format_evaluation, load_identity_config
+from cdp_pipeline.lib.identity.evaluate import blocking_recall
+from cdp_pipeline.lib.identity.resolve import default_paths, resolve_identities
+
+IDENTITY_RECORDS = dg.AssetKey(["staging", "identity_records"])
+
+IDENTITY_ASSETS = {
+    "customer_map": "Every identity-bearing source record and the customer it resolved to (public contract).",
+    "links": "The deterministic, probabilistic and review links that joined each customer's records, "
+             "with their evidence.",
+    "rejected_links": "Links cut to honour cardinality rules and cannot-link review decisions.",
+    "clusters": "One row per customer: how many records, from which sources, joined by which links.",
+    "excluded_identifiers": "Junk and implausibly shared identifiers that were not used to link, with the reason.",
+    "id_history": "Every customer ID created, merged, split or retired, per run.",
+    "runs": "One row per identity run: records, customers and how many IDs changed.",
+    "anonymous_visitors": "Web cookies never seen with a user_id: counted, never customers.",
+}
+
+
+def _specs(deps) -> list[dg.AssetSpec]:
+    return [
+        dg.AssetSpec(key=["identity", table], group_name="identity", kinds={"duckdb", "splink"},
+                     description=description, deps=deps, skippable=False)
+        for table, description in IDENTITY_ASSETS.items()
+    ]
+
+
+def build_identity_assets(deps=(IDENTITY_RECORDS,)) -> dg.AssetsDefinition:
+    """The identity multi-asset; tests pass ``deps=()`` and create the staging table themselves."""
+
+    @dg.multi_asset(name="identity_resolution", specs=_specs(list(deps)), pool=DUCKDB_POOL,
+                    description="Resolve staging.identity_records into persistent customers.")
+    def identity_resolution(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+        config = load_identity_config()
+        review_file, reports_dir = default_paths()
+        with duckdb.get_connection() as con:
+            result = resolve_identities(con, run_id=context.run_id, config=config,
+                                        review_file=review_file, reports_dir=reports_dir)
+            counts = {t: con.execute(f"SELECT count(*) FROM identity.{t}").fetchall()[0][0] for t in IDENTITY_ASSETS}
+            evaluation = _evaluate(con, context, config)
+        summary = result.summary()
+        model = summary.get("model") or {}
+        shared = {
+            "records": dg.MetadataValue.int(result.records),
+            "customers": dg.MetadataValue.int(result.customers),
+            "links_by_type": dg.MetadataValue.json(result.links_by_type),
+            "excluded_identifiers": dg.MetadataValue.int(result.excluded_identifiers),
+            "match_threshold": dg.MetadataValue.float(config.splink.match_threshold),
+            "id_change_share": dg.MetadataValue.float(float(result.id_changes["id_change_share"])),
+            "id_events": dg.MetadataValue.json(result.id_changes["events"]),
+        }
+        context.log.info(f"identity: {result.records:,} records -> {result.customers:,} customers; "
+                         f"links {result.links_by_type}; excluded identifiers {result.excluded_identifiers}")
+        for note in model.get("training_notes", []):
+            context.log.warning(f"identity model: {note}")
+        for table in IDENTITY_ASSETS:
+            metadata = {"dagster/row_count": dg.MetadataValue.int(int(counts.get(table, 0)))}
+            if table == "customer_map":
+                metadata |= shared | {
+                    "review": dg.MetadataValue.json(result.review),
+                    "splitting": dg.MetadataValue.json(result.splitting),
+                    "anonymous_visitors": dg.MetadataValue.int(result.anonymous_visitors or 0),
+                }
+                if evaluation:
+                    metadata |= evaluation
+            if table == "links":
+                metadata |= {"links_by_type": shared["links_by_type"],
+                             "records_in_model": dg.MetadataValue.int(model.get("records_in_model", 0)),
+                             "prior_match_probability": dg.MetadataValue.float(
+                                 float(model.get("probability_two_random_records_match") or 0.0)),
+                             "training_notes": dg.MetadataValue.json(model.get("training_notes", []))}
+                if model.get("model_path"):
+                    metadata["model_json"] = dg.MetadataValue.path(model["model_path"])
+                for name, path in (model.get("charts") or {}).items():
+                    metadata[f"chart_{name}"] = dg.MetadataValue.url(f"file://{path}")
+            if table == "excluded_identifiers":
+                metadata["by_reason"] = dg.MetadataValue.json(result.excluded_by_reason)
+            yield dg.MaterializeResult(asset_key=["identity", table], metadata=metadata)
+
+    return identity_resolution
+
+
+def _evaluate(con, context, config) -> dict:
+    """When the input is the generated sample (its truth file exists), score the run against it."""
+    from cdp_pipeline.settings import get_settings
+
+    truth = get_settings().truth_file
+    if not truth.exists():
+        return {}
+    try:
+        ev = evaluate_against_truth(con, truth)
+        ev["blocking"] = blocking_recall(con, truth, config)
+    except Exception as exc:  # noqa: BLE001 - a bad truth file must not fail the night
+        context.log.warning(f"evaluation against {truth} failed: {exc}")
+        return {}
+    p = ev["pairwise"]
+    return {
+        "eval_precision": dg.MetadataValue.float(float(p["precision"] or 0.0)),
+        "eval_recall": dg.MetadataValue.float(float(p["recall"] or 0.0)),
+        "eval_f1": dg.MetadataValue.float(float(p["f1"] or 0.0)),
+        "eval_blocking_recall": dg.MetadataValue.float(float(ev["blocking"]["recall"] or 0.0)),
+        "evaluation": dg.MetadataValue.md("```\n" + format_evaluation(ev) + "\n```"),
+        "evaluation_json": dg.MetadataValue.json(json.loads(json.dumps(ev, default=str))),
+    }
+
+
+identity_resolution = build_identity_assets()

@@ -1,0 +1,69 @@
+"""Checks on the identity layer: the contract holds, IDs are stable, no customer breaks a rule."""
+
+from pathlib import Path
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from cdp_pipeline.defs.resources import DUCKDB_POOL
+from cdp_pipeline.lib.identity import load_identity_config
+from cdp_pipeline.lib.sql_files import load_sql
+from cdp_pipeline.settings import get_settings
+
+SQL_DIR = Path(__file__).parent / "sql"
+CUSTOMER_MAP = dg.AssetKey(["identity", "customer_map"])
+
+
+@dg.asset_check(asset=CUSTOMER_MAP, name="covers_each_identity_record_once", blocking=False, pool=DUCKDB_POOL,
+                description="identity.customer_map holds every row of staging.identity_records exactly once, "
+                            "each with a customer_id, and nothing else.")
+def covers_each_identity_record_once(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    with duckdb.get_connection() as con:
+        cur = con.execute(load_sql(SQL_DIR, "select_customer_map_coverage"))
+        names = [d[0] for d in cur.description]
+        row = dict(zip(names, cur.fetchall()[0]))
+    passed = (row["identity_records"] == row["mapped_rows"] and row["unmapped_records"] == 0 and row["records_mapped_twice"] == 0
+              and row["mapped_records_not_in_staging"] == 0 and row["null_customer_ids"] == 0)
+    return dg.AssetCheckResult(passed=passed, severity=dg.AssetCheckSeverity.ERROR,
+                               metadata={k: dg.MetadataValue.int(int(v)) for k, v in row.items()})
+
+
+@dg.asset_check(asset=CUSTOMER_MAP, name="customer_id_churn", blocking=False, pool=DUCKDB_POOL,
+                description="Warns when more than CDP_ID_CHANGE_WARN_SHARE of the records seen in the "
+                            "previous run changed customer_id.")
+def customer_id_churn(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    limit = get_settings().id_change_warn_share
+    with duckdb.get_connection() as con:
+        cur = con.execute(load_sql(SQL_DIR, "select_latest_identity_run"))
+        names = [d[0] for d in cur.description]
+        rows = cur.fetchall()
+    if not rows:
+        return dg.AssetCheckResult(passed=True, severity=dg.AssetCheckSeverity.WARN,
+                                   metadata={"note": "no identity run recorded yet"})
+    row = dict(zip(names, rows[0]))
+    share = float(row["id_change_share"] or 0.0)
+    return dg.AssetCheckResult(
+        passed=share <= limit, severity=dg.AssetCheckSeverity.WARN,
+        metadata={"id_change_share": dg.MetadataValue.float(share), "limit": dg.MetadataValue.float(limit),
+                  **{k: dg.MetadataValue.int(int(row[k] or 0)) for k in
+                     ("records_still_present", "records_changed_id", "created", "merged", "split", "retired")}})
+
+
+@dg.asset_check(asset=CUSTOMER_MAP, name="customers_respect_cardinality_rules", blocking=False,
+                pool=DUCKDB_POOL,
+                description="No customer holds more distinct values of a ruled column (birth dates, CRM ids, …) "
+                            "than config/identity.yaml allows.")
+def customers_respect_cardinality_rules(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    rules = load_identity_config().cardinality_rules
+    violations = []
+    with duckdb.get_connection() as con:
+        for rule in rules:
+            violations += con.execute(load_sql(SQL_DIR, "select_cardinality_violations", rule=rule.name,
+                                               column=rule.column, max_distinct=str(int(rule.max_distinct)))
+                                      ).fetchall()
+    preview = "\n".join(["| customer_id | rule | distinct values |", "| --- | --- | ---: |"]
+                        + [f"| {c} | {r} | {n} |" for c, r, n in violations[:20]])
+    return dg.AssetCheckResult(passed=not violations, severity=dg.AssetCheckSeverity.ERROR,
+                               metadata={"violating_customers": dg.MetadataValue.int(len(violations)),
+                                         "rules": dg.MetadataValue.int(len(rules)),
+                                         "examples": dg.MetadataValue.md(preview)})

@@ -1,0 +1,97 @@
+"""The identity rules a user edits (``config/identity.yaml``), read into plain objects."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import yaml
+
+# crm_customer covers both a CRM customer_id and a web user_id: the web user_id *is* the CRM id.
+PACKAGED_CONFIG_PATH = Path(__file__).resolve().parents[2] / "config" / "identity.yaml"
+
+IDENTIFIER_KINDS = ("email", "phone", "loyalty_card", "crm_customer", "cookie")
+
+
+@dataclass(frozen=True)
+class CardinalityRule:
+    """A customer may hold at most ``max_distinct`` distinct non-null values of ``column``."""
+
+    name: str
+    column: str
+    max_distinct: int
+
+
+@dataclass(frozen=True)
+class SplinkConfig:
+    match_threshold: float = 0.99
+    blocking_rules: tuple[tuple[str, ...], ...] = ()
+    prior_rules: tuple[tuple[str, ...], ...] = ()
+    prior_recall: float = 0.7
+    em_rules: tuple[tuple[str, ...], ...] = ()
+    em_max_pairs: float | None = 2e6
+    u_max_pairs: float = 1e7
+    seed: int = 42
+
+
+@dataclass(frozen=True)
+class IdentityConfig:
+    max_people_per_identifier: dict[str, int] = field(default_factory=dict)
+    max_records_per_identifier: dict[str, int] = field(default_factory=dict)
+    name_guarded_kinds: tuple[str, ...] = ("email", "phone", "cookie")
+    cardinality_rules: tuple[CardinalityRule, ...] = ()
+    splink: SplinkConfig = field(default_factory=SplinkConfig)
+
+    def with_splink(self, **changes) -> "IdentityConfig":
+        return replace(self, splink=replace(self.splink, **changes))
+
+
+def _rules(items) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple([r] if isinstance(r, str) else r) for r in (items or ()))
+
+
+def default_config_path() -> Path:
+    from cdp_pipeline.settings import get_settings
+
+    user = get_settings().config_dir / "identity.yaml"
+    if user.exists():
+        return user
+    return PACKAGED_CONFIG_PATH
+
+
+def load_identity_config(path: Path | str | None = None, *, match_threshold: float | None = None) -> IdentityConfig:
+    """Read ``identity.yaml``. The threshold comes from, in order: the argument,
+    ``CDP_MATCH_THRESHOLD``, the file, 0.99."""
+    path = Path(path) if path else default_config_path()
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    sp = raw.get("splink") or {}
+    threshold = match_threshold
+    if threshold is None and os.environ.get("CDP_MATCH_THRESHOLD"):
+        threshold = float(os.environ["CDP_MATCH_THRESHOLD"])
+    if threshold is None:
+        threshold = float(sp.get("match_threshold") or 0.99)
+    limits = {k: int(v) for k, v in (raw.get("max_records_per_identifier") or {}).items()}
+    people = {k: int(v) for k, v in (raw.get("max_people_per_identifier") or {}).items()}
+    unknown = (set(limits) | set(people)) - set(IDENTIFIER_KINDS)
+    if unknown:
+        raise ValueError(f"unknown identifier kinds in {path}: {sorted(unknown)}")
+    return IdentityConfig(
+        max_people_per_identifier=people,
+        max_records_per_identifier=limits,
+        name_guarded_kinds=tuple(raw.get("name_guarded_kinds") or ()),
+        cardinality_rules=tuple(
+            CardinalityRule(r["name"], r["column"], int(r["max_distinct"]))
+            for r in raw.get("cardinality_rules") or ()
+        ),
+        splink=SplinkConfig(
+            match_threshold=threshold,
+            blocking_rules=_rules(sp.get("blocking_rules")),
+            prior_rules=_rules(sp.get("prior_rules")),
+            prior_recall=float(sp.get("prior_recall", 0.7)),
+            em_rules=_rules(sp.get("em_rules")),
+            em_max_pairs=float(sp["em_max_pairs"]) if sp.get("em_max_pairs") else None,
+            u_max_pairs=float(sp.get("u_max_pairs", 1e7)),
+            seed=int(sp.get("seed", 42)),
+        ),
+    )

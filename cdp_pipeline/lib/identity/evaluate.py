@@ -1,0 +1,182 @@
+"""Accuracy against known answers: pairwise precision/recall/F1, cluster measures, recall per source pair.
+
+Pair counts come from group sizes (a group of n records holds n(n-1)/2 pairs, two
+groups of n and m across sources n*m), so no pairs are enumerated and a million
+records score in a second.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+_PAIRS = "(n * (n - 1) / 2)"
+
+
+def _prepare(con_or_map, truth_csv: Path | str) -> tuple[duckdb.DuckDBPyConnection, bool]:
+    truth_csv = str(truth_csv).replace("'", "''")
+    if isinstance(con_or_map, duckdb.DuckDBPyConnection):
+        con, own = con_or_map.cursor(), False
+        con.execute("""CREATE OR REPLACE TEMP VIEW _ev_map AS
+                       SELECT source, source_record_id, customer_id FROM identity.customer_map""")
+    else:
+        con, own = duckdb.connect(":memory:"), True
+        con.register("_ev_input", con_or_map)
+        con.execute("""CREATE OR REPLACE TEMP VIEW _ev_map AS
+                       SELECT source::VARCHAR AS source, source_record_id::VARCHAR AS source_record_id,
+                              customer_id::VARCHAR AS customer_id FROM _ev_input""")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _ev_truth AS
+                    SELECT source::VARCHAR AS source, source_record_id::VARCHAR AS source_record_id,
+                           person_id::VARCHAR AS person_id
+                    FROM read_csv('{truth_csv}', header = true, all_varchar = true)""")
+    con.execute("""CREATE OR REPLACE TEMP TABLE _ev_j AS
+                   SELECT t.source, t.source_record_id, t.person_id, m.customer_id
+                   FROM _ev_truth t JOIN _ev_map m USING (source, source_record_id)""")
+    return con, own
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return (a / b) if b else None
+
+
+def evaluate_against_truth(con_or_map, truth_csv: Path | str) -> dict:
+    """Compare a customer map (a DuckDB connection holding ``identity.customer_map``, or a
+    DataFrame with ``source, source_record_id, customer_id``) with a truth CSV
+    (``source, source_record_id, person_id``). Records missing from either side are
+    counted and left out of the measures."""
+    con, own = _prepare(con_or_map, truth_csv)
+    try:
+        q = lambda sql: con.execute(sql).fetchall()  # noqa: E731
+        coverage = q("""SELECT (SELECT count(*) FROM _ev_j),
+                               (SELECT count(*) FROM _ev_truth t ANTI JOIN _ev_map m USING (source, source_record_id)),
+                               (SELECT count(*) FROM _ev_map m ANTI JOIN _ev_truth t USING (source, source_record_id))""")[0]
+        tp, pred, true = q(f"""
+            SELECT (SELECT coalesce(sum({_PAIRS}), 0) FROM (SELECT count(*) n FROM _ev_j GROUP BY customer_id, person_id)),
+                   (SELECT coalesce(sum({_PAIRS}), 0) FROM (SELECT count(*) n FROM _ev_j GROUP BY customer_id)),
+                   (SELECT coalesce(sum({_PAIRS}), 0) FROM (SELECT count(*) n FROM _ev_j GROUP BY person_id))""")[0]
+        precision, recall = _ratio(tp, pred), _ratio(tp, true)
+        f1 = (2 * precision * recall / (precision + recall)) if precision and recall else None
+
+        clusters = q("""
+            WITH pc AS (SELECT person_id, count(DISTINCT customer_id) AS k, any_value(customer_id) AS c
+                        FROM _ev_j GROUP BY person_id),
+                 cp AS (SELECT customer_id, count(DISTINCT person_id) AS k FROM _ev_j GROUP BY customer_id)
+            SELECT (SELECT count(*) FROM pc),
+                   (SELECT count(*) FROM pc JOIN cp ON cp.customer_id = pc.c WHERE pc.k = 1 AND cp.k = 1),
+                   (SELECT count(*) FROM pc WHERE k > 1),
+                   (SELECT count(*) FROM cp),
+                   (SELECT count(*) FROM cp WHERE k > 1)""")[0]
+        persons, exact, under, customers, over = clusters
+
+        by_pair = q("""
+            WITH grp AS (SELECT person_id, customer_id, source, count(*) AS n FROM _ev_j GROUP BY ALL),
+            -- pairs between (or within) sources, from group sizes
+            t AS (SELECT person_id, source, sum(n) AS n FROM grp GROUP BY ALL),
+            p AS (SELECT customer_id, source, sum(n) AS n FROM grp GROUP BY ALL),
+            true_pairs AS (
+                SELECT a.source AS s1, b.source AS s2,
+                       sum(CASE WHEN a.source = b.source THEN a.n * (a.n - 1) / 2 ELSE a.n * b.n END) AS n
+                FROM t a JOIN t b ON a.person_id = b.person_id AND a.source <= b.source GROUP BY ALL),
+            tp_pairs AS (
+                SELECT a.source AS s1, b.source AS s2,
+                       sum(CASE WHEN a.source = b.source THEN a.n * (a.n - 1) / 2 ELSE a.n * b.n END) AS n
+                FROM grp a JOIN grp b ON a.person_id = b.person_id AND a.customer_id = b.customer_id
+                                     AND a.source <= b.source GROUP BY ALL),
+            pred_pairs AS (
+                SELECT a.source AS s1, b.source AS s2,
+                       sum(CASE WHEN a.source = b.source THEN a.n * (a.n - 1) / 2 ELSE a.n * b.n END) AS n
+                FROM p a JOIN p b ON a.customer_id = b.customer_id AND a.source <= b.source GROUP BY ALL)
+            SELECT s1, s2, coalesce(t.n, 0), coalesce(tp.n, 0), coalesce(pp.n, 0)
+            FROM true_pairs t FULL JOIN tp_pairs tp USING (s1, s2) FULL JOIN pred_pairs pp USING (s1, s2)
+            WHERE coalesce(t.n, 0) + coalesce(pp.n, 0) > 0
+            ORDER BY s1, s2""")
+    finally:
+        if own:
+            con.close()
+    return {
+        "records_evaluated": coverage[0], "records_missing_from_map": coverage[1],
+        "records_missing_from_truth": coverage[2],
+        "pairwise": {"precision": precision, "recall": recall, "f1": f1, "true_positive_pairs": int(tp),
+                     "predicted_pairs": int(pred), "true_pairs": int(true)},
+        "clusters": {"persons": persons, "customers": customers,
+                     "persons_exactly_recovered": exact, "share_exactly_recovered": _ratio(exact, persons),
+                     "over_merged_customers": over, "under_merged_persons": under},
+        "by_source_pair": [{"sources": f"{s1}<->{s2}", "true_pairs": int(tn), "found_pairs": int(tpn),
+                            "predicted_pairs": int(pn), "recall": _ratio(tpn, tn), "precision": _ratio(tpn, pn)}
+                           for s1, s2, tn, tpn, pn in by_pair],
+    }
+
+
+def _fmt(x) -> str:
+    return "n/a" if x is None else f"{x:.4f}"
+
+
+def format_evaluation(result: dict) -> str:
+    """The evaluation as terminal text (``cdp evaluate``)."""
+    p, c = result["pairwise"], result["clusters"]
+    lines = [
+        f"Records evaluated: {result['records_evaluated']:,}  (missing from map: "
+        f"{result['records_missing_from_map']:,}; not in truth: {result['records_missing_from_truth']:,})",
+        "",
+        f"Pairwise  precision {_fmt(p['precision'])}  recall {_fmt(p['recall'])}  F1 {_fmt(p['f1'])}",
+        f"          pairs: true {p['true_pairs']:,}  predicted {p['predicted_pairs']:,}  "
+        f"correct {p['true_positive_pairs']:,}",
+        "",
+        f"Clusters  persons {c['persons']:,}  customers {c['customers']:,}  exactly recovered "
+        f"{c['persons_exactly_recovered']:,} ({_fmt(c['share_exactly_recovered'])})",
+        f"          over-merged customers {c['over_merged_customers']:,}  "
+        f"under-merged persons {c['under_merged_persons']:,}",
+        "",
+        f"{'sources':<14}{'true pairs':>12}{'found':>10}{'recall':>9}{'predicted':>11}{'precision':>11}",
+    ]
+    for row in result["by_source_pair"]:
+        lines.append(f"{row['sources']:<14}{row['true_pairs']:>12,}{row['found_pairs']:>10,}{_fmt(row['recall']):>9}"
+                     f"{row['predicted_pairs']:>11,}{_fmt(row['precision']):>11}")
+    return "\n".join(lines)
+
+
+def blocking_recall(con: duckdb.DuckDBPyConnection, truth_csv: Path | str, config=None,
+                    source_table: str = "staging.identity_records") -> dict:
+    """Share of true pairs among the model's records that the prediction blocking rules put
+    up for scoring (a pair no rule blocks can never be linked probabilistically).
+
+    Counts only true pairs (joined on the truth's person), so it stays cheap. Rebuilds the
+    identity work tables (TEMP) in ``con``.
+    """
+    from splink import block_on
+
+    from cdp_pipeline.lib.identity.config import load_identity_config
+    from cdp_pipeline.lib.identity.junk_guard import find_excluded_identifiers
+    from cdp_pipeline.lib.identity.records import build_identifiers, build_records
+    from cdp_pipeline.lib.identity.splink_model import SPLINK_INPUT, build_splink_input
+
+    config = config or load_identity_config()
+    build_records(con, source_table)
+    build_identifiers(con)
+    find_excluded_identifiers(con, config)
+    build_splink_input(con)
+    truth = str(truth_csv).replace("'", "''")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _br_input AS
+        SELECT i.*, t.person_id
+        FROM {SPLINK_INPUT} i JOIN temp._id_records r ON r.rid = i.unique_id
+        JOIN read_csv('{truth}', header = true, all_varchar = true) t
+          ON t.source = r.source AND t.source_record_id = r.source_record_id
+    """)
+    true_pairs = con.execute(f"""SELECT coalesce(sum({_PAIRS}), 0) FROM
+                                 (SELECT count(*) n FROM temp._br_input GROUP BY person_id)""").fetchall()[0][0]
+    rules = [(" + ".join(r), block_on(*r).get_blocking_rule("duckdb").blocking_rule_sql)
+             for r in config.splink.blocking_rules]
+    per_rule, union_parts = [], []
+    for name, sql in rules:
+        part = f"""SELECT l.unique_id AS a, r.unique_id AS b FROM temp._br_input l JOIN temp._br_input r
+                   ON l.person_id = r.person_id AND l.unique_id < r.unique_id AND ({sql})"""
+        union_parts.append(part)
+        n = con.execute(f"SELECT count(*) FROM ({part})").fetchall()[0][0]
+        per_rule.append({"rule": name, "true_pairs_blocked": n, "recall": _ratio(n, true_pairs)})
+    blocked = con.execute(f"SELECT count(*) FROM ({' UNION '.join(union_parts)})").fetchall()[0][0] \
+        if union_parts else 0
+    return {"records_in_model": con.execute("SELECT count(*) FROM temp._br_input").fetchall()[0][0],
+            "true_pairs": int(true_pairs), "true_pairs_blocked": int(blocked),
+            "recall": _ratio(blocked, true_pairs), "by_rule": per_rule}

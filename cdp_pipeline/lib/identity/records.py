@@ -1,0 +1,57 @@
+"""Number the identity records and list every identifier each one carries.
+
+``rid`` is a dense integer in (source, source_record_id) order: cheap to join and
+cluster on, and the same input always gives the same numbers. Work tables live in
+DuckDB's TEMP schema so they vanish with the connection.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+RECORDS = "temp._id_records"
+IDENTIFIERS = "temp._id_identifiers"
+
+
+def build_records(con: duckdb.DuckDBPyConnection, source_table: str = "staging.identity_records") -> int:
+    """Copy ``source_table`` into ``temp._id_records`` with a ``rid``; one row per record key."""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _id_records AS
+        SELECT row_number() OVER (ORDER BY source, source_record_id) AS rid, *
+        FROM (
+            SELECT * FROM {source_table}
+            -- the contract says one row per key; if a source repeats one, its latest wins
+            QUALIFY row_number() OVER (PARTITION BY source, source_record_id
+                                       ORDER BY record_time DESC NULLS LAST) = 1
+        )
+    """)
+    return con.execute(f"SELECT count(*) FROM {RECORDS}").fetchall()[0][0]
+
+
+def build_identifiers(con: duckdb.DuckDBPyConnection) -> int:
+    """One row per (record, identifier kind, value); ``first_name`` for the name guard."""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _id_identifiers AS
+        WITH r AS (
+            SELECT rid, email, phone, loyalty_card_id, crm_customer_id, web_user_id, cookies,
+                   coalesce(email_is_junk, false) AS email_is_junk,
+                   coalesce(phone_is_junk, false) AS phone_is_junk,
+                   CASE WHEN coalesce(name_is_junk, false) THEN NULL
+                        ELSE nullif(trim(first_name_match), '') END AS first_name,
+                   CASE WHEN coalesce(name_is_junk, false) THEN NULL
+                        ELSE nullif(trim(last_name_match), '') END AS last_name
+            FROM {RECORDS}
+        ), ids AS (
+            SELECT rid, 'email' AS kind, email AS value, email_is_junk AS is_junk, first_name, last_name FROM r
+            UNION ALL SELECT rid, 'phone', phone, phone_is_junk, first_name, last_name FROM r
+            UNION ALL SELECT rid, 'loyalty_card', loyalty_card_id, false, first_name, last_name FROM r
+            -- a web user_id is the CRM customer_id of the same person: one identifier space
+            UNION ALL SELECT rid, 'crm_customer', crm_customer_id, false, first_name, last_name FROM r
+            UNION ALL SELECT rid, 'crm_customer', web_user_id, false, first_name, last_name FROM r
+            UNION ALL SELECT rid, 'cookie', unnest(cookies), false, first_name, last_name FROM r
+        )
+        SELECT DISTINCT rid, kind, value, is_junk, first_name, last_name
+        FROM ids
+        WHERE value IS NOT NULL AND trim(value) <> ''
+    """)
+    return con.execute(f"SELECT count(*) FROM {IDENTIFIERS}").fetchall()[0][0]

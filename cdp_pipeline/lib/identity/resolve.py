@@ -1,0 +1,241 @@
+"""The whole identity run as one plain function: staging.identity_records in, identity.* out.
+
+The Dagster asset is a thin wrapper around ``resolve_identities``; tests call it
+directly on a temporary DuckDB.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from cdp_pipeline.lib.identity.cardinality import split_components
+from cdp_pipeline.lib.identity.config import IdentityConfig, load_identity_config
+from cdp_pipeline.lib.identity.graph import connected_components
+from cdp_pipeline.lib.identity.junk_guard import EXCLUDED, find_excluded_identifiers
+from cdp_pipeline.lib.identity.persistent_ids import assign_customer_ids, table_exists
+from cdp_pipeline.lib.identity.records import RECORDS, build_identifiers, build_records
+from cdp_pipeline.lib.identity.review import REVIEW_FILE_NAME, load_review_pairs
+from cdp_pipeline.lib.identity.splink_model import ModelRun, train_and_predict
+from cdp_pipeline.lib.identity.stitching import DETERMINISTIC_EDGES, build_deterministic_edges
+
+IDENTITY_TABLES = ("customer_map", "links", "rejected_links", "clusters", "excluded_identifiers",
+                   "id_history", "runs", "anonymous_visitors")
+
+
+@dataclass
+class IdentityResult:
+    run_id: str
+    records: int = 0
+    customers: int = 0
+    links_by_type: dict[str, int] = field(default_factory=dict)
+    excluded_identifiers: int = 0
+    excluded_by_reason: dict[str, int] = field(default_factory=dict)
+    review: dict = field(default_factory=dict)
+    splitting: dict = field(default_factory=dict)
+    id_changes: dict = field(default_factory=dict)
+    anonymous_visitors: int | None = None
+    model: ModelRun | None = None
+    graph_rounds: int = 0
+
+    def summary(self) -> dict:
+        out = asdict(self)
+        out.pop("model")
+        if self.model:
+            out["model"] = {"records_in_model": self.model.records_in_model, "edges": self.model.edges,
+                            "model_path": str(self.model.model_path) if self.model.model_path else None,
+                            "charts": {k: str(v) for k, v in self.model.charts.items()},
+                            "training_notes": self.model.training_notes,
+                            "probability_two_random_records_match":
+                                self.model.probability_two_random_records_match}
+        return out
+
+
+def resolve_identities(con: duckdb.DuckDBPyConnection, *, run_id: str, config: IdentityConfig | None = None,
+                       review_file: Path | None = None, reports_dir: Path | None = None,
+                       source_table: str = "staging.identity_records",
+                       run_at: dt.datetime | None = None) -> IdentityResult:
+    """Resolve ``source_table`` into customers and write the ``identity`` tables.
+
+    ``review_file``: the review decisions CSV (none when ``None``); ``reports_dir``: where the
+    model JSON and charts go (none written when ``None``). ``default_paths()`` gives the
+    settings' locations.
+    """
+    config = config or load_identity_config()
+    run_at = (run_at or dt.datetime.now(dt.timezone.utc)).replace(tzinfo=None)
+    result = IdentityResult(run_id=run_id)
+    con.execute("CREATE SCHEMA IF NOT EXISTS identity")
+
+    result.records = build_records(con, source_table)
+    build_identifiers(con)
+    result.excluded_identifiers = find_excluded_identifiers(con, config)
+    build_deterministic_edges(con, config)
+    review = load_review_pairs(con, review_file)
+    result.review = {"file": str(review.path) if review.path else None, "must_link": review.must_link,
+                     "cannot_link": review.cannot_link, "unmatched": review.unmatched,
+                     "invalid": review.invalid}
+    result.model = train_and_predict(con, config, reports_dir)
+
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _id_all_edges AS
+        SELECT rid_l, rid_r, 'review' AS link_type, NULL::VARCHAR AS identifier_kind,
+               NULL::VARCHAR AS identifier_value, NULL::DOUBLE AS match_probability,
+               NULL::DOUBLE AS match_weight, NULL::VARCHAR AS match_weights, 3.0 AS strength, note
+        FROM temp._id_review_pairs WHERE decision = 'must_link'
+        UNION ALL
+        SELECT least(rid_l, rid_r), greatest(rid_l, rid_r), 'deterministic', kind, value,
+               NULL, NULL, NULL, 2.0, NULL
+        FROM {DETERMINISTIC_EDGES}
+        UNION ALL
+        SELECT rid_l, rid_r, 'probabilistic', NULL, NULL, match_probability, match_weight, match_weights,
+               match_probability, NULL
+        FROM temp._id_prob_edges
+    """)
+    result.graph_rounds = connected_components(
+        con, f"SELECT rid FROM {RECORDS}", "SELECT rid_l, rid_r FROM temp._id_all_edges", "temp._id_components")
+    con.execute("""CREATE OR REPLACE TEMP TABLE _id_cannot AS
+                   SELECT rid_l, rid_r FROM temp._id_review_pairs WHERE decision = 'cannot_link'""")
+    result.splitting = split_components(
+        con, "temp._id_components", "temp._id_all_edges", "temp._id_cannot", config.cardinality_rules,
+        "temp._id_final_components", "temp._id_cut")
+    result.id_changes = assign_customer_ids(con, "temp._id_final_components", run_at)
+    result.anonymous_visitors = _anonymous_visitors(con)
+    _write_tables(con, run_id, run_at, result)
+
+    result.customers = con.execute("SELECT count(*) FROM identity.clusters").fetchall()[0][0]
+    result.links_by_type = dict(con.execute(
+        "SELECT link_type, count(*) FROM identity.links GROUP BY 1 ORDER BY 1").fetchall())
+    result.excluded_by_reason = dict(con.execute(
+        "SELECT split_part(reason, '_', 1) || '_' || split_part(reason, '_', 2), count(*) "
+        "FROM identity.excluded_identifiers GROUP BY 1 ORDER BY 1").fetchall())
+    _write_run_row(con, run_id, run_at, result)
+    return result
+
+
+def _anonymous_visitors(con: duckdb.DuckDBPyConnection) -> int | None:
+    """Cookies never seen with a user_id: counted, never customers. None when web events are absent."""
+    cols = {r[0] for r in con.execute("""SELECT column_name FROM duckdb_columns()
+              WHERE schema_name = 'staging' AND table_name = 'web_events'""").fetchall()}
+    cookie = next((c for c in ("user_pseudo_id", "cookie") if c in cols), None)
+    if cookie is None or "user_id" not in cols:
+        con.execute("""CREATE OR REPLACE TEMP TABLE _id_anonymous (user_pseudo_id VARCHAR, events BIGINT)""")
+        return None
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _id_anonymous AS
+        SELECT "{cookie}" AS user_pseudo_id, count(*) AS events
+        FROM staging.web_events
+        WHERE "{cookie}" IS NOT NULL
+        GROUP BY "{cookie}"
+        HAVING count(user_id) = 0
+        ORDER BY 1
+    """)
+    return con.execute("SELECT count(*) FROM temp._id_anonymous").fetchall()[0][0]
+
+
+def _write_tables(con: duckdb.DuckDBPyConnection, run_id: str, run_at: dt.datetime, result: IdentityResult) -> None:
+    """Replace the identity tables in one transaction (readers never see half a run)."""
+    params = {"run_id": run_id, "at": run_at}
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"""
+            CREATE OR REPLACE TABLE identity.customer_map AS
+            SELECT r.source, r.source_record_id, a.customer_id,
+                   count(*) OVER (PARTITION BY a.customer_id) AS customer_records,
+                   a.created_at AS customer_created_at,
+                   $run_id::VARCHAR AS run_id, $at::TIMESTAMP AS resolved_at
+            FROM {RECORDS} r
+            JOIN temp._id_final_components c USING (rid)
+            JOIN temp._id_assignment a ON a.component = c.component
+            ORDER BY r.source, r.source_record_id
+        """, params)
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _id_rid_customer AS
+            SELECT r.rid, r.source, r.source_record_id, a.customer_id
+            FROM {RECORDS} r JOIN temp._id_final_components c USING (rid)
+            JOIN temp._id_assignment a ON a.component = c.component
+        """)
+        con.execute("""
+            CREATE OR REPLACE TABLE identity.links AS
+            SELECT l.customer_id, l.source AS source_l, l.source_record_id AS record_l,
+                   r.source AS source_r, r.source_record_id AS record_r,
+                   e.link_type, e.identifier_kind, e.identifier_value,
+                   e.match_probability, e.match_weight, e.match_weights::JSON AS match_weights, e.note
+            FROM temp._id_all_edges e
+            JOIN temp._id_rid_customer l ON l.rid = e.rid_l
+            JOIN temp._id_rid_customer r ON r.rid = e.rid_r
+            WHERE l.customer_id = r.customer_id
+            ORDER BY l.customer_id, e.link_type, source_l, record_l, source_r, record_r, e.identifier_kind
+        """)
+        con.execute("""
+            CREATE OR REPLACE TABLE identity.rejected_links AS
+            SELECT l.customer_id AS customer_id_l, r.customer_id AS customer_id_r,
+                   l.source AS source_l, l.source_record_id AS record_l,
+                   r.source AS source_r, r.source_record_id AS record_r,
+                   e.link_type, e.identifier_kind, e.match_probability, c.reason
+            FROM temp._id_cut c
+            JOIN temp._id_all_edges e ON e.rid_l = least(c.rid_l, c.rid_r) AND e.rid_r = greatest(c.rid_l, c.rid_r)
+            JOIN temp._id_rid_customer l ON l.rid = e.rid_l
+            JOIN temp._id_rid_customer r ON r.rid = e.rid_r
+            WHERE l.customer_id <> r.customer_id
+            ORDER BY ALL
+        """)
+        con.execute("""
+            CREATE OR REPLACE TABLE identity.clusters AS
+            SELECT m.customer_id, count(*) AS records,
+                   list(DISTINCT m.source ORDER BY m.source) AS sources,
+                   coalesce(any_value(k.deterministic), 0) AS deterministic_links,
+                   coalesce(any_value(k.probabilistic), 0) AS probabilistic_links,
+                   coalesce(any_value(k.review), 0) AS review_links,
+                   any_value(m.customer_created_at) AS created_at
+            FROM identity.customer_map m
+            LEFT JOIN (SELECT customer_id,
+                              count(*) FILTER (WHERE link_type = 'deterministic') AS deterministic,
+                              count(*) FILTER (WHERE link_type = 'probabilistic') AS probabilistic,
+                              count(*) FILTER (WHERE link_type = 'review') AS review
+                       FROM identity.links GROUP BY customer_id) k USING (customer_id)
+            GROUP BY m.customer_id ORDER BY m.customer_id
+        """)
+        con.execute(f"""
+            CREATE OR REPLACE TABLE identity.excluded_identifiers AS
+            SELECT kind, value, records, people, reason FROM {EXCLUDED} ORDER BY kind, value
+        """)
+        con.execute("""CREATE TABLE IF NOT EXISTS identity.id_history (run_id VARCHAR, customer_id VARCHAR,
+                       event VARCHAR, related_customer_id VARCHAR, "at" TIMESTAMP)""")
+        con.execute("DELETE FROM identity.id_history WHERE run_id = $run_id", {"run_id": run_id})
+        con.execute("""INSERT INTO identity.id_history
+                       SELECT $run_id, customer_id, event, related_customer_id, $at FROM temp._id_events
+                       ORDER BY customer_id, event""", params)
+        con.execute("""CREATE OR REPLACE TABLE identity.anonymous_visitors AS
+                       SELECT * FROM temp._id_anonymous""")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _write_run_row(con: duckdb.DuckDBPyConnection, run_id: str, run_at: dt.datetime, result: IdentityResult) -> None:
+    """One row per run: what the churn check and the UI read."""
+    con.execute("""CREATE TABLE IF NOT EXISTS identity.runs (run_id VARCHAR, "at" TIMESTAMP, records BIGINT,
+                   customers BIGINT, previous_records BIGINT, records_still_present BIGINT,
+                   records_changed_id BIGINT, id_change_share DOUBLE, created BIGINT, merged BIGINT,
+                   split BIGINT, retired BIGINT, excluded_identifiers BIGINT, clusters_split BIGINT)""")
+    ch, ev = result.id_changes, result.id_changes["events"]
+    con.execute("DELETE FROM identity.runs WHERE run_id = ?", [run_id])
+    con.execute("INSERT INTO identity.runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+        run_id, run_at, result.records, result.customers, ch["previous_records"], ch["records_still_present"],
+        ch["records_changed_id"], ch["id_change_share"], ev["created"], ev["merged"], ev["split"], ev["retired"],
+        result.excluded_identifiers, result.splitting.get("clusters_split", 0)])
+
+
+def default_paths() -> tuple[Path, Path]:
+    """(review file, reports dir) from settings."""
+    from cdp_pipeline.settings import get_settings
+
+    s = get_settings()
+    return s.inbox_dir / REVIEW_FILE_NAME, s.reports_dir / "identity"
+
+
+__all__ = ["IDENTITY_TABLES", "IdentityResult", "default_paths", "resolve_identities", "table_exists"]

@@ -1,0 +1,66 @@
+"""Deterministic edges: records sharing a strong identifier are the same person.
+
+Each identifier's records form a star around its first record (lowest ``rid``), not
+a clique, so a value shared by n records costs n-1 edges. System keys (loyalty card,
+CRM customer id / web user id) link unconditionally. Emails, phones and cookies are
+shared inside households, so for those "name-guarded" kinds the identifier's
+named records must all be compatible (same first name give or take a typo, an
+initial or swapped first/last name); when they name two people, a star is built per
+first name, and the records without a first name are left unlinked rather than
+guessed onto one of them.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from cdp_pipeline.lib.identity.config import IdentityConfig
+from cdp_pipeline.lib.identity.junk_guard import USABLE
+
+DETERMINISTIC_EDGES = "temp._id_det_edges"
+
+# Two first names that may be one person's: equal, one typo (names of 4+ letters), an
+# initial, or first and last name swapped. "johan" / "johanna" are two people.
+_COMPATIBLE_FIRST_NAMES = """
+    a.first_name = b.first_name
+    OR (least(length(a.first_name), length(b.first_name)) >= 4
+        AND damerau_levenshtein(a.first_name, b.first_name) <= 1)
+    OR (length(a.first_name) = 1 AND starts_with(b.first_name, a.first_name))
+    OR (length(b.first_name) = 1 AND starts_with(a.first_name, b.first_name))
+    OR (a.first_name = b.last_name AND a.last_name = b.first_name)
+"""
+
+
+def build_deterministic_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> int:
+    """Write ``temp._id_det_edges(rid_l, rid_r, kind, value)`` with ``rid_l < rid_r``."""
+    guarded = list(config.name_guarded_kinds)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _id_det_edges AS
+        WITH u AS (
+            SELECT rid, kind, value, first_name, last_name,
+                   list_contains($guarded::VARCHAR[], kind) AS guarded
+            FROM {USABLE}
+        ), names AS (
+            SELECT DISTINCT kind, value, first_name, coalesce(last_name, '') AS last_name
+            FROM u WHERE guarded AND first_name IS NOT NULL
+        ), conflicts AS (
+            -- the identifier's records name two people who cannot be one
+            SELECT DISTINCT a.kind, a.value
+            FROM names a JOIN names b
+              ON a.kind = b.kind AND a.value = b.value
+             AND (a.first_name < b.first_name OR (a.first_name = b.first_name AND a.last_name < b.last_name))
+            WHERE NOT ({_COMPATIBLE_FIRST_NAMES})
+        ), hubs AS (
+            SELECT u.rid, u.kind, u.value,
+                   CASE WHEN c.kind IS NULL THEN min(u.rid) OVER (PARTITION BY u.kind, u.value)
+                        WHEN u.first_name IS NOT NULL
+                            THEN min(u.rid) OVER (PARTITION BY u.kind, u.value, u.first_name)
+                   END AS hub
+            FROM u LEFT JOIN conflicts c ON c.kind = u.kind AND c.value = u.value AND u.guarded
+        )
+        SELECT hub AS rid_l, rid AS rid_r, kind, value
+        FROM hubs
+        WHERE hub IS NOT NULL AND hub <> rid
+        ORDER BY rid_l, rid_r, kind
+    """, {"guarded": guarded})
+    return con.execute(f"SELECT count(*) FROM {DETERMINISTIC_EDGES}").fetchall()[0][0]

@@ -1,0 +1,133 @@
+"""Review decisions and persistent customer IDs (deterministic-only inputs: no names, no Splink)."""
+
+import csv
+
+from cdp_pipeline.lib.identity import resolve_identities
+from cdp_pipeline_tests.lib.identity.synthetic import record, write_records
+
+
+def _ids(con) -> dict[str, str]:
+    return {r: c for r, c in con.execute(
+        "SELECT source_record_id, customer_id FROM identity.customer_map").fetchall()}
+
+
+def _events(con, run_id) -> set[tuple]:
+    return set(con.execute("SELECT customer_id, event, related_customer_id FROM identity.id_history "
+                           "WHERE run_id = ?", [run_id]).fetchall())
+
+
+def _card(rid, card, **kw):
+    return record("pos", rid, None, loyalty_card_id=card, **kw)
+
+
+def _write_review(tmp_path, *rows):
+    path = tmp_path / "identity_review.csv"
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["decision", "source_a", "record_a", "source_b", "record_b", "note"])
+        w.writerows(rows)
+    return path
+
+
+def test_must_and_cannot_link_are_honoured(con, config, tmp_path):
+    write_records(con, [_card("a1", "L1"), _card("a2", "L1"), _card("a3", "L1"), _card("b1", "L2")])
+    resolve_identities(con, run_id="r0", config=config)
+    before = _ids(con)
+    assert before["a1"] == before["a2"] == before["a3"] and before["b1"] != before["a1"]
+
+    review = _write_review(tmp_path, ("cannot_link", "pos", "a1", "pos", "a3", "two people, one card"),
+                           ("must_link", "pos", "a2", "pos", "b1", "same person, checked by phone"))
+    result = resolve_identities(con, run_id="r1", config=config, review_file=review)
+    ids = _ids(con)
+    assert ids["a1"] != ids["a3"]                      # cut although the card joins them
+    assert ids["a2"] == ids["b1"]                      # joined although nothing links them
+    assert result.review["must_link"] == 1 and result.review["cannot_link"] == 1
+    links = con.execute("SELECT link_type, note FROM identity.links WHERE link_type = 'review'").fetchall()
+    assert links == [("review", "same person, checked by phone")]
+
+    # honoured on every run, not just once
+    resolve_identities(con, run_id="r2", config=config, review_file=review)
+    assert _ids(con) == ids
+    # and without the file the records fall back to what the identifiers say
+    resolve_identities(con, run_id="r3", config=config)
+    after = _ids(con)
+    assert after["a1"] == after["a3"] and after["b1"] != after["a1"]
+
+
+def test_same_input_gives_same_ids_in_a_fresh_database(config):
+    import duckdb
+
+    recs = [_card("a1", "L1"), _card("a2", "L1"), _card("b1", "L2"), record("sms", "+4670111", None, phone="+4670111")]
+    maps = []
+    for _ in range(2):
+        con = duckdb.connect()
+        write_records(con, recs)
+        resolve_identities(con, run_id="x", config=config)
+        maps.append(_ids(con))
+        con.close()
+    assert maps[0] == maps[1]
+    assert all(c.startswith("C-") and len(c) == 14 for c in maps[0].values())
+
+
+def test_rerun_on_unchanged_input_changes_no_id(con, config):
+    write_records(con, [_card("a1", "L1"), _card("a2", "L1"), _card("b1", "L2")])
+    resolve_identities(con, run_id="r1", config=config)
+    first = _ids(con)
+    result = resolve_identities(con, run_id="r2", config=config)
+    assert _ids(con) == first
+    assert _events(con, "r2") == set()
+    assert result.id_changes["records_changed_id"] == 0
+
+
+def test_new_day_keeps_ids_merge_keeps_older_split_gives_larger_part(con, config):
+    write_records(con, [_card("a1", "L1"), _card("a2", "L1"), _card("a3", "L1")])
+    resolve_identities(con, run_id="r1", config=config)
+    a = _ids(con)["a1"]
+
+    # day 2: an unrelated new customer appears; A keeps its ID
+    write_records(con, [_card("a1", "L1"), _card("a2", "L1"), _card("a3", "L1"), _card("b1", "L2")])
+    resolve_identities(con, run_id="r2", config=config)
+    ids = _ids(con)
+    b = ids["b1"]
+    assert ids["a1"] == a and b != a
+    assert _events(con, "r2") == {(b, "created", None)}
+
+    # day 3: a record carrying both cards shows A and B are one person: the older ID (A) survives
+    day3 = [_card("a1", "L1"), _card("a2", "L1"), _card("a3", "L1"), _card("b1", "L2"),
+            record("crm", "c9", None, loyalty_card_id="L1", crm_customer_id="c9"),
+            record("web", "c9", None, web_user_id="c9", cookies=["ck1"]),
+            record("crm", "c10", None, loyalty_card_id="L2", crm_customer_id="c10"),
+            record("web", "c10", None, web_user_id="c10", cookies=["ck1"])]
+    write_records(con, day3)
+    resolve_identities(con, run_id="r3", config=config)
+    ids = _ids(con)
+    assert set(ids.values()) == {a}
+    assert (b, "merged", a) in _events(con, "r3")
+
+    # day 4: the shared cookie turns out to be the shop's tablet (removed): B's part splits off again.
+    # A's part is larger and keeps A; B's part gets a new ID (not B's retired one).
+    for r in day3:
+        r["cookies"] = None
+    write_records(con, day3)
+    resolve_identities(con, run_id="r4", config=config)
+    ids = _ids(con)
+    assert ids["a1"] == ids["a2"] == ids["a3"] == ids["c9"] == a
+    new = ids["b1"]
+    assert new not in (a, b) and ids["c10"] == new
+    assert (new, "split", a) in _events(con, "r4")
+
+
+def test_vanished_records_retire_their_id(con, config):
+    write_records(con, [_card("a1", "L1"), _card("b1", "L2")])
+    resolve_identities(con, run_id="r1", config=config)
+    b = _ids(con)["b1"]
+    write_records(con, [_card("a1", "L1")])
+    resolve_identities(con, run_id="r2", config=config)
+    assert (b, "retired", None) in _events(con, "r2")
+
+
+def test_empty_input_writes_empty_tables(con, config):
+    write_records(con, [])
+    result = resolve_identities(con, run_id="r1", config=config)
+    assert result.records == 0 and result.customers == 0
+    assert con.execute("SELECT count(*) FROM identity.customer_map").fetchall()[0][0] == 0
