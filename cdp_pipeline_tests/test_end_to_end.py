@@ -1,0 +1,217 @@
+"""The whole night over a small generated sample with known truth, through `cdp run`.
+
+One sample is generated and run once per session (about half a minute); the tests
+then read the published warehouse, the Dagster instance and the truth.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from cdp_pipeline import cli
+from cdp_pipeline.lib.sample_data import generate_sample
+from cdp_pipeline_tests.conftest import REPO_ROOT
+from cdp_pipeline_tests.lib.golden.test_comments import analyst_queries
+
+pytestmark = pytest.mark.slow
+
+CUSTOMERS, DAYS, SEED = 400, 6, 11
+
+
+@pytest.fixture(scope="module")
+def night(tmp_path_factory):
+    """Generate a sample, run the nightly job once, yield what the tests need."""
+    root = tmp_path_factory.mktemp("e2e")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("CDP_DATA_DIR", str(root / "data"))
+    for var in ("CDP_LANDING_DIR", "CDP_WAREHOUSE", "CDP_BUILD_DB", "CDP_EXPORT_DIR", "CDP_INBOX_DIR",
+                "CDP_REPORTS_DIR"):
+        mp.delenv(var, raising=False)
+    home = root / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").symlink_to(REPO_ROOT / "dagster.yaml")
+    mp.setenv("DAGSTER_HOME", str(home))
+    from cdp_pipeline.settings import get_settings
+
+    settings = get_settings()
+    generate_sample(settings.landing_dir, customers=CUSTOMERS, days=DAYS, seed=SEED,
+                    truth_file=settings.truth_file)
+    code = cli.main(["run"])
+    yield {"settings": settings, "exit_code": code, "root": root,
+           "manifest": json.loads((settings.truth_file.parent / "manifest.json").read_text())}
+    mp.undo()
+
+
+def _con(night):
+    return duckdb.connect(str(night["settings"].warehouse), read_only=True)
+
+
+def _latest_run(instance: dg.DagsterInstance):
+    return instance.get_runs(limit=1)[0]
+
+
+def test_run_succeeds_and_is_recorded_in_the_dagster_instance(night):
+    assert night["exit_code"] == 0
+    with dg.DagsterInstance.get() as instance:
+        run = _latest_run(instance)
+        assert run.job_name == "nightly" and run.status == dg.DagsterRunStatus.SUCCESS
+        checks = [e.asset_check_evaluation for e in instance.all_logs(
+            run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)]
+    failed = [(c.asset_key.to_user_string(), c.check_name) for c in checks
+              if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR]
+    assert checks and not failed
+
+
+def test_every_layer_is_published(night):
+    con = _con(night)
+    try:
+        schemas = {r[0] for r in con.execute(
+            "SELECT DISTINCT schema_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall()}
+        assert {"raw", "staging", "identity", "golden", "segments", "activation", "audit"} <= schemas
+        customers = con.execute("SELECT count(*) FROM golden.customers").fetchall()[0][0]
+        assert CUSTOMERS * 0.9 <= customers <= CUSTOMERS * 1.1
+    finally:
+        con.close()
+
+
+def test_quarantine_holds_exactly_the_deliberately_broken_rows(night):
+    expected = {(b["file"], b["line_number"]) for b in night["manifest"]["broken_rows"]}
+    con = _con(night)
+    try:
+        got = set(con.execute("SELECT file, line_number FROM audit.quarantine").fetchall())
+        unbalanced = con.execute("SELECT count(*) FROM audit.files "
+                                 "WHERE rows_read <> rows_loaded + rows_quarantined").fetchall()[0][0]
+    finally:
+        con.close()
+    assert expected and got == expected
+    assert unbalanced == 0
+
+
+def test_every_identity_record_has_exactly_one_customer(night):
+    con = _con(night)
+    try:
+        missing, doubled = con.execute("""
+            SELECT count(*) FILTER (WHERE m.n IS NULL), count(*) FILTER (WHERE m.n > 1)
+            FROM staging.identity_records r
+            LEFT JOIN (SELECT source, source_record_id, count(*) AS n FROM identity.customer_map GROUP BY ALL) m
+            USING (source, source_record_id)""").fetchall()[0]
+    finally:
+        con.close()
+    assert (missing, doubled) == (0, 0)
+
+
+def test_accuracy_against_the_truth(night, capsys):
+    code = cli.main(["evaluate", "--truth", str(night["settings"].truth_file), "--json"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["pairwise"]["precision"] >= 0.99
+    assert result["pairwise"]["recall"] >= 0.95
+
+
+def test_analyst_queries_in_the_docs_run_on_the_sample_warehouse(night):
+    con = _con(night)
+    try:
+        for sql in analyst_queries():
+            assert con.execute(sql).fetchall(), sql
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("kind", ["customer_id", "email", "phone", "loyalty_card", "crm_id"])
+def test_cdp_customer_finds_every_identifier_kind(night, capsys, kind):
+    con = _con(night)
+    try:
+        customer_id, email, phone, card, crm_id = con.execute("""
+            SELECT customer_id, email, phone, loyalty_card_ids[1], crm_customer_ids[1] FROM golden.customers
+            WHERE email IS NOT NULL AND phone IS NOT NULL AND len(loyalty_card_ids) > 0
+              AND len(crm_customer_ids) > 0
+            ORDER BY customer_id LIMIT 1""").fetchall()[0]
+    finally:
+        con.close()
+    # Phones are typed the way people type them; emails in any case.
+    identifier = {"customer_id": customer_id, "email": email.upper(), "phone": "0" + phone[3:5] + "-" + phone[5:],
+                  "loyalty_card": card, "crm_id": crm_id}[kind]
+    if kind == "phone" and not phone.startswith("+46"):
+        identifier = phone
+    assert cli.main(["customer", identifier, "--json"]) == 0
+    profile = json.loads(capsys.readouterr().out)
+    assert profile["customer_id"] == customer_id and profile["other_matches"] == []
+
+
+def test_cdp_customer_unknown_identifier_exits_1(night, capsys):
+    assert cli.main(["customer", "nobody@nowhere.example"]) == 1
+    assert "no customer" in capsys.readouterr().err
+
+
+def test_cdp_explain_prints_the_links_of_a_customer(night, capsys):
+    con = _con(night)
+    try:
+        customer_id = con.execute("SELECT customer_id FROM identity.customer_map GROUP BY ALL "
+                                  "HAVING count(*) > 2 ORDER BY customer_id LIMIT 1").fetchall()[0][0]
+    finally:
+        con.close()
+    assert cli.main(["explain", customer_id]) == 0
+    out = capsys.readouterr().out
+    assert customer_id in out
+
+
+def test_rerun_while_an_analyst_reads_keeps_ids_and_never_blocks(night):
+    """A second process holds the published file open read-only during a full run."""
+    settings = night["settings"]
+    con = _con(night)
+    before_ids = con.execute("SELECT source, source_record_id, customer_id FROM identity.customer_map "
+                             "ORDER BY ALL").fetchall()
+    before_counts = _table_counts(con)
+    con.close()
+
+    reader = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import sys, duckdb
+            con = duckdb.connect({str(settings.warehouse)!r}, read_only=True)
+            n = con.execute("SELECT count(*) FROM golden.customers").fetchall()[0][0]
+            print("ready", n, flush=True)
+            sys.stdin.readline()   # hold the file open until the run has finished
+            rows = con.execute("SELECT schema_name || '.' || table_name FROM duckdb_tables() "
+                               "WHERE database_name = current_database() ORDER BY 1").fetchall()
+            for (t,) in rows:
+                print(t, con.execute(f"SELECT count(*) FROM {{t}}").fetchall()[0][0], flush=True)
+            print("done", flush=True)
+        """)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=os.environ.copy())
+    try:
+        assert reader.stdout.readline().startswith("ready")
+        assert cli.main(["run"]) == 0
+        reader.stdin.write("go\n")
+        reader.stdin.flush()
+        seen = {}
+        for line in reader.stdout:
+            if line.strip() == "done":
+                break
+            table, n = line.rsplit(" ", 1)
+            seen[table] = int(n)
+    finally:
+        reader.stdin.close()
+        reader.wait(timeout=60)
+    # The reader saw the old warehouse, complete: every table, every row.
+    assert seen == before_counts
+
+    con = _con(night)
+    try:
+        after_ids = con.execute("SELECT source, source_record_id, customer_id FROM identity.customer_map "
+                                "ORDER BY ALL").fetchall()
+    finally:
+        con.close()
+    assert after_ids == before_ids
+
+
+def _table_counts(con) -> dict[str, int]:
+    tables = con.execute("SELECT schema_name || '.' || table_name FROM duckdb_tables() "
+                         "WHERE database_name = current_database() ORDER BY 1").fetchall()
+    return {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for (t,) in tables}
