@@ -69,6 +69,7 @@ def ensure_raw_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
 def ensure_audit_tables(con: duckdb.DuckDBPyConnection) -> None:
     ensure_schemas(con)
     run(con, "create_audit_files")
+    run(con, "add_files_rows_suppressed")
     run(con, "create_audit_quarantine")
 
 
@@ -88,7 +89,8 @@ def kind_by_name(name: str | None) -> FileKind | None:
 
 
 def ledger_balance(con: duckdb.DuckDBPyConnection, source: str, table: str) -> dict:
-    """Does the ledger add up for a raw table? rows read = rows loaded + rows quarantined per file,
+    """Does the ledger add up for a raw table? rows read = rows loaded + rows quarantined (+ rows
+    suppressed because they belong to an erased person) per file,
     the quarantine holds as many row entries as the ledger says, and raw holds the live loaded rows
     (fewer after an erasure, which deletes raw rows on purpose)."""
     kinds = kinds_of_table(table)

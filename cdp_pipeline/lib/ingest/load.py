@@ -44,6 +44,7 @@ class FileOutcome:
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
+    rows_suppressed: int = 0  # rows of erased people dropped at ingest (lib/privacy)
     message: str | None = None
     quarantined: list[QuarantinedRow] = field(default_factory=list)
 
@@ -110,19 +111,26 @@ def clear_partition(con: duckdb.DuckDBPyConnection, source: str, landing_date: d
 
 
 def load_partition(con: duckdb.DuckDBPyConnection, landing_dir: Path, source: str,
-                   landing_date: dt.date | str, *, loaded_at: dt.datetime | None = None) -> PartitionOutcome:
-    """Load every file of ``<landing>/<source>/<day>/`` into raw, replacing what the day held."""
+                   landing_date: dt.date | str, *, loaded_at: dt.datetime | None = None,
+                   suppression=None) -> PartitionOutcome:
+    """Load every file of ``<landing>/<source>/<day>/`` into raw, replacing what the day held.
+    Rows of erased people (``suppression``, by default the build database's list) are dropped."""
     day = dt.date.fromisoformat(landing_date) if isinstance(landing_date, str) else landing_date
     loaded_at = loaded_at or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     ledger.ensure_ingest_tables(con, SOURCE_TABLES[source])
     clear_partition(con, source, day)
+    if suppression is None:
+        from cdp_pipeline.lib.privacy.suppression import load_suppression_list
+        from cdp_pipeline.settings import get_settings
+        suppression = load_suppression_list(con, get_settings())
     outcome = PartitionOutcome(source=source, landing_date=day)
     for lf in discover_files(landing_dir, source, day):
-        outcome.files.append(load_file(con, lf, loaded_at=loaded_at))
+        outcome.files.append(load_file(con, lf, loaded_at=loaded_at, suppression=suppression))
     return outcome
 
 
-def load_file(con: duckdb.DuckDBPyConnection, lf: LandingFile, *, loaded_at: dt.datetime) -> FileOutcome:
+def load_file(con: duckdb.DuckDBPyConnection, lf: LandingFile, *, loaded_at: dt.datetime,
+              suppression=None) -> FileOutcome:
     """Load one file in one transaction: raw rows, quarantine rows and its ledger entry."""
     if lf.bytes:
         first = ledger.fetch(con, "select_first_delivery", {"sha256": lf.sha256})
@@ -148,14 +156,22 @@ def load_file(con: duckdb.DuckDBPyConnection, lf: LandingFile, *, loaded_at: dt.
         return out
 
     kind = parsed.kind
-    out = FileOutcome(file=lf, status="loaded" if parsed.rows_read else "empty", file_kind=kind.name,
+    rows_read = parsed.rows_read
+    suppressed = 0
+    if suppression:
+        from cdp_pipeline.lib.privacy.suppression import drop_suppressed_rows
+        suppressed = drop_suppressed_rows(parsed, suppression)
+    out = FileOutcome(file=lf, status="loaded" if rows_read else "empty", file_kind=kind.name,
                       table=kind.table, encoding=parsed.encoding, delimiter=parsed.delimiter,
-                      rows_read=parsed.rows_read, rows_loaded=parsed.rows_loaded,
-                      rows_quarantined=parsed.rows_quarantined, quarantined=list(parsed.quarantined))
+                      rows_read=rows_read, rows_loaded=parsed.rows_loaded,
+                      rows_quarantined=parsed.rows_quarantined, rows_suppressed=suppressed,
+                      quarantined=list(parsed.quarantined))
     if out.status == "empty":
         out.message = "header only: no data rows"
-    elif parsed.rows_loaded == 0:
+    elif parsed.rows_loaded == 0 and not suppressed:
         out.message = "no row could be read; all rows are in audit.quarantine"
+    if suppressed:
+        out.message = f"{suppressed} row(s) of erased people suppressed (audit.suppression)"
     _write_file(con, lf, out, parsed, loaded_at)
     return out
 
@@ -178,7 +194,7 @@ def _write_file(con: duckdb.DuckDBPyConnection, lf: LandingFile, out: FileOutcom
             "file": lf.rel_path, "source": lf.source, "landing_date": lf.landing_date.isoformat(),
             "sha256": lf.sha256, "bytes": lf.bytes, "encoding": out.encoding, "delimiter": out.delimiter,
             "file_kind": out.file_kind, "rows_read": out.rows_read, "rows_loaded": out.rows_loaded,
-            "rows_quarantined": out.rows_quarantined, "status": out.status, "message": out.message,
+            "rows_quarantined": out.rows_quarantined, "rows_suppressed": out.rows_suppressed, "status": out.status, "message": out.message,
             "loaded_at": loaded_at})
         con.execute("COMMIT")
     except BaseException:

@@ -11,6 +11,7 @@ CREATE TABLE IF NOT EXISTS audit.files (
     rows_read BIGINT NOT NULL,
     rows_loaded BIGINT NOT NULL,
     rows_quarantined BIGINT NOT NULL,
+    rows_suppressed BIGINT NOT NULL DEFAULT 0,
     status VARCHAR NOT NULL,
     message VARCHAR,
     loaded_at TIMESTAMP NOT NULL

@@ -1,0 +1,59 @@
+"""Privacy: erasure requests executed after the night's layers are built and before publish."""
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from cdp_pipeline.defs.resources import DUCKDB_POOL
+from cdp_pipeline.lib.privacy.erase import ensure_erasure_tables, run_pending_erasures
+from cdp_pipeline.settings import get_settings
+
+ERASURE_LOG_KEY = dg.AssetKey(["audit", "erasure_log"])
+
+# Erasure runs last, so nothing the night builds can bring an erased person back after it;
+# publish depends on this asset (defs/publish collects every layer's assets).
+ERASURE_DEPS = [
+    dg.AssetKey(["golden", "customers"]),
+    dg.AssetKey(["golden", "customer_timeline"]),
+    dg.AssetKey(["segments", "membership"]),
+    dg.AssetKey(["segments", "history"]),
+    dg.AssetKey(["activation", "export_log"]),
+]
+
+
+@dg.asset(
+    key=ERASURE_LOG_KEY,
+    group_name="audit",
+    kinds={"duckdb"},
+    pool=DUCKDB_POOL,
+    deps=ERASURE_DEPS,
+    description=(
+        "Right to erasure: every pending request (cdp forget, or a CSV in the inbox) removes the "
+        "person from every table and from undelivered export files, suppresses their identifiers "
+        "at ingest, and leaves one PII-free row here."
+    ),
+)
+def erasure_log(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    settings = get_settings()
+    with duckdb.get_connection() as con:
+        ensure_erasure_tables(con)
+        results = run_pending_erasures(con, settings)
+        total = con.execute("SELECT count(*) FROM audit.erasure_log").fetchone()[0]
+        suppressed = con.execute("SELECT count(*) FROM audit.suppression").fetchone()[0]
+    for r in results:
+        context.log.info(f"erasure {r.request_id}: {r.customers_erased} customer(s), {r.rows_removed} row(s) "
+                         f"in {len(r.tables_affected)} table(s), {len(r.export_files_rewritten)} export file(s) "
+                         "rewritten")
+        if r.export_files_delivered:
+            context.log.warning(f"erasure {r.request_id}: the person is in {len(r.export_files_delivered)} "
+                                "already delivered export file(s); ask those destinations to delete them")
+    md = ["| request | customers | rows removed | tables | export files rewritten | delivered files |",
+          "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    md += [f"| {r.request_id} | {r.customers_erased} | {r.rows_removed} | {len(r.tables_affected)} | "
+           f"{len(r.export_files_rewritten)} | {len(r.export_files_delivered)} |" for r in results]
+    return dg.MaterializeResult(metadata={
+        "requests_executed": len(results),
+        "rows_removed": sum(r.rows_removed for r in results),
+        "erasures_total": total,
+        "suppressed_identifiers": suppressed,
+        "executed": dg.MetadataValue.md("\n".join(md) if results else "no pending requests"),
+    })

@@ -1,0 +1,36 @@
+"""Proof that erasure worked: a blocking check that publish waits for."""
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from cdp_pipeline.defs.privacy.assets import ERASURE_LOG_KEY
+from cdp_pipeline.defs.resources import DUCKDB_POOL
+from cdp_pipeline.lib.privacy.erase import ensure_erasure_tables
+from cdp_pipeline.lib.privacy.verify import scan_erased
+from cdp_pipeline.settings import get_settings
+
+
+@dg.asset_check(
+    asset=ERASURE_LOG_KEY,
+    name="no_erased_identifiers_remain",
+    blocking=True,
+    pool=DUCKDB_POOL,
+    description="No erased identifier (named in a request file, or on the suppression list) is left in any "
+                "text column of any table or in an undelivered export file. Blocks publish.",
+)
+def no_erased_identifiers_remain(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    settings = get_settings()
+    with duckdb.get_connection() as con:
+        ensure_erasure_tables(con)
+        result = scan_erased(con, settings.export_dir, settings)
+    return dg.AssetCheckResult(
+        passed=result.clean,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "identifiers_scanned": result.identifiers,
+            "suppressed_hashes": result.suppressed,
+            "tables_with_matches": len({(s, t) for s, t, _, _ in result.in_tables + result.suppressed_in_tables}),
+            "export_files_with_matches": len(result.in_exports),
+            "where": dg.MetadataValue.text(result.summary()[:2000]),
+        },
+    )
