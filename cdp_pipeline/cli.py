@@ -209,6 +209,32 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- privacy
+def cmd_forget(args: argparse.Namespace) -> int:
+    from cdp_pipeline.lib.privacy.cli_support import forget
+
+    settings = get_settings()
+    settings.ensure_dirs()
+    print(forget(args.identifier, settings, kind=args.kind, reference=args.reference))
+    return 0
+
+
+def cmd_access(args: argparse.Namespace) -> int:
+    from cdp_pipeline.lib.privacy.cli_support import EXIT_NO_WAREHOUSE, EXIT_NOT_FOUND, access
+
+    _apply_overrides(args)
+    settings = get_settings()
+    code = access(args.identifier, Path(args.out), settings, kind=args.kind)
+    if code == EXIT_NO_WAREHOUSE:
+        print(f"cdp access: no published warehouse at {settings.warehouse}", file=sys.stderr)
+    elif code == EXIT_NOT_FOUND:
+        print(f"cdp access: nothing is held about {args.identifier!r}; an empty report was written to {args.out}",
+              file=sys.stderr)
+    else:
+        print(f"cdp access: everything held about the person written to {args.out}")
+    return code
+
+
 # --------------------------------------------------------------------------- main
 def build_parser() -> argparse.ArgumentParser:
     s = get_settings()
@@ -248,10 +274,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--warehouse", help="published warehouse file (default CDP_WAREHOUSE)")
     p.set_defaults(func=cmd_evaluate)
+
+    kinds = ["email", "phone", "customer_id", "loyalty_card", "crm_id", "web_user_id"]
+    p = sub.add_parser("forget", help="queue an erasure request; the next run removes the person everywhere")
+    p.add_argument("identifier", help="email, phone, customer id, loyalty card or CRM id")
+    p.add_argument("--kind", choices=kinds, help="what the identifier is (guessed when omitted)")
+    p.add_argument("--reference", help="your case number, kept in the audit log")
+    p.set_defaults(func=cmd_forget)
+
+    p = sub.add_parser("access", help="right of access: everything held about a person, as JSON")
+    p.add_argument("identifier", help="email, phone, customer id, loyalty card or CRM id")
+    p.add_argument("--out", required=True, help="JSON file to write (created readable by its owner only)")
+    p.add_argument("--kind", choices=kinds, help="what the identifier is (guessed when omitted)")
+    p.add_argument("--warehouse", help="published warehouse file (default CDP_WAREHOUSE)")
+    p.set_defaults(func=cmd_access)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Personal data: every file the platform creates (warehouse, build database, exports,
+    # reports) is readable by its owner only.
+    os.umask(0o077)
     args = build_parser().parse_args(argv)
     return int(args.func(args) or 0)
 

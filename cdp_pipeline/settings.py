@@ -34,6 +34,8 @@ SETTINGS_DOC: dict[str, tuple[str, str]] = {
     "CDP_DUCKDB_THREADS": ("2", "DuckDB threads for the build connection"),
     "CDP_MATCH_THRESHOLD": ("0.99", "Splink match probability at or above which two records are linked"),
     "CDP_ID_CHANGE_WARN_SHARE": ("0.05", "warn when more than this share of customer IDs change between runs"),
+    "CDP_SUPPRESSION_SALT_FILE": ("$CDP_DATA_DIR/secrets/suppression_salt",
+                                  "secret salt of the erased-identifier hashes (created 0600 on first erasure)"),
     "CDP_SAMPLE_CUSTOMERS": ("10000", "people in the generated sample (make run)"),
     "CDP_SAMPLE_DAYS": ("30", "days of landing files in the generated sample"),
     "CDP_SAMPLE_SEED": ("42", "seed of the generated sample"),

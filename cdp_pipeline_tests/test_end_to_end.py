@@ -215,3 +215,45 @@ def _table_counts(con) -> dict[str, int]:
     tables = con.execute("SELECT schema_name || '.' || table_name FROM duckdb_tables() "
                          "WHERE database_name = current_database() ORDER BY 1").fetchall()
     return {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for (t,) in tables}
+
+
+def test_erased_person_is_nowhere_after_the_next_run_even_when_sent_again(night):
+    """Runs last in this module: it changes the night's data for good."""
+    from cdp_pipeline.lib.privacy.scan import scan_export_dir, scan_for_identifiers
+
+    settings = night["settings"]
+    con = _con(night)
+    try:
+        customer_id, email, phone, crm_id, crm_file = con.execute("""
+            SELECT g.customer_id, g.email, g.phone, g.crm_customer_ids[1], any_value(r._file)
+            FROM golden.customers g JOIN raw.crm_customers r ON r.customer_id = g.crm_customer_ids[1]
+            WHERE g.email IS NOT NULL AND g.phone IS NOT NULL AND len(g.crm_customer_ids) = 1
+            GROUP BY ALL ORDER BY g.customer_id LIMIT 1""").fetchall()[0]
+    finally:
+        con.close()
+    identifiers = [customer_id, email, phone, crm_id]
+
+    assert cli.main(["forget", email.upper()]) == 0
+    assert cli.main(["run"]) == 0
+    con = _con(night)
+    try:
+        assert scan_for_identifiers(con, identifiers) == []
+        assert con.execute("SELECT count(*) FROM audit.erasure_log").fetchall() == [(1,)]
+    finally:
+        con.close()
+    assert scan_export_dir(settings.export_dir, identifiers) == []
+
+    # Tomorrow the CRM sends the person again (a new file: the same rows, other bytes).
+    resent = settings.landing_dir / "crm" / "2026-10-20" / "customers_resent.csv"
+    resent.parent.mkdir(parents=True)
+    resent.write_bytes((settings.landing_dir / crm_file).read_bytes() + b"\r\n")
+    assert cli.main(["run"]) == 0
+    con = _con(night)
+    try:
+        assert scan_for_identifiers(con, identifiers) == []
+        suppressed = con.execute("SELECT sum(rows_suppressed) FROM audit.files WHERE file LIKE '%resent%'"
+                                 ).fetchall()[0][0]
+        assert suppressed >= 1
+    finally:
+        con.close()
+    assert scan_export_dir(settings.export_dir, identifiers) == []

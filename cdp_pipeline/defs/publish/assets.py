@@ -7,6 +7,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.resources import DUCKDB_POOL
+from cdp_pipeline.lib.privacy.verify import assert_no_erased_identifiers
 from cdp_pipeline.lib.run_summary import table_row_counts
 from cdp_pipeline.lib.warehouse import publish_warehouse
 from cdp_pipeline.settings import get_settings
@@ -45,8 +46,10 @@ UPSTREAM_OF_PUBLISH = _layer_asset_keys()
 )
 def published_warehouse(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
     settings = get_settings()
-    # Make sure every write of the night is checkpointed into the build file before copying it.
     with duckdb.get_connection() as con:
+        # Blocking: an erased person's identifiers must not reach analysts or destinations.
+        assert_no_erased_identifiers(con, settings.export_dir, settings)
+        # Every write of the night is checkpointed into the build file before it is copied.
         con.execute("CHECKPOINT")
     result = publish_warehouse(settings.build_db, settings.warehouse)
     with duckdb.get_connection() as con:
