@@ -23,6 +23,44 @@ def test_nightly_job_schedule_and_sensor_exist():
     assert d.resolve_sensor_def("landing_file_sensor").job_name == "nightly"
 
 
+EXPECTED_ASSETS = {
+    "raw": {"crm_customers", "esp_members", "esp_activity", "sms_messages", "web_events", "pos_orders",
+            "pos_receipts"},
+    "audit": {"files", "quarantine", "erasure_log"},
+    "staging": {"identity_records", "email_activity", "sms_messages", "web_events", "web_sessions", "orders",
+                "order_lines", "consent_events"},
+    "identity": {"customer_map", "links", "rejected_links", "clusters", "excluded_identifiers", "id_history",
+                 "runs", "anonymous_visitors"},
+    "golden": {"customers", "customer_timeline"},
+    "segments": {"definitions", "membership", "history", "sizes"},
+    "activation": {"export_members", "export_log"},
+    "publish": {"warehouse"},
+}
+
+
+def test_asset_graph_has_the_expected_groups_and_keys():
+    graph = _graph()
+    found: dict[str, set[str]] = {}
+    for key in graph.get_all_asset_keys():
+        found.setdefault(graph.get(key).group_name, set()).add(key.path[-1])
+    assert found == EXPECTED_ASSETS
+
+
+def test_raw_and_audit_ledger_assets_are_daily_partitioned_and_the_rest_are_not():
+    graph = _graph()
+    for key in graph.get_all_asset_keys():
+        partitioned = graph.get(key).partitions_def is not None
+        assert partitioned == (key.path[0] == "raw" or key.path in (["audit", "files"], ["audit", "quarantine"])), key
+
+
+def test_every_raw_and_staging_asset_has_a_check():
+    graph = _graph()
+    checked = {k.asset_key for k in graph.asset_check_keys}
+    for key in graph.get_all_asset_keys():
+        if key.path[0] in ("raw", "staging"):
+            assert key in checked, key
+
+
 def test_asset_keys_are_schema_and_table_and_groups_match_schema():
     graph = _graph()
     keys = graph.get_all_asset_keys()

@@ -140,5 +140,4 @@ def test_web_events_deduplicated_and_cookie_history_attached_to_user(con):
     events = con.execute("SELECT cookie, event_name, source_record_id FROM staging.web_events ORDER BY event_time").fetchall()
     assert events == [("ck1", "page_view", "C1"), ("ck1", "login", "C1"), ("ck2", "page_view", None)]
     assert con.execute("SELECT source_record_id, cookies FROM staging.identity_records").fetchall() == [("C1", ["ck1"])]
-    assert con.execute("SELECT cookie, events FROM staging.web_anonymous_visitors").fetchall() == [("ck2", 1)]
     assert con.execute("SELECT events, page_views FROM staging.web_sessions WHERE cookie = 'ck1'").fetchall() == [(2, 1)]

@@ -39,8 +39,6 @@ STAGING_TABLES: dict[str, tuple[str, list[dg.AssetKey]]] = {
                    _raw("web_events")),
     "web_sessions": ("Web sessions (cookie + ga_session_id) with page views, carts and purchases.",
                      _staging("web_events")),
-    "web_anonymous_visitors": ("Cookies never seen with a user_id: anonymous visitors, not customers.",
-                               _staging("web_events")),
     "orders": ("Online (Shopify) orders and store receipts, one row per order, money as DECIMAL.",
                _raw("pos_orders", "pos_receipts") + _staging("identity_records")),
     "order_lines": ("Line items of online orders and store receipts.", _raw("pos_orders", "pos_receipts")),

@@ -11,12 +11,39 @@ def _count(duckdb: DuckDBResource, sql: str) -> int:
         return int(con.execute(sql).fetchall()[0][0])
 
 
-@dg.asset_check(asset=IDENTITY_RECORDS, name="one_row_per_source_record", blocking=True,
-                description="(source, source_record_id) is unique: identity resolution relies on it.")
-def one_row_per_source_record(duckdb: DuckDBResource) -> dg.AssetCheckResult:
-    dupes = _count(duckdb, "SELECT count(*) FROM (SELECT source, source_record_id FROM staging.identity_records "
-                           "GROUP BY ALL HAVING count(*) > 1)")
-    return dg.AssetCheckResult(passed=dupes == 0, metadata={"duplicated_keys": dupes})
+# Every staging table has a key that later layers join on; each gets a uniqueness check.
+STAGING_KEYS: dict[str, tuple[str, ...]] = {
+    "identity_records": ("source", "source_record_id"),
+    "email_activity": ("activity_id",),
+    "sms_messages": ("message_id",),
+    "web_events": ("event_id",),
+    "web_sessions": ("session_id",),
+    "orders": ("order_id",),
+    "order_lines": ("order_id", "line_no"),
+    "consent_events": ("channel", "identifier", "event_time", "source", "reason", "source_record_id"),
+}
+
+
+def _key_check(table: str, key: tuple[str, ...]) -> dg.AssetChecksDefinition:
+    cols = ", ".join(key)
+
+    @dg.asset_check(asset=dg.AssetKey(["staging", table]), name="key_is_unique", blocking=True,
+                    description=f"({cols}) identifies one row: later layers join on it, duplicates would "
+                                "double-count events or records.")
+    def _check(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+        with duckdb.get_connection() as con:
+            rows, dupes, null_keys = con.execute(
+                f"SELECT (SELECT count(*) FROM staging.{table}), "
+                f"(SELECT count(*) FROM (SELECT {cols} FROM staging.{table} GROUP BY ALL HAVING count(*) > 1)), "
+                f"(SELECT count(*) FROM staging.{table} WHERE {' OR '.join(f'{c} IS NULL' for c in key[:2])})"
+            ).fetchall()[0]
+        return dg.AssetCheckResult(passed=dupes == 0 and null_keys == 0,
+                                   metadata={"rows": rows, "duplicated_keys": dupes, "null_keys": null_keys})
+
+    return _check
+
+
+staging_key_checks = [_key_check(t, k) for t, k in STAGING_KEYS.items()]
 
 
 @dg.asset_check(asset=IDENTITY_RECORDS, name="records_have_an_identifier",
