@@ -209,6 +209,20 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_restore_previous(args: argparse.Namespace) -> int:
+    from cdp_pipeline.lib.warehouse import previous_path, restore_previous
+
+    _apply_overrides(args)
+    warehouse = get_settings().warehouse
+    if not restore_previous(warehouse):
+        print(f"cdp restore-previous: no previous warehouse at {previous_path(warehouse)} "
+              "(none published yet, or deleted by an erasure)", file=sys.stderr)
+        return 1
+    print(f"cdp restore-previous: {warehouse} is the previously published warehouse again; "
+          "the next run publishes a new one from the build database")
+    return 0
+
+
 # --------------------------------------------------------------------------- privacy
 def cmd_forget(args: argparse.Namespace) -> int:
     from cdp_pipeline.lib.privacy.cli_support import forget
@@ -255,6 +269,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warehouse", help="published warehouse file (default CDP_WAREHOUSE)")
     p.add_argument("--day", help="load only this landing day (YYYY-MM-DD) instead of every day present")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("restore-previous", help="put last night's published warehouse back in front of analysts")
+    p.add_argument("--warehouse", help="published warehouse file (default CDP_WAREHOUSE)")
+    p.set_defaults(func=cmd_restore_previous)
 
     p = sub.add_parser("customer", help="show one customer's golden record, provenance, consent and timeline")
     p.add_argument("identifier", help="email, phone (any format), customer id, loyalty card, CRM id, web user id")

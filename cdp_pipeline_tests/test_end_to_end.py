@@ -6,6 +6,7 @@ then read the published warehouse, the Dagster instance and the truth.
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -220,6 +221,7 @@ def _table_counts(con) -> dict[str, int]:
 def test_erased_person_is_nowhere_after_the_next_run_even_when_sent_again(night):
     """Runs last in this module: it changes the night's data for good."""
     from cdp_pipeline.lib.privacy.scan import scan_export_dir, scan_for_identifiers
+    from cdp_pipeline.lib.warehouse import previous_path
 
     settings = night["settings"]
     con = _con(night)
@@ -234,7 +236,11 @@ def test_erased_person_is_nowhere_after_the_next_run_even_when_sent_again(night)
     identifiers = [customer_id, email, phone, crm_id]
 
     assert cli.main(["forget", email.upper()]) == 0
+    # Last night's copy, as a publish keeps it for `cdp restore-previous`: it holds the person.
+    shutil.copyfile(settings.warehouse, previous_path(settings.warehouse))
     assert cli.main(["run"]) == 0
+    # The copy kept for restoring held the person: the erasure deleted it.
+    assert not previous_path(settings.warehouse).exists()
     con = _con(night)
     try:
         assert scan_for_identifiers(con, identifiers) == []

@@ -8,6 +8,7 @@ complete old warehouse (POSIX keeps the old inode alive) and never blocks the ni
 
 from __future__ import annotations
 
+import glob
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,8 +44,12 @@ class PublishResult:
     bytes: int
 
 
-def publish_warehouse(build_db: Path, published: Path, *, exclude_schemas: tuple[str, ...] = ()) -> PublishResult:
+def publish_warehouse(build_db: Path, published: Path, *, exclude_schemas: tuple[str, ...] = (),
+                      keep_previous: bool = True) -> PublishResult:
     """Copy the build database into a new file and atomically rename it over ``published``.
+
+    The file replaced is kept as ``previous_path(published)`` when ``keep_previous``; else
+    any previous copy is deleted (it would hold people erased since).
 
     The build file must not be open read-write elsewhere in this process' other
     connections with uncommitted work; we attach it read-only.
@@ -52,7 +57,7 @@ def publish_warehouse(build_db: Path, published: Path, *, exclude_schemas: tuple
     published = Path(published)
     published.parent.mkdir(parents=True, exist_ok=True)
     tmp = published.with_name(f".{published.name}.{os.getpid()}.tmp")
-    for leftover in (tmp, Path(str(tmp) + ".wal")):
+    for leftover in (tmp, Path(str(tmp) + ".wal"), *_stale_temporary_files(published)):
         leftover.unlink(missing_ok=True)
     con = duckdb.connect(":memory:")
     try:
@@ -78,9 +83,92 @@ def publish_warehouse(build_db: Path, published: Path, *, exclude_schemas: tuple
     con.close()
     os.chmod(tmp, 0o600)
     _fsync(tmp)
+    if keep_previous:
+        _keep_previous(published)
+    else:
+        discard_previous(published)
     os.replace(tmp, published)
     _fsync_dir(published.parent)
     return PublishResult(path=published, tables=len(tables), rows=rows, bytes=published.stat().st_size)
+
+
+def previous_path(published: Path) -> Path:
+    """Where the warehouse published before the current one is kept (``cdp.previous.duckdb``)."""
+    published = Path(published)
+    return published.with_name(f"{published.stem}.previous{published.suffix}")
+
+
+def _keep_previous(published: Path) -> None:
+    # A hard link to the file about to be replaced: no copy, and atomic like the publish.
+    if not published.exists():
+        return
+    previous = previous_path(published)
+    link = published.with_name(f".{previous.name}.{os.getpid()}.tmp")
+    link.unlink(missing_ok=True)
+    os.link(published, link)
+    os.replace(link, previous)
+
+
+def restore_previous(published: Path) -> bool:
+    """Put the previously published warehouse back in front of analysts (atomic); False if none.
+
+    Only the published file changes: the build database, and so the next run, are untouched.
+    """
+    previous = previous_path(published)
+    if not previous.exists():
+        return False
+    os.replace(previous, published)
+    _fsync_dir(Path(published).parent)
+    return True
+
+
+def discard_previous(published: Path) -> bool:
+    """Delete the previous copy (it still holds people erased since it was published)."""
+    previous = previous_path(published)
+    existed = previous.exists()
+    previous.unlink(missing_ok=True)
+    return existed
+
+
+def _stale_temporary_files(published: Path) -> list[Path]:
+    """Temporary copies (and their WAL) left beside ``published`` by a publish that was killed
+    mid-copy: their process id names no living process. A live publisher's file is left alone."""
+    stale = []
+    prefix = f".{published.name}."
+    for p in published.parent.glob(f"{glob.escape(prefix)}*.tmp*"):
+        pid = p.name[len(prefix):].split(".", 1)[0]
+        if not pid.isdigit() or not p.name.endswith((".tmp", ".tmp.wal")):
+            continue
+        if int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            stale.append(p)
+    return stale
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def erasures_executed(db: duckdb.DuckDBPyConnection | Path) -> int:
+    """Rows of ``audit.erasure_log`` in a connection or a database file (0 if none or no file)."""
+    if isinstance(db, duckdb.DuckDBPyConnection):
+        con, close = db, False
+    else:
+        if not Path(db).exists():
+            return 0
+        con, close = duckdb.connect(str(db), read_only=True), True
+    try:
+        return int(con.execute("SELECT count(*) FROM audit.erasure_log").fetchall()[0][0])
+    except duckdb.CatalogException:
+        return 0
+    finally:
+        if close:
+            con.close()
 
 
 def _sql_str(path: Path) -> str:

@@ -80,3 +80,30 @@ def test_failed_publish_leaves_previous_file(tmp_path, monkeypatch):
         publish_warehouse(tmp_path / "missing" / "nope.duckdb", pub)
     assert pub.read_bytes() == before
     assert not list(tmp_path.glob(".cdp.duckdb.*.tmp"))
+
+
+def test_previous_warehouse_is_kept_and_can_be_restored(tmp_path):
+    from cdp_pipeline.lib.warehouse import discard_previous, previous_path, restore_previous
+
+    build, pub = tmp_path / "b.duckdb", tmp_path / "cdp.duckdb"
+    assert restore_previous(pub) is False
+    _build(build, 2)
+    publish_warehouse(build, pub)
+    assert not previous_path(pub).exists()
+    _build(build, 5)
+    publish_warehouse(build, pub)
+    assert previous_path(pub).name == "cdp.previous.duckdb"
+
+    def customers(path):
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            return con.execute("SELECT count(*) FROM golden.customers").fetchall()[0][0]
+        finally:
+            con.close()
+
+    assert (customers(pub), customers(previous_path(pub))) == (5, 2)
+    assert restore_previous(pub) is True
+    assert customers(pub) == 2 and not previous_path(pub).exists()
+    _build(build, 7)
+    publish_warehouse(build, pub)
+    assert discard_previous(pub) is True and not previous_path(pub).exists()

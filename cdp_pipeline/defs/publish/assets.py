@@ -9,7 +9,7 @@ from dagster_duckdb import DuckDBResource
 from cdp_pipeline.defs.resources import DUCKDB_POOL
 from cdp_pipeline.lib.privacy.verify import assert_no_erased_identifiers
 from cdp_pipeline.lib.run_summary import table_row_counts
-from cdp_pipeline.lib.warehouse import publish_warehouse
+from cdp_pipeline.lib.warehouse import erasures_executed, publish_warehouse
 from cdp_pipeline.settings import get_settings
 
 LAYER_PACKAGES = ("sources", "standardise", "identity", "golden", "segments", "activation", "privacy")
@@ -51,7 +51,13 @@ def published_warehouse(context: dg.AssetExecutionContext, duckdb: DuckDBResourc
         assert_no_erased_identifiers(con, settings.export_dir, settings)
         # Every write of the night is checkpointed into the build file before it is copied.
         con.execute("CHECKPOINT")
-    result = publish_warehouse(settings.build_db, settings.warehouse)
+        erasures = erasures_executed(con)
+    # The warehouse being replaced is kept for `cdp restore-previous`, unless someone was
+    # erased since it was published: then it holds them, and it goes.
+    keep = erasures <= erasures_executed(settings.warehouse)
+    if not keep:
+        context.log.info("an erasure was executed since the last publish: no previous copy is kept")
+    result = publish_warehouse(settings.build_db, settings.warehouse, keep_previous=keep)
     with duckdb.get_connection() as con:
         counts = table_row_counts(con)
     preview = "\n".join(["| table | rows |", "| --- | ---: |"] + [f"| {s}.{t} | {n:,} |" for s, t, n in counts])
