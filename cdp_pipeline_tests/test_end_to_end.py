@@ -18,7 +18,7 @@ import pytest
 
 from cdp_pipeline import cli
 from cdp_pipeline.lib.sample_data import generate_sample
-from cdp_pipeline_tests.conftest import REPO_ROOT
+from cdp_pipeline_tests.conftest import point_cdp_at
 from cdp_pipeline_tests.lib.golden.test_comments import analyst_queries
 
 pytestmark = pytest.mark.slow
@@ -31,17 +31,7 @@ def night(tmp_path_factory):
     """Generate a sample, run the nightly job once, yield what the tests need."""
     root = tmp_path_factory.mktemp("e2e")
     mp = pytest.MonkeyPatch()
-    mp.setenv("CDP_DATA_DIR", str(root / "data"))
-    for var in ("CDP_LANDING_DIR", "CDP_WAREHOUSE", "CDP_BUILD_DB", "CDP_EXPORT_DIR", "CDP_INBOX_DIR",
-                "CDP_REPORTS_DIR"):
-        mp.delenv(var, raising=False)
-    home = root / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").symlink_to(REPO_ROOT / "dagster.yaml")
-    mp.setenv("DAGSTER_HOME", str(home))
-    from cdp_pipeline.settings import get_settings
-
-    settings = get_settings()
+    settings = point_cdp_at(root, mp)
     generate_sample(settings.landing_dir, customers=CUSTOMERS, days=DAYS, seed=SEED,
                     truth_file=settings.truth_file)
     code = cli.main(["run"])

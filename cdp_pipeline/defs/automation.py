@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from cdp_pipeline.defs.partitions import landing_date_partitions
-from cdp_pipeline.lib.landing import file_sha256, landed_files, nightly_partition_range
+from cdp_pipeline.lib.ingest.files import file_sha256
+from cdp_pipeline.lib.landing import landed_files, nightly_partition_range
 from cdp_pipeline.settings import get_settings
 
 PARTITION_RANGE_START = "dagster/asset_partition_range_start"

@@ -6,12 +6,12 @@ sensor (to notice deliveries). Loading itself lives in ``lib/ingest``.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from cdp_pipeline.lib.ingest.files import is_ignored
 from cdp_pipeline.settings import SOURCES
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -19,8 +19,7 @@ _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 def is_ready_file(path: Path) -> bool:
     """A file a source has finished writing: not hidden, not a temp or partial upload."""
-    name = path.name
-    return path.is_file() and not name.startswith(".") and not name.endswith((".tmp", ".part", ".partial"))
+    return path.is_file() and not is_ignored(path.name)
 
 
 @dataclass(frozen=True, order=True)
@@ -66,14 +65,6 @@ def nightly_partition_range(landing_dir: Path, *, today: date, lookback_days: in
     if not days:
         return None
     return days[0], days[-1]
-
-
-def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _valid_day(text: str) -> bool:

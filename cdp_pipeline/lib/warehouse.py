@@ -88,7 +88,7 @@ def publish_warehouse(build_db: Path, published: Path, *, exclude_schemas: tuple
     else:
         discard_previous(published)
     os.replace(tmp, published)
-    _fsync_dir(published.parent)
+    _fsync(published.parent)
     return PublishResult(path=published, tables=len(tables), rows=rows, bytes=published.stat().st_size)
 
 
@@ -118,7 +118,7 @@ def restore_previous(published: Path) -> bool:
     if not previous.exists():
         return False
     os.replace(previous, published)
-    _fsync_dir(Path(published).parent)
+    _fsync(Path(published).parent)
     return True
 
 
@@ -176,14 +176,7 @@ def _sql_str(path: Path) -> str:
 
 
 def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
+    """Flush a file, or a directory's entries (so a rename survives a power cut), to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
