@@ -39,7 +39,7 @@ ui: setup
 	$(BIN)/dagster dev --host 127.0.0.1 --port 3000 --workspace workspace.yaml
 
 bench: setup
-	$(BIN)/python benchmarks/run_benchmark.py --customers $(CUSTOMERS) --days $(DAYS)
+	$(BIN)/python benchmarks/run_benchmark.py --customers $(CUSTOMERS) --days $(DAYS) --seed $(SEED)
 
 clean:
 	rm -rf data/landing data/warehouse data/exports data/reports data/sample_truth .dagster_home

@@ -1,0 +1,192 @@
+"""The benchmark harness's pure parts on tiny fake inputs. The benchmark itself never runs here."""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(f"_bench_{name}", BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+benchlib = _load("benchlib")
+
+
+def _ev(t, kind, step, asset=None):
+    return {"timestamp": t, "event_type": kind, "step_key": step, "asset_key": asset}
+
+
+FAKE_EVENTS = [
+    _ev(100.0, "RUN_START", None),
+    _ev(100.5, "STEP_START", "raw_crm"),
+    _ev(101.0, "ASSET_MATERIALIZATION", "raw_crm", "raw/crm_customers"),
+    _ev(102.5, "STEP_SUCCESS", "raw_crm"),
+    _ev(102.6, "STEP_START", "raw__crm_customers_ledger_balances"),
+    _ev(102.7, "ASSET_CHECK_EVALUATION", "raw__crm_customers_ledger_balances"),
+    _ev(102.9, "STEP_SUCCESS", "raw__crm_customers_ledger_balances"),
+    _ev(103.0, "STEP_START", "identity_resolution"),
+    *[_ev(110.0, "ASSET_MATERIALIZATION", "identity_resolution", f"identity/{t}")
+      for t in ("customer_map", "links", "clusters")],
+    _ev(110.0, "STEP_SUCCESS", "identity_resolution"),
+    _ev(110.1, "STEP_START", "raw__crm_customers_raw_rows_match_ledger"),
+    _ev(110.3, "STEP_SUCCESS", "raw__crm_customers_raw_rows_match_ledger"),
+    _ev(110.4, "RUN_SUCCESS", None),
+]
+
+
+def test_steps_are_timed_and_classified_from_the_event_log():
+    steps = benchlib.steps_from_events(list(reversed(FAKE_EVENTS)))  # order of input does not matter
+    assert [s.key for s in steps] == ["raw_crm", "raw__crm_customers_ledger_balances", "identity_resolution",
+                                      "raw__crm_customers_raw_rows_match_ledger"]
+    by_key = {s.key: s for s in steps}
+    assert by_key["raw_crm"].seconds == pytest.approx(2.0)
+    assert by_key["raw_crm"].is_asset_step and not by_key["raw__crm_customers_ledger_balances"].is_asset_step
+    assert by_key["raw__crm_customers_ledger_balances"].checks == 1
+    assert benchlib.step_label(by_key["raw_crm"]) == "raw/crm_customers"
+    assert benchlib.step_label(by_key["identity_resolution"]) == "identity: identity_resolution (3 tables)"
+    assert by_key["identity_resolution"].status == "success"
+
+
+def test_stage_times_sum_checks_split_layers_and_overhead():
+    report = benchlib.stage_times(benchlib.steps_from_events(FAKE_EVENTS), run_seconds=10.4)
+    assert [(s["step"], s["layer"], s["seconds"]) for s in report["stages"]] == [
+        ("raw_crm", "raw", 2.0), ("identity_resolution", "identity", 7.0)]
+    assert report["checks"] == {"steps": 2, "seconds": pytest.approx(0.5), "cpu_seconds": None}
+    assert report["by_layer"] == {"identity": 7.0, "raw": 2.0, "asset checks": pytest.approx(0.5)}
+    assert report["seconds_in_steps"] == pytest.approx(9.5)
+    assert report["between_steps_seconds"] == pytest.approx(0.9)
+    assert benchlib.find_stage(report, "identity")["step"] == "identity_resolution"
+    assert benchlib.find_stage(report, "golden") is None
+
+
+def test_stage_cpu_time_is_read_off_the_sampled_cpu_series():
+    series = [(100.0, 0.0), (102.0, 2.0), (103.0, 2.0), (110.0, 9.0), (110.4, 9.2)]
+    assert benchlib.cpu_at(series, 101.0) == pytest.approx(1.0)
+    assert benchlib.cpu_at(series, 200.0) is None
+    assert benchlib.cpu_between(series, 103.0, 110.0) == pytest.approx(7.0)
+    report = benchlib.stage_times(benchlib.steps_from_events(FAKE_EVENTS), run_seconds=10.4, cpu_series=series)
+    cpu = {s["step"]: s["cpu_seconds"] for s in report["stages"]}
+    # raw_crm runs 100.5 -> 102.5: CPU 0.5 -> 2.0
+    assert cpu == {"raw_crm": pytest.approx(1.5), "identity_resolution": pytest.approx(7.0)}
+    assert report["checks"]["cpu_seconds"] == pytest.approx(0.1)
+    # without a series the CPU column is simply unknown
+    assert benchlib.stage_times(benchlib.steps_from_events(FAKE_EVENTS))["stages"][0]["cpu_seconds"] is None
+
+
+def test_a_step_without_an_end_counts_zero_and_a_failure_is_recorded():
+    steps = benchlib.steps_from_events([
+        _ev(1.0, "STEP_START", "a"), _ev(1.1, "ASSET_MATERIALIZATION", "a", "golden/customers"),
+        _ev(2.0, "STEP_FAILURE", "a"), _ev(3.0, "STEP_START", "b")])
+    assert steps[0].status == "failure" and steps[0].seconds == pytest.approx(1.0)
+    assert steps[1].seconds == 0.0
+
+
+def test_ratios_and_rates():
+    cmp_ = benchlib.comparison({"seconds": 30.0, "peak_rss_bytes": 2 * 2**30, "precision": 0.99, "recall": 0.9,
+                                "f1": None},
+                               {"seconds": 20.0, "peak_rss_bytes": 2**30, "precision": 0.9, "recall": 0.0,
+                                "f1": 0.5})
+    assert cmp_["time_ratio"] == pytest.approx(1.5)
+    assert cmp_["rss_ratio"] == pytest.approx(2.0)
+    assert cmp_["precision_ratio"] == pytest.approx(1.1)
+    assert cmp_["recall_ratio"] is None and cmp_["f1_ratio"] is None
+    assert benchlib.per_second(1000, 4.0) == 250.0
+    assert benchlib.per_second(1000, 0) is None and benchlib.per_second(None, 3.0) is None
+
+
+def _fake_result(bare: dict | None) -> dict:
+    report = benchlib.stage_times(benchlib.steps_from_events(FAKE_EVENTS), run_seconds=10.4)
+    return {
+        "params": {"customers": 1000, "days": 5, "seed": 42},
+        "started_at": "2026-01-01T00:00:00+00:00",
+        "code": {"commit": "abc1234", "files_changed_since_commit": ["x.py"]},
+        "machine": {"summary": "2 cores", "load_average_at_start": (1.0, 0.5, 0.2),
+                    "load_average_at_end": (2.0, 1.0, 0.5)},
+        "sample": {"wall_seconds": 0.7},
+        "run": {"wall_seconds": 12.34, "outside_run_seconds": 1.94, "peak_rss_bytes": 3 * 2**30,
+                "cpu_seconds": 20.0, "source_rows_per_second": 555.5},
+        "stages": report,
+        "counts": {"source_rows": 6849, "identity_records": 2400, "customers": 1013},
+        "identity": {"seconds": 7.0, "records_per_second": 342.9, "records_in_model": 1414,
+                     "candidate_pairs": {"value": 735, "how": "recomputed"},
+                     "accuracy": {"precision": 1.0, "recall": 0.985, "f1": 0.9924,
+                                  "by_source_pair": [{"sources": "crm<->pos", "true_pairs": 1200,
+                                                      "recall": 0.99, "precision": 1.0}]}},
+        "bare_splink": bare,
+        "comparison": benchlib.comparison({"seconds": 7.0, "precision": 1.0, "recall": 0.985, "f1": 0.9924},
+                                          {"seconds": 3.5, "precision": 0.5, "recall": 0.985, "f1": 0.6}),
+    }
+
+
+def test_markdown_table_holds_every_figure():
+    bare = {"wall_seconds": 5.0, "seconds": 3.5, "peak_rss_bytes": 200 * 2**20, "cpu_seconds": 4.0,
+            "candidate_pairs": 1251, "accuracy": {"precision": 0.5, "recall": 0.985, "f1": 0.6, "by_source_pair": [
+                {"sources": "crm<->pos", "true_pairs": 1200, "recall": 0.25, "precision": 0.9}]},
+            "phases": {"u (random sampling, 1e7 pairs)": 3.0}}
+    md = benchlib.render_markdown(_fake_result(bare))
+    for expected in ("1,000 customers, 5 days, seed 42", "| source rows (read from landing files) | 6,849 |",
+                     "12.3 s", "3.00 GiB", "200 MiB", "| candidate pairs compared (identity) | 735 (recomputed) |",
+                     "1.0000 / 0.9850 / 0.9924", "0.5000 / 0.9850 / 0.6000", "| **identity ÷ bare: time** | 2.00× |",
+                     "2.000× / 1.000× / 1.654×", "| raw/crm_customers | 2.0 s |",
+                     "| identity: identity_resolution (3 tables) | 7.0 s |", "| asset checks (2 steps, summed) | 0.5 s |",
+                     "| between steps (Dagster bookkeeping) | 0.9 s |", "| u (random sampling, 1e7 pairs) | 3.0 s |",
+                     "load average at start 1.0 / 0.5 / 0.2", "code abc1234 + 1 uncommitted files",
+                     "| crm<->pos | 1,200 | 0.9900 | 1.0000 | 0.2500 | 0.9000 |"):
+        assert expected in md, expected
+    # stages are listed slowest first
+    assert md.index("identity: identity_resolution") < md.index("raw/crm_customers")
+
+
+def test_markdown_without_bare_splink_says_it_was_skipped():
+    md = benchlib.render_markdown(_fake_result({"skipped": "--skip-bare"}))
+    assert "| bare Splink | skipped (--skip-bare) |" in md
+    assert "identity ÷ bare" not in md
+
+
+def test_markdown_of_a_failed_benchmark_shows_the_error_and_what_was_measured():
+    md = benchlib.render_markdown({"error": "RuntimeError: cdp sample failed", "params": {"customers": 5},
+                                   "sample": {"wall_seconds": 1.0}})
+    assert "| **benchmark failed** | RuntimeError: cdp sample failed |" in md
+    assert "| sample generation (not part of the night) | 1.0 s |" in md
+
+
+def test_sampler_measures_the_whole_process_tree():
+    # parent holds ~60 MiB and starts a child holding ~80 MiB; both live at the same time
+    child = "b = bytearray(80 * 2**20); import time; time.sleep(1.0)"
+    parent = ("import subprocess, sys; b = bytearray(60 * 2**20); "
+              f"p = subprocess.Popen([sys.executable, '-c', {child!r}]); p.wait()")
+    run = benchlib.run_measured([sys.executable, "-c", parent], interval=0.05)
+    assert run.returncode == 0
+    assert run.max_processes >= 2
+    assert run.peak_tree_rss_bytes >= 140 * 2**20
+    assert run.peak_process_hwm_bytes >= 80 * 2**20
+    assert run.peak_rss_bytes >= run.peak_tree_rss_bytes
+    assert 1.0 <= run.wall_seconds < 20
+    assert run.samples >= 2
+    assert run.cpu_series and run.cpu_series[-1][1] >= run.cpu_series[0][1]
+
+
+def test_sampler_reports_exit_code_and_writes_the_log(tmp_path):
+    log = tmp_path / "child.log"
+    run = benchlib.run_measured([sys.executable, "-c", "print('hello'); raise SystemExit(3)"], log_file=log)
+    assert run.returncode == 3
+    assert "hello" in log.read_text()
+    assert run.as_dict()["log_file"] == str(log)
+
+
+def test_bench_env_points_everything_into_the_work_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("CDP_WAREHOUSE", "/somewhere/else.duckdb")
+    run_benchmark = _load("run_benchmark")
+    env = run_benchmark.bench_env(tmp_path)
+    assert env["CDP_DATA_DIR"] == str(tmp_path / "data")
+    assert "CDP_WAREHOUSE" not in env
+    home = Path(env["DAGSTER_HOME"])
+    assert home.parent == tmp_path and (home / "dagster.yaml").resolve() == run_benchmark.REPO_ROOT / "dagster.yaml"
