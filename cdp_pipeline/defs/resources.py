@@ -3,6 +3,7 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from cdp_pipeline.lib.warehouse import BUILD_DB_CONFIG
 from cdp_pipeline.settings import get_settings
 
 # Every asset that writes the build database takes this pool (limit 1 in dagster.yaml):
@@ -14,7 +15,7 @@ def build_database_resource() -> DuckDBResource:
     """The pipeline's private read-write database (never the published file)."""
     s = get_settings()
     s.build_db.parent.mkdir(parents=True, exist_ok=True)
-    return DuckDBResource(database=str(s.build_db), connection_config=s.duckdb_config())
+    return DuckDBResource(database=str(s.build_db), connection_config={**s.duckdb_config(), **BUILD_DB_CONFIG})
 
 
 @dg.definitions

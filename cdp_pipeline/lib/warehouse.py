@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import glob
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,15 +19,17 @@ import duckdb
 LAYER_SCHEMAS = ("raw", "staging", "identity", "golden", "segments", "activation", "audit")
 
 # DuckDB 2.x writes a storage format the 1.x CLI and drivers cannot open; analysts'
-# tools are 1.x for a while yet, so the published copy is written in the 1.5 format.
+# tools are 1.x for a while yet, so the published copy is written in the 1.5 format. The
+# build database is created in that format too (BUILD_DB_CONFIG), so publishing is a byte copy.
 PUBLISHED_STORAGE_VERSION = "v1.5.0"
+BUILD_DB_CONFIG = {"storage_compatibility_version": PUBLISHED_STORAGE_VERSION}
 
 
 def connect_build(path: Path, memory_limit: str = "4GB", threads: int = 2) -> duckdb.DuckDBPyConnection:
     """Read-write connection to the build database, with every layer's schema present."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), config={"memory_limit": memory_limit, "threads": threads})
+    con = duckdb.connect(str(path), config={"memory_limit": memory_limit, "threads": threads, **BUILD_DB_CONFIG})
     ensure_schemas(con)
     return con
 
@@ -59,28 +62,18 @@ def publish_warehouse(build_db: Path, published: Path, *, exclude_schemas: tuple
     tmp = published.with_name(f".{published.name}.{os.getpid()}.tmp")
     for leftover in (tmp, Path(str(tmp) + ".wal"), *_stale_temporary_files(published)):
         leftover.unlink(missing_ok=True)
-    con = duckdb.connect(":memory:")
     try:
-        con.execute(f"ATTACH '{_sql_str(build_db)}' AS build (READ_ONLY)")
-        con.execute(f"ATTACH '{_sql_str(tmp)}' AS pub (STORAGE_VERSION '{PUBLISHED_STORAGE_VERSION}')")
-        con.execute("COPY FROM DATABASE build TO pub")
-        for schema in exclude_schemas:
-            con.execute(f"DROP SCHEMA IF EXISTS pub.{schema} CASCADE")
-        tables = con.execute(
-            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'pub'"
-        ).fetchall()
-        rows = 0
-        for schema, table in tables:
-            rows += con.execute(f'SELECT count(*) FROM pub."{schema}"."{table}"').fetchall()[0][0]
-        con.execute("CHECKPOINT pub")
-        con.execute("DETACH pub")
-        con.execute("DETACH build")
+        if not exclude_schemas and _in_published_format(build_db):
+            # The build file is written in the published storage format and was checkpointed
+            # (empty WAL): a byte copy is a complete warehouse, at disk speed.
+            shutil.copyfile(build_db, tmp)
+        else:
+            _logical_copy(build_db, tmp, exclude_schemas)
+        tables, rows = _count_rows(tmp)
     except BaseException:
-        con.close()
         for leftover in (tmp, Path(str(tmp) + ".wal")):
             leftover.unlink(missing_ok=True)
         raise
-    con.close()
     os.chmod(tmp, 0o600)
     _fsync(tmp)
     if keep_previous:
@@ -89,7 +82,47 @@ def publish_warehouse(build_db: Path, published: Path, *, exclude_schemas: tuple
         discard_previous(published)
     os.replace(tmp, published)
     _fsync(published.parent)
-    return PublishResult(path=published, tables=len(tables), rows=rows, bytes=published.stat().st_size)
+    return PublishResult(path=published, tables=tables, rows=rows, bytes=published.stat().st_size)
+
+
+def _in_published_format(build_db: Path) -> bool:
+    """True when the build file can be published by copying its bytes."""
+    wal = Path(str(build_db) + ".wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        return False
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute(f"ATTACH '{_sql_str(build_db)}' AS build (READ_ONLY)")
+        tags = con.execute("SELECT tags FROM duckdb_databases() WHERE database_name = 'build'").fetchall()[0][0]
+    finally:
+        con.close()
+    return str((tags or {}).get("storage_version", "")).startswith(PUBLISHED_STORAGE_VERSION)
+
+
+def _logical_copy(build_db: Path, target: Path, exclude_schemas: tuple[str, ...]) -> None:
+    """Rewrite the build database table by table into ``target`` in the published format."""
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute(f"ATTACH '{_sql_str(build_db)}' AS build (READ_ONLY)")
+        con.execute(f"ATTACH '{_sql_str(target)}' AS pub (STORAGE_VERSION '{PUBLISHED_STORAGE_VERSION}')")
+        con.execute("COPY FROM DATABASE build TO pub")
+        for schema in exclude_schemas:
+            con.execute(f"DROP SCHEMA IF EXISTS pub.{schema} CASCADE")
+        con.execute("CHECKPOINT pub")
+    finally:
+        con.close()
+
+
+def _count_rows(path: Path) -> tuple[int, int]:
+    """(tables, rows) of a database file; reading it back also proves it opens."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        tables = con.execute("SELECT schema_name, table_name FROM duckdb_tables() "
+                             "WHERE database_name = current_database()").fetchall()
+        rows = sum(con.execute(f'SELECT count(*) FROM "{s}"."{t}"').fetchall()[0][0] for s, t in tables)
+    finally:
+        con.close()
+    return len(tables), rows
 
 
 def previous_path(published: Path) -> Path:
@@ -131,16 +164,17 @@ def discard_previous(published: Path) -> bool:
 
 
 def _stale_temporary_files(published: Path) -> list[Path]:
-    """Temporary copies (and their WAL) left beside ``published`` by a publish that was killed
-    mid-copy: their process id names no living process. A live publisher's file is left alone."""
+    """Temporary copies (and their WAL), and temporary links to the previous warehouse, left
+    beside ``published`` by a publish that was killed: their process id names no living
+    process. A live publisher's file is left alone."""
     stale = []
-    prefix = f".{published.name}."
-    for p in published.parent.glob(f"{glob.escape(prefix)}*.tmp*"):
-        pid = p.name[len(prefix):].split(".", 1)[0]
-        if not pid.isdigit() or not p.name.endswith((".tmp", ".tmp.wal")):
-            continue
-        if int(pid) != os.getpid() and not _pid_alive(int(pid)):
-            stale.append(p)
+    for prefix in (f".{published.name}.", f".{previous_path(published).name}."):
+        for p in published.parent.glob(f"{glob.escape(prefix)}*.tmp*"):
+            pid = p.name[len(prefix):].split(".", 1)[0]
+            if not pid.isdigit() or not p.name.endswith((".tmp", ".tmp.wal")):
+                continue
+            if int(pid) != os.getpid() and not _pid_alive(int(pid)):
+                stale.append(p)
     return stale
 
 

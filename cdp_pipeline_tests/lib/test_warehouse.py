@@ -107,3 +107,23 @@ def test_previous_warehouse_is_kept_and_can_be_restored(tmp_path):
     _build(build, 7)
     publish_warehouse(build, pub)
     assert discard_previous(pub) is True and not previous_path(pub).exists()
+
+
+def test_build_in_published_format_is_published_as_a_byte_copy(tmp_path):
+    build, pub = tmp_path / "b.duckdb", tmp_path / "cdp.duckdb"
+    _build(build, 11)  # connect_build creates the file in the published storage format
+    publish_warehouse(build, pub)
+    assert pub.read_bytes() == build.read_bytes()
+
+
+def test_build_in_newer_format_is_rewritten_for_1x_readers(tmp_path):
+    build, pub = tmp_path / "b.duckdb", tmp_path / "cdp.duckdb"
+    con = duckdb.connect(str(build))  # DuckDB 2.x default storage: 1.x tools cannot read it
+    con.execute("CREATE SCHEMA golden")
+    con.execute("CREATE TABLE golden.customers AS SELECT 'C' || range AS customer_id FROM range(6)")
+    con.close()
+    result = publish_warehouse(build, pub)
+    assert result.rows == 6 and pub.read_bytes() != build.read_bytes()
+    out = subprocess.run([_cli(), "-readonly", "-csv", str(pub), "-c", "SELECT count(*) AS n FROM golden.customers"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.split() == ["n", "6"], out.stderr
