@@ -73,6 +73,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from cdp_pipeline.defs.loggers import ACTIVE_TIMER
     from cdp_pipeline.definitions import defs
     from cdp_pipeline.lib.progress import StageTimer
+    from cdp_pipeline.lib.run_lock import NightAlreadyRunning, exclusive_night, release_dead_runs, run_tags
 
     definitions = defs()
     job = definitions.resolve_job_def("nightly")
@@ -80,13 +81,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     ACTIVE_TIMER.append(timer)
     print(f"cdp run: landing days {days[0]} … {days[-1]} from {settings.landing_dir}")
     t0 = time.monotonic()
-    with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(
-            instance=instance,
-            tags={**partition_range_tags(days[0], days[-1]), "cdp/launched_by": "cli"},
-            run_config={"loggers": {"progress": {}}},
-            raise_on_error=False,
-        )
+    try:
+        with exclusive_night(settings.build_db), dg.DagsterInstance.get() as instance:
+            for run_id in release_dead_runs(instance, settings.build_db):
+                print(f"cdp run: run {run_id[:8]} was killed before it finished; marked failed, its pool slot freed")
+            result = job.execute_in_process(
+                instance=instance,
+                tags={**partition_range_tags(days[0], days[-1]), **run_tags(settings.build_db)},
+                run_config={"loggers": {"progress": {}}},
+                raise_on_error=False,
+            )
+    except NightAlreadyRunning as exc:
+        print(f"cdp run: {exc}; not starting a second one", file=sys.stderr)
+        return 3
     wall = time.monotonic() - t0
     print_summary(settings.warehouse, timer, wall, result.run_id)
     if not result.success:
