@@ -60,10 +60,13 @@ def test_without_a_partition_the_latest_staging_event_day_is_used(world_file):
 
 
 def test_as_of_date_for_run():
-    assert as_of_date_for_run({"dagster/asset_partition_range_end": "2025-03-04"}, None) == \
+    def never():
+        raise AssertionError("the latest event is looked up only when the run names no day")
+
+    assert as_of_date_for_run({"dagster/asset_partition_range_end": "2025-03-04"}, never) == \
         (date(2025, 3, 4), "run tag dagster/asset_partition_range_end")
-    assert as_of_date_for_run({"dagster/partition": "2025-03-05"}, date(2025, 1, 1))[0] == date(2025, 3, 5)
-    assert as_of_date_for_run({}, date(2025, 1, 1)) == (date(2025, 1, 1), "latest event in staging")
+    assert as_of_date_for_run({"dagster/partition": "2025-03-05"}, never)[0] == date(2025, 3, 5)
+    assert as_of_date_for_run({}, lambda: date(2025, 1, 1)) == (date(2025, 1, 1), "latest event in staging")
 
 
 def test_assets_are_in_group_golden_with_upstream_deps():

@@ -1,5 +1,6 @@
 """Golden layer: the single customer view and the cross-channel timeline."""
 
+from collections.abc import Callable
 from datetime import date
 
 import dagster as dg
@@ -24,7 +25,7 @@ _RANGE_END_TAG = "dagster/asset_partition_range_end"
 _PARTITION_TAG = "dagster/partition"
 
 
-def as_of_date_for_run(tags: dict, latest_event_day: date | None) -> tuple[date, str]:
+def as_of_date_for_run(tags: dict, latest_event_day: Callable[[], date | None]) -> tuple[date, str]:
     """The as-of date of a run and where it came from.
 
     A run that names its landing days (the nightly job's partition range, or a single
@@ -35,8 +36,9 @@ def as_of_date_for_run(tags: dict, latest_event_day: date | None) -> tuple[date,
     for tag in (_RANGE_END_TAG, _PARTITION_TAG):
         if tags.get(tag):
             return date.fromisoformat(tags[tag][:10]), f"run tag {tag}"
-    if latest_event_day is not None:
-        return latest_event_day, "latest event in staging"
+    latest = latest_event_day()  # only looked up when the run names no day
+    if latest is not None:
+        return latest, "latest event in staging"
     return date.today(), "today (no events in staging)"
 
 
@@ -70,7 +72,7 @@ def _markdown(rows: list[tuple], names: list[str]) -> str:
 def golden_tables(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
     settings = get_settings()
     with duckdb.get_connection() as con:
-        as_of, origin = as_of_date_for_run(context.run.tags, latest_event_date(con, settings.timezone))
+        as_of, origin = as_of_date_for_run(context.run.tags, lambda: latest_event_date(con, settings.timezone))
         build = build_golden(con, as_of, tz=settings.timezone)
         if build.missing_inputs:
             context.log.warning(f"golden built without {', '.join(build.missing_inputs)} (tables do not exist yet)")

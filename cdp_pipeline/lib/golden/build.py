@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import duckdb
 
@@ -42,10 +41,11 @@ def latest_event_date(con: duckdb.DuckDBPyConnection, tz: str = "UTC") -> date |
              f"SELECT max(event_time) FROM {tables['web_events']}",
              f"SELECT max(event_time) FROM {tables['consent_events']}",
              f"SELECT max(record_time) FROM {tables['identity_records']}"]
-    latest = con.execute(f"SELECT max(t) FROM ({' UNION ALL '.join(parts)})").fetchone()[0]
-    if latest is None:
-        return None
-    return latest.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(tz)).date()
+    # The local date is taken in SQL and capped at the last representable day: a hostile
+    # timestamp at the very end of year 9999 must not overflow Python's date.
+    return con.execute(
+        f"SELECT least(CAST(timezone($tz, max(t) AT TIME ZONE 'UTC') AS DATE), DATE '9999-12-31') "
+        f"FROM ({' UNION ALL '.join(parts)})", {"tz": tz}).fetchall()[0][0]
 
 
 def build_golden(con: duckdb.DuckDBPyConnection, as_of_date: date, *, tz: str = "UTC",
