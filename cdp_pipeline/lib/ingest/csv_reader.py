@@ -151,7 +151,7 @@ def read_csv_text(text: str, *, source: str, file_name: str, encoding: str,
     ncols = len(header)
     parsed = ParsedFile(kind=kind, encoding=encoding, delimiter=delimiter)
     good = read_rows(lines, delimiter, header_at + header_info[0], ncols,
-                     parsed.lines, parsed.quarantined)
+                     parsed.lines, parsed.quarantined, header=header)
 
     columns_by_index = list(zip(*good)) if good else [() for _ in range(ncols)]
     n = len(good)
@@ -176,7 +176,8 @@ def _field_count_reason(expected: int, found: int, spanned: int, last_unterminat
 
 
 def read_rows(lines: list[str], delimiter: str, start: int, ncols: int,
-              good_lines: list[int], quarantined: list[QuarantinedRow]) -> list[list[str]]:
+              good_lines: list[int], quarantined: list[QuarantinedRow],
+              header: list[str] | None = None) -> list[list[str]]:
     """Rows of ``ncols`` fields from line index ``start`` on; unreadable ones go to ``quarantined``.
 
     A record that runs over several lines and then has the wrong number of fields is
@@ -208,6 +209,11 @@ def read_rows(lines: list[str], delimiter: str, start: int, ncols: int,
                 continue
             if not any(f.strip() for f in fields):
                 continue  # a row of empty fields is a blank line in spreadsheet form
+            if header is not None and [f.strip() for f in fields] == header:
+                # two exports concatenated: their second header is not a customer
+                quarantined.append(QuarantinedRow(ln, "header row repeated in the middle of the file",
+                                                  _strip_eol(lines[ln - 1])))
+                continue
             good.append((ln, fields))
         if restart_at is None:
             break

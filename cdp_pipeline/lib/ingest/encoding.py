@@ -67,6 +67,23 @@ def decode_bytes(data: bytes) -> DecodedText:
     return decoded
 
 
+def utf8_line_or_cp1252(line: str) -> str:
+    """One line of a file that was decoded as Windows-1252 because *somewhere* it is not UTF-8:
+    re-read the line as UTF-8 when its bytes are valid UTF-8. JSON lines are UTF-8 (RFC 8259);
+    one bad byte on one line must not turn every å on every other line into mojibake."""
+    if line.isascii():
+        return line
+    try:
+        raw = line.encode(CP1252)
+    except UnicodeEncodeError:
+        # the five undefined bytes were kept as C1 controls (see _cp1252_undefined_as_latin1)
+        raw = b"".join(ch.encode("latin-1") if "\x80" <= ch <= "\x9f" else ch.encode(CP1252) for ch in line)
+    try:
+        return raw.decode(UTF8)
+    except UnicodeDecodeError:
+        return line
+
+
 def control_share(text: str) -> float:
     sample = text[:_SAMPLE_CHARS]
     if not sample:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 
+from cdp_pipeline.lib.ingest.encoding import CP1252, utf8_line_or_cp1252
 from cdp_pipeline.lib.ingest.file_kinds import WEB_EVENTS, FileKind, events_day_from_name
 from cdp_pipeline.lib.ingest.parsed import FileRejected, ParsedFile, QuarantinedRow
 
 _COMPACT = (",", ":")
+_RAW_PREVIEW_CHARS = 10_000
 
 
 def to_text(value) -> str | None:
@@ -47,12 +49,19 @@ def read_jsonl_text(text: str, *, kind: FileKind, file_name: str, encoding: str)
         record = line[:-1] if line.endswith("\r") else line
         if not record.strip():
             continue
+        if encoding == CP1252:
+            record = utf8_line_or_cp1252(record)
         try:
             obj = json.loads(record)
         except json.JSONDecodeError as exc:
             prefix = "truncated last line: " if i == last and not ends_with_newline else ""
             parsed.quarantined.append(QuarantinedRow(
                 i, f"{prefix}invalid JSON: {exc.msg} at column {exc.colno}", record))
+            continue
+        except RecursionError:
+            # json's C decoder gives up past ~1,000 levels; one such line must not cost the file
+            parsed.quarantined.append(QuarantinedRow(
+                i, "invalid JSON: nested too deeply to be read", record[:_RAW_PREVIEW_CHARS]))
             continue
         if not isinstance(obj, dict):
             parsed.quarantined.append(QuarantinedRow(

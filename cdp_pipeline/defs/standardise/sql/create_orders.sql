@@ -43,11 +43,11 @@ receipts AS (
            'store' AS channel,
            min(std_timestamp(ts_local, nullif(trim(tz), ''))) AS ordered_at,
            'SEK' AS currency_code,
-           sum(coalesce(TRY_CAST(std_money(qty) AS DECIMAL(18, 3)), 1) * std_money(unit_price)) AS subtotal,
+           sum(CAST(coalesce(TRY_CAST(std_money(qty) AS DECIMAL(18, 3)), 1) AS DECIMAL(38, 3)) * std_money(unit_price)) AS subtotal,
            CAST(0 AS DECIMAL(18, 2)) AS shipping,
            CAST(NULL AS DECIMAL(18, 2)) AS taxes,
            coalesce(sum(std_money(discount)), 0) AS discount,
-           sum(coalesce(TRY_CAST(std_money(qty) AS DECIMAL(18, 3)), 1) * std_money(unit_price))
+           sum(CAST(coalesce(TRY_CAST(std_money(qty) AS DECIMAL(18, 3)), 1) AS DECIMAL(38, 3)) * std_money(unit_price))
                - coalesce(sum(std_money(discount)), 0) AS total,
            CAST(NULL AS DECIMAL(18, 2)) AS refunded_amount,
            'paid' AS financial_status,
@@ -68,11 +68,11 @@ SELECT o.order_id,
        ir.source_record_id,
        o.channel, o.ordered_at,
        coalesce(o.currency_code, 'SEK') AS currency,
-       CAST(o.subtotal AS DECIMAL(18, 2)) AS subtotal,
+       TRY_CAST(o.subtotal AS DECIMAL(18, 2)) AS subtotal,
        CAST(o.shipping AS DECIMAL(18, 2)) AS shipping,
        CAST(o.taxes AS DECIMAL(18, 2)) AS taxes,
        CAST(o.discount AS DECIMAL(18, 2)) AS discount,
-       CAST(o.total AS DECIMAL(18, 2)) AS total,
+       TRY_CAST(o.total AS DECIMAL(18, 2)) AS total,
        CAST(o.refunded_amount AS DECIMAL(18, 2)) AS refunded_amount,
        o.financial_status, o.cancelled_at, o.store_id, o.loyalty_card_id, o.email, o.accepts_marketing
 FROM orders o
