@@ -197,9 +197,10 @@ def test_ga4_events_keep_duplicates_and_quarantine_bad_lines():
     assert set(p.columns["events_day"]) == {"2026-10-01"}
     assert p.columns["event_timestamp"][2] == "1790000001000000"
     assert p.columns["user_id"] == [None, None, "CRM-1"]
-    assert json.loads(p.columns["ecommerce"][2]) == {"transaction_id": "T1", "purchase_revenue": 99.5}
-    assert json.loads(p.columns["event_params"][0])[0]["key"] == "ga_session_id"
-    assert json.loads(p.extra[0]) == {"stream_id": "123"}
+    # The nested parts and unknown keys stay in event_json, the line as received.
+    assert json.loads(p.columns["event_json"][2])["ecommerce"] == {"transaction_id": "T1", "purchase_revenue": 99.5}
+    assert json.loads(p.columns["event_json"][0])["event_params"][0]["key"] == "ga_session_id"
+    assert json.loads(p.columns["event_json"][0])["stream_id"] == "123" and p.extra[0] is None
     reasons = {q.line_number: q.reason for q in p.quarantined}
     assert reasons[4] == "missing required key(s): user_pseudo_id"
     assert reasons[5].startswith("invalid JSON")

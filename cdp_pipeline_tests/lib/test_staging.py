@@ -1,5 +1,6 @@
 """Staging SQL over hand-made raw rows, with answers computed by hand."""
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -127,8 +128,10 @@ def test_shopify_order_grouped_by_name_with_order_fields_from_first_row(con):
 def test_web_events_deduplicated_and_cookie_history_attached_to_user(con):
     def ev(ts, name, cookie, user=None, session=7):
         params = f'[{{"key":"ga_session_id","value":{{"int_value":{session}}}}}]'
+        line = json.dumps({"event_timestamp": ts, "event_name": name, "user_pseudo_id": cookie, "user_id": user,
+                           "event_params": json.loads(params), "event_date": "20260910"})
         return {"event_timestamp": str(ts), "event_name": name, "user_pseudo_id": cookie, "user_id": user,
-                "event_params": params, "event_date": "20260910", "events_day": "2026-09-10"}
+                "event_json": line, "event_date": "20260910", "events_day": "2026-09-10"}
 
     _insert(con, "web_events", [
         ev(1_000_000, "page_view", "ck1"),

@@ -96,8 +96,11 @@ SMS_MESSAGES_JSONL = FileKind(
 
 WEB_EVENTS = FileKind(
     name="web_events", source="web", table="web_events", format=JSONL,
+    # The nested parts (event_params, device, geo, traffic_source, ecommerce, items) stay in
+    # event_json, the line exactly as received; staging reads them with DuckDB's JSON
+    # functions. Re-serialising them in Python cost half of a GA4 file's load time.
     columns=("events_day", "event_date", "event_timestamp", "event_name", "user_pseudo_id", "user_id",
-             "event_params", "device", "geo", "traffic_source", "ecommerce", "items", "event_json"),
+             "event_json"),
     required=("event_timestamp", "event_name", "user_pseudo_id"),
     derived=("events_day", "event_json"),
 )

@@ -74,7 +74,8 @@ def read_jsonl_text(text: str, *, kind: FileKind, file_name: str, encoding: str)
             if col == "?":
                 col = key_map[key] = kind.canonical(key)
             if col is None or col in row:
-                unknown[key] = value
+                if not is_web:  # a GA4 line is kept whole in event_json: nothing to add
+                    unknown[key] = value
             else:
                 row[col] = value
         missing = [c for c in kind.required if row.get(c) is None]

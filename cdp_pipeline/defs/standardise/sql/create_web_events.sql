@@ -6,10 +6,10 @@ WITH parsed AS (
            event_name,
            TRY_CAST(event_timestamp AS BIGINT) AS event_micros,
            event_date,
-           from_json(event_params, '[{"key":"VARCHAR","value":{"string_value":"VARCHAR","int_value":"BIGINT","float_value":"DOUBLE","double_value":"DOUBLE"}}]') AS params,
-           json_extract_string(ecommerce, '$.transaction_id') AS transaction_id,
-           TRY_CAST(json_extract_string(ecommerce, '$.purchase_revenue') AS DECIMAL(18, 2)) AS revenue,
-           json_extract_string(ecommerce, '$.currency') AS currency
+           from_json(json_extract(event_json, '$.event_params'), '[{"key":"VARCHAR","value":{"string_value":"VARCHAR","int_value":"BIGINT","float_value":"DOUBLE","double_value":"DOUBLE"}}]') AS params,
+           json_extract_string(event_json, '$.ecommerce.transaction_id') AS transaction_id,
+           TRY_CAST(json_extract_string(event_json, '$.ecommerce.purchase_revenue') AS DECIMAL(18, 2)) AS revenue,
+           json_extract_string(event_json, '$.ecommerce.currency') AS currency
     FROM raw.web_events
     WHERE nullif(trim(user_pseudo_id), '') IS NOT NULL AND TRY_CAST(event_timestamp AS BIGINT) IS NOT NULL
 ),
