@@ -33,6 +33,13 @@ SETTINGS_DOC: dict[str, tuple[str, str]] = {
     "CDP_DUCKDB_MEMORY_LIMIT": ("4GB", "DuckDB memory_limit for the build connection"),
     "CDP_DUCKDB_THREADS": ("2", "DuckDB threads for the build connection"),
     "CDP_MATCH_THRESHOLD": ("0.99", "Splink match probability at or above which two records are linked"),
+    "CDP_ENGINE": ("duckdb", "where Splink training and prediction run: duckdb (in process) or spark "
+                              "(Splink's Spark backend; needs the `spark` extra and Java 17; docs/spark.md)"),
+    "CDP_SPARK_MASTER": ("local[*]", "Spark master when CDP_ENGINE=spark: local[*], spark://host:7077, yarn, k8s://..."),
+    "CDP_SPARK_CONF": ("", "extra Spark properties as key=value;key=value (e.g. spark.executor.memory=8g)"),
+    "CDP_SPARK_CHECKPOINT_DIR": ("(build db folder)/spark_checkpoints",
+                                 "Spark checkpoint/work folder; on a cluster a path every node reaches "
+                                 "(hdfs://, s3a://, a shared mount)"),
     "CDP_ID_CHANGE_WARN_SHARE": ("0.05", "warn when more than this share of customer IDs change between runs"),
     "CDP_SUPPRESSION_SALT_FILE": ("$CDP_DATA_DIR/secrets/suppression_salt",
                                   "secret salt of the erased-identifier hashes (created 0600 on first erasure)"),
@@ -63,6 +70,10 @@ class Settings:
     duckdb_memory_limit: str = "4GB"
     duckdb_threads: int = 2
     match_threshold: float = 0.99
+    engine: str = "duckdb"
+    spark_master: str = "local[*]"
+    spark_conf: str = ""
+    spark_checkpoint_dir: str = ""
     id_change_warn_share: float = 0.05
     sample_customers: int = 10_000
     sample_days: int = 30
@@ -89,11 +100,19 @@ def get_settings() -> Settings:
     def path(name: str, default: Path) -> Path:
         return Path(_env(name, str(default))).resolve()
 
+    engine = _env("CDP_ENGINE", "duckdb").strip().lower()
+    if engine not in ("duckdb", "spark"):
+        raise ValueError(f"CDP_ENGINE must be 'duckdb' or 'spark', not {engine!r}")
+    build_db = path("CDP_BUILD_DB", data_dir / "warehouse" / "build" / "cdp_build.duckdb")
+    checkpoint_dir = _env("CDP_SPARK_CHECKPOINT_DIR", str(build_db.parent / "spark_checkpoints"))
+    if "://" not in checkpoint_dir:  # a URI (hdfs://, s3a://) is kept as written
+        checkpoint_dir = str(Path(checkpoint_dir).resolve())
+
     return Settings(
         data_dir=data_dir,
         landing_dir=path("CDP_LANDING_DIR", data_dir / "landing"),
         warehouse=path("CDP_WAREHOUSE", data_dir / "warehouse" / "cdp.duckdb"),
-        build_db=path("CDP_BUILD_DB", data_dir / "warehouse" / "build" / "cdp_build.duckdb"),
+        build_db=build_db,
         export_dir=path("CDP_EXPORT_DIR", data_dir / "exports"),
         inbox_dir=path("CDP_INBOX_DIR", data_dir / "inbox"),
         reports_dir=path("CDP_REPORTS_DIR", data_dir / "reports"),
@@ -104,6 +123,10 @@ def get_settings() -> Settings:
         duckdb_memory_limit=_env("CDP_DUCKDB_MEMORY_LIMIT", "4GB"),
         duckdb_threads=int(_env("CDP_DUCKDB_THREADS", "2")),
         match_threshold=float(_env("CDP_MATCH_THRESHOLD", "0.99")),
+        engine=engine,
+        spark_master=_env("CDP_SPARK_MASTER", "local[*]"),
+        spark_conf=_env("CDP_SPARK_CONF", ""),
+        spark_checkpoint_dir=checkpoint_dir,
         id_change_warn_share=float(_env("CDP_ID_CHANGE_WARN_SHARE", "0.05")),
         sample_customers=int(_env("CDP_SAMPLE_CUSTOMERS", "10000")),
         sample_days=int(_env("CDP_SAMPLE_DAYS", "30")),

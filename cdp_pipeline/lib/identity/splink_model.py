@@ -70,9 +70,17 @@ def build_splink_input(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute(f"SELECT count(*) FROM {SPLINK_INPUT}").fetchall()[0][0]
 
 
-def _address_comparison():
+def _jaro_winkler_function(dialect: str) -> str:
+    """The backend's name for Jaro-Winkler similarity (DuckDB: jaro_winkler_similarity; Spark: Splink's UDF)."""
+    from splink.internals.dialects import SplinkDialect
+
+    return SplinkDialect.from_string(dialect).jaro_winkler_function_name
+
+
+def _address_comparison(dialect: str = "duckdb"):
     import splink.comparison_library as cl
 
+    jw = _jaro_winkler_function(dialect)
     both = lambda c: f"{c}_l IS NOT NULL AND {c}_r IS NOT NULL"  # noqa: E731
     return cl.CustomComparison(
         output_column_name="address",
@@ -84,7 +92,7 @@ def _address_comparison():
             {"sql_condition": f"{both('street')} AND street_l = street_r AND postcode_l = postcode_r",
              "label_for_charts": "street and postcode exact"},
             {"sql_condition": f"{both('street')} AND postcode_l = postcode_r"
-                              " AND jaro_winkler_similarity(street_l, street_r) >= 0.9",
+                              f" AND {jw}(street_l, street_r) >= 0.9",
              "label_for_charts": "street similar, postcode exact"},
             {"sql_condition": f"{both('street')} AND street_l = street_r AND city_l = city_r",
              "label_for_charts": "street and city exact"},
@@ -137,8 +145,12 @@ FIRST_NAME_CONFLICT_GUARD = """
 """
 
 
-def splink_settings(config: IdentityConfig):
-    """Dialect-free Splink settings: comparisons and prediction blocking rules."""
+def splink_settings(config: IdentityConfig, dialect: str = "duckdb"):
+    """Splink settings, shared by every engine: comparisons and prediction blocking rules.
+
+    ``dialect`` (``duckdb`` or ``spark``) only names the backend's Jaro-Winkler function in
+    the hand-written address level; everything else is dialect-free.
+    """
     import splink.comparison_library as cl
     from splink import SettingsCreator, block_on
 
@@ -149,7 +161,7 @@ def splink_settings(config: IdentityConfig):
             _first_name_comparison(),
             cl.NameComparison("last_name_match"),
             cl.DateOfBirthComparison("birth_date", input_is_string=False),
-            _address_comparison(),
+            _address_comparison(dialect),
             # exact or one typo on the whole address: similar name-based addresses
             # (anna.berg12@ vs anna.berg7@) belong to different people
             cl.LevenshteinAtThresholds("email", [1]),
@@ -189,12 +201,39 @@ def train_and_predict(con: duckdb.DuckDBPyConnection, config: IdentityConfig, re
 
 def _train_and_predict(con: duckdb.DuckDBPyConnection, config: IdentityConfig, reports_dir: Path | None,
                        run: ModelRun) -> None:
-    from splink import DuckDBAPI, Linker, block_on
+    # --- engine dispatch (CDP_ENGINE, docs/spark.md) ---
+    from cdp_pipeline.settings import get_settings
+
+    if get_settings().engine == "spark":
+        from cdp_pipeline.lib.identity.spark_engine import train_and_predict_on_spark
+
+        train_and_predict_on_spark(con, config, reports_dir, run)
+        return
+    # --- end engine dispatch ---
+    from splink import DuckDBAPI
 
     sp = config.splink
     db_api = DuckDBAPI(connection=con)
     sdf = db_api.register(SPLINK_INPUT)
-    linker = Linker(sdf, splink_settings(config), log_level=logging.WARNING)
+    linker = train_model(sdf, config, run)
+    if reports_dir is not None:
+        _write_reports(linker, Path(reports_dir), run)
+
+    pred = linker.inference.predict(threshold_match_probability=sp.match_threshold)
+    names = [r[0] for r in con.execute(f"DESCRIBE {pred.physical_name}").fetchall()]
+    write_probabilistic_edges(con, pred.physical_name, names, config, run)
+
+
+def train_model(sdf, config: IdentityConfig, run: ModelRun, dialect: str = "duckdb"):
+    """Unsupervised training on a registered Splink input (any backend); returns the trained linker.
+
+    The one definition of the model both engines use: prior from ``prior_rules``, u by
+    seeded random sampling, then one EM session per ``em_rules`` entry.
+    """
+    from splink import Linker, block_on
+
+    sp = config.splink
+    linker = Linker(sdf, splink_settings(config, dialect), log_level=logging.WARNING)
     notes = run.training_notes
     _safe(notes, "prior", linker.training.estimate_probability_two_random_records_match,
           [block_on(*r) for r in sp.prior_rules], recall=sp.prior_recall)
@@ -214,12 +253,13 @@ def _train_and_predict(con: duckdb.DuckDBPyConnection, config: IdentityConfig, r
             linker = Linker(sdf, snapshot, log_level=logging.WARNING)
     run.probability_two_random_records_match = linker._settings_obj._probability_two_random_records_match
     run.comparisons = [c.output_column_name for c in linker._settings_obj.comparisons]
+    return linker
 
-    if reports_dir is not None:
-        _write_reports(linker, Path(reports_dir), run)
 
-    pred = linker.inference.predict(threshold_match_probability=sp.match_threshold)
-    names = [r[0] for r in con.execute(f"DESCRIBE {pred.physical_name}").fetchall()]
+def write_probabilistic_edges(con: duckdb.DuckDBPyConnection, predictions: str, names: list[str],
+                              config: IdentityConfig, run: ModelRun) -> None:
+    """``temp._id_prob_edges`` from Splink's predictions (a table or view in ``con`` with columns ``names``)."""
+    sp = config.splink
     log.debug("prediction columns: %s", names)
     mw_cols = [c for c in names if c.startswith("mw_") and not c.startswith("mw_tf_")]
     # per comparison: its match weight including the term-frequency adjustment
@@ -230,7 +270,7 @@ def _train_and_predict(con: duckdb.DuckDBPyConnection, config: IdentityConfig, r
         CREATE OR REPLACE TEMP TABLE _id_prob_edges AS
         SELECT least(unique_id_l, unique_id_r)::BIGINT AS rid_l, greatest(unique_id_l, unique_id_r)::BIGINT AS rid_r,
                match_probability, match_weight, {mw_json}::VARCHAR AS match_weights
-        FROM {pred.physical_name}
+        FROM {predictions}
         WHERE match_probability >= $t AND ({FIRST_NAME_CONFLICT_GUARD})
         ORDER BY rid_l, rid_r
     """, {"t": sp.match_threshold})
