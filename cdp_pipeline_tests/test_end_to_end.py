@@ -115,6 +115,20 @@ def test_analyst_queries_in_the_docs_run_on_the_sample_warehouse(night):
         con.close()
 
 
+def test_docs_tables_md_is_what_the_warehouse_comments_say(night):
+    """docs/tables.md is generated from the COMMENTs (python -m cdp_pipeline.lib.golden.write_tables_md
+    --warehouse data/warehouse/cdp.duckdb); this fails when code and docs drift apart."""
+    from cdp_pipeline.lib.golden.comments import generate_tables_md
+
+    con = _con(night)
+    try:
+        generated = generate_tables_md(con)
+    finally:
+        con.close()
+    assert "|  |" not in generated, "a documented table has an uncommented column"
+    assert generated == (Path(__file__).resolve().parent.parent / "docs" / "tables.md").read_text(encoding="utf-8")
+
+
 @pytest.mark.parametrize("kind", ["customer_id", "email", "phone", "loyalty_card", "crm_id"])
 def test_cdp_customer_finds_every_identifier_kind(night, capsys, kind):
     con = _con(night)

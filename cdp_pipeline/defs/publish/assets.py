@@ -7,6 +7,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.resources import DUCKDB_POOL
+from cdp_pipeline.lib.contract_comments import comment_contract_tables
 from cdp_pipeline.lib.privacy.verify import assert_no_erased_identifiers
 from cdp_pipeline.lib.run_summary import table_row_counts
 from cdp_pipeline.lib.warehouse import erasures_executed, publish_warehouse
@@ -49,6 +50,7 @@ def published_warehouse(context: dg.AssetExecutionContext, duckdb: DuckDBResourc
     with duckdb.get_connection() as con:
         # Blocking: an erased person's identifiers must not reach analysts or destinations.
         assert_no_erased_identifiers(con, settings.export_dir, settings)
+        comment_contract_tables(con)
         # Every write of the night is checkpointed into the build file before it is copied.
         con.execute("CHECKPOINT")
         erasures = erasures_executed(con)

@@ -1,4 +1,12 @@
-"""Regenerate the golden sections of docs/tables.md: ``python -m cdp_pipeline.lib.golden.write_tables_md``."""
+"""Regenerate docs/tables.md.
+
+    python -m cdp_pipeline.lib.golden.write_tables_md                      # golden sections only
+    python -m cdp_pipeline.lib.golden.write_tables_md --warehouse FILE     # every documented table
+
+With ``--warehouse`` (a published warehouse of a full run, e.g. after `make run`) the whole
+file is rendered from that warehouse's COMMENTs; the end-to-end test checks the committed
+file against a fresh night's warehouse.
+"""
 
 from __future__ import annotations
 
@@ -28,5 +36,22 @@ def write_golden_tables_md() -> None:
     print(f"wrote {path} ({len(names)} tables)")
 
 
+def write_tables_md_from_warehouse(warehouse: str, path: str = "docs/tables.md") -> None:
+    con = duckdb.connect(warehouse, read_only=True)
+    try:
+        text = generate_tables_md(con)
+    finally:
+        con.close()
+    from pathlib import Path
+
+    Path(path).write_text(text, encoding="utf-8")
+    print(f"wrote {path} from {warehouse}")
+
+
 if __name__ == "__main__":
-    write_golden_tables_md()
+    import sys
+
+    if len(sys.argv) > 2 and sys.argv[1] == "--warehouse":
+        write_tables_md_from_warehouse(sys.argv[2], *sys.argv[3:4])
+    else:
+        write_golden_tables_md()
