@@ -13,6 +13,8 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 
+from cdp_pipeline.lib.warehouse import pid_alive
+
 LAUNCHED_BY = "cdp/launched_by"
 BUILD_DB_TAG = "cdp/build_db"
 PID_TAG = "cdp/pid"
@@ -56,7 +58,7 @@ def release_dead_runs(instance, build_db: Path) -> list[str]:
     released = []
     for run in runs:
         pid = run.tags.get(PID_TAG, "")
-        if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
+        if pid.isdigit() and int(pid) != os.getpid() and pid_alive(int(pid)):
             continue  # cannot happen while we hold the lock, unless the pid was reused
         instance.report_run_failed(run, message="the process running it died (killed or crashed); "
                                                 "released by the next cdp run")
@@ -64,12 +66,3 @@ def release_dead_runs(instance, build_db: Path) -> list[str]:
         released.append(run.run_id)
     return released
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

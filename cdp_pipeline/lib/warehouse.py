@@ -173,12 +173,13 @@ def _stale_temporary_files(published: Path) -> list[Path]:
             pid = p.name[len(prefix):].split(".", 1)[0]
             if not pid.isdigit() or not p.name.endswith((".tmp", ".tmp.wal")):
                 continue
-            if int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            if int(pid) != os.getpid() and not pid_alive(int(pid)):
                 stale.append(p)
     return stale
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """True while a process with this id exists (also one owned by another user)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
