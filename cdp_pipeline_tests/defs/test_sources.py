@@ -55,8 +55,8 @@ def test_materialize_one_partition_with_metadata_and_checks(env):
     drop(env, "crm", DAY1, "customers.csv", CRM + b"3\n")
     drop(env, "crm", DAY1, "garbage.csv", b"\x00\x01\x02" * 100)
     result = dg.materialize([raw_assets.raw_crm,
-                             raw_checks.raw_crm_customers_ledger_balances,
-                             raw_checks.raw_crm_customers_rows_match_ledger],
+                             raw_checks.CHECKS_BY_TABLE[("crm_customers", "ledger_balances")],
+                             raw_checks.CHECKS_BY_TABLE[("crm_customers", "raw_rows_match_ledger")]],
                             resources=resources(env), partition_key=DAY1)
     assert result.success
     (mat,) = result.asset_materializations_for_node("raw_crm")
@@ -115,8 +115,8 @@ def test_ledger_check_fails_when_rows_go_missing(env):
     query(env, "UPDATE audit.files SET rows_read = rows_read + 1")
     query(env, "DELETE FROM raw.crm_customers WHERE customer_id = '1'")
     res = resources(env)["duckdb"]
-    balance = raw_checks.raw_crm_customers_ledger_balances(duckdb=res)
+    balance = raw_checks.CHECKS_BY_TABLE[("crm_customers", "ledger_balances")](duckdb=res)
     assert not balance.passed and balance.severity == dg.AssetCheckSeverity.ERROR
     assert balance.metadata["imbalanced_files"].value == f"crm/{DAY1}/customers.csv"
-    match = raw_checks.raw_crm_customers_rows_match_ledger(duckdb=res)
+    match = raw_checks.CHECKS_BY_TABLE[("crm_customers", "raw_rows_match_ledger")](duckdb=res)
     assert not match.passed and match.severity == dg.AssetCheckSeverity.WARN

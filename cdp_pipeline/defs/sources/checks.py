@@ -19,62 +19,31 @@ def _metadata(b: dict) -> dict:
     }
 
 
-def build_ledger_balances_check(source: str, table: str) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
-        asset=dg.AssetKey(["raw", table]),
-        name="ledger_balances",
-        description="Every file's rows read equal rows loaded plus rows quarantined, and the "
-                    "quarantine holds exactly the rows the ledger says it does.",
-        blocking=False,
-        pool=DUCKDB_POOL,
-    )
+# name -> (what it verifies, the ledger_balance field that says so, severity)
+LEDGER_CHECKS = {
+    "ledger_balances": (
+        "Every file's rows read equal rows loaded plus rows quarantined, and the quarantine holds "
+        "exactly the rows the ledger says it does.", "balanced", dg.AssetCheckSeverity.ERROR),
+    "raw_rows_match_ledger": (
+        "The raw table holds the rows the ledger says were loaded (a warning: an erasure deletes "
+        "raw rows on purpose).", "raw_matches", dg.AssetCheckSeverity.WARN),
+}
+
+
+def build_ledger_check(source: str, table: str, name: str) -> dg.AssetChecksDefinition:
+    description, field, severity = LEDGER_CHECKS[name]
+
+    @dg.asset_check(asset=dg.AssetKey(["raw", table]), name=name, description=description,
+                    blocking=False, pool=DUCKDB_POOL)
     def _check(duckdb: DuckDBResource) -> dg.AssetCheckResult:
         with duckdb.get_connection() as con:
             ledger.ensure_ingest_tables(con, (table,))
             b = ledger.ledger_balance(con, source, table)
-        return dg.AssetCheckResult(passed=bool(b["balanced"]), severity=dg.AssetCheckSeverity.ERROR,
-                                   metadata=_metadata(b))
+        return dg.AssetCheckResult(passed=bool(b[field]), severity=severity, metadata=_metadata(b))
 
     return _check
 
 
-def build_raw_matches_ledger_check(source: str, table: str) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
-        asset=dg.AssetKey(["raw", table]),
-        name="raw_rows_match_ledger",
-        description="The raw table holds the rows the ledger says were loaded (a warning: an "
-                    "erasure deletes raw rows on purpose).",
-        blocking=False,
-        pool=DUCKDB_POOL,
-    )
-    def _check(duckdb: DuckDBResource) -> dg.AssetCheckResult:
-        with duckdb.get_connection() as con:
-            ledger.ensure_ingest_tables(con, (table,))
-            b = ledger.ledger_balance(con, source, table)
-        return dg.AssetCheckResult(passed=bool(b["raw_matches"]), severity=dg.AssetCheckSeverity.WARN,
-                                   metadata=_metadata(b))
-
-    return _check
-
-
-raw_crm_customers_ledger_balances = build_ledger_balances_check("crm", "crm_customers")
-raw_esp_members_ledger_balances = build_ledger_balances_check("esp", "esp_members")
-raw_esp_activity_ledger_balances = build_ledger_balances_check("esp", "esp_activity")
-raw_sms_messages_ledger_balances = build_ledger_balances_check("sms", "sms_messages")
-raw_web_events_ledger_balances = build_ledger_balances_check("web", "web_events")
-raw_pos_orders_ledger_balances = build_ledger_balances_check("pos", "pos_orders")
-raw_pos_receipts_ledger_balances = build_ledger_balances_check("pos", "pos_receipts")
-
-raw_crm_customers_rows_match_ledger = build_raw_matches_ledger_check("crm", "crm_customers")
-raw_esp_members_rows_match_ledger = build_raw_matches_ledger_check("esp", "esp_members")
-raw_esp_activity_rows_match_ledger = build_raw_matches_ledger_check("esp", "esp_activity")
-raw_sms_messages_rows_match_ledger = build_raw_matches_ledger_check("sms", "sms_messages")
-raw_web_events_rows_match_ledger = build_raw_matches_ledger_check("web", "web_events")
-raw_pos_orders_rows_match_ledger = build_raw_matches_ledger_check("pos", "pos_orders")
-raw_pos_receipts_rows_match_ledger = build_raw_matches_ledger_check("pos", "pos_receipts")
-
-RAW_CHECKS = [
-    build for name, build in sorted(globals().items())
-    if name.startswith("raw_") and isinstance(build, dg.AssetChecksDefinition)
-]
-assert len(RAW_CHECKS) == 2 * sum(len(t) for t in SOURCE_TABLES.values())
+CHECKS_BY_TABLE = {(table, name): build_ledger_check(source, table, name)
+                   for source, tables in SOURCE_TABLES.items() for table in tables for name in LEDGER_CHECKS}
+RAW_CHECKS = list(CHECKS_BY_TABLE.values())
