@@ -37,18 +37,3 @@ def build_staging_table(con: duckdb.DuckDBPyConnection, sql_dir: Path, table: st
         con.execute("ROLLBACK")
         raise
     return int(con.execute(f"SELECT count(*) FROM staging.{table}").fetchall()[0][0])
-
-
-def table_preview(con: duckdb.DuckDBPyConnection, table: str, limit: int = 5) -> str:
-    """A small markdown table for asset metadata."""
-    rel = con.sql(f"SELECT * FROM {table} LIMIT {int(limit)}")
-    cols = rel.columns
-    rows = rel.fetchall()
-
-    def cell(v) -> str:
-        text = "" if v is None else str(v)
-        return (text[:40] + "…" if len(text) > 40 else text).replace("|", "\\|").replace("\n", " ")
-
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join(cell(v) for v in r) + " |" for r in rows]
-    return "\n".join(lines)

@@ -8,6 +8,7 @@ from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.resources import DUCKDB_POOL
 from cdp_pipeline.lib.golden._sql import fetch_golden_sql, query_golden_sql
+from cdp_pipeline.lib.previews import markdown_table
 from cdp_pipeline.lib.golden.build import build_golden, latest_event_date
 from cdp_pipeline.settings import get_settings
 
@@ -42,15 +43,6 @@ def as_of_date_for_run(tags: dict, latest_event_day: Callable[[], date | None]) 
     return date.today(), "today (no events in staging)"
 
 
-def _markdown(rows: list[tuple], names: list[str]) -> str:
-    def cell(v):
-        return "" if v is None else str(v).replace("|", "\\|")
-
-    lines = ["| " + " | ".join(names) + " |", "| " + " | ".join("---" for _ in names) + " |"]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 @dg.multi_asset(
     name="golden_tables",
     specs=[
@@ -79,13 +71,13 @@ def golden_tables(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
         channels = fetch_golden_sql(con, "select_timeline_summary")
         names, rows = query_golden_sql(con, "select_golden_summary")
         summary = dict(zip(names, rows[0]))
-        preview = _markdown(*reversed(query_golden_sql(con, "select_golden_preview")))
+        preview = markdown_table(*query_golden_sql(con, "select_golden_preview"))
     context.log.info(f"golden as of {as_of} ({origin}): {summary['customers']:,} customers")
     yield dg.MaterializeResult(
         asset_key=TIMELINE,
         metadata={
             "rows": sum(n for _, n in channels),
-            "rows_per_channel": dg.MetadataValue.md(_markdown(channels, ["channel", "rows"])),
+            "rows_per_channel": dg.MetadataValue.md(markdown_table(["channel", "rows"], channels)),
             "as_of_date": as_of.isoformat(),
             "cutoff_utc": build.cutoff.isoformat(sep=" "),
         },

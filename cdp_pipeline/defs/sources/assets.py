@@ -10,6 +10,7 @@ from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.partitions import landing_date_partitions
 from cdp_pipeline.defs.resources import DUCKDB_POOL
+from cdp_pipeline.lib.previews import markdown_table
 from cdp_pipeline.lib.ingest import SOURCE_TABLES, PartitionOutcome, load_partition
 from cdp_pipeline.lib.ingest import ledger
 from cdp_pipeline.settings import get_settings
@@ -124,7 +125,7 @@ def audit_files(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg
     return dg.MaterializeResult(metadata={
         "files_in_days": dg.MetadataValue.int(sum(r[2] for r in rows)),
         "files_total": dg.MetadataValue.int(total),
-        "summary": dg.MetadataValue.md(ledger.markdown_table(
+        "summary": dg.MetadataValue.md(markdown_table(
             ["source", "status", "files", "rows_read", "rows_loaded", "rows_quarantined"], rows)
             if rows else "(no files for these landing days)"),
     })
@@ -149,6 +150,6 @@ def audit_quarantine(context: dg.AssetExecutionContext, duckdb: DuckDBResource) 
     return dg.MaterializeResult(metadata={
         "rows_quarantined": dg.MetadataValue.int(sum(1 for r in rows if r[2] is not None)),
         "files_rejected": dg.MetadataValue.int(sum(1 for r in rows if r[2] is None)),
-        "preview": dg.MetadataValue.md(ledger.markdown_table(["source", "file", "line", "reason"], rows[:20], 80)
+        "preview": dg.MetadataValue.md(markdown_table(["source", "file", "line", "reason"], rows[:20], 80)
                                        if rows else "(nothing quarantined)"),
     })

@@ -10,7 +10,8 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.resources import DUCKDB_POOL
-from cdp_pipeline.lib.staging import build_staging_table, table_preview
+from cdp_pipeline.lib.previews import table_preview
+from cdp_pipeline.lib.staging import build_staging_table
 from cdp_pipeline.settings import get_settings
 
 SQL_DIR = Path(__file__).parent / "sql"

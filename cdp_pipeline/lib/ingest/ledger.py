@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 
 from cdp_pipeline.lib.ingest.file_kinds import FILE_KINDS, TABLE_KINDS, FileKind
+from cdp_pipeline.lib.previews import markdown_table
 from cdp_pipeline.lib.sql_files import load_sql, run_sql
 from cdp_pipeline.lib.warehouse import ensure_schemas
 
@@ -110,19 +111,6 @@ def ledger_balance(con: duckdb.DuckDBPyConnection, source: str, table: str) -> d
         "balanced": not imbalanced and quarantine_rows == rows_quarantined,
         "raw_matches": raw_rows == rows_loaded_live,
     }
-
-
-def markdown_table(columns: list[str], rows: list[tuple], max_width: int = 40) -> str:
-    """A small markdown table for asset metadata previews (long cells cut, pipes escaped)."""
-    def cell(v) -> str:
-        s = "" if v is None else str(v)
-        s = s.replace("\r", " ").replace("\n", " ").replace("|", "\\|")
-        return s if len(s) <= max_width else s[: max_width - 1] + "…"
-
-    head = "| " + " | ".join(cell(c) for c in columns) + " |"
-    sep = "| " + " | ".join("---" for _ in columns) + " |"
-    body = ["| " + " | ".join(cell(v) for v in r) + " |" for r in rows]
-    return "\n".join([head, sep, *body])
 
 
 def raw_preview(con: duckdb.DuckDBPyConnection, table: str, first_day: str, last_day: str) -> str:
