@@ -45,12 +45,13 @@ pytestmark = pytest.mark.slow
 KILL_CHAINS = [
     [("raw", 2, 0.2),          # mid-way through loading the landing days
      ("identity", 1, 1.0),     # inside identity resolution (Splink training)
-     ("random", None, None)],  # a seeded random moment of the run
+     ("random", None, None)],  # a seeded random moment of the run, before publish
     [("staging", 1, 0.1),
      ("golden", 1, 0.2),
      ("publish", 1, 0.05)],    # as the copy to the published file starts
 ]
 RANDOM_SEED = 20261003
+RANDOM_WINDOW = (5.0, 15.0)  # seconds after the start; capped by the start of publish
 IDENTITY_LOG = "identity.runs"
 
 
@@ -58,7 +59,10 @@ def _play_chain(crashed, points) -> dict:
     kills = []
     for stage, occurrence, delay in points:
         if stage == "random":
-            outcome = run_and_kill(crashed, after_seconds=seeded_delay(RANDOM_SEED, 9.0, 25.0))
+            # A seeded moment, but never later than publish's start: on a fast machine a
+            # fixed-time kill could land after the run had published (a legitimate change).
+            outcome = run_and_kill(crashed, stage="publish",
+                                   after_seconds=seeded_delay(RANDOM_SEED, *RANDOM_WINDOW))
         else:
             outcome = run_and_kill(crashed, stage=stage, occurrence=occurrence, delay=delay)
         # The killed run may hold the `duckdb` pool slot; the next `cdp run` must release it
