@@ -27,6 +27,15 @@ nightly_job = dg.define_asset_job(
 )
 
 
+# `cdp run --full-refresh` (or this tag on a run launched from the UI): every layer is
+# recomputed from every record instead of only what changed since the last night.
+FULL_REFRESH_TAG = "cdp/full_refresh"
+
+
+def is_full_refresh(tags) -> bool:
+    return str((tags or {}).get(FULL_REFRESH_TAG, "")).lower() in ("1", "true", "yes")
+
+
 def partition_range_tags(start: str, end: str) -> dict[str, str]:
     """Run tags that make one run load every landing day from start to end."""
     return {PARTITION_RANGE_START: start, PARTITION_RANGE_END: end}

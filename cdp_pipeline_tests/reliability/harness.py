@@ -39,6 +39,7 @@ VOLATILE_COLUMNS: dict[str, tuple[str, ...]] = {
     "identity.clusters": ("created_at",),
     "identity.id_history": ("run_id", "at"),
     "identity.runs": ("run_id", "at"),
+    "identity.model": ("trained_at",),
     "segments.definitions": ("evaluated_at",),
     "activation.export_log": ("exported_at",),
 }

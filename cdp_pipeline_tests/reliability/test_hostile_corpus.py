@@ -40,6 +40,10 @@ POPULATION_RELATIVE = {
     # The Splink model is trained on all records: its parameters, hence every match
     # probability and weight, move when records are added.
     "identity.links": ("match_probability", "match_weight", "match_weights"),
+    # ... and so does the kept model itself, its name frequencies and its stored scores.
+    "identity.model": ("settings_json", "records"),
+    "identity.model_term_frequencies": ("tf",),
+    "identity.scored_pairs": ("match_probability", "match_weight", "match_weights"),
     # Segment sizes count everyone.
     "segments.sizes": ("members", "entered", "exited"),
     "segments.definitions": ("members",),

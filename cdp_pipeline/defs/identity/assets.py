@@ -9,10 +9,13 @@ import json
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from cdp_pipeline.defs.automation import is_full_refresh
 from cdp_pipeline.defs.resources import DUCKDB_POOL
+from cdp_pipeline.lib.staging import data_as_of
+from cdp_pipeline.settings import get_settings
 from cdp_pipeline.lib.identity import evaluate_against_truth, format_evaluation, load_identity_config
 from cdp_pipeline.lib.identity.evaluate import blocking_recall
-from cdp_pipeline.lib.identity.resolve import default_paths, resolve_identities
+from cdp_pipeline.lib.identity.resolve import default_paths, resolve_identities, table_exists
 
 IDENTITY_RECORDS = dg.AssetKey(["staging", "identity_records"])
 
@@ -45,9 +48,12 @@ def build_identity_assets(deps=(IDENTITY_RECORDS,)) -> dg.AssetsDefinition:
     def identity_resolution(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
         config = load_identity_config()
         review_file, reports_dir = default_paths()
+        full_refresh = is_full_refresh(context.run.tags)
         with duckdb.get_connection() as con:
             result = resolve_identities(con, run_id=context.run_id, config=config,
-                                        review_file=review_file, reports_dir=reports_dir)
+                                        review_file=review_file, reports_dir=reports_dir,
+                                        full_refresh=full_refresh, as_of=_data_as_of(con),
+                                        retrain_days=get_settings().model_retrain_days)
             counts = {t: con.execute(f"SELECT count(*) FROM identity.{t}").fetchall()[0][0] for t in IDENTITY_ASSETS}
             evaluation = _evaluate(con, context, config)
         summary = result.summary()
@@ -60,9 +66,15 @@ def build_identity_assets(deps=(IDENTITY_RECORDS,)) -> dg.AssetsDefinition:
             "match_threshold": dg.MetadataValue.float(config.splink.match_threshold),
             "id_change_share": dg.MetadataValue.float(float(result.id_changes["id_change_share"])),
             "id_events": dg.MetadataValue.json(result.id_changes["events"]),
+            "scoring": dg.MetadataValue.text(model.get("scoring", "full")),
+            "model_retrained": dg.MetadataValue.bool(bool(model.get("retrained"))),
+            "records_rescored": dg.MetadataValue.int(int(model.get("records_rescored") or 0)),
         }
         context.log.info(f"identity: {result.records:,} records -> {result.customers:,} customers; "
                          f"links {result.links_by_type}; excluded identifiers {result.excluded_identifiers}")
+        context.log.info(f"identity model: {model.get('scoring')} scoring, {model.get('records_rescored', 0):,} "
+                         f"records scored, {model.get('pairs_kept', 0):,} pairs kept; "
+                         + (f"retrained ({model.get('retrain_reason')})" if model.get("retrained") else "reused"))
         for note in model.get("training_notes", []):
             context.log.warning(f"identity model: {note}")
         for table in IDENTITY_ASSETS:
@@ -90,6 +102,11 @@ def build_identity_assets(deps=(IDENTITY_RECORDS,)) -> dg.AssetsDefinition:
             yield dg.MaterializeResult(asset_key=["identity", table], metadata=metadata)
 
     return identity_resolution
+
+
+def _data_as_of(con):
+    """The data's date (the model's age is counted in days of data); None before any file loaded."""
+    return data_as_of(con) if table_exists(con, "audit", "files") else None
 
 
 def _evaluate(con, context, config) -> dict:

@@ -16,6 +16,7 @@ from cdp_pipeline.lib.identity.cardinality import split_components
 from cdp_pipeline.lib.identity.config import IdentityConfig, load_identity_config
 from cdp_pipeline.lib.identity.graph import connected_components
 from cdp_pipeline.lib.identity.junk_guard import EXCLUDED, find_excluded_identifiers
+from cdp_pipeline.lib.identity.model_store import write_state
 from cdp_pipeline.lib.identity.persistent_ids import assign_customer_ids, table_exists
 from cdp_pipeline.lib.identity.records import RECORDS, build_identifiers, build_records
 from cdp_pipeline.lib.identity.review import REVIEW_FILE_NAME, load_review_pairs
@@ -50,19 +51,28 @@ class IdentityResult:
                             "charts": {k: str(v) for k, v in self.model.charts.items()},
                             "training_notes": self.model.training_notes,
                             "probability_two_random_records_match":
-                                self.model.probability_two_random_records_match}
+                                self.model.probability_two_random_records_match,
+                            "scoring": self.model.mode, "retrained": self.model.retrained,
+                            "retrain_reason": self.model.retrain_reason,
+                            "records_rescored": self.model.records_rescored,
+                            "pairs_kept": self.model.pairs_kept}
         return out
 
 
 def resolve_identities(con: duckdb.DuckDBPyConnection, *, run_id: str, config: IdentityConfig | None = None,
                        review_file: Path | None = None, reports_dir: Path | None = None,
                        source_table: str = "staging.identity_records",
-                       run_at: dt.datetime | None = None) -> IdentityResult:
+                       run_at: dt.datetime | None = None, full_refresh: bool = False,
+                       as_of: dt.date | None = None, retrain_days: int = 7) -> IdentityResult:
     """Resolve ``source_table`` into customers and write the ``identity`` tables.
 
     ``review_file``: the review decisions CSV (none when ``None``); ``reports_dir``: where the
     model JSON and charts go (none written when ``None``). ``default_paths()`` gives the
-    settings' locations.
+    settings' locations. The Splink model is kept between runs and retrained every
+    ``retrain_days`` days of data (``as_of``: the data's date); a run scores only records
+    whose model input changed unless ``full_refresh`` (``model_store``, ``splink_model``).
+    Stitching, the graph, splits and IDs are recomputed over every record: set-based SQL,
+    cheap next to scoring, and so equal to a full rebuild by construction.
     """
     config = config or load_identity_config()
     run_at = (run_at or dt.datetime.now(dt.timezone.utc)).replace(tzinfo=None)
@@ -77,7 +87,8 @@ def resolve_identities(con: duckdb.DuckDBPyConnection, *, run_id: str, config: I
     result.review = {"file": str(review.path) if review.path else None, "must_link": review.must_link,
                      "cannot_link": review.cannot_link, "unmatched": review.unmatched,
                      "invalid": review.invalid}
-    result.model = train_and_predict(con, config, reports_dir)
+    result.model = train_and_predict(con, config, reports_dir, full_refresh=full_refresh, as_of=as_of,
+                                     retrain_days=retrain_days)
 
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _id_all_edges AS
@@ -210,6 +221,13 @@ def _write_tables(con: duckdb.DuckDBPyConnection, run_id: str, run_at: dt.dateti
                        ORDER BY customer_id, event""", params)
         con.execute("""CREATE OR REPLACE TABLE identity.anonymous_visitors AS
                        SELECT * FROM temp._id_anonymous""")
+        if result.model is not None and result.model.state_ready:
+            write_state(con, f"""
+                SELECT l.source, l.source_record_id, r.source, r.source_record_id,
+                       e.match_probability, e.match_weight, e.match_weights
+                FROM temp._id_prob_edges e
+                JOIN {RECORDS} l ON l.rid = e.rid_l JOIN {RECORDS} r ON r.rid = e.rid_r
+                ORDER BY ALL""")
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
@@ -221,13 +239,22 @@ def _write_run_row(con: duckdb.DuckDBPyConnection, run_id: str, run_at: dt.datet
     con.execute("""CREATE TABLE IF NOT EXISTS identity.runs (run_id VARCHAR, "at" TIMESTAMP, records BIGINT,
                    customers BIGINT, previous_records BIGINT, records_still_present BIGINT,
                    records_changed_id BIGINT, id_change_share DOUBLE, created BIGINT, merged BIGINT,
-                   split BIGINT, retired BIGINT, excluded_identifiers BIGINT, clusters_split BIGINT)""")
+                   split BIGINT, retired BIGINT, excluded_identifiers BIGINT, clusters_split BIGINT,
+                   scoring VARCHAR, records_rescored BIGINT, model_retrained BOOLEAN)""")
+    for column, kind in (("scoring", "VARCHAR"), ("records_rescored", "BIGINT"), ("model_retrained", "BOOLEAN")):
+        # a build database from before incremental scoring: add the columns
+        con.execute(f"ALTER TABLE identity.runs ADD COLUMN IF NOT EXISTS {column} {kind}")
     ch, ev = result.id_changes, result.id_changes["events"]
     con.execute("DELETE FROM identity.runs WHERE run_id = ?", [run_id])
-    con.execute("INSERT INTO identity.runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+    model = result.model or ModelRun()
+    con.execute("""INSERT INTO identity.runs (run_id, "at", records, customers, previous_records,
+                   records_still_present, records_changed_id, id_change_share, created, merged, split, retired,
+                   excluded_identifiers, clusters_split, scoring, records_rescored, model_retrained)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", [
         run_id, run_at, result.records, result.customers, ch["previous_records"], ch["records_still_present"],
         ch["records_changed_id"], ch["id_change_share"], ev["created"], ev["merged"], ev["split"], ev["retired"],
-        result.excluded_identifiers, result.splitting.get("clusters_split", 0)])
+        result.excluded_identifiers, result.splitting.get("clusters_split", 0),
+        model.mode, model.records_rescored, model.retrained])
 
 
 def default_paths() -> tuple[Path, Path]:

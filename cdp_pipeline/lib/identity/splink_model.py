@@ -21,12 +21,18 @@ import duckdb
 
 from cdp_pipeline.lib.identity.config import IdentityConfig
 from cdp_pipeline.lib.identity.junk_guard import EXCLUDED
+from cdp_pipeline.lib.identity.model_store import (
+    NEW_MODEL, NEW_SCORED_RECORDS, NEW_TF, SCORED_PAIRS, SCORED_RECORDS, StoredModel, clear_pending_state,
+    config_hash, erasures_executed, forget_state, load_model, retrain_reason, stored_term_frequencies,
+)
+from cdp_pipeline.lib.identity.persistent_ids import table_exists
 from cdp_pipeline.lib.identity.records import RECORDS
 
 SPLINK_INPUT = "_id_splink_input"
 PROB_EDGES = "temp._id_prob_edges"
 COMPARED_COLUMNS = ("first_name_match", "last_name_match", "birth_date", "street", "postcode", "city",
                     "email", "phone")
+MODEL_INPUT_COLUMNS = ("source", *COMPARED_COLUMNS)
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +46,13 @@ class ModelRun:
     charts: dict[str, Path] = field(default_factory=dict)
     training_notes: list[str] = field(default_factory=list)
     probability_two_random_records_match: float | None = None
+    # how tonight's pairs were scored (model_store.py, scoring below)
+    mode: str = "full"                    # full: every record; incremental: changed records only
+    retrained: bool = False
+    retrain_reason: str | None = None
+    records_rescored: int = 0             # records whose pairs were scored tonight
+    pairs_kept: int = 0                   # scored pairs carried over from earlier nights
+    state_ready: bool = False             # the night's model state may be persisted
 
 
 def build_splink_input(con: duckdb.DuckDBPyConnection) -> int:
@@ -185,29 +198,43 @@ def _safe(notes: list[str], what: str, fn, *args, **kwargs) -> bool:
         return False
 
 
-def train_and_predict(con: duckdb.DuckDBPyConnection, config: IdentityConfig, reports_dir: Path | None) -> ModelRun:
-    """Train the model on ``_id_splink_input``, write ``temp._id_prob_edges`` and the reports."""
+def train_and_predict(con: duckdb.DuckDBPyConnection, config: IdentityConfig, reports_dir: Path | None, *,
+                      full_refresh: bool = False, as_of=None, retrain_days: int = 7) -> ModelRun:
+    """Score tonight's record pairs into ``temp._id_prob_edges`` (and write the reports).
+
+    The stored model is reused unless it is due for retraining (``model_store``); with a
+    reused model only records whose model input changed are scored, against every record,
+    and the stored scores of unchanged pairs are kept. ``full_refresh`` scores every pair.
+    """
     run = ModelRun(records_in_model=build_splink_input(con))
     _empty_edges(con)
+    clear_pending_state(con)
     if run.records_in_model < 2:
         run.training_notes.append("fewer than two named records: no probabilistic linkage")
+        forget_state(con)
         return run
     try:
-        _train_and_predict(con, config, reports_dir, run)
+        _train_and_predict(con, config, reports_dir, run, full_refresh=full_refresh, as_of=as_of,
+                           retrain_days=retrain_days)
     finally:
         _drop_splink_tables(con)
     return run
 
 
 def _train_and_predict(con: duckdb.DuckDBPyConnection, config: IdentityConfig, reports_dir: Path | None,
-                       run: ModelRun) -> None:
+                       run: ModelRun, *, full_refresh: bool, as_of, retrain_days: int) -> None:
     # --- engine dispatch (CDP_ENGINE, docs/spark.md) ---
     from cdp_pipeline.settings import get_settings
 
     if get_settings().engine == "spark":
         from cdp_pipeline.lib.identity.spark_engine import train_and_predict_on_spark
 
+        # Spark trains and scores everything every night; it keeps no model between nights,
+        # so the next in-process night starts from a fresh model.
+        forget_state(con)
+        run.retrained, run.retrain_reason = True, "CDP_ENGINE=spark trains every night"
         train_and_predict_on_spark(con, config, reports_dir, run)
+        run.records_rescored = run.records_in_model
         return
     # --- end engine dispatch ---
     from splink import DuckDBAPI
@@ -215,13 +242,125 @@ def _train_and_predict(con: duckdb.DuckDBPyConnection, config: IdentityConfig, r
     sp = config.splink
     db_api = DuckDBAPI(connection=con)
     sdf = db_api.register(SPLINK_INPUT)
-    linker = train_model(sdf, config, run)
+    _input_hashes(con)
+    stored = load_model(con)
+    run.retrain_reason = retrain_reason(con, stored, config, as_of, retrain_days)
+    if run.retrain_reason:
+        linker = train_model(sdf, config, run)
+        _keep_new_model(con, linker, run, as_of, config)
+    else:
+        linker = _stored_linker(con, db_api, sdf, stored, run)
     if reports_dir is not None:
         _write_reports(linker, Path(reports_dir), run)
 
-    pred = linker.inference.predict(threshold_match_probability=sp.match_threshold)
-    names = [r[0] for r in con.execute(f"DESCRIBE {pred.physical_name}").fetchall()]
-    write_probabilistic_edges(con, pred.physical_name, names, config, run)
+    has_scores = table_exists(con, "identity", "scored_pairs") and table_exists(con, "identity", "scored_records")
+    if run.retrained or full_refresh or not has_scores:
+        run.mode, run.records_rescored = "full", run.records_in_model
+        pred = linker.inference.predict_within(sdf, threshold_match_probability=sp.match_threshold,
+                                               warning_mode="never")
+        names = [r[0] for r in con.execute(f"DESCRIBE {pred.physical_name}").fetchall()]
+        write_probabilistic_edges(con, pred.physical_name, names, config, run)
+    else:
+        _score_changed_records(con, db_api, linker, config, run)
+    run.state_ready = True
+
+
+def _input_hashes(con: duckdb.DuckDBPyConnection) -> None:
+    """Per record, a hash of exactly what the model sees of it: equal hash, equal scores."""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {NEW_SCORED_RECORDS.split('.')[-1]} AS
+        SELECT r.source, r.source_record_id,
+               md5(CAST(struct_pack({", ".join(f"{c} := s.{c}" for c in MODEL_INPUT_COLUMNS)}) AS VARCHAR))
+                   AS input_hash
+        FROM {SPLINK_INPUT} s JOIN {RECORDS} r ON r.rid = s.unique_id
+        ORDER BY r.source, r.source_record_id
+    """)
+
+
+def _tf_columns(linker) -> list[str]:
+    return [c.unquote().name for c in linker._settings_obj._term_frequency_columns]
+
+
+def _keep_new_model(con: duckdb.DuckDBPyConnection, linker, run: ModelRun, as_of, config: IdentityConfig) -> None:
+    """Freeze the freshly trained model and its name frequencies (from tonight's input) for later nights."""
+    run.retrained = True
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {NEW_TF.split('.')[-1]} "
+                "(column_name VARCHAR, value VARCHAR, tf DOUBLE)")
+    for col in _tf_columns(linker):
+        tf = linker.table_management.compute_tf_table(col)
+        con.execute(f"""INSERT INTO {NEW_TF} SELECT $c, "{col}"::VARCHAR, "tf_{col}"
+                        FROM {tf.physical_name}""", {"c": col})
+    model = linker.misc.save_model_to_json()
+    model.pop("linker_uid", None)  # a random id per Linker object: the same training must store the same model
+    settings_json = json.dumps(model, sort_keys=True)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE {NEW_MODEL.split('.')[-1]} AS
+                    SELECT $json AS settings_json, $hash AS config_hash, now()::TIMESTAMP AS trained_at,
+                           $as_of::DATE AS data_as_of, $records::BIGINT AS records,
+                           $erasures::BIGINT AS erasures_at_training""",
+                {"json": settings_json, "hash": config_hash(config), "as_of": as_of,
+                 "records": run.records_in_model, "erasures": erasures_executed(con)})
+
+
+def _stored_linker(con: duckdb.DuckDBPyConnection, db_api, sdf, stored: StoredModel, run: ModelRun):
+    """A linker with the stored parameters and the stored (frozen) name frequencies."""
+    from splink import Linker
+
+    linker = Linker(sdf, json.loads(stored.settings_json), log_level=logging.WARNING)
+    for col in _tf_columns(linker):
+        table = f"_id_tf_{col}"
+        stored_term_frequencies(con, col, table)
+        linker.table_management.register_term_frequency_lookup(db_api.register(table), col)
+    run.probability_two_random_records_match = linker._settings_obj._probability_two_random_records_match
+    run.comparisons = [c.output_column_name for c in linker._settings_obj.comparisons]
+    run.training_notes.append(f"model reused: trained {stored.trained_at:%Y-%m-%d %H:%M} on "
+                              f"{stored.records:,} records (data as of {stored.data_as_of})")
+    return linker
+
+
+def _score_changed_records(con: duckdb.DuckDBPyConnection, db_api, linker, config: IdentityConfig,
+                           run: ModelRun) -> None:
+    """Score only records whose model input changed (or is new) — against every record — and keep
+    the stored scores of pairs of unchanged records: with the same model those would score the same."""
+    sp = config.splink
+    run.mode = "incremental"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _id_unchanged AS
+        SELECT r.rid, n.source, n.source_record_id
+        FROM {NEW_SCORED_RECORDS} n
+        JOIN {SCORED_RECORDS} o USING (source, source_record_id, input_hash)
+        JOIN {RECORDS} r USING (source, source_record_id)
+    """)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _id_splink_changed AS
+                    SELECT * FROM {SPLINK_INPUT} WHERE unique_id NOT IN (SELECT rid FROM temp._id_unchanged)
+                    ORDER BY unique_id""")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _id_splink_unchanged AS
+                    SELECT * FROM {SPLINK_INPUT} WHERE unique_id IN (SELECT rid FROM temp._id_unchanged)
+                    ORDER BY unique_id""")
+    run.records_rescored = con.execute("SELECT count(*) FROM temp._id_splink_changed").fetchall()[0][0]
+    if run.records_rescored:
+        changed = db_api.register("_id_splink_changed")
+        unchanged = db_api.register("_id_splink_unchanged")
+        kw = {"threshold_match_probability": sp.match_threshold, "warning_mode": "never"}
+        between = linker.inference.predict_between(unchanged, changed, **kw)
+        within = linker.inference.predict_within(changed, **kw)
+        con.execute(f"""CREATE OR REPLACE TEMP VIEW _id_new_predictions AS
+                        SELECT * FROM {between.physical_name} UNION ALL BY NAME SELECT * FROM {within.physical_name}""")
+        names = [r[0] for r in con.execute("DESCRIBE temp._id_new_predictions").fetchall()]
+        write_probabilistic_edges(con, "temp._id_new_predictions", names, config, run)
+        con.execute("DROP VIEW temp._id_new_predictions")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _id_prob_edges AS
+        SELECT * FROM {PROB_EDGES}
+        UNION ALL
+        SELECT least(l.rid, r.rid), greatest(l.rid, r.rid), p.match_probability, p.match_weight, p.match_weights
+        FROM {SCORED_PAIRS} p
+        JOIN temp._id_unchanged l ON l.source = p.source_l AND l.source_record_id = p.record_l
+        JOIN temp._id_unchanged r ON r.source = p.source_r AND r.source_record_id = p.record_r
+        ORDER BY 1, 2
+    """)
+    total = con.execute(f"SELECT count(*) FROM {PROB_EDGES}").fetchall()[0][0]
+    run.pairs_kept = total - run.edges
+    run.edges = total
 
 
 def train_model(sdf, config: IdentityConfig, run: ModelRun, dialect: str = "duckdb"):

@@ -1,0 +1,150 @@
+"""The identity model kept between nights, and what it has already scored.
+
+Training the Splink model (prior, u, EM) is most of the identity stage's cost, and a
+model retrained every night scores yesterday's pairs a little differently from today's.
+So a trained model is kept in the build database with its term-frequency tables, and
+used night after night until it is due for retraining. With a fixed model a pair of
+unchanged records always gets the same score, which is what lets a night rescore only
+the records that changed (``scoring.py``) and still equal a full rebuild.
+
+Tables (schema ``identity``):
+
+* ``model``: one row, the model in use: Splink settings JSON, when and on what it was
+  trained, the hash of the configuration it was trained under;
+* ``model_term_frequencies``: its name frequencies (``column_name, value, tf``), frozen at
+  training time: the model's view of how common a name is;
+* ``scored_records``: per record the hash of the input the model last scored it on;
+* ``scored_pairs``: the record pairs the model scored at or above the threshold (and
+  passing the first-name guard), by record key.
+
+The model is retrained when there is none, when ``identity.yaml``'s model settings or the
+model code changed, when it is ``CDP_MODEL_RETRAIN_DAYS`` days older than the data, or
+when people were erased since it was trained (its frequency tables counted their names).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+
+import duckdb
+
+from cdp_pipeline.lib.identity.config import IdentityConfig
+from cdp_pipeline.lib.identity.persistent_ids import table_exists
+
+# Bump when the comparisons, the guard or the input of the model change in code: a stored
+# model trained by older code is then retrained instead of reused.
+MODEL_CODE_VERSION = "2026-11-29.1"
+
+MODEL = "identity.model"
+MODEL_TF = "identity.model_term_frequencies"
+SCORED_RECORDS = "identity.scored_records"
+SCORED_PAIRS = "identity.scored_pairs"
+STATE_TABLES = ("model", "model_term_frequencies", "scored_records", "scored_pairs")
+
+# What the night's scoring leaves in TEMP for ``write_state`` (inside the identity transaction).
+NEW_MODEL = "temp._id_new_model"
+NEW_TF = "temp._id_new_tf"
+NEW_SCORED_RECORDS = "temp._id_new_scored_records"
+
+
+@dataclass(frozen=True)
+class StoredModel:
+    settings_json: str
+    config_hash: str
+    trained_at: dt.datetime
+    data_as_of: dt.date | None
+    records: int
+    erasures_at_training: int
+
+
+def config_hash(config: IdentityConfig) -> str:
+    """Everything a model's scores depend on besides its parameters: the Splink section of
+    ``identity.yaml`` (comparisons' blocking, threshold, training rules) and the code version."""
+    payload = json.dumps({"splink": asdict(config.splink), "code": MODEL_CODE_VERSION}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def ensure_state_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE SCHEMA IF NOT EXISTS identity")
+    con.execute(f"""CREATE TABLE IF NOT EXISTS {MODEL} (settings_json VARCHAR, config_hash VARCHAR,
+                    trained_at TIMESTAMP, data_as_of DATE, records BIGINT, erasures_at_training BIGINT)""")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {MODEL_TF} (column_name VARCHAR, value VARCHAR, tf DOUBLE)")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {SCORED_RECORDS} (source VARCHAR, source_record_id VARCHAR, "
+                "input_hash VARCHAR)")
+    con.execute(f"""CREATE TABLE IF NOT EXISTS {SCORED_PAIRS} (source_l VARCHAR, record_l VARCHAR,
+                    source_r VARCHAR, record_r VARCHAR, match_probability DOUBLE, match_weight DOUBLE,
+                    match_weights VARCHAR)""")
+
+
+def load_model(con: duckdb.DuckDBPyConnection) -> StoredModel | None:
+    if not table_exists(con, "identity", "model"):
+        return None
+    rows = con.execute(f"SELECT settings_json, config_hash, trained_at, data_as_of, records, erasures_at_training "
+                       f"FROM {MODEL}").fetchall()
+    return StoredModel(*rows[0]) if len(rows) == 1 else None
+
+
+def erasures_executed(con: duckdb.DuckDBPyConnection) -> int:
+    if not table_exists(con, "audit", "erasure_log"):
+        return 0
+    return int(con.execute("SELECT count(*) FROM audit.erasure_log").fetchall()[0][0])
+
+
+def retrain_reason(con: duckdb.DuckDBPyConnection, stored: StoredModel | None, config: IdentityConfig,
+                   as_of: dt.date | None, retrain_days: int) -> str | None:
+    """Why the model must be (re)trained tonight, or None to reuse the stored one."""
+    if stored is None:
+        return "no stored model"
+    if stored.config_hash != config_hash(config):
+        return "identity.yaml model settings or model code changed"
+    if retrain_days <= 0:
+        return "CDP_MODEL_RETRAIN_DAYS is 0 (retrain every night)"
+    if as_of and stored.data_as_of and (as_of - stored.data_as_of).days >= retrain_days:
+        return f"model trained on data as of {stored.data_as_of}, {(as_of - stored.data_as_of).days} days old"
+    if erasures_executed(con) > stored.erasures_at_training:
+        return "people were erased since training (its name frequencies counted them)"
+    if not table_exists(con, "identity", "model_term_frequencies"):
+        return "stored model has no term-frequency tables"
+    return None
+
+
+def stored_term_frequencies(con: duckdb.DuckDBPyConnection, column: str, out_table: str) -> None:
+    """The stored frequencies of ``column`` as a TEMP table shaped like Splink's (``col, tf_col``)."""
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE {out_table.split('.')[-1]} AS
+                    SELECT value AS "{column}", tf AS "tf_{column}" FROM {MODEL_TF}
+                    WHERE column_name = $c ORDER BY value""", {"c": column})
+
+
+def forget_state(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the stored model and scores (an engine that keeps none ran: the next night starts afresh)."""
+    for t in STATE_TABLES:
+        con.execute(f"DROP TABLE IF EXISTS identity.{t}")
+
+
+def write_state(con: duckdb.DuckDBPyConnection, scored_pairs_sql: str) -> None:
+    """Persist tonight's model (if retrained), record hashes and scored pairs. Runs inside the
+    caller's transaction with the identity tables, so the state always matches them."""
+    ensure_state_tables(con)
+    if table_exists_temp(con, NEW_MODEL):
+        con.execute(f"DELETE FROM {MODEL}")
+        con.execute(f"INSERT INTO {MODEL} SELECT * FROM {NEW_MODEL}")
+        con.execute(f"DELETE FROM {MODEL_TF}")
+        con.execute(f"INSERT INTO {MODEL_TF} SELECT * FROM {NEW_TF} ORDER BY column_name, value")
+    con.execute(f"DELETE FROM {SCORED_RECORDS}")
+    con.execute(f"INSERT INTO {SCORED_RECORDS} SELECT * FROM {NEW_SCORED_RECORDS} ORDER BY source, source_record_id")
+    con.execute(f"DELETE FROM {SCORED_PAIRS}")
+    con.execute(f"INSERT INTO {SCORED_PAIRS} {scored_pairs_sql}")
+
+
+def table_exists_temp(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    table = name.split(".")[-1]
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?",
+                            [table]).fetchall()[0][0])
+
+
+def clear_pending_state(con: duckdb.DuckDBPyConnection) -> None:
+    for t in (NEW_MODEL, NEW_TF, NEW_SCORED_RECORDS):
+        con.execute(f"DROP TABLE IF EXISTS {t}")

@@ -1,0 +1,151 @@
+"""Issue 8, point 3, for the identity stage: a night that scores only changed records gives
+the same identity tables as a night that rescores every pair, and the model is kept between
+nights until it is due for retraining."""
+
+import datetime as dt
+import random
+import shutil
+
+import duckdb
+import pytest
+
+from cdp_pipeline.lib.identity import resolve_identities
+from cdp_pipeline_tests.lib.identity.synthetic import build_people, write_records
+
+# identity table -> columns that hold run ids or wall-clock times
+TABLES = {
+    "customer_map": ("run_id", "resolved_at", "customer_created_at"),
+    "links": (),
+    "rejected_links": (),
+    "clusters": ("created_at",),
+    "excluded_identifiers": (),
+    "anonymous_visitors": (),
+    "scored_pairs": (),
+    "scored_records": (),
+    "model": ("trained_at",),
+    "model_term_frequencies": (),
+}
+DAY1, DAY2 = dt.date(2026, 3, 1), dt.date(2026, 3, 2)
+
+
+def _nights(seed: int = 7):
+    """Night 1: 95 % of a synthetic population. Night 2: everyone, with five emails changed
+    and two records gone — about 8 % of the records new, changed or removed."""
+    records = build_people(300, seed)
+    rng = random.Random(1)
+    held = set(rng.sample(range(len(records)), len(records) // 20))
+    night1 = [r for i, r in enumerate(records) if i not in held]
+    night2 = [dict(r) for r in records]
+    changed = [i for i in rng.sample(range(len(night2)), 12) if night2[i].get("email")][:5]
+    for i in changed:
+        night2[i]["email"] = "new." + night2[i]["email"]
+    gone = {night2[3]["source_record_id"], night2[10]["source_record_id"]}
+    night2 = [r for r in night2 if r["source_record_id"] not in gone]
+    return night1, night2, len(held), len(changed)
+
+
+def _tables(con) -> dict:
+    out = {}
+    for table, volatile in TABLES.items():
+        exclude = f" EXCLUDE ({', '.join(volatile)})" if volatile else ""
+        out[table] = con.execute(f"SELECT *{exclude} FROM identity.{table} ORDER BY ALL").fetchall()
+    return out
+
+
+def _resolve(path, records, config, day, **kw):
+    con = duckdb.connect(str(path))
+    try:
+        write_records(con, records)
+        result = resolve_identities(con, run_id=f"run-{day}-{kw.get('full_refresh', False)}", config=config,
+                                    as_of=day, **kw)
+        return result, _tables(con)
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def two_nights(tmp_path_factory):
+    from cdp_pipeline.lib.identity.config import PACKAGED_CONFIG_PATH, load_identity_config
+
+    config = load_identity_config(PACKAGED_CONFIG_PATH, match_threshold=0.99).with_splink(
+        u_max_pairs=5e4, em_max_pairs=None)
+    root = tmp_path_factory.mktemp("incremental")
+    night1, night2, new, changed = _nights()
+    first, _ = _resolve(root / "incremental.duckdb", night1, config, DAY1)
+    shutil.copy(root / "incremental.duckdb", root / "full.duckdb")
+    incremental = _resolve(root / "incremental.duckdb", night2, config, DAY2)
+    full = _resolve(root / "full.duckdb", night2, config, DAY2, full_refresh=True)
+    return {"config": config, "root": root, "first": first, "incremental": incremental, "full": full,
+            "night2": night2, "new": new, "changed": changed}
+
+
+def test_first_night_trains_and_scores_everything(two_nights):
+    model = two_nights["first"].model
+    assert model.retrained and model.retrain_reason == "no stored model"
+    assert model.mode == "full" and model.records_rescored == model.records_in_model
+
+
+def test_incremental_night_scores_only_changed_records_with_the_kept_model(two_nights):
+    result, tables = two_nights["incremental"]
+    model = result.model
+    assert (model.mode, model.retrained) == ("incremental", False)
+    assert any(note.startswith("model reused") for note in model.training_notes)
+    # new and changed named records only: a small share of the records in the model
+    assert 0 < model.records_rescored <= two_nights["new"] + two_nights["changed"]
+    assert model.records_rescored < model.records_in_model / 5
+    assert model.pairs_kept > 0
+    assert len(tables["model"]) == 1
+
+
+def test_incremental_night_gives_the_full_rescoring_tables_and_ids(two_nights):
+    inc_result, inc = two_nights["incremental"]
+    full_result, full = two_nights["full"]
+    assert full_result.model.mode == "full" and not full_result.model.retrained
+    assert full_result.model.records_rescored == full_result.model.records_in_model
+    for table in TABLES:
+        assert inc[table] == full[table], table
+    assert inc["customer_map"] and inc["links"]
+    assert inc_result.id_changes == full_result.id_changes
+
+
+def test_the_same_input_again_scores_nothing(two_nights):
+    result, tables = _resolve(two_nights["root"] / "incremental.duckdb", two_nights["night2"],
+                              two_nights["config"], DAY2)
+    assert (result.model.mode, result.model.records_rescored) == ("incremental", 0)
+    assert tables == two_nights["incremental"][1]
+    assert result.id_changes["records_changed_id"] == 0
+
+
+@pytest.mark.parametrize("change, reason", [
+    ("age", "days old"),
+    ("config", "model settings or model code changed"),
+    ("erasure", "people were erased"),
+    ("every_night", "CDP_MODEL_RETRAIN_DAYS is 0"),
+])
+def test_the_model_is_retrained_when_due(two_nights, tmp_path, change, reason):
+    path = tmp_path / "build.duckdb"
+    shutil.copy(two_nights["root"] / "full.duckdb", path)
+    config, day, kw = two_nights["config"], DAY2, {}
+    if change == "age":
+        day = DAY1 + dt.timedelta(days=7)
+    elif change == "config":
+        config = config.with_splink(match_threshold=0.995)
+    elif change == "erasure":
+        con = duckdb.connect(str(path))
+        con.execute("CREATE SCHEMA IF NOT EXISTS audit")
+        con.execute("CREATE TABLE audit.erasure_log (request_id VARCHAR)")
+        con.execute("INSERT INTO audit.erasure_log VALUES ('r1')")
+        con.close()
+    else:
+        kw["retrain_days"] = 0
+    result, tables = _resolve(path, two_nights["night2"], config, day, **kw)
+    assert result.model.retrained and reason in result.model.retrain_reason
+    assert result.model.mode == "full"
+    assert len(tables["model"]) == 1
+
+
+def test_a_night_within_the_retrain_window_keeps_the_model(two_nights, tmp_path):
+    path = tmp_path / "build.duckdb"
+    shutil.copy(two_nights["root"] / "full.duckdb", path)
+    result, _ = _resolve(path, two_nights["night2"], two_nights["config"], DAY1 + dt.timedelta(days=6))
+    assert not result.model.retrained
