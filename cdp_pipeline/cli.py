@@ -61,15 +61,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     ensure_dagster_home()
     settings = get_settings()
     settings.ensure_dirs()
-    days = [args.day] if args.day else landing_days(settings.landing_dir)
-    if not days:
+    all_days = landing_days(settings.landing_dir)
+    if not all_days and not args.day:
         print(f"cdp run: no landing files under {settings.landing_dir} "
               f"(drop extracts in <landing>/<source>/<YYYY-MM-DD>/ or run `cdp sample`)", file=sys.stderr)
         return 2
+    days, why = _days_to_load(args, settings, all_days)
 
     import dagster as dg
 
-    from cdp_pipeline.defs.automation import partition_range_tags
+    from cdp_pipeline.defs.automation import FULL_REFRESH_TAG, partition_range_tags
     from cdp_pipeline.defs.loggers import ACTIVE_TIMER
     from cdp_pipeline.definitions import defs
     from cdp_pipeline.lib.progress import StageTimer
@@ -79,7 +80,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     job = definitions.resolve_job_def("nightly")
     timer = StageTimer(labels=_step_labels(definitions))
     ACTIVE_TIMER.append(timer)
-    print(f"cdp run: landing days {days[0]} … {days[-1]} from {settings.landing_dir}")
+    print(f"cdp run: landing days {days[0]} … {days[-1]} from {settings.landing_dir} ({why})")
     t0 = time.monotonic()
     try:
         with exclusive_night(settings.build_db), dg.DagsterInstance.get() as instance:
@@ -87,7 +88,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 print(f"cdp run: run {run_id[:8]} was killed before it finished; marked failed, its pool slot freed")
             result = job.execute_in_process(
                 instance=instance,
-                tags={**partition_range_tags(days[0], days[-1]), **run_tags(settings.build_db)},
+                tags={**partition_range_tags(days[0], days[-1]), **run_tags(settings.build_db),
+                      **({FULL_REFRESH_TAG: "true"} if args.full_refresh else {})},
                 run_config={"loggers": {"progress": {}}},
                 raise_on_error=False,
             )
@@ -100,6 +102,23 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"cdp run: the run failed (run id {result.run_id}); see the Dagster UI for the logs", file=sys.stderr)
         return 1
     return 0
+
+
+def _days_to_load(args: argparse.Namespace, settings, all_days: list[str]) -> tuple[list[str], str]:
+    """The landing days tonight's run loads, and why. By default only days with new or changed
+    files (the raw layer of the other days is already loaded, and loads are idempotent);
+    with none, the latest day, so the night still refreshes everything downstream."""
+    from cdp_pipeline.lib.ingest.ledger import ledger_entries
+    from cdp_pipeline.lib.landing import changed_days
+
+    if args.day:
+        return [args.day], "--day"
+    if args.full_refresh:
+        return all_days, "--full-refresh: every day"
+    changed = changed_days(settings.landing_dir, ledger_entries(settings.build_db))
+    if changed:
+        return changed, f"{len(changed)} day(s) with new or changed files"
+    return all_days[-1:], "no new files: the latest day again"
 
 
 def _step_labels(definitions) -> dict[str, str]:
@@ -274,7 +293,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run the nightly job now (same job as the 02:00 schedule)")
     p.add_argument("--landing", help="landing folder (default CDP_LANDING_DIR)")
     p.add_argument("--warehouse", help="published warehouse file (default CDP_WAREHOUSE)")
-    p.add_argument("--day", help="load only this landing day (YYYY-MM-DD) instead of every day present")
+    p.add_argument("--day", help="load only this landing day (YYYY-MM-DD) instead of the days with new files")
+    p.add_argument("--full-refresh", action="store_true",
+                   help="reload every landing day and recompute every layer from every record "
+                        "(customer IDs and the identity model are kept)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("restore-previous", help="put last night's published warehouse back in front of analysts")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from cdp_pipeline.lib.ingest.files import is_ignored
@@ -73,3 +73,26 @@ def _valid_day(text: str) -> bool:
         return True
     except ValueError:
         return False
+
+
+def changed_days(landing_dir: Path, ledger: list[tuple[str, str, int, datetime]]) -> list[str]:
+    """Landing days whose files differ from what the ledger loaded: a file the ledger has not
+    seen, one of another size or modified after its load, or a loaded file that is gone.
+
+    ``ledger``: ``(file relative to the landing folder, landing day, bytes, loaded_at UTC)``
+    from ``audit.files``. Comparing size and modification time (not checksums) keeps a quiet
+    night from reading every landing file again; a file rewritten after its load is reread.
+    """
+    landing_dir = Path(landing_dir)
+    seen = {file: (str(day)[:10], size, loaded_at) for file, day, size, loaded_at in ledger}
+    days: set[str] = set()
+    present: set[str] = set()
+    for f in landed_files(landing_dir):
+        rel = f.path.relative_to(landing_dir).as_posix()
+        present.add(rel)
+        entry = seen.get(rel)
+        modified = datetime.fromtimestamp(f.mtime_ns / 1e9, tz=timezone.utc).replace(tzinfo=None)
+        if entry is None or entry[1] != f.size or modified > entry[2]:
+            days.add(f.day)
+    days |= {day for file, (day, _, _) in seen.items() if file not in present}
+    return sorted(days)

@@ -124,3 +124,19 @@ def partition_summary(con: duckdb.DuckDBPyConnection, source: str, first_day: st
     """status -> (files, rows_loaded, rows_quarantined) for a source over landing days."""
     rows = fetch(con, "select_partition_files", {"source": source, "first_day": first_day, "last_day": last_day})
     return {r[0]: r[1:] for r in rows}
+
+
+def ledger_entries(build_db: Path) -> list[tuple[str, str, int, object]]:
+    """``(file, landing_date, bytes, loaded_at)`` of every file the build database has seen;
+    empty when there is no build database yet. Opened read-only: only runs write it."""
+    if not Path(build_db).exists():
+        return []
+    con = duckdb.connect(str(build_db), read_only=True)
+    try:
+        if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'audit' "
+                           "AND table_name = 'files'").fetchall()[0][0]:
+            return []
+        return [(f, str(d), int(b), t) for f, d, b, t in con.execute(
+            "SELECT file, landing_date, bytes, max(loaded_at) FROM audit.files GROUP BY ALL").fetchall()]
+    finally:
+        con.close()

@@ -1,0 +1,152 @@
+"""Issue 8, point 3: what a quiet night costs next to a full rebuild.
+
+    .venv/bin/python benchmarks/incremental_night.py --customers 290000 --days 30 --seed 42
+
+Generates the sample, then plays three nights in one temporary folder (its own data folder
+and DAGSTER_HOME, like run_benchmark.py):
+
+1. the base: every day but the last, from an empty warehouse (`cdp run`);
+2. the quiet night: the last day lands, `cdp run` loads only it and scores only the records
+   that are new or changed;
+3. the full rebuild: `cdp run --full-refresh` over the same input (every day reloaded, every
+   layer recomputed, every pair rescored with the same model).
+
+Reports wall time, CPU time and peak RSS of each, the quiet night ÷ full rebuild ratio (issue 8's
+target: at most 0.15 at 1M records), the time per stage of the two compared nights, and how many
+records the quiet night brought (`identity.runs`). Writes benchmarks/results/incremental_<N>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import duckdb
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import benchlib  # noqa: E402
+from run_benchmark import REPO_ROOT, _bin, bench_env, code_revision, log, machine_info, read_run_events  # noqa: E402
+
+
+def lay_days(src: Path, dst: Path, days: list[str]) -> None:
+    """Hard-link the given landing days of ``src`` into ``dst`` (same bytes, no copy)."""
+    for day_dir in sorted(src.glob("*/*")):
+        if day_dir.name in days:
+            target = dst / day_dir.parent.name / day_dir.name
+            target.mkdir(parents=True, exist_ok=True)
+            for f in day_dir.iterdir():
+                os.link(f, target / f.name)
+
+
+def identity_run_rows(warehouse: Path) -> list[dict]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        cur = con.execute('SELECT * EXCLUDE (run_id) FROM identity.runs ORDER BY "at"')
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, (str(v) if hasattr(v, "isoformat") else v for v in row))) for row in cur.fetchall()]
+    finally:
+        con.close()
+
+
+def night(name: str, cmd: list[str], env: dict, work: Path) -> dict:
+    log(f"{name}: {' '.join(Path(c).name if i == 0 else c for i, c in enumerate(cmd))} …")
+    m = benchlib.run_measured(cmd, env=env, cwd=REPO_ROOT, log_file=work / "logs" / f"{name}.log")
+    if m.returncode != 0:
+        raise RuntimeError(f"{name} failed; see {work / 'logs' / f'{name}.log'}")
+    _, events, _, run_seconds = read_run_events(work / "dagster_home")
+    stages = benchlib.stage_times(benchlib.steps_from_events(events), run_seconds, m.cpu_series)
+    log(f"{name}: {m.wall_seconds:.1f} s, CPU {m.cpu_seconds:.1f} s, peak RSS {benchlib.fmt_bytes(m.peak_rss_bytes)}")
+    return {"wall_seconds": round(m.wall_seconds, 2), "cpu_seconds": round(m.cpu_seconds, 2),
+            "peak_rss_bytes": m.peak_rss_bytes, "run_seconds": run_seconds, "stages": stages,
+            "command": " ".join(["cdp", *cmd[1:]])}
+
+
+def render(result: dict) -> str:
+    q, f, b = result["quiet"], result["full_refresh"], result["base"]
+    ident = result["identity"]
+    lines = [
+        f"### Incremental night: {result['params']['customers']:,} customers, {result['params']['days']} days, "
+        f"seed {result['params']['seed']}",
+        "",
+        "| night | wall time | CPU time | peak RSS |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for label, n in (("base: days 1…N−1 from an empty warehouse", b), ("quiet night: day N (`cdp run`)", q),
+                     ("full rebuild: `cdp run --full-refresh`", f)):
+        lines.append(f"| {label} | {benchlib.fmt_seconds(n['wall_seconds'])} | {benchlib.fmt_seconds(n['cpu_seconds'])}"
+                     f" | {benchlib.fmt_bytes(n['peak_rss_bytes'])} |")
+    lines += ["", f"**quiet night ÷ full rebuild: {result['ratio_wall']:.3f} (wall), {result['ratio_cpu']:.3f} (CPU)**",
+              "", f"identity records: {ident['records']:,}; new on the quiet night: {ident['new_records']:,} "
+              f"({ident['new_share']:.2%}); records scored: {ident['records_rescored']:,} "
+              f"({ident['rescored_share']:.2%} of the model's input)", "",
+              "| stage | quiet night | full rebuild |", "| --- | ---: | ---: |"]
+    full_stages = {s["label"]: s for s in f["stages"]["stages"]}
+    for s in q["stages"]["stages"]:
+        other = full_stages.get(s["label"], {})
+        lines.append(f"| {s['label']} | {benchlib.fmt_seconds(s.get('seconds'))} | "
+                     f"{benchlib.fmt_seconds(other.get('seconds'))} |")
+    lines.append(f"| asset checks ({q['stages']['checks']['steps']} steps, summed) | "
+                 f"{benchlib.fmt_seconds(q['stages']['checks']['seconds'])} | "
+                 f"{benchlib.fmt_seconds(f['stages']['checks']['seconds'])} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--customers", type=int, default=10_000)
+    p.add_argument("--days", type=int, default=30)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--out", default=str(REPO_ROOT / "benchmarks" / "results"))
+    p.add_argument("--workdir", default=None, help="where the temporary folder goes")
+    p.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = p.parse_args(argv)
+
+    work = Path(tempfile.mkdtemp(prefix=f"cdp_incr_{args.customers}_", dir=args.workdir))
+    (work / "logs").mkdir()
+    env = bench_env(work)
+    everything, landing = work / "all_landing", work / "data" / "landing"
+    cdp = _bin("cdp")
+    result: dict = {"params": vars(args) | {"out": None}, "machine": machine_info(), "code": code_revision(),
+                    "workdir": str(work)}
+    try:
+        log(f"generating {args.customers:,} customers × {args.days} days …")
+        benchlib.run_measured([cdp, "sample", "--customers", str(args.customers), "--days", str(args.days),
+                               "--seed", str(args.seed), "--out", str(everything),
+                               "--truth", str(work / "truth.csv")],
+                              env=env, cwd=REPO_ROOT, log_file=work / "logs" / "sample.log")
+        days = sorted({d.name for d in everything.glob("*/*") if d.is_dir()})
+        lay_days(everything, landing, days[:-1])
+        result["base"] = night("base", [cdp, "run"], env, work)
+        warehouse = work / "data" / "warehouse" / "cdp.duckdb"
+        before = identity_run_rows(warehouse)[-1]
+        lay_days(everything, landing, days[-1:])
+        result["quiet"] = night("quiet", [cdp, "run"], env, work)
+        quiet_row = identity_run_rows(warehouse)[-1]
+        result["full_refresh"] = night("full_refresh", [cdp, "run", "--full-refresh"], env, work)
+        full_row = identity_run_rows(warehouse)[-1]
+        result["identity"] = {
+            "records": quiet_row["records"], "new_records": quiet_row["records"] - before["records"],
+            "new_share": (quiet_row["records"] - before["records"]) / quiet_row["records"],
+            "records_rescored": quiet_row["records_rescored"],
+            "rescored_share": quiet_row["records_rescored"] / max(full_row["records_rescored"], 1),
+            "quiet_run": quiet_row, "full_refresh_run": full_row,
+        }
+        result["ratio_wall"] = result["quiet"]["wall_seconds"] / result["full_refresh"]["wall_seconds"]
+        result["ratio_cpu"] = result["quiet"]["cpu_seconds"] / result["full_refresh"]["cpu_seconds"]
+    finally:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / f"incremental_{args.customers}.json").write_text(json.dumps(result, indent=2, default=str))
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    print(render(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
