@@ -44,6 +44,7 @@ POPULATION_RELATIVE = {
     "identity.model": ("settings_json", "records"),
     "identity.model_term_frequencies": ("tf",),
     "identity.scored_pairs": ("match_probability", "match_weight", "match_weights"),
+    "identity.graph_edges": ("match_probability",),
     # Segment sizes count everyone.
     "segments.sizes": ("members", "entered", "exited"),
     "segments.definitions": ("members",),

@@ -69,11 +69,13 @@ def build_identity_assets(deps=(IDENTITY_RECORDS,)) -> dg.AssetsDefinition:
             "scoring": dg.MetadataValue.text(model.get("scoring", "full")),
             "model_retrained": dg.MetadataValue.bool(bool(model.get("retrained"))),
             "records_rescored": dg.MetadataValue.int(int(model.get("records_rescored") or 0)),
+            "records_reclustered": dg.MetadataValue.int(int(result.graph.get("affected_records") or 0)),
         }
         context.log.info(f"identity: {result.records:,} records -> {result.customers:,} customers; "
                          f"links {result.links_by_type}; excluded identifiers {result.excluded_identifiers}")
         context.log.info(f"identity model: {model.get('scoring')} scoring, {model.get('records_rescored', 0):,} "
-                         f"records scored, {model.get('pairs_kept', 0):,} pairs kept; "
+                         f"records scored, {model.get('pairs_kept', 0):,} pairs kept, "
+                         f"{result.graph.get('affected_records', 0):,} records clustered again; "
                          + (f"retrained ({model.get('retrain_reason')})" if model.get("retrained") else "reused"))
         for note in model.get("training_notes", []):
             context.log.warning(f"identity model: {note}")

@@ -124,19 +124,34 @@ def forget_state(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP TABLE IF EXISTS identity.{t}")
 
 
-def write_state(con: duckdb.DuckDBPyConnection, scored_pairs_sql: str) -> None:
+def write_state(con: duckdb.DuckDBPyConnection, scored_pairs_sql: str, *, incremental: bool = False) -> None:
     """Persist tonight's model (if retrained), record hashes and scored pairs. Runs inside the
-    caller's transaction with the identity tables, so the state always matches them."""
+    caller's transaction with the identity tables, so the state always matches them.
+
+    ``scored_pairs_sql`` selects tonight's pairs by record key (columns of ``scored_pairs``,
+    then ``rid_l, rid_r``). ``incremental``: only records outside ``temp._id_unchanged`` were
+    scored; the rows of unchanged records are kept and the rest replaced."""
     ensure_state_tables(con)
     if table_exists_temp(con, NEW_MODEL):
         con.execute(f"DELETE FROM {MODEL}")
         con.execute(f"INSERT INTO {MODEL} SELECT * FROM {NEW_MODEL}")
         con.execute(f"DELETE FROM {MODEL_TF}")
         con.execute(f"INSERT INTO {MODEL_TF} SELECT * FROM {NEW_TF} ORDER BY column_name, value")
+    if incremental:
+        unchanged = "(SELECT source, source_record_id FROM temp._id_unchanged)"
+        con.execute(f"DELETE FROM {SCORED_RECORDS} WHERE (source, source_record_id) NOT IN {unchanged}")
+        con.execute(f"""INSERT INTO {SCORED_RECORDS} SELECT * FROM {NEW_SCORED_RECORDS}
+                        WHERE (source, source_record_id) NOT IN {unchanged} ORDER BY source, source_record_id""")
+        con.execute(f"""DELETE FROM {SCORED_PAIRS} WHERE (source_l, record_l) NOT IN {unchanged}
+                        OR (source_r, record_r) NOT IN {unchanged}""")
+        con.execute(f"""INSERT INTO {SCORED_PAIRS} SELECT * EXCLUDE (rid_l, rid_r) FROM ({scored_pairs_sql})
+                        WHERE rid_l NOT IN (SELECT rid FROM temp._id_unchanged)
+                           OR rid_r NOT IN (SELECT rid FROM temp._id_unchanged)""")
+        return
     con.execute(f"DELETE FROM {SCORED_RECORDS}")
     con.execute(f"INSERT INTO {SCORED_RECORDS} SELECT * FROM {NEW_SCORED_RECORDS} ORDER BY source, source_record_id")
     con.execute(f"DELETE FROM {SCORED_PAIRS}")
-    con.execute(f"INSERT INTO {SCORED_PAIRS} {scored_pairs_sql}")
+    con.execute(f"INSERT INTO {SCORED_PAIRS} SELECT * EXCLUDE (rid_l, rid_r) FROM ({scored_pairs_sql})")
 
 
 def table_exists_temp(con: duckdb.DuckDBPyConnection, name: str) -> bool:

@@ -30,27 +30,34 @@ def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> boo
                                AND NOT temporary""", [schema, table]).fetchall()[0][0])
 
 
-def _previous_map(con: duckdb.DuckDBPyConnection) -> None:
+def _previous_map(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> None:
+    """``temp._id_prev``: last run's map — only the customers listed in ``scope`` (a table of
+    ``customer_id``) when just part of the records is re-clustered (``affected.py``)."""
     if table_exists(con, "identity", "customer_map"):
         cols = {r[0] for r in con.execute("""SELECT column_name FROM duckdb_columns()
                    WHERE schema_name = 'identity' AND table_name = 'customer_map'""").fetchall()}
         created = "customer_created_at" if "customer_created_at" in cols else "NULL::TIMESTAMP"
+        where = f"WHERE customer_id IN (SELECT customer_id FROM {scope})" if scope else ""
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _id_prev AS
                         SELECT source, source_record_id, customer_id, {created} AS created_at
-                        FROM identity.customer_map""")
+                        FROM identity.customer_map {where}""")
     else:
         con.execute("""CREATE OR REPLACE TEMP TABLE _id_prev (source VARCHAR, source_record_id VARCHAR,
                        customer_id VARCHAR, created_at TIMESTAMP)""")
     used = ["SELECT customer_id FROM temp._id_prev"]
+    if table_exists(con, "identity", "customer_map"):
+        used.append("SELECT customer_id FROM identity.customer_map")
     if table_exists(con, "identity", "id_history"):
         used.append("SELECT customer_id FROM identity.id_history")
     con.execute("CREATE OR REPLACE TEMP TABLE _id_used_ids AS SELECT DISTINCT customer_id FROM ("
                 + " UNION ALL ".join(used) + ") WHERE customer_id IS NOT NULL")
 
 
-def assign_customer_ids(con: duckdb.DuckDBPyConnection, components: str, run_at) -> dict:
-    """Write ``temp._id_assignment(component, customer_id, created_at)`` and ``temp._id_events``."""
-    _previous_map(con)
+def assign_customer_ids(con: duckdb.DuckDBPyConnection, components: str, run_at, scope: str | None = None) -> dict:
+    """Write ``temp._id_assignment(component, customer_id, created_at)`` and ``temp._id_events``.
+
+    ``scope``: the previous customers whose records ``components`` re-clusters (all when None)."""
+    _previous_map(con, scope)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _id_cur AS
         SELECT c.rid, c.component, r.source, r.source_record_id,

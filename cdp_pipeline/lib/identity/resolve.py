@@ -12,6 +12,9 @@ from pathlib import Path
 
 import duckdb
 
+from cdp_pipeline.lib.identity.affected import (
+    AFFECTED, TOUCHED, affected_records, keyed_edges, record_hashes, write_graph_state,
+)
 from cdp_pipeline.lib.identity.cardinality import split_components
 from cdp_pipeline.lib.identity.config import IdentityConfig, load_identity_config
 from cdp_pipeline.lib.identity.graph import connected_components
@@ -41,6 +44,7 @@ class IdentityResult:
     anonymous_visitors: int | None = None
     model: ModelRun | None = None
     graph_rounds: int = 0
+    graph: dict = field(default_factory=dict)
 
     def summary(self) -> dict:
         out = asdict(self)
@@ -105,16 +109,29 @@ def resolve_identities(con: duckdb.DuckDBPyConnection, *, run_id: str, config: I
                match_probability, NULL
         FROM temp._id_prob_edges
     """)
-    result.graph_rounds = connected_components(
-        con, f"SELECT rid FROM {RECORDS}", "SELECT rid_l, rid_r FROM temp._id_all_edges", "temp._id_components")
     con.execute("""CREATE OR REPLACE TEMP TABLE _id_cannot AS
                    SELECT rid_l, rid_r FROM temp._id_review_pairs WHERE decision = 'cannot_link'""")
+    # Only the records whose cluster can have changed are re-clustered (affected.py)
+    record_hashes(con)
+    keyed_edges(con, "temp._id_all_edges", "temp._id_cannot")
+    scope = None if full_refresh else affected_records(con, config)
+    result.graph = {"clustered": "all records" if scope is None else "affected records",
+                    **(scope or {"affected_records": result.records, "records": result.records})}
+    if scope is None:
+        nodes, edges = f"SELECT rid FROM {RECORDS}", "SELECT rid_l, rid_r FROM temp._id_all_edges"
+    else:
+        nodes = f"SELECT rid FROM {AFFECTED}"
+        edges = f"SELECT rid_l, rid_r FROM temp._id_all_edges WHERE rid_l IN (SELECT rid FROM {AFFECTED})"
+    result.graph_rounds = connected_components(con, nodes, edges, "temp._id_components")
     result.splitting = split_components(
         con, "temp._id_components", "temp._id_all_edges", "temp._id_cannot", config.cardinality_rules,
         "temp._id_final_components", "temp._id_cut")
-    result.id_changes = assign_customer_ids(con, "temp._id_final_components", run_at)
+    result.id_changes = assign_customer_ids(con, "temp._id_final_components", run_at,
+                                            scope=None if scope is None else TOUCHED)
+    if scope is not None:
+        _add_untouched_records(con, result.id_changes)
     result.anonymous_visitors = _anonymous_visitors(con)
-    _write_tables(con, run_id, run_at, result)
+    _write_tables(con, run_id, run_at, result, config, restricted=scope is not None)
 
     result.customers = con.execute("SELECT count(*) FROM identity.clusters").fetchall()[0][0]
     result.links_by_type = dict(con.execute(
@@ -124,6 +141,17 @@ def resolve_identities(con: duckdb.DuckDBPyConnection, *, run_id: str, config: I
         "FROM identity.excluded_identifiers GROUP BY 1 ORDER BY 1").fetchall())
     _write_run_row(con, run_id, run_at, result)
     return result
+
+
+def _add_untouched_records(con: duckdb.DuckDBPyConnection, id_changes: dict) -> None:
+    """ID statistics over every record: the untouched customers' records are all still there,
+    under the same IDs."""
+    untouched = con.execute(f"""SELECT count(*) FROM identity.customer_map
+                                WHERE customer_id NOT IN (SELECT customer_id FROM {TOUCHED})""").fetchall()[0][0]
+    id_changes["previous_records"] += untouched
+    id_changes["records_still_present"] += untouched
+    present = id_changes["records_still_present"]
+    id_changes["id_change_share"] = (id_changes["records_changed_id"] / present) if present else 0.0
 
 
 def _anonymous_visitors(con: duckdb.DuckDBPyConnection) -> int | None:
@@ -146,13 +174,26 @@ def _anonymous_visitors(con: duckdb.DuckDBPyConnection) -> int | None:
     return con.execute("SELECT count(*) FROM temp._id_anonymous").fetchall()[0][0]
 
 
-def _write_tables(con: duckdb.DuckDBPyConnection, run_id: str, run_at: dt.datetime, result: IdentityResult) -> None:
-    """Replace the identity tables in one transaction (readers never see half a run)."""
+def _write_tables(con: duckdb.DuckDBPyConnection, run_id: str, run_at: dt.datetime, result: IdentityResult,
+                  config: IdentityConfig, *, restricted: bool = False) -> None:
+    """Write the identity tables in one transaction (readers never see half a run).
+
+    ``restricted``: only the affected records were re-clustered; the rows of the customers they
+    touched are replaced and every other row is kept as it is."""
     params = {"run_id": run_id, "at": run_at}
+    touched = f"(SELECT customer_id FROM {TOUCHED})"
     con.execute("BEGIN TRANSACTION")
     try:
+        if restricted:
+            con.execute(f"DELETE FROM identity.customer_map WHERE customer_id IN {touched}")
+            con.execute(f"DELETE FROM identity.links WHERE customer_id IN {touched}")
+            con.execute(f"DELETE FROM identity.rejected_links WHERE customer_id_l IN {touched} "
+                        f"OR customer_id_r IN {touched}")
+            con.execute(f"DELETE FROM identity.clusters WHERE customer_id IN {touched}")
+        into = (lambda table: f"INSERT INTO identity.{table}") if restricted else \
+            (lambda table: f"CREATE OR REPLACE TABLE identity.{table} AS")
         con.execute(f"""
-            CREATE OR REPLACE TABLE identity.customer_map AS
+            {into("customer_map")}
             SELECT r.source, r.source_record_id, a.customer_id,
                    count(*) OVER (PARTITION BY a.customer_id) AS customer_records,
                    a.created_at AS customer_created_at,
@@ -168,8 +209,8 @@ def _write_tables(con: duckdb.DuckDBPyConnection, run_id: str, run_at: dt.dateti
             FROM {RECORDS} r JOIN temp._id_final_components c USING (rid)
             JOIN temp._id_assignment a ON a.component = c.component
         """)
-        con.execute("""
-            CREATE OR REPLACE TABLE identity.links AS
+        con.execute(f"""
+            {into("links")}
             SELECT l.customer_id, l.source AS source_l, l.source_record_id AS record_l,
                    r.source AS source_r, r.source_record_id AS record_r,
                    e.link_type, e.identifier_kind, e.identifier_value,
@@ -180,8 +221,8 @@ def _write_tables(con: duckdb.DuckDBPyConnection, run_id: str, run_at: dt.dateti
             WHERE l.customer_id = r.customer_id
             ORDER BY l.customer_id, e.link_type, source_l, record_l, source_r, record_r, e.identifier_kind
         """)
-        con.execute("""
-            CREATE OR REPLACE TABLE identity.rejected_links AS
+        con.execute(f"""
+            {into("rejected_links")}
             SELECT l.customer_id AS customer_id_l, r.customer_id AS customer_id_r,
                    l.source AS source_l, l.source_record_id AS record_l,
                    r.source AS source_r, r.source_record_id AS record_r,
@@ -193,8 +234,9 @@ def _write_tables(con: duckdb.DuckDBPyConnection, run_id: str, run_at: dt.dateti
             WHERE l.customer_id <> r.customer_id
             ORDER BY ALL
         """)
-        con.execute("""
-            CREATE OR REPLACE TABLE identity.clusters AS
+        scope = "WHERE m.customer_id IN (SELECT customer_id FROM temp._id_assignment)" if restricted else ""
+        con.execute(f"""
+            {into("clusters")}
             SELECT m.customer_id, count(*) AS records,
                    list(DISTINCT m.source ORDER BY m.source) AS sources,
                    coalesce(any_value(k.deterministic), 0) AS deterministic_links,
@@ -206,7 +248,8 @@ def _write_tables(con: duckdb.DuckDBPyConnection, run_id: str, run_at: dt.dateti
                               count(*) FILTER (WHERE link_type = 'deterministic') AS deterministic,
                               count(*) FILTER (WHERE link_type = 'probabilistic') AS probabilistic,
                               count(*) FILTER (WHERE link_type = 'review') AS review
-                       FROM identity.links GROUP BY customer_id) k USING (customer_id)
+                       FROM identity.links m {scope} GROUP BY customer_id) k USING (customer_id)
+            {scope}
             GROUP BY m.customer_id ORDER BY m.customer_id
         """)
         con.execute(f"""
@@ -221,13 +264,14 @@ def _write_tables(con: duckdb.DuckDBPyConnection, run_id: str, run_at: dt.dateti
                        ORDER BY customer_id, event""", params)
         con.execute("""CREATE OR REPLACE TABLE identity.anonymous_visitors AS
                        SELECT * FROM temp._id_anonymous""")
+        write_graph_state(con, config, "temp._id_components", restricted)
         if result.model is not None and result.model.state_ready:
             write_state(con, f"""
                 SELECT l.source, l.source_record_id, r.source, r.source_record_id,
-                       e.match_probability, e.match_weight, e.match_weights
+                       e.match_probability, e.match_weight, e.match_weights, e.rid_l, e.rid_r
                 FROM temp._id_prob_edges e
                 JOIN {RECORDS} l ON l.rid = e.rid_l JOIN {RECORDS} r ON r.rid = e.rid_r
-                ORDER BY ALL""")
+                ORDER BY ALL""", incremental=result.model.mode == "incremental")
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

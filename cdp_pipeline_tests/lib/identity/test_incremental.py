@@ -24,6 +24,9 @@ TABLES = {
     "scored_records": (),
     "model": ("trained_at",),
     "model_term_frequencies": (),
+    "graph_records": (),
+    "graph_edges": (),
+    "graph_meta": (),
 }
 DAY1, DAY2 = dt.date(2026, 3, 1), dt.date(2026, 3, 2)
 
@@ -97,6 +100,14 @@ def test_incremental_night_scores_only_changed_records_with_the_kept_model(two_n
     assert len(tables["model"]) == 1
 
 
+def test_incremental_night_reclusters_only_the_affected_records(two_nights):
+    inc_result, _ = two_nights["incremental"]
+    full_result, _ = two_nights["full"]
+    assert inc_result.graph["clustered"] == "affected records"
+    assert 0 < inc_result.graph["affected_records"] < inc_result.records / 2
+    assert full_result.graph["clustered"] == "all records"
+
+
 def test_incremental_night_gives_the_full_rescoring_tables_and_ids(two_nights):
     inc_result, inc = two_nights["incremental"]
     full_result, full = two_nights["full"]
@@ -149,3 +160,37 @@ def test_a_night_within_the_retrain_window_keeps_the_model(two_nights, tmp_path)
     shutil.copy(two_nights["root"] / "full.duckdb", path)
     result, _ = _resolve(path, two_nights["night2"], two_nights["config"], DAY1 + dt.timedelta(days=6))
     assert not result.model.retrained
+
+
+def _bridge(records: list[dict]) -> dict:
+    """A new CRM record holding one customer's loyalty card and another's email (with that
+    person's first name, so the email's name guard lets it link): it joins the two."""
+    from cdp_pipeline_tests.lib.identity.synthetic import record
+
+    card = next(r for r in records if r["source"] == "pos" and r.get("loyalty_card_id"))
+    mail = next(r for r in records if r["source"] == "crm" and r.get("email") and r.get("first_name_match")
+                and r["email"] != card.get("email") and r.get("loyalty_card_id") != card["loyalty_card_id"])
+    return record("crm", "CRM-BRIDGE", None, first_name=mail["first_name_match"],
+                  last_name=mail.get("last_name_match"), email=mail["email"],
+                  loyalty_card_id=card["loyalty_card_id"])
+
+
+def test_a_bridging_record_merges_and_its_removal_splits_like_a_full_rebuild(two_nights, tmp_path):
+    """Night 3 brings a record that joins two customers; night 4 takes it away again. Each
+    night, re-clustering only the affected records gives the full rescoring's tables."""
+    config, night2 = two_nights["config"], two_nights["night2"]
+    inc, full = tmp_path / "inc.duckdb", tmp_path / "full.duckdb"
+    shutil.copy(two_nights["root"] / "incremental.duckdb", inc)
+    shutil.copy(two_nights["root"] / "incremental.duckdb", full)
+    night3 = [*night2, _bridge(night2)]
+    events = []
+    for records, day in ((night3, DAY2 + dt.timedelta(days=1)), (night2, DAY2 + dt.timedelta(days=2))):
+        a, a_tables = _resolve(inc, records, config, day)
+        b, b_tables = _resolve(full, records, config, day, full_refresh=True)
+        assert a.graph["clustered"] == "affected records"
+        for table in TABLES:
+            assert a_tables[table] == b_tables[table], (day, table)
+        assert a.id_changes == b.id_changes
+        events.append(a.id_changes["events"])
+    assert events[0]["merged"] >= 1          # the bridge merged two customers...
+    assert events[1]["split"] >= 1           # ...and without it they part again

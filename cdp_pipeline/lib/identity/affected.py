@@ -1,0 +1,170 @@
+"""Which records a night must re-cluster: the graph kept between nights, and what changed in it.
+
+Every night builds the whole edge list (stitching is set-based SQL; the model's scores of
+unchanged pairs are kept, ``model_store``). Clustering, splitting and ID assignment then
+only need to run over the records whose cluster could have changed:
+
+* D: records that are new or whose identity columns changed (hash), and the ends of every
+  edge that appeared or disappeared (a shared identifier's star re-centred, an identifier
+  newly over-shared, a new match, a review decision) — compared with last night's edges;
+* A: every record of last night's pre-split component of a D record or of a removed
+  record, plus D.
+
+A component of last night's graph that holds no D record has the same records and edges
+tonight, so it is a component of tonight's graph: its clusters, splits and IDs are what
+they were. A is therefore closed (no edge leaves it; checked) and clustering A alone gives
+what clustering everything would. The state (``identity.graph_records``: record hash and
+pre-split component; ``identity.graph_edges``: every edge and cannot-link) is written with
+the identity tables, in their transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+
+import duckdb
+
+from cdp_pipeline.lib.identity.config import IdentityConfig
+from cdp_pipeline.lib.identity.persistent_ids import table_exists
+from cdp_pipeline.lib.identity.records import RECORDS
+
+GRAPH_RECORDS = "identity.graph_records"
+GRAPH_EDGES = "identity.graph_edges"
+GRAPH_META = "identity.graph_meta"
+GRAPH_TABLES = ("graph_records", "graph_edges", "graph_meta")
+
+RECORD_HASH = "temp._id_record_hash"
+EDGE_KEYS = "temp._id_edge_keys"
+AFFECTED = "temp._id_affected"
+TOUCHED = "temp._id_touched_customers"
+
+# Bump when stitching, guards, splitting or ID assignment change in code.
+GRAPH_CODE_VERSION = "2026-11-29.1"
+
+# Above this share of records re-clustering everything is as cheap and simpler.
+MAX_AFFECTED_SHARE = 0.5
+
+
+def graph_config_hash(config: IdentityConfig) -> str:
+    payload = json.dumps({"config": asdict(config), "code": GRAPH_CODE_VERSION}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def record_hashes(con: duckdb.DuckDBPyConnection) -> None:
+    """``temp._id_record_hash(rid, source, source_record_id, record_hash)``: a hash of every
+    column identity reads of a record (what stitching, the guards and the rules see)."""
+    cols = [r[0] for r in con.execute(f"DESCRIBE {RECORDS}").fetchall() if r[0] != "rid"]
+    packed = ", ".join(f'"{c}" := "{c}"' for c in cols)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE {RECORD_HASH.split('.')[-1]} AS
+                    SELECT rid, source, source_record_id, md5(CAST(struct_pack({packed}) AS VARCHAR)) AS record_hash
+                    FROM {RECORDS}""")
+
+
+def keyed_edges(con: duckdb.DuckDBPyConnection, all_edges: str, cannot: str) -> None:
+    """Tonight's edges and cannot-links by record key (rids are renumbered every night)."""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {EDGE_KEYS.split('.')[-1]} AS
+        SELECT e.rid_l, e.rid_r, l.source AS source_l, l.source_record_id AS record_l,
+               r.source AS source_r, r.source_record_id AS record_r, e.link_type, e.identifier_kind,
+               e.identifier_value, e.match_probability, e.note
+        FROM (SELECT rid_l, rid_r, link_type, identifier_kind, identifier_value, match_probability, note
+              FROM {all_edges}
+              UNION ALL
+              SELECT rid_l, rid_r, 'cannot_link', NULL, NULL, NULL, NULL FROM {cannot}) e
+        JOIN {RECORDS} l ON l.rid = e.rid_l JOIN {RECORDS} r ON r.rid = e.rid_r
+    """)
+
+
+def affected_records(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> dict | None:
+    """Write ``temp._id_affected(rid)`` and ``temp._id_touched_customers(customer_id)`` (last
+    night's customers with a record in A or a removed record); return counts. None when
+    everything must be clustered: no kept graph, other rules or code, or most records touched."""
+    if not all(table_exists(con, "identity", t) for t in (*GRAPH_TABLES, "customer_map")):
+        return None
+    meta = con.execute(f"SELECT config_hash FROM {GRAPH_META}").fetchall()
+    if meta != [(graph_config_hash(config),)]:
+        return None
+    edge_cols = ("source_l, record_l, source_r, record_r, link_type, identifier_kind, identifier_value, "
+                 "match_probability, note")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _id_d_keys AS
+        SELECT source, source_record_id FROM {RECORD_HASH}
+        WHERE (source, source_record_id, record_hash) NOT IN (SELECT source, source_record_id, record_hash
+                                                              FROM {GRAPH_RECORDS})
+        UNION
+        SELECT source, source_record_id FROM {GRAPH_RECORDS}
+        WHERE (source, source_record_id) NOT IN (SELECT source, source_record_id FROM {RECORD_HASH})
+        UNION
+        SELECT unnest([source_l, source_r]), unnest([record_l, record_r]) FROM (
+            (SELECT {edge_cols} FROM {EDGE_KEYS} EXCEPT ALL SELECT {edge_cols} FROM {GRAPH_EDGES})
+            UNION ALL
+            (SELECT {edge_cols} FROM {GRAPH_EDGES} EXCEPT ALL SELECT {edge_cols} FROM {EDGE_KEYS}))
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _id_affected_keys AS
+        SELECT source, source_record_id FROM temp._id_d_keys
+        UNION
+        SELECT g.source, g.source_record_id FROM {GRAPH_RECORDS} g
+        WHERE g.component_key IN (SELECT g2.component_key FROM {GRAPH_RECORDS} g2
+                                  SEMI JOIN temp._id_d_keys d USING (source, source_record_id))
+    """)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE {AFFECTED.split('.')[-1]} AS
+                    SELECT h.rid FROM {RECORD_HASH} h SEMI JOIN temp._id_affected_keys USING (source, source_record_id)
+                    ORDER BY h.rid""")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE {TOUCHED.split('.')[-1]} AS
+                    SELECT DISTINCT customer_id FROM identity.customer_map
+                    SEMI JOIN temp._id_affected_keys USING (source, source_record_id)""")
+    affected, records, leaving = con.execute(f"""
+        SELECT (SELECT count(*) FROM {AFFECTED}), (SELECT count(*) FROM {RECORDS}),
+               (SELECT count(*) FROM {EDGE_KEYS} e
+                WHERE e.link_type <> 'cannot_link'
+                  AND (e.rid_l IN (SELECT rid FROM {AFFECTED})) <> (e.rid_r IN (SELECT rid FROM {AFFECTED})))
+    """).fetchall()[0]
+    if leaving:
+        # cannot happen if the reasoning above holds; never risk a wrong cluster on it
+        return None
+    if records and affected > MAX_AFFECTED_SHARE * records:
+        return None
+    return {"affected_records": affected, "records": records,
+            "touched_customers": con.execute(f"SELECT count(*) FROM {TOUCHED}").fetchall()[0][0]}
+
+
+def write_graph_state(con: duckdb.DuckDBPyConnection, config: IdentityConfig, components: str,
+                      restricted: bool) -> None:
+    """Keep tonight's record hashes, pre-split components and edges for tomorrow (inside the
+    identity transaction). ``restricted``: only A changed; the rest is kept as it is."""
+    for ddl in (f"CREATE TABLE IF NOT EXISTS {GRAPH_RECORDS} (source VARCHAR, source_record_id VARCHAR, "
+                "record_hash VARCHAR, component_key VARCHAR)",
+                f"CREATE TABLE IF NOT EXISTS {GRAPH_EDGES} (source_l VARCHAR, record_l VARCHAR, source_r VARCHAR, "
+                "record_r VARCHAR, link_type VARCHAR, identifier_kind VARCHAR, identifier_value VARCHAR, "
+                "match_probability DOUBLE, note VARCHAR)",
+                f"CREATE TABLE IF NOT EXISTS {GRAPH_META} (config_hash VARCHAR)"):
+        con.execute(ddl)
+    if restricted:
+        con.execute(f"""DELETE FROM {GRAPH_RECORDS} WHERE (source, source_record_id) IN
+                        (SELECT source, source_record_id FROM temp._id_affected_keys)""")
+        con.execute(f"""DELETE FROM {GRAPH_EDGES} WHERE (source_l, record_l) IN
+                            (SELECT source, source_record_id FROM temp._id_affected_keys)
+                        OR (source_r, record_r) IN (SELECT source, source_record_id FROM temp._id_affected_keys)""")
+        scope = f"WHERE h.rid IN (SELECT rid FROM {AFFECTED})"
+        edge_scope = f"WHERE e.rid_l IN (SELECT rid FROM {AFFECTED})"
+    else:
+        con.execute(f"DELETE FROM {GRAPH_RECORDS}")
+        con.execute(f"DELETE FROM {GRAPH_EDGES}")
+        scope = edge_scope = ""
+    con.execute(f"""
+        INSERT INTO {GRAPH_RECORDS}
+        SELECT h.source, h.source_record_id, h.record_hash,
+               min(h.source || chr(31) || h.source_record_id) OVER (PARTITION BY c.component) AS component_key
+        FROM {RECORD_HASH} h JOIN {components} c USING (rid)
+        {scope}
+        ORDER BY ALL
+    """)
+    con.execute(f"""INSERT INTO {GRAPH_EDGES}
+                    SELECT source_l, record_l, source_r, record_r, link_type, identifier_kind, identifier_value,
+                           match_probability, note
+                    FROM {EDGE_KEYS} e {edge_scope} ORDER BY ALL""")
+    con.execute(f"DELETE FROM {GRAPH_META}")
+    con.execute(f"INSERT INTO {GRAPH_META} VALUES (?)", [graph_config_hash(config)])
