@@ -24,16 +24,33 @@ def data_as_of(con: duckdb.DuckDBPyConnection) -> date | None:
     return date.fromisoformat(str(value)[:10]) if value else None
 
 
-def build_staging_table(con: duckdb.DuckDBPyConnection, sql_dir: Path, table: str, settings: Settings) -> int:
+def build_staging_table(con: duckdb.DuckDBPyConnection, sql_dir: Path, table: str, settings: Settings, *,
+                        full_refresh: bool = False) -> int:
     """(Re)build ``staging.<table>`` from its ``create_<table>.sql``; returns its row count."""
+    return build_staging(con, sql_dir, table, settings, full_refresh=full_refresh)[0]
+
+
+def build_staging(con: duckdb.DuckDBPyConnection, sql_dir: Path, table: str, settings: Settings, *,
+                  full_refresh: bool = False):
+    """``build_staging_table``, also returning how it was built (a ``StagingPlan``, or None for a
+    table always rebuilt whole). ``identity_records`` is rebuilt only for the records the
+    night's files touch unless ``full_refresh`` (``staging_incremental``)."""
+    from cdp_pipeline.lib import staging_incremental
+
     ensure_schemas(con)
     ensure_ingest_tables(con)  # a source that has never delivered still has (empty) raw tables
     register_udfs(con, settings.default_region, settings.timezone, as_of=data_as_of(con))
+    plan = staging_incremental.plan(con, full_refresh=full_refresh) if table == "identity_records" else None
     con.execute("BEGIN")
     try:
-        run_sql(con, sql_dir, f"create_{table}")
+        if plan is not None and plan.mode == "incremental":
+            staging_incremental.build_incremental(con, sql_dir)
+        else:
+            run_sql(con, sql_dir, f"create_{table}")
+            if plan is not None:
+                staging_incremental.rebuild_index(con)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return int(con.execute(f"SELECT count(*) FROM staging.{table}").fetchall()[0][0])
+    return int(con.execute(f"SELECT count(*) FROM staging.{table}").fetchall()[0][0]), plan

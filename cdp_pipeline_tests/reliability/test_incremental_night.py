@@ -52,6 +52,22 @@ def test_the_quiet_night_loads_only_the_new_day_and_scores_only_changed_records(
     assert 0 < rescored < records / 2
 
 
+def _staging_build(night) -> dict:
+    """The metadata of the latest staging/identity_records materialisation in the night's instance."""
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(night.home)) as instance:
+        event = instance.get_latest_materialization_event(dg.AssetKey(["staging", "identity_records"]))
+    return {k: v.value for k, v in event.asset_materialization.metadata.items()}
+
+
+def test_the_quiet_night_rebuilds_only_the_touched_staging_records(nights):
+    quiet, full = _staging_build(nights["incremental"][0]), _staging_build(nights["full"][0])
+    assert quiet["build"] == "incremental" and full["build"] == "full"
+    assert 0 < quiet["records_rebuilt"] < quiet["rows"] / 2
+    assert full["records_rebuilt"] == full["rows"] == quiet["rows"]
+
+
 def test_the_full_refresh_reloads_every_day_and_rescores_everything(nights):
     night, outcome = nights["full"]
     days = nights["all_days"]
