@@ -34,21 +34,23 @@ def build_staging(con: duckdb.DuckDBPyConnection, sql_dir: Path, table: str, set
                   full_refresh: bool = False):
     """``build_staging_table``, also returning how it was built (a ``StagingPlan``, or None for a
     table always rebuilt whole). ``identity_records`` is rebuilt only for the records the
-    night's files touch unless ``full_refresh`` (``staging_incremental``)."""
+    night's files touch unless ``full_refresh`` (``staging_incremental.KEYED_TABLES``: also
+    ``orders`` and ``order_lines``)."""
     from cdp_pipeline.lib import staging_incremental
 
     ensure_schemas(con)
     ensure_ingest_tables(con)  # a source that has never delivered still has (empty) raw tables
     register_udfs(con, settings.default_region, settings.timezone, as_of=data_as_of(con))
-    plan = staging_incremental.plan(con, full_refresh=full_refresh) if table == "identity_records" else None
+    keyed = table in staging_incremental.KEYED_TABLES
+    plan = staging_incremental.plan(con, table, full_refresh=full_refresh) if keyed else None
     con.execute("BEGIN")
     try:
         if plan is not None and plan.mode == "incremental":
-            staging_incremental.build_incremental(con, sql_dir)
+            staging_incremental.build_incremental(con, sql_dir, table)
         else:
             run_sql(con, sql_dir, f"create_{table}")
             if plan is not None:
-                staging_incremental.rebuild_index(con)
+                staging_incremental.rebuild_index(con, table)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

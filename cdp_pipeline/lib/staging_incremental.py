@@ -1,20 +1,21 @@
-"""``staging.identity_records`` rebuilt only for the records a night's files touch.
+"""Staging tables rebuilt only for the records a night's files touch.
 
-Every row of ``staging.identity_records`` is one source record, computed from the raw rows
-that share its key and from nothing else (the latest CRM version of a customer_id, the
-latest ESP version of a member, every message to a number, every event of a web user_id,
-every line of an order or a receipt). So when a night loads new files, only the records
-whose keys occur in them can change. This module finds those keys and runs the table's
-own ``create_identity_records.sql`` over just their raw rows: the same statement, with each
-``raw.<table>`` swapped for the rows of the affected keys, its rows replacing theirs.
+Some staging tables are made of rows that each depend only on the raw rows sharing one key:
+``staging.identity_records`` (the latest CRM version of a customer_id, the latest ESP version
+of a member, every message to a number, every event of a web user_id, every line of an order
+or a receipt), ``staging.orders`` and ``staging.order_lines`` (every line of an order or a
+receipt). When a night loads new files, only the keys that occur in them can change. This
+module finds those keys and runs the table's own ``create_<table>.sql`` over just their raw
+rows: the same statement, with each ``raw.<table>`` swapped for the rows of the affected
+keys, its rows replacing theirs. The result is the whole rebuild's; tests compare the two.
 
-What a night changed is read from the raw layer itself: ``staging.identity_record_files``
-keeps the keys found in each raw file (by path and checksum). A file that is new or has
-other bytes, and a file whose rows are gone (a replaced partition, a superseded GA4
-export), mark their keys. Records flagged ``impossible_birth_date`` are redone too: that
+What a night changed is read from the raw layer itself: ``staging.record_keys_by_file`` keeps,
+per staging table, the keys found in each raw file (by path and checksum). A file that is
+new or has other bytes, and a file whose rows are gone (a replaced partition, a superseded
+GA4 export), mark their keys. Records flagged ``impossible_birth_date`` are redone too: that
 check is relative to the data's date, which moves every night.
 
-Everything is rebuilt when there is no previous table or index, or on a full refresh.
+A table is built whole when it or its index is missing, and on a full refresh.
 """
 
 from __future__ import annotations
@@ -27,23 +28,47 @@ import duckdb
 
 from cdp_pipeline.lib.sql_files import load_sql
 
-TABLE = "staging.identity_records"
-INDEX = "staging.identity_record_files"
-AFFECTED = "temp._stg_affected_records"
+INDEX = "staging.record_keys_by_file"
+AFFECTED = "temp._stg_affected"
 
-# raw table -> (source, the record key of a raw row, exactly as create_identity_records.sql
-# groups the rows into records; NULL for rows that make no record)
-RECORD_KEYS: dict[str, tuple[str, str]] = {
-    "crm_customers": ("crm", "nullif(trim(customer_id), '')"),
-    "esp_members": ("esp", "coalesce(nullif(trim(leid), ''), std_email(email_address))"),
-    "sms_messages": ("sms", "std_phone(CASE WHEN lower(trim(direction)) LIKE 'inbound%' "
-                            "THEN \"from\" ELSE \"to\" END, NULL)"),
-    "web_events": ("web", "nullif(trim(user_id), '')"),
-    "pos_orders": ("pos", "'order:' || nullif(trim(name), '')"),
-    "pos_receipts": ("pos", "'receipt:' || nullif(trim(store_id), '') || ':' || nullif(trim(receipt_id), '')"),
+_ORDER_KEY = "'order:' || nullif(trim(name), '')"
+_RECEIPT_KEY = "'receipt:' || nullif(trim(store_id), '') || ':' || nullif(trim(receipt_id), '')"
+
+
+@dataclass(frozen=True)
+class KeyedTable:
+    """A staging table whose rows each come from the raw rows of one key.
+
+    ``inputs``: raw table -> (source, the key of a raw row exactly as the table's SQL groups
+    rows; NULL for rows that make no row). ``output_key``: (source, key) of a row of the table.
+    ``recheck``: SQL listing (source, key) of rows to redo every night anyway."""
+
+    name: str
+    inputs: dict[str, tuple[str, str]]
+    output_key: tuple[str, str]
+    recheck: str | None = None
+
+
+KEYED_TABLES: dict[str, KeyedTable] = {
+    "identity_records": KeyedTable(
+        "identity_records",
+        {"crm_customers": ("crm", "nullif(trim(customer_id), '')"),
+         "esp_members": ("esp", "coalesce(nullif(trim(leid), ''), std_email(email_address))"),
+         "sms_messages": ("sms", "std_phone(CASE WHEN lower(trim(direction)) LIKE 'inbound%' "
+                                 "THEN \"from\" ELSE \"to\" END, NULL)"),
+         "web_events": ("web", "nullif(trim(user_id), '')"),
+         "pos_orders": ("pos", _ORDER_KEY),
+         "pos_receipts": ("pos", _RECEIPT_KEY)},
+        ("source", "source_record_id"),
+        # the birth-date check is relative to the data's date, which moves every night
+        "SELECT source, source_record_id FROM staging.identity_records "
+        "WHERE list_contains(dq_flags, 'impossible_birth_date')"),
+    "orders": KeyedTable("orders", {"pos_orders": ("pos", _ORDER_KEY), "pos_receipts": ("pos", _RECEIPT_KEY)},
+                         ("'pos'", "order_id")),
+    "order_lines": KeyedTable("order_lines", {"pos_orders": ("pos", _ORDER_KEY),
+                                              "pos_receipts": ("pos", _RECEIPT_KEY)},
+                              ("'pos'", "order_id")),
 }
-
-_HEADER = "CREATE OR REPLACE TABLE staging.identity_records AS"
 
 
 @dataclass
@@ -59,55 +84,66 @@ def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
                             "AND NOT temporary", [schema, table]).fetchall()[0][0])
 
 
-def _current_files(con: duckdb.DuckDBPyConnection) -> None:
+def _ensure_index(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"""CREATE TABLE IF NOT EXISTS {INDEX} (staging_table VARCHAR, raw_table VARCHAR, file VARCHAR,
+                    sha256 VARCHAR, source VARCHAR, "key" VARCHAR)""")
+    con.execute(f"COMMENT ON TABLE {INDEX} IS 'Internal: per staging table, the record keys found in each raw "
+                f"file, so a night rebuilds only the rows its files touch (lib/staging_incremental.py).'")
+
+
+def _current_files(con: duckdb.DuckDBPyConnection, spec: KeyedTable) -> None:
     parts = [f"SELECT DISTINCT '{t}' AS raw_table, _file AS file, _file_sha256 AS sha256 FROM raw.{t}"
-             for t in RECORD_KEYS]
+             for t in spec.inputs]
     con.execute("CREATE OR REPLACE TEMP TABLE _stg_files AS " + " UNION ALL ".join(parts))
 
 
-def _keys_of_files(con: duckdb.DuckDBPyConnection, files: str, out: str) -> None:
-    """``out(raw_table, file, sha256, source, source_record_id)``: the record keys in ``files``."""
-    parts = [f"""SELECT DISTINCT '{t}' AS raw_table, r._file AS file, r._file_sha256 AS sha256,
-                        '{source}' AS source, {key} AS source_record_id
+def _keys_of_files(con: duckdb.DuckDBPyConnection, spec: KeyedTable, files: str, out: str) -> None:
+    """``out(staging_table, raw_table, file, sha256, source, key)``: the keys in ``files``. A
+    file whose rows make no key keeps one NULL-key row: it is known, not new every night."""
+    parts = [f"""SELECT DISTINCT '{spec.name}' AS staging_table, '{t}' AS raw_table, r._file AS file,
+                        r._file_sha256 AS sha256, '{source}' AS source, {key} AS "key"
                  FROM raw.{t} r SEMI JOIN {files} f
                    ON f.raw_table = '{t}' AND f.file = r._file AND f.sha256 = r._file_sha256"""
-             for t, (source, key) in RECORD_KEYS.items()]
-    # a file whose rows make no record keeps one NULL-key row: it is known, not new every night
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT * FROM (" + " UNION ALL ".join(parts) + ")")
+             for t, (source, key) in spec.inputs.items()]
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS " + " UNION ALL ".join(parts))
 
 
-def rebuild_index(con: duckdb.DuckDBPyConnection) -> None:
-    """The keys of every raw file (after a full build)."""
-    _current_files(con)
-    _keys_of_files(con, "temp._stg_files", "_stg_all_keys")
-    con.execute(f"CREATE OR REPLACE TABLE {INDEX} AS SELECT * FROM temp._stg_all_keys ORDER BY ALL")
-    con.execute(f"COMMENT ON TABLE {INDEX} IS 'Internal: the record keys found in each raw file, so a night "
-                f"rebuilds only the staging.identity_records rows its files touch.'")
+def rebuild_index(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """The keys of every raw file (after a whole build of ``table``)."""
+    spec = KEYED_TABLES[table]
+    _ensure_index(con)
+    _current_files(con, spec)
+    _keys_of_files(con, spec, "temp._stg_files", "_stg_all_keys")
+    con.execute(f"DELETE FROM {INDEX} WHERE staging_table = ?", [table])
+    con.execute(f"INSERT INTO {INDEX} SELECT * FROM temp._stg_all_keys ORDER BY ALL")
 
 
-def plan(con: duckdb.DuckDBPyConnection, *, full_refresh: bool) -> StagingPlan:
-    """Write ``temp._stg_affected_records(source, source_record_id)`` and say how to build."""
-    if full_refresh or not _exists(con, "staging", "identity_records") or not _exists(con, "staging",
-                                                                                     "identity_record_files"):
+def plan(con: duckdb.DuckDBPyConnection, table: str, *, full_refresh: bool) -> StagingPlan:
+    """Write ``temp._stg_affected(source, key)`` and say how to build ``table``."""
+    spec = KEYED_TABLES[table]
+    if full_refresh or not _exists(con, "staging", table) or not _exists(con, "staging", "record_keys_by_file"):
         return StagingPlan("full")
-    _current_files(con)
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE _stg_new_files AS
-                    SELECT * FROM temp._stg_files
-                    EXCEPT SELECT DISTINCT raw_table, file, sha256 FROM {INDEX}""")
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE _stg_gone_files AS
-                    SELECT DISTINCT raw_table, file, sha256 FROM {INDEX}
-                    EXCEPT SELECT * FROM temp._stg_files""")
-    _keys_of_files(con, "temp._stg_new_files", "_stg_new_keys")
+    if not con.execute(f"SELECT count(*) FROM {INDEX} WHERE staging_table = ?", [table]).fetchall()[0][0]:
+        return StagingPlan("full")
+    _current_files(con, spec)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _stg_index AS
+                    SELECT raw_table, file, sha256, source, "key" FROM {INDEX} WHERE staging_table = $t""",
+                {"t": table})
+    con.execute("""CREATE OR REPLACE TEMP TABLE _stg_new_files AS
+                   SELECT * FROM temp._stg_files EXCEPT SELECT DISTINCT raw_table, file, sha256 FROM temp._stg_index""")
+    con.execute("""CREATE OR REPLACE TEMP TABLE _stg_gone_files AS
+                   SELECT DISTINCT raw_table, file, sha256 FROM temp._stg_index EXCEPT SELECT * FROM temp._stg_files""")
+    _keys_of_files(con, spec, "temp._stg_new_files", "_stg_new_keys")
+    recheck = f"UNION {spec.recheck}" if spec.recheck else ""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {AFFECTED.split('.')[-1]} AS
         SELECT * FROM (
-            SELECT source, source_record_id FROM temp._stg_new_keys
+            SELECT source, "key" FROM temp._stg_new_keys
             UNION
-            SELECT i.source, i.source_record_id FROM {INDEX} i
+            SELECT i.source, i."key" FROM temp._stg_index i
             SEMI JOIN temp._stg_gone_files g USING (raw_table, file, sha256)
-            UNION
-            SELECT source, source_record_id FROM {TABLE} WHERE list_contains(dq_flags, 'impossible_birth_date')
-        ) WHERE source_record_id IS NOT NULL
+            {recheck}
+        ) WHERE "key" IS NOT NULL
     """)
     count, new, gone = con.execute(f"""SELECT (SELECT count(*) FROM {AFFECTED}),
                                               (SELECT count(*) FROM temp._stg_new_files),
@@ -115,37 +151,40 @@ def plan(con: duckdb.DuckDBPyConnection, *, full_refresh: bool) -> StagingPlan:
     return StagingPlan("incremental", count, new, gone)
 
 
-def incremental_sql(sql_dir: Path) -> str:
-    """The table's statement as an INSERT over the affected records' raw rows only."""
-    sql = load_sql(sql_dir, "create_identity_records")
-    if _HEADER not in sql:
-        raise ValueError(f"create_identity_records.sql no longer starts with {_HEADER!r}")
-    sql = sql.replace(_HEADER, f"INSERT INTO {TABLE}")
-    for t in RECORD_KEYS:
+def incremental_sql(sql_dir: Path, table: str) -> str:
+    """The table's statement as an INSERT over the affected keys' raw rows only."""
+    header = f"CREATE OR REPLACE TABLE staging.{table} AS"
+    sql = load_sql(sql_dir, f"create_{table}")
+    if header not in sql:
+        raise ValueError(f"create_{table}.sql no longer starts with {header!r}")
+    sql = sql.replace(header, f"INSERT INTO staging.{table}")
+    for t in KEYED_TABLES[table].inputs:
         sql = re.sub(rf"\braw\.{t}\b", f"temp._stg_raw_{t}", sql)
     return sql
 
 
-def build_incremental(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> None:
-    """Replace the affected records' rows (inside the caller's transaction) and update the index."""
-    for t, (source, key) in RECORD_KEYS.items():
+def build_incremental(con: duckdb.DuckDBPyConnection, sql_dir: Path, table: str) -> None:
+    """Replace the affected keys' rows (inside the caller's transaction) and update the index."""
+    spec = KEYED_TABLES[table]
+    for t, (source, key) in spec.inputs.items():
         # files first: the key (a Python function for ESP and SMS) is then read only in files
-        # that hold an affected record
+        # that hold an affected key
         con.execute(f"""
             CREATE OR REPLACE TEMP VIEW _stg_raw_{t} AS
             SELECT r.* FROM raw.{t} r
-            WHERE r._file IN (SELECT file FROM (SELECT file, source, source_record_id FROM {INDEX}
-                                                WHERE raw_table = '{t}'
+            WHERE r._file IN (SELECT file FROM (SELECT file, source, "key" FROM temp._stg_index WHERE raw_table = '{t}'
                                                 UNION ALL
-                                                SELECT file, source, source_record_id FROM temp._stg_new_keys
+                                                SELECT file, source, "key" FROM temp._stg_new_keys
                                                 WHERE raw_table = '{t}')
-                              SEMI JOIN {AFFECTED} USING (source, source_record_id))
-              AND ({key}) IN (SELECT source_record_id FROM {AFFECTED} WHERE source = '{source}')
+                              SEMI JOIN {AFFECTED} USING (source, "key"))
+              AND ({key}) IN (SELECT "key" FROM {AFFECTED} WHERE source = '{source}')
         """)
-    con.execute(f"DELETE FROM {TABLE} WHERE (source, source_record_id) IN "
-                f"(SELECT source, source_record_id FROM {AFFECTED})")
-    con.execute(incremental_sql(sql_dir))
-    con.execute(f"DELETE FROM {INDEX} WHERE (raw_table, file, sha256) IN (SELECT * FROM temp._stg_gone_files)")
+    source_col, key_col = spec.output_key
+    con.execute(f"DELETE FROM staging.{table} WHERE ({source_col}, {key_col}) IN "
+                f"(SELECT source, \"key\" FROM {AFFECTED})")
+    con.execute(incremental_sql(sql_dir, table))
+    con.execute(f"DELETE FROM {INDEX} WHERE staging_table = $t AND (raw_table, file, sha256) IN "
+                "(SELECT * FROM temp._stg_gone_files)", {"t": table})
     con.execute(f"INSERT INTO {INDEX} SELECT * FROM temp._stg_new_keys ORDER BY ALL")
-    for t in RECORD_KEYS:
+    for t in spec.inputs:
         con.execute(f"DROP VIEW IF EXISTS temp._stg_raw_{t}")

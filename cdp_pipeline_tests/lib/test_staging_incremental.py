@@ -1,6 +1,6 @@
-"""staging.identity_records rebuilt for only the records a night's files touch equals the
-table built whole from the same raw layer: a new day, a file replaced by other bytes, a
-file taken away (its day reloaded), and an unchanged night."""
+"""Staging tables rebuilt for only the records a night's files touch (identity_records,
+orders, order_lines) equal the tables built whole from the same raw layer: a new day, a
+file replaced by other bytes, a file taken away (its day reloaded), an unchanged night."""
 
 import shutil
 
@@ -31,13 +31,19 @@ def _load(con, landing, days):
             load_partition(con, landing, source, day, suppression=set())
 
 
+TABLES = ("identity_records", "orders", "order_lines")
+
+
 def _build(con, full_refresh=False):
-    _, plan = build_staging(con, SQL_DIR, "identity_records", get_settings(), full_refresh=full_refresh)
-    return plan
+    """Build the keyed tables in pipeline order; the identity_records plan is returned, the
+    others must agree with it on the mode."""
+    plans = [build_staging(con, SQL_DIR, t, get_settings(), full_refresh=full_refresh)[1] for t in TABLES]
+    assert len({p.mode for p in plans}) == 1
+    return plans[0]
 
 
 def _rows(con):
-    return con.execute("SELECT * FROM staging.identity_records ORDER BY source, source_record_id").fetchall()
+    return {t: con.execute(f"SELECT * FROM staging.{t} ORDER BY ALL").fetchall() for t in TABLES}
 
 
 def _full_rows(con):
@@ -69,12 +75,14 @@ def night(landing, tmp_path):
 
 def test_a_new_day_rebuilds_only_its_records(night):
     con, work, days = night
-    before = len(_rows(con))
+    before = len(_rows(con)["identity_records"])
     _load(con, work, days[-1:])
     plan = _build(con)
     assert plan.mode == "incremental" and plan.files_read > 0 and plan.files_gone == 0
     assert 0 < plan.affected_records < before
-    assert _rows(con) == _full_rows(con)
+    rows = _rows(con)
+    assert rows == _full_rows(con)
+    assert all(rows[t] for t in TABLES)
 
 
 def test_a_replaced_and_a_removed_file_rebuild_their_records(night):
