@@ -4,7 +4,8 @@ Some staging tables are made of rows that each depend only on the raw rows shari
 ``staging.identity_records`` (the latest CRM version of a customer_id, the latest ESP version
 of a member, every message to a number, every event of a web user_id, every line of an order
 or a receipt), ``staging.orders`` and ``staging.order_lines`` (every line of an order or a
-receipt). When a night loads new files, only the keys that occur in them can change. This
+receipt), ``staging.sms_messages`` (every delivery of a message) and ``staging.web_events``
+(every event of a cookie: a cookie's events are attached to its last logged-in user). When a night loads new files, only the keys that occur in them can change. This
 module finds those keys and runs the table's own ``create_<table>.sql`` over just their raw
 rows: the same statement, with each ``raw.<table>`` swapped for the rows of the affected
 keys, its rows replacing theirs. The result is the whole rebuild's; tests compare the two.
@@ -68,6 +69,17 @@ KEYED_TABLES: dict[str, KeyedTable] = {
     "order_lines": KeyedTable("order_lines", {"pos_orders": ("pos", _ORDER_KEY),
                                               "pos_receipts": ("pos", _RECEIPT_KEY)},
                               ("'pos'", "order_id")),
+    # a message: its deliveries (the latest wins)
+    "sms_messages": KeyedTable(
+        "sms_messages",
+        {"sms_messages": ("sms", "coalesce(nullif(trim(sid), ''), "
+                                 "md5(concat_ws('|', \"from\", \"to\", body, sent_date, direction)))")},
+        ("'sms'", "message_id")),
+    # a cookie: its events, deduplicated, and the user it was last seen logged in as
+    "web_events": KeyedTable(
+        "web_events",
+        {"web_events": ("web", "CASE WHEN nullif(trim(user_pseudo_id), '') IS NOT NULL THEN user_pseudo_id END")},
+        ("'web'", "cookie")),
 }
 
 

@@ -1,5 +1,5 @@
 """Staging tables rebuilt for only the records a night's files touch (identity_records,
-orders, order_lines) equal the tables built whole from the same raw layer: a new day, a
+orders, order_lines, sms_messages, web_events) equal the tables built whole from the same raw layer: a new day, a
 file replaced by other bytes, a file taken away (its day reloaded), an unchanged night."""
 
 import shutil
@@ -31,7 +31,7 @@ def _load(con, landing, days):
             load_partition(con, landing, source, day, suppression=set())
 
 
-TABLES = ("identity_records", "orders", "order_lines")
+TABLES = ("identity_records", "orders", "order_lines", "sms_messages", "web_events")
 
 
 def _build(con, full_refresh=False):
