@@ -17,7 +17,7 @@ from cdp_pipeline.lib.activation import consent_gate
 from cdp_pipeline.lib.segments.definitions import load_segment_definitions
 from cdp_pipeline_tests.lib.segments.golden_fixture import sample_customers, write_golden
 
-ASSETS = [segment_assets.segment_definitions, segment_assets.segment_membership, segment_assets.segment_history,
+ASSETS = [segment_assets.segment_evaluation, segment_assets.segment_history,
           segment_assets.segment_sizes, activation_assets.export_members, activation_assets.export_log]
 CONSENT_CHECK = dg.AssetCheckKey(dg.AssetKey(["activation", "export_log"]), "exported_rows_have_consent")
 
@@ -130,7 +130,13 @@ def test_two_runs_build_segments_history_exports_and_deltas(cdp_env, db):
 
 def test_consent_check_fails_when_the_gate_is_bypassed(cdp_env, db, monkeypatch):
     _golden(db, sample_customers())
-    monkeypatch.setattr(consent_gate, "apply_consent", lambda candidates, destination: (list(candidates), 0))
+
+    def no_gate(con, destination):
+        con.execute("CREATE OR REPLACE TEMP TABLE gated_candidates AS SELECT * EXCLUDE (email_contactable, "
+                    "sms_contactable) FROM export_candidates")
+        return 0
+
+    monkeypatch.setattr(consent_gate, "gate_candidates", no_gate)
     result = _run(db, checks=[exported_rows_have_consent], raise_on_error=False)
     assert _checks(result)[CONSENT_CHECK.name] is False
     emails = [r["email"] for r in _csv(cdp_env.export_dir / "newsletter" / "2025-06-01" / "full.csv")]

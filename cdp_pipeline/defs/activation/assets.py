@@ -1,6 +1,5 @@
 """Activation: segment audiences delivered as files to each destination, only with consent."""
 
-import json
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -11,9 +10,8 @@ from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.resources import DUCKDB_POOL
 from cdp_pipeline.defs.segments.assets import GOLDEN_CUSTOMERS, MEMBERSHIP_KEY, _run_date
-from cdp_pipeline.lib.activation import consent_gate
 from cdp_pipeline.lib.activation.destinations import Destination, load_destinations
-from cdp_pipeline.lib.activation.exporter import build_rows, write_export
+from cdp_pipeline.lib.activation.exporter import stage_export_rows, write_export_from_members
 from cdp_pipeline.lib.segments.table_comments import apply_table_comments
 from cdp_pipeline.lib.sql_files import run_sql
 from cdp_pipeline.lib.warehouse import ensure_schemas
@@ -100,29 +98,17 @@ def export_members(context: dg.AssetExecutionContext, duckdb: DuckDBResource) ->
             unknown = [s for s in dest.segments if s not in defined]
             if unknown:
                 context.log.warning(f"destination {dest.name!r} names undefined segment(s) {unknown}")
-            candidates = _query(con, "select_export_candidates", {"segments": list(dest.segments)})
-            # Looked up on the module so nothing can hold on to an older gate.
-            gated, dropped = consent_gate.apply_consent(candidates, dest)
-            built = build_rows(dest, gated)
-            table = pa.Table.from_pylist(
-                [{"destination": dest.name, "run_date": run_date, "customer_id": r.customer_id, "row_key": r.key,
-                  "row_values": json.dumps(r.values, sort_keys=True, ensure_ascii=False),
-                  "sent_email": r.sent_email, "sent_phone": r.sent_phone} for r in built.rows],
-                schema=pa.schema([("destination", pa.string()), ("run_date", pa.date32()),
-                                  ("customer_id", pa.string()), ("row_key", pa.string()),
-                                  ("row_values", pa.string()), ("sent_email", pa.bool_()),
-                                  ("sent_phone", pa.bool_())]))
+            # Candidates, consent gate and rows are built in DuckDB (temp table export_rows).
+            staged = stage_export_rows(con, dest)
             params = {"destination": dest.name, "run_date": run_date}
 
-            def steps(table=table, params=params):
+            def steps(params=params):
                 run_sql(con, SQL_DIR, "delete_destination_export_members", params)
-                con.register("new_export_members", table)
-                run_sql(con, SQL_DIR, "insert_export_members")
-                con.unregister("new_export_members")
+                run_sql(con, SQL_DIR, "insert_export_members", params)
 
             _transaction(con, steps)
-            summary.append((dest, len(candidates), dropped, built.skipped_no_identifier, len(built.rows),
-                            ", ".join(unknown)))
+            summary.append((dest, staged.candidates, staged.dropped_without_consent,
+                            staged.skipped_no_identifier, staged.rows, ", ".join(unknown)))
     md = ["| destination | kind | candidates | dropped (no consent) | no identifier | rows | undefined segments |",
           "| --- | --- | ---: | ---: | ---: | ---: | --- |"]
     md += [f"| {d.name} | {d.kind} | {c:,} | {x:,} | {s:,} | {n:,} | {u} |" for d, c, x, s, n, u in summary]
@@ -138,16 +124,12 @@ def export_destination(con: duckdb_module.DuckDBPyConnection, dest: Destination,
                        export_dir: Path) -> dict:
     """Write one destination's files for ``run_date`` from activation.export_members and log them."""
     params = {"destination": dest.name, "run_date": run_date}
-    current = {r["row_key"]: json.loads(r["row_values"]) for r in _query(con, "select_export_members", params)}
     previous_date = con.execute((SQL_DIR / "select_previous_export_date.sql").read_text(), params).fetchall()[0][0]
-    previous = ({r["row_key"]: json.loads(r["row_values"]) for r in _query(
-        con, "select_export_members", {"destination": dest.name, "run_date": previous_date})}
-        if previous_date else {})
-    files = write_export(export_dir, dest, run_date, current, previous, previous_date)
+    files = write_export_from_members(con, export_dir, dest, run_date, previous_date)
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     entries = [(kind, files.directory / info["file"], info["rows"], info["sha256"])
                for kind, info in files.files.items()]
-    entries.append(("manifest", files.manifest_path, len(current), files.manifest_sha256))
+    entries.append(("manifest", files.manifest_path, files.manifest["rows"], files.manifest_sha256))
     log = pa.Table.from_pylist(
         [{"destination": dest.name, "kind": dest.kind, "run_date": run_date, "file_kind": kind,
           "path": str(path), "rows": rows, "sha256": sha, "segments": list(dest.segments),

@@ -10,15 +10,15 @@ import pyarrow as pa
 from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.resources import DUCKDB_POOL
-from cdp_pipeline.lib.segments.definitions import SegmentDefinition, load_segment_definitions
-from cdp_pipeline.lib.segments.evaluate import evaluate_segments
+from cdp_pipeline.lib.segments.definitions import load_segment_definitions
+from cdp_pipeline.lib.segments.evaluate import SegmentResult, evaluate_segments_loading
 from cdp_pipeline.lib.segments.history import (
     render_size_chart_svg,
     size_change_markdown,
     size_over_time_markdown,
 )
 from cdp_pipeline.lib.segments.table_comments import apply_table_comments
-from cdp_pipeline.lib.sql_files import run_sql
+from cdp_pipeline.lib.sql_files import load_sql, run_sql
 from cdp_pipeline.lib.warehouse import ensure_schemas
 from cdp_pipeline.settings import get_settings
 
@@ -94,29 +94,45 @@ def _run_date(con: duckdb_module.DuckDBPyConnection) -> date:
     return value
 
 
-def _golden_arrow(con: duckdb_module.DuckDBPyConnection) -> pa.Table:
-    return con.sql((SQL_DIR / "select_golden_customers.sql").read_text()).to_arrow_table()
+def _golden_schema(con: duckdb_module.DuckDBPyConnection) -> pa.Schema:
+    return con.sql(load_sql(SQL_DIR, "select_golden_customers_schema")).to_arrow_table().schema
+
+
+def _golden_columns(con: duckdb_module.DuckDBPyConnection, columns: list[str]) -> pa.Table:
+    """These columns of every golden customer, to be copied into the predicate sandbox."""
+    quoted = ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
+    return con.sql(load_sql(SQL_DIR, "select_golden_customers", columns=quoted)).to_arrow_table()
 
 
 def _fetch(con: duckdb_module.DuckDBPyConnection, name: str, params: dict | None = None) -> list[tuple]:
     return con.execute((SQL_DIR / f"{name}.sql").read_text(), params or {}).fetchall()
 
 
-@dg.asset(
-    key=DEFINITIONS_KEY,
-    group_name="segments",
-    kinds={"duckdb"},
+# One step builds both tables: each definition is evaluated once per run, for its status and
+# size (definitions) and its members (membership). Evaluating is most of the cost of either.
+@dg.multi_asset(
+    name="segment_evaluation",
+    specs=[
+        dg.AssetSpec(
+            DEFINITIONS_KEY, group_name="segments", kinds={"duckdb"}, deps=[GOLDEN_CUSTOMERS],
+            description="The segment definitions of config/segments.yaml, each checked by the predicate guard "
+                        "and evaluated in a sandbox over golden.customers: status ok or the reason it fails.",
+        ),
+        dg.AssetSpec(
+            MEMBERSHIP_KEY, group_name="segments", kinds={"duckdb"}, deps=[DEFINITIONS_KEY, GOLDEN_CUSTOMERS],
+            description="Who is in each segment now (public contract): every valid definition evaluated over "
+                        "golden.customers; a failed definition keeps its previous members.",
+        ),
+    ],
     pool=DUCKDB_POOL,
-    deps=[GOLDEN_CUSTOMERS],
-    description="The segment definitions of config/segments.yaml, each checked by the predicate guard "
-                "and evaluated in a sandbox over golden.customers: status ok or the reason it fails.",
 )
-def segment_definitions(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
+def segment_evaluation(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
     definitions = load_segment_definitions()
     with duckdb.get_connection() as con:
         _ensure_tables(con)
         run_date = _run_date(con)
-        results = evaluate_segments(_golden_arrow(con), definitions)
+        results = evaluate_segments_loading(_golden_schema(con), lambda cols: _golden_columns(con, cols),
+                                            definitions)
         now = datetime.now(timezone.utc).replace(tzinfo=None)
         rows = pa.Table.from_pylist([
             {"segment": d.name, "description": d.description, "predicate": d.predicate,
@@ -139,70 +155,53 @@ def segment_definitions(context: dg.AssetExecutionContext, duckdb: DuckDBResourc
         except BaseException:
             con.execute("ROLLBACK")
             raise
+        membership = _write_membership(con, run_date, results)
     failed = [r for r in results if r.status != "ok"]
     for r in failed:
         context.log.warning(r.error)
     table = ["| segment | status | members | error |", "| --- | --- | ---: | --- |"] + [
         f"| {r.name} | {r.status} | {len(r.customer_ids) if r.status == 'ok' else ''} | "
         f"{(r.error or '').replace('|', '/')} |" for r in results]
-    return dg.MaterializeResult(metadata={
+    yield dg.MaterializeResult(asset_key=DEFINITIONS_KEY, metadata={
         "run_date": run_date.isoformat(),
         "segments": len(results),
         "failed_segments": dg.MetadataValue.text(", ".join(r.name for r in failed) or "none"),
         "definitions": dg.MetadataValue.md("\n".join(table)),
     })
+    yield dg.MaterializeResult(asset_key=MEMBERSHIP_KEY, metadata=membership)
 
 
-@dg.asset(
-    key=MEMBERSHIP_KEY,
-    group_name="segments",
-    kinds={"duckdb"},
-    pool=DUCKDB_POOL,
-    deps=[DEFINITIONS_KEY, GOLDEN_CUSTOMERS],
-    description="Who is in each segment now (public contract): every valid definition evaluated over "
-                "golden.customers; a failed definition keeps its previous members.",
-)
-def segment_membership(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
-    with duckdb.get_connection() as con:
-        _ensure_tables(con)
-        run_date = _run_date(con)
-        stored = _fetch(con, "select_segment_definitions")
-        valid = [SegmentDefinition(name=s, description=desc or "", predicate=pred or "", owner=owner,
-                                   tags=tuple(tags or ()))
-                 for s, desc, pred, owner, tags, status, *_ in stored if status == "ok"]
-        status = {row[0]: row[5] for row in stored}
-        results = evaluate_segments(_golden_arrow(con), valid) if valid else []
-        for r in results:
-            if r.status != "ok":  # the data changed between the two evaluations: keep last members
-                context.log.warning(f"{r.error}; keeping its previous members")
-                status[r.name] = "error"
-        ok = [r for r in results if r.status == "ok"]
-        kept = sorted(s for s, st in status.items() if st != "ok")
-        members = pa.table({"segment": pa.array([r.name for r in ok for _ in r.customer_ids], pa.string()),
-                            "customer_id": pa.array([c for r in ok for c in r.customer_ids], pa.string())})
-        previous = dict(_fetch(con, "select_membership_sizes"))
-        con.execute("BEGIN")
-        try:
-            con.register("evaluated_members", members)
-            run_sql(con, SQL_DIR, "create_new_membership", {"run_date": run_date, "kept_segments": kept})
-            con.unregister("evaluated_members")
-            run_sql(con, SQL_DIR, "delete_segments_membership")
-            run_sql(con, SQL_DIR, "insert_segments_membership")
-            con.execute("DROP TABLE new_membership")
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        current = dict(_fetch(con, "select_membership_sizes"))
+def _write_membership(con: duckdb_module.DuckDBPyConnection, run_date: date, results: list[SegmentResult]) -> dict:
+    """Replace segments.membership with this run's members; a failed definition keeps its previous
+    members. Returns the membership asset's metadata."""
+    status = {r.name: r.status for r in results}
+    ok = [r for r in results if r.status == "ok"]
+    kept = sorted(s for s, st in status.items() if st != "ok")
+    members = pa.table({"segment": pa.array([r.name for r in ok for _ in r.customer_ids], pa.string()),
+                        "customer_id": pa.array([c for r in ok for c in r.customer_ids], pa.string())})
+    previous = dict(_fetch(con, "select_membership_sizes"))
+    con.execute("BEGIN")
+    try:
+        con.register("evaluated_members", members)
+        run_sql(con, SQL_DIR, "create_new_membership", {"run_date": run_date, "kept_segments": kept})
+        con.unregister("evaluated_members")
+        run_sql(con, SQL_DIR, "delete_segments_membership")
+        run_sql(con, SQL_DIR, "insert_segments_membership")
+        con.execute("DROP TABLE new_membership")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    current = dict(_fetch(con, "select_membership_sizes"))
     sizes = {s: current.get(s, 0) for s in status}
-    return dg.MaterializeResult(metadata={
+    return {
         "run_date": run_date.isoformat(),
         "members": sum(current.values()),
         "segments_evaluated": len(ok),
         "segments_kept_from_previous_run": dg.MetadataValue.text(", ".join(kept) or "none"),
         "sizes": dg.MetadataValue.md(size_change_markdown(sizes, previous or None, status)),
         **{f"size/{s}": dg.MetadataValue.int(n) for s, n in sorted(sizes.items())},
-    })
+    }
 
 
 @dg.asset(

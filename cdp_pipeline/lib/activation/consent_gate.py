@@ -7,6 +7,9 @@ and a phone only when ``sms_contactable`` — so an ad audience never carries th
 of someone who texted STOP. Erased customers are gone from golden.customers and so are never
 candidates.
 
+The night applies the gate in DuckDB (``gate_candidates``, ``create_gated_candidates.sql``);
+``apply_consent`` is the same rule over Python mappings, and tests hold the two to each other.
+
 Verification (the asset check): ``unconsented_file_rows`` looks at the rows actually in an
 export file and accepts an identifier only if it is in the set golden.customers allows for
 that column, a set the check computes with its own SQL (DuckDB's ``sha256``), not with the
@@ -16,8 +19,14 @@ gate or the exporter.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import duckdb
 
 from cdp_pipeline.lib.activation.destinations import Destination
+from cdp_pipeline.lib.sql_files import run_sql
+
+SQL_DIR = Path(__file__).resolve().parents[2] / "defs" / "activation" / "sql"
 
 # kind -> {file column: identifier kind of the allowed-identifier sets}
 IDENTIFIER_COLUMNS: dict[str, dict[str, str]] = {
@@ -50,6 +59,18 @@ def apply_consent(candidates: Iterable[Mapping[str, object]], destination: Desti
             row["phone"] = None
         kept.append(row)
     return kept, dropped
+
+
+def gate_candidates(con: duckdb.DuckDBPyConnection, destination: Destination) -> int:
+    """``apply_consent`` in SQL: temp table ``gated_candidates`` from ``export_candidates``; returns
+    the number of customers dropped."""
+    required = set(destination.required_consent)
+    run_sql(con, SQL_DIR, "create_gated_candidates", {
+        "need_email": "email" in required, "need_sms": "sms" in required,
+        # A channel golden has no *_contactable column for can never be satisfied (as in has_required_consent).
+        "need_unknown_channel": bool(required - {"email", "sms"})})
+    return con.execute("SELECT (SELECT count(*) FROM export_candidates) - "
+                       "(SELECT count(*) FROM gated_candidates)").fetchall()[0][0]
 
 
 def unconsented_file_rows(rows: Iterable[Mapping[str, str]], destination: Destination,

@@ -27,15 +27,28 @@ def neutralise_cell(value: object) -> str:
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
+# The same test as neutralise_cell as an RE2 pattern, for SQL that neutralises cells in bulk
+# (every prefix is one character, so a character class says it exactly).
+assert all(len(p) == 1 for p in FORMULA_PREFIXES)
+FORMULA_PREFIX_RE2 = "^[" + "".join(f"\\x{ord(p):02x}" for p in FORMULA_PREFIXES) + "]"
+
+
 def render_csv(columns: Sequence[str], rows: Iterable[Mapping[str, object]],
                raw_columns: Iterable[str] = ()) -> bytes:
     raw = set(raw_columns)
+    return render_csv_cells(columns, ([("" if row.get(c) is None else str(row.get(c))) if c in raw
+                                       else neutralise_cell(row.get(c)) for c in columns] for row in rows))
+
+
+def render_csv_cells(columns: Sequence[str], cells: Iterable[Sequence[str]]) -> bytes:
+    """The file for rows whose cells are already text, raw or neutralised (render_csv's last step).
+
+    Quoting stays with Python's csv module so a file is the same bytes whichever way its cells
+    were made."""
     buf = io.StringIO(newline="")
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(columns)
-    for row in rows:
-        w.writerow([("" if row.get(c) is None else str(row.get(c))) if c in raw
-                    else neutralise_cell(row.get(c)) for c in columns])
+    w.writerows(cells)
     return buf.getvalue().encode("utf-8")
 
 

@@ -12,6 +12,14 @@ Each run writes ``<export_dir>/<destination>/<run date>/``:
 A row is identified by what the destination matches on (its ``key``): the email for
 ``esp``, the phone for ``sms``, the pair of hashes for ad platforms, the card for ``pos``.
 Files are 0600 and written atomically; the manifest is written last.
+
+The night builds rows and files in DuckDB (``stage_export_rows``, ``write_export_from_members``,
+SQL in ``defs/activation/sql``): done row by row in Python they took about 12 s at a million
+identity records. ``build_rows``, ``diff_rows`` and ``write_export`` are the same rules in plain
+Python: the specification the SQL is tested against row for row and byte for byte, and the
+path for values the SQL does not render itself. Where SQL and Python could differ (Unicode-wide
+``strip()``/``lower()``, JSON escapes of control characters) the SQL hands the rare value to
+the Python function instead of imitating it; CSV quoting stays with Python's csv module.
 """
 
 from __future__ import annotations
@@ -23,9 +31,20 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from cdp_pipeline.lib.activation import hashing
-from cdp_pipeline.lib.activation.csv_safe import write_csv, write_private_file
+import duckdb
+
+from cdp_pipeline.lib.activation import consent_gate, hashing
+from cdp_pipeline.lib.activation.csv_safe import (
+    FORMULA_PREFIX_RE2,
+    render_csv,
+    render_csv_cells,
+    write_private_file,
+)
 from cdp_pipeline.lib.activation.destinations import Destination
+from cdp_pipeline.lib.sql_files import load_sql, run_sql
+
+SQL_DIR = Path(__file__).resolve().parents[2] / "defs" / "activation" / "sql"
+FILE_KINDS = ("full", "delta_added", "delta_removed")
 
 # An address an ESP can take as it is: starts with a letter or digit (so it can never be a
 # spreadsheet formula), one '@', no spaces or quotes.
@@ -40,6 +59,14 @@ RAW_COLUMNS: dict[str, tuple[str, ...]] = {
     "google_customer_match": ("Email", "Phone"),
     "pos": (),
 }
+
+
+def python_pattern_as_re2(pattern: re.Pattern) -> str:
+    """``pattern`` for DuckDB's RE2 with Python's meaning: a final ``$`` also matches before a
+    trailing newline in Python (``re.match``), and only at the very end in RE2."""
+    if not pattern.pattern.endswith("$") or pattern.flags & re.MULTILINE:
+        raise ValueError(f"expected a single-line pattern ending in '$': {pattern.pattern!r}")
+    return pattern.pattern[:-1] + r"\n?$"
 
 
 @dataclass(frozen=True)
@@ -154,18 +181,27 @@ def write_export(export_dir: Path, destination: Destination, run_date: date,
                  current: Mapping[str, dict], previous: Mapping[str, dict] | None,
                  previous_run_date: date | None, *, extra: Mapping[str, object] | None = None) -> ExportFiles:
     """Write full, delta and manifest files for one destination and run date (overwrites a rerun)."""
-    out = export_directory(export_dir, destination.name, run_date)
-    out.mkdir(parents=True, exist_ok=True, mode=0o700)
-    columns = destination.columns
     raw = RAW_COLUMNS[destination.kind]
     delta = diff_rows(previous or {}, current)
+    contents = {kind: (len(rows), render_csv(destination.columns, rows, raw_columns=raw))
+                for kind, rows in (("full", [current[k] for k in sorted(current)]),
+                                   ("delta_added", delta.added + delta.updated),
+                                   ("delta_removed", delta.removed))}
+    return _write_files(export_dir, destination, run_date, previous_run_date, contents, len(current),
+                        (len(delta.added), len(delta.updated), len(delta.removed)), extra)
+
+
+def _write_files(export_dir: Path, destination: Destination, run_date: date, previous_run_date: date | None,
+                 contents: Mapping[str, tuple[int, bytes]], rows: int, delta: tuple[int, int, int],
+                 extra: Mapping[str, object] | None) -> ExportFiles:
+    """The CSV files (``contents``: file kind -> rows, bytes) and, last, the manifest."""
+    out = export_directory(export_dir, destination.name, run_date)
+    out.mkdir(parents=True, exist_ok=True, mode=0o700)
     files: dict[str, dict] = {}
-    for kind, rows in (("full", [current[k] for k in sorted(current)]),
-                       ("delta_added", delta.added + delta.updated),
-                       ("delta_removed", delta.removed)):
+    for kind in FILE_KINDS:
+        n, data = contents[kind]
         path = out / f"{kind}.csv"
-        digest = write_csv(path, columns, rows, raw_columns=raw)
-        files[kind] = {"file": path.name, "rows": len(rows), "sha256": digest}
+        files[kind] = {"file": path.name, "rows": n, "sha256": write_private_file(path, data)}
     manifest = {
         "destination": destination.name,
         "kind": destination.kind,
@@ -174,9 +210,9 @@ def write_export(export_dir: Path, destination: Destination, run_date: date,
         "segments": list(destination.segments),
         "required_consent": list(destination.required_consent),
         "consent_rule": destination.consent_rule,
-        "columns": list(columns),
-        "rows": len(current),
-        "delta": {"added": len(delta.added), "updated": len(delta.updated), "removed": len(delta.removed)},
+        "columns": list(destination.columns),
+        "rows": rows,
+        "delta": {"added": delta[0], "updated": delta[1], "removed": delta[2]},
         **dict(extra or {}),
         "files": files,
         "written_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
@@ -184,3 +220,127 @@ def write_export(export_dir: Path, destination: Destination, run_date: date,
     manifest_path = out / "manifest.json"
     manifest_sha = write_private_file(manifest_path, (json.dumps(manifest, indent=2) + "\n").encode())
     return ExportFiles(out, files, manifest, manifest_path, manifest_sha)
+
+
+# --------------------------------------------------------------------------- in DuckDB
+@dataclass
+class StagedRows:
+    """What ``stage_export_rows`` built: the temp table ``export_rows`` and its counts."""
+
+    candidates: int
+    dropped_without_consent: int
+    skipped_no_identifier: int
+    rows: int  # one per key, as stored
+
+
+_PYTHON_FALLBACKS = {
+    # SQL sends only the values it cannot treat exactly as these functions do (see the macros).
+    "export_py_json_string": lambda s: None if s is None else json.dumps(s, ensure_ascii=False),
+    "export_py_normalise_email": hashing.normalise_email,
+    "export_py_strip": lambda s: None if s is None else s.strip(),
+}
+_MACROS = ("export_json_string", "export_email", "export_strip", "export_cell")
+
+
+def register_export_functions(con: duckdb.DuckDBPyConnection) -> None:
+    """The macros the export SQL uses and their Python fallbacks, on this connection (idempotent)."""
+    for name, fn in _PYTHON_FALLBACKS.items():
+        try:
+            con.remove_function(name)
+        except duckdb.Error:
+            pass  # not registered on this connection yet
+        con.create_function(name, fn, ["VARCHAR"], "VARCHAR", null_handling="special", side_effects=False)
+    for macro in _MACROS:
+        run_sql(con, SQL_DIR, f"create_macro_{macro}")
+
+
+def _kind_params(destination: Destination) -> tuple[str, dict]:
+    """The SQL file that builds ``destination``'s rows and its parameters."""
+    kind, segments = destination.kind, list(destination.segments)
+    if kind == "esp":
+        return "create_export_rows_esp", {"segments": segments, "safe_email": python_pattern_as_re2(SAFE_EMAIL)}
+    if kind == "sms":
+        return "create_export_rows_sms", {"segments": segments, "e164": python_pattern_as_re2(hashing.E164)}
+    if kind in ("meta_audience", "google_customer_match"):
+        email_key, phone_key = destination.columns
+        assert email_key < phone_key  # the SQL writes them in this order, as sort_keys=True does
+        return "create_export_rows_ad_platform", {
+            "e164": python_pattern_as_re2(hashing.E164), "phone_without_plus": kind == "meta_audience",
+            "email_key_json": json.dumps(email_key), "phone_key_json": json.dumps(phone_key)}
+    if kind == "pos":
+        keys = sorted({"loyalty_card_id", *segments})  # {"loyalty_card_id": card, **flags}, keys sorted
+        return "create_export_rows_pos", {"segments": segments, "keys": keys,
+                                          "keys_json": [json.dumps(k, ensure_ascii=False) for k in keys]}
+    raise ValueError(f"unknown destination kind {kind!r}")  # pragma: no cover - destinations.py refuses them
+
+
+def stage_export_rows(con: duckdb.DuckDBPyConnection, destination: Destination) -> StagedRows:
+    """Temp table ``export_rows`` (customer_id, row_key, row_values, sent_email, sent_phone): the rows
+    ``build_rows(destination, apply_consent(candidates))`` gives, row_values as the JSON text
+    activation.export_members stores; insert_export_members.sql keeps one row per key."""
+    register_export_functions(con)
+    run_sql(con, SQL_DIR, "create_export_candidates", {"segments": list(destination.segments)})
+    # Looked up on the module so nothing can hold on to an older gate.
+    dropped = consent_gate.gate_candidates(con, destination)
+    name, params = _kind_params(destination)
+    run_sql(con, SQL_DIR, name, params)
+    candidates, gated = con.execute("SELECT (SELECT count(*) FROM export_candidates), "
+                                    "(SELECT count(*) FROM gated_candidates)").fetchall()[0]
+    built, keys = con.execute("SELECT count(DISTINCT customer_id), count(DISTINCT row_key) "
+                              "FROM export_rows").fetchall()[0]
+    return StagedRows(candidates, dropped, gated - built, keys)
+
+
+_PLAIN_COLUMN = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+def _json_pointer(column: str) -> str:
+    return "/" + column.replace("~", "~0").replace("/", "~1")
+
+
+def write_export_from_members(con: duckdb.DuckDBPyConnection, export_dir: Path, destination: Destination,
+                              run_date: date, previous_run_date: date | None) -> ExportFiles:
+    """``write_export`` for the destination's rows in activation.export_members on ``run_date``
+    against ``previous_run_date``, with the delta and the cells computed in DuckDB: the same files."""
+    register_export_functions(con)
+    run_sql(con, SQL_DIR, "create_export_delta", {"destination": destination.name, "run_date": run_date,
+                                                  "previous_run_date": previous_run_date})
+    # A different text is an update only if the values differ too, as diff_rows compares them.
+    same = [key for key, cur, prev in con.execute(_sql("select_changed_export_rows")).fetchall()
+            if json.loads(cur) == json.loads(prev)]
+    if same:
+        run_sql(con, SQL_DIR, "update_export_delta_kept", {"row_keys": same})
+    run_sql(con, SQL_DIR, "create_export_file_rows")
+    columns = list(destination.columns)
+    paths = [_json_pointer(c) for c in columns]
+    if not all(_PLAIN_COLUMN.match(c) for c in columns) or \
+            con.execute(_sql("select_unusual_export_values"), {"paths": paths}).fetchall()[0][0]:
+        return _write_export_in_python(con, export_dir, destination, run_date, previous_run_date)
+    rows, added, updated, removed = con.execute(_sql("select_export_delta_counts")).fetchall()[0]
+    raw = set(RAW_COLUMNS[destination.kind])
+    cells_sql = load_sql(SQL_DIR, "select_export_file_cells",
+                         cells=", ".join(f"cells[{i}]" for i in range(1, len(columns) + 1)))
+    contents = {}
+    for kind in FILE_KINDS:
+        cells = con.execute(cells_sql, {"paths": paths, "raw": [c in raw for c in columns],
+                                        "formula_prefix": FORMULA_PREFIX_RE2, "file_kind": kind}).fetchall()
+        contents[kind] = (len(cells), render_csv_cells(columns, cells))
+    return _write_files(export_dir, destination, run_date, previous_run_date, contents, rows,
+                        (added, updated, removed), None)
+
+
+def _write_export_in_python(con: duckdb.DuckDBPyConnection, export_dir: Path, destination: Destination,
+                            run_date: date, previous_run_date: date | None) -> ExportFiles:
+    """Rows holding values the SQL cannot render as Python's str() would: the plain Python way."""
+    def rows(day: date | None) -> dict[str, dict]:
+        if day is None:
+            return {}
+        return {k: json.loads(v) for k, v in con.execute(
+            _sql("select_export_members"), {"destination": destination.name, "run_date": day}).fetchall()}
+
+    return write_export(export_dir, destination, run_date, rows(run_date), rows(previous_run_date),
+                        previous_run_date)
+
+
+def _sql(name: str) -> str:
+    return load_sql(SQL_DIR, name)

@@ -158,6 +158,13 @@ def guard_predicate(segment: str, predicate: str, columns: Mapping[str, str | No
     ``columns`` maps each usable column name (lower case) to its DuckDB type name, or None
     when the type is unknown (the sandbox then checks the result type itself).
     """
+    return guard_predicate_columns(segment, predicate, columns)[0]
+
+
+def guard_predicate_columns(segment: str, predicate: str,
+                            columns: Mapping[str, str | None]) -> tuple[str, frozenset[str]]:
+    """``guard_predicate``, and the columns (lower case) the predicate reads: every column it
+    can reach is a checked, unqualified column node of the tree, so the sandbox need hold no other."""
     columns = {k.lower(): v for k, v in columns.items()}
     if not predicate or not predicate.strip():
         raise UnsafePredicateError(segment, "the predicate is empty")
@@ -174,4 +181,5 @@ def guard_predicate(segment: str, predicate: str, columns: Mapping[str, str | No
     if _is_boolean(tree, columns) is False:
         raise UnsafePredicateError(segment, f"not a boolean expression: {tree.sql(dialect='duckdb')!r} "
                                             "computes a value, not true/false")
-    return tree.sql(dialect="duckdb", identify=True)
+    used = frozenset(str(node.name).lower() for node in tree.find_all(exp.Column))
+    return tree.sql(dialect="duckdb", identify=True), used

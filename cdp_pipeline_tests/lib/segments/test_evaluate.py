@@ -3,7 +3,13 @@
 import duckdb
 
 from cdp_pipeline.lib.segments.definitions import SegmentDefinition, load_segment_definitions
-from cdp_pipeline.lib.segments.evaluate import evaluate_segments
+from cdp_pipeline.lib.segments.evaluate import (
+    evaluate_definition,
+    evaluate_segments,
+    evaluate_segments_loading,
+    open_sandbox,
+    sandbox_columns,
+)
 from cdp_pipeline_tests.lib.segments.golden_fixture import customer, sample_customers, write_golden
 
 
@@ -42,3 +48,45 @@ def test_a_bad_definition_fails_alone():
     assert res["evil"].status == "error" and "getenv" in res["evil"].error and "'evil'" in res["evil"].error
     assert res["typed_wrong"].status == "error" and "boolean" in res["typed_wrong"].error
     assert res["runtime"].status == "error" and "'runtime'" in res["runtime"].error
+
+
+def _full_sandbox_results(customers, definitions):
+    """Every definition run over a sandbox holding every column: what evaluation used to copy."""
+    con = open_sandbox(customers)
+    try:
+        columns = sandbox_columns(con)
+        return [evaluate_definition(con, d, columns) for d in definitions]
+    finally:
+        con.close()
+
+
+def test_only_the_columns_the_predicates_read_are_loaded():
+    customers = _arrow(sample_customers())
+    defs = [*load_segment_definitions(),
+            SegmentDefinition("by_orders", "", "orders_percentile > 0.5 AND lower(first_name) LIKE 'a%'"),
+            SegmentDefinition("evil", "", "getenv('HOME') IS NOT NULL"),
+            # Fails on every row with the same message (which row fails first is DuckDB's choice).
+            SegmentDefinition("runtime", "", "CAST(CAST(as_of_date AS VARCHAR) AS INTEGER) > 1"),
+            SegmentDefinition("typed_wrong", "", "first_name"),
+            SegmentDefinition("unknown", "", "no_such_column > 1")]
+    loads = []
+
+    def load(columns):
+        loads.append(columns)
+        return customers.select(columns)
+
+    results = evaluate_segments_loading(customers.schema, load, defs)
+    assert [(r.name, r.status, r.error, r.predicate_sql, r.customer_ids) for r in results] == \
+        [(r.name, r.status, r.error, r.predicate_sql, r.customer_ids) for r in _full_sandbox_results(customers, defs)]
+    assert {r.name: r for r in results}["by_orders"].customer_ids  # the helper was computed
+    # One load, in golden's column order: the key, the helpers' inputs, the columns predicates name.
+    assert loads == [[c for c in customers.schema.names if c in {
+        "customer_id", "total_spend", "orders_count", "first_name", "rfm_segment", "last_order_at", "as_of_date",
+        "email_opens_90d", "email_clicks_90d", "has_abandoned_cart", "sms_contactable"}]]
+
+
+def test_nothing_is_loaded_when_no_definition_passes_the_guard():
+    customers = _arrow(sample_customers())
+    results = evaluate_segments_loading(customers.schema, lambda columns: 1 / 0,
+                                        [SegmentDefinition("evil", "", "getenv('HOME') IS NOT NULL")])
+    assert [r.status for r in results] == ["error"]

@@ -5,7 +5,7 @@ import pytest
 
 from cdp_pipeline.lib.segments.definitions import load_segment_definitions, parse_segment_definitions
 from cdp_pipeline.lib.segments.evaluate import HELPER_COLUMNS, open_sandbox
-from cdp_pipeline.lib.segments.predicate_guard import UnsafePredicateError, guard_predicate
+from cdp_pipeline.lib.segments.predicate_guard import UnsafePredicateError, guard_predicate, guard_predicate_columns
 from cdp_pipeline_tests.lib.segments.golden_fixture import GOLDEN_COLUMNS, sample_customers, write_golden
 
 COLUMNS = {**{c.lower(): t for c, t in GOLDEN_COLUMNS.items()}, **{h: "DOUBLE" for h in HELPER_COLUMNS}}
@@ -96,3 +96,11 @@ def test_loader_keeps_a_malformed_entry_as_its_own_failure_and_refuses_duplicate
         parse_segment_definitions({"segments": [{"name": "a", "predicate": "true"}] * 2})
     with pytest.raises(ValueError, match="name"):
         parse_segment_definitions({"segments": [{"name": "Bad Name", "predicate": "true"}]})
+
+
+def test_the_guard_names_the_columns_a_predicate_reads():
+    columns = {"orders_count": "BIGINT", "Last_Order_At": "TIMESTAMP", "as_of_date": "DATE", "cookies": "VARCHAR[]"}
+    sql, used = guard_predicate_columns(
+        "s", "orders_count > 0 AND LAST_ORDER_AT < as_of_date - INTERVAL 180 DAY AND len(cookies) > 0", columns)
+    assert used == {"orders_count", "last_order_at", "as_of_date", "cookies"}
+    assert '"orders_count"' in sql
