@@ -2,8 +2,11 @@
 
 ``register_udfs(con)`` makes ``std_email(...)``, ``std_phone(...)`` and the rest
 available on one connection. They are vectorised (Arrow batches in, Arrow
-batches out) and every normaliser caches per distinct value, because source
-values repeat: the same phone number on every order line of a customer.
+batches out) and call Python once per distinct argument tuple of a batch (Arrow
+finds the distinct values and spreads the results back), because source values
+repeat: the same phone number on every order line of a customer. Every
+normaliser also caches per distinct value across batches; staging SQL goes
+further and calls a function on the distinct values of a whole table.
 A value that makes a normaliser fail becomes NULL instead of stopping the query:
 bad input never stops the night.
 """
@@ -15,6 +18,7 @@ from datetime import date
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .address import check_postcode, match_street, standardise_city, standardise_country, standardise_street
 from .consent import parse_bool, sms_keyword
@@ -42,16 +46,77 @@ def _safe(fn: Callable, *args):
         return None
 
 
+def _apply_all(fn: Callable, arguments: list[list]) -> list:
+    """``fn`` over argument lists (one list per parameter); arguments that make it fail give None.
+
+    One try around the whole loop instead of one per value: failures are rare,
+    and when one happens the loop is redone value by value (the normalisers are
+    pure, so calling them again gives the same answers).
+    """
+    try:
+        return list(map(fn, *arguments))
+    except Exception:  # noqa: BLE001 - one odd value must not fail a night's query
+        return [_safe(fn, *args) for args in zip(*arguments)]
+
+
+def _dictionary(column: pa.Array | pa.ChunkedArray) -> tuple[list, pa.Array]:
+    """(distinct values, per-row index into them; NULL for a NULL value), computed by Arrow."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    encoded = pc.dictionary_encode(column)
+    return encoded.dictionary.to_pylist(), encoded.indices
+
+
+def _distinct_arguments(columns, null_in_null_out: bool) -> tuple[list[list], pa.Array]:
+    """The distinct argument tuples of a batch (one list per parameter) and, per row, its tuple's index.
+
+    A row whose result is NULL without a call (NULL first argument, or any NULL
+    argument when ``null_in_null_out``) gets a NULL index.
+    """
+    values, codes = [], []
+    for position, column in enumerate(columns):
+        distinct, indices = _dictionary(column)
+        if position > 0 and not null_in_null_out:  # a NULL here is an argument: it gets a slot of its own
+            indices = pc.coalesce(indices, pa.scalar(len(distinct), indices.type))
+            distinct.append(None)
+        values.append(distinct)
+        codes.append(indices)
+    if len(columns) == 1:
+        return values, codes[0]
+    encoded = pc.dictionary_encode(_tuple_numbers(values, codes))
+    return _tuples_of(encoded.dictionary, values), encoded.indices
+
+
+def _tuple_numbers(values: list[list], codes: list[pa.Array]) -> pa.Array:
+    """Per row, its argument tuple as one number in mixed radix (digit i indexes ``values[i]``),
+    so that Arrow can find the distinct tuples; a NULL code stays NULL."""
+    number = pc.cast(codes[0], pa.int64())
+    for distinct, indices in zip(values[1:], codes[1:]):
+        number = pc.add(pc.multiply(number, len(distinct)), pc.cast(indices, pa.int64()))
+    return number
+
+
+def _tuples_of(numbers: pa.Array, values: list[list]) -> list[list]:
+    """The argument lists (one per parameter) of tuple ``numbers``: ``_tuple_numbers`` undone."""
+    rest, digits = numbers, []
+    for distinct in reversed(values[1:]):
+        quotient = pc.divide(rest, len(distinct))  # integer division: the numbers are never negative
+        digits.append(pc.subtract(rest, pc.multiply(quotient, len(distinct))).to_pylist())
+        rest = quotient
+    digits.append(rest.to_pylist())
+    return [[distinct[i] for i in digit] for distinct, digit in zip(values, reversed(digits))]
+
+
 def _arrow_udf(fn: Callable, return_type: str, null_in_null_out: bool, arity: int) -> Callable:
     arrow_type = _ARROW_TYPES[return_type]
 
     def apply(*columns):
-        rows = zip(*(column.to_pylist() for column in columns))
-        if null_in_null_out:
-            values = [None if None in row else _safe(fn, *row) for row in rows]
-        else:  # only the first argument decides NULL; the others have defaults
-            values = [None if row[0] is None else _safe(fn, *row) for row in rows]
-        return pa.array(values, type=arrow_type)
+        # Values repeat within a batch (an order's lines, a customer's messages): the
+        # Python function runs once per distinct argument tuple, and Arrow spreads
+        # the results back over the rows.
+        arguments, indices = _distinct_arguments(columns, null_in_null_out)
+        results = pa.array(_apply_all(fn, arguments), type=arrow_type)
+        return pc.take(results, indices)
 
     # DuckDB checks the Python signature against the parameter list: no *args.
     if arity == 1:

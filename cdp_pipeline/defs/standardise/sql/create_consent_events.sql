@@ -1,20 +1,44 @@
 -- Every consent signal per channel: ESP status, SMS STOP/START, CRM flags, Shopify "Accepts Marketing".
 CREATE OR REPLACE TABLE staging.consent_events AS
-WITH esp AS (
+WITH esp_rows AS (
+    SELECT nullif(trim(leid), '') AS leid, email_address, lower(trim(status)) AS status,
+           unsub_time, clean_time, confirm_time, optin_time, last_changed
+    FROM raw.esp_members
+    WHERE lower(trim(status)) IN ('subscribed', 'unsubscribed', 'cleaned')
+),
+crm_raw AS (
+    SELECT trim(customer_id) AS customer_id, email, phone, country, consent_email, consent_sms,
+           consent_updated_at, updated_at
+    FROM raw.crm_customers
+    WHERE nullif(trim(customer_id), '') IS NOT NULL
+),
+-- The standardisation functions are Python: each distinct address and number is read once
+-- and joined back (a person's address is on their ESP and CRM rows, and on every CRM version).
+-- MATERIALIZED keeps DuckDB from pushing filters on the results down to every row.
+emails AS MATERIALIZED (
+    SELECT raw_email, std_email(raw_email) AS email
+    FROM (SELECT email_address AS raw_email FROM esp_rows UNION SELECT email FROM crm_raw)
+    WHERE raw_email IS NOT NULL
+),
+phones AS MATERIALIZED (
+    SELECT raw_phone, raw_country, std_phone(raw_phone, std_country(raw_country)) AS phone
+    FROM (SELECT DISTINCT phone AS raw_phone, country AS raw_country FROM crm_raw WHERE phone IS NOT NULL)
+),
+esp AS (
     SELECT DISTINCT 'esp' AS source,
-           coalesce(nullif(trim(leid), ''), std_email(email_address)) AS source_record_id,
+           coalesce(r.leid, e.email) AS source_record_id,
            'email' AS channel,
-           std_email(email_address) AS identifier,
-           CASE lower(trim(status)) WHEN 'subscribed' THEN 'granted' ELSE 'revoked' END AS state,
-           lower(trim(status)) AS reason,
-           CASE lower(trim(status))
+           e.email AS identifier,
+           CASE r.status WHEN 'subscribed' THEN 'granted' ELSE 'revoked' END AS state,
+           r.status AS reason,
+           CASE r.status
                WHEN 'unsubscribed' THEN coalesce(std_timestamp(unsub_time, 'UTC'), std_timestamp(last_changed, 'UTC'))
                WHEN 'cleaned' THEN coalesce(std_timestamp(clean_time, 'UTC'), std_timestamp(last_changed, 'UTC'))
                ELSE coalesce(std_timestamp(confirm_time, 'UTC'), std_timestamp(optin_time, 'UTC'),
                              std_timestamp(last_changed, 'UTC'))
            END AS event_time
-    FROM raw.esp_members
-    WHERE lower(trim(status)) IN ('subscribed', 'unsubscribed', 'cleaned')
+    FROM esp_rows r
+    LEFT JOIN emails e ON e.raw_email = r.email_address
 ),
 sms AS (
     SELECT 'sms', source_record_id, 'sms', source_record_id,
@@ -25,11 +49,12 @@ sms AS (
     WHERE keyword IN ('opt_out', 'opt_in')
 ),
 crm_rows AS (
-    SELECT DISTINCT trim(customer_id) AS customer_id, std_email(email) AS email, std_phone(phone, std_country(country)) AS phone,
-           std_bool(consent_email) AS email_ok, std_bool(consent_sms) AS sms_ok,
-           coalesce(std_timestamp(consent_updated_at, NULL), std_timestamp(updated_at, NULL)) AS changed_at
-    FROM raw.crm_customers
-    WHERE nullif(trim(customer_id), '') IS NOT NULL
+    SELECT DISTINCT c.customer_id, e.email, p.phone,
+           std_bool(c.consent_email) AS email_ok, std_bool(c.consent_sms) AS sms_ok,
+           coalesce(std_timestamp(c.consent_updated_at, NULL), std_timestamp(c.updated_at, NULL)) AS changed_at
+    FROM crm_raw c
+    LEFT JOIN emails e ON e.raw_email = c.email
+    LEFT JOIN phones p ON p.raw_phone = c.phone AND p.raw_country IS NOT DISTINCT FROM c.country
 ),
 crm AS (
     SELECT 'crm', customer_id, 'email', email, CASE WHEN email_ok THEN 'granted' ELSE 'revoked' END,

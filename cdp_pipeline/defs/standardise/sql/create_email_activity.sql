@@ -6,14 +6,27 @@ WITH members AS (
     WHERE source = 'esp' AND email IS NOT NULL
     GROUP BY email
 ),
+-- The standardisation functions are Python: each distinct address and time is read once
+-- (a member has many activity rows; a campaign's opens share timestamps). MATERIALIZED
+-- keeps DuckDB from pushing the NULL filters below (per row) into the function calls.
+emails AS MATERIALIZED (
+    SELECT email_address, std_email(email_address) AS email
+    FROM (SELECT DISTINCT email_address FROM raw.esp_activity WHERE email_address IS NOT NULL)
+),
+event_times AS MATERIALIZED (
+    SELECT "timestamp", std_timestamp("timestamp", 'UTC') AS event_time
+    FROM (SELECT DISTINCT "timestamp" FROM raw.esp_activity WHERE "timestamp" IS NOT NULL)
+),
 activity AS (
-    SELECT std_email(email_address) AS email,
-           lower(trim(action)) AS action,
-           std_timestamp("timestamp", 'UTC') AS event_time,
-           nullif(trim(campaign_id), '') AS campaign_id,
-           nullif(trim(campaign_title), '') AS campaign_title,
-           nullif(trim(url), '') AS url
-    FROM raw.esp_activity
+    SELECT e.email,
+           lower(trim(r.action)) AS action,
+           t.event_time,
+           nullif(trim(r.campaign_id), '') AS campaign_id,
+           nullif(trim(r.campaign_title), '') AS campaign_title,
+           nullif(trim(r.url), '') AS url
+    FROM raw.esp_activity r
+    JOIN emails e USING (email_address)
+    JOIN event_times t USING ("timestamp")
 )
 SELECT md5(concat_ws('|', a.email, a.action, a.event_time, a.campaign_id, a.url)) AS activity_id,
        'esp' AS source,

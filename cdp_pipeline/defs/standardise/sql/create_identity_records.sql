@@ -1,45 +1,73 @@
 -- One row per identity-bearing source record (its latest version), standardised for linkage.
+-- The standardisation functions are Python: each is called once per distinct value, which
+-- is then joined back (a person's email is on their CRM, ESP and order records; a number is
+-- on every message to it). The functions are pure, so this changes the speed, not the rows.
+-- Lookups are MATERIALIZED: else DuckDB pushes a filter on a result (phone IS NOT NULL) below
+-- the DISTINCT and calls the function on every row again.
 CREATE OR REPLACE TABLE staging.identity_records AS
-WITH crm_latest AS (
-    SELECT *, trim(customer_id) AS record_key
+WITH crm_versions AS (
+    SELECT *, trim(customer_id) AS record_key,
+           std_timestamp(updated_at, NULL) AS updated_ts  -- once: it orders the versions and dates the record
     FROM raw.crm_customers
     WHERE nullif(trim(customer_id), '') IS NOT NULL
+),
+crm_latest AS (
+    SELECT * FROM crm_versions
     QUALIFY row_number() OVER (
-        PARTITION BY trim(customer_id)
-        ORDER BY std_timestamp(updated_at, NULL) DESC NULLS LAST, _landing_date DESC, _file DESC, _line DESC) = 1
+        PARTITION BY record_key
+        ORDER BY updated_ts DESC NULLS LAST, _landing_date DESC, _file DESC, _line DESC) = 1
 ),
 crm AS (
     SELECT 'crm' AS source, record_key AS source_record_id,
-           coalesce(std_timestamp(updated_at, NULL), std_timestamp(created_at, NULL),
-                    CAST(_landing_date AS TIMESTAMP)) AS record_time,
+           coalesce(updated_ts, std_timestamp(created_at, NULL), CAST(_landing_date AS TIMESTAMP)) AS record_time,
            first_name AS raw_first, last_name AS raw_last, email AS raw_email, phone AS raw_phone,
            street AS raw_street, postcode AS raw_postcode, city AS raw_city, country AS raw_country,
            birth_date AS raw_birth_date, nullif(trim(loyalty_card_id), '') AS loyalty_card_id,
            record_key AS crm_customer_id, CAST(NULL AS VARCHAR) AS web_user_id, CAST(NULL AS VARCHAR[]) AS cookies
     FROM crm_latest
 ),
-esp_latest AS (
-    SELECT *, coalesce(nullif(trim(leid), ''), std_email(email_address)) AS record_key
+esp_versions AS (
+    SELECT *, coalesce(nullif(trim(leid), ''), std_email(email_address)) AS record_key,
+           std_timestamp(last_changed, 'UTC') AS last_changed_ts  -- once: it orders the versions and dates the record
     FROM raw.esp_members
-    WHERE coalesce(nullif(trim(leid), ''), std_email(email_address)) IS NOT NULL
+),
+esp_latest AS (
+    SELECT * FROM esp_versions
+    WHERE record_key IS NOT NULL
     QUALIFY row_number() OVER (
-        PARTITION BY coalesce(nullif(trim(leid), ''), std_email(email_address))
-        ORDER BY std_timestamp(last_changed, 'UTC') DESC NULLS LAST, _landing_date DESC, _file DESC, _line DESC) = 1
+        PARTITION BY record_key
+        ORDER BY last_changed_ts DESC NULLS LAST, _landing_date DESC, _file DESC, _line DESC) = 1
 ),
 esp AS (
     SELECT 'esp', record_key,
-           coalesce(std_timestamp(last_changed, 'UTC'), std_timestamp(optin_time, 'UTC'), CAST(_landing_date AS TIMESTAMP)),
+           coalesce(last_changed_ts, std_timestamp(optin_time, 'UTC'), CAST(_landing_date AS TIMESTAMP)),
            first_name, last_name, email_address, phone, address, zip, city, NULL, birthday,
            NULL, NULL, NULL, NULL
     FROM esp_latest
 ),
-sms_numbers AS (
-    SELECT std_phone(CASE WHEN lower(trim(direction)) LIKE 'inbound%' THEN "from" ELSE "to" END, NULL) AS phone,
-           max(std_timestamp(sent_date, 'UTC')) AS last_seen,
+sms_raw AS (
+    SELECT CASE WHEN lower(trim(direction)) LIKE 'inbound%' THEN "from" ELSE "to" END AS raw_phone,
+           sent_date,
            max(CAST(_landing_date AS TIMESTAMP)) AS last_landed
     FROM raw.sms_messages
     GROUP BY ALL
-    HAVING phone IS NOT NULL
+),
+sms_phones AS MATERIALIZED (
+    SELECT raw_phone, std_phone(raw_phone, NULL) AS phone
+    FROM (SELECT DISTINCT raw_phone FROM sms_raw WHERE raw_phone IS NOT NULL)
+),
+sms_times AS MATERIALIZED (
+    -- Campaign messages share their send time.
+    SELECT sent_date, std_timestamp(sent_date, 'UTC') AS sent_at
+    FROM (SELECT DISTINCT sent_date FROM sms_raw WHERE sent_date IS NOT NULL)
+),
+sms_numbers AS (
+    SELECT p.phone, max(t.sent_at) AS last_seen, max(r.last_landed) AS last_landed
+    FROM sms_raw r
+    JOIN sms_phones p USING (raw_phone)
+    LEFT JOIN sms_times t USING (sent_date)
+    WHERE p.phone IS NOT NULL
+    GROUP BY p.phone
 ),
 sms AS (
     SELECT 'sms', phone, coalesce(last_seen, last_landed),
@@ -86,15 +114,28 @@ shopify AS (
     JOIN raw.pos_orders r ON trim(r.name) = o.order_name AND r._file = o.file
     GROUP BY o.order_name, o.landing_date
 ),
-receipts AS (
-    SELECT 'pos', 'receipt:' || trim(store_id) || ':' || trim(receipt_id),
-           coalesce(min(std_timestamp(ts_local, nullif(trim(tz), ''))), min(CAST(_landing_date AS TIMESTAMP))),
-           NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-           min(nullif(trim(loyalty_card_id), '')), NULL, NULL, NULL
+receipt_lines AS (
+    SELECT trim(store_id) AS store_id, trim(receipt_id) AS receipt_id, ts_local, nullif(trim(tz), '') AS tz,
+           CAST(_landing_date AS TIMESTAMP) AS landed, nullif(trim(loyalty_card_id), '') AS loyalty_card_id
     FROM raw.pos_receipts
     WHERE nullif(trim(receipt_id), '') IS NOT NULL AND nullif(trim(store_id), '') IS NOT NULL
-    GROUP BY trim(store_id), trim(receipt_id)
-    HAVING min(nullif(trim(loyalty_card_id), '')) IS NOT NULL
+),
+carded_receipts AS (
+    -- Only a receipt with a loyalty card identifies anyone: the others' times are not read.
+    SELECT store_id, receipt_id, min(landed) AS landed, min(loyalty_card_id) AS loyalty_card_id
+    FROM receipt_lines
+    GROUP BY ALL
+    HAVING min(loyalty_card_id) IS NOT NULL
+),
+receipts AS (
+    -- A receipt's lines share its time: each distinct time is read once.
+    SELECT 'pos', 'receipt:' || c.store_id || ':' || c.receipt_id,
+           coalesce(min(std_timestamp(t.ts_local, t.tz)), c.landed),
+           NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+           c.loyalty_card_id, NULL, NULL, NULL
+    FROM carded_receipts c
+    JOIN (SELECT DISTINCT store_id, receipt_id, ts_local, tz FROM receipt_lines) t USING (store_id, receipt_id)
+    GROUP BY c.store_id, c.receipt_id, c.landed, c.loyalty_card_id
 ),
 unioned AS (
     SELECT * FROM crm
@@ -104,40 +145,71 @@ unioned AS (
     UNION ALL SELECT * FROM shopify
     UNION ALL SELECT * FROM receipts
 ),
-standardised AS (
-    SELECT source, source_record_id, record_time,
-           std_display_name(raw_first) AS first_name,
-           std_display_name(raw_last) AS last_name,
-           std_email(raw_email) AS email,
-           std_country(raw_country) AS country,
-           raw_phone, raw_postcode, raw_email, raw_first, raw_last, raw_birth_date,
-           std_street(raw_street) AS street,
-           std_city(raw_city) AS city,
-           std_birth_date(raw_birth_date) AS birth_date,
-           loyalty_card_id, crm_customer_id, web_user_id, cookies
-    FROM unioned
+located AS MATERIALIZED (
+    -- The record's country reads its phone number and postcode.
+    SELECT *, std_country(raw_country) AS country FROM unioned
+),
+emails AS MATERIALIZED (
+    SELECT *, is_junk_email(email) AS email_is_junk
+    FROM (SELECT raw_email, std_email(raw_email) AS email, std_email_flags(raw_email) AS email_flags
+          FROM (SELECT DISTINCT raw_email FROM located WHERE raw_email IS NOT NULL))
+),
+names AS MATERIALIZED (
+    -- First and last names share one lookup (joined twice).
+    SELECT *, std_match_name(name) AS name_match, is_junk_name(name) AS name_is_junk
+    FROM (SELECT raw_name, std_display_name(raw_name) AS name
+          FROM (SELECT raw_first AS raw_name FROM located UNION SELECT raw_last FROM located)
+          WHERE raw_name IS NOT NULL)
+),
+phones AS MATERIALIZED (
+    SELECT raw_phone, country,
+           std_phone(raw_phone, country) AS phone, std_phone_flags(raw_phone, country) AS phone_flags
+    FROM (SELECT DISTINCT raw_phone, country FROM located WHERE raw_phone IS NOT NULL)
+),
+junk_phones AS MATERIALIZED (
+    -- A number written several ways is one E.164 value: whether it is junk is asked once.
+    SELECT phone, is_junk_phone(phone) AS phone_is_junk
+    FROM (SELECT DISTINCT phone FROM phones WHERE phone IS NOT NULL)
+),
+postcodes AS MATERIALIZED (
+    SELECT raw_postcode, country,
+           std_postcode(raw_postcode, country) AS postcode, std_postcode_flags(raw_postcode, country) AS postcode_flags
+    FROM (SELECT DISTINCT raw_postcode, country FROM located WHERE raw_postcode IS NOT NULL)
+),
+birth_dates AS MATERIALIZED (
+    SELECT raw_birth_date, std_birth_date(raw_birth_date) AS birth_date,
+           std_birth_date_flags(raw_birth_date) AS birth_date_flags
+    FROM (SELECT DISTINCT raw_birth_date FROM located WHERE raw_birth_date IS NOT NULL)
 )
-SELECT source, source_record_id, record_time,
-       first_name, last_name,
-       std_match_name(first_name) AS first_name_match,
-       std_match_name(last_name) AS last_name_match,
-       email,
-       std_phone(raw_phone, country) AS phone,
-       street,
-       std_postcode(raw_postcode, country) AS postcode,
-       city,
-       country,
-       birth_date, loyalty_card_id, crm_customer_id, web_user_id, cookies,
-       coalesce(is_junk_email(email), false) AS email_is_junk,
-       coalesce(is_junk_phone(std_phone(raw_phone, country)), false) AS phone_is_junk,
-       coalesce(is_junk_name(first_name), false) OR coalesce(is_junk_name(last_name), false) AS name_is_junk,
+-- A NULL raw value finds no lookup row: its results are NULL, as the functions give for NULL.
+SELECT l.source, l.source_record_id, l.record_time,
+       fn.name AS first_name, ln.name AS last_name,
+       fn.name_match AS first_name_match,
+       ln.name_match AS last_name_match,
+       e.email,
+       p.phone,
+       std_street(l.raw_street) AS street,
+       pc.postcode,
+       std_city(l.raw_city) AS city,
+       l.country,
+       b.birth_date, l.loyalty_card_id, l.crm_customer_id, l.web_user_id, l.cookies,
+       coalesce(e.email_is_junk, false) AS email_is_junk,
+       coalesce(jp.phone_is_junk, false) AS phone_is_junk,
+       coalesce(fn.name_is_junk, false) OR coalesce(ln.name_is_junk, false) AS name_is_junk,
        list_sort(list_distinct(list_concat(
-           coalesce(std_email_flags(raw_email), []),
-           coalesce(std_phone_flags(raw_phone, country), []),
-           coalesce(std_postcode_flags(raw_postcode, country), []),
-           coalesce(std_birth_date_flags(raw_birth_date), []),
-           CASE WHEN coalesce(is_junk_name(first_name), false) OR coalesce(is_junk_name(last_name), false)
+           coalesce(e.email_flags, []),
+           coalesce(p.phone_flags, []),
+           coalesce(pc.postcode_flags, []),
+           coalesce(b.birth_date_flags, []),
+           CASE WHEN coalesce(fn.name_is_junk, false) OR coalesce(ln.name_is_junk, false)
                 THEN ['junk_name'] ELSE [] END
        ))) AS dq_flags
-FROM standardised
-ORDER BY source, source_record_id
+FROM located l
+LEFT JOIN emails e ON e.raw_email = l.raw_email
+LEFT JOIN names fn ON fn.raw_name = l.raw_first
+LEFT JOIN names ln ON ln.raw_name = l.raw_last
+LEFT JOIN phones p ON p.raw_phone = l.raw_phone AND p.country IS NOT DISTINCT FROM l.country
+LEFT JOIN junk_phones jp ON jp.phone = p.phone
+LEFT JOIN postcodes pc ON pc.raw_postcode = l.raw_postcode AND pc.country IS NOT DISTINCT FROM l.country
+LEFT JOIN birth_dates b ON b.raw_birth_date = l.raw_birth_date
+ORDER BY l.source, l.source_record_id

@@ -26,7 +26,7 @@ shopify AS (
            std_timestamp(first(cancelled_at ORDER BY _line) FILTER (WHERE nullif(trim(cancelled_at), '') IS NOT NULL), NULL) AS cancelled_at,
            CAST(NULL AS VARCHAR) AS store_id,
            CAST(NULL AS VARCHAR) AS loyalty_card_id,
-           std_email(first(email ORDER BY _line) FILTER (WHERE nullif(trim(email), '') IS NOT NULL)) AS email,
+           first(email ORDER BY _line) FILTER (WHERE nullif(trim(email), '') IS NOT NULL) AS raw_email,
            std_bool(first(accepts_marketing ORDER BY _line) FILTER (WHERE nullif(trim(accepts_marketing), '') IS NOT NULL)) AS accepts_marketing
     FROM shopify_rows
     GROUP BY trim(name)
@@ -38,10 +38,17 @@ receipt_lines AS (
         PARTITION BY trim(store_id), trim(receipt_id), trim(coalesce(line_no, CAST(_line AS VARCHAR)))
         ORDER BY _landing_date DESC, _file DESC, _line DESC) = 1
 ),
+-- The standardisation functions are Python: each distinct value is read once and joined
+-- back (a receipt's lines share its time; a customer's orders share their address).
+-- MATERIALIZED keeps DuckDB from pushing filters on the results down to every row.
+receipt_times AS MATERIALIZED (
+    SELECT ts_local, tz, std_timestamp(ts_local, tz) AS ordered_at
+    FROM (SELECT DISTINCT ts_local, nullif(trim(tz), '') AS tz FROM receipt_lines WHERE ts_local IS NOT NULL)
+),
 receipts AS (
     SELECT 'receipt:' || trim(store_id) || ':' || trim(receipt_id) AS order_id,
            'store' AS channel,
-           min(std_timestamp(ts_local, nullif(trim(tz), ''))) AS ordered_at,
+           min(t.ordered_at) AS ordered_at,
            'SEK' AS currency_code,
            sum(CAST(coalesce(TRY_CAST(std_money(qty) AS DECIMAL(18, 3)), 1) AS DECIMAL(38, 3)) * std_money(unit_price)) AS subtotal,
            CAST(0 AS DECIMAL(18, 2)) AS shipping,
@@ -54,14 +61,19 @@ receipts AS (
            CAST(NULL AS TIMESTAMP) AS cancelled_at,
            trim(store_id) AS store_id,
            min(nullif(trim(loyalty_card_id), '')) AS loyalty_card_id,
-           CAST(NULL AS VARCHAR) AS email,
+           CAST(NULL AS VARCHAR) AS raw_email,
            CAST(NULL AS BOOLEAN) AS accepts_marketing
-    FROM receipt_lines
+    FROM receipt_lines l
+    LEFT JOIN receipt_times t ON t.ts_local = l.ts_local AND t.tz IS NOT DISTINCT FROM nullif(trim(l.tz), '')
     GROUP BY trim(store_id), trim(receipt_id)
 ),
 orders AS (
     SELECT * FROM shopify
     UNION ALL SELECT * FROM receipts
+),
+emails AS MATERIALIZED (
+    SELECT raw_email, std_email(raw_email) AS email
+    FROM (SELECT DISTINCT raw_email FROM orders WHERE raw_email IS NOT NULL)
 )
 SELECT o.order_id,
        'pos' AS source,
@@ -74,7 +86,8 @@ SELECT o.order_id,
        CAST(o.discount AS DECIMAL(18, 2)) AS discount,
        TRY_CAST(o.total AS DECIMAL(18, 2)) AS total,
        CAST(o.refunded_amount AS DECIMAL(18, 2)) AS refunded_amount,
-       o.financial_status, o.cancelled_at, o.store_id, o.loyalty_card_id, o.email, o.accepts_marketing
+       o.financial_status, o.cancelled_at, o.store_id, o.loyalty_card_id, e.email, o.accepts_marketing
 FROM orders o
+LEFT JOIN emails e USING (raw_email)
 LEFT JOIN staging.identity_records ir ON ir.source = 'pos' AND ir.source_record_id = o.order_id
 ORDER BY o.ordered_at, o.order_id

@@ -1,17 +1,24 @@
 -- GA4 events, deduplicated (at-least-once delivery), attached to the user_id their cookie is seen with.
 CREATE OR REPLACE TABLE staging.web_events AS
-WITH parsed AS (
+WITH lines AS (
+    SELECT *,
+           -- One parse of the line for the three ecommerce fields (a list of paths), not one per field.
+           json_extract_string(event_json, ['$.ecommerce.transaction_id', '$.ecommerce.purchase_revenue',
+                                            '$.ecommerce.currency']) AS ecommerce
+    FROM raw.web_events
+    WHERE nullif(trim(user_pseudo_id), '') IS NOT NULL AND TRY_CAST(event_timestamp AS BIGINT) IS NOT NULL
+),
+parsed AS (
     SELECT user_pseudo_id AS cookie,
            nullif(trim(user_id), '') AS user_id,
            event_name,
            TRY_CAST(event_timestamp AS BIGINT) AS event_micros,
            event_date,
            from_json(json_extract(event_json, '$.event_params'), '[{"key":"VARCHAR","value":{"string_value":"VARCHAR","int_value":"BIGINT","float_value":"DOUBLE","double_value":"DOUBLE"}}]') AS params,
-           json_extract_string(event_json, '$.ecommerce.transaction_id') AS transaction_id,
-           TRY_CAST(json_extract_string(event_json, '$.ecommerce.purchase_revenue') AS DECIMAL(18, 2)) AS revenue,
-           json_extract_string(event_json, '$.ecommerce.currency') AS currency
-    FROM raw.web_events
-    WHERE nullif(trim(user_pseudo_id), '') IS NOT NULL AND TRY_CAST(event_timestamp AS BIGINT) IS NOT NULL
+           ecommerce[1] AS transaction_id,
+           TRY_CAST(ecommerce[2] AS DECIMAL(18, 2)) AS revenue,
+           ecommerce[3] AS currency
+    FROM lines
 ),
 events AS (
     SELECT *,
