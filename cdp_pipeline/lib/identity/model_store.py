@@ -36,7 +36,7 @@ from cdp_pipeline.lib.identity.persistent_ids import table_exists
 
 # Bump when the comparisons, the guard or the input of the model change in code: a stored
 # model trained by older code is then retrained instead of reused.
-MODEL_CODE_VERSION = "2026-11-29.1"
+MODEL_CODE_VERSION = "2026-11-29.2"
 
 MODEL = "identity.model"
 MODEL_TF = "identity.model_term_frequencies"

@@ -246,7 +246,8 @@ def _train_and_predict(con: duckdb.DuckDBPyConnection, config: IdentityConfig, r
     stored = load_model(con)
     run.retrain_reason = retrain_reason(con, stored, config, as_of, retrain_days)
     if run.retrain_reason:
-        linker = train_model(sdf, config, run)
+        linker = _rounded(train_model(sdf, config, run), sdf)
+        run.probability_two_random_records_match = linker._settings_obj._probability_two_random_records_match
         _keep_new_model(con, linker, run, as_of, config)
     else:
         linker = _stored_linker(con, db_api, sdf, stored, run)
@@ -279,6 +280,33 @@ def _input_hashes(con: duckdb.DuckDBPyConnection) -> None:
 
 def _tf_columns(linker) -> list[str]:
     return [c.unquote().name for c in linker._settings_obj._term_frequency_columns]
+
+
+MODEL_SIGNIFICANT_DIGITS = 12
+
+
+def _round_floats(value):
+    if isinstance(value, float):
+        return float(f"{value:.{MODEL_SIGNIFICANT_DIGITS}g}")
+    if isinstance(value, dict):
+        return {k: _round_floats(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_round_floats(v) for v in value]
+    return value
+
+
+def _rounded(linker, sdf):
+    """The trained linker with its parameters rounded to 12 significant digits.
+
+    DuckDB sums floats in parallel, in whatever order its threads finish, so two trainings on
+    the same input can differ in the last bits of an m or u probability, and a pair on the
+    threshold could fall either side. Rounded, the same input gives the same model, hence
+    the same scores."""
+    from splink import Linker
+
+    model = _round_floats(linker.misc.save_model_to_json())
+    model.pop("linker_uid", None)
+    return Linker(sdf, model, log_level=logging.WARNING)
 
 
 def _keep_new_model(con: duckdb.DuckDBPyConnection, linker, run: ModelRun, as_of, config: IdentityConfig) -> None:
