@@ -132,15 +132,16 @@ def resolve_identities(con: duckdb.DuckDBPyConnection, *, run_id: str, config: I
         _add_untouched_records(con, result.id_changes)
     result.anonymous_visitors = _anonymous_visitors(con)
     _write_tables(con, run_id, run_at, result, config, restricted=scope is not None)
+    return result
 
+
+def _summarise(con: duckdb.DuckDBPyConnection, result: IdentityResult) -> None:
     result.customers = con.execute("SELECT count(*) FROM identity.clusters").fetchall()[0][0]
     result.links_by_type = dict(con.execute(
         "SELECT link_type, count(*) FROM identity.links GROUP BY 1 ORDER BY 1").fetchall())
     result.excluded_by_reason = dict(con.execute(
         "SELECT split_part(reason, '_', 1) || '_' || split_part(reason, '_', 2), count(*) "
         "FROM identity.excluded_identifiers GROUP BY 1 ORDER BY 1").fetchall())
-    _write_run_row(con, run_id, run_at, result)
-    return result
 
 
 def _add_untouched_records(con: duckdb.DuckDBPyConnection, id_changes: dict) -> None:
@@ -176,7 +177,8 @@ def _anonymous_visitors(con: duckdb.DuckDBPyConnection) -> int | None:
 
 def _write_tables(con: duckdb.DuckDBPyConnection, run_id: str, run_at: dt.datetime, result: IdentityResult,
                   config: IdentityConfig, *, restricted: bool = False) -> None:
-    """Write the identity tables in one transaction (readers never see half a run).
+    """Write the identity tables and the run's row of ``identity.runs`` in one transaction
+    (readers never see half a run).
 
     ``restricted``: only the affected records were re-clustered; the rows of the customers they
     touched are replaced and every other row is kept as it is."""
@@ -272,6 +274,9 @@ def _write_tables(con: duckdb.DuckDBPyConnection, run_id: str, run_at: dt.dateti
                 FROM temp._id_prob_edges e
                 JOIN {RECORDS} l ON l.rid = e.rid_l JOIN {RECORDS} r ON r.rid = e.rid_r
                 ORDER BY ALL""", incremental=result.model.mode == "incremental")
+        # the run's log row commits with the tables it describes
+        _summarise(con, result)
+        _write_run_row(con, run_id, run_at, result)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
