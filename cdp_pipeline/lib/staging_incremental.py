@@ -16,7 +16,8 @@ new or has other bytes, and a file whose rows are gone (a replaced partition, a 
 GA4 export), mark their keys. Records flagged ``impossible_birth_date`` are redone too: that
 check is relative to the data's date, which moves every night.
 
-A table is built whole when it or its index is missing, and on a full refresh.
+A table is built whole when it or its index is missing, when its SQL or the normalisers
+changed since it was built (``staging.incremental_code``), and on a full refresh.
 """
 
 from __future__ import annotations
@@ -96,9 +97,22 @@ def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
                             "AND NOT temporary", [schema, table]).fetchall()[0][0])
 
 
+CODE = "staging.incremental_code"
+
+
+def code_hash(table: str) -> str:
+    """The code a staging table's rows come from: its SQL and the standardisation functions."""
+    from cdp_pipeline.lib.code_version import source_hash
+
+    return source_hash(f"defs/standardise/sql/create_{table}.sql", "lib/standardise", "lib/staging_incremental.py")
+
+
 def _ensure_index(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"""CREATE TABLE IF NOT EXISTS {INDEX} (staging_table VARCHAR, raw_table VARCHAR, file VARCHAR,
                     sha256 VARCHAR, source VARCHAR, "key" VARCHAR)""")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {CODE} (staging_table VARCHAR, code_hash VARCHAR)")
+    con.execute(f"COMMENT ON TABLE {CODE} IS 'Internal: the code each incrementally built staging table was "
+                f"built with; other code rebuilds it whole.'")
     con.execute(f"COMMENT ON TABLE {INDEX} IS 'Internal: per staging table, the record keys found in each raw "
                 f"file, so a night rebuilds only the rows its files touch (lib/staging_incremental.py).'")
 
@@ -128,6 +142,8 @@ def rebuild_index(con: duckdb.DuckDBPyConnection, table: str) -> None:
     _keys_of_files(con, spec, "temp._stg_files", "_stg_all_keys")
     con.execute(f"DELETE FROM {INDEX} WHERE staging_table = ?", [table])
     con.execute(f"INSERT INTO {INDEX} SELECT * FROM temp._stg_all_keys ORDER BY ALL")
+    con.execute(f"DELETE FROM {CODE} WHERE staging_table = ?", [table])
+    con.execute(f"INSERT INTO {CODE} VALUES (?, ?)", [table, code_hash(table)])
 
 
 def plan(con: duckdb.DuckDBPyConnection, table: str, *, full_refresh: bool) -> StagingPlan:
@@ -137,6 +153,9 @@ def plan(con: duckdb.DuckDBPyConnection, table: str, *, full_refresh: bool) -> S
         return StagingPlan("full")
     if not con.execute(f"SELECT count(*) FROM {INDEX} WHERE staging_table = ?", [table]).fetchall()[0][0]:
         return StagingPlan("full")
+    if not _exists(con, "staging", "incremental_code") or con.execute(
+            f"SELECT code_hash FROM {CODE} WHERE staging_table = ?", [table]).fetchall() != [(code_hash(table),)]:
+        return StagingPlan("full")   # other SQL or normalisers: yesterday's rows are not today's
     _current_files(con, spec)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _stg_index AS
                     SELECT raw_table, file, sha256, source, "key" FROM {INDEX} WHERE staging_table = $t""",

@@ -106,3 +106,15 @@ def test_a_night_without_new_files_rebuilds_nothing_but_birth_date_checks(night)
     plan = _build(con)
     assert (plan.mode, plan.files_read, plan.files_gone, plan.affected_records) == ("incremental", 0, 0, flagged)
     assert _rows(con) == before
+
+
+def test_other_staging_code_rebuilds_whole(night, monkeypatch):
+    """A deployment that changes the SQL or the normalisers must not keep yesterday's rows."""
+    from cdp_pipeline.lib import staging_incremental
+
+    con, _, _ = night
+    monkeypatch.setattr(staging_incremental, "code_hash", lambda table: "other code")
+    assert _build(con).mode == "full"
+    monkeypatch.undo()
+    assert _build(con).mode == "full"        # built by "other code": today's code rebuilds it once
+    assert _build(con).mode == "incremental"

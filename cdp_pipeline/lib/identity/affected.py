@@ -48,7 +48,11 @@ MAX_AFFECTED_SHARE = 0.5
 
 
 def graph_config_hash(config: IdentityConfig) -> str:
-    payload = json.dumps({"config": asdict(config), "code": GRAPH_CODE_VERSION}, sort_keys=True, default=str)
+    """The rules and the code the kept graph was built with (any change re-clusters everything)."""
+    from cdp_pipeline.lib.code_version import source_hash
+
+    payload = json.dumps({"config": asdict(config), "code": GRAPH_CODE_VERSION,
+                          "source": source_hash("lib/identity")}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 

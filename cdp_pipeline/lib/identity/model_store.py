@@ -63,7 +63,10 @@ class StoredModel:
 def config_hash(config: IdentityConfig) -> str:
     """Everything a model's scores depend on besides its parameters: the Splink section of
     ``identity.yaml`` (comparisons' blocking, threshold, training rules) and the code version."""
-    payload = json.dumps({"splink": asdict(config.splink), "code": MODEL_CODE_VERSION}, sort_keys=True, default=str)
+    from cdp_pipeline.lib.code_version import source_hash
+
+    payload = json.dumps({"splink": asdict(config.splink), "code": MODEL_CODE_VERSION,
+                          "source": source_hash("lib/identity/splink_model.py")}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
