@@ -29,6 +29,7 @@ from pathlib import Path
 import duckdb
 
 from cdp_pipeline.lib.sql_files import load_sql
+from cdp_pipeline.lib.warehouse import table_exists
 
 INDEX = "staging.record_keys_by_file"
 AFFECTED = "temp._stg_affected"
@@ -92,11 +93,6 @@ class StagingPlan:
     files_gone: int = 0
 
 
-def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ? "
-                            "AND NOT temporary", [schema, table]).fetchall()[0][0])
-
-
 CODE = "staging.incremental_code"
 
 
@@ -149,11 +145,12 @@ def rebuild_index(con: duckdb.DuckDBPyConnection, table: str) -> None:
 def plan(con: duckdb.DuckDBPyConnection, table: str, *, full_refresh: bool) -> StagingPlan:
     """Write ``temp._stg_affected(source, key)`` and say how to build ``table``."""
     spec = KEYED_TABLES[table]
-    if full_refresh or not _exists(con, "staging", table) or not _exists(con, "staging", "record_keys_by_file"):
+    if full_refresh or not (table_exists(con, "staging", table)
+                            and table_exists(con, "staging", "record_keys_by_file")):
         return StagingPlan("full")
     if not con.execute(f"SELECT count(*) FROM {INDEX} WHERE staging_table = ?", [table]).fetchall()[0][0]:
         return StagingPlan("full")
-    if not _exists(con, "staging", "incremental_code") or con.execute(
+    if not table_exists(con, "staging", "incremental_code") or con.execute(
             f"SELECT code_hash FROM {CODE} WHERE staging_table = ?", [table]).fetchall() != [(code_hash(table),)]:
         return StagingPlan("full")   # other SQL or normalisers: yesterday's rows are not today's
     _current_files(con, spec)

@@ -189,6 +189,16 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """A persistent table or view ``schema.table`` exists in the connection's database."""
+    return bool(con.execute(
+        """SELECT (SELECT count(*) FROM duckdb_tables() WHERE schema_name = $s AND table_name = $t AND NOT temporary
+                                AND database_name = current_database())
+                + (SELECT count(*) FROM duckdb_views() WHERE schema_name = $s AND view_name = $t AND NOT temporary
+                                AND database_name = current_database())""",
+        {"s": schema, "t": table}).fetchall()[0][0])
+
+
 def erasures_executed(db: duckdb.DuckDBPyConnection | Path) -> int:
     """Rows of ``audit.erasure_log`` in a connection or a database file (0 if none or no file)."""
     if isinstance(db, duckdb.DuckDBPyConnection):

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import duckdb
 
+from cdp_pipeline.lib.warehouse import table_exists  # noqa: F401 - re-exported
+
 # (schema, table) -> contract columns and types.
 CONTRACT: dict[tuple[str, str], dict[str, str]] = {
     ("identity", "customer_map"): {"source": "VARCHAR", "source_record_id": "VARCHAR", "customer_id": "VARCHAR"},
@@ -55,16 +57,6 @@ EVENT_TABLES: dict[str, tuple[str, str]] = {
     "web_events": ("event_id", "event_time"),
     "consent_events": ("", "event_time"),
 }
-
-
-def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    """A persistent table or view ``schema.table`` exists."""
-    return bool(con.execute(
-        """SELECT (SELECT count(*) FROM duckdb_tables() WHERE schema_name = $s AND table_name = $t AND NOT temporary
-                                AND database_name = current_database())
-                + (SELECT count(*) FROM duckdb_views() WHERE schema_name = $s AND view_name = $t AND NOT temporary
-                                AND database_name = current_database())""",
-        {"s": schema, "t": table}).fetchall()[0][0])
 
 
 def resolve_inputs(con: duckdb.DuckDBPyConnection) -> dict[str, str]:

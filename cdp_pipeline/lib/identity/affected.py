@@ -27,7 +27,7 @@ from dataclasses import asdict
 import duckdb
 
 from cdp_pipeline.lib.identity.config import IdentityConfig
-from cdp_pipeline.lib.identity.persistent_ids import table_exists
+from cdp_pipeline.lib.warehouse import table_exists
 from cdp_pipeline.lib.identity.records import RECORDS
 
 GRAPH_RECORDS = "identity.graph_records"
@@ -40,9 +40,6 @@ EDGE_KEYS = "temp._id_edge_keys"
 AFFECTED = "temp._id_affected"
 TOUCHED = "temp._id_touched_customers"
 
-# Bump when stitching, guards, splitting or ID assignment change in code.
-GRAPH_CODE_VERSION = "2026-11-29.1"
-
 # Above this share of records re-clustering everything is as cheap and simpler.
 MAX_AFFECTED_SHARE = 0.5
 
@@ -51,8 +48,8 @@ def graph_config_hash(config: IdentityConfig) -> str:
     """The rules and the code the kept graph was built with (any change re-clusters everything)."""
     from cdp_pipeline.lib.code_version import source_hash
 
-    payload = json.dumps({"config": asdict(config), "code": GRAPH_CODE_VERSION,
-                          "source": source_hash("lib/identity")}, sort_keys=True, default=str)
+    payload = json.dumps({"config": asdict(config), "source": source_hash("lib/identity")},
+                         sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 

@@ -32,11 +32,8 @@ from dataclasses import asdict, dataclass
 import duckdb
 
 from cdp_pipeline.lib.identity.config import IdentityConfig
-from cdp_pipeline.lib.identity.persistent_ids import table_exists
+from cdp_pipeline.lib.warehouse import erasures_executed, table_exists
 
-# Bump when the comparisons, the guard or the input of the model change in code: a stored
-# model trained by older code is then retrained instead of reused.
-MODEL_CODE_VERSION = "2026-11-29.2"
 
 MODEL = "identity.model"
 MODEL_TF = "identity.model_term_frequencies"
@@ -65,8 +62,8 @@ def config_hash(config: IdentityConfig) -> str:
     ``identity.yaml`` (comparisons' blocking, threshold, training rules) and the code version."""
     from cdp_pipeline.lib.code_version import source_hash
 
-    payload = json.dumps({"splink": asdict(config.splink), "code": MODEL_CODE_VERSION,
-                          "source": source_hash("lib/identity/splink_model.py")}, sort_keys=True, default=str)
+    payload = json.dumps({"splink": asdict(config.splink), "source": source_hash("lib/identity/splink_model.py")},
+                         sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -88,12 +85,6 @@ def load_model(con: duckdb.DuckDBPyConnection) -> StoredModel | None:
     rows = con.execute(f"SELECT settings_json, config_hash, trained_at, data_as_of, records, erasures_at_training "
                        f"FROM {MODEL}").fetchall()
     return StoredModel(*rows[0]) if len(rows) == 1 else None
-
-
-def erasures_executed(con: duckdb.DuckDBPyConnection) -> int:
-    if not table_exists(con, "audit", "erasure_log"):
-        return 0
-    return int(con.execute("SELECT count(*) FROM audit.erasure_log").fetchall()[0][0])
 
 
 def retrain_reason(con: duckdb.DuckDBPyConnection, stored: StoredModel | None, config: IdentityConfig,

@@ -19,15 +19,11 @@ from __future__ import annotations
 import duckdb
 
 from cdp_pipeline.lib.identity.records import RECORDS
+from cdp_pipeline.lib.warehouse import table_exists  # noqa: F401 - re-exported
 
 ASSIGNMENT = "temp._id_assignment"
 EVENTS = "temp._id_events"
 _SEP = "\x1f"
-
-
-def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(con.execute("""SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?
-                               AND NOT temporary""", [schema, table]).fetchall()[0][0])
 
 
 def _previous_map(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> None:

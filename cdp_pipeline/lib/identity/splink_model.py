@@ -23,9 +23,9 @@ from cdp_pipeline.lib.identity.config import IdentityConfig
 from cdp_pipeline.lib.identity.junk_guard import EXCLUDED
 from cdp_pipeline.lib.identity.model_store import (
     NEW_MODEL, NEW_SCORED_RECORDS, NEW_TF, SCORED_PAIRS, SCORED_RECORDS, StoredModel, clear_pending_state,
-    config_hash, erasures_executed, forget_state, load_model, retrain_reason, stored_term_frequencies,
+    config_hash, forget_state, load_model, retrain_reason, stored_term_frequencies,
 )
-from cdp_pipeline.lib.identity.persistent_ids import table_exists
+from cdp_pipeline.lib.warehouse import erasures_executed, table_exists
 from cdp_pipeline.lib.identity.records import RECORDS
 
 SPLINK_INPUT = "_id_splink_input"

@@ -15,14 +15,15 @@ from pathlib import Path
 
 import duckdb
 
-from cdp_pipeline.lib.privacy.erase import _columns, _exists, _rows, person_row_predicate, resolve_person
+from cdp_pipeline.lib.privacy.erase import _columns, _rows, person_row_predicate, resolve_person
+from cdp_pipeline.lib.warehouse import table_exists
 from cdp_pipeline.lib.privacy.scan import text_columns
 
 _SEP = "\x1f"
 
 
 def _by_customer(con, schema: str, table: str, customer_ids: list[str], order: str | None = None) -> list[dict]:
-    if not customer_ids or not _exists(con, schema, table) or "customer_id" not in _columns(con, schema, table):
+    if not customer_ids or not table_exists(con, schema, table) or "customer_id" not in _columns(con, schema, table):
         return []
     order_by = f" ORDER BY {order}" if order else ""
     return _rows(con, f'SELECT * FROM "{schema}"."{table}" WHERE list_contains($cids, customer_id){order_by}',
@@ -30,7 +31,7 @@ def _by_customer(con, schema: str, table: str, customer_ids: list[str], order: s
 
 
 def _by_records(con, schema: str, table: str, records: list[str], order: str | None = None) -> list[dict]:
-    if not records or not _exists(con, schema, table):
+    if not records or not table_exists(con, schema, table):
         return []
     if not {"source", "source_record_id"} <= _columns(con, schema, table):
         return []
@@ -59,7 +60,7 @@ def access_report(con: duckdb.DuckDBPyConnection, identifier: str, *, kind: str 
                 if rows:
                     raw[table] = rows
     consents = _by_records(con, "staging", "consent_events", records, "event_time")
-    if _exists(con, "staging", "consent_events") and "identifier" in _columns(con, "staging", "consent_events"):
+    if table_exists(con, "staging", "consent_events") and "identifier" in _columns(con, "staging", "consent_events"):
         seen = {json.dumps(r, sort_keys=True, default=str) for r in consents}
         for r in _rows(con, "SELECT * FROM staging.consent_events WHERE list_contains($v, lower(identifier)) "
                             "ORDER BY event_time", {"v": sorted({*person.emails, *person.phones})}):
@@ -70,7 +71,7 @@ def access_report(con: duckdb.DuckDBPyConnection, identifier: str, *, kind: str 
                       or k in ("customer_id", "email_contactable", "sms_contactable")} for g in golden]
     exports = _by_customer(con, "activation", "export_members", cids, "run_date, destination")
     export_files = []
-    if exports and _exists(con, "activation", "export_log"):
+    if exports and table_exists(con, "activation", "export_log"):
         pairs = sorted({f"{e['destination']}{_SEP}{e['run_date']}" for e in exports})
         export_files = _rows(con, "SELECT destination, run_date, file_kind, path, exported_at FROM activation.export_log "
                                   "WHERE list_contains($p, destination || $sep || CAST(run_date AS VARCHAR)) "

@@ -38,6 +38,7 @@ from cdp_pipeline.lib.privacy.suppression import (
     identifier_hash, normalise_phone, salt_for,
 )
 from cdp_pipeline.lib.standardise import is_junk_email, is_junk_phone
+from cdp_pipeline.lib.warehouse import table_exists
 
 # Rows that belong to a matched row without carrying an identifier themselves.
 ROW_GROUPS: dict[tuple[str, str], tuple[str, ...]] = {
@@ -48,12 +49,6 @@ _SEP = "\x1f"
 
 
 # --------------------------------------------------------------------------- helpers
-
-def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-        "AND schema_name = ? AND table_name = ?", [schema, table]).fetchone()[0])
-
 
 def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str]:
     return {r[0] for r in con.execute(
@@ -108,7 +103,7 @@ class Person:
 
 
 def _excluded_values(con) -> set[str]:
-    if not _exists(con, "identity", "excluded_identifiers"):
+    if not table_exists(con, "identity", "excluded_identifiers"):
         return set()
     if "value" not in _columns(con, "identity", "excluded_identifiers"):
         return set()
@@ -130,7 +125,7 @@ def resolve_person(con: duckdb.DuckDBPyConnection, identifier: str, kind: str | 
     params = {"emails": emails or [""], "phones": phones or [""], "ids": ids or [""]}
 
     # 1. which customers / records does the identifier point at?
-    if _exists(con, "staging", "identity_records"):
+    if table_exists(con, "staging", "identity_records"):
         cols = _columns(con, "staging", "identity_records")
         conds = [c for c in (
             ("email", "lower(email) IN (SELECT unnest($emails))", EMAIL),
@@ -147,7 +142,7 @@ def resolve_person(con: duckdb.DuckDBPyConnection, identifier: str, kind: str | 
             if found:
                 p.matched_kinds.add(k)
                 p.records.update((s, r) for s, r in found)
-    if _exists(con, "identity", "customer_map"):
+    if table_exists(con, "identity", "customer_map"):
         direct = execute(con, "SELECT DISTINCT customer_id FROM identity.customer_map "
                              "WHERE customer_id IN (SELECT unnest($ids))", params).fetchall()
         if direct:
@@ -159,7 +154,7 @@ def resolve_person(con: duckdb.DuckDBPyConnection, identifier: str, kind: str | 
                 "SELECT DISTINCT customer_id FROM identity.customer_map "
                 "WHERE list_contains($keys, source || $sep || source_record_id)",
                 {"keys": keys, "sep": _SEP}).fetchall())
-    if _exists(con, "golden", "customers"):
+    if table_exists(con, "golden", "customers"):
         cols = _columns(con, "golden", "customers")
         conds = ["customer_id IN (SELECT unnest($ids))"]
         for col, var in (("emails", "$emails"), ("phones", "$phones"), ("loyalty_card_ids", "$ids"),
@@ -183,11 +178,11 @@ def resolve_person(con: duckdb.DuckDBPyConnection, identifier: str, kind: str | 
 
     # 2. everything those customers are known by
     excluded = _excluded_values(con)
-    if p.customer_ids and _exists(con, "identity", "customer_map"):
+    if p.customer_ids and table_exists(con, "identity", "customer_map"):
         p.records.update((s, r) for s, r in con.execute(
             "SELECT source, source_record_id FROM identity.customer_map "
             "WHERE list_contains($cids, customer_id)", {"cids": sorted(p.customer_ids)}).fetchall())
-    if p.records and _exists(con, "staging", "identity_records"):
+    if p.records and table_exists(con, "staging", "identity_records"):
         cols = _columns(con, "staging", "identity_records")
         wanted = [c for c in ("email", "phone", "email_is_junk", "phone_is_junk", "loyalty_card_id",
                               "crm_customer_id", "web_user_id", "cookies") if c in cols]
@@ -199,7 +194,7 @@ def resolve_person(con: duckdb.DuckDBPyConnection, identifier: str, kind: str | 
                      [row.get("loyalty_card_id"), row.get("crm_customer_id"), row.get("web_user_id"),
                       *_as_list(row.get("cookies"))],
                      excluded, email_junk=row.get("email_is_junk"), phone_junk=row.get("phone_is_junk"))
-    if p.customer_ids and _exists(con, "golden", "customers"):
+    if p.customer_ids and table_exists(con, "golden", "customers"):
         cols = _columns(con, "golden", "customers")
         wanted = [c for c in ("emails", "phones", "loyalty_card_ids", "crm_customer_ids", "web_user_ids", "cookies")
                   if c in cols]
@@ -239,7 +234,7 @@ def raw_phone_forms(con: duckdb.DuckDBPyConnection, phones: set[str], default_re
                       for kind, cols in INGEST_IDENTIFIER_COLUMNS.items() for c, k in cols if k == PHONE})
     out: set[str] = set()
     for table, col in columns:
-        if not _exists(con, "raw", table) or col not in _columns(con, "raw", table):
+        if not table_exists(con, "raw", table) or col not in _columns(con, "raw", table):
             continue
         values = con.execute(
             f'SELECT DISTINCT "{col}" FROM raw."{table}" WHERE "{col}" IS NOT NULL '
@@ -364,7 +359,7 @@ def erase_request(con: duckdb.DuckDBPyConnection, request: ErasureRequest, *, sa
 
 
 def executed_request_ids(con: duckdb.DuckDBPyConnection) -> set[str]:
-    if not _exists(con, "audit", "erasure_log"):
+    if not table_exists(con, "audit", "erasure_log"):
         return set()
     return {r[0] for r in con.execute("SELECT request_id FROM audit.erasure_log").fetchall()}
 
@@ -400,7 +395,7 @@ def erased_identifier_set(con: duckdb.DuckDBPyConnection, settings) -> Identifie
         return IdentifierSet()
     salt = salt_for(settings)
     kinds_by_id: dict[str, list[str]] = {}
-    if _exists(con, "audit", "erasure_log"):
+    if table_exists(con, "audit", "erasure_log"):
         kinds_by_id = {r[0]: list(r[1] or []) for r in con.execute(
             "SELECT request_id, identifier_kinds FROM audit.erasure_log").fetchall()}
     values: set[str] = set()
