@@ -25,7 +25,7 @@ from cdp_pipeline.lib.identity.model_store import (
     NEW_MODEL, NEW_SCORED_RECORDS, NEW_TF, SCORED_PAIRS, SCORED_RECORDS, StoredModel, clear_pending_state,
     config_hash, forget_state, load_model, retrain_reason, stored_term_frequencies,
 )
-from cdp_pipeline.lib.warehouse import erasures_executed, table_exists
+from cdp_pipeline.lib.warehouse import erasures_executed, row_hash_sql, table_exists
 from cdp_pipeline.lib.identity.records import RECORDS
 
 SPLINK_INPUT = "_id_splink_input"
@@ -271,8 +271,7 @@ def _input_hashes(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {NEW_SCORED_RECORDS.split('.')[-1]} AS
         SELECT r.source, r.source_record_id,
-               md5(CAST(struct_pack({", ".join(f"{c} := s.{c}" for c in MODEL_INPUT_COLUMNS)}) AS VARCHAR))
-                   AS input_hash
+               {row_hash_sql([f"s.{c}" for c in MODEL_INPUT_COLUMNS])} AS input_hash
         FROM {SPLINK_INPUT} s JOIN {RECORDS} r ON r.rid = s.unique_id
         ORDER BY r.source, r.source_record_id
     """)
