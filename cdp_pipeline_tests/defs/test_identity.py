@@ -100,3 +100,76 @@ def test_checks_fail_on_broken_map_and_churn(env, monkeypatch):
     assert not checks["customer_id_churn"].passed
     assert checks["customer_id_churn"].severity == dg.AssetCheckSeverity.WARN
     assert not checks["customers_respect_cardinality_rules"].passed
+
+
+# The checks' earlier one-query-per-question SQL: the reference the single-pass queries are held to.
+_COVERAGE_REFERENCE = """
+SELECT
+    (SELECT count(*) FROM staging.identity_records) AS identity_records,
+    (SELECT count(*) FROM identity.customer_map) AS mapped_rows,
+    (SELECT count(*) FROM staging.identity_records s
+        ANTI JOIN identity.customer_map m USING (source, source_record_id)) AS unmapped_records,
+    (SELECT count(*) FROM (SELECT source, source_record_id FROM identity.customer_map
+                           GROUP BY ALL HAVING count(*) > 1)) AS records_mapped_twice,
+    (SELECT count(*) FROM identity.customer_map m
+        ANTI JOIN staging.identity_records s USING (source, source_record_id)) AS mapped_records_not_in_staging,
+    (SELECT count(*) FROM identity.customer_map WHERE customer_id IS NULL) AS null_customer_ids
+"""
+_CARDINALITY_REFERENCE = """
+SELECT m.customer_id, '{rule}' AS rule, count(DISTINCT s."{column}") AS distinct_values
+FROM identity.customer_map m
+JOIN staging.identity_records s USING (source, source_record_id)
+GROUP BY m.customer_id
+HAVING count(DISTINCT s."{column}") > {max_distinct}
+ORDER BY distinct_values DESC, m.customer_id
+LIMIT 20
+"""
+
+
+def _edge_case_tables(con):
+    con.execute("CREATE SCHEMA staging")
+    con.execute("CREATE SCHEMA identity")
+    con.execute("""CREATE TABLE staging.identity_records AS SELECT * FROM (VALUES
+        ('crm', '1', DATE '1980-01-01', 'L1', 'crm-1'), ('crm', '2', DATE '1981-01-01', 'L2', 'crm-2'),
+        ('crm', '3', DATE '1982-01-01', NULL, 'crm-3'), ('crm', '3', DATE '1982-01-01', NULL, 'crm-3'),
+        ('pos', '4', NULL, 'L1', NULL), ('pos', NULL, NULL, 'L9', NULL), (NULL, '5', NULL, NULL, NULL),
+        ('web', '6', NULL, NULL, NULL), ('web', '7', DATE '1990-05-05', NULL, NULL))
+        t(source, source_record_id, birth_date, loyalty_card_id, crm_customer_id)""")
+    con.execute("""CREATE TABLE identity.customer_map AS SELECT * FROM (VALUES
+        ('crm', '1', 'C-a'), ('crm', '2', 'C-a'), ('crm', '3', 'C-a'), ('pos', '4', 'C-a'), ('pos', '4', 'C-b'),
+        ('pos', NULL, 'C-c'), (NULL, '5', 'C-c'), ('web', '6', NULL), ('web', '8', 'C-d'), ('web', '7', 'C-e'))
+        t(source, source_record_id, customer_id)""")
+
+
+def test_coverage_query_counts_as_the_reference_does(tmp_path):
+    from cdp_pipeline.defs.identity.checks import SQL_DIR
+    from cdp_pipeline.lib.sql_files import load_sql
+
+    with duckdb.connect(str(tmp_path / "t.duckdb")) as con:
+        _edge_case_tables(con)
+        new = con.execute(load_sql(SQL_DIR, "select_customer_map_coverage")).fetchall()
+        assert new == con.execute(_COVERAGE_REFERENCE).fetchall()
+        assert new == [(9, 10, 2, 1, 3, 1)]
+        con.execute("DELETE FROM identity.customer_map")
+        con.execute("DELETE FROM staging.identity_records")
+        assert con.execute(load_sql(SQL_DIR, "select_customer_map_coverage")).fetchall() == [(0, 0, 0, 0, 0, 0)]
+
+
+@pytest.mark.parametrize("limits", [(2, 3, 3), (1, 1, 1), (0, 0, 0), (-1, 5, 0), (1, 0, 2)])
+def test_cardinality_query_finds_what_the_per_rule_reference_finds(tmp_path, limits):
+    from cdp_pipeline.defs.identity.checks import cardinality_violations_sql
+    from cdp_pipeline.lib.identity.config import CardinalityRule
+
+    rules = [CardinalityRule("birth_dates", "birth_date", limits[0]),
+             CardinalityRule("loyalty_cards", "loyalty_card_id", limits[1]),
+             CardinalityRule("crm_customer's ids", "crm_customer_id", limits[2])]
+    with duckdb.connect(str(tmp_path / "t.duckdb")) as con:
+        _edge_case_tables(con)
+        reference = []
+        for r in rules:
+            reference += con.execute(_CARDINALITY_REFERENCE.format(
+                rule=r.name.replace("'", "''"), column=r.column, max_distinct=r.max_distinct)).fetchall()
+        assert con.execute(cardinality_violations_sql(rules)).fetchall() == reference
+    if limits == (1, 1, 1):
+        assert reference == [("C-a", "birth_dates", 3), ("C-a", "loyalty_cards", 2),
+                             ("C-a", "crm_customer's ids", 3)]

@@ -161,6 +161,27 @@ def test_consent_check_fails_on_a_tampered_export_file_or_table(cdp_env, db):
     assert "c6" in result.metadata["examples"].value
 
 
+def test_consent_check_reads_unchanged_files_against_current_consent(cdp_env, db):
+    """Files as written (checksums fine) whose people have since withdrawn consent or left: the check
+    (which compares unchanged files in DuckDB) fails and says which line of which file."""
+    _golden(db, sample_customers())
+    assert _checks(_run(db, checks=[exported_rows_have_consent]))[CONSENT_CHECK.name] is True
+    emails = [r["email"] for r in _csv(cdp_env.export_dir / "newsletter" / "2025-06-01" / "full.csv")]
+    cards = [r["loyalty_card_id"] for r in _csv(cdp_env.export_dir / "pos_loyalty_flags" / "2025-06-01" / "full.csv")]
+    with db.get_connection() as con:
+        con.execute("UPDATE golden.customers SET email_contactable = false WHERE lower(email) = ?", [emails[1]])
+        con.execute("UPDATE golden.customers SET loyalty_card_ids = [] WHERE list_contains(loyalty_card_ids, ?)",
+                    [cards[-1]])
+    result = exported_rows_have_consent(duckdb=db)
+    assert result.passed is False
+    examples = result.metadata["examples"].value
+    assert "newsletter 2025-06-01 full: line 3: email is not a consented identifier" in examples
+    assert "newsletter 2025-06-01 delta_added: line 3: email is not a consented identifier" in examples
+    assert (f"pos_loyalty_flags 2025-06-01 full: line {len(cards) + 1}: loyalty_card_id is not a consented "
+            "identifier") in examples
+    assert "checksum" not in examples
+
+
 def test_a_bad_definition_fails_its_own_check_and_the_others_still_build(cdp_env, db, monkeypatch, tmp_path):
     config = tmp_path / "config"
     config.mkdir()

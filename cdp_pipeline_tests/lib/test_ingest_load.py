@@ -158,3 +158,42 @@ def test_ga4_duplicates_kept_and_later_delivery_replaces_the_day(con, landing):
     assert q(con, "SELECT count(*) FROM raw.web_events") == [(1,)]
     b = ledger_balance(con, "web", "web_events")
     assert b["balanced"] and b["raw_matches"]
+
+
+def test_the_cyclic_collector_is_paused_per_file_and_left_as_it_was(con, landing, monkeypatch):
+    import gc
+
+    from cdp_pipeline.lib.ingest import load as load_module
+
+    seen = []
+    parse = load_module.read_landing_file
+
+    def spy(lf):
+        seen.append(gc.isenabled())
+        if lf.name == "broken.csv":
+            raise RuntimeError("boom")
+        return parse(lf)
+
+    monkeypatch.setattr(load_module, "read_landing_file", spy)
+    drop(landing, "crm", DAY1, "customers.csv", CRM)
+    assert gc.isenabled()
+    load_partition(con, landing, "crm", DAY1)
+    assert seen == [False] and gc.isenabled()
+    gc.disable()
+    try:
+        load_partition(con, landing, "crm", DAY1)
+        assert not gc.isenabled()  # a caller's choice is kept
+    finally:
+        gc.enable()
+    drop(landing, "crm", DAY2, "broken.csv", b"customer_id\n9\n")
+    with pytest.raises(RuntimeError):
+        load_partition(con, landing, "crm", DAY2)
+    assert gc.isenabled()
+
+
+def test_a_row_of_blank_fields_is_skipped_and_whitespace_is_not_blank(con, landing):
+    drop(landing, "crm", DAY1, "c.csv", "customer_id,first_name\n , \t\n\u00a0,\u2003\n1,Anna\n ,x\n".encode())
+    load_partition(con, landing, "crm", DAY1)
+    assert q(con, "SELECT customer_id, first_name, _line FROM raw.crm_customers ORDER BY _line") == [
+        ("1", "Anna", 4), (" ", "x", 5)]
+    assert q(con, "SELECT rows_read, rows_loaded, rows_quarantined FROM audit.files") == [(2, 2, 0)]

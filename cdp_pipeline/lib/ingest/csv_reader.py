@@ -207,7 +207,7 @@ def read_rows(lines: list[str], delimiter: str, start: int, ncols: int,
                     restart_at = ln  # 0-based index of the line after the record's first
                     break
                 continue
-            if not any(f.strip() for f in fields):
+            if not "".join(fields).strip():  # no field holds anything but whitespace
                 continue  # a row of empty fields is a blank line in spreadsheet form
             if header is not None and [f.strip() for f in fields] == header:
                 # two exports concatenated: their second header is not a customer
