@@ -35,7 +35,8 @@ def build_staging(con: duckdb.DuckDBPyConnection, sql_dir: Path, table: str, set
     """``build_staging_table``, also returning how it was built (a ``StagingPlan``, or None for a
     table always rebuilt whole). ``identity_records`` is rebuilt only for the records the
     night's files touch unless ``full_refresh`` (``staging_incremental.KEYED_TABLES``: also
-    ``orders``, ``order_lines``, ``sms_messages`` and ``web_events``)."""
+    ``orders``, ``order_lines``, ``sms_messages``, ``web_events``, ``email_activity`` and
+    ``consent_events``)."""
     from cdp_pipeline.lib import staging_incremental
 
     ensure_schemas(con)

@@ -4,11 +4,22 @@ Some staging tables are made of rows that each depend only on the raw rows shari
 ``staging.identity_records`` (the latest CRM version of a customer_id, the latest ESP version
 of a member, every message to a number, every event of a web user_id, every line of an order
 or a receipt), ``staging.orders`` and ``staging.order_lines`` (every line of an order or a
-receipt), ``staging.sms_messages`` (every delivery of a message) and ``staging.web_events``
-(every event of a cookie: a cookie's events are attached to its last logged-in user). When a night loads new files, only the keys that occur in them can change. This
-module finds those keys and runs the table's own ``create_<table>.sql`` over just their raw
-rows: the same statement, with each ``raw.<table>`` swapped for the rows of the affected
-keys, its rows replacing theirs. The result is the whole rebuild's; tests compare the two.
+receipt), ``staging.sms_messages`` (every delivery of a message), ``staging.web_events``
+(every event of a cookie: a cookie's events are attached to its last logged-in user),
+``staging.consent_events`` (every version of an ESP member, every version of a CRM customer)
+and ``staging.email_activity`` (every row of an address's opens, clicks or bounces of one
+campaign and URL). When a night loads new files, only the keys that occur in them can
+change. This module finds those keys and runs the table's own ``create_<table>.sql`` over
+just their raw rows: the same statement, with each ``raw.<table>`` swapped for the rows of
+the affected keys, its rows replacing theirs. The result is the whole rebuild's; tests
+compare the two.
+
+Two of them also read other staging tables, which the swap leaves whole. The SMS and
+Shopify rows of ``consent_events`` come from ``staging.sms_messages`` and ``staging.orders``
+without a standardisation function: they are replaced whole every night (``whole_sources``).
+``email_activity`` attaches an address's activity to its ESP member
+(``staging.identity_records``): after its keys' rows are replaced, one set-based statement
+re-attaches every row whose member changed (``after_sql``).
 
 What a night changed is read from the raw layer itself: ``staging.record_keys_by_file`` keeps,
 per staging table, the keys found in each raw file (by path and checksum). A file that is
@@ -36,6 +47,34 @@ AFFECTED = "temp._stg_affected"
 
 _ORDER_KEY = "'order:' || nullif(trim(name), '')"
 _RECEIPT_KEY = "'receipt:' || nullif(trim(store_id), '') || ':' || nullif(trim(receipt_id), '')"
+_CRM_KEY = "nullif(trim(customer_id), '')"
+# a member: its LEID, or its address when it has none (as create_identity_records.sql keys it)
+_ESP_MEMBER_KEY = "coalesce(nullif(trim(leid), ''), std_email(email_address))"
+
+# An activity: create_email_activity.sql's activity_id hashes address|action|time|campaign|url.
+# This is the same without the time (a Python function per row, the costliest of them): it is
+# the same for all rows of an activity, as the address has one '@' and no '|' after it, the
+# action is a word and a time has no '|'. A night's activity is new, so only its files are read.
+# A row of the table has the same key, from its standardised columns (the output key below).
+_ACTIVITY_KEY = ("md5(concat_ws('|', std_email(email_address), lower(trim(action)), "
+                 "nullif(trim(campaign_id), ''), nullif(trim(url), '')))")
+# Activity is attached to the ESP member with its address (``members`` in
+# create_email_activity.sql; keep the two alike) or else to the address itself. The keyed
+# rebuild attaches tonight's rows; this re-attaches every other row whose member changed (a
+# member's address changed, a member came or went), without reading raw rows.
+_REATTACH_EMAIL_ACTIVITY = """
+UPDATE staging.email_activity AS a SET source_record_id = changed.source_record_id
+FROM (
+    SELECT attached.email, coalesce(m.source_record_id, attached.email) AS source_record_id
+    FROM (SELECT DISTINCT email, source_record_id FROM staging.email_activity) attached
+    LEFT JOIN (SELECT email, arg_min(source_record_id, source_record_id) AS source_record_id
+               FROM staging.identity_records
+               WHERE source = 'esp' AND email IS NOT NULL
+               GROUP BY email) m USING (email)
+    WHERE attached.source_record_id IS DISTINCT FROM coalesce(m.source_record_id, attached.email)
+) changed
+WHERE a.email = changed.email
+"""
 
 
 @dataclass(frozen=True)
@@ -44,19 +83,25 @@ class KeyedTable:
 
     ``inputs``: raw table -> (source, the key of a raw row exactly as the table's SQL groups
     rows; NULL for rows that make no row). ``output_key``: (source, key) of a row of the table.
-    ``recheck``: SQL listing (source, key) of rows to redo every night anyway."""
+    ``recheck``: SQL listing (source, key) of rows to redo every night anyway.
+    ``whole_sources``: sources of the rows the SQL makes from other staging tables, not from
+    ``inputs`` (read whole by the swapped statement too): deleted and made again every night.
+    ``after_sql``: run after the affected keys' rows are replaced, for a column that depends
+    on another staging table; set-based, so it may call no standardisation function."""
 
     name: str
     inputs: dict[str, tuple[str, str]]
     output_key: tuple[str, str]
     recheck: str | None = None
+    whole_sources: tuple[str, ...] = ()
+    after_sql: str | None = None
 
 
 KEYED_TABLES: dict[str, KeyedTable] = {
     "identity_records": KeyedTable(
         "identity_records",
-        {"crm_customers": ("crm", "nullif(trim(customer_id), '')"),
-         "esp_members": ("esp", "coalesce(nullif(trim(leid), ''), std_email(email_address))"),
+        {"crm_customers": ("crm", _CRM_KEY),
+         "esp_members": ("esp", _ESP_MEMBER_KEY),
          "sms_messages": ("sms", "std_phone(CASE WHEN lower(trim(direction)) LIKE 'inbound%' "
                                  "THEN \"from\" ELSE \"to\" END, NULL)"),
          "web_events": ("web", "nullif(trim(user_id), '')"),
@@ -82,6 +127,19 @@ KEYED_TABLES: dict[str, KeyedTable] = {
         "web_events",
         {"web_events": ("web", "CASE WHEN nullif(trim(user_pseudo_id), '') IS NOT NULL THEN user_pseudo_id END")},
         ("'web'", "cookie")),
+    # an ESP member's or a CRM customer's signals, from every version of it; the SMS STOP/START
+    # and Shopify rows come from staging.sms_messages and staging.orders
+    "consent_events": KeyedTable(
+        "consent_events",
+        {"esp_members": ("esp", _ESP_MEMBER_KEY), "crm_customers": ("crm", _CRM_KEY)},
+        ("source", "source_record_id"),
+        whole_sources=("sms", "pos")),
+    # an address's opens, clicks or bounces of one campaign and URL: their rows, deduplicated
+    "email_activity": KeyedTable(
+        "email_activity",
+        {"esp_activity": ("esp", _ACTIVITY_KEY)},
+        ("source", "md5(concat_ws('|', email, action, campaign_id, url))"),
+        after_sql=_REATTACH_EMAIL_ACTIVITY),
 }
 
 
@@ -195,8 +253,8 @@ def build_incremental(con: duckdb.DuckDBPyConnection, sql_dir: Path, table: str)
     """Replace the affected keys' rows (inside the caller's transaction) and update the index."""
     spec = KEYED_TABLES[table]
     for t, (source, key) in spec.inputs.items():
-        # files first: the key (a Python function for ESP and SMS) is then read only in files
-        # that hold an affected key
+        # files first: the key (Python functions for ESP, SMS and activity rows) is then read
+        # only in files that hold an affected key
         con.execute(f"""
             CREATE OR REPLACE TEMP VIEW _stg_raw_{t} AS
             SELECT r.* FROM raw.{t} r
@@ -208,9 +266,12 @@ def build_incremental(con: duckdb.DuckDBPyConnection, sql_dir: Path, table: str)
               AND ({key}) IN (SELECT "key" FROM {AFFECTED} WHERE source = '{source}')
         """)
     source_col, key_col = spec.output_key
+    whole = "".join(f" OR {source_col} = '{s}'" for s in spec.whole_sources)
     con.execute(f"DELETE FROM staging.{table} WHERE ({source_col}, {key_col}) IN "
-                f"(SELECT source, \"key\" FROM {AFFECTED})")
+                f"(SELECT source, \"key\" FROM {AFFECTED}){whole}")
     con.execute(incremental_sql(sql_dir, table))
+    if spec.after_sql:
+        con.execute(spec.after_sql)
     con.execute(f"DELETE FROM {INDEX} WHERE staging_table = $t AND (raw_table, file, sha256) IN "
                 "(SELECT * FROM temp._stg_gone_files)", {"t": table})
     con.execute(f"INSERT INTO {INDEX} SELECT * FROM temp._stg_new_keys ORDER BY ALL")

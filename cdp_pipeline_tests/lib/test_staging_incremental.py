@@ -1,7 +1,11 @@
 """Staging tables rebuilt for only the records a night's files touch (identity_records,
-orders, order_lines, sms_messages, web_events) equal the tables built whole from the same raw layer: a new day, a
-file replaced by other bytes, a file taken away (its day reloaded), an unchanged night."""
+orders, order_lines, sms_messages, web_events, email_activity, consent_events) equal the tables
+built whole from the same raw layer: a new day, a file replaced by other bytes, a file taken
+away (its day reloaded), an unchanged night, a member who changes address (their activity is
+re-attached) and a customer who changes a consent flag."""
 
+import csv
+import io
 import shutil
 
 import duckdb
@@ -31,7 +35,9 @@ def _load(con, landing, days):
             load_partition(con, landing, source, day, suppression=set())
 
 
-TABLES = ("identity_records", "orders", "order_lines", "sms_messages", "web_events")
+# in pipeline order: email_activity reads identity_records, consent_events sms_messages and orders
+TABLES = ("identity_records", "orders", "order_lines", "sms_messages", "web_events", "email_activity",
+          "consent_events")
 
 
 def _build(con, full_refresh=False):
@@ -85,17 +91,64 @@ def test_a_new_day_rebuilds_only_its_records(night):
     assert all(rows[t] for t in TABLES)
 
 
+def _drop_first_row(path):
+    lines = path.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    path.write_text("".join(lines[:1] + lines[2:]), encoding="utf-8")
+
+
 def test_a_replaced_and_a_removed_file_rebuild_their_records(night):
     con, work, days = night
-    crm = sorted((work / "crm" / days[1]).iterdir())[0]
-    lines = crm.read_text(encoding="utf-8-sig").splitlines(keepends=True)
-    crm.write_text("".join(lines[:1] + lines[2:]), encoding="utf-8")   # one customer row fewer
+    _drop_first_row(sorted((work / "crm" / days[1]).iterdir())[0])   # one customer row fewer
+    _drop_first_row(next(p for p in sorted((work / "esp" / days[1]).iterdir()) if "campaign_activity" in p.name))
     removed = next(p for p in sorted((work / "esp" / days[0]).iterdir()) if "subscribed_members" in p.name)
-    removed.unlink()
+    removed.unlink()   # members (their consent, the attachment of their activity) and activity gone
+    before = _rows(con)
     _load(con, work, days[:2])
     plan = _build(con)
     assert plan.mode == "incremental" and plan.files_gone >= 2
+    rows = _rows(con)
+    assert rows == _full_rows(con)
+    assert all(rows[t] != before[t] for t in ("identity_records", "email_activity", "consent_events"))
+
+
+def _append_row(path, row: dict) -> None:
+    """One more row (ASCII values) at the end of CSV export ``path``, whatever its encoding;
+    columns not in ``row`` are empty."""
+    data = path.read_bytes()
+    header = next(csv.reader([data.removeprefix(b"\xef\xbb\xbf").decode("latin-1").splitlines()[0]]))
+    newline = b"\r\n" if b"\r\n" in data else b"\n"
+    line = io.StringIO()
+    csv.writer(line, lineterminator="").writerow([row.get(c, "") for c in header])
+    path.write_bytes(data + (b"" if data.endswith(newline) else newline) + line.getvalue().encode("ascii") + newline)
+
+
+def test_a_member_with_a_new_address_and_a_new_consent_flag(night):
+    """Tonight's files hold a member's new address (their old address's and their new
+    address's activity, in earlier files, is attached anew) and a customer's new email consent."""
+    con, work, days = night
+    email, member = con.execute("SELECT email, min(source_record_id) FROM staging.email_activity "
+                                "WHERE source_record_id <> email GROUP BY email ORDER BY email LIMIT 1").fetchall()[0]
+    other = con.execute("SELECT min(email) FROM staging.email_activity WHERE email <> ?", [email]).fetchall()[0][0]
+    customer, consent = con.execute("SELECT trim(customer_id), consent_email FROM raw.crm_customers "
+                                    "WHERE lower(consent_email) IN ('yes', 'no') ORDER BY ALL LIMIT 1").fetchall()[0]
+    esp = next(p for p in sorted((work / "esp" / days[-1]).iterdir()) if "subscribed_members" in p.name)
+    _append_row(esp, {"Email Address": other, "LEID": member, "OPTIN_TIME": "2026-01-01 10:00:00",
+                      "LAST_CHANGED": f"{days[-1]} 23:00:00"})
+    crm = sorted((work / "crm" / days[-1]).iterdir())[0]
+    _append_row(crm, {"customer_id": customer, "email": "moved.on@example.se",
+                      "consent_email": "no" if consent.lower() == "yes" else "yes",
+                      "updated_at": f"{days[-1]} 22:00:00", "consent_updated_at": f"{days[-1]} 22:00:00"})
+    attached = "SELECT DISTINCT email, source_record_id FROM staging.email_activity WHERE email IN (?, ?) ORDER BY ALL"
+    before = con.execute(attached, [email, other]).fetchall()
+    _load(con, work, days[-1:])
+    plan = _build(con)
+    assert plan.mode == "incremental"
     assert _rows(con) == _full_rows(con)
+    after = con.execute(attached, [email, other]).fetchall()
+    assert (email, member) in before and (email, member) not in after   # the member left the address
+    assert con.execute("SELECT reason FROM staging.consent_events WHERE source = 'crm' AND source_record_id = ? "
+                       "AND identifier = 'moved.on@example.se'", [customer]).fetchall() == [
+        ("crm_opt_out" if consent.lower() == "yes" else "crm_opt_in",)]
 
 
 def test_a_night_without_new_files_rebuilds_nothing_but_birth_date_checks(night):

@@ -1,4 +1,7 @@
 -- ESP campaign activity (open, click, bounce), deduplicated and attached to the member record.
+-- lib/staging_incremental.py rebuilds only the activities in a night's files and re-attaches
+-- the rest to changed members: its key must stay the same for all rows of an activity_id, and
+-- its members statement as ``members`` computes them.
 CREATE OR REPLACE TABLE staging.email_activity AS
 WITH members AS (
     SELECT email, arg_min(source_record_id, source_record_id) AS source_record_id
