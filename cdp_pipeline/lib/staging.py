@@ -43,7 +43,8 @@ def build_staging(con: duckdb.DuckDBPyConnection, sql_dir: Path, table: str, set
     ensure_ingest_tables(con)  # a source that has never delivered still has (empty) raw tables
     register_udfs(con, settings.default_region, settings.timezone, as_of=data_as_of(con))
     keyed = table in staging_incremental.KEYED_TABLES
-    plan = staging_incremental.plan(con, table, full_refresh=full_refresh) if keyed else None
+    normalising = staging_incremental.normaliser_settings(settings.default_region, settings.timezone)
+    plan = staging_incremental.plan(con, table, full_refresh=full_refresh, settings=normalising) if keyed else None
     con.execute("BEGIN")
     try:
         if plan is not None and plan.mode == "incremental":
@@ -51,7 +52,7 @@ def build_staging(con: duckdb.DuckDBPyConnection, sql_dir: Path, table: str, set
         else:
             run_sql(con, sql_dir, f"create_{table}")
             if plan is not None:
-                staging_incremental.rebuild_index(con, table)
+                staging_incremental.rebuild_index(con, table, normalising)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -154,11 +154,18 @@ class StagingPlan:
 CODE = "staging.incremental_code"
 
 
-def code_hash(table: str) -> str:
-    """The code a staging table's rows come from: its SQL and the standardisation functions."""
+def code_hash(table: str, settings: str = "") -> str:
+    """What a staging table's rows come from: its SQL, the standardisation functions, and the
+    settings they run with (``settings``: default region and time zone, ``normaliser_settings``)."""
     from cdp_pipeline.lib.code_version import source_hash
 
-    return source_hash(f"defs/standardise/sql/create_{table}.sql", "lib/standardise", "lib/staging_incremental.py")
+    code = source_hash(f"defs/standardise/sql/create_{table}.sql", "lib/standardise", "lib/staging_incremental.py")
+    return code + (f"|{settings}" if settings else "")
+
+
+def normaliser_settings(default_region: str, timezone: str) -> str:
+    """The settings a phone without a country code and a time without a zone are read with."""
+    return f"region={default_region};tz={timezone}"
 
 
 def _ensure_index(con: duckdb.DuckDBPyConnection) -> None:
@@ -188,7 +195,7 @@ def _keys_of_files(con: duckdb.DuckDBPyConnection, spec: KeyedTable, files: str,
     con.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS " + " UNION ALL ".join(parts))
 
 
-def rebuild_index(con: duckdb.DuckDBPyConnection, table: str) -> None:
+def rebuild_index(con: duckdb.DuckDBPyConnection, table: str, settings: str = "") -> None:
     """The keys of every raw file (after a whole build of ``table``)."""
     spec = KEYED_TABLES[table]
     _ensure_index(con)
@@ -197,10 +204,10 @@ def rebuild_index(con: duckdb.DuckDBPyConnection, table: str) -> None:
     con.execute(f"DELETE FROM {INDEX} WHERE staging_table = ?", [table])
     con.execute(f"INSERT INTO {INDEX} SELECT * FROM temp._stg_all_keys ORDER BY ALL")
     con.execute(f"DELETE FROM {CODE} WHERE staging_table = ?", [table])
-    con.execute(f"INSERT INTO {CODE} VALUES (?, ?)", [table, code_hash(table)])
+    con.execute(f"INSERT INTO {CODE} VALUES (?, ?)", [table, code_hash(table, settings)])
 
 
-def plan(con: duckdb.DuckDBPyConnection, table: str, *, full_refresh: bool) -> StagingPlan:
+def plan(con: duckdb.DuckDBPyConnection, table: str, *, full_refresh: bool, settings: str = "") -> StagingPlan:
     """Write ``temp._stg_affected(source, key)`` and say how to build ``table``."""
     spec = KEYED_TABLES[table]
     if full_refresh or not (table_exists(con, "staging", table)
@@ -209,8 +216,8 @@ def plan(con: duckdb.DuckDBPyConnection, table: str, *, full_refresh: bool) -> S
     if not con.execute(f"SELECT count(*) FROM {INDEX} WHERE staging_table = ?", [table]).fetchall()[0][0]:
         return StagingPlan("full")
     if not table_exists(con, "staging", "incremental_code") or con.execute(
-            f"SELECT code_hash FROM {CODE} WHERE staging_table = ?", [table]).fetchall() != [(code_hash(table),)]:
-        return StagingPlan("full")   # other SQL or normalisers: yesterday's rows are not today's
+            f"SELECT code_hash FROM {CODE} WHERE staging_table = ?", [table]).fetchall() != [(code_hash(table, settings),)]:
+        return StagingPlan("full")   # other SQL, normalisers or settings: yesterday's rows are not today's
     _current_files(con, spec)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _stg_index AS
                     SELECT raw_table, file, sha256, source, "key" FROM {INDEX} WHERE staging_table = $t""",

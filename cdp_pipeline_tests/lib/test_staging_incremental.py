@@ -166,8 +166,21 @@ def test_other_staging_code_rebuilds_whole(night, monkeypatch):
     from cdp_pipeline.lib import staging_incremental
 
     con, _, _ = night
-    monkeypatch.setattr(staging_incremental, "code_hash", lambda table: "other code")
+    monkeypatch.setattr(staging_incremental, "code_hash", lambda table, settings="": "other code")
     assert _build(con).mode == "full"
     monkeypatch.undo()
     assert _build(con).mode == "full"        # built by "other code": today's code rebuilds it once
+    assert _build(con).mode == "incremental"
+
+
+def test_other_normaliser_settings_rebuild_whole(night):
+    """A phone without a country code reads differently under another default region: a changed
+    setting must not keep rows standardised under the old one."""
+    import dataclasses
+
+    con, _, _ = night
+    other = dataclasses.replace(get_settings(), default_region="US")
+    plans = [build_staging(con, SQL_DIR, t, other)[1] for t in TABLES]
+    assert {p.mode for p in plans} == {"full"}
+    assert _build(con).mode == "full"        # and back: the tables were built under "US"
     assert _build(con).mode == "incremental"
