@@ -6,6 +6,7 @@ from datetime import date
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from cdp_pipeline.defs.automation import is_full_refresh
 from cdp_pipeline.defs.resources import DUCKDB_POOL
 from cdp_pipeline.lib.golden._sql import fetch_golden_sql, query_golden_sql
 from cdp_pipeline.lib.previews import markdown_table
@@ -65,14 +66,15 @@ def golden_tables(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
     settings = get_settings()
     with duckdb.get_connection() as con:
         as_of, origin = as_of_date_for_run(context.run.tags, lambda: latest_event_date(con, settings.timezone))
-        build = build_golden(con, as_of, tz=settings.timezone)
+        build = build_golden(con, as_of, tz=settings.timezone, full_refresh=is_full_refresh(context.run.tags))
         if build.missing_inputs:
             context.log.warning(f"golden built without {', '.join(build.missing_inputs)} (tables do not exist yet)")
         channels = fetch_golden_sql(con, "select_timeline_summary")
         names, rows = query_golden_sql(con, "select_golden_summary")
         summary = dict(zip(names, rows[0]))
         preview = markdown_table(*query_golden_sql(con, "select_golden_preview"))
-    context.log.info(f"golden as of {as_of} ({origin}): {summary['customers']:,} customers")
+    context.log.info(f"golden as of {as_of} ({origin}): {summary['customers']:,} customers; {build.mode} build "
+                     f"({build.reason}): {build.customers_rebuilt:,} customers computed")
     yield dg.MaterializeResult(
         asset_key=TIMELINE,
         metadata={
@@ -80,6 +82,9 @@ def golden_tables(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
             "rows_per_channel": dg.MetadataValue.md(markdown_table(["channel", "rows"], channels)),
             "as_of_date": as_of.isoformat(),
             "cutoff_utc": build.cutoff.isoformat(sep=" "),
+            "build": build.mode,
+            "build_reason": build.reason,
+            "records_rebuilt": build.timeline_records_rebuilt,
         },
     )
     yield dg.MaterializeResult(
@@ -88,6 +93,9 @@ def golden_tables(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
             "rows": summary["customers"],
             "as_of_date": as_of.isoformat(),
             "as_of_from": origin,
+            "build": build.mode,
+            "build_reason": build.reason,
+            "customers_rebuilt": build.customers_rebuilt,
             "email_consent_granted": summary["email_consent_granted"],
             "email_consent_revoked": summary["email_consent_revoked"],
             "email_consent_unknown": summary["email_consent_unknown"],

@@ -38,7 +38,9 @@ def trait_sanity(duckdb: DuckDBResource) -> dg.AssetCheckResult:
 
 @dg.asset_check(asset=TIMELINE, name="every_event_once", pool=DUCKDB_POOL,
                 description="Every staging event of a mapped record (before the as-of cutoff) appears exactly "
-                            "once in the timeline, for its customer.")
+                            "once in the timeline, for its customer: the whole timeline, also after an "
+                            "incremental build (compared per staging table by count and hash sum of "
+                            "(customer_id, event_ref), event by event where those differ).")
 def every_event_once(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     with duckdb.get_connection() as con:
         return _result(quality.check_timeline_complete(con, get_settings().timezone))

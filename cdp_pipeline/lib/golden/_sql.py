@@ -13,10 +13,17 @@ SQL_DIR = Path(__file__).resolve().parents[2] / "defs" / "golden" / "sql"
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
-def run_golden_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None,
-                   **identifiers: str) -> None:
-    """Run ``SQL_DIR/name.sql``, passing only the parameters the statement uses."""
+def run_golden_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None, *,
+                   header: tuple[str, str] | None = None, **identifiers: str) -> None:
+    """Run ``SQL_DIR/name.sql``, passing only the parameters the statement uses.
+
+    ``header``: (the statement's opening, what to run instead), e.g. the same ``SELECT`` as
+    an ``INSERT`` into the table instead of a ``CREATE OR REPLACE TABLE`` of it."""
     sql = load_sql(SQL_DIR, name, **identifiers)
+    if header:
+        if header[0] not in sql:
+            raise ValueError(f"{name}.sql no longer contains {header[0]!r}")
+        sql = sql.replace(header[0], header[1], 1)
     used = set(_PARAM.findall(sql))
     con.execute(sql, {k: v for k, v in (params or {}).items() if k in used})
 

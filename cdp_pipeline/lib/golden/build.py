@@ -1,8 +1,17 @@
 """Build the golden layer: ``golden.customer_timeline`` then ``golden.customers``, as of a date.
 
-Everything is set-based SQL over the whole customer base (no Python per customer):
-the survivorship statement is generated from the YAML rules, the rest are the
-``defs/golden/sql`` files.
+Everything is set-based SQL (no Python per customer): the survivorship statement is
+generated from the YAML rules, the rest are the ``defs/golden/sql`` files.
+
+A whole build runs them over every customer. An incremental build (``incremental.py`` says
+when one is possible and which rows it must redo) runs the same statements over the
+``identity.customer_map`` rows of the records and customers whose inputs changed: the
+timeline rows of the changed records are replaced, and the golden rows of the changed
+customers are computed and merged into ``golden.customers`` (a row whose survived attributes
+or identifier lists changed is replaced; otherwise only its other columns that changed are
+updated). In both, ``update_golden_ranks`` then sets what is relative to every buyer or to
+the date (RFM, days since the last order, the as-of date) on every row, so both give the same
+tables.
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ from datetime import date, datetime
 
 import duckdb
 
+from cdp_pipeline.lib.golden import incremental
 from cdp_pipeline.lib.golden._sql import run_golden_sql
 from cdp_pipeline.lib.golden.comments import apply_golden_comments
 from cdp_pipeline.lib.golden.consent import build_consent
@@ -20,8 +30,20 @@ from cdp_pipeline.lib.golden.survivorship import AttributeRules, load_survivorsh
 from cdp_pipeline.lib.golden.timeline import build_timeline
 from cdp_pipeline.lib.golden.traits import as_of_cutoff, build_traits
 
-_TEMP_TABLES = ("_golden_records", "_golden_survived", "_golden_traits", "_golden_consent",
-                "_golden_consent_strengths")
+_TEMP_TABLES = ("_golden_records", "_golden_survived", "_golden_profiles", "_golden_junk", "_golden_traits",
+                "_golden_consent", "_golden_affected_profiles", "_golden_map_profiles",
+                "_golden_consent_strengths", "_golden_fresh", "_golden_replaced", "_golden_time_keys",
+                "_golden_diff", "_golden_timeline_keys", "_golden_affected",
+                "_golden_map_timeline", "_golden_map_customers")
+
+# Columns update_golden_ranks sets on every row; the rest of a row depends on the customer's own inputs.
+RANK_COLUMNS = ("days_since_last_order", "rfm_recency", "rfm_frequency", "rfm_monetary", "rfm_segment", "as_of_date")
+# Of a kept profile (create_customer_profiles.sql, a customer whose records did not change), what
+# the rest of the row is computed from (contactability), and record_count, updated like the rest
+# of the row. Its other columns (survived attributes, identifier lists) are left NULL in
+# temp._golden_fresh and never copied from it: they are what makes a row replaced.
+_KEPT_PROFILE_COLUMNS = ("email", "phone", "record_count")
+_CUSTOMERS_HEADER = "CREATE OR REPLACE TABLE golden.customers AS"
 
 
 @dataclass(frozen=True)
@@ -29,6 +51,10 @@ class GoldenBuild:
     as_of_date: date
     cutoff: datetime
     missing_inputs: list[str] = field(default_factory=list)
+    mode: str = "full"                 # "full" or "incremental"
+    reason: str = ""                   # why that mode
+    customers_rebuilt: int = 0         # golden.customers rows computed tonight (the rest are kept)
+    timeline_records_rebuilt: int = 0  # records whose timeline rows were redone (a whole build: all)
 
 
 def latest_event_date(con: duckdb.DuckDBPyConnection, tz: str = "UTC") -> date | None:
@@ -48,26 +74,128 @@ def latest_event_date(con: duckdb.DuckDBPyConnection, tz: str = "UTC") -> date |
         f"FROM ({' UNION ALL '.join(parts)})", {"tz": tz}).fetchall()[0][0]
 
 
+def _profiles(con: duckdb.DuckDBPyConnection, tables: dict[str, str], config) -> None:
+    """``temp._golden_profiles``: survived attributes and identifiers of every customer of
+    ``tables['customer_map']`` (``temp._golden_records``: their records)."""
+    run_golden_sql(con, "create_customer_records", customer_map=tables["customer_map"],
+                   identity_records=tables["identity_records"])
+    run_survivorship(con, config, records="_golden_records", customers="_golden_records",
+                     target="_golden_survived")
+    run_golden_sql(con, "create_customer_profiles", records="_golden_records", survived="_golden_survived")
+
+
+def _customer_rows(con: duckdb.DuckDBPyConnection, tables: dict[str, str], as_of_date: date, cutoff: datetime,
+                   records: str, timeline: str, target: str | None = None) -> None:
+    """The golden row (rank columns NULL) of every customer of ``tables['customer_map']``, whose
+    profiles are in ``temp._golden_profiles``: ``golden.customers``, or the temp table ``target``."""
+    run_golden_sql(con, "create_customer_junk", customer_map=tables["customer_map"],
+                   identity_records=tables["identity_records"])
+    build_traits(con, tables, as_of_date, cutoff, records=records, timeline=timeline)
+    build_consent(con, tables, cutoff)
+    run_golden_sql(con, "create_golden_customers",
+                   header=(_CUSTOMERS_HEADER, f"CREATE OR REPLACE TEMP TABLE {target} AS") if target else None,
+                   profiles="_golden_profiles", traits="_golden_traits", consent="_golden_consent",
+                   junk="_golden_junk")
+
+
+def _build_whole(con, tables, config, as_of_date, cutoff) -> None:
+    build_timeline(con, tables, cutoff)
+    _profiles(con, tables, config)
+    _customer_rows(con, tables, as_of_date, cutoff, "_golden_records", "golden.customer_timeline")
+
+
+def _merge_customers(con: duckdb.DuckDBPyConnection) -> None:
+    """Bring ``golden.customers`` to the rows of ``temp._golden_fresh`` for the affected customers:
+    delete the customers gone, replace the rows whose profile changed (and add new customers),
+    update the other columns of the rest where they changed. A kept profile (customers whose
+    records did not change) is never copied: in ``temp._golden_fresh`` it is incomplete."""
+    columns = [r[0] for r in con.execute("DESCRIBE golden.customers").fetchall()]
+    # A row whose survived attributes or identifier lists changed is replaced rather than updated
+    # (DuckDB updates many text or list columns of scattered rows slowly); these are rare.
+    replaced = [r[0] for r in con.execute("DESCRIBE temp._golden_profiles").fetchall()
+                if r[0] not in ("customer_id", "record_count")]
+    updated = [c for c in columns if c not in ("customer_id", *RANK_COLUMNS, *replaced)]
+
+    def differ(cols) -> str:
+        return f"({', '.join(f'g.{c}' for c in cols)}) IS DISTINCT FROM ({', '.join(f'f.{c}' for c in cols)})"
+
+    # (only a customer whose records changed can have other survived attributes or identifiers)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _golden_replaced AS
+                    SELECT f.customer_id FROM temp._golden_fresh AS f
+                    SEMI JOIN temp._golden_affected_profiles USING (customer_id)
+                    LEFT JOIN golden.customers AS g USING (customer_id)
+                    WHERE g.customer_id IS NULL OR {differ(replaced)}""")
+    # gone (no record left) or replaced
+    con.execute("""DELETE FROM golden.customers
+                   WHERE customer_id IN (SELECT customer_id FROM temp._golden_affected
+                                         ANTI JOIN temp._golden_fresh USING (customer_id)
+                                         UNION ALL
+                                         SELECT customer_id FROM temp._golden_replaced)""")
+    con.execute("""INSERT INTO golden.customers
+                   SELECT * FROM temp._golden_fresh SEMI JOIN temp._golden_replaced USING (customer_id)
+                   ORDER BY customer_id""")
+    con.execute(f"""UPDATE golden.customers AS g SET {', '.join(f'{c} = f.{c}' for c in updated)}
+                    FROM temp._golden_fresh AS f
+                    WHERE g.customer_id = f.customer_id AND {differ(updated)}""")
+
+
+def _build_incremental(con, tables, config, as_of_date, cutoff) -> None:
+    # The timeline rows of the records to redo: deleted, then the same statement over their map rows.
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _golden_map_timeline AS
+                    SELECT * FROM {tables['customer_map']}
+                    WHERE hash(source, source_record_id) IN (SELECT record_key FROM temp._golden_timeline_keys)""")
+    con.execute("""DELETE FROM golden.customer_timeline
+                   WHERE hash(source, source_record_id) IN (SELECT record_key FROM temp._golden_timeline_keys)""")
+    build_timeline(con, {**tables, "customer_map": "_golden_map_timeline"}, cutoff, insert=True)
+    # The profiles of the customers whose records changed. The other customers to redo keep
+    # theirs: of it, the rows below need only what the other columns are computed from.
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _golden_map_profiles AS
+                    SELECT * FROM {tables['customer_map']}
+                    SEMI JOIN temp._golden_affected_profiles USING (customer_id)""")
+    _profiles(con, {**tables, "customer_map": "_golden_map_profiles"}, config)
+    con.execute(f"""INSERT INTO temp._golden_profiles BY NAME
+                    SELECT customer_id, {', '.join(_KEPT_PROFILE_COLUMNS)} FROM golden.customers
+                    SEMI JOIN temp._golden_affected USING (customer_id)
+                    ANTI JOIN temp._golden_affected_profiles USING (customer_id)""")
+    # The golden rows of the customers to redo, from all their records, merged into the others.
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _golden_map_customers AS
+                    SELECT * FROM {tables['customer_map']} SEMI JOIN temp._golden_affected USING (customer_id)""")
+    records = (f"(SELECT m.customer_id, r.record_time FROM temp._golden_map_customers AS m "
+               f"JOIN {tables['identity_records']} AS r USING (source, source_record_id))")
+    timeline = ("(SELECT customer_id, event_time FROM golden.customer_timeline "
+                "SEMI JOIN temp._golden_affected USING (customer_id))")
+    _customer_rows(con, {**tables, "customer_map": "_golden_map_customers"}, as_of_date, cutoff, records, timeline,
+                   target="_golden_fresh")
+    _merge_customers(con)
+
+
 def build_golden(con: duckdb.DuckDBPyConnection, as_of_date: date, *, tz: str = "UTC",
-                 config: tuple[AttributeRules, ...] | None = None) -> GoldenBuild:
-    """(Re)create golden.customer_timeline and golden.customers as of ``as_of_date`` (a day in ``tz``)."""
+                 config: tuple[AttributeRules, ...] | None = None, full_refresh: bool = False) -> GoldenBuild:
+    """(Re)create golden.customer_timeline and golden.customers as of ``as_of_date`` (a day in ``tz``).
+
+    Only the rows whose inputs changed since the last build are recomputed, unless
+    ``full_refresh`` (or ``incremental.plan`` finds it needs a whole build); the tables are
+    the same either way."""
     config = config or load_survivorship_config()
     cutoff = as_of_cutoff(as_of_date, tz)
     tables = resolve_inputs(con)
+    code = incremental.code_version(config, tables)
     try:
         run_golden_sql(con, "create_golden_schema")
-        run_golden_sql(con, "create_customer_records", customer_map=tables["customer_map"],
-                       identity_records=tables["identity_records"])
-        run_survivorship(con, config, records="_golden_records", customers="_golden_records",
-                         target="_golden_survived")
-        build_timeline(con, tables, cutoff)
-        build_traits(con, tables, as_of_date, cutoff)
-        build_consent(con, tables, cutoff)
-        run_golden_sql(con, "create_golden_customers", {"as_of_date": as_of_date},
-                       records="_golden_records", survived="_golden_survived", traits="_golden_traits",
-                       consent="_golden_consent")
+        incremental.fingerprint_records(con, tables)
+        plan = incremental.plan(con, tables, cutoff, code, full_refresh=full_refresh)
+        incremental.forget_state(con)
+        if plan.mode == "incremental":
+            _build_incremental(con, tables, config, as_of_date, cutoff)
+        else:
+            _build_whole(con, tables, config, as_of_date, cutoff)
+        rebuilt = con.execute("SELECT count(*) FROM temp._golden_profiles").fetchall()[0][0]
+        run_golden_sql(con, "update_golden_ranks", {"as_of_date": as_of_date})
         apply_golden_comments(con)
+        records = incremental.write_state(con, code, cutoff, incremental=plan.mode == "incremental")
     finally:
         for name in _TEMP_TABLES:
             con.execute(f"DROP TABLE IF EXISTS temp.{name}")
-    return GoldenBuild(as_of_date, cutoff, missing_inputs(tables))
+        con.execute("DROP VIEW IF EXISTS temp._golden_fingerprints")
+    return GoldenBuild(as_of_date, cutoff, missing_inputs(tables), plan.mode, plan.reason, rebuilt,
+                       plan.timeline_records if plan.mode == "incremental" else records)

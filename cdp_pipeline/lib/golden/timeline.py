@@ -27,8 +27,11 @@ from cdp_pipeline.lib.golden._sql import run_golden_sql
 KEY_WEB_EVENTS = ("add_to_cart", "purchase", "login")
 
 
-def build_timeline(con: duckdb.DuckDBPyConnection, tables: dict[str, str], cutoff) -> None:
-    """(Re)create ``golden.customer_timeline`` from the staging event tables."""
-    run_golden_sql(con, "create_customer_timeline", {"cutoff": cutoff}, **{
+def build_timeline(con: duckdb.DuckDBPyConnection, tables: dict[str, str], cutoff, *, insert: bool = False) -> None:
+    """(Re)create ``golden.customer_timeline`` from the staging event tables; with ``insert``,
+    add the rows of the records of ``tables['customer_map']`` to it instead (an incremental
+    build, which deleted their old rows): the same statement, as an ``INSERT``."""
+    header = ("CREATE OR REPLACE TABLE golden.customer_timeline AS", "INSERT INTO golden.customer_timeline")
+    run_golden_sql(con, "create_customer_timeline", {"cutoff": cutoff}, header=header if insert else None, **{
         k: tables[k] for k in ("customer_map", "orders", "email_activity", "sms_messages", "web_sessions",
                                "web_events", "consent_events")})

@@ -114,10 +114,10 @@ def test_rfm_ties_are_broken_by_customer_id_and_labels_cover_each_rule():
     (3, 2, 2, "potential"), (2, 5, 5, "at_risk"), (1, 3, 1, "at_risk"), (2, 2, 2, "hibernating"), (1, 1, 5, "lost"),
 ])
 def test_rfm_label_rules(r, f, m, label):
-    # The label expression of create_customer_traits.sql, evaluated on given scores.
+    # The label expression of update_golden_ranks.sql, evaluated on given scores.
     from cdp_pipeline.lib.golden._sql import SQL_DIR
 
-    text = (SQL_DIR / "create_customer_traits.sql").read_text()
+    text = (SQL_DIR / "update_golden_ranks.sql").read_text()
     case = text[text.index("CASE WHEN r.customer_id IS NULL"):text.index("END AS rfm_segment") + 3]
     sql = case.replace("r.customer_id IS NULL", "false").replace("r.rfm_", "rfm_")
     got = duckdb.connect().execute(f"SELECT {sql} FROM (SELECT {r} AS rfm_recency, {f} AS rfm_frequency, "

@@ -1,4 +1,4 @@
--- Compute each customer's behavioural traits from their events before the cutoff: orders and RFM, email, SMS and web activity, first and last seen.
+-- Compute each customer's behavioural traits from their events before the cutoff: orders, email, SMS and web activity, first and last seen (RFM and days since the last order, relative to everyone or the date, are set by update_golden_ranks).
 CREATE OR REPLACE TEMP TABLE _golden_traits AS
 WITH customers AS (
     SELECT DISTINCT customer_id FROM {customer_map}
@@ -25,14 +25,6 @@ order_traits AS (
            max(ordered_at) AS last_order_at
     FROM orders
     GROUP BY customer_id
-),
-rfm AS (
-    -- Quintiles over customers with at least one order; customer_id makes ties deterministic.
-    SELECT customer_id,
-           ntile(5) OVER (ORDER BY last_order_at, customer_id) AS rfm_recency,
-           ntile(5) OVER (ORDER BY orders_count, customer_id) AS rfm_frequency,
-           ntile(5) OVER (ORDER BY total_spend, customer_id) AS rfm_monetary
-    FROM order_traits
 ),
 store_preference AS (
     SELECT customer_id, store_id AS preferred_store
@@ -119,17 +111,6 @@ SELECT c.customer_id,
        CAST(coalesce(o.store_spend, 0) AS DECIMAL(18, 2)) AS store_spend,
        CAST(round(o.total_spend / nullif(o.orders_count, 0), 2) AS DECIMAL(18, 2)) AS average_order_value,
        o.first_order_at, o.last_order_at,
-       date_diff('day', CAST(o.last_order_at AS DATE), CAST($as_of_date AS DATE)) AS days_since_last_order,
-       r.rfm_recency, r.rfm_frequency, r.rfm_monetary,
-       CASE WHEN r.customer_id IS NULL THEN 'prospect'
-            WHEN r.rfm_recency >= 4 AND r.rfm_frequency >= 4 AND r.rfm_monetary >= 4 THEN 'champions'
-            WHEN r.rfm_recency >= 3 AND r.rfm_frequency >= 3 THEN 'loyal'
-            WHEN r.rfm_recency >= 4 THEN 'new'
-            WHEN r.rfm_recency >= 3 THEN 'potential'
-            WHEN r.rfm_frequency >= 3 THEN 'at_risk'
-            WHEN r.rfm_recency = 2 THEN 'hibernating'
-            ELSE 'lost'
-       END AS rfm_segment,
        sp.preferred_store,
        CASE WHEN coalesce(o.orders_count, 0) = 0 THEN NULL
             WHEN o.online_orders_count > o.store_orders_count THEN 'online'
@@ -150,7 +131,6 @@ SELECT c.customer_id,
 FROM customers AS c
 LEFT JOIN seen AS s USING (customer_id)
 LEFT JOIN order_traits AS o USING (customer_id)
-LEFT JOIN rfm AS r USING (customer_id)
 LEFT JOIN store_preference AS sp USING (customer_id)
 LEFT JOIN email AS e USING (customer_id)
 LEFT JOIN sms AS sm USING (customer_id)

@@ -1,0 +1,226 @@
+"""Which golden rows a night must rebuild: the fingerprints kept between builds, and what changed.
+
+Every golden row is a function of a few inputs, and of the as-of cutoff:
+
+* a ``golden.customer_timeline`` row: one staging event, the customer its record maps to,
+  and on which side of the cutoff its time (and an order's cancellation) falls;
+* a ``golden.customers`` row: its profile (survived attributes, identifier lists,
+  ``record_count``), a function of the customer's records and their identity records alone;
+  and the rest, a function of those, their events, and on which side of the cutoff, or of
+  the start of a 30/90-day window, each time falls; except the columns relative to every
+  buyer or to the date (RFM, days since the last order, ``as_of_date``), which
+  ``update_golden_ranks.sql`` sets on every row every night, from the other columns.
+
+So each build keeps, per mapped record (``golden._record_state``), its customer and hashes of
+its identity record and of its events (whole staging rows), and the cutoff it was built with
+(``golden._build_state``). Tonight's fingerprints differ from the kept ones only for records
+that are new, gone, re-mapped or whose rows changed (staging tables rebuilt whole or in part
+give the same rows for the same input, so they do not count as changed). Then:
+
+* the timeline rows to redo are those of the records whose customer or events changed, and
+  of the records with a time between the two cutoffs;
+* the customers to redo are the customers (tonight's and the kept build's) of every changed
+  record, and tonight's customers of the records with a time between the two cutoffs or as
+  far before them as a trait window reaches (``TRAIT_WINDOWS_DAYS``); of them, only those
+  whose records changed (customer or identity record) need their profile redone.
+
+Every other row is what a whole build would write, so it is kept. The build is whole on a
+full refresh, without kept state, when the golden code or rules, the DuckDB version (its
+``hash``) or the set of missing inputs changed, when the golden tables may have been changed
+since (an erasure deletes rows of them: the erasure log grew; or golden.customers no longer
+has a row per kept customer), when a changed record maps to several customers (against the
+contract), and when most customers would be redone anyway. The kept state holds nothing
+that depends on other customers' data (no row counts): a customer's fingerprint is the same
+whatever else the warehouse holds.
+
+The kept build's state row is deleted before any table is touched and written last, so a
+build that stops half way leaves no state, and the next build is whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from cdp_pipeline.lib.golden._sql import run_golden_sql
+from cdp_pipeline.lib.golden.comments import apply_comments
+from cdp_pipeline.lib.warehouse import table_exists
+
+RECORD_STATE = "golden._record_state"
+BUILD_STATE = "golden._build_state"
+
+# Above this share of customers, rebuilding everything is as cheap and simpler.
+MAX_AFFECTED_SHARE = 0.5
+
+# The windows (days before the cutoff) of create_customer_traits.sql; create_golden_time_keys.sql
+# marks the records with a time that crossed the start of one (a test keeps the three in step).
+TRAIT_WINDOWS_DAYS = (30, 90)
+
+STATE_DOCS = {
+    "_record_state": (
+        "Internal: per mapped record, its customer and hashes of its identity record and events at the last "
+        "golden build, so the next build redoes only what changed (lib/golden/incremental.py).",
+        {"record_key": "hash(source, source_record_id) of the record",
+         "customer_id": "customer the record mapped to (identity.customer_map; the smallest if several)",
+         "map_rows": "identity.customer_map rows of the record (1, by the contract)",
+         "map_hash": "sum of the hashes of the customer_id of those rows",
+         "record_hash": "sum of the hashes of the record's staging.identity_records rows",
+         "records": "staging.identity_records rows of the record",
+         "events_hash": "sum of the hashes of the record's rows in the staging event tables",
+         "events": "rows of the record in the staging event tables"}),
+    "_build_state": (
+        "Internal: what the last golden build was made with (lib/golden/incremental.py); no row while a build "
+        "runs, so one that stopped half way is followed by a whole build.",
+        {"code_version": "hash of the golden code, survivorship rules, DuckDB version and inputs",
+         "cutoff": "as-of cutoff (UTC) of the build",
+         "erasures": "rows of audit.erasure_log at the build"}),
+}
+
+_EVENT_INPUTS = ("orders", "email_activity", "sms_messages", "web_sessions", "web_events", "consent_events")
+
+
+@dataclass(frozen=True)
+class GoldenPlan:
+    mode: str                        # "full" or "incremental"
+    reason: str                      # why this mode
+    changed_records: int = 0         # records whose fingerprint changed (new and gone included)
+    timeline_records: int = 0        # records whose timeline rows are redone
+    customers: int = 0               # customers whose golden row is redone
+
+
+def code_version(config, tables: dict[str, str]) -> str:
+    """The code, rules and inputs the kept state was built with (any change: a whole build)."""
+    from cdp_pipeline.lib.code_version import source_hash
+
+    payload = json.dumps({"source": source_hash("lib/golden", "defs/golden/sql"),
+                          "survivorship": repr(config), "duckdb": duckdb.__version__,
+                          "inputs": sorted(tables.items())}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _erasures(con: duckdb.DuckDBPyConnection) -> int:
+    if not table_exists(con, "audit", "erasure_log"):
+        return 0
+    return con.execute("SELECT count(*) FROM audit.erasure_log").fetchall()[0][0]
+
+
+def _customers_agree(con: duckdb.DuckDBPyConnection) -> bool:
+    """golden.customers has a row per customer of the kept fingerprints (nothing deleted it since)."""
+    return con.execute(f"SELECT (SELECT count(*) FROM golden.customers) "
+                       f"= (SELECT count(DISTINCT customer_id) FROM {RECORD_STATE})").fetchall()[0][0]
+
+
+def fingerprint_records(con: duckdb.DuckDBPyConnection, tables: dict[str, str]) -> None:
+    """``temp._golden_fingerprints`` (a view): tonight's fingerprint of every mapped record."""
+    run_golden_sql(con, "create_golden_fingerprints", **{k: tables[k] for k in (
+        "customer_map", "identity_records", *_EVENT_INPUTS)})
+
+
+_FINGERPRINT = ("customer_id", "map_rows", "map_hash", "record_hash", "records", "events_hash", "events")
+_TIMELINE_FINGERPRINT = ("customer_id", "map_rows", "map_hash", "events_hash", "events")
+_PROFILE_FINGERPRINT = ("customer_id", "map_rows", "map_hash", "record_hash", "records")
+
+
+def _differ(cols, a: str, b: str) -> str:
+    return f"({', '.join(f'{a}.{c}' for c in cols)}) IS DISTINCT FROM ({', '.join(f'{b}.{c}' for c in cols)})"
+
+
+def plan(con: duckdb.DuckDBPyConnection, tables: dict[str, str], cutoff: datetime, code: str, *,
+         full_refresh: bool) -> GoldenPlan:
+    """Decide how to build; for an incremental build write ``temp._golden_diff`` (tonight's
+    fingerprint of every record whose fingerprint changed, NULL for a record gone, and its kept
+    customer), ``temp._golden_timeline_keys(record_key)``, ``temp._golden_affected(customer_id)``
+    (the customers to redo) and ``temp._golden_affected_profiles(customer_id)`` (those of them
+    whose records changed, which need their profile redone too).
+    Needs ``temp._golden_fingerprints`` (``fingerprint_records``)."""
+    if full_refresh:
+        return GoldenPlan("full", "full refresh")
+    if not all(table_exists(con, "golden", t) for t in ("customers", "customer_timeline", *STATE_DOCS)):
+        return GoldenPlan("full", "no kept state")
+    kept = con.execute(f"SELECT code_version, cutoff, erasures FROM {BUILD_STATE}").fetchall()
+    if len(kept) != 1:
+        return GoldenPlan("full", "no kept state")
+    kept_code, kept_cutoff, kept_erasures = kept[0]
+    if kept_code != code:
+        return GoldenPlan("full", "golden code, rules or inputs changed")
+    if kept_erasures != _erasures(con):
+        return GoldenPlan("full", "an erasure ran since the last build")
+    if not _customers_agree(con):
+        return GoldenPlan("full", "golden tables changed since the last build")
+    # The records whose fingerprint changed, tonight's side (NULL when gone) with the kept customer.
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _golden_diff AS
+        SELECT coalesce(n.record_key, k.record_key) AS record_key, {', '.join(f'n.{c}' for c in _FINGERPRINT)},
+               k.customer_id AS kept_customer_id, k.map_rows AS kept_map_rows,
+               {_differ(_TIMELINE_FINGERPRINT, 'n', 'k')} AS timeline_changed,
+               {_differ(_PROFILE_FINGERPRINT, 'n', 'k')} AS profile_changed
+        FROM temp._golden_fingerprints AS n
+        FULL OUTER JOIN {RECORD_STATE} AS k ON k.record_key = n.record_key
+        WHERE {_differ(_FINGERPRINT, 'n', 'k')}
+    """)
+    changed, several = con.execute("SELECT count(*), count(*) FILTER (WHERE map_rows > 1 OR kept_map_rows > 1) "
+                                   "FROM temp._golden_diff").fetchall()[0]
+    if several:
+        # only one customer per record is kept: which customers such a record left is not known
+        return GoldenPlan("full", "a changed record maps to several customers", changed)
+    lo, hi = sorted((kept_cutoff, cutoff))
+    run_golden_sql(con, "create_golden_time_keys", {"lo": lo, "hi": hi}, **{k: tables[k] for k in (
+        "identity_records", *_EVENT_INPUTS)})
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _golden_timeline_keys AS
+        SELECT record_key FROM temp._golden_diff WHERE timeline_changed
+        UNION
+        SELECT record_key FROM temp._golden_time_keys WHERE timeline
+    """)
+    # Customers whose records changed: their profile (survived attributes, identifiers) is redone too.
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _golden_affected_profiles AS
+        SELECT customer_id FROM temp._golden_diff WHERE profile_changed AND customer_id IS NOT NULL
+        UNION
+        SELECT kept_customer_id FROM temp._golden_diff WHERE profile_changed AND kept_customer_id IS NOT NULL
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _golden_affected AS
+        SELECT customer_id FROM temp._golden_diff WHERE customer_id IS NOT NULL
+        UNION
+        SELECT customer_id FROM temp._golden_affected_profiles
+        UNION
+        SELECT customer_id FROM {tables['customer_map']}
+        WHERE hash(source, source_record_id) IN (SELECT record_key FROM temp._golden_time_keys)
+    """)
+    timeline, affected, customers = con.execute(f"""
+        SELECT (SELECT count(*) FROM temp._golden_timeline_keys),
+               (SELECT count(*) FROM temp._golden_affected SEMI JOIN {tables['customer_map']} USING (customer_id)),
+               (SELECT count(DISTINCT customer_id) FROM {tables['customer_map']})""").fetchall()[0]
+    what = f"{affected:,} of {customers:,} customers to redo"
+    if affected > MAX_AFFECTED_SHARE * customers:
+        return GoldenPlan("full", what, changed, timeline, affected)
+    return GoldenPlan("incremental", what, changed, timeline, affected)
+
+
+def forget_state(con: duckdb.DuckDBPyConnection) -> None:
+    """Before the golden tables are touched: a build that stops half way leaves no state."""
+    if table_exists(con, "golden", "_build_state"):
+        con.execute(f"DELETE FROM {BUILD_STATE}")
+
+
+def write_state(con: duckdb.DuckDBPyConnection, code: str, cutoff: datetime, *, incremental: bool) -> int:
+    """Keep tonight's fingerprints and cutoff for the next build (after the golden tables are
+    written); return the number of mapped records."""
+    if incremental:
+        con.execute(f"DELETE FROM {RECORD_STATE} WHERE record_key IN (SELECT record_key FROM temp._golden_diff)")
+        con.execute(f"""INSERT INTO {RECORD_STATE}
+                        SELECT record_key, {', '.join(_FINGERPRINT)} FROM temp._golden_diff
+                        WHERE customer_id IS NOT NULL""")
+    else:
+        con.execute(f"CREATE OR REPLACE TABLE {RECORD_STATE} AS SELECT * FROM temp._golden_fingerprints")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {BUILD_STATE} (code_version VARCHAR, cutoff TIMESTAMP, erasures BIGINT)")
+    for table, (comment, columns) in STATE_DOCS.items():
+        apply_comments(con, "golden", table, comment, columns)
+    con.execute(f"DELETE FROM {BUILD_STATE}")
+    con.execute(f"INSERT INTO {BUILD_STATE} VALUES (?, ?, ?)", [code, cutoff, _erasures(con)])
+    return con.execute(f"SELECT count(*) FROM {RECORD_STATE}").fetchall()[0][0]
