@@ -51,6 +51,26 @@ _CRM_KEY = "nullif(trim(customer_id), '')"
 # a member: its LEID, or its address when it has none (as create_identity_records.sql keys it)
 _ESP_MEMBER_KEY = "coalesce(nullif(trim(leid), ''), std_email(email_address))"
 
+
+@dataclass(frozen=True)
+class LookupKey:
+    """A key that is a standardisation function (``fn``, with ``{}`` for its argument) of one
+    raw expression (``arg``). Choosing an affected key's rows then calls the function once per
+    distinct argument in the candidate files, not once per row (an SMS file repeats each
+    number in many messages)."""
+
+    arg: str
+    fn: str
+
+    def __str__(self) -> str:  # the key over a raw row, as SQL
+        return self.fn.format(self.arg)
+
+
+# the customer's number of a message: the sender of an inbound one, else the recipient
+_SMS_NUMBER_KEY = LookupKey("CASE WHEN lower(trim(direction)) LIKE 'inbound%' THEN \"from\" ELSE \"to\" END",
+                            "std_phone({}, NULL)")
+
+
 # An activity: create_email_activity.sql's activity_id hashes address|action|time|campaign|url.
 # This is the same without the time (a Python function per row, the costliest of them): it is
 # the same for all rows of an activity, as the address has one '@' and no '|' after it, the
@@ -90,7 +110,7 @@ class KeyedTable:
     on another staging table; set-based, so it may call no standardisation function."""
 
     name: str
-    inputs: dict[str, tuple[str, str]]
+    inputs: dict[str, tuple[str, "str | LookupKey"]]
     output_key: tuple[str, str]
     recheck: str | None = None
     whole_sources: tuple[str, ...] = ()
@@ -102,8 +122,7 @@ KEYED_TABLES: dict[str, KeyedTable] = {
         "identity_records",
         {"crm_customers": ("crm", _CRM_KEY),
          "esp_members": ("esp", _ESP_MEMBER_KEY),
-         "sms_messages": ("sms", "std_phone(CASE WHEN lower(trim(direction)) LIKE 'inbound%' "
-                                 "THEN \"from\" ELSE \"to\" END, NULL)"),
+         "sms_messages": ("sms", _SMS_NUMBER_KEY),
          "web_events": ("web", "nullif(trim(user_id), '')"),
          "pos_orders": ("pos", _ORDER_KEY),
          "pos_receipts": ("pos", _RECEIPT_KEY)},
@@ -262,15 +281,21 @@ def build_incremental(con: duckdb.DuckDBPyConnection, sql_dir: Path, table: str)
     for t, (source, key) in spec.inputs.items():
         # files first: the key (Python functions for ESP, SMS and activity rows) is then read
         # only in files that hold an affected key
+        files = f"""(SELECT file FROM (SELECT file, source, "key" FROM temp._stg_index WHERE raw_table = '{t}'
+                                       UNION ALL
+                                       SELECT file, source, "key" FROM temp._stg_new_keys WHERE raw_table = '{t}')
+                     SEMI JOIN {AFFECTED} USING (source, "key"))"""
+        affected_keys = f"""(SELECT "key" FROM {AFFECTED} WHERE source = '{source}')"""
+        if isinstance(key, LookupKey):
+            key_filter = f"""({key.arg}) IN (SELECT v FROM (SELECT DISTINCT ({key.arg}) AS v FROM raw.{t}
+                                                       WHERE _file IN {files})
+                                           WHERE {key.fn.format('v')} IN {affected_keys})"""
+        else:
+            key_filter = f"({key}) IN {affected_keys}"
         con.execute(f"""
             CREATE OR REPLACE TEMP VIEW _stg_raw_{t} AS
             SELECT r.* FROM raw.{t} r
-            WHERE r._file IN (SELECT file FROM (SELECT file, source, "key" FROM temp._stg_index WHERE raw_table = '{t}'
-                                                UNION ALL
-                                                SELECT file, source, "key" FROM temp._stg_new_keys
-                                                WHERE raw_table = '{t}')
-                              SEMI JOIN {AFFECTED} USING (source, "key"))
-              AND ({key}) IN (SELECT "key" FROM {AFFECTED} WHERE source = '{source}')
+            WHERE r._file IN {files} AND {key_filter}
         """)
     source_col, key_col = spec.output_key
     whole = "".join(f" OR {source_col} = '{s}'" for s in spec.whole_sources)
