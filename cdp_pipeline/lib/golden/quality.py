@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from cdp_pipeline.lib.golden._sql import fetch_golden_sql, query_golden_sql
+from cdp_pipeline.lib.golden._sql import fetch_golden_sql, query_golden_sql, run_golden_sql
 from cdp_pipeline.lib.golden.inputs import resolve_inputs, table_exists
 from cdp_pipeline.lib.golden.traits import as_of_cutoff
 
@@ -76,6 +76,7 @@ def check_timeline_complete(con: duckdb.DuckDBPyConnection, tz: str = "UTC") -> 
                                     "web_events", "consent_events")}
     params = {"cutoff": as_of_cutoff(as_of, tz)}
     description = "every mapped staging event appears exactly once in the timeline"
+    run_golden_sql(con, "create_timeline_check_macros", **names)
     differing = [kind for kind, in fetch_golden_sql(con, "select_timeline_fingerprints", params, **names)]
     if not differing:
         return CheckOutcome(True, description, {"mismatches": 0, "compared": "per table: count and hash sum of "
