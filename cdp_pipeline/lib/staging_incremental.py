@@ -55,9 +55,10 @@ _ESP_MEMBER_KEY = "coalesce(nullif(trim(leid), ''), std_email(email_address))"
 @dataclass(frozen=True)
 class LookupKey:
     """A key that is a standardisation function (``fn``, with ``{}`` for its argument) of one
-    raw expression (``arg``). Choosing an affected key's rows then calls the function once per
-    distinct argument in the candidate files, not once per row (an SMS file repeats each
-    number in many messages)."""
+    raw expression (``arg``). The index keeps each file's distinct arguments with their keys,
+    so the function runs once per distinct argument of a new file, and an affected key's
+    older rows are found by their arguments without calling it (an SMS number's history is
+    spread over every file)."""
 
     arg: str
     fn: str
@@ -189,7 +190,10 @@ def normaliser_settings(default_region: str, timezone: str) -> str:
 
 def _ensure_index(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"""CREATE TABLE IF NOT EXISTS {INDEX} (staging_table VARCHAR, raw_table VARCHAR, file VARCHAR,
-                    sha256 VARCHAR, source VARCHAR, "key" VARCHAR)""")
+                    sha256 VARCHAR, source VARCHAR, "key" VARCHAR, arg VARCHAR)""")
+    # ``arg``: the raw argument of a LookupKey (NULL for other keys). An index from before it
+    # gains the column; its table is then built whole once anyway (this file's code changed).
+    con.execute(f"ALTER TABLE {INDEX} ADD COLUMN IF NOT EXISTS arg VARCHAR")
     con.execute(f"CREATE TABLE IF NOT EXISTS {CODE} (staging_table VARCHAR, code_hash VARCHAR)")
     con.execute(f"COMMENT ON TABLE {CODE} IS 'Internal: the code each incrementally built staging table was "
                 f"built with; other code rebuilds it whole.'")
@@ -204,14 +208,27 @@ def _current_files(con: duckdb.DuckDBPyConnection, spec: KeyedTable) -> None:
 
 
 def _keys_of_files(con: duckdb.DuckDBPyConnection, spec: KeyedTable, files: str, out: str) -> None:
-    """``out(staging_table, raw_table, file, sha256, source, key)``: the keys in ``files``. A
-    file whose rows make no key keeps one NULL-key row: it is known, not new every night."""
-    parts = [f"""SELECT DISTINCT '{spec.name}' AS staging_table, '{t}' AS raw_table, r._file AS file,
-                        r._file_sha256 AS sha256, '{source}' AS source, {key} AS "key"
-                 FROM raw.{t} r SEMI JOIN {files} f
-                   ON f.raw_table = '{t}' AND f.file = r._file AND f.sha256 = r._file_sha256"""
-             for t, (source, key) in spec.inputs.items()]
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS " + " UNION ALL ".join(parts))
+    """``out(staging_table, raw_table, file, sha256, source, key, arg)``: the keys in ``files``
+    (with their raw arguments for a LookupKey). A file whose rows make no key keeps one
+    NULL-key row: it is known, not new every night."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS " + " UNION ALL ".join(
+        _keys_of_raw_table(spec.name, t, source, key, files) for t, (source, key) in spec.inputs.items()))
+
+
+def _keys_of_raw_table(name: str, t: str, source: str, key: "str | LookupKey", files: str) -> str:
+    rows = f"""FROM raw.{t} r SEMI JOIN {files} f
+               ON f.raw_table = '{t}' AND f.file = r._file AND f.sha256 = r._file_sha256"""
+    if not isinstance(key, LookupKey):
+        return f"""SELECT DISTINCT '{name}' AS staging_table, '{t}' AS raw_table, r._file AS file,
+                          r._file_sha256 AS sha256, '{source}' AS source, {key} AS "key", NULL::VARCHAR AS arg
+                   {rows}"""
+    # MATERIALIZED: the function runs once per distinct argument, not again per file
+    return f"""(WITH args AS MATERIALIZED (
+                    SELECT DISTINCT r._file AS file, r._file_sha256 AS sha256, ({key.arg}) AS arg {rows}),
+                keys AS MATERIALIZED (
+                    SELECT arg, {key.fn.format('arg')} AS "key" FROM (SELECT DISTINCT arg FROM args))
+                SELECT '{name}', '{t}', a.file, a.sha256, '{source}', k."key", a.arg
+                FROM args a LEFT JOIN keys k ON k.arg IS NOT DISTINCT FROM a.arg)"""
 
 
 def rebuild_index(con: duckdb.DuckDBPyConnection, table: str, settings: str = "") -> None:
@@ -239,7 +256,7 @@ def plan(con: duckdb.DuckDBPyConnection, table: str, *, full_refresh: bool, sett
         return StagingPlan("full")   # other SQL, normalisers or settings: yesterday's rows are not today's
     _current_files(con, spec)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _stg_index AS
-                    SELECT raw_table, file, sha256, source, "key" FROM {INDEX} WHERE staging_table = $t""",
+                    SELECT raw_table, file, sha256, source, "key", arg FROM {INDEX} WHERE staging_table = $t""",
                 {"t": table})
     con.execute("""CREATE OR REPLACE TEMP TABLE _stg_new_files AS
                    SELECT * FROM temp._stg_files EXCEPT SELECT DISTINCT raw_table, file, sha256 FROM temp._stg_index""")
@@ -281,17 +298,14 @@ def build_incremental(con: duckdb.DuckDBPyConnection, sql_dir: Path, table: str)
     for t, (source, key) in spec.inputs.items():
         # files first: the key (Python functions for ESP, SMS and activity rows) is then read
         # only in files that hold an affected key
-        files = f"""(SELECT file FROM (SELECT file, source, "key" FROM temp._stg_index WHERE raw_table = '{t}'
-                                       UNION ALL
-                                       SELECT file, source, "key" FROM temp._stg_new_keys WHERE raw_table = '{t}')
-                     SEMI JOIN {AFFECTED} USING (source, "key"))"""
-        affected_keys = f"""(SELECT "key" FROM {AFFECTED} WHERE source = '{source}')"""
+        indexed = f"""(SELECT file, source, "key", arg FROM temp._stg_index WHERE raw_table = '{t}'
+                       UNION ALL
+                       SELECT file, source, "key", arg FROM temp._stg_new_keys WHERE raw_table = '{t}')"""
+        files = f"""(SELECT file FROM {indexed} SEMI JOIN {AFFECTED} USING (source, "key"))"""
         if isinstance(key, LookupKey):
-            key_filter = f"""({key.arg}) IN (SELECT v FROM (SELECT DISTINCT ({key.arg}) AS v FROM raw.{t}
-                                                       WHERE _file IN {files})
-                                           WHERE {key.fn.format('v')} IN {affected_keys})"""
+            key_filter = f"""({key.arg}) IN (SELECT arg FROM {indexed} SEMI JOIN {AFFECTED} USING (source, "key"))"""
         else:
-            key_filter = f"({key}) IN {affected_keys}"
+            key_filter = f"""({key}) IN (SELECT "key" FROM {AFFECTED} WHERE source = '{source}')"""
         con.execute(f"""
             CREATE OR REPLACE TEMP VIEW _stg_raw_{t} AS
             SELECT r.* FROM raw.{t} r

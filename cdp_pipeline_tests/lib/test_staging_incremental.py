@@ -184,3 +184,31 @@ def test_other_normaliser_settings_rebuild_whole(night):
     assert {p.mode for p in plans} == {"full"}
     assert _build(con).mode == "full"        # and back: the tables were built under "US"
     assert _build(con).mode == "incremental"
+
+
+def test_a_number_written_another_way_tonight_rebuilds_its_earlier_messages(night):
+    """An SMS number's record is keyed by the standardised number and dated by its latest
+    message. Tonight's file brings a late delivery of an old message, the number written in
+    national form; its later messages are in earlier files, in E.164. The index's raw arguments
+    must find those rows (else the record would take the old message's date) without
+    standardising every number of every file again."""
+    import json
+
+    con, work, days = night
+    number = con.execute("""SELECT "to" FROM raw.sms_messages WHERE "to" LIKE '+467%' AND _landing_date < ?
+                            GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1""", [days[-1]]).fetchall()[0][0]
+    national = "0" + number[3:5] + "-" + number[5:8] + " " + number[8:]
+    sms = next(p for p in sorted((work / "sms" / days[-1]).iterdir()) if p.suffix == ".jsonl")
+    message = {"sid": "SMtestnationalform", "from": "+46766860100", "to": national, "body": "Hej!",
+               "status": "delivered", "direction": "outbound-api", "date_sent": f"{days[0]}T00:00:01Z",
+               "num_segments": "1", "error_code": None, "price": "-0.04830", "price_unit": "USD"}
+    with sms.open("a", encoding="utf-8") as f:
+        f.write(json.dumps(message) + "\n")
+    record = "SELECT record_time, phone FROM staging.identity_records WHERE source = 'sms' AND source_record_id = ?"
+    before = con.execute(record, [number]).fetchall()
+    _load(con, work, days[-1:])
+    plan = _build(con)
+    assert plan.mode == "incremental"
+    assert _rows(con) == _full_rows(con)
+    assert con.execute("SELECT count(*) FROM raw.sms_messages WHERE \"to\" = ?", [national]).fetchall() == [(1,)]
+    assert con.execute(record, [number]).fetchall() == before and len(before) == 1
