@@ -29,11 +29,23 @@ def find_excluded_identifiers(con: duckdb.DuckDBPyConnection, config: IdentityCo
     _limits_table(con, config)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _id_excluded AS
-        WITH stats AS (
-            SELECT kind, value, count(DISTINCT rid) AS records,
-                   -- distinct first names approximate distinct people (typos inflate it a little)
-                   count(DISTINCT first_name) AS people, bool_or(is_junk) AS is_junk
+        WITH counted AS (
+            -- (rid, kind, value) is unique in IDENTIFIERS: count(*) counts records
+            SELECT kind, value, count(*) AS records, min(first_name) AS first_name_a,
+                   max(first_name) AS first_name_b, bool_or(is_junk) AS is_junk
             FROM {IDENTIFIERS} GROUP BY kind, value
+        ), named_twice AS (
+            -- distinct first names approximate distinct people (typos inflate it a little);
+            -- counted only where there are two or more (a DISTINCT count over every value is
+            -- three times slower)
+            SELECT kind, value, count(DISTINCT first_name) AS people
+            FROM {IDENTIFIERS}
+            SEMI JOIN (SELECT kind, value FROM counted WHERE first_name_a <> first_name_b) USING (kind, value)
+            GROUP BY kind, value
+        ), stats AS (
+            SELECT c.kind, c.value, c.records, c.is_junk,
+                   coalesce(n.people, CASE WHEN c.first_name_a IS NULL THEN 0 ELSE 1 END) AS people
+            FROM counted c LEFT JOIN named_twice n USING (kind, value)
         )
         SELECT s.kind, s.value, s.records, s.people,
                CASE WHEN s.is_junk THEN 'flagged_junk'

@@ -15,21 +15,31 @@ IDENTIFIERS = "temp._id_identifiers"
 
 def build_records(con: duckdb.DuckDBPyConnection, source_table: str = "staging.identity_records") -> int:
     """Copy ``source_table`` into ``temp._id_records`` with a ``rid``; one row per record key."""
+    repeated = con.execute(f"""SELECT count(*) FROM (SELECT 1 FROM {source_table}
+                                GROUP BY source, source_record_id HAVING count(*) > 1)""").fetchall()[0][0]
+    # the contract says one row per key (a blocking check); if a source repeats one, its latest wins
+    rows = source_table if not repeated else f"""(
+        SELECT * FROM {source_table}
+        QUALIFY row_number() OVER (PARTITION BY source, source_record_id ORDER BY record_time DESC NULLS LAST) = 1)"""
+    # numbered on the keys alone, then joined: sorting the narrow keys is twice as fast as
+    # sorting whole records
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _id_records AS
-        SELECT row_number() OVER (ORDER BY source, source_record_id) AS rid, *
-        FROM (
-            SELECT * FROM {source_table}
-            -- the contract says one row per key; if a source repeats one, its latest wins
-            QUALIFY row_number() OVER (PARTITION BY source, source_record_id
-                                       ORDER BY record_time DESC NULLS LAST) = 1
+        WITH numbered AS (
+            SELECT source, source_record_id, row_number() OVER (ORDER BY source, source_record_id) AS rid
+            FROM {rows}
         )
+        SELECT n.rid, r.* FROM {rows} r JOIN numbered n USING (source, source_record_id)
+        ORDER BY n.rid
     """)
     return con.execute(f"SELECT count(*) FROM {RECORDS}").fetchall()[0][0]
 
 
 def build_identifiers(con: duckdb.DuckDBPyConnection) -> int:
-    """One row per (record, identifier kind, value); ``first_name`` for the name guard."""
+    """One row per (record, identifier kind, value); ``first_name`` for the name guard.
+
+    The other columns depend on the record alone, so (rid, kind, value) is unique: the junk
+    guard counts records with ``count(*)``."""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _id_identifiers AS
         WITH r AS (

@@ -36,10 +36,13 @@ def build_deterministic_edges(con: duckdb.DuckDBPyConnection, config: IdentityCo
     guarded = list(config.name_guarded_kinds)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _id_det_edges AS
-        WITH u AS (
-            SELECT rid, kind, value, first_name, last_name,
-                   list_contains($guarded::VARCHAR[], kind) AS guarded
-            FROM {USABLE}
+        WITH shared AS (
+            -- only a value on two or more records makes edges; most are on one
+            SELECT kind, value, min(rid) AS hub FROM {USABLE} GROUP BY kind, value HAVING count(*) > 1
+        ), u AS (
+            SELECT i.rid, i.kind, i.value, i.first_name, i.last_name, s.hub,
+                   list_contains($guarded::VARCHAR[], i.kind) AS guarded
+            FROM {USABLE} i JOIN shared s USING (kind, value)
         ), names AS (
             SELECT DISTINCT kind, value, first_name, coalesce(last_name, '') AS last_name
             FROM u WHERE guarded AND first_name IS NOT NULL
@@ -52,7 +55,7 @@ def build_deterministic_edges(con: duckdb.DuckDBPyConnection, config: IdentityCo
             WHERE NOT ({_COMPATIBLE_FIRST_NAMES})
         ), hubs AS (
             SELECT u.rid, u.kind, u.value,
-                   CASE WHEN c.kind IS NULL THEN min(u.rid) OVER (PARTITION BY u.kind, u.value)
+                   CASE WHEN c.kind IS NULL THEN u.hub
                         WHEN u.first_name IS NOT NULL
                             THEN min(u.rid) OVER (PARTITION BY u.kind, u.value, u.first_name)
                    END AS hub
@@ -61,6 +64,5 @@ def build_deterministic_edges(con: duckdb.DuckDBPyConnection, config: IdentityCo
         SELECT hub AS rid_l, rid AS rid_r, kind, value
         FROM hubs
         WHERE hub IS NOT NULL AND hub <> rid
-        ORDER BY rid_l, rid_r, kind
     """, {"guarded": guarded})
     return con.execute(f"SELECT count(*) FROM {DETERMINISTIC_EDGES}").fetchall()[0][0]

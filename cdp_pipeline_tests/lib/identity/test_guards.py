@@ -135,3 +135,34 @@ def test_first_name_conflict_guard(con, fl, fr, dob_l, dob_r, email_l, email_r, 
                ?::DATE AS birth_date_l, ?::DATE AS birth_date_r, ?::VARCHAR AS email_l, ?::VARCHAR AS email_r,
                NULL::VARCHAR AS phone_l, NULL::VARCHAR AS phone_r)""", [fl, fr, dob_l, dob_r, email_l, email_r]).fetchall()
     assert row[0][0] is kept
+
+
+def test_a_repeated_record_key_keeps_its_latest_version(con):
+    """The contract says one row per key; a source that repeats one is read as its latest
+    version, and records are numbered densely in key order either way."""
+    import datetime as dt
+
+    from cdp_pipeline.lib.identity.records import RECORDS, build_records
+
+    older = record("crm", "c2", "p2", email="old@example.se", record_time=dt.datetime(2025, 1, 1))
+    newer = record("crm", "c2", "p2", email="new@example.se", record_time=dt.datetime(2025, 3, 1))
+    write_records(con, [record("esp", "m1", "p1", email="a@example.se"), older, newer,
+                        record("crm", "c1", "p1", email="a@example.se")])
+    assert build_records(con) == 3
+    assert con.execute(f"SELECT rid, source, source_record_id, email FROM {RECORDS} ORDER BY rid").fetchall() == [
+        (1, "crm", "c1", "a@example.se"), (2, "crm", "c2", "new@example.se"), (3, "esp", "m1", "a@example.se")]
+
+
+def test_people_per_identifier_count_first_names_not_records(con, config):
+    """A phone on records of one first name (and some without a name) is one person however
+    many records carry it; the same number of records under three first names is three people."""
+    one_name = [record("pos", f"order:a{i}", "pa", first_name="lena" if i % 2 else None, phone="+46811111111")
+                for i in range(6)]
+    three_names = [record("pos", f"order:b{i}", f"pb{i % 3}", first_name=["ola", "ali", "tor"][i % 3],
+                          phone="+46822222222") for i in range(6)]
+    write_records(con, one_name + three_names)
+    limits = dataclasses.replace(config, max_people_per_identifier={"phone": 2},
+                                 max_records_per_identifier={"phone": 100})
+    resolve_identities(con, run_id="r1", config=limits)
+    assert con.execute("SELECT value, records, people, reason FROM identity.excluded_identifiers").fetchall() == [
+        ("+46822222222", 6, 3, "shared_by_3_people_limit_2")]
