@@ -42,6 +42,9 @@ SETTINGS_DOC: dict[str, tuple[str, str]] = {
                                  "(hdfs://, s3a://, a shared mount)"),
     "CDP_MODEL_RETRAIN_DAYS": ("7", "retrain the identity model when it is this many days of data old (0: every "
                                     "night); between retrains a night scores only changed records"),
+    "CDP_COMPACT_DAYS": ("7", "the build database is compacted (DuckDB merges row groups, drops deleted "
+                              "rows) on a full refresh and when this many days passed since the last time; "
+                              "other runs skip it (1: every run)"),
     "CDP_ID_CHANGE_WARN_SHARE": ("0.05", "warn when more than this share of customer IDs change between runs"),
     "CDP_SUPPRESSION_SALT_FILE": ("$CDP_DATA_DIR/secrets/suppression_salt",
                                   "secret salt of the erased-identifier hashes (created 0600 on first erasure)"),
@@ -78,6 +81,7 @@ class Settings:
     spark_checkpoint_dir: str = ""
     id_change_warn_share: float = 0.05
     model_retrain_days: int = 7
+    compact_days: int = 7
     sample_customers: int = 10_000
     sample_days: int = 30
     sample_seed: int = 42
@@ -132,6 +136,7 @@ def get_settings() -> Settings:
         spark_checkpoint_dir=checkpoint_dir,
         id_change_warn_share=float(_env("CDP_ID_CHANGE_WARN_SHARE", "0.05")),
         model_retrain_days=int(_env("CDP_MODEL_RETRAIN_DAYS", "7")),
+        compact_days=int(_env("CDP_COMPACT_DAYS", "7")),
         sample_customers=int(_env("CDP_SAMPLE_CUSTOMERS", "10000")),
         sample_days=int(_env("CDP_SAMPLE_DAYS", "30")),
         sample_seed=int(_env("CDP_SAMPLE_SEED", "42")),

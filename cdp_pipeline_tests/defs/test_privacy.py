@@ -56,3 +56,27 @@ def test_erasure_asset_and_blocking_check(cdp_env):
     where = evaluation.metadata["where"].value
     assert "golden.customers.emails" in where and ANNA["email"] not in where
     assert not result.success  # a failed blocking check fails the run: publish would not start
+
+
+def test_a_run_that_erases_compacts_the_build_database(cdp_env):
+    """Runs between compactions let DuckDB keep deleted rows' space; one that erases someone
+    compacts after the erasure (lib/compaction.py)."""
+    import datetime as dt
+
+    from cdp_pipeline.defs.resources import BuildDatabase
+    from cdp_pipeline.lib.compaction import COMPACTIONS, record_compaction
+
+    today = dt.datetime.now(dt.timezone.utc).date()
+    con = duckdb.connect(str(cdp_env.build_db))
+    build(con, cdp_env.export_dir)
+    record_compaction(con, today - dt.timedelta(days=1))   # not due for six more days
+    con.close()
+
+    def run_and_last_compaction():
+        assert dg.materialize([erasure_log], resources={"duckdb": BuildDatabase(database=str(cdp_env.build_db))}).success
+        with duckdb.connect(str(cdp_env.build_db), read_only=True) as c:
+            return c.execute(f"SELECT compacted_on FROM {COMPACTIONS}").fetchall()
+
+    assert run_and_last_compaction() == [(today - dt.timedelta(days=1),)]   # nothing to erase
+    queue_erasure(ANNA["email"], cdp_env.inbox_dir)
+    assert run_and_last_compaction() == [(today,)]

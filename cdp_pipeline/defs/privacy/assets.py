@@ -1,9 +1,12 @@
 """Privacy: erasure requests executed after the night's layers are built and before publish."""
 
+import datetime as dt
+
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.resources import DUCKDB_POOL
+from cdp_pipeline.lib.compaction import compact_on_close
 from cdp_pipeline.lib.privacy.erase import ensure_erasure_tables, run_pending_erasures
 from cdp_pipeline.settings import get_settings
 
@@ -37,6 +40,8 @@ def erasure_log(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg
     with duckdb.get_connection() as con:
         ensure_erasure_tables(con)
         results = run_pending_erasures(con, settings)
+        if results:
+            compact_on_close(con, dt.datetime.now(dt.timezone.utc).date())
         total = con.execute("SELECT count(*) FROM audit.erasure_log").fetchone()[0]
         suppressed = con.execute("SELECT count(*) FROM audit.suppression").fetchone()[0]
     for r in results:
