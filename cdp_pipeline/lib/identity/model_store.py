@@ -123,8 +123,10 @@ def write_state(con: duckdb.DuckDBPyConnection, scored_pairs_sql: str, *, increm
     caller's transaction with the identity tables, so the state always matches them.
 
     ``scored_pairs_sql`` selects tonight's pairs by record key (columns of ``scored_pairs``,
-    then ``rid_l, rid_r``). ``incremental``: only records outside ``temp._id_unchanged`` were
-    scored; the rows of unchanged records are kept and the rest replaced."""
+    then ``rid_l, rid_r``), from edges aliased ``e`` (``e.rid_l``, ``e.rid_r``), with ``{where}``
+    where a WHERE clause may go (before its ORDER BY, which DuckDB does not push a filter below).
+    ``incremental``: only records outside ``temp._id_unchanged`` were scored; the rows of
+    unchanged records are kept and the rest replaced."""
     ensure_state_tables(con)
     if table_exists_temp(con, NEW_MODEL):
         con.execute(f"DELETE FROM {MODEL}")
@@ -138,14 +140,14 @@ def write_state(con: duckdb.DuckDBPyConnection, scored_pairs_sql: str, *, increm
                         WHERE (source, source_record_id) NOT IN {unchanged} ORDER BY source, source_record_id""")
         con.execute(f"""DELETE FROM {SCORED_PAIRS} WHERE (source_l, record_l) NOT IN {unchanged}
                         OR (source_r, record_r) NOT IN {unchanged}""")
-        con.execute(f"""INSERT INTO {SCORED_PAIRS} SELECT * EXCLUDE (rid_l, rid_r) FROM ({scored_pairs_sql})
-                        WHERE rid_l NOT IN (SELECT rid FROM temp._id_unchanged)
-                           OR rid_r NOT IN (SELECT rid FROM temp._id_unchanged)""")
+        changed = scored_pairs_sql.format(where="WHERE e.rid_l NOT IN (SELECT rid FROM temp._id_unchanged) "
+                                                "OR e.rid_r NOT IN (SELECT rid FROM temp._id_unchanged)")
+        con.execute(f"INSERT INTO {SCORED_PAIRS} SELECT * EXCLUDE (rid_l, rid_r) FROM ({changed})")
         return
     con.execute(f"DELETE FROM {SCORED_RECORDS}")
     con.execute(f"INSERT INTO {SCORED_RECORDS} SELECT * FROM {NEW_SCORED_RECORDS} ORDER BY source, source_record_id")
     con.execute(f"DELETE FROM {SCORED_PAIRS}")
-    con.execute(f"INSERT INTO {SCORED_PAIRS} SELECT * EXCLUDE (rid_l, rid_r) FROM ({scored_pairs_sql})")
+    con.execute(f"INSERT INTO {SCORED_PAIRS} SELECT * EXCLUDE (rid_l, rid_r) FROM ({scored_pairs_sql.format(where='')})")
 
 
 def table_exists_temp(con: duckdb.DuckDBPyConnection, name: str) -> bool:

@@ -273,6 +273,7 @@ def _write_tables(con: duckdb.DuckDBPyConnection, run_id: str, run_at: dt.dateti
                        e.match_probability, e.match_weight, e.match_weights, e.rid_l, e.rid_r
                 FROM temp._id_prob_edges e
                 JOIN {RECORDS} l ON l.rid = e.rid_l JOIN {RECORDS} r ON r.rid = e.rid_r
+                {{where}}
                 ORDER BY ALL""", incremental=result.model.mode == "incremental")
         # the run's log row commits with the tables it describes
         _summarise(con, result)
