@@ -8,8 +8,7 @@ import pytest
 from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.golden.assets import CUSTOMERS, TIMELINE, as_of_date_for_run, golden_tables
-from cdp_pipeline.defs.golden.checks import (
-    GOLDEN_CHECKS, every_event_once, one_row_per_customer, rows_have_source_records, trait_sanity)
+from cdp_pipeline.defs.golden.checks import GOLDEN_CHECKS, golden_check_result
 from cdp_pipeline_tests.lib.golden.world import load_world
 
 
@@ -78,8 +77,9 @@ def test_assets_are_in_group_golden_with_upstream_deps():
     assert golden_tables.op.pool == "duckdb"
 
 
-def _check(fn, path: str) -> dg.AssetCheckResult:
-    return fn(duckdb=DuckDBResource(database=path))
+def _check(name: str, path: str) -> dg.AssetCheckResult:
+    with duckdb.connect(path) as con:
+        return golden_check_result(con, name)
 
 
 def test_checks_fail_on_broken_tables(world_file):
@@ -91,18 +91,30 @@ def test_checks_fail_on_broken_tables(world_file):
                 "WHERE customer_id = 'C2'")
     con.execute("DELETE FROM golden.customer_timeline WHERE event_ref = 'order:#2001'")
     con.close()
-    result = _check(one_row_per_customer, world_file)
+    result = _check("one_row_per_customer", world_file)
     assert not result.passed and result.metadata["missing"].value == 1 and result.metadata["unmapped"].value == 1
-    result = _check(rows_have_source_records, world_file)
+    result = _check("rows_have_source_records", world_file)
     assert not result.passed and "C-ghost" in result.metadata["customers_without_records_sample"].value
-    result = _check(trait_sanity, world_file)
+    result = _check("trait_sanity", world_file)
     assert not result.passed
     assert result.metadata["negative_spend"].value == 1 and result.metadata["last_seen_before_first_seen"].value == 1
-    result = _check(every_event_once, world_file)
+    result = _check("every_event_once", world_file)
     assert not result.passed and result.metadata["orders_missing"].value == 1
 
 
 def test_checks_fail_when_golden_was_never_built(tmp_path):
     path = str(tmp_path / "empty.duckdb")
     duckdb.connect(path).close()
-    assert not _check(one_row_per_customer, path).passed
+    assert not _check("one_row_per_customer", path).passed
+
+
+def test_the_checks_are_one_step_that_runs_any_one_alone(world_file):
+    assert _materialize(world_file).success
+    (check,) = GOLDEN_CHECKS
+    assert check.can_subset and {k.name for k in check.check_keys} == {
+        "one_row_per_customer", "rows_have_source_records", "trait_sanity", "every_event_once"}
+    result = dg.materialize(GOLDEN_CHECKS, resources={"duckdb": DuckDBResource(database=world_file)},
+                            selection=dg.AssetSelection.checks(dg.AssetCheckKey(TIMELINE, "every_event_once")))
+    assert result.success
+    assert [(e.asset_key, e.check_name, e.passed) for e in result.get_asset_check_evaluations()] == [
+        (TIMELINE, "every_event_once", True)]
