@@ -8,8 +8,9 @@ the row groups last night left partly filled or thinned by an incremental rebuil
 
 Between compactions each night adds a partly filled row group per table, and rows deleted
 by incremental rebuilds (about 5 % of a staging table on a quiet night) keep their space
-until the next compaction: the file grows a little each night and shrinks back then. The
-layout never changes what a table holds.
+until the next compaction: the file grows each night, and its used space shrinks back then
+(the file keeps its size; the freed blocks are reused). The layout never changes what a
+table holds.
 
 So a run compacts (DuckDB's default) on a full refresh, which rewrites every table, and when
 ``CDP_COMPACT_DAYS`` days have passed since the last compaction; other runs set DuckDB's
@@ -24,6 +25,8 @@ import datetime as dt
 
 import duckdb
 
+from cdp_pipeline.lib.warehouse import table_exists
+
 COMPACTIONS = "audit.compactions"
 
 
@@ -32,9 +35,8 @@ def compaction_due(con: duckdb.DuckDBPyConnection, today: dt.date, *, every_days
     """Should this run let DuckDB compact the file (``every_days`` ≤ 1: every run)?"""
     if full_refresh or every_days <= 1:
         return True
-    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'audit' "
-                         "AND table_name = 'compactions'").fetchall()[0][0]
-    last = con.execute(f"SELECT max(compacted_on) FROM {COMPACTIONS}").fetchall()[0][0] if exists else None
+    last = (con.execute(f"SELECT max(compacted_on) FROM {COMPACTIONS}").fetchall()[0][0]
+            if table_exists(con, "audit", "compactions") else None)
     return last is None or (today - last).days >= every_days
 
 
