@@ -208,6 +208,33 @@ def test_ga4_events_keep_duplicates_and_quarantine_bad_lines():
     assert p.rows_read == 6
 
 
+def test_a_pretty_printed_json_array_is_read_element_by_element():
+    """An "export as JSON" (one array, indented) instead of JSON lines: every element is a row
+    or a quarantine row, numbered by the line it starts on, not quarantined line by line."""
+    text = json.dumps([
+        {"event_date": "20261001", "event_timestamp": "1790000000000000", "event_name": "page_view",
+         "user_pseudo_id": "c1", "event_params": [{"key": "ga_session_id", "value": {"int_value": 5}}]},
+        {"event_date": "20261001", "event_name": "login", "user_pseudo_id": "c2"},
+        {"event_date": "20261001", "event_timestamp": "1790000000000001", "event_name": "purchase",
+         "user_pseudo_id": "c3", "user_id": "CRM-7"},
+        "not an event",
+    ], indent=2)
+    p = parse_file("web", "events_20261001.json", text.encode())
+    starts = [i + 1 for i, line in enumerate(text.split("\n")) if line in ("  {", '  "not an event"')]
+    assert p.lines == [starts[0], starts[2]]
+    assert p.columns["user_pseudo_id"] == ["c1", "c3"] and p.columns["user_id"] == [None, "CRM-7"]
+    assert json.loads(p.columns["event_json"][0])["event_params"][0]["value"] == {"int_value": 5}
+    assert "\n" not in p.columns["event_json"][0]
+    assert [(q.line_number, q.reason) for q in p.quarantined] == [
+        (starts[1], "missing required key(s): event_timestamp"), (starts[3], "not a JSON object (found str)")]
+    assert p.rows_read == 4
+
+
+def test_a_broken_json_array_is_quarantined_line_by_line():
+    p = parse_file("web", "events_20261001.json", b'[{"event_name": "a"},\n{"event_name": ]\n')
+    assert p.rows_loaded == 0 and [q.line_number for q in p.quarantined] == [1, 2]
+
+
 def test_jsonl_not_an_object():
     p = parse_file("web", "events_20261001.jsonl", b'[1,2]\n"x"\n')
     assert [q.reason for q in p.quarantined] == ["not a JSON object (found list)", "not a JSON object (found str)"]

@@ -1,12 +1,14 @@
-"""Reading newline-delimited JSON (GA4 events, SMS bulk exports), one object per line.
+"""Reading newline-delimited JSON (GA4 events, SMS bulk exports), one object per line, or
+one JSON array of objects.
 
-Every line becomes a raw row or a quarantine row. Exact duplicate lines are kept
+Every line (every element of an array) becomes a raw row or a quarantine row. Exact duplicate lines are kept
 (GA4 delivers at least once; staging deduplicates events, raw keeps what arrived).
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 from cdp_pipeline.lib.ingest.encoding import CP1252, utf8_line_or_cp1252
 from cdp_pipeline.lib.ingest.file_kinds import WEB_EVENTS, FileKind, events_day_from_name
@@ -28,23 +30,25 @@ def read_jsonl_text(text: str, *, kind: FileKind, file_name: str, encoding: str)
 
     Lines are split on LF only (a raw U+2028 may legally sit inside a JSON string).
     A line that is not a JSON object, or lacks a required key (absent or null), is
-    quarantined with its line number.
+    quarantined with its line number. A file that is one JSON array of objects (an "export
+    as JSON" instead of JSON lines, often pretty-printed) is read element by element, each
+    with the line it starts on; its records are kept compact (``event_json``).
     """
     if not text.strip():
         raise FileRejected("no data: the file has no text", encoding=encoding, file_kind=kind.name)
+    parsed = ParsedFile(kind=kind, encoding=encoding, delimiter=None)
+    rows = _Rows(kind, file_name, parsed)
+    elements = _array_elements(text)
+    if elements is not None:
+        for line_no, obj in elements:
+            rows.add(line_no, obj, json.dumps(obj, ensure_ascii=False, separators=_COMPACT))
+        parsed.columns = rows.cols
+        return parsed
     lines = text.split("\n")
     ends_with_newline = text.endswith("\n")
     if ends_with_newline:
         lines.pop()
     last = len(lines)
-    parsed = ParsedFile(kind=kind, encoding=encoding, delimiter=None)
-    cols = {c: [] for c in kind.columns}
-    extra = parsed.extra
-    key_map: dict[str, str | None] = {}
-    is_web = kind is WEB_EVENTS
-    events_day = events_day_from_name(file_name) if is_web else None
-    value_columns = [c for c in kind.columns if c not in kind.derived]
-
     for i, line in enumerate(lines, start=1):
         record = line[:-1] if line.endswith("\r") else line
         if not record.strip():
@@ -63,32 +67,83 @@ def read_jsonl_text(text: str, *, kind: FileKind, file_name: str, encoding: str)
             parsed.quarantined.append(QuarantinedRow(
                 i, "invalid JSON: nested too deeply to be read", record[:_RAW_PREVIEW_CHARS]))
             continue
+        rows.add(i, obj, record)
+    parsed.columns = rows.cols
+    return parsed
+
+
+class _Rows:
+    """The raw rows (or quarantine rows) of one file's JSON records."""
+
+    def __init__(self, kind: FileKind, file_name: str, parsed: ParsedFile) -> None:
+        self.kind, self.parsed = kind, parsed
+        self.cols: dict[str, list] = {c: [] for c in kind.columns}
+        self.key_map: dict[str, str | None] = {}
+        self.is_web = kind is WEB_EVENTS
+        self.events_day = events_day_from_name(file_name) if self.is_web else None
+        self.value_columns = [c for c in kind.columns if c not in kind.derived]
+
+    def add(self, line_no: int, obj, record: str) -> None:
+        parsed, cols, key_map = self.parsed, self.cols, self.key_map
         if not isinstance(obj, dict):
             parsed.quarantined.append(QuarantinedRow(
-                i, f"not a JSON object (found {type(obj).__name__})", record))
-            continue
+                line_no, f"not a JSON object (found {type(obj).__name__})", record))
+            return
         row: dict[str, object] = {}
         unknown: dict[str, object] = {}
         for key, value in obj.items():
             col = key_map.get(key, "?")
             if col == "?":
-                col = key_map[key] = kind.canonical(key)
+                col = key_map[key] = self.kind.canonical(key)
             if col is None or col in row:
-                if not is_web:  # a GA4 line is kept whole in event_json: nothing to add
+                if not self.is_web:  # a GA4 line is kept whole in event_json: nothing to add
                     unknown[key] = value
             else:
                 row[col] = value
-        missing = [c for c in kind.required if row.get(c) is None]
+        missing = [c for c in self.kind.required if row.get(c) is None]
         if missing:
             parsed.quarantined.append(QuarantinedRow(
-                i, f"missing required key(s): {', '.join(missing)}", record))
-            continue
-        for c in value_columns:
+                line_no, f"missing required key(s): {', '.join(missing)}", record))
+            return
+        for c in self.value_columns:
             cols[c].append(to_text(row.get(c)))
-        if is_web:
-            cols["events_day"].append(events_day)
+        if self.is_web:
+            cols["events_day"].append(self.events_day)
             cols["event_json"].append(record)
-        extra.append(json.dumps(unknown, ensure_ascii=False) if unknown else None)
-        parsed.lines.append(i)
-    parsed.columns = cols
-    return parsed
+        parsed.extra.append(json.dumps(unknown, ensure_ascii=False) if unknown else None)
+        parsed.lines.append(line_no)
+
+
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _array_elements(text: str) -> list[tuple[int, object]] | None:
+    """(line, element) of each element when the whole text is one JSON array; else None (then
+    it is read line by line, and what cannot be read is quarantined line by line)."""
+    start = _WHITESPACE.match(text).end()
+    if not text.startswith("[", start):
+        return None
+    decoder = json.JSONDecoder()
+    out: list[tuple[int, object]] = []
+    line, counted = 1, 0
+    i = _WHITESPACE.match(text, start + 1).end()
+    try:
+        if text.startswith("]", i):
+            i += 1
+        else:
+            while True:
+                obj, end = decoder.raw_decode(text, i)
+                line += text.count("\n", counted, i)
+                counted = i
+                out.append((line, obj))
+                i = _WHITESPACE.match(text, end).end()
+                if text.startswith(",", i):
+                    i = _WHITESPACE.match(text, i + 1).end()
+                    continue
+                if not text.startswith("]", i):
+                    return None
+                i += 1
+                break
+    except (json.JSONDecodeError, RecursionError):
+        return None
+    return out if not text[i:].strip() else None
