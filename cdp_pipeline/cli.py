@@ -342,8 +342,14 @@ def main(argv: list[str] | None = None) -> int:
     # Personal data: every file the platform creates (warehouse, build database, exports,
     # reports) is readable by its owner only.
     os.umask(0o077)
-    args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    from cdp_pipeline.settings import SettingsError
+
+    try:
+        args = build_parser().parse_args(argv)   # (the parser's defaults read settings)
+        return int(args.func(args) or 0)
+    except SettingsError as exc:
+        print(f"cdp: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -54,9 +54,70 @@ SETTINGS_DOC: dict[str, tuple[str, str]] = {
 }
 
 
+class SettingsError(ValueError):
+    """A ``CDP_*`` variable holds a value the platform cannot use; the message names it."""
+
+
 def _env(name: str, default: str) -> str:
     value = os.environ.get(name)
     return value if value not in (None, "") else default
+
+
+def _int_env(name: str, default: str, *, minimum: int) -> int:
+    raw = _env(name, default)
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def _share_env(name: str, default: str) -> float:
+    """A probability or a share: a number from 0 to 1."""
+    raw = _env(name, default)
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{name} must be a number from 0 to 1, not {raw!r}") from None
+    if not 0 <= value <= 1:
+        raise SettingsError(f"{name} must be a number from 0 to 1, not {raw!r}")
+    return value
+
+
+def _timezone_env(name: str, default: str) -> str:
+    """An IANA zone name. An unknown one would make every local timestamp unreadable and the
+    schedule fail, so it is refused here, by name."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    raw = _env(name, default).strip()
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise SettingsError(f"{name} must be a time zone name such as Europe/Stockholm or UTC, not {raw!r}") from None
+    return raw
+
+
+def _region_env(name: str, default: str) -> str:
+    """A two-letter region phone numbers are read in (an unknown one reads none of them)."""
+    import phonenumbers
+
+    raw = _env(name, default).strip().upper()
+    if raw not in phonenumbers.SUPPORTED_REGIONS:
+        raise SettingsError(f"{name} must be a two-letter region code such as SE or GB, not {raw!r}")
+    return raw
+
+
+def _date_env(name: str, default: str) -> str:
+    import datetime as dt
+
+    raw = _env(name, default).strip()
+    try:
+        dt.date.fromisoformat(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a date written YYYY-MM-DD, not {raw!r}") from None
+    return raw
 
 
 @dataclass(frozen=True)
@@ -109,7 +170,7 @@ def get_settings() -> Settings:
 
     engine = _env("CDP_ENGINE", "duckdb").strip().lower()
     if engine not in ("duckdb", "spark"):
-        raise ValueError(f"CDP_ENGINE must be 'duckdb' or 'spark', not {engine!r}")
+        raise SettingsError(f"CDP_ENGINE must be 'duckdb' or 'spark', not {engine!r}")
     build_db = path("CDP_BUILD_DB", data_dir / "warehouse" / "build" / "cdp_build.duckdb")
     checkpoint_dir = _env("CDP_SPARK_CHECKPOINT_DIR", str(build_db.parent / "spark_checkpoints"))
     if "://" not in checkpoint_dir:  # a URI (hdfs://, s3a://) is kept as written
@@ -124,20 +185,20 @@ def get_settings() -> Settings:
         inbox_dir=path("CDP_INBOX_DIR", data_dir / "inbox"),
         reports_dir=path("CDP_REPORTS_DIR", data_dir / "reports"),
         config_dir=path("CDP_CONFIG_DIR", DEFAULT_CONFIG_DIR),
-        default_region=_env("CDP_DEFAULT_REGION", "SE").upper(),
-        timezone=_env("CDP_TIMEZONE", "Europe/Stockholm"),
-        partition_start=_env("CDP_PARTITION_START", "2025-01-01"),
+        default_region=_region_env("CDP_DEFAULT_REGION", "SE"),
+        timezone=_timezone_env("CDP_TIMEZONE", "Europe/Stockholm"),
+        partition_start=_date_env("CDP_PARTITION_START", "2025-01-01"),
         duckdb_memory_limit=_env("CDP_DUCKDB_MEMORY_LIMIT", "4GB"),
-        duckdb_threads=int(_env("CDP_DUCKDB_THREADS", "2")),
-        match_threshold=float(_env("CDP_MATCH_THRESHOLD", "0.99")),
+        duckdb_threads=_int_env("CDP_DUCKDB_THREADS", "2", minimum=1),
+        match_threshold=_share_env("CDP_MATCH_THRESHOLD", "0.99"),
         engine=engine,
         spark_master=_env("CDP_SPARK_MASTER", "local[*]"),
         spark_conf=_env("CDP_SPARK_CONF", ""),
         spark_checkpoint_dir=checkpoint_dir,
-        id_change_warn_share=float(_env("CDP_ID_CHANGE_WARN_SHARE", "0.05")),
-        model_retrain_days=int(_env("CDP_MODEL_RETRAIN_DAYS", "7")),
-        compact_days=int(_env("CDP_COMPACT_DAYS", "7")),
-        sample_customers=int(_env("CDP_SAMPLE_CUSTOMERS", "10000")),
-        sample_days=int(_env("CDP_SAMPLE_DAYS", "30")),
-        sample_seed=int(_env("CDP_SAMPLE_SEED", "42")),
+        id_change_warn_share=_share_env("CDP_ID_CHANGE_WARN_SHARE", "0.05"),
+        model_retrain_days=_int_env("CDP_MODEL_RETRAIN_DAYS", "7", minimum=0),
+        compact_days=_int_env("CDP_COMPACT_DAYS", "7", minimum=0),
+        sample_customers=_int_env("CDP_SAMPLE_CUSTOMERS", "10000", minimum=1),
+        sample_days=_int_env("CDP_SAMPLE_DAYS", "30", minimum=1),
+        sample_seed=_int_env("CDP_SAMPLE_SEED", "42", minimum=0),
     )
