@@ -49,6 +49,7 @@ def read_jsonl_text(text: str, *, kind: FileKind, file_name: str, encoding: str)
     if ends_with_newline:
         lines.pop()
     last = len(lines)
+    add = rows.add
     for i, line in enumerate(lines, start=1):
         record = line[:-1] if line.endswith("\r") else line
         if not record.strip():
@@ -67,7 +68,7 @@ def read_jsonl_text(text: str, *, kind: FileKind, file_name: str, encoding: str)
             parsed.quarantined.append(QuarantinedRow(
                 i, "invalid JSON: nested too deeply to be read", record[:_RAW_PREVIEW_CHARS]))
             continue
-        rows.add(i, obj, record)
+        add(i, obj, record)
     parsed.columns = rows.cols
     return parsed
 
