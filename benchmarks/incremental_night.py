@@ -93,17 +93,23 @@ def render(result: dict) -> str:
               "", f"identity records: {ident['records']:,}; new on the quiet night: {ident['new_records']:,} "
               f"({ident['new_share']:.2%}); records scored: {ident['records_rescored']:,} "
               f"({ident['rescored_share']:.2%} of the model's input)", "",
-              "| stage | quiet night | full rebuild | no new files |", "| --- | ---: | ---: | ---: |"]
+              "| stage | quiet night | full rebuild |" + (" no new files |" if n0 else ""),
+              "| --- | ---: | ---: |" + (" ---: |" if n0 else "")]
     full_stages = {s["label"]: s for s in f["stages"]["stages"]}
     floor_stages = {s["label"]: s for s in n0["stages"]["stages"]} if n0 else {}
+
+    def floor(seconds) -> str:
+        return f" {benchlib.fmt_seconds(seconds)} |" if n0 else ""
+
     for s in q["stages"]["stages"]:
-        other, floor = full_stages.get(s["label"], {}), floor_stages.get(s["label"], {})
+        other = full_stages.get(s["label"], {})
         lines.append(f"| {s['label']} | {benchlib.fmt_seconds(s.get('seconds'))} | "
-                     f"{benchlib.fmt_seconds(other.get('seconds'))} | {benchlib.fmt_seconds(floor.get('seconds'))} |")
+                     f"{benchlib.fmt_seconds(other.get('seconds'))} |"
+                     f"{floor(floor_stages.get(s['label'], {}).get('seconds'))}")
     lines.append(f"| asset checks ({q['stages']['checks']['steps']} steps, summed) | "
                  f"{benchlib.fmt_seconds(q['stages']['checks']['seconds'])} | "
-                 f"{benchlib.fmt_seconds(f['stages']['checks']['seconds'])} | "
-                 f"{benchlib.fmt_seconds(n0['stages']['checks']['seconds']) if n0 else ''} |")
+                 f"{benchlib.fmt_seconds(f['stages']['checks']['seconds'])} |"
+                 f"{floor(n0['stages']['checks']['seconds'] if n0 else None)}")
     return "\n".join(lines)
 
 

@@ -190,3 +190,35 @@ def test_bench_env_points_everything_into_the_work_folder(tmp_path, monkeypatch)
     assert "CDP_WAREHOUSE" not in env
     home = Path(env["DAGSTER_HOME"])
     assert home.parent == tmp_path and (home / "dagster.yaml").resolve() == run_benchmark.REPO_ROOT / "dagster.yaml"
+
+
+def _night(wall, stages, checks=1.0):
+    return {"wall_seconds": wall, "cpu_seconds": wall * 1.2, "peak_rss_bytes": 2**30,
+            "stages": {"stages": [{"label": label, "seconds": s} for label, s in stages],
+                       "checks": {"steps": 3, "seconds": checks}}}
+
+
+def test_incremental_report_shows_the_floor_beside_the_quiet_night():
+    """The fourth night (no new files) gets its row, its ratio, what the quiet night costs above
+    it, and a column in the stage table."""
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        incremental = _load("incremental_night")
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    result = {"params": {"customers": 1000, "days": 30, "seed": 1},
+              "base": _night(50.0, [("raw/crm_customers", 5.0)]),
+              "quiet": _night(12.0, [("raw/crm_customers", 1.0), ("identity", 4.0)]),
+              "full_refresh": _night(80.0, [("raw/crm_customers", 6.0), ("identity", 20.0)]),
+              "no_new_files": _night(8.0, [("raw/crm_customers", 0.5), ("identity", 3.0)], checks=0.9),
+              "identity": {"records": 1000, "new_records": 20, "new_share": 0.02, "records_rescored": 15,
+                           "rescored_share": 0.03},
+              "ratio_wall": 12.0 / 80.0, "ratio_cpu": 0.15, "floor_ratio_wall": 8.0 / 80.0}
+    text = incremental.render(result)
+    assert "| no new files: `cdp run` again (the floor) | 8.0 s | 9.6 s | 1.00 GiB |" in text
+    assert "no new files ÷ full rebuild: 0.100 (wall); the quiet night's own records and events cost 4.0 s" in text
+    assert "| identity | 4.0 s | 20.0 s | 3.0 s |" in text
+    assert "| asset checks (3 steps, summed) | 1.0 s | 1.0 s | 0.9 s |" in text
+    del result["no_new_files"]     # a result written before the fourth night existed
+    older = incremental.render(result)
+    assert "no new files" not in older and "| identity | 4.0 s | 20.0 s |\n" in older
