@@ -1,8 +1,9 @@
 """Reading newline-delimited JSON (GA4 events, SMS bulk exports), one object per line, or
 one JSON array of objects.
 
-Every line (every element of an array) becomes a raw row or a quarantine row. Exact duplicate lines are kept
-(GA4 delivers at least once; staging deduplicates events, raw keeps what arrived).
+Every line (every element of an array) becomes a raw row or a quarantine row. Exact
+duplicate lines are kept (GA4 delivers at least once; staging deduplicates events, raw
+keeps what arrived).
 """
 
 from __future__ import annotations
