@@ -54,7 +54,7 @@ _ESP_MEMBER_KEY = "coalesce(nullif(trim(leid), ''), std_email(email_address))"
 
 @dataclass(frozen=True)
 class LookupKey:
-    """A key that is a standardisation function (``fn``, with ``{}`` for its argument) of one
+    """A key that is a standardisation function (``fn``, with ``{}`` or ``{0}`` for its argument) of one
     raw expression (``arg``). The index keeps each file's distinct arguments with their keys,
     so the function runs once per distinct argument of a new file, and an affected key's
     older rows are found by their arguments without calling it (an SMS number's history is
@@ -73,12 +73,16 @@ _SMS_NUMBER_KEY = LookupKey("CASE WHEN lower(trim(direction)) LIKE 'inbound%' TH
 
 
 # An activity: create_email_activity.sql's activity_id hashes address|action|time|campaign|url.
-# This is the same without the time (a Python function per row, the costliest of them): it is
-# the same for all rows of an activity, as the address has one '@' and no '|' after it, the
-# action is a word and a time has no '|'. A night's activity is new, so only its files are read.
-# A row of the table has the same key, from its standardised columns (the output key below).
-_ACTIVITY_KEY = ("md5(concat_ws('|', std_email(email_address), lower(trim(action)), "
-                 "nullif(trim(campaign_id), ''), nullif(trim(url), '')))")
+# This is the same without the time: it is the same for all rows of an activity, as the
+# address has one '@' and no '|' after it, the action is a word and a time has no '|'. A row of
+# the table has the same key, from its standardised columns (the output key below). The index
+# keeps each file's activities in their raw form too (the four raw fields, as a JSON list):
+# an activity's older rows, in files of earlier days (a campaign's opens and clicks go on for
+# days), are found by that form, without standardising every address of those files again.
+_ACTIVITY_KEY = LookupKey(
+    "to_json([email_address, action, campaign_id, url])::VARCHAR",
+    "md5(concat_ws('|', std_email(json_extract_string({0}, '$[0]')), lower(trim(json_extract_string({0}, '$[1]'))), "
+    "nullif(trim(json_extract_string({0}, '$[2]')), ''), nullif(trim(json_extract_string({0}, '$[3]')), '')))")
 # Activity is attached to the ESP member with its address (``members`` in
 # create_email_activity.sql; keep the two alike) or else to the address itself. The keyed
 # rebuild attaches tonight's rows; this re-attaches every other row whose member changed (a
@@ -227,7 +231,8 @@ def _keys_of_raw_table(name: str, t: str, source: str, key: "str | LookupKey", f
                     SELECT DISTINCT r._file AS file, r._file_sha256 AS sha256, ({key.arg}) AS arg {rows}),
                 keys AS MATERIALIZED (
                     SELECT arg, {key.fn.format('arg')} AS "key" FROM (SELECT DISTINCT arg FROM args))
-                SELECT '{name}', '{t}', a.file, a.sha256, '{source}', k."key", a.arg
+                SELECT '{name}' AS staging_table, '{t}' AS raw_table, a.file, a.sha256, '{source}' AS source,
+                       k."key", a.arg
                 FROM args a LEFT JOIN keys k ON k.arg IS NOT DISTINCT FROM a.arg)"""
 
 

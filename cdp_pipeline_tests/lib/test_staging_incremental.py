@@ -212,3 +212,24 @@ def test_a_number_written_another_way_tonight_rebuilds_its_earlier_messages(nigh
     assert _rows(con) == _full_rows(con)
     assert con.execute("SELECT count(*) FROM raw.sms_messages WHERE \"to\" = ?", [national]).fetchall() == [(1,)]
     assert con.execute(record, [number]).fetchall() == before and len(before) == 1
+
+
+def test_an_activity_repeated_tonight_keeps_its_earlier_rows(night):
+    """A member opens an earlier campaign again tonight, the address written in capitals. The
+    activity's earlier row sits in an earlier day's file, written as the ESP wrote it then:
+    the index's raw forms must find it (else rebuilding the activity tonight would drop it)."""
+    con, work, days = night
+    address, action, campaign_id, url = con.execute(
+        """SELECT email_address, action, campaign_id, url FROM raw.esp_activity
+           WHERE _landing_date < ? AND action = 'open' AND email_address = lower(email_address)
+           ORDER BY ALL LIMIT 1""", [days[-1]]).fetchall()[0]
+    activity = next(p for p in sorted((work / "esp" / days[-1]).iterdir()) if "campaign_activity" in p.name)
+    _append_row(activity, {"Email Address": f"  {address.upper()} ", "Action": action,
+                           "Timestamp": f"{days[-1]} 21:00:00", "Campaign ID": campaign_id or "", "URL": url or ""})
+    rows_of = ("SELECT count(*) FROM staging.email_activity WHERE email = lower(?) AND action = ? "
+               "AND campaign_id IS NOT DISTINCT FROM ?")
+    before = con.execute(rows_of, [address, action, campaign_id]).fetchall()[0][0]
+    _load(con, work, days[-1:])
+    assert _build(con).mode == "incremental"
+    assert con.execute(rows_of, [address, action, campaign_id]).fetchall()[0][0] == before + 1
+    assert _rows(con) == _full_rows(con)
