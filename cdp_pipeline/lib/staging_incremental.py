@@ -54,11 +54,11 @@ _ESP_MEMBER_KEY = "coalesce(nullif(trim(leid), ''), std_email(email_address))"
 
 @dataclass(frozen=True)
 class LookupKey:
-    """A key that is a standardisation function (``fn``, with ``{}`` or ``{0}`` for its argument) of one
-    raw expression (``arg``). The index keeps each file's distinct arguments with their keys,
-    so the function runs once per distinct argument of a new file, and an affected key's
-    older rows are found by their arguments without calling it (an SMS number's history is
-    spread over every file)."""
+    """A key that is a standardisation function (``fn``, with ``{}`` or ``{0}`` for its
+    argument) of one raw expression (``arg``). The index keeps each file's distinct arguments
+    with their keys, so the function runs once per distinct argument of a new file, and an
+    affected key's older rows are found by their arguments without calling it (an SMS
+    number's history is spread over every file; a campaign's activity over several days)."""
 
     arg: str
     fn: str
