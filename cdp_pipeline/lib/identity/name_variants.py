@@ -256,6 +256,8 @@ def first_name_relation(a: str | None, b: str | None, variants: NameVariants) ->
 # The helper macros each take one direction of the double-name test (long, short).
 FIRST_NAME_RELATION_MACRO = f"""
 CREATE OR REPLACE TEMP MACRO _fnr_double_part(long, short, groups_short) AS (
+    -- CASE, not AND, so that the list work runs only for double names (most are single)
+    CASE WHEN NOT contains(long, ' ') THEN false ELSE
     len(string_split(long, ' ')) >= 2
     AND len(string_split(short, ' ')) <= len(string_split(long, ' '))
     AND (
@@ -270,6 +272,7 @@ CREATE OR REPLACE TEMP MACRO _fnr_double_part(long, short, groups_short) AS (
                     OR (length(string_split(short, ' ')[i]) = 1 AND starts_with(x, string_split(short, ' ')[i]))
                     OR (length(x) = 1 AND starts_with(string_split(short, ' ')[i], x)))))
     )
+    END
 );
 CREATE OR REPLACE TEMP MACRO _fnr_feminine_form(a, b) AS (
     greatest(length(a), length(b)) - 2 >= 2
