@@ -79,8 +79,8 @@ def test_checks_fail_on_broken_map_and_churn(env, monkeypatch):
     with duckdb.connect(str(db)) as con:
         write_records(con, [record("pos", f"r{i}", None, loyalty_card_id="L1") for i in range(4)]
                       + [record("crm", "1", None, crm_customer_id="1", birth_date="1980-01-01"),
-                         record("crm", "2", None, crm_customer_id="2", birth_date="1981-01-01"),
-                         record("crm", "3", None, crm_customer_id="3", birth_date="1982-01-01")])
+                         record("crm", "2", None, crm_customer_id="2", birth_date="1985-06-12"),
+                         record("crm", "3", None, crm_customer_id="3", birth_date="1992-11-30")])
         con.execute("CREATE SCHEMA identity")
         # a hand-broken map: one record missing, one twice; one customer with three birth dates
         con.execute("""CREATE TABLE identity.customer_map AS SELECT * FROM (VALUES
@@ -168,7 +168,7 @@ def test_cardinality_query_finds_what_the_per_rule_reference_finds(tmp_path, lim
         for r in rules:
             reference += con.execute(_CARDINALITY_REFERENCE.format(
                 rule=r.name.replace("'", "''"), column=r.column, max_distinct=r.max_distinct)).fetchall()
-        assert con.execute(cardinality_violations_sql(rules)).fetchall() == reference
+        assert [row[:3] for row in con.execute(cardinality_violations_sql(rules)).fetchall()] == reference
     if limits == (1, 1, 1):
         assert reference == [("C-a", "birth_dates", 3), ("C-a", "loyalty_cards", 2),
                              ("C-a", "crm_customer's ids", 3)]

@@ -15,6 +15,7 @@ from cdp_pipeline.lib.staging import data_as_of
 from cdp_pipeline.settings import get_settings
 from cdp_pipeline.lib.identity import evaluate_against_truth, format_evaluation, load_identity_config
 from cdp_pipeline.lib.identity.evaluate import blocking_recall
+from cdp_pipeline.lib.identity.name_variants import load_name_variants
 from cdp_pipeline.lib.identity.resolve import default_paths, resolve_identities, table_exists
 
 IDENTITY_RECORDS = dg.AssetKey(["staging", "identity_records"])
@@ -53,7 +54,8 @@ def build_identity_assets(deps=(IDENTITY_RECORDS,)) -> dg.AssetsDefinition:
             result = resolve_identities(con, run_id=context.run_id, config=config,
                                         review_file=review_file, reports_dir=reports_dir,
                                         full_refresh=full_refresh, as_of=_data_as_of(con),
-                                        retrain_days=get_settings().model_retrain_days)
+                                        retrain_days=get_settings().model_retrain_days,
+                                        name_variants=load_name_variants(get_settings().config_dir))
             counts = {t: con.execute(f"SELECT count(*) FROM identity.{t}").fetchall()[0][0] for t in IDENTITY_ASSETS}
             evaluation = _evaluate(con, context, config)
         summary = result.summary()

@@ -39,15 +39,72 @@ def violating_components_sql(components: str, rules: tuple[CardinalityRule, ...]
         "SELECT NULL::BIGINT AS component, NULL AS rule, NULL::BIGINT AS distinct_values, NULL::BIGINT AS max_distinct WHERE false"
 
 
+def _one_typo_apart(a: str, b: str) -> bool:
+    """At most one substitution, insertion, deletion or swap of neighbours (Damerau-Levenshtein ≤ 1)."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+
+
+def _day_month_swapped(a: str, b: str) -> bool:
+    """ISO dates (YYYY-MM-DD) with day and month exchanged."""
+    return len(a) == len(b) == 10 and a[:4] == b[:4] and a[5:7] == b[8:10] and a[8:10] == b[5:7]
+
+
+def same_value_give_or_take_a_typo(a: str, b: str) -> bool:
+    return _one_typo_apart(a, b) or _day_month_swapped(a, b)
+
+
+def value_clusters(clusters: list[frozenset], tolerance: str, joined: tuple = ()) -> list[frozenset]:
+    """Merge sets of values that count as one value: sets sharing a value; under a tolerance,
+    sets holding two values the model matched directly (``joined``: pairs of values on the two
+    ends of a probabilistic link); under ``typo``, sets holding values one typo apart."""
+    out: list[set] = []
+    for cluster in clusters:
+        merged = set(cluster)
+        keep = []
+        for other in out:
+            if other & merged or _related(other, merged, tolerance, joined):
+                merged |= other
+            else:
+                keep.append(other)
+        out = keep + [merged]
+    if len(out) != len(clusters):  # a merge can relate two earlier sets: settle
+        return value_clusters([frozenset(c) for c in out], tolerance, joined)
+    return [frozenset(c) for c in out]
+
+
+def _related(a: set, b: set, tolerance: str, joined: tuple) -> bool:
+    if tolerance == "exact":
+        return False
+    if any((x in a and y in b) or (x in b and y in a) for x, y in joined):
+        return True
+    return tolerance == "typo" and any(same_value_give_or_take_a_typo(x, y) for x in a for y in b)
+
+
+def distinct_values(values, tolerance: str, joined: tuple = ()) -> int:
+    """How many different values a customer holds under a rule's tolerance (see ``value_clusters``)."""
+    return len(value_clusters([frozenset([v]) for v in values if v is not None], tolerance, joined))
+
+
 class _Groups:
-    """Union-find that also tracks, per group, each rule's value set and cannot-link partners."""
+    """Union-find that also tracks, per group, each rule's value clusters and cannot-link partners."""
 
     def __init__(self, values: dict[int, tuple], rules: tuple[CardinalityRule, ...], partners: dict[int, set[int]]):
         self.parent = {rid: rid for rid in values}
         self.members = {rid: {rid} for rid in values}
-        self.values = {rid: [({v} if v is not None else set()) for v in vals] for rid, vals in values.items()}
+        self.values = {rid: [([frozenset([v])] if v is not None else []) for v in vals]
+                       for rid, vals in values.items()}
         self.partners = {rid: set(partners.get(rid, ())) for rid in values}
         self.limits = [r.max_distinct for r in rules]
+        self.tolerances = [r.tolerance for r in rules]
         self.names = [r.name for r in rules]
 
     def find(self, x: int) -> int:
@@ -58,23 +115,42 @@ class _Groups:
             self.parent[x], x = root, self.parent[x]
         return root
 
-    def conflict(self, a: int, b: int) -> str | None:
-        if self.partners[a] & self.members[b] or self.partners[b] & self.members[a]:
-            return "cannot_link"
-        for i, limit in enumerate(self.limits):
-            va, vb = self.values[a][i], self.values[b][i]
-            if len(va) + len(vb) > limit and len(va | vb) > limit:
-                return f"cardinality:{self.names[i]}"
-        return None
+    def conflict(self, a: int, b: int, joined: tuple = ()) -> tuple[str | None, list]:
+        """(why groups ``a`` and ``b`` may not be joined or None, their merged value clusters).
 
-    def union(self, a: int, b: int) -> None:
+        ``joined[i]``: the values of rule i on the two ends of the edge when it is a model match
+        between records that both carry one: the model has weighed their difference, so a
+        tolerant rule counts them as one (a birth date replaced by another still links on
+        everything else; a record without one is never such a bridge)."""
+        if self.partners[a] & self.members[b] or self.partners[b] & self.members[a]:
+            return "cannot_link", []
+        merged = []
+        for i, limit in enumerate(self.limits):
+            pair = joined[i] if i < len(joined) else None
+            clusters = value_clusters(self.values[a][i] + self.values[b][i], self.tolerances[i],
+                                      (pair,) if pair else ())
+            if len(clusters) > limit:
+                return f"cardinality:{self.names[i]}", []
+            merged.append(clusters)
+        return None, merged
+
+    def union(self, a: int, b: int, merged: list | None = None) -> None:
         if len(self.members[a]) < len(self.members[b]):
             a, b = b, a
         self.parent[b] = a
         self.members[a] |= self.members.pop(b)
         self.partners[a] |= self.partners.pop(b)
-        for i, vb in enumerate(self.values.pop(b)):
-            self.values[a][i] |= vb
+        vb = self.values.pop(b)
+        self.values[a] = merged if merged else [
+            value_clusters(self.values[a][i] + vb[i], self.tolerances[i]) for i in range(len(vb))]
+
+
+def _split_count(nodes, new_component: dict[int, int]) -> int:
+    """Candidate components that really ended in two or more customers."""
+    parts: dict[int, set[int]] = defaultdict(set)
+    for component, rid, *_ in nodes:
+        parts[component].add(new_component[rid])
+    return sum(1 for p in parts.values() if len(p) > 1)
 
 
 def split_components(con: duckdb.DuckDBPyConnection, components: str, edges: str, cannot_links: str,
@@ -118,9 +194,13 @@ def split_components(con: duckdb.DuckDBPyConnection, components: str, edges: str
         ra, rb = groups.find(a), groups.find(b)
         if ra == rb:
             continue
-        reason = groups.conflict(ra, rb)
+        # a probabilistic edge (strength = its probability, below 2) between two records that both
+        # carry a ruled value: the model compared those records knowing the values differ
+        joined = tuple((values[a][i], values[b][i]) if strength < 2 and values[a][i] is not None
+                       and values[b][i] is not None else None for i in range(len(rules)))
+        reason, merged = groups.conflict(ra, rb, joined)
         if reason is None or (strength >= 3 and reason != "cannot_link"):
-            groups.union(ra, rb)   # a human must-link overrides cardinality rules, not a cannot-link
+            groups.union(ra, rb, merged)   # a human must-link overrides cardinality rules, not a cannot-link
         else:
             conflicts += strength >= 3
             cut.append((a, b, reason))
@@ -142,5 +222,28 @@ def split_components(con: duckdb.DuckDBPyConnection, components: str, edges: str
     final_cut = [(a, b, r) for a, b, r in cut if groups.find(a) != groups.find(b)]
     if final_cut:
         con.executemany(f"INSERT INTO {out_cut} VALUES (?, ?, ?)", final_cut)
-    bad = con.execute("SELECT count(*) FROM temp._id_bad_components").fetchall()[0][0]
-    return {"clusters_split": bad, "links_cut": len(final_cut), "must_link_conflicts": conflicts}
+    # a candidate has too many distinct values; with typo tolerance it may hold one value
+    # written several ways and stay whole, so count the components that really split
+    return {"clusters_split": _split_count(nodes, new_component), "links_cut": len(final_cut), "must_link_conflicts": conflicts}
+
+
+def joined_values(con: duckdb.DuckDBPyConnection, column: str, customer_ids: list[str]) -> dict[str, list[tuple]]:
+    """Per customer, the pairs of ``column`` values on the two ends of its probabilistic links (what
+    a tolerant rule counts as one), read from the written ``identity.links``."""
+    from cdp_pipeline.lib.warehouse import table_exists
+
+    if not customer_ids or not table_exists(con, "identity", "links"):
+        return {}
+    col = _quoted(column)
+    rows = con.execute(f"""
+        SELECT k.customer_id, l.{col}::VARCHAR, r.{col}::VARCHAR
+        FROM identity.links k
+        JOIN staging.identity_records l ON l.source = k.source_l AND l.source_record_id = k.record_l
+        JOIN staging.identity_records r ON r.source = k.source_r AND r.source_record_id = k.record_r
+        WHERE k.link_type = 'probabilistic' AND k.customer_id IN (SELECT unnest($ids::VARCHAR[]))
+          AND l.{col} IS NOT NULL AND r.{col} IS NOT NULL
+    """, {"ids": customer_ids}).fetchall()
+    out: dict[str, list[tuple]] = defaultdict(list)
+    for customer_id, a, b in rows:
+        out[customer_id].append((a, b))
+    return out

@@ -14,13 +14,23 @@ PACKAGED_CONFIG_PATH = Path(__file__).resolve().parents[2] / "config" / "identit
 IDENTIFIER_KINDS = ("email", "phone", "loyalty_card", "crm_customer", "cookie")
 
 
+TOLERANCES = ("exact", "linked", "typo")
+
+
 @dataclass(frozen=True)
 class CardinalityRule:
-    """A customer may hold at most ``max_distinct`` distinct non-null values of ``column``."""
+    """A customer may hold at most ``max_distinct`` distinct non-null values of ``column``.
+
+    ``tolerance: linked`` counts two values as one when the model matched two records carrying
+    them directly (it weighed everything else knowing they differ: a CRM's duplicate records
+    each have their own id); a chain through records without the column never does.
+    ``tolerance: typo`` also counts values one typo apart (dates also with day and month
+    swapped) as one: 1916-10-27 and 1916-10-17 are one birth date written twice."""
 
     name: str
     column: str
     max_distinct: int
+    tolerance: str = "exact"
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,14 @@ def default_config_path() -> Path:
     return PACKAGED_CONFIG_PATH
 
 
+def _cardinality_rule(raw: dict, path: Path) -> CardinalityRule:
+    tolerance = str(raw.get("tolerance") or "exact")
+    if tolerance not in TOLERANCES:
+        raise ValueError(f"{path}: cardinality rule {raw.get('name')!r}: tolerance must be one of "
+                         f"{', '.join(TOLERANCES)}, not {tolerance!r}")
+    return CardinalityRule(raw["name"], raw["column"], int(raw["max_distinct"]), tolerance)
+
+
 def load_identity_config(path: Path | str | None = None, *, match_threshold: float | None = None) -> IdentityConfig:
     """Read ``identity.yaml``. The threshold comes from, in order: the argument,
     ``CDP_MATCH_THRESHOLD``, the file, 0.99."""
@@ -81,8 +99,7 @@ def load_identity_config(path: Path | str | None = None, *, match_threshold: flo
         max_records_per_identifier=limits,
         name_guarded_kinds=tuple(raw.get("name_guarded_kinds") or ()),
         cardinality_rules=tuple(
-            CardinalityRule(r["name"], r["column"], int(r["max_distinct"]))
-            for r in raw.get("cardinality_rules") or ()
+            _cardinality_rule(r, path) for r in raw.get("cardinality_rules") or ()
         ),
         splink=SplinkConfig(
             match_threshold=threshold,

@@ -149,10 +149,14 @@ def blocking_recall(con: duckdb.DuckDBPyConnection, truth_csv: Path | str, confi
     from cdp_pipeline.lib.identity.config import load_identity_config
     from cdp_pipeline.lib.identity.junk_guard import find_excluded_identifiers
     from cdp_pipeline.lib.identity.records import build_identifiers, build_records
+    from cdp_pipeline.lib.identity.name_keys import write_first_name_table
+    from cdp_pipeline.lib.identity.name_variants import load_name_variants
     from cdp_pipeline.lib.identity.splink_model import SPLINK_INPUT, build_splink_input
 
     config = config or load_identity_config()
     build_records(con, source_table)
+    write_first_name_table(con, f"SELECT DISTINCT nullif(trim(first_name_match), '') FROM {source_table}",
+                           load_name_variants())
     build_identifiers(con)
     find_excluded_identifiers(con, config)
     build_splink_input(con)

@@ -20,6 +20,8 @@ from cdp_pipeline.lib.identity.config import IdentityConfig, load_identity_confi
 from cdp_pipeline.lib.identity.graph import connected_components
 from cdp_pipeline.lib.identity.junk_guard import EXCLUDED, find_excluded_identifiers
 from cdp_pipeline.lib.identity.model_store import write_state
+from cdp_pipeline.lib.identity.name_keys import write_first_name_table
+from cdp_pipeline.lib.identity.name_variants import NameVariants, load_name_variants
 from cdp_pipeline.lib.identity.persistent_ids import assign_customer_ids, table_exists
 from cdp_pipeline.lib.identity.records import RECORDS, build_identifiers, build_records
 from cdp_pipeline.lib.identity.review import REVIEW_FILE_NAME, load_review_pairs
@@ -67,7 +69,8 @@ def resolve_identities(con: duckdb.DuckDBPyConnection, *, run_id: str, config: I
                        review_file: Path | None = None, reports_dir: Path | None = None,
                        source_table: str = "staging.identity_records",
                        run_at: dt.datetime | None = None, full_refresh: bool = False,
-                       as_of: dt.date | None = None, retrain_days: int = 7) -> IdentityResult:
+                       as_of: dt.date | None = None, retrain_days: int = 7,
+                       name_variants: NameVariants | None = None) -> IdentityResult:
     """Resolve ``source_table`` into customers and write the ``identity`` tables.
 
     ``review_file``: the review decisions CSV (none when ``None``); ``reports_dir``: where the
@@ -75,6 +78,8 @@ def resolve_identities(con: duckdb.DuckDBPyConnection, *, run_id: str, config: I
     settings' locations. The Splink model is kept between runs and retrained every
     ``retrain_days`` days of data (``as_of``: the data's date); a run scores only records
     whose model input changed unless ``full_refresh`` (``model_store``, ``splink_model``).
+    ``name_variants``: nicknames and short forms (``load_name_variants``; the packaged table when
+    ``None``).
     Stitching, the graph, splits and IDs are recomputed over every record: set-based SQL,
     cheap next to scoring, and so equal to a full rebuild by construction.
     """
@@ -84,6 +89,8 @@ def resolve_identities(con: duckdb.DuckDBPyConnection, *, run_id: str, config: I
     con.execute("CREATE SCHEMA IF NOT EXISTS identity")
 
     result.records = build_records(con, source_table)
+    write_first_name_table(con, f"SELECT DISTINCT nullif(trim(first_name_match), '') FROM {RECORDS}",
+                           name_variants or load_name_variants())
     build_identifiers(con)
     result.excluded_identifiers = find_excluded_identifiers(con, config)
     build_deterministic_edges(con, config)

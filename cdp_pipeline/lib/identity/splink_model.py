@@ -26,12 +26,13 @@ from cdp_pipeline.lib.identity.model_store import (
     config_hash, forget_state, load_model, retrain_reason, stored_term_frequencies,
 )
 from cdp_pipeline.lib.warehouse import erasures_executed, row_hash_sql, table_exists
+from cdp_pipeline.lib.identity.name_keys import FIRST_NAMES
 from cdp_pipeline.lib.identity.records import RECORDS
 
 SPLINK_INPUT = "_id_splink_input"
 PROB_EDGES = "temp._id_prob_edges"
-COMPARED_COLUMNS = ("first_name_match", "last_name_match", "birth_date", "street", "postcode", "city",
-                    "email", "phone")
+COMPARED_COLUMNS = ("first_name_match", "last_name_match", "first_name_keys", "first_name_parts",
+                    "first_name_short", "last_name_parts", "birth_date", "street", "postcode", "city", "email", "phone")
 MODEL_INPUT_COLUMNS = ("source", *COMPARED_COLUMNS)
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,10 @@ class ModelRun:
 
 
 def build_splink_input(con: duckdb.DuckDBPyConnection) -> int:
-    """The model's view of each record: junk/over-shared values blanked; nameless records left out."""
+    """The model's view of each record: junk/over-shared values blanked; nameless records left out.
+
+    Each first name comes with its variant keys and parts (``name_keys``), so the model can
+    tell a nickname or a part of a double name from a different name."""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {SPLINK_INPUT} AS
         WITH r AS (
@@ -70,11 +74,16 @@ def build_splink_input(con: duckdb.DuckDBPyConnection) -> int:
                    CASE WHEN coalesce(phone_is_junk, false) THEN NULL ELSE phone END AS phone
             FROM {RECORDS}
         )
-        SELECT r.rid AS unique_id, r.source, r.first_name_match, r.last_name_match, r.birth_date,
-               r.street, r.postcode, r.city,
+        SELECT r.rid AS unique_id, r.source, r.first_name_match, r.last_name_match,
+               coalesce(f.keys, []::VARCHAR[]) AS first_name_keys,
+               coalesce(f.parts, []::VARCHAR[]) AS first_name_parts,
+               coalesce(f.short, true) AS first_name_short,
+               coalesce(string_split(r.last_name_match, ' '), []::VARCHAR[]) AS last_name_parts,
+               r.birth_date, r.street, r.postcode, r.city,
                CASE WHEN xe.value IS NULL THEN r.email END AS email,
                CASE WHEN xp.value IS NULL THEN r.phone END AS phone
         FROM r
+        LEFT JOIN {FIRST_NAMES} f ON f.name = r.first_name_match
         LEFT JOIN {EXCLUDED} xe ON xe.kind = 'email' AND xe.value = r.email
         LEFT JOIN {EXCLUDED} xp ON xp.kind = 'phone' AND xp.value = r.phone
         WHERE r.first_name_match IS NOT NULL OR r.last_name_match IS NOT NULL
@@ -117,11 +126,13 @@ def _address_comparison(dialect: str = "duckdb"):
 
 
 def _first_name_comparison():
-    """Exact (term-frequency adjusted), typo tiers, an initial ("a" / "anders"), else.
+    """Exact (term-frequency adjusted), swapped with the surname, a known variant (nickname,
+    short form, transliteration), a part of a double name, typo tiers, an initial, else.
 
-    The initial gets its own level so that "all other" holds only truly different first
-    names and its weight is strongly negative (different first names at one address with
-    one surname are a household, not a person).
+    Variants and parts come from a table (``name_keys``), not from string likeness, so
+    "all other" holds only names that are not the same person's, and training gives it a
+    strongly negative weight where names are reliable. No "somewhat similar" tier: Carl-Henrik
+    and Caroline share letters, not a name.
     """
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
@@ -132,30 +143,77 @@ def _first_name_comparison():
         comparison_levels=[
             cll.NullLevel(col),
             cll.ExactMatchLevel(col, term_frequency_adjustments=True),
-            cll.JaroWinklerLevel(col, 0.92),
-            cll.JaroWinklerLevel(col, 0.88),
+            cll.ColumnsReversedLevel(col, "last_name_match", symmetrical=True).configure(
+                label_for_charts="first and last name swapped"),
+            cll.ArrayIntersectLevel("first_name_keys", 1).configure(label_for_charts="name variant (nickname)"),
+            cll.And(cll.ArrayIntersectLevel("first_name_parts", 1),
+                    cll.CustomLevel("first_name_short_l OR first_name_short_r")).configure(
+                label_for_charts="part of a double name"),
+            # Erik / Erika, Johan / Johanna, Kristian / Kristina: alike as strings, a brother and a
+            # sister as names (twins included); trained as a level of its own, before the typo tiers
+            cll.CustomLevel(f"({col}_l LIKE '%a') <> ({col}_r LIKE '%a') AND least(length({col}_l), length({col}_r)) >= 3"
+                            f" AND substr({col}_l, 1, greatest(length({col}_l), length({col}_r)) - 2)"
+                            f" = substr({col}_r, 1, greatest(length({col}_l), length({col}_r)) - 2)",
+                            label_for_charts="masculine and feminine form"),
+            # typo tiers between single names (or one typo apart): Jaro-Winkler rewards a shared
+            # start, and Anna-Karin / Anna-Maria share theirs
+            *[cll.And(cll.JaroWinklerLevel(col, t),
+                      cll.Or(cll.CustomLevel("first_name_short_l AND first_name_short_r"),
+                             cll.DamerauLevenshteinLevel(col, 1))).configure(
+                label_for_charts=f"Jaro-Winkler >= {t}") for t in (0.92, 0.88)],
             cll.CustomLevel(f"(length({col}_l) = 1 OR length({col}_r) = 1) "
                             f"AND substr({col}_l, 1, 1) = substr({col}_r, 1, 1)", label_for_charts="initial"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _last_name_comparison():
+    """Exact (term-frequency adjusted), swapped with the first name, typo tiers, one part of a
+    double surname (a married name added: Berg / Berg Lindqvist), else."""
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    col = "last_name_match"
+    return cl.CustomComparison(
+        output_column_name=col,
+        comparison_levels=[
+            cll.NullLevel(col),
+            cll.ExactMatchLevel(col, term_frequency_adjustments=True),
+            cll.ColumnsReversedLevel(col, "first_name_match", symmetrical=True).configure(
+                label_for_charts="first and last name swapped"),
+            cll.JaroWinklerLevel(col, 0.92),
+            cll.JaroWinklerLevel(col, 0.88),
+            cll.ArrayIntersectLevel("last_name_parts", 1).configure(label_for_charts="part of a double surname"),
             cll.JaroWinklerLevel(col, 0.7),
             cll.ElseLevel(),
         ],
     )
 
 
-# A probabilistic link between records whose first names are clearly different (not a
-# typo, not an initial) stands only when both carry the same birth date, or when they
-# share an email or phone and their first names start alike (nicknames: micke/michael,
-# pelle/peter). Surname, address and even an email are shared by a household; a birth
-# date rarely is.
-FIRST_NAME_CONFLICT_GUARD = """
-    NOT (first_name_match_l IS NOT NULL AND first_name_match_r IS NOT NULL
-         AND jaro_winkler_similarity(first_name_match_l, first_name_match_r) < 0.88
-         AND NOT ((length(first_name_match_l) = 1 OR length(first_name_match_r) = 1)
-                  AND substr(first_name_match_l, 1, 1) = substr(first_name_match_r, 1, 1))
-         AND NOT coalesce(birth_date_l = birth_date_r, false)
-         AND NOT (substr(first_name_match_l, 1, 2) = substr(first_name_match_r, 1, 2)
-                  AND (coalesce(email_l = email_r, false) OR coalesce(phone_l = phone_r, false))))
-"""
+def _birth_date_comparison():
+    """Exact, one typo in the written date or day and month swapped, else.
+
+    No "within ten years" tier: a different birth date is evidence of a different person
+    (a parent and a child share name and address)."""
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+    from splink import ColumnExpression
+
+    col = "birth_date"
+    as_text = ColumnExpression(col).cast_to_string()
+    return cl.CustomComparison(
+        output_column_name=col,
+        comparison_levels=[
+            cll.NullLevel(col),
+            cll.ExactMatchLevel(col),
+            cll.Or(cll.DamerauLevenshteinLevel(as_text, 1),
+                   cll.CustomLevel(f"month({col}_l) = day({col}_r) AND day({col}_l) = month({col}_r) "
+                                   f"AND year({col}_l) = year({col}_r)")).configure(
+                label_for_charts="one typo, or day and month swapped"),
+            cll.ElseLevel(),
+        ],
+    )
 
 
 def splink_settings(config: IdentityConfig, dialect: str = "duckdb"):
@@ -172,8 +230,8 @@ def splink_settings(config: IdentityConfig, dialect: str = "duckdb"):
         unique_id_column_name="unique_id",
         comparisons=[
             _first_name_comparison(),
-            cl.NameComparison("last_name_match"),
-            cl.DateOfBirthComparison("birth_date", input_is_string=False),
+            _last_name_comparison(),
+            _birth_date_comparison(),
             _address_comparison(dialect),
             # exact or one typo on the whole address: similar name-based addresses
             # (anna.berg12@ vs anna.berg7@) belong to different people
@@ -437,7 +495,7 @@ def write_probabilistic_edges(con: duckdb.DuckDBPyConnection, predictions: str, 
         SELECT least(unique_id_l, unique_id_r)::BIGINT AS rid_l, greatest(unique_id_l, unique_id_r)::BIGINT AS rid_r,
                match_probability, match_weight, {mw_json}::VARCHAR AS match_weights
         FROM {predictions}
-        WHERE match_probability >= $t AND ({FIRST_NAME_CONFLICT_GUARD})
+        WHERE match_probability >= $t
         ORDER BY rid_l, rid_r
     """, {"t": sp.match_threshold})
     run.edges = con.execute(f"SELECT count(*) FROM {PROB_EDGES}").fetchall()[0][0]

@@ -4,8 +4,8 @@ Each identifier's records form a star around its first record (lowest ``rid``), 
 a clique, so a value shared by n records costs n-1 edges. System keys (loyalty card,
 CRM customer id / web user id) link unconditionally. Emails, phones and cookies are
 shared inside households, so for those "name-guarded" kinds the identifier's
-named records must all be compatible (same first name give or take a typo, an
-initial or swapped first/last name); when they name two people, a star is built per
+named records must all be compatible (same first name give or take a typo, a
+nickname or short form, a part of a double name, an initial or swapped first/last name); when they name two people, a star is built per
 first name, and the records without a first name are left unlinked rather than
 guessed onto one of them.
 """
@@ -16,13 +16,17 @@ import duckdb
 
 from cdp_pipeline.lib.identity.config import IdentityConfig
 from cdp_pipeline.lib.identity.junk_guard import USABLE
+from cdp_pipeline.lib.identity.name_keys import FIRST_NAMES
 
 DETERMINISTIC_EDGES = "temp._id_det_edges"
 
-# Two first names that may be one person's: equal, one typo (names of 4+ letters), an
-# initial, or first and last name swapped. "johan" / "johanna" are two people.
+# Two first names that may be one person's: equal, a known variant (nickname, short form:
+# name_keys), a double name and one of its parts, one typo (names of 4+ letters), an initial,
+# or first and last name swapped. "johan" / "johanna" are two people.
 _COMPATIBLE_FIRST_NAMES = """
     a.first_name = b.first_name
+    OR len(list_intersect(a.keys, b.keys)) > 0
+    OR ((a.short OR b.short) AND len(list_intersect(a.parts, b.parts)) > 0)
     OR (least(length(a.first_name), length(b.first_name)) >= 4
         AND damerau_levenshtein(a.first_name, b.first_name) <= 1)
     OR (length(a.first_name) = 1 AND starts_with(b.first_name, a.first_name))
@@ -44,8 +48,10 @@ def build_deterministic_edges(con: duckdb.DuckDBPyConnection, config: IdentityCo
                    list_contains($guarded::VARCHAR[], i.kind) AS guarded
             FROM {USABLE} i JOIN shared s USING (kind, value)
         ), names AS (
-            SELECT DISTINCT kind, value, first_name, coalesce(last_name, '') AS last_name
-            FROM u WHERE guarded AND first_name IS NOT NULL
+            SELECT n.*, coalesce(f.keys, []) AS keys, coalesce(f.parts, []) AS parts, coalesce(f.short, true) AS short
+            FROM (SELECT DISTINCT kind, value, first_name, coalesce(last_name, '') AS last_name
+                  FROM u WHERE guarded AND first_name IS NOT NULL) n
+            LEFT JOIN {FIRST_NAMES} f ON f.name = n.first_name
         ), conflicts AS (
             -- the identifier's records name two people who cannot be one
             SELECT DISTINCT a.kind, a.value

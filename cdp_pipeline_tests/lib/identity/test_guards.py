@@ -7,7 +7,6 @@ import pytest
 from cdp_pipeline.lib.identity import resolve_identities
 from cdp_pipeline.lib.identity.cardinality import split_components
 from cdp_pipeline.lib.identity.config import CardinalityRule
-from cdp_pipeline.lib.identity.splink_model import FIRST_NAME_CONFLICT_GUARD
 from cdp_pipeline_tests.lib.identity.synthetic import record, write_records
 
 
@@ -120,21 +119,99 @@ def test_split_cuts_the_weakest_link(con):
     assert stats["links_cut"] == 1
 
 
-@pytest.mark.parametrize("fl, fr, dob_l, dob_r, email_l, email_r, kept", [
-    ("anna", "helena", None, None, "fam@x.se", "fam@x.se", False),       # household inbox
-    ("anna", "helena", "1980-01-01", "1980-01-01", None, None, True),    # same birth date
-    ("micke", "michael", None, None, "m@x.se", "m@x.se", True),          # nickname + same email
-    ("micke", "michael", None, None, None, None, False),                 # nickname, nothing else
-    ("a", "anders", None, None, None, None, True),                       # initial
-    ("birgtta", "birgitta", None, None, None, None, True),               # typo
-    ("anna", None, None, None, None, None, True),                        # one name missing
+@pytest.mark.parametrize("edges, together, cut", [
+    # a parent's order (no birth date) shares the parent's e-mail and is matched to the child:
+    # a record without a birth date is no bridge between two that differ
+    ([(1, 2, 2.0), (2, 3, 0.995)], [{1, 2}, {3}], [(2, 3)]),
+    # the same two dated records matched directly by the model: it weighed the difference
+    ([(1, 3, 0.995)], [{1, 3}], []),
+    # one typo apart, joined by a shared identifier: one birth date written twice
+    ([(1, 4, 2.0)], [{1, 4}], []),
+    # a typo of a date already held, and a different date through an undated record
+    ([(1, 4, 2.0), (4, 2, 2.0), (2, 3, 0.995)], [{1, 2, 4}, {3}], [(2, 3)]),
 ])
-def test_first_name_conflict_guard(con, fl, fr, dob_l, dob_r, email_l, email_r, kept):
-    row = con.execute(f"""
-        SELECT {FIRST_NAME_CONFLICT_GUARD} FROM (SELECT ?::VARCHAR AS first_name_match_l, ?::VARCHAR AS first_name_match_r,
-               ?::DATE AS birth_date_l, ?::DATE AS birth_date_r, ?::VARCHAR AS email_l, ?::VARCHAR AS email_r,
-               NULL::VARCHAR AS phone_l, NULL::VARCHAR AS phone_r)""", [fl, fr, dob_l, dob_r, email_l, email_r]).fetchall()
-    assert row[0][0] is kept
+def test_a_birth_date_rule_with_typo_tolerance(con, edges, together, cut):
+    """At most one birth date per customer, a typo counting as the same date (1916-10-27 and
+    1916-10-17), and two different dates allowed only on records the model matched directly."""
+    con.execute("""CREATE TEMP TABLE _id_records AS SELECT * FROM (VALUES
+        (1, DATE '1916-10-27'), (2, NULL), (3, DATE '1984-02-03'), (4, DATE '1916-10-17'))
+        t(rid, birth_date)""")
+    con.execute("CREATE TEMP TABLE comps AS SELECT rid, 1 AS component FROM temp._id_records")
+    con.execute("CREATE TEMP TABLE edges (rid_l BIGINT, rid_r BIGINT, strength DOUBLE, match_weight DOUBLE)")
+    con.executemany("INSERT INTO temp.edges VALUES (?, ?, ?, 0)", edges)
+    con.execute("CREATE TEMP TABLE cannot (rid_l BIGINT, rid_r BIGINT)")
+    split_components(con, "temp.comps", "temp.edges", "temp.cannot",
+                     (CardinalityRule("birth_dates", "birth_date", 1, "typo"),), "temp.out", "temp.cut")
+    groups = dict(con.execute("SELECT rid, component FROM temp.out").fetchall())
+    used = {r for e in edges for r in e[:2]}
+    found = {frozenset(r for r in used if groups[r] == groups[x]) for x in used}
+    assert found == {frozenset(g) for g in together}
+    assert con.execute("SELECT rid_l, rid_r FROM temp.cut ORDER BY ALL").fetchall() == cut
+
+
+def _level(con, comparison, left: dict, right: dict) -> str:
+    """The label of the first level of a Splink comparison whose SQL holds for a pair of records."""
+    cols = {f"{k}_l": v for k, v in left.items()} | {f"{k}_r": v for k, v in right.items()}
+    select = ", ".join(f"?::{'VARCHAR[]' if isinstance(v, list) else 'BOOLEAN' if isinstance(v, bool) else 'DATE' if 'date' in k else 'VARCHAR'} AS {k}"
+                       for k, v in cols.items())
+    for level in comparison.get_comparison("duckdb").comparison_levels:
+        if level.sql_condition == "ELSE":
+            return level.label_for_charts
+        if con.execute(f"SELECT {level.sql_condition} FROM (SELECT {select})", list(cols.values())).fetchall()[0][0]:
+            return level.label_for_charts
+    raise AssertionError("no level")
+
+
+def _first(name: str | None, last: str = "berg") -> dict:
+    from cdp_pipeline.lib.identity.name_keys import name_keys
+    from cdp_pipeline.lib.identity.name_variants import load_name_variants
+
+    keys, parts, short = name_keys(name, load_name_variants()) if name else ([], [], True)
+    return {"first_name_match": name, "last_name_match": last, "first_name_keys": keys,
+            "first_name_parts": parts, "first_name_short": short}
+
+
+@pytest.mark.parametrize("fl, fr, level", [
+    ("tessan", "therese", "name variant (nickname)"),
+    ("kicki", "christina", "name variant (nickname)"),
+    ("lasse", "lars", "name variant (nickname)"),
+    ("mohammed", "muhammad", "name variant (nickname)"),
+    ("anna karin", "anna", "part of a double name"),
+    ("per olof", "p o", "part of a double name"),
+    ("per olof", "po", "part of a double name"),
+    ("bengt olof", "bo", "All other comparisons"),          # Bo is a name, not initials
+    ("anna karin", "anna maria", "All other comparisons"),  # two double names sharing a part
+    ("carl henrik", "caroline", "All other comparisons"),   # shared letters, not a shared name
+    ("erik", "erika", "masculine and feminine form"),       # twins, not a typo
+    ("johan", "johanna", "masculine and feminine form"),
+    ("birgtta", "birgitta", "Jaro-Winkler >= 0.92"),
+    ("a", "anders", "initial"),
+    ("anna", None, "first_name_match is NULL"),
+])
+def test_first_name_levels_tell_variants_from_different_names(con, fl, fr, level):
+    from cdp_pipeline.lib.identity.splink_model import _first_name_comparison
+
+    assert _level(con, _first_name_comparison(), _first(fl), _first(fr)) == level
+
+
+def test_swapped_first_and_last_names_are_one_name(con):
+    from cdp_pipeline.lib.identity.splink_model import _first_name_comparison, _last_name_comparison
+
+    left, right = _first("mikael", "berglund"), _first("berglund", "mikael")
+    assert _level(con, _first_name_comparison(), left, right) == "first and last name swapped"
+    assert _level(con, _last_name_comparison(), left, right) == "first and last name swapped"
+
+
+@pytest.mark.parametrize("dl, dr, level", [
+    ("1916-10-27", "1916-10-27", "Exact match on birth_date"),
+    ("1916-10-27", "1916-10-17", "one typo, or day and month swapped"),
+    ("1980-03-04", "1980-04-03", "one typo, or day and month swapped"),
+    ("1958-06-12", "1984-02-03", "All other comparisons"),   # parent and child
+])
+def test_birth_date_levels(con, dl, dr, level):
+    from cdp_pipeline.lib.identity.splink_model import _birth_date_comparison
+
+    assert _level(con, _birth_date_comparison(), {"birth_date": dl}, {"birth_date": dr}) == level
 
 
 def test_a_repeated_record_key_keeps_its_latest_version(con):

@@ -164,12 +164,20 @@ def test_a_night_within_the_retrain_window_keeps_the_model(two_nights, tmp_path)
 
 def _bridge(records: list[dict]) -> dict:
     """A new CRM record holding one customer's loyalty card and another's email (with that
-    person's first name, so the email's name guard lets it link): it joins the two."""
+    person's first name, so the email's name guard lets it link): it joins the two. The two
+    people have no conflicting birth dates (else the birth-date rule would refuse the bridge)."""
     from cdp_pipeline_tests.lib.identity.synthetic import record
 
-    card = next(r for r in records if r["source"] == "pos" and r.get("loyalty_card_id"))
-    mail = next(r for r in records if r["source"] == "crm" and r.get("email") and r.get("first_name_match")
-                and r["email"] != card.get("email") and r.get("loyalty_card_id") != card["loyalty_card_id"])
+    dates: dict = {}
+    for r in records:
+        if r.get("birth_date"):
+            dates.setdefault(r.get("_person"), set()).add(r["birth_date"])
+    cards = [r for r in records if r["source"] == "pos" and r.get("loyalty_card_id")]
+    mails = [r for r in records if r["source"] == "crm" and r.get("email") and r.get("first_name_match")]
+    card, mail = next((c, m) for c in cards for m in mails
+                      if m["email"] != c.get("email") and m.get("loyalty_card_id") != c["loyalty_card_id"]
+                      and m.get("_person") != c.get("_person")
+                      and len(dates.get(c.get("_person"), set()) | dates.get(m.get("_person"), set())) <= 1)
     return record("crm", "CRM-BRIDGE", None, first_name=mail["first_name_match"],
                   last_name=mail.get("last_name_match"), email=mail["email"],
                   loyalty_card_id=card["loyalty_card_id"])

@@ -2,7 +2,8 @@
 -- in config order, most values first. The map is joined to the records once for every rule ({columns}: the
 -- ruled columns as c0, c1, ...). Only a customer whose values of a ruled column are not all the same
 -- ({suspect}: min < max; any value for a rule allowing none) can break a rule, so only their rows have their
--- distinct values counted ({distinct_counts}: d0, d1, ...). {violations} takes each rule's worst 20.
+-- distinct values counted ({distinct_counts}: d0, d1, ..., and v0, v1, ...: the values, for rules with a typo tolerance). {violations}
+-- takes each rule's worst 20, or every candidate of a tolerant rule (checks.py decides those).
 WITH records AS MATERIALIZED (
     SELECT m.customer_id, {columns}
     FROM identity.customer_map m
@@ -17,6 +18,6 @@ per_customer AS MATERIALIZED (
     SEMI JOIN suspects AS x ON r.customer_id IS NOT DISTINCT FROM x.customer_id  -- a NULL id is a customer too
     GROUP BY customer_id
 )
-SELECT customer_id, rule, distinct_values
+SELECT customer_id, rule, distinct_values, rule_order, vals
 FROM ({violations})
 ORDER BY rule_order, distinct_values DESC, customer_id
