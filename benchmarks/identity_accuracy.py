@@ -25,9 +25,11 @@ Prints one table and writes ``<out>/identity_accuracy_<date>.md`` and ``.json``.
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime as dt
 import json
 import os
+import shlex
 import shutil
 import sys
 import tempfile
@@ -179,8 +181,9 @@ def run_dataset(spec: dict, args: argparse.Namespace, cdp: str) -> dict:
         info = febrl_landing.write_dataset(records, spec["layout"], landing, truth)
         splink_rows = info.pop("splink_rows")
         row["landing"] = info
-    row["persons"] = len({line.rsplit(",", 1)[1] for line in truth.read_text(encoding="utf-8").splitlines()[1:]})
-    row["records"] = sum(1 for _ in truth.read_text(encoding="utf-8").splitlines()[1:])
+    with open(truth, encoding="utf-8", newline="") as fh:
+        truth_rows = list(csv.DictReader(fh))
+    row["records"], row["persons"] = len(truth_rows), len({t["person_id"] for t in truth_rows})
 
     log(f"{spec['name']}: cdp run …")
     night = benchlib.run_measured([cdp, "run"], env=env, cwd=REPO_ROOT, log_file=logs / "cdp_run.log")
@@ -190,7 +193,8 @@ def run_dataset(spec: dict, args: argparse.Namespace, cdp: str) -> dict:
         raise RuntimeError(f"cdp run exited {night.returncode}; see {logs / 'cdp_run.log'}")
     row["pipeline"] = _summary(_evaluate_cli(cdp, truth, warehouse, env, logs / "evaluate.json"))
     row["ingest"] = ingest_diagnostics(warehouse)
-    log(f"{spec['name']}: pipeline F1 {_prf(row['pipeline'].get('f1'))} in {night.wall_seconds:.1f} s; plain Splink …")
+    log(f"{spec['name']}: pipeline F1 {_prf(row['pipeline'].get('f1'))} in {night.wall_seconds:.1f} s; "
+        "plain Splink …")
 
     t0 = time.monotonic()
     if splink_rows is None:
@@ -226,7 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     result = {"started_at": started.isoformat(timespec="seconds"),
               "params": {"customers": args.customers, "days": args.days, "seeds": args.seeds,
                          "threshold": args.threshold, "splink_seed": SPLINK_SEED},
-              "command": "python benchmarks/identity_accuracy.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+              "command": "python benchmarks/identity_accuracy.py "
+                         + shlex.join(argv if argv is not None else sys.argv[1:]),
               "machine": run_benchmark.machine_info(), "code": run_benchmark.code_revision(), "datasets": []}
     cdp = run_benchmark._bin("cdp")
     for spec in specs:
