@@ -198,7 +198,8 @@ def cmd_customer(args: argparse.Namespace) -> int:
 def cmd_explain(args: argparse.Namespace) -> int:
     import json
 
-    from cdp_pipeline.lib.identity.explain import explain_customer, format_explanation
+    from cdp_pipeline.lib.explain_pairs import format_pairs_explanation, group_links_by_pair
+    from cdp_pipeline.lib.identity.explain import explain_customer
 
     con = _open_published(args)
     if con is None:
@@ -210,8 +211,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if not explanation or not explanation.get("records"):
         print(f"cdp explain: no customer {args.customer_id!r}", file=sys.stderr)
         return 1
-    print(json.dumps(explanation, indent=2, default=str, ensure_ascii=False) if args.json
-          else format_explanation(explanation))
+    grouped = group_links_by_pair(explanation)
+    print(json.dumps(grouped, indent=2, default=str, ensure_ascii=False) if args.json
+          else format_pairs_explanation(grouped))
     return 0
 
 
@@ -346,10 +348,29 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         args = build_parser().parse_args(argv)   # (the parser's defaults read settings)
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at exit
+        return code
     except SettingsError as exc:
         print(f"cdp: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        return _reader_went_away()
+
+
+# 128 + SIGPIPE: what a shell reports for a command whose reader closed the pipe.
+EXIT_BROKEN_PIPE = 141
+
+
+def _reader_went_away() -> int:
+    """`cdp … | head`: the reader closed the pipe. Stop quietly, as Unix tools do: no traceback,
+    and no second error when Python flushes stdout at exit (it now points at /dev/null)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (e.g. captured in a test)
+        pass
+    return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":

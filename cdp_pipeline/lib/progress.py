@@ -30,7 +30,13 @@ class StageTimer:
         return self.labels.get(step_key, step_key)
 
     def _say(self, text: str) -> None:
-        print(text, file=self.stream, flush=True)
+        if self.stream is None:
+            return
+        try:
+            print(text, file=self.stream, flush=True)
+        except BrokenPipeError:
+            # `cdp run | head`: the reader left; the run goes on without its progress lines.
+            self.stream = None
 
     def on_event(self, event_type: str, step_key: str | None, message: str = "", passed: bool = True) -> None:
         if not step_key:
