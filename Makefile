@@ -48,8 +48,15 @@ test: setup $(SPARK_STAMP)
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow"
 
+# The UI and the daemon (schedules, sensors, runs queued from the UI) on DAGSTER_HOME: the
+# pair `dagster dev` starts, launched directly. `dagster dev` is superseded by `dg dev`
+# (another package), and both warn that ./dagster.yaml "will not be used" when DAGSTER_HOME
+# is elsewhere, although .dagster_home/dagster.yaml links to it. Ctrl-C stops both.
+UI_PORT ?= 3000
 ui: setup
-	$(BIN)/dagster dev --host 127.0.0.1 --port 3000 --workspace workspace.yaml
+	@$(BIN)/dagster-daemon run --workspace workspace.yaml & daemon=$$!; \
+	trap 'kill $$daemon 2>/dev/null; wait $$daemon' EXIT INT TERM; \
+	$(BIN)/dagster-webserver --host 127.0.0.1 --port $(UI_PORT) --workspace workspace.yaml
 
 bench: setup
 	$(BIN)/python benchmarks/run_benchmark.py --customers $(CUSTOMERS) --days $(DAYS) --seed $(SEED)
