@@ -7,6 +7,7 @@ Dagster instance (DAGSTER_HOME), so its runs show in the UI afterwards.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import time
@@ -73,13 +74,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     from cdp_pipeline.defs.automation import FULL_REFRESH_TAG, partition_range_tags
     from cdp_pipeline.defs.loggers import ACTIVE_TIMER
     from cdp_pipeline.definitions import defs
-    from cdp_pipeline.lib.progress import StageTimer
+    from cdp_pipeline.lib.progress import PHASE_LOGGER, PhaseHandler, StageTimer
     from cdp_pipeline.lib.run_lock import NightAlreadyRunning, exclusive_night, release_dead_runs, run_tags
 
     definitions = defs()
     job = definitions.resolve_job_def("nightly")
     timer = StageTimer(labels=_step_labels(definitions))
     ACTIVE_TIMER.append(timer)
+    phases = PhaseHandler(timer)
+    logging.getLogger(PHASE_LOGGER).addHandler(phases)
     print(f"cdp run: landing days {days[0]} … {days[-1]} from {settings.landing_dir} ({why})")
     t0 = time.monotonic()
     try:
@@ -96,6 +99,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     except NightAlreadyRunning as exc:
         print(f"cdp run: {exc}; not starting a second one", file=sys.stderr)
         return 3
+    finally:
+        logging.getLogger(PHASE_LOGGER).removeHandler(phases)
     wall = time.monotonic() - t0
     print_summary(settings.warehouse, timer, wall, result.run_id)
     if not result.success:
