@@ -7,6 +7,7 @@ Dagster instance (DAGSTER_HOME), so its runs show in the UI afterwards.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import time
@@ -73,13 +74,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     from cdp_pipeline.defs.automation import FULL_REFRESH_TAG, partition_range_tags
     from cdp_pipeline.defs.loggers import ACTIVE_TIMER
     from cdp_pipeline.definitions import defs
-    from cdp_pipeline.lib.progress import StageTimer
+    from cdp_pipeline.lib.progress import PHASE_LOGGER, PhaseHandler, StageTimer
     from cdp_pipeline.lib.run_lock import NightAlreadyRunning, exclusive_night, release_dead_runs, run_tags
 
     definitions = defs()
     job = definitions.resolve_job_def("nightly")
     timer = StageTimer(labels=_step_labels(definitions))
     ACTIVE_TIMER.append(timer)
+    phases = PhaseHandler(timer)
+    logging.getLogger(PHASE_LOGGER).addHandler(phases)
     print(f"cdp run: landing days {days[0]} … {days[-1]} from {settings.landing_dir} ({why})")
     t0 = time.monotonic()
     try:
@@ -96,6 +99,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     except NightAlreadyRunning as exc:
         print(f"cdp run: {exc}; not starting a second one", file=sys.stderr)
         return 3
+    finally:
+        logging.getLogger(PHASE_LOGGER).removeHandler(phases)
     wall = time.monotonic() - t0
     print_summary(settings.warehouse, timer, wall, result.run_id)
     if not result.success:
@@ -198,7 +203,8 @@ def cmd_customer(args: argparse.Namespace) -> int:
 def cmd_explain(args: argparse.Namespace) -> int:
     import json
 
-    from cdp_pipeline.lib.identity.explain import explain_customer, format_explanation
+    from cdp_pipeline.lib.explain_pairs import format_pairs_explanation, group_links_by_pair
+    from cdp_pipeline.lib.identity.explain import explain_customer
 
     con = _open_published(args)
     if con is None:
@@ -210,8 +216,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if not explanation or not explanation.get("records"):
         print(f"cdp explain: no customer {args.customer_id!r}", file=sys.stderr)
         return 1
-    print(json.dumps(explanation, indent=2, default=str, ensure_ascii=False) if args.json
-          else format_explanation(explanation))
+    grouped = group_links_by_pair(explanation)
+    print(json.dumps(grouped, indent=2, default=str, ensure_ascii=False) if args.json
+          else format_pairs_explanation(grouped))
     return 0
 
 
@@ -346,10 +353,29 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         args = build_parser().parse_args(argv)   # (the parser's defaults read settings)
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at exit
+        return code
     except SettingsError as exc:
         print(f"cdp: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        return _reader_went_away()
+
+
+# 128 + SIGPIPE: what a shell reports for a command whose reader closed the pipe.
+EXIT_BROKEN_PIPE = 141
+
+
+def _reader_went_away() -> int:
+    """`cdp … | head`: the reader closed the pipe. Stop quietly, as Unix tools do: no traceback,
+    and no second error when Python flushes stdout at exit (it now points at /dev/null)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (e.g. captured in a test)
+        pass
+    return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":

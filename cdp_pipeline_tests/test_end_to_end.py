@@ -267,3 +267,42 @@ def test_erased_person_is_nowhere_after_the_next_run_even_when_sent_again(night)
     finally:
         con.close()
     assert scan_export_dir(settings.export_dir, identifiers) == []
+
+
+def test_every_table_asset_reports_dagster_standard_table_metadata(night):
+    """Row-count badge, Columns section (with the tables' COMMENTs) and table name in the UI."""
+    from cdp_pipeline.definitions import defs
+    from cdp_pipeline.lib.contract_comments import CONTRACT_COMMENTS
+
+    keys = [k for k in defs().resolve_asset_graph().get_all_asset_keys() if k.path != ["publish", "warehouse"]]
+    assert len(keys) > 25
+    con = _con(night)
+    try:
+        with dg.DagsterInstance.get() as instance:
+            for key in keys:
+                event = instance.get_latest_materialization_event(key)
+                assert event is not None, key
+                md = event.asset_materialization.metadata
+                schema, table = key.path
+                assert md["dagster/table_name"].value == f"{schema}.{table}", key
+                assert isinstance(md["dagster/row_count"].value, int), key
+                columns = con.execute("SELECT column_name, comment FROM duckdb_columns() WHERE schema_name = ? "
+                                      "AND table_name = ? ORDER BY column_index", [schema, table]).fetchall()
+                got = [(c.name, c.description) for c in md["dagster/column_schema"].schema.columns]
+                if (schema, table) in CONTRACT_COMMENTS:  # commented by publish, after the asset ran
+                    assert [n for n, _ in got] == [n for n, _ in columns], key
+                else:
+                    assert got == [(n, c or None) for n, c in columns], key
+            customers = instance.get_latest_materialization_event(dg.AssetKey(["golden", "customers"]))
+            links = instance.get_latest_materialization_event(dg.AssetKey(["identity", "links"]))
+        assert customers.asset_materialization.metadata["dagster/row_count"].value == con.execute(
+            "SELECT count(*) FROM golden.customers").fetchone()[0]
+        described = [c for c in customers.asset_materialization.metadata["dagster/column_schema"].schema.columns
+                     if c.description]
+        assert described  # golden comments its columns
+        weights = links.asset_materialization.metadata["model_weights"].value
+        assert "| comparison | level | m | u | match weight |" in weights and weights.count("\n") > 5
+        assert not any(str(v.value).startswith("file://")
+                       for v in links.asset_materialization.metadata.values() if hasattr(v, "value"))
+    finally:
+        con.close()

@@ -9,6 +9,20 @@ from dataclasses import dataclass, field
 
 CHECKS = "asset checks"
 
+# A long step can report its phases (identity: prior, u, EM, predict, clustering) with
+# report_phase(); `cdp run` prints them under the step's line, and Dagster keeps them in the
+# run's log (dagster.yaml manages the `cdp_pipeline` loggers).
+PHASE_LOGGER = "cdp_pipeline.progress.phase"
+logging.getLogger(PHASE_LOGGER).setLevel(logging.INFO)
+
+# Dagster's run-level events: the end of the run closes the asset-checks line.
+RUN_END_EVENTS = ("PIPELINE_SUCCESS", "PIPELINE_FAILURE", "RUN_SUCCESS", "RUN_FAILURE")
+
+
+def report_phase(stage: str, phase: str) -> None:
+    """Say that a step of ``stage`` entered ``phase`` (plain logging: no Dagster needed to call it)."""
+    logging.getLogger(PHASE_LOGGER).info("%s: %s", stage, phase, extra={"cdp_phase": (stage, phase)})
+
 
 @dataclass
 class StageTimer:
@@ -30,9 +44,21 @@ class StageTimer:
         return self.labels.get(step_key, step_key)
 
     def _say(self, text: str) -> None:
-        print(text, file=self.stream, flush=True)
+        if self.stream is None:
+            return
+        try:
+            print(text, file=self.stream, flush=True)
+        except BrokenPipeError:
+            # `cdp run | head`: the reader left; the run goes on without its progress lines.
+            self.stream = None
+
+    def on_phase(self, stage: str, phase: str) -> None:
+        self._say(f"    · {stage}: {phase}")
 
     def on_event(self, event_type: str, step_key: str | None, message: str = "", passed: bool = True) -> None:
+        if event_type in RUN_END_EVENTS:
+            self._checks_line()
+            return
         if not step_key:
             return
         now = time.monotonic()
@@ -56,6 +82,28 @@ class StageTimer:
             else:
                 self.checks_failed.append(message)
                 self._say(f"    ! {message}")
+
+
+    def _checks_line(self) -> None:
+        """The check steps, summed: one line at the end of the run (a line each would drown the stages)."""
+        checks = self.checks_passed + len(self.checks_failed)
+        if CHECKS in self.seconds or checks:
+            mark = "✓" if not self.checks_failed else "✗"
+            self._say(f"  {mark} {CHECKS}: {self.checks_passed} of {checks} passed "
+                      f"({self.seconds.get(CHECKS, 0.0):.1f} s)")
+
+
+class PhaseHandler(logging.Handler):
+    """Feeds report_phase() records to a StageTimer."""
+
+    def __init__(self, timer: StageTimer):
+        super().__init__(level=logging.INFO)
+        self.timer = timer
+
+    def emit(self, record: logging.LogRecord) -> None:
+        phase = record.__dict__.get("cdp_phase")
+        if phase:
+            self.timer.on_phase(*phase)
 
 
 class ProgressHandler(logging.Handler):

@@ -228,7 +228,7 @@ def _stage_of(line: str) -> str | None:
     return m.group(1) if m else None
 
 
-def finish(proc: subprocess.Popen, timeout: float = 600) -> RunOutcome:
+def finish(proc: subprocess.Popen, timeout: float = 1800) -> RunOutcome:
     t0 = time.monotonic()
     out, err = proc.communicate(timeout=timeout)
     files = getattr(proc, "output_files", None)
@@ -237,25 +237,39 @@ def finish(proc: subprocess.Popen, timeout: float = 600) -> RunOutcome:
     return RunOutcome(proc.returncode, False, None, out.splitlines(), err, time.monotonic() - t0)
 
 
-def run_night(night: Night, timeout: float = 600) -> RunOutcome:
+def run_night(night: Night, timeout: float = 1800) -> RunOutcome:
     """A complete `cdp run`."""
     return finish(start_run(night), timeout)
 
 
 def run_and_kill(night: Night, *, stage: str | None = None, occurrence: int = 1, delay: float = 0.0,
-                 after_seconds: float | None = None, timeout: float = 240) -> RunOutcome:
-    """Start `cdp run` and SIGKILL its whole process group.
+                 after_start: float | None = None, file_present: str | None = None,
+                 timeout: float = 1800) -> RunOutcome:
+    """Start `cdp run` and SIGKILL its whole process group when it reaches an observable state.
 
-    ``stage``: when the ``occurrence``-th step of that stage starts (``▶ <stage>/…`` on
-    stdout), plus ``delay`` seconds. ``after_seconds``: that long after the start.
-    Returns killed=False if the run ended before the cue; a run that never reaches the cue
-    is killed after ``timeout`` seconds (``killed_at`` says so).
+    The cue is always something the run did, never a time since the process started (on a
+    busy machine the interpreter alone can take longer to start than any fixed time):
+
+    * ``stage``: the ``occurrence``-th step of that stage started (``▶ <stage>/…`` on stdout),
+      plus ``delay`` seconds (the kill lands inside that step, or later on a fast machine,
+      never before it);
+    * ``file_present``: additionally, a file named ``file_present`` (``{pid}`` replaced by the
+      run's process id) exists in the night's warehouse folder, e.g. the temporary copy
+      publish writes;
+    * ``after_start``: that many seconds after the run's first step started, or at the start
+      of ``stage``, whichever comes first. A step's start line is printed from its STEP_START
+      event, which Dagster stores after the run itself: from then on the run is recorded in
+      the instance, so the killed run is one the next run must close.
+
+    Returns killed=False if the run ended before the cue. A run that never reaches its cue is
+    killed after ``timeout`` seconds (``killed_at`` says so).
     """
     import threading
 
     t0 = time.monotonic()
     proc = start_run(night, pipe=True)
     lines: list[str] = []
+    first_step = threading.Event()
     cue = threading.Event()
     cue_line: list[str] = []
 
@@ -263,11 +277,15 @@ def run_and_kill(night: Night, *, stage: str | None = None, occurrence: int = 1,
         seen = 0
         for line in proc.stdout:
             lines.append(line.rstrip("\n"))
-            if stage and _stage_of(line) == stage:
+            line_stage = _stage_of(line)
+            if line_stage:
+                first_step.set()
+            if stage and line_stage == stage:
                 seen += 1
                 if seen == occurrence and not cue.is_set():
                     cue_line.append(line.strip())
                     cue.set()
+        first_step.set()
         cue.set()
 
     err_chunks: list[str] = []
@@ -275,20 +293,28 @@ def run_and_kill(night: Night, *, stage: str | None = None, occurrence: int = 1,
     t_err = threading.Thread(target=lambda: err_chunks.append(proc.stderr.read()), daemon=True)
     t_out.start()
     t_err.start()
-    if after_seconds is not None:
-        cue.wait(timeout=after_seconds) if stage else time.sleep(after_seconds)
+    if after_start is not None:
+        first_step.wait(timeout=timeout)
+        (cue.wait if stage else time.sleep)(after_start)
     else:
         cue.wait(timeout=timeout)
+    if file_present is not None:
+        target = night.warehouse.parent / file_present.format(pid=proc.pid)
+        deadline = time.monotonic() + timeout
+        while not target.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.001)
+        cue_line[:] = [f"{cue_line[0] if cue_line else ''} + {target.name} present"]
     if delay:
         time.sleep(delay)
     killed = proc.poll() is None
-    where = cue_line[0] if cue_line else (f"after {after_seconds:.2f} s" if after_seconds is not None else None)
+    where = cue_line[0] if cue_line else (
+        f"{after_start:.2f} s after the first step started" if after_start is not None else None)
     if killed:
         # Last progress line before the kill, for the failure message.
         if lines and not cue_line:
             where = f"{where} (last output: {lines[-1].strip()})"
         os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=timeout)
+    proc.wait(timeout=60)
     t_out.join(timeout=10)
     t_err.join(timeout=10)
     _wait_group_gone(proc.pid)

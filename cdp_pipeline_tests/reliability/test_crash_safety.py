@@ -39,7 +39,9 @@ from cdp_pipeline_tests.reliability.harness import (
 
 pytestmark = pytest.mark.slow
 
-# (stage, occurrence of a step of that stage, seconds after its start line) — or a seeded random time.
+# Every kill waits for something the run did (harness.run_and_kill), never for a time since
+# the process started: (stage, occurrence of a step of that stage, seconds after its start
+# line) — or a seeded random moment after the run's first step started — or the publish copy.
 # Two crashed copies play their kills side by side (to keep the test's wall time down), each
 # then recovers with one clean run.
 KILL_CHAINS = [
@@ -48,10 +50,13 @@ KILL_CHAINS = [
      ("random", None, None)],  # a seeded random moment of the run, before publish
     [("staging", 1, 0.1),
      ("golden", 1, 0.2),
-     ("publish", 1, 0.05)],    # as the copy to the published file starts
+     ("publish", 1, None)],    # as the copy to the published file starts: its temporary file exists
 ]
 RANDOM_SEED = 20261003
-RANDOM_WINDOW = (5.0, 15.0)  # seconds after the start; capped by the start of publish
+RANDOM_WINDOW = (1.0, 10.0)  # seconds after the run's first step started; capped by the start of publish
+# publish_warehouse's temporary copy, named by the publishing process (the `cdp run` process:
+# the nightly job runs its steps in process).
+PUBLISH_COPY = ".cdp.duckdb.{pid}.tmp"
 IDENTITY_LOG = "identity.runs"
 
 
@@ -59,10 +64,13 @@ def _play_chain(crashed, points) -> dict:
     kills = []
     for stage, occurrence, delay in points:
         if stage == "random":
-            # A seeded moment, but never later than publish's start: on a fast machine a
-            # fixed-time kill could land after the run had published (a legitimate change).
+            # A seeded moment counted from the run's first step (so the run is recorded in the
+            # instance whatever the machine's load), but never later than publish's start: on a
+            # fast machine a later kill could land after the run had published (a legitimate change).
             outcome = run_and_kill(crashed, stage="publish",
-                                   after_seconds=seeded_delay(RANDOM_SEED, *RANDOM_WINDOW))
+                                   after_start=seeded_delay(RANDOM_SEED, *RANDOM_WINDOW))
+        elif stage == "publish":
+            outcome = run_and_kill(crashed, stage=stage, occurrence=occurrence, file_present=PUBLISH_COPY)
         else:
             outcome = run_and_kill(crashed, stage=stage, occurrence=occurrence, delay=delay)
         # The killed run may hold the `duckdb` pool slot; the next `cdp run` must release it

@@ -10,6 +10,7 @@ from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.resources import DUCKDB_POOL
 from cdp_pipeline.defs.segments.assets import GOLDEN_CUSTOMERS, MEMBERSHIP_KEY, _run_date
+from cdp_pipeline.defs.table_metadata import table_metadata
 from cdp_pipeline.lib.activation.destinations import Destination, load_destinations
 from cdp_pipeline.lib.activation.exporter import stage_export_rows, write_export_from_members
 from cdp_pipeline.lib.segments.table_comments import apply_table_comments
@@ -109,10 +110,12 @@ def export_members(context: dg.AssetExecutionContext, duckdb: DuckDBResource) ->
             _transaction(con, steps)
             summary.append((dest, staged.candidates, staged.dropped_without_consent,
                             staged.skipped_no_identifier, staged.rows, ", ".join(unknown)))
+        table = table_metadata(con, context.asset_key)
     md = ["| destination | kind | candidates | dropped (no consent) | no identifier | rows | undefined segments |",
           "| --- | --- | ---: | ---: | ---: | ---: | --- |"]
     md += [f"| {d.name} | {d.kind} | {c:,} | {x:,} | {s:,} | {n:,} | {u} |" for d, c, x, s, n, u in summary]
     return dg.MaterializeResult(metadata={
+        **table,
         "run_date": run_date.isoformat(),
         "rows": sum(n for *_, n, _ in summary),
         "dropped_without_consent": sum(x for _, _, x, *_ in summary),
@@ -169,12 +172,14 @@ def export_log(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.
         run_date = _run_date(con)
         for dest in destinations:
             manifests.append(export_destination(con, dest, run_date, settings.export_dir))
+        table = table_metadata(con, context.asset_key)
     md = ["| destination | kind | rows | added | updated | removed | since | consent |",
           "| --- | --- | ---: | ---: | ---: | ---: | --- | --- |"]
     md += [f"| {m['destination']} | {m['kind']} | {m['rows']:,} | {m['delta']['added']:,} | "
            f"{m['delta']['updated']:,} | {m['delta']['removed']:,} | {m['previous_run_date'] or 'first export'} | "
            f"{', '.join(m['required_consent']) or 'none'} |" for m in manifests]
     return dg.MaterializeResult(metadata={
+        **table,
         "run_date": run_date.isoformat(),
         "export_dir": dg.MetadataValue.path(str(settings.export_dir)),
         "destinations": len(manifests),

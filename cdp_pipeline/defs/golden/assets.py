@@ -8,6 +8,7 @@ from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.automation import is_full_refresh
 from cdp_pipeline.defs.resources import DUCKDB_POOL
+from cdp_pipeline.defs.table_metadata import table_metadata
 from cdp_pipeline.lib.golden._sql import fetch_golden_sql, query_golden_sql
 from cdp_pipeline.lib.previews import markdown_table
 from cdp_pipeline.lib.golden.build import build_golden, latest_event_date
@@ -73,11 +74,13 @@ def golden_tables(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
         names, rows = query_golden_sql(con, "select_golden_summary")
         summary = dict(zip(names, rows[0]))
         preview = markdown_table(*query_golden_sql(con, "select_golden_preview"))
+        tables = {key: table_metadata(con, key) for key in (TIMELINE, CUSTOMERS)}
     context.log.info(f"golden as of {as_of} ({origin}): {summary['customers']:,} customers; {build.mode} build "
                      f"({build.reason}): {build.customers_rebuilt:,} customers computed")
     yield dg.MaterializeResult(
         asset_key=TIMELINE,
         metadata={
+            **tables[TIMELINE],
             "rows": sum(n for _, n in channels),
             "rows_per_channel": dg.MetadataValue.md(markdown_table(["channel", "rows"], channels)),
             "as_of_date": as_of.isoformat(),
@@ -90,6 +93,7 @@ def golden_tables(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
     yield dg.MaterializeResult(
         asset_key=CUSTOMERS,
         metadata={
+            **tables[CUSTOMERS],
             "rows": summary["customers"],
             "as_of_date": as_of.isoformat(),
             "as_of_from": origin,
@@ -105,7 +109,7 @@ def golden_tables(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
             "email_contactable": summary["email_contactable"],
             "sms_contactable": summary["sms_contactable"],
             "buyers": summary["buyers"],
-            "total_spend": dg.MetadataValue.float(float(summary["total_spend"])),
+            "total_spend": dg.MetadataValue.float(round(float(summary["total_spend"]), 2)),
             "missing_inputs": ", ".join(build.missing_inputs) or "none",
             "preview": dg.MetadataValue.md(preview),
         },

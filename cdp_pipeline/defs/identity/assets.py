@@ -11,12 +11,14 @@ from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.automation import is_full_refresh
 from cdp_pipeline.defs.resources import DUCKDB_POOL
+from cdp_pipeline.defs.table_metadata import rounded, table_metadata
 from cdp_pipeline.lib.staging import data_as_of
 from cdp_pipeline.settings import get_settings
 from cdp_pipeline.lib.identity import evaluate_against_truth, format_evaluation, load_identity_config
 from cdp_pipeline.lib.identity.evaluate import blocking_recall
 from cdp_pipeline.lib.identity.name_variants import load_name_variants
 from cdp_pipeline.lib.identity.resolve import default_paths, resolve_identities, table_exists
+from cdp_pipeline.lib.previews import splink_model_markdown
 
 IDENTITY_RECORDS = dg.AssetKey(["staging", "identity_records"])
 
@@ -58,6 +60,7 @@ def build_identity_assets(deps=(IDENTITY_RECORDS,)) -> dg.AssetsDefinition:
                                         name_variants=load_name_variants(get_settings().config_dir))
             counts = {t: con.execute(f"SELECT count(*) FROM identity.{t}").fetchall()[0][0] for t in IDENTITY_ASSETS}
             evaluation = _evaluate(con, context, config)
+            tables = {t: table_metadata(con, ["identity", t]) for t in IDENTITY_ASSETS}
         summary = result.summary()
         model = summary.get("model") or {}
         shared = {
@@ -65,8 +68,8 @@ def build_identity_assets(deps=(IDENTITY_RECORDS,)) -> dg.AssetsDefinition:
             "customers": dg.MetadataValue.int(result.customers),
             "links_by_type": dg.MetadataValue.json(result.links_by_type),
             "excluded_identifiers": dg.MetadataValue.int(result.excluded_identifiers),
-            "match_threshold": dg.MetadataValue.float(config.splink.match_threshold),
-            "id_change_share": dg.MetadataValue.float(float(result.id_changes["id_change_share"])),
+            "match_threshold": rounded(config.splink.match_threshold),
+            "id_change_share": rounded(result.id_changes["id_change_share"]),
             "id_events": dg.MetadataValue.json(result.id_changes["events"]),
             "scoring": dg.MetadataValue.text(model.get("scoring", "full")),
             "model_retrained": dg.MetadataValue.bool(bool(model.get("retrained"))),
@@ -82,7 +85,7 @@ def build_identity_assets(deps=(IDENTITY_RECORDS,)) -> dg.AssetsDefinition:
         for note in model.get("training_notes", []):
             context.log.warning(f"identity model: {note}")
         for table in IDENTITY_ASSETS:
-            metadata = {"dagster/row_count": dg.MetadataValue.int(int(counts.get(table, 0)))}
+            metadata = dict(tables[table]) or {"dagster/row_count": dg.MetadataValue.int(int(counts.get(table, 0)))}
             if table == "customer_map":
                 metadata |= shared | {
                     "review": dg.MetadataValue.json(result.review),
@@ -94,13 +97,16 @@ def build_identity_assets(deps=(IDENTITY_RECORDS,)) -> dg.AssetsDefinition:
             if table == "links":
                 metadata |= {"links_by_type": shared["links_by_type"],
                              "records_in_model": dg.MetadataValue.int(model.get("records_in_model", 0)),
-                             "prior_match_probability": dg.MetadataValue.float(
-                                 float(model.get("probability_two_random_records_match") or 0.0)),
+                             "prior_match_probability": rounded(
+                                 model.get("probability_two_random_records_match"), 6),
                              "training_notes": dg.MetadataValue.json(model.get("training_notes", []))}
                 if model.get("model_path"):
                     metadata["model_json"] = dg.MetadataValue.path(model["model_path"])
+                    # what the charts show, readable in the UI from any machine (the HTML files
+                    # are on the pipeline's host; their paths below are for a shell there)
+                    metadata["model_weights"] = dg.MetadataValue.md(splink_model_markdown(model["model_path"]))
                 for name, path in (model.get("charts") or {}).items():
-                    metadata[f"chart_{name}"] = dg.MetadataValue.url(f"file://{path}")
+                    metadata[f"chart_{name}"] = dg.MetadataValue.path(path)
             if table == "excluded_identifiers":
                 metadata["by_reason"] = dg.MetadataValue.json(result.excluded_by_reason)
             yield dg.MaterializeResult(asset_key=["identity", table], metadata=metadata)
@@ -128,10 +134,10 @@ def _evaluate(con, context, config) -> dict:
         return {}
     p = ev["pairwise"]
     return {
-        "eval_precision": dg.MetadataValue.float(float(p["precision"] or 0.0)),
-        "eval_recall": dg.MetadataValue.float(float(p["recall"] or 0.0)),
-        "eval_f1": dg.MetadataValue.float(float(p["f1"] or 0.0)),
-        "eval_blocking_recall": dg.MetadataValue.float(float(ev["blocking"]["recall"] or 0.0)),
+        "eval_precision": rounded(p["precision"]),
+        "eval_recall": rounded(p["recall"]),
+        "eval_f1": rounded(p["f1"]),
+        "eval_blocking_recall": rounded(ev["blocking"]["recall"]),
         "evaluation": dg.MetadataValue.md("```\n" + format_evaluation(ev) + "\n```"),
         "evaluation_json": dg.MetadataValue.json(json.loads(json.dumps(ev, default=str))),
     }

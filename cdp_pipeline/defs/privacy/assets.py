@@ -6,6 +6,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.resources import DUCKDB_POOL
+from cdp_pipeline.defs.table_metadata import table_metadata
 from cdp_pipeline.lib.compaction import compact_on_close
 from cdp_pipeline.lib.privacy.erase import ensure_erasure_tables, run_pending_erasures
 from cdp_pipeline.settings import get_settings
@@ -44,6 +45,7 @@ def erasure_log(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg
             compact_on_close(con, dt.datetime.now(dt.timezone.utc).date())
         total = con.execute("SELECT count(*) FROM audit.erasure_log").fetchone()[0]
         suppressed = con.execute("SELECT count(*) FROM audit.suppression").fetchone()[0]
+        table = table_metadata(con, context.asset_key)
     for r in results:
         context.log.info(f"erasure {r.request_id}: {r.customers_erased} customer(s), {r.rows_removed} row(s) "
                          f"in {len(r.tables_affected)} table(s), {len(r.export_files_rewritten)} export file(s) "
@@ -56,6 +58,7 @@ def erasure_log(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg
     md += [f"| {r.request_id} | {r.customers_erased} | {r.rows_removed} | {len(r.tables_affected)} | "
            f"{len(r.export_files_rewritten)} | {len(r.export_files_delivered)} |" for r in results]
     return dg.MaterializeResult(metadata={
+        **table,
         "requests_executed": len(results),
         "rows_removed": sum(r.rows_removed for r in results),
         "erasures_total": total,

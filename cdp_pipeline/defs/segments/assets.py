@@ -10,6 +10,7 @@ import pyarrow as pa
 from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.resources import DUCKDB_POOL
+from cdp_pipeline.defs.table_metadata import table_metadata
 from cdp_pipeline.lib.segments.definitions import load_segment_definitions
 from cdp_pipeline.lib.segments.evaluate import SegmentResult, evaluate_segments_loading
 from cdp_pipeline.lib.segments.history import (
@@ -156,6 +157,7 @@ def segment_evaluation(context: dg.AssetExecutionContext, duckdb: DuckDBResource
             con.execute("ROLLBACK")
             raise
         membership = _write_membership(con, run_date, results)
+        tables = {key: table_metadata(con, key) for key in (DEFINITIONS_KEY, MEMBERSHIP_KEY)}
     failed = [r for r in results if r.status != "ok"]
     for r in failed:
         context.log.warning(r.error)
@@ -163,12 +165,13 @@ def segment_evaluation(context: dg.AssetExecutionContext, duckdb: DuckDBResource
         f"| {r.name} | {r.status} | {len(r.customer_ids) if r.status == 'ok' else ''} | "
         f"{(r.error or '').replace('|', '/')} |" for r in results]
     yield dg.MaterializeResult(asset_key=DEFINITIONS_KEY, metadata={
+        **tables[DEFINITIONS_KEY],
         "run_date": run_date.isoformat(),
         "segments": len(results),
         "failed_segments": dg.MetadataValue.text(", ".join(r.name for r in failed) or "none"),
         "definitions": dg.MetadataValue.md("\n".join(table)),
     })
-    yield dg.MaterializeResult(asset_key=MEMBERSHIP_KEY, metadata=membership)
+    yield dg.MaterializeResult(asset_key=MEMBERSHIP_KEY, metadata={**tables[MEMBERSHIP_KEY], **membership})
 
 
 def _write_membership(con: duckdb_module.DuckDBPyConnection, run_date: date, results: list[SegmentResult]) -> dict:
@@ -230,7 +233,9 @@ def segment_history(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -
         entered, exited, stays = con.execute(
             "SELECT count(*) FILTER (entered_at = $d), count(*) FILTER (exited_at = $d), count(*) "
             "FROM segments.history", {"d": run_date}).fetchall()[0]
+        table = table_metadata(con, context.asset_key)
     return dg.MaterializeResult(metadata={
+        **table,
         "run_date": run_date.isoformat(),
         "entered_this_run": int(entered),
         "exited_this_run": int(exited),
@@ -264,11 +269,13 @@ def segment_sizes(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> 
         previous = dict(_fetch(con, "select_previous_sizes", params))
         status = dict(con.execute("SELECT segment, status FROM segments.sizes WHERE run_date = $run_date",
                                   params).fetchall())
+        table = table_metadata(con, context.asset_key)
     current = {seg: n for d, seg, n in series if d == run_date}
     chart = get_settings().reports_dir / "segments" / "segment_sizes.svg"
     chart.parent.mkdir(parents=True, exist_ok=True)
     chart.write_text(render_size_chart_svg(series), encoding="utf-8")
     return dg.MaterializeResult(metadata={
+        **table,
         "run_date": run_date.isoformat(),
         "runs": len({d for d, _, _ in series}),
         "change_since_previous_run": dg.MetadataValue.md(size_change_markdown(current, previous or None, status)),

@@ -10,6 +10,7 @@ from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.partitions import landing_date_partitions
 from cdp_pipeline.defs.resources import DUCKDB_POOL
+from cdp_pipeline.defs.table_metadata import table_metadata
 from cdp_pipeline.lib.previews import markdown_table
 from cdp_pipeline.lib.ingest import SOURCE_TABLES, PartitionOutcome, load_partition
 from cdp_pipeline.lib.ingest import ledger
@@ -81,6 +82,7 @@ def build_raw_source_asset(source: str) -> dg.AssetsDefinition:
                 yield dg.MaterializeResult(
                     asset_key=["raw", t],
                     metadata={
+                        **table_metadata(con, ["raw", t]),
                         "landing_days": dg.MetadataValue.text(f"{days[0]} .. {days[-1]}" if days else ""),
                         "rows_loaded": dg.MetadataValue.int(sum(f.rows_loaded for f in mine if f.status == "loaded")),
                         "rows_quarantined": dg.MetadataValue.int(sum(f.rows_quarantined for f in mine)),
@@ -122,7 +124,9 @@ def audit_files(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg
         ledger.ensure_audit_tables(con)
         rows = ledger.fetch(con, "select_files_summary", {"first_day": days[0], "last_day": days[-1]})
         total = ledger.fetch(con, "count_ledger_files")[0][0]
+        table = table_metadata(con, context.asset_key)
     return dg.MaterializeResult(metadata={
+        **table,
         "files_in_days": dg.MetadataValue.int(sum(r[2] for r in rows)),
         "files_total": dg.MetadataValue.int(total),
         "summary": dg.MetadataValue.md(markdown_table(
@@ -147,7 +151,9 @@ def audit_quarantine(context: dg.AssetExecutionContext, duckdb: DuckDBResource) 
     with duckdb.get_connection() as con:
         ledger.ensure_audit_tables(con)
         rows = ledger.fetch(con, "select_quarantine_entries", {"first_day": days[0], "last_day": days[-1]})
+        table = table_metadata(con, context.asset_key)
     return dg.MaterializeResult(metadata={
+        **table,
         "rows_quarantined": dg.MetadataValue.int(sum(1 for r in rows if r[2] is not None)),
         "files_rejected": dg.MetadataValue.int(sum(1 for r in rows if r[2] is None)),
         "preview": dg.MetadataValue.md(markdown_table(["source", "file", "line", "reason"], rows[:20], 80)

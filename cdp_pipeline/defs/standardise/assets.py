@@ -11,6 +11,7 @@ from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.automation import is_full_refresh
 from cdp_pipeline.defs.resources import DUCKDB_POOL
+from cdp_pipeline.defs.table_metadata import table_metadata
 from cdp_pipeline.lib.previews import table_preview
 from cdp_pipeline.lib.staging import build_staging
 from cdp_pipeline.settings import get_settings
@@ -64,12 +65,13 @@ def _make_asset(table: str, description: str, deps: list[dg.AssetKey]) -> dg.Ass
         with duckdb.get_connection() as con:
             rows, plan = build_staging(con, SQL_DIR, table, settings, full_refresh=is_full_refresh(context.run.tags))
             preview = table_preview(con, f"staging.{table}")
+            standard = table_metadata(con, context.asset_key)
         built = {}
         if plan is not None:
             built = {"build": plan.mode, "records_rebuilt": plan.affected_records if plan.mode == "incremental" else rows}
             context.log.info(f"staging.{table}: {plan.mode} build, {built['records_rebuilt']:,} records rebuilt")
         context.log.info(f"staging.{table}: {rows:,} rows")
-        return dg.MaterializeResult(metadata={"rows": rows, **built, "preview": dg.MetadataValue.md(preview)})
+        return dg.MaterializeResult(metadata={**standard, "rows": rows, **built, "preview": dg.MetadataValue.md(preview)})
 
     return _asset
 

@@ -104,6 +104,9 @@ def profile_json(profile: dict) -> str:
 def _fmt(value) -> str:
     if value is None:
         return "-"
+    if isinstance(value, datetime):
+        # to the second: a timestamp with microseconds would push the timeline's columns right
+        return value.isoformat(sep=" ", timespec="seconds")
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):

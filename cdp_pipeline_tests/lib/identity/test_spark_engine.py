@@ -1,9 +1,13 @@
 """CDP_ENGINE=spark: Splink's Spark backend gives the same customers as the DuckDB path.
 
 The comparison test starts Spark in local mode (75-100 s on 2 cores, mostly Splink's
-many small training queries, each a Spark job); it is marked ``spark`` and skipped only
-when pyspark is not installed (``pip install -e '.[spark]'``; Java 17 must be on the PATH).
+many small training queries, each a Spark job); it is marked ``spark``. It is skipped when
+pyspark is not installed (``pip install -e '.[spark]'``; Java 17 must be on the PATH), except
+under ``CDP_REQUIRE_SPARK=1`` (set by ``make test``, which CI runs): there a missing pyspark
+fails it, so CI never passes without having run it.
 """
+
+import os
 
 import duckdb
 import pytest
@@ -61,9 +65,40 @@ def _resolve(engine: str, config, monkeypatch, tmp_path):
     return result, customers, edges, links, weights
 
 
+def require_pyspark() -> None:
+    """Skip without pyspark, unless CDP_REQUIRE_SPARK=1 (CI): then its absence is a failure."""
+    if os.environ.get("CDP_REQUIRE_SPARK", "").lower() in ("1", "true", "yes"):
+        try:
+            import pyspark  # noqa: F401
+        except ImportError as exc:
+            pytest.fail(f"CDP_REQUIRE_SPARK=1 but pyspark is not installed ({exc}); `make test` installs it")
+    else:
+        pytest.importorskip("pyspark", reason="the spark extra is not installed (make test installs it)")
+
+
+def test_a_required_pyspark_is_never_skipped(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pyspark", None)  # as if not installed: importing it fails
+
+    def outcome() -> str:
+        try:
+            require_pyspark()
+        except pytest.fail.Exception:
+            return "failed"
+        except pytest.skip.Exception:
+            return "skipped"
+        return "ran"
+
+    monkeypatch.setenv("CDP_REQUIRE_SPARK", "1")
+    assert outcome() == "failed"
+    monkeypatch.delenv("CDP_REQUIRE_SPARK")
+    assert outcome() == "skipped"
+
+
 @pytest.mark.spark
 def test_spark_engine_gives_the_same_customers_as_duckdb(config, monkeypatch, tmp_path):
-    pytest.importorskip("pyspark")
+    require_pyspark()
     checkpoints = tmp_path / "spark_checkpoints"
     monkeypatch.setenv("CDP_SPARK_CHECKPOINT_DIR", str(checkpoints))
     monkeypatch.delenv("CDP_SPARK_MASTER", raising=False)

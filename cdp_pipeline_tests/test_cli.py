@@ -1,0 +1,168 @@
+"""The `cdp` command's output: explanations per record pair, a closed pipe, aligned timelines."""
+
+import json
+import subprocess
+import sys
+from datetime import datetime
+
+import duckdb
+import pytest
+
+from cdp_pipeline import cli
+from cdp_pipeline.lib.explain_pairs import format_pairs_explanation, group_links_by_pair
+from cdp_pipeline.lib.golden.customer_view import format_profile
+from cdp_pipeline.lib.golden.survivorship import SURVIVED_ATTRIBUTES
+from cdp_pipeline_tests.conftest import REPO_ROOT
+
+
+def _rec(source, rid):
+    return {"source": source, "source_record_id": rid}
+
+
+def _link(a, b, link_type, kind=None, value=None, p=None, w=None, weights=None, note=None):
+    return {"a": a, "b": b, "link_type": link_type, "identifier_kind": kind, "identifier_value": value,
+            "match_probability": p, "match_weight": w, "match_weights": weights, "note": note}
+
+
+CRM, ESP, POS = _rec("crm", "1"), _rec("esp", "anna@x.se"), _rec("pos", "receipt:1:1")
+EXPLANATION = {
+    "customer_id": "C-1", "created_at": "2025-01-02", "run_id": "r1",
+    "records": [CRM, ESP, POS],
+    "links": [
+        # crm:1 and esp:anna share an e-mail and a loyalty card and also scored high: three rows
+        _link(CRM, ESP, "deterministic", "email", "anna@x.se"),
+        _link(ESP, CRM, "deterministic", "loyalty_card", "L1"),        # the same pair, other order
+        _link(CRM, ESP, "probabilistic", p=0.99912, w=10.2, weights={"first_name": 3.1, "dob": -0.4}),
+        _link(CRM, POS, "deterministic", "loyalty_card", "L1"),
+    ],
+    "cut_links": [], "history": [],
+}
+
+
+def test_explain_lists_each_record_pair_once_with_all_its_evidence():
+    grouped = group_links_by_pair(EXPLANATION)
+    assert "links" not in grouped
+    assert [(p["a"], p["b"]) for p in grouped["pairs"]] == [(CRM, ESP), (CRM, POS)]
+    crm_esp = grouped["pairs"][0]["evidence"]
+    assert [(e["link_type"], e.get("identifier_kind")) for e in crm_esp] == [
+        ("deterministic", "email"), ("deterministic", "loyalty_card"), ("probabilistic", None)]
+    assert crm_esp[2]["match_probability"] == 0.99912
+    json.dumps(grouped)
+
+    text = format_pairs_explanation(grouped)
+    assert text.count("crm:1 <-> esp:anna@x.se") == 1
+    assert "Linked pairs (2):" in text
+    block = text.split("crm:1 <-> esp:anna@x.se")[1].split("crm:1 <-> pos:")[0]
+    assert "same email: anna@x.se" in block and "same loyalty_card: L1" in block
+    assert "probabilistic: p=0.9991, weight=10.20" in block and "first_name +3.10" in block
+
+
+def test_explain_of_a_single_record_says_so():
+    single = {**EXPLANATION, "records": [CRM], "links": []}
+    assert "Links: none (a single record)" in format_pairs_explanation(group_links_by_pair(single))
+
+
+def test_cdp_explain_command_groups_the_pairs(tmp_path, monkeypatch, capsys):
+    """Through `cdp explain` over a resolved warehouse (the identity package's own resolution)."""
+    from cdp_pipeline.lib.identity import resolve_identities
+    from cdp_pipeline.lib.identity.config import PACKAGED_CONFIG_PATH, load_identity_config
+    from cdp_pipeline_tests.lib.identity.synthetic import record, write_records
+
+    warehouse = tmp_path / "cdp.duckdb"
+    con = duckdb.connect(str(warehouse))
+    write_records(con, [
+        record("crm", "1", first_name="anna", last_name="berg", email="anna@x.se", crm_customer_id="1",
+               loyalty_card_id="L1"),
+        record("esp", "anna@x.se", first_name="anna", last_name="berg", email="anna@x.se", loyalty_card_id="L1"),
+    ])
+    config = load_identity_config(PACKAGED_CONFIG_PATH, match_threshold=0.99).with_splink(
+        u_max_pairs=5e4, em_max_pairs=None)
+    resolve_identities(con, run_id="r1", config=config)
+    cid = con.execute("SELECT customer_id FROM identity.customer_map WHERE source = 'crm'").fetchall()[0][0]
+    link_rows = con.execute("SELECT count(*) FROM identity.links WHERE customer_id = ?", [cid]).fetchall()[0][0]
+    con.close()
+    assert link_rows >= 2  # the pair is linked by more than one piece of evidence
+
+    monkeypatch.setenv("CDP_WAREHOUSE", str(warehouse))
+    assert cli.main(["explain", cid]) == 0
+    text = capsys.readouterr().out
+    assert text.count("<->") == 1 and "Linked pairs (1):" in text
+    assert "same email: anna@x.se" in text and "same loyalty_card: L1" in text
+
+    assert cli.main(["explain", cid, "--json"]) == 0
+    pairs = json.loads(capsys.readouterr().out)["pairs"]
+    assert len(pairs) == 1 and len(pairs[0]["evidence"]) == link_rows
+
+
+def test_a_closed_pipe_ends_a_command_quietly(tmp_path):
+    """`cdp … | head`: the reader is gone before the command writes; no traceback, exit 141."""
+    landing = tmp_path / "landing"
+    (landing / "crm" / "2025-01-01").mkdir(parents=True)
+    (landing / "crm" / "2025-01-01" / "x.csv").write_text("id\n1\n")
+    proc = subprocess.Popen([sys.executable, "-m", "cdp_pipeline.cli", "sample", "--if-empty", "--out", str(landing)],
+                            cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO_ROOT),
+                                 "CDP_DATA_DIR": str(tmp_path / "data")})
+    proc.stdout.close()  # as `head` does once it has read enough
+    _, err = proc.communicate(timeout=120)
+    assert err.decode() == ""
+    assert proc.returncode == cli.EXIT_BROKEN_PIPE
+
+
+def _profile(timeline_times):
+    attrs = {a: None for a in SURVIVED_ATTRIBUTES}
+    consent = {f"{ch}_{k}": None for ch in ("email", "sms") for k in ("consent", "consent_at", "consent_source",
+                                                                      "contactable")}
+    return {
+        "customer_id": "C-1", "as_of_date": "2025-01-31", "matched_on": "customer_id", "matched_value": "C-1",
+        "other_matches": [], "attributes": attrs,
+        "provenance": {a: {"source": None, "source_record_id": None} for a in SURVIVED_ATTRIBUTES},
+        "identifiers": {}, "consent": consent, "traits": {}, "source_records": [],
+        "timeline": [{"event_time": t, "channel": "web", "event_type": "page_view", "summary": "home"}
+                     for t in timeline_times],
+    }
+
+
+@pytest.mark.parametrize("with_micros", [datetime(2025, 1, 3, 10, 4, 5, 123456), datetime(2025, 1, 3, 10, 4, 5)])
+def test_customer_timeline_columns_stay_aligned(with_micros):
+    text = format_profile(_profile([with_micros, datetime(2025, 1, 2, 9, 0, 0)]))
+    rows = text.split("Latest timeline entries (2)\n")[1].splitlines()
+    assert rows[0] == "  2025-01-03 10:04:05  web    page_view        home"
+    assert [row.index("web") for row in rows] == [23, 23]
+
+
+def test_the_duckdb_command_of_the_analyst_docs_exists_and_opens_a_warehouse(tmp_path):
+    """docs/analyst_queries.md's command, run as written from a checkout whose venv is this one."""
+    import re
+    import shlex
+    from pathlib import Path
+
+    doc = (REPO_ROOT / "docs" / "analyst_queries.md").read_text(encoding="utf-8")
+    command = shlex.split(re.search(r"```\n(.*?duckdb.*?)\n```", doc).group(1))
+    assert command[0] == ".venv/bin/duckdb" and command[1:] == ["-readonly", "data/warehouse/cdp.duckdb"]
+    venv_bin = Path(sys.prefix) / "bin"  # what `.venv/bin` is in a checkout made by `make setup`
+    warehouse = tmp_path / "data" / "warehouse" / "cdp.duckdb"
+    warehouse.parent.mkdir(parents=True)
+    con = duckdb.connect(str(warehouse), config={"storage_compatibility_version": "v1.5.0"})
+    con.execute("CREATE TABLE t AS SELECT 42 AS answer")
+    con.close()
+    out = subprocess.run([str(venv_bin / "duckdb"), *command[1:], "-csv", "-c", "SELECT answer FROM t"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["answer", "42"]
+
+
+def test_the_license_is_an_spdx_expression_and_the_build_backend_reads_it():
+    """A license table (`{text = …}`) makes setuptools warn that it is deprecated; the SPDX
+    string form needs setuptools 77 or later in the build requirements."""
+    import tomllib
+
+    from packaging.licenses import canonicalize_license_expression
+    from packaging.requirements import Requirement
+
+    pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    license_ = pyproject["project"]["license"]
+    assert isinstance(license_, str) and canonicalize_license_expression(license_) == license_ == "Apache-2.0"
+    setuptools = next(Requirement(r) for r in pyproject["build-system"]["requires"]
+                      if Requirement(r).name == "setuptools")
+    assert not setuptools.specifier.contains("76.9") and setuptools.specifier.contains("77.0")
