@@ -31,7 +31,7 @@ EXPECTED_ASSETS = {
                 "order_lines", "consent_events"},
     "identity": {"customer_map", "links", "rejected_links", "clusters", "excluded_identifiers", "id_history",
                  "runs", "anonymous_visitors"},
-    "golden": {"customers", "customer_timeline"},
+    "golden": {"customers", "customer_timeline", "identifier_consent"},
     "segments": {"definitions", "membership", "history", "sizes"},
     "activation": {"export_members", "export_log"},
     "publish": {"warehouse"},

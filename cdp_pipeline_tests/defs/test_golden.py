@@ -7,7 +7,8 @@ import duckdb
 import pytest
 from dagster_duckdb import DuckDBResource
 
-from cdp_pipeline.defs.golden.assets import CUSTOMERS, TIMELINE, as_of_date_for_run, golden_tables
+from cdp_pipeline.defs.golden.assets import (
+    CUSTOMERS, IDENTIFIER_CONSENT, TIMELINE, as_of_date_for_run, golden_tables)
 from cdp_pipeline.defs.golden.checks import GOLDEN_CHECKS, golden_check_result
 from cdp_pipeline_tests.lib.golden.world import load_world
 
@@ -38,6 +39,8 @@ def test_materialize_golden_tables_with_metadata_and_passing_checks(world_file):
     assert (customers["email_consent_granted"].value, customers["email_consent_revoked"].value,
             customers["email_consent_unknown"].value) == (2, 1, 1)
     assert (customers["email_contactable"].value, customers["sms_contactable"].value) == (2, 1)
+    # the ledger: 4 addresses (anna.new@mail.se unsubscribed: blocked) and 1 number
+    assert (meta[IDENTIFIER_CONSENT]["rows"].value, meta[IDENTIFIER_CONSENT]["blocked"].value) == (5, 1)
     assert customers["total_spend"].value == pytest.approx(750.0)
     assert customers["preview"].value.count("\n") == 2 + 4 - 1  # header, rule, 4 rows
     assert timeline["rows"].value == 29  # the 18 groups of test_timeline.py
@@ -70,7 +73,8 @@ def test_as_of_date_for_run():
 
 def test_assets_are_in_group_golden_with_upstream_deps():
     specs = {s.key: s for s in golden_tables.specs}
-    assert set(specs) == {CUSTOMERS, TIMELINE}
+    assert set(specs) == {CUSTOMERS, TIMELINE, IDENTIFIER_CONSENT}
+    assert IDENTIFIER_CONSENT in {d.asset_key for d in specs[CUSTOMERS].deps}
     assert {s.group_name for s in specs.values()} == {"golden"}
     assert dg.AssetKey(["identity", "customer_map"]) in {d.asset_key for d in specs[CUSTOMERS].deps}
     assert dg.AssetKey(["staging", "orders"]) in {d.asset_key for d in specs[TIMELINE].deps}

@@ -10,7 +10,7 @@ import pytest
 from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.activation import assets as activation_assets
-from cdp_pipeline.defs.activation.checks import exported_rows_have_consent
+from cdp_pipeline.defs.activation.checks import exported_rows_have_consent, find_consent_violations
 from cdp_pipeline.defs.segments import assets as segment_assets
 from cdp_pipeline.defs.segments.checks import build_segment_definition_checks, history_agrees_with_membership
 from cdp_pipeline.lib.activation import consent_gate
@@ -141,6 +141,49 @@ def test_consent_check_fails_when_the_gate_is_bypassed(cdp_env, db, monkeypatch)
     assert _checks(result)[CONSENT_CHECK.name] is False
     emails = [r["email"] for r in _csv(cdp_env.export_dir / "newsletter" / "2025-06-01" / "full.csv")]
     assert "cia@example.se" in emails  # the bypass really leaked, and the check caught it
+
+
+def _export_text(cdp_env) -> str:
+    return " ".join(p.read_text(encoding="utf-8") for p in sorted(cdp_env.export_dir.rglob("*.csv")))
+
+
+def test_an_identifier_blocked_in_the_ledger_is_in_no_export_and_a_bypass_fails_the_check(cdp_env, db, monkeypatch):
+    # golden says Anna (c1) may be contacted by email and SMS, but her address was unsubscribed and her
+    # number texted STOP on records identity resolution put on other customers: the ledger blocks both
+    with db.get_connection() as con:
+        write_golden(con, sample_customers(), blocked=[("email", "anna.berg@example.se"), ("sms", "+46701234567")])
+    assert _checks(_run(db, checks=[exported_rows_have_consent]))[CONSENT_CHECK.name] is True
+    text = _export_text(cdp_env)
+    assert "@example.se" in text and "+467" in text  # the others are exported
+    for value in ("anna.berg@example.se", "+46701234567"):
+        hashes = {hashlib.sha256(v.encode()).hexdigest() for v in (value, value.lstrip("+"))}
+        assert value not in text and not any(h in text for h in hashes)
+
+    def gate_without_ledger(con, destination):  # the per-customer rule alone
+        con.execute("""CREATE OR REPLACE TEMP TABLE gated_candidates AS
+                       SELECT customer_id, CASE WHEN email_contactable THEN email END AS email,
+                              CASE WHEN sms_contactable THEN phone END AS phone, first_name, loyalty_card_ids, segments
+                       FROM export_candidates""")
+        return 0
+
+    monkeypatch.setattr(consent_gate, "gate_candidates", gate_without_ledger)
+    result = _run(db, checks=[exported_rows_have_consent], raise_on_error=False)
+    assert "anna.berg@example.se" in _export_text(cdp_env)  # the bypass really leaked ...
+    assert _checks(result)[CONSENT_CHECK.name] is False  # ... and the check caught it
+    with db.get_connection() as con:
+        examples = "\n".join(find_consent_violations(con))
+    assert "newsletter 2025-06-01 full: line" in examples and "sms_offers 2025-06-01 full: line" in examples
+    assert "customer c1: email blocked in golden.identifier_consent" in examples
+
+
+def test_without_the_ledger_nothing_is_exported_and_old_files_fail_the_check(cdp_env, db):
+    _golden(db, sample_customers())
+    assert _checks(_run(db, checks=[exported_rows_have_consent]))[CONSENT_CHECK.name] is True
+    with db.get_connection() as con:
+        con.execute("DROP TABLE golden.identifier_consent")
+    result = exported_rows_have_consent(duckdb=db)
+    assert result.passed is False and "golden.identifier_consent does not exist" in result.metadata["examples"].value
+    assert not _run(db, checks=[], raise_on_error=False).success
 
 
 def test_consent_check_fails_on_a_tampered_export_file_or_table(cdp_env, db):

@@ -24,7 +24,7 @@ CITIES = ["STOCKHOLM", "københavn", "", None]
 BIRTH_DATES = ["1980-03-12", "12.03.1980", "1885-01-01", "1980-02-30", "", None]
 TIMES = ["2026-09-01 10:00:00", "2026-09-01T10:00:00+02:00", "1788000000", "2026-13-01 10:00", "", None]
 ZONES = ["Europe/Stockholm", "UTC", " ", "", None]
-STATUSES = ["subscribed", "unsubscribed", "cleaned", "pending"]
+STATUSES = ["subscribed", "unsubscribed", "cleaned", "nonsubscribed", "pending"]
 # The row-by-row fallback must give a failing value NULL; one address makes check_email fail.
 FAILING_EMAIL = "bo@x"
 
@@ -178,3 +178,14 @@ def test_timestamps_phones_and_emails_of_activity_tables_equal_the_row_by_row_fu
         expected = con.execute(f"{oracle} ORDER BY ALL").fetchall()
         assert staged == expected, staged_sql
         assert staged, staged_sql  # the random rows reached this table
+
+
+def test_a_nonsubscribed_member_is_a_revoked_signal_never_a_grant(con):
+    events = con.execute("""SELECT e.state, count(*) FROM staging.consent_events AS e
+                            WHERE e.source = 'esp' AND e.reason = 'nonsubscribed' GROUP BY ALL""").fetchall()
+    members = con.execute("""SELECT count(DISTINCT coalesce(nullif(trim(leid), ''), email_address)) FROM raw.esp_members
+                             WHERE status = 'nonsubscribed' AND std_email(email_address) IS NOT NULL
+                               AND std_timestamp(last_changed, 'UTC') IS NOT NULL""").fetchall()[0][0]
+    assert members > 0
+    assert [state for state, _ in events] == ["revoked"]
+    assert events[0][1] >= members

@@ -84,6 +84,14 @@ def test_header_aliases_case_and_order():
     ("subscribed_members_export_abc.csv", "subscribed"),
     ("unsubscribed_members_export_abc.csv", "unsubscribed"),
     ("cleaned_members_export_abc.csv", "cleaned"),
+    # legacy name of never-opted-in members: it contains "subscribed_members_export"
+    ("nonsubscribed_members_export_abc.csv", "nonsubscribed"),
+    # Mailchimp's current audience export names
+    ("subscribed_email_audience_export_1a2b3c.csv", "subscribed"),
+    ("unsubscribed_email_audience_export_1a2b3c.csv", "unsubscribed"),
+    ("cleaned_email_audience_export_1a2b3c.csv", "cleaned"),
+    ("nonsubscribed_email_audience_export_1a2b3c.csv", "nonsubscribed"),
+    ("Nonsubscribed_Email_Audience_Export_1A2B3C.CSV", "nonsubscribed"),
 ])
 def test_esp_status_from_file_name(name, status):
     p = parse_file("esp", name, b"Email Address,First Name\na@b.se,Anna\n")

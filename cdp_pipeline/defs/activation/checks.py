@@ -1,4 +1,5 @@
-"""The consent check: every exported row, in the files and in the table, is allowed by golden.customers."""
+"""The consent check: every exported row, in the files and in the table, is allowed by golden.customers
+and carries no address or number the consent ledger (golden.identifier_consent) blocks."""
 
 import hashlib
 from pathlib import Path
@@ -10,7 +11,7 @@ from dagster_duckdb import DuckDBResource
 from cdp_pipeline.defs.activation.assets import EXPORT_LOG_KEY, SQL_DIR, _ensure_tables, _query
 from cdp_pipeline.defs.resources import DUCKDB_POOL
 from cdp_pipeline.lib.activation.consent_gate import (
-    IDENTIFIER_COLUMNS, count_unconsented_file_values, csv_header, file_identifier_values,
+    IDENTIFIER_COLUMNS, LedgerMissing, count_unconsented_file_values, ledger_table, csv_header, file_identifier_values,
     register_consent_check_functions, unconsented_file_values,
 )
 from cdp_pipeline.lib.activation.destinations import Destination, load_destinations
@@ -22,6 +23,11 @@ def find_consent_violations(con) -> list[str]:
     configured = {d.name for d in load_destinations()}
     files = [f for f in _query(con, "select_latest_export_files") if f["destination"] in configured]
     problems: list[str] = []
+    try:
+        ledger_table(con)
+    except LedgerMissing as exc:
+        # which identifiers are blocked is unknown: no export can be shown to be allowed
+        return [f"{exc}; {len(files)} export file(s) not verified"] if files else []
     # The identifiers golden allows, per consent the destination requires (a temp table each, holding
     # the identifier kinds the files of such destinations carry).
     kinds_by_need: dict[tuple[bool, bool], set[str]] = {}
@@ -79,7 +85,8 @@ def find_consent_violations(con) -> list[str]:
     name="exported_rows_have_consent",
     description="Every row of every destination's latest full and delta files, and of activation.export_members, "
                 "belongs to a customer still in golden.customers with the consent the destination and the "
-                "identifier need; files are unchanged since written.",
+                "identifier need, and carries no address or number blocked in golden.identifier_consent (an "
+                "opt-out, bounce, cleaning or STOP on any customer); files are unchanged since written.",
     blocking=True,
     pool=DUCKDB_POOL,
 )

@@ -16,6 +16,7 @@ from cdp_pipeline.settings import get_settings
 
 CUSTOMERS = dg.AssetKey(["golden", "customers"])
 TIMELINE = dg.AssetKey(["golden", "customer_timeline"])
+IDENTIFIER_CONSENT = dg.AssetKey(["golden", "identifier_consent"])
 
 # Tables other layers write and the golden layer reads (contracts in docs/architecture.md).
 STAGING_EVENT_TABLES = ["orders", "email_activity", "sms_messages", "web_events", "web_sessions", "consent_events"]
@@ -54,8 +55,15 @@ def as_of_date_for_run(tags: dict, latest_event_day: Callable[[], date | None]) 
                         "SMS in and out, web sessions and key events, consent changes), one row per staging event.",
         ),
         dg.AssetSpec(
+            IDENTIFIER_CONSENT, group_name="golden", kinds={"duckdb"},
+            deps=[dg.AssetKey(["staging", "consent_events"]), dg.AssetKey(["staging", "email_activity"])],
+            description="The consent ledger: per email address and phone number, the consent signal that decides "
+                        "it (opt-in, unsubscribe, cleaning, bounce, STOP, ...), whatever customer carries it. A "
+                        "blocked identifier is never contactable nor exported.",
+        ),
+        dg.AssetSpec(
             CUSTOMERS, group_name="golden", kinds={"duckdb"},
-            deps=[CUSTOMER_MAP, IDENTITY_RECORDS, *EVENT_KEYS, TIMELINE],
+            deps=[CUSTOMER_MAP, IDENTITY_RECORDS, *EVENT_KEYS, TIMELINE, IDENTIFIER_CONSENT],
             description="The single customer view: one row per customer with survived attributes and their "
                         "provenance, all known identifiers, traits, RFM, consent and contactability as of the "
                         "run's date.",
@@ -74,7 +82,8 @@ def golden_tables(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
         names, rows = query_golden_sql(con, "select_golden_summary")
         summary = dict(zip(names, rows[0]))
         preview = markdown_table(*query_golden_sql(con, "select_golden_preview"))
-        tables = {key: table_metadata(con, key) for key in (TIMELINE, CUSTOMERS)}
+        tables = {key: table_metadata(con, key) for key in (TIMELINE, IDENTIFIER_CONSENT, CUSTOMERS)}
+        ledger = query_golden_sql(con, "select_identifier_consent_summary")
     context.log.info(f"golden as of {as_of} ({origin}): {summary['customers']:,} customers; {build.mode} build "
                      f"({build.reason}): {build.customers_rebuilt:,} customers computed")
     yield dg.MaterializeResult(
@@ -88,6 +97,16 @@ def golden_tables(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
             "build": build.mode,
             "build_reason": build.reason,
             "records_rebuilt": build.timeline_records_rebuilt,
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key=IDENTIFIER_CONSENT,
+        metadata={
+            **tables[IDENTIFIER_CONSENT],
+            "rows": sum(r[1] for r in ledger[1]),
+            "blocked": sum(r[2] for r in ledger[1]),
+            "by_channel_and_reason": dg.MetadataValue.md(markdown_table(*ledger)),
+            "cutoff_utc": build.cutoff.isoformat(sep=" "),
         },
     )
     yield dg.MaterializeResult(

@@ -4,16 +4,20 @@ Gate (before any row is built): a customer is dropped unless every channel the d
 requires is contactable (``email_contactable`` / ``sms_contactable`` from golden.customers;
 NULL counts as no). Then, per identifier, an email is kept only when ``email_contactable``
 and a phone only when ``sms_contactable`` — so an ad audience never carries the phone hash
-of someone who texted STOP. Erased customers are gone from golden.customers and so are never
-candidates.
+of someone who texted STOP — and neither when the consent ledger (``golden.identifier_consent``)
+blocks it: an address or number whose own latest signal is an opt-out, bounce, cleaning or STOP
+is never exported, on any customer, plain or hashed, whatever identity resolution decided.
+A customer whose required channel's identifier is blocked is dropped. Erased customers are
+gone from golden.customers and so are never candidates. Without the ledger nothing is exported
+(``LedgerMissing``).
 
 The night applies the gate in DuckDB (``gate_candidates``, ``create_gated_candidates.sql``);
 ``apply_consent`` is the same rule over Python mappings, and tests hold the two to each other.
 
 Verification (the asset check): ``unconsented_file_rows`` looks at the rows actually in an
 export file and accepts an identifier only if it is in the set golden.customers allows for
-that column, a set the check computes with its own SQL (DuckDB's ``sha256``), not with the
-gate or the exporter. The night runs the same rule in DuckDB (``file_identifier_values`` reads
+that column and the ledger does not block, a set the check computes with its own SQL (DuckDB's
+``sha256``), not with the gate or the exporter. The night runs the same rule in DuckDB (``file_identifier_values`` reads
 the file as ``csv.DictReader`` does, ``unconsented_file_values`` joins its values against the
 allowed identifiers): sets of half a million identifiers built in Python took seconds.
 """
@@ -32,6 +36,20 @@ from cdp_pipeline.lib.activation.destinations import Destination
 from cdp_pipeline.lib.sql_files import load_sql, run_sql
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "defs" / "activation" / "sql"
+LEDGER = ("golden", "identifier_consent")
+
+
+class LedgerMissing(RuntimeError):
+    """golden.identifier_consent does not exist: which identifiers are blocked is unknown."""
+
+
+def ledger_table(con: duckdb.DuckDBPyConnection) -> str:
+    """The consent ledger's name; ``LedgerMissing`` when the golden layer has not built it."""
+    from cdp_pipeline.lib.warehouse import table_exists
+
+    if not table_exists(con, *LEDGER):
+        raise LedgerMissing("golden.identifier_consent does not exist: build the golden layer before exporting")
+    return ".".join(LEDGER)
 
 # kind -> {file column: identifier kind of the allowed-identifier sets}
 IDENTIFIER_COLUMNS: dict[str, dict[str, str]] = {
@@ -47,20 +65,26 @@ def has_required_consent(customer: Mapping[str, object], required: Iterable[str]
     return all(customer.get(f"{channel}_contactable") is True for channel in required)
 
 
-def apply_consent(candidates: Iterable[Mapping[str, object]], destination: Destination
-                  ) -> tuple[list[dict], int]:
+def apply_consent(candidates: Iterable[Mapping[str, object]], destination: Destination,
+                  blocked: Mapping[str, set[str]] | None = None) -> tuple[list[dict], int]:
     """Candidates the destination may receive, with unconsented identifiers removed; and the
-    number of customers dropped."""
+    number of customers dropped. ``blocked``: channel (email, sms) -> identifiers the consent
+    ledger blocks."""
+    blocked = blocked or {}
     kept: list[dict] = []
     dropped = 0
     for c in candidates:
-        if not has_required_consent(c, destination.required_consent):
+        email, phone = c.get("email"), c.get("phone")
+        # golden's email and phone and the ledger's identifiers are standardised alike: compared as they are
+        ok = {"email": c.get("email_contactable") is True and email not in blocked.get("email", set()),
+              "sms": c.get("sms_contactable") is True and phone not in blocked.get("sms", set())}
+        if not all(ok.get(channel, False) for channel in destination.required_consent):
             dropped += 1
             continue
         row = dict(c)
-        if row.get("email_contactable") is not True:
+        if not ok["email"]:
             row["email"] = None
-        if row.get("sms_contactable") is not True:
+        if not ok["sms"]:
             row["phone"] = None
         kept.append(row)
     return kept, dropped
@@ -70,7 +94,7 @@ def gate_candidates(con: duckdb.DuckDBPyConnection, destination: Destination) ->
     """``apply_consent`` in SQL: temp table ``gated_candidates`` from ``export_candidates``; returns
     the number of customers dropped."""
     required = set(destination.required_consent)
-    run_sql(con, SQL_DIR, "create_gated_candidates", {
+    run_sql(con, SQL_DIR, "create_gated_candidates", ledger=ledger_table(con), params={
         "need_email": "email" in required, "need_sms": "sms" in required,
         # A channel golden has no *_contactable column for can never be satisfied (as in has_required_consent).
         "need_unknown_channel": bool(required - {"email", "sms"})})

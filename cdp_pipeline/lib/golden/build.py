@@ -1,4 +1,5 @@
-"""Build the golden layer: ``golden.customer_timeline`` then ``golden.customers``, as of a date.
+"""Build the golden layer: the consent ledger ``golden.identifier_consent``, ``golden.customer_timeline``
+and ``golden.customers``, as of a date.
 
 Everything is set-based SQL (no Python per customer): the survivorship statement is
 generated from the YAML rules, the rest are the ``defs/golden/sql`` files.
@@ -24,7 +25,7 @@ import duckdb
 from cdp_pipeline.lib.golden import incremental
 from cdp_pipeline.lib.golden._sql import run_golden_sql
 from cdp_pipeline.lib.golden.comments import apply_golden_comments
-from cdp_pipeline.lib.golden.consent import build_consent
+from cdp_pipeline.lib.golden.consent import LEDGER_TABLE, build_consent, build_identifier_consent
 from cdp_pipeline.lib.golden.inputs import missing_inputs, resolve_inputs
 from cdp_pipeline.lib.golden.survivorship import AttributeRules, load_survivorship_config, run_survivorship
 from cdp_pipeline.lib.golden.timeline import build_timeline
@@ -34,7 +35,9 @@ _TEMP_TABLES = ("_golden_records", "_golden_survived", "_golden_profiles", "_gol
                 "_golden_consent", "_golden_affected_profiles", "_golden_map_profiles",
                 "_golden_consent_strengths", "_golden_fresh", "_golden_replaced", "_golden_time_keys",
                 "_golden_diff", "_golden_timeline_keys", "_golden_affected",
-                "_golden_map_timeline", "_golden_map_customers")
+                "_golden_map_timeline", "_golden_map_customers", "_golden_identifier_consent",
+                "_golden_ledger_changes")
+_LEDGER = "_golden_identifier_consent"
 
 # Columns update_golden_ranks sets on every row; the rest of a row depends on the customer's own inputs.
 RANK_COLUMNS = ("days_since_last_order", "rfm_recency", "rfm_frequency", "rfm_monetary", "rfm_segment", "as_of_date")
@@ -78,7 +81,7 @@ def _profiles(con: duckdb.DuckDBPyConnection, tables: dict[str, str], config) ->
     """``temp._golden_profiles``: survived attributes and identifiers of every customer of
     ``tables['customer_map']`` (``temp._golden_records``: their records)."""
     run_golden_sql(con, "create_customer_records", customer_map=tables["customer_map"],
-                   identity_records=tables["identity_records"])
+                   identity_records=tables["identity_records"], ledger=_LEDGER)
     run_survivorship(con, config, records="_golden_records", customers="_golden_records",
                      target="_golden_survived")
     run_golden_sql(con, "create_customer_profiles", records="_golden_records", survived="_golden_survived")
@@ -95,7 +98,7 @@ def _customer_rows(con: duckdb.DuckDBPyConnection, tables: dict[str, str], as_of
     run_golden_sql(con, "create_golden_customers",
                    header=(_CUSTOMERS_HEADER, f"CREATE OR REPLACE TEMP TABLE {target} AS") if target else None,
                    profiles="_golden_profiles", traits="_golden_traits", consent="_golden_consent",
-                   junk="_golden_junk")
+                   junk="_golden_junk", ledger=_LEDGER)
 
 
 def _build_whole(con, tables, config, as_of_date, cutoff) -> None:
@@ -183,8 +186,10 @@ def build_golden(con: duckdb.DuckDBPyConnection, as_of_date: date, *, tz: str = 
     try:
         run_golden_sql(con, "create_golden_schema")
         incremental.fingerprint_records(con, tables)
+        build_identifier_consent(con, tables, cutoff)
         plan = incremental.plan(con, tables, cutoff, code, full_refresh=full_refresh)
         incremental.forget_state(con)
+        con.execute(f"CREATE OR REPLACE TABLE {LEDGER_TABLE} AS SELECT * FROM temp.{_LEDGER}")
         if plan.mode == "incremental":
             _build_incremental(con, tables, config, as_of_date, cutoff)
         else:

@@ -89,8 +89,10 @@ def _customer_columns() -> dict[str, str]:
                        "explicit opt-in",
         "sms_consent_at": "time of the signal that decided sms_consent",
         "sms_consent_source": "source of the signal that decided sms_consent",
-        "email_contactable": "email consent granted and a valid, non-junk email",
-        "sms_contactable": "SMS consent granted and a valid, non-junk phone",
+        "email_contactable": "email consent granted and a valid, non-junk email that is not blocked in "
+                             "golden.identifier_consent",
+        "sms_contactable": "SMS consent granted and a valid, non-junk phone that is not blocked in "
+                           "golden.identifier_consent",
         "as_of_date": "business date (CDP_TIMEZONE) the traits are computed as of",
     }
     return cols
@@ -101,6 +103,26 @@ GOLDEN_TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
         "The single customer view: one row per customer_id of identity.customer_map, with survived "
         "attributes and their provenance, every known identifier, and traits as of as_of_date.",
         _customer_columns(),
+    ),
+    "identifier_consent": (
+        "The consent ledger: one row per email address and phone number any consent signal speaks about, "
+        "with the signal that decides it, whatever customer carries it. A blocked identifier is never "
+        "contactable and never exported, plain or hashed, on any customer (lib/golden/consent.py).",
+        {
+            "channel": "email | sms",
+            "identifier": "standardised email address (lower case) or E.164 phone number",
+            "consent": "granted | revoked: the deciding signal, the latest before the cutoff (a revocation wins a "
+                       "tie; an implied grant does not lift an unsubscribe, cleaning, bounce or STOP)",
+            "blocked": "the deciding signal is a revocation (unsubscribed, cleaned, bounce, sms_stop, crm_opt_out, "
+                       "nonsubscribed): the identifier is not contactable on any customer",
+            "reason": "subscribed | unsubscribed | cleaned | nonsubscribed | bounce | sms_start | sms_stop | "
+                      "crm_opt_in | crm_opt_out | accepts_marketing",
+            "event_at": "time of the deciding signal (UTC)",
+            "source": "source system of the deciding signal (esp, sms, crm, pos)",
+            "source_record_id": "source record of the deciding signal",
+            "signals": "signals about the identifier before the cutoff that count (an implied grant after a "
+                       "protected opt-out does not)",
+        },
     ),
     "customer_timeline": (
         "Every interaction of every known customer on every channel (orders, receipts, email "

@@ -6,9 +6,10 @@ Every consent signal (``staging.consent_events``) has a *strength*:
 strength  reasons                         meaning
 ========  ==============================  =====================================================
 3         ``unsubscribed``, ``cleaned``,  explicit opt-out: the person (or the ESP, for an
-          ``sms_stop``                    address that bounces) said no. *Protected.*
+          ``sms_stop``, ``bounce``        address that bounces) said no. *Protected.*
 2         ``subscribed``, ``sms_start``,  explicit choice: a confirmed subscription, an SMS
-          ``crm_opt_in``, ``crm_opt_out``  START/YES, a consent field staff recorded in the CRM
+          ``crm_opt_in``, ``crm_opt_out``  START/YES, a consent field staff recorded in the CRM,
+          ``nonsubscribed``               an ESP member who never opted in
 1         ``accepts_marketing``           implied: a checkout's marketing tick box
 ========  ==============================  =====================================================
 
@@ -24,6 +25,14 @@ does. The answer is per person and channel over all of the customer's records.
 The result per channel is ``granted``, ``revoked`` or ``unknown`` (no signal), with the
 time and source of the winning signal; computed in one set-based statement
 (``create_customer_consent.sql``).
+
+The consent ledger (``golden.identifier_consent``, ``create_identifier_consent.sql``) applies
+the same precedence per *identifier* (channel, standardised address or E.164 number) over
+every signal about it, whichever customer identity resolution put it on, plus the ESP's
+bounces (``staging.email_activity``). An identifier whose deciding signal is a revocation is
+*blocked*: it is never contactable on any customer (``create_golden_customers.sql``), the
+export gate blanks it and the export check rejects it. An unsubscribe is about an address,
+so a wrong split or merge of people cannot send it again.
 """
 
 from __future__ import annotations
@@ -44,6 +53,12 @@ CONSENT_STRENGTH: dict[str, int] = {
     "sms_start": EXPLICIT,
     "crm_opt_in": EXPLICIT,
     "crm_opt_out": EXPLICIT,
+    # the ESP knows the address but it never opted in (Mailchimp "nonsubscribed")
+    "nonsubscribed": EXPLICIT,
+    # an ESP bounce (staging.email_activity): not a consent decision of the person, so it is not
+    # in staging.consent_events nor the per-customer answer, but the address is blocked
+    # (golden.identifier_consent) until a later explicit grant of it
+    "bounce": PROTECTED,
     "accepts_marketing": IMPLIED,
 }
 DEFAULT_STRENGTH = EXPLICIT
@@ -62,4 +77,18 @@ def build_consent(con: duckdb.DuckDBPyConnection, tables: dict[str, str], cutoff
                    {"reasons": reasons, "strengths": [CONSENT_STRENGTH[r] for r in reasons]})
     run_golden_sql(con, "create_customer_consent", consent_params(cutoff),
                    consent_events=tables["consent_events"], customer_map=tables["customer_map"],
+                   strengths="_golden_consent_strengths")
+
+
+LEDGER_TABLE = "golden.identifier_consent"
+
+
+def build_identifier_consent(con: duckdb.DuckDBPyConnection, tables: dict[str, str], cutoff) -> None:
+    """Create temp table ``_golden_identifier_consent``: the consent ledger as of ``cutoff``, one
+    row per (channel, identifier) with its deciding signal and whether it is blocked."""
+    reasons = sorted(CONSENT_STRENGTH)
+    run_golden_sql(con, "create_consent_strengths",
+                   {"reasons": reasons, "strengths": [CONSENT_STRENGTH[r] for r in reasons]})
+    run_golden_sql(con, "create_identifier_consent", consent_params(cutoff),
+                   consent_events=tables["consent_events"], email_activity=tables["email_activity"],
                    strengths="_golden_consent_strengths")

@@ -22,7 +22,11 @@ give the same rows for the same input, so they do not count as changed). Then:
 * the customers to redo are the customers (tonight's and the kept build's) of every changed
   record, and tonight's customers of the records with a time between the two cutoffs or as
   far before them as a trait window reaches (``TRAIT_WINDOWS_DAYS``); of them, only those
-  whose records changed (customer or identity record) need their profile redone.
+  whose records changed (customer or identity record) need their profile redone;
+* and the customers whose records carry an email or phone that is blocked in tonight's
+  consent ledger and was not in the kept one (``golden.identifier_consent``), or the other
+  way round: the signal may sit on another customer's record. Their profile is redone too
+  (survivorship prefers a contactable address).
 
 Every other row is what a whole build would write, so it is kept. The build is whole on a
 full refresh, without kept state, when the golden code or rules, the DuckDB version (its
@@ -139,7 +143,8 @@ def plan(con: duckdb.DuckDBPyConnection, tables: dict[str, str], cutoff: datetim
     Needs ``temp._golden_fingerprints`` (``fingerprint_records``)."""
     if full_refresh:
         return GoldenPlan("full", "full refresh")
-    if not all(table_exists(con, "golden", t) for t in ("customers", "customer_timeline", *STATE_DOCS)):
+    if not all(table_exists(con, "golden", t)
+               for t in ("customers", "customer_timeline", "identifier_consent", *STATE_DOCS)):
         return GoldenPlan("full", "no kept state")
     kept = con.execute(f"SELECT code_version, cutoff, erasures FROM {BUILD_STATE}").fetchall()
     if len(kept) != 1:
@@ -176,12 +181,30 @@ def plan(con: duckdb.DuckDBPyConnection, tables: dict[str, str], cutoff: datetim
         UNION
         SELECT record_key FROM temp._golden_time_keys WHERE timeline
     """)
-    # Customers whose records changed: their profile (survived attributes, identifiers) is redone too.
+    # Identifiers blocked tonight and not at the kept build, or the other way round: the signal may be
+    # on another customer's record, so every customer whose records carry one is redone (its
+    # contactability, and survivorship's prefer_contactable, read the ledger).
     con.execute("""
+        CREATE OR REPLACE TEMP TABLE _golden_ledger_changes AS
+        SELECT channel, identifier
+        FROM temp._golden_identifier_consent AS n
+        FULL OUTER JOIN golden.identifier_consent AS k USING (channel, identifier)
+        WHERE coalesce(n.blocked, false) <> coalesce(k.blocked, false)
+    """)
+    # Customers whose records changed: their profile (survived attributes, identifiers) is redone too.
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _golden_affected_profiles AS
         SELECT customer_id FROM temp._golden_diff WHERE profile_changed AND customer_id IS NOT NULL
         UNION
         SELECT kept_customer_id FROM temp._golden_diff WHERE profile_changed AND kept_customer_id IS NOT NULL
+        UNION
+        SELECT m.customer_id FROM {tables['customer_map']} AS m
+        JOIN {tables['identity_records']} AS r USING (source, source_record_id)
+        JOIN temp._golden_ledger_changes AS c ON c.channel = 'email' AND c.identifier = r.email
+        UNION
+        SELECT m.customer_id FROM {tables['customer_map']} AS m
+        JOIN {tables['identity_records']} AS r USING (source, source_record_id)
+        JOIN temp._golden_ledger_changes AS c ON c.channel = 'sms' AND c.identifier = r.phone
     """)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _golden_affected AS

@@ -19,6 +19,9 @@ Rules (see the YAML header for the business wording):
 ``most_frequent``  the value (case-insensitive) most of the customer's candidate
                    records carry
 ``most_complete``  most non-NULL columns of the group; a one-column group: longest value
+``prefer_contactable`` (email, phone) a value not blocked in the consent ledger
+                   (``golden.identifier_consent``: its latest signal is an opt-out,
+                   bounce, cleaning or STOP) beats a blocked one
 =================  ==========================================================
 """
 
@@ -34,7 +37,9 @@ import yaml
 SURVIVED_ATTRIBUTES = ("first_name", "last_name", "email", "phone", "street", "postcode",
                        "city", "country", "birth_date")
 RULES = ("valid_only", "source_priority", "prefer_sources", "most_recent", "most_frequent",
-         "most_complete")
+         "most_complete", "prefer_contactable")
+# The columns the consent ledger speaks about: the records carry ``<column>_blocked``.
+_LEDGER_COLUMNS = ("email", "phone")
 _RULES_WITH_SOURCES = ("source_priority", "prefer_sources")
 _SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -114,6 +119,9 @@ def parse_survivorship_config(data: dict) -> tuple[AttributeRules, ...]:
         rules = tuple(_parse_rule(r, f"{name}.rules[{i}]") for i, r in enumerate(spec.get("rules") or []))
         if not rules:
             raise ValueError(f"{name}: needs at least one rule")
+        if any(r.name == "prefer_contactable" for r in rules) and (
+                len(columns) != 1 or columns[0] not in _LEDGER_COLUMNS):
+            raise ValueError(f"{name}: prefer_contactable applies to a group of only email or only phone")
         groups.append(AttributeRules(str(name), columns, rules))
     missing = [c for c in SURVIVED_ATTRIBUTES if c not in seen]
     if missing:
@@ -147,6 +155,8 @@ def _sort_keys(group: AttributeRules) -> list[str]:
             keys.append(f"coalesce(-epoch_us(record_time), {_NEVER})")
         elif rule.name == "most_frequent":
             keys.append("-_frequency")
+        elif rule.name == "prefer_contactable":
+            keys.append(f"CASE WHEN coalesce({cols[0]}_blocked, false) THEN 1 ELSE 0 END")
         elif rule.name == "most_complete":
             if len(cols) == 1:
                 keys.append(f"-coalesce(length(CAST(v_{cols[0]} AS VARCHAR)), 0)")
@@ -169,6 +179,8 @@ def group_sql(group: AttributeRules, records: str) -> str:
     key = "{" + ", ".join(f"'k{i}': {k}" for i, k in enumerate(keys)) + "}"
     winner = "{'source': source, 'source_record_id': source_record_id, " + ", ".join(
         f"'v_{c}': v_{c}" for c in group.columns) + "}"
+    if any(r.name == "prefer_contactable" for r in group.rules):
+        values += f", {group.columns[0]}_blocked"
     candidates = (f"SELECT customer_id, source, source_record_id, record_time, {values} FROM {records}")
     if any(r.name == "most_frequent" for r in group.rules):
         freq_key = ", ".join(f"lower(CAST(v_{c} AS VARCHAR))" for c in group.columns)
@@ -186,7 +198,8 @@ def survivorship_sql(config: tuple[AttributeRules, ...], records: str, customers
     attribute with ``<attr>_source`` and ``<attr>_source_record_id``.
 
     ``records`` needs customer_id, source, source_record_id, record_time, the attribute
-    columns, ``*_is_junk`` and ``dq_flags``. Names are code-chosen identifiers.
+    columns, ``*_is_junk`` and ``dq_flags`` (and ``email_blocked`` / ``phone_blocked`` for
+    ``prefer_contactable``). Names are code-chosen identifiers.
     """
     ctes = [f"g_{g.name} AS ({group_sql(g, records)})" for g in config]
     by_column = {c: g for g in config for c in g.columns}

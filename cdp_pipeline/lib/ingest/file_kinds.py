@@ -139,23 +139,22 @@ SOURCE_TABLES: dict[str, tuple[str, ...]] = {
     "pos": ("pos_orders", "pos_receipts"),
 }
 
-# Status of a Mailchimp member export, from its file name (longest names first:
-# "unsubscribed_members_export" contains "subscribed_members_export").
-ESP_STATUS_BY_NAME = (
-    ("unsubscribed_members_export", "unsubscribed"),
-    ("cleaned_members_export", "cleaned"),
-    ("subscribed_members_export", "subscribed"),
-)
+# Status of a Mailchimp audience export, from its file name: current exports write
+# ``<status>_email_audience_export_<id>.csv``, older ones ``<status>_members_export_<id>.csv``.
+# The status must be the whole word before the marker: "nonsubscribed" (never opted in) and
+# "unsubscribed" both end in "subscribed", and reading either as subscribed grants consent.
+ESP_STATUSES = ("nonsubscribed", "unsubscribed", "cleaned", "subscribed")
+ESP_EXPORT_MARKERS = ("members_export", "email_audience_export")
+_ESP_STATUS_NAME = re.compile(
+    r"(?<![a-z])(" + "|".join(ESP_STATUSES) + r")_(?:" + "|".join(ESP_EXPORT_MARKERS) + r")")
 
 _EVENTS_DAY = re.compile(r"events_(\d{4})(\d{2})(\d{2})")
 
 
 def esp_status_from_name(file_name: str) -> str | None:
-    lowered = file_name.lower()
-    for marker, status in ESP_STATUS_BY_NAME:
-        if marker in lowered:
-            return status
-    return None
+    """``nonsubscribed_email_audience_export_1a2b.csv`` -> ``nonsubscribed`` (None: no status in the name)."""
+    m = _ESP_STATUS_NAME.search(file_name.lower())
+    return m.group(1) if m else None
 
 
 def events_day_from_name(file_name: str) -> str | None:
@@ -193,7 +192,7 @@ def classify_csv(source: str, file_name: str, header_keys: set[str]) -> FileKind
     if source == "esp":
         if has(ESP_ACTIVITY, "email_address", "action"):
             return ESP_ACTIVITY
-        if "members_export" in name or has(ESP_MEMBERS, "email_address", "status"):
+        if any(m in name for m in ESP_EXPORT_MARKERS) or has(ESP_MEMBERS, "email_address", "status"):
             return ESP_MEMBERS
         if "activity" in name:
             return ESP_ACTIVITY

@@ -1,6 +1,7 @@
 """The night's exports are built in DuckDB: they must be the rows and bytes the plain Python
 rules (apply_consent, build_rows, write_export) give, for any value golden may hold."""
 
+import hashlib
 import json
 from datetime import date
 
@@ -22,6 +23,7 @@ from cdp_pipeline.lib.activation.exporter import (
 )
 from cdp_pipeline.lib.sql_files import run_sql
 from cdp_pipeline_tests.lib.activation.test_hashing import EMAIL_HASH, GOOGLE_PHONE_HASH, META_PHONE_HASH
+from cdp_pipeline_tests.lib.segments.golden_fixture import write_ledger
 
 SEGMENTS = ["a", "b", "c"]
 KINDS = ["esp", "sms", "meta_audience", "google_customer_match", "pos"]
@@ -65,8 +67,16 @@ def _destination(kind: str, consent=(), segments=("c", "a")) -> Destination:
                                 "required_consent": list(consent)}])[0]
 
 
-def _database(people: list[dict]) -> duckdb.DuckDBPyConnection:
-    """golden.customers and segments.membership holding ``people`` (customer ids c00, c01, ...)."""
+def _blocked(people: list[dict]) -> dict[str, set[str]]:
+    """The consent ledger of the generated worlds: every third person's email and every fourth's phone
+    (from the second) are blocked, as if unsubscribed or STOPped on another customer."""
+    return {"email": {p["email"] for i, p in enumerate(people) if i % 3 == 0 and p["email"] is not None},
+            "sms": {p["phone"] for i, p in enumerate(people) if i % 4 == 1 and p["phone"] is not None}}
+
+
+def _database(people: list[dict], blocked: dict[str, set[str]] | None = None) -> duckdb.DuckDBPyConnection:
+    """golden.customers and segments.membership holding ``people`` (customer ids c00, c01, ...), and the
+    consent ledger blocking ``blocked`` (channel -> identifiers)."""
     con = duckdb.connect()
     for schema in ("golden", "segments", "activation"):
         con.execute(f"CREATE SCHEMA {schema}")
@@ -79,16 +89,17 @@ def _database(people: list[dict]) -> duckdb.DuckDBPyConnection:
                     [cid, p["email"], p["phone"], p["first_name"], p["loyalty_card_ids"],
                      p["email_contactable"], p["sms_contactable"]])
         con.executemany("INSERT INTO segments.membership VALUES (?, ?)", [[s, cid] for s in p["segments"]])
+    write_ledger(con, sorted((channel, v) for channel, values in (blocked or {}).items() for v in values))
     run_sql(con, exporter.SQL_DIR, "create_activation_export_members")
     return con
 
 
-def _python_rows(people: list[dict], dest: Destination):
+def _python_rows(people: list[dict], dest: Destination, blocked: dict[str, set[str]] | None = None):
     """What the Python rules give: candidates as select_export_candidates made them, gated, built."""
     candidates = [{**p, "customer_id": f"c{i:02d}", "segments": sorted(s for s in p["segments"] if s in dest.segments)}
                   for i, p in enumerate(people)]
     candidates = [c for c in candidates if c["segments"]]
-    gated, dropped = apply_consent(candidates, dest)
+    gated, dropped = apply_consent(candidates, dest, blocked)
     built = build_rows(dest, gated)
     rows = [(r.customer_id, r.key, json.dumps(r.values, sort_keys=True, ensure_ascii=False), r.sent_email,
              r.sent_phone) for r in built.rows]
@@ -109,8 +120,8 @@ def _sql_rows(con, dest: Destination, run_date=date(2025, 6, 1)):
 @given(people=customers, consent=st.sampled_from([(), ("email",), ("sms",), ("email", "sms")]))
 def test_sql_rows_are_the_python_rows(kind, people, consent):
     dest = _destination(kind, consent)
-    expected_rows, expected_counts = _python_rows(people, dest)
-    rows, counts = _sql_rows(_database(people), dest)
+    expected_rows, expected_counts = _python_rows(people, dest, _blocked(people))
+    rows, counts = _sql_rows(_database(people, _blocked(people)), dest)
     assert rows == expected_rows
     assert counts == expected_counts
 
@@ -131,6 +142,36 @@ def test_pos_flags_and_a_segment_named_like_the_card_column():
     for segments in (("b", "a"), ("loyalty_card_id", "b")):
         dest = _destination("pos", segments=segments)
         assert _sql_rows(_database(people), dest)[0] == _python_rows(people, dest)[0]
+
+
+@pytest.mark.parametrize("kind", ["esp", "sms", "meta_audience", "google_customer_match"])
+def test_a_blocked_address_or_number_is_never_exported_plain_or_hashed(kind):
+    # c00's email and c01's phone are blocked in the ledger although golden says contactable
+    people = [{"email": "blocked@x.se", "phone": "+46701111111", "first_name": "A", "loyalty_card_ids": [],
+               "email_contactable": True, "sms_contactable": True, "segments": ["a"]},
+              {"email": "ok@x.se", "phone": "+46702222222", "first_name": "B", "loyalty_card_ids": [],
+               "email_contactable": True, "sms_contactable": True, "segments": ["a"]}]
+    blocked = {"email": {"blocked@x.se"}, "sms": {"+46702222222"}}
+    rows, _ = _sql_rows(_database(people, blocked), _destination(kind))
+    assert rows == _python_rows(people, _destination(kind), blocked)[0]
+    text = " ".join(r[2] for r in rows)
+    for value, hashes in (("blocked@x.se", (EMAIL_HASH_OF("blocked@x.se"),)),
+                            ("+46702222222", PHONE_HASHES_OF("+46702222222"))):
+        assert value not in text and not any(h in text for h in hashes)
+    assert ("ok@x.se" in text or EMAIL_HASH_OF("ok@x.se") in text or kind == "sms")
+    assert ("+46701111111" in text or any(h in text for h in PHONE_HASHES_OF("+46701111111")) or kind == "esp")
+    # a destination requiring email consent drops the customer whose address is blocked (an SMS
+    # destination requires SMS consent too: it drops the one whose number is blocked as well)
+    _, counts = _sql_rows(_database(people, blocked), _destination(kind, ("email",)))
+    assert counts[1] == (2 if kind == "sms" else 1)
+
+
+def EMAIL_HASH_OF(email: str) -> str:
+    return hashlib.sha256(email.encode()).hexdigest()
+
+
+def PHONE_HASHES_OF(phone: str) -> tuple[str, str]:
+    return hashlib.sha256(phone.encode()).hexdigest(), hashlib.sha256(phone.lstrip("+").encode()).hexdigest()
 
 
 def test_an_unknown_consent_channel_drops_everyone_as_the_python_gate_does():

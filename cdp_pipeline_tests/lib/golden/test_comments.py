@@ -18,7 +18,8 @@ def test_every_golden_table_and_column_has_a_comment(world):
     tables = world.execute("""SELECT table_name, comment FROM duckdb_tables() WHERE schema_name = 'golden'
                               ORDER BY table_name""").fetchall()
     # and the build's internal state (a leading underscore: not in docs/tables.md)
-    assert [t for t, _ in tables] == ["_build_state", "_record_state", "customer_timeline", "customers"]
+    assert [t for t, _ in tables] == ["_build_state", "_record_state", "customer_timeline", "customers",
+                                    "identifier_consent"]
     assert all(c for _, c in tables)
     uncommented = world.execute("""SELECT table_name, column_name FROM duckdb_columns()
                                    WHERE schema_name = 'golden' AND coalesce(comment, '') = ''""").fetchall()
@@ -53,7 +54,8 @@ def test_apply_comments_for_other_layers_and_rendering():
 
 def test_contract_tables_of_other_layers_are_rendered_when_present(world):
     names = [f"{s}.{t}" for s, t in documented_tables(world)]
-    assert names == ["identity.customer_map", "golden.customer_timeline", "golden.customers"]
+    assert names == ["identity.customer_map", "golden.customer_timeline", "golden.customers",
+                     "golden.identifier_consent"]
 
 
 def analyst_queries() -> list[str]:

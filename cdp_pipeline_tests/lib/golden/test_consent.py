@@ -42,7 +42,9 @@ def consent_after(signals: list[tuple], channel: str = "email", as_of: date = da
 
 
 def test_strengths_are_documented_tiers():
-    assert {r for r, s in CONSENT_STRENGTH.items() if s == PROTECTED} == {"unsubscribed", "cleaned", "sms_stop"}
+    assert {r for r, s in CONSENT_STRENGTH.items() if s == PROTECTED} == {"unsubscribed", "cleaned", "sms_stop",
+                                                                          "bounce"}
+    assert CONSENT_STRENGTH["nonsubscribed"] == EXPLICIT
     assert {r for r, s in CONSENT_STRENGTH.items() if s == IMPLIED} == {"accepts_marketing"}
     assert CONSENT_STRENGTH["subscribed"] == CONSENT_STRENGTH["sms_start"] == CONSENT_STRENGTH["crm_opt_in"] == EXPLICIT
 

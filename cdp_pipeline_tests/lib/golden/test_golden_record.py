@@ -12,10 +12,12 @@ def test_one_row_per_mapped_customer_in_order(world):
 
 def test_default_rules_on_anna(world):
     r = golden_row(world, "C1")
-    # Names: CRM first. Email: most recent valid (the ESP record of 2025-01-08 12:00).
+    # Names: CRM first. Email: contactable first, then most recent valid: the ESP record of 2025-01-08
+    # 12:00 is newer, but its address was unsubscribed (blocked in the ledger), so the latest record
+    # with anna@crm.se wins (order #1002, 2025-01-08 11:00).
     assert (r["first_name"], r["last_name"], r["first_name_source"], r["first_name_source_record_id"]) == \
         ("Anna", "Svensson", "crm", "100")
-    assert (r["email"], r["email_source"], r["email_source_record_id"]) == ("anna.new@mail.se", "esp", "leid-a")
+    assert (r["email"], r["email_source"], r["email_source_record_id"]) == ("anna@crm.se", "pos", "order:#1002")
     # Phone: CRM first. Address: the latest of CRM update and order, taken whole.
     assert (r["phone"], r["phone_source"]) == ("+46701111111", "crm")
     assert (r["street"], r["postcode"], r["city"], r["country"]) == ("Hamngatan 5", "11147", "Stockholm", "SE")

@@ -17,7 +17,8 @@ from cdp_pipeline.lib.golden.quality import check_timeline_complete
 from cdp_pipeline_tests.lib.golden.conftest import golden_row
 from cdp_pipeline_tests.lib.golden.world import AS_OF, create_contract_tables, insert, ts, world_db
 
-TABLES = ("golden.customers", "golden.customer_timeline", "golden._record_state", "golden._build_state")
+TABLES = ("golden.customers", "golden.customer_timeline", "golden.identifier_consent", "golden._record_state",
+          "golden._build_state")
 
 
 def contents(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:

@@ -47,7 +47,7 @@ def test_phone_lookup_falls_back_to_digits_without_the_normaliser(world, monkeyp
 def test_profile_has_record_provenance_consent_sources_and_latest_timeline(world):
     p = customer_profile(world, "L-1", timeline_limit=3)
     assert p["customer_id"] == "C1" and p["matched_on"] == "loyalty_card_id"
-    assert p["attributes"]["email"] == "anna.new@mail.se"
+    assert p["attributes"]["email"] == "anna@crm.se"  # anna.new@mail.se is unsubscribed: blocked
     assert p["provenance"]["street"] == {"source": "pos", "source_record_id": "order:#1001"}
     assert p["consent"]["email_consent"] == "revoked" and p["consent"]["sms_contactable"] is True
     assert p["traits"]["orders_count"] == 3 and p["traits"]["total_spend"] == 650.0

@@ -11,7 +11,7 @@ from cdp_pipeline.lib.golden.survivorship import (
 COLUMNS = {"customer_id": "VARCHAR", "source": "VARCHAR", "source_record_id": "VARCHAR", "record_time": "TIMESTAMP",
            **{a: ("DATE" if a == "birth_date" else "VARCHAR") for a in SURVIVED_ATTRIBUTES},
            "email_is_junk": "BOOLEAN", "phone_is_junk": "BOOLEAN", "name_is_junk": "BOOLEAN",
-           "dq_flags": "VARCHAR[]"}
+           "dq_flags": "VARCHAR[]", "email_blocked": "BOOLEAN", "phone_blocked": "BOOLEAN"}
 
 
 def survive(rows: list[dict], rules: dict[str, list]) -> dict[str, dict]:
@@ -119,6 +119,19 @@ def test_customers_without_values_still_get_a_row():
     assert set(out) == {"C1", "C2"} and out["C2"]["email"] is None
 
 
+def test_prefer_contactable_puts_blocked_values_last_then_next_rule_decides():
+    rows = [rec("1", when="2025-01-09", email="work@x.se", email_blocked=True),
+            rec("2", when="2025-01-02", email="home@x.se", email_blocked=False),
+            rec("3", when="2025-01-01", email="old@x.se"),  # not in the ledger: not blocked
+            rec("4", when="2025-01-09", customer="C2", phone="+46701", phone_blocked=True),
+            rec("5", when="2025-01-01", customer="C2", phone="+46702", phone_blocked=True)]
+    out = survive(rows, {"e": (["email"], ["prefer_contactable", "most_recent"]),
+                         "p": (["phone"], ["prefer_contactable", "most_recent"])})
+    assert (out["C1"]["email"], out["C1"]["email_source_record_id"]) == ("home@x.se", "2")
+    # every value blocked: the rule does not discriminate, a blocked value still survives (not contactable)
+    assert out["C2"]["phone"] == "+46701"
+
+
 def test_default_yaml_is_valid_and_covers_every_attribute():
     config = load_survivorship_config()
     assert sorted(c for g in config for c in g.columns) == sorted(SURVIVED_ATTRIBUTES)
@@ -130,6 +143,7 @@ def test_default_yaml_is_valid_and_covers_every_attribute():
     ({"e": {"columns": ["email"], "rules": [{"source_priority": ["crm; DROP"]}]}}, "not a source name"),
     ({"e": {"columns": ["shoe_size"], "rules": ["most_recent"]}}, "not a survived attribute"),
     ({"e": {"columns": ["email"], "rules": ["most_recent"]}}, "has no rules for"),
+    ({"a": {"columns": ["street", "city"], "rules": ["prefer_contactable"]}}, "only email or only phone"),
 ])
 def test_bad_config_is_rejected_with_a_reason(attributes, message):
     with pytest.raises(ValueError, match=message):

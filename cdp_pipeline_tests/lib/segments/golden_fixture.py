@@ -44,8 +44,14 @@ def customer(customer_id: str, **values) -> dict:
     return row
 
 
-def write_golden(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
-    """(Re)create golden.customers holding ``rows``."""
+LEDGER_COLUMNS: dict[str, str] = {
+    "channel": "VARCHAR", "identifier": "VARCHAR", "consent": "VARCHAR", "blocked": "BOOLEAN", "reason": "VARCHAR",
+    "event_at": "TIMESTAMP", "source": "VARCHAR", "source_record_id": "VARCHAR", "signals": "BIGINT"}
+
+
+def write_golden(con: duckdb.DuckDBPyConnection, rows: list[dict], blocked: list[tuple[str, str]] = ()) -> None:
+    """(Re)create golden.customers holding ``rows``, and the consent ledger golden.identifier_consent
+    with ``blocked`` (channel, identifier) as unsubscribed/STOPped identifiers."""
     con.execute("CREATE SCHEMA IF NOT EXISTS golden")
     cols = ", ".join(f'"{c}" {t}' for c, t in GOLDEN_COLUMNS.items())
     con.execute(f"CREATE OR REPLACE TABLE golden.customers ({cols})")
@@ -53,6 +59,20 @@ def write_golden(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
     placeholders = ", ".join("?" for _ in names)
     con.executemany(f"INSERT INTO golden.customers VALUES ({placeholders})",
                     [[r.get(c) for c in names] for r in rows])
+    write_ledger(con, blocked)
+
+
+def write_ledger(con: duckdb.DuckDBPyConnection, blocked: list[tuple[str, str]] = ()) -> None:
+    """(Re)create golden.identifier_consent: ``blocked`` (channel, identifier) revoked and blocked."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS golden")
+    cols = ", ".join(f'"{c}" {t}' for c, t in LEDGER_COLUMNS.items())
+    con.execute(f"CREATE OR REPLACE TABLE golden.identifier_consent ({cols})")
+    if not blocked:
+        return
+    con.executemany("INSERT INTO golden.identifier_consent VALUES (?, ?, 'revoked', true, ?, TIMESTAMP "
+                    "'2025-05-01 10:00', ?, 'x', 1)",
+                    [[c, i, "sms_stop" if c == "sms" else "unsubscribed", "sms" if c == "sms" else "esp"]
+                     for c, i in blocked])
 
 
 def sample_customers(as_of: date = date(2025, 6, 1)) -> list[dict]:

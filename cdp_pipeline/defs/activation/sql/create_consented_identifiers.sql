@@ -1,10 +1,25 @@
 -- Identifiers golden.customers allows a destination to receive, in every export form (own SQL, not the
 -- exporter's), of the kinds the consent check compares export files with ($kinds): temp table {table}.
+-- An address or number blocked in the consent ledger (golden.identifier_consent) is never allowed,
+-- whatever golden.customers says of its customer: a row that bypasses the rule fails the check.
 CREATE OR REPLACE TEMP TABLE {table} AS
-WITH eligible AS (
-    SELECT * FROM golden.customers
-    WHERE (NOT $need_email OR coalesce(email_contactable, false))
-      AND (NOT $need_sms OR coalesce(sms_contactable, false))
+WITH blocked AS (
+    SELECT channel, identifier FROM golden.identifier_consent WHERE blocked
+),
+customers AS (
+    SELECT * REPLACE (
+               coalesce(email_contactable, false)
+                   AND lower(trim(email)) NOT IN (SELECT identifier FROM blocked WHERE channel = 'email')
+                   AS email_contactable,
+               coalesce(sms_contactable, false)
+                   AND trim(phone) NOT IN (SELECT identifier FROM blocked WHERE channel = 'sms')
+                   AS sms_contactable)
+    FROM golden.customers
+),
+eligible AS (
+    SELECT * FROM customers
+    WHERE (NOT $need_email OR email_contactable)
+      AND (NOT $need_sms OR sms_contactable)
 ),
 identifiers AS (
     SELECT 'email' AS identifier_kind, lower(trim(email)) AS value FROM eligible WHERE email_contactable AND email IS NOT NULL

@@ -1,9 +1,12 @@
--- Gather every identity record with the customer it resolved to: the candidates survivorship and the identifier lists work from.
+-- Gather every identity record with the customer it resolved to, and whether its address and number are blocked in the consent ledger: the candidates survivorship and the identifier lists work from.
 CREATE OR REPLACE TEMP TABLE _golden_records AS
 SELECT m.customer_id, m.source, m.source_record_id, r.record_time,
        r.first_name, r.last_name, r.email, r.phone, r.street, r.postcode, r.city, r.country, r.birth_date,
        r.loyalty_card_id, r.crm_customer_id, r.web_user_id, r.cookies,
-       r.email_is_junk, r.phone_is_junk, r.name_is_junk, r.dq_flags
+       r.email_is_junk, r.phone_is_junk, r.name_is_junk, r.dq_flags,
+       coalesce(le.blocked, false) AS email_blocked, coalesce(lp.blocked, false) AS phone_blocked
 FROM {customer_map} AS m
 LEFT JOIN {identity_records} AS r
        ON r.source = m.source AND r.source_record_id = m.source_record_id
+LEFT JOIN {ledger} AS le ON le.channel = 'email' AND le.identifier = r.email
+LEFT JOIN {ledger} AS lp ON lp.channel = 'sms' AND lp.identifier = r.phone

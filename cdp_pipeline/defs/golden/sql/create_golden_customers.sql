@@ -1,4 +1,4 @@
--- Assemble one golden row per customer: survived attributes with provenance, identifier lists, traits, consent and contactability (update_golden_ranks then sets what is relative to every buyer or to the date).
+-- Assemble one golden row per customer: survived attributes with provenance, identifier lists, traits, consent and contactability (per customer and per identifier: the consent ledger) (update_golden_ranks then sets what is relative to every buyer or to the date).
 CREATE OR REPLACE TABLE golden.customers AS
 SELECT p.customer_id,
        p.first_name, p.first_name_source, p.first_name_source_record_id,
@@ -24,13 +24,19 @@ SELECT p.customer_id,
        t.web_sessions_30d, t.last_web_visit, t.last_add_to_cart_at, t.has_abandoned_cart,
        coalesce(c.email_consent, 'unknown') AS email_consent, c.email_consent_at, c.email_consent_source,
        coalesce(c.sms_consent, 'unknown') AS sms_consent, c.sms_consent_at, c.sms_consent_source,
+       -- An address or number blocked in the consent ledger (its own latest signal is an opt-out, a
+       -- bounce, a cleaning or a STOP, on whatever customer) is never contactable.
        coalesce(c.email_consent = 'granted' AND p.email IS NOT NULL
-                AND NOT list_contains(coalesce(j.junk_emails, []::VARCHAR[]), p.email), false) AS email_contactable,
+                AND NOT list_contains(coalesce(j.junk_emails, []::VARCHAR[]), p.email)
+                AND NOT coalesce(le.blocked, false), false) AS email_contactable,
        coalesce(c.sms_consent = 'granted' AND p.phone IS NOT NULL
-                AND NOT list_contains(coalesce(j.junk_phones, []::VARCHAR[]), p.phone), false) AS sms_contactable,
+                AND NOT list_contains(coalesce(j.junk_phones, []::VARCHAR[]), p.phone)
+                AND NOT coalesce(lp.blocked, false), false) AS sms_contactable,
        CAST(NULL AS DATE) AS as_of_date
 FROM {profiles} AS p
 LEFT JOIN {traits} AS t USING (customer_id)
 LEFT JOIN {consent} AS c USING (customer_id)
 LEFT JOIN {junk} AS j USING (customer_id)
+LEFT JOIN {ledger} AS le ON le.channel = 'email' AND le.identifier = p.email
+LEFT JOIN {ledger} AS lp ON lp.channel = 'sms' AND lp.identifier = p.phone
 ORDER BY p.customer_id

@@ -1,10 +1,10 @@
--- Every consent signal per channel: ESP status, SMS STOP/START, CRM flags, Shopify "Accepts Marketing".
+-- Every consent signal per channel: ESP status (a nonsubscribed member never opted in: no consent), SMS STOP/START, CRM flags, Shopify "Accepts Marketing".
 CREATE OR REPLACE TABLE staging.consent_events AS
 WITH esp_rows AS (
     SELECT nullif(trim(leid), '') AS leid, email_address, lower(trim(status)) AS status,
            unsub_time, clean_time, confirm_time, optin_time, last_changed
     FROM raw.esp_members
-    WHERE lower(trim(status)) IN ('subscribed', 'unsubscribed', 'cleaned')
+    WHERE lower(trim(status)) IN ('subscribed', 'unsubscribed', 'cleaned', 'nonsubscribed')
 ),
 crm_raw AS (
     SELECT trim(customer_id) AS customer_id, email, phone, country, consent_email, consent_sms,
@@ -34,6 +34,7 @@ esp AS (
            CASE r.status
                WHEN 'unsubscribed' THEN coalesce(std_timestamp(unsub_time, 'UTC'), std_timestamp(last_changed, 'UTC'))
                WHEN 'cleaned' THEN coalesce(std_timestamp(clean_time, 'UTC'), std_timestamp(last_changed, 'UTC'))
+               WHEN 'nonsubscribed' THEN coalesce(std_timestamp(last_changed, 'UTC'), std_timestamp(optin_time, 'UTC'))
                ELSE coalesce(std_timestamp(confirm_time, 'UTC'), std_timestamp(optin_time, 'UTC'),
                              std_timestamp(last_changed, 'UTC'))
            END AS event_time
