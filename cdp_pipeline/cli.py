@@ -203,8 +203,7 @@ def cmd_customer(args: argparse.Namespace) -> int:
 def cmd_explain(args: argparse.Namespace) -> int:
     import json
 
-    from cdp_pipeline.lib.explain_pairs import format_pairs_explanation, group_links_by_pair
-    from cdp_pipeline.lib.identity.explain import explain_customer
+    from cdp_pipeline.lib.identity.explain import explain_customer, format_explanation, group_links_by_pair
 
     con = _open_published(args)
     if con is None:
@@ -216,9 +215,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if not explanation or not explanation.get("records"):
         print(f"cdp explain: no customer {args.customer_id!r}", file=sys.stderr)
         return 1
-    grouped = group_links_by_pair(explanation)
-    print(json.dumps(grouped, indent=2, default=str, ensure_ascii=False) if args.json
-          else format_pairs_explanation(grouped))
+    print(json.dumps(group_links_by_pair(explanation), indent=2, default=str, ensure_ascii=False) if args.json
+          else format_explanation(explanation))
     return 0
 
 

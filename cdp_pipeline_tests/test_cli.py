@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from cdp_pipeline import cli
-from cdp_pipeline.lib.explain_pairs import format_pairs_explanation, group_links_by_pair
+from cdp_pipeline.lib.identity.explain import format_explanation, group_links_by_pair
 from cdp_pipeline.lib.golden.customer_view import format_profile
 from cdp_pipeline.lib.golden.survivorship import SURVIVED_ATTRIBUTES
 from cdp_pipeline_tests.conftest import REPO_ROOT
@@ -49,7 +49,7 @@ def test_explain_lists_each_record_pair_once_with_all_its_evidence():
     assert crm_esp[2]["match_probability"] == 0.99912
     json.dumps(grouped)
 
-    text = format_pairs_explanation(grouped)
+    text = format_explanation(EXPLANATION)
     assert text.count("crm:1 <-> esp:anna@x.se") == 1
     assert "Linked pairs (2):" in text
     block = text.split("crm:1 <-> esp:anna@x.se")[1].split("crm:1 <-> pos:")[0]
@@ -59,7 +59,7 @@ def test_explain_lists_each_record_pair_once_with_all_its_evidence():
 
 def test_explain_of_a_single_record_says_so():
     single = {**EXPLANATION, "records": [CRM], "links": []}
-    assert "Links: none (a single record)" in format_pairs_explanation(group_links_by_pair(single))
+    assert "Links: none (a single record)" in format_explanation(single)
 
 
 def test_cdp_explain_command_groups_the_pairs(tmp_path, monkeypatch, capsys):
