@@ -63,7 +63,6 @@ def cardinality_violations_sql(rules) -> str:
 
     def violations(i: int, rule) -> str:
         tolerant = rule.tolerance != "exact"
-        values = f"list(DISTINCT c{i}::VARCHAR ORDER BY c{i}::VARCHAR)" if tolerant else "NULL::VARCHAR[]"
         limit = "" if tolerant else " LIMIT 20"
         return (f"(SELECT customer_id, {_quote_str(rule.name)} AS rule, d{i} AS distinct_values, {i} AS rule_order, "
                 f"v{i} AS vals FROM per_customer WHERE d{i} > {int(rule.max_distinct)} "
