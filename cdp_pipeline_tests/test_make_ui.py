@@ -1,12 +1,16 @@
 """`make ui`: the UI and the daemon on the project's Dagster home, without `dagster dev`'s warnings.
 
 Started for real (the Makefile's recipe, with this interpreter's virtualenv as its `.venv/bin`
-and a private DAGSTER_HOME), asked through GraphQL which instance it serves and whether the
-daemon is up, then stopped. About half a minute on two cores.
+and a private DAGSTER_HOME), asked through GraphQL which instance it serves, whether the daemon
+is up and whether the code location loads its asset graph (a broken workspace.yaml or an import
+error in the code location shows here before a user opens the UI), then stopped. It binds to
+127.0.0.1 on a free port. About half a minute on two cores.
 """
 
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -14,12 +18,29 @@ import urllib.request
 from pathlib import Path
 
 from cdp_pipeline_tests.conftest import REPO_ROOT
-from cdp_pipeline_tests.defs.test_webserver import _free_port, _graphql
 
 QUERY = """
 { instance { info daemonHealth { allDaemonStatuses { daemonType healthy } } }
-  workspaceOrError { ... on Workspace { locationEntries { name } } } }
+  assetNodes { assetKey { path } groupName }
+  workspaceOrError { ... on Workspace { locationEntries { name
+      locationOrLoadError { __typename ... on PythonError { message } } } } } }
 """
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _graphql(port: int, query: str) -> dict:
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return json.loads(resp.read())
 
 
 def test_make_ui_serves_the_project_instance_with_its_daemon_and_no_warnings(cdp_env, tmp_path):
@@ -54,7 +75,11 @@ def test_make_ui_serves_the_project_instance_with_its_daemon_and_no_warnings(cdp
         # the instance is the project's: storage under DAGSTER_HOME, configured by its dagster.yaml
         assert str(home) in data["instance"]["info"]
         assert "max_concurrent_runs: 1" in data["instance"]["info"]
-        assert [e["name"] for e in data["workspaceOrError"]["locationEntries"]] == ["cdp_pipeline"]
+        entries = data["workspaceOrError"]["locationEntries"]
+        assert [e["name"] for e in entries] == ["cdp_pipeline"]
+        assert [e["locationOrLoadError"]["__typename"] for e in entries] == ["RepositoryLocation"], entries
+        keys = {"/".join(n["assetKey"]["path"]): n["groupName"] for n in data["assetNodes"]}
+        assert keys.get("publish/warehouse") == "publish"
         assert {d["daemonType"] for d in healthy} >= {"SENSOR", "SCHEDULER", "QUEUED_RUN_COORDINATOR"}
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
