@@ -27,6 +27,7 @@ from cdp_pipeline.lib.identity.records import RECORDS, build_identifiers, build_
 from cdp_pipeline.lib.identity.review import REVIEW_FILE_NAME, load_review_pairs
 from cdp_pipeline.lib.identity.splink_model import ModelRun, train_and_predict
 from cdp_pipeline.lib.identity.stitching import DETERMINISTIC_EDGES, build_deterministic_edges
+from cdp_pipeline.lib.progress import report_phase
 
 IDENTITY_TABLES = ("customer_map", "links", "rejected_links", "clusters", "excluded_identifiers",
                    "id_history", "runs", "anonymous_visitors")
@@ -129,6 +130,7 @@ def resolve_identities(con: duckdb.DuckDBPyConnection, *, run_id: str, config: I
     else:
         nodes = f"SELECT rid FROM {AFFECTED}"
         edges = f"SELECT rid_l, rid_r FROM temp._id_all_edges WHERE rid_l IN (SELECT rid FROM {AFFECTED})"
+    report_phase("identity", "clustering " + result.graph["clustered"])
     result.graph_rounds = connected_components(con, nodes, edges, "temp._id_components")
     result.splitting = split_components(
         con, "temp._id_components", "temp._id_all_edges", "temp._id_cannot", config.cardinality_rules,

@@ -28,6 +28,7 @@ from cdp_pipeline.lib.identity.model_store import (
 from cdp_pipeline.lib.warehouse import erasures_executed, row_hash_sql, table_exists
 from cdp_pipeline.lib.identity.name_keys import FIRST_NAMES
 from cdp_pipeline.lib.identity.records import RECORDS
+from cdp_pipeline.lib.progress import report_phase
 
 SPLINK_INPUT = "_id_splink_input"
 PROB_EDGES = "temp._id_prob_edges"
@@ -315,11 +316,13 @@ def _train_and_predict(con: duckdb.DuckDBPyConnection, config: IdentityConfig, r
     has_scores = table_exists(con, "identity", "scored_pairs") and table_exists(con, "identity", "scored_records")
     if run.retrained or full_refresh or not has_scores:
         run.mode, run.records_rescored = "full", run.records_in_model
+        report_phase("identity", f"scoring every pair of {run.records_in_model:,} records")
         pred = linker.inference.predict_within(sdf, threshold_match_probability=sp.match_threshold,
                                                warning_mode="never")
         names = [r[0] for r in con.execute(f"DESCRIBE {pred.physical_name}").fetchall()]
         write_probabilistic_edges(con, pred.physical_name, names, config, run)
     else:
+        report_phase("identity", "scoring changed records")
         _score_changed_records(con, db_api, linker, config, run)
     run.state_ready = True
 
@@ -459,6 +462,7 @@ def train_model(sdf, config: IdentityConfig, run: ModelRun, dialect: str = "duck
     sp = config.splink
     linker = Linker(sdf, splink_settings(config, dialect), log_level=logging.WARNING)
     notes = run.training_notes
+    report_phase("identity", "training: prior")
     _safe(notes, "prior", linker.training.estimate_probability_two_random_records_match,
           [block_on(*r) for r in sp.prior_rules], recall=sp.prior_recall)
     prior = linker._settings_obj._probability_two_random_records_match
@@ -466,8 +470,10 @@ def train_model(sdf, config: IdentityConfig, run: ModelRun, dialect: str = "duck
         # no pair met the near-certain rules (tiny or one-sided input): assume matches are rare
         notes.append(f"prior: estimate {prior!r} unusable; using 1e-6")
         linker._settings_obj._probability_two_random_records_match = 1e-6
+    report_phase("identity", "training: u by random sampling")
     _safe(notes, "u", linker.training.estimate_u_using_random_sampling, max_pairs=sp.u_max_pairs, seed=sp.seed)
     for rule in sp.em_rules:
+        report_phase("identity", f"training: EM on {' + '.join(rule)}")
         # a failed EM session can leave the settings half-changed (its blocked comparisons
         # removed): restart from the model as it was before the session
         snapshot = linker.misc.save_model_to_json()

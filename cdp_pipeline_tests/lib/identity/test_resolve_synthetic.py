@@ -1,10 +1,25 @@
 """The whole run, Splink included, on the synthetic population with known truth."""
 
+import logging
+import re
+
 import duckdb
 
 from cdp_pipeline.lib.identity import evaluate_against_truth, resolve_identities
 from cdp_pipeline.lib.identity.cli_support import evaluate_command, explain_command
+from cdp_pipeline.lib.progress import PHASE_LOGGER
 from cdp_pipeline_tests.lib.identity.synthetic import build_synthetic, write_truth
+
+
+class _PhaseRecorder(logging.Handler):
+    def __init__(self):
+        super().__init__(level=logging.INFO)
+        self.seen: list[str] = []
+
+    def emit(self, record):
+        stage, phase = record.__dict__["cdp_phase"]
+        assert stage == "identity"
+        self.seen.append(phase)
 
 
 def test_synthetic_accuracy_stability_and_cli(config, tmp_path):
@@ -13,7 +28,17 @@ def test_synthetic_accuracy_stability_and_cli(config, tmp_path):
     con = duckdb.connect(str(db))
     records = build_synthetic(con, n_people=200, seed=11)
     write_truth(records, truth)
-    result = resolve_identities(con, run_id="r1", config=config, reports_dir=tmp_path / "reports")
+    phases = _PhaseRecorder()
+    logging.getLogger(PHASE_LOGGER).addHandler(phases)
+    try:
+        result = resolve_identities(con, run_id="r1", config=config, reports_dir=tmp_path / "reports")
+    finally:
+        logging.getLogger(PHASE_LOGGER).removeHandler(phases)
+    # `cdp run` prints these under the identity step's line
+    em = [f"training: EM on {' + '.join(rule)}" for rule in config.splink.em_rules]
+    assert phases.seen[:2 + len(em)] == ["training: prior", "training: u by random sampling", *em]
+    assert re.fullmatch(r"scoring every pair of [\d,]+ records", phases.seen[2 + len(em)])
+    assert phases.seen[3 + len(em):] == ["clustering all records"]
     assert result.links_by_type.get("probabilistic", 0) > 0
     assert (tmp_path / "reports" / "match_weights.html").read_text().startswith("<!DOCTYPE html>") or \
         "vega" in (tmp_path / "reports" / "match_weights.html").read_text()
