@@ -1,21 +1,26 @@
 """What the model and stitching know about a first name beyond its spelling.
 
-Per distinct first name (match form, ``match_name``):
+Per distinct first name (match form, ``match_name``), the columns that let plain array
+comparisons (in any SQL dialect Splink runs on) grade two names as
+``name_variants.FIRST_NAME_RELATION_MACRO`` defines it:
 
-- ``keys``: the name-variant groups it belongs to (``name_variants``): two names that share a
-  key may be one person's name (Kristina / Stina / Kicki, Mohammed / Muhammad).
-- ``parts``: its words, and its initials (``#po``) when it has two or more words (``per olof``)
-  or is written as initials (``p o``, ``po``): a double name and one of its parts (Anna-Karin /
-  Anna, Per-Olof / P-O) share a part. A short word that is a known name is not read as
-  initials (Bo is not Bengt-Olof), and a variant of one part does not count (Anna-Karin and
-  Annika, Karl-Johan and Kalle may be two people of one household).
-- ``short``: one word, or initials only (``p o``). A double name is linked to a part only
-  when the other side is short: Anna-Karin and Anna-Maria share "anna" but are two names.
+- ``keys``: the name-variant groups it belongs to (``name_variants``): two names that share
+  a key may be one person's name (Kristina / Stina / Kicki, Mohammed / Muhammad); ``has_keys``:
+  it is in some group (a cheap test before the array one);
+- ``words``: its words. A double name and some of its words are one name (Anna-Karin / Anna,
+  Karin Anna / Anna-Karin): one word list holds the other;
+- ``initials``, ``abbreviated``, ``full_words``: a name written with initials (P-O, "anna k",
+  or "po" when that is not itself a name: Bo is not Bengt-Olof) is ``abbreviated``; it is the
+  double name whose words have the same ``initials`` and whose words hold its ``full_words``;
+- ``single``: one word (Jaro-Winkler is trusted between single names only: Anna-Karin and
+  Anna-Maria share their start).
 
 Computed in Python once per distinct name (thousands, not millions) and joined back.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import duckdb
 import pyarrow as pa
@@ -23,32 +28,47 @@ import pyarrow as pa
 from cdp_pipeline.lib.identity.name_variants import NameVariants
 
 FIRST_NAMES = "temp._id_first_names"
+# Splink compares these per record (``<column>_l`` / ``<column>_r``): the name table's columns
+# under the input's names
+MODEL_COLUMNS = {"keys": "first_name_keys", "has_keys": "first_name_has_keys", "words": "first_name_words", "initials": "first_name_initials",
+                 "abbreviated": "first_name_abbreviated", "full_words": "first_name_full_words",
+                 "single": "first_name_single"}
 
 
-def name_keys(name: str, variants: NameVariants) -> tuple[list[str], list[str], bool]:
-    """(keys, parts, short) of one match-form first name."""
+class NameKeys(NamedTuple):
+    keys: list[str]
+    has_keys: bool
+    words: list[str]
+    initials: list[str]
+    abbreviated: bool
+    full_words: list[str]
+    single: bool
+
+
+def name_keys(name: str, variants: NameVariants) -> NameKeys:
+    """The comparison columns of one match-form first name."""
     words = name.split()
     keys = sorted(variants.groups(name))
-    parts = set(words)
-    initials_only = all(len(w) == 1 for w in words)
-    if len(words) > 1:
-        parts.add("#" + "".join(w[0] for w in words))
-    elif len(name) <= 3 and not keys:
-        parts.add("#" + name)  # "po": initials written together, unless it is a name (Bo)
-    short = len(words) == 1 or initials_only
-    return keys, sorted(parts), short
+    initials = [w[0] for w in words]
+    abbreviated = any(len(w) == 1 for w in words)
+    if len(words) == 1 and 2 <= len(name) <= 3 and not keys:
+        # "po": initials written together (P.O.), unless it is a name (Bo, Al)
+        initials, abbreviated = list(name), True
+    full_words = sorted({w for w in words if len(w) > 1}) if abbreviated and len(words) > 1 else (
+        [] if abbreviated else sorted(set(words)))
+    return NameKeys(keys, bool(keys), sorted(set(words)), initials, abbreviated, full_words, len(words) == 1)
 
 
 def write_first_name_table(con: duckdb.DuckDBPyConnection, names_sql: str, variants: NameVariants) -> int:
-    """``temp._id_first_names(name, keys, parts, short)`` for every name ``names_sql`` lists."""
+    """``temp._id_first_names(name, keys, has_keys, words, initials, abbreviated, full_words,
+    single)`` for every name ``names_sql`` lists."""
     names = sorted({r[0] for r in con.execute(names_sql).fetchall() if r[0]})
     rows = [name_keys(n, variants) for n in names]
-    table = pa.table({
-        "name": pa.array(names, pa.string()),
-        "keys": pa.array([r[0] for r in rows], pa.list_(pa.string())),
-        "parts": pa.array([r[1] for r in rows], pa.list_(pa.string())),
-        "short": pa.array([r[2] for r in rows], pa.bool_()),
-    })
+    strings = pa.list_(pa.string())
+    table = pa.table({"name": pa.array(names, pa.string()),
+                      **{field: pa.array([getattr(r, field) for r in rows],
+                                         pa.bool_() if field in ("has_keys", "abbreviated", "single") else strings)
+                         for field in NameKeys._fields}})
     con.register("_id_first_names_arrow", table)
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {FIRST_NAMES.split('.')[-1]} AS "

@@ -17,10 +17,9 @@ when they share a group, so "ron" is a variant of both and "aaron" is not one of
 "ronald". Every entry is put in match form (``match_name``) on loading, so names compare
 as the identity stage sees them.
 
-``first_name_relation`` grades two match-form first names (exact, variant, double name
-part, initial, typo, different); ``FIRST_NAME_RELATION_MACRO`` is the same grading in
-DuckDB SQL over the names and their group lists, which ``write_name_variant_table`` lets
-SQL look up.
+How two first names relate (exact, a variant, a part of a double name, an initial, a typo, or
+different) is graded by the model's first-name comparison (``splink_model``) over the group keys
+and words of each name (``name_keys``); the deterministic stitching uses the same grading.
 """
 
 from __future__ import annotations
@@ -32,20 +31,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
-import duckdb
-import jellyfish
 import yaml
 
 from cdp_pipeline.lib.standardise.names import match_name
 
 PACKAGED_NAME_VARIANTS_PATH = Path(__file__).resolve().parents[2] / "config" / "name_variants.yaml"
 ENGLISH_GROUP_PREFIX = "en:"
-
-# The relation levels, strongest first (see first_name_relation).
-RELATIONS = ("exact", "variant", "double_name_part", "initial", "typo", "different")
-
-_TYPO_MIN_LENGTH = 4  # one edit in a shorter name is another name (ola/ole, bo/bu)
-_TYPO_JARO_WINKLER = 0.92
 
 
 @dataclass(frozen=True)
@@ -76,10 +67,6 @@ class NameVariants:
     def are_variants(self, a: str | None, b: str | None) -> bool:
         """True when the two match-form names share a group (nickname, short form, spelling)."""
         return not self.groups(a).isdisjoint(self.groups(b))
-
-    def rows(self) -> list[tuple[str, str]]:
-        """``(name, group_id)`` rows, sorted."""
-        return sorted((name, gid) for gid, names in self.members.items() for name in names)
 
 
 def _english_groups() -> dict[str, set[str]]:
@@ -177,138 +164,3 @@ def load_name_variants(config_dir: Path | None = None) -> NameVariants:
     if user is not None and user[0] == packaged[0]:
         user = None  # CDP_CONFIG_DIR is the packaged folder (the default)
     return _load(packaged, user)
-
-
-# --- how two first names relate -------------------------------------------------------
-
-def _joined_initials(parts: list[str]) -> str:
-    return "".join(p[0] for p in parts)
-
-
-def _is_double_name_part(long: str, short: str, variants: NameVariants) -> bool:
-    """``long`` has two or more parts and ``short`` is some of them, its initials, or the
-    same parts with some written as initials."""
-    lp, sp = long.split(" "), short.split(" ")
-    if len(lp) < 2 or len(sp) > len(lp):
-        return False
-    if set(sp) <= set(lp):  # anna karin / anna, anna karin / karin, karin anna / anna karin
-        return True
-    if len(sp) == 1 and len(short) == len(lp) and short == _joined_initials(lp) and not variants.groups(short):
-        return True  # per olof / po (P.O.); but bo is a name, not Bengt-Olof's initials
-    return len(sp) == len(lp) and all(  # per olof / p o (P-O), anna karin / anna k
-        x == y or (len(y) == 1 and x.startswith(y)) or (len(x) == 1 and y.startswith(x))
-        for x, y in zip(lp, sp))
-
-
-def _is_feminine_form(a: str, b: str) -> bool:
-    """Erik/Erika, Johan/Johanna, Mario/Maria, Kristian/Kristina, Andreas/Andrea: the names
-    differ only in their last two letters or fewer and exactly one of them ends in "a"."""
-    keep = max(len(a), len(b)) - 2
-    return keep >= 2 and a[:keep] == b[:keep] and a.endswith("a") != b.endswith("a")
-
-
-def first_name_relation(a: str | None, b: str | None, variants: NameVariants) -> str | None:
-    """How two match-form first names relate, strongest level first (None when one is missing):
-
-    - ``exact``: the same name.
-    - ``variant``: they share a group of ``variants``: a nickname, short form, spelling or
-      transliteration of one name (tessan/therese, lasse/lars, mohammed/muhammad, bill/william).
-    - ``double_name_part``: one is a double name (two or more parts: "anna karin", from
-      Anna-Karin) and the other is some of its parts ("anna", "karin"), its initials written
-      together ("po" from P.O., unless that is itself a name in a group: Bo is not
-      Bengt-Olof's initials) or part by part ("p o" from P-O, "anna k"). A *variant* of a part
-      does not count ("anna karin"/"annika", "karl johan"/"kalle" are ``different``): that is
-      two steps from what was written, and each step also fits another person of the house.
-    - ``initial``: one is a single letter, the other's first ("a"/"anders").
-    - ``typo``: one edit apart (Damerau-Levenshtein <= 1) with both names of four letters or
-      more, or Jaro-Winkler >= 0.92 between two single names (not between double names:
-      "anna maria"/"anna karin" score high on their shared first part alone); except a name and its feminine form (erik/erika,
-      johan/johanna, mario/maria: they differ only in their last two letters and just one
-      ends in "a"), which are two people, ``different``. Spellings that look like such a pair
-      but are one name (sara/sarah, karolina/caroline) are listed as variants instead.
-    - ``different``: none of the above; evidence of two people.
-
-    Same answer as ``FIRST_NAME_RELATION_MACRO`` in SQL.
-    """
-    if not a or not b:
-        return None
-    if a == b:
-        return "exact"
-    if variants.are_variants(a, b):
-        return "variant"
-    if _is_double_name_part(a, b, variants) or _is_double_name_part(b, a, variants):
-        return "double_name_part"
-    if (len(a) == 1 and b.startswith(a)) or (len(b) == 1 and a.startswith(b)):
-        return "initial"
-    if not _is_feminine_form(a, b) and (
-            (min(len(a), len(b)) >= _TYPO_MIN_LENGTH and jellyfish.damerau_levenshtein_distance(a, b) <= 1)
-            or (" " not in a and " " not in b
-                and jellyfish.jaro_winkler_similarity(a, b) >= _TYPO_JARO_WINKLER)):
-        return "typo"
-    return "different"
-
-
-# --- the same in SQL ---------------------------------------------------------------------
-
-# first_name_relation(a, b, groups_a, groups_b) for match-form names a, b and the VARCHAR[]
-# of their group ids (NULL or [] for a name in no group), e.g. from
-#   SELECT name, list(group_id ORDER BY group_id) AS groups FROM <name variant table> GROUP BY name
-# The helper macros each take one direction of the double-name test (long, short).
-FIRST_NAME_RELATION_MACRO = f"""
-CREATE OR REPLACE TEMP MACRO _fnr_double_part(long, short, groups_short) AS (
-    -- CASE, not AND, so that the list work runs only for double names (most are single)
-    CASE WHEN NOT contains(long, ' ') THEN false ELSE
-    len(string_split(long, ' ')) >= 2
-    AND len(string_split(short, ' ')) <= len(string_split(long, ' '))
-    AND (
-        list_has_all(string_split(long, ' '), string_split(short, ' '))
-        OR (NOT contains(short, ' ')
-            AND length(short) = len(string_split(long, ' '))
-            AND short = array_to_string(list_transform(string_split(long, ' '), lambda p: left(p, 1)), '')
-            AND len(coalesce(groups_short, [])) = 0)
-        OR (len(string_split(short, ' ')) = len(string_split(long, ' '))
-            AND list_bool_and(list_transform(string_split(long, ' '), lambda x, i:
-                    x = string_split(short, ' ')[i]
-                    OR (length(string_split(short, ' ')[i]) = 1 AND starts_with(x, string_split(short, ' ')[i]))
-                    OR (length(x) = 1 AND starts_with(string_split(short, ' ')[i], x)))))
-    )
-    END
-);
-CREATE OR REPLACE TEMP MACRO _fnr_feminine_form(a, b) AS (
-    greatest(length(a), length(b)) - 2 >= 2
-    AND left(a, greatest(length(a), length(b)) - 2) = left(b, greatest(length(a), length(b)) - 2)
-    AND ends_with(a, 'a') <> ends_with(b, 'a')
-);
-CREATE OR REPLACE TEMP MACRO first_name_relation(a, b, groups_a, groups_b) AS (
-    CASE
-        WHEN a IS NULL OR b IS NULL OR a = '' OR b = '' THEN NULL
-        WHEN a = b THEN 'exact'
-        WHEN list_has_any(coalesce(groups_a, []), coalesce(groups_b, [])) THEN 'variant'
-        WHEN _fnr_double_part(a, b, groups_b) OR _fnr_double_part(b, a, groups_a) THEN 'double_name_part'
-        WHEN (length(a) = 1 AND starts_with(b, a)) OR (length(b) = 1 AND starts_with(a, b)) THEN 'initial'
-        WHEN NOT _fnr_feminine_form(a, b)
-             AND ((least(length(a), length(b)) >= {_TYPO_MIN_LENGTH} AND damerau_levenshtein(a, b) <= 1)
-                  OR (NOT contains(a, ' ') AND NOT contains(b, ' ')
-                      AND jaro_winkler_similarity(a, b) >= {_TYPO_JARO_WINKLER})) THEN 'typo'
-        ELSE 'different'
-    END
-);
-"""
-
-
-def create_first_name_relation_macro(con: duckdb.DuckDBPyConnection) -> None:
-    """Define the temp macro ``first_name_relation(a, b, groups_a, groups_b)`` on ``con``."""
-    con.execute(FIRST_NAME_RELATION_MACRO)
-
-
-def write_name_variant_table(con: duckdb.DuckDBPyConnection, table: str, variants: NameVariants) -> int:
-    """(Re)create ``table(name VARCHAR, group_id VARCHAR)``, one row per name and group it is
-    in, sorted; returns the row count."""
-    rows = variants.rows()
-    con.execute(f"CREATE OR REPLACE TABLE {table} (name VARCHAR NOT NULL, group_id VARCHAR NOT NULL)")
-    con.execute(f"""
-        INSERT INTO {table}
-        SELECT name, group_id FROM (SELECT unnest($names) AS name, unnest($groups) AS group_id)
-        ORDER BY name, group_id
-    """, {"names": [r[0] for r in rows], "groups": [r[1] for r in rows]})
-    return len(rows)

@@ -26,14 +26,13 @@ from cdp_pipeline.lib.identity.model_store import (
     config_hash, forget_state, load_model, retrain_reason, stored_term_frequencies,
 )
 from cdp_pipeline.lib.warehouse import erasures_executed, row_hash_sql, table_exists
-from cdp_pipeline.lib.identity.name_keys import FIRST_NAMES
+from cdp_pipeline.lib.identity.name_keys import FIRST_NAMES, MODEL_COLUMNS as NAME_KEY_COLUMNS
 from cdp_pipeline.lib.identity.records import RECORDS
 from cdp_pipeline.lib.progress import report_phase
 
 SPLINK_INPUT = "_id_splink_input"
 PROB_EDGES = "temp._id_prob_edges"
-COMPARED_COLUMNS = ("first_name_match", "last_name_match", "first_name_keys", "first_name_parts",
-                    "first_name_short", "last_name_parts", "birth_date", "street", "postcode", "city", "email", "phone")
+COMPARED_COLUMNS = ("first_name_match", "last_name_match", *NAME_KEY_COLUMNS.values(), "birth_date", "street", "postcode", "city", "email", "phone")
 MODEL_INPUT_COLUMNS = ("source", *COMPARED_COLUMNS)
 
 log = logging.getLogger(__name__)
@@ -60,8 +59,9 @@ class ModelRun:
 def build_splink_input(con: duckdb.DuckDBPyConnection) -> int:
     """The model's view of each record: junk/over-shared values blanked; nameless records left out.
 
-    Each first name comes with its variant keys and parts (``name_keys``), so the model can
-    tell a nickname or a part of a double name from a different name."""
+    Each first name comes with its variant keys, words and initials (``name_keys``), so the
+    model can tell a nickname or a part of a double name from a different name."""
+    name_keys = ", ".join(f"f.{field} AS {column}" for field, column in NAME_KEY_COLUMNS.items())
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {SPLINK_INPUT} AS
         WITH r AS (
@@ -76,10 +76,7 @@ def build_splink_input(con: duckdb.DuckDBPyConnection) -> int:
             FROM {RECORDS}
         )
         SELECT r.rid AS unique_id, r.source, r.first_name_match, r.last_name_match,
-               coalesce(f.keys, []::VARCHAR[]) AS first_name_keys,
-               coalesce(f.parts, []::VARCHAR[]) AS first_name_parts,
-               coalesce(f.short, true) AS first_name_short,
-               coalesce(string_split(r.last_name_match, ' '), []::VARCHAR[]) AS last_name_parts,
+               {name_keys},
                r.birth_date, r.street, r.postcode, r.city,
                CASE WHEN xe.value IS NULL THEN r.email END AS email,
                CASE WHEN xp.value IS NULL THEN r.phone END AS phone
@@ -126,14 +123,43 @@ def _address_comparison(dialect: str = "duckdb"):
     )
 
 
-def _first_name_comparison():
-    """Exact (term-frequency adjusted), swapped with the surname, a known variant (nickname,
-    short form, transliteration), a part of a double name, typo tiers, an initial, else.
+SWAPPED = "first and last name swapped"
 
-    Variants and parts come from a table (``name_keys``), not from string likeness, so
-    "all other" holds only names that are not the same person's, and training gives it a
-    strongly negative weight where names are reliable. No "somewhat similar" tier: Carl-Henrik
-    and Caroline share letters, not a name.
+
+def _one_edit_apart(col) -> list:
+    """Damerau-Levenshtein <= 1 (one substitution, insertion, deletion or swap of neighbours),
+    tested after Levenshtein <= 2, which it implies: Levenshtein is six times cheaper, and u
+    estimation compares ten million random pairs, of which few are within two edits."""
+    import splink.comparison_level_library as cll
+
+    return [cll.LevenshteinLevel(col, 2), cll.DamerauLevenshteinLevel(col, 1)]
+
+
+def _first_name_comparison(swapped: bool = True):
+    """How two first names relate, strongest grade first; the one definition, which the
+    deterministic stitching uses too (``first_name_grade_sql``):
+
+    - exact (term-frequency adjusted); first and last name swapped (POS billing names);
+    - a name variant: they share a group of ``name_variants`` (a nickname, short form,
+      spelling or transliteration: tessan/therese, lasse/lars, mohammed/muhammad, bill/william);
+    - a part of a double name: one's words hold the other's ("anna karin" / "anna", "karin
+      anna"), or one is written with initials ("p o", "anna k", or "po" when that is not itself
+      a name: Bo is not Bengt-Olof's initials) and has the other's initials and the full words
+      of one are among the other's. A *variant* of a word does not count ("anna karin" /
+      "annika", "karl johan" / "kalle"): each step also fits another person of the household;
+    - an initial ("a" / "anders");
+    - masculine and feminine form (erik/erika, johan/johanna, mario/maria: they differ only in
+      their last two letters and just one ends in "a"): alike as strings, a brother and a
+      sister as names, twins included; a level of its own, trained apart from "else";
+    - a typo: one edit apart with both names of four letters or more, or Jaro-Winkler >= 0.92
+      between single names (not between double names: "anna maria" / "anna karin" score high
+      on their shared start alone);
+    - else: different names. No "somewhat similar" tier: Carl-Henrik and Caroline share
+      letters, not a name, so training gives "else" a strongly negative weight wherever names
+      are reliable.
+
+    Written with portable array and string levels over the ``name_keys`` columns, so every
+    Splink backend runs it.
     """
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
@@ -144,34 +170,52 @@ def _first_name_comparison():
         comparison_levels=[
             cll.NullLevel(col),
             cll.ExactMatchLevel(col, term_frequency_adjustments=True),
-            cll.ColumnsReversedLevel(col, "last_name_match", symmetrical=True).configure(
-                label_for_charts="first and last name swapped"),
-            cll.ArrayIntersectLevel("first_name_keys", 1).configure(label_for_charts="name variant (nickname)"),
-            cll.And(cll.ArrayIntersectLevel("first_name_parts", 1),
-                    cll.CustomLevel("first_name_short_l OR first_name_short_r")).configure(
+            *([cll.ColumnsReversedLevel(col, "last_name_match", symmetrical=True).configure(
+                label_for_charts=SWAPPED)] if swapped else []),
+            # the array tests run only where they can hold (a cheap test first): most names are one
+            # word, and two different one-word names are never parts of each other
+            cll.And(cll.CustomLevel("first_name_has_keys_l AND first_name_has_keys_r"),
+                    cll.ArrayIntersectLevel("first_name_keys", 1)).configure(label_for_charts="name variant (nickname)"),
+            cll.And(cll.CustomLevel("NOT (first_name_single_l AND first_name_single_r)"),
+                    cll.Or(cll.ArraySubsetLevel("first_name_words"),
+                           cll.And(cll.CustomLevel("(first_name_abbreviated_l OR first_name_abbreviated_r)"
+                                                   " AND first_name_initials_l = first_name_initials_r"),
+                                   cll.ArraySubsetLevel("first_name_full_words", empty_is_subset=True)))).configure(
                 label_for_charts="part of a double name"),
-            # Erik / Erika, Johan / Johanna, Kristian / Kristina: alike as strings, a brother and a
-            # sister as names (twins included); trained as a level of its own, before the typo tiers
-            cll.CustomLevel(f"({col}_l LIKE '%a') <> ({col}_r LIKE '%a') AND least(length({col}_l), length({col}_r)) >= 3"
+            cll.CustomLevel(f"(length({col}_l) = 1 OR length({col}_r) = 1) "
+                            f"AND substr({col}_l, 1, 1) = substr({col}_r, 1, 1)", label_for_charts="initial"),
+            cll.CustomLevel(f"({col}_l LIKE '%a') <> ({col}_r LIKE '%a')"
+                            f" AND greatest(length({col}_l), length({col}_r)) - 2 >= 2"
                             f" AND substr({col}_l, 1, greatest(length({col}_l), length({col}_r)) - 2)"
                             f" = substr({col}_r, 1, greatest(length({col}_l), length({col}_r)) - 2)",
                             label_for_charts="masculine and feminine form"),
-            # typo tiers between single names (or one typo apart): Jaro-Winkler rewards a shared
-            # start, and Anna-Karin / Anna-Maria share theirs
-            *[cll.And(cll.JaroWinklerLevel(col, t),
-                      cll.Or(cll.CustomLevel("first_name_short_l AND first_name_short_r"),
-                             cll.DamerauLevenshteinLevel(col, 1))).configure(
-                label_for_charts=f"Jaro-Winkler >= {t}") for t in (0.92, 0.88)],
-            cll.CustomLevel(f"(length({col}_l) = 1 OR length({col}_r) = 1) "
-                            f"AND substr({col}_l, 1, 1) = substr({col}_r, 1, 1)", label_for_charts="initial"),
+            cll.Or(cll.And(cll.CustomLevel(f"least(length({col}_l), length({col}_r)) >= 4"),
+                           *_one_edit_apart(col)),
+                   cll.And(cll.CustomLevel("first_name_single_l AND first_name_single_r"),
+                           cll.JaroWinklerLevel(col, 0.92))).configure(label_for_charts="typo"),
             cll.ElseLevel(),
         ],
     )
 
 
-def _last_name_comparison():
-    """Exact (term-frequency adjusted), swapped with the first name, typo tiers, one part of a
-    double surname (a married name added: Berg / Berg Lindqvist), else."""
+# The first-name grades that mean "may be one person's name" (the others: different names)
+SAME_FIRST_NAME_GRADES = ("Exact match on first_name_match", SWAPPED,
+                          "name variant (nickname)", "part of a double name", "initial", "typo")
+
+
+def first_name_grade_sql() -> str:
+    """DuckDB SQL grading two first names as the model does: a CASE over columns
+    ``first_name_match_l/_r``, ``last_name_match_l/_r`` and the ``name_keys`` columns ``_l/_r``,
+    giving the level's label (``SAME_FIRST_NAME_GRADES`` or another)."""
+    levels = _first_name_comparison().get_comparison("duckdb").comparison_levels
+    whens = " ".join(f"WHEN {level.sql_condition} THEN '{level.label_for_charts}'"
+                     for level in levels if level.sql_condition != "ELSE")
+    other = next(level.label_for_charts for level in levels if level.sql_condition == "ELSE")
+    return f"CASE {whens} ELSE '{other}' END"
+
+
+def _last_name_comparison(swapped: bool = True):
+    """Exact (term-frequency adjusted), swapped with the first name, typo tiers, else."""
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
 
@@ -181,11 +225,10 @@ def _last_name_comparison():
         comparison_levels=[
             cll.NullLevel(col),
             cll.ExactMatchLevel(col, term_frequency_adjustments=True),
-            cll.ColumnsReversedLevel(col, "first_name_match", symmetrical=True).configure(
-                label_for_charts="first and last name swapped"),
+            *([cll.ColumnsReversedLevel(col, "first_name_match", symmetrical=True).configure(
+                label_for_charts=SWAPPED)] if swapped else []),
             cll.JaroWinklerLevel(col, 0.92),
             cll.JaroWinklerLevel(col, 0.88),
-            cll.ArrayIntersectLevel("last_name_parts", 1).configure(label_for_charts="part of a double surname"),
             cll.JaroWinklerLevel(col, 0.7),
             cll.ElseLevel(),
         ],
@@ -208,7 +251,7 @@ def _birth_date_comparison():
         comparison_levels=[
             cll.NullLevel(col),
             cll.ExactMatchLevel(col),
-            cll.Or(cll.DamerauLevenshteinLevel(as_text, 1),
+            cll.Or(cll.And(*_one_edit_apart(as_text)),
                    cll.CustomLevel(f"month({col}_l) = day({col}_r) AND day({col}_l) = month({col}_r) "
                                    f"AND year({col}_l) = year({col}_r)")).configure(
                 label_for_charts="one typo, or day and month swapped"),
@@ -217,11 +260,12 @@ def _birth_date_comparison():
     )
 
 
-def splink_settings(config: IdentityConfig, dialect: str = "duckdb"):
+def splink_settings(config: IdentityConfig, dialect: str = "duckdb", *, swapped: bool = True):
     """Splink settings, shared by every engine: comparisons and prediction blocking rules.
 
     ``dialect`` (``duckdb`` or ``spark``) only names the backend's Jaro-Winkler function in
-    the hand-written address level; everything else is dialect-free.
+    the hand-written address level; everything else is dialect-free. ``swapped``: with the
+    swapped-names levels (``_estimate_u`` trains without them).
     """
     import splink.comparison_library as cl
     from splink import SettingsCreator, block_on
@@ -230,8 +274,8 @@ def splink_settings(config: IdentityConfig, dialect: str = "duckdb"):
         link_type="dedupe_only",
         unique_id_column_name="unique_id",
         comparisons=[
-            _first_name_comparison(),
-            _last_name_comparison(),
+            _first_name_comparison(swapped),
+            _last_name_comparison(swapped),
             _birth_date_comparison(),
             _address_comparison(dialect),
             # exact or one typo on the whole address: similar name-based addresses
@@ -471,7 +515,9 @@ def train_model(sdf, config: IdentityConfig, run: ModelRun, dialect: str = "duck
         notes.append(f"prior: estimate {prior!r} unusable; using 1e-6")
         linker._settings_obj._probability_two_random_records_match = 1e-6
     report_phase("identity", "training: u by random sampling")
-    _safe(notes, "u", linker.training.estimate_u_using_random_sampling, max_pairs=sp.u_max_pairs, seed=sp.seed)
+    model = linker.misc.save_model_to_json()
+    if _safe(notes, "u", _estimate_u, model, sdf, config, dialect):
+        linker = Linker(sdf, model, log_level=logging.WARNING)
     for rule in sp.em_rules:
         report_phase("identity", f"training: EM on {' + '.join(rule)}")
         # a failed EM session can leave the settings half-changed (its blocked comparisons
@@ -484,6 +530,34 @@ def train_model(sdf, config: IdentityConfig, run: ModelRun, dialect: str = "duck
     run.probability_two_random_records_match = linker._settings_obj._probability_two_random_records_match
     run.comparisons = [c.output_column_name for c in linker._settings_obj.comparisons]
     return linker
+
+
+def _estimate_u(model: dict, sdf, config: IdentityConfig, dialect: str) -> None:
+    """u by seeded random sampling, written into ``model`` (a saved Splink model).
+
+    Sampled without the swapped-names levels: two random people practically never have each
+    other's first and last names, so such a level is never observed, and Splink samples all
+    ``u_max_pairs`` pairs for its comparison waiting for it (about 20 s on two cores). A
+    swapped full name is as unlikely by chance as the same name, so those levels take their
+    comparison's exact-match u."""
+    from splink import Linker
+
+    sp = config.splink
+    sampler = Linker(sdf, splink_settings(config, dialect, swapped=False), log_level=logging.WARNING)
+    sampler.training.estimate_u_using_random_sampling(max_pairs=sp.u_max_pairs, seed=sp.seed)
+    sampled = {(c["output_column_name"], level.get("label_for_charts")): level.get("u_probability")
+               for c in sampler.misc.save_model_to_json()["comparisons"] for level in c["comparison_levels"]}
+    for comparison in model["comparisons"]:
+        name, levels = comparison["output_column_name"], comparison["comparison_levels"]
+        exact = next((sampled[(name, lv.get("label_for_charts"))] for lv in levels
+                      if lv.get("label_for_charts", "").startswith("Exact match")), None)
+        for level in levels:
+            if level.get("is_null_level"):
+                continue
+            label = level.get("label_for_charts")
+            u = exact if label == SWAPPED else sampled.get((name, label))
+            if u is not None:
+                level["u_probability"] = u
 
 
 def write_probabilistic_edges(con: duckdb.DuckDBPyConnection, predictions: str, names: list[str],

@@ -4,10 +4,11 @@ Each identifier's records form a star around its first record (lowest ``rid``), 
 a clique, so a value shared by n records costs n-1 edges. System keys (loyalty card,
 CRM customer id / web user id) link unconditionally. Emails, phones and cookies are
 shared inside households, so for those "name-guarded" kinds the identifier's
-named records must all be compatible (same first name give or take a typo, a
-nickname or short form, a part of a double name, an initial or swapped first/last name); when they name two people, a star is built per
-first name, and the records without a first name are left unlinked rather than
-guessed onto one of them.
+named records must all be compatible (the same first name give or take a nickname or
+short form, a part of a double name, an initial, a typo, or first and last name swapped:
+graded as the model grades them, ``splink_model.first_name_grade_sql``); when they name two
+people, a star is built per first name, and the records without a first name are left
+unlinked rather than guessed onto one of them.
 """
 
 from __future__ import annotations
@@ -16,28 +17,18 @@ import duckdb
 
 from cdp_pipeline.lib.identity.config import IdentityConfig
 from cdp_pipeline.lib.identity.junk_guard import USABLE
-from cdp_pipeline.lib.identity.name_keys import FIRST_NAMES
+from cdp_pipeline.lib.identity.name_keys import FIRST_NAMES, MODEL_COLUMNS
+from cdp_pipeline.lib.identity.splink_model import SAME_FIRST_NAME_GRADES, first_name_grade_sql
 
 DETERMINISTIC_EDGES = "temp._id_det_edges"
-
-# Two first names that may be one person's: equal, a known variant (nickname, short form:
-# name_keys), a double name and one of its parts, one typo (names of 4+ letters), an initial,
-# or first and last name swapped. "johan" / "johanna" are two people.
-_COMPATIBLE_FIRST_NAMES = """
-    a.first_name = b.first_name
-    OR len(list_intersect(a.keys, b.keys)) > 0
-    OR ((a.short OR b.short) AND len(list_intersect(a.parts, b.parts)) > 0)
-    OR (least(length(a.first_name), length(b.first_name)) >= 4
-        AND damerau_levenshtein(a.first_name, b.first_name) <= 1)
-    OR (length(a.first_name) = 1 AND starts_with(b.first_name, a.first_name))
-    OR (length(b.first_name) = 1 AND starts_with(a.first_name, b.first_name))
-    OR (a.first_name = b.last_name AND a.last_name = b.first_name)
-"""
-
 
 def build_deterministic_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> int:
     """Write ``temp._id_det_edges(rid_l, rid_r, kind, value)`` with ``rid_l < rid_r``."""
     guarded = list(config.name_guarded_kinds)
+    # the pair's names under the model's column names, for its grading
+    pair = ", ".join([f"a.first_name AS first_name_match_l, b.first_name AS first_name_match_r",
+                      "nullif(a.last_name, '') AS last_name_match_l, nullif(b.last_name, '') AS last_name_match_r",
+                      *(f"a.{field} AS {column}_l, b.{field} AS {column}_r" for field, column in MODEL_COLUMNS.items())])
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _id_det_edges AS
         WITH shared AS (
@@ -48,17 +39,18 @@ def build_deterministic_edges(con: duckdb.DuckDBPyConnection, config: IdentityCo
                    list_contains($guarded::VARCHAR[], i.kind) AS guarded
             FROM {USABLE} i JOIN shared s USING (kind, value)
         ), names AS (
-            SELECT n.*, coalesce(f.keys, []) AS keys, coalesce(f.parts, []) AS parts, coalesce(f.short, true) AS short
+            SELECT n.*, {", ".join(f"f.{field}" for field in MODEL_COLUMNS)}
             FROM (SELECT DISTINCT kind, value, first_name, coalesce(last_name, '') AS last_name
                   FROM u WHERE guarded AND first_name IS NOT NULL) n
             LEFT JOIN {FIRST_NAMES} f ON f.name = n.first_name
         ), conflicts AS (
             -- the identifier's records name two people who cannot be one
-            SELECT DISTINCT a.kind, a.value
-            FROM names a JOIN names b
-              ON a.kind = b.kind AND a.value = b.value
-             AND (a.first_name < b.first_name OR (a.first_name = b.first_name AND a.last_name < b.last_name))
-            WHERE NOT ({_COMPATIBLE_FIRST_NAMES})
+            SELECT DISTINCT kind, value
+            FROM (SELECT a.kind, a.value, {pair}
+                  FROM names a JOIN names b
+                    ON a.kind = b.kind AND a.value = b.value
+                   AND (a.first_name < b.first_name OR (a.first_name = b.first_name AND a.last_name < b.last_name)))
+            WHERE NOT list_contains($same::VARCHAR[], {first_name_grade_sql()})
         ), hubs AS (
             SELECT u.rid, u.kind, u.value,
                    CASE WHEN c.kind IS NULL THEN u.hub
@@ -70,5 +62,5 @@ def build_deterministic_edges(con: duckdb.DuckDBPyConnection, config: IdentityCo
         SELECT hub AS rid_l, rid AS rid_r, kind, value
         FROM hubs
         WHERE hub IS NOT NULL AND hub <> rid
-    """, {"guarded": guarded})
+    """, {"guarded": guarded, "same": list(SAME_FIRST_NAME_GRADES)})
     return con.execute(f"SELECT count(*) FROM {DETERMINISTIC_EDGES}").fetchall()[0][0]

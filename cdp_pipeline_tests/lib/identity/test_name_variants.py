@@ -1,4 +1,5 @@
-"""Name variants: the groups (English table + YAML), the first-name relation in Python and SQL."""
+"""Name variants: the groups (English table + YAML), and how the model (and stitching) grade two
+first names with them, on known answers."""
 
 import itertools
 import textwrap
@@ -6,14 +7,9 @@ import textwrap
 import duckdb
 import pytest
 
-from cdp_pipeline.lib.identity.name_variants import (
-    PACKAGED_NAME_VARIANTS_PATH,
-    RELATIONS,
-    create_first_name_relation_macro,
-    first_name_relation,
-    load_name_variants,
-    write_name_variant_table,
-)
+from cdp_pipeline.lib.identity.name_keys import FIRST_NAMES, MODEL_COLUMNS, write_first_name_table
+from cdp_pipeline.lib.identity.name_variants import PACKAGED_NAME_VARIANTS_PATH, load_name_variants
+from cdp_pipeline.lib.identity.splink_model import first_name_grade_sql
 from cdp_pipeline.lib.standardise.names import match_name
 
 
@@ -67,7 +63,7 @@ def test_groups_of_a_name(variants):
 
 
 def test_yaml_entries_are_in_match_form(variants):
-    names = {name for name, _ in variants.rows()}
+    names = {name for members in variants.members.values() for name in members}
     assert {"gosta", "malgorzata", "torbjorn", "huseyin", "omer"} <= names
     assert all(name == match_name(name) for name in names)
     assert not any(ch.isupper() or not ch.isascii() for name in names for ch in name)
@@ -188,71 +184,71 @@ RELATION_CASES = [
 ]
 
 
-def test_the_relation_cases_cover_every_level():
-    assert {expected for _, _, expected in RELATION_CASES} == set(RELATIONS)
+# The model's first-name grades, by the short names the cases above use
+GRADES = {"exact": "Exact match on first_name_match", "variant": "name variant (nickname)",
+          "double_name_part": "part of a double name", "initial": "initial", "typo": "typo",
+          "different": "All other comparisons", None: "first_name_match is NULL"}
+# "different" names that are a name and its feminine form have a level of their own
+FEMININE = {("Johan", "Johanna"), ("Maria", "Mario"), ("Erik", "Erika"), ("Kristian", "Kristina"),
+            ("Jan", "Jana"), ("Andreas", "Andrea")}
 
 
-@pytest.mark.parametrize("a, b, expected", RELATION_CASES)
-def test_first_name_relation(variants, a, b, expected):
-    assert first_name_relation(_m(a), _m(b), variants) == expected
-    assert first_name_relation(_m(b), _m(a), variants) == expected
+def test_the_cases_cover_every_grade():
+    assert {expected for _, _, expected in RELATION_CASES} == set(GRADES) - {None}
 
 
-def test_first_name_relation_of_a_missing_name(variants):
-    assert first_name_relation(None, "anna", variants) is None
-    assert first_name_relation("anna", None, variants) is None
-
-
-def _sql_relations(variants, pairs):
-    """The macro's answer for each pair, with group lists looked up in the written table."""
+def _grades(variants, pairs):
+    """The grade the model's first-name comparison gives each pair (``first_name_grade_sql``)."""
     con = duckdb.connect(":memory:")
     try:
-        write_name_variant_table(con, "name_variant", variants)
-        create_first_name_relation_macro(con)
         con.execute("CREATE TABLE pairs AS SELECT unnest(range(len($a))) AS i, unnest($a::VARCHAR[]) AS a,"
                     " unnest($b::VARCHAR[]) AS b", {"a": [a for a, _ in pairs], "b": [b for _, b in pairs]})
-        rows = con.execute("""
-            WITH groups AS (
-                SELECT name, list(group_id ORDER BY group_id) AS groups FROM name_variant GROUP BY name
-            )
-            SELECT first_name_relation(p.a, p.b, ga.groups, gb.groups)
-            FROM pairs p
-            LEFT JOIN groups ga ON ga.name = p.a
-            LEFT JOIN groups gb ON gb.name = p.b
-            ORDER BY p.i
-        """).fetchall()
-        return [r[0] for r in rows]
+        write_first_name_table(con, "SELECT a FROM pairs UNION SELECT b FROM pairs", variants)
+        side = lambda s: ", ".join(f"f{s}.{field} AS {column}_{s}" for field, column in MODEL_COLUMNS.items())  # noqa: E731
+        return [r[0] for r in con.execute(f"""
+            SELECT {first_name_grade_sql()}
+            FROM (SELECT p.i, p.a AS first_name_match_l, p.b AS first_name_match_r,
+                         NULL::VARCHAR AS last_name_match_l, NULL::VARCHAR AS last_name_match_r, {side("l")}, {side("r")}
+                  FROM pairs p LEFT JOIN {FIRST_NAMES} fl ON fl.name = p.a LEFT JOIN {FIRST_NAMES} fr ON fr.name = p.b)
+            ORDER BY i""").fetchall()]
     finally:
         con.close()
 
 
-def test_sql_gives_the_same_relation_as_python(variants):
-    pairs = [(_m(a), _m(b)) for a, b, _ in RELATION_CASES]
-    pairs += [(b, a) for a, b in pairs] + [(None, "anna"), ("anna", None)]
-    assert _sql_relations(variants, pairs) == [first_name_relation(a, b, variants) for a, b in pairs]
+@pytest.mark.parametrize("a, b, expected", RELATION_CASES)
+def test_first_name_grades(variants, a, b, expected):
+    grade = "masculine and feminine form" if (a, b) in FEMININE else GRADES[expected]
+    assert _grades(variants, [(_m(a), _m(b)), (_m(b), _m(a))]) == [grade, grade]
 
 
-def test_sql_and_python_agree_on_every_pair_of_many_names(variants):
+def test_a_missing_first_name_is_no_evidence(variants):
+    assert _grades(variants, [(None, "anna"), ("anna", None)]) == [GRADES[None]] * 2
+
+
+def test_the_grades_are_symmetric_on_many_names(variants):
     names = sorted({_m(n) for a, b, _ in RELATION_CASES for n in (a, b)}
                    | {"ola", "olle", "olof", "pelle", "jocke", "johannes", "hannes", "juha", "jussi",
                       "p", "po", "bo", "b o", "per o", "p olof", "kasia", "sascha", "mehmet", "ahmet"})
     pairs = list(itertools.product(names, names))
-    python = [first_name_relation(a, b, variants) for a, b in pairs]
-    assert _sql_relations(variants, pairs) == python
-    assert set(python) == set(RELATIONS)
+    grades = dict(zip(pairs, _grades(variants, pairs)))
+    assert all(grades[(a, b)] == grades[(b, a)] for a, b in pairs)
+    assert {grades[(n, n)] for n in names} == {GRADES["exact"]}
 
 
-def test_name_variant_table_is_sorted_and_deterministic(variants):
+def test_the_first_name_table_is_sorted_and_deterministic(variants):
     con = duckdb.connect(":memory:")
     try:
-        count = write_name_variant_table(con, "nv", variants)
-        first = con.execute("SELECT name, group_id FROM nv").fetchall()
-        write_name_variant_table(con, "nv", load_name_variants())
-        assert con.execute("SELECT name, group_id FROM nv").fetchall() == first
-        assert count == len(first) == len(set(first))
-        assert first == sorted(first)
-        assert ("lasse", "lars") in first and ("bill", "en:william") in first
-        assert con.execute("SELECT typeof(name), typeof(group_id) FROM nv LIMIT 1").fetchone() == (
-            "VARCHAR", "VARCHAR")
+        names = "SELECT unnest(['lasse', 'anna karin', 'bill', 'po', 'bo', 'zoe']) AS n"
+        assert write_first_name_table(con, names, variants) == 6
+        first = con.execute(f"SELECT * FROM {FIRST_NAMES}").fetchall()
+        write_first_name_table(con, names, load_name_variants())
+        assert con.execute(f"SELECT * FROM {FIRST_NAMES}").fetchall() == first
+        assert [r[0] for r in first] == sorted(r[0] for r in first)
+        rows = {r[0]: r[1:] for r in first}
+        assert "lars" in rows["lasse"][0] and "en:william" in rows["bill"][0]
+        # name, keys, has_keys, words, initials, abbreviated, full_words, single
+        assert rows["anna karin"][1:] == (False, ["anna", "karin"], ["a", "k"], False, ["anna", "karin"], False)
+        assert rows["po"][3:5] == (["p", "o"], True)        # initials written together
+        assert rows["bo"][1] and rows["bo"][3:5] == (["b"], False)   # a name, not initials
     finally:
         con.close()
