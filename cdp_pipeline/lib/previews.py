@@ -68,33 +68,3 @@ def describe_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> d
                           "ORDER BY column_index", [schema, table]).fetchall()
     rows = con.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()[0]
     return {"rows": int(rows), "comment": found[0][0], "columns": columns}
-
-
-def splink_model_markdown(model_json: str) -> str:
-    """What Splink's match-weights and m/u charts show, as a markdown table: per comparison
-    level, m, u and the match weight log2(m/u). Readable in the Dagster UI from any machine,
-    where the charts' HTML files on the pipeline's host are not."""
-    import json
-    import math
-    from pathlib import Path
-
-    model = json.loads(Path(model_json).read_text(encoding="utf-8"))
-    prior = model.get("probability_two_random_records_match")
-    lines = []
-    if prior:
-        lines.append(f"Prior (two random records match): {prior:.3g}, weight {math.log2(prior / (1 - prior)):+.2f}\n")
-    lines += ["| comparison | level | m | u | match weight |", "| --- | --- | ---: | ---: | ---: |"]
-    for comparison in model.get("comparisons", []):
-        name = comparison.get("output_column_name") or comparison.get("comparison_description", "")
-        for level in comparison.get("comparison_levels", []):
-            if level.get("is_null_level"):
-                continue
-            m, u = level.get("m_probability"), level.get("u_probability")
-            weight = f"{math.log2(m / u):+.2f}" if m and u else "n/a"
-            label = str(level.get("label_for_charts", level.get("sql_condition", ""))).replace("|", "\\|")
-            lines.append(f"| {name} | {label} | {_num(m)} | {_num(u)} | {weight} |")
-    return "\n".join(lines)
-
-
-def _num(value) -> str:
-    return "n/a" if value is None else f"{value:.3g}"

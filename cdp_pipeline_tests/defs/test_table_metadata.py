@@ -6,7 +6,7 @@ import dagster as dg
 import duckdb
 
 from cdp_pipeline.defs.table_metadata import rounded, table_metadata
-from cdp_pipeline.lib.previews import splink_model_markdown
+from cdp_pipeline.lib.identity.splink_model import splink_model_markdown
 
 
 def test_table_metadata_has_rows_columns_with_their_comments_and_the_table_name():

@@ -18,7 +18,7 @@ from cdp_pipeline.lib.identity import evaluate_against_truth, format_evaluation,
 from cdp_pipeline.lib.identity.evaluate import blocking_recall
 from cdp_pipeline.lib.identity.name_variants import load_name_variants
 from cdp_pipeline.lib.identity.resolve import default_paths, resolve_identities, table_exists
-from cdp_pipeline.lib.previews import splink_model_markdown
+from cdp_pipeline.lib.identity.splink_model import splink_model_markdown
 
 IDENTITY_RECORDS = dg.AssetKey(["staging", "identity_records"])
 
