@@ -83,7 +83,6 @@ class StageTimer:
                 self.checks_failed.append(message)
                 self._say(f"    ! {message}")
 
-
     def _checks_line(self) -> None:
         """The check steps, summed: one line at the end of the run (a line each would drown the stages)."""
         checks = self.checks_passed + len(self.checks_failed)

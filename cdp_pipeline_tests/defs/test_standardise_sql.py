@@ -164,12 +164,14 @@ def test_timestamps_phones_and_emails_of_activity_tables_equal_the_row_by_row_fu
         "SELECT source_record_id, identifier, channel, event_time FROM staging.consent_events WHERE source = 'crm'":
             """SELECT * FROM (
                    SELECT customer_id, std_email(email) AS identifier, 'email',
-                          coalesce(std_timestamp(consent_updated_at, NULL),
-                                   std_timestamp(updated_at, NULL)) AS changed_at
+                          coalesce(std_timestamp(consent_updated_at, NULL), std_timestamp(updated_at, NULL),
+                                   CASE WHEN NOT std_bool(consent_email) THEN CAST(_landing_date AS TIMESTAMP) END)
+                              AS changed_at
                    FROM raw.crm_customers WHERE std_bool(consent_email) IS NOT NULL
                    UNION ALL
                    SELECT customer_id, std_phone(phone, std_country(country)), 'sms',
-                          coalesce(std_timestamp(consent_updated_at, NULL), std_timestamp(updated_at, NULL))
+                          coalesce(std_timestamp(consent_updated_at, NULL), std_timestamp(updated_at, NULL),
+                                   CASE WHEN NOT std_bool(consent_sms) THEN CAST(_landing_date AS TIMESTAMP) END)
                    FROM raw.crm_customers WHERE std_bool(consent_sms) IS NOT NULL)
                WHERE identifier IS NOT NULL AND changed_at IS NOT NULL""",
     }
@@ -189,3 +191,27 @@ def test_a_nonsubscribed_member_is_a_revoked_signal_never_a_grant(con):
     assert members > 0
     assert [state for state, _ in events] == ["revoked"]
     assert events[0][1] >= members
+
+
+def test_an_opt_out_without_a_readable_time_still_counts(con):
+    """An unsubscribe, cleaning or nonsubscribed status, or a CRM opt-out, whose times cannot be
+    read is dated by its file's landing day, never dropped; a grant without a time is dropped."""
+    undated = con.execute("""
+        SELECT count(*) FROM raw.esp_members
+        WHERE lower(trim(status)) IN ('unsubscribed', 'cleaned', 'nonsubscribed') AND std_email(email_address) IS NOT NULL
+          AND coalesce(std_timestamp(unsub_time, 'UTC'), std_timestamp(clean_time, 'UTC'),
+                       std_timestamp(last_changed, 'UTC'), std_timestamp(optin_time, 'UTC')) IS NULL""").fetchall()[0][0]
+    assert undated > 0  # the random rows hold some
+    missing = con.execute("""
+        SELECT count(*) FROM raw.esp_members r
+        WHERE lower(trim(r.status)) IN ('unsubscribed', 'cleaned', 'nonsubscribed') AND std_email(r.email_address) IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM staging.consent_events e
+                          WHERE e.source = 'esp' AND e.identifier = std_email(r.email_address) AND e.state = 'revoked'
+                            AND e.event_time <= CAST(r._landing_date AS TIMESTAMP) + INTERVAL 1 DAY)""").fetchall()[0][0]
+    assert missing == 0
+    crm_undated_out = con.execute("""
+        SELECT count(*) FROM staging.consent_events
+        WHERE source = 'crm' AND state = 'revoked' AND event_time = TIMESTAMP '2026-10-01'""").fetchall()[0][0]
+    assert crm_undated_out > 0
+    assert con.execute("""SELECT count(*) FROM staging.consent_events
+                          WHERE state = 'granted' AND event_time IS NULL""").fetchall()[0][0] == 0

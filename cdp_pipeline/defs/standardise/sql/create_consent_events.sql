@@ -1,14 +1,15 @@
 -- Every consent signal per channel: ESP status (a nonsubscribed member never opted in: no consent), SMS STOP/START, CRM flags, Shopify "Accepts Marketing".
+-- An opt-out whose time cannot be read is dated by the day its file landed (it was true by then); a grant without a time is no grant.
 CREATE OR REPLACE TABLE staging.consent_events AS
 WITH esp_rows AS (
     SELECT nullif(trim(leid), '') AS leid, email_address, lower(trim(status)) AS status,
-           unsub_time, clean_time, confirm_time, optin_time, last_changed
+           unsub_time, clean_time, confirm_time, optin_time, last_changed, CAST(_landing_date AS TIMESTAMP) AS landed
     FROM raw.esp_members
     WHERE lower(trim(status)) IN ('subscribed', 'unsubscribed', 'cleaned', 'nonsubscribed')
 ),
 crm_raw AS (
     SELECT trim(customer_id) AS customer_id, email, phone, country, consent_email, consent_sms,
-           consent_updated_at, updated_at
+           consent_updated_at, updated_at, CAST(_landing_date AS TIMESTAMP) AS landed
     FROM raw.crm_customers
     WHERE nullif(trim(customer_id), '') IS NOT NULL
 ),
@@ -32,9 +33,9 @@ esp AS (
            CASE r.status WHEN 'subscribed' THEN 'granted' ELSE 'revoked' END AS state,
            r.status AS reason,
            CASE r.status
-               WHEN 'unsubscribed' THEN coalesce(std_timestamp(unsub_time, 'UTC'), std_timestamp(last_changed, 'UTC'))
-               WHEN 'cleaned' THEN coalesce(std_timestamp(clean_time, 'UTC'), std_timestamp(last_changed, 'UTC'))
-               WHEN 'nonsubscribed' THEN coalesce(std_timestamp(last_changed, 'UTC'), std_timestamp(optin_time, 'UTC'))
+               WHEN 'unsubscribed' THEN coalesce(std_timestamp(unsub_time, 'UTC'), std_timestamp(last_changed, 'UTC'), landed)
+               WHEN 'cleaned' THEN coalesce(std_timestamp(clean_time, 'UTC'), std_timestamp(last_changed, 'UTC'), landed)
+               WHEN 'nonsubscribed' THEN coalesce(std_timestamp(last_changed, 'UTC'), std_timestamp(optin_time, 'UTC'), landed)
                ELSE coalesce(std_timestamp(confirm_time, 'UTC'), std_timestamp(optin_time, 'UTC'),
                              std_timestamp(last_changed, 'UTC'))
            END AS event_time
@@ -52,18 +53,21 @@ sms AS (
 crm_rows AS (
     SELECT DISTINCT c.customer_id, e.email, p.phone,
            std_bool(c.consent_email) AS email_ok, std_bool(c.consent_sms) AS sms_ok,
-           coalesce(std_timestamp(c.consent_updated_at, NULL), std_timestamp(c.updated_at, NULL)) AS changed_at
+           coalesce(std_timestamp(c.consent_updated_at, NULL), std_timestamp(c.updated_at, NULL)) AS changed_at,
+           c.landed
     FROM crm_raw c
     LEFT JOIN emails e ON e.raw_email = c.email
     LEFT JOIN phones p ON p.raw_phone = c.phone AND p.raw_country IS NOT DISTINCT FROM c.country
 ),
 crm AS (
     SELECT 'crm', customer_id, 'email', email, CASE WHEN email_ok THEN 'granted' ELSE 'revoked' END,
-           CASE WHEN email_ok THEN 'crm_opt_in' ELSE 'crm_opt_out' END, changed_at
+           CASE WHEN email_ok THEN 'crm_opt_in' ELSE 'crm_opt_out' END,
+           coalesce(changed_at, CASE WHEN NOT email_ok THEN landed END)
     FROM crm_rows WHERE email_ok IS NOT NULL AND email IS NOT NULL
     UNION ALL
     SELECT 'crm', customer_id, 'sms', phone, CASE WHEN sms_ok THEN 'granted' ELSE 'revoked' END,
-           CASE WHEN sms_ok THEN 'crm_opt_in' ELSE 'crm_opt_out' END, changed_at
+           CASE WHEN sms_ok THEN 'crm_opt_in' ELSE 'crm_opt_out' END,
+           coalesce(changed_at, CASE WHEN NOT sms_ok THEN landed END)
     FROM crm_rows WHERE sms_ok IS NOT NULL AND phone IS NOT NULL
 ),
 shopify AS (
