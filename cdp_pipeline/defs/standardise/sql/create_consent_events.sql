@@ -54,7 +54,8 @@ crm_rows AS (
     SELECT DISTINCT c.customer_id, e.email, p.phone,
            std_bool(c.consent_email) AS email_ok, std_bool(c.consent_sms) AS sms_ok,
            coalesce(std_timestamp(c.consent_updated_at, NULL), std_timestamp(c.updated_at, NULL)) AS changed_at,
-           c.landed
+           -- only when there is no time (else every delivery of a version would be an event of its own)
+           CASE WHEN changed_at IS NULL THEN c.landed END AS landed
     FROM crm_raw c
     LEFT JOIN emails e ON e.raw_email = c.email
     LEFT JOIN phones p ON p.raw_phone = c.phone AND p.raw_country IS NOT DISTINCT FROM c.country
