@@ -175,13 +175,13 @@ def identity_candidate_pairs(warehouse: Path) -> dict:
     rebuilt with the identity library, and Splink counts the pairs its prediction blocking
     rules generate, exactly (record_sample_proportion=1.0)."""
     import duckdb
-    from splink import DuckDBAPI, block_on
+    from splink import DuckDBAPI
     from splink.blocking_analysis import count_comparisons_from_blocking_rules
 
     from cdp_pipeline.lib.identity.config import load_identity_config
     from cdp_pipeline.lib.identity.junk_guard import find_excluded_identifiers
     from cdp_pipeline.lib.identity.records import build_identifiers, build_records
-    from cdp_pipeline.lib.identity.splink_model import SPLINK_INPUT, build_splink_input
+    from cdp_pipeline.lib.identity.splink_model import SPLINK_INPUT, blocking_rule, build_splink_input
 
     t0 = time.monotonic()
     config = load_identity_config()
@@ -197,7 +197,7 @@ def identity_candidate_pairs(warehouse: Path) -> dict:
         db_api = DuckDBAPI(connection=con)
         sdf = db_api.register("model_input")
         counts = count_comparisons_from_blocking_rules(
-            sdf, blocking_rules=[block_on(*r) for r in config.splink.blocking_rules],
+            sdf, blocking_rules=[blocking_rule(r) for r in config.splink.blocking_rules],
             link_type="dedupe_only", record_sample_proportion=1.0)
     finally:
         con.close()

@@ -36,10 +36,12 @@ class CardinalityRule:
 @dataclass(frozen=True)
 class SplinkConfig:
     match_threshold: float = 0.99
-    blocking_rules: tuple[tuple[str, ...], ...] = ()
+    # a rule: the columns (or one-record SQL expressions) that must be equal, or a string of
+    # SQL over l. and r. for what equal columns cannot say (first and last name swapped)
+    blocking_rules: tuple[tuple[str, ...] | str, ...] = ()
     prior_rules: tuple[tuple[str, ...], ...] = ()
     prior_recall: float = 0.7
-    em_rules: tuple[tuple[str, ...], ...] = ()
+    em_rules: tuple[tuple[str, ...] | str, ...] = ()   # as blocking_rules
     em_max_pairs: float | None = 2e6
     u_max_pairs: float = 1e7
     seed: int = 42
@@ -59,6 +61,19 @@ class IdentityConfig:
 
 def _rules(items) -> tuple[tuple[str, ...], ...]:
     return tuple(tuple([r] if isinstance(r, str) else r) for r in (items or ()))
+
+
+def _blocking_rules(items, path: Path) -> tuple[tuple[str, ...] | str, ...]:
+    """Column lists as ``_rules``; a mapping ``{sql: "l.a = r.b AND ..."}`` as its SQL string."""
+    out: list[tuple[str, ...] | str] = []
+    for r in items or ():
+        if isinstance(r, dict):
+            if set(r) != {"sql"} or not str(r["sql"]).strip():
+                raise ValueError(f"{path}: a blocking rule is a list of columns or {{sql: ...}}, not {r!r}")
+            out.append(str(r["sql"]).strip())
+        else:
+            out.append(tuple([r] if isinstance(r, str) else r))
+    return tuple(out)
 
 
 def default_config_path() -> Path:
@@ -103,10 +118,10 @@ def load_identity_config(path: Path | str | None = None, *, match_threshold: flo
         ),
         splink=SplinkConfig(
             match_threshold=threshold,
-            blocking_rules=_rules(sp.get("blocking_rules")),
+            blocking_rules=_blocking_rules(sp.get("blocking_rules"), path),
             prior_rules=_rules(sp.get("prior_rules")),
             prior_recall=float(sp.get("prior_recall", 0.7)),
-            em_rules=_rules(sp.get("em_rules")),
+            em_rules=_blocking_rules(sp.get("em_rules"), path),
             em_max_pairs=float(sp["em_max_pairs"]) if sp.get("em_max_pairs") else None,
             u_max_pairs=float(sp.get("u_max_pairs", 1e7)),
             seed=int(sp.get("seed", 42)),

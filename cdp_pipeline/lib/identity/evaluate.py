@@ -144,14 +144,14 @@ def blocking_recall(con: duckdb.DuckDBPyConnection, truth_csv: Path | str, confi
     Counts only true pairs (joined on the truth's person), so it stays cheap. Rebuilds the
     identity work tables (TEMP) in ``con``.
     """
-    from splink import block_on
-
     from cdp_pipeline.lib.identity.config import load_identity_config
     from cdp_pipeline.lib.identity.junk_guard import find_excluded_identifiers
     from cdp_pipeline.lib.identity.records import build_identifiers, build_records
     from cdp_pipeline.lib.identity.name_keys import write_first_name_table
     from cdp_pipeline.lib.identity.name_variants import load_name_variants
-    from cdp_pipeline.lib.identity.splink_model import SPLINK_INPUT, build_splink_input
+    from cdp_pipeline.lib.identity.splink_model import (
+        SPLINK_INPUT, blocking_rule, blocking_rule_name, build_splink_input,
+    )
 
     config = config or load_identity_config()
     build_records(con, source_table)
@@ -170,7 +170,7 @@ def blocking_recall(con: duckdb.DuckDBPyConnection, truth_csv: Path | str, confi
     """)
     true_pairs = con.execute(f"""SELECT coalesce(sum({_PAIRS}), 0) FROM
                                  (SELECT count(*) n FROM temp._br_input GROUP BY person_id)""").fetchall()[0][0]
-    rules = [(" + ".join(r), block_on(*r).get_blocking_rule("duckdb").blocking_rule_sql)
+    rules = [(blocking_rule_name(r), blocking_rule(r).get_blocking_rule("duckdb").blocking_rule_sql)
              for r in config.splink.blocking_rules]
     per_rule, union_parts = [], []
     for name, sql in rules:

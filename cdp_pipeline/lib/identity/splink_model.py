@@ -78,6 +78,15 @@ def build_splink_input(con: duckdb.DuckDBPyConnection) -> int:
         SELECT r.rid AS unique_id, r.source, r.first_name_match, r.last_name_match,
                {name_keys},
                r.birth_date, r.street, r.postcode, r.city,
+               -- for blocking only (never compared): the house number and the street's name
+               -- apart, so a typo in one still leaves the other to bring the pair up
+               nullif(regexp_extract(r.street, '(\\d+)', 1), '') AS street_number,
+               nullif(trim(regexp_replace(regexp_replace(r.street, '\\d+\\w?', '', 'g'), '\\s+', ' ', 'g')), '')
+                   AS street_name,
+               -- for training only (never compared, so a rule on them fixes no comparison):
+               -- who lives together under one surname, and the e-mail apart from the compared one
+               r.last_name_match || '|' || r.street AS household_key,
+               CASE WHEN xe.value IS NULL THEN r.email END AS contact_email,
                CASE WHEN xe.value IS NULL THEN r.email END AS email,
                CASE WHEN xp.value IS NULL THEN r.phone END AS phone
         FROM r
@@ -135,7 +144,20 @@ def _one_edit_apart(col) -> list:
     return [cll.LevenshteinLevel(col, 2), cll.DamerauLevenshteinLevel(col, 1)]
 
 
-def _first_name_comparison(swapped: bool = True):
+def _swapped_level(dialect: str = "duckdb"):
+    """First and last name swapped (POS billing names: "Berglund Mikael"), exactly or with a
+    typo in either ("hyland laurwn" / "lauren hyland"): each name close to the other record's
+    other name. The same level in both name comparisons, so a swap counts as both names agreeing."""
+    import splink.comparison_level_library as cll
+
+    jw = _jaro_winkler_function(dialect)
+    fn, ln = "first_name_match", "last_name_match"
+    return cll.Or(cll.ColumnsReversedLevel(fn, ln, symmetrical=True),
+                  cll.CustomLevel(f"{jw}({fn}_l, {ln}_r) >= 0.9 AND {jw}({ln}_l, {fn}_r) >= 0.9")).configure(
+        label_for_charts=SWAPPED)
+
+
+def _first_name_comparison(swapped: bool = True, dialect: str = "duckdb"):
     """How two first names relate, strongest grade first; the one definition, which the
     deterministic stitching uses too (``first_name_grade_sql``):
 
@@ -170,8 +192,7 @@ def _first_name_comparison(swapped: bool = True):
         comparison_levels=[
             cll.NullLevel(col),
             cll.ExactMatchLevel(col, term_frequency_adjustments=True),
-            *([cll.ColumnsReversedLevel(col, "last_name_match", symmetrical=True).configure(
-                label_for_charts=SWAPPED)] if swapped else []),
+            *([_swapped_level(dialect)] if swapped else []),
             # the array tests run only where they can hold (a cheap test first): most names are one
             # word, and two different one-word names are never parts of each other
             cll.And(cll.CustomLevel("first_name_has_keys_l AND first_name_has_keys_r"),
@@ -214,7 +235,7 @@ def first_name_grade_sql() -> str:
     return f"CASE {whens} ELSE '{other}' END"
 
 
-def _last_name_comparison(swapped: bool = True):
+def _last_name_comparison(swapped: bool = True, dialect: str = "duckdb"):
     """Exact (term-frequency adjusted), swapped with the first name, typo tiers, else."""
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
@@ -225,8 +246,7 @@ def _last_name_comparison(swapped: bool = True):
         comparison_levels=[
             cll.NullLevel(col),
             cll.ExactMatchLevel(col, term_frequency_adjustments=True),
-            *([cll.ColumnsReversedLevel(col, "first_name_match", symmetrical=True).configure(
-                label_for_charts=SWAPPED)] if swapped else []),
+            *([_swapped_level(dialect)] if swapped else []),
             cll.JaroWinklerLevel(col, 0.92),
             cll.JaroWinklerLevel(col, 0.88),
             cll.JaroWinklerLevel(col, 0.7),
@@ -235,7 +255,7 @@ def _last_name_comparison(swapped: bool = True):
     )
 
 
-def _one_typo_comparison(col: str, *, transpositions: bool):
+def _one_typo_comparison(col: str, *, transpositions: bool, separators: str = ""):
     """Exact, one edit (Levenshtein <= 1; with ``transpositions`` Damerau-Levenshtein <= 1: two
     digits of a number swapped), else. The same levels as Splink's Levenshtein- and
     DamerauLevenshteinAtThresholds, with cheap tests first (a length difference of at most one,
@@ -249,6 +269,11 @@ def _one_typo_comparison(col: str, *, transpositions: bool):
     one_edit = [cll.LevenshteinLevel(col, 2), cll.DamerauLevenshteinLevel(col, 1)] if transpositions \
         else [cll.LevenshteinLevel(col, 1)]
     label = ("Damerau-Levenshtein" if transpositions else "Levenshtein") + f" distance of {col} <= 1"
+    if separators:
+        # "hans.jonsson@" / "hansjonsson@" are two mailboxes, and just the forms two people of
+        # one name end up with when the first is taken: not a typo, so they fall to "else"
+        bare = lambda side: f"translate({col}_{side}, '{separators}', '')"  # noqa: E731  (DuckDB and Spark)
+        one_edit.append(cll.CustomLevel(f"{bare('l')} <> {bare('r')}"))
     return cl.CustomComparison(
         output_column_name=col,
         comparison_levels=[cll.NullLevel(col), cll.ExactMatchLevel(col),
@@ -289,26 +314,38 @@ def splink_settings(config: IdentityConfig, dialect: str = "duckdb", *, swapped:
     swapped-names levels (``_estimate_u`` trains without them).
     """
     import splink.comparison_library as cl
-    from splink import SettingsCreator, block_on
+    from splink import SettingsCreator
 
     return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="unique_id",
         comparisons=[
-            _first_name_comparison(swapped),
-            _last_name_comparison(swapped),
+            _first_name_comparison(swapped, dialect),
+            _last_name_comparison(swapped, dialect),
             _birth_date_comparison(),
             _address_comparison(dialect),
-            # exact or one typo on the whole address: similar name-based addresses
+            # exact, or one typo on the whole address: similar name-based addresses
             # (anna.berg12@ vs anna.berg7@) belong to different people
-            _one_typo_comparison("email", transpositions=False),
+            _one_typo_comparison("email", transpositions=False, separators="._-"),
             _one_typo_comparison("phone", transpositions=True),
         ],
-        blocking_rules_to_generate_predictions=[block_on(*r) for r in config.splink.blocking_rules],
+        blocking_rules_to_generate_predictions=[blocking_rule(r) for r in config.splink.blocking_rules],
         retain_intermediate_calculation_columns=True,
         retain_matching_columns=True,
         additional_columns_to_retain=["source"],
     )
+
+
+def blocking_rule(rule: tuple[str, ...] | str):
+    """A Splink blocking rule from ``identity.yaml``: equal columns/expressions, or SQL."""
+    from splink import block_on
+    from splink.blocking_rule_library import CustomRule
+
+    return CustomRule(rule) if isinstance(rule, str) else block_on(*rule)
+
+
+def blocking_rule_name(rule: tuple[str, ...] | str) -> str:
+    return rule if isinstance(rule, str) else " + ".join(rule)
 
 
 def _safe(notes: list[str], what: str, fn, *args, **kwargs) -> bool:
@@ -540,13 +577,13 @@ def train_model(sdf, config: IdentityConfig, run: ModelRun, dialect: str = "duck
     if _safe(notes, "u", _estimate_u, model, sdf, config, dialect):
         linker = Linker(sdf, model, log_level=logging.WARNING)
     for rule in sp.em_rules:
-        report_phase("identity", f"training: EM on {' + '.join(rule)}")
+        report_phase("identity", f"training: EM on {blocking_rule_name(rule)}")
         # a failed EM session can leave the settings half-changed (its blocked comparisons
         # removed): restart from the model as it was before the session
         snapshot = linker.misc.save_model_to_json()
-        if not _safe(notes, f"EM on {'+'.join(rule)}",
+        if not _safe(notes, f"EM on {blocking_rule_name(rule)}",
                      linker.training.estimate_parameters_using_expectation_maximisation,
-                     block_on(*rule), estimate_without_term_frequencies=True, max_pairs=sp.em_max_pairs):
+                     blocking_rule(rule), estimate_without_term_frequencies=True, max_pairs=sp.em_max_pairs):
             linker = Linker(sdf, snapshot, log_level=logging.WARNING)
     run.probability_two_random_records_match = linker._settings_obj._probability_two_random_records_match
     run.comparisons = [c.output_column_name for c in linker._settings_obj.comparisons]

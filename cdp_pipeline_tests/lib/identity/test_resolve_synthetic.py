@@ -7,6 +7,7 @@ import duckdb
 
 from cdp_pipeline.lib.identity import evaluate_against_truth, resolve_identities
 from cdp_pipeline.lib.identity.cli_support import evaluate_command, explain_command
+from cdp_pipeline.lib.identity.splink_model import blocking_rule_name
 from cdp_pipeline.lib.progress import PHASE_LOGGER
 from cdp_pipeline_tests.lib.identity.synthetic import build_synthetic, write_truth
 
@@ -35,7 +36,7 @@ def test_synthetic_accuracy_stability_and_cli(config, tmp_path):
     finally:
         logging.getLogger(PHASE_LOGGER).removeHandler(phases)
     # `cdp run` prints these under the identity step's line
-    em = [f"training: EM on {' + '.join(rule)}" for rule in config.splink.em_rules]
+    em = [f"training: EM on {blocking_rule_name(rule)}" for rule in config.splink.em_rules]
     assert phases.seen[:2 + len(em)] == ["training: prior", "training: u by random sampling", *em]
     assert re.fullmatch(r"scoring every pair of [\d,]+ records", phases.seen[2 + len(em)])
     assert phases.seen[3 + len(em):] == ["clustering all records"]
