@@ -29,7 +29,7 @@ def quote_ident(name: str) -> str:
 
 
 def quote_literal(text: str) -> str:
-    """A string as a SQL literal, for statements that take no parameters (COMMENT ON, CASE lists)."""
+    """A string as a SQL literal, where a statement takes no parameters (COMMENT ON, CASE lists)."""
     return "'" + text.replace("'", "''") + "'"
 
 

@@ -10,5 +10,6 @@ def test_quoted_names_and_strings_survive_duckdb_unchanged():
     name, text = 'odd "name"; DROP', "it's a 'quote'"
     con.execute(f"CREATE TABLE t ({quote_ident(name)} VARCHAR)")
     con.execute(f"INSERT INTO t VALUES ({quote_literal(text)})")
-    assert con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = 't'").fetchall() == [(name,)]
+    columns = con.sql("SELECT column_name FROM duckdb_columns() WHERE table_name = 't'").fetchall()
+    assert columns == [(name,)]
     assert con.execute(f"SELECT {quote_ident(name)} FROM t").fetchall() == [(text,)]
