@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from cdp_pipeline.defs.partitions import landing_date_partitions
 from cdp_pipeline.lib.ingest.files import file_sha256
 from cdp_pipeline.lib.landing import landed_files, nightly_partition_range
 from cdp_pipeline.settings import get_settings
@@ -20,7 +19,6 @@ PARTITION_RANGE_END = "dagster/asset_partition_range_end"
 nightly_job = dg.define_asset_job(
     name="nightly",
     selection=dg.AssetSelection.all(),
-    partitions_def=landing_date_partitions,
     executor_def=dg.in_process_executor,
     description="The whole night: landing files in, standardised, identities resolved, "
     "golden records, segments and exports built, warehouse published.",

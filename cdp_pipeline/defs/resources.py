@@ -26,7 +26,7 @@ class BuildDatabase(DuckDBResource):
     _compact: bool = PrivateAttr(default=True)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        run = context.dagster_run
+        run = context.run
         today = dt.datetime.now(dt.timezone.utc).date()
         with super().get_connection() as con:
             self._compact = compaction_due(con, today, every_days=self.compact_days,

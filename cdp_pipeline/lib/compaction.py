@@ -4,7 +4,8 @@ At every checkpoint (each asset's connection ends with one) DuckDB's vacuum merg
 filled row groups and rewrites row groups holding deleted rows, in every table of the file,
 not only the ones the checkpoint wrote. On a quiet night that means rewriting, per table,
 the row groups last night left partly filled or thinned by an incremental rebuild: on the
-1M-record quiet night about 4 s of a 38 s night (docs/performance.md), mostly in the raw load.
+1M-record quiet night about 4 s of a 38 s night, mostly in the raw load
+(benchmarks/results/2026-11-29-ef7cb32-incremental-1m.md).
 
 Between compactions each night adds a partly filled row group per table, and rows deleted
 by incremental rebuilds (about 5 % of a staging table on a quiet night) keep their space

@@ -23,6 +23,16 @@ def load_sql(sql_dir: Path, name: str, **identifiers: str) -> str:
     return text.format(**identifiers) if identifiers else text
 
 
+def quote_ident(name: str) -> str:
+    """A schema, table or column name as a DuckDB identifier, whatever characters it holds."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(text: str) -> str:
+    """A string as a SQL literal, where a statement takes no parameters (COMMENT ON, CASE lists)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def run_sql(con: duckdb.DuckDBPyConnection, sql_dir: Path, name: str,
             params: dict | None = None, **identifiers: str) -> None:
     con.execute(load_sql(sql_dir, name, **identifiers), params or {})

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from cdp_pipeline.definitions import defs
+from cdp_pipeline.defs.partitions import landing_date_partitions
 
 
 def _graph():
@@ -17,6 +18,7 @@ def test_nightly_job_schedule_and_sensor_exist():
     d = defs()
     job = d.resolve_job_def("nightly")
     assert job.executor_def.name == "in_process"
+    assert job.partitions_def == landing_date_partitions  # inferred from the selected assets
     schedule = d.resolve_schedule_def("nightly_schedule")
     assert schedule.cron_schedule == "0 2 * * *"
     assert schedule.execution_timezone == "Europe/Stockholm"

@@ -53,7 +53,7 @@ def build_identity_assets(deps=(IDENTITY_RECORDS,)) -> dg.AssetsDefinition:
         review_file, reports_dir = default_paths()
         full_refresh = is_full_refresh(context.run.tags)
         with duckdb.get_connection() as con:
-            result = resolve_identities(con, run_id=context.run_id, config=config,
+            result = resolve_identities(con, run_id=context.run.run_id, config=config,
                                         review_file=review_file, reports_dir=reports_dir,
                                         full_refresh=full_refresh, as_of=_data_as_of(con),
                                         retrain_days=get_settings().model_retrain_days,

@@ -9,7 +9,7 @@ from dagster_duckdb import DuckDBResource
 from cdp_pipeline.defs.resources import DUCKDB_POOL
 from cdp_pipeline.lib.identity import load_identity_config
 from cdp_pipeline.lib.identity.cardinality import distinct_values, joined_values
-from cdp_pipeline.lib.sql_files import load_sql
+from cdp_pipeline.lib.sql_files import load_sql, quote_ident, quote_literal
 from cdp_pipeline.settings import get_settings
 
 SQL_DIR = Path(__file__).parent / "sql"
@@ -43,14 +43,6 @@ def customer_id_churn(con: duckdb.DuckDBPyConnection) -> dg.AssetCheckResult:
                      ("records_still_present", "records_changed_id", "created", "merged", "split", "retired")}})
 
 
-def _quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _quote_str(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def cardinality_violations_sql(rules) -> str:
     """One query for every cardinality rule (select_cardinality_violations.sql): the customers that may
     break each rule, with their distinct values for rules with a typo tolerance (decided in Python:
@@ -64,14 +56,14 @@ def cardinality_violations_sql(rules) -> str:
     def violations(i: int, rule) -> str:
         tolerant = rule.tolerance != "exact"
         limit = "" if tolerant else " LIMIT 20"
-        return (f"(SELECT customer_id, {_quote_str(rule.name)} AS rule, d{i} AS distinct_values, {i} AS rule_order, "
+        return (f"(SELECT customer_id, {quote_literal(rule.name)} AS rule, d{i} AS distinct_values, {i} AS rule_order, "
                 f"v{i} AS vals FROM per_customer WHERE d{i} > {int(rule.max_distinct)} "
                 f"ORDER BY d{i} DESC, customer_id{limit})")
 
     limits = [int(r.max_distinct) for r in rules]
     return load_sql(
         SQL_DIR, "select_cardinality_violations",
-        columns=", ".join(f"s.{_quote_ident(r.column)} AS c{i}" for i, r in enumerate(rules)),
+        columns=", ".join(f"s.{quote_ident(r.column)} AS c{i}" for i, r in enumerate(rules)),
         suspect=" OR ".join(may_break(i, n) for i, n in enumerate(limits)),
         distinct_counts=", ".join(
             f"count(DISTINCT c{i}) AS d{i}, "

@@ -19,7 +19,7 @@ from cdp_pipeline.lib.segments.history import (
     size_over_time_markdown,
 )
 from cdp_pipeline.lib.segments.table_comments import apply_table_comments
-from cdp_pipeline.lib.sql_files import load_sql, run_sql
+from cdp_pipeline.lib.sql_files import load_sql, quote_ident, run_sql
 from cdp_pipeline.lib.warehouse import ensure_schemas
 from cdp_pipeline.settings import get_settings
 
@@ -101,7 +101,7 @@ def _golden_schema(con: duckdb_module.DuckDBPyConnection) -> pa.Schema:
 
 def _golden_columns(con: duckdb_module.DuckDBPyConnection, columns: list[str]) -> pa.Table:
     """These columns of every golden customer, to be copied into the predicate sandbox."""
-    quoted = ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
+    quoted = ", ".join(quote_ident(c) for c in columns)
     return con.sql(load_sql(SQL_DIR, "select_golden_customers", columns=quoted)).to_arrow_table()
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import duckdb
 
 from cdp_pipeline.lib.golden.survivorship import SURVIVED_ATTRIBUTES
+from cdp_pipeline.lib.sql_files import quote_ident, quote_literal
 
 # Schemas rendered whole, plus single public-contract tables of other layers.
 DOCUMENTED_SCHEMAS = ("golden", "segments", "activation")
@@ -145,14 +146,6 @@ GOLDEN_TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
 }
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def apply_comments(con: duckdb.DuckDBPyConnection, schema: str, table: str, table_comment: str,
                    column_comments: dict[str, str]) -> list[str]:
     """COMMENT ON the table and each named column; returns the table's columns left uncommented.
@@ -168,10 +161,10 @@ def apply_comments(con: duckdb.DuckDBPyConnection, schema: str, table: str, tabl
     unknown = sorted(set(column_comments) - set(columns))
     if unknown:
         raise ValueError(f"{schema}.{table} has no column(s) {unknown}")
-    target = f"{_quote(schema)}.{_quote(table)}"
-    con.execute(f"COMMENT ON TABLE {target} IS {_literal(table_comment)}")
+    target = f"{quote_ident(schema)}.{quote_ident(table)}"
+    con.execute(f"COMMENT ON TABLE {target} IS {quote_literal(table_comment)}")
     for column, comment in column_comments.items():
-        con.execute(f"COMMENT ON COLUMN {target}.{_quote(column)} IS {_literal(comment)}")
+        con.execute(f"COMMENT ON COLUMN {target}.{quote_ident(column)} IS {quote_literal(comment)}")
     return [c for c in columns if c not in column_comments]
 
 

@@ -34,6 +34,8 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from cdp_pipeline.lib.sql_files import quote_literal
+
 SURVIVED_ATTRIBUTES = ("first_name", "last_name", "email", "phone", "street", "postcode",
                        "city", "country", "birth_date")
 RULES = ("valid_only", "source_priority", "prefer_sources", "most_recent", "most_frequent",
@@ -134,10 +136,6 @@ def load_survivorship_config(path: Path | str | None = None) -> tuple[AttributeR
     return parse_survivorship_config(yaml.safe_load(path.read_text(encoding="utf-8")))
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 _NEVER = "9223372036854775807"  # sorts after every real key: NULL times rank last
 
 
@@ -147,10 +145,10 @@ def _sort_keys(group: AttributeRules) -> list[str]:
     cols = group.columns
     for rule in group.rules:
         if rule.name == "source_priority":
-            cases = " ".join(f"WHEN {_literal(s)} THEN {i}" for i, s in enumerate(rule.sources))
+            cases = " ".join(f"WHEN {quote_literal(s)} THEN {i}" for i, s in enumerate(rule.sources))
             keys.append(f"CASE source {cases} ELSE {len(rule.sources)} END")
         elif rule.name == "prefer_sources":
-            keys.append(f"CASE WHEN source IN ({', '.join(_literal(s) for s in rule.sources)}) THEN 0 ELSE 1 END")
+            keys.append(f"CASE WHEN source IN ({', '.join(quote_literal(s) for s in rule.sources)}) THEN 0 ELSE 1 END")
         elif rule.name == "most_recent":
             keys.append(f"coalesce(-epoch_us(record_time), {_NEVER})")
         elif rule.name == "most_frequent":

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import duckdb
 
-from cdp_pipeline.lib.ingest.file_kinds import FILE_KINDS, TABLE_KINDS, FileKind
+from cdp_pipeline.lib.ingest.file_kinds import TABLE_KINDS
 from cdp_pipeline.lib.previews import markdown_table
-from cdp_pipeline.lib.sql_files import load_sql, run_sql
+from cdp_pipeline.lib.sql_files import load_sql, quote_ident, run_sql
 from cdp_pipeline.lib.warehouse import ensure_schemas
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "defs" / "sources" / "sql"
@@ -28,10 +28,6 @@ RAW_METADATA_COLUMNS: tuple[tuple[str, str], ...] = (
     ("_landing_date", "DATE"),
     ("_loaded_at", "TIMESTAMP"),
 )
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def raw_table_columns(table: str) -> list[tuple[str, str]]:
@@ -85,10 +81,6 @@ def kinds_of_table(table: str) -> list[str]:
     return [k.name for k in TABLE_KINDS[table]]
 
 
-def kind_by_name(name: str | None) -> FileKind | None:
-    return FILE_KINDS.get(name) if name else None
-
-
 def ledger_balance(con: duckdb.DuckDBPyConnection, source: str, table: str) -> dict:
     """Does the ledger add up for a raw table? rows read = rows loaded + rows quarantined (+ rows
     suppressed because they belong to an erased person) per file,
@@ -118,12 +110,6 @@ def raw_preview(con: duckdb.DuckDBPyConnection, table: str, first_day: str, last
     rows = cur.fetchall()
     columns = [d[0] for d in cur.description]
     return markdown_table(columns, rows) if rows else "(no rows for these landing days)"
-
-
-def partition_summary(con: duckdb.DuckDBPyConnection, source: str, first_day: str, last_day: str) -> dict[str, tuple]:
-    """status -> (files, rows_loaded, rows_quarantined) for a source over landing days."""
-    rows = fetch(con, "select_partition_files", {"source": source, "first_day": first_day, "last_day": last_day})
-    return {r[0]: r[1:] for r in rows}
 
 
 def ledger_entries(build_db: Path) -> list[tuple[str, str, int, object]]:

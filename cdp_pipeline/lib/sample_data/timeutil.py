@@ -23,10 +23,6 @@ def with_offset(ts: datetime) -> str:
     return ts.strftime("%Y-%m-%d %H:%M:%S %z")
 
 
-def to_utc(ts: datetime) -> datetime:
-    return ts.astimezone(UTC)
-
-
 def rfc2822(ts: datetime) -> str:
     return ts.astimezone(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
 

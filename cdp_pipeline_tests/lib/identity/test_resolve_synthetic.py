@@ -5,8 +5,8 @@ import re
 
 import duckdb
 
+from cdp_pipeline import cli
 from cdp_pipeline.lib.identity import evaluate_against_truth, resolve_identities
-from cdp_pipeline.lib.identity.cli_support import evaluate_command, explain_command
 from cdp_pipeline.lib.identity.splink_model import blocking_rule_name
 from cdp_pipeline.lib.progress import PHASE_LOGGER
 from cdp_pipeline_tests.lib.identity.synthetic import build_synthetic, write_truth
@@ -23,7 +23,7 @@ class _PhaseRecorder(logging.Handler):
         self.seen.append(phase)
 
 
-def test_synthetic_accuracy_stability_and_cli(config, tmp_path):
+def test_synthetic_accuracy_stability_and_cli(config, tmp_path, monkeypatch, capsys):
     db = tmp_path / "build.duckdb"
     truth = tmp_path / "truth.csv"
     con = duckdb.connect(str(db))
@@ -60,6 +60,9 @@ def test_synthetic_accuracy_stability_and_cli(config, tmp_path):
                          ORDER BY customer_id LIMIT 1""").fetchall()[0][0]
     con.close()
 
-    text = explain_command(cid, database=db)
+    monkeypatch.setenv("CDP_WAREHOUSE", str(db))
+    assert cli.main(["explain", cid]) == 0
+    text = capsys.readouterr().out
     assert "probabilistic: p=" in text and "first_name_match" in text
-    assert "precision" in evaluate_command(truth, database=db)
+    assert cli.main(["evaluate", "--truth", str(truth)]) == 0
+    assert "precision" in capsys.readouterr().out
