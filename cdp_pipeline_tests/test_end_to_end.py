@@ -94,6 +94,16 @@ def test_the_run_is_listed_under_the_nightly_job_of_the_code_location(night):
                                                       "repositoryName": "__repository__"}
 
 
+def test_every_landed_day_is_a_partition_and_no_other(night):
+    from cdp_pipeline.defs.partitions import landing_date_partitions
+    from cdp_pipeline.lib.landing import landing_days
+
+    landed = landing_days(night["settings"].landing_dir)
+    assert len(landed) == DAYS
+    with dg.DagsterInstance.get() as instance:
+        assert list(landing_date_partitions.get_partition_keys(dynamic_partitions_store=instance)) == landed
+
+
 def test_every_layer_is_published(night):
     con = _con(night)
     try:
