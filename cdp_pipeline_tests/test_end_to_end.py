@@ -64,7 +64,10 @@ RUNS_OF_THE_JOB = """
 query ($selector: PipelineSelector!) {
   pipelineOrError(params: $selector) {
     __typename
-    ... on Pipeline { runs { runId status repositoryOrigin { repositoryLocationName repositoryName } } }
+    ... on Pipeline {
+      pipelineSnapshotId
+      runs { runId status pipelineSnapshotId repositoryOrigin { repositoryLocationName repositoryName } }
+    }
   }
 }
 """
@@ -72,7 +75,9 @@ query ($selector: PipelineSelector!) {
 
 def test_the_run_is_listed_under_the_nightly_job_of_the_code_location(night):
     """What the UI shows under Jobs › nightly › Runs (and on the Overview timeline): runs that
-    carry the code location's origin, asked through the UI's GraphQL API on workspace.yaml."""
+    carry the code location's origin, asked through the UI's GraphQL API on workspace.yaml.
+    "Re-execute" reruns without a "may be a different version" warning when the run's origin
+    and job snapshot match the loaded job's."""
     from dagster_graphql.test.utils import define_out_of_process_context, execute_dagster_graphql
 
     from cdp_pipeline_tests.conftest import REPO_ROOT
@@ -92,6 +97,7 @@ def test_the_run_is_listed_under_the_nightly_job_of_the_code_location(night):
     assert listed[run.run_id]["status"] == "SUCCESS"
     assert listed[run.run_id]["repositoryOrigin"] == {"repositoryLocationName": location,
                                                       "repositoryName": "__repository__"}
+    assert listed[run.run_id]["pipelineSnapshotId"] == job["pipelineSnapshotId"]
 
 
 def test_every_landed_day_is_a_partition_and_no_other(night):
