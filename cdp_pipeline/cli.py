@@ -67,19 +67,23 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"cdp run: no landing files under {settings.landing_dir} "
               f"(drop extracts in <landing>/<source>/<YYYY-MM-DD>/ or run `cdp sample`)", file=sys.stderr)
         return 2
+    if args.day and not _is_day(args.day):
+        print(f"cdp run: --day must be a date written YYYY-MM-DD, not {args.day!r}", file=sys.stderr)
+        return 2
     days, why = _days_to_load(args, settings, all_days)
 
     import dagster as dg
 
     from cdp_pipeline.defs.automation import FULL_REFRESH_TAG, partition_range_tags
     from cdp_pipeline.defs.loggers import ACTIVE_TIMER
-    from cdp_pipeline.definitions import defs
+    from cdp_pipeline.defs.partitions import LANDING_DAYS, add_landing_days
+    from cdp_pipeline.launch import execute_job_run, load_job
     from cdp_pipeline.lib.progress import PHASE_LOGGER, PhaseHandler, StageTimer
     from cdp_pipeline.lib.run_lock import NightAlreadyRunning, exclusive_night, release_dead_runs, run_tags
 
-    definitions = defs()
-    job = definitions.resolve_job_def("nightly")
-    timer = StageTimer(labels=_step_labels(definitions))
+    # Loaded as the UI's code location loads it, so the run is recorded under the job there.
+    nightly = load_job("nightly")
+    timer = StageTimer(labels=_step_labels(nightly.repository_def.asset_graph))
     ACTIVE_TIMER.append(timer)
     phases = PhaseHandler(timer)
     logging.getLogger(PHASE_LOGGER).addHandler(phases)
@@ -89,12 +93,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         with exclusive_night(settings.build_db), dg.DagsterInstance.get() as instance:
             for run_id in release_dead_runs(instance, settings.build_db):
                 print(f"cdp run: run {run_id[:8]} was killed before it finished; marked failed, its pool slot freed")
-            result = job.execute_in_process(
-                instance=instance,
-                tags={**partition_range_tags(days[0], days[-1]), **run_tags(settings.build_db),
+            # Every landed day is a partition (as the sensor makes it), and so is a day run by
+            # --day or one whose files were removed since they were loaded.
+            add_landing_days(instance, [*all_days, *days])
+            result = execute_job_run(
+                nightly, instance,
+                tags={**partition_range_tags(list(instance.get_dynamic_partitions(LANDING_DAYS)), days),
+                      **run_tags(settings.build_db),
                       **({FULL_REFRESH_TAG: "true"} if args.full_refresh else {})},
                 run_config={"loggers": {"progress": {}}},
-                raise_on_error=False,
             )
     except NightAlreadyRunning as exc:
         print(f"cdp run: {exc}; not starting a second one", file=sys.stderr)
@@ -107,6 +114,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"cdp run: the run failed (run id {result.run_id}); see the Dagster UI for the logs", file=sys.stderr)
         return 1
     return 0
+
+
+def _is_day(text: str) -> bool:
+    from datetime import date
+
+    try:
+        return len(text) == 10 and bool(date.fromisoformat(text))
+    except ValueError:
+        return False
 
 
 def _days_to_load(args: argparse.Namespace, settings, all_days: list[str]) -> tuple[list[str], str]:
@@ -126,9 +142,9 @@ def _days_to_load(args: argparse.Namespace, settings, all_days: list[str]) -> tu
     return all_days[-1:], "no new files: the latest day again"
 
 
-def _step_labels(definitions) -> dict[str, str]:
+def _step_labels(asset_graph) -> dict[str, str]:
     labels: dict[str, str] = {}
-    for assets_def in definitions.resolve_asset_graph().assets_defs:
+    for assets_def in asset_graph.assets_defs:
         keys = sorted(k.to_user_string() for k in assets_def.keys)
         if keys:
             op = assets_def.node_def.name

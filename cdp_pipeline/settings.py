@@ -29,7 +29,6 @@ SETTINGS_DOC: dict[str, tuple[str, str]] = {
     "CDP_CONFIG_DIR": ("(package)/config", "YAML configuration: identity rules, survivorship, segments, destinations"),
     "CDP_DEFAULT_REGION": ("SE", "region assumed for phone numbers written without a country code"),
     "CDP_TIMEZONE": ("Europe/Stockholm", "business time zone: schedule, local timestamps, 'as of' dates"),
-    "CDP_PARTITION_START": ("2025-01-01", "first landing date the daily partitions cover"),
     "CDP_DUCKDB_MEMORY_LIMIT": ("4GB", "DuckDB memory_limit for the build connection"),
     "CDP_DUCKDB_THREADS": ("2", "DuckDB threads for the build connection"),
     "CDP_MATCH_THRESHOLD": ("0.99", "Splink match probability at or above which two records are linked"),
@@ -109,17 +108,6 @@ def _region_env(name: str, default: str) -> str:
     return raw
 
 
-def _date_env(name: str, default: str) -> str:
-    import datetime as dt
-
-    raw = _env(name, default).strip()
-    try:
-        dt.date.fromisoformat(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a date written YYYY-MM-DD, not {raw!r}") from None
-    return raw
-
-
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -132,7 +120,6 @@ class Settings:
     config_dir: Path
     default_region: str = "SE"
     timezone: str = "Europe/Stockholm"
-    partition_start: str = "2025-01-01"
     duckdb_memory_limit: str = "4GB"
     duckdb_threads: int = 2
     match_threshold: float = 0.99
@@ -187,7 +174,6 @@ def get_settings() -> Settings:
         config_dir=path("CDP_CONFIG_DIR", DEFAULT_CONFIG_DIR),
         default_region=_region_env("CDP_DEFAULT_REGION", "SE"),
         timezone=_timezone_env("CDP_TIMEZONE", "Europe/Stockholm"),
-        partition_start=_date_env("CDP_PARTITION_START", "2025-01-01"),
         duckdb_memory_limit=_env("CDP_DUCKDB_MEMORY_LIMIT", "4GB"),
         duckdb_threads=_int_env("CDP_DUCKDB_THREADS", "2", minimum=1),
         match_threshold=_share_env("CDP_MATCH_THRESHOLD", "0.99"),

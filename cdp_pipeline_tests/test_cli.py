@@ -166,3 +166,12 @@ def test_the_license_is_an_spdx_expression_and_the_build_backend_reads_it():
     setuptools = next(Requirement(r) for r in pyproject["build-system"]["requires"]
                       if Requirement(r).name == "setuptools")
     assert not setuptools.specifier.contains("76.9") and setuptools.specifier.contains("77.0")
+
+
+def test_cdp_run_refuses_a_day_that_is_not_a_date(cdp_env, capsys):
+    """--day names a landing-day partition: a typo would otherwise become a partition of its own."""
+    day = cdp_env.landing_dir / "crm" / "2026-10-01"
+    day.mkdir(parents=True)
+    (day / "customers.csv").write_text("customer_id\n1\n")
+    assert cli.main(["run", "--day", "2026-10-1"]) == 2
+    assert "--day must be a date written YYYY-MM-DD, not '2026-10-1'" in capsys.readouterr().err

@@ -60,6 +60,56 @@ def test_run_succeeds_and_is_recorded_in_the_dagster_instance(night):
     assert checks and not failed
 
 
+RUNS_OF_THE_JOB = """
+query ($selector: PipelineSelector!) {
+  pipelineOrError(params: $selector) {
+    __typename
+    ... on Pipeline {
+      pipelineSnapshotId
+      runs { runId status pipelineSnapshotId repositoryOrigin { repositoryLocationName repositoryName } }
+    }
+  }
+}
+"""
+
+
+def test_the_run_is_listed_under_the_nightly_job_of_the_code_location(night):
+    """What the UI shows under Jobs › nightly › Runs (and on the Overview timeline): runs that
+    carry the code location's origin, asked through the UI's GraphQL API on workspace.yaml.
+    "Re-execute" reruns without a "may be a different version" warning when the run's origin
+    and job snapshot match the loaded job's."""
+    from dagster_graphql.test.utils import define_out_of_process_context, execute_dagster_graphql
+
+    from cdp_pipeline_tests.conftest import REPO_ROOT
+
+    with dg.DagsterInstance.get() as instance:
+        run = _latest_run(instance)
+        assert run.remote_job_origin is not None and run.job_code_origin is not None
+        with define_out_of_process_context(str(REPO_ROOT / "workspace.yaml"), None, instance) as context:
+            (location,) = context.code_location_names
+            result = execute_dagster_graphql(context, RUNS_OF_THE_JOB, {"selector": {
+                "repositoryLocationName": location, "repositoryName": "__repository__",
+                "pipelineName": "nightly"}})
+    job = result.data["pipelineOrError"]
+    assert job["__typename"] == "Pipeline"
+    listed = {r["runId"]: r for r in job["runs"]}
+    assert run.run_id in listed
+    assert listed[run.run_id]["status"] == "SUCCESS"
+    assert listed[run.run_id]["repositoryOrigin"] == {"repositoryLocationName": location,
+                                                      "repositoryName": "__repository__"}
+    assert listed[run.run_id]["pipelineSnapshotId"] == job["pipelineSnapshotId"]
+
+
+def test_every_landed_day_is_a_partition_and_no_other(night):
+    from cdp_pipeline.defs.partitions import landing_date_partitions
+    from cdp_pipeline.lib.landing import landing_days
+
+    landed = landing_days(night["settings"].landing_dir)
+    assert len(landed) == DAYS
+    with dg.DagsterInstance.get() as instance:
+        assert list(landing_date_partitions.get_partition_keys(dynamic_partitions_store=instance)) == landed
+
+
 def test_every_layer_is_published(night):
     con = _con(night)
     try:

@@ -13,7 +13,6 @@ from cdp_pipeline.settings import SettingsError, get_settings
     ("CDP_DUCKDB_THREADS", "0", "CDP_DUCKDB_THREADS must be at least 1"),
     ("CDP_MATCH_THRESHOLD", "99", "CDP_MATCH_THRESHOLD must be a number from 0 to 1"),
     ("CDP_ID_CHANGE_WARN_SHARE", "5%", "CDP_ID_CHANGE_WARN_SHARE must be a number from 0 to 1"),
-    ("CDP_PARTITION_START", "01/01/2025", "CDP_PARTITION_START must be a date written YYYY-MM-DD"),
     ("CDP_COMPACT_DAYS", "-1", "CDP_COMPACT_DAYS must be at least 0"),
     ("CDP_ENGINE", "flink", "CDP_ENGINE must be 'duckdb' or 'spark'"),
 ])
@@ -25,12 +24,12 @@ def test_an_unusable_value_is_refused_by_name(monkeypatch, name, value, message)
 
 def test_usable_values_are_read_and_normalised(monkeypatch):
     for name, value in {"CDP_TIMEZONE": "UTC", "CDP_DEFAULT_REGION": " gb ", "CDP_DUCKDB_THREADS": " 4 ",
-                        "CDP_MATCH_THRESHOLD": "0.95", "CDP_PARTITION_START": "2026-01-01",
+                        "CDP_MATCH_THRESHOLD": "0.95",
                         "CDP_COMPACT_DAYS": "1"}.items():
         monkeypatch.setenv(name, value)
     s = get_settings()
-    assert (s.timezone, s.default_region, s.duckdb_threads, s.match_threshold, s.partition_start,
-            s.compact_days) == ("UTC", "GB", 4, 0.95, "2026-01-01", 1)
+    assert (s.timezone, s.default_region, s.duckdb_threads, s.match_threshold,
+            s.compact_days) == ("UTC", "GB", 4, 0.95, 1)
 
 
 def test_the_cli_says_which_variable_is_wrong_and_exits_2(monkeypatch, tmp_path, capsys):

@@ -7,8 +7,11 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
+from cdp_pipeline.defs.partitions import (
+    LANDING_DAYS, LAST_LANDING_DAY_TAG, add_landing_days, landing_date_partitions, new_landing_days,
+    partition_range)
 from cdp_pipeline.lib.ingest.files import file_sha256
-from cdp_pipeline.lib.landing import landed_files, nightly_partition_range
+from cdp_pipeline.lib.landing import landed_files, landing_days, nightly_landing_days
 from cdp_pipeline.settings import get_settings
 
 PARTITION_RANGE_START = "dagster/asset_partition_range_start"
@@ -34,9 +37,13 @@ def is_full_refresh(tags) -> bool:
     return str((tags or {}).get(FULL_REFRESH_TAG, "")).lower() in ("1", "true", "yes")
 
 
-def partition_range_tags(start: str, end: str) -> dict[str, str]:
-    """Run tags that make one run load every landing day from start to end."""
-    return {PARTITION_RANGE_START: start, PARTITION_RANGE_END: end}
+def partition_range_tags(known_keys: list[str], days: list[str]) -> dict[str, str]:
+    """Run tags that make one run load every landing day of ``days`` (partitions already):
+    the range of partitions that holds them, and the latest day in it (the golden layer's
+    as-of date; with days added out of date order the range's end is not always the latest)."""
+    start, end = partition_range(known_keys, days)
+    in_range = known_keys[known_keys.index(start):known_keys.index(end) + 1]
+    return {PARTITION_RANGE_START: start, PARTITION_RANGE_END: end, LAST_LANDING_DAY_TAG: max(in_range)}
 
 
 @dg.schedule(
@@ -50,25 +57,29 @@ def nightly_schedule(context: dg.ScheduleEvaluationContext):
     settings = get_settings()
     now = context.scheduled_execution_time or datetime.now(tz=ZoneInfo(settings.timezone))
     today = now.astimezone(ZoneInfo(settings.timezone)).date()
-    window = nightly_partition_range(settings.landing_dir, today=today)
-    if window is None:
+    days = nightly_landing_days(settings.landing_dir, today=today)
+    if not days:
         return dg.SkipReason(f"no landing files in the last 3 days under {settings.landing_dir}")
-    start, end = window
-    return dg.RunRequest(run_key=f"nightly-{today.isoformat()}", tags=partition_range_tags(start, end))
+    # A schedule cannot ask the daemon to add partitions (a sensor can): add them here.
+    add_landing_days(context.instance, landing_days(settings.landing_dir))
+    known = list(context.instance.get_dynamic_partitions(LANDING_DAYS))
+    return dg.RunRequest(run_key=f"nightly-{today.isoformat()}", tags=partition_range_tags(known, days))
 
 
 @dg.sensor(
     job=nightly_job,
     name="landing_file_sensor",
     minimum_interval_seconds=60,
-    description="Launches a run for a landing day when new files (by path and checksum) appear in it.",
+    description="Makes each new landing day a partition, and launches a run for a landing day "
+                "when new files (by path and checksum) appear in it.",
 )
 def landing_file_sensor(context: dg.SensorEvaluationContext):
     settings = get_settings()
     seen: dict[str, list] = json.loads(context.cursor) if context.cursor else {}
     by_day: dict[str, list[str]] = {}
     current: dict[str, list] = {}
-    for f in landed_files(settings.landing_dir):
+    files = landed_files(settings.landing_dir)
+    for f in files:
         key = str(f.path)
         stamp = [f.size, f.mtime_ns]
         current[key] = stamp
@@ -79,9 +90,13 @@ def landing_file_sensor(context: dg.SensorEvaluationContext):
     requests = []
     for day, entries in sorted(by_day.items()):
         run_key = "landing-" + hashlib.sha256("\n".join(sorted(entries)).encode()).hexdigest()[:16]
-        requests.append(dg.RunRequest(run_key=run_key, tags=partition_range_tags(day, day)))
+        requests.append(dg.RunRequest(run_key=run_key, tags=partition_range_tags([day], [day])))
     context.update_cursor(json.dumps(current, sort_keys=True))
-    if not requests:
-        return dg.SkipReason("no new landing files")
-    return requests
-
+    # Every landing day not yet a partition, also days whose files an older tick saw: the
+    # daemon adds them before it launches the runs.
+    new_days = new_landing_days(context.instance, {f.day for f in files})
+    return dg.SensorResult(
+        run_requests=requests,
+        dynamic_partitions_requests=[landing_date_partitions.build_add_request(new_days)] if new_days else [],
+        skip_reason=None if requests else "no new landing files",
+    )

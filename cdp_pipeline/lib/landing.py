@@ -1,6 +1,6 @@
 """What is in the landing folder: which days have files, and which files are new.
 
-Used by the nightly run (to choose the partition range) and by the landing-file
+Used by the nightly run (to choose its landing days, each a partition) and by the landing-file
 sensor (to notice deliveries). Loading itself lives in ``lib/ingest``.
 """
 
@@ -54,17 +54,14 @@ def landing_days(landing_dir: Path) -> list[str]:
     return sorted({f.day for f in landed_files(landing_dir)})
 
 
-def nightly_partition_range(landing_dir: Path, *, today: date, lookback_days: int = 3) -> tuple[str, str] | None:
-    """The landing days a scheduled night loads: the last ``lookback_days`` days up to today.
+def nightly_landing_days(landing_dir: Path, *, today: date, lookback_days: int = 3) -> list[str]:
+    """The landing days a scheduled night loads: those of the last ``lookback_days`` days up to today.
 
     GA4 re-exports a day for up to three days and late files land in recent folders, so
     each night reloads a short window; loads are idempotent, so reloading costs time only.
     """
     start = today - timedelta(days=lookback_days)
-    days = [d for d in landing_days(landing_dir) if start.isoformat() <= d <= today.isoformat()]
-    if not days:
-        return None
-    return days[0], days[-1]
+    return [d for d in landing_days(landing_dir) if start.isoformat() <= d <= today.isoformat()]
 
 
 def _valid_day(text: str) -> bool:

@@ -57,6 +57,10 @@ def release_dead_runs(instance, build_db: Path) -> list[str]:
         statuses=in_progress, tags={LAUNCHED_BY: "cli", BUILD_DB_TAG: str(build_db)}))
     released = []
     for run in runs:
+        if run.parent_run_id:
+            # A re-execution from the UI copies a cli run's tags, but a run worker executes it
+            # (watched by run monitoring): not this lock's business.
+            continue
         pid = run.tags.get(PID_TAG, "")
         if pid.isdigit() and int(pid) != os.getpid() and pid_alive(int(pid)):
             continue  # cannot happen while we hold the lock, unless the pid was reused

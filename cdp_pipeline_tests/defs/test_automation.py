@@ -1,11 +1,14 @@
 """Data arrives by itself: the 02:00 schedule and the landing-file sensor."""
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import dagster as dg
+from dagster._core.definitions.partitions.context import partition_loading_context
 
 from cdp_pipeline.defs.automation import landing_file_sensor, nightly_schedule
+from cdp_pipeline.defs.golden.assets import as_of_date_for_run
+from cdp_pipeline.defs.partitions import landing_date_partitions
 
 
 def _drop(landing, source, day, name, text):
@@ -13,6 +16,16 @@ def _drop(landing, source, day, name, text):
     d.mkdir(parents=True, exist_ok=True)
     (d / name).write_text(text)
     return d / name
+
+
+def _apply_partition_requests(instance, result):
+    """What the daemon does with a sensor's dynamic partition requests, before its run requests."""
+    for request in result.dynamic_partitions_requests:
+        instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+
+
+def _partitions(instance):
+    return list(landing_date_partitions.get_partition_keys(dynamic_partitions_store=instance))
 
 
 def test_sensor_requests_a_run_per_day_with_new_files_and_not_again(cdp_env):
@@ -25,31 +38,78 @@ def test_sensor_requests_a_run_per_day_with_new_files_and_not_again(cdp_env):
     with dg.instance_for_test() as instance:
         ctx = dg.build_sensor_context(instance=instance)
         result = landing_file_sensor(ctx)
-        assert [r.tags["dagster/asset_partition_range_start"] for r in result] == ["2026-10-01", "2026-10-02"]
+        requests = result.run_requests
+        assert [r.tags["dagster/asset_partition_range_start"] for r in requests] == ["2026-10-01", "2026-10-02"]
         assert all(r.tags["dagster/asset_partition_range_start"] == r.tags["dagster/asset_partition_range_end"]
-                   for r in result)
+                   == r.tags["cdp/last_landing_day"] for r in requests)
+        # Each landing day becomes a partition, before its run is launched.
+        assert [(r.partitions_def_name, list(r.partition_keys)) for r in result.dynamic_partitions_requests] == \
+            [("landing_days", ["2026-10-01", "2026-10-02"])]
+        _apply_partition_requests(instance, result)
+        assert _partitions(instance) == ["2026-10-01", "2026-10-02"]
         cursor = ctx.cursor
 
         again = landing_file_sensor(dg.build_sensor_context(instance=instance, cursor=cursor))
-        assert isinstance(again, dg.SkipReason)
+        assert not again.run_requests and not again.dynamic_partitions_requests
+        assert again.skip_reason is not None
 
         # A new delivery into an old day triggers that day only, with a run key from path + checksum.
         _drop(landing, "crm", "2026-10-01", "customers_late.csv", "customer_id\nC2\n")
         late = landing_file_sensor(dg.build_sensor_context(instance=instance, cursor=cursor))
-        assert len(late) == 1 and late[0].tags["dagster/asset_partition_range_start"] == "2026-10-01"
-        assert late[0].run_key != result[0].run_key
+        assert len(late.run_requests) == 1
+        assert late.run_requests[0].tags["dagster/asset_partition_range_start"] == "2026-10-01"
+        assert late.run_requests[0].run_key != requests[0].run_key
+        assert not late.dynamic_partitions_requests   # not a new day
 
 
-def test_schedule_reloads_last_three_days(cdp_env):
+def test_sensor_adds_landed_days_an_older_tick_saw_without_a_partition(cdp_env):
+    """Upgrading from calendar partitions: the cursor knows the files, the instance not the days."""
+    _drop(cdp_env.landing_dir, "crm", "2026-10-01", "customers.csv", "customer_id\nC1\n")
+    with dg.instance_for_test() as instance:
+        ctx = dg.build_sensor_context(instance=instance)
+        landing_file_sensor(ctx)   # its partition requests are never applied
+        again = landing_file_sensor(dg.build_sensor_context(instance=instance, cursor=ctx.cursor))
+        assert not again.run_requests
+        _apply_partition_requests(instance, again)
+        assert _partitions(instance) == ["2026-10-01"]
+
+
+def test_schedule_reloads_last_three_days_and_makes_every_landed_day_a_partition(cdp_env):
     landing = cdp_env.landing_dir
     for day in ("2026-10-01", "2026-10-05", "2026-10-07", "2026-10-08"):
         _drop(landing, "web", day, "events.jsonl", "{}\n")
     at = datetime(2026, 10, 8, 2, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
-    request = nightly_schedule(dg.build_schedule_context(scheduled_execution_time=at))
-    assert request.tags["dagster/asset_partition_range_start"] == "2026-10-05"
-    assert request.tags["dagster/asset_partition_range_end"] == "2026-10-08"
+    with dg.instance_for_test() as instance:
+        request = nightly_schedule(dg.build_schedule_context(instance=instance, scheduled_execution_time=at))
+        assert request.tags["dagster/asset_partition_range_start"] == "2026-10-05"
+        assert request.tags["dagster/asset_partition_range_end"] == "2026-10-08"
+        assert request.tags["cdp/last_landing_day"] == "2026-10-08"
+        assert _partitions(instance) == ["2026-10-01", "2026-10-05", "2026-10-07", "2026-10-08"]
+
+
+def test_a_day_landed_late_is_loaded_with_its_window_and_the_night_is_as_of_its_latest_day(cdp_env):
+    """Dagster orders dynamic partitions by when they were added: 2026-10-07 is added after
+    2026-10-08 here, and the range must still hold all three days of the window."""
+    landing = cdp_env.landing_dir
+    for day in ("2026-10-05", "2026-10-08"):
+        _drop(landing, "web", day, "events.jsonl", "{}\n")
+    at = datetime(2026, 10, 8, 2, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
+    with dg.instance_for_test() as instance:
+        nightly_schedule(dg.build_schedule_context(instance=instance, scheduled_execution_time=at))
+        _drop(landing, "pos", "2026-10-07", "receipts.csv", "receipt_id\n")
+        request = nightly_schedule(dg.build_schedule_context(instance=instance, scheduled_execution_time=at))
+        assert _partitions(instance) == ["2026-10-05", "2026-10-08", "2026-10-07"]
+        tags = request.tags
+        with partition_loading_context(dynamic_partitions_store=instance):   # as a run resolves its range
+            in_run = landing_date_partitions.get_partition_keys_in_range(dg.PartitionKeyRange(
+                tags["dagster/asset_partition_range_start"], tags["dagster/asset_partition_range_end"]))
+        assert sorted(in_run) == ["2026-10-05", "2026-10-07", "2026-10-08"]
+        assert as_of_date_for_run(tags, lambda: None)[0] == date(2026, 10, 8)
 
 
 def test_schedule_skips_when_nothing_landed(cdp_env):
     at = datetime(2026, 10, 8, 2, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
-    assert isinstance(nightly_schedule(dg.build_schedule_context(scheduled_execution_time=at)), dg.SkipReason)
+    with dg.instance_for_test() as instance:
+        result = nightly_schedule(dg.build_schedule_context(instance=instance, scheduled_execution_time=at))
+        assert isinstance(result, dg.SkipReason)
+        assert _partitions(instance) == []

@@ -5,6 +5,7 @@ import duckdb as duckdb_module
 import pytest
 from dagster_duckdb import DuckDBResource
 
+from cdp_pipeline.defs.partitions import LANDING_DAYS
 from cdp_pipeline.defs.sources import assets as raw_assets
 from cdp_pipeline.defs.sources import checks as raw_checks
 
@@ -17,6 +18,14 @@ def env(tmp_path, monkeypatch):
     monkeypatch.setenv("CDP_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("CDP_LANDING_DIR", str(tmp_path / "landing"))
     return tmp_path
+
+
+@pytest.fixture
+def instance():
+    """A Dagster instance where both landing days are partitions, as the sensor or `cdp run` makes them."""
+    with dg.instance_for_test() as inst:
+        inst.add_dynamic_partitions(LANDING_DAYS, [DAY1, DAY2])
+        yield inst
 
 
 def drop(root, source, day, name, data):
@@ -51,14 +60,14 @@ def test_asset_keys_groups_and_checks():
     assert len(check_keys) == 14
 
 
-def test_materialize_one_partition_with_metadata_and_checks(env):
+def test_materialize_one_partition_with_metadata_and_checks(env, instance):
     drop(env, "crm", DAY1, "customers.csv", CRM + b"3\n")
     drop(env, "crm", DAY1, "garbage.csv", b"\x00\x01\x02" * 100)
     crm_checks = [raw_checks.check_key("crm_customers", n) for n in ("ledger_balances", "raw_rows_match_ledger")]
     result = dg.materialize([raw_assets.raw_crm, raw_checks.raw_ledger_checks],
                             selection=dg.AssetSelection.assets(*raw_assets.raw_crm.keys)
                             | dg.AssetSelection.checks(*crm_checks),
-                            resources=resources(env), partition_key=DAY1)
+                            resources=resources(env), instance=instance, partition_key=DAY1)
     assert result.success
     (mat,) = result.asset_materializations_for_node("raw_crm")
     md = mat.metadata
@@ -70,13 +79,13 @@ def test_materialize_one_partition_with_metadata_and_checks(env):
     assert {e.check_name: e.passed for e in evals} == {"ledger_balances": True, "raw_rows_match_ledger": True}
 
 
-def test_partition_range_loads_every_day_in_one_run(env):
+def test_partition_range_loads_every_day_in_one_run(env, instance):
     drop(env, "crm", DAY1, "customers.csv", CRM)
     drop(env, "crm", DAY2, "customers_2.csv", b"customer_id\n3\n")
     drop(env, "crm", DAY2, "customers_again.csv", CRM)
     result = dg.materialize(
         [raw_assets.raw_crm, raw_assets.audit_files, raw_assets.audit_quarantine],
-        resources=resources(env),
+        resources=resources(env), instance=instance,
         tags={"dagster/asset_partition_range_start": DAY1, "dagster/asset_partition_range_end": DAY2},
     )
     assert result.success
@@ -90,19 +99,20 @@ def test_partition_range_loads_every_day_in_one_run(env):
     files_mat = result.asset_materializations_for_node("audit__files")[0]
     assert files_mat.metadata["files_in_days"].value == 3
     # rerunning the range gives the same tables
-    assert dg.materialize([raw_assets.raw_crm], resources=resources(env),
+    assert dg.materialize([raw_assets.raw_crm], resources=resources(env), instance=instance,
                           tags={"dagster/asset_partition_range_start": DAY1,
                                 "dagster/asset_partition_range_end": DAY2}).success
     assert query(env, "SELECT count(*) FROM raw.crm_customers") == [(3,)]
 
 
-def test_every_source_loads_in_one_run(env):
+def test_every_source_loads_in_one_run(env, instance):
     drop(env, "esp", DAY1, "subscribed_members_export_x.csv", b"Email Address,First Name\na@b.se,Anna\n")
     drop(env, "esp", DAY1, "campaign_activity_20261001.csv", b"Email Address,Action,Timestamp\na@b.se,open,2026-10-01 10:00:00\n")
     drop(env, "sms", DAY1, "log.csv", b"From,To,Body,SentDate,Direction\n+4670,+4671,STOP,2026-10-01,inbound\n")
     drop(env, "web", DAY1, "events_20261001.jsonl", b'{"event_timestamp":1,"event_name":"x","user_pseudo_id":"c"}\n')
     drop(env, "pos", DAY1, "receipts_1_20261001.csv", b"receipt_id;store_id;ts_local\nR1;1;2026-10-01 10:00\n")
-    result = dg.materialize(ALL_ASSETS + raw_checks.RAW_CHECKS, resources=resources(env), partition_key=DAY1)
+    result = dg.materialize(ALL_ASSETS + raw_checks.RAW_CHECKS, resources=resources(env), instance=instance,
+                            partition_key=DAY1)
     assert result.success
     for table in ("esp_members", "esp_activity", "sms_messages", "web_events", "pos_receipts"):
         assert query(env, f"SELECT count(*) FROM raw.{table}") == [(1,)], table
@@ -111,9 +121,9 @@ def test_every_source_loads_in_one_run(env):
     assert all(e.passed for e in result.get_asset_check_evaluations())
 
 
-def test_ledger_check_fails_when_rows_go_missing(env):
+def test_ledger_check_fails_when_rows_go_missing(env, instance):
     drop(env, "crm", DAY1, "customers.csv", CRM)
-    assert dg.materialize([raw_assets.raw_crm], resources=resources(env), partition_key=DAY1).success
+    assert dg.materialize([raw_assets.raw_crm], resources=resources(env), instance=instance, partition_key=DAY1).success
     query(env, "UPDATE audit.files SET rows_read = rows_read + 1")
     query(env, "DELETE FROM raw.crm_customers WHERE customer_id = '1'")
     with duckdb_module.connect(str(env / "b.duckdb")) as con:

@@ -42,6 +42,10 @@ def test_killed_runs_are_marked_failed_and_their_pool_slot_freed(tmp_path):
                                      tags={**run_tags(build), "cdp/pid": str(dead.pid)})
         other_db = create_run_for_test(instance, job_name="nightly", status=dg.DagsterRunStatus.STARTED,
                                        tags={**run_tags(tmp_path / "other.duckdb"), "cdp/pid": str(dead.pid)})
+        # "Re-execute" in the UI copies the cli run's tags; the UI's run worker is alive and runs it.
+        reexecuted = create_run_for_test(instance, job_name="nightly", status=dg.DagsterRunStatus.STARTED,
+                                         tags={**run_tags(build), "cdp/pid": str(dead.pid)},
+                                         parent_run_id=killed.run_id, root_run_id=killed.run_id)
         claim = instance.event_log_storage.claim_concurrency_slot("duckdb", killed.run_id, "raw__crm")
         assert claim.is_claimed
 
@@ -51,4 +55,5 @@ def test_killed_runs_are_marked_failed_and_their_pool_slot_freed(tmp_path):
         assert released == [killed.run_id]
         assert instance.get_run_by_id(killed.run_id).status == dg.DagsterRunStatus.FAILURE
         assert instance.get_run_by_id(other_db.run_id).status == dg.DagsterRunStatus.STARTED
+        assert instance.get_run_by_id(reexecuted.run_id).status == dg.DagsterRunStatus.STARTED
         assert instance.event_log_storage.get_concurrency_info("duckdb").claimed_slots == []

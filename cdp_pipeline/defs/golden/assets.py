@@ -7,6 +7,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.automation import is_full_refresh
+from cdp_pipeline.defs.partitions import LAST_LANDING_DAY_TAG
 from cdp_pipeline.defs.resources import DUCKDB_POOL
 from cdp_pipeline.defs.table_metadata import table_metadata
 from cdp_pipeline.lib.golden._sql import fetch_golden_sql, query_golden_sql
@@ -24,7 +25,8 @@ CUSTOMER_MAP = dg.AssetKey(["identity", "customer_map"])
 IDENTITY_RECORDS = dg.AssetKey(["staging", "identity_records"])
 EVENT_KEYS = [dg.AssetKey(["staging", t]) for t in STAGING_EVENT_TABLES]
 
-# Run tags that name the landing days of a run (see defs/automation.py).
+# Run tags that name the landing days of a run (see defs/automation.py). The last landing day
+# comes first: a range of partitions added out of date order does not end on its latest day.
 _RANGE_END_TAG = "dagster/asset_partition_range_end"
 _PARTITION_TAG = "dagster/partition"
 
@@ -37,7 +39,7 @@ def as_of_date_for_run(tags: dict, latest_event_day: Callable[[], date | None]) 
     day's answer. A run without one (a manual materialisation) uses the latest event date
     in staging, so the traits describe the newest data; with no data at all, today.
     """
-    for tag in (_RANGE_END_TAG, _PARTITION_TAG):
+    for tag in (LAST_LANDING_DAY_TAG, _RANGE_END_TAG, _PARTITION_TAG):
         if tags.get(tag):
             return date.fromisoformat(tags[tag][:10]), f"run tag {tag}"
     latest = latest_event_day()  # only looked up when the run names no day

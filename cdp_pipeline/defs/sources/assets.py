@@ -1,7 +1,7 @@
 """Raw layer assets: every landing file of a source and day, loaded as received.
 
 One multi-asset per source (a source's folder can hold several file kinds, each with
-its own raw table), daily-partitioned by landing date. A run over a partition range
+its own raw table), partitioned by landing day (defs/partitions.py). A run over a partition range
 loads every day of the range in one step (single-run backfill policy).
 """
 
@@ -68,7 +68,8 @@ def build_raw_source_asset(source: str) -> dg.AssetsDefinition:
     )
     def _raw_source(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
         landing_dir = get_settings().landing_dir
-        days = list(context.partition_keys)
+        # Dagster lists dynamic partitions in the order they were added; load in date order.
+        days = sorted(context.partition_keys)
         outcomes: list[PartitionOutcome] = []
         with duckdb.get_connection() as con:
             for day in days:
@@ -119,7 +120,7 @@ raw_pos = build_raw_source_asset("pos")
 def audit_files(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
     """The file ledger: every delivered file and what became of it (loaded, empty, duplicate,
     rejected, superseded). The raw assets write it; this asset reports the landing days' summary."""
-    days = list(context.partition_keys)
+    days = sorted(context.partition_keys)
     with duckdb.get_connection() as con:
         ledger.ensure_audit_tables(con)
         rows = ledger.fetch(con, "select_files_summary", {"first_day": days[0], "last_day": days[-1]})
@@ -147,7 +148,7 @@ def audit_files(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg
 def audit_quarantine(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
     """Rows and whole files that could not be read, with the reason: nothing is dropped silently.
     The raw assets write it; this asset reports the landing days' quarantine."""
-    days = list(context.partition_keys)
+    days = sorted(context.partition_keys)
     with duckdb.get_connection() as con:
         ledger.ensure_audit_tables(con)
         rows = ledger.fetch(con, "select_quarantine_entries", {"first_day": days[0], "last_day": days[-1]})
