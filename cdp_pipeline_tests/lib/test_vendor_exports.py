@@ -193,8 +193,8 @@ def test_a_night_that_adds_exports_builds_the_same_staging_as_a_whole_rebuild(tm
     customer's address, a Klaviyo profile id) are the incremental build's keys too."""
     nights = {"2026-10-01": ["shopify/orders_export_2021.csv", "shopify/customers_export_legacy.csv",
                              "klaviyo/newsletter_list_export.csv"],
-              "2026-10-02": ["shopify/orders_export_1.csv", "shopify/customers_export.csv",
-                             "klaviyo/profiles_export.csv", "mailchimp/subscribed_email_audience_export_4f2a9c1e7b.csv"]}
+              "2026-10-02": ["shopify/orders_export_1.csv", "shopify/customers_export.csv", "klaviyo/profiles_export.csv",
+                             "mailchimp/subscribed_email_audience_export_4f2a9c1e7b.csv"]}
     source_of = {f: source for source, files in DROPS.items() for f in files}
     c = duckdb.connect(str(tmp_path / "b.duckdb"))
     for day, files in nights.items():
