@@ -47,9 +47,12 @@ AFFECTED = "temp._stg_affected"
 
 _ORDER_KEY = "'order:' || nullif(trim(name), '')"
 _RECEIPT_KEY = "'receipt:' || nullif(trim(store_id), '') || ':' || nullif(trim(receipt_id), '')"
-_CRM_KEY = "nullif(trim(customer_id), '')"
-# a member: its LEID, or its address when it has none (as create_identity_records.sql keys it)
-_ESP_MEMBER_KEY = "coalesce(nullif(trim(leid), ''), std_email(email_address))"
+# a CRM customer: its id without a spreadsheet's leading apostrophe, else (a legacy Shopify
+# customers export has no id) its address (as create_identity_records.sql keys it)
+_CRM_KEY = "coalesce(nullif(trim(ltrim(trim(customer_id), '''')), ''), 'email:' || std_email(email))"
+# a member: its LEID (Mailchimp) or profile id (Klaviyo), or its address when it has neither
+# (as create_identity_records.sql keys it)
+_ESP_MEMBER_KEY = "coalesce(nullif(trim(leid), ''), nullif(trim(klaviyo_id), ''), std_email(email_address))"
 
 
 @dataclass(frozen=True)

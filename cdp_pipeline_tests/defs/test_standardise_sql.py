@@ -127,7 +127,7 @@ def test_identity_records_equal_the_row_by_row_functions(con):
                                                      'postcode', 'city', 'country', 'birth_date')}
                    FROM raw.crm_customers""",
         "esp": f"""SELECT leid, {_standardised('first_name', 'last_name', 'email_address', 'phone', 'address',
-                                               'zip', 'city', 'NULL', 'birthday')}
+                                               'zip', 'city', "coalesce(nullif(trim(cc), ''), country)", 'birthday')}
                    FROM raw.esp_members""",
     }.items():
         staged = con.execute(f"SELECT source_record_id, {STAGED} FROM staging.identity_records "

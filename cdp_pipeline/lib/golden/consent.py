@@ -6,10 +6,14 @@ Every consent signal (``staging.consent_events``) has a *strength*:
 strength  reasons                         meaning
 ========  ==============================  =====================================================
 3         ``unsubscribed``, ``cleaned``,  explicit opt-out: the person (or the ESP, for an
-          ``sms_stop``, ``bounce``        address that bounces) said no. *Protected.*
+          ``sms_stop``, ``bounce``,       address that bounces) said no. *Protected.*
+          ``klaviyo_unsubscribed``,
+          ``klaviyo_suppressed``
 2         ``subscribed``, ``sms_start``,  explicit choice: a confirmed subscription, an SMS
           ``crm_opt_in``, ``crm_opt_out``  START/YES, a consent field staff recorded in the CRM,
-          ``nonsubscribed``               an ESP member who never opted in
+          ``nonsubscribed``               an ESP member who never opted in; Klaviyo's
+                                          ``klaviyo_subscribed``, ``klaviyo_never_subscribed``,
+                                          ``klaviyo_consent`` likewise
 1         ``accepts_marketing``           implied: a checkout's marketing tick box
 ========  ==============================  =====================================================
 
@@ -60,6 +64,14 @@ CONSENT_STRENGTH: dict[str, int] = {
     # (golden.identifier_consent) until a later explicit grant of it
     "bounce": PROTECTED,
     "accepts_marketing": IMPLIED,
+    # Klaviyo's Email/SMS Marketing Consent states (staging.consent_events): SUPPRESSED is
+    # Klaviyo's own block after a bounce or spam complaint
+    "klaviyo_unsubscribed": PROTECTED,
+    "klaviyo_suppressed": PROTECTED,
+    "klaviyo_subscribed": EXPLICIT,
+    "klaviyo_never_subscribed": EXPLICIT,
+    # the channels listed in Klaviyo's Consent column
+    "klaviyo_consent": EXPLICIT,
 }
 DEFAULT_STRENGTH = EXPLICIT
 

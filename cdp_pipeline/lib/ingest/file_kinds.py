@@ -51,11 +51,25 @@ CRM_CUSTOMERS = FileKind(
     name="crm_customers", source="crm", table="crm_customers", format=CSV,
     columns=("customer_id", "first_name", "last_name", "email", "phone", "street", "postcode", "city",
              "country", "birth_date", "loyalty_card_id", "created_at", "updated_at",
-             "consent_email", "consent_sms", "consent_updated_at"),
+             "consent_email", "consent_sms", "consent_updated_at", "address_phone"),
     required=("customer_id",),
     aliases={"email_address": "email", "e_mail": "email", "phone_number": "phone", "mobile": "phone",
              "zip": "postcode", "zip_code": "postcode", "postal_code": "postcode",
-             "date_of_birth": "birth_date", "birthday": "birth_date", "dob": "birth_date"},
+             "date_of_birth": "birth_date", "birthday": "birth_date", "dob": "birth_date",
+             # A Shopify customers export dropped in crm/: current headers, then legacy ones
+             # (a legacy file has both Country and Country Code: the first one read wins).
+             "accepts_email_marketing": "consent_email", "accepts_sms_marketing": "consent_sms",
+             "accepts_marketing": "consent_email",
+             "default_address_address1": "street", "default_address_city": "city",
+             "default_address_zip": "postcode", "default_address_country_code": "country",
+             "default_address_phone": "address_phone",
+             "address1": "street", "country_code": "country"},
+)
+
+# A legacy Shopify customers export has no Customer ID: its rows are keyed by their address.
+SHOPIFY_CUSTOMERS_LEGACY = FileKind(
+    name="shopify_customers_legacy", source="crm", table="crm_customers", format=CSV,
+    columns=CRM_CUSTOMERS.columns, required=("email",), aliases=CRM_CUSTOMERS.aliases,
 )
 
 ESP_MEMBERS = FileKind(
@@ -69,6 +83,19 @@ ESP_MEMBERS = FileKind(
     required=("email_address",),
     aliases={"email": "email_address", "phone_number": "phone", "postal_code": "zip",
              "date_of_birth": "birthday"},
+)
+
+# A Klaviyo profile or list export. Its consent is in its own columns (no Mailchimp status):
+# ``Consent`` lists the channels consented to (``email``, ``sms``), ``Email Marketing Consent``
+# is SUBSCRIBED / UNSUBSCRIBED / NEVER_SUBSCRIBED / SUPPRESSED, ``Accepts Marketing`` is
+# Shopify's flag synced into Klaviyo; staging.consent_events reads them.
+ESP_KLAVIYO_PROFILES = FileKind(
+    name="esp_klaviyo_profiles", source="esp", table="esp_members", format=CSV,
+    columns=("email_address", "klaviyo_id", "first_name", "last_name", "phone", "address", "city", "country",
+             "zip", "consent", "sms_consent_timestamp", "accepts_marketing", "email_marketing_consent",
+             "email_marketing_consent_timestamp", "sms_marketing_consent", "date_added"),
+    required=("email_address",),
+    aliases={"email": "email_address", "phone_number": "phone", "zip_code": "zip", "postal_code": "zip"},
 )
 
 ESP_ACTIVITY = FileKind(
@@ -111,7 +138,9 @@ POS_ORDERS = FileKind(
              "shipping", "taxes", "total", "discount_code", "created_at", "lineitem_quantity",
              "lineitem_name", "lineitem_price", "lineitem_sku", "billing_name", "billing_street",
              "billing_city", "billing_zip", "billing_country", "billing_phone", "cancelled_at",
-             "refunded_amount", "id", "tags", "source"),
+             "refunded_amount", "id", "tags", "source",
+             # order discount, the line's share of it, and the order's other numbers
+             "discount_amount", "lineitem_discount", "phone", "shipping_phone", "shipping_country"),
     required=("name", "lineitem_name"),
 )
 
@@ -127,6 +156,7 @@ FILE_KINDS: dict[str, FileKind] = {k.name: k for k in (
     POS_ORDERS, POS_RECEIPTS)}
 
 # raw table -> the file kinds that write it
+FILE_KINDS.update({k.name: k for k in (SHOPIFY_CUSTOMERS_LEGACY, ESP_KLAVIYO_PROFILES)})  # vendor variants
 TABLE_KINDS: dict[str, tuple[FileKind, ...]] = {}
 for _k in FILE_KINDS.values():
     TABLE_KINDS[_k.table] = TABLE_KINDS.get(_k.table, ()) + (_k,)
@@ -188,8 +218,12 @@ def classify_csv(source: str, file_name: str, header_keys: set[str]) -> FileKind
         return all(any(kind.canonical(h) == c for h in header_keys) for c in cols)
 
     if source == "crm":
+        if not has(CRM_CUSTOMERS, "customer_id") and has(CRM_CUSTOMERS, "email", "consent_email"):
+            return SHOPIFY_CUSTOMERS_LEGACY
         return CRM_CUSTOMERS
     if source == "esp":
+        if has(ESP_KLAVIYO_PROFILES, "klaviyo_id"):
+            return ESP_KLAVIYO_PROFILES
         if has(ESP_ACTIVITY, "email_address", "action"):
             return ESP_ACTIVITY
         if any(m in name for m in ESP_EXPORT_MARKERS) or has(ESP_MEMBERS, "email_address", "status"):

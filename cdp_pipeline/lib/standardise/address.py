@@ -8,6 +8,7 @@ two addresses: lower case ASCII with common abbreviations expanded.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 
@@ -17,62 +18,76 @@ from ._common import Checked, as_text, fold_ascii, is_shouting_or_whispering, te
 # (it tracks ISO closely) minus its non-country "001" entries.
 _ISO2 = frozenset(r for r in phonenumbers.SUPPORTED_REGIONS if r.isalpha()) | {"XK"}
 
-# Names, native names and alpha-3 codes, keyed by their folded (ASCII lower) form.
-_COUNTRY_NAMES = {
-    "SE": ["sweden", "sverige", "swe", "schweden", "suede", "ruotsi", "sverige/sweden"],
-    "DK": ["denmark", "danmark", "dnk", "danemark", "tanska"],
-    "NO": ["norway", "norge", "noreg", "nor", "norwegen", "norja"],
-    "FI": ["finland", "suomi", "fin", "finnland"],
-    "IS": ["iceland", "island", "isl"],
-    "DE": ["germany", "deutschland", "deu", "ger", "tyskland", "saksa", "allemagne"],
-    "GB": ["united kingdom", "uk", "gbr", "great britain", "britain", "england",
-           "scotland", "wales", "northern ireland", "storbritannien", "u k",
-           "united kingdom of great britain and northern ireland", "storbritannia"],
-    "US": ["united states", "usa", "us", "united states of america", "america", "u s", "u s a"],
-    "NL": ["netherlands", "nederland", "nld", "holland", "the netherlands", "nederlanderna"],
-    "FR": ["france", "fra", "frankrike", "frankreich"],
-    "ES": ["spain", "espana", "esp", "spanien"],
-    "IT": ["italy", "italia", "ita", "italien"],
-    "PL": ["poland", "polska", "pol", "polen"],
-    "EE": ["estonia", "eesti", "est", "estland"],
-    "LV": ["latvia", "latvija", "lva", "lettland"],
-    "LT": ["lithuania", "lietuva", "ltu", "litauen"],
-    "AT": ["austria", "osterreich", "aut", "osterrike"],
-    "CH": ["switzerland", "schweiz", "suisse", "svizzera", "che"],
-    "BE": ["belgium", "belgie", "belgique", "bel", "belgien"],
-    "IE": ["ireland", "eire", "irl", "irland"],
-    "PT": ["portugal", "prt"],
-    "GR": ["greece", "grc", "grekland", "el"],
-    "CZ": ["czech republic", "czechia", "cze", "tjeckien"],
-    "CA": ["canada", "can", "kanada"],
-    "AU": ["australia", "aus", "australien"],
-    "FO": ["faroe islands", "foroyar", "faeroerne", "fro", "faroarna"],
-    "GL": ["greenland", "gronland", "kalaallit nunaat", "grl"],
-    "AX": ["aland", "aland islands", "ala", "ahvenanmaa"],
+# Names people write for a country that are no country's name in CLDR: the nations of the
+# United Kingdom, long official names, "America", dotted abbreviations (``U.S.A.`` folds to
+# ``u s a``), IOC/EU codes. Every other name comes from ``_country_lookup`` below.
+_COLLOQUIAL_COUNTRY_NAMES = {
+    "GB": ["great britain", "britain", "england", "scotland", "wales", "northern ireland", "u k",
+           "united kingdom of great britain and northern ireland"],
+    "US": ["united states of america", "america", "u s", "u s a"],
+    "DE": ["ger"],
+    "GR": ["el"],
 }
-_COUNTRY_LOOKUP = {name: code for code, names in _COUNTRY_NAMES.items() for name in names}
 
 
 def _fold_key(text: str) -> str:
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", fold_ascii(text)).split())
+    """``Côte d'Ivoire`` -> ``cote d ivoire``; a name in another script (``বাংলাদেশ``), which
+    has no ASCII form, is only case-folded."""
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", fold_ascii(text)).split()) or " ".join(text.casefold().split())
+
+
+@lru_cache(maxsize=1)
+def _country_lookup() -> dict[str, str]:
+    """Folded country name or code -> ISO alpha-2, for every country phonenumbers knows.
+
+    Names are CLDR's (through babel): each country's name in English and in every official
+    language of every country, so ``Sverige``, ``Deutschland``, ``Sydafrika`` and
+    ``বাংলাদেশ`` are all found; alpha-3 and retired codes (``SWE``, ``UK``) are CLDR's territory
+    aliases. A folded name that means two countries (``Kongo``) is left out, not guessed.
+    Built once per process (about a second: a hundred locales are read).
+    """
+    from babel import Locale, UnknownLocaleError
+    from babel.core import get_global
+    from babel.languages import get_official_languages
+
+    languages = {"en"} | {lang for code in _ISO2 for lang in get_official_languages(code, de_facto=True)}
+    seen: dict[str, set[str]] = {}
+    for language in sorted(languages):
+        try:
+            territories = Locale.parse(language).territories
+        except (UnknownLocaleError, ValueError):
+            continue  # an official language CLDR has no locale data for
+        for code, name in territories.items():
+            if code in _ISO2:
+                seen.setdefault(_fold_key(name), set()).add(code)
+    for alias, targets in get_global("territory_aliases").items():
+        if alias.isalpha() and len(targets) == 1 and targets[0] in _ISO2:
+            seen.setdefault(alias.lower(), set()).add(targets[0])
+    for code, names in _COLLOQUIAL_COUNTRY_NAMES.items():
+        for name in names:
+            seen.setdefault(name, set()).add(code)
+    return {key: codes.pop() for key, codes in seen.items() if key and len(codes) == 1}
 
 
 @text_cache(4096)
 def standardise_country(raw: object) -> str | None:
     """ISO 3166-1 alpha-2 code for a country code or name (``Sverige`` → ``SE``), else None.
 
-    Accepts alpha-2 codes in any case, common alpha-3 codes, and English and
-    native names of the countries our customers live in.
+    Accepts alpha-2 and alpha-3 codes in any case, and a country's name in English or in
+    any country's official language (``_country_lookup``); a leading "the" is ignored.
     """
     text = as_text(raw)
     if text is None or len(text) > 80:
         return None
     key = _fold_key(text)
-    if key in _COUNTRY_LOOKUP:
-        return _COUNTRY_LOOKUP[key]
     code = key.upper()
     if len(code) == 2 and code in _ISO2:
         return code
+    lookup = _country_lookup()
+    if key in lookup:
+        return lookup[key]
+    if key.startswith("the ") and key[4:] in lookup:
+        return lookup[key[4:]]
     return None
 
 

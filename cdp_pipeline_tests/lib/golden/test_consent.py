@@ -11,7 +11,8 @@ from cdp_pipeline_tests.lib.golden.conftest import golden_row
 from cdp_pipeline_tests.lib.golden.world import create_contract_tables, insert
 
 SOURCE_OF = {"subscribed": "esp", "unsubscribed": "esp", "cleaned": "esp", "accepts_marketing": "pos",
-             "crm_opt_in": "crm", "crm_opt_out": "crm", "sms_stop": "sms", "sms_start": "sms"}
+             "crm_opt_in": "crm", "crm_opt_out": "crm", "sms_stop": "sms", "sms_start": "sms",
+             "klaviyo_consent": "esp", "klaviyo_unsubscribed": "esp"}
 STATE_OF = {"subscribed": "granted", "unsubscribed": "revoked", "cleaned": "revoked", "accepts_marketing": None,
             "crm_opt_in": "granted", "crm_opt_out": "revoked", "sms_stop": "revoked", "sms_start": "granted"}
 
@@ -42,8 +43,8 @@ def consent_after(signals: list[tuple], channel: str = "email", as_of: date = da
 
 
 def test_strengths_are_documented_tiers():
-    assert {r for r, s in CONSENT_STRENGTH.items() if s == PROTECTED} == {"unsubscribed", "cleaned", "sms_stop",
-                                                                          "bounce"}
+    assert {r for r, s in CONSENT_STRENGTH.items() if s == PROTECTED} == {
+        "unsubscribed", "cleaned", "sms_stop", "bounce", "klaviyo_unsubscribed", "klaviyo_suppressed"}
     assert CONSENT_STRENGTH["nonsubscribed"] == EXPLICIT
     assert {r for r, s in CONSENT_STRENGTH.items() if s == IMPLIED} == {"accepts_marketing"}
     assert CONSENT_STRENGTH["subscribed"] == CONSENT_STRENGTH["sms_start"] == CONSENT_STRENGTH["crm_opt_in"] == EXPLICIT
@@ -58,6 +59,8 @@ def test_strengths_are_documented_tiers():
     ([(1, "crm_opt_out"), (5, "accepts_marketing", "granted")], ("granted", 5, "pos")),
     # A later implied grant does not re-grant an unsubscribed or cleaned address ...
     ([(1, "subscribed"), (3, "unsubscribed"), (7, "accepts_marketing", "granted")], ("revoked", 3, "esp")),
+    ([(1, "klaviyo_consent", "granted"), (3, "klaviyo_unsubscribed", "revoked"), (7, "accepts_marketing", "granted")],
+     ("revoked", 3, "esp")),
     ([(3, "cleaned"), (7, "accepts_marketing", "granted"), (9, "accepts_marketing", "granted")],
      ("revoked", 3, "esp")),
     # ... but a later explicit subscribe or CRM opt-in does, and implied grants count again after it.

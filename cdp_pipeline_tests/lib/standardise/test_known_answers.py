@@ -156,9 +156,25 @@ def test_postcode_default_country_falls_back_to_cleaning():
     ("Danmark", "DK"), ("Denmark", "DK"), ("Norge", "NO"), ("Suomi", "FI"), ("Finland", "FI"),
     ("Deutschland", "DE"), ("United Kingdom", "GB"), ("UK", "GB"), ("GB", "GB"), ("Great Britain", "GB"),
     ("Island", "IS"), ("USA", "US"), ("Österreich", "AT"), ("Nowhere", None), ("XX", None), (None, None),
+    # outside the hand list of about 30 countries this table replaced (CLDR names through babel)
+    ("South Africa", "ZA"), ("Bangladesh", "BD"), ("বাংলাদেশ", "BD"), ("Sydafrika", "ZA"), ("ZAF", "ZA"),
+    ("Brasil", "BR"), ("Côte d’Ivoire", "CI"), ("España", "ES"), ("the Netherlands", "NL"), ("U.S.A.", "US"),
+    ("Kongo", None),  # the Congo of either side of the river: not guessed
 ])
 def test_country(raw, expected):
     assert standardise_country(raw) == expected
+
+
+@pytest.mark.parametrize("raw, country, expected", [
+    # a number without a country code is read in its row's country, written as a code or a name
+    ("082 123 4567", "South Africa", "+27821234567"),
+    ("082 123 4567", "ZA", "+27821234567"),
+    ("01712-345678", "Bangladesh", "+8801712345678"),
+    ("070-123 45 67", "Sverige", "+46701234567"),
+    ("0151 12345678", "Deutschland", "+4915112345678"),
+])
+def test_phone_in_its_rows_country(raw, country, expected):
+    assert standardise_phone(raw, "SE", country) == expected
 
 
 @pytest.mark.parametrize("raw, display, match", [

@@ -1,29 +1,51 @@
--- Every consent signal per channel: ESP status (a nonsubscribed member never opted in: no consent), SMS STOP/START, CRM flags, Shopify "Accepts Marketing".
+-- Every consent signal per channel: ESP status (a nonsubscribed member never opted in: no consent), Klaviyo's consent columns, SMS STOP/START, CRM flags, Shopify "Accepts Marketing".
 -- An opt-out whose time cannot be read is dated by the day its file landed (it was true by then); a grant without a time is no grant.
 CREATE OR REPLACE TABLE staging.consent_events AS
 WITH esp_rows AS (
-    SELECT nullif(trim(leid), '') AS leid, email_address, lower(trim(status)) AS status,
+    SELECT coalesce(nullif(trim(leid), ''), nullif(trim(klaviyo_id), '')) AS leid, email_address, lower(trim(status)) AS status,
            unsub_time, clean_time, confirm_time, optin_time, last_changed, CAST(_landing_date AS TIMESTAMP) AS landed
     FROM raw.esp_members
     WHERE lower(trim(status)) IN ('subscribed', 'unsubscribed', 'cleaned', 'nonsubscribed')
 ),
+klaviyo_rows AS (
+    -- A Klaviyo export has no status: Email/SMS Marketing Consent (SUBSCRIBED, UNSUBSCRIBED,
+    -- NEVER_SUBSCRIBED, SUPPRESSED) when exported, else the channels listed in Consent (a
+    -- channel not listed was not consented to), else Shopify's Accepts Marketing for e-mail.
+    SELECT coalesce(nullif(trim(klaviyo_id), ''), std_email(email_address)) AS member_key, email_address,
+           phone, coalesce(nullif(trim(cc), ''), country) AS country,
+           upper(nullif(trim(email_marketing_consent), '')) AS email_status,
+           upper(nullif(trim(sms_marketing_consent), '')) AS sms_status,
+           CASE WHEN nullif(trim(consent), '') IS NOT NULL
+                THEN regexp_matches(lower(consent), '\bemail\b') END AS consent_lists_email,
+           CASE WHEN nullif(trim(consent), '') IS NOT NULL
+                THEN regexp_matches(lower(consent), '\bsms\b') END AS consent_lists_sms,
+           std_bool(accepts_marketing) AS accepts_marketing,
+           std_timestamp(email_marketing_consent_timestamp, 'UTC') AS email_time,
+           std_timestamp(date_added, 'UTC') AS added_time,  -- joining the list: a grant's time, never a revocation's
+           std_timestamp(sms_consent_timestamp, 'UTC') AS sms_time,
+           CAST(_landing_date AS TIMESTAMP) AS landed
+    FROM raw.esp_members
+    WHERE nullif(trim(klaviyo_id), '') IS NOT NULL AND nullif(trim(status), '') IS NULL
+),
 crm_raw AS (
-    SELECT trim(customer_id) AS customer_id, email, phone, country, consent_email, consent_sms,
+    SELECT coalesce(nullif(trim(ltrim(trim(customer_id), '''')), ''), 'email:' || std_email(email)) AS customer_id,
+           email, phone, country, consent_email, consent_sms,
            consent_updated_at, updated_at, CAST(_landing_date AS TIMESTAMP) AS landed
     FROM raw.crm_customers
-    WHERE nullif(trim(customer_id), '') IS NOT NULL
 ),
 -- The standardisation functions are Python: each distinct address and number is read once
 -- and joined back (a person's address is on their ESP and CRM rows, and on every CRM version).
 -- MATERIALIZED keeps DuckDB from pushing filters on the results down to every row.
 emails AS MATERIALIZED (
     SELECT raw_email, std_email(raw_email) AS email
-    FROM (SELECT email_address AS raw_email FROM esp_rows UNION SELECT email FROM crm_raw)
+    FROM (SELECT email_address AS raw_email FROM esp_rows UNION SELECT email FROM crm_raw
+          UNION SELECT email_address FROM klaviyo_rows)
     WHERE raw_email IS NOT NULL
 ),
 phones AS MATERIALIZED (
     SELECT raw_phone, raw_country, std_phone(raw_phone, std_country(raw_country)) AS phone
-    FROM (SELECT DISTINCT phone AS raw_phone, country AS raw_country FROM crm_raw WHERE phone IS NOT NULL)
+    FROM (SELECT phone AS raw_phone, country AS raw_country FROM crm_raw WHERE phone IS NOT NULL
+          UNION SELECT phone, country FROM klaviyo_rows WHERE phone IS NOT NULL)
 ),
 esp AS (
     SELECT DISTINCT 'esp' AS source,
@@ -41,6 +63,33 @@ esp AS (
            END AS event_time
     FROM esp_rows r
     LEFT JOIN emails e ON e.raw_email = r.email_address
+),
+klaviyo_states AS (
+    SELECT k.member_key, e.email, p.phone, k.landed,
+           CASE WHEN k.email_status = 'SUBSCRIBED' THEN true
+                WHEN k.email_status IN ('UNSUBSCRIBED', 'NEVER_SUBSCRIBED', 'SUPPRESSED') THEN false
+                ELSE coalesce(k.consent_lists_email, k.accepts_marketing) END AS email_ok,
+           CASE WHEN k.email_status IS NOT NULL THEN 'klaviyo_' || lower(k.email_status)
+                WHEN k.consent_lists_email IS NOT NULL THEN 'klaviyo_consent'
+                ELSE 'accepts_marketing' END AS email_reason,
+           k.email_time, k.added_time,
+           CASE WHEN k.sms_status = 'SUBSCRIBED' THEN true
+                WHEN k.sms_status IN ('UNSUBSCRIBED', 'NEVER_SUBSCRIBED', 'SUPPRESSED') THEN false
+                ELSE k.consent_lists_sms END AS sms_ok,
+           CASE WHEN k.sms_status IS NOT NULL THEN 'klaviyo_' || lower(k.sms_status) ELSE 'klaviyo_consent' END AS sms_reason,
+           k.sms_time
+    FROM klaviyo_rows k
+    LEFT JOIN emails e ON e.raw_email = k.email_address
+    LEFT JOIN phones p ON p.raw_phone = k.phone AND p.raw_country IS NOT DISTINCT FROM k.country
+),
+klaviyo AS (
+    SELECT DISTINCT 'esp', member_key, 'email', email, CASE WHEN email_ok THEN 'granted' ELSE 'revoked' END,
+           email_reason, CASE WHEN email_ok THEN coalesce(email_time, added_time) ELSE coalesce(email_time, landed) END
+    FROM klaviyo_states WHERE email_ok IS NOT NULL
+    UNION ALL
+    SELECT DISTINCT 'esp', member_key, 'sms', phone, CASE WHEN sms_ok THEN 'granted' ELSE 'revoked' END,
+           sms_reason, CASE WHEN sms_ok THEN sms_time ELSE coalesce(sms_time, landed) END
+    FROM klaviyo_states WHERE sms_ok IS NOT NULL
 ),
 sms AS (
     SELECT 'sms', source_record_id, 'sms', source_record_id,
@@ -78,7 +127,8 @@ shopify AS (
     WHERE channel = 'online' AND accepts_marketing AND email IS NOT NULL
 )
 SELECT * FROM (
-    SELECT * FROM esp UNION ALL SELECT * FROM sms UNION ALL SELECT * FROM crm UNION ALL SELECT * FROM shopify
+    SELECT * FROM esp UNION ALL SELECT * FROM klaviyo UNION ALL SELECT * FROM sms UNION ALL SELECT * FROM crm
+    UNION ALL SELECT * FROM shopify
 )
 WHERE identifier IS NOT NULL AND event_time IS NOT NULL
 ORDER BY channel, identifier, event_time, source, reason, source_record_id

@@ -6,13 +6,17 @@
 -- the DISTINCT and calls the function on every row again.
 CREATE OR REPLACE TABLE staging.identity_records AS
 WITH crm_versions AS (
-    SELECT *, trim(customer_id) AS record_key,
+    -- The key: the customer id without the apostrophe a spreadsheet put before a long number
+    -- (Shopify's '5207765762223), else (a legacy Shopify export has no id) the e-mail address;
+    -- create_consent_events.sql and staging_incremental._CRM_KEY key rows alike.
+    SELECT *, coalesce(nullif(trim(ltrim(trim(customer_id), '''')), ''), 'email:' || std_email(email)) AS record_key,
+           nullif(trim(ltrim(trim(customer_id), '''')), '') AS crm_id,
            std_timestamp(updated_at, NULL) AS updated_ts  -- once: it orders the versions and dates the record
     FROM raw.crm_customers
-    WHERE nullif(trim(customer_id), '') IS NOT NULL
 ),
 crm_latest AS (
     SELECT * FROM crm_versions
+    WHERE record_key IS NOT NULL
     QUALIFY row_number() OVER (
         PARTITION BY record_key
         ORDER BY updated_ts DESC NULLS LAST, _landing_date DESC, _file DESC, _line DESC) = 1
@@ -20,14 +24,16 @@ crm_latest AS (
 crm AS (
     SELECT 'crm' AS source, record_key AS source_record_id,
            coalesce(updated_ts, std_timestamp(created_at, NULL), CAST(_landing_date AS TIMESTAMP)) AS record_time,
-           first_name AS raw_first, last_name AS raw_last, email AS raw_email, phone AS raw_phone,
+           first_name AS raw_first, last_name AS raw_last, email AS raw_email,
+           coalesce(nullif(trim(phone), ''), address_phone) AS raw_phone,
            street AS raw_street, postcode AS raw_postcode, city AS raw_city, country AS raw_country,
            birth_date AS raw_birth_date, nullif(trim(loyalty_card_id), '') AS loyalty_card_id,
-           record_key AS crm_customer_id, CAST(NULL AS VARCHAR) AS web_user_id, CAST(NULL AS VARCHAR[]) AS cookies
+           crm_id AS crm_customer_id, CAST(NULL AS VARCHAR) AS web_user_id, CAST(NULL AS VARCHAR[]) AS cookies
     FROM crm_latest
 ),
 esp_versions AS (
-    SELECT *, coalesce(nullif(trim(leid), ''), std_email(email_address)) AS record_key,
+    -- Mailchimp's LEID, Klaviyo's profile id, else the address (staging_incremental._ESP_MEMBER_KEY)
+    SELECT *, coalesce(nullif(trim(leid), ''), nullif(trim(klaviyo_id), ''), std_email(email_address)) AS record_key,
            std_timestamp(last_changed, 'UTC') AS last_changed_ts  -- once: it orders the versions and dates the record
     FROM raw.esp_members
 ),
@@ -41,7 +47,9 @@ esp_latest AS (
 esp AS (
     SELECT 'esp', record_key,
            coalesce(last_changed_ts, std_timestamp(optin_time, 'UTC'), CAST(_landing_date AS TIMESTAMP)),
-           first_name, last_name, email_address, phone, address, zip, city, NULL, birthday,
+           -- Mailchimp's CC or Klaviyo's Country: the country a number without a country code is read in
+           first_name, last_name, email_address, phone, address, zip, city,
+           coalesce(nullif(trim(cc), ''), country), birthday,
            NULL, NULL, NULL, NULL
     FROM esp_latest
 ),
@@ -104,11 +112,15 @@ shopify AS (
            std_split_first(first(r.billing_name ORDER BY r._line) FILTER (WHERE nullif(trim(r.billing_name), '') IS NOT NULL)),
            std_split_last(first(r.billing_name ORDER BY r._line) FILTER (WHERE nullif(trim(r.billing_name), '') IS NOT NULL)),
            first(r.email ORDER BY r._line) FILTER (WHERE nullif(trim(r.email), '') IS NOT NULL),
-           first(r.billing_phone ORDER BY r._line) FILTER (WHERE nullif(trim(r.billing_phone), '') IS NOT NULL),
+           -- the billing number, else the order's contact number, else the recipient's
+           coalesce(first(r.billing_phone ORDER BY r._line) FILTER (WHERE nullif(trim(r.billing_phone), '') IS NOT NULL),
+                    first(r.phone ORDER BY r._line) FILTER (WHERE nullif(trim(r.phone), '') IS NOT NULL),
+                    first(r.shipping_phone ORDER BY r._line) FILTER (WHERE nullif(trim(r.shipping_phone), '') IS NOT NULL)),
            first(r.billing_street ORDER BY r._line) FILTER (WHERE nullif(trim(r.billing_street), '') IS NOT NULL),
            first(r.billing_zip ORDER BY r._line) FILTER (WHERE nullif(trim(r.billing_zip), '') IS NOT NULL),
            first(r.billing_city ORDER BY r._line) FILTER (WHERE nullif(trim(r.billing_city), '') IS NOT NULL),
-           first(r.billing_country ORDER BY r._line) FILTER (WHERE nullif(trim(r.billing_country), '') IS NOT NULL),
+           coalesce(first(r.billing_country ORDER BY r._line) FILTER (WHERE nullif(trim(r.billing_country), '') IS NOT NULL),
+                    first(r.shipping_country ORDER BY r._line) FILTER (WHERE nullif(trim(r.shipping_country), '') IS NOT NULL)),
            NULL, NULL, NULL, NULL, NULL
     FROM shopify_orders o
     JOIN raw.pos_orders r ON trim(r.name) = o.order_name AND r._file = o.file

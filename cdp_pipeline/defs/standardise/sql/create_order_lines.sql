@@ -13,7 +13,8 @@ shopify AS (
            r.lineitem_name AS item_name,
            coalesce(TRY_CAST(std_money(r.lineitem_quantity) AS DECIMAL(18, 3)), 1) AS quantity,
            std_money(r.lineitem_price) AS unit_price,
-           CAST(0 AS DECIMAL(18, 2)) AS discount
+           -- the line's share of the order's discounts (Lineitem discount)
+           coalesce(std_money(r.lineitem_discount), 0) AS discount
     FROM raw.pos_orders r
     JOIN shopify_delivery d ON trim(r.name) = d.order_name AND r._file = d.file
 ),

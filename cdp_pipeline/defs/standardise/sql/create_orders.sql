@@ -19,7 +19,8 @@ shopify AS (
            std_money(first(subtotal ORDER BY _line) FILTER (WHERE nullif(trim(subtotal), '') IS NOT NULL)) AS subtotal,
            std_money(first(shipping ORDER BY _line) FILTER (WHERE nullif(trim(shipping), '') IS NOT NULL)) AS shipping,
            std_money(first(taxes ORDER BY _line) FILTER (WHERE nullif(trim(taxes), '') IS NOT NULL)) AS taxes,
-           CAST(NULL AS DECIMAL(18, 2)) AS discount,
+           -- Shopify's Subtotal is after this discount, and the lines' Lineitem discount add up to it
+           std_money(first(discount_amount ORDER BY _line) FILTER (WHERE nullif(trim(discount_amount), '') IS NOT NULL)) AS discount,
            std_money(first(total ORDER BY _line) FILTER (WHERE nullif(trim(total), '') IS NOT NULL)) AS total,
            std_money(first(refunded_amount ORDER BY _line) FILTER (WHERE nullif(trim(refunded_amount), '') IS NOT NULL)) AS refunded_amount,
            lower(first(financial_status ORDER BY _line) FILTER (WHERE nullif(trim(financial_status), '') IS NOT NULL)) AS financial_status,
