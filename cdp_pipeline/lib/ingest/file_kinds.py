@@ -79,7 +79,7 @@ ESP_ACTIVITY = FileKind(
 )
 
 _SMS_COLUMNS = ("from", "to", "body", "status", "sent_date", "api_version", "num_segments", "error_code",
-                "account_sid", "sid", "direction", "price", "price_unit")
+                "account_sid", "sid", "direction", "price", "price_unit", "date_created")
 
 SMS_MESSAGES_CSV = FileKind(
     name="sms_messages_csv", source="sms", table="sms_messages", format=CSV,
@@ -88,9 +88,11 @@ SMS_MESSAGES_CSV = FileKind(
 )
 
 # The bulk export's keys land in the same columns as the console CSV (date_sent -> sent_date).
+# A message not sent yet (queued, failed before sending) has date_sent null: staging dates it
+# by date_created, so date_sent is not required here.
 SMS_MESSAGES_JSONL = FileKind(
     name="sms_messages_jsonl", source="sms", table="sms_messages", format=JSONL,
-    columns=_SMS_COLUMNS, required=("from", "to", "direction", "sent_date"),
+    columns=_SMS_COLUMNS, required=("from", "to", "direction"),
     aliases={"date_sent": "sent_date"},
 )
 
