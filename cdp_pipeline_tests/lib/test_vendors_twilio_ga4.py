@@ -145,3 +145,38 @@ def test_an_erased_persons_whatsapp_messages_are_suppressed_at_ingest_like_their
 
     assert normalise_phone("whatsapp:+27821234567") == normalise_phone("+27821234567") == "+27821234567"
     assert normalise_phone("WhatsApp: +46 70 123 45 67") == "+46701234567"
+
+
+def test_the_accounting_checks_fail_when_a_message_or_an_event_goes_missing(tmp_path):
+    import dagster as dg
+    from dagster_duckdb import DuckDBResource
+
+    from cdp_pipeline.defs.standardise.checks import every_event_accounted, every_message_accounted
+
+    path = str(tmp_path / "w.duckdb")
+    c = duckdb.connect(path)
+    ensure_ingest_tables(c)
+    c.execute("""INSERT INTO raw.sms_messages ("from", "to", body, direction, sent_date, sid, _file, _line,
+                 _landing_date, _file_sha256) VALUES
+                 ('whatsapp:+27821234567', 'whatsapp:+14155238886', 'STOP', 'inbound', '2026-10-01T09:10:00Z', 'SM1',
+                  'm.json', 1, DATE '2026-10-02', 'x'),
+                 ('72345', '+46766860100', 'Saldo', 'inbound', '2026-10-01T11:00:00Z', 'SM2',
+                  'm.json', 2, DATE '2026-10-02', 'x')""")
+    c.execute("""INSERT INTO raw.web_events (event_timestamp, event_name, user_pseudo_id, event_json, _file, _line,
+                 _landing_date, _file_sha256) VALUES
+                 ('1', 'page_view', 'c1', '{}', 'e.json', 1, DATE '2026-10-02', 'x'),
+                 ('2', 'page_view', NULL, '{}', 'e.json', 2, DATE '2026-10-02', 'x')""")
+    for table in ("sms_messages", "web_events"):
+        build_staging_table(c, SQL_DIR, table, get_settings())
+    c.close()
+    resource = DuckDBResource(database=path)
+    ok_sms, ok_web = every_message_accounted(duckdb=resource), every_event_accounted(duckdb=resource)
+    assert ok_sms.passed and ok_web.passed
+    assert ok_web.metadata["cookieless_pings"] == dg.IntMetadataValue(1)
+    c = duckdb.connect(path)
+    c.execute("DELETE FROM staging.sms_messages WHERE message_id = 'SM1'")
+    c.execute("DELETE FROM staging.web_events")
+    c.close()
+    lost_sms, lost_web = every_message_accounted(duckdb=resource), every_event_accounted(duckdb=resource)
+    assert not lost_sms.passed and lost_sms.metadata["missing"] == dg.IntMetadataValue(1)
+    assert not lost_web.passed and lost_web.metadata["missing"] == dg.IntMetadataValue(1)
