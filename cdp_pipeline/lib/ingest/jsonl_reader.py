@@ -125,7 +125,6 @@ class _Rows:
         parsed.extra.append(json.dumps(unknown, ensure_ascii=False) if unknown else None)
         parsed.lines.append(line_no)
 
-
     def finish(self) -> None:
         self.parsed.columns = self.cols
         if self.cookieless:
