@@ -70,9 +70,10 @@ class LookupKey:
         return self.fn.format(self.arg)
 
 
-# the customer's number of a message: the sender of an inbound one, else the recipient
+# the customer's number of a message: the sender of an inbound one, else the recipient, without
+# a channel prefix (`whatsapp:+27…`; as create_sms_messages.sql and create_identity_records.sql)
 _SMS_NUMBER_KEY = LookupKey("CASE WHEN lower(trim(direction)) LIKE 'inbound%' THEN \"from\" ELSE \"to\" END",
-                            "std_phone({}, NULL)")
+                            "std_phone(regexp_replace({}, '^\\s*[A-Za-z]+:', ''), NULL)")
 
 
 # An activity: create_email_activity.sql's activity_id hashes address|action|time|campaign|url.

@@ -142,10 +142,11 @@ def test_identity_records_equal_the_row_by_row_functions(con):
 def test_timestamps_phones_and_emails_of_activity_tables_equal_the_row_by_row_functions(con):
     checks = {
         "SELECT message_id, source_record_id, sent_at FROM staging.sms_messages":
-            """SELECT sid, std_phone(CASE WHEN direction = 'inbound' THEN "from" ELSE "to" END, NULL),
-                      std_timestamp(sent_date, 'UTC')
-               FROM raw.sms_messages
-               WHERE std_phone(CASE WHEN direction = 'inbound' THEN "from" ELSE "to" END, NULL) IS NOT NULL""",
+            # every message, its number NULL when unreadable (kept, flagged), without a channel prefix
+            """SELECT sid, std_phone(regexp_replace(CASE WHEN direction = 'inbound' THEN "from" ELSE "to" END,
+                                                    '^\\s*[A-Za-z]+:', ''), NULL),
+                      std_timestamp(coalesce(nullif(trim(sent_date), ''), nullif(trim(date_created), '')), 'UTC')
+               FROM raw.sms_messages""",
         "SELECT DISTINCT email, event_time FROM staging.email_activity":
             """SELECT DISTINCT std_email(email_address), std_timestamp("timestamp", 'UTC') FROM raw.esp_activity
                WHERE std_email(email_address) IS NOT NULL AND std_timestamp("timestamp", 'UTC') IS NOT NULL""",

@@ -197,3 +197,43 @@ def test_a_row_of_blank_fields_is_skipped_and_whitespace_is_not_blank(con, landi
     assert q(con, "SELECT customer_id, first_name, _line FROM raw.crm_customers ORDER BY _line") == [
         ("1", "Anna", 4), (" ", "x", 5)]
     assert q(con, "SELECT rows_read, rows_loaded, rows_quarantined FROM audit.files") == [(2, 2, 0)]
+
+
+def _ga4(ts: int, cookie: str = "c1") -> bytes:
+    return b'{"event_timestamp":%d,"event_name":"page_view","user_pseudo_id":"%s"}\n' % (ts, cookie.encode())
+
+
+def test_ga4_shards_of_one_delivery_are_all_kept_and_gzipped_shards_are_read(con, landing):
+    import gzip
+
+    drop(landing, "web", DAY1, "events_20260930-000000000000.json.gz", gzip.compress(_ga4(1) + _ga4(2)))
+    drop(landing, "web", DAY1, "events_20260930-000000000001.json.gz", gzip.compress(_ga4(3)))
+    load_partition(con, landing, "web", DAY1)
+    assert q(con, "SELECT event_timestamp FROM raw.web_events ORDER BY 1") == [("1",), ("2",), ("3",)]
+    assert q(con, "SELECT status, rows_loaded FROM audit.files ORDER BY file") == [("loaded", 2), ("loaded", 1)]
+    # the next re-export of the day (two shards again) replaces both
+    drop(landing, "web", DAY2, "events_20260930-000000000000.json.gz", gzip.compress(_ga4(4)))
+    drop(landing, "web", DAY2, "events_20260930-000000000001.json.gz", gzip.compress(_ga4(5)))
+    load_partition(con, landing, "web", DAY2)
+    assert q(con, "SELECT event_timestamp FROM raw.web_events ORDER BY 1") == [("4",), ("5",)]
+    assert q(con, "SELECT status FROM audit.files ORDER BY landing_date, file") == [
+        ("superseded",), ("superseded",), ("loaded",), ("loaded",)]
+    b = ledger_balance(con, "web", "web_events")
+    assert b["balanced"] and b["raw_matches"]
+
+
+def test_ga4_daily_export_replaces_the_intraday_snapshot_of_its_day_and_never_the_reverse(con, landing):
+    drop(landing, "web", DAY1, "events_intraday_20260930.json", _ga4(1))
+    drop(landing, "web", DAY1, "events_20260929.json", _ga4(7))
+    load_partition(con, landing, "web", DAY1)
+    drop(landing, "web", DAY2, "events_20260930.json", _ga4(1) + _ga4(2))
+    # an intraday snapshot of 29 September delivered late does not replace that day's export
+    drop(landing, "web", DAY2, "events_intraday_20260929.json", _ga4(6))
+    load_partition(con, landing, "web", DAY2)
+    assert q(con, "SELECT events_day, event_timestamp FROM raw.web_events ORDER BY 1, 2") == [
+        ("2026-09-29", "7"), ("2026-09-30", "1"), ("2026-09-30", "2")]
+    assert q(con, "SELECT file, status FROM audit.files ORDER BY file") == [
+        ("web/2026-10-01/events_20260929.json", "loaded"),
+        ("web/2026-10-01/events_intraday_20260930.json", "superseded"),
+        ("web/2026-10-02/events_20260930.json", "loaded"),
+        ("web/2026-10-02/events_intraday_20260929.json", "superseded")]

@@ -200,17 +200,21 @@ def test_blank_lines_are_not_rows():
 
 def test_ga4_events_keep_duplicates_and_quarantine_bad_lines():
     p = parse_file("web", "events_20261001.jsonl", (FIXTURES / "events_20261001.jsonl").read_bytes())
-    assert p.lines == [1, 2, 3]  # lines 1 and 2 are the same event: both kept
+    # lines 1 and 2 are the same event: both kept; line 4 has no user_pseudo_id (a consent-mode ping)
+    assert p.lines == [1, 2, 3, 4]
     assert p.columns["event_json"][0] == p.columns["event_json"][1]
     assert set(p.columns["events_day"]) == {"2026-10-01"}
     assert p.columns["event_timestamp"][2] == "1790000001000000"
-    assert p.columns["user_id"] == [None, None, "CRM-1"]
+    assert p.columns["user_id"] == [None, None, "CRM-1", None]
+    assert p.columns["user_pseudo_id"][3] is None
+    assert p.notes == ["1 consent-mode (cookieless) event(s) without user_pseudo_id: loaded, counted, "
+                       "not attributed to a visitor"]
     # The nested parts and unknown keys stay in event_json, the line as received.
     assert json.loads(p.columns["event_json"][2])["ecommerce"] == {"transaction_id": "T1", "purchase_revenue": 99.5}
     assert json.loads(p.columns["event_json"][0])["event_params"][0]["key"] == "ga_session_id"
     assert json.loads(p.columns["event_json"][0])["stream_id"] == "123" and p.extra[0] is None
     reasons = {q.line_number: q.reason for q in p.quarantined}
-    assert reasons[4] == "missing required key(s): user_pseudo_id"
+    assert 4 not in reasons
     assert reasons[5].startswith("invalid JSON")
     assert reasons[6].startswith("truncated last line: invalid JSON")
     assert p.rows_read == 6
@@ -251,3 +255,52 @@ def test_jsonl_not_an_object():
 def test_events_day_from_name():
     assert events_day_from_name("events_20261001.jsonl") == "2026-10-01"
     assert events_day_from_name("other.jsonl") is None
+
+
+def test_events_day_of_intraday_and_sharded_gzip_names():
+    from cdp_pipeline.lib.ingest.file_kinds import is_intraday_name
+
+    assert events_day_from_name("events_intraday_20261001.json") == "2026-10-01"
+    assert events_day_from_name("events_20261001-000000000003.json.gz") == "2026-10-01"
+    assert is_intraday_name("events_intraday_20261001-000000000000.json.gz")
+    assert not is_intraday_name("events_20261001.jsonl")
+
+
+@pytest.mark.parametrize("value, ok", [
+    (1790000000000000, True), ("1790000000000000", True), (-1, True), (" 12 ", True),
+    (2**63 - 1, True), (2**63, False), ("99999999999999999999", False), ("not-a-number", False),
+    (1.5, False), (True, False), ("", False), ([1], False)])
+def test_a_ga4_timestamp_is_a_64_bit_integer_or_its_string(value, ok):
+    from cdp_pipeline.lib.ingest.jsonl_reader import is_int64
+
+    assert is_int64(value) is ok
+
+
+def test_a_ga4_event_whose_timestamp_is_not_a_number_is_quarantined_with_why():
+    p = parse_file("web", "events_20261001.jsonl",
+                   b'{"event_timestamp":"soon","event_name":"x","user_pseudo_id":"c"}\n'
+                   b'{"event_timestamp":"17","event_name":"x","user_pseudo_id":"c"}\n')
+    assert p.lines == [2]
+    assert [(q.line_number, q.reason) for q in p.quarantined] == [
+        (1, "event_timestamp is not a whole number of microseconds (found 'soon')")]
+
+
+def test_a_gzipped_file_is_read_as_the_file_it_holds():
+    import gzip
+
+    text = b'{"sid":"SM1","from":"+46701234567","to":"+46766860100","direction":"inbound","date_sent":"x"}\n'
+    p = parse_file("sms", "messages-2026-10-01.json.gz", gzip.compress(text, mtime=0))
+    assert p.kind.name == "sms_messages_jsonl" and p.columns["sid"] == ["SM1"]
+    # recognised by its bytes, whatever its name; a CSV inside is read as CSV
+    p = parse_file("sms", "export.bin", gzip.compress(b"From,To,Direction,SentDate\n+46701,+46702,inbound,x\n"))
+    assert p.kind.name == "sms_messages_csv" and p.rows_loaded == 1
+
+
+def test_a_truncated_gzip_file_is_rejected_whole():
+    import gzip
+
+    from cdp_pipeline.lib.ingest.parsed import FileRejected
+
+    data = gzip.compress(b'{"event_timestamp":1,"event_name":"x","user_pseudo_id":"c"}\n' * 1000)
+    with pytest.raises(FileRejected, match="not a readable gzip file"):
+        parse_file("web", "events_20261001.json.gz", data[: len(data) // 2])

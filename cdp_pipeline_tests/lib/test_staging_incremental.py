@@ -214,6 +214,30 @@ def test_a_number_written_another_way_tonight_rebuilds_its_earlier_messages(nigh
     assert con.execute(record, [number]).fetchall() == before and len(before) == 1
 
 
+def test_a_number_on_whatsapp_tonight_rebuilds_its_sms_record(night):
+    """Tonight a customer writes on WhatsApp (``whatsapp:+46…``) from a number whose SMS record
+    exists: the number without its channel prefix is the record's key in the incremental index
+    too, so the record is rebuilt (dated by tonight's message) and equals the whole build."""
+    import json
+
+    con, work, days = night
+    number = con.execute("""SELECT "to" FROM raw.sms_messages WHERE "to" LIKE '+467%' AND _landing_date < ?
+                            GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1""", [days[-1]]).fetchall()[0][0]
+    sms = next(p for p in sorted((work / "sms" / days[-1]).iterdir()) if p.suffix == ".jsonl")
+    message = {"sid": "SMtestwhatsapp", "from": f"whatsapp:{number}", "to": "whatsapp:+14155238886",
+               "body": "Hej!", "status": "received", "direction": "inbound", "date_sent": f"{days[-1]}T23:59:00Z"}
+    with sms.open("a", encoding="utf-8") as f:
+        f.write(json.dumps(message) + "\n")
+    _load(con, work, days[-1:])
+    plan = _build(con)
+    assert plan.mode == "incremental"
+    assert _rows(con) == _full_rows(con)
+    assert con.execute("SELECT record_time::VARCHAR FROM staging.identity_records WHERE source = 'sms' "
+                       "AND source_record_id = ?", [number]).fetchall() == [(f"{days[-1]} 23:59:00",)]
+    assert con.execute("SELECT channel, source_record_id FROM staging.sms_messages WHERE message_id = 'SMtestwhatsapp'"
+                       ).fetchall() == [("whatsapp", number)]
+
+
 def test_an_activity_repeated_tonight_keeps_its_earlier_rows(night):
     """A member opens an earlier campaign again tonight, the address written in capitals. The
     activity's earlier row sits in an earlier day's file, written as the ESP wrote it then:

@@ -3,6 +3,8 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from cdp_pipeline.lib.staging_accounting import sms_message_accounting, web_event_accounting
+
 IDENTITY_RECORDS = dg.AssetKey(["staging", "identity_records"])
 
 
@@ -71,3 +73,21 @@ def consent_states_valid(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     bad = _count(duckdb, "SELECT count(*) FROM staging.consent_events WHERE channel NOT IN ('email', 'sms') "
                          "OR state NOT IN ('granted', 'revoked') OR event_time IS NULL OR identifier IS NULL")
     return dg.AssetCheckResult(passed=bad == 0, metadata={"invalid_events": bad})
+
+
+@dg.asset_check(asset=dg.AssetKey(["staging", "sms_messages"]), name="every_message_accounted",
+                description="Every raw SMS/WhatsApp row is a staged message (a redelivery counts once): none is "
+                            "lost between raw and staging, whatever its number or channel.")
+def every_message_accounted(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    with duckdb.get_connection() as con:
+        figures = sms_message_accounting(con)
+    return dg.AssetCheckResult(passed=figures.get("missing", 0) == 0, metadata=figures)
+
+
+@dg.asset_check(asset=dg.AssetKey(["staging", "web_events"]), name="every_event_accounted",
+                description="Every raw GA4 row is a staged event (duplicates count once) or a consent-mode "
+                            "(cookieless) ping, counted but not attributed to anyone.")
+def every_event_accounted(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    with duckdb.get_connection() as con:
+        figures = web_event_accounting(con)
+    return dg.AssetCheckResult(passed=figures.get("missing", 0) == 0, metadata=figures)

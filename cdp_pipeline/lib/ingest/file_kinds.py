@@ -106,7 +106,7 @@ ESP_ACTIVITY = FileKind(
 )
 
 _SMS_COLUMNS = ("from", "to", "body", "status", "sent_date", "api_version", "num_segments", "error_code",
-                "account_sid", "sid", "direction", "price", "price_unit")
+                "account_sid", "sid", "direction", "price", "price_unit", "date_created")
 
 SMS_MESSAGES_CSV = FileKind(
     name="sms_messages_csv", source="sms", table="sms_messages", format=CSV,
@@ -115,9 +115,11 @@ SMS_MESSAGES_CSV = FileKind(
 )
 
 # The bulk export's keys land in the same columns as the console CSV (date_sent -> sent_date).
+# A message not sent yet (queued, failed before sending) has date_sent null: staging dates it
+# by date_created, so date_sent is not required here.
 SMS_MESSAGES_JSONL = FileKind(
     name="sms_messages_jsonl", source="sms", table="sms_messages", format=JSONL,
-    columns=_SMS_COLUMNS, required=("from", "to", "direction", "sent_date"),
+    columns=_SMS_COLUMNS, required=("from", "to", "direction"),
     aliases={"date_sent": "sent_date"},
 )
 
@@ -128,7 +130,9 @@ WEB_EVENTS = FileKind(
     # functions. Re-serialising them in Python cost half of a GA4 file's load time.
     columns=("events_day", "event_date", "event_timestamp", "event_name", "user_pseudo_id", "user_id",
              "event_json"),
-    required=("event_timestamp", "event_name", "user_pseudo_id"),
+    # No user_pseudo_id: a consent-mode (cookieless) ping, which GA4 sends when analytics
+    # storage is denied. It is a real event, loaded and counted, not a broken row.
+    required=("event_timestamp", "event_name"),
     derived=("events_day", "event_json"),
 )
 
@@ -178,7 +182,10 @@ ESP_EXPORT_MARKERS = ("members_export", "email_audience_export")
 _ESP_STATUS_NAME = re.compile(
     r"(?<![a-z])(" + "|".join(ESP_STATUSES) + r")_(?:" + "|".join(ESP_EXPORT_MARKERS) + r")")
 
-_EVENTS_DAY = re.compile(r"events_(\d{4})(\d{2})(\d{2})")
+# GA4 names its BigQuery tables events_YYYYMMDD and, for the streaming export,
+# events_intraday_YYYYMMDD (replaced by the day's table once the day is complete).
+_EVENTS_DAY = re.compile(r"events_(?:intraday_)?(\d{4})(\d{2})(\d{2})")
+_INTRADAY = re.compile(r"events_intraday_\d{8}")
 
 
 def esp_status_from_name(file_name: str) -> str | None:
@@ -188,9 +195,15 @@ def esp_status_from_name(file_name: str) -> str | None:
 
 
 def events_day_from_name(file_name: str) -> str | None:
-    """``events_20261001.jsonl`` -> ``2026-10-01`` (the GA4 day the file exports)."""
+    """``events_20261001.jsonl``, ``events_intraday_20261001-000000000000.json.gz`` -> ``2026-10-01``
+    (the GA4 day the file exports)."""
     m = _EVENTS_DAY.search(file_name.lower())
     return f"{m.group(1)}-{m.group(2)}-{m.group(3)}" if m else None
+
+
+def is_intraday_name(file_name: str) -> bool:
+    """``events_intraday_20261001.json`` is a snapshot of a day still being collected."""
+    return bool(_INTRADAY.search(file_name.lower()))
 
 
 def is_json_name(file_name: str) -> bool:

@@ -43,7 +43,7 @@ def read_jsonl_text(text: str, *, kind: FileKind, file_name: str, encoding: str)
     if elements is not None:
         for line_no, obj in elements:
             rows.add(line_no, obj, json.dumps(obj, ensure_ascii=False, separators=_COMPACT))
-        parsed.columns = rows.cols
+        rows.finish()
         return parsed
     lines = text.split("\n")
     ends_with_newline = text.endswith("\n")
@@ -70,7 +70,7 @@ def read_jsonl_text(text: str, *, kind: FileKind, file_name: str, encoding: str)
                 i, "invalid JSON: nested too deeply to be read", record[:_RAW_PREVIEW_CHARS]))
             continue
         add(i, obj, record)
-    parsed.columns = rows.cols
+    rows.finish()
     return parsed
 
 
@@ -84,6 +84,7 @@ class _Rows:
         self.is_web = kind is WEB_EVENTS
         self.events_day = events_day_from_name(file_name) if self.is_web else None
         self.value_columns = [c for c in kind.columns if c not in kind.derived]
+        self.cookieless = 0
 
     def add(self, line_no: int, obj, record: str) -> None:
         parsed, cols, key_map = self.parsed, self.cols, self.key_map
@@ -107,6 +108,15 @@ class _Rows:
             parsed.quarantined.append(QuarantinedRow(
                 line_no, f"missing required key(s): {', '.join(missing)}", record))
             return
+        if self.is_web:
+            if not is_int64(row["event_timestamp"]):
+                parsed.quarantined.append(QuarantinedRow(
+                    line_no, "event_timestamp is not a whole number of microseconds "
+                             f"(found {to_text(row['event_timestamp'])[:40]!r})", record))
+                return
+            pseudo_id = row.get("user_pseudo_id")
+            if pseudo_id is None or (isinstance(pseudo_id, str) and not pseudo_id.strip()):
+                self.cookieless += 1
         for c in self.value_columns:
             cols[c].append(to_text(row.get(c)))
         if self.is_web:
@@ -114,6 +124,28 @@ class _Rows:
             cols["event_json"].append(record)
         parsed.extra.append(json.dumps(unknown, ensure_ascii=False) if unknown else None)
         parsed.lines.append(line_no)
+
+    def finish(self) -> None:
+        self.parsed.columns = self.cols
+        if self.cookieless:
+            self.parsed.notes.append(
+                f"{self.cookieless} consent-mode (cookieless) event(s) without user_pseudo_id: loaded, "
+                "counted, not attributed to a visitor")
+
+
+_INT64 = re.compile(r"-?[0-9]{1,19}")
+
+
+def is_int64(value) -> bool:
+    """A GA4 INT64 (``event_timestamp``): a JSON integer, or the string of one (BigQuery writes
+    INT64 values as strings in JSON exports), within 64 bits."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, str):
+        if not _INT64.fullmatch(value.strip()):
+            return False
+        value = int(value)
+    return isinstance(value, int) and -(2**63) <= value < 2**63
 
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")

@@ -4,7 +4,10 @@ Rerunning a day first deletes that day's raw rows, ledger entries and quarantine
 for the source, then loads every file again. A file whose bytes were already
 delivered (same SHA-256, any name, any day) is recorded as ``duplicate`` and not
 loaded again. GA4: a later delivery of ``events_<day>`` replaces the rows of earlier
-deliveries of the same events day, whose ledger entries become ``superseded``.
+deliveries of the same events day, whose ledger entries become ``superseded``; the files of one
+events day in one landing folder are the shards of one delivery, and a day's complete
+``events_<day>`` export replaces its ``events_intraday_<day>`` snapshots. A gzipped file is read
+as the file it holds.
 """
 
 from __future__ import annotations
@@ -19,11 +22,12 @@ import duckdb
 import pyarrow as pa
 
 from cdp_pipeline.lib.ingest import ledger
+from cdp_pipeline.lib.ingest.compression import gunzip, inner_name, is_gzip
 from cdp_pipeline.lib.ingest.csv_reader import read_csv_text
 from cdp_pipeline.lib.ingest.encoding import NotTextError, decode_bytes
 from cdp_pipeline.lib.ingest.file_kinds import (
     ESP_MEMBERS, JSONL, SOURCE_TABLES, WEB_EVENTS, esp_status_from_name, events_day_from_name,
-    format_for, jsonl_kind,
+    format_for, is_intraday_name, jsonl_kind,
 )
 from cdp_pipeline.lib.ingest.files import LandingFile, discover_files
 from cdp_pipeline.lib.ingest.jsonl_reader import read_jsonl_text
@@ -73,6 +77,11 @@ def parse_file(source: str, file_name: str, data: bytes) -> ParsedFile:
     """Decode and parse one file's bytes. Raises ``FileRejected`` when it cannot be read at all."""
     if not data:
         raise FileRejected("empty file (0 bytes)")
+    if is_gzip(data):
+        data = gunzip(data)
+        file_name = inner_name(file_name)
+        if not data:
+            raise FileRejected("empty file (a gzip file holding 0 bytes)")
     try:
         decoded = decode_bytes(data)
     except NotTextError as exc:
@@ -195,6 +204,8 @@ def _load_file(con: duckdb.DuckDBPyConnection, lf: LandingFile, *, loaded_at: dt
         out.message = "no row could be read; all rows are in audit.quarantine"
     if suppressed:
         out.message = f"{suppressed} row(s) of erased people suppressed (audit.suppression)"
+    if parsed.notes and out.status == "loaded":
+        out.message = "; ".join(([out.message] if out.message else []) + parsed.notes)
     _write_file(con, lf, out, parsed, loaded_at)
     return out
 
@@ -226,17 +237,23 @@ def _write_file(con: duckdb.DuckDBPyConnection, lf: LandingFile, out: FileOutcom
 
 
 def _replace_events_day(con: duckdb.DuckDBPyConnection, lf: LandingFile, out: FileOutcome) -> bool:
-    """GA4 re-exports a day: the newest delivery of an events day wins. False if this one is stale."""
+    """GA4 re-exports a day: the newest delivery of an events day wins. False if this one is stale.
+
+    A delivery is every file of the events day in one landing folder (BigQuery writes a large
+    day as shards ``events_<day>-000000000000.json.gz``, ``…-000000000001…``: they never
+    replace each other). A daily export outranks any intraday snapshot of its day; between two
+    deliveries of the same rank the later landing day wins."""
     events_day = events_day_from_name(lf.name)
     if events_day is None:
         return True
-    params = {"events_day": events_day, "landing_date": lf.landing_date.isoformat(), "file": lf.rel_path}
+    params = {"events_day": events_day, "landing_date": lf.landing_date.isoformat(),
+              "intraday": is_intraday_name(lf.name)}
     newer = ledger.fetch(con, "select_later_events_day_delivery", params)
     if newer:
         out.status = "superseded"
         out.message = f"events day {events_day} replaced by {newer[0][0]}"
         return False
-    ledger.run(con, "update_superseded_web_files", params)
+    ledger.run(con, "update_superseded_web_files", {**params, "file": lf.rel_path})
     ledger.run(con, "delete_superseded_web_events", params)
     return True
 

@@ -38,6 +38,8 @@ class ParsedFile:
     extra: list = field(default_factory=list)
     lines: list[int] = field(default_factory=list)
     quarantined: list[QuarantinedRow] = field(default_factory=list)
+    # What an operator should know about rows that were loaded (the ledger's message).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def rows_loaded(self) -> int:

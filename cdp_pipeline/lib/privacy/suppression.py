@@ -40,6 +40,7 @@ REQUEST_KINDS = {
 }
 
 _PHONE_LIKE = re.compile(r"^[+(]?[0-9][0-9 ().\-/]{5,}$")
+_CHANNEL_PREFIX = re.compile(r"^whatsapp:\s*", re.IGNORECASE)
 
 
 # --------------------------------------------------------------------------- salt
@@ -88,7 +89,8 @@ def normalise_email(value: object) -> str | None:
 def normalise_phone(value: object, default_region: str = "SE") -> str | None:
     if value is None:
         return None
-    text = str(value).strip()
+    # Twilio writes WhatsApp numbers as channel addresses (``whatsapp:+27…``): the same phone
+    text = _CHANNEL_PREFIX.sub("", str(value).strip())
     if not text or not _PHONE_LIKE.match(text):
         return None
     return _phone(text, default_region)

@@ -1,4 +1,4 @@
--- Marks in the ledger the older deliveries of a GA4 events day that a newer delivery replaces.
+-- Marks in the ledger the older deliveries of a GA4 events day that a newer delivery replaces (same ranking as select_later_events_day_delivery).
 UPDATE audit.files
 SET status = 'superseded',
     message = 'events day ' || $events_day || ' replaced by ' || $file
@@ -8,5 +8,6 @@ WHERE source = 'web'
       SELECT DISTINCT _file
       FROM raw.web_events
       WHERE events_day = $events_day
-        AND (_landing_date < CAST($landing_date AS DATE) OR (_landing_date = CAST($landing_date AS DATE) AND _file < $file))
+        AND (CASE WHEN regexp_matches(lower(_file), 'events_intraday_[0-9]{8}') THEN 0 ELSE 1 END, _landing_date)
+            < (CASE WHEN $intraday THEN 0 ELSE 1 END, CAST($landing_date AS DATE))
   )

@@ -97,7 +97,8 @@ sms AS (
            CASE keyword WHEN 'opt_out' THEN 'sms_stop' ELSE 'sms_start' END,
            sent_at
     FROM staging.sms_messages
-    WHERE keyword IN ('opt_out', 'opt_in')
+    -- STOP on WhatsApp is about WhatsApp, START there grants no SMS consent (docs/sources.md)
+    WHERE keyword IN ('opt_out', 'opt_in') AND channel = 'sms'
 ),
 crm_rows AS (
     SELECT DISTINCT c.customer_id, e.email, p.phone,

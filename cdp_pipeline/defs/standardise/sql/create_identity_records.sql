@@ -54,8 +54,10 @@ esp AS (
     FROM esp_latest
 ),
 sms_raw AS (
-    SELECT CASE WHEN lower(trim(direction)) LIKE 'inbound%' THEN "from" ELSE "to" END AS raw_phone,
-           sent_date,
+    -- the customer's number, without a channel prefix (`whatsapp:+27…`), as create_sms_messages.sql reads it
+    SELECT regexp_replace(CASE WHEN lower(trim(direction)) LIKE 'inbound%' THEN "from" ELSE "to" END,
+                          '^\s*[A-Za-z]+:', '') AS raw_phone,
+           coalesce(nullif(trim(sent_date), ''), nullif(trim(date_created), '')) AS sent_date,
            max(CAST(_landing_date AS TIMESTAMP)) AS last_landed
     FROM raw.sms_messages
     GROUP BY ALL

@@ -1,10 +1,11 @@
--- GA4 events, deduplicated (at-least-once delivery), attached to the user_id their cookie is seen with.
+-- GA4 events with a cookie, deduplicated (at-least-once delivery), attached to the user_id their cookie is seen with (consent-mode pings without one stay in raw, counted).
 CREATE OR REPLACE TABLE staging.web_events AS
 WITH lines AS (
     SELECT *,
-           -- One parse of the line for the three ecommerce fields (a list of paths), not one per field.
-           json_extract_string(event_json, ['$.ecommerce.transaction_id', '$.ecommerce.purchase_revenue',
-                                            '$.ecommerce.currency']) AS ecommerce
+           -- One parse of the line for the ecommerce fields (a list of paths), not one per field.
+           -- GA4's ecommerce record has no currency: a purchase's currency is its event
+           -- parameter `currency`, and purchase_revenue is in that currency.
+           json_extract_string(event_json, ['$.ecommerce.transaction_id', '$.ecommerce.purchase_revenue']) AS ecommerce
     FROM raw.web_events
     WHERE nullif(trim(user_pseudo_id), '') IS NOT NULL AND TRY_CAST(event_timestamp AS BIGINT) IS NOT NULL
 ),
@@ -16,15 +17,20 @@ parsed AS (
            event_date,
            from_json(json_extract(event_json, '$.event_params'), '[{"key":"VARCHAR","value":{"string_value":"VARCHAR","int_value":"BIGINT","float_value":"DOUBLE","double_value":"DOUBLE"}}]') AS params,
            ecommerce[1] AS transaction_id,
-           TRY_CAST(ecommerce[2] AS DECIMAL(18, 2)) AS revenue,
-           ecommerce[3] AS currency
+           TRY_CAST(ecommerce[2] AS DECIMAL(18, 2)) AS purchase_revenue
     FROM lines
 ),
 events AS (
     SELECT *,
            coalesce(CAST(list_filter(params, lambda p: p.key = 'ga_session_id')[1].value.int_value AS VARCHAR),
                     list_filter(params, lambda p: p.key = 'ga_session_id')[1].value.string_value) AS ga_session_id,
-           list_filter(params, lambda p: p.key = 'page_location')[1].value.string_value AS page_location
+           list_filter(params, lambda p: p.key = 'page_location')[1].value.string_value AS page_location,
+           upper(nullif(trim(list_filter(params, lambda p: p.key = 'currency')[1].value.string_value), '')) AS currency,
+           -- a purchase without ecommerce.purchase_revenue still has its parameter `value`
+           coalesce(purchase_revenue, CASE WHEN event_name = 'purchase' THEN TRY_CAST(coalesce(
+               list_filter(params, lambda p: p.key = 'value')[1].value.double_value,
+               list_filter(params, lambda p: p.key = 'value')[1].value.float_value,
+               list_filter(params, lambda p: p.key = 'value')[1].value.int_value) AS DECIMAL(18, 2)) END) AS revenue
     FROM parsed
 ),
 deduplicated AS (
