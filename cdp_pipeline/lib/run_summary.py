@@ -46,23 +46,20 @@ def scalar_or_none(con: duckdb.DuckDBPyConnection, sql: str) -> int | None:
 def night_warnings(con: duckdb.DuckDBPyConnection, first_day: str, last_day: str) -> list[str]:
     """Lines for the run summary: the landing days' files rejected or with rows quarantined, and the
     destinations held back on the run date because a consent-bearing file could not be read."""
+    from cdp_pipeline.lib.activation.holds import SQL_DIR
+    from cdp_pipeline.lib.ingest import ledger
+    from cdp_pipeline.lib.sql_files import load_sql
+
     lines: list[str] = []
     try:
-        files = con.execute(
-            "SELECT file, status, rows_quarantined, message FROM audit.files "
-            "WHERE landing_date BETWEEN CAST($first AS DATE) AND CAST($last AS DATE) "
-            "AND (status = 'rejected' OR rows_quarantined > 0) ORDER BY file",
-            {"first": first_day, "last": last_day}).fetchall()
+        files = ledger.fetch(con, "select_unread_files", {"first_day": first_day, "last_day": last_day})
     except duckdb.CatalogException:
         files = []
-    for file, status, quarantined, message in files:
+    for file, _, status, _, quarantined, message in files:
         lines.append(f"file rejected: {file}: {message}" if status == "rejected"
                      else f"{quarantined:,} row(s) quarantined: {file}")
     try:
-        holds = con.execute(
-            "SELECT destination, list(DISTINCT file ORDER BY file), any_value(release) FROM audit.export_holds "
-            "WHERE run_date = (SELECT max(as_of_date)::DATE FROM golden.customers) GROUP BY destination "
-            "ORDER BY destination").fetchall()
+        holds = con.execute(load_sql(SQL_DIR, "select_export_holds_summary")).fetchall()
     except duckdb.CatalogException:
         holds = []
     for destination, held_by, release in holds:

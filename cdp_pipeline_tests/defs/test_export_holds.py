@@ -143,3 +143,34 @@ def test_a_clean_night_holds_nothing(cdp_env, db):
     assert checks["no_destination_held"].passed
     assert checks["no_destination_held"].metadata["unread_consent_files"].value == "none"
     assert _exported_on(cdp_env, DAY2) == set(DESTINATIONS)
+
+
+def test_the_nights_unread_files_and_holds_are_warnings_in_the_ui_and_the_run_summary(cdp_env, db):
+    from cdp_pipeline.defs.sources import assets as raw_assets
+    from cdp_pipeline.lib.run_summary import night_warnings
+
+    _night(db, DAY1)
+    crm = _land(cdp_env, db, "crm", "customers_20250602.csv", GARBAGE)
+    sms = _land(cdp_env, db, "sms", "sms_log_20250602.csv",
+                b"from,to,body,status,direction,date_sent\n"
+                b"+46701234567,+46700000000,Hej,received,inbound,2025-06-02T10:00:00Z\n"
+                b'+46701234568,+46700000000,"Ring mig,received,inbound,2025-06-02T11:00:00Z\n')
+    result = dg.materialize([raw_assets.raw_crm, raw_assets.raw_sms, raw_assets.audit_files],
+                            resources={"duckdb": db}, partition_key=DAY2.isoformat())
+    (check,) = result.get_asset_check_evaluations()
+    assert check.check_name == "every_file_read_whole" and check.passed is False
+    assert check.severity == dg.AssetCheckSeverity.WARN
+    assert check.metadata["files_rejected"].value == 1 and check.metadata["files_with_rows_quarantined"].value == 1
+    assert crm in check.metadata["files"].value and sms in check.metadata["files"].value
+
+    _night(db, DAY2)
+    with db.get_connection() as con:
+        lines = night_warnings(con, DAY2.isoformat(), DAY2.isoformat())
+        assert night_warnings(con, DAY1.isoformat(), DAY1.isoformat()) == [
+            line for line in lines if line.startswith("destination held")]  # holds are tonight's, not the day's
+    assert lines[0].startswith(f"file rejected: {crm}: binary content")
+    assert lines[1] == f"1 row(s) quarantined: {sms}"
+    assert lines[2].startswith(f"destination held (files not refreshed): google_winback, by {crm}; to release: ")
+    assert [line.split(",")[0] for line in lines[2:]] == [
+        "destination held (files not refreshed): " + d
+        for d in ("google_winback", "meta_top_spenders", "newsletter", "sms_offers")]

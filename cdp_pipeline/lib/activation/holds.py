@@ -93,7 +93,7 @@ def row_may_hide_opt_out(source: str, file_kind: str | None, file_name: str, raw
         first = next(csv.reader(io.StringIO(text), delimiter=delimiter or ","), [""])
         record_id = (first[0] if first else "").strip().lstrip("'")
         if record_id and record_id in set(readable_record_ids):
-            return False, f"a damaged copy of record {record_id}, which the same file delivers readable"
+            return False, "a damaged copy of a record the same file delivers readable"
         return True, "its consent columns cannot be read"
     return False, "the source carries no opt-outs"
 
@@ -239,11 +239,31 @@ def export_holds(destinations: Sequence[Destination], blocking: Sequence[Blockin
     return holds
 
 
+HOLDS_COMMENTS = (
+    "Destinations whose files were not refreshed on a run date because a file of the ESP, SMS gateway or CRM "
+    "could not be read (whole, or rows that may carry an opt-out); one row per destination, channel and file.",
+    {
+        "run_date": "run date of the export that was held (golden as_of_date)",
+        "destination": "destination name (config/destinations.yaml); it keeps its previous files",
+        "channel": "consent channel (email, sms) the file may withdraw and the destination uses",
+        "source": "crm, esp or sms",
+        "file": "the landing file, relative to the landing folder (audit.files.file)",
+        "file_sha256": "SHA-256 of the file as delivered; name it in the inbox acknowledgements to release",
+        "landing_date": "landing day of the file",
+        "reason": "why the file holds: rejected whole, or which quarantined rows may be opt-outs",
+        "release": "how to release the hold",
+        "held_at": "when the hold was decided (UTC)",
+    },
+)
+
+
 def ensure_holds_table(con: duckdb.DuckDBPyConnection) -> None:
+    from cdp_pipeline.lib.segments.table_comments import apply_table_comments
     from cdp_pipeline.lib.warehouse import ensure_schemas
 
     ensure_schemas(con)
     run_sql(con, SQL_DIR, "create_audit_export_holds")
+    apply_table_comments(con, "audit", "export_holds", *HOLDS_COMMENTS)
 
 
 def record_holds(con: duckdb.DuckDBPyConnection, run_date: dt.date, holds: Sequence[Hold]) -> None:
