@@ -44,8 +44,8 @@ def scalar_or_none(con: duckdb.DuckDBPyConnection, sql: str) -> int | None:
 
 
 def night_warnings(con: duckdb.DuckDBPyConnection, first_day: str, last_day: str) -> list[str]:
-    """Lines for the run summary: the landing days' files rejected or with rows quarantined, and the
-    destinations held back on the run date because a consent-bearing file could not be read."""
+    """Lines for the run summary: the landing days' files rejected or with rows quarantined, and per
+    file that could not be read, the destinations it holds back on the run date and how to release it."""
     from cdp_pipeline.lib.activation.holds import SQL_DIR
     from cdp_pipeline.lib.ingest import ledger
     from cdp_pipeline.lib.sql_files import load_sql
@@ -62,8 +62,7 @@ def night_warnings(con: duckdb.DuckDBPyConnection, first_day: str, last_day: str
         holds = con.execute(load_sql(SQL_DIR, "select_export_holds_summary")).fetchall()
     except duckdb.CatalogException:
         holds = []
-    for destination, held_by, release in holds:
-        lines.append(f"destination held (files not refreshed): {destination}, by {', '.join(held_by)}"
-                     + (f"; to release: {release}" if len(held_by) == 1 else
-                        "; to release each file: see the check activation/export_log:no_destination_held"))
+    for file, destinations, release in holds:
+        lines.append(f"destinations held (files not refreshed): {', '.join(destinations)}, by {file}; "
+                     f"to release: {release}")
     return lines
