@@ -173,3 +173,19 @@ def test_the_nights_unread_files_and_holds_are_warnings_in_the_ui_and_the_run_su
     assert lines[2].startswith("destinations held (files not refreshed): google_winback, meta_top_spenders, "
                                f"newsletter, sms_offers, by {crm}; to release: fix the file")
     assert len(lines) == 3
+
+
+def test_a_broken_crm_line_holds_unless_the_same_file_delivers_its_record_readable(cdp_env, db):
+    _night(db, DAY1)
+    header = b"customer_id,email,street,consent_email,consent_sms\n"
+    good = b"C-1,anna@example.se,Storgatan 1,yes,yes\n"
+    # One field too many (an unquoted comma in the street): its consent columns cannot be trusted.
+    _land(cdp_env, db, "crm", "customers_20250602.csv", header + good + b"C-1,anna@example.se,Storgatan 1, lgh 2,no,no\n")
+    checks = _night(db, DAY2)
+    assert checks["no_destination_held"].passed  # a damaged copy of C-1, which the file delivers readable
+    assert "none can carry an opt-out" in checks["no_destination_held"].metadata["unread_consent_files"].value
+    _land(cdp_env, db, "crm", "customers_20250602.csv", header + good + b"C-2,bo@example.se,Storgatan 1, lgh 2,no,no\n")
+    checks = _night(db, DAY2)
+    assert checks["no_destination_held"].metadata["destinations_held"].value == \
+        "google_winback, meta_top_spenders, newsletter, sms_offers"
+    assert "its consent columns cannot be read" in checks["no_destination_held"].metadata["holds"].value
