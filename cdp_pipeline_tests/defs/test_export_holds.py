@@ -54,6 +54,8 @@ def _snapshot(cdp_env) -> dict[str, bytes]:
 
 
 GARBAGE = bytes(range(256)) * 8  # not text in any encoding: the whole file is rejected
+SMS_HEADER = b"from,to,body,status,direction,date_sent\n"
+SMS_HEJ = b"+46701234567,+46700000000,Hej,received,inbound,2025-06-02T10:00:00Z\n"
 
 
 def test_a_rejected_crm_file_holds_email_and_sms_destinations_until_acknowledged(cdp_env, db):
@@ -112,7 +114,7 @@ def test_a_file_fixed_in_place_releases_the_hold(cdp_env, db):
     assert not _night(db, DAY2)["no_destination_held"].passed
     assert _exported_on(cdp_env, DAY2) == {"pos_loyalty_flags", "newsletter"}
     _land(cdp_env, db, "sms", "sms_log_20250602.csv",
-          b"from,to,body,status,direction,date_sent\n+46701234567,+46700000000,Hej,received,inbound,2025-06-02T10:00:00Z\n")
+          SMS_HEADER + SMS_HEJ)
     assert _night(db, DAY2)["no_destination_held"].passed
     assert _exported_on(cdp_env, DAY2) == set(DESTINATIONS)
 
@@ -120,25 +122,23 @@ def test_a_file_fixed_in_place_releases_the_hold(cdp_env, db):
 def test_rows_that_cannot_carry_an_opt_out_hold_nothing_and_rows_that_can_do(cdp_env, db):
     _night(db, DAY1)
     # A broken SMS row that is a conversation, not a keyword reply: warned about, holds nothing.
-    header = b"from,to,body,status,direction,date_sent\n"
     _land(cdp_env, db, "sms", "sms_log_20250602.csv",
-          header + b"+46701234567,+46700000000,Hej,received,inbound,2025-06-02T10:00:00Z\n"
-                   b'+46701234568,+46700000000,"Ring mig,received,inbound,2025-06-02T11:00:00Z\n')
+          SMS_HEADER + SMS_HEJ + b'+46701234568,+46700000000,"Ring mig,received,inbound,2025-06-02T11:00:00Z\n')
     checks = _night(db, DAY2)
     assert checks["no_destination_held"].passed
     assert "sms/2025-06-02/sms_log_20250602.csv" in checks["no_destination_held"].metadata[
         "unread_consent_files"].value
     # The same broken row replying STOP could be an opt-out: SMS destinations are held.
     _land(cdp_env, db, "sms", "sms_log_20250602.csv",
-          header + b"+46701234567,+46700000000,Hej,received,inbound,2025-06-02T10:00:00Z\n"
-                   b'+46701234568,+46700000000,"STOP,received,inbound,2025-06-02T11:00:00Z\n')
+          SMS_HEADER + SMS_HEJ + b'+46701234568,+46700000000,"STOP,received,inbound,2025-06-02T11:00:00Z\n')
     checks = _night(db, DAY2)
-    assert checks["no_destination_held"].metadata["destinations_held"].value == "google_winback, meta_top_spenders, sms_offers"
+    assert checks["no_destination_held"].metadata["destinations_held"].value == \
+        "google_winback, meta_top_spenders, sms_offers"
 
 
 def test_a_clean_night_holds_nothing(cdp_env, db):
     _land(cdp_env, db, "sms", "sms_log_20250602.csv",
-          b"from,to,body,status,direction,date_sent\n+46701234567,+46700000000,Hej,received,inbound,2025-06-02T10:00:00Z\n")
+          SMS_HEADER + SMS_HEJ)
     checks = _night(db, DAY2)
     assert checks["no_destination_held"].passed
     assert checks["no_destination_held"].metadata["unread_consent_files"].value == "none"
@@ -152,9 +152,7 @@ def test_the_nights_unread_files_and_holds_are_warnings_in_the_ui_and_the_run_su
     _night(db, DAY1)
     crm = _land(cdp_env, db, "crm", "customers_20250602.csv", GARBAGE)
     sms = _land(cdp_env, db, "sms", "sms_log_20250602.csv",
-                b"from,to,body,status,direction,date_sent\n"
-                b"+46701234567,+46700000000,Hej,received,inbound,2025-06-02T10:00:00Z\n"
-                b'+46701234568,+46700000000,"Ring mig,received,inbound,2025-06-02T11:00:00Z\n')
+                SMS_HEADER + SMS_HEJ + b'+46701234568,+46700000000,"Ring mig,received,inbound,2025-06-02T11:00:00Z\n')
     result = dg.materialize([raw_assets.raw_crm, raw_assets.raw_sms, raw_assets.audit_files],
                             resources={"duckdb": db}, partition_key=DAY2.isoformat())
     (check,) = result.get_asset_check_evaluations()
@@ -180,11 +178,13 @@ def test_a_broken_crm_line_holds_unless_the_same_file_delivers_its_record_readab
     header = b"customer_id,email,street,consent_email,consent_sms\n"
     good = b"C-1,anna@example.se,Storgatan 1,yes,yes\n"
     # One field too many (an unquoted comma in the street): its consent columns cannot be trusted.
-    _land(cdp_env, db, "crm", "customers_20250602.csv", header + good + b"C-1,anna@example.se,Storgatan 1, lgh 2,no,no\n")
+    _land(cdp_env, db, "crm", "customers_20250602.csv",
+          header + good + b"C-1,anna@example.se,Storgatan 1, lgh 2,no,no\n")
     checks = _night(db, DAY2)
     assert checks["no_destination_held"].passed  # a damaged copy of C-1, which the file delivers readable
     assert "none can carry an opt-out" in checks["no_destination_held"].metadata["unread_consent_files"].value
-    _land(cdp_env, db, "crm", "customers_20250602.csv", header + good + b"C-2,bo@example.se,Storgatan 1, lgh 2,no,no\n")
+    _land(cdp_env, db, "crm", "customers_20250602.csv",
+          header + good + b"C-2,bo@example.se,Storgatan 1, lgh 2,no,no\n")
     checks = _night(db, DAY2)
     assert checks["no_destination_held"].metadata["destinations_held"].value == \
         "google_winback, meta_top_spenders, newsletter, sms_offers"

@@ -26,10 +26,12 @@ text, as received:
 
 Release: the file fixed in place (delivered again, readable, under the same name in the same
 landing-day folder: the night loads a changed day again and its ledger entry is replaced), the
-file removed and its landing day run again, or an acknowledgement in ``<inbox>/consent_acknowledgements.csv`` (columns ``file`` and/or
-``sha256``, optional ``acknowledged_by``, ``note``) naming the file's path or SHA-256. The
-acknowledgement file has no ``identifier`` column, so the erasure-request reader, which looks
-at every CSV of the inbox, passes it by.
+file removed and its landing day run again, or an acknowledgement in
+``<inbox>/consent_acknowledgements.csv`` (columns ``file`` and/or ``sha256``, optional
+``acknowledged_by``, ``note``) naming the file's path or SHA-256. The acknowledgement file has
+no ``identifier`` column, so the erasure-request reader, which looks at every CSV of the inbox,
+passes it by. A file of the same name on a later landing day is another delivery, not a fix:
+ESP exports keep their name every day.
 """
 
 from __future__ import annotations
@@ -217,7 +219,7 @@ def blocking_files(con: duckdb.DuckDBPyConnection, inbox_dir: Path) -> list[Bloc
 def release_instructions(f: BlockingFile, inbox_dir: Path) -> str:
     return (f"fix the file and deliver it again as {f.file} (or remove it and rerun landing day "
             f"{f.landing_date}), or acknowledge it: add the line \"{f.file},{f.sha256}\" to "
-            f"{acknowledgements_path(inbox_dir)} (columns file,sha256,acknowledged_by,note)")
+            f"{acknowledgements_path(inbox_dir)} (columns {','.join(ACKNOWLEDGEMENT_COLUMNS)})")
 
 
 @dataclass(frozen=True)
