@@ -109,7 +109,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         logging.getLogger(PHASE_LOGGER).removeHandler(phases)
     wall = time.monotonic() - t0
-    print_summary(settings.warehouse, timer, wall, result.run_id)
+    print_summary(settings.warehouse, timer, wall, result.run_id, days=(days[0], days[-1]))
     if not result.success:
         print(f"cdp run: the run failed (run id {result.run_id}); see the Dagster UI for the logs", file=sys.stderr)
         return 1
@@ -152,10 +152,11 @@ def _step_labels(asset_graph) -> dict[str, str]:
     return labels
 
 
-def print_summary(warehouse: Path, timer, wall_seconds: float, run_id: str) -> None:
+def print_summary(warehouse: Path, timer, wall_seconds: float, run_id: str,
+                  days: tuple[str, str] | None = None) -> None:
     import duckdb
 
-    from cdp_pipeline.lib.run_summary import layer_row_counts, scalar_or_none
+    from cdp_pipeline.lib.run_summary import layer_row_counts, night_warnings, scalar_or_none
 
     print()
     print(f"Summary (run {run_id[:8]}, {wall_seconds:.1f} s)")
@@ -171,6 +172,11 @@ def print_summary(warehouse: Path, timer, wall_seconds: float, run_id: str) -> N
         customers = scalar_or_none(con, "SELECT count(DISTINCT customer_id) FROM identity.customer_map")
         print(f"  quarantined rows: {quarantined:,}" if quarantined is not None else "  quarantined rows: n/a")
         print(f"  customers: {customers:,}" if customers is not None else "  customers: n/a (identity not built)")
+        warnings = night_warnings(con, *days) if days else []
+        if warnings:
+            print(f"  warnings ({len(warnings)}):")
+            for line in warnings:
+                print(f"    ! {line}")
     finally:
         con.close()
     checks = timer.checks_passed + len(timer.checks_failed)

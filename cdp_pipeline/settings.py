@@ -24,7 +24,7 @@ SETTINGS_DOC: dict[str, tuple[str, str]] = {
     "CDP_WAREHOUSE": ("$CDP_DATA_DIR/warehouse/cdp.duckdb", "the published, analyst-facing DuckDB file"),
     "CDP_BUILD_DB": ("$CDP_DATA_DIR/warehouse/build/cdp_build.duckdb", "the pipeline's private working database"),
     "CDP_EXPORT_DIR": ("$CDP_DATA_DIR/exports", "audience export files per destination"),
-    "CDP_INBOX_DIR": ("$CDP_DATA_DIR/inbox", "review decisions and erasure requests"),
+    "CDP_INBOX_DIR": ("$CDP_DATA_DIR/inbox", "review decisions, erasure requests, consent acknowledgements"),
     "CDP_REPORTS_DIR": ("$CDP_DATA_DIR/reports", "model JSON and HTML charts written by runs"),
     "CDP_CONFIG_DIR": ("(package)/config", "YAML configuration: identity rules, survivorship, segments, destinations"),
     "CDP_DEFAULT_REGION": ("SE", "region assumed for phone numbers written without a country code"),

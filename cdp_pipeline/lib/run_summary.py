@@ -41,3 +41,28 @@ def scalar_or_none(con: duckdb.DuckDBPyConnection, sql: str) -> int | None:
         return int(con.execute(sql).fetchall()[0][0])
     except duckdb.CatalogException:
         return None
+
+
+def night_warnings(con: duckdb.DuckDBPyConnection, first_day: str, last_day: str) -> list[str]:
+    """Lines for the run summary: the landing days' files rejected or with rows quarantined, and per
+    file that could not be read, the destinations it holds back on the run date and how to release it."""
+    from cdp_pipeline.lib.activation.holds import SQL_DIR
+    from cdp_pipeline.lib.ingest import ledger
+    from cdp_pipeline.lib.sql_files import load_sql
+
+    lines: list[str] = []
+    try:
+        files = ledger.fetch(con, "select_unread_files", {"first_day": first_day, "last_day": last_day})
+    except duckdb.CatalogException:
+        files = []
+    for file, _, status, _, quarantined, message in files:
+        lines.append(f"file rejected: {file}: {message}" if status == "rejected"
+                     else f"{quarantined:,} row(s) quarantined: {file}")
+    try:
+        holds = con.execute(load_sql(SQL_DIR, "select_export_holds_summary")).fetchall()
+    except duckdb.CatalogException:
+        holds = []
+    for file, destinations, release in holds:
+        lines.append(f"destinations held (files not refreshed): {', '.join(destinations)}, by {file}; "
+                     f"to release: {release}")
+    return lines

@@ -13,6 +13,7 @@ from cdp_pipeline.defs.segments.assets import GOLDEN_CUSTOMERS, MEMBERSHIP_KEY, 
 from cdp_pipeline.defs.table_metadata import table_metadata
 from cdp_pipeline.lib.activation.destinations import Destination, load_destinations
 from cdp_pipeline.lib.activation.exporter import stage_export_rows, write_export_from_members
+from cdp_pipeline.lib.activation.holds import blocking_files, export_holds, record_holds
 from cdp_pipeline.lib.segments.table_comments import apply_table_comments
 from cdp_pipeline.lib.sql_files import run_sql
 from cdp_pipeline.lib.warehouse import ensure_schemas
@@ -161,7 +162,9 @@ def export_destination(con: duckdb_module.DuckDBPyConnection, dest: Destination,
     pool=DUCKDB_POOL,
     deps=[EXPORT_MEMBERS_KEY],
     description="Audience files per destination and run date (full, delta added/removed since the last "
-                "export, manifest) under the export folder, and the log of every file written.",
+                "export, manifest) under the export folder, and the log of every file written. A destination "
+                "whose channel a consent-bearing file could not be read for is held: its files are not "
+                "refreshed (audit.export_holds).",
 )
 def export_log(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
     settings = get_settings()
@@ -170,8 +173,16 @@ def export_log(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.
     with duckdb.get_connection() as con:
         _ensure_tables(con)
         run_date = _run_date(con)
+        # Fail closed: an unread ESP, SMS or CRM file may hold opt-outs the ledger does not know.
+        holds = export_holds(destinations, blocking_files(con, settings.inbox_dir), settings.inbox_dir)
+        record_holds(con, run_date, holds)
+        held = {h.destination for h in holds}
+        for h in holds:
+            context.log.warning(f"{h.destination} held ({h.channel}): {h.file.file}: {h.file.reason}; "
+                                f"to release: {h.release}")
         for dest in destinations:
-            manifests.append(export_destination(con, dest, run_date, settings.export_dir))
+            if dest.name not in held:
+                manifests.append(export_destination(con, dest, run_date, settings.export_dir))
         table = table_metadata(con, context.asset_key)
     md = ["| destination | kind | rows | added | updated | removed | since | consent |",
           "| --- | --- | ---: | ---: | ---: | ---: | --- | --- |"]
@@ -183,6 +194,7 @@ def export_log(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.
         "run_date": run_date.isoformat(),
         "export_dir": dg.MetadataValue.path(str(settings.export_dir)),
         "destinations": len(manifests),
+        "destinations_held": dg.MetadataValue.text(", ".join(sorted(held)) or "none"),
         "rows": sum(m["rows"] for m in manifests),
         "exports": dg.MetadataValue.md("\n".join(md)),
     })

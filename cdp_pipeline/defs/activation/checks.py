@@ -1,5 +1,6 @@
 """The consent check: every exported row, in the files and in the table, is allowed by golden.customers
-and carries no address or number the consent ledger (golden.identifier_consent) blocks."""
+and carries no address or number the consent ledger (golden.identifier_consent) blocks; and the
+warning that names the destinations held back because a consent-bearing file could not be read."""
 
 import hashlib
 from pathlib import Path
@@ -15,12 +16,26 @@ from cdp_pipeline.lib.activation.consent_gate import (
     register_consent_check_functions, unconsented_file_values,
 )
 from cdp_pipeline.lib.activation.destinations import Destination, load_destinations
+from cdp_pipeline.lib.activation.holds import holds_on, unread_consent_files
+from cdp_pipeline.lib.previews import markdown_table
 from cdp_pipeline.lib.sql_files import run_sql
+
+
+def held_destinations(con) -> set[str]:
+    """Destinations held back on the current run date (audit.export_holds)."""
+    from cdp_pipeline.defs.segments.assets import _run_date
+
+    try:
+        return {h["destination"] for h in holds_on(con, _run_date(con))}
+    except duckdb_module.CatalogException:  # golden not built: nothing was exported or held
+        return set()
 
 
 def find_consent_violations(con) -> list[str]:
     """Problems with the latest export of every configured destination (empty when all is well)."""
-    configured = {d.name for d in load_destinations()}
+    # A held destination's latest files are an earlier night's, not refreshed on purpose: they were
+    # verified the night they were written, and are not sent again.
+    configured = {d.name for d in load_destinations()} - held_destinations(con)
     files = [f for f in _query(con, "select_latest_export_files") if f["destination"] in configured]
     problems: list[str] = []
     try:
@@ -98,4 +113,39 @@ def exported_rows_have_consent(duckdb: DuckDBResource) -> dg.AssetCheckResult:
         passed=not problems, severity=dg.AssetCheckSeverity.ERROR,
         metadata={"problems": len(problems),
                   "examples": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems[:25]) or "none")},
+    )
+
+
+@dg.asset_check(
+    asset=EXPORT_LOG_KEY,
+    name="no_destination_held",
+    description="Warns when a destination's files were not refreshed tonight because a file of the ESP, SMS "
+                "gateway or CRM could not be read (whole, or rows that may carry an opt-out): names the file, "
+                "the destinations it held and how to release it (fix the file, or acknowledge it in the inbox).",
+    blocking=False,
+    pool=DUCKDB_POOL,
+)
+def no_destination_held(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    from cdp_pipeline.defs.segments.assets import _run_date
+
+    with duckdb.get_connection() as con:
+        _ensure_tables(con)
+        holds = holds_on(con, _run_date(con))
+        unread = unread_consent_files(con)
+    by_file: dict[str, dict] = {}
+    for h in holds:
+        entry = by_file.setdefault(h["file"], {"destinations": [], **h})
+        entry["destinations"].append(f"{h['destination']} ({h['channel']})")
+    held = markdown_table(["file", "held destinations", "why", "to release"],
+                          [(f, ", ".join(e["destinations"]), e["reason"], e["release"]) for f, e in by_file.items()],
+                          400) if holds else "none"
+    files = markdown_table(["file", "status", "rows quarantined", "holds", "why"],
+                           [(u.file, u.status, u.rows_quarantined, "yes" if u.blocking else "no", u.reason)
+                            for u in unread], 200) if unread else "none"
+    return dg.AssetCheckResult(
+        passed=not holds, severity=dg.AssetCheckSeverity.WARN,
+        metadata={"destinations_held": dg.MetadataValue.text(", ".join(sorted({h["destination"] for h in holds}))
+                                                             or "none"),
+                  "holds": dg.MetadataValue.md(held),
+                  "unread_consent_files": dg.MetadataValue.md(files)},
     )

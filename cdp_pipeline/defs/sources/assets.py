@@ -116,6 +116,11 @@ raw_pos = build_raw_source_asset("pos")
     partitions_def=landing_date_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool=DUCKDB_POOL,
+    check_specs=[dg.AssetCheckSpec(
+        name="every_file_read_whole", asset=["audit", "files"], blocking=False,
+        description="Warns when a file of the landing days was rejected whole or had rows quarantined "
+                    "(listed with the reason); an ESP, SMS or CRM file among them may hold destinations "
+                    "back (activation/export_log:no_destination_held).")],
 )
 def audit_files(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
     """The file ledger: every delivered file and what became of it (loaded, empty, duplicate,
@@ -125,8 +130,16 @@ def audit_files(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg
         ledger.ensure_audit_tables(con)
         rows = ledger.fetch(con, "select_files_summary", {"first_day": days[0], "last_day": days[-1]})
         total = ledger.fetch(con, "count_ledger_files")[0][0]
+        unread = ledger.fetch(con, "select_unread_files", {"first_day": days[0], "last_day": days[-1]})
         table = table_metadata(con, context.asset_key)
-    return dg.MaterializeResult(metadata={
+    check = dg.AssetCheckResult(
+        check_name="every_file_read_whole", passed=not unread, severity=dg.AssetCheckSeverity.WARN,
+        metadata={"files_rejected": dg.MetadataValue.int(sum(1 for r in unread if r[2] == "rejected")),
+                  "files_with_rows_quarantined": dg.MetadataValue.int(sum(1 for r in unread if r[4])),
+                  "files": dg.MetadataValue.md(markdown_table(
+                      ["file", "source", "status", "rows_read", "rows_quarantined", "message"], unread, 120)
+                      if unread else "none")})
+    return dg.MaterializeResult(check_results=[check], metadata={
         **table,
         "files_in_days": dg.MetadataValue.int(sum(r[2] for r in rows)),
         "files_total": dg.MetadataValue.int(total),
