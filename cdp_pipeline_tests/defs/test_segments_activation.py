@@ -250,3 +250,36 @@ def test_a_bad_definition_fails_its_own_check_and_the_others_still_build(cdp_env
     assert "'evil'" in errors["evil"] and "subqueries" in errors["evil"]
     assert "'numbers'" in errors["numbers"] and "boolean" in errors["numbers"]
     assert _rows(db, "SELECT segment, count(*) FROM segments.membership GROUP BY ALL") == [("champions", 2)]
+
+
+def test_identifiers_with_surrounding_whitespace_are_exported_and_checked_in_one_normal_form(cdp_env, db):
+    """A loyalty card written "\\t4242", an address and a number with spaces and tabs around them: exported
+    trimmed, and the blocking consent check compares the same trimmed form, so it passes."""
+    rows = {r["customer_id"]: r for r in sample_customers()}
+    rows["c1"].update(email="\tAnna.Berg@example.se ", phone=" +46701234567\t", loyalty_card_ids=["\t4242"])
+    _golden(db, list(rows.values()))
+    result = _run(db, checks=[exported_rows_have_consent], raise_on_error=False)
+    with db.get_connection() as con:
+        problems = find_consent_violations(con)
+    assert problems == [] and _checks(result)[CONSENT_CHECK.name] is True
+    day = cdp_env.export_dir
+    assert "anna.berg@example.se" in [r["email"] for r in _csv(day / "newsletter" / "2025-06-01" / "full.csv")]
+    assert "+46701234567" in [r["phone"] for r in _csv(day / "sms_offers" / "2025-06-01" / "full.csv")]
+    meta = _csv(day / "meta_top_spenders" / "2025-06-01" / "full.csv")
+    assert {"email": hashlib.sha256(b"anna.berg@example.se").hexdigest(),
+            "phone": hashlib.sha256(b"46701234567").hexdigest()} in meta
+    cards = [r["loyalty_card_id"] for r in _csv(day / "pos_loyalty_flags" / "2025-06-01" / "full.csv")]
+    assert cards == ["4242", "LC-0002", "LC-0003", "LC-0006"]
+    assert result.success  # nothing downstream of the check was held back
+
+
+def test_a_blocked_address_written_with_whitespace_is_still_blocked(cdp_env, db):
+    rows = {r["customer_id"]: r for r in sample_customers()}
+    rows["c1"].update(email=" anna.berg@example.se\t", phone="\t+46701234567 ")
+    with db.get_connection() as con:
+        write_golden(con, list(rows.values()), blocked=[("email", "anna.berg@example.se"), ("sms", "+46701234567")])
+    assert _checks(_run(db, checks=[exported_rows_have_consent]))[CONSENT_CHECK.name] is True
+    text = _export_text(cdp_env)
+    for value in ("anna.berg@example.se", "+46701234567"):
+        hashes = {hashlib.sha256(v.encode()).hexdigest() for v in (value, value.lstrip("+"))}
+        assert value not in text and not any(h in text for h in hashes)

@@ -17,7 +17,8 @@ The night applies the gate in DuckDB (``gate_candidates``, ``create_gated_candid
 Verification (the asset check): ``unconsented_file_rows`` looks at the rows actually in an
 export file and accepts an identifier only if it is in the set golden.customers allows for
 that column and the ledger does not block, a set the check computes with its own SQL (DuckDB's
-``sha256``), not with the gate or the exporter. The night runs the same rule in DuckDB (``file_identifier_values`` reads
+``sha256``), not with the gate or the exporter; only the identifiers' normal form (trimmed; email
+lower case) is shared with them (identifiers.py), so what is exported and what is checked agree. The night runs the same rule in DuckDB (``file_identifier_values`` reads
 the file as ``csv.DictReader`` does, ``unconsented_file_values`` joins its values against the
 allowed identifiers): sets of half a million identifiers built in Python took seconds.
 """
@@ -33,6 +34,12 @@ import duckdb
 import pyarrow as pa
 
 from cdp_pipeline.lib.activation.destinations import Destination
+from cdp_pipeline.lib.activation.identifiers import (
+    normalise_email,
+    normalise_identifier,
+    register_identifier_functions,
+    register_python_function,
+)
 from cdp_pipeline.lib.sql_files import load_sql, run_sql
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "defs" / "activation" / "sql"
@@ -74,8 +81,8 @@ def apply_consent(candidates: Iterable[Mapping[str, object]], destination: Desti
     kept: list[dict] = []
     dropped = 0
     for c in candidates:
-        email, phone = c.get("email"), c.get("phone")
-        # golden's email and phone and the ledger's identifiers are standardised alike: compared as they are
+        # compared with the ledger in the form they are exported in (identifiers.py)
+        email, phone = normalise_email(c.get("email")), normalise_identifier(c.get("phone"))
         ok = {"email": c.get("email_contactable") is True and email not in blocked.get("email", set()),
               "sms": c.get("sms_contactable") is True and phone not in blocked.get("sms", set())}
         if not all(ok.get(channel, False) for channel in destination.required_consent):
@@ -94,6 +101,7 @@ def gate_candidates(con: duckdb.DuckDBPyConnection, destination: Destination) ->
     """``apply_consent`` in SQL: temp table ``gated_candidates`` from ``export_candidates``; returns
     the number of customers dropped."""
     required = set(destination.required_consent)
+    register_identifier_functions(con)
     run_sql(con, SQL_DIR, "create_gated_candidates", ledger=ledger_table(con), params={
         "need_email": "email" in required, "need_sms": "sms" in required,
         # A channel golden has no *_contactable column for can never be satisfied (as in has_required_consent).
@@ -180,13 +188,10 @@ def unconsented_file_values(con: duckdb.DuckDBPyConnection, values: Sequence[Seq
 
 
 def register_consent_check_functions(con: duckdb.DuckDBPyConnection) -> None:
-    """``consent_check_strip`` (and its Python fallback) on this connection (idempotent)."""
-    try:
-        con.remove_function("consent_check_py_strip")
-    except duckdb.Error:
-        pass  # not registered on this connection yet
-    con.create_function("consent_check_py_strip", lambda s: None if s is None else s.strip(), ["VARCHAR"],
-                        "VARCHAR", null_handling="special", side_effects=False)
+    """``consent_check_strip`` (and its Python fallback) on this connection, and the identifier normal
+    form the allowed identifiers are computed in (identifiers.py: the exporter's own) (idempotent)."""
+    register_identifier_functions(con)
+    register_python_function(con, "consent_check_py_strip", lambda s: None if s is None else s.strip())
     run_sql(con, SQL_DIR, "create_macro_consent_check_strip")
 
 
