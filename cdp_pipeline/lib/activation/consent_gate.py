@@ -26,6 +26,7 @@ allowed identifiers): sets of half a million identifiers built in Python took se
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -218,3 +219,60 @@ def count_unconsented_file_values(con: duckdb.DuckDBPyConnection, path: Path, he
 def csv_header(text: str) -> list[str]:
     """The first row of a CSV file's text, as ``csv.DictReader`` takes its field names."""
     return next(csv.reader(io.StringIO(text, newline="")), None) or []
+
+
+def export_file_problems(con: duckdb.DuckDBPyConnection, files: Sequence[Mapping[str, object]]) -> list[str]:
+    """Problems with export files (empty when all is well): each of ``files`` is a file as
+    activation.export_log records it (destination, kind, run_date, file_kind, path, sha256, segments,
+    required_consent). A file must exist, be unchanged since written (its checksum), and its full and
+    delta_added rows carry only identifiers golden.customers and the consent ledger allow today.
+    The night runs it on its staged files before they move into place, and the asset check on the
+    files in place. Needs the consent ledger (``ledger_table``)."""
+    # The identifiers golden allows, per consent the destination requires (a temp table each, holding
+    # the identifier kinds the files of such destinations carry).
+    kinds_by_need: dict[tuple[bool, bool], set[str]] = {}
+    for f in files:
+        need = ("email" in f["required_consent"], "sms" in f["required_consent"])
+        kinds_by_need.setdefault(need, set()).update(IDENTIFIER_COLUMNS[f["kind"]].values())
+    allowed_tables: dict[tuple[bool, bool], str] = {}
+    problems: list[str] = []
+    try:
+        for f in files:
+            dest = Destination(name=f["destination"], kind=f["kind"], segments=tuple(f["segments"]),
+                               required_consent=tuple(f["required_consent"]))
+            path = Path(f["path"])
+            where = f"{dest.name} {f['run_date']} {f['file_kind']}"
+            if not path.exists():
+                problems.append(f"{where}: file missing ({path})")
+                continue
+            data = path.read_bytes()
+            unchanged = hashlib.sha256(data).hexdigest() == f["sha256"]
+            if not unchanged:
+                problems.append(f"{where}: file changed since it was written (checksum differs from the log)")
+            if f["file_kind"] not in ("full", "delta_added"):
+                continue  # removals tell the destination to forget someone: no consent needed
+            need = ("email" in dest.required_consent, "sms" in dest.required_consent)
+            if need not in allowed_tables:
+                if not allowed_tables:
+                    register_consent_check_functions(con)
+                table = f"consent_check_allowed_{int(need[0])}{int(need[1])}"
+                run_sql(con, SQL_DIR, "create_consented_identifiers",
+                        {"need_email": need[0], "need_sms": need[1], "kinds": sorted(kinds_by_need[need])},
+                        table=table)
+                allowed_tables[need] = table
+            text = data.decode("utf-8")
+            if unchanged:
+                # The file as the exporter wrote it: DuckDB reads and compares it. Only when it finds a
+                # problem (or will not read the file) is the file read row by row in Python, which
+                # says where each problem is.
+                try:
+                    if count_unconsented_file_values(con, path, csv_header(text), dest, allowed_tables[need]) == 0:
+                        continue
+                except duckdb.Error:
+                    pass
+            values = file_identifier_values(text, list(IDENTIFIER_COLUMNS[dest.kind]))
+            problems += [f"{where}: {p}" for p in unconsented_file_values(con, values, dest, allowed_tables[need])]
+    finally:
+        for table in allowed_tables.values():
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+    return problems
