@@ -1,6 +1,7 @@
 """Audience rows per destination kind, and the files of one export: full, delta, manifest.
 
-Each run writes ``<export_dir>/<destination>/<run date>/``:
+Each run writes ``<export_dir>/<destination>/<run date>/`` (the night passes its staging folder as
+``export_dir`` and moves the folder into place once the consent check passed: export_staging.py):
 
 - ``full.csv``: everyone the destination should have now;
 - ``delta_added.csv``: rows new since the destination's previous export, plus rows whose
