@@ -49,6 +49,16 @@ def test_a_run_refuses_a_build_database_or_export_folder_of_another_warehouse(cd
     assert not Path(str(get_settings().build_db) + ".warehouse").exists()
 
 
+def test_a_data_folder_copied_as_a_whole_is_still_its_warehouse(cdp_env, monkeypatch, tmp_path):
+    import shutil
+
+    claim_run_state(cdp_env)
+    copy = tmp_path / "copy"
+    shutil.copytree(cdp_env.data_dir, copy / "data")
+    monkeypatch.setenv("CDP_DATA_DIR", str(copy / "data"))
+    claim_run_state(get_settings())  # no refusal: the owner is recorded relative to the state
+
+
 def test_cdp_run_says_why_it_refuses(cdp_env, monkeypatch, tmp_path, capsys):
     generate_sample(cdp_env.landing_dir, customers=20, days=1, seed=3, truth_file=tmp_path / "truth.csv")
     claim_run_state(cdp_env)

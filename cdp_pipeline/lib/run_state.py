@@ -32,23 +32,28 @@ def owner_files(settings) -> dict[str, Path]:
 def claim_run_state(settings) -> None:
     """Record ``settings.warehouse`` as the owner of the build database and the export folder, or
     raise ``SharedRunState`` when either already belongs to another warehouse. Nothing is written
-    unless both are free or already this warehouse's."""
-    warehouse = str(Path(settings.warehouse).resolve())
-    to_write: list[Path] = []
+    unless both are free or already this warehouse's.
+
+    The owner is recorded relative to the marker's folder, so a data folder copied or moved as a
+    whole (a backup restored elsewhere, the reliability tests' copies of a night) still matches."""
+    warehouse = Path(settings.warehouse).resolve()
+    to_write: list[tuple[Path, str]] = []
     for what, marker in owner_files(settings).items():
+        mine = os.path.relpath(warehouse, marker.parent.resolve())
         try:
             owner = marker.read_text(encoding="utf-8").strip()
         except FileNotFoundError:
-            to_write.append(marker)
+            to_write.append((marker, mine))
             continue
-        if owner != warehouse:
+        if owner != mine:
             raise SharedRunState(
-                f"the {what} holds the state of the warehouse {owner}, not of {warehouse}: a run for "
-                f"this warehouse would continue from the other one's customers and exports. Leave "
-                f"CDP_BUILD_DB and CDP_EXPORT_DIR unset (each warehouse then gets its own, beside it) or "
-                f"point them at folders of this warehouse ({marker} records the owner)")
-    for marker in to_write:
+                f"the {what} holds the state of the warehouse {os.path.normpath(marker.parent / owner)}, not of "
+                f"{warehouse}: a run for this warehouse would continue from the other one's customers and "
+                f"exports. Leave CDP_BUILD_DB and CDP_EXPORT_DIR unset (each warehouse then gets its own, "
+                f"beside it) or point them at folders of this warehouse. If the warehouse file itself was "
+                f"moved, delete {marker}, which records the owner")
+    for marker, mine in to_write:
         marker.parent.mkdir(parents=True, exist_ok=True)
         tmp = marker.with_name(f"{marker.name}.{os.getpid()}.tmp")
-        tmp.write_text(warehouse + "\n", encoding="utf-8")
+        tmp.write_text(mine + "\n", encoding="utf-8")
         os.replace(tmp, marker)
