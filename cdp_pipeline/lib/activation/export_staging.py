@@ -20,6 +20,10 @@ from pathlib import Path
 
 STAGING_DIRNAME = ".staging"
 _REPLACED_DIRNAME = ".replaced"
+# What an uploader leaves in a date folder it delivered (lib/privacy/export_files.py reads them): a
+# rerun of the date keeps them, as it did when files were overwritten in place, so an erasure still
+# knows the destination received that date and asks it to delete the person.
+DELIVERY_MARKERS = ("DELIVERED", ".delivered")
 
 
 def staging_root(export_dir: Path, run: str) -> Path:
@@ -45,9 +49,13 @@ def promote(staged: Path, final: Path, root: Path) -> Path:
     old folder aside (into ``root``, the run's staging folder) and the new one into place, then
     removes the old: between the two renames the date folder is briefly absent, but an uploader
     sees the old complete folder or the new complete one, never a mix or a failed night's file.
+    The old folder's delivery markers are carried over (``DELIVERY_MARKERS``).
     """
     final.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     if final.exists() or final.is_symlink():
+        for marker in DELIVERY_MARKERS:
+            if (final / marker).is_file() and not (final / marker).is_symlink():
+                shutil.copy2(final / marker, staged / marker)
         aside = root / _REPLACED_DIRNAME / final.parent.name / final.name
         aside.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.rename(final, aside)

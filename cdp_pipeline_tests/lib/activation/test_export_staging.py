@@ -45,3 +45,12 @@ def test_a_move_that_fails_puts_the_old_folder_back(tmp_path):
 def test_the_staging_folder_of_a_run_is_inside_the_exports_root_and_never_a_destination_name(tmp_path):
     root = staging_root(tmp_path, "../../etc/x")
     assert root.parent == tmp_path / STAGING_DIRNAME and root.name == "______etc_x"
+
+
+def test_a_rerun_of_a_delivered_date_keeps_the_uploaders_delivery_marker(tmp_path):
+    """An erasure asks destinations to delete a person from folders marked delivered: a rerun of the date
+    must not make the folder look undelivered."""
+    final = _folder(tmp_path / "newsletter" / "2025-06-01", {"full.csv": "old", "DELIVERED": "2025-06-01T03:00"})
+    root = staging_root(tmp_path, "run-4")
+    promote(_folder(root / "newsletter" / "2025-06-01", {"full.csv": "new"}), final, root)
+    assert _read(final) == {"DELIVERED": "2025-06-01T03:00", "full.csv": "new"}
