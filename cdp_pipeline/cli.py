@@ -80,6 +80,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from cdp_pipeline.launch import execute_job_run, load_job
     from cdp_pipeline.lib.progress import PHASE_LOGGER, PhaseHandler, StageTimer
     from cdp_pipeline.lib.run_lock import NightAlreadyRunning, exclusive_night, release_dead_runs, run_tags
+    from cdp_pipeline.lib.run_state import SharedRunState, claim_run_state
 
     # Loaded as the UI's code location loads it, so the run is recorded under the job there.
     nightly = load_job("nightly")
@@ -88,9 +89,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     phases = PhaseHandler(timer)
     logging.getLogger(PHASE_LOGGER).addHandler(phases)
     print(f"cdp run: landing days {days[0]} … {days[-1]} from {settings.landing_dir} ({why})")
+    print(f"cdp run: build database {settings.build_db}, exports {settings.export_dir}, "
+          f"publishing {settings.warehouse}")
     t0 = time.monotonic()
     try:
         with exclusive_night(settings.build_db), dg.DagsterInstance.get() as instance:
+            claim_run_state(settings)
             for run_id in release_dead_runs(instance, settings.build_db):
                 print(f"cdp run: run {run_id[:8]} was killed before it finished; marked failed, its pool slot freed")
             # Every landed day is a partition (as the sensor makes it), and so is a day run by
@@ -106,6 +110,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     except NightAlreadyRunning as exc:
         print(f"cdp run: {exc}; not starting a second one", file=sys.stderr)
         return 3
+    except SharedRunState as exc:
+        print(f"cdp run: refused: {exc}", file=sys.stderr)
+        return 2
     finally:
         logging.getLogger(PHASE_LOGGER).removeHandler(phases)
     wall = time.monotonic() - t0
@@ -319,7 +326,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run the nightly job now (same job as the 02:00 schedule)")
     p.add_argument("--landing", help="landing folder (default CDP_LANDING_DIR)")
-    p.add_argument("--warehouse", help="published warehouse file (default CDP_WAREHOUSE)")
+    p.add_argument("--warehouse", help="published warehouse file (default CDP_WAREHOUSE); another warehouse "
+                                       "gets its own build database and exports beside it")
     p.add_argument("--day", help="load only this landing day (YYYY-MM-DD) instead of the days with new files")
     p.add_argument("--full-refresh", action="store_true",
                    help="reload every landing day and recompute every layer from every record "

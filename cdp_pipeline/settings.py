@@ -22,8 +22,11 @@ SETTINGS_DOC: dict[str, tuple[str, str]] = {
     "CDP_DATA_DIR": ("./data", "root of landing/, warehouse/, exports/, inbox/, reports/"),
     "CDP_LANDING_DIR": ("$CDP_DATA_DIR/landing", "where source systems drop extract files"),
     "CDP_WAREHOUSE": ("$CDP_DATA_DIR/warehouse/cdp.duckdb", "the published, analyst-facing DuckDB file"),
-    "CDP_BUILD_DB": ("$CDP_DATA_DIR/warehouse/build/cdp_build.duckdb", "the pipeline's private working database"),
-    "CDP_EXPORT_DIR": ("$CDP_DATA_DIR/exports", "audience export files per destination"),
+    "CDP_BUILD_DB": ("(warehouse folder)/build/(warehouse name)_build.duckdb",
+                     "the pipeline's private working database; each warehouse has its own "
+                     "($CDP_DATA_DIR/warehouse/build/cdp_build.duckdb for the default one)"),
+    "CDP_EXPORT_DIR": ("$CDP_DATA_DIR/exports", "audience export files per destination; for a CDP_WAREHOUSE "
+                                                "other than the default: (warehouse folder)/(warehouse name)_exports"),
     "CDP_INBOX_DIR": ("$CDP_DATA_DIR/inbox", "review decisions, erasure requests, consent acknowledgements"),
     "CDP_REPORTS_DIR": ("$CDP_DATA_DIR/reports", "model JSON and HTML charts written by runs"),
     "CDP_CONFIG_DIR": ("(package)/config", "YAML configuration: identity rules, survivorship, segments, destinations"),
@@ -158,7 +161,13 @@ def get_settings() -> Settings:
     engine = _env("CDP_ENGINE", "duckdb").strip().lower()
     if engine not in ("duckdb", "spark"):
         raise SettingsError(f"CDP_ENGINE must be 'duckdb' or 'spark', not {engine!r}")
-    build_db = path("CDP_BUILD_DB", data_dir / "warehouse" / "build" / "cdp_build.duckdb")
+    # A warehouse brings its own build state and exports (lib/run_state.py says why): derived from
+    # its path, so the default warehouse keeps the folders it always had.
+    default_warehouse = data_dir / "warehouse" / "cdp.duckdb"
+    warehouse = path("CDP_WAREHOUSE", default_warehouse)
+    build_db = path("CDP_BUILD_DB", warehouse.parent / "build" / f"{warehouse.stem}_build.duckdb")
+    export_dir = path("CDP_EXPORT_DIR", data_dir / "exports" if warehouse == default_warehouse.resolve()
+                      else warehouse.parent / f"{warehouse.stem}_exports")
     checkpoint_dir = _env("CDP_SPARK_CHECKPOINT_DIR", str(build_db.parent / "spark_checkpoints"))
     if "://" not in checkpoint_dir:  # a URI (hdfs://, s3a://) is kept as written
         checkpoint_dir = str(Path(checkpoint_dir).resolve())
@@ -166,9 +175,9 @@ def get_settings() -> Settings:
     return Settings(
         data_dir=data_dir,
         landing_dir=path("CDP_LANDING_DIR", data_dir / "landing"),
-        warehouse=path("CDP_WAREHOUSE", data_dir / "warehouse" / "cdp.duckdb"),
+        warehouse=warehouse,
         build_db=build_db,
-        export_dir=path("CDP_EXPORT_DIR", data_dir / "exports"),
+        export_dir=export_dir,
         inbox_dir=path("CDP_INBOX_DIR", data_dir / "inbox"),
         reports_dir=path("CDP_REPORTS_DIR", data_dir / "reports"),
         config_dir=path("CDP_CONFIG_DIR", DEFAULT_CONFIG_DIR),

@@ -20,6 +20,7 @@ from cdp_pipeline_tests.lib.segments.golden_fixture import sample_customers, wri
 ASSETS = [segment_assets.segment_evaluation, segment_assets.segment_history,
           segment_assets.segment_sizes, activation_assets.export_members, activation_assets.export_log]
 CONSENT_CHECK = dg.AssetCheckKey(dg.AssetKey(["activation", "export_log"]), "exported_rows_have_consent")
+STAGED_CHECK = dg.AssetCheckKey(dg.AssetKey(["activation", "export_log"]), activation_assets.STAGED_EXPORTS_CHECK)
 
 
 @pytest.fixture
@@ -41,6 +42,11 @@ def _run(db, checks=None, raise_on_error=True):
 
 def _checks(result) -> dict[str, bool]:
     return {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+
+
+def _check_examples(result, key: dg.AssetCheckKey) -> str:
+    (evaluation,) = [e for e in result.get_asset_check_evaluations() if e.check_name == key.name]
+    return evaluation.metadata["examples"].value
 
 
 def _rows(db, sql, params=None):
@@ -128,19 +134,29 @@ def test_two_runs_build_segments_history_exports_and_deltas(cdp_env, db):
     assert comment
 
 
+def _no_gate(con, destination):
+    """A consent gate with a bug: it lets everyone through."""
+    con.execute("CREATE OR REPLACE TEMP TABLE gated_candidates AS SELECT * EXCLUDE (email_contactable, "
+                "sms_contactable) FROM export_candidates")
+    return 0
+
+
+def _files(folder) -> dict:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
 def test_consent_check_fails_when_the_gate_is_bypassed(cdp_env, db, monkeypatch):
     _golden(db, sample_customers())
-
-    def no_gate(con, destination):
-        con.execute("CREATE OR REPLACE TEMP TABLE gated_candidates AS SELECT * EXCLUDE (email_contactable, "
-                    "sms_contactable) FROM export_candidates")
-        return 0
-
-    monkeypatch.setattr(consent_gate, "gate_candidates", no_gate)
+    monkeypatch.setattr(consent_gate, "gate_candidates", _no_gate)
     result = _run(db, checks=[exported_rows_have_consent], raise_on_error=False)
-    assert _checks(result)[CONSENT_CHECK.name] is False
-    emails = [r["email"] for r in _csv(cdp_env.export_dir / "newsletter" / "2025-06-01" / "full.csv")]
-    assert "cia@example.se" in emails  # the bypass really leaked, and the check caught it
+    assert _checks(result)[STAGED_CHECK.name] is False and not result.success
+    # the bypass really leaked (into the staged files and the table), the check on the staged files caught
+    # it, and no file of the night reached the destination's folder
+    assert "newsletter 2025-06-01 full: line" in _check_examples(result, STAGED_CHECK)
+    assert _rows(db, "SELECT count(*) FROM activation.export_members WHERE customer_id = 'c3' "
+                     "AND destination = 'newsletter'") == [(1,)]
+    # the destinations that need no email consent passed and were delivered; no staging is left behind
+    assert sorted(p.name for p in cdp_env.export_dir.iterdir()) == ["pos_loyalty_flags", "sms_offers"]
 
 
 def _export_text(cdp_env) -> str:
@@ -167,13 +183,16 @@ def test_an_identifier_blocked_in_the_ledger_is_in_no_export_and_a_bypass_fails_
         return 0
 
     monkeypatch.setattr(consent_gate, "gate_candidates", gate_without_ledger)
+    delivered = _export_text(cdp_env)
     result = _run(db, checks=[exported_rows_have_consent], raise_on_error=False)
-    assert "anna.berg@example.se" in _export_text(cdp_env)  # the bypass really leaked ...
-    assert _checks(result)[CONSENT_CHECK.name] is False  # ... and the check caught it
+    assert _checks(result)[STAGED_CHECK.name] is False  # the bypass leaked into the staged files ...
+    examples = _check_examples(result, STAGED_CHECK)
+    assert "newsletter 2025-06-01 full: line" in examples and "sms_offers 2025-06-01 full: line" in examples
+    assert _export_text(cdp_env) == delivered  # ... which never reached the destinations' folders
+    assert "anna.berg@example.se" not in _export_text(cdp_env)
     with db.get_connection() as con:
         examples = "\n".join(find_consent_violations(con))
-    assert "newsletter 2025-06-01 full: line" in examples and "sms_offers 2025-06-01 full: line" in examples
-    assert "customer c1: email blocked in golden.identifier_consent" in examples
+    assert "customer c1: email blocked in golden.identifier_consent" in examples  # the table says it too
 
 
 def test_without_the_ledger_nothing_is_exported_and_old_files_fail_the_check(cdp_env, db):
@@ -250,3 +269,88 @@ def test_a_bad_definition_fails_its_own_check_and_the_others_still_build(cdp_env
     assert "'evil'" in errors["evil"] and "subqueries" in errors["evil"]
     assert "'numbers'" in errors["numbers"] and "boolean" in errors["numbers"]
     assert _rows(db, "SELECT segment, count(*) FROM segments.membership GROUP BY ALL") == [("champions", 2)]
+
+
+def test_identifiers_with_surrounding_whitespace_are_exported_and_checked_in_one_normal_form(cdp_env, db):
+    """A loyalty card written "\\t4242", an address and a number with spaces and tabs around them: exported
+    trimmed, and the blocking consent check compares the same trimmed form, so it passes."""
+    rows = {r["customer_id"]: r for r in sample_customers()}
+    rows["c1"].update(email="\tAnna.Berg@example.se ", phone=" +46701234567\t", loyalty_card_ids=["\t4242"])
+    _golden(db, list(rows.values()))
+    result = _run(db, checks=[exported_rows_have_consent], raise_on_error=False)
+    with db.get_connection() as con:
+        problems = find_consent_violations(con)
+    assert problems == [] and _checks(result)[CONSENT_CHECK.name] is True
+    day = cdp_env.export_dir
+    assert "anna.berg@example.se" in [r["email"] for r in _csv(day / "newsletter" / "2025-06-01" / "full.csv")]
+    assert "+46701234567" in [r["phone"] for r in _csv(day / "sms_offers" / "2025-06-01" / "full.csv")]
+    meta = _csv(day / "meta_top_spenders" / "2025-06-01" / "full.csv")
+    assert {"email": hashlib.sha256(b"anna.berg@example.se").hexdigest(),
+            "phone": hashlib.sha256(b"46701234567").hexdigest()} in meta
+    cards = [r["loyalty_card_id"] for r in _csv(day / "pos_loyalty_flags" / "2025-06-01" / "full.csv")]
+    assert cards == ["4242", "LC-0002", "LC-0003", "LC-0006"]
+    assert result.success  # nothing downstream of the check was held back
+
+
+def test_a_blocked_address_written_with_whitespace_is_still_blocked(cdp_env, db):
+    rows = {r["customer_id"]: r for r in sample_customers()}
+    rows["c1"].update(email=" anna.berg@example.se\t", phone="\t+46701234567 ")
+    with db.get_connection() as con:
+        write_golden(con, list(rows.values()), blocked=[("email", "anna.berg@example.se"), ("sms", "+46701234567")])
+    assert _checks(_run(db, checks=[exported_rows_have_consent]))[CONSENT_CHECK.name] is True
+    text = _export_text(cdp_env)
+    for value in ("anna.berg@example.se", "+46701234567"):
+        hashes = {hashlib.sha256(v.encode()).hexdigest() for v in (value, value.lstrip("+"))}
+        assert value not in text and not any(h in text for h in hashes)
+
+
+def test_a_passing_night_moves_its_files_into_place_and_leaves_no_staging(cdp_env, db):
+    left_by_a_killed_run = cdp_env.export_dir / ".staging" / "dead-run" / "newsletter" / "2025-05-31" / "full.csv"
+    left_by_a_killed_run.parent.mkdir(parents=True)
+    left_by_a_killed_run.write_text("email\nold@example.se\n")
+    _golden(db, sample_customers())
+    result = _run(db, checks=[exported_rows_have_consent])
+    assert _checks(result) == {STAGED_CHECK.name: True, CONSENT_CHECK.name: True}
+    assert sorted(p.name for p in cdp_env.export_dir.iterdir()) == [
+        "google_winback", "meta_top_spenders", "newsletter", "pos_loyalty_flags", "sms_offers"]
+    assert sorted(_files(cdp_env.export_dir / "newsletter")) == [
+        "2025-06-01/delta_added.csv", "2025-06-01/delta_removed.csv", "2025-06-01/full.csv", "2025-06-01/manifest.json"]
+    # the log names the files where they are, with the checksums of what is there
+    logged = _rows(db, "SELECT path, sha256 FROM activation.export_log WHERE destination = 'newsletter'")
+    assert len(logged) == 4
+    for path, sha in logged:
+        assert path.startswith(str(cdp_env.export_dir / "newsletter" / "2025-06-01"))
+        with open(path, "rb") as f:
+            assert hashlib.sha256(f.read()).hexdigest() == sha
+
+
+def test_a_destination_whose_staged_files_fail_keeps_its_last_export_and_a_rerun_after_the_fix_delivers(
+        cdp_env, db, monkeypatch):
+    _golden(db, sample_customers(date(2025, 6, 1)))
+    assert all(_checks(_run(db)).values())
+    newsletter = cdp_env.export_dir / "newsletter"
+    delivered = _files(newsletter)
+
+    _golden(db, _second_day())
+    with monkeypatch.context() as m:
+        m.setattr(consent_gate, "gate_candidates", _no_gate)
+        failed = _run(db, raise_on_error=False)
+    assert _checks(failed)[STAGED_CHECK.name] is False and not failed.success
+    assert "newsletter 2025-06-02 full: line" in _check_examples(failed, STAGED_CHECK)
+    # what an uploader reading exports/newsletter/ sees: yesterday's files, byte for byte, nothing of tonight
+    assert _files(newsletter) == delivered
+    assert not (cdp_env.export_dir / ".staging").exists()
+    assert _rows(db, "SELECT DISTINCT run_date FROM activation.export_log WHERE destination = 'newsletter'") == [
+        (date(2025, 6, 1),)]
+
+    fixed = _run(db)  # the gate fixed: the same night again
+    assert all(_checks(fixed).values()), _checks(fixed)
+    day2 = newsletter / "2025-06-02"
+    assert [r["email"] for r in _csv(day2 / "full.csv")] == ["anna.berg@example.se", "cia@example.se",
+                                                              "eva@example.se"]
+    manifest = json.loads((day2 / "manifest.json").read_text())
+    # the delta is against the last export the destination received, not the failed attempt
+    assert manifest["previous_run_date"] == "2025-06-01"
+    assert manifest["delta"] == {"added": 1, "updated": 1, "removed": 1}
+    assert _files(newsletter)["2025-06-01/full.csv"] == delivered["2025-06-01/full.csv"]
+    assert not (cdp_env.export_dir / ".staging").exists()

@@ -1,5 +1,6 @@
 """Activation: segment audiences delivered as files to each destination, only with consent."""
 
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -11,8 +12,10 @@ from dagster_duckdb import DuckDBResource
 from cdp_pipeline.defs.resources import DUCKDB_POOL
 from cdp_pipeline.defs.segments.assets import GOLDEN_CUSTOMERS, MEMBERSHIP_KEY, _run_date
 from cdp_pipeline.defs.table_metadata import table_metadata
+from cdp_pipeline.lib.activation.consent_gate import LedgerMissing, export_file_problems, ledger_table
 from cdp_pipeline.lib.activation.destinations import Destination, load_destinations
-from cdp_pipeline.lib.activation.exporter import stage_export_rows, write_export_from_members
+from cdp_pipeline.lib.activation.export_staging import clear_staging, discard, promote, staging_root
+from cdp_pipeline.lib.activation.exporter import export_directory, stage_export_rows, write_export_from_members
 from cdp_pipeline.lib.activation.holds import blocking_files, export_holds, record_holds
 from cdp_pipeline.lib.segments.table_comments import apply_table_comments
 from cdp_pipeline.lib.sql_files import run_sql
@@ -124,21 +127,50 @@ def export_members(context: dg.AssetExecutionContext, duckdb: DuckDBResource) ->
     })
 
 
+STAGED_EXPORTS_CHECK = "staged_exports_have_consent"
+
+
+@dataclass
+class DestinationExport:
+    """One destination's night: its manifest, and the problems the check found in its staged files
+    (none: the files are in place and logged; some: they were discarded, the folder is unchanged)."""
+
+    manifest: dict
+    problems: list[str]
+    path: Path
+
+
 def export_destination(con: duckdb_module.DuckDBPyConnection, dest: Destination, run_date: date,
-                       export_dir: Path) -> dict:
-    """Write one destination's files for ``run_date`` from activation.export_members and log them."""
+                       export_dir: Path, staging: Path) -> DestinationExport:
+    """Write one destination's files for ``run_date`` from activation.export_members into ``staging``,
+    check them there (consent_gate.export_file_problems) and, when they pass, move them into
+    ``<export_dir>/<destination>/<run date>/`` and log them in activation.export_log. Files that fail
+    are removed and not logged: the destination keeps its last passing export, which stays the base
+    of the next delta, and a later rerun is not held to files nobody received."""
     params = {"destination": dest.name, "run_date": run_date}
     previous_date = con.execute((SQL_DIR / "select_previous_export_date.sql").read_text(), params).fetchall()[0][0]
-    files = write_export_from_members(con, export_dir, dest, run_date, previous_date)
+    files = write_export_from_members(con, staging, dest, run_date, previous_date)
+    final = export_directory(export_dir, dest.name, run_date)
+    entries = [(kind, info["file"], info["rows"], info["sha256"]) for kind, info in files.files.items()]
+    entries.append(("manifest", files.manifest_path.name, files.manifest["rows"], files.manifest_sha256))
     now = datetime.now(timezone.utc).replace(tzinfo=None)
-    entries = [(kind, files.directory / info["file"], info["rows"], info["sha256"])
-               for kind, info in files.files.items()]
-    entries.append(("manifest", files.manifest_path, files.manifest["rows"], files.manifest_sha256))
+
+    def log_rows(folder: Path) -> list[dict]:
+        return [{"destination": dest.name, "kind": dest.kind, "run_date": run_date, "file_kind": kind,
+                 "path": str(folder / name), "rows": rows, "sha256": sha, "segments": list(dest.segments),
+                 "required_consent": list(dest.required_consent), "consent_rule": dest.consent_rule,
+                 "previous_run_date": previous_date, "exported_at": now} for kind, name, rows, sha in entries]
+
+    try:
+        ledger_table(con)
+        problems = export_file_problems(con, log_rows(files.directory))
+    except LedgerMissing as exc:
+        problems = [f"{exc}; {dest.name}'s files not verified"]
+    if problems:
+        discard(files.directory)
+        return DestinationExport(files.manifest, problems, final)
     log = pa.Table.from_pylist(
-        [{"destination": dest.name, "kind": dest.kind, "run_date": run_date, "file_kind": kind,
-          "path": str(path), "rows": rows, "sha256": sha, "segments": list(dest.segments),
-          "required_consent": list(dest.required_consent), "consent_rule": dest.consent_rule,
-          "previous_run_date": previous_date, "exported_at": now} for kind, path, rows, sha in entries],
+        log_rows(final),
         schema=pa.schema([("destination", pa.string()), ("kind", pa.string()), ("run_date", pa.date32()),
                           ("file_kind", pa.string()), ("path", pa.string()), ("rows", pa.int64()),
                           ("sha256", pa.string()), ("segments", pa.list_(pa.string())),
@@ -150,9 +182,12 @@ def export_destination(con: duckdb_module.DuckDBPyConnection, dest: Destination,
         con.register("new_export_log", log)
         run_sql(con, SQL_DIR, "insert_export_log")
         con.unregister("new_export_log")
+        # Last step before COMMIT: a failed move rolls the log back; the files and their log rows
+        # appear together.
+        promote(files.directory, final, staging)
 
     _transaction(con, steps)
-    return files.manifest
+    return DestinationExport(files.manifest, [], final)
 
 
 @dg.asset(
@@ -161,40 +196,64 @@ def export_destination(con: duckdb_module.DuckDBPyConnection, dest: Destination,
     kinds={"duckdb"},
     pool=DUCKDB_POOL,
     deps=[EXPORT_MEMBERS_KEY],
+    check_specs=[dg.AssetCheckSpec(
+        STAGED_EXPORTS_CHECK, asset=EXPORT_LOG_KEY, blocking=True,
+        description="Tonight's files of every destination, checked in the staging folder before they move "
+                    "into place, as exported_rows_have_consent checks the files in place: a destination "
+                    "whose files fail keeps its last passing export, and the night does not publish.")],
     description="Audience files per destination and run date (full, delta added/removed since the last "
-                "export, manifest) under the export folder, and the log of every file written. A destination "
-                "whose channel a consent-bearing file could not be read for is held: its files are not "
-                "refreshed (audit.export_holds).",
+                "export, manifest) under the export folder, and the log of every file written. Files are "
+                "written to <export folder>/.staging/<run>/ and a destination's folder only receives them "
+                "once they passed the consent check. A destination whose channel a consent-bearing file "
+                "could not be read for is held: its files are not refreshed (audit.export_holds).",
 )
 def export_log(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
     settings = get_settings()
     destinations = load_destinations()
-    manifests = []
-    with duckdb.get_connection() as con:
-        _ensure_tables(con)
-        run_date = _run_date(con)
-        # Fail closed: an unread ESP, SMS or CRM file may hold opt-outs the ledger does not know.
-        holds = export_holds(destinations, blocking_files(con, settings.inbox_dir), settings.inbox_dir)
-        record_holds(con, run_date, holds)
-        held = {h.destination for h in holds}
-        for h in holds:
-            context.log.warning(f"{h.destination} held ({h.channel}): {h.file.file}: {h.file.reason}; "
-                                f"to release: {h.release}")
-        for dest in destinations:
-            if dest.name not in held:
-                manifests.append(export_destination(con, dest, run_date, settings.export_dir))
-        table = table_metadata(con, context.asset_key)
-    md = ["| destination | kind | rows | added | updated | removed | since | consent |",
-          "| --- | --- | ---: | ---: | ---: | ---: | --- | --- |"]
+    clear_staging(settings.export_dir)
+    staging = staging_root(settings.export_dir, context.run.run_id)
+    outcomes: list[DestinationExport] = []
+    try:
+        with duckdb.get_connection() as con:
+            _ensure_tables(con)
+            run_date = _run_date(con)
+            # Fail closed: an unread ESP, SMS or CRM file may hold opt-outs the ledger does not know.
+            holds = export_holds(destinations, blocking_files(con, settings.inbox_dir), settings.inbox_dir)
+            record_holds(con, run_date, holds)
+            held = {h.destination for h in holds}
+            for h in holds:
+                context.log.warning(f"{h.destination} held ({h.channel}): {h.file.file}: {h.file.reason}; "
+                                    f"to release: {h.release}")
+            for dest in destinations:
+                if dest.name not in held:
+                    outcomes.append(export_destination(con, dest, run_date, settings.export_dir, staging))
+            table = table_metadata(con, context.asset_key)
+    finally:
+        clear_staging(settings.export_dir)
+    failed = [o for o in outcomes if o.problems]
+    for o in failed:
+        context.log.error(f"{o.manifest['destination']}: tonight's export failed the consent check and was not "
+                          f"delivered ({len(o.problems)} problem(s)); {o.path.parent} keeps its last passing export")
+    md = ["| destination | kind | rows | added | updated | removed | since | consent | status |",
+          "| --- | --- | ---: | ---: | ---: | ---: | --- | --- | --- |"]
     md += [f"| {m['destination']} | {m['kind']} | {m['rows']:,} | {m['delta']['added']:,} | "
            f"{m['delta']['updated']:,} | {m['delta']['removed']:,} | {m['previous_run_date'] or 'first export'} | "
-           f"{', '.join(m['required_consent']) or 'none'} |" for m in manifests]
+           f"{', '.join(m['required_consent']) or 'none'} | "
+           f"{'check failed: not delivered' if o.problems else 'in place'} |"
+           for o in outcomes for m in [o.manifest]]
+    problems = [p for o in failed for p in o.problems]
+    check = dg.AssetCheckResult(
+        check_name=STAGED_EXPORTS_CHECK, passed=not failed, severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"problems": len(problems),
+                  "failed_destinations": ", ".join(o.manifest["destination"] for o in failed) or "none",
+                  "examples": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems[:25]) or "none")})
     return dg.MaterializeResult(metadata={
         **table,
         "run_date": run_date.isoformat(),
         "export_dir": dg.MetadataValue.path(str(settings.export_dir)),
-        "destinations": len(manifests),
+        "destinations": len(outcomes),
         "destinations_held": dg.MetadataValue.text(", ".join(sorted(held)) or "none"),
-        "rows": sum(m["rows"] for m in manifests),
+        "delivered": len(outcomes) - len(failed),
+        "rows": sum(o.manifest["rows"] for o in outcomes if not o.problems),
         "exports": dg.MetadataValue.md("\n".join(md)),
-    })
+    }, check_results=[check])

@@ -17,7 +17,8 @@ The night applies the gate in DuckDB (``gate_candidates``, ``create_gated_candid
 Verification (the asset check): ``unconsented_file_rows`` looks at the rows actually in an
 export file and accepts an identifier only if it is in the set golden.customers allows for
 that column and the ledger does not block, a set the check computes with its own SQL (DuckDB's
-``sha256``), not with the gate or the exporter. The night runs the same rule in DuckDB (``file_identifier_values`` reads
+``sha256``), not with the gate or the exporter; only the identifiers' normal form (trimmed; email
+lower case) is shared with them (identifiers.py), so what is exported and what is checked agree. The night runs the same rule in DuckDB (``file_identifier_values`` reads
 the file as ``csv.DictReader`` does, ``unconsented_file_values`` joins its values against the
 allowed identifiers): sets of half a million identifiers built in Python took seconds.
 """
@@ -25,6 +26,7 @@ allowed identifiers): sets of half a million identifiers built in Python took se
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -33,6 +35,12 @@ import duckdb
 import pyarrow as pa
 
 from cdp_pipeline.lib.activation.destinations import Destination
+from cdp_pipeline.lib.activation.identifiers import (
+    normalise_email,
+    normalise_identifier,
+    register_identifier_functions,
+    register_python_function,
+)
 from cdp_pipeline.lib.sql_files import load_sql, run_sql
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "defs" / "activation" / "sql"
@@ -74,8 +82,8 @@ def apply_consent(candidates: Iterable[Mapping[str, object]], destination: Desti
     kept: list[dict] = []
     dropped = 0
     for c in candidates:
-        email, phone = c.get("email"), c.get("phone")
-        # golden's email and phone and the ledger's identifiers are standardised alike: compared as they are
+        # compared with the ledger in the form they are exported in (identifiers.py)
+        email, phone = normalise_email(c.get("email")), normalise_identifier(c.get("phone"))
         ok = {"email": c.get("email_contactable") is True and email not in blocked.get("email", set()),
               "sms": c.get("sms_contactable") is True and phone not in blocked.get("sms", set())}
         if not all(ok.get(channel, False) for channel in destination.required_consent):
@@ -94,6 +102,7 @@ def gate_candidates(con: duckdb.DuckDBPyConnection, destination: Destination) ->
     """``apply_consent`` in SQL: temp table ``gated_candidates`` from ``export_candidates``; returns
     the number of customers dropped."""
     required = set(destination.required_consent)
+    register_identifier_functions(con)
     run_sql(con, SQL_DIR, "create_gated_candidates", ledger=ledger_table(con), params={
         "need_email": "email" in required, "need_sms": "sms" in required,
         # A channel golden has no *_contactable column for can never be satisfied (as in has_required_consent).
@@ -180,13 +189,10 @@ def unconsented_file_values(con: duckdb.DuckDBPyConnection, values: Sequence[Seq
 
 
 def register_consent_check_functions(con: duckdb.DuckDBPyConnection) -> None:
-    """``consent_check_strip`` (and its Python fallback) on this connection (idempotent)."""
-    try:
-        con.remove_function("consent_check_py_strip")
-    except duckdb.Error:
-        pass  # not registered on this connection yet
-    con.create_function("consent_check_py_strip", lambda s: None if s is None else s.strip(), ["VARCHAR"],
-                        "VARCHAR", null_handling="special", side_effects=False)
+    """``consent_check_strip`` (and its Python fallback) on this connection, and the identifier normal
+    form the allowed identifiers are computed in (identifiers.py: the exporter's own) (idempotent)."""
+    register_identifier_functions(con)
+    register_python_function(con, "consent_check_py_strip", lambda s: None if s is None else s.strip())
     run_sql(con, SQL_DIR, "create_macro_consent_check_strip")
 
 
@@ -213,3 +219,60 @@ def count_unconsented_file_values(con: duckdb.DuckDBPyConnection, path: Path, he
 def csv_header(text: str) -> list[str]:
     """The first row of a CSV file's text, as ``csv.DictReader`` takes its field names."""
     return next(csv.reader(io.StringIO(text, newline="")), None) or []
+
+
+def export_file_problems(con: duckdb.DuckDBPyConnection, files: Sequence[Mapping[str, object]]) -> list[str]:
+    """Problems with export files (empty when all is well): each of ``files`` is a file as
+    activation.export_log records it (destination, kind, run_date, file_kind, path, sha256, segments,
+    required_consent). A file must exist, be unchanged since written (its checksum), and its full and
+    delta_added rows carry only identifiers golden.customers and the consent ledger allow today.
+    The night runs it on its staged files before they move into place, and the asset check on the
+    files in place. Needs the consent ledger (``ledger_table``)."""
+    # The identifiers golden allows, per consent the destination requires (a temp table each, holding
+    # the identifier kinds the files of such destinations carry).
+    kinds_by_need: dict[tuple[bool, bool], set[str]] = {}
+    for f in files:
+        need = ("email" in f["required_consent"], "sms" in f["required_consent"])
+        kinds_by_need.setdefault(need, set()).update(IDENTIFIER_COLUMNS[f["kind"]].values())
+    allowed_tables: dict[tuple[bool, bool], str] = {}
+    problems: list[str] = []
+    try:
+        for f in files:
+            dest = Destination(name=f["destination"], kind=f["kind"], segments=tuple(f["segments"]),
+                               required_consent=tuple(f["required_consent"]))
+            path = Path(f["path"])
+            where = f"{dest.name} {f['run_date']} {f['file_kind']}"
+            if not path.exists():
+                problems.append(f"{where}: file missing ({path})")
+                continue
+            data = path.read_bytes()
+            unchanged = hashlib.sha256(data).hexdigest() == f["sha256"]
+            if not unchanged:
+                problems.append(f"{where}: file changed since it was written (checksum differs from the log)")
+            if f["file_kind"] not in ("full", "delta_added"):
+                continue  # removals tell the destination to forget someone: no consent needed
+            need = ("email" in dest.required_consent, "sms" in dest.required_consent)
+            if need not in allowed_tables:
+                if not allowed_tables:
+                    register_consent_check_functions(con)
+                table = f"consent_check_allowed_{int(need[0])}{int(need[1])}"
+                run_sql(con, SQL_DIR, "create_consented_identifiers",
+                        {"need_email": need[0], "need_sms": need[1], "kinds": sorted(kinds_by_need[need])},
+                        table=table)
+                allowed_tables[need] = table
+            text = data.decode("utf-8")
+            if unchanged:
+                # The file as the exporter wrote it: DuckDB reads and compares it. Only when it finds a
+                # problem (or will not read the file) is the file read row by row in Python, which
+                # says where each problem is.
+                try:
+                    if count_unconsented_file_values(con, path, csv_header(text), dest, allowed_tables[need]) == 0:
+                        continue
+                except duckdb.Error:
+                    pass
+            values = file_identifier_values(text, list(IDENTIFIER_COLUMNS[dest.kind]))
+            problems += [f"{where}: {p}" for p in unconsented_file_values(con, values, dest, allowed_tables[need])]
+    finally:
+        for table in allowed_tables.values():
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+    return problems

@@ -1,6 +1,7 @@
 """Audience rows per destination kind, and the files of one export: full, delta, manifest.
 
-Each run writes ``<export_dir>/<destination>/<run date>/``:
+Each run writes ``<export_dir>/<destination>/<run date>/`` (the night passes its staging folder as
+``export_dir`` and moves the folder into place once the consent check passed: export_staging.py):
 
 - ``full.csv``: everyone the destination should have now;
 - ``delta_added.csv``: rows new since the destination's previous export, plus rows whose
@@ -41,6 +42,11 @@ from cdp_pipeline.lib.activation.csv_safe import (
     write_private_file,
 )
 from cdp_pipeline.lib.activation.destinations import Destination
+from cdp_pipeline.lib.activation.identifiers import (
+    normalise_identifier,
+    register_identifier_functions,
+    register_python_function,
+)
 from cdp_pipeline.lib.sql_files import load_sql, run_sql
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "defs" / "activation" / "sql"
@@ -102,7 +108,7 @@ def build_rows(destination: Destination, customers: Iterable[Mapping[str, object
     for c in customers:
         cid = str(c["customer_id"])
         email = hashing.normalise_email(c.get("email"))
-        phone = c.get("phone")
+        phone = normalise_identifier(c.get("phone"))
         segs = list(c.get("segments") or ())
         if kind == "esp":
             if not email or not SAFE_EMAIL.match(email):
@@ -128,7 +134,8 @@ def build_rows(destination: Destination, customers: Iterable[Mapping[str, object
                                   {cols[0]: e_hash or "", cols[1]: p_hash or ""},
                                   sent_email=bool(e_hash), sent_phone=bool(p_hash)))
         elif kind == "pos":
-            cards = sorted({str(x).strip() for x in (c.get("loyalty_card_ids") or ()) if x and str(x).strip()})
+            cards = sorted({card for x in (c.get("loyalty_card_ids") or ()) if x
+                            for card in [normalise_identifier(str(x))] if card})
             if not cards:
                 skipped += 1
                 continue
@@ -233,24 +240,14 @@ class StagedRows:
     rows: int  # one per key, as stored
 
 
-_PYTHON_FALLBACKS = {
-    # SQL sends only the values it cannot treat exactly as these functions do (see the macros).
-    "export_py_json_string": lambda s: None if s is None else json.dumps(s, ensure_ascii=False),
-    "export_py_normalise_email": hashing.normalise_email,
-    "export_py_strip": lambda s: None if s is None else s.strip(),
-}
-_MACROS = ("export_json_string", "export_email", "export_strip", "export_cell")
-
-
 def register_export_functions(con: duckdb.DuckDBPyConnection) -> None:
-    """The macros the export SQL uses and their Python fallbacks, on this connection (idempotent)."""
-    for name, fn in _PYTHON_FALLBACKS.items():
-        try:
-            con.remove_function(name)
-        except duckdb.Error:
-            pass  # not registered on this connection yet
-        con.create_function(name, fn, ["VARCHAR"], "VARCHAR", null_handling="special", side_effects=False)
-    for macro in _MACROS:
+    """The macros the export SQL uses and their Python fallbacks, on this connection (idempotent):
+    the identifier normal form (identifiers.py, shared with the consent gate and check), JSON text
+    and CSV cells. SQL sends only the values it cannot treat exactly as Python does to Python."""
+    register_identifier_functions(con)
+    register_python_function(con, "export_py_json_string",
+                             lambda s: None if s is None else json.dumps(s, ensure_ascii=False))
+    for macro in ("export_json_string", "export_cell"):
         run_sql(con, SQL_DIR, f"create_macro_{macro}")
 
 

@@ -22,8 +22,8 @@ SELECT m.destination, m.customer_id,
 FROM activation.export_members AS m
 JOIN latest AS l USING (destination, run_date)
 LEFT JOIN golden.customers AS g USING (customer_id)
-LEFT JOIN blocked AS be ON be.channel = 'email' AND be.identifier = lower(trim(g.email))
-LEFT JOIN blocked AS bp ON bp.channel = 'sms' AND bp.identifier = trim(g.phone)
+LEFT JOIN blocked AS be ON be.channel = 'email' AND be.identifier = export_email(g.email)
+LEFT JOIN blocked AS bp ON bp.channel = 'sms' AND bp.identifier = export_strip(g.phone)
 WHERE g.customer_id IS NULL
    OR (list_contains(l.required_consent, 'email') AND NOT coalesce(g.email_contactable, false))
    OR (list_contains(l.required_consent, 'sms') AND NOT coalesce(g.sms_contactable, false))
