@@ -69,6 +69,12 @@ def build_identity_assets(deps=(IDENTITY_RECORDS,)) -> dg.AssetsDefinition:
             "links_by_type": dg.MetadataValue.json(result.links_by_type),
             "excluded_identifiers": dg.MetadataValue.int(result.excluded_identifiers),
             "match_threshold": rounded(config.splink.match_threshold),
+            # pairs judged on name, birth date and address only: calibrated this run (thresholds.py)
+            "sparse_pair_threshold": rounded((model.get("thresholds") or {}).get("sparse_pair_threshold")),
+            "sparse_expected_precision": dg.MetadataValue.text("no such links")
+            if (model.get("thresholds") or {}).get("sparse_expected_precision") is None
+            else rounded(model["thresholds"]["sparse_expected_precision"]),
+            "sparse_links": dg.MetadataValue.int(int((model.get("thresholds") or {}).get("sparse_links") or 0)),
             "id_change_share": rounded(result.id_changes["id_change_share"]),
             "id_events": dg.MetadataValue.json(result.id_changes["events"]),
             "scoring": dg.MetadataValue.text(model.get("scoring", "full")),

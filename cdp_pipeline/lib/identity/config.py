@@ -36,6 +36,9 @@ class CardinalityRule:
 @dataclass(frozen=True)
 class SplinkConfig:
     match_threshold: float = 0.99
+    # pairs judged on name, birth date and address only: threshold calibrated per run (thresholds.py)
+    sparse_target_precision: float = 0.99
+    sparse_threshold_floor: float = 0.5
     # a rule: the columns (or one-record SQL expressions) that must be equal, or a string of
     # SQL over l. and r. for what equal columns cannot say (first and last name swapped)
     blocking_rules: tuple[tuple[str, ...] | str, ...] = ()
@@ -118,6 +121,8 @@ def load_identity_config(path: Path | str | None = None, *, match_threshold: flo
         ),
         splink=SplinkConfig(
             match_threshold=threshold,
+            sparse_target_precision=float(sp.get("sparse_target_precision", 0.99)),
+            sparse_threshold_floor=float(sp.get("sparse_threshold_floor", 0.5)),
             blocking_rules=_blocking_rules(sp.get("blocking_rules"), path),
             prior_rules=_rules(sp.get("prior_rules")),
             prior_recall=float(sp.get("prior_recall", 0.7)),

@@ -91,10 +91,12 @@ def evaluate_against_truth(con_or_map, truth_csv: Path | str) -> dict:
             FROM true_pairs t FULL JOIN tp_pairs tp USING (s1, s2) FULL JOIN pred_pairs pp USING (s1, s2)
             WHERE coalesce(t.n, 0) + coalesce(pp.n, 0) > 0
             ORDER BY s1, s2""")
+        thresholds = None if own else _run_thresholds(con)
     finally:
         if own:
             con.close()
     return {
+        "thresholds": thresholds,
         "records_evaluated": coverage[0], "records_missing_from_map": coverage[1],
         "records_missing_from_truth": coverage[2],
         "pairwise": {"precision": precision, "recall": recall, "f1": f1, "true_positive_pairs": int(tp),
@@ -106,6 +108,21 @@ def evaluate_against_truth(con_or_map, truth_csv: Path | str) -> dict:
                             "predicted_pairs": int(pn), "recall": _ratio(tpn, tn), "precision": _ratio(tpn, pn)}
                            for s1, s2, tn, tpn, pn in by_pair],
     }
+
+
+def _run_thresholds(con: duckdb.DuckDBPyConnection) -> dict | None:
+    """The thresholds the latest identity run linked at (``thresholds.py``), if it recorded them."""
+    try:
+        cur = con.execute("""SELECT match_threshold, sparse_pair_threshold, sparse_expected_precision, sparse_links
+                             FROM identity.runs ORDER BY "at" DESC LIMIT 1""")
+    except duckdb.Error:  # no runs table, or one from before the thresholds were recorded
+        return None
+    row = cur.fetchall()
+    if not row or row[0][0] is None:
+        return None
+    t, ts, prec, links = row[0]
+    return {"match_threshold": t, "sparse_pair_threshold": ts, "sparse_expected_precision": prec,
+            "sparse_links": links}
 
 
 def _fmt(x) -> str:
@@ -130,6 +147,13 @@ def format_evaluation(result: dict) -> str:
         "",
         f"{'sources':<14}{'true pairs':>12}{'found':>10}{'recall':>9}{'predicted':>11}{'precision':>11}",
     ]
+    t = result.get("thresholds")
+    if t:
+        lines[2:2] = [
+            f"Thresholds  pairs with an e-mail or phone to compare: {t['match_threshold']:.4f}; "
+            f"pairs judged on name, birth date and address: {t['sparse_pair_threshold']:.4f}",
+            f"            (calibrated this run: {t['sparse_links'] or 0:,} such links, expected precision "
+            f"{_fmt(t['sparse_expected_precision'])})", ""]
     for row in result["by_source_pair"]:
         lines.append(f"{row['sources']:<14}{row['true_pairs']:>12,}{row['found_pairs']:>10,}{_fmt(row['recall']):>9}"
                      f"{row['predicted_pairs']:>11,}{_fmt(row['precision']):>11}")

@@ -14,7 +14,7 @@ Tables (schema ``identity``):
 * ``model_term_frequencies``: its name frequencies (``column_name, value, tf``), frozen at
   training time: the model's view of how common a name is;
 * ``scored_records``: per record the hash of the input the model last scored it on;
-* ``scored_pairs``: the record pairs the model scored at or above the threshold (and
+* ``scored_pairs``: the record pairs the model scored at or above the prediction floor (and
   passing the first-name guard), by record key.
 
 The model is retrained when there is none, when ``identity.yaml``'s model settings or the
@@ -76,7 +76,10 @@ def ensure_state_tables(con: duckdb.DuckDBPyConnection) -> None:
                 "input_hash VARCHAR)")
     con.execute(f"""CREATE TABLE IF NOT EXISTS {SCORED_PAIRS} (source_l VARCHAR, record_l VARCHAR,
                     source_r VARCHAR, record_r VARCHAR, match_probability DOUBLE, match_weight DOUBLE,
-                    match_weights VARCHAR)""")
+                    match_weights VARCHAR, sparse BOOLEAN)""")
+    # kept from a build before the per-pair thresholds: the column is filled when the model,
+    # whose settings changed with it, rescores every pair
+    con.execute(f"ALTER TABLE {SCORED_PAIRS} ADD COLUMN IF NOT EXISTS sparse BOOLEAN")
 
 
 def load_model(con: duckdb.DuckDBPyConnection) -> StoredModel | None:

@@ -62,7 +62,8 @@ class IdentityResult:
                             "scoring": self.model.mode, "retrained": self.model.retrained,
                             "retrain_reason": self.model.retrain_reason,
                             "records_rescored": self.model.records_rescored,
-                            "pairs_kept": self.model.pairs_kept}
+                            "pairs_kept": self.model.pairs_kept,
+                            "thresholds": self.model.thresholds.as_metadata() if self.model.thresholds else None}
         return out
 
 
@@ -279,8 +280,8 @@ def _write_tables(con: duckdb.DuckDBPyConnection, run_id: str, run_at: dt.dateti
         if result.model is not None and result.model.state_ready:
             write_state(con, f"""
                 SELECT l.source, l.source_record_id, r.source, r.source_record_id,
-                       e.match_probability, e.match_weight, e.match_weights, e.rid_l, e.rid_r
-                FROM temp._id_prob_edges e
+                       e.match_probability, e.match_weight, e.match_weights, e.sparse, e.rid_l, e.rid_r
+                FROM temp._id_scored_edges e
                 JOIN {RECORDS} l ON l.rid = e.rid_l JOIN {RECORDS} r ON r.rid = e.rid_r
                 {{where}}
                 ORDER BY ALL""", incremental=result.model.mode == "incremental")
@@ -299,8 +300,11 @@ def _write_run_row(con: duckdb.DuckDBPyConnection, run_id: str, run_at: dt.datet
                    customers BIGINT, previous_records BIGINT, records_still_present BIGINT,
                    records_changed_id BIGINT, id_change_share DOUBLE, created BIGINT, merged BIGINT,
                    split BIGINT, retired BIGINT, excluded_identifiers BIGINT, clusters_split BIGINT,
-                   scoring VARCHAR, records_rescored BIGINT, model_retrained BOOLEAN)""")
-    for column, kind in (("scoring", "VARCHAR"), ("records_rescored", "BIGINT"), ("model_retrained", "BOOLEAN")):
+                   scoring VARCHAR, records_rescored BIGINT, model_retrained BOOLEAN, match_threshold DOUBLE,
+                   sparse_pair_threshold DOUBLE, sparse_expected_precision DOUBLE, sparse_links BIGINT)""")
+    for column, kind in (("scoring", "VARCHAR"), ("records_rescored", "BIGINT"), ("model_retrained", "BOOLEAN"),
+                         ("match_threshold", "DOUBLE"), ("sparse_pair_threshold", "DOUBLE"),
+                         ("sparse_expected_precision", "DOUBLE"), ("sparse_links", "BIGINT")):
         # a build database from before incremental scoring: add the columns
         con.execute(f"ALTER TABLE identity.runs ADD COLUMN IF NOT EXISTS {column} {kind}")
     ch, ev = result.id_changes, result.id_changes["events"]
@@ -308,12 +312,15 @@ def _write_run_row(con: duckdb.DuckDBPyConnection, run_id: str, run_at: dt.datet
     model = result.model or ModelRun()
     con.execute("""INSERT INTO identity.runs (run_id, "at", records, customers, previous_records,
                    records_still_present, records_changed_id, id_change_share, created, merged, split, retired,
-                   excluded_identifiers, clusters_split, scoring, records_rescored, model_retrained)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", [
+                   excluded_identifiers, clusters_split, scoring, records_rescored, model_retrained,
+                   match_threshold, sparse_pair_threshold, sparse_expected_precision, sparse_links)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", [
         run_id, run_at, result.records, result.customers, ch["previous_records"], ch["records_still_present"],
         ch["records_changed_id"], ch["id_change_share"], ev["created"], ev["merged"], ev["split"], ev["retired"],
         result.excluded_identifiers, result.splitting.get("clusters_split", 0),
-        model.mode, model.records_rescored, model.retrained])
+        model.mode, model.records_rescored, model.retrained,
+        *((t.match_threshold, t.sparse_threshold, t.sparse_expected_precision, t.sparse_links)
+          if (t := model.thresholds) else (None, None, None, None))])
 
 
 def default_paths() -> tuple[Path, Path]:

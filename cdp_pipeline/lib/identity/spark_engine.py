@@ -25,6 +25,7 @@ from pathlib import Path
 import duckdb
 
 from cdp_pipeline.lib.identity.config import IdentityConfig
+from cdp_pipeline.lib.identity.thresholds import prediction_floor
 from cdp_pipeline.lib.identity.splink_model import (
     SPLINK_INPUT,
     ModelRun,
@@ -153,8 +154,8 @@ def train_and_predict_on_spark(con: duckdb.DuckDBPyConnection, config: IdentityC
         linker = train_model(sdf, config, run, dialect="spark")
         if reports_dir is not None:
             _write_reports(linker, Path(reports_dir), run)
-        pred = linker.inference.predict(threshold_match_probability=config.splink.match_threshold)
-        # only pairs at or above the threshold come back: small next to the input
+        pred = linker.inference.predict(threshold_match_probability=prediction_floor(config.splink))
+        # only pairs at or above the floor come back: small next to the input
         scored = pred.as_spark_dataframe().toArrow()
     con.register(SPARK_PREDICTIONS, scored)
     try:

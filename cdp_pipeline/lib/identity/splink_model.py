@@ -28,6 +28,7 @@ from cdp_pipeline.lib.identity.model_store import (
 from cdp_pipeline.lib.warehouse import erasures_executed, row_hash_sql, table_exists
 from cdp_pipeline.lib.identity.name_keys import FIRST_NAMES, MODEL_COLUMNS as NAME_KEY_COLUMNS
 from cdp_pipeline.lib.identity.records import RECORDS
+from cdp_pipeline.lib.identity.thresholds import SPARSE_SQL, Thresholds, apply_thresholds, prediction_floor
 from cdp_pipeline.lib.progress import report_phase
 
 SPLINK_INPUT = "_id_splink_input"
@@ -54,6 +55,7 @@ class ModelRun:
     records_rescored: int = 0             # records whose pairs were scored tonight
     pairs_kept: int = 0                   # scored pairs carried over from earlier nights
     state_ready: bool = False             # the night's model state may be persisted
+    thresholds: Thresholds | None = None  # which scored pairs became links (thresholds.py)
 
 
 def build_splink_input(con: duckdb.DuckDBPyConnection) -> int:
@@ -377,6 +379,8 @@ def train_and_predict(con: duckdb.DuckDBPyConnection, config: IdentityConfig, re
     try:
         _train_and_predict(con, config, reports_dir, run, full_refresh=full_refresh, as_of=as_of,
                            retrain_days=retrain_days)
+        run.thresholds = apply_thresholds(con, config.splink)
+        run.edges = con.execute(f"SELECT count(*) FROM {PROB_EDGES}").fetchall()[0][0]
     finally:
         _drop_splink_tables(con)
     return run
@@ -419,7 +423,7 @@ def _train_and_predict(con: duckdb.DuckDBPyConnection, config: IdentityConfig, r
     if run.retrained or full_refresh or not has_scores:
         run.mode, run.records_rescored = "full", run.records_in_model
         report_phase("identity", f"scoring every pair of {run.records_in_model:,} records")
-        pred = linker.inference.predict_within(sdf, threshold_match_probability=sp.match_threshold,
+        pred = linker.inference.predict_within(sdf, threshold_match_probability=prediction_floor(sp),
                                                warning_mode="never")
         names = [r[0] for r in con.execute(f"DESCRIBE {pred.physical_name}").fetchall()]
         write_probabilistic_edges(con, pred.physical_name, names, config, run)
@@ -530,7 +534,7 @@ def _score_changed_records(con: duckdb.DuckDBPyConnection, db_api, linker, confi
     if run.records_rescored:
         changed = db_api.register("_id_splink_changed")
         unchanged = db_api.register("_id_splink_unchanged")
-        kw = {"threshold_match_probability": sp.match_threshold, "warning_mode": "never"}
+        kw = {"threshold_match_probability": prediction_floor(sp), "warning_mode": "never"}
         between = linker.inference.predict_between(unchanged, changed, **kw)
         within = linker.inference.predict_within(changed, **kw)
         con.execute(f"""CREATE OR REPLACE TEMP VIEW _id_new_predictions AS
@@ -542,7 +546,8 @@ def _score_changed_records(con: duckdb.DuckDBPyConnection, db_api, linker, confi
         CREATE OR REPLACE TEMP TABLE _id_prob_edges AS
         SELECT * FROM {PROB_EDGES}
         UNION ALL
-        SELECT least(l.rid, r.rid), greatest(l.rid, r.rid), p.match_probability, p.match_weight, p.match_weights
+        SELECT least(l.rid, r.rid), greatest(l.rid, r.rid), p.match_probability, p.match_weight, p.match_weights,
+               p.sparse
         FROM {SCORED_PAIRS} p
         JOIN temp._id_unchanged l ON l.source = p.source_l AND l.source_record_id = p.record_l
         JOIN temp._id_unchanged r ON r.source = p.source_r AND r.source_record_id = p.record_r
@@ -631,17 +636,18 @@ def write_probabilistic_edges(con: duckdb.DuckDBPyConnection, predictions: str, 
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _id_prob_edges AS
         SELECT least(unique_id_l, unique_id_r)::BIGINT AS rid_l, greatest(unique_id_l, unique_id_r)::BIGINT AS rid_r,
-               match_probability, match_weight, {mw_json}::VARCHAR AS match_weights
+               match_probability, match_weight, {mw_json}::VARCHAR AS match_weights,
+               coalesce({SPARSE_SQL}, false) AS sparse
         FROM {predictions}
         WHERE match_probability >= $t
         ORDER BY rid_l, rid_r
-    """, {"t": sp.match_threshold})
+    """, {"t": prediction_floor(sp)})
     run.edges = con.execute(f"SELECT count(*) FROM {PROB_EDGES}").fetchall()[0][0]
 
 
 def _empty_edges(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""CREATE OR REPLACE TEMP TABLE _id_prob_edges (rid_l BIGINT, rid_r BIGINT,
-                   match_probability DOUBLE, match_weight DOUBLE, match_weights VARCHAR)""")
+                   match_probability DOUBLE, match_weight DOUBLE, match_weights VARCHAR, sparse BOOLEAN)""")
 
 
 def _write_reports(linker, out: Path, run: ModelRun) -> None:

@@ -46,6 +46,11 @@ def test_synthetic_accuracy_stability_and_cli(config, tmp_path, monkeypatch, cap
     ev = evaluate_against_truth(con, truth)
     assert ev["pairwise"]["precision"] >= 0.99
     assert ev["pairwise"]["recall"] >= 0.8       # the fixture holds records nothing can link
+    # the run records the thresholds it linked at; evaluate shows them
+    t = ev["thresholds"]
+    assert t["match_threshold"] == 0.99 and 0.5 <= t["sparse_pair_threshold"] <= 0.99
+    assert t == result.model.thresholds.as_metadata() | {"sparse_pair_threshold": t["sparse_pair_threshold"],
+                                                         "sparse_expected_precision": t["sparse_expected_precision"]}
     first = dict(con.execute("SELECT source || source_record_id, customer_id FROM identity.customer_map").fetchall())
 
     # the same input again: no ID changes, no events, Splink included
@@ -65,4 +70,5 @@ def test_synthetic_accuracy_stability_and_cli(config, tmp_path, monkeypatch, cap
     text = capsys.readouterr().out
     assert "probabilistic: p=" in text and "first_name_match" in text
     assert cli.main(["evaluate", "--truth", str(truth)]) == 0
-    assert "precision" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "precision" in out and "pairs judged on name, birth date and address: " in out

@@ -1,0 +1,84 @@
+"""Which scored pairs become links: one threshold for pairs the model could weigh on e-mail or
+phone, and one calibrated each run for pairs it could judge only on name, birth date and address.
+
+A record rich in identifiers (e-mail, phone) is linked at ``match_threshold`` (0.99): where
+contact details could be compared, a household sharing a surname, an address and sometimes an
+inbox is the usual way for the model to be wrong, so the bar stays high. A pair with neither an
+e-mail nor a phone on both records but a birth date on both ("sparse": a CRM extract without
+contact details, a store's customer file) is judged on exactly the fields the model weighs best,
+and a fixed 0.99 starves it: FEBRL-class data lose one true pair in twenty there. For those pairs
+the threshold is chosen each run from the model itself: the lowest probability at which the
+sparse links the model would make still have an expected precision (the mean of their match
+probabilities) of at least ``sparse_target_precision``, never below ``sparse_threshold_floor``
+and never above ``match_threshold``.
+
+Splink scores every blocked pair down to the floor; all of them are kept between nights
+(``identity.scored_pairs``), so the calibration sees the same pairs whether a night rescored
+everything or only what changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from cdp_pipeline.lib.identity.config import SplinkConfig
+
+SCORED_EDGES = "temp._id_scored_edges"   # every pair scored at or above the floor
+LINK_EDGES = "temp._id_prob_edges"       # the pairs that become probabilistic links
+
+# From Splink's comparison vector (-1: a null level, one side without the value)
+SPARSE_SQL = "(gamma_email = -1 AND gamma_phone = -1 AND gamma_birth_date <> -1)"
+
+
+def prediction_floor(sp: SplinkConfig) -> float:
+    """The lowest probability a pair is scored and kept at."""
+    return min(sp.match_threshold, sp.sparse_threshold_floor)
+
+
+@dataclass
+class Thresholds:
+    match_threshold: float
+    sparse_threshold: float
+    sparse_expected_precision: float | None   # mean probability of the sparse links (None: none)
+    sparse_links: int
+    sparse_pairs_scored: int
+
+    def as_metadata(self) -> dict:
+        return {"match_threshold": self.match_threshold, "sparse_pair_threshold": round(self.sparse_threshold, 4),
+                "sparse_expected_precision": None if self.sparse_expected_precision is None
+                else round(self.sparse_expected_precision, 4),
+                "sparse_links": self.sparse_links}
+
+
+def calibrated_sparse_threshold(probabilities: list[float], sp: SplinkConfig) -> float:
+    """The lowest probability p (floor <= p <= match_threshold) such that the sparse pairs scored
+    at or above p have a mean probability of at least the target; ``match_threshold`` when even
+    the best pairs do not reach it. The mean of the top k of a falling sequence only falls as k
+    grows, so the answer is the k-th value for the largest k that still reaches the target."""
+    ranked = sorted((p for p in probabilities if p >= sp.sparse_threshold_floor), reverse=True)
+    best, total = None, 0.0
+    for k, p in enumerate(ranked, start=1):
+        total += p
+        if total / k >= sp.sparse_target_precision:
+            best = p
+    if best is None:
+        return sp.match_threshold
+    return min(sp.match_threshold, best)
+
+
+def apply_thresholds(con: duckdb.DuckDBPyConnection, sp: SplinkConfig) -> Thresholds:
+    """Keep every scored pair in ``SCORED_EDGES``; leave in ``LINK_EDGES`` those above their threshold."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {SCORED_EDGES.split('.')[-1]} AS "
+                f"SELECT * FROM {LINK_EDGES} ORDER BY rid_l, rid_r")
+    sparse = [r[0] for r in con.execute(
+        f"SELECT match_probability::DOUBLE FROM {SCORED_EDGES} WHERE sparse").fetchall()]
+    t_sparse = calibrated_sparse_threshold(sparse, sp)
+    con.execute(f"""DELETE FROM {LINK_EDGES}
+                    WHERE match_probability < CASE WHEN sparse THEN $ts ELSE $t END""",
+                {"ts": t_sparse, "t": sp.match_threshold})
+    kept = [p for p in sparse if p >= t_sparse]
+    return Thresholds(match_threshold=sp.match_threshold, sparse_threshold=t_sparse,
+                      sparse_expected_precision=sum(kept) / len(kept) if kept else None,
+                      sparse_links=len(kept), sparse_pairs_scored=len(sparse))

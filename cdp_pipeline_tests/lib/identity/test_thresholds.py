@@ -1,0 +1,66 @@
+"""Per-pair thresholds: pairs with contact details at match_threshold; pairs judged on name,
+birth date and address at a threshold calibrated each run from the model's probabilities."""
+
+import duckdb
+import pytest
+
+from cdp_pipeline.lib.identity.config import SplinkConfig
+from cdp_pipeline.lib.identity.thresholds import (
+    SPARSE_SQL, apply_thresholds, calibrated_sparse_threshold, prediction_floor,
+)
+
+SP = SplinkConfig(match_threshold=0.99, sparse_target_precision=0.99, sparse_threshold_floor=0.5)
+
+
+def test_the_lowest_probability_whose_links_keep_the_target_precision():
+    # ten pairs at 0.999 and one at 0.95: mean 0.9945 >= 0.99; adding 0.9 gives 0.9866 < 0.99
+    assert calibrated_sparse_threshold([0.999] * 10 + [0.95, 0.9], SP) == 0.95
+    # every pair fits: the lowest one, however low, as long as it is above the floor
+    assert calibrated_sparse_threshold([0.9999] * 200 + [0.6], SP) == 0.6
+
+
+def test_never_below_the_floor_nor_above_match_threshold():
+    # 0.3 is below the floor: left out; the rest reach the target, capped at match_threshold
+    assert calibrated_sparse_threshold([0.9999] * 500 + [0.3], SP) == SP.match_threshold
+    # with a lower floor the same pair is linked: 500 sure pairs keep the mean above the target
+    assert calibrated_sparse_threshold([0.9999] * 500 + [0.3],
+                                       SplinkConfig(match_threshold=0.99, sparse_threshold_floor=0.2)) == 0.3
+    assert calibrated_sparse_threshold([1.0] * 5, SP) == SP.match_threshold   # capped
+    assert calibrated_sparse_threshold([0.7, 0.6], SP) == SP.match_threshold  # target not reachable
+    assert calibrated_sparse_threshold([], SP) == SP.match_threshold
+    assert prediction_floor(SP) == 0.5
+    assert prediction_floor(SplinkConfig(match_threshold=0.4, sparse_threshold_floor=0.5)) == 0.4
+
+
+def test_a_sparse_pair_links_below_match_threshold_a_pair_with_contact_details_does_not():
+    con = duckdb.connect()
+    con.execute("""CREATE TEMP TABLE _id_prob_edges (rid_l BIGINT, rid_r BIGINT, match_probability DOUBLE,
+                   match_weight DOUBLE, match_weights VARCHAR, sparse BOOLEAN)""")
+    con.execute("""INSERT INTO temp._id_prob_edges SELECT * FROM (VALUES
+        (1, 2, 0.999, 10.0, '{}', true), (3, 4, 0.999, 10.0, '{}', true), (5, 6, 0.97, 5.0, '{}', true),
+        (7, 8, 0.97, 5.0, '{}', false), (9, 10, 0.995, 8.0, '{}', false), (11, 12, 0.55, 0.3, '{}', true))
+        t(rid_l, rid_r, match_probability, match_weight, match_weights, sparse)""")
+    t = apply_thresholds(con, SP)
+    # sparse: 0.999, 0.999, 0.97 -> mean 0.9893 < 0.99; 0.999, 0.999 -> 0.999: threshold 0.99 (capped)
+    assert t.sparse_threshold == 0.99 and t.sparse_links == 2
+    con.execute("DELETE FROM temp._id_prob_edges")
+    con.execute("""INSERT INTO temp._id_prob_edges SELECT * FROM temp._id_scored_edges""")
+    con.execute("INSERT INTO temp._id_prob_edges VALUES (13, 14, 0.9999, 12.0, '{}', true), "
+                "(15, 16, 0.9999, 12.0, '{}', true), (17, 18, 0.9999, 12.0, '{}', true)")
+    t = apply_thresholds(con, SP)
+    # sparse now 0.9999 x3, 0.999 x2, 0.97, 0.55: the 0.97 pair keeps the mean >= 0.99, 0.55 does not
+    assert t.sparse_threshold == pytest.approx(0.97)
+    linked = {tuple(r) for r in con.execute("SELECT rid_l, rid_r FROM temp._id_prob_edges").fetchall()}
+    assert (5, 6) in linked            # sparse at 0.97: linked
+    assert (7, 8) not in linked        # contact details at 0.97: not linked (0.99)
+    assert (9, 10) in linked and (11, 12) not in linked
+    assert t.sparse_expected_precision == pytest.approx((3 * 0.9999 + 2 * 0.999 + 0.97) / 6)
+    # every scored pair is kept for the next night, linked or not
+    assert con.execute("SELECT count(*) FROM temp._id_scored_edges").fetchall()[0][0] == 9
+
+
+def test_sparse_means_no_email_and_no_phone_on_both_but_birth_dates_on_both():
+    con = duckdb.connect()
+    rows = con.execute(f"""SELECT coalesce({SPARSE_SQL}, false) FROM (VALUES
+        (-1, -1, 2), (-1, -1, -1), (0, -1, 2), (-1, 1, 0)) t(gamma_email, gamma_phone, gamma_birth_date)""").fetchall()
+    assert [r[0] for r in rows] == [True, False, False, False]
