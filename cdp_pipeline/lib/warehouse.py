@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import glob
 import os
-import shutil
+import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,9 @@ LAYER_SCHEMAS = ("raw", "staging", "identity", "golden", "segments", "activation
 
 # DuckDB 2.x writes a storage format the 1.x CLI and drivers cannot open; analysts'
 # tools are 1.x for a while yet, so the published copy is written in the 1.5 format. The
-# build database is created in that format too (BUILD_DB_CONFIG), so publishing is a byte copy.
+# build database is created in that format too (BUILD_DB_CONFIG). Publishing is nonetheless a
+# logical copy, never a byte copy: the build file's free blocks still hold deleted rows (an
+# erased person's among them), and only live rows may reach analysts.
 PUBLISHED_STORAGE_VERSION = "v1.5.0"
 BUILD_DB_CONFIG = {"storage_compatibility_version": PUBLISHED_STORAGE_VERSION}
 
@@ -48,8 +51,14 @@ class PublishResult:
 
 
 def publish_warehouse(build_db: Path, published: Path, *, exclude_schemas: tuple[str, ...] = (),
-                      keep_previous: bool = True) -> PublishResult:
-    """Copy the build database into a new file and atomically rename it over ``published``.
+                      keep_previous: bool = True,
+                      verify: Callable[[Path], None] | None = None) -> PublishResult:
+    """Copy the build database's live rows into a new file and atomically rename it over ``published``.
+
+    The copy is logical (``COPY FROM DATABASE`` into a fresh file in the published storage
+    format): deleted rows left in the build file's free blocks are not carried over.
+    ``verify(path)`` is called on the finished new file before it replaces anything; raising
+    stops the publish and leaves the published file as it was.
 
     The file replaced is kept as ``previous_path(published)`` when ``keep_previous``; else
     any previous copy is deleted (it would hold people erased since).
@@ -63,18 +72,15 @@ def publish_warehouse(build_db: Path, published: Path, *, exclude_schemas: tuple
     for leftover in (tmp, Path(str(tmp) + ".wal"), *_stale_temporary_files(published)):
         leftover.unlink(missing_ok=True)
     try:
-        if not exclude_schemas and _in_published_format(build_db):
-            # The build file is written in the published storage format and was checkpointed
-            # (empty WAL): a byte copy is a complete warehouse, at disk speed.
-            shutil.copyfile(build_db, tmp)
-        else:
-            _logical_copy(build_db, tmp, exclude_schemas)
+        _logical_copy(build_db, tmp, exclude_schemas)
         tables, rows = _count_rows(tmp)
+        os.chmod(tmp, 0o600)
+        if verify is not None:
+            verify(tmp)
     except BaseException:
         for leftover in (tmp, Path(str(tmp) + ".wal")):
             leftover.unlink(missing_ok=True)
         raise
-    os.chmod(tmp, 0o600)
     _fsync(tmp)
     if keep_previous:
         _keep_previous(published)
@@ -85,25 +91,41 @@ def publish_warehouse(build_db: Path, published: Path, *, exclude_schemas: tuple
     return PublishResult(path=published, tables=tables, rows=rows, bytes=published.stat().st_size)
 
 
-def _in_published_format(build_db: Path) -> bool:
-    """True when the build file can be published by copying its bytes."""
-    wal = Path(str(build_db) + ".wal")
+def rewrite_database(path: Path) -> int:
+    """Rewrite a closed database file with its live rows only, in place and atomically; returns
+    its new size in bytes.
+
+    DuckDB's checkpoint (even a compacting one) leaves deleted rows' bytes in free blocks,
+    which it reuses but does not clear: after an erasure the build file would still hold the
+    person. A logical copy into a new file, renamed over the old one, leaves nothing behind.
+    No connection may have the file open; its WAL must be empty (a clean close leaves none).
+    """
+    path = Path(path)
+    wal = Path(str(path) + ".wal")
     if wal.exists() and wal.stat().st_size > 0:
-        return False
-    con = duckdb.connect(":memory:")
+        raise RuntimeError(f"{path} has un-checkpointed changes in its WAL; open and close it first")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.rewrite.tmp")
+    for leftover in (tmp, Path(str(tmp) + ".wal")):
+        leftover.unlink(missing_ok=True)
     try:
-        con.execute(f"ATTACH '{_sql_str(build_db)}' AS build (READ_ONLY)")
-        tags = con.execute("SELECT tags FROM duckdb_databases() WHERE database_name = 'build'").fetchall()[0][0]
-    finally:
-        con.close()
-    return str((tags or {}).get("storage_version", "")).startswith(PUBLISHED_STORAGE_VERSION)
+        _logical_copy(path, tmp, ())
+        os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
+        _fsync(tmp)
+    except BaseException:
+        for leftover in (tmp, Path(str(tmp) + ".wal")):
+            leftover.unlink(missing_ok=True)
+        raise
+    wal.unlink(missing_ok=True)
+    os.replace(tmp, path)
+    _fsync(path.parent)
+    return path.stat().st_size
 
 
-def _logical_copy(build_db: Path, target: Path, exclude_schemas: tuple[str, ...]) -> None:
-    """Rewrite the build database table by table into ``target`` in the published format."""
+def _logical_copy(source: Path, target: Path, exclude_schemas: tuple[str, ...]) -> None:
+    """Copy the live rows of every table of ``source`` into the new file ``target`` (published format)."""
     con = duckdb.connect(":memory:")
     try:
-        con.execute(f"ATTACH '{_sql_str(build_db)}' AS build (READ_ONLY)")
+        con.execute(f"ATTACH '{_sql_str(source)}' AS build (READ_ONLY)")
         con.execute(f"ATTACH '{_sql_str(target)}' AS pub (STORAGE_VERSION '{PUBLISHED_STORAGE_VERSION}')")
         con.execute("COPY FROM DATABASE build TO pub")
         for schema in exclude_schemas:

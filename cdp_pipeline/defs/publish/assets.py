@@ -8,7 +8,7 @@ from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.resources import DUCKDB_POOL
 from cdp_pipeline.lib.contract_comments import comment_contract_tables
-from cdp_pipeline.lib.privacy.verify import assert_no_erased_identifiers
+from cdp_pipeline.lib.privacy.verify import ErasedValues, assert_no_erased_identifiers
 from cdp_pipeline.lib.run_summary import table_row_counts
 from cdp_pipeline.lib.warehouse import erasures_executed, publish_warehouse
 from cdp_pipeline.settings import get_settings
@@ -40,9 +40,9 @@ UPSTREAM_OF_PUBLISH = _layer_asset_keys()
     pool=DUCKDB_POOL,
     deps=UPSTREAM_OF_PUBLISH,
     description=(
-        "The analyst-facing warehouse file (CDP_WAREHOUSE): a full copy of the build database "
-        "written to a new file and renamed over the old one, so readers always see a complete "
-        "night and never block the run."
+        "The analyst-facing warehouse file (CDP_WAREHOUSE): the live rows of the build database "
+        "copied into a new file (never its bytes, whose free blocks may hold erased people) and "
+        "renamed over the old one, so readers always see a complete night and never block the run."
     ),
 )
 def published_warehouse(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
@@ -54,12 +54,14 @@ def published_warehouse(context: dg.AssetExecutionContext, duckdb: DuckDBResourc
         # Every write of the night is checkpointed into the build file before it is copied.
         con.execute("CHECKPOINT")
         erasures = erasures_executed(con)
+        erased = ErasedValues.of(con, settings)
     # The warehouse being replaced is kept for `cdp restore-previous`, unless someone was
     # erased since it was published: then it holds them, and it goes.
     keep = erasures <= erasures_executed(settings.warehouse)
     if not keep:
         context.log.info("an erasure was executed since the last publish: no previous copy is kept")
-    result = publish_warehouse(settings.build_db, settings.warehouse, keep_previous=keep)
+    # Blocking: the new file's bytes, not only its rows, must hold no erased person.
+    result = publish_warehouse(settings.build_db, settings.warehouse, keep_previous=keep, verify=erased.assert_not_in)
     with duckdb.get_connection() as con:
         counts = table_row_counts(con)
     preview = "\n".join(["| table | rows |", "| --- | ---: |"] + [f"| {s}.{t} | {n:,} |" for s, t, n in counts])

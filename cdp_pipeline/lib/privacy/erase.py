@@ -34,7 +34,7 @@ from cdp_pipeline.lib.privacy import export_files
 from cdp_pipeline.lib.privacy.requests import ErasureRequest, read_requests
 from cdp_pipeline.lib.privacy.scan import IdentifierSet, execute, table_predicate, text_columns
 from cdp_pipeline.lib.privacy.suppression import (
-    EMAIL, ID, INGEST_IDENTIFIER_COLUMNS, PHONE, add_suppressions, candidate_forms, ensure_suppression_table,
+    EMAIL, HASHED, ID, INGEST_IDENTIFIER_COLUMNS, PHONE, add_suppressions, candidate_forms, ensure_suppression_table,
     identifier_hash, normalise_phone, salt_for,
 )
 from cdp_pipeline.lib.standardise import is_junk_email, is_junk_phone
@@ -99,6 +99,7 @@ class Person:
         entries = {(identifier_hash(e, salt), EMAIL) for e in self.emails}
         entries |= {(identifier_hash(p, salt), PHONE) for p in self.phones}
         entries |= {(identifier_hash(i, salt), ID) for i in self.ids | self.customer_ids}
+        entries |= {(identifier_hash(h, salt), HASHED) for h in self.hashed_forms()}
         return sorted(entries)
 
 
@@ -387,9 +388,10 @@ def run_pending_erasures(con: duckdb.DuckDBPyConnection, settings, *, now: dt.da
                           now=now) for r in pending_requests(con, settings.inbox_dir, salt)]
 
 
-def erased_identifier_set(con: duckdb.DuckDBPyConnection, settings) -> IdentifierSet:
+def erased_identifier_set(con: duckdb.DuckDBPyConnection, settings,
+                          request_ids: set[str] | None = None) -> IdentifierSet:
     """The identifiers named in every request file (in the readings the erasure matched), for
-    the scans that prove they are gone."""
+    the scans that prove they are gone; only those of ``request_ids`` when given."""
     requests = read_requests(settings.inbox_dir)
     if not requests:
         return IdentifierSet()
@@ -400,6 +402,8 @@ def erased_identifier_set(con: duckdb.DuckDBPyConnection, settings) -> Identifie
             "SELECT request_id, identifier_kinds FROM audit.erasure_log").fetchall()}
     values: set[str] = set()
     for r in requests:
+        if request_ids is not None and r.request_id(salt) not in request_ids:
+            continue
         forms = candidate_forms(r.identifier, r.kind, settings.default_region)
         kinds = kinds_by_id.get(r.request_id(salt))
         for k, v in forms:
