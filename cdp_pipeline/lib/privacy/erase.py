@@ -290,17 +290,44 @@ def person_row_predicate(con: duckdb.DuckDBPyConnection, schema: str, table: str
     return pred, params
 
 
+QUARANTINE = ("audit", "quarantine")
+REDACTED_REASON = "[redacted: named an erased person]"
+
+
 def delete_person_rows(con: duckdb.DuckDBPyConnection, ids: IdentifierSet) -> dict[str, int]:
     """Delete every row holding one of ``ids`` from every table; returns rows removed per table.
-    Runs inside the caller's transaction."""
+    Runs inside the caller's transaction.
+
+    Raw rows deleted are counted against the ledger entry of the file that loaded them
+    (``audit.files.rows_erased``), so raw and the ledger still agree. A quarantine row is
+    redacted rather than deleted (the ledger counts it; the line number and file stay)."""
+    from cdp_pipeline.lib.ingest.ledger import record_erased_rows
+    from cdp_pipeline.lib.privacy.suppression import REDACTED_RECORD
+
     removed: dict[str, int] = {}
+    erased_raw: list[tuple[str, str, int]] = []
     for (schema, table), columns in text_columns(con).items():
         pred, params = person_row_predicate(con, schema, table, columns, ids)
         if not pred:
             continue
-        n = execute(con, f'DELETE FROM "{schema}"."{table}" WHERE {pred}', params).fetchone()[0]
+        names = {c.column for c in columns}
+        if (schema, table) == QUARANTINE and {"raw_record", "reason"} <= names:
+            reason = next(c for c in columns if c.column == "reason")
+            reason_pred, reason_params = table_predicate([reason], ids)
+            n = execute(con, f"UPDATE audit.quarantine SET raw_record = $redacted, reason = CASE WHEN "
+                             f"{reason_pred or 'false'} THEN $redacted_reason ELSE reason END WHERE {pred}",
+                        {**params, **reason_params, "redacted": REDACTED_RECORD,
+                         "redacted_reason": REDACTED_REASON}).fetchone()[0]
+            # what still holds them (a file name) goes
+            n += execute(con, f"DELETE FROM audit.quarantine WHERE {pred}", params).fetchone()[0]
+        else:
+            if schema == "raw" and {"_file", "_file_sha256"} <= names | set(_columns(con, schema, table)):
+                erased_raw += execute(con, f'SELECT _file, _file_sha256, count(*) FROM "{schema}"."{table}" '
+                                           f"WHERE {pred} GROUP BY ALL ORDER BY ALL", params).fetchall()
+            n = execute(con, f'DELETE FROM "{schema}"."{table}" WHERE {pred}', params).fetchone()[0]
         if n:
             removed[f"{schema}.{table}"] = int(n)
+    record_erased_rows(con, erased_raw)
     return removed
 
 

@@ -76,7 +76,24 @@ def load_salt(path: Path) -> str:
 
 
 def salt_for(settings) -> str:
-    return load_salt(salt_path(settings.data_dir))
+    return load_salt(checked_salt_path(settings))
+
+
+def checked_salt_path(settings) -> Path:
+    """The salt's path, refused when it lies where ingest reads or publish and export write: there
+    it could be loaded into a table, published or delivered, and anyone holding it could test
+    the suppression hashes against a list of addresses."""
+    path = salt_path(settings.data_dir)
+    real = Path(os.path.realpath(path))
+    for name in ("landing_dir", "export_dir", "inbox_dir"):
+        folder = getattr(settings, name, None)
+        if folder is not None and real.is_relative_to(os.path.realpath(folder)):
+            raise ValueError(f"the suppression salt ({SALT_ENV}) must not be inside {name} ({folder}); "
+                             "keep it in <data_dir>/secrets/")
+    warehouse = getattr(settings, "warehouse", None)
+    if warehouse is not None and real.parent == Path(os.path.realpath(Path(warehouse).parent)):
+        raise ValueError(f"the suppression salt ({SALT_ENV}) must not sit beside the published warehouse")
+    return path
 
 
 # --------------------------------------------------------------------------- normalising and hashing
