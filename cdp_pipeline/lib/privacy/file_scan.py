@@ -67,23 +67,32 @@ def _hex_candidates(token: bytes) -> set[str]:
     return {text[i:i + 64] for i in range(len(text) - 63)}
 
 
-def suppressed_values_in(data: bytes | mmap.mmap, hashes: frozenset[str] | set[str], salt: str) -> int:
-    """How many distinct emails, phones and 64-hex hashes in ``data`` are on the suppression list."""
+def suppressed_values_in(data: bytes | mmap.mmap, hashes: frozenset[str] | set[str], salt: str, *,
+                         deep: bool = True) -> int:
+    """How many distinct phones (and with ``deep``, emails and 64-hex hashes) in ``data`` are on the
+    suppression list."""
     if not hashes or not salt:
         return 0
     candidates: set[str] = set()
-    for m in _EMAIL.finditer(data):
-        candidates |= _email_candidates(m.group())
     for m in _PHONE.finditer(data):
         candidates |= _phone_candidates(m.group())
-    for m in _HEX.finditer(data):
-        candidates |= _hex_candidates(m.group())
+    if deep:
+        for m in _EMAIL.finditer(data):
+            candidates |= _email_candidates(m.group())
+        for m in _HEX.finditer(data):
+            candidates |= _hex_candidates(m.group())
     return sum(1 for c in candidates if identifier_hash(c, salt) in hashes)
 
 
 def scan_file(path: Path, ids: IdentifierSet, hashes: frozenset[str] | set[str] = frozenset(),
               salt: str = "") -> FileMatch | None:
-    """A ``FileMatch`` when ``path``'s bytes hold an erased identifier; None when clean or absent."""
+    """A ``FileMatch`` when ``path``'s bytes hold an erased identifier; None when clean or absent.
+
+    In a DuckDB database file (not its WAL) suppressed values are looked for as phones only:
+    trying every email and hash there with its neighbours cut off costs about 8 s per 50 MB
+    (10k-customer sample), and a database file the pipeline keeps is a logical copy holding
+    live rows only, which the table scan (``scan_for_suppressed_values``) already covers.
+    Request identifiers are looked for in every file."""
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -96,7 +105,8 @@ def scan_file(path: Path, ids: IdentifierSet, hashes: frozenset[str] | set[str] 
         return None
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
         literal = sum(1 for _ in pattern.finditer(data)) if pattern else 0
-        suppressed = suppressed_values_in(data, hashes, salt)
+        deep = data[8:12] != b"DUCK"   # the DuckDB file header
+        suppressed = suppressed_values_in(data, hashes, salt, deep=deep)
     if literal or suppressed:
         return FileMatch(path, literal, suppressed)
     return None
