@@ -152,3 +152,34 @@ def test_suppression_list_holds_salted_hashes_of_the_ad_platform_forms(cdp_env):
     assert (identifier_hash(hashed_email(ANNA["email"]), salt), "hashed") in rows
     values = {h for h, _ in rows}
     assert ANNA["email"] not in values and hashed_email(ANNA["email"]) not in values
+
+
+def test_a_build_file_not_rewritten_after_an_erasure_is_rewritten_next_run_and_published_live_rows_only(cdp_env):
+    """A run killed between the erasure's commit and the rewrite leaves the person in the build
+    file's free blocks. The log says which erasures await a rewrite: the next run rewrites the
+    file, and publish copies bytes only once nothing awaits one."""
+    from cdp_pipeline.lib.privacy.erase import erasures_awaiting_rewrite, run_pending_erasures
+    from cdp_pipeline.lib.warehouse import publish_warehouse
+
+    con = duckdb.connect(str(cdp_env.build_db))
+    build(con, cdp_env.export_dir)
+    con.close()
+    queue_erasure(ANNA["email"], cdp_env.inbox_dir)
+    con = duckdb.connect(str(cdp_env.build_db))
+    assert len(run_pending_erasures(con, cdp_env)) == 1   # ... and killed before the rewrite
+    assert erasures_awaiting_rewrite(con) == 1
+    con.close()
+    assert _bytes_hold(cdp_env.build_db, [ANNA["email"]])
+
+    publish = dg.materialize([published_warehouse], resources={"duckdb": DuckDBResource(database=str(cdp_env.build_db))})
+    (mat,) = publish.asset_materializations_for_node("publish__warehouse")
+    assert mat.metadata["copy"].value == "logical" and _bytes_hold(cdp_env.warehouse, [ANNA["email"]]) == []
+
+    result = _run(cdp_env)   # no pending request tonight; the rewrite still happens
+    assert _check(result).passed
+    (mat,) = result.asset_materializations_for_node("audit__erasure_log")
+    assert mat.metadata["requests_executed"].value == 0 and mat.metadata["build_database_rewritten"].value
+    assert _bytes_hold(cdp_env.build_db, [ANNA["email"], ANNA["phone"]]) == []
+    with duckdb.connect(str(cdp_env.build_db), read_only=True) as c:
+        assert erasures_awaiting_rewrite(c) == 0
+    assert publish_warehouse(cdp_env.build_db, cdp_env.warehouse).copy == "bytes"

@@ -125,11 +125,20 @@ def _build_with_deleted_secret(path: Path) -> bytes:
     return secret
 
 
-def test_publish_copies_live_rows_only_not_the_build_files_free_blocks(tmp_path):
+def test_build_in_published_format_is_published_as_a_byte_copy(tmp_path):
+    build, pub = tmp_path / "b.duckdb", tmp_path / "cdp.duckdb"
+    _build(build, 11)  # connect_build creates the file in the published storage format
+    assert publish_warehouse(build, pub).copy == "bytes"
+    assert pub.read_bytes() == build.read_bytes()
+
+
+def test_publish_live_rows_only_leaves_the_build_files_free_blocks_behind(tmp_path):
     build, pub = tmp_path / "b.duckdb", tmp_path / "cdp.duckdb"
     secret = _build_with_deleted_secret(build)
-    result = publish_warehouse(build, pub)
-    assert result.rows == 5000
+    # a byte copy carries the deleted row along: why an unrewritten build file needs live_rows_only
+    assert publish_warehouse(build, pub).copy == "bytes" and secret in pub.read_bytes()
+    result = publish_warehouse(build, pub, live_rows_only=True)
+    assert result.rows == 5000 and result.copy == "logical"
     assert secret not in pub.read_bytes()
 
 

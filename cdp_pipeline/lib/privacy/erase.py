@@ -38,7 +38,7 @@ from cdp_pipeline.lib.privacy.suppression import (
     identifier_hash, normalise_phone, salt_for,
 )
 from cdp_pipeline.lib.standardise import is_junk_email, is_junk_phone
-from cdp_pipeline.lib.warehouse import table_exists
+from cdp_pipeline.lib.warehouse import BUILD_DB_CONFIG, rewrite_database, table_exists
 
 # Rows that belong to a matched row without carrying an identifier themselves.
 ROW_GROUPS: dict[tuple[str, str], tuple[str, ...]] = {
@@ -260,15 +260,47 @@ LOG_COLUMNS = """
     tables_affected JSON NOT NULL,
     identifiers_suppressed INTEGER NOT NULL,
     export_files_rewritten INTEGER NOT NULL,
-    export_files_delivered INTEGER NOT NULL
+    export_files_delivered INTEGER NOT NULL,
+    build_rewritten_at TIMESTAMP
 """
 
 
 def ensure_erasure_tables(con: duckdb.DuckDBPyConnection) -> None:
     ensure_suppression_table(con)
     con.execute(f"CREATE TABLE IF NOT EXISTS audit.erasure_log ({LOG_COLUMNS})")
+    # Logs written before the build file was rewritten after erasures get the column empty:
+    # their erasures count as not yet rewritten, so the next run rewrites the file once.
+    con.execute("ALTER TABLE audit.erasure_log ADD COLUMN IF NOT EXISTS build_rewritten_at TIMESTAMP")
     con.execute("COMMENT ON TABLE audit.erasure_log IS 'One row per executed erasure request: salted hash of the "
                 "identifier, when, and rows removed per table. No plain identifiers.'")
+
+
+def erasures_awaiting_rewrite(con: duckdb.DuckDBPyConnection) -> int:
+    """Executed erasures whose deleted rows may still sit in the build file's free blocks: those
+    not yet followed by ``rewrite_build_database`` (e.g. the run was killed in between)."""
+    if not table_exists(con, "audit", "erasure_log"):
+        return 0
+    if "build_rewritten_at" not in _columns(con, "audit", "erasure_log"):
+        return int(con.execute("SELECT count(*) FROM audit.erasure_log").fetchall()[0][0])
+    return int(con.execute("SELECT count(*) FROM audit.erasure_log WHERE build_rewritten_at IS NULL").fetchall()[0][0])
+
+
+def rewrite_build_database(path: Path) -> int:
+    """Rewrite the closed build database with its live rows (``lib/warehouse.rewrite_database``) and
+    mark every erasure it has executed as rewritten; returns the file's new size in bytes.
+
+    A checkpoint leaves deleted rows' bytes in free blocks; only a rewrite removes an erased
+    person from the file. Once the mark is set the file holds no erased person, and nothing
+    later puts one back (ingest drops suppressed rows before they are written), so publish may
+    copy its bytes. Killed before the mark: the next run rewrites again (idempotent)."""
+    size = rewrite_database(path)
+    con = duckdb.connect(str(path), config=BUILD_DB_CONFIG)
+    try:
+        con.execute("UPDATE audit.erasure_log SET build_rewritten_at = ? WHERE build_rewritten_at IS NULL",
+                    [dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)])
+    finally:
+        con.close()
+    return size
 
 
 def person_row_predicate(con: duckdb.DuckDBPyConnection, schema: str, table: str, columns, ids: IdentifierSet
@@ -374,7 +406,7 @@ def erase_request(con: duckdb.DuckDBPyConnection, request: ErasureRequest, *, sa
     try:
         tables = delete_person_rows(con, ids) if ids else {}
         suppressed = add_suppressions(con, person.suppression_entries(salt), request_id, now)
-        con.execute("INSERT INTO audit.erasure_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+        con.execute("INSERT INTO audit.erasure_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)", [
             request_id, identifier_hash(first, salt), kinds, _parse_time(request.requested_at), now,
             len(person.customer_ids), sum(tables.values()), json.dumps(tables, sort_keys=True), suppressed,
             len(rewritten), len(delivered)])

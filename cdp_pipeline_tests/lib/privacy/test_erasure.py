@@ -86,10 +86,12 @@ def test_audit_log_and_suppression_hold_no_plain_identifiers(wh):
                       default=str).lower()
     for ident in _anna_everything() + ["anna"]:  # (a short id like 1001 could occur inside a hex hash)
         assert ident.lower() not in text
-    request_id, identifier_hash, kinds, _, _, customers, rows, tables, suppressed, rewritten, delivered = log[0]
+    (request_id, identifier_hash, kinds, _, _, customers, rows, tables, suppressed, rewritten, delivered,
+     build_rewritten_at) = log[0]
     assert re.fullmatch(r"[0-9a-f]{64}", identifier_hash) and kinds == ["email"]
     assert rows == sum(json.loads(tables).values()) > 0 and customers == 1
     assert suppressed >= 5 and rewritten == 6 and delivered == 0
+    assert build_rewritten_at is None   # lib only: the erasure asset rewrites the build file and sets it
     # hashes are not the unsalted SHA-256 an ad platform (or anyone) could compute
     hashes = {r[0] for r in con.execute("SELECT identifier_hash FROM audit.suppression").fetchall()}
     assert hashed_email(ANNA["email"]) not in hashes and identifier_hash in hashes
