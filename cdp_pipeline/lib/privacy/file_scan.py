@@ -19,14 +19,16 @@ no value appears whole. That is why publish and erasure rewrite files with live 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import mmap
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from cdp_pipeline.lib.privacy.scan import IdentifierSet
-from cdp_pipeline.lib.privacy.suppression import identifier_hash
 
 _EMAIL = re.compile(rb"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){1,8}")
 _PHONE = re.compile(rb"\+[1-9][0-9]{6,20}")
@@ -40,11 +42,34 @@ class FileMatch:
     suppressed: int   # distinct values whose salted hash is on the suppression list
 
 
-def _literal_pattern(ids: IdentifierSet) -> re.Pattern[bytes] | None:
-    values = sorted({v.encode("utf-8") for v in ids.distinctive}, key=lambda b: (-len(b), b))
-    if not values:
-        return None
-    return re.compile(b"|".join(re.escape(v) for v in values), re.IGNORECASE)
+_CHUNK = 1 << 22   # 4 MiB: lowered once, then searched for each value while it is in cache
+
+
+def _literals(ids: IdentifierSet) -> list[bytes]:
+    return sorted({v.lower().encode("utf-8") for v in ids.distinctive})
+
+
+def _count_literals(data: bytes | mmap.mmap, values: list[bytes], digest=None) -> int:
+    """Occurrences of ``values`` (lower case) in ``data``, ASCII case-insensitively, as ``grep -a -i``
+    counts them; ``digest`` (a hashlib object) is fed every byte on the way.
+
+    One pass over the file: each 4 MiB chunk is lowered once and searched with ``bytes.find``
+    (about 3 GB/s) for each value. A regex alternation with IGNORECASE tried every branch at
+    every byte: 0.8 s for 2 values and 4.9 s for 20 in a 54 MB file, against 0.07 s and 0.4 s."""
+    size, found = len(data), 0
+    overlap = max((len(v) for v in values), default=1) - 1
+    for start in range(0, size, _CHUNK):
+        if digest is not None:
+            digest.update(data[start:start + _CHUNK])
+        if not values:
+            continue
+        window = data[start:start + _CHUNK + overlap].lower()
+        for v in values:
+            i = window.find(v)
+            while 0 <= i < _CHUNK:   # a match starting in the overlap is counted with the next chunk
+                found += 1
+                i = window.find(v, i + 1)
+    return found
 
 
 def _email_candidates(token: bytes) -> set[str]:
@@ -74,25 +99,34 @@ def suppressed_values_in(data: bytes | mmap.mmap, hashes: frozenset[str] | set[s
     if not hashes or not salt:
         return 0
     candidates: set[str] = set()
-    for m in _PHONE.finditer(data):
-        candidates |= _phone_candidates(m.group())
+    for token in set(_PHONE.findall(data)):
+        candidates |= _phone_candidates(token)
     if deep:
-        for m in _EMAIL.finditer(data):
-            candidates |= _email_candidates(m.group())
-        for m in _HEX.finditer(data):
-            candidates |= _hex_candidates(m.group())
-    return sum(1 for c in candidates if identifier_hash(c, salt) in hashes)
+        for token in set(_EMAIL.findall(data)):
+            candidates |= _email_candidates(token)
+        for token in set(_HEX.findall(data)):
+            candidates |= _hex_candidates(token)
+    # identifier_hash(c, salt) without hashing the salt again for each candidate
+    salted = hashlib.sha256(f"{salt}:".encode())
+    found = 0
+    for c in candidates:
+        h = salted.copy()
+        h.update(c.encode())
+        found += h.hexdigest() in hashes
+    return found
 
 
 def scan_file(path: Path, ids: IdentifierSet, hashes: frozenset[str] | set[str] = frozenset(),
-              salt: str = "") -> FileMatch | None:
+              salt: str = "", clean_files: "CleanFiles | None" = None) -> FileMatch | None:
     """A ``FileMatch`` when ``path``'s bytes hold an erased identifier; None when clean or absent.
 
     In a DuckDB database file (not its WAL) suppressed values are looked for as phones only:
     trying every email and hash there with its neighbours cut off costs about 8 s per 50 MB
-    (10k-customer sample), and a database file the pipeline keeps is a logical copy holding
-    live rows only, which the table scan (``scan_for_suppressed_values``) already covers.
-    Request identifiers are looked for in every file."""
+    (10k-customer sample), and a database file the pipeline keeps holds no deleted rows of
+    erased people (rewritten after an erasure, or a logical copy), while the table scan
+    (``scan_for_suppressed_values``) covers its live rows. Request identifiers are looked for in
+    every file. With ``clean_files``, a file whose bytes were already found clean for the same
+    values is not read again, and one found clean now is recorded there."""
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -100,21 +134,85 @@ def scan_file(path: Path, ids: IdentifierSet, hashes: frozenset[str] | set[str] 
         return None
     if size == 0:
         return None
-    pattern = _literal_pattern(ids)
-    if pattern is None and not (hashes and salt):
+    values = _literals(ids)
+    if not values and not (hashes and salt):
         return None
+    searched = _searched(values, hashes, salt)
+    if clean_files is not None and clean_files.holds(path, size, searched):
+        return None
+    digest = hashlib.sha256()
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        literal = sum(1 for _ in pattern.finditer(data)) if pattern else 0
+        literal = _count_literals(data, values, digest)
         deep = data[8:12] != b"DUCK"   # the DuckDB file header
         suppressed = suppressed_values_in(data, hashes, salt, deep=deep)
     if literal or suppressed:
         return FileMatch(path, literal, suppressed)
+    if clean_files is not None:
+        clean_files.add(digest.hexdigest(), size, searched)
     return None
 
 
 def scan_files(paths: Iterable[Path], ids: IdentifierSet, hashes: frozenset[str] | set[str] = frozenset(),
-               salt: str = "") -> list[FileMatch]:
-    return [m for p in paths if (m := scan_file(p, ids, hashes, salt)) is not None]
+               salt: str = "", clean_files: "CleanFiles | None" = None) -> list[FileMatch]:
+    return [m for p in paths if (m := scan_file(p, ids, hashes, salt, clean_files)) is not None]
+
+
+def _searched(values: list[bytes], hashes, salt: str) -> str:
+    """What a scan looked for, as one salted hash: the record of clean files must not let anyone
+    test a guessed address (an unsalted hash of the values would)."""
+    h = hashlib.sha256(f"{salt}:".encode())
+    for v in values:
+        h.update(b"v" + v + b"\0")
+    for x in sorted(hashes):
+        h.update(b"h" + x.encode() + b"\0")
+    return h.hexdigest()
+
+
+class CleanFiles:
+    """Files whose bytes a scan found clean, by content (SHA-256 and size) and by what it looked for.
+
+    Most of what the check reads is unchanged since it was last read: the published warehouse was
+    scanned by the publish that wrote it, and the previous copy is the same bytes under another
+    name. Such a file is hashed (about 1 GB/s) instead of scanned again. A file whose size no
+    record has is scanned without hashing it first (the build database changes every night). A
+    new erasure changes what is looked for, so every file is scanned again for it. The record
+    holds hashes only (``_searched`` is salted), in a JSON file beside the build database.
+    """
+
+    KEEP = 64
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        try:
+            self.entries: list[dict] = list(json.loads(self.path.read_text()).get("clean", []))[-self.KEEP:]
+        except (OSError, ValueError, AttributeError):
+            self.entries = []
+
+    def holds(self, file: Path, size: int, searched: str) -> bool:
+        mine = [e for e in self.entries if e.get("size") == size and e.get("searched") == searched]
+        if not mine:
+            return False
+        digest = _sha256_of(file)
+        return any(e.get("sha256") == digest for e in mine)
+
+    def add(self, digest: str, size: int, searched: str) -> None:
+        entry = {"sha256": digest, "size": size, "searched": searched}
+        self.entries = [e for e in self.entries if e != entry][-(self.KEEP - 1):] + [entry]
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps({"clean": self.entries}, indent=1))
+            os.replace(tmp, self.path)
+        except OSError:
+            tmp.unlink(missing_ok=True)   # only a cache: the next scan reads the file again
+
+
+def _sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def files_under(folder: Path | None, *, skip_delivered: bool = False) -> list[Path]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 
 from cdp_pipeline.lib.privacy.erase import erased_identifier_set
-from cdp_pipeline.lib.privacy.file_scan import FileMatch, files_under, scan_file
+from cdp_pipeline.lib.privacy.file_scan import CleanFiles, FileMatch, files_under, scan_file
 from cdp_pipeline.lib.privacy.scan import scan_export_dir, scan_for_identifiers, scan_for_suppressed_values
 from cdp_pipeline.lib.privacy.suppression import salt_path, suppressed_hashes, load_salt
 from cdp_pipeline.lib.warehouse import previous_path
@@ -77,6 +77,12 @@ def build_side_files(settings) -> list[Path]:
             + files_under(settings.reports_dir))
 
 
+def clean_files_record(settings) -> CleanFiles:
+    """Which files' bytes were found clean, and for what (``file_scan.CleanFiles``): beside the
+    build database, where neither ingest nor publish reaches."""
+    return CleanFiles(Path(settings.build_db).parent / "byte_scan_clean_files.json")
+
+
 def _erasures_recorded_in(db: Path) -> tuple[set[str], frozenset[str]]:
     """(request ids in ``audit.erasure_log``, hashes in ``audit.suppression``) of a database file."""
     c = duckdb.connect(str(db), read_only=True)
@@ -103,11 +109,12 @@ def scan_kept_files(con: duckdb.DuckDBPyConnection, settings) -> tuple[int, list
     if not ids and not hashes:
         return 0, []
     salt = _salt_if_needed(settings, hashes)
+    clean = clean_files_record(settings)
     scanned, found = 0, []
     for path in build_side_files(settings):
         if path.exists():
             scanned += 1
-            if (m := scan_file(path, ids, hashes, salt)) is not None:
+            if (m := scan_file(path, ids, hashes, salt, clean)) is not None:
                 found.append(m)
     for path in (Path(settings.warehouse), previous_path(settings.warehouse)):
         if not path.exists():
@@ -117,7 +124,7 @@ def scan_kept_files(con: duckdb.DuckDBPyConnection, settings) -> tuple[int, list
         if not request_ids and not own_hashes:
             continue
         own_ids = erased_identifier_set(con, settings, request_ids)
-        if (m := scan_file(path, own_ids, own_hashes, salt)) is not None:
+        if (m := scan_file(path, own_ids, own_hashes, salt, clean)) is not None:
             found.append(m)
     return scanned, found
 
@@ -129,18 +136,21 @@ class ErasedValues:
     ids: object
     hashes: frozenset[str]
     salt: str
+    clean_files: CleanFiles | None = None
 
     @classmethod
     def of(cls, con: duckdb.DuckDBPyConnection, settings) -> "ErasedValues":
         hashes = frozenset(suppressed_hashes(con))
-        return cls(erased_identifier_set(con, settings), hashes, _salt_if_needed(settings, hashes))
+        return cls(erased_identifier_set(con, settings), hashes, _salt_if_needed(settings, hashes),
+                   clean_files_record(settings))
 
     def assert_not_in(self, path: Path) -> None:
         """Raise ``ErasedIdentifiersRemain`` if ``path``'s bytes hold anyone erased (publish calls it
         on the new warehouse file before it replaces the old one)."""
         if not self.ids and not self.hashes:
             return
-        m = scan_file(path, self.ids, self.hashes, self.salt)
+        # Found clean, the new file is recorded: the next night's check does not read it again.
+        m = scan_file(path, self.ids, self.hashes, self.salt, self.clean_files)
         if m is not None:
             raise ErasedIdentifiersRemain(f"erased identifiers remain in the bytes of {Path(path).name}: "
                                           f"{m.identifiers} identifier(s), {m.suppressed} suppressed value(s)")
