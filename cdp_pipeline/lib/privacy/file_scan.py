@@ -13,8 +13,9 @@ checkpoint. So the blocking check also reads the files themselves:
 
 Short ids (``1001``) are not looked for in bytes: they occur in every file by chance.
 The scan can only see values stored as plain text; DuckDB may compress a column so that
-no value appears whole. That is why publish and erasure rewrite files with live rows only
-(lib/warehouse.py) rather than rely on this scan: it is the tripwire, not the mechanism.
+no value appears whole. That is why an erasure rewrites the build file with its live rows
+(lib/privacy/erase.rewrite_build_database), which publish then copies, rather than rely on this
+scan: it is the tripwire, not the mechanism.
 """
 
 from __future__ import annotations
