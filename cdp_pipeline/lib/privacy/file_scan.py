@@ -47,7 +47,8 @@ _CHUNK = 1 << 22   # 4 MiB: lowered once, then searched for each value while it 
 
 
 def _literals(ids: IdentifierSet) -> list[bytes]:
-    return sorted({v.lower().encode("utf-8") for v in ids.distinctive})
+    # ASCII lower case on both sides (bytes.lower), as grep -a -i in the C locale: "Å" stays "Å"
+    return sorted({v.encode("utf-8").lower() for v in ids.distinctive})
 
 
 def _count_literals(data: bytes | mmap.mmap, values: list[bytes], digest=None) -> int:

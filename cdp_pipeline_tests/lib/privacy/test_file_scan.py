@@ -24,6 +24,9 @@ def test_literals_are_found_case_insensitively_across_chunk_boundaries_and_count
     match = scan_file(path, IdentifierSet.of([EMAIL, PHONE, "+46709999999"]))
     assert match is not None and match.identifiers == 3
 
+    path.write_bytes(b"x" * 50 + "Åsa.Öberg@example.se".encode())   # not ASCII: found as written
+    assert scan_file(path, IdentifierSet.of(["Åsa.Öberg@Example.se"])) is not None
+
 
 def test_phones_glued_to_their_neighbours_are_found_through_the_suppression_hashes(tmp_path):
     path = tmp_path / "report.json"
