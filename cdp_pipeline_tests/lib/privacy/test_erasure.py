@@ -152,6 +152,15 @@ def test_blocking_scan_fails_when_an_identifier_remains(wh):
     assert ANNA["phone"] not in result.summary()
     con.execute("DROP TABLE staging.notes")
 
+    # outside id columns only values shaped like an email, a phone or a hash are hashed: in a
+    # list, in capitals with spaces, an ad-platform hash in capitals; names and cities are not
+    con.execute("CREATE TABLE staging.notes (phones VARCHAR[], contact VARCHAR, sent VARCHAR, city VARCHAR)")
+    con.execute("INSERT INTO staging.notes VALUES (?, ?, ?, 'Lund')",
+                [["Lund", ANNA["phone"]], f"  {ANNA['email'].upper()} ", hashed_email(ANNA["email"]).upper()])
+    assert sorted(scan_erased(con, settings.export_dir, settings).suppressed_in_tables) == [
+        ("staging", "notes", "contact", 1), ("staging", "notes", "phones", 1), ("staging", "notes", "sent", 1)]
+    con.execute("DROP TABLE staging.notes")
+
     # and the export folder
     stray = settings.export_dir / "newsletter" / "2026-10-02" / "full.csv"
     stray.parent.mkdir(parents=True)
