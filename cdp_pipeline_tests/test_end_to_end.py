@@ -295,6 +295,10 @@ def test_erased_person_is_nowhere_after_the_next_run_even_when_sent_again(night)
     assert cli.main(["run"]) == 0
     # The copy kept for restoring held the person: the erasure deleted it.
     assert not previous_path(settings.warehouse).exists()
+    # ... and no byte of the build file (rewritten) or the warehouse copied from it holds them.
+    for f in (settings.build_db, settings.warehouse):
+        data = f.read_bytes().lower()
+        assert [v for v in (email, phone) if v.lower().encode() in data] == []
     con = _con(night)
     try:
         assert scan_for_identifiers(con, identifiers) == []

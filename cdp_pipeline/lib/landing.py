@@ -7,6 +7,7 @@ sensor (to notice deliveries). Loading itself lives in ``lib/ingest``.
 from __future__ import annotations
 
 import re
+import stat
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -18,8 +19,15 @@ _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def is_ready_file(path: Path) -> bool:
-    """A file a source has finished writing: not hidden, not a temp or partial upload."""
-    return path.is_file() and not is_ignored(path.name)
+    """A file a source has finished writing: not hidden, not a temp or partial upload. A symbolic
+    link counts (it is not followed: ingest records it as rejected), a folder does not."""
+    if is_ignored(path.name):
+        return False
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return False
+    return stat.S_ISREG(mode) or stat.S_ISLNK(mode)
 
 
 @dataclass(frozen=True, order=True)
@@ -37,14 +45,22 @@ def landed_files(landing_dir: Path) -> list[LandedFile]:
     landing_dir = Path(landing_dir)
     for source in SOURCES:
         src_dir = landing_dir / source
-        if not src_dir.is_dir():
+        # A symlinked source folder is not listed: what it points at is outside the landing folder.
+        if src_dir.is_symlink() or not src_dir.is_dir():
             continue
         for day_dir in src_dir.iterdir():
-            if not (day_dir.is_dir() and _DAY.match(day_dir.name) and _valid_day(day_dir.name)):
+            if not (_DAY.match(day_dir.name) and _valid_day(day_dir.name)):
+                continue
+            if day_dir.is_symlink():
+                # not listed either; the folder itself is the entry ingest records as rejected
+                st = day_dir.lstat()
+                out.append(LandedFile(source, day_dir.name, day_dir, st.st_size, st.st_mtime_ns))
+                continue
+            if not day_dir.is_dir():
                 continue
             for f in day_dir.iterdir():
                 if is_ready_file(f):
-                    st = f.stat()
+                    st = f.lstat()
                     out.append(LandedFile(source, day_dir.name, f, st.st_size, st.st_mtime_ns))
     return sorted(out)
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +22,10 @@ LAYER_SCHEMAS = ("raw", "staging", "identity", "golden", "segments", "activation
 
 # DuckDB 2.x writes a storage format the 1.x CLI and drivers cannot open; analysts'
 # tools are 1.x for a while yet, so the published copy is written in the 1.5 format. The
-# build database is created in that format too (BUILD_DB_CONFIG), so publishing is a byte copy.
+# build database is created in that format too (BUILD_DB_CONFIG), so publish can copy its
+# bytes. Its free blocks hold rows deleted since it was last rewritten; after an erasure the
+# file is rewritten before publish (lib/privacy/erase.rewrite_build_database), and a caller
+# that cannot vouch for the free blocks asks for a logical copy (``live_rows_only``).
 PUBLISHED_STORAGE_VERSION = "v1.5.0"
 BUILD_DB_CONFIG = {"storage_compatibility_version": PUBLISHED_STORAGE_VERSION}
 
@@ -45,11 +50,19 @@ class PublishResult:
     tables: int
     rows: int
     bytes: int
+    copy: str = "bytes"   # "bytes" or "logical"
 
 
 def publish_warehouse(build_db: Path, published: Path, *, exclude_schemas: tuple[str, ...] = (),
-                      keep_previous: bool = True) -> PublishResult:
+                      keep_previous: bool = True, live_rows_only: bool = False,
+                      verify: Callable[[Path], None] | None = None) -> PublishResult:
     """Copy the build database into a new file and atomically rename it over ``published``.
+
+    A byte copy when the build file is in the published storage format with an empty WAL (disk
+    speed: 0.09 CPU s on the 10k sample); else, and always with ``live_rows_only``, a logical
+    copy (``COPY FROM DATABASE`` into a fresh file, 1.2 CPU s), which leaves behind the rows
+    deleted into the build file's free blocks. ``verify(path)`` is called on the finished new file
+    before it replaces anything; raising stops the publish and leaves the published file as it was.
 
     The file replaced is kept as ``previous_path(published)`` when ``keep_previous``; else
     any previous copy is deleted (it would hold people erased since).
@@ -62,19 +75,21 @@ def publish_warehouse(build_db: Path, published: Path, *, exclude_schemas: tuple
     tmp = published.with_name(f".{published.name}.{os.getpid()}.tmp")
     for leftover in (tmp, Path(str(tmp) + ".wal"), *_stale_temporary_files(published)):
         leftover.unlink(missing_ok=True)
+    copy = "logical"
     try:
-        if not exclude_schemas and _in_published_format(build_db):
-            # The build file is written in the published storage format and was checkpointed
-            # (empty WAL): a byte copy is a complete warehouse, at disk speed.
+        if not (live_rows_only or exclude_schemas) and _in_published_format(build_db):
             shutil.copyfile(build_db, tmp)
+            copy = "bytes"
         else:
             _logical_copy(build_db, tmp, exclude_schemas)
         tables, rows = _count_rows(tmp)
+        os.chmod(tmp, 0o600)
+        if verify is not None:
+            verify(tmp)
     except BaseException:
         for leftover in (tmp, Path(str(tmp) + ".wal")):
             leftover.unlink(missing_ok=True)
         raise
-    os.chmod(tmp, 0o600)
     _fsync(tmp)
     if keep_previous:
         _keep_previous(published)
@@ -82,7 +97,37 @@ def publish_warehouse(build_db: Path, published: Path, *, exclude_schemas: tuple
         discard_previous(published)
     os.replace(tmp, published)
     _fsync(published.parent)
-    return PublishResult(path=published, tables=tables, rows=rows, bytes=published.stat().st_size)
+    return PublishResult(path=published, tables=tables, rows=rows, bytes=published.stat().st_size, copy=copy)
+
+
+def rewrite_database(path: Path) -> int:
+    """Rewrite a closed database file with its live rows only, in place and atomically; returns
+    its new size in bytes.
+
+    DuckDB's checkpoint (even a compacting one) leaves deleted rows' bytes in free blocks,
+    which it reuses but does not clear: after an erasure the build file would still hold the
+    person. A logical copy into a new file, renamed over the old one, leaves nothing behind.
+    No connection may have the file open; its WAL must be empty (a clean close leaves none).
+    """
+    path = Path(path)
+    wal = Path(str(path) + ".wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        raise RuntimeError(f"{path} has un-checkpointed changes in its WAL; open and close it first")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.rewrite.tmp")
+    for leftover in (tmp, Path(str(tmp) + ".wal")):
+        leftover.unlink(missing_ok=True)
+    try:
+        _logical_copy(path, tmp, ())
+        os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
+        _fsync(tmp)
+    except BaseException:
+        for leftover in (tmp, Path(str(tmp) + ".wal")):
+            leftover.unlink(missing_ok=True)
+        raise
+    wal.unlink(missing_ok=True)
+    os.replace(tmp, path)
+    _fsync(path.parent)
+    return path.stat().st_size
 
 
 def _in_published_format(build_db: Path) -> bool:
@@ -99,11 +144,11 @@ def _in_published_format(build_db: Path) -> bool:
     return str((tags or {}).get("storage_version", "")).startswith(PUBLISHED_STORAGE_VERSION)
 
 
-def _logical_copy(build_db: Path, target: Path, exclude_schemas: tuple[str, ...]) -> None:
-    """Rewrite the build database table by table into ``target`` in the published format."""
+def _logical_copy(source: Path, target: Path, exclude_schemas: tuple[str, ...]) -> None:
+    """Copy the live rows of every table of ``source`` into the new file ``target`` (published format)."""
     con = duckdb.connect(":memory:")
     try:
-        con.execute(f"ATTACH '{_sql_str(build_db)}' AS build (READ_ONLY)")
+        con.execute(f"ATTACH '{_sql_str(source)}' AS build (READ_ONLY)")
         con.execute(f"ATTACH '{_sql_str(target)}' AS pub (STORAGE_VERSION '{PUBLISHED_STORAGE_VERSION}')")
         con.execute("COPY FROM DATABASE build TO pub")
         for schema in exclude_schemas:

@@ -354,3 +354,39 @@ def test_a_destination_whose_staged_files_fail_keeps_its_last_export_and_a_rerun
     assert manifest["delta"] == {"added": 1, "updated": 1, "removed": 1}
     assert _files(newsletter)["2025-06-01/full.csv"] == delivered["2025-06-01/full.csv"]
     assert not (cdp_env.export_dir / ".staging").exists()
+
+
+def test_a_predicate_failing_on_row_values_never_reports_the_values(cdp_env, db, monkeypatch, tmp_path):
+    """DuckDB's message quotes the row ("Could not convert string 'anna…' to INT32"): the error is
+    reported by segment and error class only, in the table, the checks and the asset's metadata."""
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "segments.yaml").write_text(
+        "segments:\n"
+        "  - {name: champions, description: best, predicate: \"rfm_segment = 'champions'\"}\n"
+        "  - {name: leak, description: x, predicate: \"CAST(email || ' ' || phone AS INTEGER) > 0\"}\n")
+    (config / "destinations.yaml").write_text(
+        "destinations:\n  - {name: newsletter, kind: esp, segments: [champions]}\n")
+    monkeypatch.setenv("CDP_CONFIG_DIR", str(config))
+    customers = sample_customers()
+    _golden(db, customers)
+    secrets = [v for c in customers for v in (c["email"], c["phone"]) if v]
+    secrets += [s[1:] for s in secrets if s.startswith("+")]
+    assert "anna.berg@example.se" in secrets
+    checks = [build_segment_definition_checks(["champions", "leak"]), history_agrees_with_membership]
+    result = _run(db, checks=checks, raise_on_error=False)
+    assert result.success and _checks(result)["segment_leak_valid"] is False
+
+    (error,) = [r[0] for r in _rows(db, "SELECT error FROM segments.definitions WHERE segment = 'leak'")]
+    assert error == ("segment 'leak': predicate failed while evaluating customers: "
+                     "ConversionException: a value could not be converted")
+    texts = [error, *(str(v.value) for e in result.get_asset_check_evaluations()
+                      for v in e.metadata.values()),
+             *(str(e.description) for e in result.get_asset_check_evaluations())]
+    for node in ("segments__definitions", "segments__membership"):
+        for mat in result.asset_materializations_for_node(node):
+            texts += [str(v.value) for v in mat.metadata.values()]
+    assert any("ConversionException" in t for t in texts[1:])   # the metadata was read
+    texts += [str(e.message) for e in result.all_events]
+    for secret in secrets:
+        assert not [t for t in texts if secret in t], secret

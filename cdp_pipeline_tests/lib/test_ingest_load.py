@@ -166,15 +166,15 @@ def test_the_cyclic_collector_is_paused_per_file_and_left_as_it_was(con, landing
     from cdp_pipeline.lib.ingest import load as load_module
 
     seen = []
-    parse = load_module.read_landing_file
+    parse = load_module.parse_file
 
-    def spy(lf):
+    def spy(source, name, data):
         seen.append(gc.isenabled())
-        if lf.name == "broken.csv":
+        if name == "broken.csv":
             raise RuntimeError("boom")
-        return parse(lf)
+        return parse(source, name, data)
 
-    monkeypatch.setattr(load_module, "read_landing_file", spy)
+    monkeypatch.setattr(load_module, "parse_file", spy)
     drop(landing, "crm", DAY1, "customers.csv", CRM)
     assert gc.isenabled()
     load_partition(con, landing, "crm", DAY1)

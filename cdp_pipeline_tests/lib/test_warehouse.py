@@ -109,11 +109,71 @@ def test_previous_warehouse_is_kept_and_can_be_restored(tmp_path):
     assert discard_previous(pub) is True and not previous_path(pub).exists()
 
 
+def _build_with_deleted_secret(path: Path) -> bytes:
+    """A build file whose free blocks still hold a deleted row's value (DuckDB does not clear them)."""
+    secret = b"erased.person@example.org"
+    con = connect_build(path)
+    con.execute("CREATE TABLE golden.customers AS SELECT 'C' || range AS customer_id, "
+                "'someone' || range || '@example.org' AS email FROM range(5000)")
+    con.execute("INSERT INTO golden.customers VALUES ('C-x', ?)", [secret.decode()])
+    con.execute("ALTER TABLE golden.customers ALTER COLUMN email SET DEFAULT 'none'")
+    con.close()
+    con = connect_build(path)
+    con.execute("DELETE FROM golden.customers WHERE customer_id = 'C-x'")
+    con.close()
+    assert secret in path.read_bytes(), "fixture: DuckDB keeps the deleted value in the file"
+    return secret
+
+
 def test_build_in_published_format_is_published_as_a_byte_copy(tmp_path):
     build, pub = tmp_path / "b.duckdb", tmp_path / "cdp.duckdb"
     _build(build, 11)  # connect_build creates the file in the published storage format
-    publish_warehouse(build, pub)
+    assert publish_warehouse(build, pub).copy == "bytes"
     assert pub.read_bytes() == build.read_bytes()
+
+
+def test_publish_live_rows_only_leaves_the_build_files_free_blocks_behind(tmp_path):
+    build, pub = tmp_path / "b.duckdb", tmp_path / "cdp.duckdb"
+    secret = _build_with_deleted_secret(build)
+    # a byte copy carries the deleted row along: why an unrewritten build file needs live_rows_only
+    assert publish_warehouse(build, pub).copy == "bytes" and secret in pub.read_bytes()
+    result = publish_warehouse(build, pub, live_rows_only=True)
+    assert result.rows == 5000 and result.copy == "logical"
+    assert secret not in pub.read_bytes()
+
+
+def test_rewrite_database_drops_deleted_rows_bytes_and_keeps_the_rest(tmp_path):
+    from cdp_pipeline.lib.warehouse import PUBLISHED_STORAGE_VERSION, rewrite_database
+
+    build = tmp_path / "b.duckdb"
+    secret = _build_with_deleted_secret(build)
+    rewrite_database(build)
+    assert secret not in build.read_bytes()
+    con = connect_build(build)
+    assert con.execute("SELECT count(*) FROM golden.customers").fetchall() == [(5000,)]
+    # constraints and defaults travel with the tables; the file stays in the 1.x-readable format
+    con.execute("INSERT INTO golden.customers (customer_id) VALUES ('C-new')")
+    assert con.execute("SELECT email FROM golden.customers WHERE customer_id = 'C-new'").fetchall() == [("none",)]
+    tags = con.execute("SELECT tags FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+    assert str(tags[0][0]["storage_version"]).startswith(PUBLISHED_STORAGE_VERSION)
+    con.close()
+
+
+def test_publish_verify_refusal_leaves_the_published_file(tmp_path):
+    build, pub = tmp_path / "b.duckdb", tmp_path / "cdp.duckdb"
+    _build(build, 3)
+    publish_warehouse(build, pub)
+    before = pub.read_bytes()
+    _build(build, 8)
+
+    def refuse(path: Path) -> None:
+        assert path.exists() and path != pub
+        raise RuntimeError("no")
+
+    with pytest.raises(RuntimeError):
+        publish_warehouse(build, pub, verify=refuse)
+    assert pub.read_bytes() == before
+    assert not list(tmp_path.glob(".cdp.duckdb.*.tmp*"))
 
 
 def test_build_in_newer_format_is_rewritten_for_1x_readers(tmp_path):

@@ -34,7 +34,7 @@ VOLATILE_COLUMNS: dict[str, tuple[str, ...]] = {
     "audit.files": ("loaded_at",),
     "audit.quarantine": ("quarantined_at",),
     "audit.suppression": ("added_at",),
-    "audit.erasure_log": ("requested_at", "executed_at"),
+    "audit.erasure_log": ("requested_at", "executed_at", "build_rewritten_at"),
     "audit.export_holds": ("held_at",),
     "identity.customer_map": ("run_id", "resolved_at", "customer_created_at"),
     "identity.clusters": ("created_at",),

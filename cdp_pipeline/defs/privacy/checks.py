@@ -16,13 +16,15 @@ from cdp_pipeline.settings import get_settings
     blocking=True,
     pool=DUCKDB_POOL,
     description="No erased identifier (named in a request file, or on the suppression list) is left in any "
-                "text column of any table or in an undelivered export file. Blocks publish.",
+                "text column of any table, in an undelivered export file, or in the bytes of a file the "
+                "pipeline keeps (build database and WAL, exports, reports; the published warehouse and its "
+                "previous copy for the erasures they record). Blocks publish.",
 )
 def no_erased_identifiers_remain(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     settings = get_settings()
     with duckdb.get_connection() as con:
         ensure_erasure_tables(con)
-        result = scan_erased(con, settings.export_dir, settings)
+        result = scan_erased(con, settings.export_dir, settings, files=True)
     return dg.AssetCheckResult(
         passed=result.clean,
         severity=dg.AssetCheckSeverity.ERROR,
@@ -31,6 +33,8 @@ def no_erased_identifiers_remain(duckdb: DuckDBResource) -> dg.AssetCheckResult:
             "suppressed_hashes": result.suppressed,
             "tables_with_matches": len({(s, t) for s, t, _, _ in result.in_tables + result.suppressed_in_tables}),
             "export_files_with_matches": len(result.in_exports),
+            "files_scanned_as_bytes": result.files_scanned,
+            "files_with_matches_in_bytes": len(result.in_files),
             "where": dg.MetadataValue.text(result.summary()[:2000]),
         },
     )

@@ -8,7 +8,8 @@ from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.resources import DUCKDB_POOL
 from cdp_pipeline.lib.contract_comments import comment_contract_tables
-from cdp_pipeline.lib.privacy.verify import assert_no_erased_identifiers
+from cdp_pipeline.lib.privacy.erase import erasures_awaiting_rewrite
+from cdp_pipeline.lib.privacy.verify import ErasedValues, assert_no_erased_identifiers
 from cdp_pipeline.lib.run_summary import table_row_counts
 from cdp_pipeline.lib.warehouse import erasures_executed, publish_warehouse
 from cdp_pipeline.settings import get_settings
@@ -40,9 +41,10 @@ UPSTREAM_OF_PUBLISH = _layer_asset_keys()
     pool=DUCKDB_POOL,
     deps=UPSTREAM_OF_PUBLISH,
     description=(
-        "The analyst-facing warehouse file (CDP_WAREHOUSE): a full copy of the build database "
-        "written to a new file and renamed over the old one, so readers always see a complete "
-        "night and never block the run."
+        "The analyst-facing warehouse file (CDP_WAREHOUSE): the build database copied into a new "
+        "file and renamed over the old one, so readers always see a complete night and never block "
+        "the run. A byte copy once the build file was rewritten after every erasure (its free blocks "
+        "then hold no erased person); else only its live rows are copied."
     ),
 )
 def published_warehouse(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
@@ -54,22 +56,29 @@ def published_warehouse(context: dg.AssetExecutionContext, duckdb: DuckDBResourc
         # Every write of the night is checkpointed into the build file before it is copied.
         con.execute("CHECKPOINT")
         erasures = erasures_executed(con)
+        # The erasure step rewrites the build file; should it not have, its free blocks may hold
+        # an erased person and only the live rows are copied.
+        live_rows_only = erasures_awaiting_rewrite(con) > 0
+        erased = ErasedValues.of(con, settings)
     # The warehouse being replaced is kept for `cdp restore-previous`, unless someone was
     # erased since it was published: then it holds them, and it goes.
     keep = erasures <= erasures_executed(settings.warehouse)
     if not keep:
         context.log.info("an erasure was executed since the last publish: no previous copy is kept")
-    result = publish_warehouse(settings.build_db, settings.warehouse, keep_previous=keep)
+    # Blocking: the new file's bytes, not only its rows, must hold no erased person.
+    result = publish_warehouse(settings.build_db, settings.warehouse, keep_previous=keep,
+                               live_rows_only=live_rows_only, verify=erased.assert_not_in)
     with duckdb.get_connection() as con:
         counts = table_row_counts(con)
     preview = "\n".join(["| table | rows |", "| --- | ---: |"] + [f"| {s}.{t} | {n:,} |" for s, t, n in counts])
-    context.log.info(f"published {result.tables} tables, {result.rows:,} rows to {result.path}")
+    context.log.info(f"published {result.tables} tables, {result.rows:,} rows to {result.path} ({result.copy} copy)")
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(result.path)),
             "tables": result.tables,
             "rows": result.rows,
             "bytes": result.bytes,
+            "copy": result.copy,
             "tables_and_rows": dg.MetadataValue.md(preview),
         }
     )

@@ -16,6 +16,8 @@ def _metadata(b: dict) -> dict:
         "rows_read": dg.MetadataValue.int(b["rows_read"]),
         "rows_loaded_live": dg.MetadataValue.int(b["rows_loaded_live"]),
         "rows_quarantined": dg.MetadataValue.int(b["rows_quarantined"]),
+        "rows_suppressed": dg.MetadataValue.int(b["rows_suppressed"]),
+        "rows_erased": dg.MetadataValue.int(b["rows_erased"]),
         "raw_rows": dg.MetadataValue.int(b["raw_rows"]),
         "quarantine_rows": dg.MetadataValue.int(b["quarantine_rows"]),
         "imbalanced_files": dg.MetadataValue.text(", ".join(b["imbalanced_files"][:20]) or "none"),
@@ -28,8 +30,8 @@ LEDGER_CHECKS = {
         "Every file's rows read equal rows loaded plus rows quarantined, and the quarantine holds "
         "exactly the rows the ledger says it does.", "balanced", dg.AssetCheckSeverity.ERROR),
     "raw_rows_match_ledger": (
-        "The raw table holds the rows the ledger says were loaded (a warning: an erasure deletes "
-        "raw rows on purpose).", "raw_matches", dg.AssetCheckSeverity.WARN),
+        "The raw table holds the rows the ledger says were loaded, less those an erasure deleted "
+        "since (rows_erased, counted per file by the erasure).", "raw_matches", dg.AssetCheckSeverity.WARN),
 }
 
 SOURCE_OF_TABLE = {table: source for source, tables in SOURCE_TABLES.items() for table in tables}

@@ -19,6 +19,11 @@ _COMPACT = (",", ":")
 _RAW_PREVIEW_CHARS = 10_000
 
 
+def _first_words(exc: BaseException) -> str:
+    """The start of an exception's message: the kind of problem, not the value."""
+    return str(exc).split(":")[0][:80]
+
+
 def to_text(value) -> str | None:
     """A JSON value as raw VARCHAR: strings as they are, everything else as JSON text."""
     if value is None or isinstance(value, str):
@@ -68,6 +73,12 @@ def read_jsonl_text(text: str, *, kind: FileKind, file_name: str, encoding: str)
             # json's C decoder gives up past ~1,000 levels; one such line must not cost the file
             parsed.quarantined.append(QuarantinedRow(
                 i, "invalid JSON: nested too deeply to be read", record[:_RAW_PREVIEW_CHARS]))
+            continue
+        except ValueError as exc:
+            # e.g. an integer of more than 4,300 digits (Python's int conversion limit): one such
+            # line must not cost the file either
+            parsed.quarantined.append(QuarantinedRow(
+                i, f"invalid JSON: a value could not be read ({_first_words(exc)})", record))
             continue
         add(i, obj, record)
     rows.finish()
@@ -178,6 +189,6 @@ def _array_elements(text: str) -> list[tuple[int, object]] | None:
                     return None
                 i += 1
                 break
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # JSONDecodeError is a ValueError; so is a huge integer
         return None
     return out if not text[i:].strip() else None

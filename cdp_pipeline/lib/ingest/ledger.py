@@ -67,6 +67,7 @@ def ensure_audit_tables(con: duckdb.DuckDBPyConnection) -> None:
     ensure_schemas(con)
     run(con, "create_audit_files")
     run(con, "add_files_rows_suppressed")
+    run(con, "add_files_rows_erased")
     run(con, "create_audit_quarantine")
 
 
@@ -84,12 +85,13 @@ def kinds_of_table(table: str) -> list[str]:
 def ledger_balance(con: duckdb.DuckDBPyConnection, source: str, table: str) -> dict:
     """Does the ledger add up for a raw table? rows read = rows loaded + rows quarantined (+ rows
     suppressed because they belong to an erased person) per file,
-    the quarantine holds as many row entries as the ledger says, and raw holds the live loaded rows
-    (fewer after an erasure, which deletes raw rows on purpose)."""
+    the quarantine holds as many row entries as the ledger says, and raw holds the rows loaded less
+    the rows an erasure deleted since (counted per file in ``rows_erased``)."""
     kinds = kinds_of_table(table)
     params = {"source": source, "file_kinds": kinds}
     imbalanced = fetch(con, "select_ledger_imbalance", params)
-    files, rows_read, rows_loaded_live, rows_quarantined = fetch(con, "select_ledger_totals", params)[0]
+    (files, rows_read, rows_loaded_live, rows_quarantined, rows_suppressed,
+     rows_erased) = fetch(con, "select_ledger_totals", params)[0]
     raw_rows = fetch(con, "count_raw_rows", table=table)[0][0]
     quarantine_rows = fetch(con, "count_quarantined_rows", params)[0][0]
     return {
@@ -97,6 +99,8 @@ def ledger_balance(con: duckdb.DuckDBPyConnection, source: str, table: str) -> d
         "rows_read": rows_read,
         "rows_loaded_live": rows_loaded_live,
         "rows_quarantined": rows_quarantined,
+        "rows_suppressed": rows_suppressed,
+        "rows_erased": rows_erased,
         "raw_rows": raw_rows,
         "quarantine_rows": quarantine_rows,
         "imbalanced_files": [r[0] for r in imbalanced],
@@ -126,3 +130,14 @@ def ledger_entries(build_db: Path) -> list[tuple[str, str, int, object]]:
             "SELECT file, landing_date, bytes, max(loaded_at) FROM audit.files GROUP BY ALL").fetchall()]
     finally:
         con.close()
+
+
+def record_erased_rows(con: duckdb.DuckDBPyConnection, erased: list[tuple[str, str, int]]) -> None:
+    """Count ``(file, sha256, rows)`` raw rows deleted by an erasure against the ledger entries that
+    loaded them (a no-op where there is no ledger)."""
+    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                       "AND schema_name = 'audit' AND table_name = 'files'").fetchall()[0][0]:
+        return
+    run(con, "add_files_rows_erased")
+    for file, sha256, rows in erased:
+        run(con, "update_files_rows_erased", {"file": file, "sha256": sha256, "rows": rows})

@@ -29,9 +29,13 @@ from cdp_pipeline.lib.ingest.file_kinds import (
     ESP_MEMBERS, JSONL, SOURCE_TABLES, WEB_EVENTS, esp_status_from_name, events_day_from_name,
     format_for, is_intraday_name, jsonl_kind,
 )
-from cdp_pipeline.lib.ingest.files import LandingFile, discover_files
+from cdp_pipeline.lib.ingest.files import (
+    LandingFile, RefusedPath, discover_files, read_landing_bytes, with_bytes_read,
+)
 from cdp_pipeline.lib.ingest.jsonl_reader import read_jsonl_text
-from cdp_pipeline.lib.ingest.parsed import FileRejected, ParsedFile, QuarantinedRow
+from cdp_pipeline.lib.ingest.parsed import (
+    REASON_MAX_CHARS, RAW_RECORD_MAX_CHARS, FileRejected, ParsedFile, QuarantinedRow, cap_text,
+)
 
 _BATCH = "_cdp_ingest_batch"
 _PREVIEW_BYTES = 200
@@ -103,7 +107,7 @@ def parse_file(source: str, file_name: str, data: bytes) -> ParsedFile:
 
 
 def read_landing_file(lf: LandingFile) -> ParsedFile:
-    return parse_file(lf.source, lf.name, lf.path.read_bytes())
+    return parse_file(lf.source, lf.name, read_landing_bytes(lf))
 
 
 def clear_partition(con: duckdb.DuckDBPyConnection, source: str, landing_date: dt.date) -> None:
@@ -164,6 +168,17 @@ def load_file(con: duckdb.DuckDBPyConnection, lf: LandingFile, *, loaded_at: dt.
 
 def _load_file(con: duckdb.DuckDBPyConnection, lf: LandingFile, *, loaded_at: dt.datetime,
                suppression=None) -> FileOutcome:
+    try:
+        # Read once: the SHA-256 in the ledger is of exactly the bytes parsed, even if the file is
+        # rewritten while the night reads it.
+        data = read_landing_bytes(lf)
+    except RefusedPath as exc:
+        reason = str(exc)
+        out = FileOutcome(file=lf, status="rejected", message=reason,
+                          quarantined=[QuarantinedRow(None, reason, None)])  # type: ignore[arg-type]
+        _write_file(con, lf, out, None, loaded_at)
+        return out
+    lf = with_bytes_read(lf, data)
     if lf.bytes:
         first = ledger.fetch(con, "select_first_delivery", {"sha256": lf.sha256})
         if first:
@@ -173,7 +188,7 @@ def _load_file(con: duckdb.DuckDBPyConnection, lf: LandingFile, *, loaded_at: dt
             _write_file(con, lf, out, None, loaded_at)
             return out
     try:
-        parsed = read_landing_file(lf)
+        parsed = parse_file(lf.source, lf.name, data)
     except FileRejected as exc:
         out = FileOutcome(file=lf, status="rejected", file_kind=exc.file_kind, encoding=exc.encoding,
                           delimiter=exc.delimiter, message=exc.reason)
@@ -228,7 +243,8 @@ def _write_file(con: duckdb.DuckDBPyConnection, lf: LandingFile, out: FileOutcom
             "file": lf.rel_path, "source": lf.source, "landing_date": lf.landing_date.isoformat(),
             "sha256": lf.sha256, "bytes": lf.bytes, "encoding": out.encoding, "delimiter": out.delimiter,
             "file_kind": out.file_kind, "rows_read": out.rows_read, "rows_loaded": out.rows_loaded,
-            "rows_quarantined": out.rows_quarantined, "rows_suppressed": out.rows_suppressed, "status": out.status, "message": out.message,
+            "rows_quarantined": out.rows_quarantined, "rows_suppressed": out.rows_suppressed, "status": out.status,
+            "message": cap_text(out.message, REASON_MAX_CHARS),
             "loaded_at": loaded_at})
         con.execute("COMMIT")
     except BaseException:
@@ -269,8 +285,9 @@ def _insert_raw(con: duckdb.DuckDBPyConnection, parsed: ParsedFile, file_params:
 def _insert_quarantine(con: duckdb.DuckDBPyConnection, lf: LandingFile, out: FileOutcome, file_params: dict) -> None:
     batch = pa.table({
         "line_number": pa.array([q.line_number for q in out.quarantined], type=pa.int64()),
-        "reason": pa.array([q.reason for q in out.quarantined], type=pa.string()),
-        "raw_record": pa.array([q.raw_record for q in out.quarantined], type=pa.string()),
+        "reason": pa.array([cap_text(q.reason, REASON_MAX_CHARS) for q in out.quarantined], type=pa.string()),
+        "raw_record": pa.array([cap_text(q.raw_record, RAW_RECORD_MAX_CHARS) for q in out.quarantined],
+                               type=pa.string()),
     })
     params = {"source": lf.source, "file": lf.rel_path, "landing_date": file_params["landing_date"],
               "file_sha256": lf.sha256, "file_kind": out.file_kind, "loaded_at": file_params["loaded_at"]}

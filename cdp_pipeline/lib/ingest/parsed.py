@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 from cdp_pipeline.lib.ingest.file_kinds import FileKind
@@ -52,3 +53,19 @@ class ParsedFile:
     @property
     def rows_read(self) -> int:
         return self.rows_loaded + self.rows_quarantined
+
+
+# What one quarantine row or ledger message keeps of a line (a 100 MB broken line is not a
+# reason to store 100 MB, nor to copy a whole file's secrets into the audit tables): the
+# start of it, its length and the SHA-256 of all of it, to find it in the file.
+RAW_RECORD_MAX_CHARS = 4096
+REASON_MAX_CHARS = 1024
+
+
+def cap_text(text: str | None, limit: int) -> str | None:
+    """``text`` when at most ``limit`` characters; else its first ``limit`` characters and a note
+    of its whole length and SHA-256 (of its UTF-8 bytes)."""
+    if text is None or len(text) <= limit:
+        return text
+    digest = hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest()
+    return f"{text[:limit]}… [cut at {limit:,} of {len(text):,} characters; sha256 of the whole: {digest}]"

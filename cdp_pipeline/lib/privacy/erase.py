@@ -34,11 +34,11 @@ from cdp_pipeline.lib.privacy import export_files
 from cdp_pipeline.lib.privacy.requests import ErasureRequest, read_requests
 from cdp_pipeline.lib.privacy.scan import IdentifierSet, execute, table_predicate, text_columns
 from cdp_pipeline.lib.privacy.suppression import (
-    EMAIL, ID, INGEST_IDENTIFIER_COLUMNS, PHONE, add_suppressions, candidate_forms, ensure_suppression_table,
+    EMAIL, HASHED, ID, INGEST_IDENTIFIER_COLUMNS, PHONE, add_suppressions, candidate_forms, ensure_suppression_table,
     identifier_hash, normalise_phone, salt_for,
 )
 from cdp_pipeline.lib.standardise import is_junk_email, is_junk_phone
-from cdp_pipeline.lib.warehouse import table_exists
+from cdp_pipeline.lib.warehouse import BUILD_DB_CONFIG, rewrite_database, table_exists
 
 # Rows that belong to a matched row without carrying an identifier themselves.
 ROW_GROUPS: dict[tuple[str, str], tuple[str, ...]] = {
@@ -99,6 +99,7 @@ class Person:
         entries = {(identifier_hash(e, salt), EMAIL) for e in self.emails}
         entries |= {(identifier_hash(p, salt), PHONE) for p in self.phones}
         entries |= {(identifier_hash(i, salt), ID) for i in self.ids | self.customer_ids}
+        entries |= {(identifier_hash(h, salt), HASHED) for h in self.hashed_forms()}
         return sorted(entries)
 
 
@@ -259,15 +260,47 @@ LOG_COLUMNS = """
     tables_affected JSON NOT NULL,
     identifiers_suppressed INTEGER NOT NULL,
     export_files_rewritten INTEGER NOT NULL,
-    export_files_delivered INTEGER NOT NULL
+    export_files_delivered INTEGER NOT NULL,
+    build_rewritten_at TIMESTAMP
 """
 
 
 def ensure_erasure_tables(con: duckdb.DuckDBPyConnection) -> None:
     ensure_suppression_table(con)
     con.execute(f"CREATE TABLE IF NOT EXISTS audit.erasure_log ({LOG_COLUMNS})")
+    # Logs written before the build file was rewritten after erasures get the column empty:
+    # their erasures count as not yet rewritten, so the next run rewrites the file once.
+    con.execute("ALTER TABLE audit.erasure_log ADD COLUMN IF NOT EXISTS build_rewritten_at TIMESTAMP")
     con.execute("COMMENT ON TABLE audit.erasure_log IS 'One row per executed erasure request: salted hash of the "
                 "identifier, when, and rows removed per table. No plain identifiers.'")
+
+
+def erasures_awaiting_rewrite(con: duckdb.DuckDBPyConnection) -> int:
+    """Executed erasures whose deleted rows may still sit in the build file's free blocks: those
+    not yet followed by ``rewrite_build_database`` (e.g. the run was killed in between)."""
+    if not table_exists(con, "audit", "erasure_log"):
+        return 0
+    if "build_rewritten_at" not in _columns(con, "audit", "erasure_log"):
+        return int(con.execute("SELECT count(*) FROM audit.erasure_log").fetchall()[0][0])
+    return int(con.execute("SELECT count(*) FROM audit.erasure_log WHERE build_rewritten_at IS NULL").fetchall()[0][0])
+
+
+def rewrite_build_database(path: Path) -> int:
+    """Rewrite the closed build database with its live rows (``lib/warehouse.rewrite_database``) and
+    mark every erasure it has executed as rewritten; returns the file's new size in bytes.
+
+    A checkpoint leaves deleted rows' bytes in free blocks; only a rewrite removes an erased
+    person from the file. Once the mark is set the file holds no erased person, and nothing
+    later puts one back (ingest drops suppressed rows before they are written), so publish may
+    copy its bytes. Killed before the mark: the next run rewrites again (idempotent)."""
+    size = rewrite_database(path)
+    con = duckdb.connect(str(path), config=BUILD_DB_CONFIG)
+    try:
+        con.execute("UPDATE audit.erasure_log SET build_rewritten_at = ? WHERE build_rewritten_at IS NULL",
+                    [dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)])
+    finally:
+        con.close()
+    return size
 
 
 def person_row_predicate(con: duckdb.DuckDBPyConnection, schema: str, table: str, columns, ids: IdentifierSet
@@ -289,17 +322,44 @@ def person_row_predicate(con: duckdb.DuckDBPyConnection, schema: str, table: str
     return pred, params
 
 
+QUARANTINE = ("audit", "quarantine")
+REDACTED_REASON = "[redacted: named an erased person]"
+
+
 def delete_person_rows(con: duckdb.DuckDBPyConnection, ids: IdentifierSet) -> dict[str, int]:
     """Delete every row holding one of ``ids`` from every table; returns rows removed per table.
-    Runs inside the caller's transaction."""
+    Runs inside the caller's transaction.
+
+    Raw rows deleted are counted against the ledger entry of the file that loaded them
+    (``audit.files.rows_erased``), so raw and the ledger still agree. A quarantine row is
+    redacted rather than deleted (the ledger counts it; the line number and file stay)."""
+    from cdp_pipeline.lib.ingest.ledger import record_erased_rows
+    from cdp_pipeline.lib.privacy.suppression import REDACTED_RECORD
+
     removed: dict[str, int] = {}
+    erased_raw: list[tuple[str, str, int]] = []
     for (schema, table), columns in text_columns(con).items():
         pred, params = person_row_predicate(con, schema, table, columns, ids)
         if not pred:
             continue
-        n = execute(con, f'DELETE FROM "{schema}"."{table}" WHERE {pred}', params).fetchone()[0]
+        names = {c.column for c in columns}
+        if (schema, table) == QUARANTINE and {"raw_record", "reason"} <= names:
+            reason = next(c for c in columns if c.column == "reason")
+            reason_pred, reason_params = table_predicate([reason], ids)
+            n = execute(con, f"UPDATE audit.quarantine SET raw_record = $redacted, reason = CASE WHEN "
+                             f"{reason_pred or 'false'} THEN $redacted_reason ELSE reason END WHERE {pred}",
+                        {**params, **reason_params, "redacted": REDACTED_RECORD,
+                         "redacted_reason": REDACTED_REASON}).fetchone()[0]
+            # what still holds them (a file name) goes
+            n += execute(con, f"DELETE FROM audit.quarantine WHERE {pred}", params).fetchone()[0]
+        else:
+            if schema == "raw" and {"_file", "_file_sha256"} <= names | set(_columns(con, schema, table)):
+                erased_raw += execute(con, f'SELECT _file, _file_sha256, count(*) FROM "{schema}"."{table}" '
+                                           f"WHERE {pred} GROUP BY ALL ORDER BY ALL", params).fetchall()
+            n = execute(con, f'DELETE FROM "{schema}"."{table}" WHERE {pred}', params).fetchone()[0]
         if n:
             removed[f"{schema}.{table}"] = int(n)
+    record_erased_rows(con, erased_raw)
     return removed
 
 
@@ -346,7 +406,7 @@ def erase_request(con: duckdb.DuckDBPyConnection, request: ErasureRequest, *, sa
     try:
         tables = delete_person_rows(con, ids) if ids else {}
         suppressed = add_suppressions(con, person.suppression_entries(salt), request_id, now)
-        con.execute("INSERT INTO audit.erasure_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+        con.execute("INSERT INTO audit.erasure_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)", [
             request_id, identifier_hash(first, salt), kinds, _parse_time(request.requested_at), now,
             len(person.customer_ids), sum(tables.values()), json.dumps(tables, sort_keys=True), suppressed,
             len(rewritten), len(delivered)])
@@ -387,9 +447,10 @@ def run_pending_erasures(con: duckdb.DuckDBPyConnection, settings, *, now: dt.da
                           now=now) for r in pending_requests(con, settings.inbox_dir, salt)]
 
 
-def erased_identifier_set(con: duckdb.DuckDBPyConnection, settings) -> IdentifierSet:
+def erased_identifier_set(con: duckdb.DuckDBPyConnection, settings,
+                          request_ids: set[str] | None = None) -> IdentifierSet:
     """The identifiers named in every request file (in the readings the erasure matched), for
-    the scans that prove they are gone."""
+    the scans that prove they are gone; only those of ``request_ids`` when given."""
     requests = read_requests(settings.inbox_dir)
     if not requests:
         return IdentifierSet()
@@ -400,6 +461,8 @@ def erased_identifier_set(con: duckdb.DuckDBPyConnection, settings) -> Identifie
             "SELECT request_id, identifier_kinds FROM audit.erasure_log").fetchall()}
     values: set[str] = set()
     for r in requests:
+        if request_ids is not None and r.request_id(salt) not in request_ids:
+            continue
         forms = candidate_forms(r.identifier, r.kind, settings.default_region)
         kinds = kinds_by_id.get(r.request_id(salt))
         for k, v in forms:

@@ -11,7 +11,8 @@ back it up with the warehouse (docs/operations.md).
 Identifiers are hashed in one normal form each: an email trimmed and lower-cased, a phone
 in E.164, any other id (customer id, CRM id, loyalty card, web user id, cookie) trimmed.
 The hash does not include the kind, so ingest can test a value without knowing which kind
-the list entry was.
+the list entry was. The unsalted SHA-256 forms sent to ad platforms are listed the same way
+(salted hash of the 64-hex form, kind ``hashed``): never the plain value, nor its plain hash.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ from cdp_pipeline.lib.standardise import standardise_email, standardise_phone
 
 SALT_ENV = "CDP_SUPPRESSION_SALT_FILE"
 EMAIL, PHONE, ID = "email", "phone", "id"
+# The SHA-256 forms sent to ad platforms (lib/activation/hashing), salted and hashed again:
+# never read at ingest, they let the byte scan (file_scan) recognise a leftover ad hash.
+HASHED = "hashed"
 
 # Request kinds a person may name themselves by, and the hash kind each is.
 REQUEST_KINDS = {
@@ -72,7 +76,24 @@ def load_salt(path: Path) -> str:
 
 
 def salt_for(settings) -> str:
-    return load_salt(salt_path(settings.data_dir))
+    return load_salt(checked_salt_path(settings))
+
+
+def checked_salt_path(settings) -> Path:
+    """The salt's path, refused when it lies where ingest reads or publish and export write: there
+    it could be loaded into a table, published or delivered, and anyone holding it could test
+    the suppression hashes against a list of addresses."""
+    path = salt_path(settings.data_dir)
+    real = Path(os.path.realpath(path))
+    for name in ("landing_dir", "export_dir", "inbox_dir"):
+        folder = getattr(settings, name, None)
+        if folder is not None and real.is_relative_to(os.path.realpath(folder)):
+            raise ValueError(f"the suppression salt ({SALT_ENV}) must not be inside {name} ({folder}); "
+                             "keep it in <data_dir>/secrets/")
+    warehouse = getattr(settings, "warehouse", None)
+    if warehouse is not None and real.parent == Path(os.path.realpath(Path(warehouse).parent)):
+        raise ValueError(f"the suppression salt ({SALT_ENV}) must not sit beside the published warehouse")
+    return path
 
 
 # --------------------------------------------------------------------------- normalising and hashing

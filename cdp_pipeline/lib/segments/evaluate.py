@@ -17,7 +17,7 @@ columns the guarded predicates use and the helpers' inputs; the other columns st
 Copying all of golden's ~70 columns and computing the windows over them cost about ten times
 as much as the predicates themselves. The helpers are always computed, as before: the windows
 also decide the table's row order, and so which row a predicate that fails at run time
-reports in its error.
+meets first (its error names the segment and the error class, never the row's values).
 """
 
 from __future__ import annotations
@@ -130,19 +130,45 @@ def _guard(definition: SegmentDefinition, columns: dict[str, str]) -> SegmentRes
         return SegmentResult(definition.name, "error", str(e))
 
 
+# What a predicate failing over customers' rows is reported as: its error class and this
+# sentence, never DuckDB's message, which quotes the row's values ("Could not convert string
+# 'anna@…' to INT32") and would carry them into the definitions table, the check and the event log.
+RUNTIME_ERROR_MEANING = {
+    "ConversionException": "a value could not be converted",
+    "OutOfRangeException": "a value was out of range",
+    "InvalidInputException": "a value was not valid input for a function",
+    "InvalidTypeException": "a value had the wrong type",
+    "OverflowError": "a computation overflowed",
+    "ZeroDivisionError": "a division by zero",
+}
+
+
+def runtime_error_text(name: str, error: BaseException) -> str:
+    """The error of a predicate that failed on the rows: its position (segment, predicate) and the
+    error's class, without row values."""
+    cls = type(error).__name__
+    meaning = RUNTIME_ERROR_MEANING.get(cls, "the predicate failed on a customer's values")
+    return f"segment {name!r}: predicate failed while evaluating customers: {cls}: {meaning}"
+
+
 def _run(con: duckdb.DuckDBPyConnection, definition: SegmentDefinition, sql: str) -> SegmentResult:
     try:
+        # Planning sees the predicate and the schema only: its message (a missing column, a
+        # type mismatch) may be shown as DuckDB wrote it.
         described = con.execute(f"DESCRIBE SELECT ({sql}) AS matches FROM {SANDBOX_TABLE}").fetchall()
         result_type = described[0][1]
         if result_type.upper() != "BOOLEAN":
             raise UnsafePredicateError(definition.name, f"not a boolean expression (it gives {result_type})")
-        ids = [r[0] for r in con.execute(
-            f"SELECT customer_id FROM {SANDBOX_TABLE} WHERE ({sql}) ORDER BY customer_id").fetchall()]
     except UnsafePredicateError as e:
         return SegmentResult(definition.name, "error", str(e), sql)
     except duckdb.Error as e:
         first = str(e).splitlines()[0]
         return SegmentResult(definition.name, "error", f"segment {definition.name!r}: {first}", sql)
+    try:
+        ids = [r[0] for r in con.execute(
+            f"SELECT customer_id FROM {SANDBOX_TABLE} WHERE ({sql}) ORDER BY customer_id").fetchall()]
+    except (duckdb.Error, ArithmeticError) as e:
+        return SegmentResult(definition.name, "error", runtime_error_text(definition.name, e), sql)
     return SegmentResult(definition.name, "ok", None, sql, ids)
 
 

@@ -60,8 +60,13 @@ def test_erasure_removes_the_person_from_every_table(wh, identifier, kind):
     assert con.execute("SELECT order_id FROM staging.orders").fetchall() == [("order:#5002",)]
     # tables without personal data keep their rows; the counts in the log are what was removed
     assert con.execute("SELECT count(*) FROM segments.sizes").fetchone()[0] == 1
-    assert con.execute("SELECT count(*) FROM audit.quarantine").fetchone()[0] == 0
+    # her quarantined line is redacted, not deleted: the ledger still counts it
+    assert con.execute("SELECT line_number, raw_record FROM audit.quarantine").fetchall() == [
+        (9, "[redacted: carries an erased person's identifier]")]
+    assert result.tables_affected["audit.quarantine"] == 1
     for key, n in result.tables_affected.items():
+        if key == "audit.quarantine":
+            continue
         s, t = key.split(".")
         assert before[(s, t)] - con.execute(f'SELECT count(*) FROM "{s}"."{t}"').fetchone()[0] == n
     assert result.tables_affected["raw.pos_orders"] == 2  # the order's second line item went with it
@@ -81,10 +86,12 @@ def test_audit_log_and_suppression_hold_no_plain_identifiers(wh):
                       default=str).lower()
     for ident in _anna_everything() + ["anna"]:  # (a short id like 1001 could occur inside a hex hash)
         assert ident.lower() not in text
-    request_id, identifier_hash, kinds, _, _, customers, rows, tables, suppressed, rewritten, delivered = log[0]
+    (request_id, identifier_hash, kinds, _, _, customers, rows, tables, suppressed, rewritten, delivered,
+     build_rewritten_at) = log[0]
     assert re.fullmatch(r"[0-9a-f]{64}", identifier_hash) and kinds == ["email"]
     assert rows == sum(json.loads(tables).values()) > 0 and customers == 1
     assert suppressed >= 5 and rewritten == 6 and delivered == 0
+    assert build_rewritten_at is None   # lib only: the erasure asset rewrites the build file and sets it
     # hashes are not the unsalted SHA-256 an ad platform (or anyone) could compute
     hashes = {r[0] for r in con.execute("SELECT identifier_hash FROM audit.suppression").fetchall()}
     assert hashed_email(ANNA["email"]) not in hashes and identifier_hash in hashes
@@ -143,6 +150,15 @@ def test_blocking_scan_fails_when_an_identifier_remains(wh):
     result = scan_erased(con, settings.export_dir, settings)
     assert not result.clean and result.suppressed_in_tables == [("staging", "notes", "phone", 1)]
     assert ANNA["phone"] not in result.summary()
+    con.execute("DROP TABLE staging.notes")
+
+    # outside id columns only values shaped like an email, a phone or a hash are hashed: in a
+    # list, in capitals with spaces, an ad-platform hash in capitals; names and cities are not
+    con.execute("CREATE TABLE staging.notes (phones VARCHAR[], contact VARCHAR, sent VARCHAR, city VARCHAR)")
+    con.execute("INSERT INTO staging.notes VALUES (?, ?, ?, 'Lund')",
+                [["Lund", ANNA["phone"]], f"  {ANNA['email'].upper()} ", hashed_email(ANNA["email"]).upper()])
+    assert sorted(scan_erased(con, settings.export_dir, settings).suppressed_in_tables) == [
+        ("staging", "notes", "contact", 1), ("staging", "notes", "phones", 1), ("staging", "notes", "sent", 1)]
     con.execute("DROP TABLE staging.notes")
 
     # and the export folder

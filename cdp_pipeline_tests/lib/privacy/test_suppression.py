@@ -30,6 +30,8 @@ def test_redelivered_extracts_do_not_bring_an_erased_person_back(cdp_env):
     build(con)
     queue_erasure(ANNA["email"], settings.inbox_dir)
     run_pending_erasures(con, settings)
+    # the fixture's quarantine row (redacted by the erasure) has no ledger entry of its own
+    con.execute("DELETE FROM audit.quarantine WHERE file = 'crm/x.csv'")
 
     # tomorrow's extracts, with Anna written differently
     drop(settings, "crm", "customers.csv",

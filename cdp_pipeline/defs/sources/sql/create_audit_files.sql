@@ -12,6 +12,7 @@ CREATE TABLE IF NOT EXISTS audit.files (
     rows_loaded BIGINT NOT NULL,
     rows_quarantined BIGINT NOT NULL,
     rows_suppressed BIGINT NOT NULL DEFAULT 0,
+    rows_erased BIGINT NOT NULL DEFAULT 0,
     status VARCHAR NOT NULL,
     message VARCHAR,
     loaded_at TIMESTAMP NOT NULL
