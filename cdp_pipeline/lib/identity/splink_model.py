@@ -328,7 +328,7 @@ def splink_settings(config: IdentityConfig, dialect: str = "duckdb", *, swapped:
             _address_comparison(dialect),
             # exact, or one typo on the whole address: similar name-based addresses
             # (anna.berg12@ vs anna.berg7@) belong to different people
-            _one_typo_comparison("email", transpositions=False, separators="._-"),
+            _one_typo_comparison("email", transpositions=True, separators="._-"),
             _one_typo_comparison("phone", transpositions=True),
         ],
         blocking_rules_to_generate_predictions=[blocking_rule(r) for r in config.splink.blocking_rules],
