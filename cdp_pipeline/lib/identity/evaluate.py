@@ -1,4 +1,6 @@
-"""Accuracy against known answers: pairwise precision/recall/F1, cluster measures, recall per source pair.
+"""Accuracy against known answers: pairwise precision/recall/F1, cluster measures, recall per
+source pair, and, when the truth has a companion naming hard cases (twins, nicknames, ...),
+recall and false merges per case type.
 
 Pair counts come from group sizes (a group of n records holds n(n-1)/2 pairs, two
 groups of n and m across sources n*m), so no pairs are enumerated and a million
@@ -36,15 +38,70 @@ def _prepare(con_or_map, truth_csv: Path | str) -> tuple[duckdb.DuckDBPyConnecti
     return con, own
 
 
+def truth_cases_path(truth_csv: Path | str) -> Path:
+    """The truth's companion naming hard cases, beside it: truth.csv → truth_cases.csv
+    (``person_id, case_type, case_group``; `cdp sample` writes it)."""
+    truth_csv = Path(truth_csv)
+    return truth_csv.with_name(truth_csv.stem + "_cases.csv")
+
+
+def _by_case(con, cases_csv: Path) -> list[dict]:
+    """Per case type: its persons, how many are split over customers, record pairs within
+    them (true / found / recall), false merges (customers holding a person of the case and
+    another person), and pairs of persons of one case instance (the two twins, parent and
+    child, a household's members: ``case_group``) that share a customer."""
+    path = str(cases_csv).replace("'", "''")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _ev_cases AS
+                    SELECT DISTINCT person_id::VARCHAR AS person_id, case_type::VARCHAR AS case_type,
+                           coalesce(case_group, '')::VARCHAR AS case_group
+                    FROM read_csv('{path}', header = true, all_varchar = true)""")
+    rows = con.execute(f"""
+        WITH pc AS (SELECT person_id, customer_id, count(*) AS n FROM _ev_j GROUP BY ALL),
+        person AS (SELECT person_id, sum(n) AS n, count(*) AS customers FROM pc GROUP BY person_id),
+        mixed AS (SELECT customer_id FROM pc GROUP BY customer_id HAVING count(*) > 1),
+        ct AS (SELECT DISTINCT person_id, case_type FROM _ev_cases),
+        base AS (SELECT case_type, count(*) AS persons, count(*) FILTER (WHERE customers > 1) AS split,
+                        sum({_PAIRS}) AS true_pairs
+                 FROM ct JOIN person USING (person_id) GROUP BY case_type),
+        found AS (SELECT case_type, sum({_PAIRS}) AS found_pairs FROM ct JOIN pc USING (person_id) GROUP BY case_type),
+        mix AS (SELECT case_type, count(DISTINCT customer_id) AS mixed
+                FROM ct JOIN pc USING (person_id) JOIN mixed USING (customer_id) GROUP BY case_type),
+        members AS (SELECT DISTINCT case_type, case_group, person_id FROM _ev_cases JOIN person USING (person_id)
+                    WHERE case_group <> ''),
+        groups AS (SELECT case_type, sum(m * (m - 1) / 2) AS case_pairs
+                   FROM (SELECT case_type, case_group, count(*) AS m FROM members GROUP BY ALL) GROUP BY case_type),
+        merged AS (SELECT a.case_type, count(DISTINCT (a.person_id, b.person_id)) AS case_pairs_merged
+                   FROM members a JOIN members b ON a.case_type = b.case_type AND a.case_group = b.case_group
+                                                AND a.person_id < b.person_id
+                   JOIN pc x ON x.person_id = a.person_id
+                   JOIN pc y ON y.person_id = b.person_id AND y.customer_id = x.customer_id
+                   GROUP BY a.case_type)
+        SELECT case_type, persons, split, true_pairs, coalesce(found_pairs, 0), coalesce(mixed, 0),
+               coalesce(case_pairs, 0), coalesce(case_pairs_merged, 0)
+        FROM base LEFT JOIN found USING (case_type) LEFT JOIN mix USING (case_type)
+                  LEFT JOIN groups USING (case_type) LEFT JOIN merged USING (case_type)
+        ORDER BY case_type""").fetchall()
+    return [{"case_type": case_type, "persons": int(persons), "persons_split": int(split),
+             "true_pairs": int(true_pairs), "found_pairs": int(found), "recall": _ratio(found, true_pairs),
+             "false_merge_customers": int(mixed), "case_pairs": int(case_pairs),
+             "case_pairs_merged": int(case_merged)}
+            for case_type, persons, split, true_pairs, found, mixed, case_pairs, case_merged in rows]
+
+
 def _ratio(a: float, b: float) -> float | None:
     return (a / b) if b else None
 
 
-def evaluate_against_truth(con_or_map, truth_csv: Path | str) -> dict:
+def evaluate_against_truth(con_or_map, truth_csv: Path | str, cases_csv: Path | str | None = None) -> dict:
     """Compare a customer map (a DuckDB connection holding ``identity.customer_map``, or a
     DataFrame with ``source, source_record_id, customer_id``) with a truth CSV
     (``source, source_record_id, person_id``). Records missing from either side are
-    counted and left out of the measures."""
+    counted and left out of the measures.
+
+    When a hard-case file is given, or sits beside the truth (``truth_cases_path``), the
+    result also holds ``cases_file`` and ``by_case`` (see ``_by_case``); else neither key."""
+    if cases_csv is None and truth_cases_path(truth_csv).is_file():
+        cases_csv = truth_cases_path(truth_csv)
     con, own = _prepare(con_or_map, truth_csv)
     try:
         q = lambda sql: con.execute(sql).fetchall()  # noqa: E731
@@ -92,6 +149,7 @@ def evaluate_against_truth(con_or_map, truth_csv: Path | str) -> dict:
             WHERE coalesce(t.n, 0) + coalesce(pp.n, 0) > 0
             ORDER BY s1, s2""")
         thresholds = None if own else _run_thresholds(con)
+        by_case = _by_case(con, Path(cases_csv)) if cases_csv is not None else None
     finally:
         if own:
             con.close()
@@ -107,7 +165,7 @@ def evaluate_against_truth(con_or_map, truth_csv: Path | str) -> dict:
         "by_source_pair": [{"sources": f"{s1}<->{s2}", "true_pairs": int(tn), "found_pairs": int(tpn),
                             "predicted_pairs": int(pn), "recall": _ratio(tpn, tn), "precision": _ratio(tpn, pn)}
                            for s1, s2, tn, tpn, pn in by_pair],
-    }
+    } | ({"cases_file": str(cases_csv), "by_case": by_case} if by_case is not None else {})
 
 
 def _run_thresholds(con: duckdb.DuckDBPyConnection) -> dict | None:
@@ -157,6 +215,18 @@ def format_evaluation(result: dict) -> str:
     for row in result["by_source_pair"]:
         lines.append(f"{row['sources']:<14}{row['true_pairs']:>12,}{row['found_pairs']:>10,}{_fmt(row['recall']):>9}"
                      f"{row['predicted_pairs']:>11,}{_fmt(row['precision']):>11}")
+    if "by_case" in result:
+        lines += ["", f"Hard cases ({Path(result['cases_file']).name}): recall over the record pairs of the case's "
+                      "persons; false merges = customers mixing",
+                  "a person of the case with another person; case pairs = persons of one case (the twins, parent "
+                  "and child, a household) in one customer",
+                  f"{'case type':<20}{'persons':>8}{'split':>7}{'true pairs':>12}{'found':>9}{'recall':>9}"
+                  f"{'false merges':>14}{'case pairs merged':>19}"]
+        for row in result["by_case"]:
+            merged = f"{row['case_pairs_merged']:,} / {row['case_pairs']:,}" if row["case_pairs"] else "-"
+            lines.append(f"{row['case_type']:<20}{row['persons']:>8,}{row['persons_split']:>7,}"
+                         f"{row['true_pairs']:>12,}{row['found_pairs']:>9,}{_fmt(row['recall']):>9}"
+                         f"{row['false_merge_customers']:>14,}{merged:>19}")
     return "\n".join(lines)
 
 
