@@ -53,7 +53,7 @@ def test_the_fixture_holds_every_hard_case():
     for r in hard_case_records():
         groups.setdefault(r["_group"], set()).add(r["_person"])
     assert groups == {
-        "twins": {"HC-TWIN-A", "HC-TWIN-B"}, "parent_child": {"HC-PARENT", "HC-CHILD"},
+        "twins": {"HC-TWIN-A", "HC-TWIN-B", "HC-TWIN-C", "HC-TWIN-D"}, "parent_child": {"HC-PARENT", "HC-CHILD"},
         "household": {"HC-HOME-A", "HC-HOME-B"}, "nickname": {"HC-NICK"}, "swapped_name": {"HC-SWAP"},
         "double_name": {"HC-DOUBLE"}, "married_name": {"HC-MARRIED"}, "email_typo": {"HC-TYPO-DROP", "HC-TYPO-SWAP"},
         "missing_birth_date": {"HC-NOBIRTH"}}
