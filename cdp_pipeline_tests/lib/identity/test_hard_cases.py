@@ -16,9 +16,18 @@ import datetime as dt
 from pathlib import Path
 
 from cdp_pipeline.lib.identity import resolve_identities
-from cdp_pipeline.lib.standardise import display_name, match_name, standardise_city, standardise_postcode, \
-    standardise_street
-from cdp_pipeline_tests.lib.identity.synthetic import build_people, record, write_records
+from cdp_pipeline.lib.standardise import (
+    display_name,
+    match_name,
+    standardise_city,
+    standardise_postcode,
+    standardise_street,
+)
+from cdp_pipeline_tests.lib.identity.synthetic import (
+    build_people,
+    record,
+    write_records,
+)
 
 FIXTURE = Path(__file__).parents[2] / "fixtures" / "identity_hard_cases" / "records.csv"
 
