@@ -315,21 +315,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cdp", description="cdp_pipeline: a batch Customer Data Platform")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser(
-        "sample", help="generate realistic sample landing files with known truth",
-        description="Write realistic extracts for every source into the landing folder, the truth (which "
-                    "person owns each identity record: source, source_record_id, person_id), a manifest of "
-                    "deliberately broken rows, and beside the truth its companion <truth stem>_cases.csv "
-                    "(person_id, case_type, case_group) naming the identity hard cases a person's records "
-                    "show: twins, parent_child (same name, same address), household (a shared family inbox "
-                    "or landline), nickname, swapped_name, double_name, married_name, moved, email_typo, "
-                    "missing_birth_date. `cdp evaluate` reports recall and false merges per case type.")
+    p = sub.add_parser("sample", help="generate realistic sample landing files with known truth")
     p.add_argument("--customers", type=int, default=s.sample_customers)
     p.add_argument("--days", type=int, default=s.sample_days)
     p.add_argument("--seed", type=int, default=s.sample_seed)
     p.add_argument("--out", help=f"landing folder to write (default {s.landing_dir})")
-    p.add_argument("--truth", help=f"truth CSV to write (default {s.truth_file}); "
-                                   "the hard cases go to <truth stem>_cases.csv beside it")
+    p.add_argument("--truth", help=f"truth CSV to write (default {s.truth_file})")
     p.add_argument("--if-empty", action="store_true", help="do nothing if the landing folder already has files")
     p.set_defaults(func=cmd_sample)
 
@@ -363,7 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", help="pairwise precision/recall of identity.customer_map against a truth file",
                        description="Score identity.customer_map against known truth: pairwise precision/recall/F1, "
                                    "cluster measures, recall per pair of sources; and, when <truth stem>_cases.csv "
-                                   "(person_id, case_type, case_group; `cdp sample` writes it) sits beside the "
+                                   "(person_id, case_type, case_group) sits beside the "
                                    "truth, per hard-case type: persons, persons split, true pairs, recall, false "
                                    "merges (customers mixing a person of the case with another person) and pairs "
                                    "of one case's persons (twins, parent and child, household) merged.")
