@@ -75,8 +75,16 @@ def load_job(job_name: str, workspace_file: Path | None = None) -> LoadedJob:
 def execute_job_run(loaded: LoadedJob, instance, *, tags: Mapping[str, str], run_config: Mapping[str, Any]):
     """Create the run with both origins and execute it here, synchronously; the result says
     whether it succeeded and gives its run id."""
+    from dagster._core.definitions.reconstruct import ReconstructableJob
     from dagster._core.execution.api import execute_run
 
+    # ReconstructableJob keeps the last definition it built (lru_cache per process, keyed by the
+    # pointer, which is the same for every `cdp run`). A second run in one process (cli.main
+    # called twice: tests, scripts) would otherwise execute the first run's definitions, whose
+    # build database resource is the first warehouse's; rebuilt here, they follow the settings
+    # in force, as loaded.job_def does.
+    ReconstructableJob.get_definition.cache_clear()
+    ReconstructableJob.get_repository_definition.cache_clear()
     run = instance.create_run_for_job(
         job_def=loaded.job_def,
         run_config=run_config,

@@ -146,6 +146,7 @@ def test_a_clean_night_holds_nothing(cdp_env, db):
 
 
 def test_the_nights_unread_files_and_holds_are_warnings_in_the_ui_and_the_run_summary(cdp_env, db):
+    from cdp_pipeline.defs.partitions import LANDING_DAYS
     from cdp_pipeline.defs.sources import assets as raw_assets
     from cdp_pipeline.lib.run_summary import night_warnings
 
@@ -153,8 +154,11 @@ def test_the_nights_unread_files_and_holds_are_warnings_in_the_ui_and_the_run_su
     crm = _land(cdp_env, db, "crm", "customers_20250602.csv", GARBAGE)
     sms = _land(cdp_env, db, "sms", "sms_log_20250602.csv",
                 SMS_HEADER + SMS_HEJ + b'+46701234568,+46700000000,"Ring mig,received,inbound,2025-06-02T11:00:00Z\n')
-    result = dg.materialize([raw_assets.raw_crm, raw_assets.raw_sms, raw_assets.audit_files],
-                            resources={"duckdb": db}, partition_key=DAY2.isoformat())
+    with dg.instance_for_test() as instance:
+        # The landing day is a partition, as the sensor or `cdp run` makes it.
+        instance.add_dynamic_partitions(LANDING_DAYS, [DAY2.isoformat()])
+        result = dg.materialize([raw_assets.raw_crm, raw_assets.raw_sms, raw_assets.audit_files],
+                                resources={"duckdb": db}, instance=instance, partition_key=DAY2.isoformat())
     (check,) = result.get_asset_check_evaluations()
     assert check.check_name == "every_file_read_whole" and check.passed is False
     assert check.severity == dg.AssetCheckSeverity.WARN
