@@ -40,7 +40,10 @@ run: setup
 	$(BIN)/cdp run
 
 # CDP_REQUIRE_SPARK=1: the Spark test fails, rather than skips, if pyspark is missing.
+# Lint and format first (ruff, configured in pyproject.toml), then the whole suite.
 test: setup $(SPARK_STAMP)
+	$(BIN)/ruff check cdp_pipeline cdp_pipeline_tests benchmarks
+	$(BIN)/ruff format --check cdp_pipeline cdp_pipeline_tests benchmarks
 	CDP_REQUIRE_SPARK=1 $(BIN)/python -m pytest
 
 # The inner loop: everything but the end-to-end tests over generated samples (marked slow);

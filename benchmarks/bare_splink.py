@@ -83,12 +83,12 @@ def main(argv: list[str] | None = None) -> int:
     lap("load")
 
     linker.training.estimate_probability_two_random_records_match(
-        [block_on("first_name_match", "last_name_match", "birth_date"), block_on("email")], recall=0.7)
+        [block_on("first_name_match", "last_name_match", "birth_date"), block_on("email")], recall=0.7
+    )
     lap("prior")
     linker.training.estimate_u_using_random_sampling(max_pairs=1e7, seed=args.seed)
     lap("u (random sampling, 1e7 pairs)")
-    linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("first_name_match", "last_name_match"))
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("first_name_match", "last_name_match"))
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("birth_date"))
     lap("EM (2 rules)")
 
@@ -98,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     predicted = con.execute(f"SELECT count(*) FROM {pred.physical_name}").fetchall()[0][0]
     lap("predict")
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
-        pred, threshold_match_probability=args.threshold)
+        pred, threshold_match_probability=args.threshold
+    )
     lap("cluster")
     splink_seconds = time.monotonic() - t_all
 
@@ -111,10 +112,16 @@ def main(argv: list[str] | None = None) -> int:
     """)
     n_clusters = con.execute(f"SELECT count(DISTINCT cluster_id) FROM {clusters.physical_name}").fetchall()[0][0]
     lap("write")
-    report = {"records": records, "candidate_pairs": candidate_pairs, "pairs_above_threshold": predicted,
-              "clusters": n_clusters, "threshold": args.threshold, "phases": phases,
-              "splink_seconds": round(splink_seconds, 3),
-              "probability_two_random_records_match": linker._settings_obj._probability_two_random_records_match}
+    report = {
+        "records": records,
+        "candidate_pairs": candidate_pairs,
+        "pairs_above_threshold": predicted,
+        "clusters": n_clusters,
+        "threshold": args.threshold,
+        "phases": phases,
+        "splink_seconds": round(splink_seconds, 3),
+        "probability_two_random_records_match": linker._settings_obj._probability_two_random_records_match,
+    }
     if args.timings:
         Path(args.timings).write_text(json.dumps(report, indent=2), encoding="utf-8")
     print(json.dumps(report, indent=2))

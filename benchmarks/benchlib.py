@@ -43,7 +43,7 @@ def _cpu_seconds(pid: int) -> float:
             stat = fh.read()
     except (FileNotFoundError, ProcessLookupError, PermissionError):
         return 0.0
-    rest = stat[stat.rfind(")") + 2:].split()
+    rest = stat[stat.rfind(")") + 2 :].split()
     try:
         return sum(int(v) for v in rest[11:15]) / CLOCK_TICKS  # utime, stime, cutime, cstime
     except (ValueError, IndexError):
@@ -62,7 +62,7 @@ def _children_map() -> dict[int, list[int]]:
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
         # the command name is in parentheses and may hold spaces: split after the last ')'
-        rest = stat[stat.rfind(")") + 2:].split()
+        rest = stat[stat.rfind(")") + 2 :].split()
         if len(rest) > 1:
             children.setdefault(int(rest[1]), []).append(int(entry))
     return children
@@ -81,7 +81,7 @@ def process_tree(root: int) -> list[int]:
 
 @dataclass
 class TreeSample:
-    rss_kb: int      # sum of VmRSS over the tree at one moment
+    rss_kb: int  # sum of VmRSS over the tree at one moment
     processes: int
 
 
@@ -92,12 +92,12 @@ class MeasuredRun:
     cmd: list[str]
     returncode: int
     wall_seconds: float
-    peak_tree_rss_bytes: int        # highest sampled sum of VmRSS over the process tree
-    peak_process_hwm_bytes: int     # highest VmHWM (kernel high-water mark) of any one process in the tree
-    rusage_maxrss_bytes: int        # wait4() ru_maxrss of the child (its largest waited-for process)
+    peak_tree_rss_bytes: int  # highest sampled sum of VmRSS over the process tree
+    peak_process_hwm_bytes: int  # highest VmHWM (kernel high-water mark) of any one process in the tree
+    rusage_maxrss_bytes: int  # wait4() ru_maxrss of the child (its largest waited-for process)
     samples: int
     max_processes: int
-    cpu_seconds: float = 0.0        # user + system CPU time of the child and its waited-for descendants
+    cpu_seconds: float = 0.0  # user + system CPU time of the child and its waited-for descendants
     log_file: str | None = None
     cpu_series: list = field(default_factory=list, repr=False)
 
@@ -107,12 +107,19 @@ class MeasuredRun:
         return max(self.peak_tree_rss_bytes, self.peak_process_hwm_bytes, self.rusage_maxrss_bytes)
 
     def as_dict(self) -> dict:
-        return {"cmd": self.cmd, "returncode": self.returncode, "wall_seconds": round(self.wall_seconds, 3),
-                "peak_rss_bytes": self.peak_rss_bytes, "peak_tree_rss_bytes": self.peak_tree_rss_bytes,
-                "peak_process_hwm_bytes": self.peak_process_hwm_bytes,
-                "rusage_maxrss_bytes": self.rusage_maxrss_bytes, "rss_samples": self.samples,
-                "max_processes": self.max_processes, "cpu_seconds": round(self.cpu_seconds, 3),
-                "log_file": self.log_file}
+        return {
+            "cmd": self.cmd,
+            "returncode": self.returncode,
+            "wall_seconds": round(self.wall_seconds, 3),
+            "peak_rss_bytes": self.peak_rss_bytes,
+            "peak_tree_rss_bytes": self.peak_tree_rss_bytes,
+            "peak_process_hwm_bytes": self.peak_process_hwm_bytes,
+            "rusage_maxrss_bytes": self.rusage_maxrss_bytes,
+            "rss_samples": self.samples,
+            "max_processes": self.max_processes,
+            "cpu_seconds": round(self.cpu_seconds, 3),
+            "log_file": self.log_file,
+        }
 
 
 class TreeSampler(threading.Thread):
@@ -157,8 +164,14 @@ class TreeSampler(threading.Thread):
         self.join()
 
 
-def run_measured(cmd: list[str], *, env: dict | None = None, cwd: str | Path | None = None,
-                 log_file: str | Path | None = None, interval: float = 0.2) -> MeasuredRun:
+def run_measured(
+    cmd: list[str],
+    *,
+    env: dict | None = None,
+    cwd: str | Path | None = None,
+    log_file: str | Path | None = None,
+    interval: float = 0.2,
+) -> MeasuredRun:
     """Run ``cmd`` to completion; measure wall time and peak RSS of its whole process tree.
 
     stdout and stderr go to ``log_file`` (or are inherited). The child's own rusage is
@@ -184,13 +197,19 @@ def run_measured(cmd: list[str], *, env: dict | None = None, cwd: str | Path | N
     finally:
         if fh:
             fh.close()
-    return MeasuredRun(cmd=[str(c) for c in cmd], returncode=proc.returncode, wall_seconds=wall,
-                       peak_tree_rss_bytes=sampler.peak_tree_kb * PAGE_KB,
-                       peak_process_hwm_bytes=sampler.peak_hwm_kb * PAGE_KB,
-                       rusage_maxrss_bytes=usage.ru_maxrss * PAGE_KB,  # kB on Linux
-                       samples=sampler.samples, max_processes=sampler.max_processes,
-                       cpu_seconds=usage.ru_utime + usage.ru_stime, cpu_series=sampler.cpu_series,
-                       log_file=str(log_file) if log_file else None)
+    return MeasuredRun(
+        cmd=[str(c) for c in cmd],
+        returncode=proc.returncode,
+        wall_seconds=wall,
+        peak_tree_rss_bytes=sampler.peak_tree_kb * PAGE_KB,
+        peak_process_hwm_bytes=sampler.peak_hwm_kb * PAGE_KB,
+        rusage_maxrss_bytes=usage.ru_maxrss * PAGE_KB,  # kB on Linux
+        samples=sampler.samples,
+        max_processes=sampler.max_processes,
+        cpu_seconds=usage.ru_utime + usage.ru_stime,
+        cpu_series=sampler.cpu_series,
+        log_file=str(log_file) if log_file else None,
+    )
 
 
 # --------------------------------------------------------------------------- event log
@@ -276,16 +295,28 @@ def cpu_between(series: list[tuple[float, float]], start: float | None, end: flo
     return None if a is None or b is None else max(0.0, b - a)
 
 
-def stage_times(steps: list[Step], run_seconds: float | None = None,
-                cpu_series: list[tuple[float, float]] | None = None) -> dict:
+def stage_times(
+    steps: list[Step], run_seconds: float | None = None, cpu_series: list[tuple[float, float]] | None = None
+) -> dict:
     """Per asset step (in start order), check steps summed, per layer, and the run's overhead
     (run wall time not spent inside any step: Dagster's bookkeeping between steps)."""
+
     def cpu(s: Step) -> float | None:
         value = cpu_between(cpu_series or [], s.start, s.end)
         return None if value is None else round(value, 3)
 
-    stages = [{"step": s.key, "label": step_label(s), "layer": layer_of(s), "seconds": round(s.seconds, 3),
-               "cpu_seconds": cpu(s), "status": s.status} for s in steps if s.is_asset_step]
+    stages = [
+        {
+            "step": s.key,
+            "label": step_label(s),
+            "layer": layer_of(s),
+            "seconds": round(s.seconds, 3),
+            "cpu_seconds": cpu(s),
+            "status": s.status,
+        }
+        for s in steps
+        if s.is_asset_step
+    ]
     checks = [s for s in steps if not s.is_asset_step]
     checks_seconds = sum(s.seconds for s in checks)
     check_cpu = [cpu(s) for s in checks]
@@ -295,8 +326,11 @@ def stage_times(steps: list[Step], run_seconds: float | None = None,
     in_steps = sum(s.seconds for s in steps)
     out = {
         "stages": stages,
-        "checks": {"steps": len(checks), "seconds": round(checks_seconds, 3),
-                   "cpu_seconds": (round(sum(check_cpu), 3) if checks and None not in check_cpu else None)},
+        "checks": {
+            "steps": len(checks),
+            "seconds": round(checks_seconds, 3),
+            "cpu_seconds": (round(sum(check_cpu), 3) if checks and None not in check_cpu else None),
+        },
         "by_layer": {k: round(v, 3) for k, v in sorted(by_layer.items(), key=lambda kv: -kv[1])},
         "seconds_in_steps": round(in_steps, 3),
     }
@@ -379,14 +413,23 @@ def render_markdown(result: dict) -> str:
 
     context = f"{machine.get('summary', '')} — {result.get('started_at', '')}"
     if machine.get("load_average_at_start"):
-        context += (f" — load average at start {fmt_load(machine.get('load_average_at_start'))}, "
-                    f"at end {fmt_load(machine.get('load_average_at_end'))}")
+        context += (
+            f" — load average at start {fmt_load(machine.get('load_average_at_start'))}, "
+            f"at end {fmt_load(machine.get('load_average_at_end'))}"
+        )
     if code.get("commit"):
         context += f" — code {code['commit']}"
         if code.get("files_changed_since_commit"):
             context += f" + {len(code['files_changed_since_commit'])} uncommitted files"
-    lines = [f"### cdp_pipeline benchmark: {fmt_num(p.get('customers'))} customers, {p.get('days')} days, "
-             f"seed {p.get('seed')}", "", context, "", "| figure | value |", "| --- | --- |"]
+    lines = [
+        f"### cdp_pipeline benchmark: {fmt_num(p.get('customers'))} customers, {p.get('days')} days, "
+        f"seed {p.get('seed')}",
+        "",
+        context,
+        "",
+        "| figure | value |",
+        "| --- | --- |",
+    ]
 
     def row(name: str, value: str) -> None:
         lines.append(f"| {name} | {value} |")
@@ -411,10 +454,14 @@ def render_markdown(result: dict) -> str:
     row("identity records / s (identity stage)", fmt_num(ident.get("records_per_second")))
     row("identity records in the Splink model", fmt_num(ident.get("records_in_model")))
     cp = ident.get("candidate_pairs") or {}
-    row("candidate pairs compared (identity)",
-        fmt_num(cp.get("value")) + (f" ({cp.get('how')})" if cp.get("how") else ""))
-    row("pairwise precision / recall / F1 (identity)",
-        f"{fmt_prf(acc.get('precision'))} / {fmt_prf(acc.get('recall'))} / {fmt_prf(acc.get('f1'))}")
+    row(
+        "candidate pairs compared (identity)",
+        fmt_num(cp.get("value")) + (f" ({cp.get('how')})" if cp.get("how") else ""),
+    )
+    row(
+        "pairwise precision / recall / F1 (identity)",
+        f"{fmt_prf(acc.get('precision'))} / {fmt_prf(acc.get('recall'))} / {fmt_prf(acc.get('f1'))}",
+    )
     if bare and not bare.get("skipped"):
         bacc = bare.get("accuracy", {})
         row("bare Splink: wall time (whole script process)", fmt_seconds(bare.get("wall_seconds")))
@@ -422,13 +469,17 @@ def render_markdown(result: dict) -> str:
         row("bare Splink: CPU time (user + system)", fmt_seconds(bare.get("cpu_seconds")))
         row("bare Splink: peak RSS", fmt_bytes(bare.get("peak_rss_bytes")))
         row("bare Splink: candidate pairs compared", fmt_num(bare.get("candidate_pairs")))
-        row("bare Splink: precision / recall / F1",
-            f"{fmt_prf(bacc.get('precision'))} / {fmt_prf(bacc.get('recall'))} / {fmt_prf(bacc.get('f1'))}")
+        row(
+            "bare Splink: precision / recall / F1",
+            f"{fmt_prf(bacc.get('precision'))} / {fmt_prf(bacc.get('recall'))} / {fmt_prf(bacc.get('f1'))}",
+        )
         row("**identity ÷ bare: time**", fmt_ratio(cmp_.get("time_ratio")))
         row("identity ÷ bare: CPU time", fmt_ratio(cmp_.get("cpu_time_ratio")))
         row("identity ÷ bare: peak RSS (whole night ÷ bare script)", fmt_ratio(cmp_.get("rss_ratio")))
-        row("**identity ÷ bare: precision / recall / F1**",
-            " / ".join(fmt_ratio(cmp_.get(k), 3) for k in ("precision_ratio", "recall_ratio", "f1_ratio")))
+        row(
+            "**identity ÷ bare: precision / recall / F1**",
+            " / ".join(fmt_ratio(cmp_.get(k), 3) for k in ("precision_ratio", "recall_ratio", "f1_ratio")),
+        )
     elif bare.get("skipped"):
         row("bare Splink", f"skipped ({bare['skipped']})")
 
@@ -437,20 +488,27 @@ def render_markdown(result: dict) -> str:
         for s in sorted(stages["stages"], key=lambda s: -s["seconds"]):
             lines.append(f"| {s['label']} | {fmt_seconds(s['seconds'])} | {fmt_seconds(s.get('cpu_seconds'))} |")
         chk = stages.get("checks", {})
-        lines.append(f"| {CHECKS_STAGE} ({chk.get('steps', 0)} steps, summed) | {fmt_seconds(chk.get('seconds'))} "
-                     f"| {fmt_seconds(chk.get('cpu_seconds'))} |")
+        lines.append(
+            f"| {CHECKS_STAGE} ({chk.get('steps', 0)} steps, summed) | {fmt_seconds(chk.get('seconds'))} "
+            f"| {fmt_seconds(chk.get('cpu_seconds'))} |"
+        )
         if stages.get("between_steps_seconds") is not None:
-            lines.append(f"| between steps (Dagster bookkeeping) | {fmt_seconds(stages['between_steps_seconds'])} "
-                         "| |")
+            lines.append(f"| between steps (Dagster bookkeeping) | {fmt_seconds(stages['between_steps_seconds'])} | |")
     ours_pairs = {r["sources"]: r for r in acc.get("by_source_pair") or []}
     bare_pairs = {r["sources"]: r for r in (bare.get("accuracy") or {}).get("by_source_pair") or []}
     if ours_pairs:
-        lines += ["", "| source pair | true pairs | recall (identity) | precision (identity) "
-                      "| recall (bare) | precision (bare) |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+        lines += [
+            "",
+            "| source pair | true pairs | recall (identity) | precision (identity) "
+            "| recall (bare) | precision (bare) |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |",
+        ]
         for name, r in ours_pairs.items():
             b = bare_pairs.get(name, {})
-            lines.append(f"| {name} | {fmt_num(r.get('true_pairs'))} | {fmt_prf(r.get('recall'))} "
-                         f"| {fmt_prf(r.get('precision'))} | {fmt_prf(b.get('recall'))} | {fmt_prf(b.get('precision'))} |")
+            lines.append(
+                f"| {name} | {fmt_num(r.get('true_pairs'))} | {fmt_prf(r.get('recall'))} "
+                f"| {fmt_prf(r.get('precision'))} | {fmt_prf(b.get('recall'))} | {fmt_prf(b.get('precision'))} |"
+            )
     if bare.get("phases"):
         lines += ["", "| bare Splink phase | wall time |", "| --- | ---: |"]
         for name, secs in bare["phases"].items():

@@ -44,29 +44,43 @@ def main() -> None:
     has_record = hasattr(verify, "clean_files_record")
     con = duckdb.connect(str(s.build_db), read_only=True)
     try:
-        summary = lambda r: f"{r[0]} files, {len(r[1])} with matches"   # noqa: E731
-        timed("check byte scan, nothing recorded clean", lambda: summary(verify.scan_kept_files(con, s)),
-              reset=lambda: record.unlink(missing_ok=True))
+        summary = lambda r: f"{r[0]} files, {len(r[1])} with matches"  # noqa: E731
+        timed(
+            "check byte scan, nothing recorded clean",
+            lambda: summary(verify.scan_kept_files(con, s)),
+            reset=lambda: record.unlink(missing_ok=True),
+        )
         if has_record:
-            timed("check byte scan, published + previous recorded clean",
-                  lambda: summary(verify.scan_kept_files(con, s)))
+            timed(
+                "check byte scan, published + previous recorded clean", lambda: summary(verify.scan_kept_files(con, s))
+            )
         timed("table scan (scan_erased without files)", lambda: verify.scan_erased(con, s.export_dir, s).clean, n=1)
         erased = verify.ErasedValues.of(con, s)
     finally:
         con.close()
-    if has_record:   # measure the scan itself, not the record
+    if has_record:  # measure the scan itself, not the record
         erased = verify.ErasedValues(erased.ids, erased.hashes, erased.salt, None)
     timed("publish's byte scan of the new file", lambda: erased.assert_not_in(s.warehouse))
     tmp = Path(tempfile.mkdtemp(dir=Path(s.warehouse).parent))
     try:
-        logical = ({"live_rows_only": True}
-                   if "live_rows_only" in inspect.signature(warehouse.publish_warehouse).parameters else {})
-        timed("publish copy: logical (COPY FROM DATABASE)", lambda: getattr(
-            warehouse.publish_warehouse(s.build_db, tmp / "logical.duckdb", keep_previous=False, **logical),
-            "copy", "logical"))
+        logical = (
+            {"live_rows_only": True}
+            if "live_rows_only" in inspect.signature(warehouse.publish_warehouse).parameters
+            else {}
+        )
+        timed(
+            "publish copy: logical (COPY FROM DATABASE)",
+            lambda: getattr(
+                warehouse.publish_warehouse(s.build_db, tmp / "logical.duckdb", keep_previous=False, **logical),
+                "copy",
+                "logical",
+            ),
+        )
         if logical:
-            timed("publish copy: bytes", lambda: warehouse.publish_warehouse(
-                s.build_db, tmp / "bytes.duckdb", keep_previous=False).copy)
+            timed(
+                "publish copy: bytes",
+                lambda: warehouse.publish_warehouse(s.build_db, tmp / "bytes.duckdb", keep_previous=False).copy,
+            )
     finally:
         shutil.rmtree(tmp)
     print(f"build file {Path(s.build_db).stat().st_size / 1e6:.1f} MB")

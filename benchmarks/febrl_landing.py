@@ -23,13 +23,22 @@ FEBRL_FILES = {"febrl1": "dataset1.csv", "febrl2": "dataset2.csv"}
 RESERVED = frozenset({"dataset3.csv", "dataset4a.csv", "dataset4b.csv"})
 # soc_sec_id is dropped on reading: real CRMs carry no national id that links every record.
 DROPPED = ("soc_sec_id",)
-FEBRL_COLUMNS = ("rec_id", "given_name", "surname", "street_number", "address_1", "address_2",
-                 "suburb", "postcode", "state", "date_of_birth")
+FEBRL_COLUMNS = (
+    "rec_id",
+    "given_name",
+    "surname",
+    "street_number",
+    "address_1",
+    "address_2",
+    "suburb",
+    "postcode",
+    "state",
+    "date_of_birth",
+)
 # What the plain Splink script compares (the raw FEBRL fields, not the pipeline's standardised ones).
-SPLINK_COLUMNS = ("given_name", "surname", "date_of_birth", "street_number", "address_1", "suburb",
-                  "postcode", "state")
+SPLINK_COLUMNS = ("given_name", "surname", "date_of_birth", "street_number", "address_1", "suburb", "postcode", "state")
 
-LANDING_DAY = "2026-10-01"   # the sample generator's first day: one delivery, on one day
+LANDING_DAY = "2026-10-01"  # the sample generator's first day: one delivery, on one day
 ESP_LIST_ID = "febrl00001"
 ESP_DOMAIN = "example-esp.se"  # not a reserved/junk domain for the e-mail normaliser (junk.py)
 CRM_HEADER = ["customer_id", "first_name", "last_name", "street", "postcode", "city", "birth_date"]
@@ -65,8 +74,7 @@ def read_febrl(path: Path | str) -> list[dict[str, str | None]]:
         missing = set(FEBRL_COLUMNS) - set(reader.fieldnames)
         if missing:
             raise ValueError(f"{path}: not a FEBRL file (missing {sorted(missing)})")
-        return [{k: (v if v != "" else None) for k, v in row.items() if k not in DROPPED}
-                for row in reader]
+        return [{k: (v if v != "" else None) for k, v in row.items() if k not in DROPPED} for row in reader]
 
 
 def person_of(rec_id: str) -> str:
@@ -96,10 +104,15 @@ def _iso_date(yyyymmdd: str | None) -> str:
 
 def crm_row(rec: dict) -> dict[str, str]:
     """One CRM customer extract row (docs/sources.md, ``crm``)."""
-    return {"customer_id": rec["rec_id"], "first_name": rec.get("given_name") or "",
-            "last_name": rec.get("surname") or "", "street": _street(rec),
-            "postcode": rec.get("postcode") or "", "city": rec.get("suburb") or "",
-            "birth_date": rec.get("date_of_birth") or ""}
+    return {
+        "customer_id": rec["rec_id"],
+        "first_name": rec.get("given_name") or "",
+        "last_name": rec.get("surname") or "",
+        "street": _street(rec),
+        "postcode": rec.get("postcode") or "",
+        "city": rec.get("suburb") or "",
+        "birth_date": rec.get("date_of_birth") or "",
+    }
 
 
 def esp_email(n: int) -> str:
@@ -114,10 +127,16 @@ def esp_leid(n: int) -> str:
 def esp_row(rec: dict, n: int) -> dict[str, str]:
     """One Mailchimp subscribed-members export row (docs/sources.md, ``esp``); ``n`` numbers
     the row, so its address and LEID (the record key) are unique and stable."""
-    return {"Email Address": esp_email(n), "First Name": rec.get("given_name") or "",
-            "Last Name": rec.get("surname") or "", "Address": _street(rec),
-            "Zip": rec.get("postcode") or "", "City": rec.get("suburb") or "",
-            "Birthday": _iso_date(rec.get("date_of_birth")), "LEID": esp_leid(n)}
+    return {
+        "Email Address": esp_email(n),
+        "First Name": rec.get("given_name") or "",
+        "Last Name": rec.get("surname") or "",
+        "Address": _street(rec),
+        "Zip": rec.get("postcode") or "",
+        "City": rec.get("suburb") or "",
+        "Birthday": _iso_date(rec.get("date_of_birth")),
+        "LEID": esp_leid(n),
+    }
 
 
 # --------------------------------------------------------------------------- data sets
@@ -156,14 +175,15 @@ def landing_rows(placed: list[tuple[str, str, dict]]) -> dict[str, list[dict]]:
 
 
 def truth_rows(placed: list[tuple[str, str, dict]]) -> list[dict[str, str]]:
-    return [{"source": s, "source_record_id": srid, "person_id": person_of(r["rec_id"])}
-            for s, srid, r in placed]
+    return [{"source": s, "source_record_id": srid, "person_id": person_of(r["rec_id"])} for s, srid, r in placed]
 
 
 def splink_rows(placed: list[tuple[str, str, dict]]) -> list[dict]:
     """The same records for the plain Splink script: raw FEBRL fields, keyed like the truth."""
-    return [{"unique_id": f"{s}:{srid}", "source": s, "source_record_id": srid,
-             **{c: r.get(c) for c in SPLINK_COLUMNS}} for s, srid, r in placed]
+    return [
+        {"unique_id": f"{s}:{srid}", "source": s, "source_record_id": srid, **{c: r.get(c) for c in SPLINK_COLUMNS}}
+        for s, srid, r in placed
+    ]
 
 
 def _write_csv(path: Path, header: list[str], rows: list[dict]) -> Path:
@@ -175,20 +195,25 @@ def _write_csv(path: Path, header: list[str], rows: list[dict]) -> Path:
     return path
 
 
-def write_dataset(records: list[dict], layout: str, landing: Path, truth_csv: Path,
-                  day: str = LANDING_DAY) -> dict:
+def write_dataset(records: list[dict], layout: str, landing: Path, truth_csv: Path, day: str = LANDING_DAY) -> dict:
     """Write the landing files and the truth CSV; return counts and what the plain Splink reads."""
     placed = split_sources(records, layout)
     rows = landing_rows(placed)
     files = []
     if rows["crm"]:
-        files.append(_write_csv(landing / "crm" / day / f"customers_{day.replace('-', '')}.csv",
-                                CRM_HEADER, rows["crm"]))
+        files.append(
+            _write_csv(landing / "crm" / day / f"customers_{day.replace('-', '')}.csv", CRM_HEADER, rows["crm"])
+        )
     if rows["esp"]:
-        files.append(_write_csv(landing / "esp" / day / f"subscribed_members_export_{ESP_LIST_ID}.csv",
-                                ESP_HEADER, rows["esp"]))
+        files.append(
+            _write_csv(landing / "esp" / day / f"subscribed_members_export_{ESP_LIST_ID}.csv", ESP_HEADER, rows["esp"])
+        )
     truth = truth_rows(placed)
     _write_csv(truth_csv, TRUTH_HEADER, truth)
-    return {"records": len(placed), "persons": len({t["person_id"] for t in truth}),
-            "by_source": {k: len(v) for k, v in rows.items() if v}, "files": [str(f) for f in files],
-            "splink_rows": splink_rows(placed)}
+    return {
+        "records": len(placed),
+        "persons": len({t["person_id"] for t in truth}),
+        "by_source": {k: len(v) for k, v in rows.items() if v},
+        "files": [str(f) for f in files],
+        "splink_rows": splink_rows(placed),
+    }

@@ -44,13 +44,25 @@ import benchlib  # noqa: E402
 import febrl_landing  # noqa: E402
 import plain_splink  # noqa: E402
 
-DEFAULT_SEEDS = (101, 202, 303)   # not the generator's default 42 the identity work is tuned on
+DEFAULT_SEEDS = (101, 202, 303)  # not the generator's default 42 the identity work is tuned on
 SPLINK_SEED = 42
-FEBRL_SETS = (("FEBRL2 CRM dedupe", "febrl2", "crm_dedupe"),
-              ("FEBRL1 CRM dedupe", "febrl1", "crm_dedupe"),
-              ("FEBRL1 two-source link", "febrl1", "two_source"))
-TABLE_HEADER = ("data set", "records", "persons", "pipeline P", "R", "F1", "plain Splink P", "R", "F1",
-                "pipeline seconds")
+FEBRL_SETS = (
+    ("FEBRL2 CRM dedupe", "febrl2", "crm_dedupe"),
+    ("FEBRL1 CRM dedupe", "febrl1", "crm_dedupe"),
+    ("FEBRL1 two-source link", "febrl1", "two_source"),
+)
+TABLE_HEADER = (
+    "data set",
+    "records",
+    "persons",
+    "pipeline P",
+    "R",
+    "F1",
+    "plain Splink P",
+    "R",
+    "F1",
+    "pipeline seconds",
+)
 
 
 def log(msg: str) -> None:
@@ -60,8 +72,9 @@ def log(msg: str) -> None:
 def datasets(customers: int, days: int, seeds: list[int]) -> list[dict]:
     """The data sets in run order (FEBRL first: they are the ones the identity work is about)."""
     out = [{"name": name, "kind": "febrl", "febrl": f, "layout": layout} for name, f, layout in FEBRL_SETS]
-    out += [{"name": f"sample seed {s}", "kind": "sample", "seed": s, "customers": customers, "days": days}
-            for s in seeds]
+    out += [
+        {"name": f"sample seed {s}", "kind": "sample", "seed": s, "customers": customers, "days": days} for s in seeds
+    ]
     return out
 
 
@@ -73,50 +86,72 @@ def _prf(x) -> str:
 def table_row(row: dict) -> list[str]:
     p, b = row.get("pipeline") or {}, row.get("plain_splink") or {}
     secs = row.get("pipeline_seconds")
-    return [row["name"], benchlib.fmt_num(row.get("records")), benchlib.fmt_num(row.get("persons")),
-            _prf(p.get("precision")), _prf(p.get("recall")), _prf(p.get("f1")),
-            _prf(b.get("precision")), _prf(b.get("recall")), _prf(b.get("f1")),
-            "n/a" if secs is None else f"{secs:.1f}"]
+    return [
+        row["name"],
+        benchlib.fmt_num(row.get("records")),
+        benchlib.fmt_num(row.get("persons")),
+        _prf(p.get("precision")),
+        _prf(p.get("recall")),
+        _prf(p.get("f1")),
+        _prf(b.get("precision")),
+        _prf(b.get("recall")),
+        _prf(b.get("f1")),
+        "n/a" if secs is None else f"{secs:.1f}",
+    ]
 
 
 def render_table(rows: list[dict]) -> str:
     """The results as one markdown table; a data set that failed says so in a line below it."""
-    lines = ["| " + " | ".join(TABLE_HEADER) + " |",
-             "| --- | " + " | ".join("---:" for _ in TABLE_HEADER[1:]) + " |"]
+    lines = ["| " + " | ".join(TABLE_HEADER) + " |", "| --- | " + " | ".join("---:" for _ in TABLE_HEADER[1:]) + " |"]
     lines += ["| " + " | ".join(table_row(r)) + " |" for r in rows]
     errors = [f"- {r['name']}: {r['error']}" for r in rows if r.get("error")]
-    errors += [f"- {r['name']}, plain Splink: {note}" for r in rows
-               for note in (r.get("plain_splink") or {}).get("notes", [])]
+    errors += [
+        f"- {r['name']}, plain Splink: {note}" for r in rows for note in (r.get("plain_splink") or {}).get("notes", [])
+    ]
     return "\n".join(lines + ([""] + errors if errors else [])) + "\n"
 
 
 def render_markdown(result: dict) -> str:
     p = result["params"]
-    head = [f"### Identity accuracy ({result['started_at'][:10]})", "",
-            f"{result['machine']['summary']} — code {result['code'].get('commit')}"
-            + (" + uncommitted changes" if result["code"].get("files_changed_since_commit") else ""), "",
-            f"Command: `{result['command']}`", "",
-            f"Sample: {p['customers']:,} customers × {p['days']} days; plain Splink clusters at "
-            f"{p['threshold']} for every data set; pairwise measures from `cdp evaluate`.", ""]
+    head = [
+        f"### Identity accuracy ({result['started_at'][:10]})",
+        "",
+        f"{result['machine']['summary']} — code {result['code'].get('commit')}"
+        + (" + uncommitted changes" if result["code"].get("files_changed_since_commit") else ""),
+        "",
+        f"Command: `{result['command']}`",
+        "",
+        f"Sample: {p['customers']:,} customers × {p['days']} days; plain Splink clusters at "
+        f"{p['threshold']} for every data set; pairwise measures from `cdp evaluate`.",
+        "",
+    ]
     return "\n".join(head) + "\n" + render_table(result["datasets"])
 
 
 # --------------------------------------------------------------------------- one data set
 def _evaluate_cli(cdp: str, truth: Path, warehouse: Path, env: dict, log_file: Path) -> dict:
-    run = benchlib.run_measured([cdp, "evaluate", "--truth", str(truth), "--json", "--warehouse", str(warehouse)],
-                                env=env, cwd=REPO_ROOT, log_file=log_file)
+    run = benchlib.run_measured(
+        [cdp, "evaluate", "--truth", str(truth), "--json", "--warehouse", str(warehouse)],
+        env=env,
+        cwd=REPO_ROOT,
+        log_file=log_file,
+    )
     text = log_file.read_text(encoding="utf-8")
     if run.returncode != 0 or "{" not in text:
         raise RuntimeError(f"cdp evaluate exited {run.returncode}; see {log_file}")
-    return json.loads(text[text.index("{"):])
+    return json.loads(text[text.index("{") :])
 
 
 def _summary(ev: dict) -> dict:
-    return {**ev["pairwise"], "records_evaluated": ev["records_evaluated"],
-            "records_missing_from_map": ev["records_missing_from_map"],
-            "customers": ev["clusters"]["customers"], "over_merged_customers": ev["clusters"]["over_merged_customers"],
-            "under_merged_persons": ev["clusters"]["under_merged_persons"],
-            "by_source_pair": ev["by_source_pair"]}
+    return {
+        **ev["pairwise"],
+        "records_evaluated": ev["records_evaluated"],
+        "records_missing_from_map": ev["records_missing_from_map"],
+        "customers": ev["clusters"]["customers"],
+        "over_merged_customers": ev["clusters"]["over_merged_customers"],
+        "under_merged_persons": ev["clusters"]["under_merged_persons"],
+        "by_source_pair": ev["by_source_pair"],
+    }
 
 
 def ingest_diagnostics(warehouse: Path) -> dict:
@@ -128,25 +163,36 @@ def ingest_diagnostics(warehouse: Path) -> dict:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         one = lambda sql: con.execute(sql).fetchall()[0][0]  # noqa: E731
-        out = {"rows_read": one("SELECT coalesce(sum(rows_read), 0) FROM audit.files"),
-               "rows_loaded": one("SELECT coalesce(sum(rows_loaded), 0) FROM audit.files"),
-               "quarantined_rows": one("SELECT count(*) FROM audit.quarantine"),
-               "identity_records": one("SELECT count(*) FROM staging.identity_records"),
-               "customers": one("SELECT count(DISTINCT customer_id) FROM identity.customer_map")}
-        out["null_in_identity_records"] = dict(zip(
-            ("first_name", "last_name", "street", "postcode", "city", "birth_date"),
-            con.execute("""SELECT count(*) FILTER (WHERE first_name IS NULL), count(*) FILTER (WHERE last_name IS NULL),
+        out = {
+            "rows_read": one("SELECT coalesce(sum(rows_read), 0) FROM audit.files"),
+            "rows_loaded": one("SELECT coalesce(sum(rows_loaded), 0) FROM audit.files"),
+            "quarantined_rows": one("SELECT count(*) FROM audit.quarantine"),
+            "identity_records": one("SELECT count(*) FROM staging.identity_records"),
+            "customers": one("SELECT count(DISTINCT customer_id) FROM identity.customer_map"),
+        }
+        out["null_in_identity_records"] = dict(
+            zip(
+                ("first_name", "last_name", "street", "postcode", "city", "birth_date"),
+                con.execute("""SELECT count(*) FILTER (WHERE first_name IS NULL), count(*) FILTER (WHERE last_name IS NULL),
                                   count(*) FILTER (WHERE street IS NULL), count(*) FILTER (WHERE postcode IS NULL),
                                   count(*) FILTER (WHERE city IS NULL), count(*) FILTER (WHERE birth_date IS NULL)
-                           FROM staging.identity_records""").fetchall()[0]))
-        out["dq_flags"] = dict(con.execute("""SELECT f, count(*) FROM (SELECT unnest(dq_flags) AS f
-                                              FROM staging.identity_records) GROUP BY f ORDER BY 2 DESC""").fetchall())
-        out["quarantine_reasons"] = dict(con.execute("""SELECT reason, count(*) FROM audit.quarantine
-                                                        GROUP BY reason ORDER BY 2 DESC LIMIT 10""").fetchall())
+                           FROM staging.identity_records""").fetchall()[0],
+            )
+        )
+        out["dq_flags"] = dict(
+            con.execute("""SELECT f, count(*) FROM (SELECT unnest(dq_flags) AS f
+                                              FROM staging.identity_records) GROUP BY f ORDER BY 2 DESC""").fetchall()
+        )
+        out["quarantine_reasons"] = dict(
+            con.execute("""SELECT reason, count(*) FROM audit.quarantine
+                                                        GROUP BY reason ORDER BY 2 DESC LIMIT 10""").fetchall()
+        )
         # why scored pairs were not linked (the cardinality guards split clusters at their weakest links)
-        out["rejected_links_by_reason"] = dict(con.execute("""SELECT reason, count(*) FROM identity.rejected_links
-                                                              GROUP BY reason ORDER BY 2 DESC""").fetchall())
-    except duckdb.Error as exc:   # the warehouse schema is moving; report, don't fail
+        out["rejected_links_by_reason"] = dict(
+            con.execute("""SELECT reason, count(*) FROM identity.rejected_links
+                                                              GROUP BY reason ORDER BY 2 DESC""").fetchall()
+        )
+    except duckdb.Error as exc:  # the warehouse schema is moving; report, don't fail
         out = {"error": str(exc)}
     finally:
         con.close()
@@ -163,16 +209,28 @@ def run_dataset(spec: dict, args: argparse.Namespace, cdp: str) -> dict:
     slug = spec["name"].lower().replace(" ", "_")
     work = Path(tempfile.mkdtemp(prefix=f"cdp_ident_{slug}_", dir=args.workdir))
     row["workdir"] = str(work)
-    env = run_benchmark.bench_env(work)          # own CDP_DATA_DIR and DAGSTER_HOME
+    env = run_benchmark.bench_env(work)  # own CDP_DATA_DIR and DAGSTER_HOME
     landing = work / "data" / "landing"
-    truth = work / "truth" / "truth.csv"          # outside the data folder: the run must not score itself
+    truth = work / "truth" / "truth.csv"  # outside the data folder: the run must not score itself
     warehouse = work / "data" / "warehouse" / "cdp.duckdb"
     logs = work / "logs"
     logs.mkdir()
 
     if spec["kind"] == "sample":
-        cmd = [cdp, "sample", "--customers", str(spec["customers"]), "--days", str(spec["days"]),
-               "--seed", str(spec["seed"]), "--out", str(landing), "--truth", str(truth)]
+        cmd = [
+            cdp,
+            "sample",
+            "--customers",
+            str(spec["customers"]),
+            "--days",
+            str(spec["days"]),
+            "--seed",
+            str(spec["seed"]),
+            "--out",
+            str(landing),
+            "--truth",
+            str(truth),
+        ]
         if benchlib.run_measured(cmd, env=env, cwd=REPO_ROOT, log_file=logs / "sample.log").returncode:
             raise RuntimeError(f"cdp sample failed; see {logs / 'sample.log'}")
         splink_rows = None
@@ -193,8 +251,7 @@ def run_dataset(spec: dict, args: argparse.Namespace, cdp: str) -> dict:
         raise RuntimeError(f"cdp run exited {night.returncode}; see {logs / 'cdp_run.log'}")
     row["pipeline"] = _summary(_evaluate_cli(cdp, truth, warehouse, env, logs / "evaluate.json"))
     row["ingest"] = ingest_diagnostics(warehouse)
-    log(f"{spec['name']}: pipeline F1 {_prf(row['pipeline'].get('f1'))} in {night.wall_seconds:.1f} s; "
-        "plain Splink …")
+    log(f"{spec['name']}: pipeline F1 {_prf(row['pipeline'].get('f1'))} in {night.wall_seconds:.1f} s; plain Splink …")
 
     t0 = time.monotonic()
     if splink_rows is None:
@@ -203,7 +260,10 @@ def run_dataset(spec: dict, args: argparse.Namespace, cdp: str) -> dict:
         spec_ = plain_splink.febrl_spec()
     cmap, notes = plain_splink.plain_splink_dedupe(splink_rows, spec_, seed=SPLINK_SEED, threshold=args.threshold)
     row["plain_splink"] = _summary(evaluate_against_truth(pa.Table.from_pylist(cmap), truth)) | {
-        "seconds": round(time.monotonic() - t0, 3), "records": len(splink_rows), "notes": notes}
+        "seconds": round(time.monotonic() - t0, 3),
+        "records": len(splink_rows),
+        "notes": notes,
+    }
     log(f"{spec['name']}: plain Splink F1 {_prf(row['plain_splink'].get('f1'))}")
     return row
 
@@ -227,12 +287,20 @@ def main(argv: list[str] | None = None) -> int:
     specs = datasets(args.customers, args.days, args.seeds)
     if args.only:
         specs = [s for s in specs if any(o.lower() in s["name"].lower() for o in args.only)]
-    result = {"started_at": started.isoformat(timespec="seconds"),
-              "params": {"customers": args.customers, "days": args.days, "seeds": args.seeds,
-                         "threshold": args.threshold, "splink_seed": SPLINK_SEED},
-              "command": "python benchmarks/identity_accuracy.py "
-                         + shlex.join(argv if argv is not None else sys.argv[1:]),
-              "machine": run_benchmark.machine_info(), "code": run_benchmark.code_revision(), "datasets": []}
+    result = {
+        "started_at": started.isoformat(timespec="seconds"),
+        "params": {
+            "customers": args.customers,
+            "days": args.days,
+            "seeds": args.seeds,
+            "threshold": args.threshold,
+            "splink_seed": SPLINK_SEED,
+        },
+        "command": "python benchmarks/identity_accuracy.py " + shlex.join(argv if argv is not None else sys.argv[1:]),
+        "machine": run_benchmark.machine_info(),
+        "code": run_benchmark.code_revision(),
+        "datasets": [],
+    }
     cdp = run_benchmark._bin("cdp")
     for spec in specs:
         try:

@@ -64,9 +64,14 @@ def night(name: str, cmd: list[str], env: dict, work: Path) -> dict:
     _, events, _, run_seconds = read_run_events(work / "dagster_home")
     stages = benchlib.stage_times(benchlib.steps_from_events(events), run_seconds, m.cpu_series)
     log(f"{name}: {m.wall_seconds:.1f} s, CPU {m.cpu_seconds:.1f} s, peak RSS {benchlib.fmt_bytes(m.peak_rss_bytes)}")
-    return {"wall_seconds": round(m.wall_seconds, 2), "cpu_seconds": round(m.cpu_seconds, 2),
-            "peak_rss_bytes": m.peak_rss_bytes, "run_seconds": run_seconds, "stages": stages,
-            "command": " ".join(["cdp", *cmd[1:]])}
+    return {
+        "wall_seconds": round(m.wall_seconds, 2),
+        "cpu_seconds": round(m.cpu_seconds, 2),
+        "peak_rss_bytes": m.peak_rss_bytes,
+        "run_seconds": run_seconds,
+        "stages": stages,
+        "command": " ".join(["cdp", *cmd[1:]]),
+    }
 
 
 def render(result: dict) -> str:
@@ -79,22 +84,38 @@ def render(result: dict) -> str:
         "| night | wall time | CPU time | peak RSS |",
         "| --- | ---: | ---: | ---: |",
     ]
-    for label, n in (("base: days 1…N−1 from an empty warehouse", b), ("quiet night: day N (`cdp run`)", q),
-                     ("full rebuild: `cdp run --full-refresh`", f),
-                     ("no new files: `cdp run` again (the floor)", n0)):
+    for label, n in (
+        ("base: days 1…N−1 from an empty warehouse", b),
+        ("quiet night: day N (`cdp run`)", q),
+        ("full rebuild: `cdp run --full-refresh`", f),
+        ("no new files: `cdp run` again (the floor)", n0),
+    ):
         if n is None:
             continue
-        lines.append(f"| {label} | {benchlib.fmt_seconds(n['wall_seconds'])} | {benchlib.fmt_seconds(n['cpu_seconds'])}"
-                     f" | {benchlib.fmt_bytes(n['peak_rss_bytes'])} |")
-    lines += ["", f"**quiet night ÷ full rebuild: {result['ratio_wall']:.3f} (wall), {result['ratio_cpu']:.3f} (CPU)**",
-              *(["", f"no new files ÷ full rebuild: {result['floor_ratio_wall']:.3f} (wall); the quiet night's own "
-                  f"records and events cost {q['wall_seconds'] - n0['wall_seconds']:.1f} s above that floor"]
-                if n0 else []),
-              "", f"identity records: {ident['records']:,}; new on the quiet night: {ident['new_records']:,} "
-              f"({ident['new_share']:.2%}); records scored: {ident['records_rescored']:,} "
-              f"({ident['rescored_share']:.2%} of the model's input)", "",
-              "| stage | quiet night | full rebuild |" + (" no new files |" if n0 else ""),
-              "| --- | ---: | ---: |" + (" ---: |" if n0 else "")]
+        lines.append(
+            f"| {label} | {benchlib.fmt_seconds(n['wall_seconds'])} | {benchlib.fmt_seconds(n['cpu_seconds'])}"
+            f" | {benchlib.fmt_bytes(n['peak_rss_bytes'])} |"
+        )
+    lines += [
+        "",
+        f"**quiet night ÷ full rebuild: {result['ratio_wall']:.3f} (wall), {result['ratio_cpu']:.3f} (CPU)**",
+        *(
+            [
+                "",
+                f"no new files ÷ full rebuild: {result['floor_ratio_wall']:.3f} (wall); the quiet night's own "
+                f"records and events cost {q['wall_seconds'] - n0['wall_seconds']:.1f} s above that floor",
+            ]
+            if n0
+            else []
+        ),
+        "",
+        f"identity records: {ident['records']:,}; new on the quiet night: {ident['new_records']:,} "
+        f"({ident['new_share']:.2%}); records scored: {ident['records_rescored']:,} "
+        f"({ident['rescored_share']:.2%} of the model's input)",
+        "",
+        "| stage | quiet night | full rebuild |" + (" no new files |" if n0 else ""),
+        "| --- | ---: | ---: |" + (" ---: |" if n0 else ""),
+    ]
     full_stages = {s["label"]: s for s in f["stages"]["stages"]}
     floor_stages = {s["label"]: s for s in n0["stages"]["stages"]} if n0 else {}
 
@@ -103,13 +124,17 @@ def render(result: dict) -> str:
 
     for s in q["stages"]["stages"]:
         other = full_stages.get(s["label"], {})
-        lines.append(f"| {s['label']} | {benchlib.fmt_seconds(s.get('seconds'))} | "
-                     f"{benchlib.fmt_seconds(other.get('seconds'))} |"
-                     f"{floor(floor_stages.get(s['label'], {}).get('seconds'))}")
-    lines.append(f"| asset checks ({q['stages']['checks']['steps']} steps, summed) | "
-                 f"{benchlib.fmt_seconds(q['stages']['checks']['seconds'])} | "
-                 f"{benchlib.fmt_seconds(f['stages']['checks']['seconds'])} |"
-                 f"{floor(n0['stages']['checks']['seconds'] if n0 else None)}")
+        lines.append(
+            f"| {s['label']} | {benchlib.fmt_seconds(s.get('seconds'))} | "
+            f"{benchlib.fmt_seconds(other.get('seconds'))} |"
+            f"{floor(floor_stages.get(s['label'], {}).get('seconds'))}"
+        )
+    lines.append(
+        f"| asset checks ({q['stages']['checks']['steps']} steps, summed) | "
+        f"{benchlib.fmt_seconds(q['stages']['checks']['seconds'])} | "
+        f"{benchlib.fmt_seconds(f['stages']['checks']['seconds'])} |"
+        f"{floor(n0['stages']['checks']['seconds'] if n0 else None)}"
+    )
     return "\n".join(lines)
 
 
@@ -128,14 +153,33 @@ def main(argv: list[str] | None = None) -> int:
     env = bench_env(work)
     everything, landing = work / "all_landing", work / "data" / "landing"
     cdp = _bin("cdp")
-    result: dict = {"params": vars(args) | {"out": None}, "machine": machine_info(), "code": code_revision(),
-                    "workdir": str(work)}
+    result: dict = {
+        "params": vars(args) | {"out": None},
+        "machine": machine_info(),
+        "code": code_revision(),
+        "workdir": str(work),
+    }
     try:
         log(f"generating {args.customers:,} customers × {args.days} days …")
-        benchlib.run_measured([cdp, "sample", "--customers", str(args.customers), "--days", str(args.days),
-                               "--seed", str(args.seed), "--out", str(everything),
-                               "--truth", str(work / "truth.csv")],
-                              env=env, cwd=REPO_ROOT, log_file=work / "logs" / "sample.log")
+        benchlib.run_measured(
+            [
+                cdp,
+                "sample",
+                "--customers",
+                str(args.customers),
+                "--days",
+                str(args.days),
+                "--seed",
+                str(args.seed),
+                "--out",
+                str(everything),
+                "--truth",
+                str(work / "truth.csv"),
+            ],
+            env=env,
+            cwd=REPO_ROOT,
+            log_file=work / "logs" / "sample.log",
+        )
         days = sorted({d.name for d in everything.glob("*/*") if d.is_dir()})
         lay_days(everything, landing, days[:-1])
         result["base"] = night("base", [cdp, "run"], env, work)
@@ -148,11 +192,13 @@ def main(argv: list[str] | None = None) -> int:
         full_row = identity_run_rows(warehouse)[-1]
         result["no_new_files"] = night("no_new_files", [cdp, "run"], env, work)
         result["identity"] = {
-            "records": quiet_row["records"], "new_records": quiet_row["records"] - before["records"],
+            "records": quiet_row["records"],
+            "new_records": quiet_row["records"] - before["records"],
             "new_share": (quiet_row["records"] - before["records"]) / quiet_row["records"],
             "records_rescored": quiet_row["records_rescored"],
             "rescored_share": quiet_row["records_rescored"] / max(full_row["records_rescored"], 1),
-            "quiet_run": quiet_row, "full_refresh_run": full_row,
+            "quiet_run": quiet_row,
+            "full_refresh_run": full_row,
         }
         result["ratio_wall"] = result["quiet"]["wall_seconds"] / result["full_refresh"]["wall_seconds"]
         result["ratio_cpu"] = result["quiet"]["cpu_seconds"] / result["full_refresh"]["cpu_seconds"]

@@ -38,9 +38,13 @@ def febrl_spec() -> dict:
             cl.LevenshteinAtThresholds("postcode", [1]),
             cl.ExactMatch("state"),
         ],
-        "blocking": [block_on("given_name", "surname"), block_on("surname", "date_of_birth"),
-                     block_on("given_name", "date_of_birth"), block_on("postcode", "street_number"),
-                     block_on("address_1", "suburb")],
+        "blocking": [
+            block_on("given_name", "surname"),
+            block_on("surname", "date_of_birth"),
+            block_on("given_name", "date_of_birth"),
+            block_on("postcode", "street_number"),
+            block_on("address_1", "suburb"),
+        ],
         "prior": [block_on("given_name", "surname", "date_of_birth")],
         "em": [block_on("given_name", "surname"), block_on("date_of_birth"), block_on("postcode")],
     }
@@ -61,8 +65,13 @@ def sample_spec() -> dict:
             cl.LevenshteinAtThresholds("street", [1, 3]),
             cl.ExactMatch("city"),
         ],
-        "blocking": [block_on("first_name", "last_name"), block_on("last_name", "birth_date"),
-                     block_on("email"), block_on("phone"), block_on("street", "postcode")],
+        "blocking": [
+            block_on("first_name", "last_name"),
+            block_on("last_name", "birth_date"),
+            block_on("email"),
+            block_on("phone"),
+            block_on("street", "postcode"),
+        ],
         "prior": [block_on("first_name", "last_name", "birth_date"), block_on("email")],
         "em": [block_on("first_name", "last_name"), block_on("birth_date"), block_on("postcode")],
     }
@@ -85,8 +94,9 @@ def sample_rows(warehouse: Path | str) -> list[dict]:
         con.close()
 
 
-def plain_splink_dedupe(rows: list[dict], spec: dict, seed: int = 42,
-                        threshold: float = THRESHOLD) -> tuple[list[dict], list[str]]:
+def plain_splink_dedupe(
+    rows: list[dict], spec: dict, seed: int = 42, threshold: float = THRESHOLD
+) -> tuple[list[dict], list[str]]:
     """Cluster ``rows`` (``unique_id, source, source_record_id`` and the spec's columns).
 
     Returns ``source, source_record_id, customer_id`` per record, and notes on training
@@ -103,9 +113,12 @@ def plain_splink_dedupe(rows: list[dict], spec: dict, seed: int = 42,
     con.execute("CREATE TABLE records AS SELECT * FROM rows_in")
     con.unregister("rows_in")
     settings = SettingsCreator(
-        link_type="dedupe_only", comparisons=spec["comparisons"],
+        link_type="dedupe_only",
+        comparisons=spec["comparisons"],
         blocking_rules_to_generate_predictions=spec["blocking"],
-        retain_matching_columns=False, additional_columns_to_retain=["source", "source_record_id"])
+        retain_matching_columns=False,
+        additional_columns_to_retain=["source", "source_record_id"],
+    )
     linker = Linker(DuckDBAPI(connection=con).register("records"), settings, log_level=logging.WARNING)
     linker.training.estimate_probability_two_random_records_match(spec["prior"], recall=0.7)
     linker.training.estimate_u_using_random_sampling(max_pairs=1e7, seed=seed)
@@ -115,8 +128,7 @@ def plain_splink_dedupe(rows: list[dict], spec: dict, seed: int = 42,
         except ValueError as exc:
             notes.append(f"EM on {rule.get_blocking_rule('duckdb').blocking_rule_sql} skipped: {exc}")
     pred = linker.inference.predict(threshold_match_probability=threshold)
-    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
-        pred, threshold_match_probability=threshold)
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(pred, threshold_match_probability=threshold)
     out = con.execute(f"""
         SELECT r.source, r.source_record_id, c.cluster_id::VARCHAR AS customer_id
         FROM {clusters.physical_name} c JOIN records r USING (unique_id)

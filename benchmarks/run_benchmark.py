@@ -39,8 +39,14 @@ sys.path.insert(0, str(HERE))
 
 import benchlib  # noqa: E402
 
-CDP_PATH_VARS = ("CDP_LANDING_DIR", "CDP_WAREHOUSE", "CDP_BUILD_DB", "CDP_EXPORT_DIR", "CDP_INBOX_DIR",
-                 "CDP_REPORTS_DIR")
+CDP_PATH_VARS = (
+    "CDP_LANDING_DIR",
+    "CDP_WAREHOUSE",
+    "CDP_BUILD_DB",
+    "CDP_EXPORT_DIR",
+    "CDP_INBOX_DIR",
+    "CDP_REPORTS_DIR",
+)
 
 
 def log(msg: str) -> None:
@@ -70,13 +76,19 @@ def machine_info() -> dict:
         except Exception:  # noqa: BLE001
             versions[mod] = None
     cores = os.cpu_count()
-    return {"load_average_at_start": os.getloadavg(), "cpu": cpu, "cores": cores, "memory_gib": mem_gib,
-            "python": platform.python_version(),
-            "kernel": platform.release(), **versions,
-            "duckdb_memory_limit": os.environ.get("CDP_DUCKDB_MEMORY_LIMIT", "4GB (default)"),
-            "duckdb_threads": os.environ.get("CDP_DUCKDB_THREADS", "2 (default)"),
-            "summary": f"{cores} cores ({cpu}), {mem_gib} GiB RAM, Python {platform.python_version()}, "
-                       f"duckdb {versions['duckdb']}, splink {versions['splink']}, dagster {versions['dagster']}"}
+    return {
+        "load_average_at_start": os.getloadavg(),
+        "cpu": cpu,
+        "cores": cores,
+        "memory_gib": mem_gib,
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+        **versions,
+        "duckdb_memory_limit": os.environ.get("CDP_DUCKDB_MEMORY_LIMIT", "4GB (default)"),
+        "duckdb_threads": os.environ.get("CDP_DUCKDB_THREADS", "2 (default)"),
+        "summary": f"{cores} cores ({cpu}), {mem_gib} GiB RAM, Python {platform.python_version()}, "
+        f"duckdb {versions['duckdb']}, splink {versions['splink']}, dagster {versions['dagster']}",
+    }
 
 
 def code_revision() -> dict:
@@ -84,8 +96,9 @@ def code_revision() -> dict:
     import subprocess
 
     def git(*args: str) -> str:
-        return subprocess.run(["git", "-C", str(REPO_ROOT), *args], capture_output=True, text=True,
-                              check=False).stdout.strip()
+        return subprocess.run(
+            ["git", "-C", str(REPO_ROOT), *args], capture_output=True, text=True, check=False
+        ).stdout.strip()
 
     try:
         changed = [line for line in git("diff-index", "--name-only", "HEAD").splitlines() if line]
@@ -144,8 +157,9 @@ def read_run_events(dagster_home: Path) -> tuple[str, list[dict], dict[str, dict
             run_start = entry.timestamp
         if kind in ("RUN_SUCCESS", "PIPELINE_SUCCESS", "RUN_FAILURE", "PIPELINE_FAILURE"):
             run_end = entry.timestamp
-        events.append({"timestamp": entry.timestamp, "event_type": kind, "step_key": entry.step_key,
-                       "asset_key": asset_key})
+        events.append(
+            {"timestamp": entry.timestamp, "event_type": kind, "step_key": entry.step_key, "asset_key": asset_key}
+        )
     run_seconds = (run_end - run_start) if run_start and run_end else None
     return run.run_id, events, metadata, run_seconds
 
@@ -197,15 +211,22 @@ def identity_candidate_pairs(warehouse: Path) -> dict:
         db_api = DuckDBAPI(connection=con)
         sdf = db_api.register("model_input")
         counts = count_comparisons_from_blocking_rules(
-            sdf, blocking_rules=[blocking_rule(r) for r in config.splink.blocking_rules],
-            link_type="dedupe_only", record_sample_proportion=1.0)
+            sdf,
+            blocking_rules=[blocking_rule(r) for r in config.splink.blocking_rules],
+            link_type="dedupe_only",
+            record_sample_proportion=1.0,
+        )
     finally:
         con.close()
     total = counts[-1]["cumulative_comparison_count"] if counts else 0
     by_rule = [{"rule": c["blocking_rule"], "new_pairs": c["marginal_comparison_count"]} for c in counts]
-    return {"value": int(total or 0), "records_in_model": records_in_model, "by_rule": by_rule,
-            "how": "recomputed by the harness from the model's blocking rules",
-            "seconds": round(time.monotonic() - t0, 3)}
+    return {
+        "value": int(total or 0),
+        "records_in_model": records_in_model,
+        "by_rule": by_rule,
+        "how": "recomputed by the harness from the model's blocking rules",
+        "seconds": round(time.monotonic() - t0, 3),
+    }
 
 
 # --------------------------------------------------------------------------- main
@@ -216,24 +237,38 @@ def run(args: argparse.Namespace, result: dict) -> dict:
     env = bench_env(work)
     data = work / "data"
     landing = data / "landing"
-    truth = work / "truth" / "truth.csv"   # outside CDP_DATA_DIR: the run must not score itself
+    truth = work / "truth" / "truth.csv"  # outside CDP_DATA_DIR: the run must not score itself
     warehouse = data / "warehouse" / "cdp.duckdb"
     logs = work / "logs"
     logs.mkdir()
     cdp = _bin("cdp")
-    result.update({
-        "params": {"customers": args.customers, "days": args.days, "seed": args.seed},
-        "started_at": started.isoformat(timespec="seconds"),
-        "machine": machine_info(),
-        "code": code_revision(),
-        "workdir": str(work),
-        "commands": [],
-    })
+    result.update(
+        {
+            "params": {"customers": args.customers, "days": args.days, "seed": args.seed},
+            "started_at": started.isoformat(timespec="seconds"),
+            "machine": machine_info(),
+            "code": code_revision(),
+            "workdir": str(work),
+            "commands": [],
+        }
+    )
 
     log(f"work dir {work}")
     log(f"generating {args.customers:,} customers × {args.days} days …")
-    sample_cmd = [cdp, "sample", "--customers", str(args.customers), "--days", str(args.days),
-                  "--seed", str(args.seed), "--out", str(landing), "--truth", str(truth)]
+    sample_cmd = [
+        cdp,
+        "sample",
+        "--customers",
+        str(args.customers),
+        "--days",
+        str(args.days),
+        "--seed",
+        str(args.seed),
+        "--out",
+        str(landing),
+        "--truth",
+        str(truth),
+    ]
     sample = benchlib.run_measured(sample_cmd, env=env, cwd=REPO_ROOT, log_file=logs / "sample.log")
     result["commands"].append(" ".join(sample_cmd))
     result["sample"] = sample.as_dict()
@@ -246,8 +281,10 @@ def run(args: argparse.Namespace, result: dict) -> dict:
     night = benchlib.run_measured(run_cmd, env=env, cwd=REPO_ROOT, log_file=logs / "cdp_run.log")
     result["commands"].append("cdp run")
     result["run"] = night.as_dict()
-    log(f"cdp run: {night.wall_seconds:.1f} s, peak RSS {benchlib.fmt_bytes(night.peak_rss_bytes)}, "
-        f"exit {night.returncode}")
+    log(
+        f"cdp run: {night.wall_seconds:.1f} s, peak RSS {benchlib.fmt_bytes(night.peak_rss_bytes)}, "
+        f"exit {night.returncode}"
+    )
     if night.returncode != 0:
         result["run"]["failed"] = True
 
@@ -256,8 +293,9 @@ def run(args: argparse.Namespace, result: dict) -> dict:
     stages = benchlib.stage_times(steps, run_seconds, night.cpu_series)
     result["run_id"] = run_id
     result["stages"] = stages
-    result["run"]["outside_run_seconds"] = (round(night.wall_seconds - run_seconds, 3)
-                                           if run_seconds is not None else None)
+    result["run"]["outside_run_seconds"] = (
+        round(night.wall_seconds - run_seconds, 3) if run_seconds is not None else None
+    )
     if not warehouse.exists():
         raise RuntimeError(f"no published warehouse after `cdp run`; see {logs / 'cdp_run.log'}")
 
@@ -281,8 +319,10 @@ def run(args: argparse.Namespace, result: dict) -> dict:
         "metadata_keys": {k: sorted(v) for k, v in metadata.items() if k.startswith("identity/")},
     }
     ident["records_per_second"] = benchlib.per_second(ident["records"], ident["seconds"])
-    exposed = next((v[k] for v in metadata.values() for k in ("candidate_pairs", "blocked_pairs",
-                                                               "pairs_compared") if k in v), None)
+    exposed = next(
+        (v[k] for v in metadata.values() for k in ("candidate_pairs", "blocked_pairs", "pairs_compared") if k in v),
+        None,
+    )
 
     log("cdp evaluate …")
     eval_cmd = [cdp, "evaluate", "--truth", str(truth), "--json", "--warehouse", str(warehouse)]
@@ -291,10 +331,12 @@ def run(args: argparse.Namespace, result: dict) -> dict:
     result["commands"].append(f"cdp evaluate --truth {truth} --json")
     if ev_run.returncode == 0:
         text = ev_log.read_text(encoding="utf-8")
-        evaluation = json.loads(text[text.index("{"):])
-        ident["accuracy"] = evaluation["pairwise"] | {"clusters": evaluation["clusters"],
-                                                      "records_evaluated": evaluation["records_evaluated"],
-                                                      "by_source_pair": evaluation["by_source_pair"]}
+        evaluation = json.loads(text[text.index("{") :])
+        ident["accuracy"] = evaluation["pairwise"] | {
+            "clusters": evaluation["clusters"],
+            "records_evaluated": evaluation["records_evaluated"],
+            "by_source_pair": evaluation["by_source_pair"],
+        }
     else:
         ident["accuracy"] = {"error": f"cdp evaluate exited {ev_run.returncode}; see {ev_log}"}
 
@@ -316,11 +358,22 @@ def run(args: argparse.Namespace, result: dict) -> dict:
         log("bare Splink dedupe …")
         clusters = work / "bare_clusters.parquet"
         timings = work / "bare_timings.json"
-        bare_cmd = [sys.executable, str(HERE / "bare_splink.py"), "--warehouse", str(warehouse),
-                    "--out", str(clusters), "--timings", str(timings), "--seed", str(args.seed)]
+        bare_cmd = [
+            sys.executable,
+            str(HERE / "bare_splink.py"),
+            "--warehouse",
+            str(warehouse),
+            "--out",
+            str(clusters),
+            "--timings",
+            str(timings),
+            "--seed",
+            str(args.seed),
+        ]
         bare_run = benchlib.run_measured(bare_cmd, env=env, cwd=REPO_ROOT, log_file=logs / "bare_splink.log")
-        result["commands"].append(f"python benchmarks/bare_splink.py --warehouse {warehouse} "
-                                  f"--out {clusters} --seed {args.seed}")
+        result["commands"].append(
+            f"python benchmarks/bare_splink.py --warehouse {warehouse} --out {clusters} --seed {args.seed}"
+        )
         bare = bare_run.as_dict()
         if bare_run.returncode == 0:
             import pyarrow.parquet as pq
@@ -329,19 +382,30 @@ def run(args: argparse.Namespace, result: dict) -> dict:
 
             report = json.loads(timings.read_text(encoding="utf-8"))
             ev = evaluate_against_truth(pq.read_table(clusters), truth)
-            bare |= {"seconds": report["splink_seconds"], "phases": report["phases"],
-                     "records": report["records"], "candidate_pairs": report["candidate_pairs"],
-                     "pairs_above_threshold": report["pairs_above_threshold"], "clusters": report["clusters"],
-                     "records_per_second": benchlib.per_second(report["records"], report["splink_seconds"]),
-                     "accuracy": ev["pairwise"] | {"clusters": ev["clusters"],
-                                                   "by_source_pair": ev["by_source_pair"]}}
+            bare |= {
+                "seconds": report["splink_seconds"],
+                "phases": report["phases"],
+                "records": report["records"],
+                "candidate_pairs": report["candidate_pairs"],
+                "pairs_above_threshold": report["pairs_above_threshold"],
+                "clusters": report["clusters"],
+                "records_per_second": benchlib.per_second(report["records"], report["splink_seconds"]),
+                "accuracy": ev["pairwise"] | {"clusters": ev["clusters"], "by_source_pair": ev["by_source_pair"]},
+            }
             result["comparison"] = benchlib.comparison(
-                {"seconds": ident["seconds"], "cpu_seconds": ident["cpu_seconds"],
-                 "peak_rss_bytes": night.peak_rss_bytes,
-                 **{k: ident.get("accuracy", {}).get(k) for k in ("precision", "recall", "f1")}},
-                {"seconds": bare["seconds"], "cpu_seconds": bare_run.cpu_seconds,
-                 "peak_rss_bytes": bare_run.peak_rss_bytes,
-                 **{k: ev["pairwise"][k] for k in ("precision", "recall", "f1")}})
+                {
+                    "seconds": ident["seconds"],
+                    "cpu_seconds": ident["cpu_seconds"],
+                    "peak_rss_bytes": night.peak_rss_bytes,
+                    **{k: ident.get("accuracy", {}).get(k) for k in ("precision", "recall", "f1")},
+                },
+                {
+                    "seconds": bare["seconds"],
+                    "cpu_seconds": bare_run.cpu_seconds,
+                    "peak_rss_bytes": bare_run.peak_rss_bytes,
+                    **{k: ev["pairwise"][k] for k in ("precision", "recall", "f1")},
+                },
+            )
         else:
             bare["error"] = f"bare_splink.py exited {bare_run.returncode}; see {logs / 'bare_splink.log'}"
         result["bare_splink"] = bare

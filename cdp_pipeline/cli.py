@@ -64,8 +64,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings.ensure_dirs()
     all_days = landing_days(settings.landing_dir)
     if not all_days and not args.day:
-        print(f"cdp run: no landing files under {settings.landing_dir} "
-              f"(drop extracts in <landing>/<source>/<YYYY-MM-DD>/ or run `cdp sample`)", file=sys.stderr)
+        print(
+            f"cdp run: no landing files under {settings.landing_dir} "
+            f"(drop extracts in <landing>/<source>/<YYYY-MM-DD>/ or run `cdp sample`)",
+            file=sys.stderr,
+        )
         return 2
     if args.day and not _is_day(args.day):
         print(f"cdp run: --day must be a date written YYYY-MM-DD, not {args.day!r}", file=sys.stderr)
@@ -89,8 +92,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     phases = PhaseHandler(timer)
     logging.getLogger(PHASE_LOGGER).addHandler(phases)
     print(f"cdp run: landing days {days[0]} … {days[-1]} from {settings.landing_dir} ({why})")
-    print(f"cdp run: build database {settings.build_db}, exports {settings.export_dir}, "
-          f"publishing {settings.warehouse}")
+    print(
+        f"cdp run: build database {settings.build_db}, exports {settings.export_dir}, publishing {settings.warehouse}"
+    )
     t0 = time.monotonic()
     try:
         with exclusive_night(settings.build_db), dg.DagsterInstance.get() as instance:
@@ -101,10 +105,13 @@ def cmd_run(args: argparse.Namespace) -> int:
             # --day or one whose files were removed since they were loaded.
             add_landing_days(instance, [*all_days, *days])
             result = execute_job_run(
-                nightly, instance,
-                tags={**partition_range_tags(list(instance.get_dynamic_partitions(LANDING_DAYS)), days),
-                      **run_tags(settings.build_db),
-                      **({FULL_REFRESH_TAG: "true"} if args.full_refresh else {})},
+                nightly,
+                instance,
+                tags={
+                    **partition_range_tags(list(instance.get_dynamic_partitions(LANDING_DAYS)), days),
+                    **run_tags(settings.build_db),
+                    **({FULL_REFRESH_TAG: "true"} if args.full_refresh else {}),
+                },
                 run_config={"loggers": {"progress": {}}},
             )
     except NightAlreadyRunning as exc:
@@ -159,8 +166,9 @@ def _step_labels(asset_graph) -> dict[str, str]:
     return labels
 
 
-def print_summary(warehouse: Path, timer, wall_seconds: float, run_id: str,
-                  days: tuple[str, str] | None = None) -> None:
+def print_summary(
+    warehouse: Path, timer, wall_seconds: float, run_id: str, days: tuple[str, str] | None = None
+) -> None:
     import duckdb
 
     from cdp_pipeline.lib.run_summary import layer_row_counts, night_warnings, scalar_or_none
@@ -188,8 +196,10 @@ def print_summary(warehouse: Path, timer, wall_seconds: float, run_id: str,
         con.close()
     checks = timer.checks_passed + len(timer.checks_failed)
     if checks:
-        print(f"  asset checks: {timer.checks_passed} of {checks} passed"
-              + (f"; not passed: {', '.join(timer.checks_failed)}" if timer.checks_failed else ""))
+        print(
+            f"  asset checks: {timer.checks_passed} of {checks} passed"
+            + (f"; not passed: {', '.join(timer.checks_failed)}" if timer.checks_failed else "")
+        )
     if timer.seconds:
         print("  time per stage:")
         for step, secs in timer.seconds.items():
@@ -221,9 +231,11 @@ def cmd_customer(args: argparse.Namespace) -> int:
     finally:
         con.close()
     if profile is None:
-        print(f"cdp customer: no customer known by {args.identifier!r} "
-              "(tried customer id, email, phone, loyalty card, CRM id, web user id, source record id)",
-              file=sys.stderr)
+        print(
+            f"cdp customer: no customer known by {args.identifier!r} "
+            "(tried customer id, email, phone, loyalty card, CRM id, web user id, source record id)",
+            file=sys.stderr,
+        )
         return 1
     print(profile_json(profile) if args.json else format_profile(profile))
     return 0
@@ -244,8 +256,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if not explanation or not explanation.get("records"):
         print(f"cdp explain: no customer {args.customer_id!r}", file=sys.stderr)
         return 1
-    print(json.dumps(group_links_by_pair(explanation), indent=2, default=str, ensure_ascii=False) if args.json
-          else format_explanation(explanation))
+    print(
+        json.dumps(group_links_by_pair(explanation), indent=2, default=str, ensure_ascii=False)
+        if args.json
+        else format_explanation(explanation)
+    )
     return 0
 
 
@@ -275,11 +290,16 @@ def cmd_restore_previous(args: argparse.Namespace) -> int:
     _apply_overrides(args)
     warehouse = get_settings().warehouse
     if not restore_previous(warehouse):
-        print(f"cdp restore-previous: no previous warehouse at {previous_path(warehouse)} "
-              "(none published yet, or deleted by an erasure)", file=sys.stderr)
+        print(
+            f"cdp restore-previous: no previous warehouse at {previous_path(warehouse)} "
+            "(none published yet, or deleted by an erasure)",
+            file=sys.stderr,
+        )
         return 1
-    print(f"cdp restore-previous: {warehouse} is the previously published warehouse again; "
-          "the next run publishes a new one from the build database")
+    print(
+        f"cdp restore-previous: {warehouse} is the previously published warehouse again; "
+        "the next run publishes a new one from the build database"
+    )
     return 0
 
 
@@ -302,8 +322,10 @@ def cmd_access(args: argparse.Namespace) -> int:
     if code == EXIT_NO_WAREHOUSE:
         print(f"cdp access: no published warehouse at {settings.warehouse}", file=sys.stderr)
     elif code == EXIT_NOT_FOUND:
-        print(f"cdp access: nothing is held about {args.identifier!r}; an empty report was written to {args.out}",
-              file=sys.stderr)
+        print(
+            f"cdp access: nothing is held about {args.identifier!r}; an empty report was written to {args.out}",
+            file=sys.stderr,
+        )
     else:
         print(f"cdp access: everything held about the person written to {args.out}")
     return code
@@ -326,12 +348,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run the nightly job now (same job as the 02:00 schedule)")
     p.add_argument("--landing", help="landing folder (default CDP_LANDING_DIR)")
-    p.add_argument("--warehouse", help="published warehouse file (default CDP_WAREHOUSE); another warehouse "
-                                       "gets its own build database and exports beside it")
+    p.add_argument(
+        "--warehouse",
+        help="published warehouse file (default CDP_WAREHOUSE); another warehouse "
+        "gets its own build database and exports beside it",
+    )
     p.add_argument("--day", help="load only this landing day (YYYY-MM-DD) instead of the days with new files")
-    p.add_argument("--full-refresh", action="store_true",
-                   help="reload every landing day and recompute every layer from every record "
-                        "(customer IDs and the identity model are kept)")
+    p.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="reload every landing day and recompute every layer from every record "
+        "(customer IDs and the identity model are kept)",
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("restore-previous", help="put last night's published warehouse back in front of analysts")
@@ -351,15 +379,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warehouse", help="published warehouse file (default CDP_WAREHOUSE)")
     p.set_defaults(func=cmd_explain)
 
-    p = sub.add_parser("evaluate", help="pairwise precision/recall of identity.customer_map against a truth file",
-                       description="Score identity.customer_map against known truth: pairwise precision/recall/F1, "
-                                   "cluster measures, recall per pair of sources; and, when <truth stem>_cases.csv "
-                                   "(person_id, case_type, case_group) sits beside the "
-                                   "truth, per hard-case type: persons, persons split, true pairs, recall, false "
-                                   "merges (customers mixing a person of the case with another person) and pairs "
-                                   "of one case's persons (twins, parent and child, household) merged.")
-    p.add_argument("--truth", required=True, help="CSV with source, source_record_id, person_id "
-                                                  "(hard cases are read from <truth stem>_cases.csv beside it)")
+    p = sub.add_parser(
+        "evaluate",
+        help="pairwise precision/recall of identity.customer_map against a truth file",
+        description="Score identity.customer_map against known truth: pairwise precision/recall/F1, "
+        "cluster measures, recall per pair of sources; and, when <truth stem>_cases.csv "
+        "(person_id, case_type, case_group) sits beside the "
+        "truth, per hard-case type: persons, persons split, true pairs, recall, false "
+        "merges (customers mixing a person of the case with another person) and pairs "
+        "of one case's persons (twins, parent and child, household) merged.",
+    )
+    p.add_argument(
+        "--truth",
+        required=True,
+        help="CSV with source, source_record_id, person_id (hard cases are read from <truth stem>_cases.csv beside it)",
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--warehouse", help="published warehouse file (default CDP_WAREHOUSE)")
     p.set_defaults(func=cmd_evaluate)
@@ -387,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
     from cdp_pipeline.settings import SettingsError
 
     try:
-        args = build_parser().parse_args(argv)   # (the parser's defaults read settings)
+        args = build_parser().parse_args(argv)  # (the parser's defaults read settings)
         code = int(args.func(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at exit
         return code

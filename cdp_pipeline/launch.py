@@ -44,10 +44,10 @@ def code_location_origin(workspace_file: Path | None = None):
 class LoadedJob:
     """A job loaded as the code server loads it, with what a run of it must record."""
 
-    recon_job: Any            # ReconstructableJob: rebuilds the job in any process
-    job_def: Any              # JobDefinition
-    repository_def: Any       # RepositoryDefinition: the whole code location (asset graph, ...)
-    remote_job_origin: Any    # RemoteJobOrigin: location + repository + job, as in the UI
+    recon_job: Any  # ReconstructableJob: rebuilds the job in any process
+    job_def: Any  # JobDefinition
+    repository_def: Any  # RepositoryDefinition: the whole code location (asset graph, ...)
+    remote_job_origin: Any  # RemoteJobOrigin: location + repository + job, as in the UI
 
 
 def load_job(job_name: str, workspace_file: Path | None = None) -> LoadedJob:
@@ -58,9 +58,11 @@ def load_job(job_name: str, workspace_file: Path | None = None) -> LoadedJob:
     origin = code_location_origin(workspace_file)
     target = origin.loadable_target_origin
     repositories = LoadedRepositories(
-        target, container_image=None,
+        target,
+        container_image=None,
         entry_point=get_python_environment_entry_point(target.executable_path or sys.executable),
-        container_context=None, code_location_name=origin.location_name,
+        container_context=None,
+        code_location_name=origin.location_name,
     )
     ((repo_name, recon_repo),) = repositories.reconstructables_by_name.items()
     repository_def = repositories.definitions_by_name[repo_name]

@@ -22,11 +22,16 @@ SETTINGS_DOC: dict[str, tuple[str, str]] = {
     "CDP_DATA_DIR": ("./data", "root of landing/, warehouse/, exports/, inbox/, reports/"),
     "CDP_LANDING_DIR": ("$CDP_DATA_DIR/landing", "where source systems drop extract files"),
     "CDP_WAREHOUSE": ("$CDP_DATA_DIR/warehouse/cdp.duckdb", "the published, analyst-facing DuckDB file"),
-    "CDP_BUILD_DB": ("(warehouse folder)/build/(warehouse name)_build.duckdb",
-                     "the pipeline's private working database; each warehouse has its own "
-                     "($CDP_DATA_DIR/warehouse/build/cdp_build.duckdb for the default one)"),
-    "CDP_EXPORT_DIR": ("$CDP_DATA_DIR/exports", "audience export files per destination; for a CDP_WAREHOUSE "
-                                                "other than the default: (warehouse folder)/(warehouse name)_exports"),
+    "CDP_BUILD_DB": (
+        "(warehouse folder)/build/(warehouse name)_build.duckdb",
+        "the pipeline's private working database; each warehouse has its own "
+        "($CDP_DATA_DIR/warehouse/build/cdp_build.duckdb for the default one)",
+    ),
+    "CDP_EXPORT_DIR": (
+        "$CDP_DATA_DIR/exports",
+        "audience export files per destination; for a CDP_WAREHOUSE "
+        "other than the default: (warehouse folder)/(warehouse name)_exports",
+    ),
     "CDP_INBOX_DIR": ("$CDP_DATA_DIR/inbox", "review decisions, erasure requests, consent acknowledgements"),
     "CDP_REPORTS_DIR": ("$CDP_DATA_DIR/reports", "model JSON and HTML charts written by runs"),
     "CDP_CONFIG_DIR": ("(package)/config", "YAML configuration: identity rules, survivorship, segments, destinations"),
@@ -35,21 +40,36 @@ SETTINGS_DOC: dict[str, tuple[str, str]] = {
     "CDP_DUCKDB_MEMORY_LIMIT": ("4GB", "DuckDB memory_limit for the build connection"),
     "CDP_DUCKDB_THREADS": ("2", "DuckDB threads for the build connection"),
     "CDP_MATCH_THRESHOLD": ("0.99", "Splink match probability at or above which two records are linked"),
-    "CDP_ENGINE": ("duckdb", "where Splink training and prediction run: duckdb (in process) or spark "
-                              "(Splink's Spark backend; needs the `spark` extra and Java 17; docs/spark.md)"),
-    "CDP_SPARK_MASTER": ("local[*]", "Spark master when CDP_ENGINE=spark: local[*], spark://host:7077, yarn, k8s://..."),
+    "CDP_ENGINE": (
+        "duckdb",
+        "where Splink training and prediction run: duckdb (in process) or spark "
+        "(Splink's Spark backend; needs the `spark` extra and Java 17; docs/spark.md)",
+    ),
+    "CDP_SPARK_MASTER": (
+        "local[*]",
+        "Spark master when CDP_ENGINE=spark: local[*], spark://host:7077, yarn, k8s://...",
+    ),
     "CDP_SPARK_CONF": ("", "extra Spark properties as key=value;key=value (e.g. spark.executor.memory=8g)"),
-    "CDP_SPARK_CHECKPOINT_DIR": ("(build db folder)/spark_checkpoints",
-                                 "Spark checkpoint/work folder; on a cluster a path every node reaches "
-                                 "(hdfs://, s3a://, a shared mount)"),
-    "CDP_MODEL_RETRAIN_DAYS": ("7", "retrain the identity model when it is this many days of data old (0: every "
-                                    "night); between retrains a night scores only changed records"),
-    "CDP_COMPACT_DAYS": ("7", "the build database is compacted (DuckDB merges row groups, drops deleted "
-                              "rows) on a full refresh and when this many days passed since the last time; "
-                              "other runs skip it (1: every run)"),
+    "CDP_SPARK_CHECKPOINT_DIR": (
+        "(build db folder)/spark_checkpoints",
+        "Spark checkpoint/work folder; on a cluster a path every node reaches (hdfs://, s3a://, a shared mount)",
+    ),
+    "CDP_MODEL_RETRAIN_DAYS": (
+        "7",
+        "retrain the identity model when it is this many days of data old (0: every "
+        "night); between retrains a night scores only changed records",
+    ),
+    "CDP_COMPACT_DAYS": (
+        "7",
+        "the build database is compacted (DuckDB merges row groups, drops deleted "
+        "rows) on a full refresh and when this many days passed since the last time; "
+        "other runs skip it (1: every run)",
+    ),
     "CDP_ID_CHANGE_WARN_SHARE": ("0.05", "warn when more than this share of customer IDs change between runs"),
-    "CDP_SUPPRESSION_SALT_FILE": ("$CDP_DATA_DIR/secrets/suppression_salt",
-                                  "secret salt of the erased-identifier hashes (created 0600 on first erasure)"),
+    "CDP_SUPPRESSION_SALT_FILE": (
+        "$CDP_DATA_DIR/secrets/suppression_salt",
+        "secret salt of the erased-identifier hashes (created 0600 on first erasure)",
+    ),
     "CDP_SAMPLE_CUSTOMERS": ("10000", "people in the generated sample (make run)"),
     "CDP_SAMPLE_DAYS": ("30", "days of landing files in the generated sample"),
     "CDP_SAMPLE_SEED": ("42", "seed of the generated sample"),
@@ -144,8 +164,14 @@ class Settings:
         return self.data_dir / "sample_truth" / "truth.csv"
 
     def ensure_dirs(self) -> None:
-        for p in (self.landing_dir, self.warehouse.parent, self.build_db.parent,
-                  self.export_dir, self.inbox_dir, self.reports_dir):
+        for p in (
+            self.landing_dir,
+            self.warehouse.parent,
+            self.build_db.parent,
+            self.export_dir,
+            self.inbox_dir,
+            self.reports_dir,
+        ):
             p.mkdir(parents=True, exist_ok=True)
 
     def duckdb_config(self) -> dict:
@@ -166,8 +192,12 @@ def get_settings() -> Settings:
     default_warehouse = data_dir / "warehouse" / "cdp.duckdb"
     warehouse = path("CDP_WAREHOUSE", default_warehouse)
     build_db = path("CDP_BUILD_DB", warehouse.parent / "build" / f"{warehouse.stem}_build.duckdb")
-    export_dir = path("CDP_EXPORT_DIR", data_dir / "exports" if warehouse == default_warehouse.resolve()
-                      else warehouse.parent / f"{warehouse.stem}_exports")
+    export_dir = path(
+        "CDP_EXPORT_DIR",
+        data_dir / "exports"
+        if warehouse == default_warehouse.resolve()
+        else warehouse.parent / f"{warehouse.stem}_exports",
+    )
     checkpoint_dir = _env("CDP_SPARK_CHECKPOINT_DIR", str(build_db.parent / "spark_checkpoints"))
     if "://" not in checkpoint_dir:  # a URI (hdfs://, s3a://) is kept as written
         checkpoint_dir = str(Path(checkpoint_dir).resolve())

@@ -13,8 +13,15 @@ def point_cdp_at(root: Path, monkeypatch: pytest.MonkeyPatch):
     from cdp_pipeline.settings import get_settings
 
     monkeypatch.setenv("CDP_DATA_DIR", str(root / "data"))
-    for var in ("CDP_LANDING_DIR", "CDP_WAREHOUSE", "CDP_BUILD_DB", "CDP_EXPORT_DIR",
-                "CDP_INBOX_DIR", "CDP_REPORTS_DIR", "CDP_ENGINE"):
+    for var in (
+        "CDP_LANDING_DIR",
+        "CDP_WAREHOUSE",
+        "CDP_BUILD_DB",
+        "CDP_EXPORT_DIR",
+        "CDP_INBOX_DIR",
+        "CDP_REPORTS_DIR",
+        "CDP_ENGINE",
+    ):
         monkeypatch.delenv(var, raising=False)
     home = root / "dagster_home"
     home.mkdir()

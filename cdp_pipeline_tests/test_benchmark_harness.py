@@ -33,8 +33,10 @@ FAKE_EVENTS = [
     _ev(102.7, "ASSET_CHECK_EVALUATION", "raw__crm_customers_ledger_balances"),
     _ev(102.9, "STEP_SUCCESS", "raw__crm_customers_ledger_balances"),
     _ev(103.0, "STEP_START", "identity_resolution"),
-    *[_ev(110.0, "ASSET_MATERIALIZATION", "identity_resolution", f"identity/{t}")
-      for t in ("customer_map", "links", "clusters")],
+    *[
+        _ev(110.0, "ASSET_MATERIALIZATION", "identity_resolution", f"identity/{t}")
+        for t in ("customer_map", "links", "clusters")
+    ],
     _ev(110.0, "STEP_SUCCESS", "identity_resolution"),
     _ev(110.1, "STEP_START", "raw__crm_customers_raw_rows_match_ledger"),
     _ev(110.3, "STEP_SUCCESS", "raw__crm_customers_raw_rows_match_ledger"),
@@ -44,8 +46,12 @@ FAKE_EVENTS = [
 
 def test_steps_are_timed_and_classified_from_the_event_log():
     steps = benchlib.steps_from_events(list(reversed(FAKE_EVENTS)))  # order of input does not matter
-    assert [s.key for s in steps] == ["raw_crm", "raw__crm_customers_ledger_balances", "identity_resolution",
-                                      "raw__crm_customers_raw_rows_match_ledger"]
+    assert [s.key for s in steps] == [
+        "raw_crm",
+        "raw__crm_customers_ledger_balances",
+        "identity_resolution",
+        "raw__crm_customers_raw_rows_match_ledger",
+    ]
     by_key = {s.key: s for s in steps}
     assert by_key["raw_crm"].seconds == pytest.approx(2.0)
     assert by_key["raw_crm"].is_asset_step and not by_key["raw__crm_customers_ledger_balances"].is_asset_step
@@ -58,7 +64,9 @@ def test_steps_are_timed_and_classified_from_the_event_log():
 def test_stage_times_sum_checks_split_layers_and_overhead():
     report = benchlib.stage_times(benchlib.steps_from_events(FAKE_EVENTS), run_seconds=10.4)
     assert [(s["step"], s["layer"], s["seconds"]) for s in report["stages"]] == [
-        ("raw_crm", "raw", 2.0), ("identity_resolution", "identity", 7.0)]
+        ("raw_crm", "raw", 2.0),
+        ("identity_resolution", "identity", 7.0),
+    ]
     assert report["checks"] == {"steps": 2, "seconds": pytest.approx(0.5), "cpu_seconds": None}
     assert report["by_layer"] == {"identity": 7.0, "raw": 2.0, "asset checks": pytest.approx(0.5)}
     assert report["seconds_in_steps"] == pytest.approx(9.5)
@@ -82,18 +90,23 @@ def test_stage_cpu_time_is_read_off_the_sampled_cpu_series():
 
 
 def test_a_step_without_an_end_counts_zero_and_a_failure_is_recorded():
-    steps = benchlib.steps_from_events([
-        _ev(1.0, "STEP_START", "a"), _ev(1.1, "ASSET_MATERIALIZATION", "a", "golden/customers"),
-        _ev(2.0, "STEP_FAILURE", "a"), _ev(3.0, "STEP_START", "b")])
+    steps = benchlib.steps_from_events(
+        [
+            _ev(1.0, "STEP_START", "a"),
+            _ev(1.1, "ASSET_MATERIALIZATION", "a", "golden/customers"),
+            _ev(2.0, "STEP_FAILURE", "a"),
+            _ev(3.0, "STEP_START", "b"),
+        ]
+    )
     assert steps[0].status == "failure" and steps[0].seconds == pytest.approx(1.0)
     assert steps[1].seconds == 0.0
 
 
 def test_ratios_and_rates():
-    cmp_ = benchlib.comparison({"seconds": 30.0, "peak_rss_bytes": 2 * 2**30, "precision": 0.99, "recall": 0.9,
-                                "f1": None},
-                               {"seconds": 20.0, "peak_rss_bytes": 2**30, "precision": 0.9, "recall": 0.0,
-                                "f1": 0.5})
+    cmp_ = benchlib.comparison(
+        {"seconds": 30.0, "peak_rss_bytes": 2 * 2**30, "precision": 0.99, "recall": 0.9, "f1": None},
+        {"seconds": 20.0, "peak_rss_bytes": 2**30, "precision": 0.9, "recall": 0.0, "f1": 0.5},
+    )
     assert cmp_["time_ratio"] == pytest.approx(1.5)
     assert cmp_["rss_ratio"] == pytest.approx(2.0)
     assert cmp_["precision_ratio"] == pytest.approx(1.1)
@@ -108,38 +121,77 @@ def _fake_result(bare: dict | None) -> dict:
         "params": {"customers": 1000, "days": 5, "seed": 42},
         "started_at": "2026-01-01T00:00:00+00:00",
         "code": {"commit": "abc1234", "files_changed_since_commit": ["x.py"]},
-        "machine": {"summary": "2 cores", "load_average_at_start": (1.0, 0.5, 0.2),
-                    "load_average_at_end": (2.0, 1.0, 0.5)},
+        "machine": {
+            "summary": "2 cores",
+            "load_average_at_start": (1.0, 0.5, 0.2),
+            "load_average_at_end": (2.0, 1.0, 0.5),
+        },
         "sample": {"wall_seconds": 0.7},
-        "run": {"wall_seconds": 12.34, "outside_run_seconds": 1.94, "peak_rss_bytes": 3 * 2**30,
-                "cpu_seconds": 20.0, "source_rows_per_second": 555.5},
+        "run": {
+            "wall_seconds": 12.34,
+            "outside_run_seconds": 1.94,
+            "peak_rss_bytes": 3 * 2**30,
+            "cpu_seconds": 20.0,
+            "source_rows_per_second": 555.5,
+        },
         "stages": report,
         "counts": {"source_rows": 6849, "identity_records": 2400, "customers": 1013},
-        "identity": {"seconds": 7.0, "records_per_second": 342.9, "records_in_model": 1414,
-                     "candidate_pairs": {"value": 735, "how": "recomputed"},
-                     "accuracy": {"precision": 1.0, "recall": 0.985, "f1": 0.9924,
-                                  "by_source_pair": [{"sources": "crm<->pos", "true_pairs": 1200,
-                                                      "recall": 0.99, "precision": 1.0}]}},
+        "identity": {
+            "seconds": 7.0,
+            "records_per_second": 342.9,
+            "records_in_model": 1414,
+            "candidate_pairs": {"value": 735, "how": "recomputed"},
+            "accuracy": {
+                "precision": 1.0,
+                "recall": 0.985,
+                "f1": 0.9924,
+                "by_source_pair": [{"sources": "crm<->pos", "true_pairs": 1200, "recall": 0.99, "precision": 1.0}],
+            },
+        },
         "bare_splink": bare,
-        "comparison": benchlib.comparison({"seconds": 7.0, "precision": 1.0, "recall": 0.985, "f1": 0.9924},
-                                          {"seconds": 3.5, "precision": 0.5, "recall": 0.985, "f1": 0.6}),
+        "comparison": benchlib.comparison(
+            {"seconds": 7.0, "precision": 1.0, "recall": 0.985, "f1": 0.9924},
+            {"seconds": 3.5, "precision": 0.5, "recall": 0.985, "f1": 0.6},
+        ),
     }
 
 
 def test_markdown_table_holds_every_figure():
-    bare = {"wall_seconds": 5.0, "seconds": 3.5, "peak_rss_bytes": 200 * 2**20, "cpu_seconds": 4.0,
-            "candidate_pairs": 1251, "accuracy": {"precision": 0.5, "recall": 0.985, "f1": 0.6, "by_source_pair": [
-                {"sources": "crm<->pos", "true_pairs": 1200, "recall": 0.25, "precision": 0.9}]},
-            "phases": {"u (random sampling, 1e7 pairs)": 3.0}}
+    bare = {
+        "wall_seconds": 5.0,
+        "seconds": 3.5,
+        "peak_rss_bytes": 200 * 2**20,
+        "cpu_seconds": 4.0,
+        "candidate_pairs": 1251,
+        "accuracy": {
+            "precision": 0.5,
+            "recall": 0.985,
+            "f1": 0.6,
+            "by_source_pair": [{"sources": "crm<->pos", "true_pairs": 1200, "recall": 0.25, "precision": 0.9}],
+        },
+        "phases": {"u (random sampling, 1e7 pairs)": 3.0},
+    }
     md = benchlib.render_markdown(_fake_result(bare))
-    for expected in ("1,000 customers, 5 days, seed 42", "| source rows (read from landing files) | 6,849 |",
-                     "12.3 s", "3.00 GiB", "200 MiB", "| candidate pairs compared (identity) | 735 (recomputed) |",
-                     "1.0000 / 0.9850 / 0.9924", "0.5000 / 0.9850 / 0.6000", "| **identity ÷ bare: time** | 2.00× |",
-                     "2.000× / 1.000× / 1.654×", "| raw/crm_customers | 2.0 s |",
-                     "| identity: identity_resolution (3 tables) | 7.0 s |", "| asset checks (2 steps, summed) | 0.5 s |",
-                     "| between steps (Dagster bookkeeping) | 0.9 s |", "| u (random sampling, 1e7 pairs) | 3.0 s |",
-                     "load average at start 1.0 / 0.5 / 0.2", "code abc1234 + 1 uncommitted files",
-                     "| crm<->pos | 1,200 | 0.9900 | 1.0000 | 0.2500 | 0.9000 |"):
+    for expected in (
+        "1,000 customers, 5 days, seed 42",
+        "| source rows (read from landing files) | 6,849 |",
+        "12.3 s",
+        "3.00 GiB",
+        "200 MiB",
+        "| candidate pairs compared (identity) | 735 (recomputed) |",
+        "1.0000 / 0.9850 / 0.9924",
+        "0.5000 / 0.9850 / 0.6000",
+        "| **identity ÷ bare: time** | 2.00× |",
+        "2.000× / 1.000× / 1.654×",
+        "| raw/crm_customers | 2.0 s |",
+        "| identity: identity_resolution (3 tables) | 7.0 s |",
+        "| asset checks (2 steps, summed) | 0.5 s |",
+        "| between steps (Dagster bookkeeping) | 0.9 s |",
+        "| u (random sampling, 1e7 pairs) | 3.0 s |",
+        "load average at start 1.0 / 0.5 / 0.2",
+        "code abc1234 + 1 uncommitted files",
+        "| crm<->pos | 1,200 | 0.9900 | 1.0000 | 0.2500 | 0.9000 |",
+    ):
         assert expected in md, expected
     # stages are listed slowest first
     assert md.index("identity: identity_resolution") < md.index("raw/crm_customers")
@@ -152,8 +204,9 @@ def test_markdown_without_bare_splink_says_it_was_skipped():
 
 
 def test_markdown_of_a_failed_benchmark_shows_the_error_and_what_was_measured():
-    md = benchlib.render_markdown({"error": "RuntimeError: cdp sample failed", "params": {"customers": 5},
-                                   "sample": {"wall_seconds": 1.0}})
+    md = benchlib.render_markdown(
+        {"error": "RuntimeError: cdp sample failed", "params": {"customers": 5}, "sample": {"wall_seconds": 1.0}}
+    )
     assert "| **benchmark failed** | RuntimeError: cdp sample failed |" in md
     assert "| sample generation (not part of the night) | 1.0 s |" in md
 
@@ -161,8 +214,10 @@ def test_markdown_of_a_failed_benchmark_shows_the_error_and_what_was_measured():
 def test_sampler_measures_the_whole_process_tree():
     # parent holds ~60 MiB and starts a child holding ~80 MiB; both live at the same time
     child = "b = bytearray(80 * 2**20); import time; time.sleep(1.0)"
-    parent = ("import subprocess, sys; b = bytearray(60 * 2**20); "
-              f"p = subprocess.Popen([sys.executable, '-c', {child!r}]); p.wait()")
+    parent = (
+        "import subprocess, sys; b = bytearray(60 * 2**20); "
+        f"p = subprocess.Popen([sys.executable, '-c', {child!r}]); p.wait()"
+    )
     run = benchlib.run_measured([sys.executable, "-c", parent], interval=0.05)
     assert run.returncode == 0
     assert run.max_processes >= 2
@@ -193,9 +248,15 @@ def test_bench_env_points_everything_into_the_work_folder(tmp_path, monkeypatch)
 
 
 def _night(wall, stages, checks=1.0):
-    return {"wall_seconds": wall, "cpu_seconds": wall * 1.2, "peak_rss_bytes": 2**30,
-            "stages": {"stages": [{"label": label, "seconds": s} for label, s in stages],
-                       "checks": {"steps": 3, "seconds": checks}}}
+    return {
+        "wall_seconds": wall,
+        "cpu_seconds": wall * 1.2,
+        "peak_rss_bytes": 2**30,
+        "stages": {
+            "stages": [{"label": label, "seconds": s} for label, s in stages],
+            "checks": {"steps": 3, "seconds": checks},
+        },
+    }
 
 
 def test_incremental_report_shows_the_floor_beside_the_quiet_night():
@@ -206,19 +267,28 @@ def test_incremental_report_shows_the_floor_beside_the_quiet_night():
         incremental = _load("incremental_night")
     finally:
         sys.path.remove(str(BENCHMARKS))
-    result = {"params": {"customers": 1000, "days": 30, "seed": 1},
-              "base": _night(50.0, [("raw/crm_customers", 5.0)]),
-              "quiet": _night(12.0, [("raw/crm_customers", 1.0), ("identity", 4.0)]),
-              "full_refresh": _night(80.0, [("raw/crm_customers", 6.0), ("identity", 20.0)]),
-              "no_new_files": _night(8.0, [("raw/crm_customers", 0.5), ("identity", 3.0)], checks=0.9),
-              "identity": {"records": 1000, "new_records": 20, "new_share": 0.02, "records_rescored": 15,
-                           "rescored_share": 0.03},
-              "ratio_wall": 12.0 / 80.0, "ratio_cpu": 0.15, "floor_ratio_wall": 8.0 / 80.0}
+    result = {
+        "params": {"customers": 1000, "days": 30, "seed": 1},
+        "base": _night(50.0, [("raw/crm_customers", 5.0)]),
+        "quiet": _night(12.0, [("raw/crm_customers", 1.0), ("identity", 4.0)]),
+        "full_refresh": _night(80.0, [("raw/crm_customers", 6.0), ("identity", 20.0)]),
+        "no_new_files": _night(8.0, [("raw/crm_customers", 0.5), ("identity", 3.0)], checks=0.9),
+        "identity": {
+            "records": 1000,
+            "new_records": 20,
+            "new_share": 0.02,
+            "records_rescored": 15,
+            "rescored_share": 0.03,
+        },
+        "ratio_wall": 12.0 / 80.0,
+        "ratio_cpu": 0.15,
+        "floor_ratio_wall": 8.0 / 80.0,
+    }
     text = incremental.render(result)
     assert "| no new files: `cdp run` again (the floor) | 8.0 s | 9.6 s | 1.00 GiB |" in text
     assert "no new files ÷ full rebuild: 0.100 (wall); the quiet night's own records and events cost 4.0 s" in text
     assert "| identity | 4.0 s | 20.0 s | 3.0 s |" in text
     assert "| asset checks (3 steps, summed) | 1.0 s | 1.0 s | 0.9 s |" in text
-    del result["no_new_files"]     # a result written before the fourth night existed
+    del result["no_new_files"]  # a result written before the fourth night existed
     older = incremental.render(result)
     assert "no new files" not in older and "| identity | 4.0 s | 20.0 s |\n" in older

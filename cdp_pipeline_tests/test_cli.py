@@ -9,9 +9,9 @@ import duckdb
 import pytest
 
 from cdp_pipeline import cli
-from cdp_pipeline.lib.identity.explain import format_explanation, group_links_by_pair
 from cdp_pipeline.lib.golden.customer_view import format_profile
 from cdp_pipeline.lib.golden.survivorship import SURVIVED_ATTRIBUTES
+from cdp_pipeline.lib.identity.explain import format_explanation, group_links_by_pair
 from cdp_pipeline_tests.conftest import REPO_ROOT
 
 
@@ -20,22 +20,34 @@ def _rec(source, rid):
 
 
 def _link(a, b, link_type, kind=None, value=None, p=None, w=None, weights=None, note=None):
-    return {"a": a, "b": b, "link_type": link_type, "identifier_kind": kind, "identifier_value": value,
-            "match_probability": p, "match_weight": w, "match_weights": weights, "note": note}
+    return {
+        "a": a,
+        "b": b,
+        "link_type": link_type,
+        "identifier_kind": kind,
+        "identifier_value": value,
+        "match_probability": p,
+        "match_weight": w,
+        "match_weights": weights,
+        "note": note,
+    }
 
 
 CRM, ESP, POS = _rec("crm", "1"), _rec("esp", "anna@x.se"), _rec("pos", "receipt:1:1")
 EXPLANATION = {
-    "customer_id": "C-1", "created_at": "2025-01-02", "run_id": "r1",
+    "customer_id": "C-1",
+    "created_at": "2025-01-02",
+    "run_id": "r1",
     "records": [CRM, ESP, POS],
     "links": [
         # crm:1 and esp:anna share an e-mail and a loyalty card and also scored high: three rows
         _link(CRM, ESP, "deterministic", "email", "anna@x.se"),
-        _link(ESP, CRM, "deterministic", "loyalty_card", "L1"),        # the same pair, other order
+        _link(ESP, CRM, "deterministic", "loyalty_card", "L1"),  # the same pair, other order
         _link(CRM, ESP, "probabilistic", p=0.99912, w=10.2, weights={"first_name": 3.1, "dob": -0.4}),
         _link(CRM, POS, "deterministic", "loyalty_card", "L1"),
     ],
-    "cut_links": [], "history": [],
+    "cut_links": [],
+    "history": [],
 }
 
 
@@ -45,7 +57,10 @@ def test_explain_lists_each_record_pair_once_with_all_its_evidence():
     assert [(p["a"], p["b"]) for p in grouped["pairs"]] == [(CRM, ESP), (CRM, POS)]
     crm_esp = grouped["pairs"][0]["evidence"]
     assert [(e["link_type"], e.get("identifier_kind")) for e in crm_esp] == [
-        ("deterministic", "email"), ("deterministic", "loyalty_card"), ("probabilistic", None)]
+        ("deterministic", "email"),
+        ("deterministic", "loyalty_card"),
+        ("probabilistic", None),
+    ]
     assert crm_esp[2]["match_probability"] == 0.99912
     json.dumps(grouped)
 
@@ -70,13 +85,24 @@ def test_cdp_explain_command_groups_the_pairs(tmp_path, monkeypatch, capsys):
 
     warehouse = tmp_path / "cdp.duckdb"
     con = duckdb.connect(str(warehouse))
-    write_records(con, [
-        record("crm", "1", first_name="anna", last_name="berg", email="anna@x.se", crm_customer_id="1",
-               loyalty_card_id="L1"),
-        record("esp", "anna@x.se", first_name="anna", last_name="berg", email="anna@x.se", loyalty_card_id="L1"),
-    ])
+    write_records(
+        con,
+        [
+            record(
+                "crm",
+                "1",
+                first_name="anna",
+                last_name="berg",
+                email="anna@x.se",
+                crm_customer_id="1",
+                loyalty_card_id="L1",
+            ),
+            record("esp", "anna@x.se", first_name="anna", last_name="berg", email="anna@x.se", loyalty_card_id="L1"),
+        ],
+    )
     config = load_identity_config(PACKAGED_CONFIG_PATH, match_threshold=0.99).with_splink(
-        u_max_pairs=5e4, em_max_pairs=None)
+        u_max_pairs=5e4, em_max_pairs=None
+    )
     resolve_identities(con, run_id="r1", config=config)
     cid = con.execute("SELECT customer_id FROM identity.customer_map WHERE source = 'crm'").fetchall()[0][0]
     link_rows = con.execute("SELECT count(*) FROM identity.links WHERE customer_id = ?", [cid]).fetchall()[0][0]
@@ -99,10 +125,13 @@ def test_a_closed_pipe_ends_a_command_quietly(tmp_path):
     landing = tmp_path / "landing"
     (landing / "crm" / "2025-01-01").mkdir(parents=True)
     (landing / "crm" / "2025-01-01" / "x.csv").write_text("id\n1\n")
-    proc = subprocess.Popen([sys.executable, "-m", "cdp_pipeline.cli", "sample", "--if-empty", "--out", str(landing)],
-                            cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO_ROOT),
-                                 "CDP_DATA_DIR": str(tmp_path / "data")})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cdp_pipeline.cli", "sample", "--if-empty", "--out", str(landing)],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO_ROOT), "CDP_DATA_DIR": str(tmp_path / "data")},
+    )
     proc.stdout.close()  # as `head` does once it has read enough
     _, err = proc.communicate(timeout=120)
     assert err.decode() == ""
@@ -111,15 +140,24 @@ def test_a_closed_pipe_ends_a_command_quietly(tmp_path):
 
 def _profile(timeline_times):
     attrs = {a: None for a in SURVIVED_ATTRIBUTES}
-    consent = {f"{ch}_{k}": None for ch in ("email", "sms") for k in ("consent", "consent_at", "consent_source",
-                                                                      "contactable")}
+    consent = {
+        f"{ch}_{k}": None for ch in ("email", "sms") for k in ("consent", "consent_at", "consent_source", "contactable")
+    }
     return {
-        "customer_id": "C-1", "as_of_date": "2025-01-31", "matched_on": "customer_id", "matched_value": "C-1",
-        "other_matches": [], "attributes": attrs,
+        "customer_id": "C-1",
+        "as_of_date": "2025-01-31",
+        "matched_on": "customer_id",
+        "matched_value": "C-1",
+        "other_matches": [],
+        "attributes": attrs,
         "provenance": {a: {"source": None, "source_record_id": None} for a in SURVIVED_ATTRIBUTES},
-        "identifiers": {}, "consent": consent, "traits": {}, "source_records": [],
-        "timeline": [{"event_time": t, "channel": "web", "event_type": "page_view", "summary": "home"}
-                     for t in timeline_times],
+        "identifiers": {},
+        "consent": consent,
+        "traits": {},
+        "source_records": [],
+        "timeline": [
+            {"event_time": t, "channel": "web", "event_type": "page_view", "summary": "home"} for t in timeline_times
+        ],
     }
 
 
@@ -146,8 +184,13 @@ def test_the_duckdb_command_of_the_analyst_docs_exists_and_opens_a_warehouse(tmp
     con = duckdb.connect(str(warehouse), config={"storage_compatibility_version": "v1.5.0"})
     con.execute("CREATE TABLE t AS SELECT 42 AS answer")
     con.close()
-    out = subprocess.run([str(venv_bin / "duckdb"), *command[1:], "-csv", "-c", "SELECT answer FROM t"],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [str(venv_bin / "duckdb"), *command[1:], "-csv", "-c", "SELECT answer FROM t"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["answer", "42"]
 
@@ -163,8 +206,9 @@ def test_the_license_is_an_spdx_expression_and_the_build_backend_reads_it():
     pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     license_ = pyproject["project"]["license"]
     assert isinstance(license_, str) and canonicalize_license_expression(license_) == license_ == "Apache-2.0"
-    setuptools = next(Requirement(r) for r in pyproject["build-system"]["requires"]
-                      if Requirement(r).name == "setuptools")
+    setuptools = next(
+        Requirement(r) for r in pyproject["build-system"]["requires"] if Requirement(r).name == "setuptools"
+    )
     assert not setuptools.specifier.contains("76.9") and setuptools.specifier.contains("77.0")
 
 

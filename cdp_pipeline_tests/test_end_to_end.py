@@ -32,11 +32,14 @@ def night(tmp_path_factory):
     root = tmp_path_factory.mktemp("e2e")
     mp = pytest.MonkeyPatch()
     settings = point_cdp_at(root, mp)
-    generate_sample(settings.landing_dir, customers=CUSTOMERS, days=DAYS, seed=SEED,
-                    truth_file=settings.truth_file)
+    generate_sample(settings.landing_dir, customers=CUSTOMERS, days=DAYS, seed=SEED, truth_file=settings.truth_file)
     code = cli.main(["run"])
-    yield {"settings": settings, "exit_code": code, "root": root,
-           "manifest": json.loads((settings.truth_file.parent / "manifest.json").read_text())}
+    yield {
+        "settings": settings,
+        "exit_code": code,
+        "root": root,
+        "manifest": json.loads((settings.truth_file.parent / "manifest.json").read_text()),
+    }
     mp.undo()
 
 
@@ -53,10 +56,15 @@ def test_run_succeeds_and_is_recorded_in_the_dagster_instance(night):
     with dg.DagsterInstance.get() as instance:
         run = _latest_run(instance)
         assert run.job_name == "nightly" and run.status == dg.DagsterRunStatus.SUCCESS
-        checks = [e.asset_check_evaluation for e in instance.all_logs(
-            run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)]
-    failed = [(c.asset_key.to_user_string(), c.check_name) for c in checks
-              if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR]
+        checks = [
+            e.asset_check_evaluation
+            for e in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+        ]
+    failed = [
+        (c.asset_key.to_user_string(), c.check_name)
+        for c in checks
+        if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR
+    ]
     assert checks and not failed
 
 
@@ -87,16 +95,26 @@ def test_the_run_is_listed_under_the_nightly_job_of_the_code_location(night):
         assert run.remote_job_origin is not None and run.job_code_origin is not None
         with define_out_of_process_context(str(REPO_ROOT / "workspace.yaml"), None, instance) as context:
             (location,) = context.code_location_names
-            result = execute_dagster_graphql(context, RUNS_OF_THE_JOB, {"selector": {
-                "repositoryLocationName": location, "repositoryName": "__repository__",
-                "pipelineName": "nightly"}})
+            result = execute_dagster_graphql(
+                context,
+                RUNS_OF_THE_JOB,
+                {
+                    "selector": {
+                        "repositoryLocationName": location,
+                        "repositoryName": "__repository__",
+                        "pipelineName": "nightly",
+                    }
+                },
+            )
     job = result.data["pipelineOrError"]
     assert job["__typename"] == "Pipeline"
     listed = {r["runId"]: r for r in job["runs"]}
     assert run.run_id in listed
     assert listed[run.run_id]["status"] == "SUCCESS"
-    assert listed[run.run_id]["repositoryOrigin"] == {"repositoryLocationName": location,
-                                                      "repositoryName": "__repository__"}
+    assert listed[run.run_id]["repositoryOrigin"] == {
+        "repositoryLocationName": location,
+        "repositoryName": "__repository__",
+    }
     assert listed[run.run_id]["pipelineSnapshotId"] == job["pipelineSnapshotId"]
 
 
@@ -113,8 +131,12 @@ def test_every_landed_day_is_a_partition_and_no_other(night):
 def test_every_layer_is_published(night):
     con = _con(night)
     try:
-        schemas = {r[0] for r in con.execute(
-            "SELECT DISTINCT schema_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall()}
+        schemas = {
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT schema_name FROM duckdb_tables() WHERE database_name = current_database()"
+            ).fetchall()
+        }
         assert {"raw", "staging", "identity", "golden", "segments", "activation", "audit"} <= schemas
         customers = con.execute("SELECT count(*) FROM golden.customers").fetchall()[0][0]
         assert CUSTOMERS * 0.9 <= customers <= CUSTOMERS * 1.1
@@ -127,8 +149,9 @@ def test_quarantine_holds_exactly_the_deliberately_broken_rows(night):
     con = _con(night)
     try:
         got = set(con.execute("SELECT file, line_number FROM audit.quarantine").fetchall())
-        unbalanced = con.execute("SELECT count(*) FROM audit.files "
-                                 "WHERE rows_read <> rows_loaded + rows_quarantined").fetchall()[0][0]
+        unbalanced = con.execute(
+            "SELECT count(*) FROM audit.files WHERE rows_read <> rows_loaded + rows_quarantined"
+        ).fetchall()[0][0]
     finally:
         con.close()
     assert expected and got == expected
@@ -191,8 +214,13 @@ def test_cdp_customer_finds_every_identifier_kind(night, capsys, kind):
     finally:
         con.close()
     # Phones are typed the way people type them; emails in any case.
-    identifier = {"customer_id": customer_id, "email": email.upper(), "phone": "0" + phone[3:5] + "-" + phone[5:],
-                  "loyalty_card": card, "crm_id": crm_id}[kind]
+    identifier = {
+        "customer_id": customer_id,
+        "email": email.upper(),
+        "phone": "0" + phone[3:5] + "-" + phone[5:],
+        "loyalty_card": card,
+        "crm_id": crm_id,
+    }[kind]
     if kind == "phone" and not phone.startswith("+46"):
         identifier = phone
     assert cli.main(["customer", identifier, "--json"]) == 0
@@ -208,8 +236,10 @@ def test_cdp_customer_unknown_identifier_exits_1(night, capsys):
 def test_cdp_explain_prints_the_links_of_a_customer(night, capsys):
     con = _con(night)
     try:
-        customer_id = con.execute("SELECT customer_id FROM identity.customer_map GROUP BY ALL "
-                                  "HAVING count(*) > 2 ORDER BY customer_id LIMIT 1").fetchall()[0][0]
+        customer_id = con.execute(
+            "SELECT customer_id FROM identity.customer_map GROUP BY ALL "
+            "HAVING count(*) > 2 ORDER BY customer_id LIMIT 1"
+        ).fetchall()[0][0]
     finally:
         con.close()
     assert cli.main(["explain", customer_id]) == 0
@@ -221,13 +251,17 @@ def test_rerun_while_an_analyst_reads_keeps_ids_and_never_blocks(night):
     """A second process holds the published file open read-only during a full run."""
     settings = night["settings"]
     con = _con(night)
-    before_ids = con.execute("SELECT source, source_record_id, customer_id FROM identity.customer_map "
-                             "ORDER BY ALL").fetchall()
+    before_ids = con.execute(
+        "SELECT source, source_record_id, customer_id FROM identity.customer_map ORDER BY ALL"
+    ).fetchall()
     before_counts = _table_counts(con)
     con.close()
 
     reader = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import sys, duckdb
             con = duckdb.connect({str(settings.warehouse)!r}, read_only=True)
             n = con.execute("SELECT count(*) FROM golden.customers").fetchall()[0][0]
@@ -238,8 +272,13 @@ def test_rerun_while_an_analyst_reads_keeps_ids_and_never_blocks(night):
             for (t,) in rows:
                 print(t, con.execute(f"SELECT count(*) FROM {{t}}").fetchall()[0][0], flush=True)
             print("done", flush=True)
-        """)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=os.environ.copy())
+        """),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
     try:
         assert reader.stdout.readline().startswith("ready")
         assert cli.main(["run"]) == 0
@@ -259,16 +298,19 @@ def test_rerun_while_an_analyst_reads_keeps_ids_and_never_blocks(night):
 
     con = _con(night)
     try:
-        after_ids = con.execute("SELECT source, source_record_id, customer_id FROM identity.customer_map "
-                                "ORDER BY ALL").fetchall()
+        after_ids = con.execute(
+            "SELECT source, source_record_id, customer_id FROM identity.customer_map ORDER BY ALL"
+        ).fetchall()
     finally:
         con.close()
     assert after_ids == before_ids
 
 
 def _table_counts(con) -> dict[str, int]:
-    tables = con.execute("SELECT schema_name || '.' || table_name FROM duckdb_tables() "
-                         "WHERE database_name = current_database() ORDER BY 1").fetchall()
+    tables = con.execute(
+        "SELECT schema_name || '.' || table_name FROM duckdb_tables() "
+        "WHERE database_name = current_database() ORDER BY 1"
+    ).fetchall()
     return {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for (t,) in tables}
 
 
@@ -315,8 +357,9 @@ def test_erased_person_is_nowhere_after_the_next_run_even_when_sent_again(night)
     con = _con(night)
     try:
         assert scan_for_identifiers(con, identifiers) == []
-        suppressed = con.execute("SELECT sum(rows_suppressed) FROM audit.files WHERE file LIKE '%resent%'"
-                                 ).fetchall()[0][0]
+        suppressed = con.execute("SELECT sum(rows_suppressed) FROM audit.files WHERE file LIKE '%resent%'").fetchall()[
+            0
+        ][0]
         assert suppressed >= 1
     finally:
         con.close()
@@ -340,8 +383,11 @@ def test_every_table_asset_reports_dagster_standard_table_metadata(night):
                 schema, table = key.path
                 assert md["dagster/table_name"].value == f"{schema}.{table}", key
                 assert isinstance(md["dagster/row_count"].value, int), key
-                columns = con.execute("SELECT column_name, comment FROM duckdb_columns() WHERE schema_name = ? "
-                                      "AND table_name = ? ORDER BY column_index", [schema, table]).fetchall()
+                columns = con.execute(
+                    "SELECT column_name, comment FROM duckdb_columns() WHERE schema_name = ? "
+                    "AND table_name = ? ORDER BY column_index",
+                    [schema, table],
+                ).fetchall()
                 got = [(c.name, c.description) for c in md["dagster/column_schema"].schema.columns]
                 if (schema, table) in CONTRACT_COMMENTS:  # commented by publish, after the asset ran
                     assert [n for n, _ in got] == [n for n, _ in columns], key
@@ -349,14 +395,20 @@ def test_every_table_asset_reports_dagster_standard_table_metadata(night):
                     assert got == [(n, c or None) for n, c in columns], key
             customers = instance.get_latest_materialization_event(dg.AssetKey(["golden", "customers"]))
             links = instance.get_latest_materialization_event(dg.AssetKey(["identity", "links"]))
-        assert customers.asset_materialization.metadata["dagster/row_count"].value == con.execute(
-            "SELECT count(*) FROM golden.customers").fetchone()[0]
-        described = [c for c in customers.asset_materialization.metadata["dagster/column_schema"].schema.columns
-                     if c.description]
+        assert (
+            customers.asset_materialization.metadata["dagster/row_count"].value
+            == con.execute("SELECT count(*) FROM golden.customers").fetchone()[0]
+        )
+        described = [
+            c for c in customers.asset_materialization.metadata["dagster/column_schema"].schema.columns if c.description
+        ]
         assert described  # golden comments its columns
         weights = links.asset_materialization.metadata["model_weights"].value
         assert "| comparison | level | m | u | match weight |" in weights and weights.count("\n") > 5
-        assert not any(str(v.value).startswith("file://")
-                       for v in links.asset_materialization.metadata.values() if hasattr(v, "value"))
+        assert not any(
+            str(v.value).startswith("file://")
+            for v in links.asset_materialization.metadata.values()
+            if hasattr(v, "value")
+        )
     finally:
         con.close()

@@ -52,7 +52,7 @@ def _read_csv(path: Path) -> list[dict]:
 def test_febrl_is_read_as_strings_with_blanks_skipped_empty_as_none_and_no_ssn(records):
     assert [r["rec_id"] for r in records] == ["rec-7-org", "rec-7-dup-0", "rec-12-org"]
     assert records[0]["given_name"] == "lachlan" and records[0]["date_of_birth"] == "19990219"
-    assert records[2]["postcode"] == "0811"          # a string: the leading zero survives
+    assert records[2]["postcode"] == "0811"  # a string: the leading zero survives
     assert records[1]["street_number"] is None and records[2]["given_name"] is None
     assert all("soc_sec_id" not in r for r in records)
 
@@ -73,8 +73,14 @@ def test_person_is_the_number_in_the_record_id():
 
 def test_crm_row_follows_the_crm_contract(records):
     assert febrl.crm_row(records[0]) == {
-        "customer_id": "rec-7-org", "first_name": "lachlan", "last_name": "berry",
-        "street": "69 giblin street", "postcode": "4814", "city": "bittern", "birth_date": "19990219"}
+        "customer_id": "rec-7-org",
+        "first_name": "lachlan",
+        "last_name": "berry",
+        "street": "69 giblin street",
+        "postcode": "4814",
+        "city": "bittern",
+        "birth_date": "19990219",
+    }
     # a missing house number is left out of the street, not written as "nan"
     assert febrl.crm_row(records[1])["street"] == "giblin street"
     assert febrl.crm_row(records[2])["first_name"] == "" and febrl.crm_row(records[2])["birth_date"] == ""
@@ -83,7 +89,7 @@ def test_crm_row_follows_the_crm_contract(records):
 
 def test_esp_row_has_a_unique_address_that_is_not_junk_and_carries_no_name(records):
     rows = [febrl.esp_row(r, n) for n, r in enumerate(records, start=1)]
-    assert rows[1]["Birthday"] == "1999-02-91"       # a full date, as FEBRL gives it (invalid stays invalid)
+    assert rows[1]["Birthday"] == "1999-02-91"  # a full date, as FEBRL gives it (invalid stays invalid)
     assert rows[2]["Birthday"] == ""
     emails = [r["Email Address"] for r in rows]
     assert len(set(emails)) == len(set(r["LEID"] for r in rows)) == 3
@@ -113,24 +119,39 @@ def test_two_source_layout_keys_esp_members_by_their_leid(records, tmp_path):
     assert [r["customer_id"] for r in crm] == ["rec-7-org", "rec-12-org"]
     assert [r["Last Name"] for r in esp] == ["berrx"]
     truth = _read_csv(tmp_path / "truth.csv")
-    assert truth == [{"source": "crm", "source_record_id": "rec-7-org", "person_id": "7"},
-                     {"source": "esp", "source_record_id": esp[0]["LEID"], "person_id": "7"},
-                     {"source": "crm", "source_record_id": "rec-12-org", "person_id": "12"}]
+    assert truth == [
+        {"source": "crm", "source_record_id": "rec-7-org", "person_id": "7"},
+        {"source": "esp", "source_record_id": esp[0]["LEID"], "person_id": "7"},
+        {"source": "crm", "source_record_id": "rec-12-org", "person_id": "12"},
+    ]
     # the plain Splink script gets the same records under the same keys, with raw FEBRL fields
-    assert [(r["source"], r["source_record_id"]) for r in info["splink_rows"]] == \
-        [(t["source"], t["source_record_id"]) for t in truth]
+    assert [(r["source"], r["source_record_id"]) for r in info["splink_rows"]] == [
+        (t["source"], t["source_record_id"]) for t in truth
+    ]
     assert info["splink_rows"][1]["surname"] == "berrx" and "soc_sec_id" not in info["splink_rows"][1]
 
 
 def test_crm_dedupe_truth_scores_a_known_answer(records, tmp_path):
     febrl.write_dataset(records, "crm_dedupe", tmp_path / "landing", tmp_path / "truth.csv")
     assert not (tmp_path / "landing/esp").exists()
-    perfect = pa.Table.from_pylist([{"source": "crm", "source_record_id": r, "customer_id": c} for r, c in
-                                    (("rec-7-org", "A"), ("rec-7-dup-0", "A"), ("rec-12-org", "B"))])
-    split = pa.Table.from_pylist([{"source": "crm", "source_record_id": r, "customer_id": c} for r, c in
-                                  (("rec-7-org", "A"), ("rec-7-dup-0", "C"), ("rec-12-org", "B"))])
-    merged = pa.Table.from_pylist([{"source": "crm", "source_record_id": r, "customer_id": "A"} for r in
-                                   ("rec-7-org", "rec-7-dup-0", "rec-12-org")])
+    perfect = pa.Table.from_pylist(
+        [
+            {"source": "crm", "source_record_id": r, "customer_id": c}
+            for r, c in (("rec-7-org", "A"), ("rec-7-dup-0", "A"), ("rec-12-org", "B"))
+        ]
+    )
+    split = pa.Table.from_pylist(
+        [
+            {"source": "crm", "source_record_id": r, "customer_id": c}
+            for r, c in (("rec-7-org", "A"), ("rec-7-dup-0", "C"), ("rec-12-org", "B"))
+        ]
+    )
+    merged = pa.Table.from_pylist(
+        [
+            {"source": "crm", "source_record_id": r, "customer_id": "A"}
+            for r in ("rec-7-org", "rec-7-dup-0", "rec-12-org")
+        ]
+    )
     assert evaluate_against_truth(perfect, tmp_path / "truth.csv")["pairwise"]["f1"] == 1.0
     assert evaluate_against_truth(split, tmp_path / "truth.csv")["pairwise"]["recall"] == 0.0
     assert evaluate_against_truth(merged, tmp_path / "truth.csv")["pairwise"]["precision"] == pytest.approx(1 / 3)
@@ -139,23 +160,42 @@ def test_crm_dedupe_truth_scores_a_known_answer(records, tmp_path):
 def test_every_febrl_data_set_and_seed_is_run_and_febrl3_4_never():
     specs = accuracy.datasets(2000, 14, [1, 2, 3])
     names = [s["name"] for s in specs]
-    assert names == ["FEBRL2 CRM dedupe", "FEBRL1 CRM dedupe", "FEBRL1 two-source link",
-                     "sample seed 1", "sample seed 2", "sample seed 3"]
+    assert names == [
+        "FEBRL2 CRM dedupe",
+        "FEBRL1 CRM dedupe",
+        "FEBRL1 two-source link",
+        "sample seed 1",
+        "sample seed 2",
+        "sample seed 3",
+    ]
     assert {s["febrl"] for s in specs if s["kind"] == "febrl"} == {"febrl1", "febrl2"}
 
 
 def test_table_has_one_row_per_data_set_and_shows_failures():
-    rows = [{"name": "FEBRL2 CRM dedupe", "records": 5000, "persons": 4000, "pipeline_seconds": 19.24,
-             "pipeline": {"precision": 1.0, "recall": 0.55171, "f1": 0.71110},
-             "plain_splink": {"precision": 0.99991, "recall": 0.96691, "f1": 0.98318,
-                              "notes": ["EM on birth_date skipped: m_probability value 0.0"]}},
-            {"name": "sample seed 1", "error": "RuntimeError: cdp run exited 1"}]
+    rows = [
+        {
+            "name": "FEBRL2 CRM dedupe",
+            "records": 5000,
+            "persons": 4000,
+            "pipeline_seconds": 19.24,
+            "pipeline": {"precision": 1.0, "recall": 0.55171, "f1": 0.71110},
+            "plain_splink": {
+                "precision": 0.99991,
+                "recall": 0.96691,
+                "f1": 0.98318,
+                "notes": ["EM on birth_date skipped: m_probability value 0.0"],
+            },
+        },
+        {"name": "sample seed 1", "error": "RuntimeError: cdp run exited 1"},
+    ]
     text = accuracy.render_table(rows)
     lines = text.splitlines()
-    assert lines[0] == ("| data set | records | persons | pipeline P | R | F1 | plain Splink P | R | F1 "
-                        "| pipeline seconds |")
-    assert lines[2] == ("| FEBRL2 CRM dedupe | 5,000 | 4,000 | 1.0000 | 0.5517 | 0.7111 | 0.9999 | 0.9669 "
-                        "| 0.9832 | 19.2 |")
+    assert lines[0] == (
+        "| data set | records | persons | pipeline P | R | F1 | plain Splink P | R | F1 | pipeline seconds |"
+    )
+    assert lines[2] == (
+        "| FEBRL2 CRM dedupe | 5,000 | 4,000 | 1.0000 | 0.5517 | 0.7111 | 0.9999 | 0.9669 | 0.9832 | 19.2 |"
+    )
     assert lines[3] == "| sample seed 1 | n/a | n/a | n/a | n/a | n/a | n/a | n/a | n/a | n/a |"
     assert "- sample seed 1: RuntimeError: cdp run exited 1" in lines
     # a training step the plain Splink had to skip is said under the table

@@ -7,8 +7,9 @@ from cdp_pipeline_tests.conftest import REPO_ROOT
 def test_the_location_is_the_one_workspace_yaml_declares(tmp_path):
     assert code_location_origin(REPO_ROOT / "workspace.yaml").location_name == "cdp_pipeline"
     renamed = tmp_path / "workspace.yaml"
-    renamed.write_text("load_from:\n  - python_module:\n      module_name: cdp_pipeline.definitions\n"
-                       "      location_name: cdp_nights\n")
+    renamed.write_text(
+        "load_from:\n  - python_module:\n      module_name: cdp_pipeline.definitions\n      location_name: cdp_nights\n"
+    )
     origin = code_location_origin(renamed)
     assert origin.location_name == "cdp_nights"
     assert origin.loadable_target_origin.module_name == "cdp_pipeline.definitions"
@@ -20,8 +21,7 @@ def test_without_workspace_yaml_the_location_keeps_its_usual_name(tmp_path):
     assert origin.loadable_target_origin.module_name == "cdp_pipeline.definitions"
 
 
-def test_a_second_run_in_one_process_executes_the_definitions_of_its_own_settings(cdp_env, monkeypatch,
-                                                                                 tmp_path):
+def test_a_second_run_in_one_process_executes_the_definitions_of_its_own_settings(cdp_env, monkeypatch, tmp_path):
     """cli.main run twice in one process, for two warehouses: the second run must not execute
     the job (and build database resource) that Dagster kept from the first."""
     import dagster as dg

@@ -45,16 +45,27 @@ def _graphql(port: int, query: str) -> dict:
 
 def test_make_ui_serves_the_project_instance_with_its_daemon_and_no_warnings(cdp_env, tmp_path):
     home = Path(os.environ["DAGSTER_HOME"])
-    (home / "dagster.yaml").unlink()       # `make ui` links it itself, as on a fresh clone
+    (home / "dagster.yaml").unlink()  # `make ui` links it itself, as on a fresh clone
     stamp = tmp_path / "installed"
-    stamp.touch()                          # the virtualenv is the one running this test
+    stamp.touch()  # the virtualenv is the one running this test
     port = _free_port()
     log_path = tmp_path / "make-ui.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            ["make", "--no-print-directory", "ui", f"BIN={Path(sys.executable).parent}", f"STAMP={stamp}",
-             f"DAGSTER_HOME={home}", f"UI_PORT={port}"],
-            cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                "make",
+                "--no-print-directory",
+                "ui",
+                f"BIN={Path(sys.executable).parent}",
+                f"STAMP={stamp}",
+                f"DAGSTER_HOME={home}",
+                f"UI_PORT={port}",
+            ],
+            cwd=REPO_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         deadline = time.monotonic() + 180
         healthy = []

@@ -21,7 +21,10 @@ def test_each_warehouse_gets_its_own_build_database_and_exports(cdp_env, monkeyp
     data = cdp_env.data_dir
     # the default warehouse keeps the folders it always had
     assert (cdp_env.warehouse, cdp_env.build_db, cdp_env.export_dir) == (
-        data / "warehouse" / "cdp.duckdb", data / "warehouse" / "build" / "cdp_build.duckdb", data / "exports")
+        data / "warehouse" / "cdp.duckdb",
+        data / "warehouse" / "build" / "cdp_build.duckdb",
+        data / "exports",
+    )
     monkeypatch.setenv("CDP_WAREHOUSE", str(data / "warehouse" / "cdp.duckdb"))
     assert get_settings().build_db == cdp_env.build_db and get_settings().export_dir == cdp_env.export_dir
     seen = set()
@@ -73,15 +76,17 @@ def test_cdp_run_says_why_it_refuses(cdp_env, monkeypatch, tmp_path, capsys):
 def _customer_map(warehouse: Path) -> list[tuple]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        return con.execute("SELECT source, source_record_id, customer_id FROM identity.customer_map "
-                           "ORDER BY ALL").fetchall()
+        return con.execute(
+            "SELECT source, source_record_id, customer_id FROM identity.customer_map ORDER BY ALL"
+        ).fetchall()
     finally:
         con.close()
 
 
 def _exports(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*.csv"))}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*.csv"))
+    }
 
 
 @pytest.mark.slow

@@ -6,16 +6,19 @@ from cdp_pipeline.cli import main
 from cdp_pipeline.settings import SettingsError, get_settings
 
 
-@pytest.mark.parametrize(("name", "value", "message"), [
-    ("CDP_TIMEZONE", "Mars/Olympus_Mons", "CDP_TIMEZONE must be a time zone name"),
-    ("CDP_DEFAULT_REGION", "XQ", "CDP_DEFAULT_REGION must be a two-letter region code"),
-    ("CDP_DUCKDB_THREADS", "two", "CDP_DUCKDB_THREADS must be a whole number, not 'two'"),
-    ("CDP_DUCKDB_THREADS", "0", "CDP_DUCKDB_THREADS must be at least 1"),
-    ("CDP_MATCH_THRESHOLD", "99", "CDP_MATCH_THRESHOLD must be a number from 0 to 1"),
-    ("CDP_ID_CHANGE_WARN_SHARE", "5%", "CDP_ID_CHANGE_WARN_SHARE must be a number from 0 to 1"),
-    ("CDP_COMPACT_DAYS", "-1", "CDP_COMPACT_DAYS must be at least 0"),
-    ("CDP_ENGINE", "flink", "CDP_ENGINE must be 'duckdb' or 'spark'"),
-])
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("CDP_TIMEZONE", "Mars/Olympus_Mons", "CDP_TIMEZONE must be a time zone name"),
+        ("CDP_DEFAULT_REGION", "XQ", "CDP_DEFAULT_REGION must be a two-letter region code"),
+        ("CDP_DUCKDB_THREADS", "two", "CDP_DUCKDB_THREADS must be a whole number, not 'two'"),
+        ("CDP_DUCKDB_THREADS", "0", "CDP_DUCKDB_THREADS must be at least 1"),
+        ("CDP_MATCH_THRESHOLD", "99", "CDP_MATCH_THRESHOLD must be a number from 0 to 1"),
+        ("CDP_ID_CHANGE_WARN_SHARE", "5%", "CDP_ID_CHANGE_WARN_SHARE must be a number from 0 to 1"),
+        ("CDP_COMPACT_DAYS", "-1", "CDP_COMPACT_DAYS must be at least 0"),
+        ("CDP_ENGINE", "flink", "CDP_ENGINE must be 'duckdb' or 'spark'"),
+    ],
+)
 def test_an_unusable_value_is_refused_by_name(monkeypatch, name, value, message):
     monkeypatch.setenv(name, value)
     with pytest.raises(SettingsError, match=message):
@@ -23,13 +26,22 @@ def test_an_unusable_value_is_refused_by_name(monkeypatch, name, value, message)
 
 
 def test_usable_values_are_read_and_normalised(monkeypatch):
-    for name, value in {"CDP_TIMEZONE": "UTC", "CDP_DEFAULT_REGION": " gb ", "CDP_DUCKDB_THREADS": " 4 ",
-                        "CDP_MATCH_THRESHOLD": "0.95",
-                        "CDP_COMPACT_DAYS": "1"}.items():
+    for name, value in {
+        "CDP_TIMEZONE": "UTC",
+        "CDP_DEFAULT_REGION": " gb ",
+        "CDP_DUCKDB_THREADS": " 4 ",
+        "CDP_MATCH_THRESHOLD": "0.95",
+        "CDP_COMPACT_DAYS": "1",
+    }.items():
         monkeypatch.setenv(name, value)
     s = get_settings()
-    assert (s.timezone, s.default_region, s.duckdb_threads, s.match_threshold,
-            s.compact_days) == ("UTC", "GB", 4, 0.95, 1)
+    assert (s.timezone, s.default_region, s.duckdb_threads, s.match_threshold, s.compact_days) == (
+        "UTC",
+        "GB",
+        4,
+        0.95,
+        1,
+    )
 
 
 def test_the_cli_says_which_variable_is_wrong_and_exits_2(monkeypatch, tmp_path, capsys):

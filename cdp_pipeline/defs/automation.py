@@ -8,8 +8,13 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from cdp_pipeline.defs.partitions import (
-    LANDING_DAYS, LAST_LANDING_DAY_TAG, add_landing_days, landing_date_partitions, new_landing_days,
-    partition_range)
+    LANDING_DAYS,
+    LAST_LANDING_DAY_TAG,
+    add_landing_days,
+    landing_date_partitions,
+    new_landing_days,
+    partition_range,
+)
 from cdp_pipeline.lib.ingest.files import file_sha256
 from cdp_pipeline.lib.landing import landed_files, landing_days, nightly_landing_days
 from cdp_pipeline.settings import get_settings
@@ -42,7 +47,7 @@ def partition_range_tags(known_keys: list[str], days: list[str]) -> dict[str, st
     the range of partitions that holds them, and the latest day in it (the golden layer's
     as-of date; with days added out of date order the range's end is not always the latest)."""
     start, end = partition_range(known_keys, days)
-    in_range = known_keys[known_keys.index(start):known_keys.index(end) + 1]
+    in_range = known_keys[known_keys.index(start) : known_keys.index(end) + 1]
     return {PARTITION_RANGE_START: start, PARTITION_RANGE_END: end, LAST_LANDING_DAY_TAG: max(in_range)}
 
 
@@ -71,7 +76,7 @@ def nightly_schedule(context: dg.ScheduleEvaluationContext):
     name="landing_file_sensor",
     minimum_interval_seconds=60,
     description="Makes each new landing day a partition, and launches a run for a landing day "
-                "when new files (by path and checksum) appear in it.",
+    "when new files (by path and checksum) appear in it.",
 )
 def landing_file_sensor(context: dg.SensorEvaluationContext):
     settings = get_settings()

@@ -29,10 +29,11 @@ class BuildDatabase(DuckDBResource):
         run = context.run
         today = dt.datetime.now(dt.timezone.utc).date()
         with super().get_connection() as con:
-            self._compact = compaction_due(con, today, every_days=self.compact_days,
-                                           full_refresh=is_full_refresh(run.tags if run else {}))
+            self._compact = compaction_due(
+                con, today, every_days=self.compact_days, full_refresh=is_full_refresh(run.tags if run else {})
+            )
             if self._compact:
-                record_compaction(con, today)   # the checkpoint closing this connection compacts
+                record_compaction(con, today)  # the checkpoint closing this connection compacts
 
     @contextmanager
     def get_connection(self):
@@ -46,8 +47,11 @@ def build_database_resource() -> BuildDatabase:
     """The pipeline's private read-write database (never the published file)."""
     s = get_settings()
     s.build_db.parent.mkdir(parents=True, exist_ok=True)
-    return BuildDatabase(database=str(s.build_db), connection_config={**s.duckdb_config(), **BUILD_DB_CONFIG},
-                         compact_days=s.compact_days)
+    return BuildDatabase(
+        database=str(s.build_db),
+        connection_config={**s.duckdb_config(), **BUILD_DB_CONFIG},
+        compact_days=s.compact_days,
+    )
 
 
 @dg.definitions

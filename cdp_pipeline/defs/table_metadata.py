@@ -19,8 +19,10 @@ def table_metadata(con: duckdb.DuckDBPyConnection, key) -> dict:
     info = describe_table(con, schema, table)
     if info is None:
         return {}
-    columns = [dg.TableColumn(name=name, type=str(dtype), description=comment or None)
-               for name, dtype, comment in info["columns"]]
+    columns = [
+        dg.TableColumn(name=name, type=str(dtype), description=comment or None)
+        for name, dtype, comment in info["columns"]
+    ]
     return {
         "dagster/table_name": dg.MetadataValue.text(f"{schema}.{table}"),
         "dagster/row_count": dg.MetadataValue.int(info["rows"]),

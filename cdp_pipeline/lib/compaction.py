@@ -31,21 +31,25 @@ from cdp_pipeline.lib.warehouse import table_exists
 COMPACTIONS = "audit.compactions"
 
 
-def compaction_due(con: duckdb.DuckDBPyConnection, today: dt.date, *, every_days: int,
-                   full_refresh: bool) -> bool:
+def compaction_due(con: duckdb.DuckDBPyConnection, today: dt.date, *, every_days: int, full_refresh: bool) -> bool:
     """Should this run let DuckDB compact the file (``every_days`` ≤ 1: every run)?"""
     if full_refresh or every_days <= 1:
         return True
-    last = (con.execute(f"SELECT max(compacted_on) FROM {COMPACTIONS}").fetchall()[0][0]
-            if table_exists(con, "audit", "compactions") else None)
+    last = (
+        con.execute(f"SELECT max(compacted_on) FROM {COMPACTIONS}").fetchall()[0][0]
+        if table_exists(con, "audit", "compactions")
+        else None
+    )
     return last is None or (today - last).days >= every_days
 
 
 def record_compaction(con: duckdb.DuckDBPyConnection, today: dt.date) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS audit")
     con.execute(f"CREATE TABLE IF NOT EXISTS {COMPACTIONS} (compacted_on DATE)")
-    con.execute(f"COMMENT ON TABLE {COMPACTIONS} IS 'Internal: the day the build database was last compacted "
-                f"(row groups merged, deleted rows dropped); lib/compaction.py.'")
+    con.execute(
+        f"COMMENT ON TABLE {COMPACTIONS} IS 'Internal: the day the build database was last compacted "
+        f"(row groups merged, deleted rows dropped); lib/compaction.py.'"
+    )
     con.execute(f"DELETE FROM {COMPACTIONS}")
     con.execute(f"INSERT INTO {COMPACTIONS} VALUES (?)", [today])
 

@@ -45,8 +45,13 @@ CONTRACT_COMMENTS: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
 def comment_contract_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Comment each contract table that exists (only its columns that exist)."""
     for (schema, table), (table_comment, columns) in CONTRACT_COMMENTS.items():
-        present = {r[0] for r in con.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? "
-            "AND database_name = current_database()", [schema, table]).fetchall()}
+        present = {
+            r[0]
+            for r in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? "
+                "AND database_name = current_database()",
+                [schema, table],
+            ).fetchall()
+        }
         if present:
             apply_comments(con, schema, table, table_comment, {c: t for c, t in columns.items() if c in present})

@@ -31,7 +31,7 @@ def mask_value(value: object) -> str:
         return f"{text[0]}•••@{email.group(1)}"
     digits = sum(c.isdigit() for c in text)
     if digits >= 6:  # phones, card and record ids: keep the prefix sign/code shape and last two
-        return text[:3 if text.startswith("+") else 1] + "•" * max(len(text) - 5, 1) + text[-2:]
+        return text[: 3 if text.startswith("+") else 1] + "•" * max(len(text) - 5, 1) + text[-2:]
     return text[0] + "•" * min(len(text) - 1, 6)
 
 
@@ -59,12 +59,18 @@ def table_preview(con: duckdb.DuckDBPyConnection, table: str, limit: int = 5) ->
 def describe_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict | None:
     """Rows, columns (name, type, COMMENT) and COMMENT of a table, for an asset's standard
     metadata; None when the table does not exist (yet)."""
-    found = con.execute("SELECT comment FROM duckdb_tables() WHERE database_name = current_database() "
-                        "AND schema_name = ? AND table_name = ?", [schema, table]).fetchall()
+    found = con.execute(
+        "SELECT comment FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = ? AND table_name = ?",
+        [schema, table],
+    ).fetchall()
     if not found:
         return None
-    columns = con.execute("SELECT column_name, data_type, comment FROM duckdb_columns() "
-                          "WHERE database_name = current_database() AND schema_name = ? AND table_name = ? "
-                          "ORDER BY column_index", [schema, table]).fetchall()
+    columns = con.execute(
+        "SELECT column_name, data_type, comment FROM duckdb_columns() "
+        "WHERE database_name = current_database() AND schema_name = ? AND table_name = ? "
+        "ORDER BY column_index",
+        [schema, table],
+    ).fetchall()
     rows = con.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()[0]
     return {"rows": int(rows), "comment": found[0][0], "columns": columns}

@@ -88,8 +88,9 @@ class StageTimer:
         checks = self.checks_passed + len(self.checks_failed)
         if CHECKS in self.seconds or checks:
             mark = "✓" if not self.checks_failed else "✗"
-            self._say(f"  {mark} {CHECKS}: {self.checks_passed} of {checks} passed "
-                      f"({self.seconds.get(CHECKS, 0.0):.1f} s)")
+            self._say(
+                f"  {mark} {CHECKS}: {self.checks_passed} of {checks} passed ({self.seconds.get(CHECKS, 0.0):.1f} s)"
+            )
 
 
 class PhaseHandler(logging.Handler):
@@ -121,5 +122,6 @@ class ProgressHandler(logging.Handler):
             data = event.event_specific_data
             passed = data.passed
             message = f"check {data.asset_key.to_user_string()}:{data.check_name} " + (
-                "passed" if passed else f"FAILED ({data.severity.value})")
+                "passed" if passed else f"FAILED ({data.severity.value})"
+            )
         self.timer.on_event(event.event_type_value, event.step_key, message, passed)

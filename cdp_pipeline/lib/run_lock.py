@@ -53,8 +53,9 @@ def release_dead_runs(instance, build_db: Path) -> list[str]:
     import dagster as dg
 
     in_progress = [dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
-    runs = instance.get_runs(filters=dg.RunsFilter(
-        statuses=in_progress, tags={LAUNCHED_BY: "cli", BUILD_DB_TAG: str(build_db)}))
+    runs = instance.get_runs(
+        filters=dg.RunsFilter(statuses=in_progress, tags={LAUNCHED_BY: "cli", BUILD_DB_TAG: str(build_db)})
+    )
     released = []
     for run in runs:
         if run.parent_run_id:
@@ -64,9 +65,9 @@ def release_dead_runs(instance, build_db: Path) -> list[str]:
         pid = run.tags.get(PID_TAG, "")
         if pid.isdigit() and int(pid) != os.getpid() and pid_alive(int(pid)):
             continue  # cannot happen while we hold the lock, unless the pid was reused
-        instance.report_run_failed(run, message="the process running it died (killed or crashed); "
-                                                "released by the next cdp run")
+        instance.report_run_failed(
+            run, message="the process running it died (killed or crashed); released by the next cdp run"
+        )
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
         released.append(run.run_id)
     return released
-

@@ -25,8 +25,10 @@ class SharedRunState(RuntimeError):
 
 def owner_files(settings) -> dict[str, Path]:
     """What each piece of state is called in messages -> the file naming its warehouse."""
-    return {f"build database {settings.build_db}": Path(str(settings.build_db) + OWNER_SUFFIX),
-            f"export folder {settings.export_dir}": Path(settings.export_dir) / EXPORTS_OWNER}
+    return {
+        f"build database {settings.build_db}": Path(str(settings.build_db) + OWNER_SUFFIX),
+        f"export folder {settings.export_dir}": Path(settings.export_dir) / EXPORTS_OWNER,
+    }
 
 
 def claim_run_state(settings) -> None:
@@ -51,7 +53,8 @@ def claim_run_state(settings) -> None:
                 f"{warehouse}: a run for this warehouse would continue from the other one's customers and "
                 f"exports. Leave CDP_BUILD_DB and CDP_EXPORT_DIR unset (each warehouse then gets its own, "
                 f"beside it) or point them at folders of this warehouse. If the warehouse file itself was "
-                f"moved, delete {marker}, which records the owner")
+                f"moved, delete {marker}, which records the owner"
+            )
     for marker, mine in to_write:
         marker.parent.mkdir(parents=True, exist_ok=True)
         tmp = marker.with_name(f"{marker.name}.{os.getpid()}.tmp")

@@ -56,13 +56,17 @@ def night_warnings(con: duckdb.DuckDBPyConnection, first_day: str, last_day: str
     except duckdb.CatalogException:
         files = []
     for file, _, status, _, quarantined, message in files:
-        lines.append(f"file rejected: {file}: {message}" if status == "rejected"
-                     else f"{quarantined:,} row(s) quarantined: {file}")
+        lines.append(
+            f"file rejected: {file}: {message}"
+            if status == "rejected"
+            else f"{quarantined:,} row(s) quarantined: {file}"
+        )
     try:
         holds = con.execute(load_sql(SQL_DIR, "select_export_holds_summary")).fetchall()
     except duckdb.CatalogException:
         holds = []
     for file, destinations, release in holds:
-        lines.append(f"destinations held (files not refreshed): {', '.join(destinations)}, by {file}; "
-                     f"to release: {release}")
+        lines.append(
+            f"destinations held (files not refreshed): {', '.join(destinations)}, by {file}; to release: {release}"
+        )
     return lines

@@ -33,6 +33,7 @@ def quote_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def run_sql(con: duckdb.DuckDBPyConnection, sql_dir: Path, name: str,
-            params: dict | None = None, **identifiers: str) -> None:
+def run_sql(
+    con: duckdb.DuckDBPyConnection, sql_dir: Path, name: str, params: dict | None = None, **identifiers: str
+) -> None:
     con.execute(load_sql(sql_dir, name, **identifiers), params or {})

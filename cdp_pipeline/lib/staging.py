@@ -24,14 +24,16 @@ def data_as_of(con: duckdb.DuckDBPyConnection) -> date | None:
     return date.fromisoformat(str(value)[:10]) if value else None
 
 
-def build_staging_table(con: duckdb.DuckDBPyConnection, sql_dir: Path, table: str, settings: Settings, *,
-                        full_refresh: bool = False) -> int:
+def build_staging_table(
+    con: duckdb.DuckDBPyConnection, sql_dir: Path, table: str, settings: Settings, *, full_refresh: bool = False
+) -> int:
     """(Re)build ``staging.<table>`` from its ``create_<table>.sql``; returns its row count."""
     return build_staging(con, sql_dir, table, settings, full_refresh=full_refresh)[0]
 
 
-def build_staging(con: duckdb.DuckDBPyConnection, sql_dir: Path, table: str, settings: Settings, *,
-                  full_refresh: bool = False):
+def build_staging(
+    con: duckdb.DuckDBPyConnection, sql_dir: Path, table: str, settings: Settings, *, full_refresh: bool = False
+):
     """``build_staging_table``, also returning how it was built (a ``StagingPlan``, or None for a
     table always rebuilt whole). ``identity_records`` is rebuilt only for the records the
     night's files touch unless ``full_refresh`` (``staging_incremental.KEYED_TABLES``: also

@@ -72,8 +72,10 @@ class LookupKey:
 
 # the customer's number of a message: the sender of an inbound one, else the recipient, without
 # a channel prefix (`whatsapp:+27…`; as create_sms_messages.sql and create_identity_records.sql)
-_SMS_NUMBER_KEY = LookupKey("CASE WHEN lower(trim(direction)) LIKE 'inbound%' THEN \"from\" ELSE \"to\" END",
-                            "std_phone(regexp_replace({}, '^\\s*[A-Za-z]+:', ''), NULL)")
+_SMS_NUMBER_KEY = LookupKey(
+    'CASE WHEN lower(trim(direction)) LIKE \'inbound%\' THEN "from" ELSE "to" END',
+    "std_phone(regexp_replace({}, '^\\s*[A-Za-z]+:', ''), NULL)",
+)
 
 
 # An activity: create_email_activity.sql's activity_id hashes address|action|time|campaign|url.
@@ -86,7 +88,8 @@ _SMS_NUMBER_KEY = LookupKey("CASE WHEN lower(trim(direction)) LIKE 'inbound%' TH
 _ACTIVITY_KEY = LookupKey(
     "to_json([email_address, action, campaign_id, url])::VARCHAR",
     "md5(concat_ws('|', std_email(json_extract_string({0}, '$[0]')), lower(trim(json_extract_string({0}, '$[1]'))), "
-    "nullif(trim(json_extract_string({0}, '$[2]')), ''), nullif(trim(json_extract_string({0}, '$[3]')), '')))")
+    "nullif(trim(json_extract_string({0}, '$[2]')), ''), nullif(trim(json_extract_string({0}, '$[3]')), '')))",
+)
 # Activity is attached to the ESP member with its address (``members`` in
 # create_email_activity.sql; keep the two alike) or else to the address itself. The keyed
 # rebuild attaches tonight's rows; this re-attaches every other row whose member changed (a
@@ -129,53 +132,65 @@ class KeyedTable:
 KEYED_TABLES: dict[str, KeyedTable] = {
     "identity_records": KeyedTable(
         "identity_records",
-        {"crm_customers": ("crm", _CRM_KEY),
-         "esp_members": ("esp", _ESP_MEMBER_KEY),
-         "sms_messages": ("sms", _SMS_NUMBER_KEY),
-         "web_events": ("web", "nullif(trim(user_id), '')"),
-         "pos_orders": ("pos", _ORDER_KEY),
-         "pos_receipts": ("pos", _RECEIPT_KEY)},
+        {
+            "crm_customers": ("crm", _CRM_KEY),
+            "esp_members": ("esp", _ESP_MEMBER_KEY),
+            "sms_messages": ("sms", _SMS_NUMBER_KEY),
+            "web_events": ("web", "nullif(trim(user_id), '')"),
+            "pos_orders": ("pos", _ORDER_KEY),
+            "pos_receipts": ("pos", _RECEIPT_KEY),
+        },
         ("source", "source_record_id"),
         # the birth-date check is relative to the data's date, which moves every night
         "SELECT source, source_record_id FROM staging.identity_records "
-        "WHERE list_contains(dq_flags, 'impossible_birth_date')"),
-    "orders": KeyedTable("orders", {"pos_orders": ("pos", _ORDER_KEY), "pos_receipts": ("pos", _RECEIPT_KEY)},
-                         ("'pos'", "order_id")),
-    "order_lines": KeyedTable("order_lines", {"pos_orders": ("pos", _ORDER_KEY),
-                                              "pos_receipts": ("pos", _RECEIPT_KEY)},
-                              ("'pos'", "order_id")),
+        "WHERE list_contains(dq_flags, 'impossible_birth_date')",
+    ),
+    "orders": KeyedTable(
+        "orders", {"pos_orders": ("pos", _ORDER_KEY), "pos_receipts": ("pos", _RECEIPT_KEY)}, ("'pos'", "order_id")
+    ),
+    "order_lines": KeyedTable(
+        "order_lines", {"pos_orders": ("pos", _ORDER_KEY), "pos_receipts": ("pos", _RECEIPT_KEY)}, ("'pos'", "order_id")
+    ),
     # a message: its deliveries (the latest wins)
     "sms_messages": KeyedTable(
         "sms_messages",
-        {"sms_messages": ("sms", "coalesce(nullif(trim(sid), ''), "
-                                 "md5(concat_ws('|', \"from\", \"to\", body, sent_date, direction)))")},
-        ("'sms'", "message_id")),
+        {
+            "sms_messages": (
+                "sms",
+                "coalesce(nullif(trim(sid), ''), md5(concat_ws('|', \"from\", \"to\", body, sent_date, direction)))",
+            )
+        },
+        ("'sms'", "message_id"),
+    ),
     # a cookie: its events, deduplicated, and the user it was last seen logged in as
     "web_events": KeyedTable(
         "web_events",
         {"web_events": ("web", "CASE WHEN nullif(trim(user_pseudo_id), '') IS NOT NULL THEN user_pseudo_id END")},
-        ("'web'", "cookie")),
+        ("'web'", "cookie"),
+    ),
     # an ESP member's or a CRM customer's signals, from every version of it; the SMS STOP/START
     # and Shopify rows come from staging.sms_messages and staging.orders
     "consent_events": KeyedTable(
         "consent_events",
         {"esp_members": ("esp", _ESP_MEMBER_KEY), "crm_customers": ("crm", _CRM_KEY)},
         ("source", "source_record_id"),
-        whole_sources=("sms", "pos")),
+        whole_sources=("sms", "pos"),
+    ),
     # an address's opens, clicks or bounces of one campaign and URL: their rows, deduplicated
     "email_activity": KeyedTable(
         "email_activity",
         {"esp_activity": ("esp", _ACTIVITY_KEY)},
         ("source", "md5(concat_ws('|', email, action, campaign_id, url))"),
-        after_sql=_REATTACH_EMAIL_ACTIVITY),
+        after_sql=_REATTACH_EMAIL_ACTIVITY,
+    ),
 }
 
 
 @dataclass
 class StagingPlan:
-    mode: str                 # "full" or "incremental"
+    mode: str  # "full" or "incremental"
     affected_records: int = 0
-    files_read: int = 0       # new or changed raw files whose keys were read
+    files_read: int = 0  # new or changed raw files whose keys were read
     files_gone: int = 0
 
 
@@ -203,15 +218,20 @@ def _ensure_index(con: duckdb.DuckDBPyConnection) -> None:
     # gains the column; its table is then built whole once anyway (this file's code changed).
     con.execute(f"ALTER TABLE {INDEX} ADD COLUMN IF NOT EXISTS arg VARCHAR")
     con.execute(f"CREATE TABLE IF NOT EXISTS {CODE} (staging_table VARCHAR, code_hash VARCHAR)")
-    con.execute(f"COMMENT ON TABLE {CODE} IS 'Internal: the code each incrementally built staging table was "
-                f"built with; other code rebuilds it whole.'")
-    con.execute(f"COMMENT ON TABLE {INDEX} IS 'Internal: per staging table, the record keys found in each raw "
-                f"file, so a night rebuilds only the rows its files touch (lib/staging_incremental.py).'")
+    con.execute(
+        f"COMMENT ON TABLE {CODE} IS 'Internal: the code each incrementally built staging table was "
+        f"built with; other code rebuilds it whole.'"
+    )
+    con.execute(
+        f"COMMENT ON TABLE {INDEX} IS 'Internal: per staging table, the record keys found in each raw "
+        f"file, so a night rebuilds only the rows its files touch (lib/staging_incremental.py).'"
+    )
 
 
 def _current_files(con: duckdb.DuckDBPyConnection, spec: KeyedTable) -> None:
-    parts = [f"SELECT DISTINCT '{t}' AS raw_table, _file AS file, _file_sha256 AS sha256 FROM raw.{t}"
-             for t in spec.inputs]
+    parts = [
+        f"SELECT DISTINCT '{t}' AS raw_table, _file AS file, _file_sha256 AS sha256 FROM raw.{t}" for t in spec.inputs
+    ]
     con.execute("CREATE OR REPLACE TEMP TABLE _stg_files AS " + " UNION ALL ".join(parts))
 
 
@@ -219,8 +239,12 @@ def _keys_of_files(con: duckdb.DuckDBPyConnection, spec: KeyedTable, files: str,
     """``out(staging_table, raw_table, file, sha256, source, key, arg)``: the keys in ``files``
     (with their raw arguments for a LookupKey). A file whose rows make no key keeps one
     NULL-key row: it is known, not new every night."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS " + " UNION ALL ".join(
-        _keys_of_raw_table(spec.name, t, source, key, files) for t, (source, key) in spec.inputs.items()))
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {out} AS "
+        + " UNION ALL ".join(
+            _keys_of_raw_table(spec.name, t, source, key, files) for t, (source, key) in spec.inputs.items()
+        )
+    )
 
 
 def _keys_of_raw_table(name: str, t: str, source: str, key: "str | LookupKey", files: str) -> str:
@@ -234,7 +258,7 @@ def _keys_of_raw_table(name: str, t: str, source: str, key: "str | LookupKey", f
     return f"""(WITH args AS MATERIALIZED (
                     SELECT DISTINCT r._file AS file, r._file_sha256 AS sha256, ({key.arg}) AS arg {rows}),
                 keys AS MATERIALIZED (
-                    SELECT arg, {key.fn.format('arg')} AS "key" FROM (SELECT DISTINCT arg FROM args))
+                    SELECT arg, {key.fn.format("arg")} AS "key" FROM (SELECT DISTINCT arg FROM args))
                 SELECT '{name}' AS staging_table, '{t}' AS raw_table, a.file, a.sha256, '{source}' AS source,
                        k."key", a.arg
                 FROM args a LEFT JOIN keys k ON k.arg IS NOT DISTINCT FROM a.arg)"""
@@ -255,18 +279,22 @@ def rebuild_index(con: duckdb.DuckDBPyConnection, table: str, settings: str = ""
 def plan(con: duckdb.DuckDBPyConnection, table: str, *, full_refresh: bool, settings: str = "") -> StagingPlan:
     """Write ``temp._stg_affected(source, key)`` and say how to build ``table``."""
     spec = KEYED_TABLES[table]
-    if full_refresh or not (table_exists(con, "staging", table)
-                            and table_exists(con, "staging", "record_keys_by_file")):
+    if full_refresh or not (
+        table_exists(con, "staging", table) and table_exists(con, "staging", "record_keys_by_file")
+    ):
         return StagingPlan("full")
     if not con.execute(f"SELECT count(*) FROM {INDEX} WHERE staging_table = ?", [table]).fetchall()[0][0]:
         return StagingPlan("full")
     if not table_exists(con, "staging", "incremental_code") or con.execute(
-            f"SELECT code_hash FROM {CODE} WHERE staging_table = ?", [table]).fetchall() != [(code_hash(table, settings),)]:
-        return StagingPlan("full")   # other SQL, normalisers or settings: yesterday's rows are not today's
+        f"SELECT code_hash FROM {CODE} WHERE staging_table = ?", [table]
+    ).fetchall() != [(code_hash(table, settings),)]:
+        return StagingPlan("full")  # other SQL, normalisers or settings: yesterday's rows are not today's
     _current_files(con, spec)
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE _stg_index AS
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _stg_index AS
                     SELECT raw_table, file, sha256, source, "key", arg FROM {INDEX} WHERE staging_table = $t""",
-                {"t": table})
+        {"t": table},
+    )
     con.execute("""CREATE OR REPLACE TEMP TABLE _stg_new_files AS
                    SELECT * FROM temp._stg_files EXCEPT SELECT DISTINCT raw_table, file, sha256 FROM temp._stg_index""")
     con.execute("""CREATE OR REPLACE TEMP TABLE _stg_gone_files AS
@@ -274,7 +302,7 @@ def plan(con: duckdb.DuckDBPyConnection, table: str, *, full_refresh: bool, sett
     _keys_of_files(con, spec, "temp._stg_new_files", "_stg_new_keys")
     recheck = f"UNION {spec.recheck}" if spec.recheck else ""
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {AFFECTED.split('.')[-1]} AS
+        CREATE OR REPLACE TEMP TABLE {AFFECTED.split(".")[-1]} AS
         SELECT * FROM (
             SELECT source, "key" FROM temp._stg_new_keys
             UNION
@@ -322,13 +350,17 @@ def build_incremental(con: duckdb.DuckDBPyConnection, sql_dir: Path, table: str)
         """)
     source_col, key_col = spec.output_key
     whole = "".join(f" OR {source_col} = '{s}'" for s in spec.whole_sources)
-    con.execute(f"DELETE FROM staging.{table} WHERE ({source_col}, {key_col}) IN "
-                f"(SELECT source, \"key\" FROM {AFFECTED}){whole}")
+    con.execute(
+        f'DELETE FROM staging.{table} WHERE ({source_col}, {key_col}) IN (SELECT source, "key" FROM {AFFECTED}){whole}'
+    )
     con.execute(incremental_sql(sql_dir, table))
     if spec.after_sql:
         con.execute(spec.after_sql)
-    con.execute(f"DELETE FROM {INDEX} WHERE staging_table = $t AND (raw_table, file, sha256) IN "
-                "(SELECT * FROM temp._stg_gone_files)", {"t": table})
+    con.execute(
+        f"DELETE FROM {INDEX} WHERE staging_table = $t AND (raw_table, file, sha256) IN "
+        "(SELECT * FROM temp._stg_gone_files)",
+        {"t": table},
+    )
     con.execute(f"INSERT INTO {INDEX} SELECT * FROM temp._stg_new_keys ORDER BY ALL")
     for t in spec.inputs:
         con.execute(f"DROP VIEW IF EXISTS temp._stg_raw_{t}")

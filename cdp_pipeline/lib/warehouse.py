@@ -50,12 +50,18 @@ class PublishResult:
     tables: int
     rows: int
     bytes: int
-    copy: str = "bytes"   # "bytes" or "logical"
+    copy: str = "bytes"  # "bytes" or "logical"
 
 
-def publish_warehouse(build_db: Path, published: Path, *, exclude_schemas: tuple[str, ...] = (),
-                      keep_previous: bool = True, live_rows_only: bool = False,
-                      verify: Callable[[Path], None] | None = None) -> PublishResult:
+def publish_warehouse(
+    build_db: Path,
+    published: Path,
+    *,
+    exclude_schemas: tuple[str, ...] = (),
+    keep_previous: bool = True,
+    live_rows_only: bool = False,
+    verify: Callable[[Path], None] | None = None,
+) -> PublishResult:
     """Copy the build database into a new file and atomically rename it over ``published``.
 
     A byte copy when the build file is in the published storage format with an empty WAL (disk
@@ -162,8 +168,9 @@ def _count_rows(path: Path) -> tuple[int, int]:
     """(tables, rows) of a database file; reading it back also proves it opens."""
     con = duckdb.connect(str(path), read_only=True)
     try:
-        tables = con.execute("SELECT schema_name, table_name FROM duckdb_tables() "
-                             "WHERE database_name = current_database()").fetchall()
+        tables = con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database()"
+        ).fetchall()
         rows = sum(con.execute(f'SELECT count(*) FROM "{s}"."{t}"').fetchall()[0][0] for s, t in tables)
     finally:
         con.close()
@@ -215,7 +222,7 @@ def _stale_temporary_files(published: Path) -> list[Path]:
     stale = []
     for prefix in (f".{published.name}.", f".{previous_path(published).name}."):
         for p in published.parent.glob(f"{glob.escape(prefix)}*.tmp*"):
-            pid = p.name[len(prefix):].split(".", 1)[0]
+            pid = p.name[len(prefix) :].split(".", 1)[0]
             if not pid.isdigit() or not p.name.endswith((".tmp", ".tmp.wal")):
                 continue
             if int(pid) != os.getpid() and not pid_alive(int(pid)):
@@ -236,12 +243,15 @@ def pid_alive(pid: int) -> bool:
 
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     """A persistent table or view ``schema.table`` exists in the connection's database."""
-    return bool(con.execute(
-        """SELECT (SELECT count(*) FROM duckdb_tables() WHERE schema_name = $s AND table_name = $t AND NOT temporary
+    return bool(
+        con.execute(
+            """SELECT (SELECT count(*) FROM duckdb_tables() WHERE schema_name = $s AND table_name = $t AND NOT temporary
                                 AND database_name = current_database())
                 + (SELECT count(*) FROM duckdb_views() WHERE schema_name = $s AND view_name = $t AND NOT temporary
                                 AND database_name = current_database())""",
-        {"s": schema, "t": table}).fetchall()[0][0])
+            {"s": schema, "t": table},
+        ).fetchall()[0][0]
+    )
 
 
 def row_hash_sql(columns: list[str], *, as_text: bool = True) -> str:

@@ -40,11 +40,16 @@ def test_sensor_requests_a_run_per_day_with_new_files_and_not_again(cdp_env):
         result = landing_file_sensor(ctx)
         requests = result.run_requests
         assert [r.tags["dagster/asset_partition_range_start"] for r in requests] == ["2026-10-01", "2026-10-02"]
-        assert all(r.tags["dagster/asset_partition_range_start"] == r.tags["dagster/asset_partition_range_end"]
-                   == r.tags["cdp/last_landing_day"] for r in requests)
+        assert all(
+            r.tags["dagster/asset_partition_range_start"]
+            == r.tags["dagster/asset_partition_range_end"]
+            == r.tags["cdp/last_landing_day"]
+            for r in requests
+        )
         # Each landing day becomes a partition, before its run is launched.
-        assert [(r.partitions_def_name, list(r.partition_keys)) for r in result.dynamic_partitions_requests] == \
-            [("landing_days", ["2026-10-01", "2026-10-02"])]
+        assert [(r.partitions_def_name, list(r.partition_keys)) for r in result.dynamic_partitions_requests] == [
+            ("landing_days", ["2026-10-01", "2026-10-02"])
+        ]
         _apply_partition_requests(instance, result)
         assert _partitions(instance) == ["2026-10-01", "2026-10-02"]
         cursor = ctx.cursor
@@ -59,7 +64,7 @@ def test_sensor_requests_a_run_per_day_with_new_files_and_not_again(cdp_env):
         assert len(late.run_requests) == 1
         assert late.run_requests[0].tags["dagster/asset_partition_range_start"] == "2026-10-01"
         assert late.run_requests[0].run_key != requests[0].run_key
-        assert not late.dynamic_partitions_requests   # not a new day
+        assert not late.dynamic_partitions_requests  # not a new day
 
 
 def test_sensor_adds_landed_days_an_older_tick_saw_without_a_partition(cdp_env):
@@ -67,7 +72,7 @@ def test_sensor_adds_landed_days_an_older_tick_saw_without_a_partition(cdp_env):
     _drop(cdp_env.landing_dir, "crm", "2026-10-01", "customers.csv", "customer_id\nC1\n")
     with dg.instance_for_test() as instance:
         ctx = dg.build_sensor_context(instance=instance)
-        landing_file_sensor(ctx)   # its partition requests are never applied
+        landing_file_sensor(ctx)  # its partition requests are never applied
         again = landing_file_sensor(dg.build_sensor_context(instance=instance, cursor=ctx.cursor))
         assert not again.run_requests
         _apply_partition_requests(instance, again)
@@ -100,9 +105,12 @@ def test_a_day_landed_late_is_loaded_with_its_window_and_the_night_is_as_of_its_
         request = nightly_schedule(dg.build_schedule_context(instance=instance, scheduled_execution_time=at))
         assert _partitions(instance) == ["2026-10-05", "2026-10-08", "2026-10-07"]
         tags = request.tags
-        with partition_loading_context(dynamic_partitions_store=instance):   # as a run resolves its range
-            in_run = landing_date_partitions.get_partition_keys_in_range(dg.PartitionKeyRange(
-                tags["dagster/asset_partition_range_start"], tags["dagster/asset_partition_range_end"]))
+        with partition_loading_context(dynamic_partitions_store=instance):  # as a run resolves its range
+            in_run = landing_date_partitions.get_partition_keys_in_range(
+                dg.PartitionKeyRange(
+                    tags["dagster/asset_partition_range_start"], tags["dagster/asset_partition_range_end"]
+                )
+            )
         assert sorted(in_run) == ["2026-10-05", "2026-10-07", "2026-10-08"]
         assert as_of_date_for_run(tags, lambda: None)[0] == date(2026, 10, 8)
 

@@ -25,9 +25,9 @@ def appended(duckdb: BuildDatabase) -> dg.MaterializeResult:
 
 
 def _run(path, compact_days=7, tags=None) -> int:
-    result = dg.materialize([appended], resources={"duckdb": BuildDatabase(database=str(path),
-                                                                          compact_days=compact_days)},
-                            tags=tags or {})
+    result = dg.materialize(
+        [appended], resources={"duckdb": BuildDatabase(database=str(path), compact_days=compact_days)}, tags=tags or {}
+    )
     assert result.success
     return result.asset_materializations_for_node("appended")[0].metadata["max_vacuum_tasks"].value
 
@@ -39,20 +39,26 @@ def _row_groups(path) -> int:
 
 def test_the_first_run_compacts_the_next_ones_append(tmp_path):
     path = tmp_path / "b.duckdb"
-    assert _run(path) > 0                        # nothing on record: compacts, and records today
-    assert _run(path) == _run(path) == 0         # the same day: appended without merging
+    assert _run(path) > 0  # nothing on record: compacts, and records today
+    assert _run(path) == _run(path) == 0  # the same day: appended without merging
     assert _row_groups(path) == 3
     assert _run(path, tags={FULL_REFRESH_TAG: "true"}) > 0
-    assert _row_groups(path) == 1                # merged (the run's first checkpoint)
+    assert _row_groups(path) == 1  # merged (the run's first checkpoint)
     assert _run(path, compact_days=1) > 0
     with duckdb.connect(str(path), read_only=True) as con:
         assert con.execute(f"SELECT * FROM {COMPACTIONS}").fetchall() == [(dt.datetime.now(dt.timezone.utc).date(),)]
         assert con.execute("SELECT count(*) FROM events").fetchall() == [(500,)]
 
 
-@pytest.mark.parametrize(("last", "today", "due"), [(None, DAY, True), (DAY, DAY, False),
-                                                    (DAY, DAY + dt.timedelta(days=6), False),
-                                                    (DAY, DAY + dt.timedelta(days=7), True)])
+@pytest.mark.parametrize(
+    ("last", "today", "due"),
+    [
+        (None, DAY, True),
+        (DAY, DAY, False),
+        (DAY, DAY + dt.timedelta(days=6), False),
+        (DAY, DAY + dt.timedelta(days=7), True),
+    ],
+)
 def test_compaction_is_due_every_seven_days(last, today, due):
     with duckdb.connect(":memory:") as con:
         if last:
@@ -73,7 +79,7 @@ def test_a_connection_without_compaction_leaves_row_groups_as_they_are(tmp_path)
             no_compaction(con)
             con.execute(f"INSERT INTO events SELECT i FROM range({n * 100}, {n * 100 + 100}) r(i)")
     assert _row_groups(path) == 3
-    with duckdb.connect(str(path)) as con:        # a default checkpoint writing another table
+    with duckdb.connect(str(path)) as con:  # a default checkpoint writing another table
         con.execute("INSERT INTO other VALUES (1)")
     assert _row_groups(path) == 1
 
@@ -94,4 +100,3 @@ def test_an_erasure_compacts_whatever_the_run_decided(tmp_path):
     assert _row_groups(path) == 1
     with duckdb.connect(str(path), read_only=True) as con:
         assert con.execute(f"SELECT * FROM {COMPACTIONS}").fetchall() == [(DAY,)]
-

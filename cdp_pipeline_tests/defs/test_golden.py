@@ -7,8 +7,7 @@ import duckdb
 import pytest
 from dagster_duckdb import DuckDBResource
 
-from cdp_pipeline.defs.golden.assets import (
-    CUSTOMERS, IDENTIFIER_CONSENT, TIMELINE, as_of_date_for_run, golden_tables)
+from cdp_pipeline.defs.golden.assets import CUSTOMERS, IDENTIFIER_CONSENT, TIMELINE, as_of_date_for_run, golden_tables
 from cdp_pipeline.defs.golden.checks import GOLDEN_CHECKS, golden_check_result
 from cdp_pipeline_tests.lib.golden.world import load_world
 
@@ -24,20 +23,26 @@ def world_file(tmp_path, monkeypatch):
 
 
 def _materialize(path: str, tags: dict | None = None) -> dg.ExecuteInProcessResult:
-    return dg.materialize([golden_tables, *GOLDEN_CHECKS], resources={"duckdb": DuckDBResource(database=path)},
-                          tags=tags or {})
+    return dg.materialize(
+        [golden_tables, *GOLDEN_CHECKS], resources={"duckdb": DuckDBResource(database=path)}, tags=tags or {}
+    )
 
 
 def test_materialize_golden_tables_with_metadata_and_passing_checks(world_file):
-    result = _materialize(world_file, {"dagster/asset_partition_range_start": "2025-01-08",
-                                       "dagster/asset_partition_range_end": "2025-01-10"})
+    result = _materialize(
+        world_file,
+        {"dagster/asset_partition_range_start": "2025-01-08", "dagster/asset_partition_range_end": "2025-01-10"},
+    )
     assert result.success
     meta = {m.asset_key: m.metadata for m in result.asset_materializations_for_node("golden_tables")}
     customers, timeline = meta[CUSTOMERS], meta[TIMELINE]
     assert customers["rows"].value == 4
     assert customers["as_of_date"].value == "2025-01-10"
-    assert (customers["email_consent_granted"].value, customers["email_consent_revoked"].value,
-            customers["email_consent_unknown"].value) == (2, 1, 1)
+    assert (
+        customers["email_consent_granted"].value,
+        customers["email_consent_revoked"].value,
+        customers["email_consent_unknown"].value,
+    ) == (2, 1, 1)
     assert (customers["email_contactable"].value, customers["sms_contactable"].value) == (2, 1)
     # the ledger: 4 addresses (anna.new@mail.se unsubscribed: blocked) and 1 number
     assert (meta[IDENTIFIER_CONSENT]["rows"].value, meta[IDENTIFIER_CONSENT]["blocked"].value) == (5, 1)
@@ -45,8 +50,12 @@ def test_materialize_golden_tables_with_metadata_and_passing_checks(world_file):
     assert customers["preview"].value.count("\n") == 2 + 4 - 1  # header, rule, 4 rows
     assert timeline["rows"].value == 29  # the 18 groups of test_timeline.py
     checks = {e.asset_check_key.name: e.passed for e in result.get_asset_check_evaluations()}
-    assert checks == {"one_row_per_customer": True, "rows_have_source_records": True, "trait_sanity": True,
-                      "every_event_once": True}
+    assert checks == {
+        "one_row_per_customer": True,
+        "rows_have_source_records": True,
+        "trait_sanity": True,
+        "every_event_once": True,
+    }
     con = duckdb.connect(world_file, read_only=True)
     assert con.execute("SELECT DISTINCT as_of_date FROM golden.customers").fetchall() == [(date(2025, 1, 10),)]
     con.close()
@@ -65,8 +74,10 @@ def test_as_of_date_for_run():
     def never():
         raise AssertionError("the latest event is looked up only when the run names no day")
 
-    assert as_of_date_for_run({"dagster/asset_partition_range_end": "2025-03-04"}, never) == \
-        (date(2025, 3, 4), "run tag dagster/asset_partition_range_end")
+    assert as_of_date_for_run({"dagster/asset_partition_range_end": "2025-03-04"}, never) == (
+        date(2025, 3, 4),
+        "run tag dagster/asset_partition_range_end",
+    )
     assert as_of_date_for_run({"dagster/partition": "2025-03-05"}, never)[0] == date(2025, 3, 5)
     assert as_of_date_for_run({}, lambda: date(2025, 1, 1)) == (date(2025, 1, 1), "latest event in staging")
 
@@ -91,8 +102,9 @@ def test_checks_fail_on_broken_tables(world_file):
     con = duckdb.connect(world_file)
     # A customer the identity layer knows but golden lost, and a golden row of nobody.
     con.execute("UPDATE golden.customers SET customer_id = 'C-ghost', record_count = 0 WHERE customer_id = 'C4'")
-    con.execute("UPDATE golden.customers SET total_spend = -1, last_seen = first_seen - INTERVAL 1 DAY "
-                "WHERE customer_id = 'C2'")
+    con.execute(
+        "UPDATE golden.customers SET total_spend = -1, last_seen = first_seen - INTERVAL 1 DAY WHERE customer_id = 'C2'"
+    )
     con.execute("DELETE FROM golden.customer_timeline WHERE event_ref = 'order:#2001'")
     con.close()
     result = _check("one_row_per_customer", world_file)
@@ -116,9 +128,17 @@ def test_the_checks_are_one_step_that_runs_any_one_alone(world_file):
     assert _materialize(world_file).success
     (check,) = GOLDEN_CHECKS
     assert check.can_subset and {k.name for k in check.check_keys} == {
-        "one_row_per_customer", "rows_have_source_records", "trait_sanity", "every_event_once"}
-    result = dg.materialize(GOLDEN_CHECKS, resources={"duckdb": DuckDBResource(database=world_file)},
-                            selection=dg.AssetSelection.checks(dg.AssetCheckKey(TIMELINE, "every_event_once")))
+        "one_row_per_customer",
+        "rows_have_source_records",
+        "trait_sanity",
+        "every_event_once",
+    }
+    result = dg.materialize(
+        GOLDEN_CHECKS,
+        resources={"duckdb": DuckDBResource(database=world_file)},
+        selection=dg.AssetSelection.checks(dg.AssetCheckKey(TIMELINE, "every_event_once")),
+    )
     assert result.success
     assert [(e.asset_key, e.check_name, e.passed) for e in result.get_asset_check_evaluations()] == [
-        (TIMELINE, "every_event_once", True)]
+        (TIMELINE, "every_event_once", True)
+    ]

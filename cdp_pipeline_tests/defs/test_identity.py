@@ -1,7 +1,7 @@
 """The identity assets and checks on a temporary build database."""
 
-import duckdb
 import dagster as dg
+import duckdb
 import pytest
 from dagster_duckdb import DuckDBResource
 
@@ -21,8 +21,7 @@ def env(tmp_path, monkeypatch):
 
 
 def _materialize(db, asset):
-    return dg.materialize([asset, *CHECKS], resources={"duckdb": DuckDBResource(database=str(db))},
-                          raise_on_error=True)
+    return dg.materialize([asset, *CHECKS], resources={"duckdb": DuckDBResource(database=str(db))}, raise_on_error=True)
 
 
 def _check_results(result) -> dict[str, dg.AssetCheckEvaluation]:
@@ -39,13 +38,13 @@ def test_identity_assets_materialize_with_metadata_and_checks(env, monkeypatch):
                        ('ck-anon', NULL), ('ck-anon', NULL), ('ck0a', 'CRM000001')) t(user_pseudo_id, user_id)""")
     write_truth(records, truth)
     # small training budgets: the shipped file is sized for production
-    monkeypatch.setattr("cdp_pipeline.defs.identity.assets.load_identity_config",
-                        lambda: _small_config())
+    monkeypatch.setattr("cdp_pipeline.defs.identity.assets.load_identity_config", lambda: _small_config())
 
     result = _materialize(db, build_identity_assets(deps=()))
     assert result.success
-    mats = {tuple(e.materialization.asset_key.path): e.materialization
-            for e in result.get_asset_materialization_events()}
+    mats = {
+        tuple(e.materialization.asset_key.path): e.materialization for e in result.get_asset_materialization_events()
+    }
     assert set(mats) == {("identity", t) for t in IDENTITY_ASSETS}
     meta = mats[("identity", "customer_map")].metadata
     assert meta["records"].value == len(records)
@@ -77,10 +76,15 @@ def test_checks_fail_on_broken_map_and_churn(env, monkeypatch):
     tmp_path, db = env
     monkeypatch.setenv("CDP_ID_CHANGE_WARN_SHARE", "0.1")
     with duckdb.connect(str(db)) as con:
-        write_records(con, [record("pos", f"r{i}", None, loyalty_card_id="L1") for i in range(4)]
-                      + [record("crm", "1", None, crm_customer_id="1", birth_date="1980-01-01"),
-                         record("crm", "2", None, crm_customer_id="2", birth_date="1985-06-12"),
-                         record("crm", "3", None, crm_customer_id="3", birth_date="1992-11-30")])
+        write_records(
+            con,
+            [record("pos", f"r{i}", None, loyalty_card_id="L1") for i in range(4)]
+            + [
+                record("crm", "1", None, crm_customer_id="1", birth_date="1980-01-01"),
+                record("crm", "2", None, crm_customer_id="2", birth_date="1985-06-12"),
+                record("crm", "3", None, crm_customer_id="3", birth_date="1992-11-30"),
+            ],
+        )
         con.execute("CREATE SCHEMA identity")
         # a hand-broken map: one record missing, one twice; one customer with three birth dates
         con.execute("""CREATE TABLE identity.customer_map AS SELECT * FROM (VALUES
@@ -90,8 +94,12 @@ def test_checks_fail_on_broken_map_and_churn(env, monkeypatch):
                        7 AS records, 3 AS customers, 10 AS previous_records, 10 AS records_still_present,
                        4 AS records_changed_id, 0.4 AS id_change_share, 0 AS created, 1 AS merged,
                        0 AS split, 0 AS retired""")
-    result = dg.materialize(CHECKS, resources={"duckdb": DuckDBResource(database=str(db))},
-                            raise_on_error=False, selection=dg.AssetSelection.all_asset_checks())
+    result = dg.materialize(
+        CHECKS,
+        resources={"duckdb": DuckDBResource(database=str(db))},
+        raise_on_error=False,
+        selection=dg.AssetSelection.all_asset_checks(),
+    )
     checks = _check_results(result)
     assert not checks["covers_each_identity_record_once"].passed
     assert checks["covers_each_identity_record_once"].metadata["unmapped_records"].value == 1  # r3
@@ -159,19 +167,23 @@ def test_cardinality_query_finds_what_the_per_rule_reference_finds(tmp_path, lim
     from cdp_pipeline.defs.identity.checks import cardinality_violations_sql
     from cdp_pipeline.lib.identity.config import CardinalityRule
 
-    rules = [CardinalityRule("birth_dates", "birth_date", limits[0]),
-             CardinalityRule("loyalty_cards", "loyalty_card_id", limits[1]),
-             CardinalityRule("crm_customer's ids", "crm_customer_id", limits[2])]
+    rules = [
+        CardinalityRule("birth_dates", "birth_date", limits[0]),
+        CardinalityRule("loyalty_cards", "loyalty_card_id", limits[1]),
+        CardinalityRule("crm_customer's ids", "crm_customer_id", limits[2]),
+    ]
     with duckdb.connect(str(tmp_path / "t.duckdb")) as con:
         _edge_case_tables(con)
         reference = []
         for r in rules:
-            reference += con.execute(_CARDINALITY_REFERENCE.format(
-                rule=r.name.replace("'", "''"), column=r.column, max_distinct=r.max_distinct)).fetchall()
+            reference += con.execute(
+                _CARDINALITY_REFERENCE.format(
+                    rule=r.name.replace("'", "''"), column=r.column, max_distinct=r.max_distinct
+                )
+            ).fetchall()
         assert [row[:3] for row in con.execute(cardinality_violations_sql(rules)).fetchall()] == reference
     if limits == (1, 1, 1):
-        assert reference == [("C-a", "birth_dates", 3), ("C-a", "loyalty_cards", 2),
-                             ("C-a", "crm_customer's ids", 3)]
+        assert reference == [("C-a", "birth_dates", 3), ("C-a", "loyalty_cards", 2), ("C-a", "crm_customer's ids", 3)]
 
 
 def test_the_checks_are_one_step_that_runs_any_one_alone(env):
@@ -187,6 +199,7 @@ def test_the_checks_are_one_step_that_runs_any_one_alone(env):
     (check,) = CHECKS
     assert check.can_subset and len(check.check_keys) == 3
     churn = dg.AssetCheckKey(dg.AssetKey(["identity", "customer_map"]), "customer_id_churn")
-    result = dg.materialize(CHECKS, resources={"duckdb": DuckDBResource(database=str(db))},
-                            selection=dg.AssetSelection.checks(churn))
+    result = dg.materialize(
+        CHECKS, resources={"duckdb": DuckDBResource(database=str(db))}, selection=dg.AssetSelection.checks(churn)
+    )
     assert result.success and list(_check_results(result)) == ["customer_id_churn"]

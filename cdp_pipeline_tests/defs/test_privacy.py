@@ -12,9 +12,11 @@ from cdp_pipeline_tests.lib.privacy.fixture_warehouse import ANNA, BO, build, id
 
 
 def _run(settings):
-    return dg.materialize([erasure_log, no_erased_identifiers_remain],
-                          resources={"duckdb": DuckDBResource(database=str(settings.build_db))},
-                          raise_on_error=False)
+    return dg.materialize(
+        [erasure_log, no_erased_identifiers_remain],
+        resources={"duckdb": DuckDBResource(database=str(settings.build_db))},
+        raise_on_error=False,
+    )
 
 
 def _check(result) -> dg.AssetCheckEvaluation:
@@ -69,15 +71,17 @@ def test_a_run_that_erases_compacts_the_build_database(cdp_env):
     today = dt.datetime.now(dt.timezone.utc).date()
     con = duckdb.connect(str(cdp_env.build_db))
     build(con, cdp_env.export_dir)
-    record_compaction(con, today - dt.timedelta(days=1))   # not due for six more days
+    record_compaction(con, today - dt.timedelta(days=1))  # not due for six more days
     con.close()
 
     def run_and_last_compaction():
-        assert dg.materialize([erasure_log], resources={"duckdb": BuildDatabase(database=str(cdp_env.build_db))}).success
+        assert dg.materialize(
+            [erasure_log], resources={"duckdb": BuildDatabase(database=str(cdp_env.build_db))}
+        ).success
         with duckdb.connect(str(cdp_env.build_db), read_only=True) as c:
             return c.execute(f"SELECT compacted_on FROM {COMPACTIONS}").fetchall()
 
-    assert run_and_last_compaction() == [(today - dt.timedelta(days=1),)]   # nothing to erase
+    assert run_and_last_compaction() == [(today - dt.timedelta(days=1),)]  # nothing to erase
     queue_erasure(ANNA["email"], cdp_env.inbox_dir)
     assert run_and_last_compaction() == [(today,)]
 
@@ -96,15 +100,22 @@ def test_erased_person_is_in_no_byte_of_the_build_published_or_previous_file(cdp
     con = duckdb.connect(str(cdp_env.build_db))
     build(con, cdp_env.export_dir)
     con.close()
-    publish_warehouse(cdp_env.build_db, cdp_env.warehouse)   # last night's warehouse, Anna in it
-    publish_warehouse(cdp_env.build_db, cdp_env.warehouse)   # ... and its previous copy
-    anna = [ANNA["email"], ANNA["phone"], ANNA["phone"][1:], hashed_email(ANNA["email"]),
-            meta_hashed_phone(ANNA["phone"]), google_hashed_phone(ANNA["phone"]), ANNA["card"]]
+    publish_warehouse(cdp_env.build_db, cdp_env.warehouse)  # last night's warehouse, Anna in it
+    publish_warehouse(cdp_env.build_db, cdp_env.warehouse)  # ... and its previous copy
+    anna = [
+        ANNA["email"],
+        ANNA["phone"],
+        ANNA["phone"][1:],
+        hashed_email(ANNA["email"]),
+        meta_hashed_phone(ANNA["phone"]),
+        google_hashed_phone(ANNA["phone"]),
+        ANNA["card"],
+    ]
     assert _bytes_hold(cdp_env.build_db, anna) and _bytes_hold(previous_path(cdp_env.warehouse), anna)
     queue_erasure(ANNA["email"], cdp_env.inbox_dir)
 
     result = _run(cdp_env)
-    assert result.success and _check(result).passed   # last night's files do not record the erasure yet
+    assert result.success and _check(result).passed  # last night's files do not record the erasure yet
     assert _check(result).metadata["files_scanned_as_bytes"].value >= 4
     assert _bytes_hold(cdp_env.build_db, anna) == []
     assert _bytes_hold(cdp_env.build_db, [BO["email"], BO["phone"]]) == [BO["email"], BO["phone"]]
@@ -112,10 +123,10 @@ def test_erased_person_is_in_no_byte_of_the_build_published_or_previous_file(cdp
     resources = {"duckdb": DuckDBResource(database=str(cdp_env.build_db))}
     assert dg.materialize([published_warehouse], resources=resources).success
     assert _bytes_hold(cdp_env.warehouse, anna) == []
-    assert not previous_path(cdp_env.warehouse).exists()   # it held Anna: dropped, not kept
+    assert not previous_path(cdp_env.warehouse).exists()  # it held Anna: dropped, not kept
     for f in cdp_env.export_dir.rglob("*"):
         assert not f.is_file() or _bytes_hold(f, anna) == []
-    result = _run(cdp_env)   # the next night's check also scans the new published file: clean
+    result = _run(cdp_env)  # the next night's check also scans the new published file: clean
     assert _check(result).passed
 
 
@@ -129,7 +140,7 @@ def test_check_finds_an_erased_persons_phone_in_the_bytes_of_a_report(cdp_env):
     assert _check(_run(cdp_env)).passed
     report = cdp_env.reports_dir / "identity" / "notes.json"
     report.parent.mkdir(parents=True, exist_ok=True)
-    report.write_text('{"seen":"x' + ANNA["phone"] + '9"}')   # glued to its neighbours, as in a DuckDB block
+    report.write_text('{"seen":"x' + ANNA["phone"] + '9"}')  # glued to its neighbours, as in a DuckDB block
 
     evaluation = _check(_run(cdp_env))
     assert not evaluation.passed
@@ -166,16 +177,18 @@ def test_a_build_file_not_rewritten_after_an_erasure_is_rewritten_next_run_and_p
     con.close()
     queue_erasure(ANNA["email"], cdp_env.inbox_dir)
     con = duckdb.connect(str(cdp_env.build_db))
-    assert len(run_pending_erasures(con, cdp_env)) == 1   # ... and killed before the rewrite
+    assert len(run_pending_erasures(con, cdp_env)) == 1  # ... and killed before the rewrite
     assert erasures_awaiting_rewrite(con) == 1
     con.close()
     assert _bytes_hold(cdp_env.build_db, [ANNA["email"]])
 
-    publish = dg.materialize([published_warehouse], resources={"duckdb": DuckDBResource(database=str(cdp_env.build_db))})
+    publish = dg.materialize(
+        [published_warehouse], resources={"duckdb": DuckDBResource(database=str(cdp_env.build_db))}
+    )
     (mat,) = publish.asset_materializations_for_node("publish__warehouse")
     assert mat.metadata["copy"].value == "logical" and _bytes_hold(cdp_env.warehouse, [ANNA["email"]]) == []
 
-    result = _run(cdp_env)   # no pending request tonight; the rewrite still happens
+    result = _run(cdp_env)  # no pending request tonight; the rewrite still happens
     assert _check(result).passed
     (mat,) = result.asset_materializations_for_node("audit__erasure_log")
     assert mat.metadata["requests_executed"].value == 0 and mat.metadata["build_database_rewritten"].value

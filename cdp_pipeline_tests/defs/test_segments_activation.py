@@ -17,8 +17,13 @@ from cdp_pipeline.lib.activation import consent_gate
 from cdp_pipeline.lib.segments.definitions import load_segment_definitions
 from cdp_pipeline_tests.lib.segments.golden_fixture import sample_customers, write_golden
 
-ASSETS = [segment_assets.segment_evaluation, segment_assets.segment_history,
-          segment_assets.segment_sizes, activation_assets.export_members, activation_assets.export_log]
+ASSETS = [
+    segment_assets.segment_evaluation,
+    segment_assets.segment_history,
+    segment_assets.segment_sizes,
+    activation_assets.export_members,
+    activation_assets.export_log,
+]
 CONSENT_CHECK = dg.AssetCheckKey(dg.AssetKey(["activation", "export_log"]), "exported_rows_have_consent")
 STAGED_CHECK = dg.AssetCheckKey(dg.AssetKey(["activation", "export_log"]), activation_assets.STAGED_EXPORTS_CHECK)
 
@@ -34,9 +39,15 @@ def _golden(db, rows):
 
 
 def _run(db, checks=None, raise_on_error=True):
-    checks = checks if checks is not None else [
-        build_segment_definition_checks([d.name for d in load_segment_definitions()]),
-        history_agrees_with_membership, exported_rows_have_consent]
+    checks = (
+        checks
+        if checks is not None
+        else [
+            build_segment_definition_checks([d.name for d in load_segment_definitions()]),
+            history_agrees_with_membership,
+            exported_rows_have_consent,
+        ]
+    )
     return dg.materialize([*ASSETS, *checks], resources={"duckdb": db}, raise_on_error=raise_on_error)
 
 
@@ -63,8 +74,9 @@ def _second_day():
     rows = {r["customer_id"]: r for r in sample_customers(date(2025, 6, 2))}
     rows["c2"]["email_contactable"] = False  # unsubscribed: must leave the newsletter
     rows["c3"]["email_contactable"] = True  # subscribed: joins it
-    rows["c5"].update(has_abandoned_cart=False, orders_count=1, total_spend=50, rfm_segment="new",
-                      last_order_at=datetime(2025, 6, 2))
+    rows["c5"].update(
+        has_abandoned_cart=False, orders_count=1, total_spend=50, rfm_segment="new", last_order_at=datetime(2025, 6, 2)
+    )
     return list(rows.values())
 
 
@@ -74,7 +86,9 @@ def test_two_runs_build_segments_history_exports_and_deltas(cdp_env, db):
     assert all(_checks(first).values()), _checks(first)
     assert _rows(db, "SELECT count(*) FROM segments.definitions WHERE status <> 'ok'") == [(0,)]
     assert _rows(db, "SELECT customer_id FROM segments.membership WHERE segment = 'champions' ORDER BY 1") == [
-        ("c1",), ("c3",)]
+        ("c1",),
+        ("c3",),
+    ]
 
     day1 = cdp_env.export_dir / "newsletter" / "2025-06-01"
     full = _csv(day1 / "full.csv")
@@ -84,14 +98,23 @@ def test_two_runs_build_segments_history_exports_and_deltas(cdp_env, db):
     sms = _csv(cdp_env.export_dir / "sms_offers" / "2025-06-01" / "full.csv")
     assert [r["phone"] for r in sms] == ["+46701234567", "+46705550000"]  # usable E.164, not neutralised
     meta = _csv(cdp_env.export_dir / "meta_top_spenders" / "2025-06-01" / "full.csv")
-    assert meta == [{"email": hashlib.sha256(b"anna.berg@example.se").hexdigest(),
-                     "phone": hashlib.sha256(b"46701234567").hexdigest()}]
+    assert meta == [
+        {
+            "email": hashlib.sha256(b"anna.berg@example.se").hexdigest(),
+            "phone": hashlib.sha256(b"46701234567").hexdigest(),
+        }
+    ]
     google = _csv(cdp_env.export_dir / "google_winback" / "2025-06-01" / "full.csv")
     assert google == [{"Email": hashlib.sha256(b"dan@example.se").hexdigest(), "Phone": ""}]
     pos = _csv(cdp_env.export_dir / "pos_loyalty_flags" / "2025-06-01" / "full.csv")
     assert [r["loyalty_card_id"] for r in pos] == ["LC-0001", "LC-0002", "LC-0003", "LC-0006"]
-    assert pos[0] == {"loyalty_card_id": "LC-0001", "champions": "1", "loyal": "0", "top_spenders_10pct": "1",
-                      "at_risk": "0"}
+    assert pos[0] == {
+        "loyalty_card_id": "LC-0001",
+        "champions": "1",
+        "loyal": "0",
+        "top_spenders_10pct": "1",
+        "at_risk": "0",
+    }
     manifest = json.loads((day1 / "manifest.json").read_text())
     assert manifest["rows"] == 3 and manifest["previous_run_date"] is None
     assert manifest["segments"][0] == "champions" and manifest["required_consent"] == ["email"]
@@ -101,43 +124,61 @@ def test_two_runs_build_segments_history_exports_and_deltas(cdp_env, db):
     second = _run(db)
     assert all(_checks(second).values()), _checks(second)
     day2 = cdp_env.export_dir / "newsletter" / "2025-06-02"
-    assert [r["email"] for r in _csv(day2 / "full.csv")] == ["anna.berg@example.se", "cia@example.se",
-                                                              "eva@example.se"]
+    assert [r["email"] for r in _csv(day2 / "full.csv")] == ["anna.berg@example.se", "cia@example.se", "eva@example.se"]
     added = {r["email"]: r["tags"] for r in _csv(day2 / "delta_added.csv")}
     assert added == {"cia@example.se": "champions", "eva@example.se": "new_customers"}  # new + changed tags
     assert [r["email"] for r in _csv(day2 / "delta_removed.csv")] == ["bo@example.se"]
     m2 = json.loads((day2 / "manifest.json").read_text())
     assert m2["delta"] == {"added": 1, "updated": 1, "removed": 1} and m2["previous_run_date"] == "2025-06-01"
 
-    history = _rows(db, "SELECT segment, customer_id, entered_at, exited_at FROM segments.history "
-                        "WHERE customer_id = 'c5' ORDER BY segment")
-    assert history == [("cart_abandoners", "c5", date(2025, 6, 1), date(2025, 6, 2)),
-                       ("email_engaged_non_buyers", "c5", date(2025, 6, 1), date(2025, 6, 2)),
-                       ("new_customers", "c5", date(2025, 6, 2), None)]
+    history = _rows(
+        db,
+        "SELECT segment, customer_id, entered_at, exited_at FROM segments.history "
+        "WHERE customer_id = 'c5' ORDER BY segment",
+    )
+    assert history == [
+        ("cart_abandoners", "c5", date(2025, 6, 1), date(2025, 6, 2)),
+        ("email_engaged_non_buyers", "c5", date(2025, 6, 1), date(2025, 6, 2)),
+        ("new_customers", "c5", date(2025, 6, 2), None),
+    ]
     assert _rows(db, "SELECT since FROM segments.membership WHERE segment='champions' AND customer_id='c1'") == [
-        (date(2025, 6, 1),)]
+        (date(2025, 6, 1),)
+    ]
     sizes = dict(_rows(db, "SELECT run_date, members FROM segments.sizes WHERE segment = 'new_customers'"))
     assert sizes == {date(2025, 6, 1): 0, date(2025, 6, 2): 1}
 
     # A rerun of the same date gives the same tables and files.
     snapshot = [_rows(db, f"SELECT * FROM {t} ORDER BY ALL") for t in ("segments.history", "segments.membership")]
-    log_before = _rows(db, "SELECT destination, run_date, file_kind, rows, sha256 FROM activation.export_log "
-                           "WHERE file_kind <> 'manifest' ORDER BY ALL")
+    log_before = _rows(
+        db,
+        "SELECT destination, run_date, file_kind, rows, sha256 FROM activation.export_log "
+        "WHERE file_kind <> 'manifest' ORDER BY ALL",
+    )
     _run(db)
-    assert [_rows(db, f"SELECT * FROM {t} ORDER BY ALL") for t in ("segments.history", "segments.membership")] \
-        == snapshot
-    assert _rows(db, "SELECT destination, run_date, file_kind, rows, sha256 FROM activation.export_log "
-                     "WHERE file_kind <> 'manifest' ORDER BY ALL") == log_before
+    assert [
+        _rows(db, f"SELECT * FROM {t} ORDER BY ALL") for t in ("segments.history", "segments.membership")
+    ] == snapshot
+    assert (
+        _rows(
+            db,
+            "SELECT destination, run_date, file_kind, rows, sha256 FROM activation.export_log "
+            "WHERE file_kind <> 'manifest' ORDER BY ALL",
+        )
+        == log_before
+    )
     with db.get_connection() as con:
-        comment = con.execute("SELECT comment FROM duckdb_tables() WHERE schema_name='segments' "
-                              "AND table_name='membership'").fetchone()[0]
+        comment = con.execute(
+            "SELECT comment FROM duckdb_tables() WHERE schema_name='segments' AND table_name='membership'"
+        ).fetchone()[0]
     assert comment
 
 
 def _no_gate(con, destination):
     """A consent gate with a bug: it lets everyone through."""
-    con.execute("CREATE OR REPLACE TEMP TABLE gated_candidates AS SELECT * EXCLUDE (email_contactable, "
-                "sms_contactable) FROM export_candidates")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE gated_candidates AS SELECT * EXCLUDE (email_contactable, "
+        "sms_contactable) FROM export_candidates"
+    )
     return 0
 
 
@@ -153,8 +194,9 @@ def test_consent_check_fails_when_the_gate_is_bypassed(cdp_env, db, monkeypatch)
     # the bypass really leaked (into the staged files and the table), the check on the staged files caught
     # it, and no file of the night reached the destination's folder
     assert "newsletter 2025-06-01 full: line" in _check_examples(result, STAGED_CHECK)
-    assert _rows(db, "SELECT count(*) FROM activation.export_members WHERE customer_id = 'c3' "
-                     "AND destination = 'newsletter'") == [(1,)]
+    assert _rows(
+        db, "SELECT count(*) FROM activation.export_members WHERE customer_id = 'c3' AND destination = 'newsletter'"
+    ) == [(1,)]
     # the destinations that need no email consent passed and were delivered; no staging is left behind
     assert sorted(p.name for p in cdp_env.export_dir.iterdir()) == ["pos_loyalty_flags", "sms_offers"]
 
@@ -216,8 +258,10 @@ def test_consent_check_fails_on_a_tampered_export_file_or_table(cdp_env, db):
     full.write_bytes(original)
     assert exported_rows_have_consent(duckdb=db).passed is True
     with db.get_connection() as con:
-        con.execute("INSERT INTO activation.export_members VALUES ('sms_offers', DATE '2025-06-01', 'c6', "
-                    "'+46701112222', '{}', false, true)")
+        con.execute(
+            "INSERT INTO activation.export_members VALUES ('sms_offers', DATE '2025-06-01', 'c6', "
+            "'+46701112222', '{}', false, true)"
+        )
     result = exported_rows_have_consent(duckdb=db)
     assert result.passed is False
     assert "c6" in result.metadata["examples"].value
@@ -232,15 +276,17 @@ def test_consent_check_reads_unchanged_files_against_current_consent(cdp_env, db
     cards = [r["loyalty_card_id"] for r in _csv(cdp_env.export_dir / "pos_loyalty_flags" / "2025-06-01" / "full.csv")]
     with db.get_connection() as con:
         con.execute("UPDATE golden.customers SET email_contactable = false WHERE lower(email) = ?", [emails[1]])
-        con.execute("UPDATE golden.customers SET loyalty_card_ids = [] WHERE list_contains(loyalty_card_ids, ?)",
-                    [cards[-1]])
+        con.execute(
+            "UPDATE golden.customers SET loyalty_card_ids = [] WHERE list_contains(loyalty_card_ids, ?)", [cards[-1]]
+        )
     result = exported_rows_have_consent(duckdb=db)
     assert result.passed is False
     examples = result.metadata["examples"].value
     assert "newsletter 2025-06-01 full: line 3: email is not a consented identifier" in examples
     assert "newsletter 2025-06-01 delta_added: line 3: email is not a consented identifier" in examples
-    assert (f"pos_loyalty_flags 2025-06-01 full: line {len(cards) + 1}: loyalty_card_id is not a consented "
-            "identifier") in examples
+    assert (
+        f"pos_loyalty_flags 2025-06-01 full: line {len(cards) + 1}: loyalty_card_id is not a consented identifier"
+    ) in examples
     assert "checksum" not in examples
 
 
@@ -251,13 +297,18 @@ def test_a_bad_definition_fails_its_own_check_and_the_others_still_build(cdp_env
         "segments:\n"
         "  - {name: champions, description: best, predicate: \"rfm_segment = 'champions'\"}\n"
         "  - {name: evil, description: x, predicate: \"(SELECT count(*) FROM read_csv('/etc/passwd')) > 0\"}\n"
-        "  - {name: numbers, description: x, predicate: \"total_spend + 1\"}\n")
+        '  - {name: numbers, description: x, predicate: "total_spend + 1"}\n'
+    )
     (config / "destinations.yaml").write_text(
-        "destinations:\n  - {name: newsletter, kind: esp, segments: [champions, evil]}\n")
+        "destinations:\n  - {name: newsletter, kind: esp, segments: [champions, evil]}\n"
+    )
     monkeypatch.setenv("CDP_CONFIG_DIR", str(config))
     _golden(db, sample_customers())
-    checks = [build_segment_definition_checks(["champions", "evil", "numbers"]), history_agrees_with_membership,
-              exported_rows_have_consent]
+    checks = [
+        build_segment_definition_checks(["champions", "evil", "numbers"]),
+        history_agrees_with_membership,
+        exported_rows_have_consent,
+    ]
     result = _run(db, checks=checks, raise_on_error=False)
     assert result.success
     outcome = _checks(result)
@@ -285,8 +336,10 @@ def test_identifiers_with_surrounding_whitespace_are_exported_and_checked_in_one
     assert "anna.berg@example.se" in [r["email"] for r in _csv(day / "newsletter" / "2025-06-01" / "full.csv")]
     assert "+46701234567" in [r["phone"] for r in _csv(day / "sms_offers" / "2025-06-01" / "full.csv")]
     meta = _csv(day / "meta_top_spenders" / "2025-06-01" / "full.csv")
-    assert {"email": hashlib.sha256(b"anna.berg@example.se").hexdigest(),
-            "phone": hashlib.sha256(b"46701234567").hexdigest()} in meta
+    assert {
+        "email": hashlib.sha256(b"anna.berg@example.se").hexdigest(),
+        "phone": hashlib.sha256(b"46701234567").hexdigest(),
+    } in meta
     cards = [r["loyalty_card_id"] for r in _csv(day / "pos_loyalty_flags" / "2025-06-01" / "full.csv")]
     assert cards == ["4242", "LC-0002", "LC-0003", "LC-0006"]
     assert result.success  # nothing downstream of the check was held back
@@ -312,9 +365,18 @@ def test_a_passing_night_moves_its_files_into_place_and_leaves_no_staging(cdp_en
     result = _run(db, checks=[exported_rows_have_consent])
     assert _checks(result) == {STAGED_CHECK.name: True, CONSENT_CHECK.name: True}
     assert sorted(p.name for p in cdp_env.export_dir.iterdir()) == [
-        "google_winback", "meta_top_spenders", "newsletter", "pos_loyalty_flags", "sms_offers"]
+        "google_winback",
+        "meta_top_spenders",
+        "newsletter",
+        "pos_loyalty_flags",
+        "sms_offers",
+    ]
     assert sorted(_files(cdp_env.export_dir / "newsletter")) == [
-        "2025-06-01/delta_added.csv", "2025-06-01/delta_removed.csv", "2025-06-01/full.csv", "2025-06-01/manifest.json"]
+        "2025-06-01/delta_added.csv",
+        "2025-06-01/delta_removed.csv",
+        "2025-06-01/full.csv",
+        "2025-06-01/manifest.json",
+    ]
     # the log names the files where they are, with the checksums of what is there
     logged = _rows(db, "SELECT path, sha256 FROM activation.export_log WHERE destination = 'newsletter'")
     assert len(logged) == 4
@@ -325,7 +387,8 @@ def test_a_passing_night_moves_its_files_into_place_and_leaves_no_staging(cdp_en
 
 
 def test_a_destination_whose_staged_files_fail_keeps_its_last_export_and_a_rerun_after_the_fix_delivers(
-        cdp_env, db, monkeypatch):
+    cdp_env, db, monkeypatch
+):
     _golden(db, sample_customers(date(2025, 6, 1)))
     assert all(_checks(_run(db)).values())
     newsletter = cdp_env.export_dir / "newsletter"
@@ -341,13 +404,13 @@ def test_a_destination_whose_staged_files_fail_keeps_its_last_export_and_a_rerun
     assert _files(newsletter) == delivered
     assert not (cdp_env.export_dir / ".staging").exists()
     assert _rows(db, "SELECT DISTINCT run_date FROM activation.export_log WHERE destination = 'newsletter'") == [
-        (date(2025, 6, 1),)]
+        (date(2025, 6, 1),)
+    ]
 
     fixed = _run(db)  # the gate fixed: the same night again
     assert all(_checks(fixed).values()), _checks(fixed)
     day2 = newsletter / "2025-06-02"
-    assert [r["email"] for r in _csv(day2 / "full.csv")] == ["anna.berg@example.se", "cia@example.se",
-                                                              "eva@example.se"]
+    assert [r["email"] for r in _csv(day2 / "full.csv")] == ["anna.berg@example.se", "cia@example.se", "eva@example.se"]
     manifest = json.loads((day2 / "manifest.json").read_text())
     # the delta is against the last export the destination received, not the failed attempt
     assert manifest["previous_run_date"] == "2025-06-01"
@@ -364,9 +427,11 @@ def test_a_predicate_failing_on_row_values_never_reports_the_values(cdp_env, db,
     (config / "segments.yaml").write_text(
         "segments:\n"
         "  - {name: champions, description: best, predicate: \"rfm_segment = 'champions'\"}\n"
-        "  - {name: leak, description: x, predicate: \"CAST(email || ' ' || phone AS INTEGER) > 0\"}\n")
+        "  - {name: leak, description: x, predicate: \"CAST(email || ' ' || phone AS INTEGER) > 0\"}\n"
+    )
     (config / "destinations.yaml").write_text(
-        "destinations:\n  - {name: newsletter, kind: esp, segments: [champions]}\n")
+        "destinations:\n  - {name: newsletter, kind: esp, segments: [champions]}\n"
+    )
     monkeypatch.setenv("CDP_CONFIG_DIR", str(config))
     customers = sample_customers()
     _golden(db, customers)
@@ -378,15 +443,19 @@ def test_a_predicate_failing_on_row_values_never_reports_the_values(cdp_env, db,
     assert result.success and _checks(result)["segment_leak_valid"] is False
 
     (error,) = [r[0] for r in _rows(db, "SELECT error FROM segments.definitions WHERE segment = 'leak'")]
-    assert error == ("segment 'leak': predicate failed while evaluating customers: "
-                     "ConversionException: a value could not be converted")
-    texts = [error, *(str(v.value) for e in result.get_asset_check_evaluations()
-                      for v in e.metadata.values()),
-             *(str(e.description) for e in result.get_asset_check_evaluations())]
+    assert error == (
+        "segment 'leak': predicate failed while evaluating customers: "
+        "ConversionException: a value could not be converted"
+    )
+    texts = [
+        error,
+        *(str(v.value) for e in result.get_asset_check_evaluations() for v in e.metadata.values()),
+        *(str(e.description) for e in result.get_asset_check_evaluations()),
+    ]
     for node in ("segments__definitions", "segments__membership"):
         for mat in result.asset_materializations_for_node(node):
             texts += [str(v.value) for v in mat.metadata.values()]
-    assert any("ConversionException" in t for t in texts[1:])   # the metadata was read
+    assert any("ConversionException" in t for t in texts[1:])  # the metadata was read
     texts += [str(e.message) for e in result.all_events]
     for secret in secrets:
         assert not [t for t in texts if secret in t], secret

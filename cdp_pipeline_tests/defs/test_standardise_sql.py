@@ -41,15 +41,16 @@ def con(tmp_path, monkeypatch):
     monkeypatch.setattr(udfs, "check_email", check_email)
     c = duckdb.connect(str(tmp_path / "b.duckdb"))
     ensure_ingest_tables(c)
-    c.execute("INSERT INTO audit.files (file, source, landing_date, sha256, bytes, rows_read, rows_loaded, "
-              "rows_quarantined, status, loaded_at) "
-              "VALUES ('f.csv', 'crm', DATE '2026-10-02', 'x', 1, 0, 0, 0, 'loaded', TIMESTAMP '2026-10-02')")
+    c.execute(
+        "INSERT INTO audit.files (file, source, landing_date, sha256, bytes, rows_read, rows_loaded, "
+        "rows_quarantined, status, loaded_at) "
+        "VALUES ('f.csv', 'crm', DATE '2026-10-02', 'x', 1, 0, 0, 0, 'loaded', TIMESTAMP '2026-10-02')"
+    )
     _insert_messy_rows(c, random.Random(11))
     for table in STAGING_TABLES:
         build_staging_table(c, SQL_DIR, table, get_settings())
     # The oracle: the same functions, row by row.
-    udfs.register_udfs(c, get_settings().default_region, get_settings().timezone, as_of=data_as_of(c),
-                       vectorised=False)
+    udfs.register_udfs(c, get_settings().default_region, get_settings().timezone, as_of=data_as_of(c), vectorised=False)
     yield c
     c.close()
 
@@ -64,42 +65,125 @@ def _insert(con, table: str, rows: list[dict]) -> None:
 
 def _insert_messy_rows(con, rng: random.Random) -> None:
     pick = rng.choice
-    _insert(con, "crm_customers", [
-        {"customer_id": f"C{i}", "first_name": pick(NAMES), "last_name": pick(NAMES), "email": pick(EMAILS),
-         "phone": pick(PHONES), "street": pick(STREETS), "postcode": pick(POSTCODES), "city": pick(CITIES),
-         "country": pick(COUNTRIES), "birth_date": pick(BIRTH_DATES), "updated_at": pick(TIMES),
-         "consent_email": pick(["yes", "no", None]), "consent_sms": pick(["1", "0", None]),
-         "consent_updated_at": pick(TIMES)}
-        for i in range(300)])
-    _insert(con, "esp_members", [
-        {"leid": f"L{i}", "email_address": pick(EMAILS), "first_name": pick(NAMES), "last_name": pick(NAMES),
-         "phone": pick(PHONES), "address": pick(STREETS), "zip": pick(POSTCODES), "city": pick(CITIES),
-         "birthday": pick(BIRTH_DATES), "status": pick(STATUSES), "last_changed": pick(TIMES),
-         "optin_time": pick(TIMES), "confirm_time": pick(TIMES), "unsub_time": pick(TIMES), "clean_time": pick(TIMES)}
-        for i in range(200)])
-    _insert(con, "sms_messages", [
-        {"sid": f"SM{i}", "from": pick(PHONES), "to": pick(PHONES), "direction": pick(["inbound", "outbound-api"]),
-         "body": pick(["STOP", "start", "Hej!"]), "sent_date": pick(TIMES)}
-        for i in range(300)])
-    _insert(con, "esp_activity", [
-        {"email_address": pick(EMAILS), "action": pick(["open", "click", "bounce"]), "timestamp": pick(TIMES),
-         "campaign_id": f"K{i % 7}", "url": pick(["https://x.se", None])}
-        for i in range(300)])
-    _insert(con, "pos_receipts", [  # receipts of three lines, then of one (no other line hides a wrong time)
-        {"receipt_id": f"R{i // 3 if i < 90 else i}", "store_id": "S01", "line_no": str(i % 3 + 1),
-         "ts_local": pick(TIMES), "tz": pick(ZONES), "loyalty_card_id": pick(["LC1", "LC2", "", None]),
-         "qty": "1", "unit_price": "10,00", "discount": "0"}
-        for i in range(150)])
-    _insert(con, "pos_orders", [
-        {"name": f"#{1000 + i // 2}", "email": pick(EMAILS), "created_at": pick(TIMES), "total": "10.00",
-         "billing_name": pick(NAMES), "billing_phone": pick(PHONES), "billing_country": pick(COUNTRIES),
-         "billing_zip": pick(POSTCODES), "lineitem_quantity": "1", "lineitem_price": "10.00",
-         "accepts_marketing": pick(["yes", "no"])}
-        for i in range(100)])
+    _insert(
+        con,
+        "crm_customers",
+        [
+            {
+                "customer_id": f"C{i}",
+                "first_name": pick(NAMES),
+                "last_name": pick(NAMES),
+                "email": pick(EMAILS),
+                "phone": pick(PHONES),
+                "street": pick(STREETS),
+                "postcode": pick(POSTCODES),
+                "city": pick(CITIES),
+                "country": pick(COUNTRIES),
+                "birth_date": pick(BIRTH_DATES),
+                "updated_at": pick(TIMES),
+                "consent_email": pick(["yes", "no", None]),
+                "consent_sms": pick(["1", "0", None]),
+                "consent_updated_at": pick(TIMES),
+            }
+            for i in range(300)
+        ],
+    )
+    _insert(
+        con,
+        "esp_members",
+        [
+            {
+                "leid": f"L{i}",
+                "email_address": pick(EMAILS),
+                "first_name": pick(NAMES),
+                "last_name": pick(NAMES),
+                "phone": pick(PHONES),
+                "address": pick(STREETS),
+                "zip": pick(POSTCODES),
+                "city": pick(CITIES),
+                "birthday": pick(BIRTH_DATES),
+                "status": pick(STATUSES),
+                "last_changed": pick(TIMES),
+                "optin_time": pick(TIMES),
+                "confirm_time": pick(TIMES),
+                "unsub_time": pick(TIMES),
+                "clean_time": pick(TIMES),
+            }
+            for i in range(200)
+        ],
+    )
+    _insert(
+        con,
+        "sms_messages",
+        [
+            {
+                "sid": f"SM{i}",
+                "from": pick(PHONES),
+                "to": pick(PHONES),
+                "direction": pick(["inbound", "outbound-api"]),
+                "body": pick(["STOP", "start", "Hej!"]),
+                "sent_date": pick(TIMES),
+            }
+            for i in range(300)
+        ],
+    )
+    _insert(
+        con,
+        "esp_activity",
+        [
+            {
+                "email_address": pick(EMAILS),
+                "action": pick(["open", "click", "bounce"]),
+                "timestamp": pick(TIMES),
+                "campaign_id": f"K{i % 7}",
+                "url": pick(["https://x.se", None]),
+            }
+            for i in range(300)
+        ],
+    )
+    _insert(
+        con,
+        "pos_receipts",
+        [  # receipts of three lines, then of one (no other line hides a wrong time)
+            {
+                "receipt_id": f"R{i // 3 if i < 90 else i}",
+                "store_id": "S01",
+                "line_no": str(i % 3 + 1),
+                "ts_local": pick(TIMES),
+                "tz": pick(ZONES),
+                "loyalty_card_id": pick(["LC1", "LC2", "", None]),
+                "qty": "1",
+                "unit_price": "10,00",
+                "discount": "0",
+            }
+            for i in range(150)
+        ],
+    )
+    _insert(
+        con,
+        "pos_orders",
+        [
+            {
+                "name": f"#{1000 + i // 2}",
+                "email": pick(EMAILS),
+                "created_at": pick(TIMES),
+                "total": "10.00",
+                "billing_name": pick(NAMES),
+                "billing_phone": pick(PHONES),
+                "billing_country": pick(COUNTRIES),
+                "billing_zip": pick(POSTCODES),
+                "lineitem_quantity": "1",
+                "lineitem_price": "10.00",
+                "accepts_marketing": pick(["yes", "no"]),
+            }
+            for i in range(100)
+        ],
+    )
 
 
-def _standardised(raw_first, raw_last, raw_email, raw_phone, raw_street, raw_postcode, raw_city, raw_country,
-                  raw_birth_date) -> str:
+def _standardised(
+    raw_first, raw_last, raw_email, raw_phone, raw_street, raw_postcode, raw_city, raw_country, raw_birth_date
+) -> str:
     """The identity record's standardised columns, each function called on its row's raw values."""
     country = f"std_country({raw_country})"
     first, last = f"std_display_name({raw_first})", f"std_display_name({raw_last})"
@@ -123,15 +207,30 @@ STAGED = """first_name, last_name, first_name_match, last_name_match, email, pho
 
 def test_identity_records_equal_the_row_by_row_functions(con):
     for source, oracle in {
-        "crm": f"""SELECT customer_id, {_standardised('first_name', 'last_name', 'email', 'phone', 'street',
-                                                     'postcode', 'city', 'country', 'birth_date')}
+        "crm": f"""SELECT customer_id, {
+            _standardised(
+                "first_name", "last_name", "email", "phone", "street", "postcode", "city", "country", "birth_date"
+            )
+        }
                    FROM raw.crm_customers""",
-        "esp": f"""SELECT leid, {_standardised('first_name', 'last_name', 'email_address', 'phone', 'address',
-                                               'zip', 'city', "coalesce(nullif(trim(cc), ''), country)", 'birthday')}
+        "esp": f"""SELECT leid, {
+            _standardised(
+                "first_name",
+                "last_name",
+                "email_address",
+                "phone",
+                "address",
+                "zip",
+                "city",
+                "coalesce(nullif(trim(cc), ''), country)",
+                "birthday",
+            )
+        }
                    FROM raw.esp_members""",
     }.items():
-        staged = con.execute(f"SELECT source_record_id, {STAGED} FROM staging.identity_records "
-                             "WHERE source = ? ORDER BY 1", [source]).fetchall()
+        staged = con.execute(
+            f"SELECT source_record_id, {STAGED} FROM staging.identity_records WHERE source = ? ORDER BY 1", [source]
+        ).fetchall()
         expected = con.execute(f"{oracle} ORDER BY 1").fetchall()
         assert staged == expected, source
     # The failing address became NULL without failing the query; the others were read.
@@ -142,28 +241,24 @@ def test_identity_records_equal_the_row_by_row_functions(con):
 def test_timestamps_phones_and_emails_of_activity_tables_equal_the_row_by_row_functions(con):
     checks = {
         "SELECT message_id, source_record_id, sent_at FROM staging.sms_messages":
-            # every message, its number NULL when unreadable (kept, flagged), without a channel prefix
-            """SELECT sid, std_phone(regexp_replace(CASE WHEN direction = 'inbound' THEN "from" ELSE "to" END,
+        # every message, its number NULL when unreadable (kept, flagged), without a channel prefix
+        """SELECT sid, std_phone(regexp_replace(CASE WHEN direction = 'inbound' THEN "from" ELSE "to" END,
                                                     '^\\s*[A-Za-z]+:', ''), NULL),
                       std_timestamp(coalesce(nullif(trim(sent_date), ''), nullif(trim(date_created), '')), 'UTC')
                FROM raw.sms_messages""",
-        "SELECT DISTINCT email, event_time FROM staging.email_activity":
-            """SELECT DISTINCT std_email(email_address), std_timestamp("timestamp", 'UTC') FROM raw.esp_activity
+        "SELECT DISTINCT email, event_time FROM staging.email_activity": """SELECT DISTINCT std_email(email_address), std_timestamp("timestamp", 'UTC') FROM raw.esp_activity
                WHERE std_email(email_address) IS NOT NULL AND std_timestamp("timestamp", 'UTC') IS NOT NULL""",
-        "SELECT order_id, ordered_at, email FROM staging.orders":
-            """SELECT 'receipt:S01:' || receipt_id, min(std_timestamp(ts_local, nullif(trim(tz), ''))), NULL
+        "SELECT order_id, ordered_at, email FROM staging.orders": """SELECT 'receipt:S01:' || receipt_id, min(std_timestamp(ts_local, nullif(trim(tz), ''))), NULL
                FROM raw.pos_receipts GROUP BY receipt_id
                UNION ALL
                SELECT 'order:' || name, std_timestamp(first(created_at ORDER BY _line)
                                                       FILTER (WHERE nullif(trim(created_at), '') IS NOT NULL), NULL),
                       std_email(first(email ORDER BY _line) FILTER (WHERE nullif(trim(email), '') IS NOT NULL))
                FROM raw.pos_orders GROUP BY name""",
-        "SELECT source_record_id, record_time FROM staging.identity_records WHERE source_record_id LIKE 'receipt:%'":
-            """SELECT 'receipt:S01:' || receipt_id,
+        "SELECT source_record_id, record_time FROM staging.identity_records WHERE source_record_id LIKE 'receipt:%'": """SELECT 'receipt:S01:' || receipt_id,
                       coalesce(min(std_timestamp(ts_local, nullif(trim(tz), ''))), TIMESTAMP '2026-10-01')
                FROM raw.pos_receipts GROUP BY receipt_id HAVING min(nullif(trim(loyalty_card_id), '')) IS NOT NULL""",
-        "SELECT source_record_id, identifier, channel, event_time FROM staging.consent_events WHERE source = 'crm'":
-            """SELECT * FROM (
+        "SELECT source_record_id, identifier, channel, event_time FROM staging.consent_events WHERE source = 'crm'": """SELECT * FROM (
                    SELECT customer_id, std_email(email) AS identifier, 'email',
                           coalesce(std_timestamp(consent_updated_at, NULL), std_timestamp(updated_at, NULL),
                                    CASE WHEN NOT std_bool(consent_email) THEN CAST(_landing_date AS TIMESTAMP) END)
@@ -201,18 +296,25 @@ def test_an_opt_out_without_a_readable_time_still_counts(con):
         SELECT count(*) FROM raw.esp_members
         WHERE lower(trim(status)) IN ('unsubscribed', 'cleaned', 'nonsubscribed') AND std_email(email_address) IS NOT NULL
           AND coalesce(std_timestamp(unsub_time, 'UTC'), std_timestamp(clean_time, 'UTC'),
-                       std_timestamp(last_changed, 'UTC'), std_timestamp(optin_time, 'UTC')) IS NULL""").fetchall()[0][0]
+                       std_timestamp(last_changed, 'UTC'), std_timestamp(optin_time, 'UTC')) IS NULL""").fetchall()[0][
+        0
+    ]
     assert undated > 0  # the random rows hold some
     missing = con.execute("""
         SELECT count(*) FROM raw.esp_members r
         WHERE lower(trim(r.status)) IN ('unsubscribed', 'cleaned', 'nonsubscribed') AND std_email(r.email_address) IS NOT NULL
           AND NOT EXISTS (SELECT 1 FROM staging.consent_events e
                           WHERE e.source = 'esp' AND e.identifier = std_email(r.email_address) AND e.state = 'revoked'
-                            AND e.event_time <= CAST(r._landing_date AS TIMESTAMP) + INTERVAL 1 DAY)""").fetchall()[0][0]
+                            AND e.event_time <= CAST(r._landing_date AS TIMESTAMP) + INTERVAL 1 DAY)""").fetchall()[0][
+        0
+    ]
     assert missing == 0
     crm_undated_out = con.execute("""
         SELECT count(*) FROM staging.consent_events
         WHERE source = 'crm' AND state = 'revoked' AND event_time = TIMESTAMP '2026-10-01'""").fetchall()[0][0]
     assert crm_undated_out > 0
-    assert con.execute("""SELECT count(*) FROM staging.consent_events
-                          WHERE state = 'granted' AND event_time IS NULL""").fetchall()[0][0] == 0
+    assert (
+        con.execute("""SELECT count(*) FROM staging.consent_events
+                          WHERE state = 'granted' AND event_time IS NULL""").fetchall()[0][0]
+        == 0
+    )

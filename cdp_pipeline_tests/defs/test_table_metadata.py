@@ -20,7 +20,9 @@ def test_table_metadata_has_rows_columns_with_their_comments_and_the_table_name(
     assert md["dagster/row_count"] == dg.MetadataValue.int(2)
     columns = md["dagster/column_schema"].schema.columns
     assert [(c.name, c.type, c.description) for c in columns] == [
-        ("customer_id", "VARCHAR", "persistent customer id"), ("total_spend", "DECIMAL(12,2)", None)]
+        ("customer_id", "VARCHAR", "persistent customer id"),
+        ("total_spend", "DECIMAL(12,2)", None),
+    ]
     assert table_metadata(con, ["golden", "missing"]) == {}
 
 
@@ -31,14 +33,29 @@ def test_floats_are_rounded_for_the_ui():
 
 
 def test_the_model_charts_are_summarised_as_markdown(tmp_path):
-    model = {"probability_two_random_records_match": 0.001, "comparisons": [{
-        "output_column_name": "email",
-        "comparison_levels": [
-            {"sql_condition": "email_l IS NULL", "is_null_level": True},
-            {"sql_condition": "email_l = email_r", "label_for_charts": "exact", "m_probability": 0.8,
-             "u_probability": 0.0001},
-            {"sql_condition": "ELSE", "label_for_charts": "all other", "m_probability": 0.2, "u_probability": 0.8},
-        ]}]}
+    model = {
+        "probability_two_random_records_match": 0.001,
+        "comparisons": [
+            {
+                "output_column_name": "email",
+                "comparison_levels": [
+                    {"sql_condition": "email_l IS NULL", "is_null_level": True},
+                    {
+                        "sql_condition": "email_l = email_r",
+                        "label_for_charts": "exact",
+                        "m_probability": 0.8,
+                        "u_probability": 0.0001,
+                    },
+                    {
+                        "sql_condition": "ELSE",
+                        "label_for_charts": "all other",
+                        "m_probability": 0.2,
+                        "u_probability": 0.8,
+                    },
+                ],
+            }
+        ],
+    }
     path = tmp_path / "splink_model.json"
     path.write_text(json.dumps(model))
     text = splink_model_markdown(str(path))

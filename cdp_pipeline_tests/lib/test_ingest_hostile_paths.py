@@ -13,8 +13,9 @@ import pytest
 
 from cdp_pipeline.lib.ingest import load_partition
 from cdp_pipeline.lib.ingest.ledger import ledger_balance
-RAW_RECORD_MAX_CHARS = 4096  # what a quarantine row keeps of a line (lib/ingest/parsed.py)
 from cdp_pipeline.lib.landing import changed_days, landed_files
+
+RAW_RECORD_MAX_CHARS = 4096  # what a quarantine row keeps of a line (lib/ingest/parsed.py)
 
 DAY = "2026-10-01"
 SECRET = "sk_live_TOPSECRET_4242"
@@ -63,11 +64,17 @@ def test_a_symlinked_file_is_refused_and_recorded_without_its_content(cdp_env, c
     load_partition(con, landing, "crm", DAY)
     assert ledger(con) == [
         ("crm/2026-10-01/customers.csv", "loaded", None, 2),
-        ("crm/2026-10-01/keys.csv", "rejected",
-         "crm/2026-10-01/keys.csv is a symbolic link: refused (only regular files are read)", 0)]
+        (
+            "crm/2026-10-01/keys.csv",
+            "rejected",
+            "crm/2026-10-01/keys.csv is a symbolic link: refused (only regular files are read)",
+            0,
+        ),
+    ]
     assert SECRET not in everything_text(con)
     assert con.execute("SELECT file, reason FROM audit.quarantine").fetchall() == [
-        ("crm/2026-10-01/keys.csv", "crm/2026-10-01/keys.csv is a symbolic link: refused (only regular files are read)")]
+        ("crm/2026-10-01/keys.csv", "crm/2026-10-01/keys.csv is a symbolic link: refused (only regular files are read)")
+    ]
 
 
 @pytest.mark.parametrize("link", ["day", "source"])
@@ -95,10 +102,10 @@ def test_the_landing_listing_does_not_follow_links(cdp_env, outside):
     (landing / "pos" / "2026-10-02").symlink_to(outside.parent, target_is_directory=True)
     found = {(f.source, f.day, f.path.name, f.size) for f in landed_files(landing)}
     link_size = (landing / "crm" / DAY / "keys.csv").lstat().st_size
-    assert ("crm", DAY, "keys.csv", link_size) in found   # the link's own size, not its target's
+    assert ("crm", DAY, "keys.csv", link_size) in found  # the link's own size, not its target's
     assert ("pos", "2026-10-02", "2026-10-02", (landing / "pos" / "2026-10-02").lstat().st_size) in found
     assert not any(name == "api_keys.csv" for _, _, name, _ in found)
-    assert changed_days(landing, []) == [DAY, "2026-10-02"]   # so the night records them as rejected
+    assert changed_days(landing, []) == [DAY, "2026-10-02"]  # so the night records them as rejected
 
 
 def test_the_suppression_salt_is_never_read_from_the_landing_folder(cdp_env, con):
@@ -107,11 +114,13 @@ def test_the_suppression_salt_is_never_read_from_the_landing_folder(cdp_env, con
     salt = salt_for(cdp_env)
     landing = cdp_env.landing_dir
     (landing / "crm" / DAY).mkdir(parents=True)
-    os.link(salt_path(cdp_env.data_dir), landing / "crm" / DAY / "salt.csv")   # a hard link: not a symlink
+    os.link(salt_path(cdp_env.data_dir), landing / "crm" / DAY / "salt.csv")  # a hard link: not a symlink
     (landing / "crm" / DAY / "salt2.csv").symlink_to(salt_path(cdp_env.data_dir))
     load_partition(con, landing, "crm", DAY)
-    assert [(f, s) for f, s, _, _ in ledger(con)] == [("crm/2026-10-01/salt.csv", "rejected"),
-                                                     ("crm/2026-10-01/salt2.csv", "rejected")]
+    assert [(f, s) for f, s, _, _ in ledger(con)] == [
+        ("crm/2026-10-01/salt.csv", "rejected"),
+        ("crm/2026-10-01/salt2.csv", "rejected"),
+    ]
     assert "suppression salt" in ledger(con)[0][2]
     assert salt not in everything_text(con)
 
@@ -139,8 +148,9 @@ def test_a_huge_broken_line_is_stored_capped_with_its_length_and_hash(cdp_env, c
 
 
 def test_a_5000_digit_integer_costs_its_line_not_the_file(cdp_env, con):
-    events = [json.dumps({"event_timestamp": i, "event_name": "page_view", "user_pseudo_id": f"ck.{i}"})
-              for i in range(1, 4)]
+    events = [
+        json.dumps({"event_timestamp": i, "event_name": "page_view", "user_pseudo_id": f"ck.{i}"}) for i in range(1, 4)
+    ]
     events.insert(1, '{"event_timestamp": 2, "event_name": "x", "user_pseudo_id": "ck.9", "n": ' + "7" * 5000 + "}")
     drop(cdp_env.landing_dir, "web", "events_20261001.jsonl", ("\n".join(events) + "\n").encode())
     out = load_partition(con, cdp_env.landing_dir, "web", DAY)
@@ -160,22 +170,23 @@ def test_the_ledger_hashes_exactly_the_bytes_it_read(cdp_env, con, monkeypatch):
 
     def discover_then_rewrite(*args, **kwargs):
         found = discover(*args, **kwargs)
-        path.write_bytes(second)   # the sender rewrites the file after it was listed
+        path.write_bytes(second)  # the sender rewrites the file after it was listed
         return found
 
     monkeypatch.setattr(load_module, "discover_files", discover_then_rewrite)
     load_partition(con, cdp_env.landing_dir, "crm", DAY)
     assert con.execute("SELECT sha256, bytes, rows_loaded FROM audit.files").fetchall() == [
-        (hashlib.sha256(second).hexdigest(), len(second), 3)]
+        (hashlib.sha256(second).hexdigest(), len(second), 3)
+    ]
     assert con.execute("SELECT DISTINCT _file_sha256 FROM raw.crm_customers").fetchall() == [
-        (hashlib.sha256(second).hexdigest(),)]
+        (hashlib.sha256(second).hexdigest(),)
+    ]
 
 
 def test_after_an_erasure_raw_still_matches_the_ledger(cdp_env, con):
     from cdp_pipeline.lib.privacy import queue_erasure, run_pending_erasures
 
-    drop(cdp_env.landing_dir, "crm", "customers.csv",
-         CRM + b'3,Cy,cy@posten.se\n4,"broken,cy@posten.se\n')
+    drop(cdp_env.landing_dir, "crm", "customers.csv", CRM + b'3,Cy,cy@posten.se\n4,"broken,cy@posten.se\n')
     load_partition(con, cdp_env.landing_dir, "crm", DAY)
     queue_erasure("cy@posten.se", cdp_env.inbox_dir)
     (result,) = run_pending_erasures(con, cdp_env)

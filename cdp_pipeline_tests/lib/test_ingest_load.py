@@ -44,12 +44,22 @@ def test_load_writes_raw_ledger_and_metadata_columns(con, landing):
     drop(landing, "crm", DAY1, "upload.csv.part", CRM)
     out = load_partition(con, landing, "crm", DAY1)
     assert [f.status for f in out.files] == ["loaded"]
-    assert q(con, "SELECT customer_id, _file, _line, CAST(_landing_date AS VARCHAR) FROM raw.crm_customers ORDER BY _line") == [
+    assert q(
+        con, "SELECT customer_id, _file, _line, CAST(_landing_date AS VARCHAR) FROM raw.crm_customers ORDER BY _line"
+    ) == [
         ("1", "crm/2026-10-01/customers_20261001.csv", 2, DAY1),
-        ("2", "crm/2026-10-01/customers_20261001.csv", 3, DAY1)]
-    cols = [r[0] for r in q(con, "SELECT column_name FROM duckdb_columns() WHERE schema_name='raw' AND table_name='crm_customers'")]
+        ("2", "crm/2026-10-01/customers_20261001.csv", 3, DAY1),
+    ]
+    cols = [
+        r[0]
+        for r in q(
+            con, "SELECT column_name FROM duckdb_columns() WHERE schema_name='raw' AND table_name='crm_customers'"
+        )
+    ]
     assert cols == [c for c, _ in raw_table_columns("crm_customers")]
-    (row,) = q(con, "SELECT encoding, delimiter, file_kind, rows_read, rows_loaded, rows_quarantined, status FROM audit.files")
+    (row,) = q(
+        con, "SELECT encoding, delimiter, file_kind, rows_read, rows_loaded, rows_quarantined, status FROM audit.files"
+    )
     assert row == ("utf-8", ",", "crm_customers", 2, 2, 0, "loaded")
 
 
@@ -59,7 +69,7 @@ def test_rerun_of_a_partition_replaces_its_rows(con, landing):
     load_partition(con, landing, "crm", DAY1)
     assert q(con, "SELECT count(*) FROM raw.crm_customers") == [(2,)]
     assert q(con, "SELECT count(*) FROM audit.files") == [(1,)]
-    p.write_bytes(b"customer_id\n9\n\"bad\n")
+    p.write_bytes(b'customer_id\n9\n"bad\n')
     load_partition(con, landing, "crm", DAY1)
     assert q(con, "SELECT customer_id FROM raw.crm_customers") == [("9",)]
     assert q(con, "SELECT line_number FROM audit.quarantine") == [(3,)]
@@ -88,11 +98,14 @@ def test_same_file_twice_on_the_same_day(con, landing):
     assert [f.status for f in out.files] == ["loaded", "duplicate"]
 
 
-@pytest.mark.parametrize("name,data,reason", [
-    ("empty.csv", b"", "empty file (0 bytes)"),
-    ("garbage.csv", bytes(range(256)) * 20, "binary content"),
-    ("no_key.csv", b"first_name,email\nAnna,a@b.se\n", "missing required column(s): customer_id"),
-])
+@pytest.mark.parametrize(
+    "name,data,reason",
+    [
+        ("empty.csv", b"", "empty file (0 bytes)"),
+        ("garbage.csv", bytes(range(256)) * 20, "binary content"),
+        ("no_key.csv", b"first_name,email\nAnna,a@b.se\n", "missing required column(s): customer_id"),
+    ],
+)
 def test_unreadable_file_is_quarantined_whole_and_the_day_goes_on(con, landing, name, data, reason):
     drop(landing, "crm", DAY1, name, data)
     drop(landing, "crm", DAY1, "zz_good.csv", CRM)
@@ -100,7 +113,9 @@ def test_unreadable_file_is_quarantined_whole_and_the_day_goes_on(con, landing, 
     assert [f.status for f in out.files] == ["rejected", "loaded"]
     (qrow,) = q(con, "SELECT file, line_number, reason FROM audit.quarantine")
     assert qrow[0] == f"crm/{DAY1}/{name}" and qrow[1] is None and reason in qrow[2]
-    assert q(con, "SELECT status, message LIKE '%' || ? || '%' FROM audit.files WHERE file LIKE '%' || ?", [reason, name]) == [("rejected", True)]
+    assert q(
+        con, "SELECT status, message LIKE '%' || ? || '%' FROM audit.files WHERE file LIKE '%' || ?", [reason, name]
+    ) == [("rejected", True)]
     assert q(con, "SELECT count(*) FROM raw.crm_customers") == [(2,)]
 
 
@@ -116,7 +131,10 @@ def test_row_quarantine_and_ledger_invariant(con, landing):
     load_partition(con, landing, "crm", DAY1)
     assert q(con, "SELECT customer_id FROM raw.crm_customers ORDER BY 1") == [("1",), ("3",)]
     assert q(con, "SELECT line_number, raw_record FROM audit.quarantine ORDER BY 1") == [
-        (3, '2,"Bo'), (5, "4,Di,extra"), (6, "5")]
+        (3, '2,"Bo'),
+        (5, "4,Di,extra"),
+        (6, "5"),
+    ]
     assert q(con, "SELECT rows_read, rows_loaded, rows_quarantined FROM audit.files") == [(5, 2, 3)]
     b = ledger_balance(con, "crm", "crm_customers")
     assert b["balanced"] and b["raw_matches"]
@@ -135,8 +153,12 @@ def test_windows_1252_and_semicolon_files_load(con, landing):
     drop(landing, "pos", DAY1, "orders_export_20261001.csv", (FIXTURES / "orders_export_20261001.csv").read_bytes())
     load_partition(con, landing, "pos", DAY1)
     assert q(con, "SELECT file_kind, encoding, delimiter, rows_loaded FROM audit.files ORDER BY file_kind") == [
-        ("pos_orders", "utf-8", ",", 3), ("pos_receipts", "windows-1252", ";", 3)]
-    assert q(con, "SELECT loyalty_card_id, unit_price FROM raw.pos_receipts ORDER BY _line LIMIT 1") == [("LC-Åsa", "1 234,50")]
+        ("pos_orders", "utf-8", ",", 3),
+        ("pos_receipts", "windows-1252", ";", 3),
+    ]
+    assert q(con, "SELECT loyalty_card_id, unit_price FROM raw.pos_receipts ORDER BY _line LIMIT 1") == [
+        ("LC-Åsa", "1 234,50")
+    ]
     assert q(con, "SELECT _extra->>'Notes' FROM raw.pos_orders WHERE _line = 2") == [("Leave at door,\nring twice",)]
 
 
@@ -195,7 +217,9 @@ def test_a_row_of_blank_fields_is_skipped_and_whitespace_is_not_blank(con, landi
     drop(landing, "crm", DAY1, "c.csv", "customer_id,first_name\n , \t\n\u00a0,\u2003\n1,Anna\n ,x\n".encode())
     load_partition(con, landing, "crm", DAY1)
     assert q(con, "SELECT customer_id, first_name, _line FROM raw.crm_customers ORDER BY _line") == [
-        ("1", "Anna", 4), (" ", "x", 5)]
+        ("1", "Anna", 4),
+        (" ", "x", 5),
+    ]
     assert q(con, "SELECT rows_read, rows_loaded, rows_quarantined FROM audit.files") == [(2, 2, 0)]
 
 
@@ -217,7 +241,11 @@ def test_ga4_shards_of_one_delivery_are_all_kept_and_gzipped_shards_are_read(con
     load_partition(con, landing, "web", DAY2)
     assert q(con, "SELECT event_timestamp FROM raw.web_events ORDER BY 1") == [("4",), ("5",)]
     assert q(con, "SELECT status FROM audit.files ORDER BY landing_date, file") == [
-        ("superseded",), ("superseded",), ("loaded",), ("loaded",)]
+        ("superseded",),
+        ("superseded",),
+        ("loaded",),
+        ("loaded",),
+    ]
     b = ledger_balance(con, "web", "web_events")
     assert b["balanced"] and b["raw_matches"]
 
@@ -231,9 +259,13 @@ def test_ga4_daily_export_replaces_the_intraday_snapshot_of_its_day_and_never_th
     drop(landing, "web", DAY2, "events_intraday_20260929.json", _ga4(6))
     load_partition(con, landing, "web", DAY2)
     assert q(con, "SELECT events_day, event_timestamp FROM raw.web_events ORDER BY 1, 2") == [
-        ("2026-09-29", "7"), ("2026-09-30", "1"), ("2026-09-30", "2")]
+        ("2026-09-29", "7"),
+        ("2026-09-30", "1"),
+        ("2026-09-30", "2"),
+    ]
     assert q(con, "SELECT file, status FROM audit.files ORDER BY file") == [
         ("web/2026-10-01/events_20260929.json", "loaded"),
         ("web/2026-10-01/events_intraday_20260930.json", "superseded"),
         ("web/2026-10-02/events_20260930.json", "loaded"),
-        ("web/2026-10-02/events_intraday_20260929.json", "superseded")]
+        ("web/2026-10-02/events_intraday_20260929.json", "superseded"),
+    ]

@@ -9,8 +9,14 @@ from cdp_pipeline.lib.ingest import FileRejected, parse_file
 from cdp_pipeline.lib.ingest.csv_reader import sniff_delimiter
 from cdp_pipeline.lib.ingest.encoding import CP1252, UTF8, UTF8_BOM, decode_bytes
 from cdp_pipeline.lib.ingest.file_kinds import (
-    ESP_ACTIVITY, ESP_MEMBERS, POS_ORDERS, POS_RECEIPTS, SMS_MESSAGES_CSV, SMS_MESSAGES_JSONL,
-    events_day_from_name, normalise_header,
+    ESP_ACTIVITY,
+    ESP_MEMBERS,
+    POS_ORDERS,
+    POS_RECEIPTS,
+    SMS_MESSAGES_CSV,
+    SMS_MESSAGES_JSONL,
+    events_day_from_name,
+    normalise_header,
 )
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ingest"
@@ -20,18 +26,34 @@ def rows(parsed, *cols):
     return list(zip(*(parsed.columns[c] for c in cols)))
 
 
-@pytest.mark.parametrize("header,expected", [
-    ("Email Address", "email_address"), ("  EMAIL_address ", "email_address"),
-    ("Lineitem name", "lineitem_name"), ("\ufeffcustomer_id", "customer_id"), ("Phone-Number", "phone_number"), ("SentDate", "sent_date"), ("NumSegments", "num_segments"), ("MEMBER_RATING", "member_rating"),
-])
+@pytest.mark.parametrize(
+    "header,expected",
+    [
+        ("Email Address", "email_address"),
+        ("  EMAIL_address ", "email_address"),
+        ("Lineitem name", "lineitem_name"),
+        ("\ufeffcustomer_id", "customer_id"),
+        ("Phone-Number", "phone_number"),
+        ("SentDate", "sent_date"),
+        ("NumSegments", "num_segments"),
+        ("MEMBER_RATING", "member_rating"),
+    ],
+)
 def test_normalise_header(header, expected):
     assert normalise_header(header) == expected
 
 
-@pytest.mark.parametrize("line,expected", [
-    ("a,b,c\n", ","), ("a;b;c\n", ";"), ("a\tb\tc\n", "\t"), ("a|b|c\n", "|"), ("single\n", ","),
-    ("a;b;c,d\n", ";"),
-])
+@pytest.mark.parametrize(
+    "line,expected",
+    [
+        ("a,b,c\n", ","),
+        ("a;b;c\n", ";"),
+        ("a\tb\tc\n", "\t"),
+        ("a|b|c\n", "|"),
+        ("single\n", ","),
+        ("a;b;c,d\n", ";"),
+    ],
+)
 def test_sniff_delimiter(line, expected):
     assert sniff_delimiter(line) == expected
 
@@ -73,33 +95,43 @@ def test_extra_and_missing_optional_columns():
 
 
 def test_header_aliases_case_and_order():
-    data = b"STATUS,phone number,Postal Code,Date of Birth,email address\nsubscribed,070-1234567,11122,1980-01-02,a@b.se\n"
+    data = (
+        b"STATUS,phone number,Postal Code,Date of Birth,email address\nsubscribed,070-1234567,11122,1980-01-02,a@b.se\n"
+    )
     p = parse_file("esp", "export.csv", data)
     assert p.kind is ESP_MEMBERS
     assert rows(p, "email_address", "phone", "zip", "birthday", "status") == [
-        ("a@b.se", "070-1234567", "11122", "1980-01-02", "subscribed")]
+        ("a@b.se", "070-1234567", "11122", "1980-01-02", "subscribed")
+    ]
 
 
-@pytest.mark.parametrize("name,status", [
-    ("subscribed_members_export_abc.csv", "subscribed"),
-    ("unsubscribed_members_export_abc.csv", "unsubscribed"),
-    ("cleaned_members_export_abc.csv", "cleaned"),
-    # legacy name of never-opted-in members: it contains "subscribed_members_export"
-    ("nonsubscribed_members_export_abc.csv", "nonsubscribed"),
-    # Mailchimp's current audience export names
-    ("subscribed_email_audience_export_1a2b3c.csv", "subscribed"),
-    ("unsubscribed_email_audience_export_1a2b3c.csv", "unsubscribed"),
-    ("cleaned_email_audience_export_1a2b3c.csv", "cleaned"),
-    ("nonsubscribed_email_audience_export_1a2b3c.csv", "nonsubscribed"),
-    ("Nonsubscribed_Email_Audience_Export_1A2B3C.CSV", "nonsubscribed"),
-])
+@pytest.mark.parametrize(
+    "name,status",
+    [
+        ("subscribed_members_export_abc.csv", "subscribed"),
+        ("unsubscribed_members_export_abc.csv", "unsubscribed"),
+        ("cleaned_members_export_abc.csv", "cleaned"),
+        # legacy name of never-opted-in members: it contains "subscribed_members_export"
+        ("nonsubscribed_members_export_abc.csv", "nonsubscribed"),
+        # Mailchimp's current audience export names
+        ("subscribed_email_audience_export_1a2b3c.csv", "subscribed"),
+        ("unsubscribed_email_audience_export_1a2b3c.csv", "unsubscribed"),
+        ("cleaned_email_audience_export_1a2b3c.csv", "cleaned"),
+        ("nonsubscribed_email_audience_export_1a2b3c.csv", "nonsubscribed"),
+        ("Nonsubscribed_Email_Audience_Export_1A2B3C.CSV", "nonsubscribed"),
+    ],
+)
 def test_esp_status_from_file_name(name, status):
     p = parse_file("esp", name, b"Email Address,First Name\na@b.se,Anna\n")
     assert p.kind is ESP_MEMBERS and p.columns["status"] == [status]
 
 
 def test_esp_activity_by_header():
-    p = parse_file("esp", "anything.csv", b"Email Address;Action;Timestamp;URL\na@b.se;click;2026-01-01 10:00:00;https://x/?a=1;b\n")
+    p = parse_file(
+        "esp",
+        "anything.csv",
+        b"Email Address;Action;Timestamp;URL\na@b.se;click;2026-01-01 10:00:00;https://x/?a=1;b\n",
+    )
     assert p.kind is ESP_ACTIVITY
     assert p.quarantined[0].reason.startswith("wrong number of fields")
 
@@ -115,22 +147,32 @@ def test_pos_kind_by_header_and_multiline_shopify_order():
 
 
 def test_sms_csv_and_jsonl():
-    csv_p = parse_file("sms", "log.csv", b"From,To,Body,Status,SentDate,Direction\n+4670,+4671,STOP,received,2026-01-01,inbound\n")
+    csv_p = parse_file(
+        "sms", "log.csv", b"From,To,Body,Status,SentDate,Direction\n+4670,+4671,STOP,received,2026-01-01,inbound\n"
+    )
     assert csv_p.kind is SMS_MESSAGES_CSV and csv_p.columns["from"] == ["+4670"]
-    js = parse_file("sms", "messages_20261001.jsonl",
-                    b'{"sid":"SM1","from":"+4670","to":"+4671","body":"Hi","direction":"inbound",'
-                    b'"date_sent":"Mon, 16 Aug 2021 12:00:00 +0000","num_segments":1,"price":null,"uri":"/x"}\n')
+    js = parse_file(
+        "sms",
+        "messages_20261001.jsonl",
+        b'{"sid":"SM1","from":"+4670","to":"+4671","body":"Hi","direction":"inbound",'
+        b'"date_sent":"Mon, 16 Aug 2021 12:00:00 +0000","num_segments":1,"price":null,"uri":"/x"}\n',
+    )
     assert js.kind is SMS_MESSAGES_JSONL
-    assert rows(js, "sid", "sent_date", "num_segments", "price") == [("SM1", "Mon, 16 Aug 2021 12:00:00 +0000", "1", None)]
+    assert rows(js, "sid", "sent_date", "num_segments", "price") == [
+        ("SM1", "Mon, 16 Aug 2021 12:00:00 +0000", "1", None)
+    ]
     assert json.loads(js.extra[0]) == {"uri": "/x"}
 
 
-@pytest.mark.parametrize("data,reason", [
-    (b"", "empty file (0 bytes)"),
-    (b"\x00\x01\x02\x03binary\x00\x00\x00\xff\xfe" * 50, "binary content"),
-    (b"First Name,Email\nAnna,a@b.se\n", "missing required column(s): customer_id"),
-    (b"   \n\n", "no header row"),
-])
+@pytest.mark.parametrize(
+    "data,reason",
+    [
+        (b"", "empty file (0 bytes)"),
+        (b"\x00\x01\x02\x03binary\x00\x00\x00\xff\xfe" * 50, "binary content"),
+        (b"First Name,Email\nAnna,a@b.se\n", "missing required column(s): customer_id"),
+        (b"   \n\n", "no header row"),
+    ],
+)
 def test_whole_file_rejections(data, reason):
     with pytest.raises(FileRejected, match=reason.replace("(", r"\(").replace(")", r"\)")):
         parse_file("crm", "c.csv", data)
@@ -173,7 +215,9 @@ def test_wrong_field_count_and_trailing_padding():
     p = parse_file("crm", "c.csv", data)
     assert p.columns["customer_id"] == ["1", "4"]  # empty trailing fields on most rows: spreadsheet padding
     assert [(q.line_number, q.reason) for q in p.quarantined] == [
-        (3, "wrong number of fields: expected 2, found 3"), (4, "wrong number of fields: expected 2, found 1")]
+        (3, "wrong number of fields: expected 2, found 3"),
+        (4, "wrong number of fields: expected 2, found 1"),
+    ]
 
 
 def test_one_row_with_an_extra_empty_field_is_a_shifted_row_not_padding():
@@ -207,8 +251,9 @@ def test_ga4_events_keep_duplicates_and_quarantine_bad_lines():
     assert p.columns["event_timestamp"][2] == "1790000001000000"
     assert p.columns["user_id"] == [None, None, "CRM-1", None]
     assert p.columns["user_pseudo_id"][3] is None
-    assert p.notes == ["1 consent-mode (cookieless) event(s) without user_pseudo_id: loaded, counted, "
-                       "not attributed to a visitor"]
+    assert p.notes == [
+        "1 consent-mode (cookieless) event(s) without user_pseudo_id: loaded, counted, not attributed to a visitor"
+    ]
     # The nested parts and unknown keys stay in event_json, the line as received.
     assert json.loads(p.columns["event_json"][2])["ecommerce"] == {"transaction_id": "T1", "purchase_revenue": 99.5}
     assert json.loads(p.columns["event_json"][0])["event_params"][0]["key"] == "ga_session_id"
@@ -223,14 +268,27 @@ def test_ga4_events_keep_duplicates_and_quarantine_bad_lines():
 def test_a_pretty_printed_json_array_is_read_element_by_element():
     """An "export as JSON" (one array, indented) instead of JSON lines: every element is a row
     or a quarantine row, numbered by the line it starts on, not quarantined line by line."""
-    text = json.dumps([
-        {"event_date": "20261001", "event_timestamp": "1790000000000000", "event_name": "page_view",
-         "user_pseudo_id": "c1", "event_params": [{"key": "ga_session_id", "value": {"int_value": 5}}]},
-        {"event_date": "20261001", "event_name": "login", "user_pseudo_id": "c2"},
-        {"event_date": "20261001", "event_timestamp": "1790000000000001", "event_name": "purchase",
-         "user_pseudo_id": "c3", "user_id": "CRM-7"},
-        "not an event",
-    ], indent=2)
+    text = json.dumps(
+        [
+            {
+                "event_date": "20261001",
+                "event_timestamp": "1790000000000000",
+                "event_name": "page_view",
+                "user_pseudo_id": "c1",
+                "event_params": [{"key": "ga_session_id", "value": {"int_value": 5}}],
+            },
+            {"event_date": "20261001", "event_name": "login", "user_pseudo_id": "c2"},
+            {
+                "event_date": "20261001",
+                "event_timestamp": "1790000000000001",
+                "event_name": "purchase",
+                "user_pseudo_id": "c3",
+                "user_id": "CRM-7",
+            },
+            "not an event",
+        ],
+        indent=2,
+    )
     p = parse_file("web", "events_20261001.json", text.encode())
     starts = [i + 1 for i, line in enumerate(text.split("\n")) if line in ("  {", '  "not an event"')]
     assert p.lines == [starts[0], starts[2]]
@@ -238,7 +296,9 @@ def test_a_pretty_printed_json_array_is_read_element_by_element():
     assert json.loads(p.columns["event_json"][0])["event_params"][0]["value"] == {"int_value": 5}
     assert "\n" not in p.columns["event_json"][0]
     assert [(q.line_number, q.reason) for q in p.quarantined] == [
-        (starts[1], "missing required key(s): event_timestamp"), (starts[3], "not a JSON object (found str)")]
+        (starts[1], "missing required key(s): event_timestamp"),
+        (starts[3], "not a JSON object (found str)"),
+    ]
     assert p.rows_read == 4
 
 
@@ -266,10 +326,23 @@ def test_events_day_of_intraday_and_sharded_gzip_names():
     assert not is_intraday_name("events_20261001.jsonl")
 
 
-@pytest.mark.parametrize("value, ok", [
-    (1790000000000000, True), ("1790000000000000", True), (-1, True), (" 12 ", True),
-    (2**63 - 1, True), (2**63, False), ("99999999999999999999", False), ("not-a-number", False),
-    (1.5, False), (True, False), ("", False), ([1], False)])
+@pytest.mark.parametrize(
+    "value, ok",
+    [
+        (1790000000000000, True),
+        ("1790000000000000", True),
+        (-1, True),
+        (" 12 ", True),
+        (2**63 - 1, True),
+        (2**63, False),
+        ("99999999999999999999", False),
+        ("not-a-number", False),
+        (1.5, False),
+        (True, False),
+        ("", False),
+        ([1], False),
+    ],
+)
 def test_a_ga4_timestamp_is_a_64_bit_integer_or_its_string(value, ok):
     from cdp_pipeline.lib.ingest.jsonl_reader import is_int64
 
@@ -277,12 +350,16 @@ def test_a_ga4_timestamp_is_a_64_bit_integer_or_its_string(value, ok):
 
 
 def test_a_ga4_event_whose_timestamp_is_not_a_number_is_quarantined_with_why():
-    p = parse_file("web", "events_20261001.jsonl",
-                   b'{"event_timestamp":"soon","event_name":"x","user_pseudo_id":"c"}\n'
-                   b'{"event_timestamp":"17","event_name":"x","user_pseudo_id":"c"}\n')
+    p = parse_file(
+        "web",
+        "events_20261001.jsonl",
+        b'{"event_timestamp":"soon","event_name":"x","user_pseudo_id":"c"}\n'
+        b'{"event_timestamp":"17","event_name":"x","user_pseudo_id":"c"}\n',
+    )
     assert p.lines == [2]
     assert [(q.line_number, q.reason) for q in p.quarantined] == [
-        (1, "event_timestamp is not a whole number of microseconds (found 'soon')")]
+        (1, "event_timestamp is not a whole number of microseconds (found 'soon')")
+    ]
 
 
 def test_a_gzipped_file_is_read_as_the_file_it_holds():

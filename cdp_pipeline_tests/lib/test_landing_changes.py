@@ -23,18 +23,22 @@ def _ledger_row(landing, rel, loaded_at):
 def test_a_new_changed_or_removed_file_marks_its_day(tmp_path):
     landing = tmp_path / "landing"
     old = dt.datetime(2026, 1, 1).timestamp()
-    loaded = dt.datetime(2026, 1, 2)   # UTC, after every file's modification time
-    files = ["crm/2026-03-01/crm.csv", "esp/2026-03-01/members.csv", "pos/2026-03-02/orders.csv",
-             "web/2026-03-03/events.jsonl"]
+    loaded = dt.datetime(2026, 1, 2)  # UTC, after every file's modification time
+    files = [
+        "crm/2026-03-01/crm.csv",
+        "esp/2026-03-01/members.csv",
+        "pos/2026-03-02/orders.csv",
+        "web/2026-03-03/events.jsonl",
+    ]
     for rel in files:
         _file(landing, rel, mtime=old)
     ledger = [_ledger_row(landing, rel, loaded) for rel in files]
     assert changed_days(landing, ledger) == []
 
-    _file(landing, "sms/2026-03-04/messages.csv", mtime=old)                  # new file
+    _file(landing, "sms/2026-03-04/messages.csv", mtime=old)  # new file
     _file(landing, "pos/2026-03-02/orders.csv", "a,b\n1,2\n3,4\n", mtime=old)  # other size
-    _file(landing, "crm/2026-03-01/crm.csv", "a,b\n9,9\n")                    # same size, rewritten now
-    (landing / "web/2026-03-03/events.jsonl").unlink()                       # gone
+    _file(landing, "crm/2026-03-01/crm.csv", "a,b\n9,9\n")  # same size, rewritten now
+    (landing / "web/2026-03-03/events.jsonl").unlink()  # gone
     assert changed_days(landing, ledger) == ["2026-03-01", "2026-03-02", "2026-03-03", "2026-03-04"]
 
 
@@ -42,5 +46,5 @@ def test_with_no_ledger_every_day_is_new(tmp_path):
     landing = tmp_path / "landing"
     _file(landing, "crm/2026-03-01/crm.csv")
     _file(landing, "esp/2026-03-05/members.csv")
-    _file(landing, "esp/2026-03-05/.members.csv.part")   # not ready yet: ignored
+    _file(landing, "esp/2026-03-05/.members.csv.part")  # not ready yet: ignored
     assert changed_days(landing, []) == ["2026-03-01", "2026-03-05"]

@@ -8,7 +8,8 @@ from cdp_pipeline.lib.previews import markdown_table, mask_value, table_preview
 def test_personal_columns_are_masked_and_the_rest_kept():
     md = markdown_table(
         ["source", "source_record_id", "first_name", "email", "phone", "event_name", "total"],
-        [("crm", "C100471", "Åsa", "asa.oberg@example.se", "+46701234567", "page_view", 349)])
+        [("crm", "C100471", "Åsa", "asa.oberg@example.se", "+46701234567", "page_view", 349)],
+    )
     row = md.splitlines()[2]
     for secret in ("C100471", "Åsa", "asa.oberg", "+46701234567"):
         assert secret not in row
@@ -25,7 +26,9 @@ def test_mask_value_shapes():
 
 def test_table_preview_of_a_staging_table_hides_people(tmp_path):
     con = duckdb.connect()
-    con.execute("CREATE TABLE t AS SELECT 'esp' AS source, 'kim.l@example.org' AS email, "
-                "'Kim Lindqvist' AS billing_name, 'open' AS action")
+    con.execute(
+        "CREATE TABLE t AS SELECT 'esp' AS source, 'kim.l@example.org' AS email, "
+        "'Kim Lindqvist' AS billing_name, 'open' AS action"
+    )
     md = table_preview(con, "t")
     assert "kim.l@" not in md and "Lindqvist" not in md and "open" in md and "esp" in md

@@ -41,7 +41,8 @@ def test_the_asset_checks_get_a_progress_line_at_the_end_of_the_run():
 @dg.asset
 def _chatty_library(context: dg.AssetExecutionContext) -> None:
     logging.getLogger("splink.internals.em_sampling").warning(
-        "[EM sampling] Probe returned zero blocked pairs; skipping sampling")
+        "[EM sampling] Probe returned zero blocked pairs; skipping sampling"
+    )
     logging.getLogger("cdp_pipeline.lib.something").warning("a note of the pipeline's own")
 
 
@@ -50,7 +51,9 @@ def test_library_logs_go_to_the_run_log_not_the_terminal(cdp_env, capfd):
     logs, and a run with `cdp run`'s logger prints only progress lines."""
     from cdp_pipeline.defs.loggers import progress_logger
 
-    job = dg.Definitions(assets=[_chatty_library], loggers={"progress": progress_logger}).resolve_implicit_global_asset_job_def()
+    job = dg.Definitions(
+        assets=[_chatty_library], loggers={"progress": progress_logger}
+    ).resolve_implicit_global_asset_job_def()
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(instance=instance, run_config={"loggers": {"progress": {}}})
         messages = [e.user_message for e in instance.all_logs(result.run_id) if e.dagster_event is None]

@@ -13,13 +13,22 @@ from cdp_pipeline.lib.run_lock import NightAlreadyRunning, exclusive_night, rele
 
 def test_a_second_process_cannot_start_a_night_on_the_same_build_database(tmp_path):
     build = tmp_path / "build.duckdb"
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
         import sys
         from cdp_pipeline.lib.run_lock import exclusive_night
         with exclusive_night({str(build)!r}):
             print("held", flush=True)
             sys.stdin.readline()
-    """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    """),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(NightAlreadyRunning):
@@ -38,14 +47,27 @@ def test_killed_runs_are_marked_failed_and_their_pool_slot_freed(tmp_path):
     dead.wait()
     with dg.instance_for_test() as instance:
         instance.event_log_storage.set_concurrency_slots("duckdb", 1)
-        killed = create_run_for_test(instance, job_name="nightly", status=dg.DagsterRunStatus.STARTED,
-                                     tags={**run_tags(build), "cdp/pid": str(dead.pid)})
-        other_db = create_run_for_test(instance, job_name="nightly", status=dg.DagsterRunStatus.STARTED,
-                                       tags={**run_tags(tmp_path / "other.duckdb"), "cdp/pid": str(dead.pid)})
+        killed = create_run_for_test(
+            instance,
+            job_name="nightly",
+            status=dg.DagsterRunStatus.STARTED,
+            tags={**run_tags(build), "cdp/pid": str(dead.pid)},
+        )
+        other_db = create_run_for_test(
+            instance,
+            job_name="nightly",
+            status=dg.DagsterRunStatus.STARTED,
+            tags={**run_tags(tmp_path / "other.duckdb"), "cdp/pid": str(dead.pid)},
+        )
         # "Re-execute" in the UI copies the cli run's tags; the UI's run worker is alive and runs it.
-        reexecuted = create_run_for_test(instance, job_name="nightly", status=dg.DagsterRunStatus.STARTED,
-                                         tags={**run_tags(build), "cdp/pid": str(dead.pid)},
-                                         parent_run_id=killed.run_id, root_run_id=killed.run_id)
+        reexecuted = create_run_for_test(
+            instance,
+            job_name="nightly",
+            status=dg.DagsterRunStatus.STARTED,
+            tags={**run_tags(build), "cdp/pid": str(dead.pid)},
+            parent_run_id=killed.run_id,
+            root_run_id=killed.run_id,
+        )
         claim = instance.event_log_storage.claim_concurrency_slot("duckdb", killed.run_id, "raw__crm")
         assert claim.is_claimed
 

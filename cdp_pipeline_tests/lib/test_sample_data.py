@@ -12,8 +12,7 @@ from pathlib import Path
 import phonenumbers
 import pytest
 
-from cdp_pipeline.lib.sample_data import SOURCES, generate_sample
-from cdp_pipeline.lib.sample_data import linkability
+from cdp_pipeline.lib.sample_data import SOURCES, generate_sample, linkability
 from cdp_pipeline.lib.sample_data.generate import build_records
 from cdp_pipeline.lib.sample_data.output import Output
 from cdp_pipeline.lib.sample_data.pos import ORDER_HEADER, RECEIPT_HEADER
@@ -23,8 +22,13 @@ SMALL = {"customers": 200, "days": 5, "seed": 42}
 
 def _generate(root: Path, **kwargs) -> dict:
     summary = generate_sample(root / "landing", truth_file=root / "truth" / "truth.csv", **kwargs)
-    return {"root": root, "landing": root / "landing", "summary": summary,
-            "truth": root / "truth" / "truth.csv", "manifest": root / "truth" / "manifest.json"}
+    return {
+        "root": root,
+        "landing": root / "landing",
+        "summary": summary,
+        "truth": root / "truth" / "truth.csv",
+        "manifest": root / "truth" / "manifest.json",
+    }
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +37,11 @@ def sample(tmp_path_factory) -> dict:
 
 
 def _checksums(root: Path) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _text(path: Path) -> str:
@@ -133,8 +140,13 @@ def test_truth_is_sorted_unique_and_covers_all_sources(sample):
     assert len(keys) == len(set(keys))
     assert [tuple(r.values()) for r in truth] == sorted(tuple(r.values()) for r in truth)
     assert {row["source"] for row in truth} == set(SOURCES)
-    patterns = {"crm": r"\d+", "esp": r"\d+", "sms": r"\+\d{8,15}", "web": r"\d+",
-                "pos": r"order:#\d+|receipt:[A-Z]\d\d:\d+"}
+    patterns = {
+        "crm": r"\d+",
+        "esp": r"\d+",
+        "sms": r"\+\d{8,15}",
+        "web": r"\d+",
+        "pos": r"order:#\d+|receipt:[A-Z]\d\d:\d+",
+    }
     for row in truth:
         assert re.fullmatch(patterns[row["source"]], row["source_record_id"]), row
         if row["source"] == "sms":
@@ -159,8 +171,9 @@ def test_every_truth_record_appears_in_a_readable_row(sample):
     for _, header, row in _good_rows(sample, "esp/*/*members_export*.csv"):
         seen["esp"].add(row[header.index("LEID")])
     for _, header, row in _good_rows(sample, "sms/*/*.csv"):
-        seen["sms"].add(row[header.index("To")] if row[header.index("Direction")] != "inbound"
-                        else row[header.index("From")])
+        seen["sms"].add(
+            row[header.index("To")] if row[header.index("Direction")] != "inbound" else row[header.index("From")]
+        )
     for _, header, row in _good_rows(sample, "pos/*/orders_export_*.csv"):
         if row[header.index("Email")] or row[header.index("Billing Name")]:
             seen["pos"].add("order:" + row[header.index("Name")])
@@ -219,7 +232,12 @@ def test_duplicate_and_header_only_files(sample):
     for rel in manifest["header_only_files"]:
         assert len(_text(sample["landing"] / rel).strip().splitlines()) == 1
     assert {"seed", "customers", "days", "start_date"} <= manifest.keys()
-    assert (manifest["seed"], manifest["customers"], manifest["days"], manifest["start_date"]) == (42, 200, 5, "2026-10-01")
+    assert (manifest["seed"], manifest["customers"], manifest["days"], manifest["start_date"]) == (
+        42,
+        200,
+        5,
+        "2026-10-01",
+    )
 
 
 def test_encodings_windows_1252_and_bom(sample):
@@ -334,8 +352,7 @@ def test_web_redelivery_adds_late_events(sample):
 
 
 def test_every_persons_records_are_linkable_and_identifiers_are_not_shared():
-    built = build_records(Output(Path("/nonexistent"), 3), customers=400, days=10, seed=3,
-                          start_date=date(2026, 10, 1))
+    built = build_records(Output(Path("/nonexistent"), 3), customers=400, days=10, seed=3, start_date=date(2026, 10, 1))
     by_person = defaultdict(list)
     owners = defaultdict(set)
     for rec in built["records"]:
@@ -352,11 +369,15 @@ def test_every_persons_records_are_linkable_and_identifiers_are_not_shared():
 
 def test_known_answers(sample):
     truth = _truth(sample)
-    orders = sorted(int(r["source_record_id"][len("order:#"):]) for r in truth if r["source_record_id"].startswith("order:"))
+    orders = sorted(
+        int(r["source_record_id"][len("order:#") :]) for r in truth if r["source_record_id"].startswith("order:")
+    )
     assert orders[0] == 1001 and orders[-1] < 1001 + len(orders) + 5  # Shopify numbers orders in sequence
     header = (sample["landing"] / "crm/2026-10-01/customers_20261001.csv").read_bytes().split(b"\r\n")[0]
-    assert header == (b"customer_id,first_name,last_name,email,phone,street,postcode,city,country,birth_date,"
-                      b"loyalty_card_id,created_at,updated_at,consent_email,consent_sms,consent_updated_at")
+    assert header == (
+        b"customer_id,first_name,last_name,email,phone,street,postcode,city,country,birth_date,"
+        b"loyalty_card_id,created_at,updated_at,consent_email,consent_sms,consent_updated_at"
+    )
     summary = sample["summary"]
     assert (summary["identity_records"], summary["files"]) == KNOWN_COUNTS
     assert truth[0] == KNOWN_FIRST_TRUTH_ROW

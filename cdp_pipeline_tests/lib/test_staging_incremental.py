@@ -36,8 +36,7 @@ def _load(con, landing, days):
 
 
 # in pipeline order: email_activity reads identity_records, consent_events sms_messages and orders
-TABLES = ("identity_records", "orders", "order_lines", "sms_messages", "web_events", "email_activity",
-          "consent_events")
+TABLES = ("identity_records", "orders", "order_lines", "sms_messages", "web_events", "email_activity", "consent_events")
 
 
 def _build(con, full_refresh=False):
@@ -98,10 +97,10 @@ def _drop_first_row(path):
 
 def test_a_replaced_and_a_removed_file_rebuild_their_records(night):
     con, work, days = night
-    _drop_first_row(sorted((work / "crm" / days[1]).iterdir())[0])   # one customer row fewer
+    _drop_first_row(sorted((work / "crm" / days[1]).iterdir())[0])  # one customer row fewer
     _drop_first_row(next(p for p in sorted((work / "esp" / days[1]).iterdir()) if "campaign_activity" in p.name))
     removed = next(p for p in sorted((work / "esp" / days[0]).iterdir()) if "subscribed_members" in p.name)
-    removed.unlink()   # members (their consent, the attachment of their activity) and activity gone
+    removed.unlink()  # members (their consent, the attachment of their activity) and activity gone
     before = _rows(con)
     _load(con, work, days[:2])
     plan = _build(con)
@@ -126,18 +125,36 @@ def test_a_member_with_a_new_address_and_a_new_consent_flag(night):
     """Tonight's files hold a member's new address (their old address's and their new
     address's activity, in earlier files, is attached anew) and a customer's new email consent."""
     con, work, days = night
-    email, member = con.execute("SELECT email, min(source_record_id) FROM staging.email_activity "
-                                "WHERE source_record_id <> email GROUP BY email ORDER BY email LIMIT 1").fetchall()[0]
+    email, member = con.execute(
+        "SELECT email, min(source_record_id) FROM staging.email_activity "
+        "WHERE source_record_id <> email GROUP BY email ORDER BY email LIMIT 1"
+    ).fetchall()[0]
     other = con.execute("SELECT min(email) FROM staging.email_activity WHERE email <> ?", [email]).fetchall()[0][0]
-    customer, consent = con.execute("SELECT trim(customer_id), consent_email FROM raw.crm_customers "
-                                    "WHERE lower(consent_email) IN ('yes', 'no') ORDER BY ALL LIMIT 1").fetchall()[0]
+    customer, consent = con.execute(
+        "SELECT trim(customer_id), consent_email FROM raw.crm_customers "
+        "WHERE lower(consent_email) IN ('yes', 'no') ORDER BY ALL LIMIT 1"
+    ).fetchall()[0]
     esp = next(p for p in sorted((work / "esp" / days[-1]).iterdir()) if "subscribed_members" in p.name)
-    _append_row(esp, {"Email Address": other, "LEID": member, "OPTIN_TIME": "2026-01-01 10:00:00",
-                      "LAST_CHANGED": f"{days[-1]} 23:00:00"})
+    _append_row(
+        esp,
+        {
+            "Email Address": other,
+            "LEID": member,
+            "OPTIN_TIME": "2026-01-01 10:00:00",
+            "LAST_CHANGED": f"{days[-1]} 23:00:00",
+        },
+    )
     crm = sorted((work / "crm" / days[-1]).iterdir())[0]
-    _append_row(crm, {"customer_id": customer, "email": "moved.on@example.se",
-                      "consent_email": "no" if consent.lower() == "yes" else "yes",
-                      "updated_at": f"{days[-1]} 22:00:00", "consent_updated_at": f"{days[-1]} 22:00:00"})
+    _append_row(
+        crm,
+        {
+            "customer_id": customer,
+            "email": "moved.on@example.se",
+            "consent_email": "no" if consent.lower() == "yes" else "yes",
+            "updated_at": f"{days[-1]} 22:00:00",
+            "consent_updated_at": f"{days[-1]} 22:00:00",
+        },
+    )
     attached = "SELECT DISTINCT email, source_record_id FROM staging.email_activity WHERE email IN (?, ?) ORDER BY ALL"
     before = con.execute(attached, [email, other]).fetchall()
     _load(con, work, days[-1:])
@@ -145,17 +162,20 @@ def test_a_member_with_a_new_address_and_a_new_consent_flag(night):
     assert plan.mode == "incremental"
     assert _rows(con) == _full_rows(con)
     after = con.execute(attached, [email, other]).fetchall()
-    assert (email, member) in before and (email, member) not in after   # the member left the address
-    assert con.execute("SELECT reason FROM staging.consent_events WHERE source = 'crm' AND source_record_id = ? "
-                       "AND identifier = 'moved.on@example.se'", [customer]).fetchall() == [
-        ("crm_opt_out" if consent.lower() == "yes" else "crm_opt_in",)]
+    assert (email, member) in before and (email, member) not in after  # the member left the address
+    assert con.execute(
+        "SELECT reason FROM staging.consent_events WHERE source = 'crm' AND source_record_id = ? "
+        "AND identifier = 'moved.on@example.se'",
+        [customer],
+    ).fetchall() == [("crm_opt_out" if consent.lower() == "yes" else "crm_opt_in",)]
 
 
 def test_a_night_without_new_files_rebuilds_nothing_but_birth_date_checks(night):
     con, _, _ = night
     before = _rows(con)
-    flagged = con.execute("SELECT count(*) FROM staging.identity_records "
-                          "WHERE list_contains(dq_flags, 'impossible_birth_date')").fetchall()[0][0]
+    flagged = con.execute(
+        "SELECT count(*) FROM staging.identity_records WHERE list_contains(dq_flags, 'impossible_birth_date')"
+    ).fetchall()[0][0]
     plan = _build(con)
     assert (plan.mode, plan.files_read, plan.files_gone, plan.affected_records) == ("incremental", 0, 0, flagged)
     assert _rows(con) == before
@@ -169,7 +189,7 @@ def test_other_staging_code_rebuilds_whole(night, monkeypatch):
     monkeypatch.setattr(staging_incremental, "code_hash", lambda table, settings="": "other code")
     assert _build(con).mode == "full"
     monkeypatch.undo()
-    assert _build(con).mode == "full"        # built by "other code": today's code rebuilds it once
+    assert _build(con).mode == "full"  # built by "other code": today's code rebuilds it once
     assert _build(con).mode == "incremental"
 
 
@@ -182,7 +202,7 @@ def test_other_normaliser_settings_rebuild_whole(night):
     other = dataclasses.replace(get_settings(), default_region="US")
     plans = [build_staging(con, SQL_DIR, t, other)[1] for t in TABLES]
     assert {p.mode for p in plans} == {"full"}
-    assert _build(con).mode == "full"        # and back: the tables were built under "US"
+    assert _build(con).mode == "full"  # and back: the tables were built under "US"
     assert _build(con).mode == "incremental"
 
 
@@ -195,13 +215,26 @@ def test_a_number_written_another_way_tonight_rebuilds_its_earlier_messages(nigh
     import json
 
     con, work, days = night
-    number = con.execute("""SELECT "to" FROM raw.sms_messages WHERE "to" LIKE '+467%' AND _landing_date < ?
-                            GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1""", [days[-1]]).fetchall()[0][0]
+    number = con.execute(
+        """SELECT "to" FROM raw.sms_messages WHERE "to" LIKE '+467%' AND _landing_date < ?
+                            GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1""",
+        [days[-1]],
+    ).fetchall()[0][0]
     national = "0" + number[3:5] + "-" + number[5:8] + " " + number[8:]
     sms = next(p for p in sorted((work / "sms" / days[-1]).iterdir()) if p.suffix == ".jsonl")
-    message = {"sid": "SMtestnationalform", "from": "+46766860100", "to": national, "body": "Hej!",
-               "status": "delivered", "direction": "outbound-api", "date_sent": f"{days[0]}T00:00:01Z",
-               "num_segments": "1", "error_code": None, "price": "-0.04830", "price_unit": "USD"}
+    message = {
+        "sid": "SMtestnationalform",
+        "from": "+46766860100",
+        "to": national,
+        "body": "Hej!",
+        "status": "delivered",
+        "direction": "outbound-api",
+        "date_sent": f"{days[0]}T00:00:01Z",
+        "num_segments": "1",
+        "error_code": None,
+        "price": "-0.04830",
+        "price_unit": "USD",
+    }
     with sms.open("a", encoding="utf-8") as f:
         f.write(json.dumps(message) + "\n")
     record = "SELECT record_time, phone FROM staging.identity_records WHERE source = 'sms' AND source_record_id = ?"
@@ -210,7 +243,7 @@ def test_a_number_written_another_way_tonight_rebuilds_its_earlier_messages(nigh
     plan = _build(con)
     assert plan.mode == "incremental"
     assert _rows(con) == _full_rows(con)
-    assert con.execute("SELECT count(*) FROM raw.sms_messages WHERE \"to\" = ?", [national]).fetchall() == [(1,)]
+    assert con.execute('SELECT count(*) FROM raw.sms_messages WHERE "to" = ?', [national]).fetchall() == [(1,)]
     assert con.execute(record, [number]).fetchall() == before and len(before) == 1
 
 
@@ -221,21 +254,34 @@ def test_a_number_on_whatsapp_tonight_rebuilds_its_sms_record(night):
     import json
 
     con, work, days = night
-    number = con.execute("""SELECT "to" FROM raw.sms_messages WHERE "to" LIKE '+467%' AND _landing_date < ?
-                            GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1""", [days[-1]]).fetchall()[0][0]
+    number = con.execute(
+        """SELECT "to" FROM raw.sms_messages WHERE "to" LIKE '+467%' AND _landing_date < ?
+                            GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1""",
+        [days[-1]],
+    ).fetchall()[0][0]
     sms = next(p for p in sorted((work / "sms" / days[-1]).iterdir()) if p.suffix == ".jsonl")
-    message = {"sid": "SMtestwhatsapp", "from": f"whatsapp:{number}", "to": "whatsapp:+14155238886",
-               "body": "Hej!", "status": "received", "direction": "inbound", "date_sent": f"{days[-1]}T23:59:00Z"}
+    message = {
+        "sid": "SMtestwhatsapp",
+        "from": f"whatsapp:{number}",
+        "to": "whatsapp:+14155238886",
+        "body": "Hej!",
+        "status": "received",
+        "direction": "inbound",
+        "date_sent": f"{days[-1]}T23:59:00Z",
+    }
     with sms.open("a", encoding="utf-8") as f:
         f.write(json.dumps(message) + "\n")
     _load(con, work, days[-1:])
     plan = _build(con)
     assert plan.mode == "incremental"
     assert _rows(con) == _full_rows(con)
-    assert con.execute("SELECT record_time::VARCHAR FROM staging.identity_records WHERE source = 'sms' "
-                       "AND source_record_id = ?", [number]).fetchall() == [(f"{days[-1]} 23:59:00",)]
-    assert con.execute("SELECT channel, source_record_id FROM staging.sms_messages WHERE message_id = 'SMtestwhatsapp'"
-                       ).fetchall() == [("whatsapp", number)]
+    assert con.execute(
+        "SELECT record_time::VARCHAR FROM staging.identity_records WHERE source = 'sms' AND source_record_id = ?",
+        [number],
+    ).fetchall() == [(f"{days[-1]} 23:59:00",)]
+    assert con.execute(
+        "SELECT channel, source_record_id FROM staging.sms_messages WHERE message_id = 'SMtestwhatsapp'"
+    ).fetchall() == [("whatsapp", number)]
 
 
 def test_an_activity_repeated_tonight_keeps_its_earlier_rows(night):
@@ -246,12 +292,24 @@ def test_an_activity_repeated_tonight_keeps_its_earlier_rows(night):
     address, action, campaign_id, url = con.execute(
         """SELECT email_address, action, campaign_id, url FROM raw.esp_activity
            WHERE _landing_date < ? AND action = 'open' AND email_address = lower(email_address)
-           ORDER BY ALL LIMIT 1""", [days[-1]]).fetchall()[0]
+           ORDER BY ALL LIMIT 1""",
+        [days[-1]],
+    ).fetchall()[0]
     activity = next(p for p in sorted((work / "esp" / days[-1]).iterdir()) if "campaign_activity" in p.name)
-    _append_row(activity, {"Email Address": f"  {address.upper()} ", "Action": action,
-                           "Timestamp": f"{days[-1]} 21:00:00", "Campaign ID": campaign_id or "", "URL": url or ""})
-    rows_of = ("SELECT count(*) FROM staging.email_activity WHERE email = lower(?) AND action = ? "
-               "AND campaign_id IS NOT DISTINCT FROM ?")
+    _append_row(
+        activity,
+        {
+            "Email Address": f"  {address.upper()} ",
+            "Action": action,
+            "Timestamp": f"{days[-1]} 21:00:00",
+            "Campaign ID": campaign_id or "",
+            "URL": url or "",
+        },
+    )
+    rows_of = (
+        "SELECT count(*) FROM staging.email_activity WHERE email = lower(?) AND action = ? "
+        "AND campaign_id IS NOT DISTINCT FROM ?"
+    )
     before = con.execute(rows_of, [address, action, campaign_id]).fetchall()[0][0]
     _load(con, work, days[-1:])
     assert _build(con).mode == "incremental"

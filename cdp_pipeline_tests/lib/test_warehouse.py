@@ -1,6 +1,5 @@
 """Publishing: a complete copy, atomically swapped, readable by the DuckDB 1.x CLI."""
 
-import shutil
 import stat
 import subprocess
 import sys
@@ -14,8 +13,9 @@ from cdp_pipeline.lib.warehouse import connect_build, publish_warehouse
 
 def _build(path: Path, rows: int) -> None:
     con = connect_build(path)
-    con.execute("CREATE OR REPLACE TABLE golden.customers AS SELECT 'C' || range AS customer_id FROM range($n)",
-                {"n": rows})
+    con.execute(
+        "CREATE OR REPLACE TABLE golden.customers AS SELECT 'C' || range AS customer_id FROM range($n)", {"n": rows}
+    )
     con.execute("COMMENT ON TABLE golden.customers IS 'one row per customer'")
     con.close()
 
@@ -34,7 +34,8 @@ def test_publish_copies_every_table_with_comments(tmp_path):
     con = duckdb.connect(str(pub), read_only=True)
     assert con.execute("SELECT count(*) FROM golden.customers").fetchall() == [(25,)]
     assert con.execute("SELECT comment FROM duckdb_tables() WHERE table_name='customers'").fetchall() == [
-        ("one row per customer",)]
+        ("one row per customer",)
+    ]
     con.close()
 
 
@@ -51,8 +52,11 @@ def test_duckdb_1x_cli_reads_the_published_file(tmp_path):
     publish_warehouse(build, pub)
     version = subprocess.run([_cli(), "--version"], capture_output=True, text=True, check=True).stdout
     assert version.startswith("v1."), version
-    out = subprocess.run([_cli(), "-readonly", "-csv", str(pub), "-c", "SELECT count(*) AS n FROM golden.customers"],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [_cli(), "-readonly", "-csv", str(pub), "-c", "SELECT count(*) AS n FROM golden.customers"],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["n", "7"]
 
@@ -113,8 +117,10 @@ def _build_with_deleted_secret(path: Path) -> bytes:
     """A build file whose free blocks still hold a deleted row's value (DuckDB does not clear them)."""
     secret = b"erased.person@example.org"
     con = connect_build(path)
-    con.execute("CREATE TABLE golden.customers AS SELECT 'C' || range AS customer_id, "
-                "'someone' || range || '@example.org' AS email FROM range(5000)")
+    con.execute(
+        "CREATE TABLE golden.customers AS SELECT 'C' || range AS customer_id, "
+        "'someone' || range || '@example.org' AS email FROM range(5000)"
+    )
     con.execute("INSERT INTO golden.customers VALUES ('C-x', ?)", [secret.decode()])
     con.execute("ALTER TABLE golden.customers ALTER COLUMN email SET DEFAULT 'none'")
     con.close()
@@ -184,6 +190,9 @@ def test_build_in_newer_format_is_rewritten_for_1x_readers(tmp_path):
     con.close()
     result = publish_warehouse(build, pub)
     assert result.rows == 6 and pub.read_bytes() != build.read_bytes()
-    out = subprocess.run([_cli(), "-readonly", "-csv", str(pub), "-c", "SELECT count(*) AS n FROM golden.customers"],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [_cli(), "-readonly", "-csv", str(pub), "-c", "SELECT count(*) AS n FROM golden.customers"],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0 and out.stdout.split() == ["n", "6"], out.stderr

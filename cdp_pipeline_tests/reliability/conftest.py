@@ -21,8 +21,9 @@ CUSTOMERS, DAYS, SEED = 60, 3, 7
 def sample_landing(tmp_path_factory) -> Path:
     """A generated landing folder with every day of the sample (truth kept outside any data folder)."""
     root = tmp_path_factory.mktemp("sample")
-    generate_sample(root / "landing", customers=CUSTOMERS, days=DAYS, seed=SEED,
-                    truth_file=root / "truth" / "truth.csv")
+    generate_sample(
+        root / "landing", customers=CUSTOMERS, days=DAYS, seed=SEED, truth_file=root / "truth" / "truth.csv"
+    )
     return root / "landing"
 
 

@@ -68,32 +68,44 @@ def _q(name: str) -> str:
 
 def list_tables(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> list[str]:
     catalog = catalog or con.execute("SELECT current_database()").fetchone()[0]
-    return [f"{s}.{t}" for s, t in con.execute(
-        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ? AND NOT temporary "
-        "ORDER BY 1, 2", [catalog]).fetchall()]
+    return [
+        f"{s}.{t}"
+        for s, t in con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ? AND NOT temporary "
+            "ORDER BY 1, 2",
+            [catalog],
+        ).fetchall()
+    ]
 
 
-def comparable_select(con: duckdb.DuckDBPyConnection, table: str, catalog: str | None = None,
-                      exclude: tuple[str, ...] = ()) -> str:
+def comparable_select(
+    con: duckdb.DuckDBPyConnection, table: str, catalog: str | None = None, exclude: tuple[str, ...] = ()
+) -> str:
     """SELECT of a table's comparable content: volatile columns dropped, folder-dependent ones rewritten."""
     catalog = catalog or con.execute("SELECT current_database()").fetchone()[0]
     schema, name = table.split(".", 1)
-    cols = [r[0] for r in con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND schema_name = ? AND table_name = ? "
-        "ORDER BY column_index", [catalog, schema, name]).fetchall()]
+    cols = [
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND schema_name = ? AND table_name = ? "
+            "ORDER BY column_index",
+            [catalog, schema, name],
+        ).fetchall()
+    ]
     drop = set(volatile_columns(table)) | set(exclude)
     rewrite = REWRITTEN_COLUMNS.get(table, {})
     exprs = [f"{rewrite[c]} AS {_q(c)}" if c in rewrite else _q(c) for c in cols if c not in drop]
     return f"SELECT {', '.join(exprs) or '1 AS nothing'} FROM {_q(catalog)}.{_q(schema)}.{_q(name)}"
 
 
-def table_hash(con: duckdb.DuckDBPyConnection, table: str, catalog: str | None = None,
-               exclude: tuple[str, ...] = ()) -> tuple[int, str]:
+def table_hash(
+    con: duckdb.DuckDBPyConnection, table: str, catalog: str | None = None, exclude: tuple[str, ...] = ()
+) -> tuple[int, str]:
     """(rows, md5 of the rows as text, in sorted order) of a table's comparable content."""
     select = comparable_select(con, table, catalog, exclude)
     rows, digest = con.execute(
-        f"SELECT count(*), md5(coalesce(string_agg(r::VARCHAR, chr(10) ORDER BY r::VARCHAR), '')) "
-        f"FROM ({select}) r").fetchone()
+        f"SELECT count(*), md5(coalesce(string_agg(r::VARCHAR, chr(10) ORDER BY r::VARCHAR), '')) FROM ({select}) r"
+    ).fetchone()
     return rows, digest
 
 
@@ -115,8 +127,9 @@ def diff_hashes(a: dict, b: dict) -> dict[str, tuple]:
 def customer_ids(path: Path) -> list[tuple[str, str, str]]:
     con = duckdb.connect(str(path), read_only=True)
     try:
-        return con.execute("SELECT source, source_record_id, customer_id FROM identity.customer_map "
-                           "ORDER BY ALL").fetchall()
+        return con.execute(
+            "SELECT source, source_record_id, customer_id FROM identity.customer_map ORDER BY ALL"
+        ).fetchall()
     finally:
         con.close()
 
@@ -186,8 +199,14 @@ class Night:
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CDP_")}
-        env.update({"CDP_DATA_DIR": str(self.data), "DAGSTER_HOME": str(self.home),
-                    "PYTHONUNBUFFERED": "1", "CDP_DUCKDB_THREADS": "2"})
+        env.update(
+            {
+                "CDP_DATA_DIR": str(self.data),
+                "DAGSTER_HOME": str(self.home),
+                "PYTHONUNBUFFERED": "1",
+                "CDP_DUCKDB_THREADS": "2",
+            }
+        )
         return env
 
 
@@ -213,8 +232,15 @@ def start_run(night: Night, *extra_args: str, pipe: bool = False) -> subprocess.
     try:
         proc = subprocess.Popen(
             [sys.executable, "-m", "cdp_pipeline.cli", "run", *extra_args],
-            cwd=night.root, env=night.env(), stdout=out, stderr=err,
-            text=True, encoding="utf-8", errors="replace", start_new_session=True)
+            cwd=night.root,
+            env=night.env(),
+            stdout=out,
+            stderr=err,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            start_new_session=True,
+        )
     finally:
         if not pipe:
             out.close()
@@ -243,9 +269,16 @@ def run_night(night: Night, timeout: float = 1800) -> RunOutcome:
     return finish(start_run(night), timeout)
 
 
-def run_and_kill(night: Night, *, stage: str | None = None, occurrence: int = 1, delay: float = 0.0,
-                 after_start: float | None = None, file_present: str | None = None,
-                 timeout: float = 1800) -> RunOutcome:
+def run_and_kill(
+    night: Night,
+    *,
+    stage: str | None = None,
+    occurrence: int = 1,
+    delay: float = 0.0,
+    after_start: float | None = None,
+    file_present: str | None = None,
+    timeout: float = 1800,
+) -> RunOutcome:
     """Start `cdp run` and SIGKILL its whole process group when it reaches an observable state.
 
     The cue is always something the run did, never a time since the process started (on a
@@ -308,8 +341,11 @@ def run_and_kill(night: Night, *, stage: str | None = None, occurrence: int = 1,
     if delay:
         time.sleep(delay)
     killed = proc.poll() is None
-    where = cue_line[0] if cue_line else (
-        f"{after_start:.2f} s after the first step started" if after_start is not None else None)
+    where = (
+        cue_line[0]
+        if cue_line
+        else (f"{after_start:.2f} s after the first step started" if after_start is not None else None)
+    )
     if killed:
         # Last progress line before the kill, for the failure message.
         if lines and not cue_line:
@@ -351,7 +387,6 @@ def held_pool_slots(night: Night) -> list[tuple[str, str]]:
 
     with dg.DagsterInstance.from_config(str(night.home)) as instance:
         info = instance.event_log_storage.get_concurrency_info(POOL)
-    return sorted({(s.run_id, s.step_key) for s in info.claimed_slots}
-                  | {(p.run_id, p.step_key) for p in info.pending_steps})
-
-
+    return sorted(
+        {(s.run_id, s.step_key) for s in info.claimed_slots} | {(p.run_id, p.step_key) for p in info.pending_steps}
+    )

@@ -33,8 +33,16 @@ import pytest
 
 from cdp_pipeline_tests.reliability.conftest import landing_days, lay_landing
 from cdp_pipeline_tests.reliability.harness import (
-    customer_ids, diff_hashes, export_files, file_sha256, finish, held_pool_slots,
-    run_and_kill, seeded_delay, start_run, warehouse_hashes,
+    customer_ids,
+    diff_hashes,
+    export_files,
+    file_sha256,
+    finish,
+    held_pool_slots,
+    run_and_kill,
+    seeded_delay,
+    start_run,
+    warehouse_hashes,
 )
 
 pytestmark = pytest.mark.slow
@@ -45,12 +53,16 @@ pytestmark = pytest.mark.slow
 # Two crashed copies play their kills side by side (to keep the test's wall time down), each
 # then recovers with one clean run.
 KILL_CHAINS = [
-    [("raw", 2, 0.2),          # mid-way through loading the landing days
-     ("identity", 1, 1.0),     # inside identity resolution (Splink training)
-     ("random", None, None)],  # a seeded random moment of the run, before publish
-    [("staging", 1, 0.1),
-     ("golden", 1, 0.2),
-     ("publish", 1, None)],    # as the copy to the published file starts: its temporary file exists
+    [
+        ("raw", 2, 0.2),  # mid-way through loading the landing days
+        ("identity", 1, 1.0),  # inside identity resolution (Splink training)
+        ("random", None, None),
+    ],  # a seeded random moment of the run, before publish
+    [
+        ("staging", 1, 0.1),
+        ("golden", 1, 0.2),
+        ("publish", 1, None),
+    ],  # as the copy to the published file starts: its temporary file exists
 ]
 RANDOM_SEED = 20261003
 RANDOM_WINDOW = (1.0, 10.0)  # seconds after the run's first step started; capped by the start of publish
@@ -67,24 +79,31 @@ def _play_chain(crashed, points) -> dict:
             # A seeded moment counted from the run's first step (so the run is recorded in the
             # instance whatever the machine's load), but never later than publish's start: on a
             # fast machine a later kill could land after the run had published (a legitimate change).
-            outcome = run_and_kill(crashed, stage="publish",
-                                   after_start=seeded_delay(RANDOM_SEED, *RANDOM_WINDOW))
+            outcome = run_and_kill(crashed, stage="publish", after_start=seeded_delay(RANDOM_SEED, *RANDOM_WINDOW))
         elif stage == "publish":
             outcome = run_and_kill(crashed, stage=stage, occurrence=occurrence, file_present=PUBLISH_COPY)
         else:
             outcome = run_and_kill(crashed, stage=stage, occurrence=occurrence, delay=delay)
         # The killed run may hold the `duckdb` pool slot; the next `cdp run` must release it
         # by itself (no operator repair between kills).
-        kills.append({"point": stage, "outcome": outcome,
-                      "published_sha256": file_sha256(crashed.warehouse),
-                      "held_slots": held_pool_slots(crashed)})
+        kills.append(
+            {
+                "point": stage,
+                "outcome": outcome,
+                "published_sha256": file_sha256(crashed.warehouse),
+                "held_slots": held_pool_slots(crashed),
+            }
+        )
 
     # A publish killed mid-copy by an earlier process leaves its temporary files behind.
     dead = subprocess.Popen(["true"])
     dead.wait()
     w = crashed.warehouse
-    stale = [w.with_name(f".{w.name}.{dead.pid}.tmp"), w.with_name(f".{w.name}.{dead.pid}.tmp.wal"),
-             w.with_name(f".{w.stem}.previous{w.suffix}.{dead.pid}.tmp")]
+    stale = [
+        w.with_name(f".{w.name}.{dead.pid}.tmp"),
+        w.with_name(f".{w.name}.{dead.pid}.tmp.wal"),
+        w.with_name(f".{w.stem}.previous{w.suffix}.{dead.pid}.tmp"),
+    ]
     for p in stale:
         p.write_bytes(os.urandom(4096))
     recovery = finish(start_run(crashed))
@@ -111,8 +130,13 @@ def crash_story(night1_pair, sample_landing, tmp_path_factory):
     finally:
         ref_outcome = finish(ref_proc)
     assert ref_outcome.returncode == 0, ref_outcome.stderr[-3000:]
-    return {"night1": night1, "reference": reference, "chains": chains, "published_before": published_before,
-            "reference_outcome": ref_outcome}
+    return {
+        "night1": night1,
+        "reference": reference,
+        "chains": chains,
+        "published_before": published_before,
+        "reference_outcome": ref_outcome,
+    }
 
 
 def _kills(story):
@@ -128,7 +152,8 @@ def test_every_kill_really_interrupted_a_run(crash_story):
 def test_published_warehouse_is_byte_identical_after_every_kill(crash_story):
     for k in _kills(crash_story):
         assert k["published_sha256"] == crash_story["published_before"], (
-            f"kill at {k['point']} ({k['outcome'].killed_at}) changed the published warehouse")
+            f"kill at {k['point']} ({k['outcome'].killed_at}) changed the published warehouse"
+        )
 
 
 def test_the_next_run_completes(crash_story):
@@ -222,8 +247,11 @@ def test_publish_removes_temporary_files_of_dead_publishers_only(tmp_path):
     published = tmp_path / "cdp.duckdb"
     dead = subprocess.Popen(["true"])
     dead.wait()
-    stale = [tmp_path / f".cdp.duckdb.{dead.pid}.tmp", tmp_path / f".cdp.duckdb.{dead.pid}.tmp.wal",
-             tmp_path / f".cdp.previous.duckdb.{dead.pid}.tmp"]
+    stale = [
+        tmp_path / f".cdp.duckdb.{dead.pid}.tmp",
+        tmp_path / f".cdp.duckdb.{dead.pid}.tmp.wal",
+        tmp_path / f".cdp.previous.duckdb.{dead.pid}.tmp",
+    ]
     alive = tmp_path / f".cdp.duckdb.{os.getppid()}.tmp"
     unrelated = tmp_path / ".other.duckdb.1.tmp"
     for p in (*stale, alive, unrelated):
@@ -257,7 +285,11 @@ def test_a_publish_killed_after_its_copy_leaves_the_old_warehouse_and_the_next_c
     con.execute("UPDATE t SET night = 2")
     con.close()
 
-    child = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
         import os, sys, time
         from cdp_pipeline.lib import warehouse
         real_fsync = warehouse._fsync
@@ -268,7 +300,12 @@ def test_a_publish_killed_after_its_copy_leaves_the_old_warehouse_and_the_next_c
                 time.sleep(60)
         warehouse._fsync = held_fsync
         warehouse.publish_warehouse({str(build)!r}, {str(published)!r})
-    """)], stdout=subprocess.PIPE, text=True, start_new_session=True)
+    """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         assert child.stdout.readline().strip() == "copied"
         os.killpg(child.pid, signal.SIGKILL)

@@ -11,7 +11,11 @@ import duckdb
 import pytest
 
 from cdp_pipeline_tests.reliability.harness import (
-    customer_ids, diff_hashes, export_files, list_tables, warehouse_hashes,
+    customer_ids,
+    diff_hashes,
+    export_files,
+    list_tables,
+    warehouse_hashes,
 )
 
 pytestmark = pytest.mark.slow
@@ -50,9 +54,13 @@ def test_volatile_columns_really_are_the_only_difference(night1_pair):
     con = duckdb.connect(str(a.warehouse), read_only=True)
     try:
         tables = set(list_tables(con))
-        cols = {(s + "." + t, c) for s, t, c in con.execute(
-            "SELECT schema_name, table_name, column_name FROM duckdb_columns() "
-            "WHERE database_name = current_database()").fetchall()}
+        cols = {
+            (s + "." + t, c)
+            for s, t, c in con.execute(
+                "SELECT schema_name, table_name, column_name FROM duckdb_columns() "
+                "WHERE database_name = current_database()"
+            ).fetchall()
+        }
     finally:
         con.close()
     from cdp_pipeline_tests.reliability.harness import VOLATILE_COLUMNS
@@ -62,12 +70,14 @@ def test_volatile_columns_really_are_the_only_difference(night1_pair):
             continue
         for c in columns:
             assert (table, c) in cols, f"{table}.{c} is listed as volatile but does not exist"
+
     # With the volatile columns kept, the ledger of the two nights differs (load times).
     def full_hash(path):
         con = duckdb.connect(str(path), read_only=True)
         try:
-            return con.execute("SELECT md5(string_agg(r::VARCHAR, chr(10) ORDER BY r::VARCHAR)) "
-                               "FROM (SELECT * FROM audit.files) r").fetchone()[0]
+            return con.execute(
+                "SELECT md5(string_agg(r::VARCHAR, chr(10) ORDER BY r::VARCHAR)) FROM (SELECT * FROM audit.files) r"
+            ).fetchone()[0]
         finally:
             con.close()
 

@@ -58,9 +58,11 @@ POPULATION_RELATIVE = {
 RUN_SUMMARIES = ("identity.runs",)
 # Tables of scored pairs: their probabilistic rows exist only at or above the threshold, which a
 # retrained model moves (see POPULATION_RELATIVE); their other rows are compared.
-PROBABILISTIC_ROWS = {"identity.links": "link_type = 'probabilistic'",
-                      "identity.graph_edges": "link_type = 'probabilistic'",
-                      "identity.scored_pairs": "true"}
+PROBABILISTIC_ROWS = {
+    "identity.links": "link_type = 'probabilistic'",
+    "identity.graph_edges": "link_type = 'probabilistic'",
+    "identity.scored_pairs": "true",
+}
 # Segments whose predicate is population-relative: their membership (and what is exported
 # from them) may change for existing customers.
 RELATIVE_SEGMENTS = ("champions", "loyal", "at_risk", "hibernating", "new_customers", "top_spenders_10pct")
@@ -73,8 +75,10 @@ def _committed() -> list[Path]:
 
 def _lay_corpus(landing: Path, days: list[str]) -> list[str]:
     """Write the corpus (committed and generated files) as <source>/<day>/<file>; returns rel paths."""
-    data = {**{p.relative_to(CORPUS).as_posix(): p.read_bytes() for p in _committed()},
-            **build_corpus.generated_files()}
+    data = {
+        **{p.relative_to(CORPUS).as_posix(): p.read_bytes() for p in _committed()},
+        **build_corpus.generated_files(),
+    }
     laid = []
     for rel, spec in sorted(EXPECTED.items()):
         source, name = rel.split("/")
@@ -119,8 +123,10 @@ def test_every_file_parses_as_expected_without_the_pipeline():
     from cdp_pipeline.lib.ingest.load import parse_file
     from cdp_pipeline.lib.ingest.parsed import FileRejected
 
-    data = {**{p.relative_to(CORPUS).as_posix(): p.read_bytes() for p in _committed()},
-            **build_corpus.generated_files()}
+    data = {
+        **{p.relative_to(CORPUS).as_posix(): p.read_bytes() for p in _committed()},
+        **build_corpus.generated_files(),
+    }
     problems = []
     for rel, spec in sorted(EXPECTED.items()):
         if spec["status"] == "duplicate":
@@ -128,8 +134,11 @@ def test_every_file_parses_as_expected_without_the_pipeline():
         source, name = rel.split("/")
         try:
             parsed = parse_file(source, name, data[rel])
-            got = ("loaded" if parsed.rows_read else "empty", parsed.rows_loaded,
-                   [[q.line_number, q.reason] for q in parsed.quarantined])
+            got = (
+                "loaded" if parsed.rows_read else "empty",
+                parsed.rows_loaded,
+                [[q.line_number, q.reason] for q in parsed.quarantined],
+            )
         except FileRejected as exc:
             got = ("rejected", 0, [[None, exc.reason]])
         want_lines = [q[0] for q in spec["quarantine"]]
@@ -152,8 +161,9 @@ def test_every_file_ends_as_expected(hostile):
     problems = []
     for key, spec in sorted(EXPECTED.items()):
         rel = hostile["files"][key]
-        row = con.execute("SELECT status, rows_read, rows_loaded, rows_quarantined, encoding FROM h.audit.files "
-                          "WHERE file = ?", [rel]).fetchall()
+        row = con.execute(
+            "SELECT status, rows_read, rows_loaded, rows_quarantined, encoding FROM h.audit.files WHERE file = ?", [rel]
+        ).fetchall()
         if len(row) != 1:
             problems.append(f"{rel}: {len(row)} ledger rows")
             continue
@@ -166,17 +176,27 @@ def test_every_file_ends_as_expected(hostile):
             problems.append(f"{rel}: rows read {read} != loaded {loaded} + quarantined {quarantined}")
         if spec.get("encoding") and encoding != spec["encoding"]:
             problems.append(f"{rel}: encoding {encoding} != {spec['encoding']}")
-        entries = con.execute("SELECT line_number, reason FROM h.audit.quarantine WHERE file = ? "
-                              "ORDER BY line_number NULLS FIRST", [rel]).fetchall()
+        entries = con.execute(
+            "SELECT line_number, reason FROM h.audit.quarantine WHERE file = ? ORDER BY line_number NULLS FIRST", [rel]
+        ).fetchall()
         if [e[0] for e in entries] != [q[0] for q in spec["quarantine"]]:
-            problems.append(f"{rel}: quarantined lines {[e[0] for e in entries]} != {[q[0] for q in spec['quarantine']]}")
+            problems.append(
+                f"{rel}: quarantined lines {[e[0] for e in entries]} != {[q[0] for q in spec['quarantine']]}"
+            )
         else:
             for (line, reason), (_, want_reason) in zip(entries, spec["quarantine"]):
                 if want_reason not in (reason or ""):
                     problems.append(f"{rel}: line {line}: reason {reason!r} lacks {want_reason!r}")
         raw_rows = 0
-        for table in ("crm_customers", "esp_members", "esp_activity", "sms_messages", "web_events", "pos_orders",
-                      "pos_receipts"):
+        for table in (
+            "crm_customers",
+            "esp_members",
+            "esp_activity",
+            "sms_messages",
+            "web_events",
+            "pos_orders",
+            "pos_receipts",
+        ):
             raw_rows += con.execute(f"SELECT count(*) FROM h.raw.{table} WHERE _file = ?", [rel]).fetchone()[0]
         if raw_rows != spec["rows_loaded"]:
             problems.append(f"{rel}: {raw_rows} raw rows, expected {spec['rows_loaded']}")
@@ -185,21 +205,33 @@ def test_every_file_ends_as_expected(hostile):
 
 def test_every_ledger_row_balances_and_every_quarantine_row_has_a_reason(hostile):
     con = hostile["con"]
-    assert con.execute("SELECT file FROM h.audit.files WHERE rows_read <> rows_loaded + rows_quarantined "
-                       "+ coalesce(rows_suppressed, 0)").fetchall() == []
-    assert con.execute("SELECT count(*) FROM h.audit.quarantine WHERE coalesce(trim(reason), '') = ''"
-                       ).fetchone()[0] == 0
+    assert (
+        con.execute(
+            "SELECT file FROM h.audit.files WHERE rows_read <> rows_loaded + rows_quarantined "
+            "+ coalesce(rows_suppressed, 0)"
+        ).fetchall()
+        == []
+    )
+    assert (
+        con.execute("SELECT count(*) FROM h.audit.quarantine WHERE coalesce(trim(reason), '') = ''").fetchone()[0] == 0
+    )
     # a rejected file has exactly one whole-file quarantine row
-    assert con.execute("""SELECT f.file FROM h.audit.files f LEFT JOIN h.audit.quarantine q
+    assert (
+        con.execute("""SELECT f.file FROM h.audit.files f LEFT JOIN h.audit.quarantine q
                           ON q.file = f.file AND q.line_number IS NULL
-                          WHERE f.status = 'rejected' GROUP BY f.file HAVING count(q.file) <> 1""").fetchall() == []
+                          WHERE f.status = 'rejected' GROUP BY f.file HAVING count(q.file) <> 1""").fetchall()
+        == []
+    )
 
 
 def test_hostile_values_are_stored_verbatim_and_read_sensibly(hostile):
     con = hostile["con"]
-    names = {r[0]: r[1:] for r in con.execute(
-        "SELECT customer_id, first_name, last_name, street FROM h.raw.crm_customers "
-        "WHERE customer_id LIKE 'H-%'").fetchall()}
+    names = {
+        r[0]: r[1:]
+        for r in con.execute(
+            "SELECT customer_id, first_name, last_name, street FROM h.raw.crm_customers WHERE customer_id LIKE 'H-%'"
+        ).fetchall()
+    }
     assert names["H-0016"][1] == "'; DROP TABLE customers; --"
     assert names["H-0017"][0] == '=HYPERLINK("http://evil.example/x","click")'
     assert names["H-0014"][0] == 'Sean "The Great"'
@@ -213,39 +245,62 @@ def test_hostile_values_are_stored_verbatim_and_read_sensibly(hostile):
     # the tables the injection text names are all still there
     assert con.execute("SELECT count(*) FROM h.golden.customers").fetchone()[0] > 0
     # STOP opts out, STOP PLEASE does not; the body is trimmed and case-insensitive
-    kw = dict(con.execute("SELECT body, keyword FROM h.staging.sms_messages WHERE source_record_id LIKE '+467219902%'"
-                          ).fetchall())
+    kw = dict(
+        con.execute(
+            "SELECT body, keyword FROM h.staging.sms_messages WHERE source_record_id LIKE '+467219902%'"
+        ).fetchall()
+    )
     assert kw["STOP"] == "opt_out" and kw["  stop "] == "opt_out" and kw["UNSUBSCRIBE"] == "opt_out"
     assert kw["STOP PLEASE"] is None and kw["Stopp"] is None and kw["STOP, now"] is None
     assert kw["START"] == "opt_in"
     # a valid line keeps its å when another line of the file is not UTF-8
-    bodies = {r[0] for r in con.execute("SELECT body FROM h.raw.sms_messages WHERE _file LIKE '%invalid_utf8%'"
-                                        ).fetchall()}
+    bodies = {
+        r[0] for r in con.execute("SELECT body FROM h.raw.sms_messages WHERE _file LIKE '%invalid_utf8%'").fetchall()
+    }
     assert {"Hälsningar från Åre", "Vi ses på fredag"} <= bodies
     # GA4 duplicates: four raw rows of one cookie's page_view, one staging event
-    assert con.execute("SELECT count(*) FROM h.staging.web_events WHERE cookie = 'hostile.1' "
-                       "AND event_name = 'page_view'").fetchone()[0] == 1
+    assert (
+        con.execute(
+            "SELECT count(*) FROM h.staging.web_events WHERE cookie = 'hostile.1' AND event_name = 'page_view'"
+        ).fetchone()[0]
+        == 1
+    )
     # the Shopify order over three rows is one order with three lines
-    assert con.execute("SELECT count(*) FROM h.staging.order_lines WHERE order_id = 'order:#H1001'"
-                       ).fetchone()[0] == 3
+    assert con.execute("SELECT count(*) FROM h.staging.order_lines WHERE order_id = 'order:#H1001'").fetchone()[0] == 3
 
 
 def _table_keys(con) -> dict[str, str]:
     """For tables whose new rows can be attributed: a predicate true for rows that belong to the corpus."""
     corpus_files = "(SELECT file FROM h.audit.files WHERE file NOT IN (SELECT file FROM b.audit.files))"
-    corpus_records = ("(SELECT source || '|' || source_record_id FROM h.identity.customer_map "
-                      "EXCEPT SELECT source || '|' || source_record_id FROM b.identity.customer_map)")
-    corpus_customers = ("(SELECT customer_id FROM h.identity.customer_map WHERE source || '|' || source_record_id "
-                        f"IN {corpus_records})")
-    keys = {f"raw.{t}": f"_file IN {corpus_files}" for t in (
-        "crm_customers", "esp_members", "esp_activity", "sms_messages", "web_events", "pos_orders", "pos_receipts")}
-    keys |= {"audit.files": f"file IN {corpus_files}", "audit.quarantine": f"file IN {corpus_files}",
-             "staging.identity_records": f"source || '|' || source_record_id IN {corpus_records}",
-             "identity.customer_map": f"source || '|' || source_record_id IN {corpus_records}",
-             "identity.clusters": f"customer_id IN {corpus_customers}",
-             "identity.id_history": f"customer_id IN {corpus_customers}",
-             "golden.customers": f"customer_id IN {corpus_customers}",
-             "golden.customer_timeline": f"customer_id IN {corpus_customers} OR customer_id IS NULL"}
+    corpus_records = (
+        "(SELECT source || '|' || source_record_id FROM h.identity.customer_map "
+        "EXCEPT SELECT source || '|' || source_record_id FROM b.identity.customer_map)"
+    )
+    corpus_customers = (
+        f"(SELECT customer_id FROM h.identity.customer_map WHERE source || '|' || source_record_id IN {corpus_records})"
+    )
+    keys = {
+        f"raw.{t}": f"_file IN {corpus_files}"
+        for t in (
+            "crm_customers",
+            "esp_members",
+            "esp_activity",
+            "sms_messages",
+            "web_events",
+            "pos_orders",
+            "pos_receipts",
+        )
+    }
+    keys |= {
+        "audit.files": f"file IN {corpus_files}",
+        "audit.quarantine": f"file IN {corpus_files}",
+        "staging.identity_records": f"source || '|' || source_record_id IN {corpus_records}",
+        "identity.customer_map": f"source || '|' || source_record_id IN {corpus_records}",
+        "identity.clusters": f"customer_id IN {corpus_customers}",
+        "identity.id_history": f"customer_id IN {corpus_customers}",
+        "golden.customers": f"customer_id IN {corpus_customers}",
+        "golden.customer_timeline": f"customer_id IN {corpus_customers} OR customer_id IS NULL",
+    }
     return keys
 
 
@@ -277,7 +332,8 @@ def test_nothing_else_in_the_warehouse_changed(hostile):
         if table in keys:
             schema, name = table.split(".")
             added = con.execute(
-                f"SELECT count(*) FROM (SELECT * FROM h.{schema}.{name} WHERE NOT ({keys[table]}))").fetchone()[0]
+                f"SELECT count(*) FROM (SELECT * FROM h.{schema}.{name} WHERE NOT ({keys[table]}))"
+            ).fetchone()[0]
             kept = con.execute(f"SELECT count(*) FROM b.{schema}.{name}").fetchone()[0]
             if added != kept:
                 foreign[table] = (kept, added)
@@ -289,8 +345,13 @@ def test_nothing_else_in_the_warehouse_changed(hostile):
 
 def _columns(con, table: str) -> set[str]:
     schema, name = table.split(".")
-    return {r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE database_name = 'b' "
-                                      "AND schema_name = ? AND table_name = ?", [schema, name]).fetchall()}
+    return {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = 'b' AND schema_name = ? AND table_name = ?",
+            [schema, name],
+        ).fetchall()
+    }
 
 
 def test_corpus_people_did_not_merge_into_baseline_customers(hostile):
@@ -304,11 +365,14 @@ def test_corpus_people_did_not_merge_into_baseline_customers(hostile):
                                 (SELECT (source, source_record_id) FROM b.identity.customer_map)) > 0
     """).fetchall()
     assert mixed == []
-    before = con.execute("SELECT source, source_record_id, customer_id FROM b.identity.customer_map "
-                         "ORDER BY ALL").fetchall()
-    after = con.execute("SELECT source, source_record_id, customer_id FROM h.identity.customer_map "
-                        "WHERE (source, source_record_id) IN (SELECT (source, source_record_id) "
-                        "FROM b.identity.customer_map) ORDER BY ALL").fetchall()
+    before = con.execute(
+        "SELECT source, source_record_id, customer_id FROM b.identity.customer_map ORDER BY ALL"
+    ).fetchall()
+    after = con.execute(
+        "SELECT source, source_record_id, customer_id FROM h.identity.customer_map "
+        "WHERE (source, source_record_id) IN (SELECT (source, source_record_id) "
+        "FROM b.identity.customer_map) ORDER BY ALL"
+    ).fetchall()
     assert after == before
 
 
@@ -318,9 +382,15 @@ def test_an_event_at_the_end_of_year_9999_utc_does_not_fail_golden(tmp_path):
 
     con = duckdb.connect(str(tmp_path / "t.duckdb"))
     con.execute("CREATE SCHEMA staging")
-    for table, column in (("orders", "ordered_at"), ("email_activity", "event_time"), ("sms_messages", "sent_at"),
-                          ("web_sessions", "started_at"), ("web_events", "event_time"),
-                          ("consent_events", "event_time"), ("identity_records", "record_time")):
+    for table, column in (
+        ("orders", "ordered_at"),
+        ("email_activity", "event_time"),
+        ("sms_messages", "sent_at"),
+        ("web_sessions", "started_at"),
+        ("web_events", "event_time"),
+        ("consent_events", "event_time"),
+        ("identity_records", "record_time"),
+    ):
         con.execute(f"CREATE TABLE staging.{table} ({column} TIMESTAMP)")
     con.execute("INSERT INTO staging.email_activity VALUES ('9999-12-31 23:59:59')")
     # 10000-01-01 00:59:59 in Stockholm: capped at the last day a date can hold.

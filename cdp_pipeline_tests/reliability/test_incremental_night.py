@@ -11,7 +11,12 @@ import pytest
 
 from cdp_pipeline_tests.reliability.conftest import landing_days, lay_landing
 from cdp_pipeline_tests.reliability.harness import (
-    customer_ids, diff_hashes, export_files, finish, start_run, warehouse_hashes,
+    customer_ids,
+    diff_hashes,
+    export_files,
+    finish,
+    start_run,
+    warehouse_hashes,
 )
 
 pytestmark = pytest.mark.slow
@@ -31,8 +36,12 @@ def nights(night1_pair, sample_landing, tmp_path_factory):
     outcomes = [finish(p) for p in procs]
     for o in outcomes:
         assert o.returncode == 0, o.stderr[-3000:]
-    return {"incremental": (incremental, outcomes[0]), "full": (full, outcomes[1]),
-            "new_day": landing_days(sample_landing)[-1], "all_days": landing_days(sample_landing)}
+    return {
+        "incremental": (incremental, outcomes[0]),
+        "full": (full, outcomes[1]),
+        "new_day": landing_days(sample_landing)[-1],
+        "all_days": landing_days(sample_landing),
+    }
 
 
 def _runs_row(night):

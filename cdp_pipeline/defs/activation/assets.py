@@ -90,7 +90,7 @@ def _transaction(con: duckdb_module.DuckDBPyConnection, steps) -> None:
     pool=DUCKDB_POOL,
     deps=[MEMBERSHIP_KEY, GOLDEN_CUSTOMERS],
     description="The rows each destination receives this run: members of its segments who pass the "
-                "consent gate, in the destination's format (hashed for ad platforms).",
+    "consent gate, in the destination's format (hashed for ad platforms).",
 )
 def export_members(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
     destinations = load_destinations()
@@ -112,19 +112,31 @@ def export_members(context: dg.AssetExecutionContext, duckdb: DuckDBResource) ->
                 run_sql(con, SQL_DIR, "insert_export_members", params)
 
             _transaction(con, steps)
-            summary.append((dest, staged.candidates, staged.dropped_without_consent,
-                            staged.skipped_no_identifier, staged.rows, ", ".join(unknown)))
+            summary.append(
+                (
+                    dest,
+                    staged.candidates,
+                    staged.dropped_without_consent,
+                    staged.skipped_no_identifier,
+                    staged.rows,
+                    ", ".join(unknown),
+                )
+            )
         table = table_metadata(con, context.asset_key)
-    md = ["| destination | kind | candidates | dropped (no consent) | no identifier | rows | undefined segments |",
-          "| --- | --- | ---: | ---: | ---: | ---: | --- |"]
+    md = [
+        "| destination | kind | candidates | dropped (no consent) | no identifier | rows | undefined segments |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- |",
+    ]
     md += [f"| {d.name} | {d.kind} | {c:,} | {x:,} | {s:,} | {n:,} | {u} |" for d, c, x, s, n, u in summary]
-    return dg.MaterializeResult(metadata={
-        **table,
-        "run_date": run_date.isoformat(),
-        "rows": sum(n for *_, n, _ in summary),
-        "dropped_without_consent": sum(x for _, _, x, *_ in summary),
-        "destinations": dg.MetadataValue.md("\n".join(md)),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            **table,
+            "run_date": run_date.isoformat(),
+            "rows": sum(n for *_, n, _ in summary),
+            "dropped_without_consent": sum(x for _, _, x, *_ in summary),
+            "destinations": dg.MetadataValue.md("\n".join(md)),
+        }
+    )
 
 
 STAGED_EXPORTS_CHECK = "staged_exports_have_consent"
@@ -140,8 +152,9 @@ class DestinationExport:
     path: Path
 
 
-def export_destination(con: duckdb_module.DuckDBPyConnection, dest: Destination, run_date: date,
-                       export_dir: Path, staging: Path) -> DestinationExport:
+def export_destination(
+    con: duckdb_module.DuckDBPyConnection, dest: Destination, run_date: date, export_dir: Path, staging: Path
+) -> DestinationExport:
     """Write one destination's files for ``run_date`` from activation.export_members into ``staging``,
     check them there (consent_gate.export_file_problems) and, when they pass, move them into
     ``<export_dir>/<destination>/<run date>/`` and log them in activation.export_log. Files that fail
@@ -156,10 +169,23 @@ def export_destination(con: duckdb_module.DuckDBPyConnection, dest: Destination,
     now = datetime.now(timezone.utc).replace(tzinfo=None)
 
     def log_rows(folder: Path) -> list[dict]:
-        return [{"destination": dest.name, "kind": dest.kind, "run_date": run_date, "file_kind": kind,
-                 "path": str(folder / name), "rows": rows, "sha256": sha, "segments": list(dest.segments),
-                 "required_consent": list(dest.required_consent), "consent_rule": dest.consent_rule,
-                 "previous_run_date": previous_date, "exported_at": now} for kind, name, rows, sha in entries]
+        return [
+            {
+                "destination": dest.name,
+                "kind": dest.kind,
+                "run_date": run_date,
+                "file_kind": kind,
+                "path": str(folder / name),
+                "rows": rows,
+                "sha256": sha,
+                "segments": list(dest.segments),
+                "required_consent": list(dest.required_consent),
+                "consent_rule": dest.consent_rule,
+                "previous_run_date": previous_date,
+                "exported_at": now,
+            }
+            for kind, name, rows, sha in entries
+        ]
 
     try:
         ledger_table(con)
@@ -171,11 +197,23 @@ def export_destination(con: duckdb_module.DuckDBPyConnection, dest: Destination,
         return DestinationExport(files.manifest, problems, final)
     log = pa.Table.from_pylist(
         log_rows(final),
-        schema=pa.schema([("destination", pa.string()), ("kind", pa.string()), ("run_date", pa.date32()),
-                          ("file_kind", pa.string()), ("path", pa.string()), ("rows", pa.int64()),
-                          ("sha256", pa.string()), ("segments", pa.list_(pa.string())),
-                          ("required_consent", pa.list_(pa.string())), ("consent_rule", pa.string()),
-                          ("previous_run_date", pa.date32()), ("exported_at", pa.timestamp("us"))]))
+        schema=pa.schema(
+            [
+                ("destination", pa.string()),
+                ("kind", pa.string()),
+                ("run_date", pa.date32()),
+                ("file_kind", pa.string()),
+                ("path", pa.string()),
+                ("rows", pa.int64()),
+                ("sha256", pa.string()),
+                ("segments", pa.list_(pa.string())),
+                ("required_consent", pa.list_(pa.string())),
+                ("consent_rule", pa.string()),
+                ("previous_run_date", pa.date32()),
+                ("exported_at", pa.timestamp("us")),
+            ]
+        ),
+    )
 
     def steps():
         run_sql(con, SQL_DIR, "delete_destination_export_log", params)
@@ -196,16 +234,21 @@ def export_destination(con: duckdb_module.DuckDBPyConnection, dest: Destination,
     kinds={"duckdb"},
     pool=DUCKDB_POOL,
     deps=[EXPORT_MEMBERS_KEY],
-    check_specs=[dg.AssetCheckSpec(
-        STAGED_EXPORTS_CHECK, asset=EXPORT_LOG_KEY, blocking=True,
-        description="Tonight's files of every destination, checked in the staging folder before they move "
-                    "into place, as exported_rows_have_consent checks the files in place: a destination "
-                    "whose files fail keeps its last passing export, and the night does not publish.")],
+    check_specs=[
+        dg.AssetCheckSpec(
+            STAGED_EXPORTS_CHECK,
+            asset=EXPORT_LOG_KEY,
+            blocking=True,
+            description="Tonight's files of every destination, checked in the staging folder before they move "
+            "into place, as exported_rows_have_consent checks the files in place: a destination "
+            "whose files fail keeps its last passing export, and the night does not publish.",
+        )
+    ],
     description="Audience files per destination and run date (full, delta added/removed since the last "
-                "export, manifest) under the export folder, and the log of every file written. Files are "
-                "written to <export folder>/.staging/<run>/ and a destination's folder only receives them "
-                "once they passed the consent check. A destination whose channel a consent-bearing file "
-                "could not be read for is held: its files are not refreshed (audit.export_holds).",
+    "export, manifest) under the export folder, and the log of every file written. Files are "
+    "written to <export folder>/.staging/<run>/ and a destination's folder only receives them "
+    "once they passed the consent check. A destination whose channel a consent-bearing file "
+    "could not be read for is held: its files are not refreshed (audit.export_holds).",
 )
 def export_log(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
     settings = get_settings()
@@ -222,8 +265,9 @@ def export_log(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.
             record_holds(con, run_date, holds)
             held = {h.destination for h in holds}
             for h in holds:
-                context.log.warning(f"{h.destination} held ({h.channel}): {h.file.file}: {h.file.reason}; "
-                                    f"to release: {h.release}")
+                context.log.warning(
+                    f"{h.destination} held ({h.channel}): {h.file.file}: {h.file.reason}; to release: {h.release}"
+                )
             for dest in destinations:
                 if dest.name not in held:
                     outcomes.append(export_destination(con, dest, run_date, settings.export_dir, staging))
@@ -232,28 +276,43 @@ def export_log(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.
         clear_staging(settings.export_dir)
     failed = [o for o in outcomes if o.problems]
     for o in failed:
-        context.log.error(f"{o.manifest['destination']}: tonight's export failed the consent check and was not "
-                          f"delivered ({len(o.problems)} problem(s)); {o.path.parent} keeps its last passing export")
-    md = ["| destination | kind | rows | added | updated | removed | since | consent | status |",
-          "| --- | --- | ---: | ---: | ---: | ---: | --- | --- | --- |"]
-    md += [f"| {m['destination']} | {m['kind']} | {m['rows']:,} | {m['delta']['added']:,} | "
-           f"{m['delta']['updated']:,} | {m['delta']['removed']:,} | {m['previous_run_date'] or 'first export'} | "
-           f"{', '.join(m['required_consent']) or 'none'} | "
-           f"{'check failed: not delivered' if o.problems else 'in place'} |"
-           for o in outcomes for m in [o.manifest]]
+        context.log.error(
+            f"{o.manifest['destination']}: tonight's export failed the consent check and was not "
+            f"delivered ({len(o.problems)} problem(s)); {o.path.parent} keeps its last passing export"
+        )
+    md = [
+        "| destination | kind | rows | added | updated | removed | since | consent | status |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- | --- | --- |",
+    ]
+    md += [
+        f"| {m['destination']} | {m['kind']} | {m['rows']:,} | {m['delta']['added']:,} | "
+        f"{m['delta']['updated']:,} | {m['delta']['removed']:,} | {m['previous_run_date'] or 'first export'} | "
+        f"{', '.join(m['required_consent']) or 'none'} | "
+        f"{'check failed: not delivered' if o.problems else 'in place'} |"
+        for o in outcomes
+        for m in [o.manifest]
+    ]
     problems = [p for o in failed for p in o.problems]
     check = dg.AssetCheckResult(
-        check_name=STAGED_EXPORTS_CHECK, passed=not failed, severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"problems": len(problems),
-                  "failed_destinations": ", ".join(o.manifest["destination"] for o in failed) or "none",
-                  "examples": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems[:25]) or "none")})
-    return dg.MaterializeResult(metadata={
-        **table,
-        "run_date": run_date.isoformat(),
-        "export_dir": dg.MetadataValue.path(str(settings.export_dir)),
-        "destinations": len(outcomes),
-        "destinations_held": dg.MetadataValue.text(", ".join(sorted(held)) or "none"),
-        "delivered": len(outcomes) - len(failed),
-        "rows": sum(o.manifest["rows"] for o in outcomes if not o.problems),
-        "exports": dg.MetadataValue.md("\n".join(md)),
-    }, check_results=[check])
+        check_name=STAGED_EXPORTS_CHECK,
+        passed=not failed,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "problems": len(problems),
+            "failed_destinations": ", ".join(o.manifest["destination"] for o in failed) or "none",
+            "examples": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems[:25]) or "none"),
+        },
+    )
+    return dg.MaterializeResult(
+        metadata={
+            **table,
+            "run_date": run_date.isoformat(),
+            "export_dir": dg.MetadataValue.path(str(settings.export_dir)),
+            "destinations": len(outcomes),
+            "destinations_held": dg.MetadataValue.text(", ".join(sorted(held)) or "none"),
+            "delivered": len(outcomes) - len(failed),
+            "rows": sum(o.manifest["rows"] for o in outcomes if not o.problems),
+            "exports": dg.MetadataValue.md("\n".join(md)),
+        },
+        check_results=[check],
+    )

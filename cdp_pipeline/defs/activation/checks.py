@@ -46,9 +46,9 @@ def find_consent_violations(con) -> list[str]:
     asset=EXPORT_LOG_KEY,
     name="exported_rows_have_consent",
     description="Every row of every destination's latest full and delta files, and of activation.export_members, "
-                "belongs to a customer still in golden.customers with the consent the destination and the "
-                "identifier need, and carries no address or number blocked in golden.identifier_consent (an "
-                "opt-out, bounce, cleaning or STOP on any customer); files are unchanged since written.",
+    "belongs to a customer still in golden.customers with the consent the destination and the "
+    "identifier need, and carries no address or number blocked in golden.identifier_consent (an "
+    "opt-out, bounce, cleaning or STOP on any customer); files are unchanged since written.",
     blocking=True,
     pool=DUCKDB_POOL,
 )
@@ -57,9 +57,12 @@ def exported_rows_have_consent(duckdb: DuckDBResource) -> dg.AssetCheckResult:
         _ensure_tables(con)
         problems = find_consent_violations(con)
     return dg.AssetCheckResult(
-        passed=not problems, severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"problems": len(problems),
-                  "examples": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems[:25]) or "none")},
+        passed=not problems,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "problems": len(problems),
+            "examples": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems[:25]) or "none"),
+        },
     )
 
 
@@ -67,8 +70,8 @@ def exported_rows_have_consent(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     asset=EXPORT_LOG_KEY,
     name="no_destination_held",
     description="Warns when a destination's files were not refreshed tonight because a file of the ESP, SMS "
-                "gateway or CRM could not be read (whole, or rows that may carry an opt-out): names the file, "
-                "the destinations it held and how to release it (fix the file, or acknowledge it in the inbox).",
+    "gateway or CRM could not be read (whole, or rows that may carry an opt-out): names the file, "
+    "the destinations it held and how to release it (fix the file, or acknowledge it in the inbox).",
     blocking=False,
     pool=DUCKDB_POOL,
 )
@@ -83,16 +86,30 @@ def no_destination_held(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     for h in holds:
         entry = by_file.setdefault(h["file"], {"destinations": [], **h})
         entry["destinations"].append(f"{h['destination']} ({h['channel']})")
-    held = markdown_table(["file", "held destinations", "why", "to release"],
-                          [(f, ", ".join(e["destinations"]), e["reason"], e["release"]) for f, e in by_file.items()],
-                          400) if holds else "none"
-    files = markdown_table(["file", "status", "rows quarantined", "holds", "why"],
-                           [(u.file, u.status, u.rows_quarantined, "yes" if u.blocking else "no", u.reason)
-                            for u in unread], 200) if unread else "none"
+    held = (
+        markdown_table(
+            ["file", "held destinations", "why", "to release"],
+            [(f, ", ".join(e["destinations"]), e["reason"], e["release"]) for f, e in by_file.items()],
+            400,
+        )
+        if holds
+        else "none"
+    )
+    files = (
+        markdown_table(
+            ["file", "status", "rows quarantined", "holds", "why"],
+            [(u.file, u.status, u.rows_quarantined, "yes" if u.blocking else "no", u.reason) for u in unread],
+            200,
+        )
+        if unread
+        else "none"
+    )
     return dg.AssetCheckResult(
-        passed=not holds, severity=dg.AssetCheckSeverity.WARN,
-        metadata={"destinations_held": dg.MetadataValue.text(", ".join(sorted({h["destination"] for h in holds}))
-                                                             or "none"),
-                  "holds": dg.MetadataValue.md(held),
-                  "unread_consent_files": dg.MetadataValue.md(files)},
+        passed=not holds,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "destinations_held": dg.MetadataValue.text(", ".join(sorted({h["destination"] for h in holds})) or "none"),
+            "holds": dg.MetadataValue.md(held),
+            "unread_consent_files": dg.MetadataValue.md(files),
+        },
     )

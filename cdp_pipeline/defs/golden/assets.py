@@ -11,8 +11,8 @@ from cdp_pipeline.defs.partitions import LAST_LANDING_DAY_TAG
 from cdp_pipeline.defs.resources import DUCKDB_POOL
 from cdp_pipeline.defs.table_metadata import table_metadata
 from cdp_pipeline.lib.golden._sql import fetch_golden_sql, query_golden_sql
-from cdp_pipeline.lib.previews import markdown_table
 from cdp_pipeline.lib.golden.build import build_golden, latest_event_date
+from cdp_pipeline.lib.previews import markdown_table
 from cdp_pipeline.settings import get_settings
 
 CUSTOMERS = dg.AssetKey(["golden", "customers"])
@@ -52,23 +52,30 @@ def as_of_date_for_run(tags: dict, latest_event_day: Callable[[], date | None]) 
     name="golden_tables",
     specs=[
         dg.AssetSpec(
-            TIMELINE, group_name="golden", kinds={"duckdb"}, deps=[CUSTOMER_MAP, *EVENT_KEYS],
+            TIMELINE,
+            group_name="golden",
+            kinds={"duckdb"},
+            deps=[CUSTOMER_MAP, *EVENT_KEYS],
             description="Every interaction of every known customer on every channel (orders, receipts, email, "
-                        "SMS in and out, web sessions and key events, consent changes), one row per staging event.",
+            "SMS in and out, web sessions and key events, consent changes), one row per staging event.",
         ),
         dg.AssetSpec(
-            IDENTIFIER_CONSENT, group_name="golden", kinds={"duckdb"},
+            IDENTIFIER_CONSENT,
+            group_name="golden",
+            kinds={"duckdb"},
             deps=[dg.AssetKey(["staging", "consent_events"]), dg.AssetKey(["staging", "email_activity"])],
             description="The consent ledger: per email address and phone number, the consent signal that decides "
-                        "it (opt-in, unsubscribe, cleaning, bounce, STOP, ...), whatever customer carries it. A "
-                        "blocked identifier is never contactable nor exported.",
+            "it (opt-in, unsubscribe, cleaning, bounce, STOP, ...), whatever customer carries it. A "
+            "blocked identifier is never contactable nor exported.",
         ),
         dg.AssetSpec(
-            CUSTOMERS, group_name="golden", kinds={"duckdb"},
+            CUSTOMERS,
+            group_name="golden",
+            kinds={"duckdb"},
             deps=[CUSTOMER_MAP, IDENTITY_RECORDS, *EVENT_KEYS, TIMELINE, IDENTIFIER_CONSENT],
             description="The single customer view: one row per customer with survived attributes and their "
-                        "provenance, all known identifiers, traits, RFM, consent and contactability as of the "
-                        "run's date.",
+            "provenance, all known identifiers, traits, RFM, consent and contactability as of the "
+            "run's date.",
         ),
     ],
     pool=DUCKDB_POOL,
@@ -86,8 +93,10 @@ def golden_tables(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
         preview = markdown_table(*query_golden_sql(con, "select_golden_preview"))
         tables = {key: table_metadata(con, key) for key in (TIMELINE, IDENTIFIER_CONSENT, CUSTOMERS)}
         ledger = query_golden_sql(con, "select_identifier_consent_summary")
-    context.log.info(f"golden as of {as_of} ({origin}): {summary['customers']:,} customers; {build.mode} build "
-                     f"({build.reason}): {build.customers_rebuilt:,} customers computed")
+    context.log.info(
+        f"golden as of {as_of} ({origin}): {summary['customers']:,} customers; {build.mode} build "
+        f"({build.reason}): {build.customers_rebuilt:,} customers computed"
+    )
     yield dg.MaterializeResult(
         asset_key=TIMELINE,
         metadata={

@@ -12,38 +12,53 @@ from cdp_pipeline.settings import get_settings
 # name -> (the asset checked, what it verifies, the function that checks it on a connection)
 CHECKS = {
     "one_row_per_customer": (
-        CUSTOMERS, "Every customer_id of identity.customer_map has exactly one golden row, and no other rows.",
-        quality.check_one_row_per_customer),
+        CUSTOMERS,
+        "Every customer_id of identity.customer_map has exactly one golden row, and no other rows.",
+        quality.check_one_row_per_customer,
+    ),
     "rows_have_source_records": (
-        CUSTOMERS, "No golden row without at least one source record behind it.",
-        quality.check_rows_have_source_records),
+        CUSTOMERS,
+        "No golden row without at least one source record behind it.",
+        quality.check_rows_have_source_records,
+    ),
     "trait_sanity": (
-        CUSTOMERS, "No negative spend, last_seen >= first_seen, order counts add up, RFM scores 1-5.",
-        quality.check_trait_sanity),
+        CUSTOMERS,
+        "No negative spend, last_seen >= first_seen, order counts add up, RFM scores 1-5.",
+        quality.check_trait_sanity,
+    ),
     "every_event_once": (
-        TIMELINE, "Every staging event of a mapped record (before the as-of cutoff) appears exactly once in the "
-                  "timeline, for its customer: the whole timeline, also after an incremental build (compared "
-                  "per staging table by count and hash sum of (customer_id, event_ref), event by event where "
-                  "those differ).",
-        lambda con: quality.check_timeline_complete(con, get_settings().timezone)),
+        TIMELINE,
+        "Every staging event of a mapped record (before the as-of cutoff) appears exactly once in the "
+        "timeline, for its customer: the whole timeline, also after an incremental build (compared "
+        "per staging table by count and hash sum of (customer_id, event_ref), event by event where "
+        "those differ).",
+        lambda con: quality.check_timeline_complete(con, get_settings().timezone),
+    ),
 }
 
 
 def golden_check_result(con: duckdb.DuckDBPyConnection, name: str) -> dg.AssetCheckResult:
     asset, _, check = CHECKS[name]
     outcome = check(con)
-    return dg.AssetCheckResult(asset_key=asset, check_name=name, passed=outcome.passed,
-                               description=outcome.description,
-                               metadata={k: v if isinstance(v, (int, float, str)) else str(v)
-                                         for k, v in outcome.metadata.items()})
+    return dg.AssetCheckResult(
+        asset_key=asset,
+        check_name=name,
+        passed=outcome.passed,
+        description=outcome.description,
+        metadata={k: v if isinstance(v, (int, float, str)) else str(v) for k, v in outcome.metadata.items()},
+    )
 
 
 # One step for the four (a step of its own costs more in Dagster's bookkeeping than most of
 # these queries); subsettable, so the UI still runs any one of them.
 @dg.multi_asset_check(
-    specs=[dg.AssetCheckSpec(name=name, asset=asset, description=description)
-           for name, (asset, description, _) in CHECKS.items()],
-    name="golden_checks", can_subset=True, pool=DUCKDB_POOL,
+    specs=[
+        dg.AssetCheckSpec(name=name, asset=asset, description=description)
+        for name, (asset, description, _) in CHECKS.items()
+    ],
+    name="golden_checks",
+    can_subset=True,
+    pool=DUCKDB_POOL,
 )
 def golden_checks(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource):
     selected = {key.name for key in context.selected_asset_check_keys}

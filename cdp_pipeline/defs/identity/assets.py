@@ -12,20 +12,20 @@ from dagster_duckdb import DuckDBResource
 from cdp_pipeline.defs.automation import is_full_refresh
 from cdp_pipeline.defs.resources import DUCKDB_POOL
 from cdp_pipeline.defs.table_metadata import rounded, table_metadata
-from cdp_pipeline.lib.staging import data_as_of
-from cdp_pipeline.settings import get_settings
 from cdp_pipeline.lib.identity import evaluate_against_truth, format_evaluation, load_identity_config
 from cdp_pipeline.lib.identity.evaluate import blocking_recall
 from cdp_pipeline.lib.identity.name_variants import load_name_variants
 from cdp_pipeline.lib.identity.resolve import default_paths, resolve_identities, table_exists
 from cdp_pipeline.lib.identity.splink_model import splink_model_markdown
+from cdp_pipeline.lib.staging import data_as_of
+from cdp_pipeline.settings import get_settings
 
 IDENTITY_RECORDS = dg.AssetKey(["staging", "identity_records"])
 
 IDENTITY_ASSETS = {
     "customer_map": "Every identity-bearing source record and the customer it resolved to (public contract).",
     "links": "The deterministic, probabilistic and review links that joined each customer's records, "
-             "with their evidence.",
+    "with their evidence.",
     "rejected_links": "Links cut to honour cardinality rules and cannot-link review decisions.",
     "clusters": "One row per customer: how many records, from which sources, joined by which links.",
     "excluded_identifiers": "Junk and implausibly shared identifiers that were not used to link, with the reason.",
@@ -37,8 +37,14 @@ IDENTITY_ASSETS = {
 
 def _specs(deps) -> list[dg.AssetSpec]:
     return [
-        dg.AssetSpec(key=["identity", table], group_name="identity", kinds={"duckdb", "splink"},
-                     description=description, deps=deps, skippable=False)
+        dg.AssetSpec(
+            key=["identity", table],
+            group_name="identity",
+            kinds={"duckdb", "splink"},
+            description=description,
+            deps=deps,
+            skippable=False,
+        )
         for table, description in IDENTITY_ASSETS.items()
     ]
 
@@ -46,18 +52,28 @@ def _specs(deps) -> list[dg.AssetSpec]:
 def build_identity_assets(deps=(IDENTITY_RECORDS,)) -> dg.AssetsDefinition:
     """The identity multi-asset; tests pass ``deps=()`` and create the staging table themselves."""
 
-    @dg.multi_asset(name="identity_resolution", specs=_specs(list(deps)), pool=DUCKDB_POOL,
-                    description="Resolve staging.identity_records into persistent customers.")
+    @dg.multi_asset(
+        name="identity_resolution",
+        specs=_specs(list(deps)),
+        pool=DUCKDB_POOL,
+        description="Resolve staging.identity_records into persistent customers.",
+    )
     def identity_resolution(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
         config = load_identity_config()
         review_file, reports_dir = default_paths()
         full_refresh = is_full_refresh(context.run.tags)
         with duckdb.get_connection() as con:
-            result = resolve_identities(con, run_id=context.run.run_id, config=config,
-                                        review_file=review_file, reports_dir=reports_dir,
-                                        full_refresh=full_refresh, as_of=_data_as_of(con),
-                                        retrain_days=get_settings().model_retrain_days,
-                                        name_variants=load_name_variants(get_settings().config_dir))
+            result = resolve_identities(
+                con,
+                run_id=context.run.run_id,
+                config=config,
+                review_file=review_file,
+                reports_dir=reports_dir,
+                full_refresh=full_refresh,
+                as_of=_data_as_of(con),
+                retrain_days=get_settings().model_retrain_days,
+                name_variants=load_name_variants(get_settings().config_dir),
+            )
             counts = {t: con.execute(f"SELECT count(*) FROM identity.{t}").fetchall()[0][0] for t in IDENTITY_ASSETS}
             evaluation = _evaluate(con, context, config)
             tables = {t: table_metadata(con, ["identity", t]) for t in IDENTITY_ASSETS}
@@ -82,12 +98,16 @@ def build_identity_assets(deps=(IDENTITY_RECORDS,)) -> dg.AssetsDefinition:
             "records_rescored": dg.MetadataValue.int(int(model.get("records_rescored") or 0)),
             "records_reclustered": dg.MetadataValue.int(int(result.graph.get("affected_records") or 0)),
         }
-        context.log.info(f"identity: {result.records:,} records -> {result.customers:,} customers; "
-                         f"links {result.links_by_type}; excluded identifiers {result.excluded_identifiers}")
-        context.log.info(f"identity model: {model.get('scoring')} scoring, {model.get('records_rescored', 0):,} "
-                         f"records scored, {model.get('pairs_kept', 0):,} pairs kept, "
-                         f"{result.graph.get('affected_records', 0):,} records clustered again; "
-                         + (f"retrained ({model.get('retrain_reason')})" if model.get("retrained") else "reused"))
+        context.log.info(
+            f"identity: {result.records:,} records -> {result.customers:,} customers; "
+            f"links {result.links_by_type}; excluded identifiers {result.excluded_identifiers}"
+        )
+        context.log.info(
+            f"identity model: {model.get('scoring')} scoring, {model.get('records_rescored', 0):,} "
+            f"records scored, {model.get('pairs_kept', 0):,} pairs kept, "
+            f"{result.graph.get('affected_records', 0):,} records clustered again; "
+            + (f"retrained ({model.get('retrain_reason')})" if model.get("retrained") else "reused")
+        )
         for note in model.get("training_notes", []):
             context.log.warning(f"identity model: {note}")
         for table in IDENTITY_ASSETS:
@@ -101,11 +121,12 @@ def build_identity_assets(deps=(IDENTITY_RECORDS,)) -> dg.AssetsDefinition:
                 if evaluation:
                     metadata |= evaluation
             if table == "links":
-                metadata |= {"links_by_type": shared["links_by_type"],
-                             "records_in_model": dg.MetadataValue.int(model.get("records_in_model", 0)),
-                             "prior_match_probability": rounded(
-                                 model.get("probability_two_random_records_match"), 6),
-                             "training_notes": dg.MetadataValue.json(model.get("training_notes", []))}
+                metadata |= {
+                    "links_by_type": shared["links_by_type"],
+                    "records_in_model": dg.MetadataValue.int(model.get("records_in_model", 0)),
+                    "prior_match_probability": rounded(model.get("probability_two_random_records_match"), 6),
+                    "training_notes": dg.MetadataValue.json(model.get("training_notes", [])),
+                }
                 if model.get("model_path"):
                     metadata["model_json"] = dg.MetadataValue.path(model["model_path"])
                     # what the charts show, readable in the UI from any machine (the HTML files

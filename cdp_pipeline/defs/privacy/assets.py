@@ -10,7 +10,10 @@ from cdp_pipeline.defs.resources import DUCKDB_POOL
 from cdp_pipeline.defs.table_metadata import table_metadata
 from cdp_pipeline.lib.compaction import compact_on_close
 from cdp_pipeline.lib.privacy.erase import (
-    ensure_erasure_tables, erasures_awaiting_rewrite, rewrite_build_database, run_pending_erasures,
+    ensure_erasure_tables,
+    erasures_awaiting_rewrite,
+    rewrite_build_database,
+    run_pending_erasures,
 )
 from cdp_pipeline.settings import get_settings
 
@@ -58,22 +61,33 @@ def erasure_log(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg
         # is rewritten with its live rows before anything else opens it.
         build_bytes = rewrite_build_database(Path(duckdb.database))
     for r in results:
-        context.log.info(f"erasure {r.request_id}: {r.customers_erased} customer(s), {r.rows_removed} row(s) "
-                         f"in {len(r.tables_affected)} table(s), {len(r.export_files_rewritten)} export file(s) "
-                         "rewritten")
+        context.log.info(
+            f"erasure {r.request_id}: {r.customers_erased} customer(s), {r.rows_removed} row(s) "
+            f"in {len(r.tables_affected)} table(s), {len(r.export_files_rewritten)} export file(s) "
+            "rewritten"
+        )
         if r.export_files_delivered:
-            context.log.warning(f"erasure {r.request_id}: the person is in {len(r.export_files_delivered)} "
-                                "already delivered export file(s); ask those destinations to delete them")
-    md = ["| request | customers | rows removed | tables | export files rewritten | delivered files |",
-          "| --- | ---: | ---: | ---: | ---: | ---: |"]
-    md += [f"| {r.request_id} | {r.customers_erased} | {r.rows_removed} | {len(r.tables_affected)} | "
-           f"{len(r.export_files_rewritten)} | {len(r.export_files_delivered)} |" for r in results]
-    return dg.MaterializeResult(metadata={
-        **table,
-        "requests_executed": len(results),
-        "rows_removed": sum(r.rows_removed for r in results),
-        "erasures_total": total,
-        "suppressed_identifiers": suppressed,
-        "build_database_rewritten": build_bytes is not None,
-        "executed": dg.MetadataValue.md("\n".join(md) if results else "no pending requests"),
-    })
+            context.log.warning(
+                f"erasure {r.request_id}: the person is in {len(r.export_files_delivered)} "
+                "already delivered export file(s); ask those destinations to delete them"
+            )
+    md = [
+        "| request | customers | rows removed | tables | export files rewritten | delivered files |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    md += [
+        f"| {r.request_id} | {r.customers_erased} | {r.rows_removed} | {len(r.tables_affected)} | "
+        f"{len(r.export_files_rewritten)} | {len(r.export_files_delivered)} |"
+        for r in results
+    ]
+    return dg.MaterializeResult(
+        metadata={
+            **table,
+            "requests_executed": len(results),
+            "rows_removed": sum(r.rows_removed for r in results),
+            "erasures_total": total,
+            "suppressed_identifiers": suppressed,
+            "build_database_rewritten": build_bytes is not None,
+            "executed": dg.MetadataValue.md("\n".join(md) if results else "no pending requests"),
+        }
+    )

@@ -16,9 +16,9 @@ from cdp_pipeline.settings import get_settings
     blocking=True,
     pool=DUCKDB_POOL,
     description="No erased identifier (named in a request file, or on the suppression list) is left in any "
-                "text column of any table, in an undelivered export file, or in the bytes of a file the "
-                "pipeline keeps (build database and WAL, exports, reports; the published warehouse and its "
-                "previous copy for the erasures they record). Blocks publish.",
+    "text column of any table, in an undelivered export file, or in the bytes of a file the "
+    "pipeline keeps (build database and WAL, exports, reports; the published warehouse and its "
+    "previous copy for the erasures they record). Blocks publish.",
 )
 def no_erased_identifiers_remain(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     settings = get_settings()

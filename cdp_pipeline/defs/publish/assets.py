@@ -66,8 +66,13 @@ def published_warehouse(context: dg.AssetExecutionContext, duckdb: DuckDBResourc
     if not keep:
         context.log.info("an erasure was executed since the last publish: no previous copy is kept")
     # Blocking: the new file's bytes, not only its rows, must hold no erased person.
-    result = publish_warehouse(settings.build_db, settings.warehouse, keep_previous=keep,
-                               live_rows_only=live_rows_only, verify=erased.assert_not_in)
+    result = publish_warehouse(
+        settings.build_db,
+        settings.warehouse,
+        keep_previous=keep,
+        live_rows_only=live_rows_only,
+        verify=erased.assert_not_in,
+    )
     with duckdb.get_connection() as con:
         counts = table_row_counts(con)
     preview = "\n".join(["| table | rows |", "| --- | ---: |"] + [f"| {s}.{t} | {n:,} |" for s, t, n in counts])

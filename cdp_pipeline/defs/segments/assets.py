@@ -115,14 +115,20 @@ def _fetch(con: duckdb_module.DuckDBPyConnection, name: str, params: dict | None
     name="segment_evaluation",
     specs=[
         dg.AssetSpec(
-            DEFINITIONS_KEY, group_name="segments", kinds={"duckdb"}, deps=[GOLDEN_CUSTOMERS],
+            DEFINITIONS_KEY,
+            group_name="segments",
+            kinds={"duckdb"},
+            deps=[GOLDEN_CUSTOMERS],
             description="The segment definitions of config/segments.yaml, each checked by the predicate guard "
-                        "and evaluated in a sandbox over golden.customers: status ok or the reason it fails.",
+            "and evaluated in a sandbox over golden.customers: status ok or the reason it fails.",
         ),
         dg.AssetSpec(
-            MEMBERSHIP_KEY, group_name="segments", kinds={"duckdb"}, deps=[DEFINITIONS_KEY, GOLDEN_CUSTOMERS],
+            MEMBERSHIP_KEY,
+            group_name="segments",
+            kinds={"duckdb"},
+            deps=[DEFINITIONS_KEY, GOLDEN_CUSTOMERS],
             description="Who is in each segment now (public contract): every valid definition evaluated over "
-                        "golden.customers; a failed definition keeps its previous members.",
+            "golden.customers; a failed definition keeps its previous members.",
         ),
     ],
     pool=DUCKDB_POOL,
@@ -132,20 +138,41 @@ def segment_evaluation(context: dg.AssetExecutionContext, duckdb: DuckDBResource
     with duckdb.get_connection() as con:
         _ensure_tables(con)
         run_date = _run_date(con)
-        results = evaluate_segments_loading(_golden_schema(con), lambda cols: _golden_columns(con, cols),
-                                            definitions)
+        results = evaluate_segments_loading(_golden_schema(con), lambda cols: _golden_columns(con, cols), definitions)
         now = datetime.now(timezone.utc).replace(tzinfo=None)
-        rows = pa.Table.from_pylist([
-            {"segment": d.name, "description": d.description, "predicate": d.predicate,
-             "predicate_sql": r.predicate_sql, "owner": d.owner, "tags": list(d.tags),
-             "status": r.status, "error": r.error,
-             "members": len(r.customer_ids) if r.status == "ok" else None,
-             "run_date": run_date, "evaluated_at": now}
-            for d, r in zip(definitions, results)
-        ], schema=pa.schema([("segment", pa.string()), ("description", pa.string()), ("predicate", pa.string()),
-                             ("predicate_sql", pa.string()), ("owner", pa.string()), ("tags", pa.list_(pa.string())),
-                             ("status", pa.string()), ("error", pa.string()), ("members", pa.int64()),
-                             ("run_date", pa.date32()), ("evaluated_at", pa.timestamp("us"))]))
+        rows = pa.Table.from_pylist(
+            [
+                {
+                    "segment": d.name,
+                    "description": d.description,
+                    "predicate": d.predicate,
+                    "predicate_sql": r.predicate_sql,
+                    "owner": d.owner,
+                    "tags": list(d.tags),
+                    "status": r.status,
+                    "error": r.error,
+                    "members": len(r.customer_ids) if r.status == "ok" else None,
+                    "run_date": run_date,
+                    "evaluated_at": now,
+                }
+                for d, r in zip(definitions, results)
+            ],
+            schema=pa.schema(
+                [
+                    ("segment", pa.string()),
+                    ("description", pa.string()),
+                    ("predicate", pa.string()),
+                    ("predicate_sql", pa.string()),
+                    ("owner", pa.string()),
+                    ("tags", pa.list_(pa.string())),
+                    ("status", pa.string()),
+                    ("error", pa.string()),
+                    ("members", pa.int64()),
+                    ("run_date", pa.date32()),
+                    ("evaluated_at", pa.timestamp("us")),
+                ]
+            ),
+        )
         con.execute("BEGIN")
         try:
             run_sql(con, SQL_DIR, "delete_segments_definitions")
@@ -163,14 +190,19 @@ def segment_evaluation(context: dg.AssetExecutionContext, duckdb: DuckDBResource
         context.log.warning(r.error)
     table = ["| segment | status | members | error |", "| --- | --- | ---: | --- |"] + [
         f"| {r.name} | {r.status} | {len(r.customer_ids) if r.status == 'ok' else ''} | "
-        f"{(r.error or '').replace('|', '/')} |" for r in results]
-    yield dg.MaterializeResult(asset_key=DEFINITIONS_KEY, metadata={
-        **tables[DEFINITIONS_KEY],
-        "run_date": run_date.isoformat(),
-        "segments": len(results),
-        "failed_segments": dg.MetadataValue.text(", ".join(r.name for r in failed) or "none"),
-        "definitions": dg.MetadataValue.md("\n".join(table)),
-    })
+        f"{(r.error or '').replace('|', '/')} |"
+        for r in results
+    ]
+    yield dg.MaterializeResult(
+        asset_key=DEFINITIONS_KEY,
+        metadata={
+            **tables[DEFINITIONS_KEY],
+            "run_date": run_date.isoformat(),
+            "segments": len(results),
+            "failed_segments": dg.MetadataValue.text(", ".join(r.name for r in failed) or "none"),
+            "definitions": dg.MetadataValue.md("\n".join(table)),
+        },
+    )
     yield dg.MaterializeResult(asset_key=MEMBERSHIP_KEY, metadata={**tables[MEMBERSHIP_KEY], **membership})
 
 
@@ -180,8 +212,12 @@ def _write_membership(con: duckdb_module.DuckDBPyConnection, run_date: date, res
     status = {r.name: r.status for r in results}
     ok = [r for r in results if r.status == "ok"]
     kept = sorted(s for s, st in status.items() if st != "ok")
-    members = pa.table({"segment": pa.array([r.name for r in ok for _ in r.customer_ids], pa.string()),
-                        "customer_id": pa.array([c for r in ok for c in r.customer_ids], pa.string())})
+    members = pa.table(
+        {
+            "segment": pa.array([r.name for r in ok for _ in r.customer_ids], pa.string()),
+            "customer_id": pa.array([c for r in ok for c in r.customer_ids], pa.string()),
+        }
+    )
     previous = dict(_fetch(con, "select_membership_sizes"))
     con.execute("BEGIN")
     try:
@@ -214,7 +250,7 @@ def _write_membership(con: duckdb_module.DuckDBPyConnection, run_date: date, res
     pool=DUCKDB_POOL,
     deps=[MEMBERSHIP_KEY],
     description="Every stay of a customer in a segment across runs (entered_at, exited_at); a rerun of a "
-                "date rewinds to just before it first, so reruns give the same history.",
+    "date rewinds to just before it first, so reruns give the same history.",
 )
 def segment_history(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
     with duckdb.get_connection() as con:
@@ -223,8 +259,12 @@ def segment_history(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -
         params = {"run_date": run_date}
         con.execute("BEGIN")
         try:
-            for step in ("delete_history_from_run_date", "update_history_reopen_from_run_date",
-                         "update_history_close_exits", "insert_history_entries"):
+            for step in (
+                "delete_history_from_run_date",
+                "update_history_reopen_from_run_date",
+                "update_history_close_exits",
+                "insert_history_entries",
+            ):
                 run_sql(con, SQL_DIR, step, params)
             con.execute("COMMIT")
         except BaseException:
@@ -232,15 +272,19 @@ def segment_history(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -
             raise
         entered, exited, stays = con.execute(
             "SELECT count(*) FILTER (entered_at = $d), count(*) FILTER (exited_at = $d), count(*) "
-            "FROM segments.history", {"d": run_date}).fetchall()[0]
+            "FROM segments.history",
+            {"d": run_date},
+        ).fetchall()[0]
         table = table_metadata(con, context.asset_key)
-    return dg.MaterializeResult(metadata={
-        **table,
-        "run_date": run_date.isoformat(),
-        "entered_this_run": int(entered),
-        "exited_this_run": int(exited),
-        "stays": int(stays),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            **table,
+            "run_date": run_date.isoformat(),
+            "entered_this_run": int(entered),
+            "exited_this_run": int(exited),
+            "stays": int(stays),
+        }
+    )
 
 
 @dg.asset(
@@ -250,7 +294,7 @@ def segment_history(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -
     pool=DUCKDB_POOL,
     deps=[HISTORY_KEY, DEFINITIONS_KEY],
     description="Segment size per run date, with entries and exits: the change since the previous run "
-                "and a picture of size over time (SVG in the reports folder).",
+    "and a picture of size over time (SVG in the reports folder).",
 )
 def segment_sizes(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
     with duckdb.get_connection() as con:
@@ -267,18 +311,21 @@ def segment_sizes(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> 
             raise
         series = _fetch(con, "select_sizes_series")
         previous = dict(_fetch(con, "select_previous_sizes", params))
-        status = dict(con.execute("SELECT segment, status FROM segments.sizes WHERE run_date = $run_date",
-                                  params).fetchall())
+        status = dict(
+            con.execute("SELECT segment, status FROM segments.sizes WHERE run_date = $run_date", params).fetchall()
+        )
         table = table_metadata(con, context.asset_key)
     current = {seg: n for d, seg, n in series if d == run_date}
     chart = get_settings().reports_dir / "segments" / "segment_sizes.svg"
     chart.parent.mkdir(parents=True, exist_ok=True)
     chart.write_text(render_size_chart_svg(series), encoding="utf-8")
-    return dg.MaterializeResult(metadata={
-        **table,
-        "run_date": run_date.isoformat(),
-        "runs": len({d for d, _, _ in series}),
-        "change_since_previous_run": dg.MetadataValue.md(size_change_markdown(current, previous or None, status)),
-        "size_over_time": dg.MetadataValue.md(size_over_time_markdown(series)),
-        "chart": dg.MetadataValue.path(str(chart)),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            **table,
+            "run_date": run_date.isoformat(),
+            "runs": len({d for d, _, _ in series}),
+            "change_since_previous_run": dg.MetadataValue.md(size_change_markdown(current, previous or None, status)),
+            "size_over_time": dg.MetadataValue.md(size_over_time_markdown(series)),
+            "chart": dg.MetadataValue.path(str(chart)),
+        }
+    )

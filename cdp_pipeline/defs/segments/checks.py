@@ -26,11 +26,21 @@ def build_segment_definition_checks(segment_names: Iterable[str]) -> dg.AssetChe
     """One check per configured segment (fails when that segment's definition is refused or does not
     evaluate), plus one over all stored definitions for segments added since the code was loaded."""
     names = sorted(set(segment_names))
-    specs = [dg.AssetCheckSpec(name=segment_check_name(n), asset=DEFINITIONS_KEY,
-                               description=f"Segment {n!r} passes the predicate guard and evaluates.")
-             for n in names]
-    specs.append(dg.AssetCheckSpec(name=ALL_DEFINITIONS_CHECK, asset=DEFINITIONS_KEY,
-                                   description="Every stored segment definition has status ok."))
+    specs = [
+        dg.AssetCheckSpec(
+            name=segment_check_name(n),
+            asset=DEFINITIONS_KEY,
+            description=f"Segment {n!r} passes the predicate guard and evaluates.",
+        )
+        for n in names
+    ]
+    specs.append(
+        dg.AssetCheckSpec(
+            name=ALL_DEFINITIONS_CHECK,
+            asset=DEFINITIONS_KEY,
+            description="Every stored segment definition has status ok.",
+        )
+    )
 
     @dg.multi_asset_check(specs=specs, name="segment_definition_checks", pool=DUCKDB_POOL)
     def _checks(duckdb: DuckDBResource):
@@ -40,23 +50,32 @@ def build_segment_definition_checks(segment_names: Iterable[str]) -> dg.AssetChe
         for n in names:
             row = stored.get(n)
             if row is None:
-                yield dg.AssetCheckResult(check_name=segment_check_name(n), passed=True,
-                                          metadata={"note": "no longer defined"})
+                yield dg.AssetCheckResult(
+                    check_name=segment_check_name(n), passed=True, metadata={"note": "no longer defined"}
+                )
                 continue
             _, _, predicate, _, _, status, error, members, _ = row
             yield dg.AssetCheckResult(
-                check_name=segment_check_name(n), passed=status == "ok",
+                check_name=segment_check_name(n),
+                passed=status == "ok",
                 severity=dg.AssetCheckSeverity.ERROR,
                 description=error if status != "ok" else None,
-                metadata={"status": status, "members": members if members is not None else -1,
-                          "error": dg.MetadataValue.text(error or ""),
-                          "predicate": dg.MetadataValue.text(predicate or "")},
+                metadata={
+                    "status": status,
+                    "members": members if members is not None else -1,
+                    "error": dg.MetadataValue.text(error or ""),
+                    "predicate": dg.MetadataValue.text(predicate or ""),
+                },
             )
         failed = {s: r[6] for s, r in stored.items() if r[5] != "ok"}
         yield dg.AssetCheckResult(
-            check_name=ALL_DEFINITIONS_CHECK, passed=not failed, severity=dg.AssetCheckSeverity.ERROR,
-            metadata={"failed": dg.MetadataValue.md("\n".join(f"- {e}" for e in failed.values()) or "none"),
-                      "definitions": len(stored)},
+            check_name=ALL_DEFINITIONS_CHECK,
+            passed=not failed,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={
+                "failed": dg.MetadataValue.md("\n".join(f"- {e}" for e in failed.values()) or "none"),
+                "definitions": len(stored),
+            },
         )
 
     return _checks
@@ -76,7 +95,7 @@ segment_definition_checks = build_segment_definition_checks(_configured_segment_
     asset=HISTORY_KEY,
     name="history_agrees_with_membership",
     description="Every current member has exactly one open stay, every open stay is a current member, "
-                "and no stay ends before it begins.",
+    "and no stay ends before it begins.",
     pool=DUCKDB_POOL,
 )
 def history_agrees_with_membership(duckdb: DuckDBResource) -> dg.AssetCheckResult:
@@ -84,5 +103,8 @@ def history_agrees_with_membership(duckdb: DuckDBResource) -> dg.AssetCheckResul
         _ensure_tables(con)
         problems = con.execute((SQL_DIR / "select_history_mismatches.sql").read_text()).fetchall()
     preview = "\n".join(f"- {p}: {s} / {c}" for p, s, c in problems[:20]) or "none"
-    return dg.AssetCheckResult(passed=not problems, severity=dg.AssetCheckSeverity.ERROR,
-                               metadata={"problems": len(problems), "examples": dg.MetadataValue.md(preview)})
+    return dg.AssetCheckResult(
+        passed=not problems,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"problems": len(problems), "examples": dg.MetadataValue.md(preview)},
+    )

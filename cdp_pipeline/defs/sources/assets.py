@@ -11,9 +11,8 @@ from dagster_duckdb import DuckDBResource
 from cdp_pipeline.defs.partitions import landing_date_partitions
 from cdp_pipeline.defs.resources import DUCKDB_POOL
 from cdp_pipeline.defs.table_metadata import table_metadata
+from cdp_pipeline.lib.ingest import SOURCE_TABLES, PartitionOutcome, ledger, load_partition
 from cdp_pipeline.lib.previews import markdown_table
-from cdp_pipeline.lib.ingest import SOURCE_TABLES, PartitionOutcome, load_partition
-from cdp_pipeline.lib.ingest import ledger
 from cdp_pipeline.settings import get_settings
 
 RAW_GROUP = "raw"
@@ -42,7 +41,11 @@ def _log_outcomes(context: dg.AssetExecutionContext, outcome: PartitionOutcome) 
             context.log.info(f"{name}: {f.status}: {f.message}")
         if f.rows_quarantined:
             shown = "; ".join(f"line {q.line_number}: {q.reason}" for q in f.quarantined[:MAX_WARNINGS_PER_FILE])
-            more = f"; and {f.rows_quarantined - MAX_WARNINGS_PER_FILE} more" if f.rows_quarantined > MAX_WARNINGS_PER_FILE else ""
+            more = (
+                f"; and {f.rows_quarantined - MAX_WARNINGS_PER_FILE} more"
+                if f.rows_quarantined > MAX_WARNINGS_PER_FILE
+                else ""
+            )
             context.log.warning(f"{name}: {f.rows_quarantined} row(s) quarantined: {shown}{more}")
 
 
@@ -50,7 +53,9 @@ def build_raw_source_asset(source: str) -> dg.AssetsDefinition:
     tables = SOURCE_TABLES[source]
     specs = [
         dg.AssetSpec(
-            key=["raw", t], group_name=RAW_GROUP, kinds={"duckdb"},
+            key=["raw", t],
+            group_name=RAW_GROUP,
+            kinds={"duckdb"},
             description=TABLE_DESCRIPTIONS[t],
             metadata={"landing_folder": f"<landing>/{source}/<YYYY-MM-DD>/"},
         )
@@ -64,7 +69,7 @@ def build_raw_source_asset(source: str) -> dg.AssetsDefinition:
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=DUCKDB_POOL,
         description=f"Loads every file delivered under <landing>/{source}/<day>/ into raw, "
-                    "replacing the day's rows; unreadable rows and files go to audit.quarantine.",
+        "replacing the day's rows; unreadable rows and files go to audit.quarantine.",
     )
     def _raw_source(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
         landing_dir = get_settings().landing_dir
@@ -116,11 +121,16 @@ raw_pos = build_raw_source_asset("pos")
     partitions_def=landing_date_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool=DUCKDB_POOL,
-    check_specs=[dg.AssetCheckSpec(
-        name="every_file_read_whole", asset=["audit", "files"], blocking=False,
-        description="Warns when a file of the landing days was rejected whole or had rows quarantined "
-                    "(listed with the reason); an ESP, SMS or CRM file among them may hold destinations "
-                    "back (activation/export_log:no_destination_held).")],
+    check_specs=[
+        dg.AssetCheckSpec(
+            name="every_file_read_whole",
+            asset=["audit", "files"],
+            blocking=False,
+            description="Warns when a file of the landing days was rejected whole or had rows quarantined "
+            "(listed with the reason); an ESP, SMS or CRM file among them may hold destinations "
+            "back (activation/export_log:no_destination_held).",
+        )
+    ],
 )
 def audit_files(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
     """The file ledger: every delivered file and what became of it (loaded, empty, duplicate,
@@ -133,20 +143,32 @@ def audit_files(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg
         unread = ledger.fetch(con, "select_unread_files", {"first_day": days[0], "last_day": days[-1]})
         table = table_metadata(con, context.asset_key)
     check = dg.AssetCheckResult(
-        check_name="every_file_read_whole", passed=not unread, severity=dg.AssetCheckSeverity.WARN,
-        metadata={"files_rejected": dg.MetadataValue.int(sum(1 for r in unread if r[2] == "rejected")),
-                  "files_with_rows_quarantined": dg.MetadataValue.int(sum(1 for r in unread if r[4])),
-                  "files": dg.MetadataValue.md(markdown_table(
-                      ["file", "source", "status", "rows_read", "rows_quarantined", "message"], unread, 120)
-                      if unread else "none")})
-    return dg.MaterializeResult(check_results=[check], metadata={
-        **table,
-        "files_in_days": dg.MetadataValue.int(sum(r[2] for r in rows)),
-        "files_total": dg.MetadataValue.int(total),
-        "summary": dg.MetadataValue.md(markdown_table(
-            ["source", "status", "files", "rows_read", "rows_loaded", "rows_quarantined"], rows)
-            if rows else "(no files for these landing days)"),
-    })
+        check_name="every_file_read_whole",
+        passed=not unread,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "files_rejected": dg.MetadataValue.int(sum(1 for r in unread if r[2] == "rejected")),
+            "files_with_rows_quarantined": dg.MetadataValue.int(sum(1 for r in unread if r[4])),
+            "files": dg.MetadataValue.md(
+                markdown_table(["file", "source", "status", "rows_read", "rows_quarantined", "message"], unread, 120)
+                if unread
+                else "none"
+            ),
+        },
+    )
+    return dg.MaterializeResult(
+        check_results=[check],
+        metadata={
+            **table,
+            "files_in_days": dg.MetadataValue.int(sum(r[2] for r in rows)),
+            "files_total": dg.MetadataValue.int(total),
+            "summary": dg.MetadataValue.md(
+                markdown_table(["source", "status", "files", "rows_read", "rows_loaded", "rows_quarantined"], rows)
+                if rows
+                else "(no files for these landing days)"
+            ),
+        },
+    )
 
 
 @dg.asset(
@@ -166,10 +188,13 @@ def audit_quarantine(context: dg.AssetExecutionContext, duckdb: DuckDBResource) 
         ledger.ensure_audit_tables(con)
         rows = ledger.fetch(con, "select_quarantine_entries", {"first_day": days[0], "last_day": days[-1]})
         table = table_metadata(con, context.asset_key)
-    return dg.MaterializeResult(metadata={
-        **table,
-        "rows_quarantined": dg.MetadataValue.int(sum(1 for r in rows if r[2] is not None)),
-        "files_rejected": dg.MetadataValue.int(sum(1 for r in rows if r[2] is None)),
-        "preview": dg.MetadataValue.md(markdown_table(["source", "file", "line", "reason"], rows[:20], 80)
-                                       if rows else "(nothing quarantined)"),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            **table,
+            "rows_quarantined": dg.MetadataValue.int(sum(1 for r in rows if r[2] is not None)),
+            "files_rejected": dg.MetadataValue.int(sum(1 for r in rows if r[2] is None)),
+            "preview": dg.MetadataValue.md(
+                markdown_table(["source", "file", "line", "reason"], rows[:20], 80) if rows else "(nothing quarantined)"
+            ),
+        }
+    )

@@ -28,10 +28,16 @@ def _metadata(b: dict) -> dict:
 LEDGER_CHECKS = {
     "ledger_balances": (
         "Every file's rows read equal rows loaded plus rows quarantined, and the quarantine holds "
-        "exactly the rows the ledger says it does.", "balanced", dg.AssetCheckSeverity.ERROR),
+        "exactly the rows the ledger says it does.",
+        "balanced",
+        dg.AssetCheckSeverity.ERROR,
+    ),
     "raw_rows_match_ledger": (
         "The raw table holds the rows the ledger says were loaded, less those an erasure deleted "
-        "since (rows_erased, counted per file by the erasure).", "raw_matches", dg.AssetCheckSeverity.WARN),
+        "since (rows_erased, counted per file by the erasure).",
+        "raw_matches",
+        dg.AssetCheckSeverity.WARN,
+    ),
 }
 
 SOURCE_OF_TABLE = {table: source for source, tables in SOURCE_TABLES.items() for table in tables}
@@ -41,8 +47,9 @@ def check_key(table: str, name: str) -> dg.AssetCheckKey:
     return dg.AssetCheckKey(dg.AssetKey(["raw", table]), name)
 
 
-def ledger_check_results(con: duckdb.DuckDBPyConnection,
-                         selected: Iterable[dg.AssetCheckKey]) -> Iterator[dg.AssetCheckResult]:
+def ledger_check_results(
+    con: duckdb.DuckDBPyConnection, selected: Iterable[dg.AssetCheckKey]
+) -> Iterator[dg.AssetCheckResult]:
     """The ledger checks ``selected``; each raw table's balance is computed once for both of its checks."""
     by_table: dict[str, list[str]] = {}
     for key in selected:
@@ -52,17 +59,26 @@ def ledger_check_results(con: duckdb.DuckDBPyConnection,
         b = ledger.ledger_balance(con, SOURCE_OF_TABLE[table], table)
         for name in sorted(by_table[table]):
             _, field, severity = LEDGER_CHECKS[name]
-            yield dg.AssetCheckResult(asset_key=dg.AssetKey(["raw", table]), check_name=name,
-                                      passed=bool(b[field]), severity=severity, metadata=_metadata(b))
+            yield dg.AssetCheckResult(
+                asset_key=dg.AssetKey(["raw", table]),
+                check_name=name,
+                passed=bool(b[field]),
+                severity=severity,
+                metadata=_metadata(b),
+            )
 
 
 # One step for every raw table's checks: fourteen one-query steps cost more in Dagster's own
 # bookkeeping than in DuckDB. Subsettable, so the UI still runs any one of them.
 @dg.multi_asset_check(
-    specs=[dg.AssetCheckSpec(name=name, asset=dg.AssetKey(["raw", table]), description=description,
-                             blocking=False)
-           for table in SOURCE_OF_TABLE for name, (description, _, _) in LEDGER_CHECKS.items()],
-    name="raw_ledger_checks", can_subset=True, pool=DUCKDB_POOL,
+    specs=[
+        dg.AssetCheckSpec(name=name, asset=dg.AssetKey(["raw", table]), description=description, blocking=False)
+        for table in SOURCE_OF_TABLE
+        for name, (description, _, _) in LEDGER_CHECKS.items()
+    ],
+    name="raw_ledger_checks",
+    can_subset=True,
+    pool=DUCKDB_POOL,
 )
 def raw_ledger_checks(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource):
     with duckdb.get_connection() as con:

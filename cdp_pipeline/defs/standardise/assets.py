@@ -34,20 +34,28 @@ STAGING_TABLES: dict[str, tuple[str, list[dg.AssetKey]]] = {
         "email, E.164 phone, address, birth date, identifiers and data-quality flags.",
         _raw("crm_customers", "esp_members", "sms_messages", "web_events", "pos_orders", "pos_receipts"),
     ),
-    "email_activity": ("ESP campaign opens, clicks and bounces, deduplicated, attached to the member record.",
-                       _raw("esp_activity") + _staging("identity_records")),
-    "sms_messages": ("SMS messages in and out with the customer's E.164 number and STOP/START keyword.",
-                     _raw("sms_messages")),
-    "web_events": ("GA4 events, deduplicated, attached to the user_id their cookie is seen with.",
-                   _raw("web_events")),
-    "web_sessions": ("Web sessions (cookie + ga_session_id) with page views, carts and purchases.",
-                     _staging("web_events")),
-    "orders": ("Online (Shopify) orders and store receipts, one row per order, money as DECIMAL.",
-               _raw("pos_orders", "pos_receipts") + _staging("identity_records")),
+    "email_activity": (
+        "ESP campaign opens, clicks and bounces, deduplicated, attached to the member record.",
+        _raw("esp_activity") + _staging("identity_records"),
+    ),
+    "sms_messages": (
+        "SMS messages in and out with the customer's E.164 number and STOP/START keyword.",
+        _raw("sms_messages"),
+    ),
+    "web_events": ("GA4 events, deduplicated, attached to the user_id their cookie is seen with.", _raw("web_events")),
+    "web_sessions": (
+        "Web sessions (cookie + ga_session_id) with page views, carts and purchases.",
+        _staging("web_events"),
+    ),
+    "orders": (
+        "Online (Shopify) orders and store receipts, one row per order, money as DECIMAL.",
+        _raw("pos_orders", "pos_receipts") + _staging("identity_records"),
+    ),
     "order_lines": ("Line items of online orders and store receipts.", _raw("pos_orders", "pos_receipts")),
-    "consent_events": ("Every consent signal per channel: ESP status, SMS STOP/START, CRM flags, "
-                       "Shopify Accepts Marketing.",
-                       _raw("esp_members", "crm_customers") + _staging("sms_messages", "orders")),
+    "consent_events": (
+        "Every consent signal per channel: ESP status, SMS STOP/START, CRM flags, Shopify Accepts Marketing.",
+        _raw("esp_members", "crm_customers") + _staging("sms_messages", "orders"),
+    ),
 }
 
 
@@ -68,10 +76,15 @@ def _make_asset(table: str, description: str, deps: list[dg.AssetKey]) -> dg.Ass
             standard = table_metadata(con, context.asset_key)
         built = {}
         if plan is not None:
-            built = {"build": plan.mode, "records_rebuilt": plan.affected_records if plan.mode == "incremental" else rows}
+            built = {
+                "build": plan.mode,
+                "records_rebuilt": plan.affected_records if plan.mode == "incremental" else rows,
+            }
             context.log.info(f"staging.{table}: {plan.mode} build, {built['records_rebuilt']:,} records rebuilt")
         context.log.info(f"staging.{table}: {rows:,} rows")
-        return dg.MaterializeResult(metadata={**standard, "rows": rows, **built, "preview": dg.MetadataValue.md(preview)})
+        return dg.MaterializeResult(
+            metadata={**standard, "rows": rows, **built, "preview": dg.MetadataValue.md(preview)}
+        )
 
     return _asset
 

@@ -29,9 +29,13 @@ STAGING_KEYS: dict[str, tuple[str, ...]] = {
 def _key_check(table: str, key: tuple[str, ...]) -> dg.AssetChecksDefinition:
     cols = ", ".join(key)
 
-    @dg.asset_check(asset=dg.AssetKey(["staging", table]), name="key_is_unique", blocking=True,
-                    description=f"({cols}) identifies one row: later layers join on it, duplicates would "
-                                "double-count events or records.")
+    @dg.asset_check(
+        asset=dg.AssetKey(["staging", table]),
+        name="key_is_unique",
+        blocking=True,
+        description=f"({cols}) identifies one row: later layers join on it, duplicates would "
+        "double-count events or records.",
+    )
     def _check(duckdb: DuckDBResource) -> dg.AssetCheckResult:
         with duckdb.get_connection() as con:
             rows, dupes, null_keys = con.execute(
@@ -39,8 +43,10 @@ def _key_check(table: str, key: tuple[str, ...]) -> dg.AssetChecksDefinition:
                 f"(SELECT count(*) FROM (SELECT {cols} FROM staging.{table} GROUP BY ALL HAVING count(*) > 1)), "
                 f"(SELECT count(*) FROM staging.{table} WHERE {' OR '.join(f'{c} IS NULL' for c in key[:2])})"
             ).fetchall()[0]
-        return dg.AssetCheckResult(passed=dupes == 0 and null_keys == 0,
-                                   metadata={"rows": rows, "duplicated_keys": dupes, "null_keys": null_keys})
+        return dg.AssetCheckResult(
+            passed=dupes == 0 and null_keys == 0,
+            metadata={"rows": rows, "duplicated_keys": dupes, "null_keys": null_keys},
+        )
 
     return _check
 
@@ -48,17 +54,22 @@ def _key_check(table: str, key: tuple[str, ...]) -> dg.AssetChecksDefinition:
 staging_key_checks = [_key_check(t, k) for t, k in STAGING_KEYS.items()]
 
 
-@dg.asset_check(asset=IDENTITY_RECORDS, name="records_have_an_identifier",
-                description="Share of records with no usable identifier or name (they cannot be linked).")
+@dg.asset_check(
+    asset=IDENTITY_RECORDS,
+    name="records_have_an_identifier",
+    description="Share of records with no usable identifier or name (they cannot be linked).",
+)
 def records_have_an_identifier(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     with duckdb.get_connection() as con:
         total, bare = con.execute(
             "SELECT count(*), count(*) FILTER (WHERE email IS NULL AND phone IS NULL AND loyalty_card_id IS NULL "
             "AND crm_customer_id IS NULL AND web_user_id IS NULL AND last_name_match IS NULL) "
-            "FROM staging.identity_records").fetchall()[0]
+            "FROM staging.identity_records"
+        ).fetchall()[0]
         flags = con.execute(
             "SELECT flag, count(*) FROM (SELECT unnest(dq_flags) AS flag FROM staging.identity_records) "
-            "GROUP BY flag ORDER BY flag").fetchall()
+            "GROUP BY flag ORDER BY flag"
+        ).fetchall()
     share = bare / total if total else 0.0
     return dg.AssetCheckResult(
         passed=share <= 0.01,
@@ -67,26 +78,38 @@ def records_have_an_identifier(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     )
 
 
-@dg.asset_check(asset=dg.AssetKey(["staging", "consent_events"]), name="consent_states_valid",
-                description="Every consent event is for a known channel with a granted/revoked state and a time.")
+@dg.asset_check(
+    asset=dg.AssetKey(["staging", "consent_events"]),
+    name="consent_states_valid",
+    description="Every consent event is for a known channel with a granted/revoked state and a time.",
+)
 def consent_states_valid(duckdb: DuckDBResource) -> dg.AssetCheckResult:
-    bad = _count(duckdb, "SELECT count(*) FROM staging.consent_events WHERE channel NOT IN ('email', 'sms') "
-                         "OR state NOT IN ('granted', 'revoked') OR event_time IS NULL OR identifier IS NULL")
+    bad = _count(
+        duckdb,
+        "SELECT count(*) FROM staging.consent_events WHERE channel NOT IN ('email', 'sms') "
+        "OR state NOT IN ('granted', 'revoked') OR event_time IS NULL OR identifier IS NULL",
+    )
     return dg.AssetCheckResult(passed=bad == 0, metadata={"invalid_events": bad})
 
 
-@dg.asset_check(asset=dg.AssetKey(["staging", "sms_messages"]), name="every_message_accounted",
-                description="Every raw SMS/WhatsApp row is a staged message (a redelivery counts once): none is "
-                            "lost between raw and staging, whatever its number or channel.")
+@dg.asset_check(
+    asset=dg.AssetKey(["staging", "sms_messages"]),
+    name="every_message_accounted",
+    description="Every raw SMS/WhatsApp row is a staged message (a redelivery counts once): none is "
+    "lost between raw and staging, whatever its number or channel.",
+)
 def every_message_accounted(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     with duckdb.get_connection() as con:
         figures = sms_message_accounting(con)
     return dg.AssetCheckResult(passed=figures.get("missing", 0) == 0, metadata=figures)
 
 
-@dg.asset_check(asset=dg.AssetKey(["staging", "web_events"]), name="every_event_accounted",
-                description="Every raw GA4 row is a staged event (duplicates count once) or a consent-mode "
-                            "(cookieless) ping, counted but not attributed to anyone.")
+@dg.asset_check(
+    asset=dg.AssetKey(["staging", "web_events"]),
+    name="every_event_accounted",
+    description="Every raw GA4 row is a staged event (duplicates count once) or a consent-mode "
+    "(cookieless) ping, counted but not attributed to anyone.",
+)
 def every_event_accounted(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     with duckdb.get_connection() as con:
         figures = web_event_accounting(con)

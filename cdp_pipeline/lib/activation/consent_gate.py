@@ -59,6 +59,7 @@ def ledger_table(con: duckdb.DuckDBPyConnection) -> str:
         raise LedgerMissing("golden.identifier_consent does not exist: build the golden layer before exporting")
     return ".".join(LEDGER)
 
+
 # kind -> {file column: identifier kind of the allowed-identifier sets}
 IDENTIFIER_COLUMNS: dict[str, dict[str, str]] = {
     "esp": {"email": "email"},
@@ -73,8 +74,9 @@ def has_required_consent(customer: Mapping[str, object], required: Iterable[str]
     return all(customer.get(f"{channel}_contactable") is True for channel in required)
 
 
-def apply_consent(candidates: Iterable[Mapping[str, object]], destination: Destination,
-                  blocked: Mapping[str, set[str]] | None = None) -> tuple[list[dict], int]:
+def apply_consent(
+    candidates: Iterable[Mapping[str, object]], destination: Destination, blocked: Mapping[str, set[str]] | None = None
+) -> tuple[list[dict], int]:
     """Candidates the destination may receive, with unconsented identifiers removed; and the
     number of customers dropped. ``blocked``: channel (email, sms) -> identifiers the consent
     ledger blocks."""
@@ -84,8 +86,10 @@ def apply_consent(candidates: Iterable[Mapping[str, object]], destination: Desti
     for c in candidates:
         # compared with the ledger in the form they are exported in (identifiers.py)
         email, phone = normalise_email(c.get("email")), normalise_identifier(c.get("phone"))
-        ok = {"email": c.get("email_contactable") is True and email not in blocked.get("email", set()),
-              "sms": c.get("sms_contactable") is True and phone not in blocked.get("sms", set())}
+        ok = {
+            "email": c.get("email_contactable") is True and email not in blocked.get("email", set()),
+            "sms": c.get("sms_contactable") is True and phone not in blocked.get("sms", set()),
+        }
         if not all(ok.get(channel, False) for channel in destination.required_consent):
             dropped += 1
             continue
@@ -103,16 +107,30 @@ def gate_candidates(con: duckdb.DuckDBPyConnection, destination: Destination) ->
     the number of customers dropped."""
     required = set(destination.required_consent)
     register_identifier_functions(con)
-    run_sql(con, SQL_DIR, "create_gated_candidates", ledger=ledger_table(con), params={
-        "need_email": "email" in required, "need_sms": "sms" in required,
-        # A channel golden has no *_contactable column for can never be satisfied (as in has_required_consent).
-        "need_unknown_channel": bool(required - {"email", "sms"})})
-    return con.execute("SELECT (SELECT count(*) FROM export_candidates) - "
-                       "(SELECT count(*) FROM gated_candidates)").fetchall()[0][0]
+    run_sql(
+        con,
+        SQL_DIR,
+        "create_gated_candidates",
+        ledger=ledger_table(con),
+        params={
+            "need_email": "email" in required,
+            "need_sms": "sms" in required,
+            # A channel golden has no *_contactable column for can never be satisfied (as in has_required_consent).
+            "need_unknown_channel": bool(required - {"email", "sms"}),
+        },
+    )
+    return con.execute(
+        "SELECT (SELECT count(*) FROM export_candidates) - (SELECT count(*) FROM gated_candidates)"
+    ).fetchall()[0][0]
 
 
-def unconsented_file_rows(rows: Iterable[Mapping[str, str]], destination: Destination,
-                          allowed: Mapping[str, set[str]], *, strip_prefix: str = "'") -> list[str]:
+def unconsented_file_rows(
+    rows: Iterable[Mapping[str, str]],
+    destination: Destination,
+    allowed: Mapping[str, set[str]],
+    *,
+    strip_prefix: str = "'",
+) -> list[str]:
     """Problems with rows of an export file: identifiers golden.customers does not allow.
 
     ``allowed`` maps identifier kind (see ``IDENTIFIER_COLUMNS``) to the values consented,
@@ -127,7 +145,9 @@ def unconsented_file_rows(rows: Iterable[Mapping[str, str]], destination: Destin
             if not value:
                 continue
             seen_any = True
-            if value not in allowed.get(kind, set()) and value.removeprefix(strip_prefix) not in allowed.get(kind, set()):
+            if value not in allowed.get(kind, set()) and value.removeprefix(strip_prefix) not in allowed.get(
+                kind, set()
+            ):
                 problems.append(f"line {i}: {column} is not a consented identifier of a current customer")
         if not seen_any:
             problems.append(f"line {i}: no identifier")
@@ -153,8 +173,14 @@ def file_identifier_values(text: str, columns: Sequence[str]) -> list[list[str]]
     return out
 
 
-def unconsented_file_values(con: duckdb.DuckDBPyConnection, values: Sequence[Sequence[str]],
-                            destination: Destination, allowed_table: str, *, strip_prefix: str = "'") -> list[str]:
+def unconsented_file_values(
+    con: duckdb.DuckDBPyConnection,
+    values: Sequence[Sequence[str]],
+    destination: Destination,
+    allowed_table: str,
+    *,
+    strip_prefix: str = "'",
+) -> list[str]:
     """``unconsented_file_rows`` in DuckDB: ``values`` are ``file_identifier_values`` of the file for
     ``IDENTIFIER_COLUMNS[destination.kind]``; ``allowed_table`` holds (identifier_kind, value) of the
     identifiers golden.customers allows (create_consented_identifiers.sql)."""
@@ -170,20 +196,29 @@ def unconsented_file_values(con: duckdb.DuckDBPyConnection, values: Sequence[Seq
         positions += [position] * len(at)
         kinds += [IDENTIFIER_COLUMNS[destination.kind][column]] * len(at)
         found += [column_values[i] for i in at]
-    batch = pa.table({"line": pa.array(lines, pa.int64()), "position": pa.array(positions, pa.int64()),
-                      "identifier_kind": pa.array(kinds, pa.string()), "value": pa.array(found, pa.string())})
+    batch = pa.table(
+        {
+            "line": pa.array(lines, pa.int64()),
+            "position": pa.array(positions, pa.int64()),
+            "identifier_kind": pa.array(kinds, pa.string()),
+            "value": pa.array(found, pa.string()),
+        }
+    )
     con.register("consent_check_values", batch)
     try:
-        bad = con.execute(load_sql(SQL_DIR, "select_unconsented_file_values", allowed=allowed_table),
-                          {"strip_prefix": strip_prefix}).fetchall()
+        bad = con.execute(
+            load_sql(SQL_DIR, "select_unconsented_file_values", allowed=allowed_table), {"strip_prefix": strip_prefix}
+        ).fetchall()
     finally:
         con.unregister("consent_check_values")
-    problems = [(line, position,
-                 f"line {line}: {columns[position]} is not a consented identifier of a current customer")
-                for line, position in bad]
+    problems = [
+        (line, position, f"line {line}: {columns[position]} is not a consented identifier of a current customer")
+        for line, position in bad
+    ]
     # a row with no identifier at all (its problem comes after any other of the same line, as in the loop)
-    problems += [(i + 2, len(columns), f"line {i + 2}: no identifier")
-                 for i, row in enumerate(zip(*values)) if not any(row)]
+    problems += [
+        (i + 2, len(columns), f"line {i + 2}: no identifier") for i, row in enumerate(zip(*values)) if not any(row)
+    ]
     problems.sort(key=lambda p: (p[0], p[1]))
     return [p for _, _, p in problems]
 
@@ -196,9 +231,15 @@ def register_consent_check_functions(con: duckdb.DuckDBPyConnection) -> None:
     run_sql(con, SQL_DIR, "create_macro_consent_check_strip")
 
 
-def count_unconsented_file_values(con: duckdb.DuckDBPyConnection, path: Path, header: Sequence[str],
-                                  destination: Destination, allowed_table: str, *,
-                                  strip_prefix: str = "'") -> int | None:
+def count_unconsented_file_values(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    header: Sequence[str],
+    destination: Destination,
+    allowed_table: str,
+    *,
+    strip_prefix: str = "'",
+) -> int | None:
     """How many problems ``unconsented_file_rows`` would report for the CSV file at ``path`` (whose
     first row is ``header``), read and compared in DuckDB; 0 exactly when it would report none.
     None when the file has no column of the destination's identifiers (every row is a problem then).
@@ -210,10 +251,10 @@ def count_unconsented_file_values(con: duckdb.DuckDBPyConnection, path: Path, he
         return None
     values = "[" + ", ".join(f"consent_check_strip(c{index[c]})" if c in index else "''" for c in columns) + "]"
     struct = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
-    sql = load_sql(SQL_DIR, "select_file_consent_problem_count", values=values, columns=struct,
-                   allowed=allowed_table)
-    return con.execute(sql, {"path": str(path), "kinds": list(columns.values()),
-                             "strip_prefix": strip_prefix}).fetchall()[0][0]
+    sql = load_sql(SQL_DIR, "select_file_consent_problem_count", values=values, columns=struct, allowed=allowed_table)
+    return con.execute(
+        sql, {"path": str(path), "kinds": list(columns.values()), "strip_prefix": strip_prefix}
+    ).fetchall()[0][0]
 
 
 def csv_header(text: str) -> list[str]:
@@ -238,8 +279,12 @@ def export_file_problems(con: duckdb.DuckDBPyConnection, files: Sequence[Mapping
     problems: list[str] = []
     try:
         for f in files:
-            dest = Destination(name=f["destination"], kind=f["kind"], segments=tuple(f["segments"]),
-                               required_consent=tuple(f["required_consent"]))
+            dest = Destination(
+                name=f["destination"],
+                kind=f["kind"],
+                segments=tuple(f["segments"]),
+                required_consent=tuple(f["required_consent"]),
+            )
             path = Path(f["path"])
             where = f"{dest.name} {f['run_date']} {f['file_kind']}"
             if not path.exists():
@@ -256,9 +301,13 @@ def export_file_problems(con: duckdb.DuckDBPyConnection, files: Sequence[Mapping
                 if not allowed_tables:
                     register_consent_check_functions(con)
                 table = f"consent_check_allowed_{int(need[0])}{int(need[1])}"
-                run_sql(con, SQL_DIR, "create_consented_identifiers",
-                        {"need_email": need[0], "need_sms": need[1], "kinds": sorted(kinds_by_need[need])},
-                        table=table)
+                run_sql(
+                    con,
+                    SQL_DIR,
+                    "create_consented_identifiers",
+                    {"need_email": need[0], "need_sms": need[1], "kinds": sorted(kinds_by_need[need])},
+                    table=table,
+                )
                 allowed_tables[need] = table
             text = data.decode("utf-8")
             if unchanged:

@@ -33,11 +33,18 @@ assert all(len(p) == 1 for p in FORMULA_PREFIXES)
 FORMULA_PREFIX_RE2 = "^[" + "".join(f"\\x{ord(p):02x}" for p in FORMULA_PREFIXES) + "]"
 
 
-def render_csv(columns: Sequence[str], rows: Iterable[Mapping[str, object]],
-               raw_columns: Iterable[str] = ()) -> bytes:
+def render_csv(columns: Sequence[str], rows: Iterable[Mapping[str, object]], raw_columns: Iterable[str] = ()) -> bytes:
     raw = set(raw_columns)
-    return render_csv_cells(columns, ([("" if row.get(c) is None else str(row.get(c))) if c in raw
-                                       else neutralise_cell(row.get(c)) for c in columns] for row in rows))
+    return render_csv_cells(
+        columns,
+        (
+            [
+                ("" if row.get(c) is None else str(row.get(c))) if c in raw else neutralise_cell(row.get(c))
+                for c in columns
+            ]
+            for row in rows
+        ),
+    )
 
 
 def render_csv_cells(columns: Sequence[str], cells: Iterable[Sequence[str]]) -> bytes:
@@ -72,8 +79,9 @@ def write_private_file(path: Path, data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def write_csv(path: Path, columns: Sequence[str], rows: Iterable[Mapping[str, object]],
-              raw_columns: Iterable[str] = ()) -> str:
+def write_csv(
+    path: Path, columns: Sequence[str], rows: Iterable[Mapping[str, object]], raw_columns: Iterable[str] = ()
+) -> str:
     return write_private_file(path, render_csv(columns, rows, raw_columns))
 
 

@@ -46,8 +46,10 @@ class Destination:
         """The rule in words, as written to the manifest and the export log."""
         parts = [f"{c}_contactable" for c in self.required_consent] or ["no channel consent required"]
         rule = " AND ".join(parts)
-        return (f"{rule}; an email (or its hash) only when email_contactable, a phone (or its hash) "
-                "only when sms_contactable")
+        return (
+            f"{rule}; an email (or its hash) only when email_contactable, a phone (or its hash) "
+            "only when sms_contactable"
+        )
 
 
 def default_destinations_path() -> Path:
@@ -72,8 +74,10 @@ def parse_destinations(doc: object) -> list[Destination]:
             raise ValueError(f"destinations YAML: entry {i} has no 'name'")
         name = item["name"].strip()
         if not DESTINATION_NAME.match(name):
-            raise ValueError(f"destination {name!r}: a name is lower case letters, digits, '_' or '-' "
-                             "and starts with a letter (it is also a folder name)")
+            raise ValueError(
+                f"destination {name!r}: a name is lower case letters, digits, '_' or '-' "
+                "and starts with a letter (it is also a folder name)"
+            )
         if name in seen:
             raise ValueError(f"destination {name!r} is defined twice")
         seen.add(name)
@@ -90,12 +94,19 @@ def parse_destinations(doc: object) -> list[Destination]:
             consent = [consent]
         unknown = [c for c in consent or [] if c not in CONSENT_CHANNELS]
         if unknown:
-            raise ValueError(f"destination {name!r}: unknown consent channel(s) {unknown} "
-                             f"(one of {', '.join(CONSENT_CHANNELS)})")
+            raise ValueError(
+                f"destination {name!r}: unknown consent channel(s) {unknown} (one of {', '.join(CONSENT_CHANNELS)})"
+            )
         required = tuple(c for c in CONSENT_CHANNELS if c in set(consent or []) | set(KINDS[kind][1]))
-        out.append(Destination(name=name, kind=kind, segments=tuple(dict.fromkeys(segments)),
-                               required_consent=required,
-                               description=str(item.get("description") or "").strip()))
+        out.append(
+            Destination(
+                name=name,
+                kind=kind,
+                segments=tuple(dict.fromkeys(segments)),
+                required_consent=required,
+                description=str(item.get("description") or "").strip(),
+            )
+        )
     return out
 
 

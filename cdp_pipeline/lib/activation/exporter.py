@@ -114,28 +114,45 @@ def build_rows(destination: Destination, customers: Iterable[Mapping[str, object
             if not email or not SAFE_EMAIL.match(email):
                 skipped += 1
                 continue
-            rows.append(ExportRow(cid, email, {"email": email, "first_name": c.get("first_name"),
-                                               "tags": _tags(segs, destination)}, sent_email=True))
+            rows.append(
+                ExportRow(
+                    cid,
+                    email,
+                    {"email": email, "first_name": c.get("first_name"), "tags": _tags(segs, destination)},
+                    sent_email=True,
+                )
+            )
         elif kind == "sms":
             if not hashing.is_e164(phone):
                 skipped += 1
                 continue
-            rows.append(ExportRow(cid, phone, {"phone": phone, "tags": _tags(segs, destination)},
-                                  sent_phone=True))
+            rows.append(ExportRow(cid, phone, {"phone": phone, "tags": _tags(segs, destination)}, sent_phone=True))
         elif kind in ("meta_audience", "google_customer_match"):
             e_hash = hashing.hashed_email(email)
-            p_hash = (hashing.meta_hashed_phone(phone) if kind == "meta_audience"
-                      else hashing.google_hashed_phone(phone))
+            p_hash = hashing.meta_hashed_phone(phone) if kind == "meta_audience" else hashing.google_hashed_phone(phone)
             if not e_hash and not p_hash:
                 skipped += 1
                 continue
             cols = ("email", "phone") if kind == "meta_audience" else ("Email", "Phone")
-            rows.append(ExportRow(cid, f"{e_hash or ''}|{p_hash or ''}",
-                                  {cols[0]: e_hash or "", cols[1]: p_hash or ""},
-                                  sent_email=bool(e_hash), sent_phone=bool(p_hash)))
+            rows.append(
+                ExportRow(
+                    cid,
+                    f"{e_hash or ''}|{p_hash or ''}",
+                    {cols[0]: e_hash or "", cols[1]: p_hash or ""},
+                    sent_email=bool(e_hash),
+                    sent_phone=bool(p_hash),
+                )
+            )
         elif kind == "pos":
-            cards = sorted({card for x in (c.get("loyalty_card_ids") or ()) if x
-                            for card in [normalise_identifier(str(x))] if card})
+            cards = sorted(
+                {
+                    card
+                    for x in (c.get("loyalty_card_ids") or ())
+                    if x
+                    for card in [normalise_identifier(str(x))]
+                    if card
+                }
+            )
             if not cards:
                 skipped += 1
                 continue
@@ -148,8 +165,9 @@ def build_rows(destination: Destination, customers: Iterable[Mapping[str, object
     by_key: dict[str, ExportRow] = {}
     for r in sorted(rows, key=lambda r: (r.key, r.customer_id)):
         by_key.setdefault(r.key, r)
-    return BuildResult(rows=[by_key[k] for k in sorted(by_key)], skipped_no_identifier=skipped,
-                       duplicate_keys=len(rows) - len(by_key))
+    return BuildResult(
+        rows=[by_key[k] for k in sorted(by_key)], skipped_no_identifier=skipped, duplicate_keys=len(rows) - len(by_key)
+    )
 
 
 @dataclass
@@ -184,23 +202,49 @@ def export_directory(export_dir: Path, destination: str, run_date: date) -> Path
     return Path(export_dir) / destination / run_date.isoformat()
 
 
-def write_export(export_dir: Path, destination: Destination, run_date: date,
-                 current: Mapping[str, dict], previous: Mapping[str, dict] | None,
-                 previous_run_date: date | None, *, extra: Mapping[str, object] | None = None) -> ExportFiles:
+def write_export(
+    export_dir: Path,
+    destination: Destination,
+    run_date: date,
+    current: Mapping[str, dict],
+    previous: Mapping[str, dict] | None,
+    previous_run_date: date | None,
+    *,
+    extra: Mapping[str, object] | None = None,
+) -> ExportFiles:
     """Write full, delta and manifest files for one destination and run date (overwrites a rerun)."""
     raw = RAW_COLUMNS[destination.kind]
     delta = diff_rows(previous or {}, current)
-    contents = {kind: (len(rows), render_csv(destination.columns, rows, raw_columns=raw))
-                for kind, rows in (("full", [current[k] for k in sorted(current)]),
-                                   ("delta_added", delta.added + delta.updated),
-                                   ("delta_removed", delta.removed))}
-    return _write_files(export_dir, destination, run_date, previous_run_date, contents, len(current),
-                        (len(delta.added), len(delta.updated), len(delta.removed)), extra)
+    contents = {
+        kind: (len(rows), render_csv(destination.columns, rows, raw_columns=raw))
+        for kind, rows in (
+            ("full", [current[k] for k in sorted(current)]),
+            ("delta_added", delta.added + delta.updated),
+            ("delta_removed", delta.removed),
+        )
+    }
+    return _write_files(
+        export_dir,
+        destination,
+        run_date,
+        previous_run_date,
+        contents,
+        len(current),
+        (len(delta.added), len(delta.updated), len(delta.removed)),
+        extra,
+    )
 
 
-def _write_files(export_dir: Path, destination: Destination, run_date: date, previous_run_date: date | None,
-                 contents: Mapping[str, tuple[int, bytes]], rows: int, delta: tuple[int, int, int],
-                 extra: Mapping[str, object] | None) -> ExportFiles:
+def _write_files(
+    export_dir: Path,
+    destination: Destination,
+    run_date: date,
+    previous_run_date: date | None,
+    contents: Mapping[str, tuple[int, bytes]],
+    rows: int,
+    delta: tuple[int, int, int],
+    extra: Mapping[str, object] | None,
+) -> ExportFiles:
     """The CSV files (``contents``: file kind -> rows, bytes) and, last, the manifest."""
     out = export_directory(export_dir, destination.name, run_date)
     out.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -245,8 +289,9 @@ def register_export_functions(con: duckdb.DuckDBPyConnection) -> None:
     the identifier normal form (identifiers.py, shared with the consent gate and check), JSON text
     and CSV cells. SQL sends only the values it cannot treat exactly as Python does to Python."""
     register_identifier_functions(con)
-    register_python_function(con, "export_py_json_string",
-                             lambda s: None if s is None else json.dumps(s, ensure_ascii=False))
+    register_python_function(
+        con, "export_py_json_string", lambda s: None if s is None else json.dumps(s, ensure_ascii=False)
+    )
     for macro in ("export_json_string", "export_cell"):
         run_sql(con, SQL_DIR, f"create_macro_{macro}")
 
@@ -262,12 +307,18 @@ def _kind_params(destination: Destination) -> tuple[str, dict]:
         email_key, phone_key = destination.columns
         assert email_key < phone_key  # the SQL writes them in this order, as sort_keys=True does
         return "create_export_rows_ad_platform", {
-            "e164": python_pattern_as_re2(hashing.E164), "phone_without_plus": kind == "meta_audience",
-            "email_key_json": json.dumps(email_key), "phone_key_json": json.dumps(phone_key)}
+            "e164": python_pattern_as_re2(hashing.E164),
+            "phone_without_plus": kind == "meta_audience",
+            "email_key_json": json.dumps(email_key),
+            "phone_key_json": json.dumps(phone_key),
+        }
     if kind == "pos":
         keys = sorted({"loyalty_card_id", *segments})  # {"loyalty_card_id": card, **flags}, keys sorted
-        return "create_export_rows_pos", {"segments": segments, "keys": keys,
-                                          "keys_json": [json.dumps(k, ensure_ascii=False) for k in keys]}
+        return "create_export_rows_pos", {
+            "segments": segments,
+            "keys": keys,
+            "keys_json": [json.dumps(k, ensure_ascii=False) for k in keys],
+        }
     raise ValueError(f"unknown destination kind {kind!r}")  # pragma: no cover - destinations.py refuses them
 
 
@@ -281,10 +332,12 @@ def stage_export_rows(con: duckdb.DuckDBPyConnection, destination: Destination) 
     dropped = consent_gate.gate_candidates(con, destination)
     name, params = _kind_params(destination)
     run_sql(con, SQL_DIR, name, params)
-    candidates, gated = con.execute("SELECT (SELECT count(*) FROM export_candidates), "
-                                    "(SELECT count(*) FROM gated_candidates)").fetchall()[0]
-    built, keys = con.execute("SELECT count(DISTINCT customer_id), count(DISTINCT row_key) "
-                              "FROM export_rows").fetchall()[0]
+    candidates, gated = con.execute(
+        "SELECT (SELECT count(*) FROM export_candidates), (SELECT count(*) FROM gated_candidates)"
+    ).fetchall()[0]
+    built, keys = con.execute(
+        "SELECT count(DISTINCT customer_id), count(DISTINCT row_key) FROM export_rows"
+    ).fetchall()[0]
     return StagedRows(candidates, dropped, gated - built, keys)
 
 
@@ -295,48 +348,80 @@ def _json_pointer(column: str) -> str:
     return "/" + column.replace("~", "~0").replace("/", "~1")
 
 
-def write_export_from_members(con: duckdb.DuckDBPyConnection, export_dir: Path, destination: Destination,
-                              run_date: date, previous_run_date: date | None) -> ExportFiles:
+def write_export_from_members(
+    con: duckdb.DuckDBPyConnection,
+    export_dir: Path,
+    destination: Destination,
+    run_date: date,
+    previous_run_date: date | None,
+) -> ExportFiles:
     """``write_export`` for the destination's rows in activation.export_members on ``run_date``
     against ``previous_run_date``, with the delta and the cells computed in DuckDB: the same files."""
     register_export_functions(con)
-    run_sql(con, SQL_DIR, "create_export_delta", {"destination": destination.name, "run_date": run_date,
-                                                  "previous_run_date": previous_run_date})
+    run_sql(
+        con,
+        SQL_DIR,
+        "create_export_delta",
+        {"destination": destination.name, "run_date": run_date, "previous_run_date": previous_run_date},
+    )
     # A different text is an update only if the values differ too, as diff_rows compares them.
-    same = [key for key, cur, prev in con.execute(_sql("select_changed_export_rows")).fetchall()
-            if json.loads(cur) == json.loads(prev)]
+    same = [
+        key
+        for key, cur, prev in con.execute(_sql("select_changed_export_rows")).fetchall()
+        if json.loads(cur) == json.loads(prev)
+    ]
     if same:
         run_sql(con, SQL_DIR, "update_export_delta_kept", {"row_keys": same})
     run_sql(con, SQL_DIR, "create_export_file_rows")
     columns = list(destination.columns)
     paths = [_json_pointer(c) for c in columns]
-    if not all(_PLAIN_COLUMN.match(c) for c in columns) or \
-            con.execute(_sql("select_unusual_export_values"), {"paths": paths}).fetchall()[0][0]:
+    if (
+        not all(_PLAIN_COLUMN.match(c) for c in columns)
+        or con.execute(_sql("select_unusual_export_values"), {"paths": paths}).fetchall()[0][0]
+    ):
         return _write_export_in_python(con, export_dir, destination, run_date, previous_run_date)
     rows, added, updated, removed = con.execute(_sql("select_export_delta_counts")).fetchall()[0]
     raw = set(RAW_COLUMNS[destination.kind])
-    cells_sql = load_sql(SQL_DIR, "select_export_file_cells",
-                         cells=", ".join(f"cells[{i}]" for i in range(1, len(columns) + 1)))
+    cells_sql = load_sql(
+        SQL_DIR, "select_export_file_cells", cells=", ".join(f"cells[{i}]" for i in range(1, len(columns) + 1))
+    )
     contents = {}
     for kind in FILE_KINDS:
-        cells = con.execute(cells_sql, {"paths": paths, "raw": [c in raw for c in columns],
-                                        "formula_prefix": FORMULA_PREFIX_RE2, "file_kind": kind}).fetchall()
+        cells = con.execute(
+            cells_sql,
+            {
+                "paths": paths,
+                "raw": [c in raw for c in columns],
+                "formula_prefix": FORMULA_PREFIX_RE2,
+                "file_kind": kind,
+            },
+        ).fetchall()
         contents[kind] = (len(cells), render_csv_cells(columns, cells))
-    return _write_files(export_dir, destination, run_date, previous_run_date, contents, rows,
-                        (added, updated, removed), None)
+    return _write_files(
+        export_dir, destination, run_date, previous_run_date, contents, rows, (added, updated, removed), None
+    )
 
 
-def _write_export_in_python(con: duckdb.DuckDBPyConnection, export_dir: Path, destination: Destination,
-                            run_date: date, previous_run_date: date | None) -> ExportFiles:
+def _write_export_in_python(
+    con: duckdb.DuckDBPyConnection,
+    export_dir: Path,
+    destination: Destination,
+    run_date: date,
+    previous_run_date: date | None,
+) -> ExportFiles:
     """Rows holding values the SQL cannot render as Python's str() would: the plain Python way."""
+
     def rows(day: date | None) -> dict[str, dict]:
         if day is None:
             return {}
-        return {k: json.loads(v) for k, v in con.execute(
-            _sql("select_export_members"), {"destination": destination.name, "run_date": day}).fetchall()}
+        return {
+            k: json.loads(v)
+            for k, v in con.execute(
+                _sql("select_export_members"), {"destination": destination.name, "run_date": day}
+            ).fetchall()
+        }
 
-    return write_export(export_dir, destination, run_date, rows(run_date), rows(previous_run_date),
-                        previous_run_date)
+    return write_export(export_dir, destination, run_date, rows(run_date), rows(previous_run_date), previous_run_date)
 
 
 def _sql(name: str) -> str:

@@ -59,8 +59,13 @@ ACKNOWLEDGEMENT_COLUMNS = ("file", "sha256", "acknowledged_by", "note")
 # source -> channels whose opt-outs its files carry (POS "Accepts Marketing" only grants)
 CONSENT_SOURCE_CHANNELS: dict[str, tuple[str, ...]] = {"crm": ("email", "sms"), "esp": ("email",), "sms": ("sms",)}
 # identifier kind of an export column -> the channel whose consent it needs
-IDENTIFIER_CHANNEL = {"email": "email", "email_sha256": "email", "phone": "sms", "meta_phone_sha256": "sms",
-                      "google_phone_sha256": "sms"}
+IDENTIFIER_CHANNEL = {
+    "email": "email",
+    "email_sha256": "email",
+    "phone": "sms",
+    "meta_phone_sha256": "sms",
+    "google_phone_sha256": "sms",
+}
 
 _SMS_OPT_OUT = re.compile(r"\b(" + "|".join(sorted(OPT_OUT_KEYWORDS)) + r")\b", re.IGNORECASE)
 _ESP_WITHDRAWAL = re.compile(r"bounce|unsub|abuse|complain|spam|clean", re.IGNORECASE)
@@ -73,21 +78,31 @@ def destination_channels(destination: Destination) -> tuple[str, ...]:
     return tuple(c for c in ("email", "sms") if c in used)
 
 
-def row_may_hide_opt_out(source: str, file_kind: str | None, file_name: str, raw_record: str | None,
-                         readable_record_ids: Iterable[str] = (), delimiter: str | None = None) -> tuple[bool, str]:
+def row_may_hide_opt_out(
+    source: str,
+    file_kind: str | None,
+    file_name: str,
+    raw_record: str | None,
+    readable_record_ids: Iterable[str] = (),
+    delimiter: str | None = None,
+) -> tuple[bool, str]:
     """Whether a quarantined row could be an opt-out the ledger missed, and why (see the module doc)."""
     text = raw_record or ""
     if not text.strip():
         return True, "nothing of the row could be kept"
     if source == "sms":
         word = _SMS_OPT_OUT.search(text)
-        return (True, f"may be an opt-out reply ({word.group(0)!r})") if word else (
-            False, "no opt-out keyword in the row")
+        return (
+            (True, f"may be an opt-out reply ({word.group(0)!r})") if word else (False, "no opt-out keyword in the row")
+        )
     if source == "esp":
         if file_kind == "esp_activity":
             word = _ESP_WITHDRAWAL.search(text)
-            return (True, f"may be a bounce or unsubscribe ({word.group(0)!r})") if word else (
-                False, "an open or click: no bounce or unsubscribe in the row")
+            return (
+                (True, f"may be a bounce or unsubscribe ({word.group(0)!r})")
+                if word
+                else (False, "an open or click: no bounce or unsubscribe in the row")
+            )
         if file_kind == "esp_members" and esp_status_from_name(file_name) == "subscribed":
             return False, "a subscribed-members export holds only grants"
         return True, "its member status cannot be read"
@@ -151,13 +166,29 @@ def unread_consent_files(con: duckdb.DuckDBPyConnection) -> list[UnreadFile]:
     out: list[UnreadFile] = []
     for f in files:
         if f["status"] == "rejected":
-            out.append(UnreadFile(f["source"], f["file"], f["sha256"], f["landing_date"], f["status"], 0, True,
-                                  f"file rejected: {f['message'] or 'could not be read'}"))
+            out.append(
+                UnreadFile(
+                    f["source"],
+                    f["file"],
+                    f["sha256"],
+                    f["landing_date"],
+                    f["status"],
+                    0,
+                    True,
+                    f"file rejected: {f['message'] or 'could not be read'}",
+                )
+            )
             continue
         hiding = []
         for r in rows.get(f["file"], []):
-            may_hide, why = row_may_hide_opt_out(f["source"], f["file_kind"], f["file_name"], r["raw_record"],
-                                                 readable.get(f["file"], ()), f["delimiter"])
+            may_hide, why = row_may_hide_opt_out(
+                f["source"],
+                f["file_kind"],
+                f["file_name"],
+                r["raw_record"],
+                readable.get(f["file"], ()),
+                f["delimiter"],
+            )
             if may_hide:
                 hiding.append(f"line {r['line_number']} ({r['reason']}): {why}")
         n = f["rows_quarantined"]
@@ -166,8 +197,9 @@ def unread_consent_files(con: duckdb.DuckDBPyConnection) -> list[UnreadFile]:
             reason = f"{len(hiding)} of {n} quarantined row(s) may carry an opt-out: " + "; ".join(hiding[:3]) + more
         else:
             reason = f"{n} row(s) quarantined; none can carry an opt-out"
-        out.append(UnreadFile(f["source"], f["file"], f["sha256"], f["landing_date"], f["status"], n,
-                              bool(hiding), reason))
+        out.append(
+            UnreadFile(f["source"], f["file"], f["sha256"], f["landing_date"], f["status"], n, bool(hiding), reason)
+        )
     return out
 
 
@@ -193,12 +225,15 @@ def read_acknowledgements(inbox_dir: Path) -> list[Acknowledgement]:
     header = [h.strip().lower() for h in next(reader, None) or []]
     out: list[Acknowledgement] = []
     for line, row in enumerate(reader, start=2):
+
         def get(name: str) -> str | None:
             i = header.index(name) if name in header else None
             value = row[i].strip() if i is not None and i < len(row) else ""
             return value or None
-        ack = Acknowledgement(get("file"), (get("sha256") or "").lower() or None, get("acknowledged_by"),
-                              get("note"), line)
+
+        ack = Acknowledgement(
+            get("file"), (get("sha256") or "").lower() or None, get("acknowledged_by"), get("note"), line
+        )
         if ack.file or ack.sha256:
             out.append(ack)
     return out
@@ -211,15 +246,27 @@ def is_acknowledged(f: UnreadFile, acknowledgements: Sequence[Acknowledgement]) 
 def blocking_files(con: duckdb.DuckDBPyConnection, inbox_dir: Path) -> list[BlockingFile]:
     """Deliveries that hold their channels' destinations tonight: blocking and not acknowledged."""
     acks = read_acknowledgements(inbox_dir)
-    return [BlockingFile(f.source, f.file, f.file.rsplit("/", 1)[-1], f.sha256, f.landing_date,
-                         CONSENT_SOURCE_CHANNELS[f.source], f.reason)
-            for f in unread_consent_files(con) if f.blocking and not is_acknowledged(f, acks)]
+    return [
+        BlockingFile(
+            f.source,
+            f.file,
+            f.file.rsplit("/", 1)[-1],
+            f.sha256,
+            f.landing_date,
+            CONSENT_SOURCE_CHANNELS[f.source],
+            f.reason,
+        )
+        for f in unread_consent_files(con)
+        if f.blocking and not is_acknowledged(f, acks)
+    ]
 
 
 def release_instructions(f: BlockingFile, inbox_dir: Path) -> str:
-    return (f"fix the file and deliver it again as {f.file} (or remove it and rerun landing day "
-            f"{f.landing_date}), or acknowledge it: add the line \"{f.file},{f.sha256}\" to "
-            f"{acknowledgements_path(inbox_dir)} (columns {','.join(ACKNOWLEDGEMENT_COLUMNS)})")
+    return (
+        f"fix the file and deliver it again as {f.file} (or remove it and rerun landing day "
+        f'{f.landing_date}), or acknowledge it: add the line "{f.file},{f.sha256}" to '
+        f"{acknowledgements_path(inbox_dir)} (columns {','.join(ACKNOWLEDGEMENT_COLUMNS)})"
+    )
 
 
 @dataclass(frozen=True)
@@ -230,14 +277,16 @@ class Hold:
     release: str
 
 
-def export_holds(destinations: Sequence[Destination], blocking: Sequence[BlockingFile],
-                 inbox_dir: Path) -> list[Hold]:
+def export_holds(destinations: Sequence[Destination], blocking: Sequence[BlockingFile], inbox_dir: Path) -> list[Hold]:
     """One hold per destination, channel it uses and blocking file withdrawing that channel."""
     holds = []
     for dest in destinations:
         for channel in destination_channels(dest):
-            holds += [Hold(dest.name, channel, f, release_instructions(f, inbox_dir))
-                      for f in blocking if channel in f.channels]
+            holds += [
+                Hold(dest.name, channel, f, release_instructions(f, inbox_dir))
+                for f in blocking
+                if channel in f.channels
+            ]
     return holds
 
 
@@ -275,13 +324,36 @@ def record_holds(con: duckdb.DuckDBPyConnection, run_date: dt.date, holds: Seque
     ensure_holds_table(con)
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
     table = pa.Table.from_pylist(
-        [{"run_date": run_date, "destination": h.destination, "channel": h.channel, "source": h.file.source,
-          "file": h.file.file, "file_sha256": h.file.sha256, "landing_date": h.file.landing_date,
-          "reason": h.file.reason, "release": h.release, "held_at": now} for h in holds],
-        schema=pa.schema([("run_date", pa.date32()), ("destination", pa.string()), ("channel", pa.string()),
-                          ("source", pa.string()), ("file", pa.string()), ("file_sha256", pa.string()),
-                          ("landing_date", pa.date32()), ("reason", pa.string()), ("release", pa.string()),
-                          ("held_at", pa.timestamp("us"))]))
+        [
+            {
+                "run_date": run_date,
+                "destination": h.destination,
+                "channel": h.channel,
+                "source": h.file.source,
+                "file": h.file.file,
+                "file_sha256": h.file.sha256,
+                "landing_date": h.file.landing_date,
+                "reason": h.file.reason,
+                "release": h.release,
+                "held_at": now,
+            }
+            for h in holds
+        ],
+        schema=pa.schema(
+            [
+                ("run_date", pa.date32()),
+                ("destination", pa.string()),
+                ("channel", pa.string()),
+                ("source", pa.string()),
+                ("file", pa.string()),
+                ("file_sha256", pa.string()),
+                ("landing_date", pa.date32()),
+                ("reason", pa.string()),
+                ("release", pa.string()),
+                ("held_at", pa.timestamp("us")),
+            ]
+        ),
+    )
     con.execute("BEGIN")
     try:
         run_sql(con, SQL_DIR, "delete_export_holds_run_date", {"run_date": run_date})

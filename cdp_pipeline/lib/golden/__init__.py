@@ -13,6 +13,16 @@ from cdp_pipeline.lib.golden.comments import apply_comments, generate_tables_md
 from cdp_pipeline.lib.golden.customer_view import customer_profile, format_profile, profile_json
 from cdp_pipeline.lib.golden.lookup import CustomerMatch, find_customer, find_customers
 
-__all__ = ["GoldenBuild", "build_golden", "latest_event_date", "apply_comments", "generate_tables_md",
-           "customer_profile", "format_profile", "profile_json", "CustomerMatch", "find_customer",
-           "find_customers"]
+__all__ = [
+    "GoldenBuild",
+    "build_golden",
+    "latest_event_date",
+    "apply_comments",
+    "generate_tables_md",
+    "customer_profile",
+    "format_profile",
+    "profile_json",
+    "CustomerMatch",
+    "find_customer",
+    "find_customers",
+]

@@ -13,8 +13,14 @@ SQL_DIR = Path(__file__).resolve().parents[2] / "defs" / "golden" / "sql"
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
-def run_golden_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None, *,
-                   header: tuple[str, str] | None = None, **identifiers: str) -> None:
+def run_golden_sql(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    params: dict | None = None,
+    *,
+    header: tuple[str, str] | None = None,
+    **identifiers: str,
+) -> None:
     """Run ``SQL_DIR/name.sql``, passing only the parameters the statement uses.
 
     ``header``: (the statement's opening, what to run instead), e.g. the same ``SELECT`` as
@@ -28,15 +34,17 @@ def run_golden_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict | Non
     con.execute(sql, {k: v for k, v in (params or {}).items() if k in used})
 
 
-def fetch_golden_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None,
-                     **identifiers: str) -> list[tuple]:
+def fetch_golden_sql(
+    con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None, **identifiers: str
+) -> list[tuple]:
     sql = load_sql(SQL_DIR, name, **identifiers)
     used = set(_PARAM.findall(sql))
     return con.execute(sql, {k: v for k, v in (params or {}).items() if k in used}).fetchall()
 
 
-def query_golden_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None,
-                     **identifiers: str) -> tuple[list[str], list[tuple]]:
+def query_golden_sql(
+    con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None, **identifiers: str
+) -> tuple[list[str], list[tuple]]:
     """Column names and rows of a ``SELECT`` file."""
     sql = load_sql(SQL_DIR, name, **identifiers)
     used = set(_PARAM.findall(sql))

@@ -31,12 +31,27 @@ from cdp_pipeline.lib.golden.survivorship import AttributeRules, load_survivorsh
 from cdp_pipeline.lib.golden.timeline import build_timeline
 from cdp_pipeline.lib.golden.traits import as_of_cutoff, build_traits
 
-_TEMP_TABLES = ("_golden_records", "_golden_survived", "_golden_profiles", "_golden_junk", "_golden_traits",
-                "_golden_consent", "_golden_affected_profiles", "_golden_map_profiles",
-                "_golden_consent_strengths", "_golden_fresh", "_golden_replaced", "_golden_time_keys",
-                "_golden_diff", "_golden_timeline_keys", "_golden_affected",
-                "_golden_map_timeline", "_golden_map_customers", "_golden_identifier_consent",
-                "_golden_ledger_changes")
+_TEMP_TABLES = (
+    "_golden_records",
+    "_golden_survived",
+    "_golden_profiles",
+    "_golden_junk",
+    "_golden_traits",
+    "_golden_consent",
+    "_golden_affected_profiles",
+    "_golden_map_profiles",
+    "_golden_consent_strengths",
+    "_golden_fresh",
+    "_golden_replaced",
+    "_golden_time_keys",
+    "_golden_diff",
+    "_golden_timeline_keys",
+    "_golden_affected",
+    "_golden_map_timeline",
+    "_golden_map_customers",
+    "_golden_identifier_consent",
+    "_golden_ledger_changes",
+)
 _LEDGER = "_golden_identifier_consent"
 
 # Columns update_golden_ranks sets on every row; the rest of a row depends on the customer's own inputs.
@@ -54,51 +69,73 @@ class GoldenBuild:
     as_of_date: date
     cutoff: datetime
     missing_inputs: list[str] = field(default_factory=list)
-    mode: str = "full"                 # "full" or "incremental"
-    reason: str = ""                   # why that mode
-    customers_rebuilt: int = 0         # golden.customers rows computed tonight (the rest are kept)
+    mode: str = "full"  # "full" or "incremental"
+    reason: str = ""  # why that mode
+    customers_rebuilt: int = 0  # golden.customers rows computed tonight (the rest are kept)
     timeline_records_rebuilt: int = 0  # records whose timeline rows were redone (a whole build: all)
 
 
 def latest_event_date(con: duckdb.DuckDBPyConnection, tz: str = "UTC") -> date | None:
     """Local date of the latest event in staging: the as-of date when a run names no day."""
     tables = resolve_inputs(con)
-    parts = [f"SELECT max(ordered_at) AS t FROM {tables['orders']}",
-             f"SELECT max(event_time) FROM {tables['email_activity']}",
-             f"SELECT max(sent_at) FROM {tables['sms_messages']}",
-             f"SELECT max(started_at) FROM {tables['web_sessions']}",
-             f"SELECT max(event_time) FROM {tables['web_events']}",
-             f"SELECT max(event_time) FROM {tables['consent_events']}",
-             f"SELECT max(record_time) FROM {tables['identity_records']}"]
+    parts = [
+        f"SELECT max(ordered_at) AS t FROM {tables['orders']}",
+        f"SELECT max(event_time) FROM {tables['email_activity']}",
+        f"SELECT max(sent_at) FROM {tables['sms_messages']}",
+        f"SELECT max(started_at) FROM {tables['web_sessions']}",
+        f"SELECT max(event_time) FROM {tables['web_events']}",
+        f"SELECT max(event_time) FROM {tables['consent_events']}",
+        f"SELECT max(record_time) FROM {tables['identity_records']}",
+    ]
     # The local date is taken in SQL and capped at the last representable day: a hostile
     # timestamp at the very end of year 9999 must not overflow Python's date.
     return con.execute(
         f"SELECT least(CAST(timezone($tz, max(t) AT TIME ZONE 'UTC') AS DATE), DATE '9999-12-31') "
-        f"FROM ({' UNION ALL '.join(parts)})", {"tz": tz}).fetchall()[0][0]
+        f"FROM ({' UNION ALL '.join(parts)})",
+        {"tz": tz},
+    ).fetchall()[0][0]
 
 
 def _profiles(con: duckdb.DuckDBPyConnection, tables: dict[str, str], config) -> None:
     """``temp._golden_profiles``: survived attributes and identifiers of every customer of
     ``tables['customer_map']`` (``temp._golden_records``: their records)."""
-    run_golden_sql(con, "create_customer_records", customer_map=tables["customer_map"],
-                   identity_records=tables["identity_records"], ledger=_LEDGER)
-    run_survivorship(con, config, records="_golden_records", customers="_golden_records",
-                     target="_golden_survived")
+    run_golden_sql(
+        con,
+        "create_customer_records",
+        customer_map=tables["customer_map"],
+        identity_records=tables["identity_records"],
+        ledger=_LEDGER,
+    )
+    run_survivorship(con, config, records="_golden_records", customers="_golden_records", target="_golden_survived")
     run_golden_sql(con, "create_customer_profiles", records="_golden_records", survived="_golden_survived")
 
 
-def _customer_rows(con: duckdb.DuckDBPyConnection, tables: dict[str, str], as_of_date: date, cutoff: datetime,
-                   records: str, timeline: str, target: str | None = None) -> None:
+def _customer_rows(
+    con: duckdb.DuckDBPyConnection,
+    tables: dict[str, str],
+    as_of_date: date,
+    cutoff: datetime,
+    records: str,
+    timeline: str,
+    target: str | None = None,
+) -> None:
     """The golden row (rank columns NULL) of every customer of ``tables['customer_map']``, whose
     profiles are in ``temp._golden_profiles``: ``golden.customers``, or the temp table ``target``."""
-    run_golden_sql(con, "create_customer_junk", customer_map=tables["customer_map"],
-                   identity_records=tables["identity_records"])
+    run_golden_sql(
+        con, "create_customer_junk", customer_map=tables["customer_map"], identity_records=tables["identity_records"]
+    )
     build_traits(con, tables, as_of_date, cutoff, records=records, timeline=timeline)
     build_consent(con, tables, cutoff)
-    run_golden_sql(con, "create_golden_customers",
-                   header=(_CUSTOMERS_HEADER, f"CREATE OR REPLACE TEMP TABLE {target} AS") if target else None,
-                   profiles="_golden_profiles", traits="_golden_traits", consent="_golden_consent",
-                   junk="_golden_junk", ledger=_LEDGER)
+    run_golden_sql(
+        con,
+        "create_golden_customers",
+        header=(_CUSTOMERS_HEADER, f"CREATE OR REPLACE TEMP TABLE {target} AS") if target else None,
+        profiles="_golden_profiles",
+        traits="_golden_traits",
+        consent="_golden_consent",
+        junk="_golden_junk",
+        ledger=_LEDGER,
+    )
 
 
 def _build_whole(con, tables, config, as_of_date, cutoff) -> None:
@@ -115,8 +152,11 @@ def _merge_customers(con: duckdb.DuckDBPyConnection) -> None:
     columns = [r[0] for r in con.execute("DESCRIBE golden.customers").fetchall()]
     # A row whose survived attributes or identifier lists changed is replaced rather than updated
     # (DuckDB updates many text or list columns of scattered rows slowly); these are rare.
-    replaced = [r[0] for r in con.execute("DESCRIBE temp._golden_profiles").fetchall()
-                if r[0] not in ("customer_id", "record_count")]
+    replaced = [
+        r[0]
+        for r in con.execute("DESCRIBE temp._golden_profiles").fetchall()
+        if r[0] not in ("customer_id", "record_count")
+    ]
     updated = [c for c in columns if c not in ("customer_id", *RANK_COLUMNS, *replaced)]
 
     def differ(cols) -> str:
@@ -137,7 +177,7 @@ def _merge_customers(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""INSERT INTO golden.customers
                    SELECT * FROM temp._golden_fresh SEMI JOIN temp._golden_replaced USING (customer_id)
                    ORDER BY customer_id""")
-    con.execute(f"""UPDATE golden.customers AS g SET {', '.join(f'{c} = f.{c}' for c in updated)}
+    con.execute(f"""UPDATE golden.customers AS g SET {", ".join(f"{c} = f.{c}" for c in updated)}
                     FROM temp._golden_fresh AS f
                     WHERE g.customer_id = f.customer_id AND {differ(updated)}""")
 
@@ -145,7 +185,7 @@ def _merge_customers(con: duckdb.DuckDBPyConnection) -> None:
 def _build_incremental(con, tables, config, as_of_date, cutoff) -> None:
     # The timeline rows of the records to redo: deleted, then the same statement over their map rows.
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _golden_map_timeline AS
-                    SELECT * FROM {tables['customer_map']}
+                    SELECT * FROM {tables["customer_map"]}
                     WHERE hash(source, source_record_id) IN (SELECT record_key FROM temp._golden_timeline_keys)""")
     con.execute("""DELETE FROM golden.customer_timeline
                    WHERE hash(source, source_record_id) IN (SELECT record_key FROM temp._golden_timeline_keys)""")
@@ -153,27 +193,44 @@ def _build_incremental(con, tables, config, as_of_date, cutoff) -> None:
     # The profiles of the customers whose records changed. The other customers to redo keep
     # theirs: of it, the rows below need only what the other columns are computed from.
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _golden_map_profiles AS
-                    SELECT * FROM {tables['customer_map']}
+                    SELECT * FROM {tables["customer_map"]}
                     SEMI JOIN temp._golden_affected_profiles USING (customer_id)""")
     _profiles(con, {**tables, "customer_map": "_golden_map_profiles"}, config)
     con.execute(f"""INSERT INTO temp._golden_profiles BY NAME
-                    SELECT customer_id, {', '.join(_KEPT_PROFILE_COLUMNS)} FROM golden.customers
+                    SELECT customer_id, {", ".join(_KEPT_PROFILE_COLUMNS)} FROM golden.customers
                     SEMI JOIN temp._golden_affected USING (customer_id)
                     ANTI JOIN temp._golden_affected_profiles USING (customer_id)""")
     # The golden rows of the customers to redo, from all their records, merged into the others.
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _golden_map_customers AS
-                    SELECT * FROM {tables['customer_map']} SEMI JOIN temp._golden_affected USING (customer_id)""")
-    records = (f"(SELECT m.customer_id, r.record_time FROM temp._golden_map_customers AS m "
-               f"JOIN {tables['identity_records']} AS r USING (source, source_record_id))")
-    timeline = ("(SELECT customer_id, event_time FROM golden.customer_timeline "
-                "SEMI JOIN temp._golden_affected USING (customer_id))")
-    _customer_rows(con, {**tables, "customer_map": "_golden_map_customers"}, as_of_date, cutoff, records, timeline,
-                   target="_golden_fresh")
+                    SELECT * FROM {tables["customer_map"]} SEMI JOIN temp._golden_affected USING (customer_id)""")
+    records = (
+        f"(SELECT m.customer_id, r.record_time FROM temp._golden_map_customers AS m "
+        f"JOIN {tables['identity_records']} AS r USING (source, source_record_id))"
+    )
+    timeline = (
+        "(SELECT customer_id, event_time FROM golden.customer_timeline "
+        "SEMI JOIN temp._golden_affected USING (customer_id))"
+    )
+    _customer_rows(
+        con,
+        {**tables, "customer_map": "_golden_map_customers"},
+        as_of_date,
+        cutoff,
+        records,
+        timeline,
+        target="_golden_fresh",
+    )
     _merge_customers(con)
 
 
-def build_golden(con: duckdb.DuckDBPyConnection, as_of_date: date, *, tz: str = "UTC",
-                 config: tuple[AttributeRules, ...] | None = None, full_refresh: bool = False) -> GoldenBuild:
+def build_golden(
+    con: duckdb.DuckDBPyConnection,
+    as_of_date: date,
+    *,
+    tz: str = "UTC",
+    config: tuple[AttributeRules, ...] | None = None,
+    full_refresh: bool = False,
+) -> GoldenBuild:
     """(Re)create golden.customer_timeline and golden.customers as of ``as_of_date`` (a day in ``tz``).
 
     Only the rows whose inputs changed since the last build are recomputed, unless
@@ -202,5 +259,12 @@ def build_golden(con: duckdb.DuckDBPyConnection, as_of_date: date, *, tz: str = 
         for name in _TEMP_TABLES:
             con.execute(f"DROP TABLE IF EXISTS temp.{name}")
         con.execute("DROP VIEW IF EXISTS temp._golden_fingerprints")
-    return GoldenBuild(as_of_date, cutoff, missing_inputs(tables), plan.mode, plan.reason, rebuilt,
-                       plan.timeline_records if plan.mode == "incremental" else records)
+    return GoldenBuild(
+        as_of_date,
+        cutoff,
+        missing_inputs(tables),
+        plan.mode,
+        plan.reason,
+        rebuilt,
+        plan.timeline_records if plan.mode == "incremental" else records,
+    )

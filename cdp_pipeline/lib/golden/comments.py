@@ -69,7 +69,7 @@ def _customer_columns() -> dict[str, str]:
         "rfm_frequency": "1-5 quintile of orders_count among buyers (5 = most orders)",
         "rfm_monetary": "1-5 quintile of total_spend among buyers (5 = highest spend)",
         "rfm_segment": "champions | loyal | potential | new | at_risk | hibernating | lost | prospect "
-                       "(no orders); rules in lib/golden/traits.py",
+        "(no orders); rules in lib/golden/traits.py",
         "preferred_store": "store with most receipts (ties: latest visit, store id)",
         "preferred_channel": "online | store, by number of orders (ties: spend, then online)",
         "email_opens_30d": "email opens in the 30 days before the cutoff",
@@ -83,17 +83,16 @@ def _customer_columns() -> dict[str, str]:
         "last_add_to_cart_at": "latest web add_to_cart",
         "has_abandoned_cart": "an add_to_cart in the last 30 days with no purchase within 7 days after it",
         "email_consent": "granted | revoked | unknown: latest signal, but an unsubscribe or cleaned "
-                         "address yields only to a later explicit opt-in",
+        "address yields only to a later explicit opt-in",
         "email_consent_at": "time of the signal that decided email_consent",
         "email_consent_source": "source of the signal that decided email_consent",
-        "sms_consent": "granted | revoked | unknown: latest signal, but a STOP yields only to a later "
-                       "explicit opt-in",
+        "sms_consent": "granted | revoked | unknown: latest signal, but a STOP yields only to a later explicit opt-in",
         "sms_consent_at": "time of the signal that decided sms_consent",
         "sms_consent_source": "source of the signal that decided sms_consent",
         "email_contactable": "email consent granted and a valid, non-junk email that is not blocked in "
-                             "golden.identifier_consent",
+        "golden.identifier_consent",
         "sms_contactable": "SMS consent granted and a valid, non-junk phone that is not blocked in "
-                           "golden.identifier_consent",
+        "golden.identifier_consent",
         "as_of_date": "business date (CDP_TIMEZONE) the traits are computed as of",
     }
     return cols
@@ -113,19 +112,19 @@ GOLDEN_TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "channel": "email | sms",
             "identifier": "standardised email address (lower case) or E.164 phone number",
             "consent": "granted | revoked: the deciding signal, the latest before the cutoff (a revocation wins a "
-                       "tie; an implied grant does not lift an unsubscribe, cleaning, bounce or STOP)",
+            "tie; an implied grant does not lift an unsubscribe, cleaning, bounce or STOP)",
             "blocked": "the deciding signal is a revocation (unsubscribed, cleaned, bounce, sms_stop, crm_opt_out, "
-                       "nonsubscribed, Klaviyo's unsubscribed, suppressed, never subscribed or a channel its "
-                       "Consent does not list, an unticked accepts-marketing box): the identifier is not "
-                       "contactable on any customer",
+            "nonsubscribed, Klaviyo's unsubscribed, suppressed, never subscribed or a channel its "
+            "Consent does not list, an unticked accepts-marketing box): the identifier is not "
+            "contactable on any customer",
             "reason": "subscribed | unsubscribed | cleaned | nonsubscribed | bounce | sms_start | sms_stop | "
-                      "crm_opt_in | crm_opt_out | accepts_marketing | klaviyo_subscribed | klaviyo_unsubscribed | "
-                      "klaviyo_suppressed | klaviyo_never_subscribed | klaviyo_consent",
+            "crm_opt_in | crm_opt_out | accepts_marketing | klaviyo_subscribed | klaviyo_unsubscribed | "
+            "klaviyo_suppressed | klaviyo_never_subscribed | klaviyo_consent",
             "event_at": "time of the deciding signal (UTC)",
             "source": "source system of the deciding signal (esp, sms, crm, pos)",
             "source_record_id": "source record of the deciding signal",
             "signals": "signals about the identifier before the cutoff that count (an implied grant after a "
-                       "protected opt-out does not)",
+            "protected opt-out does not)",
         },
     ),
     "customer_timeline": (
@@ -137,28 +136,33 @@ GOLDEN_TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "event_time": "when the interaction happened (UTC)",
             "channel": "online | store | email | sms | web",
             "event_type": "online_order | store_receipt | email_open | email_click | email_bounce | "
-                          "sms_inbound | sms_outbound | web_session | add_to_cart | purchase | login | "
-                          "consent_granted | consent_revoked",
+            "sms_inbound | sms_outbound | web_session | add_to_cart | purchase | login | "
+            "consent_granted | consent_revoked",
             "summary": "one line a person can read",
             "source": "source system of the event",
             "source_record_id": "identity record the event belongs to",
             "event_ref": "the event's id in its staging table (consent events: "
-                         "consent|channel|identifier|state|reason|time)",
+            "consent|channel|identifier|state|reason|time)",
         },
     ),
 }
 
 
-def apply_comments(con: duckdb.DuckDBPyConnection, schema: str, table: str, table_comment: str,
-                   column_comments: dict[str, str]) -> list[str]:
+def apply_comments(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, table_comment: str, column_comments: dict[str, str]
+) -> list[str]:
     """COMMENT ON the table and each named column; returns the table's columns left uncommented.
 
     Raises ``ValueError`` for a column the table does not have (a stale comment).
     """
-    columns = [r[0] for r in con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? "
-        "AND database_name = current_database() ORDER BY column_index",
-        [schema, table]).fetchall()]
+    columns = [
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? "
+            "AND database_name = current_database() ORDER BY column_index",
+            [schema, table],
+        ).fetchall()
+    ]
     if not columns:
         raise ValueError(f"{schema}.{table} does not exist")
     unknown = sorted(set(column_comments) - set(columns))
@@ -184,7 +188,8 @@ def documented_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
         """SELECT schema_name, table_name FROM duckdb_tables()
            WHERE NOT temporary AND database_name = current_database()
            UNION SELECT schema_name, view_name FROM duckdb_views()
-           WHERE NOT temporary AND NOT internal AND database_name = current_database()""").fetchall()
+           WHERE NOT temporary AND NOT internal AND database_name = current_database()"""
+    ).fetchall()
     present = set(rows)
     chosen = [t for t in CONTRACT_TABLES if t in present]
     chosen += sorted((s, t) for s, t in present if s in DOCUMENTED_SCHEMAS and not t.startswith("_"))
@@ -203,11 +208,14 @@ def table_section(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> st
              AND database_name = current_database()
            UNION ALL SELECT comment FROM duckdb_views() WHERE schema_name = $s AND view_name = $t AND NOT temporary
              AND database_name = current_database()""",
-        {"s": schema, "t": table}).fetchone()
+        {"s": schema, "t": table},
+    ).fetchone()
     columns = con.execute(
         """SELECT column_name, data_type, comment FROM duckdb_columns()
            WHERE schema_name = ? AND table_name = ? AND database_name = current_database()
-           ORDER BY column_index""", [schema, table]).fetchall()
+           ORDER BY column_index""",
+        [schema, table],
+    ).fetchall()
     lines = [f"## {schema}.{table}", ""]
     if comment and comment[0]:
         lines += [comment[0], ""]
@@ -230,4 +238,3 @@ def split_tables_md(text: str) -> dict[str, str]:
         name = chunk.split("\n", 1)[0].strip()
         out[name] = "## " + chunk.rstrip("\n") + "\n"
     return out
-

@@ -77,24 +77,35 @@ DEFAULT_STRENGTH = EXPLICIT
 
 
 def consent_params(cutoff) -> dict:
-    return {"cutoff": cutoff, "default_strength": DEFAULT_STRENGTH, "explicit_strength": EXPLICIT,
-            "protected_strength": PROTECTED}
+    return {
+        "cutoff": cutoff,
+        "default_strength": DEFAULT_STRENGTH,
+        "explicit_strength": EXPLICIT,
+        "protected_strength": PROTECTED,
+    }
 
 
 def _consent_strengths(con: duckdb.DuckDBPyConnection) -> str:
     """Temp table ``_golden_consent_strengths(reason, strength)`` from ``CONSENT_STRENGTH``; its name."""
     reasons = sorted(CONSENT_STRENGTH)
-    run_golden_sql(con, "create_consent_strengths",
-                   {"reasons": reasons, "strengths": [CONSENT_STRENGTH[r] for r in reasons]})
+    run_golden_sql(
+        con, "create_consent_strengths", {"reasons": reasons, "strengths": [CONSENT_STRENGTH[r] for r in reasons]}
+    )
     return "_golden_consent_strengths"
 
 
-def build_consent(con: duckdb.DuckDBPyConnection, tables: dict[str, str], cutoff,
-                  target: str = "_golden_consent") -> None:
+def build_consent(
+    con: duckdb.DuckDBPyConnection, tables: dict[str, str], cutoff, target: str = "_golden_consent"
+) -> None:
     """Create temp table ``_golden_consent``: per customer, email_/sms_ consent, _at, _source."""
-    run_golden_sql(con, "create_customer_consent", consent_params(cutoff),
-                   consent_events=tables["consent_events"], customer_map=tables["customer_map"],
-                   strengths=_consent_strengths(con))
+    run_golden_sql(
+        con,
+        "create_customer_consent",
+        consent_params(cutoff),
+        consent_events=tables["consent_events"],
+        customer_map=tables["customer_map"],
+        strengths=_consent_strengths(con),
+    )
 
 
 LEDGER_TABLE = "golden.identifier_consent"
@@ -103,6 +114,11 @@ LEDGER_TABLE = "golden.identifier_consent"
 def build_identifier_consent(con: duckdb.DuckDBPyConnection, tables: dict[str, str], cutoff) -> None:
     """Create temp table ``_golden_identifier_consent``: the consent ledger as of ``cutoff``, one
     row per (channel, identifier) with its deciding signal and whether it is blocked."""
-    run_golden_sql(con, "create_identifier_consent", consent_params(cutoff),
-                   consent_events=tables["consent_events"], email_activity=tables["email_activity"],
-                   strengths=_consent_strengths(con))
+    run_golden_sql(
+        con,
+        "create_identifier_consent",
+        consent_params(cutoff),
+        consent_events=tables["consent_events"],
+        email_activity=tables["email_activity"],
+        strengths=_consent_strengths(con),
+    )

@@ -16,12 +16,33 @@ from cdp_pipeline.lib.golden.inputs import table_exists
 from cdp_pipeline.lib.golden.lookup import find_customers
 from cdp_pipeline.lib.golden.survivorship import SURVIVED_ATTRIBUTES
 
-IDENTIFIER_LISTS = ("emails", "phones", "loyalty_card_ids", "crm_customer_ids", "web_user_ids", "cookies",
-                    "sources")
-CONSENT_COLUMNS = ("email_consent", "email_consent_at", "email_consent_source", "sms_consent", "sms_consent_at",
-                   "sms_consent_source", "email_contactable", "sms_contactable")
-_RECORD_COLUMNS = ("record_time", "first_name", "last_name", "email", "phone", "street", "postcode", "city",
-                   "country", "birth_date", "loyalty_card_id", "crm_customer_id", "web_user_id", "dq_flags")
+IDENTIFIER_LISTS = ("emails", "phones", "loyalty_card_ids", "crm_customer_ids", "web_user_ids", "cookies", "sources")
+CONSENT_COLUMNS = (
+    "email_consent",
+    "email_consent_at",
+    "email_consent_source",
+    "sms_consent",
+    "sms_consent_at",
+    "sms_consent_source",
+    "email_contactable",
+    "sms_contactable",
+)
+_RECORD_COLUMNS = (
+    "record_time",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "street",
+    "postcode",
+    "city",
+    "country",
+    "birth_date",
+    "loyalty_card_id",
+    "crm_customer_id",
+    "web_user_id",
+    "dq_flags",
+)
 DEFAULT_TIMELINE_LIMIT = 20
 
 
@@ -42,8 +63,9 @@ def _rows(cursor) -> list[dict]:
     return [{n: _plain(v) for n, v in zip(names, row)} for row in cursor.fetchall()]
 
 
-def customer_profile(con: duckdb.DuckDBPyConnection, identifier: str,
-                     timeline_limit: int = DEFAULT_TIMELINE_LIMIT) -> dict | None:
+def customer_profile(
+    con: duckdb.DuckDBPyConnection, identifier: str, timeline_limit: int = DEFAULT_TIMELINE_LIMIT
+) -> dict | None:
     """Everything known about the customer an identifier points at; None when unknown.
 
     Keys: customer_id, matched_on, matched_value, other_matches (other customers the same
@@ -55,8 +77,10 @@ def customer_profile(con: duckdb.DuckDBPyConnection, identifier: str,
         return None
     best = matches[0]
     row = _rows(con.execute("SELECT * FROM golden.customers WHERE customer_id = ?", [best.customer_id]))[0]
-    provenance = {a: {"source": row.pop(f"{a}_source"), "source_record_id": row.pop(f"{a}_source_record_id")}
-                  for a in SURVIVED_ATTRIBUTES}
+    provenance = {
+        a: {"source": row.pop(f"{a}_source"), "source_record_id": row.pop(f"{a}_source_record_id")}
+        for a in SURVIVED_ATTRIBUTES
+    }
     attributes = {a: row.pop(a) for a in SURVIVED_ATTRIBUTES}
     identifiers = {k: row.pop(k) for k in IDENTIFIER_LISTS}
     consent = {k: row.pop(k) for k in CONSENT_COLUMNS}
@@ -66,21 +90,33 @@ def customer_profile(con: duckdb.DuckDBPyConnection, identifier: str,
     if table_exists(con, "identity", "customer_map"):
         if table_exists(con, "staging", "identity_records"):
             cols = ", ".join(f"r.{c}" for c in _RECORD_COLUMNS)
-            records = _rows(con.execute(
-                f"""SELECT m.source, m.source_record_id, {cols} FROM identity.customer_map m
+            records = _rows(
+                con.execute(
+                    f"""SELECT m.source, m.source_record_id, {cols} FROM identity.customer_map m
                     LEFT JOIN staging.identity_records r USING (source, source_record_id)
-                    WHERE m.customer_id = ? ORDER BY m.source, m.source_record_id""", [customer_id]))
+                    WHERE m.customer_id = ? ORDER BY m.source, m.source_record_id""",
+                    [customer_id],
+                )
+            )
             records = [{k: v for k, v in r.items() if v not in (None, [])} for r in records]
         else:
-            records = _rows(con.execute(
-                "SELECT source, source_record_id FROM identity.customer_map WHERE customer_id = ? "
-                "ORDER BY source, source_record_id", [customer_id]))
+            records = _rows(
+                con.execute(
+                    "SELECT source, source_record_id FROM identity.customer_map WHERE customer_id = ? "
+                    "ORDER BY source, source_record_id",
+                    [customer_id],
+                )
+            )
     timeline: list[dict] = []
     if table_exists(con, "golden", "customer_timeline"):
-        timeline = _rows(con.execute(
-            """SELECT event_time, channel, event_type, summary, source, source_record_id, event_ref
+        timeline = _rows(
+            con.execute(
+                """SELECT event_time, channel, event_type, summary, source, source_record_id, event_ref
                FROM golden.customer_timeline WHERE customer_id = ?
-               ORDER BY event_time DESC, channel, event_type, event_ref LIMIT ?""", [customer_id, timeline_limit]))
+               ORDER BY event_time DESC, channel, event_type, event_ref LIMIT ?""",
+                [customer_id, timeline_limit],
+            )
+        )
     return {
         "customer_id": customer_id,
         "matched_on": best.matched_on,
@@ -120,8 +156,10 @@ def format_profile(profile: dict) -> str:
     """A readable, sectioned text of a profile for a terminal (no colours, fixed columns)."""
     a, p, t, c = profile["attributes"], profile["provenance"], profile["traits"], profile["consent"]
     name = " ".join(x for x in (a.get("first_name"), a.get("last_name")) if x) or "(no name)"
-    out = [f"{name}  ·  {profile['customer_id']}  (as of {profile['as_of_date']}; "
-           f"matched on {profile['matched_on']} {profile['matched_value']})"]
+    out = [
+        f"{name}  ·  {profile['customer_id']}  (as of {profile['as_of_date']}; "
+        f"matched on {profile['matched_on']} {profile['matched_value']})"
+    ]
     if profile["other_matches"]:
         out.append(f"  note: the identifier also matches {', '.join(profile['other_matches'])}")
     out += ["", "Golden record"]
@@ -133,8 +171,10 @@ def format_profile(profile: dict) -> str:
     out += [f"  {k:<17} {_fmt(v)}" for k, v in profile["identifiers"].items()]
     out += ["", "Consent"]
     for ch in ("email", "sms"):
-        out.append(f"  {ch:<6} {_fmt(c[f'{ch}_consent']):<8} at {_fmt(c[f'{ch}_consent_at'])} "
-                   f"from {_fmt(c[f'{ch}_consent_source'])}; contactable: {_fmt(c[f'{ch}_contactable'])}")
+        out.append(
+            f"  {ch:<6} {_fmt(c[f'{ch}_consent']):<8} at {_fmt(c[f'{ch}_consent_at'])} "
+            f"from {_fmt(c[f'{ch}_consent_source'])}; contactable: {_fmt(c[f'{ch}_contactable'])}"
+        )
     out += ["", "Traits"]
     out += [f"  {k:<22} {_fmt(v)}" for k, v in t.items()]
     out += ["", f"Source records ({len(profile['source_records'])})"]

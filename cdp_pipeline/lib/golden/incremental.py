@@ -68,20 +68,26 @@ STATE_DOCS = {
     "_record_state": (
         "Internal: per mapped record, its customer and hashes of its identity record and events at the last "
         "golden build, so the next build redoes only what changed (lib/golden/incremental.py).",
-        {"record_key": "hash(source, source_record_id) of the record",
-         "customer_id": "customer the record mapped to (identity.customer_map; the smallest if several)",
-         "map_rows": "identity.customer_map rows of the record (1, by the contract)",
-         "map_hash": "sum of the hashes of the customer_id of those rows",
-         "record_hash": "sum of the hashes of the record's staging.identity_records rows",
-         "records": "staging.identity_records rows of the record",
-         "events_hash": "sum of the hashes of the record's rows in the staging event tables",
-         "events": "rows of the record in the staging event tables"}),
+        {
+            "record_key": "hash(source, source_record_id) of the record",
+            "customer_id": "customer the record mapped to (identity.customer_map; the smallest if several)",
+            "map_rows": "identity.customer_map rows of the record (1, by the contract)",
+            "map_hash": "sum of the hashes of the customer_id of those rows",
+            "record_hash": "sum of the hashes of the record's staging.identity_records rows",
+            "records": "staging.identity_records rows of the record",
+            "events_hash": "sum of the hashes of the record's rows in the staging event tables",
+            "events": "rows of the record in the staging event tables",
+        },
+    ),
     "_build_state": (
         "Internal: what the last golden build was made with (lib/golden/incremental.py); no row while a build "
         "runs, so one that stopped half way is followed by a whole build.",
-        {"code_version": "hash of the golden code, survivorship rules, DuckDB version and inputs",
-         "cutoff": "as-of cutoff (UTC) of the build",
-         "erasures": "rows of audit.erasure_log at the build"}),
+        {
+            "code_version": "hash of the golden code, survivorship rules, DuckDB version and inputs",
+            "cutoff": "as-of cutoff (UTC) of the build",
+            "erasures": "rows of audit.erasure_log at the build",
+        },
+    ),
 }
 
 _EVENT_INPUTS = ("orders", "email_activity", "sms_messages", "web_sessions", "web_events", "consent_events")
@@ -89,20 +95,26 @@ _EVENT_INPUTS = ("orders", "email_activity", "sms_messages", "web_sessions", "we
 
 @dataclass(frozen=True)
 class GoldenPlan:
-    mode: str                        # "full" or "incremental"
-    reason: str                      # why this mode
-    changed_records: int = 0         # records whose fingerprint changed (new and gone included)
-    timeline_records: int = 0        # records whose timeline rows are redone
-    customers: int = 0               # customers whose golden row is redone
+    mode: str  # "full" or "incremental"
+    reason: str  # why this mode
+    changed_records: int = 0  # records whose fingerprint changed (new and gone included)
+    timeline_records: int = 0  # records whose timeline rows are redone
+    customers: int = 0  # customers whose golden row is redone
 
 
 def code_version(config, tables: dict[str, str]) -> str:
     """The code, rules and inputs the kept state was built with (any change: a whole build)."""
     from cdp_pipeline.lib.code_version import source_hash
 
-    payload = json.dumps({"source": source_hash("lib/golden", "defs/golden/sql"),
-                          "survivorship": repr(config), "duckdb": duckdb.__version__,
-                          "inputs": sorted(tables.items())}, sort_keys=True)
+    payload = json.dumps(
+        {
+            "source": source_hash("lib/golden", "defs/golden/sql"),
+            "survivorship": repr(config),
+            "duckdb": duckdb.__version__,
+            "inputs": sorted(tables.items()),
+        },
+        sort_keys=True,
+    )
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -114,14 +126,18 @@ def _erasures(con: duckdb.DuckDBPyConnection) -> int:
 
 def _customers_agree(con: duckdb.DuckDBPyConnection) -> bool:
     """golden.customers has a row per customer of the kept fingerprints (nothing deleted it since)."""
-    return con.execute(f"SELECT (SELECT count(*) FROM golden.customers) "
-                       f"= (SELECT count(DISTINCT customer_id) FROM {RECORD_STATE})").fetchall()[0][0]
+    return con.execute(
+        f"SELECT (SELECT count(*) FROM golden.customers) = (SELECT count(DISTINCT customer_id) FROM {RECORD_STATE})"
+    ).fetchall()[0][0]
 
 
 def fingerprint_records(con: duckdb.DuckDBPyConnection, tables: dict[str, str]) -> None:
     """``temp._golden_fingerprints`` (a view): tonight's fingerprint of every mapped record."""
-    run_golden_sql(con, "create_golden_fingerprints", **{k: tables[k] for k in (
-        "customer_map", "identity_records", *_EVENT_INPUTS)})
+    run_golden_sql(
+        con,
+        "create_golden_fingerprints",
+        **{k: tables[k] for k in ("customer_map", "identity_records", *_EVENT_INPUTS)},
+    )
 
 
 _FINGERPRINT = ("customer_id", "map_rows", "map_hash", "record_hash", "records", "events_hash", "events")
@@ -133,8 +149,9 @@ def _differ(cols, a: str, b: str) -> str:
     return f"({', '.join(f'{a}.{c}' for c in cols)}) IS DISTINCT FROM ({', '.join(f'{b}.{c}' for c in cols)})"
 
 
-def plan(con: duckdb.DuckDBPyConnection, tables: dict[str, str], cutoff: datetime, code: str, *,
-         full_refresh: bool) -> GoldenPlan:
+def plan(
+    con: duckdb.DuckDBPyConnection, tables: dict[str, str], cutoff: datetime, code: str, *, full_refresh: bool
+) -> GoldenPlan:
     """Decide how to build; for an incremental build write ``temp._golden_diff`` (tonight's
     fingerprint of every record whose fingerprint changed, NULL for a record gone, and its kept
     customer), ``temp._golden_timeline_keys(record_key)``, ``temp._golden_affected(customer_id)``
@@ -143,8 +160,9 @@ def plan(con: duckdb.DuckDBPyConnection, tables: dict[str, str], cutoff: datetim
     Needs ``temp._golden_fingerprints`` (``fingerprint_records``)."""
     if full_refresh:
         return GoldenPlan("full", "full refresh")
-    if not all(table_exists(con, "golden", t)
-               for t in ("customers", "customer_timeline", "identifier_consent", *STATE_DOCS)):
+    if not all(
+        table_exists(con, "golden", t) for t in ("customers", "customer_timeline", "identifier_consent", *STATE_DOCS)
+    ):
         return GoldenPlan("full", "no kept state")
     kept = con.execute(f"SELECT code_version, cutoff, erasures FROM {BUILD_STATE}").fetchall()
     if len(kept) != 1:
@@ -159,22 +177,27 @@ def plan(con: duckdb.DuckDBPyConnection, tables: dict[str, str], cutoff: datetim
     # The records whose fingerprint changed, tonight's side (NULL when gone) with the kept customer.
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _golden_diff AS
-        SELECT coalesce(n.record_key, k.record_key) AS record_key, {', '.join(f'n.{c}' for c in _FINGERPRINT)},
+        SELECT coalesce(n.record_key, k.record_key) AS record_key, {", ".join(f"n.{c}" for c in _FINGERPRINT)},
                k.customer_id AS kept_customer_id, k.map_rows AS kept_map_rows,
-               {_differ(_TIMELINE_FINGERPRINT, 'n', 'k')} AS timeline_changed,
-               {_differ(_PROFILE_FINGERPRINT, 'n', 'k')} AS profile_changed
+               {_differ(_TIMELINE_FINGERPRINT, "n", "k")} AS timeline_changed,
+               {_differ(_PROFILE_FINGERPRINT, "n", "k")} AS profile_changed
         FROM temp._golden_fingerprints AS n
         FULL OUTER JOIN {RECORD_STATE} AS k ON k.record_key = n.record_key
-        WHERE {_differ(_FINGERPRINT, 'n', 'k')}
+        WHERE {_differ(_FINGERPRINT, "n", "k")}
     """)
-    changed, several = con.execute("SELECT count(*), count(*) FILTER (WHERE map_rows > 1 OR kept_map_rows > 1) "
-                                   "FROM temp._golden_diff").fetchall()[0]
+    changed, several = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE map_rows > 1 OR kept_map_rows > 1) FROM temp._golden_diff"
+    ).fetchall()[0]
     if several:
         # only one customer per record is kept: which customers such a record left is not known
         return GoldenPlan("full", "a changed record maps to several customers", changed)
     lo, hi = sorted((kept_cutoff, cutoff))
-    run_golden_sql(con, "create_golden_time_keys", {"lo": lo, "hi": hi}, **{k: tables[k] for k in (
-        "identity_records", *_EVENT_INPUTS)})
+    run_golden_sql(
+        con,
+        "create_golden_time_keys",
+        {"lo": lo, "hi": hi},
+        **{k: tables[k] for k in ("identity_records", *_EVENT_INPUTS)},
+    )
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _golden_timeline_keys AS
         SELECT record_key FROM temp._golden_diff WHERE timeline_changed
@@ -198,12 +221,12 @@ def plan(con: duckdb.DuckDBPyConnection, tables: dict[str, str], cutoff: datetim
         UNION
         SELECT kept_customer_id FROM temp._golden_diff WHERE profile_changed AND kept_customer_id IS NOT NULL
         UNION
-        SELECT m.customer_id FROM {tables['customer_map']} AS m
-        JOIN {tables['identity_records']} AS r USING (source, source_record_id)
+        SELECT m.customer_id FROM {tables["customer_map"]} AS m
+        JOIN {tables["identity_records"]} AS r USING (source, source_record_id)
         JOIN temp._golden_ledger_changes AS c ON c.channel = 'email' AND c.identifier = r.email
         UNION
-        SELECT m.customer_id FROM {tables['customer_map']} AS m
-        JOIN {tables['identity_records']} AS r USING (source, source_record_id)
+        SELECT m.customer_id FROM {tables["customer_map"]} AS m
+        JOIN {tables["identity_records"]} AS r USING (source, source_record_id)
         JOIN temp._golden_ledger_changes AS c ON c.channel = 'sms' AND c.identifier = r.phone
     """)
     con.execute(f"""
@@ -212,13 +235,13 @@ def plan(con: duckdb.DuckDBPyConnection, tables: dict[str, str], cutoff: datetim
         UNION
         SELECT customer_id FROM temp._golden_affected_profiles
         UNION
-        SELECT customer_id FROM {tables['customer_map']}
+        SELECT customer_id FROM {tables["customer_map"]}
         WHERE hash(source, source_record_id) IN (SELECT record_key FROM temp._golden_time_keys)
     """)
     timeline, affected, customers = con.execute(f"""
         SELECT (SELECT count(*) FROM temp._golden_timeline_keys),
-               (SELECT count(*) FROM temp._golden_affected SEMI JOIN {tables['customer_map']} USING (customer_id)),
-               (SELECT count(DISTINCT customer_id) FROM {tables['customer_map']})""").fetchall()[0]
+               (SELECT count(*) FROM temp._golden_affected SEMI JOIN {tables["customer_map"]} USING (customer_id)),
+               (SELECT count(DISTINCT customer_id) FROM {tables["customer_map"]})""").fetchall()[0]
     what = f"{affected:,} of {customers:,} customers to redo"
     if affected > MAX_AFFECTED_SHARE * customers:
         return GoldenPlan("full", what, changed, timeline, affected)
@@ -237,7 +260,7 @@ def write_state(con: duckdb.DuckDBPyConnection, code: str, cutoff: datetime, *, 
     if incremental:
         con.execute(f"DELETE FROM {RECORD_STATE} WHERE record_key IN (SELECT record_key FROM temp._golden_diff)")
         con.execute(f"""INSERT INTO {RECORD_STATE}
-                        SELECT record_key, {', '.join(_FINGERPRINT)} FROM temp._golden_diff
+                        SELECT record_key, {", ".join(_FINGERPRINT)} FROM temp._golden_diff
                         WHERE customer_id IS NOT NULL""")
     else:
         con.execute(f"CREATE OR REPLACE TABLE {RECORD_STATE} AS SELECT * FROM temp._golden_fingerprints")

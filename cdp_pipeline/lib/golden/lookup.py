@@ -17,8 +17,16 @@ import duckdb
 from cdp_pipeline.lib.golden.inputs import table_exists
 
 # The order matches are reported in: the most specific identifier kinds first.
-MATCH_KINDS = ("customer_id", "crm_customer_id", "loyalty_card_id", "email", "phone", "web_user_id",
-               "cookie", "source_record_id")
+MATCH_KINDS = (
+    "customer_id",
+    "crm_customer_id",
+    "loyalty_card_id",
+    "email",
+    "phone",
+    "web_user_id",
+    "cookie",
+    "source_record_id",
+)
 _MIN_PHONE_DIGITS = 7
 
 
@@ -80,11 +88,14 @@ def find_customers(con: duckdb.DuckDBPyConnection, identifier: str) -> list[Cust
         UNION ALL
         SELECT customer_id, 'cookie', $text FROM golden.customers WHERE list_contains(cookies, $text)
         """,
-        {"text": text, "email": email, "e164": e164, "digits": digits}).fetchall()
+        {"text": text, "email": email, "e164": e164, "digits": digits},
+    ).fetchall()
     if table_exists(con, "identity", "customer_map"):
         rows += con.execute(
             "SELECT customer_id, 'source_record_id', source || ':' || source_record_id FROM identity.customer_map "
-            "WHERE source_record_id = $text ORDER BY source", {"text": text}).fetchall()
+            "WHERE source_record_id = $text ORDER BY source",
+            {"text": text},
+        ).fetchall()
     order = {k: i for i, k in enumerate(MATCH_KINDS)}
     seen: set[str] = set()
     matches: list[CustomerMatch] = []

@@ -28,33 +28,41 @@ def _golden_missing(con) -> CheckOutcome | None:
 
 
 def check_one_row_per_customer(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
-    if (missing := _golden_missing(con)):
+    if missing := _golden_missing(con):
         return missing
     tables = resolve_inputs(con)
-    absent, unmapped, duplicated = fetch_golden_sql(con, "select_customer_coverage",
-                                                    customer_map=tables["customer_map"])[0]
-    return CheckOutcome(absent == unmapped == duplicated == 0,
-                        "every customer of identity.customer_map has exactly one golden row",
-                        {"missing": absent, "unmapped": unmapped, "duplicated": duplicated})
+    absent, unmapped, duplicated = fetch_golden_sql(
+        con, "select_customer_coverage", customer_map=tables["customer_map"]
+    )[0]
+    return CheckOutcome(
+        absent == unmapped == duplicated == 0,
+        "every customer of identity.customer_map has exactly one golden row",
+        {"missing": absent, "unmapped": unmapped, "duplicated": duplicated},
+    )
 
 
 def check_rows_have_source_records(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
-    if (missing := _golden_missing(con)):
+    if missing := _golden_missing(con):
         return missing
     tables = resolve_inputs(con)
     rows = fetch_golden_sql(con, "select_customers_without_records", customer_map=tables["customer_map"])
-    return CheckOutcome(not rows, "every golden row is backed by at least one source record",
-                        {"customers_without_records_sample": ", ".join(r[0] for r in rows) or "none"})
+    return CheckOutcome(
+        not rows,
+        "every golden row is backed by at least one source record",
+        {"customers_without_records_sample": ", ".join(r[0] for r in rows) or "none"},
+    )
 
 
 def check_trait_sanity(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
-    if (missing := _golden_missing(con)):
+    if missing := _golden_missing(con):
         return missing
     names, rows = query_golden_sql(con, "select_trait_violations")
     figures = dict(zip(names, rows[0]))
-    return CheckOutcome(all(v == 0 for v in figures.values()),
-                        "no negative spend, last_seen >= first_seen, order counts add up, RFM scores 1-5",
-                        figures)
+    return CheckOutcome(
+        all(v == 0 for v in figures.values()),
+        "no negative spend, last_seen >= first_seen, order counts add up, RFM scores 1-5",
+        figures,
+    )
 
 
 def check_timeline_complete(con: duckdb.DuckDBPyConnection, tz: str = "UTC") -> CheckOutcome:
@@ -65,23 +73,40 @@ def check_timeline_complete(con: duckdb.DuckDBPyConnection, tz: str = "UTC") -> 
     pairs, expected and found (``select_timeline_fingerprints``: one join, no per-event
     comparison); only when a table's figures differ are its events compared one by one
     (``select_timeline_mismatches``), to count what is missing, unexpected or miscounted."""
-    if (missing := _golden_missing(con)):
+    if missing := _golden_missing(con):
         return missing
     as_of = fetch_golden_sql(con, "select_golden_as_of_date")[0][0]
     if as_of is None:
         count = con.execute("SELECT count(*) FROM golden.customer_timeline").fetchone()[0]
         return CheckOutcome(count == 0, "no customers, so the timeline must be empty", {"timeline_rows": count})
     tables = resolve_inputs(con)
-    names = {k: tables[k] for k in ("customer_map", "orders", "email_activity", "sms_messages", "web_sessions",
-                                    "web_events", "consent_events")}
+    names = {
+        k: tables[k]
+        for k in (
+            "customer_map",
+            "orders",
+            "email_activity",
+            "sms_messages",
+            "web_sessions",
+            "web_events",
+            "consent_events",
+        )
+    }
     params = {"cutoff": as_of_cutoff(as_of, tz)}
     description = "every mapped staging event appears exactly once in the timeline"
     run_golden_sql(con, "create_timeline_check_macros", **names)
-    differing = [kind for kind, in fetch_golden_sql(con, "select_timeline_fingerprints", params, **names)]
+    differing = [kind for (kind,) in fetch_golden_sql(con, "select_timeline_fingerprints", params, **names)]
     if not differing:
-        return CheckOutcome(True, description, {"mismatches": 0, "compared": "per table: count and hash sum of "
-                                                "(customer_id, event_ref)"})
+        return CheckOutcome(
+            True,
+            description,
+            {"mismatches": 0, "compared": "per table: count and hash sum of (customer_id, event_ref)"},
+        )
     rows = fetch_golden_sql(con, "select_timeline_mismatches", params, **names)
-    figures = {f"{kind}_{what}": n for kind, *counts in rows
-               for what, n in zip(("missing", "unexpected", "miscounted"), counts) if n}
+    figures = {
+        f"{kind}_{what}": n
+        for kind, *counts in rows
+        for what, n in zip(("missing", "unexpected", "miscounted"), counts)
+        if n
+    }
     return CheckOutcome(not figures, description, figures or {"mismatches": 0})

@@ -36,10 +36,26 @@ import yaml
 
 from cdp_pipeline.lib.sql_files import quote_literal
 
-SURVIVED_ATTRIBUTES = ("first_name", "last_name", "email", "phone", "street", "postcode",
-                       "city", "country", "birth_date")
-RULES = ("valid_only", "source_priority", "prefer_sources", "most_recent", "most_frequent",
-         "most_complete", "prefer_contactable")
+SURVIVED_ATTRIBUTES = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "street",
+    "postcode",
+    "city",
+    "country",
+    "birth_date",
+)
+RULES = (
+    "valid_only",
+    "source_priority",
+    "prefer_sources",
+    "most_recent",
+    "most_frequent",
+    "most_complete",
+    "prefer_contactable",
+)
 # The columns the consent ledger speaks about: the records carry ``<column>_blocked``.
 _LEDGER_COLUMNS = ("email", "phone")
 _RULES_WITH_SOURCES = ("source_priority", "prefer_sources")
@@ -89,7 +105,7 @@ def _parse_rule(raw: object, where: str) -> Rule:
             raise ValueError(f"{where}: unknown rule {raw!r} (known: {', '.join(RULES)})")
         return Rule(raw)
     if isinstance(raw, dict) and len(raw) == 1:
-        (name, value), = raw.items()
+        ((name, value),) = raw.items()
         if name not in _RULES_WITH_SOURCES:
             raise ValueError(f"{where}: rule {name!r} takes no argument")
         if not isinstance(value, list) or not value:
@@ -122,7 +138,8 @@ def parse_survivorship_config(data: dict) -> tuple[AttributeRules, ...]:
         if not rules:
             raise ValueError(f"{name}: needs at least one rule")
         if any(r.name == "prefer_contactable" for r in rules) and (
-                len(columns) != 1 or columns[0] not in _LEDGER_COLUMNS):
+            len(columns) != 1 or columns[0] not in _LEDGER_COLUMNS
+        ):
             raise ValueError(f"{name}: prefer_contactable applies to a group of only email or only phone")
         groups.append(AttributeRules(str(name), columns, rules))
     missing = [c for c in SURVIVED_ATTRIBUTES if c not in seen]
@@ -171,24 +188,32 @@ def group_sql(group: AttributeRules, records: str) -> str:
     """
     valid = any(r.name == "valid_only" for r in group.rules)
     values = ", ".join(
-        (f"CASE WHEN {_validity(c)} THEN {c} END AS v_{c}" if valid else f"{c} AS v_{c}") for c in group.columns)
+        (f"CASE WHEN {_validity(c)} THEN {c} END AS v_{c}" if valid else f"{c} AS v_{c}") for c in group.columns
+    )
     any_value = " OR ".join(f"v_{c} IS NOT NULL" for c in group.columns)
     keys = _sort_keys(group)
     key = "{" + ", ".join(f"'k{i}': {k}" for i, k in enumerate(keys)) + "}"
-    winner = "{'source': source, 'source_record_id': source_record_id, " + ", ".join(
-        f"'v_{c}': v_{c}" for c in group.columns) + "}"
+    winner = (
+        "{'source': source, 'source_record_id': source_record_id, "
+        + ", ".join(f"'v_{c}': v_{c}" for c in group.columns)
+        + "}"
+    )
     if any(r.name == "prefer_contactable" for r in group.rules):
         values += f", {group.columns[0]}_blocked"
-    candidates = (f"SELECT customer_id, source, source_record_id, record_time, {values} FROM {records}")
+    candidates = f"SELECT customer_id, source, source_record_id, record_time, {values} FROM {records}"
     if any(r.name == "most_frequent" for r in group.rules):
         freq_key = ", ".join(f"lower(CAST(v_{c} AS VARCHAR))" for c in group.columns)
-        candidates = (f"SELECT *, count(*) OVER (PARTITION BY customer_id, {freq_key}) AS _frequency "
-                      f"FROM ({candidates}) WHERE {any_value}")
+        candidates = (
+            f"SELECT *, count(*) OVER (PARTITION BY customer_id, {freq_key}) AS _frequency "
+            f"FROM ({candidates}) WHERE {any_value}"
+        )
     else:
         candidates = f"SELECT * FROM ({candidates}) WHERE {any_value}"
     out = ", ".join(f"w.v_{c} AS v_{c}" for c in group.columns)
-    return (f"SELECT customer_id, w.source AS source, w.source_record_id AS source_record_id, {out} FROM ("
-            f"SELECT customer_id, arg_min({winner}, {key}) AS w FROM ({candidates}) GROUP BY customer_id)")
+    return (
+        f"SELECT customer_id, w.source AS source, w.source_record_id AS source_record_id, {out} FROM ("
+        f"SELECT customer_id, arg_min({winner}, {key}) AS w FROM ({candidates}) GROUP BY customer_id)"
+    )
 
 
 def survivorship_sql(config: tuple[AttributeRules, ...], records: str, customers: str, target: str) -> str:
@@ -204,15 +229,23 @@ def survivorship_sql(config: tuple[AttributeRules, ...], records: str, customers
     select = ["c.customer_id"]
     for col in SURVIVED_ATTRIBUTES:
         alias = f"g_{by_column[col].name}"
-        select += [f"{alias}.v_{col} AS {col}",
-                   f"CASE WHEN {alias}.v_{col} IS NOT NULL THEN {alias}.source END AS {col}_source",
-                   f"CASE WHEN {alias}.v_{col} IS NOT NULL THEN {alias}.source_record_id END AS {col}_source_record_id"]
+        select += [
+            f"{alias}.v_{col} AS {col}",
+            f"CASE WHEN {alias}.v_{col} IS NOT NULL THEN {alias}.source END AS {col}_source",
+            f"CASE WHEN {alias}.v_{col} IS NOT NULL THEN {alias}.source_record_id END AS {col}_source_record_id",
+        ]
     joins = " ".join(f"LEFT JOIN g_{g.name} USING (customer_id)" for g in config)
-    return (f"CREATE OR REPLACE TEMP TABLE {target} AS WITH {', '.join(ctes)} "
-            f"SELECT {', '.join(select)} FROM (SELECT DISTINCT customer_id FROM {customers}) c {joins}")
+    return (
+        f"CREATE OR REPLACE TEMP TABLE {target} AS WITH {', '.join(ctes)} "
+        f"SELECT {', '.join(select)} FROM (SELECT DISTINCT customer_id FROM {customers}) c {joins}"
+    )
 
 
-def run_survivorship(con: duckdb.DuckDBPyConnection, config: tuple[AttributeRules, ...] | None = None,
-                     records: str = "_golden_records", customers: str = "_golden_records",
-                     target: str = "_golden_survived") -> None:
+def run_survivorship(
+    con: duckdb.DuckDBPyConnection,
+    config: tuple[AttributeRules, ...] | None = None,
+    records: str = "_golden_records",
+    customers: str = "_golden_records",
+    target: str = "_golden_survived",
+) -> None:
     con.execute(survivorship_sql(config or load_survivorship_config(), records, customers, target))

@@ -32,6 +32,21 @@ def build_timeline(con: duckdb.DuckDBPyConnection, tables: dict[str, str], cutof
     add the rows of the records of ``tables['customer_map']`` to it instead (an incremental
     build, which deleted their old rows): the same statement, as an ``INSERT``."""
     header = ("CREATE OR REPLACE TABLE golden.customer_timeline AS", "INSERT INTO golden.customer_timeline")
-    run_golden_sql(con, "create_customer_timeline", {"cutoff": cutoff}, header=header if insert else None, **{
-        k: tables[k] for k in ("customer_map", "orders", "email_activity", "sms_messages", "web_sessions",
-                               "web_events", "consent_events")})
+    run_golden_sql(
+        con,
+        "create_customer_timeline",
+        {"cutoff": cutoff},
+        header=header if insert else None,
+        **{
+            k: tables[k]
+            for k in (
+                "customer_map",
+                "orders",
+                "email_activity",
+                "sms_messages",
+                "web_sessions",
+                "web_events",
+                "consent_events",
+            )
+        },
+    )

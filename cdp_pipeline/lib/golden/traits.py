@@ -52,7 +52,8 @@ lost           R = 1
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone as dt_timezone
+from datetime import date, datetime, time, timedelta
+from datetime import timezone as dt_timezone
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -68,10 +69,23 @@ def as_of_cutoff(as_of_date: date, tz: str = "UTC") -> datetime:
     return local.astimezone(dt_timezone.utc).replace(tzinfo=None)
 
 
-def build_traits(con: duckdb.DuckDBPyConnection, tables: dict[str, str], as_of_date: date, cutoff: datetime,
-                 records: str = "_golden_records", timeline: str = "golden.customer_timeline") -> None:
+def build_traits(
+    con: duckdb.DuckDBPyConnection,
+    tables: dict[str, str],
+    as_of_date: date,
+    cutoff: datetime,
+    records: str = "_golden_records",
+    timeline: str = "golden.customer_timeline",
+) -> None:
     """Create temp table ``_golden_traits``: one row per customer with every behavioural trait."""
-    run_golden_sql(con, "create_customer_traits", {"cutoff": cutoff, "as_of_date": as_of_date},
-                   records=records, timeline=timeline,
-                   **{k: tables[k] for k in ("customer_map", "orders", "email_activity", "sms_messages",
-                                             "web_sessions", "web_events")})
+    run_golden_sql(
+        con,
+        "create_customer_traits",
+        {"cutoff": cutoff, "as_of_date": as_of_date},
+        records=records,
+        timeline=timeline,
+        **{
+            k: tables[k]
+            for k in ("customer_map", "orders", "email_activity", "sms_messages", "web_sessions", "web_events")
+        },
+    )

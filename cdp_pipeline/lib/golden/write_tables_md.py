@@ -13,7 +13,12 @@ from __future__ import annotations
 import duckdb
 
 from cdp_pipeline.lib.golden.comments import (
-    DOCUMENTED_SCHEMAS, GOLDEN_TABLE_DOCS, TABLES_MD_HEADER, generate_tables_md, split_tables_md)
+    DOCUMENTED_SCHEMAS,
+    GOLDEN_TABLE_DOCS,
+    TABLES_MD_HEADER,
+    generate_tables_md,
+    split_tables_md,
+)
 
 
 def write_golden_tables_md() -> None:

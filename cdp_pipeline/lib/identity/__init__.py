@@ -19,6 +19,12 @@ from cdp_pipeline.lib.identity.explain import explain_customer, format_explanati
 from cdp_pipeline.lib.identity.resolve import IdentityResult, resolve_identities
 
 __all__ = [
-    "IdentityConfig", "IdentityResult", "evaluate_against_truth", "explain_customer",
-    "format_evaluation", "format_explanation", "load_identity_config", "resolve_identities",
+    "IdentityConfig",
+    "IdentityResult",
+    "evaluate_against_truth",
+    "explain_customer",
+    "format_evaluation",
+    "format_explanation",
+    "load_identity_config",
+    "resolve_identities",
 ]

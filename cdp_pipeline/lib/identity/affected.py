@@ -27,8 +27,8 @@ from dataclasses import asdict
 import duckdb
 
 from cdp_pipeline.lib.identity.config import IdentityConfig
-from cdp_pipeline.lib.warehouse import row_hash_sql, table_exists
 from cdp_pipeline.lib.identity.records import RECORDS
+from cdp_pipeline.lib.warehouse import row_hash_sql, table_exists
 
 GRAPH_RECORDS = "identity.graph_records"
 GRAPH_EDGES = "identity.graph_edges"
@@ -48,8 +48,7 @@ def graph_config_hash(config: IdentityConfig) -> str:
     """The rules and the code the kept graph was built with (any change re-clusters everything)."""
     from cdp_pipeline.lib.code_version import source_hash
 
-    payload = json.dumps({"config": asdict(config), "source": source_hash("lib/identity")},
-                         sort_keys=True, default=str)
+    payload = json.dumps({"config": asdict(config), "source": source_hash("lib/identity")}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -57,7 +56,7 @@ def record_hashes(con: duckdb.DuckDBPyConnection) -> None:
     """``temp._id_record_hash(rid, source, source_record_id, record_hash)``: a hash of every
     column identity reads of a record (what stitching, the guards and the rules see)."""
     cols = [f'"{r[0]}"' for r in con.execute(f"DESCRIBE {RECORDS}").fetchall() if r[0] != "rid"]
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE {RECORD_HASH.split('.')[-1]} AS
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE {RECORD_HASH.split(".")[-1]} AS
                     SELECT rid, source, source_record_id, {row_hash_sql(cols)} AS record_hash
                     FROM {RECORDS}""")
 
@@ -65,7 +64,7 @@ def record_hashes(con: duckdb.DuckDBPyConnection) -> None:
 def keyed_edges(con: duckdb.DuckDBPyConnection, all_edges: str, cannot: str) -> None:
     """Tonight's edges and cannot-links by record key (rids are renumbered every night)."""
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {EDGE_KEYS.split('.')[-1]} AS
+        CREATE OR REPLACE TEMP TABLE {EDGE_KEYS.split(".")[-1]} AS
         SELECT e.rid_l, e.rid_r, l.source AS source_l, l.source_record_id AS record_l,
                r.source AS source_r, r.source_record_id AS record_r, e.link_type, e.identifier_kind,
                e.identifier_value, e.match_probability, e.note
@@ -89,8 +88,20 @@ def affected_records(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> 
     # Edges that appeared or vanished: per edge hash, tonight's count minus last night's (a
     # multiset difference, like EXCEPT ALL both ways, but over one 128-bit value per edge
     # instead of nine text columns: a tenth of the time).
-    edge_hash = row_hash_sql(["source_l", "record_l", "source_r", "record_r", "link_type", "identifier_kind",
-                              "identifier_value", "match_probability", "note"], as_text=False)
+    edge_hash = row_hash_sql(
+        [
+            "source_l",
+            "record_l",
+            "source_r",
+            "record_r",
+            "link_type",
+            "identifier_kind",
+            "identifier_value",
+            "match_probability",
+            "note",
+        ],
+        as_text=False,
+    )
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _id_d_keys AS
         WITH tonight AS (SELECT *, {edge_hash} AS h FROM {EDGE_KEYS}),
@@ -115,10 +126,10 @@ def affected_records(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> 
         WHERE g.component_key IN (SELECT g2.component_key FROM {GRAPH_RECORDS} g2
                                   SEMI JOIN temp._id_d_keys d USING (source, source_record_id))
     """)
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE {AFFECTED.split('.')[-1]} AS
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE {AFFECTED.split(".")[-1]} AS
                     SELECT h.rid FROM {RECORD_HASH} h SEMI JOIN temp._id_affected_keys USING (source, source_record_id)
                     ORDER BY h.rid""")
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE {TOUCHED.split('.')[-1]} AS
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE {TOUCHED.split(".")[-1]} AS
                     SELECT DISTINCT customer_id FROM identity.customer_map
                     SEMI JOIN temp._id_affected_keys USING (source, source_record_id)""")
     affected, records, leaving = con.execute(f"""
@@ -132,20 +143,26 @@ def affected_records(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> 
         return None
     if records and affected > MAX_AFFECTED_SHARE * records:
         return None
-    return {"affected_records": affected, "records": records,
-            "touched_customers": con.execute(f"SELECT count(*) FROM {TOUCHED}").fetchall()[0][0]}
+    return {
+        "affected_records": affected,
+        "records": records,
+        "touched_customers": con.execute(f"SELECT count(*) FROM {TOUCHED}").fetchall()[0][0],
+    }
 
 
-def write_graph_state(con: duckdb.DuckDBPyConnection, config: IdentityConfig, components: str,
-                      restricted: bool) -> None:
+def write_graph_state(
+    con: duckdb.DuckDBPyConnection, config: IdentityConfig, components: str, restricted: bool
+) -> None:
     """Keep tonight's record hashes, pre-split components and edges for tomorrow (inside the
     identity transaction). ``restricted``: only A changed; the rest is kept as it is."""
-    for ddl in (f"CREATE TABLE IF NOT EXISTS {GRAPH_RECORDS} (source VARCHAR, source_record_id VARCHAR, "
-                "record_hash VARCHAR, component_key VARCHAR)",
-                f"CREATE TABLE IF NOT EXISTS {GRAPH_EDGES} (source_l VARCHAR, record_l VARCHAR, source_r VARCHAR, "
-                "record_r VARCHAR, link_type VARCHAR, identifier_kind VARCHAR, identifier_value VARCHAR, "
-                "match_probability DOUBLE, note VARCHAR)",
-                f"CREATE TABLE IF NOT EXISTS {GRAPH_META} (config_hash VARCHAR)"):
+    for ddl in (
+        f"CREATE TABLE IF NOT EXISTS {GRAPH_RECORDS} (source VARCHAR, source_record_id VARCHAR, "
+        "record_hash VARCHAR, component_key VARCHAR)",
+        f"CREATE TABLE IF NOT EXISTS {GRAPH_EDGES} (source_l VARCHAR, record_l VARCHAR, source_r VARCHAR, "
+        "record_r VARCHAR, link_type VARCHAR, identifier_kind VARCHAR, identifier_value VARCHAR, "
+        "match_probability DOUBLE, note VARCHAR)",
+        f"CREATE TABLE IF NOT EXISTS {GRAPH_META} (config_hash VARCHAR)",
+    ):
         con.execute(ddl)
     if restricted:
         con.execute(f"""DELETE FROM {GRAPH_RECORDS} WHERE (source, source_record_id) IN

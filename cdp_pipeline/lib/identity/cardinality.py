@@ -35,8 +35,11 @@ def violating_components_sql(components: str, rules: tuple[CardinalityRule, ...]
             GROUP BY c.component HAVING count(DISTINCT rec.{_quoted(r.column)}) > {int(r.max_distinct)}"""
         for r in rules
     ]
-    return " UNION ALL ".join(parts) if parts else \
-        "SELECT NULL::BIGINT AS component, NULL AS rule, NULL::BIGINT AS distinct_values, NULL::BIGINT AS max_distinct WHERE false"
+    return (
+        " UNION ALL ".join(parts)
+        if parts
+        else "SELECT NULL::BIGINT AS component, NULL AS rule, NULL::BIGINT AS distinct_values, NULL::BIGINT AS max_distinct WHERE false"
+    )
 
 
 def _one_typo_apart(a: str, b: str) -> bool:
@@ -47,10 +50,11 @@ def _one_typo_apart(a: str, b: str) -> bool:
         return False
     if len(a) == len(b):
         diff = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
-        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
-                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+        return len(diff) == 1 or (
+            len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+        )
     short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
 def _day_month_swapped(a: str, b: str) -> bool:
@@ -100,8 +104,7 @@ class _Groups:
     def __init__(self, values: dict[int, tuple], rules: tuple[CardinalityRule, ...], partners: dict[int, set[int]]):
         self.parent = {rid: rid for rid in values}
         self.members = {rid: {rid} for rid in values}
-        self.values = {rid: [([frozenset([v])] if v is not None else []) for v in vals]
-                       for rid, vals in values.items()}
+        self.values = {rid: [([frozenset([v])] if v is not None else []) for v in vals] for rid, vals in values.items()}
         self.partners = {rid: set(partners.get(rid, ())) for rid in values}
         self.limits = [r.max_distinct for r in rules]
         self.tolerances = [r.tolerance for r in rules]
@@ -127,8 +130,9 @@ class _Groups:
         merged = []
         for i, limit in enumerate(self.limits):
             pair = joined[i] if i < len(joined) else None
-            clusters = value_clusters(self.values[a][i] + self.values[b][i], self.tolerances[i],
-                                      (pair,) if pair else ())
+            clusters = value_clusters(
+                self.values[a][i] + self.values[b][i], self.tolerances[i], (pair,) if pair else ()
+            )
             if len(clusters) > limit:
                 return f"cardinality:{self.names[i]}", []
             merged.append(clusters)
@@ -141,8 +145,11 @@ class _Groups:
         self.members[a] |= self.members.pop(b)
         self.partners[a] |= self.partners.pop(b)
         vb = self.values.pop(b)
-        self.values[a] = merged if merged else [
-            value_clusters(self.values[a][i] + vb[i], self.tolerances[i]) for i in range(len(vb))]
+        self.values[a] = (
+            merged
+            if merged
+            else [value_clusters(self.values[a][i] + vb[i], self.tolerances[i]) for i in range(len(vb))]
+        )
 
 
 def _split_count(nodes, new_component: dict[int, int]) -> int:
@@ -153,8 +160,15 @@ def _split_count(nodes, new_component: dict[int, int]) -> int:
     return sum(1 for p in parts.values() if len(p) > 1)
 
 
-def split_components(con: duckdb.DuckDBPyConnection, components: str, edges: str, cannot_links: str,
-                     rules: tuple[CardinalityRule, ...], out_components: str, out_cut: str) -> dict:
+def split_components(
+    con: duckdb.DuckDBPyConnection,
+    components: str,
+    edges: str,
+    cannot_links: str,
+    rules: tuple[CardinalityRule, ...],
+    out_components: str,
+    out_cut: str,
+) -> dict:
     """Rebuild offending components; write ``out_components(rid, component)`` and ``out_cut``.
 
     ``edges``: ``rid_l, rid_r, strength, match_weight`` (strength 3 review, 2 deterministic,
@@ -182,7 +196,7 @@ def split_components(con: duckdb.DuckDBPyConnection, components: str, edges: str
     """).fetchall()
     cannot = con.execute(f"SELECT rid_l, rid_r FROM {cannot_links}").fetchall()
 
-    values = {row[1]: tuple(row[2:2 + len(rules)]) for row in nodes}
+    values = {row[1]: tuple(row[2 : 2 + len(rules)]) for row in nodes}
     partners: dict[int, set[int]] = defaultdict(set)
     for a, b in cannot:
         if a in values and b in values:
@@ -196,11 +210,15 @@ def split_components(con: duckdb.DuckDBPyConnection, components: str, edges: str
             continue
         # a probabilistic edge (strength = its probability, below 2) between two records that both
         # carry a ruled value: the model compared those records knowing the values differ
-        joined = tuple((values[a][i], values[b][i]) if strength < 2 and values[a][i] is not None
-                       and values[b][i] is not None else None for i in range(len(rules)))
+        joined = tuple(
+            (values[a][i], values[b][i])
+            if strength < 2 and values[a][i] is not None and values[b][i] is not None
+            else None
+            for i in range(len(rules))
+        )
         reason, merged = groups.conflict(ra, rb, joined)
         if reason is None or (strength >= 3 and reason != "cannot_link"):
-            groups.union(ra, rb, merged)   # a human must-link overrides cardinality rules, not a cannot-link
+            groups.union(ra, rb, merged)  # a human must-link overrides cardinality rules, not a cannot-link
         else:
             conflicts += strength >= 3
             cut.append((a, b, reason))
@@ -209,7 +227,7 @@ def split_components(con: duckdb.DuckDBPyConnection, components: str, edges: str
         root = groups.find(rid)
         new_component[rid] = min(groups.members[root])
     name_c = out_components.split(".")[-1]
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _id_split_nodes (rid BIGINT, component BIGINT)")
+    con.execute("CREATE OR REPLACE TEMP TABLE _id_split_nodes (rid BIGINT, component BIGINT)")
     if new_component:
         con.executemany("INSERT INTO temp._id_split_nodes VALUES (?, ?)", sorted(new_component.items()))
     con.execute(f"""
@@ -224,7 +242,11 @@ def split_components(con: duckdb.DuckDBPyConnection, components: str, edges: str
         con.executemany(f"INSERT INTO {out_cut} VALUES (?, ?, ?)", final_cut)
     # a candidate has too many distinct values; with typo tolerance it may hold one value
     # written several ways and stay whole, so count the components that really split
-    return {"clusters_split": _split_count(nodes, new_component), "links_cut": len(final_cut), "must_link_conflicts": conflicts}
+    return {
+        "clusters_split": _split_count(nodes, new_component),
+        "links_cut": len(final_cut),
+        "must_link_conflicts": conflicts,
+    }
 
 
 def joined_values(con: duckdb.DuckDBPyConnection, column: str, customer_ids: list[str]) -> dict[str, list[tuple]]:
@@ -235,14 +257,17 @@ def joined_values(con: duckdb.DuckDBPyConnection, column: str, customer_ids: lis
     if not customer_ids or not table_exists(con, "identity", "links"):
         return {}
     col = _quoted(column)
-    rows = con.execute(f"""
+    rows = con.execute(
+        f"""
         SELECT k.customer_id, l.{col}::VARCHAR, r.{col}::VARCHAR
         FROM identity.links k
         JOIN staging.identity_records l ON l.source = k.source_l AND l.source_record_id = k.record_l
         JOIN staging.identity_records r ON r.source = k.source_r AND r.source_record_id = k.record_r
         WHERE k.link_type = 'probabilistic' AND k.customer_id IN (SELECT unnest($ids::VARCHAR[]))
           AND l.{col} IS NOT NULL AND r.{col} IS NOT NULL
-    """, {"ids": customer_ids}).fetchall()
+    """,
+        {"ids": customer_ids},
+    ).fetchall()
     out: dict[str, list[tuple]] = defaultdict(list)
     for customer_id, a, b in rows:
         out[customer_id].append((a, b))

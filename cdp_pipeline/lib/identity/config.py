@@ -44,7 +44,7 @@ class SplinkConfig:
     blocking_rules: tuple[tuple[str, ...] | str, ...] = ()
     prior_rules: tuple[tuple[str, ...], ...] = ()
     prior_recall: float = 0.7
-    em_rules: tuple[tuple[str, ...] | str, ...] = ()   # as blocking_rules
+    em_rules: tuple[tuple[str, ...] | str, ...] = ()  # as blocking_rules
     em_max_pairs: float | None = 2e6
     u_max_pairs: float = 1e7
     seed: int = 42
@@ -91,8 +91,10 @@ def default_config_path() -> Path:
 def _cardinality_rule(raw: dict, path: Path) -> CardinalityRule:
     tolerance = str(raw.get("tolerance") or "exact")
     if tolerance not in TOLERANCES:
-        raise ValueError(f"{path}: cardinality rule {raw.get('name')!r}: tolerance must be one of "
-                         f"{', '.join(TOLERANCES)}, not {tolerance!r}")
+        raise ValueError(
+            f"{path}: cardinality rule {raw.get('name')!r}: tolerance must be one of "
+            f"{', '.join(TOLERANCES)}, not {tolerance!r}"
+        )
     return CardinalityRule(raw["name"], raw["column"], int(raw["max_distinct"]), tolerance)
 
 
@@ -116,9 +118,7 @@ def load_identity_config(path: Path | str | None = None, *, match_threshold: flo
         max_people_per_identifier=people,
         max_records_per_identifier=limits,
         name_guarded_kinds=tuple(raw.get("name_guarded_kinds") or ()),
-        cardinality_rules=tuple(
-            _cardinality_rule(r, path) for r in raw.get("cardinality_rules") or ()
-        ),
+        cardinality_rules=tuple(_cardinality_rule(r, path) for r in raw.get("cardinality_rules") or ()),
         splink=SplinkConfig(
             match_threshold=threshold,
             sparse_target_precision=float(sp.get("sparse_target_precision", 0.99)),

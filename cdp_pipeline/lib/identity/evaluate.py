@@ -81,11 +81,20 @@ def _by_case(con, cases_csv: Path) -> list[dict]:
         FROM base LEFT JOIN found USING (case_type) LEFT JOIN mix USING (case_type)
                   LEFT JOIN groups USING (case_type) LEFT JOIN merged USING (case_type)
         ORDER BY case_type""").fetchall()
-    return [{"case_type": case_type, "persons": int(persons), "persons_split": int(split),
-             "true_pairs": int(true_pairs), "found_pairs": int(found), "recall": _ratio(found, true_pairs),
-             "false_merge_customers": int(mixed), "case_pairs": int(case_pairs),
-             "case_pairs_merged": int(case_merged)}
-            for case_type, persons, split, true_pairs, found, mixed, case_pairs, case_merged in rows]
+    return [
+        {
+            "case_type": case_type,
+            "persons": int(persons),
+            "persons_split": int(split),
+            "true_pairs": int(true_pairs),
+            "found_pairs": int(found),
+            "recall": _ratio(found, true_pairs),
+            "false_merge_customers": int(mixed),
+            "case_pairs": int(case_pairs),
+            "case_pairs_merged": int(case_merged),
+        }
+        for case_type, persons, split, true_pairs, found, mixed, case_pairs, case_merged in rows
+    ]
 
 
 def _ratio(a: float, b: float) -> float | None:
@@ -107,7 +116,9 @@ def evaluate_against_truth(con_or_map, truth_csv: Path | str, cases_csv: Path | 
         q = lambda sql: con.execute(sql).fetchall()  # noqa: E731
         coverage = q("""SELECT (SELECT count(*) FROM _ev_j),
                                (SELECT count(*) FROM _ev_truth t ANTI JOIN _ev_map m USING (source, source_record_id)),
-                               (SELECT count(*) FROM _ev_map m ANTI JOIN _ev_truth t USING (source, source_record_id))""")[0]
+                               (SELECT count(*) FROM _ev_map m ANTI JOIN _ev_truth t USING (source, source_record_id))""")[
+            0
+        ]
         tp, pred, true = q(f"""
             SELECT (SELECT coalesce(sum({_PAIRS}), 0) FROM (SELECT count(*) n FROM _ev_j GROUP BY customer_id, person_id)),
                    (SELECT coalesce(sum({_PAIRS}), 0) FROM (SELECT count(*) n FROM _ev_j GROUP BY customer_id)),
@@ -155,16 +166,36 @@ def evaluate_against_truth(con_or_map, truth_csv: Path | str, cases_csv: Path | 
             con.close()
     return {
         "thresholds": thresholds,
-        "records_evaluated": coverage[0], "records_missing_from_map": coverage[1],
+        "records_evaluated": coverage[0],
+        "records_missing_from_map": coverage[1],
         "records_missing_from_truth": coverage[2],
-        "pairwise": {"precision": precision, "recall": recall, "f1": f1, "true_positive_pairs": int(tp),
-                     "predicted_pairs": int(pred), "true_pairs": int(true)},
-        "clusters": {"persons": persons, "customers": customers,
-                     "persons_exactly_recovered": exact, "share_exactly_recovered": _ratio(exact, persons),
-                     "over_merged_customers": over, "under_merged_persons": under},
-        "by_source_pair": [{"sources": f"{s1}<->{s2}", "true_pairs": int(tn), "found_pairs": int(tpn),
-                            "predicted_pairs": int(pn), "recall": _ratio(tpn, tn), "precision": _ratio(tpn, pn)}
-                           for s1, s2, tn, tpn, pn in by_pair],
+        "pairwise": {
+            "precision": precision,
+            "recall": recall,
+            "f1": f1,
+            "true_positive_pairs": int(tp),
+            "predicted_pairs": int(pred),
+            "true_pairs": int(true),
+        },
+        "clusters": {
+            "persons": persons,
+            "customers": customers,
+            "persons_exactly_recovered": exact,
+            "share_exactly_recovered": _ratio(exact, persons),
+            "over_merged_customers": over,
+            "under_merged_persons": under,
+        },
+        "by_source_pair": [
+            {
+                "sources": f"{s1}<->{s2}",
+                "true_pairs": int(tn),
+                "found_pairs": int(tpn),
+                "predicted_pairs": int(pn),
+                "recall": _ratio(tpn, tn),
+                "precision": _ratio(tpn, pn),
+            }
+            for s1, s2, tn, tpn, pn in by_pair
+        ],
     } | ({"cases_file": str(cases_csv), "by_case": by_case} if by_case is not None else {})
 
 
@@ -179,8 +210,7 @@ def _run_thresholds(con: duckdb.DuckDBPyConnection) -> dict | None:
     if not row or row[0][0] is None:
         return None
     t, ts, prec, links = row[0]
-    return {"match_threshold": t, "sparse_pair_threshold": ts, "sparse_expected_precision": prec,
-            "sparse_links": links}
+    return {"match_threshold": t, "sparse_pair_threshold": ts, "sparse_expected_precision": prec, "sparse_links": links}
 
 
 def _fmt(x) -> str:
@@ -211,27 +241,37 @@ def format_evaluation(result: dict) -> str:
             f"Thresholds  pairs with an e-mail or phone to compare: {t['match_threshold']:.4f}; "
             f"pairs judged on name, birth date and address: {t['sparse_pair_threshold']:.4f}",
             f"            (calibrated this run: {t['sparse_links'] or 0:,} such links, expected precision "
-            f"{_fmt(t['sparse_expected_precision'])})", ""]
+            f"{_fmt(t['sparse_expected_precision'])})",
+            "",
+        ]
     for row in result["by_source_pair"]:
-        lines.append(f"{row['sources']:<14}{row['true_pairs']:>12,}{row['found_pairs']:>10,}{_fmt(row['recall']):>9}"
-                     f"{row['predicted_pairs']:>11,}{_fmt(row['precision']):>11}")
+        lines.append(
+            f"{row['sources']:<14}{row['true_pairs']:>12,}{row['found_pairs']:>10,}{_fmt(row['recall']):>9}"
+            f"{row['predicted_pairs']:>11,}{_fmt(row['precision']):>11}"
+        )
     if "by_case" in result:
-        lines += ["", f"Hard cases ({Path(result['cases_file']).name}): recall over the record pairs of the case's "
-                      "persons; false merges = customers mixing",
-                  "a person of the case with another person; case pairs = persons of one case (the twins, parent "
-                  "and child, a household) in one customer",
-                  f"{'case type':<20}{'persons':>8}{'split':>7}{'true pairs':>12}{'found':>9}{'recall':>9}"
-                  f"{'false merges':>14}{'case pairs merged':>19}"]
+        lines += [
+            "",
+            f"Hard cases ({Path(result['cases_file']).name}): recall over the record pairs of the case's "
+            "persons; false merges = customers mixing",
+            "a person of the case with another person; case pairs = persons of one case (the twins, parent "
+            "and child, a household) in one customer",
+            f"{'case type':<20}{'persons':>8}{'split':>7}{'true pairs':>12}{'found':>9}{'recall':>9}"
+            f"{'false merges':>14}{'case pairs merged':>19}",
+        ]
         for row in result["by_case"]:
             merged = f"{row['case_pairs_merged']:,} / {row['case_pairs']:,}" if row["case_pairs"] else "-"
-            lines.append(f"{row['case_type']:<20}{row['persons']:>8,}{row['persons_split']:>7,}"
-                         f"{row['true_pairs']:>12,}{row['found_pairs']:>9,}{_fmt(row['recall']):>9}"
-                         f"{row['false_merge_customers']:>14,}{merged:>19}")
+            lines.append(
+                f"{row['case_type']:<20}{row['persons']:>8,}{row['persons_split']:>7,}"
+                f"{row['true_pairs']:>12,}{row['found_pairs']:>9,}{_fmt(row['recall']):>9}"
+                f"{row['false_merge_customers']:>14,}{merged:>19}"
+            )
     return "\n".join(lines)
 
 
-def blocking_recall(con: duckdb.DuckDBPyConnection, truth_csv: Path | str, config=None,
-                    source_table: str = "staging.identity_records") -> dict:
+def blocking_recall(
+    con: duckdb.DuckDBPyConnection, truth_csv: Path | str, config=None, source_table: str = "staging.identity_records"
+) -> dict:
     """Share of true pairs among the model's records that the prediction blocking rules put
     up for scoring (a pair no rule blocks can never be linked probabilistically).
 
@@ -240,17 +280,21 @@ def blocking_recall(con: duckdb.DuckDBPyConnection, truth_csv: Path | str, confi
     """
     from cdp_pipeline.lib.identity.config import load_identity_config
     from cdp_pipeline.lib.identity.junk_guard import find_excluded_identifiers
-    from cdp_pipeline.lib.identity.records import build_identifiers, build_records
     from cdp_pipeline.lib.identity.name_keys import write_first_name_table
     from cdp_pipeline.lib.identity.name_variants import load_name_variants
+    from cdp_pipeline.lib.identity.records import build_identifiers, build_records
     from cdp_pipeline.lib.identity.splink_model import (
-        SPLINK_INPUT, blocking_rule, blocking_rule_name, build_splink_input,
+        SPLINK_INPUT,
+        blocking_rule,
+        blocking_rule_name,
+        build_splink_input,
     )
 
     config = config or load_identity_config()
     build_records(con, source_table)
-    write_first_name_table(con, f"SELECT DISTINCT nullif(trim(first_name_match), '') FROM {source_table}",
-                           load_name_variants())
+    write_first_name_table(
+        con, f"SELECT DISTINCT nullif(trim(first_name_match), '') FROM {source_table}", load_name_variants()
+    )
     build_identifiers(con)
     find_excluded_identifiers(con, config)
     build_splink_input(con)
@@ -264,8 +308,10 @@ def blocking_recall(con: duckdb.DuckDBPyConnection, truth_csv: Path | str, confi
     """)
     true_pairs = con.execute(f"""SELECT coalesce(sum({_PAIRS}), 0) FROM
                                  (SELECT count(*) n FROM temp._br_input GROUP BY person_id)""").fetchall()[0][0]
-    rules = [(blocking_rule_name(r), blocking_rule(r).get_blocking_rule("duckdb").blocking_rule_sql)
-             for r in config.splink.blocking_rules]
+    rules = [
+        (blocking_rule_name(r), blocking_rule(r).get_blocking_rule("duckdb").blocking_rule_sql)
+        for r in config.splink.blocking_rules
+    ]
     per_rule, union_parts = [], []
     for name, sql in rules:
         part = f"""SELECT l.unique_id AS a, r.unique_id AS b FROM temp._br_input l JOIN temp._br_input r
@@ -273,8 +319,13 @@ def blocking_recall(con: duckdb.DuckDBPyConnection, truth_csv: Path | str, confi
         union_parts.append(part)
         n = con.execute(f"SELECT count(*) FROM ({part})").fetchall()[0][0]
         per_rule.append({"rule": name, "true_pairs_blocked": n, "recall": _ratio(n, true_pairs)})
-    blocked = con.execute(f"SELECT count(*) FROM ({' UNION '.join(union_parts)})").fetchall()[0][0] \
-        if union_parts else 0
-    return {"records_in_model": con.execute("SELECT count(*) FROM temp._br_input").fetchall()[0][0],
-            "true_pairs": int(true_pairs), "true_pairs_blocked": int(blocked),
-            "recall": _ratio(blocked, true_pairs), "by_rule": per_rule}
+    blocked = (
+        con.execute(f"SELECT count(*) FROM ({' UNION '.join(union_parts)})").fetchall()[0][0] if union_parts else 0
+    )
+    return {
+        "records_in_model": con.execute("SELECT count(*) FROM temp._br_input").fetchall()[0][0],
+        "true_pairs": int(true_pairs),
+        "true_pairs_blocked": int(blocked),
+        "recall": _ratio(blocked, true_pairs),
+        "by_rule": per_rule,
+    }

@@ -15,56 +15,100 @@ def explain_customer(con: duckdb.DuckDBPyConnection, customer_id: str) -> dict:
     Links that were cut (cardinality rules, cannot-link) to or from the customer are listed too.
     Raises ``KeyError`` for an unknown ID (a merged/split/retired ID's history is given in the message).
     """
-    records = con.execute("""
+    records = con.execute(
+        """
         SELECT m.source, m.source_record_id, m.customer_created_at, m.run_id
         FROM identity.customer_map m WHERE m.customer_id = ? ORDER BY m.source, m.source_record_id
-    """, [customer_id]).fetchall()
+    """,
+        [customer_id],
+    ).fetchall()
     history = _history(con, customer_id)
     if not records:
-        raise KeyError(f"unknown customer_id {customer_id!r}"
-                       + (f"; history: {history}" if history else ""))
+        raise KeyError(f"unknown customer_id {customer_id!r}" + (f"; history: {history}" if history else ""))
     details = {}
-    cols = {r[0] for r in con.execute("""SELECT column_name FROM duckdb_columns()
-              WHERE schema_name = 'staging' AND table_name = 'identity_records'""").fetchall()}
-    wanted = [c for c in ("first_name", "last_name", "email", "phone", "street", "postcode", "city",
-                          "birth_date", "loyalty_card_id", "crm_customer_id", "web_user_id") if c in cols]
+    cols = {
+        r[0]
+        for r in con.execute("""SELECT column_name FROM duckdb_columns()
+              WHERE schema_name = 'staging' AND table_name = 'identity_records'""").fetchall()
+    }
+    wanted = [
+        c
+        for c in (
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "street",
+            "postcode",
+            "city",
+            "birth_date",
+            "loyalty_card_id",
+            "crm_customer_id",
+            "web_user_id",
+        )
+        if c in cols
+    ]
     if wanted:
-        rows = con.execute(f"""
+        rows = con.execute(
+            f"""
             SELECT s.source, s.source_record_id, {", ".join(f's."{c}"' for c in wanted)}
             FROM staging.identity_records s
             JOIN identity.customer_map m USING (source, source_record_id)
             WHERE m.customer_id = ?
-        """, [customer_id]).fetchall()
+        """,
+            [customer_id],
+        ).fetchall()
         for row in rows:
             details[(row[0], row[1])] = {c: (str(v) if v is not None else None) for c, v in zip(wanted, row[2:])}
-    links = con.execute("""
+    links = con.execute(
+        """
         SELECT source_l, record_l, source_r, record_r, link_type, identifier_kind, identifier_value,
                match_probability, match_weight, match_weights::VARCHAR, note
         FROM identity.links WHERE customer_id = ?
         ORDER BY link_type DESC, match_probability DESC NULLS FIRST, source_l, record_l, source_r, record_r
-    """, [customer_id]).fetchall()
-    cut = con.execute("""
+    """,
+        [customer_id],
+    ).fetchall()
+    cut = con.execute(
+        """
         SELECT source_l, record_l, source_r, record_r, link_type, identifier_kind, match_probability, reason,
                CASE WHEN customer_id_l = ? THEN customer_id_r ELSE customer_id_l END AS other_customer
         FROM identity.rejected_links WHERE customer_id_l = ? OR customer_id_r = ?
         ORDER BY ALL
-    """, [customer_id] * 3).fetchall()
+    """,
+        [customer_id] * 3,
+    ).fetchall()
     return {
         "customer_id": customer_id,
         "created_at": str(records[0][2]) if records[0][2] else None,
         "run_id": records[0][3],
         "records": [{"source": s, "source_record_id": r, **details.get((s, r), {})} for s, r, _, _ in records],
-        "links": [{
-            "a": {"source": sl, "source_record_id": rl}, "b": {"source": sr, "source_record_id": rr},
-            "link_type": lt, "identifier_kind": kind, "identifier_value": val,
-            "match_probability": p, "match_weight": w,
-            "match_weights": json.loads(mw) if mw else None, "note": note,
-        } for sl, rl, sr, rr, lt, kind, val, p, w, mw, note in links],
-        "cut_links": [{
-            "a": {"source": sl, "source_record_id": rl}, "b": {"source": sr, "source_record_id": rr},
-            "link_type": lt, "identifier_kind": kind, "match_probability": p, "reason": reason,
-            "other_customer_id": other,
-        } for sl, rl, sr, rr, lt, kind, p, reason, other in cut],
+        "links": [
+            {
+                "a": {"source": sl, "source_record_id": rl},
+                "b": {"source": sr, "source_record_id": rr},
+                "link_type": lt,
+                "identifier_kind": kind,
+                "identifier_value": val,
+                "match_probability": p,
+                "match_weight": w,
+                "match_weights": json.loads(mw) if mw else None,
+                "note": note,
+            }
+            for sl, rl, sr, rr, lt, kind, val, p, w, mw, note in links
+        ],
+        "cut_links": [
+            {
+                "a": {"source": sl, "source_record_id": rl},
+                "b": {"source": sr, "source_record_id": rr},
+                "link_type": lt,
+                "identifier_kind": kind,
+                "match_probability": p,
+                "reason": reason,
+                "other_customer_id": other,
+            }
+            for sl, rl, sr, rr, lt, kind, p, reason, other in cut
+        ],
         "history": history,
     }
 
@@ -74,11 +118,15 @@ def _history(con: duckdb.DuckDBPyConnection, customer_id: str) -> list[dict]:
                             WHERE schema_name = 'identity' AND table_name = 'id_history'""").fetchall()[0][0]
     if not exists:
         return []
-    rows = con.execute("""SELECT run_id, customer_id, event, related_customer_id, "at" FROM identity.id_history
+    rows = con.execute(
+        """SELECT run_id, customer_id, event, related_customer_id, "at" FROM identity.id_history
                           WHERE customer_id = ? OR related_customer_id = ? ORDER BY "at", run_id, event""",
-                       [customer_id, customer_id]).fetchall()
-    return [{"run_id": r, "customer_id": c, "event": e, "related_customer_id": rel, "at": str(at)}
-            for r, c, e, rel, at in rows]
+        [customer_id, customer_id],
+    ).fetchall()
+    return [
+        {"run_id": r, "customer_id": c, "event": e, "related_customer_id": rel, "at": str(at)}
+        for r, c, e, rel, at in rows
+    ]
 
 
 def _rec(d: dict) -> str:
@@ -100,44 +148,19 @@ def _record_key(rec: dict) -> tuple[str, str]:
 def _evidence(link: dict) -> dict:
     kind = link["link_type"]
     if kind == "deterministic":
-        return {"link_type": kind, "identifier_kind": link["identifier_kind"],
-                "identifier_value": link["identifier_value"]}
+        return {
+            "link_type": kind,
+            "identifier_kind": link["identifier_kind"],
+            "identifier_value": link["identifier_value"],
+        }
     if kind == "review":
         return {"link_type": kind, "note": link.get("note")}
-    return {"link_type": kind, "match_probability": link["match_probability"],
-            "match_weight": link["match_weight"], "match_weights": link.get("match_weights")}
-
-
-def group_links_by_pair(explanation: dict) -> dict:
-    """The explanation with ``links`` replaced by ``pairs``: one entry per unordered record
-    pair, ``{"a", "b", "evidence": [...]}``, pairs and evidence in a stable order."""
-    pairs: dict[tuple, dict] = {}
-    for link in explanation.get("links", []):
-        a, b = sorted((link["a"], link["b"]), key=_record_key)
-        entry = pairs.setdefault((_record_key(a), _record_key(b)), {"a": a, "b": b, "evidence": []})
-        evidence = _evidence(link)
-        if evidence not in entry["evidence"]:
-            entry["evidence"].append(evidence)
-    for entry in pairs.values():
-        entry["evidence"].sort(key=lambda e: (_ORDER.get(e["link_type"], 9), str(e.get("identifier_kind"))))
-    grouped = {k: v for k, v in explanation.items() if k != "links"}
-    grouped["pairs"] = [pairs[k] for k in sorted(pairs)]
-    return grouped
-
-
-def _record_key(rec: dict) -> tuple[str, str]:
-    return rec["source"], rec["source_record_id"]
-
-
-def _evidence(link: dict) -> dict:
-    kind = link["link_type"]
-    if kind == "deterministic":
-        return {"link_type": kind, "identifier_kind": link["identifier_kind"],
-                "identifier_value": link["identifier_value"]}
-    if kind == "review":
-        return {"link_type": kind, "note": link.get("note")}
-    return {"link_type": kind, "match_probability": link["match_probability"],
-            "match_weight": link["match_weight"], "match_weights": link.get("match_weights")}
+    return {
+        "link_type": kind,
+        "match_probability": link["match_probability"],
+        "match_weight": link["match_weight"],
+        "match_weights": link.get("match_weights"),
+    }
 
 
 def group_links_by_pair(explanation: dict) -> dict:
@@ -184,9 +207,11 @@ def format_explanation(explanation: dict) -> str:
     if e.get("cut_links"):
         lines += ["", "Links cut (kept apart):"]
         for c in e["cut_links"]:
-            lines.append(f"  {_rec(c['a'])} <-> {_rec(c['b'])}  {c['link_type']}"
-                         f"{' ' + c['identifier_kind'] if c['identifier_kind'] else ''}"
-                         f" -> {c['reason']} (other customer {c['other_customer_id']})")
+            lines.append(
+                f"  {_rec(c['a'])} <-> {_rec(c['b'])}  {c['link_type']}"
+                f"{' ' + c['identifier_kind'] if c['identifier_kind'] else ''}"
+                f" -> {c['reason']} (other customer {c['other_customer_id']})"
+            )
     if e.get("history"):
         lines += ["", "History:"]
         for h in e["history"]:

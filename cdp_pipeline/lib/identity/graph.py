@@ -11,8 +11,9 @@ from __future__ import annotations
 import duckdb
 
 
-def connected_components(con: duckdb.DuckDBPyConnection, nodes_sql: str, edges_sql: str,
-                         out_table: str, max_rounds: int = 200) -> int:
+def connected_components(
+    con: duckdb.DuckDBPyConnection, nodes_sql: str, edges_sql: str, out_table: str, max_rounds: int = 200
+) -> int:
     """Write ``out_table(rid, component)``; ``component`` is the smallest rid in the component.
 
     ``nodes_sql`` yields ``rid``; ``edges_sql`` yields ``rid_l, rid_r`` (either direction).
@@ -27,7 +28,7 @@ def connected_components(con: duckdb.DuckDBPyConnection, nodes_sql: str, edges_s
     """)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _cc_labels AS SELECT DISTINCT rid, rid AS label FROM ({nodes_sql})")
     rounds = 0
-    for rounds in range(1, max_rounds + 1):
+    for rounds in range(1, max_rounds + 1):  # noqa: B007 - read after the loop: how many rounds it took
         con.execute("""
             CREATE OR REPLACE TEMP TABLE _cc_next AS
             WITH hop AS (
@@ -48,8 +49,10 @@ def connected_components(con: duckdb.DuckDBPyConnection, nodes_sql: str, edges_s
             break
     else:
         raise RuntimeError(f"connected components did not converge in {max_rounds} rounds")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {out_table.split('.')[-1]} AS "
-                "SELECT rid, label AS component FROM _cc_labels ORDER BY rid")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {out_table.split('.')[-1]} AS "
+        "SELECT rid, label AS component FROM _cc_labels ORDER BY rid"
+    )
     for t in ("_cc_edges", "_cc_labels", "_cc_next"):
         con.execute(f"DROP TABLE IF EXISTS temp.{t}")
     return rounds

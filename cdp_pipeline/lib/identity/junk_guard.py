@@ -18,8 +18,9 @@ USABLE = "temp._id_usable_identifiers"
 
 
 def _limits_table(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
-    rows = [(k, config.max_people_per_identifier.get(k), config.max_records_per_identifier.get(k))
-            for k in IDENTIFIER_KINDS]
+    rows = [
+        (k, config.max_people_per_identifier.get(k), config.max_records_per_identifier.get(k)) for k in IDENTIFIER_KINDS
+    ]
     con.execute("CREATE OR REPLACE TEMP TABLE _id_limits (kind VARCHAR, max_people BIGINT, max_records BIGINT)")
     con.executemany("INSERT INTO temp._id_limits VALUES (?, ?, ?)", rows)
 

@@ -34,7 +34,6 @@ import duckdb
 from cdp_pipeline.lib.identity.config import IdentityConfig
 from cdp_pipeline.lib.warehouse import erasures_executed, table_exists
 
-
 MODEL = "identity.model"
 MODEL_TF = "identity.model_term_frequencies"
 SCORED_RECORDS = "identity.scored_records"
@@ -62,8 +61,11 @@ def config_hash(config: IdentityConfig) -> str:
     ``identity.yaml`` (comparisons' blocking, threshold, training rules) and the code version."""
     from cdp_pipeline.lib.code_version import source_hash
 
-    payload = json.dumps({"splink": asdict(config.splink), "source": source_hash("lib/identity/splink_model.py")},
-                         sort_keys=True, default=str)
+    payload = json.dumps(
+        {"splink": asdict(config.splink), "source": source_hash("lib/identity/splink_model.py")},
+        sort_keys=True,
+        default=str,
+    )
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -72,8 +74,9 @@ def ensure_state_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"""CREATE TABLE IF NOT EXISTS {MODEL} (settings_json VARCHAR, config_hash VARCHAR,
                     trained_at TIMESTAMP, data_as_of DATE, records BIGINT, erasures_at_training BIGINT)""")
     con.execute(f"CREATE TABLE IF NOT EXISTS {MODEL_TF} (column_name VARCHAR, value VARCHAR, tf DOUBLE)")
-    con.execute(f"CREATE TABLE IF NOT EXISTS {SCORED_RECORDS} (source VARCHAR, source_record_id VARCHAR, "
-                "input_hash VARCHAR)")
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {SCORED_RECORDS} (source VARCHAR, source_record_id VARCHAR, input_hash VARCHAR)"
+    )
     con.execute(f"""CREATE TABLE IF NOT EXISTS {SCORED_PAIRS} (source_l VARCHAR, record_l VARCHAR,
                     source_r VARCHAR, record_r VARCHAR, match_probability DOUBLE, match_weight DOUBLE,
                     match_weights VARCHAR, sparse BOOLEAN)""")
@@ -85,13 +88,19 @@ def ensure_state_tables(con: duckdb.DuckDBPyConnection) -> None:
 def load_model(con: duckdb.DuckDBPyConnection) -> StoredModel | None:
     if not table_exists(con, "identity", "model"):
         return None
-    rows = con.execute(f"SELECT settings_json, config_hash, trained_at, data_as_of, records, erasures_at_training "
-                       f"FROM {MODEL}").fetchall()
+    rows = con.execute(
+        f"SELECT settings_json, config_hash, trained_at, data_as_of, records, erasures_at_training FROM {MODEL}"
+    ).fetchall()
     return StoredModel(*rows[0]) if len(rows) == 1 else None
 
 
-def retrain_reason(con: duckdb.DuckDBPyConnection, stored: StoredModel | None, config: IdentityConfig,
-                   as_of: dt.date | None, retrain_days: int) -> str | None:
+def retrain_reason(
+    con: duckdb.DuckDBPyConnection,
+    stored: StoredModel | None,
+    config: IdentityConfig,
+    as_of: dt.date | None,
+    retrain_days: int,
+) -> str | None:
     """Why the model must be (re)trained tonight, or None to reuse the stored one."""
     if stored is None:
         return "no stored model"
@@ -110,9 +119,12 @@ def retrain_reason(con: duckdb.DuckDBPyConnection, stored: StoredModel | None, c
 
 def stored_term_frequencies(con: duckdb.DuckDBPyConnection, column: str, out_table: str) -> None:
     """The stored frequencies of ``column`` as a TEMP table shaped like Splink's (``col, tf_col``)."""
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE {out_table.split('.')[-1]} AS
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {out_table.split(".")[-1]} AS
                     SELECT value AS "{column}", tf AS "tf_{column}" FROM {MODEL_TF}
-                    WHERE column_name = $c ORDER BY value""", {"c": column})
+                    WHERE column_name = $c ORDER BY value""",
+        {"c": column},
+    )
 
 
 def forget_state(con: duckdb.DuckDBPyConnection) -> None:
@@ -143,20 +155,25 @@ def write_state(con: duckdb.DuckDBPyConnection, scored_pairs_sql: str, *, increm
                         WHERE (source, source_record_id) NOT IN {unchanged} ORDER BY source, source_record_id""")
         con.execute(f"""DELETE FROM {SCORED_PAIRS} WHERE (source_l, record_l) NOT IN {unchanged}
                         OR (source_r, record_r) NOT IN {unchanged}""")
-        changed = scored_pairs_sql.format(where="WHERE e.rid_l NOT IN (SELECT rid FROM temp._id_unchanged) "
-                                                "OR e.rid_r NOT IN (SELECT rid FROM temp._id_unchanged)")
+        changed = scored_pairs_sql.format(
+            where="WHERE e.rid_l NOT IN (SELECT rid FROM temp._id_unchanged) "
+            "OR e.rid_r NOT IN (SELECT rid FROM temp._id_unchanged)"
+        )
         con.execute(f"INSERT INTO {SCORED_PAIRS} SELECT * EXCLUDE (rid_l, rid_r) FROM ({changed})")
         return
     con.execute(f"DELETE FROM {SCORED_RECORDS}")
     con.execute(f"INSERT INTO {SCORED_RECORDS} SELECT * FROM {NEW_SCORED_RECORDS} ORDER BY source, source_record_id")
     con.execute(f"DELETE FROM {SCORED_PAIRS}")
-    con.execute(f"INSERT INTO {SCORED_PAIRS} SELECT * EXCLUDE (rid_l, rid_r) FROM ({scored_pairs_sql.format(where='')})")
+    con.execute(
+        f"INSERT INTO {SCORED_PAIRS} SELECT * EXCLUDE (rid_l, rid_r) FROM ({scored_pairs_sql.format(where='')})"
+    )
 
 
 def table_exists_temp(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     table = name.split(".")[-1]
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?",
-                            [table]).fetchall()[0][0])
+    return bool(
+        con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [table]).fetchall()[0][0]
+    )
 
 
 def clear_pending_state(con: duckdb.DuckDBPyConnection) -> None:

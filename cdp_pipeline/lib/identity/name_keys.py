@@ -30,9 +30,15 @@ from cdp_pipeline.lib.identity.name_variants import NameVariants
 FIRST_NAMES = "temp._id_first_names"
 # Splink compares these per record (``<column>_l`` / ``<column>_r``): the name table's columns
 # under the input's names
-MODEL_COLUMNS = {"keys": "first_name_keys", "has_keys": "first_name_has_keys", "words": "first_name_words", "initials": "first_name_initials",
-                 "abbreviated": "first_name_abbreviated", "full_words": "first_name_full_words",
-                 "single": "first_name_single"}
+MODEL_COLUMNS = {
+    "keys": "first_name_keys",
+    "has_keys": "first_name_has_keys",
+    "words": "first_name_words",
+    "initials": "first_name_initials",
+    "abbreviated": "first_name_abbreviated",
+    "full_words": "first_name_full_words",
+    "single": "first_name_single",
+}
 
 
 class NameKeys(NamedTuple):
@@ -54,8 +60,11 @@ def name_keys(name: str, variants: NameVariants) -> NameKeys:
     if len(words) == 1 and 2 <= len(name) <= 3 and not keys:
         # "po": initials written together (P.O.), unless it is a name (Bo, Al)
         initials, abbreviated = list(name), True
-    full_words = sorted({w for w in words if len(w) > 1}) if abbreviated and len(words) > 1 else (
-        [] if abbreviated else sorted(set(words)))
+    full_words = (
+        sorted({w for w in words if len(w) > 1})
+        if abbreviated and len(words) > 1
+        else ([] if abbreviated else sorted(set(words)))
+    )
     return NameKeys(keys, bool(keys), sorted(set(words)), initials, abbreviated, full_words, len(words) == 1)
 
 
@@ -65,14 +74,24 @@ def write_first_name_table(con: duckdb.DuckDBPyConnection, names_sql: str, varia
     names = sorted({r[0] for r in con.execute(names_sql).fetchall() if r[0]})
     rows = [name_keys(n, variants) for n in names]
     strings = pa.list_(pa.string())
-    table = pa.table({"name": pa.array(names, pa.string()),
-                      **{field: pa.array([getattr(r, field) for r in rows],
-                                         pa.bool_() if field in ("has_keys", "abbreviated", "single") else strings)
-                         for field in NameKeys._fields}})
+    table = pa.table(
+        {
+            "name": pa.array(names, pa.string()),
+            **{
+                field: pa.array(
+                    [getattr(r, field) for r in rows],
+                    pa.bool_() if field in ("has_keys", "abbreviated", "single") else strings,
+                )
+                for field in NameKeys._fields
+            },
+        }
+    )
     con.register("_id_first_names_arrow", table)
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {FIRST_NAMES.split('.')[-1]} AS "
-                    "SELECT * FROM _id_first_names_arrow ORDER BY name")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {FIRST_NAMES.split('.')[-1]} AS "
+            "SELECT * FROM _id_first_names_arrow ORDER BY name"
+        )
     finally:
         con.unregister("_id_first_names_arrow")
     return len(names)

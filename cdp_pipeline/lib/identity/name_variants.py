@@ -90,7 +90,7 @@ def _group_key(key: object, path: Path) -> tuple[str, str]:
     text = str(key)
     prefix = ""
     if text.lower().startswith(ENGLISH_GROUP_PREFIX):
-        prefix, text = ENGLISH_GROUP_PREFIX, text[len(ENGLISH_GROUP_PREFIX):]
+        prefix, text = ENGLISH_GROUP_PREFIX, text[len(ENGLISH_GROUP_PREFIX) :]
     name = match_name(text)
     if not name:
         raise ValueError(f"{path}: group key {key!r} is not a name")

@@ -30,8 +30,11 @@ def _previous_map(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> N
     """``temp._id_prev``: last run's map — only the customers listed in ``scope`` (a table of
     ``customer_id``) when just part of the records is re-clustered (``affected.py``)."""
     if table_exists(con, "identity", "customer_map"):
-        cols = {r[0] for r in con.execute("""SELECT column_name FROM duckdb_columns()
-                   WHERE schema_name = 'identity' AND table_name = 'customer_map'""").fetchall()}
+        cols = {
+            r[0]
+            for r in con.execute("""SELECT column_name FROM duckdb_columns()
+                   WHERE schema_name = 'identity' AND table_name = 'customer_map'""").fetchall()
+        }
         created = "customer_created_at" if "customer_created_at" in cols else "NULL::TIMESTAMP"
         where = f"WHERE customer_id IN (SELECT customer_id FROM {scope})" if scope else ""
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _id_prev AS
@@ -45,8 +48,11 @@ def _previous_map(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> N
         used.append("SELECT customer_id FROM identity.customer_map")
     if table_exists(con, "identity", "id_history"):
         used.append("SELECT customer_id FROM identity.id_history")
-    con.execute("CREATE OR REPLACE TEMP TABLE _id_used_ids AS SELECT DISTINCT customer_id FROM ("
-                + " UNION ALL ".join(used) + ") WHERE customer_id IS NOT NULL")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _id_used_ids AS SELECT DISTINCT customer_id FROM ("
+        + " UNION ALL ".join(used)
+        + ") WHERE customer_id IS NOT NULL"
+    )
 
 
 def assign_customer_ids(con: duckdb.DuckDBPyConnection, components: str, run_at, scope: str | None = None) -> dict:
@@ -87,13 +93,16 @@ def assign_customer_ids(con: duckdb.DuckDBPyConnection, components: str, run_at,
         GROUP BY component
     """)
     _derive_new_ids(con)
-    con.execute("""
+    con.execute(
+        """
         CREATE OR REPLACE TEMP TABLE _id_assignment AS
         SELECT component, customer_id, coalesce(created_at, $at::TIMESTAMP) AS created_at FROM temp._id_kept
         UNION ALL
         SELECT component, customer_id, $at::TIMESTAMP FROM temp._id_new_ids
         ORDER BY component
-    """, {"at": run_at})
+    """,
+        {"at": run_at},
+    )
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _id_events AS
         -- a brand-new cluster, or a part split off a previous customer
@@ -126,7 +135,9 @@ def assign_customer_ids(con: duckdb.DuckDBPyConnection, components: str, run_at,
     events = dict(con.execute("SELECT event, count(*) FROM temp._id_events GROUP BY 1").fetchall())
     before, present, changed = stats
     return {
-        "previous_records": before, "records_still_present": present, "records_changed_id": changed,
+        "previous_records": before,
+        "records_still_present": present,
+        "records_changed_id": changed,
         "id_change_share": (changed / present) if present else 0.0,
         "events": {e: events.get(e, 0) for e in ("created", "merged", "split", "retired")},
     }
@@ -154,9 +165,12 @@ def _derive_new_ids(con: duckdb.DuckDBPyConnection, max_salts: int = 50) -> None
         """)
         if not con.execute("SELECT count(*) FROM temp._id_clash").fetchall()[0][0]:
             return
-        con.execute("""
+        con.execute(
+            """
             UPDATE temp._id_new_ids SET salt = $salt,
                    customer_id = 'C-' || left(sha256(seed_key || '#' || $salt::VARCHAR), 12)
             WHERE component IN (SELECT component FROM temp._id_clash)
-        """, {"salt": salt})
+        """,
+            {"salt": salt},
+        )
     raise RuntimeError("could not derive unique customer IDs")

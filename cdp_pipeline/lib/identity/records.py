@@ -18,9 +18,13 @@ def build_records(con: duckdb.DuckDBPyConnection, source_table: str = "staging.i
     repeated = con.execute(f"""SELECT count(*) FROM (SELECT 1 FROM {source_table}
                                 GROUP BY source, source_record_id HAVING count(*) > 1)""").fetchall()[0][0]
     # the contract says one row per key (a blocking check); if a source repeats one, its latest wins
-    rows = source_table if not repeated else f"""(
+    rows = (
+        source_table
+        if not repeated
+        else f"""(
         SELECT * FROM {source_table}
         QUALIFY row_number() OVER (PARTITION BY source, source_record_id ORDER BY record_time DESC NULLS LAST) = 1)"""
+    )
     # numbered on the keys alone, then joined: sorting the narrow keys is twice as fast as
     # sorting whole records
     con.execute(f"""

@@ -13,7 +13,12 @@ from pathlib import Path
 import duckdb
 
 from cdp_pipeline.lib.identity.affected import (
-    AFFECTED, TOUCHED, affected_records, keyed_edges, record_hashes, write_graph_state,
+    AFFECTED,
+    TOUCHED,
+    affected_records,
+    keyed_edges,
+    record_hashes,
+    write_graph_state,
 )
 from cdp_pipeline.lib.identity.cardinality import split_components
 from cdp_pipeline.lib.identity.config import IdentityConfig, load_identity_config
@@ -29,8 +34,16 @@ from cdp_pipeline.lib.identity.splink_model import ModelRun, train_and_predict
 from cdp_pipeline.lib.identity.stitching import DETERMINISTIC_EDGES, build_deterministic_edges
 from cdp_pipeline.lib.progress import report_phase
 
-IDENTITY_TABLES = ("customer_map", "links", "rejected_links", "clusters", "excluded_identifiers",
-                   "id_history", "runs", "anonymous_visitors")
+IDENTITY_TABLES = (
+    "customer_map",
+    "links",
+    "rejected_links",
+    "clusters",
+    "excluded_identifiers",
+    "id_history",
+    "runs",
+    "anonymous_visitors",
+)
 
 
 @dataclass
@@ -53,26 +66,37 @@ class IdentityResult:
         out = asdict(self)
         out.pop("model")
         if self.model:
-            out["model"] = {"records_in_model": self.model.records_in_model, "edges": self.model.edges,
-                            "model_path": str(self.model.model_path) if self.model.model_path else None,
-                            "charts": {k: str(v) for k, v in self.model.charts.items()},
-                            "training_notes": self.model.training_notes,
-                            "probability_two_random_records_match":
-                                self.model.probability_two_random_records_match,
-                            "scoring": self.model.mode, "retrained": self.model.retrained,
-                            "retrain_reason": self.model.retrain_reason,
-                            "records_rescored": self.model.records_rescored,
-                            "pairs_kept": self.model.pairs_kept,
-                            "thresholds": self.model.thresholds.as_metadata() if self.model.thresholds else None}
+            out["model"] = {
+                "records_in_model": self.model.records_in_model,
+                "edges": self.model.edges,
+                "model_path": str(self.model.model_path) if self.model.model_path else None,
+                "charts": {k: str(v) for k, v in self.model.charts.items()},
+                "training_notes": self.model.training_notes,
+                "probability_two_random_records_match": self.model.probability_two_random_records_match,
+                "scoring": self.model.mode,
+                "retrained": self.model.retrained,
+                "retrain_reason": self.model.retrain_reason,
+                "records_rescored": self.model.records_rescored,
+                "pairs_kept": self.model.pairs_kept,
+                "thresholds": self.model.thresholds.as_metadata() if self.model.thresholds else None,
+            }
         return out
 
 
-def resolve_identities(con: duckdb.DuckDBPyConnection, *, run_id: str, config: IdentityConfig | None = None,
-                       review_file: Path | None = None, reports_dir: Path | None = None,
-                       source_table: str = "staging.identity_records",
-                       run_at: dt.datetime | None = None, full_refresh: bool = False,
-                       as_of: dt.date | None = None, retrain_days: int = 7,
-                       name_variants: NameVariants | None = None) -> IdentityResult:
+def resolve_identities(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    run_id: str,
+    config: IdentityConfig | None = None,
+    review_file: Path | None = None,
+    reports_dir: Path | None = None,
+    source_table: str = "staging.identity_records",
+    run_at: dt.datetime | None = None,
+    full_refresh: bool = False,
+    as_of: dt.date | None = None,
+    retrain_days: int = 7,
+    name_variants: NameVariants | None = None,
+) -> IdentityResult:
     """Resolve ``source_table`` into customers and write the ``identity`` tables.
 
     ``review_file``: the review decisions CSV (none when ``None``); ``reports_dir``: where the
@@ -91,17 +115,23 @@ def resolve_identities(con: duckdb.DuckDBPyConnection, *, run_id: str, config: I
     con.execute("CREATE SCHEMA IF NOT EXISTS identity")
 
     result.records = build_records(con, source_table)
-    write_first_name_table(con, f"SELECT DISTINCT nullif(trim(first_name_match), '') FROM {RECORDS}",
-                           name_variants or load_name_variants())
+    write_first_name_table(
+        con, f"SELECT DISTINCT nullif(trim(first_name_match), '') FROM {RECORDS}", name_variants or load_name_variants()
+    )
     build_identifiers(con)
     result.excluded_identifiers = find_excluded_identifiers(con, config)
     build_deterministic_edges(con, config)
     review = load_review_pairs(con, review_file)
-    result.review = {"file": str(review.path) if review.path else None, "must_link": review.must_link,
-                     "cannot_link": review.cannot_link, "unmatched": review.unmatched,
-                     "invalid": review.invalid}
-    result.model = train_and_predict(con, config, reports_dir, full_refresh=full_refresh, as_of=as_of,
-                                     retrain_days=retrain_days)
+    result.review = {
+        "file": str(review.path) if review.path else None,
+        "must_link": review.must_link,
+        "cannot_link": review.cannot_link,
+        "unmatched": review.unmatched,
+        "invalid": review.invalid,
+    }
+    result.model = train_and_predict(
+        con, config, reports_dir, full_refresh=full_refresh, as_of=as_of, retrain_days=retrain_days
+    )
 
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _id_all_edges AS
@@ -124,8 +154,10 @@ def resolve_identities(con: duckdb.DuckDBPyConnection, *, run_id: str, config: I
     record_hashes(con)
     keyed_edges(con, "temp._id_all_edges", "temp._id_cannot")
     scope = None if full_refresh else affected_records(con, config)
-    result.graph = {"clustered": "all records" if scope is None else "affected records",
-                    **(scope or {"affected_records": result.records, "records": result.records})}
+    result.graph = {
+        "clustered": "all records" if scope is None else "affected records",
+        **(scope or {"affected_records": result.records, "records": result.records}),
+    }
     if scope is None:
         nodes, edges = f"SELECT rid FROM {RECORDS}", "SELECT rid_l, rid_r FROM temp._id_all_edges"
     else:
@@ -134,10 +166,17 @@ def resolve_identities(con: duckdb.DuckDBPyConnection, *, run_id: str, config: I
     report_phase("identity", "clustering " + result.graph["clustered"])
     result.graph_rounds = connected_components(con, nodes, edges, "temp._id_components")
     result.splitting = split_components(
-        con, "temp._id_components", "temp._id_all_edges", "temp._id_cannot", config.cardinality_rules,
-        "temp._id_final_components", "temp._id_cut")
-    result.id_changes = assign_customer_ids(con, "temp._id_final_components", run_at,
-                                            scope=None if scope is None else TOUCHED)
+        con,
+        "temp._id_components",
+        "temp._id_all_edges",
+        "temp._id_cannot",
+        config.cardinality_rules,
+        "temp._id_final_components",
+        "temp._id_cut",
+    )
+    result.id_changes = assign_customer_ids(
+        con, "temp._id_final_components", run_at, scope=None if scope is None else TOUCHED
+    )
     if scope is not None:
         _add_untouched_records(con, result.id_changes)
     result.anonymous_visitors = _anonymous_visitors(con)
@@ -147,11 +186,15 @@ def resolve_identities(con: duckdb.DuckDBPyConnection, *, run_id: str, config: I
 
 def _summarise(con: duckdb.DuckDBPyConnection, result: IdentityResult) -> None:
     result.customers = con.execute("SELECT count(*) FROM identity.clusters").fetchall()[0][0]
-    result.links_by_type = dict(con.execute(
-        "SELECT link_type, count(*) FROM identity.links GROUP BY 1 ORDER BY 1").fetchall())
-    result.excluded_by_reason = dict(con.execute(
-        "SELECT split_part(reason, '_', 1) || '_' || split_part(reason, '_', 2), count(*) "
-        "FROM identity.excluded_identifiers GROUP BY 1 ORDER BY 1").fetchall())
+    result.links_by_type = dict(
+        con.execute("SELECT link_type, count(*) FROM identity.links GROUP BY 1 ORDER BY 1").fetchall()
+    )
+    result.excluded_by_reason = dict(
+        con.execute(
+            "SELECT split_part(reason, '_', 1) || '_' || split_part(reason, '_', 2), count(*) "
+            "FROM identity.excluded_identifiers GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+    )
 
 
 def _add_untouched_records(con: duckdb.DuckDBPyConnection, id_changes: dict) -> None:
@@ -167,8 +210,11 @@ def _add_untouched_records(con: duckdb.DuckDBPyConnection, id_changes: dict) -> 
 
 def _anonymous_visitors(con: duckdb.DuckDBPyConnection) -> int | None:
     """Cookies never seen with a user_id: counted, never customers. None when web events are absent."""
-    cols = {r[0] for r in con.execute("""SELECT column_name FROM duckdb_columns()
-              WHERE schema_name = 'staging' AND table_name = 'web_events'""").fetchall()}
+    cols = {
+        r[0]
+        for r in con.execute("""SELECT column_name FROM duckdb_columns()
+              WHERE schema_name = 'staging' AND table_name = 'web_events'""").fetchall()
+    }
     cookie = next((c for c in ("user_pseudo_id", "cookie") if c in cols), None)
     if cookie is None or "user_id" not in cols:
         con.execute("""CREATE OR REPLACE TEMP TABLE _id_anonymous (user_pseudo_id VARCHAR, events BIGINT)""")
@@ -185,8 +231,15 @@ def _anonymous_visitors(con: duckdb.DuckDBPyConnection) -> int | None:
     return con.execute("SELECT count(*) FROM temp._id_anonymous").fetchall()[0][0]
 
 
-def _write_tables(con: duckdb.DuckDBPyConnection, run_id: str, run_at: dt.datetime, result: IdentityResult,
-                  config: IdentityConfig, *, restricted: bool = False) -> None:
+def _write_tables(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    run_at: dt.datetime,
+    result: IdentityResult,
+    config: IdentityConfig,
+    *,
+    restricted: bool = False,
+) -> None:
     """Write the identity tables and the run's row of ``identity.runs`` in one transaction
     (readers never see half a run).
 
@@ -199,12 +252,17 @@ def _write_tables(con: duckdb.DuckDBPyConnection, run_id: str, run_at: dt.dateti
         if restricted:
             con.execute(f"DELETE FROM identity.customer_map WHERE customer_id IN {touched}")
             con.execute(f"DELETE FROM identity.links WHERE customer_id IN {touched}")
-            con.execute(f"DELETE FROM identity.rejected_links WHERE customer_id_l IN {touched} "
-                        f"OR customer_id_r IN {touched}")
+            con.execute(
+                f"DELETE FROM identity.rejected_links WHERE customer_id_l IN {touched} OR customer_id_r IN {touched}"
+            )
             con.execute(f"DELETE FROM identity.clusters WHERE customer_id IN {touched}")
-        into = (lambda table: f"INSERT INTO identity.{table}") if restricted else \
-            (lambda table: f"CREATE OR REPLACE TABLE identity.{table} AS")
-        con.execute(f"""
+        into = (
+            (lambda table: f"INSERT INTO identity.{table}")
+            if restricted
+            else (lambda table: f"CREATE OR REPLACE TABLE identity.{table} AS")
+        )
+        con.execute(
+            f"""
             {into("customer_map")}
             SELECT r.source, r.source_record_id, a.customer_id,
                    count(*) OVER (PARTITION BY a.customer_id) AS customer_records,
@@ -214,7 +272,9 @@ def _write_tables(con: duckdb.DuckDBPyConnection, run_id: str, run_at: dt.dateti
             JOIN temp._id_final_components c USING (rid)
             JOIN temp._id_assignment a ON a.component = c.component
             ORDER BY r.source, r.source_record_id
-        """, params)
+        """,
+            params,
+        )
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE _id_rid_customer AS
             SELECT r.rid, r.source, r.source_record_id, a.customer_id
@@ -271,20 +331,27 @@ def _write_tables(con: duckdb.DuckDBPyConnection, run_id: str, run_at: dt.dateti
         con.execute("""CREATE TABLE IF NOT EXISTS identity.id_history (run_id VARCHAR, customer_id VARCHAR,
                        event VARCHAR, related_customer_id VARCHAR, "at" TIMESTAMP)""")
         con.execute("DELETE FROM identity.id_history WHERE run_id = $run_id", {"run_id": run_id})
-        con.execute("""INSERT INTO identity.id_history
+        con.execute(
+            """INSERT INTO identity.id_history
                        SELECT $run_id, customer_id, event, related_customer_id, $at FROM temp._id_events
-                       ORDER BY customer_id, event""", params)
+                       ORDER BY customer_id, event""",
+            params,
+        )
         con.execute("""CREATE OR REPLACE TABLE identity.anonymous_visitors AS
                        SELECT * FROM temp._id_anonymous""")
         write_graph_state(con, config, "temp._id_components", restricted)
         if result.model is not None and result.model.state_ready:
-            write_state(con, f"""
+            write_state(
+                con,
+                f"""
                 SELECT l.source, l.source_record_id, r.source, r.source_record_id,
                        e.match_probability, e.match_weight, e.match_weights, e.sparse, e.rid_l, e.rid_r
                 FROM temp._id_scored_edges e
                 JOIN {RECORDS} l ON l.rid = e.rid_l JOIN {RECORDS} r ON r.rid = e.rid_r
                 {{where}}
-                ORDER BY ALL""", incremental=result.model.mode == "incremental")
+                ORDER BY ALL""",
+                incremental=result.model.mode == "incremental",
+            )
         # the run's log row commits with the tables it describes
         _summarise(con, result)
         _write_run_row(con, run_id, run_at, result)
@@ -302,25 +369,51 @@ def _write_run_row(con: duckdb.DuckDBPyConnection, run_id: str, run_at: dt.datet
                    split BIGINT, retired BIGINT, excluded_identifiers BIGINT, clusters_split BIGINT,
                    scoring VARCHAR, records_rescored BIGINT, model_retrained BOOLEAN, match_threshold DOUBLE,
                    sparse_pair_threshold DOUBLE, sparse_expected_precision DOUBLE, sparse_links BIGINT)""")
-    for column, kind in (("scoring", "VARCHAR"), ("records_rescored", "BIGINT"), ("model_retrained", "BOOLEAN"),
-                         ("match_threshold", "DOUBLE"), ("sparse_pair_threshold", "DOUBLE"),
-                         ("sparse_expected_precision", "DOUBLE"), ("sparse_links", "BIGINT")):
+    for column, kind in (
+        ("scoring", "VARCHAR"),
+        ("records_rescored", "BIGINT"),
+        ("model_retrained", "BOOLEAN"),
+        ("match_threshold", "DOUBLE"),
+        ("sparse_pair_threshold", "DOUBLE"),
+        ("sparse_expected_precision", "DOUBLE"),
+        ("sparse_links", "BIGINT"),
+    ):
         # a build database from before incremental scoring: add the columns
         con.execute(f"ALTER TABLE identity.runs ADD COLUMN IF NOT EXISTS {column} {kind}")
     ch, ev = result.id_changes, result.id_changes["events"]
     con.execute("DELETE FROM identity.runs WHERE run_id = ?", [run_id])
     model = result.model or ModelRun()
-    con.execute("""INSERT INTO identity.runs (run_id, "at", records, customers, previous_records,
+    con.execute(
+        """INSERT INTO identity.runs (run_id, "at", records, customers, previous_records,
                    records_still_present, records_changed_id, id_change_share, created, merged, split, retired,
                    excluded_identifiers, clusters_split, scoring, records_rescored, model_retrained,
                    match_threshold, sparse_pair_threshold, sparse_expected_precision, sparse_links)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", [
-        run_id, run_at, result.records, result.customers, ch["previous_records"], ch["records_still_present"],
-        ch["records_changed_id"], ch["id_change_share"], ev["created"], ev["merged"], ev["split"], ev["retired"],
-        result.excluded_identifiers, result.splitting.get("clusters_split", 0),
-        model.mode, model.records_rescored, model.retrained,
-        *((t.match_threshold, t.sparse_threshold, t.sparse_expected_precision, t.sparse_links)
-          if (t := model.thresholds) else (None, None, None, None))])
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [
+            run_id,
+            run_at,
+            result.records,
+            result.customers,
+            ch["previous_records"],
+            ch["records_still_present"],
+            ch["records_changed_id"],
+            ch["id_change_share"],
+            ev["created"],
+            ev["merged"],
+            ev["split"],
+            ev["retired"],
+            result.excluded_identifiers,
+            result.splitting.get("clusters_split", 0),
+            model.mode,
+            model.records_rescored,
+            model.retrained,
+            *(
+                (t.match_threshold, t.sparse_threshold, t.sparse_expected_precision, t.sparse_links)
+                if (t := model.thresholds)
+                else (None, None, None, None)
+            ),
+        ],
+    )
 
 
 def default_paths() -> tuple[Path, Path]:

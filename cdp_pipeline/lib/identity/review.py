@@ -27,7 +27,7 @@ class ReviewLoad:
     path: Path | None
     must_link: int = 0
     cannot_link: int = 0
-    unmatched: int = 0          # pairs naming a record not in this run's input
+    unmatched: int = 0  # pairs naming a record not in this run's input
     invalid: list[str] = field(default_factory=list)
 
 
@@ -62,8 +62,9 @@ def load_review_pairs(con: duckdb.DuckDBPyConnection, path: Path | None) -> Revi
     con.execute("""CREATE OR REPLACE TEMP TABLE _id_review_raw (line INTEGER, decision VARCHAR, source_a VARCHAR,
                    record_a VARCHAR, source_b VARCHAR, record_b VARCHAR, note VARCHAR)""")
     if rows:
-        con.executemany("INSERT INTO temp._id_review_raw VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        [(i, *r) for i, r in enumerate(rows)])
+        con.executemany(
+            "INSERT INTO temp._id_review_raw VALUES (?, ?, ?, ?, ?, ?, ?)", [(i, *r) for i, r in enumerate(rows)]
+        )
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _id_review_pairs AS
         SELECT decision, least(a.rid, b.rid) AS rid_l, greatest(a.rid, b.rid) AS rid_r,
@@ -77,6 +78,10 @@ def load_review_pairs(con: duckdb.DuckDBPyConnection, path: Path | None) -> Revi
     """)
     counts = dict(con.execute(f"SELECT decision, count(*) FROM {REVIEW_PAIRS} GROUP BY 1").fetchall())
     matched = sum(counts.values())
-    return ReviewLoad(path=Path(path) if path else None, must_link=counts.get("must_link", 0),
-                      cannot_link=counts.get("cannot_link", 0), unmatched=max(0, len(rows) - matched),
-                      invalid=problems)
+    return ReviewLoad(
+        path=Path(path) if path else None,
+        must_link=counts.get("must_link", 0),
+        cannot_link=counts.get("cannot_link", 0),
+        unmatched=max(0, len(rows) - matched),
+        invalid=problems,
+    )

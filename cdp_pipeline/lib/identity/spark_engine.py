@@ -25,7 +25,6 @@ from pathlib import Path
 import duckdb
 
 from cdp_pipeline.lib.identity.config import IdentityConfig
-from cdp_pipeline.lib.identity.thresholds import prediction_floor
 from cdp_pipeline.lib.identity.splink_model import (
     SPLINK_INPUT,
     ModelRun,
@@ -33,10 +32,11 @@ from cdp_pipeline.lib.identity.splink_model import (
     train_model,
     write_probabilistic_edges,
 )
+from cdp_pipeline.lib.identity.thresholds import prediction_floor
 
 log = logging.getLogger(__name__)
 
-SPARK_PREDICTIONS = "_id_spark_predictions"   # the scored pairs, registered in DuckDB as an Arrow view
+SPARK_PREDICTIONS = "_id_spark_predictions"  # the scored pairs, registered in DuckDB as an Arrow view
 APP_NAME = "cdp_pipeline-identity"
 
 # Local mode only (a cluster's own defaults win there): Spark's default of 200 shuffle
@@ -87,7 +87,7 @@ def _local_path(location: str) -> Path | None:
     if "://" not in location:
         return Path(location)
     if location.startswith("file://"):
-        return Path(location[len("file://"):])
+        return Path(location[len("file://") :])
     return None
 
 
@@ -102,8 +102,10 @@ def spark_session(settings=None) -> Iterator[tuple[object, str]]:
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:
-        raise RuntimeError("CDP_ENGINE=spark needs pyspark: pip install 'cdp_pipeline[spark]' "
-                           "(and Java 17 on the PATH), or unset CDP_ENGINE") from exc
+        raise RuntimeError(
+            "CDP_ENGINE=spark needs pyspark: pip install 'cdp_pipeline[spark]' "
+            "(and Java 17 on the PATH), or unset CDP_ENGINE"
+        ) from exc
     from splink.backends.spark import similarity_jar_location
 
     from cdp_pipeline.settings import get_settings
@@ -118,14 +120,19 @@ def spark_session(settings=None) -> Iterator[tuple[object, str]]:
     started_here = spark is None
     if started_here:
         builder = SparkSession.builder.master(settings.spark_master).appName(APP_NAME)
-        for key, value in spark_properties(settings.spark_master, settings.spark_conf,
-                                           similarity_jar_location()).items():
+        for key, value in spark_properties(
+            settings.spark_master, settings.spark_conf, similarity_jar_location()
+        ).items():
             builder = builder.config(key, value)
         spark = builder.getOrCreate()
         spark.sparkContext.setLogLevel("WARN")
     spark.sparkContext.setCheckpointDir(checkpoint_dir)
-    log.info("identity model on Spark %s (master %s), checkpoints in %s",
-             spark.version, spark.sparkContext.master, checkpoint_dir)
+    log.info(
+        "identity model on Spark %s (master %s), checkpoints in %s",
+        spark.version,
+        spark.sparkContext.master,
+        checkpoint_dir,
+    )
     try:
         yield spark, checkpoint_dir
     finally:
@@ -135,8 +142,9 @@ def spark_session(settings=None) -> Iterator[tuple[object, str]]:
             shutil.rmtree(local_dir, ignore_errors=True)
 
 
-def train_and_predict_on_spark(con: duckdb.DuckDBPyConnection, config: IdentityConfig, reports_dir: Path | None,
-                               run: ModelRun, settings=None) -> None:
+def train_and_predict_on_spark(
+    con: duckdb.DuckDBPyConnection, config: IdentityConfig, reports_dir: Path | None, run: ModelRun, settings=None
+) -> None:
     """The DuckDB path's training and prediction, run by Splink's Spark backend.
 
     Reads ``_id_splink_input`` from ``con``; writes ``temp._id_prob_edges`` into ``con``.

@@ -22,18 +22,39 @@ import duckdb
 from cdp_pipeline.lib.identity.config import IdentityConfig
 from cdp_pipeline.lib.identity.junk_guard import EXCLUDED
 from cdp_pipeline.lib.identity.model_store import (
-    NEW_MODEL, NEW_SCORED_RECORDS, NEW_TF, SCORED_PAIRS, SCORED_RECORDS, StoredModel, clear_pending_state,
-    config_hash, forget_state, load_model, retrain_reason, stored_term_frequencies,
+    NEW_MODEL,
+    NEW_SCORED_RECORDS,
+    NEW_TF,
+    SCORED_PAIRS,
+    SCORED_RECORDS,
+    StoredModel,
+    clear_pending_state,
+    config_hash,
+    forget_state,
+    load_model,
+    retrain_reason,
+    stored_term_frequencies,
 )
-from cdp_pipeline.lib.warehouse import erasures_executed, row_hash_sql, table_exists
-from cdp_pipeline.lib.identity.name_keys import FIRST_NAMES, MODEL_COLUMNS as NAME_KEY_COLUMNS
+from cdp_pipeline.lib.identity.name_keys import FIRST_NAMES
+from cdp_pipeline.lib.identity.name_keys import MODEL_COLUMNS as NAME_KEY_COLUMNS
 from cdp_pipeline.lib.identity.records import RECORDS
 from cdp_pipeline.lib.identity.thresholds import SPARSE_SQL, Thresholds, apply_thresholds, prediction_floor
 from cdp_pipeline.lib.progress import report_phase
+from cdp_pipeline.lib.warehouse import erasures_executed, row_hash_sql, table_exists
 
 SPLINK_INPUT = "_id_splink_input"
 PROB_EDGES = "temp._id_prob_edges"
-COMPARED_COLUMNS = ("first_name_match", "last_name_match", *NAME_KEY_COLUMNS.values(), "birth_date", "street", "postcode", "city", "email", "phone")
+COMPARED_COLUMNS = (
+    "first_name_match",
+    "last_name_match",
+    *NAME_KEY_COLUMNS.values(),
+    "birth_date",
+    "street",
+    "postcode",
+    "city",
+    "email",
+    "phone",
+)
 MODEL_INPUT_COLUMNS = ("source", *COMPARED_COLUMNS)
 
 log = logging.getLogger(__name__)
@@ -49,12 +70,12 @@ class ModelRun:
     training_notes: list[str] = field(default_factory=list)
     probability_two_random_records_match: float | None = None
     # how tonight's pairs were scored (model_store.py, scoring below)
-    mode: str = "full"                    # full: every record; incremental: changed records only
+    mode: str = "full"  # full: every record; incremental: changed records only
     retrained: bool = False
     retrain_reason: str | None = None
-    records_rescored: int = 0             # records whose pairs were scored tonight
-    pairs_kept: int = 0                   # scored pairs carried over from earlier nights
-    state_ready: bool = False             # the night's model state may be persisted
+    records_rescored: int = 0  # records whose pairs were scored tonight
+    pairs_kept: int = 0  # scored pairs carried over from earlier nights
+    state_ready: bool = False  # the night's model state may be persisted
     thresholds: Thresholds | None = None  # which scored pairs became links (thresholds.py)
 
 
@@ -117,16 +138,24 @@ def _address_comparison(dialect: str = "duckdb"):
         output_column_name="address",
         comparison_description="street, postcode and city together (they are not independent)",
         comparison_levels=[
-            {"sql_condition": "(street_l IS NULL OR street_r IS NULL) AND (postcode_l IS NULL OR postcode_r IS NULL)"
-                              " AND (city_l IS NULL OR city_r IS NULL)",
-             "label_for_charts": "address missing", "is_null_level": True},
-            {"sql_condition": f"{both('street')} AND street_l = street_r AND postcode_l = postcode_r",
-             "label_for_charts": "street and postcode exact"},
-            {"sql_condition": f"{both('street')} AND postcode_l = postcode_r"
-                              f" AND {jw}(street_l, street_r) >= 0.9",
-             "label_for_charts": "street similar, postcode exact"},
-            {"sql_condition": f"{both('street')} AND street_l = street_r AND city_l = city_r",
-             "label_for_charts": "street and city exact"},
+            {
+                "sql_condition": "(street_l IS NULL OR street_r IS NULL) AND (postcode_l IS NULL OR postcode_r IS NULL)"
+                " AND (city_l IS NULL OR city_r IS NULL)",
+                "label_for_charts": "address missing",
+                "is_null_level": True,
+            },
+            {
+                "sql_condition": f"{both('street')} AND street_l = street_r AND postcode_l = postcode_r",
+                "label_for_charts": "street and postcode exact",
+            },
+            {
+                "sql_condition": f"{both('street')} AND postcode_l = postcode_r AND {jw}(street_l, street_r) >= 0.9",
+                "label_for_charts": "street similar, postcode exact",
+            },
+            {
+                "sql_condition": f"{both('street')} AND street_l = street_r AND city_l = city_r",
+                "label_for_charts": "street and city exact",
+            },
             {"sql_condition": "postcode_l = postcode_r", "label_for_charts": "postcode exact"},
             {"sql_condition": "city_l = city_r", "label_for_charts": "city exact"},
             {"sql_condition": "ELSE", "label_for_charts": "all other"},
@@ -154,9 +183,10 @@ def _swapped_level(dialect: str = "duckdb"):
 
     jw = _jaro_winkler_function(dialect)
     fn, ln = "first_name_match", "last_name_match"
-    return cll.Or(cll.ColumnsReversedLevel(fn, ln, symmetrical=True),
-                  cll.CustomLevel(f"{jw}({fn}_l, {ln}_r) >= 0.9 AND {jw}({ln}_l, {fn}_r) >= 0.9")).configure(
-        label_for_charts=SWAPPED)
+    return cll.Or(
+        cll.ColumnsReversedLevel(fn, ln, symmetrical=True),
+        cll.CustomLevel(f"{jw}({fn}_l, {ln}_r) >= 0.9 AND {jw}({ln}_l, {fn}_r) >= 0.9"),
+    ).configure(label_for_charts=SWAPPED)
 
 
 def _first_name_comparison(swapped: bool = True, dialect: str = "duckdb"):
@@ -197,33 +227,54 @@ def _first_name_comparison(swapped: bool = True, dialect: str = "duckdb"):
             *([_swapped_level(dialect)] if swapped else []),
             # the array tests run only where they can hold (a cheap test first): most names are one
             # word, and two different one-word names are never parts of each other
-            cll.And(cll.CustomLevel("first_name_has_keys_l AND first_name_has_keys_r"),
-                    cll.ArrayIntersectLevel("first_name_keys", 1)).configure(label_for_charts="name variant (nickname)"),
-            cll.And(cll.CustomLevel("NOT (first_name_single_l AND first_name_single_r)"),
-                    cll.Or(cll.ArraySubsetLevel("first_name_words"),
-                           cll.And(cll.CustomLevel("(first_name_abbreviated_l OR first_name_abbreviated_r)"
-                                                   " AND first_name_initials_l = first_name_initials_r"),
-                                   cll.ArraySubsetLevel("first_name_full_words", empty_is_subset=True)))).configure(
-                label_for_charts="part of a double name"),
-            cll.CustomLevel(f"(length({col}_l) = 1 OR length({col}_r) = 1) "
-                            f"AND substr({col}_l, 1, 1) = substr({col}_r, 1, 1)", label_for_charts="initial"),
-            cll.CustomLevel(f"({col}_l LIKE '%a') <> ({col}_r LIKE '%a')"
-                            f" AND greatest(length({col}_l), length({col}_r)) - 2 >= 2"
-                            f" AND substr({col}_l, 1, greatest(length({col}_l), length({col}_r)) - 2)"
-                            f" = substr({col}_r, 1, greatest(length({col}_l), length({col}_r)) - 2)",
-                            label_for_charts="masculine and feminine form"),
-            cll.Or(cll.And(cll.CustomLevel(f"least(length({col}_l), length({col}_r)) >= 4"),
-                           *_one_edit_apart(col)),
-                   cll.And(cll.CustomLevel("first_name_single_l AND first_name_single_r"),
-                           cll.JaroWinklerLevel(col, 0.92))).configure(label_for_charts="typo"),
+            cll.And(
+                cll.CustomLevel("first_name_has_keys_l AND first_name_has_keys_r"),
+                cll.ArrayIntersectLevel("first_name_keys", 1),
+            ).configure(label_for_charts="name variant (nickname)"),
+            cll.And(
+                cll.CustomLevel("NOT (first_name_single_l AND first_name_single_r)"),
+                cll.Or(
+                    cll.ArraySubsetLevel("first_name_words"),
+                    cll.And(
+                        cll.CustomLevel(
+                            "(first_name_abbreviated_l OR first_name_abbreviated_r)"
+                            " AND first_name_initials_l = first_name_initials_r"
+                        ),
+                        cll.ArraySubsetLevel("first_name_full_words", empty_is_subset=True),
+                    ),
+                ),
+            ).configure(label_for_charts="part of a double name"),
+            cll.CustomLevel(
+                f"(length({col}_l) = 1 OR length({col}_r) = 1) AND substr({col}_l, 1, 1) = substr({col}_r, 1, 1)",
+                label_for_charts="initial",
+            ),
+            cll.CustomLevel(
+                f"({col}_l LIKE '%a') <> ({col}_r LIKE '%a')"
+                f" AND greatest(length({col}_l), length({col}_r)) - 2 >= 2"
+                f" AND substr({col}_l, 1, greatest(length({col}_l), length({col}_r)) - 2)"
+                f" = substr({col}_r, 1, greatest(length({col}_l), length({col}_r)) - 2)",
+                label_for_charts="masculine and feminine form",
+            ),
+            cll.Or(
+                cll.And(cll.CustomLevel(f"least(length({col}_l), length({col}_r)) >= 4"), *_one_edit_apart(col)),
+                cll.And(
+                    cll.CustomLevel("first_name_single_l AND first_name_single_r"), cll.JaroWinklerLevel(col, 0.92)
+                ),
+            ).configure(label_for_charts="typo"),
             cll.ElseLevel(),
         ],
     )
 
 
 # The first-name grades that mean "may be one person's name" (the others: different names)
-SAME_FIRST_NAME_GRADES = ("Exact match on first_name_match", SWAPPED,
-                          "name variant (nickname)", "part of a double name", "initial", "typo")
+SAME_FIRST_NAME_GRADES = (
+    "Exact match on first_name_match",
+    SWAPPED,
+    "name variant (nickname)",
+    "part of a double name",
+    "initial",
+    "typo",
+)
 
 
 def first_name_grade_sql() -> str:
@@ -231,8 +282,11 @@ def first_name_grade_sql() -> str:
     ``first_name_match_l/_r``, ``last_name_match_l/_r`` and the ``name_keys`` columns ``_l/_r``,
     giving the level's label (``SAME_FIRST_NAME_GRADES`` or another)."""
     levels = _first_name_comparison().get_comparison("duckdb").comparison_levels
-    whens = " ".join(f"WHEN {level.sql_condition} THEN '{level.label_for_charts}'"
-                     for level in levels if level.sql_condition != "ELSE")
+    whens = " ".join(
+        f"WHEN {level.sql_condition} THEN '{level.label_for_charts}'"
+        for level in levels
+        if level.sql_condition != "ELSE"
+    )
     other = next(level.label_for_charts for level in levels if level.sql_condition == "ELSE")
     return f"CASE {whens} ELSE '{other}' END"
 
@@ -268,8 +322,11 @@ def _one_typo_comparison(col: str, *, transpositions: bool, separators: str = ""
     import splink.comparison_library as cl
 
     close = cll.CustomLevel(f"abs(length({col}_l) - length({col}_r)) <= 1")
-    one_edit = [cll.LevenshteinLevel(col, 2), cll.DamerauLevenshteinLevel(col, 1)] if transpositions \
+    one_edit = (
+        [cll.LevenshteinLevel(col, 2), cll.DamerauLevenshteinLevel(col, 1)]
+        if transpositions
         else [cll.LevenshteinLevel(col, 1)]
+    )
     label = ("Damerau-Levenshtein" if transpositions else "Levenshtein") + f" distance of {col} <= 1"
     if separators:
         # "hans.jonsson@" / "hansjonsson@" are two mailboxes, and just the forms two people of
@@ -278,8 +335,12 @@ def _one_typo_comparison(col: str, *, transpositions: bool, separators: str = ""
         one_edit.append(cll.CustomLevel(f"{bare('l')} <> {bare('r')}"))
     return cl.CustomComparison(
         output_column_name=col,
-        comparison_levels=[cll.NullLevel(col), cll.ExactMatchLevel(col),
-                           cll.And(close, *one_edit).configure(label_for_charts=label), cll.ElseLevel()],
+        comparison_levels=[
+            cll.NullLevel(col),
+            cll.ExactMatchLevel(col),
+            cll.And(close, *one_edit).configure(label_for_charts=label),
+            cll.ElseLevel(),
+        ],
     )
 
 
@@ -299,10 +360,12 @@ def _birth_date_comparison():
         comparison_levels=[
             cll.NullLevel(col),
             cll.ExactMatchLevel(col),
-            cll.Or(cll.And(*_one_edit_apart(as_text)),
-                   cll.CustomLevel(f"month({col}_l) = day({col}_r) AND day({col}_l) = month({col}_r) "
-                                   f"AND year({col}_l) = year({col}_r)")).configure(
-                label_for_charts="one typo, or day and month swapped"),
+            cll.Or(
+                cll.And(*_one_edit_apart(as_text)),
+                cll.CustomLevel(
+                    f"month({col}_l) = day({col}_r) AND day({col}_l) = month({col}_r) AND year({col}_l) = year({col}_r)"
+                ),
+            ).configure(label_for_charts="one typo, or day and month swapped"),
             cll.ElseLevel(),
         ],
     )
@@ -315,7 +378,6 @@ def splink_settings(config: IdentityConfig, dialect: str = "duckdb", *, swapped:
     the hand-written address level; everything else is dialect-free. ``swapped``: with the
     swapped-names levels (``_estimate_u`` trains without them).
     """
-    import splink.comparison_library as cl
     from splink import SettingsCreator
 
     return SettingsCreator(
@@ -361,8 +423,15 @@ def _safe(notes: list[str], what: str, fn, *args, **kwargs) -> bool:
         return False
 
 
-def train_and_predict(con: duckdb.DuckDBPyConnection, config: IdentityConfig, reports_dir: Path | None, *,
-                      full_refresh: bool = False, as_of=None, retrain_days: int = 7) -> ModelRun:
+def train_and_predict(
+    con: duckdb.DuckDBPyConnection,
+    config: IdentityConfig,
+    reports_dir: Path | None,
+    *,
+    full_refresh: bool = False,
+    as_of=None,
+    retrain_days: int = 7,
+) -> ModelRun:
     """Score tonight's record pairs into ``temp._id_prob_edges`` (and write the reports).
 
     The stored model is reused unless it is due for retraining (``model_store``); with a
@@ -377,8 +446,9 @@ def train_and_predict(con: duckdb.DuckDBPyConnection, config: IdentityConfig, re
         forget_state(con)
         return run
     try:
-        _train_and_predict(con, config, reports_dir, run, full_refresh=full_refresh, as_of=as_of,
-                           retrain_days=retrain_days)
+        _train_and_predict(
+            con, config, reports_dir, run, full_refresh=full_refresh, as_of=as_of, retrain_days=retrain_days
+        )
         run.thresholds = apply_thresholds(con, config.splink)
         run.edges = con.execute(f"SELECT count(*) FROM {PROB_EDGES}").fetchall()[0][0]
     finally:
@@ -386,8 +456,16 @@ def train_and_predict(con: duckdb.DuckDBPyConnection, config: IdentityConfig, re
     return run
 
 
-def _train_and_predict(con: duckdb.DuckDBPyConnection, config: IdentityConfig, reports_dir: Path | None,
-                       run: ModelRun, *, full_refresh: bool, as_of, retrain_days: int) -> None:
+def _train_and_predict(
+    con: duckdb.DuckDBPyConnection,
+    config: IdentityConfig,
+    reports_dir: Path | None,
+    run: ModelRun,
+    *,
+    full_refresh: bool,
+    as_of,
+    retrain_days: int,
+) -> None:
     # --- engine dispatch (CDP_ENGINE, docs/spark.md) ---
     from cdp_pipeline.settings import get_settings
 
@@ -423,8 +501,9 @@ def _train_and_predict(con: duckdb.DuckDBPyConnection, config: IdentityConfig, r
     if run.retrained or full_refresh or not has_scores:
         run.mode, run.records_rescored = "full", run.records_in_model
         report_phase("identity", f"scoring every pair of {run.records_in_model:,} records")
-        pred = linker.inference.predict_within(sdf, threshold_match_probability=prediction_floor(sp),
-                                               warning_mode="never")
+        pred = linker.inference.predict_within(
+            sdf, threshold_match_probability=prediction_floor(sp), warning_mode="never"
+        )
         names = [r[0] for r in con.execute(f"DESCRIBE {pred.physical_name}").fetchall()]
         write_probabilistic_edges(con, pred.physical_name, names, config, run)
     else:
@@ -436,7 +515,7 @@ def _train_and_predict(con: duckdb.DuckDBPyConnection, config: IdentityConfig, r
 def _input_hashes(con: duckdb.DuckDBPyConnection) -> None:
     """Per record, a hash of exactly what the model sees of it: equal hash, equal scores."""
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {NEW_SCORED_RECORDS.split('.')[-1]} AS
+        CREATE OR REPLACE TEMP TABLE {NEW_SCORED_RECORDS.split(".")[-1]} AS
         SELECT r.source, r.source_record_id,
                {row_hash_sql([f"s.{c}" for c in MODEL_INPUT_COLUMNS])} AS input_hash
         FROM {SPLINK_INPUT} s JOIN {RECORDS} r ON r.rid = s.unique_id
@@ -478,21 +557,30 @@ def _rounded(linker, sdf):
 def _keep_new_model(con: duckdb.DuckDBPyConnection, linker, run: ModelRun, as_of, config: IdentityConfig) -> None:
     """Freeze the freshly trained model and its name frequencies (from tonight's input) for later nights."""
     run.retrained = True
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {NEW_TF.split('.')[-1]} "
-                "(column_name VARCHAR, value VARCHAR, tf DOUBLE)")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {NEW_TF.split('.')[-1]} (column_name VARCHAR, value VARCHAR, tf DOUBLE)")
     for col in _tf_columns(linker):
         tf = linker.table_management.compute_tf_table(col)
-        con.execute(f"""INSERT INTO {NEW_TF} SELECT $c, "{col}"::VARCHAR, "tf_{col}"
-                        FROM {tf.physical_name}""", {"c": col})
+        con.execute(
+            f"""INSERT INTO {NEW_TF} SELECT $c, "{col}"::VARCHAR, "tf_{col}"
+                        FROM {tf.physical_name}""",
+            {"c": col},
+        )
     model = linker.misc.save_model_to_json()
     model.pop("linker_uid", None)  # a random id per Linker object: the same training must store the same model
     settings_json = json.dumps(model, sort_keys=True)
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE {NEW_MODEL.split('.')[-1]} AS
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {NEW_MODEL.split(".")[-1]} AS
                     SELECT $json AS settings_json, $hash AS config_hash, now()::TIMESTAMP AS trained_at,
                            $as_of::DATE AS data_as_of, $records::BIGINT AS records,
                            $erasures::BIGINT AS erasures_at_training""",
-                {"json": settings_json, "hash": config_hash(config), "as_of": as_of,
-                 "records": run.records_in_model, "erasures": erasures_executed(con)})
+        {
+            "json": settings_json,
+            "hash": config_hash(config),
+            "as_of": as_of,
+            "records": run.records_in_model,
+            "erasures": erasures_executed(con),
+        },
+    )
 
 
 def _stored_linker(con: duckdb.DuckDBPyConnection, db_api, sdf, stored: StoredModel, run: ModelRun):
@@ -506,13 +594,16 @@ def _stored_linker(con: duckdb.DuckDBPyConnection, db_api, sdf, stored: StoredMo
         linker.table_management.register_term_frequency_lookup(db_api.register(table), col)
     run.probability_two_random_records_match = linker._settings_obj._probability_two_random_records_match
     run.comparisons = [c.output_column_name for c in linker._settings_obj.comparisons]
-    run.training_notes.append(f"model reused: trained {stored.trained_at:%Y-%m-%d %H:%M} on "
-                              f"{stored.records:,} records (data as of {stored.data_as_of})")
+    run.training_notes.append(
+        f"model reused: trained {stored.trained_at:%Y-%m-%d %H:%M} on "
+        f"{stored.records:,} records (data as of {stored.data_as_of})"
+    )
     return linker
 
 
-def _score_changed_records(con: duckdb.DuckDBPyConnection, db_api, linker, config: IdentityConfig,
-                           run: ModelRun) -> None:
+def _score_changed_records(
+    con: duckdb.DuckDBPyConnection, db_api, linker, config: IdentityConfig, run: ModelRun
+) -> None:
     """Score only records whose model input changed (or is new) — against every record — and keep
     the stored scores of pairs of unchanged records: with the same model those would score the same."""
     sp = config.splink
@@ -570,8 +661,13 @@ def train_model(sdf, config: IdentityConfig, run: ModelRun, dialect: str = "duck
     linker = Linker(sdf, splink_settings(config, dialect), log_level=logging.WARNING)
     notes = run.training_notes
     report_phase("identity", "training: prior")
-    _safe(notes, "prior", linker.training.estimate_probability_two_random_records_match,
-          [block_on(*r) for r in sp.prior_rules], recall=sp.prior_recall)
+    _safe(
+        notes,
+        "prior",
+        linker.training.estimate_probability_two_random_records_match,
+        [block_on(*r) for r in sp.prior_rules],
+        recall=sp.prior_recall,
+    )
     prior = linker._settings_obj._probability_two_random_records_match
     if not 0 < prior < 0.5:
         # no pair met the near-certain rules (tiny or one-sided input): assume matches are rare
@@ -586,9 +682,14 @@ def train_model(sdf, config: IdentityConfig, run: ModelRun, dialect: str = "duck
         # a failed EM session can leave the settings half-changed (its blocked comparisons
         # removed): restart from the model as it was before the session
         snapshot = linker.misc.save_model_to_json()
-        if not _safe(notes, f"EM on {blocking_rule_name(rule)}",
-                     linker.training.estimate_parameters_using_expectation_maximisation,
-                     blocking_rule(rule), estimate_without_term_frequencies=True, max_pairs=sp.em_max_pairs):
+        if not _safe(
+            notes,
+            f"EM on {blocking_rule_name(rule)}",
+            linker.training.estimate_parameters_using_expectation_maximisation,
+            blocking_rule(rule),
+            estimate_without_term_frequencies=True,
+            max_pairs=sp.em_max_pairs,
+        ):
             linker = Linker(sdf, snapshot, log_level=logging.WARNING)
     run.probability_two_random_records_match = linker._settings_obj._probability_two_random_records_match
     run.comparisons = [c.output_column_name for c in linker._settings_obj.comparisons]
@@ -608,12 +709,21 @@ def _estimate_u(model: dict, sdf, config: IdentityConfig, dialect: str) -> None:
     sp = config.splink
     sampler = Linker(sdf, splink_settings(config, dialect, swapped=False), log_level=logging.WARNING)
     sampler.training.estimate_u_using_random_sampling(max_pairs=sp.u_max_pairs, seed=sp.seed)
-    sampled = {(c["output_column_name"], level.get("label_for_charts")): level.get("u_probability")
-               for c in sampler.misc.save_model_to_json()["comparisons"] for level in c["comparison_levels"]}
+    sampled = {
+        (c["output_column_name"], level.get("label_for_charts")): level.get("u_probability")
+        for c in sampler.misc.save_model_to_json()["comparisons"]
+        for level in c["comparison_levels"]
+    }
     for comparison in model["comparisons"]:
         name, levels = comparison["output_column_name"], comparison["comparison_levels"]
-        exact = next((sampled[(name, lv.get("label_for_charts"))] for lv in levels
-                      if lv.get("label_for_charts", "").startswith("Exact match")), None)
+        exact = next(
+            (
+                sampled[(name, lv.get("label_for_charts"))]
+                for lv in levels
+                if lv.get("label_for_charts", "").startswith("Exact match")
+            ),
+            None,
+        )
         for level in levels:
             if level.get("is_null_level"):
                 continue
@@ -623,17 +733,21 @@ def _estimate_u(model: dict, sdf, config: IdentityConfig, dialect: str) -> None:
                 level["u_probability"] = u
 
 
-def write_probabilistic_edges(con: duckdb.DuckDBPyConnection, predictions: str, names: list[str],
-                              config: IdentityConfig, run: ModelRun) -> None:
+def write_probabilistic_edges(
+    con: duckdb.DuckDBPyConnection, predictions: str, names: list[str], config: IdentityConfig, run: ModelRun
+) -> None:
     """``temp._id_prob_edges`` from Splink's predictions (a table or view in ``con`` with columns ``names``)."""
     sp = config.splink
     log.debug("prediction columns: %s", names)
     mw_cols = [c for c in names if c.startswith("mw_") and not c.startswith("mw_tf_")]
     # per comparison: its match weight including the term-frequency adjustment
-    terms = [f'"{c[3:]}" := round("{c}"' + (f' + coalesce("mw_tf_{c[3:]}", 0)' if f"mw_tf_{c[3:]}" in names else "")
-             + ", 3)" for c in mw_cols]
+    terms = [
+        f'"{c[3:]}" := round("{c}"' + (f' + coalesce("mw_tf_{c[3:]}", 0)' if f"mw_tf_{c[3:]}" in names else "") + ", 3)"
+        for c in mw_cols
+    ]
     mw_json = ("to_json(struct_pack(" + ", ".join(terms) + "))") if mw_cols else "NULL"
-    con.execute(f"""
+    con.execute(
+        f"""
         CREATE OR REPLACE TEMP TABLE _id_prob_edges AS
         SELECT least(unique_id_l, unique_id_r)::BIGINT AS rid_l, greatest(unique_id_l, unique_id_r)::BIGINT AS rid_r,
                match_probability, match_weight, {mw_json}::VARCHAR AS match_weights,
@@ -641,7 +755,9 @@ def write_probabilistic_edges(con: duckdb.DuckDBPyConnection, predictions: str, 
         FROM {predictions}
         WHERE match_probability >= $t
         ORDER BY rid_l, rid_r
-    """, {"t": prediction_floor(sp)})
+    """,
+        {"t": prediction_floor(sp)},
+    )
     run.edges = con.execute(f"SELECT count(*) FROM {PROB_EDGES}").fetchall()[0][0]
 
 
@@ -654,8 +770,10 @@ def _write_reports(linker, out: Path, run: ModelRun) -> None:
     out.mkdir(parents=True, exist_ok=True)
     run.model_path = out / "splink_model.json"
     linker.misc.save_model_to_json(str(run.model_path), overwrite=True)
-    charts = {"match_weights": linker.visualisations.match_weights_chart,
-              "m_u_parameters": linker.visualisations.m_u_parameters_chart}
+    charts = {
+        "match_weights": linker.visualisations.match_weights_chart,
+        "m_u_parameters": linker.visualisations.m_u_parameters_chart,
+    }
     for name, make in charts.items():
         path = out / f"{name}.html"
         try:

@@ -22,14 +22,20 @@ from cdp_pipeline.lib.identity.splink_model import SAME_FIRST_NAME_GRADES, first
 
 DETERMINISTIC_EDGES = "temp._id_det_edges"
 
+
 def build_deterministic_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> int:
     """Write ``temp._id_det_edges(rid_l, rid_r, kind, value)`` with ``rid_l < rid_r``."""
     guarded = list(config.name_guarded_kinds)
     # the pair's names under the model's column names, for its grading
-    pair = ", ".join([f"a.first_name AS first_name_match_l, b.first_name AS first_name_match_r",
-                      "nullif(a.last_name, '') AS last_name_match_l, nullif(b.last_name, '') AS last_name_match_r",
-                      *(f"a.{field} AS {column}_l, b.{field} AS {column}_r" for field, column in MODEL_COLUMNS.items())])
-    con.execute(f"""
+    pair = ", ".join(
+        [
+            "a.first_name AS first_name_match_l, b.first_name AS first_name_match_r",
+            "nullif(a.last_name, '') AS last_name_match_l, nullif(b.last_name, '') AS last_name_match_r",
+            *(f"a.{field} AS {column}_l, b.{field} AS {column}_r" for field, column in MODEL_COLUMNS.items()),
+        ]
+    )
+    con.execute(
+        f"""
         CREATE OR REPLACE TEMP TABLE _id_det_edges AS
         WITH shared AS (
             -- only a value on two or more records makes edges; most are on one
@@ -62,5 +68,7 @@ def build_deterministic_edges(con: duckdb.DuckDBPyConnection, config: IdentityCo
         SELECT hub AS rid_l, rid AS rid_r, kind, value
         FROM hubs
         WHERE hub IS NOT NULL AND hub <> rid
-    """, {"guarded": guarded, "same": list(SAME_FIRST_NAME_GRADES)})
+    """,
+        {"guarded": guarded, "same": list(SAME_FIRST_NAME_GRADES)},
+    )
     return con.execute(f"SELECT count(*) FROM {DETERMINISTIC_EDGES}").fetchall()[0][0]

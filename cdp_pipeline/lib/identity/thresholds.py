@@ -25,8 +25,8 @@ import duckdb
 
 from cdp_pipeline.lib.identity.config import SplinkConfig
 
-SCORED_EDGES = "temp._id_scored_edges"   # every pair scored at or above the floor
-LINK_EDGES = "temp._id_prob_edges"       # the pairs that become probabilistic links
+SCORED_EDGES = "temp._id_scored_edges"  # every pair scored at or above the floor
+LINK_EDGES = "temp._id_prob_edges"  # the pairs that become probabilistic links
 
 # From Splink's comparison vector (-1: a null level, one side without the value)
 SPARSE_SQL = "(gamma_email = -1 AND gamma_phone = -1 AND gamma_birth_date <> -1)"
@@ -41,15 +41,19 @@ def prediction_floor(sp: SplinkConfig) -> float:
 class Thresholds:
     match_threshold: float
     sparse_threshold: float
-    sparse_expected_precision: float | None   # mean probability of the sparse links (None: none)
+    sparse_expected_precision: float | None  # mean probability of the sparse links (None: none)
     sparse_links: int
     sparse_pairs_scored: int
 
     def as_metadata(self) -> dict:
-        return {"match_threshold": self.match_threshold, "sparse_pair_threshold": round(self.sparse_threshold, 4),
-                "sparse_expected_precision": None if self.sparse_expected_precision is None
-                else round(self.sparse_expected_precision, 4),
-                "sparse_links": self.sparse_links}
+        return {
+            "match_threshold": self.match_threshold,
+            "sparse_pair_threshold": round(self.sparse_threshold, 4),
+            "sparse_expected_precision": None
+            if self.sparse_expected_precision is None
+            else round(self.sparse_expected_precision, 4),
+            "sparse_links": self.sparse_links,
+        }
 
 
 def calibrated_sparse_threshold(probabilities: list[float], sp: SplinkConfig) -> float:
@@ -70,15 +74,24 @@ def calibrated_sparse_threshold(probabilities: list[float], sp: SplinkConfig) ->
 
 def apply_thresholds(con: duckdb.DuckDBPyConnection, sp: SplinkConfig) -> Thresholds:
     """Keep every scored pair in ``SCORED_EDGES``; leave in ``LINK_EDGES`` those above their threshold."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {SCORED_EDGES.split('.')[-1]} AS "
-                f"SELECT * FROM {LINK_EDGES} ORDER BY rid_l, rid_r")
-    sparse = [r[0] for r in con.execute(
-        f"SELECT match_probability::DOUBLE FROM {SCORED_EDGES} WHERE sparse").fetchall()]
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {SCORED_EDGES.split('.')[-1]} AS "
+        f"SELECT * FROM {LINK_EDGES} ORDER BY rid_l, rid_r"
+    )
+    sparse = [
+        r[0] for r in con.execute(f"SELECT match_probability::DOUBLE FROM {SCORED_EDGES} WHERE sparse").fetchall()
+    ]
     t_sparse = calibrated_sparse_threshold(sparse, sp)
-    con.execute(f"""DELETE FROM {LINK_EDGES}
+    con.execute(
+        f"""DELETE FROM {LINK_EDGES}
                     WHERE match_probability < CASE WHEN sparse THEN $ts ELSE $t END""",
-                {"ts": t_sparse, "t": sp.match_threshold})
+        {"ts": t_sparse, "t": sp.match_threshold},
+    )
     kept = [p for p in sparse if p >= t_sparse]
-    return Thresholds(match_threshold=sp.match_threshold, sparse_threshold=t_sparse,
-                      sparse_expected_precision=sum(kept) / len(kept) if kept else None,
-                      sparse_links=len(kept), sparse_pairs_scored=len(sparse))
+    return Thresholds(
+        match_threshold=sp.match_threshold,
+        sparse_threshold=t_sparse,
+        sparse_expected_precision=sum(kept) / len(kept) if kept else None,
+        sparse_links=len(kept),
+        sparse_pairs_scored=len(sparse),
+    )

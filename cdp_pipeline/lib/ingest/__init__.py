@@ -9,13 +9,31 @@ from cdp_pipeline.lib.ingest.file_kinds import FILE_KINDS, SOURCE_TABLES, TABLE_
 from cdp_pipeline.lib.ingest.files import LandingFile, discover_files
 from cdp_pipeline.lib.ingest.ledger import ensure_ingest_tables, raw_table_columns
 from cdp_pipeline.lib.ingest.load import (
-    FileOutcome, PartitionOutcome, clear_partition, load_file, load_partition, parse_file,
+    FileOutcome,
+    PartitionOutcome,
+    clear_partition,
+    load_file,
+    load_partition,
+    parse_file,
 )
 from cdp_pipeline.lib.ingest.parsed import FileRejected, ParsedFile, QuarantinedRow
 
 __all__ = [
-    "FILE_KINDS", "SOURCE_TABLES", "TABLE_KINDS", "FileKind", "FileOutcome", "FileRejected",
-    "LandingFile", "ParsedFile", "PartitionOutcome", "QuarantinedRow", "clear_partition",
-    "discover_files", "ensure_ingest_tables", "load_file", "load_partition", "parse_file",
+    "FILE_KINDS",
+    "SOURCE_TABLES",
+    "TABLE_KINDS",
+    "FileKind",
+    "FileOutcome",
+    "FileRejected",
+    "LandingFile",
+    "ParsedFile",
+    "PartitionOutcome",
+    "QuarantinedRow",
+    "clear_partition",
+    "discover_files",
+    "ensure_ingest_tables",
+    "load_file",
+    "load_partition",
+    "parse_file",
     "raw_table_columns",
 ]

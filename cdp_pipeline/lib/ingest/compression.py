@@ -40,6 +40,8 @@ def gunzip(data: bytes, *, limit: int = MAX_DECOMPRESSED_BYTES) -> bytes:
                 if out.tell() > limit:
                     raise FileRejected(f"gzip file expands beyond {limit:,} bytes; not read")
     except (EOFError, OSError, zlib.error) as exc:
-        raise FileRejected(f"not a readable gzip file ({type(exc).__name__}: {exc})",
-                           raw_record=data[:200].decode("latin-1").encode("unicode_escape").decode("ascii")) from exc
+        raise FileRejected(
+            f"not a readable gzip file ({type(exc).__name__}: {exc})",
+            raw_record=data[:200].decode("latin-1").encode("unicode_escape").decode("ascii"),
+        ) from exc
     return out.getvalue()

@@ -88,8 +88,10 @@ def iter_records(lines: list[str], delimiter: str, start: int = 0):
                 reason = f"truncated last line: a quoted field is not closed at the end of the file ({exc})"
                 yield first + 1, None, (reason, first_line)
             elif spanned > 1 or at_eof:
-                reason = (f"unbalanced quote: a quoted field opened on line {first + 1} is never closed "
-                          f"(reading resumed on line {first + 2})")
+                reason = (
+                    f"unbalanced quote: a quoted field opened on line {first + 1} is never closed "
+                    f"(reading resumed on line {first + 2})"
+                )
                 yield first + 1, None, (reason, first_line)
             else:
                 yield first + 1, None, (f"malformed quoting: {exc}", first_line)
@@ -99,8 +101,7 @@ def iter_records(lines: list[str], delimiter: str, start: int = 0):
         yield first + 1, fields, (feeder.pos - first, feeder.pos >= n and not ends_with_newline)
 
 
-def read_csv_text(text: str, *, source: str, file_name: str, encoding: str,
-                  kind: FileKind | None = None) -> ParsedFile:
+def read_csv_text(text: str, *, source: str, file_name: str, encoding: str, kind: FileKind | None = None) -> ParsedFile:
     """Parse a decoded CSV file into column lists for its raw table.
 
     Raises ``FileRejected`` for a file with no header, an unknown kind or a missing
@@ -114,8 +115,12 @@ def read_csv_text(text: str, *, source: str, file_name: str, encoding: str,
     records = iter_records(lines, delimiter, header_at)
     header_line, header, header_info = next(records)
     if header is None:
-        raise FileRejected(f"unreadable header row on line {header_line}", encoding=encoding,
-                           delimiter=delimiter, raw_record=_strip_eol(lines[header_at]))
+        raise FileRejected(
+            f"unreadable header row on line {header_line}",
+            encoding=encoding,
+            delimiter=delimiter,
+            raw_record=_strip_eol(lines[header_at]),
+        )
     header = [h.strip() for h in header]
     keys = {normalise_header(h) for h in header}
     kind = kind or classify_csv(source, file_name, keys)
@@ -123,7 +128,10 @@ def read_csv_text(text: str, *, source: str, file_name: str, encoding: str,
         raise FileRejected(
             f"unknown file kind for source '{source}': neither the name nor the header "
             f"({', '.join(header[:12])}) matches a kind in docs/sources.md",
-            encoding=encoding, delimiter=delimiter, raw_record=_strip_eol(lines[header_at]))
+            encoding=encoding,
+            delimiter=delimiter,
+            raw_record=_strip_eol(lines[header_at]),
+        )
 
     mapping: list[tuple[int, str]] = []
     extras: list[tuple[int, str]] = []
@@ -145,13 +153,17 @@ def read_csv_text(text: str, *, source: str, file_name: str, encoding: str,
     if missing:
         raise FileRejected(
             f"missing required column(s): {', '.join(missing)} (header: {', '.join(header)})",
-            encoding=encoding, delimiter=delimiter, file_kind=kind.name,
-            raw_record=_strip_eol(lines[header_at]))
+            encoding=encoding,
+            delimiter=delimiter,
+            file_kind=kind.name,
+            raw_record=_strip_eol(lines[header_at]),
+        )
 
     ncols = len(header)
     parsed = ParsedFile(kind=kind, encoding=encoding, delimiter=delimiter)
-    good = read_rows(lines, delimiter, header_at + header_info[0], ncols,
-                     parsed.lines, parsed.quarantined, header=header)
+    good = read_rows(
+        lines, delimiter, header_at + header_info[0], ncols, parsed.lines, parsed.quarantined, header=header
+    )
 
     columns_by_index = list(zip(*good)) if good else [() for _ in range(ncols)]
     n = len(good)
@@ -168,16 +180,24 @@ def read_csv_text(text: str, *, source: str, file_name: str, encoding: str,
 
 def _field_count_reason(expected: int, found: int, spanned: int, last_unterminated: bool, line: int) -> str:
     if spanned > 1:
-        return (f"unbalanced quote: the record starting on line {line} runs over {spanned} lines and has "
-                f"{found} fields, expected {expected} (reading resumed on line {line + 1})")
+        return (
+            f"unbalanced quote: the record starting on line {line} runs over {spanned} lines and has "
+            f"{found} fields, expected {expected} (reading resumed on line {line + 1})"
+        )
     if last_unterminated and found < expected:
         return f"truncated last line: expected {expected} fields, found {found} and no line end"
     return f"wrong number of fields: expected {expected}, found {found}"
 
 
-def read_rows(lines: list[str], delimiter: str, start: int, ncols: int,
-              good_lines: list[int], quarantined: list[QuarantinedRow],
-              header: list[str] | None = None) -> list[list[str]]:
+def read_rows(
+    lines: list[str],
+    delimiter: str,
+    start: int,
+    ncols: int,
+    good_lines: list[int],
+    quarantined: list[QuarantinedRow],
+    header: list[str] | None = None,
+) -> list[list[str]]:
     """Rows of ``ncols`` fields from line index ``start`` on; unreadable ones go to ``quarantined``.
 
     A record that runs over several lines and then has the wrong number of fields is
@@ -211,8 +231,9 @@ def read_rows(lines: list[str], delimiter: str, start: int, ncols: int,
                 continue  # a row of empty fields is a blank line in spreadsheet form
             if header is not None and [f.strip() for f in fields] == header:
                 # two exports concatenated: their second header is not a customer
-                quarantined.append(QuarantinedRow(ln, "header row repeated in the middle of the file",
-                                                  _strip_eol(lines[ln - 1])))
+                quarantined.append(
+                    QuarantinedRow(ln, "header row repeated in the middle of the file", _strip_eol(lines[ln - 1]))
+                )
                 continue
             good.append((ln, fields))
         if restart_at is None:

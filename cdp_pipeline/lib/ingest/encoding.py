@@ -25,7 +25,7 @@ _TEXT_CONTROLS = {"\t", "\n", "\r", "\f"}
 def _cp1252_undefined_as_latin1(err: UnicodeDecodeError):
     # Five bytes (0x81, 0x8D, 0x8F, 0x90, 0x9D) have no Windows-1252 character. Windows
     # itself maps them to the C1 controls of the same value; do the same so no byte is lost.
-    bad = err.object[err.start:err.end]
+    bad = err.object[err.start : err.end]
     return bad.decode("latin-1"), err.end
 
 
@@ -47,8 +47,8 @@ def decode_bytes(data: bytes) -> DecodedText:
 
     Raises ``NotTextError`` when the content is binary (NUL bytes, control characters).
     """
-    if data.startswith(codecs.BOM_UTF8) and _is_utf8(data[len(codecs.BOM_UTF8):]):
-        decoded = DecodedText(data[len(codecs.BOM_UTF8):].decode(UTF8), UTF8_BOM)
+    if data.startswith(codecs.BOM_UTF8) and _is_utf8(data[len(codecs.BOM_UTF8) :]):
+        decoded = DecodedText(data[len(codecs.BOM_UTF8) :].decode(UTF8), UTF8_BOM)
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             decoded = DecodedText(data.decode(UTF16), UTF16)

@@ -48,41 +48,110 @@ class FileKind:
 
 
 CRM_CUSTOMERS = FileKind(
-    name="crm_customers", source="crm", table="crm_customers", format=CSV,
-    columns=("customer_id", "first_name", "last_name", "email", "phone", "street", "postcode", "city",
-             "country", "birth_date", "loyalty_card_id", "created_at", "updated_at",
-             "consent_email", "consent_sms", "consent_updated_at", "address_phone"),
+    name="crm_customers",
+    source="crm",
+    table="crm_customers",
+    format=CSV,
+    columns=(
+        "customer_id",
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "street",
+        "postcode",
+        "city",
+        "country",
+        "birth_date",
+        "loyalty_card_id",
+        "created_at",
+        "updated_at",
+        "consent_email",
+        "consent_sms",
+        "consent_updated_at",
+        "address_phone",
+    ),
     required=("customer_id",),
-    aliases={"email_address": "email", "e_mail": "email", "phone_number": "phone", "mobile": "phone",
-             "zip": "postcode", "zip_code": "postcode", "postal_code": "postcode",
-             "date_of_birth": "birth_date", "birthday": "birth_date", "dob": "birth_date",
-             # A Shopify customers export dropped in crm/: current headers, then legacy ones
-             # (a legacy file has both Country and Country Code: the first one read wins).
-             "accepts_email_marketing": "consent_email", "accepts_sms_marketing": "consent_sms",
-             "accepts_marketing": "consent_email",
-             "default_address_address1": "street", "default_address_city": "city",
-             "default_address_zip": "postcode", "default_address_country_code": "country",
-             "default_address_phone": "address_phone",
-             "address1": "street", "country_code": "country"},
+    aliases={
+        "email_address": "email",
+        "e_mail": "email",
+        "phone_number": "phone",
+        "mobile": "phone",
+        "zip": "postcode",
+        "zip_code": "postcode",
+        "postal_code": "postcode",
+        "date_of_birth": "birth_date",
+        "birthday": "birth_date",
+        "dob": "birth_date",
+        # A Shopify customers export dropped in crm/: current headers, then legacy ones
+        # (a legacy file has both Country and Country Code: the first one read wins).
+        "accepts_email_marketing": "consent_email",
+        "accepts_sms_marketing": "consent_sms",
+        "accepts_marketing": "consent_email",
+        "default_address_address1": "street",
+        "default_address_city": "city",
+        "default_address_zip": "postcode",
+        "default_address_country_code": "country",
+        "default_address_phone": "address_phone",
+        "address1": "street",
+        "country_code": "country",
+    },
 )
 
 # A legacy Shopify customers export has no Customer ID: its rows are keyed by their address.
 SHOPIFY_CUSTOMERS_LEGACY = FileKind(
-    name="shopify_customers_legacy", source="crm", table="crm_customers", format=CSV,
-    columns=CRM_CUSTOMERS.columns, required=("email",), aliases=CRM_CUSTOMERS.aliases,
+    name="shopify_customers_legacy",
+    source="crm",
+    table="crm_customers",
+    format=CSV,
+    columns=CRM_CUSTOMERS.columns,
+    required=("email",),
+    aliases=CRM_CUSTOMERS.aliases,
 )
 
 ESP_MEMBERS = FileKind(
-    name="esp_members", source="esp", table="esp_members", format=CSV,
-    columns=("email_address", "first_name", "last_name", "phone", "address", "zip", "city", "birthday",
-             "member_rating", "optin_time", "optin_ip", "confirm_time", "confirm_ip", "latitude",
-             "longitude", "gmtoff", "dstoff", "timezone", "cc", "region", "last_changed", "leid",
-             "euid", "notes", "tags", "unsub_time", "unsub_campaign_title", "unsub_campaign_id",
-             "unsub_reason", "unsub_reason_other", "clean_time", "clean_campaign_title",
-             "clean_campaign_id", "status"),
+    name="esp_members",
+    source="esp",
+    table="esp_members",
+    format=CSV,
+    columns=(
+        "email_address",
+        "first_name",
+        "last_name",
+        "phone",
+        "address",
+        "zip",
+        "city",
+        "birthday",
+        "member_rating",
+        "optin_time",
+        "optin_ip",
+        "confirm_time",
+        "confirm_ip",
+        "latitude",
+        "longitude",
+        "gmtoff",
+        "dstoff",
+        "timezone",
+        "cc",
+        "region",
+        "last_changed",
+        "leid",
+        "euid",
+        "notes",
+        "tags",
+        "unsub_time",
+        "unsub_campaign_title",
+        "unsub_campaign_id",
+        "unsub_reason",
+        "unsub_reason_other",
+        "clean_time",
+        "clean_campaign_title",
+        "clean_campaign_id",
+        "status",
+    ),
     required=("email_address",),
-    aliases={"email": "email_address", "phone_number": "phone", "postal_code": "zip",
-             "date_of_birth": "birthday"},
+    aliases={"email": "email_address", "phone_number": "phone", "postal_code": "zip", "date_of_birth": "birthday"},
 )
 
 # A Klaviyo profile or list export. Its consent is in its own columns (no Mailchimp status):
@@ -90,27 +159,66 @@ ESP_MEMBERS = FileKind(
 # is SUBSCRIBED / UNSUBSCRIBED / NEVER_SUBSCRIBED / SUPPRESSED, ``Accepts Marketing`` is
 # Shopify's flag synced into Klaviyo; staging.consent_events reads them.
 ESP_KLAVIYO_PROFILES = FileKind(
-    name="esp_klaviyo_profiles", source="esp", table="esp_members", format=CSV,
-    columns=("email_address", "klaviyo_id", "first_name", "last_name", "phone", "address", "city", "country",
-             "zip", "consent", "sms_consent_timestamp", "accepts_marketing", "email_marketing_consent",
-             "email_marketing_consent_timestamp", "sms_marketing_consent", "date_added"),
+    name="esp_klaviyo_profiles",
+    source="esp",
+    table="esp_members",
+    format=CSV,
+    columns=(
+        "email_address",
+        "klaviyo_id",
+        "first_name",
+        "last_name",
+        "phone",
+        "address",
+        "city",
+        "country",
+        "zip",
+        "consent",
+        "sms_consent_timestamp",
+        "accepts_marketing",
+        "email_marketing_consent",
+        "email_marketing_consent_timestamp",
+        "sms_marketing_consent",
+        "date_added",
+    ),
     required=("email_address",),
     aliases={"email": "email_address", "phone_number": "phone", "zip_code": "zip", "postal_code": "zip"},
 )
 
 ESP_ACTIVITY = FileKind(
-    name="esp_activity", source="esp", table="esp_activity", format=CSV,
+    name="esp_activity",
+    source="esp",
+    table="esp_activity",
+    format=CSV,
     columns=("email_address", "action", "timestamp", "campaign_id", "campaign_title", "url"),
     required=("email_address", "action", "timestamp"),
     aliases={"email": "email_address"},
 )
 
-_SMS_COLUMNS = ("from", "to", "body", "status", "sent_date", "api_version", "num_segments", "error_code",
-                "account_sid", "sid", "direction", "price", "price_unit", "date_created")
+_SMS_COLUMNS = (
+    "from",
+    "to",
+    "body",
+    "status",
+    "sent_date",
+    "api_version",
+    "num_segments",
+    "error_code",
+    "account_sid",
+    "sid",
+    "direction",
+    "price",
+    "price_unit",
+    "date_created",
+)
 
 SMS_MESSAGES_CSV = FileKind(
-    name="sms_messages_csv", source="sms", table="sms_messages", format=CSV,
-    columns=_SMS_COLUMNS, required=("from", "to", "direction", "sent_date"),
+    name="sms_messages_csv",
+    source="sms",
+    table="sms_messages",
+    format=CSV,
+    columns=_SMS_COLUMNS,
+    required=("from", "to", "direction", "sent_date"),
     aliases={"date_sent": "sent_date"},
 )
 
@@ -118,18 +226,24 @@ SMS_MESSAGES_CSV = FileKind(
 # A message not sent yet (queued, failed before sending) has date_sent null: staging dates it
 # by date_created, so date_sent is not required here.
 SMS_MESSAGES_JSONL = FileKind(
-    name="sms_messages_jsonl", source="sms", table="sms_messages", format=JSONL,
-    columns=_SMS_COLUMNS, required=("from", "to", "direction"),
+    name="sms_messages_jsonl",
+    source="sms",
+    table="sms_messages",
+    format=JSONL,
+    columns=_SMS_COLUMNS,
+    required=("from", "to", "direction"),
     aliases={"date_sent": "sent_date"},
 )
 
 WEB_EVENTS = FileKind(
-    name="web_events", source="web", table="web_events", format=JSONL,
+    name="web_events",
+    source="web",
+    table="web_events",
+    format=JSONL,
     # The nested parts (event_params, device, geo, traffic_source, ecommerce, items) stay in
     # event_json, the line exactly as received; staging reads them with DuckDB's JSON
     # functions. Re-serialising them in Python cost half of a GA4 file's load time.
-    columns=("events_day", "event_date", "event_timestamp", "event_name", "user_pseudo_id", "user_id",
-             "event_json"),
+    columns=("events_day", "event_date", "event_timestamp", "event_name", "user_pseudo_id", "user_id", "event_json"),
     # No user_pseudo_id: a consent-mode (cookieless) ping, which GA4 sends when analytics
     # storage is denied. It is a real event, loaded and counted, not a broken row.
     required=("event_timestamp", "event_name"),
@@ -137,27 +251,82 @@ WEB_EVENTS = FileKind(
 )
 
 POS_ORDERS = FileKind(
-    name="pos_orders", source="pos", table="pos_orders", format=CSV,
-    columns=("name", "email", "financial_status", "paid_at", "accepts_marketing", "currency", "subtotal",
-             "shipping", "taxes", "total", "discount_code", "created_at", "lineitem_quantity",
-             "lineitem_name", "lineitem_price", "lineitem_sku", "billing_name", "billing_street",
-             "billing_city", "billing_zip", "billing_country", "billing_phone", "cancelled_at",
-             "refunded_amount", "id", "tags", "source",
-             # order discount, the line's share of it, and the order's other numbers
-             "discount_amount", "lineitem_discount", "phone", "shipping_phone", "shipping_country"),
+    name="pos_orders",
+    source="pos",
+    table="pos_orders",
+    format=CSV,
+    columns=(
+        "name",
+        "email",
+        "financial_status",
+        "paid_at",
+        "accepts_marketing",
+        "currency",
+        "subtotal",
+        "shipping",
+        "taxes",
+        "total",
+        "discount_code",
+        "created_at",
+        "lineitem_quantity",
+        "lineitem_name",
+        "lineitem_price",
+        "lineitem_sku",
+        "billing_name",
+        "billing_street",
+        "billing_city",
+        "billing_zip",
+        "billing_country",
+        "billing_phone",
+        "cancelled_at",
+        "refunded_amount",
+        "id",
+        "tags",
+        "source",
+        # order discount, the line's share of it, and the order's other numbers
+        "discount_amount",
+        "lineitem_discount",
+        "phone",
+        "shipping_phone",
+        "shipping_country",
+    ),
     required=("name", "lineitem_name"),
 )
 
 POS_RECEIPTS = FileKind(
-    name="pos_receipts", source="pos", table="pos_receipts", format=CSV,
-    columns=("receipt_id", "store_id", "ts_local", "tz", "loyalty_card_id", "line_no", "sku", "qty",
-             "unit_price", "discount", "vat_rate"),
+    name="pos_receipts",
+    source="pos",
+    table="pos_receipts",
+    format=CSV,
+    columns=(
+        "receipt_id",
+        "store_id",
+        "ts_local",
+        "tz",
+        "loyalty_card_id",
+        "line_no",
+        "sku",
+        "qty",
+        "unit_price",
+        "discount",
+        "vat_rate",
+    ),
     required=("receipt_id", "store_id", "ts_local"),
 )
 
-FILE_KINDS: dict[str, FileKind] = {k.name: k for k in (
-    CRM_CUSTOMERS, ESP_MEMBERS, ESP_ACTIVITY, SMS_MESSAGES_CSV, SMS_MESSAGES_JSONL, WEB_EVENTS,
-    POS_ORDERS, POS_RECEIPTS)}
+FILE_KINDS: dict[str, FileKind] = {
+    k.name: k
+    for k in (
+        CRM_CUSTOMERS,
+        ESP_MEMBERS,
+        ESP_ACTIVITY,
+        SMS_MESSAGES_CSV,
+        SMS_MESSAGES_JSONL,
+        WEB_EVENTS,
+        POS_ORDERS,
+        POS_RECEIPTS,
+    )
+}
 
 # raw table -> the file kinds that write it
 FILE_KINDS.update({k.name: k for k in (SHOPIFY_CUSTOMERS_LEGACY, ESP_KLAVIYO_PROFILES)})  # vendor variants
@@ -179,8 +348,7 @@ SOURCE_TABLES: dict[str, tuple[str, ...]] = {
 # "unsubscribed" both end in "subscribed", and reading either as subscribed grants consent.
 ESP_STATUSES = ("nonsubscribed", "unsubscribed", "cleaned", "subscribed")
 ESP_EXPORT_MARKERS = ("members_export", "email_audience_export")
-_ESP_STATUS_NAME = re.compile(
-    r"(?<![a-z])(" + "|".join(ESP_STATUSES) + r")_(?:" + "|".join(ESP_EXPORT_MARKERS) + r")")
+_ESP_STATUS_NAME = re.compile(r"(?<![a-z])(" + "|".join(ESP_STATUSES) + r")_(?:" + "|".join(ESP_EXPORT_MARKERS) + r")")
 
 # GA4 names its BigQuery tables events_YYYYMMDD and, for the streaming export,
 # events_intraday_YYYYMMDD (replaced by the day's table once the day is complete).

@@ -17,7 +17,6 @@ import stat
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-
 # Files still being written by the sender: never read them.
 IGNORED_SUFFIXES = (".tmp", ".part", ".partial")
 
@@ -145,8 +144,9 @@ def discover_files(landing_dir: Path, source: str, landing_date: dt.date | str) 
         return []
     refusal = folder_refusal(landing_dir, folder)
     if refusal:
-        return [LandingFile(source, day, folder, folder.relative_to(landing_dir).as_posix(), 0,
-                            NOT_READ_SHA256, refusal)]
+        return [
+            LandingFile(source, day, folder, folder.relative_to(landing_dir).as_posix(), 0, NOT_READ_SHA256, refusal)
+        ]
     found = []
     for path in sorted(folder.iterdir(), key=lambda p: p.name):
         if is_ignored(path.name):
@@ -160,6 +160,5 @@ def discover_files(landing_dir: Path, source: str, landing_date: dt.date | str) 
             refused = f"{rel} is a symbolic link: refused (only regular files are read)"
         elif not stat.S_ISREG(st.st_mode):
             refused = f"{rel} is not a regular file: refused"
-        found.append(LandingFile(source, day, path, rel, st.st_size if not refused else 0, NOT_READ_SHA256,
-                                 refused))
+        found.append(LandingFile(source, day, path, rel, st.st_size if not refused else 0, NOT_READ_SHA256, refused))
     return found

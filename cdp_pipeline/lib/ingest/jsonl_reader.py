@@ -66,19 +66,22 @@ def read_jsonl_text(text: str, *, kind: FileKind, file_name: str, encoding: str)
             obj = json.loads(record)
         except json.JSONDecodeError as exc:
             prefix = "truncated last line: " if i == last and not ends_with_newline else ""
-            parsed.quarantined.append(QuarantinedRow(
-                i, f"{prefix}invalid JSON: {exc.msg} at column {exc.colno}", record))
+            parsed.quarantined.append(
+                QuarantinedRow(i, f"{prefix}invalid JSON: {exc.msg} at column {exc.colno}", record)
+            )
             continue
         except RecursionError:
             # json's C decoder gives up past ~1,000 levels; one such line must not cost the file
-            parsed.quarantined.append(QuarantinedRow(
-                i, "invalid JSON: nested too deeply to be read", record[:_RAW_PREVIEW_CHARS]))
+            parsed.quarantined.append(
+                QuarantinedRow(i, "invalid JSON: nested too deeply to be read", record[:_RAW_PREVIEW_CHARS])
+            )
             continue
         except ValueError as exc:
             # e.g. an integer of more than 4,300 digits (Python's int conversion limit): one such
             # line must not cost the file either
-            parsed.quarantined.append(QuarantinedRow(
-                i, f"invalid JSON: a value could not be read ({_first_words(exc)})", record))
+            parsed.quarantined.append(
+                QuarantinedRow(i, f"invalid JSON: a value could not be read ({_first_words(exc)})", record)
+            )
             continue
         add(i, obj, record)
     rows.finish()
@@ -100,8 +103,9 @@ class _Rows:
     def add(self, line_no: int, obj, record: str) -> None:
         parsed, cols, key_map = self.parsed, self.cols, self.key_map
         if not isinstance(obj, dict):
-            parsed.quarantined.append(QuarantinedRow(
-                line_no, f"not a JSON object (found {type(obj).__name__})", record))
+            parsed.quarantined.append(
+                QuarantinedRow(line_no, f"not a JSON object (found {type(obj).__name__})", record)
+            )
             return
         row: dict[str, object] = {}
         unknown: dict[str, object] = {}
@@ -116,14 +120,18 @@ class _Rows:
                 row[col] = value
         missing = [c for c in self.kind.required if row.get(c) is None]
         if missing:
-            parsed.quarantined.append(QuarantinedRow(
-                line_no, f"missing required key(s): {', '.join(missing)}", record))
+            parsed.quarantined.append(QuarantinedRow(line_no, f"missing required key(s): {', '.join(missing)}", record))
             return
         if self.is_web:
             if not is_int64(row["event_timestamp"]):
-                parsed.quarantined.append(QuarantinedRow(
-                    line_no, "event_timestamp is not a whole number of microseconds "
-                             f"(found {to_text(row['event_timestamp'])[:40]!r})", record))
+                parsed.quarantined.append(
+                    QuarantinedRow(
+                        line_no,
+                        "event_timestamp is not a whole number of microseconds "
+                        f"(found {to_text(row['event_timestamp'])[:40]!r})",
+                        record,
+                    )
+                )
                 return
             pseudo_id = row.get("user_pseudo_id")
             if pseudo_id is None or (isinstance(pseudo_id, str) and not pseudo_id.strip()):
@@ -141,7 +149,8 @@ class _Rows:
         if self.cookieless:
             self.parsed.notes.append(
                 f"{self.cookieless} consent-mode (cookieless) event(s) without user_pseudo_id: loaded, "
-                "counted, not attributed to a visitor")
+                "counted, not attributed to a visitor"
+            )
 
 
 _INT64 = re.compile(r"-?[0-9]{1,19}")

@@ -55,9 +55,12 @@ def ensure_raw_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
     columns = raw_table_columns(table)
     defs = ", ".join(f"{quote_ident(c)} {t}" for c, t in columns)
     run(con, "create_raw_table", table=table, column_defs=defs)
-    existing = {r[0] for r in con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'raw' AND table_name = ?", [table]
-    ).fetchall()}
+    existing = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'raw' AND table_name = ?", [table]
+        ).fetchall()
+    }
     for c, t in columns:
         if c not in existing:
             run(con, "add_raw_column", table=table, column=quote_ident(c), column_type=t)
@@ -90,8 +93,9 @@ def ledger_balance(con: duckdb.DuckDBPyConnection, source: str, table: str) -> d
     kinds = kinds_of_table(table)
     params = {"source": source, "file_kinds": kinds}
     imbalanced = fetch(con, "select_ledger_imbalance", params)
-    (files, rows_read, rows_loaded_live, rows_quarantined, rows_suppressed,
-     rows_erased) = fetch(con, "select_ledger_totals", params)[0]
+    (files, rows_read, rows_loaded_live, rows_quarantined, rows_suppressed, rows_erased) = fetch(
+        con, "select_ledger_totals", params
+    )[0]
     raw_rows = fetch(con, "count_raw_rows", table=table)[0][0]
     quarantine_rows = fetch(con, "count_quarantined_rows", params)[0][0]
     return {
@@ -123,11 +127,16 @@ def ledger_entries(build_db: Path) -> list[tuple[str, str, int, object]]:
         return []
     con = duckdb.connect(str(build_db), read_only=True)
     try:
-        if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'audit' "
-                           "AND table_name = 'files'").fetchall()[0][0]:
+        if not con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'audit' AND table_name = 'files'"
+        ).fetchall()[0][0]:
             return []
-        return [(f, str(d), int(b), t) for f, d, b, t in con.execute(
-            "SELECT file, landing_date, bytes, max(loaded_at) FROM audit.files GROUP BY ALL").fetchall()]
+        return [
+            (f, str(d), int(b), t)
+            for f, d, b, t in con.execute(
+                "SELECT file, landing_date, bytes, max(loaded_at) FROM audit.files GROUP BY ALL"
+            ).fetchall()
+        ]
     finally:
         con.close()
 
@@ -135,8 +144,10 @@ def ledger_entries(build_db: Path) -> list[tuple[str, str, int, object]]:
 def record_erased_rows(con: duckdb.DuckDBPyConnection, erased: list[tuple[str, str, int]]) -> None:
     """Count ``(file, sha256, rows)`` raw rows deleted by an erasure against the ledger entries that
     loaded them (a no-op where there is no ledger)."""
-    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-                       "AND schema_name = 'audit' AND table_name = 'files'").fetchall()[0][0]:
+    if not con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = 'audit' AND table_name = 'files'"
+    ).fetchall()[0][0]:
         return
     run(con, "add_files_rows_erased")
     for file, sha256, rows in erased:

@@ -26,15 +26,31 @@ from cdp_pipeline.lib.ingest.compression import gunzip, inner_name, is_gzip
 from cdp_pipeline.lib.ingest.csv_reader import read_csv_text
 from cdp_pipeline.lib.ingest.encoding import NotTextError, decode_bytes
 from cdp_pipeline.lib.ingest.file_kinds import (
-    ESP_MEMBERS, JSONL, SOURCE_TABLES, WEB_EVENTS, esp_status_from_name, events_day_from_name,
-    format_for, is_intraday_name, jsonl_kind,
+    ESP_MEMBERS,
+    JSONL,
+    SOURCE_TABLES,
+    WEB_EVENTS,
+    esp_status_from_name,
+    events_day_from_name,
+    format_for,
+    is_intraday_name,
+    jsonl_kind,
 )
 from cdp_pipeline.lib.ingest.files import (
-    LandingFile, RefusedPath, discover_files, read_landing_bytes, with_bytes_read,
+    LandingFile,
+    RefusedPath,
+    discover_files,
+    read_landing_bytes,
+    with_bytes_read,
 )
 from cdp_pipeline.lib.ingest.jsonl_reader import read_jsonl_text
 from cdp_pipeline.lib.ingest.parsed import (
-    REASON_MAX_CHARS, RAW_RECORD_MAX_CHARS, FileRejected, ParsedFile, QuarantinedRow, cap_text,
+    RAW_RECORD_MAX_CHARS,
+    REASON_MAX_CHARS,
+    FileRejected,
+    ParsedFile,
+    QuarantinedRow,
+    cap_text,
 )
 
 _BATCH = "_cdp_ingest_batch"
@@ -89,8 +105,9 @@ def parse_file(source: str, file_name: str, data: bytes) -> ParsedFile:
     try:
         decoded = decode_bytes(data)
     except NotTextError as exc:
-        raise FileRejected(str(exc), raw_record=data[:_PREVIEW_BYTES].decode("latin-1").encode(
-            "unicode_escape").decode("ascii")) from exc
+        raise FileRejected(
+            str(exc), raw_record=data[:_PREVIEW_BYTES].decode("latin-1").encode("unicode_escape").decode("ascii")
+        ) from exc
     text = decoded.text
     first_char = text.lstrip()[:1]
     if format_for(source, file_name, first_char) == JSONL:
@@ -125,9 +142,15 @@ def clear_partition(con: duckdb.DuckDBPyConnection, source: str, landing_date: d
         raise
 
 
-def load_partition(con: duckdb.DuckDBPyConnection, landing_dir: Path, source: str,
-                   landing_date: dt.date | str, *, loaded_at: dt.datetime | None = None,
-                   suppression=None) -> PartitionOutcome:
+def load_partition(
+    con: duckdb.DuckDBPyConnection,
+    landing_dir: Path,
+    source: str,
+    landing_date: dt.date | str,
+    *,
+    loaded_at: dt.datetime | None = None,
+    suppression=None,
+) -> PartitionOutcome:
     """Load every file of ``<landing>/<source>/<day>/`` into raw, replacing what the day held.
     Rows of erased people (``suppression``, by default the build database's list) are dropped."""
     day = dt.date.fromisoformat(landing_date) if isinstance(landing_date, str) else landing_date
@@ -137,6 +160,7 @@ def load_partition(con: duckdb.DuckDBPyConnection, landing_dir: Path, source: st
     if suppression is None:
         from cdp_pipeline.lib.privacy.suppression import load_suppression_list
         from cdp_pipeline.settings import get_settings
+
         suppression = load_suppression_list(con, get_settings())
     outcome = PartitionOutcome(source=source, landing_date=day)
     for lf in discover_files(landing_dir, source, day):
@@ -159,23 +183,24 @@ def _cyclic_gc_paused():
             gc.enable()
 
 
-def load_file(con: duckdb.DuckDBPyConnection, lf: LandingFile, *, loaded_at: dt.datetime,
-              suppression=None) -> FileOutcome:
+def load_file(
+    con: duckdb.DuckDBPyConnection, lf: LandingFile, *, loaded_at: dt.datetime, suppression=None
+) -> FileOutcome:
     """Load one file in one transaction: raw rows, quarantine rows and its ledger entry."""
     with _cyclic_gc_paused():
         return _load_file(con, lf, loaded_at=loaded_at, suppression=suppression)
 
 
-def _load_file(con: duckdb.DuckDBPyConnection, lf: LandingFile, *, loaded_at: dt.datetime,
-               suppression=None) -> FileOutcome:
+def _load_file(
+    con: duckdb.DuckDBPyConnection, lf: LandingFile, *, loaded_at: dt.datetime, suppression=None
+) -> FileOutcome:
     try:
         # Read once: the SHA-256 in the ledger is of exactly the bytes parsed, even if the file is
         # rewritten while the night reads it.
         data = read_landing_bytes(lf)
     except RefusedPath as exc:
         reason = str(exc)
-        out = FileOutcome(file=lf, status="rejected", message=reason,
-                          quarantined=[QuarantinedRow(None, reason, None)])  # type: ignore[arg-type]
+        out = FileOutcome(file=lf, status="rejected", message=reason, quarantined=[QuarantinedRow(None, reason, None)])  # type: ignore[arg-type]
         _write_file(con, lf, out, None, loaded_at)
         return out
     lf = with_bytes_read(lf, data)
@@ -183,22 +208,30 @@ def _load_file(con: duckdb.DuckDBPyConnection, lf: LandingFile, *, loaded_at: dt
         first = ledger.fetch(con, "select_first_delivery", {"sha256": lf.sha256})
         if first:
             f_file, f_day, f_status = first[0]
-            out = FileOutcome(file=lf, status="duplicate",
-                              message=f"same bytes as {f_file} (landing date {f_day}, {f_status}); not loaded again")
+            out = FileOutcome(
+                file=lf,
+                status="duplicate",
+                message=f"same bytes as {f_file} (landing date {f_day}, {f_status}); not loaded again",
+            )
             _write_file(con, lf, out, None, loaded_at)
             return out
     try:
         parsed = parse_file(lf.source, lf.name, data)
     except FileRejected as exc:
-        out = FileOutcome(file=lf, status="rejected", file_kind=exc.file_kind, encoding=exc.encoding,
-                          delimiter=exc.delimiter, message=exc.reason)
+        out = FileOutcome(
+            file=lf,
+            status="rejected",
+            file_kind=exc.file_kind,
+            encoding=exc.encoding,
+            delimiter=exc.delimiter,
+            message=exc.reason,
+        )
         out.quarantined = [QuarantinedRow(None, exc.reason, exc.raw_record)]  # type: ignore[arg-type]
         _write_file(con, lf, out, None, loaded_at)
         return out
     except (UnicodeError, ValueError, RecursionError, MemoryError) as exc:
         reason = f"could not be read: {type(exc).__name__}: {exc}"
-        out = FileOutcome(file=lf, status="rejected", message=reason,
-                          quarantined=[QuarantinedRow(None, reason, None)])  # type: ignore[arg-type]
+        out = FileOutcome(file=lf, status="rejected", message=reason, quarantined=[QuarantinedRow(None, reason, None)])  # type: ignore[arg-type]
         _write_file(con, lf, out, None, loaded_at)
         return out
 
@@ -207,12 +240,21 @@ def _load_file(con: duckdb.DuckDBPyConnection, lf: LandingFile, *, loaded_at: dt
     suppressed = 0
     if suppression:
         from cdp_pipeline.lib.privacy.suppression import drop_suppressed_rows
+
         suppressed = drop_suppressed_rows(parsed, suppression)
-    out = FileOutcome(file=lf, status="loaded" if rows_read else "empty", file_kind=kind.name,
-                      table=kind.table, encoding=parsed.encoding, delimiter=parsed.delimiter,
-                      rows_read=rows_read, rows_loaded=parsed.rows_loaded,
-                      rows_quarantined=parsed.rows_quarantined, rows_suppressed=suppressed,
-                      quarantined=list(parsed.quarantined))
+    out = FileOutcome(
+        file=lf,
+        status="loaded" if rows_read else "empty",
+        file_kind=kind.name,
+        table=kind.table,
+        encoding=parsed.encoding,
+        delimiter=parsed.delimiter,
+        rows_read=rows_read,
+        rows_loaded=parsed.rows_loaded,
+        rows_quarantined=parsed.rows_quarantined,
+        rows_suppressed=suppressed,
+        quarantined=list(parsed.quarantined),
+    )
     if out.status == "empty":
         out.message = "header only: no data rows"
     elif parsed.rows_loaded == 0 and not suppressed:
@@ -225,10 +267,15 @@ def _load_file(con: duckdb.DuckDBPyConnection, lf: LandingFile, *, loaded_at: dt
     return out
 
 
-def _write_file(con: duckdb.DuckDBPyConnection, lf: LandingFile, out: FileOutcome,
-                parsed: ParsedFile | None, loaded_at: dt.datetime) -> None:
-    file_params = {"file": lf.rel_path, "file_sha256": lf.sha256, "landing_date": lf.landing_date.isoformat(),
-                   "loaded_at": loaded_at}
+def _write_file(
+    con: duckdb.DuckDBPyConnection, lf: LandingFile, out: FileOutcome, parsed: ParsedFile | None, loaded_at: dt.datetime
+) -> None:
+    file_params = {
+        "file": lf.rel_path,
+        "file_sha256": lf.sha256,
+        "landing_date": lf.landing_date.isoformat(),
+        "loaded_at": loaded_at,
+    }
     con.execute("BEGIN")
     try:
         if parsed is not None and parsed.rows_loaded:
@@ -239,13 +286,27 @@ def _write_file(con: duckdb.DuckDBPyConnection, lf: LandingFile, out: FileOutcom
                 _insert_raw(con, parsed, file_params)
         if out.quarantined:
             _insert_quarantine(con, lf, out, file_params)
-        ledger.run(con, "insert_file_entry", {
-            "file": lf.rel_path, "source": lf.source, "landing_date": lf.landing_date.isoformat(),
-            "sha256": lf.sha256, "bytes": lf.bytes, "encoding": out.encoding, "delimiter": out.delimiter,
-            "file_kind": out.file_kind, "rows_read": out.rows_read, "rows_loaded": out.rows_loaded,
-            "rows_quarantined": out.rows_quarantined, "rows_suppressed": out.rows_suppressed, "status": out.status,
-            "message": cap_text(out.message, REASON_MAX_CHARS),
-            "loaded_at": loaded_at})
+        ledger.run(
+            con,
+            "insert_file_entry",
+            {
+                "file": lf.rel_path,
+                "source": lf.source,
+                "landing_date": lf.landing_date.isoformat(),
+                "sha256": lf.sha256,
+                "bytes": lf.bytes,
+                "encoding": out.encoding,
+                "delimiter": out.delimiter,
+                "file_kind": out.file_kind,
+                "rows_read": out.rows_read,
+                "rows_loaded": out.rows_loaded,
+                "rows_quarantined": out.rows_quarantined,
+                "rows_suppressed": out.rows_suppressed,
+                "status": out.status,
+                "message": cap_text(out.message, REASON_MAX_CHARS),
+                "loaded_at": loaded_at,
+            },
+        )
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -262,8 +323,11 @@ def _replace_events_day(con: duckdb.DuckDBPyConnection, lf: LandingFile, out: Fi
     events_day = events_day_from_name(lf.name)
     if events_day is None:
         return True
-    params = {"events_day": events_day, "landing_date": lf.landing_date.isoformat(),
-              "intraday": is_intraday_name(lf.name)}
+    params = {
+        "events_day": events_day,
+        "landing_date": lf.landing_date.isoformat(),
+        "intraday": is_intraday_name(lf.name),
+    }
     newer = ledger.fetch(con, "select_later_events_day_delivery", params)
     if newer:
         out.status = "superseded"
@@ -278,19 +342,29 @@ def _insert_raw(con: duckdb.DuckDBPyConnection, parsed: ParsedFile, file_params:
     arrays = {c: pa.array(v, type=pa.string()) for c, v in parsed.columns.items()}
     arrays["_extra"] = pa.array(parsed.extra, type=pa.string())
     arrays["_line"] = pa.array(parsed.lines, type=pa.int64())
-    _insert_batch(con, pa.table(arrays), ledger.sql("insert_raw_rows", table=parsed.kind.table, batch=_BATCH),
-                  file_params)
+    _insert_batch(
+        con, pa.table(arrays), ledger.sql("insert_raw_rows", table=parsed.kind.table, batch=_BATCH), file_params
+    )
 
 
 def _insert_quarantine(con: duckdb.DuckDBPyConnection, lf: LandingFile, out: FileOutcome, file_params: dict) -> None:
-    batch = pa.table({
-        "line_number": pa.array([q.line_number for q in out.quarantined], type=pa.int64()),
-        "reason": pa.array([cap_text(q.reason, REASON_MAX_CHARS) for q in out.quarantined], type=pa.string()),
-        "raw_record": pa.array([cap_text(q.raw_record, RAW_RECORD_MAX_CHARS) for q in out.quarantined],
-                               type=pa.string()),
-    })
-    params = {"source": lf.source, "file": lf.rel_path, "landing_date": file_params["landing_date"],
-              "file_sha256": lf.sha256, "file_kind": out.file_kind, "loaded_at": file_params["loaded_at"]}
+    batch = pa.table(
+        {
+            "line_number": pa.array([q.line_number for q in out.quarantined], type=pa.int64()),
+            "reason": pa.array([cap_text(q.reason, REASON_MAX_CHARS) for q in out.quarantined], type=pa.string()),
+            "raw_record": pa.array(
+                [cap_text(q.raw_record, RAW_RECORD_MAX_CHARS) for q in out.quarantined], type=pa.string()
+            ),
+        }
+    )
+    params = {
+        "source": lf.source,
+        "file": lf.rel_path,
+        "landing_date": file_params["landing_date"],
+        "file_sha256": lf.sha256,
+        "file_kind": out.file_kind,
+        "loaded_at": file_params["loaded_at"],
+    }
     _insert_batch(con, batch, ledger.sql("insert_quarantine_rows", batch=_BATCH), params)
 
 

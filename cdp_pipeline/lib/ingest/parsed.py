@@ -11,8 +11,15 @@ from cdp_pipeline.lib.ingest.file_kinds import FileKind
 class FileRejected(Exception):
     """The whole file cannot be read (binary, empty, missing a required column, unknown kind)."""
 
-    def __init__(self, reason: str, *, encoding: str | None = None, delimiter: str | None = None,
-                 file_kind: str | None = None, raw_record: str | None = None):
+    def __init__(
+        self,
+        reason: str,
+        *,
+        encoding: str | None = None,
+        delimiter: str | None = None,
+        file_kind: str | None = None,
+        raw_record: str | None = None,
+    ):
         super().__init__(reason)
         self.reason = reason
         self.encoding = encoding

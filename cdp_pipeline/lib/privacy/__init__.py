@@ -9,7 +9,19 @@ from cdp_pipeline.lib.privacy.suppression import is_suppressed, load_suppression
 from cdp_pipeline.lib.privacy.verify import ErasedIdentifiersRemain, assert_no_erased_identifiers, scan_erased
 
 __all__ = [
-    "ErasedIdentifiersRemain", "access_report", "assert_no_erased_identifiers", "erase_request", "is_suppressed",
-    "load_suppression_list", "pending_requests", "queue_erasure", "read_requests", "resolve_person",
-    "run_pending_erasures", "scan_erased", "scan_export_dir", "scan_for_identifiers", "write_access_report",
+    "ErasedIdentifiersRemain",
+    "access_report",
+    "assert_no_erased_identifiers",
+    "erase_request",
+    "is_suppressed",
+    "load_suppression_list",
+    "pending_requests",
+    "queue_erasure",
+    "read_requests",
+    "resolve_person",
+    "run_pending_erasures",
+    "scan_erased",
+    "scan_export_dir",
+    "scan_for_identifiers",
+    "write_access_report",
 ]

@@ -16,8 +16,8 @@ from pathlib import Path
 import duckdb
 
 from cdp_pipeline.lib.privacy.erase import _columns, _rows, person_row_predicate, resolve_person
-from cdp_pipeline.lib.warehouse import table_exists
 from cdp_pipeline.lib.privacy.scan import text_columns
+from cdp_pipeline.lib.warehouse import table_exists
 
 _SEP = "\x1f"
 
@@ -26,8 +26,11 @@ def _by_customer(con, schema: str, table: str, customer_ids: list[str], order: s
     if not customer_ids or not table_exists(con, schema, table) or "customer_id" not in _columns(con, schema, table):
         return []
     order_by = f" ORDER BY {order}" if order else ""
-    return _rows(con, f'SELECT * FROM "{schema}"."{table}" WHERE list_contains($cids, customer_id){order_by}',
-                 {"cids": customer_ids})
+    return _rows(
+        con,
+        f'SELECT * FROM "{schema}"."{table}" WHERE list_contains($cids, customer_id){order_by}',
+        {"cids": customer_ids},
+    )
 
 
 def _by_records(con, schema: str, table: str, records: list[str], order: str | None = None) -> list[dict]:
@@ -36,13 +39,16 @@ def _by_records(con, schema: str, table: str, records: list[str], order: str | N
     if not {"source", "source_record_id"} <= _columns(con, schema, table):
         return []
     order_by = f" ORDER BY {order}" if order else ""
-    return _rows(con, f'SELECT * FROM "{schema}"."{table}" '
-                      f"WHERE list_contains($keys, source || $sep || source_record_id){order_by}",
-                 {"keys": records, "sep": _SEP})
+    return _rows(
+        con,
+        f'SELECT * FROM "{schema}"."{table}" WHERE list_contains($keys, source || $sep || source_record_id){order_by}',
+        {"keys": records, "sep": _SEP},
+    )
 
 
-def access_report(con: duckdb.DuckDBPyConnection, identifier: str, *, kind: str | None = None,
-                  default_region: str = "SE") -> dict:
+def access_report(
+    con: duckdb.DuckDBPyConnection, identifier: str, *, kind: str | None = None, default_region: str = "SE"
+) -> dict:
     """Golden record, source records (standardised and as received), timeline, consents,
     segments and the exports the person was in."""
     person = resolve_person(con, identifier, kind, default_region)
@@ -62,20 +68,34 @@ def access_report(con: duckdb.DuckDBPyConnection, identifier: str, *, kind: str 
     consents = _by_records(con, "staging", "consent_events", records, "event_time")
     if table_exists(con, "staging", "consent_events") and "identifier" in _columns(con, "staging", "consent_events"):
         seen = {json.dumps(r, sort_keys=True, default=str) for r in consents}
-        for r in _rows(con, "SELECT * FROM staging.consent_events WHERE list_contains($v, lower(identifier)) "
-                            "ORDER BY event_time", {"v": sorted({*person.emails, *person.phones})}):
+        for r in _rows(
+            con,
+            "SELECT * FROM staging.consent_events WHERE list_contains($v, lower(identifier)) ORDER BY event_time",
+            {"v": sorted({*person.emails, *person.phones})},
+        ):
             if json.dumps(r, sort_keys=True, default=str) not in seen:
                 consents.append(r)
     golden = _by_customer(con, "golden", "customers", cids, "customer_id")
-    consent_state = [{k: v for k, v in g.items() if k.startswith(("email_consent", "sms_consent"))
-                      or k in ("customer_id", "email_contactable", "sms_contactable")} for g in golden]
+    consent_state = [
+        {
+            k: v
+            for k, v in g.items()
+            if k.startswith(("email_consent", "sms_consent"))
+            or k in ("customer_id", "email_contactable", "sms_contactable")
+        }
+        for g in golden
+    ]
     exports = _by_customer(con, "activation", "export_members", cids, "run_date, destination")
     export_files = []
     if exports and table_exists(con, "activation", "export_log"):
         pairs = sorted({f"{e['destination']}{_SEP}{e['run_date']}" for e in exports})
-        export_files = _rows(con, "SELECT destination, run_date, file_kind, path, exported_at FROM activation.export_log "
-                                  "WHERE list_contains($p, destination || $sep || CAST(run_date AS VARCHAR)) "
-                                  "ORDER BY run_date, destination, file_kind", {"p": pairs, "sep": _SEP})
+        export_files = _rows(
+            con,
+            "SELECT destination, run_date, file_kind, path, exported_at FROM activation.export_log "
+            "WHERE list_contains($p, destination || $sep || CAST(run_date AS VARCHAR)) "
+            "ORDER BY run_date, destination, file_kind",
+            {"p": pairs, "sep": _SEP},
+        )
     return {
         "identifier": identifier,
         "generated_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),

@@ -37,8 +37,7 @@ def access(identifier: str, out_file: Path, settings, *, kind: str | None = None
         return EXIT_NO_WAREHOUSE
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     try:
-        report = write_access_report(con, identifier, Path(out_file), kind=kind,
-                                     default_region=settings.default_region)
+        report = write_access_report(con, identifier, Path(out_file), kind=kind, default_region=settings.default_region)
     finally:
         con.close()
     return EXIT_OK if report["found"] else EXIT_NOT_FOUND

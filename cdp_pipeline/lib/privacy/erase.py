@@ -34,8 +34,17 @@ from cdp_pipeline.lib.privacy import export_files
 from cdp_pipeline.lib.privacy.requests import ErasureRequest, read_requests
 from cdp_pipeline.lib.privacy.scan import IdentifierSet, execute, table_predicate, text_columns
 from cdp_pipeline.lib.privacy.suppression import (
-    EMAIL, HASHED, ID, INGEST_IDENTIFIER_COLUMNS, PHONE, add_suppressions, candidate_forms, ensure_suppression_table,
-    identifier_hash, normalise_phone, salt_for,
+    EMAIL,
+    HASHED,
+    ID,
+    INGEST_IDENTIFIER_COLUMNS,
+    PHONE,
+    add_suppressions,
+    candidate_forms,
+    ensure_suppression_table,
+    identifier_hash,
+    normalise_phone,
+    salt_for,
 )
 from cdp_pipeline.lib.standardise import is_junk_email, is_junk_phone
 from cdp_pipeline.lib.warehouse import BUILD_DB_CONFIG, rewrite_database, table_exists
@@ -50,10 +59,16 @@ _SEP = "\x1f"
 
 # --------------------------------------------------------------------------- helpers
 
+
 def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str]:
-    return {r[0] for r in con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
-        "AND schema_name = ? AND table_name = ?", [schema, table]).fetchall()}
+    return {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
+            "AND schema_name = ? AND table_name = ?",
+            [schema, table],
+        ).fetchall()
+    }
 
 
 def _rows(con, sql: str, params: dict) -> list[dict]:
@@ -69,6 +84,7 @@ def _as_list(v) -> list:
 
 
 # --------------------------------------------------------------------------- resolving
+
 
 @dataclass
 class Person:
@@ -108,12 +124,17 @@ def _excluded_values(con) -> set[str]:
         return set()
     if "value" not in _columns(con, "identity", "excluded_identifiers"):
         return set()
-    return {str(r[0]).lower() for r in con.execute(
-        "SELECT DISTINCT value FROM identity.excluded_identifiers WHERE value IS NOT NULL").fetchall()}
+    return {
+        str(r[0]).lower()
+        for r in con.execute(
+            "SELECT DISTINCT value FROM identity.excluded_identifiers WHERE value IS NOT NULL"
+        ).fetchall()
+    }
 
 
-def resolve_person(con: duckdb.DuckDBPyConnection, identifier: str, kind: str | None = None,
-                   default_region: str = "SE") -> Person:
+def resolve_person(
+    con: duckdb.DuckDBPyConnection, identifier: str, kind: str | None = None, default_region: str = "SE"
+) -> Person:
     """The person ``identifier`` names, with every identifier the platform holds for them.
 
     Read-only: also used by the right-of-access report on the published warehouse.
@@ -128,43 +149,61 @@ def resolve_person(con: duckdb.DuckDBPyConnection, identifier: str, kind: str | 
     # 1. which customers / records does the identifier point at?
     if table_exists(con, "staging", "identity_records"):
         cols = _columns(con, "staging", "identity_records")
-        conds = [c for c in (
-            ("email", "lower(email) IN (SELECT unnest($emails))", EMAIL),
-            ("phone", "phone IN (SELECT unnest($phones))", PHONE),
-            ("loyalty_card_id", "loyalty_card_id IN (SELECT unnest($ids))", ID),
-            ("crm_customer_id", "crm_customer_id IN (SELECT unnest($ids))", ID),
-            ("web_user_id", "web_user_id IN (SELECT unnest($ids))", ID),
-            ("source_record_id", "source_record_id IN (SELECT unnest($ids))", ID),
-            ("cookies", "list_has_any(cookies, $ids)", ID),
-        ) if c[0] in cols]
+        conds = [
+            c
+            for c in (
+                ("email", "lower(email) IN (SELECT unnest($emails))", EMAIL),
+                ("phone", "phone IN (SELECT unnest($phones))", PHONE),
+                ("loyalty_card_id", "loyalty_card_id IN (SELECT unnest($ids))", ID),
+                ("crm_customer_id", "crm_customer_id IN (SELECT unnest($ids))", ID),
+                ("web_user_id", "web_user_id IN (SELECT unnest($ids))", ID),
+                ("source_record_id", "source_record_id IN (SELECT unnest($ids))", ID),
+                ("cookies", "list_has_any(cookies, $ids)", ID),
+            )
+            if c[0] in cols
+        ]
         for _, cond, k in conds:
-            found = execute(con, f"SELECT DISTINCT source, source_record_id FROM staging.identity_records "
-                                f"WHERE {cond}", params).fetchall()
+            found = execute(
+                con, f"SELECT DISTINCT source, source_record_id FROM staging.identity_records WHERE {cond}", params
+            ).fetchall()
             if found:
                 p.matched_kinds.add(k)
                 p.records.update((s, r) for s, r in found)
     if table_exists(con, "identity", "customer_map"):
-        direct = execute(con, "SELECT DISTINCT customer_id FROM identity.customer_map "
-                             "WHERE customer_id IN (SELECT unnest($ids))", params).fetchall()
+        direct = execute(
+            con,
+            "SELECT DISTINCT customer_id FROM identity.customer_map WHERE customer_id IN (SELECT unnest($ids))",
+            params,
+        ).fetchall()
         if direct:
             p.matched_kinds.add(ID)
             p.customer_ids.update(r[0] for r in direct)
         if p.records:
             keys = sorted(f"{s}{_SEP}{r}" for s, r in p.records)
-            p.customer_ids.update(r[0] for r in execute(con, 
-                "SELECT DISTINCT customer_id FROM identity.customer_map "
-                "WHERE list_contains($keys, source || $sep || source_record_id)",
-                {"keys": keys, "sep": _SEP}).fetchall())
+            p.customer_ids.update(
+                r[0]
+                for r in execute(
+                    con,
+                    "SELECT DISTINCT customer_id FROM identity.customer_map "
+                    "WHERE list_contains($keys, source || $sep || source_record_id)",
+                    {"keys": keys, "sep": _SEP},
+                ).fetchall()
+            )
     if table_exists(con, "golden", "customers"):
         cols = _columns(con, "golden", "customers")
         conds = ["customer_id IN (SELECT unnest($ids))"]
-        for col, var in (("emails", "$emails"), ("phones", "$phones"), ("loyalty_card_ids", "$ids"),
-                         ("crm_customer_ids", "$ids"), ("web_user_ids", "$ids"), ("cookies", "$ids")):
+        for col, var in (
+            ("emails", "$emails"),
+            ("phones", "$phones"),
+            ("loyalty_card_ids", "$ids"),
+            ("crm_customer_ids", "$ids"),
+            ("web_user_ids", "$ids"),
+            ("cookies", "$ids"),
+        ):
             if col in cols:
                 expr = f"list_transform({col}, lambda x: lower(x))" if col == "emails" else col
                 conds.append(f"list_has_any({expr}, {var})")
-        found = execute(con, f"SELECT customer_id FROM golden.customers WHERE {' OR '.join(conds)}",
-                            params).fetchall()
+        found = execute(con, f"SELECT customer_id FROM golden.customers WHERE {' OR '.join(conds)}", params).fetchall()
         p.customer_ids.update(r[0] for r in found)
 
     # Whatever the person named is theirs, whether or not it matched anything yet.
@@ -180,34 +219,78 @@ def resolve_person(con: duckdb.DuckDBPyConnection, identifier: str, kind: str | 
     # 2. everything those customers are known by
     excluded = _excluded_values(con)
     if p.customer_ids and table_exists(con, "identity", "customer_map"):
-        p.records.update((s, r) for s, r in con.execute(
-            "SELECT source, source_record_id FROM identity.customer_map "
-            "WHERE list_contains($cids, customer_id)", {"cids": sorted(p.customer_ids)}).fetchall())
+        p.records.update(
+            (s, r)
+            for s, r in con.execute(
+                "SELECT source, source_record_id FROM identity.customer_map WHERE list_contains($cids, customer_id)",
+                {"cids": sorted(p.customer_ids)},
+            ).fetchall()
+        )
     if p.records and table_exists(con, "staging", "identity_records"):
         cols = _columns(con, "staging", "identity_records")
-        wanted = [c for c in ("email", "phone", "email_is_junk", "phone_is_junk", "loyalty_card_id",
-                              "crm_customer_id", "web_user_id", "cookies") if c in cols]
+        wanted = [
+            c
+            for c in (
+                "email",
+                "phone",
+                "email_is_junk",
+                "phone_is_junk",
+                "loyalty_card_id",
+                "crm_customer_id",
+                "web_user_id",
+                "cookies",
+            )
+            if c in cols
+        ]
         keys = sorted(f"{s}{_SEP}{r}" for s, r in p.records)
-        for row in _rows(con, f"SELECT {', '.join(wanted) or '1 AS _'} FROM staging.identity_records "
-                              "WHERE list_contains($keys, source || $sep || source_record_id)",
-                         {"keys": keys, "sep": _SEP}):
-            _collect(p, row.get("email"), row.get("phone"),
-                     [row.get("loyalty_card_id"), row.get("crm_customer_id"), row.get("web_user_id"),
-                      *_as_list(row.get("cookies"))],
-                     excluded, email_junk=row.get("email_is_junk"), phone_junk=row.get("phone_is_junk"))
+        for row in _rows(
+            con,
+            f"SELECT {', '.join(wanted) or '1 AS _'} FROM staging.identity_records "
+            "WHERE list_contains($keys, source || $sep || source_record_id)",
+            {"keys": keys, "sep": _SEP},
+        ):
+            _collect(
+                p,
+                row.get("email"),
+                row.get("phone"),
+                [
+                    row.get("loyalty_card_id"),
+                    row.get("crm_customer_id"),
+                    row.get("web_user_id"),
+                    *_as_list(row.get("cookies")),
+                ],
+                excluded,
+                email_junk=row.get("email_is_junk"),
+                phone_junk=row.get("phone_is_junk"),
+            )
     if p.customer_ids and table_exists(con, "golden", "customers"):
         cols = _columns(con, "golden", "customers")
-        wanted = [c for c in ("emails", "phones", "loyalty_card_ids", "crm_customer_ids", "web_user_ids", "cookies")
-                  if c in cols]
+        wanted = [
+            c
+            for c in ("emails", "phones", "loyalty_card_ids", "crm_customer_ids", "web_user_ids", "cookies")
+            if c in cols
+        ]
         if wanted:
-            for row in _rows(con, f"SELECT {', '.join(wanted)} FROM golden.customers "
-                                  "WHERE list_contains($cids, customer_id)", {"cids": sorted(p.customer_ids)}):
+            for row in _rows(
+                con,
+                f"SELECT {', '.join(wanted)} FROM golden.customers WHERE list_contains($cids, customer_id)",
+                {"cids": sorted(p.customer_ids)},
+            ):
                 for e in _as_list(row.get("emails")):
                     _collect(p, e, None, [], excluded)
                 for ph in _as_list(row.get("phones")):
                     _collect(p, None, ph, [], excluded)
-                _collect(p, None, None, [x for c in ("loyalty_card_ids", "crm_customer_ids", "web_user_ids", "cookies")
-                                         for x in _as_list(row.get(c))], excluded)
+                _collect(
+                    p,
+                    None,
+                    None,
+                    [
+                        x
+                        for c in ("loyalty_card_ids", "crm_customer_ids", "web_user_ids", "cookies")
+                        for x in _as_list(row.get(c))
+                    ],
+                    excluded,
+                )
     p.phone_raw_forms |= raw_phone_forms(con, p.phones, default_region)
     return p
 
@@ -231,8 +314,9 @@ def raw_phone_forms(con: duckdb.DuckDBPyConnection, phones: set[str], default_re
     if not phones:
         return set()
     tails = sorted({"".join(ch for ch in p if ch.isdigit())[-7:] for p in phones})
-    columns = sorted({(FILE_KINDS[kind].table, c)
-                      for kind, cols in INGEST_IDENTIFIER_COLUMNS.items() for c, k in cols if k == PHONE})
+    columns = sorted(
+        {(FILE_KINDS[kind].table, c) for kind, cols in INGEST_IDENTIFIER_COLUMNS.items() for c, k in cols if k == PHONE}
+    )
     out: set[str] = set()
     for table, col in columns:
         if not table_exists(con, "raw", table) or col not in _columns(con, "raw", table):
@@ -240,7 +324,8 @@ def raw_phone_forms(con: duckdb.DuckDBPyConnection, phones: set[str], default_re
         values = con.execute(
             f'SELECT DISTINCT "{col}" FROM raw."{table}" WHERE "{col}" IS NOT NULL '
             f"AND list_contains($tails, right(regexp_replace(\"{col}\", '[^0-9]', '', 'g'), 7))",
-            {"tails": tails}).fetchall()
+            {"tails": tails},
+        ).fetchall()
         for (v,) in values:
             if normalise_phone(v, default_region) in phones:
                 out.add(str(v).strip())
@@ -271,8 +356,10 @@ def ensure_erasure_tables(con: duckdb.DuckDBPyConnection) -> None:
     # Logs written before the build file was rewritten after erasures get the column empty:
     # their erasures count as not yet rewritten, so the next run rewrites the file once.
     con.execute("ALTER TABLE audit.erasure_log ADD COLUMN IF NOT EXISTS build_rewritten_at TIMESTAMP")
-    con.execute("COMMENT ON TABLE audit.erasure_log IS 'One row per executed erasure request: salted hash of the "
-                "identifier, when, and rows removed per table. No plain identifiers.'")
+    con.execute(
+        "COMMENT ON TABLE audit.erasure_log IS 'One row per executed erasure request: salted hash of the "
+        "identifier, when, and rows removed per table. No plain identifiers.'"
+    )
 
 
 def erasures_awaiting_rewrite(con: duckdb.DuckDBPyConnection) -> int:
@@ -296,15 +383,18 @@ def rewrite_build_database(path: Path) -> int:
     size = rewrite_database(path)
     con = duckdb.connect(str(path), config=BUILD_DB_CONFIG)
     try:
-        con.execute("UPDATE audit.erasure_log SET build_rewritten_at = ? WHERE build_rewritten_at IS NULL",
-                    [dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)])
+        con.execute(
+            "UPDATE audit.erasure_log SET build_rewritten_at = ? WHERE build_rewritten_at IS NULL",
+            [dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)],
+        )
     finally:
         con.close()
     return size
 
 
-def person_row_predicate(con: duckdb.DuckDBPyConnection, schema: str, table: str, columns, ids: IdentifierSet
-                         ) -> tuple[str | None, dict]:
+def person_row_predicate(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, columns, ids: IdentifierSet
+) -> tuple[str | None, dict]:
     """SQL true for the rows of ``schema.table`` that are the person's: a text column holds one of
     ``ids``, or the row belongs to the same order / receipt as one that does."""
     pred, params = table_predicate(columns, ids)
@@ -313,9 +403,15 @@ def person_row_predicate(con: duckdb.DuckDBPyConnection, schema: str, table: str
     group = [c for c in ROW_GROUPS.get((schema, table), ()) if c in {x.column for x in columns}]
     if group:
         key = "concat_ws('\x1f', " + ", ".join(f'"{c}"' for c in group) + ")"
-        keys = [r[0] for r in execute(
-            con, f'SELECT DISTINCT {key} FROM "{schema}"."{table}" WHERE ({pred}) AND '
-            + " AND ".join(f"coalesce(\"{c}\", '') <> ''" for c in group), params).fetchall()]
+        keys = [
+            r[0]
+            for r in execute(
+                con,
+                f'SELECT DISTINCT {key} FROM "{schema}"."{table}" WHERE ({pred}) AND '
+                + " AND ".join(f"coalesce(\"{c}\", '') <> ''" for c in group),
+                params,
+            ).fetchall()
+        ]
         if keys:
             pred = f"({pred}) OR list_contains($group_keys, {key})"
             params = {**params, "group_keys": keys}
@@ -346,16 +442,22 @@ def delete_person_rows(con: duckdb.DuckDBPyConnection, ids: IdentifierSet) -> di
         if (schema, table) == QUARANTINE and {"raw_record", "reason"} <= names:
             reason = next(c for c in columns if c.column == "reason")
             reason_pred, reason_params = table_predicate([reason], ids)
-            n = execute(con, f"UPDATE audit.quarantine SET raw_record = $redacted, reason = CASE WHEN "
-                             f"{reason_pred or 'false'} THEN $redacted_reason ELSE reason END WHERE {pred}",
-                        {**params, **reason_params, "redacted": REDACTED_RECORD,
-                         "redacted_reason": REDACTED_REASON}).fetchone()[0]
+            n = execute(
+                con,
+                f"UPDATE audit.quarantine SET raw_record = $redacted, reason = CASE WHEN "
+                f"{reason_pred or 'false'} THEN $redacted_reason ELSE reason END WHERE {pred}",
+                {**params, **reason_params, "redacted": REDACTED_RECORD, "redacted_reason": REDACTED_REASON},
+            ).fetchone()[0]
             # what still holds them (a file name) goes
             n += execute(con, f"DELETE FROM audit.quarantine WHERE {pred}", params).fetchone()[0]
         else:
             if schema == "raw" and {"_file", "_file_sha256"} <= names | set(_columns(con, schema, table)):
-                erased_raw += execute(con, f'SELECT _file, _file_sha256, count(*) FROM "{schema}"."{table}" '
-                                           f"WHERE {pred} GROUP BY ALL ORDER BY ALL", params).fetchall()
+                erased_raw += execute(
+                    con,
+                    f'SELECT _file, _file_sha256, count(*) FROM "{schema}"."{table}" '
+                    f"WHERE {pred} GROUP BY ALL ORDER BY ALL",
+                    params,
+                ).fetchall()
             n = execute(con, f'DELETE FROM "{schema}"."{table}" WHERE {pred}', params).fetchone()[0]
         if n:
             removed[f"{schema}.{table}"] = int(n)
@@ -389,8 +491,15 @@ def _parse_time(text: str | None) -> dt.datetime | None:
     return t.astimezone(dt.timezone.utc).replace(tzinfo=None) if t.tzinfo else t
 
 
-def erase_request(con: duckdb.DuckDBPyConnection, request: ErasureRequest, *, salt: str, export_dir: Path | None,
-                  default_region: str = "SE", now: dt.datetime | None = None) -> ErasureResult:
+def erase_request(
+    con: duckdb.DuckDBPyConnection,
+    request: ErasureRequest,
+    *,
+    salt: str,
+    export_dir: Path | None,
+    default_region: str = "SE",
+    now: dt.datetime | None = None,
+) -> ErasureResult:
     """Execute one request: resolve, rewrite undelivered exports, delete, suppress, log."""
     ensure_erasure_tables(con)
     now = now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
@@ -406,16 +515,36 @@ def erase_request(con: duckdb.DuckDBPyConnection, request: ErasureRequest, *, sa
     try:
         tables = delete_person_rows(con, ids) if ids else {}
         suppressed = add_suppressions(con, person.suppression_entries(salt), request_id, now)
-        con.execute("INSERT INTO audit.erasure_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)", [
-            request_id, identifier_hash(first, salt), kinds, _parse_time(request.requested_at), now,
-            len(person.customer_ids), sum(tables.values()), json.dumps(tables, sort_keys=True), suppressed,
-            len(rewritten), len(delivered)])
+        con.execute(
+            "INSERT INTO audit.erasure_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+            [
+                request_id,
+                identifier_hash(first, salt),
+                kinds,
+                _parse_time(request.requested_at),
+                now,
+                len(person.customer_ids),
+                sum(tables.values()),
+                json.dumps(tables, sort_keys=True),
+                suppressed,
+                len(rewritten),
+                len(delivered),
+            ],
+        )
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return ErasureResult(request_id, identifier_hash(first, salt), kinds, len(person.customer_ids), tables,
-                         suppressed, rewritten, delivered)
+    return ErasureResult(
+        request_id,
+        identifier_hash(first, salt),
+        kinds,
+        len(person.customer_ids),
+        tables,
+        suppressed,
+        rewritten,
+        delivered,
+    )
 
 
 def executed_request_ids(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -436,19 +565,26 @@ def pending_requests(con: duckdb.DuckDBPyConnection, inbox_dir: Path, salt: str)
     return out
 
 
-def run_pending_erasures(con: duckdb.DuckDBPyConnection, settings, *, now: dt.datetime | None = None) -> list[ErasureResult]:
+def run_pending_erasures(
+    con: duckdb.DuckDBPyConnection, settings, *, now: dt.datetime | None = None
+) -> list[ErasureResult]:
     """Execute every request in the inbox not yet in ``audit.erasure_log``."""
     ensure_erasure_tables(con)
     requests = read_requests(settings.inbox_dir)
     if not requests:
         return []
     salt = salt_for(settings)
-    return [erase_request(con, r, salt=salt, export_dir=settings.export_dir, default_region=settings.default_region,
-                          now=now) for r in pending_requests(con, settings.inbox_dir, salt)]
+    return [
+        erase_request(
+            con, r, salt=salt, export_dir=settings.export_dir, default_region=settings.default_region, now=now
+        )
+        for r in pending_requests(con, settings.inbox_dir, salt)
+    ]
 
 
-def erased_identifier_set(con: duckdb.DuckDBPyConnection, settings,
-                          request_ids: set[str] | None = None) -> IdentifierSet:
+def erased_identifier_set(
+    con: duckdb.DuckDBPyConnection, settings, request_ids: set[str] | None = None
+) -> IdentifierSet:
     """The identifiers named in every request file (in the readings the erasure matched), for
     the scans that prove they are gone; only those of ``request_ids`` when given."""
     requests = read_requests(settings.inbox_dir)
@@ -457,8 +593,10 @@ def erased_identifier_set(con: duckdb.DuckDBPyConnection, settings,
     salt = salt_for(settings)
     kinds_by_id: dict[str, list[str]] = {}
     if table_exists(con, "audit", "erasure_log"):
-        kinds_by_id = {r[0]: list(r[1] or []) for r in con.execute(
-            "SELECT request_id, identifier_kinds FROM audit.erasure_log").fetchall()}
+        kinds_by_id = {
+            r[0]: list(r[1] or [])
+            for r in con.execute("SELECT request_id, identifier_kinds FROM audit.erasure_log").fetchall()
+        }
     values: set[str] = set()
     for r in requests:
         if request_ids is not None and r.request_id(salt) not in request_ids:

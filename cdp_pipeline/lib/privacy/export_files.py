@@ -49,8 +49,10 @@ def _filter_csv(data: bytes, ids: IdentifierSet) -> tuple[bytes, int, int] | Non
     if not rows:
         return None
     header, body = rows[0], rows[1:]
+
     def names(i: int) -> str:
         return header[i] if i < len(header) else ""
+
     keep = [r for r in body if not any(ids.matches_cell(c, names(i)) for i, c in enumerate(r))]
     if len(keep) == len(body):
         return None
@@ -64,14 +66,17 @@ def _filter_csv(data: bytes, ids: IdentifierSet) -> tuple[bytes, int, int] | Non
 def _update_log(con: duckdb.DuckDBPyConnection | None, path: Path, rows: int, sha: str) -> None:
     if con is None:
         return
-    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-                         "AND schema_name = 'activation' AND table_name = 'export_log'").fetchone()[0]
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = 'activation' AND table_name = 'export_log'"
+    ).fetchone()[0]
     if exists:
         con.execute("UPDATE activation.export_log SET rows = ?, sha256 = ? WHERE path = ?", [rows, sha, str(path)])
 
 
-def remove_from_exports(con: duckdb.DuckDBPyConnection | None, export_dir: Path,
-                        ids: IdentifierSet) -> tuple[list[str], list[str]]:
+def remove_from_exports(
+    con: duckdb.DuckDBPyConnection | None, export_dir: Path, ids: IdentifierSet
+) -> tuple[list[str], list[str]]:
     """Remove rows carrying ``ids`` from undelivered export files.
 
     Returns (files rewritten, delivered files that still hold the person), as paths relative

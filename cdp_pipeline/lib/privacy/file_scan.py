@@ -40,10 +40,10 @@ _HEX = re.compile(rb"[0-9a-fA-F]{64,}")
 class FileMatch:
     path: Path
     identifiers: int  # occurrences of identifiers named in request files
-    suppressed: int   # distinct values whose salted hash is on the suppression list
+    suppressed: int  # distinct values whose salted hash is on the suppression list
 
 
-_CHUNK = 1 << 22   # 4 MiB: lowered once, then searched for each value while it is in cache
+_CHUNK = 1 << 22  # 4 MiB: lowered once, then searched for each value while it is in cache
 
 
 def _literals(ids: IdentifierSet) -> list[bytes]:
@@ -62,13 +62,13 @@ def _count_literals(data: bytes | mmap.mmap, values: list[bytes], digest=None) -
     overlap = max((len(v) for v in values), default=1) - 1
     for start in range(0, size, _CHUNK):
         if digest is not None:
-            digest.update(data[start:start + _CHUNK])
+            digest.update(data[start : start + _CHUNK])
         if not values:
             continue
-        window = data[start:start + _CHUNK + overlap].lower()
+        window = data[start : start + _CHUNK + overlap].lower()
         for v in values:
             i = window.find(v)
-            while 0 <= i < _CHUNK:   # a match starting in the overlap is counted with the next chunk
+            while 0 <= i < _CHUNK:  # a match starting in the overlap is counted with the next chunk
                 found += 1
                 i = window.find(v, i + 1)
     return found
@@ -91,11 +91,12 @@ def _phone_candidates(token: bytes) -> set[str]:
 
 def _hex_candidates(token: bytes) -> set[str]:
     text = token.decode("ascii").lower()
-    return {text[i:i + 64] for i in range(len(text) - 63)}
+    return {text[i : i + 64] for i in range(len(text) - 63)}
 
 
-def suppressed_values_in(data: bytes | mmap.mmap, hashes: frozenset[str] | set[str], salt: str, *,
-                         deep: bool = True) -> int:
+def suppressed_values_in(
+    data: bytes | mmap.mmap, hashes: frozenset[str] | set[str], salt: str, *, deep: bool = True
+) -> int:
     """How many distinct phones (and with ``deep``, emails and 64-hex hashes) in ``data`` are on the
     suppression list."""
     if not hashes or not salt:
@@ -118,8 +119,13 @@ def suppressed_values_in(data: bytes | mmap.mmap, hashes: frozenset[str] | set[s
     return found
 
 
-def scan_file(path: Path, ids: IdentifierSet, hashes: frozenset[str] | set[str] = frozenset(),
-              salt: str = "", clean_files: "CleanFiles | None" = None) -> FileMatch | None:
+def scan_file(
+    path: Path,
+    ids: IdentifierSet,
+    hashes: frozenset[str] | set[str] = frozenset(),
+    salt: str = "",
+    clean_files: "CleanFiles | None" = None,
+) -> FileMatch | None:
     """A ``FileMatch`` when ``path``'s bytes hold an erased identifier; None when clean or absent.
 
     In a DuckDB database file (not its WAL) suppressed values are looked for as phones only:
@@ -145,7 +151,7 @@ def scan_file(path: Path, ids: IdentifierSet, hashes: frozenset[str] | set[str] 
     digest = hashlib.sha256()
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
         literal = _count_literals(data, values, digest)
-        deep = data[8:12] != b"DUCK"   # the DuckDB file header
+        deep = data[8:12] != b"DUCK"  # the DuckDB file header
         suppressed = suppressed_values_in(data, hashes, salt, deep=deep)
     if literal or suppressed:
         return FileMatch(path, literal, suppressed)
@@ -154,8 +160,13 @@ def scan_file(path: Path, ids: IdentifierSet, hashes: frozenset[str] | set[str] 
     return None
 
 
-def scan_files(paths: Iterable[Path], ids: IdentifierSet, hashes: frozenset[str] | set[str] = frozenset(),
-               salt: str = "", clean_files: "CleanFiles | None" = None) -> list[FileMatch]:
+def scan_files(
+    paths: Iterable[Path],
+    ids: IdentifierSet,
+    hashes: frozenset[str] | set[str] = frozenset(),
+    salt: str = "",
+    clean_files: "CleanFiles | None" = None,
+) -> list[FileMatch]:
     return [m for p in paths if (m := scan_file(p, ids, hashes, salt, clean_files)) is not None]
 
 
@@ -186,7 +197,7 @@ class CleanFiles:
     def __init__(self, path: Path):
         self.path = Path(path)
         try:
-            self.entries: list[dict] = list(json.loads(self.path.read_text()).get("clean", []))[-self.KEEP:]
+            self.entries: list[dict] = list(json.loads(self.path.read_text()).get("clean", []))[-self.KEEP :]
         except (OSError, ValueError, AttributeError):
             self.entries = []
 
@@ -199,14 +210,14 @@ class CleanFiles:
 
     def add(self, digest: str, size: int, searched: str) -> None:
         entry = {"sha256": digest, "size": size, "searched": searched}
-        self.entries = [e for e in self.entries if e != entry][-(self.KEEP - 1):] + [entry]
+        self.entries = [e for e in self.entries if e != entry][-(self.KEEP - 1) :] + [entry]
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp.write_text(json.dumps({"clean": self.entries}, indent=1))
             os.replace(tmp, self.path)
         except OSError:
-            tmp.unlink(missing_ok=True)   # only a cache: the next scan reads the file again
+            tmp.unlink(missing_ok=True)  # only a cache: the next scan reads the file again
 
 
 def _sha256_of(path: Path) -> str:

@@ -51,8 +51,14 @@ def _now_iso() -> str:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0, tzinfo=None).isoformat(sep=" ")
 
 
-def queue_erasure(identifier: str, inbox_dir: Path, *, kind: str | None = None, reference: str | None = None,
-                  requested_at: str | None = None) -> ErasureRequest:
+def queue_erasure(
+    identifier: str,
+    inbox_dir: Path,
+    *,
+    kind: str | None = None,
+    reference: str | None = None,
+    requested_at: str | None = None,
+) -> ErasureRequest:
     """Append a request to the queue file (created 0600); returns the request as queued."""
     identifier = (identifier or "").strip()
     if not identifier:
@@ -75,8 +81,9 @@ def queue_erasure(identifier: str, inbox_dir: Path, *, kind: str | None = None, 
         os.fsync(f.fileno())
     os.chmod(path, 0o600)
     line = sum(1 for _ in open(path, encoding="utf-8")) if not new else 2
-    return ErasureRequest(identifier, row[1] or None, requested_at, reference or None,
-                          str(path.relative_to(inbox_dir)), line)
+    return ErasureRequest(
+        identifier, row[1] or None, requested_at, reference or None, str(path.relative_to(inbox_dir)), line
+    )
 
 
 def _request_files(inbox_dir: Path) -> list[Path]:
@@ -101,14 +108,24 @@ def read_requests(inbox_dir: Path) -> list[ErasureRequest]:
             continue
         idx = {n: names.index(n) for n in COLUMNS if n in names}
         for line, row in enumerate(reader, start=2):
+
             def get(name: str) -> str | None:
                 i = idx.get(name)
                 v = row[i].strip() if i is not None and i < len(row) else ""
                 return v or None
+
             ident = get("identifier")
             if not ident:
                 continue
             kind = get("kind")
-            out.append(ErasureRequest(ident, kind.lower() if kind else None, get("requested_at"),
-                                      get("reference"), str(path.relative_to(inbox_dir)), line))
+            out.append(
+                ErasureRequest(
+                    ident,
+                    kind.lower() if kind else None,
+                    get("requested_at"),
+                    get("reference"),
+                    str(path.relative_to(inbox_dir)),
+                    line,
+                )
+            )
     return out

@@ -29,8 +29,26 @@ import duckdb
 # Tables that hold only hashes by construction and must survive an erasure.
 PROTECTED_TABLES = {("audit", "suppression"), ("audit", "erasure_log")}
 
-ID_COLUMN_TOKENS = {"id", "ids", "key", "ref", "record", "records", "cookie", "cookies", "card", "cards",
-                    "user", "customer", "identifier", "identifiers", "value", "leid", "euid", "sid"}
+ID_COLUMN_TOKENS = {
+    "id",
+    "ids",
+    "key",
+    "ref",
+    "record",
+    "records",
+    "cookie",
+    "cookies",
+    "card",
+    "cards",
+    "user",
+    "customer",
+    "identifier",
+    "identifiers",
+    "value",
+    "leid",
+    "euid",
+    "sid",
+}
 
 _BOUNDARY = "[^0-9A-Za-z._%+@-]"
 _RE2_META = set("\\.+*?()|[]{}^$")
@@ -182,8 +200,9 @@ def _qualified(schema: str, table: str, catalog: str | None = None) -> str:
     return f'{prefix}"{schema}"."{table}"'
 
 
-def scan_for_identifiers(con: duckdb.DuckDBPyConnection, identifiers: Iterable[str] | IdentifierSet,
-                         catalog: str | None = None) -> list[tuple[str, str, str, int]]:
+def scan_for_identifiers(
+    con: duckdb.DuckDBPyConnection, identifiers: Iterable[str] | IdentifierSet, catalog: str | None = None
+) -> list[tuple[str, str, str, int]]:
     """(schema, table, column, rows) for every text column of every table holding one of the
     identifiers; empty when they are found nowhere."""
     ids = identifiers if isinstance(identifiers, IdentifierSet) else IdentifierSet.of(identifiers)
@@ -201,14 +220,16 @@ def scan_for_identifiers(con: duckdb.DuckDBPyConnection, identifiers: Iterable[s
                 used.append(col)
         if not selects:
             continue
-        counts = execute(con, f"SELECT {', '.join(selects)} FROM {_qualified(schema, table, catalog)}",
-                         params).fetchone()
+        counts = execute(
+            con, f"SELECT {', '.join(selects)} FROM {_qualified(schema, table, catalog)}", params
+        ).fetchone()
         found.extend((schema, table, c.column, int(n)) for c, n in zip(used, counts) if n)
     return found
 
 
-def scan_for_suppressed_values(con: duckdb.DuckDBPyConnection, salt: str,
-                               catalog: str | None = None) -> list[tuple[str, str, str, int]]:
+def scan_for_suppressed_values(
+    con: duckdb.DuckDBPyConnection, salt: str, catalog: str | None = None
+) -> list[tuple[str, str, str, int]]:
     """(schema, table, column, rows) of values whose salted hash is on ``audit.suppression``.
 
     Catches every erased identifier even when no request file names it any more (the phone
@@ -256,8 +277,11 @@ def scan_for_suppressed_values(con: duckdb.DuckDBPyConnection, salt: str,
             used.append(col)
         if not selects:
             continue
-        counts = execute(con, f"SELECT {', '.join(selects)} FROM {_qualified(schema, table, catalog)}",
-                         {"salt": salt, "any_hashes": any_hashes, "contact_hashes": contact_hashes}).fetchone()
+        counts = execute(
+            con,
+            f"SELECT {', '.join(selects)} FROM {_qualified(schema, table, catalog)}",
+            {"salt": salt, "any_hashes": any_hashes, "contact_hashes": contact_hashes},
+        ).fetchone()
         found.extend((schema, table, c.column, int(n)) for c, n in zip(used, counts) if n)
     return found
 
@@ -281,8 +305,12 @@ def scan_export_dir(export_dir: Path, identifiers: Iterable[str] | IdentifierSet
         if path.suffix.lower() == ".csv":
             rows = list(csv.reader(io.StringIO(text, newline="")))
             header = rows[0] if rows else []
-            cells = sum(1 for row in rows[1:] for i, c in enumerate(row)
-                        if ids.matches_cell(c, header[i] if i < len(header) else ""))
+            cells = sum(
+                1
+                for row in rows[1:]
+                for i, c in enumerate(row)
+                if ids.matches_cell(c, header[i] if i < len(header) else "")
+            )
             n = max(n, cells)
         if n:
             found.append((str(path.relative_to(export_dir)), n))

@@ -39,8 +39,15 @@ HASHED = "hashed"
 
 # Request kinds a person may name themselves by, and the hash kind each is.
 REQUEST_KINDS = {
-    "email": EMAIL, "phone": PHONE, "customer_id": ID, "loyalty_card": ID, "loyalty_card_id": ID,
-    "crm_id": ID, "crm_customer_id": ID, "web_user_id": ID, "id": ID,
+    "email": EMAIL,
+    "phone": PHONE,
+    "customer_id": ID,
+    "loyalty_card": ID,
+    "loyalty_card_id": ID,
+    "crm_id": ID,
+    "crm_customer_id": ID,
+    "web_user_id": ID,
+    "id": ID,
 }
 
 _PHONE_LIKE = re.compile(r"^[+(]?[0-9][0-9 ().\-/]{5,}$")
@@ -48,6 +55,7 @@ _CHANNEL_PREFIX = re.compile(r"^whatsapp:\s*", re.IGNORECASE)
 
 
 # --------------------------------------------------------------------------- salt
+
 
 def salt_path(data_dir: Path) -> Path:
     override = os.environ.get(SALT_ENV)
@@ -88,8 +96,10 @@ def checked_salt_path(settings) -> Path:
     for name in ("landing_dir", "export_dir", "inbox_dir"):
         folder = getattr(settings, name, None)
         if folder is not None and real.is_relative_to(os.path.realpath(folder)):
-            raise ValueError(f"the suppression salt ({SALT_ENV}) must not be inside {name} ({folder}); "
-                             "keep it in <data_dir>/secrets/")
+            raise ValueError(
+                f"the suppression salt ({SALT_ENV}) must not be inside {name} ({folder}); "
+                "keep it in <data_dir>/secrets/"
+            )
     warehouse = getattr(settings, "warehouse", None)
     if warehouse is not None and real.parent == Path(os.path.realpath(Path(warehouse).parent)):
         raise ValueError(f"the suppression salt ({SALT_ENV}) must not sit beside the published warehouse")
@@ -97,6 +107,7 @@ def checked_salt_path(settings) -> Path:
 
 
 # --------------------------------------------------------------------------- normalising and hashing
+
 
 def normalise_email(value: object) -> str | None:
     if value is None:
@@ -177,6 +188,7 @@ def identifier_hash(normalised: str, salt: str) -> str:
 
 # --------------------------------------------------------------------------- the list
 
+
 def ensure_suppression_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS audit")
     con.execute("""
@@ -186,26 +198,35 @@ def ensure_suppression_table(con: duckdb.DuckDBPyConnection) -> None:
             added_at TIMESTAMP NOT NULL,
             request_id VARCHAR
         )""")
-    con.execute("COMMENT ON TABLE audit.suppression IS 'Salted SHA-256 hashes of erased people''s identifiers; "
-                "ingest drops rows that carry one. No plain identifiers.'")
+    con.execute(
+        "COMMENT ON TABLE audit.suppression IS 'Salted SHA-256 hashes of erased people''s identifiers; "
+        "ingest drops rows that carry one. No plain identifiers.'"
+    )
 
 
-def add_suppressions(con: duckdb.DuckDBPyConnection, hashes: Iterable[tuple[str, str]], request_id: str | None,
-                     added_at: dt.datetime | None = None) -> int:
+def add_suppressions(
+    con: duckdb.DuckDBPyConnection,
+    hashes: Iterable[tuple[str, str]],
+    request_id: str | None,
+    added_at: dt.datetime | None = None,
+) -> int:
     """Add (identifier_hash, kind) pairs not yet on the list; returns how many were new."""
     ensure_suppression_table(con)
     added_at = added_at or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     existing = suppressed_hashes(con)
     new = sorted({(h, k) for h, k in hashes if h not in existing})
     if new:
-        con.executemany("INSERT INTO audit.suppression VALUES (?, ?, ?, ?)",
-                        [(h, k, added_at, request_id) for h, k in new])
+        con.executemany(
+            "INSERT INTO audit.suppression VALUES (?, ?, ?, ?)", [(h, k, added_at, request_id) for h, k in new]
+        )
     return len(new)
 
 
 def suppressed_hashes(con: duckdb.DuckDBPyConnection) -> set[str]:
-    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-                         "AND schema_name = 'audit' AND table_name = 'suppression'").fetchone()[0]
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = 'audit' AND table_name = 'suppression'"
+    ).fetchone()[0]
     if not exists:
         return set()
     return {r[0] for r in con.execute("SELECT identifier_hash FROM audit.suppression").fetchall()}
@@ -272,14 +293,18 @@ def suppressed_rows(parsed, suppression: SuppressionList) -> list[int]:
     """Indexes of the rows of a ``ParsedFile`` that belong to a suppressed person."""
     if not suppression:
         return []
-    columns = [(c, k) for c, k in INGEST_IDENTIFIER_COLUMNS.get(parsed.kind.name, ())
-               if c in parsed.columns]
-    hit = [i for i in range(parsed.rows_loaded)
-           if suppression.any_suppressed((parsed.columns[c][i], k) for c, k in columns)]
+    columns = [(c, k) for c, k in INGEST_IDENTIFIER_COLUMNS.get(parsed.kind.name, ()) if c in parsed.columns]
+    hit = [
+        i
+        for i in range(parsed.rows_loaded)
+        if suppression.any_suppressed((parsed.columns[c][i], k) for c, k in columns)
+    ]
     group_cols = [c for c in ROW_GROUP_COLUMNS.get(parsed.kind.name, ()) if c in parsed.columns]
     if hit and group_cols:
+
         def key(i: int) -> tuple:
             return tuple(parsed.columns[c][i] for c in group_cols)
+
         groups = {key(i) for i in hit if all(v not in (None, "") for v in key(i))}
         direct = set(hit)
         hit = [i for i in range(parsed.rows_loaded) if i in direct or key(i) in groups]

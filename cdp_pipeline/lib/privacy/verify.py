@@ -10,7 +10,7 @@ import duckdb
 from cdp_pipeline.lib.privacy.erase import erased_identifier_set
 from cdp_pipeline.lib.privacy.file_scan import CleanFiles, FileMatch, files_under, scan_file
 from cdp_pipeline.lib.privacy.scan import scan_export_dir, scan_for_identifiers, scan_for_suppressed_values
-from cdp_pipeline.lib.privacy.suppression import salt_path, suppressed_hashes, load_salt
+from cdp_pipeline.lib.privacy.suppression import load_salt, salt_path, suppressed_hashes
 from cdp_pipeline.lib.warehouse import previous_path
 
 
@@ -37,13 +37,21 @@ class ErasureScan:
         parts = [f"{s}.{t}.{c}: {n}" for s, t, c, n in self.in_tables]
         parts += [f"{s}.{t}.{c}: {n} (suppressed hash)" for s, t, c, n in self.suppressed_in_tables]
         parts += [f"exports/{f}: {n}" for f, n in self.in_exports]
-        parts += [f"bytes of {m.path.name}: {m.identifiers} identifier(s), {m.suppressed} suppressed value(s)"
-                  for m in self.in_files]
+        parts += [
+            f"bytes of {m.path.name}: {m.identifiers} identifier(s), {m.suppressed} suppressed value(s)"
+            for m in self.in_files
+        ]
         return "; ".join(parts) or "none"
 
 
-def scan_erased(con: duckdb.DuckDBPyConnection, export_dir: Path | None, settings,
-                catalog: str | None = None, *, files: bool = False) -> ErasureScan:
+def scan_erased(
+    con: duckdb.DuckDBPyConnection,
+    export_dir: Path | None,
+    settings,
+    catalog: str | None = None,
+    *,
+    files: bool = False,
+) -> ErasureScan:
     """Look for every erased identifier: those named in request files (anywhere in text) and
     every suppressed hash (as whole values), in every table and in undelivered exports; with
     ``files``, also in the bytes of every file the pipeline keeps (``scan_kept_files``)."""
@@ -73,8 +81,11 @@ def build_side_files(settings) -> list[Path]:
     """The files a run writes that must not keep an erased person once the erasure has run: the
     build database and its WAL, undelivered export files and reports."""
     build = Path(settings.build_db)
-    return ([build, Path(str(build) + ".wal")] + files_under(settings.export_dir, skip_delivered=True)
-            + files_under(settings.reports_dir))
+    return (
+        [build, Path(str(build) + ".wal")]
+        + files_under(settings.export_dir, skip_delivered=True)
+        + files_under(settings.reports_dir)
+    )
 
 
 def clean_files_record(settings) -> CleanFiles:
@@ -141,8 +152,12 @@ class ErasedValues:
     @classmethod
     def of(cls, con: duckdb.DuckDBPyConnection, settings) -> "ErasedValues":
         hashes = frozenset(suppressed_hashes(con))
-        return cls(erased_identifier_set(con, settings), hashes, _salt_if_needed(settings, hashes),
-                   clean_files_record(settings))
+        return cls(
+            erased_identifier_set(con, settings),
+            hashes,
+            _salt_if_needed(settings, hashes),
+            clean_files_record(settings),
+        )
 
     def assert_not_in(self, path: Path) -> None:
         """Raise ``ErasedIdentifiersRemain`` if ``path``'s bytes hold anyone erased (publish calls it
@@ -152,12 +167,15 @@ class ErasedValues:
         # Found clean, the new file is recorded: the next night's check does not read it again.
         m = scan_file(path, self.ids, self.hashes, self.salt, self.clean_files)
         if m is not None:
-            raise ErasedIdentifiersRemain(f"erased identifiers remain in the bytes of {Path(path).name}: "
-                                          f"{m.identifiers} identifier(s), {m.suppressed} suppressed value(s)")
+            raise ErasedIdentifiersRemain(
+                f"erased identifiers remain in the bytes of {Path(path).name}: "
+                f"{m.identifiers} identifier(s), {m.suppressed} suppressed value(s)"
+            )
 
 
-def assert_no_erased_identifiers(con: duckdb.DuckDBPyConnection, export_dir: Path | None, settings,
-                                 catalog: str | None = None) -> ErasureScan:
+def assert_no_erased_identifiers(
+    con: duckdb.DuckDBPyConnection, export_dir: Path | None, settings, catalog: str | None = None
+) -> ErasureScan:
     """Raise ``ErasedIdentifiersRemain`` if any erased identifier is left (for the publish step:
     call it on the build connection before copying, or on the published file with ``catalog``)."""
     result = scan_erased(con, export_dir, settings, catalog=catalog)

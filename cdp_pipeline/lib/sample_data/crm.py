@@ -9,9 +9,24 @@ from .records import IdRecord, choose_email, choose_phone, pick
 from .timeutil import LOCAL, local_moment, plain
 from .variation import format_birth_date, format_country, format_phone, format_postcode, typo, vary_email, vary_name
 
-HEADER = ["customer_id", "first_name", "last_name", "email", "phone", "street", "postcode", "city", "country",
-          "birth_date", "loyalty_card_id", "created_at", "updated_at", "consent_email", "consent_sms",
-          "consent_updated_at"]
+HEADER = [
+    "customer_id",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "street",
+    "postcode",
+    "city",
+    "country",
+    "birth_date",
+    "loyalty_card_id",
+    "created_at",
+    "updated_at",
+    "consent_email",
+    "consent_sms",
+    "consent_updated_at",
+]
 # Day 0 is a legacy full export in Windows-1252; later days rotate as the export tool changed.
 ENCODINGS = ("cp1252", "utf-8-sig", "utf-8")
 NAME_WEIGHTS = {"typo": 0.03, "nickname": 0.02, "upper": 0.015, "swapped": 0.015, "missing_first": 0.01}
@@ -24,22 +39,43 @@ def _new_record(out: Output, rng, p: Person, days: int, start: date, dupe: bool)
         phone, phone_flag = choose_phone(rng, p, {"own": 0.8, "missing": 0.2})
     else:
         first, last, _ = vary_name(rng, p.first_name, p.last_name, NAME_WEIGHTS)
-        email, email_flag = choose_email(rng, p, {"primary": 0.84, "alt": 0.06, "shared": 0.04, "junk": 0.02,
-                                                   "missing": 0.04})
+        email, email_flag = choose_email(
+            rng, p, {"primary": 0.84, "alt": 0.06, "shared": 0.04, "junk": 0.02, "missing": 0.04}
+        )
         phone, phone_flag = choose_phone(rng, p, {"own": 0.82, "shared": 0.04, "junk": 0.015, "missing": 0.125})
-    rec = IdRecord("crm", "crm", "", p, first, last, email, email_flag, phone, phone_flag,
-                   None if rng.random() < 0.03 else p.street, p.postcode, p.city, p.country,
-                   p.birth_date if rng.random() < 0.88 else None)
+    rec = IdRecord(
+        "crm",
+        "crm",
+        "",
+        p,
+        first,
+        last,
+        email,
+        email_flag,
+        phone,
+        phone_flag,
+        None if rng.random() < 0.03 else p.street,
+        p.postcode,
+        p.city,
+        p.country,
+        p.birth_date if rng.random() < 0.88 else None,
+    )
     if days > 1 and rng.random() < (0.25 if dupe else 0.12):
         created_day = rng.randrange(1, days)
         created = local_moment(rng, start + timedelta(days=created_day), 6, 22)
     else:
         created_day = 0
         created = datetime.combine(start, datetime.min.time(), tzinfo=LOCAL) - timedelta(
-            seconds=rng.randrange(86400, 6 * 365 * 86400))
-    rec.data.update(created_day=created_day, created=created, updated=created, versions=[(created_day, {})],
-                    consent_email=rng.random() < (0.8 if p.in_esp else 0.3),
-                    consent_sms=p.in_sms or rng.random() < 0.1)
+            seconds=rng.randrange(86400, 6 * 365 * 86400)
+        )
+    rec.data.update(
+        created_day=created_day,
+        created=created,
+        updated=created,
+        versions=[(created_day, {})],
+        consent_email=rng.random() < (0.8 if p.in_esp else 0.3),
+        consent_sms=p.in_sms or rng.random() < 0.1,
+    )
     if created_day == 0:
         rec.data["updated"] = created + timedelta(seconds=rng.randrange(0, 400 * 86400))
         if rec.data["updated"].date() >= start:
@@ -111,14 +147,22 @@ def _row(rng, rec: IdRecord, patch: dict, updated: datetime) -> list[str]:
     consent_email = patch.get("consent_email", rec.data["consent_email"])
     yes = lambda v: "yes" if v else "no"  # noqa: E731
     return [
-        rec.srid, first or "", rec.last or "",
+        rec.srid,
+        first or "",
+        rec.last or "",
         vary_email(rng, rec.email) if rec.email else "",
         (phone if phone_flag == "junk" else format_phone(rng, phone)) if phone else "",
-        street or "", format_postcode(rng, postcode, rec.country) if postcode else "", city or "",
+        street or "",
+        format_postcode(rng, postcode, rec.country) if postcode else "",
+        city or "",
         format_country(rng, rec.country) if rng.random() < 0.95 else "",
         format_birth_date(rng, rec.birth_date) if rec.birth_date else "",
-        rec.card or "", plain(rec.data["created"]), plain(updated),
-        yes(consent_email), yes(rec.data["consent_sms"]), plain(updated),
+        rec.card or "",
+        plain(rec.data["created"]),
+        plain(updated),
+        yes(consent_email),
+        yes(rec.data["consent_sms"]),
+        plain(updated),
     ]
 
 
@@ -144,16 +188,30 @@ def write(out: Output, records: list[IdRecord], days: int, start: date) -> None:
             fields = list(victim)
             fields[5] = (fields[5] or "Storgatan 1") + ", lgh 1102"  # unquoted comma: one field too many
             position = rng.randrange(len(rows) + 1)
-            rows.insert(position, BrokenLine(",".join(f.replace(",", " ") if i != 5 else f
-                                                      for i, f in enumerate(fields)), "wrong number of fields"))
-            dup_pairs = [(line + (1 if line >= position + 2 else 0), orig + (1 if orig >= position + 2 else 0))
-                         for line, orig in dup_pairs]
+            rows.insert(
+                position,
+                BrokenLine(
+                    ",".join(f.replace(",", " ") if i != 5 else f for i, f in enumerate(fields)),
+                    "wrong number of fields",
+                ),
+            )
+            dup_pairs = [
+                (line + (1 if line >= position + 2 else 0), orig + (1 if orig >= position + 2 else 0))
+                for line, orig in dup_pairs
+            ]
         if day % 7 == 2 and known:
             cut = ",".join(rng.choice(known))
             rows.append(BrokenLine(cut[: max(8, len(cut) // 2)], "truncated last line", final_newline=False))
         encoding = ENCODINGS[day % 3]
-        rel = out.write_csv("crm", start + timedelta(days=day), f"customers_{(start + timedelta(days=day)):%Y%m%d}.csv",
-                            HEADER, rows, encoding=encoding, newline="\r\n")
+        rel = out.write_csv(
+            "crm",
+            start + timedelta(days=day),
+            f"customers_{(start + timedelta(days=day)):%Y%m%d}.csv",
+            HEADER,
+            rows,
+            encoding=encoding,
+            newline="\r\n",
+        )
         for line, orig in dup_pairs:
             out.note_duplicate_row("crm", rel, line, orig)
         files.append(rel)

@@ -11,23 +11,53 @@ from .records import IdRecord, choose_email, pick
 from .timeutil import UTC, plain
 from .variation import format_phone, format_postcode, vary_email, vary_name
 
-SYSTEM = ["MEMBER_RATING", "OPTIN_TIME", "OPTIN_IP", "CONFIRM_TIME", "CONFIRM_IP", "LATITUDE", "LONGITUDE",
-          "GMTOFF", "DSTOFF", "TIMEZONE", "CC", "REGION"]
+SYSTEM = [
+    "MEMBER_RATING",
+    "OPTIN_TIME",
+    "OPTIN_IP",
+    "CONFIRM_TIME",
+    "CONFIRM_IP",
+    "LATITUDE",
+    "LONGITUDE",
+    "GMTOFF",
+    "DSTOFF",
+    "TIMEZONE",
+    "CC",
+    "REGION",
+]
 TAIL = ["LAST_CHANGED", "LEID", "EUID", "NOTES", "TAGS"]
 MERGE = ["Email Address", "First Name", "Last Name", "Phone Number", "Address", "Zip", "City", "Date of Birth"]
-EXTRA = {"subscribed": [],
-         "unsubscribed": ["UNSUB_TIME", "UNSUB_CAMPAIGN_TITLE", "UNSUB_CAMPAIGN_ID", "UNSUB_REASON",
-                          "UNSUB_REASON_OTHER"],
-         "cleaned": ["CLEAN_TIME", "CLEAN_CAMPAIGN_TITLE", "CLEAN_CAMPAIGN_ID"]}
-GEO = {"SE": (59.33, 18.07, "Europe/Stockholm", "AB"), "DK": (55.68, 12.57, "Europe/Copenhagen", "84"),
-       "NO": (59.91, 10.75, "Europe/Oslo", "03"), "FI": (60.17, 24.94, "Europe/Helsinki", "18"),
-       "DE": (52.52, 13.40, "Europe/Berlin", "BE"), "GB": (51.51, -0.13, "Europe/London", "ENG")}
+EXTRA = {
+    "subscribed": [],
+    "unsubscribed": ["UNSUB_TIME", "UNSUB_CAMPAIGN_TITLE", "UNSUB_CAMPAIGN_ID", "UNSUB_REASON", "UNSUB_REASON_OTHER"],
+    "cleaned": ["CLEAN_TIME", "CLEAN_CAMPAIGN_TITLE", "CLEAN_CAMPAIGN_ID"],
+}
+GEO = {
+    "SE": (59.33, 18.07, "Europe/Stockholm", "AB"),
+    "DK": (55.68, 12.57, "Europe/Copenhagen", "84"),
+    "NO": (59.91, 10.75, "Europe/Oslo", "03"),
+    "FI": (60.17, 24.94, "Europe/Helsinki", "18"),
+    "DE": (52.52, 13.40, "Europe/Berlin", "BE"),
+    "GB": (51.51, -0.13, "Europe/London", "ENG"),
+}
 UNSUB_REASONS = ("", "", "NORMAL", "NOSIGNUP", "INAPPROPRIATE", "SPAM", "OTHER")
 ACTIVITY_HEADER = ["Email Address", "Action", "Timestamp", "Campaign ID", "Campaign Title", "URL"]
-CAMPAIGN_TITLES = ("Höstnyheter", "Veckans erbjudande", "Mysiga kvällar – ullplagg", "Köksfavoriter",
-                   "Förhandsvisning Black Week", "Nytt i butik", "Sista chansen: 20 % på allt")
-URLS = ("https://www.nordhem.se/nyheter", "https://www.nordhem.se/rea", "https://www.nordhem.se/kok",
-        "https://www.nordhem.se/textil/ullfiltar", "https://www.nordhem.se/butiker")
+CAMPAIGN_TITLES = (
+    "Höstnyheter",
+    "Veckans erbjudande",
+    "Mysiga kvällar – ullplagg",
+    "Köksfavoriter",
+    "Förhandsvisning Black Week",
+    "Nytt i butik",
+    "Sista chansen: 20 % på allt",
+)
+URLS = (
+    "https://www.nordhem.se/nyheter",
+    "https://www.nordhem.se/rea",
+    "https://www.nordhem.se/kok",
+    "https://www.nordhem.se/textil/ullfiltar",
+    "https://www.nordhem.se/butiker",
+)
 
 
 def _ip(rng: random.Random) -> str:
@@ -37,12 +67,15 @@ def _ip(rng: random.Random) -> str:
 def _member(rng, p: Person, email: str, flag: str | None, days: int, start: date) -> IdRecord:
     rec = IdRecord("esp", "esp", "", p, email=email, email_flag=flag)
     if rng.random() < 0.7:
-        rec.first, rec.last, _ = vary_name(rng, p.first_name, p.last_name,
-                                           {"lower": 0.05, "typo": 0.04, "nickname": 0.05, "missing_first": 0.03})
+        rec.first, rec.last, _ = vary_name(
+            rng, p.first_name, p.last_name, {"lower": 0.05, "typo": 0.04, "nickname": 0.05, "missing_first": 0.03}
+        )
     if p.phone and rng.random() < 0.35:
         rec.phone = p.phone
     if rng.random() < 0.25:
-        street, postcode, city = p.old_address if p.old_address and rng.random() < 0.4 else (p.street, p.postcode, p.city)
+        street, postcode, city = (
+            p.old_address if p.old_address and rng.random() < 0.4 else (p.street, p.postcode, p.city)
+        )
         rec.street, rec.postcode, rec.city, rec.country = street, postcode, city, p.country
     if rng.random() < 0.2:
         rec.birth_date = p.birth_date
@@ -53,15 +86,24 @@ def _member(rng, p: Person, email: str, flag: str | None, days: int, start: date
         change = (rng.randrange(joined_day + 1, days), "unsubscribed" if rng.random() < 0.8 else "cleaned")
     if joined_day:
         optin = datetime.combine(start + timedelta(days=joined_day), time(), tzinfo=UTC) + timedelta(
-            seconds=rng.randrange(5 * 3600, 21 * 3600))
+            seconds=rng.randrange(5 * 3600, 21 * 3600)
+        )
     else:
         optin = datetime.combine(start, time(), tzinfo=UTC) - timedelta(seconds=rng.randrange(86400, 5 * 365 * 86400))
-    rec.data.update(email_text=vary_email(rng, email), joined_day=joined_day, status0=status0, change=change,
-                    optin=optin, confirm=optin + timedelta(seconds=rng.randrange(30, 7200)) if rng.random() < 0.7 else None,
-                    rating=rng.choice((2, 2, 3, 4, 5)), optin_ip=_ip(rng) if rng.random() < 0.5 else "",
-                    euid=f"{rng.getrandbits(40):010x}",
-                    phone_text=format_phone(rng, p.phone) if p.phone else "",
-                    notes="", tags=rng.choice(('', '', '"Webshop"', '"Butik"', '"Webshop","VIP"')))
+    rec.data.update(
+        email_text=vary_email(rng, email),
+        joined_day=joined_day,
+        status0=status0,
+        change=change,
+        optin=optin,
+        confirm=optin + timedelta(seconds=rng.randrange(30, 7200)) if rng.random() < 0.7 else None,
+        rating=rng.choice((2, 2, 3, 4, 5)),
+        optin_ip=_ip(rng) if rng.random() < 0.5 else "",
+        euid=f"{rng.getrandbits(40):010x}",
+        phone_text=format_phone(rng, p.phone) if p.phone else "",
+        notes="",
+        tags=rng.choice(("", "", '"Webshop"', '"Butik"', '"Webshop","VIP"')),
+    )
     status_at_start = status0
     if status_at_start != "subscribed" and not joined_day:
         # Unsubscribed or cleaned some time between opting in and the first export.
@@ -91,23 +133,50 @@ def _campaigns(rng: random.Random, days: int, start: date) -> list[dict]:
     for d in range(days):
         if d % 7 in (1, 4):
             sent = datetime.combine(start + timedelta(days=d), time(7, 0), tzinfo=UTC)
-            result.append({"day": d, "sent": sent, "id": f"{rng.getrandbits(40):010x}",
-                           "title": f"{rng.choice(CAMPAIGN_TITLES)} v{sent.isocalendar()[1]}"})
+            result.append(
+                {
+                    "day": d,
+                    "sent": sent,
+                    "id": f"{rng.getrandbits(40):010x}",
+                    "title": f"{rng.choice(CAMPAIGN_TITLES)} v{sent.isocalendar()[1]}",
+                }
+            )
     return result
 
 
 def _row(rec: IdRecord, status: str, when: datetime, campaign: dict | None, rng) -> list[str]:
     d = rec.data
     lat, lon, tz, region = GEO[rec.person.country]
-    row = [d["email_text"], rec.first or "", rec.last or "", d["phone_text"] if rec.phone else "",
-           rec.street or "", format_postcode(rng, rec.postcode, rec.country) if rec.postcode else "", rec.city or "",
-           rec.birth_date.isoformat() if rec.birth_date else "",
-           str(d["rating"]), plain(d["optin"]), d["optin_ip"], plain(d["confirm"]) if d["confirm"] else "",
-           _ip(rng) if d["confirm"] else "", f"{lat + rng.uniform(-1, 1):.7f}", f"{lon + rng.uniform(-1, 1):.7f}",
-           "1", "2", tz, rec.person.country if rng.random() < 0.9 else "", region]
+    row = [
+        d["email_text"],
+        rec.first or "",
+        rec.last or "",
+        d["phone_text"] if rec.phone else "",
+        rec.street or "",
+        format_postcode(rng, rec.postcode, rec.country) if rec.postcode else "",
+        rec.city or "",
+        rec.birth_date.isoformat() if rec.birth_date else "",
+        str(d["rating"]),
+        plain(d["optin"]),
+        d["optin_ip"],
+        plain(d["confirm"]) if d["confirm"] else "",
+        _ip(rng) if d["confirm"] else "",
+        f"{lat + rng.uniform(-1, 1):.7f}",
+        f"{lon + rng.uniform(-1, 1):.7f}",
+        "1",
+        "2",
+        tz,
+        rec.person.country if rng.random() < 0.9 else "",
+        region,
+    ]
     if status == "unsubscribed":
-        row += [plain(when), campaign["title"] if campaign else "", campaign["id"] if campaign else "",
-                rng.choice(UNSUB_REASONS), ""]
+        row += [
+            plain(when),
+            campaign["title"] if campaign else "",
+            campaign["id"] if campaign else "",
+            rng.choice(UNSUB_REASONS),
+            "",
+        ]
     elif status == "cleaned":
         row += [plain(when), campaign["title"] if campaign else "", campaign["id"] if campaign else ""]
     row += [plain(when), rec.srid, d["euid"], d["notes"], d["tags"]]
@@ -133,7 +202,8 @@ def write(out: Output, records: list[IdRecord], days: int, start: date) -> None:
         if d["change"]:
             day, status = d["change"]
             when = datetime.combine(start + timedelta(days=day), time(), tzinfo=UTC) + timedelta(
-                seconds=rng.randrange(8 * 3600, 20 * 3600))
+                seconds=rng.randrange(8 * 3600, 20 * 3600)
+            )
             d["change_time"] = when
             per_day[day][status].append(_row(rec, status, when, last_campaign(day), rng))
 
@@ -146,10 +216,18 @@ def write(out: Output, records: list[IdRecord], days: int, start: date) -> None:
                 # A note typed with an opening quote only: the rest of the file is one open field.
                 fields = list(rng.choice(delivered_subscribed))
                 fields[-2], fields[-1] = '"Ring efter kl 17, gärna sms', ""
-                rows = rows + [BrokenLine(",".join(f if i >= len(fields) - 2 else f.replace(",", " ").replace('"', "")
-                                                   for i, f in enumerate(fields)), "unbalanced quote")]
-            out.write_csv("esp", landing, f"{status}_members_export_{list_id}.csv",
-                          MERGE + SYSTEM + EXTRA[status] + TAIL, rows)
+                rows = rows + [
+                    BrokenLine(
+                        ",".join(
+                            f if i >= len(fields) - 2 else f.replace(",", " ").replace('"', "")
+                            for i, f in enumerate(fields)
+                        ),
+                        "unbalanced quote",
+                    )
+                ]
+            out.write_csv(
+                "esp", landing, f"{status}_members_export_{list_id}.csv", MERGE + SYSTEM + EXTRA[status] + TAIL, rows
+            )
 
     # Campaign activity: opens and clicks after each send, bounces for cleaned members.
     actions: dict[int, list[tuple]] = {d: [] for d in range(days)}
@@ -157,14 +235,18 @@ def write(out: Output, records: list[IdRecord], days: int, start: date) -> None:
     for campaign in campaigns:
         for rec in members:
             d = rec.data
-            subscribed = (d["status0"] == "subscribed" and d["joined_day"] <= campaign["day"]
-                          and (not d["change"] or d["change"][0] > campaign["day"]))
+            subscribed = (
+                d["status0"] == "subscribed"
+                and d["joined_day"] <= campaign["day"]
+                and (not d["change"] or d["change"][0] > campaign["day"])
+            )
             if not subscribed:
                 continue
             email = d["email_text"].strip()
             if rng.random() < 0.004:
-                actions[campaign["day"]].append((campaign["sent"] + timedelta(seconds=rng.randrange(5, 600)),
-                                                 email, "bounce", campaign, ""))
+                actions[campaign["day"]].append(
+                    (campaign["sent"] + timedelta(seconds=rng.randrange(5, 600)), email, "bounce", campaign, "")
+                )
             if rng.random() < 0.35:
                 opened = campaign["sent"] + timedelta(seconds=int(rng.expovariate(1 / 20000)))
                 if opened < end:
@@ -173,19 +255,29 @@ def write(out: Output, records: list[IdRecord], days: int, start: date) -> None:
                         clicked = opened + timedelta(seconds=rng.randrange(5, 300))
                         if clicked < end:
                             actions[(clicked.date() - start).days].append(
-                                (clicked, email, "click", campaign, rng.choice(URLS)))
+                                (clicked, email, "click", campaign, rng.choice(URLS))
+                            )
     for rec in members:
         if rec.data["change"] and rec.data["change"][1] == "cleaned":
             day = rec.data["change"][0]
             campaign = last_campaign(day)
             if campaign:
-                actions[day].append((rec.data["change_time"] - timedelta(minutes=5), rec.data["email_text"].strip(),
-                                     "bounce", campaign, ""))
+                actions[day].append(
+                    (
+                        rec.data["change_time"] - timedelta(minutes=5),
+                        rec.data["email_text"].strip(),
+                        "bounce",
+                        campaign,
+                        "",
+                    )
+                )
     activity_files = []
     for day in range(days):
         landing = start + timedelta(days=day)
-        rows = [[email, action, plain(ts), c["id"], c["title"], url]
-                for ts, email, action, c, url in sorted(actions[day], key=lambda a: (a[0], a[1], a[2]))]
+        rows = [
+            [email, action, plain(ts), c["id"], c["title"], url]
+            for ts, email, action, c, url in sorted(actions[day], key=lambda a: (a[0], a[1], a[2]))
+        ]
         rows, pairs = with_duplicate_rows(out, rng, rows, 0.002)
         rel = out.write_csv("esp", landing, f"campaign_activity_{landing:%Y%m%d}.csv", ACTIVITY_HEADER, rows)
         for line, orig in pairs:

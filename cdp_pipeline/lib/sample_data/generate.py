@@ -27,13 +27,30 @@ def build_records(out: Output, *, customers: int, days: int, seed: int, start_da
     web_records, web_events = web.build(out, people, crm_by_person, orders, days, start_date)
     records = crm_records + esp_records + orders + receipts + sms_records + web_records
     linkage = make_linkable(records)
-    return {"people": people, "records": records, "linkage": linkage, "crm": crm_records, "esp": esp_records,
-            "orders": orders, "receipts": receipts, "anonymous_receipts": anonymous_receipts, "sms": sms_records,
-            "web": web_records, "web_events": web_events}
+    return {
+        "people": people,
+        "records": records,
+        "linkage": linkage,
+        "crm": crm_records,
+        "esp": esp_records,
+        "orders": orders,
+        "receipts": receipts,
+        "anonymous_receipts": anonymous_receipts,
+        "sms": sms_records,
+        "web": web_records,
+        "web_events": web_events,
+    }
 
 
-def generate_sample(out_dir: Path, *, customers: int = 10_000, days: int = 30, seed: int = 42,
-                    truth_file: Path | None = None, start_date: date = date(2026, 10, 1)) -> dict:
+def generate_sample(
+    out_dir: Path,
+    *,
+    customers: int = 10_000,
+    days: int = 30,
+    seed: int = 42,
+    truth_file: Path | None = None,
+    start_date: date = date(2026, 10, 1),
+) -> dict:
     """Write a landing folder of realistic extracts for every source, plus the truth
     (which person every identity-bearing record belongs to) and a manifest of the
     deliberately broken rows and duplicate or header-only files."""
@@ -64,7 +81,10 @@ def generate_sample(out_dir: Path, *, customers: int = 10_000, days: int = 30, s
     for source, _, _ in truth:
         identity_by_source[source] += 1
     manifest = {
-        "seed": seed, "customers": customers, "days": days, "start_date": start_date.isoformat(),
+        "seed": seed,
+        "customers": customers,
+        "days": days,
+        "start_date": start_date.isoformat(),
         "broken_rows": sorted(out.broken_rows, key=lambda b: (b["file"], b["line_number"])),
         "duplicate_files": sorted(out.duplicate_files),
         "header_only_files": sorted(out.header_only_files),
@@ -76,11 +96,18 @@ def generate_sample(out_dir: Path, *, customers: int = 10_000, days: int = 30, s
     manifest_file.write_bytes((json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
 
     return {
-        "out_dir": str(out_dir), "truth_file": str(truth_file), "manifest_file": str(manifest_file),
-        "files": len(out.files), "rows": {s: out.rows[s] for s in SOURCES},
-        "identity_records": len(truth), "identity_records_by_source": identity_by_source,
-        "people": len({person_id for _, _, person_id in truth}), "population": len(people),
-        "broken_rows": len(out.broken_rows), "duplicate_files": len(out.duplicate_files),
-        "header_only_files": len(out.header_only_files), "linkability_repairs": linkage["repaired"],
+        "out_dir": str(out_dir),
+        "truth_file": str(truth_file),
+        "manifest_file": str(manifest_file),
+        "files": len(out.files),
+        "rows": {s: out.rows[s] for s in SOURCES},
+        "identity_records": len(truth),
+        "identity_records_by_source": identity_by_source,
+        "people": len({person_id for _, _, person_id in truth}),
+        "population": len(people),
+        "broken_rows": len(out.broken_rows),
+        "duplicate_files": len(out.duplicate_files),
+        "header_only_files": len(out.header_only_files),
+        "linkability_repairs": linkage["repaired"],
         "records_dropped_unlinkable": linkage["dropped"],
     }

@@ -55,8 +55,10 @@ def _components(records: list[IdRecord]) -> list[list[IdRecord]]:
         groups.setdefault(find(index), []).append(rec)
     # The group holding the CRM master record comes first: web and receipt records hang on it,
     # so it is never the one dropped.
-    return sorted(groups.values(), key=lambda g: (not any(r.kind == "crm" and "dupe_of" not in r.data for r in g),
-                                                  -len(g), records.index(g[0])))
+    return sorted(
+        groups.values(),
+        key=lambda g: (not any(r.kind == "crm" and "dupe_of" not in r.data for r in g), -len(g), records.index(g[0])),
+    )
 
 
 def _give(rec: IdRecord, field: str, value: str) -> None:

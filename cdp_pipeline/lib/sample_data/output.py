@@ -49,8 +49,18 @@ class Output:
         path.write_bytes(data)
         self.files.append(rel)
 
-    def write_csv(self, source: str, day: date, name: str, header: list[str], rows: list,
-                  *, delimiter: str = ",", encoding: str = "utf-8", newline: str = "\n") -> str:
+    def write_csv(
+        self,
+        source: str,
+        day: date,
+        name: str,
+        header: list[str],
+        rows: list,
+        *,
+        delimiter: str = ",",
+        encoding: str = "utf-8",
+        newline: str = "\n",
+    ) -> str:
         """rows: lists of field strings, or BrokenLine for a deliberately unreadable line."""
         rel = self.relpath(source, day, name)
         buf = io.StringIO()
@@ -61,8 +71,9 @@ class Output:
             line_number = index + 2  # header is line 1 and no field holds a line break
             if isinstance(row, BrokenLine):
                 buf.write(row.text + (newline if row.final_newline else ""))
-                self.broken_rows.append({"source": source, "file": rel, "line_number": line_number,
-                                         "reason": row.reason})
+                self.broken_rows.append(
+                    {"source": source, "file": rel, "line_number": line_number, "reason": row.reason}
+                )
             else:
                 writer.writerow(row)
             data_rows += 1
@@ -79,8 +90,9 @@ class Output:
         for index, line in enumerate(lines):
             if isinstance(line, BrokenLine):
                 parts.append(line.text + ("\n" if line.final_newline else ""))
-                self.broken_rows.append({"source": source, "file": rel, "line_number": index + 1,
-                                         "reason": line.reason})
+                self.broken_rows.append(
+                    {"source": source, "file": rel, "line_number": index + 1, "reason": line.reason}
+                )
             else:
                 parts.append(line + "\n")
         self.rows[source] += len(lines)
@@ -88,8 +100,9 @@ class Output:
         return rel
 
     def note_duplicate_row(self, source: str, rel: str, line_number: int, original_line: int) -> None:
-        self.duplicate_rows.append({"source": source, "file": rel, "line_number": line_number,
-                                    "duplicate_of_line": original_line})
+        self.duplicate_rows.append(
+            {"source": source, "file": rel, "line_number": line_number, "duplicate_of_line": original_line}
+        )
 
     def copy_file(self, original: str, source: str, day: date, name: str) -> str:
         """Deliver the same bytes again under another name or day."""

@@ -5,30 +5,57 @@ household they may share an email or phone with, and which sources they appear i
 """
 
 import random
-
-import phonenumbers
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import phonenumbers
 from faker import Faker
 
 from .variation import fold_ascii
 
 # (Faker locale, country, share). Faker has no nb_NO; no_NO is its Norwegian (Bokmål) locale.
-LOCALES = (("sv_SE", "SE", 0.72), ("da_DK", "DK", 0.07), ("no_NO", "NO", 0.07),
-           ("fi_FI", "FI", 0.06), ("de_DE", "DE", 0.04), ("en_GB", "GB", 0.04))
+LOCALES = (
+    ("sv_SE", "SE", 0.72),
+    ("da_DK", "DK", 0.07),
+    ("no_NO", "NO", 0.07),
+    ("fi_FI", "FI", 0.06),
+    ("de_DE", "DE", 0.04),
+    ("en_GB", "GB", 0.04),
+)
 
 EMAIL_DOMAINS = {
-    "SE": ("gmail.com", "gmail.com", "hotmail.com", "outlook.com", "telia.com", "yahoo.se", "icloud.com",
-           "live.se", "bredband.net", "spray.se"),
+    "SE": (
+        "gmail.com",
+        "gmail.com",
+        "hotmail.com",
+        "outlook.com",
+        "telia.com",
+        "yahoo.se",
+        "icloud.com",
+        "live.se",
+        "bredband.net",
+        "spray.se",
+    ),
     "DK": ("gmail.com", "hotmail.dk", "mail.dk", "jubii.dk", "outlook.dk"),
     "NO": ("gmail.com", "online.no", "hotmail.no", "yahoo.no"),
     "FI": ("gmail.com", "luukku.com", "kolumbus.fi", "hotmail.fi"),
     "DE": ("gmx.de", "web.de", "t-online.de", "gmail.com"),
     "GB": ("gmail.com", "btinternet.com", "yahoo.co.uk", "hotmail.co.uk"),
 }
-WORK_DOMAINS = ("volvo.com", "ericsson.com", "skanska.se", "stockholm.se", "regionskane.se", "ica.se",
-                "kth.se", "lu.se", "seb.se", "telia.se", "novonordisk.com", "equinor.com")
+WORK_DOMAINS = (
+    "volvo.com",
+    "ericsson.com",
+    "skanska.se",
+    "stockholm.se",
+    "regionskane.se",
+    "ica.se",
+    "kth.se",
+    "lu.se",
+    "seb.se",
+    "telia.se",
+    "novonordisk.com",
+    "equinor.com",
+)
 
 
 @dataclass(slots=True, eq=False)
@@ -156,8 +183,24 @@ def build_population(count: int, seed: int, start: date) -> list[Person]:
         phone = unique_phone(lambda: _mobile(rng, country)) if rng.random() < 0.88 else None
         street, postcode, city = address(fake, country)
         old = address(fake, country) if rng.random() < 0.08 else None
-        people.append(Person(f"P{n + 1:07d}", locale, country, gender, first, last, birth, email, alt, phone,
-                             street, postcode, city, old))
+        people.append(
+            Person(
+                f"P{n + 1:07d}",
+                locale,
+                country,
+                gender,
+                first,
+                last,
+                birth,
+                email,
+                alt,
+                phone,
+                street,
+                postcode,
+                city,
+                old,
+            )
+        )
 
     _form_households(rng, people, unique_email, unique_phone)
     _assign_sources(rng, people)
@@ -174,11 +217,13 @@ def _form_households(rng, people, unique_email, unique_phone) -> None:
             continue
         household += 1
         size = rng.choice((2, 2, 2, 3))
-        head, members = people[i], people[i:i + size]
+        head, members = people[i], people[i : i + size]
         shared_email = None
         if rng.random() < 0.35:
-            shared_email = unique_email(f"familjen.{fold_ascii(head.last_name).lower().replace(' ', '')}",
-                                        rng.choice(("telia.com", "bredband.net", "gmail.com")))
+            shared_email = unique_email(
+                f"familjen.{fold_ascii(head.last_name).lower().replace(' ', '')}",
+                rng.choice(("telia.com", "bredband.net", "gmail.com")),
+            )
         shared_phone = None
         if head.country == "SE" and rng.random() < 0.3:
             shared_phone = unique_phone(lambda: "+468" + "".join(str(rng.randrange(10)) for _ in range(8)))

@@ -11,22 +11,72 @@ from .records import IdRecord, choose_email, choose_phone, poisson
 from .timeutil import local_moment, plain, with_offset
 from .variation import format_phone, format_postcode, vary_name
 
-ORDER_HEADER = ["Name", "Email", "Financial Status", "Paid at", "Accepts Marketing", "Currency", "Subtotal",
-                "Shipping", "Taxes", "Total", "Discount Code", "Created at", "Lineitem quantity", "Lineitem name",
-                "Lineitem price", "Lineitem sku", "Billing Name", "Billing Street", "Billing City", "Billing Zip",
-                "Billing Country", "Billing Phone", "Cancelled at", "Refunded Amount", "Id", "Tags", "Source"]
+ORDER_HEADER = [
+    "Name",
+    "Email",
+    "Financial Status",
+    "Paid at",
+    "Accepts Marketing",
+    "Currency",
+    "Subtotal",
+    "Shipping",
+    "Taxes",
+    "Total",
+    "Discount Code",
+    "Created at",
+    "Lineitem quantity",
+    "Lineitem name",
+    "Lineitem price",
+    "Lineitem sku",
+    "Billing Name",
+    "Billing Street",
+    "Billing City",
+    "Billing Zip",
+    "Billing Country",
+    "Billing Phone",
+    "Cancelled at",
+    "Refunded Amount",
+    "Id",
+    "Tags",
+    "Source",
+]
 LINE_FIELDS = {"Name", "Lineitem quantity", "Lineitem name", "Lineitem price", "Lineitem sku"}
-RECEIPT_HEADER = ["receipt_id", "store_id", "ts_local", "tz", "loyalty_card_id", "line_no", "sku", "qty",
-                  "unit_price", "discount", "vat_rate"]
+RECEIPT_HEADER = [
+    "receipt_id",
+    "store_id",
+    "ts_local",
+    "tz",
+    "loyalty_card_id",
+    "line_no",
+    "sku",
+    "qty",
+    "unit_price",
+    "discount",
+    "vat_rate",
+]
 # (sku, name, price SEK, VAT %)
-PRODUCTS = (("NH-1001", "Ullfilt grå", 899.0, 25), ("NH-1002", "Kökshandduk 2-pack", 129.0, 25),
-            ("NH-1003", "Vantar, stickade", 249.0, 25), ("NH-1004", "Doftljus Höstäng", 179.0, 25),
-            ("NH-1005", "Kaffe Mörkrost 450 g", 89.0, 12), ("NH-1006", "Linneduk vit 150×250", 649.0, 25),
-            ("NH-1007", "Skärbräda ek", 399.0, 25), ("NH-1008", "Ullsockor 3-pack", 199.0, 25),
-            ("NH-1009", "Te Rooibos Äpple", 59.0, 12), ("NH-1010", "Fåtöljplæd alpacka", 1299.0, 25),
-            ("NH-1011", "Glasburk med lock", 69.0, 25), ("NH-1012", "Knäckebröd råg", 35.0, 12))
-STORES = {"S01": "Europe/Stockholm", "S02": "Europe/Stockholm", "S03": "Europe/Stockholm",
-          "S04": "Europe/Stockholm", "S05": "Europe/Stockholm", "K01": "Europe/Copenhagen"}
+PRODUCTS = (
+    ("NH-1001", "Ullfilt grå", 899.0, 25),
+    ("NH-1002", "Kökshandduk 2-pack", 129.0, 25),
+    ("NH-1003", "Vantar, stickade", 249.0, 25),
+    ("NH-1004", "Doftljus Höstäng", 179.0, 25),
+    ("NH-1005", "Kaffe Mörkrost 450 g", 89.0, 12),
+    ("NH-1006", "Linneduk vit 150×250", 649.0, 25),
+    ("NH-1007", "Skärbräda ek", 399.0, 25),
+    ("NH-1008", "Ullsockor 3-pack", 199.0, 25),
+    ("NH-1009", "Te Rooibos Äpple", 59.0, 12),
+    ("NH-1010", "Fåtöljplæd alpacka", 1299.0, 25),
+    ("NH-1011", "Glasburk med lock", 69.0, 25),
+    ("NH-1012", "Knäckebröd råg", 35.0, 12),
+)
+STORES = {
+    "S01": "Europe/Stockholm",
+    "S02": "Europe/Stockholm",
+    "S03": "Europe/Stockholm",
+    "S04": "Europe/Stockholm",
+    "S05": "Europe/Stockholm",
+    "K01": "Europe/Copenhagen",
+}
 NAME_WEIGHTS = {"initial": 0.05, "nickname": 0.04, "typo": 0.03, "upper": 0.03, "swapped": 0.01}
 
 
@@ -43,13 +93,29 @@ def build_orders(out: Output, people: list[Person], days: int, start: date) -> l
             continue
         for _ in range(max(1, poisson(rng, days / 30 * 1.4))):
             first, last, _ = vary_name(rng, p.first_name, p.last_name, NAME_WEIGHTS)
-            email, email_flag = choose_email(rng, p, {"primary": 0.85, "alt": 0.08, "shared": 0.04, "junk": 0.01,
-                                                       "missing": 0.02})
+            email, email_flag = choose_email(
+                rng, p, {"primary": 0.85, "alt": 0.08, "shared": 0.04, "junk": 0.01, "missing": 0.02}
+            )
             phone, phone_flag = choose_phone(rng, p, {"own": 0.55, "shared": 0.03, "junk": 0.01, "missing": 0.41})
-            street, postcode, city = (p.old_address if p.old_address and rng.random() < 0.4
-                                      else (p.street, p.postcode, p.city))
-            rec = IdRecord("pos", "order", "", p, first, last, email, email_flag, phone, phone_flag,
-                           street, postcode, city, p.country)
+            street, postcode, city = (
+                p.old_address if p.old_address and rng.random() < 0.4 else (p.street, p.postcode, p.city)
+            )
+            rec = IdRecord(
+                "pos",
+                "order",
+                "",
+                p,
+                first,
+                last,
+                email,
+                email_flag,
+                phone,
+                phone_flag,
+                street,
+                postcode,
+                city,
+                p.country,
+            )
             day = rng.randrange(days)
             created = local_moment(rng, start + timedelta(days=day), 7, 23)
             items = _items(rng, 4)
@@ -57,11 +123,18 @@ def build_orders(out: Output, people: list[Person], days: int, start: date) -> l
             discount = round(subtotal * 0.2, 2) if rng.random() < 0.1 else 0.0
             shipping = 0.0 if subtotal - discount >= 499 else 49.0
             total = subtotal - discount + shipping
-            rec.data.update(day=day, created=created, items=items, subtotal=subtotal - discount, shipping=shipping,
-                            total=total, discount_code="HOST20" if discount else "",
-                            status=rng.choices(("paid", "refunded", "pending", "partially_refunded"),
-                                               (0.93, 0.03, 0.02, 0.02))[0],
-                            accepts=rng.random() < 0.6, tags=rng.choice(("", "", "", "VIP", "Nyhetsbrev")))
+            rec.data.update(
+                day=day,
+                created=created,
+                items=items,
+                subtotal=subtotal - discount,
+                shipping=shipping,
+                total=total,
+                discount_code="HOST20" if discount else "",
+                status=rng.choices(("paid", "refunded", "pending", "partially_refunded"), (0.93, 0.03, 0.02, 0.02))[0],
+                accepts=rng.random() < 0.6,
+                tags=rng.choice(("", "", "", "VIP", "Nyhetsbrev")),
+            )
             orders.append(rec)
     orders.sort(key=lambda r: (r.data["created"], r.person.person_id))
     shop_id = 5_900_000_000_000 + rng.randrange(10**9)
@@ -72,8 +145,9 @@ def build_orders(out: Output, people: list[Person], days: int, start: date) -> l
     return orders
 
 
-def build_receipts(out: Output, people: list[Person], crm_by_person: dict[str, IdRecord], days: int,
-                   start: date) -> tuple[list[IdRecord], list[dict]]:
+def build_receipts(
+    out: Output, people: list[Person], crm_by_person: dict[str, IdRecord], days: int, start: date
+) -> tuple[list[IdRecord], list[dict]]:
     """Receipts with a loyalty card (identity records) and anonymous ones (plain dicts)."""
     rng = out.rng("pos/receipts")
     carded: list[IdRecord] = []
@@ -86,16 +160,25 @@ def build_receipts(out: Output, people: list[Person], crm_by_person: dict[str, I
             store = p.home_store if rng.random() < 0.8 else rng.choice(sorted(STORES))
             day = rng.randrange(first_day, days)
             rec = IdRecord("pos", "receipt", "", p, card=crm.card)
-            rec.data.update(store=store, day=day,
-                            ts=local_moment(rng, start + timedelta(days=day), 9, 20, ZoneInfo(STORES[store])),
-                            items=_items(rng, 5))
+            rec.data.update(
+                store=store,
+                day=day,
+                ts=local_moment(rng, start + timedelta(days=day), 9, 20, ZoneInfo(STORES[store])),
+                items=_items(rng, 5),
+            )
             carded.append(rec)
     anonymous = []
     for _ in range(int(len(carded) * 0.6) + 3):
         store, day = rng.choice(sorted(STORES)), rng.randrange(days)
-        anonymous.append({"store": store, "day": day,
-                          "ts": local_moment(rng, start + timedelta(days=day), 9, 20, ZoneInfo(STORES[store])),
-                          "items": _items(rng, 4), "card": ""})
+        anonymous.append(
+            {
+                "store": store,
+                "day": day,
+                "ts": local_moment(rng, start + timedelta(days=day), 9, 20, ZoneInfo(STORES[store])),
+                "items": _items(rng, 4),
+                "card": "",
+            }
+        )
     everything = [(r.data, r) for r in carded] + [(a, None) for a in anonymous]
     everything.sort(key=lambda item: (item[0]["store"], item[0]["ts"], item[1].card if item[1] else ""))
     numbers = {store: 20000 + rng.randrange(5000) for store in STORES}
@@ -120,26 +203,58 @@ def _order_rows(rng: random.Random, rec: IdRecord) -> list[list[str]]:
         email = email.capitalize()
     phone = ""
     if rec.phone:
-        phone = rec.phone if rec.phone_flag == "junk" else (rec.phone if rng.random() < 0.5 else format_phone(rng, rec.phone))
-    refunded = _money(d["total"]) if d["status"] == "refunded" else (
-        _money(round(d["total"] * 0.3, 2)) if d["status"] == "partially_refunded" else "")
+        phone = (
+            rec.phone
+            if rec.phone_flag == "junk"
+            else (rec.phone if rng.random() < 0.5 else format_phone(rng, rec.phone))
+        )
+    refunded = (
+        _money(d["total"])
+        if d["status"] == "refunded"
+        else (_money(round(d["total"] * 0.3, 2)) if d["status"] == "partially_refunded" else "")
+    )
     rows = []
     for index, (sku, name, price, _vat, qty) in enumerate(d["items"]):
-        line = {"Name": d["name"], "Lineitem quantity": str(qty), "Lineitem name": name,
-                "Lineitem price": _money(price), "Lineitem sku": sku}
+        line = {
+            "Name": d["name"],
+            "Lineitem quantity": str(qty),
+            "Lineitem name": name,
+            "Lineitem price": _money(price),
+            "Lineitem sku": sku,
+        }
         if index == 0:
-            line.update({
-                "Email": email, "Financial Status": d["status"],
-                "Paid at": with_offset(created + timedelta(seconds=rng.randrange(2, 90))) if d["status"] != "pending" else "",
-                "Accepts Marketing": "yes" if d["accepts"] else "no", "Currency": "SEK",
-                "Subtotal": _money(d["subtotal"]), "Shipping": _money(d["shipping"]),
-                "Taxes": _money(round(d["total"] * 0.2, 2)), "Total": _money(d["total"]),
-                "Discount Code": d["discount_code"], "Created at": with_offset(created),
-                "Billing Name": billing_name, "Billing Street": rec.street or "", "Billing City": rec.city or "",
-                "Billing Zip": format_postcode(rng, rec.postcode, rec.country, spreadsheet=True) if rec.postcode else "",
-                "Billing Country": rec.country or "", "Billing Phone": phone,
-                "Cancelled at": with_offset(created + timedelta(hours=rng.randrange(1, 30))) if d["status"] == "refunded" and rng.random() < 0.5 else "",
-                "Refunded Amount": refunded, "Id": d["id"], "Tags": d["tags"], "Source": "web"})
+            line.update(
+                {
+                    "Email": email,
+                    "Financial Status": d["status"],
+                    "Paid at": with_offset(created + timedelta(seconds=rng.randrange(2, 90)))
+                    if d["status"] != "pending"
+                    else "",
+                    "Accepts Marketing": "yes" if d["accepts"] else "no",
+                    "Currency": "SEK",
+                    "Subtotal": _money(d["subtotal"]),
+                    "Shipping": _money(d["shipping"]),
+                    "Taxes": _money(round(d["total"] * 0.2, 2)),
+                    "Total": _money(d["total"]),
+                    "Discount Code": d["discount_code"],
+                    "Created at": with_offset(created),
+                    "Billing Name": billing_name,
+                    "Billing Street": rec.street or "",
+                    "Billing City": rec.city or "",
+                    "Billing Zip": format_postcode(rng, rec.postcode, rec.country, spreadsheet=True)
+                    if rec.postcode
+                    else "",
+                    "Billing Country": rec.country or "",
+                    "Billing Phone": phone,
+                    "Cancelled at": with_offset(created + timedelta(hours=rng.randrange(1, 30)))
+                    if d["status"] == "refunded" and rng.random() < 0.5
+                    else "",
+                    "Refunded Amount": refunded,
+                    "Id": d["id"],
+                    "Tags": d["tags"],
+                    "Source": "web",
+                }
+            )
         rows.append([line.get(column, "") for column in ORDER_HEADER])
     return rows
 
@@ -156,8 +271,12 @@ def write_orders(out: Output, orders: list[IdRecord], days: int, start: date) ->
         for rec in by_day[day]:
             order_rows = _order_rows(rng, rec)
             # A second line item whose name holds a comma, written without quotes.
-            if day % 5 == 1 and len(order_rows) > 1 and "," in order_rows[1][13] and not any(
-                    isinstance(r, BrokenLine) for r in rows):
+            if (
+                day % 5 == 1
+                and len(order_rows) > 1
+                and "," in order_rows[1][13]
+                and not any(isinstance(r, BrokenLine) for r in rows)
+            ):
                 order_rows[1] = BrokenLine(",".join(order_rows[1]), "wrong number of fields")
             rows.extend(order_rows)
         out.write_csv("pos", landing, f"orders_export_{landing:%Y%m%d}.csv", ORDER_HEADER, rows)
@@ -184,16 +303,34 @@ def write_receipts(out: Output, carded: list[IdRecord], anonymous: list[dict], d
             for data in sorted(per_file.get((day, store), []), key=lambda d: int(d["receipt_id"])):
                 for line_no, (sku, _name, price, vat, qty) in enumerate(data["items"], start=1):
                     discount = round(price * qty * 0.1, 2) if rng.random() < 0.08 else 0.0
-                    row = [data["receipt_id"], store, plain(data["ts"]), STORES[store], data["card"], str(line_no),
-                           sku, str(qty), _decimal_comma(price), _decimal_comma(discount), str(vat)]
-                    if (not broken_done and day % 4 == 3 and line_no == 2 and data["card"]):
+                    row = [
+                        data["receipt_id"],
+                        store,
+                        plain(data["ts"]),
+                        STORES[store],
+                        data["card"],
+                        str(line_no),
+                        sku,
+                        str(qty),
+                        _decimal_comma(price),
+                        _decimal_comma(discount),
+                        str(vat),
+                    ]
+                    if not broken_done and day % 4 == 3 and line_no == 2 and data["card"]:
                         # The till dropped the discount column on one line.
                         row = BrokenLine(";".join(row[:9] + row[10:]), "wrong number of fields")
                         broken_done = True
                     rows.append(row)
-            written[(day, store)] = out.write_csv("pos", landing, f"receipts_{store}_{landing:%Y%m%d}.csv",
-                                                  RECEIPT_HEADER, rows, delimiter=";", encoding="cp1252",
-                                                  newline="\r\n")
+            written[(day, store)] = out.write_csv(
+                "pos",
+                landing,
+                f"receipts_{store}_{landing:%Y%m%d}.csv",
+                RECEIPT_HEADER,
+                rows,
+                delimiter=";",
+                encoding="cp1252",
+                newline="\r\n",
+            )
         if day % 4 == 3:
             broken_done = False
     # A store's file sent again the next day under a new name.

@@ -10,15 +10,37 @@ from .people import Person
 from .records import IdRecord
 from .timeutil import UTC, rfc2822
 
-HEADER = ["From", "To", "Body", "Status", "SentDate", "ApiVersion", "NumSegments", "ErrorCode", "AccountSid", "Sid",
-          "Direction", "Price", "PriceUnit"]
+HEADER = [
+    "From",
+    "To",
+    "Body",
+    "Status",
+    "SentDate",
+    "ApiVersion",
+    "NumSegments",
+    "ErrorCode",
+    "AccountSid",
+    "Sid",
+    "Direction",
+    "Price",
+    "PriceUnit",
+]
 SENDER = "+46766860100"
-CAMPAIGNS = ("Hej {first}! Höstrea på Nordhem: 20% på allt t.o.m. söndag. Svara STOP för att avregistrera.",
-             "Nordhem: Nya ullfiltar i butik nu! Visa detta sms i kassan för en gratis kaffe. Svara STOP för att avregistrera.",
-             "Hej {first}, dubbla poäng på ditt Nordhem-kort i helgen. Svara STOP för att avregistrera.")
+CAMPAIGNS = (
+    "Hej {first}! Höstrea på Nordhem: 20% på allt t.o.m. söndag. Svara STOP för att avregistrera.",
+    "Nordhem: Nya ullfiltar i butik nu! Visa detta sms i kassan för en gratis kaffe. Svara STOP för att avregistrera.",
+    "Hej {first}, dubbla poäng på ditt Nordhem-kort i helgen. Svara STOP för att avregistrera.",
+)
 STOP_WORDS = ("STOP", "STOP", "stop", "Stop ", "UNSUBSCRIBE", "stopp")  # "stopp" is Swedish, not a keyword
-OTHER_REPLIES = ("STOP PLEASE", "Thanks!", "Tack!", "Hur länge gäller erbjudandet?", "Ok 👍", "Vem är detta?",
-                 "Har ni öppet på söndag?")
+OTHER_REPLIES = (
+    "STOP PLEASE",
+    "Thanks!",
+    "Tack!",
+    "Hur länge gäller erbjudandet?",
+    "Ok 👍",
+    "Vem är detta?",
+    "Har ni öppet på söndag?",
+)
 STOP_CONFIRMATION = "Du är nu avregistrerad från Nordhems sms. Svara START för att prenumerera igen."
 START_CONFIRMATION = "Välkommen tillbaka! Du får nu sms från Nordhem igen."
 
@@ -42,12 +64,23 @@ def write(out: Output, records: list[IdRecord], days: int, start: date) -> None:
         status, error = "received", None
         if not inbound:
             roll = rng.random()
-            status, error = ("delivered", None) if roll < 0.95 else (("undelivered", 30003) if roll < 0.98 else
-                                                                     ("failed", 30005))
-        messages.append({"ts": ts, "from": phone if inbound else SENDER, "to": SENDER if inbound else phone,
-                         "body": body, "status": status, "error": error, "direction": direction,
-                         "sid": "SM" + f"{rng.getrandbits(128):032x}",
-                         "price": "-0.00750" if inbound else "-0.04830", "phone": phone})
+            status, error = (
+                ("delivered", None) if roll < 0.95 else (("undelivered", 30003) if roll < 0.98 else ("failed", 30005))
+            )
+        messages.append(
+            {
+                "ts": ts,
+                "from": phone if inbound else SENDER,
+                "to": SENDER if inbound else phone,
+                "body": body,
+                "status": status,
+                "error": error,
+                "direction": direction,
+                "sid": "SM" + f"{rng.getrandbits(128):032x}",
+                "price": "-0.00750" if inbound else "-0.04830",
+                "phone": phone,
+            }
+        )
 
     for rec in sorted((r for r in records if not r.dropped), key=lambda r: r.srid):
         phone, first = rec.srid, rec.person.first_name
@@ -55,17 +88,30 @@ def write(out: Output, records: list[IdRecord], days: int, start: date) -> None:
         opted_out = False
         for number, day in enumerate(campaign_days):
             sent = datetime.combine(start + timedelta(days=day), time(8, 0), tzinfo=UTC) + timedelta(
-                seconds=rng.randrange(0, 1800))
+                seconds=rng.randrange(0, 1800)
+            )
             if opted_out:
                 if rng.random() < 0.15:
                     message(sent - timedelta(hours=3), "inbound", phone, rng.choice(("START", "Start", "YES")))
-                    message(sent - timedelta(hours=3) + timedelta(seconds=2), "outbound-reply", phone, START_CONFIRMATION)
+                    message(
+                        sent - timedelta(hours=3) + timedelta(seconds=2), "outbound-reply", phone, START_CONFIRMATION
+                    )
                     opted_out = False
                 elif rng.random() < 0.1:  # a list that forgot the opt-out: Twilio refuses with 21610
-                    messages.append({"ts": sent, "from": SENDER, "to": phone,
-                                     "body": CAMPAIGNS[number % len(CAMPAIGNS)].format(first=first),
-                                     "status": "failed", "error": 21610, "direction": "outbound-api",
-                                     "sid": "SM" + f"{rng.getrandbits(128):032x}", "price": "", "phone": phone})
+                    messages.append(
+                        {
+                            "ts": sent,
+                            "from": SENDER,
+                            "to": phone,
+                            "body": CAMPAIGNS[number % len(CAMPAIGNS)].format(first=first),
+                            "status": "failed",
+                            "error": 21610,
+                            "direction": "outbound-api",
+                            "sid": "SM" + f"{rng.getrandbits(128):032x}",
+                            "price": "",
+                            "phone": phone,
+                        }
+                    )
                     continue
                 else:
                     continue
@@ -83,8 +129,14 @@ def write(out: Output, records: list[IdRecord], days: int, start: date) -> None:
         if len(messages) == before or rng.random() < 0.15:
             day = rng.randrange(days)
             ts = datetime.combine(start + timedelta(days=day), time(), tzinfo=UTC) + timedelta(
-                seconds=rng.randrange(6 * 3600, 19 * 3600))
-            message(ts, "outbound-api", phone, f"Nordhem: ditt paket är på väg! Spåra: https://nordhem.se/t/{rng.randrange(10**6, 10**7)}")
+                seconds=rng.randrange(6 * 3600, 19 * 3600)
+            )
+            message(
+                ts,
+                "outbound-api",
+                phone,
+                f"Nordhem: ditt paket är på väg! Spåra: https://nordhem.se/t/{rng.randrange(10**6, 10**7)}",
+            )
 
     by_day: dict[int, list[dict]] = {d: [] for d in range(days)}
     end = datetime.combine(start + timedelta(days=days), time(), tzinfo=UTC)
@@ -97,25 +149,58 @@ def write(out: Output, records: list[IdRecord], days: int, start: date) -> None:
         landing = start + timedelta(days=day)
         day_messages = sorted(by_day[day], key=lambda m: (m["ts"], m["sid"]))
         if day % 2 == 0:
-            rows = [[m["from"], m["to"], m["body"], m["status"], m["ts"].strftime("%Y-%m-%dT%H:%M:%SZ"),
-                     "2010-04-01", str(_segments(m["body"])), str(m["error"] or ""), account, m["sid"],
-                     m["direction"], m["price"], "USD"] for m in day_messages]
+            rows = [
+                [
+                    m["from"],
+                    m["to"],
+                    m["body"],
+                    m["status"],
+                    m["ts"].strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "2010-04-01",
+                    str(_segments(m["body"])),
+                    str(m["error"] or ""),
+                    account,
+                    m["sid"],
+                    m["direction"],
+                    m["price"],
+                    "USD",
+                ]
+                for m in day_messages
+            ]
             rows, pairs = with_duplicate_rows(out, rng, rows, 0.003)
             if not broken_done and rows and day > 0:
                 phone = rng.choice(sorted(phones_seen_intact))
                 ts = datetime.combine(landing, time(22, 59, 59), tzinfo=UTC)
                 sid = "SM" + f"{rng.getrandbits(128):032x}"
-                rows.append(BrokenLine(f'{phone},{SENDER},"Hej! Kan ni ringa mig, jag har en fråga om min order,received,'
-                                       f'{ts:%Y-%m-%dT%H:%M:%SZ},2010-04-01,1,,{account},{sid},inbound,-0.00750,USD',
-                                       "unbalanced quote"))
+                rows.append(
+                    BrokenLine(
+                        f'{phone},{SENDER},"Hej! Kan ni ringa mig, jag har en fråga om min order,received,'
+                        f"{ts:%Y-%m-%dT%H:%M:%SZ},2010-04-01,1,,{account},{sid},inbound,-0.00750,USD",
+                        "unbalanced quote",
+                    )
+                )
                 broken_done = True
             rel = out.write_csv("sms", landing, f"sms_log_{landing:%Y%m%d}.csv", HEADER, rows)
             for line, orig in pairs:
                 out.note_duplicate_row("sms", rel, line, orig)
         elif day_messages:
-            lines = [json.dumps({"sid": m["sid"], "from": m["from"], "to": m["to"], "body": m["body"],
-                                 "status": m["status"], "direction": m["direction"], "date_sent": rfc2822(m["ts"]),
-                                 "num_segments": str(_segments(m["body"])), "error_code": m["error"],
-                                 "price": m["price"] or None, "price_unit": "USD"}, ensure_ascii=False)
-                     for m in day_messages]
+            lines = [
+                json.dumps(
+                    {
+                        "sid": m["sid"],
+                        "from": m["from"],
+                        "to": m["to"],
+                        "body": m["body"],
+                        "status": m["status"],
+                        "direction": m["direction"],
+                        "date_sent": rfc2822(m["ts"]),
+                        "num_segments": str(_segments(m["body"])),
+                        "error_code": m["error"],
+                        "price": m["price"] or None,
+                        "price_unit": "USD",
+                    },
+                    ensure_ascii=False,
+                )
+                for m in day_messages
+            ]
             out.write_lines("sms", landing, f"messages_{landing:%Y%m%d}.jsonl", lines)

@@ -8,8 +8,9 @@ LOCAL = ZoneInfo("Europe/Stockholm")
 UTC = timezone.utc
 
 
-def local_moment(rng: random.Random, day: date, first_hour: int = 7, last_hour: int = 22,
-                 zone: ZoneInfo = LOCAL) -> datetime:
+def local_moment(
+    rng: random.Random, day: date, first_hour: int = 7, last_hour: int = 22, zone: ZoneInfo = LOCAL
+) -> datetime:
     """A random aware local time on the day, between the hours."""
     seconds = rng.randrange(first_hour * 3600, last_hour * 3600)
     return datetime.combine(day, time(), tzinfo=zone) + timedelta(seconds=seconds)

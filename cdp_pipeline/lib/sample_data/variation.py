@@ -12,18 +12,65 @@ from datetime import date
 
 # Common short forms; the identity layer should not rely on this list, it only makes data real.
 NICKNAMES = {
-    "Alexander": "Alex", "Anders": "Andy", "Andreas": "Andy", "Christer": "Krille", "Christoffer": "Chris",
-    "Daniel": "Danne", "Elisabeth": "Lisa", "Elisabet": "Lisa", "Fredrik": "Fredde", "Gustav": "Gurra",
-    "Henrik": "Henke", "Jan": "Janne", "Joakim": "Jocke", "Johan": "Jocke", "Johanna": "Jossan",
-    "Jonathan": "Jonte", "Karl": "Kalle", "Katarina": "Kattis", "Kristina": "Stina", "Lars": "Lasse",
-    "Magnus": "Manne", "Margareta": "Maggan", "Mikael": "Micke", "Michael": "Micke", "Nils": "Nisse",
-    "Per": "Pelle", "Peter": "Pelle", "Robert": "Robban", "Sebastian": "Sebbe", "Thomas": "Tompa",
-    "Tomas": "Tompa", "Ulf": "Uffe", "Viktoria": "Vicky", "Victoria": "Vicky", "Håkan": "Hocke",
-    "Ingrid": "Inga", "Birgitta": "Bitte", "Gunilla": "Gunnis", "Cecilia": "Cissi", "Susanne": "Sanna",
-    "Rasmus": "Rasse", "Mette": "Mette", "Søren": "Søs", "Kristian": "Kris", "Jørgen": "Jørn",
-    "Bjørn": "Bjønn", "Ole": "Olle", "Jussi": "Jussi", "Johannes": "Hannes", "Wolfgang": "Wolfi",
-    "Katharina": "Kathi", "William": "Bill", "Elizabeth": "Liz", "Katherine": "Kate",
-    "Margaret": "Maggie", "James": "Jim", "Richard": "Rick", "Matthew": "Matt", "Christopher": "Chris",
+    "Alexander": "Alex",
+    "Anders": "Andy",
+    "Andreas": "Andy",
+    "Christer": "Krille",
+    "Christoffer": "Chris",
+    "Daniel": "Danne",
+    "Elisabeth": "Lisa",
+    "Elisabet": "Lisa",
+    "Fredrik": "Fredde",
+    "Gustav": "Gurra",
+    "Henrik": "Henke",
+    "Jan": "Janne",
+    "Joakim": "Jocke",
+    "Johan": "Jocke",
+    "Johanna": "Jossan",
+    "Jonathan": "Jonte",
+    "Karl": "Kalle",
+    "Katarina": "Kattis",
+    "Kristina": "Stina",
+    "Lars": "Lasse",
+    "Magnus": "Manne",
+    "Margareta": "Maggan",
+    "Mikael": "Micke",
+    "Michael": "Micke",
+    "Nils": "Nisse",
+    "Per": "Pelle",
+    "Peter": "Pelle",
+    "Robert": "Robban",
+    "Sebastian": "Sebbe",
+    "Thomas": "Tompa",
+    "Tomas": "Tompa",
+    "Ulf": "Uffe",
+    "Viktoria": "Vicky",
+    "Victoria": "Vicky",
+    "Håkan": "Hocke",
+    "Ingrid": "Inga",
+    "Birgitta": "Bitte",
+    "Gunilla": "Gunnis",
+    "Cecilia": "Cissi",
+    "Susanne": "Sanna",
+    "Rasmus": "Rasse",
+    "Mette": "Mette",
+    "Søren": "Søs",
+    "Kristian": "Kris",
+    "Jørgen": "Jørn",
+    "Bjørn": "Bjønn",
+    "Ole": "Olle",
+    "Jussi": "Jussi",
+    "Johannes": "Hannes",
+    "Wolfgang": "Wolfi",
+    "Katharina": "Kathi",
+    "William": "Bill",
+    "Elizabeth": "Liz",
+    "Katherine": "Kate",
+    "Margaret": "Maggie",
+    "James": "Jim",
+    "Richard": "Rick",
+    "Matthew": "Matt",
+    "Christopher": "Chris",
 }
 
 JUNK_EMAILS = ("test@test.com", "noreply@nordhem.se", "no-reply@example.com", "ingen@example.com")
@@ -52,15 +99,15 @@ def typo(rng: random.Random, text: str) -> str:
     kind = rng.randrange(4)
     i = rng.randrange(1, len(text) - 2)
     if kind == 0 and text[i] != text[i + 1]:
-        return text[:i] + text[i + 1] + text[i] + text[i + 2:]
+        return text[:i] + text[i + 1] + text[i] + text[i + 2 :]
     if kind == 1:
-        return text[:i] + text[i + 1:]
+        return text[:i] + text[i + 1 :]
     if kind == 2:
         return text[:i] + text[i] + text[i:]
     folded = fold_ascii(text)
     if folded != text:
         return folded
-    return text[:i] + text[i + 1:]
+    return text[:i] + text[i + 1 :]
 
 
 def nickname(first: str) -> str | None:
@@ -72,10 +119,12 @@ def initial(first: str) -> str:
     return first[0] + "."
 
 
-def vary_name(rng: random.Random, first: str, last: str, weights: dict[str, float]) -> tuple[str | None, str | None, str]:
+def vary_name(
+    rng: random.Random, first: str, last: str, weights: dict[str, float]
+) -> tuple[str | None, str | None, str]:
     """Pick one variation by weight; return (first, last, variation)."""
     roll = rng.random()
-    for kind, weight in weights.items():
+    for kind, weight in weights.items():  # noqa: B007 - the kind the roll stopped at is used below
         if roll < weight:
             break
         roll -= weight
@@ -114,8 +163,15 @@ def format_phone(rng: random.Random, e164: str, *, spreadsheet: bool = True) -> 
         return e164[:3] + " " + e164[3:6] + " " + e164[6:]
     n = e164[3:]
     if n.startswith("7"):
-        styles = [f"+46 {n[:2]} {n[2:5]} {n[5:7]} {n[7:]}", f"0{n[:2]}-{n[2:5]} {n[5:7]} {n[7:]}", "0" + n,
-                  "0046" + n, e164, f"0{n[:2]} {n[2:5]} {n[5:7]} {n[7:]}", f"0{n[:2]}-{n[2:]}"]
+        styles = [
+            f"+46 {n[:2]} {n[2:5]} {n[5:7]} {n[7:]}",
+            f"0{n[:2]}-{n[2:5]} {n[5:7]} {n[7:]}",
+            "0" + n,
+            "0046" + n,
+            e164,
+            f"0{n[:2]} {n[2:5]} {n[5:7]} {n[7:]}",
+            f"0{n[:2]}-{n[2:]}",
+        ]
         if spreadsheet:
             styles += ["46" + n, n]
     else:  # landline: area code 8, e.g. 08-123 456 78
@@ -150,9 +206,14 @@ def format_postcode(rng: random.Random, postcode: str, country: str, *, spreadsh
     return digits
 
 
-COUNTRY_SPELLINGS = {"SE": ("SE", "SE", "SE", "Sverige", "Sweden"), "DK": ("DK", "Danmark", "Denmark"),
-                     "NO": ("NO", "Norge", "Norway"), "FI": ("FI", "Finland", "Suomi"),
-                     "DE": ("DE", "Tyskland", "Germany"), "GB": ("GB", "UK", "United Kingdom")}
+COUNTRY_SPELLINGS = {
+    "SE": ("SE", "SE", "SE", "Sverige", "Sweden"),
+    "DK": ("DK", "Danmark", "Denmark"),
+    "NO": ("NO", "Norge", "Norway"),
+    "FI": ("FI", "Finland", "Suomi"),
+    "DE": ("DE", "Tyskland", "Germany"),
+    "GB": ("GB", "UK", "United Kingdom"),
+}
 
 
 def format_country(rng: random.Random, country: str) -> str:

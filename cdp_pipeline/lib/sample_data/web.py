@@ -12,29 +12,64 @@ from .people import Person
 from .records import IdRecord, poisson
 from .timeutil import UTC, local_moment, micros
 
-PAGES = (("https://www.nordhem.se/", "Nordhem – hem och kök"), ("https://www.nordhem.se/rea", "Rea"),
-         ("https://www.nordhem.se/textil", "Textil"), ("https://www.nordhem.se/kok", "Kök"),
-         ("https://www.nordhem.se/textil/ullfiltar", "Ullfiltar"), ("https://www.nordhem.se/butiker", "Våra butiker"),
-         ("https://www.nordhem.se/kaffe-te", "Kaffe & te"))
-DEVICES = (("mobile", "iOS", "Safari"), ("mobile", "Android", "Chrome"), ("desktop", "Windows", "Chrome"),
-           ("desktop", "Macintosh", "Safari"), ("tablet", "iOS", "Safari"), ("desktop", "Windows", "Edge"))
-TRAFFIC = (("google", "organic", "(organic)"), ("(direct)", "(none)", "(direct)"),
-           ("newsletter", "email", "hostnyheter"), ("facebook", "cpc", "host_retargeting"),
-           ("bing", "organic", "(organic)"))
-COUNTRY_NAMES = {"SE": "Sweden", "DK": "Denmark", "NO": "Norway", "FI": "Finland", "DE": "Germany",
-                 "GB": "United Kingdom"}
+PAGES = (
+    ("https://www.nordhem.se/", "Nordhem – hem och kök"),
+    ("https://www.nordhem.se/rea", "Rea"),
+    ("https://www.nordhem.se/textil", "Textil"),
+    ("https://www.nordhem.se/kok", "Kök"),
+    ("https://www.nordhem.se/textil/ullfiltar", "Ullfiltar"),
+    ("https://www.nordhem.se/butiker", "Våra butiker"),
+    ("https://www.nordhem.se/kaffe-te", "Kaffe & te"),
+)
+DEVICES = (
+    ("mobile", "iOS", "Safari"),
+    ("mobile", "Android", "Chrome"),
+    ("desktop", "Windows", "Chrome"),
+    ("desktop", "Macintosh", "Safari"),
+    ("tablet", "iOS", "Safari"),
+    ("desktop", "Windows", "Edge"),
+)
+TRAFFIC = (
+    ("google", "organic", "(organic)"),
+    ("(direct)", "(none)", "(direct)"),
+    ("newsletter", "email", "hostnyheter"),
+    ("facebook", "cpc", "host_retargeting"),
+    ("bing", "organic", "(organic)"),
+)
+COUNTRY_NAMES = {
+    "SE": "Sweden",
+    "DK": "Denmark",
+    "NO": "Norway",
+    "FI": "Finland",
+    "DE": "Germany",
+    "GB": "United Kingdom",
+}
 
 
 def _cookie(rng: random.Random, start: date) -> dict:
     first_seen = datetime.combine(start, datetime.min.time(), tzinfo=UTC) - timedelta(
-        seconds=rng.randrange(0, 2 * 365 * 86400))
-    return {"id": f"{rng.randrange(10**9, 2 * 10**9)}.{int(first_seen.timestamp())}",
-            "first_touch": micros(first_seen), "device": rng.choice(DEVICES), "traffic": rng.choice(TRAFFIC),
-            "sessions": 0}
+        seconds=rng.randrange(0, 2 * 365 * 86400)
+    )
+    return {
+        "id": f"{rng.randrange(10**9, 2 * 10**9)}.{int(first_seen.timestamp())}",
+        "first_touch": micros(first_seen),
+        "device": rng.choice(DEVICES),
+        "traffic": rng.choice(TRAFFIC),
+        "sessions": 0,
+    }
 
 
-def _session(rng, events: list, p: Person, cookie: dict, day: int, start: date, user_id: str | None,
-             remembered: bool, order: IdRecord | None) -> None:
+def _session(
+    rng,
+    events: list,
+    p: Person,
+    cookie: dict,
+    day: int,
+    start: date,
+    user_id: str | None,
+    remembered: bool,
+    order: IdRecord | None,
+) -> None:
     plan = ["session_start"] + ["page_view"] * rng.randint(1, 3)
     if user_id and not remembered:
         plan += ["login", "page_view"]
@@ -54,17 +89,34 @@ def _session(rng, events: list, p: Person, cookie: dict, day: int, start: date, 
         if name == "login":
             logged_in = True
         page = rng.choice(PAGES)
-        events.append({"ts": ts, "local_date": ts.astimezone(begin.tzinfo).date(), "name": name, "cookie": cookie,
-                       "user_id": user_id if logged_in else None, "session_id": session_id,
-                       "session_number": cookie["sessions"], "page": page, "person": p, "order": order,
-                       "event_day": day})
+        events.append(
+            {
+                "ts": ts,
+                "local_date": ts.astimezone(begin.tzinfo).date(),
+                "name": name,
+                "cookie": cookie,
+                "user_id": user_id if logged_in else None,
+                "session_id": session_id,
+                "session_number": cookie["sessions"],
+                "page": page,
+                "person": p,
+                "order": order,
+                "event_day": day,
+            }
+        )
         ts += timedelta(seconds=rng.randrange(4, 150), microseconds=rng.randrange(10**6))
     if order:
         events[-1]["ts"] = order.data["created"].astimezone(UTC)
 
 
-def build(out: Output, people: list[Person], crm_by_person: dict[str, IdRecord], orders: list[IdRecord],
-          days: int, start: date) -> tuple[list[IdRecord], list[dict]]:
+def build(
+    out: Output,
+    people: list[Person],
+    crm_by_person: dict[str, IdRecord],
+    orders: list[IdRecord],
+    days: int,
+    start: date,
+) -> tuple[list[IdRecord], list[dict]]:
     rng = out.rng("web")
     last_event_day = days - 2  # events of day E land on E+1; the last landing day's events are not in yet
     orders_by_person: dict[str, list[IdRecord]] = {}
@@ -80,8 +132,17 @@ def build(out: Output, people: list[Person], crm_by_person: dict[str, IdRecord],
                 continue
             cookies = [_cookie(rng, start) for _ in range(rng.choice((1, 1, 2)))]
             for _ in range(max(1, poisson(rng, days / 30 * 2.2))):
-                _session(rng, events, p, rng.choice(cookies), rng.randint(first_day, last_event_day), start,
-                         crm.srid, rng.random() < 0.5, None)
+                _session(
+                    rng,
+                    events,
+                    p,
+                    rng.choice(cookies),
+                    rng.randint(first_day, last_event_day),
+                    start,
+                    crm.srid,
+                    rng.random() < 0.5,
+                    None,
+                )
             for order in orders_by_person.get(p.person_id, []):
                 if first_day <= order.data["day"] <= last_event_day and rng.random() < 0.7:
                     _session(rng, events, p, rng.choice(cookies), order.data["day"], start, crm.srid, True, order)
@@ -94,27 +155,39 @@ def build(out: Output, people: list[Person], crm_by_person: dict[str, IdRecord],
 
 
 def _event_json(e: dict) -> str:
-    params = [{"key": "ga_session_id", "value": {"int_value": e["session_id"]}},
-              {"key": "ga_session_number", "value": {"int_value": e["session_number"]}},
-              {"key": "page_location", "value": {"string_value": e["page"][0]}},
-              {"key": "page_title", "value": {"string_value": e["page"][1]}}]
+    params = [
+        {"key": "ga_session_id", "value": {"int_value": e["session_id"]}},
+        {"key": "ga_session_number", "value": {"int_value": e["session_number"]}},
+        {"key": "page_location", "value": {"string_value": e["page"][0]}},
+        {"key": "page_title", "value": {"string_value": e["page"][1]}},
+    ]
     order = e["order"]
     ecommerce, items = None, []
     if order and e["name"] in ("add_to_cart", "purchase"):
-        items = [{"item_id": sku, "item_name": name, "price": price, "quantity": qty}
-                 for sku, name, price, _vat, qty in order.data["items"]]
+        items = [
+            {"item_id": sku, "item_name": name, "price": price, "quantity": qty}
+            for sku, name, price, _vat, qty in order.data["items"]
+        ]
         if e["name"] == "purchase":
-            ecommerce = {"transaction_id": order.data["name"], "purchase_revenue": order.data["total"],
-                         "total_item_quantity": sum(qty for *_, qty in order.data["items"])}
+            ecommerce = {
+                "transaction_id": order.data["name"],
+                "purchase_revenue": order.data["total"],
+                "total_item_quantity": sum(qty for *_, qty in order.data["items"]),
+            }
     device, traffic = e["cookie"]["device"], e["cookie"]["traffic"]
     record = {
-        "event_date": e["local_date"].strftime("%Y%m%d"), "event_timestamp": micros(e["ts"]),
-        "event_name": e["name"], "event_params": params, "user_pseudo_id": e["cookie"]["id"],
-        "user_id": e["user_id"], "user_first_touch_timestamp": e["cookie"]["first_touch"],
+        "event_date": e["local_date"].strftime("%Y%m%d"),
+        "event_timestamp": micros(e["ts"]),
+        "event_name": e["name"],
+        "event_params": params,
+        "user_pseudo_id": e["cookie"]["id"],
+        "user_id": e["user_id"],
+        "user_first_touch_timestamp": e["cookie"]["first_touch"],
         "device": {"category": device[0], "operating_system": device[1], "web_info": {"browser": device[2]}},
         "geo": {"country": COUNTRY_NAMES[e["person"].country], "city": e["person"].city},
         "traffic_source": {"source": traffic[0], "medium": traffic[1], "name": traffic[2]},
-        "ecommerce": ecommerce, "items": items,
+        "ecommerce": ecommerce,
+        "items": items,
     }
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 
@@ -126,8 +199,9 @@ def write(out: Output, events: list[dict], days: int, start: date) -> None:
         by_day.setdefault(e["event_day"], []).append(e)
     broken_done = False
     for event_day in range(-1, days - 1):
-        day_events = sorted(by_day.get(event_day, []),
-                            key=lambda e: (e["ts"], e["cookie"]["id"], e["session_id"], e["name"]))
+        day_events = sorted(
+            by_day.get(event_day, []), key=lambda e: (e["ts"], e["cookie"]["id"], e["session_id"], e["name"])
+        )
         event_date = start + timedelta(days=event_day)
         landing = event_day + 1
         redelivery = landing + rng.randint(1, 2)

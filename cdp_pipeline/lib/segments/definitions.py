@@ -53,8 +53,7 @@ def parse_segment_definitions(doc: object) -> list[SegmentDefinition]:
             raise ValueError(f"segments YAML: entry {i} has no 'name'")
         name = item["name"].strip()
         if not SEGMENT_NAME.match(name):
-            raise ValueError(f"segment {name!r}: a name is lower case letters, digits and '_' "
-                             "and starts with a letter")
+            raise ValueError(f"segment {name!r}: a name is lower case letters, digits and '_' and starts with a letter")
         if name in seen:
             raise ValueError(f"segment {name!r} is defined twice")
         seen.add(name)
@@ -70,14 +69,16 @@ def parse_segment_definitions(doc: object) -> list[SegmentDefinition]:
             problems.append("tags must be a list of strings")
             tags = []
         owner = item.get("owner")
-        out.append(SegmentDefinition(
-            name=name,
-            description=str(item.get("description") or "").strip(),
-            predicate=predicate.strip(),
-            owner=str(owner) if owner is not None else None,
-            tags=tuple(tags),
-            load_error=f"segment {name!r}: " + "; ".join(problems) if problems else None,
-        ))
+        out.append(
+            SegmentDefinition(
+                name=name,
+                description=str(item.get("description") or "").strip(),
+                predicate=predicate.strip(),
+                owner=str(owner) if owner is not None else None,
+                tags=tuple(tags),
+                load_error=f"segment {name!r}: " + "; ".join(problems) if problems else None,
+            )
+        )
     return out
 
 

@@ -37,15 +37,13 @@ SANDBOX_TABLE = "customers"
 HELPER_COLUMNS: dict[str, tuple[tuple[str, ...], str, str]] = {
     "spend_percentile": (
         ("total_spend",),
-        "CASE WHEN total_spend > 0 THEN percent_rank() OVER (PARTITION BY total_spend > 0 "
-        "ORDER BY total_spend) END",
+        "CASE WHEN total_spend > 0 THEN percent_rank() OVER (PARTITION BY total_spend > 0 ORDER BY total_spend) END",
         "rank of total_spend among buyers (total_spend > 0), 0 = lowest, 1 = highest; NULL for "
         "non-buyers. Top 10% by spend: spend_percentile >= 0.9",
     ),
     "orders_percentile": (
         ("orders_count",),
-        "CASE WHEN orders_count > 0 THEN percent_rank() OVER (PARTITION BY orders_count > 0 "
-        "ORDER BY orders_count) END",
+        "CASE WHEN orders_count > 0 THEN percent_rank() OVER (PARTITION BY orders_count > 0 ORDER BY orders_count) END",
         "rank of orders_count among buyers, 0 = fewest orders, 1 = most; NULL for non-buyers",
     ),
 }
@@ -75,8 +73,11 @@ def open_sandbox(customers: pa.Table, *, threads: int = 2, memory_limit: str = "
 def _helpers(schema: pa.Schema) -> dict[str, tuple[tuple[str, ...], str]]:
     """Helper columns the table gets: those whose inputs it has and whose name it does not."""
     present = {c.lower() for c in schema.names}
-    return {name: (needs, sql) for name, (needs, sql, _) in HELPER_COLUMNS.items()
-            if set(needs) <= present and name not in present}
+    return {
+        name: (needs, sql)
+        for name, (needs, sql, _) in HELPER_COLUMNS.items()
+        if set(needs) <= present and name not in present
+    }
 
 
 def _new_sandbox(schema: pa.Schema, *, threads: int = 2, memory_limit: str = "1GB") -> duckdb.DuckDBPyConnection:
@@ -85,8 +86,9 @@ def _new_sandbox(schema: pa.Schema, *, threads: int = 2, memory_limit: str = "1G
     try:
         helpers = [f"{sql} AS {name}" for name, (_, sql) in _helpers(schema).items()]
         con.register("golden_input", schema.empty_table())
-        con.execute(f"CREATE TABLE {SANDBOX_TABLE} AS SELECT g.*{''.join(', ' + h for h in helpers)} "
-                    "FROM golden_input AS g")
+        con.execute(
+            f"CREATE TABLE {SANDBOX_TABLE} AS SELECT g.*{''.join(', ' + h for h in helpers)} FROM golden_input AS g"
+        )
         con.unregister("golden_input")
     except BaseException:
         con.close()
@@ -98,17 +100,20 @@ def _load_rows(con: duckdb.DuckDBPyConnection, rows: pa.Table, helpers: set[str]
     """Insert ``rows`` (some or all of golden's columns) and compute the named helpers over them."""
     exprs = [f"{sql} AS {name}" for name, (_, sql) in _helpers(rows.schema).items() if name in helpers]
     con.register("golden_input", rows)
-    con.execute(f"INSERT INTO {SANDBOX_TABLE} BY NAME SELECT g.*{''.join(', ' + e for e in exprs)} "
-                "FROM golden_input AS g")
+    con.execute(
+        f"INSERT INTO {SANDBOX_TABLE} BY NAME SELECT g.*{''.join(', ' + e for e in exprs)} FROM golden_input AS g"
+    )
     con.unregister("golden_input")
 
 
 def _lock(con: duckdb.DuckDBPyConnection) -> None:
-    for setting in ("SET enable_external_access = false",
-                    "SET autoinstall_known_extensions = false",
-                    "SET autoload_known_extensions = false",
-                    "SET allow_community_extensions = false",
-                    "SET lock_configuration = true"):
+    for setting in (
+        "SET enable_external_access = false",
+        "SET autoinstall_known_extensions = false",
+        "SET autoload_known_extensions = false",
+        "SET allow_community_extensions = false",
+        "SET lock_configuration = true",
+    ):
         con.execute(setting)
 
 
@@ -165,15 +170,20 @@ def _run(con: duckdb.DuckDBPyConnection, definition: SegmentDefinition, sql: str
         first = str(e).splitlines()[0]
         return SegmentResult(definition.name, "error", f"segment {definition.name!r}: {first}", sql)
     try:
-        ids = [r[0] for r in con.execute(
-            f"SELECT customer_id FROM {SANDBOX_TABLE} WHERE ({sql}) ORDER BY customer_id").fetchall()]
+        ids = [
+            r[0]
+            for r in con.execute(
+                f"SELECT customer_id FROM {SANDBOX_TABLE} WHERE ({sql}) ORDER BY customer_id"
+            ).fetchall()
+        ]
     except (duckdb.Error, ArithmeticError) as e:
         return SegmentResult(definition.name, "error", runtime_error_text(definition.name, e), sql)
     return SegmentResult(definition.name, "ok", None, sql, ids)
 
 
-def evaluate_definition(con: duckdb.DuckDBPyConnection, definition: SegmentDefinition,
-                        columns: dict[str, str] | None = None) -> SegmentResult:
+def evaluate_definition(
+    con: duckdb.DuckDBPyConnection, definition: SegmentDefinition, columns: dict[str, str] | None = None
+) -> SegmentResult:
     """One segment's members, or its error; never raises for a bad definition."""
     guarded = _guard(definition, columns or sandbox_columns(con))
     if isinstance(guarded, SegmentResult):
@@ -186,8 +196,9 @@ def evaluate_segments(customers: pa.Table, definitions: Iterable[SegmentDefiniti
     return evaluate_segments_loading(customers.schema, customers.select, definitions)
 
 
-def evaluate_segments_loading(schema: pa.Schema, load: Callable[[list[str]], pa.Table],
-                              definitions: Iterable[SegmentDefinition]) -> list[SegmentResult]:
+def evaluate_segments_loading(
+    schema: pa.Schema, load: Callable[[list[str]], pa.Table], definitions: Iterable[SegmentDefinition]
+) -> list[SegmentResult]:
     """Every definition evaluated over golden.customers, of which ``schema`` is the Arrow schema
     and ``load(columns)`` returns those columns of every row (in customer_id order)."""
     definitions = list(definitions)

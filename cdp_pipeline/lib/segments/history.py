@@ -20,12 +20,12 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from html import escape
 
-PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
-           "#ff9da7", "#9c755f", "#bab0ac")
+PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac")
 
 
-def size_change_markdown(current: Mapping[str, int], previous: Mapping[str, int] | None,
-                         status: Mapping[str, str] | None = None) -> str:
+def size_change_markdown(
+    current: Mapping[str, int], previous: Mapping[str, int] | None, status: Mapping[str, str] | None = None
+) -> str:
     """A markdown table: segment, members, change since the previous run, status."""
     status = status or {}
     lines = ["| segment | members | change | status |", "| --- | ---: | ---: | --- |"]
@@ -50,8 +50,10 @@ def size_over_time_markdown(series: Iterable[tuple[date, str, int]], last_runs: 
     cols = sorted(dates)[-last_runs:]
     head = "| segment | " + " | ".join(d.isoformat() for d in cols) + " |"
     sep = "| --- | " + " | ".join("---:" for _ in cols) + " |"
-    rows = [f"| {seg} | " + " | ".join(f"{by_seg[seg][d]:,}" if d in by_seg[seg] else "" for d in cols) + " |"
-            for seg in sorted(by_seg)]
+    rows = [
+        f"| {seg} | " + " | ".join(f"{by_seg[seg][d]:,}" if d in by_seg[seg] else "" for d in cols) + " |"
+        for seg in sorted(by_seg)
+    ]
     return "\n".join([head, sep, *rows])
 
 
@@ -73,12 +75,14 @@ def render_size_chart_svg(series: Iterable[tuple[date, str, int]], width: int = 
     def y(n: int) -> float:
         return top + ph - ph * n / ymax
 
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
-           '<title>Segment size per run</title>',
-           f'<rect x="0" y="0" width="{width}" height="{height}" fill="white"/>',
-           f'<line x1="{left}" y1="{top + ph}" x2="{left + pw}" y2="{top + ph}" stroke="#333"/>',
-           f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + ph}" stroke="#333"/>']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
+        "<title>Segment size per run</title>",
+        f'<rect x="0" y="0" width="{width}" height="{height}" fill="white"/>',
+        f'<line x1="{left}" y1="{top + ph}" x2="{left + pw}" y2="{top + ph}" stroke="#333"/>',
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + ph}" stroke="#333"/>',
+    ]
     for frac in (0, 0.5, 1):
         v = round(ymax * frac)
         out.append(f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{v:,}</text>')
@@ -90,8 +94,10 @@ def render_size_chart_svg(series: Iterable[tuple[date, str, int]], width: int = 
         pts = " ".join(f"{x(d):.1f},{y(n):.1f}" for d, n in sorted(by_seg[seg].items()))
         out.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{pts}"/>')
         for d, n in sorted(by_seg[seg].items()):
-            out.append(f'<circle cx="{x(d):.1f}" cy="{y(n):.1f}" r="2.5" fill="{colour}">'
-                       f'<title>{escape(seg)} {d.isoformat()}: {n:,}</title></circle>')
+            out.append(
+                f'<circle cx="{x(d):.1f}" cy="{y(n):.1f}" r="2.5" fill="{colour}">'
+                f"<title>{escape(seg)} {d.isoformat()}: {n:,}</title></circle>"
+            )
         ly = top + 12 + 14 * i
         out.append(f'<rect x="{left + pw + 12}" y="{ly - 8}" width="10" height="10" fill="{colour}"/>')
         out.append(f'<text x="{left + pw + 26}" y="{ly + 1}">{escape(seg)}</text>')

@@ -32,39 +32,153 @@ class UnsafePredicateError(ValueError):
 
 # Structure and operators a boolean expression over one row needs.
 _ALLOWED_NODES: tuple[type, ...] = (
-    exp.Column, exp.Identifier, exp.Literal, exp.Boolean, exp.Null, exp.Paren, exp.Tuple, exp.Array,
-    exp.And, exp.Or, exp.Not, exp.Xor,
-    exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ, exp.NullSafeNEQ,
-    exp.Is, exp.In, exp.Between, exp.Like, exp.ILike,
-    exp.Add, exp.Sub, exp.Mul, exp.Div, exp.IntDiv, exp.Mod, exp.Neg, exp.DPipe,
-    exp.Interval, exp.Cast, exp.TryCast, exp.DataType, exp.DataTypeParam,
-    exp.Case, exp.If, exp.Coalesce,
+    exp.Column,
+    exp.Identifier,
+    exp.Literal,
+    exp.Boolean,
+    exp.Null,
+    exp.Paren,
+    exp.Tuple,
+    exp.Array,
+    exp.And,
+    exp.Or,
+    exp.Not,
+    exp.Xor,
+    exp.EQ,
+    exp.NEQ,
+    exp.GT,
+    exp.GTE,
+    exp.LT,
+    exp.LTE,
+    exp.NullSafeEQ,
+    exp.NullSafeNEQ,
+    exp.Is,
+    exp.In,
+    exp.Between,
+    exp.Like,
+    exp.ILike,
+    exp.Add,
+    exp.Sub,
+    exp.Mul,
+    exp.Div,
+    exp.IntDiv,
+    exp.Mod,
+    exp.Neg,
+    exp.DPipe,
+    exp.Interval,
+    exp.Cast,
+    exp.TryCast,
+    exp.DataType,
+    exp.DataTypeParam,
+    exp.Case,
+    exp.If,
+    exp.Coalesce,
     # Pure scalar functions (sqlglot gives each its own class).
-    exp.Lower, exp.Upper, exp.Length, exp.Trim, exp.Substring, exp.StartsWith, exp.EndsWith,
-    exp.Contains, exp.RegexpLike, exp.Abs, exp.Round, exp.Floor, exp.Ceil, exp.Greatest,
-    exp.Least, exp.DateDiff, exp.DateAdd, exp.DateSub, exp.DateTrunc, exp.TimestampTrunc,
-    exp.Extract, exp.Year, exp.Month, exp.ArrayContains, exp.ArrayOverlaps, exp.ArraySize,
+    exp.Lower,
+    exp.Upper,
+    exp.Length,
+    exp.Trim,
+    exp.Substring,
+    exp.StartsWith,
+    exp.EndsWith,
+    exp.Contains,
+    exp.RegexpLike,
+    exp.Abs,
+    exp.Round,
+    exp.Floor,
+    exp.Ceil,
+    exp.Greatest,
+    exp.Least,
+    exp.DateDiff,
+    exp.DateAdd,
+    exp.DateSub,
+    exp.DateTrunc,
+    exp.TimestampTrunc,
+    exp.Extract,
+    exp.Year,
+    exp.Month,
+    exp.ArrayContains,
+    exp.ArrayOverlaps,
+    exp.ArraySize,
 )
 # Functions sqlglot does not know by class (exp.Anonymous): allowed by name.
-ALLOWED_ANONYMOUS_FUNCTIONS = frozenset({
-    "list_has_all", "array_has_all", "list_has_any", "array_has_any", "list_contains",
-    "array_contains", "len", "date_diff", "datediff", "ends_with", "prefix", "suffix",
-})
-_BOOLEAN_ANONYMOUS = frozenset({"list_has_all", "array_has_all", "list_has_any", "array_has_any",
-                                "list_contains", "array_contains", "ends_with", "prefix", "suffix"})
+ALLOWED_ANONYMOUS_FUNCTIONS = frozenset(
+    {
+        "list_has_all",
+        "array_has_all",
+        "list_has_any",
+        "array_has_any",
+        "list_contains",
+        "array_contains",
+        "len",
+        "date_diff",
+        "datediff",
+        "ends_with",
+        "prefix",
+        "suffix",
+    }
+)
+_BOOLEAN_ANONYMOUS = frozenset(
+    {
+        "list_has_all",
+        "array_has_all",
+        "list_has_any",
+        "array_has_any",
+        "list_contains",
+        "array_contains",
+        "ends_with",
+        "prefix",
+        "suffix",
+    }
+)
 # Keyword-like arguments (interval and date-part units) are sqlglot Vars.
-_VAR_PARENTS = (exp.Interval, exp.DateDiff, exp.DateAdd, exp.DateSub, exp.DateTrunc,
-                exp.TimestampTrunc, exp.Extract)
+_VAR_PARENTS = (exp.Interval, exp.DateDiff, exp.DateAdd, exp.DateSub, exp.DateTrunc, exp.TimestampTrunc, exp.Extract)
 _STATEMENTS: tuple[type, ...] = tuple(
-    getattr(exp, n) for n in ("Query", "DDL", "DML", "Command", "Copy", "Attach", "Detach", "Use",
-                              "Set", "Pragma", "Transaction", "Commit", "Rollback", "Install",
-                              "Describe", "Summarize")
+    getattr(exp, n)
+    for n in (
+        "Query",
+        "DDL",
+        "DML",
+        "Command",
+        "Copy",
+        "Attach",
+        "Detach",
+        "Use",
+        "Set",
+        "Pragma",
+        "Transaction",
+        "Commit",
+        "Rollback",
+        "Install",
+        "Describe",
+        "Summarize",
+    )
     if hasattr(exp, n)
 )
 _BOOLEAN_NODES: tuple[type, ...] = (
-    exp.And, exp.Or, exp.Not, exp.Xor, exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE,
-    exp.NullSafeEQ, exp.NullSafeNEQ, exp.Is, exp.In, exp.Between, exp.Like, exp.ILike,
-    exp.Boolean, exp.StartsWith, exp.EndsWith, exp.Contains, exp.RegexpLike, exp.ArrayContains,
+    exp.And,
+    exp.Or,
+    exp.Not,
+    exp.Xor,
+    exp.EQ,
+    exp.NEQ,
+    exp.GT,
+    exp.GTE,
+    exp.LT,
+    exp.LTE,
+    exp.NullSafeEQ,
+    exp.NullSafeNEQ,
+    exp.Is,
+    exp.In,
+    exp.Between,
+    exp.Like,
+    exp.ILike,
+    exp.Boolean,
+    exp.StartsWith,
+    exp.EndsWith,
+    exp.Contains,
+    exp.RegexpLike,
+    exp.ArrayContains,
     exp.ArrayOverlaps,
 )
 
@@ -85,26 +199,33 @@ def _describe(node: exp.Expression) -> str:
 
 def _check_node(segment: str, node: exp.Expression, columns: Mapping[str, str | None]) -> None:
     if isinstance(node, exp.Exists) or (node.parent is not None and isinstance(node, (exp.Subquery, exp.Query))):
-        raise UnsafePredicateError(segment, "subqueries are not allowed: a predicate sees one "
-                                            "row of golden.customers")
+        raise UnsafePredicateError(segment, "subqueries are not allowed: a predicate sees one row of golden.customers")
     if isinstance(node, _STATEMENTS):
-        raise UnsafePredicateError(segment, f"a statement ({node.key.upper()}) is not allowed: "
-                                            "a predicate is one boolean expression")
+        raise UnsafePredicateError(
+            segment, f"a statement ({node.key.upper()}) is not allowed: a predicate is one boolean expression"
+        )
     if isinstance(node, exp.Table):
-        raise UnsafePredicateError(segment, f"reference to table {node.sql(dialect='duckdb')!r} is "
-                                            "not allowed: only golden.customers' columns may be used")
+        raise UnsafePredicateError(
+            segment,
+            f"reference to table {node.sql(dialect='duckdb')!r} is "
+            "not allowed: only golden.customers' columns may be used",
+        )
     if isinstance(node, (exp.Placeholder, exp.Parameter)):
         raise UnsafePredicateError(segment, "parameters are not allowed")
     if isinstance(node, exp.Column):
         if node.table or node.args.get("db") or node.args.get("catalog"):
-            raise UnsafePredicateError(segment, f"qualified name {node.sql(dialect='duckdb')!r} is not "
-                                                "allowed: other tables and schemas are out of reach")
+            raise UnsafePredicateError(
+                segment,
+                f"qualified name {node.sql(dialect='duckdb')!r} is not "
+                "allowed: other tables and schemas are out of reach",
+            )
         if isinstance(node.this, exp.Star):
             raise UnsafePredicateError(segment, "'*' is not allowed")
         name = str(node.name).lower()
         if name not in columns:
-            raise UnsafePredicateError(segment, f"unknown column {name!r} (not a column of "
-                                                "golden.customers or a helper column)")
+            raise UnsafePredicateError(
+                segment, f"unknown column {name!r} (not a column of golden.customers or a helper column)"
+            )
         return
     if isinstance(node, exp.Var):
         if isinstance(node.parent, _VAR_PARENTS):
@@ -118,8 +239,10 @@ def _check_node(segment: str, node: exp.Expression, columns: Mapping[str, str | 
         raise UnsafePredicateError(segment, f"unexpected identifier {node.name!r}")
     if not isinstance(node, _ALLOWED_NODES):
         if isinstance(node, (exp.CurrentDate, exp.CurrentTimestamp)):
-            raise UnsafePredicateError(segment, f"{_describe(node)} is not allowed: use as_of_date "
-                                                "so a rerun of an old day gives that day's answer")
+            raise UnsafePredicateError(
+                segment,
+                f"{_describe(node)} is not allowed: use as_of_date so a rerun of an old day gives that day's answer",
+            )
         what = _describe(node)
         raise UnsafePredicateError(segment, f"{what} is not allowed in a predicate")
 
@@ -161,8 +284,9 @@ def guard_predicate(segment: str, predicate: str, columns: Mapping[str, str | No
     return guard_predicate_columns(segment, predicate, columns)[0]
 
 
-def guard_predicate_columns(segment: str, predicate: str,
-                            columns: Mapping[str, str | None]) -> tuple[str, frozenset[str]]:
+def guard_predicate_columns(
+    segment: str, predicate: str, columns: Mapping[str, str | None]
+) -> tuple[str, frozenset[str]]:
     """``guard_predicate``, and the columns (lower case) the predicate reads: every column it
     can reach is a checked, unqualified column node of the tree, so the sandbox need hold no other."""
     columns = {k.lower(): v for k, v in columns.items()}
@@ -173,13 +297,13 @@ def guard_predicate_columns(segment: str, predicate: str,
     except (ParseError, TokenError) as e:
         raise UnsafePredicateError(segment, f"the predicate does not parse: {str(e).splitlines()[0]}") from None
     if len(trees) != 1:
-        raise UnsafePredicateError(segment, f"a predicate is one boolean expression; found {len(trees)} "
-                                            "statements")
+        raise UnsafePredicateError(segment, f"a predicate is one boolean expression; found {len(trees)} statements")
     tree = trees[0]
     for node in tree.walk():
         _check_node(segment, node, columns)
     if _is_boolean(tree, columns) is False:
-        raise UnsafePredicateError(segment, f"not a boolean expression: {tree.sql(dialect='duckdb')!r} "
-                                            "computes a value, not true/false")
+        raise UnsafePredicateError(
+            segment, f"not a boolean expression: {tree.sql(dialect='duckdb')!r} computes a value, not true/false"
+        )
     used = frozenset(str(node.name).lower() for node in tree.find_all(exp.Column))
     return tree.sql(dialect="duckdb", identify=True), used

@@ -6,8 +6,14 @@ writes to ``dq_flags``. ``udfs.register_udfs`` exposes them to DuckDB SQL.
 """
 
 from ._common import Checked
-from .address import (check_postcode, match_street, standardise_city, standardise_country,
-                      standardise_postcode, standardise_street)
+from .address import (
+    check_postcode,
+    match_street,
+    standardise_city,
+    standardise_country,
+    standardise_postcode,
+    standardise_street,
+)
 from .consent import parse_bool, sms_keyword
 from .dates import check_birth_date, parse_birth_date, parse_date, parse_timestamp
 from .email import check_email, email_flags, standardise_email
@@ -17,9 +23,30 @@ from .names import display_name, match_name, split_full_name
 from .phone import check_phone, phone_flags, standardise_phone
 
 __all__ = [
-    "Checked", "check_birth_date", "check_email", "check_phone", "check_postcode", "display_name",
-    "email_flags", "is_junk_email", "is_junk_name", "is_junk_phone", "match_name", "match_street",
-    "parse_birth_date", "parse_bool", "parse_date", "parse_money", "parse_timestamp", "phone_flags",
-    "sms_keyword", "split_full_name", "standardise_city", "standardise_country", "standardise_email",
-    "standardise_phone", "standardise_postcode", "standardise_street",
+    "Checked",
+    "check_birth_date",
+    "check_email",
+    "check_phone",
+    "check_postcode",
+    "display_name",
+    "email_flags",
+    "is_junk_email",
+    "is_junk_name",
+    "is_junk_phone",
+    "match_name",
+    "match_street",
+    "parse_birth_date",
+    "parse_bool",
+    "parse_date",
+    "parse_money",
+    "parse_timestamp",
+    "phone_flags",
+    "sms_keyword",
+    "split_full_name",
+    "standardise_city",
+    "standardise_country",
+    "standardise_email",
+    "standardise_phone",
+    "standardise_postcode",
+    "standardise_street",
 ]

@@ -13,11 +13,29 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), Non
 _WHITESPACE = re.compile(r"\s+")
 
 # Letters that Unicode decomposition does not fold to ASCII on its own.
-_FOLD_MAP = str.maketrans({
-    "æ": "ae", "Æ": "ae", "ø": "o", "Ø": "o", "œ": "oe", "Œ": "oe",
-    "ß": "ss", "ẞ": "ss", "þ": "th", "Þ": "th", "ð": "d", "Ð": "d",
-    "đ": "d", "Đ": "d", "ł": "l", "Ł": "l", "ı": "i", "ŋ": "n", "Ŋ": "n",
-})
+_FOLD_MAP = str.maketrans(
+    {
+        "æ": "ae",
+        "Æ": "ae",
+        "ø": "o",
+        "Ø": "o",
+        "œ": "oe",
+        "Œ": "oe",
+        "ß": "ss",
+        "ẞ": "ss",
+        "þ": "th",
+        "Þ": "th",
+        "ð": "d",
+        "Ð": "d",
+        "đ": "d",
+        "Đ": "d",
+        "ł": "l",
+        "Ł": "l",
+        "ı": "i",
+        "ŋ": "n",
+        "Ŋ": "n",
+    }
+)
 
 
 def as_text(raw: object) -> str | None:

@@ -22,8 +22,16 @@ _ISO2 = frozenset(r for r in phonenumbers.SUPPORTED_REGIONS if r.isalpha()) | {"
 # United Kingdom, long official names, "America", dotted abbreviations (``U.S.A.`` folds to
 # ``u s a``), IOC/EU codes. Every other name comes from ``_country_lookup`` below.
 _COLLOQUIAL_COUNTRY_NAMES = {
-    "GB": ["great britain", "britain", "england", "scotland", "wales", "northern ireland", "u k",
-           "united kingdom of great britain and northern ireland"],
+    "GB": [
+        "great britain",
+        "britain",
+        "england",
+        "scotland",
+        "wales",
+        "northern ireland",
+        "u k",
+        "united kingdom of great britain and northern ireland",
+    ],
     "US": ["united states of america", "america", "u s", "u s a"],
     "DE": ["ger"],
     "GR": ["el"],

@@ -37,7 +37,7 @@ def _clean(raw: object) -> str | None:
         text = bracketed.group(1).strip()
     text = text.strip("\"'<> ").lower()
     if text.startswith("mailto:"):
-        text = text[len("mailto:"):].split("?", 1)[0].strip()
+        text = text[len("mailto:") :].split("?", 1)[0].strip()
     return text or None
 
 

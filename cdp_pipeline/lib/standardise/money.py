@@ -19,10 +19,34 @@ CENT = Decimal("0.01")
 _LIMIT = Decimal(10) ** 16
 
 _SYMBOLS = {"$": "USD", "US$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "zł": "PLN", "CHF": "CHF"}
-_CODES = frozenset({
-    "SEK", "DKK", "NOK", "ISK", "EUR", "USD", "GBP", "CHF", "PLN", "JPY", "CAD", "AUD",
-    "NZD", "CZK", "HUF", "CNY", "HKD", "SGD", "INR", "BRL", "MXN", "ZAR", "TRY", "RUB",
-})
+_CODES = frozenset(
+    {
+        "SEK",
+        "DKK",
+        "NOK",
+        "ISK",
+        "EUR",
+        "USD",
+        "GBP",
+        "CHF",
+        "PLN",
+        "JPY",
+        "CAD",
+        "AUD",
+        "NZD",
+        "CZK",
+        "HUF",
+        "CNY",
+        "HKD",
+        "SGD",
+        "INR",
+        "BRL",
+        "MXN",
+        "ZAR",
+        "TRY",
+        "RUB",
+    }
+)
 _KRONA = frozenset({"SEK", "DKK", "NOK", "ISK"})
 _CURRENCY_TOKEN = re.compile(r"US\$|[$€£¥]|zł|\b[A-Za-z]{3}\b|\bkr\.?(?=\s|\d|$)|\bKr\.?(?=\s|\d|$)|:-")
 _NUMBER = re.compile(r"^\d[\d.,]*$|^[.,]\d+$")
@@ -35,7 +59,7 @@ def _number(text: str) -> Decimal | None:
     if last < 0:
         return Decimal(text)
     separator = text[last]
-    tail = text[last + 1:]
+    tail = text[last + 1 :]
     head = text[:last]
     both_kinds = "." in head and "," in head or (separator == "." and "," in head) or (separator == "," and "." in head)
     repeated = separator in head

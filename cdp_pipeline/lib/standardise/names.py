@@ -17,10 +17,34 @@ from ._common import as_text, fold_ascii, is_shouting_or_whispering, text_cache,
 
 # Nobiliary particles and prepositions that stay lower case inside a name
 # (``af Klint``, ``von Essen``, ``van der Berg``, ``de la Cruz``).
-PARTICLES = frozenset({
-    "af", "av", "von", "van", "der", "den", "de", "del", "della", "di", "da", "du",
-    "la", "le", "zu", "zum", "zur", "ten", "ter", "dos", "das", "do", "y", "e",
-})
+PARTICLES = frozenset(
+    {
+        "af",
+        "av",
+        "von",
+        "van",
+        "der",
+        "den",
+        "de",
+        "del",
+        "della",
+        "di",
+        "da",
+        "du",
+        "la",
+        "le",
+        "zu",
+        "zum",
+        "zur",
+        "ten",
+        "ter",
+        "dos",
+        "das",
+        "do",
+        "y",
+        "e",
+    }
+)
 # Prefixes after which the next letter is upper case too (O'Brien, D'Angelo).
 _APOSTROPHE_PREFIXES = frozenset({"o", "d", "l"})
 _APOSTROPHES = "'’`´"
@@ -30,8 +54,7 @@ _MAX_LENGTH = 200  # a longer "name" is a paste accident; keep the front, do not
 def _drop_symbols(text: str) -> str:
     # Emoji and pictographs (So), private-use and unassigned code points are
     # decoration or corruption, never part of a name.
-    return "".join(ch for ch in text if unicodedata.category(ch) not in {"So", "Co", "Cn", "Cs"}
-                   or ch in _APOSTROPHES)
+    return "".join(ch for ch in text if unicodedata.category(ch) not in {"So", "Co", "Cn", "Cs"} or ch in _APOSTROPHES)
 
 
 def _title_token(token: str) -> str:

@@ -115,8 +115,12 @@ def _possible_e164(candidate: str) -> str | None:
     except NumberParseException:
         return None
     national = phonenumbers.national_significant_number(number)
-    if (number.extension or phonenumbers.region_code_for_number(number) in (None, "ZZ")
-            or national.startswith("0") or len(set(national)) == 1):
+    if (
+        number.extension
+        or phonenumbers.region_code_for_number(number) in (None, "ZZ")
+        or national.startswith("0")
+        or len(set(national)) == 1
+    ):
         return None
     if phonenumbers.is_possible_number_with_reason(number) != phonenumbers.ValidationResult.IS_POSSIBLE:
         return None
@@ -125,7 +129,7 @@ def _possible_e164(candidate: str) -> str | None:
 
 def _retry_without_trunk_zero(candidate: str) -> str | None:
     for cc_length in (1, 2, 3):
-        code, rest = candidate[1:1 + cc_length], candidate[1 + cc_length:]
+        code, rest = candidate[1 : 1 + cc_length], candidate[1 + cc_length :]
         if rest.startswith("0") and phonenumbers.region_code_for_country_code(int(code or 0)) != "ZZ":
             return _valid_e164("+" + code + rest[1:], None)
     return None

@@ -139,8 +139,9 @@ def _flags(checked) -> list[str] | None:
     return list(checked.flags)
 
 
-def udf_specs(default_region: str = "SE", default_tz: str = "Europe/Stockholm",
-              as_of: date | None = None) -> list[tuple[str, Callable, list[str], str, bool]]:
+def udf_specs(
+    default_region: str = "SE", default_tz: str = "Europe/Stockholm", as_of: date | None = None
+) -> list[tuple[str, Callable, list[str], str, bool]]:
     """(name, python function, parameter types, return type, NULL-in-NULL-out) for every UDF.
 
     When the last field is False, only a NULL first argument gives NULL; a NULL
@@ -150,31 +151,54 @@ def udf_specs(default_region: str = "SE", default_tz: str = "Europe/Stockholm",
     return [
         ("std_email", lambda raw: check_email(raw).value, ["VARCHAR"], "VARCHAR", True),
         ("std_email_flags", lambda raw: _flags(check_email(raw)), ["VARCHAR"], "VARCHAR[]", True),
-        ("std_phone", lambda raw, hint: check_phone(raw, region, hint).value,
-         ["VARCHAR", "VARCHAR"], "VARCHAR", False),
-        ("std_phone_flags", lambda raw, hint: _flags(check_phone(raw, region, hint)),
-         ["VARCHAR", "VARCHAR"], "VARCHAR[]", False),
+        ("std_phone", lambda raw, hint: check_phone(raw, region, hint).value, ["VARCHAR", "VARCHAR"], "VARCHAR", False),
+        (
+            "std_phone_flags",
+            lambda raw, hint: _flags(check_phone(raw, region, hint)),
+            ["VARCHAR", "VARCHAR"],
+            "VARCHAR[]",
+            False,
+        ),
         ("std_display_name", display_name, ["VARCHAR"], "VARCHAR", True),
         ("std_match_name", match_name, ["VARCHAR"], "VARCHAR", True),
         ("std_split_first", lambda raw: split_full_name(raw)[0], ["VARCHAR"], "VARCHAR", True),
         ("std_split_last", lambda raw: split_full_name(raw)[1], ["VARCHAR"], "VARCHAR", True),
-        ("std_postcode", lambda raw, country: check_postcode(raw, country, region).value,
-         ["VARCHAR", "VARCHAR"], "VARCHAR", False),
-        ("std_postcode_flags", lambda raw, country: _flags(check_postcode(raw, country, region)),
-         ["VARCHAR", "VARCHAR"], "VARCHAR[]", False),
+        (
+            "std_postcode",
+            lambda raw, country: check_postcode(raw, country, region).value,
+            ["VARCHAR", "VARCHAR"],
+            "VARCHAR",
+            False,
+        ),
+        (
+            "std_postcode_flags",
+            lambda raw, country: _flags(check_postcode(raw, country, region)),
+            ["VARCHAR", "VARCHAR"],
+            "VARCHAR[]",
+            False,
+        ),
         ("std_country", standardise_country, ["VARCHAR"], "VARCHAR", True),
         ("std_street", standardise_street, ["VARCHAR"], "VARCHAR", True),
         ("std_match_street", match_street, ["VARCHAR"], "VARCHAR", True),
         ("std_city", standardise_city, ["VARCHAR"], "VARCHAR", True),
         ("std_date", parse_date, ["VARCHAR"], "DATE", True),
         ("std_birth_date", lambda raw: check_birth_date(raw, as_of).value, ["VARCHAR"], "DATE", True),
-        ("std_birth_date_flags", lambda raw: _flags(check_birth_date(raw, as_of)),
-         ["VARCHAR"], "VARCHAR[]", True),
-        ("std_timestamp", lambda raw, tz: parse_timestamp(raw, tz or default_tz),
-         ["VARCHAR", "VARCHAR"], "TIMESTAMP", False),
+        ("std_birth_date_flags", lambda raw: _flags(check_birth_date(raw, as_of)), ["VARCHAR"], "VARCHAR[]", True),
+        (
+            "std_timestamp",
+            lambda raw, tz: parse_timestamp(raw, tz or default_tz),
+            ["VARCHAR", "VARCHAR"],
+            "TIMESTAMP",
+            False,
+        ),
         ("std_money", lambda raw: parse_money(raw)[0], ["VARCHAR"], "DECIMAL(18,2)", True),
-        ("std_currency", lambda raw, default: parse_money(raw, default or "SEK")[1],
-         ["VARCHAR", "VARCHAR"], "VARCHAR", False),
+        (
+            "std_currency",
+            lambda raw, default: parse_money(raw, default or "SEK")[1],
+            ["VARCHAR", "VARCHAR"],
+            "VARCHAR",
+            False,
+        ),
         ("std_bool", parse_bool, ["VARCHAR"], "BOOLEAN", True),
         ("std_sms_keyword", sms_keyword, ["VARCHAR"], "VARCHAR", True),
         ("is_junk_email", is_junk_email, ["VARCHAR"], "BOOLEAN", True),
@@ -183,9 +207,14 @@ def udf_specs(default_region: str = "SE", default_tz: str = "Europe/Stockholm",
     ]
 
 
-def register_udfs(con: duckdb.DuckDBPyConnection, default_region: str = "SE",
-                  default_tz: str = "Europe/Stockholm", *, as_of: date | None = None,
-                  vectorised: bool = True) -> list[str]:
+def register_udfs(
+    con: duckdb.DuckDBPyConnection,
+    default_region: str = "SE",
+    default_tz: str = "Europe/Stockholm",
+    *,
+    as_of: date | None = None,
+    vectorised: bool = True,
+) -> list[str]:
     """Register the standardisation functions on ``con``; return their names.
 
     ``default_region`` reads phone numbers without a country code and formats
@@ -207,7 +236,11 @@ def register_udfs(con: duckdb.DuckDBPyConnection, default_region: str = "SE",
             udf = _native_udf(fn, null_in_null_out, len(parameters))
             kind = "native"
         con.create_function(
-            name, udf, parameters, return_type, type=kind,
+            name,
+            udf,
+            parameters,
+            return_type,
+            type=kind,
             # "special": DuckDB's default forbids a NULL result for a non-NULL
             # input, and an unreadable value must become NULL. NULLs in are
             # handled by the wrappers above.

@@ -5,15 +5,26 @@ import duckdb
 import pytest
 
 from cdp_pipeline.lib.activation.consent_gate import (
-    count_unconsented_file_values, csv_header, file_identifier_values, register_consent_check_functions,
-    unconsented_file_rows, unconsented_file_values,
+    count_unconsented_file_values,
+    csv_header,
+    file_identifier_values,
+    register_consent_check_functions,
+    unconsented_file_rows,
+    unconsented_file_values,
 )
 from cdp_pipeline.lib.activation.csv_safe import read_csv_rows, render_csv
 from cdp_pipeline.lib.activation.destinations import parse_destinations
 
-ALLOWED = [("email", "ok@example.se"), ("email", "two@example.se"), ("phone", "+46701234567"),
-           ("loyalty_card_id", "LC-1"), ("loyalty_card_id", "=LC-2"), ("loyalty_card_id", None),
-           ("email_sha256", "a" * 64), ("meta_phone_sha256", "b" * 64)]
+ALLOWED = [
+    ("email", "ok@example.se"),
+    ("email", "two@example.se"),
+    ("phone", "+46701234567"),
+    ("loyalty_card_id", "LC-1"),
+    ("loyalty_card_id", "=LC-2"),
+    ("loyalty_card_id", None),
+    ("email_sha256", "a" * 64),
+    ("meta_phone_sha256", "b" * 64),
+]
 
 
 def _dest(kind):
@@ -38,7 +49,7 @@ def _python_rule(path, dest):
 
 
 FILES = {
-    "esp_clean": ("esp", "email,first_name,tags\nok@example.se,Ok,a\ntwo@example.se,\"Two, Jr\",a\n"),
+    "esp_clean": ("esp", 'email,first_name,tags\nok@example.se,Ok,a\ntwo@example.se,"Two, Jr",a\n'),
     "esp_unconsented": ("esp", "email,first_name,tags\nok@example.se,Ok,a\nnope@example.se,No,a\n"),
     "esp_blank_and_missing": ("esp", "email,first_name,tags\n,Blank,a\n   ,Spaces,a\nok@example.se,Ok,a\n"),
     "esp_padded_values": ("esp", "email,first_name,tags\n  ok@example.se \t,Ok,a\n\u00a0two@example.se\u2003,T,a\n"),
@@ -47,11 +58,13 @@ FILES = {
     "esp_short_row": ("esp", "email,first_name,tags\nok@example.se,Ok,a\nnope@example.se\n"),
     "esp_short_row_blank": ("esp", "first_name,tags,email\nOk,a,ok@example.se\nNo\n"),
     "esp_long_row": ("esp", "email,first_name,tags\nok@example.se,Ok,a,extra\n"),
-    "esp_repeated_header": ("esp", "email,first_name,email\nnope@example.se,X,ok@example.se\n"
-                                   "ok@example.se,X,nope@example.se\n"),
+    "esp_repeated_header": (
+        "esp",
+        "email,first_name,email\nnope@example.se,X,ok@example.se\nok@example.se,X,nope@example.se\n",
+    ),
     "esp_missing_column": ("esp", "mail,first_name,tags\nok@example.se,Ok,a\n"),
-    "esp_quoted_newline": ("esp", "email,first_name,tags\nok@example.se,\"Line\nbreak\",a\nnope@example.se,N,a\n"),
-    "esp_bad_quote": ("esp", "email,first_name,tags\n\"ok@example.se\"x,Ok,a\nnope@example.se,N,a\n"),
+    "esp_quoted_newline": ("esp", 'email,first_name,tags\nok@example.se,"Line\nbreak",a\nnope@example.se,N,a\n'),
+    "esp_bad_quote": ("esp", 'email,first_name,tags\n"ok@example.se"x,Ok,a\nnope@example.se,N,a\n'),
     "esp_crlf": ("esp", "email,first_name,tags\r\nok@example.se,Ok,a\r\nnope@example.se,N,a\r\n"),
     "esp_no_trailing_newline": ("esp", "email,first_name,tags\nok@example.se,Ok,a\nnope@example.se,N,a"),
     "esp_header_only": ("esp", "email,first_name,tags\n"),
@@ -72,16 +85,19 @@ def test_duckdb_reading_finds_what_the_python_rule_finds(con, tmp_path, name):
     dest = _dest(kind)
     expected = _python_rule(path, dest)
     # row by row (the messages): exactly the Python rule's problems, in its order
-    values = file_identifier_values(text, ["email"] if kind == "esp" else list(
-        {"sms": ["phone"], "meta_audience": ["email", "phone"], "pos": ["loyalty_card_id"]}[kind]))
+    values = file_identifier_values(
+        text,
+        ["email"]
+        if kind == "esp"
+        else list({"sms": ["phone"], "meta_audience": ["email", "phone"], "pos": ["loyalty_card_id"]}[kind]),
+    )
     assert unconsented_file_values(con, values, dest, "allowed") == expected
     # counted in DuckDB (the night's pass): none exactly when the rule finds none; a file DuckDB's strict
     # reader refuses, or without identifier columns, is read in Python instead
     try:
         count = count_unconsented_file_values(con, path, csv_header(text), dest, "allowed")
     except duckdb.Error:
-        assert name in ("esp_short_row", "esp_short_row_blank", "esp_long_row", "esp_bad_quote",
-                        "esp_blank_first_line")
+        assert name in ("esp_short_row", "esp_short_row_blank", "esp_long_row", "esp_bad_quote", "esp_blank_first_line")
         return
     if count is None:  # no identifier column in the header: read in Python (every row is a problem)
         assert name in ("esp_missing_column", "esp_empty_file", "esp_blank_first_line", "esp_bom")
@@ -91,8 +107,11 @@ def test_duckdb_reading_finds_what_the_python_rule_finds(con, tmp_path, name):
 
 def test_duckdb_count_on_an_exporter_file(con, tmp_path):
     dest = _dest("pos")
-    rows = [{"loyalty_card_id": "LC-1", "a": 1}, {"loyalty_card_id": "=LC-2", "a": 0},
-            {"loyalty_card_id": "LC-3", "a": 1}]
+    rows = [
+        {"loyalty_card_id": "LC-1", "a": 1},
+        {"loyalty_card_id": "=LC-2", "a": 0},
+        {"loyalty_card_id": "LC-3", "a": 1},
+    ]
     path = tmp_path / "full.csv"
     path.write_bytes(render_csv(dest.columns, rows))
     text = path.read_text()

@@ -30,48 +30,68 @@ KINDS = ["esp", "sms", "meta_audience", "google_customer_match", "pos"]
 
 # Characters where SQL and Python could part ways: JSON escapes, CSV quoting, formula prefixes,
 # Unicode whitespace and case (strip/lower), the Kelvin sign that lower-cases to ASCII.
-TRICKY = ("\x00\x01\x08\t\n\x0b\x0c\r\x1b\x1f \"',\\=+-@/~|;é\u00a0\u1680\u2028\u3000\x85\u212a\u0130ΣßẞK😀"
-          "abcXYZ019.")
+TRICKY = "\x00\x01\x08\t\n\x0b\x0c\r\x1b\x1f \"',\\=+-@/~|;é\u00a0\u1680\u2028\u3000\x85\u212a\u0130ΣßẞK😀abcXYZ019."
 tricky_text = st.text(alphabet=TRICKY, max_size=8)
-_plain_email = st.builds(lambda local, domain: f"{local}@{domain}.se",
-                         st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._%+'-]{0,6}", fullmatch=True),
-                         st.from_regex(r"[a-z0-9][a-z0-9.-]{0,5}", fullmatch=True))
+_plain_email = st.builds(
+    lambda local, domain: f"{local}@{domain}.se",
+    st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._%+'-]{0,6}", fullmatch=True),
+    st.from_regex(r"[a-z0-9][a-z0-9.-]{0,5}", fullmatch=True),
+)
 emails = st.one_of(
-    st.none(), tricky_text, _plain_email, _plain_email,
-    st.builds(lambda pre, local, domain, post: f"{pre}{local}@{domain}.se{post}",
-              st.sampled_from(["", " ", "\t", "\u00a0", "\n"]),
-              st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._%+'-]{0,6}", fullmatch=True) | tricky_text,
-              st.from_regex(r"[a-z0-9][a-z0-9.-]{0,5}", fullmatch=True) | tricky_text,
-              st.sampled_from(["", " ", "\n", "\u3000"])),
+    st.none(),
+    tricky_text,
+    _plain_email,
+    _plain_email,
+    st.builds(
+        lambda pre, local, domain, post: f"{pre}{local}@{domain}.se{post}",
+        st.sampled_from(["", " ", "\t", "\u00a0", "\n"]),
+        st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._%+'-]{0,6}", fullmatch=True) | tricky_text,
+        st.from_regex(r"[a-z0-9][a-z0-9.-]{0,5}", fullmatch=True) | tricky_text,
+        st.sampled_from(["", " ", "\n", "\u3000"]),
+    ),
 )
 phones = st.one_of(
-    st.none(), st.just(""), tricky_text,
-    st.builds(lambda pre, p, post: f"{pre}{p}{post}", st.sampled_from(["", " ", "\u00a0", "\t"]),
-              st.from_regex(r"\+[0-9][0-9]{5,15}", fullmatch=True), st.sampled_from(["", " ", "\n", "\u2028"])),
+    st.none(),
+    st.just(""),
+    tricky_text,
+    st.builds(
+        lambda pre, p, post: f"{pre}{p}{post}",
+        st.sampled_from(["", " ", "\u00a0", "\t"]),
+        st.from_regex(r"\+[0-9][0-9]{5,15}", fullmatch=True),
+        st.sampled_from(["", " ", "\n", "\u2028"]),
+    ),
 )
 cards = st.lists(st.one_of(st.none(), tricky_text, st.from_regex(r"LC-[0-9]{1,3}", fullmatch=True)), max_size=3)
 contactable = st.sampled_from([True, True, False, None])
 customers = st.lists(
-    st.fixed_dictionaries({
-        "email": emails, "phone": phones, "first_name": st.one_of(st.none(), tricky_text),
-        "loyalty_card_ids": st.one_of(st.none(), cards),
-        "email_contactable": contactable, "sms_contactable": contactable,
-        "segments": st.lists(st.sampled_from(SEGMENTS), min_size=1, max_size=3, unique=True),
-    }),
+    st.fixed_dictionaries(
+        {
+            "email": emails,
+            "phone": phones,
+            "first_name": st.one_of(st.none(), tricky_text),
+            "loyalty_card_ids": st.one_of(st.none(), cards),
+            "email_contactable": contactable,
+            "sms_contactable": contactable,
+            "segments": st.lists(st.sampled_from(SEGMENTS), min_size=1, max_size=3, unique=True),
+        }
+    ),
     max_size=12,
 )
 
 
 def _destination(kind: str, consent=(), segments=("c", "a")) -> Destination:
-    return parse_destinations([{"name": "d", "kind": kind, "segments": list(segments),
-                                "required_consent": list(consent)}])[0]
+    return parse_destinations(
+        [{"name": "d", "kind": kind, "segments": list(segments), "required_consent": list(consent)}]
+    )[0]
 
 
 def _blocked(people: list[dict]) -> dict[str, set[str]]:
     """The consent ledger of the generated worlds: every third person's email and every fourth's phone
     (from the second) are blocked, as if unsubscribed or STOPped on another customer."""
-    return {"email": {p["email"] for i, p in enumerate(people) if i % 3 == 0 and p["email"] is not None},
-            "sms": {p["phone"] for i, p in enumerate(people) if i % 4 == 1 and p["phone"] is not None}}
+    return {
+        "email": {p["email"] for i, p in enumerate(people) if i % 3 == 0 and p["email"] is not None},
+        "sms": {p["phone"] for i, p in enumerate(people) if i % 4 == 1 and p["phone"] is not None},
+    }
 
 
 def _database(people: list[dict], blocked: dict[str, set[str]] | None = None) -> duckdb.DuckDBPyConnection:
@@ -80,14 +100,25 @@ def _database(people: list[dict], blocked: dict[str, set[str]] | None = None) ->
     con = duckdb.connect()
     for schema in ("golden", "segments", "activation"):
         con.execute(f"CREATE SCHEMA {schema}")
-    con.execute("CREATE TABLE golden.customers (customer_id VARCHAR, email VARCHAR, phone VARCHAR, "
-                "first_name VARCHAR, loyalty_card_ids VARCHAR[], email_contactable BOOLEAN, sms_contactable BOOLEAN)")
+    con.execute(
+        "CREATE TABLE golden.customers (customer_id VARCHAR, email VARCHAR, phone VARCHAR, "
+        "first_name VARCHAR, loyalty_card_ids VARCHAR[], email_contactable BOOLEAN, sms_contactable BOOLEAN)"
+    )
     con.execute("CREATE TABLE segments.membership (segment VARCHAR, customer_id VARCHAR)")
     for i, p in enumerate(people):
         cid = f"c{i:02d}"
-        con.execute("INSERT INTO golden.customers VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [cid, p["email"], p["phone"], p["first_name"], p["loyalty_card_ids"],
-                     p["email_contactable"], p["sms_contactable"]])
+        con.execute(
+            "INSERT INTO golden.customers VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                cid,
+                p["email"],
+                p["phone"],
+                p["first_name"],
+                p["loyalty_card_ids"],
+                p["email_contactable"],
+                p["sms_contactable"],
+            ],
+        )
         con.executemany("INSERT INTO segments.membership VALUES (?, ?)", [[s, cid] for s in p["segments"]])
     write_ledger(con, sorted((channel, v) for channel, values in (blocked or {}).items() for v in values))
     run_sql(con, exporter.SQL_DIR, "create_activation_export_members")
@@ -96,13 +127,17 @@ def _database(people: list[dict], blocked: dict[str, set[str]] | None = None) ->
 
 def _python_rows(people: list[dict], dest: Destination, blocked: dict[str, set[str]] | None = None):
     """What the Python rules give: candidates as select_export_candidates made them, gated, built."""
-    candidates = [{**p, "customer_id": f"c{i:02d}", "segments": sorted(s for s in p["segments"] if s in dest.segments)}
-                  for i, p in enumerate(people)]
+    candidates = [
+        {**p, "customer_id": f"c{i:02d}", "segments": sorted(s for s in p["segments"] if s in dest.segments)}
+        for i, p in enumerate(people)
+    ]
     candidates = [c for c in candidates if c["segments"]]
     gated, dropped = apply_consent(candidates, dest, blocked)
     built = build_rows(dest, gated)
-    rows = [(r.customer_id, r.key, json.dumps(r.values, sort_keys=True, ensure_ascii=False), r.sent_email,
-             r.sent_phone) for r in built.rows]
+    rows = [
+        (r.customer_id, r.key, json.dumps(r.values, sort_keys=True, ensure_ascii=False), r.sent_email, r.sent_phone)
+        for r in built.rows
+    ]
     return rows, (len(candidates), dropped, built.skipped_no_identifier, len(built.rows))
 
 
@@ -110,8 +145,11 @@ def _sql_rows(con, dest: Destination, run_date=date(2025, 6, 1)):
     staged = stage_export_rows(con, dest)
     params = {"destination": dest.name, "run_date": run_date}
     run_sql(con, exporter.SQL_DIR, "insert_export_members", params)
-    rows = con.execute("SELECT customer_id, row_key, row_values, sent_email, sent_phone FROM activation.export_members "
-                       "WHERE destination = $destination AND run_date = $run_date ORDER BY row_key", params).fetchall()
+    rows = con.execute(
+        "SELECT customer_id, row_key, row_values, sent_email, sent_phone FROM activation.export_members "
+        "WHERE destination = $destination AND run_date = $run_date ORDER BY row_key",
+        params,
+    ).fetchall()
     return rows, (staged.candidates, staged.dropped_without_consent, staged.skipped_no_identifier, staged.rows)
 
 
@@ -127,9 +165,19 @@ def test_sql_rows_are_the_python_rows(kind, people, consent):
 
 
 def test_sql_rows_of_the_ad_platforms_are_the_known_answers():
-    con = _database([{"email": " Anna.Berg@example.se", "phone": "+46701234567", "first_name": "Anna",
-                      "loyalty_card_ids": [], "email_contactable": True, "sms_contactable": True,
-                      "segments": ["a"]}])
+    con = _database(
+        [
+            {
+                "email": " Anna.Berg@example.se",
+                "phone": "+46701234567",
+                "first_name": "Anna",
+                "loyalty_card_ids": [],
+                "email_contactable": True,
+                "sms_contactable": True,
+                "segments": ["a"],
+            }
+        ]
+    )
     meta, _ = _sql_rows(con, _destination("meta_audience"))
     google, _ = _sql_rows(con, _destination("google_customer_match"))
     assert json.loads(meta[0][2]) == {"email": EMAIL_HASH, "phone": META_PHONE_HASH}
@@ -137,8 +185,17 @@ def test_sql_rows_of_the_ad_platforms_are_the_known_answers():
 
 
 def test_pos_flags_and_a_segment_named_like_the_card_column():
-    people = [{"email": None, "phone": None, "first_name": None, "loyalty_card_ids": [" LC-2", "LC-1", "LC-1 ", ""],
-               "email_contactable": None, "sms_contactable": None, "segments": ["loyalty_card_id", "b"]}]
+    people = [
+        {
+            "email": None,
+            "phone": None,
+            "first_name": None,
+            "loyalty_card_ids": [" LC-2", "LC-1", "LC-1 ", ""],
+            "email_contactable": None,
+            "sms_contactable": None,
+            "segments": ["loyalty_card_id", "b"],
+        }
+    ]
     for segments in (("b", "a"), ("loyalty_card_id", "b")):
         dest = _destination("pos", segments=segments)
         assert _sql_rows(_database(people), dest)[0] == _python_rows(people, dest)[0]
@@ -147,19 +204,37 @@ def test_pos_flags_and_a_segment_named_like_the_card_column():
 @pytest.mark.parametrize("kind", ["esp", "sms", "meta_audience", "google_customer_match"])
 def test_a_blocked_address_or_number_is_never_exported_plain_or_hashed(kind):
     # c00's email and c01's phone are blocked in the ledger although golden says contactable
-    people = [{"email": "blocked@x.se", "phone": "+46701111111", "first_name": "A", "loyalty_card_ids": [],
-               "email_contactable": True, "sms_contactable": True, "segments": ["a"]},
-              {"email": "ok@x.se", "phone": "+46702222222", "first_name": "B", "loyalty_card_ids": [],
-               "email_contactable": True, "sms_contactable": True, "segments": ["a"]}]
+    people = [
+        {
+            "email": "blocked@x.se",
+            "phone": "+46701111111",
+            "first_name": "A",
+            "loyalty_card_ids": [],
+            "email_contactable": True,
+            "sms_contactable": True,
+            "segments": ["a"],
+        },
+        {
+            "email": "ok@x.se",
+            "phone": "+46702222222",
+            "first_name": "B",
+            "loyalty_card_ids": [],
+            "email_contactable": True,
+            "sms_contactable": True,
+            "segments": ["a"],
+        },
+    ]
     blocked = {"email": {"blocked@x.se"}, "sms": {"+46702222222"}}
     rows, _ = _sql_rows(_database(people, blocked), _destination(kind))
     assert rows == _python_rows(people, _destination(kind), blocked)[0]
     text = " ".join(r[2] for r in rows)
-    for value, hashes in (("blocked@x.se", (EMAIL_HASH_OF("blocked@x.se"),)),
-                            ("+46702222222", PHONE_HASHES_OF("+46702222222"))):
+    for value, hashes in (
+        ("blocked@x.se", (EMAIL_HASH_OF("blocked@x.se"),)),
+        ("+46702222222", PHONE_HASHES_OF("+46702222222")),
+    ):
         assert value not in text and not any(h in text for h in hashes)
-    assert ("ok@x.se" in text or EMAIL_HASH_OF("ok@x.se") in text or kind == "sms")
-    assert ("+46701111111" in text or any(h in text for h in PHONE_HASHES_OF("+46701111111")) or kind == "esp")
+    assert "ok@x.se" in text or EMAIL_HASH_OF("ok@x.se") in text or kind == "sms"
+    assert "+46701111111" in text or any(h in text for h in PHONE_HASHES_OF("+46701111111")) or kind == "esp"
     # a destination requiring email consent drops the customer whose address is blocked (an SMS
     # destination requires SMS consent too: it drops the one whose number is blocked as well)
     _, counts = _sql_rows(_database(people, blocked), _destination(kind, ("email",)))
@@ -175,15 +250,33 @@ def PHONE_HASHES_OF(phone: str) -> tuple[str, str]:
 
 
 def test_an_unknown_consent_channel_drops_everyone_as_the_python_gate_does():
-    people = [{"email": "a@b.se", "phone": None, "first_name": "A", "loyalty_card_ids": ["LC-1"],
-               "email_contactable": True, "sms_contactable": True, "segments": ["a"]}]
+    people = [
+        {
+            "email": "a@b.se",
+            "phone": None,
+            "first_name": "A",
+            "loyalty_card_ids": ["LC-1"],
+            "email_contactable": True,
+            "sms_contactable": True,
+            "segments": ["a"],
+        }
+    ]
     dest = Destination(name="d", kind="pos", segments=("a",), required_consent=("post",))
     assert _sql_rows(_database(people), dest)[1] == _python_rows(people, dest)[1] == (1, 1, 0, 0)
 
 
 def test_the_gate_is_looked_up_on_its_module(monkeypatch):
-    people = [{"email": "a@b.se", "phone": None, "first_name": "A", "loyalty_card_ids": [],
-               "email_contactable": False, "sms_contactable": False, "segments": ["a"]}]
+    people = [
+        {
+            "email": "a@b.se",
+            "phone": None,
+            "first_name": "A",
+            "loyalty_card_ids": [],
+            "email_contactable": False,
+            "sms_contactable": False,
+            "segments": ["a"],
+        }
+    ]
     con = _database(people)
     assert stage_export_rows(con, _destination("esp")).rows == 0
 
@@ -199,8 +292,9 @@ def test_python_patterns_keep_their_meaning_in_re2():
     con = duckdb.connect()
     pattern = python_pattern_as_re2(exporter.hashing.E164)
     for phone in ["+46701234567", "+46701234567\n", "+46701234567\n\n", " +46701234567", "+4670123456x", "0701234567"]:
-        assert con.execute("SELECT regexp_matches($p, $re)", {"p": phone, "re": pattern}).fetchall()[0][0] \
-            == exporter.hashing.is_e164(phone), phone
+        assert con.execute("SELECT regexp_matches($p, $re)", {"p": phone, "re": pattern}).fetchall()[0][
+            0
+        ] == exporter.hashing.is_e164(phone), phone
 
 
 # --------------------------------------------------------------------------- files
@@ -212,9 +306,10 @@ def _store(con, dest: Destination, day: date, rows: dict[str, dict], texts: dict
     texts = texts or {}
     if not rows:
         return
-    con.executemany("INSERT INTO activation.export_members VALUES (?, ?, 'c', ?, ?, false, true)",
-                    [[dest.name, day, k, texts.get(k, json.dumps(v, sort_keys=True, ensure_ascii=False))]
-                     for k, v in rows.items()])
+    con.executemany(
+        "INSERT INTO activation.export_members VALUES (?, ?, 'c', ?, ?, false, true)",
+        [[dest.name, day, k, texts.get(k, json.dumps(v, sort_keys=True, ensure_ascii=False))] for k, v in rows.items()],
+    )
 
 
 def _files(directory):
@@ -277,7 +372,9 @@ def test_sql_cells_neutralise_as_csv_safe_does():
     con = duckdb.connect()
     exporter.register_export_functions(con)
     from cdp_pipeline.lib.activation.csv_safe import FORMULA_PREFIX_RE2
+
     for text in [*(p + "x" for p in FORMULA_PREFIXES), "x=", "'=", " =", "", "é", "\n="]:
-        got = con.execute("SELECT export_cell($v, false, $f), export_cell($v, true, $f)",
-                          {"v": text, "f": FORMULA_PREFIX_RE2}).fetchall()[0]
+        got = con.execute(
+            "SELECT export_cell($v, false, $f), export_cell($v, true, $f)", {"v": text, "f": FORMULA_PREFIX_RE2}
+        ).fetchall()[0]
         assert got == (neutralise_cell(text), text), text

@@ -13,16 +13,24 @@ from cdp_pipeline.lib.activation.exporter import build_rows, diff_rows, write_ex
 
 
 def _c(cid, **kw):
-    base = {"customer_id": cid, "email": f"{cid}@example.se", "phone": "+4670000000" + cid[-1],
-            "first_name": cid.upper(), "loyalty_card_ids": [f"LC-{cid}"], "segments": ["a"],
-            "email_contactable": True, "sms_contactable": True}
+    base = {
+        "customer_id": cid,
+        "email": f"{cid}@example.se",
+        "phone": "+4670000000" + cid[-1],
+        "first_name": cid.upper(),
+        "loyalty_card_ids": [f"LC-{cid}"],
+        "segments": ["a"],
+        "email_contactable": True,
+        "sms_contactable": True,
+    }
     base.update(kw)
     return base
 
 
 def _dest(kind, consent=()):
-    return parse_destinations([{"name": "d", "kind": kind, "segments": ["a", "b"],
-                                "required_consent": list(consent)}])[0]
+    return parse_destinations([{"name": "d", "kind": kind, "segments": ["a", "b"], "required_consent": list(consent)}])[
+        0
+    ]
 
 
 def test_channel_consent_cannot_be_configured_away():
@@ -50,15 +58,18 @@ def test_gate_drops_customers_without_required_consent_and_strips_unconsented_id
 
 
 def test_rows_per_kind():
-    esp = build_rows(_dest("esp"), [_c("c1", first_name="=cmd()", segments=["b", "a"]),
-                                    _c("c2", email="-x@example.se")])
+    esp = build_rows(
+        _dest("esp"), [_c("c1", first_name="=cmd()", segments=["b", "a"]), _c("c2", email="-x@example.se")]
+    )
     assert [r.values for r in esp.rows] == [{"email": "c1@example.se", "first_name": "=cmd()", "tags": "a,b"}]
     assert esp.skipped_no_identifier == 1  # an address starting with '-' is not sent raw
     sms = build_rows(_dest("sms"), [_c("c1"), _c("c2", phone="0701234567")])
     assert [r.values for r in sms.rows] == [{"phone": "+46700000001", "tags": "a"}]
     pos = build_rows(_dest("pos"), [_c("c1", loyalty_card_ids=["LC-2", "LC-1"], segments=["b"])])
-    assert [r.values for r in pos.rows] == [{"loyalty_card_id": "LC-1", "a": 0, "b": 1},
-                                            {"loyalty_card_id": "LC-2", "a": 0, "b": 1}]
+    assert [r.values for r in pos.rows] == [
+        {"loyalty_card_id": "LC-1", "a": 0, "b": 1},
+        {"loyalty_card_id": "LC-2", "a": 0, "b": 1},
+    ]
     dup = build_rows(_dest("esp"), [_c("c1"), _c("c2", email="c1@example.se")])
     assert len(dup.rows) == 1 and dup.duplicate_keys == 1
 
@@ -74,10 +85,14 @@ def test_diff_rows():
 
 def test_write_export_files_manifest_and_neutralisation(tmp_path):
     dest = _dest("sms")
-    prev = {"+46700000001": {"phone": "+46700000001", "tags": "a"},
-            "+46700000002": {"phone": "+46700000002", "tags": "a"}}
-    cur = {"+46700000001": {"phone": "+46700000001", "tags": "a,b"},
-           "+46700000003": {"phone": "+46700000003", "tags": "=a"}}
+    prev = {
+        "+46700000001": {"phone": "+46700000001", "tags": "a"},
+        "+46700000002": {"phone": "+46700000002", "tags": "a"},
+    }
+    cur = {
+        "+46700000001": {"phone": "+46700000001", "tags": "a,b"},
+        "+46700000003": {"phone": "+46700000003", "tags": "=a"},
+    }
     out = write_export(tmp_path, dest, date(2025, 6, 2), cur, prev, date(2025, 6, 1))
     folder = tmp_path / "d" / "2025-06-02"
     assert out.directory == folder
@@ -97,6 +112,7 @@ def test_file_verification_flags_identifiers_golden_does_not_allow():
     dest = _dest("esp")
     allowed = {"email": {"ok@example.se"}}
     assert unconsented_file_rows([{"email": "ok@example.se"}], dest, allowed) == []
-    problems = unconsented_file_rows([{"email": "ok@example.se"}, {"email": "nope@example.se"}, {"email": ""}],
-                                     dest, allowed)
+    problems = unconsented_file_rows(
+        [{"email": "ok@example.se"}, {"email": "nope@example.se"}, {"email": ""}], dest, allowed
+    )
     assert problems == ["line 3: email is not a consented identifier of a current customer", "line 4: no identifier"]

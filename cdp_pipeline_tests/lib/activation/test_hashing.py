@@ -29,18 +29,27 @@ def test_a_phone_that_is_not_e164_gets_no_hash():
 
 
 def _customer(**kw):
-    base = {"customer_id": "c1", "email": " Anna.Berg@example.se", "phone": "+46701234567",
-            "first_name": "Anna", "loyalty_card_ids": [], "segments": ["champions"],
-            "email_contactable": True, "sms_contactable": True}
+    base = {
+        "customer_id": "c1",
+        "email": " Anna.Berg@example.se",
+        "phone": "+46701234567",
+        "first_name": "Anna",
+        "loyalty_card_ids": [],
+        "segments": ["champions"],
+        "email_contactable": True,
+        "sms_contactable": True,
+    }
     base.update(kw)
     return base
 
 
 def test_exported_rows_of_both_platforms_equal_the_known_answers():
-    meta, google = parse_destinations([
-        {"name": "m", "kind": "meta_audience", "segments": ["champions"]},
-        {"name": "g", "kind": "google_customer_match", "segments": ["champions"]},
-    ])
+    meta, google = parse_destinations(
+        [
+            {"name": "m", "kind": "meta_audience", "segments": ["champions"]},
+            {"name": "g", "kind": "google_customer_match", "segments": ["champions"]},
+        ]
+    )
     assert build_rows(meta, [_customer()]).rows[0].values == {"email": EMAIL_HASH, "phone": META_PHONE_HASH}
     assert build_rows(google, [_customer()]).rows[0].values == {"Email": EMAIL_HASH, "Phone": GOOGLE_PHONE_HASH}
 

@@ -7,7 +7,12 @@ import duckdb
 import pytest
 
 from cdp_pipeline.lib.golden.comments import (
-    GOLDEN_TABLE_DOCS, apply_comments, documented_tables, generate_tables_md, split_tables_md)
+    GOLDEN_TABLE_DOCS,
+    apply_comments,
+    documented_tables,
+    generate_tables_md,
+    split_tables_md,
+)
 
 REPO = Path(__file__).resolve().parents[3]
 TABLES_MD = REPO / "docs" / "tables.md"
@@ -18,8 +23,13 @@ def test_every_golden_table_and_column_has_a_comment(world):
     tables = world.execute("""SELECT table_name, comment FROM duckdb_tables() WHERE schema_name = 'golden'
                               ORDER BY table_name""").fetchall()
     # and the build's internal state (a leading underscore: not in docs/tables.md)
-    assert [t for t, _ in tables] == ["_build_state", "_record_state", "customer_timeline", "customers",
-                                    "identifier_consent"]
+    assert [t for t, _ in tables] == [
+        "_build_state",
+        "_record_state",
+        "customer_timeline",
+        "customers",
+        "identifier_consent",
+    ]
     assert all(c for _, c in tables)
     uncommented = world.execute("""SELECT table_name, column_name FROM duckdb_columns()
                                    WHERE schema_name = 'golden' AND coalesce(comment, '') = ''""").fetchall()
@@ -38,8 +48,9 @@ def test_docs_tables_md_matches_the_comments(world):
 def test_apply_comments_for_other_layers_and_rendering():
     con = duckdb.connect()
     con.execute("CREATE SCHEMA segments; CREATE TABLE segments.membership (segment VARCHAR, customer_id VARCHAR)")
-    left = apply_comments(con, "segments", "membership", "Who is in which segment. It's current.",
-                          {"segment": "segment name | key"})
+    left = apply_comments(
+        con, "segments", "membership", "Who is in which segment. It's current.", {"segment": "segment name | key"}
+    )
     assert left == ["customer_id"]
     md = generate_tables_md(con)
     assert documented_tables(con) == [("segments", "membership")]
@@ -54,8 +65,12 @@ def test_apply_comments_for_other_layers_and_rendering():
 
 def test_contract_tables_of_other_layers_are_rendered_when_present(world):
     names = [f"{s}.{t}" for s, t in documented_tables(world)]
-    assert names == ["identity.customer_map", "golden.customer_timeline", "golden.customers",
-                     "golden.identifier_consent"]
+    assert names == [
+        "identity.customer_map",
+        "golden.customer_timeline",
+        "golden.customers",
+        "golden.identifier_consent",
+    ]
 
 
 def analyst_queries() -> list[str]:

@@ -10,19 +10,39 @@ from cdp_pipeline.lib.golden.consent import CONSENT_STRENGTH, EXPLICIT, IMPLIED,
 from cdp_pipeline_tests.lib.golden.conftest import golden_row
 from cdp_pipeline_tests.lib.golden.world import create_contract_tables, insert
 
-SOURCE_OF = {"subscribed": "esp", "unsubscribed": "esp", "cleaned": "esp", "accepts_marketing": "pos",
-             "crm_opt_in": "crm", "crm_opt_out": "crm", "sms_stop": "sms", "sms_start": "sms",
-             "klaviyo_consent": "esp", "klaviyo_unsubscribed": "esp"}
-STATE_OF = {"subscribed": "granted", "unsubscribed": "revoked", "cleaned": "revoked", "accepts_marketing": None,
-            "crm_opt_in": "granted", "crm_opt_out": "revoked", "sms_stop": "revoked", "sms_start": "granted"}
+SOURCE_OF = {
+    "subscribed": "esp",
+    "unsubscribed": "esp",
+    "cleaned": "esp",
+    "accepts_marketing": "pos",
+    "crm_opt_in": "crm",
+    "crm_opt_out": "crm",
+    "sms_stop": "sms",
+    "sms_start": "sms",
+    "klaviyo_consent": "esp",
+    "klaviyo_unsubscribed": "esp",
+}
+STATE_OF = {
+    "subscribed": "granted",
+    "unsubscribed": "revoked",
+    "cleaned": "revoked",
+    "accepts_marketing": None,
+    "crm_opt_in": "granted",
+    "crm_opt_out": "revoked",
+    "sms_stop": "revoked",
+    "sms_start": "granted",
+}
 
 
 def consent_after(signals: list[tuple], channel: str = "email", as_of: date = date(2025, 2, 1)) -> tuple:
     """signals: (day of January, reason[, state]) -> (state, day, source) of the customer's consent."""
     con = duckdb.connect()
     create_contract_tables(con)
-    insert(con, "staging.identity_records", [dict(source="crm", source_record_id="1", email="a@x.se",
-                                                  phone="+46701234567")])
+    insert(
+        con,
+        "staging.identity_records",
+        [dict(source="crm", source_record_id="1", email="a@x.se", phone="+46701234567")],
+    )
     sources = {("crm", "1")}
     for day, reason, *state in signals:
         source = SOURCE_OF[reason]
@@ -30,47 +50,79 @@ def consent_after(signals: list[tuple], channel: str = "email", as_of: date = da
         if (source, srid) not in sources:
             sources.add((source, srid))
             insert(con, "staging.identity_records", [dict(source=source, source_record_id=srid)])
-        insert(con, "staging.consent_events", [dict(
-            source=source, source_record_id=srid, channel=channel, identifier="a@x.se",
-            state=state[0] if state else STATE_OF[reason], reason=reason,
-            event_time=datetime(2025, 1, day, 12, 0))])
+        insert(
+            con,
+            "staging.consent_events",
+            [
+                dict(
+                    source=source,
+                    source_record_id=srid,
+                    channel=channel,
+                    identifier="a@x.se",
+                    state=state[0] if state else STATE_OF[reason],
+                    reason=reason,
+                    event_time=datetime(2025, 1, day, 12, 0),
+                )
+            ],
+        )
     insert(con, "identity.customer_map", [dict(source=s, source_record_id=r, customer_id="C") for s, r in sources])
     build_golden(con, as_of, tz="UTC")
     row = golden_row(con, "C")
     at = row[f"{channel}_consent_at"]
-    return row[f"{channel}_consent"], at.day if at else None, row[f"{channel}_consent_source"], \
-        row[f"{channel}_contactable"]
+    return (
+        row[f"{channel}_consent"],
+        at.day if at else None,
+        row[f"{channel}_consent_source"],
+        row[f"{channel}_contactable"],
+    )
 
 
 def test_strengths_are_documented_tiers():
     assert {r for r, s in CONSENT_STRENGTH.items() if s == PROTECTED} == {
-        "unsubscribed", "cleaned", "sms_stop", "bounce", "klaviyo_unsubscribed", "klaviyo_suppressed"}
+        "unsubscribed",
+        "cleaned",
+        "sms_stop",
+        "bounce",
+        "klaviyo_unsubscribed",
+        "klaviyo_suppressed",
+    }
     assert CONSENT_STRENGTH["nonsubscribed"] == EXPLICIT
     assert {r for r, s in CONSENT_STRENGTH.items() if s == IMPLIED} == {"accepts_marketing"}
     assert CONSENT_STRENGTH["subscribed"] == CONSENT_STRENGTH["sms_start"] == CONSENT_STRENGTH["crm_opt_in"] == EXPLICIT
 
 
-@pytest.mark.parametrize("signals, expected", [
-    ([], ("unknown", None, None)),
-    ([(1, "subscribed")], ("granted", 1, "esp")),
-    ([(1, "accepts_marketing", "granted")], ("granted", 1, "pos")),
-    # Latest wins between ordinary signals.
-    ([(1, "subscribed"), (5, "crm_opt_out")], ("revoked", 5, "crm")),
-    ([(1, "crm_opt_out"), (5, "accepts_marketing", "granted")], ("granted", 5, "pos")),
-    # A later implied grant does not re-grant an unsubscribed or cleaned address ...
-    ([(1, "subscribed"), (3, "unsubscribed"), (7, "accepts_marketing", "granted")], ("revoked", 3, "esp")),
-    ([(1, "klaviyo_consent", "granted"), (3, "klaviyo_unsubscribed", "revoked"), (7, "accepts_marketing", "granted")],
-     ("revoked", 3, "esp")),
-    ([(3, "cleaned"), (7, "accepts_marketing", "granted"), (9, "accepts_marketing", "granted")],
-     ("revoked", 3, "esp")),
-    # ... but a later explicit subscribe or CRM opt-in does, and implied grants count again after it.
-    ([(3, "unsubscribed"), (5, "subscribed")], ("granted", 5, "esp")),
-    ([(3, "cleaned"), (5, "crm_opt_in"), (7, "accepts_marketing", "granted")], ("granted", 7, "pos")),
-    # An older signal never overrides: order of arrival does not matter, time does.
-    ([(9, "unsubscribed"), (2, "subscribed"), (4, "accepts_marketing", "granted")], ("revoked", 9, "esp")),
-    # An implied revocation is still the latest word.
-    ([(1, "subscribed"), (4, "accepts_marketing", "revoked")], ("revoked", 4, "pos")),
-])
+@pytest.mark.parametrize(
+    "signals, expected",
+    [
+        ([], ("unknown", None, None)),
+        ([(1, "subscribed")], ("granted", 1, "esp")),
+        ([(1, "accepts_marketing", "granted")], ("granted", 1, "pos")),
+        # Latest wins between ordinary signals.
+        ([(1, "subscribed"), (5, "crm_opt_out")], ("revoked", 5, "crm")),
+        ([(1, "crm_opt_out"), (5, "accepts_marketing", "granted")], ("granted", 5, "pos")),
+        # A later implied grant does not re-grant an unsubscribed or cleaned address ...
+        ([(1, "subscribed"), (3, "unsubscribed"), (7, "accepts_marketing", "granted")], ("revoked", 3, "esp")),
+        (
+            [
+                (1, "klaviyo_consent", "granted"),
+                (3, "klaviyo_unsubscribed", "revoked"),
+                (7, "accepts_marketing", "granted"),
+            ],
+            ("revoked", 3, "esp"),
+        ),
+        (
+            [(3, "cleaned"), (7, "accepts_marketing", "granted"), (9, "accepts_marketing", "granted")],
+            ("revoked", 3, "esp"),
+        ),
+        # ... but a later explicit subscribe or CRM opt-in does, and implied grants count again after it.
+        ([(3, "unsubscribed"), (5, "subscribed")], ("granted", 5, "esp")),
+        ([(3, "cleaned"), (5, "crm_opt_in"), (7, "accepts_marketing", "granted")], ("granted", 7, "pos")),
+        # An older signal never overrides: order of arrival does not matter, time does.
+        ([(9, "unsubscribed"), (2, "subscribed"), (4, "accepts_marketing", "granted")], ("revoked", 9, "esp")),
+        # An implied revocation is still the latest word.
+        ([(1, "subscribed"), (4, "accepts_marketing", "revoked")], ("revoked", 4, "pos")),
+    ],
+)
 def test_email_precedence(signals, expected):
     assert consent_after(signals)[:3] == expected
 
@@ -90,16 +142,20 @@ def test_signals_after_the_as_of_day_are_ignored():
 
 
 def test_contactable_needs_consent_and_a_good_address(world):
-    rows = dict(world.execute("SELECT customer_id, [email_contactable, sms_contactable] FROM golden.customers"
-                              ).fetchall())
+    rows = dict(
+        world.execute("SELECT customer_id, [email_contactable, sms_contactable] FROM golden.customers").fetchall()
+    )
     # C1: email revoked, SMS re-granted by START. C2: implied email grant, junk phone. C3: cleaned then CRM opt-in.
     assert rows == {"C1": [False, True], "C2": [True, False], "C3": [True, False], "C4": [False, False]}
 
 
 def test_world_consent_provenance(world):
     c1, c3 = golden_row(world, "C1"), golden_row(world, "C3")
-    assert (c1["email_consent"], c1["email_consent_source"], c1["email_consent_at"]) == \
-        ("revoked", "esp", datetime(2025, 1, 4, 10))
+    assert (c1["email_consent"], c1["email_consent_source"], c1["email_consent_at"]) == (
+        "revoked",
+        "esp",
+        datetime(2025, 1, 4, 10),
+    )
     assert (c1["sms_consent"], c1["sms_consent_source"]) == ("granted", "sms")
     # C3's CRM opt-out on 2025-01-11 is after the as-of day.
     assert (c3["email_consent"], c3["email_consent_source"]) == ("granted", "crm")

@@ -6,8 +6,12 @@ from cdp_pipeline_tests.lib.golden.conftest import golden_row
 
 
 def test_one_row_per_mapped_customer_in_order(world):
-    assert [r[0] for r in world.execute("SELECT customer_id FROM golden.customers").fetchall()] == \
-        ["C1", "C2", "C3", "C4"]
+    assert [r[0] for r in world.execute("SELECT customer_id FROM golden.customers").fetchall()] == [
+        "C1",
+        "C2",
+        "C3",
+        "C4",
+    ]
 
 
 def test_default_rules_on_anna(world):
@@ -15,8 +19,12 @@ def test_default_rules_on_anna(world):
     # Names: CRM first. Email: contactable first, then most recent valid: the ESP record of 2025-01-08
     # 12:00 is newer, but its address was unsubscribed (blocked in the ledger), so the latest record
     # with anna@crm.se wins (order #1002, 2025-01-08 11:00).
-    assert (r["first_name"], r["last_name"], r["first_name_source"], r["first_name_source_record_id"]) == \
-        ("Anna", "Svensson", "crm", "100")
+    assert (r["first_name"], r["last_name"], r["first_name_source"], r["first_name_source_record_id"]) == (
+        "Anna",
+        "Svensson",
+        "crm",
+        "100",
+    )
     assert (r["email"], r["email_source"], r["email_source_record_id"]) == ("anna@crm.se", "pos", "order:#1002")
     # Phone: CRM first. Address: the latest of CRM update and order, taken whole.
     assert (r["phone"], r["phone_source"]) == ("+46701111111", "crm")
@@ -55,14 +63,56 @@ def test_every_column_of_the_contract_is_present_in_order(world):
     from cdp_pipeline.lib.golden.comments import GOLDEN_TABLE_DOCS
 
     attrs = ["first_name", "last_name", "email", "phone", "street", "postcode", "city", "country", "birth_date"]
-    contract = ["customer_id"] + [c for a in attrs for c in (a, f"{a}_source", f"{a}_source_record_id")] + [
-        "emails", "phones", "loyalty_card_ids", "crm_customer_ids", "web_user_ids", "cookies", "sources",
-        "record_count", "first_seen", "last_seen", "orders_count", "online_orders_count", "store_orders_count",
-        "total_spend", "online_spend", "store_spend", "average_order_value", "first_order_at", "last_order_at",
-        "days_since_last_order", "rfm_recency", "rfm_frequency", "rfm_monetary", "rfm_segment", "preferred_store",
-        "preferred_channel", "email_opens_30d", "email_clicks_30d", "email_opens_90d", "email_clicks_90d",
-        "sms_received", "sms_replied", "web_sessions_30d", "last_web_visit", "last_add_to_cart_at",
-        "has_abandoned_cart", "email_consent", "email_consent_at", "email_consent_source", "sms_consent",
-        "sms_consent_at", "sms_consent_source", "email_contactable", "sms_contactable", "as_of_date"]
+    contract = (
+        ["customer_id"]
+        + [c for a in attrs for c in (a, f"{a}_source", f"{a}_source_record_id")]
+        + [
+            "emails",
+            "phones",
+            "loyalty_card_ids",
+            "crm_customer_ids",
+            "web_user_ids",
+            "cookies",
+            "sources",
+            "record_count",
+            "first_seen",
+            "last_seen",
+            "orders_count",
+            "online_orders_count",
+            "store_orders_count",
+            "total_spend",
+            "online_spend",
+            "store_spend",
+            "average_order_value",
+            "first_order_at",
+            "last_order_at",
+            "days_since_last_order",
+            "rfm_recency",
+            "rfm_frequency",
+            "rfm_monetary",
+            "rfm_segment",
+            "preferred_store",
+            "preferred_channel",
+            "email_opens_30d",
+            "email_clicks_30d",
+            "email_opens_90d",
+            "email_clicks_90d",
+            "sms_received",
+            "sms_replied",
+            "web_sessions_30d",
+            "last_web_visit",
+            "last_add_to_cart_at",
+            "has_abandoned_cart",
+            "email_consent",
+            "email_consent_at",
+            "email_consent_source",
+            "sms_consent",
+            "sms_consent_at",
+            "sms_consent_source",
+            "email_contactable",
+            "sms_contactable",
+            "as_of_date",
+        ]
+    )
     cols = [r[0] for r in world.execute("DESCRIBE golden.customers").fetchall()]
     assert cols == contract == list(GOLDEN_TABLE_DOCS["customers"][1])

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 import duckdb
-import pytest
 
 from cdp_pipeline.lib.golden import incremental
 from cdp_pipeline.lib.golden.build import build_golden
@@ -16,9 +15,13 @@ AS_OF = date(2026, 9, 20)
 
 
 def ledger(con) -> dict[tuple[str, str], tuple]:
-    return {(c, i): tuple(rest) for c, i, *rest in con.execute(
-        "SELECT channel, identifier, consent, blocked, reason, source, source_record_id "
-        "FROM golden.identifier_consent ORDER BY ALL").fetchall()}
+    return {
+        (c, i): tuple(rest)
+        for c, i, *rest in con.execute(
+            "SELECT channel, identifier, consent, blocked, reason, source, source_record_id "
+            "FROM golden.identifier_consent ORDER BY ALL"
+        ).fetchall()
+    }
 
 
 def test_the_ledger_of_the_hand_made_world(world):
@@ -41,13 +44,25 @@ def _world(records: list[tuple], consent: list[tuple], activity: list[tuple] = (
     create_contract_tables(con)
     for customer, source, srid, when, attrs in records:
         insert(con, "identity.customer_map", [dict(source=source, source_record_id=srid, customer_id=customer)])
-        insert(con, "staging.identity_records", [dict(source=source, source_record_id=srid, record_time=ts(when),
-                                                      **attrs)])
-    insert(con, "staging.consent_events", [dict(source=s, source_record_id=r, channel=c, identifier=i, state=st,
-                                                reason=why, event_time=ts(t)) for s, r, c, i, st, why, t in consent])
-    insert(con, "staging.email_activity", [dict(activity_id=f"a{n}", source="esp", source_record_id=r, email=e,
-                                                action=a, event_time=ts(t))
-                                           for n, (r, e, a, t) in enumerate(activity)])
+        insert(
+            con, "staging.identity_records", [dict(source=source, source_record_id=srid, record_time=ts(when), **attrs)]
+        )
+    insert(
+        con,
+        "staging.consent_events",
+        [
+            dict(source=s, source_record_id=r, channel=c, identifier=i, state=st, reason=why, event_time=ts(t))
+            for s, r, c, i, st, why, t in consent
+        ],
+    )
+    insert(
+        con,
+        "staging.email_activity",
+        [
+            dict(activity_id=f"a{n}", source="esp", source_record_id=r, email=e, action=a, event_time=ts(t))
+            for n, (r, e, a, t) in enumerate(activity)
+        ],
+    )
     return con
 
 
@@ -55,14 +70,29 @@ def _split_person() -> duckdb.DuckDBPyConnection:
     # The same address on two customers identity resolution kept apart ("Stina" vs "Kristina"):
     # unsubscribed at the ESP on customer A's record, a 2022 CRM opt-in on customer B's.
     return _world(
-        [("A", "esp", "leid-1", "2026-09-16 08:00", dict(first_name="Stina", last_name="Palm",
-                                                          email="kristina.palm@live.se")),
-         ("B", "crm", "77", "2022-03-01 10:00", dict(first_name="Kristina", last_name="Palm",
-                                                      email="kristina.palm@live.se", phone="+46701234567"))],
-        [("esp", "leid-1", "email", "kristina.palm@live.se", "granted", "subscribed", "2021-01-01 10:00"),
-         ("esp", "leid-1", "email", "kristina.palm@live.se", "revoked", "unsubscribed", "2026-09-16 08:00"),
-         ("crm", "77", "email", "kristina.palm@live.se", "granted", "crm_opt_in", "2022-03-01 10:00"),
-         ("crm", "77", "sms", "+46701234567", "granted", "crm_opt_in", "2022-03-01 10:00")])
+        [
+            (
+                "A",
+                "esp",
+                "leid-1",
+                "2026-09-16 08:00",
+                dict(first_name="Stina", last_name="Palm", email="kristina.palm@live.se"),
+            ),
+            (
+                "B",
+                "crm",
+                "77",
+                "2022-03-01 10:00",
+                dict(first_name="Kristina", last_name="Palm", email="kristina.palm@live.se", phone="+46701234567"),
+            ),
+        ],
+        [
+            ("esp", "leid-1", "email", "kristina.palm@live.se", "granted", "subscribed", "2021-01-01 10:00"),
+            ("esp", "leid-1", "email", "kristina.palm@live.se", "revoked", "unsubscribed", "2026-09-16 08:00"),
+            ("crm", "77", "email", "kristina.palm@live.se", "granted", "crm_opt_in", "2022-03-01 10:00"),
+            ("crm", "77", "sms", "+46701234567", "granted", "crm_opt_in", "2022-03-01 10:00"),
+        ],
+    )
 
 
 def test_an_unsubscribe_on_one_customer_blocks_the_address_on_another():
@@ -79,26 +109,40 @@ def test_an_unsubscribe_on_one_customer_blocks_the_address_on_another():
 def test_work_address_unsubscribed_at_six_personal_opt_in_at_ten():
     # The ESP record (work address) is the most recent record, so most_recent alone would pick it.
     con = _world(
-        [("C", "esp", "leid-w", "2026-09-19 06:00", dict(first_name="Eva", email="eva@work.se")),
-         ("C", "crm", "5", "2026-09-19 05:00", dict(first_name="Eva", email="eva@home.se"))],
-        [("esp", "leid-w", "email", "eva@work.se", "granted", "subscribed", "2025-01-01 10:00"),
-         ("esp", "leid-w", "email", "eva@work.se", "revoked", "unsubscribed", "2026-09-19 06:00"),
-         ("crm", "5", "email", "eva@home.se", "granted", "crm_opt_in", "2026-09-19 10:00")])
+        [
+            ("C", "esp", "leid-w", "2026-09-19 06:00", dict(first_name="Eva", email="eva@work.se")),
+            ("C", "crm", "5", "2026-09-19 05:00", dict(first_name="Eva", email="eva@home.se")),
+        ],
+        [
+            ("esp", "leid-w", "email", "eva@work.se", "granted", "subscribed", "2025-01-01 10:00"),
+            ("esp", "leid-w", "email", "eva@work.se", "revoked", "unsubscribed", "2026-09-19 06:00"),
+            ("crm", "5", "email", "eva@home.se", "granted", "crm_opt_in", "2026-09-19 10:00"),
+        ],
+    )
     build_golden(con, AS_OF, tz="UTC")
     c = golden_row(con, "C")
-    assert (c["email"], c["email_source"], c["email_consent"], c["email_contactable"]) == \
-        ("eva@home.se", "crm", "granted", True)
+    assert (c["email"], c["email_source"], c["email_consent"], c["email_contactable"]) == (
+        "eva@home.se",
+        "crm",
+        "granted",
+        True,
+    )
     assert ledger(con)[("email", "eva@work.se")][1] is True
     assert ledger(con)[("email", "eva@home.se")][1] is False
 
 
 def test_when_every_address_is_blocked_none_is_contactable():
     con = _world(
-        [("C", "esp", "leid-w", "2026-09-19 06:00", dict(email="eva@work.se")),
-         ("C", "crm", "5", "2026-09-19 05:00", dict(email="eva@home.se"))],
-        [("esp", "leid-w", "email", "eva@work.se", "revoked", "unsubscribed", "2026-09-19 06:00"),
-         ("crm", "5", "email", "eva@home.se", "revoked", "crm_opt_out", "2026-09-19 07:00"),
-         ("crm", "5", "email", "eva@work.se", "granted", "crm_opt_in", "2026-09-19 10:00")])
+        [
+            ("C", "esp", "leid-w", "2026-09-19 06:00", dict(email="eva@work.se")),
+            ("C", "crm", "5", "2026-09-19 05:00", dict(email="eva@home.se")),
+        ],
+        [
+            ("esp", "leid-w", "email", "eva@work.se", "revoked", "unsubscribed", "2026-09-19 06:00"),
+            ("crm", "5", "email", "eva@home.se", "revoked", "crm_opt_out", "2026-09-19 07:00"),
+            ("crm", "5", "email", "eva@work.se", "granted", "crm_opt_in", "2026-09-19 10:00"),
+        ],
+    )
     build_golden(con, AS_OF, tz="UTC")
     # the work address's later explicit CRM opt-in lifts its unsubscribe; the home address is opted out
     assert ledger(con)[("email", "eva@work.se")] == ("granted", False, "crm_opt_in", "crm", "5")
@@ -109,10 +153,15 @@ def test_when_every_address_is_blocked_none_is_contactable():
 def test_a_bounce_blocks_the_address_but_is_not_a_consent_decision():
     con = _world(
         [("C", "esp", "leid-b", "2026-01-01 10:00", dict(email="old@mail.se"))],
-        [("esp", "leid-b", "email", "old@mail.se", "granted", "subscribed", "2026-01-01 10:00"),
-         ("pos", "order:1", "email", "old@mail.se", "granted", "accepts_marketing", "2026-09-10 10:00")],
-        [("leid-b", "old@mail.se", "open", "2026-02-01 10:00"),
-         ("leid-b", "old@mail.se", "bounce", "2026-09-01 10:00")])
+        [
+            ("esp", "leid-b", "email", "old@mail.se", "granted", "subscribed", "2026-01-01 10:00"),
+            ("pos", "order:1", "email", "old@mail.se", "granted", "accepts_marketing", "2026-09-10 10:00"),
+        ],
+        [
+            ("leid-b", "old@mail.se", "open", "2026-02-01 10:00"),
+            ("leid-b", "old@mail.se", "bounce", "2026-09-01 10:00"),
+        ],
+    )
     build_golden(con, AS_OF, tz="UTC")
     # a later checkout tick box (implied) does not lift the bounce
     assert ledger(con)[("email", "old@mail.se")] == ("revoked", True, "bounce", "esp", "leid-b")
@@ -121,8 +170,10 @@ def test_a_bounce_blocks_the_address_but_is_not_a_consent_decision():
 
 
 def test_an_identifier_without_any_signal_is_not_in_the_ledger_and_consent_decides():
-    con = _world([("C", "crm", "1", "2026-01-01 10:00", dict(email="a@x.se"))],
-                 [("crm", "1", "sms", "+46700000001", "granted", "crm_opt_in", "2026-01-01 10:00")])
+    con = _world(
+        [("C", "crm", "1", "2026-01-01 10:00", dict(email="a@x.se"))],
+        [("crm", "1", "sms", "+46700000001", "granted", "crm_opt_in", "2026-01-01 10:00")],
+    )
     build_golden(con, AS_OF, tz="UTC")
     assert ("email", "a@x.se") not in ledger(con)
     assert golden_row(con, "C")["email_contactable"] is False  # no email consent at all
@@ -135,9 +186,21 @@ def test_an_unsubscribe_on_another_customer_redoes_this_customer_incrementally(m
     build_golden(con, AS_OF, tz="UTC")
     assert golden_row(con, "B")["email_contactable"] is True
     # tonight only A's ESP record changes; B's records are untouched
-    insert(con, "staging.consent_events", [dict(
-        source="esp", source_record_id="leid-1", channel="email", identifier="kristina.palm@live.se",
-        state="revoked", reason="unsubscribed", event_time=ts("2026-09-16 08:00"))])
+    insert(
+        con,
+        "staging.consent_events",
+        [
+            dict(
+                source="esp",
+                source_record_id="leid-1",
+                channel="email",
+                identifier="kristina.palm@live.se",
+                state="revoked",
+                reason="unsubscribed",
+                event_time=ts("2026-09-16 08:00"),
+            )
+        ],
+    )
     got = build_golden(con, AS_OF, tz="UTC")
     assert got.mode == "incremental" and got.customers_rebuilt == 2
     assert golden_row(con, "B")["email_contactable"] is False

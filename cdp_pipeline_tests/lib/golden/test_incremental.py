@@ -17,8 +17,13 @@ from cdp_pipeline.lib.golden.quality import check_timeline_complete
 from cdp_pipeline_tests.lib.golden.conftest import golden_row
 from cdp_pipeline_tests.lib.golden.world import AS_OF, create_contract_tables, insert, ts, world_db
 
-TABLES = ("golden.customers", "golden.customer_timeline", "golden.identifier_consent", "golden._record_state",
-          "golden._build_state")
+TABLES = (
+    "golden.customers",
+    "golden.customer_timeline",
+    "golden.identifier_consent",
+    "golden._record_state",
+    "golden._build_state",
+)
 
 
 def contents(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
@@ -58,23 +63,64 @@ def small_world(monkeypatch):
 
 # ------------------------------------------------------------------ the hand-made world, change by change
 
+
 def test_a_night_of_changes_gives_the_tables_of_a_whole_build(small_world):
     t = Twins(world_db)
     first = t.build(AS_OF)
     assert first.mode == "full" and first.reason == "no kept state"
 
     # new events for some customers: an order and an email click for Anna, a web purchase for Dan
-    t.insert("staging.orders", [dict(order_id="order:#1003", source="pos", source_record_id="order:#1003",
-                                     channel="online", ordered_at=ts("2025-01-11 09:00"), currency="SEK", total=70)])
+    t.insert(
+        "staging.orders",
+        [
+            dict(
+                order_id="order:#1003",
+                source="pos",
+                source_record_id="order:#1003",
+                channel="online",
+                ordered_at=ts("2025-01-11 09:00"),
+                currency="SEK",
+                total=70,
+            )
+        ],
+    )
     t.insert("identity.customer_map", [dict(source="pos", source_record_id="order:#1003", customer_id="C1")])
-    t.insert("staging.identity_records", [dict(source="pos", source_record_id="order:#1003",
-                                               record_time=ts("2025-01-11 09:00"), email="anna@crm.se")])
-    t.insert("staging.email_activity", [dict(activity_id="a6", source="esp", source_record_id="leid-a",
-                                             email="anna.new@mail.se", action="click",
-                                             event_time=ts("2025-01-11 08:00"), campaign_id="c2")])
-    t.insert("staging.web_events", [dict(event_id="d2", source="web", source_record_id="400", cookie="ck4",
-                                         user_id="400", session_id="s6", event_time=ts("2025-01-11 10:00"),
-                                         event_name="purchase", transaction_id="t1", revenue=10, currency="SEK")])
+    t.insert(
+        "staging.identity_records",
+        [dict(source="pos", source_record_id="order:#1003", record_time=ts("2025-01-11 09:00"), email="anna@crm.se")],
+    )
+    t.insert(
+        "staging.email_activity",
+        [
+            dict(
+                activity_id="a6",
+                source="esp",
+                source_record_id="leid-a",
+                email="anna.new@mail.se",
+                action="click",
+                event_time=ts("2025-01-11 08:00"),
+                campaign_id="c2",
+            )
+        ],
+    )
+    t.insert(
+        "staging.web_events",
+        [
+            dict(
+                event_id="d2",
+                source="web",
+                source_record_id="400",
+                cookie="ck4",
+                user_id="400",
+                session_id="s6",
+                event_time=ts("2025-01-11 10:00"),
+                event_name="purchase",
+                transaction_id="t1",
+                revenue=10,
+                currency="SEK",
+            )
+        ],
+    )
     # a changed event: a refund on Bo's order
     t.sql("UPDATE staging.orders SET refunded_amount = 40 WHERE order_id = 'order:#2001'")
     # a merge: Bo's records join Cecilia
@@ -143,20 +189,31 @@ class World:
     def when(self, around: date | None = None, days: int = 120) -> datetime:
         """A random time within ``days`` before ``around``, or a few days after it."""
         base = datetime.combine(around or self.start, datetime.min.time())
-        return base - timedelta(days=self.rnd.randint(-3, days), hours=self.rnd.randint(0, 23),
-                                minutes=self.rnd.choice((0, 0, 30)))
+        return base - timedelta(
+            days=self.rnd.randint(-3, days), hours=self.rnd.randint(0, 23), minutes=self.rnd.choice((0, 0, 30))
+        )
 
     def add_record(self, customer: str, around: date | None = None) -> None:
         source = self.rnd.choice(SOURCES)
         rid = self._id(f"{source}-")
         self.records[(source, rid)] = customer
         self.twins.insert("identity.customer_map", [dict(source=source, source_record_id=rid, customer_id=customer)])
-        self.twins.insert("staging.identity_records", [dict(
-            source=source, source_record_id=rid, record_time=self.when(around),
-            first_name=self.rnd.choice(("Anna", "Bo", "Cecilia", None)), last_name=self.rnd.choice(("Ek", "Berg")),
-            email=self.rnd.choice((f"{customer}@x.se", f"{rid}@y.se", None)),
-            phone=self.rnd.choice(("+46701111111", None)), email_is_junk=self.rnd.random() < 0.1,
-            cookies=[f"ck-{rid}"] if source == "web" else None)])
+        self.twins.insert(
+            "staging.identity_records",
+            [
+                dict(
+                    source=source,
+                    source_record_id=rid,
+                    record_time=self.when(around),
+                    first_name=self.rnd.choice(("Anna", "Bo", "Cecilia", None)),
+                    last_name=self.rnd.choice(("Ek", "Berg")),
+                    email=self.rnd.choice((f"{customer}@x.se", f"{rid}@y.se", None)),
+                    phone=self.rnd.choice(("+46701111111", None)),
+                    email_is_junk=self.rnd.random() < 0.1,
+                    cookies=[f"ck-{rid}"] if source == "web" else None,
+                )
+            ],
+        )
         for _ in range(self.rnd.randint(0, 6)):
             self.add_event(source, rid, around)
 
@@ -164,35 +221,89 @@ class World:
         when, eid, kind = self.when(around), self._id("e"), self.rnd.randrange(6)
         if kind == 0:
             store = self.rnd.random() < 0.5
-            self.twins.insert("staging.orders", [dict(
-                order_id=eid, source=source, source_record_id=rid, channel="store" if store else "online",
-                ordered_at=when, currency="SEK", total=self.rnd.randint(1, 900),
-                refunded_amount=self.rnd.choice((None, 0, 10)),
-                store_id=self.rnd.choice(("S1", "S2")) if store else None,
-                financial_status=self.rnd.choice(("paid", "paid", "voided")),
-                cancelled_at=when + timedelta(days=self.rnd.randint(0, 5)) if self.rnd.random() < 0.2 else None)])
+            self.twins.insert(
+                "staging.orders",
+                [
+                    dict(
+                        order_id=eid,
+                        source=source,
+                        source_record_id=rid,
+                        channel="store" if store else "online",
+                        ordered_at=when,
+                        currency="SEK",
+                        total=self.rnd.randint(1, 900),
+                        refunded_amount=self.rnd.choice((None, 0, 10)),
+                        store_id=self.rnd.choice(("S1", "S2")) if store else None,
+                        financial_status=self.rnd.choice(("paid", "paid", "voided")),
+                        cancelled_at=when + timedelta(days=self.rnd.randint(0, 5)) if self.rnd.random() < 0.2 else None,
+                    )
+                ],
+            )
         elif kind == 1:
-            self.twins.insert("staging.email_activity", [dict(
-                activity_id=eid, source=source, source_record_id=rid, action=self.rnd.choice(("open", "click")),
-                event_time=when, campaign_id="c1", email="x@y.se")])
+            self.twins.insert(
+                "staging.email_activity",
+                [
+                    dict(
+                        activity_id=eid,
+                        source=source,
+                        source_record_id=rid,
+                        action=self.rnd.choice(("open", "click")),
+                        event_time=when,
+                        campaign_id="c1",
+                        email="x@y.se",
+                    )
+                ],
+            )
         elif kind == 2:
-            self.twins.insert("staging.sms_messages", [dict(
-                message_id=eid, source=source, source_record_id=rid, body="hi",
-                direction=self.rnd.choice(("inbound", "outbound")), status="delivered", sent_at=when)])
+            self.twins.insert(
+                "staging.sms_messages",
+                [
+                    dict(
+                        message_id=eid,
+                        source=source,
+                        source_record_id=rid,
+                        body="hi",
+                        direction=self.rnd.choice(("inbound", "outbound")),
+                        status="delivered",
+                        sent_at=when,
+                    )
+                ],
+            )
         elif kind == 3:
-            self.twins.insert("staging.web_sessions", [dict(
-                session_id=eid, source=source, source_record_id=rid, started_at=when, page_views=2)])
+            self.twins.insert(
+                "staging.web_sessions",
+                [dict(session_id=eid, source=source, source_record_id=rid, started_at=when, page_views=2)],
+            )
         elif kind == 4:
-            self.twins.insert("staging.web_events", [dict(
-                event_id=eid, source=source, source_record_id=rid, session_id="s", event_time=when,
-                event_name=self.rnd.choice(("add_to_cart", "purchase", "login", "page_view")))])
+            self.twins.insert(
+                "staging.web_events",
+                [
+                    dict(
+                        event_id=eid,
+                        source=source,
+                        source_record_id=rid,
+                        session_id="s",
+                        event_time=when,
+                        event_name=self.rnd.choice(("add_to_cart", "purchase", "login", "page_view")),
+                    )
+                ],
+            )
         else:
             channel = self.rnd.choice(("email", "sms"))
-            self.twins.insert("staging.consent_events", [dict(
-                source=source, source_record_id=rid, channel=channel, identifier=f"{rid}-{channel}",
-                state=self.rnd.choice(("granted", "revoked")),
-                reason=self.rnd.choice(("subscribed", "unsubscribed", "accepts_marketing", "sms_stop")),
-                event_time=when)])
+            self.twins.insert(
+                "staging.consent_events",
+                [
+                    dict(
+                        source=source,
+                        source_record_id=rid,
+                        channel=channel,
+                        identifier=f"{rid}-{channel}",
+                        state=self.rnd.choice(("granted", "revoked")),
+                        reason=self.rnd.choice(("subscribed", "unsubscribed", "accepts_marketing", "sms_stop")),
+                        event_time=when,
+                    )
+                ],
+            )
 
     def night(self, as_of: date) -> None:
         """A night's worth of random changes (about a tenth of the world)."""
@@ -202,31 +313,61 @@ class World:
             self.add_event(source, rid, rnd.choice((as_of, as_of - timedelta(days=30), as_of - timedelta(days=90))))
         source, rid = rnd.choice(keys)  # an order that tomorrow's cutoff will find cancelled
         noon = datetime.combine(as_of, datetime.min.time()) + timedelta(hours=12)
-        self.twins.insert("staging.orders", [dict(
-            order_id=self._id("e"), source=source, source_record_id=rid, channel="online", currency="SEK",
-            ordered_at=noon - timedelta(days=2), total=100, cancelled_at=noon + timedelta(days=1))])
+        self.twins.insert(
+            "staging.orders",
+            [
+                dict(
+                    order_id=self._id("e"),
+                    source=source,
+                    source_record_id=rid,
+                    channel="online",
+                    currency="SEK",
+                    ordered_at=noon - timedelta(days=2),
+                    total=100,
+                    cancelled_at=noon + timedelta(days=1),
+                )
+            ],
+        )
         source, rid = rnd.choice(keys)  # a changed event
-        self.twins.sql("UPDATE staging.orders SET refunded_amount = coalesce(refunded_amount, 0) + 5 "
-                       "WHERE source = ? AND source_record_id = ?", [source, rid])
-        self.twins.sql("UPDATE staging.email_activity SET action = 'click' WHERE source = ? AND source_record_id = ?",
-                       [source, rid])
+        self.twins.sql(
+            "UPDATE staging.orders SET refunded_amount = coalesce(refunded_amount, 0) + 5 "
+            "WHERE source = ? AND source_record_id = ?",
+            [source, rid],
+        )
+        self.twins.sql(
+            "UPDATE staging.email_activity SET action = 'click' WHERE source = ? AND source_record_id = ?",
+            [source, rid],
+        )
         customers = sorted(set(self.records.values()))
         a, b = rnd.sample(customers, 2)  # a merge
         self.twins.sql("UPDATE identity.customer_map SET customer_id = ? WHERE customer_id = ?", [a, b])
         self.records = {k: (a if c == b else c) for k, c in self.records.items()}
         source, rid = rnd.choice(keys)  # a split
         new = self._id("N")
-        self.twins.sql("UPDATE identity.customer_map SET customer_id = ? WHERE source = ? AND source_record_id = ?",
-                       [new, source, rid])
+        self.twins.sql(
+            "UPDATE identity.customer_map SET customer_id = ? WHERE source = ? AND source_record_id = ?",
+            [new, source, rid],
+        )
         self.records[(source, rid)] = new
         source, rid = rnd.choice(keys)  # a removed record, with its events
-        for table in ("identity.customer_map", "staging.identity_records", "staging.orders", "staging.email_activity",
-                      "staging.sms_messages", "staging.web_sessions", "staging.web_events", "staging.consent_events"):
+        for table in (
+            "identity.customer_map",
+            "staging.identity_records",
+            "staging.orders",
+            "staging.email_activity",
+            "staging.sms_messages",
+            "staging.web_sessions",
+            "staging.web_events",
+            "staging.consent_events",
+        ):
             self.twins.sql(f"DELETE FROM {table} WHERE source = ? AND source_record_id = ?", [source, rid])
         del self.records[(source, rid)]
         source, rid = rnd.choice(sorted(self.records))  # a changed identity record
-        self.twins.sql("UPDATE staging.identity_records SET first_name = 'Changed', record_time = ? "
-                       "WHERE source = ? AND source_record_id = ?", [self.when(as_of, 2), source, rid])
+        self.twins.sql(
+            "UPDATE staging.identity_records SET first_name = 'Changed', record_time = ? "
+            "WHERE source = ? AND source_record_id = ?",
+            [self.when(as_of, 2), source, rid],
+        )
         self.add_record(rnd.choice(customers + [self._id("NEW")]), as_of)  # a new record
 
 
@@ -244,6 +385,7 @@ def test_random_nights_give_the_tables_of_a_whole_build(seed, small_world):
 
 
 # ------------------------------------------------------------------ when a build must be whole
+
 
 @pytest.fixture
 def built():
@@ -305,23 +447,65 @@ def test_a_consent_change_alone_keeps_the_profile_but_not_the_junk_check(small_w
     """A customer whose records did not change keeps their survived attributes and identifiers,
     but contactability still looks at every record: an address flagged junk on one is not contactable."""
     t = Twins(world_db)
-    t.insert("identity.customer_map", [dict(source="crm", source_record_id="900", customer_id="C9"),
-                                       dict(source="esp", source_record_id="leid-9", customer_id="C9")])
-    t.insert("staging.identity_records", [
-        dict(source="crm", source_record_id="900", record_time=ts("2025-01-01 10:00"), email="dup@x.se",
-             phone="+46709999999", first_name="Nina"),
-        dict(source="esp", source_record_id="leid-9", record_time=ts("2025-01-01 11:00"), email="dup@x.se",
-             email_is_junk=True, phone="+46709999999", phone_is_junk=True)])
+    t.insert(
+        "identity.customer_map",
+        [
+            dict(source="crm", source_record_id="900", customer_id="C9"),
+            dict(source="esp", source_record_id="leid-9", customer_id="C9"),
+        ],
+    )
+    t.insert(
+        "staging.identity_records",
+        [
+            dict(
+                source="crm",
+                source_record_id="900",
+                record_time=ts("2025-01-01 10:00"),
+                email="dup@x.se",
+                phone="+46709999999",
+                first_name="Nina",
+            ),
+            dict(
+                source="esp",
+                source_record_id="leid-9",
+                record_time=ts("2025-01-01 11:00"),
+                email="dup@x.se",
+                email_is_junk=True,
+                phone="+46709999999",
+                phone_is_junk=True,
+            ),
+        ],
+    )
     t.build(AS_OF)
-    t.insert("staging.consent_events", [
-        dict(source="crm", source_record_id="900", channel="email", identifier="dup@x.se", state="granted",
-             reason="crm_opt_in", event_time=ts("2025-01-10 12:00")),
-        dict(source="crm", source_record_id="900", channel="sms", identifier="+46709999999", state="granted",
-             reason="crm_opt_in", event_time=ts("2025-01-10 12:00"))])
+    t.insert(
+        "staging.consent_events",
+        [
+            dict(
+                source="crm",
+                source_record_id="900",
+                channel="email",
+                identifier="dup@x.se",
+                state="granted",
+                reason="crm_opt_in",
+                event_time=ts("2025-01-10 12:00"),
+            ),
+            dict(
+                source="crm",
+                source_record_id="900",
+                channel="sms",
+                identifier="+46709999999",
+                state="granted",
+                reason="crm_opt_in",
+                event_time=ts("2025-01-10 12:00"),
+            ),
+        ],
+    )
     night = t.build(AS_OF)
     assert night.mode == "incremental" and night.customers_rebuilt == 1
-    row = t.inc.execute("SELECT email, email_consent, email_contactable, sms_consent, sms_contactable "
-                        "FROM golden.customers WHERE customer_id = 'C9'").fetchall()
+    row = t.inc.execute(
+        "SELECT email, email_consent, email_contactable, sms_consent, sms_contactable "
+        "FROM golden.customers WHERE customer_id = 'C9'"
+    ).fetchall()
     assert row == [("dup@x.se", "granted", False, "granted", False)]
 
 
@@ -334,8 +518,10 @@ def test_a_record_mapped_to_two_customers_is_a_whole_build(built):
 
 def test_the_timeline_check_compares_the_whole_timeline_after_an_incremental_build(built):
     """The check does not trust the build: events given to the wrong customers are found."""
-    built.execute("INSERT INTO staging.email_activity (activity_id, source, source_record_id, action, event_time) "
-                  "VALUES ('a9', 'esp', 'leid-c', 'open', TIMESTAMP '2025-01-09 08:00')")
+    built.execute(
+        "INSERT INTO staging.email_activity (activity_id, source, source_record_id, action, event_time) "
+        "VALUES ('a9', 'esp', 'leid-c', 'open', TIMESTAMP '2025-01-09 08:00')"
+    )
     assert build_golden(built, AS_OF, tz="UTC").mode == "incremental"
     assert check_timeline_complete(built).passed
     built.execute("""UPDATE golden.customer_timeline

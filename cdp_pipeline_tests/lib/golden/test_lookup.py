@@ -9,22 +9,25 @@ from cdp_pipeline.lib.golden import lookup
 from cdp_pipeline.lib.golden.customer_view import customer_profile, format_profile, profile_json
 
 
-@pytest.mark.parametrize("identifier, customer, kind", [
-    ("C1", "C1", "customer_id"),
-    ("  Anna@CRM.se ", "C1", "email"),
-    ("ANNA.NEW@MAIL.SE", "C1", "email"),
-    ("+46701111111", "C1", "phone"),
-    ("070-111 11 11", "C1", "phone"),
-    ("+46 (0)70 111 11 11", "C1", "phone"),
-    ("0046701111111", "C1", "phone"),
-    ("701111111", "C1", "phone"),
-    ("L-1", "C1", "loyalty_card_id"),
-    ("100", "C1", "crm_customer_id"),
-    ("300", "C3", "crm_customer_id"),
-    ("ck4", "C4", "cookie"),
-    ("order:#2001", "C2", "source_record_id"),
-    ("leid-c", "C3", "source_record_id"),
-])
+@pytest.mark.parametrize(
+    "identifier, customer, kind",
+    [
+        ("C1", "C1", "customer_id"),
+        ("  Anna@CRM.se ", "C1", "email"),
+        ("ANNA.NEW@MAIL.SE", "C1", "email"),
+        ("+46701111111", "C1", "phone"),
+        ("070-111 11 11", "C1", "phone"),
+        ("+46 (0)70 111 11 11", "C1", "phone"),
+        ("0046701111111", "C1", "phone"),
+        ("701111111", "C1", "phone"),
+        ("L-1", "C1", "loyalty_card_id"),
+        ("100", "C1", "crm_customer_id"),
+        ("300", "C3", "crm_customer_id"),
+        ("ck4", "C4", "cookie"),
+        ("order:#2001", "C2", "source_record_id"),
+        ("leid-c", "C3", "source_record_id"),
+    ],
+)
 def test_find_customer_by_any_identifier(world, identifier, customer, kind):
     match = lookup.find_customer(world, identifier)
     assert (match.customer_id, match.matched_on) == (customer, kind)
@@ -51,8 +54,10 @@ def test_profile_has_record_provenance_consent_sources_and_latest_timeline(world
     assert p["provenance"]["street"] == {"source": "pos", "source_record_id": "order:#1001"}
     assert p["consent"]["email_consent"] == "revoked" and p["consent"]["sms_contactable"] is True
     assert p["traits"]["orders_count"] == 3 and p["traits"]["total_spend"] == 650.0
-    assert [(r["source"], r["source_record_id"]) for r in p["source_records"]][:2] == [("crm", "100"),
-                                                                                     ("esp", "leid-a")]
+    assert [(r["source"], r["source_record_id"]) for r in p["source_records"]][:2] == [
+        ("crm", "100"),
+        ("esp", "leid-a"),
+    ]
     assert [e["event_ref"] for e in p["timeline"]] == ["receipt:S1:R2", "w3", "w2"]
     assert json.loads(profile_json(p))["as_of_date"] == "2025-01-10"
 
@@ -60,8 +65,14 @@ def test_profile_has_record_provenance_consent_sources_and_latest_timeline(world
 def test_format_profile_is_readable(world):
     text = format_profile(customer_profile(world, "bo@x.se"))
     assert text.startswith("Bo Ek  ·  C2  (as of 2025-01-10; matched on email bo@x.se)")
-    for section in ("Golden record", "Identifiers", "Consent", "Traits", "Source records (2)",
-                    "Latest timeline entries (2)"):
+    for section in (
+        "Golden record",
+        "Identifiers",
+        "Consent",
+        "Traits",
+        "Source records (2)",
+        "Latest timeline entries (2)",
+    ):
         assert section in text
     assert "email  granted  at 2025-01-06 10:00:00 from pos; contactable: yes" in text
 

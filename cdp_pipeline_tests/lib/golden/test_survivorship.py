@@ -6,12 +6,25 @@ import duckdb
 import pytest
 
 from cdp_pipeline.lib.golden.survivorship import (
-    SURVIVED_ATTRIBUTES, load_survivorship_config, parse_survivorship_config, run_survivorship)
+    SURVIVED_ATTRIBUTES,
+    load_survivorship_config,
+    parse_survivorship_config,
+    run_survivorship,
+)
 
-COLUMNS = {"customer_id": "VARCHAR", "source": "VARCHAR", "source_record_id": "VARCHAR", "record_time": "TIMESTAMP",
-           **{a: ("DATE" if a == "birth_date" else "VARCHAR") for a in SURVIVED_ATTRIBUTES},
-           "email_is_junk": "BOOLEAN", "phone_is_junk": "BOOLEAN", "name_is_junk": "BOOLEAN",
-           "dq_flags": "VARCHAR[]", "email_blocked": "BOOLEAN", "phone_blocked": "BOOLEAN"}
+COLUMNS = {
+    "customer_id": "VARCHAR",
+    "source": "VARCHAR",
+    "source_record_id": "VARCHAR",
+    "record_time": "TIMESTAMP",
+    **{a: ("DATE" if a == "birth_date" else "VARCHAR") for a in SURVIVED_ATTRIBUTES},
+    "email_is_junk": "BOOLEAN",
+    "phone_is_junk": "BOOLEAN",
+    "name_is_junk": "BOOLEAN",
+    "dq_flags": "VARCHAR[]",
+    "email_blocked": "BOOLEAN",
+    "phone_blocked": "BOOLEAN",
+}
 
 
 def survive(rows: list[dict], rules: dict[str, list]) -> dict[str, dict]:
@@ -19,46 +32,66 @@ def survive(rows: list[dict], rules: dict[str, list]) -> dict[str, dict]:
     con = duckdb.connect()
     con.execute(f"CREATE TEMP TABLE recs ({', '.join(f'{c} {t}' for c, t in COLUMNS.items())})")
     for r in rows:
-        con.execute(f"INSERT INTO recs ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
-                    [r.get(c) for c in COLUMNS])
+        con.execute(
+            f"INSERT INTO recs ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+            [r.get(c) for c in COLUMNS],
+        )
     attributes = {name: {"columns": cols, "rules": spec} for name, (cols, spec) in rules.items()}
     covered = {c for cols, _ in rules.values() for c in cols}
     attributes |= {a: {"rules": ["most_recent"]} for a in SURVIVED_ATTRIBUTES if a not in covered}
-    run_survivorship(con, parse_survivorship_config({"attributes": attributes}), records="recs", customers="recs",
-                     target="out")
+    run_survivorship(
+        con, parse_survivorship_config({"attributes": attributes}), records="recs", customers="recs", target="out"
+    )
     cur = con.execute("SELECT * FROM out ORDER BY customer_id")
     names = [d[0] for d in cur.description]
     return {row[0]: dict(zip(names, row)) for row in cur.fetchall()}
 
 
 def rec(srid, source="crm", when="2025-01-01", customer="C1", **attrs):
-    return {"customer_id": customer, "source": source, "source_record_id": srid,
-            "record_time": datetime.fromisoformat(when) if when else None, **attrs}
+    return {
+        "customer_id": customer,
+        "source": source,
+        "source_record_id": srid,
+        "record_time": datetime.fromisoformat(when) if when else None,
+        **attrs,
+    }
 
 
 def test_source_priority_ranks_by_list_position_and_unlisted_last():
-    rows = [rec("1", "web", "2025-01-09", first_name="Webby"), rec("2", "pos", "2025-01-01", first_name="Posy"),
-            rec("3", "esp", "2025-01-05", first_name="Espy")]
+    rows = [
+        rec("1", "web", "2025-01-09", first_name="Webby"),
+        rec("2", "pos", "2025-01-01", first_name="Posy"),
+        rec("3", "esp", "2025-01-05", first_name="Espy"),
+    ]
     out = survive(rows, {"n": (["first_name"], [{"source_priority": ["crm", "pos", "esp"]}])})["C1"]
     assert (out["first_name"], out["first_name_source"], out["first_name_source_record_id"]) == ("Posy", "pos", "2")
 
 
 def test_prefer_sources_is_a_tier_then_next_rule_decides():
-    rows = [rec("1", "crm", "2025-01-01", city="Old"), rec("2", "pos", "2025-01-05", city="New"),
-            rec("3", "esp", "2025-01-09", city="Esp")]
+    rows = [
+        rec("1", "crm", "2025-01-01", city="Old"),
+        rec("2", "pos", "2025-01-05", city="New"),
+        rec("3", "esp", "2025-01-09", city="Esp"),
+    ]
     out = survive(rows, {"a": (["city"], [{"prefer_sources": ["crm", "pos"]}, "most_recent"])})["C1"]
     assert (out["city"], out["city_source_record_id"]) == ("New", "2")
 
 
 def test_most_recent_with_null_times_last():
-    rows = [rec("1", when=None, email="none@x.se"), rec("2", when="2025-01-02", email="new@x.se"),
-            rec("3", when="2025-01-01", email="old@x.se")]
+    rows = [
+        rec("1", when=None, email="none@x.se"),
+        rec("2", when="2025-01-02", email="new@x.se"),
+        rec("3", when="2025-01-01", email="old@x.se"),
+    ]
     assert survive(rows, {"e": (["email"], ["most_recent"])})["C1"]["email"] == "new@x.se"
 
 
 def test_most_frequent_counts_case_insensitively():
-    rows = [rec("1", when="2025-01-09", last_name="Smith"), rec("2", when="2025-01-01", last_name="JONES"),
-            rec("3", when="2025-01-02", last_name="jones")]
+    rows = [
+        rec("1", when="2025-01-09", last_name="Smith"),
+        rec("2", when="2025-01-01", last_name="JONES"),
+        rec("3", when="2025-01-02", last_name="jones"),
+    ]
     out = survive(rows, {"n": (["last_name"], ["most_frequent", "most_recent"])})["C1"]
     assert (out["last_name"], out["last_name_source_record_id"]) == ("jones", "3")
 
@@ -69,8 +102,10 @@ def test_most_complete_single_column_prefers_longer_value():
 
 
 def test_most_complete_group_counts_filled_columns_and_takes_the_group_whole():
-    rows = [rec("1", when="2025-01-09", street="Gatan 1", city="Lund"),
-            rec("2", when="2025-01-01", street="Vägen 2", postcode="11122", city="Malmö", country="SE")]
+    rows = [
+        rec("1", when="2025-01-09", street="Gatan 1", city="Lund"),
+        rec("2", when="2025-01-01", street="Vägen 2", postcode="11122", city="Malmö", country="SE"),
+    ]
     out = survive(rows, {"addr": (["street", "postcode", "city", "country"], ["most_complete", "most_recent"])})["C1"]
     assert (out["street"], out["postcode"], out["city"], out["country"]) == ("Vägen 2", "11122", "Malmö", "SE")
     assert {out[f"{c}_source_record_id"] for c in ("street", "postcode", "city", "country")} == {"2"}
@@ -82,9 +117,15 @@ def test_group_provenance_is_null_where_the_winner_has_no_value():
     assert (out["first_name_source"], out["last_name"], out["last_name_source"]) == ("crm", None, None)
 
 
-@pytest.mark.parametrize("column, junk", [("email", {"email_is_junk": True}), ("phone", {"phone_is_junk": True}),
-                                          ("first_name", {"name_is_junk": True}),
-                                          ("birth_date", {"dq_flags": ["impossible_birth_date"]})])
+@pytest.mark.parametrize(
+    "column, junk",
+    [
+        ("email", {"email_is_junk": True}),
+        ("phone", {"phone_is_junk": True}),
+        ("first_name", {"name_is_junk": True}),
+        ("birth_date", {"dq_flags": ["impossible_birth_date"]}),
+    ],
+)
 def test_valid_only_drops_junk_even_when_listed_last(column, junk):
     good = date(1990, 1, 1) if column == "birth_date" else "good"
     bad = date(2090, 1, 1) if column == "birth_date" else "bad"
@@ -100,10 +141,14 @@ def test_valid_only_with_nothing_valid_gives_null():
 
 def test_first_discriminating_rule_wins():
     rows = [rec("1", "pos", "2025-01-09", first_name="Recent"), rec("2", "crm", "2025-01-01", first_name="Crm")]
-    assert survive(rows, {"n": (["first_name"], [{"source_priority": ["crm", "pos"]}, "most_recent"])}
-                   )["C1"]["first_name"] == "Crm"
-    assert survive(rows, {"n": (["first_name"], ["most_recent", {"source_priority": ["crm", "pos"]}])}
-                   )["C1"]["first_name"] == "Recent"
+    assert (
+        survive(rows, {"n": (["first_name"], [{"source_priority": ["crm", "pos"]}, "most_recent"])})["C1"]["first_name"]
+        == "Crm"
+    )
+    assert (
+        survive(rows, {"n": (["first_name"], ["most_recent", {"source_priority": ["crm", "pos"]}])})["C1"]["first_name"]
+        == "Recent"
+    )
 
 
 def test_full_ties_go_to_the_smallest_source_record_id_whatever_the_row_order():
@@ -114,19 +159,27 @@ def test_full_ties_go_to_the_smallest_source_record_id_whatever_the_row_order():
 
 
 def test_customers_without_values_still_get_a_row():
-    out = survive([rec("1", customer="C1", email="a@x.se"), rec("2", customer="C2")],
-                  {"e": (["email"], ["most_recent"])})
+    out = survive(
+        [rec("1", customer="C1", email="a@x.se"), rec("2", customer="C2")], {"e": (["email"], ["most_recent"])}
+    )
     assert set(out) == {"C1", "C2"} and out["C2"]["email"] is None
 
 
 def test_prefer_contactable_puts_blocked_values_last_then_next_rule_decides():
-    rows = [rec("1", when="2025-01-09", email="work@x.se", email_blocked=True),
-            rec("2", when="2025-01-02", email="home@x.se", email_blocked=False),
-            rec("3", when="2025-01-01", email="old@x.se"),  # not in the ledger: not blocked
-            rec("4", when="2025-01-09", customer="C2", phone="+46701", phone_blocked=True),
-            rec("5", when="2025-01-01", customer="C2", phone="+46702", phone_blocked=True)]
-    out = survive(rows, {"e": (["email"], ["prefer_contactable", "most_recent"]),
-                         "p": (["phone"], ["prefer_contactable", "most_recent"])})
+    rows = [
+        rec("1", when="2025-01-09", email="work@x.se", email_blocked=True),
+        rec("2", when="2025-01-02", email="home@x.se", email_blocked=False),
+        rec("3", when="2025-01-01", email="old@x.se"),  # not in the ledger: not blocked
+        rec("4", when="2025-01-09", customer="C2", phone="+46701", phone_blocked=True),
+        rec("5", when="2025-01-01", customer="C2", phone="+46702", phone_blocked=True),
+    ]
+    out = survive(
+        rows,
+        {
+            "e": (["email"], ["prefer_contactable", "most_recent"]),
+            "p": (["phone"], ["prefer_contactable", "most_recent"]),
+        },
+    )
     assert (out["C1"]["email"], out["C1"]["email_source_record_id"]) == ("home@x.se", "2")
     # every value blocked: the rule does not discriminate, a blocked value still survives (not contactable)
     assert out["C2"]["phone"] == "+46701"
@@ -137,14 +190,17 @@ def test_default_yaml_is_valid_and_covers_every_attribute():
     assert sorted(c for g in config for c in g.columns) == sorted(SURVIVED_ATTRIBUTES)
 
 
-@pytest.mark.parametrize("attributes, message", [
-    ({"e": {"columns": ["email"], "rules": ["newest"]}}, "unknown rule"),
-    ({"e": {"columns": ["email"], "rules": ["source_priority"]}}, "needs a list"),
-    ({"e": {"columns": ["email"], "rules": [{"source_priority": ["crm; DROP"]}]}}, "not a source name"),
-    ({"e": {"columns": ["shoe_size"], "rules": ["most_recent"]}}, "not a survived attribute"),
-    ({"e": {"columns": ["email"], "rules": ["most_recent"]}}, "has no rules for"),
-    ({"a": {"columns": ["street", "city"], "rules": ["prefer_contactable"]}}, "only email or only phone"),
-])
+@pytest.mark.parametrize(
+    "attributes, message",
+    [
+        ({"e": {"columns": ["email"], "rules": ["newest"]}}, "unknown rule"),
+        ({"e": {"columns": ["email"], "rules": ["source_priority"]}}, "needs a list"),
+        ({"e": {"columns": ["email"], "rules": [{"source_priority": ["crm; DROP"]}]}}, "not a source name"),
+        ({"e": {"columns": ["shoe_size"], "rules": ["most_recent"]}}, "not a survived attribute"),
+        ({"e": {"columns": ["email"], "rules": ["most_recent"]}}, "has no rules for"),
+        ({"a": {"columns": ["street", "city"], "rules": ["prefer_contactable"]}}, "only email or only phone"),
+    ],
+)
 def test_bad_config_is_rejected_with_a_reason(attributes, message):
     with pytest.raises(ValueError, match=message):
         parse_survivorship_config({"attributes": attributes})

@@ -9,15 +9,23 @@ def test_rows_per_customer_channel_and_type(world):
     got = world.execute("""SELECT customer_id, channel, event_type, count(*) FROM golden.customer_timeline
                            GROUP BY ALL ORDER BY ALL""").fetchall()
     assert got == [
-        ("C1", "email", "consent_granted", 2), ("C1", "email", "consent_revoked", 1),
-        ("C1", "email", "email_click", 1), ("C1", "email", "email_open", 3),
+        ("C1", "email", "consent_granted", 2),
+        ("C1", "email", "consent_revoked", 1),
+        ("C1", "email", "email_click", 1),
+        ("C1", "email", "email_open", 3),
         ("C1", "online", "online_order", 2),
-        ("C1", "sms", "consent_granted", 2), ("C1", "sms", "consent_revoked", 1),
-        ("C1", "sms", "sms_inbound", 2), ("C1", "sms", "sms_outbound", 2),
+        ("C1", "sms", "consent_granted", 2),
+        ("C1", "sms", "consent_revoked", 1),
+        ("C1", "sms", "sms_inbound", 2),
+        ("C1", "sms", "sms_outbound", 2),
         ("C1", "store", "store_receipt", 2),
-        ("C1", "web", "add_to_cart", 1), ("C1", "web", "login", 1), ("C1", "web", "web_session", 2),
-        ("C2", "email", "consent_granted", 1), ("C2", "online", "online_order", 1),
-        ("C3", "email", "consent_granted", 2), ("C3", "email", "consent_revoked", 1),
+        ("C1", "web", "add_to_cart", 1),
+        ("C1", "web", "login", 1),
+        ("C1", "web", "web_session", 2),
+        ("C2", "email", "consent_granted", 1),
+        ("C2", "online", "online_order", 1),
+        ("C3", "email", "consent_granted", 2),
+        ("C3", "email", "consent_revoked", 1),
         ("C4", "web", "add_to_cart", 2),
     ]
 
@@ -31,12 +39,22 @@ def test_unmapped_anonymous_page_view_and_future_events_are_left_out(world):
 
 def test_a_row_carries_its_source_record_and_a_readable_summary(world):
     row = world.execute("""SELECT * FROM golden.customer_timeline WHERE event_ref = 'order:#1001'""").fetchone()
-    assert row == ("C1", datetime(2025, 1, 7, 12), "online", "online_order",
-                   "Online order #1001: 500.00 SEK (refunded 100.00)", "pos", "order:#1001", "order:#1001")
+    assert row == (
+        "C1",
+        datetime(2025, 1, 7, 12),
+        "online",
+        "online_order",
+        "Online order #1001: 500.00 SEK (refunded 100.00)",
+        "pos",
+        "order:#1001",
+        "order:#1001",
+    )
     consent = world.execute("""SELECT summary, event_ref FROM golden.customer_timeline
                                WHERE customer_id = 'C3' AND event_type = 'consent_revoked'""").fetchone()
-    assert consent == ("Email consent revoked (cleaned) for cecilia@mail.se",
-                       "consent|email|cecilia@mail.se|revoked|cleaned|2025-01-03T10:00:00")
+    assert consent == (
+        "Email consent revoked (cleaned) for cecilia@mail.se",
+        "consent|email|cecilia@mail.se|revoked|cleaned|2025-01-03T10:00:00",
+    )
 
 
 def test_timeline_is_ordered_by_customer_then_time(world):

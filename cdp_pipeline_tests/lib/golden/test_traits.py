@@ -18,8 +18,11 @@ def test_order_traits_net_refunds_and_skip_cancelled_and_future_orders(world):
     r = golden_row(world, "C1")
     # #1001 500-100 online; #1002 voided/cancelled; R1 200 + R2 50 in S1; S2:R9 is after the cutoff.
     assert (r["orders_count"], r["online_orders_count"], r["store_orders_count"]) == (3, 1, 2)
-    assert (r["total_spend"], r["online_spend"], r["store_spend"]) == (Decimal("650.00"), Decimal("400.00"),
-                                                                       Decimal("250.00"))
+    assert (r["total_spend"], r["online_spend"], r["store_spend"]) == (
+        Decimal("650.00"),
+        Decimal("400.00"),
+        Decimal("250.00"),
+    )
     assert r["average_order_value"] == Decimal("216.67")
     assert (r["first_order_at"], r["last_order_at"]) == (T("2025-01-03 15:00"), T("2025-01-09 15:00"))
     assert r["days_since_last_order"] == 1
@@ -28,10 +31,18 @@ def test_order_traits_net_refunds_and_skip_cancelled_and_future_orders(world):
 
 def test_customer_without_orders(world):
     r = golden_row(world, "C3")
-    assert (r["orders_count"], r["total_spend"], r["average_order_value"], r["days_since_last_order"]) == \
-        (0, Decimal("0.00"), None, None)
-    assert (r["rfm_recency"], r["rfm_segment"], r["preferred_channel"], r["preferred_store"]) == \
-        (None, "prospect", None, None)
+    assert (r["orders_count"], r["total_spend"], r["average_order_value"], r["days_since_last_order"]) == (
+        0,
+        Decimal("0.00"),
+        None,
+        None,
+    )
+    assert (r["rfm_recency"], r["rfm_segment"], r["preferred_channel"], r["preferred_store"]) == (
+        None,
+        "prospect",
+        None,
+        None,
+    )
 
 
 def test_email_sms_web_traits(world):
@@ -82,8 +93,20 @@ def _buyers(n_orders: dict[str, list[tuple[str, int]]]) -> duckdb.DuckDBPyConnec
         for i, (when, total) in enumerate(orders):
             srid = f"order:{cid}-{i}"
             insert(con, "identity.customer_map", [dict(source="pos", source_record_id=srid, customer_id=cid)])
-            insert(con, "staging.orders", [dict(order_id=srid, source="pos", source_record_id=srid, channel="online",
-                                                ordered_at=T(when), total=total)])
+            insert(
+                con,
+                "staging.orders",
+                [
+                    dict(
+                        order_id=srid,
+                        source="pos",
+                        source_record_id=srid,
+                        channel="online",
+                        ordered_at=T(when),
+                        total=total,
+                    )
+                ],
+            )
     return con
 
 
@@ -92,13 +115,27 @@ def test_rfm_quintiles_and_labels_on_ten_buyers():
     data = {f"B{i}": [(f"2025-01-{i + 1:02d} 12:00", 10 * (i + 1))] * (i // 2 + 1) for i in range(10)}
     con = _buyers(data)
     build_golden(con, date(2025, 1, 31), tz="UTC")
-    got = {r[0]: r[1:] for r in con.execute(
-        "SELECT customer_id, rfm_recency, rfm_frequency, rfm_monetary, rfm_segment FROM golden.customers").fetchall()}
+    got = {
+        r[0]: r[1:]
+        for r in con.execute(
+            "SELECT customer_id, rfm_recency, rfm_frequency, rfm_monetary, rfm_segment FROM golden.customers"
+        ).fetchall()
+    }
     # ntile(5) over 10 ordered rows: pairs share a score.
     assert [got[f"B{i}"][0] for i in range(10)] == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
     assert [got[f"B{i}"][1] for i in range(10)] == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
-    assert [got[f"B{i}"][3] for i in range(10)] == ["lost", "lost", "hibernating", "hibernating", "loyal",
-                                                    "loyal", "champions", "champions", "champions", "champions"]
+    assert [got[f"B{i}"][3] for i in range(10)] == [
+        "lost",
+        "lost",
+        "hibernating",
+        "hibernating",
+        "loyal",
+        "loyal",
+        "champions",
+        "champions",
+        "champions",
+        "champions",
+    ]
 
 
 def test_rfm_ties_are_broken_by_customer_id_and_labels_cover_each_rule():
@@ -109,17 +146,31 @@ def test_rfm_ties_are_broken_by_customer_id_and_labels_cover_each_rule():
     assert got == {"A": 1, "B": 2, "M": 3, "Q": 4, "Z": 5}
 
 
-@pytest.mark.parametrize("r, f, m, label", [
-    (5, 5, 5, "champions"), (4, 4, 3, "loyal"), (3, 3, 1, "loyal"), (5, 1, 1, "new"), (4, 2, 5, "new"),
-    (3, 2, 2, "potential"), (2, 5, 5, "at_risk"), (1, 3, 1, "at_risk"), (2, 2, 2, "hibernating"), (1, 1, 5, "lost"),
-])
+@pytest.mark.parametrize(
+    "r, f, m, label",
+    [
+        (5, 5, 5, "champions"),
+        (4, 4, 3, "loyal"),
+        (3, 3, 1, "loyal"),
+        (5, 1, 1, "new"),
+        (4, 2, 5, "new"),
+        (3, 2, 2, "potential"),
+        (2, 5, 5, "at_risk"),
+        (1, 3, 1, "at_risk"),
+        (2, 2, 2, "hibernating"),
+        (1, 1, 5, "lost"),
+    ],
+)
 def test_rfm_label_rules(r, f, m, label):
     # The label expression of update_golden_ranks.sql, evaluated on given scores.
     from cdp_pipeline.lib.golden._sql import SQL_DIR
 
     text = (SQL_DIR / "update_golden_ranks.sql").read_text()
-    case = text[text.index("CASE WHEN r.customer_id IS NULL"):text.index("END AS rfm_segment") + 3]
+    case = text[text.index("CASE WHEN r.customer_id IS NULL") : text.index("END AS rfm_segment") + 3]
     sql = case.replace("r.customer_id IS NULL", "false").replace("r.rfm_", "rfm_")
-    got = duckdb.connect().execute(f"SELECT {sql} FROM (SELECT {r} AS rfm_recency, {f} AS rfm_frequency, "
-                                   f"{m} AS rfm_monetary)").fetchone()[0]
+    got = (
+        duckdb.connect()
+        .execute(f"SELECT {sql} FROM (SELECT {r} AS rfm_recency, {f} AS rfm_frequency, {m} AS rfm_monetary)")
+        .fetchone()[0]
+    )
     assert got == label

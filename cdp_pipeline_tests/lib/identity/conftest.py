@@ -15,4 +15,5 @@ def con():
 def config():
     """The shipped defaults with small training budgets (tests run on a few hundred records)."""
     return load_identity_config(PACKAGED_CONFIG_PATH, match_threshold=0.99).with_splink(
-        u_max_pairs=5e4, em_max_pairs=None)
+        u_max_pairs=5e4, em_max_pairs=None
+    )

@@ -16,23 +16,142 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-FIRST = ["anna", "erik", "maria", "lars", "karin", "johan", "eva", "anders", "sofia", "per", "emma", "nils",
-         "ingrid", "olof", "sara", "mikael", "lena", "jonas", "elin", "gustav", "astrid", "henrik", "maja",
-         "oskar", "linnea", "fredrik", "klara", "viktor", "ida", "axel", "ahmed", "fatima", "ali", "noor",
-         "marco", "giulia", "pierre", "chloe", "jan", "agnieszka", "thomas", "sanna", "petra", "ulf", "rolf"]
-LAST = ["andersson", "johansson", "karlsson", "nilsson", "eriksson", "larsson", "olsson", "persson", "svensson",
-        "gustafsson", "pettersson", "jonsson", "jansson", "hansson", "bengtsson", "lindberg", "lindqvist",
-        "berg", "lundgren", "holm", "hussein", "rossi", "dubois", "kowalski", "nguyen", "virtanen", "hansen",
-        "sandberg", "ekstrom", "falk", "wallin", "nyberg", "sjoberg", "lund", "bjork", "forsberg", "hedlund"]
-STREETS = ["storgatan", "kungsgatan", "drottninggatan", "vasagatan", "skolgatan", "kyrkogatan", "parkvagen",
-           "strandvagen", "sjovagen", "bergsgatan", "ringvagen", "industrigatan", "tradgardsgatan"]
-CITIES = [("stockholm", "11"), ("goteborg", "41"), ("malmo", "21"), ("uppsala", "75"), ("lund", "22"),
-          ("umea", "90"), ("orebro", "70"), ("linkoping", "58")]
+FIRST = [
+    "anna",
+    "erik",
+    "maria",
+    "lars",
+    "karin",
+    "johan",
+    "eva",
+    "anders",
+    "sofia",
+    "per",
+    "emma",
+    "nils",
+    "ingrid",
+    "olof",
+    "sara",
+    "mikael",
+    "lena",
+    "jonas",
+    "elin",
+    "gustav",
+    "astrid",
+    "henrik",
+    "maja",
+    "oskar",
+    "linnea",
+    "fredrik",
+    "klara",
+    "viktor",
+    "ida",
+    "axel",
+    "ahmed",
+    "fatima",
+    "ali",
+    "noor",
+    "marco",
+    "giulia",
+    "pierre",
+    "chloe",
+    "jan",
+    "agnieszka",
+    "thomas",
+    "sanna",
+    "petra",
+    "ulf",
+    "rolf",
+]
+LAST = [
+    "andersson",
+    "johansson",
+    "karlsson",
+    "nilsson",
+    "eriksson",
+    "larsson",
+    "olsson",
+    "persson",
+    "svensson",
+    "gustafsson",
+    "pettersson",
+    "jonsson",
+    "jansson",
+    "hansson",
+    "bengtsson",
+    "lindberg",
+    "lindqvist",
+    "berg",
+    "lundgren",
+    "holm",
+    "hussein",
+    "rossi",
+    "dubois",
+    "kowalski",
+    "nguyen",
+    "virtanen",
+    "hansen",
+    "sandberg",
+    "ekstrom",
+    "falk",
+    "wallin",
+    "nyberg",
+    "sjoberg",
+    "lund",
+    "bjork",
+    "forsberg",
+    "hedlund",
+]
+STREETS = [
+    "storgatan",
+    "kungsgatan",
+    "drottninggatan",
+    "vasagatan",
+    "skolgatan",
+    "kyrkogatan",
+    "parkvagen",
+    "strandvagen",
+    "sjovagen",
+    "bergsgatan",
+    "ringvagen",
+    "industrigatan",
+    "tradgardsgatan",
+]
+CITIES = [
+    ("stockholm", "11"),
+    ("goteborg", "41"),
+    ("malmo", "21"),
+    ("uppsala", "75"),
+    ("lund", "22"),
+    ("umea", "90"),
+    ("orebro", "70"),
+    ("linkoping", "58"),
+]
 
-COLUMNS = ["source", "source_record_id", "record_time", "first_name", "last_name", "first_name_match",
-           "last_name_match", "email", "phone", "street", "postcode", "city", "country", "birth_date",
-           "loyalty_card_id", "crm_customer_id", "web_user_id", "cookies", "email_is_junk", "phone_is_junk",
-           "name_is_junk", "dq_flags"]
+COLUMNS = [
+    "source",
+    "source_record_id",
+    "record_time",
+    "first_name",
+    "last_name",
+    "first_name_match",
+    "last_name_match",
+    "email",
+    "phone",
+    "street",
+    "postcode",
+    "city",
+    "country",
+    "birth_date",
+    "loyalty_card_id",
+    "crm_customer_id",
+    "web_user_id",
+    "cookies",
+    "email_is_junk",
+    "phone_is_junk",
+    "name_is_junk",
+    "dq_flags",
+]
 
 DDL = """
 CREATE SCHEMA IF NOT EXISTS staging;
@@ -49,9 +168,16 @@ CREATE OR REPLACE TABLE staging.identity_records (
 def record(source: str, source_record_id: str, person_id: str | None = None, **fields) -> dict:
     """One identity record; names given in matching form also fill the display columns."""
     rec = {c: None for c in COLUMNS}
-    rec.update(source=source, source_record_id=source_record_id,
-               record_time=dt.datetime(2025, 6, 1, 12, 0), email_is_junk=False, phone_is_junk=False,
-               name_is_junk=False, dq_flags=[], cookies=None)
+    rec.update(
+        source=source,
+        source_record_id=source_record_id,
+        record_time=dt.datetime(2025, 6, 1, 12, 0),
+        email_is_junk=False,
+        phone_is_junk=False,
+        name_is_junk=False,
+        dq_flags=[],
+        cookies=None,
+    )
     for k in ("first_name", "last_name"):
         if k in fields and fields[k] is not None and f"{k}_match" not in fields:
             fields[f"{k}_match"] = fields[k].lower()
@@ -67,15 +193,17 @@ def write_records(con: duckdb.DuckDBPyConnection, records: list[dict]) -> None:
     """(Re)create ``staging.identity_records`` holding ``records``."""
     con.execute(DDL)
     if records:
-        con.executemany(f"INSERT INTO staging.identity_records VALUES ({', '.join('?' * len(COLUMNS))})",
-                        [[r[c] for c in COLUMNS] for r in records])
+        con.executemany(
+            f"INSERT INTO staging.identity_records VALUES ({', '.join('?' * len(COLUMNS))})",
+            [[r[c] for c in COLUMNS] for r in records],
+        )
 
 
 def write_truth(records: list[dict], path) -> None:
     with open(path, "w", encoding="utf-8") as f:
         f.write("source,source_record_id,person_id\n")
         for r in records:
-            f.write(f"{r['source']},\"{r['source_record_id']}\",{r['_person']}\n")
+            f.write(f'{r["source"]},"{r["source_record_id"]}",{r["_person"]}\n')
 
 
 def _typo(rng: random.Random, s: str) -> str:
@@ -84,12 +212,12 @@ def _typo(rng: random.Random, s: str) -> str:
     i = rng.randrange(1, len(s) - 1)
     kind = rng.choice(["swap", "drop", "double", "sub"])
     if kind == "swap":
-        return s[:i] + s[i + 1] + s[i] + s[i + 2:]
+        return s[:i] + s[i + 1] + s[i] + s[i + 2 :]
     if kind == "drop":
-        return s[:i] + s[i + 1:]
+        return s[:i] + s[i + 1 :]
     if kind == "double":
         return s[:i] + s[i] + s[i:]
-    return s[:i] + rng.choice("aeiouns") + s[i + 1:]
+    return s[:i] + rng.choice("aeiouns") + s[i + 1 :]
 
 
 @dataclass
@@ -113,12 +241,19 @@ def build_people(n_people: int = 300, seed: int = 7) -> list[dict]:
     for i in range(n_people):
         city, pc_prefix = rng.choice(CITIES)
         first, last = rng.choice(FIRST), rng.choice(LAST)
-        people.append(Person(
-            pid=f"P{i:05d}", first=first, last=last,
-            birth=dt.date(1940, 1, 1) + dt.timedelta(days=rng.randrange(0, 365 * 65)),
-            street=f"{rng.choice(STREETS)} {rng.randrange(1, 80)}", postcode=f"{pc_prefix}{rng.randrange(100, 999)}",
-            city=city, email=f"{first}.{last}{rng.randrange(1, 999)}@{rng.choice(['gmail.com', 'telia.se', 'hotmail.com'])}",
-            phone=f"+4670{rng.randrange(1000000, 9999999)}"))
+        people.append(
+            Person(
+                pid=f"P{i:05d}",
+                first=first,
+                last=last,
+                birth=dt.date(1940, 1, 1) + dt.timedelta(days=rng.randrange(0, 365 * 65)),
+                street=f"{rng.choice(STREETS)} {rng.randrange(1, 80)}",
+                postcode=f"{pc_prefix}{rng.randrange(100, 999)}",
+                city=city,
+                email=f"{first}.{last}{rng.randrange(1, 999)}@{rng.choice(['gmail.com', 'telia.se', 'hotmail.com'])}",
+                phone=f"+4670{rng.randrange(1000000, 9999999)}",
+            )
+        )
     # households: a partner shares last name, address and (often) one email inbox
     for j in range(0, n_people // 10 * 2, 2):
         a, b = people[j], people[j + 1]
@@ -131,6 +266,7 @@ def build_people(n_people: int = 300, seed: int = 7) -> list[dict]:
     out: list[dict] = []
     crm_n = card_n = 0
     for k, p in enumerate(people):
+
         def name(q=0.1):
             return _typo(rng, p.first) if rng.random() < q else p.first
 
@@ -140,42 +276,111 @@ def build_people(n_people: int = 300, seed: int = 7) -> list[dict]:
             crm_id = f"CRM{crm_n:06d}"
             card = f"L{card_n:07d}" if rng.random() < 0.6 else None
             card_n += card is not None
-            out.append(record("crm", crm_id, p.pid, first_name=p.first, last_name=p.last, email=p.email,
-                              phone=p.phone if rng.random() < 0.8 else None, street=p.street, postcode=p.postcode,
-                              city=p.city, country="SE", birth_date=p.birth if rng.random() < 0.85 else None,
-                              loyalty_card_id=card, crm_customer_id=crm_id))
-            if rng.random() < 0.1:   # CRM duplicate: re-registered with a typo and a new phone
+            out.append(
+                record(
+                    "crm",
+                    crm_id,
+                    p.pid,
+                    first_name=p.first,
+                    last_name=p.last,
+                    email=p.email,
+                    phone=p.phone if rng.random() < 0.8 else None,
+                    street=p.street,
+                    postcode=p.postcode,
+                    city=p.city,
+                    country="SE",
+                    birth_date=p.birth if rng.random() < 0.85 else None,
+                    loyalty_card_id=card,
+                    crm_customer_id=crm_id,
+                )
+            )
+            if rng.random() < 0.1:  # CRM duplicate: re-registered with a typo and a new phone
                 crm_n += 1
-                out.append(record("crm", f"CRM{crm_n:06d}", p.pid, first_name=name(0.5), last_name=p.last,
-                                  email=p.email if rng.random() < 0.5 else None, street=p.street,
-                                  postcode=p.postcode, city=p.city, country="SE", birth_date=p.birth,
-                                  crm_customer_id=f"CRM{crm_n:06d}"))
-            if rng.random() < 0.5:   # web login: user_id is the CRM customer id
-                out.append(record("web", crm_id, p.pid, web_user_id=crm_id,
-                                  cookies=[f"ck{k}a", f"ck{k}b"][: rng.randrange(1, 3)]))
+                out.append(
+                    record(
+                        "crm",
+                        f"CRM{crm_n:06d}",
+                        p.pid,
+                        first_name=name(0.5),
+                        last_name=p.last,
+                        email=p.email if rng.random() < 0.5 else None,
+                        street=p.street,
+                        postcode=p.postcode,
+                        city=p.city,
+                        country="SE",
+                        birth_date=p.birth,
+                        crm_customer_id=f"CRM{crm_n:06d}",
+                    )
+                )
+            if rng.random() < 0.5:  # web login: user_id is the CRM customer id
+                out.append(
+                    record(
+                        "web", crm_id, p.pid, web_user_id=crm_id, cookies=[f"ck{k}a", f"ck{k}b"][: rng.randrange(1, 3)]
+                    )
+                )
         if rng.random() < 0.6:
             email = p.email if rng.random() < 0.9 else p.email.replace("@", "1@")
-            out.append(record("esp", email, p.pid, first_name=name(), last_name=p.last if rng.random() < 0.9 else None,
-                              email=email))
+            out.append(
+                record(
+                    "esp",
+                    email,
+                    p.pid,
+                    first_name=name(),
+                    last_name=p.last if rng.random() < 0.9 else None,
+                    email=email,
+                )
+            )
         if rng.random() < 0.4:
             out.append(record("sms", p.phone, p.pid, phone=p.phone))
         if card and rng.random() < 0.7:
             for r in range(rng.randrange(1, 4)):
                 out.append(record("pos", f"receipt:S{k % 5}:{k}-{r}", p.pid, loyalty_card_id=card))
         if rng.random() < 0.3:
-            out.append(record("pos", f"order:#{1000 + k}", p.pid, first_name=name(), last_name=_typo(rng, p.last)
-                              if rng.random() < 0.1 else p.last, email=p.email, phone=p.phone,
-                              street=p.street, postcode=p.postcode, city=p.city, country="SE"))
+            out.append(
+                record(
+                    "pos",
+                    f"order:#{1000 + k}",
+                    p.pid,
+                    first_name=name(),
+                    last_name=_typo(rng, p.last) if rng.random() < 0.1 else p.last,
+                    email=p.email,
+                    phone=p.phone,
+                    street=p.street,
+                    postcode=p.postcode,
+                    city=p.city,
+                    country="SE",
+                )
+            )
 
     # junk: test@test.com typed by many (flagged); an unflagged shop inbox and store phone shared by many
     for j in range(12):
         p = people[-24 + j]
-        out.append(record("pos", f"order:#J{j}", p.pid, first_name=p.first, last_name=p.last,
-                          email="test@test.com", email_is_junk=True, street=p.street, postcode=p.postcode,
-                          city=p.city))
+        out.append(
+            record(
+                "pos",
+                f"order:#J{j}",
+                p.pid,
+                first_name=p.first,
+                last_name=p.last,
+                email="test@test.com",
+                email_is_junk=True,
+                street=p.street,
+                postcode=p.postcode,
+                city=p.city,
+            )
+        )
         p = people[-12 + j]
-        out.append(record("pos", f"order:#K{j}", p.pid, first_name=p.first if j != 1 else people[-12].first,
-                          last_name=p.last, email="info@butiken.se", phone="+46812345678"))
+        out.append(
+            record(
+                "pos",
+                f"order:#K{j}",
+                p.pid,
+                first_name=p.first if j != 1 else people[-12].first,
+                last_name=p.last,
+                email="info@butiken.se",
+                phone="+46812345678",
+            )
+        )
     # a source holds one record per key: a household's shared inbox is one ESP member
     seen, unique = set(), []
     for r in out:

@@ -2,10 +2,9 @@
 
 import dataclasses
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import pytest
 
 from cdp_pipeline.lib.identity import resolve_identities
 from cdp_pipeline.lib.identity.cardinality import split_components
@@ -14,8 +13,10 @@ from cdp_pipeline_tests.lib.identity.synthetic import record, write_records
 
 
 def _customers(con) -> dict[tuple[str, str], str]:
-    return {(s, r): c for s, r, c in con.execute(
-        "SELECT source, source_record_id, customer_id FROM identity.customer_map").fetchall()}
+    return {
+        (s, r): c
+        for s, r, c in con.execute("SELECT source, source_record_id, customer_id FROM identity.customer_map").fetchall()
+    }
 
 
 def _no_guards(config):
@@ -43,8 +44,10 @@ def test_junk_and_over_shared_identifiers_never_link(con, config):
     assert ids[("pos", "order:1")] != ids[("pos", "order:2")]
     assert ids[("pos", "order:3")] != ids[("pos", "order:4")]
     assert len(set(ids.values())) == len(ids)
-    excluded = dict(((k, v), r) for k, v, r in con.execute(
-        "SELECT kind, value, reason FROM identity.excluded_identifiers").fetchall())
+    excluded = dict(
+        ((k, v), r)
+        for k, v, r in con.execute("SELECT kind, value, reason FROM identity.excluded_identifiers").fetchall()
+    )
     assert excluded[("email", "test@test.com")] == "flagged_junk"
     assert excluded[("phone", "+46812345678")].startswith("shared_by_11_people")  # 12 records, 11 first names
 
@@ -62,12 +65,19 @@ def test_without_the_guard_junk_would_merge(con, config):
 
 
 def test_household_email_links_only_same_first_name(con, config):
-    write_records(con, [
-        record("crm", "1", first_name="anna", last_name="berg", email="familjen.berg@telia.se", crm_customer_id="1"),
-        record("esp", "familjen.berg@telia.se", first_name="anna", last_name="berg", email="familjen.berg@telia.se"),
-        record("crm", "2", first_name="bo", last_name="berg", email="familjen.berg@telia.se", crm_customer_id="2"),
-        record("pos", "order:9", email="familjen.berg@telia.se"),   # which of them? left alone
-    ])
+    write_records(
+        con,
+        [
+            record(
+                "crm", "1", first_name="anna", last_name="berg", email="familjen.berg@telia.se", crm_customer_id="1"
+            ),
+            record(
+                "esp", "familjen.berg@telia.se", first_name="anna", last_name="berg", email="familjen.berg@telia.se"
+            ),
+            record("crm", "2", first_name="bo", last_name="berg", email="familjen.berg@telia.se", crm_customer_id="2"),
+            record("pos", "order:9", email="familjen.berg@telia.se"),  # which of them? left alone
+        ],
+    )
     resolve_identities(con, run_id="r1", config=config)
     ids = _customers(con)
     assert ids[("crm", "1")] == ids[("esp", "familjen.berg@telia.se")]
@@ -78,11 +88,28 @@ def test_household_email_links_only_same_first_name(con, config):
 def _card_sharing_couple():
     # two people share one loyalty card; each has her own CRM record with a birth date
     return [
-        record("crm", "1", "a", first_name="anna", last_name="berg", birth_date="1980-01-01",
-               loyalty_card_id="L1", crm_customer_id="1", email="anna@x.se"),
+        record(
+            "crm",
+            "1",
+            "a",
+            first_name="anna",
+            last_name="berg",
+            birth_date="1980-01-01",
+            loyalty_card_id="L1",
+            crm_customer_id="1",
+            email="anna@x.se",
+        ),
         record("esp", "anna@x.se", "a", first_name="anna", last_name="berg", email="anna@x.se"),
-        record("crm", "2", "b", first_name="bo", last_name="holm", birth_date="1975-05-05",
-               loyalty_card_id="L1", crm_customer_id="2"),
+        record(
+            "crm",
+            "2",
+            "b",
+            first_name="bo",
+            last_name="holm",
+            birth_date="1975-05-05",
+            loyalty_card_id="L1",
+            crm_customer_id="2",
+        ),
         record("pos", "receipt:1:1", None, loyalty_card_id="L1"),
     ]
 
@@ -93,7 +120,7 @@ def test_cardinality_rule_splits_cluster(con, config):
     result = resolve_identities(con, run_id="r1", config=cfg)
     ids = _customers(con)
     assert ids[("crm", "1")] != ids[("crm", "2")]
-    assert ids[("crm", "1")] == ids[("esp", "anna@x.se")]      # the strong email link survives
+    assert ids[("crm", "1")] == ids[("esp", "anna@x.se")]  # the strong email link survives
     assert result.splitting["clusters_split"] == 1
     assert con.execute("SELECT count(*) FROM identity.rejected_links").fetchall()[0][0] >= 1
 
@@ -114,25 +141,35 @@ def test_split_cuts_the_weakest_link(con):
     con.execute("""CREATE TEMP TABLE edges AS SELECT * FROM (VALUES
         (1, 2, 2.0, 0.0), (2, 3, 0.995, 8.0), (3, 4, 2.0, 0.0), (4, 5, 0.999, 10.0)) t(rid_l, rid_r, strength, match_weight)""")
     con.execute("CREATE TEMP TABLE cannot (rid_l BIGINT, rid_r BIGINT)")
-    stats = split_components(con, "temp.comps", "temp.edges", "temp.cannot",
-                             (CardinalityRule("birth_dates", "birth_date", 2),), "temp.out", "temp.cut")
+    stats = split_components(
+        con,
+        "temp.comps",
+        "temp.edges",
+        "temp.cannot",
+        (CardinalityRule("birth_dates", "birth_date", 2),),
+        "temp.out",
+        "temp.cut",
+    )
     groups = dict(con.execute("SELECT rid, component FROM temp.out").fetchall())
     assert groups == {1: 1, 2: 1, 3: 3, 4: 3, 5: 3}
     assert con.execute("SELECT rid_l, rid_r FROM temp.cut").fetchall() == [(2, 3)]
     assert stats["links_cut"] == 1
 
 
-@pytest.mark.parametrize("edges, together, cut", [
-    # a parent's order (no birth date) shares the parent's e-mail and is matched to the child:
-    # a record without a birth date is no bridge between two that differ
-    ([(1, 2, 2.0), (2, 3, 0.995)], [{1, 2}, {3}], [(2, 3)]),
-    # the same two dated records matched directly by the model: it weighed the difference
-    ([(1, 3, 0.995)], [{1, 3}], []),
-    # one typo apart, joined by a shared identifier: one birth date written twice
-    ([(1, 4, 2.0)], [{1, 4}], []),
-    # a typo of a date already held, and a different date through an undated record
-    ([(1, 4, 2.0), (4, 2, 2.0), (2, 3, 0.995)], [{1, 2, 4}, {3}], [(2, 3)]),
-])
+@pytest.mark.parametrize(
+    "edges, together, cut",
+    [
+        # a parent's order (no birth date) shares the parent's e-mail and is matched to the child:
+        # a record without a birth date is no bridge between two that differ
+        ([(1, 2, 2.0), (2, 3, 0.995)], [{1, 2}, {3}], [(2, 3)]),
+        # the same two dated records matched directly by the model: it weighed the difference
+        ([(1, 3, 0.995)], [{1, 3}], []),
+        # one typo apart, joined by a shared identifier: one birth date written twice
+        ([(1, 4, 2.0)], [{1, 4}], []),
+        # a typo of a date already held, and a different date through an undated record
+        ([(1, 4, 2.0), (4, 2, 2.0), (2, 3, 0.995)], [{1, 2, 4}, {3}], [(2, 3)]),
+    ],
+)
 def test_a_birth_date_rule_with_typo_tolerance(con, edges, together, cut):
     """At most one birth date per customer, a typo counting as the same date (1916-10-27 and
     1916-10-17), and two different dates allowed only on records the model matched directly."""
@@ -143,8 +180,15 @@ def test_a_birth_date_rule_with_typo_tolerance(con, edges, together, cut):
     con.execute("CREATE TEMP TABLE edges (rid_l BIGINT, rid_r BIGINT, strength DOUBLE, match_weight DOUBLE)")
     con.executemany("INSERT INTO temp.edges VALUES (?, ?, ?, 0)", edges)
     con.execute("CREATE TEMP TABLE cannot (rid_l BIGINT, rid_r BIGINT)")
-    split_components(con, "temp.comps", "temp.edges", "temp.cannot",
-                     (CardinalityRule("birth_dates", "birth_date", 1, "typo"),), "temp.out", "temp.cut")
+    split_components(
+        con,
+        "temp.comps",
+        "temp.edges",
+        "temp.cannot",
+        (CardinalityRule("birth_dates", "birth_date", 1, "typo"),),
+        "temp.out",
+        "temp.cut",
+    )
     groups = dict(con.execute("SELECT rid, component FROM temp.out").fetchall())
     used = {r for e in edges for r in e[:2]}
     found = {frozenset(r for r in used if groups[r] == groups[x]) for x in used}
@@ -155,8 +199,10 @@ def test_a_birth_date_rule_with_typo_tolerance(con, edges, together, cut):
 def _level(con, comparison, left: dict, right: dict) -> str:
     """The label of the first level of a Splink comparison whose SQL holds for a pair of records."""
     cols = {f"{k}_l": v for k, v in left.items()} | {f"{k}_r": v for k, v in right.items()}
-    select = ", ".join(f"?::{'VARCHAR[]' if isinstance(v, list) else 'BOOLEAN' if isinstance(v, bool) else 'DATE' if 'date' in k else 'VARCHAR'} AS {k}"
-                       for k, v in cols.items())
+    select = ", ".join(
+        f"?::{'VARCHAR[]' if isinstance(v, list) else 'BOOLEAN' if isinstance(v, bool) else 'DATE' if 'date' in k else 'VARCHAR'} AS {k}"
+        for k, v in cols.items()
+    )
     for level in comparison.get_comparison("duckdb").comparison_levels:
         if level.sql_condition == "ELSE":
             return level.label_for_charts
@@ -170,8 +216,11 @@ def _first(name: str | None, last: str = "berg") -> dict:
     from cdp_pipeline.lib.identity.name_variants import load_name_variants
 
     keys = name_keys(name, load_name_variants())
-    return {"first_name_match": name, "last_name_match": last,
-            **{column: getattr(keys, field) for field, column in MODEL_COLUMNS.items()}}
+    return {
+        "first_name_match": name,
+        "last_name_match": last,
+        **{column: getattr(keys, field) for field, column in MODEL_COLUMNS.items()},
+    }
 
 
 def test_swapped_first_and_last_names_are_one_name(con):
@@ -182,12 +231,15 @@ def test_swapped_first_and_last_names_are_one_name(con):
     assert _level(con, _last_name_comparison(), left, right) == "first and last name swapped"
 
 
-@pytest.mark.parametrize("dl, dr, level", [
-    ("1916-10-27", "1916-10-27", "Exact match on birth_date"),
-    ("1916-10-27", "1916-10-17", "one typo, or day and month swapped"),
-    ("1980-03-04", "1980-04-03", "one typo, or day and month swapped"),
-    ("1958-06-12", "1984-02-03", "All other comparisons"),   # parent and child
-])
+@pytest.mark.parametrize(
+    "dl, dr, level",
+    [
+        ("1916-10-27", "1916-10-27", "Exact match on birth_date"),
+        ("1916-10-27", "1916-10-17", "one typo, or day and month swapped"),
+        ("1980-03-04", "1980-04-03", "one typo, or day and month swapped"),
+        ("1958-06-12", "1984-02-03", "All other comparisons"),  # parent and child
+    ],
+)
 def test_birth_date_levels(con, dl, dr, level):
     from cdp_pipeline.lib.identity.splink_model import _birth_date_comparison
 
@@ -203,26 +255,41 @@ def test_a_repeated_record_key_keeps_its_latest_version(con):
 
     older = record("crm", "c2", "p2", email="old@example.se", record_time=dt.datetime(2025, 1, 1))
     newer = record("crm", "c2", "p2", email="new@example.se", record_time=dt.datetime(2025, 3, 1))
-    write_records(con, [record("esp", "m1", "p1", email="a@example.se"), older, newer,
-                        record("crm", "c1", "p1", email="a@example.se")])
+    write_records(
+        con,
+        [
+            record("esp", "m1", "p1", email="a@example.se"),
+            older,
+            newer,
+            record("crm", "c1", "p1", email="a@example.se"),
+        ],
+    )
     assert build_records(con) == 3
     assert con.execute(f"SELECT rid, source, source_record_id, email FROM {RECORDS} ORDER BY rid").fetchall() == [
-        (1, "crm", "c1", "a@example.se"), (2, "crm", "c2", "new@example.se"), (3, "esp", "m1", "a@example.se")]
+        (1, "crm", "c1", "a@example.se"),
+        (2, "crm", "c2", "new@example.se"),
+        (3, "esp", "m1", "a@example.se"),
+    ]
 
 
 def test_people_per_identifier_count_first_names_not_records(con, config):
     """A phone on records of one first name (and some without a name) is one person however
     many records carry it; the same number of records under three first names is three people."""
-    one_name = [record("pos", f"order:a{i}", "pa", first_name="lena" if i % 2 else None, phone="+46811111111")
-                for i in range(6)]
-    three_names = [record("pos", f"order:b{i}", f"pb{i % 3}", first_name=["ola", "ali", "tor"][i % 3],
-                          phone="+46822222222") for i in range(6)]
+    one_name = [
+        record("pos", f"order:a{i}", "pa", first_name="lena" if i % 2 else None, phone="+46811111111") for i in range(6)
+    ]
+    three_names = [
+        record("pos", f"order:b{i}", f"pb{i % 3}", first_name=["ola", "ali", "tor"][i % 3], phone="+46822222222")
+        for i in range(6)
+    ]
     write_records(con, one_name + three_names)
-    limits = dataclasses.replace(config, max_people_per_identifier={"phone": 2},
-                                 max_records_per_identifier={"phone": 100})
+    limits = dataclasses.replace(
+        config, max_people_per_identifier={"phone": 2}, max_records_per_identifier={"phone": 100}
+    )
     resolve_identities(con, run_id="r1", config=limits)
     assert con.execute("SELECT value, records, people, reason FROM identity.excluded_identifiers").fetchall() == [
-        ("+46822222222", 6, 3, "shared_by_3_people_limit_2")]
+        ("+46822222222", 6, 3, "shared_by_3_people_limit_2")
+    ]
 
 
 @st.composite
@@ -234,14 +301,14 @@ def _one_edit_apart(draw):
     letter = draw(st.sampled_from("abcdeilnorst"))
     edit = draw(st.sampled_from(["sub", "ins", "del", "swap"] if len(word) > 4 else ["sub", "ins", "swap"]))
     if edit == "sub":
-        other = word[:i] + letter + word[i + 1:]
+        other = word[:i] + letter + word[i + 1 :]
     elif edit == "ins":
         other = word[:i] + letter + word[i:]
     elif edit == "del":
-        other = word[:i] + word[i + 1:]
+        other = word[:i] + word[i + 1 :]
     else:
         i = min(i, len(word) - 2)
-        other = word[:i] + word[i + 1] + word[i] + word[i + 2:]
+        other = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
     return word, other
 
 

@@ -44,14 +44,26 @@ def hard_case_records() -> list[dict]:
     with open(FIXTURE, encoding="utf-8", newline="") as f:
         for row in csv.DictReader(f):
             row = {k: (v or None) for k, v in row.items()}
-            out.append(record(
-                row["source"], row["source_record_id"], row["person_id"],
-                first_name=display_name(row["first_name"]), first_name_match=match_name(row["first_name"]),
-                last_name=display_name(row["last_name"]), last_name_match=match_name(row["last_name"]),
-                email=row["email"], phone=row["phone"], street=standardise_street(row["street"]),
-                postcode=standardise_postcode(row["postcode"], "SE"), city=standardise_city(row["city"]),
-                country="SE", birth_date=dt.date.fromisoformat(row["birth_date"]) if row["birth_date"] else None,
-                crm_customer_id=row["crm_customer_id"]) | {"_group": row["case_group"]})
+            out.append(
+                record(
+                    row["source"],
+                    row["source_record_id"],
+                    row["person_id"],
+                    first_name=display_name(row["first_name"]),
+                    first_name_match=match_name(row["first_name"]),
+                    last_name=display_name(row["last_name"]),
+                    last_name_match=match_name(row["last_name"]),
+                    email=row["email"],
+                    phone=row["phone"],
+                    street=standardise_street(row["street"]),
+                    postcode=standardise_postcode(row["postcode"], "SE"),
+                    city=standardise_city(row["city"]),
+                    country="SE",
+                    birth_date=dt.date.fromisoformat(row["birth_date"]) if row["birth_date"] else None,
+                    crm_customer_id=row["crm_customer_id"],
+                )
+                | {"_group": row["case_group"]}
+            )
     return out
 
 
@@ -60,10 +72,16 @@ def test_the_fixture_holds_every_hard_case():
     for r in hard_case_records():
         groups.setdefault(r["_group"], set()).add(r["_person"])
     assert groups == {
-        "twins": {"HC-TWIN-A", "HC-TWIN-B", "HC-TWIN-C", "HC-TWIN-D"}, "parent_child": {"HC-PARENT", "HC-CHILD"},
-        "household": {"HC-HOME-A", "HC-HOME-B"}, "nickname": {"HC-NICK"}, "swapped_name": {"HC-SWAP"},
-        "double_name": {"HC-DOUBLE"}, "married_name": {"HC-MARRIED"}, "email_typo": {"HC-TYPO-DROP", "HC-TYPO-SWAP"},
-        "missing_birth_date": {"HC-NOBIRTH"}}
+        "twins": {"HC-TWIN-A", "HC-TWIN-B", "HC-TWIN-C", "HC-TWIN-D"},
+        "parent_child": {"HC-PARENT", "HC-CHILD"},
+        "household": {"HC-HOME-A", "HC-HOME-B"},
+        "nickname": {"HC-NICK"},
+        "swapped_name": {"HC-SWAP"},
+        "double_name": {"HC-DOUBLE"},
+        "married_name": {"HC-MARRIED"},
+        "email_typo": {"HC-TYPO-DROP", "HC-TYPO-SWAP"},
+        "missing_birth_date": {"HC-NOBIRTH"},
+    }
 
 
 def test_each_hard_case_resolves_to_its_known_answer(con, config):
@@ -72,18 +90,22 @@ def test_each_hard_case_resolves_to_its_known_answer(con, config):
     write_records(con, background + cases)
     resolve_identities(con, run_id="r1", config=config)
 
-    customer = {(s, k): c for s, k, c in con.execute(
-        "SELECT source, source_record_id, customer_id FROM identity.customer_map").fetchall()}
+    customer = {
+        (s, k): c
+        for s, k, c in con.execute("SELECT source, source_record_id, customer_id FROM identity.customer_map").fetchall()
+    }
     person_of = {(r["source"], r["source_record_id"]): r["_person"] for r in background + cases}
     persons_in = {}
     for key, cid in customer.items():
         persons_in.setdefault(cid, set()).add(person_of[key])
     case_persons = sorted({r["_person"] for r in cases})
-    customers_of = {p: {customer[(r["source"], r["source_record_id"])] for r in cases if r["_person"] == p}
-                    for p in case_persons}
+    customers_of = {
+        p: {customer[(r["source"], r["source_record_id"])] for r in cases if r["_person"] == p} for p in case_persons
+    }
     # split: how many customers the person's records are in; with: the persons those customers hold
     split = {p: len(customers_of[p]) for p in case_persons}
     together_with = {p: set().union(*(persons_in[c] for c in customers_of[p])) - {p} for p in case_persons}
     assert together_with == {p: set() for p in case_persons}
-    assert {p: n for p, n in split.items() if p not in NOT_LINKED_YET} == \
-        {p: 1 for p in case_persons if p not in NOT_LINKED_YET}
+    assert {p: n for p, n in split.items() if p not in NOT_LINKED_YET} == {
+        p: 1 for p in case_persons if p not in NOT_LINKED_YET
+    }

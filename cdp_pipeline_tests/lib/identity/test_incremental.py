@@ -59,8 +59,9 @@ def _resolve(path, records, config, day, **kw):
     con = duckdb.connect(str(path))
     try:
         write_records(con, records)
-        result = resolve_identities(con, run_id=f"run-{day}-{kw.get('full_refresh', False)}", config=config,
-                                    as_of=day, **kw)
+        result = resolve_identities(
+            con, run_id=f"run-{day}-{kw.get('full_refresh', False)}", config=config, as_of=day, **kw
+        )
         return result, _tables(con)
     finally:
         con.close()
@@ -71,15 +72,24 @@ def two_nights(tmp_path_factory):
     from cdp_pipeline.lib.identity.config import PACKAGED_CONFIG_PATH, load_identity_config
 
     config = load_identity_config(PACKAGED_CONFIG_PATH, match_threshold=0.99).with_splink(
-        u_max_pairs=5e4, em_max_pairs=None)
+        u_max_pairs=5e4, em_max_pairs=None
+    )
     root = tmp_path_factory.mktemp("incremental")
     night1, night2, new, changed = _nights()
     first, _ = _resolve(root / "incremental.duckdb", night1, config, DAY1)
     shutil.copy(root / "incremental.duckdb", root / "full.duckdb")
     incremental = _resolve(root / "incremental.duckdb", night2, config, DAY2)
     full = _resolve(root / "full.duckdb", night2, config, DAY2, full_refresh=True)
-    return {"config": config, "root": root, "first": first, "incremental": incremental, "full": full,
-            "night2": night2, "new": new, "changed": changed}
+    return {
+        "config": config,
+        "root": root,
+        "first": first,
+        "incremental": incremental,
+        "full": full,
+        "night2": night2,
+        "new": new,
+        "changed": changed,
+    }
 
 
 def test_first_night_trains_and_scores_everything(two_nights):
@@ -120,19 +130,23 @@ def test_incremental_night_gives_the_full_rescoring_tables_and_ids(two_nights):
 
 
 def test_the_same_input_again_scores_nothing(two_nights):
-    result, tables = _resolve(two_nights["root"] / "incremental.duckdb", two_nights["night2"],
-                              two_nights["config"], DAY2)
+    result, tables = _resolve(
+        two_nights["root"] / "incremental.duckdb", two_nights["night2"], two_nights["config"], DAY2
+    )
     assert (result.model.mode, result.model.records_rescored) == ("incremental", 0)
     assert tables == two_nights["incremental"][1]
     assert result.id_changes["records_changed_id"] == 0
 
 
-@pytest.mark.parametrize("change, reason", [
-    ("age", "days old"),
-    ("config", "model settings or model code changed"),
-    ("erasure", "people were erased"),
-    ("every_night", "CDP_MODEL_RETRAIN_DAYS is 0"),
-])
+@pytest.mark.parametrize(
+    "change, reason",
+    [
+        ("age", "days old"),
+        ("config", "model settings or model code changed"),
+        ("erasure", "people were erased"),
+        ("every_night", "CDP_MODEL_RETRAIN_DAYS is 0"),
+    ],
+)
 def test_the_model_is_retrained_when_due(two_nights, tmp_path, change, reason):
     path = tmp_path / "build.duckdb"
     shutil.copy(two_nights["root"] / "full.duckdb", path)
@@ -174,13 +188,24 @@ def _bridge(records: list[dict]) -> dict:
             dates.setdefault(r.get("_person"), set()).add(r["birth_date"])
     cards = [r for r in records if r["source"] == "pos" and r.get("loyalty_card_id")]
     mails = [r for r in records if r["source"] == "crm" and r.get("email") and r.get("first_name_match")]
-    card, mail = next((c, m) for c in cards for m in mails
-                      if m["email"] != c.get("email") and m.get("loyalty_card_id") != c["loyalty_card_id"]
-                      and m.get("_person") != c.get("_person")
-                      and len(dates.get(c.get("_person"), set()) | dates.get(m.get("_person"), set())) <= 1)
-    return record("crm", "CRM-BRIDGE", None, first_name=mail["first_name_match"],
-                  last_name=mail.get("last_name_match"), email=mail["email"],
-                  loyalty_card_id=card["loyalty_card_id"])
+    card, mail = next(
+        (c, m)
+        for c in cards
+        for m in mails
+        if m["email"] != c.get("email")
+        and m.get("loyalty_card_id") != c["loyalty_card_id"]
+        and m.get("_person") != c.get("_person")
+        and len(dates.get(c.get("_person"), set()) | dates.get(m.get("_person"), set())) <= 1
+    )
+    return record(
+        "crm",
+        "CRM-BRIDGE",
+        None,
+        first_name=mail["first_name_match"],
+        last_name=mail.get("last_name_match"),
+        email=mail["email"],
+        loyalty_card_id=card["loyalty_card_id"],
+    )
 
 
 def test_a_bridging_record_merges_and_its_removal_splits_like_a_full_rebuild(two_nights, tmp_path):
@@ -200,5 +225,5 @@ def test_a_bridging_record_merges_and_its_removal_splits_like_a_full_rebuild(two
             assert a_tables[table] == b_tables[table], (day, table)
         assert a.id_changes == b.id_changes
         events.append(a.id_changes["events"])
-    assert events[0]["merged"] >= 1          # the bridge merged two customers...
-    assert events[1]["split"] >= 1           # ...and without it they part again
+    assert events[0]["merged"] >= 1  # the bridge merged two customers...
+    assert events[1]["split"] >= 1  # ...and without it they part again

@@ -22,27 +22,61 @@ def _m(name):
     return match_name(name)
 
 
-@pytest.mark.parametrize("a, b", [
-    ("Tessan", "Therese"), ("Tompa", "Thomas"), ("Kicki", "Christina"), ("Stina", "Kristina"),
-    ("Lasse", "Lars"), ("Janne", "Jan"), ("Bosse", "Bo"), ("Mohammed", "Muhammad"),
-    ("Mohamed", "Mehmet"), ("Aleksandr", "Sasha"), ("Gösta", "Gustav"), ("Micke", "Michael"),
-    ("Kalle", "Carl"), ("Małgorzata", "Gosia"), ("Jekaterina", "Katja"), ("Hussein", "Hussain"),
-    ("Yusuf", "Youssef"), ("Olle", "Ola"), ("Søren", "Soeren"), ("Sara", "Sarah"),
-    # the English table (nicknames package)
-    ("William", "Bill"), ("Robert", "Bob"), ("Elizabeth", "Liz"), ("Margaret", "Peggy"),
-])
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("Tessan", "Therese"),
+        ("Tompa", "Thomas"),
+        ("Kicki", "Christina"),
+        ("Stina", "Kristina"),
+        ("Lasse", "Lars"),
+        ("Janne", "Jan"),
+        ("Bosse", "Bo"),
+        ("Mohammed", "Muhammad"),
+        ("Mohamed", "Mehmet"),
+        ("Aleksandr", "Sasha"),
+        ("Gösta", "Gustav"),
+        ("Micke", "Michael"),
+        ("Kalle", "Carl"),
+        ("Małgorzata", "Gosia"),
+        ("Jekaterina", "Katja"),
+        ("Hussein", "Hussain"),
+        ("Yusuf", "Youssef"),
+        ("Olle", "Ola"),
+        ("Søren", "Soeren"),
+        ("Sara", "Sarah"),
+        # the English table (nicknames package)
+        ("William", "Bill"),
+        ("Robert", "Bob"),
+        ("Elizabeth", "Liz"),
+        ("Margaret", "Peggy"),
+    ],
+)
 def test_known_variants(variants, a, b):
     assert variants.are_variants(_m(a), _m(b))
     assert variants.are_variants(_m(b), _m(a))
 
 
-@pytest.mark.parametrize("a, b", [
-    ("Carl-Henrik", "Caroline"), ("Johan", "Johanna"), ("Anna", "Hanna"), ("Maria", "Mario"),
-    ("Erik", "Erika"), ("Hassan", "Hussein"), ("Per", "Peter"), ("Olof", "Aleksandra"),
-    ("Kristin", "Kristina"), ("Anders", "Andreas"),
-    # joined by the English table, taken apart by not_variants
-    ("Wilma", "William"), ("Anna", "Hannah"), ("Jan", "Janet"), ("Patrick", "Peter"),
-])
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("Carl-Henrik", "Caroline"),
+        ("Johan", "Johanna"),
+        ("Anna", "Hanna"),
+        ("Maria", "Mario"),
+        ("Erik", "Erika"),
+        ("Hassan", "Hussein"),
+        ("Per", "Peter"),
+        ("Olof", "Aleksandra"),
+        ("Kristin", "Kristina"),
+        ("Anders", "Andreas"),
+        # joined by the English table, taken apart by not_variants
+        ("Wilma", "William"),
+        ("Anna", "Hannah"),
+        ("Jan", "Janet"),
+        ("Patrick", "Peter"),
+    ],
+)
 def test_known_non_variants(variants, a, b):
     assert not variants.are_variants(_m(a), _m(b))
 
@@ -85,7 +119,9 @@ def test_user_yaml_adds_replaces_and_removes_groups(tmp_path):
     assert before.are_variants("olof", "olle") and before.are_variants("olof", "ola")
     assert before.are_variants("aleksandr", "sasha")
     assert before.are_variants("robert", "bob") and before.are_variants("robert", "bill")
-    _write(tmp_path / "name_variants.yaml", """\
+    _write(
+        tmp_path / "name_variants.yaml",
+        """\
         groups:
           Gudrun: [Guje]
           olof: [Olof, Olle]
@@ -93,7 +129,8 @@ def test_user_yaml_adds_replaces_and_removes_groups(tmp_path):
           "en:Robert": [Robert, Bob]
         not_variants:
           - [Bill, William]
-        """)
+        """,
+    )
     after = load_name_variants(tmp_path)
     assert after.are_variants("gudrun", "guje")  # added (the key is a member)
     assert after.are_variants("olof", "olle") and not after.are_variants("olof", "ola")  # replaced
@@ -118,11 +155,14 @@ def test_config_dir_without_a_file_gives_the_packaged_groups(tmp_path):
     assert load_name_variants(PACKAGED_NAME_VARIANTS_PATH.parent) is load_name_variants()
 
 
-@pytest.mark.parametrize("text", [
-    "groups: [olof, olle]\n",
-    "groups:\n  olof: Olle\n",
-    "not_variants:\n  - [Olof]\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "groups: [olof, olle]\n",
+        "groups:\n  olof: Olle\n",
+        "not_variants:\n  - [Olof]\n",
+    ],
+)
 def test_a_malformed_user_yaml_is_an_error(tmp_path, text):
     _write(tmp_path / "name_variants.yaml", text)
     with pytest.raises(ValueError, match="name_variants.yaml"):
@@ -185,12 +225,24 @@ RELATION_CASES = [
 
 
 # The model's first-name grades, by the short names the cases above use
-GRADES = {"exact": "Exact match on first_name_match", "variant": "name variant (nickname)",
-          "double_name_part": "part of a double name", "initial": "initial", "typo": "typo",
-          "different": "All other comparisons", None: "first_name_match is NULL"}
+GRADES = {
+    "exact": "Exact match on first_name_match",
+    "variant": "name variant (nickname)",
+    "double_name_part": "part of a double name",
+    "initial": "initial",
+    "typo": "typo",
+    "different": "All other comparisons",
+    None: "first_name_match is NULL",
+}
 # "different" names that are a name and its feminine form have a level of their own
-FEMININE = {("Johan", "Johanna"), ("Maria", "Mario"), ("Erik", "Erika"), ("Kristian", "Kristina"),
-            ("Jan", "Jana"), ("Andreas", "Andrea")}
+FEMININE = {
+    ("Johan", "Johanna"),
+    ("Maria", "Mario"),
+    ("Erik", "Erika"),
+    ("Kristian", "Kristina"),
+    ("Jan", "Jana"),
+    ("Andreas", "Andrea"),
+}
 
 
 def test_the_cases_cover_every_grade():
@@ -201,16 +253,22 @@ def _grades(variants, pairs):
     """The grade the model's first-name comparison gives each pair (``first_name_grade_sql``)."""
     con = duckdb.connect(":memory:")
     try:
-        con.execute("CREATE TABLE pairs AS SELECT unnest(range(len($a))) AS i, unnest($a::VARCHAR[]) AS a,"
-                    " unnest($b::VARCHAR[]) AS b", {"a": [a for a, _ in pairs], "b": [b for _, b in pairs]})
+        con.execute(
+            "CREATE TABLE pairs AS SELECT unnest(range(len($a))) AS i, unnest($a::VARCHAR[]) AS a,"
+            " unnest($b::VARCHAR[]) AS b",
+            {"a": [a for a, _ in pairs], "b": [b for _, b in pairs]},
+        )
         write_first_name_table(con, "SELECT a FROM pairs UNION SELECT b FROM pairs", variants)
         side = lambda s: ", ".join(f"f{s}.{field} AS {column}_{s}" for field, column in MODEL_COLUMNS.items())  # noqa: E731
-        return [r[0] for r in con.execute(f"""
+        return [
+            r[0]
+            for r in con.execute(f"""
             SELECT {first_name_grade_sql()}
             FROM (SELECT p.i, p.a AS first_name_match_l, p.b AS first_name_match_r,
                          NULL::VARCHAR AS last_name_match_l, NULL::VARCHAR AS last_name_match_r, {side("l")}, {side("r")}
                   FROM pairs p LEFT JOIN {FIRST_NAMES} fl ON fl.name = p.a LEFT JOIN {FIRST_NAMES} fr ON fr.name = p.b)
-            ORDER BY i""").fetchall()]
+            ORDER BY i""").fetchall()
+        ]
     finally:
         con.close()
 
@@ -226,9 +284,30 @@ def test_a_missing_first_name_is_no_evidence(variants):
 
 
 def test_the_grades_are_symmetric_on_many_names(variants):
-    names = sorted({_m(n) for a, b, _ in RELATION_CASES for n in (a, b)}
-                   | {"ola", "olle", "olof", "pelle", "jocke", "johannes", "hannes", "juha", "jussi",
-                      "p", "po", "bo", "b o", "per o", "p olof", "kasia", "sascha", "mehmet", "ahmet"})
+    names = sorted(
+        {_m(n) for a, b, _ in RELATION_CASES for n in (a, b)}
+        | {
+            "ola",
+            "olle",
+            "olof",
+            "pelle",
+            "jocke",
+            "johannes",
+            "hannes",
+            "juha",
+            "jussi",
+            "p",
+            "po",
+            "bo",
+            "b o",
+            "per o",
+            "p olof",
+            "kasia",
+            "sascha",
+            "mehmet",
+            "ahmet",
+        }
+    )
     pairs = list(itertools.product(names, names))
     grades = dict(zip(pairs, _grades(variants, pairs)))
     assert all(grades[(a, b)] == grades[(b, a)] for a, b in pairs)
@@ -248,7 +327,7 @@ def test_the_first_name_table_is_sorted_and_deterministic(variants):
         assert "lars" in rows["lasse"][0] and "en:william" in rows["bill"][0]
         # name, keys, has_keys, words, initials, abbreviated, full_words, single
         assert rows["anna karin"][1:] == (False, ["anna", "karin"], ["a", "k"], False, ["anna", "karin"], False)
-        assert rows["po"][3:5] == (["p", "o"], True)        # initials written together
-        assert rows["bo"][1] and rows["bo"][3:5] == (["b"], False)   # a name, not initials
+        assert rows["po"][3:5] == (["p", "o"], True)  # initials written together
+        assert rows["bo"][1] and rows["bo"][3:5] == (["b"], False)  # a name, not initials
     finally:
         con.close()

@@ -37,20 +37,23 @@ def test_synthetic_accuracy_stability_and_cli(config, tmp_path, monkeypatch, cap
         logging.getLogger(PHASE_LOGGER).removeHandler(phases)
     # `cdp run` prints these under the identity step's line
     em = [f"training: EM on {blocking_rule_name(rule)}" for rule in config.splink.em_rules]
-    assert phases.seen[:2 + len(em)] == ["training: prior", "training: u by random sampling", *em]
+    assert phases.seen[: 2 + len(em)] == ["training: prior", "training: u by random sampling", *em]
     assert re.fullmatch(r"scoring every pair of [\d,]+ records", phases.seen[2 + len(em)])
-    assert phases.seen[3 + len(em):] == ["clustering all records"]
+    assert phases.seen[3 + len(em) :] == ["clustering all records"]
     assert result.links_by_type.get("probabilistic", 0) > 0
-    assert (tmp_path / "reports" / "match_weights.html").read_text().startswith("<!DOCTYPE html>") or \
-        "vega" in (tmp_path / "reports" / "match_weights.html").read_text()
+    assert (tmp_path / "reports" / "match_weights.html").read_text().startswith("<!DOCTYPE html>") or "vega" in (
+        tmp_path / "reports" / "match_weights.html"
+    ).read_text()
     ev = evaluate_against_truth(con, truth)
     assert ev["pairwise"]["precision"] >= 0.99
-    assert ev["pairwise"]["recall"] >= 0.8       # the fixture holds records nothing can link
+    assert ev["pairwise"]["recall"] >= 0.8  # the fixture holds records nothing can link
     # the run records the thresholds it linked at; evaluate shows them
     t = ev["thresholds"]
     assert t["match_threshold"] == 0.99 and 0.5 <= t["sparse_pair_threshold"] <= 0.99
-    assert t == result.model.thresholds.as_metadata() | {"sparse_pair_threshold": t["sparse_pair_threshold"],
-                                                         "sparse_expected_precision": t["sparse_expected_precision"]}
+    assert t == result.model.thresholds.as_metadata() | {
+        "sparse_pair_threshold": t["sparse_pair_threshold"],
+        "sparse_expected_precision": t["sparse_expected_precision"],
+    }
     first = dict(con.execute("SELECT source || source_record_id, customer_id FROM identity.customer_map").fetchall())
 
     # the same input again: no ID changes, no events, Splink included

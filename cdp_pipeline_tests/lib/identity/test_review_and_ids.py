@@ -7,13 +7,15 @@ from cdp_pipeline_tests.lib.identity.synthetic import record, write_records
 
 
 def _ids(con) -> dict[str, str]:
-    return {r: c for r, c in con.execute(
-        "SELECT source_record_id, customer_id FROM identity.customer_map").fetchall()}
+    return {r: c for r, c in con.execute("SELECT source_record_id, customer_id FROM identity.customer_map").fetchall()}
 
 
 def _events(con, run_id) -> set[tuple]:
-    return set(con.execute("SELECT customer_id, event, related_customer_id FROM identity.id_history "
-                           "WHERE run_id = ?", [run_id]).fetchall())
+    return set(
+        con.execute(
+            "SELECT customer_id, event, related_customer_id FROM identity.id_history WHERE run_id = ?", [run_id]
+        ).fetchall()
+    )
 
 
 def _card(rid, card, **kw):
@@ -35,12 +37,15 @@ def test_must_and_cannot_link_are_honoured(con, config, tmp_path):
     before = _ids(con)
     assert before["a1"] == before["a2"] == before["a3"] and before["b1"] != before["a1"]
 
-    review = _write_review(tmp_path, ("cannot_link", "pos", "a1", "pos", "a3", "two people, one card"),
-                           ("must_link", "pos", "a2", "pos", "b1", "same person, checked by phone"))
+    review = _write_review(
+        tmp_path,
+        ("cannot_link", "pos", "a1", "pos", "a3", "two people, one card"),
+        ("must_link", "pos", "a2", "pos", "b1", "same person, checked by phone"),
+    )
     result = resolve_identities(con, run_id="r1", config=config, review_file=review)
     ids = _ids(con)
-    assert ids["a1"] != ids["a3"]                      # cut although the card joins them
-    assert ids["a2"] == ids["b1"]                      # joined although nothing links them
+    assert ids["a1"] != ids["a3"]  # cut although the card joins them
+    assert ids["a2"] == ids["b1"]  # joined although nothing links them
     assert result.review["must_link"] == 1 and result.review["cannot_link"] == 1
     links = con.execute("SELECT link_type, note FROM identity.links WHERE link_type = 'review'").fetchall()
     assert links == [("review", "same person, checked by phone")]
@@ -93,11 +98,16 @@ def test_new_day_keeps_ids_merge_keeps_older_split_gives_larger_part(con, config
     assert _events(con, "r2") == {(b, "created", None)}
 
     # day 3: a record carrying both cards shows A and B are one person: the older ID (A) survives
-    day3 = [_card("a1", "L1"), _card("a2", "L1"), _card("a3", "L1"), _card("b1", "L2"),
-            record("crm", "c9", None, loyalty_card_id="L1", crm_customer_id="c9"),
-            record("web", "c9", None, web_user_id="c9", cookies=["ck1"]),
-            record("crm", "c10", None, loyalty_card_id="L2", crm_customer_id="c10"),
-            record("web", "c10", None, web_user_id="c10", cookies=["ck1"])]
+    day3 = [
+        _card("a1", "L1"),
+        _card("a2", "L1"),
+        _card("a3", "L1"),
+        _card("b1", "L2"),
+        record("crm", "c9", None, loyalty_card_id="L1", crm_customer_id="c9"),
+        record("web", "c9", None, web_user_id="c9", cookies=["ck1"]),
+        record("crm", "c10", None, loyalty_card_id="L2", crm_customer_id="c10"),
+        record("web", "c10", None, web_user_id="c10", cookies=["ck1"]),
+    ]
     write_records(con, day3)
     resolve_identities(con, run_id="r3", config=config)
     ids = _ids(con)

@@ -21,7 +21,9 @@ from cdp_pipeline_tests.lib.identity.synthetic import build_synthetic
 def test_spark_conf_is_key_value_pairs():
     assert parse_spark_conf("") == {}
     assert parse_spark_conf(" spark.executor.memory=8g ; spark.sql.shuffle.partitions=400;") == {
-        "spark.executor.memory": "8g", "spark.sql.shuffle.partitions": "400"}
+        "spark.executor.memory": "8g",
+        "spark.sql.shuffle.partitions": "400",
+    }
     assert parse_spark_conf("spark.driver.extraJavaOptions=-Dx=1") == {"spark.driver.extraJavaOptions": "-Dx=1"}
     with pytest.raises(ValueError, match="key=value"):
         parse_spark_conf("spark.executor.memory")
@@ -30,7 +32,7 @@ def test_spark_conf_is_key_value_pairs():
 def test_spark_properties_keep_user_jars_and_local_defaults_only_locally():
     local = spark_properties("local[*]", "spark.jars=/opt/a.jar;spark.sql.shuffle.partitions=8", "/x/splink.jar")
     assert local["spark.jars"] == "/opt/a.jar,/x/splink.jar"
-    assert local["spark.sql.shuffle.partitions"] == "8"          # the user's value wins
+    assert local["spark.sql.shuffle.partitions"] == "8"  # the user's value wins
     assert local["spark.ui.enabled"] == "false"
     cluster = spark_properties("spark://head:7077", "", "/x/splink.jar")
     assert cluster["spark.jars"] == "/x/splink.jar"
@@ -53,10 +55,13 @@ def _resolve(engine: str, config, monkeypatch, tmp_path):
     con = duckdb.connect(":memory:")
     build_synthetic(con, n_people=200, seed=11)
     result = resolve_identities(con, run_id="r1", config=config, reports_dir=tmp_path / f"reports_{engine}")
-    customers = dict(con.execute("SELECT source || '|' || source_record_id, customer_id "
-                                 "FROM identity.customer_map").fetchall())
-    edges = {(a, b): p for a, b, p in con.execute(
-        "SELECT rid_l, rid_r, match_probability FROM temp._id_prob_edges").fetchall()}
+    customers = dict(
+        con.execute("SELECT source || '|' || source_record_id, customer_id FROM identity.customer_map").fetchall()
+    )
+    edges = {
+        (a, b): p
+        for a, b, p in con.execute("SELECT rid_l, rid_r, match_probability FROM temp._id_prob_edges").fetchall()
+    }
     links = con.execute("""SELECT link_type, count(*), count(DISTINCT customer_id) FROM identity.links
                            GROUP BY 1 ORDER BY 1""").fetchall()
     weights = con.execute("""SELECT DISTINCT json_keys(match_weights) FROM identity.links
@@ -119,10 +124,11 @@ def test_spark_engine_gives_the_same_customers_as_duckdb(config, monkeypatch, tm
     assert set(s_edges) == set(d_edges)
     assert max(abs(s_edges[k] - d_edges[k]) for k in d_edges) < 1e-3
     assert s_links == d_links
-    assert s_weights == d_weights                                   # same per-comparison weights explained
+    assert s_weights == d_weights  # same per-comparison weights explained
     assert s_result.model.comparisons == d_result.model.comparisons
     assert s_result.model.probability_two_random_records_match == pytest.approx(
-        d_result.model.probability_two_random_records_match)
+        d_result.model.probability_two_random_records_match
+    )
     assert (tmp_path / "reports_spark" / "splink_model.json").exists()
     # the run's Spark work folder is removed; the checkpoint root is all that is left
     assert list(checkpoints.iterdir()) == []

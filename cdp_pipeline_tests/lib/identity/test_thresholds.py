@@ -6,7 +6,10 @@ import pytest
 
 from cdp_pipeline.lib.identity.config import SplinkConfig
 from cdp_pipeline.lib.identity.thresholds import (
-    SPARSE_SQL, apply_thresholds, calibrated_sparse_threshold, prediction_floor,
+    SPARSE_SQL,
+    apply_thresholds,
+    calibrated_sparse_threshold,
+    prediction_floor,
 )
 
 SP = SplinkConfig(match_threshold=0.99, sparse_target_precision=0.99, sparse_threshold_floor=0.5)
@@ -23,9 +26,13 @@ def test_never_below_the_floor_nor_above_match_threshold():
     # 0.3 is below the floor: left out; the rest reach the target, capped at match_threshold
     assert calibrated_sparse_threshold([0.9999] * 500 + [0.3], SP) == SP.match_threshold
     # with a lower floor the same pair is linked: 500 sure pairs keep the mean above the target
-    assert calibrated_sparse_threshold([0.9999] * 500 + [0.3],
-                                       SplinkConfig(match_threshold=0.99, sparse_threshold_floor=0.2)) == 0.3
-    assert calibrated_sparse_threshold([1.0] * 5, SP) == SP.match_threshold   # capped
+    assert (
+        calibrated_sparse_threshold(
+            [0.9999] * 500 + [0.3], SplinkConfig(match_threshold=0.99, sparse_threshold_floor=0.2)
+        )
+        == 0.3
+    )
+    assert calibrated_sparse_threshold([1.0] * 5, SP) == SP.match_threshold  # capped
     assert calibrated_sparse_threshold([0.7, 0.6], SP) == SP.match_threshold  # target not reachable
     assert calibrated_sparse_threshold([], SP) == SP.match_threshold
     assert prediction_floor(SP) == 0.5
@@ -45,14 +52,16 @@ def test_a_sparse_pair_links_below_match_threshold_a_pair_with_contact_details_d
     assert t.sparse_threshold == 0.99 and t.sparse_links == 2
     con.execute("DELETE FROM temp._id_prob_edges")
     con.execute("""INSERT INTO temp._id_prob_edges SELECT * FROM temp._id_scored_edges""")
-    con.execute("INSERT INTO temp._id_prob_edges VALUES (13, 14, 0.9999, 12.0, '{}', true), "
-                "(15, 16, 0.9999, 12.0, '{}', true), (17, 18, 0.9999, 12.0, '{}', true)")
+    con.execute(
+        "INSERT INTO temp._id_prob_edges VALUES (13, 14, 0.9999, 12.0, '{}', true), "
+        "(15, 16, 0.9999, 12.0, '{}', true), (17, 18, 0.9999, 12.0, '{}', true)"
+    )
     t = apply_thresholds(con, SP)
     # sparse now 0.9999 x3, 0.999 x2, 0.97, 0.55: the 0.97 pair keeps the mean >= 0.99, 0.55 does not
     assert t.sparse_threshold == pytest.approx(0.97)
     linked = {tuple(r) for r in con.execute("SELECT rid_l, rid_r FROM temp._id_prob_edges").fetchall()}
-    assert (5, 6) in linked            # sparse at 0.97: linked
-    assert (7, 8) not in linked        # contact details at 0.97: not linked (0.99)
+    assert (5, 6) in linked  # sparse at 0.97: linked
+    assert (7, 8) not in linked  # contact details at 0.97: not linked (0.99)
     assert (9, 10) in linked and (11, 12) not in linked
     assert t.sparse_expected_precision == pytest.approx((3 * 0.9999 + 2 * 0.999 + 0.97) / 6)
     # every scored pair is kept for the next night, linked or not

@@ -10,7 +10,11 @@ import pytest
 from cdp_pipeline.lib.activation.csv_safe import file_sha256
 from cdp_pipeline.lib.activation.hashing import hashed_email
 from cdp_pipeline.lib.privacy import (
-    ErasedIdentifiersRemain, assert_no_erased_identifiers, queue_erasure, run_pending_erasures, scan_export_dir,
+    ErasedIdentifiersRemain,
+    assert_no_erased_identifiers,
+    queue_erasure,
+    run_pending_erasures,
+    scan_export_dir,
     scan_for_identifiers,
 )
 from cdp_pipeline.lib.privacy.scan import text_columns
@@ -35,14 +39,17 @@ def _tables_holding(con, ids):
     return {(s, t) for s, t, _, _ in scan_for_identifiers(con, ids)}
 
 
-@pytest.mark.parametrize("identifier, kind", [
-    (" ANNA.S@posten.SE ", None),          # email in any case, with spaces
-    ("070 123 45 67", None),             # phone in another format
-    ("0046701234567", "phone"),
-    ("C-aaaaaaaaaaaa", None),            # customer id
-    ("LC-000111", None),                 # loyalty card
-    ("1001", "crm_id"),                  # CRM id (a short id)
-])
+@pytest.mark.parametrize(
+    "identifier, kind",
+    [
+        (" ANNA.S@posten.SE ", None),  # email in any case, with spaces
+        ("070 123 45 67", None),  # phone in another format
+        ("0046701234567", "phone"),
+        ("C-aaaaaaaaaaaa", None),  # customer id
+        ("LC-000111", None),  # loyalty card
+        ("1001", "crm_id"),  # CRM id (a short id)
+    ],
+)
 def test_erasure_removes_the_person_from_every_table(wh, identifier, kind):
     settings, con = wh
     bo_tables = _tables_holding(con, identifiers_of(BO))
@@ -62,7 +69,8 @@ def test_erasure_removes_the_person_from_every_table(wh, identifier, kind):
     assert con.execute("SELECT count(*) FROM segments.sizes").fetchone()[0] == 1
     # her quarantined line is redacted, not deleted: the ledger still counts it
     assert con.execute("SELECT line_number, raw_record FROM audit.quarantine").fetchall() == [
-        (9, "[redacted: carries an erased person's identifier]")]
+        (9, "[redacted: carries an erased person's identifier]")
+    ]
     assert result.tables_affected["audit.quarantine"] == 1
     for key, n in result.tables_affected.items():
         if key == "audit.quarantine":
@@ -82,16 +90,29 @@ def test_audit_log_and_suppression_hold_no_plain_identifiers(wh):
     run_pending_erasures(con, settings)
     log = con.execute("SELECT * FROM audit.erasure_log").fetchall()
     assert len(log) == 1
-    text = json.dumps([list(r) for r in log] + con.execute("SELECT * FROM audit.suppression").fetchall(),
-                      default=str).lower()
+    text = json.dumps(
+        [list(r) for r in log] + con.execute("SELECT * FROM audit.suppression").fetchall(), default=str
+    ).lower()
     for ident in _anna_everything() + ["anna"]:  # (a short id like 1001 could occur inside a hex hash)
         assert ident.lower() not in text
-    (request_id, identifier_hash, kinds, _, _, customers, rows, tables, suppressed, rewritten, delivered,
-     build_rewritten_at) = log[0]
+    (
+        request_id,
+        identifier_hash,
+        kinds,
+        _,
+        _,
+        customers,
+        rows,
+        tables,
+        suppressed,
+        rewritten,
+        delivered,
+        build_rewritten_at,
+    ) = log[0]
     assert re.fullmatch(r"[0-9a-f]{64}", identifier_hash) and kinds == ["email"]
     assert rows == sum(json.loads(tables).values()) > 0 and customers == 1
     assert suppressed >= 5 and rewritten == 6 and delivered == 0
-    assert build_rewritten_at is None   # lib only: the erasure asset rewrites the build file and sets it
+    assert build_rewritten_at is None  # lib only: the erasure asset rewrites the build file and sets it
     # hashes are not the unsalted SHA-256 an ad platform (or anyone) could compute
     hashes = {r[0] for r in con.execute("SELECT identifier_hash FROM audit.suppression").fetchall()}
     assert hashed_email(ANNA["email"]) not in hashes and identifier_hash in hashes
@@ -102,9 +123,13 @@ def test_export_files_are_rewritten_without_the_person(wh):
     queue_erasure(ANNA["email"], settings.inbox_dir)
     (result,) = run_pending_erasures(con, settings)
     assert sorted(result.export_files_rewritten) == [
-        "meta/2026-10-01/delta_added.csv", "meta/2026-10-01/full.csv",
-        "newsletter/2026-10-01/delta_added.csv", "newsletter/2026-10-01/full.csv",
-        "stores/2026-10-01/delta_added.csv", "stores/2026-10-01/full.csv"]
+        "meta/2026-10-01/delta_added.csv",
+        "meta/2026-10-01/full.csv",
+        "newsletter/2026-10-01/delta_added.csv",
+        "newsletter/2026-10-01/full.csv",
+        "stores/2026-10-01/delta_added.csv",
+        "stores/2026-10-01/full.csv",
+    ]
     assert scan_export_dir(settings.export_dir, _anna_everything()) == []
     full = settings.export_dir / "newsletter" / "2026-10-01" / "full.csv"
     with open(full, newline="") as f:
@@ -138,8 +163,10 @@ def test_blocking_scan_fails_when_an_identifier_remains(wh):
     assert_no_erased_identifiers(con, settings.export_dir, settings)  # clean: no exception
 
     # the email the request named, back inside a JSON column
-    con.execute("INSERT INTO identity.links VALUES ('C-x', 'a', 'b', 'email', 'x', ?)",
-                [json.dumps({"note": f"was {ANNA['email'].upper()}"})])
+    con.execute(
+        "INSERT INTO identity.links VALUES ('C-x', 'a', 'b', 'email', 'x', ?)",
+        [json.dumps({"note": f"was {ANNA['email'].upper()}"})],
+    )
     with pytest.raises(ErasedIdentifiersRemain, match=r"identity\.links\.match_weights"):
         assert_no_erased_identifiers(con, settings.export_dir, settings)
     con.execute("DELETE FROM identity.links WHERE customer_id = 'C-x'")
@@ -155,10 +182,15 @@ def test_blocking_scan_fails_when_an_identifier_remains(wh):
     # outside id columns only values shaped like an email, a phone or a hash are hashed: in a
     # list, in capitals with spaces, an ad-platform hash in capitals; names and cities are not
     con.execute("CREATE TABLE staging.notes (phones VARCHAR[], contact VARCHAR, sent VARCHAR, city VARCHAR)")
-    con.execute("INSERT INTO staging.notes VALUES (?, ?, ?, 'Lund')",
-                [["Lund", ANNA["phone"]], f"  {ANNA['email'].upper()} ", hashed_email(ANNA["email"]).upper()])
+    con.execute(
+        "INSERT INTO staging.notes VALUES (?, ?, ?, 'Lund')",
+        [["Lund", ANNA["phone"]], f"  {ANNA['email'].upper()} ", hashed_email(ANNA["email"]).upper()],
+    )
     assert sorted(scan_erased(con, settings.export_dir, settings).suppressed_in_tables) == [
-        ("staging", "notes", "contact", 1), ("staging", "notes", "phones", 1), ("staging", "notes", "sent", 1)]
+        ("staging", "notes", "contact", 1),
+        ("staging", "notes", "phones", 1),
+        ("staging", "notes", "sent", 1),
+    ]
     con.execute("DROP TABLE staging.notes")
 
     # and the export folder

@@ -23,10 +23,16 @@ def test_default_segments_find_the_hand_computed_members():
     results = {r.name: r for r in evaluate_segments(_arrow(sample_customers()), load_segment_definitions())}
     assert all(r.status == "ok" for r in results.values()), [r.error for r in results.values()]
     expected = {
-        "champions": ["c1", "c3"], "loyal": ["c2"], "at_risk": ["c6"], "hibernating": ["c4"],
-        "new_customers": [], "lapsed_buyers": ["c4", "c6"],  # last order before 2024-12-03
-        "email_engaged_non_buyers": ["c5"], "cart_abandoners": ["c5"],
-        "top_spenders_10pct": ["c1"], "sms_reachable": ["c1", "c3"],
+        "champions": ["c1", "c3"],
+        "loyal": ["c2"],
+        "at_risk": ["c6"],
+        "hibernating": ["c4"],
+        "new_customers": [],
+        "lapsed_buyers": ["c4", "c6"],  # last order before 2024-12-03
+        "email_engaged_non_buyers": ["c5"],
+        "cart_abandoners": ["c5"],
+        "top_spenders_10pct": ["c1"],
+        "sms_reachable": ["c1", "c3"],
     }
     assert {n: results[n].customer_ids for n in expected} == expected
 
@@ -39,10 +45,12 @@ def test_spend_percentile_is_the_top_tenth_of_buyers():
 
 
 def test_a_bad_definition_fails_alone():
-    defs = [SegmentDefinition("good", "", "has_abandoned_cart"),
-            SegmentDefinition("evil", "", "getenv('HOME') IS NOT NULL"),
-            SegmentDefinition("typed_wrong", "", "first_name"),
-            SegmentDefinition("runtime", "", "CAST(first_name AS INTEGER) > 1")]
+    defs = [
+        SegmentDefinition("good", "", "has_abandoned_cart"),
+        SegmentDefinition("evil", "", "getenv('HOME') IS NOT NULL"),
+        SegmentDefinition("typed_wrong", "", "first_name"),
+        SegmentDefinition("runtime", "", "CAST(first_name AS INTEGER) > 1"),
+    ]
     res = {r.name: r for r in evaluate_segments(_arrow(sample_customers()), defs)}
     assert res["good"].status == "ok" and res["good"].customer_ids == ["c5"]
     assert res["evil"].status == "error" and "getenv" in res["evil"].error and "'evil'" in res["evil"].error
@@ -62,13 +70,15 @@ def _full_sandbox_results(customers, definitions):
 
 def test_only_the_columns_the_predicates_read_are_loaded():
     customers = _arrow(sample_customers())
-    defs = [*load_segment_definitions(),
-            SegmentDefinition("by_orders", "", "orders_percentile > 0.5 AND lower(first_name) LIKE 'a%'"),
-            SegmentDefinition("evil", "", "getenv('HOME') IS NOT NULL"),
-            # Fails on every row with the same message (which row fails first is DuckDB's choice).
-            SegmentDefinition("runtime", "", "CAST(CAST(as_of_date AS VARCHAR) AS INTEGER) > 1"),
-            SegmentDefinition("typed_wrong", "", "first_name"),
-            SegmentDefinition("unknown", "", "no_such_column > 1")]
+    defs = [
+        *load_segment_definitions(),
+        SegmentDefinition("by_orders", "", "orders_percentile > 0.5 AND lower(first_name) LIKE 'a%'"),
+        SegmentDefinition("evil", "", "getenv('HOME') IS NOT NULL"),
+        # Fails on every row with the same message (which row fails first is DuckDB's choice).
+        SegmentDefinition("runtime", "", "CAST(CAST(as_of_date AS VARCHAR) AS INTEGER) > 1"),
+        SegmentDefinition("typed_wrong", "", "first_name"),
+        SegmentDefinition("unknown", "", "no_such_column > 1"),
+    ]
     loads = []
 
     def load(columns):
@@ -76,17 +86,36 @@ def test_only_the_columns_the_predicates_read_are_loaded():
         return customers.select(columns)
 
     results = evaluate_segments_loading(customers.schema, load, defs)
-    assert [(r.name, r.status, r.error, r.predicate_sql, r.customer_ids) for r in results] == \
-        [(r.name, r.status, r.error, r.predicate_sql, r.customer_ids) for r in _full_sandbox_results(customers, defs)]
+    assert [(r.name, r.status, r.error, r.predicate_sql, r.customer_ids) for r in results] == [
+        (r.name, r.status, r.error, r.predicate_sql, r.customer_ids) for r in _full_sandbox_results(customers, defs)
+    ]
     assert {r.name: r for r in results}["by_orders"].customer_ids  # the helper was computed
     # One load, in golden's column order: the key, the helpers' inputs, the columns predicates name.
-    assert loads == [[c for c in customers.schema.names if c in {
-        "customer_id", "total_spend", "orders_count", "first_name", "rfm_segment", "last_order_at", "as_of_date",
-        "email_opens_90d", "email_clicks_90d", "has_abandoned_cart", "sms_contactable"}]]
+    assert loads == [
+        [
+            c
+            for c in customers.schema.names
+            if c
+            in {
+                "customer_id",
+                "total_spend",
+                "orders_count",
+                "first_name",
+                "rfm_segment",
+                "last_order_at",
+                "as_of_date",
+                "email_opens_90d",
+                "email_clicks_90d",
+                "has_abandoned_cart",
+                "sms_contactable",
+            }
+        ]
+    ]
 
 
 def test_nothing_is_loaded_when_no_definition_passes_the_guard():
     customers = _arrow(sample_customers())
-    results = evaluate_segments_loading(customers.schema, lambda columns: 1 / 0,
-                                        [SegmentDefinition("evil", "", "getenv('HOME') IS NOT NULL")])
+    results = evaluate_segments_loading(
+        customers.schema, lambda columns: 1 / 0, [SegmentDefinition("evil", "", "getenv('HOME') IS NOT NULL")]
+    )
     assert [r.status for r in results] == ["error"]

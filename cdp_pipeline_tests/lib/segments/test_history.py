@@ -5,8 +5,12 @@ from datetime import date
 
 from cdp_pipeline.lib.segments.history import render_size_chart_svg, size_change_markdown, size_over_time_markdown
 
-SERIES = [(date(2025, 6, 1), "a", 10), (date(2025, 6, 1), "b", 3), (date(2025, 6, 2), "a", 12),
-          (date(2025, 6, 2), "b", 1)]
+SERIES = [
+    (date(2025, 6, 1), "a", 10),
+    (date(2025, 6, 1), "b", 3),
+    (date(2025, 6, 2), "a", 12),
+    (date(2025, 6, 2), "b", 1),
+]
 
 
 def test_change_since_previous_run():

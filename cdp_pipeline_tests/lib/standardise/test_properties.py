@@ -3,12 +3,28 @@
 import re
 from decimal import Decimal
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cdp_pipeline.lib.standardise import (
-    display_name, is_junk_email, is_junk_name, is_junk_phone, match_name, match_street, parse_bool,
-    parse_date, parse_money, parse_timestamp, sms_keyword, split_full_name, standardise_city,
-    standardise_country, standardise_email, standardise_phone, standardise_postcode, standardise_street,
+    display_name,
+    is_junk_email,
+    is_junk_name,
+    is_junk_phone,
+    match_name,
+    match_street,
+    parse_bool,
+    parse_date,
+    parse_money,
+    parse_timestamp,
+    sms_keyword,
+    split_full_name,
+    standardise_city,
+    standardise_country,
+    standardise_email,
+    standardise_phone,
+    standardise_postcode,
+    standardise_street,
 )
 from cdp_pipeline.lib.standardise.phone import E164
 
@@ -18,9 +34,24 @@ PHONE_LIKE = st.text(alphabet="0123456789 +-()./eE", max_size=20)
 NAME_LIKE = st.text(alphabet="abcåäöøæßéABCÅÄÖØÆ -'.", max_size=30)
 
 NORMALISERS = [
-    standardise_email, standardise_phone, display_name, match_name, split_full_name, standardise_postcode,
-    standardise_country, standardise_street, match_street, standardise_city, parse_date, parse_timestamp,
-    parse_money, parse_bool, sms_keyword, is_junk_email, is_junk_phone, is_junk_name,
+    standardise_email,
+    standardise_phone,
+    display_name,
+    match_name,
+    split_full_name,
+    standardise_postcode,
+    standardise_country,
+    standardise_street,
+    match_street,
+    standardise_city,
+    parse_date,
+    parse_timestamp,
+    parse_money,
+    parse_bool,
+    sms_keyword,
+    is_junk_email,
+    is_junk_phone,
+    is_junk_name,
 ]
 
 
@@ -66,8 +97,10 @@ def test_display_name_idempotent(raw):
         assert value == value.strip() and "  " not in value
 
 
-@given(st.one_of(ANY_TEXT, st.text(alphabet="0123456789 -'SEse", max_size=10)),
-       st.sampled_from([None, "SE", "FI", "DE", "DK", "NO", "GB"]))
+@given(
+    st.one_of(ANY_TEXT, st.text(alphabet="0123456789 -'SEse", max_size=10)),
+    st.sampled_from([None, "SE", "FI", "DE", "DK", "NO", "GB"]),
+)
 def test_postcode_idempotent(raw, country):
     value = standardise_postcode(raw, country)
     if value is not None:
@@ -84,8 +117,12 @@ def test_street_and_city_idempotent(raw):
 
 @given(st.dates())
 def test_parse_date_reads_every_written_form(day):
-    for text in (day.isoformat(), f"{day.day:02d}.{day.month:02d}.{day.year:04d}",
-                 f"{day.day}/{day.month}/{day.year:04d}", f"{day.year:04d}{day.month:02d}{day.day:02d}"):
+    for text in (
+        day.isoformat(),
+        f"{day.day:02d}.{day.month:02d}.{day.year:04d}",
+        f"{day.day}/{day.month}/{day.year:04d}",
+        f"{day.year:04d}{day.month:02d}{day.day:02d}",
+    ):
         assert parse_date(text) == day
 
 
@@ -96,8 +133,10 @@ def test_parse_timestamp_round_trips_utc(moment):
     assert parse_timestamp(moment.isoformat(sep=" "), "UTC") == moment
 
 
-@given(st.decimals(min_value=Decimal("-99999999999.99"), max_value=Decimal("99999999999.99"), places=2),
-       st.sampled_from(["plain", "swedish", "german", "english", "dollar", "kr_suffix", "euro_prefix", "parens"]))
+@given(
+    st.decimals(min_value=Decimal("-99999999999.99"), max_value=Decimal("99999999999.99"), places=2),
+    st.sampled_from(["plain", "swedish", "german", "english", "dollar", "kr_suffix", "euro_prefix", "parens"]),
+)
 def test_parse_money_round_trips_formatted_decimals(amount, style):
     sign = "-" if amount < 0 else ""
     whole, cents = f"{abs(amount):.2f}".split(".")

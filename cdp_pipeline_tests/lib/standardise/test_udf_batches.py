@@ -6,7 +6,8 @@ import random
 import duckdb
 import pyarrow as pa
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cdp_pipeline.lib.standardise.udfs import _arrow_udf, _safe, register_udfs, udf_specs
 
@@ -36,8 +37,7 @@ def _chunked(values, cut):
     return pa.chunked_array([pa.array(values[:cut], pa.string()), pa.array(values[cut:], pa.string())])
 
 
-@given(st.lists(st.tuples(VALUES, VALUES), max_size=60), st.booleans(), st.sampled_from([1, 2]),
-       st.integers(0, 60))
+@given(st.lists(st.tuples(VALUES, VALUES), max_size=60), st.booleans(), st.sampled_from([1, 2]), st.integers(0, 60))
 def test_wrapper_matches_row_by_row(rows, null_in_null_out, arity, cut):
     columns = [[row[i] for row in rows] for i in range(arity)]
     udf = _arrow_udf(_fn, "VARCHAR", null_in_null_out, arity)
@@ -75,11 +75,47 @@ def test_empty_and_all_null_batches(values):
 
 
 # Messy text of every kind the functions read, each repeated in the table below.
-POOL = ["070-123 45 67", "+46 70 123 45 67", "0046701234567", "4.67012E+10", "0000000", "20123456",
-        " Anna@Firma.SE ", "test@test.com", "mailto:bo@x.se", "ANNA SVENSSON", "Svensson, Anna", "Åsa Öberg",
-        "Unknown", "STORGATAN 1", "Storg. 1", "STOCKHOLM", "12345", "114 53", "123456", "Sverige", "DK",
-        "02.03.1985", "1885-01-01", "1980-02-30", "2016-04-18 13:51:14", "2016-04-18T13:51:14+02:00",
-        "1476790000", "1 234,50", "$3.00", "-", "ja", "nej", "x", " stop ", "START", "", " ", "x" * 10_000, None]
+POOL = [
+    "070-123 45 67",
+    "+46 70 123 45 67",
+    "0046701234567",
+    "4.67012E+10",
+    "0000000",
+    "20123456",
+    " Anna@Firma.SE ",
+    "test@test.com",
+    "mailto:bo@x.se",
+    "ANNA SVENSSON",
+    "Svensson, Anna",
+    "Åsa Öberg",
+    "Unknown",
+    "STORGATAN 1",
+    "Storg. 1",
+    "STOCKHOLM",
+    "12345",
+    "114 53",
+    "123456",
+    "Sverige",
+    "DK",
+    "02.03.1985",
+    "1885-01-01",
+    "1980-02-30",
+    "2016-04-18 13:51:14",
+    "2016-04-18T13:51:14+02:00",
+    "1476790000",
+    "1 234,50",
+    "$3.00",
+    "-",
+    "ja",
+    "nej",
+    "x",
+    " stop ",
+    "START",
+    "",
+    " ",
+    "x" * 10_000,
+    None,
+]
 SECOND = [None, "SE", "DK", "Sverige", "UTC", "Europe/Stockholm", "Mars/Olympus", "EUR", ""]
 
 
@@ -92,7 +128,7 @@ def test_every_function_gives_the_same_through_arrow_batches_as_row_by_row():
         register_udfs(con, vectorised=vectorised)
         con.execute("CREATE TABLE t (id INTEGER, a VARCHAR, b VARCHAR)")
         con.executemany("INSERT INTO t VALUES (?, ?, ?)", rows)
-        for name, _fn_, parameters, _type, _nulls in udf_specs():
+        for name, _fn, parameters, _type, _nulls in udf_specs():
             call = f"{name}(a, b)" if len(parameters) == 2 else f"{name}(a)"
             results[vectorised, name] = con.execute(f"SELECT {call} FROM t ORDER BY id").fetchall()
         con.close()

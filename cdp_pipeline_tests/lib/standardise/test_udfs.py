@@ -75,10 +75,15 @@ def test_udfs_have_declared_types(con):
 
 def test_udfs_over_a_table_with_junk(con):
     con.execute("CREATE OR REPLACE TEMP TABLE raw_people(name VARCHAR, phone VARCHAR)")
-    con.executemany("INSERT INTO raw_people VALUES (?, ?)", [
-        ("'; DROP TABLE customers; --", "070-123 45 67"), ("x" * 10_000, "x" * 10_000), (None, None),
-        ("ANNA", "46701234567"),
-    ])
+    con.executemany(
+        "INSERT INTO raw_people VALUES (?, ?)",
+        [
+            ("'; DROP TABLE customers; --", "070-123 45 67"),
+            ("x" * 10_000, "x" * 10_000),
+            (None, None),
+            ("ANNA", "46701234567"),
+        ],
+    )
     rows = con.execute(
         "SELECT std_display_name(name), std_phone(phone, NULL) FROM raw_people ORDER BY rowid"
     ).fetchall()
