@@ -34,6 +34,14 @@ class CardinalityRule:
 
 
 @dataclass(frozen=True)
+class SqlRule:
+    """A blocking or training rule written as SQL over ``l.`` and ``r.``; ``name`` for the progress and logs."""
+
+    sql: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
 class SplinkConfig:
     match_threshold: float = 0.99
     # pairs judged on name, birth date and address only: threshold calibrated per run (thresholds.py)
@@ -41,10 +49,10 @@ class SplinkConfig:
     sparse_threshold_floor: float = 0.5
     # a rule: the columns (or one-record SQL expressions) that must be equal, or a string of
     # SQL over l. and r. for what equal columns cannot say (first and last name swapped)
-    blocking_rules: tuple[tuple[str, ...] | str, ...] = ()
+    blocking_rules: tuple[tuple[str, ...] | SqlRule, ...] = ()
     prior_rules: tuple[tuple[str, ...], ...] = ()
     prior_recall: float = 0.7
-    em_rules: tuple[tuple[str, ...] | str, ...] = ()  # as blocking_rules
+    em_rules: tuple[tuple[str, ...] | SqlRule, ...] = ()  # as blocking_rules
     em_max_pairs: float | None = 2e6
     u_max_pairs: float = 1e7
     seed: int = 42
@@ -66,14 +74,14 @@ def _rules(items) -> tuple[tuple[str, ...], ...]:
     return tuple(tuple([r] if isinstance(r, str) else r) for r in (items or ()))
 
 
-def _blocking_rules(items, path: Path) -> tuple[tuple[str, ...] | str, ...]:
-    """Column lists as ``_rules``; a mapping ``{sql: "l.a = r.b AND ..."}`` as its SQL string."""
-    out: list[tuple[str, ...] | str] = []
+def _blocking_rules(items, path: Path) -> tuple[tuple[str, ...] | SqlRule, ...]:
+    """Column lists as ``_rules``; a mapping ``{sql: "l.a = r.b AND ...", name: "..."}`` as a ``SqlRule``."""
+    out: list[tuple[str, ...] | SqlRule] = []
     for r in items or ():
         if isinstance(r, dict):
-            if set(r) != {"sql"} or not str(r["sql"]).strip():
-                raise ValueError(f"{path}: a blocking rule is a list of columns or {{sql: ...}}, not {r!r}")
-            out.append(str(r["sql"]).strip())
+            if "sql" not in r or set(r) - {"sql", "name"} or not str(r["sql"]).strip():
+                raise ValueError(f"{path}: a blocking rule is a list of columns or {{sql: ..., name: ...}}, not {r!r}")
+            out.append(SqlRule(" ".join(str(r["sql"]).split()), str(r.get("name") or "").strip()))
         else:
             out.append(tuple([r] if isinstance(r, str) else r))
     return tuple(out)

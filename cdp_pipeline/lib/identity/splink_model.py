@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from cdp_pipeline.lib.identity.config import IdentityConfig
+from cdp_pipeline.lib.identity.config import IdentityConfig, SqlRule
 from cdp_pipeline.lib.identity.junk_guard import EXCLUDED
 from cdp_pipeline.lib.identity.model_store import (
     NEW_MODEL,
@@ -400,16 +400,18 @@ def splink_settings(config: IdentityConfig, dialect: str = "duckdb", *, swapped:
     )
 
 
-def blocking_rule(rule: tuple[str, ...] | str):
+def blocking_rule(rule: tuple[str, ...] | SqlRule):
     """A Splink blocking rule from ``identity.yaml``: equal columns/expressions, or SQL."""
     from splink import block_on
     from splink.blocking_rule_library import CustomRule
 
-    return CustomRule(rule) if isinstance(rule, str) else block_on(*rule)
+    return CustomRule(rule.sql) if isinstance(rule, SqlRule) else block_on(*rule)
 
 
-def blocking_rule_name(rule: tuple[str, ...] | str) -> str:
-    return rule if isinstance(rule, str) else " + ".join(rule)
+def blocking_rule_name(rule: tuple[str, ...] | SqlRule) -> str:
+    if isinstance(rule, SqlRule):
+        return rule.name or rule.sql
+    return " + ".join(rule)
 
 
 def _safe(notes: list[str], what: str, fn, *args, **kwargs) -> bool:

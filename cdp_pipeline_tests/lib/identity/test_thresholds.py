@@ -73,3 +73,25 @@ def test_sparse_means_no_email_and_no_phone_on_both_but_birth_dates_on_both():
     rows = con.execute(f"""SELECT coalesce({SPARSE_SQL}, false) FROM (VALUES
         (-1, -1, 2), (-1, -1, -1), (0, -1, 2), (-1, 1, 0)) t(gamma_email, gamma_phone, gamma_birth_date)""").fetchall()
     assert [r[0] for r in rows] == [True, False, False, False]
+
+
+def test_sql_rules_carry_a_name_and_a_bad_rule_is_refused(tmp_path):
+    from cdp_pipeline.lib.identity.config import PACKAGED_CONFIG_PATH, SqlRule, load_identity_config
+    from cdp_pipeline.lib.identity.splink_model import blocking_rule, blocking_rule_name
+
+    config = load_identity_config(PACKAGED_CONFIG_PATH)
+    swapped = [r for r in config.splink.blocking_rules if isinstance(r, SqlRule)]
+    assert [blocking_rule_name(r) for r in swapped] == ["first and last name swapped"]
+    assert (
+        blocking_rule(swapped[0]).get_blocking_rule("duckdb").blocking_rule_sql
+        == "l.first_name_match = r.last_name_match AND l.last_name_match = r.first_name_match"
+    )
+    assert blocking_rule_name(("first_name_match", "birth_date")) == "first_name_match + birth_date"
+    bad = tmp_path / "identity.yaml"
+    bad.write_text(
+        PACKAGED_CONFIG_PATH.read_text().replace(
+            "      sql: l.first_name_match = r.last_name_match", "      where: l.first_name_match = r.last_name_match"
+        )
+    )
+    with pytest.raises(ValueError, match="a blocking rule is a list of columns or"):
+        load_identity_config(bad)
