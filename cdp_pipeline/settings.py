@@ -39,7 +39,11 @@ SETTINGS_DOC: dict[str, tuple[str, str]] = {
     "CDP_TIMEZONE": ("Europe/Stockholm", "business time zone: schedule, local timestamps, 'as of' dates"),
     "CDP_DUCKDB_MEMORY_LIMIT": ("4GB", "DuckDB memory_limit for the build connection"),
     "CDP_DUCKDB_THREADS": ("2", "DuckDB threads for the build connection"),
-    "CDP_MATCH_THRESHOLD": ("0.99", "Splink match probability at or above which two records are linked"),
+    "CDP_MATCH_THRESHOLD": (
+        "0.99",
+        "Splink match probability at or above which two records with an e-mail or phone to compare are linked "
+        "(pairs judged on name, birth date and address alone: a threshold calibrated each run, docs/identity.md)",
+    ),
     "CDP_ENGINE": (
         "duckdb",
         "where Splink training and prediction run: duckdb (in process) or spark "

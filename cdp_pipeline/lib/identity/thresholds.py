@@ -43,7 +43,6 @@ class Thresholds:
     sparse_threshold: float
     sparse_expected_precision: float | None  # mean probability of the sparse links (None: none)
     sparse_links: int
-    sparse_pairs_scored: int
 
     def as_metadata(self) -> dict:
         return {
@@ -93,5 +92,4 @@ def apply_thresholds(con: duckdb.DuckDBPyConnection, sp: SplinkConfig) -> Thresh
         sparse_threshold=t_sparse,
         sparse_expected_precision=sum(kept) / len(kept) if kept else None,
         sparse_links=len(kept),
-        sparse_pairs_scored=len(sparse),
     )
