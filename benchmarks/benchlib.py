@@ -369,6 +369,31 @@ def comparison(ours: dict, bare: dict) -> dict:
     }
 
 
+# The targets of the whole night against the linkage it exists for (issue 19), as ratios measured in
+# one run on one machine: absolute seconds do not carry between these machines.
+NIGHT_TARGETS = {
+    "night_to_bare": 2.0,
+    "raw_staging_to_bare": 1.0,
+    "identity_to_bare": 1.0,
+}
+
+
+def night_ratios(result: dict) -> dict:
+    """The whole night, raw + staging, and identity, each ÷ bare Splink's time (load → clusters)."""
+    bare = (result.get("bare_splink") or {}).get("seconds")
+    by_layer = (result.get("stages") or {}).get("by_layer") or {}
+    raw_staging = None
+    if "raw" in by_layer or "staging" in by_layer:
+        raw_staging = by_layer.get("raw", 0.0) + by_layer.get("staging", 0.0)
+    return {
+        "bare_seconds": bare,
+        "raw_staging_seconds": raw_staging,
+        "night_to_bare": ratio((result.get("run") or {}).get("wall_seconds"), bare),
+        "raw_staging_to_bare": ratio(raw_staging, bare),
+        "identity_to_bare": ratio((result.get("identity") or {}).get("seconds"), bare),
+    }
+
+
 # --------------------------------------------------------------------------- rendering
 def fmt_seconds(x: float | None) -> str:
     return "n/a" if x is None else f"{x:,.1f} s"
@@ -482,6 +507,22 @@ def render_markdown(result: dict) -> str:
         )
     elif bare.get("skipped"):
         row("bare Splink", f"skipped ({bare['skipped']})")
+
+    if bare and not bare.get("skipped") and bare.get("seconds"):
+        ratios = night_ratios(result)
+        lines += [
+            "",
+            "| against bare Splink's time (load → clusters) | ratio | target |",
+            "| --- | ---: | ---: |",
+        ]
+        for key, name in (
+            ("night_to_bare", "whole night (`cdp run` wall time) ÷ bare"),
+            ("raw_staging_to_bare", f"raw + staging ({fmt_seconds(ratios['raw_staging_seconds'])}) ÷ bare"),
+            ("identity_to_bare", "identity stage ÷ bare"),
+        ):
+            value, target = ratios[key], NIGHT_TARGETS[key]
+            met = "" if value is None else (" (met)" if value <= target else " (**not met**)")
+            lines.append(f"| {name} | {fmt_ratio(value)} | ≤ {target:.1f}×{met} |")
 
     if stages.get("stages"):
         lines += ["", "| stage (asset step) | wall time | CPU time |", "| --- | ---: | ---: |"]

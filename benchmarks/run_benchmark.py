@@ -411,6 +411,7 @@ def run(args: argparse.Namespace, result: dict) -> dict:
         result["bare_splink"] = bare
         log(f"bare Splink: {bare_run.wall_seconds:.1f} s, peak RSS {benchlib.fmt_bytes(bare_run.peak_rss_bytes)}")
 
+    result["night_ratios"] = benchlib.night_ratios(result)
     result["machine"]["load_average_at_end"] = os.getloadavg()
     result["finished_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     return result

@@ -197,6 +197,22 @@ def test_markdown_table_holds_every_figure():
     assert md.index("identity: identity_resolution") < md.index("raw/crm_customers")
 
 
+def test_night_ratios_against_bare_splink_with_their_targets():
+    bare = {"wall_seconds": 5.0, "seconds": 3.5, "accuracy": {}}
+    result = _fake_result(bare)
+    ratios = benchlib.night_ratios(result)
+    # night 12.34 s, raw 2.0 s (no staging step in the fake run), identity 7.0 s, bare 3.5 s
+    assert ratios["night_to_bare"] == pytest.approx(12.34 / 3.5)
+    assert ratios["raw_staging_seconds"] == pytest.approx(2.0)
+    assert ratios["raw_staging_to_bare"] == pytest.approx(2.0 / 3.5)
+    assert ratios["identity_to_bare"] == pytest.approx(2.0)
+    md = benchlib.render_markdown(result)
+    assert "| whole night (`cdp run` wall time) ÷ bare | 3.53× | ≤ 2.0× (**not met**) |" in md
+    assert "| raw + staging (2.0 s) ÷ bare | 0.57× | ≤ 1.0× (met) |" in md
+    assert "| identity stage ÷ bare | 2.00× | ≤ 1.0× (**not met**) |" in md
+    assert benchlib.night_ratios(_fake_result({"skipped": "--skip-bare"}))["night_to_bare"] is None
+
+
 def test_markdown_without_bare_splink_says_it_was_skipped():
     md = benchlib.render_markdown(_fake_result({"skipped": "--skip-bare"}))
     assert "| bare Splink | skipped (--skip-bare) |" in md
