@@ -194,7 +194,9 @@ def identity_candidate_pairs(warehouse: Path) -> dict:
 
     from cdp_pipeline.lib.identity.config import load_identity_config
     from cdp_pipeline.lib.identity.junk_guard import find_excluded_identifiers
-    from cdp_pipeline.lib.identity.records import build_identifiers, build_records
+    from cdp_pipeline.lib.identity.name_keys import write_first_name_table
+    from cdp_pipeline.lib.identity.name_variants import load_name_variants
+    from cdp_pipeline.lib.identity.records import RECORDS, build_identifiers, build_records
     from cdp_pipeline.lib.identity.splink_model import SPLINK_INPUT, blocking_rule, build_splink_input
 
     t0 = time.monotonic()
@@ -204,6 +206,9 @@ def identity_candidate_pairs(warehouse: Path) -> dict:
         path = str(warehouse).replace("'", "''")
         con.execute(f"ATTACH '{path}' AS wh (READ_ONLY)")
         build_records(con, "wh.staging.identity_records")
+        write_first_name_table(
+            con, f"SELECT DISTINCT nullif(trim(first_name_match), '') FROM {RECORDS}", load_name_variants()
+        )
         build_identifiers(con)
         find_excluded_identifiers(con, config)
         records_in_model = build_splink_input(con)
