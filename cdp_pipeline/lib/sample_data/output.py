@@ -26,9 +26,11 @@ class BrokenLine:
 class Output:
     """Writes files and remembers what was written: files, rows, broken lines, duplicates."""
 
-    def __init__(self, out_dir: Path, seed: int):
+    def __init__(self, out_dir: Path, seed: int, *, hard_cases: bool = False):
         self.out_dir = out_dir
         self.seed = seed
+        # The sample has identity hard cases (hardcases.py); builders spell names accordingly.
+        self.hard_cases = hard_cases
         self.files: list[str] = []
         self.rows: Counter = Counter()
         self.broken_rows: list[dict] = []

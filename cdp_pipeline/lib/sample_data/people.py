@@ -90,6 +90,16 @@ class Person:
     online_buyer: bool = False
     store_shopper: bool = False
     home_store: str = "S01"
+    # designated hard cases (hardcases.py): how this person's records differ from the ordinary
+    hard_case: str | None = None  # twins | parent_child | family_inbox | nickname | swapped_name | ...
+    case_group: str | None = None  # ties the people of one case together (a pair of twins, ...)
+    namesake_at_address: bool = False  # a parent and child of the same name at the same address
+    family_inbox: bool = False  # the household's shared email and landline are on most records
+    nickname: str | None = None  # a short form used on some non-CRM records
+    swapped_billing: bool = False  # online orders often billed as "Last First"
+    former_last_name: str | None = None  # the CRM still has the name before the marriage
+    email_typo: str | None = None  # the first online order carries this mistyped address
+    hide_birth_date: bool = False  # no record carries the birth date
 
 
 def _mobile(rng: random.Random, country: str) -> str:
@@ -139,7 +149,7 @@ def _local_part(rng: random.Random, first: str, last: str) -> str:
     return f"{f}{rng.randrange(1, 1000)}"
 
 
-def build_population(count: int, seed: int, start: date) -> list[Person]:
+def build_population(count: int, seed: int, start: date, *, hard_cases: bool = False) -> list[Person]:
     rng = random.Random(f"{seed}/people")
     fakers = {}
     for index, (locale, _, _) in enumerate(LOCALES):
@@ -204,6 +214,11 @@ def build_population(count: int, seed: int, start: date) -> list[Person]:
 
     _form_households(rng, people, unique_email, unique_phone)
     _assign_sources(rng, people)
+    if hard_cases:
+        from .hardcases import make_hard_cases  # here: hardcases builds on this module's helpers
+
+        # Its own random stream: the ordinary population above is drawn exactly as before.
+        make_hard_cases(random.Random(f"{seed}/hardcases"), people, fakers, start, unique_email, unique_phone)
     return people
 
 

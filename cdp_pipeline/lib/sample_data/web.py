@@ -117,7 +117,7 @@ def build(
     days: int,
     start: date,
 ) -> tuple[list[IdRecord], list[dict]]:
-    rng = out.rng("web")
+    main_rng, case_rng = out.rng("web"), out.rng("web/hardcases")
     last_event_day = days - 2  # events of day E land on E+1; the last landing day's events are not in yet
     orders_by_person: dict[str, list[IdRecord]] = {}
     for order in orders:
@@ -126,6 +126,8 @@ def build(
     events: list[dict] = []
     for p in people:
         crm = crm_by_person.get(p.person_id)
+        # Hard-case people draw from their own stream, so everyone else's records stay as they were.
+        rng = case_rng if p.hard_case else main_rng
         if p.web_login and crm:
             first_day = crm.data["created_day"] if crm.data["created_day"] > 0 else -1
             if first_day > last_event_day:
