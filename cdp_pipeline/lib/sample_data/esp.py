@@ -245,27 +245,29 @@ def write(out: Output, records: list[IdRecord], days: int, start: date) -> None:
     # Campaign activity: opens and clicks after each send, bounces for cleaned members.
     actions: dict[int, list[tuple]] = {d: [] for d in range(days)}
     end = datetime.combine(start + timedelta(days=days), time(), tzinfo=UTC)
+    random, randrange, expovariate = rng.random, rng.randrange, rng.expovariate
+    # (first campaign day, last campaign day + 1 or None, email) of members subscribed at the start
+    # or joining later; a member gets every campaign sent while subscribed, in member order.
+    audience = [
+        (d["joined_day"], d["change"][0] if d["change"] else None, d["email_text"].strip())
+        for d in (rec.data for rec in members)
+        if d["status0"] == "subscribed"
+    ]
     for campaign in campaigns:
-        for rec in members:
-            d = rec.data
-            subscribed = (
-                d["status0"] == "subscribed"
-                and d["joined_day"] <= campaign["day"]
-                and (not d["change"] or d["change"][0] > campaign["day"])
-            )
-            if not subscribed:
+        campaign_day, sent = campaign["day"], campaign["sent"]
+        for joined_day, left_day, email in audience:
+            if joined_day > campaign_day or (left_day is not None and left_day <= campaign_day):
                 continue
-            email = d["email_text"].strip()
-            if rng.random() < 0.004:
-                actions[campaign["day"]].append(
-                    (campaign["sent"] + timedelta(seconds=rng.randrange(5, 600)), email, "bounce", campaign, "")
+            if random() < 0.004:
+                actions[campaign_day].append(
+                    (sent + timedelta(seconds=randrange(5, 600)), email, "bounce", campaign, "")
                 )
-            if rng.random() < 0.35:
-                opened = campaign["sent"] + timedelta(seconds=int(rng.expovariate(1 / 20000)))
+            if random() < 0.35:
+                opened = sent + timedelta(seconds=int(expovariate(1 / 20000)))
                 if opened < end:
                     actions[(opened.date() - start).days].append((opened, email, "open", campaign, ""))
-                    if rng.random() < 0.3:
-                        clicked = opened + timedelta(seconds=rng.randrange(5, 300))
+                    if random() < 0.3:
+                        clicked = opened + timedelta(seconds=randrange(5, 300))
                         if clicked < end:
                             actions[(clicked.date() - start).days].append(
                                 (clicked, email, "click", campaign, rng.choice(URLS))

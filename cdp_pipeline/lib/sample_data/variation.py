@@ -9,6 +9,7 @@ import random
 import re
 import unicodedata
 from datetime import date
+from functools import lru_cache
 
 # Common short forms; the identity layer should not rely on this list, it only makes data real.
 # The first form is the one the ordinary variation uses; hard-case people (hardcases.py) use any.
@@ -108,12 +109,14 @@ JUNK_PHONES = ("0000000", "1234567", "0700000000")
 _FOLD_EXTRA = str.maketrans({"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "ß": "ss", "đ": "d", "ł": "l", "Ł": "L"})
 
 
+@lru_cache(maxsize=1 << 16)  # names and streets recur: every record of a person, and the linkability pass
 def fold_ascii(text: str) -> str:
     """å→a, ø→o, æ→ae, ß→ss; what email local parts and matching keys are made of."""
     text = text.translate(_FOLD_EXTRA)
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
+@lru_cache(maxsize=1 << 16)
 def match_key(text: str | None) -> str:
     """Lower case, accents folded, letters and digits only."""
     if not text:
