@@ -3,6 +3,7 @@ each case type is generated with the properties that make it hard, and labelled 
 companion file, which only a sample with hard cases has."""
 
 import csv
+import hashlib
 import json
 import random
 import re
@@ -282,3 +283,10 @@ def test_known_answers_with_hard_cases(tmp_path):
         first = next(csv.DictReader(handle))
     assert (summary["identity_records"], summary["files"]) == (536, 76)
     assert first == {"source": "crm", "source_record_id": "100269", "person_id": "P0000054"}
+    # Every byte, companion included, as the sample-hardcases branch wrote them; change only on purpose.
+    digest = hashlib.sha256()
+    for path in sorted(p for p in tmp_path.rglob("*") if p.is_file()):
+        digest.update(
+            path.relative_to(tmp_path).as_posix().encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest()
+        )
+    assert digest.hexdigest() == "5469d024b27e77ee7747552f501740c3988a5b310a3e62c5c40fbbb19d817884"

@@ -77,6 +77,8 @@ STORES = {
     "S05": "Europe/Stockholm",
     "K01": "Europe/Copenhagen",
 }
+STORE_IDS = tuple(sorted(STORES))
+STORE_ZONES = {store: ZoneInfo(key) for store, key in STORES.items()}
 NAME_WEIGHTS = {"initial": 0.05, "nickname": 0.04, "typo": 0.03, "upper": 0.03, "swapped": 0.01}
 
 
@@ -165,25 +167,25 @@ def build_receipts(
         rng = case_rng if p.hard_case else main_rng
         first_day = crm.data["created_day"]
         for _ in range(max(1, poisson(rng, days / 30 * 4))):
-            store = p.home_store if rng.random() < 0.8 else rng.choice(sorted(STORES))
+            store = p.home_store if rng.random() < 0.8 else rng.choice(STORE_IDS)
             day = rng.randrange(first_day, days)
             rec = IdRecord("pos", "receipt", "", p, card=crm.card)
             rec.data.update(
                 store=store,
                 day=day,
-                ts=local_moment(rng, start + timedelta(days=day), 9, 20, ZoneInfo(STORES[store])),
+                ts=local_moment(rng, start + timedelta(days=day), 9, 20, STORE_ZONES[store]),
                 items=_items(rng, 5),
             )
             carded.append(rec)
     rng = main_rng
     anonymous = []
     for _ in range(int(len(carded) * 0.6) + 3):
-        store, day = rng.choice(sorted(STORES)), rng.randrange(days)
+        store, day = rng.choice(STORE_IDS), rng.randrange(days)
         anonymous.append(
             {
                 "store": store,
                 "day": day,
-                "ts": local_moment(rng, start + timedelta(days=day), 9, 20, ZoneInfo(STORES[store])),
+                "ts": local_moment(rng, start + timedelta(days=day), 9, 20, STORE_ZONES[store]),
                 "items": _items(rng, 4),
                 "card": "",
             }
