@@ -3,6 +3,7 @@ the first row only) and store receipts (';'-separated, decimal comma, Windows-12
 
 import random
 from datetime import date, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from .output import BrokenLine, Output
@@ -293,6 +294,7 @@ def write_orders(out: Output, orders: list[IdRecord], days: int, start: date) ->
         out.write_csv("pos", landing, f"orders_export_{landing:%Y%m%d}.csv", ORDER_HEADER, rows)
 
 
+@lru_cache(maxsize=4096)  # a dozen prices and their discounts, on every receipt line
 def _decimal_comma(value: float) -> str:
     whole, cents = f"{value:.2f}".split(".")
     if len(whole) > 3:
@@ -312,12 +314,13 @@ def write_receipts(out: Output, carded: list[IdRecord], anonymous: list[dict], d
         for store in sorted(STORES):
             rows: list = []
             for data in sorted(per_file.get((day, store), []), key=lambda d: int(d["receipt_id"])):
+                ts_local = plain(data["ts"])
                 for line_no, (sku, _name, price, vat, qty) in enumerate(data["items"], start=1):
                     discount = round(price * qty * 0.1, 2) if rng.random() < 0.08 else 0.0
                     row = [
                         data["receipt_id"],
                         store,
-                        plain(data["ts"]),
+                        ts_local,
                         STORES[store],
                         data["card"],
                         str(line_no),
