@@ -290,3 +290,16 @@ def test_known_answers_with_hard_cases(tmp_path):
             path.relative_to(tmp_path).as_posix().encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest()
         )
     assert digest.hexdigest() == "5469d024b27e77ee7747552f501740c3988a5b310a3e62c5c40fbbb19d817884"
+
+
+def test_cdp_sample_hard_cases_option(cdp_env, tmp_path, capsys):
+    from cdp_pipeline import cli
+
+    args = ["sample", "--customers", "80", "--days", "2", "--seed", "3", "--out", str(tmp_path / "landing")]
+    truth = tmp_path / "truth" / "truth.csv"
+    assert cli.main([*args, "--truth", str(truth), "--hard-cases"]) == 0
+    assert cases_path(truth).is_file() and "hard_case_persons" in capsys.readouterr().out
+    truth_plain = tmp_path / "plain" / "truth.csv"
+    plain_args = [*args[:-1], str(tmp_path / "landing_plain"), "--truth", str(truth_plain)]
+    assert cli.main(plain_args) == 0
+    assert truth_plain.is_file() and not cases_path(truth_plain).exists()
