@@ -204,8 +204,8 @@ _strings: dict[str, str] = {}
 
 
 def _s(text: str) -> str:
-    """A JSON string literal, as json.dumps(ensure_ascii=False) writes it (the same few
-    thousand strings recur: names of events and pages, cities, cookie and user ids)."""
+    """A JSON string literal, as json.dumps(ensure_ascii=False) writes it, kept: the same few
+    thousand strings recur (names of events, pages and products, devices, cities)."""
     out = _strings.get(text)
     if out is None:
         out = _strings[text] = _dump(text)
@@ -233,8 +233,8 @@ def _event_json(e: dict) -> str:
         f',{{"key":"ga_session_number","value":{{"int_value":{e["session_number"]}}}}}'
         f',{{"key":"page_location","value":{{"string_value":{_s(page[0])}}}}}'
         f',{{"key":"page_title","value":{{"string_value":{_s(page[1])}}}}}]'
-        f',"user_pseudo_id":{_s(cookie["id"])}'
-        f',"user_id":{"null" if user_id is None else _s(user_id)}'
+        f',"user_pseudo_id":{_dump(cookie["id"])}'  # ids are many and seldom repeat: not kept
+        f',"user_id":{"null" if user_id is None else _dump(user_id)}'
         f',"user_first_touch_timestamp":{cookie["first_touch"]}'
         f',"device":{_device(cookie["device"])}'
         f',"geo":{{"country":{_s(COUNTRY_NAMES[person.country])},"city":{_s(person.city)}}}'
