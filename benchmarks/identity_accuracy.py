@@ -1,7 +1,7 @@
 """Identity accuracy through the real pipeline, on the project's sample and on outside labelled data.
 
     python benchmarks/identity_accuracy.py [--customers 2000] [--days 14] [--seeds 101 202 303]
-        [--only NAME ...] [--out benchmarks/results] [--keep]
+        [--no-hard-cases] [--only NAME ...] [--out benchmarks/results] [--keep]
     make bench-identity
 
 For every data set, in its own temporary data folder and Dagster home, it drops landing
@@ -9,8 +9,10 @@ files, runs the nightly job (``cdp run``) with the shipped configuration, scores
 ``identity.customer_map`` with ``cdp evaluate --truth … --json``, and runs a plain Splink
 dedupe of the same records beside it (benchmarks/plain_splink.py), scored by the same evaluation:
 
-- ``sample seed S``: ``cdp sample`` at each seed; the plain Splink reads the built
-  warehouse's ``staging.identity_records``.
+- ``sample seed S``: ``cdp sample --hard-cases`` at each seed (``--no-hard-cases``: without
+  them); the plain Splink reads the built warehouse's ``staging.identity_records``. The
+  pipeline's scores per hard-case type (``cdp evaluate``'s ``by_case``, from the sample's
+  ``truth_cases.csv``) follow the main table.
 - ``FEBRL2 CRM dedupe`` / ``FEBRL1 CRM dedupe``: every FEBRL record as one CRM customer
   extract; ``FEBRL1 two-source link``: FEBRL1's originals as a CRM extract and its
   duplicates as a Mailchimp member export (benchmarks/febrl_landing.py). The plain Splink
@@ -69,13 +71,28 @@ def log(msg: str) -> None:
     print(f"[bench-identity {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
-def datasets(customers: int, days: int, seeds: list[int]) -> list[dict]:
+def datasets(customers: int, days: int, seeds: list[int], hard_cases: bool = True) -> list[dict]:
     """The data sets in run order (FEBRL first: they are the ones the identity work is about)."""
     out = [{"name": name, "kind": "febrl", "febrl": f, "layout": layout} for name, f, layout in FEBRL_SETS]
     out += [
-        {"name": f"sample seed {s}", "kind": "sample", "seed": s, "customers": customers, "days": days} for s in seeds
+        {
+            "name": f"sample seed {s}",
+            "kind": "sample",
+            "seed": s,
+            "customers": customers,
+            "days": days,
+            "hard_cases": hard_cases,
+        }
+        for s in seeds
     ]
     return out
+
+
+def sample_command(cdp: str, spec: dict, landing: Path, truth: Path) -> list[str]:
+    """``cdp sample`` for a sample data set; with hard cases it also writes ``<truth stem>_cases.csv``."""
+    cmd = [cdp, "sample", "--customers", str(spec["customers"]), "--days", str(spec["days"])]
+    cmd += ["--seed", str(spec["seed"]), "--out", str(landing), "--truth", str(truth)]
+    return cmd + (["--hard-cases"] if spec.get("hard_cases") else [])
 
 
 # --------------------------------------------------------------------------- table
@@ -111,6 +128,36 @@ def render_table(rows: list[dict]) -> str:
     return "\n".join(lines + ([""] + errors if errors else [])) + "\n"
 
 
+CASE_HEADER = (
+    "data set",
+    "case",
+    "persons",
+    "persons split",
+    "recall",
+    "customers mixing it with another",
+    "case pairs merged",
+)
+
+
+def render_cases(rows: list[dict]) -> str:
+    """The pipeline per hard-case type, for the data sets whose evaluation has them ("" when none does)."""
+    lines = []
+    for row in rows:
+        for case in (row.get("pipeline") or {}).get("by_case") or []:
+            pairs = f"{case['case_pairs_merged']} / {case['case_pairs']}" if case["case_pairs"] else "–"
+            cells = [row["name"], case["case_type"], benchlib.fmt_num(case["persons"])]
+            cells += [benchlib.fmt_num(case["persons_split"]), _prf(case["recall"])]
+            cells += [benchlib.fmt_num(case["false_merge_customers"]), pairs]
+            lines.append("| " + " | ".join(cells) + " |")
+    if not lines:
+        return ""
+    head = [
+        "| " + " | ".join(CASE_HEADER) + " |",
+        "| --- | --- | " + " | ".join("---:" for _ in CASE_HEADER[2:]) + " |",
+    ]
+    return "\n".join(head + lines) + "\n"
+
+
 def render_markdown(result: dict) -> str:
     p = result["params"]
     head = [
@@ -121,11 +168,15 @@ def render_markdown(result: dict) -> str:
         "",
         f"Command: `{result['command']}`",
         "",
-        f"Sample: {p['customers']:,} customers × {p['days']} days; plain Splink clusters at "
+        f"Sample: {p['customers']:,} customers × {p['days']} days"
+        + (", with identity hard cases" if p.get("hard_cases") else "")
+        + f"; plain Splink clusters at "
         f"{p['threshold']} for every data set; pairwise measures from `cdp evaluate`.",
         "",
     ]
-    return "\n".join(head) + "\n" + render_table(result["datasets"])
+    cases = render_cases(result["datasets"])
+    text = "\n".join(head) + "\n" + render_table(result["datasets"])
+    return text + ("\nPipeline per hard-case type (`cdp evaluate`):\n\n" + cases if cases else "")
 
 
 # --------------------------------------------------------------------------- one data set
@@ -151,7 +202,7 @@ def _summary(ev: dict) -> dict:
         "over_merged_customers": ev["clusters"]["over_merged_customers"],
         "under_merged_persons": ev["clusters"]["under_merged_persons"],
         "by_source_pair": ev["by_source_pair"],
-    }
+    } | ({"by_case": ev["by_case"]} if "by_case" in ev else {})
 
 
 def ingest_diagnostics(warehouse: Path) -> dict:
@@ -217,20 +268,7 @@ def run_dataset(spec: dict, args: argparse.Namespace, cdp: str) -> dict:
     logs.mkdir()
 
     if spec["kind"] == "sample":
-        cmd = [
-            cdp,
-            "sample",
-            "--customers",
-            str(spec["customers"]),
-            "--days",
-            str(spec["days"]),
-            "--seed",
-            str(spec["seed"]),
-            "--out",
-            str(landing),
-            "--truth",
-            str(truth),
-        ]
+        cmd = sample_command(cdp, spec, landing, truth)
         if benchlib.run_measured(cmd, env=env, cwd=REPO_ROOT, log_file=logs / "sample.log").returncode:
             raise RuntimeError(f"cdp sample failed; see {logs / 'sample.log'}")
         splink_rows = None
@@ -274,6 +312,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--customers", type=int, default=2000, help="people in each generated sample")
     parser.add_argument("--days", type=int, default=14, help="days of sample landing files")
     parser.add_argument("--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS), help="sample seeds")
+    parser.add_argument(
+        "--no-hard-cases",
+        dest="hard_cases",
+        action="store_false",
+        help="generate the samples without identity hard cases (and so without the per-case table)",
+    )
     parser.add_argument("--only", nargs="+", help="run only the data sets whose name contains one of these")
     parser.add_argument("--threshold", type=float, default=0.9, help="plain Splink's clustering threshold")
     parser.add_argument("--out", default=str(HERE / "results"), help="folder for the result files")
@@ -284,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     import run_benchmark
 
     started = dt.datetime.now(dt.timezone.utc)
-    specs = datasets(args.customers, args.days, args.seeds)
+    specs = datasets(args.customers, args.days, args.seeds, args.hard_cases)
     if args.only:
         specs = [s for s in specs if any(o.lower() in s["name"].lower() for o in args.only)]
     result = {
@@ -293,6 +337,7 @@ def main(argv: list[str] | None = None) -> int:
             "customers": args.customers,
             "days": args.days,
             "seeds": args.seeds,
+            "hard_cases": args.hard_cases,
             "threshold": args.threshold,
             "splink_seed": SPLINK_SEED,
         },

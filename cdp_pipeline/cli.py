@@ -47,7 +47,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
         print(f"sample: {out} already has files; leaving it as it is")
         return 0
     t0 = time.monotonic()
-    summary = generate_sample(out, customers=args.customers, days=args.days, seed=args.seed, truth_file=truth)
+    summary = generate_sample(
+        out, customers=args.customers, days=args.days, seed=args.seed, truth_file=truth, hard_cases=args.hard_cases
+    )
     print(f"sample: {args.customers:,} customers × {args.days} days → {out} ({time.monotonic() - t0:.1f} s)")
     for key, value in summary.items():
         if isinstance(value, (int, float, str)):
@@ -344,6 +346,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help=f"landing folder to write (default {s.landing_dir})")
     p.add_argument("--truth", help=f"truth CSV to write (default {s.truth_file})")
     p.add_argument("--if-empty", action="store_true", help="do nothing if the landing folder already has files")
+    p.add_argument(
+        "--hard-cases",
+        action="store_true",
+        help="also make identity hard cases (twins, same-name parent/child, family inboxes, nicknames, swapped, "
+        "double and married names, e-mail typos, missing birth dates), labelled per person in "
+        "<truth stem>_cases.csv for cdp evaluate's per-case report (off: no companion file)",
+    )
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("run", help="run the nightly job now (same job as the 02:00 schedule)")

@@ -200,3 +200,64 @@ def test_table_has_one_row_per_data_set_and_shows_failures():
     assert "- sample seed 1: RuntimeError: cdp run exited 1" in lines
     # a training step the plain Splink had to skip is said under the table
     assert "- FEBRL2 CRM dedupe, plain Splink: EM on birth_date skipped: m_probability value 0.0" in lines
+
+
+def test_samples_are_generated_with_hard_cases_unless_told_not_to(tmp_path):
+    landing, truth = tmp_path / "landing", tmp_path / "truth.csv"
+    spec = [s for s in accuracy.datasets(300, 3, [7]) if s["kind"] == "sample"][0]
+    assert accuracy.sample_command("cdp", spec, landing, truth) == [
+        "cdp",
+        "sample",
+        "--customers",
+        "300",
+        "--days",
+        "3",
+        "--seed",
+        "7",
+        "--out",
+        str(landing),
+        "--truth",
+        str(truth),
+        "--hard-cases",
+    ]
+    plain = [s for s in accuracy.datasets(300, 3, [7], hard_cases=False) if s["kind"] == "sample"][0]
+    assert "--hard-cases" not in accuracy.sample_command("cdp", plain, landing, truth)
+
+
+def test_per_case_table_lists_each_case_of_each_sample():
+    by_case = [
+        {
+            "case_type": "twins",
+            "persons": 38,
+            "persons_split": 1,
+            "true_pairs": 170,
+            "found_pairs": 169,
+            "recall": 0.99412,
+            "false_merge_customers": 11,
+            "case_pairs": 19,
+            "case_pairs_merged": 11,
+        },
+        {
+            "case_type": "nickname",
+            "persons": 1245,
+            "persons_split": 6,
+            "true_pairs": 900,
+            "found_pairs": 893,
+            "recall": 0.99222,
+            "false_merge_customers": 0,
+            "case_pairs": 0,
+            "case_pairs_merged": 0,
+        },
+    ]
+    rows = [
+        {"name": "FEBRL2 CRM dedupe", "pipeline": {"precision": 1.0}},
+        {"name": "sample seed 1", "pipeline": {"precision": 0.99, "by_case": by_case}},
+        {"name": "sample seed 2", "error": "RuntimeError: cdp run exited 1"},
+    ]
+    lines = accuracy.render_cases(rows).splitlines()
+    assert lines[0].startswith("| data set | case | persons |")
+    assert lines[2:] == [
+        "| sample seed 1 | twins | 38 | 1 | 0.9941 | 11 | 11 / 19 |",
+        "| sample seed 1 | nickname | 1,245 | 6 | 0.9922 | 0 | – |",
+    ]
+    assert accuracy.render_cases(rows[:1]) == ""

@@ -4,9 +4,10 @@ import csv
 import hashlib
 import io
 import json
+import random
 import re
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import phonenumbers
@@ -386,3 +387,64 @@ def test_known_answers(sample):
 # Fixed by seed 42, 200 customers, 5 days (and the pinned Faker); change them only on purpose.
 KNOWN_COUNTS = (521, 74)
 KNOWN_FIRST_TRUTH_ROW = {"source": "crm", "source_record_id": "100227", "person_id": "P0000037"}
+
+
+def tree_digest(root: Path) -> str:
+    """One sha256 over every file's path and content under root."""
+    digest = hashlib.sha256()
+    for path, file_hash in _checksums(root).items():
+        digest.update(path.encode() + b"\0" + bytes.fromhex(file_hash))
+    return digest.hexdigest()
+
+
+def test_same_bytes_as_the_reference(sample):
+    # Every landing, truth and manifest byte of the 200-customer sample, as the generator wrote
+    # them before its speed-ups (fastfaker, event JSON from parts, isoformat renderings, ...):
+    # making it faster must not change a byte. Change only on purpose, with KNOWN_COUNTS.
+    assert tree_digest(sample["root"]) == KNOWN_TREE_DIGEST
+
+
+KNOWN_TREE_DIGEST = "4a55006a90263addec66588c76bb3c9ca3fc2859dcd4be6e7ee6ea12f105c477"
+
+
+@pytest.mark.parametrize("locale", ["sv_SE", "da_DK", "no_NO", "fi_FI", "de_DE", "en_GB"])
+def test_fast_faker_draws_what_faker_draws(locale):
+    from faker import Faker
+
+    from cdp_pipeline.lib.sample_data.fastfaker import fast_generator
+
+    plain = Faker(locale)
+    plain.seed_instance(17)
+    fast = fast_generator(locale, 17)
+    calls = random.Random(locale)
+    for name in [calls.choice(FAKER_CALLS) for _ in range(3000)]:
+        assert getattr(fast, name)() == getattr(plain, name)(), name
+    assert fast.random.random() == plain.random.random()  # and the stream continues alike
+
+
+FAKER_CALLS = ("first_name_female", "first_name_male", "last_name", "street_address", "postcode", "city")
+
+
+def test_time_renderings_are_the_strftime_ones():
+    from zoneinfo import ZoneInfo
+
+    from cdp_pipeline.lib.sample_data import timeutil
+
+    rng = random.Random(3)
+    zones = (ZoneInfo("Europe/Stockholm"), ZoneInfo("Europe/Copenhagen"), timeutil.UTC)
+    for _ in range(3000):
+        ts = datetime(1935, 1, 1, tzinfo=rng.choice(zones)) + timedelta(seconds=rng.randrange(95 * 365 * 86400))
+        assert timeutil.plain(ts) == ts.strftime("%Y-%m-%d %H:%M:%S")
+        assert timeutil.with_offset(ts) == ts.strftime("%Y-%m-%d %H:%M:%S %z")
+        assert timeutil.rfc2822(ts) == ts.astimezone(timeutil.UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
+    assert timeutil.with_offset(datetime(2026, 10, 1, 12)) == "2026-10-01 12:00:00 "  # naive: strftime's
+
+
+def test_event_lines_are_what_json_dumps_writes():
+    from cdp_pipeline.lib.sample_data import web
+
+    built = build_records(Output(Path("/nonexistent"), 5), customers=300, days=6, seed=5, start_date=date(2026, 10, 1))
+    events = built["web_events"]
+    assert any(e["order"] for e in events) and any(e["user_id"] for e in events)
+    for e in events:
+        assert web._event_json(e) == json.dumps(web._event_dict(e), ensure_ascii=False, separators=(",", ":"))

@@ -5,9 +5,9 @@ from datetime import date, datetime, timedelta
 
 from .output import BrokenLine, Output, with_duplicate_rows
 from .people import Person
-from .records import IdRecord, choose_email, choose_phone, pick
+from .records import IdRecord, choose_email, choose_phone, person_name, pick
 from .timeutil import LOCAL, local_moment, plain
-from .variation import format_birth_date, format_country, format_phone, format_postcode, typo, vary_email, vary_name
+from .variation import format_birth_date, format_country, format_phone, format_postcode, typo, vary_email
 
 HEADER = [
     "customer_id",
@@ -33,12 +33,17 @@ NAME_WEIGHTS = {"typo": 0.03, "nickname": 0.02, "upper": 0.015, "swapped": 0.015
 
 
 def _new_record(out: Output, rng, p: Person, days: int, start: date, dupe: bool) -> IdRecord:
+    more = out.hard_cases
     if dupe:
-        first, last, _ = vary_name(rng, p.first_name, p.last_name, {"nickname": 0.3, "typo": 0.3})
+        first, last, name_kind = person_name(rng, p, {"nickname": 0.3, "typo": 0.3}, "crm", more_nicknames=more)
         email, email_flag = choose_email(rng, p, {"primary": 0.6, "alt": 0.1, "missing": 0.3})
         phone, phone_flag = choose_phone(rng, p, {"own": 0.8, "missing": 0.2})
+    elif p.family_inbox:  # the household's inbox and landline are what the family gave the shop
+        first, last, name_kind = person_name(rng, p, NAME_WEIGHTS, "crm", more_nicknames=more)
+        email, email_flag = choose_email(rng, p, {"shared": 0.8, "primary": 0.2})
+        phone, phone_flag = choose_phone(rng, p, {"shared": 0.6, "own": 0.4})
     else:
-        first, last, _ = vary_name(rng, p.first_name, p.last_name, NAME_WEIGHTS)
+        first, last, name_kind = person_name(rng, p, NAME_WEIGHTS, "crm", more_nicknames=more)
         email, email_flag = choose_email(
             rng, p, {"primary": 0.84, "alt": 0.06, "shared": 0.04, "junk": 0.02, "missing": 0.04}
         )
@@ -58,8 +63,9 @@ def _new_record(out: Output, rng, p: Person, days: int, start: date, dupe: bool)
         p.postcode,
         p.city,
         p.country,
-        p.birth_date if rng.random() < 0.88 else None,
+        p.birth_date if rng.random() < 0.88 and not p.hide_birth_date else None,
     )
+    rec.data["name_kind"] = name_kind
     if days > 1 and rng.random() < (0.25 if dupe else 0.12):
         created_day = rng.randrange(1, days)
         created = local_moment(rng, start + timedelta(days=created_day), 6, 22)
@@ -105,9 +111,11 @@ def _new_record(out: Output, rng, p: Person, days: int, start: date, dupe: bool)
 
 
 def build(out: Output, people: list[Person], days: int, start: date) -> list[IdRecord]:
-    rng = out.rng("crm")
+    main_rng, case_rng = out.rng("crm"), out.rng("crm/hardcases")
     records: list[IdRecord] = []
     for p in people:
+        # Hard-case people draw from their own stream, so everyone else's records stay as they were.
+        rng = case_rng if p.hard_case else main_rng
         if not p.in_crm:
             continue
         primary = _new_record(out, rng, p, days, start, dupe=False)
@@ -118,6 +126,7 @@ def build(out: Output, people: list[Person], days: int, start: date) -> list[IdR
             dupe = _new_record(out, rng, p, days, start, dupe=True)
             dupe.data["dupe_of"] = primary
             records.append(dupe)
+    rng = main_rng
     # Customer ids follow creation order, as a CRM's sequence would.
     records.sort(key=lambda r: (r.data["created"], r.person.person_id, "dupe_of" in r.data))
     next_id = 100000 + rng.randrange(1000)

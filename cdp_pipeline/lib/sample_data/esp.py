@@ -7,9 +7,9 @@ from datetime import date, datetime, time, timedelta
 
 from .output import BrokenLine, Output, with_duplicate_rows
 from .people import Person
-from .records import IdRecord, choose_email, pick
+from .records import IdRecord, choose_email, person_name, pick
 from .timeutil import UTC, plain
-from .variation import format_phone, format_postcode, vary_email, vary_name
+from .variation import format_phone, format_postcode, vary_email
 
 SYSTEM = [
     "MEMBER_RATING",
@@ -64,11 +64,18 @@ def _ip(rng: random.Random) -> str:
     return f"{rng.choice((83, 90, 94, 155, 213))}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
 
 
-def _member(rng, p: Person, email: str, flag: str | None, days: int, start: date) -> IdRecord:
+def _member(
+    rng, p: Person, email: str, flag: str | None, days: int, start: date, *, more_nicknames: bool = False
+) -> IdRecord:
     rec = IdRecord("esp", "esp", "", p, email=email, email_flag=flag)
-    if rng.random() < 0.7:
-        rec.first, rec.last, _ = vary_name(
-            rng, p.first_name, p.last_name, {"lower": 0.05, "typo": 0.04, "nickname": 0.05, "missing_first": 0.03}
+    family_subscription = flag == "shared" and p.family_inbox  # the family's inbox: nobody's name
+    if not family_subscription and (p.former_last_name or rng.random() < 0.7):
+        rec.first, rec.last, rec.data["name_kind"] = person_name(
+            rng,
+            p,
+            {"lower": 0.05, "typo": 0.04, "nickname": 0.05, "missing_first": 0.03},
+            "esp",
+            more_nicknames=more_nicknames,
         )
     if p.phone and rng.random() < 0.35:
         rec.phone = p.phone
@@ -77,7 +84,7 @@ def _member(rng, p: Person, email: str, flag: str | None, days: int, start: date
             p.old_address if p.old_address and rng.random() < 0.4 else (p.street, p.postcode, p.city)
         )
         rec.street, rec.postcode, rec.city, rec.country = street, postcode, city, p.country
-    if rng.random() < 0.2:
+    if (rng.random() < 0.2 or p.former_last_name) and not p.hide_birth_date:
         rec.birth_date = p.birth_date
     joined_day = rng.randrange(1, days) if days > 1 and rng.random() < 0.1 else 0
     status0 = "subscribed" if joined_day else pick(rng, {"subscribed": 0.82, "unsubscribed": 0.12, "cleaned": 0.06})
@@ -113,16 +120,22 @@ def _member(rng, p: Person, email: str, flag: str | None, days: int, start: date
 
 
 def build(out: Output, people: list[Person], days: int, start: date) -> list[IdRecord]:
-    rng = out.rng("esp")
+    main_rng, case_rng = out.rng("esp"), out.rng("esp/hardcases")
+    more = out.hard_cases
     records: list[IdRecord] = []
     for p in people:
+        # Hard-case people draw from their own stream, so everyone else's records stay as they were.
+        rng = case_rng if p.hard_case else main_rng
         if not p.in_esp:
             continue
         weights = {"primary": 0.82, "alt": 0.12, "shared": 0.06 if p.household_owner else 0.0}
+        if p.family_inbox and p.household_owner and p.shared_email:
+            weights = {"shared": 1.0}
         email, flag = choose_email(rng, p, weights)
-        records.append(_member(rng, p, email, flag, days, start))
+        records.append(_member(rng, p, email, flag, days, start, more_nicknames=more))
         if p.esp_second and p.alt_email and p.alt_email != email:
-            records.append(_member(rng, p, p.alt_email, None, days, start))
+            records.append(_member(rng, p, p.alt_email, None, days, start, more_nicknames=more))
+    rng = main_rng
     for rec, leid in zip(records, rng.sample(range(10_000_000, 999_999_999), len(records))):
         rec.srid = str(leid)
     return records
@@ -232,27 +245,29 @@ def write(out: Output, records: list[IdRecord], days: int, start: date) -> None:
     # Campaign activity: opens and clicks after each send, bounces for cleaned members.
     actions: dict[int, list[tuple]] = {d: [] for d in range(days)}
     end = datetime.combine(start + timedelta(days=days), time(), tzinfo=UTC)
+    random, randrange, expovariate = rng.random, rng.randrange, rng.expovariate
+    # (first campaign day, last campaign day + 1 or None, email) of members subscribed at the start
+    # or joining later; a member gets every campaign sent while subscribed, in member order.
+    audience = [
+        (d["joined_day"], d["change"][0] if d["change"] else None, d["email_text"].strip())
+        for d in (rec.data for rec in members)
+        if d["status0"] == "subscribed"
+    ]
     for campaign in campaigns:
-        for rec in members:
-            d = rec.data
-            subscribed = (
-                d["status0"] == "subscribed"
-                and d["joined_day"] <= campaign["day"]
-                and (not d["change"] or d["change"][0] > campaign["day"])
-            )
-            if not subscribed:
+        campaign_day, sent = campaign["day"], campaign["sent"]
+        for joined_day, left_day, email in audience:
+            if joined_day > campaign_day or (left_day is not None and left_day <= campaign_day):
                 continue
-            email = d["email_text"].strip()
-            if rng.random() < 0.004:
-                actions[campaign["day"]].append(
-                    (campaign["sent"] + timedelta(seconds=rng.randrange(5, 600)), email, "bounce", campaign, "")
+            if random() < 0.004:
+                actions[campaign_day].append(
+                    (sent + timedelta(seconds=randrange(5, 600)), email, "bounce", campaign, "")
                 )
-            if rng.random() < 0.35:
-                opened = campaign["sent"] + timedelta(seconds=int(rng.expovariate(1 / 20000)))
+            if random() < 0.35:
+                opened = sent + timedelta(seconds=int(expovariate(1 / 20000)))
                 if opened < end:
                     actions[(opened.date() - start).days].append((opened, email, "open", campaign, ""))
-                    if rng.random() < 0.3:
-                        clicked = opened + timedelta(seconds=rng.randrange(5, 300))
+                    if random() < 0.3:
+                        clicked = opened + timedelta(seconds=randrange(5, 300))
                         if clicked < end:
                             actions[(clicked.date() - start).days].append(
                                 (clicked, email, "click", campaign, rng.choice(URLS))

@@ -2,12 +2,15 @@
 truth and manifest."""
 
 import csv
+import gc
 import io
 import json
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 from . import crm, esp, pos, sms, web
+from .hardcases import CASE_TYPES, CASES_HEADER, case_rows
 from .linkability import make_linkable, truth_rows
 from .output import Output
 from .people import build_population
@@ -16,8 +19,9 @@ SOURCES = ("crm", "esp", "sms", "web", "pos")
 
 
 def build_records(out: Output, *, customers: int, days: int, seed: int, start_date: date) -> dict:
-    """The population and every source's identity records (made linkable), before rendering."""
-    people = build_population(customers, seed, start_date)
+    """The population and every source's identity records (made linkable), before rendering.
+    The population has identity hard cases when ``out.hard_cases``."""
+    people = build_population(customers, seed, start_date, hard_cases=out.hard_cases)
     crm_records = crm.build(out, people, days, start_date)
     crm_by_person = crm.primary_crm(crm_records)
     esp_records = esp.build(out, people, days, start_date)
@@ -42,6 +46,33 @@ def build_records(out: Output, *, customers: int, days: int, seed: int, start_da
     }
 
 
+@contextmanager
+def _collector_paused():
+    """The generator makes millions of small objects and no garbage cycles: the cyclic
+    collector's passes over them cost a tenth of the run for nothing. (Objects allocated
+    while it is paused still count towards its next pass: free them before it resumes.)"""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def cases_path(truth_file: Path) -> Path:
+    """The truth's companion naming each person's hard cases: truth.csv → truth_cases.csv."""
+    return truth_file.with_name(truth_file.stem + "_cases.csv")
+
+
+def _csv_bytes(header: list[str], rows: list) -> bytes:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buf.getvalue().encode("utf-8")
+
+
 def generate_sample(
     out_dir: Path,
     *,
@@ -50,15 +81,29 @@ def generate_sample(
     seed: int = 42,
     truth_file: Path | None = None,
     start_date: date = date(2026, 10, 1),
+    hard_cases: bool = False,
 ) -> dict:
     """Write a landing folder of realistic extracts for every source, plus the truth
     (which person every identity-bearing record belongs to) and a manifest of the
-    deliberately broken rows and duplicate or header-only files."""
+    deliberately broken rows and duplicate or header-only files.
+
+    hard_cases: also turn a small share of people into identity hard cases (hardcases.py),
+    labelled per person in the truth's companion ``<truth stem>_cases.csv``; without it no
+    companion is written (and a stale one beside the truth is removed)."""
     if customers < 1 or days < 1:
         raise ValueError("customers and days must be at least 1")
     out_dir = Path(out_dir)
     truth_file = Path(truth_file) if truth_file else out_dir.parent / "sample_truth" / "truth.csv"
-    out = Output(out_dir, seed)
+    with _collector_paused():
+        # Everything the run builds is freed when _write_sample returns, before the collector
+        # resumes: it never walks the millions of objects.
+        return _write_sample(out_dir, truth_file, customers, days, seed, start_date, hard_cases)
+
+
+def _write_sample(
+    out_dir: Path, truth_file: Path, customers: int, days: int, seed: int, start_date: date, hard_cases: bool
+) -> dict:
+    out = Output(out_dir, seed, hard_cases=hard_cases)
     built = build_records(out, customers=customers, days=days, seed=seed, start_date=start_date)
     people, linkage = built["people"], built["linkage"]
     truth = truth_rows(built["records"])
@@ -71,11 +116,18 @@ def generate_sample(
     pos.write_receipts(out, built["receipts"], built["anonymous_receipts"], days, start_date)
 
     truth_file.parent.mkdir(parents=True, exist_ok=True)
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["source", "source_record_id", "person_id"])
-    writer.writerows(truth)
-    truth_file.write_bytes(buf.getvalue().encode("utf-8"))
+    truth_file.write_bytes(_csv_bytes(["source", "source_record_id", "person_id"], truth))
+    cases_file = cases_path(truth_file)
+    cases: list[tuple[str, str, str]] = []
+    if hard_cases:
+        cases = case_rows(people, built["records"])
+        cases_file.write_bytes(_csv_bytes(CASES_HEADER, cases))
+    else:
+        # cdp evaluate reads a companion it finds beside the truth: an earlier sample's must not stay.
+        cases_file.unlink(missing_ok=True)
+    persons_per_case = {case_type: 0 for case_type in CASE_TYPES}
+    for _, case_type, _ in cases:
+        persons_per_case[case_type] += 1
 
     identity_by_source = {s: 0 for s in SOURCES}
     for source, _, _ in truth:
@@ -92,10 +144,12 @@ def generate_sample(
         "identity_records": identity_by_source,
         "people": len({person_id for _, _, person_id in truth}),
     }
+    if hard_cases:
+        manifest["hard_cases"] = persons_per_case
     manifest_file = truth_file.parent / "manifest.json"
     manifest_file.write_bytes((json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
 
-    return {
+    summary = {
         "out_dir": str(out_dir),
         "truth_file": str(truth_file),
         "manifest_file": str(manifest_file),
@@ -111,3 +165,10 @@ def generate_sample(
         "linkability_repairs": linkage["repaired"],
         "records_dropped_unlinkable": linkage["dropped"],
     }
+    if hard_cases:
+        summary.update(
+            cases_file=str(cases_file),
+            hard_case_persons=len({person_id for person_id, _, _ in cases}),
+            hard_cases=persons_per_case,
+        )
+    return summary

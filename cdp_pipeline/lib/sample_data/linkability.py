@@ -2,10 +2,11 @@
 
 A record's strong evidence is a set of tokens: a non-junk, non-household email or phone, a
 loyalty card, a CRM id (the CRM's own key or a web user_id), name + birth date, or name +
-street + postcode. Within one person, records sharing a token are connected. When a person's
-records fall apart into several groups, the generator adds an identifier the person really
-has (email or phone) to a record that can carry it, as a real system would have captured
-it; when nothing can carry one, the stray records are dropped from the sample.
+street + postcode (not for a same-name parent and child at one address, who share it).
+Within one person, records sharing a token are connected. When a person's records fall
+apart into several groups, the generator adds an identifier the person really has (email
+or phone) to a record that can carry it, as a real system would have captured it; when
+nothing can carry one, the stray records are dropped from the sample.
 """
 
 from .records import IdRecord
@@ -29,7 +30,8 @@ def tokens(rec: IdRecord) -> set[tuple]:
     if len(first) > 1 and last:
         if rec.birth_date:
             found.add(("name_dob", first, last, rec.birth_date))
-        if rec.street and rec.postcode:
+        # A parent and child of one name at one address: there, name + address is nobody's own.
+        if rec.street and rec.postcode and not rec.person.namesake_at_address:
             found.add(("name_address", first, last, match_key(rec.street), rec.postcode.replace(" ", "")))
     return found
 

@@ -26,9 +26,11 @@ class BrokenLine:
 class Output:
     """Writes files and remembers what was written: files, rows, broken lines, duplicates."""
 
-    def __init__(self, out_dir: Path, seed: int):
+    def __init__(self, out_dir: Path, seed: int, *, hard_cases: bool = False):
         self.out_dir = out_dir
         self.seed = seed
+        # The sample has identity hard cases (hardcases.py); builders spell names accordingly.
+        self.hard_cases = hard_cases
         self.files: list[str] = []
         self.rows: Counter = Counter()
         self.broken_rows: list[dict] = []
@@ -66,17 +68,18 @@ class Output:
         buf = io.StringIO()
         writer = csv.writer(buf, delimiter=delimiter, lineterminator=newline, quoting=csv.QUOTE_MINIMAL)
         writer.writerow(header)
-        data_rows = 0
+        data_rows = len(rows)
+        done = 0  # rows before this index are written; the rows between broken lines go in one call
         for index, row in enumerate(rows):
-            line_number = index + 2  # header is line 1 and no field holds a line break
             if isinstance(row, BrokenLine):
+                writer.writerows(rows[done:index])
                 buf.write(row.text + (newline if row.final_newline else ""))
+                line_number = index + 2  # header is line 1 and no field holds a line break
                 self.broken_rows.append(
                     {"source": source, "file": rel, "line_number": line_number, "reason": row.reason}
                 )
-            else:
-                writer.writerow(row)
-            data_rows += 1
+                done = index + 1
+        writer.writerows(rows[done:])
         if data_rows == 0:
             self.header_only_files.append(rel)
         self.rows[source] += data_rows

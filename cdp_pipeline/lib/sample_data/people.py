@@ -7,10 +7,12 @@ household they may share an email or phone with, and which sources they appear i
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import accumulate
 
 import phonenumbers
-from faker import Faker
+from faker.generator import Generator
 
+from .fastfaker import fast_generator
 from .variation import fold_ascii
 
 # (Faker locale, country, share). Faker has no nb_NO; no_NO is its Norwegian (Bokmål) locale.
@@ -90,13 +92,31 @@ class Person:
     online_buyer: bool = False
     store_shopper: bool = False
     home_store: str = "S01"
+    # designated hard cases (hardcases.py): how this person's records differ from the ordinary
+    hard_case: str | None = None  # twins | parent_child | family_inbox | nickname | swapped_name | ...
+    case_group: str | None = None  # ties the people of one case together (a pair of twins, ...)
+    namesake_at_address: bool = False  # a parent and child of the same name at the same address
+    family_inbox: bool = False  # the household's shared email and landline are on most records
+    nickname: str | None = None  # a short form used on some non-CRM records
+    swapped_billing: bool = False  # online orders often billed as "Last First"
+    former_last_name: str | None = None  # the CRM still has the name before the marriage
+    email_typo: str | None = None  # the first online order carries this mistyped address
+    hide_birth_date: bool = False  # no record carries the birth date
+
+
+# Country calling code and the length of "+<code>" in the candidates below.
+_CALLING_CODES = {"SE": (46, 3), "DK": (45, 3), "NO": (47, 3), "FI": (358, 4), "DE": (49, 3), "GB": (44, 3)}
 
 
 def _mobile(rng: random.Random, country: str) -> str:
     """A mobile number in a block that is really allocated, as a real customer's would be."""
+    code, prefix = _CALLING_CODES[country]
     while True:
         number = _mobile_candidate(rng, country)
-        if phonenumbers.is_valid_number(phonenumbers.parse(number)):
+        # What phonenumbers.parse(number) gives for these E.164 candidates, without parsing.
+        if phonenumbers.is_valid_number(
+            phonenumbers.PhoneNumber(country_code=code, national_number=int(number[prefix:]))
+        ):
             return number
 
 
@@ -139,14 +159,11 @@ def _local_part(rng: random.Random, first: str, last: str) -> str:
     return f"{f}{rng.randrange(1, 1000)}"
 
 
-def build_population(count: int, seed: int, start: date) -> list[Person]:
+def build_population(count: int, seed: int, start: date, *, hard_cases: bool = False) -> list[Person]:
     rng = random.Random(f"{seed}/people")
-    fakers = {}
-    for index, (locale, _, _) in enumerate(LOCALES):
-        fake = Faker(locale)
-        fake.seed_instance(seed * 31 + index)
-        fakers[locale] = fake
-    weights = [w for _, _, w in LOCALES]
+    fakers = {locale: fast_generator(locale, seed * 31 + index) for index, (locale, _, _) in enumerate(LOCALES)}
+    # random.choices(weights=...) accumulates the weights on every call; the same draw with them kept.
+    cum_weights = list(accumulate(w for _, _, w in LOCALES))
     used_emails: set[str] = set()
     used_phones: set[str] = set()
 
@@ -164,12 +181,12 @@ def build_population(count: int, seed: int, start: date) -> list[Person]:
         used_phones.add(phone)
         return phone
 
-    def address(fake: Faker, country: str) -> tuple[str, str, str]:
+    def address(fake: Generator, country: str) -> tuple[str, str, str]:
         return fake.street_address().replace("\n", ", "), _postcode(fake.postcode(), country), fake.city()
 
     people: list[Person] = []
     for n in range(count):
-        locale, country, _ = rng.choices(LOCALES, weights=weights)[0]
+        locale, country, _ = rng.choices(LOCALES, cum_weights=cum_weights)[0]
         fake = fakers[locale]
         gender = rng.choice("FM")
         first = fake.first_name_female() if gender == "F" else fake.first_name_male()
@@ -204,6 +221,11 @@ def build_population(count: int, seed: int, start: date) -> list[Person]:
 
     _form_households(rng, people, unique_email, unique_phone)
     _assign_sources(rng, people)
+    if hard_cases:
+        from .hardcases import make_hard_cases  # here: hardcases builds on this module's helpers
+
+        # Its own random stream: the ordinary population above is drawn exactly as before.
+        make_hard_cases(random.Random(f"{seed}/hardcases"), people, fakers, start, unique_email, unique_phone)
     return people
 
 

@@ -3,13 +3,14 @@ the first row only) and store receipts (';'-separated, decimal comma, Windows-12
 
 import random
 from datetime import date, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from .output import BrokenLine, Output
 from .people import Person
-from .records import IdRecord, choose_email, choose_phone, poisson
+from .records import IdRecord, choose_email, choose_phone, person_name, poisson
 from .timeutil import local_moment, plain, with_offset
-from .variation import format_phone, format_postcode, vary_name
+from .variation import format_phone, format_postcode
 
 ORDER_HEADER = [
     "Name",
@@ -77,6 +78,8 @@ STORES = {
     "S05": "Europe/Stockholm",
     "K01": "Europe/Copenhagen",
 }
+STORE_IDS = tuple(sorted(STORES))
+STORE_ZONES = {store: ZoneInfo(key) for store, key in STORES.items()}
 NAME_WEIGHTS = {"initial": 0.05, "nickname": 0.04, "typo": 0.03, "upper": 0.03, "swapped": 0.01}
 
 
@@ -86,16 +89,20 @@ def _items(rng: random.Random, max_lines: int) -> list[tuple]:
 
 
 def build_orders(out: Output, people: list[Person], days: int, start: date) -> list[IdRecord]:
-    rng = out.rng("pos/orders")
+    main_rng, case_rng = out.rng("pos/orders"), out.rng("pos/orders/hardcases")
     orders: list[IdRecord] = []
     for p in people:
         if not p.online_buyer:
             continue
-        for _ in range(max(1, poisson(rng, days / 30 * 1.4))):
-            first, last, _ = vary_name(rng, p.first_name, p.last_name, NAME_WEIGHTS)
+        # Hard-case people draw from their own stream, so everyone else's records stay as they were.
+        rng = case_rng if p.hard_case else main_rng
+        for number in range(max(1, poisson(rng, days / 30 * 1.4))):
+            first, last, name_kind = person_name(rng, p, NAME_WEIGHTS, "order", more_nicknames=out.hard_cases)
             email, email_flag = choose_email(
                 rng, p, {"primary": 0.85, "alt": 0.08, "shared": 0.04, "junk": 0.01, "missing": 0.02}
             )
+            if p.email_typo and number == 0:
+                email, email_flag = p.email_typo, None
             phone, phone_flag = choose_phone(rng, p, {"own": 0.55, "shared": 0.03, "junk": 0.01, "missing": 0.41})
             street, postcode, city = (
                 p.old_address if p.old_address and rng.random() < 0.4 else (p.street, p.postcode, p.city)
@@ -124,6 +131,7 @@ def build_orders(out: Output, people: list[Person], days: int, start: date) -> l
             shipping = 0.0 if subtotal - discount >= 499 else 49.0
             total = subtotal - discount + shipping
             rec.data.update(
+                name_kind=name_kind,
                 day=day,
                 created=created,
                 items=items,
@@ -136,6 +144,7 @@ def build_orders(out: Output, people: list[Person], days: int, start: date) -> l
                 tags=rng.choice(("", "", "", "VIP", "Nyhetsbrev")),
             )
             orders.append(rec)
+    rng = main_rng
     orders.sort(key=lambda r: (r.data["created"], r.person.person_id))
     shop_id = 5_900_000_000_000 + rng.randrange(10**9)
     for number, rec in enumerate(orders, start=1001):
@@ -149,32 +158,35 @@ def build_receipts(
     out: Output, people: list[Person], crm_by_person: dict[str, IdRecord], days: int, start: date
 ) -> tuple[list[IdRecord], list[dict]]:
     """Receipts with a loyalty card (identity records) and anonymous ones (plain dicts)."""
-    rng = out.rng("pos/receipts")
+    main_rng, case_rng = out.rng("pos/receipts"), out.rng("pos/receipts/hardcases")
     carded: list[IdRecord] = []
     for p in people:
         crm = crm_by_person.get(p.person_id)
         if not (p.store_shopper and crm and crm.card):
             continue
+        # Hard-case people draw from their own stream, so everyone else's records stay as they were.
+        rng = case_rng if p.hard_case else main_rng
         first_day = crm.data["created_day"]
         for _ in range(max(1, poisson(rng, days / 30 * 4))):
-            store = p.home_store if rng.random() < 0.8 else rng.choice(sorted(STORES))
+            store = p.home_store if rng.random() < 0.8 else rng.choice(STORE_IDS)
             day = rng.randrange(first_day, days)
             rec = IdRecord("pos", "receipt", "", p, card=crm.card)
             rec.data.update(
                 store=store,
                 day=day,
-                ts=local_moment(rng, start + timedelta(days=day), 9, 20, ZoneInfo(STORES[store])),
+                ts=local_moment(rng, start + timedelta(days=day), 9, 20, STORE_ZONES[store]),
                 items=_items(rng, 5),
             )
             carded.append(rec)
+    rng = main_rng
     anonymous = []
     for _ in range(int(len(carded) * 0.6) + 3):
-        store, day = rng.choice(sorted(STORES)), rng.randrange(days)
+        store, day = rng.choice(STORE_IDS), rng.randrange(days)
         anonymous.append(
             {
                 "store": store,
                 "day": day,
-                "ts": local_moment(rng, start + timedelta(days=day), 9, 20, ZoneInfo(STORES[store])),
+                "ts": local_moment(rng, start + timedelta(days=day), 9, 20, STORE_ZONES[store]),
                 "items": _items(rng, 4),
                 "card": "",
             }
@@ -282,6 +294,7 @@ def write_orders(out: Output, orders: list[IdRecord], days: int, start: date) ->
         out.write_csv("pos", landing, f"orders_export_{landing:%Y%m%d}.csv", ORDER_HEADER, rows)
 
 
+@lru_cache(maxsize=4096)  # a dozen prices and their discounts, on every receipt line
 def _decimal_comma(value: float) -> str:
     whole, cents = f"{value:.2f}".split(".")
     if len(whole) > 3:
@@ -301,12 +314,13 @@ def write_receipts(out: Output, carded: list[IdRecord], anonymous: list[dict], d
         for store in sorted(STORES):
             rows: list = []
             for data in sorted(per_file.get((day, store), []), key=lambda d: int(d["receipt_id"])):
+                ts_local = plain(data["ts"])
                 for line_no, (sku, _name, price, vat, qty) in enumerate(data["items"], start=1):
                     discount = round(price * qty * 0.1, 2) if rng.random() < 0.08 else 0.0
                     row = [
                         data["receipt_id"],
                         store,
-                        plain(data["ts"]),
+                        ts_local,
                         STORES[store],
                         data["card"],
                         str(line_no),

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from .people import Person
-from .variation import JUNK_EMAILS, JUNK_PHONES
+from .variation import JUNK_EMAILS, JUNK_PHONES, double_name_short, vary_name
 
 
 @dataclass(slots=True, eq=False)
@@ -80,3 +80,21 @@ def choose_phone(rng: random.Random, p: Person, weights: dict[str, float]) -> tu
     if kind == "missing" or p.phone is None:
         return None, None
     return p.phone, None
+
+
+def person_name(
+    rng: random.Random, p: Person, weights: dict[str, float], where: str, *, more_nicknames: bool = False
+) -> tuple[str | None, str | None, str]:
+    """(first, last, variation) as a record of kind ``where`` (crm | esp | order) spells the
+    person's name: a hard case's form (hardcases.py) on some records, else vary_name's.
+    The CRM keeps the canonical first name and, after a marriage, the former surname.
+    more_nicknames: the sample has hard cases (variation.HARD_CASE_NICKNAMES)."""
+    last = p.former_last_name if p.former_last_name and where == "crm" else p.last_name
+    if where != "crm":
+        if p.nickname and rng.random() < 0.6:
+            return p.nickname, last, "nickname"
+        if p.hard_case == "double_name" and rng.random() < 0.6:
+            return double_name_short(rng, p.first_name), last, "double_short"
+        if p.swapped_billing and where == "order" and rng.random() < 0.7:
+            return last, p.first_name, "swapped"
+    return vary_name(rng, p.first_name, last, weights, more_nicknames=more_nicknames)

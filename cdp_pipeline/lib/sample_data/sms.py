@@ -45,6 +45,10 @@ STOP_CONFIRMATION = "Du är nu avregistrerad från Nordhems sms. Svara START fö
 START_CONFIRMATION = "Välkommen tillbaka! Du får nu sms från Nordhem igen."
 
 
+# json.dumps(obj, ensure_ascii=False) builds an encoder per call; one, kept, writes the same.
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def build(out: Output, people: list[Person]) -> list[IdRecord]:
     return [IdRecord("sms", "sms", p.phone, p, phone=p.phone) for p in people if p.in_sms and p.phone]
 
@@ -155,7 +159,7 @@ def write(out: Output, records: list[IdRecord], days: int, start: date) -> None:
                     m["to"],
                     m["body"],
                     m["status"],
-                    m["ts"].strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    m["ts"].isoformat("T", "seconds")[:19] + "Z",  # strftime("%Y-%m-%dT%H:%M:%SZ")
                     "2010-04-01",
                     str(_segments(m["body"])),
                     str(m["error"] or ""),
@@ -185,7 +189,7 @@ def write(out: Output, records: list[IdRecord], days: int, start: date) -> None:
                 out.note_duplicate_row("sms", rel, line, orig)
         elif day_messages:
             lines = [
-                json.dumps(
+                _encode(
                     {
                         "sid": m["sid"],
                         "from": m["from"],
@@ -198,8 +202,7 @@ def write(out: Output, records: list[IdRecord], days: int, start: date) -> None:
                         "error_code": m["error"],
                         "price": m["price"] or None,
                         "price_unit": "USD",
-                    },
-                    ensure_ascii=False,
+                    }
                 )
                 for m in day_messages
             ]

@@ -1,4 +1,9 @@
-"""Time helpers: local (Europe/Stockholm) and UTC renderings used by the sources."""
+"""Time helpers: local (Europe/Stockholm) and UTC renderings used by the sources.
+
+The renderings are built from ``isoformat`` rather than ``strftime`` (several times faster,
+and they run for every row); they give the same text as the strftime formats named in each
+docstring for the four-digit years the sample has.
+"""
 
 import random
 from datetime import date, datetime, time, timedelta, timezone
@@ -6,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 LOCAL = ZoneInfo("Europe/Stockholm")
 UTC = timezone.utc
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def local_moment(
@@ -17,15 +24,25 @@ def local_moment(
 
 
 def plain(ts: datetime) -> str:
-    return ts.strftime("%Y-%m-%d %H:%M:%S")
+    """strftime("%Y-%m-%d %H:%M:%S")."""
+    return ts.isoformat(" ", "seconds")[:19]
 
 
 def with_offset(ts: datetime) -> str:
-    return ts.strftime("%Y-%m-%d %H:%M:%S %z")
+    """strftime("%Y-%m-%d %H:%M:%S %z") of an aware time: the offset as +HHMM."""
+    text = ts.isoformat(" ", "seconds")
+    if len(text) != 25:  # naive, or an offset with seconds: strftime knows how
+        return ts.strftime("%Y-%m-%d %H:%M:%S %z")
+    return f"{text[:19]} {text[19:22]}{text[23:]}"
 
 
 def rfc2822(ts: datetime) -> str:
-    return ts.astimezone(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
+    """astimezone(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000") in the C locale."""
+    utc = ts.astimezone(UTC)
+    return (
+        f"{_DAYS[utc.weekday()]}, {utc.day:02d} {_MONTHS[utc.month]} {utc.year:04d} "
+        f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d} +0000"
+    )
 
 
 def micros(ts: datetime) -> int:

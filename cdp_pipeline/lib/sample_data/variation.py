@@ -9,68 +9,98 @@ import random
 import re
 import unicodedata
 from datetime import date
+from functools import lru_cache
 
 # Common short forms; the identity layer should not rely on this list, it only makes data real.
+# The first form is the one the ordinary variation uses; hard-case people (hardcases.py) use any.
 NICKNAMES = {
-    "Alexander": "Alex",
-    "Anders": "Andy",
-    "Andreas": "Andy",
-    "Christer": "Krille",
-    "Christoffer": "Chris",
-    "Daniel": "Danne",
-    "Elisabeth": "Lisa",
-    "Elisabet": "Lisa",
-    "Fredrik": "Fredde",
-    "Gustav": "Gurra",
-    "Henrik": "Henke",
-    "Jan": "Janne",
-    "Joakim": "Jocke",
-    "Johan": "Jocke",
-    "Johanna": "Jossan",
-    "Jonathan": "Jonte",
-    "Karl": "Kalle",
-    "Katarina": "Kattis",
-    "Kristina": "Stina",
-    "Lars": "Lasse",
-    "Magnus": "Manne",
-    "Margareta": "Maggan",
-    "Mikael": "Micke",
-    "Michael": "Micke",
-    "Nils": "Nisse",
-    "Per": "Pelle",
-    "Peter": "Pelle",
-    "Robert": "Robban",
-    "Sebastian": "Sebbe",
-    "Thomas": "Tompa",
-    "Tomas": "Tompa",
-    "Ulf": "Uffe",
-    "Viktoria": "Vicky",
-    "Victoria": "Vicky",
-    "Håkan": "Hocke",
-    "Ingrid": "Inga",
-    "Birgitta": "Bitte",
-    "Gunilla": "Gunnis",
-    "Cecilia": "Cissi",
-    "Susanne": "Sanna",
-    "Rasmus": "Rasse",
-    "Mette": "Mette",
-    "Søren": "Søs",
-    "Kristian": "Kris",
-    "Jørgen": "Jørn",
-    "Bjørn": "Bjønn",
-    "Ole": "Olle",
-    "Jussi": "Jussi",
-    "Johannes": "Hannes",
-    "Wolfgang": "Wolfi",
-    "Katharina": "Kathi",
-    "William": "Bill",
-    "Elizabeth": "Liz",
-    "Katherine": "Kate",
-    "Margaret": "Maggie",
-    "James": "Jim",
-    "Richard": "Rick",
-    "Matthew": "Matt",
-    "Christopher": "Chris",
+    "Alexander": ("Alex",),
+    "Anders": ("Andy",),
+    "Andreas": ("Andy",),
+    "Christer": ("Krille",),
+    "Christoffer": ("Chris", "Stoffe"),
+    "Daniel": ("Danne",),
+    "Elisabeth": ("Lisa", "Lisbeth"),
+    "Elisabet": ("Lisa",),
+    "Fredrik": ("Fredde",),
+    "Gustav": ("Gurra", "Gusse"),
+    "Henrik": ("Henke",),
+    "Jan": ("Janne",),
+    "Joakim": ("Jocke",),
+    "Johan": ("Jocke", "Jojje"),
+    "Johanna": ("Jossan", "Hanna"),
+    "Jonathan": ("Jonte",),
+    "Karl": ("Kalle",),
+    "Katarina": ("Kattis",),
+    "Kristina": ("Stina", "Kicki", "Tina"),
+    "Lars": ("Lasse",),
+    "Magnus": ("Manne",),
+    "Margareta": ("Maggan", "Greta"),
+    "Mikael": ("Micke",),
+    "Michael": ("Micke", "Mike"),
+    "Nils": ("Nisse",),
+    "Per": ("Pelle",),
+    "Peter": ("Pelle",),
+    "Robert": ("Robban", "Bob"),
+    "Sebastian": ("Sebbe",),
+    "Thomas": ("Tompa", "Tom"),
+    "Tomas": ("Tompa",),
+    "Ulf": ("Uffe",),
+    "Viktoria": ("Vicky",),
+    "Victoria": ("Vicky",),
+    "Håkan": ("Hocke",),
+    "Ingrid": ("Inga",),
+    "Birgitta": ("Bitte", "Gittan"),
+    "Gunilla": ("Gunnis",),
+    "Cecilia": ("Cissi",),
+    "Susanne": ("Sanna", "Sussi"),
+    "Rasmus": ("Rasse",),
+    "Mette": ("Mette",),
+    "Søren": ("Søs",),
+    "Kristian": ("Kris",),
+    "Jørgen": ("Jørn",),
+    "Bjørn": ("Bjønn",),
+    "Ole": ("Olle",),
+    "Jussi": ("Jussi",),
+    "Johannes": ("Hannes",),
+    "Wolfgang": ("Wolfi",),
+    "Katharina": ("Kathi",),
+    "William": ("Bill", "Will"),
+    "Elizabeth": ("Liz", "Beth"),
+    "Katherine": ("Kate",),
+    "Margaret": ("Maggie", "Peggy"),
+    "James": ("Jim",),
+    "Richard": ("Rick",),
+    "Matthew": ("Matt",),
+    "Christopher": ("Chris",),
+}
+# More names with short forms, known to the variation only when the sample has hard cases
+# (`hard_cases=True`): without them a sample stays as it was before they existed.
+HARD_CASE_NICKNAMES = {
+    "Christina": ("Kicki", "Stina"),
+    "Therese": ("Tessan",),
+    "Bo": ("Bosse",),
+    "Lennart": ("Lelle",),
+    "Mats": ("Matte",),
+    "Marcus": ("Mackan",),
+    "Markus": ("Mackan",),
+    "Niklas": ("Nicke",),
+    "Patrik": ("Patte",),
+    "Stefan": ("Steffe",),
+    "Tobias": ("Tobbe",),
+    "Torbjörn": ("Tobbe",),
+    "Bengt": ("Bengan",),
+    "Kenneth": ("Kenta",),
+    "Sven": ("Svenne",),
+    "Ulrika": ("Ullis",),
+    "Charlotte": ("Lotta",),
+    "Maria": ("Mia", "Maja"),
+    "Jesper": ("Jeppe",),
+    "Frederik": ("Frede",),
+    "Niels": ("Nisse",),
+    "Kristiina": ("Tiina",),
+    "Juhani": ("Jussi",),
+    "Kristoffer": ("Kris",),
 }
 
 JUNK_EMAILS = ("test@test.com", "noreply@nordhem.se", "no-reply@example.com", "ingen@example.com")
@@ -79,12 +109,14 @@ JUNK_PHONES = ("0000000", "1234567", "0700000000")
 _FOLD_EXTRA = str.maketrans({"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "ß": "ss", "đ": "d", "ł": "l", "Ł": "L"})
 
 
+@lru_cache(maxsize=1 << 16)  # names and streets recur: every record of a person, and the linkability pass
 def fold_ascii(text: str) -> str:
     """å→a, ø→o, æ→ae, ß→ss; what email local parts and matching keys are made of."""
     text = text.translate(_FOLD_EXTRA)
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
+@lru_cache(maxsize=1 << 16)
 def match_key(text: str | None) -> str:
     """Lower case, accents folded, letters and digits only."""
     if not text:
@@ -110,9 +142,21 @@ def typo(rng: random.Random, text: str) -> str:
     return text[:i] + text[i + 1 :]
 
 
-def nickname(first: str) -> str | None:
-    short = NICKNAMES.get(first.split("-")[0].split(" ")[0])
-    return short if short and short != first else None
+def _forms(first: str, more: bool) -> tuple[str, ...]:
+    key = first.split("-")[0].split(" ")[0]
+    return NICKNAMES.get(key) or (HARD_CASE_NICKNAMES.get(key, ()) if more else ())
+
+
+def nickname(first: str, *, more: bool = False) -> str | None:
+    """The usual short form of the name (of its first part, for a double name); more=True
+    also knows HARD_CASE_NICKNAMES."""
+    forms = _forms(first, more)
+    return forms[0] if forms and forms[0] != first else None
+
+
+def nicknames(first: str) -> tuple[str, ...]:
+    """Every short form of the name (of its first part, for a double name), from both tables."""
+    return tuple(f for f in _forms(first, True) if f != first)
 
 
 def initial(first: str) -> str:
@@ -120,9 +164,10 @@ def initial(first: str) -> str:
 
 
 def vary_name(
-    rng: random.Random, first: str, last: str, weights: dict[str, float]
+    rng: random.Random, first: str, last: str, weights: dict[str, float], *, more_nicknames: bool = False
 ) -> tuple[str | None, str | None, str]:
-    """Pick one variation by weight; return (first, last, variation)."""
+    """Pick one variation by weight; return (first, last, variation). more_nicknames: a sample
+    with hard cases also shortens the names of HARD_CASE_NICKNAMES."""
     roll = rng.random()
     for kind, weight in weights.items():  # noqa: B007 - the kind the roll stopped at is used below
         if roll < weight:
@@ -135,7 +180,7 @@ def vary_name(
             return typo(rng, first), last, kind
         return first, typo(rng, last), kind
     if kind == "nickname":
-        short = nickname(first)
+        short = nickname(first, more=more_nicknames)
         return (short, last, kind) if short else (first, last, "canonical")
     if kind == "initial":
         return initial(first), last, kind
@@ -227,3 +272,48 @@ def format_birth_date(rng: random.Random, d: date) -> str:
     if roll < 0.93:
         return d.strftime("%d.%m.%Y")
     return d.strftime("%Y%m%d")
+
+
+# Domains mistyped often enough that mail providers register the typo themselves.
+DOMAIN_TYPOS = {
+    "gmail.com": ("gmial.com", "gmal.com", "gmail.con", "gmaill.com"),
+    "hotmail.com": ("hotmial.com", "hotmal.com"),
+    "hotmail.dk": ("hotmial.dk",),
+    "hotmail.no": ("hotmial.no",),
+    "hotmail.fi": ("hotmial.fi",),
+    "hotmail.co.uk": ("hotmial.co.uk",),
+    "outlook.com": ("outlok.com",),
+    "outlook.dk": ("outlok.dk",),
+    "yahoo.se": ("yaho.se",),
+    "icloud.com": ("iclod.com",),
+    "telia.com": ("telia.cm",),
+}
+
+
+def email_typo(rng: random.Random, email: str) -> str:
+    """The address as someone mistyped it once: a well-known domain typo, or a letter of the
+    local part dropped or two swapped. Always a different, well-formed address."""
+    local, _, domain = email.partition("@")
+    if domain in DOMAIN_TYPOS and (rng.random() < 0.6 or len(local) < 4):
+        return f"{local}@{rng.choice(DOMAIN_TYPOS[domain])}"
+    # Letters (not dots) whose loss leaves a well-formed local part.
+    candidates = [
+        i for i in range(1, len(local) - 1) if local[i] != "." and not (local[i - 1] == "." and local[i + 1] == ".")
+    ]
+    if not candidates:
+        return f"{local}@{domain[0]}{domain}"  # a doubled first letter of the domain
+    i = rng.choice(candidates)
+    if rng.random() < 0.5 and local[i + 1] not in (".", local[i]):
+        return f"{local[:i]}{local[i + 1]}{local[i]}{local[i + 2 :]}@{domain}"
+    return f"{local[:i]}{local[i + 1 :]}@{domain}"
+
+
+def double_name_short(rng: random.Random, first: str) -> str:
+    """How a double name is often written: its first part (Anna-Karin → Anna), with a space
+    instead of the hyphen or the other way round (Per Olof, Karl-Johan), or as initials (P-O)."""
+    sep = "-" if "-" in first else " "
+    parts = first.split(sep)
+    forms = [parts[0], (" " if sep == "-" else "-").join(parts)]
+    if sep == "-":
+        forms.append("-".join(part[0] for part in parts))
+    return rng.choice(forms)

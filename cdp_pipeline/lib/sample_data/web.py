@@ -117,7 +117,7 @@ def build(
     days: int,
     start: date,
 ) -> tuple[list[IdRecord], list[dict]]:
-    rng = out.rng("web")
+    main_rng, case_rng = out.rng("web"), out.rng("web/hardcases")
     last_event_day = days - 2  # events of day E land on E+1; the last landing day's events are not in yet
     orders_by_person: dict[str, list[IdRecord]] = {}
     for order in orders:
@@ -126,6 +126,8 @@ def build(
     events: list[dict] = []
     for p in people:
         crm = crm_by_person.get(p.person_id)
+        # Hard-case people draw from their own stream, so everyone else's records stay as they were.
+        rng = case_rng if p.hard_case else main_rng
         if p.web_login and crm:
             first_day = crm.data["created_day"] if crm.data["created_day"] > 0 else -1
             if first_day > last_event_day:
@@ -154,7 +156,7 @@ def build(
     return records, events
 
 
-def _event_json(e: dict) -> str:
+def _event_dict(e: dict) -> dict:
     params = [
         {"key": "ga_session_id", "value": {"int_value": e["session_id"]}},
         {"key": "ga_session_number", "value": {"int_value": e["session_number"]}},
@@ -189,7 +191,83 @@ def _event_json(e: dict) -> str:
         "ecommerce": ecommerce,
         "items": items,
     }
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    return record
+
+
+def _event_json_reference(e: dict) -> str:
+    """The event as json.dumps writes it: what _event_json must give, byte for byte."""
+    return _dump(_event_dict(e))
+
+
+_dump = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_strings: dict[str, str] = {}
+
+
+def _s(text: str) -> str:
+    """A JSON string literal, as json.dumps(ensure_ascii=False) writes it, kept: the same few
+    thousand strings recur (names of events, pages and products, devices, cities)."""
+    out = _strings.get(text)
+    if out is None:
+        out = _strings[text] = _dump(text)
+    return out
+
+
+def _event_json(e: dict) -> str:
+    """The GA4 export line of an event: json.dumps(_event_dict(e), ensure_ascii=False,
+    separators=(",", ":")), written from parts (the encoder's generic walk over a dozen
+    nested dicts per line was the generator's largest single cost)."""
+    order = e["order"]
+    tail = ',"ecommerce":null,"items":[]}'
+    if order and e["name"] in ("add_to_cart", "purchase"):
+        tail = _order_json(order, e["name"] == "purchase")
+    cookie = e["cookie"]
+    user_id = e["user_id"]
+    traffic = cookie["traffic"]
+    person = e["person"]
+    page = e["page"]
+    d = e["local_date"]
+    return (
+        f'{{"event_date":"{d.year:04d}{d.month:02d}{d.day:02d}","event_timestamp":{micros(e["ts"])}'
+        f',"event_name":{_s(e["name"])}'
+        f',"event_params":[{{"key":"ga_session_id","value":{{"int_value":{e["session_id"]}}}}}'
+        f',{{"key":"ga_session_number","value":{{"int_value":{e["session_number"]}}}}}'
+        f',{{"key":"page_location","value":{{"string_value":{_s(page[0])}}}}}'
+        f',{{"key":"page_title","value":{{"string_value":{_s(page[1])}}}}}]'
+        f',"user_pseudo_id":{_dump(cookie["id"])}'  # ids are many and seldom repeat: not kept
+        f',"user_id":{"null" if user_id is None else _dump(user_id)}'
+        f',"user_first_touch_timestamp":{cookie["first_touch"]}'
+        f',"device":{_device(cookie["device"])}'
+        f',"geo":{{"country":{_s(COUNTRY_NAMES[person.country])},"city":{_s(person.city)}}}'
+        f',"traffic_source":{{"source":{_s(traffic[0])},"medium":{_s(traffic[1])},"name":{_s(traffic[2])}}}'
+        f"{tail}"
+    )
+
+
+def _number(value) -> str:
+    """A JSON number as json.dumps writes it (a float by float.__repr__)."""
+    if type(value) is float:
+        return float.__repr__(value)
+    return int.__repr__(value) if type(value) is int else _dump(value)
+
+
+def _order_json(order: IdRecord, purchase: bool) -> str:
+    """The event's ecommerce and items fields and the closing brace."""
+    items = order.data["items"]
+    listed = ",".join(
+        f'{{"item_id":{_s(sku)},"item_name":{_s(name)},"price":{_number(price)},"quantity":{_number(qty)}}}'
+        for sku, name, price, _vat, qty in items
+    )
+    ecommerce = "null"
+    if purchase:
+        ecommerce = (
+            f'{{"transaction_id":{_s(order.data["name"])},"purchase_revenue":{_number(order.data["total"])}'
+            f',"total_item_quantity":{_number(sum(qty for *_, qty in items))}}}'
+        )
+    return f',"ecommerce":{ecommerce},"items":[{listed}]}}'
+
+
+def _device(device: tuple) -> str:
+    return f'{{"category":{_s(device[0])},"operating_system":{_s(device[1])},"web_info":{{"browser":{_s(device[2])}}}}}'
 
 
 def write(out: Output, events: list[dict], days: int, start: date) -> None:

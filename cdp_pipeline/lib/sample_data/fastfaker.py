@@ -1,0 +1,86 @@
+"""Faker generators with the per-call overhead of the population's hot calls taken out.
+
+The population draws a few million first names, last names, street addresses, postcodes and
+cities. Faker spends most of that time not in drawing but around it: ``random_element``
+rebuilds the cumulative weights of a name list of thousands on every call, and
+``Generator.parse`` runs a regular expression with a callback per template. ``fast_generator``
+returns the locale's own Generator, seeded as before, with two of its internals replaced by
+equivalents that make the same calls to the same ``random.Random`` in the same order, so every
+value (and the random stream after it) is the one plain Faker gives for the pinned version;
+``test_sample_data.py`` checks that on whole samples and on draws per locale.
+"""
+
+from collections import OrderedDict
+from itertools import accumulate
+
+from faker import Faker
+from faker.generator import Generator, _re_token
+
+
+def fast_generator(locale: str, seed: int) -> Generator:
+    """Faker(locale), seeded with seed_instance(seed), as its Generator with the fast paths."""
+    fake = Faker(locale)
+    fake.seed_instance(seed)
+    (generator,) = fake._factories  # the one locale's Generator, which its providers call back
+    if any(provider.generator is not generator for provider in generator.providers):
+        raise RuntimeError("faker's layout changed: check fastfaker against the pinned version")
+    for provider in generator.providers:
+        provider.random_element = _random_element(provider)
+    generator.parse = _parse(generator)
+    return generator
+
+
+def _random_element(provider):
+    """BaseProvider.random_element (random_elements with length=1, unique=False): an
+    OrderedDict draws its keys by weight (random.choices, here with the cumulative weights
+    kept), anything else one element with random.choice."""
+    rng = provider.generator.random
+    use_weighting = provider.__use_weighting__
+    weighted: dict[int, tuple] = {}
+
+    def random_element(elements=("a", "b", "c")):
+        if isinstance(elements, dict):
+            entry = weighted.get(id(elements))
+            if entry is None or entry[0] is not elements:
+                if not isinstance(elements, OrderedDict):
+                    raise ValueError("Use OrderedDict only to avoid dependency on PYTHONHASHSEED (See #363).")
+                keys = tuple(elements.keys())
+                entry = (elements, keys, list(accumulate(elements.values())) if use_weighting else None)
+                weighted[id(elements)] = entry
+            _, keys, cum_weights = entry
+            if cum_weights is None:
+                return rng.choice(keys)
+            return rng.choices(keys, cum_weights=cum_weights, k=1)[0]
+        return rng.choice(elements if isinstance(elements, (tuple, list, str)) else tuple(elements))
+
+    return random_element
+
+
+def _parse(generator: Generator):
+    """Generator.parse: each '{{ token }}' replaced, left to right, by str(generator.token());
+    the templates are split once instead of by a regular expression on every call."""
+    original = generator.parse
+    templates: dict[str, tuple | None] = {}
+
+    def parse(text: str) -> str:
+        template = templates.get(text, False)
+        if template is False:
+            parts, position = [], 0
+            for match in _re_token.finditer(text):
+                if match.group(2):  # an argument group: leave it to Faker
+                    parts = None
+                    break
+                parts.append((text[position : match.start()], match.group(1)))
+                position = match.end()
+            template = templates[text] = None if parts is None else (tuple(parts), text[position:])
+        if template is None:
+            return original(text)
+        parts, tail = template
+        out = []
+        for literal, name in parts:
+            out.append(literal)
+            out.append(str(getattr(generator, name)()))
+        out.append(tail)
+        return "".join(out)
+
+    return parse
