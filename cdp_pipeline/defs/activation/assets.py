@@ -19,7 +19,7 @@ from cdp_pipeline.lib.activation.exporter import export_directory, stage_export_
 from cdp_pipeline.lib.activation.holds import blocking_files, export_holds, record_holds
 from cdp_pipeline.lib.segments.table_comments import apply_table_comments
 from cdp_pipeline.lib.sql_files import run_sql
-from cdp_pipeline.lib.warehouse import ensure_schemas
+from cdp_pipeline.lib.warehouse import ensure_schemas, transaction
 from cdp_pipeline.settings import get_settings
 
 SQL_DIR = Path(__file__).parent / "sql"
@@ -73,16 +73,6 @@ def _query(con: duckdb_module.DuckDBPyConnection, name: str, params: dict | None
     return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
-def _transaction(con: duckdb_module.DuckDBPyConnection, steps) -> None:
-    con.execute("BEGIN")
-    try:
-        steps()
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-
-
 @dg.asset(
     key=EXPORT_MEMBERS_KEY,
     group_name="activation",
@@ -106,12 +96,9 @@ def export_members(context: dg.AssetExecutionContext, duckdb: DuckDBResource) ->
             # Candidates, consent gate and rows are built in DuckDB (temp table export_rows).
             staged = stage_export_rows(con, dest)
             params = {"destination": dest.name, "run_date": run_date}
-
-            def steps(params=params):
+            with transaction(con):
                 run_sql(con, SQL_DIR, "delete_destination_export_members", params)
                 run_sql(con, SQL_DIR, "insert_export_members", params)
-
-            _transaction(con, steps)
             summary.append(
                 (
                     dest,
@@ -215,7 +202,7 @@ def export_destination(
         ),
     )
 
-    def steps():
+    with transaction(con):
         run_sql(con, SQL_DIR, "delete_destination_export_log", params)
         con.register("new_export_log", log)
         run_sql(con, SQL_DIR, "insert_export_log")
@@ -223,8 +210,6 @@ def export_destination(
         # Last step before COMMIT: a failed move rolls the log back; the files and their log rows
         # appear together.
         promote(files.directory, final, staging)
-
-    _transaction(con, steps)
     return DestinationExport(files.manifest, [], final)
 
 

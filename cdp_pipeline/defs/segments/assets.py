@@ -20,7 +20,7 @@ from cdp_pipeline.lib.segments.history import (
 )
 from cdp_pipeline.lib.segments.table_comments import apply_table_comments
 from cdp_pipeline.lib.sql_files import load_sql, quote_ident, run_sql
-from cdp_pipeline.lib.warehouse import ensure_schemas
+from cdp_pipeline.lib.warehouse import ensure_schemas, transaction
 from cdp_pipeline.settings import get_settings
 
 SQL_DIR = Path(__file__).parent / "sql"
@@ -173,16 +173,11 @@ def segment_evaluation(context: dg.AssetExecutionContext, duckdb: DuckDBResource
                 ]
             ),
         )
-        con.execute("BEGIN")
-        try:
+        with transaction(con):
             run_sql(con, SQL_DIR, "delete_segments_definitions")
             con.register("new_definitions", rows)
             run_sql(con, SQL_DIR, "insert_segments_definitions")
             con.unregister("new_definitions")
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
         membership = _write_membership(con, run_date, results)
         tables = {key: table_metadata(con, key) for key in (DEFINITIONS_KEY, MEMBERSHIP_KEY)}
     failed = [r for r in results if r.status != "ok"]
@@ -219,18 +214,13 @@ def _write_membership(con: duckdb_module.DuckDBPyConnection, run_date: date, res
         }
     )
     previous = dict(_fetch(con, "select_membership_sizes"))
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         con.register("evaluated_members", members)
         run_sql(con, SQL_DIR, "create_new_membership", {"run_date": run_date, "kept_segments": kept})
         con.unregister("evaluated_members")
         run_sql(con, SQL_DIR, "delete_segments_membership")
         run_sql(con, SQL_DIR, "insert_segments_membership")
         con.execute("DROP TABLE new_membership")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     current = dict(_fetch(con, "select_membership_sizes"))
     sizes = {s: current.get(s, 0) for s in status}
     return {
@@ -257,8 +247,7 @@ def segment_history(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -
         _ensure_tables(con)
         run_date = _run_date(con)
         params = {"run_date": run_date}
-        con.execute("BEGIN")
-        try:
+        with transaction(con):
             for step in (
                 "delete_history_from_run_date",
                 "update_history_reopen_from_run_date",
@@ -266,10 +255,6 @@ def segment_history(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -
                 "insert_history_entries",
             ):
                 run_sql(con, SQL_DIR, step, params)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
         entered, exited, stays = con.execute(
             "SELECT count(*) FILTER (entered_at = $d), count(*) FILTER (exited_at = $d), count(*) "
             "FROM segments.history",
@@ -301,14 +286,9 @@ def segment_sizes(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> 
         _ensure_tables(con)
         run_date = _run_date(con)
         params = {"run_date": run_date}
-        con.execute("BEGIN")
-        try:
+        with transaction(con):
             run_sql(con, SQL_DIR, "delete_sizes_run_date", params)
             run_sql(con, SQL_DIR, "insert_segments_sizes", params)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
         series = _fetch(con, "select_sizes_series")
         previous = dict(_fetch(con, "select_previous_sizes", params))
         status = dict(

@@ -51,6 +51,7 @@ from cdp_pipeline.lib.activation.destinations import Destination
 from cdp_pipeline.lib.ingest.file_kinds import esp_status_from_name
 from cdp_pipeline.lib.sql_files import load_sql, run_sql
 from cdp_pipeline.lib.standardise.consent import OPT_OUT_KEYWORDS
+from cdp_pipeline.lib.warehouse import transaction
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "defs" / "activation" / "sql"
 ACKNOWLEDGEMENTS_FILE_NAME = "consent_acknowledgements.csv"
@@ -354,16 +355,11 @@ def record_holds(con: duckdb.DuckDBPyConnection, run_date: dt.date, holds: Seque
             ]
         ),
     )
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         run_sql(con, SQL_DIR, "delete_export_holds_run_date", {"run_date": run_date})
         con.register("new_export_holds", table)
         run_sql(con, SQL_DIR, "insert_export_holds")
         con.unregister("new_export_holds")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def holds_on(con: duckdb.DuckDBPyConnection, run_date: dt.date) -> list[dict]:

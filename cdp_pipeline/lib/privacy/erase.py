@@ -47,7 +47,7 @@ from cdp_pipeline.lib.privacy.suppression import (
     salt_for,
 )
 from cdp_pipeline.lib.standardise import is_junk_email, is_junk_phone
-from cdp_pipeline.lib.warehouse import BUILD_DB_CONFIG, rewrite_database, table_exists
+from cdp_pipeline.lib.warehouse import BUILD_DB_CONFIG, rewrite_database, table_exists, transaction
 
 # Rows that belong to a matched row without carrying an identifier themselves.
 ROW_GROUPS: dict[tuple[str, str], tuple[str, ...]] = {
@@ -511,8 +511,7 @@ def erase_request(
         rewritten, delivered = export_files.remove_from_exports(con, Path(export_dir), ids)
     first = person.request_forms[0][1] if person.request_forms else request.identifier.strip()
     kinds = sorted(person.matched_kinds) or sorted({k for k, _ in person.request_forms})
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         tables = delete_person_rows(con, ids) if ids else {}
         suppressed = add_suppressions(con, person.suppression_entries(salt), request_id, now)
         con.execute(
@@ -531,10 +530,6 @@ def erase_request(
                 len(delivered),
             ],
         )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return ErasureResult(
         request_id,
         identifier_hash(first, salt),
