@@ -37,3 +37,19 @@ def run_sql(
     con: duckdb.DuckDBPyConnection, sql_dir: Path, name: str, params: dict | None = None, **identifiers: str
 ) -> None:
     con.execute(load_sql(sql_dir, name, **identifiers), params or {})
+
+
+def fetch_sql(
+    con: duckdb.DuckDBPyConnection, sql_dir: Path, name: str, params: dict | None = None, **identifiers: str
+) -> list[tuple]:
+    """The rows of the ``SELECT`` in ``sql_dir/name.sql``, as tuples."""
+    return con.execute(load_sql(sql_dir, name, **identifiers), params or {}).fetchall()
+
+
+def fetch_sql_dicts(
+    con: duckdb.DuckDBPyConnection, sql_dir: Path, name: str, params: dict | None = None, **identifiers: str
+) -> list[dict]:
+    """The rows of the ``SELECT`` in ``sql_dir/name.sql``, as dicts keyed by column name."""
+    cur = con.execute(load_sql(sql_dir, name, **identifiers), params or {})
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]

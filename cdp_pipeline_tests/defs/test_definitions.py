@@ -102,3 +102,11 @@ def test_publish_runs_after_every_other_asset():
             ancestors.add(k)
             frontier.extend(graph.get(k).parent_keys)
     assert others <= ancestors, others - ancestors
+
+
+def test_publish_declares_every_table_of_the_night_as_a_dep():
+    graph = _graph()
+    publish = dg.AssetKey(["publish", "warehouse"])
+    others = {k for k in graph.get_all_asset_keys() if k != publish and not graph.get(k).is_external}
+    assert set(graph.get(publish).parent_keys) == others
+

@@ -10,10 +10,12 @@ import pytest
 from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.activation import assets as activation_assets
-from cdp_pipeline.defs.activation.checks import exported_rows_have_consent, find_consent_violations
+from cdp_pipeline.defs.activation.checks import exported_rows_have_consent
 from cdp_pipeline.defs.segments import assets as segment_assets
 from cdp_pipeline.defs.segments.checks import build_segment_definition_checks, history_agrees_with_membership
 from cdp_pipeline.lib.activation import consent_gate
+from cdp_pipeline.lib.activation.consent_check import consent_violations
+from cdp_pipeline.lib.activation.destinations import load_destinations
 from cdp_pipeline.lib.segments.definitions import load_segment_definitions
 from cdp_pipeline_tests.lib.segments.golden_fixture import sample_customers, write_golden
 
@@ -49,6 +51,10 @@ def _run(db, checks=None, raise_on_error=True):
         ]
     )
     return dg.materialize([*ASSETS, *checks], resources={"duckdb": db}, raise_on_error=raise_on_error)
+
+
+def _consent_violations(con) -> list[str]:
+    return consent_violations(con, load_destinations(), "Europe/Stockholm")
 
 
 def _checks(result) -> dict[str, bool]:
@@ -233,7 +239,7 @@ def test_an_identifier_blocked_in_the_ledger_is_in_no_export_and_a_bypass_fails_
     assert _export_text(cdp_env) == delivered  # ... which never reached the destinations' folders
     assert "anna.berg@example.se" not in _export_text(cdp_env)
     with db.get_connection() as con:
-        examples = "\n".join(find_consent_violations(con))
+        examples = "\n".join(_consent_violations(con))
     assert "customer c1: email blocked in golden.identifier_consent" in examples  # the table says it too
 
 
@@ -330,7 +336,7 @@ def test_identifiers_with_surrounding_whitespace_are_exported_and_checked_in_one
     _golden(db, list(rows.values()))
     result = _run(db, checks=[exported_rows_have_consent], raise_on_error=False)
     with db.get_connection() as con:
-        problems = find_consent_violations(con)
+        problems = _consent_violations(con)
     assert problems == [] and _checks(result)[CONSENT_CHECK.name] is True
     day = cdp_env.export_dir
     assert "anna.berg@example.se" in [r["email"] for r in _csv(day / "newsletter" / "2025-06-01" / "full.csv")]

@@ -43,7 +43,7 @@ from cdp_pipeline.lib.activation.identifiers import (
 )
 from cdp_pipeline.lib.sql_files import load_sql, run_sql
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "defs" / "activation" / "sql"
+SQL_DIR = Path(__file__).parent / "sql"
 LEDGER = ("golden", "identifier_consent")
 
 

@@ -15,7 +15,7 @@ A row is identified by what the destination matches on (its ``key``): the email 
 Files are 0600 and written atomically; the manifest is written last.
 
 The night builds rows and files in DuckDB (``stage_export_rows``, ``write_export_from_members``,
-SQL in ``defs/activation/sql``): done row by row in Python they took about 12 s at a million
+SQL in ``sql/`` beside it): done row by row in Python they took about 12 s at a million
 identity records. ``build_rows``, ``diff_rows`` and ``write_export`` are the same rules in plain
 Python: the specification the SQL is tested against row for row and byte for byte, and the
 path for values the SQL does not render itself. Where SQL and Python could differ (Unicode-wide
@@ -49,7 +49,7 @@ from cdp_pipeline.lib.activation.identifiers import (
 )
 from cdp_pipeline.lib.sql_files import load_sql, run_sql
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "defs" / "activation" / "sql"
+SQL_DIR = Path(__file__).parent / "sql"
 FILE_KINDS = ("full", "delta_added", "delta_removed")
 
 # An address an ESP can take as it is: starts with a letter or digit (so it can never be a

@@ -53,7 +53,7 @@ from cdp_pipeline.lib.sql_files import load_sql, run_sql
 from cdp_pipeline.lib.standardise.consent import OPT_OUT_KEYWORDS
 from cdp_pipeline.lib.warehouse import transaction
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "defs" / "activation" / "sql"
+SQL_DIR = Path(__file__).parent / "sql"
 ACKNOWLEDGEMENTS_FILE_NAME = "consent_acknowledgements.csv"
 ACKNOWLEDGEMENT_COLUMNS = ("file", "sha256", "acknowledged_by", "note")
 
