@@ -83,9 +83,6 @@ def _configured_segment_names() -> list[str]:
         return []
 
 
-segment_definition_checks = build_segment_definition_checks(_configured_segment_names())
-
-
 @dg.asset_check(
     asset=HISTORY_KEY,
     name="history_agrees_with_membership",
@@ -104,3 +101,11 @@ def history_agrees_with_membership(duckdb: DuckDBResource) -> dg.AssetCheckResul
         metadata={"problems": len(problems), "examples": dg.MetadataValue.md(preview)},
     )
 
+
+@dg.definitions
+def segment_checks() -> dg.Definitions:
+    # Called when the code location loads, not when this module is imported: the per-segment
+    # checks follow the segments.yaml of the settings in force then.
+    return dg.Definitions(
+        asset_checks=[build_segment_definition_checks(_configured_segment_names()), history_agrees_with_membership]
+    )
