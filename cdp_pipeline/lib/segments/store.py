@@ -251,7 +251,9 @@ def record_sizes(con: duckdb.DuckDBPyConnection, run_date: date) -> SizesRecorde
         run_sql(con, SQL_DIR, "insert_segments_sizes", params)
     series = fetch_sql(con, SQL_DIR, "select_sizes_series")
     previous = dict(fetch_sql(con, SQL_DIR, "select_previous_sizes", params))
-    status = dict(con.execute("SELECT segment, status FROM segments.sizes WHERE run_date = $run_date", params).fetchall())
+    status = dict(
+        con.execute("SELECT segment, status FROM segments.sizes WHERE run_date = $run_date", params).fetchall()
+    )
     return SizesRecorded(series, previous, status)
 
 

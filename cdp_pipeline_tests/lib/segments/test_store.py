@@ -26,7 +26,9 @@ def test_a_failed_definition_keeps_its_members_and_history_and_sizes_follow_memb
     store.ensure_segment_tables(con)
     day1, day2 = date(2025, 6, 1), date(2025, 6, 2)
     store.write_membership(
-        con, day1, [SegmentResult("vip", "ok", customer_ids=["c1", "c2"]), SegmentResult("all", "ok", customer_ids=["c1"])]
+        con,
+        day1,
+        [SegmentResult("vip", "ok", customer_ids=["c1", "c2"]), SegmentResult("all", "ok", customer_ids=["c1"])],
     )
     store.update_history(con, day1)
     change = store.write_membership(
