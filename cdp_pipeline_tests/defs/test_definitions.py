@@ -150,3 +150,18 @@ def test_schedule_time_zone_and_segment_checks_follow_the_settings_in_force_when
     assert d.resolve_schedule_def("nightly_schedule").execution_timezone == "America/New_York"
     checks = {k.name for k in d.resolve_asset_graph().asset_check_keys if k.asset_key.path[0] == "segments"}
     assert checks == {"segment_only_one_valid", "all_segment_definitions_valid", "history_agrees_with_membership"}
+
+
+def test_the_downstream_layers_lib_packages_are_handed_their_settings():
+    """lib/ is plain Python: the definitions read the settings and pass what a function needs
+    (a config folder, a time zone, a region). The upstream layers follow in a later step."""
+    from pathlib import Path
+
+    lib = Path(__file__).resolve().parents[2] / "cdp_pipeline" / "lib"
+    readers = [
+        str(path.relative_to(lib))
+        for layer in ("segments", "activation", "golden", "privacy")
+        for path in sorted((lib / layer).rglob("*.py"))
+        if "get_settings" in path.read_text(encoding="utf-8")
+    ]
+    assert readers == []

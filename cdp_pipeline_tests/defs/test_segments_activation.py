@@ -17,6 +17,7 @@ from cdp_pipeline.lib.activation import consent_gate
 from cdp_pipeline.lib.activation.consent_check import consent_violations
 from cdp_pipeline.lib.activation.destinations import load_destinations
 from cdp_pipeline.lib.segments.definitions import load_segment_definitions
+from cdp_pipeline.settings import get_settings
 from cdp_pipeline_tests.lib.segments.golden_fixture import sample_customers, write_golden
 
 ASSETS = [
@@ -45,7 +46,7 @@ def _run(db, checks=None, raise_on_error=True):
         checks
         if checks is not None
         else [
-            build_segment_definition_checks([d.name for d in load_segment_definitions()]),
+            build_segment_definition_checks([d.name for d in load_segment_definitions(get_settings().config_dir)]),
             history_agrees_with_membership,
             exported_rows_have_consent,
         ]
@@ -54,7 +55,7 @@ def _run(db, checks=None, raise_on_error=True):
 
 
 def _consent_violations(con) -> list[str]:
-    return consent_violations(con, load_destinations(), "Europe/Stockholm")
+    return consent_violations(con, load_destinations(get_settings().config_dir), "Europe/Stockholm")
 
 
 def _checks(result) -> dict[str, bool]:

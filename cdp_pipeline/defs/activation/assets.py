@@ -28,7 +28,7 @@ EXPORT_LOG_KEY = dg.AssetKey(["activation", "export_log"])
     "consent gate, in the destination's format (hashed for ad platforms).",
 )
 def export_members(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
-    destinations = load_destinations()
+    destinations = load_destinations(get_settings().config_dir)
     summary = []
     with duckdb.get_connection() as con:
         store.ensure_activation_tables(con)
@@ -93,7 +93,7 @@ STAGED_EXPORTS_CHECK = "staged_exports_have_consent"
 )
 def export_log(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
     settings = get_settings()
-    destinations = load_destinations()
+    destinations = load_destinations(settings.config_dir)
     clear_staging(settings.export_dir)
     staging = staging_root(settings.export_dir, context.run.run_id)
     outcomes: list[DestinationExport] = []

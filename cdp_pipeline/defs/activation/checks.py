@@ -29,7 +29,8 @@ from cdp_pipeline.settings import get_settings
 def exported_rows_have_consent(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     with duckdb.get_connection() as con:
         ensure_activation_tables(con)
-        problems = consent_violations(con, load_destinations(), get_settings().timezone)
+        settings = get_settings()
+        problems = consent_violations(con, load_destinations(settings.config_dir), settings.timezone)
     return dg.AssetCheckResult(
         passed=not problems,
         severity=dg.AssetCheckSeverity.ERROR,

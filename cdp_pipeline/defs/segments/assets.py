@@ -48,7 +48,7 @@ SIZES_KEY = dg.AssetKey(["segments", "sizes"])
     pool=DUCKDB_POOL,
 )
 def segment_evaluation(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
-    definitions = load_segment_definitions()
+    definitions = load_segment_definitions(get_settings().config_dir)
     with duckdb.get_connection() as con:
         store.ensure_segment_tables(con)
         run_date = store.run_date(con, get_settings().timezone)

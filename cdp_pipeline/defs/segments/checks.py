@@ -9,6 +9,7 @@ from cdp_pipeline.defs.resources import DUCKDB_POOL
 from cdp_pipeline.defs.segments.assets import DEFINITIONS_KEY, HISTORY_KEY
 from cdp_pipeline.lib.segments import store
 from cdp_pipeline.lib.segments.definitions import load_segment_definitions
+from cdp_pipeline.settings import get_settings
 
 ALL_DEFINITIONS_CHECK = "all_segment_definitions_valid"
 
@@ -78,7 +79,7 @@ def build_segment_definition_checks(segment_names: Iterable[str]) -> dg.AssetChe
 
 def _configured_segment_names() -> list[str]:
     try:
-        return [d.name for d in load_segment_definitions()]
+        return [d.name for d in load_segment_definitions(get_settings().config_dir)]
     except Exception:  # a broken YAML fails the asset itself; keep the code location loadable
         return []
 

@@ -3,7 +3,7 @@
 Public entry points:
 
 - ``build_golden(con, as_of_date, tz=...)``: (re)build golden.customer_timeline and golden.customers.
-- ``customer_profile(con, identifier)`` / ``format_profile(profile)`` / ``profile_json(profile)``:
+- ``customer_profile(con, identifier, default_region=...)`` / ``format_profile(profile)`` / ``profile_json(profile)``:
   what ``cdp customer IDENTIFIER [--json]`` prints.
 - ``apply_comments(...)`` / ``generate_tables_md(con)``: column documentation for analysts.
 """

@@ -246,7 +246,8 @@ def build_golden(
 
     Only the rows whose inputs changed since the last build are recomputed, unless
     ``full_refresh`` (or ``incremental.plan`` finds it needs a whole build); the tables are
-    the same either way."""
+    the same either way. ``config``: the survivorship rules (``load_survivorship_config(config_dir)``);
+    the packaged rules when None."""
     config = config or load_survivorship_config()
     cutoff = as_of_cutoff(as_of_date, tz)
     tables = resolve_inputs(con)
