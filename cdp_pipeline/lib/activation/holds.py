@@ -304,7 +304,7 @@ HOLDS_COMMENTS = (
 
 
 def ensure_holds_table(con: duckdb.DuckDBPyConnection) -> None:
-    from cdp_pipeline.lib.segments.table_comments import apply_table_comments
+    from cdp_pipeline.lib.table_comments import apply_table_comments
     from cdp_pipeline.lib.warehouse import ensure_schemas
 
     ensure_schemas(con)

@@ -51,8 +51,8 @@ from pathlib import Path
 
 import duckdb
 
-from cdp_pipeline.lib.golden.comments import apply_comments
 from cdp_pipeline.lib.sql_files import run_sql
+from cdp_pipeline.lib.table_comments import apply_comments
 from cdp_pipeline.lib.warehouse import table_exists
 
 SQL_DIR = Path(__file__).parent / "sql"

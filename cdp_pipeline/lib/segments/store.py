@@ -18,8 +18,8 @@ import pyarrow as pa
 
 from cdp_pipeline.lib.segments.definitions import SegmentDefinition
 from cdp_pipeline.lib.segments.evaluate import SegmentResult, evaluate_segments_loading
-from cdp_pipeline.lib.segments.table_comments import apply_table_comments
 from cdp_pipeline.lib.sql_files import fetch_sql, load_sql, quote_ident, run_sql
+from cdp_pipeline.lib.table_comments import apply_table_comments
 from cdp_pipeline.lib.warehouse import ensure_schemas, transaction
 
 SQL_DIR = Path(__file__).parent / "sql"
