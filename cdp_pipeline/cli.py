@@ -229,7 +229,9 @@ def cmd_customer(args: argparse.Namespace) -> int:
     if con is None:
         return 2
     try:
-        profile = customer_profile(con, args.identifier, timeline_limit=args.timeline)
+        profile = customer_profile(
+            con, args.identifier, default_region=get_settings().default_region, timeline_limit=args.timeline
+        )
     finally:
         con.close()
     if profile is None:

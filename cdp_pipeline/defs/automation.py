@@ -51,24 +51,29 @@ def partition_range_tags(known_keys: list[str], days: list[str]) -> dict[str, st
     return {PARTITION_RANGE_START: start, PARTITION_RANGE_END: end, LAST_LANDING_DAY_TAG: max(in_range)}
 
 
-@dg.schedule(
-    job=nightly_job,
-    cron_schedule="0 2 * * *",
-    execution_timezone=get_settings().timezone,
-    name="nightly_schedule",
-    description="Every night at 02:00 local time: reload the last three landing days and rebuild.",
-)
-def nightly_schedule(context: dg.ScheduleEvaluationContext):
-    settings = get_settings()
-    now = context.scheduled_execution_time or datetime.now(tz=ZoneInfo(settings.timezone))
-    today = now.astimezone(ZoneInfo(settings.timezone)).date()
-    days = nightly_landing_days(settings.landing_dir, today=today)
-    if not days:
-        return dg.SkipReason(f"no landing files in the last 3 days under {settings.landing_dir}")
-    # A schedule cannot ask the daemon to add partitions (a sensor can): add them here.
-    add_landing_days(context.instance, landing_days(settings.landing_dir))
-    known = list(context.instance.get_dynamic_partitions(LANDING_DAYS))
-    return dg.RunRequest(run_key=f"nightly-{today.isoformat()}", tags=partition_range_tags(known, days))
+def build_nightly_schedule(timezone: str) -> dg.ScheduleDefinition:
+    """The 02:00 schedule in the business time zone ``timezone``."""
+
+    @dg.schedule(
+        job=nightly_job,
+        cron_schedule="0 2 * * *",
+        execution_timezone=timezone,
+        name="nightly_schedule",
+        description="Every night at 02:00 local time: reload the last three landing days and rebuild.",
+    )
+    def nightly_schedule(context: dg.ScheduleEvaluationContext):
+        settings = get_settings()
+        now = context.scheduled_execution_time or datetime.now(tz=ZoneInfo(settings.timezone))
+        today = now.astimezone(ZoneInfo(settings.timezone)).date()
+        days = nightly_landing_days(settings.landing_dir, today=today)
+        if not days:
+            return dg.SkipReason(f"no landing files in the last 3 days under {settings.landing_dir}")
+        # A schedule cannot ask the daemon to add partitions (a sensor can): add them here.
+        add_landing_days(context.instance, landing_days(settings.landing_dir))
+        known = list(context.instance.get_dynamic_partitions(LANDING_DAYS))
+        return dg.RunRequest(run_key=f"nightly-{today.isoformat()}", tags=partition_range_tags(known, days))
+
+    return nightly_schedule
 
 
 @dg.sensor(
@@ -104,4 +109,15 @@ def landing_file_sensor(context: dg.SensorEvaluationContext):
         run_requests=requests,
         dynamic_partitions_requests=[landing_date_partitions.build_add_request(new_days)] if new_days else [],
         skip_reason=None if requests else "no new landing files",
+    )
+
+
+@dg.definitions
+def automation() -> dg.Definitions:
+    # Called when the code location loads, not when this module is imported: the schedule's time
+    # zone is read from the settings in force then (a test or `cdp` may have changed them).
+    return dg.Definitions(
+        jobs=[nightly_job],
+        schedules=[build_nightly_schedule(get_settings().timezone)],
+        sensors=[landing_file_sensor],
     )

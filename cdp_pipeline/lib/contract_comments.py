@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import duckdb
 
-from cdp_pipeline.lib.golden.comments import apply_comments
+from cdp_pipeline.lib.table_comments import apply_comments
 
 CONTRACT_COMMENTS: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
     ("identity", "customer_map"): (

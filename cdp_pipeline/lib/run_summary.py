@@ -48,7 +48,7 @@ def night_warnings(con: duckdb.DuckDBPyConnection, first_day: str, last_day: str
     file that could not be read, the destinations it holds back on the run date and how to release it."""
     from cdp_pipeline.lib.activation.holds import SQL_DIR
     from cdp_pipeline.lib.ingest import ledger
-    from cdp_pipeline.lib.sql_files import load_sql
+    from cdp_pipeline.lib.sql_files import fetch_sql
 
     lines: list[str] = []
     try:
@@ -62,7 +62,7 @@ def night_warnings(con: duckdb.DuckDBPyConnection, first_day: str, last_day: str
             else f"{quarantined:,} row(s) quarantined: {file}"
         )
     try:
-        holds = con.execute(load_sql(SQL_DIR, "select_export_holds_summary")).fetchall()
+        holds = fetch_sql(con, SQL_DIR, "select_export_holds_summary")
     except duckdb.CatalogException:
         holds = []
     for file, destinations, release in holds:

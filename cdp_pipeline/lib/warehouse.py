@@ -12,7 +12,8 @@ import glob
 import os
 import shutil
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +43,22 @@ def connect_build(path: Path, memory_limit: str = "4GB", threads: int = 2) -> du
 def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
     for schema in LAYER_SCHEMAS:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """All of the block's writes or none of them: ``with transaction(con): ...``.
+
+    BEGIN on entry, COMMIT when the block ends; when the block (or the COMMIT) raises, also on
+    KeyboardInterrupt, ROLLBACK and re-raise, so a reader never sees half a step.
+    """
+    con.execute("BEGIN")
+    try:
+        yield con
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,11 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 from dagster._core.definitions.partitions.context import partition_loading_context
 
-from cdp_pipeline.defs.automation import landing_file_sensor, nightly_schedule
+from cdp_pipeline.defs.automation import build_nightly_schedule, landing_file_sensor
 from cdp_pipeline.defs.golden.assets import as_of_date_for_run
 from cdp_pipeline.defs.partitions import landing_date_partitions
+
+nightly_schedule = build_nightly_schedule("Europe/Stockholm")
 
 
 def _drop(landing, source, day, name, text):

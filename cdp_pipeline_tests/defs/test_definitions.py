@@ -1,5 +1,8 @@
 """The Dagster project loads, and its asset graph has the layers the design promises."""
 
+import subprocess
+import sys
+
 import dagster as dg
 
 from cdp_pipeline.definitions import defs
@@ -102,3 +105,63 @@ def test_publish_runs_after_every_other_asset():
             ancestors.add(k)
             frontier.extend(graph.get(k).parent_keys)
     assert others <= ancestors, others - ancestors
+
+
+def test_publish_declares_every_table_of_the_night_as_a_dep():
+    graph = _graph()
+    publish = dg.AssetKey(["publish", "warehouse"])
+    others = {k for k in graph.get_all_asset_keys() if k != publish and not graph.get(k).is_external}
+    assert set(graph.get(publish).parent_keys) == others
+
+
+def test_no_definitions_module_reads_the_settings_when_imported():
+    """Settings are read when the code location loads or a step runs: a test or `cdp` that sets
+    CDP_* variables after importing the package is obeyed."""
+    program = """
+import importlib, pkgutil
+import cdp_pipeline.settings as settings
+class ReadAtImport(BaseException):
+    pass
+def refuse():
+    raise ReadAtImport()
+settings.get_settings = refuse
+import cdp_pipeline.defs as defs
+for module in pkgutil.walk_packages(defs.__path__, "cdp_pipeline.defs."):
+    try:
+        importlib.import_module(module.name)
+    except ReadAtImport:
+        print(module.name)
+"""
+    out = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == []
+
+
+def test_schedule_time_zone_and_segment_checks_follow_the_settings_in_force_when_the_definitions_load(
+    cdp_env, monkeypatch, tmp_path
+):
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "segments.yaml").write_text(
+        "segments:\n  - name: only_one\n    description: test\n    predicate: total_spend > 0\n"
+    )
+    monkeypatch.setenv("CDP_CONFIG_DIR", str(config))
+    monkeypatch.setenv("CDP_TIMEZONE", "America/New_York")
+    d = defs()
+    assert d.resolve_schedule_def("nightly_schedule").execution_timezone == "America/New_York"
+    checks = {k.name for k in d.resolve_asset_graph().asset_check_keys if k.asset_key.path[0] == "segments"}
+    assert checks == {"segment_only_one_valid", "all_segment_definitions_valid", "history_agrees_with_membership"}
+
+
+def test_the_downstream_layers_lib_packages_are_handed_their_settings():
+    """lib/ is plain Python: the definitions read the settings and pass what a function needs
+    (a config folder, a time zone, a region). The upstream layers follow in a later step."""
+    from pathlib import Path
+
+    lib = Path(__file__).resolve().parents[2] / "cdp_pipeline" / "lib"
+    readers = [
+        str(path.relative_to(lib))
+        for layer in ("segments", "activation", "golden", "privacy")
+        for path in sorted((lib / layer).rglob("*.py"))
+        if "get_settings" in path.read_text(encoding="utf-8")
+    ]
+    assert readers == []

@@ -10,11 +10,14 @@ import pytest
 from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.activation import assets as activation_assets
-from cdp_pipeline.defs.activation.checks import exported_rows_have_consent, find_consent_violations
+from cdp_pipeline.defs.activation.checks import exported_rows_have_consent
 from cdp_pipeline.defs.segments import assets as segment_assets
 from cdp_pipeline.defs.segments.checks import build_segment_definition_checks, history_agrees_with_membership
 from cdp_pipeline.lib.activation import consent_gate
+from cdp_pipeline.lib.activation.consent_check import consent_violations
+from cdp_pipeline.lib.activation.destinations import load_destinations
 from cdp_pipeline.lib.segments.definitions import load_segment_definitions
+from cdp_pipeline.settings import get_settings
 from cdp_pipeline_tests.lib.segments.golden_fixture import sample_customers, write_golden
 
 ASSETS = [
@@ -43,12 +46,16 @@ def _run(db, checks=None, raise_on_error=True):
         checks
         if checks is not None
         else [
-            build_segment_definition_checks([d.name for d in load_segment_definitions()]),
+            build_segment_definition_checks([d.name for d in load_segment_definitions(get_settings().config_dir)]),
             history_agrees_with_membership,
             exported_rows_have_consent,
         ]
     )
     return dg.materialize([*ASSETS, *checks], resources={"duckdb": db}, raise_on_error=raise_on_error)
+
+
+def _consent_violations(con) -> list[str]:
+    return consent_violations(con, load_destinations(get_settings().config_dir), "Europe/Stockholm")
 
 
 def _checks(result) -> dict[str, bool]:
@@ -233,7 +240,7 @@ def test_an_identifier_blocked_in_the_ledger_is_in_no_export_and_a_bypass_fails_
     assert _export_text(cdp_env) == delivered  # ... which never reached the destinations' folders
     assert "anna.berg@example.se" not in _export_text(cdp_env)
     with db.get_connection() as con:
-        examples = "\n".join(find_consent_violations(con))
+        examples = "\n".join(_consent_violations(con))
     assert "customer c1: email blocked in golden.identifier_consent" in examples  # the table says it too
 
 
@@ -330,7 +337,7 @@ def test_identifiers_with_surrounding_whitespace_are_exported_and_checked_in_one
     _golden(db, list(rows.values()))
     result = _run(db, checks=[exported_rows_have_consent], raise_on_error=False)
     with db.get_connection() as con:
-        problems = find_consent_violations(con)
+        problems = _consent_violations(con)
     assert problems == [] and _checks(result)[CONSENT_CHECK.name] is True
     day = cdp_env.export_dir
     assert "anna.berg@example.se" in [r["email"] for r in _csv(day / "newsletter" / "2025-06-01" / "full.csv")]

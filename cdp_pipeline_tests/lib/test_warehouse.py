@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cdp_pipeline.lib.warehouse import connect_build, publish_warehouse
+from cdp_pipeline.lib.warehouse import connect_build, publish_warehouse, transaction
 
 
 def _build(path: Path, rows: int) -> None:
@@ -196,3 +196,19 @@ def test_build_in_newer_format_is_rewritten_for_1x_readers(tmp_path):
         text=True,
     )
     assert out.returncode == 0 and out.stdout.split() == ["n", "6"], out.stderr
+
+
+def test_transaction_commits_the_block_and_rolls_it_back_when_it_raises():
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (x INTEGER)")
+    with transaction(con):
+        con.execute("INSERT INTO t VALUES (1)")
+    for interruption in (ValueError("bad row"), KeyboardInterrupt()):
+        with pytest.raises(type(interruption)):
+            with transaction(con):
+                con.execute("INSERT INTO t VALUES (2)")
+                raise interruption
+    assert con.execute("SELECT list(x) FROM t").fetchall()[0][0] == [1]
+    with transaction(con):  # no transaction was left open by the failures
+        con.execute("INSERT INTO t VALUES (3)")
+    assert con.execute("SELECT list(x ORDER BY x) FROM t").fetchall()[0][0] == [1, 3]

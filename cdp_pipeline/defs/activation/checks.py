@@ -3,43 +3,17 @@ and carries no address or number the consent ledger (golden.identifier_consent) 
 warning that names the destinations held back because a consent-bearing file could not be read."""
 
 import dagster as dg
-import duckdb as duckdb_module
 from dagster_duckdb import DuckDBResource
 
-from cdp_pipeline.defs.activation.assets import EXPORT_LOG_KEY, _ensure_tables, _query
+from cdp_pipeline.defs.activation.assets import EXPORT_LOG_KEY
 from cdp_pipeline.defs.resources import DUCKDB_POOL
-from cdp_pipeline.lib.activation.consent_gate import LedgerMissing, export_file_problems, ledger_table
+from cdp_pipeline.lib.activation.consent_check import consent_violations
 from cdp_pipeline.lib.activation.destinations import load_destinations
 from cdp_pipeline.lib.activation.holds import holds_on, unread_consent_files
+from cdp_pipeline.lib.activation.store import ensure_activation_tables
 from cdp_pipeline.lib.previews import markdown_table
-
-
-def held_destinations(con) -> set[str]:
-    """Destinations held back on the current run date (audit.export_holds)."""
-    from cdp_pipeline.defs.segments.assets import _run_date
-
-    try:
-        return {h["destination"] for h in holds_on(con, _run_date(con))}
-    except duckdb_module.CatalogException:  # golden not built: nothing was exported or held
-        return set()
-
-
-def find_consent_violations(con) -> list[str]:
-    """Problems with the latest export of every configured destination (empty when all is well)."""
-    # A held destination's latest files are an earlier night's, not refreshed on purpose: they were
-    # verified the night they were written, and are not sent again.
-    configured = {d.name for d in load_destinations()} - held_destinations(con)
-    files = [f for f in _query(con, "select_latest_export_files") if f["destination"] in configured]
-    try:
-        ledger_table(con)
-    except LedgerMissing as exc:
-        # which identifiers are blocked is unknown: no export can be shown to be allowed
-        return [f"{exc}; {len(files)} export file(s) not verified"] if files else []
-    problems = export_file_problems(con, files)
-    for r in _query(con, "select_unconsented_export_members"):
-        if r["destination"] in configured:
-            problems.append(f"{r['destination']} export_members: customer {r['customer_id']}: {r['problem']}")
-    return problems
+from cdp_pipeline.lib.segments.store import run_date
+from cdp_pipeline.settings import get_settings
 
 
 @dg.asset_check(
@@ -54,8 +28,9 @@ def find_consent_violations(con) -> list[str]:
 )
 def exported_rows_have_consent(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     with duckdb.get_connection() as con:
-        _ensure_tables(con)
-        problems = find_consent_violations(con)
+        ensure_activation_tables(con)
+        settings = get_settings()
+        problems = consent_violations(con, load_destinations(settings.config_dir), settings.timezone)
     return dg.AssetCheckResult(
         passed=not problems,
         severity=dg.AssetCheckSeverity.ERROR,
@@ -76,11 +51,9 @@ def exported_rows_have_consent(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     pool=DUCKDB_POOL,
 )
 def no_destination_held(duckdb: DuckDBResource) -> dg.AssetCheckResult:
-    from cdp_pipeline.defs.segments.assets import _run_date
-
     with duckdb.get_connection() as con:
-        _ensure_tables(con)
-        holds = holds_on(con, _run_date(con))
+        ensure_activation_tables(con)
+        holds = holds_on(con, run_date(con, get_settings().timezone))
         unread = unread_consent_files(con)
     by_file: dict[str, dict] = {}
     for h in holds:

@@ -10,8 +10,8 @@ from cdp_pipeline.defs.automation import is_full_refresh
 from cdp_pipeline.defs.partitions import LAST_LANDING_DAY_TAG
 from cdp_pipeline.defs.resources import DUCKDB_POOL
 from cdp_pipeline.defs.table_metadata import table_metadata
-from cdp_pipeline.lib.golden._sql import fetch_golden_sql, query_golden_sql
-from cdp_pipeline.lib.golden.build import build_golden, latest_event_date
+from cdp_pipeline.lib.golden.build import build_golden, golden_summary, latest_event_date
+from cdp_pipeline.lib.golden.survivorship import load_survivorship_config
 from cdp_pipeline.lib.previews import markdown_table
 from cdp_pipeline.settings import get_settings
 
@@ -84,15 +84,19 @@ def golden_tables(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
     settings = get_settings()
     with duckdb.get_connection() as con:
         as_of, origin = as_of_date_for_run(context.run.tags, lambda: latest_event_date(con, settings.timezone))
-        build = build_golden(con, as_of, tz=settings.timezone, full_refresh=is_full_refresh(context.run.tags))
+        build = build_golden(
+            con,
+            as_of,
+            tz=settings.timezone,
+            config=load_survivorship_config(settings.config_dir),
+            full_refresh=is_full_refresh(context.run.tags),
+        )
         if build.missing_inputs:
             context.log.warning(f"golden built without {', '.join(build.missing_inputs)} (tables do not exist yet)")
-        channels = fetch_golden_sql(con, "select_timeline_summary")
-        names, rows = query_golden_sql(con, "select_golden_summary")
-        summary = dict(zip(names, rows[0]))
-        preview = markdown_table(*query_golden_sql(con, "select_golden_preview"))
+        built = golden_summary(con)
         tables = {key: table_metadata(con, key) for key in (TIMELINE, IDENTIFIER_CONSENT, CUSTOMERS)}
-        ledger = query_golden_sql(con, "select_identifier_consent_summary")
+    channels, summary, ledger = built.channels, built.customers, built.ledger
+    preview = markdown_table(*built.preview)
     context.log.info(
         f"golden as of {as_of} ({origin}): {summary['customers']:,} customers; {build.mode} build "
         f"({build.reason}): {build.customers_rebuilt:,} customers computed"

@@ -6,14 +6,10 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.resources import DUCKDB_POOL
-from cdp_pipeline.defs.segments.assets import (
-    DEFINITIONS_KEY,
-    HISTORY_KEY,
-    SQL_DIR,
-    _ensure_tables,
-    _fetch,
-)
+from cdp_pipeline.defs.segments.assets import DEFINITIONS_KEY, HISTORY_KEY
+from cdp_pipeline.lib.segments import store
 from cdp_pipeline.lib.segments.definitions import load_segment_definitions
+from cdp_pipeline.settings import get_settings
 
 ALL_DEFINITIONS_CHECK = "all_segment_definitions_valid"
 
@@ -45,8 +41,8 @@ def build_segment_definition_checks(segment_names: Iterable[str]) -> dg.AssetChe
     @dg.multi_asset_check(specs=specs, name="segment_definition_checks", pool=DUCKDB_POOL)
     def _checks(duckdb: DuckDBResource):
         with duckdb.get_connection() as con:
-            _ensure_tables(con)
-            stored = {row[0]: row for row in _fetch(con, "select_segment_definitions")}
+            store.ensure_segment_tables(con)
+            stored = {row[0]: row for row in store.stored_definitions(con)}
         for n in names:
             row = stored.get(n)
             if row is None:
@@ -83,12 +79,9 @@ def build_segment_definition_checks(segment_names: Iterable[str]) -> dg.AssetChe
 
 def _configured_segment_names() -> list[str]:
     try:
-        return [d.name for d in load_segment_definitions()]
+        return [d.name for d in load_segment_definitions(get_settings().config_dir)]
     except Exception:  # a broken YAML fails the asset itself; keep the code location loadable
         return []
-
-
-segment_definition_checks = build_segment_definition_checks(_configured_segment_names())
 
 
 @dg.asset_check(
@@ -100,11 +93,20 @@ segment_definition_checks = build_segment_definition_checks(_configured_segment_
 )
 def history_agrees_with_membership(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     with duckdb.get_connection() as con:
-        _ensure_tables(con)
-        problems = con.execute((SQL_DIR / "select_history_mismatches.sql").read_text()).fetchall()
+        store.ensure_segment_tables(con)
+        problems = store.history_mismatches(con)
     preview = "\n".join(f"- {p}: {s} / {c}" for p, s, c in problems[:20]) or "none"
     return dg.AssetCheckResult(
         passed=not problems,
         severity=dg.AssetCheckSeverity.ERROR,
         metadata={"problems": len(problems), "examples": dg.MetadataValue.md(preview)},
+    )
+
+
+@dg.definitions
+def segment_checks() -> dg.Definitions:
+    # Called when the code location loads, not when this module is imported: the per-segment
+    # checks follow the segments.yaml of the settings in force then.
+    return dg.Definitions(
+        asset_checks=[build_segment_definition_checks(_configured_segment_names()), history_agrees_with_membership]
     )

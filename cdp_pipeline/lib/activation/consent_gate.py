@@ -41,9 +41,9 @@ from cdp_pipeline.lib.activation.identifiers import (
     register_identifier_functions,
     register_python_function,
 )
-from cdp_pipeline.lib.sql_files import load_sql, run_sql
+from cdp_pipeline.lib.sql_files import fetch_sql, run_sql
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "defs" / "activation" / "sql"
+SQL_DIR = Path(__file__).parent / "sql"
 LEDGER = ("golden", "identifier_consent")
 
 
@@ -206,9 +206,9 @@ def unconsented_file_values(
     )
     con.register("consent_check_values", batch)
     try:
-        bad = con.execute(
-            load_sql(SQL_DIR, "select_unconsented_file_values", allowed=allowed_table), {"strip_prefix": strip_prefix}
-        ).fetchall()
+        bad = fetch_sql(
+            con, SQL_DIR, "select_unconsented_file_values", {"strip_prefix": strip_prefix}, allowed=allowed_table
+        )
     finally:
         con.unregister("consent_check_values")
     problems = [
@@ -251,10 +251,16 @@ def count_unconsented_file_values(
         return None
     values = "[" + ", ".join(f"consent_check_strip(c{index[c]})" if c in index else "''" for c in columns) + "]"
     struct = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
-    sql = load_sql(SQL_DIR, "select_file_consent_problem_count", values=values, columns=struct, allowed=allowed_table)
-    return con.execute(
-        sql, {"path": str(path), "kinds": list(columns.values()), "strip_prefix": strip_prefix}
-    ).fetchall()[0][0]
+    params = {"path": str(path), "kinds": list(columns.values()), "strip_prefix": strip_prefix}
+    return fetch_sql(
+        con,
+        SQL_DIR,
+        "select_file_consent_problem_count",
+        params,
+        values=values,
+        columns=struct,
+        allowed=allowed_table,
+    )[0][0]
 
 
 def csv_header(text: str) -> list[str]:

@@ -52,13 +52,13 @@ class Destination:
         )
 
 
-def default_destinations_path() -> Path:
-    from cdp_pipeline.settings import get_settings
+PACKAGED_DESTINATIONS = Path(__file__).resolve().parents[2] / "config" / "destinations.yaml"
 
-    user = get_settings().config_dir / "destinations.yaml"
-    if user.exists():
-        return user
-    return Path(__file__).resolve().parents[2] / "config" / "destinations.yaml"
+
+def default_destinations_path(config_dir: Path | None = None) -> Path:
+    """``config_dir/destinations.yaml`` (the user's, ``CDP_CONFIG_DIR``), else the packaged default."""
+    user = Path(config_dir) / "destinations.yaml" if config_dir is not None else None
+    return user if user is not None and user.exists() else PACKAGED_DESTINATIONS
 
 
 def parse_destinations(doc: object) -> list[Destination]:
@@ -110,7 +110,8 @@ def parse_destinations(doc: object) -> list[Destination]:
     return out
 
 
-def load_destinations(path: Path | None = None) -> list[Destination]:
-    path = Path(path) if path else default_destinations_path()
+def load_destinations(config_dir: Path | None = None) -> list[Destination]:
+    """The destinations of ``config_dir/destinations.yaml``, else of the packaged default."""
+    path = default_destinations_path(config_dir)
     with open(path, encoding="utf-8") as f:
         return parse_destinations(yaml.safe_load(f))

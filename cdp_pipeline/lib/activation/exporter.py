@@ -15,7 +15,7 @@ A row is identified by what the destination matches on (its ``key``): the email 
 Files are 0600 and written atomically; the manifest is written last.
 
 The night builds rows and files in DuckDB (``stage_export_rows``, ``write_export_from_members``,
-SQL in ``defs/activation/sql``): done row by row in Python they took about 12 s at a million
+SQL in ``sql/`` beside it): done row by row in Python they took about 12 s at a million
 identity records. ``build_rows``, ``diff_rows`` and ``write_export`` are the same rules in plain
 Python: the specification the SQL is tested against row for row and byte for byte, and the
 path for values the SQL does not render itself. Where SQL and Python could differ (Unicode-wide
@@ -47,9 +47,9 @@ from cdp_pipeline.lib.activation.identifiers import (
     register_identifier_functions,
     register_python_function,
 )
-from cdp_pipeline.lib.sql_files import load_sql, run_sql
+from cdp_pipeline.lib.sql_files import fetch_sql, run_sql
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "defs" / "activation" / "sql"
+SQL_DIR = Path(__file__).parent / "sql"
 FILE_KINDS = ("full", "delta_added", "delta_removed")
 
 # An address an ESP can take as it is: starts with a letter or digit (so it can never be a
@@ -367,7 +367,7 @@ def write_export_from_members(
     # A different text is an update only if the values differ too, as diff_rows compares them.
     same = [
         key
-        for key, cur, prev in con.execute(_sql("select_changed_export_rows")).fetchall()
+        for key, cur, prev in fetch_sql(con, SQL_DIR, "select_changed_export_rows")
         if json.loads(cur) == json.loads(prev)
     ]
     if same:
@@ -377,25 +377,26 @@ def write_export_from_members(
     paths = [_json_pointer(c) for c in columns]
     if (
         not all(_PLAIN_COLUMN.match(c) for c in columns)
-        or con.execute(_sql("select_unusual_export_values"), {"paths": paths}).fetchall()[0][0]
+        or fetch_sql(con, SQL_DIR, "select_unusual_export_values", {"paths": paths})[0][0]
     ):
         return _write_export_in_python(con, export_dir, destination, run_date, previous_run_date)
-    rows, added, updated, removed = con.execute(_sql("select_export_delta_counts")).fetchall()[0]
+    rows, added, updated, removed = fetch_sql(con, SQL_DIR, "select_export_delta_counts")[0]
     raw = set(RAW_COLUMNS[destination.kind])
-    cells_sql = load_sql(
-        SQL_DIR, "select_export_file_cells", cells=", ".join(f"cells[{i}]" for i in range(1, len(columns) + 1))
-    )
+    cells_list = ", ".join(f"cells[{i}]" for i in range(1, len(columns) + 1))
     contents = {}
     for kind in FILE_KINDS:
-        cells = con.execute(
-            cells_sql,
+        cells = fetch_sql(
+            con,
+            SQL_DIR,
+            "select_export_file_cells",
             {
                 "paths": paths,
                 "raw": [c in raw for c in columns],
                 "formula_prefix": FORMULA_PREFIX_RE2,
                 "file_kind": kind,
             },
-        ).fetchall()
+            cells=cells_list,
+        )
         contents[kind] = (len(cells), render_csv_cells(columns, cells))
     return _write_files(
         export_dir, destination, run_date, previous_run_date, contents, rows, (added, updated, removed), None
@@ -416,13 +417,9 @@ def _write_export_in_python(
             return {}
         return {
             k: json.loads(v)
-            for k, v in con.execute(
-                _sql("select_export_members"), {"destination": destination.name, "run_date": day}
-            ).fetchall()
+            for k, v in fetch_sql(
+                con, SQL_DIR, "select_export_members", {"destination": destination.name, "run_date": day}
+            )
         }
 
     return write_export(export_dir, destination, run_date, rows(run_date), rows(previous_run_date), previous_run_date)
-
-
-def _sql(name: str) -> str:
-    return load_sql(SQL_DIR, name)

@@ -49,10 +49,11 @@ import duckdb
 from cdp_pipeline.lib.activation.consent_gate import IDENTIFIER_COLUMNS
 from cdp_pipeline.lib.activation.destinations import Destination
 from cdp_pipeline.lib.ingest.file_kinds import esp_status_from_name
-from cdp_pipeline.lib.sql_files import load_sql, run_sql
+from cdp_pipeline.lib.sql_files import fetch_sql_dicts, run_sql
 from cdp_pipeline.lib.standardise.consent import OPT_OUT_KEYWORDS
+from cdp_pipeline.lib.warehouse import transaction
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "defs" / "activation" / "sql"
+SQL_DIR = Path(__file__).parent / "sql"
 ACKNOWLEDGEMENTS_FILE_NAME = "consent_acknowledgements.csv"
 ACKNOWLEDGEMENT_COLUMNS = ("file", "sha256", "acknowledged_by", "note")
 
@@ -142,26 +143,20 @@ class UnreadFile:
     reason: str
 
 
-def _fetch(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> list[dict]:
-    cur = con.execute(load_sql(SQL_DIR, name), params)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
-
-
 def unread_consent_files(con: duckdb.DuckDBPyConnection) -> list[UnreadFile]:
     """Every current delivery of a consent-bearing source that was rejected or lost rows, with its verdict."""
     from cdp_pipeline.lib.ingest.ledger import ensure_ingest_tables
 
     ensure_ingest_tables(con, ("crm_customers",))
-    files = _fetch(con, "select_consent_source_files", {"sources": list(CONSENT_SOURCE_CHANNELS)})
+    files = fetch_sql_dicts(con, SQL_DIR, "select_consent_source_files", {"sources": list(CONSENT_SOURCE_CHANNELS)})
     partial = [f for f in files if f["status"] != "rejected"]
     rows: dict[str, list[dict]] = {}
     readable: dict[str, set[str]] = {}
     if partial:
         params = {"files": [f["file"] for f in partial], "sha256s": [f["sha256"] for f in partial]}
-        for r in _fetch(con, "select_consent_source_quarantine", params):
+        for r in fetch_sql_dicts(con, SQL_DIR, "select_consent_source_quarantine", params):
             rows.setdefault(r["file"], []).append(r)
-        for r in _fetch(con, "select_readable_crm_record_ids", {"files": params["files"]}):
+        for r in fetch_sql_dicts(con, SQL_DIR, "select_readable_crm_record_ids", {"files": params["files"]}):
             readable.setdefault(r["_file"], set()).add(r["record_id"])
     out: list[UnreadFile] = []
     for f in files:
@@ -309,7 +304,7 @@ HOLDS_COMMENTS = (
 
 
 def ensure_holds_table(con: duckdb.DuckDBPyConnection) -> None:
-    from cdp_pipeline.lib.segments.table_comments import apply_table_comments
+    from cdp_pipeline.lib.table_comments import apply_table_comments
     from cdp_pipeline.lib.warehouse import ensure_schemas
 
     ensure_schemas(con)
@@ -354,16 +349,11 @@ def record_holds(con: duckdb.DuckDBPyConnection, run_date: dt.date, holds: Seque
             ]
         ),
     )
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         run_sql(con, SQL_DIR, "delete_export_holds_run_date", {"run_date": run_date})
         con.register("new_export_holds", table)
         run_sql(con, SQL_DIR, "insert_export_holds")
         con.unregister("new_export_holds")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def holds_on(con: duckdb.DuckDBPyConnection, run_date: dt.date) -> list[dict]:
@@ -372,4 +362,4 @@ def holds_on(con: duckdb.DuckDBPyConnection, run_date: dt.date) -> list[dict]:
 
     if not table_exists(con, "audit", "export_holds"):
         return []
-    return _fetch(con, "select_export_holds", {"run_date": run_date})
+    return fetch_sql_dicts(con, SQL_DIR, "select_export_holds", {"run_date": run_date})

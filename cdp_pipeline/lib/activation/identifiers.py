@@ -22,7 +22,7 @@ import duckdb
 from cdp_pipeline.lib.activation.hashing import normalise_email
 from cdp_pipeline.lib.sql_files import run_sql
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "defs" / "activation" / "sql"
+SQL_DIR = Path(__file__).parent / "sql"
 
 __all__ = ["normalise_email", "normalise_identifier", "register_identifier_functions"]
 

@@ -2,7 +2,7 @@
 and ``golden.customers``, as of a date.
 
 Everything is set-based SQL (no Python per customer): the survivorship statement is
-generated from the YAML rules, the rest are the ``defs/golden/sql`` files.
+generated from the YAML rules, the rest are the ``sql/`` files beside it.
 
 A whole build runs them over every customer. An incremental build (``incremental.py`` says
 when one is possible and which rows it must redo) runs the same statements over the
@@ -19,17 +19,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 
 import duckdb
 
 from cdp_pipeline.lib.golden import incremental
-from cdp_pipeline.lib.golden._sql import run_golden_sql
 from cdp_pipeline.lib.golden.comments import apply_golden_comments
 from cdp_pipeline.lib.golden.consent import LEDGER_TABLE, build_consent, build_identifier_consent
 from cdp_pipeline.lib.golden.inputs import missing_inputs, resolve_inputs
 from cdp_pipeline.lib.golden.survivorship import AttributeRules, load_survivorship_config, run_survivorship
 from cdp_pipeline.lib.golden.timeline import build_timeline
 from cdp_pipeline.lib.golden.traits import as_of_cutoff, build_traits
+from cdp_pipeline.lib.sql_files import fetch_sql, query_sql, run_sql
+
+SQL_DIR = Path(__file__).parent / "sql"
 
 _TEMP_TABLES = (
     "_golden_records",
@@ -61,7 +64,6 @@ RANK_COLUMNS = ("days_since_last_order", "rfm_recency", "rfm_frequency", "rfm_mo
 # of the row. Its other columns (survived attributes, identifier lists) are left NULL in
 # temp._golden_fresh and never copied from it: they are what makes a row replaced.
 _KEPT_PROFILE_COLUMNS = ("email", "phone", "record_count")
-_CUSTOMERS_HEADER = "CREATE OR REPLACE TABLE golden.customers AS"
 
 
 @dataclass(frozen=True)
@@ -99,15 +101,16 @@ def latest_event_date(con: duckdb.DuckDBPyConnection, tz: str = "UTC") -> date |
 def _profiles(con: duckdb.DuckDBPyConnection, tables: dict[str, str], config) -> None:
     """``temp._golden_profiles``: survived attributes and identifiers of every customer of
     ``tables['customer_map']`` (``temp._golden_records``: their records)."""
-    run_golden_sql(
+    run_sql(
         con,
+        SQL_DIR,
         "create_customer_records",
         customer_map=tables["customer_map"],
         identity_records=tables["identity_records"],
         ledger=_LEDGER,
     )
     run_survivorship(con, config, records="_golden_records", customers="_golden_records", target="_golden_survived")
-    run_golden_sql(con, "create_customer_profiles", records="_golden_records", survived="_golden_survived")
+    run_sql(con, SQL_DIR, "create_customer_profiles", records="_golden_records", survived="_golden_survived")
 
 
 def _customer_rows(
@@ -121,21 +124,29 @@ def _customer_rows(
 ) -> None:
     """The golden row (rank columns NULL) of every customer of ``tables['customer_map']``, whose
     profiles are in ``temp._golden_profiles``: ``golden.customers``, or the temp table ``target``."""
-    run_golden_sql(
-        con, "create_customer_junk", customer_map=tables["customer_map"], identity_records=tables["identity_records"]
+    run_sql(
+        con,
+        SQL_DIR,
+        "create_customer_junk",
+        customer_map=tables["customer_map"],
+        identity_records=tables["identity_records"],
     )
     build_traits(con, tables, as_of_date, cutoff, records=records, timeline=timeline)
     build_consent(con, tables, cutoff)
-    run_golden_sql(
+    run_sql(
         con,
-        "create_golden_customers",
-        header=(_CUSTOMERS_HEADER, f"CREATE OR REPLACE TEMP TABLE {target} AS") if target else None,
+        SQL_DIR,
+        "create_golden_customer_rows",
         profiles="_golden_profiles",
         traits="_golden_traits",
         consent="_golden_consent",
         junk="_golden_junk",
         ledger=_LEDGER,
     )
+    if target:
+        run_sql(con, SQL_DIR, "create_golden_customers_temp", target=target)
+    else:
+        run_sql(con, SQL_DIR, "create_golden_customers")
 
 
 def _build_whole(con, tables, config, as_of_date, cutoff) -> None:
@@ -235,13 +246,14 @@ def build_golden(
 
     Only the rows whose inputs changed since the last build are recomputed, unless
     ``full_refresh`` (or ``incremental.plan`` finds it needs a whole build); the tables are
-    the same either way."""
+    the same either way. ``config``: the survivorship rules (``load_survivorship_config(config_dir)``);
+    the packaged rules when None."""
     config = config or load_survivorship_config()
     cutoff = as_of_cutoff(as_of_date, tz)
     tables = resolve_inputs(con)
     code = incremental.code_version(config, tables)
     try:
-        run_golden_sql(con, "create_golden_schema")
+        run_sql(con, SQL_DIR, "create_golden_schema")
         incremental.fingerprint_records(con, tables)
         build_identifier_consent(con, tables, cutoff)
         plan = incremental.plan(con, tables, cutoff, code, full_refresh=full_refresh)
@@ -252,13 +264,15 @@ def build_golden(
         else:
             _build_whole(con, tables, config, as_of_date, cutoff)
         rebuilt = con.execute("SELECT count(*) FROM temp._golden_profiles").fetchall()[0][0]
-        run_golden_sql(con, "update_golden_ranks", {"as_of_date": as_of_date})
+        run_sql(con, SQL_DIR, "update_golden_ranks", {"as_of_date": as_of_date})
         apply_golden_comments(con)
         records = incremental.write_state(con, code, cutoff, incremental=plan.mode == "incremental")
     finally:
         for name in _TEMP_TABLES:
             con.execute(f"DROP TABLE IF EXISTS temp.{name}")
         con.execute("DROP VIEW IF EXISTS temp._golden_fingerprints")
+        con.execute("DROP VIEW IF EXISTS temp._golden_customer_rows")
+        con.execute("DROP MACRO TABLE IF EXISTS temp._golden_timeline_rows")
     return GoldenBuild(
         as_of_date,
         cutoff,
@@ -267,4 +281,24 @@ def build_golden(
         plan.reason,
         rebuilt,
         plan.timeline_records if plan.mode == "incremental" else records,
+    )
+
+
+@dataclass(frozen=True)
+class GoldenSummary:
+    """What a person wants to see of a built golden layer."""
+
+    channels: list[tuple]  # (channel, rows) of golden.customer_timeline
+    customers: dict  # select_golden_summary.sql's figures: customers, consent, contactable, buyers, spend
+    preview: tuple[list[str], list[tuple]]  # column names and a few golden.customers rows
+    ledger: tuple[list[str], list[tuple]]  # golden.identifier_consent by channel and reason
+
+
+def golden_summary(con: duckdb.DuckDBPyConnection) -> GoldenSummary:
+    names, rows = query_sql(con, SQL_DIR, "select_golden_summary")
+    return GoldenSummary(
+        channels=fetch_sql(con, SQL_DIR, "select_timeline_summary"),
+        customers=dict(zip(names, rows[0])),
+        preview=query_sql(con, SQL_DIR, "select_golden_preview"),
+        ledger=query_sql(con, SQL_DIR, "select_identifier_consent_summary"),
     )

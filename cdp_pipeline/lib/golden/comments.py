@@ -3,7 +3,7 @@
 The comments are the single source of the column documentation: analysts see them
 in any DuckDB client (``duckdb_columns().comment``), and ``docs/tables.md`` is
 generated from them by :func:`generate_tables_md` (a test fails when the file drifts).
-Other layers document their tables with :func:`apply_comments`.
+Every layer writes its comments with ``cdp_pipeline.lib.table_comments``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import duckdb
 
 from cdp_pipeline.lib.golden.survivorship import SURVIVED_ATTRIBUTES
-from cdp_pipeline.lib.sql_files import quote_ident, quote_literal
+from cdp_pipeline.lib.table_comments import apply_comments
 
 # Schemas rendered whole, plus single public-contract tables of other layers.
 DOCUMENTED_SCHEMAS = ("golden", "segments", "activation")
@@ -146,33 +146,6 @@ GOLDEN_TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
         },
     ),
 }
-
-
-def apply_comments(
-    con: duckdb.DuckDBPyConnection, schema: str, table: str, table_comment: str, column_comments: dict[str, str]
-) -> list[str]:
-    """COMMENT ON the table and each named column; returns the table's columns left uncommented.
-
-    Raises ``ValueError`` for a column the table does not have (a stale comment).
-    """
-    columns = [
-        r[0]
-        for r in con.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? "
-            "AND database_name = current_database() ORDER BY column_index",
-            [schema, table],
-        ).fetchall()
-    ]
-    if not columns:
-        raise ValueError(f"{schema}.{table} does not exist")
-    unknown = sorted(set(column_comments) - set(columns))
-    if unknown:
-        raise ValueError(f"{schema}.{table} has no column(s) {unknown}")
-    target = f"{quote_ident(schema)}.{quote_ident(table)}"
-    con.execute(f"COMMENT ON TABLE {target} IS {quote_literal(table_comment)}")
-    for column, comment in column_comments.items():
-        con.execute(f"COMMENT ON COLUMN {target}.{quote_ident(column)} IS {quote_literal(comment)}")
-    return [c for c in columns if c not in column_comments]
 
 
 def apply_golden_comments(con: duckdb.DuckDBPyConnection) -> None:

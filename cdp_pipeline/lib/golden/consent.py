@@ -41,9 +41,14 @@ so a wrong split or merge of people cannot send it again.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 
-from cdp_pipeline.lib.golden._sql import run_golden_sql
+from cdp_pipeline.lib.sql_files import run_sql
+
+SQL_DIR = Path(__file__).parent / "sql"
+
 
 PROTECTED = 3
 EXPLICIT = 2
@@ -88,8 +93,11 @@ def consent_params(cutoff) -> dict:
 def _consent_strengths(con: duckdb.DuckDBPyConnection) -> str:
     """Temp table ``_golden_consent_strengths(reason, strength)`` from ``CONSENT_STRENGTH``; its name."""
     reasons = sorted(CONSENT_STRENGTH)
-    run_golden_sql(
-        con, "create_consent_strengths", {"reasons": reasons, "strengths": [CONSENT_STRENGTH[r] for r in reasons]}
+    run_sql(
+        con,
+        SQL_DIR,
+        "create_consent_strengths",
+        {"reasons": reasons, "strengths": [CONSENT_STRENGTH[r] for r in reasons]},
     )
     return "_golden_consent_strengths"
 
@@ -98,8 +106,9 @@ def build_consent(
     con: duckdb.DuckDBPyConnection, tables: dict[str, str], cutoff, target: str = "_golden_consent"
 ) -> None:
     """Create temp table ``_golden_consent``: per customer, email_/sms_ consent, _at, _source."""
-    run_golden_sql(
+    run_sql(
         con,
+        SQL_DIR,
         "create_customer_consent",
         consent_params(cutoff),
         consent_events=tables["consent_events"],
@@ -114,8 +123,9 @@ LEDGER_TABLE = "golden.identifier_consent"
 def build_identifier_consent(con: duckdb.DuckDBPyConnection, tables: dict[str, str], cutoff) -> None:
     """Create temp table ``_golden_identifier_consent``: the consent ledger as of ``cutoff``, one
     row per (channel, identifier) with its deciding signal and whether it is blocked."""
-    run_golden_sql(
+    run_sql(
         con,
+        SQL_DIR,
         "create_identifier_consent",
         consent_params(cutoff),
         consent_events=tables["consent_events"],

@@ -1,6 +1,6 @@
 """The single customer view of one person, for ``cdp customer IDENTIFIER [--json]``.
 
-``customer_profile(con, identifier)`` returns a JSON-ready dict (or None for an
+``customer_profile(con, identifier, default_region=...)`` returns a JSON-ready dict (or None for an
 unknown identifier); ``format_profile(profile)`` renders it for a terminal.
 """
 
@@ -64,15 +64,20 @@ def _rows(cursor) -> list[dict]:
 
 
 def customer_profile(
-    con: duckdb.DuckDBPyConnection, identifier: str, timeline_limit: int = DEFAULT_TIMELINE_LIMIT
+    con: duckdb.DuckDBPyConnection,
+    identifier: str,
+    *,
+    default_region: str,
+    timeline_limit: int = DEFAULT_TIMELINE_LIMIT,
 ) -> dict | None:
-    """Everything known about the customer an identifier points at; None when unknown.
+    """Everything known about the customer an identifier points at; None when unknown. A phone
+    number without a country code is read as one of ``default_region`` (``CDP_DEFAULT_REGION``).
 
     Keys: customer_id, matched_on, matched_value, other_matches (other customers the same
     identifier points at), as_of_date, attributes, provenance, identifiers, consent, traits,
     source_records, timeline (latest first, at most ``timeline_limit``).
     """
-    matches = find_customers(con, identifier)
+    matches = find_customers(con, identifier, default_region)
     if not matches:
         return None
     best = matches[0]

@@ -47,12 +47,15 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import duckdb
 
-from cdp_pipeline.lib.golden._sql import run_golden_sql
-from cdp_pipeline.lib.golden.comments import apply_comments
+from cdp_pipeline.lib.sql_files import run_sql
+from cdp_pipeline.lib.table_comments import apply_comments
 from cdp_pipeline.lib.warehouse import table_exists
+
+SQL_DIR = Path(__file__).parent / "sql"
 
 RECORD_STATE = "golden._record_state"
 BUILD_STATE = "golden._build_state"
@@ -108,7 +111,7 @@ def code_version(config, tables: dict[str, str]) -> str:
 
     payload = json.dumps(
         {
-            "source": source_hash("lib/golden", "defs/golden/sql"),
+            "source": source_hash("lib/golden"),
             "survivorship": repr(config),
             "duckdb": duckdb.__version__,
             "inputs": sorted(tables.items()),
@@ -133,8 +136,9 @@ def _customers_agree(con: duckdb.DuckDBPyConnection) -> bool:
 
 def fingerprint_records(con: duckdb.DuckDBPyConnection, tables: dict[str, str]) -> None:
     """``temp._golden_fingerprints`` (a view): tonight's fingerprint of every mapped record."""
-    run_golden_sql(
+    run_sql(
         con,
+        SQL_DIR,
         "create_golden_fingerprints",
         **{k: tables[k] for k in ("customer_map", "identity_records", *_EVENT_INPUTS)},
     )
@@ -192,8 +196,9 @@ def plan(
         # only one customer per record is kept: which customers such a record left is not known
         return GoldenPlan("full", "a changed record maps to several customers", changed)
     lo, hi = sorted((kept_cutoff, cutoff))
-    run_golden_sql(
+    run_sql(
         con,
+        SQL_DIR,
         "create_golden_time_keys",
         {"lo": lo, "hi": hi},
         **{k: tables[k] for k in ("identity_records", *_EVENT_INPUTS)},

@@ -37,16 +37,13 @@ class CustomerMatch:
     value: str
 
 
-def normalise_phone(text: str, default_region: str | None = None) -> str | None:
-    """E.164 via the standardise layer's normaliser when available, else None."""
+def normalise_phone(text: str, default_region: str) -> str | None:
+    """E.164 via the standardise layer's normaliser when available, else None; ``default_region``
+    (``CDP_DEFAULT_REGION``) for a number written without a country code."""
     try:
         from cdp_pipeline.lib.standardise.phone import standardise_phone
     except ImportError:
         return None
-    if default_region is None:
-        from cdp_pipeline.settings import get_settings
-
-        default_region = get_settings().default_region
     try:
         return standardise_phone(text, default_region)
     except Exception:  # a half-written normaliser must not break lookup
@@ -62,13 +59,14 @@ def _phone_digits(text: str) -> str | None:
     return digits if len(digits) >= _MIN_PHONE_DIGITS else None
 
 
-def find_customers(con: duckdb.DuckDBPyConnection, identifier: str) -> list[CustomerMatch]:
-    """Every customer the identifier points at, most specific match kind first, no duplicates."""
+def find_customers(con: duckdb.DuckDBPyConnection, identifier: str, default_region: str) -> list[CustomerMatch]:
+    """Every customer the identifier points at, most specific match kind first, no duplicates; a
+    phone number without a country code is read as one of ``default_region``."""
     text = (identifier or "").strip()
     if not text or not table_exists(con, "golden", "customers"):
         return []
     email = text.lower()
-    e164 = normalise_phone(text) if re.search(r"\d", text) else None
+    e164 = normalise_phone(text, default_region) if re.search(r"\d", text) else None
     digits = _phone_digits(text) if re.fullmatch(r"[\d\s()+.\-/]+", text) else None
     rows = con.execute(
         """
@@ -106,7 +104,7 @@ def find_customers(con: duckdb.DuckDBPyConnection, identifier: str) -> list[Cust
     return matches
 
 
-def find_customer(con: duckdb.DuckDBPyConnection, identifier: str) -> CustomerMatch | None:
+def find_customer(con: duckdb.DuckDBPyConnection, identifier: str, default_region: str) -> CustomerMatch | None:
     """The best match (see ``find_customers``), or None when the identifier is unknown."""
-    matches = find_customers(con, identifier)
+    matches = find_customers(con, identifier, default_region)
     return matches[0] if matches else None

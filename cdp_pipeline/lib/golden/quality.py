@@ -6,12 +6,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 
-from cdp_pipeline.lib.golden._sql import fetch_golden_sql, query_golden_sql, run_golden_sql
 from cdp_pipeline.lib.golden.inputs import resolve_inputs, table_exists
 from cdp_pipeline.lib.golden.traits import as_of_cutoff
+from cdp_pipeline.lib.sql_files import fetch_sql, query_sql, run_sql
+
+SQL_DIR = Path(__file__).parent / "sql"
 
 
 @dataclass(frozen=True)
@@ -31,8 +34,8 @@ def check_one_row_per_customer(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
     if missing := _golden_missing(con):
         return missing
     tables = resolve_inputs(con)
-    absent, unmapped, duplicated = fetch_golden_sql(
-        con, "select_customer_coverage", customer_map=tables["customer_map"]
+    absent, unmapped, duplicated = fetch_sql(
+        con, SQL_DIR, "select_customer_coverage", customer_map=tables["customer_map"]
     )[0]
     return CheckOutcome(
         absent == unmapped == duplicated == 0,
@@ -45,7 +48,7 @@ def check_rows_have_source_records(con: duckdb.DuckDBPyConnection) -> CheckOutco
     if missing := _golden_missing(con):
         return missing
     tables = resolve_inputs(con)
-    rows = fetch_golden_sql(con, "select_customers_without_records", customer_map=tables["customer_map"])
+    rows = fetch_sql(con, SQL_DIR, "select_customers_without_records", customer_map=tables["customer_map"])
     return CheckOutcome(
         not rows,
         "every golden row is backed by at least one source record",
@@ -56,7 +59,7 @@ def check_rows_have_source_records(con: duckdb.DuckDBPyConnection) -> CheckOutco
 def check_trait_sanity(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
     if missing := _golden_missing(con):
         return missing
-    names, rows = query_golden_sql(con, "select_trait_violations")
+    names, rows = query_sql(con, SQL_DIR, "select_trait_violations")
     figures = dict(zip(names, rows[0]))
     return CheckOutcome(
         all(v == 0 for v in figures.values()),
@@ -75,7 +78,7 @@ def check_timeline_complete(con: duckdb.DuckDBPyConnection, tz: str = "UTC") -> 
     (``select_timeline_mismatches``), to count what is missing, unexpected or miscounted."""
     if missing := _golden_missing(con):
         return missing
-    as_of = fetch_golden_sql(con, "select_golden_as_of_date")[0][0]
+    as_of = fetch_sql(con, SQL_DIR, "select_golden_as_of_date")[0][0]
     if as_of is None:
         count = con.execute("SELECT count(*) FROM golden.customer_timeline").fetchone()[0]
         return CheckOutcome(count == 0, "no customers, so the timeline must be empty", {"timeline_rows": count})
@@ -94,15 +97,15 @@ def check_timeline_complete(con: duckdb.DuckDBPyConnection, tz: str = "UTC") -> 
     }
     params = {"cutoff": as_of_cutoff(as_of, tz)}
     description = "every mapped staging event appears exactly once in the timeline"
-    run_golden_sql(con, "create_timeline_check_macros", **names)
-    differing = [kind for (kind,) in fetch_golden_sql(con, "select_timeline_fingerprints", params, **names)]
+    run_sql(con, SQL_DIR, "create_timeline_check_macros", **names)
+    differing = [kind for (kind,) in fetch_sql(con, SQL_DIR, "select_timeline_fingerprints", params, **names)]
     if not differing:
         return CheckOutcome(
             True,
             description,
             {"mismatches": 0, "compared": "per table: count and hash sum of (customer_id, event_ref)"},
         )
-    rows = fetch_golden_sql(con, "select_timeline_mismatches", params, **names)
+    rows = fetch_sql(con, SQL_DIR, "select_timeline_mismatches", params, **names)
     figures = {
         f"{kind}_{what}": n
         for kind, *counts in rows

@@ -91,10 +91,12 @@ class AttributeRules:
     rules: tuple[Rule, ...]
 
 
-def default_config_path() -> Path:
-    from cdp_pipeline.settings import get_settings
+PACKAGED_CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 
-    return get_settings().config_dir / "survivorship.yaml"
+
+def default_config_path(config_dir: Path | None = None) -> Path:
+    """``config_dir/survivorship.yaml`` (``CDP_CONFIG_DIR``); the packaged one without a folder."""
+    return Path(config_dir if config_dir is not None else PACKAGED_CONFIG_DIR) / "survivorship.yaml"
 
 
 def _parse_rule(raw: object, where: str) -> Rule:
@@ -148,8 +150,9 @@ def parse_survivorship_config(data: dict) -> tuple[AttributeRules, ...]:
     return tuple(groups)
 
 
-def load_survivorship_config(path: Path | str | None = None) -> tuple[AttributeRules, ...]:
-    path = Path(path) if path else default_config_path()
+def load_survivorship_config(config_dir: Path | str | None = None) -> tuple[AttributeRules, ...]:
+    """The rules of ``config_dir/survivorship.yaml``; the packaged rules without a folder."""
+    path = default_config_path(config_dir)
     return parse_survivorship_config(yaml.safe_load(path.read_text(encoding="utf-8")))
 
 

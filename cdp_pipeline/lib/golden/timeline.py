@@ -20,9 +20,14 @@ without a time cannot be placed on a timeline and are left out.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 
-from cdp_pipeline.lib.golden._sql import run_golden_sql
+from cdp_pipeline.lib.sql_files import run_sql
+
+SQL_DIR = Path(__file__).parent / "sql"
+
 
 KEY_WEB_EVENTS = ("add_to_cart", "purchase", "login")
 
@@ -30,13 +35,11 @@ KEY_WEB_EVENTS = ("add_to_cart", "purchase", "login")
 def build_timeline(con: duckdb.DuckDBPyConnection, tables: dict[str, str], cutoff, *, insert: bool = False) -> None:
     """(Re)create ``golden.customer_timeline`` from the staging event tables; with ``insert``,
     add the rows of the records of ``tables['customer_map']`` to it instead (an incremental
-    build, which deleted their old rows): the same statement, as an ``INSERT``."""
-    header = ("CREATE OR REPLACE TABLE golden.customer_timeline AS", "INSERT INTO golden.customer_timeline")
-    run_golden_sql(
+    build, which deleted their old rows). Both read the rows from one table macro."""
+    run_sql(
         con,
-        "create_customer_timeline",
-        {"cutoff": cutoff},
-        header=header if insert else None,
+        SQL_DIR,
+        "create_timeline_rows_macro",
         **{
             k: tables[k]
             for k in (
@@ -50,3 +53,4 @@ def build_timeline(con: duckdb.DuckDBPyConnection, tables: dict[str, str], cutof
             )
         },
     )
+    run_sql(con, SQL_DIR, "insert_customer_timeline" if insert else "create_customer_timeline", {"cutoff": cutoff})

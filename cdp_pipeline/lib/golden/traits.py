@@ -54,11 +54,15 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from datetime import timezone as dt_timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
 
-from cdp_pipeline.lib.golden._sql import run_golden_sql
+from cdp_pipeline.lib.sql_files import run_sql
+
+SQL_DIR = Path(__file__).parent / "sql"
+
 
 RFM_SEGMENTS = ("champions", "loyal", "potential", "new", "at_risk", "hibernating", "lost", "prospect")
 
@@ -78,8 +82,9 @@ def build_traits(
     timeline: str = "golden.customer_timeline",
 ) -> None:
     """Create temp table ``_golden_traits``: one row per customer with every behavioural trait."""
-    run_golden_sql(
+    run_sql(
         con,
+        SQL_DIR,
         "create_customer_traits",
         {"cutoff": cutoff, "as_of_date": as_of_date},
         records=records,

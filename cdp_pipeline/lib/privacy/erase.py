@@ -32,7 +32,7 @@ from cdp_pipeline.lib.activation import hashing
 from cdp_pipeline.lib.ingest.file_kinds import FILE_KINDS
 from cdp_pipeline.lib.privacy import export_files
 from cdp_pipeline.lib.privacy.requests import ErasureRequest, read_requests
-from cdp_pipeline.lib.privacy.scan import IdentifierSet, execute, table_predicate, text_columns
+from cdp_pipeline.lib.privacy.scan import IdentifierSet, table_predicate, text_columns
 from cdp_pipeline.lib.privacy.suppression import (
     EMAIL,
     HASHED,
@@ -46,8 +46,9 @@ from cdp_pipeline.lib.privacy.suppression import (
     normalise_phone,
     salt_for,
 )
+from cdp_pipeline.lib.sql_files import execute_sql
 from cdp_pipeline.lib.standardise import is_junk_email, is_junk_phone
-from cdp_pipeline.lib.warehouse import BUILD_DB_CONFIG, rewrite_database, table_exists
+from cdp_pipeline.lib.warehouse import BUILD_DB_CONFIG, rewrite_database, table_exists, transaction
 
 # Rows that belong to a matched row without carrying an identifier themselves.
 ROW_GROUPS: dict[tuple[str, str], tuple[str, ...]] = {
@@ -72,7 +73,7 @@ def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str
 
 
 def _rows(con, sql: str, params: dict) -> list[dict]:
-    cur = execute(con, sql, params)
+    cur = execute_sql(con, sql, params)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r)) for r in cur.fetchall()]
 
@@ -163,14 +164,14 @@ def resolve_person(
             if c[0] in cols
         ]
         for _, cond, k in conds:
-            found = execute(
+            found = execute_sql(
                 con, f"SELECT DISTINCT source, source_record_id FROM staging.identity_records WHERE {cond}", params
             ).fetchall()
             if found:
                 p.matched_kinds.add(k)
                 p.records.update((s, r) for s, r in found)
     if table_exists(con, "identity", "customer_map"):
-        direct = execute(
+        direct = execute_sql(
             con,
             "SELECT DISTINCT customer_id FROM identity.customer_map WHERE customer_id IN (SELECT unnest($ids))",
             params,
@@ -182,7 +183,7 @@ def resolve_person(
             keys = sorted(f"{s}{_SEP}{r}" for s, r in p.records)
             p.customer_ids.update(
                 r[0]
-                for r in execute(
+                for r in execute_sql(
                     con,
                     "SELECT DISTINCT customer_id FROM identity.customer_map "
                     "WHERE list_contains($keys, source || $sep || source_record_id)",
@@ -203,7 +204,9 @@ def resolve_person(
             if col in cols:
                 expr = f"list_transform({col}, lambda x: lower(x))" if col == "emails" else col
                 conds.append(f"list_has_any({expr}, {var})")
-        found = execute(con, f"SELECT customer_id FROM golden.customers WHERE {' OR '.join(conds)}", params).fetchall()
+        found = execute_sql(
+            con, f"SELECT customer_id FROM golden.customers WHERE {' OR '.join(conds)}", params
+        ).fetchall()
         p.customer_ids.update(r[0] for r in found)
 
     # Whatever the person named is theirs, whether or not it matched anything yet.
@@ -405,7 +408,7 @@ def person_row_predicate(
         key = "concat_ws('\x1f', " + ", ".join(f'"{c}"' for c in group) + ")"
         keys = [
             r[0]
-            for r in execute(
+            for r in execute_sql(
                 con,
                 f'SELECT DISTINCT {key} FROM "{schema}"."{table}" WHERE ({pred}) AND '
                 + " AND ".join(f"coalesce(\"{c}\", '') <> ''" for c in group),
@@ -442,23 +445,23 @@ def delete_person_rows(con: duckdb.DuckDBPyConnection, ids: IdentifierSet) -> di
         if (schema, table) == QUARANTINE and {"raw_record", "reason"} <= names:
             reason = next(c for c in columns if c.column == "reason")
             reason_pred, reason_params = table_predicate([reason], ids)
-            n = execute(
+            n = execute_sql(
                 con,
                 f"UPDATE audit.quarantine SET raw_record = $redacted, reason = CASE WHEN "
                 f"{reason_pred or 'false'} THEN $redacted_reason ELSE reason END WHERE {pred}",
                 {**params, **reason_params, "redacted": REDACTED_RECORD, "redacted_reason": REDACTED_REASON},
             ).fetchone()[0]
             # what still holds them (a file name) goes
-            n += execute(con, f"DELETE FROM audit.quarantine WHERE {pred}", params).fetchone()[0]
+            n += execute_sql(con, f"DELETE FROM audit.quarantine WHERE {pred}", params).fetchone()[0]
         else:
             if schema == "raw" and {"_file", "_file_sha256"} <= names | set(_columns(con, schema, table)):
-                erased_raw += execute(
+                erased_raw += execute_sql(
                     con,
                     f'SELECT _file, _file_sha256, count(*) FROM "{schema}"."{table}" '
                     f"WHERE {pred} GROUP BY ALL ORDER BY ALL",
                     params,
                 ).fetchall()
-            n = execute(con, f'DELETE FROM "{schema}"."{table}" WHERE {pred}', params).fetchone()[0]
+            n = execute_sql(con, f'DELETE FROM "{schema}"."{table}" WHERE {pred}', params).fetchone()[0]
         if n:
             removed[f"{schema}.{table}"] = int(n)
     record_erased_rows(con, erased_raw)
@@ -511,8 +514,7 @@ def erase_request(
         rewritten, delivered = export_files.remove_from_exports(con, Path(export_dir), ids)
     first = person.request_forms[0][1] if person.request_forms else request.identifier.strip()
     kinds = sorted(person.matched_kinds) or sorted({k for k, _ in person.request_forms})
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         tables = delete_person_rows(con, ids) if ids else {}
         suppressed = add_suppressions(con, person.suppression_entries(salt), request_id, now)
         con.execute(
@@ -531,10 +533,6 @@ def erase_request(
                 len(delivered),
             ],
         )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return ErasureResult(
         request_id,
         identifier_hash(first, salt),

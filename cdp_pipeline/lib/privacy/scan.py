@@ -26,6 +26,8 @@ from pathlib import Path
 
 import duckdb
 
+from cdp_pipeline.lib.sql_files import execute_sql
+
 # Tables that hold only hashes by construction and must survive an erasure.
 PROTECTED_TABLES = {("audit", "suppression"), ("audit", "erasure_log")}
 
@@ -56,12 +58,6 @@ _RE2_META = set("\\.+*?()|[]{}^$")
 
 def _escape(text: str) -> str:
     return "".join("\\" + ch if ch in _RE2_META else ch for ch in text)
-
-
-def execute(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None):
-    """``con.execute`` with only the named parameters the statement uses (DuckDB refuses extras)."""
-    used = set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", sql))
-    return con.execute(sql, {k: v for k, v in (params or {}).items() if k in used})
 
 
 def is_distinctive(value: str) -> bool:
@@ -220,7 +216,7 @@ def scan_for_identifiers(
                 used.append(col)
         if not selects:
             continue
-        counts = execute(
+        counts = execute_sql(
             con, f"SELECT {', '.join(selects)} FROM {_qualified(schema, table, catalog)}", params
         ).fetchone()
         found.extend((schema, table, c.column, int(n)) for c, n in zip(used, counts) if n)
@@ -277,7 +273,7 @@ def scan_for_suppressed_values(
             used.append(col)
         if not selects:
             continue
-        counts = execute(
+        counts = execute_sql(
             con,
             f"SELECT {', '.join(selects)} FROM {_qualified(schema, table, catalog)}",
             {"salt": salt, "any_hashes": any_hashes, "contact_hashes": contact_hashes},

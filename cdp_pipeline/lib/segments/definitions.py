@@ -29,14 +29,13 @@ class SegmentDefinition:
     load_error: str | None = field(default=None, compare=False)
 
 
-def default_segments_path() -> Path:
-    """The user's ``$CDP_CONFIG_DIR/segments.yaml``, else the packaged default."""
-    from cdp_pipeline.settings import get_settings
+PACKAGED_SEGMENTS = Path(__file__).resolve().parents[2] / "config" / "segments.yaml"
 
-    user = get_settings().config_dir / "segments.yaml"
-    if user.exists():
-        return user
-    return Path(__file__).resolve().parents[2] / "config" / "segments.yaml"
+
+def default_segments_path(config_dir: Path | None = None) -> Path:
+    """``config_dir/segments.yaml`` (the user's, ``CDP_CONFIG_DIR``), else the packaged default."""
+    user = Path(config_dir) / "segments.yaml" if config_dir is not None else None
+    return user if user is not None and user.exists() else PACKAGED_SEGMENTS
 
 
 def parse_segment_definitions(doc: object) -> list[SegmentDefinition]:
@@ -82,8 +81,9 @@ def parse_segment_definitions(doc: object) -> list[SegmentDefinition]:
     return out
 
 
-def load_segment_definitions(path: Path | None = None) -> list[SegmentDefinition]:
-    path = Path(path) if path else default_segments_path()
+def load_segment_definitions(config_dir: Path | None = None) -> list[SegmentDefinition]:
+    """The definitions of ``config_dir/segments.yaml``, else of the packaged default."""
+    path = default_segments_path(config_dir)
     with open(path, encoding="utf-8") as f:
         doc = yaml.safe_load(f)
     return parse_segment_definitions(doc)

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from cdp_pipeline.lib.golden import incremental
-from cdp_pipeline.lib.golden._sql import SQL_DIR
+from cdp_pipeline.lib.golden.build import SQL_DIR
 from cdp_pipeline.lib.golden.build import build_golden
 from cdp_pipeline.lib.golden.quality import check_timeline_complete
 from cdp_pipeline_tests.lib.golden.conftest import golden_row

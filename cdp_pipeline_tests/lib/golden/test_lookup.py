@@ -8,6 +8,8 @@ import pytest
 from cdp_pipeline.lib.golden import lookup
 from cdp_pipeline.lib.golden.customer_view import customer_profile, format_profile, profile_json
 
+REGION = "SE"  # the sample's numbers are Swedish
+
 
 @pytest.mark.parametrize(
     "identifier, customer, kind",
@@ -29,26 +31,26 @@ from cdp_pipeline.lib.golden.customer_view import customer_profile, format_profi
     ],
 )
 def test_find_customer_by_any_identifier(world, identifier, customer, kind):
-    match = lookup.find_customer(world, identifier)
+    match = lookup.find_customer(world, identifier, REGION)
     assert (match.customer_id, match.matched_on) == (customer, kind)
 
 
 @pytest.mark.parametrize("identifier", ["nobody@x.se", "0700000001", "", "   ", "C9", "12"])
 def test_unknown_identifiers_find_nothing(world, identifier):
-    assert lookup.find_customer(world, identifier) is None
-    assert customer_profile(world, identifier) is None
+    assert lookup.find_customer(world, identifier, REGION) is None
+    assert customer_profile(world, identifier, default_region=REGION) is None
 
 
 def test_phone_lookup_falls_back_to_digits_without_the_normaliser(world, monkeypatch):
     monkeypatch.setitem(sys.modules, "cdp_pipeline.lib.standardise.phone", None)  # import fails
-    assert lookup.normalise_phone("070-111 11 11") is None
+    assert lookup.normalise_phone("070-111 11 11", REGION) is None
     for text in ("070-111 11 11", "+46 70 111 11 11", "0046701111111", "46701111111"):
-        assert lookup.find_customer(world, text).customer_id == "C1", text
-    assert lookup.find_customer(world, "111 11") is None  # too short to mean a number
+        assert lookup.find_customer(world, text, REGION).customer_id == "C1", text
+    assert lookup.find_customer(world, "111 11", REGION) is None  # too short to mean a number
 
 
 def test_profile_has_record_provenance_consent_sources_and_latest_timeline(world):
-    p = customer_profile(world, "L-1", timeline_limit=3)
+    p = customer_profile(world, "L-1", default_region=REGION, timeline_limit=3)
     assert p["customer_id"] == "C1" and p["matched_on"] == "loyalty_card_id"
     assert p["attributes"]["email"] == "anna@crm.se"  # anna.new@mail.se is unsubscribed: blocked
     assert p["provenance"]["street"] == {"source": "pos", "source_record_id": "order:#1001"}
@@ -63,7 +65,7 @@ def test_profile_has_record_provenance_consent_sources_and_latest_timeline(world
 
 
 def test_format_profile_is_readable(world):
-    text = format_profile(customer_profile(world, "bo@x.se"))
+    text = format_profile(customer_profile(world, "bo@x.se", default_region=REGION))
     assert text.startswith("Bo Ek  ·  C2  (as of 2025-01-10; matched on email bo@x.se)")
     for section in (
         "Golden record",
@@ -80,4 +82,4 @@ def test_format_profile_is_readable(world):
 def test_lookup_without_golden_tables_finds_nothing():
     import duckdb
 
-    assert lookup.find_customers(duckdb.connect(), "C1") == []
+    assert lookup.find_customers(duckdb.connect(), "C1", REGION) == []

@@ -163,7 +163,7 @@ def test_rfm_ties_are_broken_by_customer_id_and_labels_cover_each_rule():
 )
 def test_rfm_label_rules(r, f, m, label):
     # The label expression of update_golden_ranks.sql, evaluated on given scores.
-    from cdp_pipeline.lib.golden._sql import SQL_DIR
+    from cdp_pipeline.lib.golden.build import SQL_DIR
 
     text = (SQL_DIR / "update_golden_ranks.sql").read_text()
     case = text[text.index("CASE WHEN r.customer_id IS NULL") : text.index("END AS rfm_segment") + 3]

@@ -153,7 +153,7 @@ def build(con: duckdb.DuckDBPyConnection, export_dir: Path | None = None) -> Non
                    row_key VARCHAR, row_values VARCHAR, sent_email BOOLEAN, sent_phone BOOLEAN)""")
     con.execute(
         (
-            Path(__file__).resolve().parents[3] / "cdp_pipeline/defs/activation/sql/create_activation_export_log.sql"
+            Path(__file__).resolve().parents[3] / "cdp_pipeline/lib/activation/sql/create_activation_export_log.sql"
         ).read_text()
     )
     con.execute("INSERT INTO segments.sizes VALUES (DATE '2026-10-01', 'all', 2)")

@@ -1,5 +1,6 @@
 -- Lay out every interaction of every known customer on every channel before the cutoff, one row per staging event.
-CREATE OR REPLACE TABLE golden.customer_timeline AS
+-- A table macro: create_customer_timeline stores its rows as golden.customer_timeline, insert_customer_timeline adds them to it.
+CREATE OR REPLACE TEMP MACRO _golden_timeline_rows(timeline_cutoff) AS TABLE
 WITH events AS (
     SELECT m.customer_id, o.ordered_at AS event_time,
            CASE WHEN o.channel = 'store' THEN 'store' ELSE 'online' END AS channel,
@@ -8,13 +9,13 @@ WITH events AS (
                 THEN printf('Store receipt at %s: %s %s', coalesce(o.store_id, '?'), CAST(o.total AS VARCHAR), coalesce(o.currency, ''))
                 ELSE printf('Online order %s: %s %s', replace(o.order_id, 'order:', ''), CAST(o.total AS VARCHAR), coalesce(o.currency, ''))
            END
-           || CASE WHEN o.cancelled_at < CAST($cutoff AS TIMESTAMP) THEN ' (cancelled)'
+           || CASE WHEN o.cancelled_at < CAST(timeline_cutoff AS TIMESTAMP) THEN ' (cancelled)'
                    WHEN coalesce(o.refunded_amount, 0) > 0 THEN printf(' (refunded %s)', CAST(o.refunded_amount AS VARCHAR))
                    ELSE '' END AS summary,
            o.source, o.source_record_id, o.order_id AS event_ref
     FROM {orders} AS o
     JOIN {customer_map} AS m ON m.source = o.source AND m.source_record_id = o.source_record_id
-    WHERE o.ordered_at < CAST($cutoff AS TIMESTAMP)
+    WHERE o.ordered_at < CAST(timeline_cutoff AS TIMESTAMP)
     UNION ALL
     SELECT m.customer_id, a.event_time, 'email', 'email_' || a.action,
            CASE a.action
@@ -26,7 +27,7 @@ WITH events AS (
            a.source, a.source_record_id, a.activity_id
     FROM {email_activity} AS a
     JOIN {customer_map} AS m ON m.source = a.source AND m.source_record_id = a.source_record_id
-    WHERE a.event_time < CAST($cutoff AS TIMESTAMP)
+    WHERE a.event_time < CAST(timeline_cutoff AS TIMESTAMP)
     UNION ALL
     SELECT m.customer_id, s.sent_at, 'sms',
            CASE WHEN s.direction = 'inbound' THEN 'sms_inbound' ELSE 'sms_outbound' END,
@@ -37,7 +38,7 @@ WITH events AS (
            s.source, s.source_record_id, s.message_id
     FROM {sms_messages} AS s
     JOIN {customer_map} AS m ON m.source = s.source AND m.source_record_id = s.source_record_id
-    WHERE s.sent_at < CAST($cutoff AS TIMESTAMP)
+    WHERE s.sent_at < CAST(timeline_cutoff AS TIMESTAMP)
     UNION ALL
     SELECT m.customer_id, w.started_at, 'web', 'web_session',
            printf('Web session: %d page views, %d add-to-carts, %d purchases',
@@ -45,7 +46,7 @@ WITH events AS (
            w.source, w.source_record_id, w.session_id
     FROM {web_sessions} AS w
     JOIN {customer_map} AS m ON m.source = w.source AND m.source_record_id = w.source_record_id
-    WHERE w.started_at < CAST($cutoff AS TIMESTAMP)
+    WHERE w.started_at < CAST(timeline_cutoff AS TIMESTAMP)
     UNION ALL
     SELECT m.customer_id, e.event_time, 'web', e.event_name,
            CASE e.event_name
@@ -56,7 +57,7 @@ WITH events AS (
            e.source, e.source_record_id, e.event_id
     FROM {web_events} AS e
     JOIN {customer_map} AS m ON m.source = e.source AND m.source_record_id = e.source_record_id
-    WHERE e.event_name IN ('add_to_cart', 'purchase', 'login') AND e.event_time < CAST($cutoff AS TIMESTAMP)
+    WHERE e.event_name IN ('add_to_cart', 'purchase', 'login') AND e.event_time < CAST(timeline_cutoff AS TIMESTAMP)
     UNION ALL
     SELECT m.customer_id, c.event_time, c.channel, 'consent_' || c.state,
            printf('%s consent %s (%s) for %s', CASE c.channel WHEN 'sms' THEN 'SMS' ELSE 'Email' END,
@@ -65,8 +66,7 @@ WITH events AS (
            concat_ws('|', 'consent', c.channel, c.identifier, c.state, c.reason, strftime(c.event_time, '%Y-%m-%dT%H:%M:%S'))
     FROM {consent_events} AS c
     JOIN {customer_map} AS m ON m.source = c.source AND m.source_record_id = c.source_record_id
-    WHERE c.event_time < CAST($cutoff AS TIMESTAMP)
+    WHERE c.event_time < CAST(timeline_cutoff AS TIMESTAMP)
 )
 SELECT customer_id, event_time, channel, event_type, summary, source, source_record_id, event_ref
 FROM events
-ORDER BY customer_id, event_time, channel, event_type, event_ref

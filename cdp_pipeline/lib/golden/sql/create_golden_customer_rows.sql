@@ -1,5 +1,6 @@
 -- Assemble one golden row per customer: survived attributes with provenance, identifier lists, traits, consent and contactability (per customer and per identifier: the consent ledger) (update_golden_ranks then sets what is relative to every buyer or to the date).
-CREATE OR REPLACE TABLE golden.customers AS
+-- A view: create_golden_customers stores it as golden.customers, create_golden_customers_temp as a temp table.
+CREATE OR REPLACE TEMP VIEW _golden_customer_rows AS
 SELECT p.customer_id,
        p.first_name, p.first_name_source, p.first_name_source_record_id,
        p.last_name, p.last_name_source, p.last_name_source_record_id,
@@ -39,4 +40,3 @@ LEFT JOIN {consent} AS c USING (customer_id)
 LEFT JOIN {junk} AS j USING (customer_id)
 LEFT JOIN {ledger} AS le ON le.channel = 'email' AND le.identifier = p.email
 LEFT JOIN {ledger} AS lp ON lp.channel = 'sms' AND lp.identifier = p.phone
-ORDER BY p.customer_id
