@@ -11,8 +11,7 @@ import duckdb
 import pytest
 
 from cdp_pipeline.lib.golden import incremental
-from cdp_pipeline.lib.golden.build import SQL_DIR
-from cdp_pipeline.lib.golden.build import build_golden
+from cdp_pipeline.lib.golden.build import SQL_DIR, build_golden
 from cdp_pipeline.lib.golden.quality import check_timeline_complete
 from cdp_pipeline_tests.lib.golden.conftest import golden_row
 from cdp_pipeline_tests.lib.golden.world import AS_OF, create_contract_tables, insert, ts, world_db
