@@ -146,6 +146,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=str(REPO_ROOT / "benchmarks" / "results"))
     p.add_argument("--workdir", default=None, help="where the temporary folder goes")
     p.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    p.add_argument(
+        "--sample",
+        default=None,
+        help="play this landing folder (from `cdp sample --out DIR` with the same --customers, --days "
+        "and --seed) instead of generating one; its files are hard-linked, never written",
+    )
     args = p.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix=f"cdp_incr_{args.customers}_", dir=args.workdir))
@@ -160,26 +166,29 @@ def main(argv: list[str] | None = None) -> int:
         "workdir": str(work),
     }
     try:
-        log(f"generating {args.customers:,} customers × {args.days} days …")
-        benchlib.run_measured(
-            [
-                cdp,
-                "sample",
-                "--customers",
-                str(args.customers),
-                "--days",
-                str(args.days),
-                "--seed",
-                str(args.seed),
-                "--out",
-                str(everything),
-                "--truth",
-                str(work / "truth.csv"),
-            ],
-            env=env,
-            cwd=REPO_ROOT,
-            log_file=work / "logs" / "sample.log",
-        )
+        if args.sample:
+            everything = Path(args.sample)
+        else:
+            log(f"generating {args.customers:,} customers × {args.days} days …")
+            benchlib.run_measured(
+                [
+                    cdp,
+                    "sample",
+                    "--customers",
+                    str(args.customers),
+                    "--days",
+                    str(args.days),
+                    "--seed",
+                    str(args.seed),
+                    "--out",
+                    str(everything),
+                    "--truth",
+                    str(work / "truth.csv"),
+                ],
+                env=env,
+                cwd=REPO_ROOT,
+                log_file=work / "logs" / "sample.log",
+            )
         days = sorted({d.name for d in everything.glob("*/*") if d.is_dir()})
         lay_days(everything, landing, days[:-1])
         result["base"] = night("base", [cdp, "run"], env, work)
