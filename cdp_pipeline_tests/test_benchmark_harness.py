@@ -277,7 +277,7 @@ def _night(wall, stages, checks=1.0):
 
 def test_incremental_report_shows_the_floor_beside_the_quiet_night():
     """The fourth night (no new files) gets its row, its ratio, what the quiet night costs above
-    it, and a column in the stage table."""
+    it, and a column in the stage table; each stage shows its quiet ÷ full (a fixed cost near 1)."""
     sys.path.insert(0, str(BENCHMARKS))
     try:
         incremental = _load("incremental_night")
@@ -303,8 +303,8 @@ def test_incremental_report_shows_the_floor_beside_the_quiet_night():
     text = incremental.render(result)
     assert "| no new files: `cdp run` again (the floor) | 8.0 s | 9.6 s | 1.00 GiB |" in text
     assert "no new files ÷ full rebuild: 0.100 (wall); the quiet night's own records and events cost 4.0 s" in text
-    assert "| identity | 4.0 s | 20.0 s | 3.0 s |" in text
-    assert "| asset checks (3 steps, summed) | 1.0 s | 1.0 s | 0.9 s |" in text
+    assert "| identity | 4.0 s | 20.0 s | 0.20 | 3.0 s |" in text
+    assert "| asset checks (3 steps, summed) | 1.0 s | 1.0 s | 1.00 | 0.9 s |" in text
     del result["no_new_files"]  # a result written before the fourth night existed
     older = incremental.render(result)
-    assert "no new files" not in older and "| identity | 4.0 s | 20.0 s |\n" in older
+    assert "no new files" not in older and "| identity | 4.0 s | 20.0 s | 0.20 |\n" in older

@@ -9,10 +9,12 @@ receipt), ``staging.sms_messages`` (every delivery of a message), ``staging.web_
 ``staging.consent_events`` (every version of an ESP member, every version of a CRM customer)
 and ``staging.email_activity`` (every row of an address's opens, clicks or bounces of one
 campaign and URL). When a night loads new files, only the keys that occur in them can
-change. This module finds those keys and runs the table's own ``create_<table>.sql`` over
-just their raw rows: the same statement, with each ``raw.<table>`` swapped for the rows of
-the affected keys, its rows replacing theirs. The result is the whole rebuild's; tests
-compare the two.
+change. This module finds those keys, copies their raw rows once into temp tables
+(``temp._stg_raw_<table>``: the statement reads a raw table in several places) and runs the
+table's own ``create_<table>.sql`` over them: the same statement, with each ``raw.<table>``
+swapped for the affected keys' rows, its rows replacing theirs. The result is the whole
+rebuild's; tests compare the two. A night that touches no key of a table does not run its
+statement at all.
 
 Two of them also read other staging tables, which the swap leaves whole. The SMS and
 Shopify rows of ``consent_events`` come from ``staging.sms_messages`` and ``staging.orders``
@@ -22,7 +24,8 @@ without a standardisation function: they are replaced whole every night (``whole
 re-attaches every row whose member changed (``after_sql``).
 
 What a night changed is read from the raw layer itself: ``staging.record_keys_by_file`` keeps,
-per staging table, the keys found in each raw file (by path and checksum). A file that is
+per staging table, the keys found in each raw file (by path and checksum); it is read in
+place, never copied whole (only its list of files is taken out each night). A file that is
 new or has other bytes, and a file whose rows are gone (a replaced partition, a superseded
 GA4 export), mark their keys. Records flagged ``impossible_birth_date`` are redone too: that
 check is relative to the data's date, which moves every night.
@@ -271,7 +274,8 @@ def rebuild_index(con: duckdb.DuckDBPyConnection, table: str, settings: str = ""
     _current_files(con, spec)
     _keys_of_files(con, spec, "temp._stg_files", "_stg_all_keys")
     con.execute(f"DELETE FROM {INDEX} WHERE staging_table = ?", [table])
-    con.execute(f"INSERT INTO {INDEX} SELECT * FROM temp._stg_all_keys ORDER BY ALL")
+    # unsorted: a table's rows sit together anyway (one insert), and sorting every key cost seconds
+    con.execute(f"INSERT INTO {INDEX} SELECT * FROM temp._stg_all_keys")
     con.execute(f"DELETE FROM {CODE} WHERE staging_table = ?", [table])
     con.execute(f"INSERT INTO {CODE} VALUES (?, ?)", [table, code_hash(table, settings)])
 
@@ -290,27 +294,34 @@ def plan(con: duckdb.DuckDBPyConnection, table: str, *, full_refresh: bool, sett
     ).fetchall() != [(code_hash(table, settings),)]:
         return StagingPlan("full")  # other SQL, normalisers or settings: yesterday's rows are not today's
     _current_files(con, spec)
+    # The index is read in place (its rows of this table sit together: each build appends them
+    # sorted): only its list of files is taken out, so a night does not copy every key of the
+    # history.
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _stg_index AS
-                    SELECT raw_table, file, sha256, source, "key", arg FROM {INDEX} WHERE staging_table = $t""",
+        f"""CREATE OR REPLACE TEMP TABLE _stg_indexed_files AS
+            SELECT DISTINCT raw_table, file, sha256 FROM {INDEX} WHERE staging_table = $t""",
         {"t": table},
     )
     con.execute("""CREATE OR REPLACE TEMP TABLE _stg_new_files AS
-                   SELECT * FROM temp._stg_files EXCEPT SELECT DISTINCT raw_table, file, sha256 FROM temp._stg_index""")
+                   SELECT * FROM temp._stg_files EXCEPT SELECT * FROM temp._stg_indexed_files""")
     con.execute("""CREATE OR REPLACE TEMP TABLE _stg_gone_files AS
-                   SELECT DISTINCT raw_table, file, sha256 FROM temp._stg_index EXCEPT SELECT * FROM temp._stg_files""")
+                   SELECT * FROM temp._stg_indexed_files EXCEPT SELECT * FROM temp._stg_files""")
     _keys_of_files(con, spec, "temp._stg_new_files", "_stg_new_keys")
     recheck = f"UNION {spec.recheck}" if spec.recheck else ""
-    con.execute(f"""
+    con.execute(
+        f"""
         CREATE OR REPLACE TEMP TABLE {AFFECTED.split(".")[-1]} AS
         SELECT * FROM (
             SELECT source, "key" FROM temp._stg_new_keys
             UNION
-            SELECT i.source, i."key" FROM temp._stg_index i
+            SELECT i.source, i."key" FROM {INDEX} i
             SEMI JOIN temp._stg_gone_files g USING (raw_table, file, sha256)
+            WHERE i.staging_table = $t
             {recheck}
         ) WHERE "key" IS NOT NULL
-    """)
+    """,
+        {"t": table},
+    )
     count, new, gone = con.execute(f"""SELECT (SELECT count(*) FROM {AFFECTED}),
                                               (SELECT count(*) FROM temp._stg_new_files),
                                               (SELECT count(*) FROM temp._stg_gone_files)""").fetchall()[0]
@@ -332,28 +343,19 @@ def incremental_sql(sql_dir: Path, table: str) -> str:
 def build_incremental(con: duckdb.DuckDBPyConnection, sql_dir: Path, table: str) -> None:
     """Replace the affected keys' rows (inside the caller's transaction) and update the index."""
     spec = KEYED_TABLES[table]
-    for t, (source, key) in spec.inputs.items():
-        # files first: the key (Python functions for ESP, SMS and activity rows) is then read
-        # only in files that hold an affected key
-        indexed = f"""(SELECT file, source, "key", arg FROM temp._stg_index WHERE raw_table = '{t}'
-                       UNION ALL
-                       SELECT file, source, "key", arg FROM temp._stg_new_keys WHERE raw_table = '{t}')"""
-        files = f"""(SELECT file FROM {indexed} SEMI JOIN {AFFECTED} USING (source, "key"))"""
-        if isinstance(key, LookupKey):
-            key_filter = f"""({key.arg}) IN (SELECT arg FROM {indexed} SEMI JOIN {AFFECTED} USING (source, "key"))"""
-        else:
-            key_filter = f"""({key}) IN (SELECT "key" FROM {AFFECTED} WHERE source = '{source}')"""
-        con.execute(f"""
-            CREATE OR REPLACE TEMP VIEW _stg_raw_{t} AS
-            SELECT r.* FROM raw.{t} r
-            WHERE r._file IN {files} AND {key_filter}
-        """)
-    source_col, key_col = spec.output_key
-    whole = "".join(f" OR {source_col} = '{s}'" for s in spec.whole_sources)
-    con.execute(
-        f'DELETE FROM staging.{table} WHERE ({source_col}, {key_col}) IN (SELECT source, "key" FROM {AFFECTED}){whole}'
-    )
-    con.execute(incremental_sql(sql_dir, table))
+    nothing_affected = not con.execute(f"SELECT count(*) FROM {AFFECTED}").fetchall()[0][0]
+    if not (nothing_affected and not spec.whole_sources):
+        _affected_raw_rows(con, spec)
+        source_col, key_col = spec.output_key
+        whole = "".join(f" OR {source_col} = '{s}'" for s in spec.whole_sources)
+        con.execute(
+            f"DELETE FROM staging.{table} WHERE ({source_col}, {key_col}) IN "
+            f'(SELECT source, "key" FROM {AFFECTED}){whole}'
+        )
+        con.execute(incremental_sql(sql_dir, table))
+        for t in spec.inputs:
+            con.execute(f"DROP TABLE IF EXISTS temp._stg_raw_{t}")
+    # else no row changes: the statement would read the raw tables for nothing
     if spec.after_sql:
         con.execute(spec.after_sql)
     con.execute(
@@ -361,6 +363,27 @@ def build_incremental(con: duckdb.DuckDBPyConnection, sql_dir: Path, table: str)
         "(SELECT * FROM temp._stg_gone_files)",
         {"t": table},
     )
-    con.execute(f"INSERT INTO {INDEX} SELECT * FROM temp._stg_new_keys ORDER BY ALL")
-    for t in spec.inputs:
-        con.execute(f"DROP VIEW IF EXISTS temp._stg_raw_{t}")
+    con.execute(f"INSERT INTO {INDEX} SELECT * FROM temp._stg_new_keys")
+
+
+def _affected_raw_rows(con: duckdb.DuckDBPyConnection, spec: KeyedTable) -> None:
+    """``temp._stg_raw_<t>``: the raw rows of the affected keys, read once (a statement reads
+    a raw table in several places; a view would find the rows again in each)."""
+    for t, (source, key) in spec.inputs.items():
+        # files first: the key (Python functions for ESP, SMS and activity rows) is then read
+        # only in files that hold an affected key
+        indexed = f"""(SELECT file, source, "key", arg FROM {INDEX}
+                       WHERE staging_table = '{spec.name}' AND raw_table = '{t}'
+                       UNION ALL
+                       SELECT file, source, "key", arg FROM temp._stg_new_keys WHERE raw_table = '{t}')"""
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _stg_affected_index AS
+                        SELECT file, arg FROM {indexed} SEMI JOIN {AFFECTED} USING (source, "key")""")
+        if isinstance(key, LookupKey):
+            key_filter = f"({key.arg}) IN (SELECT arg FROM temp._stg_affected_index)"
+        else:
+            key_filter = f"""({key}) IN (SELECT "key" FROM {AFFECTED} WHERE source = '{source}')"""
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _stg_raw_{t} AS
+            SELECT r.* FROM raw.{t} r
+            WHERE r._file IN (SELECT file FROM temp._stg_affected_index) AND {key_filter}
+        """)

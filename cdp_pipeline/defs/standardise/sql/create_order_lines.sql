@@ -26,11 +26,14 @@ receipts AS (
            coalesce(TRY_CAST(std_money(qty) AS DECIMAL(18, 3)), 1) AS quantity,
            std_money(unit_price) AS unit_price,
            coalesce(std_money(discount), 0) AS discount
-    FROM raw.pos_receipts
-    WHERE nullif(trim(receipt_id), '') IS NOT NULL AND nullif(trim(store_id), '') IS NOT NULL
-    QUALIFY row_number() OVER (
-        PARTITION BY trim(store_id), trim(receipt_id), trim(coalesce(line_no, CAST(_line AS VARCHAR)))
-        ORDER BY _landing_date DESC, _file DESC, _line DESC) = 1
+    -- the latest delivery of a line, as in create_orders.sql
+    FROM raw.pos_receipts r
+    SEMI JOIN (
+        SELECT max({'landed': _landing_date, 'file': _file, 'line': _line}) AS latest
+        FROM raw.pos_receipts
+        WHERE nullif(trim(receipt_id), '') IS NOT NULL AND nullif(trim(store_id), '') IS NOT NULL
+        GROUP BY trim(store_id), trim(receipt_id), trim(coalesce(line_no, CAST(_line AS VARCHAR)))
+    ) k ON r._file = k.latest.file AND r._line = k.latest.line
 )
 SELECT order_id, CAST(line_no AS INTEGER) AS line_no, sku, item_name,
        CAST(quantity AS DECIMAL(18, 3)) AS quantity,

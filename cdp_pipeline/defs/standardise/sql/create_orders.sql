@@ -33,11 +33,16 @@ shopify AS (
     GROUP BY trim(name)
 ),
 receipt_lines AS (
-    SELECT * FROM raw.pos_receipts
-    WHERE nullif(trim(receipt_id), '') IS NOT NULL AND nullif(trim(store_id), '') IS NOT NULL
-    QUALIFY row_number() OVER (
-        PARTITION BY trim(store_id), trim(receipt_id), trim(coalesce(line_no, CAST(_line AS VARCHAR)))
-        ORDER BY _landing_date DESC, _file DESC, _line DESC) = 1
+    -- A line delivered again (a receipt re-sent) is read from its latest delivery: the latest
+    -- (landing day, file, line) per receipt line, found by grouping (cheaper than a window
+    -- over every line) and joined back by its file and line.
+    SELECT r.* FROM raw.pos_receipts r
+    SEMI JOIN (
+        SELECT max({'landed': _landing_date, 'file': _file, 'line': _line}) AS latest
+        FROM raw.pos_receipts
+        WHERE nullif(trim(receipt_id), '') IS NOT NULL AND nullif(trim(store_id), '') IS NOT NULL
+        GROUP BY trim(store_id), trim(receipt_id), trim(coalesce(line_no, CAST(_line AS VARCHAR)))
+    ) k ON r._file = k.latest.file AND r._line = k.latest.line
 ),
 -- The standardisation functions are Python: each distinct value is read once and joined
 -- back (a receipt's lines share its time; a customer's orders share their address).
