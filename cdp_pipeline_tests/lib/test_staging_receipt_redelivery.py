@@ -60,7 +60,9 @@ def con(tmp_path):
 def test_each_receipt_line_is_read_from_its_latest_delivery(con):
     for table in ("identity_records", "order_lines", "orders"):
         build_staging_table(con, SQL_DIR, table, get_settings(), full_refresh=True)
-    lines = con.execute("SELECT order_id, line_no, quantity, line_total FROM staging.order_lines ORDER BY ALL").fetchall()
+    lines = con.execute(
+        "SELECT order_id, line_no, quantity, line_total FROM staging.order_lines ORDER BY ALL"
+    ).fetchall()
     assert lines == [
         ("receipt:S01:R1", 1, Decimal("3.000"), Decimal("30.00")),
         ("receipt:S01:R1", 2, Decimal("1.000"), Decimal("5.00")),
