@@ -107,9 +107,10 @@ def build_splink_input(con: duckdb.DuckDBPyConnection) -> int:
                nullif(trim(regexp_replace(regexp_replace(r.street, '\\d+\\w?', '', 'g'), '\\s+', ' ', 'g')), '')
                    AS street_name,
                -- for training only (never compared, so a rule on them fixes no comparison):
-               -- who lives together under one surname, and the e-mail apart from the compared one
+               -- who lives together under one surname, and the e-mail and phone apart from the compared ones
                r.last_name_match || '|' || r.street AS household_key,
                CASE WHEN xe.value IS NULL THEN r.email END AS contact_email,
+               CASE WHEN xp.value IS NULL THEN r.phone END AS contact_phone,
                CASE WHEN xe.value IS NULL THEN r.email END AS email,
                CASE WHEN xp.value IS NULL THEN r.phone END AS phone
         FROM r
@@ -311,13 +312,47 @@ def _last_name_comparison(swapped: bool = True, dialect: str = "duckdb"):
     )
 
 
-def _one_typo_comparison(col: str, *, transpositions: bool, separators: str = ""):
+SHARED_BY_TWO_NAMES = "exact, first names differ (shared by a household)"
+
+
+def first_names_differ_sql(dialect: str = "duckdb") -> str:
+    """SQL over ``first_name_match_l/_r`` (and the ``name_keys`` columns): both records carry a
+    first name and the model's first-name comparison grades them as two names (none of
+    ``SAME_FIRST_NAME_GRADES``)."""
+    same = [
+        level.sql_condition
+        for level in _first_name_comparison(True, dialect).get_comparison(dialect).comparison_levels
+        if level.label_for_charts in SAME_FIRST_NAME_GRADES
+    ]
+    return (
+        "(first_name_match_l IS NOT NULL AND first_name_match_r IS NOT NULL AND NOT ("
+        + " OR ".join(f"({c})" for c in same)
+        + "))"
+    )
+
+
+def _shared_by_two_names_level(col: str, dialect: str):
+    """The same e-mail or phone on two records whose first names are two names: a family inbox or
+    a landline. It says the two live together, which their surname and address already say, not
+    that they are one person; so the level weighs nothing (m = u, fixed: neither sampling nor EM
+    moves it). Counted at its "exact" weight, a shared inbox outweighs a different first name,
+    and twins or a couple on one inbox became one customer."""
+    import splink.comparison_level_library as cll
+
+    return cll.CustomLevel(
+        f"{col}_l = {col}_r AND {first_names_differ_sql(dialect)}", label_for_charts=SHARED_BY_TWO_NAMES
+    ).configure(m_probability=0.01, u_probability=0.01, fix_m_probability=True, fix_u_probability=True)
+
+
+def _one_typo_comparison(col: str, *, transpositions: bool, separators: str = "", dialect: str | None = None):
     """Exact, one edit (Levenshtein <= 1; with ``transpositions`` Damerau-Levenshtein <= 1: two
     digits of a number swapped), else. The same levels as Splink's Levenshtein- and
     DamerauLevenshteinAtThresholds, with cheap tests first (a length difference of at most one,
     then Levenshtein): one-edit pairs are rare among the ten million random pairs u estimation
     compares, so it compares them all, and the plain distances on whole addresses cost about
-    8 s a comparison."""
+    8 s a comparison. With ``dialect``, a value shared by two records whose first names are two
+    names (a family inbox, a landline) has a level of its own before "exact"
+    (``_shared_by_two_names_level``)."""
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
 
@@ -337,6 +372,7 @@ def _one_typo_comparison(col: str, *, transpositions: bool, separators: str = ""
         output_column_name=col,
         comparison_levels=[
             cll.NullLevel(col),
+            *([_shared_by_two_names_level(col, dialect)] if dialect else []),
             cll.ExactMatchLevel(col),
             cll.And(close, *one_edit).configure(label_for_charts=label),
             cll.ElseLevel(),
@@ -390,7 +426,7 @@ def splink_settings(config: IdentityConfig, dialect: str = "duckdb", *, swapped:
             _address_comparison(dialect),
             # exact, or one typo on the whole address: similar name-based addresses
             # (anna.berg12@ vs anna.berg7@) belong to different people
-            _one_typo_comparison("email", transpositions=True, separators="._-"),
+            _one_typo_comparison("email", transpositions=True, separators="._-", dialect=dialect),
             _one_typo_comparison("phone", transpositions=True),
         ],
         blocking_rules_to_generate_predictions=[blocking_rule(r) for r in config.splink.blocking_rules],
@@ -728,6 +764,8 @@ def _estimate_u(model: dict, sdf, config: IdentityConfig, dialect: str) -> None:
         )
         for level in levels:
             if level.get("is_null_level"):
+                continue
+            if level.get("fix_u_probability"):
                 continue
             label = level.get("label_for_charts")
             u = exact if label == SWAPPED else sampled.get((name, label))
