@@ -134,9 +134,20 @@ def test_a_nameless_record_is_no_bridge_between_two_named_people(con, config):
 def test_a_value_shared_by_two_first_names_has_a_level_of_its_own(con):
     """The same e-mail on "albin" and "erik" (a family inbox) is not graded as one person's e-mail;
     on "kristina" and "stina" (a short form) or on one name it is."""
-    from cdp_pipeline.lib.identity.splink_model import SHARED_BY_TWO_NAMES, _one_typo_comparison
+    import splink.comparison_library as cl
 
-    email = _one_typo_comparison("email", transpositions=True, separators="._-", dialect="duckdb")
+    from cdp_pipeline.lib.identity.splink_model import (
+        SHARED_BY_TWO_NAMES,
+        _add_shared_by_two_names_level,
+        _one_typo_comparison,
+    )
+
+    trained = {"comparisons": [_one_typo_comparison("email", transpositions=True).get_comparison("duckdb").as_dict()]}
+    _add_shared_by_two_names_level(trained, "email", "duckdb")
+    levels = trained["comparisons"][0]["comparison_levels"]
+    shared = next(lv for lv in levels if lv["label_for_charts"] == SHARED_BY_TWO_NAMES)
+    assert shared["m_probability"] == shared["u_probability"]  # weighs nothing, whatever training says
+    email = cl.CustomComparison(output_column_name="email", comparison_levels=levels)
     inbox = {"email": "familjen.hultman@gmail.com"}
     assert (
         _level(con, email, _first("albin", "hultman") | inbox, _first("erik", "hultman") | inbox) == SHARED_BY_TWO_NAMES
