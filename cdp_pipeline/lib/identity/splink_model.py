@@ -318,11 +318,16 @@ SHARED_BY_TWO_NAMES = "exact, first names differ (shared by a household)"
 def first_names_differ_sql(dialect: str = "duckdb") -> str:
     """SQL over ``first_name_match_l/_r`` (and the ``name_keys`` columns): both records carry a
     first name and the model's first-name comparison grades them as two names (none of
-    ``SAME_FIRST_NAME_GRADES``)."""
+    ``SAME_FIRST_NAME_GRADES``), and neither record's first name is the other's last name (a
+    billing name written surname first, "Bengtsson Kristina", beside "Kristina Andersson", her
+    name before she married: one person, whose two names the swapped level cannot pair)."""
     same = [
         level.sql_condition
         for level in _first_name_comparison(True, dialect).get_comparison(dialect).comparison_levels
         if level.label_for_charts in SAME_FIRST_NAME_GRADES
+    ] + [
+        "coalesce(first_name_match_l = last_name_match_r, false)",
+        "coalesce(last_name_match_l = first_name_match_r, false)",
     ]
     return (
         "(first_name_match_l IS NOT NULL AND first_name_match_r IS NOT NULL AND NOT ("
