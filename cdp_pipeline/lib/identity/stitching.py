@@ -60,10 +60,12 @@ def build_deterministic_edges(con: duckdb.DuckDBPyConnection, config: IdentityCo
                    AND (a.first_name < b.first_name OR (a.first_name = b.first_name AND a.last_name < b.last_name)))
             WHERE NOT list_contains($same::VARCHAR[], {first_name_grade_sql()})
         ), nameless_names AS (
-            -- the names a record without a first name meets through each of its guarded identifiers
+            -- the names a record without a first name meets through each guarded identifier it
+            -- would be stitched on (not through one that names two people: it is not stitched there)
             SELECT DISTINCT u.rid, n.*
             FROM u JOIN names n ON n.kind = u.kind AND n.value = u.value
             WHERE u.guarded AND u.first_name IS NULL
+              AND NOT EXISTS (SELECT 1 FROM conflicts c WHERE c.kind = u.kind AND c.value = u.value)
         ), bridges AS (
             -- a record without a first name whose identifiers lead to two people (a family
             -- inbox to one, an SMS number to another: a family's subscription) would join

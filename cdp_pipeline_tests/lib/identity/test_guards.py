@@ -131,6 +131,18 @@ def test_a_nameless_record_is_no_bridge_between_two_named_people(con, config):
     assert edges == 0
 
 
+def test_a_nameless_record_joins_the_one_person_its_usable_identifiers_name(con, config):
+    """The subscription's inbox names Liam and Anna (it links neither), its phone names Anna
+    alone: stitched on the phone, it is Anna's."""
+    recs = _family_subscription()
+    recs[1]["email"] = "familjen.persson@telia.com"  # Anna's CRM record on the family inbox too
+    write_records(con, recs)
+    resolve_identities(con, run_id="r1", config=config)
+    ids = _customers(con)
+    assert ids[("crm", "1")] != ids[("crm", "2")]
+    assert ids[("esp", "familjen.persson@telia.com")] == ids[("crm", "2")]
+
+
 def test_a_value_shared_by_two_first_names_has_a_level_of_its_own(con):
     """The same e-mail on "albin" and "erik" (a family inbox) is not graded as one person's e-mail;
     on "kristina" and "stina" (a short form) or on one name it is."""
