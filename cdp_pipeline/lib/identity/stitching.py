@@ -9,8 +9,9 @@ short form, a part of a double name, an initial, a typo, or first and last name 
 graded as the model grades them, ``splink_model.first_name_grade_sql``); when they name two
 people, a star is built per first name, and the records without a first name are left
 unlinked rather than guessed onto one of them. So is a record without a first name whose
-identifiers, each naming one person, name two between them (a family inbox and a child's SMS
-number on one newsletter subscription): stitched, it would join the two.
+identifiers (those it would be stitched on), each naming one person, name two between them (a
+family inbox and a child's SMS number on one newsletter subscription): stitched, it would join
+the two.
 """
 
 from __future__ import annotations
