@@ -165,6 +165,10 @@ def test_a_value_shared_by_two_first_names_has_a_level_of_its_own(con):
         _level(con, email, _first("albin", "hultman") | inbox, _first("erik", "hultman") | inbox) == SHARED_BY_TWO_NAMES
     )
     assert _level(con, email, _first("kristina") | inbox, _first("stina") | inbox) == "Exact match on email"
+    assert (
+        _level(con, email, _first("bo", "johansson") | inbox, _first("boo", "johansson") | inbox)
+        == "Exact match on email"
+    )
     billed = _first("bengtsson", "kristina") | inbox  # surname first, and her married name
     assert _level(con, email, billed, _first("kristina", "andersson") | inbox) == "Exact match on email"
     assert _level(con, email, _first("erik") | inbox, _first("erik") | inbox) == "Exact match on email"
