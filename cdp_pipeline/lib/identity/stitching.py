@@ -8,7 +8,10 @@ named records must all be compatible (the same first name give or take a nicknam
 short form, a part of a double name, an initial, a typo, or first and last name swapped:
 graded as the model grades them, ``splink_model.first_name_grade_sql``); when they name two
 people, a star is built per first name, and the records without a first name are left
-unlinked rather than guessed onto one of them.
+unlinked rather than guessed onto one of them. So is a record without a first name whose
+identifiers (those it would be stitched on), each naming one person, name two between them (a
+family inbox and a child's SMS number on one newsletter subscription): stitched, it would join
+the two.
 """
 
 from __future__ import annotations
@@ -39,9 +42,9 @@ def build_deterministic_edges(con: duckdb.DuckDBPyConnection, config: IdentityCo
         CREATE OR REPLACE TEMP TABLE _id_det_edges AS
         WITH shared AS (
             -- only a value on two or more records makes edges; most are on one
-            SELECT kind, value, min(rid) AS hub FROM {USABLE} GROUP BY kind, value HAVING count(*) > 1
+            SELECT kind, value FROM {USABLE} GROUP BY kind, value HAVING count(*) > 1
         ), u AS (
-            SELECT i.rid, i.kind, i.value, i.first_name, i.last_name, s.hub,
+            SELECT i.rid, i.kind, i.value, i.first_name, i.last_name,
                    list_contains($guarded::VARCHAR[], i.kind) AS guarded
             FROM {USABLE} i JOIN shared s USING (kind, value)
         ), names AS (
@@ -57,13 +60,32 @@ def build_deterministic_edges(con: duckdb.DuckDBPyConnection, config: IdentityCo
                     ON a.kind = b.kind AND a.value = b.value
                    AND (a.first_name < b.first_name OR (a.first_name = b.first_name AND a.last_name < b.last_name)))
             WHERE NOT list_contains($same::VARCHAR[], {first_name_grade_sql()})
+        ), nameless_names AS (
+            -- the names a record without a first name meets through each guarded identifier it
+            -- would be stitched on (not through one that names two people: it is not stitched there)
+            SELECT DISTINCT u.rid, n.*
+            FROM u JOIN names n ON n.kind = u.kind AND n.value = u.value
+            WHERE u.guarded AND u.first_name IS NULL
+              AND NOT EXISTS (SELECT 1 FROM conflicts c WHERE c.kind = u.kind AND c.value = u.value)
+        ), bridges AS (
+            -- a record without a first name whose identifiers lead to two people (a family
+            -- inbox to one, an SMS number to another: a family's subscription) would join
+            -- them; which of them it is, nothing says, so it is stitched to neither
+            SELECT DISTINCT rid
+            FROM (SELECT a.rid, {pair}
+                  FROM nameless_names a JOIN nameless_names b
+                    ON a.rid = b.rid
+                   AND (a.first_name < b.first_name OR (a.first_name = b.first_name AND a.last_name < b.last_name)))
+            WHERE NOT list_contains($same::VARCHAR[], {first_name_grade_sql()})
+        ), kept AS (
+            SELECT * FROM u WHERE NOT (guarded AND rid IN (SELECT rid FROM bridges))
         ), hubs AS (
             SELECT u.rid, u.kind, u.value,
-                   CASE WHEN c.kind IS NULL THEN u.hub
+                   CASE WHEN c.kind IS NULL THEN min(u.rid) OVER (PARTITION BY u.kind, u.value)
                         WHEN u.first_name IS NOT NULL
                             THEN min(u.rid) OVER (PARTITION BY u.kind, u.value, u.first_name)
                    END AS hub
-            FROM u LEFT JOIN conflicts c ON c.kind = u.kind AND c.value = u.value AND u.guarded
+            FROM kept u LEFT JOIN conflicts c ON c.kind = u.kind AND c.value = u.value AND u.guarded
         )
         SELECT hub AS rid_l, rid AS rid_r, kind, value
         FROM hubs

@@ -85,6 +85,97 @@ def test_household_email_links_only_same_first_name(con, config):
     assert ids[("pos", "order:9")] not in (ids[("crm", "1")], ids[("crm", "2")])
 
 
+def _family_subscription():
+    # Liam's CRM record carries the family inbox, Anna's her own address and her mobile; the
+    # family's newsletter subscription (no name) carries the inbox and Anna's mobile
+    return [
+        record(
+            "crm",
+            "1",
+            "liam",
+            first_name="liam",
+            last_name="persson",
+            email="familjen.persson@telia.com",
+            phone="+46836192105",
+            crm_customer_id="1",
+        ),
+        record(
+            "crm",
+            "2",
+            "anna",
+            first_name="anna",
+            last_name="persson",
+            email="anna.persson@gmail.com",
+            phone="+46737801620",
+            crm_customer_id="2",
+        ),
+        record("sms", "+46737801620", "anna", phone="+46737801620"),
+        record("esp", "familjen.persson@telia.com", "anna", email="familjen.persson@telia.com", phone="+46737801620"),
+    ]
+
+
+def test_a_nameless_record_is_no_bridge_between_two_named_people(con, config):
+    """Each of the subscription's identifiers names one person, but not the same one: stitched on
+    both, it would make Liam and Anna one customer. It is stitched to neither; the nameless SMS
+    record on Anna's mobile alone still joins her."""
+    write_records(con, _family_subscription())
+    resolve_identities(con, run_id="r1", config=config)
+    ids = _customers(con)
+    assert ids[("crm", "1")] != ids[("crm", "2")]
+    assert ids[("sms", "+46737801620")] == ids[("crm", "2")]
+    assert ids[("esp", "familjen.persson@telia.com")] not in (ids[("crm", "1")], ids[("crm", "2")])
+    edges = con.execute(
+        "SELECT count(*) FROM identity.links WHERE record_l = 'familjen.persson@telia.com'"
+        " OR record_r = 'familjen.persson@telia.com'"
+    ).fetchall()[0][0]
+    assert edges == 0
+
+
+def test_a_nameless_record_joins_the_one_person_its_usable_identifiers_name(con, config):
+    """The subscription's inbox names Liam and Anna (it links neither), its phone names Anna
+    alone: stitched on the phone, it is Anna's."""
+    recs = _family_subscription()
+    recs[1]["email"] = "familjen.persson@telia.com"  # Anna's CRM record on the family inbox too
+    write_records(con, recs)
+    resolve_identities(con, run_id="r1", config=config)
+    ids = _customers(con)
+    assert ids[("crm", "1")] != ids[("crm", "2")]
+    assert ids[("esp", "familjen.persson@telia.com")] == ids[("crm", "2")]
+
+
+def test_a_value_shared_by_two_first_names_has_a_level_of_its_own(con):
+    """The same e-mail on "albin" and "erik" (a family inbox) is not graded as one person's e-mail;
+    on "kristina" and "stina" (a short form) or on one name it is."""
+    import splink.comparison_library as cl
+
+    from cdp_pipeline.lib.identity.splink_model import (
+        SHARED_BY_TWO_NAMES,
+        _add_shared_by_two_names_level,
+        _one_typo_comparison,
+    )
+
+    trained = {"comparisons": [_one_typo_comparison("email", transpositions=True).get_comparison("duckdb").as_dict()]}
+    _add_shared_by_two_names_level(trained, "email", "duckdb")
+    levels = trained["comparisons"][0]["comparison_levels"]
+    shared = next(lv for lv in levels if lv["label_for_charts"] == SHARED_BY_TWO_NAMES)
+    assert shared["m_probability"] == shared["u_probability"]  # weighs nothing, whatever training says
+    email = cl.CustomComparison(output_column_name="email", comparison_levels=levels)
+    inbox = {"email": "familjen.hultman@gmail.com"}
+    assert (
+        _level(con, email, _first("albin", "hultman") | inbox, _first("erik", "hultman") | inbox) == SHARED_BY_TWO_NAMES
+    )
+    assert _level(con, email, _first("kristina") | inbox, _first("stina") | inbox) == "Exact match on email"
+    assert (
+        _level(con, email, _first("bo", "johansson") | inbox, _first("boo", "johansson") | inbox)
+        == "Exact match on email"
+    )
+    billed = _first("bengtsson", "kristina") | inbox  # surname first, and her married name
+    assert _level(con, email, billed, _first("kristina", "andersson") | inbox) == "Exact match on email"
+    assert _level(con, email, _first("erik") | inbox, _first("erik") | inbox) == "Exact match on email"
+    nameless = _first("erik") | {"first_name_match": None}
+    assert _level(con, email, nameless | inbox, _first("erik") | inbox) == "Exact match on email"
+
+
 def _card_sharing_couple():
     # two people share one loyalty card; each has her own CRM record with a birth date
     return [
