@@ -9,12 +9,20 @@ normaliser also caches per distinct value across batches; staging SQL goes
 further and calls a function on the distinct values of a whole table.
 A value that makes a normaliser fail becomes NULL instead of stopping the query:
 bad input never stops the night.
+
+The ``*_checked`` functions give a value and its data-quality flags (and, for a
+phone, whether it is a placeholder) as one STRUCT from one call, so a distinct
+value is read once, not once per column derived from it. ``register_udfs`` also
+defines the SQL macros of ``macros.sql``: the forms of e-mail addresses and
+timestamps plain SQL reads exactly as the Python functions do, which call the
+Python only for the rest (see that file).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -29,6 +37,9 @@ from .money import parse_money
 from .names import display_name, match_name, split_full_name
 from .phone import check_phone
 
+_CHECKED_TEXT = "STRUCT(value VARCHAR, flags VARCHAR[])"
+_CHECKED_DATE = "STRUCT(value DATE, flags VARCHAR[])"
+_CHECKED_PHONE = "STRUCT(value VARCHAR, flags VARCHAR[], is_junk BOOLEAN)"
 _ARROW_TYPES = {
     "VARCHAR": pa.string(),
     "BOOLEAN": pa.bool_(),
@@ -36,7 +47,11 @@ _ARROW_TYPES = {
     "TIMESTAMP": pa.timestamp("us"),
     "DECIMAL(18,2)": pa.decimal128(18, 2),
     "VARCHAR[]": pa.list_(pa.string()),
+    _CHECKED_TEXT: pa.struct([("value", pa.string()), ("flags", pa.list_(pa.string()))]),
+    _CHECKED_DATE: pa.struct([("value", pa.date32()), ("flags", pa.list_(pa.string()))]),
+    _CHECKED_PHONE: pa.struct([("value", pa.string()), ("flags", pa.list_(pa.string())), ("is_junk", pa.bool_())]),
 }
+MACROS = Path(__file__).with_name("macros.sql")
 
 
 def _safe(fn: Callable, *args):
@@ -139,6 +154,15 @@ def _flags(checked) -> list[str] | None:
     return list(checked.flags)
 
 
+def _struct(checked) -> dict:
+    return {"value": checked.value, "flags": list(checked.flags)}
+
+
+def _phone_struct(checked) -> dict:
+    # Whether the number is a placeholder is asked of its E.164 form, as staging did before.
+    return {"value": checked.value, "flags": list(checked.flags), "is_junk": is_junk_phone(checked.value)}
+
+
 def udf_specs(
     default_region: str = "SE", default_tz: str = "Europe/Stockholm", as_of: date | None = None
 ) -> list[tuple[str, Callable, list[str], str, bool]]:
@@ -151,12 +175,20 @@ def udf_specs(
     return [
         ("std_email", lambda raw: check_email(raw).value, ["VARCHAR"], "VARCHAR", True),
         ("std_email_flags", lambda raw: _flags(check_email(raw)), ["VARCHAR"], "VARCHAR[]", True),
+        ("std_email_checked", lambda raw: _struct(check_email(raw)), ["VARCHAR"], _CHECKED_TEXT, True),
         ("std_phone", lambda raw, hint: check_phone(raw, region, hint).value, ["VARCHAR", "VARCHAR"], "VARCHAR", False),
         (
             "std_phone_flags",
             lambda raw, hint: _flags(check_phone(raw, region, hint)),
             ["VARCHAR", "VARCHAR"],
             "VARCHAR[]",
+            False,
+        ),
+        (
+            "std_phone_checked",
+            lambda raw, hint: _phone_struct(check_phone(raw, region, hint)),
+            ["VARCHAR", "VARCHAR"],
+            _CHECKED_PHONE,
             False,
         ),
         ("std_display_name", display_name, ["VARCHAR"], "VARCHAR", True),
@@ -177,6 +209,13 @@ def udf_specs(
             "VARCHAR[]",
             False,
         ),
+        (
+            "std_postcode_checked",
+            lambda raw, country: _struct(check_postcode(raw, country, region)),
+            ["VARCHAR", "VARCHAR"],
+            _CHECKED_TEXT,
+            False,
+        ),
         ("std_country", standardise_country, ["VARCHAR"], "VARCHAR", True),
         ("std_street", standardise_street, ["VARCHAR"], "VARCHAR", True),
         ("std_match_street", match_street, ["VARCHAR"], "VARCHAR", True),
@@ -184,6 +223,7 @@ def udf_specs(
         ("std_date", parse_date, ["VARCHAR"], "DATE", True),
         ("std_birth_date", lambda raw: check_birth_date(raw, as_of).value, ["VARCHAR"], "DATE", True),
         ("std_birth_date_flags", lambda raw: _flags(check_birth_date(raw, as_of)), ["VARCHAR"], "VARCHAR[]", True),
+        ("std_birth_date_checked", lambda raw: _struct(check_birth_date(raw, as_of)), ["VARCHAR"], _CHECKED_DATE, True),
         (
             "std_timestamp",
             lambda raw, tz: parse_timestamp(raw, tz or default_tz),
@@ -215,7 +255,8 @@ def register_udfs(
     as_of: date | None = None,
     vectorised: bool = True,
 ) -> list[str]:
-    """Register the standardisation functions on ``con``; return their names.
+    """Register the standardisation functions (and the macros of ``macros.sql``) on ``con``;
+    return the functions' names.
 
     ``default_region`` reads phone numbers without a country code and formats
     postcodes of records without a country; ``default_tz`` reads timestamps
@@ -248,4 +289,22 @@ def register_udfs(
             side_effects=False,
         )
         names.append(name)
+    con.execute(macros_sql())
     return names
+
+
+def _sql_text(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def macros_sql() -> str:
+    """``macros.sql`` with junk.py's placeholder lists and patterns filled in (they are RE2-safe:
+    no look-arounds or back-references)."""
+    from .junk import _JUNK_DOMAINS, _JUNK_LOCAL_PARTS, _NO_REPLY
+
+    return (
+        MACROS.read_text(encoding="utf-8")
+        .replace("@@JUNK_LOCAL_PARTS@@", ", ".join(f"'{_sql_text(p)}'" for p in sorted(_JUNK_LOCAL_PARTS)))
+        .replace("@@NO_REPLY@@", _sql_text(_NO_REPLY.pattern))
+        .replace("@@JUNK_DOMAINS@@", _sql_text(_JUNK_DOMAINS.pattern))
+    )

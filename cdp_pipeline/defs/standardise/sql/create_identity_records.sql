@@ -2,6 +2,9 @@
 -- The standardisation functions are Python: each is called once per distinct value, which
 -- is then joined back (a person's email is on their CRM, ESP and order records; a number is
 -- on every message to it). The functions are pure, so this changes the speed, not the rows.
+-- A *_checked function gives a value with its flags from one call; the *_sql macros
+-- (lib/standardise/macros.sql) read the common forms of addresses and timestamps in SQL and
+-- call the Python only for the rest.
 -- Lookups are MATERIALIZED: else DuckDB pushes a filter on a result (phone IS NOT NULL) below
 -- the DISTINCT and calls the function on every row again.
 CREATE OR REPLACE TABLE staging.identity_records AS
@@ -9,9 +12,9 @@ WITH crm_versions AS (
     -- The key: the customer id without the apostrophe a spreadsheet put before a long number
     -- (Shopify's '5207765762223), else (a legacy Shopify export has no id) the e-mail address;
     -- create_consent_events.sql and staging_incremental._CRM_KEY key rows alike.
-    SELECT *, coalesce(nullif(trim(ltrim(trim(customer_id), '''')), ''), 'email:' || std_email(email)) AS record_key,
+    SELECT *, coalesce(nullif(trim(ltrim(trim(customer_id), '''')), ''), 'email:' || std_email_sql(email).value) AS record_key,
            nullif(trim(ltrim(trim(customer_id), '''')), '') AS crm_id,
-           std_timestamp(updated_at, NULL) AS updated_ts  -- once: it orders the versions and dates the record
+           std_timestamp_sql(updated_at, NULL) AS updated_ts  -- once: it orders the versions and dates the record
     FROM raw.crm_customers
 ),
 crm_latest AS (
@@ -23,7 +26,7 @@ crm_latest AS (
 ),
 crm AS (
     SELECT 'crm' AS source, record_key AS source_record_id,
-           coalesce(updated_ts, std_timestamp(created_at, NULL), CAST(_landing_date AS TIMESTAMP)) AS record_time,
+           coalesce(updated_ts, std_timestamp_sql(created_at, NULL), CAST(_landing_date AS TIMESTAMP)) AS record_time,
            first_name AS raw_first, last_name AS raw_last, email AS raw_email,
            coalesce(nullif(trim(phone), ''), address_phone) AS raw_phone,
            street AS raw_street, postcode AS raw_postcode, city AS raw_city, country AS raw_country,
@@ -33,8 +36,8 @@ crm AS (
 ),
 esp_versions AS (
     -- Mailchimp's LEID, Klaviyo's profile id, else the address (staging_incremental._ESP_MEMBER_KEY)
-    SELECT *, coalesce(nullif(trim(leid), ''), nullif(trim(klaviyo_id), ''), std_email(email_address)) AS record_key,
-           std_timestamp(last_changed, 'UTC') AS last_changed_ts  -- once: it orders the versions and dates the record
+    SELECT *, coalesce(nullif(trim(leid), ''), nullif(trim(klaviyo_id), ''), std_email_sql(email_address).value) AS record_key,
+           std_timestamp_sql(last_changed, 'UTC') AS last_changed_ts  -- once: it orders the versions and dates the record
     FROM raw.esp_members
 ),
 esp_latest AS (
@@ -46,7 +49,7 @@ esp_latest AS (
 ),
 esp AS (
     SELECT 'esp', record_key,
-           coalesce(last_changed_ts, std_timestamp(optin_time, 'UTC'), CAST(_landing_date AS TIMESTAMP)),
+           coalesce(last_changed_ts, std_timestamp_sql(optin_time, 'UTC'), CAST(_landing_date AS TIMESTAMP)),
            -- Mailchimp's CC or Klaviyo's Country: the country a number without a country code is read in
            first_name, last_name, email_address, phone, address, zip, city,
            coalesce(nullif(trim(cc), ''), country), birthday,
@@ -68,7 +71,7 @@ sms_phones AS MATERIALIZED (
 ),
 sms_times AS MATERIALIZED (
     -- Campaign messages share their send time.
-    SELECT sent_date, std_timestamp(sent_date, 'UTC') AS sent_at
+    SELECT sent_date, std_timestamp_sql(sent_date, 'UTC') AS sent_at
     FROM (SELECT DISTINCT sent_date FROM sms_raw WHERE sent_date IS NOT NULL)
 ),
 sms_numbers AS (
@@ -109,7 +112,7 @@ shopify_orders AS (
 ),
 shopify AS (
     SELECT 'pos', 'order:' || o.order_name,
-           coalesce(std_timestamp(first(r.created_at ORDER BY r._line) FILTER (WHERE nullif(trim(r.created_at), '') IS NOT NULL), NULL),
+           coalesce(std_timestamp_sql(first(r.created_at ORDER BY r._line) FILTER (WHERE nullif(trim(r.created_at), '') IS NOT NULL), NULL),
                     CAST(o.landing_date AS TIMESTAMP)),
            std_split_first(first(r.billing_name ORDER BY r._line) FILTER (WHERE nullif(trim(r.billing_name), '') IS NOT NULL)),
            std_split_last(first(r.billing_name ORDER BY r._line) FILTER (WHERE nullif(trim(r.billing_name), '') IS NOT NULL)),
@@ -144,7 +147,7 @@ carded_receipts AS (
 receipts AS (
     -- A receipt's lines share its time: each distinct time is read once.
     SELECT 'pos', 'receipt:' || c.store_id || ':' || c.receipt_id,
-           coalesce(min(std_timestamp(t.ts_local, t.tz)), c.landed),
+           coalesce(min(std_timestamp_sql(t.ts_local, t.tz)), c.landed),
            NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
            c.loyalty_card_id, NULL, NULL, NULL
     FROM carded_receipts c
@@ -164,8 +167,10 @@ located AS MATERIALIZED (
     SELECT *, std_country(raw_country) AS country FROM unioned
 ),
 emails AS MATERIALIZED (
-    SELECT *, is_junk_email(email) AS email_is_junk
-    FROM (SELECT raw_email, std_email(raw_email) AS email, std_email_flags(raw_email) AS email_flags
+    -- check_email flags junk_email exactly when is_junk_email(its value) holds
+    SELECT raw_email, checked.value AS email, checked.flags AS email_flags,
+           list_contains(checked.flags, 'junk_email') AS email_is_junk
+    FROM (SELECT raw_email, std_email_sql(raw_email) AS checked
           FROM (SELECT DISTINCT raw_email FROM located WHERE raw_email IS NOT NULL))
 ),
 names AS MATERIALIZED (
@@ -176,24 +181,29 @@ names AS MATERIALIZED (
           WHERE raw_name IS NOT NULL)
 ),
 phones AS MATERIALIZED (
-    SELECT raw_phone, country,
-           std_phone(raw_phone, country) AS phone, std_phone_flags(raw_phone, country) AS phone_flags
-    FROM (SELECT DISTINCT raw_phone, country FROM located WHERE raw_phone IS NOT NULL)
-),
-junk_phones AS MATERIALIZED (
-    -- A number written several ways is one E.164 value: whether it is junk is asked once.
-    SELECT phone, is_junk_phone(phone) AS phone_is_junk
-    FROM (SELECT DISTINCT phone FROM phones WHERE phone IS NOT NULL)
+    -- phonenumbers once per distinct (number, country); is_junk is asked of the E.164 value
+    SELECT raw_phone, country, checked.value AS phone, checked.flags AS phone_flags,
+           checked.is_junk AS phone_is_junk
+    FROM (SELECT raw_phone, country, std_phone_checked(raw_phone, country) AS checked
+          FROM (SELECT DISTINCT raw_phone, country FROM located WHERE raw_phone IS NOT NULL))
 ),
 postcodes AS MATERIALIZED (
-    SELECT raw_postcode, country,
-           std_postcode(raw_postcode, country) AS postcode, std_postcode_flags(raw_postcode, country) AS postcode_flags
-    FROM (SELECT DISTINCT raw_postcode, country FROM located WHERE raw_postcode IS NOT NULL)
+    SELECT raw_postcode, country, checked.value AS postcode, checked.flags AS postcode_flags
+    FROM (SELECT raw_postcode, country, std_postcode_checked(raw_postcode, country) AS checked
+          FROM (SELECT DISTINCT raw_postcode, country FROM located WHERE raw_postcode IS NOT NULL))
 ),
 birth_dates AS MATERIALIZED (
-    SELECT raw_birth_date, std_birth_date(raw_birth_date) AS birth_date,
-           std_birth_date_flags(raw_birth_date) AS birth_date_flags
-    FROM (SELECT DISTINCT raw_birth_date FROM located WHERE raw_birth_date IS NOT NULL)
+    SELECT raw_birth_date, checked.value AS birth_date, checked.flags AS birth_date_flags
+    FROM (SELECT raw_birth_date, std_birth_date_checked(raw_birth_date) AS checked
+          FROM (SELECT DISTINCT raw_birth_date FROM located WHERE raw_birth_date IS NOT NULL))
+),
+streets AS MATERIALIZED (
+    SELECT raw_street, std_street(raw_street) AS street
+    FROM (SELECT DISTINCT raw_street FROM located WHERE raw_street IS NOT NULL)
+),
+cities AS MATERIALIZED (
+    SELECT raw_city, std_city(raw_city) AS city
+    FROM (SELECT DISTINCT raw_city FROM located WHERE raw_city IS NOT NULL)
 )
 -- A NULL raw value finds no lookup row: its results are NULL, as the functions give for NULL.
 SELECT l.source, l.source_record_id, l.record_time,
@@ -202,13 +212,13 @@ SELECT l.source, l.source_record_id, l.record_time,
        ln.name_match AS last_name_match,
        e.email,
        p.phone,
-       std_street(l.raw_street) AS street,
+       st.street,
        pc.postcode,
-       std_city(l.raw_city) AS city,
+       ci.city,
        l.country,
        b.birth_date, l.loyalty_card_id, l.crm_customer_id, l.web_user_id, l.cookies,
        coalesce(e.email_is_junk, false) AS email_is_junk,
-       coalesce(jp.phone_is_junk, false) AS phone_is_junk,
+       coalesce(p.phone_is_junk, false) AS phone_is_junk,
        coalesce(fn.name_is_junk, false) OR coalesce(ln.name_is_junk, false) AS name_is_junk,
        list_sort(list_distinct(list_concat(
            coalesce(e.email_flags, []),
@@ -223,7 +233,8 @@ LEFT JOIN emails e ON e.raw_email = l.raw_email
 LEFT JOIN names fn ON fn.raw_name = l.raw_first
 LEFT JOIN names ln ON ln.raw_name = l.raw_last
 LEFT JOIN phones p ON p.raw_phone = l.raw_phone AND p.country IS NOT DISTINCT FROM l.country
-LEFT JOIN junk_phones jp ON jp.phone = p.phone
 LEFT JOIN postcodes pc ON pc.raw_postcode = l.raw_postcode AND pc.country IS NOT DISTINCT FROM l.country
 LEFT JOIN birth_dates b ON b.raw_birth_date = l.raw_birth_date
+LEFT JOIN streets st ON st.raw_street = l.raw_street
+LEFT JOIN cities ci ON ci.raw_city = l.raw_city
 ORDER BY l.source, l.source_record_id
