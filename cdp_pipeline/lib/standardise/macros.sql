@@ -9,39 +9,43 @@
 -- around it: as_text and _clean only trim and lower-case it, and email._is_valid and
 -- junk.is_junk_email reduce to the regular expressions below. Anything else (brackets,
 -- mailto:, other scripts, inner spaces) goes to the Python.
+-- list_transform([x], lambda v: ...)[1] binds x once: a macro argument used several times
+-- would be computed again at each use.
 CREATE OR REPLACE TEMP MACRO _std_email_junk_ascii(local_base, domain) AS (
-    list_contains([@@JUNK_LOCAL_PARTS@@], local_base)
+    local_base IN (@@JUNK_LOCAL_PARTS@@)
     OR regexp_matches(local_base, '@@NO_REPLY@@')
     OR regexp_matches(domain, '@@JUNK_DOMAINS@@')
     OR (length(local_base) <= 1 AND length(split_part(domain, '.', 1)) <= 1)
     -- one character repeated everywhere (aaa@aaa.aa)
-    OR (length(regexp_replace(local_base || split_part(domain, '.', 1), '[^a-z0-9]', '', 'g')) > 0
-        AND replace(regexp_replace(local_base || split_part(domain, '.', 1), '[^a-z0-9]', '', 'g'),
-                    left(regexp_replace(local_base || split_part(domain, '.', 1), '[^a-z0-9]', '', 'g'), 1),
-                    '') = '')
+    OR list_transform([regexp_replace(local_base || split_part(domain, '.', 1), '[^a-z0-9]', '', 'g')],
+                      lambda s: length(s) > 0 AND replace(s, left(s, 1), '') = '')[1]
 );
 
 CREATE OR REPLACE TEMP MACRO _std_email_ascii(address) AS (
-    CASE
-        WHEN NOT (length(address) <= 254
-                  AND length(split_part(address, '@', 1)) BETWEEN 1 AND 64
-                  AND regexp_full_match(split_part(address, '@', 1), '[a-z0-9_+-]+(\.[a-z0-9_+-]+)*')
-                  AND regexp_full_match(split_part(address, '@', 2),
+    list_transform([address], lambda a: CASE
+        WHEN NOT (length(a) <= 254
+                  AND length(split_part(a, '@', 1)) BETWEEN 1 AND 64
+                  AND regexp_full_match(split_part(a, '@', 1), '[a-z0-9_+-]+(\.[a-z0-9_+-]+)*')
+                  AND regexp_full_match(split_part(a, '@', 2),
                                         '([a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?\.)+([a-z]{2,63}|xn--[a-z0-9-]{1,58}[a-z0-9])'))
             THEN {'value': NULL::VARCHAR, 'flags': ['invalid_email']}
-        WHEN _std_email_junk_ascii(split_part(split_part(address, '@', 1), '+', 1), split_part(address, '@', 2))
-            THEN {'value': address, 'flags': ['junk_email']}
-        ELSE {'value': address, 'flags': []::VARCHAR[]}
+        WHEN _std_email_junk_ascii(split_part(split_part(a, '@', 1), '+', 1), split_part(a, '@', 2))
+            THEN {'value': a, 'flags': ['junk_email']}
+        ELSE {'value': a, 'flags': []::VARCHAR[]}
+    END)[1]
+);
+
+-- STRUCT(value, flags), as check_email gives them.
+CREATE OR REPLACE TEMP MACRO std_email_checked(raw) AS (
+    CASE
+        WHEN regexp_full_match(raw, ' *[A-Za-z0-9._+-]+@[A-Za-z0-9._-]+ *') THEN _std_email_ascii(lower(trim(raw)))
+        ELSE std_email_checked_py(raw)
     END
 );
 
--- std_email_checked(raw): STRUCT(value, flags), as check_email gives them.
-CREATE OR REPLACE TEMP MACRO std_email_sql(raw) AS (
-    CASE
-        WHEN regexp_full_match(raw, ' *[A-Za-z0-9._+-]+@[A-Za-z0-9._-]+ *') THEN _std_email_ascii(lower(trim(raw)))
-        ELSE std_email_checked(raw)
-    END
-);
+CREATE OR REPLACE TEMP MACRO std_email(raw) AS (std_email_checked(raw).value);
+
+CREATE OR REPLACE TEMP MACRO std_email_flags(raw) AS (std_email_checked(raw).flags);
 
 -- A UTC offset written +HHMM as an interval (hours 00-23, minutes 00-59: the gates see to it).
 CREATE OR REPLACE TEMP MACRO _std_utc_offset(text) AS (
@@ -49,13 +53,13 @@ CREATE OR REPLACE TEMP MACRO _std_utc_offset(text) AS (
                     * (CAST(substr(text, 2, 2) AS INTEGER) * 60 + CAST(substr(text, 4, 2) AS INTEGER)) AS BIGINT))
 );
 
--- std_timestamp(raw, tz) where the text says its own offset, or the zone is UTC: ISO
+-- parse_timestamp(raw, tz) (NULL tz: the default zone): SQL reads the text that says its own offset, or the zone is UTC: ISO
 -- 'YYYY-MM-DD HH:MM:SS +HHMM' and 'YYYY-MM-DDTHH:MM:SSZ', RFC 2822 'Mon, 16 Aug 2021 12:00:00
 -- +0000', and a plain 'YYYY-MM-DD HH:MM:SS' read in 'UTC'. A local time in a zone with
 -- daylight saving stays with the Python: DuckDB's ICU resolves the repeated autumn hour the
 -- other way from zoneinfo, and its zone history differs before 1980. Years 1800-2099 only,
 -- so no moment falls off the calendar when shifted to UTC.
-CREATE OR REPLACE TEMP MACRO std_timestamp_sql(raw, tz) AS (
+CREATE OR REPLACE TEMP MACRO std_timestamp(raw, tz) AS (
     CASE
         WHEN regexp_full_match(raw, '(1[89]|20)\d\d-\d\d-\d\d[ T]([01]\d|2[0-3]):[0-5]\d:[0-5]\d( [+-]([01]\d|2[0-3])[0-5]\d|Z)')
             THEN try_strptime(substr(raw, 1, 10) || ' ' || substr(raw, 12, 8), '%Y-%m-%d %H:%M:%S')
@@ -64,6 +68,6 @@ CREATE OR REPLACE TEMP MACRO std_timestamp_sql(raw, tz) AS (
             THEN try_strptime(substr(raw, 1, 10) || ' ' || substr(raw, 12, 8), '%Y-%m-%d %H:%M:%S')
         WHEN regexp_full_match(raw, '(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (1[89]|20)\d\d ([01]\d|2[0-3]):[0-5]\d:[0-5]\d [+-]([01]\d|2[0-3])[0-5]\d')
             THEN try_strptime(substr(raw, 6, 20), '%d %b %Y %H:%M:%S') - _std_utc_offset(right(raw, 5))
-        ELSE std_timestamp(raw, tz)
+        ELSE std_timestamp_py(raw, tz)
     END
 );

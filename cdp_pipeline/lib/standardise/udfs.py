@@ -12,10 +12,14 @@ bad input never stops the night.
 
 The ``*_checked`` functions give a value and its data-quality flags (and, for a
 phone, whether it is a placeholder) as one STRUCT from one call, so a distinct
-value is read once, not once per column derived from it. ``register_udfs`` also
-defines the SQL macros of ``macros.sql``: the forms of e-mail addresses and
-timestamps plain SQL reads exactly as the Python functions do, which call the
-Python only for the rest (see that file).
+value is read once, not once per column derived from it.
+
+``std_email``, ``std_email_flags``, ``std_email_checked`` and ``std_timestamp``
+are SQL macros (``macros.sql``, defined by ``register_udfs`` too): they read the
+forms of addresses and timestamps that plain SQL reads exactly as the Python
+does, and call the Python (``std_email_checked_py``, ``std_timestamp_py``) only
+for the rest. Every SQL that calls them gets the fast path; the answers are the
+Python's.
 """
 
 from __future__ import annotations
@@ -173,9 +177,8 @@ def udf_specs(
     """
     region = default_region
     return [
-        ("std_email", lambda raw: check_email(raw).value, ["VARCHAR"], "VARCHAR", True),
-        ("std_email_flags", lambda raw: _flags(check_email(raw)), ["VARCHAR"], "VARCHAR[]", True),
-        ("std_email_checked", lambda raw: _struct(check_email(raw)), ["VARCHAR"], _CHECKED_TEXT, True),
+        # std_email, std_email_flags and std_email_checked are macros over this (macros.sql)
+        ("std_email_checked_py", lambda raw: _struct(check_email(raw)), ["VARCHAR"], _CHECKED_TEXT, True),
         ("std_phone", lambda raw, hint: check_phone(raw, region, hint).value, ["VARCHAR", "VARCHAR"], "VARCHAR", False),
         (
             "std_phone_flags",
@@ -224,8 +227,8 @@ def udf_specs(
         ("std_birth_date", lambda raw: check_birth_date(raw, as_of).value, ["VARCHAR"], "DATE", True),
         ("std_birth_date_flags", lambda raw: _flags(check_birth_date(raw, as_of)), ["VARCHAR"], "VARCHAR[]", True),
         ("std_birth_date_checked", lambda raw: _struct(check_birth_date(raw, as_of)), ["VARCHAR"], _CHECKED_DATE, True),
-        (
-            "std_timestamp",
+        (  # std_timestamp is a macro over this (macros.sql)
+            "std_timestamp_py",
             lambda raw, tz: parse_timestamp(raw, tz or default_tz),
             ["VARCHAR", "VARCHAR"],
             "TIMESTAMP",

@@ -2,9 +2,9 @@
 -- The standardisation functions are Python: each is called once per distinct value, which
 -- is then joined back (a person's email is on their CRM, ESP and order records; a number is
 -- on every message to it). The functions are pure, so this changes the speed, not the rows.
--- A *_checked function gives a value with its flags from one call; the *_sql macros
--- (lib/standardise/macros.sql) read the common forms of addresses and timestamps in SQL and
--- call the Python only for the rest.
+-- A *_checked function gives a value with its flags from one call. Addresses and timestamps
+-- are read in SQL where SQL gives the Python's answer (lib/standardise/macros.sql); phones,
+-- names, postcodes and birth dates are Python.
 -- Lookups are MATERIALIZED: else DuckDB pushes a filter on a result (phone IS NOT NULL) below
 -- the DISTINCT and calls the function on every row again.
 CREATE OR REPLACE TABLE staging.identity_records AS
@@ -12,9 +12,9 @@ WITH crm_versions AS (
     -- The key: the customer id without the apostrophe a spreadsheet put before a long number
     -- (Shopify's '5207765762223), else (a legacy Shopify export has no id) the e-mail address;
     -- create_consent_events.sql and staging_incremental._CRM_KEY key rows alike.
-    SELECT *, coalesce(nullif(trim(ltrim(trim(customer_id), '''')), ''), 'email:' || std_email_sql(email).value) AS record_key,
+    SELECT *, coalesce(nullif(trim(ltrim(trim(customer_id), '''')), ''), 'email:' || std_email(email)) AS record_key,
            nullif(trim(ltrim(trim(customer_id), '''')), '') AS crm_id,
-           std_timestamp_sql(updated_at, NULL) AS updated_ts  -- once: it orders the versions and dates the record
+           std_timestamp(updated_at, NULL) AS updated_ts  -- once: it orders the versions and dates the record
     FROM raw.crm_customers
 ),
 crm_latest AS (
@@ -26,7 +26,7 @@ crm_latest AS (
 ),
 crm AS (
     SELECT 'crm' AS source, record_key AS source_record_id,
-           coalesce(updated_ts, std_timestamp_sql(created_at, NULL), CAST(_landing_date AS TIMESTAMP)) AS record_time,
+           coalesce(updated_ts, std_timestamp(created_at, NULL), CAST(_landing_date AS TIMESTAMP)) AS record_time,
            first_name AS raw_first, last_name AS raw_last, email AS raw_email,
            coalesce(nullif(trim(phone), ''), address_phone) AS raw_phone,
            street AS raw_street, postcode AS raw_postcode, city AS raw_city, country AS raw_country,
@@ -36,8 +36,8 @@ crm AS (
 ),
 esp_versions AS (
     -- Mailchimp's LEID, Klaviyo's profile id, else the address (staging_incremental._ESP_MEMBER_KEY)
-    SELECT *, coalesce(nullif(trim(leid), ''), nullif(trim(klaviyo_id), ''), std_email_sql(email_address).value) AS record_key,
-           std_timestamp_sql(last_changed, 'UTC') AS last_changed_ts  -- once: it orders the versions and dates the record
+    SELECT *, coalesce(nullif(trim(leid), ''), nullif(trim(klaviyo_id), ''), std_email(email_address)) AS record_key,
+           std_timestamp(last_changed, 'UTC') AS last_changed_ts  -- once: it orders the versions and dates the record
     FROM raw.esp_members
 ),
 esp_latest AS (
@@ -49,7 +49,7 @@ esp_latest AS (
 ),
 esp AS (
     SELECT 'esp', record_key,
-           coalesce(last_changed_ts, std_timestamp_sql(optin_time, 'UTC'), CAST(_landing_date AS TIMESTAMP)),
+           coalesce(last_changed_ts, std_timestamp(optin_time, 'UTC'), CAST(_landing_date AS TIMESTAMP)),
            -- Mailchimp's CC or Klaviyo's Country: the country a number without a country code is read in
            first_name, last_name, email_address, phone, address, zip, city,
            coalesce(nullif(trim(cc), ''), country), birthday,
@@ -71,7 +71,7 @@ sms_phones AS MATERIALIZED (
 ),
 sms_times AS MATERIALIZED (
     -- Campaign messages share their send time.
-    SELECT sent_date, std_timestamp_sql(sent_date, 'UTC') AS sent_at
+    SELECT sent_date, std_timestamp(sent_date, 'UTC') AS sent_at
     FROM (SELECT DISTINCT sent_date FROM sms_raw WHERE sent_date IS NOT NULL)
 ),
 sms_numbers AS (
@@ -112,7 +112,7 @@ shopify_orders AS (
 ),
 shopify AS (
     SELECT 'pos', 'order:' || o.order_name,
-           coalesce(std_timestamp_sql(first(r.created_at ORDER BY r._line) FILTER (WHERE nullif(trim(r.created_at), '') IS NOT NULL), NULL),
+           coalesce(std_timestamp(first(r.created_at ORDER BY r._line) FILTER (WHERE nullif(trim(r.created_at), '') IS NOT NULL), NULL),
                     CAST(o.landing_date AS TIMESTAMP)),
            std_split_first(first(r.billing_name ORDER BY r._line) FILTER (WHERE nullif(trim(r.billing_name), '') IS NOT NULL)),
            std_split_last(first(r.billing_name ORDER BY r._line) FILTER (WHERE nullif(trim(r.billing_name), '') IS NOT NULL)),
@@ -147,7 +147,7 @@ carded_receipts AS (
 receipts AS (
     -- A receipt's lines share its time: each distinct time is read once.
     SELECT 'pos', 'receipt:' || c.store_id || ':' || c.receipt_id,
-           coalesce(min(std_timestamp_sql(t.ts_local, t.tz)), c.landed),
+           coalesce(min(std_timestamp(t.ts_local, t.tz)), c.landed),
            NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
            c.loyalty_card_id, NULL, NULL, NULL
     FROM carded_receipts c
@@ -170,7 +170,7 @@ emails AS MATERIALIZED (
     -- check_email flags junk_email exactly when is_junk_email(its value) holds
     SELECT raw_email, checked.value AS email, checked.flags AS email_flags,
            list_contains(checked.flags, 'junk_email') AS email_is_junk
-    FROM (SELECT raw_email, std_email_sql(raw_email) AS checked
+    FROM (SELECT raw_email, std_email_checked(raw_email) AS checked
           FROM (SELECT DISTINCT raw_email FROM located WHERE raw_email IS NOT NULL))
 ),
 names AS MATERIALIZED (
