@@ -10,9 +10,9 @@ further and calls a function on the distinct values of a whole table.
 A value that makes a normaliser fail becomes NULL instead of stopping the query:
 bad input never stops the night.
 
-The ``*_checked`` functions give a value and its data-quality flags (and, for a
-phone, whether it is a placeholder) as one STRUCT from one call, so a distinct
-value is read once, not once per column derived from it.
+The ``*_checked`` functions give a value and its data-quality flags as one
+STRUCT from one call, so a distinct value is read once, not once per column
+derived from it.
 
 ``std_email``, ``std_email_flags``, ``std_email_checked`` and ``std_timestamp``
 are SQL macros (``macros.sql``, defined by ``register_udfs`` too): they read the
@@ -43,7 +43,6 @@ from .phone import check_phone
 
 _CHECKED_TEXT = "STRUCT(value VARCHAR, flags VARCHAR[])"
 _CHECKED_DATE = "STRUCT(value DATE, flags VARCHAR[])"
-_CHECKED_PHONE = "STRUCT(value VARCHAR, flags VARCHAR[], is_junk BOOLEAN)"
 _ARROW_TYPES = {
     "VARCHAR": pa.string(),
     "BOOLEAN": pa.bool_(),
@@ -53,7 +52,6 @@ _ARROW_TYPES = {
     "VARCHAR[]": pa.list_(pa.string()),
     _CHECKED_TEXT: pa.struct([("value", pa.string()), ("flags", pa.list_(pa.string()))]),
     _CHECKED_DATE: pa.struct([("value", pa.date32()), ("flags", pa.list_(pa.string()))]),
-    _CHECKED_PHONE: pa.struct([("value", pa.string()), ("flags", pa.list_(pa.string())), ("is_junk", pa.bool_())]),
 }
 MACROS = Path(__file__).with_name("macros.sql")
 
@@ -162,11 +160,6 @@ def _struct(checked) -> dict:
     return {"value": checked.value, "flags": list(checked.flags)}
 
 
-def _phone_struct(checked) -> dict:
-    # Whether the number is a placeholder is asked of its E.164 form, as staging did before.
-    return {"value": checked.value, "flags": list(checked.flags), "is_junk": is_junk_phone(checked.value)}
-
-
 def udf_specs(
     default_region: str = "SE", default_tz: str = "Europe/Stockholm", as_of: date | None = None
 ) -> list[tuple[str, Callable, list[str], str, bool]]:
@@ -189,9 +182,9 @@ def udf_specs(
         ),
         (
             "std_phone_checked",
-            lambda raw, hint: _phone_struct(check_phone(raw, region, hint)),
+            lambda raw, hint: _struct(check_phone(raw, region, hint)),
             ["VARCHAR", "VARCHAR"],
-            _CHECKED_PHONE,
+            _CHECKED_TEXT,
             False,
         ),
         ("std_display_name", display_name, ["VARCHAR"], "VARCHAR", True),

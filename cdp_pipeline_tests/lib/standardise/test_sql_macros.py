@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cdp_pipeline.lib.standardise import is_junk_phone
 from cdp_pipeline.lib.standardise.udfs import register_udfs
 
 ZONES = [None, "UTC", "Europe/Stockholm", "utc", "+0100", "America/New_York"]
@@ -234,13 +233,12 @@ def test_emails_same_as_python_on_generated_text(con, values):
     assert _sql_and_python(con, "std_email_checked(a0)", "std_email_checked_py(a0)", rows) == []
 
 
-def test_checked_functions_give_value_flags_and_junk_of_one_call(con):
+def test_checked_functions_give_value_and_flags_of_one_call(con):
     row = con.execute(
         "SELECT std_phone_checked('070-111 11 11', NULL), std_phone_checked('4.67012E+10', 'SE'),"
         " std_postcode_checked('12345', 'SE'), std_birth_date_checked('1885-01-01')"
     ).fetchone()
-    assert row[0] == {"value": "+46701111111", "flags": [], "is_junk": True}
-    assert is_junk_phone("+46701111111")
-    assert row[1] == {"value": None, "flags": ["invalid_phone", "phone_lost_precision"], "is_junk": False}
+    assert row[0] == {"value": "+46701111111", "flags": []}
+    assert row[1] == {"value": None, "flags": ["invalid_phone", "phone_lost_precision"]}
     assert row[2] == {"value": "123 45", "flags": []}
     assert row[3] == {"value": None, "flags": ["impossible_birth_date"]}
