@@ -71,3 +71,14 @@ CREATE OR REPLACE TEMP MACRO std_timestamp(raw, tz) AS (
         ELSE std_timestamp_py(raw, tz)
     END
 );
+
+-- parse_money(raw)[0] where the amount is plain ASCII digits with at most two decimals after
+-- a point ('1234.50', '99'): parse_money reads those as the number itself, to the cent, and the
+-- fourteen digits before the point keep it under DECIMAL(18,2)'s limit. Thousands separators,
+-- decimal commas, currencies and signs go to the Python.
+CREATE OR REPLACE TEMP MACRO std_money(raw) AS (
+    CASE
+        WHEN regexp_full_match(raw, '\d{1,14}(\.\d\d)?') THEN CAST(raw AS DECIMAL(18, 2))
+        ELSE std_money_py(raw)
+    END
+);

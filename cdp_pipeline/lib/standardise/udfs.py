@@ -14,11 +14,11 @@ The ``*_checked`` functions give a value and its data-quality flags as one
 STRUCT from one call, so a distinct value is read once, not once per column
 derived from it.
 
-``std_email``, ``std_email_flags``, ``std_email_checked`` and ``std_timestamp``
-are SQL macros (``macros.sql``, defined by ``register_udfs`` too): they read the
-forms of addresses and timestamps that plain SQL reads exactly as the Python
-does, and call the Python (``std_email_checked_py``, ``std_timestamp_py``) only
-for the rest. Every SQL that calls them gets the fast path; the answers are the
+``std_email``, ``std_email_flags``, ``std_email_checked``, ``std_timestamp``
+and ``std_money`` are SQL macros (``macros.sql``, defined by ``register_udfs``
+too): they read the forms of addresses, timestamps and amounts that plain SQL
+reads exactly as the Python does, and call the Python (``std_email_checked_py``,
+``std_timestamp_py``, ``std_money_py``) only for the rest. Every SQL that calls them gets the fast path; the answers are the
 Python's.
 """
 
@@ -227,7 +227,8 @@ def udf_specs(
             "TIMESTAMP",
             False,
         ),
-        ("std_money", lambda raw: parse_money(raw)[0], ["VARCHAR"], "DECIMAL(18,2)", True),
+        # std_money is a macro over this (macros.sql)
+        ("std_money_py", lambda raw: parse_money(raw)[0], ["VARCHAR"], "DECIMAL(18,2)", True),
         (
             "std_currency",
             lambda raw, default: parse_money(raw, default or "SEK")[1],

@@ -2,6 +2,7 @@
 reads itself, on their near misses (which must go to the Python), and on generated text."""
 
 from datetime import datetime
+from decimal import Decimal
 
 import duckdb
 import pytest
@@ -242,3 +243,50 @@ def test_checked_functions_give_value_and_flags_of_one_call(con):
     assert row[1] == {"value": None, "flags": ["invalid_phone", "phone_lost_precision"]}
     assert row[2] == {"value": "123 45", "flags": []}
     assert row[3] == {"value": None, "flags": ["impossible_birth_date"]}
+
+
+MONEY = [
+    "1234.50",
+    "99",
+    "0",
+    "0.00",
+    "007.50",
+    "12345678901234.99",  # fourteen digits: the largest SQL reads
+    "123456789012345.99",  # fifteen: the Python's
+    "9999999999999999",
+    "10000000000000000",
+    "1234.5",
+    "1234.505",
+    "1,234.50",
+    "1 234,50",
+    "1234,50",
+    "-12.50",
+    "(12.50)",
+    "$3.00",
+    "99:-",
+    "12.50 kr",
+    " 12.50",
+    "12.50 ",
+    "١٢.٥٠",  # Arabic-Indic digits
+    ".50",
+    "12.",
+    "",
+    None,
+]
+
+
+def test_money_same_as_python(con):
+    rows = [(raw,) for raw in MONEY]
+    assert _sql_and_python(con, "std_money(a0)", "std_money_py(a0)", rows) == []
+    assert con.execute("SELECT std_money('007.50'), std_money('99'), std_money('1 234,50')").fetchone() == (
+        Decimal("7.50"),
+        Decimal("99.00"),
+        Decimal("1234.50"),
+    )
+
+
+@settings(max_examples=200)
+@given(st.lists(st.text(alphabet="0123456789.,- $", max_size=20), min_size=1, max_size=20))
+def test_money_same_as_python_on_generated_text(con, values):
+    rows = [(v,) for v in values]
+    assert _sql_and_python(con, "std_money(a0)", "std_money_py(a0)", rows) == []
