@@ -53,12 +53,12 @@ CREATE OR REPLACE TEMP MACRO _std_utc_offset(text) AS (
                     * (CAST(substr(text, 2, 2) AS INTEGER) * 60 + CAST(substr(text, 4, 2) AS INTEGER)) AS BIGINT))
 );
 
--- parse_timestamp(raw, tz) (NULL tz: the default zone): SQL reads the text that says its own offset, or the zone is UTC: ISO
--- 'YYYY-MM-DD HH:MM:SS +HHMM' and 'YYYY-MM-DDTHH:MM:SSZ', RFC 2822 'Mon, 16 Aug 2021 12:00:00
--- +0000', and a plain 'YYYY-MM-DD HH:MM:SS' read in 'UTC'. A local time in a zone with
--- daylight saving stays with the Python: DuckDB's ICU resolves the repeated autumn hour the
--- other way from zoneinfo, and its zone history differs before 1980. Years 1800-2099 only,
--- so no moment falls off the calendar when shifted to UTC.
+-- parse_timestamp(raw, tz) (NULL tz: the default zone). SQL reads the text that says its own
+-- offset (ISO 'YYYY-MM-DD HH:MM:SS +HHMM' and 'YYYY-MM-DDTHH:MM:SSZ', RFC 2822 'Mon, 16 Aug 2021
+-- 12:00:00 +0000') and a plain 'YYYY-MM-DD HH:MM:SS' read in 'UTC'. A plain local time takes its
+-- hour's UTC offset from zoneinfo (not from DuckDB's ICU, which resolves the repeated autumn
+-- hour the other way and has another zone history before 1980). Years 1800-2099 only, so no
+-- moment falls off the calendar when shifted to UTC. The rest goes to the Python.
 CREATE OR REPLACE TEMP MACRO std_timestamp(raw, tz) AS (
     CASE
         WHEN regexp_full_match(raw, '(1[89]|20)\d\d-\d\d-\d\d[ T]([01]\d|2[0-3]):[0-5]\d:[0-5]\d( [+-]([01]\d|2[0-3])[0-5]\d|Z)')
@@ -66,6 +66,12 @@ CREATE OR REPLACE TEMP MACRO std_timestamp(raw, tz) AS (
                  - CASE WHEN substr(raw, 20, 1) = 'Z' THEN to_minutes(0) ELSE _std_utc_offset(right(raw, 5)) END
         WHEN tz = 'UTC' AND regexp_full_match(raw, '(1[89]|20)\d\d-\d\d-\d\d[ T]([01]\d|2[0-3]):[0-5]\d:[0-5]\d')
             THEN try_strptime(substr(raw, 1, 10) || ' ' || substr(raw, 12, 8), '%Y-%m-%d %H:%M:%S')
+        -- a local time: its hour's offset from the Python (dates.utc_offset_of_hour), once per
+        -- distinct hour; an hour with a daylight-saving change in it goes to the Python whole
+        WHEN regexp_full_match(raw, '(1[89]|20)\d\d-\d\d-\d\d[ T]([01]\d|2[0-3]):[0-5]\d:[0-5]\d')
+            THEN coalesce(try_strptime(substr(raw, 1, 10) || ' ' || substr(raw, 12, 8), '%Y-%m-%d %H:%M:%S')
+                          - to_seconds(std_utc_offset_py(substr(raw, 1, 10) || ' ' || substr(raw, 12, 2), tz)),
+                          std_timestamp_py(raw, tz))
         WHEN regexp_full_match(raw, '(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (1[89]|20)\d\d ([01]\d|2[0-3]):[0-5]\d:[0-5]\d [+-]([01]\d|2[0-3])[0-5]\d')
             THEN try_strptime(substr(raw, 6, 20), '%d %b %Y %H:%M:%S') - _std_utc_offset(right(raw, 5))
         ELSE std_timestamp_py(raw, tz)
@@ -73,12 +79,12 @@ CREATE OR REPLACE TEMP MACRO std_timestamp(raw, tz) AS (
 );
 
 -- parse_money(raw)[0] where the amount is plain ASCII digits with at most two decimals after
--- a point ('1234.50', '99'): parse_money reads those as the number itself, to the cent, and the
--- fourteen digits before the point keep it under DECIMAL(18,2)'s limit. Thousands separators,
--- decimal commas, currencies and signs go to the Python.
+-- a point or a comma ('1234.50', '649,00', '99'): parse_money reads those as the number itself,
+-- to the cent, and fourteen digits before the separator keep it under DECIMAL(18,2)'s limit.
+-- Thousands separators, currencies and signs go to the Python.
 CREATE OR REPLACE TEMP MACRO std_money(raw) AS (
     CASE
-        WHEN regexp_full_match(raw, '\d{1,14}(\.\d\d)?') THEN CAST(raw AS DECIMAL(18, 2))
+        WHEN regexp_full_match(raw, '\d{1,14}([.,]\d\d)?') THEN CAST(replace(raw, ',', '.') AS DECIMAL(18, 2))
         ELSE std_money_py(raw)
     END
 );

@@ -34,7 +34,7 @@ import pyarrow.compute as pc
 
 from .address import check_postcode, match_street, standardise_city, standardise_country, standardise_street
 from .consent import parse_bool, sms_keyword
-from .dates import check_birth_date, parse_date, parse_timestamp
+from .dates import check_birth_date, parse_date, parse_timestamp, utc_offset_of_hour
 from .email import check_email
 from .junk import is_junk_email, is_junk_name, is_junk_phone
 from .money import parse_money
@@ -46,6 +46,7 @@ _CHECKED_DATE = "STRUCT(value DATE, flags VARCHAR[])"
 _ARROW_TYPES = {
     "VARCHAR": pa.string(),
     "BOOLEAN": pa.bool_(),
+    "INTEGER": pa.int32(),
     "DATE": pa.date32(),
     "TIMESTAMP": pa.timestamp("us"),
     "DECIMAL(18,2)": pa.decimal128(18, 2),
@@ -225,6 +226,13 @@ def udf_specs(
             lambda raw, tz: parse_timestamp(raw, tz or default_tz),
             ["VARCHAR", "VARCHAR"],
             "TIMESTAMP",
+            False,
+        ),
+        (  # the local-time branch of the std_timestamp macro (macros.sql)
+            "std_utc_offset_py",
+            lambda hour, tz: utc_offset_of_hour(hour, tz or default_tz),
+            ["VARCHAR", "VARCHAR"],
+            "INTEGER",
             False,
         ),
         # std_money is a macro over this (macros.sql)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from cdp_pipeline.lib.standardise.udfs import register_udfs
 
-ZONES = [None, "UTC", "Europe/Stockholm", "utc", "+0100", "America/New_York"]
+ZONES = [None, "UTC", "Europe/Stockholm", "utc", "+0100", "America/New_York", "Mars/Olympus", ""]
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +70,9 @@ TIMESTAMPS = [
     "2026-10-01 12:00:00Z ",
     "２０２６-10-01 12:00:00Z",
     "2026-10-25 02:30:00",  # the repeated autumn hour: zoneinfo's answer, not ICU's
+    "2026-10-25T02:30:00",
+    "2026-10-25 01:59:59",
+    "2026-10-25 03:00:00",
     "2026-03-29 02:30:00",  # the skipped spring hour
     "1945-07-01 01:30:00",
     "Mon, 31 Feb 2021 12:00:00 +0000",
@@ -100,6 +103,18 @@ def test_timestamps_known_answers(con):
         datetime(2026, 10, 1, 12, 34, 56),
         None,
     )
+
+
+def test_local_times_same_as_python_across_daylight_saving_changes(con):
+    # Every 10 minutes (and the last second of each hour) of the days around each change in
+    # 2026, and around the 1945 and 1980 changes, in zones with whole-hour, negative (Dublin)
+    # and half-hour (Lord Howe) daylight saving, and an unknown zone (read as UTC).
+    days = ["2026-03-08", "2026-03-29", "2026-04-05", "2026-10-04", "2026-10-25", "2026-11-01",
+            "1945-04-02", "1945-10-01", "1980-04-06", "1980-09-28"]
+    zones = [None, "Europe/Stockholm", "America/New_York", "Europe/Dublin", "Australia/Lord_Howe", "Mars/Olympus"]
+    times = [f"{h:02d}:{m:02d}:00" for h in range(24) for m in range(0, 60, 10)] + [f"{h:02d}:59:59" for h in range(24)]
+    rows = [(f"{day}{sep}{time}", zone) for day in days for time in times for zone in zones for sep in (" ", "T")]
+    assert _sql_and_python(con, "std_timestamp(a0, a1)", "std_timestamp_py(a0, a1)", rows) == []
 
 
 def test_timestamps_same_as_python_on_forms_and_near_misses(con):
@@ -260,6 +275,11 @@ MONEY = [
     "1,234.50",
     "1 234,50",
     "1234,50",
+    "649,00",
+    "12345678901234,99",
+    "1234,5",
+    "1234,505",
+    "1.234,50",
     "-12.50",
     "(12.50)",
     "$3.00",
