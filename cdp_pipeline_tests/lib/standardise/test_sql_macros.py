@@ -109,8 +109,18 @@ def test_local_times_same_as_python_across_daylight_saving_changes(con):
     # Every 10 minutes (and the last second of each hour) of the days around each change in
     # 2026, and around the 1945 and 1980 changes, in zones with whole-hour, negative (Dublin)
     # and half-hour (Lord Howe) daylight saving, and an unknown zone (read as UTC).
-    days = ["2026-03-08", "2026-03-29", "2026-04-05", "2026-10-04", "2026-10-25", "2026-11-01",
-            "1945-04-02", "1945-10-01", "1980-04-06", "1980-09-28"]
+    days = [
+        "2026-03-08",
+        "2026-03-29",
+        "2026-04-05",
+        "2026-10-04",
+        "2026-10-25",
+        "2026-11-01",
+        "1945-04-02",
+        "1945-10-01",
+        "1980-04-06",
+        "1980-09-28",
+    ]
     zones = [None, "Europe/Stockholm", "America/New_York", "Europe/Dublin", "Australia/Lord_Howe", "Mars/Olympus"]
     times = [f"{h:02d}:{m:02d}:00" for h in range(24) for m in range(0, 60, 10)] + [f"{h:02d}:59:59" for h in range(24)]
     rows = [(f"{day}{sep}{time}", zone) for day in days for time in times for zone in zones for sep in (" ", "T")]
@@ -234,7 +244,9 @@ _EMAIL_LIKE = st.builds(
     lambda parts: "".join(parts),
     st.lists(
         st.one_of(
-            st.sampled_from(["@", ".", "-", "_", "+", " ", "xn--", "test", "noreply", "example", "a", "A", "é", "<", ":"]),
+            st.sampled_from(
+                ["@", ".", "-", "_", "+", " ", "xn--", "test", "noreply", "example", "a", "A", "é", "<", ":"]
+            ),
             st.sampled_from("abz09"),
         ),
         max_size=25,
