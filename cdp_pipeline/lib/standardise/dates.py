@@ -184,3 +184,29 @@ def parse_timestamp(raw: object, default_tz: str | None = "Europe/Stockholm") ->
         if zone is None:
             return None
     return _to_naive_utc(moment, zone)
+
+
+@text_cache(65_536)
+def utc_offset_of_hour(hour: str, default_tz: str | None = "Europe/Stockholm") -> int | None:
+    """Seconds east of UTC that ``parse_timestamp`` applies to every time ``YYYY-MM-DD HH:MM:SS``
+    of the local hour ``hour`` (``YYYY-MM-DD HH``) read in ``default_tz``, or None when the
+    offset is not the same at the hour's first and last second (a daylight-saving change falls
+    in it) or the hour cannot be read. Zone offsets change at most once within an hour, so
+    equal ends mean one offset for the whole hour; SQL then reads a local time as its UTC
+    moment by subtracting it, and asks once per hour instead of once per time.
+    """
+    day = _parse_date_text(hour[:10]) if len(hour) == 13 and hour[10] == " " else None
+    if day is None or not hour[11:].isdigit() or int(hour[11:]) > 23:
+        return None
+    zone = _zone(default_tz) or timezone.utc
+    first = datetime(day.year, day.month, day.day, int(hour[11:]))
+    try:
+        offsets = {moment.replace(tzinfo=zone).utcoffset() for moment in (first, first.replace(minute=59, second=59))}
+    except (OverflowError, ValueError):
+        return None
+    if len(offsets) != 1:
+        return None
+    offset = offsets.pop()
+    if offset is None or offset % timedelta(seconds=1):
+        return None
+    return offset // timedelta(seconds=1)

@@ -9,12 +9,24 @@ normaliser also caches per distinct value across batches; staging SQL goes
 further and calls a function on the distinct values of a whole table.
 A value that makes a normaliser fail becomes NULL instead of stopping the query:
 bad input never stops the night.
+
+The ``*_checked`` functions give a value and its data-quality flags as one
+STRUCT from one call, so a distinct value is read once, not once per column
+derived from it.
+
+``std_email``, ``std_email_flags``, ``std_email_checked``, ``std_timestamp``
+and ``std_money`` are SQL macros (``macros.sql``, defined by ``register_udfs``
+too): they read the forms of addresses, timestamps and amounts that plain SQL
+reads exactly as the Python does, and call the Python (``std_email_checked_py``,
+``std_timestamp_py``, ``std_money_py``) only for the rest. Every SQL that calls them gets the fast path; the answers are the
+Python's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -22,21 +34,27 @@ import pyarrow.compute as pc
 
 from .address import check_postcode, match_street, standardise_city, standardise_country, standardise_street
 from .consent import parse_bool, sms_keyword
-from .dates import check_birth_date, parse_date, parse_timestamp
+from .dates import check_birth_date, parse_date, parse_timestamp, utc_offset_of_hour
 from .email import check_email
 from .junk import is_junk_email, is_junk_name, is_junk_phone
 from .money import parse_money
 from .names import display_name, match_name, split_full_name
 from .phone import check_phone
 
+_CHECKED_TEXT = "STRUCT(value VARCHAR, flags VARCHAR[])"
+_CHECKED_DATE = "STRUCT(value DATE, flags VARCHAR[])"
 _ARROW_TYPES = {
     "VARCHAR": pa.string(),
     "BOOLEAN": pa.bool_(),
+    "INTEGER": pa.int32(),
     "DATE": pa.date32(),
     "TIMESTAMP": pa.timestamp("us"),
     "DECIMAL(18,2)": pa.decimal128(18, 2),
     "VARCHAR[]": pa.list_(pa.string()),
+    _CHECKED_TEXT: pa.struct([("value", pa.string()), ("flags", pa.list_(pa.string()))]),
+    _CHECKED_DATE: pa.struct([("value", pa.date32()), ("flags", pa.list_(pa.string()))]),
 }
+MACROS = Path(__file__).with_name("macros.sql")
 
 
 def _safe(fn: Callable, *args):
@@ -139,6 +157,10 @@ def _flags(checked) -> list[str] | None:
     return list(checked.flags)
 
 
+def _struct(checked) -> dict:
+    return {"value": checked.value, "flags": list(checked.flags)}
+
+
 def udf_specs(
     default_region: str = "SE", default_tz: str = "Europe/Stockholm", as_of: date | None = None
 ) -> list[tuple[str, Callable, list[str], str, bool]]:
@@ -149,14 +171,21 @@ def udf_specs(
     """
     region = default_region
     return [
-        ("std_email", lambda raw: check_email(raw).value, ["VARCHAR"], "VARCHAR", True),
-        ("std_email_flags", lambda raw: _flags(check_email(raw)), ["VARCHAR"], "VARCHAR[]", True),
+        # std_email, std_email_flags and std_email_checked are macros over this (macros.sql)
+        ("std_email_checked_py", lambda raw: _struct(check_email(raw)), ["VARCHAR"], _CHECKED_TEXT, True),
         ("std_phone", lambda raw, hint: check_phone(raw, region, hint).value, ["VARCHAR", "VARCHAR"], "VARCHAR", False),
         (
             "std_phone_flags",
             lambda raw, hint: _flags(check_phone(raw, region, hint)),
             ["VARCHAR", "VARCHAR"],
             "VARCHAR[]",
+            False,
+        ),
+        (
+            "std_phone_checked",
+            lambda raw, hint: _struct(check_phone(raw, region, hint)),
+            ["VARCHAR", "VARCHAR"],
+            _CHECKED_TEXT,
             False,
         ),
         ("std_display_name", display_name, ["VARCHAR"], "VARCHAR", True),
@@ -177,6 +206,13 @@ def udf_specs(
             "VARCHAR[]",
             False,
         ),
+        (
+            "std_postcode_checked",
+            lambda raw, country: _struct(check_postcode(raw, country, region)),
+            ["VARCHAR", "VARCHAR"],
+            _CHECKED_TEXT,
+            False,
+        ),
         ("std_country", standardise_country, ["VARCHAR"], "VARCHAR", True),
         ("std_street", standardise_street, ["VARCHAR"], "VARCHAR", True),
         ("std_match_street", match_street, ["VARCHAR"], "VARCHAR", True),
@@ -184,14 +220,23 @@ def udf_specs(
         ("std_date", parse_date, ["VARCHAR"], "DATE", True),
         ("std_birth_date", lambda raw: check_birth_date(raw, as_of).value, ["VARCHAR"], "DATE", True),
         ("std_birth_date_flags", lambda raw: _flags(check_birth_date(raw, as_of)), ["VARCHAR"], "VARCHAR[]", True),
-        (
-            "std_timestamp",
+        ("std_birth_date_checked", lambda raw: _struct(check_birth_date(raw, as_of)), ["VARCHAR"], _CHECKED_DATE, True),
+        (  # std_timestamp is a macro over this (macros.sql)
+            "std_timestamp_py",
             lambda raw, tz: parse_timestamp(raw, tz or default_tz),
             ["VARCHAR", "VARCHAR"],
             "TIMESTAMP",
             False,
         ),
-        ("std_money", lambda raw: parse_money(raw)[0], ["VARCHAR"], "DECIMAL(18,2)", True),
+        (  # the local-time branch of the std_timestamp macro (macros.sql)
+            "std_utc_offset_py",
+            lambda hour, tz: utc_offset_of_hour(hour, tz or default_tz),
+            ["VARCHAR", "VARCHAR"],
+            "INTEGER",
+            False,
+        ),
+        # std_money is a macro over this (macros.sql)
+        ("std_money_py", lambda raw: parse_money(raw)[0], ["VARCHAR"], "DECIMAL(18,2)", True),
         (
             "std_currency",
             lambda raw, default: parse_money(raw, default or "SEK")[1],
@@ -215,7 +260,8 @@ def register_udfs(
     as_of: date | None = None,
     vectorised: bool = True,
 ) -> list[str]:
-    """Register the standardisation functions on ``con``; return their names.
+    """Register the standardisation functions (and the macros of ``macros.sql``) on ``con``;
+    return the functions' names.
 
     ``default_region`` reads phone numbers without a country code and formats
     postcodes of records without a country; ``default_tz`` reads timestamps
@@ -248,4 +294,22 @@ def register_udfs(
             side_effects=False,
         )
         names.append(name)
+    con.execute(macros_sql())
     return names
+
+
+def _sql_text(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def macros_sql() -> str:
+    """``macros.sql`` with junk.py's placeholder lists and patterns filled in (they are RE2-safe:
+    no look-arounds or back-references)."""
+    from .junk import _JUNK_DOMAINS, _JUNK_LOCAL_PARTS, _NO_REPLY
+
+    return (
+        MACROS.read_text(encoding="utf-8")
+        .replace("@@JUNK_LOCAL_PARTS@@", ", ".join(f"'{_sql_text(p)}'" for p in sorted(_JUNK_LOCAL_PARTS)))
+        .replace("@@NO_REPLY@@", _sql_text(_NO_REPLY.pattern))
+        .replace("@@JUNK_DOMAINS@@", _sql_text(_JUNK_DOMAINS.pattern))
+    )

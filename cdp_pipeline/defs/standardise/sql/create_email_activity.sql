@@ -9,9 +9,10 @@ WITH members AS (
     WHERE source = 'esp' AND email IS NOT NULL
     GROUP BY email
 ),
--- The standardisation functions are Python: each distinct address and time is read once
--- (a member has many activity rows; a campaign's opens share timestamps). MATERIALIZED
--- keeps DuckDB from pushing the NULL filters below (per row) into the function calls.
+-- Each distinct address and time is read once (a member has many activity rows; a campaign's
+-- opens share timestamps), by the SQL macros of lib/standardise/macros.sql, which hand only
+-- the forms SQL does not read to the Python. MATERIALIZED keeps DuckDB from pushing the NULL
+-- filters below (per row) into the function calls.
 emails AS MATERIALIZED (
     SELECT email_address, std_email(email_address) AS email
     FROM (SELECT DISTINCT email_address FROM raw.esp_activity WHERE email_address IS NOT NULL)

@@ -22,9 +22,10 @@ addressed AS (
            regexp_replace(raw_address, '^\s*[A-Za-z]+:', '') AS raw_phone
     FROM raw_messages
 ),
--- The standardisation functions are Python: each distinct number and send time is read
--- once (a number is on every message to it; a campaign's messages share their time).
--- MATERIALIZED keeps DuckDB from pushing filters down to every row.
+-- Each distinct number and send time is read once (a number is on every message to it; a
+-- campaign's messages share their time): the number by phonenumbers, the time in SQL where
+-- it carries its offset (lib/standardise/macros.sql). MATERIALIZED keeps DuckDB from
+-- pushing filters down to every row.
 phones AS MATERIALIZED (
     SELECT raw_phone, std_phone(raw_phone, NULL) AS customer_phone
     FROM (SELECT DISTINCT raw_phone FROM addressed WHERE raw_phone IS NOT NULL)

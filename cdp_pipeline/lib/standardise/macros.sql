@@ -1,0 +1,90 @@
+-- SQL macros over the standardisation functions: the forms of a value that plain SQL reads
+-- exactly as the Python function does are read in SQL, and only the rest is handed to the
+-- Python (DuckDB's CASE passes a function just the rows of its branch). The forms are narrow
+-- on purpose: each gate admits only text the Python reads by the same rule, so the answers
+-- are the Python's (test_sql_macros.py compares the two on the forms and their near misses).
+-- register_udfs fills in @@...@@ from junk.py, so the placeholder lists live in one place.
+
+-- An e-mail address of ASCII letters, digits and . _ + - around one @, with at most spaces
+-- around it: as_text and _clean only trim and lower-case it, and email._is_valid and
+-- junk.is_junk_email reduce to the regular expressions below. Anything else (brackets,
+-- mailto:, other scripts, inner spaces) goes to the Python.
+-- list_transform([x], lambda v: ...)[1] binds x once: a macro argument used several times
+-- would be computed again at each use.
+CREATE OR REPLACE TEMP MACRO _std_email_junk_ascii(local_base, domain) AS (
+    local_base IN (@@JUNK_LOCAL_PARTS@@)
+    OR regexp_matches(local_base, '@@NO_REPLY@@')
+    OR regexp_matches(domain, '@@JUNK_DOMAINS@@')
+    OR (length(local_base) <= 1 AND length(split_part(domain, '.', 1)) <= 1)
+    -- one character repeated everywhere (aaa@aaa.aa)
+    OR list_transform([regexp_replace(local_base || split_part(domain, '.', 1), '[^a-z0-9]', '', 'g')],
+                      lambda s: length(s) > 0 AND replace(s, left(s, 1), '') = '')[1]
+);
+
+CREATE OR REPLACE TEMP MACRO _std_email_ascii(address) AS (
+    list_transform([address], lambda a: CASE
+        WHEN NOT (length(a) <= 254
+                  AND length(split_part(a, '@', 1)) BETWEEN 1 AND 64
+                  AND regexp_full_match(split_part(a, '@', 1), '[a-z0-9_+-]+(\.[a-z0-9_+-]+)*')
+                  AND regexp_full_match(split_part(a, '@', 2),
+                                        '([a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?\.)+([a-z]{2,63}|xn--[a-z0-9-]{1,58}[a-z0-9])'))
+            THEN {'value': NULL::VARCHAR, 'flags': ['invalid_email']}
+        WHEN _std_email_junk_ascii(split_part(split_part(a, '@', 1), '+', 1), split_part(a, '@', 2))
+            THEN {'value': a, 'flags': ['junk_email']}
+        ELSE {'value': a, 'flags': []::VARCHAR[]}
+    END)[1]
+);
+
+-- STRUCT(value, flags), as check_email gives them.
+CREATE OR REPLACE TEMP MACRO std_email_checked(raw) AS (
+    CASE
+        WHEN regexp_full_match(raw, ' *[A-Za-z0-9._+-]+@[A-Za-z0-9._-]+ *') THEN _std_email_ascii(lower(trim(raw)))
+        ELSE std_email_checked_py(raw)
+    END
+);
+
+CREATE OR REPLACE TEMP MACRO std_email(raw) AS (std_email_checked(raw).value);
+
+CREATE OR REPLACE TEMP MACRO std_email_flags(raw) AS (std_email_checked(raw).flags);
+
+-- A UTC offset written +HHMM as an interval (hours 00-23, minutes 00-59: the gates see to it).
+CREATE OR REPLACE TEMP MACRO _std_utc_offset(text) AS (
+    to_minutes(CAST((CASE WHEN left(text, 1) = '-' THEN -1 ELSE 1 END)
+                    * (CAST(substr(text, 2, 2) AS INTEGER) * 60 + CAST(substr(text, 4, 2) AS INTEGER)) AS BIGINT))
+);
+
+-- parse_timestamp(raw, tz) (NULL tz: the default zone). SQL reads the text that says its own
+-- offset (ISO 'YYYY-MM-DD HH:MM:SS +HHMM' and 'YYYY-MM-DDTHH:MM:SSZ', RFC 2822 'Mon, 16 Aug 2021
+-- 12:00:00 +0000') and a plain 'YYYY-MM-DD HH:MM:SS' read in 'UTC'. A plain local time takes its
+-- hour's UTC offset from zoneinfo (not from DuckDB's ICU, which resolves the repeated autumn
+-- hour the other way and has another zone history before 1980). Years 1800-2099 only, so no
+-- moment falls off the calendar when shifted to UTC. The rest goes to the Python.
+CREATE OR REPLACE TEMP MACRO std_timestamp(raw, tz) AS (
+    CASE
+        WHEN regexp_full_match(raw, '(1[89]|20)\d\d-\d\d-\d\d[ T]([01]\d|2[0-3]):[0-5]\d:[0-5]\d( [+-]([01]\d|2[0-3])[0-5]\d|Z)')
+            THEN try_strptime(substr(raw, 1, 10) || ' ' || substr(raw, 12, 8), '%Y-%m-%d %H:%M:%S')
+                 - CASE WHEN substr(raw, 20, 1) = 'Z' THEN to_minutes(0) ELSE _std_utc_offset(right(raw, 5)) END
+        WHEN tz = 'UTC' AND regexp_full_match(raw, '(1[89]|20)\d\d-\d\d-\d\d[ T]([01]\d|2[0-3]):[0-5]\d:[0-5]\d')
+            THEN try_strptime(substr(raw, 1, 10) || ' ' || substr(raw, 12, 8), '%Y-%m-%d %H:%M:%S')
+        -- a local time: its hour's offset from the Python (dates.utc_offset_of_hour), once per
+        -- distinct hour; an hour with a daylight-saving change in it goes to the Python whole
+        WHEN regexp_full_match(raw, '(1[89]|20)\d\d-\d\d-\d\d[ T]([01]\d|2[0-3]):[0-5]\d:[0-5]\d')
+            THEN coalesce(try_strptime(substr(raw, 1, 10) || ' ' || substr(raw, 12, 8), '%Y-%m-%d %H:%M:%S')
+                          - to_seconds(std_utc_offset_py(substr(raw, 1, 10) || ' ' || substr(raw, 12, 2), tz)),
+                          std_timestamp_py(raw, tz))
+        WHEN regexp_full_match(raw, '(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (1[89]|20)\d\d ([01]\d|2[0-3]):[0-5]\d:[0-5]\d [+-]([01]\d|2[0-3])[0-5]\d')
+            THEN try_strptime(substr(raw, 6, 20), '%d %b %Y %H:%M:%S') - _std_utc_offset(right(raw, 5))
+        ELSE std_timestamp_py(raw, tz)
+    END
+);
+
+-- parse_money(raw)[0] where the amount is plain ASCII digits with at most two decimals after
+-- a point or a comma ('1234.50', '649,00', '99'): parse_money reads those as the number itself,
+-- to the cent, and fourteen digits before the separator keep it under DECIMAL(18,2)'s limit.
+-- Thousands separators, currencies and signs go to the Python.
+CREATE OR REPLACE TEMP MACRO std_money(raw) AS (
+    CASE
+        WHEN regexp_full_match(raw, '\d{1,14}([.,]\d\d)?') THEN CAST(replace(raw, ',', '.') AS DECIMAL(18, 2))
+        ELSE std_money_py(raw)
+    END
+);
