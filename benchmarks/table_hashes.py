@@ -6,7 +6,8 @@ Two warehouses built from the same landing folder by two versions of the code ho
 data when their outputs are equal (``diff`` them). Columns that record when or by which run a
 row was written (``RUN_TIME_COLUMNS``) are left out, and so are tables that record how long a
 run took (``RUN_TIME_TABLES``); everything else counts, including row multiplicity (the hash is
-a sum over rows, not a set).
+a sum over rows, not a set). One expected difference remains: the ``sha256`` of each export
+manifest in ``activation.export_log``, since a manifest records the time it was written.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ RUN_TIME_COLUMNS = {
     "run_id",
     "code_version",
     "identity.clusters.created_at",
+    "identity.id_history.at",
+    "activation.export_log.path",  # where this run's data folder is
 }
 # Durations and per-run bookkeeping: one row per run, never equal between runs.
 RUN_TIME_TABLES = {"identity.runs", "identity.model", "audit.runs", "audit.step_timings"}
