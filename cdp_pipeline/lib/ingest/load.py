@@ -50,6 +50,7 @@ from cdp_pipeline.lib.ingest.parsed import (
     FileRejected,
     ParsedFile,
     QuarantinedRow,
+    as_arrow,
     cap_text,
 )
 
@@ -117,10 +118,16 @@ def parse_file(source: str, file_name: str, data: bytes) -> ParsedFile:
         parsed = read_jsonl_text(text, kind=kind, file_name=file_name, encoding=decoded.encoding)
     else:
         parsed = read_csv_text(text, source=source, file_name=file_name, encoding=decoded.encoding)
-    if parsed.kind is ESP_MEMBERS and all(v is None for v in parsed.columns["status"]):
+    if parsed.kind is ESP_MEMBERS and _all_null(parsed.columns["status"]):
         status = esp_status_from_name(file_name)
         parsed.columns["status"] = [status] * parsed.rows_loaded
     return parsed
+
+
+def _all_null(values) -> bool:
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return values.null_count == len(values)
+    return all(v is None for v in values)
 
 
 def read_landing_file(lf: LandingFile) -> ParsedFile:
@@ -339,9 +346,9 @@ def _replace_events_day(con: duckdb.DuckDBPyConnection, lf: LandingFile, out: Fi
 
 
 def _insert_raw(con: duckdb.DuckDBPyConnection, parsed: ParsedFile, file_params: dict) -> None:
-    arrays = {c: pa.array(v, type=pa.string()) for c, v in parsed.columns.items()}
-    arrays["_extra"] = pa.array(parsed.extra, type=pa.string())
-    arrays["_line"] = pa.array(parsed.lines, type=pa.int64())
+    arrays = {c: as_arrow(v, pa.string()) for c, v in parsed.columns.items()}
+    arrays["_extra"] = as_arrow(parsed.extra, pa.string())
+    arrays["_line"] = as_arrow(parsed.lines, pa.int64())
     _insert_batch(
         con, pa.table(arrays), ledger.sql("insert_raw_rows", table=parsed.kind.table, batch=_BATCH), file_params
     )
