@@ -23,8 +23,9 @@ import pyarrow as pa
 
 from cdp_pipeline.lib.ingest import ledger
 from cdp_pipeline.lib.ingest.compression import gunzip, inner_name, is_gzip
+from cdp_pipeline.lib.ingest.csv_arrow import read_csv_arrow
 from cdp_pipeline.lib.ingest.csv_reader import read_csv_text
-from cdp_pipeline.lib.ingest.encoding import NotTextError, decode_bytes
+from cdp_pipeline.lib.ingest.encoding import UTF8, UTF8_BOM, NotTextError, decode_bytes
 from cdp_pipeline.lib.ingest.file_kinds import (
     ESP_MEMBERS,
     JSONL,
@@ -117,7 +118,11 @@ def parse_file(source: str, file_name: str, data: bytes) -> ParsedFile:
             raise FileRejected(f"source '{source}' does not deliver JSON lines", encoding=decoded.encoding)
         parsed = read_jsonl_text(text, kind=kind, file_name=file_name, encoding=decoded.encoding)
     else:
-        parsed = read_csv_text(text, source=source, file_name=file_name, encoding=decoded.encoding)
+        # Arrow reads the common, well-formed file; anything else is read row by row
+        utf8 = data if decoded.encoding in (UTF8, UTF8_BOM) else None
+        parsed = read_csv_arrow(
+            text, utf8, source=source, file_name=file_name, encoding=decoded.encoding
+        ) or read_csv_text(text, source=source, file_name=file_name, encoding=decoded.encoding)
     if parsed.kind is ESP_MEMBERS and _all_null(parsed.columns["status"]):
         status = esp_status_from_name(file_name)
         parsed.columns["status"] = [status] * parsed.rows_loaded

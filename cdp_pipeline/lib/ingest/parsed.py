@@ -59,6 +59,13 @@ class ParsedFile:
     # What an operator should know about rows that were loaded (the ledger's message).
     notes: list[str] = field(default_factory=list)
 
+    def to_lists(self) -> ParsedFile:
+        """This file with every column as a Python list (in place; returns itself)."""
+        self.columns = {c: to_pylist(v) for c, v in self.columns.items()}
+        self.extra = to_pylist(self.extra)
+        self.lines = to_pylist(self.lines)
+        return self
+
     @property
     def rows_loaded(self) -> int:
         return len(self.lines)
