@@ -40,18 +40,23 @@ FAST = {
     "row of Unicode blanks": H + "1,Anna,a@b.se\n\xa0,\u3000,\u2028\n",
     "mixed line ends": H + "1,Anna,a@b.se\r\n2,Bo,b@c.se\n",
     "the null mark in a value": H + "1,An\x01na,a@b.se\n" + "2,Bo,b@c.se\n" * 60,
-    "blank lines in a quoted value, then a blank line": H + '1,"\n\n",\n\n2,Bo,\n',
-}
-
-# Files the fast path must decline (the row-by-row reader quarantines, skips or reads them differently).
-DECLINED = {
     "whitespace line": H + "1,Anna,a@b.se\n   \n2,Bo,b@c.se\n",
-    "blank line before the header": "\n" + H + "1,Anna,a@b.se\n",
     "short row": H + "1,Anna\n2,Bo,b@c.se\n",
     "long row": H + "1,Anna,a@b.se,x\n2,Bo,b@c.se\n",
+    "truncated last line": H + "1,Anna,a@b.se\n2,Bo",
+    "blank lines in a quoted value, then a blank line": H + '1,"\n\n",\n\n2,Bo,\n',
+    "short and long rows around a record over three lines": H
+    + '1,Anna\n2,"Bo\n\nB",b@c.se\n3,Cy,c@d.se,x,y\n4,Di,"d@e.se"\n\t\n5,Ed;x\n6,Fi,',
+    "short rows in a CRLF file": H.replace("\n", "\r\n") + "1,Anna\r\n2,Bo,b@c.se\r\n3\r\n",
+    "a short row with a quote on another line": H + '1,"Anna",a@b.se\n2,Bo\n3,Cy,c@d.se\n',
+}
+
+# Files the fast path must decline (the row-by-row reader quarantines or reads them differently).
+DECLINED = {
+    "blank line before the header": "\n" + H + "1,Anna,a@b.se\n",
     "padded rows": H + "1,Anna,a@b.se,,\n2,Bo,b@c.se,,\n",
     "one padded row": H + "1,Anna,a@b.se,\n2,Bo,b@c.se\n",
-    "truncated last line": H + "1,Anna,a@b.se\n2,Bo",
+    "a short row with a quote": H + '1,"Anna"\n2,Bo,b@c.se\n',
     "unbalanced quote": H + '1,"Anna,a@b.se\n2,Bo,b@c.se\n3,Cy,c@d.se\n',
     "unclosed quote at the end": H + '1,Anna,a@b.se\n2,Bo,"b@c.se\n',
     "text after a closing quote": H + '1,"An"na,a@b.se\n',

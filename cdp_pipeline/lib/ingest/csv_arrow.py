@@ -1,24 +1,27 @@
-"""Reading a well-formed delimited file with Arrow's CSV reader, straight into Arrow columns.
+"""Reading a delimited file with Arrow's CSV reader, straight into Arrow columns.
 
 The row-by-row reader (``csv_reader``) defines what a file's rows, line numbers and quarantine
-reasons are. This module is a fast path that gives exactly the same rows for the common file:
-one header line, then records that all have the header's number of fields. It returns ``None``
-for anything else (a short or long row, an unbalanced quote, a repeated header, quoting that
-Python's csv module refuses) and the caller reads the file row by row, so every quarantine reason
-and line number comes from one place.
+reasons are. This module is a fast path that gives exactly the same result for the common file:
+one header line, then records with the header's number of fields, and perhaps a few one-line
+records with too few or too many. It returns ``None`` for anything else (an unbalanced quote,
+spreadsheet padding, a repeated header, quoting that Python's csv module refuses) and the caller
+reads the file row by row.
 
-Why the result is the same (the checks cost a pass in C, or Python work per quoted record only):
+Why the result is the same (the checks cost a pass in C, or Python work per quoted or skipped
+record only):
 
 * the header line is read by ``csv_reader.read_header``, the same code as the row-by-row reader;
-* Arrow reads the records after it from memory (all text, ``''`` for empty), and stops at a
-  record whose field count is not the header's;
+* Arrow reads the records after it from memory (all text, ``''`` for empty) and hands over each
+  record without the header's field count, which it skips. A skipped record must be one physical
+  line without a quote character: Python splits it the same way, and it is quarantined with the
+  row-by-row reader's reason (or passed over, if blank);
 * a record with no quote character is split the same way by both readers (at the delimiter and
   at CR, LF or CRLF). Each record that has one is parsed again by Python's csv module (strict,
   as the row-by-row reader does) and must give the same fields over the same lines; this catches
   what Arrow accepts and Python refuses (``"a"b``, ``"a" ,``, an unclosed quote at the end);
 * physical lines are counted in the text and must equal the header line plus, for each record,
-  one line and the line ends inside its values. A record's line number is then the header's
-  line + 1 + the lines of the records before it;
+  one line and the line ends inside its values (one for a skipped record). A record's line
+  number is then the header's line + 1 + the lines of the records before it;
 * an empty line is a record of empty fields to Arrow; records of whitespace-only fields are
   dropped, as the row-by-row reader skips blank lines and rows of blank fields.
 """
@@ -35,9 +38,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from cdp_pipeline.lib.ingest.csv_reader import read_header, sniff_delimiter
+from cdp_pipeline.lib.ingest.csv_reader import _strip_eol, field_count_reason, read_header, sniff_delimiter
 from cdp_pipeline.lib.ingest.file_kinds import FileKind
-from cdp_pipeline.lib.ingest.parsed import ParsedFile
+from cdp_pipeline.lib.ingest.parsed import ParsedFile, QuarantinedRow
 
 # Characters json.dumps(ensure_ascii=False) escapes in a string.
 _JSON_ESCAPED = r'[\x00-\x1f\\"]'
@@ -85,18 +88,44 @@ def read_csv_arrow(
             utf8 = text.encode("utf-8")
         except UnicodeEncodeError:
             return None
-    table = _read(utf8, h.delimiter, ncols)
-    if table is None:
+    read = _read(utf8, h.delimiter, ncols)
+    if read is None:
         return None
+    table, invalid = read
     fields = [table[f"c{i}"].combine_chunks() for i in range(ncols)]
     n = table.num_rows
     quoted = '"' in text[len(first_line) :]
     breaks = _line_breaks(fields, n) if quoted else pa.array([0] * n, pa.int64())
-    if (pc.sum(breaks).as_py() or 0) + n + 1 != physical_line_count(text):
+    total_lines = physical_line_count(text)
+    if (pc.sum(breaks).as_py() or 0) + n + 1 + len(invalid) != total_lines:
         return None  # Arrow skipped or swallowed lines
     span = pc.add(breaks, 1)
-    lines = pc.add(pc.subtract(pc.cumulative_sum(span), span), 2)
-    if quoted and not _quoted_records_read_alike(text, fields, lines, span, h.delimiter):
+    ends = pc.cumulative_sum(span)  # lines taken by the records up to each one
+    lines = pc.add(pc.subtract(ends, span), 2)
+    starts = _line_starts(text) if quoted or invalid else []
+    quarantined = []
+    if invalid:
+        # Arrow numbers a skipped record among all records (the header is 1); each is one line
+        # (checked below), so its line is 2 + the lines of the kept records before it + the
+        # skipped ones before it, and each kept record after it starts one line later.
+        placed = []
+        for t, (number, row_text, found) in enumerate(sorted(invalid, key=lambda r: r[0] or 0)):
+            if number is None or number - 2 - t < 0:
+                return None
+            kept_before = number - 2 - t
+            if kept_before > n:
+                return None
+            line_no = 2 + t + (ends[kept_before - 1].as_py() if kept_before else 0)
+            placed.append((line_no, kept_before, row_text, found))
+        checked = _short_and_long_lines(text, starts, placed, h.delimiter, ncols, total_lines)
+        if checked is None:
+            return None
+        quarantined = checked
+        base = lines
+        for _, kept_before, _, _ in placed:
+            if kept_before < n:
+                lines = pc.add(lines, pc.cast(pc.greater_equal(base, base[kept_before]), pa.int64()))
+    if quoted and not _quoted_records_read_alike(text, starts, fields, lines, span, h.delimiter):
         return None
     keep = _rows_kept(fields, h.names)
     if keep is None:
@@ -106,7 +135,7 @@ def read_csv_arrow(
         lines = lines.filter(keep)
         n = len(lines)
 
-    parsed = ParsedFile(kind=h.kind, encoding=encoding, delimiter=h.delimiter)
+    parsed = ParsedFile(kind=h.kind, encoding=encoding, delimiter=h.delimiter, quarantined=quarantined)
     parsed.lines = lines
     for col in h.kind.columns:
         parsed.columns[col] = pa.nulls(n, pa.string())
@@ -116,12 +145,19 @@ def read_csv_arrow(
     return parsed
 
 
-def _read(data: bytes, delimiter: str, ncols: int) -> pa.Table | None:
-    """Arrow's read of the records after line 1 as ``c0``… (text, ``''`` when empty); ``None``
-    when a record does not have ``ncols`` fields."""
+def _read(data: bytes, delimiter: str, ncols: int) -> tuple[pa.Table, list[tuple[int, str, int]]] | None:
+    """Arrow's read of the records after line 1 as ``c0``… (text, ``''`` when empty), and the
+    records without ``ncols`` fields (their line after the header, text and field count), which
+    Arrow skips; ``None`` when Arrow cannot read the file."""
     names = [f"c{i}" for i in range(ncols)]
+    invalid: list[tuple[int, str, int]] = []
+
+    def skip(row) -> str:
+        invalid.append((row.number, row.text, row.actual_columns))
+        return "skip"
+
     try:
-        return pacsv.read_csv(
+        table = pacsv.read_csv(
             pa.py_buffer(data),
             read_options=pacsv.ReadOptions(skip_rows=1, column_names=names, use_threads=False),
             parse_options=pacsv.ParseOptions(
@@ -131,6 +167,7 @@ def _read(data: bytes, delimiter: str, ncols: int) -> pa.Table | None:
                 escape_char=False,
                 newlines_in_values=True,
                 ignore_empty_lines=False,
+                invalid_row_handler=skip,
             ),
             convert_options=pacsv.ConvertOptions(
                 column_types={c: pa.string() for c in names},
@@ -140,6 +177,48 @@ def _read(data: bytes, delimiter: str, ncols: int) -> pa.Table | None:
         )
     except (pa.ArrowInvalid, pa.ArrowException):
         return None
+    return table, invalid
+
+
+def _line_starts(text: str) -> list[int]:
+    """Offset of each physical line in ``text``."""
+    starts = [0] + [m.end() for m in _LINE_END.finditer(text)]
+    if starts[-1] == len(text):
+        starts.pop()  # no line after the last line end
+    return starts
+
+
+def _line(text: str, starts: list[int], index: int) -> str:
+    """Physical line ``index`` (0-based) without its line end."""
+    end = starts[index + 1] if index + 1 < len(starts) else len(text)
+    return _strip_eol(text[starts[index] : end])
+
+
+def _short_and_long_lines(
+    text: str, starts: list[int], placed: list[tuple[int, int, str, int]], d: str, ncols: int, total_lines: int
+) -> list[QuarantinedRow] | None:
+    """The records Arrow skipped (line, -, text, field count), as the row-by-row reader sees
+    them: a blank line is skipped, a one-line record without quotes and with the wrong number of
+    fields is quarantined with its reason. ``None`` for anything else (a quote, a record over
+    several lines, spreadsheet padding), left to the row-by-row reader."""
+    quarantined: list[QuarantinedRow] = []
+    unterminated = not text.endswith(("\n", "\r"))
+    for line_no, _, row_text, found in placed:
+        if not 1 < line_no <= len(starts):
+            return None
+        raw = _line(text, starts, line_no - 1)
+        if raw != row_text or '"' in raw:
+            return None
+        if not raw.strip():
+            continue  # a blank line is not a row
+        values = raw.split(d)
+        if len(values) != found or found == ncols:
+            return None
+        if found > ncols and not any(v.strip() for v in values[ncols:]):
+            return None  # padding or a shifted row: decided over the whole file, row by row
+        last = line_no == total_lines and unterminated
+        quarantined.append(QuarantinedRow(line_no, field_count_reason(ncols, found, 1, last, line_no), raw))
+    return quarantined
 
 
 def _line_breaks(fields: list[pa.Array], n: int) -> pa.Array:
@@ -154,14 +233,15 @@ def _line_breaks(fields: list[pa.Array], n: int) -> pa.Array:
     return total
 
 
-def _quoted_records_read_alike(text: str, fields: list[pa.Array], lines: pa.Array, span: pa.Array, d: str) -> bool:
+def _quoted_records_read_alike(
+    text: str, starts: list[int], fields: list[pa.Array], lines: pa.Array, span: pa.Array, d: str
+) -> bool:
     """Does Python's csv module, fed the physical lines of each record that holds a quote
     character, read exactly that record from them?"""
-    starts = [0] + [m.end() for m in _LINE_END.finditer(text)]
-    if starts[-1] == len(text):
-        starts.pop()  # no line after the last line end
     first = lines.to_pylist()  # 1-based line of each record
-    records = sorted({bisect.bisect_right(first, bisect.bisect_right(starts, m.start())) - 1 for m in re.finditer('"', text)})
+    records = sorted(
+        {bisect.bisect_right(first, bisect.bisect_right(starts, m.start())) - 1 for m in re.finditer('"', text)}
+    )
     records = [r for r in records if r >= 0]  # (a quote in the header line)
     if not records:
         return True

@@ -200,7 +200,7 @@ def read_csv_text(text: str, *, source: str, file_name: str, encoding: str, kind
     return parsed
 
 
-def _field_count_reason(expected: int, found: int, spanned: int, last_unterminated: bool, line: int) -> str:
+def field_count_reason(expected: int, found: int, spanned: int, last_unterminated: bool, line: int) -> str:
     if spanned > 1:
         return (
             f"unbalanced quote: the record starting on line {line} runs over {spanned} lines and has "
@@ -240,7 +240,7 @@ def read_rows(
                 continue
             spanned, last_unterminated = info
             if len(fields) != ncols:
-                reason = _field_count_reason(ncols, len(fields), spanned, last_unterminated, ln)
+                reason = field_count_reason(ncols, len(fields), spanned, last_unterminated, ln)
                 if len(fields) > ncols and spanned == 1 and not any(f.strip() for f in fields[ncols:]):
                     padded.append((ln, fields[:ncols], reason, _strip_eol(lines[ln - 1])))
                     continue
