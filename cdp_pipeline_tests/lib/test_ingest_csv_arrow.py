@@ -176,3 +176,32 @@ def test_every_fixture_file_reads_the_same_through_either_reader(path, source):
     except NotTextError:
         return
     assert fast is None or fast == slow
+
+
+def test_a_quoted_record_arrow_reads_differently_from_python_sends_the_file_row_by_row(monkeypatch):
+    import cdp_pipeline.lib.ingest.csv_arrow as csv_arrow
+
+    text = H + '1,"Anna, Maria",a@b.se\n2,Bo,b@c.se\n'
+    real = csv_arrow._read
+
+    def misread(*args):  # as if Arrow had kept the quotes of the quoted field
+        table, invalid = real(*args)
+        return table.set_column(1, "c1", pa.array(['"Anna, Maria"', "Bo"])), invalid
+
+    assert read_csv_arrow(text, text.encode(), source="crm", file_name="c.csv", encoding="utf-8") is not None
+    monkeypatch.setattr(csv_arrow, "_read", misread)
+    assert read_csv_arrow(text, text.encode(), source="crm", file_name="c.csv", encoding="utf-8") is None
+
+
+def test_a_record_arrow_passed_over_sends_the_file_row_by_row(monkeypatch):
+    import cdp_pipeline.lib.ingest.csv_arrow as csv_arrow
+
+    text = H + "1,Anna,a@b.se\n2,Bo,b@c.se\n"
+    real = csv_arrow._read
+
+    def drop_last(*args):  # as if Arrow had skipped a line without a word
+        table, invalid = real(*args)
+        return table.slice(0, 1), invalid
+
+    monkeypatch.setattr(csv_arrow, "_read", drop_last)
+    assert read_csv_arrow(text, text.encode(), source="crm", file_name="c.csv", encoding="utf-8") is None

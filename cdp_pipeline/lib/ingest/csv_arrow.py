@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import bisect
 import csv
-import io
+import itertools
 import json
 import re
 
@@ -38,7 +38,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from cdp_pipeline.lib.ingest.csv_reader import _strip_eol, field_count_reason, read_header, sniff_delimiter
+from cdp_pipeline.lib.ingest.csv_reader import (
+    _strip_eol,
+    field_count_reason,
+    read_header,
+    sniff_delimiter,
+    split_physical_lines,
+)
 from cdp_pipeline.lib.ingest.file_kinds import FileKind
 from cdp_pipeline.lib.ingest.parsed import ParsedFile, QuarantinedRow
 
@@ -102,7 +108,7 @@ def read_csv_arrow(
     span = pc.add(breaks, 1)
     ends = pc.cumulative_sum(span)  # lines taken by the records up to each one
     lines = pc.add(pc.subtract(ends, span), 2)
-    starts = _line_starts(text) if quoted or invalid else []
+    physical = split_physical_lines(text) if quoted or invalid else []
     quarantined = []
     if invalid:
         # Arrow numbers a skipped record among all records (the header is 1); each is one line
@@ -117,7 +123,7 @@ def read_csv_arrow(
                 return None
             line_no = 2 + t + (ends[kept_before - 1].as_py() if kept_before else 0)
             placed.append((line_no, kept_before, row_text, found))
-        checked = _short_and_long_lines(text, starts, placed, h.delimiter, ncols, total_lines)
+        checked = _short_and_long_lines(physical, placed, h.delimiter, ncols, text.endswith(("\n", "\r")))
         if checked is None:
             return None
         quarantined = checked
@@ -125,7 +131,7 @@ def read_csv_arrow(
         for _, kept_before, _, _ in placed:
             if kept_before < n:
                 lines = pc.add(lines, pc.cast(pc.greater_equal(base, base[kept_before]), pa.int64()))
-    if quoted and not _quoted_records_read_alike(text, starts, fields, lines, span, h.delimiter):
+    if quoted and not _quoted_records_read_alike(physical, fields, lines, span, h.delimiter):
         return None
     keep = _rows_kept(fields, h.names)
     if keep is None:
@@ -180,33 +186,18 @@ def _read(data: bytes, delimiter: str, ncols: int) -> tuple[pa.Table, list[tuple
     return table, invalid
 
 
-def _line_starts(text: str) -> list[int]:
-    """Offset of each physical line in ``text``."""
-    starts = [0] + [m.end() for m in _LINE_END.finditer(text)]
-    if starts[-1] == len(text):
-        starts.pop()  # no line after the last line end
-    return starts
-
-
-def _line(text: str, starts: list[int], index: int) -> str:
-    """Physical line ``index`` (0-based) without its line end."""
-    end = starts[index + 1] if index + 1 < len(starts) else len(text)
-    return _strip_eol(text[starts[index] : end])
-
-
 def _short_and_long_lines(
-    text: str, starts: list[int], placed: list[tuple[int, int, str, int]], d: str, ncols: int, total_lines: int
+    physical: list[str], placed: list[tuple[int, int, str, int]], d: str, ncols: int, ends_with_newline: bool
 ) -> list[QuarantinedRow] | None:
     """The records Arrow skipped (line, -, text, field count), as the row-by-row reader sees
     them: a blank line is skipped, a one-line record without quotes and with the wrong number of
     fields is quarantined with its reason. ``None`` for anything else (a quote, a record over
     several lines, spreadsheet padding), left to the row-by-row reader."""
     quarantined: list[QuarantinedRow] = []
-    unterminated = not text.endswith(("\n", "\r"))
     for line_no, _, row_text, found in placed:
-        if not 1 < line_no <= len(starts):
+        if not 1 < line_no <= len(physical):
             return None
-        raw = _line(text, starts, line_no - 1)
+        raw = _strip_eol(physical[line_no - 1])
         if raw != row_text or '"' in raw:
             return None
         if not raw.strip():
@@ -216,7 +207,7 @@ def _short_and_long_lines(
             return None
         if found > ncols and not any(v.strip() for v in values[ncols:]):
             return None  # padding or a shifted row: decided over the whole file, row by row
-        last = line_no == total_lines and unterminated
+        last = line_no == len(physical) and not ends_with_newline
         quarantined.append(QuarantinedRow(line_no, field_count_reason(ncols, found, 1, last, line_no), raw))
     return quarantined
 
@@ -234,31 +225,27 @@ def _line_breaks(fields: list[pa.Array], n: int) -> pa.Array:
 
 
 def _quoted_records_read_alike(
-    text: str, starts: list[int], fields: list[pa.Array], lines: pa.Array, span: pa.Array, d: str
+    physical: list[str], fields: list[pa.Array], lines: pa.Array, span: pa.Array, d: str
 ) -> bool:
     """Does Python's csv module, fed the physical lines of each record that holds a quote
     character, read exactly that record from them?"""
     first = lines.to_pylist()  # 1-based line of each record
-    records = sorted(
-        {bisect.bisect_right(first, bisect.bisect_right(starts, m.start())) - 1 for m in re.finditer('"', text)}
-    )
+    with_quote = [i + 1 for i, line in enumerate(physical) if '"' in line]
+    records = sorted({bisect.bisect_right(first, line) - 1 for line in with_quote})
     records = [r for r in records if r >= 0]  # (a quote in the header line)
     if not records:
         return True
     idx = pa.array(records, pa.int64())
     expected = list(zip(*(f.take(idx).to_pylist() for f in fields)))
     spans = span.take(idx).to_pylist()
-    for r, want, k in zip(records, expected, spans):
-        a = first[r] - 1
-        b = a + k
-        segment = text[starts[a] : starts[b] if b < len(starts) else len(text)]
-        try:
-            got = list(csv.reader(io.StringIO(segment, newline=""), delimiter=d, strict=True))
-        except csv.Error:
-            return False
-        if got != [list(want)]:
-            return False
-    return True
+    # One reader over the records' lines in turn: a record that Python reads over more or fewer
+    # lines than Arrow shifts every record after it, so the lists differ.
+    segments = (physical[first[r] - 1 : first[r] - 1 + k] for r, k in zip(records, spans))
+    try:
+        got = list(map(tuple, csv.reader(itertools.chain.from_iterable(segments), delimiter=d, strict=True)))
+    except csv.Error:
+        return False
+    return got == expected
 
 
 def _rows_kept(fields: list[pa.Array], names: list[str]):
