@@ -101,7 +101,7 @@ def read_csv_arrow(
     fields = [table[f"c{i}"].combine_chunks() for i in range(ncols)]
     n = table.num_rows
     quoted = '"' in text[len(first_line) :]
-    breaks = _line_breaks(fields, n) if quoted else pa.array([0] * n, pa.int64())
+    breaks = _line_breaks(fields, n) if quoted else _zeros(n)
     total_lines = physical_line_count(text)
     if (pc.sum(breaks).as_py() or 0) + n + 1 + len(invalid) != total_lines:
         return None  # Arrow skipped or swallowed lines
@@ -127,10 +127,10 @@ def read_csv_arrow(
         if checked is None:
             return None
         quarantined = checked
-        base = lines
+        shift = [0] * (n + 1)
         for _, kept_before, _, _ in placed:
-            if kept_before < n:
-                lines = pc.add(lines, pc.cast(pc.greater_equal(base, base[kept_before]), pa.int64()))
+            shift[kept_before] += 1
+        lines = pc.add(lines, pc.cumulative_sum(pa.array(shift[:n], pa.int64())))
     if quoted and not _quoted_records_read_alike(physical, fields, lines, span, h.delimiter):
         return None
     keep = _rows_kept(fields, h.names)
@@ -149,6 +149,10 @@ def read_csv_arrow(
         parsed.columns[col] = fields[i]
     parsed.extra = _extra_json([(name, fields[i]) for i, name in h.extras], n)
     return parsed
+
+
+def _zeros(n: int) -> pa.Array:
+    return pa.repeat(pa.scalar(0, pa.int64()), n)
 
 
 def _read(data: bytes, delimiter: str, ncols: int) -> tuple[pa.Table, list[tuple[int, str, int]]] | None:
@@ -215,7 +219,7 @@ def _short_and_long_lines(
 def _line_breaks(fields: list[pa.Array], n: int) -> pa.Array:
     """Line ends (CRLF, CR or LF) inside each record's values. A column's values share one data
     buffer: only a column whose buffer holds a CR or LF is counted value by value."""
-    total = pa.array([0] * n, pa.int64())
+    total = _zeros(n)
     for f in fields:
         data = f.buffers()[2]
         raw = data.to_pybytes() if data is not None else b""
