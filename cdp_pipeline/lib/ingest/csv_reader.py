@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import dataclass
 
 from cdp_pipeline.lib.ingest.file_kinds import FileKind, classify_csv, normalise_header
 from cdp_pipeline.lib.ingest.parsed import FileRejected, ParsedFile, QuarantinedRow
@@ -101,16 +102,24 @@ def iter_records(lines: list[str], delimiter: str, start: int = 0):
         yield first + 1, fields, (feeder.pos - first, feeder.pos >= n and not ends_with_newline)
 
 
-def read_csv_text(text: str, *, source: str, file_name: str, encoding: str, kind: FileKind | None = None) -> ParsedFile:
-    """Parse a decoded CSV file into column lists for its raw table.
+@dataclass(frozen=True)
+class CsvHeader:
+    """What the header row says: the delimiter, the names and where each column goes."""
 
-    Raises ``FileRejected`` for a file with no header, an unknown kind or a missing
-    required column. Rows that cannot be read are returned in ``quarantined``.
-    """
-    lines = split_physical_lines(text)
-    header_at = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if header_at is None:
-        raise FileRejected("no header row: the file has no text", encoding=encoding)
+    delimiter: str
+    names: list[str]  # stripped
+    kind: FileKind
+    mapping: list[tuple[int, str]]  # field index -> canonical column
+    extras: list[tuple[int, str]]  # field index -> name in ``_extra``
+    next_line: int  # 0-based index of the first line after the header record
+
+
+def read_header(
+    lines: list[str], header_at: int, *, source: str, file_name: str, encoding: str, kind: FileKind | None = None
+) -> CsvHeader:
+    """Sniff the delimiter from line ``header_at``, read the header record and map its names.
+
+    Raises ``FileRejected`` for an unreadable header, an unknown kind or a missing required column."""
     delimiter = sniff_delimiter(lines[header_at])
     records = iter_records(lines, delimiter, header_at)
     header_line, header, header_info = next(records)
@@ -158,12 +167,25 @@ def read_csv_text(text: str, *, source: str, file_name: str, encoding: str, kind
             file_kind=kind.name,
             raw_record=_strip_eol(lines[header_at]),
         )
+    return CsvHeader(delimiter, header, kind, mapping, extras, header_at + header_info[0])
 
-    ncols = len(header)
-    parsed = ParsedFile(kind=kind, encoding=encoding, delimiter=delimiter)
-    good = read_rows(
-        lines, delimiter, header_at + header_info[0], ncols, parsed.lines, parsed.quarantined, header=header
-    )
+
+def read_csv_text(text: str, *, source: str, file_name: str, encoding: str, kind: FileKind | None = None) -> ParsedFile:
+    """Parse a decoded CSV file into column lists for its raw table.
+
+    Raises ``FileRejected`` for a file with no header, an unknown kind or a missing
+    required column. Rows that cannot be read are returned in ``quarantined``.
+    """
+    lines = split_physical_lines(text)
+    header_at = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if header_at is None:
+        raise FileRejected("no header row: the file has no text", encoding=encoding)
+    h = read_header(lines, header_at, source=source, file_name=file_name, encoding=encoding, kind=kind)
+    kind, mapping, extras = h.kind, h.mapping, h.extras
+
+    ncols = len(h.names)
+    parsed = ParsedFile(kind=kind, encoding=encoding, delimiter=h.delimiter)
+    good = read_rows(lines, h.delimiter, h.next_line, ncols, parsed.lines, parsed.quarantined, header=h.names)
 
     columns_by_index = list(zip(*good)) if good else [() for _ in range(ncols)]
     n = len(good)
@@ -178,7 +200,7 @@ def read_csv_text(text: str, *, source: str, file_name: str, encoding: str, kind
     return parsed
 
 
-def _field_count_reason(expected: int, found: int, spanned: int, last_unterminated: bool, line: int) -> str:
+def field_count_reason(expected: int, found: int, spanned: int, last_unterminated: bool, line: int) -> str:
     if spanned > 1:
         return (
             f"unbalanced quote: the record starting on line {line} runs over {spanned} lines and has "
@@ -218,7 +240,7 @@ def read_rows(
                 continue
             spanned, last_unterminated = info
             if len(fields) != ncols:
-                reason = _field_count_reason(ncols, len(fields), spanned, last_unterminated, ln)
+                reason = field_count_reason(ncols, len(fields), spanned, last_unterminated, ln)
                 if len(fields) > ncols and spanned == 1 and not any(f.strip() for f in fields[ncols:]):
                     padded.append((ln, fields[:ncols], reason, _strip_eol(lines[ln - 1])))
                     continue
@@ -229,7 +251,8 @@ def read_rows(
                 continue
             if not "".join(fields).strip():  # no field holds anything but whitespace
                 continue  # a row of empty fields is a blank line in spreadsheet form
-            if header is not None and [f.strip() for f in fields] == header:
+            # (the first field is compared first: stripping every field of every row is costly)
+            if header is not None and fields[0].strip() == header[0] and [f.strip() for f in fields] == header:
                 # two exports concatenated: their second header is not a customer
                 quarantined.append(
                     QuarantinedRow(ln, "header row repeated in the middle of the file", _strip_eol(lines[ln - 1]))

@@ -8,6 +8,7 @@ DuckDB's cp1252 support is an extension it downloads on first use (fails offline
 from __future__ import annotations
 
 import codecs
+import re
 from dataclasses import dataclass
 
 UTF8 = "utf-8"
@@ -20,6 +21,7 @@ CP1252 = "windows-1252"
 BINARY_CONTROL_SHARE = 0.02
 _SAMPLE_CHARS = 65_536
 _TEXT_CONTROLS = {"\t", "\n", "\r", "\f"}
+_CONTROL_CHARS = re.compile("[" + "".join(re.escape(chr(c)) for c in range(32) if chr(c) not in _TEXT_CONTROLS) + "]")
 
 
 def _cp1252_undefined_as_latin1(err: UnicodeDecodeError):
@@ -88,8 +90,7 @@ def control_share(text: str) -> float:
     sample = text[:_SAMPLE_CHARS]
     if not sample:
         return 0.0
-    controls = sum(1 for ch in sample if ch < " " and ch not in _TEXT_CONTROLS)
-    return controls / len(sample)
+    return len(_CONTROL_CHARS.findall(sample)) / len(sample)
 
 
 def _is_utf8(data: bytes) -> bool:

@@ -23,8 +23,9 @@ import pyarrow as pa
 
 from cdp_pipeline.lib.ingest import ledger
 from cdp_pipeline.lib.ingest.compression import gunzip, inner_name, is_gzip
+from cdp_pipeline.lib.ingest.csv_arrow import read_csv_arrow
 from cdp_pipeline.lib.ingest.csv_reader import read_csv_text
-from cdp_pipeline.lib.ingest.encoding import NotTextError, decode_bytes
+from cdp_pipeline.lib.ingest.encoding import UTF8, UTF8_BOM, NotTextError, decode_bytes
 from cdp_pipeline.lib.ingest.file_kinds import (
     ESP_MEMBERS,
     JSONL,
@@ -50,6 +51,7 @@ from cdp_pipeline.lib.ingest.parsed import (
     FileRejected,
     ParsedFile,
     QuarantinedRow,
+    as_arrow,
     cap_text,
 )
 
@@ -116,11 +118,21 @@ def parse_file(source: str, file_name: str, data: bytes) -> ParsedFile:
             raise FileRejected(f"source '{source}' does not deliver JSON lines", encoding=decoded.encoding)
         parsed = read_jsonl_text(text, kind=kind, file_name=file_name, encoding=decoded.encoding)
     else:
-        parsed = read_csv_text(text, source=source, file_name=file_name, encoding=decoded.encoding)
-    if parsed.kind is ESP_MEMBERS and all(v is None for v in parsed.columns["status"]):
+        # Arrow reads the common, well-formed file; anything else is read row by row
+        utf8 = data if decoded.encoding in (UTF8, UTF8_BOM) else None
+        parsed = read_csv_arrow(
+            text, utf8, source=source, file_name=file_name, encoding=decoded.encoding
+        ) or read_csv_text(text, source=source, file_name=file_name, encoding=decoded.encoding)
+    if parsed.kind is ESP_MEMBERS and _all_null(parsed.columns["status"]):
         status = esp_status_from_name(file_name)
         parsed.columns["status"] = [status] * parsed.rows_loaded
     return parsed
+
+
+def _all_null(values) -> bool:
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return values.null_count == len(values)
+    return all(v is None for v in values)
 
 
 def read_landing_file(lf: LandingFile) -> ParsedFile:
@@ -339,9 +351,9 @@ def _replace_events_day(con: duckdb.DuckDBPyConnection, lf: LandingFile, out: Fi
 
 
 def _insert_raw(con: duckdb.DuckDBPyConnection, parsed: ParsedFile, file_params: dict) -> None:
-    arrays = {c: pa.array(v, type=pa.string()) for c, v in parsed.columns.items()}
-    arrays["_extra"] = pa.array(parsed.extra, type=pa.string())
-    arrays["_line"] = pa.array(parsed.lines, type=pa.int64())
+    arrays = {c: as_arrow(v, pa.string()) for c, v in parsed.columns.items()}
+    arrays["_extra"] = as_arrow(parsed.extra, pa.string())
+    arrays["_line"] = as_arrow(parsed.lines, pa.int64())
     _insert_batch(
         con, pa.table(arrays), ledger.sql("insert_raw_rows", table=parsed.kind.table, batch=_BATCH), file_params
     )

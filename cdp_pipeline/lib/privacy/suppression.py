@@ -29,6 +29,7 @@ from pathlib import Path
 
 import duckdb
 
+from cdp_pipeline.lib.ingest.parsed import take_rows, to_pylist
 from cdp_pipeline.lib.standardise import standardise_email, standardise_phone
 
 SALT_ENV = "CDP_SUPPRESSION_SALT_FILE"
@@ -294,35 +295,36 @@ def suppressed_rows(parsed, suppression: SuppressionList) -> list[int]:
     if not suppression:
         return []
     columns = [(c, k) for c, k in INGEST_IDENTIFIER_COLUMNS.get(parsed.kind.name, ()) if c in parsed.columns]
-    hit = [
-        i
-        for i in range(parsed.rows_loaded)
-        if suppression.any_suppressed((parsed.columns[c][i], k) for c, k in columns)
-    ]
+    n = parsed.rows_loaded
+    direct: set[int] = set()
+    for c, k in columns:
+        values = to_pylist(parsed.columns[c])
+        # Each distinct value is normalised and hashed once (a file repeats its phones and emails).
+        erased = {v for v in set(values) if suppression.is_suppressed(v, k)}
+        if erased:
+            direct.update(i for i, v in enumerate(values) if v in erased)
+    hit = sorted(direct)
     group_cols = [c for c in ROW_GROUP_COLUMNS.get(parsed.kind.name, ()) if c in parsed.columns]
     if hit and group_cols:
-
-        def key(i: int) -> tuple:
-            return tuple(parsed.columns[c][i] for c in group_cols)
-
-        groups = {key(i) for i in hit if all(v not in (None, "") for v in key(i))}
-        direct = set(hit)
-        hit = [i for i in range(parsed.rows_loaded) if i in direct or key(i) in groups]
+        keys = list(zip(*(to_pylist(parsed.columns[c]) for c in group_cols)))
+        groups = {keys[i] for i in hit if all(v not in (None, "") for v in keys[i])}
+        hit = [i for i in range(n) if i in direct or keys[i] in groups]
     return hit
 
 
 def drop_suppressed_rows(parsed, suppression: SuppressionList) -> int:
     """Remove suppressed people's rows from ``parsed`` (in place) and redact quarantined rows
-    that carry their identifiers; returns the number of rows removed."""
+    that carry their identifiers; returns the number of rows removed. The columns may be lists
+    or Arrow arrays (see ``ParsedFile``); each keeps its form."""
     if not suppression:
         return 0
     drop = set(suppressed_rows(parsed, suppression))
     if drop:
         keep = [i for i in range(parsed.rows_loaded) if i not in drop]
         for name, values in parsed.columns.items():
-            parsed.columns[name] = [values[i] for i in keep]
-        parsed.extra = [parsed.extra[i] for i in keep] if parsed.extra else parsed.extra
-        parsed.lines = [parsed.lines[i] for i in keep]
+            parsed.columns[name] = take_rows(values, keep)
+        parsed.extra = take_rows(parsed.extra, keep) if len(parsed.extra) else parsed.extra
+        parsed.lines = take_rows(parsed.lines, keep)
     if parsed.quarantined:
         parsed.quarantined = [redact_quarantined(q, suppression) for q in parsed.quarantined]
     return len(drop)
