@@ -175,9 +175,30 @@ def load_partition(
 
         suppression = load_suppression_list(con, get_settings())
     outcome = PartitionOutcome(source=source, landing_date=day)
-    for lf in discover_files(landing_dir, source, day):
-        outcome.files.append(load_file(con, lf, loaded_at=loaded_at, suppression=suppression))
+    with _checkpoints_deferred(con):
+        for lf in discover_files(landing_dir, source, day):
+            outcome.files.append(load_file(con, lf, loaded_at=loaded_at, suppression=suppression))
     return outcome
+
+
+# DuckDB checkpoints when its write-ahead log passes checkpoint_threshold (16 MiB by default),
+# and each checkpoint recompresses the table's last, partly filled row group. A GA4 day file
+# is 9 MB at 100,000 customers: a checkpoint every other file, half of raw/web_events' CPU
+# time (30 days: 12.6 s of 23.8 s; with this threshold 2.4 s plus 2.4 s at the step's closing
+# checkpoint, peak RSS 1.28 GB instead of 0.86 GB). Committed rows are as durable either way
+# (the log is on disk); only the rewrite into the database file waits.
+_LOAD_CHECKPOINT_THRESHOLD = "1GB"
+
+
+@contextlib.contextmanager
+def _checkpoints_deferred(con: duckdb.DuckDBPyConnection):
+    """Load with fewer automatic checkpoints; the database's own threshold is back afterwards."""
+    before = con.execute("SELECT current_setting('checkpoint_threshold')").fetchall()[0][0]
+    con.execute(f"SET checkpoint_threshold = '{_LOAD_CHECKPOINT_THRESHOLD}'")
+    try:
+        yield
+    finally:
+        con.execute(f"SET checkpoint_threshold = '{before}'")
 
 
 @contextlib.contextmanager
