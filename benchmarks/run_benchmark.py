@@ -235,6 +235,52 @@ def identity_candidate_pairs(warehouse: Path) -> dict:
 
 
 # --------------------------------------------------------------------------- main
+def _link_sample(sample: Path, landing: Path, truth: Path) -> None:
+    """Hard-link the landing files of an earlier ``cdp sample --out DIR --truth DIR/../truth/truth.csv``
+    (never written by the run: the loader only reads) and copy its truth beside."""
+    if not sample.is_dir():
+        raise RuntimeError(f"--sample {sample}: not a folder")
+    for path in sorted(sample.rglob("*")):
+        target = landing / path.relative_to(sample)
+        if path.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.link(path, target)
+    candidates = [sample.parent / "truth" / "truth.csv", sample.parent / "sample_truth" / "truth.csv"]
+    found = next((c for c in candidates if c.exists()), None)
+    if found is None:
+        raise RuntimeError(f"--sample {sample}: no truth file at {' or '.join(map(str, candidates))}")
+    truth.parent.mkdir(parents=True, exist_ok=True)
+    for companion in found.parent.glob(f"{found.stem}*"):
+        shutil.copy(companion, truth.parent / companion.name.replace(found.stem, truth.stem, 1))
+
+
+def _generate_sample(args: argparse.Namespace, env: dict, landing: Path, truth: Path, logs: Path, result: dict) -> None:
+    log(f"generating {args.customers:,} customers × {args.days} days …")
+    cdp = _bin("cdp")
+    sample_cmd = [
+        cdp,
+        "sample",
+        "--customers",
+        str(args.customers),
+        "--days",
+        str(args.days),
+        "--seed",
+        str(args.seed),
+        "--out",
+        str(landing),
+        "--truth",
+        str(truth),
+    ]
+    sample = benchlib.run_measured(sample_cmd, env=env, cwd=REPO_ROOT, log_file=logs / "sample.log")
+    result["commands"].append(" ".join(sample_cmd))
+    result["sample"] = sample.as_dict()
+    if sample.returncode != 0:
+        raise RuntimeError(f"cdp sample failed; see {logs / 'sample.log'}")
+    log(f"sample: {sample.wall_seconds:.1f} s")
+
+
 def run(args: argparse.Namespace, result: dict) -> dict:
     """Fill ``result`` step by step (so a failure part-way still leaves what was measured)."""
     started = dt.datetime.now(dt.timezone.utc)
@@ -259,27 +305,12 @@ def run(args: argparse.Namespace, result: dict) -> dict:
     )
 
     log(f"work dir {work}")
-    log(f"generating {args.customers:,} customers × {args.days} days …")
-    sample_cmd = [
-        cdp,
-        "sample",
-        "--customers",
-        str(args.customers),
-        "--days",
-        str(args.days),
-        "--seed",
-        str(args.seed),
-        "--out",
-        str(landing),
-        "--truth",
-        str(truth),
-    ]
-    sample = benchlib.run_measured(sample_cmd, env=env, cwd=REPO_ROOT, log_file=logs / "sample.log")
-    result["commands"].append(" ".join(sample_cmd))
-    result["sample"] = sample.as_dict()
-    if sample.returncode != 0:
-        raise RuntimeError(f"cdp sample failed; see {logs / 'sample.log'}")
-    log(f"sample: {sample.wall_seconds:.1f} s")
+    if args.sample:
+        _link_sample(Path(args.sample), landing, truth)
+        result["sample"] = {"reused": str(Path(args.sample).resolve())}
+        log(f"landing files hard-linked from {args.sample}")
+    else:
+        _generate_sample(args, env, landing, truth, logs, result)
 
     log("cdp run (the nightly job) …")
     run_cmd = [cdp, "run"]
@@ -431,6 +462,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-bare", action="store_true", help="do not run the bare Splink comparison")
     parser.add_argument("--workdir", help="parent folder for the temporary data folder (default: system temp)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data folder afterwards")
+    parser.add_argument(
+        "--sample",
+        help="use this landing folder (from `cdp sample --out DIR/landing --truth DIR/truth/truth.csv` with the "
+        "same --customers, --days and --seed) instead of generating one; hard-linked, never written",
+    )
     args = parser.parse_args(argv)
 
     result: dict = {}

@@ -308,3 +308,22 @@ def test_incremental_report_shows_the_floor_beside_the_quiet_night():
     del result["no_new_files"]  # a result written before the fourth night existed
     older = incremental.render(result)
     assert "no new files" not in older and "| identity | 4.0 s | 20.0 s | 0.20 |\n" in older
+
+
+def test_an_existing_sample_is_hard_linked_with_its_truth(tmp_path):
+    run_benchmark = _load("run_benchmark")
+    sample = tmp_path / "s" / "landing"
+    (sample / "crm" / "2026-10-01").mkdir(parents=True)
+    (sample / "crm" / "2026-10-01" / "customers.csv").write_text("id\n1\n")
+    (tmp_path / "s" / "truth").mkdir()
+    (tmp_path / "s" / "truth" / "truth.csv").write_text("source,source_record_id,person_id\n")
+    (tmp_path / "s" / "truth" / "truth_cases.csv").write_text("person_id,case_type,case_group\n")
+    landing, truth = tmp_path / "w" / "landing", tmp_path / "w" / "t" / "truth.csv"
+    run_benchmark._link_sample(sample, landing, truth)
+    copied = landing / "crm" / "2026-10-01" / "customers.csv"
+    assert copied.read_text() == "id\n1\n"
+    assert copied.stat().st_ino == (sample / "crm" / "2026-10-01" / "customers.csv").stat().st_ino
+    assert truth.exists() and (truth.parent / "truth_cases.csv").exists()
+    (tmp_path / "s" / "truth" / "truth.csv").unlink()
+    with pytest.raises(RuntimeError, match="no truth file"):
+        run_benchmark._link_sample(sample, tmp_path / "w2", tmp_path / "w2t" / "truth.csv")
