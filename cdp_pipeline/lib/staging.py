@@ -10,7 +10,7 @@ import duckdb
 from cdp_pipeline.lib.ingest.ledger import ensure_ingest_tables
 from cdp_pipeline.lib.sql_files import run_sql
 from cdp_pipeline.lib.standardise.udfs import register_udfs
-from cdp_pipeline.lib.warehouse import ensure_schemas
+from cdp_pipeline.lib.warehouse import ensure_schemas, transaction
 from cdp_pipeline.settings import Settings
 
 
@@ -47,16 +47,11 @@ def build_staging(
     keyed = table in staging_incremental.KEYED_TABLES
     normalising = staging_incremental.normaliser_settings(settings.default_region, settings.timezone)
     plan = staging_incremental.plan(con, table, full_refresh=full_refresh, settings=normalising) if keyed else None
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         if plan is not None and plan.mode == "incremental":
             staging_incremental.build_incremental(con, sql_dir, table)
         else:
             run_sql(con, sql_dir, f"create_{table}")
             if plan is not None:
                 staging_incremental.rebuild_index(con, table, normalising)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return int(con.execute(f"SELECT count(*) FROM staging.{table}").fetchall()[0][0]), plan

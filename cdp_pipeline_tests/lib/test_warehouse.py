@@ -212,3 +212,15 @@ def test_transaction_commits_the_block_and_rolls_it_back_when_it_raises():
     with transaction(con):  # no transaction was left open by the failures
         con.execute("INSERT INTO t VALUES (3)")
     assert con.execute("SELECT list(x ORDER BY x) FROM t").fetchall()[0][0] == [1, 3]
+
+
+def test_no_transaction_is_written_by_hand_outside_the_helper():
+    package = Path(__file__).resolve().parents[2] / "cdp_pipeline"
+    by_hand = [
+        f"{path.relative_to(package)}:{n}"
+        for path in package.rglob("*.py")
+        if path.name != "warehouse.py"
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if 'execute("BEGIN' in line or 'execute("ROLLBACK' in line or "execute('BEGIN" in line
+    ]
+    assert by_hand == []

@@ -33,6 +33,7 @@ from cdp_pipeline.lib.identity.review import REVIEW_FILE_NAME, load_review_pairs
 from cdp_pipeline.lib.identity.splink_model import ModelRun, train_and_predict
 from cdp_pipeline.lib.identity.stitching import DETERMINISTIC_EDGES, build_deterministic_edges
 from cdp_pipeline.lib.progress import report_phase
+from cdp_pipeline.lib.warehouse import transaction
 
 IDENTITY_TABLES = (
     "customer_map",
@@ -247,8 +248,7 @@ def _write_tables(
     touched are replaced and every other row is kept as it is."""
     params = {"run_id": run_id, "at": run_at}
     touched = f"(SELECT customer_id FROM {TOUCHED})"
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         if restricted:
             con.execute(f"DELETE FROM identity.customer_map WHERE customer_id IN {touched}")
             con.execute(f"DELETE FROM identity.links WHERE customer_id IN {touched}")
@@ -355,10 +355,6 @@ def _write_tables(
         # the run's log row commits with the tables it describes
         _summarise(con, result)
         _write_run_row(con, run_id, run_at, result)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
 
 
 def _write_run_row(con: duckdb.DuckDBPyConnection, run_id: str, run_at: dt.datetime, result: IdentityResult) -> None:

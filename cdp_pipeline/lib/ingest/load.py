@@ -54,6 +54,7 @@ from cdp_pipeline.lib.ingest.parsed import (
     as_arrow,
     cap_text,
 )
+from cdp_pipeline.lib.warehouse import transaction
 
 _BATCH = "_cdp_ingest_batch"
 _PREVIEW_BYTES = 200
@@ -142,16 +143,11 @@ def read_landing_file(lf: LandingFile) -> ParsedFile:
 def clear_partition(con: duckdb.DuckDBPyConnection, source: str, landing_date: dt.date) -> None:
     """Delete a source's landing day from raw, the ledger and the quarantine (one transaction)."""
     params = {"landing_date": landing_date.isoformat()}
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         for table in SOURCE_TABLES[source]:
             ledger.run(con, "delete_raw_partition", params, table=table)
         ledger.run(con, "delete_files_partition", {**params, "source": source})
         ledger.run(con, "delete_quarantine_partition", {**params, "source": source})
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def load_partition(
@@ -309,8 +305,7 @@ def _write_file(
         "landing_date": lf.landing_date.isoformat(),
         "loaded_at": loaded_at,
     }
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         if parsed is not None and parsed.rows_loaded:
             insert = True
             if parsed.kind is WEB_EVENTS:
@@ -340,10 +335,6 @@ def _write_file(
                 "loaded_at": loaded_at,
             },
         )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def _replace_events_day(con: duckdb.DuckDBPyConnection, lf: LandingFile, out: FileOutcome) -> bool:
