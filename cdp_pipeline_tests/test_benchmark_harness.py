@@ -327,3 +327,27 @@ def test_an_existing_sample_is_hard_linked_with_its_truth(tmp_path):
     (tmp_path / "s" / "truth" / "truth.csv").unlink()
     with pytest.raises(RuntimeError, match="no truth file"):
         run_benchmark._link_sample(sample, tmp_path / "w2", tmp_path / "w2t" / "truth.csv")
+
+
+def test_table_hashes_ignore_row_order_and_run_time_columns_but_count_every_row(tmp_path):
+    import duckdb
+
+    table_hashes = _load("table_hashes")
+
+    def build(name: str, rows: list[tuple], loaded_at: str) -> str:
+        path = str(tmp_path / f"{name}.duckdb")
+        con = duckdb.connect(path)
+        con.execute("CREATE SCHEMA raw; CREATE TABLE raw.t (id INT, email VARCHAR, _loaded_at TIMESTAMP)")
+        con.executemany("INSERT INTO raw.t VALUES (?, ?, ?)", [(*r, loaded_at) for r in rows])
+        con.close()
+        return path
+
+    rows = [(1, "a@x.se"), (2, "b@x.se"), (2, "b@x.se")]
+    first = table_hashes.table_hashes(build("a", rows, "2026-01-01"))
+    reordered = table_hashes.table_hashes(build("b", list(reversed(rows)), "2026-02-02"))
+    assert first == reordered and first[0][:2] == ("raw.t", 3) and first[0][3] == 2  # _loaded_at left out
+    # the same distinct rows and count, another row repeated: a set would not tell them apart
+    other_repeat = table_hashes.table_hashes(build("c", [(1, "a@x.se"), (1, "a@x.se"), (2, "b@x.se")], "2026-01-01"))
+    assert other_repeat[0][2] != first[0][2]
+    changed_value = table_hashes.table_hashes(build("d", [(1, "a@x.se"), (2, "b@x.se"), (2, "c@x.se")], "2026-01-01"))
+    assert changed_value[0][2] != first[0][2]
