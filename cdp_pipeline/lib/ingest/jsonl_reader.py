@@ -51,9 +51,16 @@ def read_jsonl_text(text: str, *, kind: FileKind, file_name: str, encoding: str)
     elements = _array_elements(text)
     if elements is not None:
         for line_no, obj in elements:
-            rows.add(line_no, obj, json.dumps(obj, ensure_ascii=False, separators=_COMPACT))
+            record = json.dumps(obj, ensure_ascii=False, separators=_COMPACT)
+            # json.dumps writes a lone surrogate as the character it is
+            surrogate = None if record.isascii() else _SURROGATE.search(record)
+            rows.add(line_no, obj, record, surrogate and surrogate.group())
         rows.finish()
         return parsed
+    # A line is a slice of text decoded strictly (UTF-8, UTF-16 or Windows-1252), so it holds no
+    # surrogate itself: only json's decoding of a \uD800-\uDFFF escape makes one. Only a file, then
+    # a line, with such an escape is looked at closer.
+    escapes = _SURROGATE_ESCAPE.search(text) is not None
     lines = text.split("\n")
     ends_with_newline = text.endswith("\n")
     if ends_with_newline:
@@ -87,7 +94,10 @@ def read_jsonl_text(text: str, *, kind: FileKind, file_name: str, encoding: str)
             # line must not cost the file either
             quarantine(QuarantinedRow(i, f"invalid JSON: a value could not be read ({_first_words(exc)})", record))
             continue
-        add(i, obj, record)
+        if escapes and _SURROGATE_ESCAPE.search(record):
+            add(i, obj, record, _first_surrogate(obj))
+        else:
+            add(i, obj, record)
     rows.finish()
     return parsed
 
@@ -103,7 +113,7 @@ class _Rows:
     mapped to columns once per distinct key list, not per record); ``finish`` checks and
     converts them column by column. A record that is not loaded becomes a quarantine row with
     the first reason that applies, in this order: not an object, a required key missing,
-    event_timestamp not an INT64 (GA4)."""
+    event_timestamp not an INT64 (GA4), a lone surrogate anywhere in it."""
 
     def __init__(self, kind: FileKind, file_name: str, parsed: ParsedFile) -> None:
         self.kind, self.parsed = kind, parsed
@@ -115,6 +125,7 @@ class _Rows:
         self.plans: dict[tuple[str, ...], tuple[tuple, tuple[str, ...]]] = {}
         self.values: list[tuple] = []  # per record: the JSON values of value_columns
         self.extras: dict[int, str] = {}  # record index -> _extra (SMS keys outside the contract)
+        self.surrogates: dict[int, str] = {}  # record index -> the first lone surrogate it holds
         self.records: list[str] = []
         self.line_nos: list[int] = []
         self.not_objects: dict[int, str] = {}  # record index -> why it is quarantined
@@ -137,7 +148,13 @@ class _Rows:
         self.plans[shape] = plan
         return plan
 
-    def add(self, line_no: int, obj, record: str) -> None:
+    def add(self, line_no: int, obj, record: str, surrogate: str | None = None) -> None:
+        """``surrogate``: the first lone UTF-16 surrogate the record holds, if any (a string
+        escaping half a pair, "\\ud800", decodes to one in Python). Such a record cannot be stored
+        as text, nor read by DuckDB's JSON functions (staging reads event_json): it is quarantined,
+        and the quarantine keeps the record backslash-escaped."""
+        if surrogate:
+            record = record.encode("utf-8", "backslashreplace").decode("utf-8")
         index = len(self.values)
         self.records.append(record)
         self.line_nos.append(line_no)
@@ -149,6 +166,8 @@ class _Rows:
         keys, unknown = self.plans.get(shape) or self._plan(shape)
         if unknown:
             self.extras[index] = json.dumps({k: obj[k] for k in unknown}, ensure_ascii=False)
+        if surrogate:
+            self.surrogates[index] = surrogate
         self.values.append(tuple(map(obj.get, keys)))
 
     def finish(self) -> None:
@@ -172,6 +191,10 @@ class _Rows:
                 for i, v in enumerate(ts):
                     if i not in bad and not is_int64(v):
                         bad[i] = f"event_timestamp is not a whole number of microseconds (found {to_text(v)[:40]!r})"
+
+        for i, surrogate in self.surrogates.items():
+            if i not in bad:
+                bad[i] = f"invalid text: a string holds a lone UTF-16 surrogate (\\u{ord(surrogate):04x})"
 
         cols = {c: _texts(v) for c, v in raw.items()}
         extra = [None] * n
@@ -219,6 +242,15 @@ _TEXT_TYPES = {str, type(None)}
 
 
 _INT64 = re.compile(r"-?[0-9]{1,19}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# a JSON escape of a UTF-16 surrogate, or a backslash before one ("\\\\ud800": not an escape)
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _first_surrogate(obj) -> str | None:
+    """The first lone surrogate in a decoded JSON value's strings, keys included, or None."""
+    m = _SURROGATE.search(json.dumps(obj, ensure_ascii=False))
+    return m.group() if m else None
 
 
 def is_int64(value) -> bool:
