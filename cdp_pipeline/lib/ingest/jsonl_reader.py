@@ -233,12 +233,16 @@ class _Rows:
 
 def _texts(values: list) -> list:
     """JSON values as raw VARCHAR (``to_text``), column-wise."""
-    if set(map(type, values)) <= _TEXT_TYPES:
+    types = set(map(type, values))
+    if types <= _TEXT_TYPES:
         return values
+    if types == _INT_TYPE:  # GA4's event_timestamp
+        return list(map(int.__repr__, values))
     return [v if v is None or type(v) is str else to_text(v) for v in values]
 
 
 _TEXT_TYPES = {str, type(None)}
+_INT_TYPE = {int}
 
 
 _INT64 = re.compile(r"-?[0-9]{1,19}")
