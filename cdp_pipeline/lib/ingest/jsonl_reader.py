@@ -252,9 +252,21 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _first_surrogate(obj) -> str | None:
-    """The first lone surrogate in a decoded JSON value's strings, keys included, or None."""
-    m = _SURROGATE.search(json.dumps(obj, ensure_ascii=False))
-    return m.group() if m else None
+    """The first lone surrogate in a decoded JSON value's strings, keys included (in the order
+    written), or None. Walked without recursion: the value may be nested as deep as json reads."""
+    stack = [obj]
+    while stack:
+        value = stack.pop()
+        if type(value) is str:
+            m = _SURROGATE.search(value)
+            if m:
+                return m.group()
+        elif type(value) is dict:
+            for key, item in reversed(value.items()):
+                stack += (item, key)
+        elif type(value) is list:
+            stack.extend(reversed(value))
+    return None
 
 
 def is_int64(value) -> bool:
