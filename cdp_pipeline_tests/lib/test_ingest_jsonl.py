@@ -3,6 +3,9 @@ answers line by line), whatever shape its keys take; a lone UTF-16 surrogate cos
 
 import json
 
+import pytest
+
+from cdp_pipeline.lib.ingest import FileRejected
 from cdp_pipeline.lib.ingest import parse_file as _parse_file
 
 LONG_TITLE = "Vinterkappa – ull " * 600  # a 10,800-character value on one line
@@ -218,3 +221,12 @@ def test_a_user_pseudo_id_of_unicode_white_space_is_cookieless():
     p = parse_file("web", "events_20261001.jsonl", ("\n".join(lines) + "\n").encode())
     # U+200B and U+FEFF are not white space to str.strip()
     assert p.rows_loaded == 6 and p.notes[0].startswith("3 consent-mode (cookieless) event(s)")
+
+
+def test_a_file_of_white_space_only_is_rejected_whole():
+    for text in ["\n", " \r\n\t\n", "\u3000\n\u2028"]:
+        with pytest.raises(FileRejected, match="^no data: the file has no text$"):
+            _parse_file("web", "events_20261001.jsonl", text.encode())
+    # a character str.strip() keeps is text: a line that is not JSON
+    p = parse_file("web", "events_20261001.jsonl", "\u200b\n".encode())
+    assert [(q.line_number, q.reason) for q in p.quarantined] == [(1, "invalid JSON: Expecting value at column 1")]

@@ -44,7 +44,7 @@ def read_jsonl_text(text: str, *, kind: FileKind, file_name: str, encoding: str)
     as JSON" instead of JSON lines, often pretty-printed) is read element by element, each
     with the line it starts on; its records are kept compact (``event_json``).
     """
-    if not text.strip():
+    if not text or text.isspace():  # what strip() strips, without a copy of the text
         raise FileRejected("no data: the file has no text", encoding=encoding, file_kind=kind.name)
     parsed = ParsedFile(kind=kind, encoding=encoding, delimiter=None)
     rows = _Rows(kind, file_name, parsed)
@@ -60,7 +60,7 @@ def read_jsonl_text(text: str, *, kind: FileKind, file_name: str, encoding: str)
     # A line is a slice of text decoded strictly (UTF-8, UTF-16 or Windows-1252), so it holds no
     # surrogate itself: only json's decoding of a \uD800-\uDFFF escape makes one. Only a file, then
     # a line, with such an escape is looked at closer.
-    escapes = _SURROGATE_ESCAPE.search(text) is not None
+    escapes = "\\" in text and _SURROGATE_ESCAPE.search(text) is not None
     lines = text.split("\n")
     ends_with_newline = text.endswith("\n")
     if ends_with_newline:
