@@ -1,6 +1,7 @@
 """Over-merge guards: junk and over-shared identifiers, the household name guard, cardinality rules."""
 
 import dataclasses
+import datetime as dt
 
 import pytest
 from hypothesis import given, settings
@@ -413,3 +414,96 @@ def test_one_edit_apart_passes_the_cheap_levenshtein_filter(pair):
     a, b = pair
     lev, dl = duckdb.execute("SELECT levenshtein(?, ?), damerau_levenshtein(?, ?)", [a, b, a, b]).fetchall()[0]
     assert dl <= 1 and lev <= 2, (a, b, lev)
+
+
+def _two_people_pairs(con, records) -> set[tuple[str, str]]:
+    """The pairs ``build_household_cannot_links`` names, by source_record_id, over ``records``
+    (the model's input built as a run builds it; no model trained)."""
+    from cdp_pipeline.lib.identity.config import load_identity_config
+    from cdp_pipeline.lib.identity.junk_guard import find_excluded_identifiers
+    from cdp_pipeline.lib.identity.name_keys import write_first_name_table
+    from cdp_pipeline.lib.identity.name_variants import load_name_variants
+    from cdp_pipeline.lib.identity.records import RECORDS, build_identifiers, build_records
+    from cdp_pipeline.lib.identity.splink_model import SPLINK_INPUT, build_splink_input
+    from cdp_pipeline.lib.identity.stitching import TWO_PEOPLE, build_household_cannot_links
+
+    write_records(con, records)
+    build_records(con)
+    write_first_name_table(con, f"SELECT DISTINCT first_name_match FROM {RECORDS}", load_name_variants())
+    build_identifiers(con)
+    find_excluded_identifiers(con, load_identity_config())
+    build_splink_input(con)
+    build_household_cannot_links(con, SPLINK_INPUT)
+    rows = con.execute(f"""SELECT l.source_record_id, r.source_record_id FROM {TWO_PEOPLE} p
+                           JOIN {RECORDS} l ON l.rid = p.rid_l JOIN {RECORDS} r ON r.rid = p.rid_r""").fetchall()
+    return {tuple(sorted(row)) for row in rows}
+
+
+def _home(rid: str, first: str, **fields) -> dict:
+    """A CRM record of the Aronsson household: surname, street, postcode and birth date shared."""
+    base = dict(
+        first_name=first,
+        last_name="aronsson",
+        street="skolgränd 98",
+        postcode="21430",
+        city="malmö",
+        birth_date=dt.date(1968, 1, 7),
+    )
+    return record("crm", rid, rid, **(base | fields))
+
+
+@pytest.mark.parametrize(
+    "left, right, two_people",
+    [
+        # twins (hard-case sample, twins:00117): two names, own e-mails -> two people
+        (
+            dict(first="johannes", email="j.aronsson@icloud.com"),
+            dict(first="christin", email="familjen.aronsson@telia.com", phone="+46730315186"),
+            True,
+        ),
+        # own mobiles, one family inbox (households:00504)
+        (
+            dict(first="egon", email="familjen.aronsson@telia.com", phone="+46767045151"),
+            dict(first="mohammad", email="familjen.aronsson@telia.com", phone="+46839105222"),
+            True,
+        ),
+        # only the postcode and the birth date shared: one twin's record without a street (twins:00058)
+        (
+            dict(first="margrethe", email="familien.aronsson@gmail.com", phone="+46727809511"),
+            dict(first="freja", email="frejaaronsson@live.se", street=None),
+            True,
+        ),
+        # the same twins on one family inbox, neither with a phone of their own: nothing says two
+        # people but the names, which the model weighs (FEBRL: a replaced first name is one person)
+        (
+            dict(first="ali", email="familjen.aronsson@telia.com"),
+            dict(first="maria", email="familjen.aronsson@telia.com"),
+            False,
+        ),
+        # no e-mail or phone at all (a CRM extract): the model's to weigh
+        (dict(first="johannes"), dict(first="christin"), False),
+        # one person: a nickname, a part of a double name, an initial, a typo
+        (
+            dict(first="kris", email="kristian_jensen@mail.dk"),
+            dict(first="kristian", email="kristian820@mail.dk"),
+            False,
+        ),
+        (dict(first="stina", email="stina@x.se"), dict(first="kristina", email="kristina@y.se"), False),
+        (dict(first="anna karin", email="ak@x.se"), dict(first="anna", email="anna.a@y.se"), False),
+        (dict(first="j", email="j.a@x.se"), dict(first="johannes", email="johannes@y.se"), False),
+        (dict(first="johannes", email="j.a@x.se"), dict(first="johanes", email="johannes@y.se"), False),
+        # an e-mail one typo away (gmial.com) is the same e-mail, not one of her own
+        (dict(first="erika", email="e.aronsson@gmail.com"), dict(first="erik", email="e.aronsson@gmial.com"), False),
+        # another surname: not one household (a married name, a billing name written surname first)
+        (
+            dict(first="aronsson", last_name="johannes", email="j.a@x.se"),
+            dict(first="johannes", email="johannes@y.se"),
+            False,
+        ),
+        (dict(first="johannes", email="j.a@x.se"), dict(first="christin", last_name="berg", email="c@y.se"), False),
+    ],
+)
+def test_two_names_with_contacts_of_their_own_in_one_household_are_two_people(con, left, right, two_people):
+    """Known answers of the household cannot-link (stitching.build_household_cannot_links)."""
+    records = [_home("L", left.pop("first"), **left), _home("R", right.pop("first"), **right)]
+    assert _two_people_pairs(con, records) == ({("L", "R")} if two_people else set())
