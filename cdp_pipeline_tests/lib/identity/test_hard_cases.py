@@ -83,6 +83,8 @@ def test_the_fixture_holds_every_hard_case():
             "HC-TWIN-H",
             "HC-TWIN-I",
             "HC-TWIN-J",
+            "HC-TWIN-K",
+            "HC-TWIN-L",
         },
         "parent_child": {"HC-PARENT", "HC-CHILD"},
         "household": {"HC-HOME-A", "HC-HOME-B"},
