@@ -30,8 +30,13 @@ from cdp_pipeline.lib.identity.name_variants import NameVariants, load_name_vari
 from cdp_pipeline.lib.identity.persistent_ids import assign_customer_ids, table_exists
 from cdp_pipeline.lib.identity.records import RECORDS, build_identifiers, build_records
 from cdp_pipeline.lib.identity.review import REVIEW_FILE_NAME, load_review_pairs
-from cdp_pipeline.lib.identity.splink_model import ModelRun, train_and_predict
-from cdp_pipeline.lib.identity.stitching import DETERMINISTIC_EDGES, build_deterministic_edges
+from cdp_pipeline.lib.identity.splink_model import SPLINK_INPUT, ModelRun, train_and_predict
+from cdp_pipeline.lib.identity.stitching import (
+    DETERMINISTIC_EDGES,
+    TWO_PEOPLE,
+    build_deterministic_edges,
+    build_household_cannot_links,
+)
 from cdp_pipeline.lib.progress import report_phase
 from cdp_pipeline.lib.warehouse import transaction
 
@@ -149,8 +154,11 @@ def resolve_identities(
                match_probability, NULL
         FROM temp._id_prob_edges
     """)
-    con.execute("""CREATE OR REPLACE TEMP TABLE _id_cannot AS
-                   SELECT rid_l, rid_r FROM temp._id_review_pairs WHERE decision = 'cannot_link'""")
+    # a reviewer's cannot-links, and two members of one household (stitching.py)
+    build_household_cannot_links(con, SPLINK_INPUT)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _id_cannot AS
+                   SELECT rid_l, rid_r FROM temp._id_review_pairs WHERE decision = 'cannot_link'
+                   UNION SELECT rid_l, rid_r FROM {TWO_PEOPLE}""")
     # Only the records whose cluster can have changed are re-clustered (affected.py)
     record_hashes(con)
     keyed_edges(con, "temp._id_all_edges", "temp._id_cannot")
