@@ -31,11 +31,24 @@ def test_each_statement_receives_the_parameters_it_names_and_identifiers_fill_na
     assert fetch_sql_dicts(con, tmp_path, "select_t", {**params, "floor": 9}, table="t") == []
 
 
+def test_arrow_sql_gives_the_rows_as_an_arrow_table_with_the_same_convention(tmp_path):
+    from cdp_pipeline.lib.sql_files import arrow_sql
+
+    (tmp_path / "select_t.sql").write_text(
+        "-- Rows.\nSELECT range AS n, $tag AS tag FROM range({count}) WHERE range >= $min"
+    )
+    con = duckdb.connect()
+    table = arrow_sql(con, tmp_path, "select_t", {"tag": "x", "min": 1, "unused": 0}, count="3")
+    assert table.column_names == ["n", "tag"]
+    assert table.to_pylist() == [{"n": 1, "tag": "x"}, {"n": 2, "tag": "x"}]
+    (tmp_path / "select_s.sql").write_text("SELECT 1 AS one")
+    assert arrow_sql(con, tmp_path, "select_s").to_pylist() == [{"one": 1}]
+
+
 PACKAGE = Path(__file__).resolve().parents[2] / "cdp_pipeline"
 # The one runner, and udfs.py, which fills junk.py's lists into its file of SQL macros (functions
 # registered on a connection, not a statement a layer runs).
 READ_SQL_FILES = {PACKAGE / "lib" / "sql_files.py", PACKAGE / "lib" / "standardise" / "udfs.py"}
-READ_SQL_FILES.add(PACKAGE / "lib" / "staging_incremental.py")  # rewrites its statements until the next commit
 # Reading a .sql file, loading its text to execute it, a private runner, rewriting a statement.
 SECOND_RUNNER = re.compile(
     r"""\.sql"?\)?\.read_text\(|open\([^)]*\.sql|\bload_sql\(|def (_sql|_fetch|_query|execute)\("""
