@@ -38,7 +38,7 @@ def test_identity_assets_materialize_with_metadata_and_checks(env, monkeypatch):
                        ('ck-anon', NULL), ('ck-anon', NULL), ('ck0a', 'CRM000001')) t(user_pseudo_id, user_id)""")
     write_truth(records, truth)
     # small training budgets: the shipped file is sized for production
-    monkeypatch.setattr("cdp_pipeline.defs.identity.assets.load_identity_config", lambda: _small_config())
+    monkeypatch.setattr("cdp_pipeline.defs.identity.assets.load_identity_config", lambda **_: _small_config())
 
     result = _materialize(db, build_identity_assets(deps=()))
     assert result.success

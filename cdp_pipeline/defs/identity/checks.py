@@ -51,7 +51,7 @@ def customer_id_churn(con: duckdb.DuckDBPyConnection) -> dg.AssetCheckResult:
 
 
 def customers_respect_cardinality_rules(con: duckdb.DuckDBPyConnection) -> dg.AssetCheckResult:
-    rules = load_identity_config().cardinality_rules
+    rules = load_identity_config(config_dir=get_settings().config_dir).cardinality_rules
     violations = cardinality_violations(con, rules)
     preview = "\n".join(
         ["| customer_id | rule | distinct values |", "| --- | --- | ---: |"]

@@ -73,13 +73,14 @@ def build_raw_source_asset(source: str) -> dg.AssetsDefinition:
         "replacing the day's rows; unreadable rows and files go to audit.quarantine.",
     )
     def _raw_source(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
-        landing_dir = get_settings().landing_dir
+        settings = get_settings()
+        landing_dir = settings.landing_dir
         # Dagster lists dynamic partitions in the order they were added; load in date order.
         days = sorted(context.partition_keys)
         outcomes: list[PartitionOutcome] = []
         with duckdb.get_connection() as con:
             for day in days:
-                outcome = load_partition(con, landing_dir, source, day)
+                outcome = load_partition(con, landing_dir, source, day, settings=settings)
                 _log_outcomes(context, outcome)
                 outcomes.append(outcome)
             files = [f for o in outcomes for f in o.files]

@@ -42,6 +42,7 @@ from cdp_pipeline.lib.ingest.files import (
     RefusedPath,
     discover_files,
     read_landing_bytes,
+    secret_files,
     with_bytes_read,
 )
 from cdp_pipeline.lib.ingest.jsonl_reader import read_jsonl_text
@@ -159,22 +160,24 @@ def load_partition(
     *,
     loaded_at: dt.datetime | None = None,
     suppression=None,
+    settings=None,
 ) -> PartitionOutcome:
     """Load every file of ``<landing>/<source>/<day>/`` into raw, replacing what the day held.
-    Rows of erased people (``suppression``, by default the build database's list) are dropped."""
+    Rows of erased people (``suppression``, by default the build database's list, read with the
+    salt of ``settings``) are dropped; the salt in ``settings.data_dir`` is never read as a file."""
     day = dt.date.fromisoformat(landing_date) if isinstance(landing_date, str) else landing_date
     loaded_at = loaded_at or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     ledger.ensure_ingest_tables(con, SOURCE_TABLES[source])
-    clear_partition(con, source, day)
-    if suppression is None:
+    if suppression is None:  # before the day is cleared: without the settings it may refuse
         from cdp_pipeline.lib.privacy.suppression import load_suppression_list
-        from cdp_pipeline.settings import get_settings
 
-        suppression = load_suppression_list(con, get_settings())
+        suppression = load_suppression_list(con, settings)
+    clear_partition(con, source, day)
+    secrets = secret_files(settings.data_dir) if settings is not None else frozenset()
     outcome = PartitionOutcome(source=source, landing_date=day)
     with _checkpoints_deferred(con):
         for lf in discover_files(landing_dir, source, day):
-            outcome.files.append(load_file(con, lf, loaded_at=loaded_at, suppression=suppression))
+            outcome.files.append(load_file(con, lf, loaded_at=loaded_at, suppression=suppression, secrets=secrets))
     return outcome
 
 
@@ -214,20 +217,30 @@ def _cyclic_gc_paused():
 
 
 def load_file(
-    con: duckdb.DuckDBPyConnection, lf: LandingFile, *, loaded_at: dt.datetime, suppression=None
+    con: duckdb.DuckDBPyConnection,
+    lf: LandingFile,
+    *,
+    loaded_at: dt.datetime,
+    suppression=None,
+    secrets: frozenset[tuple[int, int]] = frozenset(),
 ) -> FileOutcome:
     """Load one file in one transaction: raw rows, quarantine rows and its ledger entry."""
     with _cyclic_gc_paused():
-        return _load_file(con, lf, loaded_at=loaded_at, suppression=suppression)
+        return _load_file(con, lf, loaded_at=loaded_at, suppression=suppression, secrets=secrets)
 
 
 def _load_file(
-    con: duckdb.DuckDBPyConnection, lf: LandingFile, *, loaded_at: dt.datetime, suppression=None
+    con: duckdb.DuckDBPyConnection,
+    lf: LandingFile,
+    *,
+    loaded_at: dt.datetime,
+    suppression=None,
+    secrets: frozenset[tuple[int, int]] = frozenset(),
 ) -> FileOutcome:
     try:
         # Read once: the SHA-256 in the ledger is of exactly the bytes parsed, even if the file is
         # rewritten while the night reads it.
-        data = read_landing_bytes(lf)
+        data = read_landing_bytes(lf, secrets)
     except RefusedPath as exc:
         reason = str(exc)
         out = FileOutcome(file=lf, status="rejected", message=reason, quarantined=[QuarantinedRow(None, reason, None)])  # type: ignore[arg-type]
