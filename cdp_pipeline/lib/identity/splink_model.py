@@ -619,8 +619,11 @@ def train_and_predict(
     full_refresh: bool = False,
     as_of=None,
     retrain_days: int = 7,
+    engine_settings=None,
 ) -> ModelRun:
     """Score tonight's record pairs into ``temp._id_prob_edges`` (and write the reports).
+    ``engine_settings``: where to train and score (``engine``: ``spark`` runs Splink's Spark
+    backend with the ``spark_*`` settings); in process (DuckDB) when ``None``.
 
     The stored model is reused unless it is due for retraining (``model_store``); with a
     reused model only records whose model input changed are scored, against every record,
@@ -636,7 +639,14 @@ def train_and_predict(
         return run
     try:
         _train_and_predict(
-            con, config, reports_dir, run, full_refresh=full_refresh, as_of=as_of, retrain_days=retrain_days
+            con,
+            config,
+            reports_dir,
+            run,
+            full_refresh=full_refresh,
+            as_of=as_of,
+            retrain_days=retrain_days,
+            engine_settings=engine_settings,
         )
         run.thresholds = apply_thresholds(con, config.splink)
         run.edges = con.execute(f"SELECT count(*) FROM {PROB_EDGES}").fetchall()[0][0]
@@ -654,18 +664,17 @@ def _train_and_predict(
     full_refresh: bool,
     as_of,
     retrain_days: int,
+    engine_settings=None,
 ) -> None:
     # --- engine dispatch (CDP_ENGINE, docs/spark.md) ---
-    from cdp_pipeline.settings import get_settings
-
-    if get_settings().engine == "spark":
+    if engine_settings is not None and engine_settings.engine == "spark":
         from cdp_pipeline.lib.identity.spark_engine import train_and_predict_on_spark
 
         # Spark trains and scores everything every night; it keeps no model between nights,
         # so the next in-process night starts from a fresh model.
         forget_state(con)
         run.retrained, run.retrain_reason = True, "CDP_ENGINE=spark trains every night"
-        train_and_predict_on_spark(con, config, reports_dir, run)
+        train_and_predict_on_spark(con, config, reports_dir, run, engine_settings)
         run.records_rescored = run.records_in_model
         return
     # --- end engine dispatch ---
