@@ -48,7 +48,7 @@ def test_materialize_golden_tables_with_metadata_and_passing_checks(world_file):
     assert (meta[IDENTIFIER_CONSENT]["rows"].value, meta[IDENTIFIER_CONSENT]["blocked"].value) == (5, 1)
     assert customers["total_spend"].value == pytest.approx(750.0)
     assert customers["preview"].value.count("\n") == 2 + 4 - 1  # header, rule, 4 rows
-    assert timeline["rows"].value == 29  # the 18 groups of test_timeline.py
+    assert timeline["rows"].value == 30  # the 19 groups of test_timeline.py
     checks = {e.asset_check_key.name: e.passed for e in result.get_asset_check_evaluations()}
     assert checks == {
         "one_row_per_customer": True,
