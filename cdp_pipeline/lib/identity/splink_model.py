@@ -348,7 +348,21 @@ def first_names_differ_sql(dialect: str = "duckdb") -> str:
     other's last name (a billing name written surname first, "Bengtsson Kristina", beside
     "Kristina Andersson", her name before she married: one person, whose two names the swapped
     level cannot pair)."""
-    same = [
+    same = one_name_conditions(dialect)
+    # Equal names first, in a CASE: the level is tested on every pair sharing an e-mail, most of
+    # them one name, and DuckDB computes every term of NOT (... OR ...) for each row it reaches
+    # (scoring the 100k sample: 1.2 s for this comparison, 0.8 s so)
+    return (
+        "(first_name_match_l IS NOT NULL AND first_name_match_r IS NOT NULL"
+        " AND CASE WHEN first_name_match_l = first_name_match_r THEN false ELSE NOT ("
+        + " OR ".join(f"({c})" for c in same)
+        + ") END)"
+    )
+
+
+def one_name_conditions(dialect: str = "duckdb") -> list[str]:
+    """SQL conditions of which any says two first names may be one person's (``first_names_differ_sql``)."""
+    return [
         level.sql_condition
         for level in _first_name_comparison(True, dialect).get_comparison(dialect).comparison_levels
         if level.label_for_charts in SAME_FIRST_NAME_GRADES
@@ -360,11 +374,6 @@ def first_names_differ_sql(dialect: str = "duckdb") -> str:
         # family members on one inbox are not one typo apart
         f"{_damerau_levenshtein_function(dialect)}(first_name_match_l, first_name_match_r) <= 1",
     ]
-    return (
-        "(first_name_match_l IS NOT NULL AND first_name_match_r IS NOT NULL AND NOT ("
-        + " OR ".join(f"({c})" for c in same)
-        + "))"
-    )
 
 
 def _add_shared_by_two_names_level(model: dict, col: str, dialect: str) -> None:

@@ -100,3 +100,39 @@ def test_level_counts_are_over_every_pair_of_the_sample(con, config):
     )
     assert counts[email] == direct
     assert direct[2] > 0 and direct[1] > 0
+
+
+def test_first_names_differ_is_the_plain_negation_of_every_one_name_test(con):
+    """The family-inbox test (``first_names_differ_sql``), written for speed with equal names
+    first, is exactly "both first names there and NOT (any one-name condition)", NULLs included,
+    over every pair of a grid of names, some without a surname."""
+    from cdp_pipeline.lib.identity.name_keys import FIRST_NAMES, MODEL_COLUMNS, write_first_name_table
+    from cdp_pipeline.lib.identity.splink_model import first_names_differ_sql, one_name_conditions
+
+    firsts = ["erik", "erika", "eric", "anna", "anna karin", "karin", "p o", "per olof", "kristina", "stina"]
+    firsts += ["bo", "boo", "eo", "berg", "mikael", "a", None]
+    con.execute("CREATE TABLE names (first_name_match VARCHAR, last_name_match VARCHAR)")
+    con.executemany("INSERT INTO names VALUES (?, ?)", [(f, s) for f in firsts for s in ("berg", "erik", None)])
+    write_first_name_table(con, "SELECT DISTINCT first_name_match FROM names", load_name_variants())
+    side = lambda s: ", ".join(  # noqa: E731
+        [f"n.first_name_match AS first_name_match_{s}", f"n.last_name_match AS last_name_match_{s}"]
+        + [f"k.{field} AS {column}_{s}" for field, column in MODEL_COLUMNS.items()]
+    )
+    pairs = f"""SELECT * FROM (SELECT {side("l")} FROM names n LEFT JOIN {FIRST_NAMES} k ON k.name = n.first_name_match)
+                CROSS JOIN (SELECT {side("r")} FROM names n LEFT JOIN {FIRST_NAMES} k ON k.name = n.first_name_match)"""
+    plain = (
+        "first_name_match_l IS NOT NULL AND first_name_match_r IS NOT NULL AND NOT ("
+        + " OR ".join(f"({c})" for c in one_name_conditions())
+        + ")"
+    )
+    rows = con.execute(f"""
+        SELECT first_name_match_l, last_name_match_l, first_name_match_r, last_name_match_r,
+               {first_names_differ_sql()} AS differ, {plain} AS plain
+        FROM ({pairs})
+    """).fetchall()
+    assert len(rows) == (len(firsts) * 3) ** 2
+    assert [r for r in rows if r[4] is not r[5]] == []
+    differ = {(r[0], r[2]) for r in rows if r[4]}
+    assert ("erik", "anna") in differ and ("anna", "erik") in differ and ("karin", "kristina") in differ
+    for one_person in [("anna karin", "anna"), ("erik", "erik"), ("kristina", "stina"), ("bo", "boo"), ("erik", None)]:
+        assert one_person not in differ
