@@ -646,7 +646,7 @@ def _rounded(linker, sdf):
 
     model = _round_floats(linker.misc.save_model_to_json())
     model.pop("linker_uid", None)
-    return Linker(sdf, model, log_level=logging.WARNING)
+    return Linker(sdf, model, log_level=logging.WARNING, validate_settings=False)
 
 
 def _keep_new_model(con: duckdb.DuckDBPyConnection, linker, run: ModelRun, as_of, config: IdentityConfig) -> None:
@@ -753,6 +753,8 @@ def train_model(sdf, config: IdentityConfig, run: ModelRun, dialect: str = "duck
     from splink import Linker, block_on
 
     sp = config.splink
+    # the settings are checked against the input once, here; the linkers rebuilt from this one's
+    # saved model below skip Splink's check (a SQL parse of every level: 0.2 s of CPU each)
     linker = Linker(sdf, splink_settings(config, dialect), log_level=logging.WARNING)
     notes = run.training_notes
     report_phase("identity", "training: prior")
@@ -771,7 +773,7 @@ def train_model(sdf, config: IdentityConfig, run: ModelRun, dialect: str = "duck
     report_phase("identity", "training: u by random sampling")
     model = linker.misc.save_model_to_json()
     if _safe(notes, "u", _estimate_u, model, sdf, config, dialect):
-        linker = Linker(sdf, model, log_level=logging.WARNING)
+        linker = Linker(sdf, model, log_level=logging.WARNING, validate_settings=False)
     for rule in sp.em_rules:
         report_phase("identity", f"training: EM on {blocking_rule_name(rule)}")
         # a failed EM session can leave the settings half-changed (its blocked comparisons
@@ -785,10 +787,10 @@ def train_model(sdf, config: IdentityConfig, run: ModelRun, dialect: str = "duck
             estimate_without_term_frequencies=True,
             max_pairs=sp.em_max_pairs,
         ):
-            linker = Linker(sdf, snapshot, log_level=logging.WARNING)
+            linker = Linker(sdf, snapshot, log_level=logging.WARNING, validate_settings=False)
     model = linker.misc.save_model_to_json()
     _add_shared_by_two_names_level(model, "email", dialect)
-    linker = Linker(sdf, model, log_level=logging.WARNING)
+    linker = Linker(sdf, model, log_level=logging.WARNING, validate_settings=False)
     run.probability_two_random_records_match = linker._settings_obj._probability_two_random_records_match
     run.comparisons = [c.output_column_name for c in linker._settings_obj.comparisons]
     return linker
@@ -842,6 +844,7 @@ def _estimate_u(model: dict, sdf, config: IdentityConfig, dialect: str) -> None:
                 comparisons=[creator.comparisons[i] for i in early],
             ),
             log_level=logging.WARNING,
+            validate_settings=False,
         )
         sampler.training.estimate_u_using_random_sampling(
             max_pairs=sp.u_max_pairs, seed=sp.seed, min_count_per_level=U_MIN_COUNT_PER_LEVEL
