@@ -198,9 +198,10 @@ def identity_candidate_pairs(warehouse: Path) -> dict:
     from cdp_pipeline.lib.identity.name_variants import load_name_variants
     from cdp_pipeline.lib.identity.records import RECORDS, build_identifiers, build_records
     from cdp_pipeline.lib.identity.splink_model import SPLINK_INPUT, blocking_rule, build_splink_input
+    from cdp_pipeline.settings import get_settings
 
     t0 = time.monotonic()
-    config = load_identity_config()
+    config = load_identity_config(config_dir=get_settings().config_dir)
     con = duckdb.connect()
     try:
         path = str(warehouse).replace("'", "''")

@@ -52,7 +52,7 @@ def night_warnings(con: duckdb.DuckDBPyConnection, first_day: str, last_day: str
 
     lines: list[str] = []
     try:
-        files = ledger.fetch(con, "select_unread_files", {"first_day": first_day, "last_day": last_day})
+        files = fetch_sql(con, ledger.SQL_DIR, "select_unread_files", {"first_day": first_day, "last_day": last_day})
     except duckdb.CatalogException:
         files = []
     for file, _, status, _, quarantined, message in files:

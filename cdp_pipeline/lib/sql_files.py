@@ -5,7 +5,9 @@ One calling convention for every layer: ``(con, sql_dir, name, params, **identif
 parameters (``$name``), each statement receiving those it names, so one dict can serve a
 sequence of statements; ``identifiers`` fill ``{placeholder}`` names of tables and schemas chosen
 by code. ``run_sql`` runs a statement, ``fetch_sql`` returns its rows, ``query_sql`` its column
-names and rows, ``fetch_sql_dicts`` its rows as dicts. The text of a file is never rewritten.
+names and rows, ``fetch_sql_dicts`` its rows as dicts, ``arrow_sql`` an Arrow table. The text of a
+file is never rewritten. This is the only module that reads a ``.sql`` file or runs one's text
+(``cdp_pipeline_tests/lib/test_sql_files.py``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 
 @lru_cache(maxsize=None)
@@ -117,3 +120,17 @@ def fetch_sql_dicts(
     """The rows of the ``SELECT`` in ``sql_dir/name.sql``, as dicts keyed by column name."""
     names, rows = query_sql(con, sql_dir, name, params, **identifiers)
     return [dict(zip(names, row)) for row in rows]
+
+
+def arrow_sql(
+    con: duckdb.DuckDBPyConnection,
+    sql_dir: Path,
+    name: str,
+    params: Mapping | None = None,
+    **identifiers: str,
+) -> pa.Table:
+    """The result of the ``SELECT`` in ``sql_dir/name.sql`` as an Arrow table (read as a relation:
+    a DB-API result would copy the rows once more)."""
+    sql = load_sql(sql_dir, name, **identifiers)
+    used = _parameters(sql)
+    return con.sql(sql, params={k: v for k, v in (params or {}).items() if k in used} or None).to_arrow_table()

@@ -8,7 +8,6 @@ from pathlib import Path
 import duckdb
 
 from cdp_pipeline.lib.ingest.ledger import ensure_ingest_tables
-from cdp_pipeline.lib.sql_files import run_sql
 from cdp_pipeline.lib.standardise.udfs import register_udfs
 from cdp_pipeline.lib.warehouse import ensure_schemas, transaction
 from cdp_pipeline.settings import Settings
@@ -27,7 +26,8 @@ def data_as_of(con: duckdb.DuckDBPyConnection) -> date | None:
 def build_staging_table(
     con: duckdb.DuckDBPyConnection, sql_dir: Path, table: str, settings: Settings, *, full_refresh: bool = False
 ) -> int:
-    """(Re)build ``staging.<table>`` from its ``create_<table>.sql``; returns its row count."""
+    """(Re)build ``staging.<table>`` from its ``create_<table>.sql`` (the view of its rows,
+    ``staging_incremental.write_rows``); returns its row count."""
     return build_staging(con, sql_dir, table, settings, full_refresh=full_refresh)[0]
 
 
@@ -51,7 +51,7 @@ def build_staging(
         if plan is not None and plan.mode == "incremental":
             staging_incremental.build_incremental(con, sql_dir, table)
         else:
-            run_sql(con, sql_dir, f"create_{table}")
+            staging_incremental.build_whole(con, sql_dir, table)
             if plan is not None:
                 staging_incremental.rebuild_index(con, table, normalising)
     return int(con.execute(f"SELECT count(*) FROM staging.{table}").fetchall()[0][0]), plan

@@ -12,16 +12,15 @@ from pathlib import Path
 
 import duckdb
 
-from cdp_pipeline.lib.sql_files import load_sql
+from cdp_pipeline.lib.sql_files import query_sql
 from cdp_pipeline.lib.warehouse import table_exists
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "defs" / "standardise" / "sql"
 
 
 def _figures(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, int]:
-    cur = con.execute(load_sql(SQL_DIR, name))
-    row = cur.fetchone()
-    return {d[0]: int(v) for d, v in zip(cur.description, row)}
+    names, rows = query_sql(con, SQL_DIR, name)
+    return {n: int(v) for n, v in zip(names, rows[0])}
 
 
 def sms_message_accounting(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

@@ -11,12 +11,14 @@ and ``staging.email_activity`` (every row of an address's opens, clicks or bounc
 campaign and URL). When a night loads new files, only the keys that occur in them can
 change. This module finds those keys, copies their raw rows once into temp tables
 (``temp._stg_raw_<table>``: the statement reads a raw table in several places) and runs the
-table's own ``create_<table>.sql`` over them: the same statement, with each ``raw.<table>``
-swapped for the affected keys' rows, its rows replacing theirs. The result is the whole
-rebuild's; tests compare the two. A night that touches no key of a table does not run its
-statement at all.
+table's own ``create_<table>.sql`` over them, its rows replacing theirs. That statement is
+written once, as the view ``temp.<table>_rows`` over ``temp.raw_<table>``, a view of each raw
+table it reads: of the whole raw table for a whole build, of the affected keys' rows here
+(``write_rows``); ``create_staging_table.sql`` or ``insert_staging_rows.sql`` writes the view's
+rows. The result is the whole rebuild's; tests compare the two. A night that touches no key of
+a table does not run its statement at all.
 
-Two of them also read other staging tables, which the swap leaves whole. The SMS and
+Two of them also read other staging tables, which are read whole in both builds. The SMS and
 Shopify rows of ``consent_events`` come from ``staging.sms_messages`` and ``staging.orders``
 without a standardisation function: they are replaced whole every night (``whole_sources``).
 ``email_activity`` attaches an address's activity to its ESP member
@@ -36,13 +38,13 @@ changed since it was built (``staging.incremental_code``), and on a full refresh
 
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from cdp_pipeline.lib.sql_files import load_sql
+from cdp_pipeline.lib.sql_files import run_sql
 from cdp_pipeline.lib.warehouse import table_exists
 
 INDEX = "staging.record_keys_by_file"
@@ -120,7 +122,7 @@ class KeyedTable:
     rows; NULL for rows that make no row). ``output_key``: (source, key) of a row of the table.
     ``recheck``: SQL listing (source, key) of rows to redo every night anyway.
     ``whole_sources``: sources of the rows the SQL makes from other staging tables, not from
-    ``inputs`` (read whole by the swapped statement too): deleted and made again every night.
+    ``inputs`` (read whole by the keyed build too): deleted and made again every night.
     ``after_sql``: run after the affected keys' rows are replaced, for a column that depends
     on another staging table; set-based, so it may call no standardisation function."""
 
@@ -205,7 +207,14 @@ def code_hash(table: str, settings: str = "") -> str:
     settings they run with (``settings``: default region and time zone, ``normaliser_settings``)."""
     from cdp_pipeline.lib.code_version import source_hash
 
-    code = source_hash(f"defs/standardise/sql/create_{table}.sql", "lib/standardise", "lib/staging_incremental.py")
+    sql = "defs/standardise/sql"
+    code = source_hash(
+        f"{sql}/create_{table}.sql",
+        f"{sql}/create_raw_input_view.sql",
+        f"{sql}/insert_staging_rows.sql",
+        "lib/standardise",
+        "lib/staging_incremental.py",
+    )
     return code + (f"|{settings}" if settings else "")
 
 
@@ -328,16 +337,32 @@ def plan(con: duckdb.DuckDBPyConnection, table: str, *, full_refresh: bool, sett
     return StagingPlan("incremental", count, new, gone)
 
 
-def incremental_sql(sql_dir: Path, table: str) -> str:
-    """The table's statement as an INSERT over the affected keys' raw rows only."""
-    header = f"CREATE OR REPLACE TABLE staging.{table} AS"
-    sql = load_sql(sql_dir, f"create_{table}")
-    if header not in sql:
-        raise ValueError(f"create_{table}.sql no longer starts with {header!r}")
-    sql = sql.replace(header, f"INSERT INTO staging.{table}")
-    for t in KEYED_TABLES[table].inputs:
-        sql = re.sub(rf"\braw\.{t}\b", f"temp._stg_raw_{t}", sql)
-    return sql
+def raw_tables(table: str) -> tuple[str, ...]:
+    """The raw tables ``create_<table>.sql`` reads (as ``temp.raw_<t>``): a keyed table's inputs;
+    a table made of other staging tables reads none."""
+    spec = KEYED_TABLES.get(table)
+    return tuple(spec.inputs) if spec else ()
+
+
+def write_rows(
+    con: duckdb.DuckDBPyConnection, sql_dir: Path, table: str, raw: Mapping[str, str], *, whole: bool
+) -> None:
+    """Run ``create_<table>.sql`` (the view ``temp.<table>_rows``) over ``temp.raw_<t>``, a view of
+    ``raw[t]`` for each raw table it reads, and write its rows: the whole table (``whole``) or
+    added to it."""
+    for t, relation in raw.items():
+        run_sql(con, sql_dir, "create_raw_input_view", table=t, relation=relation)
+    run_sql(con, sql_dir, f"create_{table}")
+    writer = "create_staging_table" if whole else "insert_staging_rows"
+    run_sql(con, sql_dir, writer, table=table, rows=f"{table}_rows")
+    con.execute(f"DROP VIEW temp.{table}_rows")
+    for t in raw:
+        con.execute(f"DROP VIEW temp.raw_{t}")
+
+
+def build_whole(con: duckdb.DuckDBPyConnection, sql_dir: Path, table: str) -> None:
+    """``staging.<table>`` from every raw row (inside the caller's transaction)."""
+    write_rows(con, sql_dir, table, {t: f"raw.{t}" for t in raw_tables(table)}, whole=True)
 
 
 def build_incremental(con: duckdb.DuckDBPyConnection, sql_dir: Path, table: str) -> None:
@@ -352,7 +377,7 @@ def build_incremental(con: duckdb.DuckDBPyConnection, sql_dir: Path, table: str)
             f"DELETE FROM staging.{table} WHERE ({source_col}, {key_col}) IN "
             f'(SELECT source, "key" FROM {AFFECTED}){whole}'
         )
-        con.execute(incremental_sql(sql_dir, table))
+        write_rows(con, sql_dir, table, {t: f"temp._stg_raw_{t}" for t in spec.inputs}, whole=False)
         for t in spec.inputs:
             con.execute(f"DROP TABLE IF EXISTS temp._stg_raw_{t}")
     # else no row changes: the statement would read the raw tables for nothing

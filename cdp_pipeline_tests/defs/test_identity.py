@@ -38,7 +38,7 @@ def test_identity_assets_materialize_with_metadata_and_checks(env, monkeypatch):
                        ('ck-anon', NULL), ('ck-anon', NULL), ('ck0a', 'CRM000001')) t(user_pseudo_id, user_id)""")
     write_truth(records, truth)
     # small training budgets: the shipped file is sized for production
-    monkeypatch.setattr("cdp_pipeline.defs.identity.assets.load_identity_config", lambda: _small_config())
+    monkeypatch.setattr("cdp_pipeline.defs.identity.assets.load_identity_config", lambda **_: _small_config())
 
     result = _materialize(db, build_identity_assets(deps=()))
     assert result.success
@@ -149,22 +149,22 @@ def _edge_case_tables(con):
 
 
 def test_coverage_query_counts_as_the_reference_does(tmp_path):
-    from cdp_pipeline.defs.identity.checks import SQL_DIR
-    from cdp_pipeline.lib.sql_files import load_sql
+    from cdp_pipeline.lib.identity.checks import SQL_DIR
+    from cdp_pipeline.lib.sql_files import fetch_sql
 
     with duckdb.connect(str(tmp_path / "t.duckdb")) as con:
         _edge_case_tables(con)
-        new = con.execute(load_sql(SQL_DIR, "select_customer_map_coverage")).fetchall()
+        new = fetch_sql(con, SQL_DIR, "select_customer_map_coverage")
         assert new == con.execute(_COVERAGE_REFERENCE).fetchall()
         assert new == [(9, 10, 2, 1, 3, 1)]
         con.execute("DELETE FROM identity.customer_map")
         con.execute("DELETE FROM staging.identity_records")
-        assert con.execute(load_sql(SQL_DIR, "select_customer_map_coverage")).fetchall() == [(0, 0, 0, 0, 0, 0)]
+        assert fetch_sql(con, SQL_DIR, "select_customer_map_coverage") == [(0, 0, 0, 0, 0, 0)]
 
 
 @pytest.mark.parametrize("limits", [(2, 3, 3), (1, 1, 1), (0, 0, 0), (-1, 5, 0), (1, 0, 2)])
 def test_cardinality_query_finds_what_the_per_rule_reference_finds(tmp_path, limits):
-    from cdp_pipeline.defs.identity.checks import cardinality_violations_sql
+    from cdp_pipeline.lib.identity.checks import cardinality_candidates
     from cdp_pipeline.lib.identity.config import CardinalityRule
 
     rules = [
@@ -181,7 +181,7 @@ def test_cardinality_query_finds_what_the_per_rule_reference_finds(tmp_path, lim
                     rule=r.name.replace("'", "''"), column=r.column, max_distinct=r.max_distinct
                 )
             ).fetchall()
-        assert [row[:3] for row in con.execute(cardinality_violations_sql(rules)).fetchall()] == reference
+        assert [row[:3] for row in cardinality_candidates(con, rules)] == reference
     if limits == (1, 1, 1):
         assert reference == [("C-a", "birth_dates", 3), ("C-a", "loyalty_cards", 2), ("C-a", "crm_customer's ids", 3)]
 

@@ -116,7 +116,7 @@ def test_the_suppression_salt_is_never_read_from_the_landing_folder(cdp_env, con
     (landing / "crm" / DAY).mkdir(parents=True)
     os.link(salt_path(cdp_env.data_dir), landing / "crm" / DAY / "salt.csv")  # a hard link: not a symlink
     (landing / "crm" / DAY / "salt2.csv").symlink_to(salt_path(cdp_env.data_dir))
-    load_partition(con, landing, "crm", DAY)
+    load_partition(con, landing, "crm", DAY, settings=cdp_env)
     assert [(f, s) for f, s, _, _ in ledger(con)] == [
         ("crm/2026-10-01/salt.csv", "rejected"),
         ("crm/2026-10-01/salt2.csv", "rejected"),
@@ -138,7 +138,7 @@ def test_a_salt_file_configured_inside_the_landing_folder_is_refused(cdp_env, mo
 def test_a_huge_broken_line_is_stored_capped_with_its_length_and_hash(cdp_env, con):
     line = '1,"' + "x" * 3_000_000 + '"broken,' + "y" * 10
     drop(cdp_env.landing_dir, "crm", "customers.csv", CRM + line.encode() + b"\n")
-    load_partition(con, cdp_env.landing_dir, "crm", DAY)
+    load_partition(con, cdp_env.landing_dir, "crm", DAY, settings=cdp_env)
     ((raw_record, reason),) = con.execute("SELECT raw_record, reason FROM audit.quarantine").fetchall()
     assert len(raw_record) < RAW_RECORD_MAX_CHARS + 200 and raw_record.startswith('1,"xxx')
     assert f"of {len(line):,} characters" in raw_record
@@ -153,7 +153,7 @@ def test_a_5000_digit_integer_costs_its_line_not_the_file(cdp_env, con):
     ]
     events.insert(1, '{"event_timestamp": 2, "event_name": "x", "user_pseudo_id": "ck.9", "n": ' + "7" * 5000 + "}")
     drop(cdp_env.landing_dir, "web", "events_20261001.jsonl", ("\n".join(events) + "\n").encode())
-    out = load_partition(con, cdp_env.landing_dir, "web", DAY)
+    out = load_partition(con, cdp_env.landing_dir, "web", DAY, settings=cdp_env)
     assert [(f.status, f.rows_loaded, f.rows_quarantined) for f in out.files] == [("loaded", 3, 1)]
     ((line, reason, raw),) = con.execute("SELECT line_number, reason, raw_record FROM audit.quarantine").fetchall()
     assert line == 2 and reason.startswith("invalid JSON: a value could not be read (Exceeds the limit")
@@ -174,7 +174,7 @@ def test_the_ledger_hashes_exactly_the_bytes_it_read(cdp_env, con, monkeypatch):
         return found
 
     monkeypatch.setattr(load_module, "discover_files", discover_then_rewrite)
-    load_partition(con, cdp_env.landing_dir, "crm", DAY)
+    load_partition(con, cdp_env.landing_dir, "crm", DAY, settings=cdp_env)
     assert con.execute("SELECT sha256, bytes, rows_loaded FROM audit.files").fetchall() == [
         (hashlib.sha256(second).hexdigest(), len(second), 3)
     ]
@@ -187,15 +187,19 @@ def test_after_an_erasure_raw_still_matches_the_ledger(cdp_env, con):
     from cdp_pipeline.lib.privacy import queue_erasure, run_pending_erasures
 
     drop(cdp_env.landing_dir, "crm", "customers.csv", CRM + b'3,Cy,cy@posten.se\n4,"broken,cy@posten.se\n')
-    load_partition(con, cdp_env.landing_dir, "crm", DAY)
+    load_partition(con, cdp_env.landing_dir, "crm", DAY, settings=cdp_env)
     queue_erasure("cy@posten.se", cdp_env.inbox_dir)
     (result,) = run_pending_erasures(con, cdp_env)
     assert result.tables_affected["raw.crm_customers"] == 1
     b = ledger_balance(con, "crm", "crm_customers")
     assert (b["raw_rows"], b["rows_loaded_live"], b["rows_erased"]) == (2, 2, 1)
     assert b["raw_matches"] and b["balanced"]
+    # without the settings (the salt) the erased person could not be recognised: refused
+    with pytest.raises(ValueError, match="someone has been erased"):
+        load_partition(con, cdp_env.landing_dir, "crm", DAY)
+    assert con.execute("SELECT count(*) FROM raw.crm_customers").fetchall() == [(2,)]  # the day kept
     # the night reloads the day: the row is suppressed at ingest and the ledger balances again
-    load_partition(con, cdp_env.landing_dir, "crm", DAY)
+    load_partition(con, cdp_env.landing_dir, "crm", DAY, settings=cdp_env)
     b = ledger_balance(con, "crm", "crm_customers")
     assert (b["raw_rows"], b["rows_suppressed"], b["rows_erased"]) == (2, 1, 0)
     assert b["raw_matches"] and b["balanced"]

@@ -269,3 +269,48 @@ def test_ga4_daily_export_replaces_the_intraday_snapshot_of_its_day_and_never_th
         ("web/2026-10-02/events_20260930.json", "loaded"),
         ("web/2026-10-02/events_intraday_20260929.json", "superseded"),
     ]
+
+
+def test_a_lone_surrogate_costs_its_line_only(con, landing):
+    # "\ud800" is half a UTF-16 pair: Python's json decodes it to a character that UTF-8 text
+    # cannot hold, and DuckDB's JSON functions refuse it in event_json
+    lines = [
+        b'{"event_timestamp":1,"event_name":"page_view","user_pseudo_id":"c1"}',
+        b'{"event_timestamp":2,"event_name":"page_view","user_pseudo_id":"c2","user_id":"x\\ud800"}',
+        b'{"event_timestamp":3,"event_name":"page_view","user_pseudo_id":"c3","event_params":[{"key":"\\uDBFF"}]}',
+        b'{"event_timestamp":4,"event_name":"page_view \\ud83d\\ude00","user_pseudo_id":"c4"}',
+    ]
+    drop(landing, "web", DAY1, "events_20261001.jsonl", b"\n".join(lines) + b"\n")
+    # an array's element is written back by json.dumps, the surrogate itself in it
+    drop(landing, "web", DAY1, "events_20261002.json", b'["\\ud800", {"event_name":"\\udfff"}]')
+    out = load_partition(con, landing, "web", DAY1)
+    assert [f.status for f in out.files] == ["loaded", "loaded"]
+    assert q(con, "SELECT event_timestamp, event_name FROM raw.web_events ORDER BY _line") == [
+        ("1", "page_view"),
+        ("4", "page_view \U0001f600"),
+    ]
+    assert q(con, "SELECT file, line_number, reason, raw_record FROM audit.quarantine ORDER BY file, line_number") == [
+        (
+            "web/2026-10-01/events_20261001.jsonl",
+            2,
+            "invalid text: a string holds a lone UTF-16 surrogate (\\ud800)",
+            lines[1].decode(),
+        ),
+        (
+            "web/2026-10-01/events_20261001.jsonl",
+            3,
+            "invalid text: a string holds a lone UTF-16 surrogate (\\udbff)",
+            lines[2].decode(),
+        ),
+        ("web/2026-10-01/events_20261002.json", 1, "not a JSON object (found str)", '"\\ud800"'),
+        (
+            "web/2026-10-01/events_20261002.json",
+            1,
+            "missing required key(s): event_timestamp",
+            '{"event_name":"\\udfff"}',
+        ),
+    ]
+    b = ledger_balance(con, "web", "web_events")
+    assert b["balanced"] and b["raw_matches"]
+    # staging reads event_json with DuckDB's JSON functions: every loaded line is readable
+    assert q(con, "SELECT count(*) FROM raw.web_events WHERE json_valid(event_json)") == [(2,)]

@@ -315,3 +315,19 @@ def test_an_activity_repeated_tonight_keeps_its_earlier_rows(night):
     assert _build(con).mode == "incremental"
     assert con.execute(rows_of, [address, action, campaign_id]).fetchall()[0][0] == before + 1
     assert _rows(con) == _full_rows(con)
+
+
+def test_each_statement_reads_its_raw_tables_only_through_the_views_a_build_sets():
+    """A keyed build swaps only the views ``temp.raw_<t>`` of its inputs; a statement that read a
+    raw table directly (or one not among its inputs) would read all of it, or fail: neither may."""
+    import re
+
+    from cdp_pipeline.defs.standardise.assets import STAGING_TABLES
+    from cdp_pipeline.lib.staging_incremental import raw_tables
+
+    for table in STAGING_TABLES:
+        sql = (SQL_DIR / f"create_{table}.sql").read_text(encoding="utf-8")
+        body = "\n".join(line.split("--")[0] for line in sql.splitlines())
+        assert not re.search(r"\braw\.", body), table
+        assert set(re.findall(r"\btemp\.raw_(\w+)", body)) == set(raw_tables(table)), table
+        assert f"CREATE OR REPLACE TEMP VIEW {table}_rows AS" in body, table

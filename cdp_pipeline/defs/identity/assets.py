@@ -59,8 +59,9 @@ def build_identity_assets(deps=(IDENTITY_RECORDS,)) -> dg.AssetsDefinition:
         description="Resolve staging.identity_records into persistent customers.",
     )
     def identity_resolution(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
-        config = load_identity_config()
-        review_file, reports_dir = default_paths()
+        settings = get_settings()
+        config = load_identity_config(config_dir=settings.config_dir)
+        review_file, reports_dir = default_paths(settings)
         full_refresh = is_full_refresh(context.run.tags)
         with duckdb.get_connection() as con:
             result = resolve_identities(
@@ -71,8 +72,9 @@ def build_identity_assets(deps=(IDENTITY_RECORDS,)) -> dg.AssetsDefinition:
                 reports_dir=reports_dir,
                 full_refresh=full_refresh,
                 as_of=_data_as_of(con),
-                retrain_days=get_settings().model_retrain_days,
-                name_variants=load_name_variants(get_settings().config_dir),
+                retrain_days=settings.model_retrain_days,
+                name_variants=load_name_variants(settings.config_dir),
+                engine_settings=settings,
             )
             counts = {t: con.execute(f"SELECT count(*) FROM identity.{t}").fetchall()[0][0] for t in IDENTITY_ASSETS}
             evaluation = _evaluate(con, context, config)

@@ -13,6 +13,7 @@ from cdp_pipeline.defs.resources import DUCKDB_POOL
 from cdp_pipeline.defs.table_metadata import table_metadata
 from cdp_pipeline.lib.ingest import SOURCE_TABLES, PartitionOutcome, ledger, load_partition
 from cdp_pipeline.lib.previews import markdown_table
+from cdp_pipeline.lib.sql_files import fetch_sql
 from cdp_pipeline.settings import get_settings
 
 RAW_GROUP = "raw"
@@ -72,13 +73,14 @@ def build_raw_source_asset(source: str) -> dg.AssetsDefinition:
         "replacing the day's rows; unreadable rows and files go to audit.quarantine.",
     )
     def _raw_source(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
-        landing_dir = get_settings().landing_dir
+        settings = get_settings()
+        landing_dir = settings.landing_dir
         # Dagster lists dynamic partitions in the order they were added; load in date order.
         days = sorted(context.partition_keys)
         outcomes: list[PartitionOutcome] = []
         with duckdb.get_connection() as con:
             for day in days:
-                outcome = load_partition(con, landing_dir, source, day)
+                outcome = load_partition(con, landing_dir, source, day, settings=settings)
                 _log_outcomes(context, outcome)
                 outcomes.append(outcome)
             files = [f for o in outcomes for f in o.files]
@@ -98,7 +100,9 @@ def build_raw_source_asset(source: str) -> dg.AssetsDefinition:
                         # duplicates and unreadable files have no kind: counted for the whole source
                         "source_files_duplicate": dg.MetadataValue.int(by_status["duplicate"]),
                         "source_files_rejected": dg.MetadataValue.int(by_status["rejected"]),
-                        "table_rows_total": dg.MetadataValue.int(ledger.fetch(con, "count_raw_rows", table=t)[0][0]),
+                        "table_rows_total": dg.MetadataValue.int(
+                            fetch_sql(con, ledger.SQL_DIR, "count_raw_rows", table=t)[0][0]
+                        ),
                         "preview": dg.MetadataValue.md(ledger.raw_preview(con, t, days[0], days[-1]) if days else ""),
                     },
                 )
@@ -138,9 +142,9 @@ def audit_files(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg
     days = sorted(context.partition_keys)
     with duckdb.get_connection() as con:
         ledger.ensure_audit_tables(con)
-        rows = ledger.fetch(con, "select_files_summary", {"first_day": days[0], "last_day": days[-1]})
-        total = ledger.fetch(con, "count_ledger_files")[0][0]
-        unread = ledger.fetch(con, "select_unread_files", {"first_day": days[0], "last_day": days[-1]})
+        rows = fetch_sql(con, ledger.SQL_DIR, "select_files_summary", {"first_day": days[0], "last_day": days[-1]})
+        total = fetch_sql(con, ledger.SQL_DIR, "count_ledger_files")[0][0]
+        unread = fetch_sql(con, ledger.SQL_DIR, "select_unread_files", {"first_day": days[0], "last_day": days[-1]})
         table = table_metadata(con, context.asset_key)
     check = dg.AssetCheckResult(
         check_name="every_file_read_whole",
@@ -186,7 +190,7 @@ def audit_quarantine(context: dg.AssetExecutionContext, duckdb: DuckDBResource) 
     days = sorted(context.partition_keys)
     with duckdb.get_connection() as con:
         ledger.ensure_audit_tables(con)
-        rows = ledger.fetch(con, "select_quarantine_entries", {"first_day": days[0], "last_day": days[-1]})
+        rows = fetch_sql(con, ledger.SQL_DIR, "select_quarantine_entries", {"first_day": days[0], "last_day": days[-1]})
         table = table_metadata(con, context.asset_key)
     return dg.MaterializeResult(
         metadata={

@@ -76,8 +76,8 @@ def _customer_columns() -> dict[str, str]:
         "email_clicks_30d": "email clicks in the 30 days before the cutoff",
         "email_opens_90d": "email opens in the 90 days before the cutoff",
         "email_clicks_90d": "email clicks in the 90 days before the cutoff",
-        "sms_received": "SMS sent to the customer and not reported failed",
-        "sms_replied": "SMS the customer sent",
+        "sms_received": "SMS (not WhatsApp) sent to the customer and not reported failed",
+        "sms_replied": "SMS (not WhatsApp) the customer sent",
         "web_sessions_30d": "web sessions started in the 30 days before the cutoff",
         "last_web_visit": "start of the latest web session",
         "last_add_to_cart_at": "latest web add_to_cart",
@@ -134,9 +134,9 @@ GOLDEN_TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
         {
             "customer_id": "persistent customer id",
             "event_time": "when the interaction happened (UTC)",
-            "channel": "online | store | email | sms | web",
+            "channel": "online | store | email | sms | whatsapp | web",
             "event_type": "online_order | store_receipt | email_open | email_click | email_bounce | "
-            "sms_inbound | sms_outbound | web_session | add_to_cart | purchase | login | "
+            "sms_inbound | sms_outbound | whatsapp_inbound | whatsapp_outbound | web_session | add_to_cart | purchase | login | "
             "consent_granted | consent_revoked",
             "summary": "one line a person can read",
             "source": "source system of the event",

@@ -59,6 +59,7 @@ CONTRACT: dict[tuple[str, str], dict[str, str]] = {
         "sent_at": "TIMESTAMP",
         "keyword": "VARCHAR",
         "error_code": "VARCHAR",
+        "channel": "VARCHAR",
     },
     ("staging", "web_events"): {
         "event_id": "VARCHAR",

@@ -7,7 +7,7 @@ staging table    channel      event_type                              event_ref
 ===============  ===========  ======================================  ===========================
 orders           online/store ``online_order`` / ``store_receipt``    ``order_id``
 email_activity   email        ``email_open|email_click|email_bounce`` ``activity_id``
-sms_messages     sms          ``sms_inbound`` / ``sms_outbound``      ``message_id``
+sms_messages     sms/whatsapp ``<channel>_inbound|_outbound``         ``message_id``
 web_sessions     web          ``web_session``                         ``session_id``
 web_events       web          ``add_to_cart``, ``purchase``, ``login``  ``event_id``
 consent_events   email/sms    ``consent_granted|consent_revoked``     ``consent|channel|identifier|state|reason|time``

@@ -171,7 +171,9 @@ def write_graph_state(
                             (SELECT source, source_record_id FROM temp._id_affected_keys)
                         OR (source_r, record_r) IN (SELECT source, source_record_id FROM temp._id_affected_keys)""")
         scope = f"WHERE h.rid IN (SELECT rid FROM {AFFECTED})"
-        edge_scope = f"WHERE e.rid_l IN (SELECT rid FROM {AFFECTED})"
+        # an edge has both ends in A or neither; a cannot-link (two members of one household)
+        # may join two components, and is deleted above when either end is in A
+        edge_scope = f"WHERE e.rid_l IN (SELECT rid FROM {AFFECTED}) OR e.rid_r IN (SELECT rid FROM {AFFECTED})"
     else:
         con.execute(f"DELETE FROM {GRAPH_RECORDS}")
         con.execute(f"DELETE FROM {GRAPH_EDGES}")

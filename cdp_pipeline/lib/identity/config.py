@@ -87,12 +87,11 @@ def _blocking_rules(items, path: Path) -> tuple[tuple[str, ...] | SqlRule, ...]:
     return tuple(out)
 
 
-def default_config_path() -> Path:
-    from cdp_pipeline.settings import get_settings
-
-    user = get_settings().config_dir / "identity.yaml"
-    if user.exists():
-        return user
+def default_config_path(config_dir: Path | None = None) -> Path:
+    """``config_dir/identity.yaml`` (``config_dir``: the settings' folder) when there is one, else
+    the packaged file."""
+    if config_dir is not None and (Path(config_dir) / "identity.yaml").exists():
+        return Path(config_dir) / "identity.yaml"
     return PACKAGED_CONFIG_PATH
 
 
@@ -106,10 +105,12 @@ def _cardinality_rule(raw: dict, path: Path) -> CardinalityRule:
     return CardinalityRule(raw["name"], raw["column"], int(raw["max_distinct"]), tolerance)
 
 
-def load_identity_config(path: Path | str | None = None, *, match_threshold: float | None = None) -> IdentityConfig:
-    """Read ``identity.yaml``. The threshold comes from, in order: the argument,
-    ``CDP_MATCH_THRESHOLD``, the file, 0.99."""
-    path = Path(path) if path else default_config_path()
+def load_identity_config(
+    path: Path | str | None = None, *, config_dir: Path | None = None, match_threshold: float | None = None
+) -> IdentityConfig:
+    """Read ``identity.yaml``: ``path``, else the one in ``config_dir`` (``default_config_path``).
+    The threshold comes from, in order: the argument, ``CDP_MATCH_THRESHOLD``, the file, 0.99."""
+    path = Path(path) if path else default_config_path(config_dir)
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     sp = raw.get("splink") or {}
     threshold = match_threshold

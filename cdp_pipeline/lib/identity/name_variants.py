@@ -157,7 +157,7 @@ def _load(packaged: tuple[str, int, int], user: tuple[str, int, int] | None) -> 
 def load_name_variants(config_dir: Path | None = None) -> NameVariants:
     """The English nickname table, the packaged ``name_variants.yaml`` and, when there is one,
     ``config_dir/name_variants.yaml`` (the same folder as ``identity.yaml``: pass
-    ``get_settings().config_dir``). Cached until either YAML file changes."""
+    the settings' ``config_dir``). Cached until either YAML file changes."""
     packaged = _file_stamp(PACKAGED_NAME_VARIANTS_PATH)
     assert packaged is not None, f"missing {PACKAGED_NAME_VARIANTS_PATH}"
     user = _file_stamp(Path(config_dir) / "name_variants.yaml") if config_dir is not None else None

@@ -30,8 +30,13 @@ from cdp_pipeline.lib.identity.name_variants import NameVariants, load_name_vari
 from cdp_pipeline.lib.identity.persistent_ids import assign_customer_ids, table_exists
 from cdp_pipeline.lib.identity.records import RECORDS, build_identifiers, build_records
 from cdp_pipeline.lib.identity.review import REVIEW_FILE_NAME, load_review_pairs
-from cdp_pipeline.lib.identity.splink_model import ModelRun, train_and_predict
-from cdp_pipeline.lib.identity.stitching import DETERMINISTIC_EDGES, build_deterministic_edges
+from cdp_pipeline.lib.identity.splink_model import SPLINK_INPUT, ModelRun, train_and_predict
+from cdp_pipeline.lib.identity.stitching import (
+    DETERMINISTIC_EDGES,
+    TWO_PEOPLE,
+    build_deterministic_edges,
+    build_household_cannot_links,
+)
 from cdp_pipeline.lib.progress import report_phase
 from cdp_pipeline.lib.warehouse import transaction
 
@@ -97,16 +102,19 @@ def resolve_identities(
     as_of: dt.date | None = None,
     retrain_days: int = 7,
     name_variants: NameVariants | None = None,
+    engine_settings=None,
 ) -> IdentityResult:
     """Resolve ``source_table`` into customers and write the ``identity`` tables.
 
     ``review_file``: the review decisions CSV (none when ``None``); ``reports_dir``: where the
-    model JSON and charts go (none written when ``None``). ``default_paths()`` gives the
-    settings' locations. The Splink model is kept between runs and retrained every
-    ``retrain_days`` days of data (``as_of``: the data's date); a run scores only records
-    whose model input changed unless ``full_refresh`` (``model_store``, ``splink_model``).
+    model JSON and charts go (none written when ``None``). ``default_paths(settings)`` gives the
+    settings' locations. ``config``: ``identity.yaml`` (the packaged one when ``None``). The
+    Splink model is kept between runs and retrained every ``retrain_days`` days of data
+    (``as_of``: the data's date); a run scores only records whose model input changed unless
+    ``full_refresh`` (``model_store``, ``splink_model``).
     ``name_variants``: nicknames and short forms (``load_name_variants``; the packaged table when
-    ``None``).
+    ``None``). ``engine_settings``: the settings naming where Splink trains and scores
+    (``engine``, and Spark's ``spark_*``); in process (DuckDB) when ``None``.
     Stitching, the graph, splits and IDs are recomputed over every record: set-based SQL,
     cheap next to scoring, and so equal to a full rebuild by construction.
     """
@@ -131,7 +139,13 @@ def resolve_identities(
         "invalid": review.invalid,
     }
     result.model = train_and_predict(
-        con, config, reports_dir, full_refresh=full_refresh, as_of=as_of, retrain_days=retrain_days
+        con,
+        config,
+        reports_dir,
+        full_refresh=full_refresh,
+        as_of=as_of,
+        retrain_days=retrain_days,
+        engine_settings=engine_settings,
     )
 
     con.execute(f"""
@@ -149,8 +163,11 @@ def resolve_identities(
                match_probability, NULL
         FROM temp._id_prob_edges
     """)
-    con.execute("""CREATE OR REPLACE TEMP TABLE _id_cannot AS
-                   SELECT rid_l, rid_r FROM temp._id_review_pairs WHERE decision = 'cannot_link'""")
+    # a reviewer's cannot-links, and two members of one household (stitching.py)
+    build_household_cannot_links(con, SPLINK_INPUT)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _id_cannot AS
+                   SELECT rid_l, rid_r FROM temp._id_review_pairs WHERE decision = 'cannot_link'
+                   UNION SELECT rid_l, rid_r FROM {TWO_PEOPLE}""")
     # Only the records whose cluster can have changed are re-clustered (affected.py)
     record_hashes(con)
     keyed_edges(con, "temp._id_all_edges", "temp._id_cannot")
@@ -412,12 +429,9 @@ def _write_run_row(con: duckdb.DuckDBPyConnection, run_id: str, run_at: dt.datet
     )
 
 
-def default_paths() -> tuple[Path, Path]:
-    """(review file, reports dir) from settings."""
-    from cdp_pipeline.settings import get_settings
-
-    s = get_settings()
-    return s.inbox_dir / REVIEW_FILE_NAME, s.reports_dir / "identity"
+def default_paths(settings) -> tuple[Path, Path]:
+    """(review file, reports dir) in the settings' inbox and reports folders."""
+    return settings.inbox_dir / REVIEW_FILE_NAME, settings.reports_dir / "identity"
 
 
 __all__ = ["IDENTITY_TABLES", "IdentityResult", "default_paths", "resolve_identities", "table_exists"]

@@ -92,8 +92,9 @@ def _local_path(location: str) -> Path | None:
 
 
 @contextlib.contextmanager
-def spark_session(settings=None) -> Iterator[tuple[object, str]]:
-    """A Spark session set up for Splink, and this run's checkpoint folder.
+def spark_session(settings) -> Iterator[tuple[object, str]]:
+    """A Spark session set up for Splink (``settings``: ``spark_master``, ``spark_conf``,
+    ``spark_checkpoint_dir``), and this run's checkpoint folder.
 
     An already active session (a notebook, Databricks) is used as it is and left running;
     a session started here is stopped afterwards, and the run's checkpoint folder removed
@@ -108,9 +109,6 @@ def spark_session(settings=None) -> Iterator[tuple[object, str]]:
         ) from exc
     from splink.backends.spark import similarity_jar_location
 
-    from cdp_pipeline.settings import get_settings
-
-    settings = settings or get_settings()
     checkpoint_dir = f"{settings.spark_checkpoint_dir.rstrip('/')}/run-{uuid.uuid4().hex[:12]}"
     local_dir = _local_path(checkpoint_dir)
     if local_dir is not None:
@@ -143,7 +141,7 @@ def spark_session(settings=None) -> Iterator[tuple[object, str]]:
 
 
 def train_and_predict_on_spark(
-    con: duckdb.DuckDBPyConnection, config: IdentityConfig, reports_dir: Path | None, run: ModelRun, settings=None
+    con: duckdb.DuckDBPyConnection, config: IdentityConfig, reports_dir: Path | None, run: ModelRun, settings
 ) -> None:
     """The DuckDB path's training and prediction, run by Splink's Spark backend.
 

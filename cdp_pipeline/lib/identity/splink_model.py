@@ -77,6 +77,8 @@ class ModelRun:
     pairs_kept: int = 0  # scored pairs carried over from earlier nights
     state_ready: bool = False  # the night's model state may be persisted
     thresholds: Thresholds | None = None  # which scored pairs became links (thresholds.py)
+    # pairs of two names in one household whose contacts can tell, and of those the ones sharing one
+    household_pairs: tuple[int, int] = (0, 0)
 
 
 def build_splink_input(con: duckdb.DuckDBPyConnection) -> int:
@@ -109,6 +111,8 @@ def build_splink_input(con: duckdb.DuckDBPyConnection) -> int:
                -- for training only (never compared, so a rule on them fixes no comparison):
                -- who lives together under one surname, and the e-mail and phone apart from the compared ones
                r.last_name_match || '|' || r.street AS household_key,
+               -- read only by the first name's level added after training (TWO_NAMES_ONE_HOUSEHOLD)
+               r.last_name_match || '|' || r.street || '|' || r.birth_date AS household_birth_key,
                CASE WHEN xe.value IS NULL THEN r.email END AS contact_email,
                CASE WHEN xp.value IS NULL THEN r.phone END AS contact_phone,
                CASE WHEN xe.value IS NULL THEN r.email END AS email,
@@ -408,6 +412,104 @@ def _add_shared_by_two_names_level(model: dict, col: str, dialect: str) -> None:
     )
 
 
+TWO_NAMES_ONE_HOUSEHOLD = "two names, same surname, birth date and street"
+# how many pairs the model's own view of such a pair counts for, beside the pairs the data shows
+HOUSEHOLD_PSEUDO_PAIRS = 2
+
+
+def household_pair_counts(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    """Among pairs of records that agree on surname, birth date and street and whose first names
+    are two names (twins, or one person whose first name was replaced): how many carry contacts
+    that can tell (both an e-mail, or both a phone), and how many of those share one."""
+    pair = ", ".join(
+        f"a.{c} AS {c}_l, b.{c} AS {c}_r" for c in ("first_name_match", "last_name_match", *NAME_KEY_COLUMNS.values())
+    )
+    row = con.execute(
+        f"""
+        SELECT count(*), count(*) FILTER (WHERE shared)
+        FROM (SELECT {pair},
+                     coalesce(a.contact_email = b.contact_email OR a.contact_phone = b.contact_phone, false) AS shared
+              FROM {SPLINK_INPUT} a JOIN {SPLINK_INPUT} b
+                ON a.household_birth_key = b.household_birth_key AND a.unique_id < b.unique_id
+              WHERE a.first_name_match <> b.first_name_match
+                AND ((a.contact_email IS NOT NULL AND b.contact_email IS NOT NULL)
+                     OR (a.contact_phone IS NOT NULL AND b.contact_phone IS NOT NULL)))
+        WHERE NOT list_contains($same::VARCHAR[], {first_name_grade_sql()})
+        """,
+        {"same": list(SAME_FIRST_NAME_GRADES)},
+    ).fetchall()[0]
+    return int(row[0]), int(row[1])
+
+
+def _level_probabilities(linker) -> dict[tuple[str, str], tuple[float | None, float | None]]:
+    """(comparison, level label) -> (m, u) as the linker scores with them (an m no EM session
+    could train counts at Splink's default)."""
+    return {
+        (c.output_column_name, lv.label_for_charts): (lv.m_probability, lv.u_probability)
+        for c in linker._settings_obj.comparisons
+        for lv in c.comparison_levels
+        if not lv.is_null_level
+    }
+
+
+def _add_two_names_one_household_level(
+    model: dict, probabilities: dict, household_pairs: tuple[int, int]
+) -> str | None:
+    """Give two first names on records that agree on surname, birth date and street a level of
+    their own, before "else", weighed by what the data says of such pairs (a saved Splink model,
+    changed in place; returns a training note, or None when the level is not added).
+
+    Adding up its comparisons as if they were independent, the model scores such a pair (twins)
+    at prior + surname + birth date + address + first name "else" (hard-case sample: about +12,
+    one person almost surely). Among the pairs whose e-mails or phones can tell, the share that
+    shares one is an upper bound of how often it is one person (a family inbox is shared by two);
+    the level sets the pair's score to that share's log-odds, the model's own probability counting
+    as ``HOUSEHOLD_PSEUDO_PAIRS`` pairs beside the observed ones. A data set where no such pair
+    carries contacts (FEBRL, where they are one person whose first name was replaced) gets no
+    level; the model weighs them as trained."""
+    import math
+
+    observed, shared = household_pairs
+    if not observed:
+        return None
+    first_names = next(c for c in model["comparisons"] if c["output_column_name"] == "first_name_match")
+    first_names = first_names["comparison_levels"]
+    other = next(lv for lv in first_names if lv["sql_condition"] == "ELSE")
+    parts = [
+        probabilities.get(key, (None, None))
+        for key in (
+            ("last_name_match", "Exact match on last_name_match"),
+            ("birth_date", "Exact match on birth_date"),
+            ("address", "street and postcode exact"),
+            ("first_name_match", other["label_for_charts"]),
+        )
+    ]
+    if not all(m and u for m, u in parts):
+        return None
+    prior = model["probability_two_random_records_match"]
+    score = math.log2(prior / (1 - prior)) + sum(math.log2(m / u) for m, u in parts)
+    p_model = 1 / (1 + 2**-score)
+    p = (shared + HOUSEHOLD_PSEUDO_PAIRS * p_model) / (observed + HOUSEHOLD_PSEUDO_PAIRS)
+    target = math.log2(p / (1 - p))
+    if target >= score:
+        return None
+    first_names.insert(
+        first_names.index(other),
+        {
+            "sql_condition": "household_birth_key_l = household_birth_key_r",
+            "label_for_charts": TWO_NAMES_ONE_HOUSEHOLD,
+            "m_probability": parts[-1][0] * 2 ** (target - score),
+            "u_probability": parts[-1][1],
+            "fix_m_probability": True,
+            "fix_u_probability": True,
+        },
+    )
+    return (
+        f"{TWO_NAMES_ONE_HOUSEHOLD}: {shared} of {observed} such pairs whose contacts can tell share one; "
+        f"such a pair scores {target:+.1f} instead of {score:+.1f}"
+    )
+
+
 def _one_typo_comparison(col: str, *, transpositions: bool, separators: str = ""):
     """Exact, one edit (Levenshtein <= 1; with ``transpositions`` Damerau-Levenshtein <= 1: two
     digits of a number swapped), else. The same levels as Splink's Levenshtein- and
@@ -526,14 +628,18 @@ def train_and_predict(
     full_refresh: bool = False,
     as_of=None,
     retrain_days: int = 7,
+    engine_settings=None,
 ) -> ModelRun:
     """Score tonight's record pairs into ``temp._id_prob_edges`` (and write the reports).
+    ``engine_settings``: where to train and score (``engine``: ``spark`` runs Splink's Spark
+    backend with the ``spark_*`` settings); in process (DuckDB) when ``None``.
 
     The stored model is reused unless it is due for retraining (``model_store``); with a
     reused model only records whose model input changed are scored, against every record,
     and the stored scores of unchanged pairs are kept. ``full_refresh`` scores every pair.
     """
     run = ModelRun(records_in_model=build_splink_input(con))
+    run.household_pairs = household_pair_counts(con)
     _empty_edges(con)
     clear_pending_state(con)
     if run.records_in_model < 2:
@@ -542,7 +648,14 @@ def train_and_predict(
         return run
     try:
         _train_and_predict(
-            con, config, reports_dir, run, full_refresh=full_refresh, as_of=as_of, retrain_days=retrain_days
+            con,
+            config,
+            reports_dir,
+            run,
+            full_refresh=full_refresh,
+            as_of=as_of,
+            retrain_days=retrain_days,
+            engine_settings=engine_settings,
         )
         run.thresholds = apply_thresholds(con, config.splink)
         run.edges = con.execute(f"SELECT count(*) FROM {PROB_EDGES}").fetchall()[0][0]
@@ -560,18 +673,17 @@ def _train_and_predict(
     full_refresh: bool,
     as_of,
     retrain_days: int,
+    engine_settings=None,
 ) -> None:
     # --- engine dispatch (CDP_ENGINE, docs/spark.md) ---
-    from cdp_pipeline.settings import get_settings
-
-    if get_settings().engine == "spark":
+    if engine_settings is not None and engine_settings.engine == "spark":
         from cdp_pipeline.lib.identity.spark_engine import train_and_predict_on_spark
 
         # Spark trains and scores everything every night; it keeps no model between nights,
         # so the next in-process night starts from a fresh model.
         forget_state(con)
         run.retrained, run.retrain_reason = True, "CDP_ENGINE=spark trains every night"
-        train_and_predict_on_spark(con, config, reports_dir, run)
+        train_and_predict_on_spark(con, config, reports_dir, run, engine_settings)
         run.records_rescored = run.records_in_model
         return
     # --- end engine dispatch ---
@@ -791,6 +903,10 @@ def train_model(sdf, config: IdentityConfig, run: ModelRun, dialect: str = "duck
     model = linker.misc.save_model_to_json()
     _add_shared_by_two_names_level(model, "email", dialect)
     linker = Linker(sdf, model, log_level=logging.WARNING, validate_settings=False)
+    note = _add_two_names_one_household_level(model, _level_probabilities(linker), run.household_pairs)
+    if note:
+        notes.append(note)
+        linker = Linker(sdf, model, log_level=logging.WARNING, validate_settings=False)
     run.probability_two_random_records_match = linker._settings_obj._probability_two_random_records_match
     run.comparisons = [c.output_column_name for c in linker._settings_obj.comparisons]
     return linker

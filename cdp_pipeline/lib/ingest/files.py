@@ -76,16 +76,16 @@ def landing_day_dir(landing_dir: Path, source: str, landing_date: dt.date | str)
     return Path(landing_dir) / source / day
 
 
-def _secret_files() -> set[tuple[int, int]]:
-    """(device, inode) of the secrets no ingest may read, however they are reached (the salt)."""
+def secret_files(data_dir: Path) -> frozenset[tuple[int, int]]:
+    """(device, inode) of the secrets in the data folder ``data_dir`` that no ingest may read,
+    however they are reached (the suppression salt)."""
     from cdp_pipeline.lib.privacy.suppression import salt_path
-    from cdp_pipeline.settings import get_settings
 
     try:
-        st = os.stat(salt_path(get_settings().data_dir))
+        st = os.stat(salt_path(data_dir))
     except OSError:
-        return set()
-    return {(st.st_dev, st.st_ino)}
+        return frozenset()
+    return frozenset({(st.st_dev, st.st_ino)})
 
 
 def folder_refusal(landing_dir: Path, folder: Path) -> str | None:
@@ -104,9 +104,9 @@ def folder_refusal(landing_dir: Path, folder: Path) -> str | None:
     return None
 
 
-def read_landing_bytes(lf: LandingFile) -> bytes:
+def read_landing_bytes(lf: LandingFile, secrets: frozenset[tuple[int, int]] = frozenset()) -> bytes:
     """The file's bytes, read once: only a regular file really inside its day folder, never through
-    a symbolic link, never a secret. Raises ``RefusedPath``."""
+    a symbolic link, never a secret (``secrets``: ``secret_files``). Raises ``RefusedPath``."""
     if lf.refused:
         raise RefusedPath(lf.refused)
     try:
@@ -119,7 +119,7 @@ def read_landing_bytes(lf: LandingFile) -> bytes:
         st = os.fstat(f.fileno())
         if not stat.S_ISREG(st.st_mode):
             raise RefusedPath(f"{lf.rel_path} is not a regular file: refused")
-        if (st.st_dev, st.st_ino) in _secret_files():
+        if (st.st_dev, st.st_ino) in secrets:
             raise RefusedPath(f"{lf.rel_path} is the suppression salt (a secret): refused")
         return f.read()
 

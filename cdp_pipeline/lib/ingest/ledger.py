@@ -1,7 +1,8 @@
 """The tables the raw layer writes: raw.<kind>, the file ledger and the quarantine.
 
-Statements live in ``cdp_pipeline/defs/sources/sql`` (one per file); this module only
-creates tables from the file-kind contracts and runs those statements.
+Statements live in ``cdp_pipeline/defs/sources/sql`` (``SQL_DIR``, one per file); this module
+creates tables from the file-kind contracts; it and ``load.py`` run the statements with the one
+runner (``lib/sql_files.py``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import duckdb
 
 from cdp_pipeline.lib.ingest.file_kinds import TABLE_KINDS
 from cdp_pipeline.lib.previews import markdown_table
-from cdp_pipeline.lib.sql_files import load_sql, quote_ident, run_sql
+from cdp_pipeline.lib.sql_files import fetch_sql, query_sql, quote_ident, run_sql
 from cdp_pipeline.lib.warehouse import ensure_schemas
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "defs" / "sources" / "sql"
@@ -38,23 +39,11 @@ def raw_table_columns(table: str) -> list[tuple[str, str]]:
     return [(c, "VARCHAR") for c in names] + list(RAW_METADATA_COLUMNS)
 
 
-def sql(name: str, **identifiers: str) -> str:
-    return load_sql(SQL_DIR, name, **identifiers)
-
-
-def run(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None, **identifiers: str) -> None:
-    run_sql(con, SQL_DIR, name, params, **identifiers)
-
-
-def fetch(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None, **identifiers: str) -> list[tuple]:
-    return con.execute(sql(name, **identifiers), params or {}).fetchall()
-
-
 def ensure_raw_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
     """Create ``raw.<table>`` or add the columns a newer contract introduced."""
     columns = raw_table_columns(table)
     defs = ", ".join(f"{quote_ident(c)} {t}" for c, t in columns)
-    run(con, "create_raw_table", table=table, column_defs=defs)
+    run_sql(con, SQL_DIR, "create_raw_table", table=table, column_defs=defs)
     existing = {
         r[0]
         for r in con.execute(
@@ -63,15 +52,15 @@ def ensure_raw_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
     }
     for c, t in columns:
         if c not in existing:
-            run(con, "add_raw_column", table=table, column=quote_ident(c), column_type=t)
+            run_sql(con, SQL_DIR, "add_raw_column", table=table, column=quote_ident(c), column_type=t)
 
 
 def ensure_audit_tables(con: duckdb.DuckDBPyConnection) -> None:
     ensure_schemas(con)
-    run(con, "create_audit_files")
-    run(con, "add_files_rows_suppressed")
-    run(con, "add_files_rows_erased")
-    run(con, "create_audit_quarantine")
+    run_sql(con, SQL_DIR, "create_audit_files")
+    run_sql(con, SQL_DIR, "add_files_rows_suppressed")
+    run_sql(con, SQL_DIR, "add_files_rows_erased")
+    run_sql(con, SQL_DIR, "create_audit_quarantine")
 
 
 def ensure_ingest_tables(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...] | None = None) -> None:
@@ -92,12 +81,12 @@ def ledger_balance(con: duckdb.DuckDBPyConnection, source: str, table: str) -> d
     the rows an erasure deleted since (counted per file in ``rows_erased``)."""
     kinds = kinds_of_table(table)
     params = {"source": source, "file_kinds": kinds}
-    imbalanced = fetch(con, "select_ledger_imbalance", params)
-    (files, rows_read, rows_loaded_live, rows_quarantined, rows_suppressed, rows_erased) = fetch(
-        con, "select_ledger_totals", params
+    imbalanced = fetch_sql(con, SQL_DIR, "select_ledger_imbalance", params)
+    (files, rows_read, rows_loaded_live, rows_quarantined, rows_suppressed, rows_erased) = fetch_sql(
+        con, SQL_DIR, "select_ledger_totals", params
     )[0]
-    raw_rows = fetch(con, "count_raw_rows", table=table)[0][0]
-    quarantine_rows = fetch(con, "count_quarantined_rows", params)[0][0]
+    raw_rows = fetch_sql(con, SQL_DIR, "count_raw_rows", table=table)[0][0]
+    quarantine_rows = fetch_sql(con, SQL_DIR, "count_quarantined_rows", params)[0][0]
     return {
         "files": files,
         "rows_read": rows_read,
@@ -114,9 +103,8 @@ def ledger_balance(con: duckdb.DuckDBPyConnection, source: str, table: str) -> d
 
 
 def raw_preview(con: duckdb.DuckDBPyConnection, table: str, first_day: str, last_day: str) -> str:
-    cur = con.execute(sql("select_raw_preview", table=table), {"first_day": first_day, "last_day": last_day})
-    rows = cur.fetchall()
-    columns = [d[0] for d in cur.description]
+    days = {"first_day": first_day, "last_day": last_day}
+    columns, rows = query_sql(con, SQL_DIR, "select_raw_preview", days, table=table)
     return markdown_table(columns, rows) if rows else "(no rows for these landing days)"
 
 
@@ -149,6 +137,6 @@ def record_erased_rows(con: duckdb.DuckDBPyConnection, erased: list[tuple[str, s
         "AND schema_name = 'audit' AND table_name = 'files'"
     ).fetchall()[0][0]:
         return
-    run(con, "add_files_rows_erased")
+    run_sql(con, SQL_DIR, "add_files_rows_erased")
     for file, sha256, rows in erased:
-        run(con, "update_files_rows_erased", {"file": file, "sha256": sha256, "rows": rows})
+        run_sql(con, SQL_DIR, "update_files_rows_erased", {"file": file, "sha256": sha256, "rows": rows})

@@ -42,6 +42,7 @@ from cdp_pipeline.lib.ingest.files import (
     RefusedPath,
     discover_files,
     read_landing_bytes,
+    secret_files,
     with_bytes_read,
 )
 from cdp_pipeline.lib.ingest.jsonl_reader import read_jsonl_text
@@ -54,6 +55,7 @@ from cdp_pipeline.lib.ingest.parsed import (
     as_arrow,
     cap_text,
 )
+from cdp_pipeline.lib.sql_files import fetch_sql, run_sql
 from cdp_pipeline.lib.warehouse import transaction
 
 _BATCH = "_cdp_ingest_batch"
@@ -145,9 +147,9 @@ def clear_partition(con: duckdb.DuckDBPyConnection, source: str, landing_date: d
     params = {"landing_date": landing_date.isoformat()}
     with transaction(con):
         for table in SOURCE_TABLES[source]:
-            ledger.run(con, "delete_raw_partition", params, table=table)
-        ledger.run(con, "delete_files_partition", {**params, "source": source})
-        ledger.run(con, "delete_quarantine_partition", {**params, "source": source})
+            run_sql(con, ledger.SQL_DIR, "delete_raw_partition", params, table=table)
+        run_sql(con, ledger.SQL_DIR, "delete_files_partition", {**params, "source": source})
+        run_sql(con, ledger.SQL_DIR, "delete_quarantine_partition", {**params, "source": source})
 
 
 def load_partition(
@@ -158,22 +160,24 @@ def load_partition(
     *,
     loaded_at: dt.datetime | None = None,
     suppression=None,
+    settings=None,
 ) -> PartitionOutcome:
     """Load every file of ``<landing>/<source>/<day>/`` into raw, replacing what the day held.
-    Rows of erased people (``suppression``, by default the build database's list) are dropped."""
+    Rows of erased people (``suppression``, by default the build database's list, read with the
+    salt of ``settings``) are dropped; the salt in ``settings.data_dir`` is never read as a file."""
     day = dt.date.fromisoformat(landing_date) if isinstance(landing_date, str) else landing_date
     loaded_at = loaded_at or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     ledger.ensure_ingest_tables(con, SOURCE_TABLES[source])
-    clear_partition(con, source, day)
-    if suppression is None:
+    if suppression is None:  # before the day is cleared: without the settings it may refuse
         from cdp_pipeline.lib.privacy.suppression import load_suppression_list
-        from cdp_pipeline.settings import get_settings
 
-        suppression = load_suppression_list(con, get_settings())
+        suppression = load_suppression_list(con, settings)
+    clear_partition(con, source, day)
+    secrets = secret_files(settings.data_dir) if settings is not None else frozenset()
     outcome = PartitionOutcome(source=source, landing_date=day)
     with _checkpoints_deferred(con):
         for lf in discover_files(landing_dir, source, day):
-            outcome.files.append(load_file(con, lf, loaded_at=loaded_at, suppression=suppression))
+            outcome.files.append(load_file(con, lf, loaded_at=loaded_at, suppression=suppression, secrets=secrets))
     return outcome
 
 
@@ -213,20 +217,30 @@ def _cyclic_gc_paused():
 
 
 def load_file(
-    con: duckdb.DuckDBPyConnection, lf: LandingFile, *, loaded_at: dt.datetime, suppression=None
+    con: duckdb.DuckDBPyConnection,
+    lf: LandingFile,
+    *,
+    loaded_at: dt.datetime,
+    suppression=None,
+    secrets: frozenset[tuple[int, int]] = frozenset(),
 ) -> FileOutcome:
     """Load one file in one transaction: raw rows, quarantine rows and its ledger entry."""
     with _cyclic_gc_paused():
-        return _load_file(con, lf, loaded_at=loaded_at, suppression=suppression)
+        return _load_file(con, lf, loaded_at=loaded_at, suppression=suppression, secrets=secrets)
 
 
 def _load_file(
-    con: duckdb.DuckDBPyConnection, lf: LandingFile, *, loaded_at: dt.datetime, suppression=None
+    con: duckdb.DuckDBPyConnection,
+    lf: LandingFile,
+    *,
+    loaded_at: dt.datetime,
+    suppression=None,
+    secrets: frozenset[tuple[int, int]] = frozenset(),
 ) -> FileOutcome:
     try:
         # Read once: the SHA-256 in the ledger is of exactly the bytes parsed, even if the file is
         # rewritten while the night reads it.
-        data = read_landing_bytes(lf)
+        data = read_landing_bytes(lf, secrets)
     except RefusedPath as exc:
         reason = str(exc)
         out = FileOutcome(file=lf, status="rejected", message=reason, quarantined=[QuarantinedRow(None, reason, None)])  # type: ignore[arg-type]
@@ -234,7 +248,7 @@ def _load_file(
         return out
     lf = with_bytes_read(lf, data)
     if lf.bytes:
-        first = ledger.fetch(con, "select_first_delivery", {"sha256": lf.sha256})
+        first = fetch_sql(con, ledger.SQL_DIR, "select_first_delivery", {"sha256": lf.sha256})
         if first:
             f_file, f_day, f_status = first[0]
             out = FileOutcome(
@@ -314,8 +328,9 @@ def _write_file(
                 _insert_raw(con, parsed, file_params)
         if out.quarantined:
             _insert_quarantine(con, lf, out, file_params)
-        ledger.run(
+        run_sql(
             con,
+            ledger.SQL_DIR,
             "insert_file_entry",
             {
                 "file": lf.rel_path,
@@ -352,13 +367,13 @@ def _replace_events_day(con: duckdb.DuckDBPyConnection, lf: LandingFile, out: Fi
         "landing_date": lf.landing_date.isoformat(),
         "intraday": is_intraday_name(lf.name),
     }
-    newer = ledger.fetch(con, "select_later_events_day_delivery", params)
+    newer = fetch_sql(con, ledger.SQL_DIR, "select_later_events_day_delivery", params)
     if newer:
         out.status = "superseded"
         out.message = f"events day {events_day} replaced by {newer[0][0]}"
         return False
-    ledger.run(con, "update_superseded_web_files", {**params, "file": lf.rel_path})
-    ledger.run(con, "delete_superseded_web_events", params)
+    run_sql(con, ledger.SQL_DIR, "update_superseded_web_files", {**params, "file": lf.rel_path})
+    run_sql(con, ledger.SQL_DIR, "delete_superseded_web_events", params)
     return True
 
 
@@ -366,9 +381,7 @@ def _insert_raw(con: duckdb.DuckDBPyConnection, parsed: ParsedFile, file_params:
     arrays = {c: as_arrow(v, pa.string()) for c, v in parsed.columns.items()}
     arrays["_extra"] = as_arrow(parsed.extra, pa.string())
     arrays["_line"] = as_arrow(parsed.lines, pa.int64())
-    _insert_batch(
-        con, pa.table(arrays), ledger.sql("insert_raw_rows", table=parsed.kind.table, batch=_BATCH), file_params
-    )
+    _insert_batch(con, pa.table(arrays), "insert_raw_rows", file_params, table=parsed.kind.table)
 
 
 def _insert_quarantine(con: duckdb.DuckDBPyConnection, lf: LandingFile, out: FileOutcome, file_params: dict) -> None:
@@ -389,12 +402,13 @@ def _insert_quarantine(con: duckdb.DuckDBPyConnection, lf: LandingFile, out: Fil
         "file_kind": out.file_kind,
         "loaded_at": file_params["loaded_at"],
     }
-    _insert_batch(con, batch, ledger.sql("insert_quarantine_rows", batch=_BATCH), params)
+    _insert_batch(con, batch, "insert_quarantine_rows", params)
 
 
-def _insert_batch(con: duckdb.DuckDBPyConnection, batch: pa.Table, statement: str, params: dict) -> None:
+def _insert_batch(con: duckdb.DuckDBPyConnection, batch: pa.Table, name: str, params: dict, **identifiers: str) -> None:
+    """Run the ledger statement ``name`` over ``batch``, registered as the relation ``{batch}``."""
     con.register(_BATCH, batch)
     try:
-        con.execute(statement, params)
+        run_sql(con, ledger.SQL_DIR, name, params, batch=_BATCH, **identifiers)
     finally:
         con.unregister(_BATCH)

@@ -254,6 +254,8 @@ class SuppressionList:
 
 def load_suppression_list(con: duckdb.DuckDBPyConnection, settings) -> SuppressionList:
     hashes = frozenset(suppressed_hashes(con))
+    if hashes and settings is None:
+        raise ValueError("someone has been erased: their identifiers are read with the salt, pass the settings")
     # The salt file is only needed (and only created) once someone has been erased.
     salt = salt_for(settings) if hashes else ""
     return SuppressionList(hashes, salt, getattr(settings, "default_region", "SE"))

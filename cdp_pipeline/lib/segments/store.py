@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from cdp_pipeline.lib.segments.definitions import SegmentDefinition
 from cdp_pipeline.lib.segments.evaluate import SegmentResult, evaluate_segments_loading
-from cdp_pipeline.lib.sql_files import fetch_sql, load_sql, quote_ident, run_sql
+from cdp_pipeline.lib.sql_files import arrow_sql, fetch_sql, quote_ident, run_sql
 from cdp_pipeline.lib.table_comments import apply_table_comments
 from cdp_pipeline.lib.warehouse import ensure_schemas, transaction
 
@@ -113,11 +113,11 @@ def evaluate_against_golden(
 ) -> list[SegmentResult]:
     """Each definition checked by the predicate guard and evaluated in a sandbox holding a copy of
     the golden.customers columns the predicates read."""
-    schema = con.sql(load_sql(SQL_DIR, "select_golden_customers_schema")).to_arrow_table().schema
+    schema = arrow_sql(con, SQL_DIR, "select_golden_customers_schema").schema
 
     def golden_columns(columns: list[str]) -> pa.Table:
         quoted = ", ".join(quote_ident(c) for c in columns)
-        return con.sql(load_sql(SQL_DIR, "select_golden_customers", columns=quoted)).to_arrow_table()
+        return arrow_sql(con, SQL_DIR, "select_golden_customers", columns=quoted)
 
     return evaluate_segments_loading(schema, golden_columns, definitions)
 

@@ -260,6 +260,7 @@ class World:
                     dict(
                         message_id=eid,
                         source=source,
+                        channel="sms",
                         source_record_id=rid,
                         body="hi",
                         direction=self.rnd.choice(("inbound", "outbound")),

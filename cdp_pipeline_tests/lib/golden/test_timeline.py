@@ -22,6 +22,7 @@ def test_rows_per_customer_channel_and_type(world):
         ("C1", "web", "add_to_cart", 1),
         ("C1", "web", "login", 1),
         ("C1", "web", "web_session", 2),
+        ("C1", "whatsapp", "whatsapp_inbound", 1),
         ("C2", "email", "consent_granted", 1),
         ("C2", "online", "online_order", 1),
         ("C3", "email", "consent_granted", 2),

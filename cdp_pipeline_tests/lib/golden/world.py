@@ -273,6 +273,7 @@ SMS = [
     dict(
         message_id="m1",
         source="sms",
+        channel="sms",
         source_record_id="+46701111111",
         direction="outbound",
         body="Sale!",
@@ -282,6 +283,7 @@ SMS = [
     dict(
         message_id="m2",
         source="sms",
+        channel="sms",
         source_record_id="+46701111111",
         direction="outbound",
         body="Sale 2",
@@ -291,6 +293,7 @@ SMS = [
     dict(
         message_id="m3",
         source="sms",
+        channel="sms",
         source_record_id="+46701111111",
         direction="inbound",
         body="STOP",
@@ -301,12 +304,24 @@ SMS = [
     dict(
         message_id="m4",
         source="sms",
+        channel="sms",
         source_record_id="+46701111111",
         direction="inbound",
         body="START",
         status="received",
         sent_at=ts("2025-01-06 09:00"),
         keyword="opt_in",
+    ),
+    # a WhatsApp reply on the same Twilio account: the timeline's whatsapp channel, no SMS trait
+    dict(
+        message_id="m5",
+        source="sms",
+        channel="whatsapp",
+        source_record_id="+46701111111",
+        direction="inbound",
+        body="Thanks",
+        status="received",
+        sent_at=ts("2025-01-07 09:00"),
     ),
 ]
 

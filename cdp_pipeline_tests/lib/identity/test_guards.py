@@ -1,6 +1,7 @@
 """Over-merge guards: junk and over-shared identifiers, the household name guard, cardinality rules."""
 
 import dataclasses
+import datetime as dt
 
 import pytest
 from hypothesis import given, settings
@@ -413,3 +414,177 @@ def test_one_edit_apart_passes_the_cheap_levenshtein_filter(pair):
     a, b = pair
     lev, dl = duckdb.execute("SELECT levenshtein(?, ?), damerau_levenshtein(?, ?)", [a, b, a, b]).fetchall()[0]
     assert dl <= 1 and lev <= 2, (a, b, lev)
+
+
+def _two_people_pairs(con, records) -> set[tuple[str, str]]:
+    """The pairs ``build_household_cannot_links`` names, by source_record_id, over ``records``
+    (the model's input built as a run builds it; no model trained)."""
+    from cdp_pipeline.lib.identity.config import load_identity_config
+    from cdp_pipeline.lib.identity.junk_guard import find_excluded_identifiers
+    from cdp_pipeline.lib.identity.name_keys import write_first_name_table
+    from cdp_pipeline.lib.identity.name_variants import load_name_variants
+    from cdp_pipeline.lib.identity.records import RECORDS, build_identifiers, build_records
+    from cdp_pipeline.lib.identity.splink_model import SPLINK_INPUT, build_splink_input
+    from cdp_pipeline.lib.identity.stitching import TWO_PEOPLE, build_household_cannot_links
+
+    write_records(con, records)
+    build_records(con)
+    write_first_name_table(con, f"SELECT DISTINCT first_name_match FROM {RECORDS}", load_name_variants())
+    build_identifiers(con)
+    find_excluded_identifiers(con, load_identity_config())
+    build_splink_input(con)
+    build_household_cannot_links(con, SPLINK_INPUT)
+    rows = con.execute(f"""SELECT l.source_record_id, r.source_record_id FROM {TWO_PEOPLE} p
+                           JOIN {RECORDS} l ON l.rid = p.rid_l JOIN {RECORDS} r ON r.rid = p.rid_r""").fetchall()
+    return {tuple(sorted(row)) for row in rows}
+
+
+def _home(rid: str, first: str, **fields) -> dict:
+    """A CRM record of the Aronsson household: surname, street, postcode and birth date shared."""
+    base = dict(
+        first_name=first,
+        last_name="aronsson",
+        street="skolgränd 98",
+        postcode="21430",
+        city="malmö",
+        birth_date=dt.date(1968, 1, 7),
+    )
+    return record("crm", rid, rid, **(base | fields))
+
+
+@pytest.mark.parametrize(
+    "left, right, two_people",
+    [
+        # twins (hard-case sample, twins:00117): two names, own e-mails -> two people
+        (
+            dict(first="johannes", email="j.aronsson@icloud.com"),
+            dict(first="christin", email="familjen.aronsson@telia.com", phone="+46730315186"),
+            True,
+        ),
+        # own mobiles, one family inbox (households:00504)
+        (
+            dict(first="egon", email="familjen.aronsson@telia.com", phone="+46767045151"),
+            dict(first="mohammad", email="familjen.aronsson@telia.com", phone="+46839105222"),
+            True,
+        ),
+        # only the postcode and the birth date shared: one twin's record without a street (twins:00058)
+        (
+            dict(first="margrethe", email="familien.aronsson@gmail.com", phone="+46727809511"),
+            dict(first="freja", email="frejaaronsson@live.se", street=None),
+            True,
+        ),
+        # the same twins on one family inbox, neither with a phone of their own: nothing says two
+        # people but the names, which the model weighs (FEBRL: a replaced first name is one person)
+        (
+            dict(first="ali", email="familjen.aronsson@telia.com"),
+            dict(first="maria", email="familjen.aronsson@telia.com"),
+            False,
+        ),
+        # no e-mail or phone at all (a CRM extract): the model's to weigh
+        (dict(first="johannes"), dict(first="christin"), False),
+        # one person: a nickname, a part of a double name, an initial, a typo
+        (
+            dict(first="kris", email="kristian_jensen@mail.dk"),
+            dict(first="kristian", email="kristian820@mail.dk"),
+            False,
+        ),
+        (dict(first="stina", email="stina@x.se"), dict(first="kristina", email="kristina@y.se"), False),
+        (dict(first="anna karin", email="ak@x.se"), dict(first="anna", email="anna.a@y.se"), False),
+        (dict(first="j", email="j.a@x.se"), dict(first="johannes", email="johannes@y.se"), False),
+        (dict(first="johannes", email="j.a@x.se"), dict(first="johanes", email="johannes@y.se"), False),
+        # an e-mail one typo away (gmial.com) is the same e-mail, not one of her own
+        (dict(first="erika", email="e.aronsson@gmail.com"), dict(first="erik", email="e.aronsson@gmial.com"), False),
+        # another surname: not one household (a married name, a billing name written surname first)
+        (
+            dict(first="aronsson", last_name="johannes", email="j.a@x.se"),
+            dict(first="johannes", email="johannes@y.se"),
+            False,
+        ),
+        (dict(first="johannes", email="j.a@x.se"), dict(first="christin", last_name="berg", email="c@y.se"), False),
+    ],
+)
+def test_two_names_with_contacts_of_their_own_in_one_household_are_two_people(con, left, right, two_people):
+    """Known answers of the household cannot-link (stitching.build_household_cannot_links)."""
+    records = [_home("L", left.pop("first"), **left), _home("R", right.pop("first"), **right)]
+    assert _two_people_pairs(con, records) == ({("L", "R")} if two_people else set())
+
+
+def test_household_pair_counts_count_two_names_whose_contacts_can_tell(con):
+    """Pairs of two names on one surname, birth date and street: those whose e-mails or phones
+    can tell, and of those the ones sharing one (``splink_model.household_pair_counts``)."""
+    from cdp_pipeline.lib.identity.splink_model import household_pair_counts
+
+    _two_people_pairs(
+        con,
+        [
+            # twins on one family inbox: can tell, share one
+            _home("A1", "ali", email="familjen.aronsson@telia.com"),
+            _home("A2", "maria", email="familjen.aronsson@telia.com", phone="+46734209411"),
+            # twins with their own e-mails, another birth date: can tell, share none
+            _home("B1", "johannes", email="j.aronsson@icloud.com", birth_date=dt.date(1990, 5, 1)),
+            _home("B2", "christin", email="christin@telia.com", birth_date=dt.date(1990, 5, 1)),
+            # a nickname (one name) and a pair without contacts (cannot tell): not counted
+            _home("C1", "kris", email="kris@x.se", birth_date=dt.date(1991, 5, 1)),
+            _home("C2", "kristian", email="kristian@y.se", birth_date=dt.date(1991, 5, 1)),
+            _home("D1", "solveig", birth_date=dt.date(1992, 5, 1)),
+            _home("D2", "lars", birth_date=dt.date(1992, 5, 1)),
+        ],
+    )
+    assert household_pair_counts(con) == (2, 1)
+
+
+def _toy_model() -> tuple[dict, dict]:
+    """A saved model's first-name comparison and the (m, u) of the levels a twin pair hits:
+    prior 1/1025 (-10 bits), surname +6, birth date +10, address +10, first name else -4:
+    a twin pair scores +12."""
+    model = {
+        "probability_two_random_records_match": 1 / 1025,
+        "comparisons": [
+            {
+                "output_column_name": "first_name_match",
+                "comparison_levels": [
+                    {"sql_condition": "first_name_match_l = first_name_match_r", "label_for_charts": "exact"},
+                    {"sql_condition": "ELSE", "label_for_charts": "All other comparisons"},
+                ],
+            }
+        ],
+    }
+    probabilities = {
+        ("last_name_match", "Exact match on last_name_match"): (0.64, 0.01),
+        ("birth_date", "Exact match on birth_date"): (1.0, 2**-10),
+        ("address", "street and postcode exact"): (1.0, 2**-10),
+        ("first_name_match", "All other comparisons"): (0.0625, 1.0),
+    }
+    return model, probabilities
+
+
+def test_two_names_in_one_household_score_what_the_data_says_of_such_pairs():
+    """The level added after training sets a twin pair's score to the log-odds of the share of
+    such pairs (contacts can tell) that share a contact, the model's view counting as two pairs."""
+    import math
+
+    from cdp_pipeline.lib.identity.splink_model import TWO_NAMES_ONE_HOUSEHOLD, _add_two_names_one_household_level
+
+    model, probabilities = _toy_model()
+    note = _add_two_names_one_household_level(model, probabilities, (23, 6))
+    levels = model["comparisons"][0]["comparison_levels"]
+    assert [lv["label_for_charts"] for lv in levels] == ["exact", TWO_NAMES_ONE_HOUSEHOLD, "All other comparisons"]
+    level = levels[1]
+    assert level["fix_m_probability"] and level["fix_u_probability"] and level["u_probability"] == 1.0
+    p_model = 1 / (1 + 2**-12)
+    p = (6 + 2 * p_model) / (23 + 2)
+    score = -10 + 6 + 10 + 10 + math.log2(level["m_probability"] / level["u_probability"])
+    assert math.isclose(score, math.log2(p / (1 - p)))
+    assert note and "6 of 23" in note
+
+
+def test_without_such_pairs_whose_contacts_can_tell_no_level_is_added():
+    """FEBRL: no e-mail or phone, so no pair can tell; the model weighs twins as trained."""
+    from cdp_pipeline.lib.identity.splink_model import _add_two_names_one_household_level
+
+    model, probabilities = _toy_model()
+    assert _add_two_names_one_household_level(model, probabilities, (0, 0)) is None
+    assert len(model["comparisons"][0]["comparison_levels"]) == 2
+    # every pair that can tell shares a contact: the data agrees with the model, nothing to add
+    assert _add_two_names_one_household_level(model, probabilities, (5, 5)) is None
+    assert len(model["comparisons"][0]["comparison_levels"]) == 2

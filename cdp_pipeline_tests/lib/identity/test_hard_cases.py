@@ -72,7 +72,20 @@ def test_the_fixture_holds_every_hard_case():
     for r in hard_case_records():
         groups.setdefault(r["_group"], set()).add(r["_person"])
     assert groups == {
-        "twins": {"HC-TWIN-A", "HC-TWIN-B", "HC-TWIN-C", "HC-TWIN-D", "HC-TWIN-E", "HC-TWIN-F"},
+        "twins": {
+            "HC-TWIN-A",
+            "HC-TWIN-B",
+            "HC-TWIN-C",
+            "HC-TWIN-D",
+            "HC-TWIN-E",
+            "HC-TWIN-F",
+            "HC-TWIN-G",
+            "HC-TWIN-H",
+            "HC-TWIN-I",
+            "HC-TWIN-J",
+            "HC-TWIN-K",
+            "HC-TWIN-L",
+        },
         "parent_child": {"HC-PARENT", "HC-CHILD"},
         "household": {"HC-HOME-A", "HC-HOME-B"},
         "nickname": {"HC-NICK"},

@@ -29,6 +29,8 @@ def _m(name):
         ("Tompa", "Thomas"),
         ("Kicki", "Christina"),
         ("Stina", "Kristina"),
+        ("Kris", "Kristian"),
+        ("Frede", "Frederik"),
         ("Lasse", "Lars"),
         ("Janne", "Jan"),
         ("Bosse", "Bo"),

@@ -54,7 +54,9 @@ def _resolve(engine: str, config, monkeypatch, tmp_path):
     monkeypatch.setenv("CDP_ENGINE", engine)
     con = duckdb.connect(":memory:")
     build_synthetic(con, n_people=200, seed=11)
-    result = resolve_identities(con, run_id="r1", config=config, reports_dir=tmp_path / f"reports_{engine}")
+    result = resolve_identities(
+        con, run_id="r1", config=config, reports_dir=tmp_path / f"reports_{engine}", engine_settings=get_settings()
+    )
     customers = dict(
         con.execute("SELECT source || '|' || source_record_id, customer_id FROM identity.customer_map").fetchall()
     )

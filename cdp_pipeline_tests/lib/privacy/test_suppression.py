@@ -74,7 +74,7 @@ def test_redelivered_extracts_do_not_bring_an_erased_person_back(cdp_env):
         '{"event_timestamp": 3, "event_name": "login", "user_pseudo_id": "ck.2222222222", "user_id": "1002"}\n',
     )
     for source in ("crm", "pos", "sms", "web"):
-        load_partition(con, settings.landing_dir, source, DAY)
+        load_partition(con, settings.landing_dir, source, DAY, settings=settings)
 
     today = f" WHERE _landing_date = DATE '{DAY}'"
     assert con.execute("SELECT customer_id FROM raw.crm_customers" + today).fetchall() == [("1002",)]
@@ -102,7 +102,7 @@ def test_redelivered_extracts_do_not_bring_an_erased_person_back(cdp_env):
 def test_without_suppressions_ingest_creates_no_salt(cdp_env):
     con = duckdb.connect(str(cdp_env.build_db))
     drop(cdp_env, "crm", "c.csv", "customer_id,email\n1,a@b.se\n")
-    load_partition(con, cdp_env.landing_dir, "crm", DAY)
+    load_partition(con, cdp_env.landing_dir, "crm", DAY, settings=cdp_env)
     assert con.execute("SELECT rows_read, rows_loaded, rows_suppressed FROM audit.files").fetchall() == [(1, 1, 0)]
     assert not salt_path(cdp_env.data_dir).exists()
     con.close()

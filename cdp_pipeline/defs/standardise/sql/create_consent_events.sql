@@ -1,10 +1,12 @@
 -- Every consent signal per channel: ESP status (a nonsubscribed member never opted in: no consent), Klaviyo's consent columns, SMS STOP/START, CRM flags, Shopify "Accepts Marketing".
 -- An opt-out whose time cannot be read is dated by the day its file landed (it was true by then); a grant without a time is no grant.
-CREATE OR REPLACE TABLE staging.consent_events AS
+-- Its rows as a view over temp.raw_<table> (the whole raw table, or the affected keys' rows:
+-- lib/staging_incremental.py); create_staging_table.sql or insert_staging_rows.sql writes them.
+CREATE OR REPLACE TEMP VIEW consent_events_rows AS
 WITH esp_rows AS (
     SELECT coalesce(nullif(trim(leid), ''), nullif(trim(klaviyo_id), '')) AS leid, email_address, lower(trim(status)) AS status,
            unsub_time, clean_time, confirm_time, optin_time, last_changed, CAST(_landing_date AS TIMESTAMP) AS landed
-    FROM raw.esp_members
+    FROM temp.raw_esp_members
     WHERE lower(trim(status)) IN ('subscribed', 'unsubscribed', 'cleaned', 'nonsubscribed')
 ),
 klaviyo_rows AS (
@@ -24,14 +26,14 @@ klaviyo_rows AS (
            std_timestamp(date_added, 'UTC') AS added_time,  -- joining the list: a grant's time, never a revocation's
            std_timestamp(sms_consent_timestamp, 'UTC') AS sms_time,
            CAST(_landing_date AS TIMESTAMP) AS landed
-    FROM raw.esp_members
+    FROM temp.raw_esp_members
     WHERE nullif(trim(klaviyo_id), '') IS NOT NULL AND nullif(trim(status), '') IS NULL
 ),
 crm_raw AS (
     SELECT coalesce(nullif(trim(ltrim(trim(customer_id), '''')), ''), 'email:' || std_email(email)) AS customer_id,
            email, phone, country, consent_email, consent_sms,
            consent_updated_at, updated_at, CAST(_landing_date AS TIMESTAMP) AS landed
-    FROM raw.crm_customers
+    FROM temp.raw_crm_customers
 ),
 -- The standardisation functions are Python: each distinct address and number is read once
 -- and joined back (a person's address is on their ESP and CRM rows, and on every CRM version).

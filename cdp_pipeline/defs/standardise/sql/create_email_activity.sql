@@ -2,7 +2,9 @@
 -- lib/staging_incremental.py rebuilds only the activities in a night's files and re-attaches
 -- the rest to changed members: its key must stay the same for all rows of an activity_id, and
 -- its members statement as ``members`` computes them.
-CREATE OR REPLACE TABLE staging.email_activity AS
+-- Its rows as a view over temp.raw_<table> (the whole raw table, or the affected keys' rows:
+-- lib/staging_incremental.py); create_staging_table.sql or insert_staging_rows.sql writes them.
+CREATE OR REPLACE TEMP VIEW email_activity_rows AS
 WITH members AS (
     SELECT email, arg_min(source_record_id, source_record_id) AS source_record_id
     FROM staging.identity_records
@@ -15,11 +17,11 @@ WITH members AS (
 -- filters below (per row) into the function calls.
 emails AS MATERIALIZED (
     SELECT email_address, std_email(email_address) AS email
-    FROM (SELECT DISTINCT email_address FROM raw.esp_activity WHERE email_address IS NOT NULL)
+    FROM (SELECT DISTINCT email_address FROM temp.raw_esp_activity WHERE email_address IS NOT NULL)
 ),
 event_times AS MATERIALIZED (
     SELECT "timestamp", std_timestamp("timestamp", 'UTC') AS event_time
-    FROM (SELECT DISTINCT "timestamp" FROM raw.esp_activity WHERE "timestamp" IS NOT NULL)
+    FROM (SELECT DISTINCT "timestamp" FROM temp.raw_esp_activity WHERE "timestamp" IS NOT NULL)
 ),
 activity AS (
     SELECT e.email,
@@ -28,7 +30,7 @@ activity AS (
            nullif(trim(r.campaign_id), '') AS campaign_id,
            nullif(trim(r.campaign_title), '') AS campaign_title,
            nullif(trim(r.url), '') AS url
-    FROM raw.esp_activity r
+    FROM temp.raw_esp_activity r
     JOIN emails e USING (email_address)
     JOIN event_times t USING ("timestamp")
 )

@@ -7,7 +7,9 @@
 -- names, postcodes and birth dates are Python.
 -- Lookups are MATERIALIZED: else DuckDB pushes a filter on a result (phone IS NOT NULL) below
 -- the DISTINCT and calls the function on every row again.
-CREATE OR REPLACE TABLE staging.identity_records AS
+-- Its rows as a view over temp.raw_<table> (the whole raw table, or the affected keys' rows:
+-- lib/staging_incremental.py); create_staging_table.sql or insert_staging_rows.sql writes them.
+CREATE OR REPLACE TEMP VIEW identity_records_rows AS
 WITH crm_versions AS (
     -- The key: the customer id without the apostrophe a spreadsheet put before a long number
     -- (Shopify's '5207765762223), else (a legacy Shopify export has no id) the e-mail address;
@@ -15,7 +17,7 @@ WITH crm_versions AS (
     SELECT *, coalesce(nullif(trim(ltrim(trim(customer_id), '''')), ''), 'email:' || std_email(email)) AS record_key,
            nullif(trim(ltrim(trim(customer_id), '''')), '') AS crm_id,
            std_timestamp(updated_at, NULL) AS updated_ts  -- once: it orders the versions and dates the record
-    FROM raw.crm_customers
+    FROM temp.raw_crm_customers
 ),
 crm_latest AS (
     SELECT * FROM crm_versions
@@ -38,7 +40,7 @@ esp_versions AS (
     -- Mailchimp's LEID, Klaviyo's profile id, else the address (staging_incremental._ESP_MEMBER_KEY)
     SELECT *, coalesce(nullif(trim(leid), ''), nullif(trim(klaviyo_id), ''), std_email(email_address)) AS record_key,
            std_timestamp(last_changed, 'UTC') AS last_changed_ts  -- once: it orders the versions and dates the record
-    FROM raw.esp_members
+    FROM temp.raw_esp_members
 ),
 esp_latest AS (
     SELECT * FROM esp_versions
@@ -62,7 +64,7 @@ sms_raw AS (
                           '^\s*[A-Za-z]+:', '') AS raw_phone,
            coalesce(nullif(trim(sent_date), ''), nullif(trim(date_created), '')) AS sent_date,
            max(CAST(_landing_date AS TIMESTAMP)) AS last_landed
-    FROM raw.sms_messages
+    FROM temp.raw_sms_messages
     GROUP BY ALL
 ),
 sms_phones AS MATERIALIZED (
@@ -92,7 +94,7 @@ web_users AS (
            list(DISTINCT user_pseudo_id ORDER BY user_pseudo_id) FILTER (WHERE user_pseudo_id IS NOT NULL) AS cookies,
            max(make_timestamp(TRY_CAST(event_timestamp AS BIGINT))) AS last_seen,
            max(CAST(_landing_date AS TIMESTAMP)) AS last_landed
-    FROM raw.web_events
+    FROM temp.raw_web_events
     WHERE nullif(trim(user_id), '') IS NOT NULL
     GROUP BY ALL
 ),
@@ -106,7 +108,7 @@ shopify_orders AS (
     SELECT trim(name) AS order_name,
            arg_max(_file, CAST(_landing_date AS VARCHAR) || _file) AS file,
            max(_landing_date) AS landing_date
-    FROM raw.pos_orders
+    FROM temp.raw_pos_orders
     WHERE nullif(trim(name), '') IS NOT NULL
     GROUP BY ALL
 ),
@@ -128,13 +130,13 @@ shopify AS (
                     first(r.shipping_country ORDER BY r._line) FILTER (WHERE nullif(trim(r.shipping_country), '') IS NOT NULL)),
            NULL, NULL, NULL, NULL, NULL
     FROM shopify_orders o
-    JOIN raw.pos_orders r ON trim(r.name) = o.order_name AND r._file = o.file
+    JOIN temp.raw_pos_orders r ON trim(r.name) = o.order_name AND r._file = o.file
     GROUP BY o.order_name, o.landing_date
 ),
 receipt_lines AS (
     SELECT trim(store_id) AS store_id, trim(receipt_id) AS receipt_id, ts_local, nullif(trim(tz), '') AS tz,
            CAST(_landing_date AS TIMESTAMP) AS landed, nullif(trim(loyalty_card_id), '') AS loyalty_card_id
-    FROM raw.pos_receipts
+    FROM temp.raw_pos_receipts
     WHERE nullif(trim(receipt_id), '') IS NOT NULL AND nullif(trim(store_id), '') IS NOT NULL
 ),
 carded_receipts AS (

@@ -1,8 +1,10 @@
 -- Order lines of both channels, one row per line item, priced.
-CREATE OR REPLACE TABLE staging.order_lines AS
+-- Its rows as a view over temp.raw_<table> (the whole raw table, or the affected keys' rows:
+-- lib/staging_incremental.py); create_staging_table.sql or insert_staging_rows.sql writes them.
+CREATE OR REPLACE TEMP VIEW order_lines_rows AS
 WITH shopify_delivery AS (
     SELECT trim(name) AS order_name, arg_max(_file, CAST(_landing_date AS VARCHAR) || _file) AS file
-    FROM raw.pos_orders
+    FROM temp.raw_pos_orders
     WHERE nullif(trim(name), '') IS NOT NULL
     GROUP BY ALL
 ),
@@ -15,7 +17,7 @@ shopify AS (
            std_money(r.lineitem_price) AS unit_price,
            -- the line's share of the order's discounts (Lineitem discount)
            coalesce(std_money(r.lineitem_discount), 0) AS discount
-    FROM raw.pos_orders r
+    FROM temp.raw_pos_orders r
     JOIN shopify_delivery d ON trim(r.name) = d.order_name AND r._file = d.file
 ),
 receipts AS (
@@ -27,10 +29,10 @@ receipts AS (
            std_money(unit_price) AS unit_price,
            coalesce(std_money(discount), 0) AS discount
     -- the latest delivery of a line, as in create_orders.sql
-    FROM raw.pos_receipts r
+    FROM temp.raw_pos_receipts r
     SEMI JOIN (
         SELECT max({'landed': _landing_date, 'file': _file, 'line': _line}) AS latest
-        FROM raw.pos_receipts
+        FROM temp.raw_pos_receipts
         WHERE nullif(trim(receipt_id), '') IS NOT NULL AND nullif(trim(store_id), '') IS NOT NULL
         GROUP BY trim(store_id), trim(receipt_id), trim(coalesce(line_no, CAST(_line AS VARCHAR)))
     ) k ON r._file = k.latest.file AND r._line = k.latest.line

@@ -1,14 +1,16 @@
 -- Orders from both channels: Shopify online orders (grouped by Name) and store receipts.
-CREATE OR REPLACE TABLE staging.orders AS
+-- Its rows as a view over temp.raw_<table> (the whole raw table, or the affected keys' rows:
+-- lib/staging_incremental.py); create_staging_table.sql or insert_staging_rows.sql writes them.
+CREATE OR REPLACE TEMP VIEW orders_rows AS
 WITH shopify_delivery AS (
     -- The latest delivery of each order wins (orders are re-exported when they change).
     SELECT trim(name) AS order_name, arg_max(_file, CAST(_landing_date AS VARCHAR) || _file) AS file
-    FROM raw.pos_orders
+    FROM temp.raw_pos_orders
     WHERE nullif(trim(name), '') IS NOT NULL
     GROUP BY ALL
 ),
 shopify_rows AS (
-    SELECT r.* FROM raw.pos_orders r
+    SELECT r.* FROM temp.raw_pos_orders r
     JOIN shopify_delivery d ON trim(r.name) = d.order_name AND r._file = d.file
 ),
 shopify AS (
@@ -36,10 +38,10 @@ receipt_lines AS (
     -- A line delivered again (a receipt re-sent) is read from its latest delivery: the latest
     -- (landing day, file, line) per receipt line, found by grouping (cheaper than a window
     -- over every line) and joined back by its file and line.
-    SELECT r.* FROM raw.pos_receipts r
+    SELECT r.* FROM temp.raw_pos_receipts r
     SEMI JOIN (
         SELECT max({'landed': _landing_date, 'file': _file, 'line': _line}) AS latest
-        FROM raw.pos_receipts
+        FROM temp.raw_pos_receipts
         WHERE nullif(trim(receipt_id), '') IS NOT NULL AND nullif(trim(store_id), '') IS NOT NULL
         GROUP BY trim(store_id), trim(receipt_id), trim(coalesce(line_no, CAST(_line AS VARCHAR)))
     ) k ON r._file = k.latest.file AND r._line = k.latest.line

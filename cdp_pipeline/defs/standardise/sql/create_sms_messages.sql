@@ -1,5 +1,7 @@
 -- SMS and WhatsApp messages in and out, one row per message (none dropped), with the channel, the customer's number and opt-out/in keyword.
-CREATE OR REPLACE TABLE staging.sms_messages AS
+-- Its rows as a view over temp.raw_<table> (the whole raw table, or the affected keys' rows:
+-- lib/staging_incremental.py); create_staging_table.sql or insert_staging_rows.sql writes them.
+CREATE OR REPLACE TEMP VIEW sms_messages_rows AS
 WITH raw_messages AS (
     SELECT coalesce(nullif(trim(sid), ''),
                     md5(concat_ws('|', "from", "to", body, sent_date, direction))) AS message_id,
@@ -11,7 +13,7 @@ WITH raw_messages AS (
            coalesce(nullif(trim(sent_date), ''), nullif(trim(date_created), '')) AS sent_date,
            nullif(trim(error_code), '') AS error_code,
            _landing_date, _file, _line
-    FROM raw.sms_messages
+    FROM temp.raw_sms_messages
 ),
 addressed AS (
     -- Twilio writes a channel address for other channels on the same account: `whatsapp:+27…`.

@@ -1,12 +1,14 @@
 -- GA4 events with a cookie, deduplicated (at-least-once delivery), attached to the user_id their cookie is seen with (consent-mode pings without one stay in raw, counted).
-CREATE OR REPLACE TABLE staging.web_events AS
+-- Its rows as a view over temp.raw_<table> (the whole raw table, or the affected keys' rows:
+-- lib/staging_incremental.py); create_staging_table.sql or insert_staging_rows.sql writes them.
+CREATE OR REPLACE TEMP VIEW web_events_rows AS
 WITH lines AS (
     SELECT *,
            -- One parse of the line for the ecommerce fields (a list of paths), not one per field.
            -- GA4's ecommerce record has no currency: a purchase's currency is its event
            -- parameter `currency`, and purchase_revenue is in that currency.
            json_extract_string(event_json, ['$.ecommerce.transaction_id', '$.ecommerce.purchase_revenue']) AS ecommerce
-    FROM raw.web_events
+    FROM temp.raw_web_events
     WHERE nullif(trim(user_pseudo_id), '') IS NOT NULL AND TRY_CAST(event_timestamp AS BIGINT) IS NOT NULL
 ),
 parsed AS (

@@ -1,5 +1,6 @@
 -- Web sessions: one row per GA4 session (cookie + ga_session_id), with what happened in it.
-CREATE OR REPLACE TABLE staging.web_sessions AS
+-- Its rows as a view; create_staging_table.sql writes them (lib/staging_incremental.py).
+CREATE OR REPLACE TEMP VIEW web_sessions_rows AS
 SELECT session_id,
        'web' AS source,
        max(source_record_id) AS source_record_id,

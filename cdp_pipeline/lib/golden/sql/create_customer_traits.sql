@@ -49,13 +49,14 @@ email AS (
 ),
 sms AS (
     -- Received: outbound messages that were not reported failed; replied: inbound messages.
+    -- SMS only: WhatsApp messages on the same account are another channel.
     SELECT m.customer_id,
            count(*) FILTER (WHERE s.direction <> 'inbound'
                             AND coalesce(lower(s.status), '') NOT IN ('failed', 'undelivered')) AS sms_received,
            count(*) FILTER (WHERE s.direction = 'inbound') AS sms_replied
     FROM {sms_messages} AS s
     JOIN {customer_map} AS m ON m.source = s.source AND m.source_record_id = s.source_record_id
-    WHERE s.sent_at < CAST($cutoff AS TIMESTAMP)
+    WHERE s.sent_at < CAST($cutoff AS TIMESTAMP) AND s.channel = 'sms'
     GROUP BY m.customer_id
 ),
 sessions AS (

@@ -28,7 +28,7 @@ CREATE OR REPLACE TEMP MACRO _timeline_expected(cutoff) AS TABLE
 CREATE OR REPLACE TEMP MACRO _timeline_actual() AS TABLE
     SELECT CASE WHEN event_type IN ('online_order', 'store_receipt') THEN 'orders'
                 WHEN event_type LIKE 'email\_%' ESCAPE '\' THEN 'email_activity'
-                WHEN event_type LIKE 'sms\_%' ESCAPE '\' THEN 'sms_messages'
+                WHEN event_type LIKE '%\_inbound' ESCAPE '\' OR event_type LIKE '%\_outbound' ESCAPE '\' THEN 'sms_messages'
                 WHEN event_type = 'web_session' THEN 'web_sessions'
                 WHEN event_type LIKE 'consent\_%' ESCAPE '\' THEN 'consent_events'
                 ELSE 'web_events' END AS kind,

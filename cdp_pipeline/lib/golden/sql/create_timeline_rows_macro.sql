@@ -29,8 +29,9 @@ WITH events AS (
     JOIN {customer_map} AS m ON m.source = a.source AND m.source_record_id = a.source_record_id
     WHERE a.event_time < CAST(timeline_cutoff AS TIMESTAMP)
     UNION ALL
-    SELECT m.customer_id, s.sent_at, 'sms',
-           CASE WHEN s.direction = 'inbound' THEN 'sms_inbound' ELSE 'sms_outbound' END,
+    -- a WhatsApp message (Twilio's `whatsapp:` addresses) is on its own channel, not SMS
+    SELECT m.customer_id, s.sent_at, s.channel,
+           s.channel || CASE WHEN s.direction = 'inbound' THEN '_inbound' ELSE '_outbound' END,
            CASE WHEN s.direction = 'inbound' THEN 'From customer: ' ELSE 'To customer: ' END
            || coalesce(left(regexp_replace(s.body, '\s+', ' ', 'g'), 80), '')
            || CASE WHEN s.keyword IS NOT NULL THEN printf(' [%s]', s.keyword) ELSE '' END

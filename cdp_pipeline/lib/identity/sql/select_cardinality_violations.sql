@@ -3,7 +3,7 @@
 -- ruled columns as c0, c1, ...). Only a customer whose values of a ruled column are not all the same
 -- ({suspect}: min < max; any value for a rule allowing none) can break a rule, so only their rows have their
 -- distinct values counted ({distinct_counts}: d0, d1, ..., and v0, v1, ...: the values, for rules with a typo tolerance). {violations}
--- takes each rule's worst 20, or every candidate of a tolerant rule (checks.py decides those).
+-- takes each rule's worst 20, or every candidate of a tolerant rule (cardinality_violations decides those).
 WITH records AS MATERIALIZED (
     SELECT m.customer_id, {columns}
     FROM identity.customer_map m
