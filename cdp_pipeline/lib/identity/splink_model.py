@@ -352,7 +352,21 @@ def first_names_differ_sql(dialect: str = "duckdb") -> str:
     other's last name (a billing name written surname first, "Bengtsson Kristina", beside
     "Kristina Andersson", her name before she married: one person, whose two names the swapped
     level cannot pair)."""
-    same = [
+    same = one_name_conditions(dialect)
+    # Equal names first, in a CASE: the level is tested on every pair sharing an e-mail, most of
+    # them one name, and DuckDB computes every term of NOT (... OR ...) for each row it reaches
+    # (scoring the 100k sample: 1.2 s for this comparison, 0.8 s so)
+    return (
+        "(first_name_match_l IS NOT NULL AND first_name_match_r IS NOT NULL"
+        " AND CASE WHEN first_name_match_l = first_name_match_r THEN false ELSE NOT ("
+        + " OR ".join(f"({c})" for c in same)
+        + ") END)"
+    )
+
+
+def one_name_conditions(dialect: str = "duckdb") -> list[str]:
+    """SQL conditions of which any says two first names may be one person's (``first_names_differ_sql``)."""
+    return [
         level.sql_condition
         for level in _first_name_comparison(True, dialect).get_comparison(dialect).comparison_levels
         if level.label_for_charts in SAME_FIRST_NAME_GRADES
@@ -364,11 +378,6 @@ def first_names_differ_sql(dialect: str = "duckdb") -> str:
         # family members on one inbox are not one typo apart
         f"{_damerau_levenshtein_function(dialect)}(first_name_match_l, first_name_match_r) <= 1",
     ]
-    return (
-        "(first_name_match_l IS NOT NULL AND first_name_match_r IS NOT NULL AND NOT ("
-        + " OR ".join(f"({c})" for c in same)
-        + "))"
-    )
 
 
 def _add_shared_by_two_names_level(model: dict, col: str, dialect: str) -> None:
@@ -749,7 +758,7 @@ def _rounded(linker, sdf):
 
     model = _round_floats(linker.misc.save_model_to_json())
     model.pop("linker_uid", None)
-    return Linker(sdf, model, log_level=logging.WARNING)
+    return Linker(sdf, model, log_level=logging.WARNING, validate_settings=False)
 
 
 def _keep_new_model(con: duckdb.DuckDBPyConnection, linker, run: ModelRun, as_of, config: IdentityConfig) -> None:
@@ -856,6 +865,8 @@ def train_model(sdf, config: IdentityConfig, run: ModelRun, dialect: str = "duck
     from splink import Linker, block_on
 
     sp = config.splink
+    # the settings are checked against the input once, here; the linkers rebuilt from this one's
+    # saved model below skip Splink's check (a SQL parse of every level: 0.2 s of CPU each)
     linker = Linker(sdf, splink_settings(config, dialect), log_level=logging.WARNING)
     notes = run.training_notes
     report_phase("identity", "training: prior")
@@ -874,7 +885,7 @@ def train_model(sdf, config: IdentityConfig, run: ModelRun, dialect: str = "duck
     report_phase("identity", "training: u by random sampling")
     model = linker.misc.save_model_to_json()
     if _safe(notes, "u", _estimate_u, model, sdf, config, dialect):
-        linker = Linker(sdf, model, log_level=logging.WARNING)
+        linker = Linker(sdf, model, log_level=logging.WARNING, validate_settings=False)
     for rule in sp.em_rules:
         report_phase("identity", f"training: EM on {blocking_rule_name(rule)}")
         # a failed EM session can leave the settings half-changed (its blocked comparisons
@@ -888,42 +899,82 @@ def train_model(sdf, config: IdentityConfig, run: ModelRun, dialect: str = "duck
             estimate_without_term_frequencies=True,
             max_pairs=sp.em_max_pairs,
         ):
-            linker = Linker(sdf, snapshot, log_level=logging.WARNING)
+            linker = Linker(sdf, snapshot, log_level=logging.WARNING, validate_settings=False)
     model = linker.misc.save_model_to_json()
     _add_shared_by_two_names_level(model, "email", dialect)
-    linker = Linker(sdf, model, log_level=logging.WARNING)
+    linker = Linker(sdf, model, log_level=logging.WARNING, validate_settings=False)
     note = _add_two_names_one_household_level(model, _level_probabilities(linker), run.household_pairs)
     if note:
         notes.append(note)
-        linker = Linker(sdf, model, log_level=logging.WARNING)
+        linker = Linker(sdf, model, log_level=logging.WARNING, validate_settings=False)
     run.probability_two_random_records_match = linker._settings_obj._probability_two_random_records_match
     run.comparisons = [c.output_column_name for c in linker._settings_obj.comparisons]
     return linker
 
 
+# Splink's estimate_u_using_random_sampling stops sampling a comparison once each of its levels
+# has been seen this many times (its default, which train_model uses)
+U_MIN_COUNT_PER_LEVEL = 100
+
+
 def _estimate_u(model: dict, sdf, config: IdentityConfig, dialect: str) -> None:
-    """u by seeded random sampling, written into ``model`` (a saved Splink model).
+    """u by seeded random sampling, written into ``model`` (a saved Splink model): the values
+    Splink's ``estimate_u_using_random_sampling`` gives, to the last digit, for less CPU.
+
+    Splink grades every pair of a seeded random sample (``u_max_pairs`` pairs), one comparison
+    at a time in eleven chunks, and stops a comparison early once each of its levels has been
+    seen ``U_MIN_COUNT_PER_LEVEL`` times. Four of the six comparisons have a level rarer than
+    that (an exact birth date, a typo in an e-mail), so it graded all pairs for them, ten
+    million at 0.15 s of CPU per comparison and million pairs. ``_sampled_level_counts`` grades
+    the same pairs, every comparison, for much less; a comparison whose levels all reach the
+    count over all pairs is the one Splink stops early on, and only those are left to Splink,
+    so every u is the one Splink would have given. On the 100,000-customer sample: 4.4 s of CPU
+    instead of 6.6 s (the first names, which Splink stops early on, are 1.5 s of it).
 
     Sampled without the swapped-names levels: two random people practically never have each
-    other's first and last names, so such a level is never observed, and Splink samples all
-    ``u_max_pairs`` pairs for its comparison waiting for it (about 20 s on two cores). A
-    swapped full name is as unlikely by chance as the same name, so those levels take their
-    comparison's exact-match u."""
-    from splink import Linker
+    other's first and last names, so such a level is never observed. A swapped full name is as
+    unlikely by chance as the same name, so those levels take their comparison's exact-match u."""
+    from splink import Linker, SettingsCreator
 
     sp = config.splink
-    sampler = Linker(sdf, splink_settings(config, dialect, swapped=False), log_level=logging.WARNING)
-    sampler.training.estimate_u_using_random_sampling(max_pairs=sp.u_max_pairs, seed=sp.seed)
-    sampled = {
-        (c["output_column_name"], level.get("label_for_charts")): level.get("u_probability")
-        for c in sampler.misc.save_model_to_json()["comparisons"]
-        for level in c["comparison_levels"]
-    }
+    creator = splink_settings(config, dialect, swapped=False)
+    settings = creator.get_settings(dialect)
+    counts = _sampled_level_counts(sdf, settings, sp.u_max_pairs, sp.seed)
+    sampled = {}
+    early = []
+    for i, (cc, per_level) in enumerate(zip(settings.comparisons, counts)):
+        levels = cc._comparison_levels_excluding_null
+        if all(per_level.get(int(lv.comparison_vector_value), 0) >= U_MIN_COUNT_PER_LEVEL for lv in levels):
+            early.append(i)
+            continue
+        compared = sum(n for cvv, n in per_level.items() if cvv != -1)
+        for lv in levels:
+            if seen := per_level.get(int(lv.comparison_vector_value), 0):
+                sampled[(cc.output_column_name, lv.label_for_charts)] = seen / compared
+    if early:
+        sampler = Linker(
+            sdf,
+            SettingsCreator(
+                link_type=creator.link_type,
+                unique_id_column_name=creator.unique_id_column_name,
+                comparisons=[creator.comparisons[i] for i in early],
+            ),
+            log_level=logging.WARNING,
+            validate_settings=False,
+        )
+        sampler.training.estimate_u_using_random_sampling(
+            max_pairs=sp.u_max_pairs, seed=sp.seed, min_count_per_level=U_MIN_COUNT_PER_LEVEL
+        )
+        sampled |= {
+            (c["output_column_name"], level.get("label_for_charts")): level.get("u_probability")
+            for c in sampler.misc.save_model_to_json()["comparisons"]
+            for level in c["comparison_levels"]
+        }
     for comparison in model["comparisons"]:
         name, levels = comparison["output_column_name"], comparison["comparison_levels"]
         exact = next(
             (
-                sampled[(name, lv.get("label_for_charts"))]
+                sampled.get((name, lv.get("label_for_charts")))
                 for lv in levels
                 if lv.get("label_for_charts", "").startswith("Exact match")
             ),
@@ -936,6 +987,60 @@ def _estimate_u(model: dict, sdf, config: IdentityConfig, dialect: str) -> None:
             u = exact if label == SWAPPED else sampled.get((name, label))
             if u is not None:
                 level["u_probability"] = u
+
+
+def _sampled_level_counts(sdf, settings, max_pairs: float, seed: int) -> list[dict[int, int]]:
+    """Per comparison of ``settings`` (a Splink ``Settings``), how many pairs of the u sample fall
+    in each level (by comparison vector value; -1 is the null level).
+
+    The sample is Splink's (the same hash-seeded rows, enough records for ``max_pairs`` pairs)
+    and so are the pairs: every pair of its records. But each comparison grades each pair of
+    *distinct values* of its columns once, weighted by how many record pairs carry it (n_a * n_b;
+    n (n - 1) / 2 for a value with itself), which counts the same for a symmetric comparison
+    (all of ours are). In the 100,000-customer sample's 4,472 sampled records, ten million
+    pairs are 0.9 million pairs of first names, 0.6 million of surnames, 1.3 million of birth
+    dates and 3.3 million of phones (the records without one are one value); e-mail addresses
+    barely repeat (9.2 million), but are graded in one query instead of eleven."""
+    from splink.internals.pipeline import CTEPipeline
+
+    db_api = sdf.db_api
+    pipeline = CTEPipeline()
+    pipeline.enqueue_sql(f"SELECT count(*) AS n FROM {sdf.physical_name}", "__splink__u_count")
+    count = db_api.sql_pipeline_to_splink_dataframe(pipeline)
+    total = count.as_record_list()[0]["n"]
+    count.drop_table_from_database_and_remove_from_cache()
+    # as Splink: the records whose pairs number max_pairs, r (r - 1) / 2 = max_pairs, sampled by a
+    # hash of the unique id and the seed
+    proportion = min(1.0, 0.5 * ((8 * max_pairs + 1) ** 0.5 + 1) / max(total, 1))
+    uid_cols = settings.column_info_settings.unique_id_input_columns
+    sample_filter = db_api.sql_dialect.proportion_sample_sql(proportion, uid_cols, seed=seed)
+    out = []
+    for cc in settings.comparisons:
+        inputs = cc._input_columns_used_by_case_statement
+        names = ", ".join(col.name for col in inputs)
+        pipeline = CTEPipeline()
+        pipeline.enqueue_sql(
+            f"""SELECT {names}, count(*) AS records, row_number() OVER (ORDER BY {names}) AS value_id
+                FROM {sdf.physical_name} WHERE 1=1 {sample_filter} GROUP BY {names}""",
+            "__splink__u_values",
+        )
+        pipeline.enqueue_sql(
+            f"""SELECT {", ".join(c for col in inputs for c in col.l_r_names_as_l_r)},
+                       CASE WHEN l.value_id = r.value_id THEN l.records * (l.records - 1) / 2
+                            ELSE l.records * r.records END AS pairs
+                FROM __splink__u_values AS l INNER JOIN __splink__u_values AS r ON l.value_id <= r.value_id""",
+            "__splink__u_pairs",
+        )
+        pipeline.enqueue_sql(f"SELECT {cc._case_statement}, pairs FROM __splink__u_pairs", "__splink__u_vectors")
+        gamma = cc._gamma_column_name
+        pipeline.enqueue_sql(
+            f"SELECT {gamma} AS level, sum(pairs) AS pairs FROM __splink__u_vectors GROUP BY {gamma}",
+            "__splink__u_counts",
+        )
+        result = db_api.sql_pipeline_to_splink_dataframe(pipeline)
+        out.append({int(r["level"]): int(r["pairs"]) for r in result.as_record_list()})
+        result.drop_table_from_database_and_remove_from_cache()
+    return out
 
 
 def write_probabilistic_edges(

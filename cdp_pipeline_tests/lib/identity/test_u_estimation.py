@@ -1,0 +1,138 @@
+"""u estimation: Splink's random-sampling estimate, to the last digit, for less CPU."""
+
+import copy
+import logging
+
+from splink import DuckDBAPI, Linker
+
+from cdp_pipeline.lib.identity.junk_guard import find_excluded_identifiers
+from cdp_pipeline.lib.identity.name_keys import write_first_name_table
+from cdp_pipeline.lib.identity.name_variants import load_name_variants
+from cdp_pipeline.lib.identity.records import RECORDS, build_identifiers, build_records
+from cdp_pipeline.lib.identity.splink_model import (
+    SPLINK_INPUT,
+    SWAPPED,
+    U_MIN_COUNT_PER_LEVEL,
+    _estimate_u,
+    _sampled_level_counts,
+    build_splink_input,
+    splink_settings,
+)
+
+from .synthetic import build_synthetic
+
+
+def _splink_input(con, config):
+    build_synthetic(con)
+    build_records(con, "staging.identity_records")
+    write_first_name_table(con, f"SELECT DISTINCT first_name_match FROM {RECORDS}", load_name_variants())
+    build_identifiers(con)
+    find_excluded_identifiers(con, config)
+    build_splink_input(con)
+    return DuckDBAPI(connection=con).register(SPLINK_INPUT)
+
+
+def test_u_is_splinks_random_sampling_estimate_to_the_last_digit(con, config):
+    sdf = _splink_input(con, config)
+    sp = config.splink
+    untrained = Linker(sdf, splink_settings(config), log_level=logging.WARNING).misc.save_model_to_json()
+    ours = copy.deepcopy(untrained)
+    _estimate_u(ours, sdf, config, "duckdb")
+
+    # Splink's own estimate, every comparison sampled by Splink (the swapped-names levels take
+    # their comparison's exact-match u)
+    reference = Linker(sdf, splink_settings(config, swapped=False), log_level=logging.WARNING)
+    reference.training.estimate_u_using_random_sampling(max_pairs=sp.u_max_pairs, seed=sp.seed)
+    expected = {
+        (c["output_column_name"], level.get("label_for_charts")): level.get("u_probability")
+        for c in reference.misc.save_model_to_json()["comparisons"]
+        for level in c["comparison_levels"]
+    }
+    compared = 0
+    for comparison, before in zip(ours["comparisons"], untrained["comparisons"]):
+        name = comparison["output_column_name"]
+        labels = [lv["label_for_charts"] for lv in comparison["comparison_levels"]]
+        exact = next((label for label in labels if label.startswith("Exact match")), None)
+        for level, old in zip(comparison["comparison_levels"], before["comparison_levels"]):
+            if level.get("is_null_level"):
+                continue
+            label = level["label_for_charts"]
+            want = expected[(name, exact if label == SWAPPED else label)]
+            if want is None:  # never observed: left as it was
+                assert level.get("u_probability") == old.get("u_probability"), (name, label)
+            else:
+                assert level["u_probability"] == want, (name, label)
+                compared += 1
+    assert compared >= 20
+
+    # both ways were taken: comparisons whose every level is common (Splink stops early on
+    # them, so Splink samples them) and comparisons with a rare level (counted in one pass)
+    settings = splink_settings(config, swapped=False).get_settings("duckdb")
+    counts = _sampled_level_counts(sdf, settings, sp.u_max_pairs, sp.seed)
+    early = [
+        all(
+            per.get(int(lv.comparison_vector_value), 0) >= U_MIN_COUNT_PER_LEVEL
+            for lv in cc._comparison_levels_excluding_null
+        )
+        for cc, per in zip(settings.comparisons, counts)
+    ]
+    assert any(early) and not all(early)
+
+
+def test_level_counts_are_over_every_pair_of_the_sample(con, config):
+    """Counted per pair of distinct values, weighted: the same as grading every pair of records."""
+    sdf = _splink_input(con, config)
+    settings = splink_settings(config, swapped=False).get_settings("duckdb")
+    everyone = 1e9  # more pairs than there are: the sample is every record
+    counts = _sampled_level_counts(sdf, settings, everyone, 42)
+    records = con.execute(f"SELECT count(*) FROM {SPLINK_INPUT}").fetchall()[0][0]
+    email = next(i for i, cc in enumerate(settings.comparisons) if cc.output_column_name == "email")
+    assert sum(counts[email].values()) == records * (records - 1) // 2
+    # the e-mail's levels counted directly over every pair of records
+    direct = dict(
+        con.execute(f"""
+            SELECT CASE WHEN l.email IS NULL OR r.email IS NULL THEN -1 WHEN l.email = r.email THEN 2
+                        WHEN damerau_levenshtein(l.email, r.email) <= 1
+                             AND translate(l.email, '._-', '') <> translate(r.email, '._-', '') THEN 1
+                        ELSE 0 END AS level, count(*)
+            FROM {SPLINK_INPUT} l JOIN {SPLINK_INPUT} r ON l.unique_id < r.unique_id GROUP BY level
+        """).fetchall()
+    )
+    assert counts[email] == direct
+    assert direct[2] > 0 and direct[1] > 0
+
+
+def test_first_names_differ_is_the_plain_negation_of_every_one_name_test(con):
+    """The family-inbox test (``first_names_differ_sql``), written for speed with equal names
+    first, is exactly "both first names there and NOT (any one-name condition)", NULLs included,
+    over every pair of a grid of names, some without a surname."""
+    from cdp_pipeline.lib.identity.name_keys import FIRST_NAMES, MODEL_COLUMNS, write_first_name_table
+    from cdp_pipeline.lib.identity.splink_model import first_names_differ_sql, one_name_conditions
+
+    firsts = ["erik", "erika", "eric", "anna", "anna karin", "karin", "p o", "per olof", "kristina", "stina"]
+    firsts += ["bo", "boo", "eo", "berg", "mikael", "a", None]
+    con.execute("CREATE TABLE names (first_name_match VARCHAR, last_name_match VARCHAR)")
+    con.executemany("INSERT INTO names VALUES (?, ?)", [(f, s) for f in firsts for s in ("berg", "erik", None)])
+    write_first_name_table(con, "SELECT DISTINCT first_name_match FROM names", load_name_variants())
+    side = lambda s: ", ".join(  # noqa: E731
+        [f"n.first_name_match AS first_name_match_{s}", f"n.last_name_match AS last_name_match_{s}"]
+        + [f"k.{field} AS {column}_{s}" for field, column in MODEL_COLUMNS.items()]
+    )
+    pairs = f"""SELECT * FROM (SELECT {side("l")} FROM names n LEFT JOIN {FIRST_NAMES} k ON k.name = n.first_name_match)
+                CROSS JOIN (SELECT {side("r")} FROM names n LEFT JOIN {FIRST_NAMES} k ON k.name = n.first_name_match)"""
+    plain = (
+        "first_name_match_l IS NOT NULL AND first_name_match_r IS NOT NULL AND NOT ("
+        + " OR ".join(f"({c})" for c in one_name_conditions())
+        + ")"
+    )
+    rows = con.execute(f"""
+        SELECT first_name_match_l, last_name_match_l, first_name_match_r, last_name_match_r,
+               {first_names_differ_sql()} AS differ, {plain} AS plain
+        FROM ({pairs})
+    """).fetchall()
+    assert len(rows) == (len(firsts) * 3) ** 2
+    assert [r for r in rows if r[4] is not r[5]] == []
+    differ = {(r[0], r[2]) for r in rows if r[4]}
+    assert ("erik", "anna") in differ and ("anna", "erik") in differ and ("karin", "kristina") in differ
+    for one_person in [("anna karin", "anna"), ("erik", "erik"), ("kristina", "stina"), ("bo", "boo"), ("erik", None)]:
+        assert one_person not in differ
