@@ -12,6 +12,7 @@ scientific notation (``4.67012E+10``) has lost its last digits and is flagged
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
@@ -79,19 +80,38 @@ def check_phone(raw: object, default_region: str = "SE", country_hint: str | Non
     digits = re.sub(r"\D", "", text)
     if not digits:
         return Checked(None, ("invalid_phone",))
-
-    region = _region(country_hint) or _region(default_region)
+    international = text.startswith("+") or digits.startswith("00")
     if text.startswith("+"):
-        candidates = ["+" + digits.lstrip("0")] if digits.startswith("00") else ["+" + digits]
-    elif digits.startswith("00"):
-        candidates = ["+" + digits[2:]]
+        candidates = ("+" + digits.lstrip("0"),) if digits.startswith("00") else ("+" + digits,)
+    elif international:
+        candidates = ("+" + digits[2:],)
     else:
         # In the record's region first (this also handles a national number
         # whose trunk 0 was lost, and the region's own country code without "+");
         # then as an international number whose "+" a spreadsheet dropped.
-        candidates = [digits]
-        if not digits.startswith("0"):
-            candidates.append("+" + digits)
+        candidates = (digits,) if digits.startswith("0") else (digits, "+" + digits)
+    # The rest is phonenumbers, read once per (candidates, region) however many ways the
+    # number was written (``_check_candidates`` is cached). A number after "+" that starts
+    # with a country code is read alike in every region, so it is read once for all.
+    if international and _has_country_code(candidates[0][1:]):
+        return _check_candidates(candidates, True, None)
+    return _check_candidates(candidates, international, _region(country_hint) or _region(default_region))
+
+
+def _has_country_code(digits: str) -> bool:
+    """Whether ``digits`` start with a country calling code, as phonenumbers looks for one after
+    a "+" (the first 1 to 3 digits that are a code; codes are prefix-free). Only when they do
+    not does ``phonenumbers.parse`` read a "+" number in its region (it then tries the digits
+    as a national number, or after the region's international prefix)."""
+    if len(digits) <= 2 or digits.startswith("0"):  # too short to parse, or no code: region matters
+        return False
+    return any(int(digits[:n]) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE for n in (1, 2, 3))
+
+
+@lru_cache(maxsize=262_144)
+def _check_candidates(candidates: tuple[str, ...], international: bool, region: str | None) -> Checked:
+    """``check_phone`` of a number read as ``candidates`` (the first valid one wins) in
+    ``region``; ``international``: it was written with a "+" or "00"."""
     for candidate in candidates:
         value = _valid_e164(candidate, region)
         if value is None and candidate.startswith("+"):
@@ -99,7 +119,7 @@ def check_phone(raw: object, default_region: str = "SE", country_hint: str | Non
             value = _retry_without_trunk_zero(candidate)
         if value is not None:
             return Checked(value)
-    if text.startswith("+") or digits.startswith("00"):
+    if international:
         # Written in full international form, by a gateway or a person who knew it: trust
         # it when its length fits the country, even if phonenumbers' range tables (which
         # lag behind operators' new number blocks) do not know it yet.
