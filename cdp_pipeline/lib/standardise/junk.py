@@ -131,6 +131,12 @@ def is_junk_phone(phone: str | None) -> bool:
             national = str(phonenumbers.parse(text, None).national_number)
         except phonenumbers.NumberParseException:
             pass
+    return junk_phone_digits(digits, national)
+
+
+def junk_phone_digits(digits: str, national: str) -> bool:
+    """``is_junk_phone`` of a number with these ``digits`` (not empty) and ``national`` number
+    (phonenumbers', when it was written with a "+"; else the digits)."""
     for candidate in {digits, national, digits.lstrip("0"), national.lstrip("0")}:
         if not candidate:  # only zeros
             return True

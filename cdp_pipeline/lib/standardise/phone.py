@@ -19,6 +19,7 @@ from phonenumbers import NumberParseException, PhoneNumberFormat
 
 from ._common import Checked, as_text, text_cache
 from .address import standardise_country
+from .junk import is_junk_phone, junk_phone_digits
 
 # Longer than any real number with formatting; phonenumbers rejects > 250 anyway.
 _MAX_RAW_LENGTH = 64
@@ -40,14 +41,19 @@ def _region(code: str | None) -> str | None:
     return None
 
 
-def _valid_e164(text: str, region: str | None) -> str | None:
+def _valid_number(text: str, region: str | None) -> phonenumbers.PhoneNumber | None:
     try:
         number = phonenumbers.parse(text, region)
     except NumberParseException:
         return None
     if number.extension or not phonenumbers.is_valid_number(number):
         return None
-    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    return number
+
+
+def _valid_e164(text: str, region: str | None) -> str | None:
+    number = _valid_number(text, region)
+    return None if number is None else phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
 
 @text_cache(262_144)
@@ -60,26 +66,49 @@ def check_phone(raw: object, default_region: str = "SE", country_hint: str | Non
     ``phone_has_extension``, ``phone_unverified_range`` (kept: a full international
     number of the right length in a range phonenumbers does not know).
     """
+    return _read_phone(raw, default_region, country_hint)[0]
+
+
+def check_phone_junk(
+    raw: object, default_region: str = "SE", country_hint: str | None = None
+) -> tuple[Checked, bool]:
+    """``check_phone`` and ``is_junk_phone`` of its value, from one reading of the number.
+
+    ``is_junk_phone`` parses the E.164 value again for its national number; when the number
+    was written in E.164 already (a gateway's, a shop's), that parse is the one ``check_phone``
+    made, so its national number is used instead of parsing the same text twice.
+    """
+    checked, national = _read_phone(raw, default_region, country_hint)
+    if checked.value is None:
+        return checked, False
+    if national is None:
+        return checked, is_junk_phone(checked.value)
+    return checked, junk_phone_digits(checked.value[1:], national)
+
+
+def _read_phone(raw: object, default_region: str, country_hint: str | None) -> tuple[Checked, str | None]:
+    """``check_phone``'s answer, and the national number of its value when the number was read
+    from that very text (None otherwise)."""
     text = as_text(raw)
     if text is None:
-        return Checked(None)
+        return Checked(None), None
     if len(text) > _MAX_RAW_LENGTH:
-        return Checked(None, ("invalid_phone",))
+        return Checked(None, ("invalid_phone",)), None
     text = text.strip("'\"")  # a spreadsheet's text marker or stray quotes
     if _SCIENTIFIC.match(text.replace(" ", "")):
-        return Checked(None, ("invalid_phone", "phone_lost_precision"))
+        return Checked(None, ("invalid_phone", "phone_lost_precision")), None
     if _EXTENSION.search(text):
-        return Checked(None, ("invalid_phone", "phone_has_extension"))
+        return Checked(None, ("invalid_phone", "phone_has_extension")), None
     artefact = _FLOAT_ARTEFACT.match(text)
     if artefact:
         text = artefact.group(1)
     # "+46 (0)70 …": the bracketed trunk zero is not dialled from abroad.
     text = _TRUNK_IN_BRACKETS.sub(" ", text).strip()
     if not _ALLOWED.match(text) or not text.isascii():
-        return Checked(None, ("invalid_phone",))
+        return Checked(None, ("invalid_phone",)), None
     digits = re.sub(r"\D", "", text)
     if not digits:
-        return Checked(None, ("invalid_phone",))
+        return Checked(None, ("invalid_phone",)), None
     international = text.startswith("+") or digits.startswith("00")
     if text.startswith("+"):
         candidates = ("+" + digits.lstrip("0"),) if digits.startswith("00") else ("+" + digits,)
@@ -109,24 +138,31 @@ def _has_country_code(digits: str) -> bool:
 
 
 @lru_cache(maxsize=262_144)
-def _check_candidates(candidates: tuple[str, ...], international: bool, region: str | None) -> Checked:
-    """``check_phone`` of a number read as ``candidates`` (the first valid one wins) in
+def _check_candidates(
+    candidates: tuple[str, ...], international: bool, region: str | None
+) -> tuple[Checked, str | None]:
+    """``_read_phone`` of a number read as ``candidates`` (the first valid one wins) in
     ``region``; ``international``: it was written with a "+" or "00"."""
     for candidate in candidates:
-        value = _valid_e164(candidate, region)
-        if value is None and candidate.startswith("+"):
+        number = _valid_number(candidate, region)
+        if number is not None:
+            value = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+            # Written as its E.164 value: parsing the value (is_junk_phone) would read the same
+            # text, a "+" then a country code, alike in every region: this very number.
+            return Checked(value), (str(number.national_number) if value == candidate else None)
+        if candidate.startswith("+"):
             # "+46 070 …": a trunk 0 written after the country code.
             value = _retry_without_trunk_zero(candidate)
-        if value is not None:
-            return Checked(value)
+            if value is not None:
+                return Checked(value), None
     if international:
         # Written in full international form, by a gateway or a person who knew it: trust
         # it when its length fits the country, even if phonenumbers' range tables (which
         # lag behind operators' new number blocks) do not know it yet.
         value = _possible_e164(candidates[0])
         if value is not None:
-            return Checked(value, ("phone_unverified_range",))
-    return Checked(None, ("invalid_phone",))
+            return Checked(value, ("phone_unverified_range",)), None
+    return Checked(None, ("invalid_phone",)), None
 
 
 def _possible_e164(candidate: str) -> str | None:

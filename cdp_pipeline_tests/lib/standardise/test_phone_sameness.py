@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from phonenumbers import PhoneNumberType
 
+from cdp_pipeline.lib.standardise import junk as J
 from cdp_pipeline.lib.standardise import phone as P
 from cdp_pipeline.lib.standardise._common import Checked, as_text
 
@@ -75,8 +76,11 @@ REGIONS = sorted(phonenumbers.SUPPORTED_REGIONS)
 def _same(raw, default_region="SE", hint=None):
     P.check_phone.cache_clear()
     P._check_candidates.cache_clear()
+    J.is_junk_phone.cache_clear()
     expected = _reference_check_phone(raw, default_region, hint)
     assert P.check_phone(raw, default_region, hint) == expected, (raw, default_region, hint)
+    # check_phone_junk: the same reading, and is_junk_phone of its value (not read from it)
+    assert P.check_phone_junk(raw, default_region, hint) == (expected, J.is_junk_phone(expected.value))
     # and from a warm cache, where an earlier call in another region answered first
     for other in ("IL", "US", None):
         P.check_phone(raw, default_region, other)
@@ -119,6 +123,9 @@ def test_every_regions_examples_in_every_form_and_record_country():
         "070-123 45 67", "0701234567", "701234567", "46701234567", "4670 123 45 67",
         "810 46 70 123 45 67", "011 46 70 123 45 67", "'+46701234567", "46701234567.0",
         "+46701234567.0", "+4520054791", "004520054791", "+45 2005 479",
+        # junk: is_junk_phone reads a "+" number's national number (a prefix, then one digit)
+        "+46701111111", "+46 70 111 11 11", "070-111 11 11", "+4520000000", "+4791111111",
+        "+447000000000", "+393333333333", "+12025550000", "+46123456789", "+358401234567",
     ],
 )
 @pytest.mark.parametrize("hint", HINTS)
@@ -156,3 +163,14 @@ def test_the_region_is_left_out_only_after_a_country_code():
     assert not P._has_country_code("0121467")  # Israel's international prefix, not a code
     assert not P._has_country_code("80123456")  # 8, 80 and 801 are no country's code
     assert not P._has_country_code("46")  # too short: phonenumbers stops before the code
+
+
+def test_junk_from_the_reading_of_a_number_written_in_e164():
+    # the national number comes from check_phone's own parse: the prefix 70 then 1111111
+    P._check_candidates.cache_clear()
+    assert P._read_phone("+46701111111", "SE", None) == (Checked("+46701111111"), "701111111")
+    assert P.check_phone_junk("+46701111111") == (Checked("+46701111111"), True)
+    assert P.check_phone_junk("+46701234567") == (Checked("+46701234567"), False)
+    # written otherwise: the value is parsed again (as is_junk_phone does)
+    assert P._read_phone("070-111 11 11", "SE", None) == (Checked("+46701111111"), None)
+    assert P.check_phone_junk("070-111 11 11") == (Checked("+46701111111"), True)
