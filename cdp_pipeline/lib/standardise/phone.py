@@ -15,7 +15,8 @@ import re
 from functools import lru_cache
 
 import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberFormat
+from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumberFormat
+from phonenumbers.phonenumberutil import _is_number_matching_desc  # the library's own pattern test
 
 from ._common import Checked, as_text, text_cache
 from .address import standardise_country
@@ -46,9 +47,50 @@ def _valid_number(text: str, region: str | None) -> phonenumbers.PhoneNumber | N
         number = phonenumbers.parse(text, region)
     except NumberParseException:
         return None
-    if number.extension or not phonenumbers.is_valid_number(number):
+    if number.extension or not _is_valid_number(number):
         return None
     return number
+
+
+def _is_valid_number(number: phonenumbers.PhoneNumber) -> bool:
+    """``phonenumbers.is_valid_number``, without naming the number's type.
+
+    The library finds the type by trying the region's number patterns one by one (premium
+    rate, toll free, … fixed line, then mobile: eleven regular expressions for a mobile
+    number) and calls the number valid when one matches. Whether any matches does not depend
+    on the order, so this tries mobile and fixed line first and stops at the first match.
+    The rest is the library's own code path (``is_valid_number_for_region``).
+    """
+    region = phonenumbers.region_code_for_number(number)
+    if region is None:
+        return False
+    metadata = PhoneMetadata.metadata_for_region_or_calling_code(number.country_code, region.upper())
+    if metadata is None or (
+        region != phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY
+        and number.country_code != phonenumbers.country_code_for_valid_region(region)
+    ):
+        return False
+    national = phonenumbers.national_significant_number(number)
+    if not _is_number_matching_desc(national, metadata.general_desc):
+        return False
+    # The library tests mobile only when its pattern is not the fixed line's (then a fixed
+    # line match is the answer either way).
+    if not metadata.same_mobile_and_fixed_line_pattern and _is_number_matching_desc(national, metadata.mobile):
+        return True
+    return any(
+        _is_number_matching_desc(national, desc)
+        for desc in (
+            metadata.fixed_line,
+            metadata.premium_rate,
+            metadata.toll_free,
+            metadata.shared_cost,
+            metadata.voip,
+            metadata.personal_number,
+            metadata.pager,
+            metadata.uan,
+            metadata.voicemail,
+        )
+    )
 
 
 def _valid_e164(text: str, region: str | None) -> str | None:

@@ -2,9 +2,11 @@
 
 ``_reference_check_phone`` is check_phone as it was before it was split into a text step and
 a phonenumbers step cached on (candidates, region), the region left out for a "+" number
-that starts with a country code. The split changes how often phonenumbers runs, never an
+that starts with a country code, and before it asked validity without naming the type
+(``_is_valid_number``). These change how often and how long phonenumbers runs, never an
 answer: these tests compare the two over real-looking, generated and hostile numbers, in
-every region and with the record countries that change how a "+" number is read.
+every region and with the record countries that change how a "+" number is read, and the
+validity with the library's over every region's numbers and their near misses.
 """
 
 from __future__ import annotations
@@ -21,6 +23,24 @@ from phonenumbers import PhoneNumberType
 from cdp_pipeline.lib.standardise import junk as J
 from cdp_pipeline.lib.standardise import phone as P
 from cdp_pipeline.lib.standardise._common import Checked, as_text
+
+
+def _reference_valid_e164(text, region):
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if number.extension or not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _reference_retry_without_trunk_zero(candidate):
+    for cc_length in (1, 2, 3):
+        code, rest = candidate[1 : 1 + cc_length], candidate[1 + cc_length :]
+        if rest.startswith("0") and phonenumbers.region_code_for_country_code(int(code or 0)) != "ZZ":
+            return _reference_valid_e164("+" + code + rest[1:], None)
+    return None
 
 
 def _reference_check_phone(raw, default_region="SE", country_hint=None) -> Checked:
@@ -53,9 +73,9 @@ def _reference_check_phone(raw, default_region="SE", country_hint=None) -> Check
         if not digits.startswith("0"):
             candidates.append("+" + digits)
     for candidate in candidates:
-        value = P._valid_e164(candidate, region)
+        value = _reference_valid_e164(candidate, region)
         if value is None and candidate.startswith("+"):
-            value = P._retry_without_trunk_zero(candidate)
+            value = _reference_retry_without_trunk_zero(candidate)
         if value is not None:
             return Checked(value)
     if text.startswith("+") or digits.startswith("00"):
@@ -174,3 +194,56 @@ def test_junk_from_the_reading_of_a_number_written_in_e164():
     # written otherwise: the value is parsed again (as is_junk_phone does)
     assert P._read_phone("070-111 11 11", "SE", None) == (Checked("+46701111111"), None)
     assert P.check_phone_junk("070-111 11 11") == (Checked("+46701111111"), True)
+
+
+def _variants(number: phonenumbers.PhoneNumber, rng: random.Random) -> list[phonenumbers.PhoneNumber]:
+    """The number, each digit changed, one digit fewer and more, and random numbers as long."""
+    national = phonenumbers.national_significant_number(number)
+    texts = {national, national[:-1], national + "0", national + "7"}
+    for i in range(len(national)):
+        texts.add(national[:i] + str((int(national[i]) + rng.randint(1, 9)) % 10) + national[i + 1 :])
+    texts |= {"".join(rng.choice("0123456789") for _ in national) for _ in range(5)}
+    out = []
+    for text in texts:
+        try:
+            out.append(phonenumbers.parse(f"+{number.country_code}{text}", None))
+        except phonenumbers.NumberParseException:
+            pass
+    return out
+
+
+def test_validity_is_the_librarys_for_every_regions_numbers_and_their_near_misses():
+    rng = random.Random(5)
+    numbers = []
+    for region in REGIONS:
+        for kind in PhoneNumberType.values():
+            number = phonenumbers.example_number_for_type(region, kind)
+            if number is not None:
+                numbers.append(number)
+    for code in phonenumbers.COUNTRY_CODES_FOR_NON_GEO_REGIONS:
+        number = phonenumbers.example_number_for_non_geo_entity(code)
+        if number is not None:
+            numbers.append(number)
+    assert len(numbers) > 1300  # every region's examples were found
+    checked = valid = 0
+    for example in numbers:
+        for number in _variants(example, rng):
+            expected = phonenumbers.is_valid_number(number)
+            assert P._is_valid_number(number) == expected, phonenumbers.format_number(
+                number, phonenumbers.PhoneNumberFormat.E164
+            )
+            checked += 1
+            valid += expected
+    assert checked > 20_000 and 0.1 < valid / checked < 0.9  # both answers were tested, many times
+
+
+def test_validity_is_the_librarys_for_random_numbers_after_every_country_code():
+    rng = random.Random(11)
+    for code in sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE):
+        for _ in range(40):
+            digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(4, 14)))
+            try:
+                number = phonenumbers.parse(f"+{code}{digits}", None)
+            except phonenumbers.NumberParseException:
+                continue
+            assert P._is_valid_number(number) == phonenumbers.is_valid_number(number), (code, digits)
