@@ -169,6 +169,24 @@ def _read_phone(raw: object, default_region: str, country_hint: str | None) -> t
     return _check_candidates(candidates, international, _region(country_hint) or _region(default_region))
 
 
+def _reparsed_alike(number: phonenumbers.PhoneNumber) -> bool:
+    """Whether parsing ``number``'s E.164 form (as ``is_junk_phone`` does) gives its national
+    number back; when False, it may or may not.
+
+    ``phonenumbers.parse`` reads "+<code><national significant number>" in the main region
+    of the code and, after the code, strips a national prefix (or applies the region's prefix
+    rewrite) only when its ``national_prefix_for_parsing`` matches at the start of what
+    follows; otherwise the national number is those digits as they are. (A number written as
+    its E.164 value is this very parse: see ``_check_candidates``.)
+    """
+    code = number.country_code
+    metadata = PhoneMetadata.metadata_for_region_or_calling_code(code, phonenumbers.region_code_for_country_code(code))
+    if metadata is None:
+        return False
+    prefix = metadata.national_prefix_for_parsing
+    return not prefix or re.match(prefix, phonenumbers.national_significant_number(number)) is None
+
+
 def _has_country_code(digits: str) -> bool:
     """Whether ``digits`` start with a country calling code, as phonenumbers looks for one after
     a "+" (the first 1 to 3 digits that are a code; codes are prefix-free). Only when they do
@@ -188,10 +206,12 @@ def _check_candidates(
     for candidate in candidates:
         number = _valid_number(candidate, region)
         if number is not None:
+            # The national number of the value, for is_junk_phone, when parsing the value would
+            # give this number's: written as the value already (a "+" then a country code reads
+            # alike in every region), or no national prefix to strip at its start.
             value = phonenumbers.format_number(number, PhoneNumberFormat.E164)
-            # Written as its E.164 value: parsing the value (is_junk_phone) would read the same
-            # text, a "+" then a country code, alike in every region: this very number.
-            return Checked(value), (str(number.national_number) if value == candidate else None)
+            same = value == candidate or _reparsed_alike(number)
+            return Checked(value), (str(number.national_number) if same else None)
         if candidate.startswith("+"):
             # "+46 070 …": a trunk 0 written after the country code.
             value = _retry_without_trunk_zero(candidate)

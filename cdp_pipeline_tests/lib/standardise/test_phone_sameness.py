@@ -191,9 +191,32 @@ def test_junk_from_the_reading_of_a_number_written_in_e164():
     assert P._read_phone("+46701111111", "SE", None) == (Checked("+46701111111"), "701111111")
     assert P.check_phone_junk("+46701111111") == (Checked("+46701111111"), True)
     assert P.check_phone_junk("+46701234567") == (Checked("+46701234567"), False)
-    # written otherwise: the value is parsed again (as is_junk_phone does)
-    assert P._read_phone("070-111 11 11", "SE", None) == (Checked("+46701111111"), None)
+    # written otherwise: Sweden's national prefix (0) is not at the start of 701111111, so
+    # parsing the value gives the same national number
+    assert P._read_phone("070-111 11 11", "SE", None) == (Checked("+46701111111"), "701111111")
     assert P.check_phone_junk("070-111 11 11") == (Checked("+46701111111"), True)
+
+
+def test_a_national_number_is_reused_only_when_parsing_the_e164_value_gives_it_back():
+    rng = random.Random(3)
+    reused = 0
+    for region in REGIONS:
+        for kind in PhoneNumberType.values():
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is None:
+                continue
+            for number in _variants(example, rng):
+                if not phonenumbers.is_valid_number(number):
+                    continue
+                e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+                again = phonenumbers.parse(e164, None).national_number
+                if P._reparsed_alike(number):
+                    assert again == number.national_number, e164
+                    reused += 1
+                # and through check_phone_junk, written nationally in its region
+                national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+                _same(national, region, region)
+    assert reused > 5000
 
 
 def _variants(number: phonenumbers.PhoneNumber, rng: random.Random) -> list[phonenumbers.PhoneNumber]:
@@ -247,3 +270,23 @@ def test_validity_is_the_librarys_for_random_numbers_after_every_country_code():
             except phonenumbers.NumberParseException:
                 continue
             assert P._is_valid_number(number) == phonenumbers.is_valid_number(number), (code, digits)
+
+
+@pytest.mark.parametrize(
+    "e164, alike",
+    [
+        ("+46701234567", True),  # Sweden's prefix 0 is not at the start of 701234567
+        ("+441134960000", True),  # the UK's 0|180020: neither at the start
+        ("+390612345678", True),  # Italy has no national prefix to strip
+        ("+78001234567", False),  # Russia's prefix 8 is at the start of 8001234567: not assumed
+        ("+5491123456789", False),  # Argentina's optional prefix matches anywhere: not assumed
+    ],
+)
+def test_reparsed_alike_only_without_a_national_prefix_at_the_start(e164, alike):
+    number = phonenumbers.parse(e164, None)
+    assert phonenumbers.is_valid_number(number)
+    assert P._reparsed_alike(number) is alike
+    # either way check_phone_junk answers as is_junk_phone does
+    _same(e164[1:], "SE", None)
+    _same(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL), "SE",
+          phonenumbers.region_code_for_number(number))
