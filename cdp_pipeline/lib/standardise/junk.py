@@ -8,6 +8,7 @@ but is flagged and never used to link two records: thousands of people "share"
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 
@@ -131,6 +132,14 @@ def is_junk_phone(phone: str | None) -> bool:
             national = str(phonenumbers.parse(text, None).national_number)
         except phonenumbers.NumberParseException:
             pass
+    return junk_phone_digits(digits, national)
+
+
+@lru_cache(maxsize=65_536)
+def junk_phone_digits(digits: str, national: str) -> bool:
+    """``is_junk_phone`` of a number with these ``digits`` (not empty) and ``national`` number
+    (phonenumbers', when it was written with a "+"; else the digits). Cached: a number's
+    spellings and record countries each ask it (``phone.check_phone_junk``)."""
     for candidate in {digits, national, digits.lstrip("0"), national.lstrip("0")}:
         if not candidate:  # only zeros
             return True

@@ -12,12 +12,15 @@ scientific notation (``4.67012E+10``) has lost its last digits and is flagged
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberFormat
+from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumberFormat
+from phonenumbers.phonenumberutil import _is_number_matching_desc  # the library's own pattern test
 
 from ._common import Checked, as_text, text_cache
 from .address import standardise_country
+from .junk import is_junk_phone, junk_phone_digits
 
 # Longer than any real number with formatting; phonenumbers rejects > 250 anyway.
 _MAX_RAW_LENGTH = 64
@@ -39,14 +42,60 @@ def _region(code: str | None) -> str | None:
     return None
 
 
-def _valid_e164(text: str, region: str | None) -> str | None:
+def _valid_number(text: str, region: str | None) -> phonenumbers.PhoneNumber | None:
     try:
         number = phonenumbers.parse(text, region)
     except NumberParseException:
         return None
-    if number.extension or not phonenumbers.is_valid_number(number):
+    if number.extension or not _is_valid_number(number):
         return None
-    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    return number
+
+
+def _is_valid_number(number: phonenumbers.PhoneNumber) -> bool:
+    """``phonenumbers.is_valid_number``, without naming the number's type.
+
+    The library finds the type by trying the region's number patterns one by one (premium
+    rate, toll free, … fixed line, then mobile: eleven regular expressions for a mobile
+    number) and calls the number valid when one matches. Whether any matches does not depend
+    on the order, so this tries mobile and fixed line first and stops at the first match.
+    The rest is the library's own code path (``is_valid_number_for_region``).
+    """
+    region = phonenumbers.region_code_for_number(number)
+    if region is None:
+        return False
+    metadata = PhoneMetadata.metadata_for_region_or_calling_code(number.country_code, region.upper())
+    if metadata is None or (
+        region != phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY
+        and number.country_code != phonenumbers.country_code_for_valid_region(region)
+    ):
+        return False
+    national = phonenumbers.national_significant_number(number)
+    if not _is_number_matching_desc(national, metadata.general_desc):
+        return False
+    # The library tests mobile only when its pattern is not the fixed line's (then a fixed
+    # line match is the answer either way).
+    if not metadata.same_mobile_and_fixed_line_pattern and _is_number_matching_desc(national, metadata.mobile):
+        return True
+    return any(
+        _is_number_matching_desc(national, desc)
+        for desc in (
+            metadata.fixed_line,
+            metadata.premium_rate,
+            metadata.toll_free,
+            metadata.shared_cost,
+            metadata.voip,
+            metadata.personal_number,
+            metadata.pager,
+            metadata.uan,
+            metadata.voicemail,
+        )
+    )
+
+
+def _valid_e164(text: str, region: str | None) -> str | None:
+    number = _valid_number(text, region)
+    return None if number is None else phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
 
 @text_cache(262_144)
@@ -59,54 +108,123 @@ def check_phone(raw: object, default_region: str = "SE", country_hint: str | Non
     ``phone_has_extension``, ``phone_unverified_range`` (kept: a full international
     number of the right length in a range phonenumbers does not know).
     """
+    return _read_phone(raw, default_region, country_hint)[0]
+
+
+def check_phone_junk(
+    raw: object, default_region: str = "SE", country_hint: str | None = None
+) -> tuple[Checked, bool]:
+    """``check_phone`` and ``is_junk_phone`` of its value, from one reading of the number.
+
+    ``is_junk_phone`` parses the E.164 value again for its national number; when the number
+    was written in E.164 already (a gateway's, a shop's), that parse is the one ``check_phone``
+    made, so its national number is used instead of parsing the same text twice.
+    """
+    checked, national = _read_phone(raw, default_region, country_hint)
+    if checked.value is None:
+        return checked, False
+    if national is None:
+        return checked, is_junk_phone(checked.value)
+    return checked, junk_phone_digits(checked.value[1:], national)
+
+
+def _read_phone(raw: object, default_region: str, country_hint: str | None) -> tuple[Checked, str | None]:
+    """``check_phone``'s answer, and the national number of its value when the number was read
+    from that very text (None otherwise)."""
     text = as_text(raw)
     if text is None:
-        return Checked(None)
+        return Checked(None), None
     if len(text) > _MAX_RAW_LENGTH:
-        return Checked(None, ("invalid_phone",))
+        return Checked(None, ("invalid_phone",)), None
     text = text.strip("'\"")  # a spreadsheet's text marker or stray quotes
     if _SCIENTIFIC.match(text.replace(" ", "")):
-        return Checked(None, ("invalid_phone", "phone_lost_precision"))
+        return Checked(None, ("invalid_phone", "phone_lost_precision")), None
     if _EXTENSION.search(text):
-        return Checked(None, ("invalid_phone", "phone_has_extension"))
+        return Checked(None, ("invalid_phone", "phone_has_extension")), None
     artefact = _FLOAT_ARTEFACT.match(text)
     if artefact:
         text = artefact.group(1)
     # "+46 (0)70 …": the bracketed trunk zero is not dialled from abroad.
     text = _TRUNK_IN_BRACKETS.sub(" ", text).strip()
     if not _ALLOWED.match(text) or not text.isascii():
-        return Checked(None, ("invalid_phone",))
+        return Checked(None, ("invalid_phone",)), None
     digits = re.sub(r"\D", "", text)
     if not digits:
-        return Checked(None, ("invalid_phone",))
-
-    region = _region(country_hint) or _region(default_region)
+        return Checked(None, ("invalid_phone",)), None
+    international = text.startswith("+") or digits.startswith("00")
     if text.startswith("+"):
-        candidates = ["+" + digits.lstrip("0")] if digits.startswith("00") else ["+" + digits]
-    elif digits.startswith("00"):
-        candidates = ["+" + digits[2:]]
+        candidates = ("+" + digits.lstrip("0"),) if digits.startswith("00") else ("+" + digits,)
+    elif international:
+        candidates = ("+" + digits[2:],)
     else:
         # In the record's region first (this also handles a national number
         # whose trunk 0 was lost, and the region's own country code without "+");
         # then as an international number whose "+" a spreadsheet dropped.
-        candidates = [digits]
-        if not digits.startswith("0"):
-            candidates.append("+" + digits)
+        candidates = (digits,) if digits.startswith("0") else (digits, "+" + digits)
+    # The rest is phonenumbers, read once per (candidates, region) however many ways the
+    # number was written (``_check_candidates`` is cached). A number after "+" that starts
+    # with a country code is read alike in every region, so it is read once for all.
+    if international and _has_country_code(candidates[0][1:]):
+        return _check_candidates(candidates, True, None)
+    return _check_candidates(candidates, international, _region(country_hint) or _region(default_region))
+
+
+def _reparsed_alike(number: phonenumbers.PhoneNumber) -> bool:
+    """Whether parsing ``number``'s E.164 form (as ``is_junk_phone`` does) gives its national
+    number back; when False, it may or may not.
+
+    ``phonenumbers.parse`` reads "+<code><national significant number>" in the main region
+    of the code and, after the code, strips a national prefix (or applies the region's prefix
+    rewrite) only when its ``national_prefix_for_parsing`` matches at the start of what
+    follows; otherwise the national number is those digits as they are. (A number written as
+    its E.164 value is this very parse: see ``_check_candidates``.)
+    """
+    code = number.country_code
+    metadata = PhoneMetadata.metadata_for_region_or_calling_code(code, phonenumbers.region_code_for_country_code(code))
+    if metadata is None:
+        return False
+    prefix = metadata.national_prefix_for_parsing
+    return not prefix or re.match(prefix, phonenumbers.national_significant_number(number)) is None
+
+
+def _has_country_code(digits: str) -> bool:
+    """Whether ``digits`` start with a country calling code, as phonenumbers looks for one after
+    a "+" (the first 1 to 3 digits that are a code; codes are prefix-free). Only when they do
+    not does ``phonenumbers.parse`` read a "+" number in its region (it then tries the digits
+    as a national number, or after the region's international prefix)."""
+    if len(digits) <= 2 or digits.startswith("0"):  # too short to parse, or no code: region matters
+        return False
+    return any(int(digits[:n]) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE for n in (1, 2, 3))
+
+
+@lru_cache(maxsize=262_144)
+def _check_candidates(
+    candidates: tuple[str, ...], international: bool, region: str | None
+) -> tuple[Checked, str | None]:
+    """``_read_phone`` of a number read as ``candidates`` (the first valid one wins) in
+    ``region``; ``international``: it was written with a "+" or "00"."""
     for candidate in candidates:
-        value = _valid_e164(candidate, region)
-        if value is None and candidate.startswith("+"):
+        number = _valid_number(candidate, region)
+        if number is not None:
+            # The national number of the value, for is_junk_phone, when parsing the value would
+            # give this number's: written as the value already (a "+" then a country code reads
+            # alike in every region), or no national prefix to strip at its start.
+            value = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+            same = value == candidate or _reparsed_alike(number)
+            return Checked(value), (str(number.national_number) if same else None)
+        if candidate.startswith("+"):
             # "+46 070 …": a trunk 0 written after the country code.
             value = _retry_without_trunk_zero(candidate)
-        if value is not None:
-            return Checked(value)
-    if text.startswith("+") or digits.startswith("00"):
+            if value is not None:
+                return Checked(value), None
+    if international:
         # Written in full international form, by a gateway or a person who knew it: trust
         # it when its length fits the country, even if phonenumbers' range tables (which
         # lag behind operators' new number blocks) do not know it yet.
         value = _possible_e164(candidates[0])
         if value is not None:
-            return Checked(value, ("phone_unverified_range",))
-    return Checked(None, ("invalid_phone",))
+            return Checked(value, ("phone_unverified_range",)), None
+    return Checked(None, ("invalid_phone",)), None
 
 
 def _possible_e164(candidate: str) -> str | None:

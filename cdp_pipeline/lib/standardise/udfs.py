@@ -12,7 +12,7 @@ bad input never stops the night.
 
 The ``*_checked`` functions give a value and its data-quality flags as one
 STRUCT from one call, so a distinct value is read once, not once per column
-derived from it.
+derived from it; ``std_phone_checked_junk`` adds ``is_junk_phone`` of the value.
 
 ``std_email``, ``std_email_flags``, ``std_email_checked``, ``std_timestamp``
 and ``std_money`` are SQL macros (``macros.sql``, defined by ``register_udfs``
@@ -39,10 +39,11 @@ from .email import check_email
 from .junk import is_junk_email, is_junk_name, is_junk_phone
 from .money import parse_money
 from .names import display_name, match_name, split_full_name
-from .phone import check_phone
+from .phone import check_phone, check_phone_junk
 
 _CHECKED_TEXT = "STRUCT(value VARCHAR, flags VARCHAR[])"
 _CHECKED_DATE = "STRUCT(value DATE, flags VARCHAR[])"
+_CHECKED_JUNK = "STRUCT(value VARCHAR, flags VARCHAR[], is_junk BOOLEAN)"
 _ARROW_TYPES = {
     "VARCHAR": pa.string(),
     "BOOLEAN": pa.bool_(),
@@ -53,6 +54,7 @@ _ARROW_TYPES = {
     "VARCHAR[]": pa.list_(pa.string()),
     _CHECKED_TEXT: pa.struct([("value", pa.string()), ("flags", pa.list_(pa.string()))]),
     _CHECKED_DATE: pa.struct([("value", pa.date32()), ("flags", pa.list_(pa.string()))]),
+    _CHECKED_JUNK: pa.struct([("value", pa.string()), ("flags", pa.list_(pa.string())), ("is_junk", pa.bool_())]),
 }
 MACROS = Path(__file__).with_name("macros.sql")
 
@@ -161,6 +163,11 @@ def _struct(checked) -> dict:
     return {"value": checked.value, "flags": list(checked.flags)}
 
 
+def _junk_struct(checked_junk) -> dict:
+    checked, junk = checked_junk
+    return {"value": checked.value, "flags": list(checked.flags), "is_junk": junk}
+
+
 def udf_specs(
     default_region: str = "SE", default_tz: str = "Europe/Stockholm", as_of: date | None = None
 ) -> list[tuple[str, Callable, list[str], str, bool]]:
@@ -186,6 +193,13 @@ def udf_specs(
             lambda raw, hint: _struct(check_phone(raw, region, hint)),
             ["VARCHAR", "VARCHAR"],
             _CHECKED_TEXT,
+            False,
+        ),
+        (  # std_phone_checked and is_junk_phone of its value, from one reading of the number
+            "std_phone_checked_junk",
+            lambda raw, hint: _junk_struct(check_phone_junk(raw, region, hint)),
+            ["VARCHAR", "VARCHAR"],
+            _CHECKED_JUNK,
             False,
         ),
         ("std_display_name", display_name, ["VARCHAR"], "VARCHAR", True),

@@ -37,11 +37,14 @@ CALLS = [
     ("std_sms_keyword(' stop ')", "opt_out"),
     ("is_junk_email('test@test.com')", True),
     ("is_junk_phone('0000000')", True),
+    ("std_phone_checked_junk('+46 70 111 11 11', NULL)", {"value": "+46701111111", "flags": [], "is_junk": True}),
+    ("std_phone_checked_junk('+46701234567', NULL)", {"value": "+46701234567", "flags": [], "is_junk": False}),
+    ("std_phone_checked_junk('call me', 'SE')", {"value": None, "flags": ["invalid_phone"], "is_junk": False}),
     ("is_junk_name('Unknown')", True),
 ]
 
 
-TWO_ARGUMENTS = {"std_phone", "std_phone_flags", "std_postcode", "std_postcode_flags", "std_timestamp", "std_currency"}
+TWO_ARGUMENTS = {"std_phone", "std_phone_flags", "std_phone_checked_junk", "std_postcode", "std_postcode_flags", "std_timestamp", "std_currency"}
 
 
 @pytest.fixture(scope="module", params=[True, False], ids=["arrow", "native"])

@@ -183,14 +183,11 @@ names AS MATERIALIZED (
           WHERE raw_name IS NOT NULL)
 ),
 phones AS MATERIALIZED (
-    SELECT raw_phone, country, checked.value AS phone, checked.flags AS phone_flags
-    FROM (SELECT raw_phone, country, std_phone_checked(raw_phone, country) AS checked
+    -- with is_junk_phone of the number from the same reading (it is false without a number)
+    SELECT raw_phone, country, checked.value AS phone, checked.flags AS phone_flags,
+           checked.is_junk AS phone_is_junk
+    FROM (SELECT raw_phone, country, std_phone_checked_junk(raw_phone, country) AS checked
           FROM (SELECT DISTINCT raw_phone, country FROM located WHERE raw_phone IS NOT NULL))
-),
-junk_phones AS MATERIALIZED (
-    -- A number written several ways is one E.164 value: whether it is junk is asked once.
-    SELECT phone, is_junk_phone(phone) AS phone_is_junk
-    FROM (SELECT DISTINCT phone FROM phones WHERE phone IS NOT NULL)
 ),
 postcodes AS MATERIALIZED (
     SELECT raw_postcode, country, checked.value AS postcode, checked.flags AS postcode_flags
@@ -223,7 +220,7 @@ SELECT l.source, l.source_record_id, l.record_time,
        l.country,
        b.birth_date, l.loyalty_card_id, l.crm_customer_id, l.web_user_id, l.cookies,
        coalesce(e.email_is_junk, false) AS email_is_junk,
-       coalesce(jp.phone_is_junk, false) AS phone_is_junk,
+       coalesce(p.phone_is_junk, false) AS phone_is_junk,
        coalesce(fn.name_is_junk, false) OR coalesce(ln.name_is_junk, false) AS name_is_junk,
        list_sort(list_distinct(list_concat(
            coalesce(e.email_flags, []),
@@ -238,7 +235,6 @@ LEFT JOIN emails e ON e.raw_email = l.raw_email
 LEFT JOIN names fn ON fn.raw_name = l.raw_first
 LEFT JOIN names ln ON ln.raw_name = l.raw_last
 LEFT JOIN phones p ON p.raw_phone = l.raw_phone AND p.country IS NOT DISTINCT FROM l.country
-LEFT JOIN junk_phones jp ON jp.phone = p.phone
 LEFT JOIN postcodes pc ON pc.raw_postcode = l.raw_postcode AND pc.country IS NOT DISTINCT FROM l.country
 LEFT JOIN birth_dates b ON b.raw_birth_date = l.raw_birth_date
 LEFT JOIN streets st ON st.raw_street = l.raw_street
