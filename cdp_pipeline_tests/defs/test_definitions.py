@@ -155,12 +155,18 @@ def test_schedule_time_zone_and_segment_checks_follow_the_settings_in_force_when
 def test_lib_is_handed_its_settings():
     """lib/ is plain Python: the definitions (and cli.py) read the settings and pass what a
     function needs (a config folder, a time zone, a region, the settings of the engine)."""
+    import re
     from pathlib import Path
 
+    # the project's reader, called bare or through its module; not Splink's creator.get_settings(dialect)
+    reads_settings = re.compile(r"(?<![\w.])get_settings\b|\bsettings\.get_settings\b")
+    assert reads_settings.search("from cdp_pipeline.settings import get_settings")
+    assert reads_settings.search("x = settings.get_settings().data_dir")
+    assert not reads_settings.search("settings = creator.get_settings(dialect)")
     lib = Path(__file__).resolve().parents[2] / "cdp_pipeline" / "lib"
     readers = [
         str(path.relative_to(lib))
         for path in sorted(lib.rglob("*.py"))
-        if "get_settings" in path.read_text(encoding="utf-8")
+        if reads_settings.search(path.read_text(encoding="utf-8"))
     ]
     assert readers == []
