@@ -111,9 +111,7 @@ def check_phone(raw: object, default_region: str = "SE", country_hint: str | Non
     return _read_phone(raw, default_region, country_hint)[0]
 
 
-def check_phone_junk(
-    raw: object, default_region: str = "SE", country_hint: str | None = None
-) -> tuple[Checked, bool]:
+def check_phone_junk(raw: object, default_region: str = "SE", country_hint: str | None = None) -> tuple[Checked, bool]:
     """``check_phone`` and ``is_junk_phone`` of its value, from one reading of the number.
 
     ``is_junk_phone`` parses the E.164 value again for its national number; when the number

@@ -88,8 +88,32 @@ def _reference_check_phone(raw, default_region="SE", country_hint=None) -> Check
 # Record countries: none, the usual ones, and regions whose international prefix makes
 # phonenumbers read a "+" number without a known country code differently (Israel's 01x,
 # the US's 011, Russia's 810, Japan's 010, Australia's 0011, Brazil's 00xx), and junk.
-HINTS = [None, "SE", "NO", "DK", "FI", "DE", "GB", "US", "CA", "IL", "RU", "KZ", "JP", "AU", "BR", "IT", "AR",
-         "MX", "CN", "IN", "Sverige", "zz", "001", ""]
+HINTS = [
+    None,
+    "SE",
+    "NO",
+    "DK",
+    "FI",
+    "DE",
+    "GB",
+    "US",
+    "CA",
+    "IL",
+    "RU",
+    "KZ",
+    "JP",
+    "AU",
+    "BR",
+    "IT",
+    "AR",
+    "MX",
+    "CN",
+    "IN",
+    "Sverige",
+    "zz",
+    "001",
+    "",
+]
 REGIONS = sorted(phonenumbers.SUPPORTED_REGIONS)
 
 
@@ -117,9 +141,18 @@ def _examples() -> list[str]:
                 continue
             e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
             national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
-            out += [e164, e164[1:], "00" + e164[1:], "+0" + e164[1:], "+00" + e164[1:], national,
-                    phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL),
-                    str(number.national_number), e164[:-1], e164 + "9"]
+            out += [
+                e164,
+                e164[1:],
+                "00" + e164[1:],
+                "+0" + e164[1:],
+                "+00" + e164[1:],
+                national,
+                phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL),
+                str(number.national_number),
+                e164[:-1],
+                e164 + "9",
+            ]
     return out
 
 
@@ -133,19 +166,63 @@ def test_every_regions_examples_in_every_form_and_record_country():
     "raw",
     [
         # "+" then no known country code: phonenumbers reads the digits in the region
-        "+0121 46 70 123 45 67", "+01146701234567", "+81046701234567", "+01046701234567",
-        "+0011 46 70 123 45 67", "+0046701234567", "+000", "+0", "+00", "+1", "+12", "+123",
-        "+80 1234 5678", "+83 1234 567", "+89 123 4567", "+99946701234567", "+28 1234 5678",
-        "+46 (0)70-123 45 67", "+46 070 123 45 67", "0046 070 123 45 67", "000046701234567",
-        "00 0 46 70 123 45 67", "+1 650 253 0000", "+7 701 123 4567", "+7 912 345 67 89",
-        "+44 7400 123456", "+44 1624 756789", "+39 06 1234 5678", "+54 9 11 1234 5678",
-        "+52 1 55 1234 5678", "+800 1234 5678", "+882 1234 5678", "+979 123 456 789",
-        "070-123 45 67", "0701234567", "701234567", "46701234567", "4670 123 45 67",
-        "810 46 70 123 45 67", "011 46 70 123 45 67", "'+46701234567", "46701234567.0",
-        "+46701234567.0", "+4520054791", "004520054791", "+45 2005 479",
+        "+0121 46 70 123 45 67",
+        "+01146701234567",
+        "+81046701234567",
+        "+01046701234567",
+        "+0011 46 70 123 45 67",
+        "+0046701234567",
+        "+000",
+        "+0",
+        "+00",
+        "+1",
+        "+12",
+        "+123",
+        "+80 1234 5678",
+        "+83 1234 567",
+        "+89 123 4567",
+        "+99946701234567",
+        "+28 1234 5678",
+        "+46 (0)70-123 45 67",
+        "+46 070 123 45 67",
+        "0046 070 123 45 67",
+        "000046701234567",
+        "00 0 46 70 123 45 67",
+        "+1 650 253 0000",
+        "+7 701 123 4567",
+        "+7 912 345 67 89",
+        "+44 7400 123456",
+        "+44 1624 756789",
+        "+39 06 1234 5678",
+        "+54 9 11 1234 5678",
+        "+52 1 55 1234 5678",
+        "+800 1234 5678",
+        "+882 1234 5678",
+        "+979 123 456 789",
+        "070-123 45 67",
+        "0701234567",
+        "701234567",
+        "46701234567",
+        "4670 123 45 67",
+        "810 46 70 123 45 67",
+        "011 46 70 123 45 67",
+        "'+46701234567",
+        "46701234567.0",
+        "+46701234567.0",
+        "+4520054791",
+        "004520054791",
+        "+45 2005 479",
         # junk: is_junk_phone reads a "+" number's national number (a prefix, then one digit)
-        "+46701111111", "+46 70 111 11 11", "070-111 11 11", "+4520000000", "+4791111111",
-        "+447000000000", "+393333333333", "+12025550000", "+46123456789", "+358401234567",
+        "+46701111111",
+        "+46 70 111 11 11",
+        "070-111 11 11",
+        "+4520000000",
+        "+4791111111",
+        "+447000000000",
+        "+393333333333",
+        "+12025550000",
+        "+46123456789",
+        "+358401234567",
     ],
 )
 @pytest.mark.parametrize("hint", HINTS)
@@ -288,5 +365,8 @@ def test_reparsed_alike_only_without_a_national_prefix_at_the_start(e164, alike)
     assert P._reparsed_alike(number) is alike
     # either way check_phone_junk answers as is_junk_phone does
     _same(e164[1:], "SE", None)
-    _same(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL), "SE",
-          phonenumbers.region_code_for_number(number))
+    _same(
+        phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL),
+        "SE",
+        phonenumbers.region_code_for_number(number),
+    )

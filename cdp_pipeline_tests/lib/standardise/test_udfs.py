@@ -44,7 +44,15 @@ CALLS = [
 ]
 
 
-TWO_ARGUMENTS = {"std_phone", "std_phone_flags", "std_phone_checked_junk", "std_postcode", "std_postcode_flags", "std_timestamp", "std_currency"}
+TWO_ARGUMENTS = {
+    "std_phone",
+    "std_phone_flags",
+    "std_phone_checked_junk",
+    "std_postcode",
+    "std_postcode_flags",
+    "std_timestamp",
+    "std_currency",
+}
 
 
 @pytest.fixture(scope="module", params=[True, False], ids=["arrow", "native"])
