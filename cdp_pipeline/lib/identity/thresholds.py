@@ -7,11 +7,10 @@ inbox is the usual way for the model to be wrong, so the bar stays high. A pair 
 e-mail nor a phone on both records but a birth date on both ("sparse": a CRM extract without
 contact details, a store's customer file) is judged on exactly the fields the model weighs best,
 and a fixed 0.99 starves it: FEBRL-class data lose one true pair in twenty there. So is a pair
-without a birth date on both whose first names are not two names and that both carry an address (an ESP member without a
-birthday beside the CRM record of the same name and street); one whose first names are two names
-is not (surname and street are what a household shares), nor one without an address on both.
-For those pairs
-the threshold is chosen each run from the model itself: the lowest probability at which the
+without a birth date on both whose first names are not two names and that both carry an address
+(an ESP member without a birthday beside the CRM record of the same name and street); one whose
+first names are two names is not (surname and street are what a household shares), nor one
+without an address on both. For those pairs the threshold is chosen each run from the model itself: the lowest probability at which the
 sparse links the model would make still have an expected precision (the mean of their match
 probabilities) of at least ``sparse_target_precision``, never below ``sparse_threshold_floor``
 and never above ``match_threshold``.
