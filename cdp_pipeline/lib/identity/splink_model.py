@@ -144,6 +144,7 @@ def _address_comparison(dialect: str = "duckdb"):
     import splink.comparison_library as cl
 
     jw = _jaro_winkler_function(dialect)
+    dl = _damerau_levenshtein_function(dialect)
     both = lambda c: f"{c}_l IS NOT NULL AND {c}_r IS NOT NULL"  # noqa: E731
     return cl.CustomComparison(
         output_column_name="address",
@@ -166,6 +167,14 @@ def _address_comparison(dialect: str = "duckdb"):
             {
                 "sql_condition": f"{both('street')} AND street_l = street_r AND city_l = city_r",
                 "label_for_charts": "street and city exact",
+            },
+            {
+                # a street with a typo and a postcode or city with one too ("6 Nicklin Cre Scent,
+                # 2706 Longeach" / "6 Nicklin Crescent, 2760 Longreach"): no exact level fits it,
+                # and "else" counts it as two addresses
+                "sql_condition": f"{both('street')} AND {jw}(street_l, street_r) >= 0.9"
+                f" AND (city_l = city_r OR {dl}(postcode_l, postcode_r) <= 1 OR {dl}(city_l, city_r) <= 1)",
+                "label_for_charts": "street similar, postcode or city close",
             },
             {"sql_condition": "postcode_l = postcode_r", "label_for_charts": "postcode exact"},
             {"sql_condition": "city_l = city_r", "label_for_charts": "city exact"},
