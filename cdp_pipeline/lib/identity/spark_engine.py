@@ -29,6 +29,7 @@ from cdp_pipeline.lib.identity.splink_model import (
     SPLINK_INPUT,
     ModelRun,
     _write_reports,
+    has_two_names_level,
     train_model,
     write_probabilistic_edges,
 )
@@ -167,6 +168,8 @@ def train_and_predict_on_spark(
         scored = pred.as_spark_dataframe().toArrow()
     con.register(SPARK_PREDICTIONS, scored)
     try:
-        write_probabilistic_edges(con, SPARK_PREDICTIONS, scored.column_names, config, run)
+        write_probabilistic_edges(
+            con, SPARK_PREDICTIONS, scored.column_names, config, run, households=has_two_names_level(linker)
+        )
     finally:
         con.unregister(SPARK_PREDICTIONS)

@@ -38,7 +38,7 @@ from cdp_pipeline.lib.identity.model_store import (
 from cdp_pipeline.lib.identity.name_keys import FIRST_NAMES
 from cdp_pipeline.lib.identity.name_keys import MODEL_COLUMNS as NAME_KEY_COLUMNS
 from cdp_pipeline.lib.identity.records import RECORDS
-from cdp_pipeline.lib.identity.thresholds import SPARSE_SQL, Thresholds, apply_thresholds, prediction_floor
+from cdp_pipeline.lib.identity.thresholds import Thresholds, apply_thresholds, prediction_floor, sparse_sql
 from cdp_pipeline.lib.progress import report_phase
 from cdp_pipeline.lib.warehouse import erasures_executed, row_hash_sql, table_exists
 
@@ -703,7 +703,7 @@ def _train_and_predict(
             sdf, threshold_match_probability=prediction_floor(sp), warning_mode="never"
         )
         names = [r[0] for r in con.execute(f"DESCRIBE {pred.physical_name}").fetchall()]
-        write_probabilistic_edges(con, pred.physical_name, names, config, run)
+        write_probabilistic_edges(con, pred.physical_name, names, config, run, households=has_two_names_level(linker))
     else:
         report_phase("identity", "scoring changed records")
         _score_changed_records(con, db_api, linker, config, run)
@@ -829,7 +829,9 @@ def _score_changed_records(
         con.execute(f"""CREATE OR REPLACE TEMP VIEW _id_new_predictions AS
                         SELECT * FROM {between.physical_name} UNION ALL BY NAME SELECT * FROM {within.physical_name}""")
         names = [r[0] for r in con.execute("DESCRIBE temp._id_new_predictions").fetchall()]
-        write_probabilistic_edges(con, "temp._id_new_predictions", names, config, run)
+        write_probabilistic_edges(
+            con, "temp._id_new_predictions", names, config, run, households=has_two_names_level(linker)
+        )
         con.execute("DROP VIEW temp._id_new_predictions")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _id_prob_edges AS
@@ -938,10 +940,27 @@ def _estimate_u(model: dict, sdf, config: IdentityConfig, dialect: str) -> None:
                 level["u_probability"] = u
 
 
+def has_two_names_level(linker) -> bool:
+    """Whether the model holds the first name's two-names level: the run saw households (pairs of
+    two names on one surname, birth date and street whose contacts say two people)."""
+    return any(
+        lv.label_for_charts == TWO_NAMES_ONE_HOUSEHOLD
+        for c in linker._settings_obj.comparisons
+        for lv in c.comparison_levels
+    )
+
+
 def write_probabilistic_edges(
-    con: duckdb.DuckDBPyConnection, predictions: str, names: list[str], config: IdentityConfig, run: ModelRun
+    con: duckdb.DuckDBPyConnection,
+    predictions: str,
+    names: list[str],
+    config: IdentityConfig,
+    run: ModelRun,
+    *,
+    households: bool = True,
 ) -> None:
-    """``temp._id_prob_edges`` from Splink's predictions (a table or view in ``con`` with columns ``names``)."""
+    """``temp._id_prob_edges`` from Splink's predictions (a table or view in ``con`` with columns
+    ``names``); ``households``: the model holds the two-names level (``thresholds.sparse_sql``)."""
     sp = config.splink
     log.debug("prediction columns: %s", names)
     mw_cols = [c for c in names if c.startswith("mw_") and not c.startswith("mw_tf_")]
@@ -956,7 +975,7 @@ def write_probabilistic_edges(
         CREATE OR REPLACE TEMP TABLE _id_prob_edges AS
         SELECT least(unique_id_l, unique_id_r)::BIGINT AS rid_l, greatest(unique_id_l, unique_id_r)::BIGINT AS rid_r,
                match_probability, match_weight, {mw_json}::VARCHAR AS match_weights,
-               coalesce({SPARSE_SQL}, false) AS sparse
+               coalesce({sparse_sql(households)}, false) AS sparse
         FROM {predictions}
         WHERE match_probability >= $t
         ORDER BY rid_l, rid_r

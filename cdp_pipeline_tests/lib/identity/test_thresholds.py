@@ -10,6 +10,7 @@ from cdp_pipeline.lib.identity.thresholds import (
     apply_thresholds,
     calibrated_sparse_threshold,
     prediction_floor,
+    sparse_sql,
 )
 
 SP = SplinkConfig(match_threshold=0.99, sparse_target_precision=0.99, sparse_threshold_floor=0.5)
@@ -68,19 +69,33 @@ def test_a_sparse_pair_links_below_match_threshold_a_pair_with_contact_details_d
     assert con.execute("SELECT count(*) FROM temp._id_scored_edges").fetchall()[0][0] == 9
 
 
-def test_sparse_means_no_email_and_no_phone_on_both_and_a_birth_date_on_both_or_one_first_name_and_an_address():
-    # FEBRL1 as a CRM + ESP link: the ESP member without a birth date, same name and street
-    # (rec-303 "Charlie" / "Charlie", 0.984) or names swapped (rec-149 "Kydan Mccarthy" /
-    # "Mccarthy Kydan", 0.966) is judged on the calibrated threshold; a different first name on
-    # one surname and street without a birth date (a household, or FEBRL's replaced first name)
-    # is not, nor a name alone without an address on both (a namesake as often as not).
-    con = duckdb.connect()
-    rows = con.execute(f"""SELECT coalesce({SPARSE_SQL}, false) FROM (VALUES
+PAIRS = """(VALUES
         (-1, -1, 2, 0, 3), (-1, -1, -1, 0, 3), (0, -1, 2, 4, 3), (-1, 1, 0, 4, 3),
         (-1, -1, -1, 4, 3), (-1, -1, -1, 1, 0), (-1, -1, -1, -1, 3), (0, -1, -1, 4, 3),
         (-1, -1, -1, 4, -1), (-1, -1, 2, 4, -1))
-        t(gamma_email, gamma_phone, gamma_birth_date, gamma_first_name_match, gamma_address)""").fetchall()
-    assert [r[0] for r in rows] == [True, False, False, False, True, True, False, False, False, True]
+        t(gamma_email, gamma_phone, gamma_birth_date, gamma_first_name_match, gamma_address)"""
+
+
+def _sparse(sql: str) -> list[bool]:
+    return [r[0] for r in duckdb.connect().execute(f"SELECT coalesce({sql}, false) FROM {PAIRS}").fetchall()]
+
+
+def test_sparse_means_no_email_and_no_phone_on_both_and_a_birth_date_on_both_or_a_first_name_and_an_address():
+    # FEBRL1 as a CRM + ESP link: the ESP member without a birth date, same name and street
+    # (rec-303 "Charlie" / "Charlie", 0.984) or names swapped (rec-149 "Kydan Mccarthy" /
+    # "Mccarthy Kydan", 0.966) is judged on the calibrated threshold; a name alone without an
+    # address on both is not (a namesake as often as not). Where the run has seen households
+    # (the default, and the model holds the two-names level), two first names ("else", gamma 0)
+    # on one surname and street without a birth date are not either (rows 2 and 8).
+    assert _sparse(SPARSE_SQL) == [True, False, False, False, True, True, False, False, False, True]
+    assert _sparse(SPARSE_SQL) == _sparse(sparse_sql(households=True))
+
+
+def test_without_evidence_of_households_a_replaced_first_name_is_weighed_by_the_model():
+    # FEBRL1 rec-486 "Campbell Spratt" / "Isabekle Spratt", same street, no birth date on the
+    # ESP member (0.940): one person whose first name was replaced; no contacts anywhere, so no
+    # two-names level, and the pair is judged on the calibrated threshold
+    assert _sparse(sparse_sql(households=False)) == [True, True, False, False, True, True, False, False, False, True]
 
 
 def test_sql_rules_carry_a_name_and_a_bad_rule_is_refused(tmp_path):
@@ -103,3 +118,37 @@ def test_sql_rules_carry_a_name_and_a_bad_rule_is_refused(tmp_path):
     )
     with pytest.raises(ValueError, match="a blocking rule is a list of columns or"):
         load_identity_config(bad)
+
+
+def test_the_gate_reads_the_two_names_level_from_the_model():
+    """``write_probabilistic_edges`` is told of households by the model itself: the two-names
+    level (added after training where the run saw households) is what opens or closes the gate."""
+    import logging
+
+    import pyarrow as pa
+    from splink import DuckDBAPI, Linker
+
+    from cdp_pipeline.lib.identity.splink_model import TWO_NAMES_ONE_HOUSEHOLD, has_two_names_level
+
+    con = duckdb.connect()
+    con.register("t", pa.table({"unique_id": [1, 2], "first_name_match": ["anna", "ida"], "hk": ["x", "x"]}))
+
+    def linker(extra: list[dict]):
+        settings = {
+            "link_type": "dedupe_only",
+            "comparisons": [
+                {
+                    "output_column_name": "first_name_match",
+                    "comparison_levels": [
+                        {"sql_condition": "first_name_match_l = first_name_match_r", "label_for_charts": "exact"},
+                        *extra,
+                        {"sql_condition": "ELSE", "label_for_charts": "All other comparisons"},
+                    ],
+                }
+            ],
+        }
+        return Linker(DuckDBAPI(connection=con).register("t"), settings, log_level=logging.WARNING)
+
+    level = {"sql_condition": "hk_l = hk_r", "label_for_charts": TWO_NAMES_ONE_HOUSEHOLD}
+    assert has_two_names_level(linker([level])) is True
+    assert has_two_names_level(linker([])) is False
