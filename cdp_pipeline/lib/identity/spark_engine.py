@@ -29,7 +29,7 @@ from cdp_pipeline.lib.identity.splink_model import (
     SPLINK_INPUT,
     ModelRun,
     _write_reports,
-    has_two_names_level,
+    households_seen,
     train_model,
     write_probabilistic_edges,
 )
@@ -169,7 +169,7 @@ def train_and_predict_on_spark(
     con.register(SPARK_PREDICTIONS, scored)
     try:
         write_probabilistic_edges(
-            con, SPARK_PREDICTIONS, scored.column_names, config, run, households=has_two_names_level(linker)
+            con, SPARK_PREDICTIONS, scored.column_names, config, run, households=households_seen(con)
         )
     finally:
         con.unregister(SPARK_PREDICTIONS)

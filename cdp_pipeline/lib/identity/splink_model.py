@@ -417,10 +417,11 @@ TWO_NAMES_ONE_HOUSEHOLD = "two names, same surname, birth date and street"
 HOUSEHOLD_PSEUDO_PAIRS = 2
 
 
-def household_pair_counts(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
-    """Among pairs of records that agree on surname, birth date and street and whose first names
-    are two names (twins, or one person whose first name was replaced): how many carry contacts
-    that can tell (both an e-mail, or both a phone), and how many of those share one."""
+def household_pair_counts(con: duckdb.DuckDBPyConnection, key: str = "household_birth_key") -> tuple[int, int]:
+    """Among pairs of records that agree on surname, birth date and street (``key``
+    ``household_key``: surname and street) and whose first names are two names (twins, or one
+    person whose first name was replaced): how many carry contacts that can tell (both an e-mail,
+    or both a phone), and how many of those share one."""
     pair = ", ".join(
         f"a.{c} AS {c}_l, b.{c} AS {c}_r" for c in ("first_name_match", "last_name_match", *NAME_KEY_COLUMNS.values())
     )
@@ -430,7 +431,7 @@ def household_pair_counts(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
         FROM (SELECT {pair},
                      coalesce(a.contact_email = b.contact_email OR a.contact_phone = b.contact_phone, false) AS shared
               FROM {SPLINK_INPUT} a JOIN {SPLINK_INPUT} b
-                ON a.household_birth_key = b.household_birth_key AND a.unique_id < b.unique_id
+                ON a.{key} = b.{key} AND a.unique_id < b.unique_id
               WHERE a.first_name_match <> b.first_name_match
                 AND ((a.contact_email IS NOT NULL AND b.contact_email IS NOT NULL)
                      OR (a.contact_phone IS NOT NULL AND b.contact_phone IS NOT NULL)))
@@ -703,7 +704,7 @@ def _train_and_predict(
             sdf, threshold_match_probability=prediction_floor(sp), warning_mode="never"
         )
         names = [r[0] for r in con.execute(f"DESCRIBE {pred.physical_name}").fetchall()]
-        write_probabilistic_edges(con, pred.physical_name, names, config, run, households=has_two_names_level(linker))
+        write_probabilistic_edges(con, pred.physical_name, names, config, run, households=households_seen(con))
     else:
         report_phase("identity", "scoring changed records")
         _score_changed_records(con, db_api, linker, config, run)
@@ -829,9 +830,7 @@ def _score_changed_records(
         con.execute(f"""CREATE OR REPLACE TEMP VIEW _id_new_predictions AS
                         SELECT * FROM {between.physical_name} UNION ALL BY NAME SELECT * FROM {within.physical_name}""")
         names = [r[0] for r in con.execute("DESCRIBE temp._id_new_predictions").fetchall()]
-        write_probabilistic_edges(
-            con, "temp._id_new_predictions", names, config, run, households=has_two_names_level(linker)
-        )
+        write_probabilistic_edges(con, "temp._id_new_predictions", names, config, run, households=households_seen(con))
         con.execute("DROP VIEW temp._id_new_predictions")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _id_prob_edges AS
@@ -940,14 +939,12 @@ def _estimate_u(model: dict, sdf, config: IdentityConfig, dialect: str) -> None:
                 level["u_probability"] = u
 
 
-def has_two_names_level(linker) -> bool:
-    """Whether the model holds the first name's two-names level: the run saw households (pairs of
-    two names on one surname, birth date and street whose contacts say two people)."""
-    return any(
-        lv.label_for_charts == TWO_NAMES_ONE_HOUSEHOLD
-        for c in linker._settings_obj.comparisons
-        for lv in c.comparison_levels
-    )
+def households_seen(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the data shows households: two first names on one surname and street whose
+    e-mails or phones say two people (neither shared). ``thresholds.sparse_sql``: where it does,
+    such pairs without a birth date are not judged on the calibrated threshold."""
+    observed, shared = household_pair_counts(con, key="household_key")
+    return observed > shared
 
 
 def write_probabilistic_edges(
@@ -960,7 +957,7 @@ def write_probabilistic_edges(
     households: bool = True,
 ) -> None:
     """``temp._id_prob_edges`` from Splink's predictions (a table or view in ``con`` with columns
-    ``names``); ``households``: the model holds the two-names level (``thresholds.sparse_sql``)."""
+    ``names``); ``households``: ``households_seen`` (``thresholds.sparse_sql``)."""
     sp = config.splink
     log.debug("prediction columns: %s", names)
     mw_cols = [c for c in names if c.startswith("mw_") and not c.startswith("mw_tf_")]
