@@ -29,6 +29,7 @@ from cdp_pipeline.lib.identity.splink_model import (
     SPLINK_INPUT,
     ModelRun,
     _write_reports,
+    households_seen,
     train_model,
     write_probabilistic_edges,
 )
@@ -165,6 +166,8 @@ def train_and_predict_on_spark(
         scored = pred.as_spark_dataframe().toArrow()
     con.register(SPARK_PREDICTIONS, scored)
     try:
-        write_probabilistic_edges(con, SPARK_PREDICTIONS, scored.column_names, config, run)
+        write_probabilistic_edges(
+            con, SPARK_PREDICTIONS, scored.column_names, config, run, households=households_seen(con)
+        )
     finally:
         con.unregister(SPARK_PREDICTIONS)

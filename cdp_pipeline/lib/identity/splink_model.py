@@ -38,7 +38,7 @@ from cdp_pipeline.lib.identity.model_store import (
 from cdp_pipeline.lib.identity.name_keys import FIRST_NAMES
 from cdp_pipeline.lib.identity.name_keys import MODEL_COLUMNS as NAME_KEY_COLUMNS
 from cdp_pipeline.lib.identity.records import RECORDS
-from cdp_pipeline.lib.identity.thresholds import SPARSE_SQL, Thresholds, apply_thresholds, prediction_floor
+from cdp_pipeline.lib.identity.thresholds import Thresholds, apply_thresholds, prediction_floor, sparse_sql
 from cdp_pipeline.lib.progress import report_phase
 from cdp_pipeline.lib.warehouse import erasures_executed, row_hash_sql, table_exists
 
@@ -144,6 +144,7 @@ def _address_comparison(dialect: str = "duckdb"):
     import splink.comparison_library as cl
 
     jw = _jaro_winkler_function(dialect)
+    dl = _damerau_levenshtein_function(dialect)
     both = lambda c: f"{c}_l IS NOT NULL AND {c}_r IS NOT NULL"  # noqa: E731
     return cl.CustomComparison(
         output_column_name="address",
@@ -166,6 +167,14 @@ def _address_comparison(dialect: str = "duckdb"):
             {
                 "sql_condition": f"{both('street')} AND street_l = street_r AND city_l = city_r",
                 "label_for_charts": "street and city exact",
+            },
+            {
+                # a street with a typo and a postcode or city with one too ("6 Nicklin Cre Scent,
+                # 2706 Longeach" / "6 Nicklin Crescent, 2760 Longreach"): no exact level fits it,
+                # and "else" counts it as two addresses
+                "sql_condition": f"{both('street')} AND {jw}(street_l, street_r) >= 0.9"
+                f" AND (city_l = city_r OR {dl}(postcode_l, postcode_r) <= 1 OR {dl}(city_l, city_r) <= 1)",
+                "label_for_charts": "street similar, postcode or city close",
             },
             {"sql_condition": "postcode_l = postcode_r", "label_for_charts": "postcode exact"},
             {"sql_condition": "city_l = city_r", "label_for_charts": "city exact"},
@@ -417,10 +426,11 @@ TWO_NAMES_ONE_HOUSEHOLD = "two names, same surname, birth date and street"
 HOUSEHOLD_PSEUDO_PAIRS = 2
 
 
-def household_pair_counts(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
-    """Among pairs of records that agree on surname, birth date and street and whose first names
-    are two names (twins, or one person whose first name was replaced): how many carry contacts
-    that can tell (both an e-mail, or both a phone), and how many of those share one."""
+def household_pair_counts(con: duckdb.DuckDBPyConnection, key: str = "household_birth_key") -> tuple[int, int]:
+    """Among pairs of records that agree on surname, birth date and street (``key``
+    ``household_key``: surname and street) and whose first names are two names (twins, or one
+    person whose first name was replaced): how many carry contacts that can tell (both an e-mail,
+    or both a phone), and how many of those share one."""
     pair = ", ".join(
         f"a.{c} AS {c}_l, b.{c} AS {c}_r" for c in ("first_name_match", "last_name_match", *NAME_KEY_COLUMNS.values())
     )
@@ -430,7 +440,7 @@ def household_pair_counts(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
         FROM (SELECT {pair},
                      coalesce(a.contact_email = b.contact_email OR a.contact_phone = b.contact_phone, false) AS shared
               FROM {SPLINK_INPUT} a JOIN {SPLINK_INPUT} b
-                ON a.household_birth_key = b.household_birth_key AND a.unique_id < b.unique_id
+                ON a.{key} = b.{key} AND a.unique_id < b.unique_id
               WHERE a.first_name_match <> b.first_name_match
                 AND ((a.contact_email IS NOT NULL AND b.contact_email IS NOT NULL)
                      OR (a.contact_phone IS NOT NULL AND b.contact_phone IS NOT NULL)))
@@ -712,7 +722,7 @@ def _train_and_predict(
             sdf, threshold_match_probability=prediction_floor(sp), warning_mode="never"
         )
         names = [r[0] for r in con.execute(f"DESCRIBE {pred.physical_name}").fetchall()]
-        write_probabilistic_edges(con, pred.physical_name, names, config, run)
+        write_probabilistic_edges(con, pred.physical_name, names, config, run, households=households_seen(con))
     else:
         report_phase("identity", "scoring changed records")
         _score_changed_records(con, db_api, linker, config, run)
@@ -838,7 +848,7 @@ def _score_changed_records(
         con.execute(f"""CREATE OR REPLACE TEMP VIEW _id_new_predictions AS
                         SELECT * FROM {between.physical_name} UNION ALL BY NAME SELECT * FROM {within.physical_name}""")
         names = [r[0] for r in con.execute("DESCRIBE temp._id_new_predictions").fetchall()]
-        write_probabilistic_edges(con, "temp._id_new_predictions", names, config, run)
+        write_probabilistic_edges(con, "temp._id_new_predictions", names, config, run, households=households_seen(con))
         con.execute("DROP VIEW temp._id_new_predictions")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _id_prob_edges AS
@@ -1043,10 +1053,25 @@ def _sampled_level_counts(sdf, settings, max_pairs: float, seed: int) -> list[di
     return out
 
 
+def households_seen(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the data shows households: two first names on one surname and street whose
+    e-mails or phones say two people (neither shared). ``thresholds.sparse_sql``: where it does,
+    such pairs without a birth date are not judged on the calibrated threshold."""
+    observed, shared = household_pair_counts(con, key="household_key")
+    return observed > shared
+
+
 def write_probabilistic_edges(
-    con: duckdb.DuckDBPyConnection, predictions: str, names: list[str], config: IdentityConfig, run: ModelRun
+    con: duckdb.DuckDBPyConnection,
+    predictions: str,
+    names: list[str],
+    config: IdentityConfig,
+    run: ModelRun,
+    *,
+    households: bool = True,
 ) -> None:
-    """``temp._id_prob_edges`` from Splink's predictions (a table or view in ``con`` with columns ``names``)."""
+    """``temp._id_prob_edges`` from Splink's predictions (a table or view in ``con`` with columns
+    ``names``); ``households``: ``households_seen`` (``thresholds.sparse_sql``)."""
     sp = config.splink
     log.debug("prediction columns: %s", names)
     mw_cols = [c for c in names if c.startswith("mw_") and not c.startswith("mw_tf_")]
@@ -1061,7 +1086,7 @@ def write_probabilistic_edges(
         CREATE OR REPLACE TEMP TABLE _id_prob_edges AS
         SELECT least(unique_id_l, unique_id_r)::BIGINT AS rid_l, greatest(unique_id_l, unique_id_r)::BIGINT AS rid_r,
                match_probability, match_weight, {mw_json}::VARCHAR AS match_weights,
-               coalesce({SPARSE_SQL}, false) AS sparse
+               coalesce({sparse_sql(households)}, false) AS sparse
         FROM {predictions}
         WHERE match_probability >= $t
         ORDER BY rid_l, rid_r

@@ -49,3 +49,34 @@ def test_random_addresses_that_share_neither_end_fail():
             ("+46701234567", "+46701234576"),
         ]
     ) == [False, False, True, True]
+
+
+def _address_levels(pairs: list[tuple[tuple, tuple]]) -> list[str]:
+    """The address comparison's level (its label) for (street, postcode, city) pairs, the first that holds."""
+    from cdp_pipeline.lib.identity.splink_model import _address_comparison
+
+    levels = _address_comparison().get_comparison("duckdb").comparison_levels
+    case = " ".join(
+        f"WHEN {lv.sql_condition} THEN '{lv.label_for_charts}'" for lv in levels if lv.sql_condition != "ELSE"
+    )
+    con = duckdb.connect()
+    con.execute("""CREATE TABLE p (i INT, street_l VARCHAR, postcode_l VARCHAR, city_l VARCHAR,
+                                   street_r VARCHAR, postcode_r VARCHAR, city_r VARCHAR)""")
+    con.executemany("INSERT INTO p VALUES (?, ?, ?, ?, ?, ?, ?)", [(i, *a, *b) for i, (a, b) in enumerate(pairs)])
+    return [r[0] for r in con.execute(f"SELECT CASE {case} ELSE 'all other' END FROM p ORDER BY i").fetchall()]
+
+
+def test_a_street_with_a_typo_and_a_postcode_or_city_with_one_is_a_close_address():
+    # FEBRL1 rec-288 and rec-467 (CRM / ESP): every part mistyped, so no exact level held and
+    # "else" called them two addresses (-4.0); a street elsewhere is still "else"
+    close = "street similar, postcode or city close"
+    assert _address_levels(
+        [
+            (("6 Nicklin Crescent", "2760", "Longreach"), ("6 Nicklin Cre Scent", "2706", "Longeach")),
+            (("12 Boldrewood Street", "6056", "Box Hill South"), ("12 Boldrewood Street", "6066", "Box Hila South")),
+            (("23 Bacchus Circuit", "2450", "Werrington"), ("23 Bacchus Hircuit", "2405", "Werrington")),
+            (("12 Boldrewood Street", "6056", "Box Hill South"), ("12 Boldrewood Street", "6056", "Box Hill South")),
+            (("4 Storgatan", "11122", "Stockholm"), ("19 Kungsvägen", "11122", "Stockholm")),
+            (("12 Boldrewood Street", "6056", "Box Hill South"), ("12 Boldrewood Street", "2600", "Canberra")),
+        ]
+    ) == [close, close, close, "street and postcode exact", "postcode exact", "all other"]
