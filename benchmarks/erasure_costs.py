@@ -21,8 +21,8 @@ from pathlib import Path
 
 import duckdb
 
-from cdp_pipeline.lib import warehouse
-from cdp_pipeline.lib.privacy import verify
+from cdp_pipeline.lib.audit import verify
+from cdp_pipeline.lib.common import warehouse
 from cdp_pipeline.settings import get_settings
 
 

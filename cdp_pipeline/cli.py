@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from cdp_pipeline.lib.landing import landing_days
+from cdp_pipeline.lib.raw.landing import landing_days
 from cdp_pipeline.settings import get_settings
 
 
@@ -83,9 +83,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from cdp_pipeline.defs.loggers import ACTIVE_TIMER
     from cdp_pipeline.defs.partitions import LANDING_DAYS, add_landing_days
     from cdp_pipeline.launch import execute_job_run, load_job
-    from cdp_pipeline.lib.progress import PHASE_LOGGER, PhaseHandler, StageTimer
-    from cdp_pipeline.lib.run_lock import NightAlreadyRunning, exclusive_night, release_dead_runs, run_tags
-    from cdp_pipeline.lib.run_state import SharedRunState, claim_run_state
+    from cdp_pipeline.lib.common.progress import PHASE_LOGGER, PhaseHandler, StageTimer
+    from cdp_pipeline.lib.common.run_lock import NightAlreadyRunning, exclusive_night, release_dead_runs, run_tags
+    from cdp_pipeline.lib.common.run_state import SharedRunState, claim_run_state
 
     # Loaded as the UI's code location loads it, so the run is recorded under the job there.
     nightly = load_job("nightly")
@@ -145,8 +145,8 @@ def _days_to_load(args: argparse.Namespace, settings, all_days: list[str]) -> tu
     """The landing days tonight's run loads, and why. By default only days with new or changed
     files (the raw layer of the other days is already loaded, and loads are idempotent);
     with none, the latest day, so the night still refreshes everything downstream."""
-    from cdp_pipeline.lib.ingest.ledger import ledger_entries
-    from cdp_pipeline.lib.landing import changed_days
+    from cdp_pipeline.lib.raw.landing import changed_days
+    from cdp_pipeline.lib.raw.ledger import ledger_entries
 
     if args.day:
         return [args.day], "--day"
@@ -173,7 +173,7 @@ def print_summary(
 ) -> None:
     import duckdb
 
-    from cdp_pipeline.lib.run_summary import layer_row_counts, night_warnings, scalar_or_none
+    from cdp_pipeline.lib.common.run_summary import layer_row_counts, night_warnings, scalar_or_none
 
     print()
     print(f"Summary (run {run_id[:8]}, {wall_seconds:.1f} s)")
@@ -289,7 +289,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_restore_previous(args: argparse.Namespace) -> int:
-    from cdp_pipeline.lib.warehouse import previous_path, restore_previous
+    from cdp_pipeline.lib.common.warehouse import previous_path, restore_previous
 
     _apply_overrides(args)
     warehouse = get_settings().warehouse
@@ -309,7 +309,7 @@ def cmd_restore_previous(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- privacy
 def cmd_forget(args: argparse.Namespace) -> int:
-    from cdp_pipeline.lib.privacy.cli_support import forget
+    from cdp_pipeline.lib.audit.cli_support import forget
 
     settings = get_settings()
     settings.ensure_dirs()
@@ -318,7 +318,7 @@ def cmd_forget(args: argparse.Namespace) -> int:
 
 
 def cmd_access(args: argparse.Namespace) -> int:
-    from cdp_pipeline.lib.privacy.cli_support import EXIT_NO_WAREHOUSE, EXIT_NOT_FOUND, access
+    from cdp_pipeline.lib.audit.cli_support import EXIT_NO_WAREHOUSE, EXIT_NOT_FOUND, access
 
     _apply_overrides(args)
     settings = get_settings()

@@ -191,7 +191,7 @@ def get_settings() -> Settings:
     engine = _env("CDP_ENGINE", "duckdb").strip().lower()
     if engine not in ("duckdb", "spark"):
         raise SettingsError(f"CDP_ENGINE must be 'duckdb' or 'spark', not {engine!r}")
-    # A warehouse brings its own build state and exports (lib/run_state.py says why): derived from
+    # A warehouse brings its own build state and exports (lib/common/run_state.py says why): derived from
     # its path, so the default warehouse keeps the folders it always had.
     default_warehouse = data_dir / "warehouse" / "cdp.duckdb"
     warehouse = path("CDP_WAREHOUSE", default_warehouse)

@@ -120,7 +120,7 @@ def test_the_run_is_listed_under_the_nightly_job_of_the_code_location(night):
 
 def test_every_landed_day_is_a_partition_and_no_other(night):
     from cdp_pipeline.defs.partitions import landing_date_partitions
-    from cdp_pipeline.lib.landing import landing_days
+    from cdp_pipeline.lib.raw.landing import landing_days
 
     landed = landing_days(night["settings"].landing_dir)
     assert len(landed) == DAYS
@@ -316,8 +316,8 @@ def _table_counts(con) -> dict[str, int]:
 
 def test_erased_person_is_nowhere_after_the_next_run_even_when_sent_again(night):
     """Runs last in this module: it changes the night's data for good."""
-    from cdp_pipeline.lib.privacy.scan import scan_export_dir, scan_for_identifiers
-    from cdp_pipeline.lib.warehouse import previous_path
+    from cdp_pipeline.lib.audit.scan import scan_export_dir, scan_for_identifiers
+    from cdp_pipeline.lib.common.warehouse import previous_path
 
     settings = night["settings"]
     con = _con(night)
@@ -369,7 +369,7 @@ def test_erased_person_is_nowhere_after_the_next_run_even_when_sent_again(night)
 def test_every_table_asset_reports_dagster_standard_table_metadata(night):
     """Row-count badge, Columns section (with the tables' COMMENTs) and table name in the UI."""
     from cdp_pipeline.definitions import defs
-    from cdp_pipeline.lib.contract_comments import CONTRACT_COMMENTS
+    from cdp_pipeline.lib.publish.contract_comments import CONTRACT_COMMENTS
 
     keys = [k for k in defs().resolve_asset_graph().get_all_asset_keys() if k.path != ["publish", "warehouse"]]
     assert len(keys) > 25

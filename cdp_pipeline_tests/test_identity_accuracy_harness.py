@@ -10,8 +10,8 @@ import pyarrow as pa
 import pytest
 
 from cdp_pipeline.lib.identity.evaluate import evaluate_against_truth
-from cdp_pipeline.lib.ingest.file_kinds import CRM_CUSTOMERS, ESP_MEMBERS, classify_csv, normalise_header
-from cdp_pipeline.lib.standardise.email import check_email
+from cdp_pipeline.lib.raw.file_kinds import CRM_CUSTOMERS, ESP_MEMBERS, classify_csv, normalise_header
+from cdp_pipeline.lib.staging.email import check_email
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from cdp_pipeline import cli
-from cdp_pipeline.lib.run_state import SharedRunState, claim_run_state
+from cdp_pipeline.lib.common.run_state import SharedRunState, claim_run_state
 from cdp_pipeline.lib.sample_data import generate_sample
 from cdp_pipeline.settings import get_settings
 from cdp_pipeline_tests.conftest import point_cdp_at

@@ -15,8 +15,8 @@ from cdp_pipeline.defs.partitions import (
     new_landing_days,
     partition_range,
 )
-from cdp_pipeline.lib.ingest.files import file_sha256
-from cdp_pipeline.lib.landing import landed_files, landing_days, nightly_landing_days
+from cdp_pipeline.lib.raw.files import file_sha256
+from cdp_pipeline.lib.raw.landing import landed_files, landing_days, nightly_landing_days
 from cdp_pipeline.settings import get_settings
 
 PARTITION_RANGE_START = "dagster/asset_partition_range_start"

@@ -4,7 +4,7 @@ import logging
 
 import dagster as dg
 
-from cdp_pipeline.lib.progress import ProgressHandler, StageTimer
+from cdp_pipeline.lib.common.progress import ProgressHandler, StageTimer
 
 # `cdp run` puts its StageTimer here before launching the run; in the daemon it stays unset.
 ACTIVE_TIMER: list[StageTimer] = []

@@ -8,8 +8,8 @@ from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
 from cdp_pipeline.defs.automation import is_full_refresh
-from cdp_pipeline.lib.compaction import compaction_due, no_compaction, record_compaction
-from cdp_pipeline.lib.warehouse import BUILD_DB_CONFIG
+from cdp_pipeline.lib.common.compaction import compaction_due, no_compaction, record_compaction
+from cdp_pipeline.lib.common.warehouse import BUILD_DB_CONFIG
 from cdp_pipeline.settings import get_settings
 
 # Every asset that writes the build database takes this pool (limit 1 in dagster.yaml):
@@ -19,7 +19,7 @@ DUCKDB_POOL = "duckdb"
 
 class BuildDatabase(DuckDBResource):
     """The build database. A run decides once, when it starts, whether DuckDB may compact the
-    file at its checkpoints (lib/compaction.py: a full refresh, or every ``compact_days``
+    file at its checkpoints (lib/common/compaction.py: a full refresh, or every ``compact_days``
     days); the other runs' connections merge no row groups."""
 
     compact_days: int = 7

@@ -9,7 +9,7 @@ table it writes (docs/DESIGN), so the key is all a caller passes.
 import dagster as dg
 import duckdb
 
-from cdp_pipeline.lib.previews import describe_table
+from cdp_pipeline.lib.common.previews import describe_table
 
 
 def table_metadata(con: duckdb.DuckDBPyConnection, key) -> dict:

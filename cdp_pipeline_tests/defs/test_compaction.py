@@ -1,5 +1,5 @@
 """The build database is compacted on a full refresh and every CDP_COMPACT_DAYS days; other runs'
-connections let DuckDB merge no row groups (lib/compaction.py)."""
+connections let DuckDB merge no row groups (lib/common/compaction.py)."""
 
 import datetime as dt
 
@@ -9,7 +9,13 @@ import pytest
 
 from cdp_pipeline.defs.automation import FULL_REFRESH_TAG
 from cdp_pipeline.defs.resources import BuildDatabase
-from cdp_pipeline.lib.compaction import COMPACTIONS, compact_on_close, compaction_due, no_compaction, record_compaction
+from cdp_pipeline.lib.common.compaction import (
+    COMPACTIONS,
+    compact_on_close,
+    compaction_due,
+    no_compaction,
+    record_compaction,
+)
 
 DAY = dt.date(2026, 10, 1)
 

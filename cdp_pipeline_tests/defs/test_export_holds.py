@@ -12,8 +12,8 @@ from cdp_pipeline.defs.activation import assets as activation_assets
 from cdp_pipeline.defs.activation.checks import exported_rows_have_consent, no_destination_held
 from cdp_pipeline.defs.segments import assets as segment_assets
 from cdp_pipeline.lib.activation.holds import ACKNOWLEDGEMENTS_FILE_NAME
-from cdp_pipeline.lib.ingest import load_partition
-from cdp_pipeline.lib.privacy.requests import read_requests
+from cdp_pipeline.lib.audit.requests import read_requests
+from cdp_pipeline.lib.raw import load_partition
 from cdp_pipeline_tests.lib.segments.golden_fixture import sample_customers, write_golden
 
 ASSETS = [
@@ -175,8 +175,8 @@ def test_a_clean_night_holds_nothing(cdp_env, db):
 
 def test_the_nights_unread_files_and_holds_are_warnings_in_the_ui_and_the_run_summary(cdp_env, db):
     from cdp_pipeline.defs.partitions import LANDING_DAYS
-    from cdp_pipeline.defs.sources import assets as raw_assets
-    from cdp_pipeline.lib.run_summary import night_warnings
+    from cdp_pipeline.defs.raw import assets as raw_assets
+    from cdp_pipeline.lib.common.run_summary import night_warnings
 
     _night(db, DAY1)
     crm = _land(cdp_env, db, "crm", "customers_20250602.csv", GARBAGE)

@@ -149,8 +149,8 @@ def _edge_case_tables(con):
 
 
 def test_coverage_query_counts_as_the_reference_does(tmp_path):
+    from cdp_pipeline.lib.common.sql_files import fetch_sql
     from cdp_pipeline.lib.identity.checks import SQL_DIR
-    from cdp_pipeline.lib.sql_files import fetch_sql
 
     with duckdb.connect(str(tmp_path / "t.duckdb")) as con:
         _edge_case_tables(con)

@@ -120,8 +120,8 @@ def test_corpus_has_at_least_30_files_across_every_source():
 
 def test_every_file_parses_as_expected_without_the_pipeline():
     """The reader alone, in a second: what each file yields before any database is involved."""
-    from cdp_pipeline.lib.ingest.load import parse_file
-    from cdp_pipeline.lib.ingest.parsed import FileRejected
+    from cdp_pipeline.lib.raw.load import parse_file
+    from cdp_pipeline.lib.raw.parsed import FileRejected
 
     data = {
         **{p.relative_to(CORPUS).as_posix(): p.read_bytes() for p in _committed()},

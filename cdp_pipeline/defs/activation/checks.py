@@ -11,7 +11,7 @@ from cdp_pipeline.lib.activation.consent_check import consent_violations
 from cdp_pipeline.lib.activation.destinations import load_destinations
 from cdp_pipeline.lib.activation.holds import holds_on, unread_consent_files
 from cdp_pipeline.lib.activation.store import ensure_activation_tables
-from cdp_pipeline.lib.previews import markdown_table
+from cdp_pipeline.lib.common.previews import markdown_table
 from cdp_pipeline.lib.segments.store import run_date
 from cdp_pipeline.settings import get_settings
 

@@ -10,9 +10,9 @@ from cdp_pipeline.defs.automation import is_full_refresh
 from cdp_pipeline.defs.partitions import LAST_LANDING_DAY_TAG
 from cdp_pipeline.defs.resources import DUCKDB_POOL
 from cdp_pipeline.defs.table_metadata import table_metadata
+from cdp_pipeline.lib.common.previews import markdown_table
 from cdp_pipeline.lib.golden.build import build_golden, golden_summary, latest_event_date
 from cdp_pipeline.lib.golden.survivorship import load_survivorship_config
-from cdp_pipeline.lib.previews import markdown_table
 from cdp_pipeline.settings import get_settings
 
 CUSTOMERS = dg.AssetKey(["golden", "customers"])

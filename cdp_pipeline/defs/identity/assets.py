@@ -17,7 +17,7 @@ from cdp_pipeline.lib.identity.evaluate import blocking_recall
 from cdp_pipeline.lib.identity.name_variants import load_name_variants
 from cdp_pipeline.lib.identity.resolve import default_paths, resolve_identities, table_exists
 from cdp_pipeline.lib.identity.splink_model import splink_model_markdown
-from cdp_pipeline.lib.staging import data_as_of
+from cdp_pipeline.lib.staging.build import data_as_of
 from cdp_pipeline.settings import get_settings
 
 IDENTITY_RECORDS = dg.AssetKey(["staging", "identity_records"])

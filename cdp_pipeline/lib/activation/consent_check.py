@@ -12,8 +12,8 @@ import duckdb
 from cdp_pipeline.lib.activation.consent_gate import LedgerMissing, export_file_problems, ledger_table
 from cdp_pipeline.lib.activation.destinations import Destination
 from cdp_pipeline.lib.activation.holds import holds_on
+from cdp_pipeline.lib.common.sql_files import fetch_sql_dicts
 from cdp_pipeline.lib.segments.store import run_date
-from cdp_pipeline.lib.sql_files import fetch_sql_dicts
 
 SQL_DIR = Path(__file__).parent / "sql"
 

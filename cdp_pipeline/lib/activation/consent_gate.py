@@ -41,7 +41,7 @@ from cdp_pipeline.lib.activation.identifiers import (
     register_identifier_functions,
     register_python_function,
 )
-from cdp_pipeline.lib.sql_files import fetch_sql, run_sql
+from cdp_pipeline.lib.common.sql_files import fetch_sql, run_sql
 
 SQL_DIR = Path(__file__).parent / "sql"
 LEDGER = ("golden", "identifier_consent")
@@ -53,7 +53,7 @@ class LedgerMissing(RuntimeError):
 
 def ledger_table(con: duckdb.DuckDBPyConnection) -> str:
     """The consent ledger's name; ``LedgerMissing`` when the golden layer has not built it."""
-    from cdp_pipeline.lib.warehouse import table_exists
+    from cdp_pipeline.lib.common.warehouse import table_exists
 
     if not table_exists(con, *LEDGER):
         raise LedgerMissing("golden.identifier_consent does not exist: build the golden layer before exporting")

@@ -8,7 +8,7 @@ staging folder is inside the exports root, so on the same file system: the move 
 publish's rename of the warehouse file). A destination whose check fails is not moved: its folder
 keeps the files of its last passing night. ``.staging`` can never be a destination's folder
 (destination names start with a letter), and only one night runs per build database at a time
-(lib/run_lock.py), so whatever a night finds under ``.staging`` was left by a killed run.
+(lib/common/run_lock.py), so whatever a night finds under ``.staging`` was left by a killed run.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 
 STAGING_DIRNAME = ".staging"
 _REPLACED_DIRNAME = ".replaced"
-# What an uploader leaves in a date folder it delivered (lib/privacy/export_files.py reads them): a
+# What an uploader leaves in a date folder it delivered (lib/audit/export_files.py reads them): a
 # rerun of the date keeps them, as it did when files were overwritten in place, so an erasure still
 # knows the destination received that date and asks it to delete the person.
 DELIVERY_MARKERS = ("DELIVERED", ".delivered")

@@ -47,7 +47,7 @@ from cdp_pipeline.lib.activation.identifiers import (
     register_identifier_functions,
     register_python_function,
 )
-from cdp_pipeline.lib.sql_files import fetch_sql, run_sql
+from cdp_pipeline.lib.common.sql_files import fetch_sql, run_sql
 
 SQL_DIR = Path(__file__).parent / "sql"
 FILE_KINDS = ("full", "delta_added", "delta_removed")

@@ -48,10 +48,10 @@ import duckdb
 
 from cdp_pipeline.lib.activation.consent_gate import IDENTIFIER_COLUMNS
 from cdp_pipeline.lib.activation.destinations import Destination
-from cdp_pipeline.lib.ingest.file_kinds import esp_status_from_name
-from cdp_pipeline.lib.sql_files import fetch_sql_dicts, run_sql
-from cdp_pipeline.lib.standardise.consent import OPT_OUT_KEYWORDS
-from cdp_pipeline.lib.warehouse import transaction
+from cdp_pipeline.lib.common.sql_files import fetch_sql_dicts, run_sql
+from cdp_pipeline.lib.common.warehouse import transaction
+from cdp_pipeline.lib.raw.file_kinds import esp_status_from_name
+from cdp_pipeline.lib.staging.consent import OPT_OUT_KEYWORDS
 
 SQL_DIR = Path(__file__).parent / "sql"
 ACKNOWLEDGEMENTS_FILE_NAME = "consent_acknowledgements.csv"
@@ -145,7 +145,7 @@ class UnreadFile:
 
 def unread_consent_files(con: duckdb.DuckDBPyConnection) -> list[UnreadFile]:
     """Every current delivery of a consent-bearing source that was rejected or lost rows, with its verdict."""
-    from cdp_pipeline.lib.ingest.ledger import ensure_ingest_tables
+    from cdp_pipeline.lib.raw.ledger import ensure_ingest_tables
 
     ensure_ingest_tables(con, ("crm_customers",))
     files = fetch_sql_dicts(con, SQL_DIR, "select_consent_source_files", {"sources": list(CONSENT_SOURCE_CHANNELS)})
@@ -304,8 +304,8 @@ HOLDS_COMMENTS = (
 
 
 def ensure_holds_table(con: duckdb.DuckDBPyConnection) -> None:
-    from cdp_pipeline.lib.table_comments import apply_table_comments
-    from cdp_pipeline.lib.warehouse import ensure_schemas
+    from cdp_pipeline.lib.common.table_comments import apply_table_comments
+    from cdp_pipeline.lib.common.warehouse import ensure_schemas
 
     ensure_schemas(con)
     run_sql(con, SQL_DIR, "create_audit_export_holds")
@@ -358,7 +358,7 @@ def record_holds(con: duckdb.DuckDBPyConnection, run_date: dt.date, holds: Seque
 
 def holds_on(con: duckdb.DuckDBPyConnection, run_date: dt.date) -> list[dict]:
     """audit.export_holds rows of ``run_date`` (empty when the table does not exist yet)."""
-    from cdp_pipeline.lib.warehouse import table_exists
+    from cdp_pipeline.lib.common.warehouse import table_exists
 
     if not table_exists(con, "audit", "export_holds"):
         return []

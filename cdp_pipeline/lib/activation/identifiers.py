@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 from cdp_pipeline.lib.activation.hashing import normalise_email
-from cdp_pipeline.lib.sql_files import run_sql
+from cdp_pipeline.lib.common.sql_files import run_sql
 
 SQL_DIR = Path(__file__).parent / "sql"
 

@@ -23,9 +23,9 @@ from cdp_pipeline.lib.activation.exporter import (
     stage_export_rows,
     write_export_from_members,
 )
-from cdp_pipeline.lib.sql_files import fetch_sql, run_sql
-from cdp_pipeline.lib.table_comments import apply_table_comments
-from cdp_pipeline.lib.warehouse import ensure_schemas, transaction
+from cdp_pipeline.lib.common.sql_files import fetch_sql, run_sql
+from cdp_pipeline.lib.common.table_comments import apply_table_comments
+from cdp_pipeline.lib.common.warehouse import ensure_schemas, transaction
 
 SQL_DIR = Path(__file__).parent / "sql"
 

@@ -5,7 +5,7 @@ Public entry points:
 - ``build_golden(con, as_of_date, tz=...)``: (re)build golden.customer_timeline and golden.customers.
 - ``customer_profile(con, identifier, default_region=...)`` / ``format_profile(profile)`` / ``profile_json(profile)``:
   what ``cdp customer IDENTIFIER [--json]`` prints.
-- ``generate_tables_md(con)``: docs/tables.md from the tables' comments (``lib/table_comments.py``).
+- ``generate_tables_md(con)``: docs/tables.md from the tables' comments (``lib/common/table_comments.py``).
 """
 
 from cdp_pipeline.lib.golden.build import GoldenBuild, build_golden, latest_event_date

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import duckdb
 
+from cdp_pipeline.lib.common.sql_files import fetch_sql, query_sql, run_sql
 from cdp_pipeline.lib.golden import incremental
 from cdp_pipeline.lib.golden.comments import apply_golden_comments
 from cdp_pipeline.lib.golden.consent import LEDGER_TABLE, build_consent, build_identifier_consent
@@ -30,7 +31,6 @@ from cdp_pipeline.lib.golden.inputs import missing_inputs, resolve_inputs
 from cdp_pipeline.lib.golden.survivorship import AttributeRules, load_survivorship_config, run_survivorship
 from cdp_pipeline.lib.golden.timeline import build_timeline
 from cdp_pipeline.lib.golden.traits import as_of_cutoff, build_traits
-from cdp_pipeline.lib.sql_files import fetch_sql, query_sql, run_sql
 
 SQL_DIR = Path(__file__).parent / "sql"
 

@@ -3,15 +3,15 @@
 The comments are the single source of the column documentation: analysts see them
 in any DuckDB client (``duckdb_columns().comment``), and ``docs/tables.md`` is
 generated from them by :func:`generate_tables_md` (a test fails when the file drifts).
-Every layer writes its comments with ``cdp_pipeline.lib.table_comments``.
+Every layer writes its comments with ``cdp_pipeline.lib.common.table_comments``.
 """
 
 from __future__ import annotations
 
 import duckdb
 
+from cdp_pipeline.lib.common.table_comments import apply_comments
 from cdp_pipeline.lib.golden.survivorship import SURVIVED_ATTRIBUTES
-from cdp_pipeline.lib.table_comments import apply_comments
 
 # Schemas rendered whole, plus single public-contract tables of other layers.
 DOCUMENTED_SCHEMAS = ("golden", "segments", "activation")

@@ -51,9 +51,9 @@ from pathlib import Path
 
 import duckdb
 
-from cdp_pipeline.lib.sql_files import run_sql
-from cdp_pipeline.lib.table_comments import apply_comments
-from cdp_pipeline.lib.warehouse import table_exists
+from cdp_pipeline.lib.common.sql_files import run_sql
+from cdp_pipeline.lib.common.table_comments import apply_comments
+from cdp_pipeline.lib.common.warehouse import table_exists
 
 SQL_DIR = Path(__file__).parent / "sql"
 
@@ -107,7 +107,7 @@ class GoldenPlan:
 
 def code_version(config, tables: dict[str, str]) -> str:
     """The code, rules and inputs the kept state was built with (any change: a whole build)."""
-    from cdp_pipeline.lib.code_version import source_hash
+    from cdp_pipeline.lib.common.code_version import source_hash
 
     payload = json.dumps(
         {

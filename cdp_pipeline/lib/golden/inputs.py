@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import duckdb
 
-from cdp_pipeline.lib.warehouse import table_exists  # noqa: F401 - re-exported
+from cdp_pipeline.lib.common.warehouse import table_exists  # noqa: F401 - re-exported
 
 # (schema, table) -> contract columns and types.
 CONTRACT: dict[tuple[str, str], dict[str, str]] = {

@@ -1,7 +1,7 @@
 """Find a customer by any identifier a person might type.
 
 Accepted: a customer_id (``C-…``), an email in any case, a phone number in any format
-(normalised to E.164 by ``cdp_pipeline.lib.standardise.phone.standardise_phone`` when
+(normalised to E.164 by ``cdp_pipeline.lib.staging.phone.standardise_phone`` when
 that module is importable, else matched on its digits), a loyalty card, a CRM customer
 id, a web user id or cookie, or any identity ``source_record_id`` (``order:#1001``).
 Searches ``golden.customers`` (and ``identity.customer_map`` for record ids).
@@ -41,7 +41,7 @@ def normalise_phone(text: str, default_region: str) -> str | None:
     """E.164 via the standardise layer's normaliser when available, else None; ``default_region``
     (``CDP_DEFAULT_REGION``) for a number written without a country code."""
     try:
-        from cdp_pipeline.lib.standardise.phone import standardise_phone
+        from cdp_pipeline.lib.staging.phone import standardise_phone
     except ImportError:
         return None
     try:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import duckdb
 
+from cdp_pipeline.lib.common.sql_files import fetch_sql, query_sql, run_sql
 from cdp_pipeline.lib.golden.inputs import resolve_inputs, table_exists
 from cdp_pipeline.lib.golden.traits import as_of_cutoff
-from cdp_pipeline.lib.sql_files import fetch_sql, query_sql, run_sql
 
 SQL_DIR = Path(__file__).parent / "sql"
 

@@ -34,7 +34,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from cdp_pipeline.lib.sql_files import quote_literal
+from cdp_pipeline.lib.common.sql_files import quote_literal
 
 SURVIVED_ATTRIBUTES = (
     "first_name",

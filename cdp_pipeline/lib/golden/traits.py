@@ -59,7 +59,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from cdp_pipeline.lib.sql_files import run_sql
+from cdp_pipeline.lib.common.sql_files import run_sql
 
 SQL_DIR = Path(__file__).parent / "sql"
 

@@ -26,9 +26,9 @@ from dataclasses import asdict
 
 import duckdb
 
+from cdp_pipeline.lib.common.warehouse import row_hash_sql, table_exists
 from cdp_pipeline.lib.identity.config import IdentityConfig
 from cdp_pipeline.lib.identity.records import RECORDS
-from cdp_pipeline.lib.warehouse import row_hash_sql, table_exists
 
 GRAPH_RECORDS = "identity.graph_records"
 GRAPH_EDGES = "identity.graph_edges"
@@ -46,7 +46,7 @@ MAX_AFFECTED_SHARE = 0.5
 
 def graph_config_hash(config: IdentityConfig) -> str:
     """The rules and the code the kept graph was built with (any change re-clusters everything)."""
-    from cdp_pipeline.lib.code_version import source_hash
+    from cdp_pipeline.lib.common.code_version import source_hash
 
     payload = json.dumps({"config": asdict(config), "source": source_hash("lib/identity")}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]

@@ -252,7 +252,7 @@ def split_components(
 def joined_values(con: duckdb.DuckDBPyConnection, column: str, customer_ids: list[str]) -> dict[str, list[tuple]]:
     """Per customer, the pairs of ``column`` values on the two ends of its probabilistic links (what
     a tolerant rule counts as one), read from the written ``identity.links``."""
-    from cdp_pipeline.lib.warehouse import table_exists
+    from cdp_pipeline.lib.common.warehouse import table_exists
 
     if not customer_ids or not table_exists(con, "identity", "links"):
         return {}

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import duckdb
 
+from cdp_pipeline.lib.common.sql_files import fetch_sql, fetch_sql_dicts, quote_ident, quote_literal
 from cdp_pipeline.lib.identity.cardinality import distinct_values, joined_values
 from cdp_pipeline.lib.identity.config import CardinalityRule
-from cdp_pipeline.lib.sql_files import fetch_sql, fetch_sql_dicts, quote_ident, quote_literal
 
 SQL_DIR = Path(__file__).parent / "sql"
 

@@ -31,8 +31,8 @@ from dataclasses import asdict, dataclass
 
 import duckdb
 
+from cdp_pipeline.lib.common.warehouse import erasures_executed, table_exists
 from cdp_pipeline.lib.identity.config import IdentityConfig
-from cdp_pipeline.lib.warehouse import erasures_executed, table_exists
 
 MODEL = "identity.model"
 MODEL_TF = "identity.model_term_frequencies"
@@ -59,7 +59,7 @@ class StoredModel:
 def config_hash(config: IdentityConfig) -> str:
     """Everything a model's scores depend on besides its parameters: the Splink section of
     ``identity.yaml`` (comparisons' blocking, threshold, training rules) and the code version."""
-    from cdp_pipeline.lib.code_version import source_hash
+    from cdp_pipeline.lib.common.code_version import source_hash
 
     payload = json.dumps(
         {"splink": asdict(config.splink), "source": source_hash("lib/identity/splink_model.py")},

@@ -33,7 +33,7 @@ from typing import Mapping
 
 import yaml
 
-from cdp_pipeline.lib.standardise.names import match_name
+from cdp_pipeline.lib.staging.names import match_name
 
 PACKAGED_NAME_VARIANTS_PATH = Path(__file__).resolve().parents[2] / "config" / "name_variants.yaml"
 ENGLISH_GROUP_PREFIX = "en:"

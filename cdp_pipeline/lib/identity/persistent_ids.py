@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import duckdb
 
+from cdp_pipeline.lib.common.warehouse import table_exists  # noqa: F401 - re-exported
 from cdp_pipeline.lib.identity.records import RECORDS
-from cdp_pipeline.lib.warehouse import table_exists  # noqa: F401 - re-exported
 
 ASSIGNMENT = "temp._id_assignment"
 EVENTS = "temp._id_events"

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import duckdb
 
+from cdp_pipeline.lib.common.progress import report_phase
+from cdp_pipeline.lib.common.warehouse import transaction
 from cdp_pipeline.lib.identity.affected import (
     AFFECTED,
     TOUCHED,
@@ -37,8 +39,6 @@ from cdp_pipeline.lib.identity.stitching import (
     build_deterministic_edges,
     build_household_cannot_links,
 )
-from cdp_pipeline.lib.progress import report_phase
-from cdp_pipeline.lib.warehouse import transaction
 
 IDENTITY_TABLES = (
     "customer_map",

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import duckdb
 
+from cdp_pipeline.lib.common.progress import report_phase
+from cdp_pipeline.lib.common.warehouse import erasures_executed, row_hash_sql, table_exists
 from cdp_pipeline.lib.identity.config import IdentityConfig, SqlRule
 from cdp_pipeline.lib.identity.junk_guard import EXCLUDED
 from cdp_pipeline.lib.identity.model_store import (
@@ -39,8 +41,6 @@ from cdp_pipeline.lib.identity.name_keys import FIRST_NAMES
 from cdp_pipeline.lib.identity.name_keys import MODEL_COLUMNS as NAME_KEY_COLUMNS
 from cdp_pipeline.lib.identity.records import RECORDS
 from cdp_pipeline.lib.identity.thresholds import Thresholds, apply_thresholds, prediction_floor, sparse_sql
-from cdp_pipeline.lib.progress import report_phase
-from cdp_pipeline.lib.warehouse import erasures_executed, row_hash_sql, table_exists
 
 SPLINK_INPUT = "_id_splink_input"
 PROB_EDGES = "temp._id_prob_edges"

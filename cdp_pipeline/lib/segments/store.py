@@ -16,11 +16,11 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pyarrow as pa
 
+from cdp_pipeline.lib.common.sql_files import arrow_sql, fetch_sql, quote_ident, run_sql
+from cdp_pipeline.lib.common.table_comments import apply_table_comments
+from cdp_pipeline.lib.common.warehouse import ensure_schemas, transaction
 from cdp_pipeline.lib.segments.definitions import SegmentDefinition
 from cdp_pipeline.lib.segments.evaluate import SegmentResult, evaluate_segments_loading
-from cdp_pipeline.lib.sql_files import arrow_sql, fetch_sql, quote_ident, run_sql
-from cdp_pipeline.lib.table_comments import apply_table_comments
-from cdp_pipeline.lib.warehouse import ensure_schemas, transaction
 
 SQL_DIR = Path(__file__).parent / "sql"
 TABLES = ("definitions", "membership", "history", "sizes")

@@ -21,7 +21,7 @@ from cdp_pipeline.lib.activation.exporter import (
     write_export,
     write_export_from_members,
 )
-from cdp_pipeline.lib.sql_files import run_sql
+from cdp_pipeline.lib.common.sql_files import run_sql
 from cdp_pipeline_tests.lib.activation.test_hashing import EMAIL_HASH, GOOGLE_PHONE_HASH, META_PHONE_HASH
 from cdp_pipeline_tests.lib.segments.golden_fixture import write_ledger
 

@@ -6,13 +6,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from cdp_pipeline.lib.common.table_comments import apply_comments
 from cdp_pipeline.lib.golden.comments import (
     GOLDEN_TABLE_DOCS,
     documented_tables,
     generate_tables_md,
     split_tables_md,
 )
-from cdp_pipeline.lib.table_comments import apply_comments
 
 REPO = Path(__file__).resolve().parents[3]
 TABLES_MD = REPO / "docs" / "tables.md"

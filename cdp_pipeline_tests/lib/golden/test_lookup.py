@@ -42,7 +42,7 @@ def test_unknown_identifiers_find_nothing(world, identifier):
 
 
 def test_phone_lookup_falls_back_to_digits_without_the_normaliser(world, monkeypatch):
-    monkeypatch.setitem(sys.modules, "cdp_pipeline.lib.standardise.phone", None)  # import fails
+    monkeypatch.setitem(sys.modules, "cdp_pipeline.lib.staging.phone", None)  # import fails
     assert lookup.normalise_phone("070-111 11 11", REGION) is None
     for text in ("070-111 11 11", "+46 70 111 11 11", "0046701111111", "46701111111"):
         assert lookup.find_customer(world, text, REGION).customer_id == "C1", text

@@ -16,7 +16,7 @@ import datetime as dt
 from pathlib import Path
 
 from cdp_pipeline.lib.identity import resolve_identities
-from cdp_pipeline.lib.standardise import (
+from cdp_pipeline.lib.staging import (
     display_name,
     match_name,
     standardise_city,

@@ -10,7 +10,7 @@ import pytest
 from cdp_pipeline.lib.identity.name_keys import FIRST_NAMES, MODEL_COLUMNS, write_first_name_table
 from cdp_pipeline.lib.identity.name_variants import PACKAGED_NAME_VARIANTS_PATH, load_name_variants
 from cdp_pipeline.lib.identity.splink_model import first_name_grade_sql
-from cdp_pipeline.lib.standardise.names import match_name
+from cdp_pipeline.lib.staging.names import match_name
 
 
 @pytest.fixture(scope="module")

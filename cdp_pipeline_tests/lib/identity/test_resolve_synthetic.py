@@ -6,9 +6,9 @@ import re
 import duckdb
 
 from cdp_pipeline import cli
+from cdp_pipeline.lib.common.progress import PHASE_LOGGER
 from cdp_pipeline.lib.identity import evaluate_against_truth, resolve_identities
 from cdp_pipeline.lib.identity.splink_model import blocking_rule_name
-from cdp_pipeline.lib.progress import PHASE_LOGGER
 from cdp_pipeline_tests.lib.identity.synthetic import build_synthetic, write_truth
 
 

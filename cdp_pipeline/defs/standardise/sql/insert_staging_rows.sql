@@ -1,3 +1,0 @@
--- The affected keys' rows of a staging table (the view of its create_<table>.sql over them),
--- added after their old rows were deleted (lib/staging_incremental.py).
-INSERT INTO staging.{table} SELECT * FROM temp.{rows}

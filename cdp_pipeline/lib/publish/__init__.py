@@ -1,0 +1,1 @@
+"""The publish layer: what happens to the finished build before analysts get it."""

@@ -1,0 +1,316 @@
+"""Reading newline-delimited JSON (GA4 events, SMS bulk exports), one object per line, or
+one JSON array of objects.
+
+Every line (every element of an array) becomes a raw row or a quarantine row. Exact
+duplicate lines are kept (GA4 delivers at least once; staging deduplicates events, raw
+keeps what arrived).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from cdp_pipeline.lib.raw.encoding import CP1252, utf8_line_or_cp1252
+from cdp_pipeline.lib.raw.file_kinds import WEB_EVENTS, FileKind, events_day_from_name
+from cdp_pipeline.lib.raw.parsed import FileRejected, ParsedFile, QuarantinedRow
+
+_COMPACT = (",", ":")
+_RAW_PREVIEW_CHARS = 10_000
+
+
+def _first_words(exc: BaseException) -> str:
+    """The start of an exception's message: the kind of problem, not the value."""
+    return str(exc).split(":")[0][:80]
+
+
+def to_text(value) -> str | None:
+    """A JSON value as raw VARCHAR: strings as they are, everything else as JSON text."""
+    if value is None or isinstance(value, str):
+        return value
+    if type(value) is int:
+        # what json.dumps writes for an int, without its encoder set up per value (GA4's
+        # event_timestamp is a number on every line)
+        return int.__repr__(value)
+    return json.dumps(value, ensure_ascii=False, separators=_COMPACT)
+
+
+def read_jsonl_text(text: str, *, kind: FileKind, file_name: str, encoding: str) -> ParsedFile:
+    """Parse JSON lines into column lists for ``kind``'s raw table.
+
+    Lines are split on LF only (a raw U+2028 may legally sit inside a JSON string).
+    A line that is not a JSON object, or lacks a required key (absent or null), is
+    quarantined with its line number. A file that is one JSON array of objects (an "export
+    as JSON" instead of JSON lines, often pretty-printed) is read element by element, each
+    with the line it starts on; its records are kept compact (``event_json``).
+    """
+    if not text or text.isspace():  # what strip() strips, without a copy of the text
+        raise FileRejected("no data: the file has no text", encoding=encoding, file_kind=kind.name)
+    parsed = ParsedFile(kind=kind, encoding=encoding, delimiter=None)
+    rows = _Rows(kind, file_name, parsed)
+    elements = _array_elements(text)
+    if elements is not None:
+        for line_no, obj in elements:
+            record = json.dumps(obj, ensure_ascii=False, separators=_COMPACT)
+            # json.dumps writes a lone surrogate as the character it is
+            surrogate = None if record.isascii() else _SURROGATE.search(record)
+            rows.add(line_no, obj, record, surrogate and surrogate.group())
+        rows.finish()
+        return parsed
+    # A line is a slice of text decoded strictly (UTF-8, UTF-16 or Windows-1252), so it holds no
+    # surrogate itself: only json's decoding of a \uD800-\uDFFF escape makes one. Only a file, then
+    # a line, with such an escape is looked at closer.
+    escapes = "\\" in text and _SURROGATE_ESCAPE.search(text) is not None
+    lines = text.split("\n")
+    ends_with_newline = text.endswith("\n")
+    if ends_with_newline:
+        lines.pop()
+    last = len(lines)
+    add = rows.add
+    quarantine = parsed.quarantined.append
+    cp1252 = encoding == CP1252
+    loads = json.loads
+    for i, line in enumerate(lines, start=1):
+        record = line[:-1] if line.endswith("\r") else line
+        # blank lines are skipped; a line that starts with no white space is not blank (the
+        # common case, tested without copying the line as strip() does)
+        first = record[:1]
+        if not first or (first.isspace() and not record.strip()):
+            continue
+        if cp1252:
+            record = utf8_line_or_cp1252(record)
+        try:
+            obj = loads(record)
+        except json.JSONDecodeError as exc:
+            prefix = "truncated last line: " if i == last and not ends_with_newline else ""
+            quarantine(QuarantinedRow(i, f"{prefix}invalid JSON: {exc.msg} at column {exc.colno}", record))
+            continue
+        except RecursionError:
+            # json's C decoder gives up past ~1,000 levels; one such line must not cost the file
+            quarantine(QuarantinedRow(i, "invalid JSON: nested too deeply to be read", record[:_RAW_PREVIEW_CHARS]))
+            continue
+        except ValueError as exc:
+            # e.g. an integer of more than 4,300 digits (Python's int conversion limit): one such
+            # line must not cost the file either
+            quarantine(QuarantinedRow(i, f"invalid JSON: a value could not be read ({_first_words(exc)})", record))
+            continue
+        if escapes and _SURROGATE_ESCAPE.search(record):
+            add(i, obj, record, _first_surrogate(obj))
+        else:
+            add(i, obj, record)
+    rows.finish()
+    return parsed
+
+
+# A key no JSON object has (JSON keys are strings): ``obj.get(_ABSENT)`` is None.
+_ABSENT = object()
+
+
+class _Rows:
+    """The raw rows (or quarantine rows) of one file's JSON records.
+
+    ``add`` keeps, per record, only the values of the kind's columns (an object's keys are
+    mapped to columns once per distinct key list, not per record); ``finish`` checks and
+    converts them column by column. A record that is not loaded becomes a quarantine row with
+    the first reason that applies, in this order: not an object, a required key missing,
+    event_timestamp not an INT64 (GA4), a lone surrogate anywhere in it."""
+
+    def __init__(self, kind: FileKind, file_name: str, parsed: ParsedFile) -> None:
+        self.kind, self.parsed = kind, parsed
+        self.key_map: dict[str, str | None] = {}
+        self.is_web = kind is WEB_EVENTS
+        self.events_day = events_day_from_name(file_name) if self.is_web else None
+        self.value_columns = [c for c in kind.columns if c not in kind.derived]
+        # key list of an object -> (the key read for each value column, the keys kept in _extra)
+        self.plans: dict[tuple[str, ...], tuple[tuple, tuple[str, ...]]] = {}
+        self.values: list[tuple] = []  # per record: the JSON values of value_columns
+        self.extras: dict[int, str] = {}  # record index -> _extra (SMS keys outside the contract)
+        self.surrogates: dict[int, str] = {}  # record index -> the first lone surrogate it holds
+        self.records: list[str] = []
+        self.line_nos: list[int] = []
+        self.not_objects: dict[int, str] = {}  # record index -> why it is quarantined
+        self.no_values = (None,) * len(self.value_columns)
+
+    def _plan(self, shape: tuple[str, ...]) -> tuple[tuple, tuple[str, ...]]:
+        # The first key that stands for a column is its value; a key that stands for no column, or
+        # for one already read, goes to _extra (a GA4 line is kept whole in event_json instead).
+        read: dict[str, str] = {}
+        unknown: list[str] = []
+        for key in shape:
+            col = self.key_map.get(key, "?")
+            if col == "?":
+                col = self.key_map[key] = self.kind.canonical(key)
+            if col is None or col in read:
+                unknown.append(key)
+            else:
+                read[col] = key
+        plan = (tuple(read.get(c, _ABSENT) for c in self.value_columns), () if self.is_web else tuple(unknown))
+        self.plans[shape] = plan
+        return plan
+
+    def add(self, line_no: int, obj, record: str, surrogate: str | None = None) -> None:
+        """``surrogate``: the first lone UTF-16 surrogate the record holds, if any (a string
+        escaping half a pair, "\\ud800", decodes to one in Python). Such a record cannot be stored
+        as text, nor read by DuckDB's JSON functions (staging reads event_json): it is quarantined,
+        and the quarantine keeps the record backslash-escaped."""
+        if surrogate:
+            record = record.encode("utf-8", "backslashreplace").decode("utf-8")
+        index = len(self.values)
+        self.records.append(record)
+        self.line_nos.append(line_no)
+        if not isinstance(obj, dict):
+            self.not_objects[index] = f"not a JSON object (found {type(obj).__name__})"
+            self.values.append(self.no_values)
+            return
+        shape = tuple(obj)
+        keys, unknown = self.plans.get(shape) or self._plan(shape)
+        if unknown:
+            self.extras[index] = json.dumps({k: obj[k] for k in unknown}, ensure_ascii=False)
+        if surrogate:
+            self.surrogates[index] = surrogate
+        self.values.append(tuple(map(obj.get, keys)))
+
+    def finish(self) -> None:
+        parsed, kind = self.parsed, self.kind
+        n = len(self.values)
+        raw = dict(zip(self.value_columns, map(list, zip(*self.values)))) if n else {c: [] for c in self.value_columns}
+        self.values = []
+        records, line_nos = self.records, self.line_nos
+        bad = dict(self.not_objects)  # record index -> why it is quarantined (the first reason)
+
+        required = [raw[c] for c in kind.required]
+        if any(None in col for col in required):
+            for i in sorted({i for col in required if None in col for i, v in enumerate(col) if v is None}):
+                if i in bad:
+                    continue
+                missing = [c for c, col in zip(kind.required, required) if col[i] is None]
+                bad[i] = f"missing required key(s): {', '.join(missing)}"
+        if self.is_web:
+            ts = raw["event_timestamp"]
+            if not (ts and set(map(type, ts)) == {int} and -(2**63) <= min(ts) and max(ts) < 2**63):
+                for i, v in enumerate(ts):
+                    if i not in bad and not is_int64(v):
+                        bad[i] = f"event_timestamp is not a whole number of microseconds (found {to_text(v)[:40]!r})"
+
+        for i, surrogate in self.surrogates.items():
+            if i not in bad:
+                bad[i] = f"invalid text: a string holds a lone UTF-16 surrogate (\\u{ord(surrogate):04x})"
+
+        cols = {c: _texts(v) for c, v in raw.items()}
+        extra = [None] * n
+        for i, e in self.extras.items():
+            extra[i] = e
+
+        if bad:
+            keep = [i for i in range(n) if i not in bad]
+            cols = {c: [v[i] for i in keep] for c, v in cols.items()}
+            extra = [extra[i] for i in keep]
+            loaded_records = [records[i] for i in keep]
+            loaded_lines = [line_nos[i] for i in keep]
+            # in the order read (two elements of an array may start on one line), merged by line
+            # with the lines that are not JSON (one quarantine row per line at most)
+            rejected = [QuarantinedRow(line_nos[i], bad[i], records[i]) for i in sorted(bad)]
+            parsed.quarantined = sorted(parsed.quarantined + rejected, key=lambda q: q.line_number)
+        else:
+            loaded_records, loaded_lines = records, line_nos
+
+        if self.is_web:
+            cols["events_day"] = [self.events_day] * len(loaded_lines)
+            cols["event_json"] = loaded_records
+            pseudo_ids = cols["user_pseudo_id"]
+            cookieless = pseudo_ids.count(None) + sum(1 for v in pseudo_ids if v is not None and not v.strip())
+        else:
+            cookieless = 0
+        parsed.columns = {c: cols[c] for c in kind.columns}
+        parsed.extra = extra
+        parsed.lines = loaded_lines
+        if cookieless:
+            parsed.notes.append(
+                f"{cookieless} consent-mode (cookieless) event(s) without user_pseudo_id: loaded, "
+                "counted, not attributed to a visitor"
+            )
+
+
+def _texts(values: list) -> list:
+    """JSON values as raw VARCHAR (``to_text``), column-wise."""
+    types = set(map(type, values))
+    if types <= _TEXT_TYPES:
+        return values
+    if types == _INT_TYPE:  # GA4's event_timestamp
+        return list(map(int.__repr__, values))
+    return [v if v is None or type(v) is str else to_text(v) for v in values]
+
+
+_TEXT_TYPES = {str, type(None)}
+_INT_TYPE = {int}
+
+
+_INT64 = re.compile(r"-?[0-9]{1,19}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# a JSON escape of a UTF-16 surrogate, or a backslash before one ("\\\\ud800": not an escape)
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _first_surrogate(obj) -> str | None:
+    """The first lone surrogate in a decoded JSON value's strings, keys included (in the order
+    written), or None. Walked without recursion: the value may be nested as deep as json reads."""
+    stack = [obj]
+    while stack:
+        value = stack.pop()
+        if type(value) is str:
+            m = _SURROGATE.search(value)
+            if m:
+                return m.group()
+        elif type(value) is dict:
+            for key, item in reversed(value.items()):
+                stack += (item, key)
+        elif type(value) is list:
+            stack.extend(reversed(value))
+    return None
+
+
+def is_int64(value) -> bool:
+    """A GA4 INT64 (``event_timestamp``): a JSON integer, or the string of one (BigQuery writes
+    INT64 values as strings in JSON exports), within 64 bits."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, str):
+        if not _INT64.fullmatch(value.strip()):
+            return False
+        value = int(value)
+    return isinstance(value, int) and -(2**63) <= value < 2**63
+
+
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _array_elements(text: str) -> list[tuple[int, object]] | None:
+    """(line, element) of each element when the whole text is one JSON array; else None (then
+    it is read line by line, and what cannot be read is quarantined line by line)."""
+    start = _WHITESPACE.match(text).end()
+    if not text.startswith("[", start):
+        return None
+    decoder = json.JSONDecoder()
+    out: list[tuple[int, object]] = []
+    line, counted = 1, 0
+    i = _WHITESPACE.match(text, start + 1).end()
+    try:
+        if text.startswith("]", i):
+            i += 1
+        else:
+            while True:
+                obj, end = decoder.raw_decode(text, i)
+                line += text.count("\n", counted, i)
+                counted = i
+                out.append((line, obj))
+                i = _WHITESPACE.match(text, end).end()
+                if text.startswith(",", i):
+                    i = _WHITESPACE.match(text, i + 1).end()
+                    continue
+                if not text.startswith("]", i):
+                    return None
+                i += 1
+                break
+    except (ValueError, RecursionError):  # JSONDecodeError is a ValueError; so is a huge integer
+        return None
+    return out if not text[i:].strip() else None

@@ -1,0 +1,57 @@
+"""Building the staging tables: raw rows through the standardisation functions, in SQL."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from cdp_pipeline.lib.common.warehouse import ensure_schemas, transaction
+from cdp_pipeline.lib.raw.ledger import ensure_ingest_tables
+from cdp_pipeline.lib.staging.udfs import register_udfs
+from cdp_pipeline.settings import Settings
+
+
+def data_as_of(con: duckdb.DuckDBPyConnection) -> date | None:
+    """The latest landing day loaded: the date the data describes (bounds birth dates, etc.).
+
+    Using the data's own date rather than the wall clock keeps a rerun deterministic.
+    """
+    row = con.execute("SELECT max(landing_date) FROM audit.files WHERE status = 'loaded'").fetchall()
+    value = row[0][0] if row else None
+    return date.fromisoformat(str(value)[:10]) if value else None
+
+
+def build_staging_table(
+    con: duckdb.DuckDBPyConnection, sql_dir: Path, table: str, settings: Settings, *, full_refresh: bool = False
+) -> int:
+    """(Re)build ``staging.<table>`` from its ``create_<table>.sql`` (the view of its rows,
+    ``staging_incremental.write_rows``); returns its row count."""
+    return build_staging(con, sql_dir, table, settings, full_refresh=full_refresh)[0]
+
+
+def build_staging(
+    con: duckdb.DuckDBPyConnection, sql_dir: Path, table: str, settings: Settings, *, full_refresh: bool = False
+):
+    """``build_staging_table``, also returning how it was built (a ``StagingPlan``, or None for a
+    table always rebuilt whole). ``identity_records`` is rebuilt only for the records the
+    night's files touch unless ``full_refresh`` (``staging_incremental.KEYED_TABLES``: also
+    ``orders``, ``order_lines``, ``sms_messages``, ``web_events``, ``email_activity`` and
+    ``consent_events``)."""
+    from cdp_pipeline.lib.staging import incremental as staging_incremental
+
+    ensure_schemas(con)
+    ensure_ingest_tables(con)  # a source that has never delivered still has (empty) raw tables
+    register_udfs(con, settings.default_region, settings.timezone, as_of=data_as_of(con))
+    keyed = table in staging_incremental.KEYED_TABLES
+    normalising = staging_incremental.normaliser_settings(settings.default_region, settings.timezone)
+    plan = staging_incremental.plan(con, table, full_refresh=full_refresh, settings=normalising) if keyed else None
+    with transaction(con):
+        if plan is not None and plan.mode == "incremental":
+            staging_incremental.build_incremental(con, sql_dir, table)
+        else:
+            staging_incremental.build_whole(con, sql_dir, table)
+            if plan is not None:
+                staging_incremental.rebuild_index(con, table, normalising)
+    return int(con.execute(f"SELECT count(*) FROM staging.{table}").fetchall()[0][0]), plan

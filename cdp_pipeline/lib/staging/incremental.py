@@ -1,0 +1,414 @@
+"""Staging tables rebuilt only for the records a night's files touch.
+
+Some staging tables are made of rows that each depend only on the raw rows sharing one key:
+``staging.identity_records`` (the latest CRM version of a customer_id, the latest ESP version
+of a member, every message to a number, every event of a web user_id, every line of an order
+or a receipt), ``staging.orders`` and ``staging.order_lines`` (every line of an order or a
+receipt), ``staging.sms_messages`` (every delivery of a message), ``staging.web_events``
+(every event of a cookie: a cookie's events are attached to its last logged-in user),
+``staging.consent_events`` (every version of an ESP member, every version of a CRM customer)
+and ``staging.email_activity`` (every row of an address's opens, clicks or bounces of one
+campaign and URL). When a night loads new files, only the keys that occur in them can
+change. This module finds those keys, copies their raw rows once into temp tables
+(``temp._stg_raw_<table>``: the statement reads a raw table in several places) and runs the
+table's own ``create_<table>.sql`` over them, its rows replacing theirs. That statement is
+written once, as the view ``temp.<table>_rows`` over ``temp.raw_<table>``, a view of each raw
+table it reads: of the whole raw table for a whole build, of the affected keys' rows here
+(``write_rows``); ``create_staging_table.sql`` or ``insert_staging_rows.sql`` writes the view's
+rows. The result is the whole rebuild's; tests compare the two. A night that touches no key of
+a table does not run its statement at all.
+
+Two of them also read other staging tables, which are read whole in both builds. The SMS and
+Shopify rows of ``consent_events`` come from ``staging.sms_messages`` and ``staging.orders``
+without a standardisation function: they are replaced whole every night (``whole_sources``).
+``email_activity`` attaches an address's activity to its ESP member
+(``staging.identity_records``): after its keys' rows are replaced, one set-based statement
+re-attaches every row whose member changed (``after_sql``).
+
+What a night changed is read from the raw layer itself: ``staging.record_keys_by_file`` keeps,
+per staging table, the keys found in each raw file (by path and checksum); it is read in
+place, never copied whole (only its list of files is taken out each night). A file that is
+new or has other bytes, and a file whose rows are gone (a replaced partition, a superseded
+GA4 export), mark their keys. Records flagged ``impossible_birth_date`` are redone too: that
+check is relative to the data's date, which moves every night.
+
+A table is built whole when it or its index is missing, when its SQL or the normalisers
+changed since it was built (``staging.incremental_code``), and on a full refresh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from cdp_pipeline.lib.common.sql_files import run_sql
+from cdp_pipeline.lib.common.warehouse import table_exists
+
+INDEX = "staging.record_keys_by_file"
+AFFECTED = "temp._stg_affected"
+
+_ORDER_KEY = "'order:' || nullif(trim(name), '')"
+_RECEIPT_KEY = "'receipt:' || nullif(trim(store_id), '') || ':' || nullif(trim(receipt_id), '')"
+# a CRM customer: its id without a spreadsheet's leading apostrophe, else (a legacy Shopify
+# customers export has no id) its address (as create_identity_records.sql keys it)
+_CRM_KEY = "coalesce(nullif(trim(ltrim(trim(customer_id), '''')), ''), 'email:' || std_email(email))"
+# a member: its LEID (Mailchimp) or profile id (Klaviyo), or its address when it has neither
+# (as create_identity_records.sql keys it)
+_ESP_MEMBER_KEY = "coalesce(nullif(trim(leid), ''), nullif(trim(klaviyo_id), ''), std_email(email_address))"
+
+
+@dataclass(frozen=True)
+class LookupKey:
+    """A key that is a standardisation function (``fn``, with ``{}`` or ``{0}`` for its
+    argument) of one raw expression (``arg``). The index keeps each file's distinct arguments
+    with their keys, so the function runs once per distinct argument of a new file, and an
+    affected key's older rows are found by their arguments without calling it (an SMS
+    number's history is spread over every file; a campaign's activity over several days)."""
+
+    arg: str
+    fn: str
+
+    def __str__(self) -> str:  # the key over a raw row, as SQL
+        return self.fn.format(self.arg)
+
+
+# the customer's number of a message: the sender of an inbound one, else the recipient, without
+# a channel prefix (`whatsapp:+27…`; as create_sms_messages.sql and create_identity_records.sql)
+_SMS_NUMBER_KEY = LookupKey(
+    'CASE WHEN lower(trim(direction)) LIKE \'inbound%\' THEN "from" ELSE "to" END',
+    "std_phone(regexp_replace({}, '^\\s*[A-Za-z]+:', ''), NULL)",
+)
+
+
+# An activity: create_email_activity.sql's activity_id hashes address|action|time|campaign|url.
+# This is the same without the time: it is the same for all rows of an activity, as the
+# address has one '@' and no '|' after it, the action is a word and a time has no '|'. A row of
+# the table has the same key, from its standardised columns (the output key below). The index
+# keeps each file's activities in their raw form too (the four raw fields, as a JSON list):
+# an activity's older rows, in files of earlier days (a campaign's opens and clicks go on for
+# days), are found by that form, without standardising every address of those files again.
+_ACTIVITY_KEY = LookupKey(
+    "to_json([email_address, action, campaign_id, url])::VARCHAR",
+    "md5(concat_ws('|', std_email(json_extract_string({0}, '$[0]')), lower(trim(json_extract_string({0}, '$[1]'))), "
+    "nullif(trim(json_extract_string({0}, '$[2]')), ''), nullif(trim(json_extract_string({0}, '$[3]')), '')))",
+)
+# Activity is attached to the ESP member with its address (``members`` in
+# create_email_activity.sql; keep the two alike) or else to the address itself. The keyed
+# rebuild attaches tonight's rows; this re-attaches every other row whose member changed (a
+# member's address changed, a member came or went), without reading raw rows.
+_REATTACH_EMAIL_ACTIVITY = """
+UPDATE staging.email_activity AS a SET source_record_id = changed.source_record_id
+FROM (
+    SELECT attached.email, coalesce(m.source_record_id, attached.email) AS source_record_id
+    FROM (SELECT DISTINCT email, source_record_id FROM staging.email_activity) attached
+    LEFT JOIN (SELECT email, arg_min(source_record_id, source_record_id) AS source_record_id
+               FROM staging.identity_records
+               WHERE source = 'esp' AND email IS NOT NULL
+               GROUP BY email) m USING (email)
+    WHERE attached.source_record_id IS DISTINCT FROM coalesce(m.source_record_id, attached.email)
+) changed
+WHERE a.email = changed.email
+"""
+
+
+@dataclass(frozen=True)
+class KeyedTable:
+    """A staging table whose rows each come from the raw rows of one key.
+
+    ``inputs``: raw table -> (source, the key of a raw row exactly as the table's SQL groups
+    rows; NULL for rows that make no row). ``output_key``: (source, key) of a row of the table.
+    ``recheck``: SQL listing (source, key) of rows to redo every night anyway.
+    ``whole_sources``: sources of the rows the SQL makes from other staging tables, not from
+    ``inputs`` (read whole by the keyed build too): deleted and made again every night.
+    ``after_sql``: run after the affected keys' rows are replaced, for a column that depends
+    on another staging table; set-based, so it may call no standardisation function."""
+
+    name: str
+    inputs: dict[str, tuple[str, "str | LookupKey"]]
+    output_key: tuple[str, str]
+    recheck: str | None = None
+    whole_sources: tuple[str, ...] = ()
+    after_sql: str | None = None
+
+
+KEYED_TABLES: dict[str, KeyedTable] = {
+    "identity_records": KeyedTable(
+        "identity_records",
+        {
+            "crm_customers": ("crm", _CRM_KEY),
+            "esp_members": ("esp", _ESP_MEMBER_KEY),
+            "sms_messages": ("sms", _SMS_NUMBER_KEY),
+            "web_events": ("web", "nullif(trim(user_id), '')"),
+            "pos_orders": ("pos", _ORDER_KEY),
+            "pos_receipts": ("pos", _RECEIPT_KEY),
+        },
+        ("source", "source_record_id"),
+        # the birth-date check is relative to the data's date, which moves every night
+        "SELECT source, source_record_id FROM staging.identity_records "
+        "WHERE list_contains(dq_flags, 'impossible_birth_date')",
+    ),
+    "orders": KeyedTable(
+        "orders", {"pos_orders": ("pos", _ORDER_KEY), "pos_receipts": ("pos", _RECEIPT_KEY)}, ("'pos'", "order_id")
+    ),
+    "order_lines": KeyedTable(
+        "order_lines", {"pos_orders": ("pos", _ORDER_KEY), "pos_receipts": ("pos", _RECEIPT_KEY)}, ("'pos'", "order_id")
+    ),
+    # a message: its deliveries (the latest wins)
+    "sms_messages": KeyedTable(
+        "sms_messages",
+        {
+            "sms_messages": (
+                "sms",
+                "coalesce(nullif(trim(sid), ''), md5(concat_ws('|', \"from\", \"to\", body, sent_date, direction)))",
+            )
+        },
+        ("'sms'", "message_id"),
+    ),
+    # a cookie: its events, deduplicated, and the user it was last seen logged in as
+    "web_events": KeyedTable(
+        "web_events",
+        {"web_events": ("web", "CASE WHEN nullif(trim(user_pseudo_id), '') IS NOT NULL THEN user_pseudo_id END")},
+        ("'web'", "cookie"),
+    ),
+    # an ESP member's or a CRM customer's signals, from every version of it; the SMS STOP/START
+    # and Shopify rows come from staging.sms_messages and staging.orders
+    "consent_events": KeyedTable(
+        "consent_events",
+        {"esp_members": ("esp", _ESP_MEMBER_KEY), "crm_customers": ("crm", _CRM_KEY)},
+        ("source", "source_record_id"),
+        whole_sources=("sms", "pos"),
+    ),
+    # an address's opens, clicks or bounces of one campaign and URL: their rows, deduplicated
+    "email_activity": KeyedTable(
+        "email_activity",
+        {"esp_activity": ("esp", _ACTIVITY_KEY)},
+        ("source", "md5(concat_ws('|', email, action, campaign_id, url))"),
+        after_sql=_REATTACH_EMAIL_ACTIVITY,
+    ),
+}
+
+
+@dataclass
+class StagingPlan:
+    mode: str  # "full" or "incremental"
+    affected_records: int = 0
+    files_read: int = 0  # new or changed raw files whose keys were read
+    files_gone: int = 0
+
+
+CODE = "staging.incremental_code"
+
+
+def code_hash(table: str, settings: str = "") -> str:
+    """What a staging table's rows come from: its SQL, the standardisation functions, and the
+    settings they run with (``settings``: default region and time zone, ``normaliser_settings``)."""
+    from cdp_pipeline.lib.common.code_version import source_hash
+
+    sql = "lib/staging/sql"
+    code = source_hash(
+        f"{sql}/create_{table}.sql",
+        f"{sql}/create_raw_input_view.sql",
+        f"{sql}/insert_staging_rows.sql",
+        "lib/staging",
+        "lib/staging/incremental.py",
+    )
+    return code + (f"|{settings}" if settings else "")
+
+
+def normaliser_settings(default_region: str, timezone: str) -> str:
+    """The settings a phone without a country code and a time without a zone are read with."""
+    return f"region={default_region};tz={timezone}"
+
+
+def _ensure_index(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"""CREATE TABLE IF NOT EXISTS {INDEX} (staging_table VARCHAR, raw_table VARCHAR, file VARCHAR,
+                    sha256 VARCHAR, source VARCHAR, "key" VARCHAR, arg VARCHAR)""")
+    # ``arg``: the raw argument of a LookupKey (NULL for other keys). An index from before it
+    # gains the column; its table is then built whole once anyway (this file's code changed).
+    con.execute(f"ALTER TABLE {INDEX} ADD COLUMN IF NOT EXISTS arg VARCHAR")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {CODE} (staging_table VARCHAR, code_hash VARCHAR)")
+    con.execute(
+        f"COMMENT ON TABLE {CODE} IS 'Internal: the code each incrementally built staging table was "
+        f"built with; other code rebuilds it whole.'"
+    )
+    con.execute(
+        f"COMMENT ON TABLE {INDEX} IS 'Internal: per staging table, the record keys found in each raw "
+        f"file, so a night rebuilds only the rows its files touch (lib/staging/incremental.py).'"
+    )
+
+
+def _current_files(con: duckdb.DuckDBPyConnection, spec: KeyedTable) -> None:
+    parts = [
+        f"SELECT DISTINCT '{t}' AS raw_table, _file AS file, _file_sha256 AS sha256 FROM raw.{t}" for t in spec.inputs
+    ]
+    con.execute("CREATE OR REPLACE TEMP TABLE _stg_files AS " + " UNION ALL ".join(parts))
+
+
+def _keys_of_files(con: duckdb.DuckDBPyConnection, spec: KeyedTable, files: str, out: str) -> None:
+    """``out(staging_table, raw_table, file, sha256, source, key, arg)``: the keys in ``files``
+    (with their raw arguments for a LookupKey). A file whose rows make no key keeps one
+    NULL-key row: it is known, not new every night."""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {out} AS "
+        + " UNION ALL ".join(
+            _keys_of_raw_table(spec.name, t, source, key, files) for t, (source, key) in spec.inputs.items()
+        )
+    )
+
+
+def _keys_of_raw_table(name: str, t: str, source: str, key: "str | LookupKey", files: str) -> str:
+    rows = f"""FROM raw.{t} r SEMI JOIN {files} f
+               ON f.raw_table = '{t}' AND f.file = r._file AND f.sha256 = r._file_sha256"""
+    if not isinstance(key, LookupKey):
+        return f"""SELECT DISTINCT '{name}' AS staging_table, '{t}' AS raw_table, r._file AS file,
+                          r._file_sha256 AS sha256, '{source}' AS source, {key} AS "key", NULL::VARCHAR AS arg
+                   {rows}"""
+    # MATERIALIZED: the function runs once per distinct argument, not again per file
+    return f"""(WITH args AS MATERIALIZED (
+                    SELECT DISTINCT r._file AS file, r._file_sha256 AS sha256, ({key.arg}) AS arg {rows}),
+                keys AS MATERIALIZED (
+                    SELECT arg, {key.fn.format("arg")} AS "key" FROM (SELECT DISTINCT arg FROM args))
+                SELECT '{name}' AS staging_table, '{t}' AS raw_table, a.file, a.sha256, '{source}' AS source,
+                       k."key", a.arg
+                FROM args a LEFT JOIN keys k ON k.arg IS NOT DISTINCT FROM a.arg)"""
+
+
+def rebuild_index(con: duckdb.DuckDBPyConnection, table: str, settings: str = "") -> None:
+    """The keys of every raw file (after a whole build of ``table``)."""
+    spec = KEYED_TABLES[table]
+    _ensure_index(con)
+    _current_files(con, spec)
+    _keys_of_files(con, spec, "temp._stg_files", "_stg_all_keys")
+    con.execute(f"DELETE FROM {INDEX} WHERE staging_table = ?", [table])
+    # unsorted: a table's rows sit together anyway (one insert), and sorting every key cost seconds
+    con.execute(f"INSERT INTO {INDEX} SELECT * FROM temp._stg_all_keys")
+    con.execute(f"DELETE FROM {CODE} WHERE staging_table = ?", [table])
+    con.execute(f"INSERT INTO {CODE} VALUES (?, ?)", [table, code_hash(table, settings)])
+
+
+def plan(con: duckdb.DuckDBPyConnection, table: str, *, full_refresh: bool, settings: str = "") -> StagingPlan:
+    """Write ``temp._stg_affected(source, key)`` and say how to build ``table``."""
+    spec = KEYED_TABLES[table]
+    if full_refresh or not (
+        table_exists(con, "staging", table) and table_exists(con, "staging", "record_keys_by_file")
+    ):
+        return StagingPlan("full")
+    if not con.execute(f"SELECT count(*) FROM {INDEX} WHERE staging_table = ?", [table]).fetchall()[0][0]:
+        return StagingPlan("full")
+    if not table_exists(con, "staging", "incremental_code") or con.execute(
+        f"SELECT code_hash FROM {CODE} WHERE staging_table = ?", [table]
+    ).fetchall() != [(code_hash(table, settings),)]:
+        return StagingPlan("full")  # other SQL, normalisers or settings: yesterday's rows are not today's
+    _current_files(con, spec)
+    # The index is read in place (its rows of this table sit together: each build appends them
+    # sorted): only its list of files is taken out, so a night does not copy every key of the
+    # history.
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _stg_indexed_files AS
+            SELECT DISTINCT raw_table, file, sha256 FROM {INDEX} WHERE staging_table = $t""",
+        {"t": table},
+    )
+    con.execute("""CREATE OR REPLACE TEMP TABLE _stg_new_files AS
+                   SELECT * FROM temp._stg_files EXCEPT SELECT * FROM temp._stg_indexed_files""")
+    con.execute("""CREATE OR REPLACE TEMP TABLE _stg_gone_files AS
+                   SELECT * FROM temp._stg_indexed_files EXCEPT SELECT * FROM temp._stg_files""")
+    _keys_of_files(con, spec, "temp._stg_new_files", "_stg_new_keys")
+    recheck = f"UNION {spec.recheck}" if spec.recheck else ""
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {AFFECTED.split(".")[-1]} AS
+        SELECT * FROM (
+            SELECT source, "key" FROM temp._stg_new_keys
+            UNION
+            SELECT i.source, i."key" FROM {INDEX} i
+            SEMI JOIN temp._stg_gone_files g USING (raw_table, file, sha256)
+            WHERE i.staging_table = $t
+            {recheck}
+        ) WHERE "key" IS NOT NULL
+    """,
+        {"t": table},
+    )
+    count, new, gone = con.execute(f"""SELECT (SELECT count(*) FROM {AFFECTED}),
+                                              (SELECT count(*) FROM temp._stg_new_files),
+                                              (SELECT count(*) FROM temp._stg_gone_files)""").fetchall()[0]
+    return StagingPlan("incremental", count, new, gone)
+
+
+def raw_tables(table: str) -> tuple[str, ...]:
+    """The raw tables ``create_<table>.sql`` reads (as ``temp.raw_<t>``): a keyed table's inputs;
+    a table made of other staging tables reads none."""
+    spec = KEYED_TABLES.get(table)
+    return tuple(spec.inputs) if spec else ()
+
+
+def write_rows(
+    con: duckdb.DuckDBPyConnection, sql_dir: Path, table: str, raw: Mapping[str, str], *, whole: bool
+) -> None:
+    """Run ``create_<table>.sql`` (the view ``temp.<table>_rows``) over ``temp.raw_<t>``, a view of
+    ``raw[t]`` for each raw table it reads, and write its rows: the whole table (``whole``) or
+    added to it."""
+    for t, relation in raw.items():
+        run_sql(con, sql_dir, "create_raw_input_view", table=t, relation=relation)
+    run_sql(con, sql_dir, f"create_{table}")
+    writer = "create_staging_table" if whole else "insert_staging_rows"
+    run_sql(con, sql_dir, writer, table=table, rows=f"{table}_rows")
+    con.execute(f"DROP VIEW temp.{table}_rows")
+    for t in raw:
+        con.execute(f"DROP VIEW temp.raw_{t}")
+
+
+def build_whole(con: duckdb.DuckDBPyConnection, sql_dir: Path, table: str) -> None:
+    """``staging.<table>`` from every raw row (inside the caller's transaction)."""
+    write_rows(con, sql_dir, table, {t: f"raw.{t}" for t in raw_tables(table)}, whole=True)
+
+
+def build_incremental(con: duckdb.DuckDBPyConnection, sql_dir: Path, table: str) -> None:
+    """Replace the affected keys' rows (inside the caller's transaction) and update the index."""
+    spec = KEYED_TABLES[table]
+    nothing_affected = not con.execute(f"SELECT count(*) FROM {AFFECTED}").fetchall()[0][0]
+    if not (nothing_affected and not spec.whole_sources):
+        _affected_raw_rows(con, spec)
+        source_col, key_col = spec.output_key
+        whole = "".join(f" OR {source_col} = '{s}'" for s in spec.whole_sources)
+        con.execute(
+            f"DELETE FROM staging.{table} WHERE ({source_col}, {key_col}) IN "
+            f'(SELECT source, "key" FROM {AFFECTED}){whole}'
+        )
+        write_rows(con, sql_dir, table, {t: f"temp._stg_raw_{t}" for t in spec.inputs}, whole=False)
+        for t in spec.inputs:
+            con.execute(f"DROP TABLE IF EXISTS temp._stg_raw_{t}")
+    # else no row changes: the statement would read the raw tables for nothing
+    if spec.after_sql:
+        con.execute(spec.after_sql)
+    con.execute(
+        f"DELETE FROM {INDEX} WHERE staging_table = $t AND (raw_table, file, sha256) IN "
+        "(SELECT * FROM temp._stg_gone_files)",
+        {"t": table},
+    )
+    con.execute(f"INSERT INTO {INDEX} SELECT * FROM temp._stg_new_keys")
+
+
+def _affected_raw_rows(con: duckdb.DuckDBPyConnection, spec: KeyedTable) -> None:
+    """``temp._stg_raw_<t>``: the raw rows of the affected keys, read once (a statement reads
+    a raw table in several places; a view would find the rows again in each)."""
+    for t, (source, key) in spec.inputs.items():
+        # files first: the key (Python functions for ESP, SMS and activity rows) is then read
+        # only in files that hold an affected key
+        indexed = f"""(SELECT file, source, "key", arg FROM {INDEX}
+                       WHERE staging_table = '{spec.name}' AND raw_table = '{t}'
+                       UNION ALL
+                       SELECT file, source, "key", arg FROM temp._stg_new_keys WHERE raw_table = '{t}')"""
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _stg_affected_index AS
+                        SELECT file, arg FROM {indexed} SEMI JOIN {AFFECTED} USING (source, "key")""")
+        if isinstance(key, LookupKey):
+            key_filter = f"({key.arg}) IN (SELECT arg FROM temp._stg_affected_index)"
+        else:
+            key_filter = f"""({key}) IN (SELECT "key" FROM {AFFECTED} WHERE source = '{source}')"""
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _stg_raw_{t} AS
+            SELECT r.* FROM raw.{t} r
+            WHERE r._file IN (SELECT file FROM temp._stg_affected_index) AND {key_filter}
+        """)

@@ -1,0 +1,137 @@
+-- Every consent signal per channel: ESP status (a nonsubscribed member never opted in: no consent), Klaviyo's consent columns, SMS STOP/START, CRM flags, Shopify "Accepts Marketing".
+-- An opt-out whose time cannot be read is dated by the day its file landed (it was true by then); a grant without a time is no grant.
+-- Its rows as a view over temp.raw_<table> (the whole raw table, or the affected keys' rows:
+-- lib/staging/incremental.py); create_staging_table.sql or insert_staging_rows.sql writes them.
+CREATE OR REPLACE TEMP VIEW consent_events_rows AS
+WITH esp_rows AS (
+    SELECT coalesce(nullif(trim(leid), ''), nullif(trim(klaviyo_id), '')) AS leid, email_address, lower(trim(status)) AS status,
+           unsub_time, clean_time, confirm_time, optin_time, last_changed, CAST(_landing_date AS TIMESTAMP) AS landed
+    FROM temp.raw_esp_members
+    WHERE lower(trim(status)) IN ('subscribed', 'unsubscribed', 'cleaned', 'nonsubscribed')
+),
+klaviyo_rows AS (
+    -- A Klaviyo export has no status: Email/SMS Marketing Consent (SUBSCRIBED, UNSUBSCRIBED,
+    -- NEVER_SUBSCRIBED, SUPPRESSED) when exported, else the channels listed in Consent (a
+    -- channel not listed was not consented to), else Shopify's Accepts Marketing for e-mail.
+    SELECT coalesce(nullif(trim(klaviyo_id), ''), std_email(email_address)) AS member_key, email_address,
+           phone, coalesce(nullif(trim(cc), ''), country) AS country,
+           upper(nullif(trim(email_marketing_consent), '')) AS email_status,
+           upper(nullif(trim(sms_marketing_consent), '')) AS sms_status,
+           CASE WHEN nullif(trim(consent), '') IS NOT NULL
+                THEN regexp_matches(lower(consent), '\bemail\b') END AS consent_lists_email,
+           CASE WHEN nullif(trim(consent), '') IS NOT NULL
+                THEN regexp_matches(lower(consent), '\bsms\b') END AS consent_lists_sms,
+           std_bool(accepts_marketing) AS accepts_marketing,
+           std_timestamp(email_marketing_consent_timestamp, 'UTC') AS email_time,
+           std_timestamp(date_added, 'UTC') AS added_time,  -- joining the list: a grant's time, never a revocation's
+           std_timestamp(sms_consent_timestamp, 'UTC') AS sms_time,
+           CAST(_landing_date AS TIMESTAMP) AS landed
+    FROM temp.raw_esp_members
+    WHERE nullif(trim(klaviyo_id), '') IS NOT NULL AND nullif(trim(status), '') IS NULL
+),
+crm_raw AS (
+    SELECT coalesce(nullif(trim(ltrim(trim(customer_id), '''')), ''), 'email:' || std_email(email)) AS customer_id,
+           email, phone, country, consent_email, consent_sms,
+           consent_updated_at, updated_at, CAST(_landing_date AS TIMESTAMP) AS landed
+    FROM temp.raw_crm_customers
+),
+-- The standardisation functions are Python: each distinct address and number is read once
+-- and joined back (a person's address is on their ESP and CRM rows, and on every CRM version).
+-- MATERIALIZED keeps DuckDB from pushing filters on the results down to every row.
+emails AS MATERIALIZED (
+    SELECT raw_email, std_email(raw_email) AS email
+    FROM (SELECT email_address AS raw_email FROM esp_rows UNION SELECT email FROM crm_raw
+          UNION SELECT email_address FROM klaviyo_rows)
+    WHERE raw_email IS NOT NULL
+),
+phones AS MATERIALIZED (
+    SELECT raw_phone, raw_country, std_phone(raw_phone, std_country(raw_country)) AS phone
+    FROM (SELECT phone AS raw_phone, country AS raw_country FROM crm_raw WHERE phone IS NOT NULL
+          UNION SELECT phone, country FROM klaviyo_rows WHERE phone IS NOT NULL)
+),
+esp AS (
+    SELECT DISTINCT 'esp' AS source,
+           coalesce(r.leid, e.email) AS source_record_id,
+           'email' AS channel,
+           e.email AS identifier,
+           CASE r.status WHEN 'subscribed' THEN 'granted' ELSE 'revoked' END AS state,
+           r.status AS reason,
+           CASE r.status
+               WHEN 'unsubscribed' THEN coalesce(std_timestamp(unsub_time, 'UTC'), std_timestamp(last_changed, 'UTC'), landed)
+               WHEN 'cleaned' THEN coalesce(std_timestamp(clean_time, 'UTC'), std_timestamp(last_changed, 'UTC'), landed)
+               WHEN 'nonsubscribed' THEN coalesce(std_timestamp(last_changed, 'UTC'), std_timestamp(optin_time, 'UTC'), landed)
+               ELSE coalesce(std_timestamp(confirm_time, 'UTC'), std_timestamp(optin_time, 'UTC'),
+                             std_timestamp(last_changed, 'UTC'))
+           END AS event_time
+    FROM esp_rows r
+    LEFT JOIN emails e ON e.raw_email = r.email_address
+),
+klaviyo_states AS (
+    SELECT k.member_key, e.email, p.phone, k.landed,
+           CASE WHEN k.email_status = 'SUBSCRIBED' THEN true
+                WHEN k.email_status IN ('UNSUBSCRIBED', 'NEVER_SUBSCRIBED', 'SUPPRESSED') THEN false
+                ELSE coalesce(k.consent_lists_email, k.accepts_marketing) END AS email_ok,
+           CASE WHEN k.email_status IS NOT NULL THEN 'klaviyo_' || lower(k.email_status)
+                WHEN k.consent_lists_email IS NOT NULL THEN 'klaviyo_consent'
+                ELSE 'accepts_marketing' END AS email_reason,
+           k.email_time, k.added_time,
+           CASE WHEN k.sms_status = 'SUBSCRIBED' THEN true
+                WHEN k.sms_status IN ('UNSUBSCRIBED', 'NEVER_SUBSCRIBED', 'SUPPRESSED') THEN false
+                ELSE k.consent_lists_sms END AS sms_ok,
+           CASE WHEN k.sms_status IS NOT NULL THEN 'klaviyo_' || lower(k.sms_status) ELSE 'klaviyo_consent' END AS sms_reason,
+           k.sms_time
+    FROM klaviyo_rows k
+    LEFT JOIN emails e ON e.raw_email = k.email_address
+    LEFT JOIN phones p ON p.raw_phone = k.phone AND p.raw_country IS NOT DISTINCT FROM k.country
+),
+klaviyo AS (
+    SELECT DISTINCT 'esp', member_key, 'email', email, CASE WHEN email_ok THEN 'granted' ELSE 'revoked' END,
+           email_reason, CASE WHEN email_ok THEN coalesce(email_time, added_time) ELSE coalesce(email_time, landed) END
+    FROM klaviyo_states WHERE email_ok IS NOT NULL
+    UNION ALL
+    SELECT DISTINCT 'esp', member_key, 'sms', phone, CASE WHEN sms_ok THEN 'granted' ELSE 'revoked' END,
+           sms_reason, CASE WHEN sms_ok THEN sms_time ELSE coalesce(sms_time, landed) END
+    FROM klaviyo_states WHERE sms_ok IS NOT NULL
+),
+sms AS (
+    SELECT 'sms', source_record_id, 'sms', source_record_id,
+           CASE keyword WHEN 'opt_out' THEN 'revoked' ELSE 'granted' END,
+           CASE keyword WHEN 'opt_out' THEN 'sms_stop' ELSE 'sms_start' END,
+           sent_at
+    FROM staging.sms_messages
+    -- STOP on WhatsApp is about WhatsApp, START there grants no SMS consent (docs/sources.md)
+    WHERE keyword IN ('opt_out', 'opt_in') AND channel = 'sms'
+),
+crm_rows AS (
+    SELECT DISTINCT c.customer_id, e.email, p.phone,
+           std_bool(c.consent_email) AS email_ok, std_bool(c.consent_sms) AS sms_ok,
+           coalesce(std_timestamp(c.consent_updated_at, NULL), std_timestamp(c.updated_at, NULL)) AS changed_at,
+           -- only when there is no time (else every delivery of a version would be an event of its own)
+           CASE WHEN changed_at IS NULL THEN c.landed END AS landed
+    FROM crm_raw c
+    LEFT JOIN emails e ON e.raw_email = c.email
+    LEFT JOIN phones p ON p.raw_phone = c.phone AND p.raw_country IS NOT DISTINCT FROM c.country
+),
+crm AS (
+    SELECT 'crm', customer_id, 'email', email, CASE WHEN email_ok THEN 'granted' ELSE 'revoked' END,
+           CASE WHEN email_ok THEN 'crm_opt_in' ELSE 'crm_opt_out' END,
+           coalesce(changed_at, CASE WHEN NOT email_ok THEN landed END)
+    FROM crm_rows WHERE email_ok IS NOT NULL AND email IS NOT NULL
+    UNION ALL
+    SELECT 'crm', customer_id, 'sms', phone, CASE WHEN sms_ok THEN 'granted' ELSE 'revoked' END,
+           CASE WHEN sms_ok THEN 'crm_opt_in' ELSE 'crm_opt_out' END,
+           coalesce(changed_at, CASE WHEN NOT sms_ok THEN landed END)
+    FROM crm_rows WHERE sms_ok IS NOT NULL AND phone IS NOT NULL
+),
+shopify AS (
+    -- Ticking "Accepts Marketing" at checkout is an implied opt-in; leaving it unticked withdraws nothing.
+    SELECT 'pos', source_record_id, 'email', email, 'granted', 'accepts_marketing', ordered_at
+    FROM staging.orders
+    WHERE channel = 'online' AND accepts_marketing AND email IS NOT NULL
+)
+SELECT * FROM (
+    SELECT * FROM esp UNION ALL SELECT * FROM klaviyo UNION ALL SELECT * FROM sms UNION ALL SELECT * FROM crm
+    UNION ALL SELECT * FROM shopify
+)
+WHERE identifier IS NOT NULL AND event_time IS NOT NULL
+ORDER BY channel, identifier, event_time, source, reason, source_record_id

@@ -1,0 +1,47 @@
+-- Order lines of both channels, one row per line item, priced.
+-- Its rows as a view over temp.raw_<table> (the whole raw table, or the affected keys' rows:
+-- lib/staging/incremental.py); create_staging_table.sql or insert_staging_rows.sql writes them.
+CREATE OR REPLACE TEMP VIEW order_lines_rows AS
+WITH shopify_delivery AS (
+    SELECT trim(name) AS order_name, arg_max(_file, CAST(_landing_date AS VARCHAR) || _file) AS file
+    FROM temp.raw_pos_orders
+    WHERE nullif(trim(name), '') IS NOT NULL
+    GROUP BY ALL
+),
+shopify AS (
+    SELECT 'order:' || d.order_name AS order_id,
+           row_number() OVER (PARTITION BY d.order_name ORDER BY r._line) AS line_no,
+           nullif(trim(r.lineitem_sku), '') AS sku,
+           r.lineitem_name AS item_name,
+           coalesce(TRY_CAST(std_money(r.lineitem_quantity) AS DECIMAL(18, 3)), 1) AS quantity,
+           std_money(r.lineitem_price) AS unit_price,
+           -- the line's share of the order's discounts (Lineitem discount)
+           coalesce(std_money(r.lineitem_discount), 0) AS discount
+    FROM temp.raw_pos_orders r
+    JOIN shopify_delivery d ON trim(r.name) = d.order_name AND r._file = d.file
+),
+receipts AS (
+    SELECT 'receipt:' || trim(store_id) || ':' || trim(receipt_id) AS order_id,
+           coalesce(TRY_CAST(line_no AS INTEGER), CAST(_line AS INTEGER)) AS line_no,
+           nullif(trim(sku), '') AS sku,
+           CAST(NULL AS VARCHAR) AS item_name,
+           coalesce(TRY_CAST(std_money(qty) AS DECIMAL(18, 3)), 1) AS quantity,
+           std_money(unit_price) AS unit_price,
+           coalesce(std_money(discount), 0) AS discount
+    -- the latest delivery of a line, as in create_orders.sql
+    FROM temp.raw_pos_receipts r
+    SEMI JOIN (
+        SELECT max({'landed': _landing_date, 'file': _file, 'line': _line}) AS latest
+        FROM temp.raw_pos_receipts
+        WHERE nullif(trim(receipt_id), '') IS NOT NULL AND nullif(trim(store_id), '') IS NOT NULL
+        GROUP BY trim(store_id), trim(receipt_id), trim(coalesce(line_no, CAST(_line AS VARCHAR)))
+    ) k ON r._file = k.latest.file AND r._line = k.latest.line
+)
+SELECT order_id, CAST(line_no AS INTEGER) AS line_no, sku, item_name,
+       CAST(quantity AS DECIMAL(18, 3)) AS quantity,
+       CAST(unit_price AS DECIMAL(18, 2)) AS unit_price,
+       CAST(discount AS DECIMAL(18, 2)) AS discount,
+       -- multiplied in 38 digits; an absurd quantity or price gives a NULL total, not a failed night
+       TRY_CAST(CAST(quantity AS DECIMAL(38, 3)) * unit_price - discount AS DECIMAL(18, 2)) AS line_total
+FROM (SELECT * FROM shopify UNION ALL SELECT * FROM receipts)
+ORDER BY order_id, line_no

@@ -1,0 +1,101 @@
+-- Orders from both channels: Shopify online orders (grouped by Name) and store receipts.
+-- Its rows as a view over temp.raw_<table> (the whole raw table, or the affected keys' rows:
+-- lib/staging/incremental.py); create_staging_table.sql or insert_staging_rows.sql writes them.
+CREATE OR REPLACE TEMP VIEW orders_rows AS
+WITH shopify_delivery AS (
+    -- The latest delivery of each order wins (orders are re-exported when they change).
+    SELECT trim(name) AS order_name, arg_max(_file, CAST(_landing_date AS VARCHAR) || _file) AS file
+    FROM temp.raw_pos_orders
+    WHERE nullif(trim(name), '') IS NOT NULL
+    GROUP BY ALL
+),
+shopify_rows AS (
+    SELECT r.* FROM temp.raw_pos_orders r
+    JOIN shopify_delivery d ON trim(r.name) = d.order_name AND r._file = d.file
+),
+shopify AS (
+    SELECT 'order:' || trim(name) AS order_id,
+           'online' AS channel,
+           std_timestamp(first(created_at ORDER BY _line) FILTER (WHERE nullif(trim(created_at), '') IS NOT NULL), NULL) AS ordered_at,
+           upper(first(currency ORDER BY _line) FILTER (WHERE nullif(trim(currency), '') IS NOT NULL)) AS currency_code,
+           std_money(first(subtotal ORDER BY _line) FILTER (WHERE nullif(trim(subtotal), '') IS NOT NULL)) AS subtotal,
+           std_money(first(shipping ORDER BY _line) FILTER (WHERE nullif(trim(shipping), '') IS NOT NULL)) AS shipping,
+           std_money(first(taxes ORDER BY _line) FILTER (WHERE nullif(trim(taxes), '') IS NOT NULL)) AS taxes,
+           -- Shopify's Subtotal is after this discount, and the lines' Lineitem discount add up to it
+           std_money(first(discount_amount ORDER BY _line) FILTER (WHERE nullif(trim(discount_amount), '') IS NOT NULL)) AS discount,
+           std_money(first(total ORDER BY _line) FILTER (WHERE nullif(trim(total), '') IS NOT NULL)) AS total,
+           std_money(first(refunded_amount ORDER BY _line) FILTER (WHERE nullif(trim(refunded_amount), '') IS NOT NULL)) AS refunded_amount,
+           lower(first(financial_status ORDER BY _line) FILTER (WHERE nullif(trim(financial_status), '') IS NOT NULL)) AS financial_status,
+           std_timestamp(first(cancelled_at ORDER BY _line) FILTER (WHERE nullif(trim(cancelled_at), '') IS NOT NULL), NULL) AS cancelled_at,
+           CAST(NULL AS VARCHAR) AS store_id,
+           CAST(NULL AS VARCHAR) AS loyalty_card_id,
+           first(email ORDER BY _line) FILTER (WHERE nullif(trim(email), '') IS NOT NULL) AS raw_email,
+           std_bool(first(accepts_marketing ORDER BY _line) FILTER (WHERE nullif(trim(accepts_marketing), '') IS NOT NULL)) AS accepts_marketing
+    FROM shopify_rows
+    GROUP BY trim(name)
+),
+receipt_lines AS (
+    -- A line delivered again (a receipt re-sent) is read from its latest delivery: the latest
+    -- (landing day, file, line) per receipt line, found by grouping (cheaper than a window
+    -- over every line) and joined back by its file and line.
+    SELECT r.* FROM temp.raw_pos_receipts r
+    SEMI JOIN (
+        SELECT max({'landed': _landing_date, 'file': _file, 'line': _line}) AS latest
+        FROM temp.raw_pos_receipts
+        WHERE nullif(trim(receipt_id), '') IS NOT NULL AND nullif(trim(store_id), '') IS NOT NULL
+        GROUP BY trim(store_id), trim(receipt_id), trim(coalesce(line_no, CAST(_line AS VARCHAR)))
+    ) k ON r._file = k.latest.file AND r._line = k.latest.line
+),
+-- The standardisation functions are Python: each distinct value is read once and joined
+-- back (a receipt's lines share its time; a customer's orders share their address).
+-- MATERIALIZED keeps DuckDB from pushing filters on the results down to every row.
+receipt_times AS MATERIALIZED (
+    SELECT ts_local, tz, std_timestamp(ts_local, tz) AS ordered_at
+    FROM (SELECT DISTINCT ts_local, nullif(trim(tz), '') AS tz FROM receipt_lines WHERE ts_local IS NOT NULL)
+),
+receipts AS (
+    SELECT 'receipt:' || trim(store_id) || ':' || trim(receipt_id) AS order_id,
+           'store' AS channel,
+           min(t.ordered_at) AS ordered_at,
+           'SEK' AS currency_code,
+           sum(CAST(coalesce(TRY_CAST(std_money(qty) AS DECIMAL(18, 3)), 1) AS DECIMAL(38, 3)) * std_money(unit_price)) AS subtotal,
+           CAST(0 AS DECIMAL(18, 2)) AS shipping,
+           CAST(NULL AS DECIMAL(18, 2)) AS taxes,
+           coalesce(sum(std_money(discount)), 0) AS discount,
+           sum(CAST(coalesce(TRY_CAST(std_money(qty) AS DECIMAL(18, 3)), 1) AS DECIMAL(38, 3)) * std_money(unit_price))
+               - coalesce(sum(std_money(discount)), 0) AS total,
+           CAST(NULL AS DECIMAL(18, 2)) AS refunded_amount,
+           'paid' AS financial_status,
+           CAST(NULL AS TIMESTAMP) AS cancelled_at,
+           trim(store_id) AS store_id,
+           min(nullif(trim(loyalty_card_id), '')) AS loyalty_card_id,
+           CAST(NULL AS VARCHAR) AS raw_email,
+           CAST(NULL AS BOOLEAN) AS accepts_marketing
+    FROM receipt_lines l
+    LEFT JOIN receipt_times t ON t.ts_local = l.ts_local AND t.tz IS NOT DISTINCT FROM nullif(trim(l.tz), '')
+    GROUP BY trim(store_id), trim(receipt_id)
+),
+orders AS (
+    SELECT * FROM shopify
+    UNION ALL SELECT * FROM receipts
+),
+emails AS MATERIALIZED (
+    SELECT raw_email, std_email(raw_email) AS email
+    FROM (SELECT DISTINCT raw_email FROM orders WHERE raw_email IS NOT NULL)
+)
+SELECT o.order_id,
+       'pos' AS source,
+       ir.source_record_id,
+       o.channel, o.ordered_at,
+       coalesce(o.currency_code, 'SEK') AS currency,
+       TRY_CAST(o.subtotal AS DECIMAL(18, 2)) AS subtotal,
+       CAST(o.shipping AS DECIMAL(18, 2)) AS shipping,
+       CAST(o.taxes AS DECIMAL(18, 2)) AS taxes,
+       CAST(o.discount AS DECIMAL(18, 2)) AS discount,
+       TRY_CAST(o.total AS DECIMAL(18, 2)) AS total,
+       CAST(o.refunded_amount AS DECIMAL(18, 2)) AS refunded_amount,
+       o.financial_status, o.cancelled_at, o.store_id, o.loyalty_card_id, e.email, o.accepts_marketing
+FROM orders o
+LEFT JOIN emails e USING (raw_email)
+LEFT JOIN staging.identity_records ir ON ir.source = 'pos' AND ir.source_record_id = o.order_id
+ORDER BY o.ordered_at, o.order_id

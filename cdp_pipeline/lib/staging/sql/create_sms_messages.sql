@@ -1,0 +1,54 @@
+-- SMS and WhatsApp messages in and out, one row per message (none dropped), with the channel, the customer's number and opt-out/in keyword.
+-- Its rows as a view over temp.raw_<table> (the whole raw table, or the affected keys' rows:
+-- lib/staging/incremental.py); create_staging_table.sql or insert_staging_rows.sql writes them.
+CREATE OR REPLACE TEMP VIEW sms_messages_rows AS
+WITH raw_messages AS (
+    SELECT coalesce(nullif(trim(sid), ''),
+                    md5(concat_ws('|', "from", "to", body, sent_date, direction))) AS message_id,
+           CASE WHEN lower(trim(direction)) LIKE 'inbound%' THEN 'inbound' ELSE 'outbound' END AS direction,
+           CASE WHEN lower(trim(direction)) LIKE 'inbound%' THEN "from" ELSE "to" END AS raw_address,
+           body,
+           lower(nullif(trim(status), '')) AS status,
+           -- a message not sent yet (queued, failed before sending) has no date_sent: its creation time
+           coalesce(nullif(trim(sent_date), ''), nullif(trim(date_created), '')) AS sent_date,
+           nullif(trim(error_code), '') AS error_code,
+           _landing_date, _file, _line
+    FROM temp.raw_sms_messages
+),
+addressed AS (
+    -- Twilio writes a channel address for other channels on the same account: `whatsapp:+27…`.
+    -- The number after the prefix is the customer's phone; the prefix is the channel.
+    SELECT *,
+           CASE WHEN regexp_matches(raw_address, '^\s*[A-Za-z]+:')
+                THEN lower(regexp_extract(raw_address, '^\s*([A-Za-z]+):', 1)) ELSE 'sms' END AS channel,
+           regexp_replace(raw_address, '^\s*[A-Za-z]+:', '') AS raw_phone
+    FROM raw_messages
+),
+-- Each distinct number and send time is read once (a number is on every message to it; a
+-- campaign's messages share their time): the number by phonenumbers, the time in SQL where
+-- it carries its offset (lib/staging/macros.sql). MATERIALIZED keeps DuckDB from
+-- pushing filters down to every row.
+phones AS MATERIALIZED (
+    SELECT raw_phone, std_phone(raw_phone, NULL) AS customer_phone
+    FROM (SELECT DISTINCT raw_phone FROM addressed WHERE raw_phone IS NOT NULL)
+),
+sent_times AS MATERIALIZED (
+    SELECT sent_date, std_timestamp(sent_date, 'UTC') AS sent_at
+    FROM (SELECT DISTINCT sent_date FROM addressed WHERE sent_date IS NOT NULL)
+),
+messages AS (
+    SELECT m.*, p.customer_phone, t.sent_at
+    FROM addressed m
+    LEFT JOIN phones p USING (raw_phone)
+    LEFT JOIN sent_times t USING (sent_date)
+)
+-- A message whose number cannot be read is kept, without a customer, flagged (it was sent or
+-- received; it just belongs to nobody known).
+SELECT message_id, 'sms' AS source, customer_phone AS source_record_id, channel, direction, body, status, sent_at,
+       CASE WHEN direction = 'inbound' THEN std_sms_keyword(body) END AS keyword,
+       error_code,
+       list_filter([CASE WHEN customer_phone IS NULL THEN 'unreadable_number' END,
+                    CASE WHEN sent_at IS NULL THEN 'unreadable_time' END], lambda f: f IS NOT NULL) AS dq_flags
+FROM messages
+QUALIFY row_number() OVER (PARTITION BY message_id ORDER BY _landing_date DESC, _file DESC, _line DESC) = 1
+ORDER BY sent_at, message_id

@@ -1,0 +1,51 @@
+"""Right of access: the person's data, nobody else's; and the CLI helpers behind it."""
+
+import json
+import stat
+
+import duckdb
+
+from cdp_pipeline.lib.audit import access_report
+from cdp_pipeline.lib.audit.cli_support import EXIT_NO_WAREHOUSE, EXIT_NOT_FOUND, EXIT_OK, access, forget
+from cdp_pipeline.lib.audit.requests import read_requests
+from cdp_pipeline.lib.common.warehouse import publish_warehouse
+
+from .fixture_warehouse import ANNA, BO, build
+
+
+def test_access_report_holds_the_person_and_not_the_other(tmp_path):
+    con = duckdb.connect(str(tmp_path / "b.duckdb"))
+    build(con, tmp_path / "exports")
+    report = access_report(con, "070-123 45 67")
+    text = json.dumps(report, default=str)
+    assert report["found"] and report["customer_ids"] == [ANNA["customer_id"]]
+    assert [g["email"] for g in report["golden_records"]] == [ANNA["email"]]
+    assert {r["source"] for r in report["source_records"]} == {"crm", "web", "pos", "sms"}
+    assert set(report["raw_records"]) >= {"crm_customers", "sms_messages", "web_events", "pos_orders", "pos_receipts"}
+    assert len(report["raw_records"]["pos_orders"]) == 2  # both lines of her order
+    assert report["timeline"] and report["consents"]["events"] and report["consents"]["current"]
+    assert [m["segment"] for m in report["segments"]["current"]] == ["all"]
+    assert report["exports"]["rows_sent"] and report["exports"]["files"]
+    for value in (BO["email"], BO["phone"], BO["customer_id"], BO["card"], BO["cookie"], "Bo"):
+        assert value not in text
+    con.close()
+
+
+def test_cli_access_reads_the_published_warehouse(cdp_env, tmp_path):
+    out = tmp_path / "out" / "anna.json"
+    assert access(ANNA["email"], out, cdp_env) == EXIT_NO_WAREHOUSE
+    con = duckdb.connect(str(cdp_env.build_db))
+    build(con)
+    con.close()
+    publish_warehouse(cdp_env.build_db, cdp_env.warehouse)
+    assert access(ANNA["email"].upper(), out, cdp_env) == EXIT_OK
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert json.loads(out.read_text())["golden_records"][0]["customer_id"] == ANNA["customer_id"]
+    assert access("nobody@telia.se", out, cdp_env) == EXIT_NOT_FOUND
+
+
+def test_cli_forget_queues_a_request(cdp_env):
+    message = forget(ANNA["email"], cdp_env, reference="T-9")
+    assert "next run" in message and "suppress" in message
+    (req,) = read_requests(cdp_env.inbox_dir)
+    assert req.identifier == ANNA["email"] and req.reference == "T-9" and req.requested_at

@@ -1,0 +1,64 @@
+"""`cdp run`'s terminal: stage lines, phases of a long step, the asset-checks line, and no library chatter."""
+
+import io
+import logging
+
+import dagster as dg
+
+from cdp_pipeline.lib.common.progress import PHASE_LOGGER, PhaseHandler, StageTimer, report_phase
+
+
+def test_reported_phases_are_printed_under_their_step():
+    out = io.StringIO()
+    timer = StageTimer(labels={"identity_resolution": "identity: resolution"}, stream=out)
+    handler = PhaseHandler(timer)
+    logging.getLogger(PHASE_LOGGER).addHandler(handler)
+    try:
+        timer.on_event("STEP_START", "identity_resolution")
+        for phase in ("prior", "u", "EM", "predict", "clustering"):
+            report_phase("identity", phase)
+        timer.on_event("STEP_SUCCESS", "identity_resolution")
+    finally:
+        logging.getLogger(PHASE_LOGGER).removeHandler(handler)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "  ▶ identity: resolution …"
+    assert lines[1:6] == [f"    · identity: {p}" for p in ("prior", "u", "EM", "predict", "clustering")]
+    assert lines[6].startswith("  ✓ identity: resolution (")
+
+
+def test_the_asset_checks_get_a_progress_line_at_the_end_of_the_run():
+    out = io.StringIO()
+    timer = StageTimer(labels={"a": "raw/a"}, stream=out)
+    timer.on_event("STEP_START", "a_check")
+    timer.on_event("ASSET_CHECK_EVALUATION", "a_check", "check raw/a:x passed", True)
+    timer.on_event("ASSET_CHECK_EVALUATION", "a_check", "check raw/a:y FAILED (WARN)", False)
+    timer.on_event("STEP_SUCCESS", "a_check")
+    timer.on_event("PIPELINE_SUCCESS", None)
+    last = out.getvalue().splitlines()[-1]
+    assert last.startswith("  ✗ asset checks: 1 of 2 passed (") and last.endswith(" s)")
+
+
+@dg.asset
+def _chatty_library(context: dg.AssetExecutionContext) -> None:
+    logging.getLogger("splink.internals.em_sampling").warning(
+        "[EM sampling] Probe returned zero blocked pairs; skipping sampling"
+    )
+    logging.getLogger("cdp_pipeline.lib.something").warning("a note of the pipeline's own")
+
+
+def test_library_logs_go_to_the_run_log_not_the_terminal(cdp_env, capfd):
+    """dagster.yaml manages the `splink` and `cdp_pipeline` loggers: their records are the run's
+    logs, and a run with `cdp run`'s logger prints only progress lines."""
+    from cdp_pipeline.defs.loggers import progress_logger
+
+    job = dg.Definitions(
+        assets=[_chatty_library], loggers={"progress": progress_logger}
+    ).resolve_implicit_global_asset_job_def()
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(instance=instance, run_config={"loggers": {"progress": {}}})
+        messages = [e.user_message for e in instance.all_logs(result.run_id) if e.dagster_event is None]
+    assert any("Probe returned zero blocked pairs" in m for m in messages)
+    assert any("a note of the pipeline's own" in m for m in messages)
+    captured = capfd.readouterr()
+    terminal = captured.err + captured.out
+    assert "Probe returned zero" not in terminal and "a note of the pipeline's own" not in terminal

@@ -1,0 +1,93 @@
+"""The one SQL runner (sql_files) and the one pair of quoting helpers every statement built in Python uses."""
+
+import re
+from pathlib import Path
+
+import duckdb
+
+from cdp_pipeline.lib.common.sql_files import quote_ident, quote_literal
+
+
+def test_quoted_names_and_strings_survive_duckdb_unchanged():
+    con = duckdb.connect()
+    name, text = 'odd "name"; DROP', "it's a 'quote'"
+    con.execute(f"CREATE TABLE t ({quote_ident(name)} VARCHAR)")
+    con.execute(f"INSERT INTO t VALUES ({quote_literal(text)})")
+    columns = con.sql("SELECT column_name FROM duckdb_columns() WHERE table_name = 't'").fetchall()
+    assert columns == [(name,)]
+    assert con.execute(f"SELECT {quote_ident(name)} FROM t").fetchall() == [(text,)]
+
+
+def test_each_statement_receives_the_parameters_it_names_and_identifiers_fill_names(tmp_path):
+    from cdp_pipeline.lib.common.sql_files import fetch_sql, fetch_sql_dicts, query_sql, run_sql
+
+    (tmp_path / "create_t.sql").write_text("-- A table.\nCREATE TABLE {table} AS SELECT $a AS a")
+    (tmp_path / "select_t.sql").write_text("-- Its rows above $floor.\nSELECT a, $b AS b FROM {table} WHERE a > $floor")
+    con = duckdb.connect()
+    params = {"a": 5, "b": "x", "floor": 1}  # one dict for both statements
+    run_sql(con, tmp_path, "create_t", params, table="t")
+    assert fetch_sql(con, tmp_path, "select_t", params, table="t") == [(5, "x")]
+    assert query_sql(con, tmp_path, "select_t", params, table="t") == (["a", "b"], [(5, "x")])
+    assert fetch_sql_dicts(con, tmp_path, "select_t", {**params, "floor": 9}, table="t") == []
+
+
+def test_arrow_sql_gives_the_rows_as_an_arrow_table_with_the_same_convention(tmp_path):
+    from cdp_pipeline.lib.common.sql_files import arrow_sql
+
+    (tmp_path / "select_t.sql").write_text(
+        "-- Rows.\nSELECT range AS n, $tag AS tag FROM range({count}) WHERE range >= $min"
+    )
+    con = duckdb.connect()
+    table = arrow_sql(con, tmp_path, "select_t", {"tag": "x", "min": 1, "unused": 0}, count="3")
+    assert table.column_names == ["n", "tag"]
+    assert table.to_pylist() == [{"n": 1, "tag": "x"}, {"n": 2, "tag": "x"}]
+    (tmp_path / "select_s.sql").write_text("SELECT 1 AS one")
+    assert arrow_sql(con, tmp_path, "select_s").to_pylist() == [{"one": 1}]
+
+
+PACKAGE = Path(__file__).resolve().parents[3] / "cdp_pipeline"
+# The one runner, and udfs.py, which fills junk.py's lists into its file of SQL macros (functions
+# registered on a connection, not a statement a layer runs).
+READ_SQL_FILES = {PACKAGE / "lib" / "common" / "sql_files.py", PACKAGE / "lib" / "staging" / "udfs.py"}
+# Reading a .sql file, loading its text to execute it, a private runner, rewriting a statement.
+SECOND_RUNNER = re.compile(
+    r"""\.sql"?\)?\.read_text\(|open\([^)]*\.sql|\bload_sql\(|def (_sql|_fetch|_query|execute)\("""
+    r"""|\.replace\(header|re\.sub\([^)]*raw\\\."""
+)
+# Layers whose SQL sits beside their lib/ code: none of their modules reaches into defs/ by path.
+SQL_BESIDE_CODE_LAYERS = ("segments", "activation", "golden", "audit", "publish", "identity")
+
+
+def _lines(paths):
+    for path in paths:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            yield f"{path.relative_to(PACKAGE)}:{number}: {line.strip()}", line
+
+
+def test_sql_files_are_read_and_run_only_by_the_one_runner():
+    """Anywhere in the package, a second way to run a .sql file is refused: reading one, loading
+    its text (``load_sql``) to execute it, a private runner (``_sql``, ``_fetch``, ``_query``), or
+    rewriting a statement's text (its opening, a ``raw.`` table name)."""
+    modules = [p for p in sorted(PACKAGE.rglob("*.py")) if p not in READ_SQL_FILES]
+    assert [where for where, line in _lines(modules) if SECOND_RUNNER.search(line)] == []
+
+
+def test_the_one_runner_check_finds_each_second_runner():
+    """The check above is not blind: it finds each way of running SQL it refuses."""
+    samples = [
+        'cur = con.execute(load_sql(SQL_DIR, "select_x"))',
+        "return load_sql(SQL_DIR, name, **identifiers)",
+        'text = (SQL_DIR / "select_x.sql").read_text()',
+        'with open(SQL_DIR / "x.sql") as f:',
+        "def _fetch(con, name):",
+        "sql = sql.replace(header, 'INSERT INTO t')",
+        r"sql = re.sub(rf'\braw\.{t}\b', 'temp.x', sql)",
+    ]
+    assert [s for s in samples if not SECOND_RUNNER.search(s)] == []
+    assert not SECOND_RUNNER.search('rows = fetch_sql(con, SQL_DIR, "select_x", params)')
+
+
+def test_lib_does_not_reach_into_defs_for_sql():
+    folders = [PACKAGE / side / layer for layer in SQL_BESIDE_CODE_LAYERS for side in ("lib", "defs")]
+    modules = [p for folder in folders if folder.is_dir() for p in sorted(folder.rglob("*.py"))]
+    assert [where for where, line in _lines(modules) if '"defs"' in line] == []

@@ -1,0 +1,57 @@
+"""A day is loaded with DuckDB's automatic checkpoints deferred (lib/raw/load.py), and the
+database's own checkpoint threshold is back afterwards, also when the load fails."""
+
+import duckdb
+import pytest
+
+from cdp_pipeline.lib.raw import load as load_module
+from cdp_pipeline.lib.raw import load_partition
+
+DAY = "2026-10-01"
+EVENTS = b'{"event_timestamp":1,"event_name":"page_view","user_pseudo_id":"c1"}\n'
+
+
+def threshold(con) -> str:
+    return con.execute("SELECT current_setting('checkpoint_threshold')").fetchall()[0][0]
+
+
+@pytest.fixture
+def con(tmp_path):
+    c = duckdb.connect(str(tmp_path / "b.duckdb"))
+    c.execute("SET checkpoint_threshold = '32MB'")
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def landing(tmp_path):
+    folder = tmp_path / "landing" / "web" / DAY
+    folder.mkdir(parents=True)
+    (folder / "events_20261001.jsonl").write_bytes(EVENTS)
+    return tmp_path / "landing"
+
+
+def test_files_load_with_checkpoints_deferred_and_the_threshold_is_restored(con, landing, monkeypatch):
+    own = threshold(con)
+    seen = []
+    load_file = load_module.load_file
+
+    def spy(con, lf, **kw):
+        seen.append(threshold(con))
+        return load_file(con, lf, **kw)
+
+    monkeypatch.setattr(load_module, "load_file", spy)
+    out = load_partition(con, landing, "web", DAY, suppression=[])
+    assert out.rows_loaded == 1
+    assert seen == [threshold(duckdb.connect(":memory:", config={"checkpoint_threshold": "1GB"}))]
+    assert threshold(con) == own == "30.5 MiB"
+
+
+def test_the_threshold_is_restored_when_a_load_fails(con, landing, monkeypatch):
+    def fail(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(load_module, "load_file", fail)
+    with pytest.raises(RuntimeError):
+        load_partition(con, landing, "web", DAY, suppression=[])
+    assert threshold(con) == "30.5 MiB"

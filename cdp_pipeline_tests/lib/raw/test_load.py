@@ -1,0 +1,316 @@
+"""Loading landing days into a temporary DuckDB: ledger, quarantine, duplicates, reruns, GA4 re-exports."""
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from cdp_pipeline.lib.raw import load_partition
+from cdp_pipeline.lib.raw.ledger import ledger_balance, raw_table_columns
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "ingest"
+DAY1, DAY2 = "2026-10-01", "2026-10-02"
+
+
+@pytest.fixture
+def con(tmp_path):
+    c = duckdb.connect(str(tmp_path / "b.duckdb"))
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def landing(tmp_path):
+    return tmp_path / "landing"
+
+
+def drop(landing: Path, source: str, day: str, name: str, data: bytes) -> Path:
+    p = landing / source / day / name
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_bytes(data)
+    return p
+
+
+def q(con, sql, params=None):
+    return con.execute(sql, params or []).fetchall()
+
+
+CRM = b"customer_id,first_name,email\n1,Anna,a@b.se\n2,Bo,b@c.se\n"
+
+
+def test_load_writes_raw_ledger_and_metadata_columns(con, landing):
+    drop(landing, "crm", DAY1, "customers_20261001.csv", CRM)
+    drop(landing, "crm", DAY1, ".hidden.csv", CRM)
+    drop(landing, "crm", DAY1, "upload.csv.part", CRM)
+    out = load_partition(con, landing, "crm", DAY1)
+    assert [f.status for f in out.files] == ["loaded"]
+    assert q(
+        con, "SELECT customer_id, _file, _line, CAST(_landing_date AS VARCHAR) FROM raw.crm_customers ORDER BY _line"
+    ) == [
+        ("1", "crm/2026-10-01/customers_20261001.csv", 2, DAY1),
+        ("2", "crm/2026-10-01/customers_20261001.csv", 3, DAY1),
+    ]
+    cols = [
+        r[0]
+        for r in q(
+            con, "SELECT column_name FROM duckdb_columns() WHERE schema_name='raw' AND table_name='crm_customers'"
+        )
+    ]
+    assert cols == [c for c, _ in raw_table_columns("crm_customers")]
+    (row,) = q(
+        con, "SELECT encoding, delimiter, file_kind, rows_read, rows_loaded, rows_quarantined, status FROM audit.files"
+    )
+    assert row == ("utf-8", ",", "crm_customers", 2, 2, 0, "loaded")
+
+
+def test_rerun_of_a_partition_replaces_its_rows(con, landing):
+    p = drop(landing, "crm", DAY1, "customers.csv", CRM)
+    load_partition(con, landing, "crm", DAY1)
+    load_partition(con, landing, "crm", DAY1)
+    assert q(con, "SELECT count(*) FROM raw.crm_customers") == [(2,)]
+    assert q(con, "SELECT count(*) FROM audit.files") == [(1,)]
+    p.write_bytes(b'customer_id\n9\n"bad\n')
+    load_partition(con, landing, "crm", DAY1)
+    assert q(con, "SELECT customer_id FROM raw.crm_customers") == [("9",)]
+    assert q(con, "SELECT line_number FROM audit.quarantine") == [(3,)]
+    load_partition(con, landing, "crm", DAY1)
+    assert q(con, "SELECT count(*) FROM audit.quarantine") == [(1,)]
+
+
+def test_same_file_twice_is_loaded_once(con, landing):
+    drop(landing, "crm", DAY1, "customers_a.csv", CRM)
+    drop(landing, "crm", DAY2, "customers_renamed.csv", CRM)
+    load_partition(con, landing, "crm", DAY1)
+    out = load_partition(con, landing, "crm", DAY2)
+    assert out.files[0].status == "duplicate"
+    assert "crm/2026-10-01/customers_a.csv" in out.files[0].message
+    assert q(con, "SELECT count(*) FROM raw.crm_customers") == [(2,)]
+    # rerunning the day that first loaded it still loads it
+    load_partition(con, landing, "crm", DAY1)
+    assert q(con, "SELECT status FROM audit.files ORDER BY landing_date") == [("loaded",), ("duplicate",)]
+    assert q(con, "SELECT count(*) FROM raw.crm_customers") == [(2,)]
+
+
+def test_same_file_twice_on_the_same_day(con, landing):
+    drop(landing, "crm", DAY1, "a.csv", CRM)
+    drop(landing, "crm", DAY1, "b.csv", CRM)
+    out = load_partition(con, landing, "crm", DAY1)
+    assert [f.status for f in out.files] == ["loaded", "duplicate"]
+
+
+@pytest.mark.parametrize(
+    "name,data,reason",
+    [
+        ("empty.csv", b"", "empty file (0 bytes)"),
+        ("garbage.csv", bytes(range(256)) * 20, "binary content"),
+        ("no_key.csv", b"first_name,email\nAnna,a@b.se\n", "missing required column(s): customer_id"),
+    ],
+)
+def test_unreadable_file_is_quarantined_whole_and_the_day_goes_on(con, landing, name, data, reason):
+    drop(landing, "crm", DAY1, name, data)
+    drop(landing, "crm", DAY1, "zz_good.csv", CRM)
+    out = load_partition(con, landing, "crm", DAY1)
+    assert [f.status for f in out.files] == ["rejected", "loaded"]
+    (qrow,) = q(con, "SELECT file, line_number, reason FROM audit.quarantine")
+    assert qrow[0] == f"crm/{DAY1}/{name}" and qrow[1] is None and reason in qrow[2]
+    assert q(
+        con, "SELECT status, message LIKE '%' || ? || '%' FROM audit.files WHERE file LIKE '%' || ?", [reason, name]
+    ) == [("rejected", True)]
+    assert q(con, "SELECT count(*) FROM raw.crm_customers") == [(2,)]
+
+
+def test_header_only_file_is_empty(con, landing):
+    drop(landing, "crm", DAY1, "customers.csv", b"customer_id;email\r\n")
+    out = load_partition(con, landing, "crm", DAY1)
+    assert out.files[0].status == "empty"
+    assert q(con, "SELECT status, rows_read FROM audit.files") == [("empty", 0)]
+
+
+def test_row_quarantine_and_ledger_invariant(con, landing):
+    drop(landing, "crm", DAY1, "c.csv", b'customer_id,first_name\n1,Anna\n2,"Bo\n3,Cy\n4,Di,extra\n5')
+    load_partition(con, landing, "crm", DAY1)
+    assert q(con, "SELECT customer_id FROM raw.crm_customers ORDER BY 1") == [("1",), ("3",)]
+    assert q(con, "SELECT line_number, raw_record FROM audit.quarantine ORDER BY 1") == [
+        (3, '2,"Bo'),
+        (5, "4,Di,extra"),
+        (6, "5"),
+    ]
+    assert q(con, "SELECT rows_read, rows_loaded, rows_quarantined FROM audit.files") == [(5, 2, 3)]
+    b = ledger_balance(con, "crm", "crm_customers")
+    assert b["balanced"] and b["raw_matches"]
+
+
+def test_hard_values_round_trip_through_duckdb(con, landing):
+    values = ['O\'Brien "Bob"', "Zoë 👩‍👩‍👧", "'; DROP TABLE customers; --", "é" * 10_000]
+    body = "".join(f'{i},"{v.replace(chr(34), chr(34) * 2)}"\n' for i, v in enumerate(values))
+    drop(landing, "crm", DAY1, "c.csv", ("customer_id,first_name\n" + body).encode())
+    load_partition(con, landing, "crm", DAY1)
+    assert [r[0] for r in q(con, "SELECT first_name FROM raw.crm_customers ORDER BY _line")] == values
+
+
+def test_windows_1252_and_semicolon_files_load(con, landing):
+    drop(landing, "pos", DAY1, "receipts_store7_20261001.csv", (FIXTURES / "receipts_store7_20261001.csv").read_bytes())
+    drop(landing, "pos", DAY1, "orders_export_20261001.csv", (FIXTURES / "orders_export_20261001.csv").read_bytes())
+    load_partition(con, landing, "pos", DAY1)
+    assert q(con, "SELECT file_kind, encoding, delimiter, rows_loaded FROM audit.files ORDER BY file_kind") == [
+        ("pos_orders", "utf-8", ",", 3),
+        ("pos_receipts", "windows-1252", ";", 3),
+    ]
+    assert q(con, "SELECT loyalty_card_id, unit_price FROM raw.pos_receipts ORDER BY _line LIMIT 1") == [
+        ("LC-Åsa", "1 234,50")
+    ]
+    assert q(con, "SELECT _extra->>'Notes' FROM raw.pos_orders WHERE _line = 2") == [("Leave at door,\nring twice",)]
+
+
+GA4_A = b'{"event_timestamp":1,"event_name":"page_view","user_pseudo_id":"c1"}\n' * 2
+GA4_B = b'{"event_timestamp":2,"event_name":"page_view","user_pseudo_id":"c1"}\n'
+
+
+def test_ga4_duplicates_kept_and_later_delivery_replaces_the_day(con, landing):
+    drop(landing, "web", DAY1, "events_20260930.jsonl", GA4_A)
+    load_partition(con, landing, "web", DAY1)
+    assert q(con, "SELECT count(*), min(events_day) FROM raw.web_events") == [(2, "2026-09-30")]
+    drop(landing, "web", DAY2, "events_20260930.jsonl", GA4_B)
+    load_partition(con, landing, "web", DAY2)
+    assert q(con, "SELECT event_timestamp, _landing_date::VARCHAR FROM raw.web_events") == [("2", DAY2)]
+    assert q(con, "SELECT status FROM audit.files ORDER BY landing_date") == [("superseded",), ("loaded",)]
+    # rerunning the older day does not bring the older delivery back
+    out = load_partition(con, landing, "web", DAY1)
+    assert out.files[0].status == "superseded"
+    assert q(con, "SELECT count(*) FROM raw.web_events") == [(1,)]
+    b = ledger_balance(con, "web", "web_events")
+    assert b["balanced"] and b["raw_matches"]
+
+
+def test_the_cyclic_collector_is_paused_per_file_and_left_as_it_was(con, landing, monkeypatch):
+    import gc
+
+    from cdp_pipeline.lib.raw import load as load_module
+
+    seen = []
+    parse = load_module.parse_file
+
+    def spy(source, name, data):
+        seen.append(gc.isenabled())
+        if name == "broken.csv":
+            raise RuntimeError("boom")
+        return parse(source, name, data)
+
+    monkeypatch.setattr(load_module, "parse_file", spy)
+    drop(landing, "crm", DAY1, "customers.csv", CRM)
+    assert gc.isenabled()
+    load_partition(con, landing, "crm", DAY1)
+    assert seen == [False] and gc.isenabled()
+    gc.disable()
+    try:
+        load_partition(con, landing, "crm", DAY1)
+        assert not gc.isenabled()  # a caller's choice is kept
+    finally:
+        gc.enable()
+    drop(landing, "crm", DAY2, "broken.csv", b"customer_id\n9\n")
+    with pytest.raises(RuntimeError):
+        load_partition(con, landing, "crm", DAY2)
+    assert gc.isenabled()
+
+
+def test_a_row_of_blank_fields_is_skipped_and_whitespace_is_not_blank(con, landing):
+    drop(landing, "crm", DAY1, "c.csv", "customer_id,first_name\n , \t\n\u00a0,\u2003\n1,Anna\n ,x\n".encode())
+    load_partition(con, landing, "crm", DAY1)
+    assert q(con, "SELECT customer_id, first_name, _line FROM raw.crm_customers ORDER BY _line") == [
+        ("1", "Anna", 4),
+        (" ", "x", 5),
+    ]
+    assert q(con, "SELECT rows_read, rows_loaded, rows_quarantined FROM audit.files") == [(2, 2, 0)]
+
+
+def _ga4(ts: int, cookie: str = "c1") -> bytes:
+    return b'{"event_timestamp":%d,"event_name":"page_view","user_pseudo_id":"%s"}\n' % (ts, cookie.encode())
+
+
+def test_ga4_shards_of_one_delivery_are_all_kept_and_gzipped_shards_are_read(con, landing):
+    import gzip
+
+    drop(landing, "web", DAY1, "events_20260930-000000000000.json.gz", gzip.compress(_ga4(1) + _ga4(2)))
+    drop(landing, "web", DAY1, "events_20260930-000000000001.json.gz", gzip.compress(_ga4(3)))
+    load_partition(con, landing, "web", DAY1)
+    assert q(con, "SELECT event_timestamp FROM raw.web_events ORDER BY 1") == [("1",), ("2",), ("3",)]
+    assert q(con, "SELECT status, rows_loaded FROM audit.files ORDER BY file") == [("loaded", 2), ("loaded", 1)]
+    # the next re-export of the day (two shards again) replaces both
+    drop(landing, "web", DAY2, "events_20260930-000000000000.json.gz", gzip.compress(_ga4(4)))
+    drop(landing, "web", DAY2, "events_20260930-000000000001.json.gz", gzip.compress(_ga4(5)))
+    load_partition(con, landing, "web", DAY2)
+    assert q(con, "SELECT event_timestamp FROM raw.web_events ORDER BY 1") == [("4",), ("5",)]
+    assert q(con, "SELECT status FROM audit.files ORDER BY landing_date, file") == [
+        ("superseded",),
+        ("superseded",),
+        ("loaded",),
+        ("loaded",),
+    ]
+    b = ledger_balance(con, "web", "web_events")
+    assert b["balanced"] and b["raw_matches"]
+
+
+def test_ga4_daily_export_replaces_the_intraday_snapshot_of_its_day_and_never_the_reverse(con, landing):
+    drop(landing, "web", DAY1, "events_intraday_20260930.json", _ga4(1))
+    drop(landing, "web", DAY1, "events_20260929.json", _ga4(7))
+    load_partition(con, landing, "web", DAY1)
+    drop(landing, "web", DAY2, "events_20260930.json", _ga4(1) + _ga4(2))
+    # an intraday snapshot of 29 September delivered late does not replace that day's export
+    drop(landing, "web", DAY2, "events_intraday_20260929.json", _ga4(6))
+    load_partition(con, landing, "web", DAY2)
+    assert q(con, "SELECT events_day, event_timestamp FROM raw.web_events ORDER BY 1, 2") == [
+        ("2026-09-29", "7"),
+        ("2026-09-30", "1"),
+        ("2026-09-30", "2"),
+    ]
+    assert q(con, "SELECT file, status FROM audit.files ORDER BY file") == [
+        ("web/2026-10-01/events_20260929.json", "loaded"),
+        ("web/2026-10-01/events_intraday_20260930.json", "superseded"),
+        ("web/2026-10-02/events_20260930.json", "loaded"),
+        ("web/2026-10-02/events_intraday_20260929.json", "superseded"),
+    ]
+
+
+def test_a_lone_surrogate_costs_its_line_only(con, landing):
+    # "\ud800" is half a UTF-16 pair: Python's json decodes it to a character that UTF-8 text
+    # cannot hold, and DuckDB's JSON functions refuse it in event_json
+    lines = [
+        b'{"event_timestamp":1,"event_name":"page_view","user_pseudo_id":"c1"}',
+        b'{"event_timestamp":2,"event_name":"page_view","user_pseudo_id":"c2","user_id":"x\\ud800"}',
+        b'{"event_timestamp":3,"event_name":"page_view","user_pseudo_id":"c3","event_params":[{"key":"\\uDBFF"}]}',
+        b'{"event_timestamp":4,"event_name":"page_view \\ud83d\\ude00","user_pseudo_id":"c4"}',
+    ]
+    drop(landing, "web", DAY1, "events_20261001.jsonl", b"\n".join(lines) + b"\n")
+    # an array's element is written back by json.dumps, the surrogate itself in it
+    drop(landing, "web", DAY1, "events_20261002.json", b'["\\ud800", {"event_name":"\\udfff"}]')
+    out = load_partition(con, landing, "web", DAY1)
+    assert [f.status for f in out.files] == ["loaded", "loaded"]
+    assert q(con, "SELECT event_timestamp, event_name FROM raw.web_events ORDER BY _line") == [
+        ("1", "page_view"),
+        ("4", "page_view \U0001f600"),
+    ]
+    assert q(con, "SELECT file, line_number, reason, raw_record FROM audit.quarantine ORDER BY file, line_number") == [
+        (
+            "web/2026-10-01/events_20261001.jsonl",
+            2,
+            "invalid text: a string holds a lone UTF-16 surrogate (\\ud800)",
+            lines[1].decode(),
+        ),
+        (
+            "web/2026-10-01/events_20261001.jsonl",
+            3,
+            "invalid text: a string holds a lone UTF-16 surrogate (\\udbff)",
+            lines[2].decode(),
+        ),
+        ("web/2026-10-01/events_20261002.json", 1, "not a JSON object (found str)", '"\\ud800"'),
+        (
+            "web/2026-10-01/events_20261002.json",
+            1,
+            "missing required key(s): event_timestamp",
+            '{"event_name":"\\udfff"}',
+        ),
+    ]
+    b = ledger_balance(con, "web", "web_events")
+    assert b["balanced"] and b["raw_matches"]
+    # staging reads event_json with DuckDB's JSON functions: every loaded line is readable
+    assert q(con, "SELECT count(*) FROM raw.web_events WHERE json_valid(event_json)") == [(2,)]

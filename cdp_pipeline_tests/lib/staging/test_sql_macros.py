@@ -1,0 +1,324 @@
+"""The SQL macros of macros.sql give exactly what the Python functions give: on the forms SQL
+reads itself, on their near misses (which must go to the Python), and on generated text."""
+
+from datetime import datetime
+from decimal import Decimal
+
+import duckdb
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cdp_pipeline.lib.staging.udfs import register_udfs
+
+ZONES = [None, "UTC", "Europe/Stockholm", "utc", "+0100", "America/New_York", "Mars/Olympus", ""]
+
+
+@pytest.fixture(scope="module")
+def con():
+    connection = duckdb.connect()
+    register_udfs(connection)
+    yield connection
+    connection.close()
+
+
+def _sql_and_python(con, sql: str, python: str, rows: list[tuple]) -> list[tuple]:
+    """(row, SQL answer, Python answer) of every row where the two differ."""
+    width = len(rows[0])
+    columns = ", ".join(f"a{i}" for i in range(width))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE probe (id INTEGER, {', '.join(f'a{i} VARCHAR' for i in range(width))})")
+    con.executemany(f"INSERT INTO probe VALUES (?, {', '.join('?' * width)})", [(i, *r) for i, r in enumerate(rows)])
+    return con.execute(
+        f"SELECT {columns}, {sql}, {python} FROM probe WHERE {sql} IS DISTINCT FROM {python} ORDER BY id"
+    ).fetchall()
+
+
+TIMESTAMPS = [
+    # the forms SQL reads
+    "2026-10-01 12:34:56 +0200",
+    "2026-10-01 12:34:56 -0130",
+    "2026-10-01T12:34:56Z",
+    "2026-10-01 12:34:56Z",
+    "2026-10-01T12:34:56 +0000",
+    "2026-10-01 12:34:56",
+    "2026-10-01T00:00:00",
+    "Mon, 16 Aug 2021 12:00:00 +0000",
+    "Thu, 01 Oct 2026 23:59:59 -0000",
+    "Sun, 01 Oct 2026 23:59:59 +2359",  # wrong weekday: RFC 2822 parsing ignores it
+    "1800-01-01 00:00:00 +0100",
+    "2099-12-31 23:59:59 -2359",
+    # near misses: impossible dates and times, other separators and widths, odd offsets
+    "2026-02-30 12:00:00 +0200",
+    "2026-13-01 12:00:00Z",
+    "2026-00-10 12:00:00Z",
+    "2026-10-01 24:00:00 +0200",
+    "2026-10-01 12:60:00Z",
+    "2026-10-01 12:00:60Z",
+    "2026-10-01 12:00:00 +2400",
+    "2026-10-01 12:00:00 +0160",
+    "2026-10-01 12:00:00 +02:00",
+    "2026-10-01 12:00:00+0200",
+    "2026-10-01 12:00:00 z",
+    "2026-10-01 12:00:00.5Z",
+    "2026-1-01 12:00:00Z",
+    "26-10-01 12:00:00Z",
+    "1799-12-31 23:00:00 -0200",
+    "2100-01-01 00:00:00 +0100",
+    "0001-01-01 00:30:00 +0100",
+    "9999-12-31 23:30:00 -0100",
+    " 2026-10-01 12:00:00Z",
+    "2026-10-01 12:00:00Z ",
+    "２０２６-10-01 12:00:00Z",
+    "2026-10-25 02:30:00",  # the repeated autumn hour: zoneinfo's answer, not ICU's
+    "2026-10-25T02:30:00",
+    "2026-10-25 01:59:59",
+    "2026-10-25 03:00:00",
+    "2026-03-29 02:30:00",  # the skipped spring hour
+    "1945-07-01 01:30:00",
+    "Mon, 31 Feb 2021 12:00:00 +0000",
+    "Mon, 00 Feb 2021 12:00:00 +0000",
+    "Mon, 16 Aug 2021 24:00:00 +0000",
+    "Mon, 16 Aug 2021 12:00:00 +0099",
+    "Mon, 16 Aug 2021 12:00:00 GMT",
+    "mon, 16 aug 2021 12:00:00 +0000",
+    "Mon,16 Aug 2021 12:00:00 +0000",
+    "Mon, 6 Aug 2021 12:00:00 +0000",
+    "1476790000",
+    "2026-10-01",
+    "",
+    None,
+]
+
+
+def test_timestamps_known_answers(con):
+    rows = con.execute(
+        "SELECT std_timestamp('2026-10-01 12:34:56 -0130', NULL), std_timestamp('Mon, 16 Aug 2021 12:00:00 +0200', 'UTC'),"
+        " std_timestamp('2026-10-01T12:34:56Z', 'Europe/Stockholm'), std_timestamp('2026-10-01 12:34:56', 'UTC'),"
+        " std_timestamp('2026-02-30 12:00:00 +0200', NULL)"
+    ).fetchone()
+    assert rows == (
+        datetime(2026, 10, 1, 14, 4, 56),
+        datetime(2021, 8, 16, 10, 0, 0),
+        datetime(2026, 10, 1, 12, 34, 56),
+        datetime(2026, 10, 1, 12, 34, 56),
+        None,
+    )
+
+
+def test_local_times_same_as_python_across_daylight_saving_changes(con):
+    # Every 10 minutes (and the last second of each hour) of the days around each change in
+    # 2026, and around the 1945 and 1980 changes, in zones with whole-hour, negative (Dublin)
+    # and half-hour (Lord Howe) daylight saving, and an unknown zone (read as UTC).
+    days = [
+        "2026-03-08",
+        "2026-03-29",
+        "2026-04-05",
+        "2026-10-04",
+        "2026-10-25",
+        "2026-11-01",
+        "1945-04-02",
+        "1945-10-01",
+        "1980-04-06",
+        "1980-09-28",
+    ]
+    zones = [None, "Europe/Stockholm", "America/New_York", "Europe/Dublin", "Australia/Lord_Howe", "Mars/Olympus"]
+    times = [f"{h:02d}:{m:02d}:00" for h in range(24) for m in range(0, 60, 10)] + [f"{h:02d}:59:59" for h in range(24)]
+    rows = [(f"{day}{sep}{time}", zone) for day in days for time in times for zone in zones for sep in (" ", "T")]
+    assert _sql_and_python(con, "std_timestamp(a0, a1)", "std_timestamp_py(a0, a1)", rows) == []
+
+
+def test_timestamps_same_as_python_on_forms_and_near_misses(con):
+    rows = [(raw, zone) for raw in TIMESTAMPS for zone in ZONES]
+    assert _sql_and_python(con, "std_timestamp(a0, a1)", "std_timestamp_py(a0, a1)", rows) == []
+
+
+_DIGIT = st.sampled_from("0123456789")
+_TIMESTAMP_LIKE = st.builds(
+    lambda parts: "".join(parts),
+    st.lists(
+        st.one_of(
+            st.sampled_from(["18", "19", "20", "21", "-", ":", " ", "T", "Z", "+", "-0", "+23", "60", "24", "31"]),
+            _DIGIT,
+        ),
+        max_size=30,
+    ),
+)
+
+
+@settings(max_examples=200)
+@given(st.lists(st.tuples(_TIMESTAMP_LIKE, st.sampled_from(ZONES)), min_size=1, max_size=20))
+def test_timestamps_same_as_python_on_generated_text(con, rows):
+    assert _sql_and_python(con, "std_timestamp(a0, a1)", "std_timestamp_py(a0, a1)", rows) == []
+
+
+@settings(max_examples=200)
+@given(
+    st.lists(
+        st.tuples(
+            st.builds(
+                "{}-{:02d}-{:02d}{}{:02d}:{:02d}:{:02d}{}".format,
+                st.integers(1790, 2110),
+                st.integers(0, 13),
+                st.integers(0, 32),
+                st.sampled_from([" ", "T"]),
+                st.integers(0, 25),
+                st.integers(0, 61),
+                st.integers(0, 61),
+                st.sampled_from(["", "Z", " +0000", " -0000", " +0530", " -1200", " +2330", " +2400", " +0060"]),
+            ),
+            st.sampled_from(ZONES),
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_timestamps_same_as_python_on_generated_iso_times(con, rows):
+    assert _sql_and_python(con, "std_timestamp(a0, a1)", "std_timestamp_py(a0, a1)", rows) == []
+
+
+EMAILS = [
+    "anna@firma.se",
+    " Anna.Svensson+news@Firma.SE ",
+    "a_b-c@sub.example-shop.co.uk",
+    "x@y.zz",  # too short to be anyone's
+    "aaa@aaa.aa",
+    "a.a@a-a.aa",
+    "test@firma.se",
+    "test+1@firma.se",
+    "no-reply@firma.se",
+    "noreply.alerts@firma.se",
+    "donotreply@firma.se",
+    "anna@example.com",
+    "anna@shop.test",
+    "anna@test.se",
+    "anna@localhost",
+    "anna@domain.se",
+    "kund@firma.se",
+    "anna@xn--ngstrm-hua.se",
+    "anna@firma.xn--p1ai",
+    "anna@firma.xn--",
+    "anna@firma.s",
+    "anna@firma.123",
+    "anna@-firma.se",
+    "anna@firma-.se",
+    "anna@fir_ma.se",
+    "anna@_firma.se",
+    "anna@firma..se",
+    ".anna@firma.se",
+    "anna.@firma.se",
+    "an..na@firma.se",
+    "anna@@firma.se",
+    "anna@firma@x.se",
+    "@firma.se",
+    "anna@",
+    "anna",
+    "a" * 64 + "@firma.se",
+    "a" * 65 + "@firma.se",
+    "anna@" + "b" * 63 + ".se",
+    "anna@" + "b" * 64 + ".se",
+    "anna@" + ".".join(["b" * 60] * 4) + ".se",
+    # other forms go to the Python
+    "Anna Svensson <anna@firma.se>",
+    "mailto:anna@firma.se?subject=hi",
+    "anna@firmа.se",  # a Cyrillic а
+    "anna@fírma.se",
+    "an na@firma.se",
+    "anna@firma.se\t",
+    "'anna@firma.se'",
+    "anna!#$%&'*/=?^`{|}~@firma.se",
+    "",
+    " ",
+    None,
+]
+
+
+def test_emails_same_as_python(con):
+    rows = [(raw,) for raw in EMAILS]
+    assert _sql_and_python(con, "std_email_checked(a0)", "std_email_checked_py(a0)", rows) == []
+    assert con.execute(
+        "SELECT std_email(' Anna@Firma.SE '), std_email_flags('test+1@firma.se'), std_email_flags('anna@firma..se')"
+    ).fetchone() == ("anna@firma.se", ["junk_email"], ["invalid_email"])
+
+
+_EMAIL_LIKE = st.builds(
+    lambda parts: "".join(parts),
+    st.lists(
+        st.one_of(
+            st.sampled_from(
+                ["@", ".", "-", "_", "+", " ", "xn--", "test", "noreply", "example", "a", "A", "é", "<", ":"]
+            ),
+            st.sampled_from("abz09"),
+        ),
+        max_size=25,
+    ),
+)
+
+
+@settings(max_examples=200)
+@given(st.lists(_EMAIL_LIKE, min_size=1, max_size=20))
+def test_emails_same_as_python_on_generated_text(con, values):
+    rows = [(v,) for v in values]
+    assert _sql_and_python(con, "std_email_checked(a0)", "std_email_checked_py(a0)", rows) == []
+
+
+def test_checked_functions_give_value_and_flags_of_one_call(con):
+    row = con.execute(
+        "SELECT std_phone_checked('070-111 11 11', NULL), std_phone_checked('4.67012E+10', 'SE'),"
+        " std_postcode_checked('12345', 'SE'), std_birth_date_checked('1885-01-01')"
+    ).fetchone()
+    assert row[0] == {"value": "+46701111111", "flags": []}
+    assert row[1] == {"value": None, "flags": ["invalid_phone", "phone_lost_precision"]}
+    assert row[2] == {"value": "123 45", "flags": []}
+    assert row[3] == {"value": None, "flags": ["impossible_birth_date"]}
+
+
+MONEY = [
+    "1234.50",
+    "99",
+    "0",
+    "0.00",
+    "007.50",
+    "12345678901234.99",  # fourteen digits: the largest SQL reads
+    "123456789012345.99",  # fifteen: the Python's
+    "9999999999999999",
+    "10000000000000000",
+    "1234.5",
+    "1234.505",
+    "1,234.50",
+    "1 234,50",
+    "1234,50",
+    "649,00",
+    "12345678901234,99",
+    "1234,5",
+    "1234,505",
+    "1.234,50",
+    "-12.50",
+    "(12.50)",
+    "$3.00",
+    "99:-",
+    "12.50 kr",
+    " 12.50",
+    "12.50 ",
+    "١٢.٥٠",  # Arabic-Indic digits
+    ".50",
+    "12.",
+    "",
+    None,
+]
+
+
+def test_money_same_as_python(con):
+    rows = [(raw,) for raw in MONEY]
+    assert _sql_and_python(con, "std_money(a0)", "std_money_py(a0)", rows) == []
+    assert con.execute("SELECT std_money('007.50'), std_money('99'), std_money('1 234,50')").fetchone() == (
+        Decimal("7.50"),
+        Decimal("99.00"),
+        Decimal("1234.50"),
+    )
+
+
+@settings(max_examples=200)
+@given(st.lists(st.text(alphabet="0123456789.,- $", max_size=20), min_size=1, max_size=20))
+def test_money_same_as_python_on_generated_text(con, values):
+    rows = [(v,) for v in values]
+    assert _sql_and_python(con, "std_money(a0)", "std_money_py(a0)", rows) == []
