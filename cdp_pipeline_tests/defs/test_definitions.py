@@ -1,7 +1,9 @@
 """The Dagster project loads, and its asset graph has the layers the design promises."""
 
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import dagster as dg
 
@@ -170,3 +172,102 @@ def test_lib_is_handed_its_settings():
         if reads_settings.search(path.read_text(encoding="utf-8"))
     ]
     assert readers == []
+
+
+# ---------------------------------------------------------------------------------------------
+# The tree shows the layers: a layer is one schema, one asset group, defs/<layer> and lib/<layer>.
+
+PACKAGE = Path(__file__).resolve().parents[2] / "cdp_pipeline"
+# lib/ packages that are not a layer: what every layer shares, and the sample generator.
+LIB_NOT_A_LAYER = {"common", "sample_data"}
+# Assets still defined outside their layer's folder. They report on tables the raw load writes
+# (the ledger and the quarantine); they move to defs/audit when defs/raw/assets.py is next split.
+NOT_YET_HOME = {"audit/files": "raw", "audit/quarantine": "raw"}
+
+
+def _packages(folder: Path) -> set[str]:
+    return {p.parent.name for p in folder.glob("*/__init__.py")}
+
+
+def _defining_folder(asset: dg.AssetsDefinition) -> str:
+    module = asset.op.compute_fn.decorated_fn.__module__
+    assert module.startswith("cdp_pipeline.defs."), module
+    return module.split(".")[2]
+
+
+def test_every_asset_group_is_a_folder_of_defs_and_a_package_of_lib_with_its_name():
+    groups = {node.group_name for node in _graph().asset_nodes}
+    assert groups == {"raw", "staging", "identity", "golden", "segments", "activation", "audit", "publish"}
+    # one folder per group, and no folder that is not a group
+    assert _packages(PACKAGE / "defs") == groups
+    assert _packages(PACKAGE / "lib") - LIB_NOT_A_LAYER == groups
+
+
+def test_every_asset_is_defined_in_the_folder_of_its_group():
+    placed = {}
+    for asset in defs().assets:
+        if isinstance(asset, dg.AssetsDefinition) and asset.is_executable:
+            folder = _defining_folder(asset)
+            for key in asset.keys:
+                placed[key.to_user_string()] = (asset.group_names_by_key[key], folder)
+    assert placed, "no assets found"
+    elsewhere = {key: folder for key, (group, folder) in placed.items() if group != folder}
+    assert elsewhere == NOT_YET_HOME
+
+
+_FILE_EXPR = re.compile(
+    r"Path\(__file__\)(?:\.resolve\(\))?(?P<up>(?:\.parent(?!s))+|\.parents\[(?P<n>\d+)\])"
+    r"""(?P<segs>(?:\s*/\s*(?:"[^"{}\n]*"|'[^'{}\n]*'))*)"""
+)
+
+
+def file_relative_targets(path: Path) -> list[Path]:
+    """Where each ``Path(__file__)...`` expression of a module points."""
+    targets = []
+    for m in _FILE_EXPR.finditer(path.read_text(encoding="utf-8")):
+        up = int(m.group("n")) if m.group("n") is not None else m.group("up").count(".parent") - 1
+        segments = [s for seg in re.findall(r"""["']([^"']*)["']""", m.group("segs")) for s in seg.split("/") if s]
+        targets.append(path.resolve().parents[up].joinpath(*segments))
+    return targets
+
+
+def lib_reaches_by_path(lib: Path) -> list[str]:
+    """lib modules whose ``Path(__file__)`` arithmetic leaves their own package: allowed are the
+    package's own files, the packaged configuration, and (for the code fingerprint in lib/common)
+    the package root, from which it hashes files that the layers name."""
+    package = lib.parent
+    found = []
+    for path in sorted(lib.rglob("*.py")):
+        own = lib / path.relative_to(lib).parts[0]
+        for target in file_relative_targets(path):
+            if target.is_relative_to(own) or target.is_relative_to(package / "config"):
+                continue
+            if own.name == "common" and target == package:
+                continue
+            found.append(f"{path.relative_to(package)} -> {target.relative_to(package.parent)}")
+    return found
+
+
+def test_lib_modules_never_reach_into_another_folder_by_path(tmp_path):
+    assert lib_reaches_by_path(PACKAGE / "lib") == []
+    # the check sees the old way: lib/raw/ledger.py reading the raw SQL from defs/ by path
+    fake = tmp_path / "cdp_pipeline" / "lib" / "raw"
+    fake.mkdir(parents=True)
+    (fake / "ledger.py").write_text('SQL_DIR = Path(__file__).resolve().parents[2] / "defs" / "raw" / "sql"\n')
+    (fake / "fine.py").write_text('SQL_DIR = Path(__file__).parent / "sql"\n')
+    assert lib_reaches_by_path(tmp_path / "cdp_pipeline" / "lib") == ["lib/raw/ledger.py -> cdp_pipeline/defs/raw/sql"]
+
+
+def test_lib_never_imports_the_definitions_and_dagster_only_where_listed():
+    """lib is plain Python under the definitions. run_lock releases the run-queue slots of a
+    killed night through the Dagster instance (issue 18: one single-writer mechanism)."""
+
+    def importing(pattern: str) -> list[str]:
+        return [
+            str(path.relative_to(PACKAGE))
+            for path in sorted((PACKAGE / "lib").rglob("*.py"))
+            if re.search(rf"^\s*(from|import) {pattern}", path.read_text(encoding="utf-8"), re.M)
+        ]
+
+    assert importing(r"cdp_pipeline\.defs\b") == []
+    assert importing(r"dagster") == ["lib/common/run_lock.py"]
