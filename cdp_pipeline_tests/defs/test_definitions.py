@@ -271,3 +271,10 @@ def test_lib_never_imports_the_definitions_and_dagster_only_where_listed():
 
     assert importing(r"cdp_pipeline\.defs\b") == []
     assert importing(r"dagster") == ["lib/common/run_lock.py"]
+
+
+def test_the_lib_tests_mirror_the_lib_packages():
+    tests = Path(__file__).resolve().parents[1] / "lib"
+    assert _packages(tests) <= _packages(PACKAGE / "lib")
+    loose = sorted(p.name for p in tests.glob("test_*.py"))
+    assert loose == [], "a lib test belongs in the folder of the package it tests"
