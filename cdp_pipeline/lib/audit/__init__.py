@@ -1,5 +1,6 @@
-"""Privacy: erasure requests, the suppression list, erasure across every layer, the scans
-that prove it, and right-of-access reports. Plain Python (no Dagster)."""
+"""The audit layer's privacy work (audit.suppression, audit.erasure_log): erasure requests,
+the suppression list, erasure across every layer, the scans that prove it, and
+right-of-access reports. Plain Python (no Dagster)."""
 
 from cdp_pipeline.lib.audit.access import access_report, write_access_report
 from cdp_pipeline.lib.audit.erase import erase_request, pending_requests, resolve_person, run_pending_erasures

@@ -1,4 +1,6 @@
-"""Standardisation: pure functions that turn what sources send into comparable values.
+"""The staging layer: the builds of the staging tables (``build.py``, ``incremental.py``,
+``accounting.py``, SQL in ``sql/``) and the standardisation functions they run, pure functions
+that turn what sources send into comparable values.
 
 Each normaliser returns the standardised value or None; the ``check_*`` variants
 return a ``Checked(value, flags)`` with the data-quality flags that staging
