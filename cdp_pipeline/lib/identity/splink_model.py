@@ -171,9 +171,14 @@ def _address_comparison(dialect: str = "duckdb"):
             {
                 # a street with a typo and a postcode or city with one too ("6 Nicklin Cre Scent,
                 # 2706 Longeach" / "6 Nicklin Crescent, 2760 Longreach"): no exact level fits it,
-                # and "else" counts it as two addresses
-                "sql_condition": f"{both('street')} AND {jw}(street_l, street_r) >= 0.9"
-                f" AND (city_l = city_r OR {dl}(postcode_l, postcode_r) <= 1 OR {dl}(city_l, city_r) <= 1)",
+                # and "else" counts it as two addresses. Most scored pairs reach this level:
+                # the cheap tests first (a one-edit prefilter before each edit distance, the
+                # street's similarity last), or it costs a third of the scoring at 1M records.
+                "sql_condition": f"{both('street')}"
+                f" AND (city_l = city_r"
+                f" OR ({_one_edit_necessary_sql('postcode')} AND {dl}(postcode_l, postcode_r) <= 1)"
+                f" OR ({_one_edit_necessary_sql('city')} AND {dl}(city_l, city_r) <= 1))"
+                f" AND {jw}(street_l, street_r) >= 0.9",
                 "label_for_charts": "street similar, postcode or city close",
             },
             {"sql_condition": "postcode_l = postcode_r", "label_for_charts": "postcode exact"},
@@ -204,8 +209,13 @@ def _one_edit_necessary(col: str):
     characters agree. Random addresses rarely share either; a typo always does."""
     import splink.comparison_level_library as cll
 
+    return cll.CustomLevel(_one_edit_necessary_sql(col))
+
+
+def _one_edit_necessary_sql(col: str) -> str:
+    """The condition of ``_one_edit_necessary``: true for every pair of ``col`` one edit apart."""
     k = f"CAST(floor((least(length({col}_l), length({col}_r)) - 1) / 2) AS INT)"
-    return cll.CustomLevel(
+    return (
         f"abs(length({col}_l) - length({col}_r)) <= 1"
         f" AND ({k} < 1 OR left({col}_l, {k}) = left({col}_r, {k}) OR right({col}_l, {k}) = right({col}_r, {k}))"
     )
