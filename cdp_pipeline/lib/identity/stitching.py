@@ -104,10 +104,11 @@ def build_household_cannot_links(con: duckdb.DuckDBPyConnection, model_input: st
     household, which clustering keeps in two customers (``cardinality.split_components``, as a
     reviewer's cannot-link).
 
-    Two records are two people when they share a surname and a street, the model's first-name
-    comparison grades their first names as two names (``first_name_grade_sql``: not equal, not a
-    variant, a part of a double name, an initial, a typo, nor first and last name swapped), and
-    each carries its own e-mail or its own phone (both present, more than one typo apart).
+    Two records are two people when they share a surname and a street, a postcode or a birth
+    date, the model's first-name comparison grades their first names as two names
+    (``first_name_grade_sql``: not equal, not a variant, a part of a double name, an initial, a
+    typo, nor first and last name swapped), and each carries its own e-mail or its own phone
+    (both present, more than one typo apart).
     Twins, or a household sharing a birth date, agree on surname, birth date and address, which
     to the model, adding up its comparisons as if they were independent, outweigh a different
     first name and a different e-mail together (+33 against -11). A data set without e-mail
