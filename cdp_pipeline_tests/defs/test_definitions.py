@@ -180,9 +180,6 @@ def test_lib_is_handed_its_settings():
 PACKAGE = Path(__file__).resolve().parents[2] / "cdp_pipeline"
 # lib/ packages that are not a layer: what every layer shares, and the sample generator.
 LIB_NOT_A_LAYER = {"common", "sample_data"}
-# Assets still defined outside their layer's folder. They report on tables the raw load writes
-# (the ledger and the quarantine); they move to defs/audit when defs/raw/assets.py is next split.
-NOT_YET_HOME = {"audit/files": "raw", "audit/quarantine": "raw"}
 
 
 def _packages(folder: Path) -> set[str]:
@@ -212,7 +209,7 @@ def test_every_asset_is_defined_in_the_folder_of_its_group():
                 placed[key.to_user_string()] = (asset.group_names_by_key[key], folder)
     assert placed, "no assets found"
     elsewhere = {key: folder for key, (group, folder) in placed.items() if group != folder}
-    assert elsewhere == NOT_YET_HOME
+    assert elsewhere == {}
 
 
 _FILE_EXPR = re.compile(
