@@ -55,7 +55,6 @@ FILE_KINDS = ("full", "delta_added", "delta_removed")
 # An address an ESP can take as it is: starts with a letter or digit (so it can never be a
 # spreadsheet formula), one '@', no spaces or quotes.
 SAFE_EMAIL = re.compile(r"^[a-z0-9][a-z0-9._%+\-']*@[a-z0-9][a-z0-9.\-]*\.[a-z]{2,}$")
-HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 # Columns written without neutralisation because the exporter validated them (see csv_safe).
 RAW_COLUMNS: dict[str, tuple[str, ...]] = {
