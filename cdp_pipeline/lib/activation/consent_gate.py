@@ -12,7 +12,7 @@ gone from golden.customers and so are never candidates. Without the ledger nothi
 (``LedgerMissing``).
 
 The night applies the gate in DuckDB (``gate_candidates``, ``create_gated_candidates.sql``);
-``apply_consent`` is the same rule over Python mappings, and tests hold the two to each other.
+tests hold it to a plain Python statement of the rule (``cdp_pipeline_tests/lib/activation/reference_rows.py``).
 
 Verification (the asset check): ``unconsented_file_rows`` looks at the rows actually in an
 export file and accepts an identifier only if it is in the set golden.customers allows for
@@ -36,8 +36,6 @@ import pyarrow as pa
 
 from cdp_pipeline.lib.activation.destinations import Destination
 from cdp_pipeline.lib.activation.identifiers import (
-    normalise_email,
-    normalise_identifier,
     register_identifier_functions,
     register_python_function,
 )
@@ -70,41 +68,9 @@ IDENTIFIER_COLUMNS: dict[str, dict[str, str]] = {
 }
 
 
-def has_required_consent(customer: Mapping[str, object], required: Iterable[str]) -> bool:
-    return all(customer.get(f"{channel}_contactable") is True for channel in required)
-
-
-def apply_consent(
-    candidates: Iterable[Mapping[str, object]], destination: Destination, blocked: Mapping[str, set[str]] | None = None
-) -> tuple[list[dict], int]:
-    """Candidates the destination may receive, with unconsented identifiers removed; and the
-    number of customers dropped. ``blocked``: channel (email, sms) -> identifiers the consent
-    ledger blocks."""
-    blocked = blocked or {}
-    kept: list[dict] = []
-    dropped = 0
-    for c in candidates:
-        # compared with the ledger in the form they are exported in (identifiers.py)
-        email, phone = normalise_email(c.get("email")), normalise_identifier(c.get("phone"))
-        ok = {
-            "email": c.get("email_contactable") is True and email not in blocked.get("email", set()),
-            "sms": c.get("sms_contactable") is True and phone not in blocked.get("sms", set()),
-        }
-        if not all(ok.get(channel, False) for channel in destination.required_consent):
-            dropped += 1
-            continue
-        row = dict(c)
-        if not ok["email"]:
-            row["email"] = None
-        if not ok["sms"]:
-            row["phone"] = None
-        kept.append(row)
-    return kept, dropped
-
-
 def gate_candidates(con: duckdb.DuckDBPyConnection, destination: Destination) -> int:
-    """``apply_consent`` in SQL: temp table ``gated_candidates`` from ``export_candidates``; returns
-    the number of customers dropped."""
+    """The gate: temp table ``gated_candidates`` from ``export_candidates``; returns the number of
+    customers dropped."""
     required = set(destination.required_consent)
     register_identifier_functions(con)
     run_sql(
@@ -115,7 +81,7 @@ def gate_candidates(con: duckdb.DuckDBPyConnection, destination: Destination) ->
         params={
             "need_email": "email" in required,
             "need_sms": "sms" in required,
-            # A channel golden has no *_contactable column for can never be satisfied (as in has_required_consent).
+            # A channel golden has no *_contactable column for can never be satisfied.
             "need_unknown_channel": bool(required - {"email", "sms"}),
         },
     )
