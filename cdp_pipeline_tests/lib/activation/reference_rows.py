@@ -1,18 +1,22 @@
 """The export rules in plain Python: what the night's SQL must give, row for row.
 
-The night gates candidates and builds each destination's rows in DuckDB
-(``consent_gate.gate_candidates``, ``exporter.stage_export_rows``, ``lib/activation/sql/``); the
-rules are written once there. This is their statement as a test oracle: ``test_export_sql.py``
-holds the SQL to it on generated values, ``test_exporter.py`` and ``test_hashing.py`` hold it to
-known answers.
+The night gates candidates, builds each destination's rows and checks the files written in
+DuckDB (``consent_gate.gate_candidates``, ``exporter.stage_export_rows``,
+``consent_gate.unconsented_file_values``, ``lib/activation/sql/``); the rules are written once
+there. This is their statement as a test oracle: ``test_export_sql.py`` and
+``test_consent_check.py`` hold the SQL to it on generated values and odd files,
+``test_exporter.py`` and ``test_hashing.py`` hold it to known answers.
 """
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from cdp_pipeline.lib.activation import hashing
+from cdp_pipeline.lib.activation.consent_gate import IDENTIFIER_COLUMNS
 from cdp_pipeline.lib.activation.destinations import Destination
 from cdp_pipeline.lib.activation.exporter import SAFE_EMAIL
 from cdp_pipeline.lib.activation.identifiers import normalise_email, normalise_identifier
@@ -139,3 +143,39 @@ def build_rows(destination: Destination, customers: Iterable[Mapping[str, object
     return BuildResult(
         rows=[by_key[k] for k in sorted(by_key)], skipped_no_identifier=skipped, duplicate_keys=len(rows) - len(by_key)
     )
+
+
+def read_csv_rows(path: Path) -> list[dict[str, str]]:
+    """An export file's rows as a destination reads them (``csv.DictReader``)."""
+    with open(path, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def unconsented_file_rows(
+    rows: Iterable[Mapping[str, str]],
+    destination: Destination,
+    allowed: Mapping[str, set[str]],
+    *,
+    strip_prefix: str = "'",
+) -> list[str]:
+    """Problems with rows of an export file: identifiers golden.customers does not allow.
+
+    ``allowed`` maps identifier kind (see ``IDENTIFIER_COLUMNS``) to the values consented,
+    present customers may be sent. A row with no identifier at all is a problem too.
+    """
+    columns = IDENTIFIER_COLUMNS[destination.kind]
+    problems: list[str] = []
+    for i, row in enumerate(rows, start=2):
+        seen_any = False
+        for column, kind in columns.items():
+            value = (row.get(column) or "").strip()
+            if not value:
+                continue
+            seen_any = True
+            if value not in allowed.get(kind, set()) and value.removeprefix(strip_prefix) not in allowed.get(
+                kind, set()
+            ):
+                problems.append(f"line {i}: {column} is not a consented identifier of a current customer")
+        if not seen_any:
+            problems.append(f"line {i}: no identifier")
+    return problems
