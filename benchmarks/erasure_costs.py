@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 
 from cdp_pipeline.lib.audit import verify
-from cdp_pipeline.lib.common import warehouse
+from cdp_pipeline.lib.publish import warehouse_copy
 from cdp_pipeline.settings import get_settings
 
 
@@ -65,13 +65,13 @@ def main() -> None:
     try:
         logical = (
             {"live_rows_only": True}
-            if "live_rows_only" in inspect.signature(warehouse.publish_warehouse).parameters
+            if "live_rows_only" in inspect.signature(warehouse_copy.publish_warehouse).parameters
             else {}
         )
         timed(
             "publish copy: logical (COPY FROM DATABASE)",
             lambda: getattr(
-                warehouse.publish_warehouse(s.build_db, tmp / "logical.duckdb", keep_previous=False, **logical),
+                warehouse_copy.publish_warehouse(s.build_db, tmp / "logical.duckdb", keep_previous=False, **logical),
                 "copy",
                 "logical",
             ),
@@ -79,7 +79,7 @@ def main() -> None:
         if logical:
             timed(
                 "publish copy: bytes",
-                lambda: warehouse.publish_warehouse(s.build_db, tmp / "bytes.duckdb", keep_previous=False).copy,
+                lambda: warehouse_copy.publish_warehouse(s.build_db, tmp / "bytes.duckdb", keep_previous=False).copy,
             )
     finally:
         shutil.rmtree(tmp)

@@ -289,7 +289,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_restore_previous(args: argparse.Namespace) -> int:
-    from cdp_pipeline.lib.common.warehouse import previous_path, restore_previous
+    from cdp_pipeline.lib.common.warehouse import previous_path
+    from cdp_pipeline.lib.publish.warehouse_copy import restore_previous
 
     _apply_overrides(args)
     warehouse = get_settings().warehouse

@@ -189,9 +189,9 @@ def test_analyst_queries_in_the_docs_run_on_the_sample_warehouse(night):
 
 
 def test_docs_tables_md_is_what_the_warehouse_comments_say(night):
-    """docs/tables.md is generated from the COMMENTs (python -m cdp_pipeline.lib.golden.write_tables_md
+    """docs/tables.md is generated from the COMMENTs (python -m cdp_pipeline.lib.publish.write_tables_md
     --warehouse data/warehouse/cdp.duckdb); this fails when code and docs drift apart."""
-    from cdp_pipeline.lib.golden.comments import generate_tables_md
+    from cdp_pipeline.lib.publish.tables_md import generate_tables_md
 
     con = _con(night)
     try:

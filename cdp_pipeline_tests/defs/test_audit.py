@@ -95,7 +95,8 @@ def test_erased_person_is_in_no_byte_of_the_build_published_or_previous_file(cdp
     """Deleted rows stay in a DuckDB file's free blocks: the erasure rewrites the build file and
     publish copies live rows only, so `grep -a` finds the person in none of the files."""
     from cdp_pipeline.lib.activation.hashing import google_hashed_phone, hashed_email, meta_hashed_phone
-    from cdp_pipeline.lib.common.warehouse import previous_path, publish_warehouse
+    from cdp_pipeline.lib.common.warehouse import previous_path
+    from cdp_pipeline.lib.publish.warehouse_copy import publish_warehouse
 
     con = duckdb.connect(str(cdp_env.build_db))
     build(con, cdp_env.export_dir)
@@ -170,7 +171,7 @@ def test_a_build_file_not_rewritten_after_an_erasure_is_rewritten_next_run_and_p
     file's free blocks. The log says which erasures await a rewrite: the next run rewrites the
     file, and publish copies bytes only once nothing awaits one."""
     from cdp_pipeline.lib.audit.erase import erasures_awaiting_rewrite, run_pending_erasures
-    from cdp_pipeline.lib.common.warehouse import publish_warehouse
+    from cdp_pipeline.lib.publish.warehouse_copy import publish_warehouse
 
     con = duckdb.connect(str(cdp_env.build_db))
     build(con, cdp_env.export_dir)

@@ -180,9 +180,6 @@ def test_lib_is_handed_its_settings():
 PACKAGE = Path(__file__).resolve().parents[2] / "cdp_pipeline"
 # lib/ packages that are not a layer: what every layer shares, and the sample generator.
 LIB_NOT_A_LAYER = {"common", "sample_data"}
-# Assets still defined outside their layer's folder. They report on tables the raw load writes
-# (the ledger and the quarantine); they move to defs/audit when defs/raw/assets.py is next split.
-NOT_YET_HOME = {"audit/files": "raw", "audit/quarantine": "raw"}
 
 
 def _packages(folder: Path) -> set[str]:
@@ -212,7 +209,7 @@ def test_every_asset_is_defined_in_the_folder_of_its_group():
                 placed[key.to_user_string()] = (asset.group_names_by_key[key], folder)
     assert placed, "no assets found"
     elsewhere = {key: folder for key, (group, folder) in placed.items() if group != folder}
-    assert elsewhere == NOT_YET_HOME
+    assert elsewhere == {}
 
 
 _FILE_EXPR = re.compile(
@@ -278,3 +275,110 @@ def test_the_lib_tests_mirror_the_lib_packages():
     assert _packages(tests) <= _packages(PACKAGE / "lib")
     loose = sorted(p.name for p in tests.glob("test_*.py"))
     assert loose == [], "a lib test belongs in the folder of the package it tests"
+
+
+def _owner(parts: tuple[str, ...]) -> str:
+    """The package a module of cdp_pipeline belongs to: lib/<layer> and defs/<layer> are the
+    layer's (one owner for both); any other module (cli, settings, defs/resources) is its own."""
+    parts = tuple(p.removesuffix(".py") for p in parts)
+    if len(parts) >= 2 and parts[0] in ("lib", "defs"):
+        return parts[1]
+    return "/".join(parts)
+
+
+def private_imports(package: Path) -> list[str]:
+    """Each ``_private`` name a module of ``package`` takes from another package of it: imported
+    by name (``from cdp_pipeline.lib.segments.store import _fetch``), a private module
+    (``from cdp_pipeline.lib.staging import _common``), or read through an imported module
+    (``store._fetch(...)``)."""
+    import ast
+
+    root = package.name
+
+    def is_private(name: str) -> bool:
+        return name.startswith("_") and not name.startswith("__")
+
+    def module_parts(dotted: str) -> tuple[str, ...] | None:
+        parts = tuple(dotted.split("."))
+        return parts[1:] if parts[0] == root and len(parts) > 1 else None
+
+    def is_module(parts: tuple[str, ...]) -> bool:
+        target = package.joinpath(*parts)
+        return target.with_suffix(".py").exists() or (target / "__init__.py").exists()
+
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        here = path.relative_to(package).parts
+        mine = _owner(here)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        modules: dict[str, tuple[str, ...]] = {}  # local name -> module of another package
+
+        def flag(line: int, parts: tuple[str, ...], name: str) -> None:
+            found.append(f"{'/'.join(here)}:{line} {'.'.join(parts)}.{name}")
+
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                if node.level:  # a relative import: resolve it against this module's package
+                    base = here[: len(here) - node.level]
+                    parts = (*base, *node.module.split("."))
+                else:
+                    parts = module_parts(node.module)
+                if parts is None:
+                    continue
+                for alias in node.names:
+                    target = (*parts, alias.name) if is_module((*parts, alias.name)) else parts
+                    if _owner(target) == mine:
+                        continue
+                    if any(is_private(p) for p in parts) or is_private(alias.name):
+                        flag(node.lineno, parts, alias.name)
+                    elif target != parts:
+                        modules[alias.asname or alias.name] = target
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    parts = module_parts(alias.name)
+                    if parts is None or _owner(parts) == mine:
+                        continue
+                    if any(is_private(p) for p in parts):
+                        flag(node.lineno, parts[:-1], parts[-1])
+                    elif alias.asname:
+                        modules[alias.asname] = parts
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in modules
+                and is_private(node.attr)
+            ):
+                flag(node.lineno, modules[node.value.id], node.attr)
+    return found
+
+
+def test_no_module_takes_a_private_name_of_another_package(tmp_path):
+    """A layer uses the public functions of the layers upstream of it (issue 18); lib/<layer> and
+    defs/<layer> are one package."""
+    assert private_imports(PACKAGE) == []
+    # the check sees each way of taking one
+    fake = tmp_path / "cdp_pipeline"
+    for folder in ("lib/segments", "lib/staging", "lib/activation", "defs/activation", "defs/segments"):
+        (fake / folder).mkdir(parents=True)
+        (fake / folder / "__init__.py").write_text("")
+    (fake / "lib/segments/store.py").write_text("def _fetch(): ...\ndef run_date(): ...\n")
+    (fake / "lib/staging/_common.py").write_text("X = 1\n")
+    (fake / "defs/segments/assets.py").write_text(
+        "from cdp_pipeline.lib.segments.store import _fetch, run_date\n"  # own layer: fine
+    )
+    (fake / "lib/activation/store.py").write_text(
+        "from cdp_pipeline.lib.segments.store import _fetch, run_date\n"
+        "from cdp_pipeline.lib.staging import _common\n"
+        "from cdp_pipeline.lib.segments import store\n"
+        "store._fetch(); store.run_date()\n"
+    )
+    (fake / "defs/activation/assets.py").write_text(
+        "import cdp_pipeline.lib.segments.store as segments_store\nsegments_store._fetch()\n"
+    )
+    assert sorted(private_imports(fake)) == [
+        "defs/activation/assets.py:2 lib.segments.store._fetch",
+        "lib/activation/store.py:1 lib.segments.store._fetch",
+        "lib/activation/store.py:2 lib.staging._common",
+        "lib/activation/store.py:4 lib.segments.store._fetch",
+    ]

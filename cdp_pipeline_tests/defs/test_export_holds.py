@@ -174,6 +174,7 @@ def test_a_clean_night_holds_nothing(cdp_env, db):
 
 
 def test_the_nights_unread_files_and_holds_are_warnings_in_the_ui_and_the_run_summary(cdp_env, db):
+    from cdp_pipeline.defs.audit import assets as audit_assets
     from cdp_pipeline.defs.partitions import LANDING_DAYS
     from cdp_pipeline.defs.raw import assets as raw_assets
     from cdp_pipeline.lib.common.run_summary import night_warnings
@@ -191,7 +192,7 @@ def test_the_nights_unread_files_and_holds_are_warnings_in_the_ui_and_the_run_su
         # The landing day is a partition, as the sensor or `cdp run` makes it.
         instance.add_dynamic_partitions(LANDING_DAYS, [DAY2.isoformat()])
         result = dg.materialize(
-            [raw_assets.raw_crm, raw_assets.raw_sms, raw_assets.audit_files],
+            [raw_assets.raw_crm, raw_assets.raw_sms, audit_assets.audit_files],
             resources={"duckdb": db},
             instance=instance,
             partition_key=DAY2.isoformat(),

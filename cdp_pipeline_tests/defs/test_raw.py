@@ -5,6 +5,7 @@ import duckdb as duckdb_module
 import pytest
 from dagster_duckdb import DuckDBResource
 
+from cdp_pipeline.defs.audit import assets as audit_assets
 from cdp_pipeline.defs.partitions import LANDING_DAYS
 from cdp_pipeline.defs.raw import assets as raw_assets
 from cdp_pipeline.defs.raw import checks as raw_checks
@@ -49,8 +50,8 @@ ALL_ASSETS = [
     raw_assets.raw_sms,
     raw_assets.raw_web,
     raw_assets.raw_pos,
-    raw_assets.audit_files,
-    raw_assets.audit_quarantine,
+    audit_assets.audit_files,
+    audit_assets.audit_quarantine,
 ]
 
 
@@ -103,7 +104,7 @@ def test_partition_range_loads_every_day_in_one_run(env, instance):
     drop(env, "crm", DAY2, "customers_2.csv", b"customer_id\n3\n")
     drop(env, "crm", DAY2, "customers_again.csv", CRM)
     result = dg.materialize(
-        [raw_assets.raw_crm, raw_assets.audit_files, raw_assets.audit_quarantine],
+        [raw_assets.raw_crm, audit_assets.audit_files, audit_assets.audit_quarantine],
         resources=resources(env),
         instance=instance,
         tags={"dagster/asset_partition_range_start": DAY1, "dagster/asset_partition_range_end": DAY2},

@@ -238,7 +238,7 @@ def test_the_next_run_releases_what_killed_runs_held(crash_story):
 def test_publish_removes_temporary_files_of_dead_publishers_only(tmp_path):
     """Fast, without the pipeline: a stale temporary copy named by a dead process id goes; one
     named by a living process (another publisher, mid-copy) stays."""
-    from cdp_pipeline.lib.common.warehouse import publish_warehouse
+    from cdp_pipeline.lib.publish.warehouse_copy import publish_warehouse
 
     build = tmp_path / "build.duckdb"
     con = duckdb.connect(str(build))
@@ -272,7 +272,7 @@ def test_a_publish_killed_after_its_copy_leaves_the_old_warehouse_and_the_next_c
     import textwrap
     import time
 
-    from cdp_pipeline.lib.common.warehouse import publish_warehouse
+    from cdp_pipeline.lib.publish.warehouse_copy import publish_warehouse
 
     build = tmp_path / "build.duckdb"
     published = tmp_path / "cdp.duckdb"
@@ -291,15 +291,15 @@ def test_a_publish_killed_after_its_copy_leaves_the_old_warehouse_and_the_next_c
             "-c",
             textwrap.dedent(f"""
         import os, sys, time
-        from cdp_pipeline.lib.common import warehouse
-        real_fsync = warehouse._fsync
+        from cdp_pipeline.lib.publish import warehouse_copy
+        real_fsync = warehouse_copy.fsync_path
         def held_fsync(path):
             real_fsync(path)
             if str(path).endswith(".tmp"):
                 print("copied", flush=True)
                 time.sleep(60)
-        warehouse._fsync = held_fsync
-        warehouse.publish_warehouse({str(build)!r}, {str(published)!r})
+        warehouse_copy.fsync_path = held_fsync
+        warehouse_copy.publish_warehouse({str(build)!r}, {str(published)!r})
     """),
         ],
         stdout=subprocess.PIPE,

@@ -7,8 +7,9 @@ from cdp_pipeline.defs.resources import DUCKDB_POOL
 from cdp_pipeline.lib.audit.erase import erasures_awaiting_rewrite
 from cdp_pipeline.lib.audit.verify import ErasedValues, assert_no_erased_identifiers
 from cdp_pipeline.lib.common.run_summary import table_row_counts
-from cdp_pipeline.lib.common.warehouse import erasures_executed, publish_warehouse
+from cdp_pipeline.lib.common.warehouse import erasures_executed
 from cdp_pipeline.lib.publish.contract_comments import comment_contract_tables
+from cdp_pipeline.lib.publish.warehouse_copy import publish_warehouse
 from cdp_pipeline.settings import get_settings
 
 # Every table the night builds, by schema: publish copies the build file only after all of them.

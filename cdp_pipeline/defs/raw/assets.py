@@ -11,13 +11,11 @@ from dagster_duckdb import DuckDBResource
 from cdp_pipeline.defs.partitions import landing_date_partitions
 from cdp_pipeline.defs.resources import DUCKDB_POOL
 from cdp_pipeline.defs.table_metadata import table_metadata
-from cdp_pipeline.lib.common.previews import markdown_table
 from cdp_pipeline.lib.common.sql_files import fetch_sql
 from cdp_pipeline.lib.raw import SOURCE_TABLES, PartitionOutcome, ledger, load_partition
 from cdp_pipeline.settings import get_settings
 
 RAW_GROUP = "raw"
-AUDIT_GROUP = "audit"
 MAX_WARNINGS_PER_FILE = 5
 
 TABLE_DESCRIPTIONS = {
@@ -115,90 +113,3 @@ raw_esp = build_raw_source_asset("esp")
 raw_sms = build_raw_source_asset("sms")
 raw_web = build_raw_source_asset("web")
 raw_pos = build_raw_source_asset("pos")
-
-
-@dg.asset(
-    key=["audit", "files"],
-    group_name=AUDIT_GROUP,
-    kinds={"duckdb"},
-    deps=RAW_ASSET_KEYS,
-    partitions_def=landing_date_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    pool=DUCKDB_POOL,
-    check_specs=[
-        dg.AssetCheckSpec(
-            name="every_file_read_whole",
-            asset=["audit", "files"],
-            blocking=False,
-            description="Warns when a file of the landing days was rejected whole or had rows quarantined "
-            "(listed with the reason); an ESP, SMS or CRM file among them may hold destinations "
-            "back (activation/export_log:no_destination_held).",
-        )
-    ],
-)
-def audit_files(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
-    """The file ledger: every delivered file and what became of it (loaded, empty, duplicate,
-    rejected, superseded). The raw assets write it; this asset reports the landing days' summary."""
-    days = sorted(context.partition_keys)
-    with duckdb.get_connection() as con:
-        ledger.ensure_audit_tables(con)
-        rows = fetch_sql(con, ledger.SQL_DIR, "select_files_summary", {"first_day": days[0], "last_day": days[-1]})
-        total = fetch_sql(con, ledger.SQL_DIR, "count_ledger_files")[0][0]
-        unread = fetch_sql(con, ledger.SQL_DIR, "select_unread_files", {"first_day": days[0], "last_day": days[-1]})
-        table = table_metadata(con, context.asset_key)
-    check = dg.AssetCheckResult(
-        check_name="every_file_read_whole",
-        passed=not unread,
-        severity=dg.AssetCheckSeverity.WARN,
-        metadata={
-            "files_rejected": dg.MetadataValue.int(sum(1 for r in unread if r[2] == "rejected")),
-            "files_with_rows_quarantined": dg.MetadataValue.int(sum(1 for r in unread if r[4])),
-            "files": dg.MetadataValue.md(
-                markdown_table(["file", "source", "status", "rows_read", "rows_quarantined", "message"], unread, 120)
-                if unread
-                else "none"
-            ),
-        },
-    )
-    return dg.MaterializeResult(
-        check_results=[check],
-        metadata={
-            **table,
-            "files_in_days": dg.MetadataValue.int(sum(r[2] for r in rows)),
-            "files_total": dg.MetadataValue.int(total),
-            "summary": dg.MetadataValue.md(
-                markdown_table(["source", "status", "files", "rows_read", "rows_loaded", "rows_quarantined"], rows)
-                if rows
-                else "(no files for these landing days)"
-            ),
-        },
-    )
-
-
-@dg.asset(
-    key=["audit", "quarantine"],
-    group_name=AUDIT_GROUP,
-    kinds={"duckdb"},
-    deps=RAW_ASSET_KEYS,
-    partitions_def=landing_date_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    pool=DUCKDB_POOL,
-)
-def audit_quarantine(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
-    """Rows and whole files that could not be read, with the reason: nothing is dropped silently.
-    The raw assets write it; this asset reports the landing days' quarantine."""
-    days = sorted(context.partition_keys)
-    with duckdb.get_connection() as con:
-        ledger.ensure_audit_tables(con)
-        rows = fetch_sql(con, ledger.SQL_DIR, "select_quarantine_entries", {"first_day": days[0], "last_day": days[-1]})
-        table = table_metadata(con, context.asset_key)
-    return dg.MaterializeResult(
-        metadata={
-            **table,
-            "rows_quarantined": dg.MetadataValue.int(sum(1 for r in rows if r[2] is not None)),
-            "files_rejected": dg.MetadataValue.int(sum(1 for r in rows if r[2] is None)),
-            "preview": dg.MetadataValue.md(
-                markdown_table(["source", "file", "line", "reason"], rows[:20], 80) if rows else "(nothing quarantined)"
-            ),
-        }
-    )

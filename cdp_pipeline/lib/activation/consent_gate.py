@@ -12,9 +12,9 @@ gone from golden.customers and so are never candidates. Without the ledger nothi
 (``LedgerMissing``).
 
 The night applies the gate in DuckDB (``gate_candidates``, ``create_gated_candidates.sql``);
-``apply_consent`` is the same rule over Python mappings, and tests hold the two to each other.
+tests hold it to a plain Python statement of the rule (``cdp_pipeline_tests/lib/activation/reference_rows.py``).
 
-Verification (the asset check): ``unconsented_file_rows`` looks at the rows actually in an
+Verification (the asset check): ``export_file_problems`` looks at the rows actually in an
 export file and accepts an identifier only if it is in the set golden.customers allows for
 that column and the ledger does not block, a set the check computes with its own SQL (DuckDB's
 ``sha256``), not with the gate or the exporter; only the identifiers' normal form (trimmed; email
@@ -28,7 +28,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import duckdb
@@ -36,8 +36,6 @@ import pyarrow as pa
 
 from cdp_pipeline.lib.activation.destinations import Destination
 from cdp_pipeline.lib.activation.identifiers import (
-    normalise_email,
-    normalise_identifier,
     register_identifier_functions,
     register_python_function,
 )
@@ -70,41 +68,9 @@ IDENTIFIER_COLUMNS: dict[str, dict[str, str]] = {
 }
 
 
-def has_required_consent(customer: Mapping[str, object], required: Iterable[str]) -> bool:
-    return all(customer.get(f"{channel}_contactable") is True for channel in required)
-
-
-def apply_consent(
-    candidates: Iterable[Mapping[str, object]], destination: Destination, blocked: Mapping[str, set[str]] | None = None
-) -> tuple[list[dict], int]:
-    """Candidates the destination may receive, with unconsented identifiers removed; and the
-    number of customers dropped. ``blocked``: channel (email, sms) -> identifiers the consent
-    ledger blocks."""
-    blocked = blocked or {}
-    kept: list[dict] = []
-    dropped = 0
-    for c in candidates:
-        # compared with the ledger in the form they are exported in (identifiers.py)
-        email, phone = normalise_email(c.get("email")), normalise_identifier(c.get("phone"))
-        ok = {
-            "email": c.get("email_contactable") is True and email not in blocked.get("email", set()),
-            "sms": c.get("sms_contactable") is True and phone not in blocked.get("sms", set()),
-        }
-        if not all(ok.get(channel, False) for channel in destination.required_consent):
-            dropped += 1
-            continue
-        row = dict(c)
-        if not ok["email"]:
-            row["email"] = None
-        if not ok["sms"]:
-            row["phone"] = None
-        kept.append(row)
-    return kept, dropped
-
-
 def gate_candidates(con: duckdb.DuckDBPyConnection, destination: Destination) -> int:
-    """``apply_consent`` in SQL: temp table ``gated_candidates`` from ``export_candidates``; returns
-    the number of customers dropped."""
+    """The gate: temp table ``gated_candidates`` from ``export_candidates``; returns the number of
+    customers dropped."""
     required = set(destination.required_consent)
     register_identifier_functions(con)
     run_sql(
@@ -115,7 +81,7 @@ def gate_candidates(con: duckdb.DuckDBPyConnection, destination: Destination) ->
         params={
             "need_email": "email" in required,
             "need_sms": "sms" in required,
-            # A channel golden has no *_contactable column for can never be satisfied (as in has_required_consent).
+            # A channel golden has no *_contactable column for can never be satisfied.
             "need_unknown_channel": bool(required - {"email", "sms"}),
         },
     )
@@ -124,40 +90,9 @@ def gate_candidates(con: duckdb.DuckDBPyConnection, destination: Destination) ->
     ).fetchall()[0][0]
 
 
-def unconsented_file_rows(
-    rows: Iterable[Mapping[str, str]],
-    destination: Destination,
-    allowed: Mapping[str, set[str]],
-    *,
-    strip_prefix: str = "'",
-) -> list[str]:
-    """Problems with rows of an export file: identifiers golden.customers does not allow.
-
-    ``allowed`` maps identifier kind (see ``IDENTIFIER_COLUMNS``) to the values consented,
-    present customers may be sent. A row with no identifier at all is a problem too.
-    """
-    columns = IDENTIFIER_COLUMNS[destination.kind]
-    problems: list[str] = []
-    for i, row in enumerate(rows, start=2):
-        seen_any = False
-        for column, kind in columns.items():
-            value = (row.get(column) or "").strip()
-            if not value:
-                continue
-            seen_any = True
-            if value not in allowed.get(kind, set()) and value.removeprefix(strip_prefix) not in allowed.get(
-                kind, set()
-            ):
-                problems.append(f"line {i}: {column} is not a consented identifier of a current customer")
-        if not seen_any:
-            problems.append(f"line {i}: no identifier")
-    return problems
-
-
 def file_identifier_values(text: str, columns: Sequence[str]) -> list[list[str]]:
     """For each of ``columns``, its values in the data rows of a CSV file's ``text``, stripped ('' when
-    blank or absent): the rows ``csv.DictReader`` gives (``csv_safe.read_csv_rows``) as
-    ``unconsented_file_rows`` reads them. Blank lines are no row; when a header name repeats, the
+    blank or absent): the rows ``csv.DictReader`` gives, as a destination reads them. Blank lines are no row; when a header name repeats, the
     last column of that name counts; a short row lacks its missing columns."""
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None) or []
@@ -181,9 +116,12 @@ def unconsented_file_values(
     *,
     strip_prefix: str = "'",
 ) -> list[str]:
-    """``unconsented_file_rows`` in DuckDB: ``values`` are ``file_identifier_values`` of the file for
-    ``IDENTIFIER_COLUMNS[destination.kind]``; ``allowed_table`` holds (identifier_kind, value) of the
-    identifiers golden.customers allows (create_consented_identifiers.sql)."""
+    """Problems with the rows of an export file, one ``line N: ...`` text each: an identifier
+    golden.customers does not allow (neither as it is nor without the neutralising prefix
+    ``strip_prefix``), and a row with no identifier at all. Compared in DuckDB: ``values`` are
+    ``file_identifier_values`` of the file for ``IDENTIFIER_COLUMNS[destination.kind]``;
+    ``allowed_table`` holds (identifier_kind, value) of the identifiers golden.customers allows
+    (create_consented_identifiers.sql)."""
     columns = list(IDENTIFIER_COLUMNS[destination.kind])
     assert len(values) == len(columns)
     lines: list[int] = []
@@ -240,7 +178,7 @@ def count_unconsented_file_values(
     *,
     strip_prefix: str = "'",
 ) -> int | None:
-    """How many problems ``unconsented_file_rows`` would report for the CSV file at ``path`` (whose
+    """How many problems ``unconsented_file_values`` would report for the CSV file at ``path`` (whose
     first row is ``header``), read and compared in DuckDB; 0 exactly when it would report none.
     None when the file has no column of the destination's identifiers (every row is a problem then).
     Raises ``duckdb.Error`` when DuckDB's strict reader does not take the file: read it in Python then.

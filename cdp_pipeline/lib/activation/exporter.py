@@ -16,18 +16,20 @@ Files are 0600 and written atomically; the manifest is written last.
 
 The night builds rows and files in DuckDB (``stage_export_rows``, ``write_export_from_members``,
 SQL in ``sql/`` beside it): done row by row in Python they took about 12 s at a million
-identity records. ``build_rows``, ``diff_rows`` and ``write_export`` are the same rules in plain
-Python: the specification the SQL is tested against row for row and byte for byte, and the
-path for values the SQL does not render itself. Where SQL and Python could differ (Unicode-wide
-``strip()``/``lower()``, JSON escapes of control characters) the SQL hands the rare value to
-the Python function instead of imitating it; CSV quoting stays with Python's csv module.
+identity records. The rows' rules are written once, in that SQL (the tests hold it row for row
+to a plain Python statement of them, ``cdp_pipeline_tests/lib/activation/reference_rows.py``).
+``diff_rows`` and ``write_export`` write the files of rows holding values the SQL does not
+render itself, and the SQL's files are tested byte for byte against theirs. Where SQL and
+Python could differ (Unicode-wide ``strip()``/``lower()``, JSON escapes of control characters)
+the SQL hands the rare value to the Python function instead of imitating it; CSV quoting stays
+with Python's csv module.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -43,7 +45,6 @@ from cdp_pipeline.lib.activation.csv_safe import (
 )
 from cdp_pipeline.lib.activation.destinations import Destination
 from cdp_pipeline.lib.activation.identifiers import (
-    normalise_identifier,
     register_identifier_functions,
     register_python_function,
 )
@@ -55,7 +56,6 @@ FILE_KINDS = ("full", "delta_added", "delta_removed")
 # An address an ESP can take as it is: starts with a letter or digit (so it can never be a
 # spreadsheet formula), one '@', no spaces or quotes.
 SAFE_EMAIL = re.compile(r"^[a-z0-9][a-z0-9._%+\-']*@[a-z0-9][a-z0-9.\-]*\.[a-z]{2,}$")
-HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 # Columns written without neutralisation because the exporter validated them (see csv_safe).
 RAW_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -73,101 +73,6 @@ def python_pattern_as_re2(pattern: re.Pattern) -> str:
     if not pattern.pattern.endswith("$") or pattern.flags & re.MULTILINE:
         raise ValueError(f"expected a single-line pattern ending in '$': {pattern.pattern!r}")
     return pattern.pattern[:-1] + r"\n?$"
-
-
-@dataclass(frozen=True)
-class ExportRow:
-    customer_id: str
-    key: str
-    values: dict
-    sent_email: bool = False
-    sent_phone: bool = False
-
-
-@dataclass
-class BuildResult:
-    rows: list[ExportRow]
-    skipped_no_identifier: int = 0
-    duplicate_keys: int = 0
-
-
-def _tags(segments: Iterable[str], destination: Destination) -> str:
-    wanted = [s for s in destination.segments if s in set(segments or ())]
-    return ",".join(wanted)
-
-
-def build_rows(destination: Destination, customers: Iterable[Mapping[str, object]]) -> BuildResult:
-    """Rows for ``destination`` from consent-gated customers (see ``consent_gate.apply_consent``).
-
-    Each customer mapping has ``customer_id, email, phone, first_name, loyalty_card_ids``
-    and ``segments`` (the destination's segments the customer is in).
-    """
-    rows: list[ExportRow] = []
-    skipped = 0
-    kind = destination.kind
-    for c in customers:
-        cid = str(c["customer_id"])
-        email = hashing.normalise_email(c.get("email"))
-        phone = normalise_identifier(c.get("phone"))
-        segs = list(c.get("segments") or ())
-        if kind == "esp":
-            if not email or not SAFE_EMAIL.match(email):
-                skipped += 1
-                continue
-            rows.append(
-                ExportRow(
-                    cid,
-                    email,
-                    {"email": email, "first_name": c.get("first_name"), "tags": _tags(segs, destination)},
-                    sent_email=True,
-                )
-            )
-        elif kind == "sms":
-            if not hashing.is_e164(phone):
-                skipped += 1
-                continue
-            rows.append(ExportRow(cid, phone, {"phone": phone, "tags": _tags(segs, destination)}, sent_phone=True))
-        elif kind in ("meta_audience", "google_customer_match"):
-            e_hash = hashing.hashed_email(email)
-            p_hash = hashing.meta_hashed_phone(phone) if kind == "meta_audience" else hashing.google_hashed_phone(phone)
-            if not e_hash and not p_hash:
-                skipped += 1
-                continue
-            cols = ("email", "phone") if kind == "meta_audience" else ("Email", "Phone")
-            rows.append(
-                ExportRow(
-                    cid,
-                    f"{e_hash or ''}|{p_hash or ''}",
-                    {cols[0]: e_hash or "", cols[1]: p_hash or ""},
-                    sent_email=bool(e_hash),
-                    sent_phone=bool(p_hash),
-                )
-            )
-        elif kind == "pos":
-            cards = sorted(
-                {
-                    card
-                    for x in (c.get("loyalty_card_ids") or ())
-                    if x
-                    for card in [normalise_identifier(str(x))]
-                    if card
-                }
-            )
-            if not cards:
-                skipped += 1
-                continue
-            flags = {s: int(s in segs) for s in destination.segments}
-            for card in cards:
-                rows.append(ExportRow(cid, card, {"loyalty_card_id": card, **flags}))
-        else:  # pragma: no cover - destinations.py refuses unknown kinds
-            raise ValueError(f"unknown destination kind {kind!r}")
-    # One row per key: two customers sharing an identifier would be one contact downstream.
-    by_key: dict[str, ExportRow] = {}
-    for r in sorted(rows, key=lambda r: (r.key, r.customer_id)):
-        by_key.setdefault(r.key, r)
-    return BuildResult(
-        rows=[by_key[k] for k in sorted(by_key)], skipped_no_identifier=skipped, duplicate_keys=len(rows) - len(by_key)
-    )
 
 
 @dataclass
@@ -323,8 +228,8 @@ def _kind_params(destination: Destination) -> tuple[str, dict]:
 
 
 def stage_export_rows(con: duckdb.DuckDBPyConnection, destination: Destination) -> StagedRows:
-    """Temp table ``export_rows`` (customer_id, row_key, row_values, sent_email, sent_phone): the rows
-    ``build_rows(destination, apply_consent(candidates))`` gives, row_values as the JSON text
+    """Temp table ``export_rows`` (customer_id, row_key, row_values, sent_email, sent_phone): the
+    consent-gated candidates' rows for ``destination``, row_values as the JSON text
     activation.export_members stores; insert_export_members.sql keeps one row per key."""
     register_export_functions(con)
     run_sql(con, SQL_DIR, "create_export_candidates", {"segments": list(destination.segments)})

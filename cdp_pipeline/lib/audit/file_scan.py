@@ -25,7 +25,6 @@ import json
 import mmap
 import os
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -158,16 +157,6 @@ def scan_file(
     if clean_files is not None:
         clean_files.add(digest.hexdigest(), size, searched)
     return None
-
-
-def scan_files(
-    paths: Iterable[Path],
-    ids: IdentifierSet,
-    hashes: frozenset[str] | set[str] = frozenset(),
-    salt: str = "",
-    clean_files: "CleanFiles | None" = None,
-) -> list[FileMatch]:
-    return [m for p in paths if (m := scan_file(p, ids, hashes, salt, clean_files)) is not None]
 
 
 def _searched(values: list[bytes], hashes, salt: str) -> str:

@@ -248,9 +248,6 @@ class SuppressionList:
         v = normalise(value, kind, self.default_region)
         return v is not None and identifier_hash(v, self.salt) in self.hashes
 
-    def any_suppressed(self, values: Iterable[tuple[object, str]]) -> bool:
-        return any(self.is_suppressed(v, k) for v, k in values)
-
 
 def load_suppression_list(con: duckdb.DuckDBPyConnection, settings) -> SuppressionList:
     hashes = frozenset(suppressed_hashes(con))

@@ -5,11 +5,9 @@ Public entry points:
 - ``build_golden(con, as_of_date, tz=...)``: (re)build golden.customer_timeline and golden.customers.
 - ``customer_profile(con, identifier, default_region=...)`` / ``format_profile(profile)`` / ``profile_json(profile)``:
   what ``cdp customer IDENTIFIER [--json]`` prints.
-- ``generate_tables_md(con)``: docs/tables.md from the tables' comments (``lib/common/table_comments.py``).
 """
 
 from cdp_pipeline.lib.golden.build import GoldenBuild, build_golden, latest_event_date
-from cdp_pipeline.lib.golden.comments import generate_tables_md
 from cdp_pipeline.lib.golden.customer_view import customer_profile, format_profile, profile_json
 from cdp_pipeline.lib.golden.lookup import CustomerMatch, find_customer, find_customers
 
@@ -17,7 +15,6 @@ __all__ = [
     "GoldenBuild",
     "build_golden",
     "latest_event_date",
-    "generate_tables_md",
     "customer_profile",
     "format_profile",
     "profile_json",

@@ -119,16 +119,6 @@ CONTRACT: dict[tuple[str, str], dict[str, str]] = {
     },
 }
 
-# Staging event tables: the event's id column and its time column (what the timeline shows).
-EVENT_TABLES: dict[str, tuple[str, str]] = {
-    "orders": ("order_id", "ordered_at"),
-    "email_activity": ("activity_id", "event_time"),
-    "sms_messages": ("message_id", "sent_at"),
-    "web_sessions": ("session_id", "started_at"),
-    "web_events": ("event_id", "event_time"),
-    "consent_events": ("", "event_time"),
-}
-
 
 def resolve_inputs(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """Placeholder name (the table name) -> the table to read: the real one, or an empty stand-in."""

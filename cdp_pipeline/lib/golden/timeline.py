@@ -29,9 +29,6 @@ from cdp_pipeline.lib.common.sql_files import run_sql
 SQL_DIR = Path(__file__).parent / "sql"
 
 
-KEY_WEB_EVENTS = ("add_to_cart", "purchase", "login")
-
-
 def build_timeline(con: duckdb.DuckDBPyConnection, tables: dict[str, str], cutoff, *, insert: bool = False) -> None:
     """(Re)create ``golden.customer_timeline`` from the staging event tables; with ``insert``,
     add the rows of the records of ``tables['customer_map']`` to it instead (an incremental

@@ -64,9 +64,6 @@ from cdp_pipeline.lib.common.sql_files import run_sql
 SQL_DIR = Path(__file__).parent / "sql"
 
 
-RFM_SEGMENTS = ("champions", "loyal", "potential", "new", "at_risk", "hibernating", "lost", "prospect")
-
-
 def as_of_cutoff(as_of_date: date, tz: str = "UTC") -> datetime:
     """Naive UTC timestamp of local midnight after ``as_of_date``: events before it count."""
     local = datetime.combine(as_of_date + timedelta(days=1), time(0), tzinfo=ZoneInfo(tz))

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import duckdb
 
+from cdp_pipeline.lib.common.sql_files import quote_literal
+
 _PAIRS = "(n * (n - 1) / 2)"
 
 
 def _prepare(con_or_map, truth_csv: Path | str) -> tuple[duckdb.DuckDBPyConnection, bool]:
-    truth_csv = str(truth_csv).replace("'", "''")
     if isinstance(con_or_map, duckdb.DuckDBPyConnection):
         con, own = con_or_map.cursor(), False
         con.execute("""CREATE OR REPLACE TEMP VIEW _ev_map AS
@@ -31,7 +32,7 @@ def _prepare(con_or_map, truth_csv: Path | str) -> tuple[duckdb.DuckDBPyConnecti
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _ev_truth AS
                     SELECT source::VARCHAR AS source, source_record_id::VARCHAR AS source_record_id,
                            person_id::VARCHAR AS person_id
-                    FROM read_csv('{truth_csv}', header = true, all_varchar = true)""")
+                    FROM read_csv({quote_literal(str(truth_csv))}, header = true, all_varchar = true)""")
     con.execute("""CREATE OR REPLACE TEMP TABLE _ev_j AS
                    SELECT t.source, t.source_record_id, t.person_id, m.customer_id
                    FROM _ev_truth t JOIN _ev_map m USING (source, source_record_id)""")
@@ -50,11 +51,10 @@ def _by_case(con, cases_csv: Path) -> list[dict]:
     them (true / found / recall), false merges (customers holding a person of the case and
     another person), and pairs of persons of one case instance (the two twins, parent and
     child, a household's members: ``case_group``) that share a customer."""
-    path = str(cases_csv).replace("'", "''")
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _ev_cases AS
                     SELECT DISTINCT person_id::VARCHAR AS person_id, case_type::VARCHAR AS case_type,
                            coalesce(case_group, '')::VARCHAR AS case_group
-                    FROM read_csv('{path}', header = true, all_varchar = true)""")
+                    FROM read_csv({quote_literal(str(cases_csv))}, header = true, all_varchar = true)""")
     rows = con.execute(f"""
         WITH pc AS (SELECT person_id, customer_id, count(*) AS n FROM _ev_j GROUP BY ALL),
         person AS (SELECT person_id, sum(n) AS n, count(*) AS customers FROM pc GROUP BY person_id),
@@ -298,12 +298,11 @@ def blocking_recall(
     build_identifiers(con)
     find_excluded_identifiers(con, config)
     build_splink_input(con)
-    truth = str(truth_csv).replace("'", "''")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _br_input AS
         SELECT i.*, t.person_id
         FROM {SPLINK_INPUT} i JOIN temp._id_records r ON r.rid = i.unique_id
-        JOIN read_csv('{truth}', header = true, all_varchar = true) t
+        JOIN read_csv({quote_literal(str(truth_csv))}, header = true, all_varchar = true) t
           ON t.source = r.source AND t.source_record_id = r.source_record_id
     """)
     true_pairs = con.execute(f"""SELECT coalesce(sum({_PAIRS}), 0) FROM

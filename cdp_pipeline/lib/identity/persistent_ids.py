@@ -21,7 +21,6 @@ import duckdb
 from cdp_pipeline.lib.common.warehouse import table_exists  # noqa: F401 - re-exported
 from cdp_pipeline.lib.identity.records import RECORDS
 
-ASSIGNMENT = "temp._id_assignment"
 EVENTS = "temp._id_events"
 _SEP = "\x1f"
 

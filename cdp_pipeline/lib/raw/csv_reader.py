@@ -17,7 +17,6 @@ from cdp_pipeline.lib.raw.file_kinds import FileKind, classify_csv, normalise_he
 from cdp_pipeline.lib.raw.parsed import FileRejected, ParsedFile, QuarantinedRow
 
 DELIMITERS = (",", ";", "\t", "|")
-DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
 # Real fields (notes, 10,000-character addresses) exceed csv's 128 KiB default.
 csv.field_size_limit(2**31 - 1)

@@ -138,10 +138,6 @@ def _all_null(values) -> bool:
     return all(v is None for v in values)
 
 
-def read_landing_file(lf: LandingFile) -> ParsedFile:
-    return parse_file(lf.source, lf.name, read_landing_bytes(lf))
-
-
 def clear_partition(con: duckdb.DuckDBPyConnection, source: str, landing_date: dt.date) -> None:
     """Delete a source's landing day from raw, the ledger and the quarantine (one transaction)."""
     params = {"landing_date": landing_date.isoformat()}

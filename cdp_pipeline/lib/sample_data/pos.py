@@ -41,7 +41,6 @@ ORDER_HEADER = [
     "Tags",
     "Source",
 ]
-LINE_FIELDS = {"Name", "Lineitem quantity", "Lineitem name", "Lineitem price", "Lineitem sku"}
 RECEIPT_HEADER = [
     "receipt_id",
     "store_id",

@@ -194,11 +194,6 @@ def _event_dict(e: dict) -> dict:
     return record
 
 
-def _event_json_reference(e: dict) -> str:
-    """The event as json.dumps writes it: what _event_json must give, byte for byte."""
-    return _dump(_event_dict(e))
-
-
 _dump = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _strings: dict[str, str] = {}
 

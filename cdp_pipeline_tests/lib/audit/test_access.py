@@ -8,7 +8,7 @@ import duckdb
 from cdp_pipeline.lib.audit import access_report
 from cdp_pipeline.lib.audit.cli_support import EXIT_NO_WAREHOUSE, EXIT_NOT_FOUND, EXIT_OK, access, forget
 from cdp_pipeline.lib.audit.requests import read_requests
-from cdp_pipeline.lib.common.warehouse import publish_warehouse
+from cdp_pipeline.lib.publish.warehouse_copy import publish_warehouse
 
 from .fixture_warehouse import ANNA, BO, build
 

@@ -1,18 +1,12 @@
-"""Column comments, docs/tables.md generated from them (drift test), and the analyst queries in docs."""
+"""The golden tables' column comments, their docs/tables.md sections (drift test), and the analyst queries in docs."""
 
 import re
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from cdp_pipeline.lib.common.table_comments import apply_comments
-from cdp_pipeline.lib.golden.comments import (
-    GOLDEN_TABLE_DOCS,
-    documented_tables,
-    generate_tables_md,
-    split_tables_md,
-)
+from cdp_pipeline.lib.golden.comments import GOLDEN_TABLE_DOCS
+from cdp_pipeline.lib.publish.tables_md import documented_tables, generate_tables_md, split_tables_md
 
 REPO = Path(__file__).resolve().parents[3]
 TABLES_MD = REPO / "docs" / "tables.md"
@@ -37,30 +31,12 @@ def test_every_golden_table_and_column_has_a_comment(world):
 
 
 def test_docs_tables_md_matches_the_comments(world):
-    """Regenerate with: python -m cdp_pipeline.lib.golden.write_tables_md"""
+    """Regenerate with: python -m cdp_pipeline.lib.publish.write_tables_md"""
     assert TABLES_MD.exists(), "docs/tables.md is missing"
     documented = split_tables_md(TABLES_MD.read_text(encoding="utf-8"))
     generated = split_tables_md(generate_tables_md(world, [("golden", t) for t in GOLDEN_TABLE_DOCS]))
     for name, section in generated.items():
         assert documented.get(name) == section, f"docs/tables.md section {name} drifted from the DuckDB comments"
-
-
-def test_apply_comments_for_other_layers_and_rendering():
-    con = duckdb.connect()
-    con.execute("CREATE SCHEMA segments; CREATE TABLE segments.membership (segment VARCHAR, customer_id VARCHAR)")
-    left = apply_comments(
-        con, "segments", "membership", "Who is in which segment. It's current.", {"segment": "segment name | key"}
-    )
-    assert left == ["customer_id"]
-    md = generate_tables_md(con)
-    assert documented_tables(con) == [("segments", "membership")]
-    assert "## segments.membership\n\nWho is in which segment. It's current.\n" in md
-    assert "| `segment` | VARCHAR | segment name \\| key |" in md
-    assert "| `customer_id` | VARCHAR |  |" in md
-    with pytest.raises(ValueError, match="no column"):
-        apply_comments(con, "segments", "membership", "x", {"nope": "y"})
-    with pytest.raises(ValueError, match="does not exist"):
-        apply_comments(con, "segments", "missing", "x", {})
 
 
 def test_contract_tables_of_other_layers_are_rendered_when_present(world):

@@ -1,4 +1,4 @@
--- meta_audience / google_customer_match rows (exporter.build_rows, lib/activation/hashing.py): SHA-256
+-- meta_audience / google_customer_match rows (the tests' reference_rows.build_rows, lib/activation/hashing.py): SHA-256
 -- hex of the normalised email, and of the trimmed E.164 phone without its '+' ($phone_without_plus:
 -- Meta) or with it (Google). The key is the pair of hashes; a customer with neither gets no row.
 -- The email column's name ($email_key_json) sorts before the phone's, as json.dumps(sort_keys=True) orders them.

@@ -1,4 +1,4 @@
--- esp rows (exporter.build_rows): the normalised email is the key and is written raw, so an address
+-- esp rows (the tests' reference_rows.build_rows): the normalised email is the key and is written raw, so an address
 -- that does not match SAFE_EMAIL ($safe_email) gets no row; tags are the destination's segments the
 -- customer is in, in the destination's order.
 CREATE OR REPLACE TEMP TABLE export_rows AS

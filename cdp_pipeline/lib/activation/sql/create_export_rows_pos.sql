@@ -1,4 +1,4 @@
--- pos rows (exporter.build_rows): one row per distinct trimmed loyalty card, keyed by the card, with
+-- pos rows (the tests' reference_rows.build_rows): one row per distinct trimmed loyalty card, keyed by the card, with
 -- a 0/1 flag per destination segment. $keys are the row's keys in json.dumps(sort_keys=True) order
 -- and $keys_json their JSON text; a key among $segments is a flag, the other is the card.
 CREATE OR REPLACE TEMP TABLE export_rows AS

@@ -1,4 +1,4 @@
--- sms rows (exporter.build_rows): the phone in its export form (export_strip: trimmed, as the consent
+-- sms rows (the tests' reference_rows.build_rows): the phone in its export form (export_strip: trimmed, as the consent
 -- gate and check compare it) is the key and is written raw, so a phone that is not E.164 ($e164) gets no row.
 CREATE OR REPLACE TEMP TABLE export_rows AS
 WITH c AS (

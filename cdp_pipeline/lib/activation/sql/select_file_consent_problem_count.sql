@@ -1,4 +1,4 @@
--- How many problems consent_gate.unconsented_file_rows would find in an export file ($path), counted in
+-- How many problems consent_gate.unconsented_file_values would find in an export file ($path), counted in
 -- DuckDB: rows with no identifier, and identifiers that golden.customers ({allowed}) does not allow, neither
 -- as they are nor without the neutralising prefix ($strip_prefix). DuckDB's CSV reader is strict (a field
 -- count, quote or encoding it is unsure of is an error, and the caller reads the file in Python). {columns}

@@ -1,7 +1,7 @@
 """Regenerate docs/tables.md.
 
-    python -m cdp_pipeline.lib.golden.write_tables_md                      # golden sections only
-    python -m cdp_pipeline.lib.golden.write_tables_md --warehouse FILE     # every documented table
+    python -m cdp_pipeline.lib.publish.write_tables_md                      # golden sections only
+    python -m cdp_pipeline.lib.publish.write_tables_md --warehouse FILE     # every documented table
 
 With ``--warehouse`` (a published warehouse of a full run, e.g. after `make run`) the whole
 file is rendered from that warehouse's COMMENTs; the end-to-end test checks the committed
@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import duckdb
 
-from cdp_pipeline.lib.golden.comments import (
+from cdp_pipeline.lib.golden.comments import GOLDEN_TABLE_DOCS
+from cdp_pipeline.lib.publish.tables_md import (
     DOCUMENTED_SCHEMAS,
-    GOLDEN_TABLE_DOCS,
     TABLES_MD_HEADER,
     generate_tables_md,
     split_tables_md,
