@@ -49,15 +49,17 @@ def decode_bytes(data: bytes) -> DecodedText:
 
     Raises ``NotTextError`` when the content is binary (NUL bytes, control characters).
     """
-    if data.startswith(codecs.BOM_UTF8) and _is_utf8(data[len(codecs.BOM_UTF8) :]):
-        decoded = DecodedText(data[len(codecs.BOM_UTF8) :].decode(UTF8), UTF8_BOM)
+    # each candidate decoded once: the decoding is the test (a day file is 10-100 MB)
+    text = _utf8_or_none(memoryview(data)[len(codecs.BOM_UTF8) :]) if data.startswith(codecs.BOM_UTF8) else None
+    if text is not None:
+        decoded = DecodedText(text, UTF8_BOM)
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             decoded = DecodedText(data.decode(UTF16), UTF16)
         except UnicodeDecodeError as exc:
             raise NotTextError(f"starts with a UTF-16 byte-order mark but is not UTF-16 ({exc.reason})") from exc
-    elif _is_utf8(data):
-        decoded = DecodedText(data.decode(UTF8), UTF8)
+    elif (text := _utf8_or_none(data)) is not None:
+        decoded = DecodedText(text, UTF8)
     else:
         decoded = DecodedText(data.decode(CP1252, errors="cdp_cp1252_c1"), CP1252)
     share = control_share(decoded.text)
@@ -93,9 +95,9 @@ def control_share(text: str) -> float:
     return len(_CONTROL_CHARS.findall(sample)) / len(sample)
 
 
-def _is_utf8(data: bytes) -> bool:
+def _utf8_or_none(data: bytes | memoryview) -> str | None:
+    """The bytes decoded as UTF-8, or None when they are not UTF-8."""
     try:
-        data.decode(UTF8)
+        return str(data, UTF8)
     except UnicodeDecodeError:
-        return False
-    return True
+        return None

@@ -2,7 +2,9 @@
 answers line by line), whatever shape its keys take; a lone UTF-16 surrogate costs its line only."""
 
 import json
+from pathlib import Path
 
+import orjson
 import pytest
 
 from cdp_pipeline.lib.raw import FileRejected
@@ -230,3 +232,54 @@ def test_a_file_of_white_space_only_is_rejected_whole():
     # a character str.strip() keeps is text: a line that is not JSON
     p = parse_file("web", "events_20261001.jsonl", "\u200b\n".encode())
     assert [(q.line_number, q.reason) for q in p.quarantined] == [(1, "invalid JSON: Expecting value at column 1")]
+
+
+def test_integers_past_64_bits_and_floats_keep_the_text_pythons_json_gives_them():
+    # orjson, which reads most lines, reads an integer past 64 bits as a float: such lines are
+    # json's, so a column or _extra holds the integer as written
+    web = [
+        '{"event_timestamp":1,"event_name":"big id","user_pseudo_id":"c1","user_id":18446744073709551616}',
+        '{"event_timestamp":2,"event_name":"nested","user_pseudo_id":"c2","user_id":[99999999999999999999,1.0]}',
+        '{"event_timestamp":3,"event_name":"float","user_pseudo_id":"c3","event_date":1e3}',
+        # a big integer outside the columns: event_json is the line as received anyway
+        '{"event_timestamp":4,"event_name":"params","user_pseudo_id":"c4","x":[18446744073709551616]}',
+        '{"event_timestamp":1.8446744073709552e19,"event_name":"ts","user_pseudo_id":"c5"}',
+    ]
+    p = parse_file("web", "events_20261001.jsonl", "\n".join(web).encode())
+    assert p.lines == [1, 2, 3, 4]
+    assert p.columns["user_id"] == ["18446744073709551616", "[99999999999999999999,1.0]", None, None]
+    assert p.columns["event_date"] == [None, None, "1000.0", None]
+    assert p.columns["event_json"][3] == web[3]
+    assert [(q.line_number, q.reason) for q in p.quarantined] == [
+        (5, "event_timestamp is not a whole number of microseconds (found '1.8446744073709552e+19')")
+    ]
+    sms = '{"sid":"SM1","from":"+4670","to":"+4671","direction":"inbound","num_media":18446744073709551617}'
+    s = parse_file("sms", "messages_20261001.jsonl", sms.encode())
+    assert s.extra == ['{"num_media": 18446744073709551617}']
+
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+JSON_FILES = (
+    [("web", p) for p in sorted((FIXTURES / "hostile" / "web").iterdir())]
+    + [("sms", p) for p in sorted((FIXTURES / "hostile" / "sms").glob("*.json*"))]
+    + [("web", p) for p in sorted((FIXTURES / "vendors" / "ga4").iterdir())]
+    + [("sms", p) for p in sorted((FIXTURES / "vendors" / "twilio").glob("*.json*"))]
+)
+
+
+def _refuse(_text):
+    raise ValueError("not read by orjson in this test")
+
+
+@pytest.mark.parametrize(
+    "source, name, data",
+    [(s, p.name, p.read_bytes()) for s, p in JSON_FILES]
+    + [("web", "events_20261001.jsonl", "\n".join(WEB_LINES).encode("utf-8"))],
+    ids=[p.name for _, p in JSON_FILES] + ["WEB_LINES"],
+)
+def test_a_file_reads_the_same_with_json_alone(monkeypatch, source, name, data):
+    both = parse_file(source, name, data)
+    monkeypatch.setattr(orjson, "loads", _refuse)
+    alone = parse_file(source, name, data)
+    assert (both.columns, both.lines, both.extra) == (alone.columns, alone.lines, alone.extra)
+    assert (both.quarantined, both.notes) == (alone.quarantined, alone.notes)
