@@ -161,7 +161,7 @@ STITCHED_CORES = "temp._id_stitched_cores"
 TWO_ACCOUNTS = "temp._id_two_accounts"
 
 
-def build_account_cannot_links(con: duckdb.DuckDBPyConnection, model_edges: str) -> int:
+def build_account_cannot_links(con: duckdb.DuckDBPyConnection, model_edges: str, components: str) -> int:
     """Write ``temp._id_two_accounts(rid_l, rid_r)``: two CRM accounts that are two people, which
     clustering keeps in two customers (``cardinality.split_components``, as a cannot-link).
 
@@ -178,17 +178,31 @@ def build_account_cannot_links(con: duckdb.DuckDBPyConnection, model_edges: str)
     with its own mailbox and nothing in common but the name and address, are two registrations
     by two people. When both cores carry a birth date, the dates speak: the same date is one
     person (a CRM duplicate with a new e-mail), two dates are two (the cardinality rule).
-    A data set without e-mails (a CRM extract: FEBRL) has no such pair."""
+    A data set without e-mails (a CRM extract: FEBRL) has no such pair.
+
+    ``components``: ``rid, component``, the clusters before splitting; only those holding two or
+    more CRM accounts are looked at (the cores are a graph search, too dear over every record).
+    Such a pair depends on its component's records and edges alone, so a component unchanged
+    since last night gets the same answer (incremental nights)."""
     from cdp_pipeline.lib.identity.graph import connected_components
 
-    det = f"SELECT rid_l, rid_r FROM {DETERMINISTIC_EDGES}"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _id_account_records AS
+        SELECT rid FROM {components} SEMI JOIN (
+            SELECT c.component FROM {components} c JOIN {RECORDS} r USING (rid)
+            GROUP BY c.component HAVING count(DISTINCT r.crm_customer_id) > 1
+        ) USING (component)
+    """)
+    det = f"""SELECT rid_l, rid_r FROM {DETERMINISTIC_EDGES}
+              WHERE rid_l IN (SELECT rid FROM temp._id_account_records)"""
     connected_components(con, f"SELECT rid_l AS rid FROM ({det}) UNION SELECT rid_r FROM ({det})", det, STITCHED_CORES)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {TWO_ACCOUNTS.split(".")[-1]} AS
         WITH core_of AS (
             SELECT r.rid, coalesce(c.component, r.rid) AS core, r.crm_customer_id, r.birth_date
-            FROM {RECORDS} r LEFT JOIN {STITCHED_CORES} c USING (rid)
+            FROM {RECORDS} r SEMI JOIN temp._id_account_records USING (rid)
+            LEFT JOIN {STITCHED_CORES} c USING (rid)
         ), accounts AS (
             SELECT core, min(rid) AS account, bool_or(birth_date IS NOT NULL) AS dated
             FROM core_of GROUP BY core HAVING bool_or(crm_customer_id IS NOT NULL)

@@ -317,11 +317,17 @@ def _accounts(con, records, model_pairs) -> set[tuple[str, str]]:
     """The pairs ``build_account_cannot_links`` names, by source_record_id: ``records`` stitched as
     a run stitches them, ``model_pairs`` (source_record_id pairs) standing for the model's links."""
     from cdp_pipeline.lib.identity.config import load_identity_config
+    from cdp_pipeline.lib.identity.graph import connected_components
     from cdp_pipeline.lib.identity.junk_guard import find_excluded_identifiers
     from cdp_pipeline.lib.identity.name_keys import write_first_name_table
     from cdp_pipeline.lib.identity.name_variants import load_name_variants
     from cdp_pipeline.lib.identity.records import RECORDS, build_identifiers, build_records
-    from cdp_pipeline.lib.identity.stitching import TWO_ACCOUNTS, build_account_cannot_links, build_deterministic_edges
+    from cdp_pipeline.lib.identity.stitching import (
+        DETERMINISTIC_EDGES,
+        TWO_ACCOUNTS,
+        build_account_cannot_links,
+        build_deterministic_edges,
+    )
 
     config = load_identity_config()
     write_records(con, records)
@@ -335,7 +341,14 @@ def _accounts(con, records, model_pairs) -> set[tuple[str, str]]:
     con.execute(f"""CREATE OR REPLACE TEMP TABLE model_edges AS
                     SELECT l.rid AS rid_l, r.rid AS rid_r FROM temp.model_pairs p
                     JOIN {RECORDS} l ON l.source_record_id = p.a JOIN {RECORDS} r ON r.source_record_id = p.b""")
-    build_account_cannot_links(con, "temp.model_edges")
+    # the clusters before splitting, as a run builds them: every edge
+    connected_components(
+        con,
+        f"SELECT rid FROM {RECORDS}",
+        f"SELECT rid_l, rid_r FROM {DETERMINISTIC_EDGES} UNION ALL SELECT rid_l, rid_r FROM temp.model_edges",
+        "temp.comps",
+    )
+    build_account_cannot_links(con, "temp.model_edges", "temp.comps")
     rows = con.execute(f"""SELECT l.source_record_id, r.source_record_id FROM {TWO_ACCOUNTS} p
                            JOIN {RECORDS} l ON l.rid = p.rid_l JOIN {RECORDS} r ON r.rid = p.rid_r""").fetchall()
     return {tuple(sorted(row)) for row in rows}
