@@ -99,13 +99,16 @@ def distinct_values(values, tolerance: str, joined: tuple = ()) -> int:
 
 
 class _Groups:
-    """Union-find that also tracks, per group, each rule's value clusters and cannot-link partners."""
+    """Union-find that also tracks, per group, each rule's value clusters and cannot-link partners
+    (each with the cannot-link's reason)."""
 
-    def __init__(self, values: dict[int, tuple], rules: tuple[CardinalityRule, ...], partners: dict[int, set[int]]):
+    def __init__(
+        self, values: dict[int, tuple], rules: tuple[CardinalityRule, ...], partners: dict[int, dict[int, str]]
+    ):
         self.parent = {rid: rid for rid in values}
         self.members = {rid: {rid} for rid in values}
         self.values = {rid: [([frozenset([v])] if v is not None else []) for v in vals] for rid, vals in values.items()}
-        self.partners = {rid: set(partners.get(rid, ())) for rid in values}
+        self.partners = {rid: dict(partners.get(rid, {})) for rid in values}
         self.limits = [r.max_distinct for r in rules]
         self.tolerances = [r.tolerance for r in rules]
         self.names = [r.name for r in rules]
@@ -125,8 +128,10 @@ class _Groups:
         between records that both carry one: the model has weighed their difference, so a
         tolerant rule counts them as one (a birth date replaced by another still links on
         everything else; a record without one is never such a bridge)."""
-        if self.partners[a] & self.members[b] or self.partners[b] & self.members[a]:
-            return "cannot_link", []
+        for x, y in ((a, b), (b, a)):
+            hit = self.partners[x].keys() & self.members[y]
+            if hit:
+                return min(self.partners[x][rid] for rid in hit), []
         merged = []
         for i, limit in enumerate(self.limits):
             pair = joined[i] if i < len(joined) else None
@@ -143,7 +148,8 @@ class _Groups:
             a, b = b, a
         self.parent[b] = a
         self.members[a] |= self.members.pop(b)
-        self.partners[a] |= self.partners.pop(b)
+        for rid, reason in self.partners.pop(b).items():
+            self.partners[a][rid] = min(reason, self.partners[a].get(rid, reason))
         vb = self.values.pop(b)
         self.values[a] = (
             merged
@@ -172,7 +178,9 @@ def split_components(
     """Rebuild offending components; write ``out_components(rid, component)`` and ``out_cut``.
 
     ``edges``: ``rid_l, rid_r, strength, match_weight`` (strength 3 review, 2 deterministic,
-    else match probability). ``cannot_links``: ``rid_l, rid_r``.
+    else match probability). ``cannot_links``: ``rid_l, rid_r`` and optionally ``reason`` (what
+    ``out_cut`` says of an edge cut for it: ``cannot_link`` a reviewer's, ``cannot_link:<why>`` a
+    rule's; ``cannot_link`` when absent).
     """
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _id_bad_components AS
@@ -194,14 +202,15 @@ def split_components(
         GROUP BY e.rid_l, e.rid_r
         ORDER BY strength DESC, w DESC, e.rid_l, e.rid_r
     """).fetchall()
-    cannot = con.execute(f"SELECT rid_l, rid_r FROM {cannot_links}").fetchall()
+    columns = [d[0] for d in con.execute(f"SELECT * FROM {cannot_links} LIMIT 0").description]
+    why = "reason" if "reason" in columns else "'cannot_link'"
+    cannot = con.execute(f"SELECT rid_l, rid_r, {why} FROM {cannot_links}").fetchall()
 
     values = {row[1]: tuple(row[2 : 2 + len(rules)]) for row in nodes}
-    partners: dict[int, set[int]] = defaultdict(set)
-    for a, b in cannot:
+    partners: dict[int, dict[int, str]] = defaultdict(dict)
+    for a, b, reason in cannot:
         if a in values and b in values:
-            partners[a].add(b)
-            partners[b].add(a)
+            partners[a][b] = partners[b][a] = min(reason, partners[a].get(b, reason))
     groups = _Groups(values, rules, partners)
     cut, conflicts = [], 0
     for a, b, strength, _w in edge_rows:
@@ -218,7 +227,9 @@ def split_components(
         )
         reason, merged = groups.conflict(ra, rb, joined)
         if reason is None or (strength >= 3 and reason != "cannot_link"):
-            groups.union(ra, rb, merged)  # a human must-link overrides cardinality rules, not a cannot-link
+            # a reviewer's must-link overrides the rules (cardinality, and the cannot-links the
+            # run infers: cannot_link:<why>), not a reviewer's cannot-link
+            groups.union(ra, rb, merged)
         else:
             conflicts += strength >= 3
             cut.append((a, b, reason))

@@ -35,7 +35,9 @@ from cdp_pipeline.lib.identity.review import REVIEW_FILE_NAME, load_review_pairs
 from cdp_pipeline.lib.identity.splink_model import SPLINK_INPUT, ModelRun, train_and_predict
 from cdp_pipeline.lib.identity.stitching import (
     DETERMINISTIC_EDGES,
+    TWO_ACCOUNTS,
     TWO_PEOPLE,
+    build_account_cannot_links,
     build_deterministic_edges,
     build_household_cannot_links,
 )
@@ -163,11 +165,15 @@ def resolve_identities(
                match_probability, NULL
         FROM temp._id_prob_edges
     """)
-    # a reviewer's cannot-links, and two members of one household (stitching.py)
+    # a reviewer's cannot-links and two members of one household (stitching.py), each under its
+    # own reason in identity.rejected_links
     build_household_cannot_links(con, SPLINK_INPUT)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _id_cannot AS
-                   SELECT rid_l, rid_r FROM temp._id_review_pairs WHERE decision = 'cannot_link'
-                   UNION SELECT rid_l, rid_r FROM {TWO_PEOPLE}""")
+                   SELECT rid_l, rid_r, min(reason) AS reason FROM (
+                       SELECT rid_l, rid_r, 'cannot_link' AS reason
+                       FROM temp._id_review_pairs WHERE decision = 'cannot_link'
+                       UNION ALL SELECT rid_l, rid_r, 'cannot_link:household' FROM {TWO_PEOPLE})
+                   GROUP BY rid_l, rid_r ORDER BY rid_l, rid_r""")
     # Only the records whose cluster can have changed are re-clustered (affected.py)
     record_hashes(con)
     keyed_edges(con, "temp._id_all_edges", "temp._id_cannot")
@@ -183,11 +189,19 @@ def resolve_identities(
         edges = f"SELECT rid_l, rid_r FROM temp._id_all_edges WHERE rid_l IN (SELECT rid FROM {AFFECTED})"
     report_phase("identity", "clustering " + result.graph["clustered"])
     result.graph_rounds = connected_components(con, nodes, edges, "temp._id_components")
+    # two people's CRM accounts: read from the clusters (stitching.py); a function of each
+    # cluster's own records and edges, so not kept among the graph's edges
+    build_account_cannot_links(con, "temp._id_prob_edges", "temp._id_components")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _id_cannot_all AS
+                   SELECT rid_l, rid_r, min(reason) AS reason FROM (
+                       SELECT * FROM temp._id_cannot
+                       UNION ALL SELECT rid_l, rid_r, 'cannot_link:two_accounts' FROM {TWO_ACCOUNTS})
+                   GROUP BY rid_l, rid_r ORDER BY rid_l, rid_r""")
     result.splitting = split_components(
         con,
         "temp._id_components",
         "temp._id_all_edges",
-        "temp._id_cannot",
+        "temp._id_cannot_all",
         config.cardinality_rules,
         "temp._id_final_components",
         "temp._id_cut",

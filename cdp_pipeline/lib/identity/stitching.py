@@ -21,6 +21,7 @@ import duckdb
 from cdp_pipeline.lib.identity.config import IdentityConfig
 from cdp_pipeline.lib.identity.junk_guard import USABLE
 from cdp_pipeline.lib.identity.name_keys import FIRST_NAMES, MODEL_COLUMNS
+from cdp_pipeline.lib.identity.records import RECORDS
 from cdp_pipeline.lib.identity.splink_model import SAME_FIRST_NAME_GRADES, first_name_grade_sql
 
 DETERMINISTIC_EDGES = "temp._id_det_edges"
@@ -154,3 +155,83 @@ def build_household_cannot_links(con: duckdb.DuckDBPyConnection, model_input: st
         {"same": list(SAME_FIRST_NAME_GRADES)},
     )
     return con.execute(f"SELECT count(*) FROM {TWO_PEOPLE}").fetchall()[0][0]
+
+
+STITCHED_CORES = "temp._id_stitched_cores"
+TWO_ACCOUNTS = "temp._id_two_accounts"
+
+
+def build_account_cannot_links(con: duckdb.DuckDBPyConnection, model_edges: str, components: str) -> int:
+    """Write ``temp._id_two_accounts(rid_l, rid_r)``: two CRM accounts that are two people, which
+    clustering keeps in two customers (``cardinality.split_components``, as a cannot-link).
+
+    A *stitched core* is what the deterministic edges join (a CRM account, its web login, the
+    orders and the newsletter subscription on its e-mail or phone): one person's own records.
+    Two cores that the model joins (``model_edges``: ``rid_l, rid_r``), each holding a CRM
+    account (a ``crm_customer_id``), are two people when each core carries an e-mail of its own
+    and they have no e-mail and no phone in common (none even one typo apart), and they do not
+    both carry a birth date.
+
+    A same-name parent and child at one address, one of them without a birth date in the CRM:
+    name, surname and address (+28 to the model) outweigh two different e-mails and phones
+    (-4.3, -6.2), and the birth-date rule has only one birth date to see. Two accounts, each
+    with its own mailbox and nothing in common but the name and address, are two registrations
+    by two people. When both cores carry a birth date, the dates speak: the same date is one
+    person (a CRM duplicate with a new e-mail), two dates are two (the cardinality rule).
+    A data set without e-mails (a CRM extract: FEBRL) has no such pair.
+
+    ``components``: ``rid, component``, the clusters before splitting; only those holding two or
+    more CRM accounts are looked at (the cores are a graph search, too dear over every record).
+    Such a pair depends on its component's records and edges alone, so a component unchanged
+    since last night gets the same answer (incremental nights)."""
+    from cdp_pipeline.lib.identity.graph import connected_components
+
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _id_account_records AS
+        SELECT rid FROM {components} SEMI JOIN (
+            SELECT c.component FROM {components} c JOIN {RECORDS} r USING (rid)
+            GROUP BY c.component HAVING count(DISTINCT r.crm_customer_id) > 1
+        ) USING (component)
+    """)
+    det = f"""SELECT rid_l, rid_r FROM {DETERMINISTIC_EDGES}
+              WHERE rid_l IN (SELECT rid FROM temp._id_account_records)"""
+    connected_components(con, f"SELECT rid_l AS rid FROM ({det}) UNION SELECT rid_r FROM ({det})", det, STITCHED_CORES)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {TWO_ACCOUNTS.split(".")[-1]} AS
+        WITH core_of AS (
+            SELECT r.rid, coalesce(c.component, r.rid) AS core, r.crm_customer_id, r.birth_date
+            FROM {RECORDS} r SEMI JOIN temp._id_account_records USING (rid)
+            LEFT JOIN {STITCHED_CORES} c USING (rid)
+        ), accounts AS (
+            SELECT core, min(rid) AS account, bool_or(birth_date IS NOT NULL) AS dated
+            FROM core_of GROUP BY core HAVING bool_or(crm_customer_id IS NOT NULL)
+        ), pairs AS (
+            -- cores the model joins, each with an account of its own
+            SELECT DISTINCT least(a.core, b.core) AS core_a, greatest(a.core, b.core) AS core_b
+            FROM {model_edges} e
+            JOIN core_of a ON a.rid = e.rid_l JOIN core_of b ON b.rid = e.rid_r
+            WHERE a.core <> b.core
+              AND a.core IN (SELECT core FROM accounts) AND b.core IN (SELECT core FROM accounts)
+        ), contacts AS (
+            SELECT DISTINCT o.core, u.kind, u.value
+            FROM {USABLE} u JOIN core_of o USING (rid)
+            WHERE u.kind IN ('email', 'phone')
+              AND o.core IN (SELECT core_a FROM pairs UNION SELECT core_b FROM pairs)
+        ), mailboxes AS (
+            SELECT DISTINCT core FROM contacts WHERE kind = 'email'
+        ), in_common AS (
+            SELECT DISTINCT p.core_a, p.core_b
+            FROM pairs p JOIN contacts x ON x.core = p.core_a JOIN contacts y ON y.core = p.core_b
+            WHERE x.kind = y.kind AND damerau_levenshtein(x.value, y.value) <= 1
+        )
+        SELECT least(a.account, b.account) AS rid_l, greatest(a.account, b.account) AS rid_r
+        FROM pairs p
+        JOIN accounts a ON a.core = p.core_a JOIN accounts b ON b.core = p.core_b
+        WHERE p.core_a IN (SELECT core FROM mailboxes) AND p.core_b IN (SELECT core FROM mailboxes)
+          AND NOT (a.dated AND b.dated)
+          AND NOT EXISTS (SELECT 1 FROM in_common c WHERE c.core_a = p.core_a AND c.core_b = p.core_b)
+        ORDER BY rid_l, rid_r
+    """
+    )
+    return con.execute(f"SELECT count(*) FROM {TWO_ACCOUNTS}").fetchall()[0][0]

@@ -288,6 +288,143 @@ def test_a_birth_date_rule_with_typo_tolerance(con, edges, together, cut):
     assert con.execute("SELECT rid_l, rid_r FROM temp.cut ORDER BY ALL").fetchall() == cut
 
 
+@pytest.mark.parametrize(
+    "reason, must_link_wins",
+    [("cannot_link", False), ("cannot_link:household", True), ("cannot_link:two_accounts", True)],
+)
+def test_a_cut_says_which_cannot_link_and_a_must_link_overrides_only_inferred_ones(con, reason, must_link_wins):
+    """1 -0.999- 2 and 3 =must-link= 4, each pair under a cannot-link: the model's link is cut
+    under the cannot-link's own reason; a reviewer's must-link overrides a cannot-link the run
+    inferred (a household, two accounts), not a reviewer's."""
+    con.execute("CREATE TEMP TABLE _id_records AS SELECT * FROM range(1, 5) t(rid)")
+    con.execute("CREATE TEMP TABLE comps AS SELECT rid, 1 AS component FROM temp._id_records")
+    con.execute("""CREATE TEMP TABLE edges AS SELECT * FROM (VALUES
+        (1, 2, 0.999, 12.0), (3, 4, 3.0, 0.0)) t(rid_l, rid_r, strength, match_weight)""")
+    con.execute(
+        "CREATE TEMP TABLE cannot AS SELECT * FROM (VALUES (1, 2, $r), (3, 4, $r)) t(rid_l, rid_r, reason)",
+        {"r": reason},
+    )
+    stats = split_components(con, "temp.comps", "temp.edges", "temp.cannot", (), "temp.out", "temp.cut")
+    groups = dict(con.execute("SELECT rid, component FROM temp.out").fetchall())
+    assert groups[1] != groups[2]
+    assert (groups[3] == groups[4]) is must_link_wins
+    cut = con.execute("SELECT rid_l, rid_r, reason FROM temp.cut ORDER BY ALL").fetchall()
+    assert cut == [(1, 2, reason)] + ([] if must_link_wins else [(3, 4, reason)])
+    assert stats["must_link_conflicts"] == (0 if must_link_wins else 1)
+
+
+def _accounts(con, records, model_pairs) -> set[tuple[str, str]]:
+    """The pairs ``build_account_cannot_links`` names, by source_record_id: ``records`` stitched as
+    a run stitches them, ``model_pairs`` (source_record_id pairs) standing for the model's links."""
+    from cdp_pipeline.lib.identity.config import load_identity_config
+    from cdp_pipeline.lib.identity.graph import connected_components
+    from cdp_pipeline.lib.identity.junk_guard import find_excluded_identifiers
+    from cdp_pipeline.lib.identity.name_keys import write_first_name_table
+    from cdp_pipeline.lib.identity.name_variants import load_name_variants
+    from cdp_pipeline.lib.identity.records import RECORDS, build_identifiers, build_records
+    from cdp_pipeline.lib.identity.stitching import (
+        DETERMINISTIC_EDGES,
+        TWO_ACCOUNTS,
+        build_account_cannot_links,
+        build_deterministic_edges,
+    )
+
+    config = load_identity_config()
+    write_records(con, records)
+    build_records(con)
+    write_first_name_table(con, f"SELECT DISTINCT first_name_match FROM {RECORDS}", load_name_variants())
+    build_identifiers(con)
+    find_excluded_identifiers(con, config)
+    build_deterministic_edges(con, config)
+    con.execute("CREATE OR REPLACE TEMP TABLE model_pairs (a VARCHAR, b VARCHAR)")
+    con.executemany("INSERT INTO temp.model_pairs VALUES (?, ?)", model_pairs)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE model_edges AS
+                    SELECT l.rid AS rid_l, r.rid AS rid_r FROM temp.model_pairs p
+                    JOIN {RECORDS} l ON l.source_record_id = p.a JOIN {RECORDS} r ON r.source_record_id = p.b""")
+    # the clusters before splitting, as a run builds them: every edge
+    connected_components(
+        con,
+        f"SELECT rid FROM {RECORDS}",
+        f"SELECT rid_l, rid_r FROM {DETERMINISTIC_EDGES} UNION ALL SELECT rid_l, rid_r FROM temp.model_edges",
+        "temp.comps",
+    )
+    build_account_cannot_links(con, "temp.model_edges", "temp.comps")
+    rows = con.execute(f"""SELECT l.source_record_id, r.source_record_id FROM {TWO_ACCOUNTS} p
+                           JOIN {RECORDS} l ON l.rid = p.rid_l JOIN {RECORDS} r ON r.rid = p.rid_r""").fetchall()
+    return {tuple(sorted(row)) for row in rows}
+
+
+def _account(rid: str, **fields) -> dict:
+    """A CRM account of a "Christer Karlsson" at Idrottsgatan 9."""
+    base = dict(
+        first_name="Christer",
+        first_name_match="christer",
+        last_name="Karlsson",
+        last_name_match="karlsson",
+        street="idrottsgatan 9",
+        postcode="63186",
+        crm_customer_id=rid,
+    )
+    return record("crm", rid, None, **(base | fields))
+
+
+@pytest.mark.parametrize(
+    "parent, child, two_people",
+    [
+        # each account with its own mailbox, one without a birth date: a parent and a child
+        (
+            dict(email="christer.karlsson61@gmail.com", phone="+46703325790"),
+            dict(email="christer.karlsson@spray.se", birth_date=dt.date(1997, 1, 25)),
+            True,
+        ),
+        # the same without a phone on either: the mailboxes are enough
+        (dict(email="christer.karlsson61@gmail.com"), dict(email="christer.karlsson@spray.se"), True),
+        # both dated (the same date): the birth date speaks, one person with a new e-mail
+        (
+            dict(email="christer.karlsson61@gmail.com", birth_date=dt.date(1961, 3, 2)),
+            dict(email="c.karlsson@spray.se", birth_date=dt.date(1961, 3, 2)),
+            False,
+        ),
+        # a phone in common: one person
+        (
+            dict(email="christer.karlsson61@gmail.com", phone="+46703325790"),
+            dict(email="christer.karlsson@spray.se", phone="+46703325790"),
+            False,
+        ),
+        # e-mails one typo apart: one mailbox
+        (dict(email="christer.karlsson@gmail.com"), dict(email="christer.karlsson@gmial.com"), False),
+        # one account without an e-mail: nothing says it is someone else's
+        (dict(email="christer.karlsson61@gmail.com"), dict(phone="+46731394367"), False),
+    ],
+)
+def test_two_accounts_with_mailboxes_of_their_own_are_two_people(con, parent, child, two_people):
+    records = [_account("P", **parent), _account("C", **child)]
+    assert _accounts(con, records, [("P", "C")]) == ({("C", "P")} if two_people else set())
+
+
+def test_an_account_s_mailbox_is_what_its_stitched_records_carry(con):
+    """The parent's account has no e-mail, but its SMS number is on an order with the parent's
+    mailbox: the account's core carries that mailbox (and the order is matched to the child)."""
+    records = [
+        _account("P", phone="+46798930916"),
+        record(
+            "pos",
+            "order:1",
+            None,
+            first_name="Christer",
+            first_name_match="christer",
+            last_name="Karlsson",
+            last_name_match="karlsson",
+            email="christer.k@gmail.com",
+            phone="+46798930916",
+        ),
+        _account("C", email="christer.karlsson@spray.se", phone="+46731394367", birth_date=dt.date(2004, 4, 5)),
+    ]
+    assert _accounts(con, records, [("C", "order:1")]) == {("C", "P")}
+    # nor does it matter which of the core's records the model matched
+    assert _accounts(con, records, [("C", "P")]) == {("C", "P")}
+
+
 def _level(con, comparison, left: dict, right: dict) -> str:
     """The label of the first level of a Splink comparison whose SQL holds for a pair of records."""
     cols = {f"{k}_l": v for k, v in left.items()} | {f"{k}_r": v for k, v in right.items()}

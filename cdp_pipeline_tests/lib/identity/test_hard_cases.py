@@ -6,7 +6,8 @@ among the synthetic background of ``synthetic.build_people``, whose people have 
 addresses, emails and phones. The answer for every case person: all their records form one
 customer, and that customer holds no other person's records (so twins, a same-name parent and
 child, and a household sharing an inbox and a landline stay apart; a nickname, a swapped
-billing name, a double name, a married name, a mistyped email and a missing birth date link).
+billing name, a double name, a married name, a mistyped email, a missing birth date and a
+birth date one typo apart link).
 """
 
 from __future__ import annotations
@@ -86,7 +87,8 @@ def test_the_fixture_holds_every_hard_case():
             "HC-TWIN-K",
             "HC-TWIN-L",
         },
-        "parent_child": {"HC-PARENT", "HC-CHILD"},
+        "parent_child": {"HC-PARENT", "HC-CHILD", "HC-PARENT-B", "HC-CHILD-B", "HC-PARENT-C", "HC-CHILD-C"},
+        "birth_date_typo": {"HC-DOB-TYPO"},
         "household": {"HC-HOME-A", "HC-HOME-B"},
         "nickname": {"HC-NICK"},
         "swapped_name": {"HC-SWAP"},
