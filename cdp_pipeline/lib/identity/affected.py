@@ -16,6 +16,11 @@ they were. A is therefore closed (no edge leaves it; checked) and clustering A a
 what clustering everything would. The state (``identity.graph_records``: record hash and
 pre-split component; ``identity.graph_edges``: every edge and cannot-link) is written with
 the identity tables, in their transaction.
+
+A night whose inputs are all as they were (``unchanged_night``: every record's hash, the rules
+and code, the review decisions and name variants, and the model not due for retraining) would
+find no D record, hence cluster nothing and leave every table as it is: it skips the edges and
+the scoring altogether (``resolve.py``).
 """
 
 from __future__ import annotations
@@ -50,6 +55,38 @@ def graph_config_hash(config: IdentityConfig) -> str:
 
     payload = json.dumps({"config": asdict(config), "source": source_hash("lib/identity")}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def inputs_hash(review_rows: list, name_variants) -> str:
+    """What identity reads besides the records, the rules and the model: the review decisions
+    (as read from the file) and the name-variant groups."""
+    payload = json.dumps(
+        {"review": review_rows, "name_variants": {k: sorted(v) for k, v in sorted(name_variants.members.items())}},
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def unchanged_night(con: duckdb.DuckDBPyConnection, config: IdentityConfig, night_inputs: str) -> bool:
+    """True when tonight's records (``temp._id_record_hash``), rules, code and ``night_inputs``
+    (``inputs_hash``) are those the kept graph was built from: no edge can have changed, so no
+    record is affected. The caller checks the model (not due for retraining, kept scores)."""
+    if not all(table_exists(con, "identity", t) for t in (*GRAPH_TABLES, "customer_map")):
+        return False
+    cols = {r[0] for r in con.execute(f"DESCRIBE {GRAPH_META}").fetchall()}
+    if "inputs_hash" not in cols:
+        return False
+    meta = con.execute(f"SELECT config_hash, inputs_hash FROM {GRAPH_META}").fetchall()
+    if meta != [(graph_config_hash(config), night_inputs)]:
+        return False
+    # keys are unique on both sides: equal counts and nothing tonight without its kept twin
+    # means the same records with the same hashes
+    tonight, kept, missing = con.execute(f"""
+        SELECT (SELECT count(*) FROM {RECORD_HASH}), (SELECT count(*) FROM {GRAPH_RECORDS}),
+               (SELECT count(*) FROM {RECORD_HASH}
+                ANTI JOIN {GRAPH_RECORDS} USING (source, source_record_id, record_hash))""").fetchall()[0]
+    return tonight == kept and missing == 0
 
 
 def record_hashes(con: duckdb.DuckDBPyConnection) -> None:
@@ -151,17 +188,20 @@ def affected_records(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> 
 
 
 def write_graph_state(
-    con: duckdb.DuckDBPyConnection, config: IdentityConfig, components: str, restricted: bool
+    con: duckdb.DuckDBPyConnection, config: IdentityConfig, components: str, restricted: bool, night_inputs: str
 ) -> None:
     """Keep tonight's record hashes, pre-split components and edges for tomorrow (inside the
-    identity transaction). ``restricted``: only A changed; the rest is kept as it is."""
+    identity transaction), and what they were built from (``night_inputs``: ``inputs_hash``).
+    ``restricted``: only A changed; the rest is kept as it is."""
     for ddl in (
         f"CREATE TABLE IF NOT EXISTS {GRAPH_RECORDS} (source VARCHAR, source_record_id VARCHAR, "
         "record_hash VARCHAR, component_key VARCHAR)",
         f"CREATE TABLE IF NOT EXISTS {GRAPH_EDGES} (source_l VARCHAR, record_l VARCHAR, source_r VARCHAR, "
         "record_r VARCHAR, link_type VARCHAR, identifier_kind VARCHAR, identifier_value VARCHAR, "
         "match_probability DOUBLE, note VARCHAR)",
-        f"CREATE TABLE IF NOT EXISTS {GRAPH_META} (config_hash VARCHAR)",
+        f"CREATE TABLE IF NOT EXISTS {GRAPH_META} (config_hash VARCHAR, inputs_hash VARCHAR)",
+        # a graph kept before unchanged nights were recognised
+        f"ALTER TABLE {GRAPH_META} ADD COLUMN IF NOT EXISTS inputs_hash VARCHAR",
     ):
         con.execute(ddl)
     if restricted:
@@ -191,4 +231,6 @@ def write_graph_state(
                            match_probability, note
                     FROM {EDGE_KEYS} e {edge_scope} ORDER BY ALL""")
     con.execute(f"DELETE FROM {GRAPH_META}")
-    con.execute(f"INSERT INTO {GRAPH_META} VALUES (?)", [graph_config_hash(config)])
+    con.execute(
+        f"INSERT INTO {GRAPH_META} (config_hash, inputs_hash) VALUES (?, ?)", [graph_config_hash(config), night_inputs]
+    )

@@ -7,6 +7,7 @@ directly on a temporary DuckDB.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -18,20 +19,30 @@ from cdp_pipeline.lib.identity.affected import (
     AFFECTED,
     TOUCHED,
     affected_records,
+    inputs_hash,
     keyed_edges,
     record_hashes,
+    unchanged_night,
     write_graph_state,
 )
 from cdp_pipeline.lib.identity.cardinality import split_components
 from cdp_pipeline.lib.identity.config import IdentityConfig, load_identity_config
 from cdp_pipeline.lib.identity.graph import connected_components
 from cdp_pipeline.lib.identity.junk_guard import EXCLUDED, find_excluded_identifiers
-from cdp_pipeline.lib.identity.model_store import write_state
+from cdp_pipeline.lib.identity.model_store import (
+    SCORED_PAIRS,
+    SCORED_RECORDS,
+    STATE_TABLES,
+    StoredModel,
+    load_model,
+    retrain_reason,
+    write_state,
+)
 from cdp_pipeline.lib.identity.name_keys import write_first_name_table
 from cdp_pipeline.lib.identity.name_variants import NameVariants, load_name_variants
 from cdp_pipeline.lib.identity.persistent_ids import assign_customer_ids, table_exists
 from cdp_pipeline.lib.identity.records import RECORDS, build_identifiers, build_records
-from cdp_pipeline.lib.identity.review import REVIEW_FILE_NAME, load_review_pairs
+from cdp_pipeline.lib.identity.review import REVIEW_FILE_NAME, load_review_pairs, read_review_file
 from cdp_pipeline.lib.identity.splink_model import SPLINK_INPUT, ModelRun, train_and_predict
 from cdp_pipeline.lib.identity.stitching import (
     DETERMINISTIC_EDGES,
@@ -41,6 +52,7 @@ from cdp_pipeline.lib.identity.stitching import (
     build_deterministic_edges,
     build_household_cannot_links,
 )
+from cdp_pipeline.lib.identity.thresholds import Thresholds
 
 IDENTITY_TABLES = (
     "customer_map",
@@ -126,12 +138,7 @@ def resolve_identities(
     con.execute("CREATE SCHEMA IF NOT EXISTS identity")
 
     result.records = build_records(con, source_table)
-    write_first_name_table(
-        con, f"SELECT DISTINCT nullif(trim(first_name_match), '') FROM {RECORDS}", name_variants or load_name_variants()
-    )
-    build_identifiers(con)
-    result.excluded_identifiers = find_excluded_identifiers(con, config)
-    build_deterministic_edges(con, config)
+    name_variants = name_variants or load_name_variants()
     review = load_review_pairs(con, review_file)
     result.review = {
         "file": str(review.path) if review.path else None,
@@ -140,6 +147,17 @@ def resolve_identities(
         "unmatched": review.unmatched,
         "invalid": review.invalid,
     }
+    night_inputs = inputs_hash(list(read_review_file(review_file)), name_variants)
+    record_hashes(con)
+    if not full_refresh and (
+        stored := _unchanged_inputs(con, config, night_inputs, as_of, retrain_days, engine_settings)
+    ):
+        # no edge, score or cluster can differ from the last run's: keep every table (affected.py)
+        return _keep_unchanged_night(con, run_id, run_at, result, config, stored, reports_dir)
+    write_first_name_table(con, f"SELECT DISTINCT nullif(trim(first_name_match), '') FROM {RECORDS}", name_variants)
+    build_identifiers(con)
+    result.excluded_identifiers = find_excluded_identifiers(con, config)
+    build_deterministic_edges(con, config)
     result.model = train_and_predict(
         con,
         config,
@@ -175,7 +193,6 @@ def resolve_identities(
                        UNION ALL SELECT rid_l, rid_r, 'cannot_link:household' FROM {TWO_PEOPLE})
                    GROUP BY rid_l, rid_r ORDER BY rid_l, rid_r""")
     # Only the records whose cluster can have changed are re-clustered (affected.py)
-    record_hashes(con)
     keyed_edges(con, "temp._id_all_edges", "temp._id_cannot")
     scope = None if full_refresh else affected_records(con, config)
     result.graph = {
@@ -212,7 +229,90 @@ def resolve_identities(
     if scope is not None:
         _add_untouched_records(con, result.id_changes)
     result.anonymous_visitors = _anonymous_visitors(con)
-    _write_tables(con, run_id, run_at, result, config, restricted=scope is not None)
+    _write_tables(con, run_id, run_at, result, config, night_inputs, restricted=scope is not None)
+    return result
+
+
+def _unchanged_inputs(
+    con: duckdb.DuckDBPyConnection, config: IdentityConfig, night_inputs: str, as_of, retrain_days: int, engine_settings
+) -> StoredModel | None:
+    """The stored model when tonight's input is last run's and the model is kept as it is (not
+    due for retraining, its scores kept, scored in process); else None."""
+    if engine_settings is not None and getattr(engine_settings, "engine", None) == "spark":
+        return None  # Spark keeps no model: every night trains and scores
+    if not all(table_exists(con, "identity", t) for t in (*STATE_TABLES, "runs")):
+        return None
+    if not unchanged_night(con, config, night_inputs):
+        return None
+    stored = load_model(con)
+    if retrain_reason(con, stored, config, as_of, retrain_days) is not None:
+        return None
+    return stored
+
+
+def _keep_unchanged_night(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    run_at: dt.datetime,
+    result: IdentityResult,
+    config: IdentityConfig,
+    stored: StoredModel,
+    reports_dir: Path | None,
+) -> IdentityResult:
+    """A night with nothing new for identity: the tables, graph and model state stay as the last
+    run left them (what clustering no affected record would write); the night gets its
+    ``identity.runs`` row, no ID events, and tonight's anonymous visitors (web events can change
+    without an identity record changing)."""
+    report_phase("identity", "nothing changed since the last run: every table kept")
+    one = lambda sql: con.execute(sql).fetchall()[0]  # noqa: E731
+    present = one("SELECT count(*) FROM identity.customer_map")[0]
+    result.graph = {"clustered": "no records (nothing changed)", "affected_records": 0, "records": result.records}
+    result.splitting = {"clusters_split": 0, "links_cut": 0, "must_link_conflicts": 0}
+    result.id_changes = {
+        "previous_records": present,
+        "records_still_present": present,
+        "records_changed_id": 0,
+        "id_change_share": 0.0,
+        "events": dict.fromkeys(("created", "merged", "split", "retired"), 0),
+    }
+    # the scores are last run's, so are the thresholds calibrated on them
+    t, ts, precision, sparse_links = one("""SELECT match_threshold, sparse_pair_threshold, sparse_expected_precision,
+                                                   sparse_links FROM identity.runs ORDER BY "at" DESC LIMIT 1""")
+    thresholds = None if t is None or ts is None else Thresholds(t, ts, precision, int(sparse_links or 0))
+    model = ModelRun(mode="incremental", state_ready=False, thresholds=thresholds)
+    model.records_in_model, model.pairs_kept = one(
+        f"SELECT count(*), (SELECT count(*) FROM {SCORED_PAIRS}) FROM {SCORED_RECORDS}"
+    )
+    if thresholds is not None:
+        model.edges = con.execute(
+            f"SELECT count(*) FROM {SCORED_PAIRS} WHERE match_probability >= CASE WHEN sparse THEN $ts ELSE $t END",
+            {"ts": ts, "t": t},
+        ).fetchall()[0][0]
+    model.probability_two_random_records_match = json.loads(stored.settings_json).get(
+        "probability_two_random_records_match"
+    )
+    model.training_notes.append(
+        f"model reused: trained {stored.trained_at:%Y-%m-%d %H:%M} on "
+        f"{stored.records:,} records (data as of {stored.data_as_of})"
+    )
+    if reports_dir is not None and (Path(reports_dir) / "splink_model.json").exists():
+        model.model_path = Path(reports_dir) / "splink_model.json"
+        model.charts = {
+            name: Path(reports_dir) / f"{name}.html"
+            for name in ("match_weights", "m_u_parameters")
+            if (Path(reports_dir) / f"{name}.html").exists()
+        }
+    result.model = model
+    result.anonymous_visitors = _anonymous_visitors(con)
+    with transaction(con):
+        con.execute("""CREATE TABLE IF NOT EXISTS identity.id_history (run_id VARCHAR, customer_id VARCHAR,
+                       event VARCHAR, related_customer_id VARCHAR, "at" TIMESTAMP)""")
+        con.execute("DELETE FROM identity.id_history WHERE run_id = $run_id", {"run_id": run_id})
+        con.execute("""CREATE OR REPLACE TABLE identity.anonymous_visitors AS
+                       SELECT * FROM temp._id_anonymous""")
+        result.excluded_identifiers = one("SELECT count(*) FROM identity.excluded_identifiers")[0]
+        _summarise(con, result)
+        _write_run_row(con, run_id, run_at, result)
     return result
 
 
@@ -269,6 +369,7 @@ def _write_tables(
     run_at: dt.datetime,
     result: IdentityResult,
     config: IdentityConfig,
+    night_inputs: str,
     *,
     restricted: bool = False,
 ) -> None:
@@ -370,7 +471,7 @@ def _write_tables(
         )
         con.execute("""CREATE OR REPLACE TABLE identity.anonymous_visitors AS
                        SELECT * FROM temp._id_anonymous""")
-        write_graph_state(con, config, "temp._id_components", restricted)
+        write_graph_state(con, config, "temp._id_components", restricted, night_inputs)
         if result.model is not None and result.model.state_ready:
             write_state(
                 con,

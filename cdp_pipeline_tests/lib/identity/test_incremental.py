@@ -227,3 +227,87 @@ def test_a_bridging_record_merges_and_its_removal_splits_like_a_full_rebuild(two
         events.append(a.id_changes["events"])
     assert events[0]["merged"] >= 1  # the bridge merged two customers...
     assert events[1]["split"] >= 1  # ...and without it they part again
+
+
+def _runs_row(path) -> tuple:
+    con = duckdb.connect(str(path))
+    try:
+        return con.execute('SELECT * EXCLUDE (run_id, "at") FROM identity.runs ORDER BY "at" DESC LIMIT 1').fetchall()[
+            0
+        ]
+    finally:
+        con.close()
+
+
+def test_a_night_with_nothing_new_keeps_every_table_and_writes_what_clustering_nothing_would(two_nights, monkeypatch):
+    """The same input again skips edges, scoring and clustering; its tables, run row and ID
+    figures are those of the same night run through the affected-records path."""
+    import cdp_pipeline.lib.identity.resolve as resolve
+
+    root = two_nights["root"]
+    shutil.copy(root / "incremental.duckdb", root / "kept.duckdb")
+    shutil.copy(root / "incremental.duckdb", root / "reclustered.duckdb")
+    kept, kept_tables = _resolve(root / "kept.duckdb", two_nights["night2"], two_nights["config"], DAY2)
+    with monkeypatch.context() as m:
+        m.setattr(resolve, "unchanged_night", lambda *a: False)
+        walked, walked_tables = _resolve(root / "reclustered.duckdb", two_nights["night2"], two_nights["config"], DAY2)
+    assert kept.graph["clustered"] == "no records (nothing changed)"
+    assert walked.graph["clustered"] == "affected records" and walked.graph["affected_records"] == 0
+    assert kept_tables == walked_tables == two_nights["incremental"][1]
+    assert _runs_row(root / "kept.duckdb") == _runs_row(root / "reclustered.duckdb")
+    assert kept.id_changes == walked.id_changes
+    assert (kept.customers, kept.links_by_type, kept.excluded_identifiers, kept.review) == (
+        walked.customers,
+        walked.links_by_type,
+        walked.excluded_identifiers,
+        walked.review,
+    )
+    assert kept.model.thresholds == walked.model.thresholds
+    assert (kept.model.records_in_model, kept.model.edges, kept.model.pairs_kept) == (
+        walked.model.records_in_model,
+        walked.model.edges,
+        walked.model.pairs_kept,
+    )
+
+
+def test_a_night_with_one_record_changed_or_a_new_review_decision_is_not_kept(two_nights, tmp_path):
+    root = two_nights["root"]
+    night = [dict(r) for r in two_nights["night2"]]
+    night[0]["email"] = "changed." + (night[0].get("email") or "x@example.com")
+    shutil.copy(root / "incremental.duckdb", tmp_path / "changed.duckdb")
+    changed, _ = _resolve(tmp_path / "changed.duckdb", night, two_nights["config"], DAY2)
+    assert changed.graph["clustered"] == "affected records" and changed.model.records_rescored >= 1
+
+    a, b = two_nights["night2"][0], two_nights["night2"][1]
+    review = tmp_path / "review.csv"
+    review.write_text(
+        "decision,source_a,record_a,source_b,record_b,note\n"
+        f"cannot_link,{a['source']},{a['source_record_id']},{b['source']},{b['source_record_id']},test\n"
+    )
+    shutil.copy(root / "incremental.duckdb", tmp_path / "review.duckdb")
+    reviewed, _ = _resolve(
+        tmp_path / "review.duckdb", two_nights["night2"], two_nights["config"], DAY2, review_file=review
+    )
+    assert reviewed.graph["clustered"] == "affected records" and reviewed.review["cannot_link"] == 1
+
+
+def test_a_night_with_nothing_new_but_the_model_due_retrains(two_nights, tmp_path):
+    shutil.copy(two_nights["root"] / "incremental.duckdb", tmp_path / "due.duckdb")
+    later = DAY2 + dt.timedelta(days=30)
+    result, _ = _resolve(tmp_path / "due.duckdb", two_nights["night2"], two_nights["config"], later)
+    assert result.model.retrained and result.graph["clustered"] != "no records (nothing changed)"
+
+
+def test_a_night_with_nothing_new_for_identity_still_counts_tonights_anonymous_visitors(two_nights, tmp_path):
+    """Web events without a user_id change no identity record, so the night keeps every table,
+    but the anonymous visitors are tonight's."""
+    shutil.copy(two_nights["root"] / "incremental.duckdb", tmp_path / "web.duckdb")
+    con = duckdb.connect(str(tmp_path / "web.duckdb"))
+    con.execute("""CREATE TABLE staging.web_events AS SELECT * FROM (VALUES
+                   ('cookie-a', NULL), ('cookie-a', NULL), ('cookie-b', 'u1')) t(user_pseudo_id, user_id)""")
+    con.close()
+    result, tables = _resolve(tmp_path / "web.duckdb", two_nights["night2"], two_nights["config"], DAY2)
+    assert result.graph["clustered"] == "no records (nothing changed)"
+    assert result.anonymous_visitors == 1
+    assert tables["anonymous_visitors"] == [("cookie-a", 2)]
+    assert tables["customer_map"] == two_nights["incremental"][1]["customer_map"]

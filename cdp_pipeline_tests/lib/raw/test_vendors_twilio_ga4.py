@@ -202,7 +202,6 @@ def test_an_erased_persons_whatsapp_messages_are_suppressed_at_ingest_like_their
 
 def test_the_accounting_checks_fail_when_a_message_or_an_event_goes_missing(tmp_path):
     import dagster as dg
-    from dagster_duckdb import DuckDBResource
 
     from cdp_pipeline.defs.staging.checks import every_event_accounted, every_message_accounted
 
@@ -221,15 +220,11 @@ def test_the_accounting_checks_fail_when_a_message_or_an_event_goes_missing(tmp_
                  ('2', 'page_view', NULL, '{}', 'e.json', 2, DATE '2026-10-02', 'x')""")
     for table in ("sms_messages", "web_events"):
         build_staging_table(c, SQL_DIR, table, get_settings())
-    c.close()
-    resource = DuckDBResource(database=path)
-    ok_sms, ok_web = every_message_accounted(duckdb=resource), every_event_accounted(duckdb=resource)
+    ok_sms, ok_web = every_message_accounted(c), every_event_accounted(c)
     assert ok_sms.passed and ok_web.passed
     assert ok_web.metadata["cookieless_pings"] == dg.IntMetadataValue(1)
-    c = duckdb.connect(path)
     c.execute("DELETE FROM staging.sms_messages WHERE message_id = 'SM1'")
     c.execute("DELETE FROM staging.web_events")
-    c.close()
-    lost_sms, lost_web = every_message_accounted(duckdb=resource), every_event_accounted(duckdb=resource)
+    lost_sms, lost_web = every_message_accounted(c), every_event_accounted(c)
     assert not lost_sms.passed and lost_sms.metadata["missing"] == dg.IntMetadataValue(1)
     assert not lost_web.passed and lost_web.metadata["missing"] == dg.IntMetadataValue(1)
