@@ -80,18 +80,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     import dagster as dg
 
     from cdp_pipeline.defs.automation import FULL_REFRESH_TAG, partition_range_tags
-    from cdp_pipeline.defs.loggers import ACTIVE_TIMER
     from cdp_pipeline.defs.partitions import LANDING_DAYS, add_landing_days
     from cdp_pipeline.launch import execute_job_run, load_job
-    from cdp_pipeline.lib.common.progress import PHASE_LOGGER, PhaseHandler, StageTimer
+    from cdp_pipeline.lib.common.progress import (
+        PHASE_LOGGER,
+        PROGRESS_LOGGER,
+        PhaseHandler,
+        ProgressHandler,
+        StageTimer,
+    )
     from cdp_pipeline.lib.common.run_lock import NightAlreadyRunning, exclusive_night, release_dead_runs, run_tags
     from cdp_pipeline.lib.common.run_state import SharedRunState, claim_run_state
 
     # Loaded as the UI's code location loads it, so the run is recorded under the job there.
     nightly = load_job("nightly")
     timer = StageTimer(labels=_step_labels(nightly.repository_def.asset_graph))
-    ACTIVE_TIMER.append(timer)
-    phases = PhaseHandler(timer)
+    progress, phases = ProgressHandler(timer), PhaseHandler(timer)
+    logging.getLogger(PROGRESS_LOGGER).addHandler(progress)
     logging.getLogger(PHASE_LOGGER).addHandler(phases)
     print(f"cdp run: landing days {days[0]} … {days[-1]} from {settings.landing_dir} ({why})")
     print(
@@ -124,6 +129,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
     finally:
         logging.getLogger(PHASE_LOGGER).removeHandler(phases)
+        logging.getLogger(PROGRESS_LOGGER).removeHandler(progress)
     wall = time.monotonic() - t0
     print_summary(settings.warehouse, timer, wall, result.run_id, days=(days[0], days[-1]))
     if not result.success:

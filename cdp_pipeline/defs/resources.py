@@ -1,4 +1,4 @@
-"""Resources shared by every layer: the build database connection."""
+"""Resources shared by every layer: the build database connection and the settings."""
 
 import datetime as dt
 from contextlib import contextmanager
@@ -10,11 +10,14 @@ from pydantic import PrivateAttr
 from cdp_pipeline.defs.automation import is_full_refresh
 from cdp_pipeline.lib.common.compaction import compaction_due, no_compaction, record_compaction
 from cdp_pipeline.lib.common.warehouse import BUILD_DB_CONFIG
-from cdp_pipeline.settings import get_settings
+from cdp_pipeline.settings import Settings, get_settings
 
 # Every asset that writes the build database takes this pool (limit 1 in dagster.yaml):
 # DuckDB allows one read-write process per file.
 DUCKDB_POOL = "duckdb"
+
+# What an asset or check declares to be handed the settings: ``settings: CdpSettings``.
+CdpSettings = dg.ResourceParam[Settings]
 
 
 class BuildDatabase(DuckDBResource):
@@ -43,9 +46,8 @@ class BuildDatabase(DuckDBResource):
             yield con
 
 
-def build_database_resource() -> BuildDatabase:
+def build_database_resource(s: Settings) -> BuildDatabase:
     """The pipeline's private read-write database (never the published file)."""
-    s = get_settings()
     s.build_db.parent.mkdir(parents=True, exist_ok=True)
     return BuildDatabase(
         database=str(s.build_db),
@@ -54,6 +56,19 @@ def build_database_resource() -> BuildDatabase:
     )
 
 
+def settings_resource(s: Settings) -> dg.ResourceDefinition:
+    """The ``settings`` resource: the CDP_* settings read when the code location loaded."""
+    return dg.ResourceDefinition.hardcoded_resource(
+        s,
+        description=f"CDP_* settings read when the code location loaded (cdp_pipeline/settings.py): "
+        f"landing {s.landing_dir}, warehouse {s.warehouse}, build database {s.build_db}, "
+        f"config {s.config_dir}, time zone {s.timezone}.",
+    )
+
+
 @dg.definitions
 def resources() -> dg.Definitions:
-    return dg.Definitions(resources={"duckdb": build_database_resource()})
+    # Called when the code location loads (and in each run's process as it loads the job): the
+    # settings in force then are what every asset and check of the location is handed.
+    s = get_settings()
+    return dg.Definitions(resources={"duckdb": build_database_resource(s), "settings": settings_resource(s)})

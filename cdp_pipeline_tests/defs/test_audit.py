@@ -7,14 +7,16 @@ from dagster_duckdb import DuckDBResource
 from cdp_pipeline.defs.audit.assets import ERASURE_DEPS, ERASURE_LOG_KEY, erasure_log
 from cdp_pipeline.defs.audit.checks import no_erased_identifiers_remain
 from cdp_pipeline.defs.publish.assets import published_warehouse
+from cdp_pipeline.defs.resources import settings_resource
 from cdp_pipeline.lib.audit import queue_erasure, scan_export_dir, scan_for_identifiers
+from cdp_pipeline.settings import get_settings
 from cdp_pipeline_tests.lib.audit.fixture_warehouse import ANNA, BO, build, identifiers_of
 
 
 def _run(settings):
     return dg.materialize(
         [erasure_log, no_erased_identifiers_remain],
-        resources={"duckdb": DuckDBResource(database=str(settings.build_db))},
+        resources={"duckdb": DuckDBResource(database=str(settings.build_db)), "settings": settings_resource(settings)},
         raise_on_error=False,
     )
 
@@ -76,7 +78,11 @@ def test_a_run_that_erases_compacts_the_build_database(cdp_env):
 
     def run_and_last_compaction():
         assert dg.materialize(
-            [erasure_log], resources={"duckdb": BuildDatabase(database=str(cdp_env.build_db))}
+            [erasure_log],
+            resources={
+                "duckdb": BuildDatabase(database=str(cdp_env.build_db)),
+                "settings": settings_resource(get_settings()),
+            },
         ).success
         with duckdb.connect(str(cdp_env.build_db), read_only=True) as c:
             return c.execute(f"SELECT compacted_on FROM {COMPACTIONS}").fetchall()
@@ -121,7 +127,10 @@ def test_erased_person_is_in_no_byte_of_the_build_published_or_previous_file(cdp
     assert _bytes_hold(cdp_env.build_db, anna) == []
     assert _bytes_hold(cdp_env.build_db, [BO["email"], BO["phone"]]) == [BO["email"], BO["phone"]]
 
-    resources = {"duckdb": DuckDBResource(database=str(cdp_env.build_db))}
+    resources = {
+        "duckdb": DuckDBResource(database=str(cdp_env.build_db)),
+        "settings": settings_resource(get_settings()),
+    }
     assert dg.materialize([published_warehouse], resources=resources).success
     assert _bytes_hold(cdp_env.warehouse, anna) == []
     assert not previous_path(cdp_env.warehouse).exists()  # it held Anna: dropped, not kept
@@ -184,7 +193,11 @@ def test_a_build_file_not_rewritten_after_an_erasure_is_rewritten_next_run_and_p
     assert _bytes_hold(cdp_env.build_db, [ANNA["email"]])
 
     publish = dg.materialize(
-        [published_warehouse], resources={"duckdb": DuckDBResource(database=str(cdp_env.build_db))}
+        [published_warehouse],
+        resources={
+            "duckdb": DuckDBResource(database=str(cdp_env.build_db)),
+            "settings": settings_resource(get_settings()),
+        },
     )
     (mat,) = publish.asset_materializations_for_node("publish__warehouse")
     assert mat.metadata["copy"].value == "logical" and _bytes_hold(cdp_env.warehouse, [ANNA["email"]]) == []

@@ -9,6 +9,7 @@ import dagster as dg
 
 from cdp_pipeline.definitions import defs
 from cdp_pipeline.defs.partitions import landing_date_partitions
+from cdp_pipeline.settings import Settings
 
 
 def _graph():
@@ -172,6 +173,66 @@ def test_lib_is_handed_its_settings():
         if reads_settings.search(path.read_text(encoding="utf-8"))
     ]
     assert readers == []
+
+
+# Functions Dagster calls outside a run's steps: when the code location loads, at a schedule's or
+# a sensor's tick. Only these read the settings; an asset or check is handed them.
+SETTINGS_READERS = {"definitions", "schedule", "sensor"}
+
+
+def _settings_readers(source: str) -> list[tuple[str, bool]]:
+    """(function, whether Dagster calls it outside a step) for each function naming get_settings."""
+    import ast
+
+    found = []
+
+    def visit(node, enclosing):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            kinds = {
+                (d.func if isinstance(d, ast.Call) else d).attr
+                for d in getattr(node, "decorator_list", [])
+                if isinstance(d.func if isinstance(d, ast.Call) else d, ast.Attribute)
+            }
+            enclosing = [*enclosing, (getattr(node, "name", "<lambda>"), bool(kinds & SETTINGS_READERS))]
+        named = (isinstance(node, ast.Name) and node.id == "get_settings") or (
+            isinstance(node, ast.Attribute) and node.attr == "get_settings"
+        )
+        if named:
+            found.append((enclosing[-1][0] if enclosing else "<module>", any(ok for _, ok in enclosing)))
+        for child in ast.iter_child_nodes(node):
+            visit(child, enclosing)
+
+    visit(ast.parse(source), [])
+    return found
+
+
+def test_assets_and_checks_are_handed_the_settings_never_read_them():
+    """The `settings` resource is built from the settings in force when the code location loads;
+    an asset or check takes it as a parameter (settings: CdpSettings) and never calls
+    get_settings() itself, so what a run uses is what the UI shows as the resource."""
+    example = (
+        "@dg.definitions\ndef resources():\n    return get_settings()\n"
+        "@dg.asset(pool=P)\ndef a(duckdb):\n    return load(get_settings().config_dir)\n"
+        "x = lambda con: settings.get_settings().timezone\n"
+    )
+    assert _settings_readers(example) == [("resources", True), ("a", False), ("<lambda>", False)]
+
+    readers = {
+        f"{path.relative_to(PACKAGE / 'defs')}:{function}": allowed
+        for path in sorted((PACKAGE / "defs").rglob("*.py"))
+        for function, allowed in _settings_readers(path.read_text(encoding="utf-8"))
+    }
+    assert readers["resources.py:resources"]  # the walk sees the one that must read them
+    assert [reader for reader, allowed in readers.items() if not allowed] == []
+
+    d = defs()
+    assert isinstance(d.resources["settings"].resource_fn(None), Settings)
+    takes_settings = {
+        node.key.to_user_string()
+        for node in d.resolve_asset_graph().asset_nodes
+        if "settings" in node.assets_def.required_resource_keys
+    }
+    assert {"golden/customers", "segments/definitions", "publish/warehouse", "raw/crm_customers"} <= takes_settings
 
 
 # ---------------------------------------------------------------------------------------------

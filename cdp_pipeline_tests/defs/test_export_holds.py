@@ -10,10 +10,12 @@ from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.activation import assets as activation_assets
 from cdp_pipeline.defs.activation.checks import exported_rows_have_consent, no_destination_held
+from cdp_pipeline.defs.resources import settings_resource
 from cdp_pipeline.defs.segments import assets as segment_assets
 from cdp_pipeline.lib.activation.holds import ACKNOWLEDGEMENTS_FILE_NAME
 from cdp_pipeline.lib.audit.requests import read_requests
 from cdp_pipeline.lib.raw import load_partition
+from cdp_pipeline.settings import get_settings
 from cdp_pipeline_tests.lib.segments.golden_fixture import sample_customers, write_golden
 
 ASSETS = [
@@ -35,7 +37,10 @@ def db(cdp_env):
 def _night(db, day):
     with db.get_connection() as con:
         write_golden(con, sample_customers(day))
-    result = dg.materialize([*ASSETS, exported_rows_have_consent, no_destination_held], resources={"duckdb": db})
+    result = dg.materialize(
+        [*ASSETS, exported_rows_have_consent, no_destination_held],
+        resources={"duckdb": db, "settings": settings_resource(get_settings())},
+    )
     return {e.check_name: e for e in result.get_asset_check_evaluations()}
 
 
@@ -193,7 +198,7 @@ def test_the_nights_unread_files_and_holds_are_warnings_in_the_ui_and_the_run_su
         instance.add_dynamic_partitions(LANDING_DAYS, [DAY2.isoformat()])
         result = dg.materialize(
             [raw_assets.raw_crm, raw_assets.raw_sms, audit_assets.audit_files],
-            resources={"duckdb": db},
+            resources={"duckdb": db, "settings": settings_resource(get_settings())},
             instance=instance,
             partition_key=DAY2.isoformat(),
         )

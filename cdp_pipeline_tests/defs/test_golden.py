@@ -9,6 +9,8 @@ from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.golden.assets import CUSTOMERS, IDENTIFIER_CONSENT, TIMELINE, as_of_date_for_run, golden_tables
 from cdp_pipeline.defs.golden.checks import GOLDEN_CHECKS, golden_check_result
+from cdp_pipeline.defs.resources import settings_resource
+from cdp_pipeline.settings import get_settings
 from cdp_pipeline_tests.lib.golden.world import load_world
 
 
@@ -24,7 +26,9 @@ def world_file(tmp_path, monkeypatch):
 
 def _materialize(path: str, tags: dict | None = None) -> dg.ExecuteInProcessResult:
     return dg.materialize(
-        [golden_tables, *GOLDEN_CHECKS], resources={"duckdb": DuckDBResource(database=path)}, tags=tags or {}
+        [golden_tables, *GOLDEN_CHECKS],
+        resources={"duckdb": DuckDBResource(database=path), "settings": settings_resource(get_settings())},
+        tags=tags or {},
     )
 
 
@@ -94,7 +98,7 @@ def test_assets_are_in_group_golden_with_upstream_deps():
 
 def _check(name: str, path: str) -> dg.AssetCheckResult:
     with duckdb.connect(path) as con:
-        return golden_check_result(con, name)
+        return golden_check_result(con, name, get_settings())
 
 
 def test_checks_fail_on_broken_tables(world_file):
@@ -135,7 +139,7 @@ def test_the_checks_are_one_step_that_runs_any_one_alone(world_file):
     }
     result = dg.materialize(
         GOLDEN_CHECKS,
-        resources={"duckdb": DuckDBResource(database=world_file)},
+        resources={"duckdb": DuckDBResource(database=world_file), "settings": settings_resource(get_settings())},
         selection=dg.AssetSelection.checks(dg.AssetCheckKey(TIMELINE, "every_event_once")),
     )
     assert result.success

@@ -7,6 +7,8 @@ from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.identity.assets import IDENTITY_ASSETS, build_identity_assets
 from cdp_pipeline.defs.identity.checks import identity_checks
+from cdp_pipeline.defs.resources import settings_resource
+from cdp_pipeline.settings import get_settings
 from cdp_pipeline_tests.lib.identity.synthetic import build_synthetic, record, write_records, write_truth
 
 CHECKS = [identity_checks]
@@ -21,7 +23,11 @@ def env(tmp_path, monkeypatch):
 
 
 def _materialize(db, asset):
-    return dg.materialize([asset, *CHECKS], resources={"duckdb": DuckDBResource(database=str(db))}, raise_on_error=True)
+    return dg.materialize(
+        [asset, *CHECKS],
+        resources={"duckdb": DuckDBResource(database=str(db)), "settings": settings_resource(get_settings())},
+        raise_on_error=True,
+    )
 
 
 def _check_results(result) -> dict[str, dg.AssetCheckEvaluation]:
@@ -96,7 +102,7 @@ def test_checks_fail_on_broken_map_and_churn(env, monkeypatch):
                        0 AS split, 0 AS retired""")
     result = dg.materialize(
         CHECKS,
-        resources={"duckdb": DuckDBResource(database=str(db))},
+        resources={"duckdb": DuckDBResource(database=str(db)), "settings": settings_resource(get_settings())},
         raise_on_error=False,
         selection=dg.AssetSelection.all_asset_checks(),
     )
@@ -200,6 +206,8 @@ def test_the_checks_are_one_step_that_runs_any_one_alone(env):
     assert check.can_subset and len(check.check_keys) == 3
     churn = dg.AssetCheckKey(dg.AssetKey(["identity", "customer_map"]), "customer_id_churn")
     result = dg.materialize(
-        CHECKS, resources={"duckdb": DuckDBResource(database=str(db))}, selection=dg.AssetSelection.checks(churn)
+        CHECKS,
+        resources={"duckdb": DuckDBResource(database=str(db)), "settings": settings_resource(get_settings())},
+        selection=dg.AssetSelection.checks(churn),
     )
     assert result.success and list(_check_results(result)) == ["customer_id_churn"]

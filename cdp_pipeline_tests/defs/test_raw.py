@@ -9,6 +9,8 @@ from cdp_pipeline.defs.audit import assets as audit_assets
 from cdp_pipeline.defs.partitions import LANDING_DAYS
 from cdp_pipeline.defs.raw import assets as raw_assets
 from cdp_pipeline.defs.raw import checks as raw_checks
+from cdp_pipeline.defs.resources import settings_resource
+from cdp_pipeline.settings import get_settings
 
 DAY1, DAY2 = "2026-10-01", "2026-10-02"
 CRM = b"customer_id,first_name\n1,Anna\n2,Bo\n"
@@ -36,7 +38,7 @@ def drop(root, source, day, name, data):
 
 
 def resources(root):
-    return {"duckdb": DuckDBResource(database=str(root / "b.duckdb"))}
+    return {"duckdb": DuckDBResource(database=str(root / "b.duckdb")), "settings": settings_resource(get_settings())}
 
 
 def query(root, sql):

@@ -1,6 +1,7 @@
 """Segments and activation assets on a temporary build database: two runs, deltas, history, consent."""
 
 import csv
+import dataclasses
 import hashlib
 import json
 from datetime import date, datetime
@@ -11,11 +12,13 @@ from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.activation import assets as activation_assets
 from cdp_pipeline.defs.activation.checks import exported_rows_have_consent
+from cdp_pipeline.defs.resources import settings_resource
 from cdp_pipeline.defs.segments import assets as segment_assets
 from cdp_pipeline.defs.segments.checks import build_segment_definition_checks, history_agrees_with_membership
 from cdp_pipeline.lib.activation import consent_gate
 from cdp_pipeline.lib.activation.consent_check import consent_violations
 from cdp_pipeline.lib.activation.destinations import load_destinations
+from cdp_pipeline.lib.segments import store
 from cdp_pipeline.lib.segments.definitions import load_segment_definitions
 from cdp_pipeline.settings import get_settings
 from cdp_pipeline_tests.lib.segments.golden_fixture import sample_customers, write_golden
@@ -51,7 +54,11 @@ def _run(db, checks=None, raise_on_error=True):
             exported_rows_have_consent,
         ]
     )
-    return dg.materialize([*ASSETS, *checks], resources={"duckdb": db}, raise_on_error=raise_on_error)
+    return dg.materialize(
+        [*ASSETS, *checks],
+        resources={"duckdb": db, "settings": settings_resource(get_settings())},
+        raise_on_error=raise_on_error,
+    )
 
 
 def _consent_violations(con) -> list[str]:
@@ -85,6 +92,25 @@ def _second_day():
         has_abandoned_cart=False, orders_count=1, total_spend=50, rfm_segment="new", last_order_at=datetime(2025, 6, 2)
     )
     return list(rows.values())
+
+
+def test_segments_follow_the_settings_resource_they_are_handed_not_the_environment(cdp_env, db, tmp_path):
+    """The asset is handed its settings by the definitions (the `settings` resource): a config
+    folder given only to the resource decides which segments are built."""
+    config = tmp_path / "handed_config"
+    config.mkdir()
+    (config / "segments.yaml").write_text(
+        "segments:\n  - name: only_one\n    description: test\n    predicate: total_spend > 0\n"
+    )
+    _golden(db, sample_customers(date(2026, 3, 1)))
+    handed = dataclasses.replace(get_settings(), config_dir=config)
+    assert get_settings().config_dir != config
+    result = dg.materialize(
+        [segment_assets.segment_evaluation], resources={"duckdb": db, "settings": settings_resource(handed)}
+    )
+    assert result.success
+    with db.get_connection() as con:
+        assert [row[0] for row in store.stored_definitions(con)] == ["only_one"]
 
 
 def test_two_runs_build_segments_history_exports_and_deltas(cdp_env, db):
@@ -249,7 +275,7 @@ def test_without_the_ledger_nothing_is_exported_and_old_files_fail_the_check(cdp
     assert _checks(_run(db, checks=[exported_rows_have_consent]))[CONSENT_CHECK.name] is True
     with db.get_connection() as con:
         con.execute("DROP TABLE golden.identifier_consent")
-    result = exported_rows_have_consent(duckdb=db)
+    result = exported_rows_have_consent(duckdb=db, settings=get_settings())
     assert result.passed is False and "golden.identifier_consent does not exist" in result.metadata["examples"].value
     assert not _run(db, checks=[], raise_on_error=False).success
 
@@ -261,15 +287,15 @@ def test_consent_check_fails_on_a_tampered_export_file_or_table(cdp_env, db):
     original = full.read_bytes()
     with open(full, "a", encoding="utf-8") as f:
         f.write("fred@example.se,Fred,at_risk\n")  # c6 has no email consent
-    assert exported_rows_have_consent(duckdb=db).passed is False
+    assert exported_rows_have_consent(duckdb=db, settings=get_settings()).passed is False
     full.write_bytes(original)
-    assert exported_rows_have_consent(duckdb=db).passed is True
+    assert exported_rows_have_consent(duckdb=db, settings=get_settings()).passed is True
     with db.get_connection() as con:
         con.execute(
             "INSERT INTO activation.export_members VALUES ('sms_offers', DATE '2025-06-01', 'c6', "
             "'+46701112222', '{}', false, true)"
         )
-    result = exported_rows_have_consent(duckdb=db)
+    result = exported_rows_have_consent(duckdb=db, settings=get_settings())
     assert result.passed is False
     assert "c6" in result.metadata["examples"].value
 
@@ -286,7 +312,7 @@ def test_consent_check_reads_unchanged_files_against_current_consent(cdp_env, db
         con.execute(
             "UPDATE golden.customers SET loyalty_card_ids = [] WHERE list_contains(loyalty_card_ids, ?)", [cards[-1]]
         )
-    result = exported_rows_have_consent(duckdb=db)
+    result = exported_rows_have_consent(duckdb=db, settings=get_settings())
     assert result.passed is False
     examples = result.metadata["examples"].value
     assert "newsletter 2025-06-01 full: line 3: email is not a consented identifier" in examples

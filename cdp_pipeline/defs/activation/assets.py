@@ -3,7 +3,7 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from cdp_pipeline.defs.resources import DUCKDB_POOL
+from cdp_pipeline.defs.resources import DUCKDB_POOL, CdpSettings
 from cdp_pipeline.defs.segments.assets import GOLDEN_CUSTOMERS, MEMBERSHIP_KEY
 from cdp_pipeline.defs.table_metadata import table_metadata
 from cdp_pipeline.lib.activation import store
@@ -12,7 +12,6 @@ from cdp_pipeline.lib.activation.export_staging import clear_staging, staging_ro
 from cdp_pipeline.lib.activation.holds import blocking_files, export_holds, record_holds
 from cdp_pipeline.lib.activation.store import DestinationExport
 from cdp_pipeline.lib.segments.store import run_date as segments_run_date
-from cdp_pipeline.settings import get_settings
 
 EXPORT_MEMBERS_KEY = dg.AssetKey(["activation", "export_members"])
 EXPORT_LOG_KEY = dg.AssetKey(["activation", "export_log"])
@@ -27,12 +26,14 @@ EXPORT_LOG_KEY = dg.AssetKey(["activation", "export_log"])
     description="The rows each destination receives this run: members of its segments who pass the "
     "consent gate, in the destination's format (hashed for ad platforms).",
 )
-def export_members(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
-    destinations = load_destinations(get_settings().config_dir)
+def export_members(
+    context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CdpSettings
+) -> dg.MaterializeResult:
+    destinations = load_destinations(settings.config_dir)
     summary = []
     with duckdb.get_connection() as con:
         store.ensure_activation_tables(con)
-        run_date = segments_run_date(con, get_settings().timezone)
+        run_date = segments_run_date(con, settings.timezone)
         defined = store.defined_segments(con)
         for dest in destinations:
             unknown = [s for s in dest.segments if s not in defined]
@@ -91,8 +92,9 @@ STAGED_EXPORTS_CHECK = "staged_exports_have_consent"
     "once they passed the consent check. A destination whose channel a consent-bearing file "
     "could not be read for is held: its files are not refreshed (audit.export_holds).",
 )
-def export_log(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
-    settings = get_settings()
+def export_log(
+    context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CdpSettings
+) -> dg.MaterializeResult:
     destinations = load_destinations(settings.config_dir)
     clear_staging(settings.export_dir)
     staging = staging_root(settings.export_dir, context.run.run_id)

@@ -6,14 +6,13 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.activation.assets import EXPORT_LOG_KEY
-from cdp_pipeline.defs.resources import DUCKDB_POOL
+from cdp_pipeline.defs.resources import DUCKDB_POOL, CdpSettings
 from cdp_pipeline.lib.activation.consent_check import consent_violations
 from cdp_pipeline.lib.activation.destinations import load_destinations
 from cdp_pipeline.lib.activation.holds import holds_on, unread_consent_files
 from cdp_pipeline.lib.activation.store import ensure_activation_tables
 from cdp_pipeline.lib.common.previews import markdown_table
 from cdp_pipeline.lib.segments.store import run_date
-from cdp_pipeline.settings import get_settings
 
 
 @dg.asset_check(
@@ -26,10 +25,9 @@ from cdp_pipeline.settings import get_settings
     blocking=True,
     pool=DUCKDB_POOL,
 )
-def exported_rows_have_consent(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+def exported_rows_have_consent(duckdb: DuckDBResource, settings: CdpSettings) -> dg.AssetCheckResult:
     with duckdb.get_connection() as con:
         ensure_activation_tables(con)
-        settings = get_settings()
         problems = consent_violations(con, load_destinations(settings.config_dir), settings.timezone)
     return dg.AssetCheckResult(
         passed=not problems,
@@ -50,10 +48,10 @@ def exported_rows_have_consent(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     blocking=False,
     pool=DUCKDB_POOL,
 )
-def no_destination_held(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+def no_destination_held(duckdb: DuckDBResource, settings: CdpSettings) -> dg.AssetCheckResult:
     with duckdb.get_connection() as con:
         ensure_activation_tables(con)
-        holds = holds_on(con, run_date(con, get_settings().timezone))
+        holds = holds_on(con, run_date(con, settings.timezone))
         unread = unread_consent_files(con)
     by_file: dict[str, dict] = {}
     for h in holds:

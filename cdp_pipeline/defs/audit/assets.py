@@ -9,7 +9,7 @@ from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.partitions import landing_date_partitions
 from cdp_pipeline.defs.raw.assets import RAW_ASSET_KEYS
-from cdp_pipeline.defs.resources import DUCKDB_POOL
+from cdp_pipeline.defs.resources import DUCKDB_POOL, CdpSettings
 from cdp_pipeline.defs.table_metadata import table_metadata
 from cdp_pipeline.lib.audit.erase import (
     ensure_erasure_tables,
@@ -21,7 +21,6 @@ from cdp_pipeline.lib.common.compaction import compact_on_close
 from cdp_pipeline.lib.common.previews import markdown_table
 from cdp_pipeline.lib.common.sql_files import fetch_sql
 from cdp_pipeline.lib.raw import ledger
-from cdp_pipeline.settings import get_settings
 
 AUDIT_GROUP = "audit"
 ERASURE_LOG_KEY = dg.AssetKey(["audit", "erasure_log"])
@@ -138,8 +137,9 @@ ERASURE_DEPS = [
         "rows only, so the deleted rows' bytes do not stay in its free blocks."
     ),
 )
-def erasure_log(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
-    settings = get_settings()
+def erasure_log(
+    context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CdpSettings
+) -> dg.MaterializeResult:
     with duckdb.get_connection() as con:
         ensure_erasure_tables(con)
         results = run_pending_erasures(con, settings)

@@ -4,10 +4,9 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.audit.assets import ERASURE_LOG_KEY
-from cdp_pipeline.defs.resources import DUCKDB_POOL
+from cdp_pipeline.defs.resources import DUCKDB_POOL, CdpSettings
 from cdp_pipeline.lib.audit.erase import ensure_erasure_tables
 from cdp_pipeline.lib.audit.verify import scan_erased
-from cdp_pipeline.settings import get_settings
 
 
 @dg.asset_check(
@@ -20,8 +19,7 @@ from cdp_pipeline.settings import get_settings
     "pipeline keeps (build database and WAL, exports, reports; the published warehouse and its "
     "previous copy for the erasures they record). Blocks publish.",
 )
-def no_erased_identifiers_remain(duckdb: DuckDBResource) -> dg.AssetCheckResult:
-    settings = get_settings()
+def no_erased_identifiers_remain(duckdb: DuckDBResource, settings: CdpSettings) -> dg.AssetCheckResult:
     with duckdb.get_connection() as con:
         ensure_erasure_tables(con)
         result = scan_erased(con, settings.export_dir, settings, files=True)

@@ -8,12 +8,11 @@ from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.automation import is_full_refresh
 from cdp_pipeline.defs.partitions import LAST_LANDING_DAY_TAG
-from cdp_pipeline.defs.resources import DUCKDB_POOL
+from cdp_pipeline.defs.resources import DUCKDB_POOL, CdpSettings
 from cdp_pipeline.defs.table_metadata import table_metadata
 from cdp_pipeline.lib.common.previews import markdown_table
 from cdp_pipeline.lib.golden.build import build_golden, golden_summary, latest_event_date
 from cdp_pipeline.lib.golden.survivorship import load_survivorship_config
-from cdp_pipeline.settings import get_settings
 
 CUSTOMERS = dg.AssetKey(["golden", "customers"])
 TIMELINE = dg.AssetKey(["golden", "customer_timeline"])
@@ -80,8 +79,7 @@ def as_of_date_for_run(tags: dict, latest_event_day: Callable[[], date | None]) 
     ],
     pool=DUCKDB_POOL,
 )
-def golden_tables(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
-    settings = get_settings()
+def golden_tables(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CdpSettings):
     with duckdb.get_connection() as con:
         as_of, origin = as_of_date_for_run(context.run.tags, lambda: latest_event_date(con, settings.timezone))
         build = build_golden(

@@ -5,26 +5,26 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.golden.assets import CUSTOMERS, TIMELINE
-from cdp_pipeline.defs.resources import DUCKDB_POOL
+from cdp_pipeline.defs.resources import DUCKDB_POOL, CdpSettings
 from cdp_pipeline.lib.golden import quality
-from cdp_pipeline.settings import get_settings
+from cdp_pipeline.settings import Settings
 
-# name -> (the asset checked, what it verifies, the function that checks it on a connection)
+# name -> (the asset checked, what it verifies, the function that checks it on a connection with the settings)
 CHECKS = {
     "one_row_per_customer": (
         CUSTOMERS,
         "Every customer_id of identity.customer_map has exactly one golden row, and no other rows.",
-        quality.check_one_row_per_customer,
+        lambda con, settings: quality.check_one_row_per_customer(con),
     ),
     "rows_have_source_records": (
         CUSTOMERS,
         "No golden row without at least one source record behind it.",
-        quality.check_rows_have_source_records,
+        lambda con, settings: quality.check_rows_have_source_records(con),
     ),
     "trait_sanity": (
         CUSTOMERS,
         "No negative spend, last_seen >= first_seen, order counts add up, RFM scores 1-5.",
-        quality.check_trait_sanity,
+        lambda con, settings: quality.check_trait_sanity(con),
     ),
     "every_event_once": (
         TIMELINE,
@@ -32,14 +32,14 @@ CHECKS = {
         "timeline, for its customer: the whole timeline, also after an incremental build (compared "
         "per staging table by count and hash sum of (customer_id, event_ref), event by event where "
         "those differ).",
-        lambda con: quality.check_timeline_complete(con, get_settings().timezone),
+        lambda con, settings: quality.check_timeline_complete(con, settings.timezone),
     ),
 }
 
 
-def golden_check_result(con: duckdb.DuckDBPyConnection, name: str) -> dg.AssetCheckResult:
+def golden_check_result(con: duckdb.DuckDBPyConnection, name: str, settings: Settings) -> dg.AssetCheckResult:
     asset, _, check = CHECKS[name]
-    outcome = check(con)
+    outcome = check(con, settings)
     return dg.AssetCheckResult(
         asset_key=asset,
         check_name=name,
@@ -60,12 +60,12 @@ def golden_check_result(con: duckdb.DuckDBPyConnection, name: str) -> dg.AssetCh
     can_subset=True,
     pool=DUCKDB_POOL,
 )
-def golden_checks(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource):
+def golden_checks(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource, settings: CdpSettings):
     selected = {key.name for key in context.selected_asset_check_keys}
     with duckdb.get_connection() as con:
         for name in CHECKS:
             if name in selected:
-                yield golden_check_result(con, name)
+                yield golden_check_result(con, name, settings)
 
 
 GOLDEN_CHECKS = [golden_checks]

@@ -10,7 +10,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.automation import is_full_refresh
-from cdp_pipeline.defs.resources import DUCKDB_POOL
+from cdp_pipeline.defs.resources import DUCKDB_POOL, CdpSettings
 from cdp_pipeline.defs.table_metadata import rounded, table_metadata
 from cdp_pipeline.lib.identity import evaluate_against_truth, format_evaluation, load_identity_config
 from cdp_pipeline.lib.identity.evaluate import blocking_recall
@@ -18,7 +18,6 @@ from cdp_pipeline.lib.identity.name_variants import load_name_variants
 from cdp_pipeline.lib.identity.resolve import default_paths, resolve_identities, table_exists
 from cdp_pipeline.lib.identity.splink_model import splink_model_markdown
 from cdp_pipeline.lib.staging.build import data_as_of
-from cdp_pipeline.settings import get_settings
 
 IDENTITY_RECORDS = dg.AssetKey(["staging", "identity_records"])
 
@@ -58,8 +57,7 @@ def build_identity_assets(deps=(IDENTITY_RECORDS,)) -> dg.AssetsDefinition:
         pool=DUCKDB_POOL,
         description="Resolve staging.identity_records into persistent customers.",
     )
-    def identity_resolution(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
-        settings = get_settings()
+    def identity_resolution(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CdpSettings):
         config = load_identity_config(config_dir=settings.config_dir)
         review_file, reports_dir = default_paths(settings)
         full_refresh = is_full_refresh(context.run.tags)
@@ -77,7 +75,7 @@ def build_identity_assets(deps=(IDENTITY_RECORDS,)) -> dg.AssetsDefinition:
                 engine_settings=settings,
             )
             counts = {t: con.execute(f"SELECT count(*) FROM identity.{t}").fetchall()[0][0] for t in IDENTITY_ASSETS}
-            evaluation = _evaluate(con, context, config)
+            evaluation = _evaluate(con, context, config, settings.truth_file)
             tables = {t: table_metadata(con, ["identity", t]) for t in IDENTITY_ASSETS}
         summary = result.summary()
         model = summary.get("model") or {}
@@ -148,11 +146,8 @@ def _data_as_of(con):
     return data_as_of(con) if table_exists(con, "audit", "files") else None
 
 
-def _evaluate(con, context, config) -> dict:
+def _evaluate(con, context, config, truth) -> dict:
     """When the input is the generated sample (its truth file exists), score the run against it."""
-    from cdp_pipeline.settings import get_settings
-
-    truth = get_settings().truth_file
     if not truth.exists():
         return {}
     try:

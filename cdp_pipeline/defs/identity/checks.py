@@ -4,15 +4,15 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from cdp_pipeline.defs.resources import DUCKDB_POOL
+from cdp_pipeline.defs.resources import DUCKDB_POOL, CdpSettings
 from cdp_pipeline.lib.identity import load_identity_config
 from cdp_pipeline.lib.identity.checks import cardinality_violations, customer_map_coverage, latest_identity_run
-from cdp_pipeline.settings import get_settings
+from cdp_pipeline.settings import Settings
 
 CUSTOMER_MAP = dg.AssetKey(["identity", "customer_map"])
 
 
-def covers_each_identity_record_once(con: duckdb.DuckDBPyConnection) -> dg.AssetCheckResult:
+def covers_each_identity_record_once(con: duckdb.DuckDBPyConnection, settings: Settings) -> dg.AssetCheckResult:
     row = customer_map_coverage(con)
     passed = (
         row["identity_records"] == row["mapped_rows"]
@@ -28,8 +28,8 @@ def covers_each_identity_record_once(con: duckdb.DuckDBPyConnection) -> dg.Asset
     )
 
 
-def customer_id_churn(con: duckdb.DuckDBPyConnection) -> dg.AssetCheckResult:
-    limit = get_settings().id_change_warn_share
+def customer_id_churn(con: duckdb.DuckDBPyConnection, settings: Settings) -> dg.AssetCheckResult:
+    limit = settings.id_change_warn_share
     row = latest_identity_run(con)
     if row is None:
         return dg.AssetCheckResult(
@@ -50,8 +50,8 @@ def customer_id_churn(con: duckdb.DuckDBPyConnection) -> dg.AssetCheckResult:
     )
 
 
-def customers_respect_cardinality_rules(con: duckdb.DuckDBPyConnection) -> dg.AssetCheckResult:
-    rules = load_identity_config(config_dir=get_settings().config_dir).cardinality_rules
+def customers_respect_cardinality_rules(con: duckdb.DuckDBPyConnection, settings: Settings) -> dg.AssetCheckResult:
+    rules = load_identity_config(config_dir=settings.config_dir).cardinality_rules
     violations = cardinality_violations(con, rules)
     preview = "\n".join(
         ["| customer_id | rule | distinct values |", "| --- | --- | ---: |"]
@@ -68,7 +68,7 @@ def customers_respect_cardinality_rules(con: duckdb.DuckDBPyConnection) -> dg.As
     )
 
 
-# name -> (what it verifies, the function that checks it on a connection)
+# name -> (what it verifies, the function that checks it on a connection with the settings)
 IDENTITY_CHECKS = {
     "covers_each_identity_record_once": (
         "identity.customer_map holds every row of staging.identity_records exactly once, each with a "
@@ -98,12 +98,12 @@ IDENTITY_CHECKS = {
     can_subset=True,
     pool=DUCKDB_POOL,
 )
-def identity_checks(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource):
+def identity_checks(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource, settings: CdpSettings):
     selected = {key.name for key in context.selected_asset_check_keys}
     with duckdb.get_connection() as con:
         for name, (_, check) in IDENTITY_CHECKS.items():
             if name in selected:
-                r = check(con)
+                r = check(con, settings)
                 yield dg.AssetCheckResult(
                     asset_key=CUSTOMER_MAP,
                     check_name=name,

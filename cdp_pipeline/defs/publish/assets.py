@@ -3,14 +3,13 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from cdp_pipeline.defs.resources import DUCKDB_POOL
+from cdp_pipeline.defs.resources import DUCKDB_POOL, CdpSettings
 from cdp_pipeline.lib.audit.erase import erasures_awaiting_rewrite
 from cdp_pipeline.lib.audit.verify import ErasedValues, assert_no_erased_identifiers
 from cdp_pipeline.lib.common.run_summary import table_row_counts
 from cdp_pipeline.lib.common.warehouse import erasures_executed
 from cdp_pipeline.lib.publish.contract_comments import comment_contract_tables
 from cdp_pipeline.lib.publish.warehouse_copy import publish_warehouse
-from cdp_pipeline.settings import get_settings
 
 # Every table the night builds, by schema: publish copies the build file only after all of them.
 # defs/test_definitions.py fails when an asset is added to a layer and not here.
@@ -57,8 +56,9 @@ UPSTREAM_OF_PUBLISH = [dg.AssetKey([schema, table]) for schema, tables in PUBLIS
         "then hold no erased person); else only its live rows are copied."
     ),
 )
-def published_warehouse(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
-    settings = get_settings()
+def published_warehouse(
+    context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CdpSettings
+) -> dg.MaterializeResult:
     with duckdb.get_connection() as con:
         # Blocking: an erased person's identifiers must not reach analysts or destinations.
         assert_no_erased_identifiers(con, settings.export_dir, settings)

@@ -9,11 +9,10 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.partitions import landing_date_partitions
-from cdp_pipeline.defs.resources import DUCKDB_POOL
+from cdp_pipeline.defs.resources import DUCKDB_POOL, CdpSettings
 from cdp_pipeline.defs.table_metadata import table_metadata
 from cdp_pipeline.lib.common.sql_files import fetch_sql
 from cdp_pipeline.lib.raw import SOURCE_TABLES, PartitionOutcome, ledger, load_partition
-from cdp_pipeline.settings import get_settings
 
 RAW_GROUP = "raw"
 MAX_WARNINGS_PER_FILE = 5
@@ -70,8 +69,7 @@ def build_raw_source_asset(source: str) -> dg.AssetsDefinition:
         description=f"Loads every file delivered under <landing>/{source}/<day>/ into raw, "
         "replacing the day's rows; unreadable rows and files go to audit.quarantine.",
     )
-    def _raw_source(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
-        settings = get_settings()
+    def _raw_source(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CdpSettings):
         landing_dir = settings.landing_dir
         # Dagster lists dynamic partitions in the order they were added; load in date order.
         days = sorted(context.partition_keys)

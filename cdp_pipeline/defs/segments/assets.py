@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from cdp_pipeline.defs.resources import DUCKDB_POOL
+from cdp_pipeline.defs.resources import DUCKDB_POOL, CdpSettings
 from cdp_pipeline.defs.table_metadata import table_metadata
 from cdp_pipeline.lib.segments import store
 from cdp_pipeline.lib.segments.definitions import load_segment_definitions
@@ -14,7 +14,6 @@ from cdp_pipeline.lib.segments.history import (
     size_change_markdown,
     size_over_time_markdown,
 )
-from cdp_pipeline.settings import get_settings
 
 GOLDEN_CUSTOMERS = dg.AssetKey(["golden", "customers"])
 DEFINITIONS_KEY = dg.AssetKey(["segments", "definitions"])
@@ -47,11 +46,11 @@ SIZES_KEY = dg.AssetKey(["segments", "sizes"])
     ],
     pool=DUCKDB_POOL,
 )
-def segment_evaluation(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
-    definitions = load_segment_definitions(get_settings().config_dir)
+def segment_evaluation(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CdpSettings):
+    definitions = load_segment_definitions(settings.config_dir)
     with duckdb.get_connection() as con:
         store.ensure_segment_tables(con)
-        run_date = store.run_date(con, get_settings().timezone)
+        run_date = store.run_date(con, settings.timezone)
         results = store.evaluate_against_golden(con, definitions)
         store.write_definitions(con, definitions, results, run_date, datetime.now(timezone.utc).replace(tzinfo=None))
         membership = store.write_membership(con, run_date, results)
@@ -93,10 +92,12 @@ def segment_evaluation(context: dg.AssetExecutionContext, duckdb: DuckDBResource
     description="Every stay of a customer in a segment across runs (entered_at, exited_at); a rerun of a "
     "date rewinds to just before it first, so reruns give the same history.",
 )
-def segment_history(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
+def segment_history(
+    context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CdpSettings
+) -> dg.MaterializeResult:
     with duckdb.get_connection() as con:
         store.ensure_segment_tables(con)
-        run_date = store.run_date(con, get_settings().timezone)
+        run_date = store.run_date(con, settings.timezone)
         change = store.update_history(con, run_date)
         table = table_metadata(con, context.asset_key)
     return dg.MaterializeResult(
@@ -119,8 +120,9 @@ def segment_history(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -
     description="Segment size per run date, with entries and exits: the change since the previous run "
     "and a picture of size over time (SVG in the reports folder).",
 )
-def segment_sizes(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
-    settings = get_settings()
+def segment_sizes(
+    context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CdpSettings
+) -> dg.MaterializeResult:
     with duckdb.get_connection() as con:
         store.ensure_segment_tables(con)
         run_date = store.run_date(con, settings.timezone)

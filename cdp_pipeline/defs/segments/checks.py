@@ -77,13 +77,6 @@ def build_segment_definition_checks(segment_names: Iterable[str]) -> dg.AssetChe
     return _checks
 
 
-def _configured_segment_names() -> list[str]:
-    try:
-        return [d.name for d in load_segment_definitions(get_settings().config_dir)]
-    except Exception:  # a broken YAML fails the asset itself; keep the code location loadable
-        return []
-
-
 @dg.asset_check(
     asset=HISTORY_KEY,
     name="history_agrees_with_membership",
@@ -107,6 +100,8 @@ def history_agrees_with_membership(duckdb: DuckDBResource) -> dg.AssetCheckResul
 def segment_checks() -> dg.Definitions:
     # Called when the code location loads, not when this module is imported: the per-segment
     # checks follow the segments.yaml of the settings in force then.
-    return dg.Definitions(
-        asset_checks=[build_segment_definition_checks(_configured_segment_names()), history_agrees_with_membership]
-    )
+    try:
+        names = [d.name for d in load_segment_definitions(get_settings().config_dir)]
+    except Exception:  # a broken YAML fails the asset itself; keep the code location loadable
+        names = []
+    return dg.Definitions(asset_checks=[build_segment_definition_checks(names), history_agrees_with_membership])

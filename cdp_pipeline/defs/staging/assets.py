@@ -8,12 +8,11 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.automation import is_full_refresh
-from cdp_pipeline.defs.resources import DUCKDB_POOL
+from cdp_pipeline.defs.resources import DUCKDB_POOL, CdpSettings
 from cdp_pipeline.defs.table_metadata import table_metadata
 from cdp_pipeline.lib.common.previews import table_preview
 from cdp_pipeline.lib.staging.accounting import SQL_DIR
 from cdp_pipeline.lib.staging.build import build_staging
-from cdp_pipeline.settings import get_settings
 
 
 def _raw(*tables: str) -> list[dg.AssetKey]:
@@ -65,8 +64,9 @@ def _make_asset(table: str, description: str, deps: list[dg.AssetKey]) -> dg.Ass
         deps=deps,
         description=description,
     )
-    def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
-        settings = get_settings()
+    def _asset(
+        context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CdpSettings
+    ) -> dg.MaterializeResult:
         with duckdb.get_connection() as con:
             rows, plan = build_staging(con, SQL_DIR, table, settings, full_refresh=is_full_refresh(context.run.tags))
             preview = table_preview(con, f"staging.{table}")

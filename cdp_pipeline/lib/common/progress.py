@@ -15,6 +15,13 @@ CHECKS = "asset checks"
 PHASE_LOGGER = "cdp_pipeline.progress.phase"
 logging.getLogger(PHASE_LOGGER).setLevel(logging.INFO)
 
+# Dagster's structured events of a run with the `progress` logger (defs/loggers.py). `cdp run`
+# attaches a ProgressHandler (its StageTimer) while its run lasts; in the daemon or the UI no
+# handler is attached, and nothing reaches the root logger, so nothing is printed.
+PROGRESS_LOGGER = "cdp_progress"
+logging.getLogger(PROGRESS_LOGGER).setLevel(logging.DEBUG)
+logging.getLogger(PROGRESS_LOGGER).propagate = False
+
 # Dagster's run-level events: the end of the run closes the asset-checks line.
 RUN_END_EVENTS = ("PIPELINE_SUCCESS", "PIPELINE_FAILURE", "RUN_SUCCESS", "RUN_FAILURE")
 

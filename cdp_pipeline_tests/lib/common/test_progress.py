@@ -5,7 +5,14 @@ import logging
 
 import dagster as dg
 
-from cdp_pipeline.lib.common.progress import PHASE_LOGGER, PhaseHandler, StageTimer, report_phase
+from cdp_pipeline.lib.common.progress import (
+    PHASE_LOGGER,
+    PROGRESS_LOGGER,
+    PhaseHandler,
+    ProgressHandler,
+    StageTimer,
+    report_phase,
+)
 
 
 def test_reported_phases_are_printed_under_their_step():
@@ -62,3 +69,28 @@ def test_library_logs_go_to_the_run_log_not_the_terminal(cdp_env, capfd):
     captured = capfd.readouterr()
     terminal = captured.err + captured.out
     assert "Probe returned zero" not in terminal and "a note of the pipeline's own" not in terminal
+
+
+def test_a_runs_progress_reaches_only_the_handler_attached_to_the_progress_logger(cdp_env, capfd):
+    """`cdp run` attaches its StageTimer to the named `progress` logger for its run; a run with
+    the logger and nothing attached (the daemon, the UI) prints nothing."""
+    from cdp_pipeline.defs.loggers import progress_logger
+
+    job = dg.Definitions(
+        assets=[_chatty_library], loggers={"progress": progress_logger}
+    ).resolve_implicit_global_asset_job_def()
+    out = io.StringIO()
+    handler = ProgressHandler(StageTimer(labels={"_chatty_library": "chatty library"}, stream=out))
+    with dg.DagsterInstance.get() as instance:
+        logging.getLogger(PROGRESS_LOGGER).addHandler(handler)
+        try:
+            assert job.execute_in_process(instance=instance, run_config={"loggers": {"progress": {}}}).success
+        finally:
+            logging.getLogger(PROGRESS_LOGGER).removeHandler(handler)
+        lines = out.getvalue().splitlines()
+        assert lines[0] == "  ▶ chatty library …" and lines[1].startswith("  ✓ chatty library (")
+        capfd.readouterr()
+        assert job.execute_in_process(instance=instance, run_config={"loggers": {"progress": {}}}).success
+    assert out.getvalue().splitlines() == lines  # the handler was removed: the second run is not in it
+    captured = capfd.readouterr()
+    assert "chatty library" not in captured.out + captured.err and "▶" not in captured.out + captured.err
