@@ -79,9 +79,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     import dagster as dg
 
-    from cdp_pipeline.defs.automation import FULL_REFRESH_TAG, partition_range_tags
+    from cdp_pipeline.defs.automation import partition_range_tags
     from cdp_pipeline.defs.loggers import ACTIVE_TIMER
     from cdp_pipeline.defs.partitions import LANDING_DAYS, add_landing_days
+    from cdp_pipeline.defs.run_mode import FULL_REFRESH_TAG
     from cdp_pipeline.launch import execute_job_run, load_job
     from cdp_pipeline.lib.common.progress import PHASE_LOGGER, PhaseHandler, StageTimer
     from cdp_pipeline.lib.common.run_lock import NightAlreadyRunning, exclusive_night, release_dead_runs, run_tags

@@ -15,12 +15,13 @@ from cdp_pipeline.defs.partitions import (
     new_landing_days,
     partition_range,
 )
+from cdp_pipeline.defs.run_mode import PARTITION_RANGE_END_TAG
 from cdp_pipeline.lib.raw.files import file_sha256
 from cdp_pipeline.lib.raw.landing import landed_files, landing_days, nightly_landing_days
 from cdp_pipeline.settings import get_settings
 
 PARTITION_RANGE_START = "dagster/asset_partition_range_start"
-PARTITION_RANGE_END = "dagster/asset_partition_range_end"
+PARTITION_RANGE_END = PARTITION_RANGE_END_TAG
 
 # In-process execution: DuckDB allows one writer per file, so a run's steps must not
 # open the build database from several processes at once.
@@ -31,15 +32,6 @@ nightly_job = dg.define_asset_job(
     description="The whole night: landing files in, standardised, identities resolved, "
     "golden records, segments and exports built, warehouse published.",
 )
-
-
-# `cdp run --full-refresh` (or this tag on a run launched from the UI): every layer is
-# recomputed from every record instead of only what changed since the last night.
-FULL_REFRESH_TAG = "cdp/full_refresh"
-
-
-def is_full_refresh(tags) -> bool:
-    return str((tags or {}).get(FULL_REFRESH_TAG, "")).lower() in ("1", "true", "yes")
 
 
 def partition_range_tags(known_keys: list[str], days: list[str]) -> dict[str, str]:

@@ -7,7 +7,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
-from cdp_pipeline.defs.automation import is_full_refresh
+from cdp_pipeline.defs.run_mode import RunMode
 from cdp_pipeline.lib.common.compaction import compaction_due, no_compaction, record_compaction
 from cdp_pipeline.lib.common.warehouse import BUILD_DB_CONFIG
 from cdp_pipeline.settings import get_settings
@@ -26,11 +26,10 @@ class BuildDatabase(DuckDBResource):
     _compact: bool = PrivateAttr(default=True)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        run = context.run
         today = dt.datetime.now(dt.timezone.utc).date()
         with super().get_connection() as con:
             self._compact = compaction_due(
-                con, today, every_days=self.compact_days, full_refresh=is_full_refresh(run.tags if run else {})
+                con, today, every_days=self.compact_days, full_refresh=RunMode.of_run(context.run).full_refresh
             )
             if self._compact:
                 record_compaction(con, today)  # the checkpoint closing this connection compacts
