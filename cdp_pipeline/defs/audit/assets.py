@@ -6,7 +6,6 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from cdp_pipeline.defs.resources import DUCKDB_POOL
 from cdp_pipeline.defs.table_metadata import table_metadata
 from cdp_pipeline.lib.audit.erase import (
     ensure_erasure_tables,
@@ -34,7 +33,6 @@ ERASURE_DEPS = [
     key=ERASURE_LOG_KEY,
     group_name="audit",
     kinds={"duckdb"},
-    pool=DUCKDB_POOL,
     deps=ERASURE_DEPS,
     description=(
         "Right to erasure: every pending request (cdp forget, or a CSV in the inbox) removes the "

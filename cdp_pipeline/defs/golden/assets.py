@@ -6,7 +6,6 @@ from datetime import date
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from cdp_pipeline.defs.resources import DUCKDB_POOL
 from cdp_pipeline.defs.run_mode import RunMode
 from cdp_pipeline.defs.table_metadata import table_metadata
 from cdp_pipeline.lib.common.previews import markdown_table
@@ -71,7 +70,6 @@ def as_of_date_for_run(mode: RunMode, latest_event_day: Callable[[], date | None
             "run's date.",
         ),
     ],
-    pool=DUCKDB_POOL,
 )
 def golden_tables(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
     settings = get_settings()

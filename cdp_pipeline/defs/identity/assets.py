@@ -9,7 +9,6 @@ import json
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from cdp_pipeline.defs.resources import DUCKDB_POOL
 from cdp_pipeline.defs.run_mode import RunMode
 from cdp_pipeline.defs.table_metadata import rounded, table_metadata
 from cdp_pipeline.lib.identity import evaluate_against_truth, format_evaluation, load_identity_config
@@ -55,7 +54,6 @@ def build_identity_assets(deps=(IDENTITY_RECORDS,)) -> dg.AssetsDefinition:
     @dg.multi_asset(
         name="identity_resolution",
         specs=_specs(list(deps)),
-        pool=DUCKDB_POOL,
         description="Resolve staging.identity_records into persistent customers.",
     )
     def identity_resolution(context: dg.AssetExecutionContext, duckdb: DuckDBResource):

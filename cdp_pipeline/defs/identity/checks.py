@@ -4,7 +4,6 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from cdp_pipeline.defs.resources import DUCKDB_POOL
 from cdp_pipeline.lib.identity import load_identity_config
 from cdp_pipeline.lib.identity.checks import cardinality_violations, customer_map_coverage, latest_identity_run
 from cdp_pipeline.settings import get_settings
@@ -96,7 +95,6 @@ IDENTITY_CHECKS = {
     ],
     name="identity_checks",
     can_subset=True,
-    pool=DUCKDB_POOL,
 )
 def identity_checks(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource):
     selected = {key.name for key in context.selected_asset_check_keys}

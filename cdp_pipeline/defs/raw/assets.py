@@ -9,7 +9,6 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.partitions import landing_date_partitions
-from cdp_pipeline.defs.resources import DUCKDB_POOL
 from cdp_pipeline.defs.table_metadata import table_metadata
 from cdp_pipeline.lib.common.previews import markdown_table
 from cdp_pipeline.lib.common.sql_files import fetch_sql
@@ -68,7 +67,6 @@ def build_raw_source_asset(source: str) -> dg.AssetsDefinition:
         specs=specs,
         partitions_def=landing_date_partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
-        pool=DUCKDB_POOL,
         description=f"Loads every file delivered under <landing>/{source}/<day>/ into raw, "
         "replacing the day's rows; unreadable rows and files go to audit.quarantine.",
     )
@@ -124,7 +122,6 @@ raw_pos = build_raw_source_asset("pos")
     deps=RAW_ASSET_KEYS,
     partitions_def=landing_date_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    pool=DUCKDB_POOL,
     check_specs=[
         dg.AssetCheckSpec(
             name="every_file_read_whole",
@@ -182,7 +179,6 @@ def audit_files(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg
     deps=RAW_ASSET_KEYS,
     partitions_def=landing_date_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    pool=DUCKDB_POOL,
 )
 def audit_quarantine(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
     """Rows and whole files that could not be read, with the reason: nothing is dropped silently.

@@ -7,7 +7,6 @@ functions of ``lib/staging`` registered as DuckDB functions.
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from cdp_pipeline.defs.resources import DUCKDB_POOL
 from cdp_pipeline.defs.run_mode import RunMode
 from cdp_pipeline.defs.table_metadata import table_metadata
 from cdp_pipeline.lib.common.previews import table_preview
@@ -61,7 +60,6 @@ def _make_asset(table: str, description: str, deps: list[dg.AssetKey]) -> dg.Ass
         key=["staging", table],
         group_name="staging",
         kinds={"duckdb"},
-        pool=DUCKDB_POOL,
         deps=deps,
         description=description,
     )
