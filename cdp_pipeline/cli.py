@@ -75,12 +75,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.day and not _is_day(args.day):
         print(f"cdp run: --day must be a date written YYYY-MM-DD, not {args.day!r}", file=sys.stderr)
         return 2
+    from cdp_pipeline.lib.common.run_lock import NightAlreadyRunning, exclusive_night
+
+    # The build database's write lock first, before anything reads or writes the build state.
+    try:
+        with exclusive_night(settings.build_db, holder="cdp run"):
+            return _run_night(args, settings, all_days)
+    except NightAlreadyRunning as exc:
+        print(f"cdp run: {exc}; not starting a second one", file=sys.stderr)
+        return 3
+
+
+def _run_night(args: argparse.Namespace, settings, all_days: list[str]) -> int:
+    """`cdp run` once it holds the build database's write lock."""
     days, why = _days_to_load(args, settings, all_days)
 
     import dagster as dg
 
-    from cdp_pipeline.defs.automation import FULL_REFRESH_TAG, partition_range_tags
+    from cdp_pipeline.defs.automation import partition_range_tags
     from cdp_pipeline.defs.partitions import LANDING_DAYS, add_landing_days
+    from cdp_pipeline.defs.run_mode import FULL_REFRESH_TAG
     from cdp_pipeline.launch import execute_job_run, load_job
     from cdp_pipeline.lib.common.progress import (
         PHASE_LOGGER,
@@ -89,7 +103,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         ProgressHandler,
         StageTimer,
     )
-    from cdp_pipeline.lib.common.run_lock import NightAlreadyRunning, exclusive_night, release_dead_runs, run_tags
+    from cdp_pipeline.lib.common.run_lock import release_dead_runs, run_tags
     from cdp_pipeline.lib.common.run_state import SharedRunState, claim_run_state
 
     # Loaded as the UI's code location loads it, so the run is recorded under the job there.
@@ -104,10 +118,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     t0 = time.monotonic()
     try:
-        with exclusive_night(settings.build_db), dg.DagsterInstance.get() as instance:
+        with dg.DagsterInstance.get() as instance:
             claim_run_state(settings)
             for run_id in release_dead_runs(instance, settings.build_db):
-                print(f"cdp run: run {run_id[:8]} was killed before it finished; marked failed, its pool slot freed")
+                print(f"cdp run: run {run_id[:8]} was killed before it finished; marked failed")
             # Every landed day is a partition (as the sensor makes it), and so is a day run by
             # --day or one whose files were removed since they were loaded.
             add_landing_days(instance, [*all_days, *days])
@@ -121,9 +135,6 @@ def cmd_run(args: argparse.Namespace) -> int:
                 },
                 run_config={"loggers": {"progress": {}}},
             )
-    except NightAlreadyRunning as exc:
-        print(f"cdp run: {exc}; not starting a second one", file=sys.stderr)
-        return 3
     except SharedRunState as exc:
         print(f"cdp run: refused: {exc}", file=sys.stderr)
         return 2
@@ -295,12 +306,21 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_restore_previous(args: argparse.Namespace) -> int:
+    from cdp_pipeline.lib.common.run_lock import NightAlreadyRunning, exclusive_night
     from cdp_pipeline.lib.common.warehouse import previous_path
     from cdp_pipeline.lib.publish.warehouse_copy import restore_previous
 
     _apply_overrides(args)
-    warehouse = get_settings().warehouse
-    if not restore_previous(warehouse):
+    settings = get_settings()
+    warehouse = settings.warehouse
+    try:
+        # a night publishing at the same time would swap the file under it
+        with exclusive_night(settings.build_db, holder="cdp restore-previous"):
+            restored = restore_previous(warehouse)
+    except NightAlreadyRunning as exc:
+        print(f"cdp restore-previous: {exc}; try again when it has finished", file=sys.stderr)
+        return 3
+    if not restored:
         print(
             f"cdp restore-previous: no previous warehouse at {previous_path(warehouse)} "
             "(none published yet, or deleted by an erasure)",

@@ -121,3 +121,46 @@ def test_two_runs_with_their_own_landing_and_warehouse_share_nothing(tmp_path, m
     assert cli.main(["run", "--landing", str(second_landing)]) == 0
     assert _customer_map(alone.warehouse) == second_map
     assert _exports(alone.export_dir) == _exports(data / "b" / "cdp_exports")
+
+
+def test_a_second_night_on_the_same_build_database_is_refused_naming_the_first(cdp_env, tmp_path, capsys):
+    """A night launched from the UI (here: a process holding the lock and the build database open,
+    as a run does) is working: `cdp run` and `cdp restore-previous` refuse, exit 3, and say who holds it."""
+    import subprocess
+    import sys
+    import textwrap
+
+    generate_sample(cdp_env.landing_dir, customers=20, days=1, seed=3, truth_file=tmp_path / "truth.csv")
+    cdp_env.build_db.parent.mkdir(parents=True, exist_ok=True)
+    duckdb.connect(str(cdp_env.build_db)).close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
+        import sys, duckdb
+        from cdp_pipeline.lib.common.run_lock import exclusive_night
+        with exclusive_night({str(cdp_env.build_db)!r}, holder="Dagster run 1a2b3c4d"):
+            con = duckdb.connect({str(cdp_env.build_db)!r})
+            print("held", flush=True)
+            sys.stdin.readline()
+    """),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert cli.main(["run"]) == 3
+        err = capsys.readouterr().err
+        assert (
+            f"cdp run: another night is working on {cdp_env.build_db} (Dagster run 1a2b3c4d, process {holder.pid}); "
+            "not starting a second one"
+        ) in err
+        assert cli.main(["restore-previous"]) == 3
+        assert "cdp restore-previous: another night is working on" in capsys.readouterr().err
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert not cdp_env.warehouse.exists()

@@ -15,31 +15,20 @@ from cdp_pipeline.defs.partitions import (
     new_landing_days,
     partition_range,
 )
+from cdp_pipeline.defs.run_mode import PARTITION_RANGE_END_TAG
 from cdp_pipeline.lib.raw.files import file_sha256
 from cdp_pipeline.lib.raw.landing import landed_files, landing_days, nightly_landing_days
 from cdp_pipeline.settings import get_settings
 
 PARTITION_RANGE_START = "dagster/asset_partition_range_start"
-PARTITION_RANGE_END = "dagster/asset_partition_range_end"
+PARTITION_RANGE_END = PARTITION_RANGE_END_TAG
 
-# In-process execution: DuckDB allows one writer per file, so a run's steps must not
-# open the build database from several processes at once.
 nightly_job = dg.define_asset_job(
     name="nightly",
     selection=dg.AssetSelection.all(),
-    executor_def=dg.in_process_executor,
     description="The whole night: landing files in, standardised, identities resolved, "
     "golden records, segments and exports built, warehouse published.",
 )
-
-
-# `cdp run --full-refresh` (or this tag on a run launched from the UI): every layer is
-# recomputed from every record instead of only what changed since the last night.
-FULL_REFRESH_TAG = "cdp/full_refresh"
-
-
-def is_full_refresh(tags) -> bool:
-    return str((tags or {}).get(FULL_REFRESH_TAG, "")).lower() in ("1", "true", "yes")
 
 
 def partition_range_tags(known_keys: list[str], days: list[str]) -> dict[str, str]:
@@ -118,6 +107,11 @@ def automation() -> dg.Definitions:
     # zone is read from the settings in force then (a test or `cdp` may have changed them).
     return dg.Definitions(
         jobs=[nightly_job],
+        # Every job of the location (the nightly job, a materialisation of a selection in the UI)
+        # runs its steps in one process. Not a lock (run_lock.py is the one writer mechanism): DuckDB
+        # lets one process at a time open the build database read-write, and in one process the
+        # steps share it, where steps in processes of their own would each reopen it in turn.
+        executor=dg.in_process_executor,
         schedules=[build_nightly_schedule(get_settings().timezone)],
         sensors=[landing_file_sensor],
     )

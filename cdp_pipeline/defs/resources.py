@@ -1,42 +1,59 @@
 """Resources shared by every layer: the build database connection and the settings."""
 
 import datetime as dt
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
-from cdp_pipeline.defs.automation import is_full_refresh
+from cdp_pipeline.defs.run_mode import RunMode
 from cdp_pipeline.lib.common.compaction import compaction_due, no_compaction, record_compaction
+from cdp_pipeline.lib.common.run_lock import exclusive_night
 from cdp_pipeline.lib.common.warehouse import BUILD_DB_CONFIG
 from cdp_pipeline.settings import Settings, get_settings
-
-# Every asset that writes the build database takes this pool (limit 1 in dagster.yaml):
-# DuckDB allows one read-write process per file.
-DUCKDB_POOL = "duckdb"
 
 # What an asset or check declares to be handed the settings: ``settings: CdpSettings``.
 CdpSettings = dg.ResourceParam[Settings]
 
 
 class BuildDatabase(DuckDBResource):
-    """The build database. A run decides once, when it starts, whether DuckDB may compact the
-    file at its checkpoints (lib/common/compaction.py: a full refresh, or every ``compact_days``
-    days); the other runs' connections merge no row groups."""
+    """The build database. A run holds its write lock (lib/common/run_lock.py) from when its
+    resources are set up to when they are torn down, waiting while another night holds it: the
+    one mechanism that keeps one writer, whatever launched the run. The run also decides once,
+    when it starts, whether DuckDB may compact the file at its checkpoints
+    (lib/common/compaction.py: a full refresh, or every ``compact_days`` days); the other runs'
+    connections merge no row groups."""
 
     compact_days: int = 7
     _compact: bool = PrivateAttr(default=True)
+    _night: ExitStack = PrivateAttr(default_factory=ExitStack)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        run = context.run
-        today = dt.datetime.now(dt.timezone.utc).date()
-        with super().get_connection() as con:
-            self._compact = compaction_due(
-                con, today, every_days=self.compact_days, full_refresh=is_full_refresh(run.tags if run else {})
+        run_id = context.run.run_id[:8] if context.run else "outside a run"
+        self._night = ExitStack()
+        self._night.enter_context(
+            exclusive_night(
+                self.database,
+                holder=f"Dagster run {run_id}",
+                wait=True,
+                on_wait=context.log.info if context.log else None,
             )
-            if self._compact:
-                record_compaction(con, today)  # the checkpoint closing this connection compacts
+        )
+        try:
+            today = dt.datetime.now(dt.timezone.utc).date()
+            with super().get_connection() as con:
+                self._compact = compaction_due(
+                    con, today, every_days=self.compact_days, full_refresh=RunMode.of_run(context.run).full_refresh
+                )
+                if self._compact:
+                    record_compaction(con, today)  # the checkpoint closing this connection compacts
+        except BaseException:
+            self._night.close()
+            raise
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        self._night.close()
 
     @contextmanager
     def get_connection(self):

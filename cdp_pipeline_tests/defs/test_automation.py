@@ -9,6 +9,7 @@ from dagster._core.definitions.partitions.context import partition_loading_conte
 from cdp_pipeline.defs.automation import build_nightly_schedule, landing_file_sensor
 from cdp_pipeline.defs.golden.assets import as_of_date_for_run
 from cdp_pipeline.defs.partitions import landing_date_partitions
+from cdp_pipeline.defs.run_mode import RunMode
 
 nightly_schedule = build_nightly_schedule("Europe/Stockholm")
 
@@ -114,7 +115,7 @@ def test_a_day_landed_late_is_loaded_with_its_window_and_the_night_is_as_of_its_
                 )
             )
         assert sorted(in_run) == ["2026-10-05", "2026-10-07", "2026-10-08"]
-        assert as_of_date_for_run(tags, lambda: None)[0] == date(2026, 10, 8)
+        assert as_of_date_for_run(RunMode.of_tags(tags), lambda: None)[0] == date(2026, 10, 8)
 
 
 def test_schedule_skips_when_nothing_landed(cdp_env):

@@ -7,8 +7,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from cdp_pipeline.defs.automation import FULL_REFRESH_TAG
 from cdp_pipeline.defs.resources import BuildDatabase
+from cdp_pipeline.defs.run_mode import FULL_REFRESH_TAG
 from cdp_pipeline.lib.common.compaction import (
     COMPACTIONS,
     compact_on_close,

@@ -317,8 +317,8 @@ def test_lib_modules_never_reach_into_another_folder_by_path(tmp_path):
 
 
 def test_lib_never_imports_the_definitions_and_dagster_only_where_listed():
-    """lib is plain Python under the definitions. run_lock releases the run-queue slots of a
-    killed night through the Dagster instance (issue 18: one single-writer mechanism)."""
+    """lib is plain Python under the definitions. run_lock marks a killed `cdp run` failed in the
+    Dagster instance, so the UI and the run queue stop counting it as running."""
 
     def importing(pattern: str) -> list[str]:
         return [

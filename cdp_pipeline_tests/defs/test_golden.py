@@ -10,6 +10,7 @@ from dagster_duckdb import DuckDBResource
 from cdp_pipeline.defs.golden.assets import CUSTOMERS, IDENTIFIER_CONSENT, TIMELINE, as_of_date_for_run, golden_tables
 from cdp_pipeline.defs.golden.checks import GOLDEN_CHECKS, golden_check_result
 from cdp_pipeline.defs.resources import settings_resource
+from cdp_pipeline.defs.run_mode import RunMode
 from cdp_pipeline.settings import get_settings
 from cdp_pipeline_tests.lib.golden.world import load_world
 
@@ -78,12 +79,15 @@ def test_as_of_date_for_run():
     def never():
         raise AssertionError("the latest event is looked up only when the run names no day")
 
-    assert as_of_date_for_run({"dagster/asset_partition_range_end": "2025-03-04"}, never) == (
+    def of(tags):
+        return RunMode.of_tags(tags)
+
+    assert as_of_date_for_run(of({"dagster/asset_partition_range_end": "2025-03-04"}), never) == (
         date(2025, 3, 4),
         "run tag dagster/asset_partition_range_end",
     )
-    assert as_of_date_for_run({"dagster/partition": "2025-03-05"}, never)[0] == date(2025, 3, 5)
-    assert as_of_date_for_run({}, lambda: date(2025, 1, 1)) == (date(2025, 1, 1), "latest event in staging")
+    assert as_of_date_for_run(of({"dagster/partition": "2025-03-05"}), never)[0] == date(2025, 3, 5)
+    assert as_of_date_for_run(of({}), lambda: date(2025, 1, 1)) == (date(2025, 1, 1), "latest event in staging")
 
 
 def test_assets_are_in_group_golden_with_upstream_deps():
@@ -93,7 +97,6 @@ def test_assets_are_in_group_golden_with_upstream_deps():
     assert {s.group_name for s in specs.values()} == {"golden"}
     assert dg.AssetKey(["identity", "customer_map"]) in {d.asset_key for d in specs[CUSTOMERS].deps}
     assert dg.AssetKey(["staging", "orders"]) in {d.asset_key for d in specs[TIMELINE].deps}
-    assert golden_tables.op.pool == "duckdb"
 
 
 def _check(name: str, path: str) -> dg.AssetCheckResult:

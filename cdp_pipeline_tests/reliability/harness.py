@@ -375,18 +375,14 @@ def seeded_delay(seed: int, low: float, high: float) -> float:
     return random.Random(seed).uniform(low, high)
 
 
-# --------------------------------------------------------------------------- Dagster pool slots
-POOL = "duckdb"
+# --------------------------------------------------------------------------- the build database's lock
+def lock_is_free(night: Night) -> bool:
+    """Whether a night could start on ``night``'s build database now (lib/common/run_lock.py).
+    Between runs it must be: a lock left held by a killed run would refuse every later night."""
+    from cdp_pipeline.lib.common.run_lock import NightAlreadyRunning, exclusive_night
 
-
-def held_pool_slots(night: Night) -> list[tuple[str, str]]:
-    """(run_id, step_key) of every claimed ``duckdb`` pool slot and pending step in the night's
-    Dagster instance. Between runs there must be none: a slot left claimed by a killed run makes
-    every later run's writing steps wait for it forever."""
-    import dagster as dg
-
-    with dg.DagsterInstance.from_config(str(night.home)) as instance:
-        info = instance.event_log_storage.get_concurrency_info(POOL)
-    return sorted(
-        {(s.run_id, s.step_key) for s in info.claimed_slots} | {(p.run_id, p.step_key) for p in info.pending_steps}
-    )
+    try:
+        with exclusive_night(night.build_db):
+            return True
+    except NightAlreadyRunning:
+        return False

@@ -3,7 +3,7 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from cdp_pipeline.defs.resources import DUCKDB_POOL, CdpSettings
+from cdp_pipeline.defs.resources import CdpSettings
 from cdp_pipeline.defs.segments.assets import GOLDEN_CUSTOMERS, MEMBERSHIP_KEY
 from cdp_pipeline.defs.table_metadata import table_metadata
 from cdp_pipeline.lib.activation import store
@@ -21,7 +21,6 @@ EXPORT_LOG_KEY = dg.AssetKey(["activation", "export_log"])
     key=EXPORT_MEMBERS_KEY,
     group_name="activation",
     kinds={"duckdb"},
-    pool=DUCKDB_POOL,
     deps=[MEMBERSHIP_KEY, GOLDEN_CUSTOMERS],
     description="The rows each destination receives this run: members of its segments who pass the "
     "consent gate, in the destination's format (hashed for ad platforms).",
@@ -74,7 +73,6 @@ STAGED_EXPORTS_CHECK = "staged_exports_have_consent"
     key=EXPORT_LOG_KEY,
     group_name="activation",
     kinds={"duckdb"},
-    pool=DUCKDB_POOL,
     deps=[EXPORT_MEMBERS_KEY],
     check_specs=[
         dg.AssetCheckSpec(

@@ -6,7 +6,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.activation.assets import EXPORT_LOG_KEY
-from cdp_pipeline.defs.resources import DUCKDB_POOL, CdpSettings
+from cdp_pipeline.defs.resources import CdpSettings
 from cdp_pipeline.lib.activation.consent_check import consent_violations
 from cdp_pipeline.lib.activation.destinations import load_destinations
 from cdp_pipeline.lib.activation.holds import holds_on, unread_consent_files
@@ -23,7 +23,6 @@ from cdp_pipeline.lib.segments.store import run_date
     "identifier need, and carries no address or number blocked in golden.identifier_consent (an "
     "opt-out, bounce, cleaning or STOP on any customer); files are unchanged since written.",
     blocking=True,
-    pool=DUCKDB_POOL,
 )
 def exported_rows_have_consent(duckdb: DuckDBResource, settings: CdpSettings) -> dg.AssetCheckResult:
     with duckdb.get_connection() as con:
@@ -46,7 +45,6 @@ def exported_rows_have_consent(duckdb: DuckDBResource, settings: CdpSettings) ->
     "gateway or CRM could not be read (whole, or rows that may carry an opt-out): names the file, "
     "the destinations it held and how to release it (fix the file, or acknowledge it in the inbox).",
     blocking=False,
-    pool=DUCKDB_POOL,
 )
 def no_destination_held(duckdb: DuckDBResource, settings: CdpSettings) -> dg.AssetCheckResult:
     with duckdb.get_connection() as con:

@@ -9,7 +9,7 @@ from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.partitions import landing_date_partitions
 from cdp_pipeline.defs.raw.assets import RAW_ASSET_KEYS
-from cdp_pipeline.defs.resources import DUCKDB_POOL, CdpSettings
+from cdp_pipeline.defs.resources import CdpSettings
 from cdp_pipeline.defs.table_metadata import table_metadata
 from cdp_pipeline.lib.audit.erase import (
     ensure_erasure_tables,
@@ -33,7 +33,6 @@ ERASURE_LOG_KEY = dg.AssetKey(["audit", "erasure_log"])
     deps=RAW_ASSET_KEYS,
     partitions_def=landing_date_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    pool=DUCKDB_POOL,
     check_specs=[
         dg.AssetCheckSpec(
             name="every_file_read_whole",
@@ -91,7 +90,6 @@ def audit_files(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg
     deps=RAW_ASSET_KEYS,
     partitions_def=landing_date_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    pool=DUCKDB_POOL,
 )
 def audit_quarantine(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
     """Rows and whole files that could not be read, with the reason: nothing is dropped silently.
@@ -128,7 +126,6 @@ ERASURE_DEPS = [
     key=ERASURE_LOG_KEY,
     group_name=AUDIT_GROUP,
     kinds={"duckdb"},
-    pool=DUCKDB_POOL,
     deps=ERASURE_DEPS,
     description=(
         "Right to erasure: every pending request (cdp forget, or a CSV in the inbox) removes the "

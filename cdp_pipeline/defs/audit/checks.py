@@ -4,7 +4,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.audit.assets import ERASURE_LOG_KEY
-from cdp_pipeline.defs.resources import DUCKDB_POOL, CdpSettings
+from cdp_pipeline.defs.resources import CdpSettings
 from cdp_pipeline.lib.audit.erase import ensure_erasure_tables
 from cdp_pipeline.lib.audit.verify import scan_erased
 
@@ -13,7 +13,6 @@ from cdp_pipeline.lib.audit.verify import scan_erased
     asset=ERASURE_LOG_KEY,
     name="no_erased_identifiers_remain",
     blocking=True,
-    pool=DUCKDB_POOL,
     description="No erased identifier (named in a request file, or on the suppression list) is left in any "
     "text column of any table, in an undelivered export file, or in the bytes of a file the "
     "pipeline keeps (build database and WAL, exports, reports; the published warehouse and its "

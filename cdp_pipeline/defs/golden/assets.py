@@ -6,9 +6,8 @@ from datetime import date
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from cdp_pipeline.defs.automation import is_full_refresh
-from cdp_pipeline.defs.partitions import LAST_LANDING_DAY_TAG
-from cdp_pipeline.defs.resources import DUCKDB_POOL, CdpSettings
+from cdp_pipeline.defs.resources import CdpSettings
+from cdp_pipeline.defs.run_mode import RunMode
 from cdp_pipeline.defs.table_metadata import table_metadata
 from cdp_pipeline.lib.common.previews import markdown_table
 from cdp_pipeline.lib.golden.build import build_golden, golden_summary, latest_event_date
@@ -24,13 +23,8 @@ CUSTOMER_MAP = dg.AssetKey(["identity", "customer_map"])
 IDENTITY_RECORDS = dg.AssetKey(["staging", "identity_records"])
 EVENT_KEYS = [dg.AssetKey(["staging", t]) for t in STAGING_EVENT_TABLES]
 
-# Run tags that name the landing days of a run (see defs/automation.py). The last landing day
-# comes first: a range of partitions added out of date order does not end on its latest day.
-_RANGE_END_TAG = "dagster/asset_partition_range_end"
-_PARTITION_TAG = "dagster/partition"
 
-
-def as_of_date_for_run(tags: dict, latest_event_day: Callable[[], date | None]) -> tuple[date, str]:
+def as_of_date_for_run(mode: RunMode, latest_event_day: Callable[[], date | None]) -> tuple[date, str]:
     """The as-of date of a run and where it came from.
 
     A run that names its landing days (the nightly job's partition range, or a single
@@ -38,9 +32,8 @@ def as_of_date_for_run(tags: dict, latest_event_day: Callable[[], date | None]) 
     day's answer. A run without one (a manual materialisation) uses the latest event date
     in staging, so the traits describe the newest data; with no data at all, today.
     """
-    for tag in (LAST_LANDING_DAY_TAG, _RANGE_END_TAG, _PARTITION_TAG):
-        if tags.get(tag):
-            return date.fromisoformat(tags[tag][:10]), f"run tag {tag}"
+    if mode.as_of is not None:
+        return mode.as_of, f"run tag {mode.as_of_tag}"
     latest = latest_event_day()  # only looked up when the run names no day
     if latest is not None:
         return latest, "latest event in staging"
@@ -77,17 +70,17 @@ def as_of_date_for_run(tags: dict, latest_event_day: Callable[[], date | None]) 
             "run's date.",
         ),
     ],
-    pool=DUCKDB_POOL,
 )
 def golden_tables(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CdpSettings):
+    mode = RunMode.of_run(context.run)
     with duckdb.get_connection() as con:
-        as_of, origin = as_of_date_for_run(context.run.tags, lambda: latest_event_date(con, settings.timezone))
+        as_of, origin = as_of_date_for_run(mode, lambda: latest_event_date(con, settings.timezone))
         build = build_golden(
             con,
             as_of,
             tz=settings.timezone,
             config=load_survivorship_config(settings.config_dir),
-            full_refresh=is_full_refresh(context.run.tags),
+            full_refresh=mode.full_refresh,
         )
         if build.missing_inputs:
             context.log.warning(f"golden built without {', '.join(build.missing_inputs)} (tables do not exist yet)")

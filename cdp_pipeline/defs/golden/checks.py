@@ -5,7 +5,7 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.golden.assets import CUSTOMERS, TIMELINE
-from cdp_pipeline.defs.resources import DUCKDB_POOL, CdpSettings
+from cdp_pipeline.defs.resources import CdpSettings
 from cdp_pipeline.lib.golden import quality
 from cdp_pipeline.settings import Settings
 
@@ -58,7 +58,6 @@ def golden_check_result(con: duckdb.DuckDBPyConnection, name: str, settings: Set
     ],
     name="golden_checks",
     can_subset=True,
-    pool=DUCKDB_POOL,
 )
 def golden_checks(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource, settings: CdpSettings):
     selected = {key.name for key in context.selected_asset_check_keys}

@@ -9,8 +9,8 @@ import json
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from cdp_pipeline.defs.automation import is_full_refresh
-from cdp_pipeline.defs.resources import DUCKDB_POOL, CdpSettings
+from cdp_pipeline.defs.resources import CdpSettings
+from cdp_pipeline.defs.run_mode import RunMode
 from cdp_pipeline.defs.table_metadata import rounded, table_metadata
 from cdp_pipeline.lib.identity import evaluate_against_truth, format_evaluation, load_identity_config
 from cdp_pipeline.lib.identity.evaluate import blocking_recall
@@ -54,13 +54,12 @@ def build_identity_assets(deps=(IDENTITY_RECORDS,)) -> dg.AssetsDefinition:
     @dg.multi_asset(
         name="identity_resolution",
         specs=_specs(list(deps)),
-        pool=DUCKDB_POOL,
         description="Resolve staging.identity_records into persistent customers.",
     )
     def identity_resolution(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CdpSettings):
         config = load_identity_config(config_dir=settings.config_dir)
         review_file, reports_dir = default_paths(settings)
-        full_refresh = is_full_refresh(context.run.tags)
+        full_refresh = RunMode.of_run(context.run).full_refresh
         with duckdb.get_connection() as con:
             result = resolve_identities(
                 con,

@@ -4,7 +4,7 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from cdp_pipeline.defs.resources import DUCKDB_POOL, CdpSettings
+from cdp_pipeline.defs.resources import CdpSettings
 from cdp_pipeline.lib.identity import load_identity_config
 from cdp_pipeline.lib.identity.checks import cardinality_violations, customer_map_coverage, latest_identity_run
 from cdp_pipeline.settings import Settings
@@ -96,7 +96,6 @@ IDENTITY_CHECKS = {
     ],
     name="identity_checks",
     can_subset=True,
-    pool=DUCKDB_POOL,
 )
 def identity_checks(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource, settings: CdpSettings):
     selected = {key.name for key in context.selected_asset_check_keys}

@@ -3,7 +3,7 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from cdp_pipeline.defs.resources import DUCKDB_POOL, CdpSettings
+from cdp_pipeline.defs.resources import CdpSettings
 from cdp_pipeline.lib.audit.erase import erasures_awaiting_rewrite
 from cdp_pipeline.lib.audit.verify import ErasedValues, assert_no_erased_identifiers
 from cdp_pipeline.lib.common.run_summary import table_row_counts
@@ -47,7 +47,6 @@ UPSTREAM_OF_PUBLISH = [dg.AssetKey([schema, table]) for schema, tables in PUBLIS
     key=["publish", "warehouse"],
     group_name="publish",
     kinds={"duckdb"},
-    pool=DUCKDB_POOL,
     deps=UPSTREAM_OF_PUBLISH,
     description=(
         "The analyst-facing warehouse file (CDP_WAREHOUSE): the build database copied into a new "

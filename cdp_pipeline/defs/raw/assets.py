@@ -9,7 +9,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.partitions import landing_date_partitions
-from cdp_pipeline.defs.resources import DUCKDB_POOL, CdpSettings
+from cdp_pipeline.defs.resources import CdpSettings
 from cdp_pipeline.defs.table_metadata import table_metadata
 from cdp_pipeline.lib.common.sql_files import fetch_sql
 from cdp_pipeline.lib.raw import SOURCE_TABLES, PartitionOutcome, ledger, load_partition
@@ -65,7 +65,6 @@ def build_raw_source_asset(source: str) -> dg.AssetsDefinition:
         specs=specs,
         partitions_def=landing_date_partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
-        pool=DUCKDB_POOL,
         description=f"Loads every file delivered under <landing>/{source}/<day>/ into raw, "
         "replacing the day's rows; unreadable rows and files go to audit.quarantine.",
     )

@@ -6,7 +6,6 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from cdp_pipeline.defs.resources import DUCKDB_POOL
 from cdp_pipeline.lib.raw import SOURCE_TABLES, ledger
 
 
@@ -78,7 +77,6 @@ def ledger_check_results(
     ],
     name="raw_ledger_checks",
     can_subset=True,
-    pool=DUCKDB_POOL,
 )
 def raw_ledger_checks(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource):
     with duckdb.get_connection() as con:

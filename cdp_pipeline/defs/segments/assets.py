@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from cdp_pipeline.defs.resources import DUCKDB_POOL, CdpSettings
+from cdp_pipeline.defs.resources import CdpSettings
 from cdp_pipeline.defs.table_metadata import table_metadata
 from cdp_pipeline.lib.segments import store
 from cdp_pipeline.lib.segments.definitions import load_segment_definitions
@@ -44,7 +44,6 @@ SIZES_KEY = dg.AssetKey(["segments", "sizes"])
             "golden.customers; a failed definition keeps its previous members.",
         ),
     ],
-    pool=DUCKDB_POOL,
 )
 def segment_evaluation(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CdpSettings):
     definitions = load_segment_definitions(settings.config_dir)
@@ -87,7 +86,6 @@ def segment_evaluation(context: dg.AssetExecutionContext, duckdb: DuckDBResource
     key=HISTORY_KEY,
     group_name="segments",
     kinds={"duckdb"},
-    pool=DUCKDB_POOL,
     deps=[MEMBERSHIP_KEY],
     description="Every stay of a customer in a segment across runs (entered_at, exited_at); a rerun of a "
     "date rewinds to just before it first, so reruns give the same history.",
@@ -115,7 +113,6 @@ def segment_history(
     key=SIZES_KEY,
     group_name="segments",
     kinds={"duckdb"},
-    pool=DUCKDB_POOL,
     deps=[HISTORY_KEY, DEFINITIONS_KEY],
     description="Segment size per run date, with entries and exits: the change since the previous run "
     "and a picture of size over time (SVG in the reports folder).",

@@ -5,7 +5,6 @@ from collections.abc import Iterable
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from cdp_pipeline.defs.resources import DUCKDB_POOL
 from cdp_pipeline.defs.segments.assets import DEFINITIONS_KEY, HISTORY_KEY
 from cdp_pipeline.lib.segments import store
 from cdp_pipeline.lib.segments.definitions import load_segment_definitions
@@ -38,7 +37,7 @@ def build_segment_definition_checks(segment_names: Iterable[str]) -> dg.AssetChe
         )
     )
 
-    @dg.multi_asset_check(specs=specs, name="segment_definition_checks", pool=DUCKDB_POOL)
+    @dg.multi_asset_check(specs=specs, name="segment_definition_checks")
     def _checks(duckdb: DuckDBResource):
         with duckdb.get_connection() as con:
             store.ensure_segment_tables(con)
@@ -82,7 +81,6 @@ def build_segment_definition_checks(segment_names: Iterable[str]) -> dg.AssetChe
     name="history_agrees_with_membership",
     description="Every current member has exactly one open stay, every open stay is a current member, "
     "and no stay ends before it begins.",
-    pool=DUCKDB_POOL,
 )
 def history_agrees_with_membership(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     with duckdb.get_connection() as con:

@@ -7,8 +7,8 @@ functions of ``lib/staging`` registered as DuckDB functions.
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from cdp_pipeline.defs.automation import is_full_refresh
-from cdp_pipeline.defs.resources import DUCKDB_POOL, CdpSettings
+from cdp_pipeline.defs.resources import CdpSettings
+from cdp_pipeline.defs.run_mode import RunMode
 from cdp_pipeline.defs.table_metadata import table_metadata
 from cdp_pipeline.lib.common.previews import table_preview
 from cdp_pipeline.lib.staging.accounting import SQL_DIR
@@ -60,7 +60,6 @@ def _make_asset(table: str, description: str, deps: list[dg.AssetKey]) -> dg.Ass
         key=["staging", table],
         group_name="staging",
         kinds={"duckdb"},
-        pool=DUCKDB_POOL,
         deps=deps,
         description=description,
     )
@@ -68,7 +67,9 @@ def _make_asset(table: str, description: str, deps: list[dg.AssetKey]) -> dg.Ass
         context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CdpSettings
     ) -> dg.MaterializeResult:
         with duckdb.get_connection() as con:
-            rows, plan = build_staging(con, SQL_DIR, table, settings, full_refresh=is_full_refresh(context.run.tags))
+            rows, plan = build_staging(
+                con, SQL_DIR, table, settings, full_refresh=RunMode.of_run(context.run).full_refresh
+            )
             preview = table_preview(con, f"staging.{table}")
             standard = table_metadata(con, context.asset_key)
         built = {}

@@ -4,7 +4,6 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from cdp_pipeline.defs.resources import DUCKDB_POOL
 from cdp_pipeline.lib.staging.accounting import sms_message_accounting, web_event_accounting
 
 IDENTITY_RECORDS = dg.AssetKey(["staging", "identity_records"])
@@ -117,7 +116,6 @@ STAGING_CHECKS = {
     ],
     name="staging_checks",
     can_subset=True,
-    pool=DUCKDB_POOL,
 )
 def staging_checks(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource):
     selected = {(key.asset_key.path[-1], key.name) for key in context.selected_asset_check_keys}

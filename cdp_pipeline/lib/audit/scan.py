@@ -245,12 +245,23 @@ def scan_for_suppressed_values(
     any_hashes = sorted({h for h, _ in rows})
     contact_hashes = sorted({h for h, k in rows if k != ID})
     found = []
-    expr = "sha256($salt || ':' || {v})"
+
     # Outside id columns only contact hashes count, and their normal forms have a shape: an
     # email has an @, an E.164 phone starts with +, an ad-platform hash is 64 hex. Testing the
     # shape first spares hashing every name, city and segment value twice (the scan's cost:
     # every text value of every table, every night once anyone is erased).
-    shape = "(contains(trim(x), '@') OR starts_with(trim(x), '+') OR length(trim(x)) = 64)"
+    def held(value: str, hashes: str, id_column: bool) -> str:
+        """SQL true when ``value`` (a column or a list's element), in either normal form, hashes to
+        one of ``hashes``."""
+        test = " OR ".join(
+            f"list_contains({hashes}, sha256($salt || ':' || {form}))"
+            for form in (f"trim({value})", f"lower(trim({value}))")
+        )
+        if id_column:
+            return test
+        shape = f"(contains(trim({value}), '@') OR starts_with(trim({value}), '+') OR length(trim({value})) = 64)"
+        return f"CASE WHEN {shape} THEN ({test}) ELSE false END"
+
     for (schema, table), columns in text_columns(con, catalog).items():
         selects, used = [], []
         for col in columns:
@@ -258,17 +269,10 @@ def scan_for_suppressed_values(
                 continue
             id_column = is_id_column(col.column)
             hashes = "$any_hashes" if id_column else "$contact_hashes"
-            forms = [expr.format(v="trim(x)"), expr.format(v="lower(trim(x))")]
             if col.is_list:
-                test = " OR ".join(f"list_contains({hashes}, {f})" for f in forms)
-                if not id_column:
-                    test = f"CASE WHEN {shape} THEN ({test}) ELSE false END"
-                cond = f"list_bool_or(list_transform({col.ref}, lambda x: {test}))"
+                cond = f"list_bool_or(list_transform({col.ref}, lambda x: {held('x', hashes, id_column)}))"
             else:
-                cond = " OR ".join(f"list_contains({hashes}, {f})" for f in forms)
-                if not id_column:
-                    cond = f"CASE WHEN {shape} THEN ({cond}) ELSE false END"
-                cond = cond.replace("x)", col.ref + ")")
+                cond = held(col.ref, hashes, id_column)
             selects.append(f"count(*) FILTER (WHERE {col.ref} IS NOT NULL AND ({cond}))")
             used.append(col)
         if not selects:

@@ -3,7 +3,10 @@
 -- Python (DuckDB's CASE passes a function just the rows of its branch). The forms are narrow
 -- on purpose: each gate admits only text the Python reads by the same rule, so the answers
 -- are the Python's (test_sql_macros.py compares the two on the forms and their near misses).
--- register_udfs fills in @@...@@ from junk.py, so the placeholder lists live in one place.
+-- The placeholder lists and patterns are junk.py's, in the variable junk_email that
+-- register_udfs sets (set_junk_email.sql) before it creates these macros: DuckDB binds a
+-- getvariable() as a constant where a query calls the macro, so the list is tested and the
+-- patterns compiled once per query, as literals would be.
 
 -- An e-mail address of ASCII letters, digits and . _ + - around one @, with at most spaces
 -- around it: as_text and _clean only trim and lower-case it, and email._is_valid and
@@ -12,9 +15,9 @@
 -- list_transform([x], lambda v: ...)[1] binds x once: a macro argument used several times
 -- would be computed again at each use.
 CREATE OR REPLACE TEMP MACRO _std_email_junk_ascii(local_base, domain) AS (
-    local_base IN (@@JUNK_LOCAL_PARTS@@)
-    OR regexp_matches(local_base, '@@NO_REPLY@@')
-    OR regexp_matches(domain, '@@JUNK_DOMAINS@@')
+    list_contains(getvariable('junk_email').local_parts, local_base)
+    OR regexp_matches(local_base, getvariable('junk_email').no_reply)
+    OR regexp_matches(domain, getvariable('junk_email').domains)
     OR (length(local_base) <= 1 AND length(split_part(domain, '.', 1)) <= 1)
     -- one character repeated everywhere (aaa@aaa.aa)
     OR list_transform([regexp_replace(local_base || split_part(domain, '.', 1), '[^a-z0-9]', '', 'g')],

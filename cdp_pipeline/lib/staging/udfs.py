@@ -32,6 +32,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cdp_pipeline.lib.common.sql_files import run_sql
+
 from .address import check_postcode, match_street, standardise_city, standardise_country, standardise_street
 from .consent import parse_bool, sms_keyword
 from .dates import check_birth_date, parse_date, parse_timestamp, utc_offset_of_hour
@@ -56,7 +58,8 @@ _ARROW_TYPES = {
     _CHECKED_DATE: pa.struct([("value", pa.date32()), ("flags", pa.list_(pa.string()))]),
     _CHECKED_JUNK: pa.struct([("value", pa.string()), ("flags", pa.list_(pa.string())), ("is_junk", pa.bool_())]),
 }
-MACROS = Path(__file__).with_name("macros.sql")
+# macros.sql and set_junk_email.sql: the macros are created on a connection, not run as a step.
+SQL_DIR = Path(__file__).parent
 
 
 def _safe(fn: Callable, *args):
@@ -308,22 +311,23 @@ def register_udfs(
             side_effects=False,
         )
         names.append(name)
-    con.execute(macros_sql())
+    define_macros(con)
     return names
 
 
-def _sql_text(text: str) -> str:
-    return text.replace("'", "''")
-
-
-def macros_sql() -> str:
-    """``macros.sql`` with junk.py's placeholder lists and patterns filled in (they are RE2-safe:
-    no look-arounds or back-references)."""
+def junk_email_lists() -> dict[str, object]:
+    """junk.py's placeholder local parts and its no-reply and junk-domain patterns (RE2-safe: no
+    look-arounds or back-references), as the ``junk_email`` variable of ``macros.sql``."""
     from .junk import _JUNK_DOMAINS, _JUNK_LOCAL_PARTS, _NO_REPLY
 
-    return (
-        MACROS.read_text(encoding="utf-8")
-        .replace("@@JUNK_LOCAL_PARTS@@", ", ".join(f"'{_sql_text(p)}'" for p in sorted(_JUNK_LOCAL_PARTS)))
-        .replace("@@NO_REPLY@@", _sql_text(_NO_REPLY.pattern))
-        .replace("@@JUNK_DOMAINS@@", _sql_text(_JUNK_DOMAINS.pattern))
-    )
+    return {
+        "local_parts": sorted(_JUNK_LOCAL_PARTS),
+        "no_reply": _NO_REPLY.pattern,
+        "domains": _JUNK_DOMAINS.pattern,
+    }
+
+
+def define_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the macros of ``macros.sql`` on ``con``, with the variable they read set first."""
+    run_sql(con, SQL_DIR, "set_junk_email", {"junk_email": junk_email_lists()})
+    run_sql(con, SQL_DIR, "macros")

@@ -3,6 +3,7 @@
 import subprocess
 import sys
 import textwrap
+import threading
 
 import dagster as dg
 import pytest
@@ -11,8 +12,8 @@ from dagster._core.test_utils import create_run_for_test
 from cdp_pipeline.lib.common.run_lock import NightAlreadyRunning, exclusive_night, release_dead_runs, run_tags
 
 
-def test_a_second_process_cannot_start_a_night_on_the_same_build_database(tmp_path):
-    build = tmp_path / "build.duckdb"
+def _hold_in_another_process(build) -> subprocess.Popen:
+    """A process holding the build database's lock as `cdp run` does, until its stdin closes."""
     holder = subprocess.Popen(
         [
             sys.executable,
@@ -20,7 +21,7 @@ def test_a_second_process_cannot_start_a_night_on_the_same_build_database(tmp_pa
             textwrap.dedent(f"""
         import sys
         from cdp_pipeline.lib.common.run_lock import exclusive_night
-        with exclusive_night({str(build)!r}):
+        with exclusive_night({str(build)!r}, holder="cdp run"):
             print("held", flush=True)
             sys.stdin.readline()
     """),
@@ -29,11 +30,21 @@ def test_a_second_process_cannot_start_a_night_on_the_same_build_database(tmp_pa
         stdout=subprocess.PIPE,
         text=True,
     )
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_a_second_process_cannot_start_a_night_on_the_same_build_database(tmp_path):
+    build = tmp_path / "build.duckdb"
+    holder = _hold_in_another_process(build)
     try:
-        assert holder.stdout.readline().strip() == "held"
-        with pytest.raises(NightAlreadyRunning):
+        with pytest.raises(
+            NightAlreadyRunning, match=rf"another night is working on .*build.duckdb \(cdp run, process {holder.pid}\)"
+        ):
             with exclusive_night(build):
                 pass
+        with exclusive_night(tmp_path / "other.duckdb"):  # another build database: its own lock
+            pass
     finally:
         holder.stdin.close()
         holder.wait(timeout=30)
@@ -41,12 +52,73 @@ def test_a_second_process_cannot_start_a_night_on_the_same_build_database(tmp_pa
         pass
 
 
-def test_killed_runs_are_marked_failed_and_their_pool_slot_freed(tmp_path):
+def test_a_killed_holder_releases_the_lock(tmp_path):
+    build = tmp_path / "build.duckdb"
+    holder = _hold_in_another_process(build)
+    holder.kill()  # SIGKILL: no clean-up code runs
+    holder.wait(timeout=30)
+    with exclusive_night(build):
+        pass
+
+
+def test_a_waiting_writer_is_told_whom_it_waits_for_and_goes_on_when_the_holder_ends(tmp_path):
+    build = tmp_path / "build.duckdb"
+    holder = _hold_in_another_process(build)
+    told, acquired = [], threading.Event()
+    waiting = threading.Event()
+
+    def writer():
+        with exclusive_night(
+            build, holder="Dagster run abc", wait=True, on_wait=lambda m: (told.append(m), waiting.set())
+        ):
+            acquired.set()
+
+    thread = threading.Thread(target=writer)
+    try:
+        thread.start()
+        assert waiting.wait(timeout=60)
+        assert not acquired.is_set()  # told it waits, and waiting
+        assert told == [f"waiting: another night is working on {build} (cdp run, process {holder.pid})"]
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    thread.join(timeout=60)
+    assert acquired.is_set()
+
+
+def test_the_lock_is_reentrant_within_a_process_and_released_by_the_outermost_holder(tmp_path):
+    """`cdp run` holds it, then the run it executes in the same process takes it again."""
+    build = tmp_path / "build.duckdb"
+    with exclusive_night(build):
+        with exclusive_night(build, holder="Dagster run abc", wait=True):
+            pass
+        probe = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                f"from cdp_pipeline.lib.common.run_lock import exclusive_night\nwith exclusive_night({str(build)!r}): pass",
+            ],
+            capture_output=True,
+            text=True,
+        )
+        assert "NightAlreadyRunning" in probe.stderr  # still held after the inner exit
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"from cdp_pipeline.lib.common.run_lock import exclusive_night\nwith exclusive_night({str(build)!r}): pass",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert probe.returncode == 0, probe.stderr
+
+
+def test_killed_cli_runs_are_marked_failed(tmp_path):
     build = tmp_path / "build.duckdb"
     dead = subprocess.Popen(["true"])
     dead.wait()
     with dg.instance_for_test() as instance:
-        instance.event_log_storage.set_concurrency_slots("duckdb", 1)
         killed = create_run_for_test(
             instance,
             job_name="nightly",
@@ -68,9 +140,6 @@ def test_killed_runs_are_marked_failed_and_their_pool_slot_freed(tmp_path):
             parent_run_id=killed.run_id,
             root_run_id=killed.run_id,
         )
-        claim = instance.event_log_storage.claim_concurrency_slot("duckdb", killed.run_id, "raw__crm")
-        assert claim.is_claimed
-
         with exclusive_night(build):
             released = release_dead_runs(instance, build)
 
@@ -78,4 +147,3 @@ def test_killed_runs_are_marked_failed_and_their_pool_slot_freed(tmp_path):
         assert instance.get_run_by_id(killed.run_id).status == dg.DagsterRunStatus.FAILURE
         assert instance.get_run_by_id(other_db.run_id).status == dg.DagsterRunStatus.STARTED
         assert instance.get_run_by_id(reexecuted.run_id).status == dg.DagsterRunStatus.STARTED
-        assert instance.event_log_storage.get_concurrency_info("duckdb").claimed_slots == []

@@ -1,5 +1,6 @@
 """The one SQL runner (sql_files) and the one pair of quoting helpers every statement built in Python uses."""
 
+import ast
 import re
 from pathlib import Path
 
@@ -46,9 +47,8 @@ def test_arrow_sql_gives_the_rows_as_an_arrow_table_with_the_same_convention(tmp
 
 
 PACKAGE = Path(__file__).resolve().parents[3] / "cdp_pipeline"
-# The one runner, and udfs.py, which fills junk.py's lists into its file of SQL macros (functions
-# registered on a connection, not a statement a layer runs).
-READ_SQL_FILES = {PACKAGE / "lib" / "common" / "sql_files.py", PACKAGE / "lib" / "staging" / "udfs.py"}
+# The one runner.
+READ_SQL_FILES = {PACKAGE / "lib" / "common" / "sql_files.py"}
 # Reading a .sql file, loading its text to execute it, a private runner, rewriting a statement.
 SECOND_RUNNER = re.compile(
     r"""\.sql"?\)?\.read_text\(|open\([^)]*\.sql|\bload_sql\(|def (_sql|_fetch|_query|execute)\("""
@@ -85,6 +85,79 @@ def test_the_one_runner_check_finds_each_second_runner():
     ]
     assert [s for s in samples if not SECOND_RUNNER.search(s)] == []
     assert not SECOND_RUNNER.search('rows = fetch_sql(con, SQL_DIR, "select_x", params)')
+
+
+# A text substitution (str.replace, re.sub, a compiled pattern's sub) is a rewrite of SQL when the
+# text it changes is named as SQL (a variable, attribute or function called sql, statement, query,
+# macro: load_sql, MACROS) or read from a file (read_text), or when what it replaces is a placeholder (@@NAME@@) or a piece of a statement.
+_SUBSTITUTIONS = {"replace", "sub", "subn"}
+_SQL_TEXT = re.compile(r"sql|statement|query|macro|read_text", re.IGNORECASE)
+_SQL_PIECE = re.compile(r"@@|\b(CREATE|SELECT|INSERT|DELETE|UPDATE|FROM|WHERE|AS)\b|\braw\\?\.")
+
+
+def _sql_rewrites(source: str) -> list[int]:
+    """Line numbers of the substitutions applied to SQL text in ``source`` (see above)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        if node.func.attr not in _SUBSTITUTIONS:
+            continue
+        receiver = node.func.value
+        if isinstance(receiver, ast.Name) and receiver.id == "re":  # re.sub(pattern, replacement, text)
+            pattern, text = node.args[:1], node.args[2:3]
+        elif node.func.attr == "replace":  # text.replace(old, new)
+            pattern, text = node.args[:1], [receiver]
+        else:  # pattern.sub(replacement, text)
+            pattern, text = [receiver], node.args[1:2]
+        names = [
+            n.id if isinstance(n, ast.Name) else n.attr
+            for t in text
+            for n in ast.walk(t)
+            if isinstance(n, (ast.Name, ast.Attribute))
+        ]
+        named_sql = any(_SQL_TEXT.search(name) for name in names)
+        constants = [c.value for p in pattern for c in ast.walk(p) if isinstance(c, ast.Constant)]
+        sql_piece = any(isinstance(c, str) and _SQL_PIECE.search(c) for c in constants)
+        if named_sql or sql_piece:
+            found.append(node.lineno)
+    return found
+
+
+def test_no_sql_text_is_rewritten():
+    """A statement or macro runs as its file says (values as parameters or DuckDB variables,
+    identifiers through the runner's placeholders), never after a text substitution."""
+    modules = sorted(PACKAGE.rglob("*.py"))
+    found = [
+        f"{path.relative_to(PACKAGE)}:{line}"
+        for path in modules
+        for line in _sql_rewrites(path.read_text(encoding="utf-8"))
+    ]
+    assert found == []
+
+
+def test_the_rewrite_check_finds_each_rewrite():
+    """The check above is not blind: each way SQL text was (or could be) rewritten is found, and
+    the substitutions the package makes on other text are not."""
+    rewrites = [
+        'text = MACROS.read_text().replace("@@JUNK_LOCAL_PARTS@@", parts)',
+        'sql = load_sql(SQL_DIR, "create_x").replace("CREATE OR REPLACE TABLE", "INSERT INTO")',
+        "statement = statement.replace(header, 'INSERT INTO t')",
+        r"sql = re.sub(rf'\braw\.{t}\b', 'temp.x', sql)",
+        r"query = _RAW_TABLE.sub('temp.x', query)",
+        'cond = cond.replace("@@COLUMN@@", column)',
+        'text = text.replace("SELECT *", "SELECT a")',
+    ]
+    assert [s for s in rewrites if not _sql_rewrites(s)] == []
+    other_text = [
+        "os.replace(tmp, path)",
+        "moment = now.replace(tzinfo=None)",
+        'literal = "\'" + text.replace("\'", "\'\'") + "\'"',
+        r'digits = re.sub(r"\D", "", phone)',
+        'key = name.lower().replace("-", "_")',
+        'label = str(level.get("sql_condition", "")).replace("|", "\\\\|")',
+    ]
+    assert [s for s in other_text if _sql_rewrites(s)] == []
 
 
 def test_lib_does_not_reach_into_defs_for_sql():
