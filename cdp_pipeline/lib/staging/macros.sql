@@ -116,3 +116,22 @@ CREATE OR REPLACE TEMP MACRO std_phone_checked_junk(raw, hint) AS (
         ELSE std_phone_checked_junk_py(raw, hint)
     END)[1]
 );
+
+-- STRUCT(value, flags), as check_postcode(raw, country, default region) gives them. SQL reads a
+-- postcode of ASCII digits alone (after a spreadsheet's apostrophe; 123 45 with its one space)
+-- of its country's length, for a country that writes them so, given as its code: there
+-- address._postcode_for keeps the digits (Sweden: 123 45, and never a leading 0). A shorter
+-- one (a dropped leading zero), another country, a country name or none goes to the Python.
+CREATE OR REPLACE TEMP MACRO std_postcode_checked(raw, country) AS (
+    CASE
+        WHEN country IN ('SE', 'FI', 'DE', 'EE', 'FR', 'ES', 'IT') AND regexp_full_match(raw, '''?[0-9]{3} ?[0-9]{2}')
+            THEN list_transform([replace(ltrim(raw, ''''), ' ', '')], lambda d: CASE
+                WHEN country <> 'SE' THEN {'value': d, 'flags': []::VARCHAR[]}
+                WHEN left(d, 1) = '0' THEN {'value': NULL::VARCHAR, 'flags': ['invalid_postcode']}
+                ELSE {'value': left(d, 3) || ' ' || right(d, 2), 'flags': []::VARCHAR[]}
+            END)[1]
+        WHEN country IN ('DK', 'NO') AND regexp_full_match(raw, '''?[0-9]{4}')
+            THEN {'value': ltrim(raw, ''''), 'flags': []::VARCHAR[]}
+        ELSE std_postcode_checked_py(raw, country)
+    END
+);

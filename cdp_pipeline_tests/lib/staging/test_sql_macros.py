@@ -387,3 +387,57 @@ def test_phones_same_as_python_on_generated_text(con, values, hint):
     rows = [(v, hint) for v in values]
     assert _sql_and_python(con, "std_phone(a0, a1)", "std_phone_py(a0, a1)", rows) == []
     assert _sql_and_python(con, "std_phone_checked_junk(a0, a1)", "std_phone_checked_junk_py(a0, a1)", rows) == []
+
+
+POSTCODES = [
+    # the forms SQL reads
+    "12345",
+    "123 45",
+    "'12345",
+    "'123 45",
+    "01234",  # not Swedish: Sweden's never start with 0
+    "00100",
+    "1234",
+    "'0150",
+    # near misses: the Python reads them
+    "1234 5",
+    "123  45",
+    " 12345",
+    "12345 ",
+    "123-45",
+    "SE-123 45",
+    "S-12345",
+    "''12345",
+    "’12345",
+    "123",
+    "123456",
+    "12 34",
+    "１２３４５",
+    "ABC 12",
+    "",
+    None,
+]
+POSTCODE_COUNTRIES = ["SE", "FI", "DE", "EE", "FR", "ES", "IT", "DK", "NO", "IS", "GB", "US", "se", "Sverige", "", None]
+
+
+def test_postcodes_same_as_python(con):
+    rows = [(raw, country) for raw in POSTCODES for country in POSTCODE_COUNTRIES]
+    assert _sql_and_python(con, "std_postcode_checked(a0, a1)", "std_postcode_checked_py(a0, a1)", rows) == []
+    assert con.execute(
+        "SELECT std_postcode_checked('''12345', 'SE'), std_postcode_checked('01234', 'SE'), "
+        "std_postcode_checked('123 45', 'FI')"
+    ).fetchone() == (
+        {"value": "123 45", "flags": []},
+        {"value": None, "flags": ["invalid_postcode"]},
+        {"value": "12345", "flags": []},
+    )
+
+
+@settings(max_examples=200)
+@given(
+    st.lists(st.text(alphabet="0123456789 -'’SEab", max_size=9), min_size=1, max_size=20),
+    st.sampled_from(POSTCODE_COUNTRIES),
+)
+def test_postcodes_same_as_python_on_generated_text(con, values, country):
+    rows = [(v, country) for v in values]
+    assert _sql_and_python(con, "std_postcode_checked(a0, a1)", "std_postcode_checked_py(a0, a1)", rows) == []
