@@ -91,3 +91,50 @@ CREATE OR REPLACE TEMP MACRO std_money(raw) AS (
         ELSE std_money_py(raw)
     END
 );
+
+-- A phone number written as ASCII digits, spaces and hyphens after an optional "+" (as most
+-- sources write them: 070-123 45 67, +46 70 123 45 67): phone._read_phone keeps only that "+"
+-- and the digits of such text, so the macros hand the Python those alone
+-- (check_written_phone_junk), which skips its text checks and makes every way of writing one
+-- number one distinct value. NULL for any other text (longer than phone._MAX_RAW_LENGTH,
+-- brackets, dots, letters, other scripts): that goes to the Python as written.
+CREATE OR REPLACE TEMP MACRO _std_phone_written(raw) AS (
+    CASE WHEN length(raw) <= 64 AND regexp_full_match(raw, ' *\+?[0-9][0-9 -]*')
+         THEN CASE WHEN ltrim(raw, ' ') LIKE '+%' THEN '+' ELSE '' END || regexp_replace(raw, '[^0-9]', '', 'g')
+    END
+);
+
+-- check_phone(raw, default region, hint).value (a NULL hint: the default region)
+CREATE OR REPLACE TEMP MACRO std_phone(raw, hint) AS (
+    list_transform([_std_phone_written(raw)], lambda w: CASE
+        WHEN w IS NOT NULL THEN std_written_phone_py(w, hint)
+        ELSE std_phone_py(raw, hint)
+    END)[1]
+);
+
+-- STRUCT(value, flags, is_junk), as check_phone_junk gives them
+CREATE OR REPLACE TEMP MACRO std_phone_checked_junk(raw, hint) AS (
+    list_transform([_std_phone_written(raw)], lambda w: CASE
+        WHEN w IS NOT NULL THEN std_written_phone_checked_junk_py(w, hint)
+        ELSE std_phone_checked_junk_py(raw, hint)
+    END)[1]
+);
+
+-- STRUCT(value, flags), as check_postcode(raw, country, default region) gives them. SQL reads a
+-- postcode of ASCII digits alone (after a spreadsheet's apostrophe; 123 45 with its one space)
+-- of its country's length, for a country that writes them so, given as its code: there
+-- address._postcode_for keeps the digits (Sweden: 123 45, and never a leading 0). A shorter
+-- one (a dropped leading zero), another country, a country name or none goes to the Python.
+CREATE OR REPLACE TEMP MACRO std_postcode_checked(raw, country) AS (
+    CASE
+        WHEN country IN ('SE', 'FI', 'DE', 'EE', 'FR', 'ES', 'IT') AND regexp_full_match(raw, '''?[0-9]{3} ?[0-9]{2}')
+            THEN list_transform([replace(ltrim(raw, ''''), ' ', '')], lambda d: CASE
+                WHEN country <> 'SE' THEN {'value': d, 'flags': []::VARCHAR[]}
+                WHEN left(d, 1) = '0' THEN {'value': NULL::VARCHAR, 'flags': ['invalid_postcode']}
+                ELSE {'value': left(d, 3) || ' ' || right(d, 2), 'flags': []::VARCHAR[]}
+            END)[1]
+        WHEN country IN ('DK', 'NO') AND regexp_full_match(raw, '''?[0-9]{4}')
+            THEN {'value': ltrim(raw, ''''), 'flags': []::VARCHAR[]}
+        ELSE std_postcode_checked_py(raw, country)
+    END
+);

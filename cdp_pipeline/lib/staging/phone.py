@@ -118,7 +118,11 @@ def check_phone_junk(raw: object, default_region: str = "SE", country_hint: str 
     was written in E.164 already (a gateway's, a shop's), that parse is the one ``check_phone``
     made, so its national number is used instead of parsing the same text twice.
     """
-    checked, national = _read_phone(raw, default_region, country_hint)
+    return _with_junk(*_read_phone(raw, default_region, country_hint))
+
+
+def _with_junk(checked: Checked, national: str | None) -> tuple[Checked, bool]:
+    """``checked`` and ``is_junk_phone`` of its value (``national``: see ``_read_phone``)."""
     if checked.value is None:
         return checked, False
     if national is None:
@@ -149,8 +153,26 @@ def _read_phone(raw: object, default_region: str, country_hint: str | None) -> t
     digits = re.sub(r"\D", "", text)
     if not digits:
         return Checked(None, ("invalid_phone",)), None
-    international = text.startswith("+") or digits.startswith("00")
-    if text.startswith("+"):
+    return _read_digits(text.startswith("+"), digits, default_region, country_hint)
+
+
+def check_written_phone_junk(
+    written: str, default_region: str = "SE", country_hint: str | None = None
+) -> tuple[Checked, bool]:
+    """``check_phone_junk`` of a number written as ASCII digits, spaces and hyphens after an
+    optional "+" (``070-123 45 67``, ``+46 70 123 45 67``), given as that "+" and its digits
+    alone (``0701234567``, ``+46701234567``): ``_read_phone`` keeps nothing else of such text,
+    so its answer is the raw text's. The ``std_phone*`` macros (macros.sql) hand these forms
+    here, sparing the text checks, and every way of writing one number is one distinct value."""
+    plus = written.startswith("+")
+    return _with_junk(*_read_digits(plus, written[1:] if plus else written, default_region, country_hint))
+
+
+def _read_digits(plus: bool, digits: str, default_region: str, country_hint: str | None) -> tuple[Checked, str | None]:
+    """``_read_phone`` of a number whose text, once cleaned, is its ``digits`` after a "+"
+    (``plus``) or not."""
+    international = plus or digits.startswith("00")
+    if plus:
         candidates = ("+" + digits.lstrip("0"),) if digits.startswith("00") else ("+" + digits,)
     elif international:
         candidates = ("+" + digits[2:],)

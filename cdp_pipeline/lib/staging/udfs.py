@@ -18,7 +18,12 @@ derived from it; ``std_phone_checked_junk`` adds ``is_junk_phone`` of the value.
 and ``std_money`` are SQL macros (``macros.sql``, defined by ``register_udfs``
 too): they read the forms of addresses, timestamps and amounts that plain SQL
 reads exactly as the Python does, and call the Python (``std_email_checked_py``,
-``std_timestamp_py``, ``std_money_py``) only for the rest. Every SQL that calls them gets the fast path; the answers are the
+``std_timestamp_py``, ``std_money_py``) only for the rest. ``std_phone`` and
+``std_phone_checked_junk`` are macros too: a number of digits, spaces and hyphens
+reaches the Python as its "+" and digits alone (``std_written_phone*_py``), the
+rest as written (``std_phone_py``, ``std_phone_checked_junk_py``); ``std_postcode_checked``
+reads a postcode of plain digits of a country that writes them so in SQL, the rest in
+``std_postcode_checked_py``. Every SQL that calls them gets the fast path; the answers are the
 Python's.
 """
 
@@ -41,7 +46,7 @@ from .email import check_email
 from .junk import is_junk_email, is_junk_name, is_junk_phone
 from .money import parse_money
 from .names import display_name, match_name, split_full_name
-from .phone import check_phone, check_phone_junk
+from .phone import check_phone, check_phone_junk, check_written_phone_junk
 
 _CHECKED_TEXT = "STRUCT(value VARCHAR, flags VARCHAR[])"
 _CHECKED_DATE = "STRUCT(value DATE, flags VARCHAR[])"
@@ -183,7 +188,22 @@ def udf_specs(
     return [
         # std_email, std_email_flags and std_email_checked are macros over this (macros.sql)
         ("std_email_checked_py", lambda raw: _struct(check_email(raw)), ["VARCHAR"], _CHECKED_TEXT, True),
-        ("std_phone", lambda raw, hint: check_phone(raw, region, hint).value, ["VARCHAR", "VARCHAR"], "VARCHAR", False),
+        # std_phone and std_phone_checked_junk are macros over these (macros.sql): the "written"
+        # ones take a number the macro reduced to its "+" and digits
+        (
+            "std_phone_py",
+            lambda raw, hint: check_phone(raw, region, hint).value,
+            ["VARCHAR", "VARCHAR"],
+            "VARCHAR",
+            False,
+        ),
+        (
+            "std_written_phone_py",
+            lambda written, hint: check_written_phone_junk(written, region, hint)[0].value,
+            ["VARCHAR", "VARCHAR"],
+            "VARCHAR",
+            False,
+        ),
         (
             "std_phone_flags",
             lambda raw, hint: _flags(check_phone(raw, region, hint)),
@@ -199,8 +219,15 @@ def udf_specs(
             False,
         ),
         (  # std_phone_checked and is_junk_phone of its value, from one reading of the number
-            "std_phone_checked_junk",
+            "std_phone_checked_junk_py",
             lambda raw, hint: _junk_struct(check_phone_junk(raw, region, hint)),
+            ["VARCHAR", "VARCHAR"],
+            _CHECKED_JUNK,
+            False,
+        ),
+        (
+            "std_written_phone_checked_junk_py",
+            lambda written, hint: _junk_struct(check_written_phone_junk(written, region, hint)),
             ["VARCHAR", "VARCHAR"],
             _CHECKED_JUNK,
             False,
@@ -223,8 +250,8 @@ def udf_specs(
             "VARCHAR[]",
             False,
         ),
-        (
-            "std_postcode_checked",
+        (  # std_postcode_checked is a macro over this (macros.sql)
+            "std_postcode_checked_py",
             lambda raw, country: _struct(check_postcode(raw, country, region)),
             ["VARCHAR", "VARCHAR"],
             _CHECKED_TEXT,

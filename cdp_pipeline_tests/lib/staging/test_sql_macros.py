@@ -322,3 +322,122 @@ def test_money_same_as_python(con):
 def test_money_same_as_python_on_generated_text(con, values):
     rows = [(v,) for v in values]
     assert _sql_and_python(con, "std_money(a0)", "std_money_py(a0)", rows) == []
+
+
+PHONES = [
+    # the forms the macros hand over as "+" and digits
+    "070-123 45 67",
+    "0701234567",
+    "070 123 45 67",
+    "+46 70 123 45 67",
+    "+46701234567",
+    "46701234567",
+    "0046701234567",
+    "+0046701234567",
+    "+46 070 123 45 67",  # a trunk 0 after the country code
+    "  +46701234567  ",
+    "070--123",
+    "1234",
+    "0",
+    "+1",
+    "+46 70 111 11 11",  # junk
+    "0701111111",
+    "+99912345678",  # no such country code: read in the region
+    "20123456",
+    "+" + "1" * 63,  # the longest text read here
+    # near misses: the Python reads them as written
+    "+" + "1" * 64,
+    "+ 46701234567",
+    "+46(0)701234567",
+    "46701234567.0",
+    "4.67012E+10",
+    "070-123 45 67 ext 12",
+    "070/123 45 67",
+    "070.123.45.67",
+    "'0701234567",
+    "070\t1234567",
+    "０７０１２３４５６７",
+    "-0701234567",
+    "++46701234567",
+    "whatsapp:+46701234567",
+    "call me",
+    "",
+    " ",
+    None,
+]
+PHONE_HINTS = [None, "SE", "DK", "NO", "US", "Sverige", "XX", ""]
+
+
+def test_phones_same_as_python(con):
+    rows = [(raw, hint) for raw in PHONES for hint in PHONE_HINTS]
+    assert _sql_and_python(con, "std_phone(a0, a1)", "std_phone_py(a0, a1)", rows) == []
+    assert _sql_and_python(con, "std_phone_checked_junk(a0, a1)", "std_phone_checked_junk_py(a0, a1)", rows) == []
+    assert con.execute(
+        "SELECT std_phone('070-123 45 67', NULL), std_phone_checked_junk('+46 70 111 11 11', 'SE'), "
+        "_std_phone_written(' +46 70-123 45 67'), _std_phone_written('070.123')"
+    ).fetchone() == ("+46701234567", {"value": "+46701111111", "flags": [], "is_junk": True}, "+46701234567", None)
+
+
+@settings(max_examples=200)
+@given(
+    st.lists(st.text(alphabet="0123456789 -+()./xe'", max_size=18), min_size=1, max_size=20),
+    st.sampled_from(PHONE_HINTS),
+)
+def test_phones_same_as_python_on_generated_text(con, values, hint):
+    rows = [(v, hint) for v in values]
+    assert _sql_and_python(con, "std_phone(a0, a1)", "std_phone_py(a0, a1)", rows) == []
+    assert _sql_and_python(con, "std_phone_checked_junk(a0, a1)", "std_phone_checked_junk_py(a0, a1)", rows) == []
+
+
+POSTCODES = [
+    # the forms SQL reads
+    "12345",
+    "123 45",
+    "'12345",
+    "'123 45",
+    "01234",  # not Swedish: Sweden's never start with 0
+    "00100",
+    "1234",
+    "'0150",
+    # near misses: the Python reads them
+    "1234 5",
+    "123  45",
+    " 12345",
+    "12345 ",
+    "123-45",
+    "SE-123 45",
+    "S-12345",
+    "''12345",
+    "’12345",
+    "123",
+    "123456",
+    "12 34",
+    "１２３４５",
+    "ABC 12",
+    "",
+    None,
+]
+POSTCODE_COUNTRIES = ["SE", "FI", "DE", "EE", "FR", "ES", "IT", "DK", "NO", "IS", "GB", "US", "se", "Sverige", "", None]
+
+
+def test_postcodes_same_as_python(con):
+    rows = [(raw, country) for raw in POSTCODES for country in POSTCODE_COUNTRIES]
+    assert _sql_and_python(con, "std_postcode_checked(a0, a1)", "std_postcode_checked_py(a0, a1)", rows) == []
+    assert con.execute(
+        "SELECT std_postcode_checked('''12345', 'SE'), std_postcode_checked('01234', 'SE'), "
+        "std_postcode_checked('123 45', 'FI')"
+    ).fetchone() == (
+        {"value": "123 45", "flags": []},
+        {"value": None, "flags": ["invalid_postcode"]},
+        {"value": "12345", "flags": []},
+    )
+
+
+@settings(max_examples=200)
+@given(
+    st.lists(st.text(alphabet="0123456789 -'’SEab", max_size=9), min_size=1, max_size=20),
+    st.sampled_from(POSTCODE_COUNTRIES),
+)
+def test_postcodes_same_as_python_on_generated_text(con, values, country):
+    rows = [(v, country) for v in values]
+    assert _sql_and_python(con, "std_postcode_checked(a0, a1)", "std_postcode_checked_py(a0, a1)", rows) == []

@@ -4,10 +4,10 @@
 CREATE OR REPLACE TEMP VIEW web_events_rows AS
 WITH lines AS (
     SELECT *,
-           -- One parse of the line for the ecommerce fields (a list of paths), not one per field.
-           -- GA4's ecommerce record has no currency: a purchase's currency is its event
-           -- parameter `currency`, and purchase_revenue is in that currency.
-           json_extract_string(event_json, ['$.ecommerce.transaction_id', '$.ecommerce.purchase_revenue']) AS ecommerce
+           -- One parse of the line for the event parameters and the ecommerce fields (a list of
+           -- paths), not one per field. GA4's ecommerce record has no currency: a purchase's
+           -- currency is its event parameter `currency`, and purchase_revenue is in that currency.
+           json_extract(event_json, ['$.event_params', '$.ecommerce.transaction_id', '$.ecommerce.purchase_revenue']) AS extracted
     FROM temp.raw_web_events
     WHERE nullif(trim(user_pseudo_id), '') IS NOT NULL AND TRY_CAST(event_timestamp AS BIGINT) IS NOT NULL
 ),
@@ -17,9 +17,10 @@ parsed AS (
            event_name,
            TRY_CAST(event_timestamp AS BIGINT) AS event_micros,
            event_date,
-           from_json(json_extract(event_json, '$.event_params'), '[{"key":"VARCHAR","value":{"string_value":"VARCHAR","int_value":"BIGINT","float_value":"DOUBLE","double_value":"DOUBLE"}}]') AS params,
-           ecommerce[1] AS transaction_id,
-           TRY_CAST(ecommerce[2] AS DECIMAL(18, 2)) AS purchase_revenue
+           from_json(extracted[1], '[{"key":"VARCHAR","value":{"string_value":"VARCHAR","int_value":"BIGINT","float_value":"DOUBLE","double_value":"DOUBLE"}}]') AS params,
+           -- json_extract_string of the extracted value: the text json_extract_string of its path gives
+           json_extract_string(extracted[2], '$') AS transaction_id,
+           TRY_CAST(json_extract_string(extracted[3], '$') AS DECIMAL(18, 2)) AS purchase_revenue
     FROM lines
 ),
 events AS (
@@ -56,4 +57,3 @@ SELECT md5(concat_ws('|', d.cookie, d.event_micros, d.event_name, d.ga_session_i
        d.event_name, d.page_location, d.transaction_id, d.revenue, coalesce(d.currency, 'SEK') AS currency
 FROM deduplicated d
 LEFT JOIN cookie_owner o USING (cookie)
-ORDER BY event_time, event_id
