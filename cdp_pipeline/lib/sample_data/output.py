@@ -38,6 +38,29 @@ class Output:
         self.duplicate_files: list[list[str]] = []
         self.header_only_files: list[str] = []
 
+    def reset_bookkeeping(self) -> None:
+        self.files, self.rows, self.broken_rows, self.duplicate_rows = [], Counter(), [], []
+        self.duplicate_files, self.header_only_files = [], []
+
+    def bookkeeping(self) -> dict:
+        """What was written, for add_bookkeeping in another process."""
+        return {
+            "files": self.files,
+            "rows": dict(self.rows),
+            "broken_rows": self.broken_rows,
+            "duplicate_rows": self.duplicate_rows,
+            "duplicate_files": self.duplicate_files,
+            "header_only_files": self.header_only_files,
+        }
+
+    def add_bookkeeping(self, other: dict) -> None:
+        self.files += other["files"]
+        self.rows.update(other["rows"])
+        self.broken_rows += other["broken_rows"]
+        self.duplicate_rows += other["duplicate_rows"]
+        self.duplicate_files += other["duplicate_files"]
+        self.header_only_files += other["header_only_files"]
+
     def rng(self, name: str) -> random.Random:
         # A string seed is hashed with SHA-512 by random.seed: stable across runs and processes.
         return random.Random(f"{self.seed}/{name}")
@@ -70,15 +93,13 @@ class Output:
         writer.writerow(header)
         data_rows = len(rows)
         done = 0  # rows before this index are written; the rows between broken lines go in one call
-        for index, row in enumerate(rows):
-            if isinstance(row, BrokenLine):
-                writer.writerows(rows[done:index])
-                buf.write(row.text + (newline if row.final_newline else ""))
-                line_number = index + 2  # header is line 1 and no field holds a line break
-                self.broken_rows.append(
-                    {"source": source, "file": rel, "line_number": line_number, "reason": row.reason}
-                )
-                done = index + 1
+        for index in _broken_indices(rows):
+            row = rows[index]
+            writer.writerows(rows[done:index])
+            buf.write(row.text + (newline if row.final_newline else ""))
+            line_number = index + 2  # header is line 1 and no field holds a line break
+            self.broken_rows.append({"source": source, "file": rel, "line_number": line_number, "reason": row.reason})
+            done = index + 1
         writer.writerows(rows[done:])
         if data_rows == 0:
             self.header_only_files.append(rel)
@@ -90,14 +111,16 @@ class Output:
         """JSON lines: each item a serialised object, or a BrokenLine."""
         rel = self.relpath(source, day, name)
         parts = []
-        for index, line in enumerate(lines):
-            if isinstance(line, BrokenLine):
-                parts.append(line.text + ("\n" if line.final_newline else ""))
-                self.broken_rows.append(
-                    {"source": source, "file": rel, "line_number": index + 1, "reason": line.reason}
-                )
-            else:
-                parts.append(line + "\n")
+        done = 0  # lines before this index are in parts
+        for index in _broken_indices(lines):
+            line = lines[index]
+            if index > done:
+                parts.append("\n".join(lines[done:index]) + "\n")
+            parts.append(line.text + ("\n" if line.final_newline else ""))
+            self.broken_rows.append({"source": source, "file": rel, "line_number": index + 1, "reason": line.reason})
+            done = index + 1
+        if len(lines) > done:
+            parts.append("\n".join(lines[done:]) + "\n")
         self.rows[source] += len(lines)
         self._write_bytes(rel, "".join(parts).encode("utf-8"))
         return rel
@@ -116,6 +139,11 @@ class Output:
         self.files.append(rel)
         self.duplicate_files.append([original, rel])
         return rel
+
+
+def _broken_indices(rows: list) -> list[int]:
+    """Where the deliberately unreadable lines are among rows."""
+    return [index for index, row in enumerate(rows) if row.__class__ is BrokenLine]
 
 
 def with_duplicate_rows(out: Output, rng: random.Random, rows: list, rate: float) -> tuple[list, list[tuple[int, int]]]:

@@ -212,35 +212,61 @@ def _s(text: str) -> str:
     return out
 
 
-def _event_json(e: dict) -> str:
+def _event_json(e: dict, parts: dict | None = None) -> str:
     """The GA4 export line of an event: json.dumps(_event_dict(e), ensure_ascii=False,
     separators=(",", ":")), written from parts (the encoder's generic walk over a dozen
-    nested dicts per line was the generator's largest single cost)."""
+    nested dicts per line was the generator's largest single cost).
+
+    parts: renderings kept between calls (one dict per write): the session's part of the line
+    (its parameters, cookie, user, device, place and traffic) is the same on each of its events."""
+    if parts is None:
+        parts = {}
     order = e["order"]
     tail = ',"ecommerce":null,"items":[]}'
     if order and e["name"] in ("add_to_cart", "purchase"):
         tail = _order_json(order, e["name"] == "purchase")
     cookie = e["cookie"]
     user_id = e["user_id"]
+    key = (id(cookie), e["session_id"], e["session_number"], user_id)  # a cookie is one person's
+    session = parts.get(key)
+    if session is None:
+        session = parts[key] = _session_json(e)
+    d = e["local_date"]
+    day = parts.get(d)
+    if day is None:
+        day = parts[d] = f'{{"event_date":"{d.year:04d}{d.month:02d}{d.day:02d}","event_timestamp":'
+    page = e["page"]
+    page_json = parts.get(page)
+    if page_json is None:
+        page_json = parts[page] = (
+            f',{{"key":"page_location","value":{{"string_value":{_s(page[0])}}}}}'
+            f',{{"key":"page_title","value":{{"string_value":{_s(page[1])}}}}}]'
+        )
+    return "".join(
+        (day, str(micros(e["ts"])), ',"event_name":', _s(e["name"]), session[0], page_json, session[1], tail)
+    )
+
+
+def _session_json(e: dict) -> tuple[str, str]:
+    """The parts of an event's line that its whole session shares: the session parameters
+    (before the page's) and the fields from the user's pseudo id to the traffic source."""
+    cookie = e["cookie"]
+    user_id = e["user_id"]
     traffic = cookie["traffic"]
     person = e["person"]
-    page = e["page"]
-    d = e["local_date"]
-    return (
-        f'{{"event_date":"{d.year:04d}{d.month:02d}{d.day:02d}","event_timestamp":{micros(e["ts"])}'
-        f',"event_name":{_s(e["name"])}'
+    head = (
         f',"event_params":[{{"key":"ga_session_id","value":{{"int_value":{e["session_id"]}}}}}'
         f',{{"key":"ga_session_number","value":{{"int_value":{e["session_number"]}}}}}'
-        f',{{"key":"page_location","value":{{"string_value":{_s(page[0])}}}}}'
-        f',{{"key":"page_title","value":{{"string_value":{_s(page[1])}}}}}]'
+    )
+    rest = (
         f',"user_pseudo_id":{_dump(cookie["id"])}'  # ids are many and seldom repeat: not kept
         f',"user_id":{"null" if user_id is None else _dump(user_id)}'
         f',"user_first_touch_timestamp":{cookie["first_touch"]}'
         f',"device":{_device(cookie["device"])}'
         f',"geo":{{"country":{_s(COUNTRY_NAMES[person.country])},"city":{_s(person.city)}}}'
         f',"traffic_source":{{"source":{_s(traffic[0])},"medium":{_s(traffic[1])},"name":{_s(traffic[2])}}}'
-        f"{tail}"
     )
+    return head, rest
 
 
 def _number(value) -> str:
@@ -272,6 +298,7 @@ def _device(device: tuple) -> str:
 
 def write(out: Output, events: list[dict], days: int, start: date) -> None:
     rng = out.rng("web/write")
+    random = rng.random
     by_day: dict[int, list[dict]] = {}
     for e in events:
         by_day.setdefault(e["event_day"], []).append(e)
@@ -292,12 +319,16 @@ def write(out: Output, events: list[dict], days: int, start: date) -> None:
             redelivery = None
         lines_all: list = []
         lines_first: list = []
+        parts: dict = {}
         for e in day_events:
-            text = _event_json(e)
-            copies = 2 if rng.random() < 0.01 else 1  # at-least-once delivery
-            for _ in range(copies):
+            text = _event_json(e, parts)
+            lines_all.append(text)
+            first = not late_sessions or (e["cookie"]["id"], e["session_id"]) not in late_sessions
+            if first:
+                lines_first.append(text)
+            if random() < 0.01:  # at-least-once delivery: a second copy
                 lines_all.append(text)
-                if (e["cookie"]["id"], e["session_id"]) not in late_sessions:
+                if first:
                     lines_first.append(text)
         name = f"events_{event_date:%Y%m%d}.jsonl"
         if not broken_done and len(lines_first) > 2 and landing % 6 == 4:
