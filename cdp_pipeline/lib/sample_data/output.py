@@ -95,12 +95,12 @@ class Output:
         done = 0  # rows before this index are written; the rows between broken lines go in one call
         for index in _broken_indices(rows):
             row = rows[index]
-            writer.writerows(rows[done:index])
+            _write_rows(buf, writer, rows[done:index], delimiter, newline)
             buf.write(row.text + (newline if row.final_newline else ""))
             line_number = index + 2  # header is line 1 and no field holds a line break
             self.broken_rows.append({"source": source, "file": rel, "line_number": line_number, "reason": row.reason})
             done = index + 1
-        writer.writerows(rows[done:])
+        _write_rows(buf, writer, rows[done:], delimiter, newline)
         if data_rows == 0:
             self.header_only_files.append(rel)
         self.rows[source] += data_rows
@@ -139,6 +139,34 @@ class Output:
         self.files.append(rel)
         self.duplicate_files.append([original, rel])
         return rel
+
+
+def _write_rows(buf: io.StringIO, writer, rows: list, delimiter: str, newline: str) -> None:
+    """writer.writerows(rows), the csv writer's QUOTE_MINIMAL bytes: a row of two or more strings
+    none of which holds the delimiter, a quote or a line break needs no quoting and is joined
+    (several times faster than the writer's walk over every character); any other row goes
+    through the writer."""
+    lines: list[str] = []
+    for row in rows:
+        try:
+            line = delimiter.join(row)
+        except TypeError:  # a field that is not a string: the writer knows how to render it
+            line = None
+        if (
+            line is None
+            or len(row) < 2  # a lone empty field is written quoted
+            or line.count(delimiter) != len(row) - 1
+            or '"' in line
+            or "\n" in line
+            or "\r" in line
+        ):
+            buf.write("".join(lines))
+            lines.clear()
+            writer.writerow(row)
+        else:
+            lines.append(line)
+            lines.append(newline)
+    buf.write("".join(lines))
 
 
 def _broken_indices(rows: list) -> list[int]:
