@@ -108,21 +108,25 @@ class Output:
         return rel
 
     def write_lines(self, source: str, day: date, name: str, lines: list) -> str:
-        """JSON lines: each item a serialised object, or a BrokenLine."""
+        """JSON lines: each item a serialised object (all text, or all UTF-8 bytes), or a BrokenLine."""
         rel = self.relpath(source, day, name)
+        broken = _broken_indices(lines)
+        as_bytes = type(next((line for line in lines if line.__class__ is not BrokenLine), "")) is bytes
+        newline = b"\n" if as_bytes else "\n"
         parts = []
         done = 0  # lines before this index are in parts
-        for index in _broken_indices(lines):
+        for index in broken:
             line = lines[index]
             if index > done:
-                parts.append("\n".join(lines[done:index]) + "\n")
-            parts.append(line.text + ("\n" if line.final_newline else ""))
+                parts.append(newline.join(lines[done:index]) + newline)
+            text = line.text + ("\n" if line.final_newline else "")
+            parts.append(text.encode("utf-8") if as_bytes else text)
             self.broken_rows.append({"source": source, "file": rel, "line_number": index + 1, "reason": line.reason})
             done = index + 1
         if len(lines) > done:
-            parts.append("\n".join(lines[done:]) + "\n")
+            parts.append(newline.join(lines[done:]) + newline)
         self.rows[source] += len(lines)
-        self._write_bytes(rel, "".join(parts).encode("utf-8"))
+        self._write_bytes(rel, newline[:0].join(parts) if as_bytes else "".join(parts).encode("utf-8"))
         return rel
 
     def note_duplicate_row(self, source: str, rel: str, line_number: int, original_line: int) -> None:

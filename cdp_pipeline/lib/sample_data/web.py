@@ -6,6 +6,7 @@ the person's CRM customer_id."""
 import json
 import random
 from datetime import date, datetime, timedelta
+from operator import itemgetter
 
 from .output import BrokenLine, Output
 from .people import Person
@@ -95,6 +96,7 @@ def _session(
                 "local_date": ts.astimezone(begin.tzinfo).date(),
                 "name": name,
                 "cookie": cookie,
+                "cookie_id": cookie["id"],
                 "user_id": user_id if logged_in else None,
                 "session_id": session_id,
                 "session_number": cookie["sessions"],
@@ -212,39 +214,43 @@ def _s(text: str) -> str:
     return out
 
 
-def _event_json(e: dict, parts: dict | None = None) -> str:
+def _event_json(e: dict) -> str:
     """The GA4 export line of an event: json.dumps(_event_dict(e), ensure_ascii=False,
-    separators=(",", ":")), written from parts (the encoder's generic walk over a dozen
-    nested dicts per line was the generator's largest single cost).
+    separators=(",", ":"))."""
+    return _event_line(e, {}).decode("utf-8")
 
-    parts: renderings kept between calls (one dict per write): the session's part of the line
+
+def _event_line(e: dict, parts: dict) -> bytes:
+    """_event_json(e) in UTF-8, written from parts (the encoder's generic walk over a dozen
+    nested dicts per line was the generator's largest single cost) and in bytes (the day's
+    file is then one join, without encoding a text of all its lines).
+
+    parts: renderings kept between calls (one dict per file): the session's part of the line
     (its parameters, cookie, user, device, place and traffic) is the same on each of its events."""
-    if parts is None:
-        parts = {}
     order = e["order"]
-    tail = ',"ecommerce":null,"items":[]}'
-    if order and e["name"] in ("add_to_cart", "purchase"):
-        tail = _order_json(order, e["name"] == "purchase")
-    cookie = e["cookie"]
-    user_id = e["user_id"]
-    key = (id(cookie), e["session_id"], e["session_number"], user_id)  # a cookie is one person's
+    name = e["name"]
+    tail = b',"ecommerce":null,"items":[]}'
+    if order and name in ("add_to_cart", "purchase"):
+        tail = _order_json(order, name == "purchase").encode("utf-8")
+    key = (id(e["cookie"]), e["session_id"], e["session_number"], e["user_id"])  # a cookie is one person's
     session = parts.get(key)
     if session is None:
-        session = parts[key] = _session_json(e)
+        session = parts[key] = tuple(part.encode("utf-8") for part in _session_json(e))
     d = e["local_date"]
     day = parts.get(d)
     if day is None:
-        day = parts[d] = f'{{"event_date":"{d.year:04d}{d.month:02d}{d.day:02d}","event_timestamp":'
+        day = parts[d] = f'{{"event_date":"{d.year:04d}{d.month:02d}{d.day:02d}","event_timestamp":'.encode()
     page = e["page"]
     page_json = parts.get(page)
     if page_json is None:
         page_json = parts[page] = (
             f',{{"key":"page_location","value":{{"string_value":{_s(page[0])}}}}}'
             f',{{"key":"page_title","value":{{"string_value":{_s(page[1])}}}}}]'
-        )
-    return "".join(
-        (day, str(micros(e["ts"])), ',"event_name":', _s(e["name"]), session[0], page_json, session[1], tail)
-    )
+        ).encode("utf-8")
+    name_json = parts.get(name)
+    if name_json is None:
+        name_json = parts[name] = f',"event_name":{_s(name)}'.encode("utf-8")
+    return b"".join((day, b"%d" % micros(e["ts"]), name_json, session[0], page_json, session[1], tail))
 
 
 def _session_json(e: dict) -> tuple[str, str]:
@@ -304,14 +310,12 @@ def write(out: Output, events: list[dict], days: int, start: date) -> None:
         by_day.setdefault(e["event_day"], []).append(e)
     broken_done = False
     for event_day in range(-1, days - 1):
-        day_events = sorted(
-            by_day.get(event_day, []), key=lambda e: (e["ts"], e["cookie"]["id"], e["session_id"], e["name"])
-        )
+        day_events = sorted(by_day.get(event_day, []), key=itemgetter("ts", "cookie_id", "session_id", "name"))
         event_date = start + timedelta(days=event_day)
         landing = event_day + 1
         redelivery = landing + rng.randint(1, 2)
         late_sessions: set[tuple] = set()
-        sessions = sorted({(e["cookie"]["id"], e["session_id"]) for e in day_events})
+        sessions = sorted(set(map(itemgetter("cookie_id", "session_id"), day_events)))
         if redelivery <= days - 1 and len(sessions) >= 2 and rng.random() < 0.35:
             # A re-export always carries a few events the first delivery lacked.
             late_sessions = {s for s in sessions if rng.random() < 0.05} or {rng.choice(sessions)}
@@ -321,9 +325,9 @@ def write(out: Output, events: list[dict], days: int, start: date) -> None:
         lines_first: list = []
         parts: dict = {}
         for e in day_events:
-            text = _event_json(e, parts)
+            text = _event_line(e, parts)
             lines_all.append(text)
-            first = not late_sessions or (e["cookie"]["id"], e["session_id"]) not in late_sessions
+            first = not late_sessions or (e["cookie_id"], e["session_id"]) not in late_sessions
             if first:
                 lines_first.append(text)
             if random() < 0.01:  # at-least-once delivery: a second copy
@@ -333,7 +337,7 @@ def write(out: Output, events: list[dict], days: int, start: date) -> None:
         name = f"events_{event_date:%Y%m%d}.jsonl"
         if not broken_done and len(lines_first) > 2 and landing % 6 == 4:
             # The export stopped mid-line: a partial event after the last full one.
-            copy = rng.choice(lines_first[:-1])
+            copy = rng.choice(lines_first[:-1]).decode("utf-8")
             lines_first = lines_first + [BrokenLine(copy[: len(copy) // 2], "truncated last line", final_newline=False)]
             broken_done = True
         if lines_first:
