@@ -450,6 +450,23 @@ def test_fast_faker_draws_what_faker_draws(locale):
     assert fast.random.random() == plain.random.random()  # and the stream continues alike
 
 
+def test_fast_numerify_draws_what_faker_draws():
+    from faker import Faker
+
+    from cdp_pipeline.lib.sample_data.fastfaker import fast_generator
+
+    plain = Faker("sv_SE")
+    plain.seed_instance(23)
+    fast = fast_generator("sv_SE", 23)
+    (address,) = [p for p in fast.providers if type(p).__name__ == "Provider" and "address" in type(p).__module__]
+    (plain_address,) = [p for p in plain._factories[0].providers if type(p) is type(address)]
+    assert address.numerify is not plain_address.numerify  # the fast one is in place
+    for text in ("#%$!@ ##-%%!!@@ x", "###", "", "no marks", "@@@!!!$$$"):
+        for _ in range(300):
+            assert address.numerify(text) == plain_address.numerify(text), text
+    assert fast.random.random() == plain.random.random()
+
+
 FAKER_CALLS = ("first_name_female", "first_name_male", "last_name", "street_address", "postcode", "city")
 
 
