@@ -5,9 +5,6 @@ import csv
 import gc
 import io
 import json
-import os
-import pickle
-import traceback
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -63,46 +60,6 @@ def _collector_paused():
             gc.enable()
 
 
-def _write_in_parallel(out: Output, child_writes, own_writes) -> None:
-    """child_writes in a forked process while this one runs own_writes; the child's bookkeeping
-    (files, rows, broken and duplicate rows) is then added to out. Without fork or a second
-    core, one after the other."""
-    if not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
-        child_writes()
-        own_writes()
-        return
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: write, report what was written, and leave without cleanup
-        status = 1
-        try:
-            os.close(read_end)
-            out.reset_bookkeeping()
-            try:
-                child_writes()
-                report = (True, out.bookkeeping())
-            except BaseException:
-                report = (False, traceback.format_exc())
-            with os.fdopen(write_end, "wb") as pipe:
-                pickle.dump(report, pipe, protocol=pickle.HIGHEST_PROTOCOL)
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(write_end)
-    try:
-        own_writes()
-    finally:
-        with os.fdopen(read_end, "rb") as pipe:
-            data = pipe.read()
-        _, wait_status = os.waitpid(pid, 0)
-    if not data or os.waitstatus_to_exitcode(wait_status) != 0:
-        raise RuntimeError(f"sample writer process failed (exit {os.waitstatus_to_exitcode(wait_status)})")
-    ok, report = pickle.loads(data)
-    if not ok:
-        raise RuntimeError(f"sample writer process failed:\n{report}")
-    out.add_bookkeeping(report)
-
-
 def cases_path(truth_file: Path) -> Path:
     """The truth's companion naming each person's hard cases: truth.csv → truth_cases.csv."""
     return truth_file.with_name(truth_file.stem + "_cases.csv")
@@ -153,21 +110,13 @@ def _write_sample(
 
     cases = case_rows(people, built["records"]) if hard_cases else []
 
-    # Each writer draws from its own random stream and reads only what the builders made, so
-    # the two groups (of about equal cost) give the same bytes in either order or at once.
-    _write_in_parallel(
-        out,
-        lambda: (
-            web.write(out, built["web_events"], days, start_date),
-            sms.write(out, built["sms"], days, start_date),
-            crm.write(out, built["crm"], days, start_date),
-        ),
-        lambda: (
-            esp.write(out, built["esp"], days, start_date),
-            pos.write_orders(out, built["orders"], days, start_date),
-            pos.write_receipts(out, built["receipts"], built["anonymous_receipts"], days, start_date),
-        ),
-    )
+    # Each writer draws from its own random stream and reads only what the builders made.
+    web.write(out, built["web_events"], days, start_date)
+    sms.write(out, built["sms"], days, start_date)
+    crm.write(out, built["crm"], days, start_date)
+    esp.write(out, built["esp"], days, start_date)
+    pos.write_orders(out, built["orders"], days, start_date)
+    pos.write_receipts(out, built["receipts"], built["anonymous_receipts"], days, start_date)
 
     truth_file.parent.mkdir(parents=True, exist_ok=True)
     truth_file.write_bytes(_csv_bytes(["source", "source_record_id", "person_id"], truth))

@@ -38,29 +38,6 @@ class Output:
         self.duplicate_files: list[list[str]] = []
         self.header_only_files: list[str] = []
 
-    def reset_bookkeeping(self) -> None:
-        self.files, self.rows, self.broken_rows, self.duplicate_rows = [], Counter(), [], []
-        self.duplicate_files, self.header_only_files = [], []
-
-    def bookkeeping(self) -> dict:
-        """What was written, for add_bookkeeping in another process."""
-        return {
-            "files": self.files,
-            "rows": dict(self.rows),
-            "broken_rows": self.broken_rows,
-            "duplicate_rows": self.duplicate_rows,
-            "duplicate_files": self.duplicate_files,
-            "header_only_files": self.header_only_files,
-        }
-
-    def add_bookkeeping(self, other: dict) -> None:
-        self.files += other["files"]
-        self.rows.update(other["rows"])
-        self.broken_rows += other["broken_rows"]
-        self.duplicate_rows += other["duplicate_rows"]
-        self.duplicate_files += other["duplicate_files"]
-        self.header_only_files += other["header_only_files"]
-
     def rng(self, name: str) -> random.Random:
         # A string seed is hashed with SHA-512 by random.seed: stable across runs and processes.
         return random.Random(f"{self.seed}/{name}")

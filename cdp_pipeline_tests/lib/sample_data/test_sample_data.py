@@ -407,34 +407,6 @@ def test_same_bytes_as_the_reference(sample):
 KNOWN_TREE_DIGEST = "4a55006a90263addec66588c76bb3c9ca3fc2859dcd4be6e7ee6ea12f105c477"
 
 
-def test_same_bytes_and_summary_when_the_writers_run_one_after_the_other(sample, tmp_path, monkeypatch):
-    # With one core the writer groups run in this process instead of a forked one.
-    from cdp_pipeline.lib.sample_data import generate
-
-    monkeypatch.setattr(generate.os, "cpu_count", lambda: 1)
-    forked_pids = []
-    monkeypatch.setattr(generate.os, "fork", lambda: forked_pids.append(1) or 0)  # must not be called
-    serial = _generate(tmp_path, **SMALL)
-    assert not forked_pids
-    assert tree_digest(serial["root"]) == KNOWN_TREE_DIGEST
-    assert serial["summary"] | {"out_dir": "", "truth_file": "", "manifest_file": ""} == sample["summary"] | {
-        "out_dir": "",
-        "truth_file": "",
-        "manifest_file": "",
-    }
-
-
-def test_a_failing_writer_in_the_forked_process_fails_the_sample(tmp_path, monkeypatch):
-    from cdp_pipeline.lib.sample_data import generate
-
-    def broken_write(*args, **kwargs):
-        raise ValueError("web writer broke")
-
-    monkeypatch.setattr(generate.web, "write", broken_write)  # web.write runs in the forked process
-    with pytest.raises(RuntimeError, match="web writer broke"):
-        _generate(tmp_path, customers=20, days=2, seed=1)
-
-
 @pytest.mark.parametrize("locale", ["sv_SE", "da_DK", "no_NO", "fi_FI", "de_DE", "en_GB"])
 def test_fast_faker_draws_what_faker_draws(locale):
     from faker import Faker
