@@ -13,7 +13,6 @@ import sys
 import time
 from pathlib import Path
 
-from cdp_pipeline.lib.raw.landing import landing_days
 from cdp_pipeline.settings import get_settings
 
 
@@ -60,6 +59,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- run
 def cmd_run(args: argparse.Namespace) -> int:
+    # Imported here: it loads pyarrow and DuckDB, which cdp sample does not need.
+    from cdp_pipeline.lib.raw.landing import landing_days
+
     _apply_overrides(args)
     ensure_dagster_home()
     settings = get_settings()

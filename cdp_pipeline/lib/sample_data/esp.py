@@ -4,6 +4,7 @@ changed status that day (subscribed_/unsubscribed_/cleaned_members_export_<listi
 
 import random
 from datetime import date, datetime, time, timedelta
+from operator import itemgetter
 
 from .output import BrokenLine, Output, with_duplicate_rows
 from .people import Person
@@ -291,7 +292,7 @@ def write(out: Output, records: list[IdRecord], days: int, start: date) -> None:
         landing = start + timedelta(days=day)
         rows = [
             [email, action, plain(ts), c["id"], c["title"], url]
-            for ts, email, action, c, url in sorted(actions[day], key=lambda a: (a[0], a[1], a[2]))
+            for ts, email, action, c, url in sorted(actions[day], key=itemgetter(0, 1, 2))
         ]
         rows, pairs = with_duplicate_rows(out, rng, rows, 0.002)
         rel = out.write_csv("esp", landing, f"campaign_activity_{landing:%Y%m%d}.csv", ACTIVITY_HEADER, rows)

@@ -108,19 +108,20 @@ def _write_sample(
     people, linkage = built["people"], built["linkage"]
     truth = truth_rows(built["records"])
 
+    cases = case_rows(people, built["records"]) if hard_cases else []
+
+    # Each writer draws from its own random stream and reads only what the builders made.
+    web.write(out, built["web_events"], days, start_date)
+    sms.write(out, built["sms"], days, start_date)
     crm.write(out, built["crm"], days, start_date)
     esp.write(out, built["esp"], days, start_date)
-    sms.write(out, built["sms"], days, start_date)
-    web.write(out, built["web_events"], days, start_date)
     pos.write_orders(out, built["orders"], days, start_date)
     pos.write_receipts(out, built["receipts"], built["anonymous_receipts"], days, start_date)
 
     truth_file.parent.mkdir(parents=True, exist_ok=True)
     truth_file.write_bytes(_csv_bytes(["source", "source_record_id", "person_id"], truth))
     cases_file = cases_path(truth_file)
-    cases: list[tuple[str, str, str]] = []
     if hard_cases:
-        cases = case_rows(people, built["records"])
         cases_file.write_bytes(_csv_bytes(CASES_HEADER, cases))
     else:
         # cdp evaluate reads a companion it finds beside the truth: an earlier sample's must not stay.

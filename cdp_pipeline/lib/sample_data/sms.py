@@ -4,6 +4,7 @@ as the bulk JSON-lines export (messages_<YYYYMMDD>.jsonl); one file per UTC day.
 
 import json
 from datetime import date, datetime, time, timedelta
+from operator import itemgetter
 
 from .output import BrokenLine, Output, with_duplicate_rows
 from .people import Person
@@ -151,7 +152,7 @@ def write(out: Output, records: list[IdRecord], days: int, start: date) -> None:
     broken_done = False
     for day in range(days):
         landing = start + timedelta(days=day)
-        day_messages = sorted(by_day[day], key=lambda m: (m["ts"], m["sid"]))
+        day_messages = sorted(by_day[day], key=itemgetter("ts", "sid"))
         if day % 2 == 0:
             rows = [
                 [

@@ -6,6 +6,7 @@ the person's CRM customer_id."""
 import json
 import random
 from datetime import date, datetime, timedelta
+from operator import itemgetter
 
 from .output import BrokenLine, Output
 from .people import Person
@@ -95,6 +96,7 @@ def _session(
                 "local_date": ts.astimezone(begin.tzinfo).date(),
                 "name": name,
                 "cookie": cookie,
+                "cookie_id": cookie["id"],
                 "user_id": user_id if logged_in else None,
                 "session_id": session_id,
                 "session_number": cookie["sessions"],
@@ -209,33 +211,63 @@ def _s(text: str) -> str:
 
 def _event_json(e: dict) -> str:
     """The GA4 export line of an event: json.dumps(_event_dict(e), ensure_ascii=False,
-    separators=(",", ":")), written from parts (the encoder's generic walk over a dozen
-    nested dicts per line was the generator's largest single cost)."""
+    separators=(",", ":"))."""
+    return _event_line(e, {}).decode("utf-8")
+
+
+def _event_line(e: dict, parts: dict) -> bytes:
+    """_event_json(e) in UTF-8, written from parts (the encoder's generic walk over a dozen
+    nested dicts per line was the generator's largest single cost) and in bytes (the day's
+    file is then one join, without encoding a text of all its lines).
+
+    parts: renderings kept between calls (one dict per file): the session's part of the line
+    (its parameters, cookie, user, device, place and traffic) is the same on each of its events."""
     order = e["order"]
-    tail = ',"ecommerce":null,"items":[]}'
-    if order and e["name"] in ("add_to_cart", "purchase"):
-        tail = _order_json(order, e["name"] == "purchase")
+    name = e["name"]
+    tail = b',"ecommerce":null,"items":[]}'
+    if order and name in ("add_to_cart", "purchase"):
+        tail = _order_json(order, name == "purchase").encode("utf-8")
+    key = (id(e["cookie"]), e["session_id"], e["session_number"], e["user_id"])  # a cookie is one person's
+    session = parts.get(key)
+    if session is None:
+        session = parts[key] = tuple(part.encode("utf-8") for part in _session_json(e))
+    d = e["local_date"]
+    day = parts.get(d)
+    if day is None:
+        day = parts[d] = f'{{"event_date":"{d.year:04d}{d.month:02d}{d.day:02d}","event_timestamp":'.encode()
+    page = e["page"]
+    page_json = parts.get(page)
+    if page_json is None:
+        page_json = parts[page] = (
+            f',{{"key":"page_location","value":{{"string_value":{_s(page[0])}}}}}'
+            f',{{"key":"page_title","value":{{"string_value":{_s(page[1])}}}}}]'
+        ).encode("utf-8")
+    name_json = parts.get(name)
+    if name_json is None:
+        name_json = parts[name] = f',"event_name":{_s(name)}'.encode("utf-8")
+    return b"".join((day, b"%d" % micros(e["ts"]), name_json, session[0], page_json, session[1], tail))
+
+
+def _session_json(e: dict) -> tuple[str, str]:
+    """The parts of an event's line that its whole session shares: the session parameters
+    (before the page's) and the fields from the user's pseudo id to the traffic source."""
     cookie = e["cookie"]
     user_id = e["user_id"]
     traffic = cookie["traffic"]
     person = e["person"]
-    page = e["page"]
-    d = e["local_date"]
-    return (
-        f'{{"event_date":"{d.year:04d}{d.month:02d}{d.day:02d}","event_timestamp":{micros(e["ts"])}'
-        f',"event_name":{_s(e["name"])}'
+    head = (
         f',"event_params":[{{"key":"ga_session_id","value":{{"int_value":{e["session_id"]}}}}}'
         f',{{"key":"ga_session_number","value":{{"int_value":{e["session_number"]}}}}}'
-        f',{{"key":"page_location","value":{{"string_value":{_s(page[0])}}}}}'
-        f',{{"key":"page_title","value":{{"string_value":{_s(page[1])}}}}}]'
+    )
+    rest = (
         f',"user_pseudo_id":{_dump(cookie["id"])}'  # ids are many and seldom repeat: not kept
         f',"user_id":{"null" if user_id is None else _dump(user_id)}'
         f',"user_first_touch_timestamp":{cookie["first_touch"]}'
         f',"device":{_device(cookie["device"])}'
         f',"geo":{{"country":{_s(COUNTRY_NAMES[person.country])},"city":{_s(person.city)}}}'
         f',"traffic_source":{{"source":{_s(traffic[0])},"medium":{_s(traffic[1])},"name":{_s(traffic[2])}}}'
-        f"{tail}"
     )
+    return head, rest
 
 
 def _number(value) -> str:
@@ -267,19 +299,18 @@ def _device(device: tuple) -> str:
 
 def write(out: Output, events: list[dict], days: int, start: date) -> None:
     rng = out.rng("web/write")
+    random = rng.random
     by_day: dict[int, list[dict]] = {}
     for e in events:
         by_day.setdefault(e["event_day"], []).append(e)
     broken_done = False
     for event_day in range(-1, days - 1):
-        day_events = sorted(
-            by_day.get(event_day, []), key=lambda e: (e["ts"], e["cookie"]["id"], e["session_id"], e["name"])
-        )
+        day_events = sorted(by_day.get(event_day, []), key=itemgetter("ts", "cookie_id", "session_id", "name"))
         event_date = start + timedelta(days=event_day)
         landing = event_day + 1
         redelivery = landing + rng.randint(1, 2)
         late_sessions: set[tuple] = set()
-        sessions = sorted({(e["cookie"]["id"], e["session_id"]) for e in day_events})
+        sessions = sorted(set(map(itemgetter("cookie_id", "session_id"), day_events)))
         if redelivery <= days - 1 and len(sessions) >= 2 and rng.random() < 0.35:
             # A re-export always carries a few events the first delivery lacked.
             late_sessions = {s for s in sessions if rng.random() < 0.05} or {rng.choice(sessions)}
@@ -287,17 +318,21 @@ def write(out: Output, events: list[dict], days: int, start: date) -> None:
             redelivery = None
         lines_all: list = []
         lines_first: list = []
+        parts: dict = {}
         for e in day_events:
-            text = _event_json(e)
-            copies = 2 if rng.random() < 0.01 else 1  # at-least-once delivery
-            for _ in range(copies):
+            text = _event_line(e, parts)
+            lines_all.append(text)
+            first = not late_sessions or (e["cookie_id"], e["session_id"]) not in late_sessions
+            if first:
+                lines_first.append(text)
+            if random() < 0.01:  # at-least-once delivery: a second copy
                 lines_all.append(text)
-                if (e["cookie"]["id"], e["session_id"]) not in late_sessions:
+                if first:
                     lines_first.append(text)
         name = f"events_{event_date:%Y%m%d}.jsonl"
         if not broken_done and len(lines_first) > 2 and landing % 6 == 4:
             # The export stopped mid-line: a partial event after the last full one.
-            copy = rng.choice(lines_first[:-1])
+            copy = rng.choice(lines_first[:-1]).decode("utf-8")
             lines_first = lines_first + [BrokenLine(copy[: len(copy) // 2], "truncated last line", final_newline=False)]
             broken_done = True
         if lines_first:

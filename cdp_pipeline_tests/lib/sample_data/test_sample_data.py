@@ -422,6 +422,23 @@ def test_fast_faker_draws_what_faker_draws(locale):
     assert fast.random.random() == plain.random.random()  # and the stream continues alike
 
 
+def test_fast_numerify_draws_what_faker_draws():
+    from faker import Faker
+
+    from cdp_pipeline.lib.sample_data.fastfaker import fast_generator
+
+    plain = Faker("sv_SE")
+    plain.seed_instance(23)
+    fast = fast_generator("sv_SE", 23)
+    (address,) = [p for p in fast.providers if type(p).__name__ == "Provider" and "address" in type(p).__module__]
+    (plain_address,) = [p for p in plain._factories[0].providers if type(p) is type(address)]
+    assert address.numerify is not plain_address.numerify  # the fast one is in place
+    for text in ("#%$!@ ##-%%!!@@ x", "###", "", "no marks", "@@@!!!$$$"):
+        for _ in range(300):
+            assert address.numerify(text) == plain_address.numerify(text), text
+    assert fast.random.random() == plain.random.random()
+
+
 FAKER_CALLS = ("first_name_female", "first_name_male", "last_name", "street_address", "postcode", "city")
 
 
@@ -448,3 +465,30 @@ def test_event_lines_are_what_json_dumps_writes():
     assert any(e["order"] for e in events) and any(e["user_id"] for e in events)
     for e in events:
         assert web._event_json(e) == json.dumps(web._event_dict(e), ensure_ascii=False, separators=(",", ":"))
+
+
+@pytest.mark.parametrize(("delimiter", "newline"), [(",", "\n"), (";", "\r\n"), (",", "\r\n")])
+def test_csv_rows_are_what_the_csv_writer_writes(delimiter, newline):
+    from cdp_pipeline.lib.sample_data.output import _write_rows
+
+    rng = random.Random(delimiter + newline)
+    alphabet = ["a", "Ö", " ", ",", ";", '"', "\n", "\r", "1", "€", "\t"]
+    rows = []
+    for _ in range(3000):
+        width = rng.choice((1, 1, 2, 3, 6))
+        row = ["".join(rng.choice(alphabet) for _ in range(rng.choice((0, 0, 1, 2, 5)))) for _ in range(width)]
+        if rng.random() < 0.05:
+            row[0] = rng.choice((None, 7, 2.5))
+        rows.append(row)
+    rows += [[""], ["", ""], [], ["x"], ("a", "b")]
+    expected, actual = io.StringIO(), io.StringIO()
+    csv.writer(expected, delimiter=delimiter, lineterminator=newline).writerows(rows)
+    writer = csv.writer(actual, delimiter=delimiter, lineterminator=newline)
+    _write_rows(actual, writer, rows, delimiter, newline)
+    assert actual.getvalue() == expected.getvalue()
+    joined = [
+        row
+        for row in rows
+        if len(row) >= 2 and all(isinstance(f, str) and not set(f) & set(delimiter + '"\r\n') for f in row)
+    ]
+    assert len(joined) > 100  # the joined rows, not only the writer's, are compared
