@@ -1,5 +1,5 @@
 """Loading one source's landing day into raw: idempotent, the day's files written in one
-transaction (a GA4 file in its own; see ``_DayWrites``).
+transaction (a GA4 file in its own; see ``_PendingWrites``).
 
 Rerunning a day first deletes that day's raw rows, ledger entries and quarantine rows
 for the source, then loads every file again. A file whose bytes were already
@@ -158,12 +158,16 @@ def load_partition(
     loaded_at: dt.datetime | None = None,
     suppression=None,
     settings=None,
+    writes: _PendingWrites | None = None,
 ) -> PartitionOutcome:
     """Load every file of ``<landing>/<source>/<day>/`` into raw, replacing what the day held.
     Rows of erased people (``suppression``, by default the build database's list, read with the
-    salt of ``settings``) are dropped; the salt in ``settings.data_dir`` is never read as a file."""
+    salt of ``settings``) are dropped; the salt in ``settings.data_dir`` is never read as a file.
+    With ``writes`` (``load_partitions``) the files' rows may be written after this returns."""
     day = dt.date.fromisoformat(landing_date) if isinstance(landing_date, str) else landing_date
-    loaded_at = loaded_at or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    own = writes is None
+    if own:
+        writes = _PendingWrites(con, loaded_at or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
     ledger.ensure_ingest_tables(con, SOURCE_TABLES[source])
     if suppression is None:  # before the day is cleared: without the settings it may refuse
         from cdp_pipeline.lib.audit.suppression import load_suppression_list
@@ -173,13 +177,31 @@ def load_partition(
     secrets = secret_files(settings.data_dir) if settings is not None else frozenset()
     outcome = PartitionOutcome(source=source, landing_date=day)
     with _checkpoints_deferred(con):
-        writes = _DayWrites(con, loaded_at)
         for lf in discover_files(landing_dir, source, day):
-            outcome.files.append(
-                load_file(con, lf, loaded_at=loaded_at, suppression=suppression, secrets=secrets, writes=writes)
-            )
-        writes.flush()
+            outcome.files.append(load_file(con, lf, suppression=suppression, secrets=secrets, writes=writes))
+        if own:
+            writes.flush()
     return outcome
+
+
+def load_partitions(
+    con: duckdb.DuckDBPyConnection,
+    landing_dir: Path,
+    source: str,
+    landing_dates: list[dt.date | str],
+    *,
+    loaded_at: dt.datetime | None = None,
+    settings=None,
+) -> list[PartitionOutcome]:
+    """``load_partition`` for each day in turn, the files' rows written together (see
+    ``_PendingWrites``); every file is in the ledger when this returns."""
+    writes = _PendingWrites(con, loaded_at or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
+    with _checkpoints_deferred(con):
+        # a day twice would find its own pending files as first deliveries
+        days = list(dict.fromkeys(dt.date.fromisoformat(d) if isinstance(d, str) else d for d in landing_dates))
+        outcomes = [load_partition(con, landing_dir, source, d, settings=settings, writes=writes) for d in days]
+        writes.flush()
+    return outcomes
 
 
 # DuckDB checkpoints when its write-ahead log passes checkpoint_threshold (16 MiB by default),
@@ -221,16 +243,16 @@ def load_file(
     con: duckdb.DuckDBPyConnection,
     lf: LandingFile,
     *,
-    loaded_at: dt.datetime,
+    loaded_at: dt.datetime | None = None,
     suppression=None,
     secrets: frozenset[tuple[int, int]] = frozenset(),
-    writes: _DayWrites | None = None,
+    writes: _PendingWrites | None = None,
 ) -> FileOutcome:
     """Load one file: raw rows, quarantine rows and its ledger entry, in one transaction, or
-    in ``writes``' (the day's) when given, which the caller flushes."""
+    added to ``writes`` (stamped with its ``loaded_at``), which the caller flushes."""
     own = writes is None
     if own:
-        writes = _DayWrites(con, loaded_at)
+        writes = _PendingWrites(con, loaded_at or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
     with _cyclic_gc_paused():
         out = _load_file(con, lf, suppression=suppression, secrets=secrets, writes=writes)
     if own:
@@ -244,7 +266,7 @@ def _load_file(
     *,
     suppression,
     secrets: frozenset[tuple[int, int]],
-    writes: _DayWrites,
+    writes: _PendingWrites,
 ) -> FileOutcome:
     try:
         # Read once: the SHA-256 in the ledger is of exactly the bytes parsed, even if the file is
@@ -322,18 +344,22 @@ def _load_file(
     return out
 
 
-class _DayWrites:
-    """The outcomes of a landing day's files, written to raw, the quarantine and the ledger
-    together: one transaction and one statement per table for the day instead of a transaction
-    and four statements per file (at 100,000 customers that was 60 % of raw/pos_*' CPU time,
-    most of it per statement and per commit, not per row). The day is idempotent as a whole
-    (a rerun clears it first), so a crash mid-day loses nothing a per-file commit would have
-    kept. A GA4 file is written on its own, after the files before it: replacing an events day
-    reads the ledger as the earlier files left it."""
+class _PendingWrites:
+    """Files' outcomes, written to raw, the quarantine and the ledger together: one transaction
+    and one statement per table for many files (the days of a step) instead of a transaction
+    and four statements per file. At 100,000 customers the per-file statements and commits were
+    60 % of raw/pos_*' CPU time; and an insert of more than a row group (122,880 rows) goes
+    straight to the database file, compressed, where smaller ones are written to the WAL at
+    commit and again at the checkpoint: half the cost per row.
 
-    # Written out once the day's pending files hold this many bytes (a memory bound; far above
-    # a day of any CSV source at 1,000,000 customers).
-    MAX_PENDING_BYTES = 256 << 20
+    A day is cleared (its own transaction) before its files are read, and a rerun loads it again
+    whole, so a crash before the write loses nothing a per-file commit would have kept. A GA4
+    file is written on its own, after the files before it: replacing an events day reads the
+    ledger as the earlier files left it."""
+
+    # Written out once the pending files hold this many bytes (a memory bound: the Arrow
+    # columns take about as much again; a 1,000,000-customer night's POS is ~480 MB).
+    MAX_PENDING_BYTES = 128 << 20
 
     def __init__(self, con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime):
         self.con = con

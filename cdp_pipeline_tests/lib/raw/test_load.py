@@ -5,7 +5,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cdp_pipeline.lib.raw import load_partition
+from cdp_pipeline.lib.raw import load_partition, load_partitions
 from cdp_pipeline.lib.raw.ledger import ledger_balance, raw_table_columns
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "ingest"
@@ -112,6 +112,30 @@ def test_same_file_twice_on_the_same_day(con, landing):
         ),
     ]
     assert q(con, "SELECT count(*) FROM raw.crm_customers") == [(2,)]
+
+
+def test_days_loaded_together_write_every_file_and_find_duplicates_across_days(con, landing):
+    drop(landing, "crm", DAY1, "a.csv", CRM)
+    drop(landing, "crm", DAY1, "b.csv", b'customer_id\n7\n"bad\n')
+    drop(landing, "crm", DAY2, "renamed.csv", CRM)
+    # a day listed twice is loaded once (its pending files are not its own first delivery)
+    out = load_partitions(con, landing, "crm", [DAY1, DAY2, DAY1])
+    assert [[f.status for f in o.files] for o in out] == [["loaded", "loaded"], ["duplicate"]]
+    assert out[1].files[0].message.startswith("same bytes as crm/2026-10-01/a.csv (landing date 2026-10-01, loaded)")
+    assert q(con, "SELECT file, status, rows_loaded, rows_quarantined FROM audit.files ORDER BY file") == [
+        ("crm/2026-10-01/a.csv", "loaded", 2, 0),
+        ("crm/2026-10-01/b.csv", "loaded", 1, 1),
+        ("crm/2026-10-02/renamed.csv", "duplicate", 0, 0),
+    ]
+    assert q(con, "SELECT _file, _line, CAST(_landing_date AS VARCHAR) FROM raw.crm_customers ORDER BY ALL") == [
+        ("crm/2026-10-01/a.csv", 2, DAY1),
+        ("crm/2026-10-01/a.csv", 3, DAY1),
+        ("crm/2026-10-01/b.csv", 2, DAY1),
+    ]
+    assert q(con, "SELECT file, line_number, file_kind FROM audit.quarantine") == [
+        ("crm/2026-10-01/b.csv", 3, "crm_customers")
+    ]
+    assert ledger_balance(con, "crm", "crm_customers")["balanced"]
 
 
 @pytest.mark.parametrize(
