@@ -138,6 +138,32 @@ def test_days_loaded_together_write_every_file_and_find_duplicates_across_days(c
     assert ledger_balance(con, "crm", "crm_customers")["balanced"]
 
 
+def test_pending_files_written_in_several_transactions_give_the_same_tables(tmp_path, landing, monkeypatch):
+    from cdp_pipeline.lib.raw import load as load_module
+
+    drop(landing, "crm", DAY1, "a.csv", CRM)
+    drop(landing, "crm", DAY1, "b.csv", b'customer_id\n7\n"bad\n')
+    drop(landing, "crm", DAY2, "c.csv", CRM)
+    drop(landing, "crm", DAY2, "d.csv", b"customer_id;email\n8;x@y.se\n")
+
+    def tables(path, max_bytes):
+        monkeypatch.setattr(load_module._PendingWrites, "MAX_PENDING_BYTES", max_bytes)
+        c = duckdb.connect(str(path))
+        load_partitions(c, landing, "crm", [DAY1, DAY2])
+        got = [
+            q(c, "SELECT * EXCLUDE (_loaded_at) FROM raw.crm_customers ORDER BY ALL"),
+            q(c, "SELECT * EXCLUDE (loaded_at) FROM audit.files ORDER BY ALL"),
+            q(c, "SELECT * EXCLUDE (quarantined_at) FROM audit.quarantine ORDER BY ALL"),
+            q(c, "SELECT status FROM audit.files ORDER BY file"),
+        ]
+        c.close()
+        return got
+
+    together = tables(tmp_path / "together.duckdb", 64 << 20)
+    assert len(together[0]) == 4 and together[3] == [("loaded",), ("loaded",), ("duplicate",), ("loaded",)]
+    assert tables(tmp_path / "one_by_one.duckdb", 1) == together  # every file written on its own
+
+
 @pytest.mark.parametrize(
     "name,data,reason",
     [
