@@ -12,7 +12,7 @@ from cdp_pipeline.defs.partitions import landing_date_partitions
 from cdp_pipeline.defs.resources import CdpSettings
 from cdp_pipeline.defs.table_metadata import table_metadata
 from cdp_pipeline.lib.common.sql_files import fetch_sql
-from cdp_pipeline.lib.raw import SOURCE_TABLES, PartitionOutcome, ledger, load_partition
+from cdp_pipeline.lib.raw import SOURCE_TABLES, PartitionOutcome, ledger, load_partitions
 
 RAW_GROUP = "raw"
 MAX_WARNINGS_PER_FILE = 5
@@ -72,12 +72,10 @@ def build_raw_source_asset(source: str) -> dg.AssetsDefinition:
         landing_dir = settings.landing_dir
         # Dagster lists dynamic partitions in the order they were added; load in date order.
         days = sorted(context.partition_keys)
-        outcomes: list[PartitionOutcome] = []
         with duckdb.get_connection() as con:
-            for day in days:
-                outcome = load_partition(con, landing_dir, source, day, settings=settings)
+            outcomes = load_partitions(con, landing_dir, source, days, settings=settings)
+            for outcome in outcomes:
                 _log_outcomes(context, outcome)
-                outcomes.append(outcome)
             files = [f for o in outcomes for f in o.files]
             by_status = {s: sum(1 for f in files if f.status == s) for s in ledger.LEDGER_STATUSES}
             for t in tables:

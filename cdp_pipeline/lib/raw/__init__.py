@@ -1,6 +1,7 @@
 """The raw layer: landing files in, nothing lost.
 
 Public entry points: ``load_partition`` (one source, one landing day, idempotent),
+``load_partitions`` (several days, written together),
 ``parse_file`` (bytes -> rows + quarantined rows, no database), ``discover_files``,
 ``ensure_ingest_tables``. See docs/sources.md for the input contract.
 """
@@ -14,6 +15,7 @@ from cdp_pipeline.lib.raw.load import (
     clear_partition,
     load_file,
     load_partition,
+    load_partitions,
     parse_file,
 )
 from cdp_pipeline.lib.raw.parsed import FileRejected, ParsedFile, QuarantinedRow
@@ -34,6 +36,7 @@ __all__ = [
     "ensure_ingest_tables",
     "load_file",
     "load_partition",
+    "load_partitions",
     "parse_file",
     "raw_table_columns",
 ]

@@ -1,4 +1,5 @@
-"""Loading one source's landing day into raw: idempotent, one transaction per file.
+"""Loading one source's landing day into raw: idempotent, the day's files written in one
+transaction (a GA4 file in its own; see ``_PendingWrites``).
 
 Rerunning a day first deletes that day's raw rows, ledger entries and quarantine rows
 for the source, then loads every file again. A file whose bytes were already
@@ -157,13 +158,19 @@ def load_partition(
     loaded_at: dt.datetime | None = None,
     suppression=None,
     settings=None,
+    writes: _PendingWrites | None = None,
 ) -> PartitionOutcome:
     """Load every file of ``<landing>/<source>/<day>/`` into raw, replacing what the day held.
     Rows of erased people (``suppression``, by default the build database's list, read with the
-    salt of ``settings``) are dropped; the salt in ``settings.data_dir`` is never read as a file."""
+    salt of ``settings``) are dropped; the salt in ``settings.data_dir`` is never read as a file.
+    With ``writes`` (``load_partitions``) the files' rows may be written after this returns."""
     day = dt.date.fromisoformat(landing_date) if isinstance(landing_date, str) else landing_date
-    loaded_at = loaded_at or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    ledger.ensure_ingest_tables(con, SOURCE_TABLES[source])
+    own = writes is None
+    if own:
+        writes = _PendingWrites(con, loaded_at or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
+    if source not in writes.ensured:  # once a step: 6 % of raw/pos_*' CPU time when per day
+        ledger.ensure_ingest_tables(con, SOURCE_TABLES[source])
+        writes.ensured.add(source)
     if suppression is None:  # before the day is cleared: without the settings it may refuse
         from cdp_pipeline.lib.audit.suppression import load_suppression_list
 
@@ -173,8 +180,30 @@ def load_partition(
     outcome = PartitionOutcome(source=source, landing_date=day)
     with _checkpoints_deferred(con):
         for lf in discover_files(landing_dir, source, day):
-            outcome.files.append(load_file(con, lf, loaded_at=loaded_at, suppression=suppression, secrets=secrets))
+            outcome.files.append(load_file(con, lf, suppression=suppression, secrets=secrets, writes=writes))
+        if own:
+            writes.flush()
     return outcome
+
+
+def load_partitions(
+    con: duckdb.DuckDBPyConnection,
+    landing_dir: Path,
+    source: str,
+    landing_dates: list[dt.date | str],
+    *,
+    loaded_at: dt.datetime | None = None,
+    settings=None,
+) -> list[PartitionOutcome]:
+    """``load_partition`` for each day in turn, the files' rows written together (see
+    ``_PendingWrites``); every file is in the ledger when this returns."""
+    writes = _PendingWrites(con, loaded_at or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
+    with _checkpoints_deferred(con):
+        # a day twice would find its own pending files as first deliveries
+        days = list(dict.fromkeys(dt.date.fromisoformat(d) if isinstance(d, str) else d for d in landing_dates))
+        outcomes = [load_partition(con, landing_dir, source, d, settings=settings, writes=writes) for d in days]
+        writes.flush()
+    return outcomes
 
 
 # DuckDB checkpoints when its write-ahead log passes checkpoint_threshold (16 MiB by default),
@@ -216,22 +245,30 @@ def load_file(
     con: duckdb.DuckDBPyConnection,
     lf: LandingFile,
     *,
-    loaded_at: dt.datetime,
+    loaded_at: dt.datetime | None = None,
     suppression=None,
     secrets: frozenset[tuple[int, int]] = frozenset(),
+    writes: _PendingWrites | None = None,
 ) -> FileOutcome:
-    """Load one file in one transaction: raw rows, quarantine rows and its ledger entry."""
+    """Load one file: raw rows, quarantine rows and its ledger entry, in one transaction, or
+    added to ``writes`` (stamped with its ``loaded_at``), which the caller flushes."""
+    own = writes is None
+    if own:
+        writes = _PendingWrites(con, loaded_at or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
     with _cyclic_gc_paused():
-        return _load_file(con, lf, loaded_at=loaded_at, suppression=suppression, secrets=secrets)
+        out = _load_file(con, lf, suppression=suppression, secrets=secrets, writes=writes)
+    if own:
+        writes.flush()
+    return out
 
 
 def _load_file(
     con: duckdb.DuckDBPyConnection,
     lf: LandingFile,
     *,
-    loaded_at: dt.datetime,
-    suppression=None,
-    secrets: frozenset[tuple[int, int]] = frozenset(),
+    suppression,
+    secrets: frozenset[tuple[int, int]],
+    writes: _PendingWrites,
 ) -> FileOutcome:
     try:
         # Read once: the SHA-256 in the ledger is of exactly the bytes parsed, even if the file is
@@ -240,19 +277,22 @@ def _load_file(
     except RefusedPath as exc:
         reason = str(exc)
         out = FileOutcome(file=lf, status="rejected", message=reason, quarantined=[QuarantinedRow(None, reason, None)])  # type: ignore[arg-type]
-        _write_file(con, lf, out, None, loaded_at)
+        writes.add(lf, out, None)
         return out
     lf = with_bytes_read(lf, data)
     if lf.bytes:
-        first = fetch_sql(con, ledger.SQL_DIR, "select_first_delivery", {"sha256": lf.sha256})
-        if first:
-            f_file, f_day, f_status = first[0]
+        # the first of the ledger's and the day's files not written yet
+        found = [tuple(r) for r in fetch_sql(con, ledger.SQL_DIR, "select_first_delivery", {"sha256": lf.sha256})]
+        if pending := writes.first_delivery(lf.sha256):
+            found.append(pending)
+        if found:
+            f_file, f_day, f_status = min(found, key=lambda f: (f[1], f[0]))
             out = FileOutcome(
                 file=lf,
                 status="duplicate",
                 message=f"same bytes as {f_file} (landing date {f_day}, {f_status}); not loaded again",
             )
-            _write_file(con, lf, out, None, loaded_at)
+            writes.add(lf, out, None)
             return out
     try:
         parsed = parse_file(lf.source, lf.name, data)
@@ -266,12 +306,12 @@ def _load_file(
             message=exc.reason,
         )
         out.quarantined = [QuarantinedRow(None, exc.reason, exc.raw_record)]  # type: ignore[arg-type]
-        _write_file(con, lf, out, None, loaded_at)
+        writes.add(lf, out, None)
         return out
     except (UnicodeError, ValueError, RecursionError, MemoryError) as exc:
         reason = f"could not be read: {type(exc).__name__}: {exc}"
         out = FileOutcome(file=lf, status="rejected", message=reason, quarantined=[QuarantinedRow(None, reason, None)])  # type: ignore[arg-type]
-        _write_file(con, lf, out, None, loaded_at)
+        writes.add(lf, out, None)
         return out
 
     kind = parsed.kind
@@ -302,50 +342,79 @@ def _load_file(
         out.message = f"{suppressed} row(s) of erased people suppressed (audit.suppression)"
     if parsed.notes and out.status == "loaded":
         out.message = "; ".join(([out.message] if out.message else []) + parsed.notes)
-    _write_file(con, lf, out, parsed, loaded_at)
+    writes.add(lf, out, parsed)
     return out
 
 
-def _write_file(
-    con: duckdb.DuckDBPyConnection, lf: LandingFile, out: FileOutcome, parsed: ParsedFile | None, loaded_at: dt.datetime
+class _PendingWrites:
+    """Files' outcomes, written to raw, the quarantine and the ledger together: one transaction
+    and one statement per table for many files (the days of a step) instead of a transaction
+    and four statements per file. At 100,000 customers the per-file statements and commits were
+    60 % of raw/pos_*' CPU time; and an insert of more than a row group (122,880 rows) goes
+    straight to the database file, compressed, where smaller ones are written to the WAL at
+    commit and again at the checkpoint: half the cost per row.
+
+    A day is cleared (its own transaction) before its files are read, and a rerun loads it again
+    whole, so a crash before the write loses nothing a per-file commit would have kept. A GA4
+    file is written on its own, after the files before it: replacing an events day reads the
+    ledger as the earlier files left it."""
+
+    # Written out once the pending files hold this many bytes: a memory bound (raw/pos_* at
+    # 100,000 customers, 48 MB of files, peaks 115 MB above per-file writes). A 1,000,000-customer
+    # night's POS (~480 MB) is then written in ~8 inserts, each still past a row group.
+    MAX_PENDING_BYTES = 64 << 20
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime):
+        self.con = con
+        self.loaded_at = loaded_at
+        self.items: list[tuple[LandingFile, FileOutcome, ParsedFile | None]] = []
+        self.pending_bytes = 0
+        self.ensured: set[str] = set()  # sources whose tables exist
+
+    def add(self, lf: LandingFile, out: FileOutcome, parsed: ParsedFile | None) -> None:
+        if parsed is not None and parsed.kind is WEB_EVENTS:
+            self.flush()
+            _write_files(self.con, [(lf, out, parsed)], self.loaded_at)
+            return
+        self.items.append((lf, out, parsed))
+        self.pending_bytes += lf.bytes
+        if self.pending_bytes >= self.MAX_PENDING_BYTES:
+            self.flush()
+
+    def first_delivery(self, sha256: str) -> tuple[str, dt.date, str] | None:
+        """The first pending file (``select_first_delivery``'s order) with these bytes."""
+        found = [
+            (lf.rel_path, lf.landing_date, out.status)
+            for lf, out, _ in self.items
+            if lf.sha256 == sha256 and out.status != "duplicate"
+        ]
+        return min(found, key=lambda f: (f[1], f[0])) if found else None
+
+    def flush(self) -> None:
+        items, self.items, self.pending_bytes = self.items, [], 0
+        if items:
+            _write_files(self.con, items, self.loaded_at)
+
+
+def _write_files(
+    con: duckdb.DuckDBPyConnection,
+    items: list[tuple[LandingFile, FileOutcome, ParsedFile | None]],
+    loaded_at: dt.datetime,
 ) -> None:
-    file_params = {
-        "file": lf.rel_path,
-        "file_sha256": lf.sha256,
-        "landing_date": lf.landing_date.isoformat(),
-        "loaded_at": loaded_at,
-    }
+    """Write files' raw rows, quarantine rows and ledger entries in one transaction."""
+    raw: dict[str, list[pa.Table]] = {}
     with transaction(con):
-        if parsed is not None and parsed.rows_loaded:
-            insert = True
-            if parsed.kind is WEB_EVENTS:
-                insert = _replace_events_day(con, lf, out)
-            if insert:
-                _insert_raw(con, parsed, file_params)
-        if out.quarantined:
-            _insert_quarantine(con, lf, out, file_params)
-        run_sql(
-            con,
-            ledger.SQL_DIR,
-            "insert_file_entry",
-            {
-                "file": lf.rel_path,
-                "source": lf.source,
-                "landing_date": lf.landing_date.isoformat(),
-                "sha256": lf.sha256,
-                "bytes": lf.bytes,
-                "encoding": out.encoding,
-                "delimiter": out.delimiter,
-                "file_kind": out.file_kind,
-                "rows_read": out.rows_read,
-                "rows_loaded": out.rows_loaded,
-                "rows_quarantined": out.rows_quarantined,
-                "rows_suppressed": out.rows_suppressed,
-                "status": out.status,
-                "message": cap_text(out.message, REASON_MAX_CHARS),
-                "loaded_at": loaded_at,
-            },
-        )
+        for lf, out, parsed in items:
+            if parsed is not None and parsed.rows_loaded:
+                if parsed.kind is not WEB_EVENTS or _replace_events_day(con, lf, out):
+                    raw.setdefault(parsed.kind.table, []).append(_raw_batch(lf, parsed))
+        for table, batches in raw.items():
+            batch = batches[0] if len(batches) == 1 else pa.concat_tables(batches, promote_options="default")
+            _insert_batch(con, batch, "insert_raw_rows", {"loaded_at": loaded_at}, table=table)
+        quarantined = [_quarantine_batch(lf, out) for lf, out, _ in items if out.quarantined]
+        if quarantined:
+            _insert_batch(con, pa.concat_tables(quarantined), "insert_quarantine_rows", {"loaded_at": loaded_at})
+        _insert_batch(con, _ledger_batch(items), "insert_file_entries", {"loaded_at": loaded_at})
 
 
 def _replace_events_day(con: duckdb.DuckDBPyConnection, lf: LandingFile, out: FileOutcome) -> bool:
@@ -373,32 +442,64 @@ def _replace_events_day(con: duckdb.DuckDBPyConnection, lf: LandingFile, out: Fi
     return True
 
 
-def _insert_raw(con: duckdb.DuckDBPyConnection, parsed: ParsedFile, file_params: dict) -> None:
+def _repeat(value, n: int, type: pa.DataType) -> pa.Array:
+    return pa.repeat(pa.scalar(value, type), n)
+
+
+def _repeated_text(value: str, n: int) -> pa.DictionaryArray:
+    return pa.DictionaryArray.from_arrays(_repeat(0, n, pa.int32()), pa.array([value], pa.string()))
+
+
+def _raw_batch(lf: LandingFile, parsed: ParsedFile) -> pa.Table:
     arrays = {c: as_arrow(v, pa.string()) for c, v in parsed.columns.items()}
     arrays["_extra"] = as_arrow(parsed.extra, pa.string())
     arrays["_line"] = as_arrow(parsed.lines, pa.int64())
-    _insert_batch(con, pa.table(arrays), "insert_raw_rows", file_params, table=parsed.kind.table)
+    n = parsed.rows_loaded
+    # one value for every row: dictionary-encoded, so a step's pending rows do not hold the path
+    # and the 64-character hash once per row
+    arrays["_file"] = _repeated_text(lf.rel_path, n)
+    arrays["_file_sha256"] = _repeated_text(lf.sha256, n)
+    arrays["_landing_date"] = _repeat(lf.landing_date, n, pa.date32())
+    return pa.table(arrays)
 
 
-def _insert_quarantine(con: duckdb.DuckDBPyConnection, lf: LandingFile, out: FileOutcome, file_params: dict) -> None:
-    batch = pa.table(
+def _quarantine_batch(lf: LandingFile, out: FileOutcome) -> pa.Table:
+    n = len(out.quarantined)
+    return pa.table(
         {
             "line_number": pa.array([q.line_number for q in out.quarantined], type=pa.int64()),
             "reason": pa.array([cap_text(q.reason, REASON_MAX_CHARS) for q in out.quarantined], type=pa.string()),
             "raw_record": pa.array(
                 [cap_text(q.raw_record, RAW_RECORD_MAX_CHARS) for q in out.quarantined], type=pa.string()
             ),
+            "source": _repeat(lf.source, n, pa.string()),
+            "file": _repeat(lf.rel_path, n, pa.string()),
+            "landing_date": _repeat(lf.landing_date, n, pa.date32()),
+            "file_sha256": _repeat(lf.sha256, n, pa.string()),
+            "file_kind": _repeat(out.file_kind, n, pa.string()),
         }
     )
-    params = {
-        "source": lf.source,
-        "file": lf.rel_path,
-        "landing_date": file_params["landing_date"],
-        "file_sha256": lf.sha256,
-        "file_kind": out.file_kind,
-        "loaded_at": file_params["loaded_at"],
+
+
+def _ledger_batch(items: list[tuple[LandingFile, FileOutcome, ParsedFile | None]]) -> pa.Table:
+    """The ledger entries of ``items``, one row per file."""
+    columns: dict[str, tuple[pa.DataType, list]] = {
+        "file": (pa.string(), [lf.rel_path for lf, _, _ in items]),
+        "source": (pa.string(), [lf.source for lf, _, _ in items]),
+        "landing_date": (pa.date32(), [lf.landing_date for lf, _, _ in items]),
+        "sha256": (pa.string(), [lf.sha256 for lf, _, _ in items]),
+        "bytes": (pa.int64(), [lf.bytes for lf, _, _ in items]),
+        "encoding": (pa.string(), [out.encoding for _, out, _ in items]),
+        "delimiter": (pa.string(), [out.delimiter for _, out, _ in items]),
+        "file_kind": (pa.string(), [out.file_kind for _, out, _ in items]),
+        "rows_read": (pa.int64(), [out.rows_read for _, out, _ in items]),
+        "rows_loaded": (pa.int64(), [out.rows_loaded for _, out, _ in items]),
+        "rows_quarantined": (pa.int64(), [out.rows_quarantined for _, out, _ in items]),
+        "rows_suppressed": (pa.int64(), [out.rows_suppressed for _, out, _ in items]),
+        "status": (pa.string(), [out.status for _, out, _ in items]),
+        "message": (pa.string(), [cap_text(out.message, REASON_MAX_CHARS) for _, out, _ in items]),
     }
-    _insert_batch(con, batch, "insert_quarantine_rows", params)
+    return pa.table({name: pa.array(values, type=t) for name, (t, values) in columns.items()})
 
 
 def _insert_batch(con: duckdb.DuckDBPyConnection, batch: pa.Table, name: str, params: dict, **identifiers: str) -> None:

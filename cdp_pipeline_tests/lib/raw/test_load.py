@@ -5,7 +5,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cdp_pipeline.lib.raw import load_partition
+from cdp_pipeline.lib.raw import load_partition, load_partitions
 from cdp_pipeline.lib.raw.ledger import ledger_balance, raw_table_columns
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "ingest"
@@ -94,8 +94,74 @@ def test_same_file_twice_is_loaded_once(con, landing):
 def test_same_file_twice_on_the_same_day(con, landing):
     drop(landing, "crm", DAY1, "a.csv", CRM)
     drop(landing, "crm", DAY1, "b.csv", CRM)
+    drop(landing, "crm", DAY1, "c.csv", b"\x00\x01" * 100)
+    drop(landing, "crm", DAY1, "d.csv", b"\x00\x01" * 100)
     out = load_partition(con, landing, "crm", DAY1)
-    assert [f.status for f in out.files] == ["loaded", "duplicate"]
+    # the day's files are written together: the ledger's first delivery may not be written yet
+    assert [f.status for f in out.files] == ["loaded", "duplicate", "rejected", "duplicate"]
+    assert q(con, "SELECT file, status, message FROM audit.files WHERE status = 'duplicate' ORDER BY file") == [
+        (
+            "crm/2026-10-01/b.csv",
+            "duplicate",
+            "same bytes as crm/2026-10-01/a.csv (landing date 2026-10-01, loaded); not loaded again",
+        ),
+        (
+            "crm/2026-10-01/d.csv",
+            "duplicate",
+            "same bytes as crm/2026-10-01/c.csv (landing date 2026-10-01, rejected); not loaded again",
+        ),
+    ]
+    assert q(con, "SELECT count(*) FROM raw.crm_customers") == [(2,)]
+
+
+def test_days_loaded_together_write_every_file_and_find_duplicates_across_days(con, landing):
+    drop(landing, "crm", DAY1, "a.csv", CRM)
+    drop(landing, "crm", DAY1, "b.csv", b'customer_id\n7\n"bad\n')
+    drop(landing, "crm", DAY2, "renamed.csv", CRM)
+    # a day listed twice is loaded once (its pending files are not its own first delivery)
+    out = load_partitions(con, landing, "crm", [DAY1, DAY2, DAY1])
+    assert [[f.status for f in o.files] for o in out] == [["loaded", "loaded"], ["duplicate"]]
+    assert out[1].files[0].message.startswith("same bytes as crm/2026-10-01/a.csv (landing date 2026-10-01, loaded)")
+    assert q(con, "SELECT file, status, rows_loaded, rows_quarantined FROM audit.files ORDER BY file") == [
+        ("crm/2026-10-01/a.csv", "loaded", 2, 0),
+        ("crm/2026-10-01/b.csv", "loaded", 1, 1),
+        ("crm/2026-10-02/renamed.csv", "duplicate", 0, 0),
+    ]
+    assert q(con, "SELECT _file, _line, CAST(_landing_date AS VARCHAR) FROM raw.crm_customers ORDER BY ALL") == [
+        ("crm/2026-10-01/a.csv", 2, DAY1),
+        ("crm/2026-10-01/a.csv", 3, DAY1),
+        ("crm/2026-10-01/b.csv", 2, DAY1),
+    ]
+    assert q(con, "SELECT file, line_number, file_kind FROM audit.quarantine") == [
+        ("crm/2026-10-01/b.csv", 3, "crm_customers")
+    ]
+    assert ledger_balance(con, "crm", "crm_customers")["balanced"]
+
+
+def test_pending_files_written_in_several_transactions_give_the_same_tables(tmp_path, landing, monkeypatch):
+    from cdp_pipeline.lib.raw import load as load_module
+
+    drop(landing, "crm", DAY1, "a.csv", CRM)
+    drop(landing, "crm", DAY1, "b.csv", b'customer_id\n7\n"bad\n')
+    drop(landing, "crm", DAY2, "c.csv", CRM)
+    drop(landing, "crm", DAY2, "d.csv", b"customer_id;email\n8;x@y.se\n")
+
+    def tables(path, max_bytes):
+        monkeypatch.setattr(load_module._PendingWrites, "MAX_PENDING_BYTES", max_bytes)
+        c = duckdb.connect(str(path))
+        load_partitions(c, landing, "crm", [DAY1, DAY2])
+        got = [
+            q(c, "SELECT * EXCLUDE (_loaded_at) FROM raw.crm_customers ORDER BY ALL"),
+            q(c, "SELECT * EXCLUDE (loaded_at) FROM audit.files ORDER BY ALL"),
+            q(c, "SELECT * EXCLUDE (quarantined_at) FROM audit.quarantine ORDER BY ALL"),
+            q(c, "SELECT status FROM audit.files ORDER BY file"),
+        ]
+        c.close()
+        return got
+
+    together = tables(tmp_path / "together.duckdb", 64 << 20)
+    assert len(together[0]) == 4 and together[3] == [("loaded",), ("loaded",), ("duplicate",), ("loaded",)]
+    assert tables(tmp_path / "one_by_one.duckdb", 1) == together  # every file written on its own
 
 
 @pytest.mark.parametrize(

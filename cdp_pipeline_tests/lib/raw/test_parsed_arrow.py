@@ -2,6 +2,7 @@
 and the raw insert give the same rows either way."""
 
 import datetime as dt
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -10,7 +11,8 @@ import pytest
 from cdp_pipeline.lib.audit.suppression import SuppressionList, drop_suppressed_rows, identifier_hash
 from cdp_pipeline.lib.raw import ledger
 from cdp_pipeline.lib.raw.file_kinds import ESP_MEMBERS
-from cdp_pipeline.lib.raw.load import _insert_raw, parse_file
+from cdp_pipeline.lib.raw.files import LandingFile
+from cdp_pipeline.lib.raw.load import FileOutcome, _write_files, parse_file
 from cdp_pipeline.lib.raw.parsed import ParsedFile, as_arrow, take_rows, to_pylist
 
 ORDERS = (
@@ -48,8 +50,9 @@ def as_arrow_file(p: ParsedFile, chunked: bool = False) -> ParsedFile:
 def raw_rows(p: ParsedFile, select: str = "* EXCLUDE (_loaded_at)") -> list[tuple]:
     con = duckdb.connect()
     ledger.ensure_ingest_tables(con, (p.kind.table,))
-    params = {"file": "f.csv", "file_sha256": "0", "landing_date": "2026-10-01", "loaded_at": dt.datetime(2026, 10, 1)}
-    _insert_raw(con, p, params)
+    lf = LandingFile(p.kind.source, dt.date(2026, 10, 1), Path("f.csv"), "f.csv", 1, "0")
+    out = FileOutcome(file=lf, status="loaded", file_kind=p.kind.name, rows_loaded=p.rows_loaded)
+    _write_files(con, [(lf, out, p)], dt.datetime(2026, 10, 1))
     return con.execute(f"SELECT {select} FROM raw.{p.kind.table} ORDER BY _line").fetchall()
 
 

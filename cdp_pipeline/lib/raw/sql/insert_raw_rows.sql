@@ -1,8 +1,5 @@
--- Appends one file's rows (an Arrow batch) to its raw table, stamping where they came from.
+-- Appends files' rows (an Arrow batch that says which file and landing day each row is from) to
+-- their raw table.
 INSERT INTO raw.{table} BY NAME
-SELECT *,
-       $file AS _file,
-       $file_sha256 AS _file_sha256,
-       CAST($landing_date AS DATE) AS _landing_date,
-       CAST($loaded_at AS TIMESTAMP) AS _loaded_at
+SELECT *, CAST($loaded_at AS TIMESTAMP) AS _loaded_at
 FROM {batch}
