@@ -86,6 +86,8 @@ def test_the_fixture_holds_every_hard_case():
             "HC-TWIN-J",
             "HC-TWIN-K",
             "HC-TWIN-L",
+            "HC-TWIN-M",
+            "HC-TWIN-N",
         },
         "parent_child": {"HC-PARENT", "HC-CHILD", "HC-PARENT-B", "HC-CHILD-B", "HC-PARENT-C", "HC-CHILD-C"},
         "birth_date_typo": {"HC-DOB-TYPO"},
