@@ -92,7 +92,7 @@ def test_the_fixture_holds_every_hard_case():
         "parent_child": {"HC-PARENT", "HC-CHILD", "HC-PARENT-B", "HC-CHILD-B", "HC-PARENT-C", "HC-CHILD-C"},
         "birth_date_typo": {"HC-DOB-TYPO"},
         "household": {"HC-HOME-A", "HC-HOME-B"},
-        "nickname": {"HC-NICK"},
+        "nickname": {"HC-NICK", "HC-NICK-MAJA"},
         "swapped_name": {"HC-SWAP"},
         "double_name": {"HC-DOUBLE"},
         "married_name": {"HC-MARRIED"},

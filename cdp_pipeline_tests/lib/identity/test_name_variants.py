@@ -183,6 +183,7 @@ RELATION_CASES = [
     ("Lasse", "Lars", "variant"),
     ("Janne", "Jan", "variant"),
     ("Bosse", "Bo", "variant"),
+    ("Maja", "Maria", "variant"),
     ("William", "Bill", "variant"),
     ("Robert", "Bob", "variant"),
     ("Mohammed", "Muhammad", "variant"),
