@@ -223,8 +223,8 @@ def _one_edit_necessary_sql(col: str) -> str:
 
 def _swapped_level(dialect: str = "duckdb"):
     """First and last name swapped (POS billing names: "Berglund Mikael"), exactly or with a
-    typo in either ("hyland laurwn" / "lauren hyland"): each name close to the other record's
-    other name. The same level in both name comparisons, so a swap counts as both names agreeing."""
+    typo in either ("hyland laurwn" / "lauren hyland"), or beside the first name's initial
+    ("Andersson Benny" / "B. Andersson"): each name close to the other record's other name. The same level in both name comparisons, so a swap counts as both names agreeing."""
     import splink.comparison_level_library as cll
 
     jw = _jaro_winkler_function(dialect)
@@ -232,6 +232,12 @@ def _swapped_level(dialect: str = "duckdb"):
     return cll.Or(
         cll.ColumnsReversedLevel(fn, ln, symmetrical=True),
         cll.CustomLevel(f"{jw}({fn}_l, {ln}_r) >= 0.9 AND {jw}({ln}_l, {fn}_r) >= 0.9"),
+        # swapped on one record, the first name an initial on the other ("Andersson Benny" /
+        # "B. Andersson"): the initial grade, read across the swap
+        cll.CustomLevel(
+            f"(length({fn}_l) = 1 AND {fn}_l = substr({ln}_r, 1, 1) AND {ln}_l = {fn}_r)"
+            f" OR (length({fn}_r) = 1 AND {fn}_r = substr({ln}_l, 1, 1) AND {ln}_r = {fn}_l)"
+        ),
     ).configure(label_for_charts=SWAPPED)
 
 

@@ -93,7 +93,7 @@ def test_the_fixture_holds_every_hard_case():
         "birth_date_typo": {"HC-DOB-TYPO"},
         "household": {"HC-HOME-A", "HC-HOME-B"},
         "nickname": {"HC-NICK", "HC-NICK-MAJA"},
-        "swapped_name": {"HC-SWAP"},
+        "swapped_name": {"HC-SWAP", "HC-SWAP-INITIAL"},
         "double_name": {"HC-DOUBLE"},
         "married_name": {"HC-MARRIED"},
         "email_typo": {"HC-TYPO-DROP", "HC-TYPO-SWAP"},
