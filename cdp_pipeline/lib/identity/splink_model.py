@@ -253,8 +253,8 @@ def _first_name_comparison(swapped: bool = True, dialect: str = "duckdb"):
       a name: Bo is not Bengt-Olof's initials) and has the other's initials and the full words
       of one are among the other's. A *variant* of a word does not count ("anna karin" /
       "annika", "karl johan" / "kalle"): each step also fits another person of the household;
-    - an initial ("a" / "anders"), or initials alone beside a name with the first of them
-      ("o p" / "ole", "lg" / "lars": both parts of one double name);
+    - an initial ("a" / "anders"), or initials written apart beside a name with the first of
+      them ("o p" / "ole", "l g" / "lars": both parts of one double name; not "owe" / "outi");
     - masculine and feminine form (erik/erika, johan/johanna, mario/maria: they differ only in
       their last two letters and just one ends in "a"): alike as strings, a brother and a
       sister as names, twins included; a level of its own, trained apart from "else";
@@ -301,12 +301,14 @@ def _first_name_comparison(swapped: bool = True, dialect: str = "duckdb"):
                 cll.CustomLevel(
                     f"(length({col}_l) = 1 OR length({col}_r) = 1) AND substr({col}_l, 1, 1) = substr({col}_r, 1, 1)"
                 ),
-                # initials alone ("o p", "lg") beside a name written out ("ole", "lars"): the
-                # first initial is that name's, as a one-letter initial would be. Both are
-                # parts of one double name (Ole-Petter, Lars-Goran), which says nothing else
+                # initials written apart ("o p", "l g") beside a name written out ("ole",
+                # "lars"): the first initial is that name's, as a one-letter initial would be.
+                # Both are parts of one double name (Ole-Petter, Lars-Goran). Not a short word
+                # read as initials ("owe", "po"): Owe and Outi are two names
                 cll.And(
                     cll.CustomLevel(
-                        "first_name_abbreviated_l <> first_name_abbreviated_r"
+                        "((first_name_abbreviated_l AND NOT first_name_single_l AND NOT first_name_abbreviated_r)"
+                        " OR (first_name_abbreviated_r AND NOT first_name_single_r AND NOT first_name_abbreviated_l))"
                         f" AND substr({col}_l, 1, 1) = substr({col}_r, 1, 1)"
                     ),
                     cll.ArraySubsetLevel("first_name_full_words", empty_is_subset=True),

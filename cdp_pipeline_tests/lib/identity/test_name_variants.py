@@ -205,6 +205,7 @@ RELATION_CASES = [
     ("O-P", "Ole", "initial"),
     ("L-G", "Lars", "initial"),
     ("Anna K.", "Annika", "different"),
+    ("Owe", "Outi", "different"),
     ("Andres", "Anders", "typo"),
     ("Kristna", "Kristina", "typo"),
     ("Micheal", "Michael", "typo"),
