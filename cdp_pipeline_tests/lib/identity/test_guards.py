@@ -715,6 +715,34 @@ def test_two_names_in_one_household_score_what_the_data_says_of_such_pairs():
     assert note and "6 of 23" in note
 
 
+def test_the_household_level_holds_where_the_surname_has_one_typo():
+    """Twins with a typo in one surname (the hard-case sample's twins:00006, Tapani Hellgesson
+    and Antonia Helgesson, one birth date and street) get the level too, not "else" (which left
+    them at +6.8, one person); a surname two edits away, or another street, does not."""
+    import duckdb
+
+    from cdp_pipeline.lib.identity.splink_model import _add_two_names_one_household_level
+
+    model, probabilities = _toy_model()
+    _add_two_names_one_household_level(model, probabilities, (23, 6))
+    condition = model["comparisons"][0]["comparison_levels"][1]["sql_condition"]
+
+    def holds(last_r: str, street_r: str = "ringvagen 219") -> bool:
+        key_l = "hellgesson|ringvagen 219|1984-02-20"
+        return duckdb.sql(
+            f"""SELECT {condition} FROM (SELECT 'hellgesson' AS last_name_match_l, ? AS last_name_match_r,
+                    DATE '1984-02-20' AS birth_date_l, DATE '1984-02-20' AS birth_date_r,
+                    'ringvagen 219' AS street_l, ? AS street_r,
+                    ? AS household_birth_key_l, ? AS household_birth_key_r)""",
+            params=[last_r, street_r, key_l, f"{last_r}|{street_r}|1984-02-20"],
+        ).fetchall()[0][0]
+
+    assert holds("hellgesson")
+    assert holds("helgesson")
+    assert not holds("helgeson")
+    assert not holds("helgesson", "ringvagen 21")
+
+
 def test_without_such_pairs_whose_contacts_can_tell_no_level_is_added():
     """FEBRL: no e-mail or phone, so no pair can tell; the model weighs twins as trained."""
     from cdp_pipeline.lib.identity.splink_model import _add_two_names_one_household_level
