@@ -134,3 +134,4 @@ SELECT * FROM (
     UNION ALL SELECT * FROM shopify
 )
 WHERE identifier IS NOT NULL AND event_time IS NOT NULL
+ORDER BY channel, identifier, event_time, source, reason, source_record_id

@@ -42,3 +42,4 @@ FROM activity a
 LEFT JOIN members m USING (email)
 WHERE a.email IS NOT NULL AND a.event_time IS NOT NULL AND a.action IN ('open', 'click', 'bounce')
 QUALIFY row_number() OVER (PARTITION BY activity_id ORDER BY a.campaign_title NULLS LAST) = 1
+ORDER BY event_time, activity_id

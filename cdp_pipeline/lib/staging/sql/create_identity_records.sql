@@ -239,3 +239,4 @@ LEFT JOIN postcodes pc ON pc.raw_postcode = l.raw_postcode AND pc.country IS NOT
 LEFT JOIN birth_dates b ON b.raw_birth_date = l.raw_birth_date
 LEFT JOIN streets st ON st.raw_street = l.raw_street
 LEFT JOIN cities ci ON ci.raw_city = l.raw_city
+ORDER BY l.source, l.source_record_id

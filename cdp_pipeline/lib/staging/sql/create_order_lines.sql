@@ -44,3 +44,4 @@ SELECT order_id, CAST(line_no AS INTEGER) AS line_no, sku, item_name,
        -- multiplied in 38 digits; an absurd quantity or price gives a NULL total, not a failed night
        TRY_CAST(CAST(quantity AS DECIMAL(38, 3)) * unit_price - discount AS DECIMAL(18, 2)) AS line_total
 FROM (SELECT * FROM shopify UNION ALL SELECT * FROM receipts)
+ORDER BY order_id, line_no

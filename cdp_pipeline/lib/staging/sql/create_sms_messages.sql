@@ -51,3 +51,4 @@ SELECT message_id, 'sms' AS source, customer_phone AS source_record_id, channel,
                     CASE WHEN sent_at IS NULL THEN 'unreadable_time' END], lambda f: f IS NOT NULL) AS dq_flags
 FROM messages
 QUALIFY row_number() OVER (PARTITION BY message_id ORDER BY _landing_date DESC, _file DESC, _line DESC) = 1
+ORDER BY sent_at, message_id
