@@ -75,11 +75,12 @@ def build_database_resource(s: Settings) -> BuildDatabase:
 
 def settings_resource(s: Settings) -> dg.ResourceDefinition:
     """The ``settings`` resource: the CDP_* settings read when the code location loaded."""
+    # The description is part of every job's snapshot: it names no setting's value, so a run
+    # launched with other CDP_* values (cdp run, a test) is the same job version as the UI's.
     return dg.ResourceDefinition.hardcoded_resource(
         s,
-        description=f"CDP_* settings read when the code location loaded (cdp_pipeline/settings.py): "
-        f"landing {s.landing_dir}, warehouse {s.warehouse}, build database {s.build_db}, "
-        f"config {s.config_dir}, time zone {s.timezone}.",
+        description="The CDP_* settings read when the code location loaded (each variable and its default: "
+        "cdp_pipeline/settings.py): folders, time zone, DuckDB limits, identity engine.",
     )
 
 

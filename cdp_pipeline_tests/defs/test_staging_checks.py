@@ -1,4 +1,4 @@
-"""The staging checks: twelve checks in one step, each judging its table."""
+"""The staging checks: twelve checks, one step per staging table, each judging its table."""
 
 import dagster as dg
 import duckdb
@@ -6,13 +6,42 @@ import duckdb
 from cdp_pipeline.defs.staging import checks as staging_checks
 
 
-def test_the_twelve_staging_checks_are_one_subsettable_step_with_blocking_key_checks():
-    chk = staging_checks.staging_checks
-    assert chk.can_subset
-    keys = {(k.asset_key.path[-1], k.name) for k in chk.check_keys}
+def test_the_twelve_staging_checks_are_one_subsettable_step_per_table_with_blocking_key_checks():
+    steps = staging_checks.staging_checks
+    assert len(steps) == len(staging_checks.STAGING_KEYS) == 8
+    keys, blocking = set(), set()
+    for chk in steps:
+        assert chk.can_subset
+        assert len({k.asset_key for k in chk.check_keys}) == 1  # one table per step
+        keys |= {(k.asset_key.path[-1], k.name) for k in chk.check_keys}
+        blocking |= {(s.asset_key.path[-1], s.name) for s in chk.check_specs if s.blocking}
     assert keys == set(staging_checks.STAGING_CHECKS) and len(keys) == 12
-    blocking = {(s.asset_key.path[-1], s.name) for s in chk.check_specs if s.blocking}
     assert blocking == {(t, "key_is_unique") for t in staging_checks.STAGING_KEYS}
+
+
+def test_the_nightly_job_names_its_check_steps_the_same_in_every_process():
+    """The job's snapshot (what the UI compares to call a run the same version) must not depend
+    on the process: op names of a split check step once came from a set's order."""
+    import subprocess
+    import sys
+
+    program = (
+        "from cdp_pipeline.definitions import defs\n"
+        "job = defs().resolve_job_def('nightly')\n"
+        "print(sorted(n.name for n in job.graph.node_defs))\n"
+        "print(job.get_job_snapshot_id())\n"
+    )
+    outs = {
+        subprocess.run(
+            [sys.executable, "-c", program],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**__import__("os").environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(outs) == 1
 
 
 def test_key_is_unique_fails_on_a_duplicated_or_null_key():
@@ -50,7 +79,7 @@ def test_the_step_reports_only_the_selected_checks_on_their_tables(tmp_path):
         result = dg.materialize(
             [
                 *(dg.AssetSpec(["staging", t]) for t in ("orders", "consent_events")),
-                staging_checks.staging_checks,
+                *staging_checks.staging_checks,
             ],
             selection=dg.AssetSelection.checks(*selected),
             resources={"duckdb": DuckDBResource(database=path)},
