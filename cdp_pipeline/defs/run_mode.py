@@ -6,8 +6,6 @@ launched from the UI's launchpad (add the tag ``cdp/full_refresh: true``), and a
 which copies its parent's tags. Every asset reads them through ``RunMode.of_run``, never by hand.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -43,13 +41,13 @@ class RunMode:
     as_of_tag: str | None = None
 
     @classmethod
-    def of_tags(cls, tags: Mapping[str, str] | None) -> RunMode:
+    def of_tags(cls, tags: Mapping[str, str] | None) -> "RunMode":
         """The mode the tags say; ``RunModeError`` naming the tag when a value is malformed."""
         tags = tags or {}
         return cls(_full_refresh(tags), *_as_of(tags))
 
     @classmethod
-    def of_run(cls, run) -> RunMode:
+    def of_run(cls, run) -> "RunMode":
         """The mode of a ``DagsterRun`` (None, outside a run: the default mode)."""
         return cls.of_tags(run.tags if run is not None else None)
 
