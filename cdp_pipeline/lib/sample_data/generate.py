@@ -2,12 +2,12 @@
 truth and manifest."""
 
 import csv
-import gc
 import io
 import json
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+
+from cdp_pipeline.lib.common.gc_pause import cyclic_gc_paused
 
 from . import crm, esp, pos, sms, web
 from .hardcases import CASE_TYPES, CASES_HEADER, case_rows
@@ -46,20 +46,6 @@ def build_records(out: Output, *, customers: int, days: int, seed: int, start_da
     }
 
 
-@contextmanager
-def _collector_paused():
-    """The generator makes millions of small objects and no garbage cycles: the cyclic
-    collector's passes over them cost a tenth of the run for nothing. (Objects allocated
-    while it is paused still count towards its next pass: free them before it resumes.)"""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def cases_path(truth_file: Path) -> Path:
     """The truth's companion naming each person's hard cases: truth.csv → truth_cases.csv."""
     return truth_file.with_name(truth_file.stem + "_cases.csv")
@@ -94,7 +80,8 @@ def generate_sample(
         raise ValueError("customers and days must be at least 1")
     out_dir = Path(out_dir)
     truth_file = Path(truth_file) if truth_file else out_dir.parent / "sample_truth" / "truth.csv"
-    with _collector_paused():
+    # millions of small objects and no cycles: the collector's passes cost a tenth of the run
+    with cyclic_gc_paused():
         # Everything the run builds is freed when _write_sample returns, before the collector
         # resumes: it never walks the millions of objects.
         return _write_sample(out_dir, truth_file, customers, days, seed, start_date, hard_cases)
