@@ -380,3 +380,19 @@ def test_a_lone_surrogate_costs_its_line_only(con, landing):
     assert b["balanced"] and b["raw_matches"]
     # staging reads event_json with DuckDB's JSON functions: every loaded line is readable
     assert q(con, "SELECT count(*) FROM raw.web_events WHERE json_valid(event_json)") == [(2,)]
+
+
+def test_ga4_event_json_is_stored_with_zstd_and_other_columns_as_duckdb_chooses(con, landing):
+    drop(landing, "web", DAY1, "events_20261001.jsonl", b"".join(_ga4(ts, f"c{ts % 7}") for ts in range(1, 3001)))
+    load_partition(con, landing, "web", DAY1)
+    con.execute("CHECKPOINT")
+    stored = dict(
+        q(
+            con,
+            "SELECT column_name, list(DISTINCT compression ORDER BY compression) FROM "
+            "pragma_storage_info('raw.web_events') WHERE segment_type = 'VARCHAR' GROUP BY ALL",
+        )
+    )
+    assert stored["event_json"] == ["ZSTD"]
+    assert "ZSTD" not in stored["user_pseudo_id"]
+    assert q(con, "SELECT count(*), count(DISTINCT event_json) FROM raw.web_events") == [(3000, 3000)]
