@@ -12,8 +12,10 @@ import json
 import re
 
 import orjson
+import pyarrow as pa
+import simdjson
 
-from cdp_pipeline.lib.raw.encoding import CP1252, utf8_line_or_cp1252
+from cdp_pipeline.lib.raw.encoding import CP1252, UTF8, utf8_line_or_cp1252
 from cdp_pipeline.lib.raw.file_kinds import WEB_EVENTS, FileKind, events_day_from_name
 from cdp_pipeline.lib.raw.parsed import FileRejected, ParsedFile, QuarantinedRow
 
@@ -37,8 +39,11 @@ def to_text(value) -> str | None:
     return json.dumps(value, ensure_ascii=False, separators=_COMPACT)
 
 
-def read_jsonl_text(text: str, *, kind: FileKind, file_name: str, encoding: str) -> ParsedFile:
-    """Parse JSON lines into column lists for ``kind``'s raw table.
+def read_jsonl_text(
+    text: str, *, kind: FileKind, file_name: str, encoding: str, utf8: bytes | None = None
+) -> ParsedFile:
+    """Parse JSON lines into column lists for ``kind``'s raw table. ``utf8``: the UTF-8 bytes of
+    ``text`` when it was decoded from them (BOM left off), for the fast path below.
 
     Lines are split on LF only (a raw U+2028 may legally sit inside a JSON string).
     A line that is not a JSON object, or lacks a required key (absent or null), is
@@ -63,11 +68,15 @@ def read_jsonl_text(text: str, *, kind: FileKind, file_name: str, encoding: str)
     # surrogate itself: only json's decoding of a \uD800-\uDFFF escape makes one. Only a file, then
     # a line, with such an escape is looked at closer.
     escapes = "\\" in text and _SURROGATE_ESCAPE.search(text) is not None
-    lines = text.split("\n")
     ends_with_newline = text.endswith("\n")
+    # The UTF-8 bytes split on LF give the same lines as the text (0x0A is only ever LF in UTF-8)
+    lines = (utf8 if utf8 is not None else text).split(b"\n" if utf8 is not None else "\n")
     if ends_with_newline:
         lines.pop()
     last = len(lines)
+    lazy_loads = simdjson.Parser().parse if utf8 is not None else None
+    crlf = utf8 is not None and b"\r" in utf8
+    add_lazy = rows.add_lazy
     add = rows.add
     quarantine = parsed.quarantined.append
     cp1252 = encoding == CP1252
@@ -75,6 +84,27 @@ def read_jsonl_text(text: str, *, kind: FileKind, file_name: str, encoding: str)
     fast_loads = orjson.loads
     add_plain = rows.add_plain
     for i, line in enumerate(lines, start=1):
+        if lazy_loads is not None:
+            # simdjson validates a line whole but makes Python objects only of the values asked
+            # for (GA4's nested event_params, items, device ... stay in event_json, unread here).
+            # A line it reads is kept when it is what json would read alike (``add_lazy``); it
+            # refuses a lone surrogate, NaN, a trailing comma, an integer past 64 bits, a
+            # number out of a double's range, nesting past 1,024, and accepts a leading BOM
+            # (json does not: only a line starting with "{" is tried). Any other line is
+            # decoded and read as below.
+            if line[:1] == b"{":
+                brecord = line[:-1] if crlf and line.endswith(b"\r") else line
+                if brecord.count(b"[") + brecord.count(b"{") <= _FAST_OPENINGS_MAX:
+                    try:
+                        obj = lazy_loads(brecord)
+                    except (ValueError, RuntimeError):  # RuntimeError: an integer past 64 bits
+                        obj = None
+                    # the parser's document lives as long as a value taken from it: none is kept
+                    kept = type(obj) is _LAZY_OBJECT and add_lazy(i, obj, brecord)
+                    del obj
+                    if kept:
+                        continue
+            line = line.decode(UTF8)
         record = line[:-1] if line.endswith("\r") else line
         # blank lines are skipped; a line that starts with no white space is not blank (the
         # common case, tested without copying the line as strip() does)
@@ -123,6 +153,8 @@ def read_jsonl_text(text: str, *, kind: FileKind, file_name: str, encoding: str)
 # recursion limit (~1,000 levels less the caller's stack) or orjson's (1,024) stops a read.
 _FAST_OPENINGS_MAX = 200
 
+_LAZY_OBJECT = simdjson.Object
+
 # JSON values orjson and json read alike (``_Rows.add_plain``); None stands for null.
 _PLAIN_TYPES = frozenset({str, int, bool, type(None)})
 
@@ -147,10 +179,13 @@ class _Rows:
         self.value_columns = [c for c in kind.columns if c not in kind.derived]
         # key list of an object -> (the key read for each value column, the keys kept in _extra)
         self.plans: dict[tuple[str, ...], tuple[tuple, tuple[str, ...]]] = {}
+        self.lazy_plans: dict[tuple[str, ...], tuple[tuple[str, ...], tuple[str, ...]] | None] = {}
+        self.last_shape: tuple[str, ...] | None = None
+        self.last_plan: tuple[tuple[str, ...], tuple[str, ...]] | None = None
         self.values: list[tuple] = []  # per record: the JSON values of value_columns
         self.extras: dict[int, str] = {}  # record index -> _extra (SMS keys outside the contract)
         self.surrogates: dict[int, str] = {}  # record index -> the first lone surrogate it holds
-        self.records: list[str] = []
+        self.records: list[str | bytes] = []  # the line as text, or its UTF-8 bytes (``add_lazy``)
         self.line_nos: list[int] = []
         self.not_objects: dict[int, str] = {}  # record index -> why it is quarantined
         self.no_values = (None,) * len(self.value_columns)
@@ -179,6 +214,48 @@ class _Rows:
         (orjson refuses a lone surrogate, so the object has none.)"""
         shape = tuple(obj)
         keys, unknown = self.plans.get(shape) or self._plan(shape)
+        values = tuple(map(obj.get, keys))
+        if not _PLAIN_TYPES.issuperset(map(type, values)):
+            return False
+        if unknown:
+            extra = {k: obj[k] for k in unknown}
+            if not _PLAIN_TYPES.issuperset(map(type, extra.values())):
+                return False
+            self.extras[len(self.values)] = json.dumps(extra, ensure_ascii=False)
+        self.records.append(record)
+        self.line_nos.append(line_no)
+        self.values.append(values)
+        return True
+
+    def _lazy_plan(self, shape: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+        # ``_plan`` with a key the object does not have for an absent column (simdjson's get()
+        # takes strings only); None for an object with a key twice, where simdjson's get() finds
+        # the first value and json keeps the last
+        if len(set(shape)) < len(shape):
+            self.lazy_plans[shape] = None
+            return None
+        keys, unknown = self.plans.get(shape) or self._plan(shape)
+        absent = "".join(shape) + "?"  # longer than any key of the object
+        plan = (tuple(absent if k is _ABSENT else k for k in keys), unknown)
+        self.lazy_plans[shape] = plan
+        return plan
+
+    def add_lazy(self, line_no: int, obj: simdjson.Object, record: bytes) -> bool:
+        """``add_plain`` for an object read by simdjson (``record`` its UTF-8 line): kept when it
+        has no key twice and every value it keeps is a string, an integer, a boolean or null,
+        which simdjson and json read alike (simdjson refuses what json reads as an integer past
+        64 bits). Else adds nothing: False. No value of ``obj`` that is not plain is kept."""
+        shape = tuple(obj.keys())
+        if shape == self.last_shape:  # a file's lines mostly have one shape: no hashing its keys
+            plan = self.last_plan
+        else:
+            plan = self.lazy_plans.get(shape, _ABSENT)
+            if plan is _ABSENT:
+                plan = self._lazy_plan(shape)
+            self.last_shape, self.last_plan = shape, plan
+        if plan is None:
+            return False
+        keys, unknown = plan
         values = tuple(map(obj.get, keys))
         if not _PLAIN_TYPES.issuperset(map(type, values)):
             return False
@@ -253,14 +330,14 @@ class _Rows:
             loaded_lines = [line_nos[i] for i in keep]
             # in the order read (two elements of an array may start on one line), merged by line
             # with the lines that are not JSON (one quarantine row per line at most)
-            rejected = [QuarantinedRow(line_nos[i], bad[i], records[i]) for i in sorted(bad)]
+            rejected = [QuarantinedRow(line_nos[i], bad[i], _text(records[i])) for i in sorted(bad)]
             parsed.quarantined = sorted(parsed.quarantined + rejected, key=lambda q: q.line_number)
         else:
             loaded_records, loaded_lines = records, line_nos
 
         if self.is_web:
             cols["events_day"] = [self.events_day] * len(loaded_lines)
-            cols["event_json"] = loaded_records
+            cols["event_json"] = _utf8_texts(loaded_records)
             pseudo_ids = cols["user_pseudo_id"]
             cookieless = pseudo_ids.count(None) + sum(1 for v in pseudo_ids if v is not None and not v.strip())
         else:
@@ -273,6 +350,18 @@ class _Rows:
                 f"{cookieless} consent-mode (cookieless) event(s) without user_pseudo_id: loaded, "
                 "counted, not attributed to a visitor"
             )
+
+
+def _text(record: str | bytes) -> str:
+    return record.decode(UTF8) if type(record) is bytes else record
+
+
+def _utf8_texts(records: list[str | bytes]) -> list[str] | pa.Array:
+    """Records as raw VARCHAR: an Arrow array straight from their UTF-8 bytes when any is bytes
+    (no Python string is made of a GA4 line read by simdjson)."""
+    if not any(type(r) is bytes for r in records):
+        return records
+    return pa.array([r if type(r) is bytes else r.encode(UTF8) for r in records], pa.binary()).cast(pa.string())
 
 
 def _texts(values: list) -> list:

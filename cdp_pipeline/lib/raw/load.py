@@ -13,6 +13,7 @@ as the file it holds.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import datetime as dt
 from dataclasses import dataclass, field
@@ -120,7 +121,10 @@ def parse_file(source: str, file_name: str, data: bytes) -> ParsedFile:
         kind = jsonl_kind(source)
         if kind is None:
             raise FileRejected(f"source '{source}' does not deliver JSON lines", encoding=decoded.encoding)
-        parsed = read_jsonl_text(text, kind=kind, file_name=file_name, encoding=decoded.encoding)
+        utf8 = (
+            data if decoded.encoding == UTF8 else data[len(codecs.BOM_UTF8) :] if decoded.encoding == UTF8_BOM else None
+        )
+        parsed = read_jsonl_text(text, kind=kind, file_name=file_name, encoding=decoded.encoding, utf8=utf8)
     else:
         # Arrow reads the common, well-formed file; anything else is read row by row
         utf8 = data if decoded.encoding in (UTF8, UTF8_BOM) else None

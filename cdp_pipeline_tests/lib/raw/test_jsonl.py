@@ -6,6 +6,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+import simdjson
 
 from cdp_pipeline.lib.raw import FileRejected
 from cdp_pipeline.lib.raw import parse_file as _parse_file
@@ -271,6 +272,47 @@ def _refuse(_text):
     raise ValueError("not read by orjson in this test")
 
 
+class _RefusingParser:
+    """simdjson's parser as one that reads no line: every line is left to orjson and json."""
+
+    def parse(self, _line):
+        raise ValueError("not read by simdjson in this test")
+
+
+# Lines where simdjson and json differ, or a shortcut would: each must read as json reads it.
+SIMDJSON_LINES = [
+    '{"event_timestamp":1,"event_name":"plain","user_pseudo_id":"c1","user_id":null}',
+    # a BOM before a line (two files joined): simdjson skips it, json refuses the line
+    '\ufeff{"event_timestamp":2,"event_name":"bom","user_pseudo_id":"c2"}',
+    # out of a double's range: json reads inf, simdjson refuses
+    '{"event_timestamp":3,"event_name":"huge","user_pseudo_id":"c3","x":1e400}',
+    # two spellings of a column: the first one written is its value
+    '{"eventName":"first","event_name":"second","event_timestamp":4,"user_pseudo_id":"c4"}',
+    '{"event_name":"first","EventName":"second","event_timestamp":5,"user_pseudo_id":"c5"}',
+    # a repeated key outside the columns, and one in a column that is absent first
+    '{"event_timestamp":6,"event_name":"dup","x":1,"x":2,"user_pseudo_id":"c6"}',
+    '{"event_timestamp":7,"event_name":"x","user_id":null,"user_id":"u7","user_pseudo_id":"c7"}',
+    # an integer past 64 bits in event_params: simdjson refuses, json reads it
+    '{"event_timestamp":8,"event_name":"bigint","user_pseudo_id":"c8","event_params":[99999999999999999999999]}',
+    # a float, an object and a list in columns; a NUL and a line separator in strings
+    '{"event_timestamp":9,"event_name":2.0,"user_pseudo_id":{"a":1},"user_id":[1]}',
+    '{"event_timestamp":10,"event_name":"nul\\u0000","user_pseudo_id":"c10\u2028"}',
+    # leading white space, a key of nothing, a missing event_name, a timestamp past 64 bits
+    ' {"event_timestamp":11,"event_name":"space","user_pseudo_id":"c11"}',
+    '{"":0,"event_timestamp":12,"event_name":"empty key","user_pseudo_id":"c12"}',
+    '{"event_timestamp":13,"user_pseudo_id":"c13"}',
+    '{"event_timestamp":18446744073709551615,"event_name":"u64","user_pseudo_id":"c14"}',
+    # nested 300 deep: more than json may follow under a deep stack, less than simdjson's 1,024
+    '{"event_timestamp":15,"event_name":"deep","user_pseudo_id":"c15","x":' + "[" * 300 + "]" * 300 + "}",
+]
+SMS_SIMDJSON_LINES = [
+    # keys outside the contract keep the order written in _extra
+    '{"sid":"SM1","from":"+4670","to":"+4671","direction":"inbound","b":1,"a":true}',
+    '{"sid":"SM2","from":"+4670","to":"+4671","direction":"inbound","a":null,"b":"x"}',
+    '{"sid":"SM3","From":"+4670","to":"+4671","direction":"inbound","from":"+4672"}',
+]
+
+
 @pytest.mark.parametrize(
     "source, name, data",
     [(s, p.name, p.read_bytes()) for s, p in JSON_FILES]
@@ -278,8 +320,53 @@ def _refuse(_text):
     ids=[p.name for _, p in JSON_FILES] + ["WEB_LINES"],
 )
 def test_a_file_reads_the_same_with_json_alone(monkeypatch, source, name, data):
+    monkeypatch.setattr(simdjson, "Parser", _RefusingParser)
     both = parse_file(source, name, data)
     monkeypatch.setattr(orjson, "loads", _refuse)
     alone = parse_file(source, name, data)
     assert (both.columns, both.lines, both.extra) == (alone.columns, alone.lines, alone.extra)
     assert (both.quarantined, both.notes) == (alone.quarantined, alone.notes)
+
+
+@pytest.mark.parametrize(
+    "source, name, data",
+    [(s, p.name, p.read_bytes()) for s, p in JSON_FILES]
+    + [
+        ("web", "events_20261001.jsonl", "\n".join(WEB_LINES).encode("utf-8")),
+        ("web", "events_20261001.jsonl", "\n".join(SIMDJSON_LINES).encode("utf-8")),
+        ("web", "events_20261001.jsonl", b"\xef\xbb\xbf" + "\r\n".join(SIMDJSON_LINES).encode("utf-8")),
+        ("sms", "messages_20261001.jsonl", "\n".join(SMS_SIMDJSON_LINES).encode("utf-8")),
+    ],
+    ids=[p.name for _, p in JSON_FILES] + ["WEB_LINES", "SIMDJSON_LINES", "SIMDJSON_LINES_BOM_CRLF", "SMS"],
+)
+def test_a_file_reads_the_same_through_simdjson_as_with_json_alone(monkeypatch, source, name, data):
+    fast = parse_file(source, name, data)
+    monkeypatch.setattr(simdjson, "Parser", _RefusingParser)
+    monkeypatch.setattr(orjson, "loads", _refuse)
+    alone = parse_file(source, name, data)
+    assert (fast.columns, fast.lines, fast.extra) == (alone.columns, alone.lines, alone.extra)
+    assert (fast.quarantined, fast.notes) == (alone.quarantined, alone.notes)
+
+
+def test_simdjson_keeps_the_lines_it_reads_as_json_does(monkeypatch):
+    """The lines simdjson keeps; the others are json's (a test that the fast path is taken)."""
+    import cdp_pipeline.lib.raw.jsonl_reader as reader
+
+    real, kept = reader._Rows.add_lazy, []
+
+    def add_lazy(self, line_no, obj, record):
+        ok = real(self, line_no, obj, record)
+        kept.extend([line_no] if ok else [])
+        return ok
+
+    monkeypatch.setattr(reader._Rows, "add_lazy", add_lazy)
+    p = parse_file("web", "events_20261001.jsonl", "\n".join(SIMDJSON_LINES).encode("utf-8"))
+    assert kept == [1, 4, 5, 10, 12, 13, 14]
+    assert p.lines == [1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 15]
+    names = dict(zip(p.lines, p.columns["event_name"]))
+    assert (names[4], names[5], names[10]) == ("first", "first", "nul\x00")
+    assert [(q.line_number, q.reason[:30]) for q in p.quarantined] == [
+        (2, "invalid JSON: Unexpected UTF-8"),
+        (13, "missing required key(s): event"),
+        (14, "event_timestamp is not a whole"),
+    ]
