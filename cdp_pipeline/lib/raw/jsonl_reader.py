@@ -358,10 +358,13 @@ def _text(record: str | bytes) -> str:
 
 def _utf8_texts(records: list[str | bytes]) -> list[str] | pa.Array:
     """Records as raw VARCHAR: an Arrow array straight from their UTF-8 bytes when any is bytes
-    (no Python string is made of a GA4 line read by simdjson)."""
+    (no Python string is made of a GA4 line read by simdjson). Bytes records are lines of a file
+    that decoded as UTF-8, cut at LF or CR: valid UTF-8, so not validated again."""
     if not any(type(r) is bytes for r in records):
         return records
-    return pa.array([r if type(r) is bytes else r.encode(UTF8) for r in records], pa.binary()).cast(pa.string())
+    if not all(type(r) is bytes for r in records):
+        records = [r if type(r) is bytes else r.encode(UTF8) for r in records]
+    return pa.array(records, pa.binary()).view(pa.string())
 
 
 def _texts(values: list) -> list:
