@@ -66,13 +66,27 @@ class LookupKey:
     argument) of one raw expression (``arg``). The index keeps each file's distinct arguments
     with their keys, so the function runs once per distinct argument of a new file, and an
     affected key's older rows are found by their arguments without calling it (an SMS
-    number's history is spread over every file; a campaign's activity over several days)."""
+    number's history is spread over every file; a campaign's activity over several days).
+
+    ``part`` and ``part_fn``: a standardisation function (``part_fn``, ``{}`` for its argument)
+    of one part of the argument (``part``, ``{0}`` for the argument) that repeats across many
+    arguments (an address is in many activities); it runs once per distinct part, and ``fn``
+    reads its result as ``{part}``."""
 
     arg: str
     fn: str
+    part: str | None = None
+    part_fn: str | None = None
+
+    def key_of(self, arg: str, part: str | None = None) -> str:
+        """The key over the argument ``arg`` (SQL), with the part's result ``part`` (SQL; by
+        default the function over the part of ``arg``)."""
+        if self.part is None:
+            return self.fn.format(arg)
+        return self.fn.format(arg, part=part or self.part_fn.format(self.part.format(arg)))
 
     def __str__(self) -> str:  # the key over a raw row, as SQL
-        return self.fn.format(self.arg)
+        return self.key_of(self.arg)
 
 
 # the customer's number of a message: the sender of an inbound one, else the recipient, without
@@ -90,10 +104,13 @@ _SMS_NUMBER_KEY = LookupKey(
 # keeps each file's activities in their raw form too (the four raw fields, as a JSON list):
 # an activity's older rows, in files of earlier days (a campaign's opens and clicks go on for
 # days), are found by that form, without standardising every address of those files again.
+# The address is standardised once per distinct address (``part``), not once per activity.
 _ACTIVITY_KEY = LookupKey(
     "to_json([email_address, action, campaign_id, url])::VARCHAR",
-    "md5(concat_ws('|', std_email(json_extract_string({0}, '$[0]')), lower(trim(json_extract_string({0}, '$[1]'))), "
+    "md5(concat_ws('|', {part}, lower(trim(json_extract_string({0}, '$[1]'))), "
     "nullif(trim(json_extract_string({0}, '$[2]')), ''), nullif(trim(json_extract_string({0}, '$[3]')), '')))",
+    part="json_extract_string({0}, '$[0]')",
+    part_fn="std_email({})",
 )
 # Activity is attached to the ESP member with its address (``members`` in
 # create_email_activity.sql; keep the two alike) or else to the address itself. The keyed
@@ -266,11 +283,24 @@ def _keys_of_raw_table(name: str, t: str, source: str, key: "str | LookupKey", f
         return f"""SELECT DISTINCT '{name}' AS staging_table, '{t}' AS raw_table, r._file AS file,
                           r._file_sha256 AS sha256, '{source}' AS source, {key} AS "key", NULL::VARCHAR AS arg
                    {rows}"""
-    # MATERIALIZED: the function runs once per distinct argument, not again per file
+    # MATERIALIZED: the function runs once per distinct argument (or part), not again per file
+    if key.part is None:
+        keys = f"""SELECT arg, {key.key_of("arg")} AS "key" FROM (SELECT DISTINCT arg FROM args)"""
+    else:
+        keys = f"""SELECT a.arg, {key.key_of("a.arg", "p.value")} AS "key"
+                   FROM (SELECT DISTINCT arg FROM args) a
+                   LEFT JOIN parts p ON p.part IS NOT DISTINCT FROM {key.part.format("a.arg")}"""
+    parts = (
+        ""
+        if key.part is None
+        else f"""parts AS MATERIALIZED (
+                    SELECT part, {key.part_fn.format("part")} AS value
+                    FROM (SELECT DISTINCT {key.part.format("arg")} AS part FROM args)),"""
+    )
     return f"""(WITH args AS MATERIALIZED (
                     SELECT DISTINCT r._file AS file, r._file_sha256 AS sha256, ({key.arg}) AS arg {rows}),
-                keys AS MATERIALIZED (
-                    SELECT arg, {key.fn.format("arg")} AS "key" FROM (SELECT DISTINCT arg FROM args))
+                {parts}
+                keys AS MATERIALIZED ({keys})
                 SELECT '{name}' AS staging_table, '{t}' AS raw_table, a.file, a.sha256, '{source}' AS source,
                        k."key", a.arg
                 FROM args a LEFT JOIN keys k ON k.arg IS NOT DISTINCT FROM a.arg)"""

@@ -370,3 +370,42 @@ def test_reparsed_alike_only_without_a_national_prefix_at_the_start(e164, alike)
         "SE",
         phonenumbers.region_code_for_number(number),
     )
+
+
+def _parsed(parse, text, region):
+    """What ``parse`` gives: the number, or the kind of its refusal."""
+    try:
+        return parse(text, region)
+    except phonenumbers.NumberParseException as refusal:
+        return refusal.error_type
+
+
+# the regions a candidate is read in, and regions parse treats otherwise: a code it does not
+# know, lower case, the non-geographic "001", a region sharing its country code with another
+# (Åland, Kosovo), a national prefix rewritten (Argentina, Mexico), a long international prefix
+PARSE_REGIONS = [None, "SE", "NO", "DK", "FI", "GB", "DE", "US", "IT", "RU", "KZ", "VA", "AX", "XK", "AR", "MX"]
+PARSE_REGIONS += ["CN", "JP", "IN", "BR", "AU", "IL", "se", "ZZ", "001"]
+
+
+def test_parse_digits_is_phonenumbers_parse_after_every_country_code_and_in_every_region():
+    rng = random.Random(23)
+    codes = sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
+    leads = ["", "0", "00", "011", "810", "0011", "46", "47", "358", "54", "9", "8", "1"]
+    texts = []
+    for code in codes:
+        for _ in range(30):
+            digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(0, 16)))
+            texts.append(f"+{code}{rng.choice(['', '0', '00'])}{digits}")
+    for _ in range(20_000):
+        digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 19)))
+        texts.append(rng.choice(["+", ""]) + rng.choice(leads) + digits)
+    texts += [e164 for e164 in _examples() if re.fullmatch(r"\+?[0-9]+", e164)]
+    texts += ["+", "+1", "+12", "12", "1", "+0", "+000", "", "+46 70", "070-123", "+4670123456789012345678"]
+    read = refused = 0
+    for text in texts:
+        region = rng.choice(PARSE_REGIONS)
+        expected = _parsed(phonenumbers.parse, text, region)
+        assert _parsed(P._parse_digits, text, region) == expected, (text, region)
+        read += isinstance(expected, phonenumbers.PhoneNumber)
+        refused += not isinstance(expected, phonenumbers.PhoneNumber)
+    assert read > 10_000 and refused > 1_000  # both answers were compared, many times

@@ -2,26 +2,25 @@
 -- Its rows as a view over temp.raw_<table> (the whole raw table, or the affected keys' rows:
 -- lib/staging/incremental.py); create_staging_table.sql or insert_staging_rows.sql writes them.
 CREATE OR REPLACE TEMP VIEW web_events_rows AS
-WITH lines AS (
-    SELECT *,
-           -- One parse of the line for the event parameters and the ecommerce fields (a list of
-           -- paths), not one per field. GA4's ecommerce record has no currency: a purchase's
-           -- currency is its event parameter `currency`, and purchase_revenue is in that currency.
-           json_extract(event_json, ['$.event_params', '$.ecommerce.transaction_id', '$.ecommerce.purchase_revenue']) AS extracted
-    FROM temp.raw_web_events
-    WHERE nullif(trim(user_pseudo_id), '') IS NOT NULL AND TRY_CAST(event_timestamp AS BIGINT) IS NOT NULL
-),
-parsed AS (
+WITH parsed AS (
+    -- One parse of the line into the fields it needs: the event parameters and the ecommerce
+    -- fields, as a struct (the ecommerce fields read as text: the text json_extract_string
+    -- gives). GA4's ecommerce record has no currency: a purchase's currency is its event
+    -- parameter `currency`, and purchase_revenue is in that currency.
     SELECT user_pseudo_id AS cookie,
            nullif(trim(user_id), '') AS user_id,
            event_name,
            TRY_CAST(event_timestamp AS BIGINT) AS event_micros,
            event_date,
-           from_json(extracted[1], '[{"key":"VARCHAR","value":{"string_value":"VARCHAR","int_value":"BIGINT","float_value":"DOUBLE","double_value":"DOUBLE"}}]') AS params,
-           -- json_extract_string of the extracted value: the text json_extract_string of its path gives
-           json_extract_string(extracted[2], '$') AS transaction_id,
-           TRY_CAST(json_extract_string(extracted[3], '$') AS DECIMAL(18, 2)) AS purchase_revenue
-    FROM lines
+           line.event_params AS params,
+           line.ecommerce.transaction_id AS transaction_id,
+           TRY_CAST(line.ecommerce.purchase_revenue AS DECIMAL(18, 2)) AS purchase_revenue
+    FROM (
+        SELECT *,
+               from_json(event_json, '{"event_params": [{"key":"VARCHAR","value":{"string_value":"VARCHAR","int_value":"BIGINT","float_value":"DOUBLE","double_value":"DOUBLE"}}], "ecommerce": {"transaction_id": "VARCHAR", "purchase_revenue": "VARCHAR"}}') AS line
+        FROM temp.raw_web_events
+        WHERE nullif(trim(user_pseudo_id), '') IS NOT NULL AND TRY_CAST(event_timestamp AS BIGINT) IS NOT NULL
+    )
 ),
 events AS (
     SELECT *,
