@@ -15,19 +15,8 @@ import re
 from functools import lru_cache
 
 import phonenumbers
-from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumber, PhoneNumberFormat, ValidationResult
-
-# the library's own steps, which _parse_digits runs in parse's order
-from phonenumbers.phonenumberutil import (
-    _extract_country_code,
-    _is_number_matching_desc,
-    _match_national_number,
-    _maybe_strip_national_prefix_carrier_code,
-    _parse_prefix_as_idd,
-    _set_italian_leading_zeros_for_phone_number,
-    _test_number_length,
-)
-from phonenumbers.re_util import re_compile
+from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumberFormat
+from phonenumbers.phonenumberutil import _is_number_matching_desc  # the library's own pattern test
 
 from ._common import Checked, as_text, text_cache
 from .address import standardise_country
@@ -57,89 +46,9 @@ def _region(code: str | None) -> str | None:
     return None
 
 
-# ASCII digits after an optional "+": the text _parse_digits reads itself
-_DIGITS_TEXT = re.compile(r"\+?[0-9]{3,64}")
-# parse keeps the national number as read when stripping a national prefix leaves one of these
-_KEEP_AS_READ = (ValidationResult.TOO_SHORT, ValidationResult.IS_POSSIBLE_LOCAL_ONLY, ValidationResult.INVALID_LENGTH)
-
-
-def _parse_digits(text: str, region: str | None) -> phonenumbers.PhoneNumber:
-    """``phonenumbers.parse(text, region)``: the same number, or the same failure.
-
-    A candidate is "+" and ASCII digits, or ASCII digits read in a region. For such text most
-    of parse's work is to find the number in free text (punctuation, letters, other scripts'
-    digits, extensions, RFC 3966), and there is nothing to find. This runs the rest, parse's
-    own steps in its order (the country code: after "+", after the region's international
-    prefix, or the region's own; the national prefix; the lengths; the leading zeros), and
-    hands other text, and every text parse refuses, to parse itself, for its exception
-    (test_phone compares the two on generated numbers).
-    """
-    read = _read_parts(text, region) if _DIGITS_TEXT.fullmatch(text) else None
-    if read is None:
-        return phonenumbers.parse(text, region)
-    country_code, national, metadata = read
-    if len(national) < 2:  # parse's shortest national significant number
-        return phonenumbers.parse(text, region)
-    if metadata is not None:
-        _, stripped, _ = _maybe_strip_national_prefix_carrier_code(national, metadata)
-        if _test_number_length(stripped, metadata) not in _KEEP_AS_READ:
-            national = stripped
-    if not 2 <= len(national) <= 17:  # parse's bounds, again after the national prefix
-        return phonenumbers.parse(text, region)
-    number = PhoneNumber(country_code=country_code)
-    _set_italian_leading_zeros_for_phone_number(national, number)
-    number.national_number = int(national)
-    return number
-
-
-def _read_parts(text: str, region: str | None) -> tuple[int, str, PhoneMetadata | None] | None:
-    """(country code, national number before its national prefix is stripped, the metadata
-    that strips it) as ``phonenumbers.parse`` finds them in ``text`` (a "+" and digits, or
-    digits), or None where parse would raise or takes a path this does not follow."""
-    if text.startswith("+"):
-        digits = text[1:]
-        metadata = None if region is None else PhoneMetadata.metadata_for_region(region.upper(), None)
-    elif region is not None and region in phonenumbers.SUPPORTED_REGIONS:
-        metadata = PhoneMetadata.metadata_for_region(region, None)
-        idd = metadata.international_prefix if metadata.international_prefix is not None else "NonMatch"
-        stripped, digits = _parse_prefix_as_idd(re_compile(idd), text)
-        if not stripped:
-            return _national_parts(text, metadata)
-    else:
-        return None
-    if len(digits) <= 2:
-        return None
-    country_code, national = _extract_country_code(digits)
-    if country_code == 0:
-        return None
-    number_region = phonenumbers.region_code_for_country_code(country_code)
-    if number_region != region:
-        metadata = PhoneMetadata.metadata_for_region_or_calling_code(country_code, number_region)
-    return country_code, national, metadata
-
-
-def _national_parts(digits: str, metadata: PhoneMetadata) -> tuple[int, str, PhoneMetadata | None]:
-    """``_read_parts`` of digits without an international prefix, read in ``metadata``'s region:
-    after its own country code when they start with it and only that reading fits its numbers
-    (parse's test), else as a national number."""
-    code = str(metadata.country_code)
-    if digits.startswith(code):
-        rest = digits[len(code) :]
-        _, rest, _ = _maybe_strip_national_prefix_carrier_code(rest, metadata)
-        general = metadata.general_desc
-        if (
-            not _match_national_number(digits, general, False) and _match_national_number(rest, general, False)
-        ) or _test_number_length(digits, metadata) == ValidationResult.TOO_LONG:
-            number_region = phonenumbers.region_code_for_country_code(metadata.country_code)
-            if number_region != metadata.id:
-                metadata = PhoneMetadata.metadata_for_region_or_calling_code(metadata.country_code, number_region)
-            return metadata.country_code, rest, metadata
-    return metadata.country_code, digits, metadata
-
-
 def _valid_number(text: str, region: str | None) -> phonenumbers.PhoneNumber | None:
     try:
-        number = _parse_digits(text, region)
+        number = phonenumbers.parse(text, region)
     except NumberParseException:
         return None
     if number.extension or not _is_valid_number(number):
@@ -344,7 +253,7 @@ def _check_candidates(
 
 def _possible_e164(candidate: str) -> str | None:
     try:
-        number = _parse_digits(candidate, None)
+        number = phonenumbers.parse(candidate, None)
     except NumberParseException:
         return None
     national = phonenumbers.national_significant_number(number)
