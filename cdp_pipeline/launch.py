@@ -123,8 +123,7 @@ def sqlite_event_log_kept_open(instance, run_id: str) -> Iterator[list[Path]]:
     Other instances (Postgres, a test's in-memory storage) are left as they are."""
     from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME, SqliteEventLogStorage
     from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine, make_url
+    from sqlalchemy.engine import make_url
 
     events = instance.event_log_storage
     if not isinstance(events, SqliteEventLogStorage):
@@ -143,6 +142,21 @@ def sqlite_event_log_kept_open(instance, run_id: str) -> Iterator[list[Path]]:
         if isinstance(dbapi_connection, sqlite3.Connection):
             dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
+    shard = files[0]
+    try:
+        with _kept_open(files, commit_without_fsync):
+            yield files
+    finally:
+        if not instance.has_run(run_id):  # the run was never created: no shard without its run
+            for leftover in (shard, *(Path(f"{shard}{suffix}") for suffix in ("-wal", "-shm"))):
+                leftover.unlink(missing_ok=True)
+
+
+@contextmanager
+def _kept_open(files: list[Path], on_connect) -> Iterator[None]:
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
     with ExitStack() as stack:
         for path in files:
             if path.exists():
@@ -151,6 +165,6 @@ def sqlite_event_log_kept_open(instance, run_id: str) -> Iterator[list[Path]]:
                 stack.callback(held.close)
                 # Reading once maps the WAL index: the connection then counts as open to the file.
                 held.execute("SELECT count(*) FROM sqlite_master").fetchall()
-        event.listen(Engine, "connect", commit_without_fsync)
-        stack.callback(event.remove, Engine, "connect", commit_without_fsync)
-        yield files
+        event.listen(Engine, "connect", on_connect)
+        stack.callback(event.remove, Engine, "connect", on_connect)
+        yield

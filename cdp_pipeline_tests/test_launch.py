@@ -82,6 +82,7 @@ def test_run_events_are_written_without_a_checkpoint_or_fsync_per_event(tmp_path
         run_id = "5e1f0c5e-0000-4000-8000-000000000001"
         with sqlite_event_log_kept_open(instance, run_id) as files:
             assert {f.name for f in files} == {f"{run_id}.db", "index.db", "runs.db"}
+            instance.create_run_for_job(_tiny_job(), run_id=run_id)
             for i in range(3):
                 _store_log_event(instance, run_id, f"event {i}")
             wal = Path(str(files[0]) + "-wal")
@@ -89,8 +90,41 @@ def test_run_events_are_written_without_a_checkpoint_or_fsync_per_event(tmp_path
             assert synchronous() == 1  # NORMAL: no fsync per commit
         assert synchronous() == 2
         assert not wal.exists()  # the last connection closed: checkpointed as usual
-        assert [e.user_message for e in instance.all_logs(run_id)] == ["event 0", "event 1", "event 2"]
+        assert [e.user_message for e in instance.all_logs(run_id) if not e.is_dagster_event] == [
+            "event 0",
+            "event 1",
+            "event 2",
+        ]
         assert sqlite3.connect(files[0]).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def _tiny_job():
+    import dagster as dg
+
+    @dg.op
+    def nothing() -> None:
+        pass
+
+    @dg.job
+    def tiny():
+        nothing()
+
+    return tiny
+
+
+def test_a_run_that_could_not_be_created_leaves_no_event_file(tmp_path):
+    import dagster as dg
+    import pytest
+
+    from cdp_pipeline.launch import sqlite_event_log_kept_open
+
+    run_id = "5e1f0c5e-0000-4000-8000-000000000003"
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        with pytest.raises(RuntimeError):
+            with sqlite_event_log_kept_open(instance, run_id) as files:
+                assert files[0].exists()
+                raise RuntimeError("the run could not be created")
+        assert not list((tmp_path / "history" / "runs").glob(f"{run_id}*"))
 
 
 def test_a_run_of_another_storage_is_left_as_it_is():
