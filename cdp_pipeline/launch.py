@@ -123,28 +123,33 @@ def sqlite_event_log_kept_open(instance, run_id: str) -> Iterator[list[Path]]:
     Other instances (Postgres, a test's in-memory storage) are left as they are."""
     from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME, SqliteEventLogStorage
     from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
-    from sqlalchemy.engine import make_url
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine, make_url
 
     events = instance.event_log_storage
     if not isinstance(events, SqliteEventLogStorage):
         yield []
         return
-    # The run's shard is created (tables, WAL mode) as its first event would create it.
-    with events.run_connection(run_id):
-        pass
-    with events.index_connection():
-        pass
-    files = [Path(events.path_for_shard(run_id)), Path(events.path_for_shard(INDEX_SHARD_NAME))]
+    shard = Path(events.path_for_shard(run_id))
+    files = [shard, Path(events.path_for_shard(INDEX_SHARD_NAME))]
     if isinstance(instance.run_storage, SqliteRunStorage):
         files.append(Path(make_url(instance.run_storage._conn_string).database))
-
-    def commit_without_fsync(dbapi_connection, _record) -> None:
-        if isinstance(dbapi_connection, sqlite3.Connection):
-            dbapi_connection.execute("PRAGMA synchronous=NORMAL")
-
-    shard = files[0]
     try:
-        with _kept_open(files, commit_without_fsync):
+        with ExitStack() as stack:
+            event.listen(Engine, "connect", _commit_without_fsync)
+            stack.callback(event.remove, Engine, "connect", _commit_without_fsync)
+            # The run's shard is created (tables, WAL mode) as its first event would create it.
+            with events.run_connection(run_id):
+                pass
+            with events.index_connection():
+                pass
+            for path in files:
+                if path.exists():
+                    # It writes nothing; closed last, it checkpoints the WAL as Dagster's would.
+                    held = sqlite3.connect(path)
+                    stack.callback(held.close)
+                    # Reading once maps the WAL index: the connection now counts as open to the file.
+                    held.execute("SELECT count(*) FROM sqlite_master").fetchall()
             yield files
     finally:
         if not instance.has_run(run_id):  # the run was never created: no shard without its run
@@ -152,19 +157,6 @@ def sqlite_event_log_kept_open(instance, run_id: str) -> Iterator[list[Path]]:
                 leftover.unlink(missing_ok=True)
 
 
-@contextmanager
-def _kept_open(files: list[Path], on_connect) -> Iterator[None]:
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
-
-    with ExitStack() as stack:
-        for path in files:
-            if path.exists():
-                # It writes nothing; closed last, it checkpoints the run's WAL as Dagster's would.
-                held = sqlite3.connect(path)
-                stack.callback(held.close)
-                # Reading once maps the WAL index: the connection then counts as open to the file.
-                held.execute("SELECT count(*) FROM sqlite_master").fetchall()
-        event.listen(Engine, "connect", on_connect)
-        stack.callback(event.remove, Engine, "connect", on_connect)
-        yield
+def _commit_without_fsync(dbapi_connection, _record) -> None:
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.execute("PRAGMA synchronous=NORMAL")
