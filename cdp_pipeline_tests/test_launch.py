@@ -1,5 +1,7 @@
 """`cdp run` records its runs with the code location the UI loads from workspace.yaml."""
 
+from pathlib import Path
+
 from cdp_pipeline.launch import code_location_origin
 from cdp_pipeline_tests.conftest import REPO_ROOT
 
@@ -40,3 +42,96 @@ def test_a_second_run_in_one_process_executes_the_definitions_of_its_own_setting
             monkeypatch.setenv("CDP_WAREHOUSE", str(tmp_path / name / "cdp.duckdb"))
             execute_job_run(load_job("nightly"), instance, tags={}, run_config={})
     assert executed == [str(tmp_path / name / "build" / "cdp_build.duckdb") for name in ("a", "b")]
+
+
+def _store_log_event(instance, run_id: str, message: str) -> None:
+    import time
+
+    from dagster._core.events.log import EventLogEntry
+
+    instance.event_log_storage.store_event(
+        EventLogEntry(error_info=None, level=20, user_message=message, run_id=run_id, timestamp=time.time())
+    )
+
+
+def test_run_events_are_written_without_a_checkpoint_or_fsync_per_event(tmp_path):
+    """A night's events go to DAGSTER_HOME's SQLite files: while the run executes, a closing
+    connection must not checkpoint its WAL (it is not the last), nor commit with fsync; after
+    the run the instance is as before and every event is there."""
+    import sqlite3
+
+    import dagster as dg
+    from sqlalchemy import create_engine, text
+
+    from cdp_pipeline.launch import sqlite_event_log_kept_open
+
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        # Without: each event's connection is the file's last, and checkpoints the WAL away on close.
+        _store_log_event(instance, "run-before", "before")
+        before = tmp_path / "history" / "runs" / "run-before.db"
+        assert before.exists() and not (tmp_path / "history" / "runs" / "run-before.db-wal").exists()
+
+        def synchronous() -> int:
+            engine = create_engine(f"sqlite:///{tmp_path / 'probe.db'}")
+            with engine.connect() as con:
+                value = con.execute(text("PRAGMA synchronous")).scalar()
+            engine.dispose()
+            return value
+
+        assert synchronous() == 2  # FULL: SQLite's default
+        run_id = "5e1f0c5e-0000-4000-8000-000000000001"
+        with sqlite_event_log_kept_open(instance, run_id) as files:
+            assert {f.name for f in files} == {f"{run_id}.db", "index.db", "runs.db"}
+            instance.create_run_for_job(_tiny_job(), run_id=run_id)
+            for i in range(3):
+                _store_log_event(instance, run_id, f"event {i}")
+            wal = Path(str(files[0]) + "-wal")
+            assert wal.exists() and wal.stat().st_size > 0  # not checkpointed on every close
+            assert synchronous() == 1  # NORMAL: no fsync per commit
+        assert synchronous() == 2
+        assert not wal.exists()  # the last connection closed: checkpointed as usual
+        assert [e.user_message for e in instance.all_logs(run_id) if not e.is_dagster_event] == [
+            "event 0",
+            "event 1",
+            "event 2",
+        ]
+        assert sqlite3.connect(files[0]).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def _tiny_job():
+    import dagster as dg
+
+    @dg.op
+    def nothing() -> None:
+        pass
+
+    @dg.job
+    def tiny():
+        nothing()
+
+    return tiny
+
+
+def test_a_run_that_could_not_be_created_leaves_no_event_file(tmp_path):
+    import dagster as dg
+    import pytest
+
+    from cdp_pipeline.launch import sqlite_event_log_kept_open
+
+    run_id = "5e1f0c5e-0000-4000-8000-000000000003"
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        with pytest.raises(RuntimeError):
+            with sqlite_event_log_kept_open(instance, run_id) as files:
+                assert files[0].exists()
+                raise RuntimeError("the run could not be created")
+        assert not list((tmp_path / "history" / "runs").glob(f"{run_id}*"))
+
+
+def test_a_run_of_another_storage_is_left_as_it_is():
+    import dagster as dg
+
+    from cdp_pipeline.launch import sqlite_event_log_kept_open
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        with sqlite_event_log_kept_open(instance, "5e1f0c5e-0000-4000-8000-000000000002") as files:
+            assert files == []

@@ -43,28 +43,34 @@ def apply_comments(
 
 def _comments_in_place(
     con: duckdb.DuckDBPyConnection, schema: str, table: str, table_comment: str, column_comments: Mapping[str, str]
-) -> bool:
+) -> list[str] | None:
+    """The table's columns in order when every comment is already in place; else None."""
     current = con.execute(
         "SELECT comment FROM duckdb_tables() WHERE schema_name = $s AND table_name = $t "
         "AND database_name = current_database()",
         {"s": schema, "t": table},
     ).fetchall()
     if not current or current[0][0] != table_comment:
-        return False
+        return None
     columns = dict(
         con.execute(
             "SELECT column_name, comment FROM duckdb_columns() WHERE schema_name = $s AND table_name = $t "
-            "AND database_name = current_database()",
+            "AND database_name = current_database() ORDER BY column_index",
             {"s": schema, "t": table},
         ).fetchall()
     )
-    return all(columns.get(c) == text for c, text in column_comments.items())
+    if all(columns.get(c) == text for c, text in column_comments.items()):
+        return list(columns)
+    return None
 
 
 def apply_table_comments(
     con: duckdb.DuckDBPyConnection, schema: str, table: str, table_comment: str, column_comments: Mapping[str, str]
-) -> None:
+) -> list[str]:
+    """``apply_comments``, writing nothing when every comment is already in place (a table kept
+    from an earlier night); returns the table's columns left uncommented, as it does."""
     # COMMENT ON is a catalog write; skip it when every comment is already in place.
-    if _comments_in_place(con, schema, table, table_comment, column_comments):
-        return
-    apply_comments(con, schema, table, table_comment, dict(column_comments))
+    in_place = _comments_in_place(con, schema, table, table_comment, column_comments)
+    if in_place is not None:
+        return [c for c in in_place if c not in column_comments]
+    return apply_comments(con, schema, table, table_comment, dict(column_comments))

@@ -259,11 +259,15 @@ def build_golden(
         plan = incremental.plan(con, tables, cutoff, code, full_refresh=full_refresh)
         incremental.forget_state(con)
         con.execute(f"CREATE OR REPLACE TABLE {LEDGER_TABLE} AS SELECT * FROM temp.{_LEDGER}")
-        if plan.mode == "incremental":
-            _build_incremental(con, tables, config, as_of_date, cutoff)
+        rebuilt = 0
+        if plan.mode == "incremental" and not (plan.changed_records or plan.timeline_records or plan.customers):
+            pass  # nothing to redo (no record changed, no time crossed): its statements would write nothing
         else:
-            _build_whole(con, tables, config, as_of_date, cutoff)
-        rebuilt = con.execute("SELECT count(*) FROM temp._golden_profiles").fetchall()[0][0]
+            if plan.mode == "incremental":
+                _build_incremental(con, tables, config, as_of_date, cutoff)
+            else:
+                _build_whole(con, tables, config, as_of_date, cutoff)
+            rebuilt = con.execute("SELECT count(*) FROM temp._golden_profiles").fetchall()[0][0]
         run_sql(con, SQL_DIR, "update_golden_ranks", {"as_of_date": as_of_date})
         apply_golden_comments(con)
         records = incremental.write_state(con, code, cutoff, incremental=plan.mode == "incremental")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import duckdb
 
-from cdp_pipeline.lib.common.table_comments import apply_comments
+from cdp_pipeline.lib.common.table_comments import apply_table_comments
 from cdp_pipeline.lib.golden.survivorship import SURVIVED_ATTRIBUTES
 
 _ATTRIBUTE_MEANING = {
@@ -138,6 +138,6 @@ GOLDEN_TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
 
 def apply_golden_comments(con: duckdb.DuckDBPyConnection) -> None:
     for table, (comment, columns) in GOLDEN_TABLE_DOCS.items():
-        missing = apply_comments(con, "golden", table, comment, columns)
+        missing = apply_table_comments(con, "golden", table, comment, columns)
         if missing:
             raise ValueError(f"golden.{table}: undocumented columns {missing}")

@@ -52,7 +52,7 @@ from pathlib import Path
 import duckdb
 
 from cdp_pipeline.lib.common.sql_files import run_sql
-from cdp_pipeline.lib.common.table_comments import apply_comments
+from cdp_pipeline.lib.common.table_comments import apply_table_comments
 from cdp_pipeline.lib.common.warehouse import table_exists
 
 SQL_DIR = Path(__file__).parent / "sql"
@@ -271,7 +271,7 @@ def write_state(con: duckdb.DuckDBPyConnection, code: str, cutoff: datetime, *, 
         con.execute(f"CREATE OR REPLACE TABLE {RECORD_STATE} AS SELECT * FROM temp._golden_fingerprints")
     con.execute(f"CREATE TABLE IF NOT EXISTS {BUILD_STATE} (code_version VARCHAR, cutoff TIMESTAMP, erasures BIGINT)")
     for table, (comment, columns) in STATE_DOCS.items():
-        apply_comments(con, "golden", table, comment, columns)
+        apply_table_comments(con, "golden", table, comment, columns)
     con.execute(f"DELETE FROM {BUILD_STATE}")
     con.execute(f"INSERT INTO {BUILD_STATE} VALUES (?, ?, ?)", [code, cutoff, _erasures(con)])
     return con.execute(f"SELECT count(*) FROM {RECORD_STATE}").fetchall()[0][0]

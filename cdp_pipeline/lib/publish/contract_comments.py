@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import duckdb
 
-from cdp_pipeline.lib.common.table_comments import apply_comments
+from cdp_pipeline.lib.common.table_comments import apply_table_comments
 
 CONTRACT_COMMENTS: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
     ("identity", "customer_map"): (
@@ -54,4 +54,4 @@ def comment_contract_tables(con: duckdb.DuckDBPyConnection) -> None:
             ).fetchall()
         }
         if present:
-            apply_comments(con, schema, table, table_comment, {c: t for c, t in columns.items() if c in present})
+            apply_table_comments(con, schema, table, table_comment, {c: t for c, t in columns.items() if c in present})

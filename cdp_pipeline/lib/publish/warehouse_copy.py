@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from cdp_pipeline.lib.common.run_summary import table_row_counts
 from cdp_pipeline.lib.common.sql_files import quote_literal
 from cdp_pipeline.lib.common.warehouse import (
     PUBLISHED_STORAGE_VERSION,
@@ -34,6 +35,8 @@ class PublishResult:
     rows: int
     bytes: int
     copy: str = "bytes"  # "bytes" or "logical"
+    # (schema, table, rows) of every table of the layer schemas, sorted, as read from the published file
+    table_rows: tuple[tuple[str, str, int], ...] = ()
 
 
 def publish_warehouse(
@@ -71,7 +74,7 @@ def publish_warehouse(
             copy = "bytes"
         else:
             logical_copy(build_db, tmp, exclude_schemas)
-        tables, rows = _count_rows(tmp)
+        tables, rows, table_rows = _count_rows(tmp)
         os.chmod(tmp, 0o600)
         if verify is not None:
             verify(tmp)
@@ -86,7 +89,14 @@ def publish_warehouse(
         discard_previous(published)
     os.replace(tmp, published)
     fsync_path(published.parent)
-    return PublishResult(path=published, tables=tables, rows=rows, bytes=published.stat().st_size, copy=copy)
+    return PublishResult(
+        path=published,
+        tables=tables,
+        rows=rows,
+        bytes=published.stat().st_size,
+        copy=copy,
+        table_rows=tuple(table_rows),
+    )
 
 
 def _in_published_format(build_db: Path) -> bool:
@@ -103,17 +113,20 @@ def _in_published_format(build_db: Path) -> bool:
     return str((tags or {}).get("storage_version", "")).startswith(PUBLISHED_STORAGE_VERSION)
 
 
-def _count_rows(path: Path) -> tuple[int, int]:
-    """(tables, rows) of a database file; reading it back also proves it opens."""
+def _count_rows(path: Path) -> tuple[int, int, list[tuple[str, str, int]]]:
+    """(tables, rows) of a database file, and the rows of each table of the layer schemas
+    (``table_row_counts``: the publish step reports them without opening the build file again);
+    reading it back also proves it opens."""
     con = duckdb.connect(str(path), read_only=True)
     try:
         tables = con.execute(
             "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database()"
         ).fetchall()
         rows = sum(con.execute(f'SELECT count(*) FROM "{s}"."{t}"').fetchall()[0][0] for s, t in tables)
+        per_table = table_row_counts(con)
     finally:
         con.close()
-    return len(tables), rows
+    return len(tables), rows, per_table
 
 
 def _keep_previous(published: Path) -> None:

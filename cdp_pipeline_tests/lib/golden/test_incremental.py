@@ -150,6 +150,26 @@ def test_a_quiet_night_redoes_only_whom_the_date_reaches(small_world):
     assert next_day.mode == "incremental" and next_day.customers_rebuilt == 2
 
 
+def test_a_night_with_nothing_to_redo_runs_no_rebuild_and_the_next_change_is_still_built(small_world, monkeypatch):
+    from cdp_pipeline.lib.golden import build as golden_build
+
+    t = Twins(world_db)
+    t.build(AS_OF)
+    rebuild = golden_build._build_incremental
+
+    def refused(*args, **kwargs):
+        raise AssertionError("nothing changed: no incremental rebuild expected")
+
+    monkeypatch.setattr(golden_build, "_build_incremental", refused)
+    same = t.build(AS_OF)  # the tables still those of a whole build (Twins.build compares them)
+    assert (same.mode, same.customers_rebuilt, same.timeline_records_rebuilt) == ("incremental", 0, 0)
+    # a changed record the next night (same day): rebuilt, from the state the empty night kept
+    monkeypatch.setattr(golden_build, "_build_incremental", rebuild)
+    t.sql("UPDATE staging.identity_records SET first_name = 'Cecilia' WHERE source_record_id = 'leid-c'")
+    changed = t.build(AS_OF)
+    assert (changed.mode, changed.customers_rebuilt) == ("incremental", 1)
+
+
 def test_the_as_of_date_moving_back_and_forth(small_world):
     t = Twins(world_db)
     t.build(AS_OF)
@@ -421,7 +441,9 @@ def test_a_build_that_stopped_half_way_is_followed_by_a_whole_build(built, monke
     def boom(*args, **kwargs):
         raise RuntimeError("killed")
 
-    monkeypatch.setattr(build_module, "build_consent", boom)
+    # (a step every build takes once the tables are being written: tonight nothing changed, so
+    # no customer is recomputed)
+    monkeypatch.setattr(build_module, "apply_golden_comments", boom)
     with pytest.raises(RuntimeError):
         build_golden(built, AS_OF, tz="UTC")
     monkeypatch.undo()

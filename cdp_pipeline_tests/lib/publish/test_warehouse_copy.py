@@ -41,6 +41,19 @@ def test_publish_copies_every_table_with_comments(tmp_path):
     con.close()
 
 
+@pytest.mark.parametrize("live_rows_only", [False, True])
+def test_publish_reports_the_rows_of_each_layer_table_as_the_build_holds_them(tmp_path, live_rows_only):
+    build, pub = tmp_path / "b.duckdb", tmp_path / "w" / "cdp.duckdb"
+    _build(build, 25)
+    con = connect_build(build)
+    con.execute("CREATE TABLE audit.quarantine AS SELECT range AS line_number FROM range(7)")
+    con.execute("CREATE TABLE main.scratch AS SELECT 1 AS x")  # not a layer schema: not listed
+    con.close()
+    result = publish_warehouse(build, pub, live_rows_only=live_rows_only)
+    assert result.table_rows == (("audit", "quarantine", 7), ("golden", "customers", 25))
+    assert (result.tables, result.rows) == (3, 33)
+
+
 def test_published_file_is_private_to_its_owner(tmp_path):
     build, pub = tmp_path / "b.duckdb", tmp_path / "cdp.duckdb"
     _build(build, 1)
