@@ -80,13 +80,19 @@ def build_deterministic_edges(con: duckdb.DuckDBPyConnection, config: IdentityCo
             WHERE NOT list_contains($same::VARCHAR[], {first_name_grade_sql()})
         ), kept AS (
             SELECT * FROM u WHERE NOT (guarded AND rid IN (SELECT rid FROM bridges))
+        ), hub_all AS (
+            -- each star's centre by grouping, not a window over every record: a third of the time
+            SELECT kind, value, min(rid) AS hub FROM kept GROUP BY kind, value
+        ), hub_per_name AS (
+            SELECT kind, value, first_name, min(rid) AS hub
+            FROM kept SEMI JOIN conflicts USING (kind, value)
+            WHERE first_name IS NOT NULL
+            GROUP BY kind, value, first_name
         ), hubs AS (
-            SELECT u.rid, u.kind, u.value,
-                   CASE WHEN c.kind IS NULL THEN min(u.rid) OVER (PARTITION BY u.kind, u.value)
-                        WHEN u.first_name IS NOT NULL
-                            THEN min(u.rid) OVER (PARTITION BY u.kind, u.value, u.first_name)
-                   END AS hub
+            SELECT u.rid, u.kind, u.value, CASE WHEN c.kind IS NULL THEN a.hub ELSE n.hub END AS hub
             FROM kept u LEFT JOIN conflicts c ON c.kind = u.kind AND c.value = u.value AND u.guarded
+            LEFT JOIN hub_all a ON a.kind = u.kind AND a.value = u.value
+            LEFT JOIN hub_per_name n ON n.kind = u.kind AND n.value = u.value AND n.first_name = u.first_name
         )
         SELECT hub AS rid_l, rid AS rid_r, kind, value
         FROM hubs
