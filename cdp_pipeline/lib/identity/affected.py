@@ -14,8 +14,8 @@ A component of last night's graph that holds no D record has the same records an
 tonight, so it is a component of tonight's graph: its clusters, splits and IDs are what
 they were. A is therefore closed (no edge leaves it; checked) and clustering A alone gives
 what clustering everything would. The state (``identity.graph_records``: record hash and
-pre-split component; ``identity.graph_edges``: every edge and cannot-link) is written with
-the identity tables, in their transaction.
+pre-split component; ``identity.graph_edges``: every edge and cannot-link, a cannot-link with
+its reason in ``note``) is written with the identity tables, in their transaction.
 
 A night whose inputs are all as they were (``unchanged_night``: every record's hash, the rules
 and code, the review decisions and name variants, and the model not due for retraining) would
@@ -68,17 +68,23 @@ def inputs_hash(review_rows: list, name_variants) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-def unchanged_night(con: duckdb.DuckDBPyConnection, config: IdentityConfig, night_inputs: str) -> bool:
-    """True when tonight's records (``temp._id_record_hash``), rules, code and ``night_inputs``
-    (``inputs_hash``) are those the kept graph was built from: no edge can have changed, so no
-    record is affected. The caller checks the model (not due for retraining, kept scores)."""
+def graph_built_from(con: duckdb.DuckDBPyConnection, config: IdentityConfig, night_inputs: str) -> bool:
+    """True when the kept graph was built by these rules and code from these review decisions and
+    name variants (``night_inputs``: ``inputs_hash``)."""
     if not all(table_exists(con, "identity", t) for t in (*GRAPH_TABLES, "customer_map")):
         return False
     cols = {r[0] for r in con.execute(f"DESCRIBE {GRAPH_META}").fetchall()}
     if "inputs_hash" not in cols:
         return False
     meta = con.execute(f"SELECT config_hash, inputs_hash FROM {GRAPH_META}").fetchall()
-    if meta != [(graph_config_hash(config), night_inputs)]:
+    return meta == [(graph_config_hash(config), night_inputs)]
+
+
+def unchanged_night(con: duckdb.DuckDBPyConnection, config: IdentityConfig, night_inputs: str) -> bool:
+    """True when tonight's records (``temp._id_record_hash``), rules, code and ``night_inputs``
+    (``inputs_hash``) are those the kept graph was built from: no edge can have changed, so no
+    record is affected. The caller checks the model (not due for retraining, kept scores)."""
+    if not graph_built_from(con, config, night_inputs):
         return False
     # keys are unique on both sides: equal counts and nothing tonight without its kept twin
     # means the same records with the same hashes
@@ -99,7 +105,9 @@ def record_hashes(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def keyed_edges(con: duckdb.DuckDBPyConnection, all_edges: str, cannot: str) -> None:
-    """Tonight's edges and cannot-links by record key (rids are renumbered every night)."""
+    """Tonight's edges and cannot-links by record key (rids are renumbered every night); a
+    cannot-link keeps its reason (``cannot``: ``rid_l, rid_r, reason``) in ``note``, where the
+    next night finds its household cannot-links (``resolve.py``)."""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {EDGE_KEYS.split(".")[-1]} AS
         SELECT e.rid_l, e.rid_r, l.source AS source_l, l.source_record_id AS record_l,
@@ -108,7 +116,7 @@ def keyed_edges(con: duckdb.DuckDBPyConnection, all_edges: str, cannot: str) -> 
         FROM (SELECT rid_l, rid_r, link_type, identifier_kind, identifier_value, match_probability, note
               FROM {all_edges}
               UNION ALL
-              SELECT rid_l, rid_r, 'cannot_link', NULL, NULL, NULL, NULL FROM {cannot}) e
+              SELECT rid_l, rid_r, 'cannot_link', NULL, NULL, NULL, reason FROM {cannot}) e
         JOIN {RECORDS} l ON l.rid = e.rid_l JOIN {RECORDS} r ON r.rid = e.rid_r
     """)
 

@@ -17,8 +17,10 @@ from cdp_pipeline.lib.common.progress import report_phase
 from cdp_pipeline.lib.common.warehouse import transaction
 from cdp_pipeline.lib.identity.affected import (
     AFFECTED,
+    GRAPH_EDGES,
     TOUCHED,
     affected_records,
+    graph_built_from,
     inputs_hash,
     keyed_edges,
     record_hashes,
@@ -36,6 +38,7 @@ from cdp_pipeline.lib.identity.model_store import (
     StoredModel,
     load_model,
     retrain_reason,
+    table_exists_temp,
     write_state,
 )
 from cdp_pipeline.lib.identity.name_keys import write_first_name_table
@@ -129,8 +132,10 @@ def resolve_identities(
     ``name_variants``: nicknames and short forms (``load_name_variants``; the packaged table when
     ``None``). ``engine_settings``: the settings naming where Splink trains and scores
     (``engine``, and Spark's ``spark_*``); in process (DuckDB) when ``None``.
-    Stitching, the graph, splits and IDs are recomputed over every record: set-based SQL,
-    cheap next to scoring, and so equal to a full rebuild by construction.
+    Stitching is recomputed over every record (set-based SQL), a household's cannot-links over
+    the changed records (``_household_cannot_links``), and the graph, splits and IDs over the
+    records whose cluster can have changed (``affected.py``): equal to a full rebuild by
+    construction.
     """
     config = config or load_identity_config()
     run_at = (run_at or dt.datetime.now(dt.timezone.utc)).replace(tzinfo=None)
@@ -185,7 +190,7 @@ def resolve_identities(
     """)
     # a reviewer's cannot-links and two members of one household (stitching.py), each under its
     # own reason in identity.rejected_links
-    build_household_cannot_links(con, SPLINK_INPUT)
+    _household_cannot_links(con, config, night_inputs, result.model, full_refresh)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _id_cannot AS
                    SELECT rid_l, rid_r, min(reason) AS reason FROM (
                        SELECT rid_l, rid_r, 'cannot_link' AS reason
@@ -231,6 +236,47 @@ def resolve_identities(
     result.anonymous_visitors = _anonymous_visitors(con)
     _write_tables(con, run_id, run_at, result, config, night_inputs, restricted=scope is not None)
     return result
+
+
+def _household_cannot_links(
+    con: duckdb.DuckDBPyConnection,
+    config: IdentityConfig,
+    night_inputs: str,
+    model: ModelRun | None,
+    full_refresh: bool,
+) -> None:
+    """Tonight's household cannot-links (``stitching.build_household_cannot_links``).
+
+    A pair's answer reads its two records' model input alone, whose hash decides which records
+    the model rescores (``temp._id_unchanged``: the rest). When only changed records were
+    rescored and the kept graph is this code's from these review decisions and name variants,
+    last run's household pairs between unchanged records (``identity.graph_edges``, by reason)
+    are kept and only the pairs of changed records looked at. A pair that is also a reviewer's
+    cannot-link was kept under the review's reason, so the records of tonight's review
+    cannot-links are looked at again too."""
+    if (
+        full_refresh
+        or model is None
+        or model.mode != "incremental"
+        or not table_exists_temp(con, "temp._id_unchanged")
+        or not graph_built_from(con, config, night_inputs)
+    ):
+        build_household_cannot_links(con, SPLINK_INPUT)
+        return
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _id_household_recompute AS
+        SELECT unique_id AS rid FROM {SPLINK_INPUT} WHERE unique_id NOT IN (SELECT rid FROM temp._id_unchanged)
+        UNION SELECT unnest([rid_l, rid_r]) FROM temp._id_review_pairs WHERE decision = 'cannot_link'
+    """)
+    kept = f"""
+        SELECT least(l.rid, r.rid) AS rid_l, greatest(l.rid, r.rid) AS rid_r
+        FROM {GRAPH_EDGES} e
+        JOIN temp._id_unchanged l ON l.source = e.source_l AND l.source_record_id = e.record_l
+        JOIN temp._id_unchanged r ON r.source = e.source_r AND r.source_record_id = e.record_r
+        WHERE e.link_type = 'cannot_link' AND e.note = 'cannot_link:household'
+          AND l.rid NOT IN (SELECT rid FROM temp._id_household_recompute)
+          AND r.rid NOT IN (SELECT rid FROM temp._id_household_recompute)"""
+    build_household_cannot_links(con, SPLINK_INPUT, recompute="SELECT rid FROM temp._id_household_recompute", kept=kept)
 
 
 def _unchanged_inputs(

@@ -686,7 +686,6 @@ def train_and_predict(
     and the stored scores of unchanged pairs are kept. ``full_refresh`` scores every pair.
     """
     run = ModelRun(records_in_model=build_splink_input(con))
-    run.household_pairs = household_pair_counts(con)
     _empty_edges(con)
     clear_pending_state(con)
     if run.records_in_model < 2:
@@ -730,6 +729,7 @@ def _train_and_predict(
         # so the next in-process night starts from a fresh model.
         forget_state(con)
         run.retrained, run.retrain_reason = True, "CDP_ENGINE=spark trains every night"
+        run.household_pairs = household_pair_counts(con)  # read by training alone
         train_and_predict_on_spark(con, config, reports_dir, run, engine_settings)
         run.records_rescored = run.records_in_model
         return
@@ -743,6 +743,7 @@ def _train_and_predict(
     stored = load_model(con)
     run.retrain_reason = retrain_reason(con, stored, config, as_of, retrain_days)
     if run.retrain_reason:
+        run.household_pairs = household_pair_counts(con)  # read by training alone
         linker = _rounded(train_model(sdf, config, run), sdf)
         run.probability_two_random_records_match = linker._settings_obj._probability_two_random_records_match
         _keep_new_model(con, linker, run, as_of, config)
@@ -872,9 +873,9 @@ def _score_changed_records(
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _id_splink_changed AS
                     SELECT * FROM {SPLINK_INPUT} WHERE unique_id NOT IN (SELECT rid FROM temp._id_unchanged)
                     ORDER BY unique_id""")
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE _id_splink_unchanged AS
-                    SELECT * FROM {SPLINK_INPUT} WHERE unique_id IN (SELECT rid FROM temp._id_unchanged)
-                    ORDER BY unique_id""")
+    # a view, not a copy of nearly every record: Splink reads it once, into its own table
+    con.execute(f"""CREATE OR REPLACE TEMP VIEW _id_splink_unchanged AS
+                    SELECT * FROM {SPLINK_INPUT} WHERE unique_id IN (SELECT rid FROM temp._id_unchanged)""")
     run.records_rescored = con.execute("SELECT count(*) FROM temp._id_splink_changed").fetchall()[0][0]
     if run.records_rescored:
         changed = db_api.register("_id_splink_changed")
@@ -1094,8 +1095,27 @@ def households_seen(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the data shows households: two first names on one surname and street whose
     e-mails or phones say two people (neither shared). ``thresholds.sparse_sql``: where it does,
     such pairs without a birth date are not judged on the calibrated threshold."""
-    observed, shared = household_pair_counts(con, key="household_key")
-    return observed > shared
+    # observed > shared in household_pair_counts(con, "household_key"): one pair whose contacts
+    # tell two people is enough, so the search stops at the first
+    pair = ", ".join(
+        f"a.{c} AS {c}_l, b.{c} AS {c}_r" for c in ("first_name_match", "last_name_match", *NAME_KEY_COLUMNS.values())
+    )
+    return bool(
+        con.execute(
+            f"""
+            SELECT 1
+            FROM (SELECT {pair}
+                  FROM {SPLINK_INPUT} a JOIN {SPLINK_INPUT} b
+                    ON a.household_key = b.household_key AND a.unique_id < b.unique_id
+                  WHERE a.first_name_match <> b.first_name_match
+                    AND ((a.contact_email IS NOT NULL AND b.contact_email IS NOT NULL)
+                         OR (a.contact_phone IS NOT NULL AND b.contact_phone IS NOT NULL))
+                    AND NOT coalesce(a.contact_email = b.contact_email OR a.contact_phone = b.contact_phone, false))
+            WHERE NOT list_contains($same::VARCHAR[], {first_name_grade_sql()})
+            LIMIT 1""",
+            {"same": list(SAME_FIRST_NAME_GRADES)},
+        ).fetchall()
+    )
 
 
 def write_probabilistic_edges(

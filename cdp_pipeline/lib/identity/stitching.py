@@ -80,13 +80,19 @@ def build_deterministic_edges(con: duckdb.DuckDBPyConnection, config: IdentityCo
             WHERE NOT list_contains($same::VARCHAR[], {first_name_grade_sql()})
         ), kept AS (
             SELECT * FROM u WHERE NOT (guarded AND rid IN (SELECT rid FROM bridges))
+        ), hub_all AS (
+            -- each star's centre by grouping, not a window over every record: a third of the time
+            SELECT kind, value, min(rid) AS hub FROM kept GROUP BY kind, value
+        ), hub_per_name AS (
+            SELECT kind, value, first_name, min(rid) AS hub
+            FROM kept SEMI JOIN conflicts USING (kind, value)
+            WHERE first_name IS NOT NULL
+            GROUP BY kind, value, first_name
         ), hubs AS (
-            SELECT u.rid, u.kind, u.value,
-                   CASE WHEN c.kind IS NULL THEN min(u.rid) OVER (PARTITION BY u.kind, u.value)
-                        WHEN u.first_name IS NOT NULL
-                            THEN min(u.rid) OVER (PARTITION BY u.kind, u.value, u.first_name)
-                   END AS hub
+            SELECT u.rid, u.kind, u.value, CASE WHEN c.kind IS NULL THEN a.hub ELSE n.hub END AS hub
             FROM kept u LEFT JOIN conflicts c ON c.kind = u.kind AND c.value = u.value AND u.guarded
+            LEFT JOIN hub_all a ON a.kind = u.kind AND a.value = u.value
+            LEFT JOIN hub_per_name n ON n.kind = u.kind AND n.value = u.value AND n.first_name = u.first_name
         )
         SELECT hub AS rid_l, rid AS rid_r, kind, value
         FROM hubs
@@ -100,7 +106,9 @@ def build_deterministic_edges(con: duckdb.DuckDBPyConnection, config: IdentityCo
 TWO_PEOPLE = "temp._id_two_people"
 
 
-def build_household_cannot_links(con: duckdb.DuckDBPyConnection, model_input: str) -> int:
+def build_household_cannot_links(
+    con: duckdb.DuckDBPyConnection, model_input: str, *, recompute: str | None = None, kept: str | None = None
+) -> int:
     """Write ``temp._id_two_people(rid_l, rid_r)``: pairs of records that are two members of one
     household, which clustering keeps in two customers (``cardinality.split_components``, as a
     reviewer's cannot-link).
@@ -118,17 +126,32 @@ def build_household_cannot_links(con: duckdb.DuckDBPyConnection, model_input: st
 
     ``model_input``: the model's view of the records (``splink_model.SPLINK_INPUT``): names with
     their ``name_keys`` columns, ``household_key``, and ``contact_email`` / ``contact_phone``
-    (junk and over-shared values blanked)."""
+    (junk and over-shared values blanked).
+
+    A pair's answer reads its two rows of ``model_input`` alone, so a night can keep last run's
+    answers for pairs of unchanged rows: ``recompute`` (a query of ``rid``) names the records
+    whose pairs are looked at, and ``kept`` (a query of ``rid_l, rid_r``) the pairs of last run
+    between records outside it, taken as they are (``resolve.py``). ``None``: every pair."""
     from cdp_pipeline.lib.identity.name_keys import MODEL_COLUMNS as NAME_KEY_COLUMNS
 
     pair = ", ".join(
         f"a.{c} AS {c}_l, b.{c} AS {c}_r" for c in ("first_name_match", "last_name_match", *NAME_KEY_COLUMNS.values())
     )
-    shared_field = " UNION ".join(
-        f"""SELECT a.unique_id AS a_id, b.unique_id AS b_id FROM named a JOIN named b
-            ON a.last_name_match = b.last_name_match AND a.{f} = b.{f} AND a.unique_id < b.unique_id"""
-        for f in ("street", "postcode", "birth_date")
-    )
+    if recompute is None:
+        shared_field = " UNION ".join(
+            f"""SELECT a.unique_id AS a_id, b.unique_id AS b_id FROM named a JOIN named b
+                ON a.last_name_match = b.last_name_match AND a.{f} = b.{f} AND a.unique_id < b.unique_id"""
+            for f in ("street", "postcode", "birth_date")
+        )
+    else:
+        # every pair with a recomputed record on one side or both (then found twice: UNION)
+        shared_field = " UNION ".join(
+            f"""SELECT least(c.unique_id, o.unique_id) AS a_id, greatest(c.unique_id, o.unique_id) AS b_id
+                FROM named c JOIN named o
+                ON c.last_name_match = o.last_name_match AND c.{f} = o.{f} AND c.unique_id <> o.unique_id
+                WHERE c.unique_id IN ({recompute})"""
+            for f in ("street", "postcode", "birth_date")
+        )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {TWO_PEOPLE.split(".")[-1]} AS
@@ -150,6 +173,7 @@ def build_household_cannot_links(con: duckdb.DuckDBPyConnection, model_input: st
         )
         WHERE (coalesce(own_email, false) OR coalesce(own_phone, false))
           AND NOT list_contains($same::VARCHAR[], {first_name_grade_sql()})
+        {"" if kept is None else f"UNION ALL SELECT rid_l, rid_r FROM ({kept})"}
         ORDER BY rid_l, rid_r
     """,
         {"same": list(SAME_FIRST_NAME_GRADES)},

@@ -311,3 +311,90 @@ def test_a_night_with_nothing_new_for_identity_still_counts_tonights_anonymous_v
     assert result.anonymous_visitors == 1
     assert tables["anonymous_visitors"] == [("cookie-a", 2)]
     assert tables["customer_map"] == two_nights["incremental"][1]["customer_map"]
+
+
+def _household_pairs(con) -> set[tuple]:
+    from cdp_pipeline.lib.identity.records import RECORDS
+    from cdp_pipeline.lib.identity.stitching import TWO_PEOPLE
+
+    rows = con.execute(f"""SELECT l.source, l.source_record_id, r.source, r.source_record_id FROM {TWO_PEOPLE} p
+                           JOIN {RECORDS} l ON l.rid = p.rid_l JOIN {RECORDS} r ON r.rid = p.rid_r""").fetchall()
+    return set(rows)
+
+
+def test_household_cannot_links_are_kept_for_unchanged_records_and_recomputed_for_changed_ones(
+    two_nights, tmp_path, monkeypatch
+):
+    """Night 3: one member of a household pair takes the other's first name (one person now),
+    and a new record moves in beside an unchanged one (two people now). The incremental night
+    recomputes the pairs of those records alone, keeps last night's other household pairs from
+    identity.graph_edges under their reason, and ends where a full rescoring does."""
+    import cdp_pipeline.lib.identity.resolve as resolve
+    from cdp_pipeline_tests.lib.identity.synthetic import record
+
+    config, night2 = two_nights["config"], two_nights["night2"]
+    con = duckdb.connect(str(two_nights["root"] / "incremental.duckdb"), read_only=True)
+    kept_before = con.execute("""SELECT source_l, record_l, source_r, record_r FROM identity.graph_edges
+                                 WHERE link_type = 'cannot_link' AND note = 'cannot_link:household'
+                                 ORDER BY ALL""").fetchall()
+    con.close()
+    assert len(kept_before) >= 2
+    dissolved = kept_before[0]
+    by_key = {(r["source"], r["source_record_id"]): i for i, r in enumerate(night2)}
+    night3 = [dict(r) for r in night2]
+    left, right = night3[by_key[dissolved[:2]]], night3[by_key[dissolved[2:]]]
+    right["first_name"], right["first_name_match"] = left["first_name"], left["first_name_match"]
+    household = {tuple(k) for pair in kept_before for k in (pair[:2], pair[2:])}
+    host = next(
+        r
+        for r in night3
+        if r["source"] == "crm"
+        and r.get("email")
+        and r.get("street")
+        and (r["source"], r["source_record_id"]) not in household
+    )
+    night3.append(
+        record(
+            "crm",
+            "CRM-PARTNER",
+            None,
+            first_name="xenia",
+            last_name=host["last_name_match"],
+            street=host["street"],
+            postcode=host["postcode"],
+            city=host["city"],
+            email="xenia.partner@example.se",
+            phone="+46709999999",
+        )
+    )
+    new_pair = tuple(sorted([(host["source"], host["source_record_id"]), ("crm", "CRM-PARTNER")]))
+
+    seen = {}
+    original = resolve.build_household_cannot_links
+
+    def spy(con, model_input, **kw):
+        out = original(con, model_input, **kw)
+        seen[kw.get("recompute") is not None] = _household_pairs(con)
+        return out
+
+    monkeypatch.setattr(resolve, "build_household_cannot_links", spy)
+    day = DAY2 + dt.timedelta(days=1)
+    shutil.copy(two_nights["root"] / "incremental.duckdb", tmp_path / "inc.duckdb")
+    shutil.copy(two_nights["root"] / "incremental.duckdb", tmp_path / "full.duckdb")
+    inc, inc_tables = _resolve(tmp_path / "inc.duckdb", night3, config, day)
+    full, full_tables = _resolve(tmp_path / "full.duckdb", night3, config, day, full_refresh=True)
+    assert inc.model.mode == "incremental" and set(seen) == {True, False}
+    pairs = {tuple(sorted([p[:2], p[2:]])) for p in seen[True]}
+    assert seen[True] == seen[False]
+    assert new_pair in pairs
+    assert tuple(sorted([dissolved[:2], dissolved[2:]])) not in pairs
+    # the pairs of records that did not change are last night's
+    untouched = [p for p in kept_before if not {p[:2], p[2:]} & {dissolved[:2], dissolved[2:]}]
+    assert untouched and {tuple(sorted([p[:2], p[2:]])) for p in untouched} <= pairs
+    for table in TABLES:
+        assert inc_tables[table] == full_tables[table], table
+    con = duckdb.connect(str(tmp_path / "inc.duckdb"), read_only=True)
+    reasons = con.execute("""SELECT source_l, record_l, source_r, record_r FROM identity.graph_edges
+                             WHERE link_type = 'cannot_link' AND note = 'cannot_link:household'""").fetchall()
+    con.close()
+    assert {tuple(sorted([p[:2], p[2:]])) for p in reasons} == pairs
