@@ -153,7 +153,7 @@ def resolve_identities(
         "invalid": review.invalid,
     }
     night_inputs = inputs_hash(list(read_review_file(review_file)), name_variants)
-    record_hashes(con)
+    record_hashes(con, config)
     if not full_refresh and (
         stored := _unchanged_inputs(con, config, night_inputs, as_of, retrain_days, engine_settings)
     ):

@@ -398,3 +398,46 @@ def test_household_cannot_links_are_kept_for_unchanged_records_and_recomputed_fo
                              WHERE link_type = 'cannot_link' AND note = 'cannot_link:household'""").fetchall()
     con.close()
     assert {tuple(sorted([p[:2], p[2:]])) for p in reasons} == pairs
+
+
+def test_a_night_where_only_columns_identity_never_reads_changed_keeps_every_table(two_nights, tmp_path):
+    """A record's time (a web visitor's moves with each visit), country and quality flags are
+    golden's, not identity's: changing them on every record changes no record for identity, and
+    a full rescoring of the same input gives the tables kept."""
+    night = [dict(r) for r in two_nights["night2"]]
+    for i, r in enumerate(night):
+        r["record_time"] = dt.datetime(2026, 3, 2, 9, 30) + dt.timedelta(minutes=i)
+        r["country"] = "NO" if i % 3 == 0 else r["country"]
+        r["dq_flags"] = ["late_arrival"] if i % 5 == 0 else r["dq_flags"]
+    root = two_nights["root"]
+    shutil.copy(root / "incremental.duckdb", tmp_path / "kept.duckdb")
+    shutil.copy(root / "incremental.duckdb", tmp_path / "full.duckdb")
+    kept, kept_tables = _resolve(tmp_path / "kept.duckdb", night, two_nights["config"], DAY2)
+    _, full_tables = _resolve(tmp_path / "full.duckdb", night, two_nights["config"], DAY2, full_refresh=True)
+    assert kept.graph["clustered"] == "no records (nothing changed)"
+    assert kept_tables == two_nights["incremental"][1]
+    assert full_tables == kept_tables
+
+
+def test_a_column_identity_reads_only_through_a_cardinality_rule_is_hashed():
+    from dataclasses import replace
+
+    from cdp_pipeline.lib.identity.affected import RECORD_HASH, record_hashes
+    from cdp_pipeline.lib.identity.config import CardinalityRule, load_identity_config
+    from cdp_pipeline.lib.identity.records import build_records
+    from cdp_pipeline_tests.lib.identity.synthetic import record
+
+    config = load_identity_config()
+    by_country = replace(
+        config, cardinality_rules=(*config.cardinality_rules, CardinalityRule("countries", "country", 1))
+    )
+    con = duckdb.connect()
+    hashes = {}
+    for country in ("SE", "NO"):
+        write_records(con, [record("crm", "1", first_name="anna", last_name="berg", country=country)])
+        build_records(con)
+        for name, cfg in (("packaged", config), ("by_country", by_country)):
+            record_hashes(con, cfg)
+            hashes[name, country] = con.execute(f"SELECT record_hash FROM {RECORD_HASH}").fetchall()[0][0]
+    assert hashes["packaged", "SE"] == hashes["packaged", "NO"]
+    assert hashes["by_country", "SE"] != hashes["by_country", "NO"]
