@@ -492,3 +492,22 @@ def test_csv_rows_are_what_the_csv_writer_writes(delimiter, newline):
         if len(row) >= 2 and all(isinstance(f, str) and not set(f) & set(delimiter + '"\r\n') for f in row)
     ]
     assert len(joined) > 100  # the joined rows, not only the writer's, are compared
+
+
+def test_day_spool_gives_back_each_days_items_in_the_order_added(tmp_path):
+    from cdp_pipeline.lib.sample_data.spool import DaySpool
+
+    spool = DaySpool(tmp_path, batch=3)  # several batches on disk and some still pending per day
+    added = defaultdict(list)
+    rng = random.Random(1)
+    for n in range(200):
+        day = rng.choice((-1, 0, 1, 5))
+        item = (n, f"cookie{rng.randrange(5)}", b"line %d" % n, None)
+        spool.add(day, item)
+        added[day].append(item)
+    assert any(tmp_path.iterdir())  # batches went to disk
+    for day in (5, -1, 0, 1):
+        assert spool.take(day) == added[day]
+        assert spool.take(day) == []  # taken once
+    assert spool.take(7) == []
+    assert not any(tmp_path.iterdir())

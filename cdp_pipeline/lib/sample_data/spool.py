@@ -1,0 +1,47 @@
+"""Items kept on disk per day until the day's file is written: the generator's memory then
+holds one day of them, not the whole period, at any sample size."""
+
+import marshal
+from pathlib import Path
+
+
+class DaySpool:
+    """Marshal-able items (tuples of str, bytes, int, None) appended per day and read back per
+    day in the order they were added. Each day's items go to one file in ``directory`` in
+    batches; ``take`` reads and deletes them."""
+
+    def __init__(self, directory: Path, batch: int = 2_000):
+        self._directory = Path(directory)
+        self._batch = batch
+        self._pending: dict[int, list] = {}
+
+    def _path(self, day: int) -> Path:
+        return self._directory / f"day{day}.marshal"
+
+    def add(self, day: int, item: tuple) -> None:
+        pending = self._pending.get(day)
+        if pending is None:
+            pending = self._pending[day] = []
+        pending.append(item)
+        if len(pending) >= self._batch:
+            self._flush(day)
+
+    def _flush(self, day: int) -> None:
+        with self._path(day).open("ab") as handle:
+            marshal.dump(self._pending[day], handle)
+        self._pending[day] = []
+
+    def take(self, day: int) -> list:
+        """Every item added for the day, in the order added; the day's store is emptied."""
+        items: list = []
+        path = self._path(day)
+        if path.exists():
+            with path.open("rb") as handle:
+                while True:
+                    try:
+                        items += marshal.load(handle)
+                    except EOFError:
+                        break
+            path.unlink()
+        items += self._pending.pop(day, [])
+        return items
