@@ -21,21 +21,41 @@ SOURCES = ("crm", "esp", "sms", "web", "pos")
 
 
 def build_records(
-    out: Output, *, customers: int, days: int, seed: int, start_date: date, web_spool: DaySpool | None = None
+    out: Output,
+    *,
+    customers: int,
+    days: int,
+    seed: int,
+    start_date: date,
+    web_spool: DaySpool | None = None,
+    write_receipts: bool = False,
 ) -> dict:
     """The population and every source's identity records (made linkable), before rendering.
     The population has identity hard cases when ``out.hard_cases``. With web_spool the web
-    events go there (web.build) and "web_events" is empty."""
+    events go there (web.build) and "web_events" is empty.
+
+    write_receipts: write the store receipt files as soon as the receipts are numbered and keep
+    only what linkage and the truth read of them (their data released, no anonymous receipts):
+    the largest group of records is then not held while the others are built. The linkability
+    pass never changes a receipt (its loyalty card ties it to the CRM record whose group is
+    kept, and receipts take no repair); if it ever dropped one, the files would be wrong: an
+    error."""
     people = build_population(customers, seed, start_date, hard_cases=out.hard_cases)
     crm_records = crm.build(out, people, days, start_date)
     crm_by_person = crm.primary_crm(crm_records)
     esp_records = esp.build(out, people, days, start_date)
     orders = pos.build_orders(out, people, days, start_date)
     receipts, anonymous_receipts = pos.build_receipts(out, people, crm_by_person, days, start_date)
+    if write_receipts:
+        pos.write_receipts(out, receipts, anonymous_receipts, days, start_date)
+        pos.release_receipts(receipts)
+        anonymous_receipts = []
     sms_records = sms.build(out, people)
     web_records, web_events = web.build(out, people, crm_by_person, orders, days, start_date, web_spool)
     records = crm_records + esp_records + orders + receipts + sms_records + web_records
     linkage = make_linkable(records)
+    if write_receipts and any(rec.dropped for rec in receipts):
+        raise AssertionError("the linkability pass dropped a receipt already written to its file")
     return {
         "people": people,
         "records": records,
@@ -97,11 +117,18 @@ def _write_sample(
     out_dir: Path, truth_file: Path, customers: int, days: int, seed: int, start_date: date, hard_cases: bool
 ) -> dict:
     out = Output(out_dir, seed, hard_cases=hard_cases)
-    # The web events wait on disk for their day's file (spool.py); every other built object is
-    # let go as soon as nothing later reads it, so the largest of them are not all held at once.
+    # The web events wait on disk for their day's file (spool.py), the receipts are written as
+    # soon as they are numbered, and every other built object is let go as soon as nothing later
+    # reads it: the largest of them are not all held at once.
     with tempfile.TemporaryDirectory(prefix="cdp-sample-") as spool_dir:
         built = build_records(
-            out, customers=customers, days=days, seed=seed, start_date=start_date, web_spool=DaySpool(Path(spool_dir))
+            out,
+            customers=customers,
+            days=days,
+            seed=seed,
+            start_date=start_date,
+            web_spool=DaySpool(Path(spool_dir)),
+            write_receipts=True,
         )
         people, linkage = built.pop("people"), built["linkage"]
         records = built.pop("records")
@@ -131,7 +158,7 @@ def _write_sample(
         crm.write(out, built.pop("crm"), days, start_date)
         esp.write(out, built.pop("esp"), days, start_date)
         pos.write_orders(out, built.pop("orders"), days, start_date)
-        pos.write_receipts(out, built.pop("receipts"), built.pop("anonymous_receipts"), days, start_date)
+        # the receipt files are written (build_records)
 
     persons_per_case = {case_type: 0 for case_type in CASE_TYPES}
     for _, case_type, _ in cases:

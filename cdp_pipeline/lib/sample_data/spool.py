@@ -10,7 +10,7 @@ class DaySpool:
     day in the order they were added. Each day's items go to one file in ``directory`` in
     batches; ``take`` reads and deletes them."""
 
-    def __init__(self, directory: Path, batch: int = 2_000):
+    def __init__(self, directory: Path, batch: int = 1_000):
         self._directory = Path(directory)
         self._batch = batch
         self._pending: dict[int, list] = {}

@@ -511,3 +511,25 @@ def test_day_spool_gives_back_each_days_items_in_the_order_added(tmp_path):
         assert spool.take(day) == []  # taken once
     assert spool.take(7) == []
     assert not any(tmp_path.iterdir())
+
+
+def test_truth_rows_are_sorted_once_each_and_a_record_has_one_person():
+    from types import SimpleNamespace
+
+    from cdp_pipeline.lib.sample_data.records import IdRecord
+
+    anna, bo = SimpleNamespace(person_id="P0000002"), SimpleNamespace(person_id="P0000001")
+    records = [
+        IdRecord("sms", "sms", "+46701", anna),
+        IdRecord("crm", "crm", "100", anna),
+        IdRecord("crm", "crm", "101", bo),
+        IdRecord("sms", "sms", "+46701", anna),  # the same record twice: one row
+        IdRecord("esp", "esp", "7", bo, dropped=True),
+    ]
+    assert linkability.truth_rows(records) == [
+        ("crm", "100", "P0000002"),
+        ("crm", "101", "P0000001"),
+        ("sms", "+46701", "P0000002"),
+    ]
+    with pytest.raises(AssertionError, match="two people share the record crm:100"):
+        linkability.truth_rows([*records, IdRecord("crm", "crm", "100", bo)])
