@@ -27,8 +27,10 @@ class DaySpool:
             self._flush(day)
 
     def _flush(self, day: int) -> None:
+        data = marshal.dumps(self._pending[day])
         with self._path(day).open("ab") as handle:
-            marshal.dump(self._pending[day], handle)
+            handle.write(len(data).to_bytes(8, "little"))
+            handle.write(data)
         self._pending[day] = []
 
     def take(self, day: int) -> list:
@@ -36,12 +38,11 @@ class DaySpool:
         items: list = []
         path = self._path(day)
         if path.exists():
+            # Each batch as its length and its bytes: marshal.load from a file reads object by
+            # object (a read call per string), several times slower than loads on a batch's bytes.
             with path.open("rb") as handle:
-                while True:
-                    try:
-                        items += marshal.load(handle)
-                    except EOFError:
-                        break
+                while size := handle.read(8):
+                    items += marshal.loads(handle.read(int.from_bytes(size, "little")))
             path.unlink()
         items += self._pending.pop(day, [])
         return items
