@@ -5,6 +5,7 @@ import csv
 import io
 import json
 import tempfile
+from contextlib import closing
 from datetime import date
 from pathlib import Path
 
@@ -68,7 +69,6 @@ def build_records(
         "sms": sms_records,
         "web": web_records,
         "web_events": web_events,
-        "web_spool": web_spool,
     }
 
 
@@ -120,14 +120,14 @@ def _write_sample(
     # The web events wait on disk for their day's file (spool.py), the receipts are written as
     # soon as they are numbered, and every other built object is let go as soon as nothing later
     # reads it: the largest of them are not all held at once.
-    with tempfile.TemporaryDirectory(prefix="cdp-sample-") as spool_dir:
+    with tempfile.TemporaryDirectory(prefix="cdp-sample-") as spool_dir, closing(DaySpool(Path(spool_dir))) as spool:
         built = build_records(
             out,
             customers=customers,
             days=days,
             seed=seed,
             start_date=start_date,
-            web_spool=DaySpool(Path(spool_dir)),
+            web_spool=spool,
             write_receipts=True,
         )
         people, linkage = built.pop("people"), built["linkage"]
@@ -153,7 +153,7 @@ def _write_sample(
             cases_file.unlink(missing_ok=True)
 
         # Each writer draws from its own random stream and reads only what the builders made.
-        web.write(out, built["web_spool"], days, start_date)
+        web.write(out, spool, days, start_date)
         sms.write(out, built.pop("sms"), days, start_date)
         crm.write(out, built.pop("crm"), days, start_date)
         esp.write(out, built.pop("esp"), days, start_date)

@@ -14,6 +14,7 @@ class DaySpool:
         self._directory = Path(directory)
         self._batch = batch
         self._pending: dict[int, list] = {}
+        self._files: dict = {}  # day → its file, open for appending until taken
 
     def _path(self, day: int) -> Path:
         return self._directory / f"day{day}.marshal"
@@ -28,16 +29,20 @@ class DaySpool:
 
     def _flush(self, day: int) -> None:
         data = marshal.dumps(self._pending[day])
-        with self._path(day).open("ab") as handle:
-            handle.write(len(data).to_bytes(8, "little"))
-            handle.write(data)
+        handle = self._files.get(day)
+        if handle is None:
+            handle = self._files[day] = self._path(day).open("ab")
+        handle.write(len(data).to_bytes(8, "little"))
+        handle.write(data)
         self._pending[day] = []
 
     def take(self, day: int) -> list:
         """Every item added for the day, in the order added; the day's store is emptied."""
         items: list = []
         path = self._path(day)
-        if path.exists():
+        handle = self._files.pop(day, None)
+        if handle is not None:
+            handle.close()
             # Each batch as its length and its bytes: marshal.load from a file reads object by
             # object (a read call per string), several times slower than loads on a batch's bytes.
             with path.open("rb") as handle:
@@ -46,3 +51,9 @@ class DaySpool:
             path.unlink()
         items += self._pending.pop(day, [])
         return items
+
+    def close(self) -> None:
+        """Close the files still open (days never taken)."""
+        for handle in self._files.values():
+            handle.close()
+        self._files.clear()
