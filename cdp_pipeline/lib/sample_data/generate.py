@@ -154,7 +154,8 @@ def _write_sample(
 
         # Each writer draws from its own random stream and reads only what the builders made.
         web.write(out, spool, days, start_date)
-        sms.write(out, built.pop("sms"), days, start_date)
+        with closing(DaySpool(Path(spool_dir) / "sms")) as sms_spool:
+            sms.write(out, built.pop("sms"), days, start_date, sms_spool)
         crm.write(out, built.pop("crm"), days, start_date)
         esp.write(out, built.pop("esp"), days, start_date)
         pos.write_orders(out, built.pop("orders"), days, start_date)

@@ -12,6 +12,7 @@ class DaySpool:
 
     def __init__(self, directory: Path, batch: int = 1_000):
         self._directory = Path(directory)
+        self._directory.mkdir(parents=True, exist_ok=True)
         self._batch = batch
         self._pending: dict[int, list] = {}
         self._files: dict = {}  # day → its file, open for appending until taken

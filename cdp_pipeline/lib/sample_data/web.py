@@ -12,7 +12,7 @@ from .output import BrokenLine, Output
 from .people import Person
 from .records import IdRecord, poisson
 from .spool import DaySpool
-from .timeutil import UTC, local_moment, micros
+from .timeutil import UTC, exact_micros, local_moment, micros
 
 PAGES = (
     ("https://www.nordhem.se/", "Nordhem – hem och kök"),
@@ -177,15 +177,11 @@ def build(
     return records, events
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-
-
 def spooled_event(e: dict, parts: dict, sessions: dict) -> tuple[int, str, int, str, bytes]:
     """What the writer needs of an event: its sort key (the moment in exact microseconds, which
     orders as the aware time does, the cookie id, session id and event name) and its line."""
     return (
-        (e["ts"] - _EPOCH) // _MICROSECOND,
+        exact_micros(e["ts"]),
         e["cookie_id"],
         e["session_id"],
         e["name"],
