@@ -533,3 +533,20 @@ def test_truth_rows_are_sorted_once_each_and_a_record_has_one_person():
     ]
     with pytest.raises(AssertionError, match="two people share the record crm:100"):
         linkability.truth_rows([*records, IdRecord("crm", "crm", "100", bo)])
+
+
+def test_a_receipt_dropped_after_its_file_was_written_stops_the_run(tmp_path, monkeypatch):
+    from cdp_pipeline.lib.sample_data import generate
+
+    def linkage_dropping_a_receipt(records):
+        result = linkability.make_linkable(records)
+        next(rec for rec in records if rec.kind == "receipt").dropped = True
+        return result
+
+    kwargs = {"customers": 60, "days": 3, "seed": 4, "start_date": date(2026, 10, 1)}
+    built = build_records(Output(tmp_path / "a", 4), write_receipts=True, **kwargs)
+    assert built["receipts"] and not built["anonymous_receipts"]
+    assert list((tmp_path / "a").glob("pos/*/receipts_*.csv"))  # written while building
+    monkeypatch.setattr(generate, "make_linkable", linkage_dropping_a_receipt)
+    with pytest.raises(AssertionError, match="dropped a receipt already written"):
+        build_records(Output(tmp_path / "b", 4), write_receipts=True, **kwargs)
