@@ -4,6 +4,8 @@ truth and manifest."""
 import csv
 import io
 import json
+import tempfile
+from contextlib import closing
 from datetime import date
 from pathlib import Path
 
@@ -14,23 +16,47 @@ from .hardcases import CASE_TYPES, CASES_HEADER, case_rows
 from .linkability import make_linkable, truth_rows
 from .output import Output
 from .people import build_population
+from .spool import DaySpool
 
 SOURCES = ("crm", "esp", "sms", "web", "pos")
 
 
-def build_records(out: Output, *, customers: int, days: int, seed: int, start_date: date) -> dict:
+def build_records(
+    out: Output,
+    *,
+    customers: int,
+    days: int,
+    seed: int,
+    start_date: date,
+    web_spool: DaySpool | None = None,
+    write_receipts: bool = False,
+) -> dict:
     """The population and every source's identity records (made linkable), before rendering.
-    The population has identity hard cases when ``out.hard_cases``."""
+    The population has identity hard cases when ``out.hard_cases``. With web_spool the web
+    events go there (web.build) and "web_events" is empty.
+
+    write_receipts: write the store receipt files as soon as the receipts are numbered and keep
+    only what linkage and the truth read of them (their data released, no anonymous receipts):
+    the largest group of records is then not held while the others are built. The linkability
+    pass never changes a receipt (its loyalty card ties it to the CRM record whose group is
+    kept, and receipts take no repair); if it ever dropped one, the files would be wrong: an
+    error."""
     people = build_population(customers, seed, start_date, hard_cases=out.hard_cases)
     crm_records = crm.build(out, people, days, start_date)
     crm_by_person = crm.primary_crm(crm_records)
     esp_records = esp.build(out, people, days, start_date)
     orders = pos.build_orders(out, people, days, start_date)
     receipts, anonymous_receipts = pos.build_receipts(out, people, crm_by_person, days, start_date)
+    if write_receipts:
+        pos.write_receipts(out, receipts, anonymous_receipts, days, start_date)
+        pos.release_receipts(receipts)
+        anonymous_receipts = []
     sms_records = sms.build(out, people)
-    web_records, web_events = web.build(out, people, crm_by_person, orders, days, start_date)
+    web_records, web_events = web.build(out, people, crm_by_person, orders, days, start_date, web_spool)
     records = crm_records + esp_records + orders + receipts + sms_records + web_records
     linkage = make_linkable(records)
+    if write_receipts and any(rec.dropped for rec in receipts):
+        raise AssertionError("the linkability pass dropped a receipt already written to its file")
     return {
         "people": people,
         "records": records,
@@ -91,35 +117,54 @@ def _write_sample(
     out_dir: Path, truth_file: Path, customers: int, days: int, seed: int, start_date: date, hard_cases: bool
 ) -> dict:
     out = Output(out_dir, seed, hard_cases=hard_cases)
-    built = build_records(out, customers=customers, days=days, seed=seed, start_date=start_date)
-    people, linkage = built["people"], built["linkage"]
-    truth = truth_rows(built["records"])
+    # The web events wait on disk for their day's file (spool.py), the receipts are written as
+    # soon as they are numbered, and every other built object is let go as soon as nothing later
+    # reads it: the largest of them are not all held at once.
+    with tempfile.TemporaryDirectory(prefix="cdp-sample-") as spool_dir, closing(DaySpool(Path(spool_dir))) as spool:
+        built = build_records(
+            out,
+            customers=customers,
+            days=days,
+            seed=seed,
+            start_date=start_date,
+            web_spool=spool,
+            write_receipts=True,
+        )
+        people, linkage = built.pop("people"), built["linkage"]
+        records = built.pop("records")
+        truth = truth_rows(records)
+        cases = case_rows(people, records) if hard_cases else []
+        population = len(people)
+        del people, records
 
-    cases = case_rows(people, built["records"]) if hard_cases else []
+        truth_file.parent.mkdir(parents=True, exist_ok=True)
+        truth_file.write_bytes(_csv_bytes(["source", "source_record_id", "person_id"], truth))
+        identity_records = len(truth)
+        identity_by_source = {s: 0 for s in SOURCES}
+        for source, _, _ in truth:
+            identity_by_source[source] += 1
+        truth_people = len({person_id for _, _, person_id in truth})
+        del truth
+        cases_file = cases_path(truth_file)
+        if hard_cases:
+            cases_file.write_bytes(_csv_bytes(CASES_HEADER, cases))
+        else:
+            # cdp evaluate reads a companion it finds beside the truth: an earlier sample's must not stay.
+            cases_file.unlink(missing_ok=True)
 
-    # Each writer draws from its own random stream and reads only what the builders made.
-    web.write(out, built["web_events"], days, start_date)
-    sms.write(out, built["sms"], days, start_date)
-    crm.write(out, built["crm"], days, start_date)
-    esp.write(out, built["esp"], days, start_date)
-    pos.write_orders(out, built["orders"], days, start_date)
-    pos.write_receipts(out, built["receipts"], built["anonymous_receipts"], days, start_date)
+        # Each writer draws from its own random stream and reads only what the builders made.
+        web.write(out, spool, days, start_date)
+        with closing(DaySpool(Path(spool_dir) / "sms")) as sms_spool:
+            sms.write(out, built.pop("sms"), days, start_date, sms_spool)
+        crm.write(out, built.pop("crm"), days, start_date)
+        esp.write(out, built.pop("esp"), days, start_date)
+        pos.write_orders(out, built.pop("orders"), days, start_date)
+        # the receipt files are written (build_records)
 
-    truth_file.parent.mkdir(parents=True, exist_ok=True)
-    truth_file.write_bytes(_csv_bytes(["source", "source_record_id", "person_id"], truth))
-    cases_file = cases_path(truth_file)
-    if hard_cases:
-        cases_file.write_bytes(_csv_bytes(CASES_HEADER, cases))
-    else:
-        # cdp evaluate reads a companion it finds beside the truth: an earlier sample's must not stay.
-        cases_file.unlink(missing_ok=True)
     persons_per_case = {case_type: 0 for case_type in CASE_TYPES}
     for _, case_type, _ in cases:
         persons_per_case[case_type] += 1
 
-    identity_by_source = {s: 0 for s in SOURCES}
-    for source, _, _ in truth:
-        identity_by_source[source] += 1
     manifest = {
         "seed": seed,
         "customers": customers,
@@ -130,7 +175,7 @@ def _write_sample(
         "header_only_files": sorted(out.header_only_files),
         "duplicate_rows": sorted(out.duplicate_rows, key=lambda b: (b["file"], b["line_number"])),
         "identity_records": identity_by_source,
-        "people": len({person_id for _, _, person_id in truth}),
+        "people": truth_people,
     }
     if hard_cases:
         manifest["hard_cases"] = persons_per_case
@@ -143,10 +188,10 @@ def _write_sample(
         "manifest_file": str(manifest_file),
         "files": len(out.files),
         "rows": {s: out.rows[s] for s in SOURCES},
-        "identity_records": len(truth),
+        "identity_records": identity_records,
         "identity_records_by_source": identity_by_source,
-        "people": len({person_id for _, _, person_id in truth}),
-        "population": len(people),
+        "people": truth_people,
+        "population": population,
         "broken_rows": len(out.broken_rows),
         "duplicate_files": len(out.duplicate_files),
         "header_only_files": len(out.header_only_files),

@@ -9,6 +9,8 @@ or phone) to a record that can carry it, as a real system would have captured it
 nothing can carry one, the stray records are dropped from the sample.
 """
 
+from itertools import islice
+
 from .records import IdRecord
 from .variation import match_key
 
@@ -130,10 +132,14 @@ def make_linkable(records: list[IdRecord]) -> dict[str, int]:
 
 
 def truth_rows(records: list[IdRecord]) -> list[tuple[str, str, str]]:
-    rows = sorted({(r.source, r.srid, r.person.person_id) for r in records if not r.dropped})
-    seen: set[tuple[str, str]] = set()
-    for source, srid, _ in rows:
-        if (source, srid) in seen:
-            raise AssertionError(f"two people share the record {source}:{srid}")
-        seen.add((source, srid))
+    rows = sorted([(r.source, r.srid, r.person.person_id) for r in records if not r.dropped])
+    # Sorted, the rows of one record are neighbours: no set of millions of rows is needed.
+    repeated = False
+    for previous, row in zip(rows, islice(rows, 1, None)):
+        if row[1] == previous[1] and row[0] == previous[0]:
+            if row[2] != previous[2]:
+                raise AssertionError(f"two people share the record {row[0]}:{row[1]}")
+            repeated = True
+    if repeated:
+        rows = [row for index, row in enumerate(rows) if index == 0 or row != rows[index - 1]]
     return rows

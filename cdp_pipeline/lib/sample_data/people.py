@@ -120,9 +120,23 @@ def _mobile(rng: random.Random, country: str) -> str:
             return number
 
 
+_DIGITS = "0123456789"
+
+
 def _mobile_candidate(rng: random.Random, country: str) -> str:
-    randbelow = rng._randbelow  # what rng.randrange(10) draws, without its argument checks
-    digits = lambda n: "".join([str(randbelow(10)) for _ in range(n)])  # noqa: E731
+    getrandbits = rng.getrandbits
+
+    def digits(n: int) -> str:
+        """n draws of rng.randrange(10), as Random._randbelow(10) makes each: 4 random bits,
+        drawn again while 10 or more (the same calls without two Python frames per digit)."""
+        drawn = []
+        for _ in range(n):
+            r = getrandbits(4)
+            while r >= 10:
+                r = getrandbits(4)
+            drawn.append(_DIGITS[r])
+        return "".join(drawn)
+
     if country == "SE":
         return "+467" + rng.choice("02369") + digits(7)
     if country == "DK":

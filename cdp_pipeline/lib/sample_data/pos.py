@@ -82,9 +82,14 @@ STORE_ZONES = {store: ZoneInfo(key) for store, key in STORES.items()}
 NAME_WEIGHTS = {"initial": 0.05, "nickname": 0.04, "typo": 0.03, "upper": 0.03, "swapped": 0.01}
 
 
+# Every (sku, name, price, VAT %, quantity) a line can be, made once: millions of receipts and
+# orders share these few dozen tuples instead of holding a copy per line.
+_LINES = {(product, qty): (*product, qty) for product in PRODUCTS for qty in (1, 2)}
+
+
 def _items(rng: random.Random, max_lines: int) -> list[tuple]:
     chosen = rng.sample(PRODUCTS, rng.choice((1, 1, 1, 2, 2, 3, max_lines)))
-    return [(sku, name, price, vat, rng.choice((1, 1, 1, 2))) for sku, name, price, vat in chosen]
+    return [_LINES[product, rng.choice((1, 1, 1, 2))] for product in chosen]
 
 
 def build_orders(out: Output, people: list[Person], days: int, start: date) -> list[IdRecord]:
@@ -291,6 +296,16 @@ def write_orders(out: Output, orders: list[IdRecord], days: int, start: date) ->
                 order_rows[1] = BrokenLine(",".join(order_rows[1]), "wrong number of fields")
             rows.extend(order_rows)
         out.write_csv("pos", landing, f"orders_export_{landing:%Y%m%d}.csv", ORDER_HEADER, rows)
+
+
+_RELEASED: dict = {}  # shared by every released receipt; nothing writes into it
+
+
+def release_receipts(carded: list[IdRecord]) -> None:
+    """Let go of what only write_receipts reads (store, day, time, lines, number): linkage and
+    the truth read a receipt's source, id, person and card."""
+    for rec in carded:
+        rec.data = _RELEASED
 
 
 @lru_cache(maxsize=4096)  # a dozen prices and their discounts, on every receipt line

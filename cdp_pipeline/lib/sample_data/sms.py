@@ -9,7 +9,8 @@ from operator import itemgetter
 from .output import BrokenLine, Output, with_duplicate_rows
 from .people import Person
 from .records import IdRecord
-from .timeutil import UTC, rfc2822
+from .spool import DaySpool
+from .timeutil import UTC, exact_micros, rfc2822
 
 HEADER = [
     "From",
@@ -58,11 +59,60 @@ def _segments(body: str) -> int:
     return 1 if len(body) <= 160 else 2
 
 
-def write(out: Output, records: list[IdRecord], days: int, start: date) -> None:
+def _csv_row(m: dict, account: str) -> list[str]:
+    return [
+        m["from"],
+        m["to"],
+        m["body"],
+        m["status"],
+        m["ts"].isoformat("T", "seconds")[:19] + "Z",  # strftime("%Y-%m-%dT%H:%M:%SZ")
+        "2010-04-01",
+        str(_segments(m["body"])),
+        str(m["error"] or ""),
+        account,
+        m["sid"],
+        m["direction"],
+        m["price"],
+        "USD",
+    ]
+
+
+def _json_line(m: dict) -> str:
+    return _encode(
+        {
+            "sid": m["sid"],
+            "from": m["from"],
+            "to": m["to"],
+            "body": m["body"],
+            "status": m["status"],
+            "direction": m["direction"],
+            "date_sent": rfc2822(m["ts"]),
+            "num_segments": str(_segments(m["body"])),
+            "error_code": m["error"],
+            "price": m["price"] or None,
+            "price_unit": "USD",
+        }
+    )
+
+
+def write(out: Output, records: list[IdRecord], days: int, start: date, spool: DaySpool) -> None:
+    """Each message goes to the spool as it is made, rendered for its day's file (even days
+    CSV rows, odd days JSON lines) with its sort key; the files are then written a day at a time."""
     rng = out.rng("sms/write")
     account = "AC" + f"{rng.getrandbits(128):032x}"
     campaign_days = [d for d in range(days) if d % 7 == 2]
-    messages: list[dict] = []
+    end = datetime.combine(start + timedelta(days=days), time(), tzinfo=UTC)
+    phones_seen_intact: set[str] = set()
+    made = 0  # messages made so far
+
+    def keep(m: dict) -> None:
+        nonlocal made
+        made += 1
+        phones_seen_intact.add(m["phone"])
+        ts = m["ts"]
+        if ts < end:
+            day = (ts.date() - start).days
+            spool.add(day, (exact_micros(ts), m["sid"], _json_line(m) if day % 2 else _csv_row(m, account)))
 
     def message(ts: datetime, direction: str, phone: str, body: str) -> None:
         inbound = direction == "inbound"
@@ -72,7 +122,7 @@ def write(out: Output, records: list[IdRecord], days: int, start: date) -> None:
             status, error = (
                 ("delivered", None) if roll < 0.95 else (("undelivered", 30003) if roll < 0.98 else ("failed", 30005))
             )
-        messages.append(
+        keep(
             {
                 "ts": ts,
                 "from": phone if inbound else SENDER,
@@ -89,7 +139,7 @@ def write(out: Output, records: list[IdRecord], days: int, start: date) -> None:
 
     for rec in sorted((r for r in records if not r.dropped), key=lambda r: r.srid):
         phone, first = rec.srid, rec.person.first_name
-        before = len(messages)
+        before = made
         opted_out = False
         for number, day in enumerate(campaign_days):
             sent = datetime.combine(start + timedelta(days=day), time(8, 0), tzinfo=UTC) + timedelta(
@@ -103,7 +153,7 @@ def write(out: Output, records: list[IdRecord], days: int, start: date) -> None:
                     )
                     opted_out = False
                 elif rng.random() < 0.1:  # a list that forgot the opt-out: Twilio refuses with 21610
-                    messages.append(
+                    keep(
                         {
                             "ts": sent,
                             "from": SENDER,
@@ -131,7 +181,7 @@ def write(out: Output, records: list[IdRecord], days: int, start: date) -> None:
                     opted_out = True
             elif roll < 0.08:
                 message(reply_at, "inbound", phone, rng.choice(OTHER_REPLIES))
-        if len(messages) == before or rng.random() < 0.15:
+        if made == before or rng.random() < 0.15:
             day = rng.randrange(days)
             ts = datetime.combine(start + timedelta(days=day), time(), tzinfo=UTC) + timedelta(
                 seconds=rng.randrange(6 * 3600, 19 * 3600)
@@ -143,36 +193,13 @@ def write(out: Output, records: list[IdRecord], days: int, start: date) -> None:
                 f"Nordhem: ditt paket är på väg! Spåra: https://nordhem.se/t/{rng.randrange(10**6, 10**7)}",
             )
 
-    by_day: dict[int, list[dict]] = {d: [] for d in range(days)}
-    end = datetime.combine(start + timedelta(days=days), time(), tzinfo=UTC)
-    for m in messages:
-        if m["ts"] < end:
-            by_day[(m["ts"].date() - start).days].append(m)
-    phones_seen_intact = {m["phone"] for m in messages}
     broken_done = False
     for day in range(days):
         landing = start + timedelta(days=day)
-        day_messages = sorted(by_day[day], key=itemgetter("ts", "sid"))
+        # the spooled key orders as (ts, sid) did; a stable sort
+        day_messages = [rendered for _, _, rendered in sorted(spool.take(day), key=itemgetter(0, 1))]
         if day % 2 == 0:
-            rows = [
-                [
-                    m["from"],
-                    m["to"],
-                    m["body"],
-                    m["status"],
-                    m["ts"].isoformat("T", "seconds")[:19] + "Z",  # strftime("%Y-%m-%dT%H:%M:%SZ")
-                    "2010-04-01",
-                    str(_segments(m["body"])),
-                    str(m["error"] or ""),
-                    account,
-                    m["sid"],
-                    m["direction"],
-                    m["price"],
-                    "USD",
-                ]
-                for m in day_messages
-            ]
-            rows, pairs = with_duplicate_rows(out, rng, rows, 0.003)
+            rows, pairs = with_duplicate_rows(out, rng, day_messages, 0.003)
             if not broken_done and rows and day > 0:
                 phone = rng.choice(sorted(phones_seen_intact))
                 ts = datetime.combine(landing, time(22, 59, 59), tzinfo=UTC)
@@ -189,22 +216,4 @@ def write(out: Output, records: list[IdRecord], days: int, start: date) -> None:
             for line, orig in pairs:
                 out.note_duplicate_row("sms", rel, line, orig)
         elif day_messages:
-            lines = [
-                _encode(
-                    {
-                        "sid": m["sid"],
-                        "from": m["from"],
-                        "to": m["to"],
-                        "body": m["body"],
-                        "status": m["status"],
-                        "direction": m["direction"],
-                        "date_sent": rfc2822(m["ts"]),
-                        "num_segments": str(_segments(m["body"])),
-                        "error_code": m["error"],
-                        "price": m["price"] or None,
-                        "price_unit": "USD",
-                    }
-                )
-                for m in day_messages
-            ]
-            out.write_lines("sms", landing, f"messages_{landing:%Y%m%d}.jsonl", lines)
+            out.write_lines("sms", landing, f"messages_{landing:%Y%m%d}.jsonl", day_messages)

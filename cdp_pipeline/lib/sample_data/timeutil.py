@@ -47,3 +47,13 @@ def rfc2822(ts: datetime) -> str:
 
 def micros(ts: datetime) -> int:
     return int(ts.timestamp()) * 1_000_000 + ts.microsecond
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def exact_micros(ts: datetime) -> int:
+    """Microseconds since the epoch of an aware time, in integer arithmetic: orders as the times
+    do (micros goes through a float timestamp, which can round)."""
+    return (ts - _EPOCH) // _MICROSECOND

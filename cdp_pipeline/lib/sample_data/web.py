@@ -11,7 +11,8 @@ from operator import itemgetter
 from .output import BrokenLine, Output
 from .people import Person
 from .records import IdRecord, poisson
-from .timeutil import UTC, local_moment, micros
+from .spool import DaySpool
+from .timeutil import UTC, exact_micros, local_moment, micros
 
 PAGES = (
     ("https://www.nordhem.se/", "Nordhem – hem och kök"),
@@ -118,7 +119,11 @@ def build(
     orders: list[IdRecord],
     days: int,
     start: date,
+    spool: DaySpool | None = None,
 ) -> tuple[list[IdRecord], list[dict]]:
+    """The web identity records and the events. With a spool, each person's events go to it
+    as they are made, rendered and keyed for the writer (spooled_event), and the returned
+    event list is empty: the events of a large sample do not fit in memory."""
     main_rng, case_rng = out.rng("web"), out.rng("web/hardcases")
     last_event_day = days - 2  # events of day E land on E+1; the last landing day's events are not in yet
     orders_by_person: dict[str, list[IdRecord]] = {}
@@ -126,7 +131,19 @@ def build(
         orders_by_person.setdefault(order.person.person_id, []).append(order)
     records: list[IdRecord] = []
     events: list[dict] = []
+    parts: dict = {}  # renderings every event shares (days, pages, names): kept for the whole run
+
+    def spill() -> None:
+        """The events made so far (one person's) to the spool. Their session parts are not kept
+        in parts: the keys hold the id of a cookie, which is freed and reused after."""
+        sessions: dict = {}
+        for e in events:
+            spool.add(e["event_day"], spooled_event(e, parts, sessions))
+        events.clear()
+
     for p in people:
+        if spool is not None:
+            spill()
         crm = crm_by_person.get(p.person_id)
         # Hard-case people draw from their own stream, so everyone else's records stay as they were.
         rng = case_rng if p.hard_case else main_rng
@@ -155,7 +172,21 @@ def build(
             cookie = _cookie(rng, start)
             for _ in range(rng.choice((1, 1, 2))):
                 _session(rng, events, p, cookie, rng.randint(-1, last_event_day), start, None, False, None)
+    if spool is not None:
+        spill()
     return records, events
+
+
+def spooled_event(e: dict, parts: dict, sessions: dict) -> tuple[int, str, int, str, bytes]:
+    """What the writer needs of an event: its sort key (the moment in exact microseconds, which
+    orders as the aware time does, the cookie id, session id and event name) and its line."""
+    return (
+        exact_micros(e["ts"]),
+        e["cookie_id"],
+        e["session_id"],
+        e["name"],
+        _event_line(e, parts, sessions),
+    )
 
 
 def _event_dict(e: dict) -> dict:
@@ -215,22 +246,25 @@ def _event_json(e: dict) -> str:
     return _event_line(e, {}).decode("utf-8")
 
 
-def _event_line(e: dict, parts: dict) -> bytes:
+def _event_line(e: dict, parts: dict, sessions: dict | None = None) -> bytes:
     """_event_json(e) in UTF-8, written from parts (the encoder's generic walk over a dozen
     nested dicts per line was the generator's largest single cost) and in bytes (the day's
     file is then one join, without encoding a text of all its lines).
 
-    parts: renderings kept between calls (one dict per file): the session's part of the line
-    (its parameters, cookie, user, device, place and traffic) is the same on each of its events."""
+    parts: renderings kept between calls; sessions (default: parts): the session's part of the
+    line (its parameters, cookie, user, device, place and traffic), the same on each of its
+    events, kept while its cookie lives (the key holds the cookie's id)."""
     order = e["order"]
     name = e["name"]
     tail = b',"ecommerce":null,"items":[]}'
     if order and name in ("add_to_cart", "purchase"):
         tail = _order_json(order, name == "purchase").encode("utf-8")
     key = (id(e["cookie"]), e["session_id"], e["session_number"], e["user_id"])  # a cookie is one person's
-    session = parts.get(key)
+    if sessions is None:
+        sessions = parts
+    session = sessions.get(key)
     if session is None:
-        session = parts[key] = tuple(part.encode("utf-8") for part in _session_json(e))
+        session = sessions[key] = tuple(part.encode("utf-8") for part in _session_json(e))
     d = e["local_date"]
     day = parts.get(d)
     if day is None:
@@ -297,20 +331,20 @@ def _device(device: tuple) -> str:
     return f'{{"category":{_s(device[0])},"operating_system":{_s(device[1])},"web_info":{{"browser":{_s(device[2])}}}}}'
 
 
-def write(out: Output, events: list[dict], days: int, start: date) -> None:
+def write(out: Output, spool: DaySpool, days: int, start: date) -> None:
+    """The event files from the spool build() filled, one event day at a time."""
     rng = out.rng("web/write")
     random = rng.random
-    by_day: dict[int, list[dict]] = {}
-    for e in events:
-        by_day.setdefault(e["event_day"], []).append(e)
     broken_done = False
     for event_day in range(-1, days - 1):
-        day_events = sorted(by_day.get(event_day, []), key=itemgetter("ts", "cookie_id", "session_id", "name"))
+        # spooled_event's key orders as (ts, cookie_id, session_id, name); the sort is stable,
+        # so ties keep the order the events were made in
+        day_events = sorted(spool.take(event_day), key=itemgetter(0, 1, 2, 3))
         event_date = start + timedelta(days=event_day)
         landing = event_day + 1
         redelivery = landing + rng.randint(1, 2)
         late_sessions: set[tuple] = set()
-        sessions = sorted(set(map(itemgetter("cookie_id", "session_id"), day_events)))
+        sessions = sorted(set(map(itemgetter(1, 2), day_events)))
         if redelivery <= days - 1 and len(sessions) >= 2 and rng.random() < 0.35:
             # A re-export always carries a few events the first delivery lacked.
             late_sessions = {s for s in sessions if rng.random() < 0.05} or {rng.choice(sessions)}
@@ -318,17 +352,16 @@ def write(out: Output, events: list[dict], days: int, start: date) -> None:
             redelivery = None
         lines_all: list = []
         lines_first: list = []
-        parts: dict = {}
-        for e in day_events:
-            text = _event_line(e, parts)
+        for _, cookie_id, session_id, _, text in day_events:
             lines_all.append(text)
-            first = not late_sessions or (e["cookie_id"], e["session_id"]) not in late_sessions
+            first = not late_sessions or (cookie_id, session_id) not in late_sessions
             if first:
                 lines_first.append(text)
             if random() < 0.01:  # at-least-once delivery: a second copy
                 lines_all.append(text)
                 if first:
                     lines_first.append(text)
+        del day_events
         name = f"events_{event_date:%Y%m%d}.jsonl"
         if not broken_done and len(lines_first) > 2 and landing % 6 == 4:
             # The export stopped mid-line: a partial event after the last full one.

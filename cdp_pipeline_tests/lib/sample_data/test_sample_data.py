@@ -492,3 +492,61 @@ def test_csv_rows_are_what_the_csv_writer_writes(delimiter, newline):
         if len(row) >= 2 and all(isinstance(f, str) and not set(f) & set(delimiter + '"\r\n') for f in row)
     ]
     assert len(joined) > 100  # the joined rows, not only the writer's, are compared
+
+
+def test_day_spool_gives_back_each_days_items_in_the_order_added(tmp_path):
+    from cdp_pipeline.lib.sample_data.spool import DaySpool
+
+    spool = DaySpool(tmp_path, batch=3)  # several batches on disk and some still pending per day
+    added = defaultdict(list)
+    rng = random.Random(1)
+    for n in range(200):
+        day = rng.choice((-1, 0, 1, 5))
+        item = (n, f"cookie{rng.randrange(5)}", b"line %d" % n, None)
+        spool.add(day, item)
+        added[day].append(item)
+    assert any(tmp_path.iterdir())  # batches went to disk
+    for day in (5, -1, 0, 1):
+        assert spool.take(day) == added[day]
+        assert spool.take(day) == []  # taken once
+    assert spool.take(7) == []
+    assert not any(tmp_path.iterdir())
+
+
+def test_truth_rows_are_sorted_once_each_and_a_record_has_one_person():
+    from types import SimpleNamespace
+
+    from cdp_pipeline.lib.sample_data.records import IdRecord
+
+    anna, bo = SimpleNamespace(person_id="P0000002"), SimpleNamespace(person_id="P0000001")
+    records = [
+        IdRecord("sms", "sms", "+46701", anna),
+        IdRecord("crm", "crm", "100", anna),
+        IdRecord("crm", "crm", "101", bo),
+        IdRecord("sms", "sms", "+46701", anna),  # the same record twice: one row
+        IdRecord("esp", "esp", "7", bo, dropped=True),
+    ]
+    assert linkability.truth_rows(records) == [
+        ("crm", "100", "P0000002"),
+        ("crm", "101", "P0000001"),
+        ("sms", "+46701", "P0000002"),
+    ]
+    with pytest.raises(AssertionError, match="two people share the record crm:100"):
+        linkability.truth_rows([*records, IdRecord("crm", "crm", "100", bo)])
+
+
+def test_a_receipt_dropped_after_its_file_was_written_stops_the_run(tmp_path, monkeypatch):
+    from cdp_pipeline.lib.sample_data import generate
+
+    def linkage_dropping_a_receipt(records):
+        result = linkability.make_linkable(records)
+        next(rec for rec in records if rec.kind == "receipt").dropped = True
+        return result
+
+    kwargs = {"customers": 60, "days": 3, "seed": 4, "start_date": date(2026, 10, 1)}
+    built = build_records(Output(tmp_path / "a", 4), write_receipts=True, **kwargs)
+    assert built["receipts"] and not built["anonymous_receipts"]
+    assert list((tmp_path / "a").glob("pos/*/receipts_*.csv"))  # written while building
+    monkeypatch.setattr(generate, "make_linkable", linkage_dropping_a_receipt)
+    with pytest.raises(AssertionError, match="dropped a receipt already written"):
+        build_records(Output(tmp_path / "b", 4), write_receipts=True, **kwargs)
