@@ -10,7 +10,8 @@ when one is possible and which rows it must redo) runs the same statements over 
 timeline rows of the changed records are replaced, and the golden rows of the changed
 customers are computed and merged into ``golden.customers`` (a row whose survived attributes
 or identifier lists changed is replaced; otherwise only its other columns that changed are
-updated). In both, ``update_golden_ranks`` then sets what is relative to every buyer or to
+updated), and the consent ledger's rows of the identifiers whose signals changed are settled
+again and replaced. In both, ``update_golden_ranks`` then sets what is relative to every buyer or to
 the date (RFM, days since the last order, the as-of date) on every row, so both give the same
 tables.
 """
