@@ -10,7 +10,8 @@ when one is possible and which rows it must redo) runs the same statements over 
 timeline rows of the changed records are replaced, and the golden rows of the changed
 customers are computed and merged into ``golden.customers`` (a row whose survived attributes
 or identifier lists changed is replaced; otherwise only its other columns that changed are
-updated). In both, ``update_golden_ranks`` then sets what is relative to every buyer or to
+updated), and the consent ledger's rows of the identifiers whose signals changed are settled
+again and replaced. In both, ``update_golden_ranks`` then sets what is relative to every buyer or to
 the date (RFM, days since the last order, the as-of date) on every row, so both give the same
 tables.
 """
@@ -26,7 +27,7 @@ import duckdb
 from cdp_pipeline.lib.common.sql_files import fetch_sql, query_sql, run_sql
 from cdp_pipeline.lib.golden import incremental
 from cdp_pipeline.lib.golden.comments import apply_golden_comments
-from cdp_pipeline.lib.golden.consent import LEDGER_TABLE, build_consent, build_identifier_consent
+from cdp_pipeline.lib.golden.consent import LEDGER_TABLE, build_consent, build_identifier_consent, identifier_hashes
 from cdp_pipeline.lib.golden.inputs import missing_inputs, resolve_inputs
 from cdp_pipeline.lib.golden.survivorship import AttributeRules, load_survivorship_config, run_survivorship
 from cdp_pipeline.lib.golden.timeline import build_timeline
@@ -54,8 +55,11 @@ _TEMP_TABLES = (
     "_golden_map_customers",
     "_golden_identifier_consent",
     "_golden_ledger_changes",
+    "_golden_ledger_keys",
+    "_golden_identifier_hashes",
 )
-_LEDGER = "_golden_identifier_consent"
+# The ledger the customer rows read: tonight's, whole (built whole or merged) before they are built.
+_LEDGER = LEDGER_TABLE
 
 # Columns update_golden_ranks sets on every row; the rest of a row depends on the customer's own inputs.
 RANK_COLUMNS = ("days_since_last_order", "rfm_recency", "rfm_frequency", "rfm_monetary", "rfm_segment", "as_of_date")
@@ -255,10 +259,15 @@ def build_golden(
     try:
         run_sql(con, SQL_DIR, "create_golden_schema")
         incremental.fingerprint_records(con, tables)
-        build_identifier_consent(con, tables, cutoff)
+        identifier_hashes(con, tables, cutoff)
         plan = incremental.plan(con, tables, cutoff, code, full_refresh=full_refresh)
+        if plan.mode == "full":
+            build_identifier_consent(con, tables, cutoff)
         incremental.forget_state(con)
-        con.execute(f"CREATE OR REPLACE TABLE {LEDGER_TABLE} AS SELECT * FROM temp.{_LEDGER}")
+        if plan.mode == "full":
+            con.execute(f"CREATE OR REPLACE TABLE {LEDGER_TABLE} AS SELECT * FROM temp._golden_identifier_consent")
+        else:
+            incremental.merge_ledger(con)
         rebuilt = 0
         if plan.mode == "incremental" and not (plan.changed_records or plan.timeline_records or plan.customers):
             pass  # nothing to redo (no record changed, no time crossed): its statements would write nothing
@@ -277,6 +286,7 @@ def build_golden(
         con.execute("DROP VIEW IF EXISTS temp._golden_fingerprints")
         con.execute("DROP VIEW IF EXISTS temp._golden_customer_rows")
         con.execute("DROP MACRO TABLE IF EXISTS temp._golden_timeline_rows")
+        con.execute("DROP MACRO TABLE IF EXISTS temp._golden_identifier_signals")
     return GoldenBuild(
         as_of_date,
         cutoff,

@@ -120,15 +120,41 @@ def build_consent(
 LEDGER_TABLE = "golden.identifier_consent"
 
 
-def build_identifier_consent(con: duckdb.DuckDBPyConnection, tables: dict[str, str], cutoff) -> None:
+def _identifier_signals(con: duckdb.DuckDBPyConnection, tables: dict[str, str]) -> None:
+    """Temp macro ``_golden_identifier_signals(cutoff, ...)``: every signal about an identifier, the ledger's input."""
+    run_sql(
+        con,
+        SQL_DIR,
+        "create_identifier_signals_macro",
+        consent_events=tables["consent_events"],
+        email_activity=tables["email_activity"],
+        strengths=_consent_strengths(con),
+    )
+
+
+def identifier_hashes(con: duckdb.DuckDBPyConnection, tables: dict[str, str], cutoff) -> None:
+    """Create temp table ``_golden_identifier_hashes``: per (channel, identifier), the number and a
+    hash of its signals before ``cutoff``, which alone decide its ledger row (``incremental.py``
+    settles again only the identifiers whose hash changed since the kept build)."""
+    _identifier_signals(con, tables)
+    run_sql(con, SQL_DIR, "create_identifier_hashes", consent_params(cutoff))
+
+
+def build_identifier_consent(
+    con: duckdb.DuckDBPyConnection, tables: dict[str, str], cutoff, keys: str | None = None
+) -> None:
     """Create temp table ``_golden_identifier_consent``: the consent ledger as of ``cutoff``, one
-    row per (channel, identifier) with its deciding signal and whether it is blocked."""
+    row per (channel, identifier) with its deciding signal and whether it is blocked; only of the
+    identifiers in the table ``keys`` (channel, identifier) when given."""
+    _identifier_signals(con, tables)
     run_sql(
         con,
         SQL_DIR,
         "create_identifier_consent",
         consent_params(cutoff),
-        consent_events=tables["consent_events"],
-        email_activity=tables["email_activity"],
-        strengths=_consent_strengths(con),
+        restrict=(
+            f"AS l SEMI JOIN {keys} AS lk ON lk.channel IS NOT DISTINCT FROM l.channel AND lk.identifier = l.identifier"
+            if keys
+            else ""
+        ),
     )

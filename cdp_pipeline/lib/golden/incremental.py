@@ -28,6 +28,12 @@ give the same rows for the same input, so they do not count as changed). Then:
   way round: the signal may sit on another customer's record. Their profile is redone too
   (survivorship prefers a contactable address).
 
+The consent ledger itself is kept the same way, per identifier: a ledger row is a function of
+the signals about its identifier before the cutoff alone (whatever record or customer they sit
+on), so each build keeps their number and a hash per identifier (``golden._identifier_state``),
+and settles again, and replaces, only the rows of the identifiers whose hash changed (a signal
+new, changed or gone, or one the cutoff moved over).
+
 Every other row is what a whole build would write, so it is kept. The build is whole on a
 full refresh, without kept state, when the golden code or rules, the DuckDB version (its
 ``hash``) or the set of missing inputs changed, when the golden tables may have been changed
@@ -54,11 +60,24 @@ import duckdb
 from cdp_pipeline.lib.common.sql_files import run_sql
 from cdp_pipeline.lib.common.table_comments import apply_table_comments
 from cdp_pipeline.lib.common.warehouse import table_exists
+from cdp_pipeline.lib.golden.consent import LEDGER_TABLE, build_identifier_consent
 
 SQL_DIR = Path(__file__).parent / "sql"
 
 RECORD_STATE = "golden._record_state"
 BUILD_STATE = "golden._build_state"
+IDENTIFIER_STATE = "golden._identifier_state"
+
+# The rows of a (channel, identifier) table ``l`` whose identifier is one of temp._golden_ledger_keys
+# (the identifiers whose ledger row is settled again); a NULL channel, never written, would still match.
+_KEY_OF_L = (
+    "SELECT 1 FROM temp._golden_ledger_keys AS lk WHERE lk.channel IS NOT DISTINCT FROM l.channel "
+    "AND lk.identifier = l.identifier"
+)
+_SEMI_KEYS = (
+    "SEMI JOIN temp._golden_ledger_keys AS lk ON lk.channel IS NOT DISTINCT FROM l.channel "
+    "AND lk.identifier = l.identifier"
+)
 
 # Above this share of customers, rebuilding everything is as cheap and simpler.
 MAX_AFFECTED_SHARE = 0.5
@@ -80,6 +99,16 @@ STATE_DOCS = {
             "records": "staging.identity_records rows of the record",
             "events_hash": "sum of the hashes of the record's rows in the staging event tables",
             "events": "rows of the record in the staging event tables",
+        },
+    ),
+    "_identifier_state": (
+        "Internal: per identifier of the consent ledger, the number and a hash of its signals at the last golden "
+        "build, so the next build settles again only the identifiers whose signals changed (lib/golden/incremental.py).",
+        {
+            "channel": "email or sms",
+            "identifier": "standardised address or E.164 number",
+            "signals": "signals about the identifier before the cutoff (golden.identifier_consent.signals)",
+            "signals_hash": "sum of the hashes of those signals (create_identifier_hashes.sql)",
         },
     ),
     "_build_state": (
@@ -156,12 +185,15 @@ def _differ(cols, a: str, b: str) -> str:
 def plan(
     con: duckdb.DuckDBPyConnection, tables: dict[str, str], cutoff: datetime, code: str, *, full_refresh: bool
 ) -> GoldenPlan:
-    """Decide how to build; for an incremental build write ``temp._golden_diff`` (tonight's
+    """Decide how to build; for an incremental build write ``temp._golden_ledger_keys`` (the
+    identifiers whose signals changed), ``temp._golden_identifier_consent`` (their ledger rows),
+    ``temp._golden_diff`` (tonight's
     fingerprint of every record whose fingerprint changed, NULL for a record gone, and its kept
     customer), ``temp._golden_timeline_keys(record_key)``, ``temp._golden_affected(customer_id)``
     (the customers to redo) and ``temp._golden_affected_profiles(customer_id)`` (those of them
     whose records changed, which need their profile redone too).
-    Needs ``temp._golden_fingerprints`` (``fingerprint_records``)."""
+    Needs ``temp._golden_fingerprints`` (``fingerprint_records``) and ``temp._golden_identifier_hashes``
+    (``consent.identifier_hashes``)."""
     if full_refresh:
         return GoldenPlan("full", "full refresh")
     if not all(
@@ -209,14 +241,26 @@ def plan(
         UNION
         SELECT record_key FROM temp._golden_time_keys WHERE timeline
     """)
+    # The consent ledger: a row is a function of its identifier's signals alone, so only the identifiers
+    # whose signals (before the cutoff) changed since the kept build are settled again.
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _golden_ledger_keys AS
+        SELECT coalesce(n.channel, k.channel) AS channel, coalesce(n.identifier, k.identifier) AS identifier
+        FROM temp._golden_identifier_hashes AS n
+        FULL OUTER JOIN {IDENTIFIER_STATE} AS k
+             ON k.channel IS NOT DISTINCT FROM n.channel AND k.identifier = n.identifier
+        WHERE (n.signals, n.signals_hash) IS DISTINCT FROM (k.signals, k.signals_hash)
+    """)
+    build_identifier_consent(con, tables, cutoff, keys="temp._golden_ledger_keys")
     # Identifiers blocked tonight and not at the kept build, or the other way round: the signal may be
     # on another customer's record, so every customer whose records carry one is redone (its
     # contactability, and survivorship's prefer_contactable, read the ledger).
-    con.execute("""
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _golden_ledger_changes AS
-        SELECT channel, identifier
+        SELECT coalesce(n.channel, k.channel) AS channel, coalesce(n.identifier, k.identifier) AS identifier
         FROM temp._golden_identifier_consent AS n
-        FULL OUTER JOIN golden.identifier_consent AS k USING (channel, identifier)
+        FULL OUTER JOIN (SELECT * FROM {LEDGER_TABLE} AS l {_SEMI_KEYS}) AS k
+             ON k.channel IS NOT DISTINCT FROM n.channel AND k.identifier = n.identifier
         WHERE coalesce(n.blocked, false) <> coalesce(k.blocked, false)
     """)
     # Customers whose records changed: their profile (survived attributes, identifiers) is redone too.
@@ -263,11 +307,14 @@ def write_state(con: duckdb.DuckDBPyConnection, code: str, cutoff: datetime, *, 
     """Keep tonight's fingerprints and cutoff for the next build (after the golden tables are
     written); return the number of mapped records."""
     if incremental:
+        con.execute(f"DELETE FROM {IDENTIFIER_STATE} AS l WHERE EXISTS ({_KEY_OF_L})")
+        con.execute(f"INSERT INTO {IDENTIFIER_STATE} SELECT * FROM temp._golden_identifier_hashes AS l {_SEMI_KEYS}")
         con.execute(f"DELETE FROM {RECORD_STATE} WHERE record_key IN (SELECT record_key FROM temp._golden_diff)")
         con.execute(f"""INSERT INTO {RECORD_STATE}
                         SELECT record_key, {", ".join(_FINGERPRINT)} FROM temp._golden_diff
                         WHERE customer_id IS NOT NULL""")
     else:
+        con.execute(f"CREATE OR REPLACE TABLE {IDENTIFIER_STATE} AS SELECT * FROM temp._golden_identifier_hashes")
         con.execute(f"CREATE OR REPLACE TABLE {RECORD_STATE} AS SELECT * FROM temp._golden_fingerprints")
     con.execute(f"CREATE TABLE IF NOT EXISTS {BUILD_STATE} (code_version VARCHAR, cutoff TIMESTAMP, erasures BIGINT)")
     for table, (comment, columns) in STATE_DOCS.items():
@@ -275,3 +322,12 @@ def write_state(con: duckdb.DuckDBPyConnection, code: str, cutoff: datetime, *, 
     con.execute(f"DELETE FROM {BUILD_STATE}")
     con.execute(f"INSERT INTO {BUILD_STATE} VALUES (?, ?, ?)", [code, cutoff, _erasures(con)])
     return con.execute(f"SELECT count(*) FROM {RECORD_STATE}").fetchall()[0][0]
+
+
+def merge_ledger(con: duckdb.DuckDBPyConnection) -> None:
+    """Bring golden.identifier_consent to tonight's ledger: replace the rows of the identifiers settled
+    again (``temp._golden_ledger_keys``) by their rows in ``temp._golden_identifier_consent``."""
+    con.execute(f"DELETE FROM {LEDGER_TABLE} AS l WHERE EXISTS ({_KEY_OF_L})")
+    con.execute(
+        f"INSERT INTO {LEDGER_TABLE} SELECT * FROM temp._golden_identifier_consent ORDER BY channel, identifier"
+    )

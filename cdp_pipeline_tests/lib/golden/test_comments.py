@@ -19,6 +19,7 @@ def test_every_golden_table_and_column_has_a_comment(world):
     # and the build's internal state (a leading underscore: not in docs/tables.md)
     assert [t for t, _ in tables] == [
         "_build_state",
+        "_identifier_state",
         "_record_state",
         "customer_timeline",
         "customers",

@@ -14,7 +14,7 @@ from cdp_pipeline.lib.golden import incremental
 from cdp_pipeline.lib.golden.build import SQL_DIR, build_golden
 from cdp_pipeline.lib.golden.quality import check_timeline_complete
 from cdp_pipeline_tests.lib.golden.conftest import golden_row
-from cdp_pipeline_tests.lib.golden.world import AS_OF, create_contract_tables, insert, ts, world_db
+from cdp_pipeline_tests.lib.golden.world import AS_OF, consent, create_contract_tables, insert, ts, world_db
 
 TABLES = (
     "golden.customers",
@@ -529,6 +529,45 @@ def test_a_consent_change_alone_keeps_the_profile_but_not_the_junk_check(small_w
         "FROM golden.customers WHERE customer_id = 'C9'"
     ).fetchall()
     assert row == [("dup@x.se", "granted", False, "granted", False)]
+
+
+def test_a_night_settles_again_only_the_ledger_rows_whose_signals_changed(built):
+    """The consent ledger is not rebuilt whole every night: a row is a function of its identifier's
+    signals before the cutoff alone, so only the identifiers with a new, changed or gone signal, or
+    one the cutoff moved over, are settled again (golden._identifier_state keeps their hashes)."""
+
+    def ledger() -> dict[str, tuple]:
+        return {
+            identifier: (consent, blocked, reason)
+            for identifier, consent, blocked, reason in built.execute(
+                "SELECT identifier, consent, blocked, reason FROM golden.identifier_consent"
+            ).fetchall()
+        }
+
+    # A mark on the kept row of an address nothing happens to tonight: settling it again would drop it.
+    built.execute("UPDATE golden.identifier_consent SET reason = 'kept' WHERE identifier = 'bo@x.se'")
+    # An unsubscribe from a record no customer carries, and a day later: Cecilia's CRM opt-out of
+    # 2025-01-11 now falls before the cutoff.
+    insert(
+        built,
+        "staging.consent_events",
+        [consent("esp", "leid-none", "email", "anna@crm.se", "revoked", "unsubscribed", "2025-01-10 18:00")],
+    )
+    # Every signal about Anna's new address gone: its row goes too.
+    built.execute("DELETE FROM staging.consent_events WHERE identifier = 'anna.new@mail.se'")
+    got = build_golden(built, AS_OF + timedelta(days=1), tz="UTC")
+    assert got.mode == "incremental"
+    rows = ledger()
+    assert rows["bo@x.se"] == ("granted", False, "kept")
+    assert rows["anna@crm.se"] == ("revoked", True, "unsubscribed")
+    assert rows["cecilia@mail.se"] == ("revoked", True, "crm_opt_out")
+    assert rows["+46701111111"] == ("granted", False, "sms_start")
+    assert "anna.new@mail.se" not in rows
+    night = contents(built)
+    build_golden(built, AS_OF + timedelta(days=1), tz="UTC", full_refresh=True)
+    assert ledger() == rows | {"bo@x.se": ("granted", False, "accepts_marketing")}
+    whole = contents(built)
+    assert night["golden.customers"] == whole["golden.customers"]
 
 
 def test_a_record_mapped_to_two_customers_is_a_whole_build(built):

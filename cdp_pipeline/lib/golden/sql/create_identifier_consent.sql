@@ -1,18 +1,8 @@
--- Settle each email address's and phone number's own consent from every signal about it before the cutoff, whatever customer carries it: the latest signal wins (a revocation wins a tie), but an implied grant does not lift a protected opt-out.
+-- Settle each email address's and phone number's own consent (of every identifier, or of those an incremental build names) from every signal about it before the cutoff, whatever customer carries it: the latest signal wins (a revocation wins a tie), but an implied grant does not lift a protected opt-out.
 CREATE OR REPLACE TEMP TABLE _golden_identifier_consent AS
 WITH signals AS (
-    SELECT c.channel, c.identifier, c.state, c.reason, c.event_time, c.source, c.source_record_id,
-           coalesce(k.strength, $default_strength) AS strength
-    FROM {consent_events} AS c
-    LEFT JOIN {strengths} AS k ON k.reason = c.reason
-    WHERE c.event_time < CAST($cutoff AS TIMESTAMP) AND c.state IN ('granted', 'revoked')
-      AND c.identifier IS NOT NULL
-    UNION ALL
-    -- A bounce says the address does not work: not the person's decision (it is not in the
-    -- customer's consent), but nothing may be sent to the address until a later explicit grant.
-    SELECT 'email', a.email, 'revoked', 'bounce', a.event_time, a.source, a.source_record_id, $protected_strength
-    FROM {email_activity} AS a
-    WHERE a.action = 'bounce' AND a.email IS NOT NULL AND a.event_time < CAST($cutoff AS TIMESTAMP)
+    -- every signal (temp macro _golden_identifier_signals), or those of the identifiers to settle again
+    SELECT * FROM _golden_identifier_signals(CAST($cutoff AS TIMESTAMP), $default_strength, $protected_strength) {restrict}
 ),
 ordered AS (
     -- protected_before: the latest explicit signal before this one is a protected opt-out
