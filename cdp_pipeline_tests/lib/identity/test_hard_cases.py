@@ -94,7 +94,7 @@ def test_the_fixture_holds_every_hard_case():
         "household": {"HC-HOME-A", "HC-HOME-B"},
         "nickname": {"HC-NICK", "HC-NICK-MAJA"},
         "swapped_name": {"HC-SWAP", "HC-SWAP-INITIAL"},
-        "double_name": {"HC-DOUBLE", "HC-DOUBLE-INITIALS"},
+        "double_name": {"HC-DOUBLE", "HC-DOUBLE-INITIALS", "HC-DOUBLE-SHORT"},
         "married_name": {"HC-MARRIED"},
         "email_typo": {"HC-TYPO-DROP", "HC-TYPO-SWAP"},
         "missing_birth_date": {"HC-NOBIRTH"},
