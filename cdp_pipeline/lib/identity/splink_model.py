@@ -432,8 +432,8 @@ def one_name_conditions(dialect: str = "duckdb") -> list[str]:
 
 
 def _add_shared_by_two_names_level(model: dict, col: str, dialect: str) -> None:
-    """Give the same ``col`` (e-mail) on two records whose first names are two names (a family
-    inbox) a level of its own, first after the null level, in a trained model (a saved Splink
+    """Give the same ``col`` (e-mail, phone) on two records whose first names are two names (a
+    family inbox, a landline) a level of its own, first after the null level, in a trained model (a saved Splink
     model, changed in place). Such a value says the two live together, which their surname and
     address already say, not that they are one person; so the level weighs nothing (m = u,
     fixed). Counted at the "exact" weight, a family inbox outweighed a different first name, and
@@ -961,7 +961,11 @@ def train_model(sdf, config: IdentityConfig, run: ModelRun, dialect: str = "duck
         ):
             linker = Linker(sdf, snapshot, log_level=logging.WARNING, validate_settings=False)
     model = linker.misc.save_model_to_json()
-    _add_shared_by_two_names_level(model, "email", dialect)
+    # a family landline is to the phone what a family inbox is to the e-mail: Lena's order on
+    # the landline, without an e-mail of hers, linked to Linnéa's CRM record on it (+13 for the
+    # phone against -6 for the first name)
+    for col in ("email", "phone"):
+        _add_shared_by_two_names_level(model, col, dialect)
     linker = Linker(sdf, model, log_level=logging.WARNING, validate_settings=False)
     note = _add_two_names_one_household_level(model, _level_probabilities(linker), run.household_pairs, dialect)
     if note:
