@@ -191,6 +191,7 @@ RELATION_CASES = [
     ("Aleksandr", "Sasha", "variant"),
     ("Jekaterina", "Katja", "variant"),
     ("Gösta", "Gustav", "variant"),
+    ("Tiina", "Kristiina", "variant"),
     ("Anna-Karin", "Anna", "double_name_part"),
     ("Anna-Karin", "Karin", "double_name_part"),
     ("Karin Anna", "Anna-Karin", "double_name_part"),
@@ -229,6 +230,7 @@ RELATION_CASES = [
     ("Per", "Peter", "different"),
     ("Ida", "Ada", "different"),
     ("Anna-Maria", "Anna-Karin", "different"),
+    ("Søs", "Søren", "different"),  # a girl's pet name (from søster), not Søren's short form
     ("Anna-Karin", "Annika", "different"),  # Annika is in no group of Anna's or Karin's
     ("Lars-Åke", "Karl-Johan", "different"),
     ("Lars-Åke", "Kalle", "different"),
