@@ -7,6 +7,8 @@ comparisons (in any SQL dialect Splink runs on) grade two names as
 - ``keys``: the name-variant groups it belongs to (``name_variants``): two names that share
   a key may be one person's name (Kristina / Stina / Kicki, Mohammed / Muhammad); ``has_keys``:
   it is in some group (a cheap test before the array one);
+- ``part_keys``, ``has_part_keys``: a double name's, the groups of its words (Lars-Åke: Lars's,
+  so Lasse, Lars's short form, is a variant of a part of it); a single name's, its ``keys``;
 - ``words``: its words. A double name and some of its words are one name (Anna-Karin / Anna,
   Karin Anna / Anna-Karin): one word list holds the other;
 - ``initials``, ``abbreviated``, ``full_words``: a name written with initials (P-O, "anna k",
@@ -33,6 +35,8 @@ FIRST_NAMES = "temp._id_first_names"
 MODEL_COLUMNS = {
     "keys": "first_name_keys",
     "has_keys": "first_name_has_keys",
+    "part_keys": "first_name_part_keys",
+    "has_part_keys": "first_name_has_part_keys",
     "words": "first_name_words",
     "initials": "first_name_initials",
     "abbreviated": "first_name_abbreviated",
@@ -44,6 +48,8 @@ MODEL_COLUMNS = {
 class NameKeys(NamedTuple):
     keys: list[str]
     has_keys: bool
+    part_keys: list[str]
+    has_part_keys: bool
     words: list[str]
     initials: list[str]
     abbreviated: bool
@@ -55,6 +61,7 @@ def name_keys(name: str, variants: NameVariants) -> NameKeys:
     """The comparison columns of one match-form first name."""
     words = name.split()
     keys = sorted(variants.groups(name))
+    part_keys = keys if len(words) == 1 else sorted(set().union(*(variants.groups(w) for w in words if len(w) > 1)))
     initials = [w[0] for w in words]
     abbreviated = any(len(w) == 1 for w in words)
     if len(words) == 1 and 2 <= len(name) <= 3 and not keys:
@@ -65,7 +72,17 @@ def name_keys(name: str, variants: NameVariants) -> NameKeys:
         if abbreviated and len(words) > 1
         else ([] if abbreviated else sorted(set(words)))
     )
-    return NameKeys(keys, bool(keys), sorted(set(words)), initials, abbreviated, full_words, len(words) == 1)
+    return NameKeys(
+        keys,
+        bool(keys),
+        part_keys,
+        bool(part_keys),
+        sorted(set(words)),
+        initials,
+        abbreviated,
+        full_words,
+        len(words) == 1,
+    )
 
 
 def write_first_name_table(con: duckdb.DuckDBPyConnection, names_sql: str, variants: NameVariants) -> int:
@@ -80,7 +97,7 @@ def write_first_name_table(con: duckdb.DuckDBPyConnection, names_sql: str, varia
             **{
                 field: pa.array(
                     [getattr(r, field) for r in rows],
-                    pa.bool_() if field in ("has_keys", "abbreviated", "single") else strings,
+                    pa.bool_() if field in ("has_keys", "has_part_keys", "abbreviated", "single") else strings,
                 )
                 for field in NameKeys._fields
             },

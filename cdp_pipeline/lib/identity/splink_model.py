@@ -251,8 +251,10 @@ def _first_name_comparison(swapped: bool = True, dialect: str = "duckdb"):
     - a part of a double name: one's words hold the other's ("anna karin" / "anna", "karin
       anna"), or one is written with initials ("p o", "anna k", or "po" when that is not itself
       a name: Bo is not Bengt-Olof's initials) and has the other's initials and the full words
-      of one are among the other's. A *variant* of a word does not count ("anna karin" /
-      "annika", "karl johan" / "kalle"): each step also fits another person of the household;
+      of one are among the other's, or one is a single name that shares a group with a word of
+      the other ("lasse" / "lars ake", "kalle" / "karl johan": a part written as its short form,
+      as "lars" / "lars ake" is). Only what the table says: "annika" is in no group of "anna" or
+      "karin", so it stays a different name from "anna karin";
     - an initial ("a" / "anders"), or initials written apart beside a name with the first of
       them ("o p" / "ole", "l g" / "lars": both parts of one double name; not "owe" / "outi");
     - masculine and feminine form (erik/erika, johan/johanna, mario/maria: they differ only in
@@ -294,6 +296,16 @@ def _first_name_comparison(swapped: bool = True, dialect: str = "duckdb"):
                             " AND first_name_initials_l = first_name_initials_r"
                         ),
                         cll.ArraySubsetLevel("first_name_full_words", empty_is_subset=True),
+                    ),
+                    # a single name that is a variant of one of the double name's words (lasse /
+                    # lars ake): a part written as its short form. Not between two double names:
+                    # anna maria / anna karin share anna's groups, not a name
+                    cll.And(
+                        cll.CustomLevel(
+                            "first_name_single_l <> first_name_single_r"
+                            " AND first_name_has_part_keys_l AND first_name_has_part_keys_r"
+                        ),
+                        cll.ArrayIntersectLevel("first_name_part_keys", 1),
                     ),
                 ),
             ).configure(label_for_charts="part of a double name"),
@@ -420,8 +432,8 @@ def one_name_conditions(dialect: str = "duckdb") -> list[str]:
 
 
 def _add_shared_by_two_names_level(model: dict, col: str, dialect: str) -> None:
-    """Give the same ``col`` (e-mail) on two records whose first names are two names (a family
-    inbox) a level of its own, first after the null level, in a trained model (a saved Splink
+    """Give the same ``col`` (e-mail, phone) on two records whose first names are two names (a
+    family inbox, a landline) a level of its own, first after the null level, in a trained model (a saved Splink
     model, changed in place). Such a value says the two live together, which their surname and
     address already say, not that they are one person; so the level weighs nothing (m = u,
     fixed). Counted at the "exact" weight, a family inbox outweighed a different first name, and
@@ -949,7 +961,11 @@ def train_model(sdf, config: IdentityConfig, run: ModelRun, dialect: str = "duck
         ):
             linker = Linker(sdf, snapshot, log_level=logging.WARNING, validate_settings=False)
     model = linker.misc.save_model_to_json()
-    _add_shared_by_two_names_level(model, "email", dialect)
+    # a family landline is to the phone what a family inbox is to the e-mail: Lena's order on
+    # the landline, without an e-mail of hers, linked to Linnéa's CRM record on it (+13 for the
+    # phone against -6 for the first name)
+    for col in ("email", "phone"):
+        _add_shared_by_two_names_level(model, col, dialect)
     linker = Linker(sdf, model, log_level=logging.WARNING, validate_settings=False)
     note = _add_two_names_one_household_level(model, _level_probabilities(linker), run.household_pairs, dialect)
     if note:

@@ -35,7 +35,11 @@ FIXTURE = Path(__file__).parents[2] / "fixtures" / "identity_hard_cases" / "reco
 # Case persons the current model does not link yet (issue 14). Their records are still asserted
 # to hold no one else; take a person out of here once they link. (HC-TYPO-SWAP, gmail -> gmial,
 # links since the e-mail comparison counts two swapped neighbours as one typo.)
-NOT_LINKED_YET: set[str] = set()
+# HC-HOME-C: Lena's order on the family landline carries nothing else of hers (no e-mail, no
+# birth date); apart from Linnéa's records at last, it scores 0.988 to Lena's own on this
+# fixture's small model (name and address against a different phone), just under the 0.99
+# threshold, and stands alone (on the 10k hard-case sample, where it came from, it joins Lena).
+NOT_LINKED_YET: set[str] = {"HC-HOME-C"}
 
 
 def hard_case_records() -> list[dict]:
@@ -91,10 +95,10 @@ def test_the_fixture_holds_every_hard_case():
         },
         "parent_child": {"HC-PARENT", "HC-CHILD", "HC-PARENT-B", "HC-CHILD-B", "HC-PARENT-C", "HC-CHILD-C"},
         "birth_date_typo": {"HC-DOB-TYPO"},
-        "household": {"HC-HOME-A", "HC-HOME-B"},
+        "household": {"HC-HOME-A", "HC-HOME-B", "HC-HOME-C", "HC-HOME-D"},
         "nickname": {"HC-NICK", "HC-NICK-MAJA"},
         "swapped_name": {"HC-SWAP", "HC-SWAP-INITIAL"},
-        "double_name": {"HC-DOUBLE", "HC-DOUBLE-INITIALS"},
+        "double_name": {"HC-DOUBLE", "HC-DOUBLE-INITIALS", "HC-DOUBLE-SHORT"},
         "married_name": {"HC-MARRIED"},
         "email_typo": {"HC-TYPO-DROP", "HC-TYPO-SWAP"},
         "missing_birth_date": {"HC-NOBIRTH"},

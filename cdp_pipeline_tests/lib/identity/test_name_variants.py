@@ -191,6 +191,7 @@ RELATION_CASES = [
     ("Aleksandr", "Sasha", "variant"),
     ("Jekaterina", "Katja", "variant"),
     ("Gösta", "Gustav", "variant"),
+    ("Tiina", "Kristiina", "variant"),
     ("Anna-Karin", "Anna", "double_name_part"),
     ("Anna-Karin", "Karin", "double_name_part"),
     ("Karin Anna", "Anna-Karin", "double_name_part"),
@@ -200,6 +201,11 @@ RELATION_CASES = [
     ("Per-Olof", "Per", "double_name_part"),
     ("Anna-Karin", "Anna K.", "double_name_part"),
     ("Karl-Johan", "Karl", "double_name_part"),
+    # a part written as its short form (the table's lars: lasse; karl: kalle; jan: janne)
+    ("Lars-Åke", "Lasse", "double_name_part"),
+    ("Karl-Johan", "Kalle", "double_name_part"),
+    ("Åke Lars", "Lasse", "double_name_part"),
+    ("Jan-Erik", "Janne", "double_name_part"),
     ("A.", "Anders", "initial"),
     ("Anna-Karin", "A", "initial"),
     ("O-P", "Ole", "initial"),
@@ -224,8 +230,11 @@ RELATION_CASES = [
     ("Per", "Peter", "different"),
     ("Ida", "Ada", "different"),
     ("Anna-Maria", "Anna-Karin", "different"),
-    ("Anna-Karin", "Annika", "different"),
-    ("Karl-Johan", "Kalle", "different"),
+    ("Søs", "Søren", "different"),  # a girl's pet name (from søster), not Søren's short form
+    ("Anna-Karin", "Annika", "different"),  # Annika is in no group of Anna's or Karin's
+    ("Lars-Åke", "Karl-Johan", "different"),
+    ("Lars-Åke", "Kalle", "different"),
+    ("Lars-Åke", "Lars-Göran", "different"),  # two double names sharing a part's group
     ("Bengt-Olof", "Bo", "different"),
     ("Per-Olof", "Per-Erik", "different"),
 ]
@@ -348,9 +357,20 @@ def test_the_first_name_table_is_sorted_and_deterministic(variants):
         assert [r[0] for r in first] == sorted(r[0] for r in first)
         rows = {r[0]: r[1:] for r in first}
         assert "lars" in rows["lasse"][0] and "en:william" in rows["bill"][0]
-        # name, keys, has_keys, words, initials, abbreviated, full_words, single
-        assert rows["anna karin"][1:] == (False, ["anna", "karin"], ["a", "k"], False, ["anna", "karin"], False)
-        assert rows["po"][3:5] == (["p", "o"], True)  # initials written together
-        assert rows["bo"][1] and rows["bo"][3:5] == (["b"], False)  # a name, not initials
+        # name, keys, has_keys, part_keys, has_part_keys, words, initials, abbreviated, full_words, single
+        anna = sorted(variants.groups("anna"))  # karin is in no group
+        assert rows["anna karin"][1:] == (
+            False,
+            anna,
+            True,
+            ["anna", "karin"],
+            ["a", "k"],
+            False,
+            ["anna", "karin"],
+            False,
+        )
+        assert rows["lasse"][2:4] == (rows["lasse"][0], True)  # a single name's part keys: its keys
+        assert rows["po"][5:7] == (["p", "o"], True)  # initials written together
+        assert rows["bo"][1] and rows["bo"][5:7] == (["b"], False)  # a name, not initials
     finally:
         con.close()
