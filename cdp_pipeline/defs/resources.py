@@ -58,9 +58,16 @@ class BuildDatabase(DuckDBResource):
     @contextmanager
     def get_connection(self):
         with super().get_connection() as con:
-            if not self._compact:
-                no_compaction(con)
-            yield con
+            try:
+                if not self._compact:
+                    no_compaction(con)
+                yield con
+            finally:
+                # dagster_duckdb closes the connection only when the step succeeds. A failed step's
+                # connection, kept alive by its traceback, would keep the database open in this
+                # process with the step's Python functions registered: every later step that
+                # registers them ("already exists") would fail too, and the night with it.
+                con.close()
 
 
 def build_database_resource(s: Settings) -> BuildDatabase:
