@@ -214,18 +214,7 @@ class _Rows:
         (orjson refuses a lone surrogate, so the object has none.)"""
         shape = tuple(obj)
         keys, unknown = self.plans.get(shape) or self._plan(shape)
-        values = tuple(map(obj.get, keys))
-        if not _PLAIN_TYPES.issuperset(map(type, values)):
-            return False
-        if unknown:
-            extra = {k: obj[k] for k in unknown}
-            if not _PLAIN_TYPES.issuperset(map(type, extra.values())):
-                return False
-            self.extras[len(self.values)] = json.dumps(extra, ensure_ascii=False)
-        self.records.append(record)
-        self.line_nos.append(line_no)
-        self.values.append(values)
-        return True
+        return self._add_if_plain(line_no, obj, keys, unknown, record)
 
     def _lazy_plan(self, shape: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
         # ``_plan`` with a key the object does not have for an absent column (simdjson's get()
@@ -256,6 +245,10 @@ class _Rows:
         if plan is None:
             return False
         keys, unknown = plan
+        return self._add_if_plain(line_no, obj, keys, unknown, record)
+
+    def _add_if_plain(self, line_no: int, obj, keys: tuple[str, ...], unknown: tuple[str, ...], record) -> bool:
+        # the values ``keys`` and ``unknown`` name, added when each is plain (both readers read those alike)
         values = tuple(map(obj.get, keys))
         if not _PLAIN_TYPES.issuperset(map(type, values)):
             return False
