@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 CHECKS_STAGE = "asset checks"
+FAILED_STAGE = "failed step"
 PAGE_KB = 1024
 
 
@@ -230,6 +231,12 @@ class Step:
     def is_asset_step(self) -> bool:
         return bool(self.assets)
 
+    @property
+    def is_check_step(self) -> bool:
+        # An asset step that failed materialised nothing; without this it would be summed
+        # with the checks (the 10M night's out-of-memory step showed up as 385 s of "checks").
+        return not self.assets and (self.checks > 0 or self.status != "failure")
+
 
 def steps_from_events(events: list[dict]) -> list[Step]:
     """Steps in start order from plain event dicts ``{timestamp, event_type, step_key, asset_key}``.
@@ -268,7 +275,7 @@ def step_label(step: Step) -> str:
 
 def layer_of(step: Step) -> str:
     if not step.assets:
-        return CHECKS_STAGE
+        return CHECKS_STAGE if step.is_check_step else FAILED_STAGE
     layers = sorted({a.split("/")[0] for a in step.assets})
     return layers[0] if len(layers) == 1 else "+".join(layers)
 
@@ -315,9 +322,9 @@ def stage_times(
             "status": s.status,
         }
         for s in steps
-        if s.is_asset_step
+        if not s.is_check_step
     ]
-    checks = [s for s in steps if not s.is_asset_step]
+    checks = [s for s in steps if s.is_check_step]
     checks_seconds = sum(s.seconds for s in checks)
     check_cpu = [cpu(s) for s in checks]
     by_layer: dict[str, float] = {}

@@ -75,6 +75,21 @@ def test_stage_times_sum_checks_split_layers_and_overhead():
     assert benchlib.find_stage(report, "golden") is None
 
 
+def test_a_failed_asset_step_is_its_own_stage_not_a_check():
+    events = [
+        _ev(100.0, "STEP_START", "staging__identity_records"),
+        _ev(385.0, "STEP_FAILURE", "staging__identity_records"),
+        _ev(385.1, "STEP_START", "raw_ledger_checks"),
+        _ev(385.2, "ASSET_CHECK_EVALUATION", "raw_ledger_checks"),
+        _ev(386.0, "STEP_SUCCESS", "raw_ledger_checks"),
+    ]
+    report = benchlib.stage_times(benchlib.steps_from_events(events))
+    assert [(s["step"], s["layer"], s["seconds"], s["status"]) for s in report["stages"]] == [
+        ("staging__identity_records", "failed step", 285.0, "failure")
+    ]
+    assert report["checks"]["steps"] == 1 and report["checks"]["seconds"] == pytest.approx(0.9)
+
+
 def test_stage_cpu_time_is_read_off_the_sampled_cpu_series():
     series = [(100.0, 0.0), (102.0, 2.0), (103.0, 2.0), (110.0, 9.0), (110.4, 9.2)]
     assert benchlib.cpu_at(series, 101.0) == pytest.approx(1.0)
