@@ -141,7 +141,12 @@ class KeyedTable:
     ``whole_sources``: sources of the rows the SQL makes from other staging tables, not from
     ``inputs`` (read whole by the keyed build too): deleted and made again every night.
     ``after_sql``: run after the affected keys' rows are replaced, for a column that depends
-    on another staging table; set-based, so it may call no standardisation function."""
+    on another staging table; set-based, so it may call no standardisation function.
+    ``steps``: temp tables ``create_<step>.sql`` each makes, in order, before
+    ``create_<name>.sql`` reads them; dropped after the write. A statement too big for the
+    memory limit in one piece runs as steps: DuckDB writes a temp table out to disk when memory
+    runs short, not a MATERIALIZED CTE, nor a sort next to the hash tables of the joins feeding
+    it."""
 
     name: str
     inputs: dict[str, tuple[str, "str | LookupKey"]]
@@ -149,6 +154,7 @@ class KeyedTable:
     recheck: str | None = None
     whole_sources: tuple[str, ...] = ()
     after_sql: str | None = None
+    steps: tuple[str, ...] = ()
 
 
 KEYED_TABLES: dict[str, KeyedTable] = {
@@ -166,6 +172,8 @@ KEYED_TABLES: dict[str, KeyedTable] = {
         # the birth-date check is relative to the data's date, which moves every night
         "SELECT source, source_record_id FROM staging.identity_records "
         "WHERE list_contains(dq_flags, 'impossible_birth_date')",
+        # at 10M records one statement needed 12 GB (docs/performance.md); as steps it spills
+        steps=("identity_records_located", "identity_records_standardised"),
     ),
     "orders": KeyedTable(
         "orders", {"pos_orders": ("pos", _ORDER_KEY), "pos_receipts": ("pos", _RECEIPT_KEY)}, ("'pos'", "order_id")
@@ -382,10 +390,15 @@ def write_rows(
     added to it."""
     for t, relation in raw.items():
         run_sql(con, sql_dir, "create_raw_input_view", table=t, relation=relation)
+    steps = KEYED_TABLES[table].steps if table in KEYED_TABLES else ()
+    for step in steps:
+        run_sql(con, sql_dir, f"create_{step}")
     run_sql(con, sql_dir, f"create_{table}")
     writer = "create_staging_table" if whole else "insert_staging_rows"
     run_sql(con, sql_dir, writer, table=table, rows=f"{table}_rows")
     con.execute(f"DROP VIEW temp.{table}_rows")
+    for step in steps:
+        con.execute(f"DROP TABLE temp.{step}")
     for t in raw:
         con.execute(f"DROP VIEW temp.raw_{t}")
 

@@ -323,11 +323,14 @@ def test_each_statement_reads_its_raw_tables_only_through_the_views_a_build_sets
     import re
 
     from cdp_pipeline.defs.staging.assets import STAGING_TABLES
-    from cdp_pipeline.lib.staging.incremental import raw_tables
+    from cdp_pipeline.lib.staging.incremental import KEYED_TABLES, raw_tables
 
     for table in STAGING_TABLES:
-        sql = (SQL_DIR / f"create_{table}.sql").read_text(encoding="utf-8")
+        steps = KEYED_TABLES[table].steps if table in KEYED_TABLES else ()
+        sql = "\n".join((SQL_DIR / f"create_{name}.sql").read_text(encoding="utf-8") for name in (*steps, table))
         body = "\n".join(line.split("--")[0] for line in sql.splitlines())
         assert not re.search(r"\braw\.", body), table
         assert set(re.findall(r"\btemp\.raw_(\w+)", body)) == set(raw_tables(table)), table
         assert f"CREATE OR REPLACE TEMP VIEW {table}_rows AS" in body, table
+        for step in steps:
+            assert f"CREATE OR REPLACE TEMP TABLE {step} AS" in body, step

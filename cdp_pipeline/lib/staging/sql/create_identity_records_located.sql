@@ -1,0 +1,175 @@
+-- Step 1 of staging.identity_records (lib/staging/incremental.py runs the steps): one row per
+-- identity-bearing source record (its latest version), its raw values and its country.
+-- A temp table, not a MATERIALIZED CTE: DuckDB writes a table out to its temp directory when
+-- memory runs short, but holds a CTE's rows in memory (at 10M records more than 4 GB).
+-- It reads temp.raw_<table> (the whole raw table, or the affected keys' rows:
+-- lib/staging/incremental.py).
+CREATE OR REPLACE TEMP TABLE identity_records_located AS
+WITH crm_versions AS (
+    -- The key: the customer id without the apostrophe a spreadsheet put before a long number
+    -- (Shopify's '5207765762223), else (a legacy Shopify export has no id) the e-mail address;
+    -- create_consent_events.sql and staging_incremental._CRM_KEY key rows alike.
+    SELECT *, coalesce(nullif(trim(ltrim(trim(customer_id), '''')), ''), 'email:' || std_email(email)) AS record_key,
+           nullif(trim(ltrim(trim(customer_id), '''')), '') AS crm_id,
+           std_timestamp(updated_at, NULL) AS updated_ts  -- once: it orders the versions and dates the record
+    FROM temp.raw_crm_customers
+),
+crm_latest AS (
+    SELECT * FROM crm_versions
+    WHERE record_key IS NOT NULL
+    QUALIFY row_number() OVER (
+        PARTITION BY record_key
+        ORDER BY updated_ts DESC NULLS LAST, _landing_date DESC, _file DESC, _line DESC) = 1
+),
+crm AS (
+    SELECT 'crm' AS source, record_key AS source_record_id,
+           coalesce(updated_ts, std_timestamp(created_at, NULL), CAST(_landing_date AS TIMESTAMP)) AS record_time,
+           first_name AS raw_first, last_name AS raw_last, email AS raw_email,
+           coalesce(nullif(trim(phone), ''), address_phone) AS raw_phone,
+           street AS raw_street, postcode AS raw_postcode, city AS raw_city, country AS raw_country,
+           birth_date AS raw_birth_date, nullif(trim(loyalty_card_id), '') AS loyalty_card_id,
+           crm_id AS crm_customer_id, CAST(NULL AS VARCHAR) AS web_user_id, CAST(NULL AS VARCHAR[]) AS cookies
+    FROM crm_latest
+),
+esp_versions AS (
+    -- Mailchimp's LEID, Klaviyo's profile id, else the address (staging_incremental._ESP_MEMBER_KEY)
+    SELECT *, coalesce(nullif(trim(leid), ''), nullif(trim(klaviyo_id), ''), std_email(email_address)) AS record_key,
+           std_timestamp(last_changed, 'UTC') AS last_changed_ts  -- once: it orders the versions and dates the record
+    FROM temp.raw_esp_members
+),
+esp_latest AS (
+    SELECT * FROM esp_versions
+    WHERE record_key IS NOT NULL
+    QUALIFY row_number() OVER (
+        PARTITION BY record_key
+        ORDER BY last_changed_ts DESC NULLS LAST, _landing_date DESC, _file DESC, _line DESC) = 1
+),
+esp AS (
+    SELECT 'esp', record_key,
+           coalesce(last_changed_ts, std_timestamp(optin_time, 'UTC'), CAST(_landing_date AS TIMESTAMP)),
+           -- Mailchimp's CC or Klaviyo's Country: the country a number without a country code is read in
+           first_name, last_name, email_address, phone, address, zip, city,
+           coalesce(nullif(trim(cc), ''), country), birthday,
+           NULL, NULL, NULL, NULL
+    FROM esp_latest
+),
+sms_raw AS (
+    -- the customer's number, without a channel prefix (`whatsapp:+27…`), as create_sms_messages.sql reads it
+    SELECT regexp_replace(CASE WHEN lower(trim(direction)) LIKE 'inbound%' THEN "from" ELSE "to" END,
+                          '^\s*[A-Za-z]+:', '') AS raw_phone,
+           coalesce(nullif(trim(sent_date), ''), nullif(trim(date_created), '')) AS sent_date,
+           max(CAST(_landing_date AS TIMESTAMP)) AS last_landed
+    FROM temp.raw_sms_messages
+    GROUP BY ALL
+),
+sms_phones AS MATERIALIZED (
+    SELECT raw_phone, std_phone(raw_phone, NULL) AS phone
+    FROM (SELECT DISTINCT raw_phone FROM sms_raw WHERE raw_phone IS NOT NULL)
+),
+sms_times AS MATERIALIZED (
+    -- Campaign messages share their send time.
+    SELECT sent_date, std_timestamp(sent_date, 'UTC') AS sent_at
+    FROM (SELECT DISTINCT sent_date FROM sms_raw WHERE sent_date IS NOT NULL)
+),
+sms_numbers AS (
+    SELECT p.phone, max(t.sent_at) AS last_seen, max(r.last_landed) AS last_landed
+    FROM sms_raw r
+    JOIN sms_phones p USING (raw_phone)
+    LEFT JOIN sms_times t USING (sent_date)
+    WHERE p.phone IS NOT NULL
+    GROUP BY p.phone
+),
+sms AS (
+    SELECT 'sms', phone, coalesce(last_seen, last_landed),
+           NULL, NULL, NULL, phone, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+    FROM sms_numbers
+),
+web_cookies AS (
+    -- a user's cookies: each once (a user's events mostly repeat their cookie), before the list
+    SELECT trim(user_id) AS user_id, user_pseudo_id,
+           max(make_timestamp(TRY_CAST(event_timestamp AS BIGINT))) AS last_seen,
+           max(CAST(_landing_date AS TIMESTAMP)) AS last_landed
+    FROM temp.raw_web_events
+    WHERE nullif(trim(user_id), '') IS NOT NULL
+    GROUP BY ALL
+),
+web_users AS (
+    -- list_sort of a list, not list(... ORDER BY): DuckDB spills the states of an unordered
+    -- aggregate, not those of an ordered one
+    SELECT user_id,
+           list_sort(list(user_pseudo_id) FILTER (WHERE user_pseudo_id IS NOT NULL)) AS cookies,
+           max(last_seen) AS last_seen, max(last_landed) AS last_landed
+    FROM web_cookies
+    GROUP BY user_id
+),
+web AS (
+    SELECT 'web', user_id, coalesce(last_seen, last_landed),
+           NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, user_id, user_id, cookies
+    FROM web_users
+),
+shopify_orders AS (
+    -- Order-level fields are on the first row of an order only; the latest delivery of an order wins.
+    SELECT trim(name) AS order_name,
+           arg_max(_file, CAST(_landing_date AS VARCHAR) || _file) AS file,
+           max(_landing_date) AS landing_date
+    FROM temp.raw_pos_orders
+    WHERE nullif(trim(name), '') IS NOT NULL
+    GROUP BY ALL
+),
+shopify AS (
+    -- A field's first non-blank value in the file (lowest _line; a file's lines are unique):
+    -- arg_min, not first(... ORDER BY _line), as DuckDB spills the states of an unordered
+    -- aggregate, not those of an ordered one.
+    SELECT 'pos', 'order:' || o.order_name,
+           coalesce(std_timestamp(arg_min(r.created_at, r._line) FILTER (WHERE nullif(trim(r.created_at), '') IS NOT NULL), NULL),
+                    CAST(o.landing_date AS TIMESTAMP)),
+           std_split_first(arg_min(r.billing_name, r._line) FILTER (WHERE nullif(trim(r.billing_name), '') IS NOT NULL)),
+           std_split_last(arg_min(r.billing_name, r._line) FILTER (WHERE nullif(trim(r.billing_name), '') IS NOT NULL)),
+           arg_min(r.email, r._line) FILTER (WHERE nullif(trim(r.email), '') IS NOT NULL),
+           -- the billing number, else the order's contact number, else the recipient's
+           coalesce(arg_min(r.billing_phone, r._line) FILTER (WHERE nullif(trim(r.billing_phone), '') IS NOT NULL),
+                    arg_min(r.phone, r._line) FILTER (WHERE nullif(trim(r.phone), '') IS NOT NULL),
+                    arg_min(r.shipping_phone, r._line) FILTER (WHERE nullif(trim(r.shipping_phone), '') IS NOT NULL)),
+           arg_min(r.billing_street, r._line) FILTER (WHERE nullif(trim(r.billing_street), '') IS NOT NULL),
+           arg_min(r.billing_zip, r._line) FILTER (WHERE nullif(trim(r.billing_zip), '') IS NOT NULL),
+           arg_min(r.billing_city, r._line) FILTER (WHERE nullif(trim(r.billing_city), '') IS NOT NULL),
+           coalesce(arg_min(r.billing_country, r._line) FILTER (WHERE nullif(trim(r.billing_country), '') IS NOT NULL),
+                    arg_min(r.shipping_country, r._line) FILTER (WHERE nullif(trim(r.shipping_country), '') IS NOT NULL)),
+           NULL, NULL, NULL, NULL, NULL
+    FROM shopify_orders o
+    JOIN temp.raw_pos_orders r ON trim(r.name) = o.order_name AND r._file = o.file
+    GROUP BY o.order_name, o.landing_date
+),
+receipt_lines AS (
+    SELECT trim(store_id) AS store_id, trim(receipt_id) AS receipt_id, ts_local, nullif(trim(tz), '') AS tz,
+           CAST(_landing_date AS TIMESTAMP) AS landed, nullif(trim(loyalty_card_id), '') AS loyalty_card_id
+    FROM temp.raw_pos_receipts
+    WHERE nullif(trim(receipt_id), '') IS NOT NULL AND nullif(trim(store_id), '') IS NOT NULL
+),
+carded_receipts AS (
+    -- Only a receipt with a loyalty card identifies anyone: the others' times are not read.
+    SELECT store_id, receipt_id, min(landed) AS landed, min(loyalty_card_id) AS loyalty_card_id
+    FROM receipt_lines
+    GROUP BY ALL
+    HAVING min(loyalty_card_id) IS NOT NULL
+),
+receipts AS (
+    -- A receipt's lines share its time: each distinct time is read once.
+    SELECT 'pos', 'receipt:' || c.store_id || ':' || c.receipt_id,
+           coalesce(min(std_timestamp(t.ts_local, t.tz)), c.landed),
+           NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+           c.loyalty_card_id, NULL, NULL, NULL
+    FROM carded_receipts c
+    JOIN (SELECT DISTINCT store_id, receipt_id, ts_local, tz FROM receipt_lines) t USING (store_id, receipt_id)
+    GROUP BY c.store_id, c.receipt_id, c.landed, c.loyalty_card_id
+),
+unioned AS (
+    SELECT * FROM crm
+    UNION ALL SELECT * FROM esp
+    UNION ALL SELECT * FROM sms
+    UNION ALL SELECT * FROM web
+    UNION ALL SELECT * FROM shopify
+    UNION ALL SELECT * FROM receipts
+)
+-- The record's country reads its phone number and postcode.
+SELECT *, std_country(raw_country) AS country FROM unioned
