@@ -212,7 +212,7 @@ def identity_candidate_pairs(warehouse: Path) -> dict:
         )
         build_identifiers(con)
         find_excluded_identifiers(con, config)
-        records_in_model = build_splink_input(con)
+        records_in_model = build_splink_input(con, config)
         con.execute(f"CREATE TABLE model_input AS SELECT * FROM {SPLINK_INPUT}")
         db_api = DuckDBAPI(connection=con)
         sdf = db_api.register("model_input")

@@ -50,6 +50,9 @@ class SplinkConfig:
     # a rule: the columns (or one-record SQL expressions) that must be equal, or a string of
     # SQL over l. and r. for what equal columns cannot say (first and last name swapped)
     blocking_rules: tuple[tuple[str, ...] | SqlRule, ...] = ()
+    # a full name held by at most this many of the model's records is a blocking key
+    # (``rare_full_name``): bounded blocks, so its pairs grow linearly with the records
+    rare_name_max_records: int = 10
     prior_rules: tuple[tuple[str, ...], ...] = ()
     prior_recall: float = 0.7
     em_rules: tuple[tuple[str, ...] | SqlRule, ...] = ()  # as blocking_rules
@@ -133,6 +136,7 @@ def load_identity_config(
             sparse_target_precision=float(sp.get("sparse_target_precision", 0.99)),
             sparse_threshold_floor=float(sp.get("sparse_threshold_floor", 0.5)),
             blocking_rules=_blocking_rules(sp.get("blocking_rules"), path),
+            rare_name_max_records=int(sp.get("rare_name_max_records", 10)),
             prior_rules=_rules(sp.get("prior_rules")),
             prior_recall=float(sp.get("prior_recall", 0.7)),
             em_rules=_blocking_rules(sp.get("em_rules"), path),

@@ -297,7 +297,7 @@ def blocking_recall(
     )
     build_identifiers(con)
     find_excluded_identifiers(con, config)
-    build_splink_input(con)
+    build_splink_input(con, config)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _br_input AS
         SELECT i.*, t.person_id

@@ -21,7 +21,7 @@ import duckdb
 
 from cdp_pipeline.lib.common.progress import report_phase
 from cdp_pipeline.lib.common.warehouse import erasures_executed, row_hash_sql, table_exists
-from cdp_pipeline.lib.identity.config import IdentityConfig, SqlRule
+from cdp_pipeline.lib.identity.config import IdentityConfig, SplinkConfig, SqlRule
 from cdp_pipeline.lib.identity.junk_guard import EXCLUDED
 from cdp_pipeline.lib.identity.model_store import (
     NEW_MODEL,
@@ -55,7 +55,9 @@ COMPARED_COLUMNS = (
     "email",
     "phone",
 )
-MODEL_INPUT_COLUMNS = ("source", *COMPARED_COLUMNS)
+# rare_full_name is not compared, but a record's is set by how many others share its name:
+# in the hash, so records whose name became common (or rare) are scored again, as a full run would
+MODEL_INPUT_COLUMNS = ("source", *COMPARED_COLUMNS, "rare_full_name")
 
 log = logging.getLogger(__name__)
 
@@ -81,11 +83,17 @@ class ModelRun:
     household_pairs: tuple[int, int] = (0, 0)
 
 
-def build_splink_input(con: duckdb.DuckDBPyConnection) -> int:
+def build_splink_input(con: duckdb.DuckDBPyConnection, config: IdentityConfig | None = None) -> int:
     """The model's view of each record: junk/over-shared values blanked; nameless records left out.
 
     Each first name comes with its variant keys, words and initials (``name_keys``), so the
-    model can tell a nickname or a part of a double name from a different name."""
+    model can tell a nickname or a part of a double name from a different name.
+    ``rare_full_name`` (for blocking only) is the full name when at most
+    ``config.splink.rare_name_max_records`` records carry it: a record with a name and nothing
+    else in common with its duplicate (an e-mail-only newsletter signup) meets it there, and
+    only a rare name can link such a pair; a block on every full name grows with the square of
+    the records sharing a common one (``docs/identity.md``)."""
+    rare_max = (config.splink if config else SplinkConfig()).rare_name_max_records
     name_keys = ", ".join(f"f.{field} AS {column}" for field, column in NAME_KEY_COLUMNS.items())
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {SPLINK_INPUT} AS
@@ -101,6 +109,8 @@ def build_splink_input(con: duckdb.DuckDBPyConnection) -> int:
             FROM {RECORDS}
         )
         SELECT r.rid AS unique_id, r.source, r.first_name_match, r.last_name_match,
+               CASE WHEN count(*) OVER (PARTITION BY r.first_name_match, r.last_name_match) <= {int(rare_max)}
+                    THEN r.first_name_match || ' ' || r.last_name_match END AS rare_full_name,
                {name_keys},
                r.birth_date, r.street, r.postcode, r.city,
                -- for blocking only (never compared): the house number and the street's name
@@ -697,7 +707,7 @@ def train_and_predict(
     reused model only records whose model input changed are scored, against every record,
     and the stored scores of unchanged pairs are kept. ``full_refresh`` scores every pair.
     """
-    run = ModelRun(records_in_model=build_splink_input(con))
+    run = ModelRun(records_in_model=build_splink_input(con, config))
     _empty_edges(con)
     clear_pending_state(con)
     if run.records_in_model < 2:

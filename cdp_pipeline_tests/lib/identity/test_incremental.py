@@ -229,6 +229,49 @@ def test_a_bridging_record_merges_and_its_removal_splits_like_a_full_rebuild(two
     assert events[1]["split"] >= 1  # ...and without it they part again
 
 
+def _rare_name_pair_scored(tables) -> bool:
+    """Whether night 3's customer and signup of a rare name are among the scored pairs."""
+    return any({row[1], row[3]} == {"CRM-RARE", "ESP-RARE-0"} for row in tables["scored_pairs"])
+
+
+def test_a_name_that_turns_common_is_rescored_like_a_full_rebuild(two_nights, tmp_path):
+    """Night 3 brings a customer and a newsletter signup of a rare name, sharing nothing else:
+    ``rare_full_name`` puts the pair up. Night 4 brings ten more signups of that name, which
+    then is no longer rare, so a full rescoring no longer scores the pair: the incremental night
+    must rescore the two unchanged records too (their hash holds the blocking key), or it would
+    keep the pair's old score."""
+    from cdp_pipeline_tests.lib.identity.synthetic import record
+
+    config, night2 = two_nights["config"], two_nights["night2"]
+    name = dict(first_name="hans henning", last_name="jacobi jackel")
+    customer = record(
+        "crm",
+        "CRM-RARE",
+        None,
+        **name,
+        street="fabriksgatan 45",
+        postcode="74394",
+        city="halmstad",
+        birth_date=dt.date(1970, 3, 19),
+    )
+    signups = [record("esp", f"ESP-RARE-{i}", None, **name, email=f"hh{i}@example.com") for i in range(11)]
+    inc, full = tmp_path / "inc.duckdb", tmp_path / "full.duckdb"
+    shutil.copy(two_nights["root"] / "incremental.duckdb", inc)
+    shutil.copy(two_nights["root"] / "incremental.duckdb", full)
+    seen = []
+    for records, day in (
+        ([*night2, customer, signups[0]], DAY2 + dt.timedelta(days=1)),
+        ([*night2, customer, *signups], DAY2 + dt.timedelta(days=2)),
+    ):
+        a, a_tables = _resolve(inc, records, config, day)
+        b, b_tables = _resolve(full, records, config, day, full_refresh=True)
+        assert a.model.mode == "incremental"
+        for table in TABLES:
+            assert a_tables[table] == b_tables[table], (day, table)
+        seen.append(_rare_name_pair_scored(a_tables))
+    assert seen == [True, False]
+
+
 def _runs_row(path) -> tuple:
     con = duckdb.connect(str(path))
     try:

@@ -121,6 +121,9 @@ def test_sql_rules_carry_a_name_and_a_bad_rule_is_refused(tmp_path):
     assert (
         blocking_rule(swapped[0]).get_blocking_rule("duckdb").blocking_rule_sql
         == "l.first_name_match = r.last_name_match AND l.last_name_match = r.first_name_match"
+        " AND (l.rare_full_name IS NOT NULL AND r.rare_full_name IS NOT NULL"
+        " OR l.city = r.city OR l.postcode = r.postcode OR l.street = r.street"
+        " OR l.birth_date = r.birth_date OR l.email = r.email OR l.phone = r.phone)"
     )
     assert blocking_rule_name(("first_name_match", "birth_date")) == "first_name_match + birth_date"
     bad = tmp_path / "identity.yaml"
