@@ -477,3 +477,21 @@ def test_a_column_identity_reads_only_through_a_cardinality_rule_is_hashed():
             hashes[name, country] = con.execute(f"SELECT record_hash FROM {RECORD_HASH}").fetchall()[0][0]
     assert hashes["packaged", "SE"] == hashes["packaged", "NO"]
     assert hashes["by_country", "SE"] != hashes["by_country", "NO"]
+
+
+def test_identity_defers_automatic_checkpoints_and_restores_the_threshold(tmp_path):
+    """Splink's work tables fill the build database's write-ahead log; a checkpoint in the middle
+    of the run cost more than the one when the step's connection closes. The threshold is back
+    to what it was afterwards, also when the run fails."""
+    from cdp_pipeline.lib.identity.resolve import _checkpoint_when_done
+
+    con = duckdb.connect(str(tmp_path / "c.duckdb"))
+    con.execute("SET checkpoint_threshold = '8MiB'")
+    before = con.execute("SELECT current_setting('checkpoint_threshold')").fetchall()[0][0]
+    with pytest.raises(RuntimeError):
+        with _checkpoint_when_done(con):
+            inside = con.execute("SELECT current_setting('checkpoint_threshold')").fetchall()[0][0]
+            raise RuntimeError("a failing run")
+    assert inside.endswith("GiB") and float(inside.split()[0]) > 100
+    assert con.execute("SELECT current_setting('checkpoint_threshold')").fetchall()[0][0] == before
+    con.close()
