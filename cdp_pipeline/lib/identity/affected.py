@@ -40,6 +40,18 @@ GRAPH_EDGES = "identity.graph_edges"
 GRAPH_META = "identity.graph_meta"
 GRAPH_TABLES = ("graph_records", "graph_edges", "graph_meta")
 
+_GRAPH_EDGE_COLUMNS = (
+    "source_l",
+    "record_l",
+    "source_r",
+    "record_r",
+    "link_type",
+    "identifier_kind",
+    "identifier_value",
+    "match_probability",
+    "note",
+)
+
 RECORD_HASH = "temp._id_record_hash"
 EDGE_KEYS = "temp._id_edge_keys"
 AFFECTED = "temp._id_affected"
@@ -206,6 +218,35 @@ def affected_records(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> 
     }
 
 
+def sync_rows(
+    con: duckdb.DuckDBPyConnection, table: str, rows: str, scope: str, compare: list[str], order: str
+) -> tuple[int, int]:
+    """Bring the rows of ``table`` within ``scope`` (a condition on its rows) to ``rows`` (a query of
+    the same columns), touching only the rows that differ: a row (as a multiset, by a 128-bit hash
+    of its ``compare`` columns) in both is kept as it is, with its other columns (the run that
+    last wrote it). Most rows of an affected component are what they were; deleting and
+    inserting them all made a quiet night's identity commit rewrite every one. Returns (rows
+    deleted, rows inserted)."""
+    h = row_hash_sql([f'"{c}"' for c in compare], as_text=False)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _id_sync_new AS
+                    SELECT *, {h} AS _sync_h, row_number() OVER (PARTITION BY {h}) AS _sync_k FROM ({rows})""")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _id_sync_old AS
+                    SELECT rowid AS _sync_rowid, {h} AS _sync_h, row_number() OVER (PARTITION BY {h}) AS _sync_k
+                    FROM {table} WHERE {scope}""")
+    deleted = con.execute(f"""DELETE FROM {table} WHERE rowid IN (SELECT _sync_rowid FROM temp._id_sync_old
+                                                                  ANTI JOIN temp._id_sync_new USING (_sync_h, _sync_k))""").fetchall()[
+        0
+    ][0]
+    inserted = con.execute(f"""INSERT INTO {table} BY NAME
+                               SELECT * EXCLUDE (_sync_h, _sync_k) FROM temp._id_sync_new
+                               ANTI JOIN temp._id_sync_old USING (_sync_h, _sync_k) ORDER BY {order}""").fetchall()[0][
+        0
+    ]
+    con.execute("DROP TABLE temp._id_sync_new")
+    con.execute("DROP TABLE temp._id_sync_old")
+    return deleted, inserted
+
+
 def write_graph_state(
     con: duckdb.DuckDBPyConnection, config: IdentityConfig, components: str, restricted: bool, night_inputs: str
 ) -> None:
@@ -223,32 +264,37 @@ def write_graph_state(
         f"ALTER TABLE {GRAPH_META} ADD COLUMN IF NOT EXISTS inputs_hash VARCHAR",
     ):
         con.execute(ddl)
+    records = f"""SELECT h.source, h.source_record_id, h.record_hash,
+                         min(h.source || chr(31) || h.source_record_id) OVER (PARTITION BY c.component) AS component_key
+                  FROM {RECORD_HASH} h JOIN {components} c USING (rid)"""
+    edges = f"""SELECT source_l, record_l, source_r, record_r, link_type, identifier_kind, identifier_value,
+                       match_probability, note FROM {EDGE_KEYS} e"""
     if restricted:
-        con.execute(f"""DELETE FROM {GRAPH_RECORDS} WHERE (source, source_record_id) IN
-                        (SELECT source, source_record_id FROM temp._id_affected_keys)""")
-        con.execute(f"""DELETE FROM {GRAPH_EDGES} WHERE (source_l, record_l) IN
-                            (SELECT source, source_record_id FROM temp._id_affected_keys)
-                        OR (source_r, record_r) IN (SELECT source, source_record_id FROM temp._id_affected_keys)""")
-        scope = f"WHERE h.rid IN (SELECT rid FROM {AFFECTED})"
-        # an edge has both ends in A or neither; a cannot-link (two members of one household)
-        # may join two components, and is deleted above when either end is in A
-        edge_scope = f"WHERE e.rid_l IN (SELECT rid FROM {AFFECTED}) OR e.rid_r IN (SELECT rid FROM {AFFECTED})"
+        # only A changed: its records' rows, and every edge or cannot-link with an end in A (an edge
+        # has both ends in A or neither; a cannot-link, two members of one household, may join two
+        # components); of those, only the rows that differ from last night's are written
+        keys = "(SELECT source, source_record_id FROM temp._id_affected_keys)"
+        sync_rows(
+            con,
+            GRAPH_RECORDS,
+            f"SELECT * FROM ({records}) WHERE (source, source_record_id) IN {keys}",
+            f"(source, source_record_id) IN {keys}",
+            ["source", "source_record_id", "record_hash", "component_key"],
+            "ALL",
+        )
+        sync_rows(
+            con,
+            GRAPH_EDGES,
+            f"{edges} WHERE e.rid_l IN (SELECT rid FROM {AFFECTED}) OR e.rid_r IN (SELECT rid FROM {AFFECTED})",
+            f"(source_l, record_l) IN {keys} OR (source_r, record_r) IN {keys}",
+            [c for c in _GRAPH_EDGE_COLUMNS],
+            "ALL",
+        )
     else:
         con.execute(f"DELETE FROM {GRAPH_RECORDS}")
         con.execute(f"DELETE FROM {GRAPH_EDGES}")
-        scope = edge_scope = ""
-    con.execute(f"""
-        INSERT INTO {GRAPH_RECORDS}
-        SELECT h.source, h.source_record_id, h.record_hash,
-               min(h.source || chr(31) || h.source_record_id) OVER (PARTITION BY c.component) AS component_key
-        FROM {RECORD_HASH} h JOIN {components} c USING (rid)
-        {scope}
-        ORDER BY ALL
-    """)
-    con.execute(f"""INSERT INTO {GRAPH_EDGES}
-                    SELECT source_l, record_l, source_r, record_r, link_type, identifier_kind, identifier_value,
-                           match_probability, note
-                    FROM {EDGE_KEYS} e {edge_scope} ORDER BY ALL""")
+        con.execute(f"INSERT INTO {GRAPH_RECORDS} {records} ORDER BY ALL")
+        con.execute(f"INSERT INTO {GRAPH_EDGES} {edges} ORDER BY ALL")
     con.execute(f"DELETE FROM {GRAPH_META}")
     con.execute(
         f"INSERT INTO {GRAPH_META} (config_hash, inputs_hash) VALUES (?, ?)", [graph_config_hash(config), night_inputs]

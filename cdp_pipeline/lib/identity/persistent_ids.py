@@ -35,7 +35,7 @@ def _previous_map(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> N
                    WHERE schema_name = 'identity' AND table_name = 'customer_map'""").fetchall()
         }
         created = "customer_created_at" if "customer_created_at" in cols else "NULL::TIMESTAMP"
-        where = f"WHERE customer_id IN (SELECT customer_id FROM {scope})" if scope else ""
+        where = f"SEMI JOIN {scope} USING (customer_id)" if scope else ""
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _id_prev AS
                         SELECT source, source_record_id, customer_id, {created} AS created_at
                         FROM identity.customer_map {where}""")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from cdp_pipeline.lib.identity.affected import (
     inputs_hash,
     keyed_edges,
     record_hashes,
+    sync_rows,
     unchanged_night,
     write_graph_state,
 )
@@ -137,6 +139,53 @@ def resolve_identities(
     records whose cluster can have changed (``affected.py``): equal to a full rebuild by
     construction.
     """
+    with _checkpoint_when_done(con):
+        return _resolve_identities(
+            con,
+            run_id=run_id,
+            config=config,
+            review_file=review_file,
+            reports_dir=reports_dir,
+            source_table=source_table,
+            run_at=run_at,
+            full_refresh=full_refresh,
+            as_of=as_of,
+            retrain_days=retrain_days,
+            name_variants=name_variants,
+            engine_settings=engine_settings,
+        )
+
+
+@contextmanager
+def _checkpoint_when_done(con: duckdb.DuckDBPyConnection):
+    """No automatic checkpoint while identity runs: Splink's work tables go through the build
+    database's write-ahead log, and DuckDB then checkpointed in the middle of the run (when a
+    large temp table was created), which at 100,000 customers cost about 1.3 of a quiet night's
+    10 CPU seconds; the checkpoint when the step's connection closes (or the next automatic one
+    after) writes the same data for a fraction of that."""
+    threshold = con.execute("SELECT current_setting('checkpoint_threshold')").fetchall()[0][0]
+    con.execute("SET checkpoint_threshold = '1TB'")
+    try:
+        yield
+    finally:
+        con.execute(f"SET checkpoint_threshold = '{threshold}'")  # as DuckDB shows it: 16.0 MiB by default
+
+
+def _resolve_identities(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    run_id: str,
+    config: IdentityConfig | None = None,
+    review_file: Path | None = None,
+    reports_dir: Path | None = None,
+    source_table: str = "staging.identity_records",
+    run_at: dt.datetime | None = None,
+    full_refresh: bool = False,
+    as_of: dt.date | None = None,
+    retrain_days: int = 7,
+    name_variants: NameVariants | None = None,
+    engine_settings=None,
+) -> IdentityResult:
     config = config or load_identity_config()
     run_at = (run_at or dt.datetime.now(dt.timezone.utc)).replace(tzinfo=None)
     result = IdentityResult(run_id=run_id)
@@ -423,85 +472,107 @@ def _write_tables(
     (readers never see half a run).
 
     ``restricted``: only the affected records were re-clustered; the rows of the customers they
-    touched are replaced and every other row is kept as it is."""
+    touched are brought to tonight's, writing only those that differ (``affected.sync_rows``),
+    and every other row is kept as it is."""
     params = {"run_id": run_id, "at": run_at}
     touched = f"(SELECT customer_id FROM {TOUCHED})"
+    # tonight's rows of the re-clustered records (all records unless restricted)
+    customer_map = f"""
+        SELECT r.source, r.source_record_id, a.customer_id, a.created_at AS customer_created_at,
+               $run_id::VARCHAR AS run_id, $at::TIMESTAMP AS resolved_at
+        FROM {RECORDS} r
+        JOIN temp._id_final_components c USING (rid)
+        JOIN temp._id_assignment a ON a.component = c.component"""
+    links = """
+        SELECT l.customer_id, l.source AS source_l, l.source_record_id AS record_l,
+               r.source AS source_r, r.source_record_id AS record_r,
+               e.link_type, e.identifier_kind, e.identifier_value,
+               e.match_probability, e.match_weight, e.match_weights::JSON AS match_weights, e.note
+        FROM temp._id_all_edges e
+        JOIN temp._id_rid_customer l ON l.rid = e.rid_l
+        JOIN temp._id_rid_customer r ON r.rid = e.rid_r
+        WHERE l.customer_id = r.customer_id"""
+    rejected_links = """
+        SELECT l.customer_id AS customer_id_l, r.customer_id AS customer_id_r,
+               l.source AS source_l, l.source_record_id AS record_l,
+               r.source AS source_r, r.source_record_id AS record_r,
+               e.link_type, e.identifier_kind, e.match_probability, c.reason
+        FROM temp._id_cut c
+        JOIN temp._id_all_edges e ON e.rid_l = least(c.rid_l, c.rid_r) AND e.rid_r = greatest(c.rid_l, c.rid_r)
+        JOIN temp._id_rid_customer l ON l.rid = e.rid_l
+        JOIN temp._id_rid_customer r ON r.rid = e.rid_r
+        WHERE l.customer_id <> r.customer_id"""
+    scope = "WHERE m.customer_id IN (SELECT customer_id FROM temp._id_assignment)" if restricted else ""
+    clusters = f"""
+        SELECT m.customer_id, count(*) AS records,
+               list(DISTINCT m.source ORDER BY m.source) AS sources,
+               coalesce(any_value(k.deterministic), 0) AS deterministic_links,
+               coalesce(any_value(k.probabilistic), 0) AS probabilistic_links,
+               coalesce(any_value(k.review), 0) AS review_links,
+               any_value(m.customer_created_at) AS created_at
+        FROM identity.customer_map m
+        LEFT JOIN (SELECT customer_id,
+                          count(*) FILTER (WHERE link_type = 'deterministic') AS deterministic,
+                          count(*) FILTER (WHERE link_type = 'probabilistic') AS probabilistic,
+                          count(*) FILTER (WHERE link_type = 'review') AS review
+                   FROM identity.links m {scope} GROUP BY customer_id) k USING (customer_id)
+        {scope}
+        GROUP BY m.customer_id"""
     with transaction(con):
-        if restricted:
-            con.execute(f"DELETE FROM identity.customer_map WHERE customer_id IN {touched}")
-            con.execute(f"DELETE FROM identity.links WHERE customer_id IN {touched}")
-            con.execute(
-                f"DELETE FROM identity.rejected_links WHERE customer_id_l IN {touched} OR customer_id_r IN {touched}"
-            )
-            con.execute(f"DELETE FROM identity.clusters WHERE customer_id IN {touched}")
-        into = (
-            (lambda table: f"INSERT INTO identity.{table}")
-            if restricted
-            else (lambda table: f"CREATE OR REPLACE TABLE identity.{table} AS")
-        )
-        con.execute(
-            f"""
-            {into("customer_map")}
-            SELECT r.source, r.source_record_id, a.customer_id,
-                   count(*) OVER (PARTITION BY a.customer_id) AS customer_records,
-                   a.created_at AS customer_created_at,
-                   $run_id::VARCHAR AS run_id, $at::TIMESTAMP AS resolved_at
-            FROM {RECORDS} r
-            JOIN temp._id_final_components c USING (rid)
-            JOIN temp._id_assignment a ON a.component = c.component
-            ORDER BY r.source, r.source_record_id
-        """,
-            params,
-        )
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE _id_rid_customer AS
             SELECT r.rid, r.source, r.source_record_id, a.customer_id
             FROM {RECORDS} r JOIN temp._id_final_components c USING (rid)
             JOIN temp._id_assignment a ON a.component = c.component
         """)
-        con.execute(f"""
-            {into("links")}
-            SELECT l.customer_id, l.source AS source_l, l.source_record_id AS record_l,
-                   r.source AS source_r, r.source_record_id AS record_r,
-                   e.link_type, e.identifier_kind, e.identifier_value,
-                   e.match_probability, e.match_weight, e.match_weights::JSON AS match_weights, e.note
-            FROM temp._id_all_edges e
-            JOIN temp._id_rid_customer l ON l.rid = e.rid_l
-            JOIN temp._id_rid_customer r ON r.rid = e.rid_r
-            WHERE l.customer_id = r.customer_id
-            ORDER BY l.customer_id, e.link_type, source_l, record_l, source_r, record_r, e.identifier_kind
-        """)
-        con.execute(f"""
-            {into("rejected_links")}
-            SELECT l.customer_id AS customer_id_l, r.customer_id AS customer_id_r,
-                   l.source AS source_l, l.source_record_id AS record_l,
-                   r.source AS source_r, r.source_record_id AS record_r,
-                   e.link_type, e.identifier_kind, e.match_probability, c.reason
-            FROM temp._id_cut c
-            JOIN temp._id_all_edges e ON e.rid_l = least(c.rid_l, c.rid_r) AND e.rid_r = greatest(c.rid_l, c.rid_r)
-            JOIN temp._id_rid_customer l ON l.rid = e.rid_l
-            JOIN temp._id_rid_customer r ON r.rid = e.rid_r
-            WHERE l.customer_id <> r.customer_id
-            ORDER BY ALL
-        """)
-        scope = "WHERE m.customer_id IN (SELECT customer_id FROM temp._id_assignment)" if restricted else ""
-        con.execute(f"""
-            {into("clusters")}
-            SELECT m.customer_id, count(*) AS records,
-                   list(DISTINCT m.source ORDER BY m.source) AS sources,
-                   coalesce(any_value(k.deterministic), 0) AS deterministic_links,
-                   coalesce(any_value(k.probabilistic), 0) AS probabilistic_links,
-                   coalesce(any_value(k.review), 0) AS review_links,
-                   any_value(m.customer_created_at) AS created_at
-            FROM identity.customer_map m
-            LEFT JOIN (SELECT customer_id,
-                              count(*) FILTER (WHERE link_type = 'deterministic') AS deterministic,
-                              count(*) FILTER (WHERE link_type = 'probabilistic') AS probabilistic,
-                              count(*) FILTER (WHERE link_type = 'review') AS review
-                       FROM identity.links m {scope} GROUP BY customer_id) k USING (customer_id)
-            {scope}
-            GROUP BY m.customer_id ORDER BY m.customer_id
-        """)
+        if restricted:
+            # The rows of the customers the affected records belonged to are brought to tonight's,
+            # writing only those that differ (affected.sync_rows): a customer who gained a record
+            # keeps its other rows, and the run that last wrote them (run_id, resolved_at).
+            _drop_moved_columns(con)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _id_customer_map_rows AS {customer_map}", params)
+            sync_rows(
+                con,
+                "identity.customer_map",
+                "SELECT * FROM temp._id_customer_map_rows",
+                f"customer_id IN {touched}",
+                ["source", "source_record_id", "customer_id", "customer_created_at"],
+                "source, source_record_id",
+            )
+            sync_rows(
+                con,
+                "identity.links",
+                links,
+                f"customer_id IN {touched}",
+                _LINK_COLUMNS,
+                "customer_id, link_type, source_l, record_l, source_r, record_r, identifier_kind",
+            )
+            sync_rows(
+                con,
+                "identity.rejected_links",
+                rejected_links,
+                f"customer_id_l IN {touched} OR customer_id_r IN {touched}",
+                _REJECTED_COLUMNS,
+                "ALL",
+            )
+            sync_rows(
+                con,
+                "identity.clusters",
+                clusters,
+                f"customer_id IN {touched} OR customer_id IN (SELECT customer_id FROM temp._id_assignment)",
+                _CLUSTER_COLUMNS,
+                "customer_id",
+            )
+        else:
+            con.execute(
+                f"CREATE OR REPLACE TABLE identity.customer_map AS {customer_map} ORDER BY r.source, r.source_record_id",
+                params,
+            )
+            con.execute(f"""CREATE OR REPLACE TABLE identity.links AS {links}
+                            ORDER BY l.customer_id, e.link_type, source_l, record_l, source_r, record_r,
+                                     e.identifier_kind""")
+            con.execute(f"CREATE OR REPLACE TABLE identity.rejected_links AS {rejected_links} ORDER BY ALL")
+            con.execute(f"CREATE OR REPLACE TABLE identity.clusters AS {clusters} ORDER BY m.customer_id")
         con.execute(f"""
             CREATE OR REPLACE TABLE identity.excluded_identifiers AS
             SELECT kind, value, records, people, reason FROM {EXCLUDED} ORDER BY kind, value
@@ -533,6 +604,52 @@ def _write_tables(
         # the run's log row commits with the tables it describes
         _summarise(con, result)
         _write_run_row(con, run_id, run_at, result)
+
+
+_LINK_COLUMNS = [
+    "customer_id",
+    "source_l",
+    "record_l",
+    "source_r",
+    "record_r",
+    "link_type",
+    "identifier_kind",
+    "identifier_value",
+    "match_probability",
+    "match_weight",
+    "match_weights",
+    "note",
+]
+_REJECTED_COLUMNS = [
+    "customer_id_l",
+    "customer_id_r",
+    "source_l",
+    "record_l",
+    "source_r",
+    "record_r",
+    "link_type",
+    "identifier_kind",
+    "match_probability",
+    "reason",
+]
+_CLUSTER_COLUMNS = [
+    "customer_id",
+    "records",
+    "sources",
+    "deterministic_links",
+    "probabilistic_links",
+    "review_links",
+    "created_at",
+]
+
+
+def _drop_moved_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """A customer_map kept from before the record count moved to identity.clusters.records: drop
+    the column (a night after a code change clusters everything and writes the table anew, so
+    this is only a safeguard)."""
+    cols = {r[0] for r in con.execute("DESCRIBE identity.customer_map").fetchall()}
+    if "customer_records" in cols:
+        con.execute("ALTER TABLE identity.customer_map DROP COLUMN customer_records")
 
 
 def _write_run_row(con: duckdb.DuckDBPyConnection, run_id: str, run_at: dt.datetime, result: IdentityResult) -> None:

@@ -18,7 +18,6 @@ CONTRACT_COMMENTS: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
             "source": "source system: crm, esp, sms, web or pos",
             "source_record_id": "the record's id in its source (see docs/sources.md)",
             "customer_id": "persistent, opaque customer id (kept across nights; see identity.id_history)",
-            "customer_records": "how many source records the customer has",
             "customer_created_at": "when the customer id was first created",
             "run_id": "identity run that last wrote the mapping",
             "resolved_at": "when that run resolved it",

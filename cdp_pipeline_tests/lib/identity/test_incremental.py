@@ -78,6 +78,7 @@ def two_nights(tmp_path_factory):
     night1, night2, new, changed = _nights()
     first, _ = _resolve(root / "incremental.duckdb", night1, config, DAY1)
     shutil.copy(root / "incremental.duckdb", root / "full.duckdb")
+    shutil.copy(root / "incremental.duckdb", root / "night1.duckdb")
     incremental = _resolve(root / "incremental.duckdb", night2, config, DAY2)
     full = _resolve(root / "full.duckdb", night2, config, DAY2, full_refresh=True)
     return {
@@ -127,6 +128,41 @@ def test_incremental_night_gives_the_full_rescoring_tables_and_ids(two_nights):
         assert inc[table] == full[table], table
     assert inc["customer_map"] and inc["links"]
     assert inc_result.id_changes == full_result.id_changes
+
+
+def _map_rows(path) -> dict:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        rows = con.execute("SELECT source, source_record_id, customer_id, run_id FROM identity.customer_map").fetchall()
+        return {(source, record): (customer, run) for source, record, customer, run in rows}
+    finally:
+        con.close()
+
+
+def test_an_incremental_night_rewrites_only_the_customer_map_rows_that_changed(two_nights):
+    """A customer who gains a record keeps its other rows as they were (written by night 1):
+    its record count is identity.clusters.records, not a column of every row."""
+    before = _map_rows(two_nights["root"] / "night1.duckdb")
+    after = _map_rows(two_nights["root"] / "incremental.duckdb")
+    night2 = f"run-{DAY2}-False"
+    rewritten = {key for key, (_, run) in after.items() if run == night2}
+    changed = {key for key, (customer, _) in after.items() if key not in before or before[key][0] != customer}
+    assert changed and rewritten == changed
+    # customers of night 1 who gained a record tonight: their other rows are night 1's
+    gained = {after[key][0] for key in changed if key not in before} & {customer for customer, _ in before.values()}
+    assert gained
+    assert any(customer in gained and run != night2 for customer, run in after.values())
+    con = duckdb.connect(str(two_nights["root"] / "incremental.duckdb"), read_only=True)
+    try:
+        assert "customer_records" not in {r[0] for r in con.execute("DESCRIBE identity.customer_map").fetchall()}
+        assert (
+            con.execute("""SELECT count(*) FROM identity.clusters c
+                              FULL JOIN (SELECT customer_id, count(*) AS n FROM identity.customer_map GROUP BY ALL) m
+                              USING (customer_id) WHERE c.records IS DISTINCT FROM m.n""").fetchall()[0][0]
+            == 0
+        )
+    finally:
+        con.close()
 
 
 def test_the_same_input_again_scores_nothing(two_nights):
@@ -484,3 +520,21 @@ def test_a_column_identity_reads_only_through_a_cardinality_rule_is_hashed():
             hashes[name, country] = con.execute(f"SELECT record_hash FROM {RECORD_HASH}").fetchall()[0][0]
     assert hashes["packaged", "SE"] == hashes["packaged", "NO"]
     assert hashes["by_country", "SE"] != hashes["by_country", "NO"]
+
+
+def test_identity_defers_automatic_checkpoints_and_restores_the_threshold(tmp_path):
+    """Splink's work tables fill the build database's write-ahead log; a checkpoint in the middle
+    of the run cost more than the one when the step's connection closes. The threshold is back
+    to what it was afterwards, also when the run fails."""
+    from cdp_pipeline.lib.identity.resolve import _checkpoint_when_done
+
+    con = duckdb.connect(str(tmp_path / "c.duckdb"))
+    con.execute("SET checkpoint_threshold = '8MiB'")
+    before = con.execute("SELECT current_setting('checkpoint_threshold')").fetchall()[0][0]
+    with pytest.raises(RuntimeError):
+        with _checkpoint_when_done(con):
+            inside = con.execute("SELECT current_setting('checkpoint_threshold')").fetchall()[0][0]
+            raise RuntimeError("a failing run")
+    assert inside.endswith("GiB") and float(inside.split()[0]) > 100
+    assert con.execute("SELECT current_setting('checkpoint_threshold')").fetchall()[0][0] == before
+    con.close()
