@@ -132,8 +132,7 @@ def build(con: duckdb.DuckDBPyConnection, export_dir: Path | None = None) -> Non
     con.execute("""CREATE TABLE staging.identity_records (source VARCHAR, source_record_id VARCHAR, email VARCHAR,
                    phone VARCHAR, loyalty_card_id VARCHAR, crm_customer_id VARCHAR, web_user_id VARCHAR,
                    cookies VARCHAR[], email_is_junk BOOLEAN, phone_is_junk BOOLEAN, first_name VARCHAR)""")
-    con.execute("""CREATE TABLE identity.customer_map (source VARCHAR, source_record_id VARCHAR, customer_id VARCHAR,
-                   customer_records BIGINT)""")
+    con.execute("CREATE TABLE identity.customer_map (source VARCHAR, source_record_id VARCHAR, customer_id VARCHAR)")
     con.execute("""CREATE TABLE identity.links (customer_id VARCHAR, record_l VARCHAR, record_r VARCHAR,
                    identifier_kind VARCHAR, identifier_value VARCHAR, match_weights JSON)""")
     con.execute("""CREATE TABLE golden.customers (customer_id VARCHAR, first_name VARCHAR, email VARCHAR, phone VARCHAR,
@@ -175,7 +174,7 @@ def build(con: duckdb.DuckDBPyConnection, export_dir: Path | None = None) -> Non
                     p["name"],
                 ],
             )
-            con.execute("INSERT INTO identity.customer_map VALUES (?, ?, ?, 4)", [s, r, p["customer_id"]])
+            con.execute("INSERT INTO identity.customer_map VALUES (?, ?, ?)", [s, r, p["customer_id"]])
         con.execute(
             "INSERT INTO identity.links VALUES (?, ?, ?, 'email', ?, ?)",
             [p["customer_id"], f"crm:{p['crm_id']}", f"web:{p['crm_id']}", p["email"], json.dumps({"mw_email": 8.0})],
@@ -216,7 +215,7 @@ def build(con: duckdb.DuckDBPyConnection, export_dir: Path | None = None) -> Non
         [ANNA["email"], BO["email"]],
     )
     con.execute(
-        "INSERT INTO identity.customer_map VALUES ('pos', 'order:#5001', ?, 4), ('pos', 'order:#5002', ?, 4)",
+        "INSERT INTO identity.customer_map VALUES ('pos', 'order:#5001', ?), ('pos', 'order:#5002', ?)",
         [ANNA["customer_id"], BO["customer_id"]],
     )
     if export_dir is not None:
