@@ -2,7 +2,8 @@
 answers by hand: an order's fields are each the first non-blank value in line order of its
 latest delivery (not the first row stored, not a blank one); a user's cookies are each listed
 once, sorted, without NULL, and NULL when there is none. (create_identity_records_located.sql
-reads them with arg_min and list_sort, which DuckDB spills, not with ordered aggregates.)"""
+reads them with a window and list_sort rather than ordered aggregates, whose states DuckDB
+holds in memory.)"""
 
 import duckdb
 import pytest
