@@ -173,7 +173,7 @@ KEYED_TABLES: dict[str, KeyedTable] = {
         "SELECT source, source_record_id FROM staging.identity_records "
         "WHERE list_contains(dq_flags, 'impossible_birth_date')",
         # at 10M records one statement needed 12 GB (docs/performance.md); as steps it spills
-        steps=("identity_records_located", "identity_records_standardised"),
+        steps=("identity_records_located", "identity_records_named", "identity_records_standardised"),
     ),
     "orders": KeyedTable(
         "orders", {"pos_orders": ("pos", _ORDER_KEY), "pos_receipts": ("pos", _RECEIPT_KEY)}, ("'pos'", "order_id")

@@ -1,7 +1,7 @@
 -- Step 1 of staging.identity_records (lib/staging/incremental.py runs the steps): one row per
 -- identity-bearing source record (its latest version), its raw values and its country.
 -- A temp table, not a MATERIALIZED CTE: DuckDB writes a table out to its temp directory when
--- memory runs short, but holds a CTE's rows in memory (at 10M records more than 4 GB).
+-- memory runs short, but holds a CTE's rows in memory (create_identity_records.sql).
 -- It reads temp.raw_<table> (the whole raw table, or the affected keys' rows:
 -- lib/staging/incremental.py).
 CREATE OR REPLACE TEMP TABLE identity_records_located AS
@@ -94,8 +94,8 @@ web_cookies AS (
     GROUP BY ALL
 ),
 web_users AS (
-    -- list_sort of a list, not list(... ORDER BY): DuckDB spills the states of an unordered
-    -- aggregate, not those of an ordered one
+    -- list_sort of the distinct pairs' list, not list(DISTINCT ... ORDER BY) over the events:
+    -- an ordered aggregate holds every event of every user in memory until it sorts them
     SELECT user_id,
            list_sort(list(user_pseudo_id) FILTER (WHERE user_pseudo_id IS NOT NULL)) AS cookies,
            max(last_seen) AS last_seen, max(last_landed) AS last_landed
@@ -116,29 +116,36 @@ shopify_orders AS (
     WHERE nullif(trim(name), '') IS NOT NULL
     GROUP BY ALL
 ),
-shopify AS (
-    -- A field's first non-blank value in the file (lowest _line; a file's lines are unique):
-    -- arg_min, not first(... ORDER BY _line), as DuckDB spills the states of an unordered
-    -- aggregate, not those of an ordered one.
-    SELECT 'pos', 'order:' || o.order_name,
-           coalesce(std_timestamp(arg_min(r.created_at, r._line) FILTER (WHERE nullif(trim(r.created_at), '') IS NOT NULL), NULL),
-                    CAST(o.landing_date AS TIMESTAMP)),
-           std_split_first(arg_min(r.billing_name, r._line) FILTER (WHERE nullif(trim(r.billing_name), '') IS NOT NULL)),
-           std_split_last(arg_min(r.billing_name, r._line) FILTER (WHERE nullif(trim(r.billing_name), '') IS NOT NULL)),
-           arg_min(r.email, r._line) FILTER (WHERE nullif(trim(r.email), '') IS NOT NULL),
-           -- the billing number, else the order's contact number, else the recipient's
-           coalesce(arg_min(r.billing_phone, r._line) FILTER (WHERE nullif(trim(r.billing_phone), '') IS NOT NULL),
-                    arg_min(r.phone, r._line) FILTER (WHERE nullif(trim(r.phone), '') IS NOT NULL),
-                    arg_min(r.shipping_phone, r._line) FILTER (WHERE nullif(trim(r.shipping_phone), '') IS NOT NULL)),
-           arg_min(r.billing_street, r._line) FILTER (WHERE nullif(trim(r.billing_street), '') IS NOT NULL),
-           arg_min(r.billing_zip, r._line) FILTER (WHERE nullif(trim(r.billing_zip), '') IS NOT NULL),
-           arg_min(r.billing_city, r._line) FILTER (WHERE nullif(trim(r.billing_city), '') IS NOT NULL),
-           coalesce(arg_min(r.billing_country, r._line) FILTER (WHERE nullif(trim(r.billing_country), '') IS NOT NULL),
-                    arg_min(r.shipping_country, r._line) FILTER (WHERE nullif(trim(r.shipping_country), '') IS NOT NULL)),
-           NULL, NULL, NULL, NULL, NULL
+shopify_fields AS (
+    -- Each field's first non-blank value in line order (a file's lines are unique), as a window
+    -- over the order's rows: DuckDB sorts a window's rows on disk when memory runs short, but
+    -- holds every group's state of first(... ORDER BY _line) or arg_min(text, _line) in memory.
+    SELECT o.order_name, o.landing_date,
+           first_value(CASE WHEN nullif(trim(r.created_at), '') IS NOT NULL THEN r.created_at END IGNORE NULLS) OVER w AS created_at,
+           first_value(CASE WHEN nullif(trim(r.billing_name), '') IS NOT NULL THEN r.billing_name END IGNORE NULLS) OVER w AS billing_name,
+           first_value(CASE WHEN nullif(trim(r.email), '') IS NOT NULL THEN r.email END IGNORE NULLS) OVER w AS email,
+           first_value(CASE WHEN nullif(trim(r.billing_phone), '') IS NOT NULL THEN r.billing_phone END IGNORE NULLS) OVER w AS billing_phone,
+           first_value(CASE WHEN nullif(trim(r.phone), '') IS NOT NULL THEN r.phone END IGNORE NULLS) OVER w AS phone,
+           first_value(CASE WHEN nullif(trim(r.shipping_phone), '') IS NOT NULL THEN r.shipping_phone END IGNORE NULLS) OVER w AS shipping_phone,
+           first_value(CASE WHEN nullif(trim(r.billing_street), '') IS NOT NULL THEN r.billing_street END IGNORE NULLS) OVER w AS billing_street,
+           first_value(CASE WHEN nullif(trim(r.billing_zip), '') IS NOT NULL THEN r.billing_zip END IGNORE NULLS) OVER w AS billing_zip,
+           first_value(CASE WHEN nullif(trim(r.billing_city), '') IS NOT NULL THEN r.billing_city END IGNORE NULLS) OVER w AS billing_city,
+           first_value(CASE WHEN nullif(trim(r.billing_country), '') IS NOT NULL THEN r.billing_country END IGNORE NULLS) OVER w AS billing_country,
+           first_value(CASE WHEN nullif(trim(r.shipping_country), '') IS NOT NULL THEN r.shipping_country END IGNORE NULLS) OVER w AS shipping_country
     FROM shopify_orders o
     JOIN temp.raw_pos_orders r ON trim(r.name) = o.order_name AND r._file = o.file
-    GROUP BY o.order_name, o.landing_date
+    WINDOW w AS (PARTITION BY o.order_name ORDER BY r._line ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    QUALIFY row_number() OVER w = 1
+),
+shopify AS (
+    SELECT 'pos', 'order:' || order_name,
+           coalesce(std_timestamp(created_at, NULL), CAST(landing_date AS TIMESTAMP)),
+           std_split_first(billing_name), std_split_last(billing_name), email,
+           -- the billing number, else the order's contact number, else the recipient's
+           coalesce(billing_phone, phone, shipping_phone),
+           billing_street, billing_zip, billing_city, coalesce(billing_country, shipping_country),
+           NULL, NULL, NULL, NULL, NULL
+    FROM shopify_fields
 ),
 receipt_lines AS (
     SELECT trim(store_id) AS store_id, trim(receipt_id) AS receipt_id, ts_local, nullif(trim(tz), '') AS tz,

@@ -1,84 +1,49 @@
--- Step 2 of staging.identity_records: the records of step 1 (temp.identity_records_located),
--- standardised for linkage. The standardisation functions are Python: each is called once per
--- distinct value, which is then joined back (a person's email is on their CRM, ESP and order
--- records; a number is on every message to it). The functions are pure, so this changes the
--- speed, not the rows. A *_checked function gives a value with its flags from one call.
--- Addresses and timestamps are read in SQL where SQL gives the Python's answer
--- (lib/staging/macros.sql); phones, names, postcodes and birth dates are Python.
+-- Step 3 of staging.identity_records: the records of step 2 (temp.identity_records_named) with
+-- their phone numbers and postcodes standardised (each read in the record's country), and
+-- their data-quality flags: the rows of the table, unordered. The sort
+-- (create_identity_records.sql) is a statement of its own: beside these joins' hash tables it
+-- did not fit where each alone does.
+-- The standardisation functions are Python: each is called once per distinct value, which is
+-- then joined back (a person's email is on their CRM, ESP and order records; a number is on
+-- every message to it). The functions are pure, so this changes the speed, not the rows. A
+-- *_checked function gives a value with its flags from one call. Addresses and timestamps are
+-- read in SQL where SQL gives the Python's answer (lib/staging/macros.sql); phones, names,
+-- postcodes and birth dates are Python.
 -- Lookups are MATERIALIZED: else DuckDB pushes a filter on a result (phone IS NOT NULL) below
 -- the DISTINCT and calls the function on every row again.
--- Unordered, into a temp table: the sort (create_identity_records.sql) is a statement of its
--- own, as the sort beside these joins' hash tables does not fit where each alone does.
 CREATE OR REPLACE TEMP TABLE identity_records_standardised AS
-WITH emails AS MATERIALIZED (
-    -- check_email flags junk_email exactly when is_junk_email(its value) holds
-    SELECT raw_email, checked.value AS email, checked.flags AS email_flags,
-           list_contains(checked.flags, 'junk_email') AS email_is_junk
-    FROM (SELECT raw_email, std_email_checked(raw_email) AS checked
-          FROM (SELECT DISTINCT raw_email FROM temp.identity_records_located WHERE raw_email IS NOT NULL))
-),
-names AS MATERIALIZED (
-    -- First and last names share one lookup (joined twice).
-    SELECT *, std_match_name(name) AS name_match, is_junk_name(name) AS name_is_junk
-    FROM (SELECT raw_name, std_display_name(raw_name) AS name
-          FROM (SELECT raw_first AS raw_name FROM temp.identity_records_located
-                UNION SELECT raw_last FROM temp.identity_records_located)
-          WHERE raw_name IS NOT NULL)
-),
-phones AS MATERIALIZED (
+WITH phones AS MATERIALIZED (
     -- with is_junk_phone of the number from the same reading (it is false without a number)
     SELECT raw_phone, country, checked.value AS phone, checked.flags AS phone_flags,
            checked.is_junk AS phone_is_junk
     FROM (SELECT raw_phone, country, std_phone_checked_junk(raw_phone, country) AS checked
-          FROM (SELECT DISTINCT raw_phone, country FROM temp.identity_records_located WHERE raw_phone IS NOT NULL))
+          FROM (SELECT DISTINCT raw_phone, country FROM temp.identity_records_named WHERE raw_phone IS NOT NULL))
 ),
 postcodes AS MATERIALIZED (
     SELECT raw_postcode, country, checked.value AS postcode, checked.flags AS postcode_flags
     FROM (SELECT raw_postcode, country, std_postcode_checked(raw_postcode, country) AS checked
-          FROM (SELECT DISTINCT raw_postcode, country FROM temp.identity_records_located WHERE raw_postcode IS NOT NULL))
-),
-birth_dates AS MATERIALIZED (
-    SELECT raw_birth_date, checked.value AS birth_date, checked.flags AS birth_date_flags
-    FROM (SELECT raw_birth_date, std_birth_date_checked(raw_birth_date) AS checked
-          FROM (SELECT DISTINCT raw_birth_date FROM temp.identity_records_located WHERE raw_birth_date IS NOT NULL))
-),
-streets AS MATERIALIZED (
-    SELECT raw_street, std_street(raw_street) AS street
-    FROM (SELECT DISTINCT raw_street FROM temp.identity_records_located WHERE raw_street IS NOT NULL)
-),
-cities AS MATERIALIZED (
-    SELECT raw_city, std_city(raw_city) AS city
-    FROM (SELECT DISTINCT raw_city FROM temp.identity_records_located WHERE raw_city IS NOT NULL)
+          FROM (SELECT DISTINCT raw_postcode, country FROM temp.identity_records_named WHERE raw_postcode IS NOT NULL))
 )
 -- A NULL raw value finds no lookup row: its results are NULL, as the functions give for NULL.
 SELECT l.source, l.source_record_id, l.record_time,
-       fn.name AS first_name, ln.name AS last_name,
-       fn.name_match AS first_name_match,
-       ln.name_match AS last_name_match,
-       e.email,
+       l.first_name, l.last_name, l.first_name_match, l.last_name_match,
+       l.email,
        p.phone,
-       st.street,
+       l.street,
        pc.postcode,
-       ci.city,
+       l.city,
        l.country,
-       b.birth_date, l.loyalty_card_id, l.crm_customer_id, l.web_user_id, l.cookies,
-       coalesce(e.email_is_junk, false) AS email_is_junk,
+       l.birth_date, l.loyalty_card_id, l.crm_customer_id, l.web_user_id, l.cookies,
+       coalesce(l.email_is_junk, false) AS email_is_junk,
        coalesce(p.phone_is_junk, false) AS phone_is_junk,
-       coalesce(fn.name_is_junk, false) OR coalesce(ln.name_is_junk, false) AS name_is_junk,
+       l.name_is_junk,
        list_sort(list_distinct(list_concat(
-           coalesce(e.email_flags, []),
+           coalesce(l.email_flags, []),
            coalesce(p.phone_flags, []),
            coalesce(pc.postcode_flags, []),
-           coalesce(b.birth_date_flags, []),
-           CASE WHEN coalesce(fn.name_is_junk, false) OR coalesce(ln.name_is_junk, false)
-                THEN ['junk_name'] ELSE [] END
+           coalesce(l.birth_date_flags, []),
+           CASE WHEN l.name_is_junk THEN ['junk_name'] ELSE [] END
        ))) AS dq_flags
-FROM temp.identity_records_located l
-LEFT JOIN emails e ON e.raw_email = l.raw_email
-LEFT JOIN names fn ON fn.raw_name = l.raw_first
-LEFT JOIN names ln ON ln.raw_name = l.raw_last
+FROM temp.identity_records_named l
 LEFT JOIN phones p ON p.raw_phone = l.raw_phone AND p.country IS NOT DISTINCT FROM l.country
 LEFT JOIN postcodes pc ON pc.raw_postcode = l.raw_postcode AND pc.country IS NOT DISTINCT FROM l.country
-LEFT JOIN birth_dates b ON b.raw_birth_date = l.raw_birth_date
-LEFT JOIN streets st ON st.raw_street = l.raw_street
-LEFT JOIN cities ci ON ci.raw_city = l.raw_city

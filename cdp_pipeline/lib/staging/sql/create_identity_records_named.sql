@@ -1,0 +1,56 @@
+-- Step 2 of staging.identity_records: the records of step 1 (temp.identity_records_located)
+-- with their e-mail addresses, names, birth dates, streets and cities standardised. The lookups
+-- and joins of the phones and postcodes are step 3 (create_identity_records_standardised.sql):
+-- all eight joins' hash tables at once needed more memory than these and those in turn.
+-- The standardisation functions are Python: each is called once per distinct value, which is
+-- then joined back (a person's email is on their CRM, ESP and order records; a number is on
+-- every message to it). The functions are pure, so this changes the speed, not the rows. A
+-- *_checked function gives a value with its flags from one call. Addresses and timestamps are
+-- read in SQL where SQL gives the Python's answer (lib/staging/macros.sql); phones, names,
+-- postcodes and birth dates are Python.
+-- Lookups are MATERIALIZED: else DuckDB pushes a filter on a result (phone IS NOT NULL) below
+-- the DISTINCT and calls the function on every row again.
+CREATE OR REPLACE TEMP TABLE identity_records_named AS
+WITH emails AS MATERIALIZED (
+    -- check_email flags junk_email exactly when is_junk_email(its value) holds
+    SELECT raw_email, checked.value AS email, checked.flags AS email_flags,
+           list_contains(checked.flags, 'junk_email') AS email_is_junk
+    FROM (SELECT raw_email, std_email_checked(raw_email) AS checked
+          FROM (SELECT DISTINCT raw_email FROM temp.identity_records_located WHERE raw_email IS NOT NULL))
+),
+names AS MATERIALIZED (
+    -- First and last names share one lookup (joined twice).
+    SELECT *, std_match_name(name) AS name_match, is_junk_name(name) AS name_is_junk
+    FROM (SELECT raw_name, std_display_name(raw_name) AS name
+          FROM (SELECT raw_first AS raw_name FROM temp.identity_records_located
+                UNION SELECT raw_last FROM temp.identity_records_located)
+          WHERE raw_name IS NOT NULL)
+),
+birth_dates AS MATERIALIZED (
+    SELECT raw_birth_date, checked.value AS birth_date, checked.flags AS birth_date_flags
+    FROM (SELECT raw_birth_date, std_birth_date_checked(raw_birth_date) AS checked
+          FROM (SELECT DISTINCT raw_birth_date FROM temp.identity_records_located WHERE raw_birth_date IS NOT NULL))
+),
+streets AS MATERIALIZED (
+    SELECT raw_street, std_street(raw_street) AS street
+    FROM (SELECT DISTINCT raw_street FROM temp.identity_records_located WHERE raw_street IS NOT NULL)
+),
+cities AS MATERIALIZED (
+    SELECT raw_city, std_city(raw_city) AS city
+    FROM (SELECT DISTINCT raw_city FROM temp.identity_records_located WHERE raw_city IS NOT NULL)
+)
+-- A NULL raw value finds no lookup row: its results are NULL, as the functions give for NULL.
+SELECT l.*,
+       fn.name AS first_name, ln.name AS last_name,
+       fn.name_match AS first_name_match,
+       ln.name_match AS last_name_match,
+       e.email, e.email_flags, e.email_is_junk,
+       st.street, ci.city, b.birth_date, b.birth_date_flags,
+       coalesce(fn.name_is_junk, false) OR coalesce(ln.name_is_junk, false) AS name_is_junk
+FROM temp.identity_records_located l
+LEFT JOIN emails e ON e.raw_email = l.raw_email
+LEFT JOIN names fn ON fn.raw_name = l.raw_first
+LEFT JOIN names ln ON ln.raw_name = l.raw_last
+LEFT JOIN birth_dates b ON b.raw_birth_date = l.raw_birth_date
+LEFT JOIN streets st ON st.raw_street = l.raw_street
+LEFT JOIN cities ci ON ci.raw_city = l.raw_city
