@@ -179,6 +179,9 @@ def load_partition(
         from cdp_pipeline.lib.audit.suppression import load_suppression_list
 
         suppression = load_suppression_list(con, settings)
+    if writes.pending_web_files() and _day_has_files(con, source, day):
+        # a pending GA4 file, written later, must see this day's earlier delivery as it was
+        writes.flush()
     clear_partition(con, source, day)
     secrets = secret_files(settings.data_dir) if settings is not None else frozenset()
     outcome = PartitionOutcome(source=source, landing_date=day)
@@ -188,6 +191,11 @@ def load_partition(
         if own:
             writes.flush()
     return outcome
+
+
+def _day_has_files(con: duckdb.DuckDBPyConnection, source: str, day: dt.date) -> bool:
+    params = {"source": source, "landing_date": day.isoformat()}
+    return bool(fetch_sql(con, ledger.SQL_DIR, "select_day_has_files", params))
 
 
 def load_partitions(
@@ -346,9 +354,11 @@ class _PendingWrites:
     commit and again at the checkpoint: half the cost per row.
 
     A day is cleared (its own transaction) before its files are read, and a rerun loads it again
-    whole, so a crash before the write loses nothing a per-file commit would have kept. A GA4
-    file is written on its own, after the files before it: replacing an events day reads the
-    ledger as the earlier files left it."""
+    whole, so a crash before the write loses nothing a per-file commit would have kept. GA4 files
+    are written one after the other in the transaction, each with its ledger entry: replacing an
+    events day reads raw and the ledger as the earlier files left them. One GA4 file at 1,000,000
+    customers is ~35,000 rows, under a row group: written in a transaction of its own (as before)
+    each went through the WAL, its commit 26 % of raw/web_events' CPU time."""
 
     # Written out once the pending files hold this many bytes: a memory bound (raw/pos_* at
     # 100,000 customers, 48 MB of files, peaks 115 MB above per-file writes). A 1,000,000-customer
@@ -363,10 +373,6 @@ class _PendingWrites:
         self.ensured: set[str] = set()  # sources whose tables exist
 
     def add(self, lf: LandingFile, out: FileOutcome, parsed: ParsedFile | None) -> None:
-        if parsed is not None and parsed.kind is WEB_EVENTS:
-            self.flush()
-            _write_files(self.con, [(lf, out, parsed)], self.loaded_at)
-            return
         self.items.append((lf, out, parsed))
         self.pending_bytes += lf.bytes
         if self.pending_bytes >= self.MAX_PENDING_BYTES:
@@ -381,6 +387,9 @@ class _PendingWrites:
         ]
         return min(found, key=lambda f: (f[1], f[0])) if found else None
 
+    def pending_web_files(self) -> bool:
+        return any(parsed is not None and parsed.kind is WEB_EVENTS for _, _, parsed in self.items)
+
     def flush(self) -> None:
         items, self.items, self.pending_bytes = self.items, [], 0
         if items:
@@ -392,20 +401,37 @@ def _write_files(
     items: list[tuple[LandingFile, FileOutcome, ParsedFile | None]],
     loaded_at: dt.datetime,
 ) -> None:
-    """Write files' raw rows, quarantine rows and ledger entries in one transaction."""
+    """Write files' raw rows, quarantine rows and ledger entries in one transaction (a GA4 file's
+    in order, each before the next file is placed: see ``_PendingWrites``)."""
     raw: dict[str, list[pa.Table]] = {}
+    params = {"loaded_at": loaded_at}
     with transaction(con):
-        for lf, out, parsed in items:
+        rest = []
+        for item in items:
+            lf, out, parsed = item
+            if parsed is not None and parsed.kind is WEB_EVENTS:
+                if parsed.rows_loaded and _replace_events_day(con, lf, out):
+                    _insert_batch(con, _raw_batch(lf, parsed), "insert_raw_rows", params, table=parsed.kind.table)
+                _write_ledger(con, [item], params)
+                continue
+            rest.append(item)
             if parsed is not None and parsed.rows_loaded:
-                if parsed.kind is not WEB_EVENTS or _replace_events_day(con, lf, out):
-                    raw.setdefault(parsed.kind.table, []).append(_raw_batch(lf, parsed))
+                raw.setdefault(parsed.kind.table, []).append(_raw_batch(lf, parsed))
         for table, batches in raw.items():
             batch = batches[0] if len(batches) == 1 else pa.concat_tables(batches, promote_options="default")
-            _insert_batch(con, batch, "insert_raw_rows", {"loaded_at": loaded_at}, table=table)
-        quarantined = [_quarantine_batch(lf, out) for lf, out, _ in items if out.quarantined]
-        if quarantined:
-            _insert_batch(con, pa.concat_tables(quarantined), "insert_quarantine_rows", {"loaded_at": loaded_at})
-        _insert_batch(con, _ledger_batch(items), "insert_file_entries", {"loaded_at": loaded_at})
+            _insert_batch(con, batch, "insert_raw_rows", params, table=table)
+        if rest:
+            _write_ledger(con, rest, params)
+
+
+def _write_ledger(
+    con: duckdb.DuckDBPyConnection, items: list[tuple[LandingFile, FileOutcome, ParsedFile | None]], params: dict
+) -> None:
+    """The quarantine rows and ledger entries of ``items``."""
+    quarantined = [_quarantine_batch(lf, out) for lf, out, _ in items if out.quarantined]
+    if quarantined:
+        _insert_batch(con, pa.concat_tables(quarantined), "insert_quarantine_rows", params)
+    _insert_batch(con, _ledger_batch(items), "insert_file_entries", params)
 
 
 def _replace_events_day(con: duckdb.DuckDBPyConnection, lf: LandingFile, out: FileOutcome) -> bool:
