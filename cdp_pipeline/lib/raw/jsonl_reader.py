@@ -13,6 +13,7 @@ import operator
 import re
 from collections.abc import Callable
 
+import numpy as np
 import orjson
 import pyarrow as pa
 import simdjson
@@ -42,10 +43,12 @@ def to_text(value) -> str | None:
 
 
 def read_jsonl_text(
-    text: str, *, kind: FileKind, file_name: str, encoding: str, utf8: bytes | None = None
+    text: str | None, *, kind: FileKind, file_name: str, encoding: str, utf8: bytes | None = None
 ) -> ParsedFile:
-    """Parse JSON lines into column lists for ``kind``'s raw table. ``utf8``: the UTF-8 bytes of
-    ``text`` when it was decoded from them (BOM left off), for the fast path below.
+    """Parse JSON lines into column lists for ``kind``'s raw table. ``utf8``: the file's bytes
+    when they are UTF-8 (BOM left off), read by the fast path below; then ``text`` may be None
+    (the text of them is made only when the file is one JSON array, or starts with white space
+    past ASCII).
 
     Lines are split on LF only (a raw U+2028 may legally sit inside a JSON string).
     A line that is not a JSON object, or lacks a required key (absent or null), is
@@ -53,11 +56,16 @@ def read_jsonl_text(
     as JSON" instead of JSON lines, often pretty-printed) is read element by element, each
     with the line it starts on; its records are kept compact (``event_json``).
     """
-    if not text or text.isspace():  # what strip() strips, without a copy of the text
+    if text is None:
+        text = _text_needed(utf8)
+        blank = text is None and _ASCII_SPACE_UTF8.match(utf8).end() == len(utf8)
+    if text is not None:
+        blank = not text or text.isspace()  # what strip() strips, without a copy of the text
+    if blank:
         raise FileRejected("no data: the file has no text", encoding=encoding, file_kind=kind.name)
     parsed = ParsedFile(kind=kind, encoding=encoding, delimiter=None)
     rows = _Rows(kind, file_name, parsed)
-    elements = _array_elements(text)
+    elements = _array_elements(text) if text is not None else None
     if elements is not None:
         for line_no, obj in elements:
             record = json.dumps(obj, ensure_ascii=False, separators=_COMPACT)
@@ -69,8 +77,12 @@ def read_jsonl_text(
     # A line is a slice of text decoded strictly (UTF-8, UTF-16 or Windows-1252), so it holds no
     # surrogate itself: only json's decoding of a \uD800-\uDFFF escape makes one. Only a file, then
     # a line, with such an escape is looked at closer.
-    escapes = "\\" in text and _SURROGATE_ESCAPE.search(text) is not None
-    ends_with_newline = text.endswith("\n")
+    if utf8 is not None:  # the same answers from the bytes (the characters looked for are ASCII)
+        escapes = b"\\" in utf8 and _SURROGATE_ESCAPE_UTF8.search(utf8) is not None
+        ends_with_newline = utf8.endswith(b"\n")
+    else:
+        escapes = "\\" in text and _SURROGATE_ESCAPE.search(text) is not None
+        ends_with_newline = text.endswith("\n")
     # The UTF-8 bytes split on LF give the same lines as the text (0x0A is only ever LF in UTF-8)
     lines = (utf8 if utf8 is not None else text).split(b"\n" if utf8 is not None else "\n")
     if ends_with_newline:
@@ -78,6 +90,8 @@ def read_jsonl_text(
     last = len(lines)
     lazy_loads = simdjson.Parser().parse if utf8 is not None else None
     crlf = utf8 is not None and b"\r" in utf8
+    if utf8 is not None:
+        rows.file_lines = _FileLines(utf8, lines, crlf)
     add_lazy = rows.add_lazy
     add = rows.add
     quarantine = parsed.quarantined.append
@@ -205,6 +219,7 @@ class _Rows:
         self.line_nos: list[int] = []
         self.not_objects: dict[int, str] = {}  # record index -> why it is quarantined
         self.no_values = (None,) * len(self.value_columns)
+        self.file_lines: _FileLines | None = None  # the lines' bytes, when read from UTF-8 bytes
 
     def _plan(self, shape: tuple[str, ...]) -> tuple[tuple, tuple[str, ...]]:
         # The first key that stands for a column is its value; a key that stands for no column, or
@@ -356,7 +371,9 @@ class _Rows:
 
         if self.is_web:
             cols["events_day"] = [self.events_day] * len(loaded_lines)
-            cols["event_json"] = _utf8_texts(loaded_records)
+            # a loaded line's record is the line as received (less a CR ending it)
+            lines_read = self.file_lines
+            cols["event_json"] = _utf8_texts(loaded_records) if lines_read is None else lines_read.texts(loaded_lines)
             pseudo_ids = cols["user_pseudo_id"]
             cookieless = pseudo_ids.count(None) + sum(1 for v in pseudo_ids if v is not None and not v.strip())
         else:
@@ -386,6 +403,34 @@ def _utf8_texts(records: list[str | bytes]) -> list[str] | pa.Array:
     return pa.array(records, pa.binary()).view(pa.string())
 
 
+class _FileLines:
+    """The lines of a UTF-8 file (``utf8.split(b"\\n")``, less an empty last one) as slices of its
+    bytes: an Arrow array of some of them is cut from the file in C, no Python bytes per line."""
+
+    def __init__(self, utf8: bytes, lines: list[bytes], crlf: bool) -> None:
+        self.utf8, self.crlf = utf8, crlf
+        lengths = np.fromiter(map(len, lines), np.int64, len(lines))
+        self.ends = np.cumsum(lengths + 1) - 1  # where each line's LF is (or would be)
+        self.starts = self.ends - lengths
+
+    def texts(self, line_nos: list[int]) -> pa.Array:
+        """The lines numbered ``line_nos`` (ascending, from 1), a CR ending one left off, as text."""
+        k = len(line_nos)
+        idx = np.asarray(line_nos, np.int64) - 1
+        starts, ends = self.starts[idx], self.ends[idx]
+        if self.crlf:
+            data = np.frombuffer(self.utf8, np.uint8)
+            ends = ends - ((ends > starts) & (data[np.maximum(ends - 1, 0)] == 13))
+        # the lines and what lies between them, alternately: every other slice is a line
+        offsets = np.empty(2 * k + 1, np.int64)
+        offsets[0:-1:2], offsets[1::2], offsets[-1] = starts, ends, len(self.utf8)
+        pieces = pa.LargeBinaryArray.from_buffers(
+            pa.large_binary(), 2 * k, [None, pa.py_buffer(offsets), pa.py_buffer(self.utf8)]
+        )
+        # slices of UTF-8 text cut at LF or CR: valid UTF-8, not validated again
+        return pieces.take(pa.array(np.arange(0, 2 * k, 2))).view(pa.large_string()).cast(pa.string())
+
+
 def _texts(values: list) -> list:
     """JSON values as raw VARCHAR (``to_text``), column-wise."""
     types = set(map(type, values))
@@ -404,6 +449,7 @@ _INT64 = re.compile(r"-?[0-9]{1,19}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # a JSON escape of a UTF-16 surrogate, or a backslash before one ("\\\\ud800": not an escape)
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE_UTF8 = re.compile(_SURROGATE_ESCAPE.pattern.encode())
 
 
 def _first_surrogate(obj) -> str | None:
@@ -437,6 +483,20 @@ def is_int64(value) -> bool:
 
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
+_WHITESPACE_UTF8 = re.compile(rb"[ \t\n\r]*")
+# What str.isspace() calls white space among ASCII characters.
+_ASCII_SPACE_UTF8 = re.compile(rb"[\t\n\x0b\x0c\r\x1c-\x1f ]*")
+
+
+def _text_needed(utf8: bytes) -> str | None:
+    """The text of UTF-8 bytes when ``read_jsonl_text`` needs it: the file may be blank (white
+    space past ASCII first) or one JSON array (``[`` first); else None."""
+    at = _ASCII_SPACE_UTF8.match(utf8).end()
+    if at < len(utf8) and utf8[at] >= 0x80:
+        return utf8.decode(UTF8)
+    if utf8.startswith(b"[", _WHITESPACE_UTF8.match(utf8).end()):
+        return utf8.decode(UTF8)
+    return None
 
 
 def _array_elements(text: str) -> list[tuple[int, object]] | None:

@@ -13,9 +13,9 @@ as the file it holds.
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +29,7 @@ from cdp_pipeline.lib.raw import ledger
 from cdp_pipeline.lib.raw.compression import gunzip, inner_name, is_gzip
 from cdp_pipeline.lib.raw.csv_arrow import read_csv_arrow
 from cdp_pipeline.lib.raw.csv_reader import read_csv_text
-from cdp_pipeline.lib.raw.encoding import UTF8, UTF8_BOM, NotTextError, decode_bytes
+from cdp_pipeline.lib.raw.encoding import UTF8, UTF8_BOM, NotTextError, decode_bytes, refuse_binary, utf8_body
 from cdp_pipeline.lib.raw.file_kinds import (
     ESP_MEMBERS,
     JSONL,
@@ -109,32 +109,59 @@ def parse_file(source: str, file_name: str, data: bytes) -> ParsedFile:
         file_name = inner_name(file_name)
         if not data:
             raise FileRejected("empty file (a gzip file holding 0 bytes)")
+    # JSON lines in UTF-8 are read from their bytes: the text of the file is not made
+    body = utf8_body(data) if format_for(source, file_name) == JSONL or source == "sms" else None
+    if body is not None and format_for(source, file_name, first_char(body.utf8)) == JSONL:
+        try:
+            refuse_binary(body.sample())
+        except NotTextError as exc:
+            raise FileRejected(str(exc), raw_record=_preview(data)) from exc
+        kind = jsonl_kind(source)
+        if kind is None:
+            raise FileRejected(f"source '{source}' does not deliver JSON lines", encoding=body.encoding)
+        parsed = read_jsonl_text(None, kind=kind, file_name=file_name, encoding=body.encoding, utf8=body.utf8)
+        return _with_esp_status(parsed, file_name)
     try:
         decoded = decode_bytes(data)
     except NotTextError as exc:
-        raise FileRejected(
-            str(exc), raw_record=data[:_PREVIEW_BYTES].decode("latin-1").encode("unicode_escape").decode("ascii")
-        ) from exc
+        raise FileRejected(str(exc), raw_record=_preview(data)) from exc
     text = decoded.text
-    first_char = text.lstrip()[:1]
-    if format_for(source, file_name, first_char) == JSONL:
+    first_char_ = text.lstrip()[:1]
+    if format_for(source, file_name, first_char_) == JSONL:
         kind = jsonl_kind(source)
         if kind is None:
             raise FileRejected(f"source '{source}' does not deliver JSON lines", encoding=decoded.encoding)
-        utf8 = (
-            data if decoded.encoding == UTF8 else data[len(codecs.BOM_UTF8) :] if decoded.encoding == UTF8_BOM else None
-        )
-        parsed = read_jsonl_text(text, kind=kind, file_name=file_name, encoding=decoded.encoding, utf8=utf8)
+        parsed = read_jsonl_text(text, kind=kind, file_name=file_name, encoding=decoded.encoding)
     else:
         # Arrow reads the common, well-formed file; anything else is read row by row
         utf8 = data if decoded.encoding in (UTF8, UTF8_BOM) else None
         parsed = read_csv_arrow(
             text, utf8, source=source, file_name=file_name, encoding=decoded.encoding
         ) or read_csv_text(text, source=source, file_name=file_name, encoding=decoded.encoding)
+    return _with_esp_status(parsed, file_name)
+
+
+def _with_esp_status(parsed: ParsedFile, file_name: str) -> ParsedFile:
     if parsed.kind is ESP_MEMBERS and _all_null(parsed.columns["status"]):
         status = esp_status_from_name(file_name)
         parsed.columns["status"] = [status] * parsed.rows_loaded
     return parsed
+
+
+def _preview(data: bytes) -> str:
+    return data[:_PREVIEW_BYTES].decode("latin-1").encode("unicode_escape").decode("ascii")
+
+
+# What str.isspace() calls white space among ASCII characters (str.strip() strips these and more).
+_ASCII_SPACE = re.compile(rb"[\t\n\x0b\x0c\r\x1c-\x1f ]*")
+
+
+def first_char(utf8: bytes) -> str:
+    """``text.lstrip()[:1]`` of the text of UTF-8 bytes, without making the text."""
+    at = _ASCII_SPACE.match(utf8).end()
+    if at == len(utf8) or utf8[at] < 0x80:
+        return chr(utf8[at]) if at < len(utf8) else ""
+    return utf8[at:].decode(UTF8).lstrip()[:1]  # white space past ASCII: rare
 
 
 def _all_null(values) -> bool:
