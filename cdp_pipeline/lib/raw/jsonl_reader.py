@@ -88,45 +88,24 @@ def read_jsonl_text(
     if ends_with_newline:
         lines.pop()
     last = len(lines)
-    lazy_loads = simdjson.Parser().parse if utf8 is not None else None
     crlf = utf8 is not None and b"\r" in utf8
-    if utf8 is not None:
-        rows.file_lines = _FileLines(utf8, lines, crlf)
-    add_lazy = rows.add_lazy
     add = rows.add
     quarantine = parsed.quarantined.append
     cp1252 = encoding == CP1252
     loads = json.loads
     fast_loads = orjson.loads
     add_plain = rows.add_plain
-    for i, line in enumerate(lines, start=1):
-        if lazy_loads is not None:
-            # simdjson validates a line whole but makes Python objects only of the values asked
-            # for (GA4's nested event_params, items, device ... stay in event_json, unread here).
-            # A line it reads is kept when it is what json would read alike (``add_lazy``); it
-            # refuses a lone surrogate, NaN, a trailing comma, an integer past 64 bits, a
-            # number out of a double's range, nesting past 1,024, and accepts a leading BOM
-            # (json does not: only a line starting with "{" is tried). Any other line is
-            # decoded and read as below.
-            if line[:1] == b"{":
-                brecord = line[:-1] if crlf and line.endswith(b"\r") else line
-                if brecord.count(b"[") + brecord.count(b"{") <= _FAST_OPENINGS_MAX:
-                    try:
-                        obj = lazy_loads(brecord)
-                    except (ValueError, RuntimeError):  # RuntimeError: an integer past 64 bits
-                        obj = None
-                    # the parser's document lives as long as a value taken from it: none is kept
-                    kept = type(obj) is _LAZY_OBJECT and add_lazy(i, obj, brecord)
-                    del obj
-                    if kept:
-                        continue
+
+    def read_line(i: int, line: str | bytes) -> None:
+        # a line as Python's json reads it (a line of UTF-8 bytes: one simdjson did not keep)
+        if type(line) is bytes:
             line = line.decode(UTF8)
         record = line[:-1] if line.endswith("\r") else line
         # blank lines are skipped; a line that starts with no white space is not blank (the
         # common case, tested without copying the line as strip() does)
         first = record[:1]
         if not first or (first.isspace() and not record.strip()):
-            continue
+            return
         if cp1252:
             record = utf8_line_or_cp1252(record)
         # orjson reads a line twice as fast as json. An object it reads is kept when every value
@@ -141,26 +120,33 @@ def read_jsonl_text(
                 pass
             else:
                 if type(obj) is dict and add_plain(i, obj, record):
-                    continue
+                    return
         try:
             obj = loads(record)
         except json.JSONDecodeError as exc:
             prefix = "truncated last line: " if i == last and not ends_with_newline else ""
             quarantine(QuarantinedRow(i, f"{prefix}invalid JSON: {exc.msg} at column {exc.colno}", record))
-            continue
+            return
         except RecursionError:
             # json's C decoder gives up past ~1,000 levels; one such line must not cost the file
             quarantine(QuarantinedRow(i, "invalid JSON: nested too deeply to be read", record[:_RAW_PREVIEW_CHARS]))
-            continue
+            return
         except ValueError as exc:
             # e.g. an integer of more than 4,300 digits (Python's int conversion limit): one such
             # line must not cost the file either
             quarantine(QuarantinedRow(i, f"invalid JSON: a value could not be read ({_first_words(exc)})", record))
-            continue
+            return
         if escapes and _SURROGATE_ESCAPE.search(record):
             add(i, obj, record, _first_surrogate(obj))
         else:
             add(i, obj, record)
+
+    if utf8 is not None:
+        rows.file_lines = _FileLines(utf8, lines, crlf)
+        rows.read_lazily(lines, crlf, read_line)
+    else:
+        for i, line in enumerate(lines, start=1):
+            read_line(i, line)
     rows.finish()
     return parsed
 
@@ -210,12 +196,10 @@ class _Rows:
         # key list of an object -> (the key read for each value column, the keys kept in _extra)
         self.plans: dict[tuple[str, ...], tuple[tuple, tuple[str, ...]]] = {}
         self.lazy_plans: dict[tuple[str, ...], _LazyPlan | None] = {}
-        self.last_shape: tuple[str, ...] | None = None
-        self.last_plan: _LazyPlan | None = None
         self.values: list[tuple] = []  # per record: the JSON values of value_columns
         self.extras: dict[int, str] = {}  # record index -> _extra (SMS keys outside the contract)
         self.surrogates: dict[int, str] = {}  # record index -> the first lone surrogate it holds
-        self.records: list[str | bytes] = []  # the line as text, or its UTF-8 bytes (``add_lazy``)
+        self.records: list[str | bytes] = []  # the line as text, or its UTF-8 bytes (``read_lazily``)
         self.line_nos: list[int] = []
         self.not_objects: dict[int, str] = {}  # record index -> why it is quarantined
         self.no_values = (None,) * len(self.value_columns)
@@ -267,26 +251,59 @@ class _Rows:
         self.lazy_plans[shape] = plan
         return plan
 
-    def add_lazy(self, line_no: int, obj: simdjson.Object, record: bytes) -> bool:
-        """``add_plain`` for an object read by simdjson (``record`` its UTF-8 line): kept when it
-        has no key twice and every value it keeps is a string, an integer, a boolean or null,
-        which simdjson and json read alike (simdjson refuses what json reads as an integer past
-        64 bits). Else adds nothing: False. No value of ``obj`` that is not plain is kept."""
-        shape = tuple(obj.keys())
-        if shape == self.last_shape:  # a file's lines mostly have one shape: no hashing its keys
-            plan = self.last_plan
-        else:
-            plan = self.lazy_plans.get(shape, _ABSENT)
-            if plan is _ABSENT:
-                plan = self._lazy_plan(shape)
-            self.last_shape, self.last_plan = shape, plan
-        if plan is None:
-            return False
-        present, arrange, unknown = plan
-        values = tuple(map(obj.get, present))
-        if arrange is not None:
-            values = arrange(values + _NONE)
-        return self._add_if_plain(line_no, values, obj, unknown, record)
+    def read_lazily(self, lines: list[bytes], crlf: bool, read_line: Callable[[int, bytes], None]) -> None:
+        """Add the UTF-8 ``lines`` (numbered from 1) that simdjson reads as ``add_plain`` would
+        keep them; hand every other line to ``read_line``, in order.
+
+        simdjson validates a line whole but makes Python objects only of the values asked for
+        (GA4's nested event_params, items, device ... stay in event_json, unread here). A line it
+        reads is kept when it is what json would read alike: an object with no key twice (where
+        simdjson's get() finds the first value and json keeps the last) whose kept values are
+        strings, integers, booleans or null. simdjson refuses a lone surrogate, NaN, a trailing
+        comma, an integer past 64 bits, a number out of a double's range, nesting past 1,024, and
+        accepts a leading BOM (json does not: only a line starting with "{" is tried). The loop
+        is written out in full: it runs once per line, a method call per line was a tenth of a
+        GA4 file's parse time."""
+        parse = simdjson.Parser().parse
+        plans = self.lazy_plans
+        lazy_plan = self._lazy_plan
+        add_if_plain = self._add_if_plain
+        plain = _PLAIN_TYPES.issuperset
+        append_record, append_line, append_values = self.records.append, self.line_nos.append, self.values.append
+        last_shape = last_plan = None
+        for i, line in enumerate(lines, start=1):
+            if line[:1] == b"{":
+                record = line[:-1] if crlf and line.endswith(b"\r") else line
+                if record.count(b"[") + record.count(b"{") <= _FAST_OPENINGS_MAX:
+                    try:
+                        obj = parse(record)
+                    except (ValueError, RuntimeError):  # RuntimeError: an integer past 64 bits
+                        obj = None
+                    kept = False
+                    if type(obj) is _LAZY_OBJECT:
+                        shape = tuple(obj)  # its keys
+                        if shape != last_shape:  # a file's lines mostly have one shape
+                            plan = plans.get(shape, _ABSENT)
+                            last_shape, last_plan = shape, lazy_plan(shape) if plan is _ABSENT else plan
+                        if last_plan is not None:
+                            present, arrange, unknown = last_plan
+                            values = tuple(map(obj.get, present))
+                            if arrange is not None:
+                                values = arrange(values + _NONE)
+                            if unknown:
+                                kept = add_if_plain(i, values, obj, unknown, record)
+                            elif plain(map(type, values)):
+                                append_record(record)
+                                append_line(i)
+                                append_values(values)
+                                kept = True
+                    # the parser's document lives as long as a value taken from it: none is kept
+                    # (a value not plain, not kept, would make the next line's parse fail)
+                    del obj
+                    values = None
+                    if kept:
+                        continue
+            read_line(i, line)
 
     def _add_if_plain(self, line_no: int, values: tuple, obj, unknown: tuple[str, ...], record) -> bool:
         # ``values`` (of value_columns) and the values ``unknown`` names, added when each is plain
