@@ -345,8 +345,10 @@ class _Rows:
     def finish(self) -> None:
         parsed, kind = self.parsed, self.kind
         n = len(self.values)
-        raw = dict(zip(self.value_columns, map(list, zip(*self.values)))) if n else {c: [] for c in self.value_columns}
-        self.values = []
+        values = self.values
+        # column by column: a third of the time of zip(*values) over a GA4 file's rows
+        raw = {c: [v[j] for v in values] for j, c in enumerate(self.value_columns)}
+        self.values = values = []
         records, line_nos = self.records, self.line_nos
         bad = dict(self.not_objects)  # record index -> why it is quarantined (the first reason)
 
