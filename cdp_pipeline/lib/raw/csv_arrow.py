@@ -56,10 +56,12 @@ _LINE_END = re.compile(r"\r\n|\r|\n")
 _MAYBE_BLANK = r"^(?:$|[\x00- ]|[\x{85}-\x{10ffff}])"
 
 
-def physical_line_count(text: str) -> int:
-    """How many lines ``csv_reader.split_physical_lines`` makes of ``text``."""
-    ends = text.count("\n") + text.count("\r") - text.count("\r\n")
-    return ends + (1 if text and not text.endswith(("\n", "\r")) else 0)
+def physical_line_count(text: str | bytes) -> int:
+    """How many lines ``csv_reader.split_physical_lines`` makes of ``text`` (or of its UTF-8
+    bytes, the same count: CR and LF are single bytes there, and never part of another character)."""
+    lf, cr = ("\n", "\r") if isinstance(text, str) else (b"\n", b"\r")
+    ends = text.count(lf) + text.count(cr) - text.count(cr + lf)
+    return ends + (1 if text and not text.endswith((lf, cr)) else 0)
 
 
 def read_csv_arrow(
@@ -100,9 +102,9 @@ def read_csv_arrow(
     table, invalid = read
     fields = [table[f"c{i}"].combine_chunks() for i in range(ncols)]
     n = table.num_rows
-    quoted = '"' in text[len(first_line) :]
+    quoted = text.find('"', len(first_line)) != -1  # (no copy of the text)
     breaks = _line_breaks(fields, n) if quoted else _zeros(n)
-    total_lines = physical_line_count(text)
+    total_lines = physical_line_count(utf8)  # faster in bytes than in text
     if (pc.sum(breaks).as_py() or 0) + n + 1 + len(invalid) != total_lines:
         return None  # Arrow skipped or swallowed lines
     span = pc.add(breaks, 1)

@@ -11,6 +11,8 @@ import codecs
 import re
 from dataclasses import dataclass
 
+import pyarrow as pa
+
 UTF8 = "utf-8"
 UTF8_BOM = "utf-8-sig"
 UTF16 = "utf-16"
@@ -62,13 +64,50 @@ def decode_bytes(data: bytes) -> DecodedText:
         decoded = DecodedText(text, UTF8)
     else:
         decoded = DecodedText(data.decode(CP1252, errors="cdp_cp1252_c1"), CP1252)
-    share = control_share(decoded.text)
+    refuse_binary(decoded.text[:_SAMPLE_CHARS])
+    return decoded
+
+
+def refuse_binary(sample: str) -> None:
+    """Raise ``NotTextError`` when a file whose text starts with ``sample`` (its first
+    ``_SAMPLE_CHARS`` characters, or all) is binary content."""
+    share = control_share(sample)
     if share > BINARY_CONTROL_SHARE:
         raise NotTextError(
             f"binary content, not a text file ({share:.0%} control or NUL characters in the first "
-            f"{min(len(decoded.text), _SAMPLE_CHARS)} characters)"
+            f"{min(len(sample), _SAMPLE_CHARS)} characters)"
         )
-    return decoded
+
+
+@dataclass(frozen=True)
+class Utf8Body:
+    """A file ``decode_bytes`` reads as UTF-8, not decoded: its bytes after a BOM, the encoding."""
+
+    utf8: bytes
+    encoding: str
+
+    def sample(self) -> str:
+        """The first ``_SAMPLE_CHARS`` characters of the text (what ``refuse_binary`` looks at)."""
+        # a character is at most 4 bytes; the cut may split the last one, which is left off
+        return self.utf8[: 4 * _SAMPLE_CHARS + 4].decode(UTF8, errors="ignore")[:_SAMPLE_CHARS]
+
+
+def utf8_body(data: bytes) -> Utf8Body | None:
+    """``data`` as ``decode_bytes`` reads it when that is UTF-8 (with or without BOM), checked
+    without making the text (Arrow's check agrees with Python's decoder); else None."""
+    body = data[len(codecs.BOM_UTF8) :] if data.startswith(codecs.BOM_UTF8) else data
+    if not _is_utf8(body):
+        return None
+    return Utf8Body(body, UTF8_BOM if body is not data else UTF8)
+
+
+def _is_utf8(data: bytes) -> bool:
+    offsets = pa.array([0, len(data)], pa.int64()).buffers()[1]
+    try:
+        pa.LargeStringArray.from_buffers(1, offsets, pa.py_buffer(data)).validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
 
 
 def utf8_line_or_cp1252(line: str) -> str:

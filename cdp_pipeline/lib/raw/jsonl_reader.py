@@ -9,8 +9,11 @@ keeps what arrived).
 from __future__ import annotations
 
 import json
+import operator
 import re
+from collections.abc import Callable
 
+import numpy as np
 import orjson
 import pyarrow as pa
 import simdjson
@@ -40,10 +43,12 @@ def to_text(value) -> str | None:
 
 
 def read_jsonl_text(
-    text: str, *, kind: FileKind, file_name: str, encoding: str, utf8: bytes | None = None
+    text: str | None, *, kind: FileKind, file_name: str, encoding: str, utf8: bytes | None = None
 ) -> ParsedFile:
-    """Parse JSON lines into column lists for ``kind``'s raw table. ``utf8``: the UTF-8 bytes of
-    ``text`` when it was decoded from them (BOM left off), for the fast path below.
+    """Parse JSON lines into column lists for ``kind``'s raw table. ``utf8``: the file's bytes
+    when they are UTF-8 (BOM left off), read by the fast path below; then ``text`` may be None
+    (the text of them is made only when the file is one JSON array, or starts with white space
+    past ASCII).
 
     Lines are split on LF only (a raw U+2028 may legally sit inside a JSON string).
     A line that is not a JSON object, or lacks a required key (absent or null), is
@@ -51,11 +56,16 @@ def read_jsonl_text(
     as JSON" instead of JSON lines, often pretty-printed) is read element by element, each
     with the line it starts on; its records are kept compact (``event_json``).
     """
-    if not text or text.isspace():  # what strip() strips, without a copy of the text
+    if text is None:
+        text = _text_needed(utf8)
+        blank = text is None and _ASCII_SPACE_UTF8.match(utf8).end() == len(utf8)
+    if text is not None:
+        blank = not text or text.isspace()  # what strip() strips, without a copy of the text
+    if blank:
         raise FileRejected("no data: the file has no text", encoding=encoding, file_kind=kind.name)
     parsed = ParsedFile(kind=kind, encoding=encoding, delimiter=None)
     rows = _Rows(kind, file_name, parsed)
-    elements = _array_elements(text)
+    elements = _array_elements(text) if text is not None else None
     if elements is not None:
         for line_no, obj in elements:
             record = json.dumps(obj, ensure_ascii=False, separators=_COMPACT)
@@ -67,50 +77,35 @@ def read_jsonl_text(
     # A line is a slice of text decoded strictly (UTF-8, UTF-16 or Windows-1252), so it holds no
     # surrogate itself: only json's decoding of a \uD800-\uDFFF escape makes one. Only a file, then
     # a line, with such an escape is looked at closer.
-    escapes = "\\" in text and _SURROGATE_ESCAPE.search(text) is not None
-    ends_with_newline = text.endswith("\n")
+    if utf8 is not None:  # the same answers from the bytes (the characters looked for are ASCII)
+        escapes = b"\\" in utf8 and _SURROGATE_ESCAPE_UTF8.search(utf8) is not None
+        ends_with_newline = utf8.endswith(b"\n")
+    else:
+        escapes = "\\" in text and _SURROGATE_ESCAPE.search(text) is not None
+        ends_with_newline = text.endswith("\n")
     # The UTF-8 bytes split on LF give the same lines as the text (0x0A is only ever LF in UTF-8)
     lines = (utf8 if utf8 is not None else text).split(b"\n" if utf8 is not None else "\n")
     if ends_with_newline:
         lines.pop()
     last = len(lines)
-    lazy_loads = simdjson.Parser().parse if utf8 is not None else None
     crlf = utf8 is not None and b"\r" in utf8
-    add_lazy = rows.add_lazy
     add = rows.add
     quarantine = parsed.quarantined.append
     cp1252 = encoding == CP1252
     loads = json.loads
     fast_loads = orjson.loads
     add_plain = rows.add_plain
-    for i, line in enumerate(lines, start=1):
-        if lazy_loads is not None:
-            # simdjson validates a line whole but makes Python objects only of the values asked
-            # for (GA4's nested event_params, items, device ... stay in event_json, unread here).
-            # A line it reads is kept when it is what json would read alike (``add_lazy``); it
-            # refuses a lone surrogate, NaN, a trailing comma, an integer past 64 bits, a
-            # number out of a double's range, nesting past 1,024, and accepts a leading BOM
-            # (json does not: only a line starting with "{" is tried). Any other line is
-            # decoded and read as below.
-            if line[:1] == b"{":
-                brecord = line[:-1] if crlf and line.endswith(b"\r") else line
-                if brecord.count(b"[") + brecord.count(b"{") <= _FAST_OPENINGS_MAX:
-                    try:
-                        obj = lazy_loads(brecord)
-                    except (ValueError, RuntimeError):  # RuntimeError: an integer past 64 bits
-                        obj = None
-                    # the parser's document lives as long as a value taken from it: none is kept
-                    kept = type(obj) is _LAZY_OBJECT and add_lazy(i, obj, brecord)
-                    del obj
-                    if kept:
-                        continue
+
+    def read_line(i: int, line: str | bytes) -> None:
+        # a line as Python's json reads it (a line of UTF-8 bytes: one simdjson did not keep)
+        if type(line) is bytes:
             line = line.decode(UTF8)
         record = line[:-1] if line.endswith("\r") else line
         # blank lines are skipped; a line that starts with no white space is not blank (the
         # common case, tested without copying the line as strip() does)
         first = record[:1]
         if not first or (first.isspace() and not record.strip()):
-            continue
+            return
         if cp1252:
             record = utf8_line_or_cp1252(record)
         # orjson reads a line twice as fast as json. An object it reads is kept when every value
@@ -125,26 +120,33 @@ def read_jsonl_text(
                 pass
             else:
                 if type(obj) is dict and add_plain(i, obj, record):
-                    continue
+                    return
         try:
             obj = loads(record)
         except json.JSONDecodeError as exc:
             prefix = "truncated last line: " if i == last and not ends_with_newline else ""
             quarantine(QuarantinedRow(i, f"{prefix}invalid JSON: {exc.msg} at column {exc.colno}", record))
-            continue
+            return
         except RecursionError:
             # json's C decoder gives up past ~1,000 levels; one such line must not cost the file
             quarantine(QuarantinedRow(i, "invalid JSON: nested too deeply to be read", record[:_RAW_PREVIEW_CHARS]))
-            continue
+            return
         except ValueError as exc:
             # e.g. an integer of more than 4,300 digits (Python's int conversion limit): one such
             # line must not cost the file either
             quarantine(QuarantinedRow(i, f"invalid JSON: a value could not be read ({_first_words(exc)})", record))
-            continue
+            return
         if escapes and _SURROGATE_ESCAPE.search(record):
             add(i, obj, record, _first_surrogate(obj))
         else:
             add(i, obj, record)
+
+    if utf8 is not None:
+        rows.file_lines = _FileLines(utf8, lines, crlf)
+        rows.read_lazily(lines, crlf, read_line)
+    else:
+        for i, line in enumerate(lines, start=1):
+            read_line(i, line)
     rows.finish()
     return parsed
 
@@ -160,6 +162,20 @@ _PLAIN_TYPES = frozenset({str, int, bool, type(None)})
 
 # A key no JSON object has (JSON keys are strings): ``obj.get(_ABSENT)`` is None.
 _ABSENT = object()
+
+_NONE = (None,)
+
+# (the keys of value_columns an object has, how their values become value_columns' or None when
+# they are in order, the keys kept in _extra)
+_LazyPlan = tuple[tuple[str, ...], Callable[[tuple], tuple] | None, tuple[str, ...]]
+
+
+def _arranger(indexes: list[int]) -> Callable[[tuple], tuple]:
+    """A function taking the items at ``indexes`` of a tuple, as a tuple."""
+    if len(indexes) == 1:
+        (i,) = indexes
+        return lambda values: (values[i],)
+    return operator.itemgetter(*indexes)
 
 
 class _Rows:
@@ -179,16 +195,15 @@ class _Rows:
         self.value_columns = [c for c in kind.columns if c not in kind.derived]
         # key list of an object -> (the key read for each value column, the keys kept in _extra)
         self.plans: dict[tuple[str, ...], tuple[tuple, tuple[str, ...]]] = {}
-        self.lazy_plans: dict[tuple[str, ...], tuple[tuple[str, ...], tuple[str, ...]] | None] = {}
-        self.last_shape: tuple[str, ...] | None = None
-        self.last_plan: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+        self.lazy_plans: dict[tuple[str, ...], _LazyPlan | None] = {}
         self.values: list[tuple] = []  # per record: the JSON values of value_columns
         self.extras: dict[int, str] = {}  # record index -> _extra (SMS keys outside the contract)
         self.surrogates: dict[int, str] = {}  # record index -> the first lone surrogate it holds
-        self.records: list[str | bytes] = []  # the line as text, or its UTF-8 bytes (``add_lazy``)
+        self.records: list[str | bytes] = []  # the line as text, or its UTF-8 bytes (``read_lazily``)
         self.line_nos: list[int] = []
         self.not_objects: dict[int, str] = {}  # record index -> why it is quarantined
         self.no_values = (None,) * len(self.value_columns)
+        self.file_lines: _FileLines | None = None  # the lines' bytes, when read from UTF-8 bytes
 
     def _plan(self, shape: tuple[str, ...]) -> tuple[tuple, tuple[str, ...]]:
         # The first key that stands for a column is its value; a key that stands for no column, or
@@ -214,42 +229,85 @@ class _Rows:
         (orjson refuses a lone surrogate, so the object has none.)"""
         shape = tuple(obj)
         keys, unknown = self.plans.get(shape) or self._plan(shape)
-        return self._add_if_plain(line_no, obj, keys, unknown, record)
+        return self._add_if_plain(line_no, tuple(map(obj.get, keys)), obj, unknown, record)
 
-    def _lazy_plan(self, shape: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
-        # ``_plan`` with a key the object does not have for an absent column (simdjson's get()
-        # takes strings only); None for an object with a key twice, where simdjson's get() finds
-        # the first value and json keeps the last
+    def _lazy_plan(self, shape: tuple[str, ...]) -> _LazyPlan | None:
+        # ``_plan`` as the keys the object has and how their values become value_columns' (an
+        # absent column is None); None for an object with a key twice, where simdjson's get()
+        # finds the first value and json keeps the last
         if len(set(shape)) < len(shape):
             self.lazy_plans[shape] = None
             return None
         keys, unknown = self.plans.get(shape) or self._plan(shape)
-        absent = "".join(shape) + "?"  # longer than any key of the object
-        plan = (tuple(absent if k is _ABSENT else k for k in keys), unknown)
+        present = tuple(k for k in keys if k is not _ABSENT)
+        if len(present) == len(keys):
+            arrange = None
+        else:
+            # simdjson's get() of a key the object lacks costs ~3 µs (a KeyError raised and
+            # caught): 60 % of an SMS bulk export's parse time, whose lines lack 3 of 14 columns
+            at = iter(range(len(present)))
+            arrange = _arranger([len(present) if k is _ABSENT else next(at) for k in keys])
+        plan = (present, arrange, unknown)
         self.lazy_plans[shape] = plan
         return plan
 
-    def add_lazy(self, line_no: int, obj: simdjson.Object, record: bytes) -> bool:
-        """``add_plain`` for an object read by simdjson (``record`` its UTF-8 line): kept when it
-        has no key twice and every value it keeps is a string, an integer, a boolean or null,
-        which simdjson and json read alike (simdjson refuses what json reads as an integer past
-        64 bits). Else adds nothing: False. No value of ``obj`` that is not plain is kept."""
-        shape = tuple(obj.keys())
-        if shape == self.last_shape:  # a file's lines mostly have one shape: no hashing its keys
-            plan = self.last_plan
-        else:
-            plan = self.lazy_plans.get(shape, _ABSENT)
-            if plan is _ABSENT:
-                plan = self._lazy_plan(shape)
-            self.last_shape, self.last_plan = shape, plan
-        if plan is None:
-            return False
-        keys, unknown = plan
-        return self._add_if_plain(line_no, obj, keys, unknown, record)
+    def read_lazily(self, lines: list[bytes], crlf: bool, read_line: Callable[[int, bytes], None]) -> None:
+        """Add the UTF-8 ``lines`` (numbered from 1) that simdjson reads as ``add_plain`` would
+        keep them; hand every other line to ``read_line``, in order.
 
-    def _add_if_plain(self, line_no: int, obj, keys: tuple[str, ...], unknown: tuple[str, ...], record) -> bool:
-        # the values ``keys`` and ``unknown`` name, added when each is plain (both readers read those alike)
-        values = tuple(map(obj.get, keys))
+        simdjson validates a line whole but makes Python objects only of the values asked for
+        (GA4's nested event_params, items, device ... stay in event_json, unread here). A line it
+        reads is kept when it is what json would read alike: an object with no key twice (where
+        simdjson's get() finds the first value and json keeps the last) whose kept values are
+        strings, integers, booleans or null. simdjson refuses a lone surrogate, NaN, a trailing
+        comma, an integer past 64 bits, a number out of a double's range, nesting past 1,024, and
+        accepts a leading BOM (json does not: only a line starting with "{" is tried). The loop
+        is written out in full: it runs once per line, a method call per line was a tenth of a
+        GA4 file's parse time."""
+        parse = simdjson.Parser().parse
+        plans = self.lazy_plans
+        lazy_plan = self._lazy_plan
+        add_if_plain = self._add_if_plain
+        plain = _PLAIN_TYPES.issuperset
+        append_record, append_line, append_values = self.records.append, self.line_nos.append, self.values.append
+        last_shape = last_plan = None
+        for i, line in enumerate(lines, start=1):
+            if line[:1] == b"{":
+                record = line[:-1] if crlf and line.endswith(b"\r") else line
+                if record.count(b"[") + record.count(b"{") <= _FAST_OPENINGS_MAX:
+                    try:
+                        obj = parse(record)
+                    except (ValueError, RuntimeError):  # RuntimeError: an integer past 64 bits
+                        obj = None
+                    kept = False
+                    if type(obj) is _LAZY_OBJECT:
+                        shape = tuple(obj)  # its keys
+                        if shape != last_shape:  # a file's lines mostly have one shape
+                            plan = plans.get(shape, _ABSENT)
+                            last_shape, last_plan = shape, lazy_plan(shape) if plan is _ABSENT else plan
+                        if last_plan is not None:
+                            present, arrange, unknown = last_plan
+                            values = tuple(map(obj.get, present))
+                            if arrange is not None:
+                                values = arrange(values + _NONE)
+                            if unknown:
+                                kept = add_if_plain(i, values, obj, unknown, record)
+                            elif plain(map(type, values)):
+                                append_record(record)
+                                append_line(i)
+                                append_values(values)
+                                kept = True
+                    # the parser's document lives as long as a value taken from it: none is kept
+                    # (a value not plain, not kept, would make the next line's parse fail)
+                    del obj
+                    values = None
+                    if kept:
+                        continue
+            read_line(i, line)
+
+    def _add_if_plain(self, line_no: int, values: tuple, obj, unknown: tuple[str, ...], record) -> bool:
+        # ``values`` (of value_columns) and the values ``unknown`` names, added when each is plain
+        # (both readers read those alike)
         if not _PLAIN_TYPES.issuperset(map(type, values)):
             return False
         if unknown:
@@ -287,8 +345,10 @@ class _Rows:
     def finish(self) -> None:
         parsed, kind = self.parsed, self.kind
         n = len(self.values)
-        raw = dict(zip(self.value_columns, map(list, zip(*self.values)))) if n else {c: [] for c in self.value_columns}
-        self.values = []
+        values = self.values
+        # column by column: a third of the time of zip(*values) over a GA4 file's rows
+        raw = {c: [v[j] for v in values] for j, c in enumerate(self.value_columns)}
+        self.values = values = []
         records, line_nos = self.records, self.line_nos
         bad = dict(self.not_objects)  # record index -> why it is quarantined (the first reason)
 
@@ -330,7 +390,9 @@ class _Rows:
 
         if self.is_web:
             cols["events_day"] = [self.events_day] * len(loaded_lines)
-            cols["event_json"] = _utf8_texts(loaded_records)
+            # a loaded line's record is the line as received (less a CR ending it)
+            lines_read = self.file_lines
+            cols["event_json"] = _utf8_texts(loaded_records) if lines_read is None else lines_read.texts(loaded_lines)
             pseudo_ids = cols["user_pseudo_id"]
             cookieless = pseudo_ids.count(None) + sum(1 for v in pseudo_ids if v is not None and not v.strip())
         else:
@@ -360,6 +422,34 @@ def _utf8_texts(records: list[str | bytes]) -> list[str] | pa.Array:
     return pa.array(records, pa.binary()).view(pa.string())
 
 
+class _FileLines:
+    """The lines of a UTF-8 file (``utf8.split(b"\\n")``, less an empty last one) as slices of its
+    bytes: an Arrow array of some of them is cut from the file in C, no Python bytes per line."""
+
+    def __init__(self, utf8: bytes, lines: list[bytes], crlf: bool) -> None:
+        self.utf8, self.crlf = utf8, crlf
+        lengths = np.fromiter(map(len, lines), np.int64, len(lines))
+        self.ends = np.cumsum(lengths + 1) - 1  # where each line's LF is (or would be)
+        self.starts = self.ends - lengths
+
+    def texts(self, line_nos: list[int]) -> pa.Array:
+        """The lines numbered ``line_nos`` (ascending, from 1), a CR ending one left off, as text."""
+        k = len(line_nos)
+        idx = np.asarray(line_nos, np.int64) - 1
+        starts, ends = self.starts[idx], self.ends[idx]
+        if self.crlf:
+            data = np.frombuffer(self.utf8, np.uint8)
+            ends = ends - ((ends > starts) & (data[np.maximum(ends - 1, 0)] == 13))
+        # the lines and what lies between them, alternately: every other slice is a line
+        offsets = np.empty(2 * k + 1, np.int64)
+        offsets[0:-1:2], offsets[1::2], offsets[-1] = starts, ends, len(self.utf8)
+        pieces = pa.LargeBinaryArray.from_buffers(
+            pa.large_binary(), 2 * k, [None, pa.py_buffer(offsets), pa.py_buffer(self.utf8)]
+        )
+        # slices of UTF-8 text cut at LF or CR: valid UTF-8, not validated again
+        return pieces.take(pa.array(np.arange(0, 2 * k, 2))).view(pa.large_string()).cast(pa.string())
+
+
 def _texts(values: list) -> list:
     """JSON values as raw VARCHAR (``to_text``), column-wise."""
     types = set(map(type, values))
@@ -378,6 +468,7 @@ _INT64 = re.compile(r"-?[0-9]{1,19}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # a JSON escape of a UTF-16 surrogate, or a backslash before one ("\\\\ud800": not an escape)
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE_UTF8 = re.compile(_SURROGATE_ESCAPE.pattern.encode())
 
 
 def _first_surrogate(obj) -> str | None:
@@ -411,6 +502,20 @@ def is_int64(value) -> bool:
 
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
+_WHITESPACE_UTF8 = re.compile(rb"[ \t\n\r]*")
+# What str.isspace() calls white space among ASCII characters.
+_ASCII_SPACE_UTF8 = re.compile(rb"[\t\n\x0b\x0c\r\x1c-\x1f ]*")
+
+
+def _text_needed(utf8: bytes) -> str | None:
+    """The text of UTF-8 bytes when ``read_jsonl_text`` needs it: the file may be blank (white
+    space past ASCII first) or one JSON array (``[`` first); else None."""
+    at = _ASCII_SPACE_UTF8.match(utf8).end()
+    if at < len(utf8) and utf8[at] >= 0x80:
+        return utf8.decode(UTF8)
+    if utf8.startswith(b"[", _WHITESPACE_UTF8.match(utf8).end()):
+        return utf8.decode(UTF8)
+    return None
 
 
 def _array_elements(text: str) -> list[tuple[int, object]] | None:

@@ -153,8 +153,9 @@ def test_header_problems_are_rejected_with_the_same_reason():
 
 
 def test_physical_lines_are_counted_as_the_row_by_row_reader_splits_them():
-    for text in ["", "a", "a\n", "a\r\nb", "a\rb\r", "a\n\nb\u2028c\x0cd\n", "\r\n\r\n"]:
+    for text in ["", "a", "a\n", "a\r\nb", "a\rb\r", "a\n\nb\u2028c\x0cd\n", "\r\n\r\n", "å\r\n€\r"]:
         assert physical_line_count(text) == len(split_physical_lines(text))
+        assert physical_line_count(text.encode()) == len(split_physical_lines(text))  # the UTF-8 bytes alike
 
 
 def _fixture_files():

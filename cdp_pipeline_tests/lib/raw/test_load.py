@@ -337,6 +337,54 @@ def test_ga4_daily_export_replaces_the_intraday_snapshot_of_its_day_and_never_th
     ]
 
 
+def test_ga4_files_written_together_give_the_tables_of_one_file_per_transaction(tmp_path, landing, monkeypatch):
+    """GA4 files of several days are written in one transaction, each placed after the ones before
+    it; a rerun of a day loaded before writes the pending files before clearing it, so they see
+    its earlier delivery as one file per transaction did (here: the re-export of 30 September
+    delivered on DAY2 is gone from the landing folder when DAY1 and DAY2 are loaded again)."""
+    from cdp_pipeline.lib.raw import load as load_module
+
+    day3 = "2026-10-03"
+    drop(landing, "web", DAY1, "events_20260930.jsonl", _ga4(1) + _ga4(2))
+    drop(landing, "web", DAY2, "events_20260930.jsonl", _ga4(3))
+    drop(landing, "web", DAY2, "events_20261001.jsonl", b'{"event_name":"no timestamp"}\n' + _ga4(4))
+    drop(landing, "web", day3, "events_intraday_20261001.jsonl", _ga4(5))
+    drop(landing, "web", day3, "events_20261002.jsonl", _ga4(6))
+
+    def tables(path, max_bytes):
+        monkeypatch.setattr(load_module._PendingWrites, "MAX_PENDING_BYTES", max_bytes)
+        c = duckdb.connect(str(path))
+        load_partitions(c, landing, "web", [DAY1, DAY2, day3])
+        got = [
+            q(c, "SELECT * EXCLUDE (_loaded_at) FROM raw.web_events ORDER BY ALL"),
+            q(c, "SELECT * EXCLUDE (loaded_at) FROM audit.files ORDER BY ALL"),
+            q(c, "SELECT * EXCLUDE (quarantined_at) FROM audit.quarantine ORDER BY ALL"),
+        ]
+        moved = landing / "web" / DAY2 / "events_20260930.jsonl"
+        moved.rename(tmp_path / "moved.jsonl")
+        try:
+            load_partitions(c, landing, "web", [DAY1, DAY2])
+        finally:
+            (tmp_path / "moved.jsonl").rename(moved)
+        got.append(q(c, "SELECT file, status, message FROM audit.files ORDER BY file"))
+        got.append(q(c, "SELECT _file, event_timestamp FROM raw.web_events ORDER BY ALL"))
+        c.close()
+        return got
+
+    together = tables(tmp_path / "together.duckdb", 64 << 20)
+    assert [(f, s) for f, s, _ in together[3]] == [
+        ("web/2026-10-01/events_20260930.jsonl", "superseded"),
+        ("web/2026-10-02/events_20261001.jsonl", "loaded"),
+        ("web/2026-10-03/events_20261002.jsonl", "loaded"),
+        ("web/2026-10-03/events_intraday_20261001.jsonl", "superseded"),
+    ]
+    assert together[4] == [
+        ("web/2026-10-02/events_20261001.jsonl", "4"),
+        ("web/2026-10-03/events_20261002.jsonl", "6"),
+    ]
+    assert tables(tmp_path / "one_by_one.duckdb", 1) == together  # every file written on its own
+
+
 def test_a_lone_surrogate_costs_its_line_only(con, landing):
     # "\ud800" is half a UTF-16 pair: Python's json decodes it to a character that UTF-8 text
     # cannot hold, and DuckDB's JSON functions refuse it in event_json

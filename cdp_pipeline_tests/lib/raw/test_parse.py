@@ -170,6 +170,28 @@ def test_sms_csv_and_jsonl():
     assert json.loads(js.extra[0]) == {"uri": "/x"}
 
 
+def test_json_lines_read_from_their_bytes_are_recognised_as_their_text_would_be():
+    """UTF-8 JSON lines are read without decoding the file: what decides their kind and whether
+    they are text looks at the characters, not the bytes."""
+    line = '{"from":"+4670","to":"+4671","body":"Hej","direction":"inbound"}\n'
+    # an SMS export named neither .csv nor .jsonl is JSON lines when its first non-blank character
+    # is "{", white space past ASCII (U+3000, U+0085) included
+    js = parse_file("sms", "messages_export", ("\u3000\u0085\n" + line).encode())
+    assert js.kind is SMS_MESSAGES_JSONL and js.columns["body"] == ["Hej"] and js.lines == [2]
+    # a UTF-8 BOM is not part of the text
+    assert parse_file("sms", "messages_export", b"\xef\xbb\xbf" + line.encode()).kind is SMS_MESSAGES_JSONL
+    # white space past ASCII only: no data
+    with pytest.raises(FileRejected, match="no data: the file has no text"):
+        parse_file("web", "events_20261001.jsonl", "\u3000\n \u2028\n".encode())
+    # the binary check counts the first 65,536 characters (here 131,072 bytes of "å" and NUL)
+    data = ("å" * 30_000 + "\x00" * 1_500 + "å" * 40_000 + "\n").encode()
+    with pytest.raises(FileRejected) as rejected:
+        parse_file("web", "events_20261001.jsonl", data)
+    assert rejected.value.reason == (
+        "binary content, not a text file (2% control or NUL characters in the first 65536 characters)"
+    )
+
+
 @pytest.mark.parametrize(
     "data,reason",
     [
