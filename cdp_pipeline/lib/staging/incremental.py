@@ -32,6 +32,11 @@ new or has other bytes, and a file whose rows are gone (a replaced partition, a 
 GA4 export), mark their keys. Records flagged ``impossible_birth_date`` are redone too: that
 check is relative to the data's date, which moves every night.
 
+A whole build computes the keys of every raw file, except those another table's index already
+holds: a raw table keyed alike (the POS tables by orders, order_lines and identity_records; members
+and customers by consent_events and identity_records), by this code, over exactly the current files
+(``_index_donor``), has its keys copied.
+
 A table is built whole when it or its index is missing, when its SQL or the normalisers
 changed since it was built (``staging.incremental_code``), and on a full refresh.
 """
@@ -307,16 +312,50 @@ def _keys_of_raw_table(name: str, t: str, source: str, key: "str | LookupKey", f
 
 
 def rebuild_index(con: duckdb.DuckDBPyConnection, table: str, settings: str = "") -> None:
-    """The keys of every raw file (after a whole build of ``table``)."""
+    """The keys of every raw file (after a whole build of ``table``). A raw table keyed alike by
+    a table indexed before (``_index_donor``) has its keys copied from that table's rows."""
     spec = KEYED_TABLES[table]
     _ensure_index(con)
     _current_files(con, spec)
-    _keys_of_files(con, spec, "temp._stg_files", "_stg_all_keys")
+    parts = []
+    for t, (source, key) in spec.inputs.items():
+        donor = _index_donor(con, spec, t, settings)
+        if donor is None:
+            parts.append(_keys_of_raw_table(spec.name, t, source, key, "temp._stg_files"))
+        else:
+            parts.append(f"""SELECT '{spec.name}' AS staging_table, raw_table, file, sha256, source, "key", arg
+                             FROM {INDEX} WHERE staging_table = '{donor}' AND raw_table = '{t}'""")
+    con.execute("CREATE OR REPLACE TEMP TABLE _stg_all_keys AS " + " UNION ALL ".join(parts))
     con.execute(f"DELETE FROM {INDEX} WHERE staging_table = ?", [table])
     # unsorted: a table's rows sit together anyway (one insert), and sorting every key cost seconds
     con.execute(f"INSERT INTO {INDEX} SELECT * FROM temp._stg_all_keys")
     con.execute(f"DELETE FROM {CODE} WHERE staging_table = ?", [table])
     con.execute(f"INSERT INTO {CODE} VALUES (?, ?)", [table, code_hash(table, settings)])
+
+
+def _index_donor(con: duckdb.DuckDBPyConnection, spec: KeyedTable, t: str, settings: str) -> str | None:
+    """Another table whose index holds the keys of raw table ``t`` that ``spec``'s would: the same
+    key of ``t``, built by this code with these settings, over exactly the current files of ``t``
+    (``temp._stg_files``). A file's keys depend only on its rows and the key, so they are copied,
+    not computed again (orders and order_lines key the POS tables alike, consent_events keys
+    members and customers as identity_records does; the keys of a night's full build cost
+    seconds a table)."""
+    for other in KEYED_TABLES.values():
+        if other.name == spec.name or other.inputs.get(t) != spec.inputs[t]:
+            continue
+        built = con.execute(f"SELECT code_hash FROM {CODE} WHERE staging_table = ?", [other.name]).fetchall()
+        if built != [(code_hash(other.name, settings),)]:
+            continue
+        indexed, differing = con.execute(
+            f"""WITH indexed AS (SELECT DISTINCT file, sha256 FROM {INDEX} WHERE staging_table = $o AND raw_table = $t),
+                     current AS (SELECT file, sha256 FROM temp._stg_files WHERE raw_table = $t)
+                SELECT (SELECT count(*) FROM indexed),
+                       (SELECT count(*) FROM ((FROM indexed EXCEPT FROM current) UNION ALL (FROM current EXCEPT FROM indexed)))""",
+            {"o": other.name, "t": t},
+        ).fetchall()[0]
+        if indexed and not differing:
+            return other.name
+    return None
 
 
 def plan(con: duckdb.DuckDBPyConnection, table: str, *, full_refresh: bool, settings: str = "") -> StagingPlan:

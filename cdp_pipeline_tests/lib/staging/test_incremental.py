@@ -331,3 +331,46 @@ def test_each_statement_reads_its_raw_tables_only_through_the_views_a_build_sets
         assert not re.search(r"\braw\.", body), table
         assert set(re.findall(r"\btemp\.raw_(\w+)", body)) == set(raw_tables(table)), table
         assert f"CREATE OR REPLACE TEMP VIEW {table}_rows AS" in body, table
+
+
+def _index_rows(con, table):
+    return sorted(
+        con.execute("SELECT * FROM staging.record_keys_by_file WHERE staging_table = ?", [table]).fetchall(), key=repr
+    )
+
+
+def _keys_computed(con, table):
+    """The keys of ``table``'s raw files computed from the raw rows, as its index should hold them."""
+    from cdp_pipeline.lib.staging import incremental as staging_incremental
+
+    spec = staging_incremental.KEYED_TABLES[table]
+    staging_incremental._current_files(con, spec)
+    staging_incremental._keys_of_files(con, spec, "temp._stg_files", "_stg_keys_check")
+    return sorted(con.execute("SELECT * FROM temp._stg_keys_check").fetchall(), key=repr)
+
+
+def test_a_whole_build_copies_the_keys_a_table_indexed_of_the_same_files(night, monkeypatch):
+    """orders and order_lines key the POS tables alike (and identity_records too): a whole build
+    after another's copies its keys when that index is of exactly the current files, and computes
+    them when it is not (a day loaded since); the index is the computed one either way."""
+    from cdp_pipeline.lib.staging import incremental as staging_incremental
+
+    con, work, days = night
+    computed = []
+    keys_of_raw_table = staging_incremental._keys_of_raw_table
+    monkeypatch.setattr(
+        staging_incremental,
+        "_keys_of_raw_table",
+        lambda name, t, *args: computed.append((name, t)) or keys_of_raw_table(name, t, *args),
+    )
+    build_staging(con, SQL_DIR, "order_lines", get_settings(), full_refresh=True)
+    assert computed == []  # both POS tables' keys copied
+    _load(con, work, days[-1:])  # the others' indexes now lack tonight's files
+    build_staging(con, SQL_DIR, "orders", get_settings(), full_refresh=True)
+    assert computed == [("orders", "pos_orders"), ("orders", "pos_receipts")]
+    monkeypatch.undo()
+    for table in ("order_lines", "orders"):
+        if table == "order_lines":
+            build_staging(con, SQL_DIR, table, get_settings(), full_refresh=True)  # copies from orders now
+        rows = _index_rows(con, table)
+        assert rows and rows == [(table, *row[1:]) for row in _keys_computed(con, table)]
