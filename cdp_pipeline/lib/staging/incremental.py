@@ -76,12 +76,21 @@ class LookupKey:
     ``part`` and ``part_fn``: a standardisation function (``part_fn``, ``{}`` for its argument)
     of one part of the argument (``part``, ``{0}`` for the argument) that repeats across many
     arguments (an address is in many activities); it runs once per distinct part, and ``fn``
-    reads its result as ``{part}``."""
+    reads its result as ``{part}``.
+
+    ``columns``, ``row_part`` and ``row_fn``: when ``arg`` is a list of raw columns (as JSON,
+    so one argument is one set of their values), the index is written from each file's distinct
+    values of ``columns``, the part (``row_part``) and the key (``row_fn``, ``{part}`` for the
+    part's result) read from the columns themselves rather than out of ``arg`` again; they give
+    what ``part`` and ``fn`` give over ``arg``."""
 
     arg: str
     fn: str
     part: str | None = None
     part_fn: str | None = None
+    columns: tuple[str, ...] = ()
+    row_part: str | None = None
+    row_fn: str | None = None
 
     def key_of(self, arg: str, part: str | None = None) -> str:
         """The key over the argument ``arg`` (SQL), with the part's result ``part`` (SQL; by
@@ -109,13 +118,17 @@ _SMS_NUMBER_KEY = LookupKey(
 # keeps each file's activities in their raw form too (the four raw fields, as a JSON list):
 # an activity's older rows, in files of earlier days (a campaign's opens and clicks go on for
 # days), are found by that form, without standardising every address of those files again.
-# The address is standardised once per distinct address (``part``), not once per activity.
+# The address is standardised once per distinct address (``part``), not once per activity; a
+# file's keys are read from its four columns (``row_fn``), not parsed back out of the list.
 _ACTIVITY_KEY = LookupKey(
     "to_json([email_address, action, campaign_id, url])::VARCHAR",
     "md5(concat_ws('|', {part}, lower(trim(json_extract_string({0}, '$[1]'))), "
     "nullif(trim(json_extract_string({0}, '$[2]')), ''), nullif(trim(json_extract_string({0}, '$[3]')), '')))",
     part="json_extract_string({0}, '$[0]')",
     part_fn="std_email({})",
+    columns=("email_address", "action", "campaign_id", "url"),
+    row_part="email_address",
+    row_fn="md5(concat_ws('|', {part}, lower(trim(action)), nullif(trim(campaign_id), ''), nullif(trim(url), '')))",
 )
 # Activity is attached to the ESP member with its address (``members`` in
 # create_email_activity.sql; keep the two alike) or else to the address itself. The keyed
@@ -289,6 +302,15 @@ def _keys_of_raw_table(name: str, t: str, source: str, key: "str | LookupKey", f
                           r._file_sha256 AS sha256, '{source}' AS source, {key} AS "key", NULL::VARCHAR AS arg
                    {rows}"""
     # MATERIALIZED: the function runs once per distinct argument (or part), not again per file
+    if key.columns:
+        return f"""(WITH values_of_files AS MATERIALIZED (
+                        SELECT DISTINCT r._file AS file, r._file_sha256 AS sha256, {", ".join(key.columns)} {rows}),
+                    parts AS MATERIALIZED (
+                        SELECT part, {key.part_fn.format("part")} AS value
+                        FROM (SELECT DISTINCT {key.row_part} AS part FROM values_of_files))
+                    SELECT '{name}' AS staging_table, '{t}' AS raw_table, v.file, v.sha256, '{source}' AS source,
+                           {key.row_fn.format(part="p.value")} AS "key", ({key.arg}) AS arg
+                    FROM values_of_files v LEFT JOIN parts p ON p.part IS NOT DISTINCT FROM v.{key.row_part})"""
     if key.part is None:
         keys = f"""SELECT arg, {key.key_of("arg")} AS "key" FROM (SELECT DISTINCT arg FROM args)"""
     else:

@@ -374,3 +374,43 @@ def test_a_whole_build_copies_the_keys_a_table_indexed_of_the_same_files(night, 
             build_staging(con, SQL_DIR, table, get_settings(), full_refresh=True)  # copies from orders now
         rows = _index_rows(con, table)
         assert rows and rows == [(table, *row[1:]) for row in _keys_computed(con, table)]
+
+
+def test_an_activity_key_read_from_its_columns_is_the_one_read_from_its_argument():
+    """The index of email_activity is written from each file's raw columns (``LookupKey.columns``);
+    its keys and arguments must be those read out of the argument, for any text."""
+    import dataclasses
+
+    from cdp_pipeline.lib.staging import incremental as staging_incremental
+    from cdp_pipeline.lib.staging.udfs import register_udfs
+
+    con = duckdb.connect()
+    register_udfs(con)
+    con.execute("CREATE SCHEMA raw")
+    con.execute("""CREATE TABLE raw.esp_activity (_file VARCHAR, _file_sha256 VARCHAR, email_address VARCHAR,
+                   action VARCHAR, campaign_id VARCHAR, url VARCHAR)""")
+    odd = [
+        (" Ann@Example.SE ", " Open", "c1", "https://x.se/?a=1|b"),
+        ('"quoted"@x.se', "click", None, "back\\slash"),
+        (None, "bounce", "c|2", ""),
+        ("åsa@exempel.se", "OPEN", " ", None),
+        ("a@b.se\u0001", "open", "c\n3", "ü"),
+        ("null", "null", "null", "null"),
+        ("ann@example.se", "open", "c1", "https://x.se/?a=1|b"),  # the first, written otherwise
+    ]
+    rows = [(f, "sha-" + f, *v) for f in ("f1", "f2") for v in odd] + [("f1", "sha-f1", *odd[0])]
+    con.executemany("INSERT INTO raw.esp_activity VALUES (?, ?, ?, ?, ?, ?)", rows)
+    con.execute("""CREATE TEMP TABLE files AS
+                   SELECT DISTINCT 'esp_activity' AS raw_table, _file AS file, _file_sha256 AS sha256 FROM raw.esp_activity""")
+    key = staging_incremental.KEYED_TABLES["email_activity"].inputs["esp_activity"][1]
+    assert key.columns
+
+    def index_rows(k):
+        sql = staging_incremental._keys_of_raw_table("email_activity", "esp_activity", "esp", k, "temp.files")
+        return sorted(con.execute(sql).fetchall(), key=repr)
+
+    by_columns = index_rows(key)
+    assert len(by_columns) == 2 * len(odd)
+    assert by_columns == index_rows(dataclasses.replace(key, columns=()))
+    # the key of an activity is the same however its address and action were written
+    assert len({k for _, _, file, _, _, k, _ in by_columns if file == "f1"}) == len(odd) - 1
