@@ -32,6 +32,11 @@ new or has other bytes, and a file whose rows are gone (a replaced partition, a 
 GA4 export), mark their keys. Records flagged ``impossible_birth_date`` are redone too: that
 check is relative to the data's date, which moves every night.
 
+A whole build computes the keys of every raw file, except those another table's index already
+holds: a raw table keyed alike (the POS tables by orders, order_lines and identity_records; members
+and customers by consent_events and identity_records), by this code, over exactly the current files
+(``_index_donor``), has its keys copied.
+
 A table is built whole when it or its index is missing, when its SQL or the normalisers
 changed since it was built (``staging.incremental_code``), and on a full refresh.
 """
@@ -71,12 +76,21 @@ class LookupKey:
     ``part`` and ``part_fn``: a standardisation function (``part_fn``, ``{}`` for its argument)
     of one part of the argument (``part``, ``{0}`` for the argument) that repeats across many
     arguments (an address is in many activities); it runs once per distinct part, and ``fn``
-    reads its result as ``{part}``."""
+    reads its result as ``{part}``.
+
+    ``columns``, ``row_part`` and ``row_fn``: when ``arg`` is a list of raw columns (as JSON,
+    so one argument is one set of their values), the index is written from each file's distinct
+    values of ``columns``, the part (``row_part``) and the key (``row_fn``, ``{part}`` for the
+    part's result) read from the columns themselves rather than out of ``arg`` again; they give
+    what ``part`` and ``fn`` give over ``arg``."""
 
     arg: str
     fn: str
     part: str | None = None
     part_fn: str | None = None
+    columns: tuple[str, ...] = ()
+    row_part: str | None = None
+    row_fn: str | None = None
 
     def key_of(self, arg: str, part: str | None = None) -> str:
         """The key over the argument ``arg`` (SQL), with the part's result ``part`` (SQL; by
@@ -104,13 +118,17 @@ _SMS_NUMBER_KEY = LookupKey(
 # keeps each file's activities in their raw form too (the four raw fields, as a JSON list):
 # an activity's older rows, in files of earlier days (a campaign's opens and clicks go on for
 # days), are found by that form, without standardising every address of those files again.
-# The address is standardised once per distinct address (``part``), not once per activity.
+# The address is standardised once per distinct address (``part``), not once per activity; a
+# file's keys are read from its four columns (``row_fn``), not parsed back out of the list.
 _ACTIVITY_KEY = LookupKey(
     "to_json([email_address, action, campaign_id, url])::VARCHAR",
     "md5(concat_ws('|', {part}, lower(trim(json_extract_string({0}, '$[1]'))), "
     "nullif(trim(json_extract_string({0}, '$[2]')), ''), nullif(trim(json_extract_string({0}, '$[3]')), '')))",
     part="json_extract_string({0}, '$[0]')",
     part_fn="std_email({})",
+    columns=("email_address", "action", "campaign_id", "url"),
+    row_part="email_address",
+    row_fn="md5(concat_ws('|', {part}, lower(trim(action)), nullif(trim(campaign_id), ''), nullif(trim(url), '')))",
 )
 # Activity is attached to the ESP member with its address (``members`` in
 # create_email_activity.sql; keep the two alike) or else to the address itself. The keyed
@@ -292,6 +310,15 @@ def _keys_of_raw_table(name: str, t: str, source: str, key: "str | LookupKey", f
                           r._file_sha256 AS sha256, '{source}' AS source, {key} AS "key", NULL::VARCHAR AS arg
                    {rows}"""
     # MATERIALIZED: the function runs once per distinct argument (or part), not again per file
+    if key.columns:
+        return f"""(WITH values_of_files AS MATERIALIZED (
+                        SELECT DISTINCT r._file AS file, r._file_sha256 AS sha256, {", ".join(key.columns)} {rows}),
+                    parts AS MATERIALIZED (
+                        SELECT part, {key.part_fn.format("part")} AS value
+                        FROM (SELECT DISTINCT {key.row_part} AS part FROM values_of_files))
+                    SELECT '{name}' AS staging_table, '{t}' AS raw_table, v.file, v.sha256, '{source}' AS source,
+                           {key.row_fn.format(part="p.value")} AS "key", ({key.arg}) AS arg
+                    FROM values_of_files v LEFT JOIN parts p ON p.part IS NOT DISTINCT FROM v.{key.row_part})"""
     if key.part is None:
         keys = f"""SELECT arg, {key.key_of("arg")} AS "key" FROM (SELECT DISTINCT arg FROM args)"""
     else:
@@ -315,16 +342,50 @@ def _keys_of_raw_table(name: str, t: str, source: str, key: "str | LookupKey", f
 
 
 def rebuild_index(con: duckdb.DuckDBPyConnection, table: str, settings: str = "") -> None:
-    """The keys of every raw file (after a whole build of ``table``)."""
+    """The keys of every raw file (after a whole build of ``table``). A raw table keyed alike by
+    a table indexed before (``_index_donor``) has its keys copied from that table's rows."""
     spec = KEYED_TABLES[table]
     _ensure_index(con)
     _current_files(con, spec)
-    _keys_of_files(con, spec, "temp._stg_files", "_stg_all_keys")
+    parts = []
+    for t, (source, key) in spec.inputs.items():
+        donor = _index_donor(con, spec, t, settings)
+        if donor is None:
+            parts.append(_keys_of_raw_table(spec.name, t, source, key, "temp._stg_files"))
+        else:
+            parts.append(f"""SELECT '{spec.name}' AS staging_table, raw_table, file, sha256, source, "key", arg
+                             FROM {INDEX} WHERE staging_table = '{donor}' AND raw_table = '{t}'""")
+    con.execute("CREATE OR REPLACE TEMP TABLE _stg_all_keys AS " + " UNION ALL ".join(parts))
     con.execute(f"DELETE FROM {INDEX} WHERE staging_table = ?", [table])
     # unsorted: a table's rows sit together anyway (one insert), and sorting every key cost seconds
     con.execute(f"INSERT INTO {INDEX} SELECT * FROM temp._stg_all_keys")
     con.execute(f"DELETE FROM {CODE} WHERE staging_table = ?", [table])
     con.execute(f"INSERT INTO {CODE} VALUES (?, ?)", [table, code_hash(table, settings)])
+
+
+def _index_donor(con: duckdb.DuckDBPyConnection, spec: KeyedTable, t: str, settings: str) -> str | None:
+    """Another table whose index holds the keys of raw table ``t`` that ``spec``'s would: the same
+    key of ``t``, built by this code with these settings, over exactly the current files of ``t``
+    (``temp._stg_files``). A file's keys depend only on its rows and the key, so they are copied,
+    not computed again (orders and order_lines key the POS tables alike, consent_events keys
+    members and customers as identity_records does; the keys of a night's full build cost
+    seconds a table)."""
+    for other in KEYED_TABLES.values():
+        if other.name == spec.name or other.inputs.get(t) != spec.inputs[t]:
+            continue
+        built = con.execute(f"SELECT code_hash FROM {CODE} WHERE staging_table = ?", [other.name]).fetchall()
+        if built != [(code_hash(other.name, settings),)]:
+            continue
+        indexed, differing = con.execute(
+            f"""WITH indexed AS (SELECT DISTINCT file, sha256 FROM {INDEX} WHERE staging_table = $o AND raw_table = $t),
+                     current AS (SELECT file, sha256 FROM temp._stg_files WHERE raw_table = $t)
+                SELECT (SELECT count(*) FROM indexed),
+                       (SELECT count(*) FROM ((FROM indexed EXCEPT FROM current) UNION ALL (FROM current EXCEPT FROM indexed)))""",
+            {"o": other.name, "t": t},
+        ).fetchall()[0]
+        if indexed and not differing:
+            return other.name
+    return None
 
 
 def plan(con: duckdb.DuckDBPyConnection, table: str, *, full_refresh: bool, settings: str = "") -> StagingPlan:

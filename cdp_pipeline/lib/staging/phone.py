@@ -168,8 +168,18 @@ def check_written_phone_junk(
     alone (``0701234567``, ``+46701234567``): ``_read_phone`` keeps nothing else of such text,
     so its answer is the raw text's. The ``std_phone*`` macros (macros.sql) hand these forms
     here, sparing the text checks, and every way of writing one number is one distinct value."""
+    return _with_junk(*_read_written(written, default_region, country_hint))
+
+
+def check_written_phone(written: str, default_region: str = "SE", country_hint: str | None = None) -> Checked:
+    """``check_phone`` of a number given as ``check_written_phone_junk`` takes it, without the
+    junk test (``std_phone`` wants the value alone)."""
+    return _read_written(written, default_region, country_hint)[0]
+
+
+def _read_written(written: str, default_region: str, country_hint: str | None) -> tuple[Checked, str | None]:
     plus = written.startswith("+")
-    return _with_junk(*_read_digits(plus, written[1:] if plus else written, default_region, country_hint))
+    return _read_digits(plus, written[1:] if plus else written, default_region, country_hint)
 
 
 def _read_digits(plus: bool, digits: str, default_region: str, country_hint: str | None) -> tuple[Checked, str | None]:

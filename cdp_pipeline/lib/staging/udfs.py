@@ -46,7 +46,7 @@ from .email import check_email
 from .junk import is_junk_email, is_junk_name, is_junk_phone
 from .money import parse_money
 from .names import display_name, match_name, split_full_name
-from .phone import check_phone, check_phone_junk, check_written_phone_junk
+from .phone import check_phone, check_phone_junk, check_written_phone, check_written_phone_junk
 
 _CHECKED_TEXT = "STRUCT(value VARCHAR, flags VARCHAR[])"
 _CHECKED_DATE = "STRUCT(value DATE, flags VARCHAR[])"
@@ -199,7 +199,7 @@ def udf_specs(
         ),
         (
             "std_written_phone_py",
-            lambda written, hint: check_written_phone_junk(written, region, hint)[0].value,
+            lambda written, hint: check_written_phone(written, region, hint).value,
             ["VARCHAR", "VARCHAR"],
             "VARCHAR",
             False,

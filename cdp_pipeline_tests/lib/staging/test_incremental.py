@@ -334,3 +334,86 @@ def test_each_statement_reads_its_raw_tables_only_through_the_views_a_build_sets
         assert f"CREATE OR REPLACE TEMP VIEW {table}_rows AS" in body, table
         for step in steps:
             assert f"CREATE OR REPLACE TEMP TABLE {step} AS" in body, step
+
+
+def _index_rows(con, table):
+    return sorted(
+        con.execute("SELECT * FROM staging.record_keys_by_file WHERE staging_table = ?", [table]).fetchall(), key=repr
+    )
+
+
+def _keys_computed(con, table):
+    """The keys of ``table``'s raw files computed from the raw rows, as its index should hold them."""
+    from cdp_pipeline.lib.staging import incremental as staging_incremental
+
+    spec = staging_incremental.KEYED_TABLES[table]
+    staging_incremental._current_files(con, spec)
+    staging_incremental._keys_of_files(con, spec, "temp._stg_files", "_stg_keys_check")
+    return sorted(con.execute("SELECT * FROM temp._stg_keys_check").fetchall(), key=repr)
+
+
+def test_a_whole_build_copies_the_keys_a_table_indexed_of_the_same_files(night, monkeypatch):
+    """orders and order_lines key the POS tables alike (and identity_records too): a whole build
+    after another's copies its keys when that index is of exactly the current files, and computes
+    them when it is not (a day loaded since); the index is the computed one either way."""
+    from cdp_pipeline.lib.staging import incremental as staging_incremental
+
+    con, work, days = night
+    computed = []
+    keys_of_raw_table = staging_incremental._keys_of_raw_table
+    monkeypatch.setattr(
+        staging_incremental,
+        "_keys_of_raw_table",
+        lambda name, t, *args: computed.append((name, t)) or keys_of_raw_table(name, t, *args),
+    )
+    build_staging(con, SQL_DIR, "order_lines", get_settings(), full_refresh=True)
+    assert computed == []  # both POS tables' keys copied
+    _load(con, work, days[-1:])  # the others' indexes now lack tonight's files
+    build_staging(con, SQL_DIR, "orders", get_settings(), full_refresh=True)
+    assert computed == [("orders", "pos_orders"), ("orders", "pos_receipts")]
+    monkeypatch.undo()
+    for table in ("order_lines", "orders"):
+        if table == "order_lines":
+            build_staging(con, SQL_DIR, table, get_settings(), full_refresh=True)  # copies from orders now
+        rows = _index_rows(con, table)
+        assert rows and rows == [(table, *row[1:]) for row in _keys_computed(con, table)]
+
+
+def test_an_activity_key_read_from_its_columns_is_the_one_read_from_its_argument():
+    """The index of email_activity is written from each file's raw columns (``LookupKey.columns``);
+    its keys and arguments must be those read out of the argument, for any text."""
+    import dataclasses
+
+    from cdp_pipeline.lib.staging import incremental as staging_incremental
+    from cdp_pipeline.lib.staging.udfs import register_udfs
+
+    con = duckdb.connect()
+    register_udfs(con)
+    con.execute("CREATE SCHEMA raw")
+    con.execute("""CREATE TABLE raw.esp_activity (_file VARCHAR, _file_sha256 VARCHAR, email_address VARCHAR,
+                   action VARCHAR, campaign_id VARCHAR, url VARCHAR)""")
+    odd = [
+        (" Ann@Example.SE ", " Open", "c1", "https://x.se/?a=1|b"),
+        ('"quoted"@x.se', "click", None, "back\\slash"),
+        (None, "bounce", "c|2", ""),
+        ("åsa@exempel.se", "OPEN", " ", None),
+        ("a@b.se\u0001", "open", "c\n3", "ü"),
+        ("null", "null", "null", "null"),
+        ("ann@example.se", "open", "c1", "https://x.se/?a=1|b"),  # the first, written otherwise
+    ]
+    rows = [(f, "sha-" + f, *v) for f in ("f1", "f2") for v in odd] + [("f1", "sha-f1", *odd[0])]
+    con.executemany("INSERT INTO raw.esp_activity VALUES (?, ?, ?, ?, ?, ?)", rows)
+    con.execute("""CREATE TEMP TABLE files AS
+                   SELECT DISTINCT 'esp_activity' AS raw_table, _file AS file, _file_sha256 AS sha256 FROM raw.esp_activity""")
+    key = staging_incremental.KEYED_TABLES["email_activity"].inputs["esp_activity"][1]
+    assert key.columns
+
+    def index_rows(k):
+        sql = staging_incremental._keys_of_raw_table("email_activity", "esp_activity", "esp", k, "temp.files")
+        return sorted(con.execute(sql).fetchall(), key=repr)
+
+    by_columns = index_rows(key)
+    assert len(by_columns) == 2 * len(odd)
+    assert by_columns == index_rows(dataclasses.replace(key, columns=()))
+    # the key of an activity is the same however its address and action were written
+    assert len({k for _, _, file, _, _, k, _ in by_columns if file == "f1"}) == len(odd) - 1

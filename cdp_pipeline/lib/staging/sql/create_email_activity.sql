@@ -33,13 +33,27 @@ activity AS (
     FROM temp.raw_esp_activity r
     JOIN emails e USING (email_address)
     JOIN event_times t USING ("timestamp")
+),
+-- One row per activity_id: the row with the first campaign title (a title over none), found by
+-- one aggregate per activity (cheaper than a window over every row); the rest of the order
+-- only makes the choice between rows that differ otherwise (none in practice) deterministic.
+deduplicated AS (
+    SELECT activity_id,
+           first({'email': email, 'action': action, 'event_time': event_time, 'campaign_id': campaign_id,
+                  'campaign_title': campaign_title, 'url': url}
+                 ORDER BY campaign_title NULLS LAST, email, action, event_time, campaign_id, url) AS a
+    FROM (
+        SELECT md5(concat_ws('|', email, action, event_time, campaign_id, url)) AS activity_id, *
+        FROM activity
+        WHERE email IS NOT NULL AND event_time IS NOT NULL AND action IN ('open', 'click', 'bounce')
+    )
+    GROUP BY activity_id
 )
-SELECT md5(concat_ws('|', a.email, a.action, a.event_time, a.campaign_id, a.url)) AS activity_id,
+SELECT d.activity_id,
        'esp' AS source,
-       coalesce(m.source_record_id, a.email) AS source_record_id,
-       a.email, a.action, a.event_time, a.campaign_id, a.campaign_title, a.url
-FROM activity a
-LEFT JOIN members m USING (email)
-WHERE a.email IS NOT NULL AND a.event_time IS NOT NULL AND a.action IN ('open', 'click', 'bounce')
-QUALIFY row_number() OVER (PARTITION BY activity_id ORDER BY a.campaign_title NULLS LAST) = 1
+       coalesce(m.source_record_id, d.a.email) AS source_record_id,
+       d.a.email AS email, d.a.action AS action, d.a.event_time AS event_time, d.a.campaign_id AS campaign_id,
+       d.a.campaign_title AS campaign_title, d.a.url AS url
+FROM deduplicated d
+LEFT JOIN members m ON m.email = d.a.email
 ORDER BY event_time, activity_id
