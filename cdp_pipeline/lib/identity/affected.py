@@ -156,20 +156,7 @@ def affected_records(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> 
     # Edges that appeared or vanished: per edge hash, tonight's count minus last night's (a
     # multiset difference, like EXCEPT ALL both ways, but over one 128-bit value per edge
     # instead of nine text columns: a tenth of the time).
-    edge_hash = row_hash_sql(
-        [
-            "source_l",
-            "record_l",
-            "source_r",
-            "record_r",
-            "link_type",
-            "identifier_kind",
-            "identifier_value",
-            "match_probability",
-            "note",
-        ],
-        as_text=False,
-    )
+    edge_hash = row_hash_sql(list(_GRAPH_EDGE_COLUMNS), as_text=False)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _id_d_keys AS
         WITH tonight AS (SELECT *, {edge_hash} AS h FROM {EDGE_KEYS}),

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from functools import wraps
 from pathlib import Path
 
 import duckdb
@@ -108,6 +108,26 @@ class IdentityResult:
         return out
 
 
+def _checkpoint_when_done(fn):
+    """No automatic checkpoint while identity runs: Splink's work tables go through the build
+    database's write-ahead log, and DuckDB then checkpointed in the middle of the run (when a
+    large temp table was created), which at 100,000 customers cost about 1.3 of a quiet night's
+    10 CPU seconds; the checkpoint when the step's connection closes (or the next automatic one
+    after) writes the same data for a fraction of that."""
+
+    @wraps(fn)
+    def wrapper(con: duckdb.DuckDBPyConnection, **kwargs):
+        threshold = con.execute("SELECT current_setting('checkpoint_threshold')").fetchall()[0][0]
+        con.execute("SET checkpoint_threshold = '1TB'")
+        try:
+            return fn(con, **kwargs)
+        finally:
+            con.execute(f"SET checkpoint_threshold = '{threshold}'")  # as DuckDB shows it: 16.0 MiB by default
+
+    return wrapper
+
+
+@_checkpoint_when_done
 def resolve_identities(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -139,53 +159,6 @@ def resolve_identities(
     records whose cluster can have changed (``affected.py``): equal to a full rebuild by
     construction.
     """
-    with _checkpoint_when_done(con):
-        return _resolve_identities(
-            con,
-            run_id=run_id,
-            config=config,
-            review_file=review_file,
-            reports_dir=reports_dir,
-            source_table=source_table,
-            run_at=run_at,
-            full_refresh=full_refresh,
-            as_of=as_of,
-            retrain_days=retrain_days,
-            name_variants=name_variants,
-            engine_settings=engine_settings,
-        )
-
-
-@contextmanager
-def _checkpoint_when_done(con: duckdb.DuckDBPyConnection):
-    """No automatic checkpoint while identity runs: Splink's work tables go through the build
-    database's write-ahead log, and DuckDB then checkpointed in the middle of the run (when a
-    large temp table was created), which at 100,000 customers cost about 1.3 of a quiet night's
-    10 CPU seconds; the checkpoint when the step's connection closes (or the next automatic one
-    after) writes the same data for a fraction of that."""
-    threshold = con.execute("SELECT current_setting('checkpoint_threshold')").fetchall()[0][0]
-    con.execute("SET checkpoint_threshold = '1TB'")
-    try:
-        yield
-    finally:
-        con.execute(f"SET checkpoint_threshold = '{threshold}'")  # as DuckDB shows it: 16.0 MiB by default
-
-
-def _resolve_identities(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    run_id: str,
-    config: IdentityConfig | None = None,
-    review_file: Path | None = None,
-    reports_dir: Path | None = None,
-    source_table: str = "staging.identity_records",
-    run_at: dt.datetime | None = None,
-    full_refresh: bool = False,
-    as_of: dt.date | None = None,
-    retrain_days: int = 7,
-    name_variants: NameVariants | None = None,
-    engine_settings=None,
-) -> IdentityResult:
     config = config or load_identity_config()
     run_at = (run_at or dt.datetime.now(dt.timezone.utc)).replace(tzinfo=None)
     result = IdentityResult(run_id=run_id)

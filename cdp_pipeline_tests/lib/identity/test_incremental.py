@@ -531,10 +531,15 @@ def test_identity_defers_automatic_checkpoints_and_restores_the_threshold(tmp_pa
     con = duckdb.connect(str(tmp_path / "c.duckdb"))
     con.execute("SET checkpoint_threshold = '8MiB'")
     before = con.execute("SELECT current_setting('checkpoint_threshold')").fetchall()[0][0]
+    inside = []
+
+    @_checkpoint_when_done
+    def failing_run(con, **kwargs):
+        inside.append(con.execute("SELECT current_setting('checkpoint_threshold')").fetchall()[0][0])
+        raise RuntimeError("a failing run")
+
     with pytest.raises(RuntimeError):
-        with _checkpoint_when_done(con):
-            inside = con.execute("SELECT current_setting('checkpoint_threshold')").fetchall()[0][0]
-            raise RuntimeError("a failing run")
-    assert inside.endswith("GiB") and float(inside.split()[0]) > 100
+        failing_run(con, run_id="x")
+    assert inside[0].endswith("GiB") and float(inside[0].split()[0]) > 100
     assert con.execute("SELECT current_setting('checkpoint_threshold')").fetchall()[0][0] == before
     con.close()
