@@ -57,6 +57,7 @@ _TEMP_TABLES = (
     "_golden_ledger_changes",
     "_golden_ledger_keys",
     "_golden_identifier_hashes",
+    "_golden_timeline_events",
 )
 # The ledger the customer rows read: tonight's, whole (built whole or merged) before they are built.
 _LEDGER = LEDGER_TABLE

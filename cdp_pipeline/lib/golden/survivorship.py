@@ -2,7 +2,7 @@
 
 The rules live in ``config/survivorship.yaml`` (``CDP_CONFIG_DIR``): per group of
 columns that survive together, an ordered list of rules. The engine turns them into
-one set-based DuckDB statement: per customer, the candidate with the smallest key
+set-based DuckDB statements (one per group, then one joining them): per customer, the candidate with the smallest key
 (``arg_min``) wins, the key being a struct of one term per rule, in order, so the
 first rule that discriminates wins, and ``source_record_id`` (then ``source``)
 breaks the remaining ties. No Python
@@ -219,15 +219,24 @@ def group_sql(group: AttributeRules, records: str) -> str:
     )
 
 
-def survivorship_sql(config: tuple[AttributeRules, ...], records: str, customers: str, target: str) -> str:
-    """One statement creating ``target``: per customer of ``customers``, each survived
+def _group_table(target: str, group: AttributeRules) -> str:
+    return f"{target}_{group.name}"
+
+
+def survivorship_sql(config: tuple[AttributeRules, ...], records: str, customers: str, target: str) -> list[str]:
+    """The statements creating ``target``: per customer of ``customers``, each survived
     attribute with ``<attr>_source`` and ``<attr>_source_record_id``.
+
+    One temp table per group (``<target>_<group>``: its winners), then one statement joining
+    them: an ``arg_min`` aggregate is held in memory, so each group's is built alone rather
+    than all of them beside the joins in one statement (a 1M-record build needed a 700MB
+    memory_limit for that one). The caller drops the group tables.
 
     ``records`` needs customer_id, source, source_record_id, record_time, the attribute
     columns, ``*_is_junk`` and ``dq_flags`` (and ``email_blocked`` / ``phone_blocked`` for
     ``prefer_contactable``). Names are code-chosen identifiers.
     """
-    ctes = [f"g_{g.name} AS ({group_sql(g, records)})" for g in config]
+    statements = [f"CREATE OR REPLACE TEMP TABLE {_group_table(target, g)} AS {group_sql(g, records)}" for g in config]
     by_column = {c: g for g in config for c in g.columns}
     select = ["c.customer_id"]
     for col in SURVIVED_ATTRIBUTES:
@@ -237,11 +246,12 @@ def survivorship_sql(config: tuple[AttributeRules, ...], records: str, customers
             f"CASE WHEN {alias}.v_{col} IS NOT NULL THEN {alias}.source END AS {col}_source",
             f"CASE WHEN {alias}.v_{col} IS NOT NULL THEN {alias}.source_record_id END AS {col}_source_record_id",
         ]
-    joins = " ".join(f"LEFT JOIN g_{g.name} USING (customer_id)" for g in config)
-    return (
-        f"CREATE OR REPLACE TEMP TABLE {target} AS WITH {', '.join(ctes)} "
+    joins = " ".join(f"LEFT JOIN temp.{_group_table(target, g)} AS g_{g.name} USING (customer_id)" for g in config)
+    statements.append(
+        f"CREATE OR REPLACE TEMP TABLE {target} AS "
         f"SELECT {', '.join(select)} FROM (SELECT DISTINCT customer_id FROM {customers}) c {joins}"
     )
+    return statements
 
 
 def run_survivorship(
@@ -251,4 +261,10 @@ def run_survivorship(
     customers: str = "_golden_records",
     target: str = "_golden_survived",
 ) -> None:
-    con.execute(survivorship_sql(config or load_survivorship_config(), records, customers, target))
+    config = config or load_survivorship_config()
+    try:
+        for statement in survivorship_sql(config, records, customers, target):
+            con.execute(statement)
+    finally:
+        for g in config:
+            con.execute(f"DROP TABLE IF EXISTS temp.{_group_table(target, g)}")

@@ -32,7 +32,8 @@ SQL_DIR = Path(__file__).parent / "sql"
 def build_timeline(con: duckdb.DuckDBPyConnection, tables: dict[str, str], cutoff, *, insert: bool = False) -> None:
     """(Re)create ``golden.customer_timeline`` from the staging event tables; with ``insert``,
     add the rows of the records of ``tables['customer_map']`` to it instead (an incremental
-    build, which deleted their old rows). Both read the rows from one table macro."""
+    build, which deleted their old rows). Both read the rows of one table macro, stored first
+    as a temp table."""
     run_sql(
         con,
         SQL_DIR,
@@ -50,4 +51,7 @@ def build_timeline(con: duckdb.DuckDBPyConnection, tables: dict[str, str], cutof
             )
         },
     )
-    run_sql(con, SQL_DIR, "insert_customer_timeline" if insert else "create_customer_timeline", {"cutoff": cutoff})
+    # the rows first, then the sort that stores them: two statements, each of which spills
+    run_sql(con, SQL_DIR, "create_timeline_events", {"cutoff": cutoff})
+    run_sql(con, SQL_DIR, "insert_customer_timeline" if insert else "create_customer_timeline")
+    con.execute("DROP TABLE temp._golden_timeline_events")

@@ -204,3 +204,13 @@ def test_default_yaml_is_valid_and_covers_every_attribute():
 def test_bad_config_is_rejected_with_a_reason(attributes, message):
     with pytest.raises(ValueError, match=message):
         parse_survivorship_config({"attributes": attributes})
+
+
+def test_group_tables_are_dropped_and_only_the_target_is_left():
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE recs ({', '.join(f'{c} {t}' for c, t in COLUMNS.items())})")
+    con.execute("INSERT INTO recs (customer_id, source, source_record_id, email) VALUES ('C1', 'crm', '1', 'a@x.io')")
+    run_survivorship(con, records="recs", customers="recs", target="out")
+    temp = con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary ORDER BY table_name").fetchall()
+    assert temp == [("out",)]
+    assert con.execute("SELECT email, email_source_record_id FROM out").fetchall() == [("a@x.io", "1")]

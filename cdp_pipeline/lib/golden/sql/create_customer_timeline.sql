@@ -1,4 +1,4 @@
--- Store the timeline rows of every customer of the map (temp macro _golden_timeline_rows) as golden.customer_timeline.
+-- Store the timeline rows (temp._golden_timeline_events) as golden.customer_timeline.
 CREATE OR REPLACE TABLE golden.customer_timeline AS
-FROM _golden_timeline_rows($cutoff)
+FROM temp._golden_timeline_events
 ORDER BY customer_id, event_time, channel, event_type, event_ref

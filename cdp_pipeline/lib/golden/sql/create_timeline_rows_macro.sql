@@ -1,5 +1,5 @@
 -- Lay out every interaction of every known customer on every channel before the cutoff, one row per staging event.
--- A table macro: create_customer_timeline stores its rows as golden.customer_timeline, insert_customer_timeline adds them to it.
+-- A table macro: create_timeline_events stores its rows as a temp table, which create_customer_timeline stores as golden.customer_timeline and insert_customer_timeline adds to it.
 CREATE OR REPLACE TEMP MACRO _golden_timeline_rows(timeline_cutoff) AS TABLE
 WITH events AS (
     SELECT m.customer_id, o.ordered_at AS event_time,

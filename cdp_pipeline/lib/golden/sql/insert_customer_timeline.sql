@@ -1,4 +1,4 @@
--- Add the timeline rows of the records being rebuilt (their old rows were deleted) to golden.customer_timeline.
+-- Add the timeline rows of the records being rebuilt (temp._golden_timeline_events; their old rows were deleted) to golden.customer_timeline.
 INSERT INTO golden.customer_timeline
-FROM _golden_timeline_rows($cutoff)
+FROM temp._golden_timeline_events
 ORDER BY customer_id, event_time, channel, event_type, event_ref
