@@ -56,7 +56,6 @@ NICKNAMES = {
     "Susanne": ("Sanna", "Sussi"),
     "Rasmus": ("Rasse",),
     "Mette": ("Mette",),
-    "Søren": ("Søs",),
     "Kristian": ("Kris",),
     "Jørgen": ("Jørn",),
     "Bjørn": ("Bjønn",),
