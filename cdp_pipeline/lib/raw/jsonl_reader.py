@@ -263,7 +263,14 @@ class _Rows:
         comma, an integer past 64 bits, a number out of a double's range, nesting past 1,024, and
         accepts a leading BOM (json does not: only a line starting with "{" is tried). The loop
         is written out in full: it runs once per line, a method call per line was a tenth of a
-        GA4 file's parse time."""
+        GA4 file's parse time.
+
+        Measured per GA4 line (~700 bytes, 100,000-customer landing): simdjson's parse ~0.6 µs,
+        its keys (``tuple(obj)``) ~0.8 µs, the five values ~0.9 µs, the "[" and "{" count ~1.3 µs.
+        Reading the lines with DuckDB's JSON functions instead was measured slower (6.4 against
+        4.8 CPU s for the 587,662 lines): each function parses the line again (json_valid,
+        json_keys, json_extract ~1-2 µs each), and what makes yyjson read as json does (no NaN
+        in other spellings, no trailing comma, no key twice, nesting) costs as much again."""
         parse = simdjson.Parser().parse
         plans = self.lazy_plans
         lazy_plan = self._lazy_plan
