@@ -58,6 +58,8 @@ class SplinkConfig:
     em_rules: tuple[tuple[str, ...] | SqlRule, ...] = ()  # as blocking_rules
     em_max_pairs: float | None = 2e6
     u_max_pairs: float = 1e7
+    # ... or this many pairs per record in the model, when more (splink_model.u_sample_pairs)
+    u_pairs_per_record: float = 20.0
     seed: int = 42
 
 
@@ -142,6 +144,7 @@ def load_identity_config(
             em_rules=_blocking_rules(sp.get("em_rules"), path),
             em_max_pairs=float(sp["em_max_pairs"]) if sp.get("em_max_pairs") else None,
             u_max_pairs=float(sp.get("u_max_pairs", 1e7)),
+            u_pairs_per_record=float(sp.get("u_pairs_per_record", 20.0)),
             seed=int(sp.get("seed", 42)),
         ),
     )

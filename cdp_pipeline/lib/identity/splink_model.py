@@ -954,7 +954,8 @@ def train_model(sdf, config: IdentityConfig, run: ModelRun, dialect: str = "duck
         linker._settings_obj._probability_two_random_records_match = 1e-6
     report_phase("identity", "training: u by random sampling")
     model = linker.misc.save_model_to_json()
-    if _safe(notes, "u", _estimate_u, model, sdf, config, dialect):
+    u_pairs = u_sample_pairs(sp, run.records_in_model)
+    if _safe(notes, "u", _estimate_u, model, sdf, config, dialect, max_pairs=u_pairs, unseen=notes):
         linker = Linker(sdf, model, log_level=logging.WARNING, validate_settings=False)
     for rule in sp.em_rules:
         report_phase("identity", f"training: EM on {blocking_rule_name(rule)}")
@@ -991,9 +992,31 @@ def train_model(sdf, config: IdentityConfig, run: ModelRun, dialect: str = "duck
 U_MIN_COUNT_PER_LEVEL = 100
 
 
-def _estimate_u(model: dict, sdf, config: IdentityConfig, dialect: str) -> None:
+def u_sample_pairs(sp: SplinkConfig, records: int) -> float:
+    """Pairs in the u sample: ``u_max_pairs``, or ``u_pairs_per_record`` per record when more.
+
+    The rarest levels are values one household holds (a street and postcode, a phone): among
+    random pairs their share falls as 1 / records, so a sample of fixed size sees them about
+    as often as records per pair. At 1M records (489,000 in the model) ten million pairs saw
+    "street and postcode exact" 24 times; at 10M (4.9M in the model) none, and an unseen level
+    keeps Splink's default u (a weight of about +10 instead of +21), so a pair sharing a name
+    and an address but no e-mail or phone fell below the threshold (docs/identity.md)."""
+    return max(float(sp.u_max_pairs), float(sp.u_pairs_per_record) * records)
+
+
+def _estimate_u(
+    model: dict,
+    sdf,
+    config: IdentityConfig,
+    dialect: str,
+    *,
+    max_pairs: float | None = None,
+    unseen: list[str] | None = None,
+) -> None:
     """u by seeded random sampling, written into ``model`` (a saved Splink model): the values
     Splink's ``estimate_u_using_random_sampling`` gives, to the last digit, for less CPU.
+    ``max_pairs``: the sample's pairs (``u_max_pairs`` when ``None``); a level the sample never
+    shows keeps Splink's default u, and is named in ``unseen`` (the training notes).
 
     Splink grades every pair of a seeded random sample (``u_max_pairs`` pairs), one comparison
     at a time in eleven chunks, and stops a comparison early once each of its levels has been
@@ -1011,9 +1034,10 @@ def _estimate_u(model: dict, sdf, config: IdentityConfig, dialect: str) -> None:
     from splink import Linker, SettingsCreator
 
     sp = config.splink
+    max_pairs = sp.u_max_pairs if max_pairs is None else max_pairs
     creator = splink_settings(config, dialect, swapped=False)
     settings = creator.get_settings(dialect)
-    counts = _sampled_level_counts(sdf, settings, sp.u_max_pairs, sp.seed)
+    counts = _sampled_level_counts(sdf, settings, max_pairs, sp.seed)
     sampled = {}
     early = []
     for i, (cc, per_level) in enumerate(zip(settings.comparisons, counts)):
@@ -1037,7 +1061,7 @@ def _estimate_u(model: dict, sdf, config: IdentityConfig, dialect: str) -> None:
             validate_settings=False,
         )
         sampler.training.estimate_u_using_random_sampling(
-            max_pairs=sp.u_max_pairs, seed=sp.seed, min_count_per_level=U_MIN_COUNT_PER_LEVEL
+            max_pairs=max_pairs, seed=sp.seed, min_count_per_level=U_MIN_COUNT_PER_LEVEL
         )
         sampled |= {
             (c["output_column_name"], level.get("label_for_charts")): level.get("u_probability")
@@ -1061,6 +1085,8 @@ def _estimate_u(model: dict, sdf, config: IdentityConfig, dialect: str) -> None:
             u = exact if label == SWAPPED else sampled.get((name, label))
             if u is not None:
                 level["u_probability"] = u
+            elif unseen is not None:
+                unseen.append(f"u: {name} '{label}' not seen in {max_pairs:,.0f} sampled pairs: Splink's default u")
 
 
 def _sampled_level_counts(sdf, settings, max_pairs: float, seed: int) -> list[dict[int, int]]:

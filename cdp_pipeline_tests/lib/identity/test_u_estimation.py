@@ -136,3 +136,51 @@ def test_first_names_differ_is_the_plain_negation_of_every_one_name_test(con):
     assert ("erik", "anna") in differ and ("anna", "erik") in differ and ("karin", "kristina") in differ
     for one_person in [("anna karin", "anna"), ("erik", "erik"), ("kristina", "stina"), ("bo", "boo"), ("erik", None)]:
         assert one_person not in differ
+
+
+def _address_u(model: dict, label: str = "street and postcode exact"):
+    comparison = next(c for c in model["comparisons"] if c["output_column_name"] == "address")
+    return next(
+        lv.get("u_probability") for lv in comparison["comparison_levels"] if lv.get("label_for_charts") == label
+    )
+
+
+def test_u_sample_grows_with_the_records():
+    """A value one household holds is shared by a share of random pairs that falls as 1 / records:
+    a sample of fixed size stops seeing it (10M records: no pair with one street and postcode in
+    ten million), so the sample holds at least u_pairs_per_record pairs per record."""
+    from cdp_pipeline.lib.identity.config import SplinkConfig
+    from cdp_pipeline.lib.identity.splink_model import u_sample_pairs
+
+    sp = SplinkConfig(u_max_pairs=1e7, u_pairs_per_record=20)
+    assert u_sample_pairs(sp, 488_795) == 1e7  # the 1M sample's model: as before
+    assert u_sample_pairs(sp, 4_889_153) == 97_783_060  # the 10M sample's
+    assert u_sample_pairs(SplinkConfig(u_max_pairs=5e4, u_pairs_per_record=0), 10**9) == 5e4
+
+
+def test_a_level_the_sample_misses_is_seen_with_pairs_per_record(con, config):
+    sdf = _splink_input(con, config)
+    records = con.execute(f"SELECT count(*) FROM {SPLINK_INPUT}").fetchall()[0][0]
+    untrained = Linker(sdf, splink_settings(config), log_level=logging.WARNING).misc.save_model_to_json()
+    from cdp_pipeline.lib.identity.splink_model import u_sample_pairs
+
+    # a fixed sample of a few hundred pairs holds no pair at one street and postcode: the level
+    # keeps Splink's default u, and the training notes say so
+    few = config.with_splink(u_max_pairs=300, u_pairs_per_record=0)
+    fixed, notes = copy.deepcopy(untrained), []
+    _estimate_u(fixed, sdf, few, "duckdb", max_pairs=u_sample_pairs(few.splink, records), unseen=notes)
+    assert _address_u(fixed) == _address_u(untrained)
+    assert any("address 'street and postcode exact' not seen in 300 sampled pairs" in n for n in notes)
+
+    # pairs per record: every pair of these records, and the level's u is its share of them
+    scaled = config.with_splink(u_max_pairs=300, u_pairs_per_record=records)
+    grown, notes = copy.deepcopy(untrained), []
+    _estimate_u(grown, sdf, scaled, "duckdb", max_pairs=u_sample_pairs(scaled.splink, records), unseen=notes)
+    same, compared = con.execute(f"""
+        SELECT count(*) FILTER (WHERE l.street = r.street AND l.postcode = r.postcode),
+               count(*) FILTER (WHERE NOT ((l.street IS NULL OR r.street IS NULL) AND (l.postcode IS NULL OR r.postcode IS NULL)
+                                           AND (l.city IS NULL OR r.city IS NULL)))
+        FROM {SPLINK_INPUT} l JOIN {SPLINK_INPUT} r ON l.unique_id < r.unique_id""").fetchall()[0]
+    assert same > 0
+    assert _address_u(grown) == same / compared
+    assert not [n for n in notes if "street and postcode exact" in n]
