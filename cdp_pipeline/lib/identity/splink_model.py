@@ -12,6 +12,7 @@ cannot be matched on ``test@test.com``.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from dataclasses import dataclass, field
@@ -369,10 +370,15 @@ SAME_FIRST_NAME_GRADES = (
 )
 
 
+@functools.cache
 def first_name_grade_sql() -> str:
     """DuckDB SQL grading two first names as the model does: a CASE over columns
     ``first_name_match_l/_r``, ``last_name_match_l/_r`` and the ``name_keys`` columns ``_l/_r``,
-    giving the level's label (``SAME_FIRST_NAME_GRADES`` or another)."""
+    giving the level's label (``SAME_FIRST_NAME_GRADES`` or another).
+
+    Built once per process: Splink parses every level's SQL (sqlglot) to build it, about 0.3 s
+    of CPU each time, and a quiet night asked for it four times (stitching twice, the household
+    pairs, the household counts)."""
     levels = _first_name_comparison().get_comparison("duckdb").comparison_levels
     whens = " ".join(
         f"WHEN {level.sql_condition} THEN '{level.label_for_charts}'"
@@ -864,7 +870,10 @@ def _stored_linker(con: duckdb.DuckDBPyConnection, db_api, sdf, stored: StoredMo
     """A linker with the stored parameters and the stored (frozen) name frequencies."""
     from splink import Linker
 
-    linker = Linker(sdf, json.loads(stored.settings_json), log_level=logging.WARNING)
+    # the stored settings were checked against the input when the model was trained (and a
+    # change of rules or code retrains it, ``model_store.retrain_reason``); Splink's check only
+    # logs, and parses every level's SQL: 1.5 s of a quiet night's CPU at 1M records
+    linker = Linker(sdf, json.loads(stored.settings_json), log_level=logging.WARNING, validate_settings=False)
     for col in _tf_columns(linker):
         table = f"_id_tf_{col}"
         stored_term_frequencies(con, col, table)
