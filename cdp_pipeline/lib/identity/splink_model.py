@@ -12,6 +12,7 @@ cannot be matched on ``test@test.com``.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from dataclasses import dataclass, field
@@ -107,10 +108,15 @@ def build_splink_input(con: duckdb.DuckDBPyConnection, config: IdentityConfig | 
                    CASE WHEN coalesce(email_is_junk, false) THEN NULL ELSE email END AS email,
                    CASE WHEN coalesce(phone_is_junk, false) THEN NULL ELSE phone END AS phone
             FROM {RECORDS}
+        ), rare AS (
+            -- counted on the names alone and joined back, not a window over the whole rows: the
+            -- window carried every wide row through a partitioned sort (1.5 of 3.5 CPU s at 1M)
+            SELECT first_name_match, last_name_match, first_name_match || ' ' || last_name_match AS full_name
+            FROM r WHERE first_name_match IS NOT NULL AND last_name_match IS NOT NULL
+            GROUP BY first_name_match, last_name_match HAVING count(*) <= {int(rare_max)}
         )
         SELECT r.rid AS unique_id, r.source, r.first_name_match, r.last_name_match,
-               CASE WHEN count(*) OVER (PARTITION BY r.first_name_match, r.last_name_match) <= {int(rare_max)}
-                    THEN r.first_name_match || ' ' || r.last_name_match END AS rare_full_name,
+               rare.full_name AS rare_full_name,
                {name_keys},
                r.birth_date, r.street, r.postcode, r.city,
                -- for blocking only (never compared): the house number and the street's name
@@ -128,6 +134,7 @@ def build_splink_input(con: duckdb.DuckDBPyConnection, config: IdentityConfig | 
                CASE WHEN xe.value IS NULL THEN r.email END AS email,
                CASE WHEN xp.value IS NULL THEN r.phone END AS phone
         FROM r
+        LEFT JOIN rare ON rare.first_name_match = r.first_name_match AND rare.last_name_match = r.last_name_match
         LEFT JOIN {FIRST_NAMES} f ON f.name = r.first_name_match
         LEFT JOIN {EXCLUDED} xe ON xe.kind = 'email' AND xe.value = r.email
         LEFT JOIN {EXCLUDED} xp ON xp.kind = 'phone' AND xp.value = r.phone
@@ -369,10 +376,15 @@ SAME_FIRST_NAME_GRADES = (
 )
 
 
+@functools.cache
 def first_name_grade_sql() -> str:
     """DuckDB SQL grading two first names as the model does: a CASE over columns
     ``first_name_match_l/_r``, ``last_name_match_l/_r`` and the ``name_keys`` columns ``_l/_r``,
-    giving the level's label (``SAME_FIRST_NAME_GRADES`` or another)."""
+    giving the level's label (``SAME_FIRST_NAME_GRADES`` or another).
+
+    Built once per process: Splink parses every level's SQL (sqlglot) to build it, about 0.3 s
+    of CPU each time, and a quiet night asked for it four times (stitching twice, the household
+    pairs, the household counts)."""
     levels = _first_name_comparison().get_comparison("duckdb").comparison_levels
     whens = " ".join(
         f"WHEN {level.sql_condition} THEN '{level.label_for_charts}'"
@@ -864,7 +876,10 @@ def _stored_linker(con: duckdb.DuckDBPyConnection, db_api, sdf, stored: StoredMo
     """A linker with the stored parameters and the stored (frozen) name frequencies."""
     from splink import Linker
 
-    linker = Linker(sdf, json.loads(stored.settings_json), log_level=logging.WARNING)
+    # the stored settings were checked against the input when the model was trained (and a
+    # change of rules or code retrains it, ``model_store.retrain_reason``); Splink's check only
+    # logs, and parses every level's SQL: 1.5 s of a quiet night's CPU at 1M records
+    linker = Linker(sdf, json.loads(stored.settings_json), log_level=logging.WARNING, validate_settings=False)
     for col in _tf_columns(linker):
         table = f"_id_tf_{col}"
         stored_term_frequencies(con, col, table)

@@ -89,6 +89,22 @@ def test_a_full_name_is_rare_up_to_the_configured_count(con, config):
     assert keys == {**{f"a{i}": "ebba schinke" for i in range(3)}, **{f"b{i}": None for i in range(4)}}
 
 
+def test_a_half_name_has_no_rare_full_name_and_does_not_count_towards_one(con, config):
+    """A record without a surname (or a first name) has no full name to block on, and is not
+    one more holder of the full name it half shares: three "ebba schinke" stay rare at a limit
+    of three beside an "ebba" and a "schinke" alone."""
+    records = [_signup(f"a{i}", "ebba", "schinke") for i in range(3)] + [
+        _signup("f", "ebba", ""),
+        _signup("l", "", "schinke"),
+    ]
+    _model_input(con, records, config.with_splink(rare_name_max_records=3))
+    keys = dict(
+        con.execute(f"""SELECT r.source_record_id, i.rare_full_name FROM {SPLINK_INPUT} i
+                        JOIN {RECORDS} r ON r.rid = i.unique_id""").fetchall()
+    )
+    assert keys == {**{f"a{i}": "ebba schinke" for i in range(3)}, "f": None, "l": None}
+
+
 def test_a_record_whose_name_became_common_is_scored_again(con, config):
     """Incremental nights keep the scores of pairs of records whose model input did not change.
     A record's rare_full_name depends on the other records, so it is in that input: when a fourth
