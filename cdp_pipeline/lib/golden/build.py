@@ -191,7 +191,8 @@ def _merge_customers(con: duckdb.DuckDBPyConnection) -> None:
                                          UNION ALL
                                          SELECT customer_id FROM temp._golden_replaced)""")
     con.execute("""INSERT INTO golden.customers
-                   SELECT * FROM temp._golden_fresh SEMI JOIN temp._golden_replaced USING (customer_id)""")
+                   SELECT * FROM temp._golden_fresh SEMI JOIN temp._golden_replaced USING (customer_id)
+                   ORDER BY customer_id""")
     con.execute(f"""UPDATE golden.customers AS g SET {", ".join(f"{c} = f.{c}" for c in updated)}
                     FROM temp._golden_fresh AS f
                     WHERE g.customer_id = f.customer_id AND {differ(updated)}""")
