@@ -328,6 +328,4 @@ def merge_ledger(con: duckdb.DuckDBPyConnection) -> None:
     """Bring golden.identifier_consent to tonight's ledger: replace the rows of the identifiers settled
     again (``temp._golden_ledger_keys``) by their rows in ``temp._golden_identifier_consent``."""
     con.execute(f"DELETE FROM {LEDGER_TABLE} AS l WHERE EXISTS ({_KEY_OF_L})")
-    con.execute(
-        f"INSERT INTO {LEDGER_TABLE} SELECT * FROM temp._golden_identifier_consent ORDER BY channel, identifier"
-    )
+    con.execute(f"INSERT INTO {LEDGER_TABLE} SELECT * FROM temp._golden_identifier_consent")

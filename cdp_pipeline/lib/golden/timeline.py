@@ -27,6 +27,7 @@ import duckdb
 from cdp_pipeline.lib.common.sql_files import run_sql
 
 SQL_DIR = Path(__file__).parent / "sql"
+_EVENT_TABLES = ("orders", "email_activity", "sms_messages", "web_sessions", "web_events", "consent_events")
 
 
 def build_timeline(con: duckdb.DuckDBPyConnection, tables: dict[str, str], cutoff, *, insert: bool = False) -> None:
@@ -34,23 +35,16 @@ def build_timeline(con: duckdb.DuckDBPyConnection, tables: dict[str, str], cutof
     add the rows of the records of ``tables['customer_map']`` to it instead (an incremental
     build, which deleted their old rows). Both read the rows of one table macro, stored first
     as a temp table."""
-    run_sql(
-        con,
-        SQL_DIR,
-        "create_timeline_rows_macro",
-        **{
-            k: tables[k]
-            for k in (
-                "customer_map",
-                "orders",
-                "email_activity",
-                "sms_messages",
-                "web_sessions",
-                "web_events",
-                "consent_events",
-            )
-        },
-    )
+    events = {k: tables[k] for k in _EVENT_TABLES}
+    if insert:
+        # The macro joins the map once, after formatting every event's summary: right for a whole
+        # build (one hash join instead of one per event table), wasteful for the few records of an
+        # incremental one, whose event tables are first cut to their records.
+        events = {
+            k: f"(FROM {t} SEMI JOIN {tables['customer_map']} USING (source, source_record_id))"
+            for k, t in events.items()
+        }
+    run_sql(con, SQL_DIR, "create_timeline_rows_macro", customer_map=tables["customer_map"], **events)
     # the rows first, then the sort that stores them: two statements, each of which spills
     run_sql(con, SQL_DIR, "create_timeline_events", {"cutoff": cutoff})
     run_sql(con, SQL_DIR, "insert_customer_timeline" if insert else "create_customer_timeline")

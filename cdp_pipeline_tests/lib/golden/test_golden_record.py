@@ -45,6 +45,13 @@ def test_identifier_lists_are_sorted_and_complete(world):
     assert r["record_count"] == 9
 
 
+def test_identifier_lists_without_values_are_empty(world):
+    # an empty list, never NULL nor [NULL], whatever NULLs the records carry
+    c2, c4 = golden_row(world, "C2"), golden_row(world, "C4")
+    assert (c2["loyalty_card_ids"], c2["crm_customer_ids"], c2["web_user_ids"], c2["cookies"]) == ([], [], [], [])
+    assert (c4["emails"], c4["phones"], c4["crm_customer_ids"]) == ([], [], ["400", "401"])
+
+
 def test_junk_and_impossible_values_do_not_survive(world):
     c2, c3 = golden_row(world, "C2"), golden_row(world, "C3")
     assert c2["phone"] is None and c2["phones"] == ["+46700000000"]

@@ -1,14 +1,16 @@
 -- Gather what a customer's records alone decide: survived attributes with provenance, and every identifier on the records.
 CREATE OR REPLACE TEMP TABLE _golden_profiles AS
 WITH identifiers AS (
+    -- list_distinct drops NULLs: a customer without any value gets []. (One list sorted per customer
+    -- costs less than array_agg(DISTINCT ... ORDER BY ...), which keeps a sorted set per group.)
     SELECT customer_id,
-           coalesce(array_agg(DISTINCT email ORDER BY email) FILTER (WHERE email IS NOT NULL), []) AS emails,
-           coalesce(array_agg(DISTINCT phone ORDER BY phone) FILTER (WHERE phone IS NOT NULL), []) AS phones,
-           coalesce(array_agg(DISTINCT loyalty_card_id ORDER BY loyalty_card_id) FILTER (WHERE loyalty_card_id IS NOT NULL), []) AS loyalty_card_ids,
-           coalesce(array_agg(DISTINCT crm_customer_id ORDER BY crm_customer_id) FILTER (WHERE crm_customer_id IS NOT NULL), []) AS crm_customer_ids,
-           coalesce(array_agg(DISTINCT web_user_id ORDER BY web_user_id) FILTER (WHERE web_user_id IS NOT NULL), []) AS web_user_ids,
+           list_sort(list_distinct(list(email))) AS emails,
+           list_sort(list_distinct(list(phone))) AS phones,
+           list_sort(list_distinct(list(loyalty_card_id))) AS loyalty_card_ids,
+           list_sort(list_distinct(list(crm_customer_id))) AS crm_customer_ids,
+           list_sort(list_distinct(list(web_user_id))) AS web_user_ids,
            list_sort(list_distinct(flatten(list(coalesce(cookies, []::VARCHAR[]))))) AS cookies,
-           coalesce(array_agg(DISTINCT source ORDER BY source) FILTER (WHERE source IS NOT NULL), []) AS sources,
+           list_sort(list_distinct(list(source))) AS sources,
            count(*) AS record_count
     FROM {records}
     GROUP BY customer_id

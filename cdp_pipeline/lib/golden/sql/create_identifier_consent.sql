@@ -25,4 +25,3 @@ FROM (SELECT *,
       FROM ordered
       WHERE NOT (state = 'granted' AND strength < $explicit_strength AND protected_before))
 WHERE rank = 1
-ORDER BY channel, identifier

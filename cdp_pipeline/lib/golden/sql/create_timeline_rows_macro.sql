@@ -1,8 +1,9 @@
 -- Lay out every interaction of every known customer on every channel before the cutoff, one row per staging event.
+-- Every staging event first, then one join to the map (one hash table of the map rather than one per event table).
 -- A table macro: create_timeline_events stores its rows as a temp table, which create_customer_timeline stores as golden.customer_timeline and insert_customer_timeline adds to it.
 CREATE OR REPLACE TEMP MACRO _golden_timeline_rows(timeline_cutoff) AS TABLE
 WITH events AS (
-    SELECT m.customer_id, o.ordered_at AS event_time,
+    SELECT o.ordered_at AS event_time,
            CASE WHEN o.channel = 'store' THEN 'store' ELSE 'online' END AS channel,
            CASE WHEN o.channel = 'store' THEN 'store_receipt' ELSE 'online_order' END AS event_type,
            CASE WHEN o.channel = 'store'
@@ -14,10 +15,9 @@ WITH events AS (
                    ELSE '' END AS summary,
            o.source, o.source_record_id, o.order_id AS event_ref
     FROM {orders} AS o
-    JOIN {customer_map} AS m ON m.source = o.source AND m.source_record_id = o.source_record_id
     WHERE o.ordered_at < CAST(timeline_cutoff AS TIMESTAMP)
     UNION ALL
-    SELECT m.customer_id, a.event_time, 'email', 'email_' || a.action,
+    SELECT a.event_time, 'email', 'email_' || a.action,
            CASE a.action
                 WHEN 'open' THEN printf('Opened "%s"', coalesce(a.campaign_title, a.campaign_id, '?'))
                 WHEN 'click' THEN printf('Clicked %s in "%s"', coalesce(a.url, 'a link'), coalesce(a.campaign_title, a.campaign_id, '?'))
@@ -26,11 +26,10 @@ WITH events AS (
            END,
            a.source, a.source_record_id, a.activity_id
     FROM {email_activity} AS a
-    JOIN {customer_map} AS m ON m.source = a.source AND m.source_record_id = a.source_record_id
     WHERE a.event_time < CAST(timeline_cutoff AS TIMESTAMP)
     UNION ALL
     -- a WhatsApp message (Twilio's `whatsapp:` addresses) is on its own channel, not SMS
-    SELECT m.customer_id, s.sent_at, s.channel,
+    SELECT s.sent_at, s.channel,
            s.channel || CASE WHEN s.direction = 'inbound' THEN '_inbound' ELSE '_outbound' END,
            CASE WHEN s.direction = 'inbound' THEN 'From customer: ' ELSE 'To customer: ' END
            || coalesce(left(regexp_replace(s.body, '\s+', ' ', 'g'), 80), '')
@@ -38,18 +37,16 @@ WITH events AS (
            || CASE WHEN s.status IS NOT NULL THEN printf(' (%s)', s.status) ELSE '' END,
            s.source, s.source_record_id, s.message_id
     FROM {sms_messages} AS s
-    JOIN {customer_map} AS m ON m.source = s.source AND m.source_record_id = s.source_record_id
     WHERE s.sent_at < CAST(timeline_cutoff AS TIMESTAMP)
     UNION ALL
-    SELECT m.customer_id, w.started_at, 'web', 'web_session',
+    SELECT w.started_at, 'web', 'web_session',
            printf('Web session: %d page views, %d add-to-carts, %d purchases',
                   coalesce(w.page_views, 0), coalesce(w.add_to_carts, 0), coalesce(w.purchases, 0)),
            w.source, w.source_record_id, w.session_id
     FROM {web_sessions} AS w
-    JOIN {customer_map} AS m ON m.source = w.source AND m.source_record_id = w.source_record_id
     WHERE w.started_at < CAST(timeline_cutoff AS TIMESTAMP)
     UNION ALL
-    SELECT m.customer_id, e.event_time, 'web', e.event_name,
+    SELECT e.event_time, 'web', e.event_name,
            CASE e.event_name
                 WHEN 'add_to_cart' THEN 'Added to cart on ' || coalesce(e.page_location, '?')
                 WHEN 'purchase' THEN printf('Web purchase %s: %s %s', coalesce(e.transaction_id, '?'), CAST(e.revenue AS VARCHAR), coalesce(e.currency, ''))
@@ -57,17 +54,16 @@ WITH events AS (
            END,
            e.source, e.source_record_id, e.event_id
     FROM {web_events} AS e
-    JOIN {customer_map} AS m ON m.source = e.source AND m.source_record_id = e.source_record_id
     WHERE e.event_name IN ('add_to_cart', 'purchase', 'login') AND e.event_time < CAST(timeline_cutoff AS TIMESTAMP)
     UNION ALL
-    SELECT m.customer_id, c.event_time, c.channel, 'consent_' || c.state,
+    SELECT c.event_time, c.channel, 'consent_' || c.state,
            printf('%s consent %s (%s) for %s', CASE c.channel WHEN 'sms' THEN 'SMS' ELSE 'Email' END,
                   c.state, coalesce(c.reason, '?'), coalesce(c.identifier, '?')),
            c.source, c.source_record_id,
            concat_ws('|', 'consent', c.channel, c.identifier, c.state, c.reason, strftime(c.event_time, '%Y-%m-%dT%H:%M:%S'))
     FROM {consent_events} AS c
-    JOIN {customer_map} AS m ON m.source = c.source AND m.source_record_id = c.source_record_id
     WHERE c.event_time < CAST(timeline_cutoff AS TIMESTAMP)
 )
-SELECT customer_id, event_time, channel, event_type, summary, source, source_record_id, event_ref
-FROM events
+SELECT m.customer_id, e.event_time, e.channel, e.event_type, e.summary, e.source, e.source_record_id, e.event_ref
+FROM events AS e
+JOIN {customer_map} AS m ON m.source = e.source AND m.source_record_id = e.source_record_id
