@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import duckdb
 
-from cdp_pipeline.lib.common.warehouse import table_exists
+from cdp_pipeline.lib.common.warehouse import table_exists, transaction
 
 LOOKUP = "staging.phone_lookup"
 _CODE = "staging.incremental_code"
@@ -69,9 +69,10 @@ def ensure_lookup(con: duckdb.DuckDBPyConnection, default_region: str) -> None:
     version = lookup_version(default_region)
     built = con.execute(f"SELECT code_hash FROM {_CODE} WHERE staging_table = ?", [_VERSION_KEY]).fetchall()
     if built != [(version,)]:
-        con.execute(f"DELETE FROM {LOOKUP}")
-        con.execute(f"DELETE FROM {_CODE} WHERE staging_table = ?", [_VERSION_KEY])
-        con.execute(f"INSERT INTO {_CODE} VALUES (?, ?)", [_VERSION_KEY, version])
+        with transaction(con):  # emptied and stamped together
+            con.execute(f"DELETE FROM {LOOKUP}")
+            con.execute(f"DELETE FROM {_CODE} WHERE staging_table = ?", [_VERSION_KEY])
+            con.execute(f"INSERT INTO {_CODE} VALUES (?, ?)", [_VERSION_KEY, version])
 
 
 def prune(con: duckdb.DuckDBPyConnection) -> int:
