@@ -11,6 +11,8 @@
    column holds one of those identifiers (see ``scan``: distinctive identifiers anywhere,
    short ids in id columns only); an order's or receipt's other lines go with it. The
    suppression list and the erasure log hold hashes only and are kept.
+   The phone lookup kept between nights (``staging.phone_lookup``) also loses every row whose
+   text no raw row holds any more (an unreadable number of the person's names nothing).
 3. **Rewrite** export files not yet delivered (``export_files``).
 4. **Suppress** every identifier (salted hashes in ``audit.suppression``) and write one
    PII-free row to ``audit.erasure_log``.
@@ -49,6 +51,8 @@ from cdp_pipeline.lib.common.sql_files import execute_sql
 from cdp_pipeline.lib.common.warehouse import BUILD_DB_CONFIG, rewrite_database, table_exists, transaction
 from cdp_pipeline.lib.raw.file_kinds import FILE_KINDS
 from cdp_pipeline.lib.staging import is_junk_email, is_junk_phone
+from cdp_pipeline.lib.staging.phone_lookup import prune as prune_phone_lookup
+from cdp_pipeline.lib.staging.udfs import register_udfs
 
 # Rows that belong to a matched row without carrying an identifier themselves.
 ROW_GROUPS: dict[tuple[str, str], tuple[str, ...]] = {
@@ -514,8 +518,15 @@ def erase_request(
         rewritten, delivered = export_files.remove_from_exports(con, Path(export_dir), ids)
     first = person.request_forms[0][1] if person.request_forms else request.identifier.strip()
     kinds = sorted(person.matched_kinds) or sorted({k for k, _ in person.request_forms})
+    if table_exists(con, "staging", "phone_lookup"):
+        register_udfs(con, default_region)  # the phone lookup's key (std_phone_text) is a macro
     with transaction(con):
         tables = delete_person_rows(con, ids) if ids else {}
+        # The scan deleted the lookup rows of the person's numbers; an unreadable number of
+        # theirs names no identifier: every row whose text no raw row holds any more goes.
+        pruned = prune_phone_lookup(con)
+        if pruned:
+            tables["staging.phone_lookup"] = tables.get("staging.phone_lookup", 0) + pruned
         suppressed = add_suppressions(con, person.suppression_entries(salt), request_id, now)
         con.execute(
             "INSERT INTO audit.erasure_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",

@@ -9,6 +9,7 @@ import duckdb
 
 from cdp_pipeline.lib.common.warehouse import ensure_schemas, transaction
 from cdp_pipeline.lib.raw.ledger import ensure_ingest_tables
+from cdp_pipeline.lib.staging.phone_lookup import ensure_lookup
 from cdp_pipeline.lib.staging.udfs import register_udfs
 from cdp_pipeline.settings import Settings
 
@@ -44,6 +45,8 @@ def build_staging(
     ensure_schemas(con)
     ensure_ingest_tables(con)  # a source that has never delivered still has (empty) raw tables
     register_udfs(con, settings.default_region, settings.timezone, as_of=data_as_of(con))
+    # the phones read on earlier nights (emptied when the code reading them changed)
+    ensure_lookup(con, settings.default_region)
     keyed = table in staging_incremental.KEYED_TABLES
     normalising = staging_incremental.normaliser_settings(settings.default_region, settings.timezone)
     plan = staging_incremental.plan(con, table, full_refresh=full_refresh, settings=normalising) if keyed else None

@@ -164,7 +164,9 @@ class KeyedTable:
     ``create_<name>.sql`` reads them; dropped after the write. A statement too big for the
     memory limit in one piece runs as steps: DuckDB writes a temp table out to disk when memory
     runs short, not a MATERIALIZED CTE, nor a sort next to the hash tables of the joins feeding
-    it."""
+    it. A step named ``add_<what>`` is the statement ``add_<what>.sql`` instead, which adds rows
+    to a table kept between nights (``staging.phone_lookup``: lib/staging/phone_lookup.py) and
+    makes no temp table."""
 
     name: str
     inputs: dict[str, tuple[str, "str | LookupKey"]]
@@ -191,7 +193,14 @@ KEYED_TABLES: dict[str, KeyedTable] = {
         "SELECT source, source_record_id FROM staging.identity_records "
         "WHERE list_contains(dq_flags, 'impossible_birth_date')",
         # at 10M records one statement needed 12 GB (docs/performance.md); as steps it spills
-        steps=("identity_records_located", "identity_records_named", "identity_records_standardised"),
+        # (the add_* steps read new phone numbers into staging.phone_lookup, which the next joins)
+        steps=(
+            "add_sms_phones",
+            "identity_records_located",
+            "add_identity_phones",
+            "identity_records_named",
+            "identity_records_standardised",
+        ),
     ),
     "orders": KeyedTable(
         "orders", {"pos_orders": ("pos", _ORDER_KEY), "pos_receipts": ("pos", _RECEIPT_KEY)}, ("'pos'", "order_id")
@@ -209,6 +218,7 @@ KEYED_TABLES: dict[str, KeyedTable] = {
             )
         },
         ("'sms'", "message_id"),
+        steps=("add_sms_phones",),
     ),
     # a cookie: its events, deduplicated, and the user it was last seen logged in as
     "web_events": KeyedTable(
@@ -223,6 +233,7 @@ KEYED_TABLES: dict[str, KeyedTable] = {
         {"esp_members": ("esp", _ESP_MEMBER_KEY), "crm_customers": ("crm", _CRM_KEY)},
         ("source", "source_record_id"),
         whole_sources=("sms", "pos"),
+        steps=("add_consent_phones",),
     ),
     # an address's opens, clicks or bounces of one campaign and URL: their rows, deduplicated
     "email_activity": KeyedTable(
@@ -453,15 +464,26 @@ def write_rows(
         run_sql(con, sql_dir, "create_raw_input_view", table=t, relation=relation)
     steps = KEYED_TABLES[table].steps if table in KEYED_TABLES else ()
     for step in steps:
-        run_sql(con, sql_dir, f"create_{step}")
+        run_sql(con, sql_dir, step_file(step))
     run_sql(con, sql_dir, f"create_{table}")
     writer = "create_staging_table" if whole else "insert_staging_rows"
     run_sql(con, sql_dir, writer, table=table, rows=f"{table}_rows")
     con.execute(f"DROP VIEW temp.{table}_rows")
     for step in steps:
-        con.execute(f"DROP TABLE temp.{step}")
+        if not adds_rows(step):
+            con.execute(f"DROP TABLE temp.{step}")
     for t in raw:
         con.execute(f"DROP VIEW temp.raw_{t}")
+
+
+def adds_rows(step: str) -> bool:
+    """A step that adds rows to a kept table (``add_<what>.sql``) rather than making a temp table."""
+    return step.startswith("add_")
+
+
+def step_file(step: str) -> str:
+    """The name of the ``.sql`` file of a step."""
+    return step if adds_rows(step) else f"create_{step}"
 
 
 def build_whole(con: duckdb.DuckDBPyConnection, sql_dir: Path, table: str) -> None:

@@ -104,6 +104,11 @@ CREATE OR REPLACE TEMP MACRO _std_phone_written(raw) AS (
     END
 );
 
+-- The text staging.phone_lookup keys a number by (lib/staging/phone_lookup.py): the "+" and
+-- digits of a number written as above, else the text as written. Both are read alike by
+-- std_phone_checked_junk, so the lookup's row of this text is the raw text's reading.
+CREATE OR REPLACE TEMP MACRO std_phone_text(raw) AS (coalesce(_std_phone_written(raw), raw));
+
 -- check_phone(raw, default region, hint).value (a NULL hint: the default region)
 CREATE OR REPLACE TEMP MACRO std_phone(raw, hint) AS (
     list_transform([_std_phone_written(raw)], lambda w: CASE

@@ -28,6 +28,8 @@ ANNA = {
     "customer_id": "C-aaaaaaaaaaaa",
     "cookie": "ck.1111111111",
     "name": "Anna",
+    # a number of hers too short to read: it names nobody, but it is hers (staging.phone_lookup)
+    "unreadable_phone": "070-12",
 }
 BO = {
     "email": "bo.b@telia.se",
@@ -75,6 +77,7 @@ def build(con: duckdb.DuckDBPyConnection, export_dir: Path | None = None) -> Non
                     "phone": p["raw_phone"],
                     "first_name": p["name"],
                     "loyalty_card_id": p["card"],
+                    "address_phone": p.get("unreadable_phone"),
                     "_extra": json.dumps({"nickname": p["name"]}),
                     **meta,
                 }
@@ -129,6 +132,7 @@ def build(con: duckdb.DuckDBPyConnection, export_dir: Path | None = None) -> Non
         [f'"{ANNA["email"]},broken'],
     )
 
+    fill_phone_lookup(con)
     con.execute("""CREATE TABLE staging.identity_records (source VARCHAR, source_record_id VARCHAR, email VARCHAR,
                    phone VARCHAR, loyalty_card_id VARCHAR, crm_customer_id VARCHAR, web_user_id VARCHAR,
                    cookies VARCHAR[], email_is_junk BOOLEAN, phone_is_junk BOOLEAN, first_name VARCHAR)""")
@@ -220,6 +224,29 @@ def build(con: duckdb.DuckDBPyConnection, export_dir: Path | None = None) -> Non
     )
     if export_dir is not None:
         write_exports(con, export_dir)
+
+
+def fill_phone_lookup(con: duckdb.DuckDBPyConnection) -> None:
+    """``staging.phone_lookup`` as a night's staging leaves it: every raw phone text read."""
+    from cdp_pipeline.lib.common.sql_files import run_sql
+    from cdp_pipeline.lib.staging.accounting import SQL_DIR
+    from cdp_pipeline.lib.staging.phone_lookup import RAW_PHONE_COLUMNS, ensure_lookup
+    from cdp_pipeline.lib.staging.udfs import register_udfs
+
+    register_udfs(con)
+    ensure_lookup(con, "SE")
+    for table in RAW_PHONE_COLUMNS:
+        run_sql(con, SQL_DIR, "create_raw_input_view", table=table, relation=f"raw.{table}")
+    run_sql(con, SQL_DIR, "add_sms_phones")
+    run_sql(con, SQL_DIR, "add_consent_phones")
+    # identity_records reads the CRM's address number where the phone is blank; here, as it
+    # would, every CRM number in no country
+    con.execute("""INSERT INTO staging.phone_lookup
+                   SELECT std_phone_text(p), NULL, c.value, c.flags, c.is_junk
+                   FROM (SELECT DISTINCT address_phone AS p, std_phone_checked_junk(address_phone, NULL) AS c
+                         FROM raw.crm_customers WHERE address_phone IS NOT NULL)""")
+    for table in RAW_PHONE_COLUMNS:
+        con.execute(f"DROP VIEW temp.raw_{table}")
 
 
 def write_exports(con, export_dir: Path) -> None:

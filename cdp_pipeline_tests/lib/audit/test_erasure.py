@@ -84,6 +84,31 @@ def test_erasure_removes_the_person_from_every_table(wh, identifier, kind):
     assert run_pending_erasures(con, settings) == []
 
 
+def test_erasure_removes_the_persons_numbers_from_the_phone_lookup(wh):
+    """staging.phone_lookup (kept between nights) holds every phone text staging read: the
+    person's readable numbers, in each form written, and an unreadable one of hers go; Bo's stay."""
+    settings, con = wh
+
+    def lookup():
+        return set(con.execute("SELECT phone_text, country, phone FROM staging.phone_lookup").fetchall())
+
+    before = lookup()
+    anna = {
+        ("0701234567", None, ANNA["phone"]),  # her CRM number (in no country: the default)
+        ("0046701234567", None, ANNA["phone"]),  # the number SMS was sent to
+        ("07012", None, None),  # unreadable, and hers alone
+    }
+    assert anna <= before
+    bo = before - anna
+    assert ("+46702222333", None, BO["phone"]) in bo
+
+    queue_erasure(ANNA["email"], settings.inbox_dir)
+    (result,) = run_pending_erasures(con, settings)
+
+    assert lookup() == bo
+    assert result.tables_affected["staging.phone_lookup"] == len(anna)
+
+
 def test_audit_log_and_suppression_hold_no_plain_identifiers(wh):
     settings, con = wh
     queue_erasure(ANNA["email"], settings.inbox_dir, reference="ticket-7")

@@ -323,17 +323,21 @@ def test_each_statement_reads_its_raw_tables_only_through_the_views_a_build_sets
     import re
 
     from cdp_pipeline.defs.staging.assets import STAGING_TABLES
-    from cdp_pipeline.lib.staging.incremental import KEYED_TABLES, raw_tables
+    from cdp_pipeline.lib.staging.incremental import KEYED_TABLES, adds_rows, raw_tables, step_file
 
     for table in STAGING_TABLES:
         steps = KEYED_TABLES[table].steps if table in KEYED_TABLES else ()
-        sql = "\n".join((SQL_DIR / f"create_{name}.sql").read_text(encoding="utf-8") for name in (*steps, table))
+        files = (*(step_file(s) for s in steps), f"create_{table}")
+        sql = "\n".join((SQL_DIR / f"{name}.sql").read_text(encoding="utf-8") for name in files)
         body = "\n".join(line.split("--")[0] for line in sql.splitlines())
         assert not re.search(r"\braw\.", body), table
         assert set(re.findall(r"\btemp\.raw_(\w+)", body)) == set(raw_tables(table)), table
         assert f"CREATE OR REPLACE TEMP VIEW {table}_rows AS" in body, table
         for step in steps:
-            assert f"CREATE OR REPLACE TEMP TABLE {step} AS" in body, step
+            if adds_rows(step):  # adds to the lookup kept between nights
+                assert "INSERT INTO staging.phone_lookup" in body, step
+            else:
+                assert f"CREATE OR REPLACE TEMP TABLE {step} AS" in body, step
 
 
 def _index_rows(con, table):

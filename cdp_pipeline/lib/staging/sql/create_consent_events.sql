@@ -45,9 +45,14 @@ emails AS MATERIALIZED (
     WHERE raw_email IS NOT NULL
 ),
 phones AS MATERIALIZED (
-    SELECT raw_phone, raw_country, std_phone(raw_phone, std_country(raw_country)) AS phone
-    FROM (SELECT phone AS raw_phone, country AS raw_country FROM crm_raw WHERE phone IS NOT NULL
-          UNION SELECT phone, country FROM klaviyo_rows WHERE phone IS NOT NULL)
+    -- read in the step before (add_consent_phones.sql): joined from staging.phone_lookup; the
+    -- function reads only a pair the lookup lacks (none, after that step)
+    SELECT d.raw_phone, d.raw_country,
+           CASE WHEN l.phone_text IS NULL THEN std_phone(d.raw_phone, d.hint) ELSE l.phone END AS phone
+    FROM (SELECT raw_phone, raw_country, std_country(raw_country) AS hint
+          FROM (SELECT phone AS raw_phone, country AS raw_country FROM crm_raw WHERE phone IS NOT NULL
+                UNION SELECT phone, country FROM klaviyo_rows WHERE phone IS NOT NULL)) d
+    LEFT JOIN staging.phone_lookup l ON l.phone_text = std_phone_text(d.raw_phone) AND l.country IS NOT DISTINCT FROM d.hint
 ),
 esp AS (
     SELECT DISTINCT 'esp' AS source,

@@ -63,8 +63,11 @@ sms_raw AS (
     GROUP BY ALL
 ),
 sms_phones AS MATERIALIZED (
-    SELECT raw_phone, std_phone(raw_phone, NULL) AS phone
-    FROM (SELECT DISTINCT raw_phone FROM sms_raw WHERE raw_phone IS NOT NULL)
+    -- read in the step before (add_sms_phones.sql): joined from staging.phone_lookup; the
+    -- function reads only a number the lookup lacks (none, after that step)
+    SELECT d.raw_phone, CASE WHEN l.phone_text IS NULL THEN std_phone(d.raw_phone, NULL) ELSE l.phone END AS phone
+    FROM (SELECT DISTINCT raw_phone FROM sms_raw WHERE raw_phone IS NOT NULL) d
+    LEFT JOIN staging.phone_lookup l ON l.phone_text = std_phone_text(d.raw_phone) AND l.country IS NULL
 ),
 sms_times AS MATERIALIZED (
     -- Campaign messages share their send time.

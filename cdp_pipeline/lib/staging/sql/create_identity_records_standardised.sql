@@ -13,11 +13,17 @@
 -- the DISTINCT and calls the function on every row again.
 CREATE OR REPLACE TEMP TABLE identity_records_standardised AS
 WITH phones AS MATERIALIZED (
-    -- with is_junk_phone of the number from the same reading (it is false without a number)
+    -- with is_junk_phone of the number from the same reading (it is false without a number);
+    -- read in a step before (add_identity_phones.sql): joined from staging.phone_lookup, the
+    -- function reads only a pair the lookup lacks (none, after that step)
     SELECT raw_phone, country, checked.value AS phone, checked.flags AS phone_flags,
            checked.is_junk AS phone_is_junk
-    FROM (SELECT raw_phone, country, std_phone_checked_junk(raw_phone, country) AS checked
-          FROM (SELECT DISTINCT raw_phone, country FROM temp.identity_records_named WHERE raw_phone IS NOT NULL))
+    FROM (SELECT d.raw_phone, d.country,
+                 CASE WHEN l.phone_text IS NULL THEN std_phone_checked_junk(d.raw_phone, d.country)
+                      ELSE {'value': l.phone, 'flags': l.flags, 'is_junk': l.is_junk} END AS checked
+          FROM (SELECT DISTINCT raw_phone, country FROM temp.identity_records_named WHERE raw_phone IS NOT NULL) d
+          LEFT JOIN staging.phone_lookup l
+              ON l.phone_text = std_phone_text(d.raw_phone) AND l.country IS NOT DISTINCT FROM d.country)
 ),
 postcodes AS MATERIALIZED (
     SELECT raw_postcode, country, checked.value AS postcode, checked.flags AS postcode_flags

@@ -29,8 +29,11 @@ addressed AS (
 -- it carries its offset (lib/staging/macros.sql). MATERIALIZED keeps DuckDB from
 -- pushing filters down to every row.
 phones AS MATERIALIZED (
-    SELECT raw_phone, std_phone(raw_phone, NULL) AS customer_phone
-    FROM (SELECT DISTINCT raw_phone FROM addressed WHERE raw_phone IS NOT NULL)
+    -- read in the step before (add_sms_phones.sql): joined from staging.phone_lookup; the
+    -- function reads only a number the lookup lacks (none, after that step)
+    SELECT d.raw_phone, CASE WHEN l.phone_text IS NULL THEN std_phone(d.raw_phone, NULL) ELSE l.phone END AS customer_phone
+    FROM (SELECT DISTINCT raw_phone FROM addressed WHERE raw_phone IS NOT NULL) d
+    LEFT JOIN staging.phone_lookup l ON l.phone_text = std_phone_text(d.raw_phone) AND l.country IS NULL
 ),
 sent_times AS MATERIALIZED (
     SELECT sent_date, std_timestamp(sent_date, 'UTC') AS sent_at
