@@ -7,6 +7,7 @@ from cdp_pipeline.defs.resources import CdpSettings
 from cdp_pipeline.defs.segments.assets import GOLDEN_CUSTOMERS, MEMBERSHIP_KEY
 from cdp_pipeline.defs.table_metadata import table_metadata
 from cdp_pipeline.lib.activation import store
+from cdp_pipeline.lib.activation.consent_gate import ConsentedIdentifiers, destination_identifier_kinds
 from cdp_pipeline.lib.activation.destinations import load_destinations
 from cdp_pipeline.lib.activation.export_staging import clear_staging, staging_root
 from cdp_pipeline.lib.activation.holds import blocking_files, export_holds, record_holds
@@ -109,9 +110,13 @@ def export_log(
                 context.log.warning(
                     f"{h.destination} held ({h.channel}): {h.file.file}: {h.file.reason}; to release: {h.release}"
                 )
-            for dest in destinations:
-                if dest.name not in held:
-                    outcomes.append(store.export_destination(con, dest, run_date, settings.export_dir, staging))
+            # The identifiers golden allows, put in export form and hashed once for every destination.
+            with ConsentedIdentifiers(con, destination_identifier_kinds(destinations)) as allowed:
+                for dest in destinations:
+                    if dest.name not in held:
+                        outcomes.append(
+                            store.export_destination(con, dest, run_date, settings.export_dir, staging, allowed)
+                        )
             table = table_metadata(con, context.asset_key)
     finally:
         clear_staging(settings.export_dir)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import duckdb
@@ -206,20 +206,91 @@ def csv_header(text: str) -> list[str]:
     return next(csv.reader(io.StringIO(text, newline="")), None) or []
 
 
-def export_file_problems(con: duckdb.DuckDBPyConnection, files: Sequence[Mapping[str, object]]) -> list[str]:
+class ConsentedIdentifiers:
+    """The identifiers golden.customers and the consent ledger allow, per consent a destination requires:
+    temp tables (identifier_kind, value) for ``unconsented_file_values`` and
+    ``count_unconsented_file_values``. Every customer's identifiers are put in export form and hashed
+    once (create_consented_identifiers.sql, with the customer's two consent flags), and each
+    requirement's table is a filter of that one: the night checks five destinations' files and the
+    asset check ten files with it, and hashing every customer again per destination cost more than
+    the checks themselves. Golden and the ledger must not change while it is open (``close`` drops
+    the tables)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, kinds: Iterable[str] = ()) -> None:
+        self.con = con
+        self.kinds: set[str] = set(kinds)
+        self.built: set[str] = set()  # kinds the base table holds (empty: not built)
+        self.tables: dict[tuple[bool, bool], str] = {}
+
+    def table(self, need: tuple[bool, bool], kinds: Iterable[str]) -> str:
+        """The temp table of the identifiers allowed to a destination requiring ``need`` = (email
+        consent, SMS consent), holding at least the identifier kinds ``kinds``."""
+        kinds = set(kinds)
+        if not self.built or not kinds <= self.built:
+            if not self.built:
+                register_consent_check_functions(self.con)
+            self.kinds |= kinds
+            self._drop_need_tables()
+            run_sql(
+                self.con,
+                SQL_DIR,
+                "create_consented_identifiers",
+                {"kinds": sorted(self.kinds)},
+                table="consent_check_allowed_all",
+            )
+            self.built = set(self.kinds)
+        if need not in self.tables:
+            table = f"consent_check_allowed_{int(need[0])}{int(need[1])}"
+            run_sql(
+                self.con,
+                SQL_DIR,
+                "create_consented_identifiers_for_need",
+                {"need_email": need[0], "need_sms": need[1]},
+                table=table,
+                all="consent_check_allowed_all",
+            )
+            self.tables[need] = table
+        return self.tables[need]
+
+    def _drop_need_tables(self) -> None:
+        for table in self.tables.values():
+            self.con.execute(f"DROP TABLE IF EXISTS {table}")
+        self.tables.clear()
+
+    def close(self) -> None:
+        self._drop_need_tables()
+        if self.built:
+            self.con.execute("DROP TABLE IF EXISTS consent_check_allowed_all")
+        self.built = set()
+
+    def __enter__(self) -> ConsentedIdentifiers:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def destination_identifier_kinds(destinations: Iterable[Destination]) -> set[str]:
+    """The identifier kinds the files of ``destinations`` carry (for ``ConsentedIdentifiers``)."""
+    return {k for d in destinations for k in IDENTIFIER_COLUMNS[d.kind].values()}
+
+
+def export_file_problems(
+    con: duckdb.DuckDBPyConnection,
+    files: Sequence[Mapping[str, object]],
+    allowed: ConsentedIdentifiers | None = None,
+) -> list[str]:
     """Problems with export files (empty when all is well): each of ``files`` is a file as
     activation.export_log records it (destination, kind, run_date, file_kind, path, sha256, segments,
     required_consent). A file must exist, be unchanged since written (its checksum), and its full and
     delta_added rows carry only identifiers golden.customers and the consent ledger allow today.
     The night runs it on its staged files before they move into place, and the asset check on the
-    files in place. Needs the consent ledger (``ledger_table``)."""
-    # The identifiers golden allows, per consent the destination requires (a temp table each, holding
-    # the identifier kinds the files of such destinations carry).
-    kinds_by_need: dict[tuple[bool, bool], set[str]] = {}
-    for f in files:
-        need = ("email" in f["required_consent"], "sms" in f["required_consent"])
-        kinds_by_need.setdefault(need, set()).update(IDENTIFIER_COLUMNS[f["kind"]].values())
-    allowed_tables: dict[tuple[bool, bool], str] = {}
+    files in place. Needs the consent ledger (``ledger_table``). ``allowed``: the allowed identifiers
+    shared with other calls on the same golden layer (the night's destinations); without it, built
+    here for ``files`` and dropped on return."""
+    own = allowed is None
+    if allowed is None:
+        allowed = ConsentedIdentifiers(con, {k for f in files for k in IDENTIFIER_COLUMNS[f["kind"]].values()})
     problems: list[str] = []
     try:
         for f in files:
@@ -241,31 +312,20 @@ def export_file_problems(con: duckdb.DuckDBPyConnection, files: Sequence[Mapping
             if f["file_kind"] not in ("full", "delta_added"):
                 continue  # removals tell the destination to forget someone: no consent needed
             need = ("email" in dest.required_consent, "sms" in dest.required_consent)
-            if need not in allowed_tables:
-                if not allowed_tables:
-                    register_consent_check_functions(con)
-                table = f"consent_check_allowed_{int(need[0])}{int(need[1])}"
-                run_sql(
-                    con,
-                    SQL_DIR,
-                    "create_consented_identifiers",
-                    {"need_email": need[0], "need_sms": need[1], "kinds": sorted(kinds_by_need[need])},
-                    table=table,
-                )
-                allowed_tables[need] = table
+            table = allowed.table(need, IDENTIFIER_COLUMNS[dest.kind].values())
             text = data.decode("utf-8")
             if unchanged:
                 # The file as the exporter wrote it: DuckDB reads and compares it. Only when it finds a
                 # problem (or will not read the file) is the file read row by row in Python, which
                 # says where each problem is.
                 try:
-                    if count_unconsented_file_values(con, path, csv_header(text), dest, allowed_tables[need]) == 0:
+                    if count_unconsented_file_values(con, path, csv_header(text), dest, table) == 0:
                         continue
                 except duckdb.Error:
                     pass
             values = file_identifier_values(text, list(IDENTIFIER_COLUMNS[dest.kind]))
-            problems += [f"{where}: {p}" for p in unconsented_file_values(con, values, dest, allowed_tables[need])]
+            problems += [f"{where}: {p}" for p in unconsented_file_values(con, values, dest, table)]
     finally:
-        for table in allowed_tables.values():
-            con.execute(f"DROP TABLE IF EXISTS {table}")
+        if own:
+            allowed.close()
     return problems

@@ -14,7 +14,12 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from cdp_pipeline.lib.activation.consent_gate import LedgerMissing, export_file_problems, ledger_table
+from cdp_pipeline.lib.activation.consent_gate import (
+    ConsentedIdentifiers,
+    LedgerMissing,
+    export_file_problems,
+    ledger_table,
+)
 from cdp_pipeline.lib.activation.destinations import Destination
 from cdp_pipeline.lib.activation.export_staging import discard, promote
 from cdp_pipeline.lib.activation.exporter import (
@@ -115,13 +120,19 @@ class DestinationExport:
 
 
 def export_destination(
-    con: duckdb.DuckDBPyConnection, dest: Destination, run_date: date, export_dir: Path, staging: Path
+    con: duckdb.DuckDBPyConnection,
+    dest: Destination,
+    run_date: date,
+    export_dir: Path,
+    staging: Path,
+    allowed: ConsentedIdentifiers | None = None,
 ) -> DestinationExport:
     """Write one destination's files for ``run_date`` from activation.export_members into ``staging``,
     check them there (consent_gate.export_file_problems) and, when they pass, move them into
     ``<export_dir>/<destination>/<run date>/`` and log them in activation.export_log. Files that fail
     are removed and not logged: the destination keeps its last passing export, which stays the base
-    of the next delta, and a later rerun is not held to files nobody received."""
+    of the next delta, and a later rerun is not held to files nobody received. ``allowed``: the
+    identifiers golden allows, shared by the night's destinations (built here when not given)."""
     params = {"destination": dest.name, "run_date": run_date}
     previous_date = fetch_sql(con, SQL_DIR, "select_previous_export_date", params)[0][0]
     files = write_export_from_members(con, staging, dest, run_date, previous_date)
@@ -151,7 +162,7 @@ def export_destination(
 
     try:
         ledger_table(con)
-        problems = export_file_problems(con, log_rows(files.directory))
+        problems = export_file_problems(con, log_rows(files.directory), allowed)
     except LedgerMissing as exc:
         problems = [f"{exc}; {dest.name}'s files not verified"]
     if problems:

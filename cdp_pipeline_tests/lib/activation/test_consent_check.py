@@ -119,3 +119,72 @@ def test_duckdb_count_on_an_exporter_file(con, tmp_path):
     assert _python_rule(path, dest) == ["line 4: loyalty_card_id is not a consented identifier of a current customer"]
     con.execute("INSERT INTO allowed VALUES ('loyalty_card_id', 'LC-3')")
     assert count_unconsented_file_values(con, path, csv_header(text), dest, "allowed") == 0
+
+
+def _golden(con):
+    con.execute("CREATE SCHEMA golden")
+    con.execute(
+        "CREATE TABLE golden.customers (customer_id VARCHAR, email VARCHAR, phone VARCHAR, "
+        "loyalty_card_ids VARCHAR[], email_contactable BOOLEAN, sms_contactable BOOLEAN)"
+    )
+    con.executemany(
+        "INSERT INTO golden.customers VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            ("c1", "A@x.se", "+46700000001", ["LC-1"], True, False),
+            ("c2", "b@x.se", "+46700000002", None, False, True),
+            ("c3", "c@x.se", "+46700000003", [" LC-3"], True, True),  # email blocked in the ledger
+            ("c4", None, None, ["LC-4"], None, None),
+        ],
+    )
+    con.execute("CREATE TABLE golden.identifier_consent (channel VARCHAR, identifier VARCHAR, blocked BOOLEAN)")
+    con.execute(
+        "INSERT INTO golden.identifier_consent VALUES ('email', 'c@x.se', true), ('sms', '+46700000002', false)"
+    )
+
+
+def _sha(text):
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# Allowed identifiers per (email consent required, SMS consent required), stated by hand from _golden:
+# c3's email is blocked, so c3 is not email-contactable; c4 has no consent flags (NULL is no).
+EXPECTED_ALLOWED = {
+    (True, False): {("email", "a@x.se"), ("email_sha256", _sha("a@x.se")), ("loyalty_card_id", "LC-1")},
+    (False, True): {
+        *[("phone", p) for p in ("+46700000002", "+46700000003")],
+        *[("meta_phone_sha256", _sha(p[1:])) for p in ("+46700000002", "+46700000003")],
+        *[("google_phone_sha256", _sha(p)) for p in ("+46700000002", "+46700000003")],
+        ("loyalty_card_id", "LC-3"),
+    },
+}
+EXPECTED_ALLOWED[(False, False)] = {
+    *EXPECTED_ALLOWED[(True, False)],
+    *EXPECTED_ALLOWED[(False, True)],
+    ("loyalty_card_id", "LC-4"),
+}
+
+
+def test_consented_identifiers_one_build_serves_every_requirement():
+    from cdp_pipeline.lib.activation.consent_gate import ConsentedIdentifiers
+
+    con = duckdb.connect()
+    _golden(con)
+    with ConsentedIdentifiers(con, ["email"]) as allowed:
+        # a requirement asking for kinds the first build lacks rebuilds it with them
+        for need in [(True, False), (False, True), (False, False)]:
+            kinds = {"email", "email_sha256", "phone", "meta_phone_sha256", "google_phone_sha256", "loyalty_card_id"}
+            table = allowed.table(need, kinds if need != (True, False) else {"email"})
+            got = set(con.execute(f"SELECT identifier_kind, value FROM {table}").fetchall())
+            wanted = EXPECTED_ALLOWED[need]
+            if need == (True, False):
+                wanted = {(k, v) for k, v in wanted if k == "email"}
+            assert got == wanted, need
+        # the email-only table built before the rebuild now holds every kind
+        table = allowed.table((True, False), {"email_sha256"})
+        assert (
+            set(con.execute(f"SELECT identifier_kind, value FROM {table}").fetchall())
+            == EXPECTED_ALLOWED[(True, False)]
+        )
+    assert not con.execute("SELECT * FROM duckdb_tables() WHERE table_name LIKE 'consent_check_allowed%'").fetchall()
