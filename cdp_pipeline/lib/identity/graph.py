@@ -29,22 +29,24 @@ def connected_components(
     con.execute(f"CREATE OR REPLACE TEMP TABLE _cc_labels AS SELECT DISTINCT rid, rid AS label FROM ({nodes_sql})")
     rounds = 0
     for rounds in range(1, max_rounds + 1):  # noqa: B007 - read after the loop: how many rounds it took
+        # each round's labels carry the round before's (``was``): what changed is counted
+        # without joining the two, and the new table takes the old one's name
         con.execute("""
             CREATE OR REPLACE TEMP TABLE _cc_next AS
             WITH hop AS (
-                SELECT l.rid, least(l.label, coalesce(min(n.label), l.label)) AS label
+                SELECT l.rid, l.label AS was, least(l.label, coalesce(min(n.label), l.label)) AS label
                 FROM _cc_labels l
                 LEFT JOIN _cc_edges e ON e.a = l.rid
                 LEFT JOIN _cc_labels n ON n.rid = e.b
                 GROUP BY l.rid, l.label
             )
             -- pointer jumping: adopt the label of my label
-            SELECT h.rid, least(h.label, j.label) AS label
+            SELECT h.rid, least(h.label, j.label) AS label, h.was
             FROM hop h JOIN hop j ON j.rid = h.label
         """)
-        changed = con.execute("""SELECT count(*) FROM _cc_next n JOIN _cc_labels l USING (rid)
-                                 WHERE n.label <> l.label""").fetchall()[0][0]
-        con.execute("CREATE OR REPLACE TEMP TABLE _cc_labels AS SELECT * FROM _cc_next")
+        changed = con.execute("SELECT count(*) FROM _cc_next WHERE label <> was").fetchall()[0][0]
+        con.execute("DROP TABLE _cc_labels")
+        con.execute("ALTER TABLE _cc_next RENAME TO _cc_labels")
         if changed == 0:
             break
     else:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -701,6 +702,43 @@ def _safe(notes: list[str], what: str, fn, *args, **kwargs) -> bool:
         return False
 
 
+@contextmanager
+def _sql_checks_once():
+    """Splink parses a comparison level's SQL with sqlglot each time the level is built (a
+    syntax check) and, at every EM session's start, again to normalise it (is it an exact
+    match?): pure Python, and a night builds the same levels in five linkers and asks the same
+    question in every session. Both answers depend on the level's SQL and dialect alone, so
+    within the block each is worked out once per distinct level (about 1.5 of a full night's
+    CPU seconds at 100,000 customers). Splink's own methods, restored on leaving."""
+    from splink.internals.comparison_level import ComparisonLevel
+
+    validate, exact = ComparisonLevel.__dict__["_validate_sql"], ComparisonLevel.__dict__["_is_exact_match"]
+    valid: set = set()
+    exact_by_sql: dict = {}
+
+    def key(level) -> tuple:
+        return level.sql_condition, level.sqlglot_dialect
+
+    def validate_once(level):
+        if (k := key(level)) not in valid:
+            validate(level)  # raises on SQL that does not parse, as Splink's
+            valid.add(k)
+        return True
+
+    def exact_once(level):
+        if (k := key(level)) not in exact_by_sql:
+            exact_by_sql[k] = exact.fget(level)
+        return exact_by_sql[k]
+
+    ComparisonLevel._validate_sql = validate_once
+    ComparisonLevel._is_exact_match = property(exact_once)
+    try:
+        yield
+    finally:
+        ComparisonLevel._validate_sql = validate
+        ComparisonLevel._is_exact_match = exact
+
+
 def train_and_predict(
     con: duckdb.DuckDBPyConnection,
     config: IdentityConfig,
@@ -727,16 +765,17 @@ def train_and_predict(
         forget_state(con)
         return run
     try:
-        _train_and_predict(
-            con,
-            config,
-            reports_dir,
-            run,
-            full_refresh=full_refresh,
-            as_of=as_of,
-            retrain_days=retrain_days,
-            engine_settings=engine_settings,
-        )
+        with _sql_checks_once():
+            _train_and_predict(
+                con,
+                config,
+                reports_dir,
+                run,
+                full_refresh=full_refresh,
+                as_of=as_of,
+                retrain_days=retrain_days,
+                engine_settings=engine_settings,
+            )
         run.thresholds = apply_thresholds(con, config.splink)
         run.edges = con.execute(f"SELECT count(*) FROM {PROB_EDGES}").fetchall()[0][0]
     finally:
@@ -1041,7 +1080,8 @@ def _estimate_u(
     the same pairs, every comparison, for much less; a comparison whose levels all reach the
     count over all pairs is the one Splink stops early on, and only those are left to Splink,
     so every u is the one Splink would have given. On the 100,000-customer sample: 4.4 s of CPU
-    instead of 6.6 s (the first names, which Splink stops early on, are 1.5 s of it).
+    instead of 6.6 s (the first names, which Splink stops early on, are 1.5 s of it); the
+    comparisons Splink samples itself are told apart on a tenth of the value pairs (``enough``).
 
     Sampled without the swapped-names levels: two random people practically never have each
     other's first and last names, so such a level is never observed. A swapped full name is as
@@ -1052,7 +1092,7 @@ def _estimate_u(
     max_pairs = sp.u_max_pairs if max_pairs is None else max_pairs
     creator = splink_settings(config, dialect, swapped=False)
     settings = creator.get_settings(dialect)
-    counts = _sampled_level_counts(sdf, settings, max_pairs, sp.seed)
+    counts = _sampled_level_counts(sdf, settings, max_pairs, sp.seed, enough=U_MIN_COUNT_PER_LEVEL)
     sampled = {}
     early = []
     for i, (cc, per_level) in enumerate(zip(settings.comparisons, counts)):
@@ -1104,7 +1144,9 @@ def _estimate_u(
                 unseen.append(f"u: {name} '{label}' not seen in {max_pairs:,.0f} sampled pairs: Splink's default u")
 
 
-def _sampled_level_counts(sdf, settings, max_pairs: float, seed: int) -> list[dict[int, int]]:
+def _sampled_level_counts(
+    sdf, settings, max_pairs: float, seed: int, enough: int | None = None
+) -> list[dict[int, int]]:
     """Per comparison of ``settings`` (a Splink ``Settings``), how many pairs of the u sample fall
     in each level (by comparison vector value; -1 is the null level).
 
@@ -1115,7 +1157,12 @@ def _sampled_level_counts(sdf, settings, max_pairs: float, seed: int) -> list[di
     (all of ours are). In the 100,000-customer sample's 4,472 sampled records, ten million
     pairs are 0.9 million pairs of first names, 0.6 million of surnames, 1.3 million of birth
     dates and 3.3 million of phones (the records without one are one value); e-mail addresses
-    barely repeat (9.2 million), but are graded in one query instead of eleven."""
+    barely repeat (9.2 million), but are graded in one query instead of eleven.
+
+    ``enough``: a comparison whose every level (the null level aside) is seen this often in a
+    tenth of the value pairs is seen at least as often in all of them, which is all
+    ``_estimate_u`` asks of it (Splink samples it): its counts are that tenth's. Every other
+    comparison grades the other nine tenths too, and its counts are over every pair."""
     from splink.internals.pipeline import CTEPipeline
 
     db_api = sdf.db_api
@@ -1130,32 +1177,53 @@ def _sampled_level_counts(sdf, settings, max_pairs: float, seed: int) -> list[di
     uid_cols = settings.column_info_settings.unique_id_input_columns
     sample_filter = db_api.sql_dialect.proportion_sample_sql(proportion, uid_cols, seed=seed)
     out = []
+    # a tenth of the value pairs, then the rest: disjoint, so their counts add up to all pairs'
+    tenth = "l.value_id % 10 = 0"
     for cc in settings.comparisons:
-        inputs = cc._input_columns_used_by_case_statement
-        names = ", ".join(col.name for col in inputs)
-        pipeline = CTEPipeline()
-        pipeline.enqueue_sql(
-            f"""SELECT {names}, count(*) AS records, row_number() OVER (ORDER BY {names}) AS value_id
-                FROM {sdf.physical_name} WHERE 1=1 {sample_filter} GROUP BY {names}""",
-            "__splink__u_values",
-        )
-        pipeline.enqueue_sql(
-            f"""SELECT {", ".join(c for col in inputs for c in col.l_r_names_as_l_r)},
-                       CASE WHEN l.value_id = r.value_id THEN l.records * (l.records - 1) / 2
-                            ELSE l.records * r.records END AS pairs
-                FROM __splink__u_values AS l INNER JOIN __splink__u_values AS r ON l.value_id <= r.value_id""",
-            "__splink__u_pairs",
-        )
-        pipeline.enqueue_sql(f"SELECT {cc._case_statement}, pairs FROM __splink__u_pairs", "__splink__u_vectors")
-        gamma = cc._gamma_column_name
-        pipeline.enqueue_sql(
-            f"SELECT {gamma} AS level, sum(pairs) AS pairs FROM __splink__u_vectors GROUP BY {gamma}",
-            "__splink__u_counts",
-        )
-        result = db_api.sql_pipeline_to_splink_dataframe(pipeline)
-        out.append({int(r["level"]): int(r["pairs"]) for r in result.as_record_list()})
-        result.drop_table_from_database_and_remove_from_cache()
+        counts: dict[int, int] = {}
+        for part in (tenth, f"NOT ({tenth})") if enough is not None else ("true",):
+            for level, pairs in _level_counts(sdf, cc, sample_filter, part).items():
+                counts[level] = counts.get(level, 0) + pairs
+            if part == tenth and all(
+                counts.get(int(lv.comparison_vector_value), 0) >= enough for lv in cc._comparison_levels_excluding_null
+            ):
+                break
+        out.append(counts)
     return out
+
+
+def _level_counts(sdf, cc, sample_filter: str, pairs_filter: str) -> dict[int, int]:
+    """Per level of ``cc``, the sampled record pairs (``_sampled_level_counts``) among the pairs of
+    distinct values that pass ``pairs_filter`` (on ``l.value_id``, ``r.value_id``)."""
+    from splink.internals.pipeline import CTEPipeline
+
+    db_api = sdf.db_api
+    inputs = cc._input_columns_used_by_case_statement
+    names = ", ".join(col.name for col in inputs)
+    pipeline = CTEPipeline()
+    pipeline.enqueue_sql(
+        f"""SELECT {names}, count(*) AS records, row_number() OVER (ORDER BY {names}) AS value_id
+            FROM {sdf.physical_name} WHERE 1=1 {sample_filter} GROUP BY {names}""",
+        "__splink__u_values",
+    )
+    pipeline.enqueue_sql(
+        f"""SELECT {", ".join(c for col in inputs for c in col.l_r_names_as_l_r)},
+                   CASE WHEN l.value_id = r.value_id THEN l.records * (l.records - 1) / 2
+                        ELSE l.records * r.records END AS pairs
+            FROM __splink__u_values AS l INNER JOIN __splink__u_values AS r
+              ON l.value_id <= r.value_id AND {pairs_filter}""",
+        "__splink__u_pairs",
+    )
+    pipeline.enqueue_sql(f"SELECT {cc._case_statement}, pairs FROM __splink__u_pairs", "__splink__u_vectors")
+    gamma = cc._gamma_column_name
+    pipeline.enqueue_sql(
+        f"SELECT {gamma} AS level, sum(pairs) AS pairs FROM __splink__u_vectors GROUP BY {gamma}",
+        "__splink__u_counts",
+    )
+    result = db_api.sql_pipeline_to_splink_dataframe(pipeline)
+    counts = {int(r["level"]): int(r["pairs"]) for r in result.as_record_list()}
+    result.drop_table_from_database_and_remove_from_cache()
+    return counts
 
 
 def households_seen(con: duckdb.DuckDBPyConnection) -> bool:

@@ -184,3 +184,25 @@ def test_a_level_the_sample_misses_is_seen_with_pairs_per_record(con, config):
     assert same > 0
     assert _address_u(grown) == same / compared
     assert not [n for n in notes if "street and postcode exact" in n]
+
+
+def test_a_comparison_seen_often_enough_in_a_tenth_is_not_graded_further(con, config):
+    """``enough``: the comparisons Splink samples itself (every level seen ``enough`` times) are
+    told apart from a tenth of the value pairs; every other comparison's counts stay exact."""
+    sdf = _splink_input(con, config)
+    sp = config.splink
+    settings = splink_settings(config, swapped=False).get_settings("duckdb")
+    full = _sampled_level_counts(sdf, settings, sp.u_max_pairs, sp.seed)
+    for enough in (1, U_MIN_COUNT_PER_LEVEL):
+        quick = _sampled_level_counts(sdf, settings, sp.u_max_pairs, sp.seed, enough=enough)
+        partial = 0
+        for cc, all_pairs, counted in zip(settings.comparisons, full, quick):
+            levels = [int(lv.comparison_vector_value) for lv in cc._comparison_levels_excluding_null]
+            reached = all(all_pairs.get(level, 0) >= enough for level in levels)
+            # the caller's test (every level seen enough times) answers the same on either count
+            assert all(counted.get(level, 0) >= enough for level in levels) == reached
+            if counted != all_pairs:
+                partial += 1
+                assert reached and sum(counted.values()) < sum(all_pairs.values())
+        if enough == 1:
+            assert partial > 0  # the tenth does the work for some comparison
