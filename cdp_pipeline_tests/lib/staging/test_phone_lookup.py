@@ -81,11 +81,12 @@ def _build(con, settings):
 @pytest.fixture
 def phonenumbers_calls(monkeypatch):
     """The numbers the staging functions handed to phone.py for a reading with its flags and junk
-    test: the lookup's (the record index keys SMS messages by their number alone, std_phone)."""
+    test (the lookup's), or for its value alone (``std_phone``: a number missing from the lookup
+    where a statement or the record index's SMS key reads it), each call with its function."""
     calls = []
-    for name in ("check_phone_junk", "check_written_phone_junk"):
+    for name in ("check_phone_junk", "check_written_phone_junk", "check_phone", "check_written_phone"):
         real = getattr(udfs, name)
-        monkeypatch.setattr(udfs, name, lambda *args, _real=real: calls.append(args) or _real(*args))
+        monkeypatch.setattr(udfs, name, lambda *args, _real=real, _n=name: calls.append((_n, *args)) or _real(*args))
     return calls
 
 
@@ -94,8 +95,12 @@ def test_each_text_is_read_once_and_the_lookup_is_the_functions_answer(con, cdp_
     rows = con.execute("SELECT phone_text, country, phone, flags, is_junk FROM staging.phone_lookup").fetchall()
     keys = [(text, country) for text, country, *_ in rows]
     assert len(keys) == len(set(keys))
-    # each (text, country) pair went to phone.py once, in all four tables
-    assert sorted(phonenumbers_calls, key=repr) == sorted(((t, "SE", k) for t, k in keys), key=repr)
+    # each key went to phone.py once, in all four tables and the record index (which reads the
+    # SMS numbers' values from the lookup too): nothing else was read
+    assert sorted((tuple(args) for _, *args in phonenumbers_calls), key=repr) == sorted(
+        ((t, "SE", k) for t, k in keys), key=repr
+    )
+    assert {name for name, *_ in phonenumbers_calls} <= {"check_phone_junk", "check_written_phone_junk"}
     for text, country, phone, flags, is_junk in rows:
         checked, junk = check_phone_junk(text, "SE", country)
         assert (phone, tuple(flags), is_junk) == (checked.value, checked.flags, junk), text
