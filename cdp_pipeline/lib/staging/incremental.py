@@ -104,10 +104,16 @@ class LookupKey:
 
 
 # the customer's number of a message: the sender of an inbound one, else the recipient, without
-# a channel prefix (`whatsapp:+27…`; as create_sms_messages.sql and create_identity_records.sql)
+# a channel prefix (`whatsapp:+27…`; as create_sms_messages.sql and create_identity_records.sql),
+# as std_phone(number, NULL) reads it: its reading in staging.phone_lookup (lib/staging/
+# phone_lookup.py; add_sms_phones.sql adds it before a build indexes its files), else std_phone
+# (a new file planned before its build: the lookup's key and the function read alike)
 _SMS_NUMBER_KEY = LookupKey(
     'CASE WHEN lower(trim(direction)) LIKE \'inbound%\' THEN "from" ELSE "to" END',
-    "std_phone(regexp_replace({}, '^\\s*[A-Za-z]+:', ''), NULL)",
+    "{part}",
+    part="regexp_replace({0}, '^\\s*[A-Za-z]+:', '')",
+    part_fn="coalesce((SELECT [l.phone] FROM staging.phone_lookup l WHERE l.phone_text = std_phone_text({0}) "
+    "AND l.country IS NOT DISTINCT FROM std_phone_country(std_phone_text({0}), NULL)), [std_phone({0}, NULL)])[1]",
 )
 
 

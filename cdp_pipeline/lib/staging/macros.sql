@@ -104,10 +104,34 @@ CREATE OR REPLACE TEMP MACRO _std_phone_written(raw) AS (
     END
 );
 
--- The text staging.phone_lookup keys a number by (lib/staging/phone_lookup.py): the "+" and
--- digits of a number written as above, else the text as written. Both are read alike by
--- std_phone_checked_junk, so the lookup's row of this text is the raw text's reading.
-CREATE OR REPLACE TEMP MACRO std_phone_text(raw) AS (coalesce(_std_phone_written(raw), raw));
+-- staging.phone_lookup keys a number by what phone.py reads it as (lib/staging/phone_lookup.py),
+-- so one reading is one row. Its text: the "+" and digits of a number written as above, in
+-- international form as phone._read_digits reads it (0046…, +0046… and +46… are one reading:
+-- the "00" becomes "+", zeros after a "+" go; not 0000…, whose "+00…" would lose more zeros);
+-- else the text as written. Each is read by std_phone_checked_junk as the raw text is.
+CREATE OR REPLACE TEMP MACRO std_phone_text(raw) AS (
+    list_transform([_std_phone_written(raw)], lambda w: CASE
+        WHEN w LIKE '+00%' AND ltrim(substr(w, 2), '0') <> '' THEN '+' || ltrim(substr(w, 2), '0')
+        WHEN w LIKE '00_%' AND w NOT LIKE '0000%' THEN '+' || substr(w, 3)
+        ELSE coalesce(w, raw)
+    END)[1]
+);
+
+-- Whether std_phone_text ``text`` is "+" and a country calling code (phone._has_country_code;
+-- the codes: the variable phone_key of set_phone_key.sql) and more: read alike in every country.
+CREATE OR REPLACE TEMP MACRO _std_phone_country_code(text) AS (
+    length(text) <= 64 AND regexp_full_match(text, '\+[1-9][0-9]{2,}')
+    AND regexp_matches(text, getvariable('phone_key').calling_codes)
+);
+
+-- The country of staging.phone_lookup's key for a number of std_phone_text ``text`` read in
+-- country ``hint``: none for a number that starts with a calling code (read alike in every
+-- country), none for the default region (a NULL hint reads in it), else the hint (a code
+-- phonenumbers does not know reads in the default region too, but is keyed apart).
+CREATE OR REPLACE TEMP MACRO std_phone_country(text, hint) AS (
+    CASE WHEN _std_phone_country_code(text) THEN NULL::VARCHAR
+         ELSE nullif(hint, getvariable('phone_key').default_region) END
+);
 
 -- check_phone(raw, default region, hint).value (a NULL hint: the default region)
 CREATE OR REPLACE TEMP MACRO std_phone(raw, hint) AS (

@@ -231,6 +231,13 @@ def _has_country_code(digits: str) -> bool:
     return any(int(digits[:n]) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE for n in (1, 2, 3))
 
 
+def calling_code_pattern() -> str:
+    """A regular expression matching a "+" then a country calling code at the start of a text,
+    as ``_has_country_code`` finds one (the codes are prefix-free): the SQL key of
+    ``staging.phone_lookup`` (macros.sql) reads a number that has one in no region."""
+    return "^\\+(" + "|".join(sorted(map(str, phonenumbers.COUNTRY_CODE_TO_REGION_CODE))) + ")"
+
+
 @lru_cache(maxsize=262_144)
 def _check_candidates(
     candidates: tuple[str, ...], international: bool, region: str | None

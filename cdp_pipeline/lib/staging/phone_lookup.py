@@ -4,11 +4,15 @@ phonenumbers is the slowest thing staging runs (at 1M records, 15 of identity_re
 seconds), and the same numbers come back in several steps (identity_records, sms_messages,
 consent_events) and every night. An in-process cache held them within a night until it
 overflowed (at 10M records, consent_events read 1.5M numbers a second time). The lookup holds
-one row per distinct (phone text, country it is read in): the text as ``std_phone_text``
-(macros.sql) keys it, so every way of writing one number with digits, spaces and hyphens is one
-row; the country a number without a country code is read in (NULL: the default region). Each
-staging step that reads phones first adds the pairs it has not seen (``add_*.sql``: the Python
-runs once per new pair), then joins the lookup; a quiet night parses only numbers never seen.
+one row per reading phone.py makes of a number (one call of phonenumbers), keyed by the macros
+of macros.sql: ``std_phone_text`` (every way of writing one number with digits, spaces and
+hyphens is one text; 0046…, +0046… and +46… are one) and ``std_phone_country`` (the country
+it is read in; NULL for the default region, and for a number after its country code, which
+reads alike in every country). A key per (text, country) made several rows, in several steps,
+of one reading, and its calls overflowed the in-process cache of readings: the first night
+parsed more numbers than that cache alone had. Each staging step that reads phones first adds
+the keys it has not seen (``add_*.sql``: the Python runs once per new key), then joins the
+lookup; a quiet night parses only numbers never seen.
 
 A row is what ``check_phone_junk`` gives: it depends on phone.py and the modules it reads, on
 the SQL gate of macros.sql and on the default region. When any of those changes

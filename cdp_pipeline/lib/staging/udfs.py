@@ -46,7 +46,13 @@ from .email import check_email
 from .junk import is_junk_email, is_junk_name, is_junk_phone
 from .money import parse_money
 from .names import display_name, match_name, split_full_name
-from .phone import check_phone, check_phone_junk, check_written_phone, check_written_phone_junk
+from .phone import (
+    calling_code_pattern,
+    check_phone,
+    check_phone_junk,
+    check_written_phone,
+    check_written_phone_junk,
+)
 
 _CHECKED_TEXT = "STRUCT(value VARCHAR, flags VARCHAR[])"
 _CHECKED_DATE = "STRUCT(value DATE, flags VARCHAR[])"
@@ -63,7 +69,7 @@ _ARROW_TYPES = {
     _CHECKED_DATE: pa.struct([("value", pa.date32()), ("flags", pa.list_(pa.string()))]),
     _CHECKED_JUNK: pa.struct([("value", pa.string()), ("flags", pa.list_(pa.string())), ("is_junk", pa.bool_())]),
 }
-# macros.sql and set_junk_email.sql: the macros are created on a connection, not run as a step.
+# macros.sql, set_junk_email.sql and set_phone_key.sql: the macros are created on a connection, not run as a step.
 SQL_DIR = Path(__file__).parent
 
 
@@ -338,7 +344,7 @@ def register_udfs(
             side_effects=False,
         )
         names.append(name)
-    define_macros(con)
+    define_macros(con, default_region)
     return names
 
 
@@ -354,7 +360,9 @@ def junk_email_lists() -> dict[str, object]:
     }
 
 
-def define_macros(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the macros of ``macros.sql`` on ``con``, with the variable they read set first."""
+def define_macros(con: duckdb.DuckDBPyConnection, default_region: str = "SE") -> None:
+    """Create the macros of ``macros.sql`` on ``con``, with the variables they read set first."""
     run_sql(con, SQL_DIR, "set_junk_email", {"junk_email": junk_email_lists()})
+    phone_key = {"calling_codes": calling_code_pattern(), "default_region": default_region}
+    run_sql(con, SQL_DIR, "set_phone_key", {"phone_key": phone_key})
     run_sql(con, SQL_DIR, "macros")

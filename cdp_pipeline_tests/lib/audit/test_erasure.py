@@ -95,7 +95,7 @@ def test_erasure_removes_the_persons_numbers_from_the_phone_lookup(wh):
     before = lookup()
     anna = {
         ("0701234567", None, ANNA["phone"]),  # her CRM number (in no country: the default)
-        ("0046701234567", None, ANNA["phone"]),  # the number SMS was sent to
+        ("+46701234567", None, ANNA["phone"]),  # the number SMS was sent to (0046…: read as +46…)
         ("07012", None, None),  # unreadable, and hers alone
     }
     assert anna <= before

@@ -1,15 +1,17 @@
--- A step of staging.consent_events: adds to staging.phone_lookup the (phone, country) pairs of
--- the CRM rows and Klaviyo profiles it does not hold yet (lib/staging/phone_lookup.py), read
--- as create_consent_events.sql reads them (crm_raw, klaviyo_rows). phonenumbers runs once per
--- new pair.
+-- A step of staging.consent_events: adds to staging.phone_lookup the numbers of the CRM rows
+-- and Klaviyo profiles it does not hold a reading of yet (keyed by std_phone_text and
+-- std_phone_country: lib/staging/phone_lookup.py), read as create_consent_events.sql reads
+-- them (crm_raw, klaviyo_rows). phonenumbers runs once per new key.
 INSERT INTO staging.phone_lookup
 SELECT phone_text, country, checked.value, checked.flags, checked.is_junk
 FROM (
     SELECT p.phone_text, p.country, std_phone_checked_junk(p.phone_text, p.country) AS checked
-    FROM (SELECT DISTINCT std_phone_text(raw_phone) AS phone_text, std_country(raw_country) AS country
-          FROM (SELECT phone AS raw_phone, country AS raw_country FROM temp.raw_crm_customers WHERE phone IS NOT NULL
-                UNION
-                SELECT phone, coalesce(nullif(trim(cc), ''), country) FROM temp.raw_esp_members
-                WHERE phone IS NOT NULL AND nullif(trim(klaviyo_id), '') IS NOT NULL AND nullif(trim(status), '') IS NULL)) p
+    FROM (SELECT DISTINCT phone_text, std_phone_country(phone_text, std_country(raw_country)) AS country
+          FROM (SELECT DISTINCT std_phone_text(raw_phone) AS phone_text, raw_country
+                FROM (SELECT phone AS raw_phone, country AS raw_country FROM temp.raw_crm_customers WHERE phone IS NOT NULL
+                      UNION
+                      SELECT phone, coalesce(nullif(trim(cc), ''), country) FROM temp.raw_esp_members
+                      WHERE phone IS NOT NULL AND nullif(trim(klaviyo_id), '') IS NOT NULL
+                        AND nullif(trim(status), '') IS NULL))) p
     ANTI JOIN staging.phone_lookup l ON l.phone_text = p.phone_text AND l.country IS NOT DISTINCT FROM p.country
 )

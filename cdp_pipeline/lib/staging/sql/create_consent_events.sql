@@ -49,10 +49,11 @@ phones AS MATERIALIZED (
     -- function reads only a pair the lookup lacks (none, after that step)
     SELECT d.raw_phone, d.raw_country,
            CASE WHEN l.phone_text IS NULL THEN std_phone(d.raw_phone, d.hint) ELSE l.phone END AS phone
-    FROM (SELECT raw_phone, raw_country, std_country(raw_country) AS hint
-          FROM (SELECT phone AS raw_phone, country AS raw_country FROM crm_raw WHERE phone IS NOT NULL
-                UNION SELECT phone, country FROM klaviyo_rows WHERE phone IS NOT NULL)) d
-    LEFT JOIN staging.phone_lookup l ON l.phone_text = std_phone_text(d.raw_phone) AND l.country IS NOT DISTINCT FROM d.hint
+    FROM (SELECT raw_phone, raw_country, hint, phone_text, std_phone_country(phone_text, hint) AS key_country
+          FROM (SELECT raw_phone, raw_country, std_country(raw_country) AS hint, std_phone_text(raw_phone) AS phone_text
+                FROM (SELECT phone AS raw_phone, country AS raw_country FROM crm_raw WHERE phone IS NOT NULL
+                      UNION SELECT phone, country FROM klaviyo_rows WHERE phone IS NOT NULL))) d
+    LEFT JOIN staging.phone_lookup l ON l.phone_text = d.phone_text AND l.country IS NOT DISTINCT FROM d.key_country
 ),
 esp AS (
     SELECT DISTINCT 'esp' AS source,

@@ -21,9 +21,12 @@ WITH phones AS MATERIALIZED (
     FROM (SELECT d.raw_phone, d.country,
                  CASE WHEN l.phone_text IS NULL THEN std_phone_checked_junk(d.raw_phone, d.country)
                       ELSE {'value': l.phone, 'flags': l.flags, 'is_junk': l.is_junk} END AS checked
-          FROM (SELECT DISTINCT raw_phone, country FROM temp.identity_records_named WHERE raw_phone IS NOT NULL) d
+          FROM (SELECT raw_phone, country, phone_text, std_phone_country(phone_text, country) AS key_country
+                FROM (SELECT raw_phone, country, std_phone_text(raw_phone) AS phone_text
+                      FROM (SELECT DISTINCT raw_phone, country FROM temp.identity_records_named
+                            WHERE raw_phone IS NOT NULL))) d
           LEFT JOIN staging.phone_lookup l
-              ON l.phone_text = std_phone_text(d.raw_phone) AND l.country IS NOT DISTINCT FROM d.country)
+              ON l.phone_text = d.phone_text AND l.country IS NOT DISTINCT FROM d.key_country)
 ),
 postcodes AS MATERIALIZED (
     SELECT raw_postcode, country, checked.value AS postcode, checked.flags AS postcode_flags

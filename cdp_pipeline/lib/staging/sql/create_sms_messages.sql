@@ -32,8 +32,10 @@ phones AS MATERIALIZED (
     -- read in the step before (add_sms_phones.sql): joined from staging.phone_lookup; the
     -- function reads only a number the lookup lacks (none, after that step)
     SELECT d.raw_phone, CASE WHEN l.phone_text IS NULL THEN std_phone(d.raw_phone, NULL) ELSE l.phone END AS customer_phone
-    FROM (SELECT DISTINCT raw_phone FROM addressed WHERE raw_phone IS NOT NULL) d
-    LEFT JOIN staging.phone_lookup l ON l.phone_text = std_phone_text(d.raw_phone) AND l.country IS NULL
+    FROM (SELECT raw_phone, phone_text, std_phone_country(phone_text, NULL) AS country
+          FROM (SELECT raw_phone, std_phone_text(raw_phone) AS phone_text
+                FROM (SELECT DISTINCT raw_phone FROM addressed WHERE raw_phone IS NOT NULL))) d
+    LEFT JOIN staging.phone_lookup l ON l.phone_text = d.phone_text AND l.country IS NOT DISTINCT FROM d.country
 ),
 sent_times AS MATERIALIZED (
     SELECT sent_date, std_timestamp(sent_date, 'UTC') AS sent_at
