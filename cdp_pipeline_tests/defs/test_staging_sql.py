@@ -4,14 +4,13 @@ equal the plain row-by-row call of the same functions (the oracle queries below)
 
 import random
 
-import duckdb
 import pytest
 
 from cdp_pipeline.defs.staging.assets import SQL_DIR, STAGING_TABLES
-from cdp_pipeline.lib.raw.ledger import ensure_ingest_tables
 from cdp_pipeline.lib.staging import udfs
 from cdp_pipeline.lib.staging.build import build_staging_table, data_as_of
 from cdp_pipeline.settings import get_settings
+from cdp_pipeline_tests.lib.staging.build_db import open_build_db
 
 # Few values per field, so that they repeat across rows and sources; NULL and '' in each.
 NAMES = ["ANNA", "Åsa", "svensson, anna", "Test", "Unknown", "Öberg", "-", "", None]
@@ -39,13 +38,7 @@ def con(tmp_path, monkeypatch):
         return real_check_email(raw)
 
     monkeypatch.setattr(udfs, "check_email", check_email)
-    c = duckdb.connect(str(tmp_path / "b.duckdb"))
-    ensure_ingest_tables(c)
-    c.execute(
-        "INSERT INTO audit.files (file, source, landing_date, sha256, bytes, rows_read, rows_loaded, "
-        "rows_quarantined, status, loaded_at) "
-        "VALUES ('f.csv', 'crm', DATE '2026-10-02', 'x', 1, 0, 0, 0, 'loaded', TIMESTAMP '2026-10-02')"
-    )
+    c = open_build_db(tmp_path / "b.duckdb")
     _insert_messy_rows(c, random.Random(11))
     for table in STAGING_TABLES:
         build_staging_table(c, SQL_DIR, table, get_settings())

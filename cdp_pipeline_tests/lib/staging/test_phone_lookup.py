@@ -7,11 +7,11 @@ import duckdb
 import pytest
 
 from cdp_pipeline.defs.staging.assets import SQL_DIR
-from cdp_pipeline.lib.raw.ledger import ensure_ingest_tables
 from cdp_pipeline.lib.staging import phone as phone_py
 from cdp_pipeline.lib.staging import phone_lookup, udfs
 from cdp_pipeline.lib.staging.build import build_staging_table
 from cdp_pipeline.lib.staging.phone import check_phone_junk
+from cdp_pipeline_tests.lib.staging.build_db import insert_raw, open_build_db
 
 TABLES = ("identity_records", "sms_messages", "orders", "consent_events")
 PHONE_TABLES = {"identity_records": "phone", "sms_messages": "source_record_id", "consent_events": "identifier"}
@@ -30,21 +30,12 @@ CRM = [
 
 
 def _insert(con, table: str, rows: list[dict]) -> None:
-    for i, row in enumerate(rows, start=2):
-        row = {"_file": f"{table}.csv", "_line": i, "_landing_date": "2026-10-01", "_file_sha256": "x", **row}
-        cols = ", ".join(f'"{c}"' for c in row)
-        con.execute(f"INSERT INTO raw.{table} ({cols}) VALUES ({', '.join('?' for _ in row)})", list(row.values()))
+    insert_raw(con, table, rows, file=f"{table}.csv")
 
 
 @pytest.fixture
 def con(tmp_path, cdp_env):
-    c = duckdb.connect(str(tmp_path / "b.duckdb"))
-    ensure_ingest_tables(c)
-    c.execute(
-        "INSERT INTO audit.files (file, source, landing_date, sha256, bytes, rows_read, rows_loaded, "
-        "rows_quarantined, status, loaded_at) "
-        "VALUES ('f.csv', 'crm', DATE '2026-10-02', 'x', 1, 0, 0, 0, 'loaded', TIMESTAMP '2026-10-02')"
-    )
+    c = open_build_db(tmp_path / "b.duckdb")
     _insert(
         c,
         "crm_customers",

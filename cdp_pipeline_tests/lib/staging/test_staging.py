@@ -4,32 +4,18 @@ import json
 from datetime import date, datetime
 from decimal import Decimal
 
-import duckdb
 import pytest
 
 from cdp_pipeline.defs.staging.assets import SQL_DIR, STAGING_TABLES
-from cdp_pipeline.lib.raw.ledger import ensure_ingest_tables
 from cdp_pipeline.lib.staging.build import build_staging_table
 from cdp_pipeline.settings import get_settings
-
-
-def _insert(con, table: str, rows: list[dict], day: str = "2026-10-01", file: str = "f.csv") -> None:
-    for i, row in enumerate(rows, start=2):
-        row = {"_file": file, "_line": i, "_landing_date": day, "_file_sha256": "x", **row}
-        cols = ", ".join(f'"{c}"' for c in row)
-        marks = ", ".join("?" for _ in row)
-        con.execute(f"INSERT INTO raw.{table} ({cols}) VALUES ({marks})", list(row.values()))
+from cdp_pipeline_tests.lib.staging.build_db import insert_raw as _insert
+from cdp_pipeline_tests.lib.staging.build_db import open_build_db
 
 
 @pytest.fixture
 def con(tmp_path):
-    c = duckdb.connect(str(tmp_path / "b.duckdb"))
-    ensure_ingest_tables(c)
-    c.execute(
-        "INSERT INTO audit.files (file, source, landing_date, sha256, bytes, rows_read, rows_loaded, "
-        "rows_quarantined, status, loaded_at) "
-        "VALUES ('f.csv', 'crm', DATE '2026-10-02', 'x', 1, 0, 0, 0, 'loaded', TIMESTAMP '2026-10-02')"
-    )
+    c = open_build_db(tmp_path / "b.duckdb")
     yield c
     c.close()
 
