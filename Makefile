@@ -54,9 +54,12 @@ test-fast: setup
 # The UI and the daemon (schedules, sensors, runs queued from the UI) on DAGSTER_HOME: the
 # pair `dagster dev` starts, launched directly. `dagster dev` is superseded by `dg dev`
 # (another package), and both warn that ./dagster.yaml "will not be used" when DAGSTER_HOME
-# is elsewhere, although .dagster_home/dagster.yaml links to it. Ctrl-C stops both.
+# is elsewhere, although .dagster_home/dagster.yaml links to it. Ctrl-C stops both. The
+# instance's storages are created first: on a fresh home the daemon and the UI would each create
+# the SQLite tables at once, and one of them fails ("table jobs already exists").
 UI_PORT ?= 3000
 ui: setup
+	@$(BIN)/dagster instance migrate >/dev/null
 	@$(BIN)/dagster-daemon run --workspace workspace.yaml & daemon=$$!; \
 	trap 'kill $$daemon 2>/dev/null; wait $$daemon' EXIT INT TERM; \
 	$(BIN)/dagster-webserver --host 127.0.0.1 --port $(UI_PORT) --workspace workspace.yaml
