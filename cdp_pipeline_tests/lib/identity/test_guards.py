@@ -313,21 +313,14 @@ def test_a_cut_says_which_cannot_link_and_a_must_link_overrides_only_inferred_on
     assert stats["must_link_conflicts"] == (0 if must_link_wins else 1)
 
 
-def _accounts(con, records, model_pairs) -> set[tuple[str, str]]:
-    """The pairs ``build_account_cannot_links`` names, by source_record_id: ``records`` stitched as
-    a run stitches them, ``model_pairs`` (source_record_id pairs) standing for the model's links."""
+def _stitch(con, records) -> None:
+    """``records`` numbered, their identifiers found, junk excluded and stitched, as a run does."""
     from cdp_pipeline.lib.identity.config import load_identity_config
-    from cdp_pipeline.lib.identity.graph import connected_components
     from cdp_pipeline.lib.identity.junk_guard import find_excluded_identifiers
     from cdp_pipeline.lib.identity.name_keys import write_first_name_table
     from cdp_pipeline.lib.identity.name_variants import load_name_variants
     from cdp_pipeline.lib.identity.records import RECORDS, build_identifiers, build_records
-    from cdp_pipeline.lib.identity.stitching import (
-        DETERMINISTIC_EDGES,
-        TWO_ACCOUNTS,
-        build_account_cannot_links,
-        build_deterministic_edges,
-    )
+    from cdp_pipeline.lib.identity.stitching import build_deterministic_edges
 
     config = load_identity_config()
     write_records(con, records)
@@ -336,6 +329,16 @@ def _accounts(con, records, model_pairs) -> set[tuple[str, str]]:
     build_identifiers(con)
     find_excluded_identifiers(con, config)
     build_deterministic_edges(con, config)
+
+
+def _accounts(con, records, model_pairs) -> set[tuple[str, str]]:
+    """The pairs ``build_account_cannot_links`` names, by source_record_id: ``records`` stitched as
+    a run stitches them, ``model_pairs`` (source_record_id pairs) standing for the model's links."""
+    from cdp_pipeline.lib.identity.graph import connected_components
+    from cdp_pipeline.lib.identity.records import RECORDS
+    from cdp_pipeline.lib.identity.stitching import DETERMINISTIC_EDGES, TWO_ACCOUNTS, build_account_cannot_links
+
+    _stitch(con, records)
     con.execute("CREATE OR REPLACE TEMP TABLE model_pairs (a VARCHAR, b VARCHAR)")
     con.executemany("INSERT INTO temp.model_pairs VALUES (?, ?)", model_pairs)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE model_edges AS
@@ -757,21 +760,11 @@ def test_without_such_pairs_whose_contacts_can_tell_no_level_is_added():
 
 def _stitched_groups(con, records) -> list[set[str]]:
     """The groups of ``source_record_id`` that stitching alone joins (records with no edge left out)."""
-    from cdp_pipeline.lib.identity.config import load_identity_config
     from cdp_pipeline.lib.identity.graph import connected_components
-    from cdp_pipeline.lib.identity.junk_guard import find_excluded_identifiers
-    from cdp_pipeline.lib.identity.name_keys import write_first_name_table
-    from cdp_pipeline.lib.identity.name_variants import load_name_variants
-    from cdp_pipeline.lib.identity.records import RECORDS, build_identifiers, build_records
-    from cdp_pipeline.lib.identity.stitching import DETERMINISTIC_EDGES, build_deterministic_edges
+    from cdp_pipeline.lib.identity.records import RECORDS
+    from cdp_pipeline.lib.identity.stitching import DETERMINISTIC_EDGES
 
-    config = load_identity_config()
-    write_records(con, records)
-    build_records(con)
-    write_first_name_table(con, f"SELECT DISTINCT first_name_match FROM {RECORDS}", load_name_variants())
-    build_identifiers(con)
-    find_excluded_identifiers(con, config)
-    build_deterministic_edges(con, config)
+    _stitch(con, records)
     connected_components(
         con, f"SELECT rid FROM {RECORDS}", f"SELECT rid_l, rid_r FROM {DETERMINISTIC_EDGES}", "temp.st"
     )
