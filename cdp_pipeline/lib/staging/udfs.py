@@ -360,8 +360,9 @@ def junk_email_lists() -> dict[str, object]:
     }
 
 
-def define_macros(con: duckdb.DuckDBPyConnection, default_region: str = "SE") -> None:
-    """Create the macros of ``macros.sql`` on ``con``, with the variables they read set first."""
+def define_macros(con: duckdb.DuckDBPyConnection, default_region: str) -> None:
+    """Create the macros of ``macros.sql`` on ``con``, with the variables they read set first
+    (``default_region``: the phone lookup's key reads a number of it in no country)."""
     run_sql(con, SQL_DIR, "set_junk_email", {"junk_email": junk_email_lists()})
     phone_key = {"calling_codes": calling_code_pattern(), "default_region": default_region}
     run_sql(con, SQL_DIR, "set_phone_key", {"phone_key": phone_key})
