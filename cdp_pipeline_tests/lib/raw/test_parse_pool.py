@@ -1,0 +1,201 @@
+"""Landing files read and parsed by worker processes (parse_pool.py) load exactly as the serial
+path loads them: the same raw rows, line numbers, ledger entries and quarantine rows, in order."""
+
+import gzip
+import hashlib
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from cdp_pipeline.lib.raw import load_partitions, parse_pool
+from cdp_pipeline.lib.raw.files import discover_files
+from cdp_pipeline.lib.raw.ledger import ledger_balance
+from cdp_pipeline.lib.raw.parse_pool import FileReads, pool_size
+
+DAY1, DAY2, DAY3 = "2026-10-01", "2026-10-02", "2026-10-03"
+CRM = b"customer_id,first_name,email\n1,Anna,a@b.se\n2,Bo,b@c.se\n"
+
+
+def drop(landing: Path, source: str, day: str, name: str, data: bytes) -> Path:
+    p = landing / source / day / name
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_bytes(data)
+    return p
+
+
+def _ga4(ts: int, user: str = "u1") -> bytes:
+    return (
+        f'{{"event_date":"20261001","event_timestamp":{ts},"event_name":"page_view","user_pseudo_id":"{user}",'
+        f'"event_params":[{{"key":"page","value":{{"string_value":"/p{ts}"}}}}]}}\n'
+    ).encode()
+
+
+@pytest.fixture
+def crm_landing(tmp_path):
+    """Three days of CRM files: good ones, a file with a broken row, a binary file, an empty
+    one, a header-only one, a gzipped one, a re-delivery of earlier bytes and a symbolic link."""
+    landing = tmp_path / "landing"
+    drop(landing, "crm", DAY1, "a.csv", CRM)
+    drop(landing, "crm", DAY1, "b.csv", b'customer_id,email\n7,x@y.se\n"bad\n8,z@y.se\n')
+    drop(landing, "crm", DAY1, "c_garbage.csv", bytes(range(256)) * 20)
+    drop(landing, "crm", DAY2, "d_empty.csv", b"")
+    drop(landing, "crm", DAY2, "e.csv.gz", gzip.compress(b"customer_id;email\r\n9;n@m.se\r\n10;o@m.se\r\n"))
+    drop(landing, "crm", DAY2, "f_header_only.csv", b"customer_id,email\n")
+    drop(landing, "crm", DAY3, "g_again.csv", CRM)
+    drop(landing, "crm", DAY3, "h.csv", b"customer_id,first_name\n11,Cy\n12,Di,extra\n")
+    os.symlink(landing / "crm" / DAY1 / "a.csv", landing / "crm" / DAY3 / "i_link.csv")
+    return landing
+
+
+def _load(path: Path, landing: Path, source: str, days: list[str], workers: int) -> list:
+    con = duckdb.connect(str(path))
+    outcomes = load_partitions(con, landing, source, days, workers=workers)
+    table = {"crm": "crm_customers", "web": "web_events"}[source]
+    got = [
+        [[(f.file.rel_path, f.status) for f in o.files] for o in outcomes],
+        con.execute(f"SELECT * EXCLUDE (_loaded_at) FROM raw.{table} ORDER BY ALL").fetchall(),
+        con.execute("SELECT * EXCLUDE (loaded_at) FROM audit.files ORDER BY ALL").fetchall(),
+        con.execute("SELECT * EXCLUDE (quarantined_at) FROM audit.quarantine ORDER BY ALL").fetchall(),
+        ledger_balance(con, source, table)["balanced"],
+        con.execute("SELECT file, status FROM audit.files ORDER BY file").fetchall(),
+    ]
+    con.close()
+    return got
+
+
+@pytest.fixture
+def taken(monkeypatch):
+    """Every pool is used, whatever its files' size; returns the files the load took from one."""
+    monkeypatch.setattr(parse_pool, "MIN_POOL_BYTES", 0)
+    seen: list[str] = []
+    take = FileReads.take
+
+    def spy(self, lf):
+        seen.append(lf.rel_path)
+        return take(self, lf)
+
+    monkeypatch.setattr(FileReads, "take", spy)
+    return seen
+
+
+def test_files_parsed_by_workers_load_as_the_serial_path_loads_them(tmp_path, crm_landing, taken):
+    serial = _load(tmp_path / "serial.duckdb", crm_landing, "crm", [DAY1, DAY2, DAY3], workers=1)
+    assert taken == []
+    pooled = _load(tmp_path / "pooled.duckdb", crm_landing, "crm", [DAY1, DAY2, DAY3], workers=2)
+    # every file went through the workers, in the load's order
+    assert taken == [f"crm/{d}/{n}" for d, n in [
+        (DAY1, "a.csv"), (DAY1, "b.csv"), (DAY1, "c_garbage.csv"), (DAY2, "d_empty.csv"), (DAY2, "e.csv.gz"),
+        (DAY2, "f_header_only.csv"), (DAY3, "g_again.csv"), (DAY3, "h.csv"), (DAY3, "i_link.csv"),
+    ]]  # fmt: skip
+    assert pooled == serial
+    statuses, raw, files, quarantine, balanced, _ = pooled
+    assert statuses == [
+        [(f"crm/{DAY1}/a.csv", "loaded"), (f"crm/{DAY1}/b.csv", "loaded"), (f"crm/{DAY1}/c_garbage.csv", "rejected")],
+        [(f"crm/{DAY2}/d_empty.csv", "rejected"), (f"crm/{DAY2}/e.csv.gz", "loaded"),
+         (f"crm/{DAY2}/f_header_only.csv", "empty")],
+        [(f"crm/{DAY3}/g_again.csv", "duplicate"), (f"crm/{DAY3}/h.csv", "loaded"),
+         (f"crm/{DAY3}/i_link.csv", "rejected")],
+    ]  # fmt: skip
+    assert balanced
+    con = duckdb.connect(str(tmp_path / "pooled.duckdb"))
+    assert con.execute(
+        "SELECT customer_id, email, _file, _line FROM raw.crm_customers ORDER BY _file, _line"
+    ).fetchall() == [
+        ("1", "a@b.se", f"crm/{DAY1}/a.csv", 2),
+        ("2", "b@c.se", f"crm/{DAY1}/a.csv", 3),
+        ("7", "x@y.se", f"crm/{DAY1}/b.csv", 2),
+        ("8", "z@y.se", f"crm/{DAY1}/b.csv", 4),
+        ("9", "n@m.se", f"crm/{DAY2}/e.csv.gz", 2),
+        ("10", "o@m.se", f"crm/{DAY2}/e.csv.gz", 3),
+        ("11", None, f"crm/{DAY3}/h.csv", 2),
+    ]
+    con.close()
+    assert len(raw) == 7
+    by_file = {r[0]: r for r in files}
+    assert by_file[f"crm/{DAY1}/a.csv"][3] == hashlib.sha256(CRM).hexdigest()
+    assert by_file[f"crm/{DAY3}/g_again.csv"][-1].startswith(f"same bytes as crm/{DAY1}/a.csv")
+    assert [(q[1], q[2]) for q in quarantine] == [
+        (f"crm/{DAY1}/b.csv", 3),
+        (f"crm/{DAY1}/c_garbage.csv", None),
+        (f"crm/{DAY2}/d_empty.csv", None),
+        (f"crm/{DAY3}/h.csv", 3),
+        (f"crm/{DAY3}/i_link.csv", None),
+    ]
+
+
+def test_ga4_files_parsed_by_workers_replace_events_days_as_the_serial_path_does(tmp_path, taken):
+    """GA4 files are written one by one, each seeing the ones before it: the load tells them by
+    their kind, which must be the same object after a worker parsed the file."""
+    landing = tmp_path / "landing"
+    drop(landing, "web", DAY1, "events_20260930.jsonl", _ga4(1) + _ga4(2))
+    drop(landing, "web", DAY2, "events_20260930.jsonl", _ga4(3))
+    drop(landing, "web", DAY2, "events_20261001.jsonl", b'{"event_name":"no timestamp"}\n' + _ga4(4))
+    drop(landing, "web", DAY3, "events_intraday_20261001.jsonl", _ga4(5))
+    drop(landing, "web", DAY3, "events_20261002.jsonl", _ga4(6, user=""))
+    serial = _load(tmp_path / "serial.duckdb", landing, "web", [DAY1, DAY2, DAY3], workers=1)
+    pooled = _load(tmp_path / "pooled.duckdb", landing, "web", [DAY1, DAY2, DAY3], workers=3)
+    assert len(taken) == 5
+    assert pooled == serial
+    assert pooled[5] == [
+        ("web/2026-10-01/events_20260930.jsonl", "superseded"),
+        ("web/2026-10-02/events_20260930.jsonl", "loaded"),
+        ("web/2026-10-02/events_20261001.jsonl", "loaded"),
+        ("web/2026-10-03/events_20261002.jsonl", "loaded"),
+        ("web/2026-10-03/events_intraday_20261001.jsonl", "superseded"),
+    ]
+    messages = {r[0]: r[-1] for r in pooled[2]}
+    assert messages["web/2026-10-03/events_20261002.jsonl"].startswith("1 consent-mode (cookieless) event(s)")
+    assert [(q[1], q[2]) for q in pooled[3]] == [("web/2026-10-02/events_20261001.jsonl", 1)]
+
+
+def test_workers_hand_back_files_in_the_order_asked_and_stop_when_done(tmp_path, crm_landing):
+    files = [lf for d in (DAY1, DAY2, DAY3) for lf in discover_files(crm_landing, "crm", d)]
+    with FileReads(files, frozenset(), workers=2) as reads:
+        got = [reads.take(lf) for lf in files]
+        procs = [w.proc for w in reads._workers]
+    assert [r.lf.rel_path for r in got] == [lf.rel_path for lf in files]
+    assert got[0].lf.sha256 == hashlib.sha256(CRM).hexdigest() and got[0].lf.bytes == len(CRM)
+    assert got[0].result().rows_loaded == 2
+    assert got[2].result().reason.startswith("binary content")
+    assert got[-1].refused.endswith("is a symbolic link: refused (only regular files are read)")
+    assert all(p.returncode == 0 for p in procs)  # ended at the end of their input
+    with FileReads(files, frozenset(), workers=2) as reads:
+        with pytest.raises(RuntimeError, match="files taken out of order: crm/2026-10-01/b.csv"):
+            reads.take(files[1])
+
+
+def test_a_pool_is_used_for_enough_bytes_in_more_than_one_file(tmp_path, crm_landing):
+    files = discover_files(crm_landing, "crm", DAY1)  # 3 files, 5 kB
+    assert pool_size(files, 2) == 0  # too few bytes: the workers' start-up would cost more
+    big = [replace(f, bytes=20 << 20) for f in files]
+    assert pool_size(big, 2) == 2
+    assert pool_size(big, 8) == 3  # one worker per file at most
+    assert pool_size(big, 1) == 0  # the setting's 1: the serial path
+    assert pool_size(big[:1], 2) == 0  # one file: nothing to parse beside it
+
+
+def test_the_workers_setting_defaults_to_the_cores_and_refuses_zero(monkeypatch):
+    from cdp_pipeline.settings import SettingsError, get_settings, machine_cores
+
+    monkeypatch.delenv("CDP_RAW_PARSE_WORKERS", raising=False)
+    assert get_settings().raw_parse_workers == machine_cores() == len(os.sched_getaffinity(0))
+    monkeypatch.setenv("CDP_RAW_PARSE_WORKERS", " 3 ")
+    assert get_settings().raw_parse_workers == 3
+    monkeypatch.setenv("CDP_RAW_PARSE_WORKERS", "0")
+    with pytest.raises(SettingsError, match="CDP_RAW_PARSE_WORKERS must be at least 1"):
+        get_settings()
+
+
+def test_a_step_with_settings_uses_their_worker_count(tmp_path, crm_landing, taken):
+    from cdp_pipeline.settings import get_settings
+
+    settings = replace(get_settings(), data_dir=tmp_path / "data", raw_parse_workers=1)
+    con = duckdb.connect(str(tmp_path / "b.duckdb"))
+    load_partitions(con, crm_landing, "crm", [DAY1], settings=settings)
+    assert taken == []
+    load_partitions(con, crm_landing, "crm", [DAY1], settings=replace(settings, raw_parse_workers=2))
+    assert taken == [f"crm/{DAY1}/a.csv", f"crm/{DAY1}/b.csv", f"crm/{DAY1}/c_garbage.csv"]
+    con.close()
