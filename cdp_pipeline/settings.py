@@ -25,6 +25,7 @@ def machine_cores() -> int:
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
 
+
 # name -> (default, meaning). Defaults that are paths are relative to CDP_DATA_DIR.
 SETTINGS_DOC: dict[str, tuple[str, str]] = {
     "CDP_DATA_DIR": ("./data", "root of landing/, warehouse/, exports/, inbox/, reports/"),
@@ -50,7 +51,7 @@ SETTINGS_DOC: dict[str, tuple[str, str]] = {
     "CDP_RAW_PARSE_WORKERS": (
         "(the machine's cores)",
         "processes that read and parse a raw step's landing files while the step writes them "
-        "(1: parsed in the step's own process; a step with under 32 MB of files always is)",
+        "(1: parsed in the step's own process; a step with under 64 MB of files always is)",
     ),
     "CDP_MATCH_THRESHOLD": (
         "0.99",

@@ -15,8 +15,9 @@ check, the suppression, the writes), so the tables do not depend on the workers 
 * A parsed file comes back as one Arrow IPC stream (its columns, ``_extra`` and ``_line``) and
   its few Python objects (the quarantined rows, notes), not as Python lists of values; its kind
   is sent by name and looked up again (the load compares kinds by identity).
-* At most ``workers + 1`` files are handed out and not yet taken by the load: the workers hold
-  no more than that many files' results beyond what the serial load holds.
+* At most ``workers + 1`` files, and ``MAX_AHEAD_BYTES`` of them, are handed out and not yet
+  taken by the load: the workers hold no more than that many files' results beyond what the
+  serial load holds.
 * A file is parsed even when the load then finds its bytes were delivered before (a duplicate,
   not loaded): it is known only once read. Duplicates are rare; the serial path skips them.
 * A file the readers reject is a result like any other (a ledger entry, never an error); an
@@ -44,9 +45,14 @@ from cdp_pipeline.lib.raw.files import LandingFile, RefusedPath, read_landing_by
 from cdp_pipeline.lib.raw.parse import parse_or_reject
 from cdp_pipeline.lib.raw.parsed import FileRejected, ParsedFile, QuarantinedRow, as_arrow
 
-# A step whose files hold fewer bytes than this parses them itself: two workers' start-up
-# (~0.5 CPU s each: Python, pyarrow, the JSON readers) is more than a pool saves on them.
-MIN_POOL_BYTES = 32 << 20
+# A step whose files hold fewer bytes than this parses them itself: parsing takes 13-30 ms a MB
+# (GA4 to SMS, one core), so on 64 MB a second core saves ~0.5-1 s, what two workers' start-up
+# costs (~0.4 CPU s each: Python, pyarrow, the JSON readers) and the results' copy between them.
+MIN_POOL_BYTES = 64 << 20
+# Files handed to the workers and not yet taken hold at most this many bytes (at least one file
+# is): parsing a file takes ~7 times its size (a 25 MB GA4 file: 179 MB), and a 10M-record
+# night's GA4 files are ~275 MB each.
+MAX_AHEAD_BYTES = 1 << 30
 
 _EXTRA, _LINE = "_extra", "_line"  # columns of the raw table itself: no file kind has them
 
@@ -164,6 +170,7 @@ class FileReads:
         self._secrets = secrets
         self._next = 0
         self._ahead: deque[tuple[LandingFile, Future]] = deque()
+        self._ahead_bytes = 0
         self._window = workers + 1
         self._workers = [_Worker() for _ in range(workers)]
         self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
@@ -176,7 +183,10 @@ class FileReads:
     def _hand_out(self) -> None:
         while len(self._ahead) < self._window and self._next < len(self._files):
             lf = self._files[self._next]
+            if self._ahead and self._ahead_bytes + lf.bytes > MAX_AHEAD_BYTES:
+                return
             self._next += 1
+            self._ahead_bytes += lf.bytes
             self._ahead.append((lf, self._threads.submit(self._call, lf)))
 
     def _call(self, lf: LandingFile) -> FileRead:
@@ -191,6 +201,7 @@ class FileReads:
         if expected.rel_path != lf.rel_path:
             raise RuntimeError(f"files taken out of order: {lf.rel_path}, expected {expected.rel_path}")
         read = future.result()
+        self._ahead_bytes -= expected.bytes
         self._hand_out()
         return read
 

@@ -163,14 +163,33 @@ def test_workers_hand_back_files_in_the_order_asked_and_stop_when_done(tmp_path,
     assert got[-1].refused.endswith("is a symbolic link: refused (only regular files are read)")
     assert all(p.returncode == 0 for p in procs)  # ended at the end of their input
     with FileReads(files, frozenset(), workers=2) as reads:
+        assert len(reads._ahead) == 3  # workers + 1
         with pytest.raises(RuntimeError, match="files taken out of order: crm/2026-10-01/b.csv"):
             reads.take(files[1])
+
+
+def test_files_handed_out_ahead_hold_at_most_the_byte_budget(crm_landing, monkeypatch):
+    files = [lf for d in (DAY1, DAY2, DAY3) for lf in discover_files(crm_landing, "crm", d)]
+    monkeypatch.setattr(parse_pool, "MAX_AHEAD_BYTES", 100)  # under the binary file's 5,120 bytes
+    ahead = []
+    with FileReads(files, frozenset(), workers=2) as reads:
+        for lf in files:
+            ahead.append([a.name for a, _ in reads._ahead])
+            assert reads.take(lf).lf.rel_path == lf.rel_path
+    # a.csv and b.csv (55 + 41 bytes) fit together; the 5,120-byte file goes out alone
+    assert ahead[:4] == [
+        ["a.csv", "b.csv"],
+        ["b.csv"],
+        ["c_garbage.csv"],
+        ["d_empty.csv", "e.csv.gz", "f_header_only.csv"],
+    ]
 
 
 def test_a_pool_is_used_for_enough_bytes_in_more_than_one_file(tmp_path, crm_landing):
     files = discover_files(crm_landing, "crm", DAY1)  # 3 files, 5 kB
     assert pool_size(files, 2) == 0  # too few bytes: the workers' start-up would cost more
-    big = [replace(f, bytes=20 << 20) for f in files]
+    assert pool_size([replace(f, bytes=20 << 20) for f in files], 2) == 0  # 60 MB
+    big = [replace(f, bytes=30 << 20) for f in files]  # 90 MB
     assert pool_size(big, 2) == 2
     assert pool_size(big, 8) == 3  # one worker per file at most
     assert pool_size(big, 1) == 0  # the setting's 1: the serial path
