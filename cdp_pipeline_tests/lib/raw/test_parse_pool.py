@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cdp_pipeline.lib.raw import load_partitions, parse_pool
+from cdp_pipeline.lib.raw import SOURCE_TABLES, load_partitions, parse_pool
 from cdp_pipeline.lib.raw.files import discover_files
 from cdp_pipeline.lib.raw.ledger import ledger_balance
 from cdp_pipeline.lib.raw.parse_pool import FileReads, pool_size
@@ -51,15 +51,18 @@ def crm_landing(tmp_path):
 
 
 def _load(path: Path, landing: Path, source: str, days: list[str], workers: int) -> list:
+    """What loading ``days`` puts in the build database: the statuses per day, the source's raw
+    tables (every row), the ledger and the quarantine (less the load's time), whether every table
+    balances, and each file's status."""
     con = duckdb.connect(str(path))
     outcomes = load_partitions(con, landing, source, days, workers=workers)
-    table = {"crm": "crm_customers", "web": "web_events"}[source]
+    tables = SOURCE_TABLES[source]
     got = [
         [[(f.file.rel_path, f.status) for f in o.files] for o in outcomes],
-        con.execute(f"SELECT * EXCLUDE (_loaded_at) FROM raw.{table} ORDER BY ALL").fetchall(),
+        [con.execute(f"SELECT * EXCLUDE (_loaded_at) FROM raw.{t} ORDER BY ALL").fetchall() for t in tables],
         con.execute("SELECT * EXCLUDE (loaded_at) FROM audit.files ORDER BY ALL").fetchall(),
         con.execute("SELECT * EXCLUDE (quarantined_at) FROM audit.quarantine ORDER BY ALL").fetchall(),
-        ledger_balance(con, source, table)["balanced"],
+        all(ledger_balance(con, source, t)["balanced"] for t in tables),
         con.execute("SELECT file, status FROM audit.files ORDER BY file").fetchall(),
     ]
     con.close()
@@ -113,7 +116,7 @@ def test_files_parsed_by_workers_load_as_the_serial_path_loads_them(tmp_path, cr
         ("11", None, f"crm/{DAY3}/h.csv", 2),
     ]
     con.close()
-    assert len(raw) == 7
+    assert len(raw[0]) == 7
     by_file = {r[0]: r for r in files}
     assert by_file[f"crm/{DAY1}/a.csv"][3] == hashlib.sha256(CRM).hexdigest()
     assert by_file[f"crm/{DAY3}/g_again.csv"][-1].startswith(f"same bytes as crm/{DAY1}/a.csv")
@@ -218,3 +221,32 @@ def test_a_step_with_settings_uses_their_worker_count(tmp_path, crm_landing, tak
     load_partitions(con, crm_landing, "crm", [DAY1], settings=replace(settings, raw_parse_workers=2))
     assert taken == [f"crm/{DAY1}/a.csv", f"crm/{DAY1}/b.csv", f"crm/{DAY1}/c_garbage.csv"]
     con.close()
+
+
+def test_the_hostile_corpus_loads_alike_with_workers_and_as_expected(tmp_path, taken):
+    """Every file of the hostile corpus (cdp_pipeline_tests/fixtures/hostile/), laid on the days
+    expected.json gives, ends as it says, parsed by workers or not."""
+    import datetime as dt
+    import json
+
+    from cdp_pipeline_tests.fixtures.hostile import build_corpus
+
+    corpus = Path(build_corpus.__file__).resolve().parent
+    expected = json.loads((corpus / "expected.json").read_text(encoding="utf-8"))["files"]
+    generated = build_corpus.generated_files()
+    landing = tmp_path / "landing"
+    days: dict[str, set[str]] = {}
+    for name, want in expected.items():
+        source, file_name = name.split("/")
+        day = (dt.date(2026, 10, 1) + dt.timedelta(days=want["day"])).isoformat()
+        data = generated[name] if name in generated else (corpus / name).read_bytes()
+        drop(landing, source, day, file_name, data)
+        days.setdefault(source, set()).add(day)
+    for source in sorted(days):
+        kw = {"source": source, "days": sorted(days[source])}
+        serial = _load(tmp_path / f"{source}_1.duckdb", landing, workers=1, **kw)
+        pooled = _load(tmp_path / f"{source}_2.duckdb", landing, workers=2, **kw)
+        assert pooled == serial, source
+        got = {f.split("/", 2)[0] + "/" + f.split("/", 2)[2]: s for f, s in pooled[5]}
+        assert got == {n: w["status"] for n, w in expected.items() if n.startswith(source + "/")}, source
+    assert len(taken) == len(expected)
