@@ -172,7 +172,14 @@ class FileReads:
         self._ahead: deque[tuple[LandingFile, Future]] = deque()
         self._ahead_bytes = 0
         self._window = workers + 1
-        self._workers = [_Worker() for _ in range(workers)]
+        self._workers: list[_Worker] = []
+        try:
+            for _ in range(workers):
+                self._workers.append(_Worker())
+        except BaseException:
+            for w in self._workers:
+                w.close()
+            raise
         self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
         for w in self._workers:
             self._idle.put(w)

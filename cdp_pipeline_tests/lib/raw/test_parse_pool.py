@@ -250,3 +250,12 @@ def test_the_hostile_corpus_loads_alike_with_workers_and_as_expected(tmp_path, t
         got = {f.split("/", 2)[0] + "/" + f.split("/", 2)[2]: s for f, s in pooled[5]}
         assert got == {n: w["status"] for n, w in expected.items() if n.startswith(source + "/")}, source
     assert len(taken) == len(expected)
+
+
+def test_an_error_the_serial_path_would_raise_is_raised_with_the_workers_traceback(crm_landing):
+    good = discover_files(crm_landing, "crm", DAY1)[0]
+    broken = replace(good, rel_path="crm/2026-10-01/no_path.csv", path=None)  # a bug: no path to open
+    with FileReads([broken, good], frozenset(), workers=2) as reads:
+        with pytest.raises(RuntimeError, match=r"(?s)parsing crm/2026-10-01/no_path.csv failed in a worker.*TypeError"):
+            reads.take(broken)
+        assert reads.take(good).result().rows_loaded == 2  # the workers go on
