@@ -259,3 +259,18 @@ def test_an_error_the_serial_path_would_raise_is_raised_with_the_workers_traceba
         with pytest.raises(RuntimeError, match=r"(?s)parsing crm/2026-10-01/no_path.csv failed in a worker.*TypeError"):
             reads.take(broken)
         assert reads.take(good).result().rows_loaded == 2  # the workers go on
+
+
+def test_rows_of_erased_people_are_dropped_from_files_parsed_by_workers(tmp_path, crm_landing, taken, monkeypatch):
+    from cdp_pipeline.lib.audit import suppression as suppression_module
+
+    erased = suppression_module.SuppressionList(frozenset({suppression_module.identifier_hash("z@y.se", "s")}), "s")
+    monkeypatch.setattr(suppression_module, "load_suppression_list", lambda con, settings: erased)
+    serial = _load(tmp_path / "serial.duckdb", crm_landing, "crm", [DAY1, DAY2, DAY3], workers=1)
+    pooled = _load(tmp_path / "pooled.duckdb", crm_landing, "crm", [DAY1, DAY2, DAY3], workers=2)
+    assert len(taken) == 9
+    assert pooled == serial
+    con = duckdb.connect(str(tmp_path / "pooled.duckdb"))
+    assert con.execute("SELECT _line FROM raw.crm_customers WHERE _file LIKE '%/b.csv'").fetchall() == [(2,)]
+    assert con.execute("SELECT rows_suppressed FROM audit.files WHERE file LIKE '%/b.csv'").fetchall() == [(1,)]
+    con.close()
