@@ -133,7 +133,9 @@ def load_partition(
     secrets = secret_files(settings.data_dir) if settings is not None else frozenset()
     outcome = PartitionOutcome(source=source, landing_date=day)
     with _checkpoints_deferred(con):
-        for lf in discover_files(landing_dir, source, day):
+        # with workers: the files as listed when they were handed out (one arriving since waits)
+        files = discover_files(landing_dir, source, day) if reads is None else reads.files_of(day)
+        for lf in files:
             read = reads.take(lf) if reads is not None else None
             outcome.files.append(load_file(con, lf, suppression=suppression, secrets=secrets, writes=writes, read=read))
         if own:

@@ -26,6 +26,7 @@ check, the suppression, the writes), so the tables do not depend on the workers 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import pickle
 import queue
@@ -202,6 +203,10 @@ class FileReads:
             return worker.call(lf, self._secrets)
         finally:
             self._idle.put(worker)
+
+    def files_of(self, day: dt.date) -> list[LandingFile]:
+        """The files of landing day ``day`` among those to read, in order."""
+        return [lf for lf in self._files if lf.landing_date == day]
 
     def take(self, lf: LandingFile) -> FileRead:
         expected, future = self._ahead.popleft()

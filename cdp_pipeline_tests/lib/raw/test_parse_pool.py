@@ -274,3 +274,23 @@ def test_rows_of_erased_people_are_dropped_from_files_parsed_by_workers(tmp_path
     assert con.execute("SELECT _line FROM raw.crm_customers WHERE _file LIKE '%/b.csv'").fetchall() == [(2,)]
     assert con.execute("SELECT rows_suppressed FROM audit.files WHERE file LIKE '%/b.csv'").fetchall() == [(1,)]
     con.close()
+
+
+def test_a_file_arriving_while_workers_read_the_step_waits_for_the_next_run(tmp_path, crm_landing, taken, monkeypatch):
+    from cdp_pipeline.lib.raw import load as load_module
+
+    clear = load_module.clear_partition
+
+    def clear_then_deliver(con, source, day):
+        clear(con, source, day)
+        drop(crm_landing, "crm", DAY1, "late.csv", b"customer_id\n99\n")
+
+    monkeypatch.setattr(load_module, "clear_partition", clear_then_deliver)
+    con = duckdb.connect(str(tmp_path / "b.duckdb"))
+    out = load_partitions(con, crm_landing, "crm", [DAY1], workers=2)
+    assert [f.file.name for f in out[0].files] == ["a.csv", "b.csv", "c_garbage.csv"]  # as listed when handed out
+    monkeypatch.setattr(load_module, "clear_partition", clear)
+    out = load_partitions(con, crm_landing, "crm", [DAY1], workers=2)
+    assert [f.file.name for f in out[0].files] == ["a.csv", "b.csv", "c_garbage.csv", "late.csv"]
+    assert con.execute("SELECT count(*) FROM raw.crm_customers WHERE customer_id = '99'").fetchone() == (1,)
+    con.close()
