@@ -17,6 +17,15 @@ DEFAULT_CONFIG_DIR = PACKAGE_DIR / "config"
 
 SOURCES = ("crm", "esp", "sms", "web", "pos")
 
+
+def machine_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 # name -> (default, meaning). Defaults that are paths are relative to CDP_DATA_DIR.
 SETTINGS_DOC: dict[str, tuple[str, str]] = {
     "CDP_DATA_DIR": ("./data", "root of landing/, warehouse/, exports/, inbox/, reports/"),
@@ -39,6 +48,11 @@ SETTINGS_DOC: dict[str, tuple[str, str]] = {
     "CDP_TIMEZONE": ("Europe/Stockholm", "business time zone: schedule, local timestamps, 'as of' dates"),
     "CDP_DUCKDB_MEMORY_LIMIT": ("4GB", "DuckDB memory_limit for the build connection"),
     "CDP_DUCKDB_THREADS": ("2", "DuckDB threads for the build connection"),
+    "CDP_RAW_PARSE_WORKERS": (
+        "(the machine's cores)",
+        "processes that read and parse a raw step's landing files while the step writes them "
+        "(1: parsed in the step's own process; a step with under 64 MB of files always is)",
+    ),
     "CDP_MATCH_THRESHOLD": (
         "0.99",
         "Splink match probability at or above which two records with an e-mail or phone to compare are linked "
@@ -149,6 +163,7 @@ class Settings:
     timezone: str = "Europe/Stockholm"
     duckdb_memory_limit: str = "4GB"
     duckdb_threads: int = 2
+    raw_parse_workers: int = 1
     match_threshold: float = 0.99
     engine: str = "duckdb"
     spark_master: str = "local[*]"
@@ -219,6 +234,7 @@ def get_settings() -> Settings:
         timezone=_timezone_env("CDP_TIMEZONE", "Europe/Stockholm"),
         duckdb_memory_limit=_env("CDP_DUCKDB_MEMORY_LIMIT", "4GB"),
         duckdb_threads=_int_env("CDP_DUCKDB_THREADS", "2", minimum=1),
+        raw_parse_workers=_int_env("CDP_RAW_PARSE_WORKERS", str(machine_cores()), minimum=1),
         match_threshold=_share_env("CDP_MATCH_THRESHOLD", "0.99"),
         engine=engine,
         spark_master=_env("CDP_SPARK_MASTER", "local[*]"),

@@ -8,17 +8,30 @@ Public entry points: ``load_partition`` (one source, one landing day, idempotent
 
 from cdp_pipeline.lib.raw.file_kinds import FILE_KINDS, SOURCE_TABLES, TABLE_KINDS, FileKind
 from cdp_pipeline.lib.raw.files import LandingFile, discover_files
-from cdp_pipeline.lib.raw.ledger import ensure_ingest_tables, raw_table_columns
-from cdp_pipeline.lib.raw.load import (
-    FileOutcome,
-    PartitionOutcome,
-    clear_partition,
-    load_file,
-    load_partition,
-    load_partitions,
-    parse_file,
-)
 from cdp_pipeline.lib.raw.parsed import FileRejected, ParsedFile, QuarantinedRow
+
+# The load's names are imported when first asked for: the processes that parse files
+# (parse_pool.py) import this package but never DuckDB.
+_LOAD_NAMES = {
+    "FileOutcome": "load",
+    "PartitionOutcome": "load",
+    "clear_partition": "load",
+    "load_file": "load",
+    "load_partition": "load",
+    "load_partitions": "load",
+    "parse_file": "parse",
+    "ensure_ingest_tables": "ledger",
+    "raw_table_columns": "ledger",
+}
+
+
+def __getattr__(name: str):
+    if name in _LOAD_NAMES:
+        import importlib
+
+        return getattr(importlib.import_module(f"{__name__}.{_LOAD_NAMES[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "FILE_KINDS",

@@ -8,14 +8,14 @@ loaded again. GA4: a later delivery of ``events_<day>`` replaces the rows of ear
 deliveries of the same events day, whose ledger entries become ``superseded``; the files of one
 events day in one landing folder are the shards of one delivery, and a day's complete
 ``events_<day>`` export replaces its ``events_intraday_<day>`` snapshots. A gzipped file is read
-as the file it holds.
+as the file it holds. A step's files may be read and parsed by worker processes while this
+process writes them (``parse_pool.py``): the same outcome, file by file, in the same order.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,21 +26,7 @@ from cdp_pipeline.lib.common.gc_pause import cyclic_gc_paused
 from cdp_pipeline.lib.common.sql_files import fetch_sql, run_sql
 from cdp_pipeline.lib.common.warehouse import transaction
 from cdp_pipeline.lib.raw import ledger
-from cdp_pipeline.lib.raw.compression import gunzip, inner_name, is_gzip
-from cdp_pipeline.lib.raw.csv_arrow import read_csv_arrow
-from cdp_pipeline.lib.raw.csv_reader import read_csv_text
-from cdp_pipeline.lib.raw.encoding import UTF8, UTF8_BOM, NotTextError, decode_bytes, refuse_binary, utf8_body
-from cdp_pipeline.lib.raw.file_kinds import (
-    ESP_MEMBERS,
-    JSONL,
-    SOURCE_TABLES,
-    WEB_EVENTS,
-    esp_status_from_name,
-    events_day_from_name,
-    format_for,
-    is_intraday_name,
-    jsonl_kind,
-)
+from cdp_pipeline.lib.raw.file_kinds import SOURCE_TABLES, WEB_EVENTS, events_day_from_name, is_intraday_name
 from cdp_pipeline.lib.raw.files import (
     LandingFile,
     RefusedPath,
@@ -49,7 +35,11 @@ from cdp_pipeline.lib.raw.files import (
     secret_files,
     with_bytes_read,
 )
-from cdp_pipeline.lib.raw.jsonl_reader import read_jsonl_text
+
+# parse_file: parsed in parse.py (the workers import no DuckDB), importable from here as before
+from cdp_pipeline.lib.raw.parse import parse_file as parse_file
+from cdp_pipeline.lib.raw.parse import parse_or_reject
+from cdp_pipeline.lib.raw.parse_pool import FileRead, FileReads, pool_size
 from cdp_pipeline.lib.raw.parsed import (
     RAW_RECORD_MAX_CHARS,
     REASON_MAX_CHARS,
@@ -61,7 +51,6 @@ from cdp_pipeline.lib.raw.parsed import (
 )
 
 _BATCH = "_cdp_ingest_batch"
-_PREVIEW_BYTES = 200
 
 
 @dataclass
@@ -100,76 +89,6 @@ class PartitionOutcome:
         return sum(f.rows_quarantined for f in self.files)
 
 
-def parse_file(source: str, file_name: str, data: bytes) -> ParsedFile:
-    """Decode and parse one file's bytes. Raises ``FileRejected`` when it cannot be read at all."""
-    if not data:
-        raise FileRejected("empty file (0 bytes)")
-    if is_gzip(data):
-        data = gunzip(data)
-        file_name = inner_name(file_name)
-        if not data:
-            raise FileRejected("empty file (a gzip file holding 0 bytes)")
-    # JSON lines in UTF-8 are read from their bytes: the text of the file is not made
-    body = utf8_body(data) if format_for(source, file_name) == JSONL or source == "sms" else None
-    if body is not None and format_for(source, file_name, first_char(body.utf8)) == JSONL:
-        try:
-            refuse_binary(body.sample())
-        except NotTextError as exc:
-            raise FileRejected(str(exc), raw_record=_preview(data)) from exc
-        kind = jsonl_kind(source)
-        if kind is None:
-            raise FileRejected(f"source '{source}' does not deliver JSON lines", encoding=body.encoding)
-        parsed = read_jsonl_text(None, kind=kind, file_name=file_name, encoding=body.encoding, utf8=body.utf8)
-        return _with_esp_status(parsed, file_name)
-    try:
-        decoded = decode_bytes(data)
-    except NotTextError as exc:
-        raise FileRejected(str(exc), raw_record=_preview(data)) from exc
-    text = decoded.text
-    first_char_ = text.lstrip()[:1]
-    if format_for(source, file_name, first_char_) == JSONL:
-        kind = jsonl_kind(source)
-        if kind is None:
-            raise FileRejected(f"source '{source}' does not deliver JSON lines", encoding=decoded.encoding)
-        parsed = read_jsonl_text(text, kind=kind, file_name=file_name, encoding=decoded.encoding)
-    else:
-        # Arrow reads the common, well-formed file; anything else is read row by row
-        utf8 = data if decoded.encoding in (UTF8, UTF8_BOM) else None
-        parsed = read_csv_arrow(
-            text, utf8, source=source, file_name=file_name, encoding=decoded.encoding
-        ) or read_csv_text(text, source=source, file_name=file_name, encoding=decoded.encoding)
-    return _with_esp_status(parsed, file_name)
-
-
-def _with_esp_status(parsed: ParsedFile, file_name: str) -> ParsedFile:
-    if parsed.kind is ESP_MEMBERS and _all_null(parsed.columns["status"]):
-        status = esp_status_from_name(file_name)
-        parsed.columns["status"] = [status] * parsed.rows_loaded
-    return parsed
-
-
-def _preview(data: bytes) -> str:
-    return data[:_PREVIEW_BYTES].decode("latin-1").encode("unicode_escape").decode("ascii")
-
-
-# What str.isspace() calls white space among ASCII characters (str.strip() strips these and more).
-_ASCII_SPACE = re.compile(rb"[\t\n\x0b\x0c\r\x1c-\x1f ]*")
-
-
-def first_char(utf8: bytes) -> str:
-    """``text.lstrip()[:1]`` of the text of UTF-8 bytes, without making the text."""
-    at = _ASCII_SPACE.match(utf8).end()
-    if at == len(utf8) or utf8[at] < 0x80:
-        return chr(utf8[at]) if at < len(utf8) else ""
-    return utf8[at:].decode(UTF8).lstrip()[:1]  # white space past ASCII: rare
-
-
-def _all_null(values) -> bool:
-    if isinstance(values, (pa.Array, pa.ChunkedArray)):
-        return values.null_count == len(values)
-    return all(v is None for v in values)
-
-
 def clear_partition(con: duckdb.DuckDBPyConnection, source: str, landing_date: dt.date) -> None:
     """Delete a source's landing day from raw, the ledger and the quarantine (one transaction)."""
     params = {"landing_date": landing_date.isoformat()}
@@ -190,11 +109,13 @@ def load_partition(
     suppression=None,
     settings=None,
     writes: _PendingWrites | None = None,
+    reads: FileReads | None = None,
 ) -> PartitionOutcome:
     """Load every file of ``<landing>/<source>/<day>/`` into raw, replacing what the day held.
     Rows of erased people (``suppression``, by default the build database's list, read with the
     salt of ``settings``) are dropped; the salt in ``settings.data_dir`` is never read as a file.
-    With ``writes`` (``load_partitions``) the files' rows may be written after this returns."""
+    With ``writes`` (``load_partitions``) the files' rows may be written after this returns; with
+    ``reads`` the day's files were handed to worker processes, which read and parse them."""
     day = dt.date.fromisoformat(landing_date) if isinstance(landing_date, str) else landing_date
     own = writes is None
     if own:
@@ -213,8 +134,11 @@ def load_partition(
     secrets = secret_files(settings.data_dir) if settings is not None else frozenset()
     outcome = PartitionOutcome(source=source, landing_date=day)
     with _checkpoints_deferred(con):
-        for lf in discover_files(landing_dir, source, day):
-            outcome.files.append(load_file(con, lf, suppression=suppression, secrets=secrets, writes=writes))
+        # with workers: the files as listed when they were handed out (one arriving since waits)
+        files = discover_files(landing_dir, source, day) if reads is None else reads.files_of(day)
+        for lf in files:
+            read = reads.take(lf) if reads is not None else None
+            outcome.files.append(load_file(con, lf, suppression=suppression, secrets=secrets, writes=writes, read=read))
         if own:
             writes.flush()
     return outcome
@@ -233,14 +157,29 @@ def load_partitions(
     *,
     loaded_at: dt.datetime | None = None,
     settings=None,
+    workers: int | None = None,
 ) -> list[PartitionOutcome]:
     """``load_partition`` for each day in turn, the files' rows written together (see
-    ``_PendingWrites``); every file is in the ledger when this returns."""
+    ``_PendingWrites``); every file is in the ledger when this returns.
+
+    The files of all the days are read and parsed by ``workers`` processes (by default
+    ``settings.raw_parse_workers``; 1, or no settings: in this process) while this one writes
+    them, in the same order and with the same result (``parse_pool.py``)."""
     writes = _PendingWrites(con, loaded_at or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
-    with _checkpoints_deferred(con):
-        # a day twice would find its own pending files as first deliveries
-        days = list(dict.fromkeys(dt.date.fromisoformat(d) if isinstance(d, str) else d for d in landing_dates))
-        outcomes = [load_partition(con, landing_dir, source, d, settings=settings, writes=writes) for d in days]
+    if workers is None:
+        workers = settings.raw_parse_workers if settings is not None else 1
+    # a day twice would find its own pending files as first deliveries
+    days = list(dict.fromkeys(dt.date.fromisoformat(d) if isinstance(d, str) else d for d in landing_dates))
+    # listed before any day is loaded (the load reads the landing folder, never writes it) so that
+    # the workers read on across days: a GA4 day is one or two files
+    files = [lf for d in days for lf in discover_files(landing_dir, source, d)]
+    pool = pool_size(files, workers)
+    secrets = secret_files(settings.data_dir) if settings is not None else frozenset()
+    reading = FileReads(files, secrets, pool) if pool else contextlib.nullcontext()
+    with _checkpoints_deferred(con), reading as reads:
+        outcomes = [
+            load_partition(con, landing_dir, source, d, settings=settings, writes=writes, reads=reads) for d in days
+        ]
         writes.flush()
     return outcomes
 
@@ -273,16 +212,18 @@ def load_file(
     suppression=None,
     secrets: frozenset[tuple[int, int]] = frozenset(),
     writes: _PendingWrites | None = None,
+    read: FileRead | None = None,
 ) -> FileOutcome:
     """Load one file: raw rows, quarantine rows and its ledger entry, in one transaction, or
-    added to ``writes`` (stamped with its ``loaded_at``), which the caller flushes."""
+    added to ``writes`` (stamped with its ``loaded_at``), which the caller flushes. ``read``:
+    the file as a worker read and parsed it (``parse_pool``); else it is read and parsed here."""
     own = writes is None
     if own:
         writes = _PendingWrites(con, loaded_at or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
     # A file's rows are a list or dict each: in a run the collector's passes also walk every
     # Dagster object, a third of a file's parse time for nothing.
     with cyclic_gc_paused():
-        out = _load_file(con, lf, suppression=suppression, secrets=secrets, writes=writes)
+        out = _load_file(con, lf, suppression=suppression, secrets=secrets, writes=writes, read=read)
     if own:
         writes.flush()
     return out
@@ -295,17 +236,22 @@ def _load_file(
     suppression,
     secrets: frozenset[tuple[int, int]],
     writes: _PendingWrites,
+    read: FileRead | None,
 ) -> FileOutcome:
+    data = b""
     try:
-        # Read once: the SHA-256 in the ledger is of exactly the bytes parsed, even if the file is
-        # rewritten while the night reads it.
-        data = read_landing_bytes(lf, secrets)
+        if read is None:
+            # Read once: the SHA-256 in the ledger is of exactly the bytes parsed, even if the file
+            # is rewritten while the night reads it.
+            data = read_landing_bytes(lf, secrets)
+        elif read.refused is not None:
+            raise RefusedPath(read.refused)
     except RefusedPath as exc:
         reason = str(exc)
         out = FileOutcome(file=lf, status="rejected", message=reason, quarantined=[QuarantinedRow(None, reason, None)])  # type: ignore[arg-type]
         writes.add(lf, out, None)
         return out
-    lf = with_bytes_read(lf, data)
+    lf = with_bytes_read(lf, data) if read is None else read.lf
     if lf.bytes:
         # the first of the ledger's and the day's files not written yet
         found = [tuple(r) for r in fetch_sql(con, ledger.SQL_DIR, "select_first_delivery", {"sha256": lf.sha256})]
@@ -320,9 +266,10 @@ def _load_file(
             )
             writes.add(lf, out, None)
             return out
-    try:
-        parsed = parse_file(lf.source, lf.name, data)
-    except FileRejected as exc:
+    parsed = parse_or_reject(lf.source, lf.name, data) if read is None else read.result()
+    del data
+    if isinstance(parsed, FileRejected):
+        exc = parsed
         out = FileOutcome(
             file=lf,
             status="rejected",
@@ -332,11 +279,6 @@ def _load_file(
             message=exc.reason,
         )
         out.quarantined = [QuarantinedRow(None, exc.reason, exc.raw_record)]  # type: ignore[arg-type]
-        writes.add(lf, out, None)
-        return out
-    except (UnicodeError, ValueError, RecursionError, MemoryError) as exc:
-        reason = f"could not be read: {type(exc).__name__}: {exc}"
-        out = FileOutcome(file=lf, status="rejected", message=reason, quarantined=[QuarantinedRow(None, reason, None)])  # type: ignore[arg-type]
         writes.add(lf, out, None)
         return out
 

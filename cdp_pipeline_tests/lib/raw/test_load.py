@@ -251,10 +251,10 @@ def test_ga4_duplicates_kept_and_later_delivery_replaces_the_day(con, landing):
 def test_the_cyclic_collector_is_paused_per_file_and_left_as_it_was(con, landing, monkeypatch):
     import gc
 
-    from cdp_pipeline.lib.raw import load as load_module
+    from cdp_pipeline.lib.raw import parse as parse_module
 
     seen = []
-    parse = load_module.parse_file
+    parse = parse_module.parse_file
 
     def spy(source, name, data):
         seen.append(gc.isenabled())
@@ -262,7 +262,7 @@ def test_the_cyclic_collector_is_paused_per_file_and_left_as_it_was(con, landing
             raise RuntimeError("boom")
         return parse(source, name, data)
 
-    monkeypatch.setattr(load_module, "parse_file", spy)
+    monkeypatch.setattr(parse_module, "parse_file", spy)
     drop(landing, "crm", DAY1, "customers.csv", CRM)
     assert gc.isenabled()
     load_partition(con, landing, "crm", DAY1)

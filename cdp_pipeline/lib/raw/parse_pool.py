@@ -1,0 +1,289 @@
+"""Reading and parsing a step's landing files in worker processes, ahead of the load.
+
+Parsing is Python, one core's work; writing the rows is DuckDB's. A step (``load_partitions``)
+hands its files, in load order, to worker processes that each read a file (the same
+``read_landing_bytes``: no symbolic link, no secret), hash and parse it; the load takes the
+results in exactly that order and does everything else as the serial path does (the duplicate
+check, the suppression, the writes), so the tables do not depend on the workers or their timing.
+
+* A worker is a new interpreter (``subprocess``: fork and exec at once, as multiprocessing's
+  ``spawn`` does): the step's process holds DuckDB's threads, and a fork of it that runs on may
+  deadlock. Unlike ``spawn`` it does not run the parent's main script again (under
+  ``dagster api execute_run`` that imports Dagster, ~1.5 CPU s a worker). It imports the readers
+  only (``parse.py``, no DuckDB): ~0.5 CPU s, so a step with few or small files parses in its
+  own process (``pool_size``).
+* A parsed file comes back as one Arrow IPC stream (its columns, ``_extra`` and ``_line``) and
+  its few Python objects (the quarantined rows, notes), not as Python lists of values; its kind
+  is sent by name and looked up again (the load compares kinds by identity).
+* At most ``workers + 1`` files, and ``MAX_AHEAD_BYTES`` of them, are handed out and not yet
+  taken by the load: the workers hold no more than that many files' results beyond what the
+  serial load holds.
+* A file is parsed even when the load then finds its bytes were delivered before (a duplicate,
+  not loaded): it is known only once read. Duplicates are rare; the serial path skips them.
+* A file the readers reject is a result like any other (a ledger entry, never an error); an
+  error the serial path would raise (a bug) is raised by ``take``, with the worker's traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import pickle
+import queue
+import subprocess
+import sys
+import traceback
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import pyarrow as pa
+
+from cdp_pipeline.lib.common.gc_pause import cyclic_gc_paused
+from cdp_pipeline.lib.raw.file_kinds import FILE_KINDS
+from cdp_pipeline.lib.raw.files import LandingFile, RefusedPath, read_landing_bytes, with_bytes_read
+from cdp_pipeline.lib.raw.parse import parse_or_reject
+from cdp_pipeline.lib.raw.parsed import FileRejected, ParsedFile, QuarantinedRow, as_arrow
+
+# A step whose files hold fewer bytes than this parses them itself: parsing takes 13-30 ms a MB
+# (GA4 to SMS, one core), so on 64 MB a second core saves ~0.5-1 s, what two workers' start-up
+# costs (~0.4 CPU s each: Python, pyarrow, the JSON readers) and the results' copy between them.
+MIN_POOL_BYTES = 64 << 20
+# Files handed to the workers and not yet taken hold at most this many bytes (at least one file
+# is): parsing a file takes ~7 times its size (a 25 MB GA4 file: 179 MB), and a 10M-record
+# night's GA4 files are ~275 MB each.
+MAX_AHEAD_BYTES = 1 << 30
+
+_EXTRA, _LINE = "_extra", "_line"  # columns of the raw table itself: no file kind has them
+
+
+def pool_size(files: list[LandingFile], workers: int) -> int:
+    """How many worker processes parse ``files``: 0 (the serial path) for one worker, one file,
+    or fewer than ``MIN_POOL_BYTES`` bytes; else ``workers``, at most one per file."""
+    if workers <= 1 or len(files) < 2 or sum(lf.bytes for lf in files) < MIN_POOL_BYTES:
+        return 0
+    return min(workers, len(files))
+
+
+@dataclass
+class _Rows:
+    """A parsed file as it crosses between processes."""
+
+    kind: str
+    encoding: str
+    delimiter: str | None
+    quarantined: list[QuarantinedRow]
+    notes: list[str]
+    ipc: pa.Buffer  # the columns, _extra and _line: one Arrow IPC stream
+
+    @classmethod
+    def of(cls, parsed: ParsedFile) -> _Rows:
+        # the types ``load._raw_batch`` makes of them
+        arrays = {c: as_arrow(v, pa.string()) for c, v in parsed.columns.items()}
+        arrays[_EXTRA] = as_arrow(parsed.extra, pa.string())
+        arrays[_LINE] = as_arrow(parsed.lines, pa.int64())
+        table = pa.table(arrays)
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+        return cls(
+            parsed.kind.name, parsed.encoding, parsed.delimiter, parsed.quarantined, parsed.notes, sink.getvalue()
+        )
+
+    def parsed(self) -> ParsedFile:
+        table = pa.ipc.open_stream(self.ipc).read_all()
+        columns = {c: table.column(c) for c in table.column_names if c not in (_EXTRA, _LINE)}
+        return ParsedFile(
+            kind=FILE_KINDS[self.kind],
+            encoding=self.encoding,
+            delimiter=self.delimiter,
+            columns=columns,
+            extra=table.column(_EXTRA),
+            lines=table.column(_LINE),
+            quarantined=self.quarantined,
+            notes=self.notes,
+        )
+
+
+@dataclass
+class _Rejection:
+    """A ``FileRejected`` as it crosses between processes (its pickle keeps the reason only)."""
+
+    reason: str
+    encoding: str | None
+    delimiter: str | None
+    file_kind: str | None
+    raw_record: str | None
+
+    def error(self) -> FileRejected:
+        return FileRejected(
+            self.reason,
+            encoding=self.encoding,
+            delimiter=self.delimiter,
+            file_kind=self.file_kind,
+            raw_record=self.raw_record,
+        )
+
+
+@dataclass
+class FileRead:
+    """One file read and parsed by a worker: ``lf`` with the size and SHA-256 of the bytes read,
+    and their rows or why the file is rejected; or ``refused`` (never read: ``RefusedPath``)."""
+
+    lf: LandingFile
+    refused: str | None = None
+    rows: _Rows | _Rejection | None = None
+
+    def result(self) -> ParsedFile | FileRejected:
+        """What ``parse_or_reject`` gave for the file."""
+        return self.rows.error() if isinstance(self.rows, _Rejection) else self.rows.parsed()
+
+
+def read_and_parse(lf: LandingFile, secrets: frozenset[tuple[int, int]]) -> FileRead:
+    """A worker's task: read ``lf`` once, as the load would, and parse its bytes."""
+    try:
+        data = read_landing_bytes(lf, secrets)
+    except RefusedPath as exc:
+        return FileRead(lf, refused=str(exc))
+    lf = with_bytes_read(lf, data)
+    # a file's rows are a list or dict each, freed by reference counting (load.load_file says why)
+    with cyclic_gc_paused():
+        result = parse_or_reject(lf.source, lf.name, data)
+        del data
+        if isinstance(result, FileRejected):
+            rows = _Rejection(result.reason, result.encoding, result.delimiter, result.file_kind, result.raw_record)
+        else:
+            rows = _Rows.of(result)
+            del result
+    return FileRead(lf, rows=rows)
+
+
+class FileReads:
+    """The files of a step, read and parsed ahead by ``workers`` processes, taken in order.
+
+    ``take(lf)`` must be called for each file in the order given; it waits for that file's
+    result. Use as a context manager: leaving it stops the workers (a file being parsed is
+    finished first; files not started are dropped)."""
+
+    def __init__(self, files: list[LandingFile], secrets: frozenset[tuple[int, int]], workers: int):
+        self._files = list(files)
+        self._secrets = secrets
+        self._next = 0
+        self._ahead: deque[tuple[LandingFile, Future]] = deque()
+        self._ahead_bytes = 0
+        self._window = workers + 1
+        self._workers: list[_Worker] = []
+        try:
+            for _ in range(workers):
+                self._workers.append(_Worker())
+        except BaseException:
+            for w in self._workers:
+                w.close()
+            raise
+        self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
+        for w in self._workers:
+            self._idle.put(w)
+        # one thread per worker waits on its pipes (the GIL is free while it waits)
+        self._threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="raw-parse")
+        self._hand_out()
+
+    def _hand_out(self) -> None:
+        while len(self._ahead) < self._window and self._next < len(self._files):
+            lf = self._files[self._next]
+            if self._ahead and self._ahead_bytes + lf.bytes > MAX_AHEAD_BYTES:
+                return
+            self._next += 1
+            self._ahead_bytes += lf.bytes
+            self._ahead.append((lf, self._threads.submit(self._call, lf)))
+
+    def _call(self, lf: LandingFile) -> FileRead:
+        worker = self._idle.get()
+        try:
+            return worker.call(lf, self._secrets)
+        finally:
+            self._idle.put(worker)
+
+    def files_of(self, day: dt.date) -> list[LandingFile]:
+        """The files of landing day ``day`` among those to read, in order."""
+        return [lf for lf in self._files if lf.landing_date == day]
+
+    def take(self, lf: LandingFile) -> FileRead:
+        expected, future = self._ahead.popleft()
+        if expected.rel_path != lf.rel_path:
+            raise RuntimeError(f"files taken out of order: {lf.rel_path}, expected {expected.rel_path}")
+        read = future.result()
+        self._ahead_bytes -= expected.bytes
+        self._hand_out()
+        return read
+
+    def close(self) -> None:
+        self._threads.shutdown(wait=True, cancel_futures=True)
+        for w in self._workers:
+            w.close()
+
+    def __enter__(self) -> FileReads:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+# The worker's program: the parent's import path, then ``serve`` (as multiprocessing's spawn
+# sets sys.path, without running the parent's main script).
+_BOOT = "import sys; sys.path[:] = {path!r}; from cdp_pipeline.lib.raw.parse_pool import serve; serve()"
+
+
+class _Worker:
+    """One worker process: a request (a file, the secrets) on its stdin, a reply on its stdout."""
+
+    def __init__(self) -> None:
+        path = [p or os.getcwd() for p in sys.path]
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _BOOT.format(path=path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
+
+    def call(self, lf: LandingFile, secrets: frozenset[tuple[int, int]]) -> FileRead:
+        try:
+            _send(self.proc.stdin, (lf, secrets))
+            status, value = pickle.load(self.proc.stdout)
+        except (EOFError, BrokenPipeError, pickle.UnpicklingError) as exc:
+            code = self.proc.poll()
+            raise RuntimeError(f"the process parsing {lf.rel_path} ended (exit code {code})") from exc
+        if status == "error":
+            raise RuntimeError(f"parsing {lf.rel_path} failed in a worker process:\n{value}")
+        return value
+
+    def close(self) -> None:
+        try:
+            self.proc.stdin.close()  # the worker's loop ends at the end of its input
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc.stdout.close()
+
+
+def _send(stream: BinaryIO, obj) -> None:
+    pickle.dump(obj, stream, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.flush()
+
+
+def serve() -> None:
+    """A worker process's loop: read and parse each file asked for, until the input ends."""
+    replies = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # a stray print must not land in the replies
+    requests = sys.stdin.buffer
+    while True:
+        try:
+            lf, secrets = pickle.load(requests)
+        except EOFError:
+            return
+        try:
+            reply = ("ok", read_and_parse(lf, secrets))
+        except Exception:  # a bug: the load raises it, as the serial path would
+            reply = ("error", traceback.format_exc())
+        _send(replies, reply)

@@ -1,0 +1,296 @@
+"""Landing files read and parsed by worker processes (parse_pool.py) load exactly as the serial
+path loads them: the same raw rows, line numbers, ledger entries and quarantine rows, in order."""
+
+import gzip
+import hashlib
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from cdp_pipeline.lib.raw import SOURCE_TABLES, load_partitions, parse_pool
+from cdp_pipeline.lib.raw.files import discover_files
+from cdp_pipeline.lib.raw.ledger import ledger_balance
+from cdp_pipeline.lib.raw.parse_pool import FileReads, pool_size
+
+DAY1, DAY2, DAY3 = "2026-10-01", "2026-10-02", "2026-10-03"
+CRM = b"customer_id,first_name,email\n1,Anna,a@b.se\n2,Bo,b@c.se\n"
+
+
+def drop(landing: Path, source: str, day: str, name: str, data: bytes) -> Path:
+    p = landing / source / day / name
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_bytes(data)
+    return p
+
+
+def _ga4(ts: int, user: str = "u1") -> bytes:
+    return (
+        f'{{"event_date":"20261001","event_timestamp":{ts},"event_name":"page_view","user_pseudo_id":"{user}",'
+        f'"event_params":[{{"key":"page","value":{{"string_value":"/p{ts}"}}}}]}}\n'
+    ).encode()
+
+
+@pytest.fixture
+def crm_landing(tmp_path):
+    """Three days of CRM files: good ones, a file with a broken row, a binary file, an empty
+    one, a header-only one, a gzipped one, a re-delivery of earlier bytes and a symbolic link."""
+    landing = tmp_path / "landing"
+    drop(landing, "crm", DAY1, "a.csv", CRM)
+    drop(landing, "crm", DAY1, "b.csv", b'customer_id,email\n7,x@y.se\n"bad\n8,z@y.se\n')
+    drop(landing, "crm", DAY1, "c_garbage.csv", bytes(range(256)) * 20)
+    drop(landing, "crm", DAY2, "d_empty.csv", b"")
+    drop(landing, "crm", DAY2, "e.csv.gz", gzip.compress(b"customer_id;email\r\n9;n@m.se\r\n10;o@m.se\r\n"))
+    drop(landing, "crm", DAY2, "f_header_only.csv", b"customer_id,email\n")
+    drop(landing, "crm", DAY3, "g_again.csv", CRM)
+    drop(landing, "crm", DAY3, "h.csv", b"customer_id,first_name\n11,Cy\n12,Di,extra\n")
+    os.symlink(landing / "crm" / DAY1 / "a.csv", landing / "crm" / DAY3 / "i_link.csv")
+    return landing
+
+
+def _load(path: Path, landing: Path, source: str, days: list[str], workers: int) -> list:
+    """What loading ``days`` puts in the build database: the statuses per day, the source's raw
+    tables (every row), the ledger and the quarantine (less the load's time), whether every table
+    balances, and each file's status."""
+    con = duckdb.connect(str(path))
+    outcomes = load_partitions(con, landing, source, days, workers=workers)
+    tables = SOURCE_TABLES[source]
+    got = [
+        [[(f.file.rel_path, f.status) for f in o.files] for o in outcomes],
+        [con.execute(f"SELECT * EXCLUDE (_loaded_at) FROM raw.{t} ORDER BY ALL").fetchall() for t in tables],
+        con.execute("SELECT * EXCLUDE (loaded_at) FROM audit.files ORDER BY ALL").fetchall(),
+        con.execute("SELECT * EXCLUDE (quarantined_at) FROM audit.quarantine ORDER BY ALL").fetchall(),
+        all(ledger_balance(con, source, t)["balanced"] for t in tables),
+        con.execute("SELECT file, status FROM audit.files ORDER BY file").fetchall(),
+    ]
+    con.close()
+    return got
+
+
+@pytest.fixture
+def taken(monkeypatch):
+    """Every pool is used, whatever its files' size; returns the files the load took from one."""
+    monkeypatch.setattr(parse_pool, "MIN_POOL_BYTES", 0)
+    seen: list[str] = []
+    take = FileReads.take
+
+    def spy(self, lf):
+        seen.append(lf.rel_path)
+        return take(self, lf)
+
+    monkeypatch.setattr(FileReads, "take", spy)
+    return seen
+
+
+def test_files_parsed_by_workers_load_as_the_serial_path_loads_them(tmp_path, crm_landing, taken):
+    serial = _load(tmp_path / "serial.duckdb", crm_landing, "crm", [DAY1, DAY2, DAY3], workers=1)
+    assert taken == []
+    pooled = _load(tmp_path / "pooled.duckdb", crm_landing, "crm", [DAY1, DAY2, DAY3], workers=2)
+    # every file went through the workers, in the load's order
+    assert taken == [f"crm/{d}/{n}" for d, n in [
+        (DAY1, "a.csv"), (DAY1, "b.csv"), (DAY1, "c_garbage.csv"), (DAY2, "d_empty.csv"), (DAY2, "e.csv.gz"),
+        (DAY2, "f_header_only.csv"), (DAY3, "g_again.csv"), (DAY3, "h.csv"), (DAY3, "i_link.csv"),
+    ]]  # fmt: skip
+    assert pooled == serial
+    statuses, raw, files, quarantine, balanced, _ = pooled
+    assert statuses == [
+        [(f"crm/{DAY1}/a.csv", "loaded"), (f"crm/{DAY1}/b.csv", "loaded"), (f"crm/{DAY1}/c_garbage.csv", "rejected")],
+        [(f"crm/{DAY2}/d_empty.csv", "rejected"), (f"crm/{DAY2}/e.csv.gz", "loaded"),
+         (f"crm/{DAY2}/f_header_only.csv", "empty")],
+        [(f"crm/{DAY3}/g_again.csv", "duplicate"), (f"crm/{DAY3}/h.csv", "loaded"),
+         (f"crm/{DAY3}/i_link.csv", "rejected")],
+    ]  # fmt: skip
+    assert balanced
+    con = duckdb.connect(str(tmp_path / "pooled.duckdb"))
+    assert con.execute(
+        "SELECT customer_id, email, _file, _line FROM raw.crm_customers ORDER BY _file, _line"
+    ).fetchall() == [
+        ("1", "a@b.se", f"crm/{DAY1}/a.csv", 2),
+        ("2", "b@c.se", f"crm/{DAY1}/a.csv", 3),
+        ("7", "x@y.se", f"crm/{DAY1}/b.csv", 2),
+        ("8", "z@y.se", f"crm/{DAY1}/b.csv", 4),
+        ("9", "n@m.se", f"crm/{DAY2}/e.csv.gz", 2),
+        ("10", "o@m.se", f"crm/{DAY2}/e.csv.gz", 3),
+        ("11", None, f"crm/{DAY3}/h.csv", 2),
+    ]
+    con.close()
+    assert len(raw[0]) == 7
+    by_file = {r[0]: r for r in files}
+    assert by_file[f"crm/{DAY1}/a.csv"][3] == hashlib.sha256(CRM).hexdigest()
+    assert by_file[f"crm/{DAY3}/g_again.csv"][-1].startswith(f"same bytes as crm/{DAY1}/a.csv")
+    assert [(q[1], q[2]) for q in quarantine] == [
+        (f"crm/{DAY1}/b.csv", 3),
+        (f"crm/{DAY1}/c_garbage.csv", None),
+        (f"crm/{DAY2}/d_empty.csv", None),
+        (f"crm/{DAY3}/h.csv", 3),
+        (f"crm/{DAY3}/i_link.csv", None),
+    ]
+
+
+def test_ga4_files_parsed_by_workers_replace_events_days_as_the_serial_path_does(tmp_path, taken):
+    """GA4 files are written one by one, each seeing the ones before it: the load tells them by
+    their kind, which must be the same object after a worker parsed the file."""
+    landing = tmp_path / "landing"
+    drop(landing, "web", DAY1, "events_20260930.jsonl", _ga4(1) + _ga4(2))
+    drop(landing, "web", DAY2, "events_20260930.jsonl", _ga4(3))
+    drop(landing, "web", DAY2, "events_20261001.jsonl", b'{"event_name":"no timestamp"}\n' + _ga4(4))
+    drop(landing, "web", DAY3, "events_intraday_20261001.jsonl", _ga4(5))
+    drop(landing, "web", DAY3, "events_20261002.jsonl", _ga4(6, user=""))
+    serial = _load(tmp_path / "serial.duckdb", landing, "web", [DAY1, DAY2, DAY3], workers=1)
+    pooled = _load(tmp_path / "pooled.duckdb", landing, "web", [DAY1, DAY2, DAY3], workers=3)
+    assert len(taken) == 5
+    assert pooled == serial
+    assert pooled[5] == [
+        ("web/2026-10-01/events_20260930.jsonl", "superseded"),
+        ("web/2026-10-02/events_20260930.jsonl", "loaded"),
+        ("web/2026-10-02/events_20261001.jsonl", "loaded"),
+        ("web/2026-10-03/events_20261002.jsonl", "loaded"),
+        ("web/2026-10-03/events_intraday_20261001.jsonl", "superseded"),
+    ]
+    messages = {r[0]: r[-1] for r in pooled[2]}
+    assert messages["web/2026-10-03/events_20261002.jsonl"].startswith("1 consent-mode (cookieless) event(s)")
+    assert [(q[1], q[2]) for q in pooled[3]] == [("web/2026-10-02/events_20261001.jsonl", 1)]
+
+
+def test_workers_hand_back_files_in_the_order_asked_and_stop_when_done(tmp_path, crm_landing):
+    files = [lf for d in (DAY1, DAY2, DAY3) for lf in discover_files(crm_landing, "crm", d)]
+    with FileReads(files, frozenset(), workers=2) as reads:
+        got = [reads.take(lf) for lf in files]
+        procs = [w.proc for w in reads._workers]
+    assert [r.lf.rel_path for r in got] == [lf.rel_path for lf in files]
+    assert got[0].lf.sha256 == hashlib.sha256(CRM).hexdigest() and got[0].lf.bytes == len(CRM)
+    assert got[0].result().rows_loaded == 2
+    assert got[2].result().reason.startswith("binary content")
+    assert got[-1].refused.endswith("is a symbolic link: refused (only regular files are read)")
+    assert all(p.returncode == 0 for p in procs)  # ended at the end of their input
+    with FileReads(files, frozenset(), workers=2) as reads:
+        assert len(reads._ahead) == 3  # workers + 1
+        with pytest.raises(RuntimeError, match="files taken out of order: crm/2026-10-01/b.csv"):
+            reads.take(files[1])
+
+
+def test_files_handed_out_ahead_hold_at_most_the_byte_budget(crm_landing, monkeypatch):
+    files = [lf for d in (DAY1, DAY2, DAY3) for lf in discover_files(crm_landing, "crm", d)]
+    monkeypatch.setattr(parse_pool, "MAX_AHEAD_BYTES", 100)  # under the binary file's 5,120 bytes
+    ahead = []
+    with FileReads(files, frozenset(), workers=2) as reads:
+        for lf in files:
+            ahead.append([a.name for a, _ in reads._ahead])
+            assert reads.take(lf).lf.rel_path == lf.rel_path
+    # a.csv and b.csv (55 + 41 bytes) fit together; the 5,120-byte file goes out alone
+    assert ahead[:4] == [
+        ["a.csv", "b.csv"],
+        ["b.csv"],
+        ["c_garbage.csv"],
+        ["d_empty.csv", "e.csv.gz", "f_header_only.csv"],
+    ]
+
+
+def test_a_pool_is_used_for_enough_bytes_in_more_than_one_file(tmp_path, crm_landing):
+    files = discover_files(crm_landing, "crm", DAY1)  # 3 files, 5 kB
+    assert pool_size(files, 2) == 0  # too few bytes: the workers' start-up would cost more
+    assert pool_size([replace(f, bytes=20 << 20) for f in files], 2) == 0  # 60 MB
+    big = [replace(f, bytes=30 << 20) for f in files]  # 90 MB
+    assert pool_size(big, 2) == 2
+    assert pool_size(big, 8) == 3  # one worker per file at most
+    assert pool_size(big, 1) == 0  # the setting's 1: the serial path
+    assert pool_size(big[:1], 2) == 0  # one file: nothing to parse beside it
+
+
+def test_the_workers_setting_defaults_to_the_cores_and_refuses_zero(monkeypatch):
+    from cdp_pipeline.settings import SettingsError, get_settings, machine_cores
+
+    monkeypatch.delenv("CDP_RAW_PARSE_WORKERS", raising=False)
+    assert get_settings().raw_parse_workers == machine_cores() == len(os.sched_getaffinity(0))
+    monkeypatch.setenv("CDP_RAW_PARSE_WORKERS", " 3 ")
+    assert get_settings().raw_parse_workers == 3
+    monkeypatch.setenv("CDP_RAW_PARSE_WORKERS", "0")
+    with pytest.raises(SettingsError, match="CDP_RAW_PARSE_WORKERS must be at least 1"):
+        get_settings()
+
+
+def test_a_step_with_settings_uses_their_worker_count(tmp_path, crm_landing, taken):
+    from cdp_pipeline.settings import get_settings
+
+    settings = replace(get_settings(), data_dir=tmp_path / "data", raw_parse_workers=1)
+    con = duckdb.connect(str(tmp_path / "b.duckdb"))
+    load_partitions(con, crm_landing, "crm", [DAY1], settings=settings)
+    assert taken == []
+    load_partitions(con, crm_landing, "crm", [DAY1], settings=replace(settings, raw_parse_workers=2))
+    assert taken == [f"crm/{DAY1}/a.csv", f"crm/{DAY1}/b.csv", f"crm/{DAY1}/c_garbage.csv"]
+    con.close()
+
+
+def test_the_hostile_corpus_loads_alike_with_workers_and_as_expected(tmp_path, taken):
+    """Every file of the hostile corpus (cdp_pipeline_tests/fixtures/hostile/), laid on the days
+    expected.json gives, ends as it says, parsed by workers or not."""
+    import datetime as dt
+    import json
+
+    from cdp_pipeline_tests.fixtures.hostile import build_corpus
+
+    corpus = Path(build_corpus.__file__).resolve().parent
+    expected = json.loads((corpus / "expected.json").read_text(encoding="utf-8"))["files"]
+    generated = build_corpus.generated_files()
+    landing = tmp_path / "landing"
+    days: dict[str, set[str]] = {}
+    for name, want in expected.items():
+        source, file_name = name.split("/")
+        day = (dt.date(2026, 10, 1) + dt.timedelta(days=want["day"])).isoformat()
+        data = generated[name] if name in generated else (corpus / name).read_bytes()
+        drop(landing, source, day, file_name, data)
+        days.setdefault(source, set()).add(day)
+    for source in sorted(days):
+        kw = {"source": source, "days": sorted(days[source])}
+        serial = _load(tmp_path / f"{source}_1.duckdb", landing, workers=1, **kw)
+        pooled = _load(tmp_path / f"{source}_2.duckdb", landing, workers=2, **kw)
+        assert pooled == serial, source
+        got = {f.split("/", 2)[0] + "/" + f.split("/", 2)[2]: s for f, s in pooled[5]}
+        assert got == {n: w["status"] for n, w in expected.items() if n.startswith(source + "/")}, source
+    assert len(taken) == len(expected)
+
+
+def test_an_error_the_serial_path_would_raise_is_raised_with_the_workers_traceback(crm_landing):
+    good = discover_files(crm_landing, "crm", DAY1)[0]
+    broken = replace(good, rel_path="crm/2026-10-01/no_path.csv", path=None)  # a bug: no path to open
+    with FileReads([broken, good], frozenset(), workers=2) as reads:
+        with pytest.raises(RuntimeError, match=r"(?s)parsing crm/2026-10-01/no_path.csv failed in a worker.*TypeError"):
+            reads.take(broken)
+        assert reads.take(good).result().rows_loaded == 2  # the workers go on
+
+
+def test_rows_of_erased_people_are_dropped_from_files_parsed_by_workers(tmp_path, crm_landing, taken, monkeypatch):
+    from cdp_pipeline.lib.audit import suppression as suppression_module
+
+    erased = suppression_module.SuppressionList(frozenset({suppression_module.identifier_hash("z@y.se", "s")}), "s")
+    monkeypatch.setattr(suppression_module, "load_suppression_list", lambda con, settings: erased)
+    serial = _load(tmp_path / "serial.duckdb", crm_landing, "crm", [DAY1, DAY2, DAY3], workers=1)
+    pooled = _load(tmp_path / "pooled.duckdb", crm_landing, "crm", [DAY1, DAY2, DAY3], workers=2)
+    assert len(taken) == 9
+    assert pooled == serial
+    con = duckdb.connect(str(tmp_path / "pooled.duckdb"))
+    assert con.execute("SELECT _line FROM raw.crm_customers WHERE _file LIKE '%/b.csv'").fetchall() == [(2,)]
+    assert con.execute("SELECT rows_suppressed FROM audit.files WHERE file LIKE '%/b.csv'").fetchall() == [(1,)]
+    con.close()
+
+
+def test_a_file_arriving_while_workers_read_the_step_waits_for_the_next_run(tmp_path, crm_landing, taken, monkeypatch):
+    from cdp_pipeline.lib.raw import load as load_module
+
+    clear = load_module.clear_partition
+
+    def clear_then_deliver(con, source, day):
+        clear(con, source, day)
+        drop(crm_landing, "crm", DAY1, "late.csv", b"customer_id\n99\n")
+
+    monkeypatch.setattr(load_module, "clear_partition", clear_then_deliver)
+    con = duckdb.connect(str(tmp_path / "b.duckdb"))
+    out = load_partitions(con, crm_landing, "crm", [DAY1], workers=2)
+    assert [f.file.name for f in out[0].files] == ["a.csv", "b.csv", "c_garbage.csv"]  # as listed when handed out
+    monkeypatch.setattr(load_module, "clear_partition", clear)
+    out = load_partitions(con, crm_landing, "crm", [DAY1], workers=2)
+    assert [f.file.name for f in out[0].files] == ["a.csv", "b.csv", "c_garbage.csv", "late.csv"]
+    assert con.execute("SELECT count(*) FROM raw.crm_customers WHERE customer_id = '99'").fetchone() == (1,)
+    con.close()
