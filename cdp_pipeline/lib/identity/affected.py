@@ -107,6 +107,36 @@ def unchanged_night(con: duckdb.DuckDBPyConnection, config: IdentityConfig, nigh
     return tonight == kept and missing == 0
 
 
+def source_unchanged(
+    con: duckdb.DuckDBPyConnection, config: IdentityConfig, night_inputs: str, source_table: str
+) -> int | None:
+    """``unchanged_night`` read straight from ``source_table``, before its records are numbered
+    (``build_records`` copies and sorts every record: most of what a night with nothing new for
+    identity spent): the number of records when the source holds exactly the record keys and
+    hashes of ``identity.graph_records`` and the rules, code and ``night_inputs`` are the kept
+    graph's; else None. The kept keys are unique, so nothing tonight without its kept twin,
+    nothing kept without tonight's twin and equal counts mean the same records, each once (a
+    source repeating a key gives None: the caller decides on the numbered records). The counts
+    come first: a night with new or removed records hashes nothing here."""
+    if not graph_built_from(con, config, night_inputs):
+        return None
+    tonight, kept = con.execute(
+        f"SELECT (SELECT count(*) FROM {source_table}), (SELECT count(*) FROM {GRAPH_RECORDS})"
+    ).fetchall()[0]
+    if tonight != kept:
+        return None
+    # the columns record_hashes hashes: the numbered records are the source's columns after rid
+    unread = UNREAD_COLUMNS - {r.column for r in config.cardinality_rules}
+    cols = [f'"{r[0]}"' for r in con.execute(f"DESCRIBE {source_table}").fetchall() if r[0] not in unread]
+    missing, gone = con.execute(f"""
+        WITH tonight AS MATERIALIZED (
+            SELECT source, source_record_id, {row_hash_sql(cols)} AS record_hash FROM {source_table})
+        SELECT (SELECT count(*) FROM tonight ANTI JOIN {GRAPH_RECORDS} USING (source, source_record_id, record_hash)),
+               (SELECT count(*) FROM {GRAPH_RECORDS} ANTI JOIN tonight USING (source, source_record_id, record_hash))
+    """).fetchall()[0]
+    return tonight if missing == 0 and gone == 0 else None
+
+
 # Columns of a record identity never reads (golden does): when a record's other columns are as
 # they were, its edges, scores, splits and ID are too. A web visitor's or a subscriber's
 # ``record_time`` moves with each visit or send; hashing it made about 2,700 of a quiet night's

@@ -69,3 +69,16 @@ def build_identifiers(con: duckdb.DuckDBPyConnection) -> int:
         WHERE value IS NOT NULL AND trim(value) <> ''
     """)
     return con.execute(f"SELECT count(*) FROM {IDENTIFIERS}").fetchall()[0][0]
+
+
+def number_record_keys(con: duckdb.DuckDBPyConnection, source_table: str, *, rows: bool = True) -> None:
+    """``temp._id_records`` with only each record's ``rid`` and key, numbered as ``build_records``
+    numbers a source that repeats no key: what review decisions are matched on, for a night that
+    keeps every identity table (nothing else reads the records then). ``rows=False``: no rows (no
+    review decision to match), so the night does not sort the keys."""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _id_records AS
+        SELECT row_number() OVER (ORDER BY source, source_record_id) AS rid, source, source_record_id
+        FROM {source_table}
+        {"" if rows else "LIMIT 0"}
+    """)

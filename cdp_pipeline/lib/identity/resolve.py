@@ -25,6 +25,7 @@ from cdp_pipeline.lib.identity.affected import (
     inputs_hash,
     keyed_edges,
     record_hashes,
+    source_unchanged,
     sync_rows,
     unchanged_night,
     write_graph_state,
@@ -46,7 +47,7 @@ from cdp_pipeline.lib.identity.model_store import (
 from cdp_pipeline.lib.identity.name_keys import write_first_name_table
 from cdp_pipeline.lib.identity.name_variants import NameVariants, load_name_variants
 from cdp_pipeline.lib.identity.persistent_ids import assign_customer_ids, table_exists
-from cdp_pipeline.lib.identity.records import RECORDS, build_identifiers, build_records
+from cdp_pipeline.lib.identity.records import RECORDS, build_identifiers, build_records, number_record_keys
 from cdp_pipeline.lib.identity.review import REVIEW_FILE_NAME, load_review_pairs, read_review_file
 from cdp_pipeline.lib.identity.splink_model import SPLINK_INPUT, ModelRun, train_and_predict
 from cdp_pipeline.lib.identity.stitching import (
@@ -164,8 +165,19 @@ def resolve_identities(
     result = IdentityResult(run_id=run_id)
     con.execute("CREATE SCHEMA IF NOT EXISTS identity")
 
-    result.records = build_records(con, source_table)
     name_variants = name_variants or load_name_variants()
+    review_read = read_review_file(review_file)
+    night_inputs = inputs_hash(list(review_read), name_variants)
+    # A night with nothing new for identity is found on the source itself, before its records are
+    # numbered and copied (affected.source_unchanged); a source repeating a key is decided below.
+    stored = None
+    if not full_refresh and (kept := source_unchanged(con, config, night_inputs, source_table)) is not None:
+        stored = _unchanged_inputs(con, config, night_inputs, as_of, retrain_days, engine_settings, same_records=True)
+    if stored:
+        number_record_keys(con, source_table, rows=bool(review_read[0]))
+        result.records = kept
+    else:
+        result.records = build_records(con, source_table)
     review = load_review_pairs(con, review_file)
     result.review = {
         "file": str(review.path) if review.path else None,
@@ -174,11 +186,11 @@ def resolve_identities(
         "unmatched": review.unmatched,
         "invalid": review.invalid,
     }
-    night_inputs = inputs_hash(list(read_review_file(review_file)), name_variants)
-    record_hashes(con, config)
-    if not full_refresh and (
-        stored := _unchanged_inputs(con, config, night_inputs, as_of, retrain_days, engine_settings)
-    ):
+    if not stored:
+        record_hashes(con, config)
+        if not full_refresh:
+            stored = _unchanged_inputs(con, config, night_inputs, as_of, retrain_days, engine_settings)
+    if stored:
         # no edge, score or cluster can differ from the last run's: keep every table (affected.py)
         return _keep_unchanged_night(con, run_id, run_at, result, config, stored, reports_dir)
     write_first_name_table(con, f"SELECT DISTINCT nullif(trim(first_name_match), '') FROM {RECORDS}", name_variants)
@@ -302,15 +314,23 @@ def _household_cannot_links(
 
 
 def _unchanged_inputs(
-    con: duckdb.DuckDBPyConnection, config: IdentityConfig, night_inputs: str, as_of, retrain_days: int, engine_settings
+    con: duckdb.DuckDBPyConnection,
+    config: IdentityConfig,
+    night_inputs: str,
+    as_of,
+    retrain_days: int,
+    engine_settings,
+    *,
+    same_records: bool = False,
 ) -> StoredModel | None:
     """The stored model when tonight's input is last run's and the model is kept as it is (not
-    due for retraining, its scores kept, scored in process); else None."""
+    due for retraining, its scores kept, scored in process); else None. ``same_records``: the
+    records are known to be the kept graph's (``source_unchanged``), else compared here."""
     if engine_settings is not None and getattr(engine_settings, "engine", None) == "spark":
         return None  # Spark keeps no model: every night trains and scores
     if not all(table_exists(con, "identity", t) for t in (*STATE_TABLES, "runs")):
         return None
-    if not unchanged_night(con, config, night_inputs):
+    if not (same_records or unchanged_night(con, config, night_inputs)):
         return None
     stored = load_model(con)
     if retrain_reason(con, stored, config, as_of, retrain_days) is not None:

@@ -328,6 +328,7 @@ def test_a_night_with_nothing_new_keeps_every_table_and_writes_what_clustering_n
     shutil.copy(root / "incremental.duckdb", root / "reclustered.duckdb")
     kept, kept_tables = _resolve(root / "kept.duckdb", two_nights["night2"], two_nights["config"], DAY2)
     with monkeypatch.context() as m:
+        m.setattr(resolve, "source_unchanged", lambda *a: None)
         m.setattr(resolve, "unchanged_night", lambda *a: False)
         walked, walked_tables = _resolve(root / "reclustered.duckdb", two_nights["night2"], two_nights["config"], DAY2)
     assert kept.graph["clustered"] == "no records (nothing changed)"
@@ -368,6 +369,41 @@ def test_a_night_with_one_record_changed_or_a_new_review_decision_is_not_kept(tw
         tmp_path / "review.duckdb", two_nights["night2"], two_nights["config"], DAY2, review_file=review
     )
     assert reviewed.graph["clustered"] == "affected records" and reviewed.review["cannot_link"] == 1
+    # the same decision the next night: kept, and still matched to its two records
+    again, _ = _resolve(
+        tmp_path / "review.duckdb", two_nights["night2"], two_nights["config"], DAY2, review_file=review
+    )
+    assert again.graph["clustered"] == "no records (nothing changed)" and again.review == reviewed.review
+
+
+def test_the_source_is_found_unchanged_only_when_it_holds_the_kept_records_each_once(two_nights, tmp_path):
+    """``source_unchanged`` answers on the staging rows themselves: the kept records give their
+    count; a changed column, a record gone, or a key repeated (which the numbered records would
+    drop) give None, and a repeated key still leaves the night to the numbered records."""
+    from cdp_pipeline.lib.identity.affected import inputs_hash, source_unchanged
+    from cdp_pipeline.lib.identity.name_variants import load_name_variants
+    from cdp_pipeline.lib.identity.review import read_review_file
+
+    night2, config = two_nights["night2"], two_nights["config"]
+    night_inputs = inputs_hash(list(read_review_file(None)), load_name_variants())
+    shutil.copy(two_nights["root"] / "incremental.duckdb", tmp_path / "source.duckdb")
+    con = duckdb.connect(str(tmp_path / "source.duckdb"))
+    try:
+        answers = []
+        for records in (
+            night2,
+            [{**night2[0], "last_name": "Changed"}, *night2[1:]],
+            night2[1:],
+            [*night2[:-1], {**night2[0]}],  # as many rows as kept, one key twice
+        ):
+            write_records(con, records)
+            answers.append(source_unchanged(con, config, night_inputs, "staging.identity_records"))
+        assert answers == [len(night2), None, None, None]
+        assert source_unchanged(con, config, "other inputs", "staging.identity_records") is None
+    finally:
+        con.close()
+    repeated, _ = _resolve(tmp_path / "source.duckdb", [*night2, {**night2[0]}], config, DAY2)
+    assert repeated.graph["clustered"] == "no records (nothing changed)" and repeated.records == len(night2)
 
 
 def test_a_night_with_nothing_new_but_the_model_due_retrains(two_nights, tmp_path):
