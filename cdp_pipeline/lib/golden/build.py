@@ -11,10 +11,9 @@ timeline rows of the changed records are replaced, and the golden rows of the ch
 customers are computed and merged into ``golden.customers`` (a row whose survived attributes
 or identifier lists changed is replaced; otherwise only its other columns that changed are
 updated), and the consent ledger's rows of the identifiers whose signals changed are settled
-again and replaced. What is relative to every buyer or to the date (RFM, days since the last order,
-the as-of date: the table macro of ``create_golden_ranks_macro``) a whole build sets as it stores
-the rows, from every customer's traits; an incremental one then sets it on every row of
-``golden.customers`` where it changed (``update_golden_ranks``), so both give the same tables.
+again and replaced. In both, ``update_golden_ranks`` then sets what is relative to every buyer or to
+the date (RFM, days since the last order, the as-of date) on every row, so both give the same
+tables.
 """
 
 from __future__ import annotations
@@ -63,7 +62,7 @@ _TEMP_TABLES = (
 # The ledger the customer rows read: tonight's, whole (built whole or merged) before they are built.
 _LEDGER = LEDGER_TABLE
 
-# Columns _golden_ranks computes over every row (update_golden_ranks sets them); the rest of a row depends on the customer's own inputs.
+# Columns update_golden_ranks sets on every row; the rest of a row depends on the customer's own inputs.
 RANK_COLUMNS = ("days_since_last_order", "rfm_recency", "rfm_frequency", "rfm_monetary", "rfm_segment", "as_of_date")
 # Of a kept profile (create_customer_profiles.sql, a customer whose records did not change), what
 # the rest of the row is computed from (contactability), and record_count, updated like the rest
@@ -152,9 +151,7 @@ def _customer_rows(
     if target:
         run_sql(con, SQL_DIR, "create_golden_customers_temp", target=target)
     else:
-        # A whole build: the ranks over every customer's traits, set as the rows are stored.
-        run_sql(con, SQL_DIR, "create_golden_ranks_macro", rows="_golden_traits")
-        run_sql(con, SQL_DIR, "create_golden_customers", {"as_of_date": as_of_date})
+        run_sql(con, SQL_DIR, "create_golden_customers")
 
 
 def _build_whole(con, tables, config, as_of_date, cutoff) -> None:
@@ -281,10 +278,7 @@ def build_golden(
             else:
                 _build_whole(con, tables, config, as_of_date, cutoff)
             rebuilt = con.execute("SELECT count(*) FROM temp._golden_profiles").fetchall()[0][0]
-        if plan.mode == "incremental":
-            # (a whole build set them as it stored the rows)
-            run_sql(con, SQL_DIR, "create_golden_ranks_macro", rows="golden.customers")
-            run_sql(con, SQL_DIR, "update_golden_ranks", {"as_of_date": as_of_date})
+        run_sql(con, SQL_DIR, "update_golden_ranks", {"as_of_date": as_of_date})
         apply_golden_comments(con)
         records = incremental.write_state(con, code, cutoff, incremental=plan.mode == "incremental")
     finally:
@@ -294,7 +288,6 @@ def build_golden(
         con.execute("DROP VIEW IF EXISTS temp._golden_customer_rows")
         con.execute("DROP MACRO TABLE IF EXISTS temp._golden_timeline_rows")
         con.execute("DROP MACRO TABLE IF EXISTS temp._golden_identifier_signals")
-        con.execute("DROP MACRO TABLE IF EXISTS temp._golden_ranks")
     return GoldenBuild(
         as_of_date,
         cutoff,

@@ -29,9 +29,8 @@ Trait definitions
 
 RFM
 ---
-Set with ``days_since_last_order`` and ``as_of_date`` on every row (``create_golden_ranks_macro.sql``):
-by a whole build as it stores the rows, by an incremental one with ``update_golden_ranks.sql``
-after the rest of the rows (which it recomputes only for some customers).
+Set with ``days_since_last_order`` and ``as_of_date`` on every row by ``update_golden_ranks.sql``
+(after the rest of the rows, which an incremental build recomputes only for some customers).
 Over customers with at least one order: ``rfm_recency = ntile(5)`` over
 ``last_order_at``, ``rfm_frequency`` over ``orders_count``, ``rfm_monetary`` over
 ``total_spend``, each ascending with ``customer_id`` as tie-breaker (5 = best).
