@@ -373,3 +373,21 @@ def test_simdjson_keeps_the_lines_it_reads_as_json_does(monkeypatch):
         (13, "missing required key(s): event"),
         (14, "event_timestamp is not a whole"),
     ]
+
+
+def _at_depth(frames: int, fn):
+    """``fn()`` called from ``frames`` Python frames deeper than here (a Dagster step's stack)."""
+    return fn() if frames <= 0 else _at_depth(frames - 1, fn)
+
+
+def test_a_deeply_nested_line_reads_alike_from_a_shallow_and_a_deep_caller():
+    # 700 levels: json follows them from a shallow stack; 600 frames deeper it would give up
+    # (recursion limit ~1,000) and the line was quarantined in a step, loaded in a worker
+    deep = '{"event_timestamp":5,"event_name":"deep","user_pseudo_id":"c1","user_id":' + "[" * 700 + "]" * 700 + "}"
+    data = (WEB_LINES[0] + "\n" + deep + "\n").encode("utf-8")
+    shallow = parse_file("web", "events_20261001.jsonl", data)
+    nested = _at_depth(600, lambda: parse_file("web", "events_20261001.jsonl", data))
+    assert shallow.quarantined == nested.quarantined == []
+    assert shallow.lines == nested.lines == [1, 2]
+    assert shallow.columns["user_id"] == nested.columns["user_id"]
+    assert nested.columns["user_id"][1] == "[" * 700 + "]" * 700
