@@ -15,8 +15,15 @@ import re
 from functools import lru_cache
 
 import phonenumbers
-from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumberFormat
-from phonenumbers.phonenumberutil import _is_number_matching_desc  # the library's own pattern test
+from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumber, PhoneNumberFormat, ValidationResult
+
+# the library's own steps of parse and its pattern test
+from phonenumbers.phonenumberutil import (
+    _is_number_matching_desc,
+    _maybe_strip_national_prefix_carrier_code,
+    _set_italian_leading_zeros_for_phone_number,
+    _test_number_length,
+)
 
 from ._common import Checked, as_text, text_cache
 from .address import standardise_country
@@ -35,6 +42,12 @@ _TRUNK_IN_BRACKETS = re.compile(r"\(\s*0\s*\)")
 # What a phone field may contain besides digits: separators people type.
 _ALLOWED = re.compile(r"^\+?[\d\s().\-/]+$")
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+# A "+" then ASCII digits, not 0 first (a country code never starts with 0): ``_parse`` reads
+# these itself. The library's limit on the text is 250 characters.
+_PLUS_DIGITS = re.compile(r"\+[1-9][0-9]{2,248}")
+# What parse keeps of a national number stripped of its national prefix only when the rest is
+# of a possible length.
+_NOT_STRIPPED = (ValidationResult.TOO_SHORT, ValidationResult.IS_POSSIBLE_LOCAL_ONLY, ValidationResult.INVALID_LENGTH)
 
 
 def _region(code: str | None) -> str | None:
@@ -46,9 +59,54 @@ def _region(code: str | None) -> str | None:
     return None
 
 
+def _parse(text: str, region: str | None) -> phonenumbers.PhoneNumber:
+    """``phonenumbers.parse(text, region)``; raises its NumberParseException.
+
+    Most numbers reach the library as a "+" then digits that start with a country code (a
+    gateway's E.164, a number after ``_read_digits``). For those, most of ``parse`` finds
+    nothing to do: there is no text before or after the number to cut, no extension, no
+    RFC 3966 context, nothing to normalise, and the region plays no part (the country code
+    chooses the metadata). Its per-character normalisation of Unicode digits was the larger
+    part of a staging night's phone parsing. ``_parse_plus_digits`` runs only the steps that
+    act on such a number, which are the library's own functions; anything else, and any
+    number those steps would reject, goes to ``phonenumbers.parse``. Tests compare the two
+    (``test_phone_sameness.py``)."""
+    # (in the non-geographic "region" 001 the library reads a +800 number without metadata)
+    if region != phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY and _PLUS_DIGITS.fullmatch(text):
+        number = _parse_plus_digits(text[1:])
+        if number is not None:
+            return number
+    return phonenumbers.parse(text, region)
+
+
+def _parse_plus_digits(digits: str) -> phonenumbers.PhoneNumber | None:
+    """``phonenumbers.parse("+" + digits, region)`` (any region) for ASCII ``digits`` of at least
+    three, not starting with 0; None where the library would not give a number this way (no
+    known country code, or a national number of an impossible length: it raises there)."""
+    for length in (1, 2, 3):  # _extract_country_code: country codes are prefix-free
+        code = int(digits[:length])
+        if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            break
+    else:
+        return None
+    national = digits[length:]
+    metadata = PhoneMetadata.metadata_for_region_or_calling_code(code, phonenumbers.region_code_for_country_code(code))
+    if metadata is None or len(national) < 2:
+        return None
+    _, stripped, _ = _maybe_strip_national_prefix_carrier_code(national, metadata)
+    if _test_number_length(stripped, metadata) not in _NOT_STRIPPED:
+        national = stripped
+    if not 2 <= len(national) <= 17:
+        return None
+    number = PhoneNumber(country_code=code)
+    _set_italian_leading_zeros_for_phone_number(national, number)
+    number.national_number = int(national)
+    return number
+
+
 def _valid_number(text: str, region: str | None) -> phonenumbers.PhoneNumber | None:
     try:
-        number = phonenumbers.parse(text, region)
+        number = _parse(text, region)
     except NumberParseException:
         return None
     if number.extension or not _is_valid_number(number):
@@ -270,7 +328,7 @@ def _check_candidates(
 
 def _possible_e164(candidate: str) -> str | None:
     try:
-        number = phonenumbers.parse(candidate, None)
+        number = _parse(candidate, None)
     except NumberParseException:
         return None
     national = phonenumbers.national_significant_number(number)

@@ -370,3 +370,38 @@ def test_reparsed_alike_only_without_a_national_prefix_at_the_start(e164, alike)
         "SE",
         phonenumbers.region_code_for_number(number),
     )
+
+
+def _parsed(parse, text, region):
+    """A parse's number, or the kind of its NumberParseException."""
+    try:
+        return parse(text, region)
+    except phonenumbers.NumberParseException as error:
+        return ("raised", error.error_type)
+
+
+def test_a_plus_and_digits_are_parsed_as_the_library_parses_them():
+    # _parse reads a "+" then digits itself: the same number (every field, PhoneNumber's ==)
+    # or the same exception as phonenumbers.parse, after every country code and none, at
+    # every length up to the library's limit and past it, in regions that read a "+" number
+    # differently (001: a non-geographic code's number without metadata)
+    rng = random.Random(23)
+    texts = []
+    for code in sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE):
+        for length in range(0, 19):
+            texts += [f"+{code}" + "".join(rng.choice("0123456789") for _ in range(length)) for _ in range(3)]
+            texts.append(f"+{code}0" + "".join(rng.choice("0123456789") for _ in range(length)))
+    texts += ["+" + "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 30))) for _ in range(5000)]
+    texts += ["+1" + "2" * n for n in range(0, 255)]
+    for region in REGIONS:
+        for kind in PhoneNumberType.values():
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is not None:
+                e164 = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+                texts += [e164, e164[:-1], e164 + "1", e164[:3] + "0" + e164[3:]]
+    read_alone = 0
+    for text in texts:
+        for region in (None, "SE", "US", "IT", "001", "ZZ"):
+            assert _parsed(P._parse, text, region) == _parsed(phonenumbers.parse, text, region), (text, region)
+        read_alone += P._parse_plus_digits(text[1:]) is not None if P._PLUS_DIGITS.fullmatch(text) else 0
+    assert read_alone > len(texts) // 2  # most were read by _parse_plus_digits, not handed on
