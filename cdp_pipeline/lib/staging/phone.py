@@ -19,11 +19,15 @@ from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumber, Phone
 
 # the library's own steps of parse and its pattern test
 from phonenumbers.phonenumberutil import (
+    _extract_country_code,
     _is_number_matching_desc,
+    _match_national_number,
     _maybe_strip_national_prefix_carrier_code,
+    _parse_prefix_as_idd,
     _set_italian_leading_zeros_for_phone_number,
     _test_number_length,
 )
+from phonenumbers.re_util import re_compile
 
 from ._common import Checked, as_text, text_cache
 from .address import standardise_country
@@ -45,6 +49,9 @@ E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 # A "+" then ASCII digits, not 0 first (a country code never starts with 0): ``_parse`` reads
 # these itself. The library's limit on the text is 250 characters.
 _PLUS_DIGITS = re.compile(r"\+[1-9][0-9]{2,248}")
+# ASCII digits alone, as a national number (``_parse`` reads them in a region itself)
+_NATIONAL_DIGITS = re.compile(r"[0-9]{2,250}")
+_REGIONS = frozenset(phonenumbers.SUPPORTED_REGIONS)
 # What parse keeps of a national number stripped of its national prefix only when the rest is
 # of a possible length.
 _NOT_STRIPPED = (ValidationResult.TOO_SHORT, ValidationResult.IS_POSSIBLE_LOCAL_ONLY, ValidationResult.INVALID_LENGTH)
@@ -62,18 +69,22 @@ def _region(code: str | None) -> str | None:
 def _parse(text: str, region: str | None) -> phonenumbers.PhoneNumber:
     """``phonenumbers.parse(text, region)``; raises its NumberParseException.
 
-    Most numbers reach the library as a "+" then digits that start with a country code (a
-    gateway's E.164, a number after ``_read_digits``). For those, most of ``parse`` finds
-    nothing to do: there is no text before or after the number to cut, no extension, no
-    RFC 3966 context, nothing to normalise, and the region plays no part (the country code
-    chooses the metadata). Its per-character normalisation of Unicode digits was the larger
-    part of a staging night's phone parsing. ``_parse_plus_digits`` runs only the steps that
-    act on such a number, which are the library's own functions; anything else, and any
-    number those steps would reject, goes to ``phonenumbers.parse``. Tests compare the two
+    Numbers reach the library as ASCII digits: after a "+" and a country code (a gateway's
+    E.164, a number after ``_read_digits``), or national, read in the record's region. For
+    those most of ``parse`` finds nothing to do: no text before or after the number to cut,
+    no extension, no RFC 3966 context, nothing to normalise (its per-character normalisation
+    of Unicode digits, twice for a national number, was most of a staging night's phone
+    parsing). ``_parse_plus_digits`` and ``_parse_national_digits`` run only the steps that
+    act on such text, each the library's own function, in the library's order; any other
+    text, and any the library rejects, goes to ``phonenumbers.parse``. Tests compare the two
     (``test_phone_sameness.py``)."""
     # (in the non-geographic "region" 001 the library reads a +800 number without metadata)
     if region != phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY and _PLUS_DIGITS.fullmatch(text):
         number = _parse_plus_digits(text[1:])
+        if number is not None:
+            return number
+    elif region in _REGIONS and _NATIONAL_DIGITS.fullmatch(text):
+        number = _parse_national_digits(text, region)
         if number is not None:
             return number
     return phonenumbers.parse(text, region)
@@ -89,9 +100,48 @@ def _parse_plus_digits(digits: str) -> phonenumbers.PhoneNumber | None:
             break
     else:
         return None
-    national = digits[length:]
     metadata = PhoneMetadata.metadata_for_region_or_calling_code(code, phonenumbers.region_code_for_country_code(code))
-    if metadata is None or len(national) < 2:
+    return None if metadata is None else _national_number(code, digits[length:], metadata)
+
+
+def _parse_national_digits(digits: str, region: str) -> phonenumbers.PhoneNumber | None:
+    """``phonenumbers.parse(digits, region)`` for ASCII ``digits`` (at least two) and a region the
+    library knows; None where it would not give a number this way (it raises there). The
+    library's ``_maybe_extract_country_code`` for such text: an international prefix of the
+    region's then a country code, else the region's own country code at the start when the
+    rest reads better (as the library decides), else the region's number as written."""
+    metadata = PhoneMetadata.metadata_for_region(region)
+    idd = metadata.international_prefix if metadata.international_prefix is not None else "NonMatch"
+    dialled_abroad, number = _parse_prefix_as_idd(re_compile(idd), digits)
+    if dialled_abroad:
+        if len(number) <= 2:
+            return None
+        code, national = _extract_country_code(number)
+        if code == 0:
+            return None
+    else:
+        code, national = 0, digits
+        own = str(metadata.country_code)
+        if digits.startswith(own):
+            _, rest, _ = _maybe_strip_national_prefix_carrier_code(digits[len(own) :], metadata)
+            general = metadata.general_desc
+            if (
+                not _match_national_number(digits, general, False) and _match_national_number(rest, general, False)
+            ) or _test_number_length(digits, metadata) == ValidationResult.TOO_LONG:
+                code, national = metadata.country_code, rest
+    if code == 0:  # the region's number as written, read with the region's metadata
+        return _national_number(metadata.country_code, national, metadata)
+    main_region = phonenumbers.region_code_for_country_code(code)
+    if main_region != region:
+        metadata = PhoneMetadata.metadata_for_region_or_calling_code(code, main_region)
+    return _national_number(code, national, metadata)
+
+
+def _national_number(code: int, national: str, metadata: PhoneMetadata) -> phonenumbers.PhoneNumber | None:
+    """The end of ``phonenumbers.parse`` once it has the country code ``code``, the digits after
+    it, ``national``, and the metadata they are read with: the national prefix stripped when
+    the rest is of a possible length; None where the library raises."""
+    if len(national) < 2:
         return None
     _, stripped, _ = _maybe_strip_national_prefix_carrier_code(national, metadata)
     if _test_number_length(stripped, metadata) not in _NOT_STRIPPED:
