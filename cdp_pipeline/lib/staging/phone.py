@@ -15,8 +15,19 @@ import re
 from functools import lru_cache
 
 import phonenumbers
-from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumberFormat
-from phonenumbers.phonenumberutil import _is_number_matching_desc  # the library's own pattern test
+from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumber, PhoneNumberFormat, ValidationResult
+
+# the library's own steps of parse and its pattern test
+from phonenumbers.phonenumberutil import (
+    _extract_country_code,
+    _is_number_matching_desc,
+    _match_national_number,
+    _maybe_strip_national_prefix_carrier_code,
+    _parse_prefix_as_idd,
+    _set_italian_leading_zeros_for_phone_number,
+    _test_number_length,
+)
+from phonenumbers.re_util import re_compile
 
 from ._common import Checked, as_text, text_cache
 from .address import standardise_country
@@ -35,6 +46,15 @@ _TRUNK_IN_BRACKETS = re.compile(r"\(\s*0\s*\)")
 # What a phone field may contain besides digits: separators people type.
 _ALLOWED = re.compile(r"^\+?[\d\s().\-/]+$")
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+# A "+" then ASCII digits, not 0 first (a country code never starts with 0): ``_parse`` reads
+# these itself. The library's limit on the text is 250 characters.
+_PLUS_DIGITS = re.compile(r"\+[1-9][0-9]{2,248}")
+# ASCII digits alone, as a national number (``_parse`` reads them in a region itself)
+_NATIONAL_DIGITS = re.compile(r"[0-9]{2,250}")
+_REGIONS = frozenset(phonenumbers.SUPPORTED_REGIONS)
+# What parse keeps of a national number stripped of its national prefix only when the rest is
+# of a possible length.
+_NOT_STRIPPED = (ValidationResult.TOO_SHORT, ValidationResult.IS_POSSIBLE_LOCAL_ONLY, ValidationResult.INVALID_LENGTH)
 
 
 def _region(code: str | None) -> str | None:
@@ -46,9 +66,97 @@ def _region(code: str | None) -> str | None:
     return None
 
 
+def _parse(text: str, region: str | None) -> phonenumbers.PhoneNumber:
+    """``phonenumbers.parse(text, region)``; raises its NumberParseException.
+
+    Numbers reach the library as ASCII digits: after a "+" and a country code (a gateway's
+    E.164, a number after ``_read_digits``), or national, read in the record's region. For
+    those most of ``parse`` finds nothing to do: no text before or after the number to cut,
+    no extension, no RFC 3966 context, nothing to normalise (its per-character normalisation
+    of Unicode digits, twice for a national number, was most of a staging night's phone
+    parsing). ``_parse_plus_digits`` and ``_parse_national_digits`` run only the steps that
+    act on such text, each the library's own function, in the library's order; any other
+    text, and any the library rejects, goes to ``phonenumbers.parse``. Tests compare the two
+    (``test_phone_sameness.py``)."""
+    # (in the non-geographic "region" 001 the library reads a +800 number without metadata)
+    if region != phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY and _PLUS_DIGITS.fullmatch(text):
+        number = _parse_plus_digits(text[1:])
+        if number is not None:
+            return number
+    elif region in _REGIONS and _NATIONAL_DIGITS.fullmatch(text):
+        number = _parse_national_digits(text, region)
+        if number is not None:
+            return number
+    return phonenumbers.parse(text, region)
+
+
+def _parse_plus_digits(digits: str) -> phonenumbers.PhoneNumber | None:
+    """``phonenumbers.parse("+" + digits, region)`` (any region) for ASCII ``digits`` of at least
+    three, not starting with 0; None where the library would not give a number this way (no
+    known country code, or a national number of an impossible length: it raises there)."""
+    for length in (1, 2, 3):  # _extract_country_code: country codes are prefix-free
+        code = int(digits[:length])
+        if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            break
+    else:
+        return None
+    metadata = PhoneMetadata.metadata_for_region_or_calling_code(code, phonenumbers.region_code_for_country_code(code))
+    return None if metadata is None else _national_number(code, digits[length:], metadata)
+
+
+def _parse_national_digits(digits: str, region: str) -> phonenumbers.PhoneNumber | None:
+    """``phonenumbers.parse(digits, region)`` for ASCII ``digits`` (at least two) and a region the
+    library knows; None where it would not give a number this way (it raises there). The
+    library's ``_maybe_extract_country_code`` for such text: an international prefix of the
+    region's then a country code, else the region's own country code at the start when the
+    rest reads better (as the library decides), else the region's number as written."""
+    metadata = PhoneMetadata.metadata_for_region(region)
+    idd = metadata.international_prefix if metadata.international_prefix is not None else "NonMatch"
+    dialled_abroad, number = _parse_prefix_as_idd(re_compile(idd), digits)
+    if dialled_abroad:
+        if len(number) <= 2:
+            return None
+        code, national = _extract_country_code(number)
+        if code == 0:
+            return None
+    else:
+        code, national = 0, digits
+        own = str(metadata.country_code)
+        if digits.startswith(own):
+            _, rest, _ = _maybe_strip_national_prefix_carrier_code(digits[len(own) :], metadata)
+            general = metadata.general_desc
+            if (
+                not _match_national_number(digits, general, False) and _match_national_number(rest, general, False)
+            ) or _test_number_length(digits, metadata) == ValidationResult.TOO_LONG:
+                code, national = metadata.country_code, rest
+    if code == 0:  # the region's number as written, read with the region's metadata
+        return _national_number(metadata.country_code, national, metadata)
+    main_region = phonenumbers.region_code_for_country_code(code)
+    if main_region != region:
+        metadata = PhoneMetadata.metadata_for_region_or_calling_code(code, main_region)
+    return _national_number(code, national, metadata)
+
+
+def _national_number(code: int, national: str, metadata: PhoneMetadata) -> phonenumbers.PhoneNumber | None:
+    """The end of ``phonenumbers.parse`` once it has the country code ``code``, the digits after
+    it, ``national``, and the metadata they are read with: the national prefix stripped when
+    the rest is of a possible length; None where the library raises."""
+    if len(national) < 2:
+        return None
+    _, stripped, _ = _maybe_strip_national_prefix_carrier_code(national, metadata)
+    if _test_number_length(stripped, metadata) not in _NOT_STRIPPED:
+        national = stripped
+    if not 2 <= len(national) <= 17:
+        return None
+    number = PhoneNumber(country_code=code)
+    _set_italian_leading_zeros_for_phone_number(national, number)
+    number.national_number = int(national)
+    return number
+
+
 def _valid_number(text: str, region: str | None) -> phonenumbers.PhoneNumber | None:
     try:
-        number = phonenumbers.parse(text, region)
+        number = _parse(text, region)
     except NumberParseException:
         return None
     if number.extension or not _is_valid_number(number):
@@ -270,7 +378,7 @@ def _check_candidates(
 
 def _possible_e164(candidate: str) -> str | None:
     try:
-        number = phonenumbers.parse(candidate, None)
+        number = _parse(candidate, None)
     except NumberParseException:
         return None
     national = phonenumbers.national_significant_number(number)

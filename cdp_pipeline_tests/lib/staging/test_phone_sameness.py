@@ -370,3 +370,81 @@ def test_reparsed_alike_only_without_a_national_prefix_at_the_start(e164, alike)
         "SE",
         phonenumbers.region_code_for_number(number),
     )
+
+
+def _parsed(parse, text, region):
+    """A parse's number, or the kind of its NumberParseException."""
+    try:
+        return parse(text, region)
+    except phonenumbers.NumberParseException as error:
+        return ("raised", error.error_type)
+
+
+def test_a_plus_and_digits_are_parsed_as_the_library_parses_them():
+    # _parse reads a "+" then digits itself: the same number (every field, PhoneNumber's ==)
+    # or the same exception as phonenumbers.parse, after every country code and none, at
+    # every length up to the library's limit and past it, in regions that read a "+" number
+    # differently (001: a non-geographic code's number without metadata)
+    rng = random.Random(23)
+    texts = []
+    for code in sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE):
+        for length in range(0, 19):
+            texts += [f"+{code}" + "".join(rng.choice("0123456789") for _ in range(length)) for _ in range(3)]
+            texts.append(f"+{code}0" + "".join(rng.choice("0123456789") for _ in range(length)))
+    texts += ["+" + "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 30))) for _ in range(5000)]
+    texts += ["+1" + "2" * n for n in range(0, 255)]
+    for region in REGIONS:
+        for kind in PhoneNumberType.values():
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is not None:
+                e164 = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+                texts += [e164, e164[:-1], e164 + "1", e164[:3] + "0" + e164[3:]]
+    read_alone = 0
+    for text in texts:
+        for region in (None, "SE", "US", "IT", "001", "ZZ"):
+            assert _parsed(P._parse, text, region) == _parsed(phonenumbers.parse, text, region), (text, region)
+        read_alone += P._parse_plus_digits(text[1:]) is not None if P._PLUS_DIGITS.fullmatch(text) else 0
+    assert read_alone > len(texts) // 2  # most were read by _parse_plus_digits, not handed on
+
+
+def test_digits_are_parsed_in_a_region_as_the_library_parses_them():
+    # _parse reads ASCII digits in a region itself: the same number or the same exception as
+    # phonenumbers.parse, for every region's numbers written nationally, after its country
+    # code, after an international prefix (its own and others'), one digit off, with a
+    # national prefix too many, and for random digits, read in their own region and others
+    rng = random.Random(29)
+    cases = []
+    for region in REGIONS:
+        for kind in PhoneNumberType.values():
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is None:
+                continue
+            e164 = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+            national = phonenumbers.national_significant_number(example)
+            written = re.sub(r"\D", "", phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL))
+            for text in (
+                e164[1:],
+                "00" + e164[1:],
+                "011" + e164[1:],
+                "810" + e164[1:],
+                national,
+                written,
+                written[:-1],
+                written + "1",
+                "0" + national,
+                e164[1:-1],
+            ):
+                cases += [(text, region), (text, rng.choice(REGIONS))]
+    for _ in range(20_000):
+        text = "".join(rng.choice("0123456789") for _ in range(rng.randint(0, 20)))
+        cases.append((text, rng.choice(REGIONS + ["SE"] * 20)))
+    cases += [("1" * n, "SE") for n in range(0, 255)] + [("0701234567", r) for r in (None, "001", "ZZ", "se")]
+    read_alone = 0
+    for text, region in cases:
+        assert _parsed(P._parse, text, region) == _parsed(phonenumbers.parse, text, region), (text, region)
+        read_alone += (
+            region in P._REGIONS
+            and bool(P._NATIONAL_DIGITS.fullmatch(text))
+            and (P._parse_national_digits(text, region) is not None)
+        )
+    assert read_alone > len(cases) // 2  # most were read by _parse_national_digits, not handed on
