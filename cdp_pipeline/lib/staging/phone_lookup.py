@@ -1,7 +1,7 @@
 """``staging.phone_lookup``: every phone text a night has read, with its reading, kept between nights.
 
-phonenumbers is the slowest thing staging runs (at 1M records, 15 of identity_records' 35 CPU
-seconds), and the same numbers come back in several steps (identity_records, sms_messages,
+Reading phones is the slowest thing staging runs (at 1M records, 15 of identity_records' 35 CPU
+seconds before ``phone._parse`` ran only the library's steps that act on digits; less since), and the same numbers come back in several steps (identity_records, sms_messages,
 consent_events) and every night. An in-process cache held them within a night until it
 overflowed (at 10M records, consent_events read 1.5M numbers a second time). The lookup holds
 one row per reading phone.py makes of a number (one call of phonenumbers), keyed by the macros
