@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import operator
 import re
+import sys
 import threading
 from collections.abc import Callable
 
@@ -181,6 +182,19 @@ def _read_jsonl_text(
 # stops a read.
 _FAST_OPENINGS_MAX = 200
 
+# Frames of read_jsonl_text's thread below json's decoder, with room to spare: json follows a
+# line nested up to the recursion limit less these (992 of 1,000 levels measured, Python 3.11).
+_THREAD_FRAMES = 200
+
+
+def _short_line_max() -> int:
+    """The longest line simdjson may read without a count of its "[" and "{": a line it reads
+    is valid JSON, so it nests at most half its length deep (each level opens and closes), and
+    one this short nests less deep than json follows in read_jsonl_text's thread. At Python's
+    default recursion limit (1,000): 1,600 bytes, every GA4 line of the 1M landing (679-1,129)."""
+    return 2 * max(0, sys.getrecursionlimit() - _THREAD_FRAMES)
+
+
 _LAZY_OBJECT = simdjson.Object
 
 # JSON values orjson and json read alike (``_Rows.add_plain``); None stands for null.
@@ -292,8 +306,8 @@ class _Rows:
         GA4 file's parse time.
 
         Measured per GA4 line (~700 bytes, 100,000-customer landing): simdjson's parse ~0.6 µs,
-        its keys (``tuple(obj)``) ~0.8 µs, the five values ~0.9 µs, the "[" and "{" count ~1.3 µs.
-        Reading the lines with DuckDB's JSON functions instead was measured slower (6.4 against
+        its keys (``tuple(obj)``) ~0.8 µs, the five values ~0.9 µs, the "[" and "{" count ~1.3 µs
+        (made only of a line longer than ``_short_line_max``: none of a GA4 export's). Reading the lines with DuckDB's JSON functions instead was measured slower (6.4 against
         4.8 CPU s for the 587,662 lines): each function parses the line again (json_valid,
         json_keys, json_extract ~1-2 µs each), and what makes yyjson read as json does (no NaN
         in other spellings, no trailing comma, no key twice, nesting) costs as much again."""
@@ -304,10 +318,13 @@ class _Rows:
         plain = _PLAIN_TYPES.issuperset
         append_record, append_line, append_values = self.records.append, self.line_nos.append, self.values.append
         last_shape = last_plan = None
+        short = _short_line_max()
         for i, line in enumerate(lines, start=1):
             if line[:1] == b"{":
                 record = line[:-1] if crlf and line.endswith(b"\r") else line
-                if record.count(b"[") + record.count(b"{") <= _FAST_OPENINGS_MAX:
+                # the count (~1 µs a GA4 line, a sixth of its parse) only for a line long enough
+                # to nest deeper than json follows
+                if len(record) <= short or record.count(b"[") + record.count(b"{") <= _FAST_OPENINGS_MAX:
                     try:
                         obj = parse(record)
                     except (ValueError, RuntimeError):  # RuntimeError: an integer past 64 bits

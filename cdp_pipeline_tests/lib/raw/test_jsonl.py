@@ -2,6 +2,7 @@
 answers line by line), whatever shape its keys take; a lone UTF-16 surrogate costs its line only."""
 
 import json
+import sys
 from pathlib import Path
 
 import orjson
@@ -364,7 +365,8 @@ def test_simdjson_keeps_the_lines_it_reads_as_json_does(monkeypatch):
     monkeypatch.setattr(reader._Rows, "read_lazily", read_lazily)
     p = parse_file("web", "events_20261001.jsonl", "\n".join(SIMDJSON_LINES).encode("utf-8"))
     kept = [i for i in range(1, len(SIMDJSON_LINES) + 1) if i not in handed_on]
-    assert kept == [1, 4, 5, 10, 12, 13, 14]
+    # 15 (300 deep, 680 bytes): short enough to nest no deeper than json follows (_short_line_max)
+    assert kept == [1, 4, 5, 10, 12, 13, 14, 15]
     assert p.lines == [1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 15]
     names = dict(zip(p.lines, p.columns["event_name"]))
     assert (names[4], names[5], names[10]) == ("first", "first", "nul\x00")
@@ -391,3 +393,35 @@ def test_a_deeply_nested_line_reads_alike_from_a_shallow_and_a_deep_caller():
     assert shallow.lines == nested.lines == [1, 2]
     assert shallow.columns["user_id"] == nested.columns["user_id"]
     assert nested.columns["user_id"][1] == "[" * 700 + "]" * 700
+
+
+def _nested_line(ts: int, depth: int) -> str:
+    return (
+        f'{{"event_timestamp":{ts},"event_name":"d{depth}","user_pseudo_id":"c","x":' + "[" * depth + "]" * depth + "}"
+    )
+
+
+def test_a_short_line_is_read_by_simdjson_only_as_deep_as_json_follows(monkeypatch):
+    # simdjson reads a line of up to 2 × (recursion limit - 200) bytes without counting its
+    # brackets: at a limit of 450, 500 bytes. Around the lowered limit json (in the reader's own
+    # thread) follows ~440 levels: each line reads as json alone reads it, the deepest quarantined.
+    from cdp_pipeline.lib.raw.jsonl_reader import _short_line_max
+
+    assert _short_line_max() == 2 * (sys.getrecursionlimit() - 200)
+    limit = sys.getrecursionlimit()
+    depths = (150, 210, 300, 430, 460)
+    data = "\n".join(_nested_line(i, d) for i, d in enumerate(depths, start=1)).encode()
+    try:
+        sys.setrecursionlimit(450)
+        assert _short_line_max() == 500
+        assert [len(_nested_line(1, d)) <= 500 for d in depths] == [True, True, False, False, False]
+        both = parse_file("web", "events_20261001.jsonl", data)
+        monkeypatch.setattr(simdjson, "Parser", _RefusingParser)
+        monkeypatch.setattr(orjson, "loads", _refuse)
+        alone = parse_file("web", "events_20261001.jsonl", data)
+    finally:
+        sys.setrecursionlimit(limit)
+    assert both.lines == alone.lines == [1, 2, 3, 4]
+    assert both.columns == alone.columns
+    assert both.quarantined == alone.quarantined
+    assert [(q.line_number, q.reason) for q in both.quarantined] == [(5, "invalid JSON: nested too deeply to be read")]
