@@ -29,7 +29,12 @@ from cdp_pipeline.lib.golden import incremental
 from cdp_pipeline.lib.golden.comments import apply_golden_comments
 from cdp_pipeline.lib.golden.consent import LEDGER_TABLE, build_consent, build_identifier_consent, identifier_hashes
 from cdp_pipeline.lib.golden.inputs import missing_inputs, resolve_inputs
-from cdp_pipeline.lib.golden.survivorship import AttributeRules, load_survivorship_config, run_survivorship
+from cdp_pipeline.lib.golden.survivorship import (
+    AttributeRules,
+    drop_group_tables,
+    load_survivorship_config,
+    run_survivorship,
+)
 from cdp_pipeline.lib.golden.timeline import build_timeline
 from cdp_pipeline.lib.golden.traits import as_of_cutoff, build_traits
 
@@ -37,7 +42,6 @@ SQL_DIR = Path(__file__).parent / "sql"
 
 _TEMP_TABLES = (
     "_golden_records",
-    "_golden_survived",
     "_golden_profiles",
     "_golden_junk",
     "_golden_traits",
@@ -114,8 +118,17 @@ def _profiles(con: duckdb.DuckDBPyConnection, tables: dict[str, str], config) ->
         identity_records=tables["identity_records"],
         ledger=_LEDGER,
     )
-    run_survivorship(con, config, records="_golden_records", customers="_golden_records", target="_golden_survived")
-    run_sql(con, SQL_DIR, "create_customer_profiles", records="_golden_records", survived="_golden_survived")
+    # The survived attributes as a view over the group tables: the profiles statement joins them as it
+    # reads them, rather than a temp table of every customer's survived row written and read once (at 1M
+    # records 2.45-2.50 CPU s against 2.59-2.72 for both statements; a whole build still passes at 600MB).
+    try:
+        run_survivorship(
+            con, config, records="_golden_records", customers="_golden_records", target="_golden_survived", view=True
+        )
+        run_sql(con, SQL_DIR, "create_customer_profiles", records="_golden_records", survived="_golden_survived")
+    finally:
+        con.execute("DROP VIEW IF EXISTS temp._golden_survived")
+        drop_group_tables(con, config, "_golden_survived")
 
 
 def _customer_rows(

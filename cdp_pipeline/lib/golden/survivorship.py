@@ -223,14 +223,18 @@ def _group_table(target: str, group: AttributeRules) -> str:
     return f"{target}_{group.name}"
 
 
-def survivorship_sql(config: tuple[AttributeRules, ...], records: str, customers: str, target: str) -> list[str]:
+def survivorship_sql(
+    config: tuple[AttributeRules, ...], records: str, customers: str, target: str, *, view: bool = False
+) -> list[str]:
     """The statements creating ``target``: per customer of ``customers``, each survived
     attribute with ``<attr>_source`` and ``<attr>_source_record_id``.
 
     One temp table per group (``<target>_<group>``: its winners), then one statement joining
     them: an ``arg_min`` aggregate is held in memory, so each group's is built alone rather
     than all of them beside the joins in one statement (a 1M-record build needed a 700MB
-    memory_limit for that one). The caller drops the group tables.
+    memory_limit for that one). The caller drops the group tables. With ``view``, ``target``
+    is a temp view of that join, which the statement reading it runs as part of itself
+    (the group tables must then outlive it).
 
     ``records`` needs customer_id, source, source_record_id, record_time, the attribute
     columns, ``*_is_junk`` and ``dq_flags`` (and ``email_blocked`` / ``phone_blocked`` for
@@ -248,10 +252,15 @@ def survivorship_sql(config: tuple[AttributeRules, ...], records: str, customers
         ]
     joins = " ".join(f"LEFT JOIN temp.{_group_table(target, g)} AS g_{g.name} USING (customer_id)" for g in config)
     statements.append(
-        f"CREATE OR REPLACE TEMP TABLE {target} AS "
+        f"CREATE OR REPLACE TEMP {'VIEW' if view else 'TABLE'} {target} AS "
         f"SELECT {', '.join(select)} FROM (SELECT DISTINCT customer_id FROM {customers}) c {joins}"
     )
     return statements
+
+
+def drop_group_tables(con: duckdb.DuckDBPyConnection, config: tuple[AttributeRules, ...], target: str) -> None:
+    for g in config:
+        con.execute(f"DROP TABLE IF EXISTS temp.{_group_table(target, g)}")
 
 
 def run_survivorship(
@@ -260,11 +269,15 @@ def run_survivorship(
     records: str = "_golden_records",
     customers: str = "_golden_records",
     target: str = "_golden_survived",
+    *,
+    view: bool = False,
 ) -> None:
+    """Create ``target`` (``survivorship_sql``). Its group tables are dropped here, unless
+    ``view``: then the caller drops them (``drop_group_tables``) once it has read the view."""
     config = config or load_survivorship_config()
     try:
-        for statement in survivorship_sql(config, records, customers, target):
+        for statement in survivorship_sql(config, records, customers, target, view=view):
             con.execute(statement)
     finally:
-        for g in config:
-            con.execute(f"DROP TABLE IF EXISTS temp.{_group_table(target, g)}")
+        if not view:
+            drop_group_tables(con, config, target)

@@ -7,6 +7,7 @@ import pytest
 
 from cdp_pipeline.lib.golden.survivorship import (
     SURVIVED_ATTRIBUTES,
+    drop_group_tables,
     load_survivorship_config,
     parse_survivorship_config,
     run_survivorship,
@@ -214,3 +215,23 @@ def test_group_tables_are_dropped_and_only_the_target_is_left():
     temp = con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary ORDER BY table_name").fetchall()
     assert temp == [("out",)]
     assert con.execute("SELECT email, email_source_record_id FROM out").fetchall() == [("a@x.io", "1")]
+
+
+def test_as_a_view_it_reads_the_group_tables_the_caller_then_drops():
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE recs ({', '.join(f'{c} {t}' for c, t in COLUMNS.items())})")
+    con.execute(
+        "INSERT INTO recs (customer_id, source, source_record_id, email, city) "
+        "VALUES ('C1', 'crm', '1', 'a@x.io', NULL), ('C1', 'pos', '2', NULL, 'Lund'), ('C2', 'web', '3', NULL, NULL)"
+    )
+    config = load_survivorship_config()
+    run_survivorship(con, config, records="recs", customers="recs", target="out", view=True)
+    groups = con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name LIKE 'out_%'").fetchall()
+    assert groups == [(len(config),)]
+    rows = con.execute(
+        "SELECT customer_id, email, email_source_record_id, city, city_source_record_id FROM out ORDER BY customer_id"
+    ).fetchall()
+    assert rows == [("C1", "a@x.io", "1", "Lund", "2"), ("C2", None, None, None, None)]
+    con.execute("DROP VIEW out")
+    drop_group_tables(con, config, "out")
+    assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchall() == [(0,)]
