@@ -116,10 +116,16 @@ def test_a_receipt_is_its_lines_summed_whatever_time_each_line_says(tmp_path):
             _line("R5", "3", "", "1,00", line=4, ts="not a time", tz="", discount="", loyalty=" ", **at),
             # the same time as R5's first line: each receipt has its own
             _line("R6", "1", "1", "3,00", line=5, **at),
+            # the later landing day wins though its file's path sorts first
+            _line("R7", "1", "1", "2,00", day="2026-10-02", file="z.csv", line=2),
+            _line("R7", "1", "5", "2,00", day="2026-10-03", file="a.csv", line=2),
         ],
     )
-    for table in ("identity_records", "orders"):
+    for table in ("identity_records", "orders", "order_lines"):
         build_staging_table(c, SQL_DIR, table, get_settings(), full_refresh=True)
+    assert c.execute("SELECT quantity FROM staging.order_lines WHERE order_id = 'receipt:S01:R7'").fetchall() == [
+        (Decimal("5.000"),)
+    ]
     got = c.execute(
         "SELECT order_id, ordered_at, subtotal, discount, total, loyalty_card_id FROM staging.orders ORDER BY ALL"
     ).fetchall()
@@ -134,4 +140,5 @@ def test_a_receipt_is_its_lines_summed_whatever_time_each_line_says(tmp_path):
             "7350000000001",
         ),
         ("receipt:S01:R6", dt.datetime(2026, 9, 10, 10, 0), Decimal("3.00"), Decimal("0.00"), Decimal("3.00"), None),
+        ("receipt:S01:R7", dt.datetime(2026, 9, 10, 10, 0), Decimal("10.00"), Decimal("0.00"), Decimal("10.00"), None),
     ]
