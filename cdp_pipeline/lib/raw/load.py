@@ -330,21 +330,30 @@ class _PendingWrites:
     each went through the WAL, its commit 26 % of raw/web_events' CPU time."""
 
     # Written out once the pending files hold this many bytes: a memory bound (raw/pos_* at
-    # 100,000 customers, 48 MB of files, peaks 115 MB above per-file writes). A 1,000,000-customer
-    # night's POS (~480 MB) is then written in ~8 inserts, each still past a row group.
-    MAX_PENDING_BYTES = 64 << 20
+    # 1,000,000 customers, 139 MB of files, peaks ~200 MB above 64 MB batches). Each insert after
+    # a table's first fills the partly filled row group the one before it ended with, and the
+    # step's closing checkpoint rewrites that row group whole (all its columns, compressed again):
+    # raw/pos_* at 1,000,000 customers, three inserts a table with 64 MB batches, spent 1.2-1.5 CPU s
+    # in that checkpoint, and 0.0 written in one; a 10,000,000-customer night's POS (~1.4 GB) is
+    # now ~6 inserts a table, not ~22.
+    MAX_PENDING_BYTES = 256 << 20
+    # ... and this many while a GA4 file is pending (the parsed events of a day file are large).
+    MAX_PENDING_WEB_BYTES = 64 << 20
 
     def __init__(self, con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime):
         self.con = con
         self.loaded_at = loaded_at
         self.items: list[tuple[LandingFile, FileOutcome, ParsedFile | None]] = []
         self.pending_bytes = 0
+        self.pending_web = False
         self.ensured: set[str] = set()  # sources whose tables exist
 
     def add(self, lf: LandingFile, out: FileOutcome, parsed: ParsedFile | None) -> None:
         self.items.append((lf, out, parsed))
         self.pending_bytes += lf.bytes
-        if self.pending_bytes >= self.MAX_PENDING_BYTES:
+        self.pending_web = self.pending_web or (parsed is not None and parsed.kind is WEB_EVENTS)
+        limit = min(self.MAX_PENDING_BYTES, self.MAX_PENDING_WEB_BYTES) if self.pending_web else self.MAX_PENDING_BYTES
+        if self.pending_bytes >= limit:
             self.flush()
 
     def first_delivery(self, sha256: str) -> tuple[str, dt.date, str] | None:
@@ -360,7 +369,7 @@ class _PendingWrites:
         return any(parsed is not None and parsed.kind is WEB_EVENTS for _, _, parsed in self.items)
 
     def flush(self) -> None:
-        items, self.items, self.pending_bytes = self.items, [], 0
+        items, self.items, self.pending_bytes, self.pending_web = self.items, [], 0, False
         if items:
             _write_files(self.con, items, self.loaded_at)
 

@@ -20,6 +20,12 @@ shopify AS (
     FROM temp.raw_pos_orders r
     JOIN shopify_delivery d ON trim(r.name) = d.order_name AND r._file = d.file
 ),
+receipt_files AS MATERIALIZED (
+    -- each file's place in delivery order, as in create_orders.sql
+    SELECT _file, row_number() OVER (ORDER BY min(_landing_date), _file) * 4294967296 AS place
+    FROM temp.raw_pos_receipts
+    GROUP BY _file
+),
 receipts AS (
     SELECT 'receipt:' || trim(store_id) || ':' || trim(receipt_id) AS order_id,
            coalesce(TRY_CAST(line_no AS INTEGER), CAST(_line AS INTEGER)) AS line_no,
@@ -30,12 +36,14 @@ receipts AS (
            coalesce(std_money(discount), 0) AS discount
     -- the latest delivery of a line, as in create_orders.sql
     FROM temp.raw_pos_receipts r
+    JOIN receipt_files f USING (_file)
     SEMI JOIN (
-        SELECT max({'landed': _landing_date, 'file': _file, 'line': _line}) AS latest
-        FROM temp.raw_pos_receipts
+        SELECT max(f.place + r._line) AS latest
+        FROM temp.raw_pos_receipts r
+        JOIN receipt_files f USING (_file)
         WHERE nullif(trim(receipt_id), '') IS NOT NULL AND nullif(trim(store_id), '') IS NOT NULL
         GROUP BY trim(store_id), trim(receipt_id), trim(coalesce(line_no, CAST(_line AS VARCHAR)))
-    ) k ON r._file = k.latest.file AND r._line = k.latest.line
+    ) k ON f.place + r._line = k.latest
 )
 SELECT order_id, CAST(line_no AS INTEGER) AS line_no, sku, item_name,
        CAST(quantity AS DECIMAL(18, 3)) AS quantity,

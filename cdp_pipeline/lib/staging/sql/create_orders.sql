@@ -34,46 +34,64 @@ shopify AS (
     FROM shopify_rows
     GROUP BY trim(name)
 ),
+receipt_files AS MATERIALIZED (
+    -- each file's place in delivery order (landing day, then path): a line's delivery is then
+    -- one number, place + line (a file has fewer than 2^32 lines), cheaper to group and join on
+    -- than the path and the line
+    SELECT _file, row_number() OVER (ORDER BY min(_landing_date), _file) * 4294967296 AS place
+    FROM temp.raw_pos_receipts
+    GROUP BY _file
+),
 receipt_lines AS (
     -- A line delivered again (a receipt re-sent) is read from its latest delivery: the latest
     -- (landing day, file, line) per receipt line, found by grouping (cheaper than a window
-    -- over every line) and joined back by its file and line.
+    -- over every line) and joined back by it.
     SELECT r.* FROM temp.raw_pos_receipts r
+    JOIN receipt_files f USING (_file)
     SEMI JOIN (
-        SELECT max({'landed': _landing_date, 'file': _file, 'line': _line}) AS latest
-        FROM temp.raw_pos_receipts
+        SELECT max(f.place + r._line) AS latest
+        FROM temp.raw_pos_receipts r
+        JOIN receipt_files f USING (_file)
         WHERE nullif(trim(receipt_id), '') IS NOT NULL AND nullif(trim(store_id), '') IS NOT NULL
         GROUP BY trim(store_id), trim(receipt_id), trim(coalesce(line_no, CAST(_line AS VARCHAR)))
-    ) k ON r._file = k.latest.file AND r._line = k.latest.line
+    ) k ON f.place + r._line = k.latest
 ),
--- The standardisation functions are Python: each distinct value is read once and joined
--- back (a receipt's lines share its time; a customer's orders share their address).
+-- A receipt's lines summed per time they give (a receipt's lines share one): the time is read
+-- once per distinct value, by the standardisation function (Python for a local time), and
+-- joined to these sums rather than to every line.
+receipt_sums AS (
+    SELECT trim(store_id) AS store_id, trim(receipt_id) AS receipt_id, ts_local, nullif(trim(tz), '') AS tz,
+           sum(CAST(coalesce(TRY_CAST(std_money(qty) AS DECIMAL(18, 3)), 1) AS DECIMAL(38, 3)) * std_money(unit_price)) AS subtotal,
+           sum(std_money(discount)) AS discount,
+           min(nullif(trim(loyalty_card_id), '')) AS loyalty_card_id
+    FROM receipt_lines
+    GROUP BY ALL
+),
 -- MATERIALIZED keeps DuckDB from pushing filters on the results down to every row.
 receipt_times AS MATERIALIZED (
     SELECT ts_local, tz, std_timestamp(ts_local, tz) AS ordered_at
-    FROM (SELECT DISTINCT ts_local, nullif(trim(tz), '') AS tz FROM receipt_lines WHERE ts_local IS NOT NULL)
+    FROM (SELECT DISTINCT ts_local, tz FROM receipt_sums WHERE ts_local IS NOT NULL)
 ),
 receipts AS (
-    SELECT 'receipt:' || trim(store_id) || ':' || trim(receipt_id) AS order_id,
+    SELECT 'receipt:' || l.store_id || ':' || l.receipt_id AS order_id,
            'store' AS channel,
            min(t.ordered_at) AS ordered_at,
            'SEK' AS currency_code,
-           sum(CAST(coalesce(TRY_CAST(std_money(qty) AS DECIMAL(18, 3)), 1) AS DECIMAL(38, 3)) * std_money(unit_price)) AS subtotal,
+           sum(l.subtotal) AS subtotal,
            CAST(0 AS DECIMAL(18, 2)) AS shipping,
            CAST(NULL AS DECIMAL(18, 2)) AS taxes,
-           coalesce(sum(std_money(discount)), 0) AS discount,
-           sum(CAST(coalesce(TRY_CAST(std_money(qty) AS DECIMAL(18, 3)), 1) AS DECIMAL(38, 3)) * std_money(unit_price))
-               - coalesce(sum(std_money(discount)), 0) AS total,
+           coalesce(sum(l.discount), 0) AS discount,
+           sum(l.subtotal) - coalesce(sum(l.discount), 0) AS total,
            CAST(NULL AS DECIMAL(18, 2)) AS refunded_amount,
            'paid' AS financial_status,
            CAST(NULL AS TIMESTAMP) AS cancelled_at,
-           trim(store_id) AS store_id,
-           min(nullif(trim(loyalty_card_id), '')) AS loyalty_card_id,
+           l.store_id,
+           min(l.loyalty_card_id) AS loyalty_card_id,
            CAST(NULL AS VARCHAR) AS raw_email,
            CAST(NULL AS BOOLEAN) AS accepts_marketing
-    FROM receipt_lines l
-    LEFT JOIN receipt_times t ON t.ts_local = l.ts_local AND t.tz IS NOT DISTINCT FROM nullif(trim(l.tz), '')
-    GROUP BY trim(store_id), trim(receipt_id)
+    FROM receipt_sums l
+    LEFT JOIN receipt_times t ON t.ts_local = l.ts_local AND t.tz IS NOT DISTINCT FROM l.tz
+    GROUP BY l.store_id, l.receipt_id
 ),
 orders AS (
     SELECT * FROM shopify
