@@ -62,7 +62,10 @@ def config_hash(config: IdentityConfig) -> str:
     from cdp_pipeline.lib.common.code_version import source_hash
 
     payload = json.dumps(
-        {"splink": asdict(config.splink), "source": source_hash("lib/identity/splink_model.py")},
+        {
+            "splink": asdict(config.splink),
+            "source": source_hash("lib/identity/splink_model.py", "lib/identity/u_keyed_counts.py"),
+        },
         sort_keys=True,
         default=str,
     )

@@ -206,3 +206,53 @@ def test_a_comparison_seen_often_enough_in_a_tenth_is_not_graded_further(con, co
                 assert reached and sum(counted.values()) < sum(all_pairs.values())
         if enough == 1:
             assert partial > 0  # the tenth does the work for some comparison
+
+
+def test_keyed_counts_are_every_pairs_counts(con):
+    """``U_PAIR_KEYS``: grading only the value pairs that share a key (u_keyed_counts.py) gives
+    the counts of grading every pair, on values one edit apart every way (a typo, a letter
+    dropped, two digits swapped, ö for o), day and month swapped, a street exact or similar,
+    and values with NULLs in some of the address's columns."""
+    from splink import SettingsCreator
+
+    from cdp_pipeline.lib.identity.splink_model import (
+        U_PAIR_KEYS,
+        _address_comparison,
+        _birth_date_comparison,
+        _one_typo_comparison,
+    )
+
+    emails = ["anna.berg@x.se", "anna.berg@x.es", "annaberg@x.se", "anan.berg@x.se", "åsa@x.se", "asa@x.se", None]
+    phones = ["+46701234567", "+46701234576", "+4670123456", "+46701234568", None]
+    dates = ["1980-03-04", "1980-04-03", "1980-03-05", "1981-03-04", "1980-03-14", None]
+    streets = ["storgatan 1", "storgatan 2", "storgatn 1", "kungsvägen 10", None]
+    postcodes = ["11122", "11123", "11212", "22100", None]
+    cities = ["malmö", "malmo", "lund", "lunds", None, "stockholm"]
+    rows = [
+        (i, emails[i % 7], phones[i % 5], dates[i % 6], streets[(i // 2) % 5], postcodes[(i // 3) % 5], cities[i % 6])
+        for i in range(90)
+    ]
+    con.execute("""CREATE TABLE u_values (unique_id INTEGER, email VARCHAR, phone VARCHAR, birth_date DATE,
+                   street VARCHAR, postcode VARCHAR, city VARCHAR)""")
+    con.executemany("INSERT INTO u_values VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    sdf = DuckDBAPI(connection=con).register("u_values")
+    comparisons = [
+        _birth_date_comparison(),
+        _address_comparison(),
+        _one_typo_comparison("email", transpositions=True, separators="._-"),
+        _one_typo_comparison("phone", transpositions=True),
+    ]
+    settings = SettingsCreator(link_type="dedupe_only", comparisons=comparisons).get_settings("duckdb")
+    everyone = 1e9
+    graded = _sampled_level_counts(sdf, settings, everyone, 42)
+    keyed = _sampled_level_counts(sdf, settings, everyone, 42, keys=U_PAIR_KEYS)
+    assert keyed == graded
+    for cc, counts in zip(settings.comparisons, graded):
+        assert cc.output_column_name in U_PAIR_KEYS
+        assert sum(counts.values()) == 90 * 89 // 2
+        # every level is reached, so every key had pairs to put up
+        assert all(counts.get(int(lv.comparison_vector_value), 0) > 0 for lv in cc.comparison_levels), counts
+    # and on a sample of the records (Splink's seeded filter), as u estimation draws it
+    assert _sampled_level_counts(sdf, settings, 900, 42, keys=U_PAIR_KEYS) == _sampled_level_counts(
+        sdf, settings, 900, 42
+    )
