@@ -28,8 +28,10 @@ STATUSES = ["subscribed", "unsubscribed", "cleaned", "nonsubscribed", "pending"]
 FAILING_EMAIL = "bo@x"
 
 
-@pytest.fixture
-def con(tmp_path, monkeypatch):
+@pytest.fixture(scope="module")
+def con(tmp_path_factory):
+    """The staged messy rows and the oracle functions. Built once for the module (the tests
+    only read it); the raw rows go in as one transaction, not one commit per row."""
     real_check_email = udfs.check_email
 
     def check_email(raw):
@@ -37,15 +39,20 @@ def con(tmp_path, monkeypatch):
             raise ValueError("unreadable")
         return real_check_email(raw)
 
-    monkeypatch.setattr(udfs, "check_email", check_email)
-    c = open_build_db(tmp_path / "b.duckdb")
-    _insert_messy_rows(c, random.Random(11))
-    for table in STAGING_TABLES:
-        build_staging_table(c, SQL_DIR, table, get_settings())
-    # The oracle: the same functions, row by row.
-    udfs.register_udfs(c, get_settings().default_region, get_settings().timezone, as_of=data_as_of(c), vectorised=False)
-    yield c
-    c.close()
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(udfs, "check_email", check_email)
+        c = open_build_db(tmp_path_factory.mktemp("staging_sql") / "b.duckdb")
+        c.execute("BEGIN TRANSACTION")
+        _insert_messy_rows(c, random.Random(11))
+        c.execute("COMMIT")
+        for table in STAGING_TABLES:
+            build_staging_table(c, SQL_DIR, table, get_settings())
+        # The oracle: the same functions, row by row.
+        udfs.register_udfs(
+            c, get_settings().default_region, get_settings().timezone, as_of=data_as_of(c), vectorised=False
+        )
+        yield c
+        c.close()
 
 
 def _insert(con, table: str, rows: list[dict]) -> None:

@@ -66,15 +66,28 @@ def _full_rows(con):
         other.close()
 
 
+@pytest.fixture(scope="module")
+def built(landing, tmp_path_factory):
+    """The build database after every day but the last, staging built whole: made once, each
+    test gets a copy. The raw layer names files relative to the landing folder, so a copy next
+    to a copy of the landing folder is the same night as a build of its own."""
+    path = tmp_path_factory.mktemp("stg_inc_built") / "build.duckdb"
+    con = duckdb.connect(str(path))
+    try:
+        _load(con, landing, _days(landing)[:-1])
+        assert _build(con).mode == "full"
+    finally:
+        con.close()
+    return path
+
+
 @pytest.fixture
-def night(landing, tmp_path):
+def night(landing, built, tmp_path):
     work = tmp_path / "landing"
     shutil.copytree(landing, work)
+    shutil.copy(built, tmp_path / "build.duckdb")
     con = duckdb.connect(str(tmp_path / "build.duckdb"))
-    days = _days(work)
-    _load(con, work, days[:-1])
-    assert _build(con).mode == "full"
-    yield con, work, days
+    yield con, work, _days(work)
     con.close()
 
 
