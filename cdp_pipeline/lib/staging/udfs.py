@@ -43,7 +43,7 @@ from .address import check_postcode, match_street, standardise_city, standardise
 from .consent import parse_bool, sms_keyword
 from .dates import check_birth_date, parse_date, parse_timestamp, utc_offset_of_hour
 from .email import check_email
-from .junk import is_junk_email, is_junk_name, is_junk_phone
+from .junk import is_junk_email, is_junk_name, is_junk_phone, junk_phone_sequences
 from .money import parse_money
 from .names import display_name, match_name, split_full_name
 from .phone import (
@@ -52,6 +52,7 @@ from .phone import (
     check_phone_junk,
     check_written_phone,
     check_written_phone_junk,
+    sql_reading,
 )
 
 _CHECKED_TEXT = "STRUCT(value VARCHAR, flags VARCHAR[])"
@@ -364,6 +365,12 @@ def define_macros(con: duckdb.DuckDBPyConnection, default_region: str) -> None:
     """Create the macros of ``macros.sql`` on ``con``, with the variables they read set first
     (``default_region``: the phone lookup's key reads a number of it in no country)."""
     run_sql(con, SQL_DIR, "set_junk_email", {"junk_email": junk_email_lists()})
-    phone_key = {"calling_codes": calling_code_pattern(), "default_region": default_region}
+    phone_key = {
+        "calling_codes": calling_code_pattern(),
+        "default_region": default_region,
+        # the numbers of the default region macros.sql reads itself, and junk.py's digit runs
+        "reading": sql_reading(default_region),
+        "sequences": junk_phone_sequences(),
+    }
     run_sql(con, SQL_DIR, "set_phone_key", {"phone_key": phone_key})
     run_sql(con, SQL_DIR, "macros")
