@@ -21,7 +21,9 @@ reads exactly as the Python does, and call the Python (``std_email_checked_py``,
 ``std_timestamp_py``, ``std_money_py``) only for the rest. ``std_phone`` and
 ``std_phone_checked_junk`` are macros too: a number of digits, spaces and hyphens
 reaches the Python as its "+" and digits alone (``std_written_phone*_py``), the
-rest as written (``std_phone_py``, ``std_phone_checked_junk_py``); ``std_postcode_checked``
+rest as written (``std_phone_py``, ``std_phone_checked_junk_py``), and a valid mobile
+or fixed-line number of the default region is read in SQL from the library's metadata
+(``_std_phone_sql``, ``phone.sql_reading``); ``std_postcode_checked``
 reads a postcode of plain digits of a country that writes them so in SQL, the rest in
 ``std_postcode_checked_py``. Every SQL that calls them gets the fast path; the answers are the
 Python's.
