@@ -361,8 +361,13 @@ def sql_reading(default_region: str) -> dict[str, object]:
     so SQL reads only numbers that do not start with 0); ``national`` is false unless the
     national prefix is 0, without a rewrite rule, and the international prefix 00 (then a
     0 and a digit other than 0 is a national prefix: ``_parse_national_digits`` strips it when
-    the rest is of a possible length that is not local-only, as the lengths here are)."""
-    off = {"code": "", "national": False, "lengths": [], "general": ""}
+    the rest is of a possible length that is not local-only, as the lengths here are). ``bare``:
+    the international prefix is digits from a 0, so no number from 1 to 9 starts with it; then
+    a number without its national prefix (``701234567``), or after the country code without the
+    "+" (``46701234567``, when those digits do not match the general pattern: then
+    ``_parse_national_digits`` takes the code off), read in the default region, is read in SQL
+    too (``_read_digits`` reads such digits in the region first)."""
+    off = {"code": "", "national": False, "bare": False, "lengths": [], "general": ""}
     off |= {
         f"{kind}{part}": [] if part == "_lengths" else "" for kind in ("mobile", "fixed") for part in ("", "_lengths")
     }
@@ -381,6 +386,7 @@ def sql_reading(default_region: str) -> dict[str, object]:
         and metadata.national_prefix == "0"
         and not metadata.national_prefix_transform_rule
         and metadata.international_prefix == "00",
+        "bare": bool(re.fullmatch(r"0[0-9]*", metadata.international_prefix or "")),
         "lengths": [n for n in general.possible_length if n not in local_only and 2 <= n <= 17],
         "general": general.national_number_pattern or "",
     }

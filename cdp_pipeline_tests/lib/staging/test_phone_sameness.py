@@ -453,7 +453,7 @@ def test_digits_are_parsed_in_a_region_as_the_library_parses_them():
 def test_sql_reading_is_the_regions_metadata():
     se = P.sql_reading("SE")
     metadata = phonenumbers.PhoneMetadata.metadata_for_region("SE")
-    assert (se["code"], se["national"]) == ("46", True)
+    assert (se["code"], se["national"], se["bare"]) == ("46", True, True)
     assert se["general"] == metadata.general_desc.national_number_pattern
     assert (se["mobile"], se["mobile_lengths"]) == (metadata.mobile.national_number_pattern, [9])
     assert se["fixed"] == metadata.fixed_line.national_number_pattern

@@ -404,7 +404,11 @@ SQL_READ_PHONES = [
     ("0701234567", "Sverige", None),  # a country name: the Python reads it
     ("+460701234567", None, None),  # a trunk 0 after the code
     ("0046701234567", None, None),  # 00: the key macro makes it +46…, this is left alone
-    ("46701234567", None, None),  # the + dropped: read as national first
+    ("701234567", None, {"value": "+46701234567", "flags": [], "is_junk": False}),  # the trunk 0 dropped
+    ("46701234567", None, {"value": "+46701234567", "flags": [], "is_junk": False}),  # the + dropped
+    ("46701234567", "DK", None),
+    ("461234567", None, None),  # the general pattern matches it: a national number to the library
+    ("8123456", "SE", {"value": "+468123456", "flags": [], "is_junk": False}),
     ("+4670123456", None, None),  # a digit short of a mobile number, no fixed line either
     ("+467012345678", None, None),
     ("+4571234567", None, None),  # another country
@@ -423,7 +427,7 @@ def test_phones_of_the_default_region_read_in_sql(con):
 @given(
     st.lists(
         st.tuples(
-            st.sampled_from(["+46", "0", "+467", "07", "+468", "08", "+46 70 ", "+4", "00"]),
+            st.sampled_from(["+46", "0", "+467", "07", "+468", "08", "+46 70 ", "+4", "00", "46", "467", "7", "8", ""]),
             st.text("0123456789", max_size=12),
         ),
         min_size=1,
