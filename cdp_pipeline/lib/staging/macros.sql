@@ -140,7 +140,8 @@ CREATE OR REPLACE TEMP MACRO _std_phone_one_digit(s) AS (length(s) > 0 AND repla
 -- _std_phone_written) read in ``hint``, for a valid mobile or fixed-line number of the default
 -- region written as "+", its country code and national number, or (read in that region:
 -- hint NULL or its code) as 0 and the national number, as the national number alone, or as
--- the code and the national number without the "+"; NULL for any other (the Python reads it). The region's patterns and lengths are the library's (phone.sql_reading, in the variable
+-- the code and the national number without the "+"; NULL for any other (the Python reads it).
+-- The region's patterns and lengths are the library's (phone.sql_reading, in the variable
 -- phone_key): a national number of one of the lengths, not starting with 0 (nothing for the
 -- library to strip), that matches the general pattern and the mobile or fixed-line one with
 -- its lengths, is valid, and its E.164 form is "+", the code and it. is_junk: junk_phone_digits
@@ -159,7 +160,8 @@ CREATE OR REPLACE TEMP MACRO _std_phone_sql(w, hint) AS (
         -- national number of the region's general pattern (bare in phone.sql_reading)
         WHEN NOT _std_phone_reading().bare OR w LIKE '0%' THEN NULL
         WHEN NOT starts_with(w, _std_phone_reading().code) THEN w
-        WHEN NOT regexp_full_match(w, _std_phone_reading().general) THEN substr(w, length(_std_phone_reading().code) + 1)
+        WHEN NOT regexp_full_match(w, _std_phone_reading().general)
+            THEN substr(w, length(_std_phone_reading().code) + 1)
     END], lambda x: CASE
         WHEN regexp_full_match(x, '[1-9][0-9]*') AND list_contains(_std_phone_reading().lengths, length(x))
              AND regexp_full_match(x, _std_phone_reading().general)
