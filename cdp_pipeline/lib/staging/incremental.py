@@ -203,8 +203,8 @@ KEYED_TABLES: dict[str, KeyedTable] = {
         steps=(
             "add_sms_phones",
             "identity_records_located",
-            "add_identity_phones",
             "identity_records_named",
+            "add_identity_phones",
             "identity_records_standardised",
         ),
     ),

@@ -115,6 +115,12 @@ _SEQUENCES = ("01234567890", "12345678901234567890", "98765432109876543210")
 _SEQUENCES_TEXT = "|".join(_SEQUENCES)
 
 
+def junk_phone_sequences() -> str:
+    """The runs of consecutive digits as one text (``_SEQUENCES_TEXT``), for the SQL of
+    macros.sql that tests the digits of a number as ``junk_phone_digits`` does."""
+    return _SEQUENCES_TEXT
+
+
 @text_cache(65_536)
 def is_junk_phone(phone: str | None) -> bool:
     """True when ``phone`` is a placeholder number (``0000000``, ``1234567``, ``+46000000000``).

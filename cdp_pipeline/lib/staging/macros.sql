@@ -133,19 +133,68 @@ CREATE OR REPLACE TEMP MACRO std_phone_country(text, hint) AS (
          ELSE nullif(hint, getvariable('phone_key').default_region) END
 );
 
+-- Whether the digits ``s`` are one digit repeated (junk.junk_phone_digits).
+CREATE OR REPLACE TEMP MACRO _std_phone_one_digit(s) AS (length(s) > 0 AND replace(s, left(s, 1), '') = '');
+
+-- STRUCT(value, flags, is_junk) as check_written_phone_junk gives it for ``w`` (from
+-- _std_phone_written) read in ``hint``, for a valid mobile or fixed-line number of the default
+-- region written as "+", its country code and national number, or (read in that region:
+-- hint NULL or its code) as 0 and the national number, as the national number alone, or as
+-- the code and the national number without the "+"; NULL for any other (the Python reads it).
+-- The region's patterns and lengths are the library's (phone.sql_reading, in the variable
+-- phone_key): a national number of one of the lengths, not starting with 0 (nothing for the
+-- library to strip), that matches the general pattern and the mobile or fixed-line one with
+-- its lengths, is valid, and its E.164 form is "+", the code and it. is_junk: junk_phone_digits
+-- of the code and national number, and of the national number.
+-- (each getvariable() is bound as a constant, so the patterns are compiled once per query; a
+-- lambda's parameter holding them would compile them per row)
+CREATE OR REPLACE TEMP MACRO _std_phone_reading() AS (getvariable('phone_key').reading);
+
+CREATE OR REPLACE TEMP MACRO _std_phone_sql(w, hint) AS (
+    list_transform([CASE
+        WHEN _std_phone_reading().code = '' THEN NULL
+        WHEN starts_with(w, '+' || _std_phone_reading().code) THEN substr(w, length(_std_phone_reading().code) + 2)
+        WHEN w LIKE '+%' OR (hint IS NOT NULL AND hint <> getvariable('phone_key').default_region) THEN NULL
+        WHEN _std_phone_reading().national AND w LIKE '0%' THEN substr(w, 2)
+        -- digits from 1 to 9: the national number, or the code and it when those digits are no
+        -- national number of the region's general pattern (bare in phone.sql_reading)
+        WHEN NOT _std_phone_reading().bare OR w LIKE '0%' THEN NULL
+        WHEN NOT starts_with(w, _std_phone_reading().code) THEN w
+        WHEN NOT regexp_full_match(w, _std_phone_reading().general)
+            THEN substr(w, length(_std_phone_reading().code) + 1)
+    END], lambda x: CASE
+        WHEN regexp_full_match(x, '[1-9][0-9]*') AND list_contains(_std_phone_reading().lengths, length(x))
+             AND regexp_full_match(x, _std_phone_reading().general)
+             AND ((_std_phone_reading().mobile <> ''
+                   AND (len(_std_phone_reading().mobile_lengths) = 0
+                        OR list_contains(_std_phone_reading().mobile_lengths, length(x)))
+                   AND regexp_full_match(x, _std_phone_reading().mobile))
+                  OR (_std_phone_reading().fixed <> ''
+                      AND (len(_std_phone_reading().fixed_lengths) = 0
+                           OR list_contains(_std_phone_reading().fixed_lengths, length(x)))
+                      AND regexp_full_match(x, _std_phone_reading().fixed)))
+            THEN {'value': '+' || _std_phone_reading().code || x, 'flags': []::VARCHAR[],
+                  'is_junk': _std_phone_one_digit(_std_phone_reading().code || x) OR _std_phone_one_digit(x)
+                             OR (length(_std_phone_reading().code || x) >= 6
+                                 AND contains(getvariable('phone_key').sequences, _std_phone_reading().code || x))
+                             OR (length(x) >= 6 AND contains(getvariable('phone_key').sequences, x))
+                             OR (length(x) >= 8 AND _std_phone_one_digit(substr(x, 3)))}
+    END)[1]
+);
+
 -- check_phone(raw, default region, hint).value (a NULL hint: the default region)
 CREATE OR REPLACE TEMP MACRO std_phone(raw, hint) AS (
     list_transform([_std_phone_written(raw)], lambda w: CASE
-        WHEN w IS NOT NULL THEN std_written_phone_py(w, hint)
-        ELSE std_phone_py(raw, hint)
+        WHEN w IS NULL THEN std_phone_py(raw, hint)
+        ELSE coalesce(_std_phone_sql(w, hint).value, std_written_phone_py(w, hint))
     END)[1]
 );
 
 -- STRUCT(value, flags, is_junk), as check_phone_junk gives them
 CREATE OR REPLACE TEMP MACRO std_phone_checked_junk(raw, hint) AS (
     list_transform([_std_phone_written(raw)], lambda w: CASE
-        WHEN w IS NOT NULL THEN std_written_phone_checked_junk_py(w, hint)
-        ELSE std_phone_checked_junk_py(raw, hint)
+        WHEN w IS NULL THEN std_phone_checked_junk_py(raw, hint)
+        ELSE coalesce(_std_phone_sql(w, hint), std_written_phone_checked_junk_py(w, hint))
     END)[1]
 );
 

@@ -4,7 +4,8 @@ Reading phones is the slowest thing staging runs (at 1M records, 15 of identity_
 seconds before ``phone._parse`` ran only the library's steps that act on digits; less since), and the same numbers come back in several steps (identity_records, sms_messages,
 consent_events) and every night. An in-process cache held them within a night until it
 overflowed (at 10M records, consent_events read 1.5M numbers a second time). The lookup holds
-one row per reading phone.py makes of a number (one call of phonenumbers), keyed by the macros
+one row per reading phone.py makes of a number (one call of phonenumbers; or the same reading
+made in SQL, ``_std_phone_sql`` of macros.sql, for a valid number of the default region), keyed by the macros
 of macros.sql: ``std_phone_text`` (every way of writing one number with digits, spaces and
 hyphens is one text; 0046…, +0046… and +46… are one) and ``std_phone_country`` (the country
 it is read in; NULL for the default region, and for a number after its country code, which

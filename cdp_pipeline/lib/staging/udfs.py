@@ -21,7 +21,9 @@ reads exactly as the Python does, and call the Python (``std_email_checked_py``,
 ``std_timestamp_py``, ``std_money_py``) only for the rest. ``std_phone`` and
 ``std_phone_checked_junk`` are macros too: a number of digits, spaces and hyphens
 reaches the Python as its "+" and digits alone (``std_written_phone*_py``), the
-rest as written (``std_phone_py``, ``std_phone_checked_junk_py``); ``std_postcode_checked``
+rest as written (``std_phone_py``, ``std_phone_checked_junk_py``), and a valid mobile
+or fixed-line number of the default region is read in SQL from the library's metadata
+(``_std_phone_sql``, ``phone.sql_reading``); ``std_postcode_checked``
 reads a postcode of plain digits of a country that writes them so in SQL, the rest in
 ``std_postcode_checked_py``. Every SQL that calls them gets the fast path; the answers are the
 Python's.
@@ -43,7 +45,7 @@ from .address import check_postcode, match_street, standardise_city, standardise
 from .consent import parse_bool, sms_keyword
 from .dates import check_birth_date, parse_date, parse_timestamp, utc_offset_of_hour
 from .email import check_email
-from .junk import is_junk_email, is_junk_name, is_junk_phone
+from .junk import is_junk_email, is_junk_name, is_junk_phone, junk_phone_sequences
 from .money import parse_money
 from .names import display_name, match_name, split_full_name
 from .phone import (
@@ -52,6 +54,7 @@ from .phone import (
     check_phone_junk,
     check_written_phone,
     check_written_phone_junk,
+    sql_reading,
 )
 
 _CHECKED_TEXT = "STRUCT(value VARCHAR, flags VARCHAR[])"
@@ -364,6 +367,12 @@ def define_macros(con: duckdb.DuckDBPyConnection, default_region: str) -> None:
     """Create the macros of ``macros.sql`` on ``con``, with the variables they read set first
     (``default_region``: the phone lookup's key reads a number of it in no country)."""
     run_sql(con, SQL_DIR, "set_junk_email", {"junk_email": junk_email_lists()})
-    phone_key = {"calling_codes": calling_code_pattern(), "default_region": default_region}
+    phone_key = {
+        "calling_codes": calling_code_pattern(),
+        "default_region": default_region,
+        # the numbers of the default region macros.sql reads itself, and junk.py's digit runs
+        "reading": sql_reading(default_region),
+        "sequences": junk_phone_sequences(),
+    }
     run_sql(con, SQL_DIR, "set_phone_key", {"phone_key": phone_key})
     run_sql(con, SQL_DIR, "macros")

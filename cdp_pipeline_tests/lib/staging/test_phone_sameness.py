@@ -448,3 +448,18 @@ def test_digits_are_parsed_in_a_region_as_the_library_parses_them():
             and (P._parse_national_digits(text, region) is not None)
         )
     assert read_alone > len(cases) // 2  # most were read by _parse_national_digits, not handed on
+
+
+def test_sql_reading_is_the_regions_metadata():
+    se = P.sql_reading("SE")
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region("SE")
+    assert (se["code"], se["national"], se["bare"]) == ("46", True, True)
+    assert se["general"] == metadata.general_desc.national_number_pattern
+    assert (se["mobile"], se["mobile_lengths"]) == (metadata.mobile.national_number_pattern, [9])
+    assert se["fixed"] == metadata.fixed_line.national_number_pattern
+    assert se["lengths"] == [6, 7, 8, 9, 10, 12]
+    # Denmark has no national prefix: only "+45…" is read in SQL
+    assert (P.sql_reading("DK")["code"], P.sql_reading("DK")["national"]) == ("45", False)
+    # a code other regions share (+1: the US, Canada, …; +44: GB, Jersey, …): none
+    assert P.sql_reading("US")["code"] == P.sql_reading("GB")["code"] == ""
+    assert P.sql_reading("XX")["code"] == ""

@@ -389,6 +389,83 @@ def test_phones_same_as_python_on_generated_text(con, values, hint):
     assert _sql_and_python(con, "std_phone_checked_junk(a0, a1)", "std_phone_checked_junk_py(a0, a1)", rows) == []
 
 
+# Numbers of the default region the SQL reads itself (_std_phone_sql), and the near misses it
+# leaves to the Python: (text as _std_phone_written gives it, hint, what the SQL gives).
+SQL_READ_PHONES = [
+    ("+46701234567", None, {"value": "+46701234567", "flags": [], "is_junk": False}),  # mobile
+    ("+46701234567", "DK", {"value": "+46701234567", "flags": [], "is_junk": False}),  # any hint after +46
+    ("+4681234567", None, {"value": "+4681234567", "flags": [], "is_junk": False}),  # Stockholm fixed line
+    ("0701234567", None, {"value": "+46701234567", "flags": [], "is_junk": False}),
+    ("0701234567", "SE", {"value": "+46701234567", "flags": [], "is_junk": False}),
+    ("08123456", None, {"value": "+468123456", "flags": [], "is_junk": False}),
+    ("+46701111111", None, {"value": "+46701111111", "flags": [], "is_junk": True}),  # one digit repeated
+    ("+46700000000", None, {"value": "+46700000000", "flags": [], "is_junk": True}),
+    ("0701234567", "DK", None),  # read in Denmark
+    ("0701234567", "Sverige", None),  # a country name: the Python reads it
+    ("+460701234567", None, None),  # a trunk 0 after the code
+    ("0046701234567", None, None),  # 00: the key macro makes it +46…, this is left alone
+    ("701234567", None, {"value": "+46701234567", "flags": [], "is_junk": False}),  # the trunk 0 dropped
+    ("46701234567", None, {"value": "+46701234567", "flags": [], "is_junk": False}),  # the + dropped
+    ("46701234567", "DK", None),
+    ("461234567", None, None),  # the general pattern matches it: a national number to the library
+    ("8123456", "SE", {"value": "+468123456", "flags": [], "is_junk": False}),
+    ("+4670123456", None, None),  # a digit short of a mobile number, no fixed line either
+    ("+467012345678", None, None),
+    ("+4571234567", None, None),  # another country
+    ("0", None, None),
+]
+
+
+def test_phones_of_the_default_region_read_in_sql(con):
+    for written, hint, expected in SQL_READ_PHONES:
+        assert con.execute("SELECT _std_phone_sql(?, ?)", [written, hint]).fetchone()[0] == expected, written
+    rows = [(w, h) for w, h, _ in SQL_READ_PHONES]
+    assert _sql_and_python(con, "std_phone_checked_junk(a0, a1)", "std_phone_checked_junk_py(a0, a1)", rows) == []
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["+46", "0", "+467", "07", "+468", "08", "+46 70 ", "+4", "00", "46", "467", "7", "8", ""]),
+            st.text("0123456789", max_size=12),
+        ),
+        min_size=1,
+        max_size=20,
+    ),
+    st.sampled_from([None, "SE", "DK", "Sverige"]),
+)
+def test_swedish_numbers_same_as_python(con, parts, hint):
+    rows = [(lead + digits, hint) for lead, digits in parts]
+    assert _sql_and_python(con, "std_phone(a0, a1)", "std_phone_py(a0, a1)", rows) == []
+    assert _sql_and_python(con, "std_phone_checked_junk(a0, a1)", "std_phone_checked_junk_py(a0, a1)", rows) == []
+
+
+@pytest.mark.parametrize("region", ["SE", "DK", "NO", "FI", "DE", "IT", "FR", "GB", "US", "AU"])
+def test_phones_same_as_python_in_other_default_regions(region):
+    """The reading SQL takes from the library's metadata holds in any default region: its example
+    numbers of every type, in international and national form, and their near misses."""
+    import phonenumbers
+
+    connection = duckdb.connect()
+    register_udfs(connection, region)
+    code = phonenumbers.country_code_for_region(region)
+    texts = []
+    for kind in range(12):
+        example = phonenumbers.example_number_for_type(region, kind)
+        if example is None:
+            continue
+        national = phonenumbers.national_significant_number(example)
+        for digits in (national, national[:-1], national + "1", national[:-1] + "0"):
+            texts += [f"+{code}{digits}", f"0{digits}", digits, f"+{code}0{digits}"]
+    rows = [(t, h) for t in texts for h in (None, region, "SE")]
+    assert _sql_and_python(connection, "std_phone(a0, a1)", "std_phone_py(a0, a1)", rows) == []
+    assert (
+        _sql_and_python(connection, "std_phone_checked_junk(a0, a1)", "std_phone_checked_junk_py(a0, a1)", rows) == []
+    )
+    connection.close()
+
+
 POSTCODES = [
     # the forms SQL reads
     "12345",

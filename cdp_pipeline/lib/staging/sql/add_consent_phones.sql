@@ -1,7 +1,7 @@
 -- A step of staging.consent_events: adds to staging.phone_lookup the numbers of the CRM rows
 -- and Klaviyo profiles it does not hold a reading of yet (keyed by std_phone_text and
 -- std_phone_country: lib/staging/phone_lookup.py), read as create_consent_events.sql reads
--- them (crm_raw, klaviyo_rows). phonenumbers runs once per new key.
+-- them (crm_raw, klaviyo_rows). phonenumbers runs at most once per new key.
 INSERT INTO staging.phone_lookup
 SELECT phone_text, country, checked.value, checked.flags, checked.is_junk
 FROM (

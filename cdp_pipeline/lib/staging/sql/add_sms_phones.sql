@@ -3,7 +3,7 @@
 -- no country (keyed by std_phone_text and std_phone_country: lib/staging/phone_lookup.py). The
 -- number is the sender of an inbound message, else the recipient, without a channel prefix
 -- (`whatsapp:+27…`), as create_sms_messages.sql and create_identity_records_located.sql read
--- it. phonenumbers runs once per new key.
+-- it. phonenumbers runs at most once per new key.
 INSERT INTO staging.phone_lookup
 SELECT phone_text, country, checked.value, checked.flags, checked.is_junk
 FROM (

@@ -1,5 +1,5 @@
 -- Step 1 of staging.identity_records (lib/staging/incremental.py runs the steps): one row per
--- identity-bearing source record (its latest version), its raw values and its country.
+-- identity-bearing source record (its latest version) and its raw values (step 2 reads its country).
 -- A temp table, not a MATERIALIZED CTE: DuckDB writes a table out to its temp directory when
 -- memory runs short, but holds a CTE's rows in memory (create_identity_records.sql).
 -- It reads temp.raw_<table> (the whole raw table, or the affected keys' rows:
@@ -142,15 +142,22 @@ shopify_fields AS (
     WINDOW w AS (PARTITION BY o.order_name ORDER BY r._line ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
     QUALIFY row_number() OVER w = 1
 ),
+billing_names AS MATERIALIZED (
+    -- each name split once (a customer's name is on all their orders): every billing name of
+    -- the rows, a superset of the ones shopify_fields picks
+    SELECT billing_name, std_split_first(billing_name) AS first_name, std_split_last(billing_name) AS last_name
+    FROM (SELECT DISTINCT billing_name FROM temp.raw_pos_orders WHERE nullif(trim(billing_name), '') IS NOT NULL)
+),
 shopify AS (
-    SELECT 'pos', 'order:' || order_name,
-           coalesce(std_timestamp(created_at, NULL), CAST(landing_date AS TIMESTAMP)),
-           std_split_first(billing_name), std_split_last(billing_name), email,
+    SELECT 'pos', 'order:' || f.order_name,
+           coalesce(std_timestamp(f.created_at, NULL), CAST(f.landing_date AS TIMESTAMP)),
+           n.first_name, n.last_name, f.email,
            -- the billing number, else the order's contact number, else the recipient's
-           coalesce(billing_phone, phone, shipping_phone),
-           billing_street, billing_zip, billing_city, coalesce(billing_country, shipping_country),
+           coalesce(f.billing_phone, f.phone, f.shipping_phone),
+           f.billing_street, f.billing_zip, f.billing_city, coalesce(f.billing_country, f.shipping_country),
            NULL, NULL, NULL, NULL, NULL
-    FROM shopify_fields
+    FROM shopify_fields f
+    LEFT JOIN billing_names n USING (billing_name)
 ),
 receipt_lines AS (
     SELECT trim(store_id) AS store_id, trim(receipt_id) AS receipt_id, ts_local, nullif(trim(tz), '') AS tz,
@@ -183,5 +190,4 @@ unioned AS (
     UNION ALL SELECT * FROM shopify
     UNION ALL SELECT * FROM receipts
 )
--- The record's country reads its phone number and postcode.
-SELECT *, std_country(raw_country) AS country FROM unioned
+SELECT * FROM unioned

@@ -1,7 +1,9 @@
 -- Step 2 of staging.identity_records: the records of step 1 (temp.identity_records_located)
--- with their e-mail addresses, names, birth dates, streets and cities standardised. The lookups
--- and joins of the phones and postcodes are step 3 (create_identity_records_standardised.sql):
--- all eight joins' hash tables at once needed more memory than these and those in turn.
+-- with their countries, e-mail addresses, names, birth dates, streets and cities standardised.
+-- The lookups and joins of the phones and postcodes are step 3
+-- (create_identity_records_standardised.sql): all nine joins' hash tables at once needed more
+-- memory than these and those in turn. The country reads the record's phone number and
+-- postcode there (and in add_identity_phones.sql, the step between).
 -- The standardisation functions are Python: each is called once per distinct value, which is
 -- then joined back (a person's email is on their CRM, ESP and order records; a number is on
 -- every message to it). The functions are pure, so this changes the speed, not the rows. A
@@ -11,7 +13,12 @@
 -- Lookups are MATERIALIZED: else DuckDB pushes a filter on a result (phone IS NOT NULL) below
 -- the DISTINCT and calls the function on every row again.
 CREATE OR REPLACE TEMP TABLE identity_records_named AS
-WITH emails AS MATERIALIZED (
+WITH countries AS MATERIALIZED (
+    -- a few distinct values over every record
+    SELECT raw_country, std_country(raw_country) AS country
+    FROM (SELECT DISTINCT raw_country FROM temp.identity_records_located WHERE raw_country IS NOT NULL)
+),
+emails AS MATERIALIZED (
     -- check_email flags junk_email exactly when is_junk_email(its value) holds
     SELECT raw_email, checked.value AS email, checked.flags AS email_flags,
            list_contains(checked.flags, 'junk_email') AS email_is_junk
@@ -41,6 +48,7 @@ cities AS MATERIALIZED (
 )
 -- A NULL raw value finds no lookup row: its results are NULL, as the functions give for NULL.
 SELECT l.*,
+       co.country,
        fn.name AS first_name, ln.name AS last_name,
        fn.name_match AS first_name_match,
        ln.name_match AS last_name_match,
@@ -48,6 +56,7 @@ SELECT l.*,
        st.street, ci.city, b.birth_date, b.birth_date_flags,
        coalesce(fn.name_is_junk, false) OR coalesce(ln.name_is_junk, false) AS name_is_junk
 FROM temp.identity_records_located l
+LEFT JOIN countries co ON co.raw_country = l.raw_country
 LEFT JOIN emails e ON e.raw_email = l.raw_email
 LEFT JOIN names fn ON fn.raw_name = l.raw_first
 LEFT JOIN names ln ON ln.raw_name = l.raw_last
