@@ -1,6 +1,6 @@
 -- What the timeline check compares, as table macros, so its fast figures (select_timeline_fingerprints) and its event-by-event comparison (select_timeline_mismatches) read one definition:
 -- _timeline_expected(cutoff): every mapped staging event before the cutoff, by staging table;
--- _timeline_actual(): every timeline row, by the staging table its event type comes from.
+-- _timeline_actual(): every timeline row, by the staging table its event type comes from (_timeline_kind).
 CREATE OR REPLACE TEMP MACRO _timeline_expected(cutoff) AS TABLE
     SELECT e.kind, m.customer_id, e.event_ref
     FROM (
@@ -25,12 +25,15 @@ CREATE OR REPLACE TEMP MACRO _timeline_expected(cutoff) AS TABLE
     ) AS e
     JOIN {customer_map} AS m ON m.source = e.source AND m.source_record_id = e.source_record_id;
 
+-- _timeline_kind(event_type): the staging table a timeline event type comes from.
+CREATE OR REPLACE TEMP MACRO _timeline_kind(event_type) AS
+    CASE WHEN event_type IN ('online_order', 'store_receipt') THEN 'orders'
+         WHEN event_type LIKE 'email\_%' ESCAPE '\' THEN 'email_activity'
+         WHEN event_type LIKE '%\_inbound' ESCAPE '\' OR event_type LIKE '%\_outbound' ESCAPE '\' THEN 'sms_messages'
+         WHEN event_type = 'web_session' THEN 'web_sessions'
+         WHEN event_type LIKE 'consent\_%' ESCAPE '\' THEN 'consent_events'
+         ELSE 'web_events' END;
+
 CREATE OR REPLACE TEMP MACRO _timeline_actual() AS TABLE
-    SELECT CASE WHEN event_type IN ('online_order', 'store_receipt') THEN 'orders'
-                WHEN event_type LIKE 'email\_%' ESCAPE '\' THEN 'email_activity'
-                WHEN event_type LIKE '%\_inbound' ESCAPE '\' OR event_type LIKE '%\_outbound' ESCAPE '\' THEN 'sms_messages'
-                WHEN event_type = 'web_session' THEN 'web_sessions'
-                WHEN event_type LIKE 'consent\_%' ESCAPE '\' THEN 'consent_events'
-                ELSE 'web_events' END AS kind,
-           customer_id, event_ref
+    SELECT _timeline_kind(event_type) AS kind, customer_id, event_ref
     FROM golden.customer_timeline;
