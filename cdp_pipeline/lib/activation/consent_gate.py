@@ -292,6 +292,10 @@ def export_file_problems(
     if allowed is None:
         allowed = ConsentedIdentifiers(con, {k for f in files for k in IDENTIFIER_COLUMNS[f["kind"]].values()})
     problems: list[str] = []
+    # A file's consent problems follow from its bytes, its kind and its consent requirement alone: a file
+    # whose bytes were already compared (a first export's delta_added is its full file) gets the same
+    # problems without being read and compared again.
+    compared: dict[tuple[str, str, tuple[bool, bool]], list[str]] = {}
     try:
         for f in files:
             dest = Destination(
@@ -306,26 +310,39 @@ def export_file_problems(
                 problems.append(f"{where}: file missing ({path})")
                 continue
             data = path.read_bytes()
-            unchanged = hashlib.sha256(data).hexdigest() == f["sha256"]
+            digest = hashlib.sha256(data).hexdigest()
+            unchanged = digest == f["sha256"]
             if not unchanged:
                 problems.append(f"{where}: file changed since it was written (checksum differs from the log)")
             if f["file_kind"] not in ("full", "delta_added"):
                 continue  # removals tell the destination to forget someone: no consent needed
             need = ("email" in dest.required_consent, "sms" in dest.required_consent)
-            table = allowed.table(need, IDENTIFIER_COLUMNS[dest.kind].values())
-            text = data.decode("utf-8")
-            if unchanged:
-                # The file as the exporter wrote it: DuckDB reads and compares it. Only when it finds a
-                # problem (or will not read the file) is the file read row by row in Python, which
-                # says where each problem is.
-                try:
-                    if count_unconsented_file_values(con, path, csv_header(text), dest, table) == 0:
-                        continue
-                except duckdb.Error:
-                    pass
-            values = file_identifier_values(text, list(IDENTIFIER_COLUMNS[dest.kind]))
-            problems += [f"{where}: {p}" for p in unconsented_file_values(con, values, dest, table)]
+            key = (digest, dest.kind, need)
+            if key not in compared:
+                compared[key] = _file_consent_problems(
+                    con, path, data, unchanged, dest, allowed.table(need, IDENTIFIER_COLUMNS[dest.kind].values())
+                )
+            problems += [f"{where}: {p}" for p in compared[key]]
     finally:
         if own:
             allowed.close()
     return problems
+
+
+def _file_consent_problems(
+    con: duckdb.DuckDBPyConnection, path: Path, data: bytes, unchanged: bool, dest: Destination, table: str
+) -> list[str]:
+    """``unconsented_file_values`` of the export file at ``path`` (its bytes: ``data``) against the
+    allowed identifiers ``table``."""
+    text = data.decode("utf-8")
+    if unchanged:
+        # The file as the exporter wrote it: DuckDB reads and compares it. Only when it finds a
+        # problem (or will not read the file) is the file read row by row in Python, which
+        # says where each problem is.
+        try:
+            if count_unconsented_file_values(con, path, csv_header(text), dest, table) == 0:
+                return []
+        except duckdb.Error:
+            pass
+    values = file_identifier_values(text, list(IDENTIFIER_COLUMNS[dest.kind]))
+    return unconsented_file_values(con, values, dest, table)
