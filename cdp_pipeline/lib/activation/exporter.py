@@ -290,6 +290,12 @@ def write_export_from_members(
     cells_list = ", ".join(f"cells[{i}]" for i in range(1, len(columns) + 1))
     contents = {}
     for kind in FILE_KINDS:
+        if kind == "delta_added" and added + updated == rows and (added == 0 or updated == 0):
+            # Every current row is added (a first export, or a rerun of it) or every one changed:
+            # delta_added holds the full file's rows in the full file's order (by key,
+            # create_export_file_rows.sql), so its bytes are the full file's, not rendered twice.
+            contents[kind] = contents["full"]
+            continue
         cells = fetch_sql(
             con,
             SQL_DIR,
