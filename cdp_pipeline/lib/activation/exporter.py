@@ -277,7 +277,12 @@ def write_export_from_members(
     ]
     if same:
         run_sql(con, SQL_DIR, "update_export_delta_kept", {"row_keys": same})
-    run_sql(con, SQL_DIR, "create_export_file_rows")
+    rows, added, updated, removed = fetch_sql(con, SQL_DIR, "select_export_delta_counts")[0]
+    # Every current row added (a first export, or a rerun of it) or every one changed: delta_added
+    # holds the full file's rows in the full file's order (by key, create_export_file_rows.sql), so
+    # its bytes are the full file's, and its rows are neither built nor rendered a second time.
+    delta_added_is_full = added + updated == rows and (added == 0 or updated == 0)
+    run_sql(con, SQL_DIR, "create_export_file_rows", {"delta_added_is_full": delta_added_is_full})
     columns = list(destination.columns)
     paths = [_json_pointer(c) for c in columns]
     if (
@@ -285,15 +290,11 @@ def write_export_from_members(
         or fetch_sql(con, SQL_DIR, "select_unusual_export_values", {"paths": paths})[0][0]
     ):
         return _write_export_in_python(con, export_dir, destination, run_date, previous_run_date)
-    rows, added, updated, removed = fetch_sql(con, SQL_DIR, "select_export_delta_counts")[0]
     raw = set(RAW_COLUMNS[destination.kind])
     cells_list = ", ".join(f"cells[{i}]" for i in range(1, len(columns) + 1))
     contents = {}
     for kind in FILE_KINDS:
-        if kind == "delta_added" and added + updated == rows and (added == 0 or updated == 0):
-            # Every current row is added (a first export, or a rerun of it) or every one changed:
-            # delta_added holds the full file's rows in the full file's order (by key,
-            # create_export_file_rows.sql), so its bytes are the full file's, not rendered twice.
+        if kind == "delta_added" and delta_added_is_full:
             contents[kind] = contents["full"]
             continue
         cells = fetch_sql(
