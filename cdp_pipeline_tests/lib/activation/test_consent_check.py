@@ -1,6 +1,8 @@
 """The consent check's DuckDB reading of export files agrees with the plain Python rule
 (``reference_rows.unconsented_file_rows`` over ``read_csv_rows``), including on files no exporter would write."""
 
+import hashlib
+
 import duckdb
 import pytest
 
@@ -188,3 +190,59 @@ def test_consented_identifiers_one_build_serves_every_requirement():
             == EXPECTED_ALLOWED[(True, False)]
         )
     assert not con.execute("SELECT * FROM duckdb_tables() WHERE table_name LIKE 'consent_check_allowed%'").fetchall()
+
+
+def test_files_with_the_same_bytes_are_each_judged_under_their_own_name(tmp_path):
+    # export_file_problems compares a file's bytes once per (bytes, kind, consent need): a first export's
+    # delta_added is its full file. Each file must still get its own problems, its own checksum test, and a
+    # file with other bytes or another consent need its own comparison.
+    from cdp_pipeline.lib.activation.consent_gate import export_file_problems
+
+    con = duckdb.connect()
+    _golden(con)
+    dest = parse_destinations([{"name": "esp", "kind": "esp", "segments": ["a"], "required_consent": ["email"]}])[0]
+    # a@x.se is email-contactable; c@x.se is blocked in the ledger: one problem on line 3
+    tampered = render_csv(dest.columns, [{"email": "a@x.se"}, {"email": "c@x.se"}])
+    clean = render_csv(dest.columns, [{"email": "a@x.se"}])
+    files = []
+    for file_kind, data, logged in [
+        ("full", tampered, tampered),
+        ("delta_added", tampered, clean),  # the same bytes as full, but the log wrote other bytes
+        ("delta_removed", tampered, tampered),  # removals need no consent
+    ]:
+        path = tmp_path / f"{file_kind}.csv"
+        path.write_bytes(data)
+        files.append(
+            {
+                "destination": dest.name,
+                "kind": dest.kind,
+                "run_date": "2026-10-01",
+                "file_kind": file_kind,
+                "path": str(path),
+                "sha256": hashlib.sha256(logged).hexdigest(),
+                "segments": ["a"],
+                "required_consent": ["email"],
+            }
+        )
+    # one POS file's bytes for two consent needs: LC-4 (c4, no consent flags) is allowed only where no
+    # consent is required, so a comparison kept for one need must not answer for the other
+    pos = tmp_path / "pos_full.csv"
+    pos.write_bytes(render_csv(_dest("pos").columns, [{"loyalty_card_id": "LC-4", "a": 1}]))
+    for name, need in [("pos_email", ["email"]), ("pos_any", [])]:
+        files.append(
+            {
+                **files[0],
+                "destination": name,
+                "kind": "pos",
+                "path": str(pos),
+                "sha256": hashlib.sha256(pos.read_bytes()).hexdigest(),
+                "required_consent": need,
+            }
+        )
+    unconsented = "line 3: email is not a consented identifier of a current customer"
+    assert export_file_problems(con, files) == [
+        f"esp 2026-10-01 full: {unconsented}",
+        "esp 2026-10-01 delta_added: file changed since it was written (checksum differs from the log)",
+        f"esp 2026-10-01 delta_added: {unconsented}",
+        "pos_email 2026-10-01 full: line 2: loyalty_card_id is not a consented identifier of a current customer",
+    ]

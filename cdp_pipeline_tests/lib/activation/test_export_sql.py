@@ -378,3 +378,18 @@ def test_sql_cells_neutralise_as_csv_safe_does():
             "SELECT export_cell($v, false, $f), export_cell($v, true, $f)", {"v": text, "f": FORMULA_PREFIX_RE2}
         ).fetchall()[0]
         assert got == (neutralise_cell(text), text), text
+
+
+@pytest.mark.parametrize(
+    "previous",
+    [None, {}, {"+1": {"phone": "+1", "tags": "old"}, "+2": {"phone": "+2", "tags": None}}],
+    ids=["first export", "nothing before", "every row changed"],
+)
+def test_a_delta_added_of_every_row_is_the_full_file_byte_for_byte(tmp_path, previous):
+    # write_export_from_members then writes the full file's bytes for delta_added without rendering its rows
+    # again: the Python exporter, which renders both, must agree byte for byte
+    current = {"+2": {"phone": "+2", "tags": "=cmd"}, "+1": {"phone": "+1", "tags": "new"}}
+    written = _both_ways(tmp_path, _destination("sms"), current, previous)
+    files = _files(written.directory)
+    assert files["delta_added.csv"] == files["full.csv"]
+    assert files["full.csv"].count(b"\n") == 3  # header and two rows
