@@ -40,7 +40,9 @@ class StageTimer:
     """
 
     labels: dict[str, str] = field(default_factory=dict)
-    stream: object = sys.stdout
+    # the stdout of when the timer is made, not of when this module was imported (a test's closed
+    # capture, once, made every later run's progress line fail)
+    stream: object = field(default_factory=lambda: sys.stdout)
     started: dict[str, float] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     failed: list[str] = field(default_factory=list)

@@ -94,3 +94,12 @@ def test_a_runs_progress_reaches_only_the_handler_attached_to_the_progress_logge
     assert out.getvalue().splitlines() == lines  # the handler was removed: the second run is not in it
     captured = capfd.readouterr()
     assert "chatty library" not in captured.out + captured.err and "▶" not in captured.out + captured.err
+
+
+def test_a_timer_writes_to_the_stdout_of_when_it_is_made(monkeypatch):
+    # not the stdout of when progress.py was imported: that can be a test's capture, closed since
+    out = io.StringIO()
+    monkeypatch.setattr("sys.stdout", out)
+    timer = StageTimer(labels={"raw__crm": "raw/crm_customers"})
+    timer.on_event("STEP_START", "raw__crm")
+    assert "raw/crm_customers" in out.getvalue()
