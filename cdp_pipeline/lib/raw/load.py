@@ -345,15 +345,14 @@ class _PendingWrites:
         self.loaded_at = loaded_at
         self.items: list[tuple[LandingFile, FileOutcome, ParsedFile | None]] = []
         self.pending_bytes = 0
-        self.pending_web = False
         self.ensured: set[str] = set()  # sources whose tables exist
 
     def add(self, lf: LandingFile, out: FileOutcome, parsed: ParsedFile | None) -> None:
         self.items.append((lf, out, parsed))
         self.pending_bytes += lf.bytes
-        self.pending_web = self.pending_web or (parsed is not None and parsed.kind is WEB_EVENTS)
-        limit = min(self.MAX_PENDING_BYTES, self.MAX_PENDING_WEB_BYTES) if self.pending_web else self.MAX_PENDING_BYTES
-        if self.pending_bytes >= limit:
+        if self.pending_bytes >= self.MAX_PENDING_BYTES or (
+            self.pending_bytes >= self.MAX_PENDING_WEB_BYTES and self.pending_web_files()
+        ):
             self.flush()
 
     def first_delivery(self, sha256: str) -> tuple[str, dt.date, str] | None:
@@ -369,7 +368,7 @@ class _PendingWrites:
         return any(parsed is not None and parsed.kind is WEB_EVENTS for _, _, parsed in self.items)
 
     def flush(self) -> None:
-        items, self.items, self.pending_bytes, self.pending_web = self.items, [], 0, False
+        items, self.items, self.pending_bytes = self.items, [], 0
         if items:
             _write_files(self.con, items, self.loaded_at)
 
