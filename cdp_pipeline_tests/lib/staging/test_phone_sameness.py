@@ -117,6 +117,14 @@ HINTS = [
 REGIONS = sorted(phonenumbers.SUPPORTED_REGIONS)
 
 
+def _example_numbers() -> list[tuple[str, phonenumbers.PhoneNumber]]:
+    """(region, number): the library's example number of every number type of every region."""
+    examples = (
+        (r, phonenumbers.example_number_for_type(r, kind)) for r in REGIONS for kind in PhoneNumberType.values()
+    )
+    return [(region, number) for region, number in examples if number is not None]
+
+
 def _same(raw, default_region="SE", hint=None):
     P.check_phone.cache_clear()
     P._check_candidates.cache_clear()
@@ -277,22 +285,18 @@ def test_junk_from_the_reading_of_a_number_written_in_e164():
 def test_a_national_number_is_reused_only_when_parsing_the_e164_value_gives_it_back():
     rng = random.Random(3)
     reused = 0
-    for region in REGIONS:
-        for kind in PhoneNumberType.values():
-            example = phonenumbers.example_number_for_type(region, kind)
-            if example is None:
+    for region, example in _example_numbers():
+        for number in _variants(example, rng):
+            if not phonenumbers.is_valid_number(number):
                 continue
-            for number in _variants(example, rng):
-                if not phonenumbers.is_valid_number(number):
-                    continue
-                e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-                again = phonenumbers.parse(e164, None).national_number
-                if P._reparsed_alike(number):
-                    assert again == number.national_number, e164
-                    reused += 1
-                # and through check_phone_junk, written nationally in its region
-                national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
-                _same(national, region, region)
+            e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            again = phonenumbers.parse(e164, None).national_number
+            if P._reparsed_alike(number):
+                assert again == number.national_number, e164
+                reused += 1
+            # and through check_phone_junk, written nationally in its region
+            national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+            _same(national, region, region)
     assert reused > 5000
 
 
@@ -314,12 +318,7 @@ def _variants(number: phonenumbers.PhoneNumber, rng: random.Random) -> list[phon
 
 def test_validity_is_the_librarys_for_every_regions_numbers_and_their_near_misses():
     rng = random.Random(5)
-    numbers = []
-    for region in REGIONS:
-        for kind in PhoneNumberType.values():
-            number = phonenumbers.example_number_for_type(region, kind)
-            if number is not None:
-                numbers.append(number)
+    numbers = [number for _, number in _example_numbers()]
     for code in phonenumbers.COUNTRY_CODES_FOR_NON_GEO_REGIONS:
         number = phonenumbers.example_number_for_non_geo_entity(code)
         if number is not None:
@@ -393,12 +392,9 @@ def test_a_plus_and_digits_are_parsed_as_the_library_parses_them():
             texts.append(f"+{code}0" + "".join(rng.choice("0123456789") for _ in range(length)))
     texts += ["+" + "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 30))) for _ in range(5000)]
     texts += ["+1" + "2" * n for n in range(0, 255)]
-    for region in REGIONS:
-        for kind in PhoneNumberType.values():
-            example = phonenumbers.example_number_for_type(region, kind)
-            if example is not None:
-                e164 = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
-                texts += [e164, e164[:-1], e164 + "1", e164[:3] + "0" + e164[3:]]
+    for _, example in _example_numbers():
+        e164 = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+        texts += [e164, e164[:-1], e164 + "1", e164[:3] + "0" + e164[3:]]
     read_alone = 0
     for text in texts:
         for region in (None, "SE", "US", "IT", "001", "ZZ"):
@@ -414,27 +410,23 @@ def test_digits_are_parsed_in_a_region_as_the_library_parses_them():
     # national prefix too many, and for random digits, read in their own region and others
     rng = random.Random(29)
     cases = []
-    for region in REGIONS:
-        for kind in PhoneNumberType.values():
-            example = phonenumbers.example_number_for_type(region, kind)
-            if example is None:
-                continue
-            e164 = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
-            national = phonenumbers.national_significant_number(example)
-            written = re.sub(r"\D", "", phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL))
-            for text in (
-                e164[1:],
-                "00" + e164[1:],
-                "011" + e164[1:],
-                "810" + e164[1:],
-                national,
-                written,
-                written[:-1],
-                written + "1",
-                "0" + national,
-                e164[1:-1],
-            ):
-                cases += [(text, region), (text, rng.choice(REGIONS))]
+    for region, example in _example_numbers():
+        e164 = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+        national = phonenumbers.national_significant_number(example)
+        written = re.sub(r"\D", "", phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL))
+        for text in (
+            e164[1:],
+            "00" + e164[1:],
+            "011" + e164[1:],
+            "810" + e164[1:],
+            national,
+            written,
+            written[:-1],
+            written + "1",
+            "0" + national,
+            e164[1:-1],
+        ):
+            cases += [(text, region), (text, rng.choice(REGIONS))]
     for _ in range(20_000):
         text = "".join(rng.choice("0123456789") for _ in range(rng.randint(0, 20)))
         cases.append((text, rng.choice(REGIONS + ["SE"] * 20)))
