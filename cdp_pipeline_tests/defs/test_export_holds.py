@@ -197,7 +197,10 @@ def test_the_nights_unread_files_and_holds_are_warnings_in_the_ui_and_the_run_su
         # The landing day is a partition, as the sensor or `cdp run` makes it.
         instance.add_dynamic_partitions(LANDING_DAYS, [DAY2.isoformat()])
         result = dg.materialize(
-            [raw_assets.raw_crm, raw_assets.raw_sms, audit_assets.audit_files],
+            [raw_assets.raw_sources, audit_assets.audit_files],
+            selection=dg.AssetSelection.assets(
+                dg.AssetKey(["raw", "crm_customers"]), dg.AssetKey(["raw", "sms_messages"]), audit_assets.audit_files
+            ),
             resources={"duckdb": db, "settings": settings_resource(get_settings())},
             instance=instance,
             partition_key=DAY2.isoformat(),

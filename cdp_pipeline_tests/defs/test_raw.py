@@ -14,6 +14,7 @@ from cdp_pipeline.settings import get_settings
 
 DAY1, DAY2 = "2026-10-01", "2026-10-02"
 CRM = b"customer_id,first_name\n1,Anna\n2,Bo\n"
+ESP_ACTIVITY = b"Email Address,Action,Timestamp\na@b.se,open,2026-10-01 10:00:00\n"
 
 
 @pytest.fixture
@@ -46,15 +47,15 @@ def query(root, sql):
         return con.execute(sql).fetchall()
 
 
-ALL_ASSETS = [
-    raw_assets.raw_crm,
-    raw_assets.raw_esp,
-    raw_assets.raw_sms,
-    raw_assets.raw_web,
-    raw_assets.raw_pos,
-    audit_assets.audit_files,
-    audit_assets.audit_quarantine,
-]
+ALL_ASSETS = [raw_assets.raw_sources, audit_assets.audit_files, audit_assets.audit_quarantine]
+CRM_TABLE = dg.AssetSelection.assets(dg.AssetKey(["raw", "crm_customers"]))
+
+
+def materialize_crm(env, instance, **kwargs):
+    """raw/crm_customers alone (the UI's "Materialize" on that table): the CRM files only."""
+    return dg.materialize(
+        [raw_assets.raw_sources], selection=CRM_TABLE, resources=resources(env), instance=instance, **kwargs
+    )
 
 
 def test_asset_keys_groups_and_checks():
@@ -70,9 +71,10 @@ def test_asset_keys_groups_and_checks():
         "audit/files",
         "audit/quarantine",
     }
-    for a in ALL_ASSETS[:5]:
-        assert set(a.group_names_by_key.values()) == {"raw"}
-        assert a.backfill_policy == dg.BackfillPolicy.single_run()
+    raw = raw_assets.raw_sources
+    assert set(raw.group_names_by_key.values()) == {"raw"}
+    assert raw.backfill_policy == dg.BackfillPolicy.single_run()
+    assert raw.can_subset and raw.node_def.name == "raw_sources"
     check_keys = {(c.asset_key.to_user_string(), c.name) for chk in raw_checks.RAW_CHECKS for c in chk.check_keys}
     assert ("raw/crm_customers", "ledger_balances") in check_keys
     assert ("raw/web_events", "raw_rows_match_ledger") in check_keys
@@ -84,14 +86,14 @@ def test_materialize_one_partition_with_metadata_and_checks(env, instance):
     drop(env, "crm", DAY1, "garbage.csv", b"\x00\x01\x02" * 100)
     crm_checks = [raw_checks.check_key("crm_customers", n) for n in ("ledger_balances", "raw_rows_match_ledger")]
     result = dg.materialize(
-        [raw_assets.raw_crm, raw_checks.raw_ledger_checks],
-        selection=dg.AssetSelection.assets(*raw_assets.raw_crm.keys) | dg.AssetSelection.checks(*crm_checks),
+        [raw_assets.raw_sources, raw_checks.raw_ledger_checks],
+        selection=CRM_TABLE | dg.AssetSelection.checks(*crm_checks),
         resources=resources(env),
         instance=instance,
         partition_key=DAY1,
     )
     assert result.success
-    (mat,) = result.asset_materializations_for_node("raw_crm")
+    (mat,) = result.asset_materializations_for_node("raw_sources")
     md = mat.metadata
     assert md["rows_loaded"].value == 2 and md["rows_quarantined"].value == 1
     assert md["files_loaded"].value == 1 and md["source_files_rejected"].value == 1
@@ -106,7 +108,8 @@ def test_partition_range_loads_every_day_in_one_run(env, instance):
     drop(env, "crm", DAY2, "customers_2.csv", b"customer_id\n3\n")
     drop(env, "crm", DAY2, "customers_again.csv", CRM)
     result = dg.materialize(
-        [raw_assets.raw_crm, audit_assets.audit_files, audit_assets.audit_quarantine],
+        ALL_ASSETS,
+        selection=CRM_TABLE | dg.AssetSelection.assets(audit_assets.audit_files, audit_assets.audit_quarantine),
         resources=resources(env),
         instance=instance,
         tags={"dagster/asset_partition_range_start": DAY1, "dagster/asset_partition_range_end": DAY2},
@@ -117,7 +120,7 @@ def test_partition_range_loads_every_day_in_one_run(env, instance):
         ("duplicate", 1),
         ("loaded", 2),
     ]
-    mats = result.asset_materializations_for_node("raw_crm")
+    mats = result.asset_materializations_for_node("raw_sources")
     assert sorted(m.partition for m in mats) == [DAY1, DAY2]  # one materialization per day of the range
     mat = mats[0]
     assert mat.metadata["landing_days"].value == f"{DAY1} .. {DAY2}"
@@ -125,11 +128,8 @@ def test_partition_range_loads_every_day_in_one_run(env, instance):
     files_mat = result.asset_materializations_for_node("audit__files")[0]
     assert files_mat.metadata["files_in_days"].value == 3
     # rerunning the range gives the same tables
-    assert dg.materialize(
-        [raw_assets.raw_crm],
-        resources=resources(env),
-        instance=instance,
-        tags={"dagster/asset_partition_range_start": DAY1, "dagster/asset_partition_range_end": DAY2},
+    assert materialize_crm(
+        env, instance, tags={"dagster/asset_partition_range_start": DAY1, "dagster/asset_partition_range_end": DAY2}
     ).success
     assert query(env, "SELECT count(*) FROM raw.crm_customers") == [(3,)]
 
@@ -157,9 +157,68 @@ def test_every_source_loads_in_one_run(env, instance):
     assert all(e.passed for e in result.get_asset_check_evaluations())
 
 
+def test_one_step_loads_the_sources_in_name_order_each_table_materialised_once(env, instance):
+    drop(env, "web", DAY1, "events_20261001.jsonl", b'{"event_timestamp":1,"event_name":"x","user_pseudo_id":"c"}\n')
+    drop(env, "crm", DAY1, "customers.csv", CRM)
+    drop(env, "pos", DAY1, "receipts_1_20261001.csv", b"receipt_id;store_id;ts_local\nR1;1;2026-10-01 10:00\n")
+    drop(env, "sms", DAY1, "log.csv", b"From,To,Body,SentDate,Direction\n+4670,+4671,STOP,2026-10-01,inbound\n")
+    drop(env, "esp", DAY1, "campaign_activity_20261001.csv", ESP_ACTIVITY)
+    # the same bytes in two sources: the one loading first keeps them, the other is a duplicate
+    drop(env, "sms", DAY1, "zz_copy.csv", CRM)
+    result = dg.materialize(ALL_ASSETS, resources=resources(env), instance=instance, partition_key=DAY1)
+    assert result.success
+    mats = result.asset_materializations_for_node("raw_sources")
+    assert [m.asset_key.to_user_string() for m in mats] == [
+        "raw/crm_customers",
+        "raw/esp_members",
+        "raw/esp_activity",
+        "raw/pos_orders",
+        "raw/pos_receipts",
+        "raw/sms_messages",
+        "raw/web_events",
+    ]
+    assert [m.metadata["files_loaded"].value for m in mats] == [1, 0, 1, 0, 1, 1, 1]
+    # the ledger written source by source, in that order
+    assert query(env, "SELECT source, status FROM audit.files ORDER BY rowid") == [
+        ("crm", "loaded"),
+        ("esp", "loaded"),
+        ("pos", "loaded"),
+        ("sms", "loaded"),
+        ("sms", "duplicate"),
+        ("web", "loaded"),
+    ]
+
+
+def test_a_run_of_one_sources_tables_loads_that_source_only(env, instance):
+    drop(env, "crm", DAY1, "customers.csv", CRM)
+    drop(env, "esp", DAY1, "campaign_activity_20261001.csv", ESP_ACTIVITY)
+    result = materialize_crm(env, instance, partition_key=DAY1)
+    assert result.success
+    assert [m.asset_key.path[-1] for m in result.asset_materializations_for_node("raw_sources")] == ["crm_customers"]
+    assert query(env, "SELECT source, file FROM audit.files") == [("crm", f"crm/{DAY1}/customers.csv")]
+
+
+def test_a_run_of_some_of_a_sources_tables_is_refused_before_anything_loads(env, instance):
+    drop(env, "esp", DAY1, "campaign_activity_20261001.csv", ESP_ACTIVITY)
+    result = dg.materialize(
+        [raw_assets.raw_sources],
+        selection=dg.AssetSelection.assets(dg.AssetKey(["raw", "esp_activity"])),
+        resources=resources(env),
+        instance=instance,
+        partition_key=DAY1,
+        raise_on_error=False,
+    )
+    assert not result.success
+    (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert "select raw/esp_members and raw/esp_activity together" in failure.event_specific_data.error.message
+    assert not (env / "b.duckdb").exists() or query(
+        env, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'audit'"
+    ) == [(0,)]
+
+
 def test_ledger_check_fails_when_rows_go_missing(env, instance):
     drop(env, "crm", DAY1, "customers.csv", CRM)
-    assert dg.materialize([raw_assets.raw_crm], resources=resources(env), instance=instance, partition_key=DAY1).success
+    assert materialize_crm(env, instance, partition_key=DAY1).success
     query(env, "UPDATE audit.files SET rows_read = rows_read + 1")
     query(env, "DELETE FROM raw.crm_customers WHERE customer_id = '1'")
     with duckdb_module.connect(str(env / "b.duckdb")) as con:

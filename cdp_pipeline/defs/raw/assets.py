@@ -1,9 +1,15 @@
 """Raw layer assets: every landing file of a source and day, loaded as received.
 
-One multi-asset per source (a source's folder can hold several file kinds, each with
-its own raw table), partitioned by landing day (defs/partitions.py). A run over a partition range
-loads every day of the range in one step (single-run backfill policy).
+One table per file kind (a source's folder can hold several kinds), every table an asset of one
+multi-asset, ``raw_sources``, partitioned by landing day (defs/partitions.py): one step loads the
+sources one after the other, while one pool of parse worker processes reads the files of the
+sources after the one being written (``load_sources``). A run over a partition range loads every
+day of the range in that step (single-run backfill policy). Subsettable: a run of some sources'
+tables (the UI's "Materialize" on one table) loads those sources only.
 """
+
+import contextlib
+from collections.abc import Iterator
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
@@ -12,7 +18,7 @@ from cdp_pipeline.defs.partitions import landing_date_partitions
 from cdp_pipeline.defs.resources import CdpSettings
 from cdp_pipeline.defs.table_metadata import table_metadata
 from cdp_pipeline.lib.common.sql_files import fetch_sql
-from cdp_pipeline.lib.raw import SOURCE_TABLES, PartitionOutcome, ledger, load_partitions
+from cdp_pipeline.lib.raw import SOURCE_TABLES, PartitionOutcome, ledger, load_sources
 
 RAW_GROUP = "raw"
 MAX_WARNINGS_PER_FILE = 5
@@ -47,64 +53,90 @@ def _log_outcomes(context: dg.AssetExecutionContext, outcome: PartitionOutcome) 
             context.log.warning(f"{name}: {f.rows_quarantined} row(s) quarantined: {shown}{more}")
 
 
-def build_raw_source_asset(source: str) -> dg.AssetsDefinition:
-    tables = SOURCE_TABLES[source]
-    specs = [
-        dg.AssetSpec(
-            key=["raw", t],
-            group_name=RAW_GROUP,
-            kinds={"duckdb"},
-            description=TABLE_DESCRIPTIONS[t],
-            metadata={"landing_folder": f"<landing>/{source}/<YYYY-MM-DD>/"},
-        )
-        for t in tables
-    ]
+# The order the sources load in: that of the one step per source the layer had (Dagster ran them
+# by name), so every table, ledger row and quarantine row is written in the same order, and a file
+# delivered to two sources is loaded in the same one (a duplicate is found across sources).
+LOAD_ORDER = tuple(sorted(SOURCE_TABLES))
 
-    @dg.multi_asset(
-        name=f"raw_{source}",
-        specs=specs,
-        partitions_def=landing_date_partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
-        description=f"Loads every file delivered under <landing>/{source}/<day>/ into raw, "
-        "replacing the day's rows; unreadable rows and files go to audit.quarantine.",
+SPECS = [
+    dg.AssetSpec(
+        key=["raw", t],
+        group_name=RAW_GROUP,
+        kinds={"duckdb"},
+        description=TABLE_DESCRIPTIONS[t],
+        metadata={"landing_folder": f"<landing>/{source}/<YYYY-MM-DD>/"},
     )
-    def _raw_source(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CdpSettings):
-        landing_dir = settings.landing_dir
-        # Dagster lists dynamic partitions in the order they were added; load in date order.
-        days = sorted(context.partition_keys)
-        with duckdb.get_connection() as con:
-            outcomes = load_partitions(con, landing_dir, source, days, settings=settings)
-            for outcome in outcomes:
-                _log_outcomes(context, outcome)
-            files = [f for o in outcomes for f in o.files]
-            by_status = {s: sum(1 for f in files if f.status == s) for s in ledger.LEDGER_STATUSES}
-            for t in tables:
-                mine = [f for f in files if f.table == t]
-                yield dg.MaterializeResult(
-                    asset_key=["raw", t],
-                    metadata={
-                        **table_metadata(con, ["raw", t]),
-                        "landing_days": dg.MetadataValue.text(f"{days[0]} .. {days[-1]}" if days else ""),
-                        "rows_loaded": dg.MetadataValue.int(sum(f.rows_loaded for f in mine if f.status == "loaded")),
-                        "rows_quarantined": dg.MetadataValue.int(sum(f.rows_quarantined for f in mine)),
-                        "files_loaded": dg.MetadataValue.int(sum(1 for f in mine if f.status == "loaded")),
-                        "files_empty": dg.MetadataValue.int(sum(1 for f in mine if f.status == "empty")),
-                        "files_superseded": dg.MetadataValue.int(sum(1 for f in mine if f.status == "superseded")),
-                        # duplicates and unreadable files have no kind: counted for the whole source
-                        "source_files_duplicate": dg.MetadataValue.int(by_status["duplicate"]),
-                        "source_files_rejected": dg.MetadataValue.int(by_status["rejected"]),
-                        "table_rows_total": dg.MetadataValue.int(
-                            fetch_sql(con, ledger.SQL_DIR, "count_raw_rows", table=t)[0][0]
-                        ),
-                        "preview": dg.MetadataValue.md(ledger.raw_preview(con, t, days[0], days[-1]) if days else ""),
-                    },
-                )
-
-    return _raw_source
+    for source in LOAD_ORDER
+    for t in SOURCE_TABLES[source]
+]
 
 
-raw_crm = build_raw_source_asset("crm")
-raw_esp = build_raw_source_asset("esp")
-raw_sms = build_raw_source_asset("sms")
-raw_web = build_raw_source_asset("web")
-raw_pos = build_raw_source_asset("pos")
+def selected_sources(selected: set[dg.AssetKey]) -> list[str]:
+    """The sources whose tables are ``selected``, in load order. A source's files fill all its
+    tables at once (raw/esp_members and raw/esp_activity come from one folder), so a selection
+    holding some of a source's tables and not the others is refused (``dg.Failure``)."""
+    sources, split = [], []
+    for source in LOAD_ORDER:
+        keys = [dg.AssetKey(["raw", t]) for t in SOURCE_TABLES[source]]
+        chosen = [k for k in keys if k in selected]
+        if chosen:
+            sources.append(source)
+        if chosen and len(chosen) < len(keys):
+            split.append(" and ".join(k.to_user_string() for k in keys))
+    if split:
+        raise dg.Failure(
+            "a source's files fill all of its tables in one load: select "
+            + "; ".join(split)
+            + " together (or the source's other tables with them)"
+        )
+    return sources
+
+
+def _results(con, source: str, outcomes: list[PartitionOutcome], days: list[str]) -> Iterator[dg.MaterializeResult]:
+    files = [f for o in outcomes for f in o.files]
+    by_status = {s: sum(1 for f in files if f.status == s) for s in ledger.LEDGER_STATUSES}
+    for t in SOURCE_TABLES[source]:
+        mine = [f for f in files if f.table == t]
+        yield dg.MaterializeResult(
+            asset_key=["raw", t],
+            metadata={
+                **table_metadata(con, ["raw", t]),
+                "landing_days": dg.MetadataValue.text(f"{days[0]} .. {days[-1]}" if days else ""),
+                "rows_loaded": dg.MetadataValue.int(sum(f.rows_loaded for f in mine if f.status == "loaded")),
+                "rows_quarantined": dg.MetadataValue.int(sum(f.rows_quarantined for f in mine)),
+                "files_loaded": dg.MetadataValue.int(sum(1 for f in mine if f.status == "loaded")),
+                "files_empty": dg.MetadataValue.int(sum(1 for f in mine if f.status == "empty")),
+                "files_superseded": dg.MetadataValue.int(sum(1 for f in mine if f.status == "superseded")),
+                # duplicates and unreadable files have no kind: counted for the whole source
+                "source_files_duplicate": dg.MetadataValue.int(by_status["duplicate"]),
+                "source_files_rejected": dg.MetadataValue.int(by_status["rejected"]),
+                "table_rows_total": dg.MetadataValue.int(
+                    fetch_sql(con, ledger.SQL_DIR, "count_raw_rows", table=t)[0][0]
+                ),
+                "preview": dg.MetadataValue.md(ledger.raw_preview(con, t, days[0], days[-1]) if days else ""),
+            },
+        )
+
+
+@dg.multi_asset(
+    name="raw_sources",
+    specs=SPECS,
+    partitions_def=landing_date_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    can_subset=True,
+    description="Loads every file delivered under <landing>/<source>/<day>/ into raw, source by source, "
+    "replacing the day's rows; unreadable rows and files go to audit.quarantine.",
+)
+def raw_sources(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CdpSettings):
+    sources = selected_sources(set(context.selected_asset_keys))
+    # Dagster lists dynamic partitions in the order they were added; load in date order.
+    days = sorted(context.partition_keys)
+    with duckdb.get_connection() as con:
+        # closing: a failure while reporting on one source stops the workers parsing the next
+        loads = load_sources(con, settings.landing_dir, sources, days, settings=settings)
+        with contextlib.closing(loads):
+            for source, outcomes in loads:
+                for outcome in outcomes:
+                    _log_outcomes(context, outcome)
+                # each source's tables materialise as soon as they are written
+                yield from _results(con, source, outcomes, days)

@@ -1,7 +1,8 @@
 """The raw layer: landing files in, nothing lost.
 
 Public entry points: ``load_partition`` (one source, one landing day, idempotent),
-``load_partitions`` (several days, written together),
+``load_partitions`` (several days, written together), ``load_sources`` (several sources in
+turn, one pool of parse workers for all),
 ``parse_file`` (bytes -> rows + quarantined rows, no database), ``discover_files``,
 ``ensure_ingest_tables``. See docs/sources.md for the input contract.
 """
@@ -19,6 +20,7 @@ _LOAD_NAMES = {
     "load_file": "load",
     "load_partition": "load",
     "load_partitions": "load",
+    "load_sources": "load",
     "parse_file": "parse",
     "ensure_ingest_tables": "ledger",
     "raw_table_columns": "ledger",
@@ -50,6 +52,7 @@ __all__ = [
     "load_file",
     "load_partition",
     "load_partitions",
+    "load_sources",
     "parse_file",
     "raw_table_columns",
 ]

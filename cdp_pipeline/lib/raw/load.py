@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -135,7 +136,7 @@ def load_partition(
     outcome = PartitionOutcome(source=source, landing_date=day)
     with _checkpoints_deferred(con):
         # with workers: the files as listed when they were handed out (one arriving since waits)
-        files = discover_files(landing_dir, source, day) if reads is None else reads.files_of(day)
+        files = discover_files(landing_dir, source, day) if reads is None else reads.files_of(source, day)
         for lf in files:
             read = reads.take(lf) if reads is not None else None
             outcome.files.append(load_file(con, lf, suppression=suppression, secrets=secrets, writes=writes, read=read))
@@ -165,23 +166,48 @@ def load_partitions(
     The files of all the days are read and parsed by ``workers`` processes (by default
     ``settings.raw_parse_workers``; 1, or no settings: in this process) while this one writes
     them, in the same order and with the same result (``parse_pool.py``)."""
-    writes = _PendingWrites(con, loaded_at or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
+    ((_, outcomes),) = load_sources(
+        con, landing_dir, [source], landing_dates, loaded_at=loaded_at, settings=settings, workers=workers
+    )
+    return outcomes
+
+
+def load_sources(
+    con: duckdb.DuckDBPyConnection,
+    landing_dir: Path,
+    sources: list[str],
+    landing_dates: list[dt.date | str],
+    *,
+    loaded_at: dt.datetime | None = None,
+    settings=None,
+    workers: int | None = None,
+) -> Iterator[tuple[str, list[PartitionOutcome]]]:
+    """``load_partitions`` of each source of ``sources`` in turn, yielding its outcomes once its
+    files are written; one pool of parse workers reads and parses the files of every source, so
+    that while a source is written (and the caller reports on the one before) the workers read on
+    into the next. Each source is loaded exactly as alone: its days cleared and its files taken in
+    order, its writes flushed before the next source's first file (a duplicate check of a later
+    source sees them); ``loaded_at``, unless given, is when the source's load began."""
     if workers is None:
         workers = settings.raw_parse_workers if settings is not None else 1
     # a day twice would find its own pending files as first deliveries
     days = list(dict.fromkeys(dt.date.fromisoformat(d) if isinstance(d, str) else d for d in landing_dates))
-    # listed before any day is loaded (the load reads the landing folder, never writes it) so that
-    # the workers read on across days: a GA4 day is one or two files
-    files = [lf for d in days for lf in discover_files(landing_dir, source, d)]
+    # listed before any day is loaded (the load reads the landing folders, never writes them) so that
+    # the workers read on across days and sources: a GA4 day is one or two files
+    files = [lf for source in sources for d in days for lf in discover_files(landing_dir, source, d)]
     pool = pool_size(files, workers)
     secrets = secret_files(settings.data_dir) if settings is not None else frozenset()
     reading = FileReads(files, secrets, pool) if pool else contextlib.nullcontext()
-    with _checkpoints_deferred(con), reading as reads:
-        outcomes = [
-            load_partition(con, landing_dir, source, d, settings=settings, writes=writes, reads=reads) for d in days
-        ]
-        writes.flush()
-    return outcomes
+    with reading as reads:
+        for source in sources:
+            writes = _PendingWrites(con, loaded_at or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
+            with _checkpoints_deferred(con):
+                outcomes = [
+                    load_partition(con, landing_dir, source, d, settings=settings, writes=writes, reads=reads)
+                    for d in days
+                ]
+                writes.flush()
+            yield source, outcomes
 
 
 # DuckDB checkpoints when its write-ahead log passes checkpoint_threshold (16 MiB by default),

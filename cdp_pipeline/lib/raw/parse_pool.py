@@ -204,9 +204,9 @@ class FileReads:
         finally:
             self._idle.put(worker)
 
-    def files_of(self, day: dt.date) -> list[LandingFile]:
-        """The files of landing day ``day`` among those to read, in order."""
-        return [lf for lf in self._files if lf.landing_date == day]
+    def files_of(self, source: str, day: dt.date) -> list[LandingFile]:
+        """The files of ``source``'s landing day ``day`` among those to read, in order."""
+        return [lf for lf in self._files if lf.source == source and lf.landing_date == day]
 
     def take(self, lf: LandingFile) -> FileRead:
         expected, future = self._ahead.popleft()

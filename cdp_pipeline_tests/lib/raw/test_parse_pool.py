@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cdp_pipeline.lib.raw import SOURCE_TABLES, load_partitions, parse_pool
+from cdp_pipeline.lib.raw import SOURCE_TABLES, load_partitions, load_sources, parse_pool
 from cdp_pipeline.lib.raw.files import discover_files
 from cdp_pipeline.lib.raw.ledger import ledger_balance
 from cdp_pipeline.lib.raw.parse_pool import FileReads, pool_size
@@ -152,6 +152,49 @@ def test_ga4_files_parsed_by_workers_replace_events_days_as_the_serial_path_does
     messages = {r[0]: r[-1] for r in pooled[2]}
     assert messages["web/2026-10-03/events_20261002.jsonl"].startswith("1 consent-mode (cookieless) event(s)")
     assert [(q[1], q[2]) for q in pooled[3]] == [("web/2026-10-02/events_20261001.jsonl", 1)]
+
+
+def _state(con: duckdb.DuckDBPyConnection, tables: list[str]) -> list:
+    """Every raw row of ``tables``, the ledger and the quarantine in the order written (less the load's time)."""
+    return [
+        [con.execute(f"SELECT * EXCLUDE (_loaded_at) FROM raw.{t} ORDER BY rowid").fetchall() for t in tables],
+        con.execute("SELECT * EXCLUDE (loaded_at) FROM audit.files ORDER BY rowid").fetchall(),
+        con.execute("SELECT * EXCLUDE (quarantined_at) FROM audit.quarantine ORDER BY rowid").fetchall(),
+    ]
+
+
+def test_sources_loaded_in_turn_share_one_pool_and_load_as_each_alone(tmp_path, crm_landing, taken, monkeypatch):
+    """load_sources: one pool reads every source's files in load order (the next source's ahead of
+    the one being written), and the tables, ledger and quarantine are those of each source loaded
+    alone, serially, in the same order, rows in the same order too."""
+    drop(crm_landing, "sms", DAY1, "log.csv", b"From,To,Body,SentDate,Direction\n+4670,+4671,STOP,2026-10-01,inbound\n")
+    drop(crm_landing, "sms", DAY2, "a_again.csv", CRM)  # bytes the CRM load holds: a duplicate across sources
+    drop(crm_landing, "sms", DAY3, "garbage.csv", bytes(range(256)) * 21)
+    days = [DAY1, DAY2, DAY3]
+    tables = [*SOURCE_TABLES["crm"], *SOURCE_TABLES["sms"]]
+    serial = duckdb.connect(str(tmp_path / "serial.duckdb"))
+    for source in ("crm", "sms"):
+        load_partitions(serial, crm_landing, source, days, workers=1)
+    assert taken == []
+    started = []
+    init = parse_pool._Worker.__init__
+    monkeypatch.setattr(parse_pool._Worker, "__init__", lambda self: (started.append(1), init(self))[1])
+    pooled = duckdb.connect(str(tmp_path / "pooled.duckdb"))
+    loads = load_sources(pooled, crm_landing, ["crm", "sms"], days, workers=2)
+    source, crm = next(loads)
+    # the CRM files are written, the SMS files (handed out as the last CRM files were taken) not yet
+    assert source == "crm" and len(taken) == 9
+    assert pooled.execute("SELECT count(*) FROM raw.crm_customers").fetchone() == (7,)
+    assert not pooled.execute("SELECT count(*) FROM audit.files WHERE source = 'sms'").fetchone()[0]
+    ((source, sms),) = list(loads)
+    assert source == "sms" and len(started) == 2  # one pool of two workers for both sources
+    assert taken[9:] == [f"sms/{DAY1}/log.csv", f"sms/{DAY2}/a_again.csv", f"sms/{DAY3}/garbage.csv"]
+    assert [f.status for o in sms for f in o.files] == ["loaded", "duplicate", "rejected"]
+    assert [f.status for o in crm for f in o.files].count("loaded") == 4
+    assert _state(pooled, tables) == _state(serial, tables)
+    assert all(ledger_balance(pooled, s, t)["balanced"] for s in ("crm", "sms") for t in SOURCE_TABLES[s])
+    serial.close()
+    pooled.close()
 
 
 def test_workers_hand_back_files_in_the_order_asked_and_stop_when_done(tmp_path, crm_landing):
