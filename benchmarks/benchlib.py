@@ -222,6 +222,8 @@ class Step:
     status: str = "unknown"
     assets: list[str] = field(default_factory=list)
     checks: int = 0
+    # asset -> the time of its last materialisation in the step
+    materialized: dict[str, float] = field(default_factory=dict)
 
     @property
     def seconds(self) -> float:
@@ -259,6 +261,7 @@ def steps_from_events(events: list[dict]) -> list[Step]:
         elif kind == "ASSET_MATERIALIZATION" and e.get("asset_key"):
             if e["asset_key"] not in step.assets:
                 step.assets.append(e["asset_key"])
+            step.materialized[e["asset_key"]] = e["timestamp"]
         elif kind == "ASSET_CHECK_EVALUATION":
             step.checks += 1
     return sorted(steps.values(), key=lambda s: (s.start is None, s.start or 0.0, s.key))
@@ -271,6 +274,28 @@ def step_label(step: Step) -> str:
     if len(assets) <= 2:
         return ", ".join(assets)
     return f"{assets[0].split('/')[0]}: {step.key} ({len(assets)} tables)"
+
+
+def step_parts(step: Step) -> list[tuple[str, float, float]]:
+    """The raw step's sources (it loads them one after the other, materialising each source's
+    tables once they are written; raw tables are named ``<source>_<what>``): ``(label, start,
+    end)`` per source, from the previous source's last materialisation (the first from the step's
+    start) to its own. None for a step of another layer, or of one source."""
+    if layer_of(step) != "raw" or step.start is None:
+        return []
+    ends: dict[str, float] = {}
+    members: dict[str, list[str]] = {}
+    for asset, t in step.materialized.items():
+        source = asset.partition("/")[2].split("_")[0]
+        ends[source] = max(ends.get(source, t), t)
+        members.setdefault(source, []).append(asset)
+    if len(ends) < 2:
+        return []
+    parts, start = [], step.start
+    for source in sorted(ends, key=ends.get):
+        parts.append((", ".join(sorted(members[source])), start, ends[source]))
+        start = ends[source]
+    return parts
 
 
 def layer_of(step: Step) -> str:
@@ -320,6 +345,20 @@ def stage_times(
             "seconds": round(s.seconds, 3),
             "cpu_seconds": cpu(s),
             "status": s.status,
+            **(
+                {
+                    "parts": [
+                        {
+                            "label": label,
+                            "seconds": round(end - start, 3),
+                            "cpu_seconds": cpu_between(cpu_series or [], start, end),
+                        }
+                        for label, start, end in step_parts(s)
+                    ]
+                }
+                if step_parts(s)
+                else {}
+            ),
         }
         for s in steps
         if not s.is_check_step
@@ -535,6 +574,12 @@ def render_markdown(result: dict) -> str:
         lines += ["", "| stage (asset step) | wall time | CPU time |", "| --- | ---: | ---: |"]
         for s in sorted(stages["stages"], key=lambda s: -s["seconds"]):
             lines.append(f"| {s['label']} | {fmt_seconds(s['seconds'])} | {fmt_seconds(s.get('cpu_seconds'))} |")
+            for part in s.get("parts", []):
+                cpu = part.get("cpu_seconds")
+                lines.append(
+                    f"|   · {part['label']} (in the step) | {fmt_seconds(part['seconds'])} "
+                    f"| {fmt_seconds(None if cpu is None else round(cpu, 3))} |"
+                )
         chk = stages.get("checks", {})
         lines.append(
             f"| {CHECKS_STAGE} ({chk.get('steps', 0)} steps, summed) | {fmt_seconds(chk.get('seconds'))} "

@@ -75,6 +75,34 @@ def test_stage_times_sum_checks_split_layers_and_overhead():
     assert benchlib.find_stage(report, "golden") is None
 
 
+def test_the_raw_step_is_split_by_source_at_each_sources_last_materialisation():
+    events = [
+        _ev(200.0, "STEP_START", "raw_sources"),
+        *[_ev(201.0 + d, "ASSET_MATERIALIZATION", "raw_sources", "raw/crm_customers") for d in (0.0, 0.1)],
+        _ev(204.0, "ASSET_MATERIALIZATION", "raw_sources", "raw/esp_members"),
+        _ev(204.2, "ASSET_MATERIALIZATION", "raw_sources", "raw/esp_activity"),
+        _ev(210.0, "ASSET_MATERIALIZATION", "raw_sources", "raw/web_events"),
+        _ev(211.0, "STEP_SUCCESS", "raw_sources"),
+        _ev(211.1, "STEP_START", "identity_resolution"),
+        _ev(215.0, "ASSET_MATERIALIZATION", "identity_resolution", "identity/links"),
+        _ev(216.0, "ASSET_MATERIALIZATION", "identity_resolution", "identity/customer_map"),
+        _ev(216.0, "STEP_SUCCESS", "identity_resolution"),
+    ]
+    series = [(200.0, 0.0), (220.0, 40.0)]  # two cores busy throughout
+    report = benchlib.stage_times(benchlib.steps_from_events(events), cpu_series=series)
+    raw, identity = report["stages"]
+    assert (raw["label"], raw["layer"], raw["seconds"]) == ("raw: raw_sources (4 tables)", "raw", 11.0)
+    assert [(p["label"], p["seconds"], p["cpu_seconds"]) for p in raw["parts"]] == [
+        ("raw/crm_customers", pytest.approx(1.1), pytest.approx(2.2)),
+        ("raw/esp_activity, raw/esp_members", pytest.approx(3.1), pytest.approx(6.2)),
+        ("raw/web_events", pytest.approx(5.8), pytest.approx(11.6)),
+    ]
+    assert "parts" not in identity  # split only where tables are written source by source
+    assert report["by_layer"]["raw"] == 11.0  # the step counts once
+    md = benchlib.render_markdown({"stages": report})
+    assert "|   · raw/esp_activity, raw/esp_members (in the step) | 3.1 s | 6.2 s |" in md
+
+
 def test_a_failed_asset_step_is_its_own_stage_not_a_check():
     events = [
         _ev(100.0, "STEP_START", "staging__identity_records"),
