@@ -50,8 +50,8 @@ SETTINGS_DOC: dict[str, tuple[str, str]] = {
     "CDP_DUCKDB_THREADS": ("2", "DuckDB threads for the build connection"),
     "CDP_RAW_PARSE_WORKERS": (
         "(the machine's cores)",
-        "processes that read and parse a raw step's landing files while the step writes them "
-        "(1: parsed in the step's own process; a step with under 64 MB of files always is)",
+        "processes that read and parse the raw step's landing files while the step writes them "
+        "(1: parsed in the step's own process; a run with under 64 MB of raw files always is)",
     ),
     "CDP_MATCH_THRESHOLD": (
         "0.99",

@@ -1,5 +1,7 @@
 """Raw assets and checks on a temporary DuckDB, run with dg.materialize."""
 
+import logging
+
 import dagster as dg
 import duckdb as duckdb_module
 import pytest
@@ -10,6 +12,7 @@ from cdp_pipeline.defs.partitions import LANDING_DAYS
 from cdp_pipeline.defs.raw import assets as raw_assets
 from cdp_pipeline.defs.raw import checks as raw_checks
 from cdp_pipeline.defs.resources import settings_resource
+from cdp_pipeline.lib.common.progress import PHASE_LOGGER
 from cdp_pipeline.settings import get_settings
 
 DAY1, DAY2 = "2026-10-01", "2026-10-02"
@@ -157,7 +160,7 @@ def test_every_source_loads_in_one_run(env, instance):
     assert all(e.passed for e in result.get_asset_check_evaluations())
 
 
-def test_one_step_loads_the_sources_in_name_order_each_table_materialised_once(env, instance):
+def test_one_step_loads_the_sources_in_name_order_each_table_materialised_once(env, instance, caplog):
     drop(env, "web", DAY1, "events_20261001.jsonl", b'{"event_timestamp":1,"event_name":"x","user_pseudo_id":"c"}\n')
     drop(env, "crm", DAY1, "customers.csv", CRM)
     drop(env, "pos", DAY1, "receipts_1_20261001.csv", b"receipt_id;store_id;ts_local\nR1;1;2026-10-01 10:00\n")
@@ -165,8 +168,18 @@ def test_one_step_loads_the_sources_in_name_order_each_table_materialised_once(e
     drop(env, "esp", DAY1, "campaign_activity_20261001.csv", ESP_ACTIVITY)
     # the same bytes in two sources: the one loading first keeps them, the other is a duplicate
     drop(env, "sms", DAY1, "zz_copy.csv", CRM)
-    result = dg.materialize(ALL_ASSETS, resources=resources(env), instance=instance, partition_key=DAY1)
+    with caplog.at_level(logging.INFO, logger=PHASE_LOGGER):
+        result = dg.materialize(ALL_ASSETS, resources=resources(env), instance=instance, partition_key=DAY1)
     assert result.success
+    # `cdp run` prints a line as each source is written
+    phases = [r.cdp_phase for r in caplog.records if hasattr(r, "cdp_phase")]
+    assert [(stage, phase.split(" (")[0]) for stage, phase in phases] == [
+        ("raw", "crm: 2 rows from 1 files"),
+        ("raw", "esp: 1 rows from 1 files"),
+        ("raw", "pos: 1 rows from 1 files"),
+        ("raw", "sms: 1 rows from 2 files"),
+        ("raw", "web: 1 rows from 1 files"),
+    ]
     mats = result.asset_materializations_for_node("raw_sources")
     assert [m.asset_key.to_user_string() for m in mats] == [
         "raw/crm_customers",

@@ -8,8 +8,9 @@ loaded again. GA4: a later delivery of ``events_<day>`` replaces the rows of ear
 deliveries of the same events day, whose ledger entries become ``superseded``; the files of one
 events day in one landing folder are the shards of one delivery, and a day's complete
 ``events_<day>`` export replaces its ``events_intraday_<day>`` snapshots. A gzipped file is read
-as the file it holds. A step's files may be read and parsed by worker processes while this
-process writes them (``parse_pool.py``): the same outcome, file by file, in the same order.
+as the file it holds. The files may be read and parsed by worker processes while this process
+writes them (``parse_pool.py``; one pool for every source of ``load_sources``): the same outcome,
+file by file, in the same order.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
-"""Reading and parsing a step's landing files in worker processes, ahead of the load.
+"""Reading and parsing the raw step's landing files in worker processes, ahead of the load.
 
-Parsing is Python, one core's work; writing the rows is DuckDB's. A step (``load_partitions``)
-hands its files, in load order, to worker processes that each read a file (the same
+Parsing is Python, one core's work; writing the rows is DuckDB's. A load (``load_sources``: the
+raw step's sources one after the other; ``load_partitions``: one source) hands its files, in load
+order, every source's, to worker processes that each read a file (the same
 ``read_landing_bytes``: no symbolic link, no secret), hash and parse it; the load takes the
 results in exactly that order and does everything else as the serial path does (the duplicate
 check, the suppression, the writes), so the tables do not depend on the workers or their timing.
@@ -10,8 +11,8 @@ check, the suppression, the writes), so the tables do not depend on the workers 
   ``spawn`` does): the step's process holds DuckDB's threads, and a fork of it that runs on may
   deadlock. Unlike ``spawn`` it does not run the parent's main script again (under
   ``dagster api execute_run`` that imports Dagster, ~1.5 CPU s a worker). It imports the readers
-  only (``parse.py``, no DuckDB): ~0.5 CPU s, so a step with few or small files parses in its
-  own process (``pool_size``).
+  only (``parse.py``, no DuckDB): ~0.5 CPU s, so a load of few or small files parses in its
+  own process (``pool_size``), and the raw step starts one pool for all its sources.
 * A parsed file comes back as one Arrow IPC stream (its columns, ``_extra`` and ``_line``) and
   its few Python objects (the quarantined rows, notes), not as Python lists of values; its kind
   is sent by name and looked up again (the load compares kinds by identity).
@@ -46,7 +47,7 @@ from cdp_pipeline.lib.raw.files import LandingFile, RefusedPath, read_landing_by
 from cdp_pipeline.lib.raw.parse import parse_or_reject
 from cdp_pipeline.lib.raw.parsed import FileRejected, ParsedFile, QuarantinedRow, as_arrow
 
-# A step whose files hold fewer bytes than this parses them itself: parsing takes 13-30 ms a MB
+# A load whose files hold fewer bytes than this parses them itself: parsing takes 13-30 ms a MB
 # (GA4 to SMS, one core), so on 64 MB a second core saves ~0.5-1 s, what two workers' start-up
 # costs (~0.4 CPU s each: Python, pyarrow, the JSON readers) and the results' copy between them.
 MIN_POOL_BYTES = 64 << 20
@@ -160,7 +161,7 @@ def read_and_parse(lf: LandingFile, secrets: frozenset[tuple[int, int]]) -> File
 
 
 class FileReads:
-    """The files of a step, read and parsed ahead by ``workers`` processes, taken in order.
+    """The files of a load, read and parsed ahead by ``workers`` processes, taken in order.
 
     ``take(lf)`` must be called for each file in the order given; it waits for that file's
     result. Use as a context manager: leaving it stops the workers (a file being parsed is
