@@ -55,9 +55,9 @@ def _log_outcomes(context: dg.AssetExecutionContext, outcome: PartitionOutcome) 
             context.log.warning(f"{name}: {f.rows_quarantined} row(s) quarantined: {shown}{more}")
 
 
-# The order the sources load in: that of the one step per source the layer had (Dagster ran them
-# by name), so every table, ledger row and quarantine row is written in the same order, and a file
-# delivered to two sources is loaded in the same one (a duplicate is found across sources).
+# Sources load in name order, the order Dagster ran them in as steps of their own: every table,
+# ledger row and quarantine row is written in that order, and a file delivered to two sources is
+# loaded in the first (the other's is a duplicate).
 LOAD_ORDER = tuple(sorted(SOURCE_TABLES))
 
 
@@ -90,9 +90,7 @@ def selected_sources(selected: set[dg.AssetKey]) -> list[str]:
             split.append(" and ".join(k.to_user_string() for k in keys))
     if split:
         raise dg.Failure(
-            "a source's files fill all of its tables in one load: select "
-            + "; ".join(split)
-            + " together (or the source's other tables with them)"
+            "a source's files fill all of its tables in one load: select " + "; ".join(split) + " together"
         )
     return sources
 
