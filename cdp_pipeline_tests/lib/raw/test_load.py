@@ -457,7 +457,7 @@ def test_pending_files_are_written_at_256_mb_or_at_64_mb_once_a_ga4_file_is_pend
     from cdp_pipeline.lib.raw.parsed import ParsedFile
 
     written = []
-    monkeypatch.setattr(load_module, "_write_files", lambda con, items, at: written.append([i[0].name for i in items]))
+    monkeypatch.setattr(load_module, "_write_files", lambda con, items, *_: written.append([i[0].name for i in items]))
 
     def add(writes, name, mb, kind):
         lf = LandingFile("x", dt.date(2026, 10, 1), Path(name), name, mb << 20, name)
