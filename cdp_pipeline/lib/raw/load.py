@@ -328,7 +328,9 @@ class _PendingWrites:
     are written one after the other in the transaction, each with its ledger entry: replacing an
     events day reads raw and the ledger as the earlier files left them. One GA4 file at 1,000,000
     customers is ~35,000 rows, under a row group: written in a transaction of its own (as before)
-    each went through the WAL, its commit 26 % of raw/web_events' CPU time."""
+    each went through the WAL, its commit 26 % of raw/web_events' CPU time. A GA4 file a later file
+    of the step may replace is held back (``held_deliveries.py``): a transaction that deletes rows
+    it inserted cannot keep the row groups it wrote straight to the file."""
 
     # Written out once the pending files hold this many bytes: a memory bound (raw/pos_* at
     # 1,000,000 customers, 139 MB of files, peaks ~200 MB above 64 MB batches). Each insert after
@@ -336,10 +338,10 @@ class _PendingWrites:
     # step's closing checkpoint rewrites that row group whole (all its columns, compressed again):
     # raw/pos_* at 1,000,000 customers, three inserts a table with 64 MB batches, spent 1.2-1.5 CPU s
     # in that checkpoint, and 0.0 written in one; a 10,000,000-customer night's POS (~1.4 GB) is
-    # now ~6 inserts a table, not ~22.
+    # now ~6 inserts a table, not ~22. GA4 files too: at 1,000,000 customers 64 MB batches (2-3
+    # day files, under a row group) went through the WAL and stayed uncompressed in memory until
+    # the closing checkpoint (peak RSS ~1.55 GB against ~0.95 GB, 0.8-1.2 CPU s more).
     MAX_PENDING_BYTES = 256 << 20
-    # ... and this many while a GA4 file is pending (the parsed events of a day file are large).
-    MAX_PENDING_WEB_BYTES = 64 << 20
     # GA4 files held for a later delivery of their day (``held_deliveries.py``) at most: at
     # 1,000,000 customers a re-export lands 1-2 days (1-3 files of ~27 MB) after the file it replaces.
     MAX_HELD_WEB_BYTES = 256 << 20
@@ -356,9 +358,7 @@ class _PendingWrites:
     def add(self, lf: LandingFile, out: FileOutcome, parsed: ParsedFile | None) -> None:
         self.items.append((lf, out, parsed))
         self.pending_bytes += lf.bytes
-        if self.pending_bytes >= self.MAX_PENDING_BYTES or (
-            self.pending_bytes >= self.MAX_PENDING_WEB_BYTES and _has_web_files(self.items)
-        ):
+        if self.pending_bytes >= self.MAX_PENDING_BYTES:
             self._write(everything=False)
 
     def first_delivery(self, sha256: str) -> tuple[str, dt.date, str] | None:
@@ -371,7 +371,9 @@ class _PendingWrites:
         return min(found, key=lambda f: (f[1], f[0])) if found else None
 
     def pending_web_files(self) -> bool:
-        return _has_web_files(self.items) or bool(self.held.held)
+        return bool(self.held.held) or any(
+            parsed is not None and parsed.kind is WEB_EVENTS for _, _, parsed in self.items
+        )
 
     def flush(self) -> None:
         """Write every pending and held file."""
@@ -381,10 +383,6 @@ class _PendingWrites:
         items, self.items, self.pending_bytes = self.items, [], 0
         if items or (everything and self.held.held):
             _write_files(self.con, items, self.loaded_at, self.held, everything)
-
-
-def _has_web_files(items: list[tuple[LandingFile, FileOutcome, ParsedFile | None]]) -> bool:
-    return any(parsed is not None and parsed.kind is WEB_EVENTS for _, _, parsed in items)
 
 
 def _write_files(

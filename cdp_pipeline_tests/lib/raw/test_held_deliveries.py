@@ -79,7 +79,7 @@ def _load(tmp_path, monkeypatch, name: str, held_bytes: int, pending_bytes: int)
     """The four days in one step, then D2 and D3 again (days loaded before) in another; the
     tables after each, and the files whose rows were inserted."""
     monkeypatch.setattr(load_module._PendingWrites, "MAX_HELD_WEB_BYTES", held_bytes)
-    monkeypatch.setattr(load_module._PendingWrites, "MAX_PENDING_WEB_BYTES", pending_bytes)
+    monkeypatch.setattr(load_module._PendingWrites, "MAX_PENDING_BYTES", pending_bytes)
     inserted = []
     monkeypatch.setattr(
         load_module, "_raw_batch", lambda lf, parsed: inserted.append(lf.rel_path) or _RAW_BATCH(lf, parsed)
