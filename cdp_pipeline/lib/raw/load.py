@@ -7,7 +7,8 @@ delivered (same SHA-256, any name, any day) is recorded as ``duplicate`` and not
 loaded again. GA4: a later delivery of ``events_<day>`` replaces the rows of earlier
 deliveries of the same events day, whose ledger entries become ``superseded``; the files of one
 events day in one landing folder are the shards of one delivery, and a day's complete
-``events_<day>`` export replaces its ``events_intraday_<day>`` snapshots. A gzipped file is read
+``events_<day>`` export replaces its ``events_intraday_<day>`` snapshots (a delivery that a later
+file of the same step replaces is not written at all: ``held_deliveries.py``). A gzipped file is read
 as the file it holds. A step's files may be read and parsed by worker processes while this
 process writes them (``parse_pool.py``): the same outcome, file by file, in the same order.
 """
