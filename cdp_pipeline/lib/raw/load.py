@@ -455,11 +455,11 @@ def _replace_events_day(
         "intraday": is_intraday_name(lf.name),
     }
     rank = delivery_rank(lf.name, lf.landing_date)
-    newer = [r[0] for r in fetch_sql(con, ledger.SQL_DIR, "select_later_events_day_delivery", params)]
-    newer = newer or [f for f in [held.newer_than(events_day, rank)] if f]
+    in_raw = fetch_sql(con, ledger.SQL_DIR, "select_later_events_day_delivery", params)
+    newer = in_raw[0][0] if in_raw else held.newer_than(events_day, rank)
     if newer:
         out.status = "superseded"
-        out.message = f"events day {events_day} replaced by {newer[0]}"
+        out.message = f"events day {events_day} replaced by {newer}"
         return False
     run_sql(con, ledger.SQL_DIR, "update_superseded_web_files", {**params, "file": lf.rel_path})
     run_sql(con, ledger.SQL_DIR, "delete_superseded_web_events", params)
