@@ -88,11 +88,13 @@ receipts AS (
            'store' AS channel,
            min(t.ordered_at) AS ordered_at,
            'SEK' AS currency_code,
-           sum(l.subtotal) AS subtotal,
+           -- in the output's type here: the union with the online orders is then not widened to
+           -- 38 digits and narrowed again for every order (the same values)
+           TRY_CAST(sum(l.subtotal) AS DECIMAL(18, 2)) AS subtotal,
            CAST(0 AS DECIMAL(18, 2)) AS shipping,
            CAST(NULL AS DECIMAL(18, 2)) AS taxes,
-           coalesce(sum(l.discount), 0) AS discount,
-           sum(l.subtotal) - coalesce(sum(l.discount), 0) AS total,
+           CAST(coalesce(sum(l.discount), 0) AS DECIMAL(18, 2)) AS discount,
+           TRY_CAST(sum(l.subtotal) - coalesce(sum(l.discount), 0) AS DECIMAL(18, 2)) AS total,
            CAST(NULL AS DECIMAL(18, 2)) AS refunded_amount,
            'paid' AS financial_status,
            CAST(NULL AS TIMESTAMP) AS cancelled_at,
