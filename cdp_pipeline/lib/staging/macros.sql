@@ -24,14 +24,18 @@ CREATE OR REPLACE TEMP MACRO _std_email_junk_ascii(local_base, domain) AS (
                       lambda s: length(s) > 0 AND replace(s, left(s, 1), '') = '')[1]
 );
 
+-- Whether a lower-cased, trimmed address of that form is one email._is_valid accepts.
+CREATE OR REPLACE TEMP MACRO _std_email_ascii_valid(a) AS (
+    length(a) <= 254
+    AND length(split_part(a, '@', 1)) BETWEEN 1 AND 64
+    AND regexp_full_match(split_part(a, '@', 1), '[a-z0-9_+-]+(\.[a-z0-9_+-]+)*')
+    AND regexp_full_match(split_part(a, '@', 2),
+                          '([a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?\.)+([a-z]{2,63}|xn--[a-z0-9-]{1,58}[a-z0-9])')
+);
+
 CREATE OR REPLACE TEMP MACRO _std_email_ascii(address) AS (
     list_transform([address], lambda a: CASE
-        WHEN NOT (length(a) <= 254
-                  AND length(split_part(a, '@', 1)) BETWEEN 1 AND 64
-                  AND regexp_full_match(split_part(a, '@', 1), '[a-z0-9_+-]+(\.[a-z0-9_+-]+)*')
-                  AND regexp_full_match(split_part(a, '@', 2),
-                                        '([a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?\.)+([a-z]{2,63}|xn--[a-z0-9-]{1,58}[a-z0-9])'))
-            THEN {'value': NULL::VARCHAR, 'flags': ['invalid_email']}
+        WHEN NOT _std_email_ascii_valid(a) THEN {'value': NULL::VARCHAR, 'flags': ['invalid_email']}
         WHEN _std_email_junk_ascii(split_part(split_part(a, '@', 1), '+', 1), split_part(a, '@', 2))
             THEN {'value': a, 'flags': ['junk_email']}
         ELSE {'value': a, 'flags': []::VARCHAR[]}
@@ -46,7 +50,19 @@ CREATE OR REPLACE TEMP MACRO std_email_checked(raw) AS (
     END
 );
 
-CREATE OR REPLACE TEMP MACRO std_email(raw) AS (std_email_checked(raw).value);
+-- check_email(raw).value alone: an address of the form above is kept when valid (the junk
+-- checks only flag it), so the value skips them and the flags' lists (std_email costs a
+-- quarter of std_email_checked).
+CREATE OR REPLACE TEMP MACRO _std_email_ascii_value(address) AS (
+    list_transform([address], lambda a: CASE WHEN _std_email_ascii_valid(a) THEN a END)[1]
+);
+
+CREATE OR REPLACE TEMP MACRO std_email(raw) AS (
+    CASE
+        WHEN regexp_full_match(raw, ' *[A-Za-z0-9._+-]+@[A-Za-z0-9._-]+ *') THEN _std_email_ascii_value(lower(trim(raw)))
+        ELSE std_email_checked_py(raw).value
+    END
+);
 
 CREATE OR REPLACE TEMP MACRO std_email_flags(raw) AS (std_email_checked(raw).flags);
 
