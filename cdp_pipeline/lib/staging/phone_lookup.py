@@ -40,7 +40,6 @@ _SOURCES = (
     "lib/staging/phone_sql.py",
     "lib/staging/junk.py",
     "lib/staging/address.py",
-    "lib/staging/_country_names_data.py",  # a record's country, read as the phone's region
     "lib/staging/_common.py",
     "lib/staging/udfs.py",
     "lib/staging/macros.sql",
