@@ -46,14 +46,35 @@ def _fold_key(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _country_lookup() -> dict[str, str]:
-    """Folded country name or code -> ISO alpha-2, for every country phonenumbers knows: CLDR's
-    names in English and every country's official languages, its territory aliases and
-    ``_COLLOQUIAL_COUNTRY_NAMES`` (``country_names.build``, kept as a generated module: building
-    it reads a hundred of babel's locales)."""
-    from ._country_names_data import NAMES
-    from .country_names import parse
+    """Folded country name or code -> ISO alpha-2, for every country phonenumbers knows.
 
-    return parse(NAMES)
+    Names are CLDR's (through babel): each country's name in English and in every official
+    language of every country, so ``Sverige``, ``Deutschland``, ``Sydafrika`` and
+    ``বাংলাদেশ`` are all found; alpha-3 and retired codes (``SWE``, ``UK``) are CLDR's territory
+    aliases. A folded name that means two countries (``Kongo``) is left out, not guessed.
+    Built once per process (about a second: a hundred locales are read).
+    """
+    from babel import Locale, UnknownLocaleError
+    from babel.core import get_global
+    from babel.languages import get_official_languages
+
+    languages = {"en"} | {lang for code in _ISO2 for lang in get_official_languages(code, de_facto=True)}
+    seen: dict[str, set[str]] = {}
+    for language in sorted(languages):
+        try:
+            territories = Locale.parse(language).territories
+        except (UnknownLocaleError, ValueError):
+            continue  # an official language CLDR has no locale data for
+        for code, name in territories.items():
+            if code in _ISO2:
+                seen.setdefault(_fold_key(name), set()).add(code)
+    for alias, targets in get_global("territory_aliases").items():
+        if alias.isalpha() and len(targets) == 1 and targets[0] in _ISO2:
+            seen.setdefault(alias.lower(), set()).add(targets[0])
+    for code, names in _COLLOQUIAL_COUNTRY_NAMES.items():
+        for name in names:
+            seen.setdefault(name, set()).add(code)
+    return {key: codes.pop() for key, codes in seen.items() if key and len(codes) == 1}
 
 
 @text_cache(4096)

@@ -227,17 +227,6 @@ def test_country(raw, expected):
     assert standardise_country(raw) == expected
 
 
-def test_country_names_are_babels_as_generated():
-    """The generated table standardise_country reads is what babel's CLDR names give now,
-    written as the generator writes it (else: python -m cdp_pipeline.lib.staging.country_names)."""
-    from cdp_pipeline.lib.staging import country_names
-    from cdp_pipeline.lib.staging.address import _country_lookup
-
-    built = country_names.build()
-    assert _country_lookup() == built and len(built) > 10_000
-    assert country_names.DATA.read_text(encoding="utf-8") == country_names.module_text(built)
-
-
 @pytest.mark.parametrize(
     "raw, country, expected",
     [
