@@ -7,7 +7,7 @@
 INSERT INTO staging.phone_lookup
 SELECT phone_text, country, checked.value, checked.flags, checked.is_junk
 FROM (
-    SELECT p.phone_text, p.country, std_phone_checked_junk(p.phone_text, p.country) AS checked
+    SELECT p.phone_text, p.country, std_phone_key_checked_junk(p.phone_text, p.country) AS checked
     FROM (SELECT phone_text, std_phone_country(phone_text, NULL) AS country
           FROM (SELECT DISTINCT std_phone_text(raw_phone) AS phone_text
                 FROM (SELECT regexp_replace(CASE WHEN lower(trim(direction)) LIKE 'inbound%' THEN "from" ELSE "to" END,
