@@ -1,7 +1,7 @@
 """Identity accuracy through the real pipeline, on the project's sample and on outside labelled data.
 
     python benchmarks/identity_accuracy.py [--customers 2000] [--days 14] [--seeds 101 202 303]
-        [--no-hard-cases] [--only NAME ...] [--out benchmarks/results] [--keep]
+        [--nordic-seeds 11] [--no-hard-cases] [--only NAME ...] [--out benchmarks/results] [--keep]
     make bench-identity
 
 For every data set, in its own temporary data folder and Dagster home, it drops landing
@@ -9,6 +9,10 @@ files, runs the nightly job (``cdp run``) with the shipped configuration, scores
 ``identity.customer_map`` with ``cdp evaluate --truth … --json``, and runs a plain Splink
 dedupe of the same records beside it (benchmarks/plain_splink.py), scored by the same evaluation:
 
+- ``nordic multi-source seed S``: benchmarks/nordic_multisource.py at each ``--nordic-seeds``
+  seed, a labelled Nordic CRM + Mailchimp + Shopify + receipts + Twilio set written without the
+  project's generator or name lists; its hard cases in ``truth_cases.csv``; the plain Splink
+  reads ``staging.identity_records`` as for the sample.
 - ``sample seed S``: ``cdp sample --hard-cases`` at each seed (``--no-hard-cases``: without
   them); the plain Splink reads the built warehouse's ``staging.identity_records``. The
   pipeline's scores per hard-case type (``cdp evaluate``'s ``by_case``, from the sample's
