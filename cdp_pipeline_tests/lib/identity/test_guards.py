@@ -388,6 +388,24 @@ def _account(rid: str, **fields) -> dict:
             dict(email="c.karlsson@spray.se", birth_date=dt.date(1961, 3, 2)),
             False,
         ),
+        # both dated, a generation apart: two people (the birth-date rule would count the two
+        # dates once, as the model matches the two accounts directly)
+        (
+            dict(email="christer.karlsson61@gmail.com", birth_date=dt.date(1961, 3, 2)),
+            dict(email="christer.karlsson@spray.se", birth_date=dt.date(1989, 7, 14)),
+            True,
+        ),
+        # both dated, one typo apart (27 / 17) or day and month swapped: one birth date, one person
+        (
+            dict(email="christer.karlsson61@gmail.com", birth_date=dt.date(1961, 10, 27)),
+            dict(email="c.karlsson@spray.se", birth_date=dt.date(1961, 10, 17)),
+            False,
+        ),
+        (
+            dict(email="christer.karlsson61@gmail.com", birth_date=dt.date(1961, 3, 2)),
+            dict(email="c.karlsson@spray.se", birth_date=dt.date(1961, 2, 3)),
+            False,
+        ),
         # a phone in common: one person
         (
             dict(email="christer.karlsson61@gmail.com", phone="+46703325790"),
