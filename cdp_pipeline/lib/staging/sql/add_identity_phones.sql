@@ -9,6 +9,7 @@ FROM (
     FROM (SELECT DISTINCT phone_text, std_phone_country(phone_text, country) AS country
           FROM (SELECT DISTINCT std_phone_text(raw_phone) AS phone_text, country
                 -- each number and country once (a customer's number is on each of their records)
-                FROM (SELECT DISTINCT raw_phone, country FROM temp.identity_records_named WHERE raw_phone IS NOT NULL))) p
+                FROM (SELECT DISTINCT raw_phone, country
+                      FROM temp.identity_records_named WHERE raw_phone IS NOT NULL))) p
     ANTI JOIN staging.phone_lookup l ON l.phone_text = p.phone_text AND l.country IS NOT DISTINCT FROM p.country
 )

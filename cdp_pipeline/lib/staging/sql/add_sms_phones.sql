@@ -11,8 +11,9 @@ FROM (
     FROM (SELECT phone_text, std_phone_country(phone_text, NULL) AS country
           FROM (SELECT DISTINCT std_phone_text(raw_phone) AS phone_text
                 -- each number once (a number is on every message to it: 370k messages, 82k numbers)
-                FROM (SELECT DISTINCT regexp_replace(CASE WHEN lower(trim(direction)) LIKE 'inbound%' THEN "from" ELSE "to" END,
-                                                     '^\s*[A-Za-z]+:', '') AS raw_phone
+                FROM (SELECT DISTINCT regexp_replace(
+                                 CASE WHEN lower(trim(direction)) LIKE 'inbound%' THEN "from" ELSE "to" END,
+                                 '^\s*[A-Za-z]+:', '') AS raw_phone
                       FROM temp.raw_sms_messages)
                 WHERE raw_phone IS NOT NULL)) p
     ANTI JOIN staging.phone_lookup l ON l.phone_text = p.phone_text AND l.country IS NOT DISTINCT FROM p.country
