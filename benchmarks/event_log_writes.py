@@ -3,14 +3,15 @@
     python benchmarks/event_log_writes.py DAGSTER_HOME [--repeat 3]
 
 Reads every event of the one run in ``DAGSTER_HOME`` (a night's, e.g. a benchmark's kept
-``dagster_home``), then, in a fresh SQLite instance in a temporary folder each time, creates a
-run and stores those events in their order (materialisations, their planned events, check
-evaluations, step events: each to the run's file and, as Dagster does, asset events to the index
-too), reading the asset records after each step's start as a step does. Alternates three ways
-and prints the CPU seconds (user + system) of each, without the night's own work: Dagster's own
-storage (``--dagster``, slow: an fsync per event), `cdp run`'s (``sqlite_event_log_kept_open`` of
-cdp_pipeline/launch.py), and `cdp run`'s without its one engine per file (``_engine_per_shard``:
-an engine and a connection per event, as before that was added).
+``dagster_home``; copy it first, opening it may write), then, in a fresh SQLite instance in a
+temporary folder each time, creates a run and stores those events in their order
+(materialisations, their planned events, check evaluations, step events: each to the run's file
+and, as Dagster does, asset events to the index too; the reads a night also makes, each step's
+inputs' asset records, are left out). Alternates the ways of storing them and prints the CPU
+seconds (user + system) of each, without the night's own work: `cdp run`'s
+(``sqlite_event_log_kept_open`` of cdp_pipeline/launch.py), the same without its one engine per
+file (``_engine_per_shard``: an engine and a connection per event, as before it was added), and
+with ``--dagster`` Dagster's own storage (slow: fsyncs per event).
 """
 
 from __future__ import annotations
@@ -70,8 +71,6 @@ def store_all(events: list, way: str) -> float:
                 instance.create_run_for_job(job, run_id=run_id)
                 for entry in events:
                     instance.event_log_storage.store_event(entry._replace(run_id=run_id))
-                    if entry.dagster_event is not None and entry.dagster_event.event_type_value == "STEP_START":
-                        instance.get_asset_records()  # as each step reads its inputs' records
             cpu = _cpu() - start
             assert len(instance.all_logs(run_id)) >= len(events)
             return cpu
