@@ -424,7 +424,7 @@ def _last_name_comparison(swapped: bool = True, dialect: str = "duckdb"):
 
 
 SHARED_BY_TWO_NAMES = "exact, first names differ (shared by a household)"
-BIRTH_DATE_TYPO = "one typo, a day apart, or day and month swapped"
+BIRTH_DATE_TYPO = "one typo, a day or month apart, or day and month swapped"
 
 
 def first_names_differ_sql(dialect: str = "duckdb") -> str:
@@ -630,10 +630,11 @@ def _one_typo_comparison(col: str, *, transpositions: bool, separators: str = ""
 
 
 def _birth_date_comparison():
-    """Exact, one typo in the written date, day and month swapped, or one day apart, else.
+    """Exact, one typo in the written date, day and month swapped, one day apart or one month
+    apart on the same day, else.
 
-    One day apart across a digit (1952-10-09 / 1952-10-10, 19 / 20) is two characters, not one
-    typo, yet the same slip of the day. No "within ten years" tier: a different birth date is
+    One day or month apart across a digit (1952-10-09 / 1952-10-10, 1958-10-09 / 1958-09-09) is
+    two characters, not one typo, yet the same slip of the day or the month. No "within ten years" tier: a different birth date is
     evidence of a different person (a parent and a child share name and address; twins share
     the date itself)."""
     import splink.comparison_level_library as cll
@@ -653,6 +654,10 @@ def _birth_date_comparison():
                     f"month({col}_l) = day({col}_r) AND day({col}_l) = month({col}_r) AND year({col}_l) = year({col}_r)"
                 ),
                 cll.AbsoluteDateDifferenceLevel(col, input_is_string=False, threshold=1, metric="day"),
+                cll.CustomLevel(
+                    f"day({col}_l) = day({col}_r)"
+                    f" AND abs(year({col}_l) * 12 + month({col}_l) - year({col}_r) * 12 - month({col}_r)) = 1"
+                ),
             ).configure(label_for_charts=BIRTH_DATE_TYPO),
             cll.ElseLevel(),
         ],
@@ -1061,19 +1066,23 @@ U_MIN_COUNT_PER_LEVEL = 100
 # pairs of its sample (4.5 of 5.5 CPU s at 100,000 customers, the same at 1M). Each non-null
 # level above "else" needs, for e-mail and phone, the value exact or one edit away
 # (_one_typo_comparison); for the birth date, the date's text one edit away or day and month
-# swapped in one year, or the dates one day apart (_birth_date_comparison); for the address, the street exact, or the
+# swapped in one year, or the dates one day or month apart (_birth_date_comparison); for the address, the street exact, or the
 # postcode or city exact or one edit away (_address_comparison). A key is (SQL, one edit).
 # Change a level, change its keys: test_u_estimation compares the counts with every pair graded.
 _DAY_MONTH = "least(month(birth_date), day(birth_date)) || '-' || greatest(month(birth_date), day(birth_date))"
 # two dates one day apart share one of these two (the day number halved, rounded down, and the
-# next day's): d and d + 1 fall in one pair of days counted from an even day or from an odd one
+# next day's): d and d + 1 fall in one pair of days counted from an even day or from an odd one;
+# the same for months on one day of the month
 _DAY = "date_diff('day', DATE '1800-01-01', birth_date)"
+_MONTH = "(year(birth_date) * 12 + month(birth_date))"
 U_PAIR_KEYS: dict[str, list[tuple[str, bool]]] = {
     "birth_date": [
         ("CAST(birth_date AS VARCHAR)", True),
         (f"year(birth_date) || '-' || {_DAY_MONTH}", False),
         (f"{_DAY} // 2", False),
         (f"({_DAY} + 1) // 2", False),
+        (f"day(birth_date) || '-' || {_MONTH} // 2", False),
+        (f"day(birth_date) || '-' || ({_MONTH} + 1) // 2", False),
     ],
     "address": [("street", False), ("postcode", True), ("city", True)],
     "email": [("email", True)],

@@ -297,7 +297,10 @@ def test_a_birth_date_rule_with_typo_tolerance(con, edges, together, cut):
         ("1981-09-19", "1981-09-20", True),
         ("1979-12-31", "1980-01-01", True),
         ("1952-10-08", "1952-10-10", False),  # two days
-        ("1958-10-09", "1958-09-09", False),  # a month apart across a digit: two dates
+        ("1958-10-09", "1958-09-09", True),  # one month apart across a digit, the same day
+        ("1989-12-11", "1990-01-11", True),
+        ("1958-10-09", "1958-08-09", False),  # two months
+        ("1958-10-09", "1958-09-11", False),  # a month and two days
         ("1958-06-12", "1984-06-12", False),  # a parent and a child
         ("CRM-1009", "CRM-1010", False),  # not dates: one typo only
     ],
@@ -542,13 +545,16 @@ def test_swapped_first_and_last_names_are_one_name(con):
     "dl, dr, level",
     [
         ("1916-10-27", "1916-10-27", "Exact match on birth_date"),
-        ("1916-10-27", "1916-10-17", "one typo, a day apart, or day and month swapped"),
-        ("1980-03-04", "1980-04-03", "one typo, a day apart, or day and month swapped"),
+        ("1916-10-27", "1916-10-17", "one typo, a day or month apart, or day and month swapped"),
+        ("1980-03-04", "1980-04-03", "one typo, a day or month apart, or day and month swapped"),
         # one day apart across a digit: two characters, the same slip of the day
-        ("1952-10-09", "1952-10-10", "one typo, a day apart, or day and month swapped"),
-        ("1981-09-19", "1981-09-20", "one typo, a day apart, or day and month swapped"),
-        ("1979-12-31", "1980-01-01", "one typo, a day apart, or day and month swapped"),
+        ("1952-10-09", "1952-10-10", "one typo, a day or month apart, or day and month swapped"),
+        ("1981-09-19", "1981-09-20", "one typo, a day or month apart, or day and month swapped"),
+        ("1979-12-31", "1980-01-01", "one typo, a day or month apart, or day and month swapped"),
         ("1952-10-08", "1952-10-10", "All other comparisons"),  # two days: two dates
+        ("1958-10-09", "1958-09-09", "one typo, a day or month apart, or day and month swapped"),
+        ("1989-12-11", "1990-01-11", "one typo, a day or month apart, or day and month swapped"),
+        ("1958-10-09", "1958-08-09", "All other comparisons"),  # two months: two dates
         ("1941-06-18", "1941-06-18", "Exact match on birth_date"),  # twins
         ("1958-06-12", "1984-02-03", "All other comparisons"),  # parent and child
     ],
