@@ -462,6 +462,28 @@ def one_name_conditions(dialect: str = "duckdb") -> list[str]:
     ]
 
 
+def mailbox_spells_both_names_sql(dialect: str = "duckdb") -> str:
+    """SQL over ``email_l`` and ``first_name_match_l/_r``: the e-mail's local part begins with a
+    name (four letters or more) one edit from each record's first name and equal to neither:
+    ``kristian_forsman@`` beside "Kriotian" and "Kristirn", ``ingvar.andersson@`` beside
+    "Ignvar" and "Ingar". Two typos of the name the mailbox spells, on one person's mailbox: not
+    a family inbox (``familjen.x@`` spells no first name) nor a sibling's or partner's mailbox
+    (one of two family members' names is the name it spells: Erika's ``erika.x@`` beside Erik,
+    Hanna's ``hanna.x@`` beside Anna; Emma's ``emma.x@`` is two edits from Emil)."""
+    dl = _damerau_levenshtein_function(dialect)
+    local = "translate(lower(split_part(email_l, '@', 1)), '._-+0123456789', '')"
+    left, right = "replace(first_name_match_l, ' ', '')", "replace(first_name_match_r, ' ', '')"
+    tests = []
+    for k in (-1, 0, 1):
+        spelled = f"substr({local}, 1, length({left}) + {k})"
+        tests.append(
+            f"(length({spelled}) = length({left}) + {k} AND length({spelled}) >= 4"
+            f" AND {spelled} <> {left} AND {spelled} <> {right}"
+            f" AND {dl}({spelled}, {left}) <= 1 AND {dl}({spelled}, {right}) <= 1)"
+        )
+    return "coalesce(" + " OR ".join(tests) + ", false)"
+
+
 def _add_shared_by_two_names_level(model: dict, col: str, dialect: str) -> None:
     """Give the same ``col`` (e-mail, phone) on two records whose first names are two names (a
     family inbox, a landline) a level of its own, first after the null level, in a trained model (a saved Splink
@@ -481,10 +503,13 @@ def _add_shared_by_two_names_level(model: dict, col: str, dialect: str) -> None:
     exact = next(lv for lv in levels if lv.get("label_for_charts", "").startswith("Exact match"))
     u = exact.get("u_probability") or 1e-4
     at = next(i for i, lv in enumerate(levels) if not lv.get("is_null_level"))
+    condition = f'"{col}_l" = "{col}_r" AND {first_names_differ_sql(dialect)}'
+    if col == "email":
+        condition += f" AND NOT {mailbox_spells_both_names_sql(dialect)}"
     levels.insert(
         at,
         {
-            "sql_condition": f'"{col}_l" = "{col}_r" AND {first_names_differ_sql(dialect)}',
+            "sql_condition": condition,
             "label_for_charts": SHARED_BY_TWO_NAMES,
             "m_probability": u,
             "u_probability": u,

@@ -891,3 +891,34 @@ def test_an_identifier_names_one_person_when_its_names_are_one_person_s(con, nam
         # the two named first (Jan, Johan; Erik, Erika) apart, the subscription with neither
         assert not any({"order:0", "order:1"} <= g for g in groups)
         assert not any("fam@example.se" in g for g in groups)
+
+
+@pytest.mark.parametrize(
+    "email, left, right, spelled",
+    [
+        # two typos of the name the mailbox spells: one person's mailbox
+        ("kristian_forsman@yahoo.se", "kriotian", "kristirn", True),
+        ("kristin.johannessen37@online.no", "krislin", "kistin", True),
+        ("katarina.holm67@telia.com", "katerina", "aktarina", True),
+        ("ingvar.andersson@gmail.com", "ignvar", "ingar", True),
+        ("stig_karlsson@live.se", "stg", "tsig", True),
+        ("martinstrom@online.no", "marttin", "msrtin", True),
+        # a family inbox, or one family member's mailbox beside another's name: still shared
+        ("familjen.andreasson@telia.com", "magnus", "maria", False),
+        ("emma.lund@telia.com", "emma", "emil", False),  # twins
+        ("erika.berg@gmail.com", "erik", "erika", False),
+        ("hanna.berg@gmail.com", "anna", "hanna", False),
+        ("peter.holm@gmail.com", "peter", "petra", False),
+        ("linnea.ek@gmail.com", "linnea", "linda", False),
+        ("ida.ek@gmail.com", "ida", "ada", False),  # short names: too little to tell
+        (None, "kriotian", "kristirn", False),
+    ],
+)
+def test_a_mailbox_spelling_both_first_names_is_not_a_family_inbox(con, email, left, right, spelled):
+    """The e-mail level's "shared by a household" grade (weight 0) stands aside when the shared
+    mailbox spells a name both records' first names are one typo of, and neither is."""
+    from cdp_pipeline.lib.identity.splink_model import mailbox_spells_both_names_sql
+
+    sql = f"SELECT {mailbox_spells_both_names_sql()} FROM (SELECT ? AS email_l, ? AS first_name_match_l, ? AS first_name_match_r)"
+    assert con.execute(sql, [email, left, right]).fetchone()[0] is spelled
+    assert con.execute(sql, [email, right, left]).fetchone()[0] is spelled
