@@ -474,6 +474,12 @@ def _account(rid: str, **fields) -> dict:
         ),
         # e-mails one typo apart: one mailbox
         (dict(email="christer.karlsson@gmail.com"), dict(email="christer.karlsson@gmial.com"), False),
+        # equal once the dot is dropped: two mailboxes (the model's e-mail comparison reads them so)
+        (
+            dict(email="johanna.lundgren@yahoo.se", birth_date=dt.date(1962, 1, 10)),
+            dict(email="johannalundgren@yahoo.se", phone="+46739711242"),
+            True,
+        ),
         # one account without an e-mail: nothing says it is someone else's
         (dict(email="christer.karlsson61@gmail.com"), dict(phone="+46731394367"), False),
     ],
