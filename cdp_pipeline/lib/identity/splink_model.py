@@ -848,10 +848,8 @@ def _train_and_predict(
         run.records_rescored = run.records_in_model
         return
     # --- end engine dispatch ---
-    from splink import DuckDBAPI
-
     sp = config.splink
-    db_api = DuckDBAPI(connection=con)
+    db_api = _temp_tables_api(con)
     sdf = db_api.register(SPLINK_INPUT)
     _input_hashes(con)
     stored = load_model(con)
@@ -879,6 +877,26 @@ def _train_and_predict(
         report_phase("identity", "scoring changed records")
         _score_changed_records(con, db_api, linker, config, run)
     run.state_ready = True
+
+
+def _temp_tables_api(con: duckdb.DuckDBPyConnection):
+    """Splink's DuckDB backend on ``con``, its work tables created as TEMP tables. Splink creates
+    them in the connection's default schema, here the build database's file: blocked pairs,
+    comparison vectors, predictions (hundreds of thousands of rows, some a hundred columns wide)
+    compressed and written to the file, then dropped, and the file grows by what they took (26 MB
+    at 100,000 customers). TEMP tables stay in memory (spilling to the temp directory past the
+    memory limit) like the tables of a plain Splink run on an in-memory connection; Splink reads
+    them back by their bare names, which find TEMP tables first."""
+    from splink import DuckDBAPI
+
+    class _TempTablesAPI(DuckDBAPI):
+        def _setup_for_execute_sql(self, sql: str, physical_name: str) -> str:
+            create = super()._setup_for_execute_sql(sql, physical_name)
+            if not create.startswith("CREATE TABLE "):  # Splink's parquet materialisation: left as is
+                return create
+            return "CREATE TEMP TABLE " + create.removeprefix("CREATE TABLE ")
+
+    return _TempTablesAPI(connection=con)
 
 
 def _input_hashes(con: duckdb.DuckDBPyConnection) -> None:
