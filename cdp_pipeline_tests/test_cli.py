@@ -219,3 +219,27 @@ def test_cdp_run_refuses_a_day_that_is_not_a_date(cdp_env, capsys):
     (day / "customers.csv").write_text("customer_id\n1\n")
     assert cli.main(["run", "--day", "2026-10-1"]) == 2
     assert "--day must be a date written YYYY-MM-DD, not '2026-10-1'" in capsys.readouterr().err
+
+
+def test_a_command_s_exit_still_closes_a_duckdb_connection_left_open(tmp_path):
+    """`cdp` keeps the exiting interpreter's final garbage collections off the objects still
+    alive; a DuckDB connection left open in a reference cycle (freed only by a collection) is
+    still closed, so its file is checkpointed and no write-ahead log is left behind."""
+    import os
+
+    db = tmp_path / "left_open.duckdb"
+    script = (
+        "import duckdb\n"
+        "from cdp_pipeline import cli\n"
+        f"con = duckdb.connect({str(db)!r})\n"
+        "con.execute('CREATE TABLE t AS SELECT 42 AS x')\n"
+        "cycle = [con]\n"
+        "cycle.append(cycle)\n"
+        "del con, cycle\n"
+        "cli.skip_final_collections()\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=tmp_path, env=env)
+    assert not db.with_name(db.name + ".wal").exists()
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT x FROM t").fetchall() == [(42,)]

@@ -98,6 +98,44 @@ def test_run_events_are_written_without_a_checkpoint_or_fsync_per_event(tmp_path
         assert sqlite3.connect(files[0]).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
+def test_run_events_reuse_one_connection_per_file_and_dagster_s_own_connect_comes_back(tmp_path):
+    """While the run executes, each event and read of the run's file and of the index reuses one
+    SQLite connection per file (Dagster opens an engine and a connection per event); after it,
+    the storage connects as Dagster does, and every event is there."""
+    import dagster as dg
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    from cdp_pipeline.launch import sqlite_event_log_kept_open
+
+    opened: list[object] = []
+
+    def count(dbapi_connection, _record) -> None:
+        opened.append(dbapi_connection)
+
+    run_id = "5e1f0c5e-0000-4000-8000-000000000004"
+    event.listen(Engine, "connect", count)
+    try:
+        with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+            storage = instance.event_log_storage
+            with sqlite_event_log_kept_open(instance, run_id):
+                instance.create_run_for_job(_tiny_job(), run_id=run_id)
+                _store_log_event(instance, run_id, "first")
+                instance.get_asset_records()  # the index file
+                before = len(opened)
+                for i in range(5):
+                    _store_log_event(instance, run_id, f"event {i}")
+                    instance.get_asset_records()
+                assert len(opened) == before
+            assert "_connect" not in vars(storage) and "has_table" not in vars(storage)
+            _store_log_event(instance, run_id, "after the run")
+            assert len(opened) > before
+            messages = [e.user_message for e in instance.all_logs(run_id) if not e.is_dagster_event]
+            assert messages == ["first", *(f"event {i}" for i in range(5)), "after the run"]
+    finally:
+        event.remove(Engine, "connect", count)
+
+
 def _tiny_job():
     import dagster as dg
 

@@ -281,9 +281,18 @@ def write_graph_state(
         f"ALTER TABLE {GRAPH_META} ADD COLUMN IF NOT EXISTS inputs_hash VARCHAR",
     ):
         con.execute(ddl)
-    records = f"""SELECT h.source, h.source_record_id, h.record_hash,
-                         min(h.source || chr(31) || h.source_record_id) OVER (PARTITION BY c.component) AS component_key
-                  FROM {RECORD_HASH} h JOIN {components} c USING (rid)"""
+    # a component's key is its least record key, source || chr(31) || source_record_id: that of
+    # its least rid (rids are numbered in record-key order, records.py, and chr(31) sorts below
+    # any character of a source's name), taken by a grouping rather than a window over the
+    # concatenated keys of every record (0.15 of the statement's 0.6 CPU s at 100,000 customers)
+    records = f"""WITH hc AS (SELECT h.rid, h.source, h.source_record_id, h.record_hash, c.component
+                              FROM {RECORD_HASH} h JOIN {components} c USING (rid)),
+                       firsts AS (SELECT component, arg_min(source, rid) AS source,
+                                         arg_min(source_record_id, rid) AS source_record_id
+                                  FROM hc GROUP BY component)
+                  SELECT hc.source, hc.source_record_id, hc.record_hash,
+                         f.source || chr(31) || f.source_record_id AS component_key, hc.rid
+                  FROM hc JOIN firsts f USING (component)"""
     edges = f"""SELECT source_l, record_l, source_r, record_r, link_type, identifier_kind, identifier_value,
                        match_probability, note FROM {EDGE_KEYS} e"""
     if restricted:
@@ -294,7 +303,7 @@ def write_graph_state(
         sync_rows(
             con,
             GRAPH_RECORDS,
-            f"SELECT * FROM ({records}) WHERE (source, source_record_id) IN {keys}",
+            f"SELECT * EXCLUDE (rid) FROM ({records}) WHERE (source, source_record_id) IN {keys}",
             f"(source, source_record_id) IN {keys}",
             ["source", "source_record_id", "record_hash", "component_key"],
             "ALL",
@@ -310,8 +319,11 @@ def write_graph_state(
     else:
         con.execute(f"DELETE FROM {GRAPH_RECORDS}")
         con.execute(f"DELETE FROM {GRAPH_EDGES}")
-        con.execute(f"INSERT INTO {GRAPH_RECORDS} {records} ORDER BY ALL")
-        con.execute(f"INSERT INTO {GRAPH_EDGES} {edges} ORDER BY ALL")
+        # rid order is ORDER BY ALL's (the record key comes first and is unique)
+        con.execute(f"INSERT INTO {GRAPH_RECORDS} SELECT * EXCLUDE (rid) FROM ({records}) ORDER BY rid")
+        # ORDER BY ALL's order, the record keys sorted as their rids (cheaper than the strings)
+        con.execute(f"""INSERT INTO {GRAPH_EDGES} {edges}
+                        ORDER BY e.rid_l, e.rid_r, link_type, identifier_kind, identifier_value, match_probability, note""")
     con.execute(f"DELETE FROM {GRAPH_META}")
     con.execute(
         f"INSERT INTO {GRAPH_META} (config_hash, inputs_hash) VALUES (?, ?)", [graph_config_hash(config), night_inputs]

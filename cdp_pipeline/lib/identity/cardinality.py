@@ -12,6 +12,7 @@ hold. The rebuild loops in Python, but only over the (few) offending clusters.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 
 import duckdb
@@ -62,8 +63,22 @@ def _day_month_swapped(a: str, b: str) -> bool:
     return len(a) == len(b) == 10 and a[:4] == b[:4] and a[5:7] == b[8:10] and a[8:10] == b[5:7]
 
 
+def _one_day_or_month_apart(a: str, b: str) -> bool:
+    """ISO dates (YYYY-MM-DD) one day apart, or one month apart on the same day: the day or the
+    month mistyped by one across a digit (09 / 10, 19 / 20), which is two characters, not one
+    typo. Twins share their date; a parent and a child are decades apart."""
+    if len(a) != 10 or len(b) != 10:
+        return False
+    try:
+        x, y = dt.date.fromisoformat(a), dt.date.fromisoformat(b)
+    except ValueError:
+        return False
+    months = abs((x.year * 12 + x.month) - (y.year * 12 + y.month))
+    return abs((x - y).days) == 1 or (x.day == y.day and months == 1)
+
+
 def same_value_give_or_take_a_typo(a: str, b: str) -> bool:
-    return _one_typo_apart(a, b) or _day_month_swapped(a, b)
+    return _one_typo_apart(a, b) or _day_month_swapped(a, b) or _one_day_or_month_apart(a, b)
 
 
 def value_clusters(clusters: list[frozenset], tolerance: str, joined: tuple = ()) -> list[frozenset]:

@@ -106,7 +106,8 @@ def build_splink_input(con: duckdb.DuckDBPyConnection, config: IdentityConfig | 
                    CASE WHEN coalesce(name_is_junk, false) THEN NULL ELSE nullif(trim(last_name_match), '') END AS last_name_match,
                    birth_date, nullif(trim(lower(street)), '') AS street,
                    nullif(upper(replace(postcode, ' ', '')), '') AS postcode,
-                   nullif(trim(lower(city)), '') AS city,
+                   -- without spaces: "lakeclifton" and "lake clifton" are one town to every level and rule
+                   nullif(replace(lower(city), ' ', ''), '') AS city,
                    CASE WHEN coalesce(email_is_junk, false) THEN NULL ELSE email END AS email,
                    CASE WHEN coalesce(phone_is_junk, false) THEN NULL ELSE phone END AS phone
             FROM {RECORDS}
@@ -409,7 +410,12 @@ def _last_name_comparison(swapped: bool = True, dialect: str = "duckdb"):
             cll.NullLevel(col),
             cll.ExactMatchLevel(col, term_frequency_adjustments=True),
             *([_swapped_level(dialect)] if swapped else []),
-            cll.JaroWinklerLevel(col, 0.92),
+            # a space put in or dropped is a typo too ("h o" / "ho", "van der berg" / "vanderberg"),
+            # which Jaro-Winkler puts at "else" on a short name: its match window shrinks to nothing
+            cll.Or(
+                cll.JaroWinklerLevel(col, 0.92),
+                cll.CustomLevel(f"replace({col}_l, ' ', '') = replace({col}_r, ' ', '')"),
+            ).configure(label_for_charts="Jaro-Winkler >= 0.92 or the same without spaces"),
             cll.JaroWinklerLevel(col, 0.88),
             cll.JaroWinklerLevel(col, 0.7),
             cll.ElseLevel(),
@@ -418,6 +424,7 @@ def _last_name_comparison(swapped: bool = True, dialect: str = "duckdb"):
 
 
 SHARED_BY_TWO_NAMES = "exact, first names differ (shared by a household)"
+BIRTH_DATE_TYPO = "one typo, a day or month apart, or day and month swapped"
 
 
 def first_names_differ_sql(dialect: str = "duckdb") -> str:
@@ -455,6 +462,28 @@ def one_name_conditions(dialect: str = "duckdb") -> list[str]:
     ]
 
 
+def mailbox_spells_both_names_sql(dialect: str = "duckdb") -> str:
+    """SQL over ``email_l`` and ``first_name_match_l/_r``: the e-mail's local part begins with a
+    name (four letters or more) one edit from each record's first name and equal to neither:
+    ``kristian_forsman@`` beside "Kriotian" and "Kristirn", ``ingvar.andersson@`` beside
+    "Ignvar" and "Ingar". Two typos of the name the mailbox spells, on one person's mailbox: not
+    a family inbox (``familjen.x@`` spells no first name) nor a sibling's or partner's mailbox
+    (one of two family members' names is the name it spells: Erika's ``erika.x@`` beside Erik,
+    Hanna's ``hanna.x@`` beside Anna; Emma's ``emma.x@`` is two edits from Emil)."""
+    dl = _damerau_levenshtein_function(dialect)
+    local = "translate(lower(split_part(email_l, '@', 1)), '._-+0123456789', '')"
+    left, right = "replace(first_name_match_l, ' ', '')", "replace(first_name_match_r, ' ', '')"
+    tests = []
+    for k in (-1, 0, 1):
+        spelled = f"substr({local}, 1, length({left}) + {k})"
+        tests.append(
+            f"(length({spelled}) = length({left}) + {k} AND length({spelled}) >= 4"
+            f" AND {spelled} <> {left} AND {spelled} <> {right}"
+            f" AND {dl}({spelled}, {left}) <= 1 AND {dl}({spelled}, {right}) <= 1)"
+        )
+    return "coalesce(" + " OR ".join(tests) + ", false)"
+
+
 def _add_shared_by_two_names_level(model: dict, col: str, dialect: str) -> None:
     """Give the same ``col`` (e-mail, phone) on two records whose first names are two names (a
     family inbox, a landline) a level of its own, first after the null level, in a trained model (a saved Splink
@@ -474,10 +503,13 @@ def _add_shared_by_two_names_level(model: dict, col: str, dialect: str) -> None:
     exact = next(lv for lv in levels if lv.get("label_for_charts", "").startswith("Exact match"))
     u = exact.get("u_probability") or 1e-4
     at = next(i for i, lv in enumerate(levels) if not lv.get("is_null_level"))
+    condition = f'"{col}_l" = "{col}_r" AND {first_names_differ_sql(dialect)}'
+    if col == "email":
+        condition += f" AND NOT {mailbox_spells_both_names_sql(dialect)}"
     levels.insert(
         at,
         {
-            "sql_condition": f'"{col}_l" = "{col}_r" AND {first_names_differ_sql(dialect)}',
+            "sql_condition": condition,
             "label_for_charts": SHARED_BY_TWO_NAMES,
             "m_probability": u,
             "u_probability": u,
@@ -623,10 +655,13 @@ def _one_typo_comparison(col: str, *, transpositions: bool, separators: str = ""
 
 
 def _birth_date_comparison():
-    """Exact, one typo in the written date or day and month swapped, else.
+    """Exact, one typo in the written date, day and month swapped, one day apart or one month
+    apart on the same day, else.
 
-    No "within ten years" tier: a different birth date is evidence of a different person
-    (a parent and a child share name and address)."""
+    One day or month apart across a digit (1952-10-09 / 1952-10-10, 1958-10-09 / 1958-09-09) is
+    two characters, not one typo, yet the same slip of the day or the month. No "within ten years" tier: a different birth date is
+    evidence of a different person (a parent and a child share name and address; twins share
+    the date itself)."""
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
     from splink import ColumnExpression
@@ -643,7 +678,12 @@ def _birth_date_comparison():
                 cll.CustomLevel(
                     f"month({col}_l) = day({col}_r) AND day({col}_l) = month({col}_r) AND year({col}_l) = year({col}_r)"
                 ),
-            ).configure(label_for_charts="one typo, or day and month swapped"),
+                cll.AbsoluteDateDifferenceLevel(col, input_is_string=False, threshold=1, metric="day"),
+                cll.CustomLevel(
+                    f"day({col}_l) = day({col}_r)"
+                    f" AND abs(year({col}_l) * 12 + month({col}_l) - year({col}_r) * 12 - month({col}_r)) = 1"
+                ),
+            ).configure(label_for_charts=BIRTH_DATE_TYPO),
             cll.ElseLevel(),
         ],
     )
@@ -808,10 +848,8 @@ def _train_and_predict(
         run.records_rescored = run.records_in_model
         return
     # --- end engine dispatch ---
-    from splink import DuckDBAPI
-
     sp = config.splink
-    db_api = DuckDBAPI(connection=con)
+    db_api = _temp_tables_api(con)
     sdf = db_api.register(SPLINK_INPUT)
     _input_hashes(con)
     stored = load_model(con)
@@ -839,6 +877,26 @@ def _train_and_predict(
         report_phase("identity", "scoring changed records")
         _score_changed_records(con, db_api, linker, config, run)
     run.state_ready = True
+
+
+def _temp_tables_api(con: duckdb.DuckDBPyConnection):
+    """Splink's DuckDB backend on ``con``, its work tables created as TEMP tables. Splink creates
+    them in the connection's default schema, here the build database's file: blocked pairs,
+    comparison vectors, predictions (hundreds of thousands of rows, some a hundred columns wide)
+    compressed and written to the file, then dropped, and the file grows by what they took (26 MB
+    at 100,000 customers). TEMP tables stay in memory (spilling to the temp directory past the
+    memory limit) like the tables of a plain Splink run on an in-memory connection; Splink reads
+    them back by their bare names, which find TEMP tables first."""
+    from splink import DuckDBAPI
+
+    class _TempTablesAPI(DuckDBAPI):
+        def _setup_for_execute_sql(self, sql: str, physical_name: str) -> str:
+            create = super()._setup_for_execute_sql(sql, physical_name)
+            if not create.startswith("CREATE TABLE "):  # Splink's parquet materialisation: left as is
+                return create
+            return "CREATE TEMP TABLE " + create.removeprefix("CREATE TABLE ")
+
+    return _TempTablesAPI(connection=con)
 
 
 def _input_hashes(con: duckdb.DuckDBPyConnection) -> None:
@@ -1051,12 +1109,24 @@ U_MIN_COUNT_PER_LEVEL = 100
 # pairs of its sample (4.5 of 5.5 CPU s at 100,000 customers, the same at 1M). Each non-null
 # level above "else" needs, for e-mail and phone, the value exact or one edit away
 # (_one_typo_comparison); for the birth date, the date's text one edit away or day and month
-# swapped in one year (_birth_date_comparison); for the address, the street exact, or the
+# swapped in one year, or the dates one day or month apart (_birth_date_comparison); for the address, the street exact, or the
 # postcode or city exact or one edit away (_address_comparison). A key is (SQL, one edit).
 # Change a level, change its keys: test_u_estimation compares the counts with every pair graded.
 _DAY_MONTH = "least(month(birth_date), day(birth_date)) || '-' || greatest(month(birth_date), day(birth_date))"
+# two dates one day apart share one of these two (the day number halved, rounded down, and the
+# next day's): d and d + 1 fall in one pair of days counted from an even day or from an odd one;
+# the same for months on one day of the month
+_DAY = "date_diff('day', DATE '1800-01-01', birth_date)"
+_MONTH = "(year(birth_date) * 12 + month(birth_date))"
 U_PAIR_KEYS: dict[str, list[tuple[str, bool]]] = {
-    "birth_date": [("CAST(birth_date AS VARCHAR)", True), (f"year(birth_date) || '-' || {_DAY_MONTH}", False)],
+    "birth_date": [
+        ("CAST(birth_date AS VARCHAR)", True),
+        (f"year(birth_date) || '-' || {_DAY_MONTH}", False),
+        (f"{_DAY} // 2", False),
+        (f"({_DAY} + 1) // 2", False),
+        (f"day(birth_date) || '-' || {_MONTH} // 2", False),
+        (f"day(birth_date) || '-' || ({_MONTH} + 1) // 2", False),
+    ],
     "address": [("street", False), ("postcode", True), ("city", True)],
     "email": [("email", True)],
     "phone": [("phone", True)],

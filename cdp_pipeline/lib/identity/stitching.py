@@ -236,15 +236,20 @@ def build_account_cannot_links(con: duckdb.DuckDBPyConnection, model_edges: str,
     orders and the newsletter subscription on its e-mail or phone): one person's own records.
     Two cores that the model joins (``model_edges``: ``rid_l, rid_r``), each holding a CRM
     account (a ``crm_customer_id``), are two people when each core carries an e-mail of its own
-    and they have no e-mail and no phone in common (none even one typo apart), and they do not
-    both carry a birth date.
+    and they have no e-mail and no phone in common (none even one typo apart), and no birth
+    date in common (none even one typo apart: one of them without a birth date has none in
+    common).
 
     A same-name parent and child at one address, one of them without a birth date in the CRM:
     name, surname and address (+28 to the model) outweigh two different e-mails and phones
     (-4.3, -6.2), and the birth-date rule has only one birth date to see. Two accounts, each
     with its own mailbox and nothing in common but the name and address, are two registrations
     by two people. When both cores carry a birth date, the dates speak: the same date is one
-    person (a CRM duplicate with a new e-mail), two dates are two (the cardinality rule).
+    person (a CRM duplicate with a new e-mail), two dates are two. That is said here, not left
+    to the birth-date rule: the rule counts two dates on records the model matched directly as
+    one (the model weighed them), and a same-name parent and child at one address, each with a
+    mailbox and a birth date, are matched directly (name, surname and address outweigh the
+    dates: 0.995 in the Nordic set, benchmarks/results/2026-12-06-nordic-multisource.md).
     A data set without e-mails (a CRM extract: FEBRL) has no such pair.
 
     ``components``: ``rid, component``, the clusters before splitting; only those holding two or
@@ -271,7 +276,7 @@ def build_account_cannot_links(con: duckdb.DuckDBPyConnection, model_edges: str,
             FROM {RECORDS} r SEMI JOIN temp._id_account_records USING (rid)
             LEFT JOIN {STITCHED_CORES} c USING (rid)
         ), accounts AS (
-            SELECT core, min(rid) AS account, bool_or(birth_date IS NOT NULL) AS dated
+            SELECT core, min(rid) AS account
             FROM core_of GROUP BY core HAVING bool_or(crm_customer_id IS NOT NULL)
         ), pairs AS (
             -- cores the model joins, each with an account of its own
@@ -291,12 +296,29 @@ def build_account_cannot_links(con: duckdb.DuckDBPyConnection, model_edges: str,
             SELECT DISTINCT p.core_a, p.core_b
             FROM pairs p JOIN contacts x ON x.core = p.core_a JOIN contacts y ON y.core = p.core_b
             WHERE x.kind = y.kind AND damerau_levenshtein(x.value, y.value) <= 1
+              -- as the model's e-mail comparison reads them: addresses equal once '.', '_' and '-'
+              -- are dropped (johanna.lundgren@ / johannalundgren@) are two mailboxes, the forms two
+              -- people of one name end up with, not one typo
+              AND (x.kind <> 'email' OR x.value = y.value
+                   OR translate(x.value, '._-', '') <> translate(y.value, '._-', ''))
+        ), dates AS (
+            SELECT DISTINCT core, CAST(birth_date AS VARCHAR) AS d FROM core_of
+            WHERE birth_date IS NOT NULL AND core IN (SELECT core_a FROM pairs UNION SELECT core_b FROM pairs)
+        ), same_date AS (
+            -- one birth date as the birth-date rule counts one (cardinality.same_value_give_or_take_a_typo):
+            -- equal, one typo apart, day and month swapped, one day apart or one month apart on the same day
+            SELECT DISTINCT p.core_a, p.core_b
+            FROM pairs p JOIN dates x ON x.core = p.core_a JOIN dates y ON y.core = p.core_b
+            WHERE damerau_levenshtein(x.d, y.d) <= 1
+               OR (x.d[1:4] = y.d[1:4] AND x.d[6:7] = y.d[9:10] AND x.d[9:10] = y.d[6:7])
+               OR abs(date_diff('day', CAST(x.d AS DATE), CAST(y.d AS DATE))) = 1
+               OR (x.d[9:10] = y.d[9:10] AND abs(date_diff('month', CAST(x.d AS DATE), CAST(y.d AS DATE))) = 1)
         )
         SELECT least(a.account, b.account) AS rid_l, greatest(a.account, b.account) AS rid_r
         FROM pairs p
         JOIN accounts a ON a.core = p.core_a JOIN accounts b ON b.core = p.core_b
         WHERE p.core_a IN (SELECT core FROM mailboxes) AND p.core_b IN (SELECT core FROM mailboxes)
-          AND NOT (a.dated AND b.dated)
+          AND NOT EXISTS (SELECT 1 FROM same_date d WHERE d.core_a = p.core_a AND d.core_b = p.core_b)
           AND NOT EXISTS (SELECT 1 FROM in_common c WHERE c.core_a = p.core_a AND c.core_b = p.core_b)
         ORDER BY rid_l, rid_r
     """

@@ -7,10 +7,11 @@ delivered (same SHA-256, any name, any day) is recorded as ``duplicate`` and not
 loaded again. GA4: a later delivery of ``events_<day>`` replaces the rows of earlier
 deliveries of the same events day, whose ledger entries become ``superseded``; the files of one
 events day in one landing folder are the shards of one delivery, and a day's complete
-``events_<day>`` export replaces its ``events_intraday_<day>`` snapshots. A gzipped file is read
-as the file it holds. The files may be read and parsed by worker processes while this process
-writes them (``parse_pool.py``; one pool for every source of ``load_sources``): the same outcome,
-file by file, in the same order.
+``events_<day>`` export replaces its ``events_intraday_<day>`` snapshots (a delivery that a later
+file of the same source's load replaces is not written at all: ``held_deliveries.py``). A gzipped
+file is read as the file it holds. The files may be read and parsed by worker processes while this
+process writes them (``parse_pool.py``; one pool for every source of ``load_sources``): the same
+outcome, file by file, in the same order.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from cdp_pipeline.lib.raw.files import (
     secret_files,
     with_bytes_read,
 )
+from cdp_pipeline.lib.raw.held_deliveries import HeldDeliveries, delivery_rank
 
 # parse_file: parsed in parse.py (the workers import no DuckDB), importable from here as before
 from cdp_pipeline.lib.raw.parse import parse_file as parse_file
@@ -201,7 +203,9 @@ def load_sources(
     reading = FileReads(files, secrets, pool) if pool else contextlib.nullcontext()
     with reading as reads:
         for source in sources:
-            writes = _PendingWrites(con, loaded_at or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
+            # the source's files: a GA4 file a later one of them may replace is held (held_deliveries.py)
+            mine = [lf for lf in files if lf.source == source]
+            writes = _PendingWrites(con, loaded_at or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None), mine)
             with _checkpoints_deferred(con):
                 outcomes = [
                     load_partition(con, landing_dir, source, d, settings=settings, writes=writes, reads=reads)
@@ -354,7 +358,9 @@ class _PendingWrites:
     are written one after the other in the transaction, each with its ledger entry: replacing an
     events day reads raw and the ledger as the earlier files left them. One GA4 file at 1,000,000
     customers is ~35,000 rows, under a row group: written in a transaction of its own (as before)
-    each went through the WAL, its commit 26 % of raw/web_events' CPU time."""
+    each went through the WAL, its commit 26 % of raw/web_events' CPU time. A GA4 file a later file
+    of the step may replace is held back (``held_deliveries.py``): a transaction that deletes rows
+    it inserted cannot keep the row groups it wrote straight to the file."""
 
     # Written out once the pending files hold this many bytes: a memory bound (raw/pos_* at
     # 1,000,000 customers, 139 MB of files, peaks ~200 MB above 64 MB batches). Each insert after
@@ -362,65 +368,85 @@ class _PendingWrites:
     # step's closing checkpoint rewrites that row group whole (all its columns, compressed again):
     # raw/pos_* at 1,000,000 customers, three inserts a table with 64 MB batches, spent 1.2-1.5 CPU s
     # in that checkpoint, and 0.0 written in one; a 10,000,000-customer night's POS (~1.4 GB) is
-    # now ~6 inserts a table, not ~22.
+    # now ~6 inserts a table, not ~22. GA4 files too: at 1,000,000 customers 64 MB batches (2-3
+    # day files, under a row group) went through the WAL and stayed uncompressed in memory until
+    # the closing checkpoint (peak RSS ~1.55 GB against ~0.95 GB, 0.8-1.2 CPU s more).
     MAX_PENDING_BYTES = 256 << 20
-    # ... and this many while a GA4 file is pending (the parsed events of a day file are large).
-    MAX_PENDING_WEB_BYTES = 64 << 20
+    # GA4 files held for a later delivery of their day (``held_deliveries.py``) at most: at
+    # 1,000,000 customers a re-export lands 1-2 days (1-3 files of ~27 MB) after the file it replaces.
+    MAX_HELD_WEB_BYTES = 256 << 20
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime):
+    def __init__(self, con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime, files: list[LandingFile] = ()):
+        """``files``: the files the step will add, in order (GA4 files a later one may replace are held)."""
         self.con = con
         self.loaded_at = loaded_at
         self.items: list[tuple[LandingFile, FileOutcome, ParsedFile | None]] = []
         self.pending_bytes = 0
         self.ensured: set[str] = set()  # sources whose tables exist
+        self.held = HeldDeliveries(files, self.MAX_HELD_WEB_BYTES)
 
     def add(self, lf: LandingFile, out: FileOutcome, parsed: ParsedFile | None) -> None:
         self.items.append((lf, out, parsed))
         self.pending_bytes += lf.bytes
-        if self.pending_bytes >= self.MAX_PENDING_BYTES or (
-            self.pending_bytes >= self.MAX_PENDING_WEB_BYTES and self.pending_web_files()
-        ):
-            self.flush()
+        if self.pending_bytes >= self.MAX_PENDING_BYTES:
+            self._write(everything=False)
 
     def first_delivery(self, sha256: str) -> tuple[str, dt.date, str] | None:
-        """The first pending file (``select_first_delivery``'s order) with these bytes."""
+        """The first pending or held file (``select_first_delivery``'s order) with these bytes."""
         found = [
             (lf.rel_path, lf.landing_date, out.status)
-            for lf, out, _ in self.items
+            for lf, out, _ in self.items + self.held.items()
             if lf.sha256 == sha256 and out.status != "duplicate"
         ]
         return min(found, key=lambda f: (f[1], f[0])) if found else None
 
     def pending_web_files(self) -> bool:
-        return any(parsed is not None and parsed.kind is WEB_EVENTS for _, _, parsed in self.items)
+        return bool(self.held.held) or any(
+            parsed is not None and parsed.kind is WEB_EVENTS for _, _, parsed in self.items
+        )
 
     def flush(self) -> None:
+        """Write every pending and held file."""
+        self._write(everything=True)
+
+    def _write(self, everything: bool) -> None:
         items, self.items, self.pending_bytes = self.items, [], 0
-        if items:
-            _write_files(self.con, items, self.loaded_at)
+        if items or (everything and self.held.held):
+            _write_files(self.con, items, self.loaded_at, self.held, everything)
 
 
 def _write_files(
     con: duckdb.DuckDBPyConnection,
     items: list[tuple[LandingFile, FileOutcome, ParsedFile | None]],
     loaded_at: dt.datetime,
+    held: HeldDeliveries | None = None,
+    everything: bool = True,
 ) -> None:
     """Write files' raw rows, quarantine rows and ledger entries in one transaction (a GA4 file's
-    in order, each before the next file is placed: see ``_PendingWrites``)."""
+    in order, each before the next file is placed: see ``_PendingWrites``); then the held GA4 files
+    no later file can replace (``everything``: all of them)."""
+    held = held if held is not None else HeldDeliveries((), 0)
     raw: dict[str, list[pa.Table]] = {}
     params = {"loaded_at": loaded_at}
     with transaction(con):
         rest = []
         for item in items:
             lf, out, parsed = item
+            held.placed(lf.rel_path)
             if parsed is not None and parsed.kind is WEB_EVENTS:
-                if parsed.rows_loaded and _replace_events_day(con, lf, out):
+                if parsed.rows_loaded and _replace_events_day(con, lf, out, held, params):
+                    if (day := events_day_from_name(lf.name)) and held.hold(item, day):
+                        continue  # its rows and ledger entry wait for a later delivery of its day
                     _insert_batch(con, _raw_batch(lf, parsed), "insert_raw_rows", params, table=parsed.kind.table)
                 _write_ledger(con, [item], params)
                 continue
             rest.append(item)
             if parsed is not None and parsed.rows_loaded:
                 raw.setdefault(parsed.kind.table, []).append(_raw_batch(lf, parsed))
+        for item in held.release(everything):
+            lf, _, parsed = item
+            _insert_batch(con, _raw_batch(lf, parsed), "insert_raw_rows", params, table=parsed.kind.table)
+            _write_ledger(con, [item], params)
         for table, batches in raw.items():
             batch = batches[0] if len(batches) == 1 else pa.concat_tables(batches, promote_options="default")
             _insert_batch(con, batch, "insert_raw_rows", params, table=table)
@@ -438,13 +464,17 @@ def _write_ledger(
     _insert_batch(con, _ledger_batch(items), "insert_file_entries", params)
 
 
-def _replace_events_day(con: duckdb.DuckDBPyConnection, lf: LandingFile, out: FileOutcome) -> bool:
+def _replace_events_day(
+    con: duckdb.DuckDBPyConnection, lf: LandingFile, out: FileOutcome, held: HeldDeliveries, write_params: dict
+) -> bool:
     """GA4 re-exports a day: the newest delivery of an events day wins. False if this one is stale.
 
     A delivery is every file of the events day in one landing folder (BigQuery writes a large
     day as shards ``events_<day>-000000000000.json.gz``, ``…-000000000001…``: they never
     replace each other). A daily export outranks any intraday snapshot of its day; between two
-    deliveries of the same rank the later landing day wins."""
+    deliveries of the same rank the later landing day wins. The held files (``held_deliveries.py``)
+    count as in raw: a newer one makes this file stale, older ones it replaces get their ledger
+    entries (superseded) here."""
     events_day = events_day_from_name(lf.name)
     if events_day is None:
         return True
@@ -453,13 +483,17 @@ def _replace_events_day(con: duckdb.DuckDBPyConnection, lf: LandingFile, out: Fi
         "landing_date": lf.landing_date.isoformat(),
         "intraday": is_intraday_name(lf.name),
     }
-    newer = fetch_sql(con, ledger.SQL_DIR, "select_later_events_day_delivery", params)
+    rank = delivery_rank(lf.name, lf.landing_date)
+    in_raw = fetch_sql(con, ledger.SQL_DIR, "select_later_events_day_delivery", params)
+    newer = in_raw[0][0] if in_raw else held.newer_than(events_day, rank)
     if newer:
         out.status = "superseded"
-        out.message = f"events day {events_day} replaced by {newer[0][0]}"
+        out.message = f"events day {events_day} replaced by {newer}"
         return False
     run_sql(con, ledger.SQL_DIR, "update_superseded_web_files", {**params, "file": lf.rel_path})
     run_sql(con, ledger.SQL_DIR, "delete_superseded_web_events", params)
+    if replaced := held.replaced_by(lf.rel_path, events_day, rank):
+        _write_ledger(con, replaced, write_params)
     return True
 
 

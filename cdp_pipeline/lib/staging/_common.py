@@ -50,6 +50,10 @@ def as_text(raw: object) -> str | None:
     if isinstance(raw, float) and raw != raw:  # NaN from pandas means "missing"
         return None
     text = raw if isinstance(raw, str) else str(raw)
+    if text.isascii() and text.isprintable() and "  " not in text:
+        # most values: NFC and the invisible characters leave ASCII as it is, and its only
+        # printable whitespace is the space (half the time of the steps below)
+        return text.strip() or None
     text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
     if not text.isprintable():
         text = "".join(ch if ch.isprintable() else " " for ch in text)

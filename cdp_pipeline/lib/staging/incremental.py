@@ -372,10 +372,10 @@ def rebuild_index(con: duckdb.DuckDBPyConnection, table: str, settings: str = ""
         else:
             parts.append(f"""SELECT '{spec.name}' AS staging_table, raw_table, file, sha256, source, "key", arg
                              FROM {INDEX} WHERE staging_table = '{donor}' AND raw_table = '{t}'""")
-    con.execute("CREATE OR REPLACE TEMP TABLE _stg_all_keys AS " + " UNION ALL ".join(parts))
     con.execute(f"DELETE FROM {INDEX} WHERE staging_table = ?", [table])
+    # straight into the index, no temp table of the keys (a donor's rows are another table's);
     # unsorted: a table's rows sit together anyway (one insert), and sorting every key cost seconds
-    con.execute(f"INSERT INTO {INDEX} SELECT * FROM temp._stg_all_keys")
+    con.execute(f"INSERT INTO {INDEX} " + " UNION ALL ".join(parts))
     con.execute(f"DELETE FROM {CODE} WHERE staging_table = ?", [table])
     con.execute(f"INSERT INTO {CODE} VALUES (?, ?)", [table, code_hash(table, settings)])
 

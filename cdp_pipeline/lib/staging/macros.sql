@@ -24,14 +24,18 @@ CREATE OR REPLACE TEMP MACRO _std_email_junk_ascii(local_base, domain) AS (
                       lambda s: length(s) > 0 AND replace(s, left(s, 1), '') = '')[1]
 );
 
+-- Whether a lower-cased, trimmed address of that form is one email._is_valid accepts.
+CREATE OR REPLACE TEMP MACRO _std_email_ascii_valid(a) AS (
+    length(a) <= 254
+    AND length(split_part(a, '@', 1)) BETWEEN 1 AND 64
+    AND regexp_full_match(split_part(a, '@', 1), '[a-z0-9_+-]+(\.[a-z0-9_+-]+)*')
+    AND regexp_full_match(split_part(a, '@', 2),
+                          '([a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?\.)+([a-z]{2,63}|xn--[a-z0-9-]{1,58}[a-z0-9])')
+);
+
 CREATE OR REPLACE TEMP MACRO _std_email_ascii(address) AS (
     list_transform([address], lambda a: CASE
-        WHEN NOT (length(a) <= 254
-                  AND length(split_part(a, '@', 1)) BETWEEN 1 AND 64
-                  AND regexp_full_match(split_part(a, '@', 1), '[a-z0-9_+-]+(\.[a-z0-9_+-]+)*')
-                  AND regexp_full_match(split_part(a, '@', 2),
-                                        '([a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?\.)+([a-z]{2,63}|xn--[a-z0-9-]{1,58}[a-z0-9])'))
-            THEN {'value': NULL::VARCHAR, 'flags': ['invalid_email']}
+        WHEN NOT _std_email_ascii_valid(a) THEN {'value': NULL::VARCHAR, 'flags': ['invalid_email']}
         WHEN _std_email_junk_ascii(split_part(split_part(a, '@', 1), '+', 1), split_part(a, '@', 2))
             THEN {'value': a, 'flags': ['junk_email']}
         ELSE {'value': a, 'flags': []::VARCHAR[]}
@@ -46,7 +50,19 @@ CREATE OR REPLACE TEMP MACRO std_email_checked(raw) AS (
     END
 );
 
-CREATE OR REPLACE TEMP MACRO std_email(raw) AS (std_email_checked(raw).value);
+-- check_email(raw).value alone: an address of the form above is kept when valid (the junk
+-- checks only flag it), so the value skips them and the flags' lists (std_email costs a
+-- quarter of std_email_checked).
+CREATE OR REPLACE TEMP MACRO _std_email_ascii_value(address) AS (
+    list_transform([address], lambda a: CASE WHEN _std_email_ascii_valid(a) THEN a END)[1]
+);
+
+CREATE OR REPLACE TEMP MACRO std_email(raw) AS (
+    CASE
+        WHEN regexp_full_match(raw, ' *[A-Za-z0-9._+-]+@[A-Za-z0-9._-]+ *') THEN _std_email_ascii_value(lower(trim(raw)))
+        ELSE std_email_checked_py(raw).value
+    END
+);
 
 CREATE OR REPLACE TEMP MACRO std_email_flags(raw) AS (std_email_checked(raw).flags);
 
@@ -136,57 +152,107 @@ CREATE OR REPLACE TEMP MACRO std_phone_country(text, hint) AS (
 -- Whether the digits ``s`` are one digit repeated (junk.junk_phone_digits).
 CREATE OR REPLACE TEMP MACRO _std_phone_one_digit(s) AS (length(s) > 0 AND replace(s, left(s, 1), '') = '');
 
+-- is_junk of a valid number (junk.junk_phone_digits): of its code and national number
+-- ``digits``, and of its national number ``national`` (neither starts with 0).
+CREATE OR REPLACE TEMP MACRO _std_phone_junk(digits, national) AS (
+    _std_phone_one_digit(digits) OR _std_phone_one_digit(national)
+    OR (length(digits) >= 6 AND contains(getvariable('phone_key').sequences, digits))
+    OR (length(national) >= 6 AND contains(getvariable('phone_key').sequences, national))
+    OR (length(national) >= 8 AND _std_phone_one_digit(substr(national, 3)))
+);
+
 -- STRUCT(value, flags, is_junk) as check_written_phone_junk gives it for ``w`` (from
--- _std_phone_written) read in ``hint``, for a valid mobile or fixed-line number of the default
--- region written as "+", its country code and national number, or (read in that region:
--- hint NULL or its code) as 0 and the national number, as the national number alone, or as
--- the code and the national number without the "+"; NULL for any other (the Python reads it).
--- The region's patterns and lengths are the library's (phone.sql_reading, in the variable
--- phone_key): a national number of one of the lengths, not starting with 0 (nothing for the
--- library to strip), that matches the general pattern and the mobile or fixed-line one with
--- its lengths, is valid, and its E.164 form is "+", the code and it. is_junk: junk_phone_digits
--- of the code and national number, and of the national number.
+-- _std_phone_written) read in ``hint``, for a valid mobile or fixed-line number written as "+",
+-- a country calling code and the national number (any code: read alike in every region), or,
+-- of the default region (read in that region: hint NULL or its code), as 0 and the national
+-- number, as the national number alone, or as the code and the national number without the
+-- "+"; NULL for any other (the Python reads it). The patterns and lengths are the library's
+-- (phone_sql.py, in the variable phone_key): a national number of one of the lengths, not
+-- starting with 0 (nothing for the library to strip), that matches the general pattern and
+-- the mobile or fixed-line one with its lengths, is valid, and its E.164 form is "+", the code
+-- and it.
 -- (each getvariable() is bound as a constant, so the patterns are compiled once per query; a
 -- lambda's parameter holding them would compile them per row)
 CREATE OR REPLACE TEMP MACRO _std_phone_reading() AS (getvariable('phone_key').reading);
 
-CREATE OR REPLACE TEMP MACRO _std_phone_sql(w, hint) AS (
-    list_transform([CASE
-        WHEN _std_phone_reading().code = '' THEN NULL
-        WHEN starts_with(w, '+' || _std_phone_reading().code) THEN substr(w, length(_std_phone_reading().code) + 2)
-        WHEN w LIKE '+%' OR (hint IS NOT NULL AND hint <> getvariable('phone_key').default_region) THEN NULL
+CREATE OR REPLACE TEMP MACRO _std_phone_international() AS (getvariable('phone_key').international);
+
+-- "+", a code and a national number: each pattern has an alternative per code (phone_sql.py,
+-- sql_international_reading); the national number after the code is the junk test's.
+CREATE OR REPLACE TEMP MACRO _std_phone_sql_international(w) AS (
+    CASE
+        WHEN regexp_full_match(w, _std_phone_international().lengths)
+             AND regexp_full_match(w, _std_phone_international().general)
+             AND regexp_full_match(w, _std_phone_international().leading)
+             AND NOT regexp_full_match(w, _std_phone_international().prefixed)
+             AND ((regexp_full_match(w, _std_phone_international().mobile_lengths)
+                   AND regexp_full_match(w, _std_phone_international().mobile))
+                  OR (regexp_full_match(w, _std_phone_international().fixed_lengths)
+                      AND regexp_full_match(w, _std_phone_international().fixed)))
+            THEN {'value': w, 'flags': []::VARCHAR[],
+                  'is_junk': _std_phone_junk(substr(w, 2),
+                                             substr(w, length(regexp_extract(w, _std_phone_international().calling_codes, 1)) + 2))}
+    END
+);
+
+-- The default region's forms without a "+" (phone_sql.py, sql_reading): the national number
+-- of ``w`` read in ``hint``, for _std_phone_national_valid (NULL: no such form).
+CREATE OR REPLACE TEMP MACRO _std_phone_national_digits(w, hint) AS (
+    CASE
+        WHEN _std_phone_reading().code = '' OR w LIKE '+%' THEN NULL
+        WHEN hint IS NOT NULL AND hint <> getvariable('phone_key').default_region THEN NULL
         WHEN _std_phone_reading().national AND w LIKE '0%' THEN substr(w, 2)
         -- digits from 1 to 9: the national number, or the code and it when those digits are no
-        -- national number of the region's general pattern (bare in phone.sql_reading)
+        -- national number of the region's general pattern (bare in sql_reading)
         WHEN NOT _std_phone_reading().bare OR w LIKE '0%' THEN NULL
         WHEN NOT starts_with(w, _std_phone_reading().code) THEN w
         WHEN NOT regexp_full_match(w, _std_phone_reading().general)
             THEN substr(w, length(_std_phone_reading().code) + 1)
-    END], lambda x: CASE
-        WHEN regexp_full_match(x, '[1-9][0-9]*') AND list_contains(_std_phone_reading().lengths, length(x))
-             AND regexp_full_match(x, _std_phone_reading().general)
-             AND ((_std_phone_reading().mobile <> ''
-                   AND (len(_std_phone_reading().mobile_lengths) = 0
-                        OR list_contains(_std_phone_reading().mobile_lengths, length(x)))
-                   AND regexp_full_match(x, _std_phone_reading().mobile))
-                  OR (_std_phone_reading().fixed <> ''
-                      AND (len(_std_phone_reading().fixed_lengths) = 0
-                           OR list_contains(_std_phone_reading().fixed_lengths, length(x)))
-                      AND regexp_full_match(x, _std_phone_reading().fixed)))
+    END
+);
+
+-- Whether the national number ``x`` is a valid mobile or fixed-line number of the region.
+CREATE OR REPLACE TEMP MACRO _std_phone_national_valid(x) AS (
+    regexp_full_match(x, '[1-9][0-9]*') AND list_contains(_std_phone_reading().lengths, length(x))
+    AND regexp_full_match(x, _std_phone_reading().general)
+    AND ((_std_phone_reading().mobile <> ''
+          AND (len(_std_phone_reading().mobile_lengths) = 0
+               OR list_contains(_std_phone_reading().mobile_lengths, length(x)))
+          AND regexp_full_match(x, _std_phone_reading().mobile))
+         OR (_std_phone_reading().fixed <> ''
+             AND (len(_std_phone_reading().fixed_lengths) = 0
+                  OR list_contains(_std_phone_reading().fixed_lengths, length(x)))
+             AND regexp_full_match(x, _std_phone_reading().fixed)))
+);
+
+-- STRUCT(value, flags, is_junk) of a valid one (the lambda names the national number once;
+-- its patterns are small: compiled again per chunk of rows, they cost ~1 ms a chunk)
+CREATE OR REPLACE TEMP MACRO _std_phone_sql_national(w, hint) AS (
+    list_transform([_std_phone_national_digits(w, hint)], lambda x: CASE
+        WHEN _std_phone_national_valid(x)
             THEN {'value': '+' || _std_phone_reading().code || x, 'flags': []::VARCHAR[],
-                  'is_junk': _std_phone_one_digit(_std_phone_reading().code || x) OR _std_phone_one_digit(x)
-                             OR (length(_std_phone_reading().code || x) >= 6
-                                 AND contains(getvariable('phone_key').sequences, _std_phone_reading().code || x))
-                             OR (length(x) >= 6 AND contains(getvariable('phone_key').sequences, x))
-                             OR (length(x) >= 8 AND _std_phone_one_digit(substr(x, 3)))}
+                  'is_junk': _std_phone_junk(_std_phone_reading().code || x, x)}
     END)[1]
 );
 
--- check_phone(raw, default region, hint).value (a NULL hint: the default region)
+-- its value alone (std_phone): no junk test, no struct
+CREATE OR REPLACE TEMP MACRO _std_phone_sql_national_value(w, hint) AS (
+    list_transform([_std_phone_national_digits(w, hint)], lambda x: CASE
+        WHEN _std_phone_national_valid(x) THEN '+' || _std_phone_reading().code || x
+    END)[1]
+);
+
+-- the two readings above, by the form of ``w``
+CREATE OR REPLACE TEMP MACRO _std_phone_sql(w, hint) AS (
+    CASE WHEN w LIKE '+%' THEN _std_phone_sql_international(w) ELSE _std_phone_sql_national(w, hint) END
+);
+
+-- check_phone(raw, default region, hint).value (a NULL hint: the default region); a number of
+-- the default region's national forms read in SQL (after a "+": std_phone_key_checked_junk)
 CREATE OR REPLACE TEMP MACRO std_phone(raw, hint) AS (
     list_transform([_std_phone_written(raw)], lambda w: CASE
         WHEN w IS NULL THEN std_phone_py(raw, hint)
-        ELSE coalesce(_std_phone_sql(w, hint).value, std_written_phone_py(w, hint))
+        ELSE coalesce(_std_phone_sql_national_value(w, hint), std_written_phone_py(w, hint))
     END)[1]
 );
 
@@ -194,8 +260,27 @@ CREATE OR REPLACE TEMP MACRO std_phone(raw, hint) AS (
 CREATE OR REPLACE TEMP MACRO std_phone_checked_junk(raw, hint) AS (
     list_transform([_std_phone_written(raw)], lambda w: CASE
         WHEN w IS NULL THEN std_phone_checked_junk_py(raw, hint)
-        ELSE coalesce(_std_phone_sql(w, hint), std_written_phone_checked_junk_py(w, hint))
+        ELSE coalesce(_std_phone_sql_national(w, hint), std_written_phone_checked_junk_py(w, hint))
     END)[1]
+);
+
+-- std_phone_checked_junk of a key of staging.phone_lookup (std_phone_text ``text``, its
+-- country), as the steps adding to the lookup read them (add_*_phones.sql): a number written
+-- "+" and digits alone is read after any country code too (_std_phone_sql_international).
+-- That reading is here only, outside a lambda: DuckDB compiles a pattern once per query, but a
+-- lambda's again for each chunk of rows (there _std_phone_sql took 5 times the CPU), and the
+-- patterns of every code take ~40 ms a query to compile (too long for a query per value:
+-- std_phone and std_phone_checked_junk, which tests and fallbacks call on a few values).
+-- Digits alone are their own _std_phone_written: read by _std_phone_sql_national directly,
+-- not in std_phone_checked_junk's lambda around it (a fifth less CPU on the 1M night's keys).
+CREATE OR REPLACE TEMP MACRO std_phone_key_checked_junk(text, hint) AS (
+    CASE
+        WHEN length(text) <= 64 AND regexp_full_match(text, '\+[0-9]+')
+            THEN coalesce(_std_phone_sql_international(text), std_written_phone_checked_junk_py(text, hint))
+        WHEN length(text) <= 64 AND regexp_full_match(text, '[0-9]+')
+            THEN coalesce(_std_phone_sql_national(text, hint), std_written_phone_checked_junk_py(text, hint))
+        ELSE std_phone_checked_junk(text, hint)
+    END
 );
 
 -- STRUCT(value, flags), as check_postcode(raw, country, default region) gives them. SQL reads a

@@ -45,6 +45,9 @@ PARTICLES = frozenset(
         "e",
     }
 )
+# Particles that join two surnames (Silva e Santos, García y López) and so never begin a name:
+# a name's first word "E" or "Y" is an initial (a billing name "E Wahlberg"), not a surname's start.
+_JOINING = frozenset({"e", "y"})
 # Prefixes after which the next letter is upper case too (O'Brien, D'Angelo).
 _APOSTROPHE_PREFIXES = frozenset({"o", "d", "l"})
 _APOSTROPHES = "'’`´"
@@ -76,13 +79,13 @@ def _title_name(text: str) -> str:
     # A particle stays lower case inside a name (Ludwig van Beethoven) and at the
     # start of a surname on its own (af Klint, de la Cruz), never as the last word.
     leading = 0
-    while leading < len(tokens) and lowered[leading] in PARTICLES:
+    while leading < len(tokens) and lowered[leading] in PARTICLES and not (leading == 0 and lowered[0] in _JOINING):
         leading += 1
     surname_only = leading > 0 and leading == len(tokens) - 1
     out = []
     for index, token in enumerate(tokens):
         is_particle = lowered[index] in PARTICLES and index < len(tokens) - 1
-        if is_particle and (index > 0 or surname_only):
+        if is_particle and (index > 0 or surname_only) and not (index == 0 and lowered[0] in _JOINING):
             out.append(lowered[index])
         else:
             out.append(_title_token(token))
@@ -136,7 +139,8 @@ def split_full_name(raw: object) -> tuple[str | None, str | None]:
     ``Svensson, Anna`` → (``Anna``, ``Svensson``); ``Anna Maria Svensson`` →
     (``Anna Maria``, ``Svensson``); particles go with the surname
     (``Ludwig van Beethoven`` → (``Ludwig``, ``van Beethoven``)); a single word
-    is taken as the first name.
+    is taken as the first name. A first word ``E`` or ``Y`` is an initial (``E Wahlberg`` →
+    (``E``, ``Wahlberg``)): those particles join two surnames and never begin one.
     """
     return _split_full_name(raw)
 
@@ -155,7 +159,7 @@ def _split_full_name(raw: object) -> tuple[str | None, str | None]:
     tokens = text.split(" ")
     if len(tokens) == 1:
         return tokens[0], None
-    if tokens[0].lower() in PARTICLES:
+    if tokens[0].lower() in PARTICLES and tokens[0].lower() not in _JOINING:
         return None, text  # "af Klint": a surname on its own
     # The surname starts at the first particle after the given name(s), else it
     # is the last word.

@@ -346,68 +346,6 @@ def calling_code_pattern() -> str:
     return "^\\+(" + "|".join(sorted(map(str, phonenumbers.COUNTRY_CODE_TO_REGION_CODE))) + ")"
 
 
-def sql_reading(default_region: str) -> dict[str, object]:
-    """What the SQL of macros.sql (``_std_phone_sql``) needs to read, without the library, the
-    numbers of ``default_region`` that ``_read_digits`` reads as valid mobile or fixed-line
-    numbers: "+" then the region's country code then the national number, or (``national``) the
-    national prefix 0 then the national number, read in the default region. Both give
-    ``Checked("+<code><national>")`` and the national number for the junk test.
-
-    Taken from the library's metadata: the national number must match the region's general
-    pattern and the mobile or fixed-line pattern, each with its possible lengths, as
-    ``_is_valid_number`` tests them. ``code`` is empty (nothing read in SQL) for a region whose
-    code other regions share (the library then picks the region by the number), or whose
-    national prefix is not a plain 0 (``_national_number`` strips it when it matches the start,
-    so SQL reads only numbers that do not start with 0); ``national`` is false unless the
-    national prefix is 0, without a rewrite rule, and the international prefix 00 (then a
-    0 and a digit other than 0 is a national prefix: ``_parse_national_digits`` strips it when
-    the rest is of a possible length that is not local-only, as the lengths here are). ``bare``:
-    the international prefix is digits from a 0, so no number from 1 to 9 starts with it; then
-    a number without its national prefix (``701234567``), or after the country code without the
-    "+" (``46701234567``, when those digits do not match the general pattern: then
-    ``_parse_national_digits`` takes the code off), read in the default region, is read in SQL
-    too (``_read_digits`` reads such digits in the region first)."""
-    off = {"code": "", "national": False, "bare": False, "lengths": [], "general": ""}
-    off |= {
-        f"{kind}{part}": [] if part == "_lengths" else "" for kind in ("mobile", "fixed") for part in ("", "_lengths")
-    }
-    metadata = PhoneMetadata.metadata_for_region(default_region) if default_region in _REGIONS else None
-    if (
-        metadata is None
-        or phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(metadata.country_code) != (default_region,)
-        or metadata.national_prefix_for_parsing not in (None, "", "0")
-    ):
-        return off
-    general = metadata.general_desc
-    local_only = set(general.possible_length_local_only or ())
-    reading = {
-        "code": str(metadata.country_code),
-        "national": metadata.national_prefix_for_parsing == "0"
-        and metadata.national_prefix == "0"
-        and not metadata.national_prefix_transform_rule
-        and metadata.international_prefix == "00",
-        "bare": bool(re.fullmatch(r"0[0-9]*", metadata.international_prefix or "")),
-        "lengths": [n for n in general.possible_length if n not in local_only and 2 <= n <= 17],
-        "general": general.national_number_pattern or "",
-    }
-    # the library tests the mobile pattern only when it is not the fixed line's (then the fixed
-    # line's test is the same)
-    types = {"fixed": metadata.fixed_line}
-    if not metadata.same_mobile_and_fixed_line_pattern:
-        types["mobile"] = metadata.mobile
-    for kind in ("mobile", "fixed"):
-        desc = types.get(kind)
-        pattern = desc.national_number_pattern if desc is not None else None
-        lengths = list(desc.possible_length or ()) if desc is not None else []
-        if not pattern or -1 in lengths:
-            pattern, lengths = "", []  # no such numbers: SQL reads none of this kind
-        reading[kind] = pattern or ""
-        reading[f"{kind}_lengths"] = lengths
-    if not reading["general"] or not reading["lengths"]:
-        return off
-    return reading
-
-
 @lru_cache(maxsize=262_144)
 def _check_candidates(
     candidates: tuple[str, ...], international: bool, region: str | None

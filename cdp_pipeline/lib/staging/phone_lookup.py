@@ -5,7 +5,8 @@ seconds before ``phone._parse`` ran only the library's steps that act on digits;
 consent_events) and every night. An in-process cache held them within a night until it
 overflowed (at 10M records, consent_events read 1.5M numbers a second time). The lookup holds
 one row per reading phone.py makes of a number (one call of phonenumbers; or the same reading
-made in SQL, ``_std_phone_sql`` of macros.sql, for a valid number of the default region), keyed by the macros
+made in SQL, ``std_phone_key_checked_junk`` of macros.sql, for a valid mobile or fixed-line number after a "+"
+and any country code, or of the default region's national forms), keyed by the macros
 of macros.sql: ``std_phone_text`` (every way of writing one number with digits, spaces and
 hyphens is one text; 0046…, +0046… and +46… are one) and ``std_phone_country`` (the country
 it is read in; NULL for the default region, and for a number after its country code, which
@@ -36,6 +37,7 @@ _VERSION_KEY = "phone_lookup"
 # What a row of the lookup is computed by (relative to the package).
 _SOURCES = (
     "lib/staging/phone.py",
+    "lib/staging/phone_sql.py",
     "lib/staging/junk.py",
     "lib/staging/address.py",
     "lib/staging/_common.py",

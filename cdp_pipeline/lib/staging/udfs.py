@@ -22,8 +22,8 @@ reads exactly as the Python does, and call the Python (``std_email_checked_py``,
 ``std_phone_checked_junk`` are macros too: a number of digits, spaces and hyphens
 reaches the Python as its "+" and digits alone (``std_written_phone*_py``), the
 rest as written (``std_phone_py``, ``std_phone_checked_junk_py``), and a valid mobile
-or fixed-line number of the default region is read in SQL from the library's metadata
-(``_std_phone_sql``, ``phone.sql_reading``); ``std_postcode_checked``
+or fixed-line number written as "+" and a country code, or in the default region's national
+forms, is read in SQL from the library's metadata (``_std_phone_sql``, ``phone_sql.py``); ``std_postcode_checked``
 reads a postcode of plain digits of a country that writes them so in SQL, the rest in
 ``std_postcode_checked_py``. Every SQL that calls them gets the fast path; the answers are the
 Python's.
@@ -54,8 +54,8 @@ from .phone import (
     check_phone_junk,
     check_written_phone,
     check_written_phone_junk,
-    sql_reading,
 )
+from .phone_sql import sql_international_reading, sql_reading
 
 _CHECKED_TEXT = "STRUCT(value VARCHAR, flags VARCHAR[])"
 _CHECKED_DATE = "STRUCT(value DATE, flags VARCHAR[])"
@@ -370,8 +370,10 @@ def define_macros(con: duckdb.DuckDBPyConnection, default_region: str) -> None:
     phone_key = {
         "calling_codes": calling_code_pattern(),
         "default_region": default_region,
-        # the numbers of the default region macros.sql reads itself, and junk.py's digit runs
+        # the numbers macros.sql reads itself (of the default region; after a "+" and any
+        # code), and junk.py's digit runs
         "reading": sql_reading(default_region),
+        "international": sql_international_reading(),
         "sequences": junk_phone_sequences(),
     }
     run_sql(con, SQL_DIR, "set_phone_key", {"phone_key": phone_key})

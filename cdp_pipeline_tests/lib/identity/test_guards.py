@@ -289,6 +289,54 @@ def test_a_birth_date_rule_with_typo_tolerance(con, edges, together, cut):
 
 
 @pytest.mark.parametrize(
+    "a, b, one",
+    [
+        ("1916-10-27", "1916-10-17", True),  # one typo
+        ("1980-03-04", "1980-04-03", True),  # day and month swapped
+        ("1952-10-09", "1952-10-10", True),  # one day apart across a digit (two characters)
+        ("1981-09-19", "1981-09-20", True),
+        ("1979-12-31", "1980-01-01", True),
+        ("1952-10-08", "1952-10-10", False),  # two days
+        ("1958-10-09", "1958-09-09", True),  # one month apart across a digit, the same day
+        ("1989-12-11", "1990-01-11", True),
+        ("1958-10-09", "1958-08-09", False),  # two months
+        ("1958-10-09", "1958-09-11", False),  # a month and two days
+        ("1958-06-12", "1984-06-12", False),  # a parent and a child
+        ("CRM-1009", "CRM-1010", False),  # not dates: one typo only
+    ],
+)
+def test_one_birth_date_give_or_take_a_typo(a, b, one):
+    from cdp_pipeline.lib.identity.cardinality import same_value_give_or_take_a_typo
+
+    assert same_value_give_or_take_a_typo(a, b) is one
+    assert same_value_give_or_take_a_typo(b, a) is one
+
+
+def test_a_birth_date_rule_counts_dates_one_day_apart_as_one(con):
+    """1952-09-30 and 1952-10-01 (three characters apart) on records joined by a shared e-mail:
+    one date, no cut; 1961-04-17, linked through an undated record: two dates, that link is cut."""
+    con.execute("""CREATE TEMP TABLE _id_records AS SELECT * FROM (VALUES
+        (1, DATE '1952-09-30'), (2, DATE '1952-10-01'), (3, NULL), (4, DATE '1961-04-17'))
+        t(rid, birth_date)""")
+    con.execute("CREATE TEMP TABLE comps AS SELECT rid, 1 AS component FROM temp._id_records")
+    con.execute("CREATE TEMP TABLE edges (rid_l BIGINT, rid_r BIGINT, strength DOUBLE, match_weight DOUBLE)")
+    con.executemany("INSERT INTO temp.edges VALUES (?, ?, ?, 0)", [(1, 2, 2.0), (2, 3, 2.0), (3, 4, 0.995)])
+    con.execute("CREATE TEMP TABLE cannot (rid_l BIGINT, rid_r BIGINT)")
+    split_components(
+        con,
+        "temp.comps",
+        "temp.edges",
+        "temp.cannot",
+        (CardinalityRule("birth_dates", "birth_date", 1, "typo"),),
+        "temp.out",
+        "temp.cut",
+    )
+    groups = dict(con.execute("SELECT rid, component FROM temp.out").fetchall())
+    assert groups[1] == groups[2] == groups[3] != groups[4]
+    assert con.execute("SELECT rid_l, rid_r FROM temp.cut ORDER BY ALL").fetchall() == [(3, 4)]
+
+
+@pytest.mark.parametrize(
     "reason, must_link_wins",
     [("cannot_link", False), ("cannot_link:household", True), ("cannot_link:two_accounts", True)],
 )
@@ -388,6 +436,36 @@ def _account(rid: str, **fields) -> dict:
             dict(email="c.karlsson@spray.se", birth_date=dt.date(1961, 3, 2)),
             False,
         ),
+        # both dated, a generation apart: two people (the birth-date rule would count the two
+        # dates once, as the model matches the two accounts directly)
+        (
+            dict(email="christer.karlsson61@gmail.com", birth_date=dt.date(1961, 3, 2)),
+            dict(email="christer.karlsson@spray.se", birth_date=dt.date(1989, 7, 14)),
+            True,
+        ),
+        # both dated, one typo apart (27 / 17) or day and month swapped: one birth date, one person
+        (
+            dict(email="christer.karlsson61@gmail.com", birth_date=dt.date(1961, 10, 27)),
+            dict(email="c.karlsson@spray.se", birth_date=dt.date(1961, 10, 17)),
+            False,
+        ),
+        (
+            dict(email="christer.karlsson61@gmail.com", birth_date=dt.date(1961, 3, 2)),
+            dict(email="c.karlsson@spray.se", birth_date=dt.date(1961, 2, 3)),
+            False,
+        ),
+        # one day apart across a digit (09 / 10): the same slip of the day, one person
+        (
+            dict(email="christer.karlsson61@gmail.com", birth_date=dt.date(1952, 10, 9)),
+            dict(email="c.karlsson@spray.se", birth_date=dt.date(1952, 10, 10)),
+            False,
+        ),
+        # two days apart: two dates, two people
+        (
+            dict(email="christer.karlsson61@gmail.com", birth_date=dt.date(1952, 10, 8)),
+            dict(email="c.karlsson@spray.se", birth_date=dt.date(1952, 10, 10)),
+            True,
+        ),
         # a phone in common: one person
         (
             dict(email="christer.karlsson61@gmail.com", phone="+46703325790"),
@@ -396,6 +474,12 @@ def _account(rid: str, **fields) -> dict:
         ),
         # e-mails one typo apart: one mailbox
         (dict(email="christer.karlsson@gmail.com"), dict(email="christer.karlsson@gmial.com"), False),
+        # equal once the dot is dropped: two mailboxes (the model's e-mail comparison reads them so)
+        (
+            dict(email="johanna.lundgren@yahoo.se", birth_date=dt.date(1962, 1, 10)),
+            dict(email="johannalundgren@yahoo.se", phone="+46739711242"),
+            True,
+        ),
         # one account without an e-mail: nothing says it is someone else's
         (dict(email="christer.karlsson61@gmail.com"), dict(phone="+46731394367"), False),
     ],
@@ -467,8 +551,17 @@ def test_swapped_first_and_last_names_are_one_name(con):
     "dl, dr, level",
     [
         ("1916-10-27", "1916-10-27", "Exact match on birth_date"),
-        ("1916-10-27", "1916-10-17", "one typo, or day and month swapped"),
-        ("1980-03-04", "1980-04-03", "one typo, or day and month swapped"),
+        ("1916-10-27", "1916-10-17", "one typo, a day or month apart, or day and month swapped"),
+        ("1980-03-04", "1980-04-03", "one typo, a day or month apart, or day and month swapped"),
+        # one day apart across a digit: two characters, the same slip of the day
+        ("1952-10-09", "1952-10-10", "one typo, a day or month apart, or day and month swapped"),
+        ("1981-09-19", "1981-09-20", "one typo, a day or month apart, or day and month swapped"),
+        ("1979-12-31", "1980-01-01", "one typo, a day or month apart, or day and month swapped"),
+        ("1952-10-08", "1952-10-10", "All other comparisons"),  # two days: two dates
+        ("1958-10-09", "1958-09-09", "one typo, a day or month apart, or day and month swapped"),
+        ("1989-12-11", "1990-01-11", "one typo, a day or month apart, or day and month swapped"),
+        ("1958-10-09", "1958-08-09", "All other comparisons"),  # two months: two dates
+        ("1941-06-18", "1941-06-18", "Exact match on birth_date"),  # twins
         ("1958-06-12", "1984-02-03", "All other comparisons"),  # parent and child
     ],
 )
@@ -804,3 +897,34 @@ def test_an_identifier_names_one_person_when_its_names_are_one_person_s(con, nam
         # the two named first (Jan, Johan; Erik, Erika) apart, the subscription with neither
         assert not any({"order:0", "order:1"} <= g for g in groups)
         assert not any("fam@example.se" in g for g in groups)
+
+
+@pytest.mark.parametrize(
+    "email, left, right, spelled",
+    [
+        # two typos of the name the mailbox spells: one person's mailbox
+        ("kristian_forsman@yahoo.se", "kriotian", "kristirn", True),
+        ("kristin.johannessen37@online.no", "krislin", "kistin", True),
+        ("katarina.holm67@telia.com", "katerina", "aktarina", True),
+        ("ingvar.andersson@gmail.com", "ignvar", "ingar", True),
+        ("stig_karlsson@live.se", "stg", "tsig", True),
+        ("martinstrom@online.no", "marttin", "msrtin", True),
+        # a family inbox, or one family member's mailbox beside another's name: still shared
+        ("familjen.andreasson@telia.com", "magnus", "maria", False),
+        ("emma.lund@telia.com", "emma", "emil", False),  # twins
+        ("erika.berg@gmail.com", "erik", "erika", False),
+        ("hanna.berg@gmail.com", "anna", "hanna", False),
+        ("peter.holm@gmail.com", "peter", "petra", False),
+        ("linnea.ek@gmail.com", "linnea", "linda", False),
+        ("ida.ek@gmail.com", "ida", "ada", False),  # short names: too little to tell
+        (None, "kriotian", "kristirn", False),
+    ],
+)
+def test_a_mailbox_spelling_both_first_names_is_not_a_family_inbox(con, email, left, right, spelled):
+    """The e-mail level's "shared by a household" grade (weight 0) stands aside when the shared
+    mailbox spells a name both records' first names are one typo of, and neither is."""
+    from cdp_pipeline.lib.identity.splink_model import mailbox_spells_both_names_sql
+
+    sql = f"SELECT {mailbox_spells_both_names_sql()} FROM (SELECT ? AS email_l, ? AS first_name_match_l, ? AS first_name_match_r)"
+    assert con.execute(sql, [email, left, right]).fetchone()[0] is spelled
+    assert con.execute(sql, [email, right, left]).fetchone()[0] is spelled

@@ -224,12 +224,23 @@ def test_keyed_counts_are_every_pairs_counts(con):
 
     emails = ["anna.berg@x.se", "anna.berg@x.es", "annaberg@x.se", "anan.berg@x.se", "åsa@x.se", "asa@x.se", None]
     phones = ["+46701234567", "+46701234576", "+4670123456", "+46701234568", None]
-    dates = ["1980-03-04", "1980-04-03", "1980-03-05", "1981-03-04", "1980-03-14", None]
+    dates = [
+        "1980-03-04",
+        "1980-04-03",
+        "1980-03-05",
+        "1981-03-04",
+        "1980-03-14",
+        None,
+        "1980-02-29",
+        "1980-03-01",
+        "1979-12-04",
+        "1980-01-04",
+    ]
     streets = ["storgatan 1", "storgatan 2", "storgatn 1", "kungsvägen 10", None]
     postcodes = ["11122", "11123", "11212", "22100", None]
     cities = ["malmö", "malmo", "lund", "lunds", None, "stockholm"]
     rows = [
-        (i, emails[i % 7], phones[i % 5], dates[i % 6], streets[(i // 2) % 5], postcodes[(i // 3) % 5], cities[i % 6])
+        (i, emails[i % 7], phones[i % 5], dates[i % 10], streets[(i // 2) % 5], postcodes[(i // 3) % 5], cities[i % 6])
         for i in range(90)
     ]
     con.execute("""CREATE TABLE u_values (unique_id INTEGER, email VARCHAR, phone VARCHAR, birth_date DATE,

@@ -446,9 +446,9 @@ def test_ga4_event_json_is_stored_with_zstd_and_other_columns_as_duckdb_chooses(
     assert q(con, "SELECT count(*), count(DISTINCT event_json) FROM raw.web_events") == [(3000, 3000)]
 
 
-def test_pending_files_are_written_at_256_mb_or_at_64_mb_once_a_ga4_file_is_pending(monkeypatch):
-    """Fewer, larger inserts for the tabular sources (each insert after a table's first makes the
-    closing checkpoint rewrite a row group); GA4's parsed day files keep the smaller bound."""
+def test_pending_files_are_written_at_256_mb_whatever_their_kind(monkeypatch):
+    """Fewer, larger inserts (each insert after a table's first makes the closing checkpoint
+    rewrite a row group; one under a row group goes through the WAL), GA4's day files included."""
     import datetime as dt
 
     from cdp_pipeline.lib.raw import load as load_module
@@ -457,7 +457,7 @@ def test_pending_files_are_written_at_256_mb_or_at_64_mb_once_a_ga4_file_is_pend
     from cdp_pipeline.lib.raw.parsed import ParsedFile
 
     written = []
-    monkeypatch.setattr(load_module, "_write_files", lambda con, items, at: written.append([i[0].name for i in items]))
+    monkeypatch.setattr(load_module, "_write_files", lambda con, items, *_: written.append([i[0].name for i in items]))
 
     def add(writes, name, mb, kind):
         lf = LandingFile("x", dt.date(2026, 10, 1), Path(name), name, mb << 20, name)
@@ -472,10 +472,9 @@ def test_pending_files_are_written_at_256_mb_or_at_64_mb_once_a_ga4_file_is_pend
     for i in range(5):
         add(writes, f"r{i}", 60, pos)  # 60, 120, 180, 240, 300 MB pending
     assert written == [["r0", "r1", "r2", "r3", "r4"]]
-    add(writes, "r5", 30, pos)
-    add(writes, "events", 30, WEB_EVENTS)  # 60 MB, under 64
+    for i in range(4):
+        add(writes, f"events{i}", 60, WEB_EVENTS)
+    add(writes, "r5", 10, pos)  # 250 MB
     assert len(written) == 1
-    add(writes, "r6", 10, pos)  # 70 MB with a GA4 file among them
-    assert written[1:] == [["r5", "events", "r6"]]
-    add(writes, "r7", 100, pos)  # no GA4 file pending any more: 256 MB again
-    assert len(written) == 2
+    add(writes, "r6", 10, pos)  # 260 MB
+    assert written[1:] == [["events0", "events1", "events2", "events3", "r5", "r6"]]

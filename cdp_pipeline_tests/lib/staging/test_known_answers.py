@@ -116,6 +116,8 @@ def test_phone(raw, hint, expected, flags):
         ("O'BRIEN", "O'Brien", "obrien"),
         ("AF KLINT", "af Klint", "af klint"),
         ("LUDWIG VAN BEETHOVEN", "Ludwig van Beethoven", "ludwig van beethoven"),
+        ("E WAHLBERG", "E Wahlberg", "e wahlberg"),  # an initial, not the particle of "Silva e Santos"
+        ("SILVA E SANTOS", "Silva e Santos", "silva e santos"),
         ("  Anna   \t Svensson  ", "Anna Svensson", "anna svensson"),
         ("Anna 🌸 Svensson", "Anna Svensson", "anna svensson"),
         ("🌸", None, None),
@@ -146,6 +148,10 @@ def test_long_name_does_not_crash():
         ("Ludwig van Beethoven", ("Ludwig", "van Beethoven")),
         ("Anna", ("Anna", None)),
         ("af Klint", (None, "af Klint")),
+        # a first word E or Y is an initial: "e" / "y" join two surnames, they never begin one
+        ("E Wahlberg", ("E", "Wahlberg")),
+        ("y lindqvist", ("Y", "Lindqvist")),
+        ("Maria Silva e Santos", ("Maria Silva", "e Santos")),  # as before (the particle rule)
         (None, (None, None)),
     ],
 )

@@ -88,13 +88,14 @@ def test_each_text_is_read_once_and_the_lookup_is_the_functions_answer(con, cdp_
     assert len(keys) == len(set(keys))
     # each key went to phone.py once, in all four tables and the record index (which reads the
     # SMS numbers' values from the lookup too), unless the SQL of macros.sql read it (a valid
-    # Swedish number written +46… or 0…): nothing else was read
+    # number written "+" and its code, a Swedish one 0…): nothing else was read
     in_sql = {
         (text, country)
         for text, country in keys
         if con.execute("SELECT _std_phone_sql(_std_phone_written(?), ?)", [text, country]).fetchone()[0]
     }
     assert ("+46701234567", None) in in_sql and ("0701234567", None) in in_sql
+    assert ("+4791234567", None) in in_sql  # Norway's
     assert sorted((tuple(args) for _, *args in phonenumbers_calls), key=repr) == sorted(
         ((t, "SE", k) for t, k in keys if (t, k) not in in_sql), key=repr
     )

@@ -22,6 +22,7 @@ from phonenumbers import PhoneNumberType
 
 from cdp_pipeline.lib.staging import junk as J
 from cdp_pipeline.lib.staging import phone as P
+from cdp_pipeline.lib.staging import phone_sql as S
 from cdp_pipeline.lib.staging._common import Checked, as_text
 
 
@@ -443,7 +444,7 @@ def test_digits_are_parsed_in_a_region_as_the_library_parses_them():
 
 
 def test_sql_reading_is_the_regions_metadata():
-    se = P.sql_reading("SE")
+    se = S.sql_reading("SE")
     metadata = phonenumbers.PhoneMetadata.metadata_for_region("SE")
     assert (se["code"], se["national"], se["bare"]) == ("46", True, True)
     assert se["general"] == metadata.general_desc.national_number_pattern
@@ -451,7 +452,23 @@ def test_sql_reading_is_the_regions_metadata():
     assert se["fixed"] == metadata.fixed_line.national_number_pattern
     assert se["lengths"] == [6, 7, 8, 9, 10, 12]
     # Denmark has no national prefix: only "+45…" is read in SQL
-    assert (P.sql_reading("DK")["code"], P.sql_reading("DK")["national"]) == ("45", False)
+    assert (S.sql_reading("DK")["code"], S.sql_reading("DK")["national"]) == ("45", False)
     # a code other regions share (+1: the US, Canada, …; +44: GB, Jersey, …): none
-    assert P.sql_reading("US")["code"] == P.sql_reading("GB")["code"] == ""
-    assert P.sql_reading("XX")["code"] == ""
+    assert S.sql_reading("US")["code"] == S.sql_reading("GB")["code"] == ""
+    assert S.sql_reading("XX")["code"] == ""
+
+
+def test_sql_international_reading_is_every_codes_main_region_metadata():
+    reading = S.sql_international_reading()
+    se, no = (phonenumbers.PhoneMetadata.metadata_for_region(r) for r in ("SE", "NO"))
+    # an alternative per code, the code then its main region's pattern
+    assert f"|46(?:{se.general_desc.national_number_pattern})|" in reading["general"]
+    assert f"|46(?:{se.mobile.national_number_pattern})|" in reading["mobile"]
+    assert "|46[1-9](?:[0-9]{8})|" in reading["mobile_lengths"]
+    assert "|46(?:0)[0-9]*|" in reading["prefixed"]  # Sweden's national prefix
+    # +47: Norway, then Svalbard; Norway's leading digits pick it
+    assert f"|47(?:{no.leading_digits})[0-9]*|" in reading["leading"] and "|46[0-9]*|" in reading["leading"]
+    # the non-geographic codes (+800, toll-free): none
+    assert "|800(?:" not in reading["general"] and "|800|" not in reading["calling_codes"]
+    assert re.match(reading["calling_codes"], "+4520123456").group(1) == "45"
+    assert re.match(reading["calling_codes"], "+358401234567").group(1) == "358"

@@ -152,3 +152,23 @@ def test_parse_money_round_trips_formatted_decimals(amount, style):
         "parens": (f"(${grouped}.{cents})" if sign else f"${grouped}.{cents}", "USD"),
     }[style]
     assert parse_money(text) == (amount + 0, currency)
+
+
+def _as_text_in_full(raw: str) -> str | None:
+    """as_text without its ASCII shortcut: every step on every text."""
+    import unicodedata
+
+    from cdp_pipeline.lib.staging._common import _INVISIBLE, _WHITESPACE
+
+    text = unicodedata.normalize("NFC", raw).translate(_INVISIBLE)
+    if not text.isprintable():
+        text = "".join(ch if ch.isprintable() else " " for ch in text)
+    return _WHITESPACE.sub(" ", text).strip() or None
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F)) | st.text(" \t\n\x1c\x1fab.\u00a0\u200b\u00ad\u00e5a\u030a"))
+def test_as_text_shortcut_for_ascii_is_the_full_cleaning(raw):
+    from cdp_pipeline.lib.staging._common import as_text
+
+    assert as_text(raw) == _as_text_in_full(raw)

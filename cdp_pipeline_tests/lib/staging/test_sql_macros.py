@@ -27,7 +27,9 @@ def _sql_and_python(con, sql: str, python: str, rows: list[tuple]) -> list[tuple
     width = len(rows[0])
     columns = ", ".join(f"a{i}" for i in range(width))
     con.execute(f"CREATE OR REPLACE TEMP TABLE probe (id INTEGER, {', '.join(f'a{i} VARCHAR' for i in range(width))})")
-    con.executemany(f"INSERT INTO probe VALUES (?, {', '.join('?' * width)})", [(i, *r) for i, r in enumerate(rows)])
+    # one statement (the lists unnested side by side), not a statement per row
+    lists = [list(range(len(rows)))] + [[r[i] for r in rows] for i in range(width)]
+    con.execute(f"INSERT INTO probe SELECT {', '.join('unnest(?)' for _ in lists)}", lists)
     return con.execute(
         f"SELECT {columns}, {sql}, {python} FROM probe WHERE {sql} IS DISTINCT FROM {python} ORDER BY id"
     ).fetchall()
@@ -235,6 +237,8 @@ EMAILS = [
 def test_emails_same_as_python(con):
     rows = [(raw,) for raw in EMAILS]
     assert _sql_and_python(con, "std_email_checked(a0)", "std_email_checked_py(a0)", rows) == []
+    # std_email reads the value without the junk checks: the same value, junk or not
+    assert _sql_and_python(con, "std_email(a0)", "std_email_checked_py(a0).value", rows) == []
     assert con.execute(
         "SELECT std_email(' Anna@Firma.SE '), std_email_flags('test+1@firma.se'), std_email_flags('anna@firma..se')"
     ).fetchone() == ("anna@firma.se", ["junk_email"], ["invalid_email"])
@@ -259,6 +263,7 @@ _EMAIL_LIKE = st.builds(
 def test_emails_same_as_python_on_generated_text(con, values):
     rows = [(v,) for v in values]
     assert _sql_and_python(con, "std_email_checked(a0)", "std_email_checked_py(a0)", rows) == []
+    assert _sql_and_python(con, "std_email(a0)", "std_email_checked_py(a0).value", rows) == []
 
 
 def test_checked_functions_give_value_and_flags_of_one_call(con):
@@ -389,8 +394,9 @@ def test_phones_same_as_python_on_generated_text(con, values, hint):
     assert _sql_and_python(con, "std_phone_checked_junk(a0, a1)", "std_phone_checked_junk_py(a0, a1)", rows) == []
 
 
-# Numbers of the default region the SQL reads itself (_std_phone_sql), and the near misses it
-# leaves to the Python: (text as _std_phone_written gives it, hint, what the SQL gives).
+# Numbers the SQL reads itself (_std_phone_sql: of the default region, and after a "+" and any
+# code), and the near misses it leaves to the Python: (text as _std_phone_written gives it,
+# hint, what the SQL gives).
 SQL_READ_PHONES = [
     ("+46701234567", None, {"value": "+46701234567", "flags": [], "is_junk": False}),  # mobile
     ("+46701234567", "DK", {"value": "+46701234567", "flags": [], "is_junk": False}),  # any hint after +46
@@ -411,16 +417,38 @@ SQL_READ_PHONES = [
     ("8123456", "SE", {"value": "+468123456", "flags": [], "is_junk": False}),
     ("+4670123456", None, None),  # a digit short of a mobile number, no fixed line either
     ("+467012345678", None, None),
-    ("+4571234567", None, None),  # another country
     ("0", None, None),
+    # after a "+" and another country's code: read in no region, with the code's metadata
+    ("+4571234567", None, {"value": "+4571234567", "flags": [], "is_junk": False}),  # Denmark
+    ("+4520123456", "SE", {"value": "+4520123456", "flags": [], "is_junk": False}),  # any hint
+    ("+4522222222", None, {"value": "+4522222222", "flags": [], "is_junk": True}),
+    ("+4580123456", None, None),  # toll-free: only mobile and fixed-line numbers are read
+    ("+4512345678", None, None),  # no Danish range: unverified, the Python's flag
+    ("+4741234567", None, {"value": "+4741234567", "flags": [], "is_junk": False}),  # Norway's leading digits
+    ("+4779123456", None, None),  # not Norway's: the library tries Svalbard next
+    ("+358401234567", None, {"value": "+358401234567", "flags": [], "is_junk": False}),
+    ("+3580401234567", None, None),  # a trunk 0 after the code
+    ("+447400123456", None, {"value": "+447400123456", "flags": [], "is_junk": False}),
+    ("+447797123456", None, None),  # Jersey's, not Great Britain's
+    ("+4915123456789", None, {"value": "+4915123456789", "flags": [], "is_junk": False}),
+    ("+4915111111111", None, {"value": "+4915111111111", "flags": [], "is_junk": True}),
+    ("+12015550123", None, {"value": "+12015550123", "flags": [], "is_junk": False}),  # the US
+    ("+14165550123", None, None),  # Canada: not the US's, the library tries the next region
+    ("+79123456789", None, {"value": "+79123456789", "flags": [], "is_junk": False}),  # Russia
+    ("+77012345678", None, None),  # Kazakhstan's
+    ("+393123456789", None, {"value": "+393123456789", "flags": [], "is_junk": False}),
+    ("+390612345678", None, None),  # an Italian leading zero
+    ("+80012345678", None, None),  # non-geographic
 ]
 
 
-def test_phones_of_the_default_region_read_in_sql(con):
+def test_phones_read_in_sql(con):
     for written, hint, expected in SQL_READ_PHONES:
         assert con.execute("SELECT _std_phone_sql(?, ?)", [written, hint]).fetchone()[0] == expected, written
     rows = [(w, h) for w, h, _ in SQL_READ_PHONES]
-    assert _sql_and_python(con, "std_phone_checked_junk(a0, a1)", "std_phone_checked_junk_py(a0, a1)", rows) == []
+    python = "std_phone_checked_junk_py(a0, a1)"
+    assert _sql_and_python(con, "std_phone_checked_junk(a0, a1)", python, rows) == []
+    assert _sql_and_python(con, "std_phone_key_checked_junk(a0, a1)", python, rows) == []
 
 
 @settings(max_examples=300)
@@ -439,6 +467,41 @@ def test_swedish_numbers_same_as_python(con, parts, hint):
     rows = [(lead + digits, hint) for lead, digits in parts]
     assert _sql_and_python(con, "std_phone(a0, a1)", "std_phone_py(a0, a1)", rows) == []
     assert _sql_and_python(con, "std_phone_checked_junk(a0, a1)", "std_phone_checked_junk_py(a0, a1)", rows) == []
+
+
+def test_numbers_after_a_plus_and_every_code_same_as_python(con):
+    """After a "+" and any country code the SQL of the phone lookup's keys reads a valid mobile or fixed-line number with
+    the metadata of the code's main region: every region's example numbers of every type and
+    their near misses, and random digits after every code, give what the Python gives."""
+    import random
+
+    import phonenumbers
+
+    rng = random.Random(19)
+    texts = []
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        code = phonenumbers.country_code_for_region(region)
+        for kind in range(12):
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is None:
+                continue
+            national = phonenumbers.national_significant_number(example)
+            for digits in (national, national[:-1], national + "1", national[:-1] + str(9 - int(national[-1]))):
+                texts += [f"+{code}{digits}", f"+{code}0{digits}", f"+{code} {digits[:3]}-{digits[3:]}"]
+    for code in sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE):
+        for _ in range(40):
+            texts.append(f"+{code}" + "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 13))))
+    for lead in ("+467", "+468", "+46"):  # the default region's, more
+        texts += [lead + "".join(rng.choice("0123456789") for _ in range(rng.randint(5, 10))) for _ in range(200)]
+    rows = [(t, h) for t in texts for h in (None, "DK")]
+    # as the steps adding to staging.phone_lookup read its keys (and any other text)
+    python = "std_phone_checked_junk_py(a0, a1)"
+    assert _sql_and_python(con, "std_phone_key_checked_junk(a0, a1)", python, rows) == []
+    read = con.execute(
+        "SELECT count(DISTINCT a0), count(DISTINCT regexp_extract(a0, '^[+]([0-9]{1,3})', 1)) FROM probe "
+        "WHERE _std_phone_sql(_std_phone_written(a0), a1) IS NOT NULL"
+    ).fetchone()
+    assert read[0] > 1500 and read[1] > 150  # most codes' example numbers were read in SQL
 
 
 @pytest.mark.parametrize("region", ["SE", "DK", "NO", "FI", "DE", "IT", "FR", "GB", "US", "AU"])

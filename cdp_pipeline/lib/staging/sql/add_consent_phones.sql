@@ -5,7 +5,7 @@
 INSERT INTO staging.phone_lookup
 SELECT phone_text, country, checked.value, checked.flags, checked.is_junk
 FROM (
-    SELECT p.phone_text, p.country, std_phone_checked_junk(p.phone_text, p.country) AS checked
+    SELECT p.phone_text, p.country, std_phone_key_checked_junk(p.phone_text, p.country) AS checked
     FROM (SELECT DISTINCT phone_text, std_phone_country(phone_text, std_country(raw_country)) AS country
           FROM (SELECT DISTINCT std_phone_text(raw_phone) AS phone_text, raw_country
                 FROM (SELECT phone AS raw_phone, country AS raw_country FROM temp.raw_crm_customers WHERE phone IS NOT NULL

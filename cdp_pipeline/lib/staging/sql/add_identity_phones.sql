@@ -5,9 +5,11 @@
 INSERT INTO staging.phone_lookup
 SELECT phone_text, country, checked.value, checked.flags, checked.is_junk
 FROM (
-    SELECT p.phone_text, p.country, std_phone_checked_junk(p.phone_text, p.country) AS checked
+    SELECT p.phone_text, p.country, std_phone_key_checked_junk(p.phone_text, p.country) AS checked
     FROM (SELECT DISTINCT phone_text, std_phone_country(phone_text, country) AS country
           FROM (SELECT DISTINCT std_phone_text(raw_phone) AS phone_text, country
-                FROM temp.identity_records_named WHERE raw_phone IS NOT NULL)) p
+                -- each number and country once (a customer's number is on each of their records)
+                FROM (SELECT DISTINCT raw_phone, country
+                      FROM temp.identity_records_named WHERE raw_phone IS NOT NULL))) p
     ANTI JOIN staging.phone_lookup l ON l.phone_text = p.phone_text AND l.country IS NOT DISTINCT FROM p.country
 )

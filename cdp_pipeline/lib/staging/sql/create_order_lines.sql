@@ -26,17 +26,29 @@ receipt_files AS MATERIALIZED (
     FROM temp.raw_pos_receipts
     GROUP BY _file
 ),
+-- Each distinct amount of a receipt line is read once (a price is on many lines) and joined to
+-- the lines (a Shopify order's fewer lines read them in place: the joins cost more there).
+-- MATERIALIZED keeps DuckDB from pushing filters on the results down to every row.
+receipt_amounts AS MATERIALIZED (
+    SELECT raw, std_money(raw) AS amount
+    FROM (SELECT qty AS raw FROM temp.raw_pos_receipts UNION SELECT unit_price FROM temp.raw_pos_receipts
+          UNION SELECT discount FROM temp.raw_pos_receipts)
+    WHERE raw IS NOT NULL
+),
 receipts AS (
     SELECT 'receipt:' || trim(store_id) || ':' || trim(receipt_id) AS order_id,
            coalesce(TRY_CAST(line_no AS INTEGER), CAST(_line AS INTEGER)) AS line_no,
            nullif(trim(sku), '') AS sku,
            CAST(NULL AS VARCHAR) AS item_name,
-           coalesce(TRY_CAST(std_money(qty) AS DECIMAL(18, 3)), 1) AS quantity,
-           std_money(unit_price) AS unit_price,
-           coalesce(std_money(discount), 0) AS discount
+           coalesce(TRY_CAST(q.amount AS DECIMAL(18, 3)), 1) AS quantity,
+           p.amount AS unit_price,
+           coalesce(dc.amount, 0) AS discount
     -- the latest delivery of a line, as in create_orders.sql
     FROM temp.raw_pos_receipts r
     JOIN receipt_files f USING (_file)
+    LEFT JOIN receipt_amounts q ON q.raw = r.qty
+    LEFT JOIN receipt_amounts p ON p.raw = r.unit_price
+    LEFT JOIN receipt_amounts dc ON dc.raw = r.discount
     SEMI JOIN (
         SELECT max(f.place + r._line) AS latest
         FROM temp.raw_pos_receipts r

@@ -56,15 +56,26 @@ receipt_lines AS (
         GROUP BY trim(store_id), trim(receipt_id), trim(coalesce(line_no, CAST(_line AS VARCHAR)))
     ) k ON f.place + r._line = k.latest
 ),
+-- Each distinct amount is read once (a price is on many lines) and joined to the lines
+-- (MATERIALIZED, as the times below).
+receipt_amounts AS MATERIALIZED (
+    SELECT raw, std_money(raw) AS amount
+    FROM (SELECT qty AS raw FROM temp.raw_pos_receipts UNION SELECT unit_price FROM temp.raw_pos_receipts
+          UNION SELECT discount FROM temp.raw_pos_receipts)
+    WHERE raw IS NOT NULL
+),
 -- A receipt's lines summed per time they give (a receipt's lines share one): the time is read
 -- once per distinct value, by the standardisation function (Python for a local time), and
 -- joined to these sums rather than to every line.
 receipt_sums AS (
-    SELECT trim(store_id) AS store_id, trim(receipt_id) AS receipt_id, ts_local, nullif(trim(tz), '') AS tz,
-           sum(CAST(coalesce(TRY_CAST(std_money(qty) AS DECIMAL(18, 3)), 1) AS DECIMAL(38, 3)) * std_money(unit_price)) AS subtotal,
-           sum(std_money(discount)) AS discount,
-           min(nullif(trim(loyalty_card_id), '')) AS loyalty_card_id
-    FROM receipt_lines
+    SELECT trim(l.store_id) AS store_id, trim(l.receipt_id) AS receipt_id, l.ts_local, nullif(trim(l.tz), '') AS tz,
+           sum(CAST(coalesce(TRY_CAST(q.amount AS DECIMAL(18, 3)), 1) AS DECIMAL(38, 3)) * p.amount) AS subtotal,
+           sum(d.amount) AS discount,
+           min(nullif(trim(l.loyalty_card_id), '')) AS loyalty_card_id
+    FROM receipt_lines l
+    LEFT JOIN receipt_amounts q ON q.raw = l.qty
+    LEFT JOIN receipt_amounts p ON p.raw = l.unit_price
+    LEFT JOIN receipt_amounts d ON d.raw = l.discount
     GROUP BY ALL
 ),
 -- MATERIALIZED keeps DuckDB from pushing filters on the results down to every row.
@@ -77,11 +88,13 @@ receipts AS (
            'store' AS channel,
            min(t.ordered_at) AS ordered_at,
            'SEK' AS currency_code,
-           sum(l.subtotal) AS subtotal,
+           -- in the output's type here: the union with the online orders is then not widened to
+           -- 38 digits and narrowed again for every order (the same values)
+           TRY_CAST(sum(l.subtotal) AS DECIMAL(18, 2)) AS subtotal,
            CAST(0 AS DECIMAL(18, 2)) AS shipping,
            CAST(NULL AS DECIMAL(18, 2)) AS taxes,
-           coalesce(sum(l.discount), 0) AS discount,
-           sum(l.subtotal) - coalesce(sum(l.discount), 0) AS total,
+           CAST(coalesce(sum(l.discount), 0) AS DECIMAL(18, 2)) AS discount,
+           TRY_CAST(sum(l.subtotal) - coalesce(sum(l.discount), 0) AS DECIMAL(18, 2)) AS total,
            CAST(NULL AS DECIMAL(18, 2)) AS refunded_amount,
            'paid' AS financial_status,
            CAST(NULL AS TIMESTAMP) AS cancelled_at,
