@@ -2,7 +2,7 @@
 transaction (a GA4 file in its own; see ``_PendingWrites``).
 
 Rerunning a day first deletes that day's raw rows, ledger entries and quarantine rows
-for the source, then loads every file again. A file whose bytes were already
+for the source (if the ledger holds any file of it), then loads every file again. A file whose bytes were already
 delivered (same SHA-256, any name, any day) is recorded as ``duplicate`` and not
 loaded again. GA4: a later delivery of ``events_<day>`` replaces the rows of earlier
 deliveries of the same events day, whose ledger entries become ``superseded``; the files of one
@@ -131,10 +131,15 @@ def load_partition(
         from cdp_pipeline.lib.audit.suppression import load_suppression_list
 
         suppression = load_suppression_list(con, settings)
-    if writes.pending_web_files() and _day_has_files(con, source, day):
-        # a pending GA4 file, written later, must see this day's earlier delivery as it was
-        writes.flush()
-    clear_partition(con, source, day)
+    # A day never loaded has nothing to clear: every raw and quarantine row of a source's day is
+    # written in the transaction that writes its file's ledger entry (``_write_files``; a rejected
+    # or duplicate file is an entry too), and an erasure deletes rows, never an entry. Three
+    # DELETEs per source and day otherwise (0.7 s wall at 1,000,000 customers over 30 days).
+    if _day_has_files(con, source, day):
+        if writes.pending_web_files():
+            # a pending GA4 file, written later, must see this day's earlier delivery as it was
+            writes.flush()
+        clear_partition(con, source, day)
     secrets = secret_files(settings.data_dir) if settings is not None else frozenset()
     outcome = PartitionOutcome(source=source, landing_date=day)
     with _checkpoints_deferred(con):

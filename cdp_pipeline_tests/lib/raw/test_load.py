@@ -478,3 +478,26 @@ def test_pending_files_are_written_at_256_mb_whatever_their_kind(monkeypatch):
     assert len(written) == 1
     add(writes, "r6", 10, pos)  # 260 MB
     assert written[1:] == [["events0", "events1", "events2", "events3", "r5", "r6"]]
+
+
+def test_every_raw_and_quarantine_row_has_a_ledger_entry_of_its_source_and_day(con, landing):
+    # what lets a day the ledger never saw skip its clearing (load_partition)
+    drop(landing, "crm", DAY1, "customers.csv", CRM)
+    drop(landing, "crm", DAY1, "bad_rows.csv", b"customer_id,email\n1,a@b.se,extra\n\n2,c@d.se\n")
+    drop(landing, "crm", DAY1, "garbage.csv", b"\x00\x01\x02binary")
+    drop(landing, "crm", DAY1, "empty.csv", b"customer_id,email\n")
+    drop(landing, "crm", DAY2, "again.csv", CRM)
+    drop(landing, "web", DAY2, "events_20261001.jsonl", b'{"event_timestamp": 1}\nnot json\n')
+    load_partitions(con, landing, "crm", [DAY1, DAY2])
+    load_partitions(con, landing, "web", [DAY2])
+    statuses = dict(q(con, "SELECT file, status FROM audit.files"))
+    assert {s for s in statuses.values()} >= {"loaded", "rejected", "duplicate"}
+    assert q(con, "SELECT count(*) FROM audit.quarantine") != [(0,)]
+    unledgered = """
+        SELECT r.{file} FROM {table} r
+        WHERE NOT EXISTS (SELECT 1 FROM audit.files f
+                          WHERE f.file = r.{file} AND f.landing_date = r.{day} AND f.source = {source})"""
+    for source, table in [("'crm'", "raw.crm_customers"), ("'web'", "raw.web_events")]:
+        assert q(con, unledgered.format(file="_file", day="_landing_date", table=table, source=source)) == []
+    quarantine = unledgered.format(file="file", day="landing_date", table="audit.quarantine", source="r.source")
+    assert q(con, quarantine) == []

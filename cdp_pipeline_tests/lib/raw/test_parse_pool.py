@@ -322,17 +322,17 @@ def test_rows_of_erased_people_are_dropped_from_files_parsed_by_workers(tmp_path
 def test_a_file_arriving_while_workers_read_the_step_waits_for_the_next_run(tmp_path, crm_landing, taken, monkeypatch):
     from cdp_pipeline.lib.raw import load as load_module
 
-    clear = load_module.clear_partition
+    looked_up = load_module._day_has_files
 
-    def clear_then_deliver(con, source, day):
-        clear(con, source, day)
+    def look_up_then_deliver(con, source, day):
         drop(crm_landing, "crm", DAY1, "late.csv", b"customer_id\n99\n")
+        return looked_up(con, source, day)
 
-    monkeypatch.setattr(load_module, "clear_partition", clear_then_deliver)
+    monkeypatch.setattr(load_module, "_day_has_files", look_up_then_deliver)
     con = duckdb.connect(str(tmp_path / "b.duckdb"))
     out = load_partitions(con, crm_landing, "crm", [DAY1], workers=2)
     assert [f.file.name for f in out[0].files] == ["a.csv", "b.csv", "c_garbage.csv"]  # as listed when handed out
-    monkeypatch.setattr(load_module, "clear_partition", clear)
+    monkeypatch.setattr(load_module, "_day_has_files", looked_up)
     out = load_partitions(con, crm_landing, "crm", [DAY1], workers=2)
     assert [f.file.name for f in out[0].files] == ["a.csv", "b.csv", "c_garbage.csv", "late.csv"]
     assert con.execute("SELECT count(*) FROM raw.crm_customers WHERE customer_id = '99'").fetchone() == (1,)
