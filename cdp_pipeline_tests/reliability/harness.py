@@ -251,7 +251,9 @@ def start_run(night: Night, *extra_args: str, pipe: bool = False) -> subprocess.
 
 
 def _stage_of(line: str) -> str | None:
-    m = re.match(r"\s*▶ ([a-z_]+)[/:]", line)
+    """The stage of a step's start line (``▶ raw/…``) or of a phase line inside a step
+    (``· raw: crm: …``, the raw step's line per source loaded)."""
+    m = re.match(r"\s*[▶·] ([a-z_]+)[/:]", line)
     return m.group(1) if m else None
 
 
@@ -284,9 +286,9 @@ def run_and_kill(
     The cue is always something the run did, never a time since the process started (on a
     busy machine the interpreter alone can take longer to start than any fixed time):
 
-    * ``stage``: the ``occurrence``-th step of that stage started (``▶ <stage>/…`` on stdout),
-      plus ``delay`` seconds (the kill lands inside that step, or later on a fast machine,
-      never before it);
+    * ``stage``: the ``occurrence``-th line of that stage on stdout, a step's start (``▶
+      <stage>/…``) or a phase inside it (``· <stage>: …``), plus ``delay`` seconds (the kill
+      lands inside that step, or later on a fast machine, never before it);
     * ``file_present``: additionally, a file named ``file_present`` (``{pid}`` replaced by the
       run's process id) exists in the night's warehouse folder, e.g. the temporary copy
       publish writes;

@@ -48,13 +48,15 @@ from cdp_pipeline_tests.reliability.harness import (
 pytestmark = pytest.mark.slow
 
 # Every kill waits for something the run did (harness.run_and_kill), never for a time since
-# the process started: (stage, occurrence of a step of that stage, seconds after its start
-# line) — or a seeded random moment after the run's first step started — or the publish copy.
+# the process started: (stage, occurrence of a line of that stage — a step's start or a phase
+# in it —, seconds after that line) — or a seeded random moment after the run's first step started — or the publish copy.
 # Two crashed copies play their kills side by side (to keep the test's wall time down), each
 # then recovers with one clean run.
 KILL_CHAINS = [
     [
-        ("raw", 2, 0.2),  # mid-way through loading the landing days
+        # the raw step's second line (its start, then "· raw: crm: …" once the first source is
+        # written): mid-way through loading the sources
+        ("raw", 2, 0.2),
         ("identity", 1, 1.0),  # inside identity resolution (Splink training)
         ("random", None, None),
     ],  # a seeded random moment of the run, before publish
