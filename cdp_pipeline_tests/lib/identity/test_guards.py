@@ -727,6 +727,31 @@ def _home(rid: str, first: str, **fields) -> dict:
         (dict(first="johannes", email="j.a@x.se"), dict(first="johanes", email="johannes@y.se"), False),
         # an e-mail one typo away (gmial.com) is the same e-mail, not one of her own
         (dict(first="erika", email="e.aronsson@gmail.com"), dict(first="erik", email="e.aronsson@gmial.com"), False),
+        # twins with a typo in one surname, one birth date, one on the street with its flat
+        # number: Emma Lundquist / Emil Lundquiist (Nordic set, seed 23, merged at 0.9985)
+        (
+            dict(first="emma", email="emma_aronsson@bredband.net", phone="+46727361706"),
+            dict(
+                first="emil",
+                last_name="aronnsson",
+                street="skolgränd 98 lgh 1007",
+                email="emil.aronsson@gmail.com",
+                phone="+46766542291",
+            ),
+            True,
+        ),
+        # the surname typo alone, on another birth date: the model's to weigh
+        (
+            dict(first="emma", email="emma_aronsson@bredband.net", phone="+46727361706"),
+            dict(
+                first="emil",
+                last_name="aronnsson",
+                birth_date=dt.date(1971, 3, 2),
+                email="emil.aronsson@gmail.com",
+                phone="+46766542291",
+            ),
+            False,
+        ),
         # another surname: not one household (a married name, a billing name written surname first)
         (
             dict(first="aronsson", last_name="johannes", email="j.a@x.se"),
@@ -837,6 +862,63 @@ def test_the_household_level_holds_where_the_surname_has_one_typo():
     assert holds("helgesson")
     assert not holds("helgeson")
     assert not holds("helgesson", "ringvagen 21")
+
+
+@pytest.mark.parametrize(
+    "left, right, same_household, level",
+    [
+        # twins whose names the masculine-and-feminine level grades (first letters agree, one
+        # ends in "a"): Maja Andersson / Max Adnersson (Nordic set, seed 53, merged at +30 with
+        # that level's +2.3), Erik / Erika
+        ("maja", "max", True, "two names, same surname, birth date and street"),
+        ("erika", "erik", True, "two names, same surname, birth date and street"),
+        ("linnea", "linda", True, "two names, same surname, birth date and street"),
+        # one name: a typo or a nickname keeps its grade
+        ("johannes", "johanes", True, "typo"),
+        ("kristina", "stina", True, "name variant (nickname)"),
+        # not one birth date: the levels as trained
+        ("maja", "max", False, "masculine and feminine form"),
+        ("linnea", "linda", False, "All other comparisons"),
+    ],
+)
+def test_the_household_level_takes_every_grade_of_two_names(con, left, right, same_household, level):
+    """The level stands before every first-name level that grades two names, on the real
+    comparison's levels, so the masculine-and-feminine grade of twins is weighed as twins."""
+    from cdp_pipeline.lib.identity.splink_model import _add_two_names_one_household_level, _first_name_comparison
+
+    comparison = _first_name_comparison().get_comparison("duckdb").as_dict()
+    model, probabilities = _toy_model()
+    model["comparisons"] = [comparison]
+    probabilities[("first_name_match", "All other comparisons")] = probabilities.pop(
+        ("first_name_match", "All other comparisons")
+    )
+    assert _add_two_names_one_household_level(model, probabilities, (23, 6))
+    birth_r = dt.date(1942, 10, 31) if same_household else dt.date(1970, 1, 2)
+    sides = {
+        "l": _first(left, "andersson") | {"birth_date": dt.date(1942, 10, 31)},
+        "r": _first(right, "adnersson") | {"birth_date": birth_r},
+    }
+    cols = {}
+    for side, fields in sides.items():
+        fields |= {"street": "idrottsgatan 95"}
+        fields["household_birth_key"] = f"{fields['last_name_match']}|{fields['street']}|{fields['birth_date']}"
+        cols |= {f"{k}_{side}": v for k, v in fields.items()}
+    select = ", ".join(
+        f"?::{'VARCHAR[]' if isinstance(v, list) else 'BOOLEAN' if isinstance(v, bool) else 'DATE' if 'date' in k and 'key' not in k else 'VARCHAR'} AS {k}"
+        for k, v in cols.items()
+    )
+    graded = None
+    for lv in comparison["comparison_levels"]:
+        if (
+            lv["sql_condition"] == "ELSE"
+            or con.execute(
+                f"SELECT {lv['sql_condition']} FROM (SELECT {select})",
+                [str(v) if isinstance(v, dt.date) else v for v in cols.values()],
+            ).fetchall()[0][0]
+        ):
+            graded = lv["label_for_charts"]
+            break
+    assert graded == level
 
 
 def test_without_such_pairs_whose_contacts_can_tell_no_level_is_added():
