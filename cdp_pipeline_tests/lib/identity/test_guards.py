@@ -177,6 +177,38 @@ def test_a_value_shared_by_two_first_names_has_a_level_of_its_own(con):
     assert _level(con, email, nameless | inbox, _first("erik") | inbox) == "Exact match on email"
 
 
+@pytest.mark.parametrize(
+    "email_l, email_r, shared",
+    [
+        # a family inbox and a landline under two names: the household's
+        ("familjen.jansson@live.se", "familjen.jansson@live.se", True),
+        ("anna.jansson@live.se", "erik.jansson@live.se", True),
+        (None, None, True),
+        # one mailbox that spells both mistyped names (Nordic set, seed 23, P01009: "Willilm" /
+        # "Wieliam" Jansson, one e-mail and one mobile, scored 0.64): one person's phone
+        ("william.jansson@live.se", "william.jansson@live.se", False),
+    ],
+)
+def test_a_phone_beside_a_mailbox_spelling_both_names_is_one_person_s(con, email_l, email_r, shared):
+    """The phone's "shared by a household" level stands aside where the e-mail's does."""
+    import splink.comparison_library as cl
+
+    from cdp_pipeline.lib.identity.splink_model import (
+        SHARED_BY_TWO_NAMES,
+        _add_shared_by_two_names_level,
+        _one_typo_comparison,
+    )
+
+    trained = {"comparisons": [_one_typo_comparison("phone", transpositions=True).get_comparison("duckdb").as_dict()]}
+    _add_shared_by_two_names_level(trained, "phone", "duckdb")
+    phone = cl.CustomComparison(
+        output_column_name="phone", comparison_levels=trained["comparisons"][0]["comparison_levels"]
+    )
+    left = _first("willilm", "jansson") | {"phone": "+46701370147", "email": email_l}
+    right = _first("wieliam", "jansson") | {"phone": "+46701370147", "email": email_r}
+    assert (_level(con, phone, left, right) == SHARED_BY_TWO_NAMES) is shared
+
+
 def _card_sharing_couple():
     # two people share one loyalty card; each has her own CRM record with a birth date
     return [
