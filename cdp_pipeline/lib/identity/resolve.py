@@ -33,7 +33,7 @@ from cdp_pipeline.lib.identity.affected import (
 from cdp_pipeline.lib.identity.cardinality import split_components
 from cdp_pipeline.lib.identity.config import IdentityConfig, load_identity_config
 from cdp_pipeline.lib.identity.graph import connected_components
-from cdp_pipeline.lib.identity.junk_guard import EXCLUDED, find_excluded_identifiers
+from cdp_pipeline.lib.identity.junk_guard import EXCLUDED, USABLE, find_excluded_identifiers
 from cdp_pipeline.lib.identity.model_store import (
     SCORED_PAIRS,
     SCORED_RECORDS,
@@ -214,8 +214,11 @@ def resolve_identities(
                NULL::DOUBLE AS match_weight, NULL::VARCHAR AS match_weights, 3.0 AS strength, note
         FROM temp._id_review_pairs WHERE decision = 'must_link'
         UNION ALL
+        -- a stitch on a phone ranks below the other stitches when a rule must cut one: a
+        -- household shares a landline more than a mailbox (a child's order on its own e-mail and
+        -- the family landline goes with the child, not with the same-named parent)
         SELECT least(rid_l, rid_r), greatest(rid_l, rid_r), 'deterministic', kind, value,
-               NULL, NULL, NULL, 2.0, NULL
+               NULL, NULL, NULL, CASE WHEN kind = 'phone' THEN 2.0 ELSE 2.5 END, NULL
         FROM {DETERMINISTIC_EDGES}
         UNION ALL
         SELECT rid_l, rid_r, 'probabilistic', NULL, NULL, match_probability, match_weight, match_weights,
@@ -261,6 +264,7 @@ def resolve_identities(
         config.cardinality_rules,
         "temp._id_final_components",
         "temp._id_cut",
+        mailboxes=f"SELECT rid, value AS email FROM {USABLE} WHERE kind = 'email'",
     )
     result.id_changes = assign_customer_ids(
         con, "temp._id_final_components", run_at, scope=None if scope is None else TOUCHED
