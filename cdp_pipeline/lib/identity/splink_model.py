@@ -571,8 +571,8 @@ def _add_two_names_one_household_level(
     model: dict, probabilities: dict, household_pairs: tuple[int, int], dialect: str = "duckdb"
 ) -> str | None:
     """Give two first names on records that agree on surname, birth date and street a level of
-    their own, before the levels that grade two names (masculine and feminine form, "else"; not
-    before a typo, which is one name), weighed by what the data says of such pairs (a saved Splink model,
+    their own, before the levels that grade two names (masculine and feminine form, "else"; a
+    typo is one name), weighed by what the data says of such pairs (a saved Splink model,
     changed in place; returns a training note, or None when the level is not added).
     A surname one typo apart counts as the same surname here ("Hellgesson" / "Helgesson"): the
     typo lowers the surname's own weight, not the evidence that two first names at one birth

@@ -157,10 +157,11 @@ def build_household_cannot_links(
     reviewer's cannot-link).
 
     Two records are two people when they share a surname and a street, a postcode or a birth
-    date (or a birth date and a street or postcode, with surnames one typo apart), the model's first-name comparison grades their first names as two names
-    (``first_name_grade_sql``: not equal, not a variant, a part of a double name, an initial, a
-    typo, nor first and last name swapped), and each carries its own e-mail or its own phone
-    (both present, more than one typo apart).
+    date (or a birth date and a street or postcode, with surnames one typo apart), the model's
+    first-name comparison grades their first names as two names (``first_name_grade_sql``: not
+    equal, not a variant, a part of a double name, an initial, a typo, nor first and last name
+    swapped), and each carries its own e-mail or its own phone (both present, more than one typo
+    apart).
     Twins, or a household sharing a birth date, agree on surname, birth date and address, which
     to the model, adding up its comparisons as if they were independent, outweigh a different
     first name and a different e-mail together (+33 against -11). A data set without e-mail
@@ -184,7 +185,7 @@ def build_household_cannot_links(
     # ("Lundquist" / "Lundquiist", twins with own e-mails and mobiles: Nordic set, seed 23), as
     # the model's two-names level reads it; a birth date and an address make the typo one family
     typo_surname = "damerau_levenshtein({x}.last_name_match, {y}.last_name_match) = 1"
-    joins = [(f"{{x}}.last_name_match = {{y}}.last_name_match AND {{x}}.{f} = {{y}}.{f}") for f in SHARED]
+    joins = [f"{{x}}.last_name_match = {{y}}.last_name_match AND {{x}}.{f} = {{y}}.{f}" for f in SHARED]
     joins += [f"{{x}}.birth_date = {{y}}.birth_date AND {{x}}.{f} = {{y}}.{f} AND {typo_surname}" for f in SHARED[:2]]
     if recompute is None:
         shared_field = " UNION ".join(

@@ -995,9 +995,6 @@ def test_the_household_level_takes_every_grade_of_two_names(con, left, right, sa
     comparison = _first_name_comparison().get_comparison("duckdb").as_dict()
     model, probabilities = _toy_model()
     model["comparisons"] = [comparison]
-    probabilities[("first_name_match", "All other comparisons")] = probabilities.pop(
-        ("first_name_match", "All other comparisons")
-    )
     assert _add_two_names_one_household_level(model, probabilities, (23, 6))
     birth_r = dt.date(1942, 10, 31) if same_household else dt.date(1970, 1, 2)
     sides = {
