@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cdp_pipeline.lib.staging.consent import _FALSE, _TRUE
 from cdp_pipeline.lib.staging.udfs import register_udfs
 
 ZONES = [None, "UTC", "Europe/Stockholm", "utc", "+0100", "America/New_York", "Mars/Olympus", ""]
@@ -88,6 +89,7 @@ TIMESTAMPS = [
     "1476790000",
     "2026-10-01",
     "",
+    "   ",
     None,
 ]
 
@@ -308,6 +310,7 @@ MONEY = [
     ".50",
     "12.",
     "",
+    "  ",
     None,
 ]
 
@@ -327,6 +330,86 @@ def test_money_same_as_python(con):
 def test_money_same_as_python_on_generated_text(con, values):
     rows = [(v,) for v in values]
     assert _sql_and_python(con, "std_money(a0)", "std_money_py(a0)", rows) == []
+
+
+# every word consent.py reads, and near misses: other case, spaces, other scripts, invisible
+# characters, a double space (the Python's, not SQL's)
+BOOLS = (
+    sorted(_TRUE | _FALSE)
+    + [w.upper() for w in sorted(_TRUE | _FALSE)]
+    + ["1.0", "1,0", "0.0", "0,0", " Yes ", "yes  ", "opted  in", "opted\tin", "ja\u200b", "JA\u00a0", "sï", "ｙｅｓ"]
+    + ["1.00", "2", "-1", "yess", "truth", "", " ", "   ", "\t", None]
+)
+
+
+def test_bool_same_as_python(con):
+    rows = [(raw,) for raw in BOOLS]
+    assert _sql_and_python(con, "std_bool(a0)", "std_bool_py(a0)", rows) == []
+    assert con.execute("SELECT std_bool(' JA '), std_bool('Nej'), std_bool('opted in'), std_bool('')").fetchone() == (
+        True,
+        False,
+        True,
+        None,
+    )
+
+
+@settings(max_examples=200)
+@given(st.lists(st.text(alphabet="yesnoYESNO10.,-  \t\u00a0å", max_size=12), min_size=1, max_size=20))
+def test_bool_same_as_python_on_generated_text(con, values):
+    rows = [(v,) for v in values]
+    assert _sql_and_python(con, "std_bool(a0)", "std_bool_py(a0)", rows) == []
+
+
+# the names SQL splits, and near misses: particles (as words, any case), commas, shouting and
+# whispering, initials, hyphens and apostrophes, other letters, spaces, one word
+NAMES = [
+    "Anna Svensson",
+    "Anna Maria Svensson",
+    "Åsa Öberg",
+    "Per Olof Åkesson Lindqvist",
+    "Ludwig Van Beethoven",
+    "Ludwig van Beethoven",
+    "De Niro Robert",
+    "Af Klint",
+    "Anna De La Cruz",
+    "Svensson, Anna",
+    "ANNA SVENSSON",
+    "anna svensson",
+    "E Wahlberg",
+    "Anna S",
+    "Marie-Louise Nilsson",
+    "Sean O'Brien",
+    "Zoë Ärlig",
+    "Øystein Ærø",
+    "Anna  Svensson",
+    " Anna Svensson",
+    "Anna Svensson ",
+    "Anna\u200bSvensson",
+    "Anna Svensson\u00a0Berg",
+    "Ａnna Svensson",
+    "Anna",
+    "A" + "a" * 120 + " B" + "b" * 120,
+    "",
+    None,
+]
+
+
+def test_name_split_same_as_python(con):
+    rows = [(raw,) for raw in NAMES]
+    assert _sql_and_python(con, "std_split_first(a0)", "std_split_first_py(a0)", rows) == []
+    assert _sql_and_python(con, "std_split_last(a0)", "std_split_last_py(a0)", rows) == []
+    assert con.execute("SELECT std_split_first('Anna Maria Öberg'), std_split_last('Anna Maria Öberg')").fetchone() == (
+        "Anna Maria",
+        "Öberg",
+    )
+
+
+@settings(max_examples=200)
+@given(st.lists(st.text(alphabet="AaBbÅåÖö ,'-EeVvNnDd", max_size=16), min_size=1, max_size=20))
+def test_name_split_same_as_python_on_generated_text(con, values):
+    rows = [(v,) for v in values]
+    assert _sql_and_python(con, "std_split_first(a0)", "std_split_first_py(a0)", rows) == []
+    assert _sql_and_python(con, "std_split_last(a0)", "std_split_last_py(a0)", rows) == []
 
 
 PHONES = [
