@@ -146,6 +146,18 @@ CREATE OR REPLACE TEMP MACRO std_split_last(raw) AS (
     CASE WHEN _std_split_plain(raw) THEN regexp_extract(raw, '[^ ]+$') ELSE std_split_last_py(raw) END
 );
 
+-- standardise_street(raw) (address.py) of a street of words of ASCII letters, å ä ö, digits
+-- and . / - between single spaces, with a capital and a small letter: as_text leaves it as it
+-- is, it has no comma to space, and it is neither shouted nor whispered, so it is its own
+-- display form. Anything else goes to the Python.
+CREATE OR REPLACE TEMP MACRO std_street(raw) AS (
+    CASE
+        WHEN regexp_full_match(raw, '[0-9A-Za-zÅÄÖåäö./-]+( [0-9A-Za-zÅÄÖåäö./-]+)*')
+             AND regexp_matches(raw, '[A-ZÅÄÖ]') AND regexp_matches(raw, '[a-zåäö]') THEN raw
+        ELSE std_street_py(raw)
+    END
+);
+
 -- A phone number written as ASCII digits, spaces and hyphens after an optional "+" (as most
 -- sources write them: 070-123 45 67, +46 70 123 45 67): phone._read_phone keeps only that "+"
 -- and the digits of such text, so the macros hand the Python those alone

@@ -412,6 +412,52 @@ def test_name_split_same_as_python_on_generated_text(con, values):
     assert _sql_and_python(con, "std_split_last(a0)", "std_split_last_py(a0)", rows) == []
 
 
+# the streets SQL keeps as written, and near misses: shouting, whispering, commas, spaces,
+# other letters and symbols, invisible characters, no letters
+STREETS = [
+    "Storgatan 12",
+    "Storgatan 12B",
+    "Östra Långgatan 3/5",
+    "Väg 3-5 lgh 1102",
+    "St. Eriksgatan 7",
+    "c/o Andersson Storgatan 1",
+    "STORGATAN 12",
+    "storgatan 12",
+    "ÖSTRA LÅNGGATAN 3",
+    "Storgatan 12, lgh 1102",
+    "Storgatan 12 ,3tr",
+    "Storgatan  12",
+    " Storgatan 12",
+    "Storgatan 12 ",
+    "Storgatan\u200b12",
+    "Storgatan\u00a012",
+    "Ærøgade 4",
+    "Straße 4",
+    "Storgatan 12 #3",
+    "12",
+    "12-14",
+    ",",
+    "",
+    None,
+]
+
+
+def test_street_same_as_python(con):
+    rows = [(raw,) for raw in STREETS]
+    assert _sql_and_python(con, "std_street(a0)", "std_street_py(a0)", rows) == []
+    assert con.execute("SELECT std_street('Östra Långgatan 3/5'), std_street('STORGATAN 1')").fetchone() == (
+        "Östra Långgatan 3/5",
+        "Storgatan 1",
+    )
+
+
+@settings(max_examples=200)
+@given(st.lists(st.text(alphabet="SsÖö12 ,./-\u00a0", max_size=16), min_size=1, max_size=20))
+def test_street_same_as_python_on_generated_text(con, values):
+    rows = [(v,) for v in values]
+    assert _sql_and_python(con, "std_street(a0)", "std_street_py(a0)", rows) == []
+
+
 PHONES = [
     # the forms the macros hand over as "+" and digits
     "070-123 45 67",
