@@ -113,21 +113,6 @@ CREATE OR REPLACE TEMP MACRO std_money(raw) AS (
     END
 );
 
--- parse_bool(raw) (consent.py) for printable ASCII text without a double space: as_text only
--- trims it, and the answer is its lower case's place in the lists (keep them consent.py's
--- _TRUE and _FALSE, with '1.0', '1,0', '0.0' and '0,0'). Other text goes to the Python.
-CREATE OR REPLACE TEMP MACRO std_bool(raw) AS (
-    CASE
-        WHEN regexp_full_match(raw, '[ -~]*') AND NOT contains(raw, '  ') THEN
-            CASE WHEN lower(trim(raw)) IN ('yes', 'y', 'true', 't', '1', 'ja', 'j', 'x', 'on', 'sant', 'subscribed',
-                                           'opt-in', 'opted in', '1.0', '1,0') THEN true
-                 WHEN lower(trim(raw)) IN ('no', 'n', 'false', 'f', '0', 'nej', 'off', 'falskt', 'unsubscribed',
-                                           'opt-out', 'opted out', '0.0', '0,0') THEN false
-            END
-        ELSE std_bool_py(raw)
-    END
-);
-
 -- split_full_name(raw) (names.py) of a name of two or more words, each a capital and small
 -- letters (ASCII or å ä ö), single spaces, none of them a particle (the variable
 -- name_particles of set_name_particles.sql): display_name leaves such a name as it is (mixed

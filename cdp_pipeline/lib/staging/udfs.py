@@ -15,10 +15,10 @@ STRUCT from one call, so a distinct value is read once, not once per column
 derived from it; ``std_phone_checked_junk`` adds ``is_junk_phone`` of the value.
 
 ``std_email``, ``std_email_flags``, ``std_email_checked``, ``std_timestamp``,
-``std_money``, ``std_bool``, ``std_split_first``, ``std_split_last`` and ``std_street`` are SQL macros (``macros.sql``, defined by ``register_udfs``
+``std_money``, ``std_split_first``, ``std_split_last`` and ``std_street`` are SQL macros (``macros.sql``, defined by ``register_udfs``
 too): they read the forms of addresses, timestamps and amounts that plain SQL
 reads exactly as the Python does, and call the Python (``std_email_checked_py``,
-``std_timestamp_py``, ``std_money_py``, ``std_bool_py``, ``std_split_*_py``, ``std_street_py``) only for
+``std_timestamp_py``, ``std_money_py``, ``std_split_*_py``, ``std_street_py``) only for
 the rest. ``std_phone`` and
 ``std_phone_checked_junk`` are macros too: a number of digits, spaces and hyphens
 reaches the Python as its "+" and digits alone (``std_written_phone*_py``), the
@@ -299,7 +299,7 @@ def udf_specs(
             "VARCHAR",
             False,
         ),
-        ("std_bool_py", parse_bool, ["VARCHAR"], "BOOLEAN", True),  # std_bool is a macro over this
+        ("std_bool", parse_bool, ["VARCHAR"], "BOOLEAN", True),
         ("std_sms_keyword", sms_keyword, ["VARCHAR"], "VARCHAR", True),
         ("is_junk_email", is_junk_email, ["VARCHAR"], "BOOLEAN", True),
         ("is_junk_phone", is_junk_phone, ["VARCHAR"], "BOOLEAN", True),

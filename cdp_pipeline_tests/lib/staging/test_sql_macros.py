@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cdp_pipeline.lib.staging.consent import _FALSE, _TRUE
 from cdp_pipeline.lib.staging.udfs import register_udfs
 
 ZONES = [None, "UTC", "Europe/Stockholm", "utc", "+0100", "America/New_York", "Mars/Olympus", ""]
@@ -330,34 +329,6 @@ def test_money_same_as_python(con):
 def test_money_same_as_python_on_generated_text(con, values):
     rows = [(v,) for v in values]
     assert _sql_and_python(con, "std_money(a0)", "std_money_py(a0)", rows) == []
-
-
-# every word consent.py reads, and near misses: other case, spaces, other scripts, invisible
-# characters, a double space (the Python's, not SQL's)
-BOOLS = (
-    sorted(_TRUE | _FALSE)
-    + [w.upper() for w in sorted(_TRUE | _FALSE)]
-    + ["1.0", "1,0", "0.0", "0,0", " Yes ", "yes  ", "opted  in", "opted\tin", "ja\u200b", "JA\u00a0", "sï", "ｙｅｓ"]
-    + ["1.00", "2", "-1", "yess", "truth", "", " ", "   ", "\t", None]
-)
-
-
-def test_bool_same_as_python(con):
-    rows = [(raw,) for raw in BOOLS]
-    assert _sql_and_python(con, "std_bool(a0)", "std_bool_py(a0)", rows) == []
-    assert con.execute("SELECT std_bool(' JA '), std_bool('Nej'), std_bool('opted in'), std_bool('')").fetchone() == (
-        True,
-        False,
-        True,
-        None,
-    )
-
-
-@settings(max_examples=200)
-@given(st.lists(st.text(alphabet="yesnoYESNO10.,-  \t\u00a0å", max_size=12), min_size=1, max_size=20))
-def test_bool_same_as_python_on_generated_text(con, values):
-    rows = [(v,) for v in values]
-    assert _sql_and_python(con, "std_bool(a0)", "std_bool_py(a0)", rows) == []
 
 
 # the names SQL splits, and near misses: particles (as words, any case), commas, shouting and
