@@ -15,14 +15,14 @@ STRUCT from one call, so a distinct value is read once, not once per column
 derived from it; ``std_phone_checked_junk`` adds ``is_junk_phone`` of the value.
 
 ``std_email``, ``std_email_flags``, ``std_email_checked``, ``std_timestamp``,
-``std_money``, ``std_split_first``, ``std_split_last`` and ``std_street`` are SQL macros (``macros.sql``, defined by ``register_udfs``
-too): they read the forms of addresses, timestamps and amounts that plain SQL
-reads exactly as the Python does, and call the Python (``std_email_checked_py``,
-``std_timestamp_py``, ``std_money_py``, ``std_split_*_py``, ``std_street_py``) only for
-the rest. ``std_phone`` and
-``std_phone_checked_junk`` are macros too: a number of digits, spaces and hyphens
-reaches the Python as its "+" and digits alone (``std_written_phone*_py``), the
-rest as written (``std_phone_py``, ``std_phone_checked_junk_py``), and a valid mobile
+``std_money``, ``std_split_first``, ``std_split_last`` and ``std_street`` are SQL
+macros (``macros.sql``, defined by ``register_udfs`` too): they read the forms of
+addresses, timestamps, amounts, names and streets that plain SQL reads exactly as
+the Python does, and call the Python (``std_email_checked_py``, ``std_timestamp_py``,
+``std_money_py``, ``std_split_first_py``, ``std_split_last_py``, ``std_street_py``)
+only for the rest. ``std_phone`` and ``std_phone_checked_junk`` are macros too: a
+number of digits, spaces and hyphens reaches the Python as its "+" and digits alone
+(``std_written_phone*_py``), the rest as written (``std_phone_py``, ``std_phone_checked_junk_py``), and a valid mobile
 or fixed-line number written as "+" and a country code, or in the default region's national
 forms, is read in SQL from the library's metadata (``_std_phone_sql``, ``phone_sql.py``); ``std_postcode_checked``
 reads a postcode of plain digits of a country that writes them so in SQL, the rest in
