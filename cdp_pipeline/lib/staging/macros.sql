@@ -77,7 +77,8 @@ CREATE OR REPLACE TEMP MACRO _std_utc_offset(text) AS (
 -- 12:00:00 +0000') and a plain 'YYYY-MM-DD HH:MM:SS' read in 'UTC'. A plain local time takes its
 -- hour's UTC offset from zoneinfo (not from DuckDB's ICU, which resolves the repeated autumn
 -- hour the other way and has another zone history before 1980). Years 1800-2099 only, so no
--- moment falls off the calendar when shifted to UTC. The rest goes to the Python.
+-- moment falls off the calendar when shifted to UTC. Blank text is no time. The rest goes to
+-- the Python.
 CREATE OR REPLACE TEMP MACRO std_timestamp(raw, tz) AS (
     CASE
         WHEN regexp_full_match(raw, '(1[89]|20)\d\d-\d\d-\d\d[ T]([01]\d|2[0-3]):[0-5]\d:[0-5]\d( [+-]([01]\d|2[0-3])[0-5]\d|Z)')
@@ -93,6 +94,9 @@ CREATE OR REPLACE TEMP MACRO std_timestamp(raw, tz) AS (
                           std_timestamp_py(raw, tz))
         WHEN regexp_full_match(raw, '(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (1[89]|20)\d\d ([01]\d|2[0-3]):[0-5]\d:[0-5]\d [+-]([01]\d|2[0-3])[0-5]\d')
             THEN try_strptime(substr(raw, 6, 20), '%d %b %Y %H:%M:%S') - _std_utc_offset(right(raw, 5))
+        -- blank (as_text reads spaces alone as nothing) or none: no time, without a call of the
+        -- Python (a function call per chunk of rows costs as much as the chunk's other work)
+        WHEN raw IS NULL OR trim(raw) = '' THEN NULL
         ELSE std_timestamp_py(raw, tz)
     END
 );
@@ -100,11 +104,42 @@ CREATE OR REPLACE TEMP MACRO std_timestamp(raw, tz) AS (
 -- parse_money(raw)[0] where the amount is plain ASCII digits with at most two decimals after
 -- a point or a comma ('1234.50', '649,00', '99'): parse_money reads those as the number itself,
 -- to the cent, and fourteen digits before the separator keep it under DECIMAL(18,2)'s limit.
--- Thousands separators, currencies and signs go to the Python.
+-- Blank text is no amount. Thousands separators, currencies and signs go to the Python.
 CREATE OR REPLACE TEMP MACRO std_money(raw) AS (
     CASE
         WHEN regexp_full_match(raw, '\d{1,14}([.,]\d\d)?') THEN CAST(replace(raw, ',', '.') AS DECIMAL(18, 2))
+        WHEN raw IS NULL OR trim(raw) = '' THEN NULL  -- blank: no amount (as std_timestamp)
         ELSE std_money_py(raw)
+    END
+);
+
+-- split_full_name(raw) (names.py) of a name of two or more words, each a capital and small
+-- letters (ASCII or å ä ö), single spaces, none of them a particle (the variable
+-- name_particles of set_name_particles.sql): display_name leaves such a name as it is (mixed
+-- case, nothing to tidy), and it splits before its last word. Commas, particles, shouting,
+-- initials, other letters go to the Python.
+CREATE OR REPLACE TEMP MACRO _std_split_plain(raw) AS (
+    length(raw) <= 200 AND regexp_full_match(raw, '[A-ZÅÄÖ][a-zåäö]+( [A-ZÅÄÖ][a-zåäö]+)+')
+    AND NOT list_has_any(string_split(lower(raw), ' '), getvariable('name_particles'))
+);
+
+CREATE OR REPLACE TEMP MACRO std_split_first(raw) AS (
+    CASE WHEN _std_split_plain(raw) THEN regexp_extract(raw, '^(.*) [^ ]+$', 1) ELSE std_split_first_py(raw) END
+);
+
+CREATE OR REPLACE TEMP MACRO std_split_last(raw) AS (
+    CASE WHEN _std_split_plain(raw) THEN regexp_extract(raw, '[^ ]+$') ELSE std_split_last_py(raw) END
+);
+
+-- standardise_street(raw) (address.py) of a street of words of ASCII letters, å ä ö, digits
+-- and . / - between single spaces, with a capital and a small letter: as_text leaves it as it
+-- is, it has no comma to space, and it is neither shouted nor whispered, so it is its own
+-- display form. Anything else goes to the Python.
+CREATE OR REPLACE TEMP MACRO std_street(raw) AS (
+    CASE
+        WHEN regexp_full_match(raw, '[0-9A-Za-zÅÄÖåäö./-]+( [0-9A-Za-zÅÄÖåäö./-]+)*')
+             AND regexp_matches(raw, '[A-ZÅÄÖ]') AND regexp_matches(raw, '[a-zåäö]') THEN raw
+        ELSE std_street_py(raw)
     END
 );
 

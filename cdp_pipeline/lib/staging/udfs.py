@@ -14,14 +14,15 @@ The ``*_checked`` functions give a value and its data-quality flags as one
 STRUCT from one call, so a distinct value is read once, not once per column
 derived from it; ``std_phone_checked_junk`` adds ``is_junk_phone`` of the value.
 
-``std_email``, ``std_email_flags``, ``std_email_checked``, ``std_timestamp``
-and ``std_money`` are SQL macros (``macros.sql``, defined by ``register_udfs``
-too): they read the forms of addresses, timestamps and amounts that plain SQL
-reads exactly as the Python does, and call the Python (``std_email_checked_py``,
-``std_timestamp_py``, ``std_money_py``) only for the rest. ``std_phone`` and
-``std_phone_checked_junk`` are macros too: a number of digits, spaces and hyphens
-reaches the Python as its "+" and digits alone (``std_written_phone*_py``), the
-rest as written (``std_phone_py``, ``std_phone_checked_junk_py``), and a valid mobile
+``std_email``, ``std_email_flags``, ``std_email_checked``, ``std_timestamp``,
+``std_money``, ``std_split_first``, ``std_split_last`` and ``std_street`` are SQL
+macros (``macros.sql``, defined by ``register_udfs`` too): they read the forms of
+addresses, timestamps, amounts, names and streets that plain SQL reads exactly as
+the Python does, and call the Python (``std_email_checked_py``, ``std_timestamp_py``,
+``std_money_py``, ``std_split_first_py``, ``std_split_last_py``, ``std_street_py``)
+only for the rest. ``std_phone`` and ``std_phone_checked_junk`` are macros too: a
+number of digits, spaces and hyphens reaches the Python as its "+" and digits alone
+(``std_written_phone*_py``), the rest as written (``std_phone_py``, ``std_phone_checked_junk_py``), and a valid mobile
 or fixed-line number written as "+" and a country code, or in the default region's national
 forms, is read in SQL from the library's metadata (``_std_phone_sql``, ``phone_sql.py``); ``std_postcode_checked``
 reads a postcode of plain digits of a country that writes them so in SQL, the rest in
@@ -47,7 +48,7 @@ from .dates import check_birth_date, parse_date, parse_timestamp, utc_offset_of_
 from .email import check_email
 from .junk import is_junk_email, is_junk_name, is_junk_phone, junk_phone_sequences
 from .money import parse_money
-from .names import display_name, match_name, split_full_name
+from .names import PARTICLES, display_name, match_name, split_full_name
 from .phone import (
     calling_code_pattern,
     check_phone,
@@ -72,7 +73,7 @@ _ARROW_TYPES = {
     _CHECKED_DATE: pa.struct([("value", pa.date32()), ("flags", pa.list_(pa.string()))]),
     _CHECKED_JUNK: pa.struct([("value", pa.string()), ("flags", pa.list_(pa.string())), ("is_junk", pa.bool_())]),
 }
-# macros.sql, set_junk_email.sql and set_phone_key.sql: the macros are created on a connection, not run as a step.
+# macros.sql and the set_*.sql of its variables: the macros are created on a connection, not run as a step.
 SQL_DIR = Path(__file__).parent
 
 
@@ -243,8 +244,9 @@ def udf_specs(
         ),
         ("std_display_name", display_name, ["VARCHAR"], "VARCHAR", True),
         ("std_match_name", match_name, ["VARCHAR"], "VARCHAR", True),
-        ("std_split_first", lambda raw: split_full_name(raw)[0], ["VARCHAR"], "VARCHAR", True),
-        ("std_split_last", lambda raw: split_full_name(raw)[1], ["VARCHAR"], "VARCHAR", True),
+        # std_split_first and std_split_last are macros over these (macros.sql)
+        ("std_split_first_py", lambda raw: split_full_name(raw)[0], ["VARCHAR"], "VARCHAR", True),
+        ("std_split_last_py", lambda raw: split_full_name(raw)[1], ["VARCHAR"], "VARCHAR", True),
         (
             "std_postcode",
             lambda raw, country: check_postcode(raw, country, region).value,
@@ -267,7 +269,7 @@ def udf_specs(
             False,
         ),
         ("std_country", standardise_country, ["VARCHAR"], "VARCHAR", True),
-        ("std_street", standardise_street, ["VARCHAR"], "VARCHAR", True),
+        ("std_street_py", standardise_street, ["VARCHAR"], "VARCHAR", True),  # std_street is a macro over this
         ("std_match_street", match_street, ["VARCHAR"], "VARCHAR", True),
         ("std_city", standardise_city, ["VARCHAR"], "VARCHAR", True),
         ("std_date", parse_date, ["VARCHAR"], "DATE", True),
@@ -367,6 +369,7 @@ def define_macros(con: duckdb.DuckDBPyConnection, default_region: str) -> None:
     """Create the macros of ``macros.sql`` on ``con``, with the variables they read set first
     (``default_region``: the phone lookup's key reads a number of it in no country)."""
     run_sql(con, SQL_DIR, "set_junk_email", {"junk_email": junk_email_lists()})
+    run_sql(con, SQL_DIR, "set_name_particles", {"name_particles": sorted(PARTICLES)})
     phone_key = {
         "calling_codes": calling_code_pattern(),
         "default_region": default_region,

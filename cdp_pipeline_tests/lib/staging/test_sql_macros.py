@@ -88,6 +88,7 @@ TIMESTAMPS = [
     "1476790000",
     "2026-10-01",
     "",
+    "   ",
     None,
 ]
 
@@ -308,6 +309,7 @@ MONEY = [
     ".50",
     "12.",
     "",
+    "  ",
     None,
 ]
 
@@ -327,6 +329,104 @@ def test_money_same_as_python(con):
 def test_money_same_as_python_on_generated_text(con, values):
     rows = [(v,) for v in values]
     assert _sql_and_python(con, "std_money(a0)", "std_money_py(a0)", rows) == []
+
+
+# the names SQL splits, and near misses: particles (as words, any case), commas, shouting and
+# whispering, initials, hyphens and apostrophes, other letters, spaces, one word
+NAMES = [
+    "Anna Svensson",
+    "Anna Maria Svensson",
+    "Åsa Öberg",
+    "Per Olof Åkesson Lindqvist",
+    "Ludwig Van Beethoven",
+    "Ludwig van Beethoven",
+    "De Niro Robert",
+    "Af Klint",
+    "Anna De La Cruz",
+    "Svensson, Anna",
+    "ANNA SVENSSON",
+    "anna svensson",
+    "E Wahlberg",
+    "Anna S",
+    "Marie-Louise Nilsson",
+    "Sean O'Brien",
+    "Zoë Ärlig",
+    "Øystein Ærø",
+    "Anna  Svensson",
+    " Anna Svensson",
+    "Anna Svensson ",
+    "Anna\u200bSvensson",
+    "Anna Svensson\u00a0Berg",
+    "Ａnna Svensson",
+    "Anna",
+    "A" + "a" * 120 + " B" + "b" * 120,
+    "",
+    None,
+]
+
+
+def test_name_split_same_as_python(con):
+    rows = [(raw,) for raw in NAMES]
+    assert _sql_and_python(con, "std_split_first(a0)", "std_split_first_py(a0)", rows) == []
+    assert _sql_and_python(con, "std_split_last(a0)", "std_split_last_py(a0)", rows) == []
+    assert con.execute("SELECT std_split_first('Anna Maria Öberg'), std_split_last('Anna Maria Öberg')").fetchone() == (
+        "Anna Maria",
+        "Öberg",
+    )
+
+
+@settings(max_examples=200)
+@given(st.lists(st.text(alphabet="AaBbÅåÖö ,'-EeVvNnDd", max_size=16), min_size=1, max_size=20))
+def test_name_split_same_as_python_on_generated_text(con, values):
+    rows = [(v,) for v in values]
+    assert _sql_and_python(con, "std_split_first(a0)", "std_split_first_py(a0)", rows) == []
+    assert _sql_and_python(con, "std_split_last(a0)", "std_split_last_py(a0)", rows) == []
+
+
+# the streets SQL keeps as written, and near misses: shouting, whispering, commas, spaces,
+# other letters and symbols, invisible characters, no letters
+STREETS = [
+    "Storgatan 12",
+    "Storgatan 12B",
+    "Östra Långgatan 3/5",
+    "Väg 3-5 lgh 1102",
+    "St. Eriksgatan 7",
+    "c/o Andersson Storgatan 1",
+    "STORGATAN 12",
+    "storgatan 12",
+    "ÖSTRA LÅNGGATAN 3",
+    "Storgatan 12, lgh 1102",
+    "Storgatan 12 ,3tr",
+    "Storgatan  12",
+    " Storgatan 12",
+    "Storgatan 12 ",
+    "Storgatan\u200b12",
+    "Storgatan\u00a012",
+    "Ærøgade 4",
+    "Straße 4",
+    "Storgatan 12 #3",
+    "12",
+    "12-14",
+    ",",
+    "",
+    None,
+]
+
+
+def test_street_same_as_python(con):
+    rows = [(raw,) for raw in STREETS]
+    assert _sql_and_python(con, "std_street(a0)", "std_street_py(a0)", rows) == []
+    assert con.execute("SELECT std_street('Östra Långgatan 3/5'), std_street('STORGATAN 1')").fetchone() == (
+        "Östra Långgatan 3/5",
+        "Storgatan 1",
+    )
+
+
+@settings(max_examples=200)
+@given(st.lists(st.text(alphabet="SsÖö12 ,./-\u00a0", max_size=16), min_size=1, max_size=20))
+def test_street_same_as_python_on_generated_text(con, values):
+    rows = [(v,) for v in values]
+    assert _sql_and_python(con, "std_street(a0)", "std_street_py(a0)", rows) == []
 
 
 PHONES = [

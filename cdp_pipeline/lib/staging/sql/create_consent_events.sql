@@ -44,15 +44,24 @@ emails AS MATERIALIZED (
           UNION SELECT email_address FROM klaviyo_rows)
     WHERE raw_email IS NOT NULL
 ),
+phone_pairs AS MATERIALIZED (
+    SELECT phone AS raw_phone, country AS raw_country FROM crm_raw WHERE phone IS NOT NULL
+    UNION SELECT phone, country FROM klaviyo_rows WHERE phone IS NOT NULL
+),
+-- a number is read in its row's country: each distinct country read once (a few values over
+-- every pair), not once per pair
+countries AS MATERIALIZED (
+    SELECT raw_country, std_country(raw_country) AS hint
+    FROM (SELECT DISTINCT raw_country FROM phone_pairs WHERE raw_country IS NOT NULL)
+),
 phones AS MATERIALIZED (
     -- read in the step before (add_consent_phones.sql): joined from staging.phone_lookup; the
     -- function reads only a pair the lookup lacks (none, after that step)
     SELECT d.raw_phone, d.raw_country,
            CASE WHEN l.phone_text IS NULL THEN std_phone(d.raw_phone, d.hint) ELSE l.phone END AS phone
     FROM (SELECT raw_phone, raw_country, hint, phone_text, std_phone_country(phone_text, hint) AS key_country
-          FROM (SELECT raw_phone, raw_country, std_country(raw_country) AS hint, std_phone_text(raw_phone) AS phone_text
-                FROM (SELECT phone AS raw_phone, country AS raw_country FROM crm_raw WHERE phone IS NOT NULL
-                      UNION SELECT phone, country FROM klaviyo_rows WHERE phone IS NOT NULL))) d
+          FROM (SELECT p.raw_phone, p.raw_country, c.hint, std_phone_text(p.raw_phone) AS phone_text
+                FROM phone_pairs p LEFT JOIN countries c USING (raw_country))) d
     LEFT JOIN staging.phone_lookup l ON l.phone_text = d.phone_text AND l.country IS NOT DISTINCT FROM d.key_country
 ),
 esp AS (

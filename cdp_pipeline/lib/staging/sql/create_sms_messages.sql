@@ -15,6 +15,15 @@ WITH raw_messages AS (
            _landing_date, _file, _line
     FROM temp.raw_sms_messages
 ),
+latest AS (
+    -- A message delivered again (in a later export) is read from its
+    -- latest delivery: the latest (landing day, file, line) per message, found by grouping
+    -- (cheaper than a window over every message) and joined back by it. A file's lines are
+    -- unique, so that is one row per message.
+    SELECT m.* FROM raw_messages m
+    SEMI JOIN (SELECT message_id, max((_landing_date, _file, _line)) AS delivery FROM raw_messages GROUP BY message_id) k
+        ON k.message_id = m.message_id AND k.delivery = (m._landing_date, m._file, m._line)
+),
 addressed AS (
     -- Twilio writes a channel address for other channels on the same account: `whatsapp:+27…`.
     -- The number after the prefix is the customer's phone; the prefix is the channel.
@@ -22,7 +31,7 @@ addressed AS (
            CASE WHEN regexp_matches(raw_address, '^\s*[A-Za-z]+:')
                 THEN lower(regexp_extract(raw_address, '^\s*([A-Za-z]+):', 1)) ELSE 'sms' END AS channel,
            regexp_replace(raw_address, '^\s*[A-Za-z]+:', '') AS raw_phone
-    FROM raw_messages
+    FROM latest
 ),
 -- Each distinct number and send time is read once (a number is on every message to it; a
 -- campaign's messages share their time): the number by phonenumbers, the time in SQL where
@@ -55,5 +64,4 @@ SELECT message_id, 'sms' AS source, customer_phone AS source_record_id, channel,
        list_filter([CASE WHEN customer_phone IS NULL THEN 'unreadable_number' END,
                     CASE WHEN sent_at IS NULL THEN 'unreadable_time' END], lambda f: f IS NOT NULL) AS dq_flags
 FROM messages
-QUALIFY row_number() OVER (PARTITION BY message_id ORDER BY _landing_date DESC, _file DESC, _line DESC) = 1
 ORDER BY sent_at, message_id
