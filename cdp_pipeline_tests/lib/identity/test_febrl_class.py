@@ -2,8 +2,8 @@
 names, birth dates and addresses only (no phone; the member's address is unique to it), one
 record each per person, duplicates mistyped, swapped, with values replaced or missing.
 
-The fixture (fixtures/identity_febrl_class/, README there) holds six FEBRL1 persons and one FEBRL2 person the stage
-once missed; Splink needs a population to train on, so they are put among a seeded synthetic
+The fixture (fixtures/identity_febrl_class/, README there) holds six FEBRL1 persons, one FEBRL2 person and
+persons made by FEBRL's generator (benchmarks/dsgen_febrl.py) the stage once missed; Splink needs a population to train on, so they are put among a seeded synthetic
 one corrupted the way FEBRL corrupts its duplicates. Known answer: each fixture person's two
 records are one customer, holding no one else.
 """
