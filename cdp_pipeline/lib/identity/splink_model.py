@@ -1085,6 +1085,7 @@ def train_model(sdf, config: IdentityConfig, run: ModelRun, dialect: str = "duck
         ):
             linker = Linker(sdf, snapshot, log_level=logging.WARNING, validate_settings=False)
     model = linker.misc.save_model_to_json()
+    _refine_prior(model, sdf, sp, notes)
     # a family landline is to the phone what a family inbox is to the e-mail: Lena's order on
     # the landline, without an e-mail of hers, linked to Linnéa's CRM record on it (+13 for the
     # phone against -6 for the first name)
@@ -1098,6 +1099,20 @@ def train_model(sdf, config: IdentityConfig, run: ModelRun, dialect: str = "duck
     run.probability_two_random_records_match = linker._settings_obj._probability_two_random_records_match
     run.comparisons = [c.output_column_name for c in linker._settings_obj.comparisons]
     return linker
+
+
+def _refine_prior(model: dict, sdf, sp, notes: list[str]) -> None:
+    """The prior with the prior rules' recall the trained model implies, when lower than
+    ``prior_recall`` (identity/prior.py); changes ``model`` in place and notes it."""
+    from cdp_pipeline.lib.identity.prior import present_shares, refined_prior
+
+    rules = [tuple(r) for r in sp.prior_rules]
+    refined = refined_prior(model, rules, present_shares(sdf, sorted({c for r in rules for c in r})), sp.prior_recall)
+    if refined:
+        old = model["probability_two_random_records_match"]
+        model["probability_two_random_records_match"], implied = refined
+        notes.append(f"prior: the prior rules find {implied:.2f} of true pairs by the model, not {sp.prior_recall}")
+        log.info("identity model: prior %.3g -> %.3g (prior rules' recall %.3f)", old, refined[0], implied)
 
 
 # Splink's estimate_u_using_random_sampling stops sampling a comparison once each of its levels
