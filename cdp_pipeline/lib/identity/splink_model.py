@@ -128,10 +128,15 @@ def build_splink_input(con: duckdb.DuckDBPyConnection, config: IdentityConfig | 
                nullif(trim(regexp_replace(regexp_replace(r.street, '\\d+\\w?', '', 'g'), '\\s+', ' ', 'g')), '')
                    AS street_name,
                -- for training only (never compared, so a rule on them fixes no comparison):
-               -- who lives together under one surname, and the e-mail and phone apart from the compared ones
-               r.last_name_match || '|' || r.street AS household_key,
+               -- who lives together under one surname, and the e-mail and phone apart from the compared ones;
+               -- a street without a name (a house number alone, "4": the street's name missing) is
+               -- no address two people are seen to share (FEBRL-class data: one such pair of two
+               -- ESP members made the whole data set look like one with households)
+               CASE WHEN regexp_matches(r.street, '\\p{{L}}') THEN r.last_name_match || '|' || r.street END
+                   AS household_key,
                -- read only by the first name's level added after training (TWO_NAMES_ONE_HOUSEHOLD)
-               r.last_name_match || '|' || r.street || '|' || r.birth_date AS household_birth_key,
+               CASE WHEN regexp_matches(r.street, '\\p{{L}}')
+                    THEN r.last_name_match || '|' || r.street || '|' || r.birth_date END AS household_birth_key,
                CASE WHEN xe.value IS NULL THEN r.email END AS contact_email,
                CASE WHEN xp.value IS NULL THEN r.phone END AS contact_phone,
                CASE WHEN xe.value IS NULL THEN r.email END AS email,
