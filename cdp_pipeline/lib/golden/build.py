@@ -177,6 +177,7 @@ def _customer_rows(
         # computed from these rows' own values and stored with them (no update of every row after).
         run_sql(con, SQL_DIR, "create_golden_ranks", {"as_of_date": as_of_date}, customers=_WHOLE_BUILD_RANK_INPUTS)
         run_sql(con, SQL_DIR, "create_golden_customers")
+        run_sql(con, SQL_DIR, "insert_golden_customers")
 
 
 def _build_whole(con, tables, config, as_of_date, cutoff) -> None:
