@@ -1,6 +1,6 @@
 -- Store the golden row of every customer (temp._golden_customer_rows) in golden.customers (create_golden_customers made it empty), with what is relative to every buyer or to the date (temp._golden_ranks): a whole build.
--- Unsorted: no reader relies on the order, and with its ranks set here no statement updates its rows afterwards
--- (update_golden_ranks, which did so on every row of a whole build, ran faster on a table sorted by customer_id).
+-- Sorted although no reader relies on the order: the rows then fill whole row groups, which the closing checkpoint keeps;
+-- unsorted they came in partly filled ones, which its vacuum rewrote (at 1M records 1.1 CPU s against ~0.6 for the sort).
 INSERT INTO golden.customers BY NAME
 SELECT g.* REPLACE (
            n.days_since_last_order AS days_since_last_order,
@@ -9,3 +9,4 @@ SELECT g.* REPLACE (
        )
 FROM _golden_customer_rows AS g
 LEFT JOIN temp._golden_ranks AS n USING (customer_id)
+ORDER BY customer_id
