@@ -11,9 +11,10 @@ timeline rows of the changed records are replaced, and the golden rows of the ch
 customers are computed and merged into ``golden.customers`` (a row whose survived attributes
 or identifier lists changed is replaced; otherwise only its other columns that changed are
 updated), and the consent ledger's rows of the identifiers whose signals changed are settled
-again and replaced. In both, ``update_golden_ranks`` then sets what is relative to every buyer or to
-the date (RFM, days since the last order, the as-of date) on every row, so both give the same
-tables.
+again and replaced. What is relative to every buyer or to the date (RFM, days since the last
+order, the as-of date) is computed from every row (``create_golden_ranks``): a whole build
+stores it with its rows, an incremental one then sets it where it changed
+(``update_golden_ranks``), so both give the same tables.
 """
 
 from __future__ import annotations
@@ -62,17 +63,25 @@ _TEMP_TABLES = (
     "_golden_ledger_keys",
     "_golden_identifier_hashes",
     "_golden_timeline_events",
+    "_golden_ranks",
 )
 # The ledger the customer rows read: tonight's, whole (built whole or merged) before they are built.
 _LEDGER = LEDGER_TABLE
 
-# Columns update_golden_ranks sets on every row; the rest of a row depends on the customer's own inputs.
+# Columns create_golden_ranks computes from every row (stored with a whole build's rows, set by
+# update_golden_ranks after an incremental one); the rest of a row depends on the customer's own inputs.
 RANK_COLUMNS = ("days_since_last_order", "rfm_recency", "rfm_frequency", "rfm_monetary", "rfm_segment", "as_of_date")
 # Of a kept profile (create_customer_profiles.sql, a customer whose records did not change), what
 # the rest of the row is computed from (contactability), and record_count, updated like the rest
 # of the row. Its other columns (survived attributes, identifier lists) are left NULL in
 # temp._golden_fresh and never copied from it: they are what makes a row replaced.
 _KEPT_PROFILE_COLUMNS = ("email", "phone", "record_count")
+# What create_golden_ranks reads of a whole build's rows (temp._golden_customer_rows: profiles
+# LEFT JOIN traits), without the rest of those rows.
+_WHOLE_BUILD_RANK_INPUTS = (
+    "(SELECT p.customer_id, t.last_order_at, t.orders_count, t.total_spend "
+    "FROM temp._golden_profiles AS p LEFT JOIN temp._golden_traits AS t USING (customer_id))"
+)
 
 
 @dataclass(frozen=True)
@@ -164,7 +173,11 @@ def _customer_rows(
     if target:
         run_sql(con, SQL_DIR, "create_golden_customers_temp", target=target)
     else:
+        # A whole build: every customer's row is here, so what is relative to every buyer is
+        # computed from these rows' own values and stored with them (no update of every row after).
+        run_sql(con, SQL_DIR, "create_golden_ranks", {"as_of_date": as_of_date}, customers=_WHOLE_BUILD_RANK_INPUTS)
         run_sql(con, SQL_DIR, "create_golden_customers")
+        run_sql(con, SQL_DIR, "insert_golden_customers")
 
 
 def _build_whole(con, tables, config, as_of_date, cutoff) -> None:
@@ -291,7 +304,9 @@ def build_golden(
             else:
                 _build_whole(con, tables, config, as_of_date, cutoff)
             rebuilt = con.execute("SELECT count(*) FROM temp._golden_profiles").fetchall()[0][0]
-        run_sql(con, SQL_DIR, "update_golden_ranks", {"as_of_date": as_of_date})
+        if plan.mode == "incremental":  # a whole build stored them with its rows
+            run_sql(con, SQL_DIR, "create_golden_ranks", {"as_of_date": as_of_date}, customers="golden.customers")
+            run_sql(con, SQL_DIR, "update_golden_ranks")
         apply_golden_comments(con)
         records = incremental.write_state(con, code, cutoff, incremental=plan.mode == "incremental")
     finally:

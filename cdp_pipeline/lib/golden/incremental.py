@@ -8,8 +8,9 @@ Every golden row is a function of a few inputs, and of the as-of cutoff:
   ``record_count``), a function of the customer's records and their identity records alone;
   and the rest, a function of those, their events, and on which side of the cutoff, or of
   the start of a 30/90-day window, each time falls; except the columns relative to every
-  buyer or to the date (RFM, days since the last order, ``as_of_date``), which
-  ``update_golden_ranks.sql`` sets on every row every night, from the other columns.
+  buyer or to the date (RFM, days since the last order, ``as_of_date``), which are computed
+  from every row every night (``create_golden_ranks.sql``: stored with a whole build's rows,
+  set by ``update_golden_ranks.sql`` where they changed after an incremental one).
 
 So each build keeps, per mapped record (``golden._record_state``), its customer and hashes of
 its identity record and of its events (whole staging rows), and the cutoff it was built with

@@ -47,5 +47,7 @@ def build_timeline(con: duckdb.DuckDBPyConnection, tables: dict[str, str], cutof
     run_sql(con, SQL_DIR, "create_timeline_rows_macro", customer_map=tables["customer_map"], **events)
     # the rows first, then the sort that stores them: two statements, each of which spills
     run_sql(con, SQL_DIR, "create_timeline_events", {"cutoff": cutoff})
-    run_sql(con, SQL_DIR, "insert_customer_timeline" if insert else "create_customer_timeline")
+    if not insert:
+        run_sql(con, SQL_DIR, "create_customer_timeline")
+    run_sql(con, SQL_DIR, "insert_customer_timeline")
     con.execute("DROP TABLE temp._golden_timeline_events")

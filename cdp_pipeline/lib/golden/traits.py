@@ -29,7 +29,7 @@ Trait definitions
 
 RFM
 ---
-Set with ``days_since_last_order`` and ``as_of_date`` on every row by ``update_golden_ranks.sql``
+Computed with ``days_since_last_order`` and ``as_of_date`` for every row by ``create_golden_ranks.sql``
 (after the rest of the rows, which an incremental build recomputes only for some customers).
 Over customers with at least one order: ``rfm_recency = ntile(5)`` over
 ``last_order_at``, ``rfm_frequency`` over ``orders_count``, ``rfm_monetary`` over

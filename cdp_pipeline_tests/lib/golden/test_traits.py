@@ -162,10 +162,10 @@ def test_rfm_ties_are_broken_by_customer_id_and_labels_cover_each_rule():
     ],
 )
 def test_rfm_label_rules(r, f, m, label):
-    # The label expression of update_golden_ranks.sql, evaluated on given scores.
+    # The label expression of create_golden_ranks.sql, evaluated on given scores.
     from cdp_pipeline.lib.golden.build import SQL_DIR
 
-    text = (SQL_DIR / "update_golden_ranks.sql").read_text()
+    text = (SQL_DIR / "create_golden_ranks.sql").read_text()
     case = text[text.index("CASE WHEN r.customer_id IS NULL") : text.index("END AS rfm_segment") + 3]
     sql = case.replace("r.customer_id IS NULL", "false").replace("r.rfm_", "rfm_")
     got = (

@@ -1,0 +1,29 @@
+-- What is relative to every buyer or to the date, for every customer of {customers} (its customer_id, last_order_at, orders_count, total_spend): RFM quintiles and labels, days since the last order, the as-of date. A whole build stores them with its rows (insert_golden_customers); update_golden_ranks sets them on the rows of an incremental one.
+CREATE OR REPLACE TEMP TABLE _golden_ranks AS
+WITH customers AS (
+    FROM {customers}
+),
+rfm AS (
+    -- Quintiles over customers with at least one order; customer_id makes ties deterministic.
+    SELECT customer_id,
+           ntile(5) OVER (ORDER BY last_order_at, customer_id) AS rfm_recency,
+           ntile(5) OVER (ORDER BY orders_count, customer_id) AS rfm_frequency,
+           ntile(5) OVER (ORDER BY total_spend, customer_id) AS rfm_monetary
+    FROM customers
+    WHERE orders_count > 0
+)
+SELECT c.customer_id,
+       date_diff('day', CAST(c.last_order_at AS DATE), CAST($as_of_date AS DATE)) AS days_since_last_order,
+       r.rfm_recency, r.rfm_frequency, r.rfm_monetary,
+       CASE WHEN r.customer_id IS NULL THEN 'prospect'
+            WHEN r.rfm_recency >= 4 AND r.rfm_frequency >= 4 AND r.rfm_monetary >= 4 THEN 'champions'
+            WHEN r.rfm_recency >= 3 AND r.rfm_frequency >= 3 THEN 'loyal'
+            WHEN r.rfm_recency >= 4 THEN 'new'
+            WHEN r.rfm_recency >= 3 THEN 'potential'
+            WHEN r.rfm_frequency >= 3 THEN 'at_risk'
+            WHEN r.rfm_recency = 2 THEN 'hibernating'
+            ELSE 'lost'
+       END AS rfm_segment,
+       CAST($as_of_date AS DATE) AS as_of_date
+FROM customers AS c
+LEFT JOIN rfm AS r USING (customer_id)
