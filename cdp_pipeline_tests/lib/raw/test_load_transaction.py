@@ -99,3 +99,22 @@ def test_a_delivery_replacing_rows_of_the_transaction_commits_them_first(con):
     assert q(other, "SELECT count(*) FROM t") == [(1,)]
     tx.rollback()
     assert q(con, "SELECT count(*) FROM t") == [(1,)]
+
+
+def test_batches_inserted_in_the_open_transaction_are_not_kept_in_memory(con):
+    # DuckDB keeps an object registered in a transaction alive until it ends, unregistered or not
+    import pyarrow as pa
+
+    from cdp_pipeline.lib.raw.load import _insert_batch
+
+    con.execute("CREATE SCHEMA raw")
+    con.execute("CREATE TABLE raw.t (v VARCHAR, _loaded_at TIMESTAMP)")
+    before = pa.total_allocated_bytes()
+    con.execute("BEGIN")
+    for i in range(3):
+        batch = pa.table({"v": pa.array([f"{i}-{j:>100}" for j in range(10_000)])})  # ~1 MB
+        _insert_batch(con, batch, "insert_raw_rows", {"loaded_at": dt.datetime(2026, 10, 1)}, table="t")
+        del batch
+    assert pa.total_allocated_bytes() - before < 1 << 20
+    con.execute("COMMIT")
+    assert q(con, "SELECT count(*) FROM raw.t") == [(30_000,)]
