@@ -399,9 +399,10 @@ class _PendingWrites:
     # to the file compressed, a row group at a time, without waiting for the commit; the batches
     # share the load's transaction, as each commit after a table's first would make the closing
     # checkpoint rewrite the row group the commit before it left partly filled
-    # (``load_transaction.py``). GA4 files too: at 1,000,000 customers 64 MB batches (2-3
-    # day files, under a row group) went through the WAL and stayed uncompressed in memory until
-    # the closing checkpoint (peak RSS ~1.55 GB against ~0.95 GB, 0.8-1.2 CPU s more).
+    # (``load_transaction.py``). A GA4 file is written as it comes: it is inserted on its own
+    # anyway (placed in turn), and in the one transaction its rows fill row groups like a batch's.
+    # Batched, its rows waited in memory (the 1M landing's web load alone peaked at ~1.1 GB with
+    # 256 MB batches, ~0.77 GB without), and the last batch was written after the workers were done.
     MAX_PENDING_BYTES = 256 << 20
     # GA4 files held for a later delivery of their day (``held_deliveries.py``) at most: at
     # 1,000,000 customers a re-export lands 1-2 days (1-3 files of ~27 MB) after the file it replaces.
@@ -445,7 +446,7 @@ class _PendingWrites:
             self._days[lf.source].add(lf.landing_date)
         self.items.append((lf, out, parsed))
         self.pending_bytes += lf.bytes
-        if self.pending_bytes >= self.MAX_PENDING_BYTES:
+        if self.pending_bytes >= self.MAX_PENDING_BYTES or (parsed is not None and parsed.kind is WEB_EVENTS):
             self._write(everything=False)
 
     def first_delivery(self, sha256: str) -> tuple[str, dt.date, str] | None:
