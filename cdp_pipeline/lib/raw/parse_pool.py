@@ -56,9 +56,10 @@ MIN_POOL_BYTES = 64 << 20
 # night's GA4 files are ~275 MB each.
 MAX_AHEAD_BYTES = 1 << 30
 # Below MAX_AHEAD_BYTES, more than workers + 1 files are handed out while they hold at most this
-# many bytes: the load writes its files in batches of 256 MB (``load._PendingWrites``), each ~1-2 s
-# at 1,000,000 customers, in which two workers parse ~8 GA4 day files (or dozens of POS files); with
-# workers + 1 files out they parsed three and sat idle (2-3 s of a 17 s step on two cores).
+# many bytes: the load writes files in batches of up to 256 MB (``load._PendingWrites``; raw/pos_*
+# at 1,000,000 customers is one, ~2.7 CPU s), during which the workers parse on. With workers + 1
+# files out they parsed three and sat idle: at 1,000,000 customers both workers idle for 11.4 s of
+# a load, the writer waiting 14 s (a 2-core machine at load ~4).
 WINDOW_BYTES = 256 << 20
 
 _EXTRA, _LINE = "_extra", "_line"  # columns of the raw table itself: no file kind has them
