@@ -227,7 +227,7 @@ def suppressed_hashes(con: duckdb.DuckDBPyConnection) -> set[str]:
     exists = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
         "AND schema_name = 'audit' AND table_name = 'suppression'"
-    ).fetchone()[0]
+    ).fetchall()[0][0]  # fetched whole: a result left open refuses the connection's next register()
     if not exists:
         return set()
     return {r[0] for r in con.execute("SELECT identifier_hash FROM audit.suppression").fetchall()}

@@ -1,5 +1,6 @@
-"""Loading one source's landing day into raw: idempotent, the day's files written in one
-transaction (a GA4 file in its own; see ``_PendingWrites``).
+"""Loading one source's landing days into raw: idempotent, the files' rows, quarantine rows and
+ledger entries committed together (every day of a source's load in one transaction: see
+``_PendingWrites`` and ``load_transaction.py``).
 
 Rerunning a day first deletes that day's raw rows, ledger entries and quarantine rows
 for the source (if the ledger holds any file of it), then loads every file again. A file whose bytes were already
@@ -39,6 +40,7 @@ from cdp_pipeline.lib.raw.files import (
     with_bytes_read,
 )
 from cdp_pipeline.lib.raw.held_deliveries import HeldDeliveries, delivery_rank
+from cdp_pipeline.lib.raw.load_transaction import LoadTransaction
 
 # parse_file: parsed in parse.py (the workers import no DuckDB), importable from here as before
 from cdp_pipeline.lib.raw.parse import parse_file as parse_file
@@ -124,25 +126,20 @@ def load_partition(
     own = writes is None
     if own:
         writes = _PendingWrites(con, loaded_at or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
-    if source not in writes.ensured:  # once a step: 6 % of raw/pos_*' CPU time when per day
-        ledger.ensure_ingest_tables(con, SOURCE_TABLES[source])
-        writes.ensured.add(source)
-    if suppression is None:  # before the day is cleared: without the settings it may refuse
-        from cdp_pipeline.lib.audit.suppression import load_suppression_list
-
-        suppression = load_suppression_list(con, settings)
+    suppression = _suppression_list(con, settings, source, writes, suppression)
     # A day never loaded has nothing to clear: every raw and quarantine row of a source's day is
     # written in the transaction that writes its file's ledger entry (``_write_files``; a rejected
     # or duplicate file is an entry too), and an erasure deletes rows, never an entry. Three
     # DELETEs per source and day otherwise (0.7 s wall at 1,000,000 customers over 30 days).
-    if _day_has_files(con, source, day):
+    if _day_has_files(con, source, day, writes):
         if writes.pending_web_files():
             # a pending GA4 file, written later, must see this day's earlier delivery as it was
             writes.flush()
+        writes.commit()  # the day is cleared in a transaction of its own
         clear_partition(con, source, day)
     secrets = secret_files(settings.data_dir) if settings is not None else frozenset()
     outcome = PartitionOutcome(source=source, landing_date=day)
-    with _checkpoints_deferred(con):
+    with _checkpoints_deferred(con), writes.rolled_back_on_error() if own else contextlib.nullcontext():
         # with workers: the files as listed when they were handed out (one arriving since waits)
         files = discover_files(landing_dir, source, day) if reads is None else reads.files_of(source, day)
         for lf in files:
@@ -153,9 +150,22 @@ def load_partition(
     return outcome
 
 
-def _day_has_files(con: duckdb.DuckDBPyConnection, source: str, day: dt.date) -> bool:
-    params = {"source": source, "landing_date": day.isoformat()}
-    return bool(fetch_sql(con, ledger.SQL_DIR, "select_day_has_files", params))
+def _suppression_list(con: duckdb.DuckDBPyConnection, settings, source: str, writes: _PendingWrites, given=None):
+    """``given``, or the build database's list of erased people (read with the salt of ``settings``),
+    once the source's tables exist."""
+    if source not in writes.ensured:  # once a step: 6 % of raw/pos_*' CPU time when per day
+        ledger.ensure_ingest_tables(con, SOURCE_TABLES[source])
+        writes.ensured.add(source)
+    if given is not None:
+        return given
+    # before the day is cleared: without the settings it may refuse
+    from cdp_pipeline.lib.audit.suppression import load_suppression_list
+
+    return load_suppression_list(con, settings)
+
+
+def _day_has_files(con: duckdb.DuckDBPyConnection, source: str, day: dt.date, writes: _PendingWrites) -> bool:
+    return day in writes.ledger_days(source)
 
 
 def load_partitions(
@@ -211,9 +221,20 @@ def load_sources(
             # the source's files: a GA4 file a later one of them may replace is held (held_deliveries.py)
             mine = [lf for lf in files if lf.source == source]
             writes = _PendingWrites(con, loaded_at or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None), mine)
-            with _checkpoints_deferred(con):
+            # once a source, not once a day: the load writes no erasure
+            suppression = _suppression_list(con, settings, source, writes)
+            with _checkpoints_deferred(con), writes.rolled_back_on_error():
                 outcomes = [
-                    load_partition(con, landing_dir, source, d, settings=settings, writes=writes, reads=reads)
+                    load_partition(
+                        con,
+                        landing_dir,
+                        source,
+                        d,
+                        suppression=suppression,
+                        settings=settings,
+                        writes=writes,
+                        reads=reads,
+                    )
                     for d in days
                 ]
                 writes.flush()
@@ -258,10 +279,10 @@ def load_file(
         writes = _PendingWrites(con, loaded_at or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
     # A file's rows are a list or dict each: in a run the collector's passes also walk every
     # Dagster object, a third of a file's parse time for nothing.
-    with cyclic_gc_paused():
+    with cyclic_gc_paused(), writes.rolled_back_on_error() if own else contextlib.nullcontext():
         out = _load_file(con, lf, suppression=suppression, secrets=secrets, writes=writes, read=read)
-    if own:
-        writes.flush()
+        if own:
+            writes.flush()
     return out
 
 
@@ -290,7 +311,11 @@ def _load_file(
     lf = with_bytes_read(lf, data) if read is None else read.lf
     if lf.bytes:
         # the first of the ledger's and the day's files not written yet
-        found = [tuple(r) for r in fetch_sql(con, ledger.SQL_DIR, "select_first_delivery", {"sha256": lf.sha256})]
+        found = (
+            [tuple(r) for r in fetch_sql(con, ledger.SQL_DIR, "select_first_delivery", {"sha256": lf.sha256})]
+            if writes.may_be_delivered(lf.sha256)
+            else []
+        )
         if pending := writes.first_delivery(lf.sha256):
             found.append(pending)
         if found:
@@ -351,31 +376,33 @@ def _load_file(
 
 
 class _PendingWrites:
-    """Files' outcomes, written to raw, the quarantine and the ledger together: one transaction
-    and one statement per table for many files (the days of a step) instead of a transaction
-    and four statements per file. At 100,000 customers the per-file statements and commits were
+    """Files' outcomes, written to raw, the quarantine and the ledger together: one statement per
+    table for many files (the days of a step) instead of a transaction and four statements per
+    file, and the batches of a source's load in one transaction, committed by ``flush``
+    (``load_transaction.py``). At 100,000 customers the per-file statements and commits were
     60 % of raw/pos_*' CPU time; and an insert of more than a row group (122,880 rows) goes
     straight to the database file, compressed, where smaller ones are written to the WAL at
     commit and again at the checkpoint: half the cost per row.
 
-    A day is cleared (its own transaction) before its files are read, and a rerun loads it again
-    whole, so a crash before the write loses nothing a per-file commit would have kept. GA4 files
-    are written one after the other in the transaction, each with its ledger entry: replacing an
-    events day reads raw and the ledger as the earlier files left them. One GA4 file at 1,000,000
+    A day is cleared (its own transaction, what was written before it committed first) before
+    its files are read, and a rerun loads it again whole, so a crash before the commit loses
+    nothing a per-file commit would have kept. GA4 files are written one after the other, each
+    with its ledger entry: replacing an events day reads raw and the ledger as the earlier files
+    left them. One GA4 file at 1,000,000
     customers is ~35,000 rows, under a row group: written in a transaction of its own (as before)
     each went through the WAL, its commit 26 % of raw/web_events' CPU time. A GA4 file a later file
     of the step may replace is held back (``held_deliveries.py``): a transaction that deletes rows
     it inserted cannot keep the row groups it wrote straight to the file."""
 
     # Written out once the pending files hold this many bytes: a memory bound (raw/pos_* at
-    # 1,000,000 customers, 139 MB of files, peaks ~200 MB above 64 MB batches). Each insert after
-    # a table's first fills the partly filled row group the one before it ended with, and the
-    # step's closing checkpoint rewrites that row group whole (all its columns, compressed again):
-    # raw/pos_* at 1,000,000 customers, three inserts a table with 64 MB batches, spent 1.2-1.5 CPU s
-    # in that checkpoint, and 0.0 written in one; a 10,000,000-customer night's POS (~1.4 GB) is
-    # now ~6 inserts a table, not ~22. GA4 files too: at 1,000,000 customers 64 MB batches (2-3
-    # day files, under a row group) went through the WAL and stayed uncompressed in memory until
-    # the closing checkpoint (peak RSS ~1.55 GB against ~0.95 GB, 0.8-1.2 CPU s more).
+    # 1,000,000 customers, 139 MB of files, peaks ~200 MB above 64 MB batches). A batch's rows go
+    # to the file compressed, a row group at a time, without waiting for the commit; the batches
+    # share the load's transaction, as each commit after a table's first would make the closing
+    # checkpoint rewrite the row group the commit before it left partly filled
+    # (``load_transaction.py``). A GA4 file is written as it comes: it is inserted on its own
+    # anyway (placed in turn), and in the one transaction its rows fill row groups like a batch's.
+    # Batched, its rows waited in memory (the 1M landing's web load alone peaked at ~1.1 GB with
+    # 256 MB batches, ~0.77 GB without), and the last batch was written after the workers were done.
     MAX_PENDING_BYTES = 256 << 20
     # GA4 files held for a later delivery of their day (``held_deliveries.py``) at most: at
     # 1,000,000 customers a re-export lands 1-2 days (1-3 files of ~27 MB) after the file it replaces.
@@ -389,11 +416,37 @@ class _PendingWrites:
         self.pending_bytes = 0
         self.ensured: set[str] = set()  # sources whose tables exist
         self.held = HeldDeliveries(files, self.MAX_HELD_WEB_BYTES)
+        # the batches are written in one transaction, committed by ``flush`` (load_transaction.py)
+        self.tx = LoadTransaction(con)
+        # What the ledger held when first asked, and what was added since (``add``): a query per
+        # file and per day otherwise, ~1 s of the writing process at 1,000,000 customers (435
+        # files, 150 source days) for a ledger that holds none of them.
+        self._delivered: set[str] | None = None
+        self._days: dict[str, set[dt.date]] = {}
+
+    def may_be_delivered(self, sha256: str) -> bool:
+        """False when no file with these bytes is in the ledger (but as a duplicate) or added
+        since: ``select_first_delivery.sql`` would find none."""
+        if self._delivered is None:
+            self._delivered = {r[0] for r in fetch_sql(self.con, ledger.SQL_DIR, "select_delivered_sha256")}
+        return sha256 in self._delivered
+
+    def ledger_days(self, source: str) -> set[dt.date]:
+        """The landing days of ``source`` the ledger holds a file of, with the days added since
+        (a day cleared since may still be among them: clearing it again deletes nothing)."""
+        if source not in self._days:
+            rows = fetch_sql(self.con, ledger.SQL_DIR, "select_days_with_files", {"source": source})
+            self._days[source] = {r[0] for r in rows}
+        return self._days[source]
 
     def add(self, lf: LandingFile, out: FileOutcome, parsed: ParsedFile | None) -> None:
+        if self._delivered is not None and out.status != "duplicate":
+            self._delivered.add(lf.sha256)
+        if lf.source in self._days:
+            self._days[lf.source].add(lf.landing_date)
         self.items.append((lf, out, parsed))
         self.pending_bytes += lf.bytes
-        if self.pending_bytes >= self.MAX_PENDING_BYTES:
+        if self.pending_bytes >= self.MAX_PENDING_BYTES or (parsed is not None and parsed.kind is WEB_EVENTS):
             self._write(everything=False)
 
     def first_delivery(self, sha256: str) -> tuple[str, dt.date, str] | None:
@@ -411,13 +464,21 @@ class _PendingWrites:
         )
 
     def flush(self) -> None:
-        """Write every pending and held file."""
+        """Write every pending and held file, and commit what was written."""
         self._write(everything=True)
+        self.tx.commit()
+
+    def commit(self) -> None:
+        """Commit the files written so far (pending files stay pending)."""
+        self.tx.commit()
+
+    def rolled_back_on_error(self):
+        return self.tx.rolled_back_on_error()
 
     def _write(self, everything: bool) -> None:
         items, self.items, self.pending_bytes = self.items, [], 0
         if items or (everything and self.held.held):
-            _write_files(self.con, items, self.loaded_at, self.held, everything)
+            _write_files(self.con, items, self.loaded_at, self.held, everything, self.tx)
 
 
 def _write_files(
@@ -426,37 +487,50 @@ def _write_files(
     loaded_at: dt.datetime,
     held: HeldDeliveries | None = None,
     everything: bool = True,
+    tx: LoadTransaction | None = None,
 ) -> None:
-    """Write files' raw rows, quarantine rows and ledger entries in one transaction (a GA4 file's
-    in order, each before the next file is placed: see ``_PendingWrites``); then the held GA4 files
-    no later file can replace (``everything``: all of them)."""
+    """Write files' raw rows, quarantine rows and ledger entries (a GA4 file's in order, each
+    before the next file is placed: see ``_PendingWrites``); then the held GA4 files no later file
+    can replace (``everything``: all of them). In ``tx``, left open (``load_transaction.py``), or
+    in a transaction of their own."""
     held = held if held is not None else HeldDeliveries((), 0)
+    own = tx is None
+    tx = tx if tx is not None else LoadTransaction(con)
     raw: dict[str, list[pa.Table]] = {}
     params = {"loaded_at": loaded_at}
-    with transaction(con):
+    with tx.rolled_back_on_error():
+        tx.begin()
         rest = []
         for item in items:
             lf, out, parsed = item
             held.placed(lf.rel_path)
             if parsed is not None and parsed.kind is WEB_EVENTS:
-                if parsed.rows_loaded and _replace_events_day(con, lf, out, held, params):
+                if parsed.rows_loaded and _replace_events_day(con, lf, out, held, params, tx):
                     if (day := events_day_from_name(lf.name)) and held.hold(item, day):
                         continue  # its rows and ledger entry wait for a later delivery of its day
-                    _insert_batch(con, _raw_batch(lf, parsed), "insert_raw_rows", params, table=parsed.kind.table)
+                    _insert_web_rows(con, item, params, tx)
                 _write_ledger(con, [item], params)
                 continue
             rest.append(item)
             if parsed is not None and parsed.rows_loaded:
                 raw.setdefault(parsed.kind.table, []).append(_raw_batch(lf, parsed))
         for item in held.release(everything):
-            lf, _, parsed = item
-            _insert_batch(con, _raw_batch(lf, parsed), "insert_raw_rows", params, table=parsed.kind.table)
+            _insert_web_rows(con, item, params, tx)
             _write_ledger(con, [item], params)
         for table, batches in raw.items():
             batch = batches[0] if len(batches) == 1 else pa.concat_tables(batches, promote_options="default")
             _insert_batch(con, batch, "insert_raw_rows", params, table=table)
         if rest:
             _write_ledger(con, rest, params)
+        if own:
+            tx.commit()
+
+
+def _insert_web_rows(con: duckdb.DuckDBPyConnection, item, params: dict, tx: LoadTransaction) -> None:
+    lf, _, parsed = item
+    _insert_batch(con, _raw_batch(lf, parsed), "insert_raw_rows", params, table=parsed.kind.table)
+    if (day := events_day_from_name(lf.name)) is not None:
+        tx.inserted_web_rows(day, delivery_rank(lf.name, lf.landing_date))
 
 
 def _write_ledger(
@@ -470,7 +544,12 @@ def _write_ledger(
 
 
 def _replace_events_day(
-    con: duckdb.DuckDBPyConnection, lf: LandingFile, out: FileOutcome, held: HeldDeliveries, write_params: dict
+    con: duckdb.DuckDBPyConnection,
+    lf: LandingFile,
+    out: FileOutcome,
+    held: HeldDeliveries,
+    write_params: dict,
+    tx: LoadTransaction,
 ) -> bool:
     """GA4 re-exports a day: the newest delivery of an events day wins. False if this one is stale.
 
@@ -495,6 +574,7 @@ def _replace_events_day(
         out.status = "superseded"
         out.message = f"events day {events_day} replaced by {newer}"
         return False
+    tx.before_replacing(events_day, rank)
     run_sql(con, ledger.SQL_DIR, "update_superseded_web_files", {**params, "file": lf.rel_path})
     run_sql(con, ledger.SQL_DIR, "delete_superseded_web_events", params)
     if replaced := held.replaced_by(lf.rel_path, events_day, rank):
@@ -563,9 +643,24 @@ def _ledger_batch(items: list[tuple[LandingFile, FileOutcome, ParsedFile | None]
 
 
 def _insert_batch(con: duckdb.DuckDBPyConnection, batch: pa.Table, name: str, params: dict, **identifiers: str) -> None:
-    """Run the ledger statement ``name`` over ``batch``, registered as the relation ``{batch}``."""
-    con.register(_BATCH, batch)
+    """Run the ledger statement ``name`` over ``batch``, registered as the relation ``{batch}``:
+    a stream of its record batches, each let go once read. DuckDB keeps a registered object alive
+    until the transaction ends, unregistered or not: a table registered would keep every batch
+    of a source's load in memory until its commit (``load_transaction.py``; at 1,000,000
+    customers ~400 MB more, for GA4's files)."""
+    con.register(_BATCH, _read_once(batch))
     try:
         run_sql(con, ledger.SQL_DIR, name, params, batch=_BATCH, **identifiers)
     finally:
         con.unregister(_BATCH)
+
+
+def _read_once(table: pa.Table) -> pa.RecordBatchReader:
+    """``table`` as a reader that holds none of its batches once they are read (nor the table)."""
+    batches = table.to_batches()
+
+    def read():
+        while batches:
+            yield batches.pop(0)
+
+    return pa.RecordBatchReader.from_batches(table.schema, read())

@@ -16,9 +16,9 @@ check, the suppression, the writes), so the tables do not depend on the workers 
 * A parsed file comes back as one Arrow IPC stream (its columns, ``_extra`` and ``_line``) and
   its few Python objects (the quarantined rows, notes), not as Python lists of values; its kind
   is sent by name and looked up again (the load compares kinds by identity).
-* At most ``workers + 1`` files, and ``MAX_AHEAD_BYTES`` of them, are handed out and not yet
-  taken by the load: the workers hold no more than that many files' results beyond what the
-  serial load holds.
+* Files are handed out and not yet taken by the load while they are at most ``workers + 1``
+  files or ``WINDOW_BYTES`` of them, and never more than ``MAX_AHEAD_BYTES``: the workers hold no
+  more than that many files' results beyond what the serial load holds.
 * A file is parsed even when the load then finds its bytes were delivered before (a duplicate,
   not loaded): it is known only once read. Duplicates are rare; the serial path skips them.
 * A file the readers reject is a result like any other (a ledger entry, never an error); an
@@ -55,6 +55,12 @@ MIN_POOL_BYTES = 64 << 20
 # is): parsing a file takes ~7 times its size (a 25 MB GA4 file: 179 MB), and a 10M-record
 # night's GA4 files are ~275 MB each.
 MAX_AHEAD_BYTES = 1 << 30
+# Below MAX_AHEAD_BYTES, more than workers + 1 files are handed out while they hold at most this
+# many bytes: the load writes files in batches of up to 256 MB (``load._PendingWrites``; raw/pos_*
+# at 1,000,000 customers is one, ~2.7 CPU s), during which the workers parse on. With workers + 1
+# files out they parsed three and sat idle: at 1,000,000 customers both workers idle for 11.4 s of
+# a load, the writer waiting 14 s (a 2-core machine at load ~4).
+WINDOW_BYTES = 256 << 20
 
 _EXTRA, _LINE = "_extra", "_line"  # columns of the raw table itself: no file kind has them
 
@@ -190,10 +196,12 @@ class FileReads:
         self._hand_out()
 
     def _hand_out(self) -> None:
-        while len(self._ahead) < self._window and self._next < len(self._files):
+        while self._next < len(self._files):
             lf = self._files[self._next]
-            if self._ahead and self._ahead_bytes + lf.bytes > MAX_AHEAD_BYTES:
-                return
+            if self._ahead:
+                after = self._ahead_bytes + lf.bytes
+                if after > MAX_AHEAD_BYTES or (len(self._ahead) >= self._window and after > WINDOW_BYTES):
+                    return
             self._next += 1
             self._ahead_bytes += lf.bytes
             self._ahead.append((lf, self._threads.submit(self._call, lf)))
@@ -273,8 +281,20 @@ def _send(stream: BinaryIO, obj) -> None:
     stream.flush()
 
 
+class _NoPandas:
+    """A finder that refuses pandas. pyarrow imports pandas (when installed) the first time it
+    makes an array, only to ask whether a list is a pandas object: ~0.2 CPU s in each worker's
+    start, while the load waits for the first files. The readers never use pandas."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "pandas":
+            raise ModuleNotFoundError("a parse worker does not import pandas", name=name)
+        return None
+
+
 def serve() -> None:
     """A worker process's loop: read and parse each file asked for, until the input ends."""
+    sys.meta_path.insert(0, _NoPandas())
     replies = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # a stray print must not land in the replies
     requests = sys.stdin.buffer

@@ -197,7 +197,7 @@ def test_sources_loaded_in_turn_share_one_pool_and_load_as_each_alone(tmp_path, 
     pooled.close()
 
 
-def test_workers_hand_back_files_in_the_order_asked_and_stop_when_done(tmp_path, crm_landing):
+def test_workers_hand_back_files_in_the_order_asked_and_stop_when_done(tmp_path, crm_landing, monkeypatch):
     files = [lf for d in (DAY1, DAY2, DAY3) for lf in discover_files(crm_landing, "crm", d)]
     with FileReads(files, frozenset(), workers=2) as reads:
         got = [reads.take(lf) for lf in files]
@@ -208,6 +208,9 @@ def test_workers_hand_back_files_in_the_order_asked_and_stop_when_done(tmp_path,
     assert got[2].result().reason.startswith("binary content")
     assert got[-1].refused.endswith("is a symbolic link: refused (only regular files are read)")
     assert all(p.returncode == 0 for p in procs)  # ended at the end of their input
+    with FileReads(files, frozenset(), workers=2) as reads:
+        assert len(reads._ahead) == len(files)  # small files: all handed out (under WINDOW_BYTES)
+    monkeypatch.setattr(parse_pool, "WINDOW_BYTES", 0)
     with FileReads(files, frozenset(), workers=2) as reads:
         assert len(reads._ahead) == 3  # workers + 1
         with pytest.raises(RuntimeError, match="files taken out of order: crm/2026-10-01/b.csv"):
@@ -324,9 +327,9 @@ def test_a_file_arriving_while_workers_read_the_step_waits_for_the_next_run(tmp_
 
     looked_up = load_module._day_has_files
 
-    def look_up_then_deliver(con, source, day):
+    def look_up_then_deliver(con, source, day, writes):
         drop(crm_landing, "crm", DAY1, "late.csv", b"customer_id\n99\n")
-        return looked_up(con, source, day)
+        return looked_up(con, source, day, writes)
 
     monkeypatch.setattr(load_module, "_day_has_files", look_up_then_deliver)
     con = duckdb.connect(str(tmp_path / "b.duckdb"))
