@@ -21,6 +21,7 @@ import duckdb
 
 from cdp_pipeline.lib.identity.config import IdentityConfig
 from cdp_pipeline.lib.identity.junk_guard import USABLE
+from cdp_pipeline.lib.identity.line_type import FIXED_LINES, build_fixed_lines
 from cdp_pipeline.lib.identity.name_keys import FIRST_NAMES, MODEL_COLUMNS
 from cdp_pipeline.lib.identity.records import RECORDS
 from cdp_pipeline.lib.identity.splink_model import MASCULINE_FEMININE, SAME_FIRST_NAME_GRADES, first_name_grade_sql
@@ -272,8 +273,17 @@ def build_account_cannot_links(con: duckdb.DuckDBPyConnection, model_edges: str,
             GROUP BY c.component HAVING count(DISTINCT r.crm_customer_id) > 1
         ) USING (component)
     """)
+    # a fixed line is a household's (line_type.py): it joins no core, and two cores that have
+    # only it in common have nothing of one person's in common (a same-name parent and child
+    # on the family landline, one of them undated: Nordic set, seeds 53, 83, 97)
+    build_fixed_lines(
+        con,
+        f"""SELECT value FROM {USABLE} WHERE kind = 'phone'
+            AND rid IN (SELECT rid FROM temp._id_account_records)""",
+    )
     det = f"""SELECT rid_l, rid_r FROM {DETERMINISTIC_EDGES}
-              WHERE rid_l IN (SELECT rid FROM temp._id_account_records)"""
+              WHERE rid_l IN (SELECT rid FROM temp._id_account_records)
+                AND NOT (kind = 'phone' AND value IN (SELECT value FROM {FIXED_LINES}))"""
     connected_components(con, f"SELECT rid_l AS rid FROM ({det}) UNION SELECT rid_r FROM ({det})", det, STITCHED_CORES)
     con.execute(
         f"""
@@ -296,6 +306,7 @@ def build_account_cannot_links(con: duckdb.DuckDBPyConnection, model_edges: str,
             SELECT DISTINCT o.core, u.kind, u.value
             FROM {USABLE} u JOIN core_of o USING (rid)
             WHERE u.kind IN ('email', 'phone')
+              AND NOT (u.kind = 'phone' AND u.value IN (SELECT value FROM {FIXED_LINES}))
               AND o.core IN (SELECT core_a FROM pairs UNION SELECT core_b FROM pairs)
         ), mailboxes AS (
             SELECT DISTINCT core FROM contacts WHERE kind = 'email'

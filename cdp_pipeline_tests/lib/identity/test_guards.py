@@ -578,6 +578,19 @@ def _account(rid: str, **fields) -> dict:
             dict(email="christer.karlsson@spray.se", phone="+46703325790"),
             False,
         ),
+        # a Stockholm fixed line in common (the family landline, which would stitch the two
+        # accounts into one core): a household's line, not one person's; two people
+        (
+            dict(email="christer.karlsson61@gmail.com", phone="+4686412273"),
+            dict(email="christer.karlsson@spray.se", phone="+4686412273"),
+            True,
+        ),
+        # the same line, both dated alike: the birth date says one person
+        (
+            dict(email="christer.karlsson61@gmail.com", phone="+4686412273", birth_date=dt.date(1961, 3, 2)),
+            dict(email="c.karlsson@spray.se", phone="+4686412273", birth_date=dt.date(1961, 3, 2)),
+            False,
+        ),
         # e-mails one typo apart: one mailbox
         (dict(email="christer.karlsson@gmail.com"), dict(email="christer.karlsson@gmial.com"), False),
         # equal once the dot is dropped: two mailboxes (the model's e-mail comparison reads them so)
