@@ -246,7 +246,8 @@ def build_account_cannot_links(con: duckdb.DuckDBPyConnection, model_edges: str,
     account (a ``crm_customer_id``), are two people when each core carries an e-mail of its own
     and they have no e-mail and no phone in common (none even one typo apart), and no birth
     date in common (none even one typo apart: one of them without a birth date has none in
-    common).
+    common). A fixed line (``line_type.py``) is a household's: it joins no core and is no phone
+    in common (a same-name parent and child on the family landline would be one core).
 
     A same-name parent and child at one address, one of them without a birth date in the CRM:
     name, surname and address (+28 to the model) outweigh two different e-mails and phones
