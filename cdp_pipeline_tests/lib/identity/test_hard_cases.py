@@ -104,6 +104,8 @@ def test_the_fixture_holds_every_hard_case():
             "HC-CHILD-D",
             "HC-PARENT-E",
             "HC-CHILD-E",
+            "HC-PARENT-F",
+            "HC-CHILD-F",
         },
         "birth_date_typo": {"HC-DOB-TYPO"},
         "household": {"HC-HOME-A", "HC-HOME-B", "HC-HOME-C", "HC-HOME-D"},
