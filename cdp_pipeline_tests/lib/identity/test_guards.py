@@ -394,6 +394,36 @@ def test_a_record_stitched_to_two_people_goes_with_its_mailbox_before_a_phone(co
     assert ids[("pos", "order:1")] == ids[("crm", "2")] != ids[("crm", "1")]
 
 
+def test_a_stitch_on_a_fixed_line_is_cut_before_one_on_a_mobile(con, config):
+    """Mari Andersson's child (Nordic set, seed 97): her CRM record carries no e-mail, only her
+    mobile, which is on her order with her e-mail; her other order on that e-mail carries the
+    family landline, which is on the same-named parent's CRM record. The two birth dates must
+    be cut apart by one of the two phone stitches; the landline's (a fixed line, a household's)
+    goes, not the mobile's, though the parent's record comes first. Without the model's links."""
+    same = dict(first_name="mari", last_name="andersson", street="asptorget 1", postcode="75231", city="uppsala")
+    records = [
+        # rids follow the keys: the parent's record first, so a tie between the stitches goes its way
+        record(
+            "crm",
+            "1",
+            "parent",
+            email="mari.andersson@telia.com",
+            phone="+46184412690",
+            **same,
+            birth_date=dt.date(1953, 3, 22),
+            crm_customer_id="1",
+        ),
+        record("crm", "2", "child", phone="+46736207719", **same, birth_date=dt.date(1985, 9, 21), crm_customer_id="2"),
+        record("pos", "order:1", "child", email="mariandersson@bredband.net", phone="+46736207719", **same),
+        record("pos", "order:2", "child", email="mariandersson@bredband.net", phone="+46184412690", **same),
+    ]
+    write_records(con, records)
+    cfg = dataclasses.replace(config, splink=dataclasses.replace(config.splink, match_threshold=1.01))
+    resolve_identities(con, run_id="r1", config=cfg)
+    ids = _customers(con)
+    assert ids[("crm", "2")] == ids[("pos", "order:1")] == ids[("pos", "order:2")] != ids[("crm", "1")]
+
+
 @pytest.mark.parametrize(
     "a, b, one",
     [

@@ -106,6 +106,8 @@ def test_the_fixture_holds_every_hard_case():
             "HC-CHILD-E",
             "HC-PARENT-F",
             "HC-CHILD-F",
+            "HC-PARENT-G",
+            "HC-CHILD-G",
         },
         "birth_date_typo": {"HC-DOB-TYPO"},
         "household": {"HC-HOME-A", "HC-HOME-B", "HC-HOME-C", "HC-HOME-D"},
