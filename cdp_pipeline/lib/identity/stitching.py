@@ -247,7 +247,9 @@ def build_account_cannot_links(con: duckdb.DuckDBPyConnection, model_edges: str,
     and they have no e-mail and no phone in common (none even one typo apart), and no birth
     date in common (none even one typo apart: one of them without a birth date has none in
     common). A fixed line (``line_type.py``) is a household's: it joins no core and is no phone
-    in common (a same-name parent and child on the family landline would be one core).
+    in common (a same-name parent and child on the family landline would be one core). A family
+    inbox (an e-mail stitching did not join into one star: it names two people) is no e-mail of
+    one's own.
 
     A same-name parent and child at one address, one of them without a birth date in the CRM:
     name, surname and address (+28 to the model) outweigh two different e-mails and phones
@@ -309,8 +311,19 @@ def build_account_cannot_links(con: duckdb.DuckDBPyConnection, model_edges: str,
             WHERE u.kind IN ('email', 'phone')
               AND NOT (u.kind = 'phone' AND u.value IN (SELECT value FROM {FIXED_LINES}))
               AND o.core IN (SELECT core_a FROM pairs UNION SELECT core_b FROM pairs)
+        ), inboxes AS (
+            -- an e-mail whose records stitching did not join into one star names two people (a
+            -- family inbox: a star per first name, or a nameless record left out); it is no
+            -- mailbox of one's own (a household member's second account on the family inbox and
+            -- the landline beside the first on her own e-mail: Nordic set, seed 83)
+            SELECT u.value FROM {USABLE} u
+            WHERE u.kind = 'email' AND u.value IN (SELECT value FROM contacts WHERE kind = 'email')
+            GROUP BY u.value
+            HAVING count(*) > 1 + (SELECT count(*) FROM {DETERMINISTIC_EDGES} e
+                                   WHERE e.kind = 'email' AND e.value = u.value)
         ), mailboxes AS (
-            SELECT DISTINCT core FROM contacts WHERE kind = 'email'
+            SELECT DISTINCT core FROM contacts
+            WHERE kind = 'email' AND value NOT IN (SELECT value FROM inboxes)
         ), in_common AS (
             SELECT DISTINCT p.core_a, p.core_b
             FROM pairs p JOIN contacts x ON x.core = p.core_a JOIN contacts y ON y.core = p.core_b

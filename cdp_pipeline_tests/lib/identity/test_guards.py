@@ -638,6 +638,23 @@ def test_two_accounts_with_mailboxes_of_their_own_are_two_people(con, parent, ch
     assert _accounts(con, records, [("P", "C")]) == ({("C", "P")} if two_people else set())
 
 
+def test_a_family_inbox_is_no_mailbox_of_one_s_own(con):
+    """Erik Andersson registered twice (Nordic set, seed 83): once on the family inbox, which his
+    wife's account also carries, without a birth date, and once on his own e-mail; both on the
+    family landline. The fixed line joins nothing here, and the inbox names two people, so the
+    first account has no mailbox of its own: nothing says the two accounts are two people."""
+    records = [
+        _account("P", email="familjen.karlsson@telia.com", phone="+4686412273"),
+        _account("C", email="christer.karlsson@spray.se", phone="+4686412273", birth_date=dt.date(1960, 4, 13)),
+        _account("W", first_name="Anna", first_name_match="anna", email="familjen.karlsson@telia.com"),
+    ]
+    assert _accounts(con, records, [("P", "C")]) == set()
+    # on a mailbox of his own instead, the two accounts are two people's (a same-name parent
+    # and child on the family landline, one of them undated)
+    records[0] = _account("P", email="christer.karlsson61@gmail.com", phone="+4686412273")
+    assert _accounts(con, records, [("P", "C")]) == {("C", "P")}
+
+
 def test_an_account_s_mailbox_is_what_its_stitched_records_carry(con):
     """The parent's account has no e-mail, but its SMS number is on an order with the parent's
     mailbox: the account's core carries that mailbox (and the order is matched to the child)."""
