@@ -34,6 +34,7 @@ from cdp_pipeline.lib.identity.cardinality import split_components
 from cdp_pipeline.lib.identity.config import IdentityConfig, load_identity_config
 from cdp_pipeline.lib.identity.graph import connected_components
 from cdp_pipeline.lib.identity.junk_guard import EXCLUDED, USABLE, find_excluded_identifiers
+from cdp_pipeline.lib.identity.line_type import FIXED_LINES
 from cdp_pipeline.lib.identity.model_store import (
     SCORED_PAIRS,
     SCORED_RECORDS,
@@ -216,9 +217,10 @@ def resolve_identities(
         UNION ALL
         -- a stitch on a phone ranks below the other stitches when a rule must cut one: a
         -- household shares a landline more than a mailbox (a child's order on its own e-mail and
-        -- the family landline goes with the child, not with the same-named parent)
+        -- the family landline goes with the child, not with the same-named parent); one on a
+        -- fixed line lower still (2.0, set below)
         SELECT least(rid_l, rid_r), greatest(rid_l, rid_r), 'deterministic', kind, value,
-               NULL, NULL, NULL, CASE WHEN kind = 'phone' THEN 2.0 ELSE 2.5 END, NULL
+               NULL, NULL, NULL, CASE WHEN kind = 'phone' THEN 2.25 ELSE 2.5 END, NULL
         FROM {DETERMINISTIC_EDGES}
         UNION ALL
         SELECT rid_l, rid_r, 'probabilistic', NULL, NULL, match_probability, match_weight, match_weights,
@@ -251,6 +253,13 @@ def resolve_identities(
     # two people's CRM accounts: read from the clusters (stitching.py); a function of each
     # cluster's own records and edges, so not kept among the graph's edges
     build_account_cannot_links(con, "temp._id_prob_edges", "temp._id_components")
+    # a stitch on a fixed line (a household's: line_type.py; typed there, in the clusters holding
+    # two CRM accounts) is cut before one on a mobile: a parent's SMS number on an order with her
+    # e-mail stays with her when the family landline joins the order to the same-named child
+    # (Nordic set, seed 97)
+    con.execute(f"""UPDATE temp._id_all_edges SET strength = 2.0
+                    WHERE link_type = 'deterministic' AND identifier_kind = 'phone'
+                      AND identifier_value IN (SELECT value FROM {FIXED_LINES})""")
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _id_cannot_all AS
                    SELECT rid_l, rid_r, min(reason) AS reason FROM (
                        SELECT * FROM temp._id_cannot

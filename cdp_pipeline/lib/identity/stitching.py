@@ -21,6 +21,7 @@ import duckdb
 
 from cdp_pipeline.lib.identity.config import IdentityConfig
 from cdp_pipeline.lib.identity.junk_guard import USABLE
+from cdp_pipeline.lib.identity.line_type import FIXED_LINES, build_fixed_lines
 from cdp_pipeline.lib.identity.name_keys import FIRST_NAMES, MODEL_COLUMNS
 from cdp_pipeline.lib.identity.records import RECORDS
 from cdp_pipeline.lib.identity.splink_model import MASCULINE_FEMININE, SAME_FIRST_NAME_GRADES, first_name_grade_sql
@@ -245,7 +246,10 @@ def build_account_cannot_links(con: duckdb.DuckDBPyConnection, model_edges: str,
     account (a ``crm_customer_id``), are two people when each core carries an e-mail of its own
     and they have no e-mail and no phone in common (none even one typo apart), and no birth
     date in common (none even one typo apart: one of them without a birth date has none in
-    common).
+    common). A fixed line (``line_type.py``) is a household's: it joins no core and is no phone
+    in common (a same-name parent and child on the family landline would be one core). A family
+    inbox (an e-mail stitching did not join into one star: it names two people) is no e-mail of
+    one's own.
 
     A same-name parent and child at one address, one of them without a birth date in the CRM:
     name, surname and address (+28 to the model) outweigh two different e-mails and phones
@@ -272,8 +276,17 @@ def build_account_cannot_links(con: duckdb.DuckDBPyConnection, model_edges: str,
             GROUP BY c.component HAVING count(DISTINCT r.crm_customer_id) > 1
         ) USING (component)
     """)
+    # a fixed line is a household's (line_type.py): it joins no core, and two cores that have
+    # only it in common have nothing of one person's in common (a same-name parent and child
+    # on the family landline, one of them undated: Nordic set, seeds 53, 83, 97)
+    build_fixed_lines(
+        con,
+        f"""SELECT value FROM {USABLE} WHERE kind = 'phone'
+            AND rid IN (SELECT rid FROM temp._id_account_records)""",
+    )
     det = f"""SELECT rid_l, rid_r FROM {DETERMINISTIC_EDGES}
-              WHERE rid_l IN (SELECT rid FROM temp._id_account_records)"""
+              WHERE rid_l IN (SELECT rid FROM temp._id_account_records)
+                AND NOT (kind = 'phone' AND value IN (SELECT value FROM {FIXED_LINES}))"""
     connected_components(con, f"SELECT rid_l AS rid FROM ({det}) UNION SELECT rid_r FROM ({det})", det, STITCHED_CORES)
     con.execute(
         f"""
@@ -296,9 +309,21 @@ def build_account_cannot_links(con: duckdb.DuckDBPyConnection, model_edges: str,
             SELECT DISTINCT o.core, u.kind, u.value
             FROM {USABLE} u JOIN core_of o USING (rid)
             WHERE u.kind IN ('email', 'phone')
+              AND NOT (u.kind = 'phone' AND u.value IN (SELECT value FROM {FIXED_LINES}))
               AND o.core IN (SELECT core_a FROM pairs UNION SELECT core_b FROM pairs)
+        ), inboxes AS (
+            -- an e-mail whose records stitching did not join into one star names two people (a
+            -- family inbox: a star per first name, or a nameless record left out); it is no
+            -- mailbox of one's own (a household member's second account on the family inbox and
+            -- the landline beside the first on her own e-mail: Nordic set, seed 83)
+            SELECT u.value FROM {USABLE} u
+            WHERE u.kind = 'email' AND u.value IN (SELECT value FROM contacts WHERE kind = 'email')
+            GROUP BY u.value
+            HAVING count(*) > 1 + (SELECT count(*) FROM {DETERMINISTIC_EDGES} e
+                                   WHERE e.kind = 'email' AND e.value = u.value)
         ), mailboxes AS (
-            SELECT DISTINCT core FROM contacts WHERE kind = 'email'
+            SELECT DISTINCT core FROM contacts
+            WHERE kind = 'email' AND value NOT IN (SELECT value FROM inboxes)
         ), in_common AS (
             SELECT DISTINCT p.core_a, p.core_b
             FROM pairs p JOIN contacts x ON x.core = p.core_a JOIN contacts y ON y.core = p.core_b

@@ -394,6 +394,36 @@ def test_a_record_stitched_to_two_people_goes_with_its_mailbox_before_a_phone(co
     assert ids[("pos", "order:1")] == ids[("crm", "2")] != ids[("crm", "1")]
 
 
+def test_a_stitch_on_a_fixed_line_is_cut_before_one_on_a_mobile(con, config):
+    """Mari Andersson's child (Nordic set, seed 97): her CRM record carries no e-mail, only her
+    mobile, which is on her order with her e-mail; her other order on that e-mail carries the
+    family landline, which is on the same-named parent's CRM record. The two birth dates must
+    be cut apart by one of the two phone stitches; the landline's (a fixed line, a household's)
+    goes, not the mobile's, though the parent's record comes first. Without the model's links."""
+    same = dict(first_name="mari", last_name="andersson", street="asptorget 1", postcode="75231", city="uppsala")
+    records = [
+        # rids follow the keys: the parent's record first, so a tie between the stitches goes its way
+        record(
+            "crm",
+            "1",
+            "parent",
+            email="mari.andersson@telia.com",
+            phone="+46184412690",
+            **same,
+            birth_date=dt.date(1953, 3, 22),
+            crm_customer_id="1",
+        ),
+        record("crm", "2", "child", phone="+46736207719", **same, birth_date=dt.date(1985, 9, 21), crm_customer_id="2"),
+        record("pos", "order:1", "child", email="mariandersson@bredband.net", phone="+46736207719", **same),
+        record("pos", "order:2", "child", email="mariandersson@bredband.net", phone="+46184412690", **same),
+    ]
+    write_records(con, records)
+    cfg = dataclasses.replace(config, splink=dataclasses.replace(config.splink, match_threshold=1.01))
+    resolve_identities(con, run_id="r1", config=cfg)
+    ids = _customers(con)
+    assert ids[("crm", "2")] == ids[("pos", "order:1")] == ids[("pos", "order:2")] != ids[("crm", "1")]
+
+
 @pytest.mark.parametrize(
     "a, b, one",
     [
@@ -578,6 +608,19 @@ def _account(rid: str, **fields) -> dict:
             dict(email="christer.karlsson@spray.se", phone="+46703325790"),
             False,
         ),
+        # a Stockholm fixed line in common (the family landline, which would stitch the two
+        # accounts into one core): a household's line, not one person's; two people
+        (
+            dict(email="christer.karlsson61@gmail.com", phone="+4686412273"),
+            dict(email="christer.karlsson@spray.se", phone="+4686412273"),
+            True,
+        ),
+        # the same line, both dated alike: the birth date says one person
+        (
+            dict(email="christer.karlsson61@gmail.com", phone="+4686412273", birth_date=dt.date(1961, 3, 2)),
+            dict(email="c.karlsson@spray.se", phone="+4686412273", birth_date=dt.date(1961, 3, 2)),
+            False,
+        ),
         # e-mails one typo apart: one mailbox
         (dict(email="christer.karlsson@gmail.com"), dict(email="christer.karlsson@gmial.com"), False),
         # equal once the dot is dropped: two mailboxes (the model's e-mail comparison reads them so)
@@ -593,6 +636,23 @@ def _account(rid: str, **fields) -> dict:
 def test_two_accounts_with_mailboxes_of_their_own_are_two_people(con, parent, child, two_people):
     records = [_account("P", **parent), _account("C", **child)]
     assert _accounts(con, records, [("P", "C")]) == ({("C", "P")} if two_people else set())
+
+
+def test_a_family_inbox_is_no_mailbox_of_one_s_own(con):
+    """Erik Andersson registered twice (Nordic set, seed 83): once on the family inbox, which his
+    wife's account also carries, without a birth date, and once on his own e-mail; both on the
+    family landline. The fixed line joins nothing here, and the inbox names two people, so the
+    first account has no mailbox of its own: nothing says the two accounts are two people."""
+    records = [
+        _account("P", email="familjen.karlsson@telia.com", phone="+4686412273"),
+        _account("C", email="christer.karlsson@spray.se", phone="+4686412273", birth_date=dt.date(1960, 4, 13)),
+        _account("W", first_name="Anna", first_name_match="anna", email="familjen.karlsson@telia.com"),
+    ]
+    assert _accounts(con, records, [("P", "C")]) == set()
+    # on a mailbox of his own instead, the two accounts are two people's (a same-name parent
+    # and child on the family landline, one of them undated)
+    records[0] = _account("P", email="christer.karlsson61@gmail.com", phone="+4686412273")
+    assert _accounts(con, records, [("P", "C")]) == {("C", "P")}
 
 
 def test_an_account_s_mailbox_is_what_its_stitched_records_carry(con):
