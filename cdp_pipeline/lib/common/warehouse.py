@@ -1,7 +1,8 @@
 """The build database (the pipeline's private working file), as every layer uses it.
 
 One writer: only the pipeline opens the build file read-write (``connect_build``); every layer
-writes through ``transaction`` and checks tables with ``table_exists``. What the build file and
+writes through ``transaction`` (or, for writes that span calls, ``OpenTransaction``) and checks
+tables with ``table_exists``. What the build file and
 the published copy share (the storage format, a logical copy of the live rows, ``previous_path``)
 is here too; the publish itself (the atomic swap analysts see) is ``lib/publish/warehouse_copy.py``.
 """
@@ -58,6 +59,41 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+class OpenTransaction:
+    """A transaction begun on the first write and kept open across calls until ``commit``: for a
+    writer whose writes come from several places and must commit together (the raw load's
+    batches, ``lib/raw/load_transaction.py``). ``rolled_back_on_error`` rolls it back when a block
+    raises, KeyboardInterrupt too, as ``transaction`` does."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con = con
+        self.open = False
+
+    def begin(self) -> None:
+        if not self.open:
+            self.con.execute("BEGIN")
+            self.open = True
+
+    def commit(self) -> None:
+        if self.open:
+            self.con.execute("COMMIT")
+            self.open = False
+
+    def rollback(self) -> None:
+        if self.open:
+            self.open = False
+            self.con.execute("ROLLBACK")
+
+    @contextmanager
+    def rolled_back_on_error(self):
+        """Roll the open transaction back when the block raises (KeyboardInterrupt too)."""
+        try:
+            yield self
+        except BaseException:
+            self.rollback()
+            raise
 
 
 def rewrite_database(path: Path) -> int:

@@ -22,46 +22,28 @@ them again.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 
 import duckdb
 
+from cdp_pipeline.lib.common.warehouse import OpenTransaction
 
-class LoadTransaction:
-    """A transaction begun on the first write and kept open until ``commit``."""
+
+class LoadTransaction(OpenTransaction):
+    """The load's open transaction (``OpenTransaction``), which also knows the GA4 rows it inserted."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection):
-        self.con = con
-        self.open = False
+        super().__init__(con)
         # events day -> the delivery ranks (held_deliveries.delivery_rank) of the GA4 rows inserted
         self._web_ranks: dict[str, set[tuple[int, dt.date]]] = {}
 
-    def begin(self) -> None:
-        if not self.open:
-            self.con.execute("BEGIN")
-            self.open = True
-
     def commit(self) -> None:
-        if self.open:
-            self.con.execute("COMMIT")
-            self.open = False
-            self._web_ranks.clear()
+        super().commit()
+        self._web_ranks.clear()
 
     def rollback(self) -> None:
-        if self.open:
-            self.open = False
-            self._web_ranks.clear()
-            self.con.execute("ROLLBACK")
-
-    @contextlib.contextmanager
-    def rolled_back_on_error(self):
-        """Roll the open transaction back when the block raises (KeyboardInterrupt too)."""
-        try:
-            yield self
-        except BaseException:
-            self.rollback()
-            raise
+        super().rollback()
+        self._web_ranks.clear()
 
     def inserted_web_rows(self, events_day: str, rank: tuple[int, dt.date]) -> None:
         self._web_ranks.setdefault(events_day, set()).add(rank)
