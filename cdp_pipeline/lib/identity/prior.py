@@ -23,7 +23,10 @@ import re
 
 def _equality_levels(comparison: dict, column: str) -> list[dict]:
     """The non-null levels whose condition requires ``column`` equal on both records."""
-    eq = re.compile(rf'^\(?"?{re.escape(column)}_l"?\s*=\s*"?{re.escape(column)}_r"?\)?(\s+AND\s|$)')
+    # the column quoted as the backend's SQL quotes it: "x_l" in DuckDB, `x_l` in Spark
+    q = '["`]?'
+    col = re.escape(column)
+    eq = re.compile(rf"^\(?{q}{col}_l{q}\s*=\s*{q}{col}_r{q}\)?(\s+AND\s|$)")
     return [
         lv
         for lv in comparison["comparison_levels"]
@@ -82,7 +85,10 @@ def present_shares(sdf, columns: list[str]) -> dict[str, float]:
 
     if not columns:
         return {}
-    counts = ", ".join(f'count("{c}") AS "{c}"' for c in columns)
+    # unquoted: "x" is a column in DuckDB but a string literal in Spark SQL (every count = n)
+    if bad := [c for c in columns if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", c)]:
+        raise ValueError(f"prior rule columns must be plain column names: {bad}")
+    counts = ", ".join(f"count({c}) AS {c}" for c in columns)
     pipeline = CTEPipeline()
     pipeline.enqueue_sql(f"SELECT count(*) AS __n, {counts} FROM {sdf.physical_name}", "__cdp_present_shares")
     result = sdf.db_api.sql_pipeline_to_splink_dataframe(pipeline)

@@ -135,7 +135,10 @@ def test_spark_engine_gives_the_same_customers_as_duckdb(config, monkeypatch, tm
     assert s_customers == d_customers
     # the same probabilistic edges above the threshold, with nearly the same probabilities
     assert set(s_edges) == set(d_edges)
-    assert max(abs(s_edges[k] - d_edges[k]) for k in d_edges) < 1e-3
+    # (within 0.005: since the prior is read from the trained model, this fixture's prior is 0.022, not
+    # 0.0032, and more pairs are edges; one of them, at 0.974 / 0.976, carries the largest gap, its
+    # match weight about 0.1 bit apart between the engines; links, explained weights and customers agree)
+    assert max(abs(s_edges[k] - d_edges[k]) for k in d_edges) < 5e-3
     assert s_links == d_links
     assert s_weights == d_weights  # same per-comparison weights explained
     assert s_result.model.comparisons == d_result.model.comparisons
