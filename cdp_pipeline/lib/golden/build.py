@@ -25,7 +25,7 @@ from pathlib import Path
 
 import duckdb
 
-from cdp_pipeline.lib.common.sql_files import fetch_sql, query_sql, run_sql
+from cdp_pipeline.lib.common.sql_files import fetch_sql, query_sql, quote_ident, run_sql
 from cdp_pipeline.lib.golden import incremental
 from cdp_pipeline.lib.golden.comments import apply_golden_comments
 from cdp_pipeline.lib.golden.consent import LEDGER_TABLE, build_consent, build_identifier_consent, identifier_hashes
@@ -176,8 +176,30 @@ def _customer_rows(
         # A whole build: every customer's row is here, so what is relative to every buyer is
         # computed from these rows' own values and stored with them (no update of every row after).
         run_sql(con, SQL_DIR, "create_golden_ranks", {"as_of_date": as_of_date}, customers=_WHOLE_BUILD_RANK_INPUTS)
-        run_sql(con, SQL_DIR, "create_golden_customers")
-        run_sql(con, SQL_DIR, "insert_golden_customers")
+        _store_whole_customers(con)
+
+
+def _zstd_column(name: str) -> bool:
+    """golden.customers' strings that rarely repeat: stored with ZSTD rather than DuckDB's default
+    for text (a dictionary with FSST), cheaper to write for about the same size."""
+    return name in ("customer_id", "email", "phone", "street") or name.endswith("_source_record_id")
+
+
+def _store_whole_customers(con: duckdb.DuckDBPyConnection) -> None:
+    """A whole build's ``golden.customers``: made with the columns of the view it is filled from
+    (``create_golden_customers_view.sql``, so the two cannot drift apart), some stored with ZSTD
+    (``_zstd_column``: a compression is declared when a table is made). Inserted sorted although
+    no reader relies on the order: the rows then fill whole row groups, which the closing
+    checkpoint keeps; unsorted they came in partly filled ones, which its vacuum rewrote (at 1M
+    records 1.1 CPU s against ~0.6 for the sort)."""
+    run_sql(con, SQL_DIR, "create_golden_customers_view")
+    columns = ", ".join(
+        f"{quote_ident(name)} {data_type}{' USING COMPRESSION zstd' if _zstd_column(name) else ''}"
+        for name, data_type, *_ in con.execute("DESCRIBE temp._golden_customers_whole").fetchall()
+    )
+    con.execute(f"CREATE OR REPLACE TABLE golden.customers ({columns})")
+    con.execute("INSERT INTO golden.customers SELECT * FROM temp._golden_customers_whole ORDER BY customer_id")
+    con.execute("DROP VIEW temp._golden_customers_whole")
 
 
 def _build_whole(con, tables, config, as_of_date, cutoff) -> None:

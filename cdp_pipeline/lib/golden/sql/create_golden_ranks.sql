@@ -1,4 +1,4 @@
--- What is relative to every buyer or to the date, for every customer of {customers} (its customer_id, last_order_at, orders_count, total_spend): RFM quintiles and labels, days since the last order, the as-of date. A whole build stores them with its rows (insert_golden_customers); update_golden_ranks sets them on the rows of an incremental one.
+-- What is relative to every buyer or to the date, for every customer of {customers} (its customer_id, last_order_at, orders_count, total_spend): RFM quintiles and labels, days since the last order, the as-of date. A whole build stores them with its rows (create_golden_customers_view); update_golden_ranks sets them on the rows of an incremental one.
 CREATE OR REPLACE TEMP TABLE _golden_ranks AS
 WITH customers AS (
     FROM {customers}
