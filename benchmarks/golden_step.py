@@ -2,12 +2,12 @@
 (docs/performance.md, "The golden step").
 
     python benchmarks/golden_step.py BUILD.duckdb COPY.duckdb --as-of 2026-10-30 \
-        [--tz Europe/Stockholm] [--incremental] [--no-compact] [--statements 25] [--keep]
+        [--tz Europe/Stockholm] [--incremental] [--no-compact] [--memory-limit 4GB] [--statements 25] [--keep]
 
 Copies BUILD to COPY (BUILD is never opened read-write), then on COPY, like
 ``defs/golden/assets.py``: a whole golden build (``full_refresh``; ``--incremental`` lets the
 plan decide), its summary and table metadata, and the connection's closing checkpoint, with the
-resource's DuckDB settings (4GB, 2 threads; compaction on, as on the first night and a full
+resource's DuckDB settings (4GB unless ``--memory-limit``, 2 threads; compaction on, as on the first night and a full
 refresh, unless ``--no-compact``). Prints wall and CPU seconds of this process (DuckDB's threads
 included) and, with ``--statements N``, the N statements that took the most CPU. COPY is
 deleted afterwards unless ``--keep`` (then ``benchmarks/table_hashes.py COPY --schema golden``).
@@ -61,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tz", default="Europe/Stockholm")
     parser.add_argument("--incremental", action="store_true", help="let the plan choose (default: full_refresh)")
     parser.add_argument("--no-compact", action="store_true", help="no row-group compaction at checkpoints")
+    parser.add_argument("--memory-limit", default="4GB", help="DuckDB memory_limit (the night's default: 4GB)")
     parser.add_argument("--statements", type=int, default=0, help="print the N statements with the most CPU")
     parser.add_argument("--keep", action="store_true", help="keep the copy")
     args = parser.parse_args(argv)
@@ -69,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     config = load_survivorship_config()
     log: list = []
     wall, cpu = time.perf_counter(), _cpu()
-    con = duckdb.connect(args.copy, config={"memory_limit": "4GB", "threads": 2, **BUILD_DB_CONFIG})
+    con = duckdb.connect(args.copy, config={"memory_limit": args.memory_limit, "threads": 2, **BUILD_DB_CONFIG})
     if args.no_compact:
         no_compaction(con)
     build = build_golden(

@@ -92,12 +92,10 @@ def _run_night(args: argparse.Namespace, settings, all_days: list[str]) -> int:
     """`cdp run` once it holds the build database's write lock."""
     days, why = _days_to_load(args, settings, all_days)
 
-    import dagster as dg
-
     from cdp_pipeline.defs.automation import partition_range_tags
     from cdp_pipeline.defs.partitions import LANDING_DAYS, add_landing_days
     from cdp_pipeline.defs.run_mode import FULL_REFRESH_TAG
-    from cdp_pipeline.launch import execute_job_run, load_job
+    from cdp_pipeline.launch import execute_job_run, load_job, open_instance
     from cdp_pipeline.lib.common.progress import (
         PHASE_LOGGER,
         PROGRESS_LOGGER,
@@ -120,7 +118,7 @@ def _run_night(args: argparse.Namespace, settings, all_days: list[str]) -> int:
     )
     t0 = time.monotonic()
     try:
-        with dg.DagsterInstance.get() as instance:
+        with open_instance() as instance:
             claim_run_state(settings)
             for run_id in release_dead_runs(instance, settings.build_db):
                 print(f"cdp run: run {run_id[:8]} was killed before it finished; marked failed")

@@ -173,3 +173,69 @@ def test_a_run_of_another_storage_is_left_as_it_is():
     with dg.DagsterInstance.ephemeral() as instance:
         with sqlite_event_log_kept_open(instance, "5e1f0c5e-0000-4000-8000-000000000002") as files:
             assert files == []
+
+
+def _sqlite_modes(path: Path) -> tuple[str, int]:
+    """(journal_mode, synchronous) of a connection SQLAlchemy opens to ``path``."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as con:
+            return con.execute(text("PRAGMA journal_mode")).scalar(), con.execute(text("PRAGMA synchronous")).scalar()
+    finally:
+        engine.dispose()
+
+
+def test_while_a_run_executes_a_new_sqlite_file_starts_in_wal_mode_and_an_old_one_keeps_its_mode(tmp_path):
+    """Dagster makes a run's event file in rollback-journal mode and switches it to WAL after its
+    tables: during the run a new, empty file is in WAL mode from its first connection (its tables
+    commit without a synced journal each); a database with content keeps its journal mode."""
+    import sqlite3
+
+    import dagster as dg
+
+    from cdp_pipeline.launch import sqlite_event_log_kept_open
+
+    old = tmp_path / "old.db"
+    with sqlite3.connect(old) as con:
+        con.execute("CREATE TABLE t (x)")
+    run_id = "5e1f0c5e-0000-4000-8000-000000000005"
+    (tmp_path / "home").mkdir()
+    with dg.instance_for_test(temp_dir=str(tmp_path / "home")) as instance:
+        with sqlite_event_log_kept_open(instance, run_id) as files:
+            assert sqlite3.connect(files[0]).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+            assert _sqlite_modes(tmp_path / "new.db") == ("wal", 1)
+            assert _sqlite_modes(old) == ("delete", 1)
+            instance.create_run_for_job(_tiny_job(), run_id=run_id)
+            _store_log_event(instance, run_id, "stored")
+    assert _sqlite_modes(tmp_path / "after.db") == ("delete", 2)  # outside a run: SQLite's defaults
+    assert [e.user_message for e in instance.all_logs(run_id) if not e.is_dagster_event] == ["stored"]
+
+
+def test_a_new_dagster_home_is_made_in_wal_mode_and_then_used_as_dagster_makes_it(tmp_path, monkeypatch):
+    """open_instance in an empty DAGSTER_HOME: Dagster's run, event-index and schedule files are
+    made (WAL mode, their tables, the alembic stamp) and a run's events stored as usual; after it,
+    new SQLite connections have SQLite's defaults again."""
+    import sqlite3
+
+    from cdp_pipeline.launch import open_instance, sqlite_event_log_kept_open
+    from cdp_pipeline_tests.conftest import REPO_ROOT
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text((REPO_ROOT / "dagster.yaml").read_text())
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    run_id = "5e1f0c5e-0000-4000-8000-000000000006"
+    with open_instance() as instance:
+        assert _sqlite_modes(tmp_path / "new.db") == ("delete", 2)
+        with sqlite_event_log_kept_open(instance, run_id):
+            instance.create_run_for_job(_tiny_job(), run_id=run_id)
+            _store_log_event(instance, run_id, "stored")
+        assert [e.user_message for e in instance.all_logs(run_id) if not e.is_dagster_event] == ["stored"]
+        assert instance.get_run_by_id(run_id) is not None
+    for name in ("history/runs.db", "history/runs/index.db", "schedules/schedules.db", f"history/runs/{run_id}.db"):
+        con = sqlite3.connect(home / name)
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal", name
+        assert con.execute("SELECT count(*) FROM alembic_version").fetchone()[0] == 1, name
+        con.close()

@@ -300,6 +300,21 @@ def test_consent_check_fails_on_a_tampered_export_file_or_table(cdp_env, db):
     assert "c6" in result.metadata["examples"].value
 
 
+def test_consent_check_reports_missing_files_and_still_checks_the_table(cdp_env, db):
+    """With no export file left to read, the check names the missing files and still compares
+    activation.export_members with golden (its query needs the identifier functions the files'
+    verification would otherwise have registered on the connection)."""
+    _golden(db, sample_customers())
+    assert _checks(_run(db, checks=[exported_rows_have_consent]))[CONSENT_CHECK.name] is True
+    for path in cdp_env.export_dir.rglob("*.*"):
+        path.unlink()
+    with db.get_connection() as con:
+        con.execute("UPDATE golden.customers SET email_contactable = false WHERE customer_id = 'c1'")
+        problems = _consent_violations(con)
+    assert problems and all("file missing" in p for p in problems if "export_members" not in p)
+    assert "newsletter export_members: customer c1: destination requires email consent" in problems
+
+
 def test_consent_check_reads_unchanged_files_against_current_consent(cdp_env, db):
     """Files as written (checksums fine) whose people have since withdrawn consent or left: the check
     (which compares unchanged files in DuckDB) fails and says which line of which file."""
