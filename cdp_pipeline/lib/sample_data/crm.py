@@ -120,7 +120,7 @@ def build(out: Output, people: list[Person], days: int, start: date) -> list[IdR
             continue
         primary = _new_record(out, rng, p, days, start, dupe=False)
         if p.has_card:
-            primary.card = "7350" + "".join(str(rng.randrange(10)) for _ in range(9))
+            primary.card = "7350" + rng.digits(9)
         records.append(primary)
         if p.crm_dupe:
             dupe = _new_record(out, rng, p, days, start, dupe=True)

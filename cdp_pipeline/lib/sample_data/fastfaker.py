@@ -17,12 +17,15 @@ from faker import Faker
 from faker.generator import Generator, _re_token
 from faker.providers import BaseProvider
 
+from .fastrandom import FastRandom
+
 
 def fast_generator(locale: str, seed: int) -> Generator:
     """Faker(locale), seeded with seed_instance(seed), as its Generator with the fast paths."""
     fake = Faker(locale)
     fake.seed_instance(seed)
     (generator,) = fake._factories  # the one locale's Generator, which its providers call back
+    generator.random = FastRandom(seed)  # seeded as seed_instance seeds: integer draws from one float
     if any(provider.generator is not generator for provider in generator.providers):
         raise RuntimeError("faker's layout changed: check fastfaker against the pinned version")
     for provider in generator.providers:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from .fastrandom import FastRandom
+
 
 @dataclass(frozen=True, slots=True)
 class BrokenLine:
@@ -38,9 +40,9 @@ class Output:
         self.duplicate_files: list[list[str]] = []
         self.header_only_files: list[str] = []
 
-    def rng(self, name: str) -> random.Random:
+    def rng(self, name: str) -> FastRandom:
         # A string seed is hashed with SHA-512 by random.seed: stable across runs and processes.
-        return random.Random(f"{self.seed}/{name}")
+        return FastRandom(f"{self.seed}/{name}")
 
     def relpath(self, source: str, day: date, name: str) -> str:
         return f"{source}/{day.isoformat()}/{name}"
