@@ -85,31 +85,50 @@ def _session(
         begin = local_moment(rng, start + timedelta(days=day), 6, 23)
     cookie["sessions"] += 1
     session_id = int(begin.timestamp())
-    ts = begin.astimezone(UTC)
+    # The event times as microseconds since the epoch (begin is a whole second): integer steps
+    # instead of datetime arithmetic per event.
+    us = exact_micros(begin)
+    zone = begin.tzinfo
     logged_in = user_id is not None and remembered
+    session_number = cookie["sessions"]
+    cookie_id = cookie["id"]
+    choice, randrange = rng.choice, rng.randrange
     for name in plan:
         if name == "login":
             logged_in = True
-        page = rng.choice(PAGES)
         events.append(
             {
-                "ts": ts,
-                "local_date": ts.astimezone(begin.tzinfo).date(),
+                "us": us,
+                "local_date": _local_date(us, zone),
                 "name": name,
                 "cookie": cookie,
-                "cookie_id": cookie["id"],
+                "cookie_id": cookie_id,
                 "user_id": user_id if logged_in else None,
                 "session_id": session_id,
-                "session_number": cookie["sessions"],
-                "page": page,
+                "session_number": session_number,
+                "page": choice(PAGES),
                 "person": p,
                 "order": order,
                 "event_day": day,
             }
         )
-        ts += timedelta(seconds=rng.randrange(4, 150), microseconds=rng.randrange(10**6))
-    if order:
-        events[-1]["ts"] = order.data["created"].astimezone(UTC)
+        us += randrange(4_000_000, 150_000_000)  # 4 to 150 s, to the microsecond
+    if order:  # the purchase at the order's own moment (its event date stays the one drawn)
+        events[-1]["us"] = exact_micros(order.data["created"])
+
+
+_HOUR = 3_600_000_000
+_local_dates: dict = {}
+
+
+def _local_date(us: int, zone) -> date:
+    """The local date of a moment (microseconds since the epoch) in the zone: the same through
+    each UTC hour (the zones' offsets are whole hours), kept per hour."""
+    key = (us // _HOUR, zone)
+    local = _local_dates.get(key)
+    if local is None:
+        local = _local_dates[key] = datetime.fromtimestamp(key[0] * 3600, zone).date()
+    return local
 
 
 def build(
@@ -181,7 +200,7 @@ def spooled_event(e: dict, parts: dict, sessions: dict) -> tuple[int, str, int, 
     """What the writer needs of an event: its sort key (the moment in exact microseconds, which
     orders as the aware time does, the cookie id, session id and event name) and its line."""
     return (
-        exact_micros(e["ts"]),
+        e["us"],
         e["cookie_id"],
         e["session_id"],
         e["name"],
@@ -212,7 +231,7 @@ def _event_dict(e: dict) -> dict:
     device, traffic = e["cookie"]["device"], e["cookie"]["traffic"]
     record = {
         "event_date": e["local_date"].strftime("%Y%m%d"),
-        "event_timestamp": micros(e["ts"]),
+        "event_timestamp": e["us"],
         "event_name": e["name"],
         "event_params": params,
         "user_pseudo_id": e["cookie"]["id"],
@@ -279,7 +298,7 @@ def _event_line(e: dict, parts: dict, sessions: dict | None = None) -> bytes:
     name_json = parts.get(name)
     if name_json is None:
         name_json = parts[name] = f',"event_name":{_s(name)}'.encode("utf-8")
-    return b"".join((day, b"%d" % micros(e["ts"]), name_json, session[0], page_json, session[1], tail))
+    return b"".join((day, b"%d" % e["us"], name_json, session[0], page_json, session[1], tail))
 
 
 def _session_json(e: dict) -> tuple[str, str]:
