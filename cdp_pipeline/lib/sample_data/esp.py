@@ -9,7 +9,7 @@ from operator import itemgetter
 from .output import BrokenLine, Output, with_duplicate_rows
 from .people import Person
 from .records import IdRecord, choose_email, person_name, pick
-from .timeutil import UTC, plain
+from .timeutil import UTC, midnight, plain
 from .variation import format_phone, format_postcode, vary_email
 
 SYSTEM = [
@@ -93,11 +93,11 @@ def _member(
     if status0 == "subscribed" and days > joined_day + 1 and rng.random() < 0.06:
         change = (rng.randrange(joined_day + 1, days), "unsubscribed" if rng.random() < 0.8 else "cleaned")
     if joined_day:
-        optin = datetime.combine(start + timedelta(days=joined_day), time(), tzinfo=UTC) + timedelta(
+        optin = midnight(start + timedelta(days=joined_day), UTC) + timedelta(
             seconds=rng.randrange(5 * 3600, 21 * 3600)
         )
     else:
-        optin = datetime.combine(start, time(), tzinfo=UTC) - timedelta(seconds=rng.randrange(86400, 5 * 365 * 86400))
+        optin = midnight(start, UTC) - timedelta(seconds=rng.randrange(86400, 5 * 365 * 86400))
     rec.data.update(
         email_text=vary_email(rng, email),
         joined_day=joined_day,
@@ -115,7 +115,7 @@ def _member(
     status_at_start = status0
     if status_at_start != "subscribed" and not joined_day:
         # Unsubscribed or cleaned some time between opting in and the first export.
-        span = int((datetime.combine(start, time(), tzinfo=UTC) - optin).total_seconds())
+        span = int((midnight(start, UTC) - optin).total_seconds())
         rec.data["status_time"] = optin + timedelta(seconds=rng.randrange(span // 10, span - 3600))
     return rec
 
@@ -215,9 +215,7 @@ def write(out: Output, records: list[IdRecord], days: int, start: date) -> None:
             per_day[d["joined_day"]]["subscribed"].append(_row(rec, "subscribed", when, None, rng))
         if d["change"]:
             day, status = d["change"]
-            when = datetime.combine(start + timedelta(days=day), time(), tzinfo=UTC) + timedelta(
-                seconds=rng.randrange(8 * 3600, 20 * 3600)
-            )
+            when = midnight(start + timedelta(days=day), UTC) + timedelta(seconds=rng.randrange(8 * 3600, 20 * 3600))
             d["change_time"] = when
             per_day[day][status].append(_row(rec, status, when, last_campaign(day), rng))
 
@@ -245,7 +243,7 @@ def write(out: Output, records: list[IdRecord], days: int, start: date) -> None:
 
     # Campaign activity: opens and clicks after each send, bounces for cleaned members.
     actions: dict[int, list[tuple]] = {d: [] for d in range(days)}
-    end = datetime.combine(start + timedelta(days=days), time(), tzinfo=UTC)
+    end = midnight(start + timedelta(days=days), UTC)
     random, randrange, expovariate = rng.random, rng.randrange, rng.expovariate
     # (first campaign day, last campaign day + 1 or None, email) of members subscribed at the start
     # or joining later; a member gets every campaign sent while subscribed, in member order.

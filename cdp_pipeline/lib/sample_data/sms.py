@@ -10,7 +10,7 @@ from .output import BrokenLine, Output, with_duplicate_rows
 from .people import Person
 from .records import IdRecord
 from .spool import DaySpool
-from .timeutil import UTC, exact_micros, rfc2822
+from .timeutil import UTC, exact_micros, midnight, rfc2822
 
 HEADER = [
     "From",
@@ -101,7 +101,7 @@ def write(out: Output, records: list[IdRecord], days: int, start: date, spool: D
     rng = out.rng("sms/write")
     account = "AC" + f"{rng.getrandbits(128):032x}"
     campaign_days = [d for d in range(days) if d % 7 == 2]
-    end = datetime.combine(start + timedelta(days=days), time(), tzinfo=UTC)
+    end = midnight(start + timedelta(days=days), UTC)
     phones_seen_intact: set[str] = set()
     made = 0  # messages made so far
 
@@ -142,8 +142,8 @@ def write(out: Output, records: list[IdRecord], days: int, start: date, spool: D
         before = made
         opted_out = False
         for number, day in enumerate(campaign_days):
-            sent = datetime.combine(start + timedelta(days=day), time(8, 0), tzinfo=UTC) + timedelta(
-                seconds=rng.randrange(0, 1800)
+            sent = midnight(start + timedelta(days=day), UTC) + timedelta(
+                seconds=rng.randrange(8 * 3600, 8 * 3600 + 1800)
             )
             if opted_out:
                 if rng.random() < 0.15:
@@ -183,9 +183,7 @@ def write(out: Output, records: list[IdRecord], days: int, start: date, spool: D
                 message(reply_at, "inbound", phone, rng.choice(OTHER_REPLIES))
         if made == before or rng.random() < 0.15:
             day = rng.randrange(days)
-            ts = datetime.combine(start + timedelta(days=day), time(), tzinfo=UTC) + timedelta(
-                seconds=rng.randrange(6 * 3600, 19 * 3600)
-            )
+            ts = midnight(start + timedelta(days=day), UTC) + timedelta(seconds=rng.randrange(6 * 3600, 19 * 3600))
             message(
                 ts,
                 "outbound-api",

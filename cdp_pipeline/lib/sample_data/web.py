@@ -12,7 +12,7 @@ from .output import BrokenLine, Output
 from .people import Person
 from .records import IdRecord, poisson
 from .spool import DaySpool
-from .timeutil import UTC, exact_micros, local_moment, micros
+from .timeutil import UTC, exact_micros, local_moment, micros, midnight
 
 PAGES = (
     ("https://www.nordhem.se/", "Nordhem – hem och kök"),
@@ -49,9 +49,7 @@ COUNTRY_NAMES = {
 
 
 def _cookie(rng: random.Random, start: date) -> dict:
-    first_seen = datetime.combine(start, datetime.min.time(), tzinfo=UTC) - timedelta(
-        seconds=rng.randrange(0, 2 * 365 * 86400)
-    )
+    first_seen = midnight(start, UTC) - timedelta(seconds=rng.randrange(0, 2 * 365 * 86400))
     return {
         "id": f"{rng.randrange(10**9, 2 * 10**9)}.{int(first_seen.timestamp())}",
         "first_touch": micros(first_seen),
