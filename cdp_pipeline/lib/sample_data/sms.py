@@ -3,6 +3,7 @@ notices. Even days arrive as the console message-log CSV (sms_log_<YYYYMMDD>.csv
 as the bulk JSON-lines export (messages_<YYYYMMDD>.jsonl); one file per UTC day."""
 
 import json
+import re
 from datetime import date, datetime, time, timedelta
 from operator import itemgetter
 
@@ -77,7 +78,8 @@ def _csv_row(m: dict, account: str) -> list[str]:
     ]
 
 
-def _json_line(m: dict) -> str:
+def _json_line_encoded(m: dict) -> str:
+    """The bulk export's line of a message, by the JSON encoder (what _json_line writes)."""
     return _encode(
         {
             "sid": m["sid"],
@@ -92,6 +94,27 @@ def _json_line(m: dict) -> str:
             "price": m["price"] or None,
             "price_unit": "USD",
         }
+    )
+
+
+# What json.dumps(ensure_ascii=False) escapes in a string; any other text is written as it is.
+_NEEDS_ESCAPE = re.compile(r'[\x00-\x1f\\"]')
+
+
+def _string(text: str) -> str:
+    return _encode(text) if _NEEDS_ESCAPE.search(text) else f'"{text}"'
+
+
+def _json_line(m: dict) -> str:
+    """_json_line_encoded(m), written from parts (the encoder's walk over a dict per message
+    was a tenth of the SMS writer)."""
+    body, error, price = m["body"], m["error"], m["price"]
+    return (
+        f'{{"sid": {_string(m["sid"])}, "from": {_string(m["from"])}, "to": {_string(m["to"])}'
+        f', "body": {_string(body)}, "status": {_string(m["status"])}, "direction": {_string(m["direction"])}'
+        f', "date_sent": {_string(rfc2822(m["ts"]))}, "num_segments": "{_segments(body)}"'
+        f', "error_code": {"null" if error is None else int.__repr__(error)}'
+        f', "price": {_string(price) if price else "null"}, "price_unit": "USD"}}'
     )
 
 

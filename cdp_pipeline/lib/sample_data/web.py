@@ -154,8 +154,9 @@ def build(
         """The events made so far (one person's) to the spool. Their session parts are not kept
         in parts: the keys hold the id of a cookie, which is freed and reused after."""
         sessions: dict = {}
-        for e in events:
-            spool.add(e["event_day"], spooled_event(e, parts, sessions))
+        add = spool.add
+        for e in events:  # spooled_event(e, parts, sessions), without a call per event
+            add(e["event_day"], (e["us"], e["cookie_id"], e["session_id"], e["name"], _event_line(e, parts, sessions)))
         events.clear()
 
     for p in people:

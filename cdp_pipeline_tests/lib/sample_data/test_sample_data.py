@@ -7,7 +7,7 @@ import json
 import random
 import re
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import phonenumbers
@@ -553,3 +553,19 @@ def test_a_receipt_dropped_after_its_file_was_written_stops_the_run(tmp_path, mo
     monkeypatch.setattr(generate, "make_linkable", linkage_dropping_a_receipt)
     with pytest.raises(AssertionError, match="dropped a receipt already written"):
         build_records(Output(tmp_path / "b", 4), write_receipts=True, **kwargs)
+
+
+def test_sms_json_lines_are_what_the_encoder_writes():
+    from cdp_pipeline.lib.sample_data import sms
+
+    ts = datetime(2026, 10, 3, 8, 15, 2, tzinfo=timezone.utc)
+    bodies = ["STOP", "Ok 👍", 'Säg "hej"', "back\\slash", "rad\nbrytning", "tab\there", "x" * 200, ""]
+    for body in bodies:
+        for error, price, direction in (
+            (None, "-0.04830", "outbound-api"),
+            (21610, "", "outbound-api"),
+            (None, "-0.00750", "inbound"),
+        ):
+            m = {"sid": "SM" + "0f" * 16, "from": "+46766860100", "to": "+46701234567", "body": body}
+            m.update(status="failed" if error else "delivered", error=error, price=price, direction=direction, ts=ts)
+            assert sms._json_line(m) == sms._json_line_encoded(m), m
