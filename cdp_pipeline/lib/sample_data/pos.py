@@ -316,35 +316,58 @@ def _decimal_comma(value: float) -> str:
     return f"{whole},{cents}"
 
 
+def _receipt_line(item: tuple) -> tuple[str, str, str, str, str]:
+    """(sku, quantity, unit price, discount when the line has one, VAT) of a line as the till
+    writes them: the same few dozen lines on every receipt, rendered once."""
+    rendered = _RECEIPT_LINES.get(item)
+    if rendered is None:
+        sku, _name, price, vat, qty = item
+        rendered = _RECEIPT_LINES[item] = (
+            sku,
+            str(qty),
+            _decimal_comma(price),
+            _decimal_comma(round(price * qty * 0.1, 2)),
+            str(vat),
+        )
+    return rendered
+
+
+_RECEIPT_LINES: dict = {}
+_NO_DISCOUNT = _decimal_comma(0.0)
+
+
 def write_receipts(out: Output, carded: list[IdRecord], anonymous: list[dict], days: int, start: date) -> None:
     rng = out.rng("pos/receipts/write")
-    per_file: dict[tuple[int, str], list[dict]] = {}
-    for data in [r.data | {"card": r.card} for r in carded if not r.dropped] + anonymous:
-        per_file.setdefault((data["day"], data["store"]), []).append(data)
+    random = rng.random
+    per_file: dict[tuple[int, str], list[tuple[dict, str]]] = {}
+    for data, card in [(r.data, r.card) for r in carded if not r.dropped] + [(a, a["card"]) for a in anonymous]:
+        per_file.setdefault((data["day"], data["store"]), []).append((data, card))
     written: dict[tuple[int, str], str] = {}
     broken_done = False
     for day in range(days):
         landing = start + timedelta(days=day)
         for store in sorted(STORES):
             rows: list = []
-            for data in sorted(per_file.get((day, store), []), key=lambda d: int(d["receipt_id"])):
+            zone = STORES[store]
+            for data, card in sorted(per_file.get((day, store), []), key=lambda item: int(item[0]["receipt_id"])):
                 ts_local = plain(data["ts"])
-                for line_no, (sku, _name, price, vat, qty) in enumerate(data["items"], start=1):
-                    discount = round(price * qty * 0.1, 2) if rng.random() < 0.08 else 0.0
+                receipt_id = data["receipt_id"]
+                for line_no, item in enumerate(data["items"], start=1):
+                    sku, qty, price, discount, vat = _receipt_line(item)
                     row = [
-                        data["receipt_id"],
+                        receipt_id,
                         store,
                         ts_local,
-                        STORES[store],
-                        data["card"],
+                        zone,
+                        card,
                         str(line_no),
                         sku,
-                        str(qty),
-                        _decimal_comma(price),
-                        _decimal_comma(discount),
-                        str(vat),
+                        qty,
+                        price,
+                        discount if random() < 0.08 else _NO_DISCOUNT,
+                        vat,
                     ]
-                    if not broken_done and day % 4 == 3 and line_no == 2 and data["card"]:
+                    if not broken_done and day % 4 == 3 and line_no == 2 and card:
                         # The till dropped the discount column on one line.
                         row = BrokenLine(";".join(row[:9] + row[10:]), "wrong number of fields")
                         broken_done = True
