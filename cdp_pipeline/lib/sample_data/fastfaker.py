@@ -10,6 +10,7 @@ value (and the random stream after it) is the one plain Faker gives for the pinn
 ``test_sample_data.py`` checks that on whole samples and on draws per locale.
 """
 
+from bisect import bisect
 from collections import OrderedDict
 from itertools import accumulate
 
@@ -41,6 +42,7 @@ def _random_element(provider):
     OrderedDict draws its keys by weight (random.choices, here with the cumulative weights
     kept), anything else one element with random.choice."""
     rng = provider.generator.random
+    random = rng.random
     use_weighting = provider.__use_weighting__
     weighted: dict[int, tuple] = {}
 
@@ -55,8 +57,9 @@ def _random_element(provider):
                 weighted[id(elements)] = entry
             _, keys, cum_weights = entry
             if cum_weights is None:
-                return rng.choice(keys)
-            return rng.choices(keys, cum_weights=cum_weights, k=1)[0]
+                return keys[int(random() * len(keys))]  # rng.choice(keys), FastRandom's draw
+            # rng.choices(keys, cum_weights=cum_weights, k=1)[0], without its call
+            return keys[bisect(cum_weights, random() * cum_weights[-1], 0, len(keys) - 1)]
         return rng.choice(elements if isinstance(elements, (tuple, list, str)) else tuple(elements))
 
     return random_element

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from .fastrandom import FastRandom
 from .output import BrokenLine, Output
 from .people import Person
 from .records import IdRecord, choose_email, choose_phone, person_name, poisson
@@ -87,9 +88,20 @@ NAME_WEIGHTS = {"initial": 0.05, "nickname": 0.04, "typo": 0.03, "upper": 0.03, 
 _LINES = {(product, qty): (*product, qty) for product in PRODUCTS for qty in (1, 2)}
 
 
-def _items(rng: random.Random, max_lines: int) -> list[tuple]:
-    chosen = rng.sample(PRODUCTS, rng.choice((1, 1, 1, 2, 2, 3, max_lines)))
-    return [_LINES[product, rng.choice((1, 1, 1, 2))] for product in chosen]
+def _items(rng: FastRandom, max_lines: int) -> list[tuple]:
+    """rng.sample(PRODUCTS, rng.choice((1, 1, 1, 2, 2, 3, max_lines))), each with a quantity
+    rng.choice((1, 1, 1, 2)): the same draws, written out (sample's pool method, which it takes
+    for a dozen products, with FastRandom's integer draw), on every order and receipt."""
+    random = rng.random
+    count = (1, 1, 1, 2, 2, 3, max_lines)[int(random() * 7)]
+    pool = list(PRODUCTS)
+    n = len(pool)
+    chosen = []
+    for i in range(count):
+        j = int(random() * (n - i))
+        chosen.append(pool[j])
+        pool[j] = pool[n - i - 1]
+    return [_LINES[product, (1, 1, 1, 2)[int(random() * 4)]] for product in chosen]
 
 
 def build_orders(out: Output, people: list[Person], days: int, start: date) -> list[IdRecord]:
