@@ -81,7 +81,7 @@ def _numerify(provider):
     '$' 2-9, every '!' a digit or nothing, every '@' 1-9 or nothing, each drawn as Faker's
     random_digit* draw it (randint(a, b) is a + _randbelow(b - a + 1)); the places of the
     marks kept per text instead of five regular-expression passes with a callback per mark."""
-    randbelow = provider.generator.random._randbelow
+    random = provider.generator.random.random  # a FastRandom's: _randbelow(n) is int(random() * n)
     plans: dict[str, tuple] = {}
 
     def numerify(text: str = "###") -> str:
@@ -94,18 +94,21 @@ def _numerify(provider):
         for mark, places in plan:
             for index in places:
                 if mark == "#":
-                    chars[index] = str(randbelow(10))
+                    chars[index] = _DIGITS[int(random() * 10)]
                 elif mark == "%":
-                    chars[index] = str(1 + randbelow(9))
+                    chars[index] = _DIGITS[1 + int(random() * 9)]
                 elif mark == "$":
-                    chars[index] = str(2 + randbelow(8))
+                    chars[index] = _DIGITS[2 + int(random() * 8)]
                 elif mark == "!":
-                    chars[index] = str(randbelow(10)) if randbelow(2) else ""
+                    chars[index] = _DIGITS[int(random() * 10)] if int(random() * 2) else ""
                 else:
-                    chars[index] = str(1 + randbelow(9)) if randbelow(2) else ""
+                    chars[index] = _DIGITS[1 + int(random() * 9)] if int(random() * 2) else ""
         return "".join(chars)
 
     return numerify
+
+
+_DIGITS = "0123456789"
 
 
 def _parse(generator: Generator):
