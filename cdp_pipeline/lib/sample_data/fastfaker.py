@@ -4,10 +4,11 @@ The population draws a few million first names, last names, street addresses, po
 cities. Faker spends most of that time not in drawing but around it: ``random_element``
 rebuilds the cumulative weights of a name list of thousands on every call, and
 ``Generator.parse`` runs a regular expression with a callback per template. ``fast_generator``
-returns the locale's own Generator, seeded as before, with two of its internals replaced by
-equivalents that make the same calls to the same ``random.Random`` in the same order, so every
-value (and the random stream after it) is the one plain Faker gives for the pinned version;
-``test_sample_data.py`` checks that on whole samples and on draws per locale.
+returns the locale's own Generator, seeded as ``seed_instance`` seeds it but drawing from a
+``FastRandom`` (fastrandom.py: an integer draw is one float), with three of its internals
+replaced by equivalents that make the same draws from that stream in the same order, so every
+value (and the random stream after it) is the one plain Faker gives on the same stream for the
+pinned version; ``test_sample_data.py`` checks that on draws per locale.
 """
 
 from bisect import bisect
