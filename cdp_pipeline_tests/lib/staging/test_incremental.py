@@ -21,7 +21,12 @@ from cdp_pipeline.settings import SOURCES, get_settings
 @pytest.fixture(scope="module")
 def landing(tmp_path_factory):
     root = tmp_path_factory.mktemp("stg_inc")
-    generate_sample(root / "landing", customers=120, days=4, seed=5, truth_file=root / "truth.csv")
+    generate_sample(root / "landing", customers=120, days=4, seed=1, truth_file=root / "truth.csv")
+    # The tests need a last day with an SMS JSON-lines file and no GA4 re-export of an earlier
+    # day (a new day that supersedes no file): seed 1 draws one (seed 5 did before FastRandom).
+    last = sorted((root / "landing").glob("*/2026-10-04/*"))
+    assert any(p.name == "messages_20261004.jsonl" for p in last)
+    assert [p.name for p in last if p.parent.parent.name == "web"] == ["events_20261003.jsonl"]
     return root / "landing"
 
 
