@@ -486,7 +486,7 @@ def test_csv_rows_are_what_the_csv_writer_writes(delimiter, newline):
     rows += [[""], ["", ""], [], ["x"], ("a", "b")]
     # long runs of rows that need no quoting, with a few that do: whole chunks go as one join
     clean = ["a", "Ö", " ", "1", "€", "\t", ""]
-    for run in range(12):
+    for _run in range(12):
         for _ in range(rng.choice((10, 300, 700))):
             rows.append(["".join(rng.choice(clean) for _ in range(3)) for _ in range(rng.choice((2, 4)))])
         rows.append(rng.choice((["x", "y,z"], ['"q"', "r"], ["s\nt", "u"], ["v\r", "w"], ["only"])))
