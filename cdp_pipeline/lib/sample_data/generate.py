@@ -11,7 +11,7 @@ from pathlib import Path
 
 from cdp_pipeline.lib.common.gc_pause import cyclic_gc_paused
 
-from . import crm, esp, pos, sms, web
+from . import crm, esp, pos, receipts, sms, web
 from .hardcases import CASE_TYPES, CASES_HEADER, case_rows
 from .linkability import make_linkable, truth_rows
 from .output import Output
@@ -35,27 +35,26 @@ def build_records(
     The population has identity hard cases when ``out.hard_cases``. With web_spool the web
     events go there (web.build) and "web_events" is empty.
 
-    write_receipts: write the store receipt files as soon as the receipts are numbered and keep
-    only what linkage and the truth read of them (their data released, no anonymous receipts):
-    the largest group of records is then not held while the others are built. The linkability
-    pass never changes a receipt (its loyalty card ties it to the CRM record whose group is
-    kept, and receipts take no repair); if it ever dropped one, the files would be wrong: an
-    error."""
+    write_receipts: write the store receipt files as soon as they are numbered and let their
+    table go ("receipt_table" None): the largest group of records is then not held while the
+    others are built. Linkage and the truth read a receipt record's id, person and card only.
+    The linkability pass never changes a receipt (its loyalty card ties it to the CRM record
+    whose group is kept, and receipts take no repair); if it ever dropped one, the files would
+    be wrong: an error."""
     people = build_population(customers, seed, start_date, hard_cases=out.hard_cases)
     crm_records = crm.build(out, people, days, start_date)
     crm_by_person = crm.primary_crm(crm_records)
     esp_records = esp.build(out, people, days, start_date)
     orders = pos.build_orders(out, people, days, start_date)
-    receipts, anonymous_receipts = pos.build_receipts(out, people, crm_by_person, days, start_date)
+    carded_receipts, receipt_table = receipts.build(out, people, crm_by_person, days, start_date)
     if write_receipts:
-        pos.write_receipts(out, receipts, anonymous_receipts, days, start_date)
-        pos.release_receipts(receipts)
-        anonymous_receipts = []
+        receipts.write(out, receipt_table, days, start_date)
+        receipt_table = None
     sms_records = sms.build(out, people)
     web_records, web_events = web.build(out, people, crm_by_person, orders, days, start_date, web_spool)
-    records = crm_records + esp_records + orders + receipts + sms_records + web_records
+    records = crm_records + esp_records + orders + carded_receipts + sms_records + web_records
     linkage = make_linkable(records)
-    if write_receipts and any(rec.dropped for rec in receipts):
+    if write_receipts and any(rec.dropped for rec in carded_receipts):
         raise AssertionError("the linkability pass dropped a receipt already written to its file")
     return {
         "people": people,
@@ -64,8 +63,8 @@ def build_records(
         "crm": crm_records,
         "esp": esp_records,
         "orders": orders,
-        "receipts": receipts,
-        "anonymous_receipts": anonymous_receipts,
+        "receipts": carded_receipts,
+        "receipt_table": receipt_table,
         "sms": sms_records,
         "web": web_records,
         "web_events": web_events,

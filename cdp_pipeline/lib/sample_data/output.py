@@ -86,6 +86,39 @@ class Output:
         self._write_bytes(rel, buf.getvalue().encode(encoding, errors="replace"))
         return rel
 
+    def write_joined_csv(
+        self,
+        source: str,
+        day: date,
+        name: str,
+        header: list[str],
+        lines: list,
+        *,
+        delimiter: str,
+        encoding: str,
+        newline: str,
+    ) -> str:
+        """write_csv for rows already joined by the caller: each a str of fields that need no
+        quoting (the caller's own values: no delimiter, quote or line break in a field), or a
+        BrokenLine."""
+        rel = self.relpath(source, day, name)
+        parts = [delimiter.join(header), newline]
+        done = 0
+        for index in _broken_indices(lines):
+            line = lines[index]
+            if index > done:
+                parts += (newline.join(lines[done:index]), newline)
+            parts += (line.text, newline if line.final_newline else "")
+            self.broken_rows.append({"source": source, "file": rel, "line_number": index + 2, "reason": line.reason})
+            done = index + 1
+        if len(lines) > done:
+            parts += (newline.join(lines[done:]), newline)
+        if not lines:
+            self.header_only_files.append(rel)
+        self.rows[source] += len(lines)
+        self._write_bytes(rel, "".join(parts).encode(encoding, errors="replace"))
+        return rel
+
     def write_lines(self, source: str, day: date, name: str, lines: list) -> str:
         """JSON lines: each item a serialised object (all text, or all UTF-8 bytes), or a BrokenLine."""
         rel = self.relpath(source, day, name)

@@ -1,16 +1,14 @@
 """Point of sale: Shopify-style online orders (one row per line item, order-level fields on
-the first row only) and store receipts (';'-separated, decimal comma, Windows-1252)."""
+the first row only); the store receipts' header, stores and products (receipts.py writes them)."""
 
 import random
 from datetime import date, timedelta
-from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from .fastrandom import FastRandom
 from .output import BrokenLine, Output
 from .people import Person
 from .records import IdRecord, choose_email, choose_phone, person_name, poisson
-from .timeutil import local_moment, plain, with_offset
+from .timeutil import local_moment, with_offset
 from .variation import format_phone, format_postcode
 
 ORDER_HEADER = [
@@ -79,7 +77,6 @@ STORES = {
     "K01": "Europe/Copenhagen",
 }
 STORE_IDS = tuple(sorted(STORES))
-STORE_ZONES = {store: ZoneInfo(key) for store, key in STORES.items()}
 NAME_WEIGHTS = {"initial": 0.05, "nickname": 0.04, "typo": 0.03, "upper": 0.03, "swapped": 0.01}
 
 
@@ -91,7 +88,7 @@ _LINES = {(product, qty): (*product, qty) for product in PRODUCTS for qty in (1,
 def _items(rng: FastRandom, max_lines: int) -> list[tuple]:
     """rng.sample(PRODUCTS, rng.choice((1, 1, 1, 2, 2, 3, max_lines))), each with a quantity
     rng.choice((1, 1, 1, 2)): the same draws, written out (sample's pool method, which it takes
-    for a dozen products, with FastRandom's integer draw), on every order and receipt."""
+    for a dozen products, with FastRandom's integer draw), on every order."""
     random = rng.random
     count = (1, 1, 1, 2, 2, 3, max_lines)[int(random() * 7)]
     pool = list(PRODUCTS)
@@ -168,54 +165,6 @@ def build_orders(out: Output, people: list[Person], days: int, start: date) -> l
         rec.srid = f"order:#{number}"
         rec.data.update(name=f"#{number}", id=str(shop_id))
     return orders
-
-
-def build_receipts(
-    out: Output, people: list[Person], crm_by_person: dict[str, IdRecord], days: int, start: date
-) -> tuple[list[IdRecord], list[dict]]:
-    """Receipts with a loyalty card (identity records) and anonymous ones (plain dicts)."""
-    main_rng, case_rng = out.rng("pos/receipts"), out.rng("pos/receipts/hardcases")
-    carded: list[IdRecord] = []
-    for p in people:
-        crm = crm_by_person.get(p.person_id)
-        if not (p.store_shopper and crm and crm.card):
-            continue
-        # Hard-case people draw from their own stream, so everyone else's records stay as they were.
-        rng = case_rng if p.hard_case else main_rng
-        first_day = crm.data["created_day"]
-        for _ in range(max(1, poisson(rng, days / 30 * 4))):
-            store = p.home_store if rng.random() < 0.8 else rng.choice(STORE_IDS)
-            day = rng.randrange(first_day, days)
-            rec = IdRecord("pos", "receipt", "", p, card=crm.card)
-            rec.data.update(
-                store=store,
-                day=day,
-                ts=local_moment(rng, start + timedelta(days=day), 9, 20, STORE_ZONES[store]),
-                items=_items(rng, 5),
-            )
-            carded.append(rec)
-    rng = main_rng
-    anonymous = []
-    for _ in range(int(len(carded) * 0.6) + 3):
-        store, day = rng.choice(STORE_IDS), rng.randrange(days)
-        anonymous.append(
-            {
-                "store": store,
-                "day": day,
-                "ts": local_moment(rng, start + timedelta(days=day), 9, 20, STORE_ZONES[store]),
-                "items": _items(rng, 4),
-                "card": "",
-            }
-        )
-    everything = [(r.data, r) for r in carded] + [(a, None) for a in anonymous]
-    everything.sort(key=lambda item: (item[0]["store"], item[0]["ts"], item[1].card if item[1] else ""))
-    numbers = {store: 20000 + rng.randrange(5000) for store in STORES}
-    for data, rec in everything:
-        numbers[data["store"]] += 1
-        data["receipt_id"] = str(numbers[data["store"]])
-        if rec is not None:
-            rec.srid = f"receipt:{data['store']}:{data['receipt_id']}"
-    return carded, anonymous
 
 
 def _money(value: float) -> str:
@@ -308,96 +257,3 @@ def write_orders(out: Output, orders: list[IdRecord], days: int, start: date) ->
                 order_rows[1] = BrokenLine(",".join(order_rows[1]), "wrong number of fields")
             rows.extend(order_rows)
         out.write_csv("pos", landing, f"orders_export_{landing:%Y%m%d}.csv", ORDER_HEADER, rows)
-
-
-_RELEASED: dict = {}  # shared by every released receipt; nothing writes into it
-
-
-def release_receipts(carded: list[IdRecord]) -> None:
-    """Let go of what only write_receipts reads (store, day, time, lines, number): linkage and
-    the truth read a receipt's source, id, person and card."""
-    for rec in carded:
-        rec.data = _RELEASED
-
-
-@lru_cache(maxsize=4096)  # a dozen prices and their discounts, on every receipt line
-def _decimal_comma(value: float) -> str:
-    whole, cents = f"{value:.2f}".split(".")
-    if len(whole) > 3:
-        whole = whole[:-3] + " " + whole[-3:]
-    return f"{whole},{cents}"
-
-
-def _receipt_line(item: tuple) -> tuple[str, str, str, str, str]:
-    """(sku, quantity, unit price, discount when the line has one, VAT) of a line as the till
-    writes them: the same few dozen lines on every receipt, rendered once."""
-    rendered = _RECEIPT_LINES.get(item)
-    if rendered is None:
-        sku, _name, price, vat, qty = item
-        rendered = _RECEIPT_LINES[item] = (
-            sku,
-            str(qty),
-            _decimal_comma(price),
-            _decimal_comma(round(price * qty * 0.1, 2)),
-            str(vat),
-        )
-    return rendered
-
-
-_RECEIPT_LINES: dict = {}
-_NO_DISCOUNT = _decimal_comma(0.0)
-
-
-def write_receipts(out: Output, carded: list[IdRecord], anonymous: list[dict], days: int, start: date) -> None:
-    rng = out.rng("pos/receipts/write")
-    random = rng.random
-    per_file: dict[tuple[int, str], list[tuple[dict, str]]] = {}
-    for data, card in [(r.data, r.card) for r in carded if not r.dropped] + [(a, a["card"]) for a in anonymous]:
-        per_file.setdefault((data["day"], data["store"]), []).append((data, card))
-    written: dict[tuple[int, str], str] = {}
-    broken_done = False
-    for day in range(days):
-        landing = start + timedelta(days=day)
-        for store in sorted(STORES):
-            rows: list = []
-            zone = STORES[store]
-            for data, card in sorted(per_file.get((day, store), []), key=lambda item: int(item[0]["receipt_id"])):
-                ts_local = plain(data["ts"])
-                receipt_id = data["receipt_id"]
-                for line_no, item in enumerate(data["items"], start=1):
-                    sku, qty, price, discount, vat = _receipt_line(item)
-                    row = [
-                        receipt_id,
-                        store,
-                        ts_local,
-                        zone,
-                        card,
-                        str(line_no),
-                        sku,
-                        qty,
-                        price,
-                        discount if random() < 0.08 else _NO_DISCOUNT,
-                        vat,
-                    ]
-                    if not broken_done and day % 4 == 3 and line_no == 2 and card:
-                        # The till dropped the discount column on one line.
-                        row = BrokenLine(";".join(row[:9] + row[10:]), "wrong number of fields")
-                        broken_done = True
-                    rows.append(row)
-            written[(day, store)] = out.write_csv(
-                "pos",
-                landing,
-                f"receipts_{store}_{landing:%Y%m%d}.csv",
-                RECEIPT_HEADER,
-                rows,
-                delimiter=";",
-                encoding="cp1252",
-                newline="\r\n",
-            )
-        if day % 4 == 3:
-            broken_done = False
-    # A store's file sent again the next day under a new name.
-    for day in range(1, days - 1, 10):
-        original = written[(day, "S02")]
-        landing = start + timedelta(days=day + 1)
-        out.copy_file(original, "pos", landing, f"receipts_S02_{start + timedelta(days=day):%Y%m%d}_resend.csv")
