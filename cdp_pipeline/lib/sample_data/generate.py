@@ -28,12 +28,10 @@ def build_records(
     days: int,
     seed: int,
     start_date: date,
-    web_spool: DaySpool | None = None,
     write_receipts: bool = False,
 ) -> dict:
     """The population and every source's identity records (made linkable), before rendering.
-    The population has identity hard cases when ``out.hard_cases``. With web_spool the web
-    events go there (web.build) and "web_events" is empty.
+    The population has identity hard cases when ``out.hard_cases``.
 
     write_receipts: write the store receipt files as soon as they are numbered and let their
     table go ("receipt_table" None): the largest group of records is then not held while the
@@ -51,7 +49,7 @@ def build_records(
         receipts.write(out, receipt_table, days, start_date)
         receipt_table = None
     sms_records = sms.build(out, people)
-    web_records, web_events = web.build(out, people, crm_by_person, orders, days, start_date, web_spool)
+    web_records, web_sessions = web.build(out, people, crm_by_person, orders, days, start_date)
     records = crm_records + esp_records + orders + carded_receipts + sms_records + web_records
     linkage = make_linkable(records)
     if write_receipts and any(rec.dropped for rec in carded_receipts):
@@ -67,7 +65,7 @@ def build_records(
         "receipt_table": receipt_table,
         "sms": sms_records,
         "web": web_records,
-        "web_events": web_events,
+        "web_sessions": web_sessions,
     }
 
 
@@ -116,17 +114,17 @@ def _write_sample(
     out_dir: Path, truth_file: Path, customers: int, days: int, seed: int, start_date: date, hard_cases: bool
 ) -> dict:
     out = Output(out_dir, seed, hard_cases=hard_cases)
-    # The web events wait on disk for their day's file (spool.py), the receipts are written as
-    # soon as they are numbered, and every other built object is let go as soon as nothing later
-    # reads it: the largest of them are not all held at once.
-    with tempfile.TemporaryDirectory(prefix="cdp-sample-") as spool_dir, closing(DaySpool(Path(spool_dir))) as spool:
+    # The web events are kept as numbers until their day's file is written, the SMS messages wait
+    # on disk (spool.py), the receipts are written as soon as they are numbered, and every other
+    # built object is let go as soon as nothing later reads it: the largest of them are not all
+    # held at once.
+    with tempfile.TemporaryDirectory(prefix="cdp-sample-") as spool_dir:
         built = build_records(
             out,
             customers=customers,
             days=days,
             seed=seed,
             start_date=start_date,
-            web_spool=spool,
             write_receipts=True,
         )
         people, linkage = built.pop("people"), built["linkage"]
@@ -152,7 +150,7 @@ def _write_sample(
             cases_file.unlink(missing_ok=True)
 
         # Each writer draws from its own random stream and reads only what the builders made.
-        web.write(out, spool, days, start_date)
+        web.write(out, built.pop("web_sessions"), days, start_date)
         with closing(DaySpool(Path(spool_dir) / "sms")) as sms_spool:
             sms.write(out, built.pop("sms"), days, start_date, sms_spool)
         crm.write(out, built.pop("crm"), days, start_date)
