@@ -5,8 +5,10 @@ import csv
 import io
 import json
 import tempfile
+from collections import Counter
 from contextlib import closing
 from datetime import date
+from operator import itemgetter
 from pathlib import Path
 
 from cdp_pipeline.lib.common.gc_pause import cyclic_gc_paused
@@ -14,7 +16,7 @@ from cdp_pipeline.lib.common.gc_pause import cyclic_gc_paused
 from . import crm, esp, pos, receipts, sms, web
 from .hardcases import CASE_TYPES, CASES_HEADER, case_rows
 from .linkability import make_linkable, truth_rows
-from .output import Output
+from .output import Output, _write_rows
 from .people import build_population
 from .spool import DaySpool
 
@@ -78,7 +80,7 @@ def _csv_bytes(header: list[str], rows: list) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    _write_rows(buf, writer, rows, ",", "\n")  # writer.writerows(rows), joined where nothing needs quotes
     return buf.getvalue().encode("utf-8")
 
 
@@ -137,10 +139,9 @@ def _write_sample(
         truth_file.parent.mkdir(parents=True, exist_ok=True)
         truth_file.write_bytes(_csv_bytes(["source", "source_record_id", "person_id"], truth))
         identity_records = len(truth)
-        identity_by_source = {s: 0 for s in SOURCES}
-        for source, _, _ in truth:
-            identity_by_source[source] += 1
-        truth_people = len({person_id for _, _, person_id in truth})
+        per_source = Counter(map(itemgetter(0), truth))
+        identity_by_source = {s: per_source[s] for s in SOURCES}
+        truth_people = len(set(map(itemgetter(2), truth)))
         del truth
         cases_file = cases_path(truth_file)
         if hard_cases:
