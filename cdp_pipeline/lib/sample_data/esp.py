@@ -4,7 +4,6 @@ changed status that day (subscribed_/unsubscribed_/cleaned_members_export_<listi
 
 import random
 from datetime import date, datetime, time, timedelta
-from operator import itemgetter
 
 import numpy as np
 
@@ -297,30 +296,37 @@ def _activity(out: Output, members: list[IdRecord], campaigns: list[dict], last_
         parts.append((open_s[keep], who[keep], 1, number, -1))
         keep = clicked & (open_s < end_s) & (click_s < end_s)
         parts.append((click_s[keep], who[keep], 2, number, url[keep]))
-    seconds = np.concatenate([np.asarray(s, np.int64) for s, *_ in parts])
-    email_index = np.concatenate([np.asarray(w, np.int64) for _, w, *_ in parts])
-    action = np.concatenate([np.full(len(s), a) for s, _, a, *_ in parts])
-    campaign_of = np.concatenate([np.full(len(s), c) for s, _, _, c, _ in parts])
-    url_of = np.concatenate([np.broadcast_to(np.asarray(u), len(s)) for s, _, _, _, u in parts])
-    rows = list(
-        zip(
-            seconds.tolist(),
-            [emails[i] for i in email_index.tolist()],
-            [_ACTIONS[a] for a in action.tolist()],
-            [campaigns[c] for c in campaign_of.tolist()],
-            [URLS[u] if u >= 0 else "" for u in url_of.tolist()],
-        )
-    )
+    campaign_number = {id(c): number for number, c in enumerate(campaigns)}
     for rec in members:
         if rec.data["change"] and rec.data["change"][1] == "cleaned":
             campaign = last_campaign(rec.data["change"][0])
             if campaign:
                 when = int((rec.data["change_time"] - _EPOCH).total_seconds()) - 300
-                rows.append((when, rec.data["email_text"].strip(), "bounce", campaign, ""))
-    rows.sort(key=itemgetter(0, 1, 2))
+                emails.append(rec.data["email_text"].strip())
+                parts.append(([when], [len(emails) - 1], 0, campaign_number[id(campaign)], -1))
+    seconds = np.concatenate([np.asarray(s, np.int64) for s, *_ in parts])
+    email_index = np.concatenate([np.asarray(w, np.int64) for _, w, *_ in parts])
+    action = np.concatenate([np.full(len(s), a) for s, _, a, *_ in parts])
+    campaign_of = np.concatenate([np.full(len(s), c) for s, _, _, c, _ in parts])
+    url_of = np.concatenate([np.broadcast_to(np.asarray(u), len(s)) for s, _, _, _, u in parts])
+    # by time, email (as text) and action, then as drawn
+    rank = {email: r for r, email in enumerate(sorted(set(emails)))}
+    email_rank = np.array([rank[email] for email in emails], np.int64)
+    order = np.lexsort((np.arange(len(seconds)), action, email_rank[email_index], seconds))
+    day, second = np.divmod(seconds[order] - start_s, 86400)
     day_texts = [(start + timedelta(days=d)).isoformat() for d in range(days)]
+    urls = URLS + ("",)  # -1: none
     actions: dict[int, list[list[str]]] = {d: [] for d in range(days)}
-    for when, email, action_text, c, url in rows:
-        day, second = divmod(when - start_s, 86400)
-        actions[day].append([email, action_text, f"{day_texts[day]} {clock(second)}", c["id"], c["title"], url])
+    for d, s, e, a, c, u in zip(
+        day.tolist(),
+        second.tolist(),
+        email_index[order].tolist(),
+        action[order].tolist(),
+        campaign_of[order].tolist(),
+        url_of[order].tolist(),
+    ):
+        campaign = campaigns[c]
+        actions[d].append(
+            [emails[e], _ACTIONS[a], f"{day_texts[d]} {clock(s)}", campaign["id"], campaign["title"], urls[u]]
+        )
     return actions
