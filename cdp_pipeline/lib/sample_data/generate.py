@@ -4,9 +4,7 @@ truth and manifest."""
 import csv
 import io
 import json
-import tempfile
 from collections import Counter
-from contextlib import closing
 from datetime import date
 from operator import itemgetter
 from pathlib import Path
@@ -18,7 +16,6 @@ from .hardcases import CASE_TYPES, CASES_HEADER, case_rows
 from .linkability import make_linkable, truth_rows
 from .output import Output, _write_rows
 from .people import build_population
-from .spool import DaySpool
 
 SOURCES = ("crm", "esp", "sms", "web", "pos")
 
@@ -116,48 +113,45 @@ def _write_sample(
     out_dir: Path, truth_file: Path, customers: int, days: int, seed: int, start_date: date, hard_cases: bool
 ) -> dict:
     out = Output(out_dir, seed, hard_cases=hard_cases)
-    # The web events are kept as numbers until their day's file is written, the SMS messages wait
-    # on disk (spool.py), the receipts are written as soon as they are numbered, and every other
-    # built object is let go as soon as nothing later reads it: the largest of them are not all
-    # held at once.
-    with tempfile.TemporaryDirectory(prefix="cdp-sample-") as spool_dir:
-        built = build_records(
-            out,
-            customers=customers,
-            days=days,
-            seed=seed,
-            start_date=start_date,
-            write_receipts=True,
-        )
-        people, linkage = built.pop("people"), built["linkage"]
-        records = built.pop("records")
-        truth = truth_rows(records)
-        cases = case_rows(people, records) if hard_cases else []
-        population = len(people)
-        del people, records
+    # The web events and SMS messages are kept as numbers until their day's file is written, the
+    # receipts are written as soon as they are numbered, and every other built object is let go
+    # as soon as nothing later reads it: the largest of them are not all held at once.
+    built = build_records(
+        out,
+        customers=customers,
+        days=days,
+        seed=seed,
+        start_date=start_date,
+        write_receipts=True,
+    )
+    people, linkage = built.pop("people"), built["linkage"]
+    records = built.pop("records")
+    truth = truth_rows(records)
+    cases = case_rows(people, records) if hard_cases else []
+    population = len(people)
+    del people, records
 
-        truth_file.parent.mkdir(parents=True, exist_ok=True)
-        truth_file.write_bytes(_csv_bytes(["source", "source_record_id", "person_id"], truth))
-        identity_records = len(truth)
-        per_source = Counter(map(itemgetter(0), truth))
-        identity_by_source = {s: per_source[s] for s in SOURCES}
-        truth_people = len(set(map(itemgetter(2), truth)))
-        del truth
-        cases_file = cases_path(truth_file)
-        if hard_cases:
-            cases_file.write_bytes(_csv_bytes(CASES_HEADER, cases))
-        else:
-            # cdp evaluate reads a companion it finds beside the truth: an earlier sample's must not stay.
-            cases_file.unlink(missing_ok=True)
+    truth_file.parent.mkdir(parents=True, exist_ok=True)
+    truth_file.write_bytes(_csv_bytes(["source", "source_record_id", "person_id"], truth))
+    identity_records = len(truth)
+    per_source = Counter(map(itemgetter(0), truth))
+    identity_by_source = {s: per_source[s] for s in SOURCES}
+    truth_people = len(set(map(itemgetter(2), truth)))
+    del truth
+    cases_file = cases_path(truth_file)
+    if hard_cases:
+        cases_file.write_bytes(_csv_bytes(CASES_HEADER, cases))
+    else:
+        # cdp evaluate reads a companion it finds beside the truth: an earlier sample's must not stay.
+        cases_file.unlink(missing_ok=True)
 
-        # Each writer draws from its own random stream and reads only what the builders made.
-        web.write(out, built.pop("web_sessions"), days, start_date)
-        with closing(DaySpool(Path(spool_dir) / "sms")) as sms_spool:
-            sms.write(out, built.pop("sms"), days, start_date, sms_spool)
-        crm.write(out, built.pop("crm"), days, start_date)
-        esp.write(out, built.pop("esp"), days, start_date)
-        pos.write_orders(out, built.pop("orders"), days, start_date)
-        # the receipt files are written (build_records)
+    # Each writer draws from its own random stream and reads only what the builders made.
+    web.write(out, built.pop("web_sessions"), days, start_date)
+    sms.write(out, built.pop("sms"), days, start_date)
+    crm.write(out, built.pop("crm"), days, start_date)
+    esp.write(out, built.pop("esp"), days, start_date)
+    pos.write_orders(out, built.pop("orders"), days, start_date)
+    # the receipt files are written (build_records)
 
     persons_per_case = {case_type: 0 for case_type in CASE_TYPES}
     for _, case_type, _ in cases:
