@@ -345,6 +345,11 @@ def write(out: Output, sessions: Sessions, days: int, start: date) -> None:
         )
     )
     bounds = np.searchsorted(event_day[order], np.arange(-1, days)).tolist()
+    # logged in: a user's session remembered from the start, else from its login event on
+    logins = np.cumsum(sessions.name == _LOGIN)
+    before = np.concatenate(([0], logins))[sessions.first_event[:-1]]
+    has_user = np.array([user is not None for user in sessions.user_id], bool)
+    logged = has_user[session_of] & (np.array(sessions.remembered, bool)[session_of] | (logins > before[session_of]))
     renderer = _Renderer(sessions)
     for event_day in range(-1, days - 1):
         day_events = order[bounds[event_day + 1] : bounds[event_day + 2]].tolist()
@@ -363,8 +368,10 @@ def write(out: Output, sessions: Sessions, days: int, start: date) -> None:
             redelivery = None
         lines_all: list = []
         lines_first: list = []
-        for event, session in zip(day_events, session_of[day_events].tolist()):
-            text = renderer.line(event, session)
+        day_session_of = session_of[day_events].tolist()
+        for text, session in zip(
+            renderer.lines(day_events, day_session_of, logged[day_events].tolist()), day_session_of
+        ):
             lines_all.append(text)
             first = session not in late_sessions
             if first:
@@ -423,37 +430,43 @@ class _Renderer:
         self.sessions.clear()
         self.orders.clear()
 
-    def line(self, event: int, session: int) -> bytes:
+    def lines(self, events: list[int], session_of: list[int], logged: list[bool]) -> list[bytes]:
+        """The lines of events (session_of and logged: each one's session and whether its user
+        is logged in)."""
         s = self.s
-        name = self.name[event]
-        user = s.user_id[session]
-        # logged in: remembered from the start, else from the login event on
-        logged_in = user is not None and (
-            s.remembered[session] or _LOGIN in self.name[self.first_event[session] : event + 1]
-        )
-        parts = self.sessions.get((session, logged_in))
-        if parts is None:
-            e = {
-                "cookie": s.cookie[session],
-                "user_id": user if logged_in else None,
-                "session_id": int(s.begin[session]),
-                "session_number": int(s.number[session]),
-                "person": s.person[session],
-            }
-            parts = self.sessions[session, logged_in] = tuple(part.encode("utf-8") for part in _session_json(e))
-        tail = b',"ecommerce":null,"items":[]}'
-        order = s.order[session]
-        if order is not None and name in (_CART, _PURCHASE):
-            tail = self.orders.get((session, name == _PURCHASE))
-            if tail is None:
-                tail = self.orders[session, name == _PURCHASE] = _order_json(order, name == _PURCHASE).encode("utf-8")
-        local = self.local_date[event]
-        day = self.days.get(local)
-        if day is None:
-            d = date(1970, 1, 1) + timedelta(days=local)
-            day = self.days[local] = (
-                f'{{"event_date":"{d.year:04d}{d.month:02d}{d.day:02d}","event_timestamp":'.encode()
+        us, names, pages, local_dates = self.us, self.name, self.page, self.local_date
+        name_parts, page_parts, day_parts, session_parts = self.names, self.pages, self.days, self.sessions
+        no_order = b',"ecommerce":null,"items":[]}'
+        out = []
+        for event, session, logged_in in zip(events, session_of, logged):
+            parts = session_parts.get((session, logged_in))
+            if parts is None:
+                e = {
+                    "cookie": s.cookie[session],
+                    "user_id": s.user_id[session] if logged_in else None,
+                    "session_id": int(s.begin[session]),
+                    "session_number": int(s.number[session]),
+                    "person": s.person[session],
+                }
+                parts = session_parts[session, logged_in] = tuple(part.encode("utf-8") for part in _session_json(e))
+            name = names[event]
+            tail = no_order
+            if name >= _CART and s.order[session] is not None:
+                tail = self._order_tail(session, name == _PURCHASE)
+            local = local_dates[event]
+            day = day_parts.get(local)
+            if day is None:
+                d = date(1970, 1, 1) + timedelta(days=local)
+                day = day_parts[local] = (
+                    f'{{"event_date":"{d.year:04d}{d.month:02d}{d.day:02d}","event_timestamp":'.encode()
+                )
+            out.append(
+                b"".join((day, b"%d" % us[event], name_parts[name], parts[0], page_parts[pages[event]], parts[1], tail))
             )
-        return b"".join(
-            (day, b"%d" % self.us[event], self.names[name], parts[0], self.pages[self.page[event]], parts[1], tail)
-        )
+        return out
+
+    def _order_tail(self, session: int, purchase: bool) -> bytes:
+        tail = self.orders.get((session, purchase))
+        if tail is None:
+            tail = self.orders[session, purchase] = _order_json(self.s.order[session], purchase).encode("utf-8")
+        return tail
