@@ -352,7 +352,7 @@ def write(out: Output, sessions: Sessions, days: int, start: date) -> None:
     logged = has_user[session_of] & (np.array(sessions.remembered, bool)[session_of] | (logins > before[session_of]))
     renderer = _Renderer(sessions)
     for event_day in range(-1, days - 1):
-        day_events = order[bounds[event_day + 1] : bounds[event_day + 2]].tolist()
+        day_events = order[bounds[event_day + 1] : bounds[event_day + 2]]
         event_date = start + timedelta(days=event_day)
         landing = event_day + 1
         redelivery = landing + rng.randint(1, 2)
@@ -408,11 +408,6 @@ class _Renderer:
 
     def __init__(self, sessions: Sessions):
         self.s = sessions
-        self.us = sessions.us.tolist()
-        self.name = sessions.name.tolist()
-        self.page = sessions.page.tolist()
-        self.local_date = sessions.local_date.tolist()
-        self.first_event = sessions.first_event.tolist()
         self.days: dict[int, bytes] = {}
         self.pages = [
             (
@@ -430,15 +425,21 @@ class _Renderer:
         self.sessions.clear()
         self.orders.clear()
 
-    def lines(self, events: list[int], session_of: list[int], logged: list[bool]) -> list[bytes]:
+    def lines(self, events: np.ndarray, session_of: list[int], logged: list[bool]) -> list[bytes]:
         """The lines of events (session_of and logged: each one's session and whether its user
-        is logged in)."""
+        is logged in). Only these events' columns become Python values."""
         s = self.s
-        us, names, pages, local_dates = self.us, self.name, self.page, self.local_date
         name_parts, page_parts, day_parts, session_parts = self.names, self.pages, self.days, self.sessions
         no_order = b',"ecommerce":null,"items":[]}'
         out = []
-        for event, session, logged_in in zip(events, session_of, logged):
+        for us, name, page, local, session, logged_in in zip(
+            s.us[events].tolist(),
+            s.name[events].tolist(),
+            s.page[events].tolist(),
+            s.local_date[events].tolist(),
+            session_of,
+            logged,
+        ):
             parts = session_parts.get((session, logged_in))
             if parts is None:
                 e = {
@@ -449,20 +450,16 @@ class _Renderer:
                     "person": s.person[session],
                 }
                 parts = session_parts[session, logged_in] = tuple(part.encode("utf-8") for part in _session_json(e))
-            name = names[event]
             tail = no_order
             if name >= _CART and s.order[session] is not None:
                 tail = self._order_tail(session, name == _PURCHASE)
-            local = local_dates[event]
             day = day_parts.get(local)
             if day is None:
                 d = date(1970, 1, 1) + timedelta(days=local)
                 day = day_parts[local] = (
                     f'{{"event_date":"{d.year:04d}{d.month:02d}{d.day:02d}","event_timestamp":'.encode()
                 )
-            out.append(
-                b"".join((day, b"%d" % us[event], name_parts[name], parts[0], page_parts[pages[event]], parts[1], tail))
-            )
+            out.append(b"".join((day, b"%d" % us, name_parts[name], parts[0], page_parts[page], parts[1], tail)))
         return out
 
     def _order_tail(self, session: int, purchase: bool) -> bytes:
