@@ -304,6 +304,9 @@ def _activity(out: Output, members: list[IdRecord], campaigns: list[dict], last_
                 when = int((rec.data["change_time"] - _EPOCH).total_seconds()) - 300
                 emails.append(rec.data["email_text"].strip())
                 parts.append(([when], [len(emails) - 1], 0, campaign_number[id(campaign)], -1))
+    actions: dict[int, list[list[str]]] = {d: [] for d in range(days)}
+    if not parts:  # no campaign in the period, no cleaned member
+        return actions
     seconds = np.concatenate([np.asarray(s, np.int64) for s, *_ in parts])
     email_index = np.concatenate([np.asarray(w, np.int64) for _, w, *_ in parts])
     action = np.concatenate([np.full(len(s), a) for s, _, a, *_ in parts])
@@ -316,7 +319,6 @@ def _activity(out: Output, members: list[IdRecord], campaigns: list[dict], last_
     day, second = np.divmod(seconds[order] - start_s, 86400)
     day_texts = [(start + timedelta(days=d)).isoformat() for d in range(days)]
     urls = URLS + ("",)  # -1: none
-    actions: dict[int, list[list[str]]] = {d: [] for d in range(days)}
     for d, s, e, a, c, u in zip(
         day.tolist(),
         second.tolist(),

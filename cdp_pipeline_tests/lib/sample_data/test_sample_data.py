@@ -100,6 +100,19 @@ def test_default_truth_location_is_beside_the_landing_folder(tmp_path):
     assert summary["people"] == 20
 
 
+def test_a_one_day_sample_has_no_campaign(tmp_path):
+    # the column draws of a period without an ESP or SMS campaign: no activity, parcel notices only
+    summary = generate_sample(tmp_path / "landing", customers=30, days=1, seed=2, truth_file=tmp_path / "truth.csv")
+    landing = tmp_path / "landing"
+    assert summary["people"] == 30 and (landing / "crm/2026-10-01/customers_20261001.csv").is_file()
+    activity = (landing / "esp/2026-10-01/campaign_activity_20261001.csv").read_text(encoding="utf-8")
+    assert activity.count("\n") == 1  # the header only
+    sms = (landing / "sms/2026-10-01/sms_log_20261001.csv").read_text(encoding="utf-8").splitlines()[1:]
+    assert sms and all("ditt paket" in line for line in sms)
+    # the web events of the day before the start arrive on the first day
+    assert [p.name for p in landing.glob("web/*/*")] in ([], ["events_20260930.jsonl"])
+
+
 def test_every_source_has_files_in_landing_layout(sample):
     landing = sample["landing"]
     assert sorted(p.name for p in landing.iterdir()) == sorted(SOURCES)
