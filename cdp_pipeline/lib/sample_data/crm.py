@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from .output import BrokenLine, Output, with_duplicate_rows
 from .people import Person
 from .records import IdRecord, choose_email, choose_phone, person_name, pick
-from .timeutil import LOCAL, local_moment, plain
+from .timeutil import LOCAL, local_moment, midnight, plain
 from .variation import format_birth_date, format_country, format_phone, format_postcode, typo, vary_email
 
 HEADER = [
@@ -71,9 +71,7 @@ def _new_record(out: Output, rng, p: Person, days: int, start: date, dupe: bool)
         created = local_moment(rng, start + timedelta(days=created_day), 6, 22)
     else:
         created_day = 0
-        created = datetime.combine(start, datetime.min.time(), tzinfo=LOCAL) - timedelta(
-            seconds=rng.randrange(86400, 6 * 365 * 86400)
-        )
+        created = midnight(start, LOCAL) - timedelta(seconds=rng.randrange(86400, 6 * 365 * 86400))
     rec.data.update(
         created_day=created_day,
         created=created,
@@ -120,7 +118,7 @@ def build(out: Output, people: list[Person], days: int, start: date) -> list[IdR
             continue
         primary = _new_record(out, rng, p, days, start, dupe=False)
         if p.has_card:
-            primary.card = "7350" + "".join(str(rng.randrange(10)) for _ in range(9))
+            primary.card = "7350" + rng.digits(9)
         records.append(primary)
         if p.crm_dupe:
             dupe = _new_record(out, rng, p, days, start, dupe=True)

@@ -4,12 +4,14 @@ The population draws a few million first names, last names, street addresses, po
 cities. Faker spends most of that time not in drawing but around it: ``random_element``
 rebuilds the cumulative weights of a name list of thousands on every call, and
 ``Generator.parse`` runs a regular expression with a callback per template. ``fast_generator``
-returns the locale's own Generator, seeded as before, with two of its internals replaced by
-equivalents that make the same calls to the same ``random.Random`` in the same order, so every
-value (and the random stream after it) is the one plain Faker gives for the pinned version;
-``test_sample_data.py`` checks that on whole samples and on draws per locale.
+returns the locale's own Generator, seeded as ``seed_instance`` seeds it but drawing from a
+``FastRandom`` (fastrandom.py: an integer draw is one float), with three of its internals
+replaced by equivalents that make the same draws from that stream in the same order, so every
+value (and the random stream after it) is the one plain Faker gives on the same stream for the
+pinned version; ``test_sample_data.py`` checks that on draws per locale.
 """
 
+from bisect import bisect
 from collections import OrderedDict
 from itertools import accumulate
 
@@ -17,12 +19,15 @@ from faker import Faker
 from faker.generator import Generator, _re_token
 from faker.providers import BaseProvider
 
+from .fastrandom import FastRandom
+
 
 def fast_generator(locale: str, seed: int) -> Generator:
     """Faker(locale), seeded with seed_instance(seed), as its Generator with the fast paths."""
     fake = Faker(locale)
     fake.seed_instance(seed)
     (generator,) = fake._factories  # the one locale's Generator, which its providers call back
+    generator.random = FastRandom(seed)  # seeded as seed_instance seeds: integer draws from one float
     if any(provider.generator is not generator for provider in generator.providers):
         raise RuntimeError("faker's layout changed: check fastfaker against the pinned version")
     for provider in generator.providers:
@@ -38,6 +43,7 @@ def _random_element(provider):
     OrderedDict draws its keys by weight (random.choices, here with the cumulative weights
     kept), anything else one element with random.choice."""
     rng = provider.generator.random
+    random = rng.random
     use_weighting = provider.__use_weighting__
     weighted: dict[int, tuple] = {}
 
@@ -52,8 +58,9 @@ def _random_element(provider):
                 weighted[id(elements)] = entry
             _, keys, cum_weights = entry
             if cum_weights is None:
-                return rng.choice(keys)
-            return rng.choices(keys, cum_weights=cum_weights, k=1)[0]
+                return keys[int(random() * len(keys))]  # rng.choice(keys), FastRandom's draw
+            # rng.choices(keys, cum_weights=cum_weights, k=1)[0], without its call
+            return keys[bisect(cum_weights, random() * cum_weights[-1], 0, len(keys) - 1)]
         return rng.choice(elements if isinstance(elements, (tuple, list, str)) else tuple(elements))
 
     return random_element
@@ -75,7 +82,7 @@ def _numerify(provider):
     '$' 2-9, every '!' a digit or nothing, every '@' 1-9 or nothing, each drawn as Faker's
     random_digit* draw it (randint(a, b) is a + _randbelow(b - a + 1)); the places of the
     marks kept per text instead of five regular-expression passes with a callback per mark."""
-    randbelow = provider.generator.random._randbelow
+    random = provider.generator.random.random  # a FastRandom's: _randbelow(n) is int(random() * n)
     plans: dict[str, tuple] = {}
 
     def numerify(text: str = "###") -> str:
@@ -88,18 +95,21 @@ def _numerify(provider):
         for mark, places in plan:
             for index in places:
                 if mark == "#":
-                    chars[index] = str(randbelow(10))
+                    chars[index] = _DIGITS[int(random() * 10)]
                 elif mark == "%":
-                    chars[index] = str(1 + randbelow(9))
+                    chars[index] = _DIGITS[1 + int(random() * 9)]
                 elif mark == "$":
-                    chars[index] = str(2 + randbelow(8))
+                    chars[index] = _DIGITS[2 + int(random() * 8)]
                 elif mark == "!":
-                    chars[index] = str(randbelow(10)) if randbelow(2) else ""
+                    chars[index] = _DIGITS[int(random() * 10)] if int(random() * 2) else ""
                 else:
-                    chars[index] = str(1 + randbelow(9)) if randbelow(2) else ""
+                    chars[index] = _DIGITS[1 + int(random() * 9)] if int(random() * 2) else ""
         return "".join(chars)
 
     return numerify
+
+
+_DIGITS = "0123456789"
 
 
 def _parse(generator: Generator):

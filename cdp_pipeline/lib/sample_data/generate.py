@@ -4,19 +4,18 @@ truth and manifest."""
 import csv
 import io
 import json
-import tempfile
-from contextlib import closing
+from collections import Counter
 from datetime import date
+from operator import itemgetter
 from pathlib import Path
 
 from cdp_pipeline.lib.common.gc_pause import cyclic_gc_paused
 
-from . import crm, esp, pos, sms, web
+from . import crm, esp, pos, receipts, sms, web
 from .hardcases import CASE_TYPES, CASES_HEADER, case_rows
 from .linkability import make_linkable, truth_rows
-from .output import Output
+from .output import Output, _write_rows
 from .people import build_population
-from .spool import DaySpool
 
 SOURCES = ("crm", "esp", "sms", "web", "pos")
 
@@ -28,34 +27,31 @@ def build_records(
     days: int,
     seed: int,
     start_date: date,
-    web_spool: DaySpool | None = None,
     write_receipts: bool = False,
 ) -> dict:
     """The population and every source's identity records (made linkable), before rendering.
-    The population has identity hard cases when ``out.hard_cases``. With web_spool the web
-    events go there (web.build) and "web_events" is empty.
+    The population has identity hard cases when ``out.hard_cases``.
 
-    write_receipts: write the store receipt files as soon as the receipts are numbered and keep
-    only what linkage and the truth read of them (their data released, no anonymous receipts):
-    the largest group of records is then not held while the others are built. The linkability
-    pass never changes a receipt (its loyalty card ties it to the CRM record whose group is
-    kept, and receipts take no repair); if it ever dropped one, the files would be wrong: an
-    error."""
+    write_receipts: write the store receipt files as soon as they are numbered and let their
+    table go ("receipt_table" None): the largest group of records is then not held while the
+    others are built. Linkage and the truth read a receipt record's id, person and card only.
+    The linkability pass never changes a receipt (its loyalty card ties it to the CRM record
+    whose group is kept, and receipts take no repair); if it ever dropped one, the files would
+    be wrong: an error."""
     people = build_population(customers, seed, start_date, hard_cases=out.hard_cases)
     crm_records = crm.build(out, people, days, start_date)
     crm_by_person = crm.primary_crm(crm_records)
     esp_records = esp.build(out, people, days, start_date)
     orders = pos.build_orders(out, people, days, start_date)
-    receipts, anonymous_receipts = pos.build_receipts(out, people, crm_by_person, days, start_date)
+    carded_receipts, receipt_table = receipts.build(out, people, crm_by_person, days, start_date)
     if write_receipts:
-        pos.write_receipts(out, receipts, anonymous_receipts, days, start_date)
-        pos.release_receipts(receipts)
-        anonymous_receipts = []
+        receipts.write(out, receipt_table, days, start_date)
+        receipt_table = None
     sms_records = sms.build(out, people)
-    web_records, web_events = web.build(out, people, crm_by_person, orders, days, start_date, web_spool)
-    records = crm_records + esp_records + orders + receipts + sms_records + web_records
+    web_records, web_sessions = web.build(out, people, crm_by_person, orders, days, start_date)
+    records = crm_records + esp_records + orders + carded_receipts + sms_records + web_records
     linkage = make_linkable(records)
-    if write_receipts and any(rec.dropped for rec in receipts):
+    if write_receipts and any(rec.dropped for rec in carded_receipts):
         raise AssertionError("the linkability pass dropped a receipt already written to its file")
     return {
         "people": people,
@@ -64,11 +60,11 @@ def build_records(
         "crm": crm_records,
         "esp": esp_records,
         "orders": orders,
-        "receipts": receipts,
-        "anonymous_receipts": anonymous_receipts,
+        "receipts": carded_receipts,
+        "receipt_table": receipt_table,
         "sms": sms_records,
         "web": web_records,
-        "web_events": web_events,
+        "web_sessions": web_sessions,
     }
 
 
@@ -81,7 +77,7 @@ def _csv_bytes(header: list[str], rows: list) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    _write_rows(buf, writer, rows, ",", "\n")  # writer.writerows(rows), joined where nothing needs quotes
     return buf.getvalue().encode("utf-8")
 
 
@@ -117,49 +113,45 @@ def _write_sample(
     out_dir: Path, truth_file: Path, customers: int, days: int, seed: int, start_date: date, hard_cases: bool
 ) -> dict:
     out = Output(out_dir, seed, hard_cases=hard_cases)
-    # The web events wait on disk for their day's file (spool.py), the receipts are written as
-    # soon as they are numbered, and every other built object is let go as soon as nothing later
-    # reads it: the largest of them are not all held at once.
-    with tempfile.TemporaryDirectory(prefix="cdp-sample-") as spool_dir, closing(DaySpool(Path(spool_dir))) as spool:
-        built = build_records(
-            out,
-            customers=customers,
-            days=days,
-            seed=seed,
-            start_date=start_date,
-            web_spool=spool,
-            write_receipts=True,
-        )
-        people, linkage = built.pop("people"), built["linkage"]
-        records = built.pop("records")
-        truth = truth_rows(records)
-        cases = case_rows(people, records) if hard_cases else []
-        population = len(people)
-        del people, records
+    # The web events and SMS messages are kept as numbers until their day's file is written, the
+    # receipts are written as soon as they are numbered, and every other built object is let go
+    # as soon as nothing later reads it: the largest of them are not all held at once.
+    built = build_records(
+        out,
+        customers=customers,
+        days=days,
+        seed=seed,
+        start_date=start_date,
+        write_receipts=True,
+    )
+    people, linkage = built.pop("people"), built["linkage"]
+    records = built.pop("records")
+    truth = truth_rows(records)
+    cases = case_rows(people, records) if hard_cases else []
+    population = len(people)
+    del people, records
 
-        truth_file.parent.mkdir(parents=True, exist_ok=True)
-        truth_file.write_bytes(_csv_bytes(["source", "source_record_id", "person_id"], truth))
-        identity_records = len(truth)
-        identity_by_source = {s: 0 for s in SOURCES}
-        for source, _, _ in truth:
-            identity_by_source[source] += 1
-        truth_people = len({person_id for _, _, person_id in truth})
-        del truth
-        cases_file = cases_path(truth_file)
-        if hard_cases:
-            cases_file.write_bytes(_csv_bytes(CASES_HEADER, cases))
-        else:
-            # cdp evaluate reads a companion it finds beside the truth: an earlier sample's must not stay.
-            cases_file.unlink(missing_ok=True)
+    truth_file.parent.mkdir(parents=True, exist_ok=True)
+    truth_file.write_bytes(_csv_bytes(["source", "source_record_id", "person_id"], truth))
+    identity_records = len(truth)
+    per_source = Counter(map(itemgetter(0), truth))
+    identity_by_source = {s: per_source[s] for s in SOURCES}
+    truth_people = len(set(map(itemgetter(2), truth)))
+    del truth
+    cases_file = cases_path(truth_file)
+    if hard_cases:
+        cases_file.write_bytes(_csv_bytes(CASES_HEADER, cases))
+    else:
+        # cdp evaluate reads a companion it finds beside the truth: an earlier sample's must not stay.
+        cases_file.unlink(missing_ok=True)
 
-        # Each writer draws from its own random stream and reads only what the builders made.
-        web.write(out, spool, days, start_date)
-        with closing(DaySpool(Path(spool_dir) / "sms")) as sms_spool:
-            sms.write(out, built.pop("sms"), days, start_date, sms_spool)
-        crm.write(out, built.pop("crm"), days, start_date)
-        esp.write(out, built.pop("esp"), days, start_date)
-        pos.write_orders(out, built.pop("orders"), days, start_date)
-        # the receipt files are written (build_records)
+    # Each writer draws from its own random stream and reads only what the builders made.
+    web.write(out, built.pop("web_sessions"), days, start_date)
+    sms.write(out, built.pop("sms"), days, start_date)
+    crm.write(out, built.pop("crm"), days, start_date)
+    esp.write(out, built.pop("esp"), days, start_date)
+    pos.write_orders(out, built.pop("orders"), days, start_date)
+    # the receipt files are written (build_records)
 
     persons_per_case = {case_type: 0 for case_type in CASE_TYPES}
     for _, case_type, _ in cases:

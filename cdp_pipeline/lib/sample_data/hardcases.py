@@ -116,7 +116,7 @@ def _household(
             rng.choice(("telia.com", "bredband.net", "gmail.com")),
         )
     if landline and head.country == "SE":
-        shared_phone = unique_phone(lambda: "+468" + "".join(str(rng.randrange(10)) for _ in range(8)))
+        shared_phone = unique_phone(lambda: "+468" + rng.digits(8))
     for index, member in enumerate(members):
         member.household, member.household_owner = household, index == 0
         member.shared_email, member.shared_phone = shared_email, shared_phone

@@ -28,6 +28,8 @@ def tokens(rec: IdRecord) -> set[tuple]:
         found.add(("card", rec.card))
     if rec.crm_id:
         found.add(("crm", rec.crm_id))
+    if not (rec.first and rec.last):  # no name (receipts, web, sms): no name token
+        return found
     first, last = match_key(rec.first), match_key(rec.last)
     if len(first) > 1 and last:
         if rec.birth_date:
@@ -57,6 +59,8 @@ def _components(records: list[IdRecord]) -> list[list[IdRecord]]:
     groups: dict[int, list[IdRecord]] = {}
     for index, rec in enumerate(records):
         groups.setdefault(find(index), []).append(rec)
+    if len(groups) == 1:  # most people: nothing to order
+        return list(groups.values())
     # The group holding the CRM master record comes first: web and receipt records hang on it,
     # so it is never the one dropped.
     return sorted(

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from .fastrandom import FastRandom
+
 
 @dataclass(frozen=True, slots=True)
 class BrokenLine:
@@ -38,9 +40,9 @@ class Output:
         self.duplicate_files: list[list[str]] = []
         self.header_only_files: list[str] = []
 
-    def rng(self, name: str) -> random.Random:
+    def rng(self, name: str) -> FastRandom:
         # A string seed is hashed with SHA-512 by random.seed: stable across runs and processes.
-        return random.Random(f"{self.seed}/{name}")
+        return FastRandom(f"{self.seed}/{name}")
 
     def relpath(self, source: str, day: date, name: str) -> str:
         return f"{source}/{day.isoformat()}/{name}"
@@ -84,6 +86,39 @@ class Output:
         self._write_bytes(rel, buf.getvalue().encode(encoding, errors="replace"))
         return rel
 
+    def write_joined_csv(
+        self,
+        source: str,
+        day: date,
+        name: str,
+        header: list[str],
+        lines: list,
+        *,
+        delimiter: str,
+        encoding: str,
+        newline: str,
+    ) -> str:
+        """write_csv for rows already joined by the caller: each a str of fields that need no
+        quoting (the caller's own values: no delimiter, quote or line break in a field), or a
+        BrokenLine."""
+        rel = self.relpath(source, day, name)
+        parts = [delimiter.join(header), newline]
+        done = 0
+        for index in _broken_indices(lines):
+            line = lines[index]
+            if index > done:
+                parts += (newline.join(lines[done:index]), newline)
+            parts += (line.text, newline if line.final_newline else "")
+            self.broken_rows.append({"source": source, "file": rel, "line_number": index + 2, "reason": line.reason})
+            done = index + 1
+        if len(lines) > done:
+            parts += (newline.join(lines[done:]), newline)
+        if not lines:
+            self.header_only_files.append(rel)
+        self.rows[source] += len(lines)
+        self._write_bytes(rel, "".join(parts).encode(encoding, errors="replace"))
+        return rel
+
     def write_lines(self, source: str, day: date, name: str, lines: list) -> str:
         """JSON lines: each item a serialised object (all text, or all UTF-8 bytes), or a BrokenLine."""
         rel = self.relpath(source, day, name)
@@ -122,7 +157,36 @@ class Output:
         return rel
 
 
+_CHUNK = 256
+
+
 def _write_rows(buf: io.StringIO, writer, rows: list, delimiter: str, newline: str) -> None:
+    """writer.writerows(rows), the csv writer's QUOTE_MINIMAL bytes: rows a chunk at a time, a
+    chunk whose rows all need no quoting (_write_row_by_row says which) as one join, checked on
+    the joined text (most chunks: no field holds the delimiter, a quote or a line break)."""
+    ends_r, ends_n = newline.count("\r"), newline.count("\n")
+    for start in range(0, len(rows), _CHUNK):
+        chunk = rows[start : start + _CHUNK]
+        try:
+            text = newline.join(map(delimiter.join, chunk))
+        except TypeError:  # a field that is not a string
+            text = None
+        breaks = len(chunk) - 1
+        if (
+            text is None
+            or min(map(len, chunk)) < 2
+            or text.count(delimiter) != sum(map(len, chunk)) - len(chunk)
+            or '"' in text
+            or text.count("\r") != ends_r * breaks
+            or text.count("\n") != ends_n * breaks
+        ):
+            _write_row_by_row(buf, writer, chunk, delimiter, newline)
+        else:
+            buf.write(text)
+            buf.write(newline)
+
+
+def _write_row_by_row(buf: io.StringIO, writer, rows: list, delimiter: str, newline: str) -> None:
     """writer.writerows(rows), the csv writer's QUOTE_MINIMAL bytes: a row of two or more strings
     none of which holds the delimiter, a quote or a line break needs no quoting and is joined
     (several times faster than the writer's walk over every character); any other row goes

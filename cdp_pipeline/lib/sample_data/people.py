@@ -5,14 +5,17 @@ household they may share an email or phone with, and which sources they appear i
 """
 
 import random
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from itertools import accumulate
 
 import phonenumbers
 from faker.generator import Generator
 
 from .fastfaker import fast_generator
+from .fastrandom import FastRandom
 from .variation import fold_ascii
 
 # (Faker locale, country, share). Faker has no nb_NO; no_NO is its Norwegian (Bokmål) locale.
@@ -108,46 +111,39 @@ class Person:
 _CALLING_CODES = {"SE": (46, 3), "DK": (45, 3), "NO": (47, 3), "FI": (358, 4), "DE": (49, 3), "GB": (44, 3)}
 
 
-def _mobile(rng: random.Random, country: str) -> str:
-    """A mobile number in a block that is really allocated, as a real customer's would be."""
-    code, prefix = _CALLING_CODES[country]
+@lru_cache(maxsize=None)
+def _mobile_desc(country: str) -> tuple[re.Pattern, tuple[int, ...]]:
+    """The country's mobile numbers as phonenumbers' metadata describes them: their national
+    number's pattern and possible lengths."""
+    desc = phonenumbers.PhoneMetadata.metadata_for_region(country).mobile
+    return re.compile(desc.national_number_pattern), tuple(desc.possible_length)
+
+
+def _mobile(rng: FastRandom, country: str) -> str:
+    """A mobile number in a block that is really allocated, as a real customer's would be: its
+    national number matches the country's mobile pattern in phonenumbers' metadata (what
+    phonenumbers.is_valid_number checks for a mobile, without its walk over every number type)."""
+    _, prefix = _CALLING_CODES[country]
+    pattern, lengths = _mobile_desc(country)
     while True:
         number = _mobile_candidate(rng, country)
-        # What phonenumbers.parse(number) gives for these E.164 candidates, without parsing.
-        if phonenumbers.is_valid_number(
-            phonenumbers.PhoneNumber(country_code=code, national_number=int(number[prefix:]))
-        ):
+        national = number[prefix:]
+        if len(national) in lengths and pattern.fullmatch(national):
             return number
 
 
-_DIGITS = "0123456789"
-
-
-def _mobile_candidate(rng: random.Random, country: str) -> str:
-    getrandbits = rng.getrandbits
-
-    def digits(n: int) -> str:
-        """n draws of rng.randrange(10), as Random._randbelow(10) makes each: 4 random bits,
-        drawn again while 10 or more (the same calls without two Python frames per digit)."""
-        drawn = []
-        for _ in range(n):
-            r = getrandbits(4)
-            while r >= 10:
-                r = getrandbits(4)
-            drawn.append(_DIGITS[r])
-        return "".join(drawn)
-
+def _mobile_candidate(rng: FastRandom, country: str) -> str:
     if country == "SE":
-        return "+467" + rng.choice("02369") + digits(7)
+        return "+467" + rng.choice("02369") + rng.digits(7)
     if country == "DK":
-        return "+452" + digits(7)
+        return "+452" + rng.digits(7)
     if country == "NO":
-        return "+47" + rng.choice("49") + digits(7)
+        return "+47" + rng.choice("49") + rng.digits(7)
     if country == "FI":
-        return "+358" + rng.choice(("40", "50")) + digits(7)
+        return "+358" + rng.choice(("40", "50")) + rng.digits(7)
     if country == "DE":
-        return "+49151" + digits(8)
-    return "+447" + rng.choice("4579") + digits(8)
+        return "+49151" + rng.digits(8)
+    return "+447" + rng.choice("4579") + rng.digits(8)
 
 
 def _postcode(raw: str, country: str) -> str:
@@ -175,7 +171,7 @@ def _local_part(rng: random.Random, first: str, last: str) -> str:
 
 
 def build_population(count: int, seed: int, start: date, *, hard_cases: bool = False) -> list[Person]:
-    rng = random.Random(f"{seed}/people")
+    rng = FastRandom(f"{seed}/people")
     fakers = {locale: fast_generator(locale, seed * 31 + index) for index, (locale, _, _) in enumerate(LOCALES)}
     # random.choices(weights=...) accumulates the weights on every call; the same draw with them kept.
     cum_weights = list(accumulate(w for _, _, w in LOCALES))
@@ -240,7 +236,7 @@ def build_population(count: int, seed: int, start: date, *, hard_cases: bool = F
         from .hardcases import make_hard_cases  # here: hardcases builds on this module's helpers
 
         # Its own random stream: the ordinary population above is drawn exactly as before.
-        make_hard_cases(random.Random(f"{seed}/hardcases"), people, fakers, start, unique_email, unique_phone)
+        make_hard_cases(FastRandom(f"{seed}/hardcases"), people, fakers, start, unique_email, unique_phone)
     return people
 
 
@@ -263,7 +259,7 @@ def _form_households(rng, people, unique_email, unique_phone) -> None:
             )
         shared_phone = None
         if head.country == "SE" and rng.random() < 0.3:
-            shared_phone = unique_phone(lambda: "+468" + "".join(str(rng.randrange(10)) for _ in range(8)))
+            shared_phone = unique_phone(lambda: "+468" + rng.digits(8))
         for index, member in enumerate(members):
             member.household = household
             member.household_owner = index == 0

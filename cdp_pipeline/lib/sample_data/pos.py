@@ -1,15 +1,14 @@
 """Point of sale: Shopify-style online orders (one row per line item, order-level fields on
-the first row only) and store receipts (';'-separated, decimal comma, Windows-1252)."""
+the first row only); the store receipts' header, stores and products (receipts.py writes them)."""
 
 import random
 from datetime import date, timedelta
-from functools import lru_cache
-from zoneinfo import ZoneInfo
 
+from .fastrandom import FastRandom
 from .output import BrokenLine, Output
 from .people import Person
 from .records import IdRecord, choose_email, choose_phone, person_name, poisson
-from .timeutil import local_moment, plain, with_offset
+from .timeutil import local_moment, with_offset
 from .variation import format_phone, format_postcode
 
 ORDER_HEADER = [
@@ -78,7 +77,6 @@ STORES = {
     "K01": "Europe/Copenhagen",
 }
 STORE_IDS = tuple(sorted(STORES))
-STORE_ZONES = {store: ZoneInfo(key) for store, key in STORES.items()}
 NAME_WEIGHTS = {"initial": 0.05, "nickname": 0.04, "typo": 0.03, "upper": 0.03, "swapped": 0.01}
 
 
@@ -87,9 +85,20 @@ NAME_WEIGHTS = {"initial": 0.05, "nickname": 0.04, "typo": 0.03, "upper": 0.03, 
 _LINES = {(product, qty): (*product, qty) for product in PRODUCTS for qty in (1, 2)}
 
 
-def _items(rng: random.Random, max_lines: int) -> list[tuple]:
-    chosen = rng.sample(PRODUCTS, rng.choice((1, 1, 1, 2, 2, 3, max_lines)))
-    return [_LINES[product, rng.choice((1, 1, 1, 2))] for product in chosen]
+def _items(rng: FastRandom, max_lines: int) -> list[tuple]:
+    """rng.sample(PRODUCTS, rng.choice((1, 1, 1, 2, 2, 3, max_lines))), each with a quantity
+    rng.choice((1, 1, 1, 2)): the same draws, written out (sample's pool method, which it takes
+    for a dozen products, with FastRandom's integer draw), on every order."""
+    random = rng.random
+    count = (1, 1, 1, 2, 2, 3, max_lines)[int(random() * 7)]
+    pool = list(PRODUCTS)
+    n = len(pool)
+    chosen = []
+    for i in range(count):
+        j = int(random() * (n - i))
+        chosen.append(pool[j])
+        pool[j] = pool[n - i - 1]
+    return [_LINES[product, (1, 1, 1, 2)[int(random() * 4)]] for product in chosen]
 
 
 def build_orders(out: Output, people: list[Person], days: int, start: date) -> list[IdRecord]:
@@ -158,54 +167,6 @@ def build_orders(out: Output, people: list[Person], days: int, start: date) -> l
     return orders
 
 
-def build_receipts(
-    out: Output, people: list[Person], crm_by_person: dict[str, IdRecord], days: int, start: date
-) -> tuple[list[IdRecord], list[dict]]:
-    """Receipts with a loyalty card (identity records) and anonymous ones (plain dicts)."""
-    main_rng, case_rng = out.rng("pos/receipts"), out.rng("pos/receipts/hardcases")
-    carded: list[IdRecord] = []
-    for p in people:
-        crm = crm_by_person.get(p.person_id)
-        if not (p.store_shopper and crm and crm.card):
-            continue
-        # Hard-case people draw from their own stream, so everyone else's records stay as they were.
-        rng = case_rng if p.hard_case else main_rng
-        first_day = crm.data["created_day"]
-        for _ in range(max(1, poisson(rng, days / 30 * 4))):
-            store = p.home_store if rng.random() < 0.8 else rng.choice(STORE_IDS)
-            day = rng.randrange(first_day, days)
-            rec = IdRecord("pos", "receipt", "", p, card=crm.card)
-            rec.data.update(
-                store=store,
-                day=day,
-                ts=local_moment(rng, start + timedelta(days=day), 9, 20, STORE_ZONES[store]),
-                items=_items(rng, 5),
-            )
-            carded.append(rec)
-    rng = main_rng
-    anonymous = []
-    for _ in range(int(len(carded) * 0.6) + 3):
-        store, day = rng.choice(STORE_IDS), rng.randrange(days)
-        anonymous.append(
-            {
-                "store": store,
-                "day": day,
-                "ts": local_moment(rng, start + timedelta(days=day), 9, 20, STORE_ZONES[store]),
-                "items": _items(rng, 4),
-                "card": "",
-            }
-        )
-    everything = [(r.data, r) for r in carded] + [(a, None) for a in anonymous]
-    everything.sort(key=lambda item: (item[0]["store"], item[0]["ts"], item[1].card if item[1] else ""))
-    numbers = {store: 20000 + rng.randrange(5000) for store in STORES}
-    for data, rec in everything:
-        numbers[data["store"]] += 1
-        data["receipt_id"] = str(numbers[data["store"]])
-        if rec is not None:
-            rec.srid = f"receipt:{data['store']}:{data['receipt_id']}"
-    return carded, anonymous
-
-
 def _money(value: float) -> str:
     return f"{value:.2f}"
 
@@ -231,48 +192,48 @@ def _order_rows(rng: random.Random, rec: IdRecord) -> list[list[str]]:
     )
     rows = []
     for index, (sku, name, price, _vat, qty) in enumerate(d["items"]):
-        line = {
-            "Name": d["name"],
-            "Lineitem quantity": str(qty),
-            "Lineitem name": name,
-            "Lineitem price": _money(price),
-            "Lineitem sku": sku,
-        }
-        if index == 0:
-            line.update(
-                {
-                    "Email": email,
-                    "Financial Status": d["status"],
-                    "Paid at": with_offset(created + timedelta(seconds=rng.randrange(2, 90)))
-                    if d["status"] != "pending"
-                    else "",
-                    "Accepts Marketing": "yes" if d["accepts"] else "no",
-                    "Currency": "SEK",
-                    "Subtotal": _money(d["subtotal"]),
-                    "Shipping": _money(d["shipping"]),
-                    "Taxes": _money(round(d["total"] * 0.2, 2)),
-                    "Total": _money(d["total"]),
-                    "Discount Code": d["discount_code"],
-                    "Created at": with_offset(created),
-                    "Billing Name": billing_name,
-                    "Billing Street": rec.street or "",
-                    "Billing City": rec.city or "",
-                    "Billing Zip": format_postcode(rng, rec.postcode, rec.country, spreadsheet=True)
-                    if rec.postcode
-                    else "",
-                    "Billing Country": rec.country or "",
-                    "Billing Phone": phone,
-                    "Cancelled at": with_offset(created + timedelta(hours=rng.randrange(1, 30)))
-                    if d["status"] == "refunded" and rng.random() < 0.5
-                    else "",
-                    "Refunded Amount": refunded,
-                    "Id": d["id"],
-                    "Tags": d["tags"],
-                    "Source": "web",
-                }
-            )
-        rows.append([line.get(column, "") for column in ORDER_HEADER])
+        if index:  # order-level fields on the first row only
+            rows.append([d["name"], *_BLANK_11, str(qty), name, _money(price), sku, *_BLANK_11])
+            continue
+        # the columns of ORDER_HEADER in order (the draws too: paid, billing zip, cancelled)
+        paid = with_offset(created + timedelta(seconds=rng.randrange(2, 90))) if d["status"] != "pending" else ""
+        rows.append(
+            [
+                d["name"],
+                email,
+                d["status"],
+                paid,
+                "yes" if d["accepts"] else "no",
+                "SEK",
+                _money(d["subtotal"]),
+                _money(d["shipping"]),
+                _money(round(d["total"] * 0.2, 2)),
+                _money(d["total"]),
+                d["discount_code"],
+                with_offset(created),
+                str(qty),
+                name,
+                _money(price),
+                sku,
+                billing_name,
+                rec.street or "",
+                rec.city or "",
+                format_postcode(rng, rec.postcode, rec.country, spreadsheet=True) if rec.postcode else "",
+                rec.country or "",
+                phone,
+                with_offset(created + timedelta(hours=rng.randrange(1, 30)))
+                if d["status"] == "refunded" and rng.random() < 0.5
+                else "",
+                refunded,
+                d["id"],
+                d["tags"],
+                "web",
+            ]
+        )
     return rows
+
+
+_BLANK_11 = ("",) * 11
 
 
 def write_orders(out: Output, orders: list[IdRecord], days: int, start: date) -> None:
@@ -296,73 +257,3 @@ def write_orders(out: Output, orders: list[IdRecord], days: int, start: date) ->
                 order_rows[1] = BrokenLine(",".join(order_rows[1]), "wrong number of fields")
             rows.extend(order_rows)
         out.write_csv("pos", landing, f"orders_export_{landing:%Y%m%d}.csv", ORDER_HEADER, rows)
-
-
-_RELEASED: dict = {}  # shared by every released receipt; nothing writes into it
-
-
-def release_receipts(carded: list[IdRecord]) -> None:
-    """Let go of what only write_receipts reads (store, day, time, lines, number): linkage and
-    the truth read a receipt's source, id, person and card."""
-    for rec in carded:
-        rec.data = _RELEASED
-
-
-@lru_cache(maxsize=4096)  # a dozen prices and their discounts, on every receipt line
-def _decimal_comma(value: float) -> str:
-    whole, cents = f"{value:.2f}".split(".")
-    if len(whole) > 3:
-        whole = whole[:-3] + " " + whole[-3:]
-    return f"{whole},{cents}"
-
-
-def write_receipts(out: Output, carded: list[IdRecord], anonymous: list[dict], days: int, start: date) -> None:
-    rng = out.rng("pos/receipts/write")
-    per_file: dict[tuple[int, str], list[dict]] = {}
-    for data in [r.data | {"card": r.card} for r in carded if not r.dropped] + anonymous:
-        per_file.setdefault((data["day"], data["store"]), []).append(data)
-    written: dict[tuple[int, str], str] = {}
-    broken_done = False
-    for day in range(days):
-        landing = start + timedelta(days=day)
-        for store in sorted(STORES):
-            rows: list = []
-            for data in sorted(per_file.get((day, store), []), key=lambda d: int(d["receipt_id"])):
-                ts_local = plain(data["ts"])
-                for line_no, (sku, _name, price, vat, qty) in enumerate(data["items"], start=1):
-                    discount = round(price * qty * 0.1, 2) if rng.random() < 0.08 else 0.0
-                    row = [
-                        data["receipt_id"],
-                        store,
-                        ts_local,
-                        STORES[store],
-                        data["card"],
-                        str(line_no),
-                        sku,
-                        str(qty),
-                        _decimal_comma(price),
-                        _decimal_comma(discount),
-                        str(vat),
-                    ]
-                    if not broken_done and day % 4 == 3 and line_no == 2 and data["card"]:
-                        # The till dropped the discount column on one line.
-                        row = BrokenLine(";".join(row[:9] + row[10:]), "wrong number of fields")
-                        broken_done = True
-                    rows.append(row)
-            written[(day, store)] = out.write_csv(
-                "pos",
-                landing,
-                f"receipts_{store}_{landing:%Y%m%d}.csv",
-                RECEIPT_HEADER,
-                rows,
-                delimiter=";",
-                encoding="cp1252",
-                newline="\r\n",
-            )
-        if day % 4 == 3:
-            broken_done = False
-    # A store's file sent again the next day under a new name.
-    for day in range(1, days - 1, 10):
-        original = written[(day, "S02")]
-        landing = start + timedelta(days=day + 1)
-        out.copy_file(original, "pos", landing, f"receipts_S02_{start + timedelta(days=day):%Y%m%d}_resend.csv")

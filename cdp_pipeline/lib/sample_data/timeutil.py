@@ -20,7 +20,20 @@ def local_moment(
 ) -> datetime:
     """A random aware local time on the day, between the hours."""
     seconds = rng.randrange(first_hour * 3600, last_hour * 3600)
-    return datetime.combine(day, time(), tzinfo=zone) + timedelta(seconds=seconds)
+    return midnight(day, zone) + timedelta(seconds=seconds)
+
+
+_midnights: dict = {}
+
+
+def midnight(day: date, zone: ZoneInfo = LOCAL) -> datetime:
+    """datetime.combine(day, time(), tzinfo=zone), kept: a few dozen days and zones, millions of
+    calls (aware arithmetic is on the wall clock, so adding to it gives what adding to a new one does)."""
+    key = (day, zone)
+    moment = _midnights.get(key)
+    if moment is None:
+        moment = _midnights[key] = datetime.combine(day, time(), tzinfo=zone)
+    return moment
 
 
 def plain(ts: datetime) -> str:

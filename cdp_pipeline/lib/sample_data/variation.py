@@ -115,7 +115,7 @@ def fold_ascii(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 20)  # every street of a large sample: the linkability pass asks for each on every record
 def match_key(text: str | None) -> str:
     """Lower case, accents folded, letters and digits only."""
     if not text:

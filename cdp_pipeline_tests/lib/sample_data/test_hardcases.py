@@ -281,15 +281,15 @@ def test_known_answers_with_hard_cases(tmp_path):
     summary = generate_sample(tmp_path / "landing", customers=200, days=5, seed=42, truth_file=truth, hard_cases=True)
     with truth.open(encoding="utf-8") as handle:
         first = next(csv.DictReader(handle))
-    assert (summary["identity_records"], summary["files"]) == (536, 76)
-    assert first == {"source": "crm", "source_record_id": "100269", "person_id": "P0000054"}
-    # Every byte, companion included, as the sample-hardcases branch wrote them; change only on purpose.
+    assert (summary["identity_records"], summary["files"]) == (485, 72)
+    assert first == {"source": "crm", "source_record_id": "100941", "person_id": "P0000140"}
+    # Every byte, companion included, as the generator writes them since columns.py; change only on purpose.
     digest = hashlib.sha256()
     for path in sorted(p for p in tmp_path.rglob("*") if p.is_file()):
         digest.update(
             path.relative_to(tmp_path).as_posix().encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest()
         )
-    assert digest.hexdigest() == "5469d024b27e77ee7747552f501740c3988a5b310a3e62c5c40fbbb19d817884"
+    assert digest.hexdigest() == "a85a5a931bf9e1a0f45a458bc4c432bb078cf659cd2839ab6262008cd7d446a4"
 
 
 def test_cdp_sample_hard_cases_option(cdp_env, tmp_path, capsys):
