@@ -259,12 +259,12 @@ _LOAD_CHECKPOINT_THRESHOLD = "1GB"
 
 
 # The load writes with one DuckDB thread. Its rows come from parse workers that keep the other
-# cores busy (``parse_pool.py``), and a second DuckDB thread only added its own coordination: the
-# 1,000,000-customer landing's writing process 10.2-10.4 -> 8.2-8.4 CPU s (``raw_steps.py
-# --one-step``), raw/pos_* parsed in the process itself 4.7-4.8 -> 4.2-4.3, the same tables in the
-# same row order. DuckDB then writes the transaction's rows to the file every four row groups
-# instead of three (load_transaction.py): up to one row group more in memory (~190 MB more peak
-# RSS for GA4's rows).
+# cores busy (``parse_pool.py``), and a second DuckDB thread only added its own coordination: at
+# 1,000,000 customers the writing process 10.2-10.4 -> 8.2-8.4 CPU s (``raw_steps.py --one-step``,
+# two pairs at load 12-16), raw/pos_* parsed in the process itself 4.7-4.8 -> 4.2-4.3; the same
+# tables in the same row order. DuckDB then writes the transaction's rows to the file every four
+# row groups instead of three (``load_transaction.py``): up to a row group more in memory (peak RSS
+# +0.1-0.2 GB at 1M, not more for larger files).
 _LOAD_THREADS = 1
 
 
