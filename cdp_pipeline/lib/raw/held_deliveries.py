@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from cdp_pipeline.lib.raw.file_kinds import events_day_from_name, is_intraday_name
 
@@ -92,3 +93,29 @@ class HeldDeliveries:
 
     def items(self) -> list:
         return [h.item for h in self.held]
+
+
+def likely_unwritten(files, max_bytes: int) -> frozenset[str]:
+    """The paths of the GA4 files among ``files`` (a load's, in order) whose rows the load will
+    not write if every file of it is loaded: those held and then replaced by a later file of the
+    load (``HeldDeliveries``, with the same ``max_bytes``), and those an earlier file of the load
+    outranks (superseded at once). Their lines need only be counted (``parse_pool``). A guess: a
+    file rejected, a duplicate, one without rows, or a delivery in raw from an earlier night makes
+    the load decide otherwise, and a file counted whose rows it then wants is parsed again."""
+    held = HeldDeliveries(files, max_bytes)
+    best: dict[str, tuple[int, dt.date]] = {}  # events day -> the highest rank placed (written or held)
+    unwritten: set[str] = set()
+    for lf in files:
+        held.placed(lf.rel_path)
+        day = events_day_from_name(lf.name) if lf.source == "web" else None
+        if day is None:
+            continue
+        rank = delivery_rank(lf.rel_path, lf.landing_date)
+        if day in best and best[day] > rank:
+            unwritten.add(lf.rel_path)  # stale: superseded at once
+            continue
+        best[day] = rank
+        unwritten.update(item[0].rel_path for item in held.replaced_by(lf.rel_path, day, rank))
+        held.hold((lf, SimpleNamespace(), None), day)
+        held.release(everything=False)  # (written: not counted)
+    return frozenset(unwritten)

@@ -45,7 +45,13 @@ def to_text(value) -> str | None:
 
 
 def read_jsonl_text(
-    text: str | None, *, kind: FileKind, file_name: str, encoding: str, utf8: bytes | None = None
+    text: str | None,
+    *,
+    kind: FileKind,
+    file_name: str,
+    encoding: str,
+    utf8: bytes | None = None,
+    counts_only: bool = False,
 ) -> ParsedFile:
     """``_read_jsonl_text`` in a thread of its own. How deep json reads (and writes back, for a
     kept value) before it gives up is the recursion limit less the stack already in use, so a
@@ -56,7 +62,9 @@ def read_jsonl_text(
 
     def run() -> None:
         try:
-            out["parsed"] = _read_jsonl_text(text, kind=kind, file_name=file_name, encoding=encoding, utf8=utf8)
+            out["parsed"] = _read_jsonl_text(
+                text, kind=kind, file_name=file_name, encoding=encoding, utf8=utf8, counts_only=counts_only
+            )
         except BaseException as exc:  # raised again in the caller's thread
             out["error"] = exc
 
@@ -69,7 +77,13 @@ def read_jsonl_text(
 
 
 def _read_jsonl_text(
-    text: str | None, *, kind: FileKind, file_name: str, encoding: str, utf8: bytes | None = None
+    text: str | None,
+    *,
+    kind: FileKind,
+    file_name: str,
+    encoding: str,
+    utf8: bytes | None = None,
+    counts_only: bool = False,
 ) -> ParsedFile:
     """Parse JSON lines into column lists for ``kind``'s raw table. ``utf8``: the file's bytes
     when they are UTF-8 (BOM left off), read by the fast path below; then ``text`` may be None
@@ -81,6 +95,10 @@ def _read_jsonl_text(
     quarantined with its line number. A file that is one JSON array of objects (an "export
     as JSON" instead of JSON lines, often pretty-printed) is read element by element, each
     with the line it starts on; its records are kept compact (``event_json``).
+
+    ``counts_only``: every line is read and judged alike, but the loaded rows' values are not
+    kept (``ParsedFile.counted_only``): what a GA4 file that will not be written needs for its
+    ledger entry (``held_deliveries.likely_unwritten``).
     """
     if text is None:
         text = _text_needed(utf8)
@@ -91,6 +109,7 @@ def _read_jsonl_text(
         raise FileRejected("no data: the file has no text", encoding=encoding, file_kind=kind.name)
     parsed = ParsedFile(kind=kind, encoding=encoding, delimiter=None)
     rows = _Rows(kind, file_name, parsed)
+    rows.counts_only = parsed.counted_only = counts_only
     elements = _array_elements(text) if text is not None else None
     if elements is not None:
         for line_no, obj in elements:
@@ -168,7 +187,7 @@ def _read_jsonl_text(
             add(i, obj, record)
 
     if utf8 is not None:
-        rows.file_lines = _FileLines(utf8, lines, crlf)
+        rows.file_lines = None if counts_only else _FileLines(utf8, lines, crlf)
         rows.read_lazily(lines, crlf, read_line)
     else:
         for i, line in enumerate(lines, start=1):
@@ -244,6 +263,7 @@ class _Rows:
         self.not_objects: dict[int, str] = {}  # record index -> why it is quarantined
         self.no_values = (None,) * len(self.value_columns)
         self.file_lines: _FileLines | None = None  # the lines' bytes, when read from UTF-8 bytes
+        self.counts_only = False  # keep no loaded row's values (``_read_jsonl_text``)
 
     def _plan(self, shape: tuple[str, ...]) -> tuple[tuple, tuple[str, ...]]:
         # The first key that stands for a column is its value; a key that stands for no column, or
@@ -420,7 +440,9 @@ class _Rows:
             if i not in bad:
                 bad[i] = f"invalid text: a string holds a lone UTF-16 surrogate (\\u{ord(surrogate):04x})"
 
-        cols = {c: _texts(v) for c, v in raw.items()}
+        # counting: only what the notes need (the cookieless events' user_pseudo_id)
+        kept = ("user_pseudo_id",) if self.counts_only and self.is_web else () if self.counts_only else raw
+        cols = {c: _texts(raw[c]) for c in kept}
         extra = [None] * n
         for i, e in self.extras.items():
             extra[i] = e
@@ -429,7 +451,7 @@ class _Rows:
             keep = [i for i in range(n) if i not in bad]
             cols = {c: [v[i] for i in keep] for c, v in cols.items()}
             extra = [extra[i] for i in keep]
-            loaded_records = [records[i] for i in keep]
+            loaded_records = [] if self.counts_only else [records[i] for i in keep]
             loaded_lines = [line_nos[i] for i in keep]
             # in the order read (two elements of an array may start on one line), merged by line
             # with the lines that are not JSON (one quarantine row per line at most)
@@ -439,16 +461,19 @@ class _Rows:
             loaded_records, loaded_lines = records, line_nos
 
         if self.is_web:
-            cols["events_day"] = [self.events_day] * len(loaded_lines)
-            # a loaded line's record is the line as received (less a CR ending it)
-            lines_read = self.file_lines
-            cols["event_json"] = _utf8_texts(loaded_records) if lines_read is None else lines_read.texts(loaded_lines)
+            if not self.counts_only:
+                cols["events_day"] = [self.events_day] * len(loaded_lines)
+                # a loaded line's record is the line as received (less a CR ending it)
+                lines_read = self.file_lines
+                cols["event_json"] = (
+                    _utf8_texts(loaded_records) if lines_read is None else lines_read.texts(loaded_lines)
+                )
             pseudo_ids = cols["user_pseudo_id"]
             cookieless = pseudo_ids.count(None) + sum(1 for v in pseudo_ids if v is not None and not v.strip())
         else:
             cookieless = 0
-        parsed.columns = {c: cols[c] for c in kind.columns}
-        parsed.extra = extra
+        parsed.columns = {} if self.counts_only else {c: cols[c] for c in kind.columns}
+        parsed.extra = [] if self.counts_only else extra
         parsed.lines = loaded_lines
         if cookieless:
             parsed.notes.append(

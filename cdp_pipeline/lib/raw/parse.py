@@ -14,26 +14,27 @@ from cdp_pipeline.lib.raw.compression import gunzip, inner_name, is_gzip
 from cdp_pipeline.lib.raw.csv_arrow import read_csv_arrow
 from cdp_pipeline.lib.raw.csv_reader import read_csv_text
 from cdp_pipeline.lib.raw.encoding import UTF8, UTF8_BOM, NotTextError, decode_bytes, refuse_binary, utf8_body
-from cdp_pipeline.lib.raw.file_kinds import ESP_MEMBERS, JSONL, esp_status_from_name, format_for, jsonl_kind
+from cdp_pipeline.lib.raw.file_kinds import ESP_MEMBERS, JSONL, WEB_EVENTS, esp_status_from_name, format_for, jsonl_kind
 from cdp_pipeline.lib.raw.jsonl_reader import read_jsonl_text
 from cdp_pipeline.lib.raw.parsed import FileRejected, ParsedFile
 
 _PREVIEW_BYTES = 200
 
 
-def parse_or_reject(source: str, file_name: str, data: bytes) -> ParsedFile | FileRejected:
+def parse_or_reject(source: str, file_name: str, data: bytes, counts_only: bool = False) -> ParsedFile | FileRejected:
     """``parse_file``, or why the whole file is rejected: its ``FileRejected``, or one made of an
     error reading it (the ledger's message; one bad file must not stop the load)."""
     try:
-        return parse_file(source, file_name, data)
+        return parse_file(source, file_name, data, counts_only)
     except FileRejected as exc:
         return exc
     except (UnicodeError, ValueError, RecursionError, MemoryError) as exc:
         return FileRejected(f"could not be read: {type(exc).__name__}: {exc}")
 
 
-def parse_file(source: str, file_name: str, data: bytes) -> ParsedFile:
-    """Decode and parse one file's bytes. Raises ``FileRejected`` when it cannot be read at all."""
+def parse_file(source: str, file_name: str, data: bytes, counts_only: bool = False) -> ParsedFile:
+    """Decode and parse one file's bytes. Raises ``FileRejected`` when it cannot be read at all.
+    ``counts_only``: a GA4 file keeps no loaded row's values (``read_jsonl_text``)."""
     if not data:
         raise FileRejected("empty file (0 bytes)")
     if is_gzip(data):
@@ -51,7 +52,14 @@ def parse_file(source: str, file_name: str, data: bytes) -> ParsedFile:
         kind = jsonl_kind(source)
         if kind is None:
             raise FileRejected(f"source '{source}' does not deliver JSON lines", encoding=body.encoding)
-        parsed = read_jsonl_text(None, kind=kind, file_name=file_name, encoding=body.encoding, utf8=body.utf8)
+        parsed = read_jsonl_text(
+            None,
+            kind=kind,
+            file_name=file_name,
+            encoding=body.encoding,
+            utf8=body.utf8,
+            counts_only=counts_only and kind is WEB_EVENTS,
+        )
         return _with_esp_status(parsed, file_name)
     try:
         decoded = decode_bytes(data)
@@ -63,7 +71,8 @@ def parse_file(source: str, file_name: str, data: bytes) -> ParsedFile:
         kind = jsonl_kind(source)
         if kind is None:
             raise FileRejected(f"source '{source}' does not deliver JSON lines", encoding=decoded.encoding)
-        parsed = read_jsonl_text(text, kind=kind, file_name=file_name, encoding=decoded.encoding)
+        counting = counts_only and kind is WEB_EVENTS
+        parsed = read_jsonl_text(text, kind=kind, file_name=file_name, encoding=decoded.encoding, counts_only=counting)
     else:
         # Arrow reads the common, well-formed file; anything else is read row by row
         utf8 = data if decoded.encoding in (UTF8, UTF8_BOM) else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -58,6 +59,11 @@ class ParsedFile:
     quarantined: list[QuarantinedRow] = field(default_factory=list)
     # What an operator should know about rows that were loaded (the ledger's message).
     notes: list[str] = field(default_factory=list)
+    # Counted only: ``lines`` (so the counts, the quarantine and the notes) as a whole parse gives
+    # them, no column, no extra (a GA4 file read for its ledger entry: ``parse_pool``). ``again``
+    # parses the file whole when its rows are wanted after all.
+    counted_only: bool = False
+    again: Callable[[], ParsedFile] | None = None
 
     def to_lists(self) -> ParsedFile:
         """This file with every column as a Python list (in place; returns itself)."""

@@ -1,5 +1,6 @@
-"""A day is loaded with DuckDB's automatic checkpoints deferred (lib/raw/load.py), and the
-database's own checkpoint threshold is back afterwards, also when the load fails."""
+"""A day is loaded with DuckDB's automatic checkpoints deferred and one DuckDB thread
+(lib/raw/load.py), and the database's own checkpoint threshold and threads are back afterwards,
+also when the load fails."""
 
 import duckdb
 import pytest
@@ -15,10 +16,15 @@ def threshold(con) -> str:
     return con.execute("SELECT current_setting('checkpoint_threshold')").fetchall()[0][0]
 
 
+def threads(con) -> int:
+    return con.execute("SELECT current_setting('threads')").fetchall()[0][0]
+
+
 @pytest.fixture
 def con(tmp_path):
     c = duckdb.connect(str(tmp_path / "b.duckdb"))
     c.execute("SET checkpoint_threshold = '32MB'")
+    c.execute("SET threads = 3")
     yield c
     c.close()
 
@@ -37,14 +43,15 @@ def test_files_load_with_checkpoints_deferred_and_the_threshold_is_restored(con,
     load_file = load_module.load_file
 
     def spy(con, lf, **kw):
-        seen.append(threshold(con))
+        seen.append((threshold(con), threads(con)))
         return load_file(con, lf, **kw)
 
     monkeypatch.setattr(load_module, "load_file", spy)
     out = load_partition(con, landing, "web", DAY, suppression=[])
     assert out.rows_loaded == 1
-    assert seen == [threshold(duckdb.connect(":memory:", config={"checkpoint_threshold": "1GB"}))]
+    assert seen == [(threshold(duckdb.connect(":memory:", config={"checkpoint_threshold": "1GB"})), 1)]
     assert threshold(con) == own == "30.5 MiB"
+    assert threads(con) == 3
 
 
 def test_the_threshold_is_restored_when_a_load_fails(con, landing, monkeypatch):
@@ -55,3 +62,4 @@ def test_the_threshold_is_restored_when_a_load_fails(con, landing, monkeypatch):
     with pytest.raises(RuntimeError):
         load_partition(con, landing, "web", DAY, suppression=[])
     assert threshold(con) == "30.5 MiB"
+    assert threads(con) == 3

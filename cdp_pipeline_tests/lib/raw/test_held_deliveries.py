@@ -8,7 +8,9 @@ import duckdb
 import pytest
 
 from cdp_pipeline.lib.raw import load as load_module
-from cdp_pipeline.lib.raw import load_partitions
+from cdp_pipeline.lib.raw import load_partitions, parse_pool
+from cdp_pipeline.lib.raw.files import discover_files
+from cdp_pipeline.lib.raw.held_deliveries import likely_unwritten
 
 D1, D2, D3, D4 = "2026-10-01", "2026-10-02", "2026-10-03", "2026-10-04"
 
@@ -75,7 +77,7 @@ def _tables(con) -> list:
 _RAW_BATCH = load_module._raw_batch
 
 
-def _load(tmp_path, monkeypatch, name: str, held_bytes: int, pending_bytes: int):
+def _load(tmp_path, monkeypatch, name: str, held_bytes: int, pending_bytes: int, workers: int = 1):
     """The four days in one step, then D2 and D3 again (days loaded before) in another; the
     tables after each, and the files whose rows were inserted."""
     monkeypatch.setattr(load_module._PendingWrites, "MAX_HELD_WEB_BYTES", held_bytes)
@@ -87,9 +89,9 @@ def _load(tmp_path, monkeypatch, name: str, held_bytes: int, pending_bytes: int)
     landing = tmp_path / "landing" if (tmp_path / "landing").exists() else _landing(tmp_path)
     con = duckdb.connect(str(tmp_path / f"{name}.duckdb"))
     try:
-        load_partitions(con, landing, "web", [D1, D2, D3, D4])
+        load_partitions(con, landing, "web", [D1, D2, D3, D4], workers=workers)
         first = _tables(con)
-        load_partitions(con, landing, "web", [D2, D3])
+        load_partitions(con, landing, "web", [D2, D3], workers=workers)
         return first, _tables(con), inserted
     finally:
         con.close()
@@ -168,3 +170,50 @@ def test_a_held_file_over_the_bound_is_written_at_its_turn(tmp_path, monkeypatch
     # 1 October (1 line) is not
     assert "web/2026-10-01/events_20260930.jsonl" in small[2]
     assert "web/2026-10-01/events_intraday_20261001.jsonl" not in small[2]
+
+
+def test_the_files_a_step_will_likely_not_write_are_those_replaced_or_outranked(tmp_path):
+    landing = _landing(tmp_path)
+    files = [lf for day in (D1, D2, D3, D4) for lf in discover_files(landing, "web", day)]
+    held = {
+        # replaced by a later file of the step
+        "web/2026-10-01/events_20260929.jsonl",
+        "web/2026-10-01/events_20260930.jsonl",
+        "web/2026-10-01/events_intraday_20261001.jsonl",
+        "web/2026-10-03/events_20261003-000000000000.json.gz",
+        "web/2026-10-03/events_20261003-000000000001.json.gz",
+        # a re-export that holds no row, a duplicate, a 0-byte file: guessed replaced, written after all
+        "web/2026-10-02/events_20261002.jsonl",
+        "web/2026-10-03/events_20261002.jsonl",
+        "web/2026-10-03/events_20261004.jsonl",
+    }
+    late = {"web/2026-10-02/events_intraday_20260929.jsonl", "web/2026-10-03/events_intraday_20260930.jsonl"}
+    assert likely_unwritten(files, 256 << 20) == held | late
+    # a file over the bound is written at its turn: of 100 bytes, the files of one line or less fit
+    small = {
+        "web/2026-10-01/events_intraday_20261001.jsonl",
+        "web/2026-10-02/events_20261002.jsonl",
+        "web/2026-10-03/events_20261002.jsonl",
+        "web/2026-10-03/events_20261004.jsonl",
+    }
+    assert likely_unwritten(files, 100) == late | small
+
+
+@pytest.mark.parametrize("held_bytes", [256 << 20, 100])
+def test_files_the_workers_only_count_give_the_tables_of_a_whole_parse(tmp_path, monkeypatch, held_bytes):
+    """The workers only count the GA4 files the step will likely not write; one it writes after all
+    (its replacement held no row, was a duplicate or rejected) is read and parsed again, whole."""
+    serial = _load(tmp_path, monkeypatch, "serial", held_bytes, 64 << 20)
+    monkeypatch.setattr(parse_pool, "MIN_POOL_BYTES", 0)
+    again = []
+    parse_again = parse_pool.parse_again
+    monkeypatch.setattr(parse_pool, "parse_again", lambda lf, s: again.append(lf.rel_path) or parse_again(lf, s))
+    pooled = _load(tmp_path, monkeypatch, "pooled", held_bytes, 64 << 20, workers=2)
+    assert pooled[:2] == serial[:2]
+    # 2 October's D2 export (its D3 re-export holds no row: it stays, in both steps) and 4 October's
+    # D3 export (its D4 re-export is rejected); the other files counted were replaced or outranked
+    assert sorted(again) == [
+        "web/2026-10-02/events_20261002.jsonl",
+        "web/2026-10-02/events_20261002.jsonl",
+        "web/2026-10-03/events_20261004.jsonl",
+    ]

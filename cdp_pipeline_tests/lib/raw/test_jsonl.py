@@ -425,3 +425,22 @@ def test_a_short_line_is_read_by_simdjson_only_as_deep_as_json_follows(monkeypat
     assert both.columns == alone.columns
     assert both.quarantined == alone.quarantined
     assert [(q.line_number, q.reason) for q in both.quarantined] == [(5, "invalid JSON: nested too deeply to be read")]
+
+
+@pytest.mark.parametrize(
+    "name, data",
+    [
+        ("events_20261001.jsonl", "\n".join(WEB_LINES).encode("utf-8")),
+        ("events_20261001.jsonl", b"\xef\xbb\xbf" + "\r\n".join(SIMDJSON_LINES).encode("utf-8")),
+        ("events_20261001.jsonl", "\n".join(WEB_LINES).encode("utf-16")),
+        ("events_20261001.json", ("[" + ",\n".join(WEB_LINES[:4]) + "]").encode("utf-8")),
+    ],
+    ids=["WEB_LINES", "SIMDJSON_LINES_BOM_CRLF", "UTF16", "ARRAY"],
+)
+def test_a_ga4_file_counted_only_gives_the_lines_quarantine_and_notes_of_a_whole_parse(name, data):
+    whole = parse_file("web", name, data)
+    counted = parse_file("web", name, data, counts_only=True)
+    assert counted.counted_only and not whole.counted_only
+    assert (counted.columns, counted.extra) == ({}, [])
+    assert counted.lines == whole.lines and counted.rows_loaded > 0
+    assert (counted.quarantined, counted.notes, counted.kind) == (whole.quarantined, whole.notes, whole.kind)

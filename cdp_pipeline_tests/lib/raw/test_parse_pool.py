@@ -340,3 +340,14 @@ def test_a_file_arriving_while_workers_read_the_step_waits_for_the_next_run(tmp_
     assert [f.file.name for f in out[0].files] == ["a.csv", "b.csv", "c_garbage.csv", "late.csv"]
     assert con.execute("SELECT count(*) FROM raw.crm_customers WHERE customer_id = '99'").fetchone() == (1,)
     con.close()
+
+
+def test_a_counted_file_parsed_again_must_have_the_bytes_counted(tmp_path):
+    landing = tmp_path / "landing"
+    path = drop(landing, "web", DAY1, "events_20260930.jsonl", _ga4(1) + _ga4(2))
+    (lf,) = discover_files(landing, "web", DAY1)
+    counted = replace(lf, bytes=path.stat().st_size, sha256=hashlib.sha256(path.read_bytes()).hexdigest())
+    assert [int(t) for t in parse_pool.parse_again(counted, frozenset()).columns["event_timestamp"]] == [1, 2]
+    path.write_bytes(_ga4(3))  # rewritten since the worker counted it
+    with pytest.raises(RuntimeError, match="changed while the load read it"):
+        parse_pool.parse_again(counted, frozenset())
