@@ -208,11 +208,18 @@ KEYED_TABLES: dict[str, KeyedTable] = {
             "identity_records_standardised",
         ),
     ),
+    # an order's or a receipt's lines; both read the receipt lines' amounts from one step
     "orders": KeyedTable(
-        "orders", {"pos_orders": ("pos", _ORDER_KEY), "pos_receipts": ("pos", _RECEIPT_KEY)}, ("'pos'", "order_id")
+        "orders",
+        {"pos_orders": ("pos", _ORDER_KEY), "pos_receipts": ("pos", _RECEIPT_KEY)},
+        ("'pos'", "order_id"),
+        steps=("receipt_amounts",),
     ),
     "order_lines": KeyedTable(
-        "order_lines", {"pos_orders": ("pos", _ORDER_KEY), "pos_receipts": ("pos", _RECEIPT_KEY)}, ("'pos'", "order_id")
+        "order_lines",
+        {"pos_orders": ("pos", _ORDER_KEY), "pos_receipts": ("pos", _RECEIPT_KEY)},
+        ("'pos'", "order_id"),
+        steps=("receipt_amounts",),
     ),
     # a message: its deliveries (the latest wins)
     "sms_messages": KeyedTable(
