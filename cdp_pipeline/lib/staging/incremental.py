@@ -380,22 +380,28 @@ def _keys_of_files(con: duckdb.DuckDBPyConnection, spec: KeyedTable, files: str,
 
 
 def _keys_of_raw_table(name: str, t: str, source: str, key: "str | LookupKey", files: str) -> str:
-    rows = f"""FROM raw.{t} r SEMI JOIN {files} f
-               ON f.raw_table = '{t}' AND f.file = r._file AND f.sha256 = r._file_sha256"""
+    # Each file by its number (``n``) while the rows are grouped: grouping on a number and the
+    # key costs about half of grouping on the path, the checksum and the key (1M receipt lines:
+    # 0.15 against 0.26 CPU s); the path and checksum are joined back to the grouped rows.
+    numbered = f"""numbered AS MATERIALIZED (
+                       SELECT row_number() OVER (ORDER BY file, sha256) AS n, file, sha256
+                       FROM {files} WHERE raw_table = '{t}')"""
+    rows = "FROM raw.{t} r JOIN numbered f ON f.file = r._file AND f.sha256 = r._file_sha256".format(t=t)
+    named = f"""SELECT '{name}' AS staging_table, '{t}' AS raw_table, f.file, f.sha256, '{source}' AS source"""
     if not isinstance(key, LookupKey):
-        return f"""SELECT DISTINCT '{name}' AS staging_table, '{t}' AS raw_table, r._file AS file,
-                          r._file_sha256 AS sha256, '{source}' AS source, {key} AS "key", NULL::VARCHAR AS arg
-                   {rows}"""
+        return f"""(WITH {numbered}
+                    {named}, k."key", NULL::VARCHAR AS arg
+                    FROM (SELECT DISTINCT f.n, {key} AS "key" {rows}) k JOIN numbered f USING (n))"""
     # MATERIALIZED: the function runs once per distinct argument (or part), not again per file
     if key.columns:
-        return f"""(WITH values_of_files AS MATERIALIZED (
-                        SELECT DISTINCT r._file AS file, r._file_sha256 AS sha256, {", ".join(key.columns)} {rows}),
+        return f"""(WITH {numbered},
+                    values_of_files AS MATERIALIZED (SELECT DISTINCT f.n, {", ".join(key.columns)} {rows}),
                     parts AS MATERIALIZED (
                         SELECT part, {key.part_fn.format("part")} AS value
                         FROM (SELECT DISTINCT {key.row_part} AS part FROM values_of_files))
-                    SELECT '{name}' AS staging_table, '{t}' AS raw_table, v.file, v.sha256, '{source}' AS source,
-                           {key.row_fn.format(part="p.value")} AS "key", ({key.arg}) AS arg
-                    FROM values_of_files v LEFT JOIN parts p ON p.part IS NOT DISTINCT FROM v.{key.row_part})"""
+                    {named}, {key.row_fn.format(part="p.value")} AS "key", ({key.arg}) AS arg
+                    FROM values_of_files v JOIN numbered f USING (n)
+                    LEFT JOIN parts p ON p.part IS NOT DISTINCT FROM v.{key.row_part})"""
     if key.part is None:
         keys = f"""SELECT arg, {key.key_of("arg")} AS "key" FROM (SELECT DISTINCT arg FROM args)"""
     else:
@@ -409,13 +415,12 @@ def _keys_of_raw_table(name: str, t: str, source: str, key: "str | LookupKey", f
                     SELECT part, {key.part_fn.format("part")} AS value
                     FROM (SELECT DISTINCT {key.part.format("arg")} AS part FROM args)),"""
     )
-    return f"""(WITH args AS MATERIALIZED (
-                    SELECT DISTINCT r._file AS file, r._file_sha256 AS sha256, ({key.arg}) AS arg {rows}),
+    return f"""(WITH {numbered},
+                args AS MATERIALIZED (SELECT DISTINCT f.n, ({key.arg}) AS arg {rows}),
                 {parts}
                 keys AS MATERIALIZED ({keys})
-                SELECT '{name}' AS staging_table, '{t}' AS raw_table, a.file, a.sha256, '{source}' AS source,
-                       k."key", a.arg
-                FROM args a LEFT JOIN keys k ON k.arg IS NOT DISTINCT FROM a.arg)"""
+                {named}, k."key", a.arg
+                FROM args a JOIN numbered f USING (n) LEFT JOIN keys k ON k.arg IS NOT DISTINCT FROM a.arg)"""
 
 
 def rebuild_index(con: duckdb.DuckDBPyConnection, table: str, settings: str = "") -> None:
