@@ -454,9 +454,16 @@ def rebuild_index(con: duckdb.DuckDBPyConnection, table: str, settings: str = ""
         # straight into the index, no temp table of the keys; unsorted: a raw table's rows sit
         # together anyway (one insert), and sorting every key cost seconds
         con.execute(f"INSERT INTO {INDEX} " + " UNION ALL ".join(parts))
+    # the files this table listed that are gone: their keys are dropped if no other table lists them
+    listed_gone = con.execute(
+        f"""SELECT count(*) FROM (SELECT raw_table, file, sha256 FROM {FILES} WHERE staging_table = ?
+                                  EXCEPT SELECT * FROM temp._stg_files)""",
+        [table],
+    ).fetchall()
     con.execute(f"DELETE FROM {FILES} WHERE staging_table = ?", [table])
     con.execute(f"INSERT INTO {FILES} SELECT ?, raw_table, file, sha256 FROM temp._stg_files", [table])
-    _forget_unlisted_keys(con, table)
+    if listed_gone[0][0]:
+        _forget_unlisted_keys(con, table)
     con.execute(f"DELETE FROM {CODE} WHERE staging_table = ?", [table])
     con.execute(f"INSERT INTO {CODE} VALUES (?, ?)", [table, code_hash(table, settings)])
 

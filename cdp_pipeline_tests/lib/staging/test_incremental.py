@@ -125,6 +125,16 @@ def test_a_replaced_and_a_removed_file_rebuild_their_records(night):
     assert all(rows[t] != before[t] for t in ("identity_records", "email_activity", "consent_events"))
 
 
+def test_a_whole_build_after_a_file_went_drops_its_keys(night):
+    """A full refresh lists only the current files: the keys of a file gone are dropped once no
+    table lists it (the members' keys, which identity_records and consent_events share)."""
+    con, work, days = night
+    next(p for p in sorted((work / "esp" / days[0]).iterdir()) if "subscribed_members" in p.name).unlink()
+    _load(con, work, days[:1])
+    assert _build(con, full_refresh=True).mode == "full"
+    _assert_index_is_of_the_current_files(con)
+
+
 def _append_row(path, row: dict) -> None:
     """One more row (ASCII values) at the end of CSV export ``path``, whatever its encoding;
     columns not in ``row`` are empty."""
