@@ -454,23 +454,24 @@ def rebuild_index(con: duckdb.DuckDBPyConnection, table: str, settings: str = ""
         # straight into the index, no temp table of the keys; unsorted: a raw table's rows sit
         # together anyway (one insert), and sorting every key cost seconds
         con.execute(f"INSERT INTO {INDEX} " + " UNION ALL ".join(parts))
-    # the files this table listed that are gone: their keys are dropped if no other table lists them
+    # the raw tables of files this table listed that are gone: their keys are dropped if no
+    # other table lists them
     listed_gone = con.execute(
-        f"""SELECT count(*) FROM (SELECT raw_table, file, sha256 FROM {FILES} WHERE staging_table = ?
-                                  EXCEPT SELECT * FROM temp._stg_files)""",
+        f"""SELECT DISTINCT raw_table FROM (SELECT raw_table, file, sha256 FROM {FILES} WHERE staging_table = ?
+                                            EXCEPT SELECT * FROM temp._stg_files)""",
         [table],
     ).fetchall()
     con.execute(f"DELETE FROM {FILES} WHERE staging_table = ?", [table])
     con.execute(f"INSERT INTO {FILES} SELECT ?, raw_table, file, sha256 FROM temp._stg_files", [table])
-    if listed_gone[0][0]:
-        _forget_unlisted_keys(con, table)
+    _forget_unlisted_keys(con, table, [t for (t,) in listed_gone])
     con.execute(f"DELETE FROM {CODE} WHERE staging_table = ?", [table])
     con.execute(f"INSERT INTO {CODE} VALUES (?, ?)", [table, code_hash(table, settings)])
 
 
-def _forget_unlisted_keys(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """Drop the keys, among those ``table`` reads, of files no table sharing them lists any more."""
-    for t in KEYED_TABLES[table].inputs:
+def _forget_unlisted_keys(con: duckdb.DuckDBPyConnection, table: str, raw_tables: list[str]) -> None:
+    """Drop the keys of raw tables ``raw_tables`` that ``table`` reads, of files no table sharing
+    them lists any more (each a scan of those keys: only for raw tables a file of which went)."""
+    for t in raw_tables:
         owner = key_owner(table, t)
         con.execute(
             f"""DELETE FROM {INDEX} i WHERE i.staging_table = $owner AND i.raw_table = $t
@@ -605,8 +606,8 @@ def build_incremental(con: duckdb.DuckDBPyConnection, sql_dir: Path, table: str)
     con.execute(f"""INSERT INTO {INDEX} SELECT * FROM temp._stg_new_keys n
                     WHERE NOT EXISTS (SELECT 1 FROM {INDEX} i WHERE i.staging_table = n.staging_table
                                       AND i.raw_table = n.raw_table AND i.file = n.file AND i.sha256 = n.sha256)""")
-    if con.execute("SELECT count(*) FROM temp._stg_gone_files").fetchall()[0][0]:
-        _forget_unlisted_keys(con, table)
+    gone = con.execute("SELECT DISTINCT raw_table FROM temp._stg_gone_files").fetchall()
+    _forget_unlisted_keys(con, table, [t for (t,) in gone])
 
 
 def _affected_raw_rows(con: duckdb.DuckDBPyConnection, spec: KeyedTable) -> None:
