@@ -6,11 +6,11 @@
 Each table is built as its asset builds it (``build_staging`` with ``full_refresh``), in the
 order given, in this one process (as the night's in-process executor runs them). CPU is this
 process's user + system time, DuckDB's threads included. ``--first-night`` first empties what a
-night keeps for the next (the phone lookup, the record index and the code each table was built
-with), so the steps cost what they cost on the first night; build the steps that run before
-the one measured too (a night runs order_lines and sms_messages before identity_records: the
-lookup then holds the SMS numbers, and identity_records copies the POS keys of order_lines'
-index). ``--trace``: every statement over 0.05 s, with its wall and CPU seconds. It writes into
+night keeps for the next (the phone lookup, the record index and its lists of files, the code
+each table and its keys were built with), so the steps cost what they cost on the first night;
+build the steps that run before the one measured too (a night runs order_lines and sms_messages
+before identity_records: the lookup then holds the SMS numbers, and the POS keys order_lines
+kept are identity_records' too). ``--trace``: every statement over 0.05 s, with its wall and CPU seconds. It writes into
 the database: use a copy.
 """
 
@@ -22,7 +22,7 @@ import time
 
 import duckdb
 
-from cdp_pipeline.lib.common.warehouse import BUILD_DB_CONFIG
+from cdp_pipeline.lib.common.warehouse import BUILD_DB_CONFIG, table_exists
 from cdp_pipeline.lib.staging.accounting import SQL_DIR
 from cdp_pipeline.lib.staging.build import build_staging
 from cdp_pipeline.settings import get_settings
@@ -69,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
                 "DELETE FROM staging.incremental_code WHERE staging_table <> 'phone_lookup'",
             ):
                 con.execute(statement)
+            if table_exists(con, "staging", "record_files"):  # a database of code before it has none
+                con.execute("DELETE FROM staging.record_files")
         for table in args.tables.split(","):
             wall, cpu = time.perf_counter(), cpu_seconds()
             rows, _ = build_staging(_Traced(con) if args.trace else con, SQL_DIR, table, settings, full_refresh=True)

@@ -103,6 +103,7 @@ def test_a_new_day_rebuilds_only_its_records(night):
     plan = _build(con)
     assert plan.mode == "incremental" and plan.files_read > 0 and plan.files_gone == 0
     assert 0 < plan.affected_records < before
+    _assert_index_is_of_the_current_files(con)
     rows = _rows(con)
     assert rows == _full_rows(con)
     assert all(rows[t] for t in TABLES)
@@ -123,9 +124,20 @@ def test_a_replaced_and_a_removed_file_rebuild_their_records(night):
     _load(con, work, days[:2])
     plan = _build(con)
     assert plan.mode == "incremental" and plan.files_gone >= 2
+    _assert_index_is_of_the_current_files(con)  # the gone files' keys dropped once no table lists them
     rows = _rows(con)
     assert rows == _full_rows(con)
     assert all(rows[t] != before[t] for t in ("identity_records", "email_activity", "consent_events"))
+
+
+def test_a_whole_build_after_a_file_went_drops_its_keys(night):
+    """A full refresh lists only the current files: the keys of a file gone are dropped once no
+    table lists it (the members' keys, which identity_records and consent_events share)."""
+    con, work, days = night
+    next(p for p in sorted((work / "esp" / days[0]).iterdir()) if "subscribed_members" in p.name).unlink()
+    _load(con, work, days[:1])
+    assert _build(con, full_refresh=True).mode == "full"
+    _assert_index_is_of_the_current_files(con)
 
 
 def _append_row(path, row: dict) -> None:
@@ -360,47 +372,74 @@ def test_each_statement_reads_its_raw_tables_only_through_the_views_a_build_sets
                 assert f"CREATE OR REPLACE TEMP TABLE {step} AS" in body, step
 
 
-def _index_rows(con, table):
-    return sorted(
-        con.execute("SELECT * FROM staging.record_keys_by_file WHERE staging_table = ?", [table]).fetchall(), key=repr
-    )
-
-
 def _keys_computed(con, table):
-    """The keys of ``table``'s raw files computed from the raw rows, as its index should hold them."""
+    """The keys of ``table``'s raw files computed from the raw rows, as the index should hold them."""
     from cdp_pipeline.lib.staging import incremental as staging_incremental
+    from cdp_pipeline.lib.staging.udfs import register_udfs
 
+    settings = get_settings()
+    register_udfs(con, settings.default_region, settings.timezone)  # the keys call std_email, std_phone
     spec = staging_incremental.KEYED_TABLES[table]
     staging_incremental._current_files(con, spec)
     staging_incremental._keys_of_files(con, spec, "temp._stg_files", "_stg_keys_check")
     return sorted(con.execute("SELECT * FROM temp._stg_keys_check").fetchall(), key=repr)
 
 
-def test_a_whole_build_copies_the_keys_a_table_indexed_of_the_same_files(night, monkeypatch):
-    """orders and order_lines key the POS tables alike (and identity_records too): a whole build
-    after another's copies its keys when that index is of exactly the current files, and computes
-    them when it is not (a day loaded since); the index is the computed one either way."""
+def _assert_index_is_of_the_current_files(con):
+    """Every table lists the current raw files, and the index holds exactly their keys, once,
+    under their owner: no copy per table, no keys of a file gone."""
+    from cdp_pipeline.lib.staging.incremental import KEYED_TABLES, key_owner
+
+    for table in TABLES:
+        computed = _keys_computed(con, table)  # writes temp._stg_files, the current files
+        listed = con.execute(
+            "SELECT raw_table, file, sha256 FROM staging.record_files WHERE staging_table = ?", [table]
+        ).fetchall()
+        assert sorted(listed) == sorted(con.execute("SELECT * FROM temp._stg_files").fetchall()), table
+        for t in KEYED_TABLES[table].inputs:
+            held = con.execute(
+                "SELECT * FROM staging.record_keys_by_file WHERE staging_table = ? AND raw_table = ?",
+                [key_owner(table, t), t],
+            ).fetchall()
+            assert sorted(held, key=repr) == [row for row in computed if row[1] == t], (table, t)
+    owners = con.execute("SELECT DISTINCT staging_table FROM staging.record_keys_by_file").fetchall()
+    assert {o for (o,) in owners} == {"identity_records", "sms_messages", "web_events", "email_activity"}
+
+
+def test_tables_keying_a_raw_table_alike_keep_its_keys_once(night, monkeypatch):
+    """orders, order_lines and identity_records key the POS tables alike: their keys are kept
+    once, under identity_records. A whole build finds the keys of the files another table kept
+    and computes only the others' (a day loaded since); an incremental build keeps no second
+    copy; the index is the computed one either way. (The rows: the other tests; orders built
+    before identity_records here attaches tonight's orders to no record.)"""
     from cdp_pipeline.lib.staging import incremental as staging_incremental
 
     con, work, days = night
+    _assert_index_is_of_the_current_files(con)
     computed = []
     keys_of_raw_table = staging_incremental._keys_of_raw_table
     monkeypatch.setattr(
         staging_incremental,
         "_keys_of_raw_table",
-        lambda name, t, *args: computed.append((name, t)) or keys_of_raw_table(name, t, *args),
+        lambda name, t, source, key, files: (
+            computed.append((name, t, con.execute(f"SELECT count(*) FROM {files} WHERE raw_table = ?", [t]).fetchall()))
+            or keys_of_raw_table(name, t, source, key, files)
+        ),
     )
     build_staging(con, SQL_DIR, "order_lines", get_settings(), full_refresh=True)
-    assert computed == []  # both POS tables' keys copied
-    _load(con, work, days[-1:])  # the others' indexes now lack tonight's files
+    assert computed == []  # every file's keys kept already
+    _load(con, work, days[-1:])  # tonight's files have no keys yet
     build_staging(con, SQL_DIR, "orders", get_settings(), full_refresh=True)
-    assert computed == [("orders", "pos_orders"), ("orders", "pos_receipts")]
+    assert [(name, t) for name, t, _ in computed] == [
+        ("identity_records", "pos_orders"),
+        ("identity_records", "pos_receipts"),
+    ]
+    for _, t, files in computed:  # tonight's files only
+        tonight = con.execute(f"SELECT count(DISTINCT _file) FROM raw.{t} WHERE _landing_date = ?", [days[-1]])
+        assert files == tonight.fetchall() != [(0,)], t
     monkeypatch.undo()
-    for table in ("order_lines", "orders"):
-        if table == "order_lines":
-            build_staging(con, SQL_DIR, table, get_settings(), full_refresh=True)  # copies from orders now
-        rows = _index_rows(con, table)
-        assert rows and rows == [(table, *row[1:]) for row in _keys_computed(con, table)]
+    assert _build(con).mode == "incremental"  # the others read tonight's keys orders kept
+    _assert_index_is_of_the_current_files(con)
 
 
 def test_an_activity_key_read_from_its_columns_is_the_one_read_from_its_argument():

@@ -26,15 +26,6 @@ receipt_files AS MATERIALIZED (
     FROM temp.raw_pos_receipts
     GROUP BY _file
 ),
--- Each distinct amount of a receipt line is read once (a price is on many lines) and joined to
--- the lines (a Shopify order's fewer lines read them in place: the joins cost more there).
--- MATERIALIZED keeps DuckDB from pushing filters on the results down to every row.
-receipt_amounts AS MATERIALIZED (
-    SELECT raw, std_money(raw) AS amount
-    FROM (SELECT qty AS raw FROM temp.raw_pos_receipts UNION SELECT unit_price FROM temp.raw_pos_receipts
-          UNION SELECT discount FROM temp.raw_pos_receipts)
-    WHERE raw IS NOT NULL
-),
 receipts AS (
     SELECT 'receipt:' || trim(store_id) || ':' || trim(receipt_id) AS order_id,
            coalesce(TRY_CAST(line_no AS INTEGER), CAST(_line AS INTEGER)) AS line_no,
@@ -46,9 +37,11 @@ receipts AS (
     -- the latest delivery of a line, as in create_orders.sql
     FROM temp.raw_pos_receipts r
     JOIN receipt_files f USING (_file)
-    LEFT JOIN receipt_amounts q ON q.raw = r.qty
-    LEFT JOIN receipt_amounts p ON p.raw = r.unit_price
-    LEFT JOIN receipt_amounts dc ON dc.raw = r.discount
+    -- each distinct amount read once, by the step before (create_receipt_amounts.sql; a
+    -- Shopify order's fewer lines read theirs in place: the joins cost more there)
+    LEFT JOIN temp.receipt_amounts q ON q.raw = r.qty
+    LEFT JOIN temp.receipt_amounts p ON p.raw = r.unit_price
+    LEFT JOIN temp.receipt_amounts dc ON dc.raw = r.discount
     SEMI JOIN (
         SELECT max(f.place + r._line) AS latest
         FROM temp.raw_pos_receipts r

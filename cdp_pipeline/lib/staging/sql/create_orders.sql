@@ -56,14 +56,6 @@ receipt_lines AS (
         GROUP BY trim(store_id), trim(receipt_id), trim(coalesce(line_no, CAST(_line AS VARCHAR)))
     ) k ON f.place + r._line = k.latest
 ),
--- Each distinct amount is read once (a price is on many lines) and joined to the lines
--- (MATERIALIZED, as the times below).
-receipt_amounts AS MATERIALIZED (
-    SELECT raw, std_money(raw) AS amount
-    FROM (SELECT qty AS raw FROM temp.raw_pos_receipts UNION SELECT unit_price FROM temp.raw_pos_receipts
-          UNION SELECT discount FROM temp.raw_pos_receipts)
-    WHERE raw IS NOT NULL
-),
 -- A receipt's lines summed per time they give (a receipt's lines share one): the time is read
 -- once per distinct value, by the standardisation function (Python for a local time), and
 -- joined to these sums rather than to every line.
@@ -72,10 +64,11 @@ receipt_sums AS (
            sum(CAST(coalesce(TRY_CAST(q.amount AS DECIMAL(18, 3)), 1) AS DECIMAL(38, 3)) * p.amount) AS subtotal,
            sum(d.amount) AS discount,
            min(nullif(trim(l.loyalty_card_id), '')) AS loyalty_card_id
+    -- each distinct amount read once, by the step before (create_receipt_amounts.sql)
     FROM receipt_lines l
-    LEFT JOIN receipt_amounts q ON q.raw = l.qty
-    LEFT JOIN receipt_amounts p ON p.raw = l.unit_price
-    LEFT JOIN receipt_amounts d ON d.raw = l.discount
+    LEFT JOIN temp.receipt_amounts q ON q.raw = l.qty
+    LEFT JOIN temp.receipt_amounts p ON p.raw = l.unit_price
+    LEFT JOIN temp.receipt_amounts d ON d.raw = l.discount
     GROUP BY ALL
 ),
 -- MATERIALIZED keeps DuckDB from pushing filters on the results down to every row.
