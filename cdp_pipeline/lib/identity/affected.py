@@ -99,12 +99,16 @@ def unchanged_night(con: duckdb.DuckDBPyConnection, config: IdentityConfig, nigh
     if not graph_built_from(con, config, night_inputs):
         return False
     # keys are unique on both sides: equal counts and nothing tonight without its kept twin
-    # means the same records with the same hashes
-    tonight, kept, missing = con.execute(f"""
-        SELECT (SELECT count(*) FROM {RECORD_HASH}), (SELECT count(*) FROM {GRAPH_RECORDS}),
-               (SELECT count(*) FROM {RECORD_HASH}
-                ANTI JOIN {GRAPH_RECORDS} USING (source, source_record_id, record_hash))""").fetchall()[0]
-    return tonight == kept and missing == 0
+    # means the same records with the same hashes; the counts first (a night with new or removed
+    # records compares no hash here: affected_records does)
+    tonight, kept = con.execute(
+        f"SELECT (SELECT count(*) FROM {RECORD_HASH}), (SELECT count(*) FROM {GRAPH_RECORDS})"
+    ).fetchall()[0]
+    if tonight != kept:
+        return False
+    missing = con.execute(f"""SELECT count(*) FROM {RECORD_HASH}
+                              ANTI JOIN {GRAPH_RECORDS} USING (source, source_record_id, record_hash)""").fetchall()[0][0]
+    return missing == 0
 
 
 def source_unchanged(
@@ -245,11 +249,14 @@ def sync_rows(
     inserting them all made a quiet night's identity commit rewrite every one. Returns (rows
     deleted, rows inserted)."""
     h = row_hash_sql([f'"{c}"' for c in compare], as_text=False)
+    # the hash computed once, in a subquery, and the window partitioned on its column: with the
+    # expression in both places DuckDB hashed every row twice (about half of each statement)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _id_sync_new AS
-                    SELECT *, {h} AS _sync_h, row_number() OVER (PARTITION BY {h}) AS _sync_k FROM ({rows})""")
+                    SELECT *, row_number() OVER (PARTITION BY _sync_h) AS _sync_k
+                    FROM (SELECT *, {h} AS _sync_h FROM ({rows}))""")
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _id_sync_old AS
-                    SELECT rowid AS _sync_rowid, {h} AS _sync_h, row_number() OVER (PARTITION BY {h}) AS _sync_k
-                    FROM {table} WHERE {scope}""")
+                    SELECT *, row_number() OVER (PARTITION BY _sync_h) AS _sync_k
+                    FROM (SELECT rowid AS _sync_rowid, {h} AS _sync_h FROM {table} WHERE {scope})""")
     deleted = con.execute(f"""DELETE FROM {table} WHERE rowid IN (SELECT _sync_rowid FROM temp._id_sync_old
                                                                   ANTI JOIN temp._id_sync_new USING (_sync_h, _sync_k))""").fetchall()[
         0
