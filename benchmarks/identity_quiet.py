@@ -141,13 +141,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"resolve_identities: wall {time.monotonic() - wall:.2f} s, CPU {cpu_seconds() - cpu:.2f} s")
         wall, cpu = time.monotonic(), cpu_seconds()
         con.close()
-        print(f"closing the database (checkpoint): wall {time.monotonic() - wall:.2f} s, CPU {cpu_seconds() - cpu:.2f} s")
+        print(
+            f"closing the database (checkpoint): wall {time.monotonic() - wall:.2f} s, CPU {cpu_seconds() - cpu:.2f} s"
+        )
         print(
             f"{result.records:,} records, {result.customers:,} customers, rescored "
             f"{result.model.records_rescored if result.model else 0:,}, graph {result.graph}"
         )
         for label, w, c in laps:
             print(f"{label:32s} wall {w:7.2f}  CPU {c:7.2f}")
+        if statements:
+            print(
+                f"{len(statements)} statements: CPU {sum(s[3] for s in statements):.2f} s (Splink's own are not among them)"
+            )
         for where, text, w, c in sorted(statements, key=lambda s: -s[3])[: args.statements]:
             print(f"CPU {c:6.2f} wall {w:6.2f}  {where:45s} {text}")
     return 0
