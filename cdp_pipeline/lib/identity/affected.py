@@ -99,12 +99,18 @@ def unchanged_night(con: duckdb.DuckDBPyConnection, config: IdentityConfig, nigh
     if not graph_built_from(con, config, night_inputs):
         return False
     # keys are unique on both sides: equal counts and nothing tonight without its kept twin
-    # means the same records with the same hashes
-    tonight, kept, missing = con.execute(f"""
-        SELECT (SELECT count(*) FROM {RECORD_HASH}), (SELECT count(*) FROM {GRAPH_RECORDS}),
-               (SELECT count(*) FROM {RECORD_HASH}
-                ANTI JOIN {GRAPH_RECORDS} USING (source, source_record_id, record_hash))""").fetchall()[0]
-    return tonight == kept and missing == 0
+    # means the same records with the same hashes; the counts first (a night with new or removed
+    # records compares no hash here: affected_records does)
+    tonight, kept = con.execute(
+        f"SELECT (SELECT count(*) FROM {RECORD_HASH}), (SELECT count(*) FROM {GRAPH_RECORDS})"
+    ).fetchall()[0]
+    if tonight != kept:
+        return False
+    missing = con.execute(f"""SELECT count(*) FROM {RECORD_HASH}
+                              ANTI JOIN {GRAPH_RECORDS} USING (source, source_record_id, record_hash)""").fetchall()[0][
+        0
+    ]
+    return missing == 0
 
 
 def source_unchanged(
@@ -185,18 +191,21 @@ def affected_records(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> 
         return None
     # Edges that appeared or vanished: per edge hash, tonight's count minus last night's (a
     # multiset difference, like EXCEPT ALL both ways, but over one 128-bit value per edge
-    # instead of nine text columns: a tenth of the time).
+    # instead of nine text columns: a tenth of the time). Each side's hashes are computed once
+    # (MATERIALIZED: read twice) beside the ends' keys alone. Records new, changed or removed:
+    # one full join of tonight's hashes and the kept ones (keys are unique on both sides)
+    # rather than an anti join each way.
     edge_hash = row_hash_sql(list(_GRAPH_EDGE_COLUMNS), as_text=False)
+    ends = "source_l, record_l, source_r, record_r"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _id_d_keys AS
-        WITH tonight AS (SELECT *, {edge_hash} AS h FROM {EDGE_KEYS}),
-             kept AS (SELECT *, {edge_hash} AS h FROM {GRAPH_EDGES}),
+        WITH tonight AS MATERIALIZED (SELECT {ends}, {edge_hash} AS h FROM {EDGE_KEYS}),
+             kept AS MATERIALIZED (SELECT {ends}, {edge_hash} AS h FROM {GRAPH_EDGES}),
              changed AS (SELECT h FROM (SELECT h, 1 AS n FROM tonight UNION ALL SELECT h, -1 FROM kept)
                          GROUP BY h HAVING sum(n) <> 0)
-        SELECT source, source_record_id FROM {RECORD_HASH}
-        ANTI JOIN {GRAPH_RECORDS} USING (source, source_record_id, record_hash)
-        UNION
-        SELECT source, source_record_id FROM {GRAPH_RECORDS} ANTI JOIN {RECORD_HASH} USING (source, source_record_id)
+        SELECT source, source_record_id
+        FROM {RECORD_HASH} t FULL JOIN {GRAPH_RECORDS} k USING (source, source_record_id)
+        WHERE t.record_hash IS DISTINCT FROM k.record_hash
         UNION
         SELECT unnest([source_l, source_r]), unnest([record_l, record_r]) FROM (
             SELECT source_l, record_l, source_r, record_r FROM tonight SEMI JOIN changed USING (h)
@@ -245,11 +254,14 @@ def sync_rows(
     inserting them all made a quiet night's identity commit rewrite every one. Returns (rows
     deleted, rows inserted)."""
     h = row_hash_sql([f'"{c}"' for c in compare], as_text=False)
+    # the hash computed once, in a subquery, and the window partitioned on its column: with the
+    # expression in both places DuckDB hashed every row twice (about half of each statement)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _id_sync_new AS
-                    SELECT *, {h} AS _sync_h, row_number() OVER (PARTITION BY {h}) AS _sync_k FROM ({rows})""")
+                    SELECT *, row_number() OVER (PARTITION BY _sync_h) AS _sync_k
+                    FROM (SELECT *, {h} AS _sync_h FROM ({rows}))""")
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _id_sync_old AS
-                    SELECT rowid AS _sync_rowid, {h} AS _sync_h, row_number() OVER (PARTITION BY {h}) AS _sync_k
-                    FROM {table} WHERE {scope}""")
+                    SELECT *, row_number() OVER (PARTITION BY _sync_h) AS _sync_k
+                    FROM (SELECT rowid AS _sync_rowid, {h} AS _sync_h FROM {table} WHERE {scope})""")
     deleted = con.execute(f"""DELETE FROM {table} WHERE rowid IN (SELECT _sync_rowid FROM temp._id_sync_old
                                                                   ANTI JOIN temp._id_sync_new USING (_sync_h, _sync_k))""").fetchall()[
         0

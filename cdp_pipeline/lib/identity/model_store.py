@@ -44,6 +44,8 @@ STATE_TABLES = ("model", "model_term_frequencies", "scored_records", "scored_pai
 NEW_MODEL = "temp._id_new_model"
 NEW_TF = "temp._id_new_tf"
 NEW_SCORED_RECORDS = "temp._id_new_scored_records"
+# of NEW_SCORED_RECORDS, what SCORED_RECORDS keeps (not tonight's rid)
+KEPT_COLUMNS = "source, source_record_id, input_hash"
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,7 @@ def write_state(con: duckdb.DuckDBPyConnection, scored_pairs_sql: str, *, increm
     if incremental:
         unchanged = "(SELECT source, source_record_id FROM temp._id_unchanged)"
         con.execute(f"DELETE FROM {SCORED_RECORDS} WHERE (source, source_record_id) NOT IN {unchanged}")
-        con.execute(f"""INSERT INTO {SCORED_RECORDS} SELECT * FROM {NEW_SCORED_RECORDS}
+        con.execute(f"""INSERT INTO {SCORED_RECORDS} SELECT {KEPT_COLUMNS} FROM {NEW_SCORED_RECORDS}
                         WHERE (source, source_record_id) NOT IN {unchanged} ORDER BY source, source_record_id""")
         con.execute(f"""DELETE FROM {SCORED_PAIRS} WHERE (source_l, record_l) NOT IN {unchanged}
                         OR (source_r, record_r) NOT IN {unchanged}""")
@@ -165,7 +167,9 @@ def write_state(con: duckdb.DuckDBPyConnection, scored_pairs_sql: str, *, increm
         con.execute(f"INSERT INTO {SCORED_PAIRS} SELECT * EXCLUDE (rid_l, rid_r) FROM ({changed})")
         return
     con.execute(f"DELETE FROM {SCORED_RECORDS}")
-    con.execute(f"INSERT INTO {SCORED_RECORDS} SELECT * FROM {NEW_SCORED_RECORDS} ORDER BY source, source_record_id")
+    con.execute(
+        f"INSERT INTO {SCORED_RECORDS} SELECT {KEPT_COLUMNS} FROM {NEW_SCORED_RECORDS} ORDER BY source, source_record_id"
+    )
     con.execute(f"DELETE FROM {SCORED_PAIRS}")
     con.execute(
         f"INSERT INTO {SCORED_PAIRS} SELECT * EXCLUDE (rid_l, rid_r) FROM ({scored_pairs_sql.format(where='')})"

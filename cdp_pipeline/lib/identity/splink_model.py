@@ -926,13 +926,14 @@ def _temp_tables_api(con: duckdb.DuckDBPyConnection):
 
 
 def _input_hashes(con: duckdb.DuckDBPyConnection) -> None:
-    """Per record, a hash of exactly what the model sees of it: equal hash, equal scores."""
+    """Per record, a hash of exactly what the model sees of it: equal hash, equal scores (with the
+    record's ``rid``, tonight's number, which is not kept)."""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {NEW_SCORED_RECORDS.split(".")[-1]} AS
         SELECT r.source, r.source_record_id,
-               {row_hash_sql([f"s.{c}" for c in MODEL_INPUT_COLUMNS])} AS input_hash
+               {row_hash_sql([f"s.{c}" for c in MODEL_INPUT_COLUMNS])} AS input_hash, r.rid
         FROM {SPLINK_INPUT} s JOIN {RECORDS} r ON r.rid = s.unique_id
-        ORDER BY r.source, r.source_record_id
+        ORDER BY r.rid  -- the record keys' order (records.py numbers them so), sorting integers
     """)
 
 
@@ -1026,10 +1027,9 @@ def _score_changed_records(
     run.mode = "incremental"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _id_unchanged AS
-        SELECT r.rid, n.source, n.source_record_id
+        SELECT n.rid, n.source, n.source_record_id
         FROM {NEW_SCORED_RECORDS} n
         JOIN {SCORED_RECORDS} o USING (source, source_record_id, input_hash)
-        JOIN {RECORDS} r USING (source, source_record_id)
     """)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _id_splink_changed AS
                     SELECT * FROM {SPLINK_INPUT} WHERE unique_id NOT IN (SELECT rid FROM temp._id_unchanged)

@@ -101,10 +101,9 @@ def calibrated_sparse_threshold(probabilities: list[float], sp: SplinkConfig) ->
 
 def apply_thresholds(con: duckdb.DuckDBPyConnection, sp: SplinkConfig) -> Thresholds:
     """Keep every scored pair in ``SCORED_EDGES``; leave in ``LINK_EDGES`` those above their threshold."""
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {SCORED_EDGES.split('.')[-1]} AS "
-        f"SELECT * FROM {LINK_EDGES} ORDER BY rid_l, rid_r"
-    )
+    # LINK_EDGES is written in (rid_l, rid_r) order (splink_model.py), which the copy keeps
+    # (DuckDB preserves insertion order): sorting it again cost a quiet night 0.2 CPU s at 1M
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {SCORED_EDGES.split('.')[-1]} AS SELECT * FROM {LINK_EDGES}")
     sparse = [
         r[0] for r in con.execute(f"SELECT match_probability::DOUBLE FROM {SCORED_EDGES} WHERE sparse").fetchall()
     ]
