@@ -150,6 +150,38 @@ TWO_PEOPLE = "temp._id_two_people"
 SHARED = ("street", "postcode", "birth_date")
 
 
+def mailbox_spells_sql(email: str, name: str, surname: str) -> str:
+    """SQL: the e-mail's local part spells the first name ``name`` (four letters or more, spaces
+    dropped) as a word: followed by a non-letter (``elin_soderstrom@``, ``elin.s88@``, ``elin@``)
+    or by the surname (``josefinlarsson@``), not as the beginning of a longer name (``elinor@``)."""
+    local = f"lower(split_part({email}, '@', 1))"
+    first = f"replace({name}, ' ', '')"
+    rest = f"substr({local}, length({first}) + 1)"
+    return (
+        f"coalesce(length({first}) >= 4 AND starts_with({local}, {first}) AND ({rest} = ''"
+        f" OR NOT regexp_matches(left({rest}, 1), '[a-z]')"
+        f" OR starts_with({rest}, replace({surname}, ' ', ''))), false)"
+    )
+
+
+def typo_of_two_names_sql() -> str:
+    """SQL over a household pair's ``email_l/_r``, ``first_name_match_l/_r``,
+    ``last_name_match_l/_r``, ``own_email`` and ``own_phone``: first names one typo apart that
+    the records' own mailboxes say are two names. Each record carries a mailbox of its own, no
+    phone is shared, one mailbox spells its record's first name and neither spells the other
+    record's: Elin (``elin_soderstrom@``) and Elis (``elias_soderstrom@``), twins with one birth
+    date, surname and street. One person's name mistyped on one record is spelled right by the
+    mailbox (``josefinlarsson@`` beside "Josefiin", ``margareta_gustafsson@`` beside "Magareta")."""
+    spells = [
+        mailbox_spells_sql(f"email_{x}", f"first_name_match_{y}", f"last_name_match_{x}")
+        for x, y in (("l", "l"), ("r", "r"), ("l", "r"), ("r", "l"))
+    ]
+    return (
+        f"(coalesce(own_email, false) AND NOT coalesce(NOT own_phone, false)"
+        f" AND ({spells[0]} OR {spells[1]}) AND NOT {spells[2]} AND NOT {spells[3]})"
+    )
+
+
 def build_household_cannot_links(
     con: duckdb.DuckDBPyConnection, model_input: str, *, recompute: str | None = None, kept: str | None = None
 ) -> int:
@@ -212,6 +244,7 @@ def build_household_cannot_links(
         )
         SELECT rid_l, rid_r FROM (
             SELECT a.unique_id AS rid_l, b.unique_id AS rid_r, {pair},
+                   a.contact_email AS email_l, b.contact_email AS email_r,
                    damerau_levenshtein(a.contact_email, b.contact_email) > 1 AS own_email,
                    damerau_levenshtein(a.contact_phone, b.contact_phone) > 1 AS own_phone
             FROM (
@@ -223,7 +256,8 @@ def build_household_cannot_links(
             WHERE a.first_name_match <> b.first_name_match
         )
         WHERE (coalesce(own_email, false) OR coalesce(own_phone, false))
-          AND NOT list_contains($same::VARCHAR[], {first_name_grade_sql()})
+          AND (NOT list_contains($same::VARCHAR[], {first_name_grade_sql()})
+               OR {first_name_grade_sql()} = 'typo' AND {typo_of_two_names_sql()})
         {"" if kept is None else f"UNION ALL SELECT rid_l, rid_r FROM ({kept})"}
         ORDER BY rid_l, rid_r
     """,
