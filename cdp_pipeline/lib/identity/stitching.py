@@ -24,7 +24,12 @@ from cdp_pipeline.lib.identity.junk_guard import USABLE
 from cdp_pipeline.lib.identity.line_type import FIXED_LINES, build_fixed_lines
 from cdp_pipeline.lib.identity.name_keys import FIRST_NAMES, MODEL_COLUMNS
 from cdp_pipeline.lib.identity.records import RECORDS
-from cdp_pipeline.lib.identity.splink_model import MASCULINE_FEMININE, SAME_FIRST_NAME_GRADES, first_name_grade_sql
+from cdp_pipeline.lib.identity.splink_model import (
+    HOUSEHOLD_VALUES,
+    MASCULINE_FEMININE,
+    SAME_FIRST_NAME_GRADES,
+    first_name_grade_sql,
+)
 
 DETERMINISTIC_EDGES = "temp._id_det_edges"
 
@@ -92,7 +97,29 @@ def build_deterministic_edges(con: duckdb.DuckDBPyConnection, config: IdentityCo
     """,
         {"guarded": guarded, "same": list(SAME_FIRST_NAME_GRADES)},
     )
+    build_household_values(con)
     return con.execute(f"SELECT count(*) FROM {DETERMINISTIC_EDGES}").fetchall()[0][0]
+
+
+def build_household_values(con: duckdb.DuckDBPyConnection) -> None:
+    """Write ``temp._id_household_values(kind, value)``: the e-mails and phones whose records
+    stitching did not join into one star (``build_deterministic_edges``): their records name two
+    people (a family inbox, a family landline; a star per first name, or a nameless record left
+    out). The model reads them (``splink_model``: a household's value beside another one weighs
+    nothing)."""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {HOUSEHOLD_VALUES.split(".")[-1]} AS
+        WITH n AS (
+            SELECT kind, value, count(*) AS records FROM {USABLE}
+            WHERE kind IN ('email', 'phone') GROUP BY kind, value HAVING count(*) > 1
+        ), e AS (
+            SELECT kind, value, count(*) AS edges FROM {DETERMINISTIC_EDGES}
+            WHERE kind IN ('email', 'phone') GROUP BY kind, value
+        )
+        SELECT n.kind, n.value FROM n LEFT JOIN e USING (kind, value)
+        WHERE n.records > 1 + coalesce(e.edges, 0)
+        ORDER BY n.kind, n.value
+    """)
 
 
 def _two_people_ctes(out: str, names: str, group: tuple[str, ...], pair: str) -> str:
