@@ -194,18 +194,34 @@ def mailbox_spells_sql(email: str, name: str, surname: str) -> str:
 def typo_of_two_names_sql() -> str:
     """SQL over a household pair's ``email_l/_r``, ``first_name_match_l/_r``,
     ``last_name_match_l/_r``, ``own_email`` and ``own_phone``: first names one typo apart that
-    the records' own mailboxes say are two names. Each record carries a mailbox of its own, no
-    phone is shared, one mailbox spells its record's first name and neither spells the other
-    record's: Elin (``elin_soderstrom@``) and Elis (``elias_soderstrom@``), twins with one birth
-    date, surname and street. One person's name mistyped on one record is spelled right by the
-    mailbox (``josefinlarsson@`` beside "Josefiin", ``margareta_gustafsson@`` beside "Magareta")."""
-    spells = [
-        mailbox_spells_sql(f"email_{x}", f"first_name_match_{y}", f"last_name_match_{x}")
-        for x, y in (("l", "l"), ("r", "r"), ("l", "r"), ("r", "l"))
-    ]
+    the records' own mailboxes say are two names. Each record carries a mailbox of its own and no
+    phone is shared; one mailbox spells its record's first name and not the other's
+    (``mailbox_spells_sql``), and the other mailbox's first word is the other record's first
+    name or one typo of it, and neither the first record's name nor a spelling of it: Elin
+    (``elin_soderstrom@``) and Elis (``elias_soderstrom@``), twins with one birth date, surname
+    and street. One person's name mistyped on one record is spelled right by her mailbox
+    (``josefinlarsson@`` beside "Josefiin"), and a mailbox of initials (``g.hakansson@`` beside
+    "Grda", ``gerda136@`` beside "Gerda": a private and a work e-mail) spells no name: one person."""
+    dl = "damerau_levenshtein"
+
+    def spells(x: str, y: str) -> str:
+        return mailbox_spells_sql(f"email_{x}", f"first_name_match_{y}", f"last_name_match_{x}")
+
+    def first_word(x: str) -> str:
+        return f"regexp_extract(lower(split_part(email_{x}, '@', 1)), '^[a-z]+', 0)"
+
+    def one_way(x: str, y: str) -> str:
+        name_y = f"replace(first_name_match_{y}, ' ', '')"
+        name_x = f"replace(first_name_match_{x}, ' ', '')"
+        return (
+            f"({spells(x, x)} AND NOT {spells(x, y)} AND NOT {spells(y, x)}"
+            f" AND coalesce({first_word(y)} <> {name_x}, false)"
+            f" AND ({spells(y, y)} OR coalesce(length({name_y}) >= 4 AND {dl}({first_word(y)}, {name_y}) <= 1, false)))"
+        )
+
     return (
         f"(coalesce(own_email, false) AND NOT coalesce(NOT own_phone, false)"
-        f" AND ({spells[0]} OR {spells[1]}) AND NOT {spells[2]} AND NOT {spells[3]})"
+        f" AND ({one_way('l', 'r')} OR {one_way('r', 'l')}))"
     )
 
 

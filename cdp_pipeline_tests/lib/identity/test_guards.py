@@ -980,6 +980,8 @@ def _home(rid: str, first: str, **fields) -> dict:
             False,
         ),
         (dict(first="elin", email="ea@icloud.com"), dict(first="elis", email="es@outlook.com"), False),
+        # a private and a work mailbox, one of initials: it spells no name (1M sample, Gerda / Grda)
+        (dict(first="gerda", email="gerda136@live.se"), dict(first="grda", email="g.aronsson@telia.com"), False),
         # a mailbox spelling a longer name is no spelling of the name ("elinor" is not "elin")
         (dict(first="elin", email="elinor.a@icloud.com"), dict(first="elis", email="es@outlook.com"), False),
         # the surname typo alone, on another birth date: the model's to weigh
