@@ -286,21 +286,23 @@ def build_household_cannot_links(
             WHERE first_name_match IS NOT NULL AND (contact_email IS NOT NULL OR contact_phone IS NOT NULL)
         )
         SELECT rid_l, rid_r FROM (
-            SELECT a.unique_id AS rid_l, b.unique_id AS rid_r, {pair},
-                   a.contact_email AS email_l, b.contact_email AS email_r,
-                   damerau_levenshtein(a.contact_email, b.contact_email) > 1 AS own_email,
-                   damerau_levenshtein(a.contact_phone, b.contact_phone) > 1 AS own_phone
-            FROM (
-                -- one equi-join per shared field, not a join on the surname alone: a common
-                -- surname holds thousands of records
-                {shared_field}
-            ) p
-            JOIN {model_input} a ON a.unique_id = p.a_id JOIN {model_input} b ON b.unique_id = p.b_id
-            WHERE a.first_name_match <> b.first_name_match
+            SELECT *, {first_name_grade_sql()} AS grade FROM (
+                SELECT a.unique_id AS rid_l, b.unique_id AS rid_r, {pair},
+                       a.contact_email AS email_l, b.contact_email AS email_r,
+                       damerau_levenshtein(a.contact_email, b.contact_email) > 1 AS own_email,
+                       damerau_levenshtein(a.contact_phone, b.contact_phone) > 1 AS own_phone
+                FROM (
+                    -- one equi-join per shared field, not a join on the surname alone: a common
+                    -- surname holds thousands of records
+                    {shared_field}
+                ) p
+                JOIN {model_input} a ON a.unique_id = p.a_id JOIN {model_input} b ON b.unique_id = p.b_id
+                WHERE a.first_name_match <> b.first_name_match
+            )
+            WHERE coalesce(own_email, false) OR coalesce(own_phone, false)
         )
-        WHERE (coalesce(own_email, false) OR coalesce(own_phone, false))
-          AND (NOT list_contains($same::VARCHAR[], {first_name_grade_sql()})
-               OR {first_name_grade_sql()} = 'typo' AND {typo_of_two_names_sql()})
+        -- the grade once per pair; the mailboxes read only where it is "typo"
+        WHERE NOT list_contains($same::VARCHAR[], grade) OR grade = 'typo' AND {typo_of_two_names_sql()}
         {"" if kept is None else f"UNION ALL SELECT rid_l, rid_r FROM ({kept})"}
         ORDER BY rid_l, rid_r
     """,
