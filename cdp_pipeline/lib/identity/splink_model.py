@@ -46,6 +46,8 @@ from cdp_pipeline.lib.identity.thresholds import Thresholds, apply_thresholds, p
 from cdp_pipeline.lib.identity.u_keyed_counts import keyed_level_counts
 
 SPLINK_INPUT = "_id_splink_input"
+# e-mails and phones whose records name two people (stitching.build_household_values)
+HOUSEHOLD_VALUES = "temp._id_household_values"
 PROB_EDGES = "temp._id_prob_edges"
 COMPARED_COLUMNS = (
     "first_name_match",
@@ -59,8 +61,9 @@ COMPARED_COLUMNS = (
     "phone",
 )
 # rare_full_name is not compared, but a record's is set by how many others share its name:
-# in the hash, so records whose name became common (or rare) are scored again, as a full run would
-MODEL_INPUT_COLUMNS = ("source", *COMPARED_COLUMNS, "rare_full_name")
+# in the hash, so records whose name became common (or rare) are scored again, as a full run would;
+# likewise email_household / phone_household (the value names two people: set by other records)
+MODEL_INPUT_COLUMNS = ("source", *COMPARED_COLUMNS, "rare_full_name", "email_household", "phone_household")
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +100,8 @@ def build_splink_input(con: duckdb.DuckDBPyConnection, config: IdentityConfig | 
     only a rare name can link such a pair; a block on every full name grows with the square of
     the records sharing a common one (``docs/identity.md``)."""
     rare_max = (config.splink if config else SplinkConfig()).rare_name_max_records
+    # written by stitching; a caller that builds the input without stitching sees none
+    con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {HOUSEHOLD_VALUES.split('.')[-1]} (kind VARCHAR, value VARCHAR)")
     name_keys = ", ".join(f"f.{field} AS {column}" for field, column in NAME_KEY_COLUMNS.items())
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {SPLINK_INPUT} AS
@@ -140,12 +145,17 @@ def build_splink_input(con: duckdb.DuckDBPyConnection, config: IdentityConfig | 
                CASE WHEN xe.value IS NULL THEN r.email END AS contact_email,
                CASE WHEN xp.value IS NULL THEN r.phone END AS contact_phone,
                CASE WHEN xe.value IS NULL THEN r.email END AS email,
-               CASE WHEN xp.value IS NULL THEN r.phone END AS phone
+               CASE WHEN xp.value IS NULL THEN r.phone END AS phone,
+               -- read only by the levels added after training (HOUSEHOLD_VALUE_BESIDE_ANOTHER):
+               -- the value's records name two people (stitching.build_household_values)
+               he.value IS NOT NULL AS email_household, hp.value IS NOT NULL AS phone_household
         FROM r
         LEFT JOIN rare ON rare.first_name_match = r.first_name_match AND rare.last_name_match = r.last_name_match
         LEFT JOIN {FIRST_NAMES} f ON f.name = r.first_name_match
         LEFT JOIN {EXCLUDED} xe ON xe.kind = 'email' AND xe.value = r.email
         LEFT JOIN {EXCLUDED} xp ON xp.kind = 'phone' AND xp.value = r.phone
+        LEFT JOIN {HOUSEHOLD_VALUES} he ON he.kind = 'email' AND he.value = r.email
+        LEFT JOIN {HOUSEHOLD_VALUES} hp ON hp.kind = 'phone' AND hp.value = r.phone
         WHERE r.first_name_match IS NOT NULL OR r.last_name_match IS NOT NULL
         ORDER BY r.rid
     """)
@@ -523,6 +533,42 @@ def _add_shared_by_two_names_level(model: dict, col: str, dialect: str) -> None:
         {
             "sql_condition": condition,
             "label_for_charts": SHARED_BY_TWO_NAMES,
+            "m_probability": u,
+            "u_probability": u,
+            "fix_m_probability": True,
+            "fix_u_probability": True,
+        },
+    )
+
+
+HOUSEHOLD_VALUE_BESIDE_ANOTHER = "two values, one a household's (shared by two names)"
+
+
+def _add_household_value_beside_another_level(model: dict, col: str) -> None:
+    """Give two different ``col`` values (e-mail, phone) of which one is a household's (its
+    records name two people: a family inbox, a family landline; ``HOUSEHOLD_VALUES``) a level of
+    its own, just before "else", in a trained model (changed in place). One person's records
+    carry the family inbox and landline on one order and her own mailbox and mobile on another:
+    the two values say nothing against one person (Carl-Henrik Eriksson's CRM record on
+    ``familjen.eriksson@`` and a mobile, his order on his own mailbox and the family landline:
+    0.983 with e-mail -3.6 and phone -5.6, Nordic set, seed 53). So the level weighs nothing
+    (m = u, fixed), like the same value shared by two names (``_add_shared_by_two_names_level``).
+    Two members of a household on their own values and the inbox are still two names (the first
+    name weighs, and the household cannot-link of stitching keeps them apart); a same-named parent
+    and child are told apart by their birth dates. Added after training, as that level is: the
+    model's other weights stay as trained."""
+    comparison = next(c for c in model["comparisons"] if c["output_column_name"] == col)
+    levels = comparison["comparison_levels"]
+    if any(lv.get("label_for_charts") == HOUSEHOLD_VALUE_BESIDE_ANOTHER for lv in levels):
+        return
+    at = next(i for i, lv in enumerate(levels) if lv.get("sql_condition") == "ELSE")
+    u = levels[at].get("u_probability") or 1.0
+    levels.insert(
+        at,
+        {
+            # unquoted: a double-quoted name is a string literal in Spark SQL
+            "sql_condition": f"coalesce({col}_household_l OR {col}_household_r, false)",
+            "label_for_charts": HOUSEHOLD_VALUE_BESIDE_ANOTHER,
             "m_probability": u,
             "u_probability": u,
             "fix_m_probability": True,
@@ -1117,6 +1163,7 @@ def train_model(sdf, config: IdentityConfig, run: ModelRun, dialect: str = "duck
     # phone against -6 for the first name)
     for col in ("email", "phone"):
         _add_shared_by_two_names_level(model, col, dialect)
+        _add_household_value_beside_another_level(model, col)
     linker = Linker(sdf, model, log_level=logging.WARNING, validate_settings=False)
     note = _add_two_names_one_household_level(model, _level_probabilities(linker), run.household_pairs, dialect)
     if note:

@@ -24,7 +24,12 @@ from cdp_pipeline.lib.identity.junk_guard import USABLE
 from cdp_pipeline.lib.identity.line_type import FIXED_LINES, build_fixed_lines
 from cdp_pipeline.lib.identity.name_keys import FIRST_NAMES, MODEL_COLUMNS
 from cdp_pipeline.lib.identity.records import RECORDS
-from cdp_pipeline.lib.identity.splink_model import MASCULINE_FEMININE, SAME_FIRST_NAME_GRADES, first_name_grade_sql
+from cdp_pipeline.lib.identity.splink_model import (
+    HOUSEHOLD_VALUES,
+    MASCULINE_FEMININE,
+    SAME_FIRST_NAME_GRADES,
+    first_name_grade_sql,
+)
 
 DETERMINISTIC_EDGES = "temp._id_det_edges"
 
@@ -92,7 +97,29 @@ def build_deterministic_edges(con: duckdb.DuckDBPyConnection, config: IdentityCo
     """,
         {"guarded": guarded, "same": list(SAME_FIRST_NAME_GRADES)},
     )
+    build_household_values(con)
     return con.execute(f"SELECT count(*) FROM {DETERMINISTIC_EDGES}").fetchall()[0][0]
+
+
+def build_household_values(con: duckdb.DuckDBPyConnection) -> None:
+    """Write ``temp._id_household_values(kind, value)``: the e-mails and phones whose records
+    stitching did not join into one star (``build_deterministic_edges``): their records name two
+    people (a family inbox, a family landline; a star per first name, or a nameless record left
+    out). The model reads them (``splink_model``: a household's value beside another one weighs
+    nothing)."""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {HOUSEHOLD_VALUES.split(".")[-1]} AS
+        WITH n AS (
+            SELECT kind, value, count(*) AS records FROM {USABLE}
+            WHERE kind IN ('email', 'phone') GROUP BY kind, value HAVING count(*) > 1
+        ), e AS (
+            SELECT kind, value, count(*) AS edges FROM {DETERMINISTIC_EDGES}
+            WHERE kind IN ('email', 'phone') GROUP BY kind, value
+        )
+        SELECT n.kind, n.value FROM n LEFT JOIN e USING (kind, value)
+        WHERE n.records > 1 + coalesce(e.edges, 0)
+        ORDER BY n.kind, n.value
+    """)
 
 
 def _two_people_ctes(out: str, names: str, group: tuple[str, ...], pair: str) -> str:
@@ -150,6 +177,54 @@ TWO_PEOPLE = "temp._id_two_people"
 SHARED = ("street", "postcode", "birth_date")
 
 
+def mailbox_spells_sql(email: str, name: str, surname: str) -> str:
+    """SQL: the e-mail's local part spells the first name ``name`` (four letters or more, spaces
+    dropped) as a word: followed by a non-letter (``elin_soderstrom@``, ``elin.s88@``, ``elin@``)
+    or by the surname (``josefinlarsson@``), not as the beginning of a longer name (``elinor@``)."""
+    local = f"lower(split_part({email}, '@', 1))"
+    first = f"replace({name}, ' ', '')"
+    rest = f"substr({local}, length({first}) + 1)"
+    return (
+        f"coalesce(length({first}) >= 4 AND starts_with({local}, {first}) AND ({rest} = ''"
+        f" OR NOT regexp_matches(left({rest}, 1), '[a-z]')"
+        f" OR starts_with({rest}, replace({surname}, ' ', ''))), false)"
+    )
+
+
+def typo_of_two_names_sql() -> str:
+    """SQL over a household pair's ``email_l/_r``, ``first_name_match_l/_r``,
+    ``last_name_match_l/_r``, ``own_email`` and ``own_phone``: first names one typo apart that
+    the records' own mailboxes say are two names. Each record carries a mailbox of its own and no
+    phone is shared; one mailbox spells its record's first name and not the other's
+    (``mailbox_spells_sql``), and the other mailbox's first word is the other record's first
+    name or one typo of it, and neither the first record's name nor a spelling of it: Elin
+    (``elin_soderstrom@``) and Elis (``elias_soderstrom@``), twins with one birth date, surname
+    and street. One person's name mistyped on one record is spelled right by her mailbox
+    (``josefinlarsson@`` beside "Josefiin"), and a mailbox of initials (``g.hakansson@`` beside
+    "Grda", ``gerda136@`` beside "Gerda": a private and a work e-mail) spells no name: one person."""
+    dl = "damerau_levenshtein"
+
+    def spells(x: str, y: str) -> str:
+        return mailbox_spells_sql(f"email_{x}", f"first_name_match_{y}", f"last_name_match_{x}")
+
+    def first_word(x: str) -> str:
+        return f"regexp_extract(lower(split_part(email_{x}, '@', 1)), '^[a-z]+', 0)"
+
+    def one_way(x: str, y: str) -> str:
+        name_y = f"replace(first_name_match_{y}, ' ', '')"
+        name_x = f"replace(first_name_match_{x}, ' ', '')"
+        return (
+            f"({spells(x, x)} AND NOT {spells(x, y)} AND NOT {spells(y, x)}"
+            f" AND coalesce({first_word(y)} <> {name_x}, false)"
+            f" AND ({spells(y, y)} OR coalesce(length({name_y}) >= 4 AND {dl}({first_word(y)}, {name_y}) <= 1, false)))"
+        )
+
+    return (
+        f"(coalesce(own_email, false) AND NOT coalesce(NOT own_phone, false)"
+        f" AND ({one_way('l', 'r')} OR {one_way('r', 'l')}))"
+    )
+
+
 def build_household_cannot_links(
     con: duckdb.DuckDBPyConnection, model_input: str, *, recompute: str | None = None, kept: str | None = None
 ) -> int:
@@ -161,8 +236,9 @@ def build_household_cannot_links(
     date (or a birth date and a street or postcode, with surnames one typo apart), the model's
     first-name comparison grades their first names as two names (``first_name_grade_sql``: not
     equal, not a variant, a part of a double name, an initial, a typo, nor first and last name
-    swapped), and each carries its own e-mail or its own phone (both present, more than one typo
-    apart).
+    swapped; names graded a typo are two names when the records' own mailboxes say so,
+    ``typo_of_two_names_sql``), and each carries its own e-mail or its own phone (both present,
+    more than one typo apart).
     Twins, or a household sharing a birth date, agree on surname, birth date and address, which
     to the model, adding up its comparisons as if they were independent, outweigh a different
     first name and a different e-mail together (+33 against -11). A data set without e-mail
@@ -211,19 +287,23 @@ def build_household_cannot_links(
             WHERE first_name_match IS NOT NULL AND (contact_email IS NOT NULL OR contact_phone IS NOT NULL)
         )
         SELECT rid_l, rid_r FROM (
-            SELECT a.unique_id AS rid_l, b.unique_id AS rid_r, {pair},
-                   damerau_levenshtein(a.contact_email, b.contact_email) > 1 AS own_email,
-                   damerau_levenshtein(a.contact_phone, b.contact_phone) > 1 AS own_phone
-            FROM (
-                -- one equi-join per shared field, not a join on the surname alone: a common
-                -- surname holds thousands of records
-                {shared_field}
-            ) p
-            JOIN {model_input} a ON a.unique_id = p.a_id JOIN {model_input} b ON b.unique_id = p.b_id
-            WHERE a.first_name_match <> b.first_name_match
+            SELECT *, {first_name_grade_sql()} AS grade FROM (
+                SELECT a.unique_id AS rid_l, b.unique_id AS rid_r, {pair},
+                       a.contact_email AS email_l, b.contact_email AS email_r,
+                       damerau_levenshtein(a.contact_email, b.contact_email) > 1 AS own_email,
+                       damerau_levenshtein(a.contact_phone, b.contact_phone) > 1 AS own_phone
+                FROM (
+                    -- one equi-join per shared field, not a join on the surname alone: a common
+                    -- surname holds thousands of records
+                    {shared_field}
+                ) p
+                JOIN {model_input} a ON a.unique_id = p.a_id JOIN {model_input} b ON b.unique_id = p.b_id
+                WHERE a.first_name_match <> b.first_name_match
+            )
+            WHERE coalesce(own_email, false) OR coalesce(own_phone, false)
         )
-        WHERE (coalesce(own_email, false) OR coalesce(own_phone, false))
-          AND NOT list_contains($same::VARCHAR[], {first_name_grade_sql()})
+        -- the grade once per pair; the mailboxes read only where it is "typo"
+        WHERE NOT list_contains($same::VARCHAR[], grade) OR grade = 'typo' AND {typo_of_two_names_sql()}
         {"" if kept is None else f"UNION ALL SELECT rid_l, rid_r FROM ({kept})"}
         ORDER BY rid_l, rid_r
     """,
