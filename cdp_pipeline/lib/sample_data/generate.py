@@ -129,7 +129,9 @@ def _write_sample(
     truth = truth_rows(records)
     cases = case_rows(people, records) if hard_cases else []
     population = len(people)
-    del people, records
+    # The web and receipt records are in no writer's hands (their files are written from the
+    # sessions and the receipt table): let them go with the rest before the writers run.
+    del people, records, built["web"], built["receipts"]
 
     truth_file.parent.mkdir(parents=True, exist_ok=True)
     truth_file.write_bytes(_csv_bytes(["source", "source_record_id", "person_id"], truth))

@@ -16,7 +16,7 @@ import numpy as np
 from .columns import below, column_rng, poisson_counts
 from .output import BrokenLine, Output
 from .people import Person
-from .records import IdRecord
+from .records import BareRecord, IdRecord
 from .timeutil import LOCAL, UTC
 
 PAGES = (
@@ -148,14 +148,14 @@ def build(
     orders: list[IdRecord],
     days: int,
     start: date,
-) -> tuple[list[IdRecord], Sessions]:
+) -> tuple[list[BareRecord], Sessions]:
     """The web identity records (one per logged-in visitor) and every session with its events."""
     last_event_day = days - 2
     orders_by_person: dict[str, list[IdRecord]] = {}
     for order in orders:
         orders_by_person.setdefault(order.person.person_id, []).append(order)
     visitors: dict[bool, list] = {False: [], True: []}
-    records: list[IdRecord] = []
+    records: list[BareRecord] = []
     for p in people:
         crm = crm_by_person.get(p.person_id)
         if p.web_login and crm:
@@ -164,7 +164,7 @@ def build(
                 continue
             mine = [o for o in orders_by_person.get(p.person_id, ()) if first_day <= o.data["day"] <= last_event_day]
             visitors[bool(p.hard_case)].append((p, crm, first_day, mine))
-            records.append(IdRecord("web", "web", crm.srid, p, crm_id=crm.srid))
+            records.append(BareRecord("web", "web", crm.srid, p, crm_id=crm.srid))
         elif p.web_anonymous:
             visitors[bool(p.hard_case)].append((p, None, -1, ()))
     # Hard-case people draw from their own stream, so everyone else's sessions stay as they were.
