@@ -147,12 +147,15 @@ def _write_sample(
         # cdp evaluate reads a companion it finds beside the truth: an earlier sample's must not stay.
         cases_file.unlink(missing_ok=True)
 
-    # Each writer draws from its own random stream and reads only what the builders made.
-    web.write(out, built.pop("web_sessions"), days, start_date)
-    sms.write(out, built.pop("sms"), days, start_date)
+    # Each writer draws from its own random stream and reads only what the builders made, so
+    # their order is free: the SMS writer, whose message columns are the largest of the writers'
+    # own, runs last, when the CRM, ESP, order and web records (the web sessions hold the
+    # orders) are let go.
     crm.write(out, built.pop("crm"), days, start_date)
     esp.write(out, built.pop("esp"), days, start_date)
     pos.write_orders(out, built.pop("orders"), days, start_date)
+    web.write(out, built.pop("web_sessions"), days, start_date)
+    sms.write(out, built.pop("sms"), days, start_date)
     # the receipt files are written (build_records)
 
     persons_per_case = {case_type: 0 for case_type in CASE_TYPES}
