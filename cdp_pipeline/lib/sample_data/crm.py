@@ -2,6 +2,8 @@
 updated customers (customers_<YYYYMMDD>.csv, Windows CRM export: CRLF, varying encodings)."""
 
 from datetime import date, datetime, timedelta
+from functools import cache
+from types import MappingProxyType
 
 from .output import BrokenLine, Output, with_duplicate_rows
 from .people import Person
@@ -76,7 +78,7 @@ def _new_record(out: Output, rng, p: Person, days: int, start: date, dupe: bool)
         created_day=created_day,
         created=created,
         updated=created,
-        versions=[(created_day, {})],
+        versions=_unchanged_since(created_day),
         consent_email=rng.random() < (0.8 if p.in_esp else 0.3),
         consent_sms=p.in_sms or rng.random() < 0.1,
     )
@@ -101,7 +103,7 @@ def _new_record(out: Output, rng, p: Person, days: int, start: date, dupe: bool)
                 update = None
         if update is not None:
             day = rng.randrange(created_day + 1, days)
-            rec.data["versions"] = [(created_day, update), (day, {})]
+            rec.data["versions"] = ((created_day, update), (day, _NO_CHANGE))
             rec.data["updated"] = local_moment(rng, start + timedelta(days=day), 6, 22)
     elif p.old_address and not dupe and rng.random() < 0.3:
         rec.street, rec.postcode, rec.city = p.old_address  # CRM never heard of the move
@@ -171,6 +173,16 @@ def _row(rng, rec: IdRecord, patch: dict, updated: datetime) -> list[str]:
         yes(rec.data["consent_sms"]),
         plain(updated),
     ]
+
+
+_NO_CHANGE = MappingProxyType({})  # a version that changes nothing; read only, so one for every record
+
+
+@cache
+def _unchanged_since(created_day: int) -> tuple:
+    """The versions of a record that is never updated: one per creation day, shared by the
+    records created that day (not a list and a dict per record)."""
+    return ((created_day, _NO_CHANGE),)
 
 
 def write(out: Output, records: list[IdRecord], days: int, start: date) -> None:

@@ -2,7 +2,6 @@
 truth and manifest."""
 
 import csv
-import io
 import json
 from collections import Counter
 from datetime import date
@@ -14,7 +13,7 @@ from cdp_pipeline.lib.common.gc_pause import cyclic_gc_paused
 from . import crm, esp, pos, receipts, sms, web
 from .hardcases import CASE_TYPES, CASES_HEADER, case_rows
 from .linkability import make_linkable, truth_rows
-from .output import Output, _write_rows
+from .output import Output, Sink, _write_rows
 from .people import build_population
 
 SOURCES = ("crm", "esp", "sms", "web", "pos")
@@ -73,12 +72,11 @@ def cases_path(truth_file: Path) -> Path:
     return truth_file.with_name(truth_file.stem + "_cases.csv")
 
 
-def _csv_bytes(header: list[str], rows: list) -> bytes:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    _write_rows(buf, writer, rows, ",", "\n")  # writer.writerows(rows), joined where nothing needs quotes
-    return buf.getvalue().encode("utf-8")
+def _write_csv_file(path: Path, header: list[str], rows: list) -> None:
+    with Sink(path, "utf-8") as buf:  # a megabyte at a time: the truth has millions of rows
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(header)
+        _write_rows(buf, writer, rows, ",", "\n")  # writer.writerows(rows), joined where nothing needs quotes
 
 
 def generate_sample(
@@ -129,10 +127,12 @@ def _write_sample(
     truth = truth_rows(records)
     cases = case_rows(people, records) if hard_cases else []
     population = len(people)
-    del people, records
+    # The web and receipt records are in no writer's hands (their files are written from the
+    # sessions and the receipt table): let them go with the rest before the writers run.
+    del people, records, built["web"], built["receipts"]
 
     truth_file.parent.mkdir(parents=True, exist_ok=True)
-    truth_file.write_bytes(_csv_bytes(["source", "source_record_id", "person_id"], truth))
+    _write_csv_file(truth_file, ["source", "source_record_id", "person_id"], truth)
     identity_records = len(truth)
     per_source = Counter(map(itemgetter(0), truth))
     identity_by_source = {s: per_source[s] for s in SOURCES}
@@ -140,17 +140,20 @@ def _write_sample(
     del truth
     cases_file = cases_path(truth_file)
     if hard_cases:
-        cases_file.write_bytes(_csv_bytes(CASES_HEADER, cases))
+        _write_csv_file(cases_file, CASES_HEADER, cases)
     else:
         # cdp evaluate reads a companion it finds beside the truth: an earlier sample's must not stay.
         cases_file.unlink(missing_ok=True)
 
-    # Each writer draws from its own random stream and reads only what the builders made.
-    web.write(out, built.pop("web_sessions"), days, start_date)
-    sms.write(out, built.pop("sms"), days, start_date)
+    # Each writer draws from its own random stream and reads only what the builders made, so
+    # their order is free: the SMS writer, whose message columns are the largest of the writers'
+    # own, runs last, when the CRM, ESP, order and web records (the web sessions hold the
+    # orders) are let go.
     crm.write(out, built.pop("crm"), days, start_date)
     esp.write(out, built.pop("esp"), days, start_date)
     pos.write_orders(out, built.pop("orders"), days, start_date)
+    web.write(out, built.pop("web_sessions"), days, start_date)
+    sms.write(out, built.pop("sms"), days, start_date)
     # the receipt files are written (build_records)
 
     persons_per_case = {case_type: 0 for case_type in CASE_TYPES}

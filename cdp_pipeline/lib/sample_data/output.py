@@ -4,6 +4,7 @@ Every file goes to ``<out_dir>/<source>/<YYYY-MM-DD>/<name>``. Rows are written 
 order given (callers sort), so the same inputs always give the same bytes.
 """
 
+import codecs
 import csv
 import io
 import random
@@ -53,6 +54,12 @@ class Output:
         path.write_bytes(data)
         self.files.append(rel)
 
+    def _sink(self, rel: str, encoding: str | None) -> "Sink":
+        path = self.out_dir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.files.append(rel)
+        return Sink(path, encoding)
+
     def write_csv(
         self,
         source: str,
@@ -67,23 +74,24 @@ class Output:
     ) -> str:
         """rows: lists of field strings, or BrokenLine for a deliberately unreadable line."""
         rel = self.relpath(source, day, name)
-        buf = io.StringIO()
-        writer = csv.writer(buf, delimiter=delimiter, lineterminator=newline, quoting=csv.QUOTE_MINIMAL)
-        writer.writerow(header)
-        data_rows = len(rows)
-        done = 0  # rows before this index are written; the rows between broken lines go in one call
-        for index in _broken_indices(rows):
-            row = rows[index]
-            _write_rows(buf, writer, rows[done:index], delimiter, newline)
-            buf.write(row.text + (newline if row.final_newline else ""))
-            line_number = index + 2  # header is line 1 and no field holds a line break
-            self.broken_rows.append({"source": source, "file": rel, "line_number": line_number, "reason": row.reason})
-            done = index + 1
-        _write_rows(buf, writer, rows[done:], delimiter, newline)
+        with self._sink(rel, encoding) as buf:
+            writer = csv.writer(buf, delimiter=delimiter, lineterminator=newline, quoting=csv.QUOTE_MINIMAL)
+            writer.writerow(header)
+            data_rows = len(rows)
+            done = 0  # rows before this index are written; the rows between broken lines go in one call
+            for index in _broken_indices(rows):
+                row = rows[index]
+                _write_rows(buf, writer, rows[done:index], delimiter, newline)
+                buf.write(row.text + (newline if row.final_newline else ""))
+                line_number = index + 2  # header is line 1 and no field holds a line break
+                self.broken_rows.append(
+                    {"source": source, "file": rel, "line_number": line_number, "reason": row.reason}
+                )
+                done = index + 1
+            _write_rows(buf, writer, rows[done:], delimiter, newline)
         if data_rows == 0:
             self.header_only_files.append(rel)
         self.rows[source] += data_rows
-        self._write_bytes(rel, buf.getvalue().encode(encoding, errors="replace"))
         return rel
 
     def write_joined_csv(
@@ -102,21 +110,21 @@ class Output:
         quoting (the caller's own values: no delimiter, quote or line break in a field), or a
         BrokenLine."""
         rel = self.relpath(source, day, name)
-        parts = [delimiter.join(header), newline]
-        done = 0
-        for index in _broken_indices(lines):
-            line = lines[index]
-            if index > done:
-                parts += (newline.join(lines[done:index]), newline)
-            parts += (line.text, newline if line.final_newline else "")
-            self.broken_rows.append({"source": source, "file": rel, "line_number": index + 2, "reason": line.reason})
-            done = index + 1
-        if len(lines) > done:
-            parts += (newline.join(lines[done:]), newline)
+        with self._sink(rel, encoding) as sink:
+            sink.write(delimiter.join(header) + newline)
+            done = 0
+            for index in _broken_indices(lines):
+                line = lines[index]
+                sink.write_lines(lines, done, index, newline)
+                sink.write(line.text + (newline if line.final_newline else ""))
+                self.broken_rows.append(
+                    {"source": source, "file": rel, "line_number": index + 2, "reason": line.reason}
+                )
+                done = index + 1
+            sink.write_lines(lines, done, len(lines), newline)
         if not lines:
             self.header_only_files.append(rel)
         self.rows[source] += len(lines)
-        self._write_bytes(rel, "".join(parts).encode(encoding, errors="replace"))
         return rel
 
     def write_lines(self, source: str, day: date, name: str, lines: list) -> str:
@@ -125,20 +133,19 @@ class Output:
         broken = _broken_indices(lines)
         as_bytes = type(next((line for line in lines if line.__class__ is not BrokenLine), "")) is bytes
         newline = b"\n" if as_bytes else "\n"
-        parts = []
-        done = 0  # lines before this index are in parts
-        for index in broken:
-            line = lines[index]
-            if index > done:
-                parts.append(newline.join(lines[done:index]) + newline)
-            text = line.text + ("\n" if line.final_newline else "")
-            parts.append(text.encode("utf-8") if as_bytes else text)
-            self.broken_rows.append({"source": source, "file": rel, "line_number": index + 1, "reason": line.reason})
-            done = index + 1
-        if len(lines) > done:
-            parts.append(newline.join(lines[done:]) + newline)
+        with self._sink(rel, None if as_bytes else "utf-8") as sink:
+            done = 0  # lines before this index are written
+            for index in broken:
+                line = lines[index]
+                sink.write_lines(lines, done, index, newline)
+                text = line.text + ("\n" if line.final_newline else "")
+                sink.write(text.encode("utf-8") if as_bytes else text)
+                self.broken_rows.append(
+                    {"source": source, "file": rel, "line_number": index + 1, "reason": line.reason}
+                )
+                done = index + 1
+            sink.write_lines(lines, done, len(lines), newline)
         self.rows[source] += len(lines)
-        self._write_bytes(rel, newline[:0].join(parts) if as_bytes else "".join(parts).encode("utf-8"))
         return rel
 
     def note_duplicate_row(self, source: str, rel: str, line_number: int, original_line: int) -> None:
@@ -158,9 +165,53 @@ class Output:
 
 
 _CHUNK = 256
+_LINES_AT_ONCE = 4096
+_FLUSH_AT = 1 << 20  # characters (or bytes) gathered before they go to the file
 
 
-def _write_rows(buf: io.StringIO, writer, rows: list, delimiter: str, newline: str) -> None:
+class Sink:
+    """A file written a megabyte at a time: a large day file (a campaign day's SMS or GA4
+    lines) is never held whole beside its rows, as text and again as bytes. Text is encoded
+    with the encoding's incremental encoder (errors replaced), which writes the bytes
+    str.encode writes for the whole text (a byte-order mark once); encoding None: bytes given."""
+
+    def __init__(self, path: Path, encoding: str | None):
+        self._file = open(path, "wb")  # noqa: SIM115 (closed by __exit__)
+        self._encode = codecs.getincrementalencoder(encoding)("replace").encode if encoding else None
+        self._parts: list = []
+        self._size = 0
+
+    def write(self, text) -> None:
+        self._parts.append(text)
+        self._size += len(text)
+        if self._size >= _FLUSH_AT:
+            self._flush(final=False)
+
+    def write_lines(self, lines: list, start: int, stop: int, newline) -> None:
+        """lines[start:stop], each followed by newline."""
+        for begin in range(start, stop, _LINES_AT_ONCE):
+            self.write(newline.join(lines[begin : min(stop, begin + _LINES_AT_ONCE)]) + newline)
+
+    def _flush(self, *, final: bool) -> None:
+        if self._encode is None:
+            self._file.write(b"".join(self._parts))
+        else:
+            self._file.write(self._encode("".join(self._parts), final))
+        self._parts.clear()
+        self._size = 0
+
+    def __enter__(self) -> "Sink":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            if exc[0] is None:
+                self._flush(final=True)
+        finally:
+            self._file.close()
+
+
+def _write_rows(buf: "Sink | io.StringIO", writer, rows: list, delimiter: str, newline: str) -> None:
     """writer.writerows(rows), the csv writer's QUOTE_MINIMAL bytes: rows a chunk at a time, a
     chunk whose rows all need no quoting (_write_row_by_row says which) as one join, checked on
     the joined text (most chunks: no field holds the delimiter, a quote or a line break)."""
@@ -186,7 +237,7 @@ def _write_rows(buf: io.StringIO, writer, rows: list, delimiter: str, newline: s
             buf.write(newline)
 
 
-def _write_row_by_row(buf: io.StringIO, writer, rows: list, delimiter: str, newline: str) -> None:
+def _write_row_by_row(buf: "Sink | io.StringIO", writer, rows: list, delimiter: str, newline: str) -> None:
     """writer.writerows(rows), the csv writer's QUOTE_MINIMAL bytes: a row of two or more strings
     none of which holds the delimiter, a quote or a line break needs no quoting and is joined
     (several times faster than the writer's walk over every character); any other row goes

@@ -14,9 +14,8 @@ from .columns import below, clock, column_rng, distinct_picks, poisson_counts
 from .output import BrokenLine, Output
 from .people import Person
 from .pos import PRODUCTS, RECEIPT_HEADER, STORE_IDS, STORES
-from .records import IdRecord
+from .records import BareRecord, IdRecord
 
-_NO_DATA: dict = {}  # a receipt record's data: linkage and the truth read its source, id, person and card
 _LINE_COUNTS = np.array((1, 1, 1, 2, 2, 3, 5))  # rng.choice((1, 1, 1, 2, 2, 3, max_lines)), max_lines 5
 _ANONYMOUS_LINE_COUNTS = np.array((1, 1, 1, 2, 2, 3, 4))
 _QUANTITIES = np.array((1, 1, 1, 2))
@@ -52,7 +51,7 @@ def _draw(rng, home_store: np.ndarray, first_day: np.ndarray, days: int, line_co
 
 def build(
     out: Output, people: list[Person], crm_by_person: dict[str, IdRecord], days: int, start: date
-) -> tuple[list[IdRecord], Receipts]:
+) -> tuple[list[BareRecord], Receipts]:
     """The receipts with a loyalty card (identity records, numbered) and the table of every
     receipt for write()."""
     shoppers: dict[bool, list[tuple[Person, IdRecord]]] = {False: [], True: []}
@@ -94,7 +93,7 @@ def build(
     for index, s, n in zip(order.tolist(), store.tolist(), number.tolist()):
         if index < carded:
             p, card = owners[index]
-            records[index] = IdRecord("pos", "receipt", f"receipt:{STORE_IDS[s]}:{n}", p, card=card, data=_NO_DATA)
+            records[index] = BareRecord("pos", "receipt", f"receipt:{STORE_IDS[s]}:{n}", p, card=card)
 
     _, product = distinct_picks(main_rng, len(PRODUCTS), line_count)
     quantity = _QUANTITIES[below(main_rng, len(_QUANTITIES), len(product))]

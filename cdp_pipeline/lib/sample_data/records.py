@@ -9,6 +9,7 @@ import math
 import random
 from dataclasses import dataclass, field
 from datetime import date
+from types import MappingProxyType
 
 from .people import Person
 from .variation import JUNK_EMAILS, JUNK_PHONES, double_name_short, vary_name
@@ -35,6 +36,34 @@ class IdRecord:
     crm_id: str | None = None  # crm: its own customer_id; web: the user_id
     dropped: bool = False
     data: dict = field(default_factory=dict)
+
+
+_NO_DATA = MappingProxyType({})
+
+
+class BareRecord:
+    """A nameless record (a carded receipt, a web user, an SMS subscriber) as the linkability
+    pass, the truth and the hard cases read it: an IdRecord without the fields it never fills.
+    There are millions of them in a large sample, and an IdRecord's twenty slots and its own
+    dict would be most of their memory; the unfilled fields are None here for every record."""
+
+    __slots__ = ("source", "kind", "srid", "person", "phone", "card", "crm_id", "dropped")
+    first = last = email = email_flag = phone_flag = street = postcode = city = country = birth_date = None
+    data = _NO_DATA  # read-only: nothing is stored on these records
+
+    def __init__(
+        self,
+        source: str,
+        kind: str,
+        srid: str,
+        person: Person,
+        *,
+        phone: str | None = None,
+        card: str | None = None,
+        crm_id: str | None = None,
+    ) -> None:
+        self.source, self.kind, self.srid, self.person = source, kind, srid, person
+        self.phone, self.card, self.crm_id, self.dropped = phone, card, crm_id, False
 
 
 def pick(rng: random.Random, options: dict[str, float]) -> str:

@@ -14,7 +14,7 @@ import numpy as np
 from .columns import below, clock, column_rng
 from .output import BrokenLine, Output, with_duplicate_rows
 from .people import Person
-from .records import IdRecord
+from .records import BareRecord
 from .timeutil import UTC, rfc2822
 
 HEADER = [
@@ -56,8 +56,8 @@ START_CONFIRMATION = "Välkommen tillbaka! Du får nu sms från Nordhem igen."
 _encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
-def build(out: Output, people: list[Person]) -> list[IdRecord]:
-    return [IdRecord("sms", "sms", p.phone, p, phone=p.phone) for p in people if p.in_sms and p.phone]
+def build(out: Output, people: list[Person]) -> list[BareRecord]:
+    return [BareRecord("sms", "sms", p.phone, p, phone=p.phone) for p in people if p.in_sms and p.phone]
 
 
 def _segments(body: str) -> int:
@@ -82,7 +82,7 @@ _STOP_AT, _OTHER_AT, _START_AT = 0, len(STOP_WORDS), len(STOP_WORDS) + len(OTHER
 _STOP_TEXT, _START_TEXT = len(_TEXTS) - 2, len(_TEXTS) - 1
 
 
-def _draw_messages(rng, subscribers: list[IdRecord], days: int, start: date) -> dict:
+def _draw_messages(rng, subscribers: list[BareRecord], days: int, start: date) -> dict:
     """Every message as columns: subscriber, UTC second, kind, text (index into _TEXTS, or
     -1 - campaign number, or -2 - tracking number for a parcel notice). Per campaign day, each
     subscriber still subscribed gets the campaign (a reply after 30 s to 6 h: STOP or another
@@ -186,7 +186,7 @@ def _json_line(m: dict) -> str:
     )
 
 
-def write(out: Output, records: list[IdRecord], days: int, start: date) -> None:
+def write(out: Output, records: list[BareRecord], days: int, start: date) -> None:
     """The messages of every subscriber (_draw_messages), even days as CSV rows, odd days as
     JSON lines, each day's file by time and message sid; a few CSV rows written twice and one
     unreadable line (an unbalanced quote) in the first CSV file after the first day."""
@@ -256,7 +256,7 @@ def write(out: Output, records: list[IdRecord], days: int, start: date) -> None:
             out.write_lines("sms", landing, f"messages_{landing:%Y%m%d}.jsonl", rendered)
 
 
-def _body(text: int, rec: IdRecord) -> str:
+def _body(text: int, rec: BareRecord) -> str:
     """A campaign's text (text -1 - its number) or a parcel notice's (-2 - its tracking number)."""
     if text > -(10**6):
         return CAMPAIGNS[(-1 - text) % len(CAMPAIGNS)].format(first=rec.person.first_name)

@@ -10,13 +10,14 @@ times integer microseconds."""
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 import numpy as np
 
 from .columns import below, column_rng, poisson_counts
 from .output import BrokenLine, Output
 from .people import Person
-from .records import IdRecord
+from .records import BareRecord, IdRecord
 from .timeutil import LOCAL, UTC
 
 PAGES = (
@@ -65,11 +66,21 @@ def _epoch(moment: datetime) -> int:
     return (moment - _EPOCH) // timedelta(seconds=1)
 
 
+class Cookie(NamedTuple):
+    """A browser's cookie. A tuple, not a dict: a large sample has millions, held from the
+    draw until the web files are written."""
+
+    id: str
+    first_touch: int  # microseconds
+    device: tuple[str, str, str]  # category, operating system, browser
+    traffic: tuple[str, str, str]  # source, medium, campaign
+
+
 @dataclass(slots=True)
 class Sessions:
     """Every session (in the order drawn) and its events (session by session)."""
 
-    cookie: list[dict]  # per session: its cookie (id, first_touch, device, traffic)
+    cookie: list[Cookie]  # per session: its cookie
     person: list[Person]
     user_id: list  # the CRM customer id, or None when anonymous
     remembered: list[bool]  # logged in from the start (else a login event)
@@ -99,13 +110,13 @@ def _plan(views: int, login: bool, cart: bool, purchase: bool) -> tuple[int, ...
 _PLANS = {key: _plan(*key) for key in np.ndindex(4, 2, 2, 2) if key[0] >= 1}
 
 
-def _cookies(rng, start: date, count: int) -> list[dict]:
+def _cookies(rng, start: date, count: int) -> list[Cookie]:
     """count cookies: a first visit in the two years before the start, a device, a traffic source."""
     first_seen = _epoch(datetime.combine(start, datetime.min.time(), tzinfo=UTC)) - below(rng, 2 * 365 * 86400, count)
     number = 10**9 + below(rng, 10**9, count)
     device, traffic = below(rng, len(DEVICES), count), below(rng, len(TRAFFIC), count)
     return [
-        {"id": f"{n}.{s}", "first_touch": s * 1_000_000, "device": DEVICES[d], "traffic": TRAFFIC[t]}
+        Cookie(f"{n}.{s}", s * 1_000_000, DEVICES[d], TRAFFIC[t])
         for n, s, d, t in zip(number.tolist(), first_seen.tolist(), device.tolist(), traffic.tolist())
     ]
 
@@ -148,14 +159,14 @@ def build(
     orders: list[IdRecord],
     days: int,
     start: date,
-) -> tuple[list[IdRecord], Sessions]:
+) -> tuple[list[BareRecord], Sessions]:
     """The web identity records (one per logged-in visitor) and every session with its events."""
     last_event_day = days - 2
     orders_by_person: dict[str, list[IdRecord]] = {}
     for order in orders:
         orders_by_person.setdefault(order.person.person_id, []).append(order)
     visitors: dict[bool, list] = {False: [], True: []}
-    records: list[IdRecord] = []
+    records: list[BareRecord] = []
     for p in people:
         crm = crm_by_person.get(p.person_id)
         if p.web_login and crm:
@@ -164,7 +175,7 @@ def build(
                 continue
             mine = [o for o in orders_by_person.get(p.person_id, ()) if first_day <= o.data["day"] <= last_event_day]
             visitors[bool(p.hard_case)].append((p, crm, first_day, mine))
-            records.append(IdRecord("web", "web", crm.srid, p, crm_id=crm.srid))
+            records.append(BareRecord("web", "web", crm.srid, p, crm_id=crm.srid))
         elif p.web_anonymous:
             visitors[bool(p.hard_case)].append((p, None, -1, ()))
     # Hard-case people draw from their own stream, so everyone else's sessions stay as they were.
@@ -233,7 +244,7 @@ def _with_events(parts: list, start: date) -> Sessions:
     )  # fmt: skip
 
 
-def _session_numbers(cookies: list[dict]) -> np.ndarray:
+def _session_numbers(cookies: list[Cookie]) -> np.ndarray:
     """Each session's number on its cookie: 1, 2, ... in the order the sessions were drawn."""
     seen: dict[int, int] = {}
     numbers = []
@@ -279,17 +290,17 @@ def _session_json(e: dict) -> tuple[str, str]:
     (before the page's) and the fields from the user's pseudo id to the traffic source."""
     cookie = e["cookie"]
     user_id = e["user_id"]
-    traffic = cookie["traffic"]
+    traffic = cookie.traffic
     person = e["person"]
     head = (
         f',"event_params":[{{"key":"ga_session_id","value":{{"int_value":{e["session_id"]}}}}}'
         f',{{"key":"ga_session_number","value":{{"int_value":{e["session_number"]}}}}}'
     )
     rest = (
-        f',"user_pseudo_id":{_dump(cookie["id"])}'  # ids are many and seldom repeat: not kept
+        f',"user_pseudo_id":{_dump(cookie.id)}'  # ids are many and seldom repeat: not kept
         f',"user_id":{"null" if user_id is None else _dump(user_id)}'
-        f',"user_first_touch_timestamp":{cookie["first_touch"]}'
-        f',"device":{_device(cookie["device"])}'
+        f',"user_first_touch_timestamp":{cookie.first_touch}'
+        f',"device":{_device(cookie.device)}'
         f',"geo":{{"country":{_s(COUNTRY_NAMES[person.country])},"city":{_s(person.city)}}}'
         f',"traffic_source":{{"source":{_s(traffic[0])},"medium":{_s(traffic[1])},"name":{_s(traffic[2])}}}'
     )
@@ -359,7 +370,7 @@ def write(out: Output, sessions: Sessions, days: int, start: date) -> None:
         late_sessions: set[int] = set()
         day_sessions = sorted(
             set(session_of[day_events].tolist()),
-            key=lambda s: (sessions.cookie[s]["id"], int(sessions.begin[s])),
+            key=lambda s: (sessions.cookie[s].id, int(sessions.begin[s])),
         )
         if redelivery <= days - 1 and len(day_sessions) >= 2 and rng.random() < 0.35:
             # A re-export always carries a few events the first delivery lacked.
@@ -393,9 +404,9 @@ def write(out: Output, sessions: Sessions, days: int, start: date) -> None:
             out.write_lines("web", start + timedelta(days=redelivery), name, lines_all)
 
 
-def _cookie_ranks(cookies: list[dict]) -> np.ndarray:
+def _cookie_ranks(cookies: list[Cookie]) -> np.ndarray:
     """Per session, its cookie id's place among all cookie ids as text."""
-    ids = [cookie["id"] for cookie in cookies]
+    ids = [cookie.id for cookie in cookies]
     rank = {cookie_id: r for r, cookie_id in enumerate(sorted(set(ids)))}
     return np.array([rank[cookie_id] for cookie_id in ids], np.int64)
 
