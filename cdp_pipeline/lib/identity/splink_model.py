@@ -218,6 +218,16 @@ def _address_comparison(dialect: str = "duckdb"):
             },
             {"sql_condition": "postcode_l = postcode_r", "label_for_charts": "postcode exact"},
             {"sql_condition": "city_l = city_r", "label_for_charts": "city exact"},
+            {
+                # the whole street (its number too) with neither postcode nor town close: a
+                # postcode and town swapped or each mistyped twice ("9 Theodore Street,
+                # SHORNCILFFE, 314Y" / "9 Theodore Street, 3146, Shorncliffe"), or one missing
+                # and the other mistyped. As "else" it counted as two addresses (-4); one
+                # street name and number in two towns is rare, so training gives it its own
+                # weight (the street's key already brings such pairs to the u estimation)
+                "sql_condition": f"{both('street')} AND street_l = street_r",
+                "label_for_charts": "street exact, postcode and city differ",
+            },
             {"sql_condition": "ELSE", "label_for_charts": "all other"},
         ],
     )

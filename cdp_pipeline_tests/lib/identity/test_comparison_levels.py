@@ -68,7 +68,7 @@ def _address_levels(pairs: list[tuple[tuple, tuple]]) -> list[str]:
 
 def test_a_street_with_a_typo_and_a_postcode_or_city_with_one_is_a_close_address():
     # FEBRL1 rec-288 and rec-467 (CRM / ESP): every part mistyped, so no exact level held and
-    # "else" called them two addresses (-4.0); a street elsewhere is still "else"
+    # "else" called them two addresses (-4.0); a similar street elsewhere is still "else"
     close = "street similar, postcode or city close"
     assert _address_levels(
         [
@@ -77,6 +77,23 @@ def test_a_street_with_a_typo_and_a_postcode_or_city_with_one_is_a_close_address
             (("23 Bacchus Circuit", "2450", "Werrington"), ("23 Bacchus Hircuit", "2405", "Werrington")),
             (("12 Boldrewood Street", "6056", "Box Hill South"), ("12 Boldrewood Street", "6056", "Box Hill South")),
             (("4 Storgatan", "11122", "Stockholm"), ("19 Kungsvägen", "11122", "Stockholm")),
-            (("12 Boldrewood Street", "6056", "Box Hill South"), ("12 Boldrewood Street", "2600", "Canberra")),
+            (("12 Boldrewood Street", "6056", "Box Hill South"), ("12 Boldrewood Stret", "2600", "Canberra")),
         ]
     ) == [close, close, close, "street and postcode exact", "postcode exact", "all other"]
+
+
+def test_the_same_street_with_postcode_and_town_both_off_has_a_level_of_its_own():
+    # dsgen febrl3-like seed 1 (FEBRL's generator): postcode and town swapped, and each mistyped
+    # twice or missing; the street exact. "else" called them two addresses (-4.0) and the pairs,
+    # full names equal, scored 0.08-0.62. A different house number or a similar street is not it.
+    own = "street exact, postcode and city differ"
+    assert _address_levels(
+        [
+            (("9 Theodore Street", "SHORNCILFFE", "314y"), ("9 Theodore Street", "3146", "shorncliffe")),
+            (("13 Fellows Street", None, "peregibach"), ("13 Fellows Street", None, "peregianbeach")),
+            (("16 Archibald Street", None, "yorkeyamnob"), ("16 Archibald Street", None, "yorkeysknob")),
+            (("9 Theodore Street", "SHORNCILFFE", "314y"), ("19 Theodore Street", "3146", "shorncliffe")),
+            (("9 Theodore Street", "SHORNCILFFE", "314y"), ("9 Theodore Stret", "3146", "shorncliffe")),
+            ((None, "SHORNCILFFE", "314y"), (None, "3146", "shorncliffe")),
+        ]
+    ) == [own, own, own, "all other", "all other", "all other"]
