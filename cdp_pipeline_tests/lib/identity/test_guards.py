@@ -1097,7 +1097,7 @@ def test_the_household_level_holds_where_the_surname_has_one_typo():
         return duckdb.sql(
             f"""SELECT {condition} FROM (SELECT 'hellgesson' AS last_name_match_l, ? AS last_name_match_r,
                     DATE '1984-02-20' AS birth_date_l, DATE '1984-02-20' AS birth_date_r,
-                    'ringvagen 219' AS street_l, ? AS street_r,
+                    'ringvagen 219' AS household_street_l, ? AS household_street_r,
                     ? AS household_birth_key_l, ? AS household_birth_key_r)""",
             params=[last_r, street_r, key_l, f"{last_r}|{street_r}|1984-02-20"],
         ).fetchall()[0][0]
@@ -1106,6 +1106,40 @@ def test_the_household_level_holds_where_the_surname_has_one_typo():
     assert holds("helgesson")
     assert not holds("helgeson")
     assert not holds("helgesson", "ringvagen 21")
+
+
+def test_the_household_street_is_read_without_a_flat_part(con):
+    """One twin's street with a flat number, the other's without (Nordic set, seed 113: Maja and
+    Max Lindvall, "Parktorget 1" / "Parktorget 1 lgh 1316"): one building to the two-names level's
+    keys; another house number, or a street that only begins with such a word, is not cut."""
+    from cdp_pipeline.lib.identity.config import load_identity_config
+    from cdp_pipeline.lib.identity.junk_guard import find_excluded_identifiers
+    from cdp_pipeline.lib.identity.name_keys import write_first_name_table
+    from cdp_pipeline.lib.identity.name_variants import load_name_variants
+    from cdp_pipeline.lib.identity.records import RECORDS, build_identifiers, build_records
+    from cdp_pipeline.lib.identity.splink_model import SPLINK_INPUT, build_splink_input
+
+    streets = ["Parktorget 1", "Parktorget 1 lgh 1316", "Storgatan 1, lgh 1102", "Parktorget 12", "Flatvägen 3"]
+    write_records(
+        con,
+        [
+            record("crm", f"C{i}", f"P{i}", first_name_match="maja", last_name_match="lindvall", street=street)
+            for i, street in enumerate(streets)
+        ],
+    )
+    build_records(con)
+    write_first_name_table(con, f"SELECT DISTINCT first_name_match FROM {RECORDS}", load_name_variants())
+    build_identifiers(con)
+    find_excluded_identifiers(con, load_identity_config())
+    build_splink_input(con)
+    got = con.execute(f"SELECT household_street FROM {SPLINK_INPUT} ORDER BY unique_id").fetchall()
+    assert [street for (street,) in got] == [
+        "parktorget 1",
+        "parktorget 1",
+        "storgatan 1",
+        "parktorget 12",
+        "flatvägen 3",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -1141,7 +1175,7 @@ def test_the_household_level_takes_every_grade_of_two_names(con, left, right, sa
     }
     cols = {}
     for side, fields in sides.items():
-        fields |= {"street": "idrottsgatan 95"}
+        fields |= {"street": "idrottsgatan 95", "household_street": "idrottsgatan 95"}
         fields["household_birth_key"] = f"{fields['last_name_match']}|{fields['street']}|{fields['birth_date']}"
         cols |= {f"{k}_{side}": v for k, v in fields.items()}
     select = ", ".join(

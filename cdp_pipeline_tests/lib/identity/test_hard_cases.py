@@ -91,6 +91,8 @@ def test_the_fixture_holds_every_hard_case():
             "HC-TWIN-L",
             "HC-TWIN-M",
             "HC-TWIN-N",
+            "HC-TWIN-O",
+            "HC-TWIN-P",
         },
         "parent_child": {
             "HC-PARENT",
