@@ -320,6 +320,22 @@ def test_a_birth_date_rule_with_typo_tolerance(con, edges, together, cut):
     assert con.execute("SELECT rid_l, rid_r FROM temp.cut ORDER BY ALL").fetchall() == cut
 
 
+def _split_on_birth_dates_with_mailboxes(con) -> dict[int, int]:
+    """``split_components`` on ``temp.comps``/``temp.edges``/``temp.cannot`` with the birth-date
+    rule and ``temp._id_records``' mailboxes: each record's component."""
+    split_components(
+        con,
+        "temp.comps",
+        "temp.edges",
+        "temp.cannot",
+        (CardinalityRule("birth_dates", "birth_date", 1, "typo"),),
+        "temp.out",
+        "temp.cut",
+        mailboxes="SELECT rid, email FROM temp._id_records WHERE email IS NOT NULL",
+    )
+    return dict(con.execute("SELECT rid, component FROM temp.out").fetchall())
+
+
 @pytest.mark.parametrize(
     "mail_1, mail_3, together",
     [
@@ -343,17 +359,7 @@ def test_a_model_match_of_two_mailboxes_does_not_make_two_birth_dates_one(con, m
     con.execute("CREATE TEMP TABLE comps AS SELECT rid, 1 AS component FROM temp._id_records")
     con.execute("CREATE TEMP TABLE edges AS SELECT 1 AS rid_l, 3 AS rid_r, 0.991 AS strength, 7.0 AS match_weight")
     con.execute("CREATE TEMP TABLE cannot (rid_l BIGINT, rid_r BIGINT)")
-    split_components(
-        con,
-        "temp.comps",
-        "temp.edges",
-        "temp.cannot",
-        (CardinalityRule("birth_dates", "birth_date", 1, "typo"),),
-        "temp.out",
-        "temp.cut",
-        mailboxes="SELECT rid, email FROM temp._id_records WHERE email IS NOT NULL",
-    )
-    groups = dict(con.execute("SELECT rid, component FROM temp.out").fetchall())
+    groups = _split_on_birth_dates_with_mailboxes(con)
     assert (groups[1] == groups[3]) is together
 
 
@@ -394,17 +400,7 @@ def test_two_birth_dates_matched_directly_are_two_when_each_side_has_come_to_a_m
         [(1, 2, 2.5, 0), (2, 3, 0.99999, 14.0), (3, 4, 0.99999, 14.0), (2, 4, 0.9995, 10.0), (1, 3, 0.9997, 11.7)],
     )
     con.execute("CREATE TEMP TABLE cannot (rid_l BIGINT, rid_r BIGINT)")
-    split_components(
-        con,
-        "temp.comps",
-        "temp.edges",
-        "temp.cannot",
-        (CardinalityRule("birth_dates", "birth_date", 1, "typo"),),
-        "temp.out",
-        "temp.cut",
-        mailboxes="SELECT rid, email FROM temp._id_records WHERE email IS NOT NULL",
-    )
-    groups = dict(con.execute("SELECT rid, component FROM temp.out").fetchall())
+    groups = _split_on_birth_dates_with_mailboxes(con)
     assert groups[1] == groups[2] and groups[3] == groups[4]
     assert (groups[1] == groups[3]) is together
 
