@@ -103,6 +103,11 @@ def replace_export_members(con: duckdb.DuckDBPyConnection, dest: Destination, ru
     members of its segments who pass the consent gate, in its format (built in DuckDB)."""
     staged = stage_export_rows(con, dest)
     params = {"destination": dest.name, "run_date": run_date}
+    # A rerun of the date that changes nothing (a night without new data: golden's as-of date stays)
+    # leaves the rows as they are: the same table, without deleting and writing them again (at 1M
+    # records ~0.5 CPU s and a commit of the WAL, for ~0.3 to compare; one row per key both sides).
+    if fetch_sql(con, SQL_DIR, "select_export_members_unchanged", params)[0][0]:
+        return staged
     with transaction(con):
         run_sql(con, SQL_DIR, "delete_destination_export_members", params)
         run_sql(con, SQL_DIR, "insert_export_members", params)

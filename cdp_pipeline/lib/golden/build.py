@@ -202,6 +202,12 @@ def _store_whole_customers(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP VIEW temp._golden_customers_whole")
 
 
+def _ranks_current(con: duckdb.DuckDBPyConnection, as_of_date: date) -> bool:
+    """Every golden row's rank columns were set as of ``as_of_date``: over the same rows, computing
+    them again gives what they hold (they depend on the rows and the date alone)."""
+    return fetch_sql(con, SQL_DIR, "select_rows_of_other_as_of_date", {"as_of_date": as_of_date})[0][0] == 0
+
+
 def _build_whole(con, tables, config, as_of_date, cutoff) -> None:
     build_timeline(con, tables, cutoff)
     _profiles(con, tables, config)
@@ -318,7 +324,10 @@ def build_golden(
         else:
             incremental.merge_ledger(con)
         rebuilt = 0
-        if plan.mode == "incremental" and not (plan.changed_records or plan.timeline_records or plan.customers):
+        nothing_to_redo = plan.mode == "incremental" and not (
+            plan.changed_records or plan.timeline_records or plan.customers
+        )
+        if nothing_to_redo:
             pass  # nothing to redo (no record changed, no time crossed): its statements would write nothing
         else:
             if plan.mode == "incremental":
@@ -326,7 +335,10 @@ def build_golden(
             else:
                 _build_whole(con, tables, config, as_of_date, cutoff)
             rebuilt = con.execute("SELECT count(*) FROM temp._golden_profiles").fetchall()[0][0]
-        if plan.mode == "incremental":  # a whole build stored them with its rows
+        # A whole build stored the ranks with its rows. After an incremental one they are computed from
+        # every row, unless no row changed and every row's ranks are already as of tonight's date (a
+        # night without new data: at 1M records 0.28 CPU s of the step's 2.5).
+        if plan.mode == "incremental" and not (nothing_to_redo and _ranks_current(con, as_of_date)):
             run_sql(con, SQL_DIR, "create_golden_ranks", {"as_of_date": as_of_date}, customers="golden.customers")
             run_sql(con, SQL_DIR, "update_golden_ranks")
         apply_golden_comments(con)

@@ -393,3 +393,54 @@ def test_a_delta_added_of_every_row_is_the_full_file_byte_for_byte(tmp_path, pre
     files = _files(written.directory)
     assert files["delta_added.csv"] == files["full.csv"]
     assert files["full.csv"].count(b"\n") == 3  # header and two rows
+
+
+def _person(email: str, first_name: str, segments=("a",)) -> dict:
+    return {
+        "email": email,
+        "phone": None,
+        "first_name": first_name,
+        "loyalty_card_ids": [],
+        "email_contactable": True,
+        "sms_contactable": False,
+        "segments": list(segments),
+    }
+
+
+def test_a_rerun_of_the_date_that_changes_nothing_writes_nothing(monkeypatch):
+    from cdp_pipeline.lib.activation import store
+
+    con = _database([_person("anna@example.se", "Anna"), _person("bo@example.se", "Bo"), _person("cy@x.se", "Cy")])
+    dest, day = _destination("esp", ("email",)), date(2025, 6, 1)
+
+    def stored():
+        return con.execute(
+            "SELECT customer_id, row_key, row_values FROM activation.export_members "
+            "WHERE destination = 'd' AND run_date = $d ORDER BY row_key",
+            {"d": day},
+        ).fetchall()
+
+    written: list[str] = []
+    run_sql = store.run_sql
+
+    def recording(con, sql_dir, name, *args, **kwargs):
+        written.append(name)
+        return run_sql(con, sql_dir, name, *args, **kwargs)
+
+    monkeypatch.setattr(store, "run_sql", recording)
+    assert store.replace_export_members(con, dest, day).rows == 3
+    first = stored()
+    assert [r[1] for r in first] == ["anna@example.se", "bo@example.se", "cy@x.se"]
+    assert "insert_export_members" in written
+    written.clear()
+    assert store.replace_export_members(con, dest, day).rows == 3  # the same rows: kept as they are
+    assert written == [] and stored() == first
+    # the same number of rows, one value changed: replaced
+    con.execute("UPDATE golden.customers SET first_name = 'Bodil' WHERE customer_id = 'c01'")
+    store.replace_export_members(con, dest, day)
+    assert "insert_export_members" in written and json.loads(stored()[1][2])["first_name"] == "Bodil"
+    # one row fewer: replaced
+    written.clear()
+    con.execute("UPDATE golden.customers SET email_contactable = false WHERE customer_id = 'c02'")
+    store.replace_export_members(con, dest, day)
+    assert "insert_export_members" in written and [r[1] for r in stored()] == ["anna@example.se", "bo@example.se"]

@@ -160,14 +160,33 @@ def test_a_night_with_nothing_to_redo_runs_no_rebuild_and_the_next_change_is_sti
     def refused(*args, **kwargs):
         raise AssertionError("nothing changed: no incremental rebuild expected")
 
+    run_sql = golden_build.run_sql
+
+    def no_ranks(con, sql_dir, name, *args, **kwargs):
+        if con is t.inc and name in ("create_golden_ranks", "update_golden_ranks"):
+            raise AssertionError("nothing changed, same date: the ranks are not computed again")
+        return run_sql(con, sql_dir, name, *args, **kwargs)
+
     monkeypatch.setattr(golden_build, "_build_incremental", refused)
+    monkeypatch.setattr(golden_build, "run_sql", no_ranks)
     same = t.build(AS_OF)  # the tables still those of a whole build (Twins.build compares them)
     assert (same.mode, same.customers_rebuilt, same.timeline_records_rebuilt) == ("incremental", 0, 0)
     # a changed record the next night (same day): rebuilt, from the state the empty night kept
     monkeypatch.setattr(golden_build, "_build_incremental", rebuild)
+    monkeypatch.setattr(golden_build, "run_sql", run_sql)
     t.sql("UPDATE staging.identity_records SET first_name = 'Cecilia' WHERE source_record_id = 'leid-c'")
     changed = t.build(AS_OF)
     assert (changed.mode, changed.customers_rebuilt) == ("incremental", 1)
+
+
+def test_a_later_date_with_nothing_to_redo_still_moves_the_ranks(small_world):
+    t = Twins(world_db)
+    t.build(date(2025, 1, 12))
+    # 2025-01-13: no event on the 12th, nor 30 or 90 days before it: no row to redo, but every
+    # row's as-of date and days since the last order move (Twins.build compares with a whole build).
+    later = t.build(date(2025, 1, 13))
+    assert (later.mode, later.customers_rebuilt, later.timeline_records_rebuilt) == ("incremental", 0, 0)
+    assert t.inc.execute("SELECT DISTINCT as_of_date FROM golden.customers").fetchall() == [(date(2025, 1, 13),)]
 
 
 def test_the_as_of_date_moving_back_and_forth(small_world):
