@@ -214,6 +214,7 @@ KEYED_TABLES: dict[str, KeyedTable] = {
             "add_sms_phones",
             "identity_records_located",
             "identity_records_named",
+            "identity_records_phone_texts",
             "add_identity_phones",
             "identity_records_standardised",
         ),
