@@ -7,8 +7,10 @@ two addresses: lower case ASCII with common abbreviations expanded.
 
 from __future__ import annotations
 
+import json
 import re
 from functools import lru_cache
+from pathlib import Path
 
 import phonenumbers
 
@@ -44,15 +46,26 @@ def _fold_key(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", fold_ascii(text)).split()) or " ".join(text.casefold().split())
 
 
+# ``cldr_country_lookup``'s answer, written by ``write_country_names`` (a test compares the two):
+# building it reads a hundred of babel's locales, ~0.36 CPU s in every process that reads a
+# country (the night's staging/identity_records); the file loads in ~3 ms.
+COUNTRY_NAMES = Path(__file__).with_name("country_names.json")
+
+
 @lru_cache(maxsize=1)
 def _country_lookup() -> dict[str, str]:
+    """Folded country name or code -> ISO alpha-2 (``cldr_country_lookup``, as stored in
+    ``COUNTRY_NAMES``)."""
+    return json.loads(COUNTRY_NAMES.read_text(encoding="utf-8"))
+
+
+def cldr_country_lookup() -> dict[str, str]:
     """Folded country name or code -> ISO alpha-2, for every country phonenumbers knows.
 
     Names are CLDR's (through babel): each country's name in English and in every official
     language of every country, so ``Sverige``, ``Deutschland``, ``Sydafrika`` and
     ``বাংলাদেশ`` are all found; alpha-3 and retired codes (``SWE``, ``UK``) are CLDR's territory
     aliases. A folded name that means two countries (``Kongo``) is left out, not guessed.
-    Built once per process (about a second: a hundred locales are read).
     """
     from babel import Locale, UnknownLocaleError
     from babel.core import get_global
@@ -236,3 +249,10 @@ def standardise_city(raw: object) -> str | None:
     if not text or not any(ch.isalpha() for ch in text):
         return None
     return _title_address(text) if is_shouting_or_whispering(text) else text
+
+
+def write_country_names(path: Path = COUNTRY_NAMES) -> None:
+    """Store ``cldr_country_lookup`` where ``_country_lookup`` reads it (after a babel upgrade:
+    ``python -c "from cdp_pipeline.lib.staging.address import write_country_names; write_country_names()"``)."""
+    names = cldr_country_lookup()
+    path.write_text(json.dumps(names, ensure_ascii=False, sort_keys=True, indent=0) + "\n", encoding="utf-8")

@@ -14,9 +14,10 @@ change. This module finds those keys, copies their raw rows once into temp table
 table's own ``create_<table>.sql`` over them, its rows replacing theirs. That statement is
 written once, as the view ``temp.<table>_rows`` over ``temp.raw_<table>``, a view of each raw
 table it reads: of the whole raw table for a whole build, of the affected keys' rows here
-(``write_rows``); ``create_staging_table.sql`` or ``insert_staging_rows.sql`` writes the view's
-rows. The result is the whole rebuild's; tests compare the two. A night that touches no key of
-a table does not run its statement at all.
+(``write_rows``); ``insert_staging_rows.sql`` writes the view's rows, into the empty table of
+``create_staging_table.sql`` for a whole build (its columns stored as ``storage.py`` declares).
+The result is the whole rebuild's; tests compare the two. A night that touches no key of a
+table does not run its statement at all.
 
 Two of them also read other staging tables, which are read whole in both builds. The SMS and
 Shopify rows of ``consent_events`` come from ``staging.sms_messages`` and ``staging.orders``
@@ -58,6 +59,7 @@ import duckdb
 
 from cdp_pipeline.lib.common.sql_files import run_sql
 from cdp_pipeline.lib.common.warehouse import table_exists
+from cdp_pipeline.lib.staging.storage import column_definitions
 
 INDEX = "staging.record_keys_by_file"
 FILES = "staging.record_files"
@@ -212,6 +214,7 @@ KEYED_TABLES: dict[str, KeyedTable] = {
             "add_sms_phones",
             "identity_records_located",
             "identity_records_named",
+            "identity_records_phone_texts",
             "add_identity_phones",
             "identity_records_standardised",
         ),
@@ -550,8 +553,10 @@ def write_rows(
     for step in steps:
         run_sql(con, sql_dir, step_file(step))
     run_sql(con, sql_dir, f"create_{table}")
-    writer = "create_staging_table" if whole else "insert_staging_rows"
-    run_sql(con, sql_dir, writer, table=table, rows=f"{table}_rows")
+    if whole:
+        columns = column_definitions(con, table, f"temp.{table}_rows")
+        run_sql(con, sql_dir, "create_staging_table", table=table, columns=columns)
+    run_sql(con, sql_dir, "insert_staging_rows", table=table, rows=f"{table}_rows")
     con.execute(f"DROP VIEW temp.{table}_rows")
     for step in steps:
         if not adds_rows(step):

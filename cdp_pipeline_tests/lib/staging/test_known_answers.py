@@ -1,5 +1,6 @@
 """Known answers for every normaliser, including the quirks real extracts contain."""
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -536,3 +537,11 @@ def test_is_junk_phone(phone, expected):
 )
 def test_is_junk_name(name, expected):
     assert is_junk_name(name) is expected
+
+
+def test_country_names_file_is_cldrs():
+    # the stored names (read by standardise_country) are what CLDR gives now: after a babel
+    # upgrade, address.write_country_names() writes them again
+    from cdp_pipeline.lib.staging.address import COUNTRY_NAMES, cldr_country_lookup
+
+    assert json.loads(COUNTRY_NAMES.read_text(encoding="utf-8")) == cldr_country_lookup()

@@ -1,7 +1,7 @@
 -- Every consent signal per channel: ESP status (a nonsubscribed member never opted in: no consent), Klaviyo's consent columns, SMS STOP/START, CRM flags, Shopify "Accepts Marketing".
 -- An opt-out whose time cannot be read is dated by the day its file landed (it was true by then); a grant without a time is no grant.
 -- Its rows as a view over temp.raw_<table> (the whole raw table, or the affected keys' rows:
--- lib/staging/incremental.py); create_staging_table.sql or insert_staging_rows.sql writes them.
+-- lib/staging/incremental.py); insert_staging_rows.sql writes them.
 CREATE OR REPLACE TEMP VIEW consent_events_rows AS
 WITH esp_rows AS (
     SELECT coalesce(nullif(trim(leid), ''), nullif(trim(klaviyo_id), '')) AS leid, email_address, lower(trim(status)) AS status,

@@ -3,7 +3,7 @@
 -- the rest to changed members: its key must stay the same for all rows of an activity_id, and
 -- its members statement as ``members`` computes them.
 -- Its rows as a view over temp.raw_<table> (the whole raw table, or the affected keys' rows:
--- lib/staging/incremental.py); create_staging_table.sql or insert_staging_rows.sql writes them.
+-- lib/staging/incremental.py); insert_staging_rows.sql writes them.
 CREATE OR REPLACE TEMP VIEW email_activity_rows AS
 WITH members AS (
     SELECT email, arg_min(source_record_id, source_record_id) AS source_record_id

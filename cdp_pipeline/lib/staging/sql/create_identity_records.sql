@@ -5,8 +5,9 @@
 -- the joins feeding a sort, in memory (at 10M records one statement needed 12 GB):
 --   create_identity_records_located.sql: the latest version of each record, its country;
 --   create_identity_records_named.sql: its e-mail address, names, birth date, street, city;
+--   create_identity_records_phone_texts.sql: its distinct numbers with their lookup keys;
 --   create_identity_records_standardised.sql: its phone number, postcode and flags;
---   then this sort. create_staging_table.sql or insert_staging_rows.sql writes the rows.
+--   then this sort. insert_staging_rows.sql writes the rows.
 CREATE OR REPLACE TEMP VIEW identity_records_rows AS
 SELECT * FROM temp.identity_records_standardised
 ORDER BY source, source_record_id

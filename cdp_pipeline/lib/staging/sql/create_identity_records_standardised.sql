@@ -14,17 +14,15 @@
 CREATE OR REPLACE TEMP TABLE identity_records_standardised AS
 WITH phones AS MATERIALIZED (
     -- with is_junk_phone of the number from the same reading (it is false without a number);
-    -- read in a step before (add_identity_phones.sql): joined from staging.phone_lookup, the
-    -- function reads only a pair the lookup lacks (none, after that step)
+    -- read in a step before (add_identity_phones.sql): joined from staging.phone_lookup by the
+    -- keys of the distinct pairs (create_identity_records_phone_texts.sql), the function reads
+    -- only a pair the lookup lacks (none, after that step)
     SELECT raw_phone, country, checked.value AS phone, checked.flags AS phone_flags,
            checked.is_junk AS phone_is_junk
     FROM (SELECT d.raw_phone, d.country,
                  CASE WHEN l.phone_text IS NULL THEN std_phone_checked_junk(d.raw_phone, d.country)
                       ELSE {'value': l.phone, 'flags': l.flags, 'is_junk': l.is_junk} END AS checked
-          FROM (SELECT raw_phone, country, phone_text, std_phone_country(phone_text, country) AS key_country
-                FROM (SELECT raw_phone, country, std_phone_text(raw_phone) AS phone_text
-                      FROM (SELECT DISTINCT raw_phone, country FROM temp.identity_records_named
-                            WHERE raw_phone IS NOT NULL))) d
+          FROM temp.identity_records_phone_texts d
           LEFT JOIN staging.phone_lookup l
               ON l.phone_text = d.phone_text AND l.country IS NOT DISTINCT FROM d.key_country)
 ),

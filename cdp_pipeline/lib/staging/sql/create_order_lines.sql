@@ -1,6 +1,6 @@
 -- Order lines of both channels, one row per line item, priced.
 -- Its rows as a view over temp.raw_<table> (the whole raw table, or the affected keys' rows:
--- lib/staging/incremental.py); create_staging_table.sql or insert_staging_rows.sql writes them.
+-- lib/staging/incremental.py); insert_staging_rows.sql writes them.
 CREATE OR REPLACE TEMP VIEW order_lines_rows AS
 WITH shopify_delivery AS (
     SELECT trim(name) AS order_name, arg_max(_file, CAST(_landing_date AS VARCHAR) || _file) AS file

@@ -1,6 +1,6 @@
 -- Orders from both channels: Shopify online orders (grouped by Name) and store receipts.
 -- Its rows as a view over temp.raw_<table> (the whole raw table, or the affected keys' rows:
--- lib/staging/incremental.py); create_staging_table.sql or insert_staging_rows.sql writes them.
+-- lib/staging/incremental.py); insert_staging_rows.sql writes them.
 CREATE OR REPLACE TEMP VIEW orders_rows AS
 WITH shopify_delivery AS (
     -- The latest delivery of each order wins (orders are re-exported when they change).

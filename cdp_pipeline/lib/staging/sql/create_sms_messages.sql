@@ -1,6 +1,6 @@
 -- SMS and WhatsApp messages in and out, one row per message (none dropped), with the channel, the customer's number and opt-out/in keyword.
 -- Its rows as a view over temp.raw_<table> (the whole raw table, or the affected keys' rows:
--- lib/staging/incremental.py); create_staging_table.sql or insert_staging_rows.sql writes them.
+-- lib/staging/incremental.py); insert_staging_rows.sql writes them.
 CREATE OR REPLACE TEMP VIEW sms_messages_rows AS
 WITH raw_messages AS (
     SELECT coalesce(nullif(trim(sid), ''),

@@ -1,6 +1,6 @@
 -- GA4 events with a cookie, deduplicated (at-least-once delivery), attached to the user_id their cookie is seen with (consent-mode pings without one stay in raw, counted).
 -- Its rows as a view over temp.raw_<table> (the whole raw table, or the affected keys' rows:
--- lib/staging/incremental.py); create_staging_table.sql or insert_staging_rows.sql writes them.
+-- lib/staging/incremental.py); insert_staging_rows.sql writes them.
 CREATE OR REPLACE TEMP VIEW web_events_rows AS
 WITH parsed AS (
     -- One parse of the line into the fields it needs: the event parameters and the ecommerce

@@ -1,5 +1,5 @@
 -- Web sessions: one row per GA4 session (cookie + ga_session_id), with what happened in it.
--- Its rows as a view; create_staging_table.sql writes them (lib/staging/incremental.py).
+-- Its rows as a view; insert_staging_rows.sql writes them (lib/staging/incremental.py).
 CREATE OR REPLACE TEMP VIEW web_sessions_rows AS
 SELECT session_id,
        'web' AS source,
