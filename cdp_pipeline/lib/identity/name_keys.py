@@ -112,3 +112,31 @@ def write_first_name_table(con: duckdb.DuckDBPyConnection, names_sql: str, varia
     finally:
         con.unregister("_id_first_names_arrow")
     return len(names)
+
+
+GIVEN_NAMES = "temp._id_given_names"
+
+
+def build_given_names(con: duckdb.DuckDBPyConnection) -> int:
+    """``temp._id_given_names(name)``: the words the records carry as a last name that they carry
+    more often as a first name. A record whose last name is one of them has its name written
+    surname first ("Bengtsson Kristina"); a word the records carry at least as often as a last
+    name ("Jansson") is a surname, also where one record put it first ("Jansson Pia"). Which of
+    two records sharing a word across the name fields was swapped is read from this, not from
+    the pair: "Jansson Pia" beside "Fredrik Jansson" (twins on the family inbox) and "Bengtsson
+    Kristina" beside "Kristina Andersson" (a married name written surname first) look alike as
+    strings. Over every record, so a word's role is the data's, not one household's."""
+    from cdp_pipeline.lib.identity.records import RECORDS
+
+    def words(col: str) -> str:
+        return f"""SELECT w, count(*) AS n FROM (
+            SELECT CASE WHEN coalesce(name_is_junk, false) THEN NULL ELSE nullif(trim({col}), '') END AS w
+            FROM {RECORDS}) WHERE w IS NOT NULL GROUP BY w"""
+
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {GIVEN_NAMES.split(".")[-1]} AS
+        SELECT l.w AS name FROM ({words("last_name_match")}) l JOIN ({words("first_name_match")}) f USING (w)
+        WHERE f.n > l.n
+        ORDER BY name
+    """)
+    return con.execute(f"SELECT count(*) FROM {GIVEN_NAMES}").fetchall()[0][0]

@@ -22,7 +22,7 @@ import duckdb
 from cdp_pipeline.lib.identity.config import IdentityConfig
 from cdp_pipeline.lib.identity.junk_guard import USABLE
 from cdp_pipeline.lib.identity.line_type import FIXED_LINES, build_fixed_lines
-from cdp_pipeline.lib.identity.name_keys import FIRST_NAMES, MODEL_COLUMNS
+from cdp_pipeline.lib.identity.name_keys import FIRST_NAMES, GIVEN_NAMES, MODEL_COLUMNS, build_given_names
 from cdp_pipeline.lib.identity.records import RECORDS
 from cdp_pipeline.lib.identity.splink_model import (
     HOUSEHOLD_VALUES,
@@ -37,6 +37,7 @@ DETERMINISTIC_EDGES = "temp._id_det_edges"
 def build_deterministic_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> int:
     """Write ``temp._id_det_edges(rid_l, rid_r, kind, value)`` with ``rid_l < rid_r``."""
     guarded = list(config.name_guarded_kinds)
+    build_given_names(con)
     # the pair's names under the model's column names, for its grading
     pair = ", ".join(
         [
@@ -56,10 +57,14 @@ def build_deterministic_edges(con: duckdb.DuckDBPyConnection, config: IdentityCo
                    list_contains($guarded::VARCHAR[], i.kind) AS guarded
             FROM {USABLE} i JOIN shared s USING (kind, value)
         ), names AS (
-            SELECT n.*, {", ".join(f"f.{field}" for field in MODEL_COLUMNS)}
+            SELECT n.*, {", ".join(f"f.{field}" for field in MODEL_COLUMNS)},
+                   -- the last name is a word the records carry more often as a first name: this
+                   -- record's name is written surname first (name_keys.build_given_names)
+                   g.name IS NOT NULL AS last_given
             FROM (SELECT DISTINCT kind, value, first_name, coalesce(last_name, '') AS last_name
                   FROM u WHERE guarded AND first_name IS NOT NULL) n
             LEFT JOIN {FIRST_NAMES} f ON f.name = n.first_name
+            LEFT JOIN {GIVEN_NAMES} g ON g.name = n.last_name
         ),
         -- conflicts: the identifiers whose records name two people who cannot be one
         {_two_people_ctes("conflicts", "names", ("kind", "value"), pair)},
@@ -130,7 +135,10 @@ def _two_people_ctes(out: str, names: str, group: tuple[str, ...], pair: str) ->
     (``SAME_FIRST_NAME_GRADES``: equal, a variant, a part of a double name, an initial, a typo,
     swapped), or, unless it calls them a masculine and a feminine form (Erik / Erika), when
     they are one edit apart however short ("mja" / "maja") or one's first name is the other's
-    last name (the model's family-inbox test, ``splink_model.one_name_conditions``). Two names
+    last name where that is a word the records carry more often as a first name (the other's
+    name written surname first, ``name_keys.build_given_names``; the model's family-inbox test,
+    ``splink_model.one_name_conditions``): "Jansson Pia" beside "Fredrik Jansson" shares the
+    surname, not a first name (twins on the family inbox were stitched so). Two names
     that are not, are still one person's when a third name under the same key, not an
     initial, is alike to both: one person's records carry the name, a nickname and a typo of
     the name ("ingrid", "inga", "ingid"), or the name written surname first beside the
@@ -149,10 +157,11 @@ def _two_people_ctes(out: str, names: str, group: tuple[str, ...], pair: str) ->
             SELECT {keys}, fa, la, fb, lb, full_a, full_b,
                    NOT (list_contains($same::VARCHAR[], grade)
                         OR grade <> '{MASCULINE_FEMININE}'
-                           AND (fa = lb OR la = fb OR damerau_levenshtein(fa, fb) <= 1)) AS differ
-            FROM (SELECT {keys}, fa, la, fb, lb, full_a, full_b, {first_name_grade_sql()} AS grade
+                           AND ((fa = lb AND gb) OR (la = fb AND ga) OR damerau_levenshtein(fa, fb) <= 1)) AS differ
+            FROM (SELECT {keys}, fa, la, fb, lb, ga, gb, full_a, full_b, {first_name_grade_sql()} AS grade
                   FROM (SELECT {a_keys}, a.first_name AS fa, a.last_name AS la, b.first_name AS fb,
-                               b.last_name AS lb, NOT coalesce(a.abbreviated, false) AS full_a,
+                               b.last_name AS lb, coalesce(a.last_given, false) AS ga,
+                               coalesce(b.last_given, false) AS gb, NOT coalesce(a.abbreviated, false) AS full_a,
                                NOT coalesce(b.abbreviated, false) AS full_b, {pair}
                         FROM {names} a JOIN {names} b
                           ON {same_key} AND (a.first_name < b.first_name

@@ -93,6 +93,8 @@ def test_the_fixture_holds_every_hard_case():
             "HC-TWIN-N",
             "HC-TWIN-O",
             "HC-TWIN-P",
+            "HC-TWIN-Q",
+            "HC-TWIN-R",
         },
         "parent_child": {
             "HC-PARENT",
