@@ -39,7 +39,7 @@ from cdp_pipeline.lib.identity.model_store import (
     retrain_reason,
     stored_term_frequencies,
 )
-from cdp_pipeline.lib.identity.name_keys import FIRST_NAMES, GIVEN_NAMES, build_given_names
+from cdp_pipeline.lib.identity.name_keys import FIRST_NAMES, NAME_ROLES, build_name_roles
 from cdp_pipeline.lib.identity.name_keys import MODEL_COLUMNS as NAME_KEY_COLUMNS
 from cdp_pipeline.lib.identity.records import RECORDS
 from cdp_pipeline.lib.identity.thresholds import Thresholds, apply_thresholds, prediction_floor, sparse_sql
@@ -114,7 +114,7 @@ def build_splink_input(con: duckdb.DuckDBPyConnection, config: IdentityConfig | 
     rare_max = (config.splink if config else SplinkConfig()).rare_name_max_records
     # written by stitching; a caller that builds the input without stitching sees none
     con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {HOUSEHOLD_VALUES.split('.')[-1]} (kind VARCHAR, value VARCHAR)")
-    build_given_names(con)
+    build_name_roles(con)
     name_keys = ", ".join(f"f.{field} AS {column}" for field, column in NAME_KEY_COLUMNS.items())
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {SPLINK_INPUT} AS
@@ -167,7 +167,7 @@ def build_splink_input(con: duckdb.DuckDBPyConnection, config: IdentityConfig | 
                he.value IS NOT NULL AS email_household, hp.value IS NOT NULL AS phone_household,
                -- read only by the family-inbox levels added after training (one_name_conditions):
                -- the name is written surname first ("Bengtsson Kristina"), its last name a first name
-               g.name IS NOT NULL AS last_name_is_given
+               coalesce(g.given, false) AS last_name_is_given
         FROM r
         LEFT JOIN rare ON rare.first_name_match = r.first_name_match AND rare.last_name_match = r.last_name_match
         LEFT JOIN {FIRST_NAMES} f ON f.name = r.first_name_match
@@ -175,7 +175,7 @@ def build_splink_input(con: duckdb.DuckDBPyConnection, config: IdentityConfig | 
         LEFT JOIN {EXCLUDED} xp ON xp.kind = 'phone' AND xp.value = r.phone
         LEFT JOIN {HOUSEHOLD_VALUES} he ON he.kind = 'email' AND he.value = r.email
         LEFT JOIN {HOUSEHOLD_VALUES} hp ON hp.kind = 'phone' AND hp.value = r.phone
-        LEFT JOIN {GIVEN_NAMES} g ON g.name = r.last_name_match
+        LEFT JOIN {NAME_ROLES} g ON g.name = r.last_name_match
         WHERE r.first_name_match IS NOT NULL OR r.last_name_match IS NOT NULL
         ORDER BY r.rid
     """)
@@ -502,7 +502,7 @@ def one_name_conditions(dialect: str = "duckdb") -> list[str]:
         if level.label_for_charts in SAME_FIRST_NAME_GRADES
     ] + [
         # one's first name is the other's last name, where that last name is a first name by the
-        # data (name_keys.build_given_names): the other's name written surname first. Not where it
+        # data (name_keys.build_name_roles): the other's name written surname first. Not where it
         # is a surname: "Jansson Pia" beside "Fredrik Jansson" share a surname (twins on the family
         # inbox, merged at 0.998 with the inbox at its full weight in the hard-case sample)
         "coalesce(first_name_match_l = last_name_match_r AND last_name_is_given_r, false)",

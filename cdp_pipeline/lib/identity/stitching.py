@@ -22,7 +22,7 @@ import duckdb
 from cdp_pipeline.lib.identity.config import IdentityConfig
 from cdp_pipeline.lib.identity.junk_guard import USABLE
 from cdp_pipeline.lib.identity.line_type import FIXED_LINES, build_fixed_lines
-from cdp_pipeline.lib.identity.name_keys import FIRST_NAMES, GIVEN_NAMES, MODEL_COLUMNS, build_given_names
+from cdp_pipeline.lib.identity.name_keys import FIRST_NAMES, MODEL_COLUMNS, NAME_ROLES, build_name_roles
 from cdp_pipeline.lib.identity.records import RECORDS
 from cdp_pipeline.lib.identity.splink_model import (
     HOUSEHOLD_VALUES,
@@ -37,7 +37,7 @@ DETERMINISTIC_EDGES = "temp._id_det_edges"
 def build_deterministic_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> int:
     """Write ``temp._id_det_edges(rid_l, rid_r, kind, value)`` with ``rid_l < rid_r``."""
     guarded = list(config.name_guarded_kinds)
-    build_given_names(con)
+    build_name_roles(con)
     # the pair's names under the model's column names, for its grading
     pair = ", ".join(
         [
@@ -57,14 +57,23 @@ def build_deterministic_edges(con: duckdb.DuckDBPyConnection, config: IdentityCo
                    list_contains($guarded::VARCHAR[], i.kind) AS guarded
             FROM {USABLE} i JOIN shared s USING (kind, value)
         ), names AS (
-            SELECT n.*, {", ".join(f"f.{field}" for field in MODEL_COLUMNS)},
-                   -- the last name is a word the records carry more often as a first name: this
-                   -- record's name is written surname first (name_keys.build_given_names)
-                   g.name IS NOT NULL AS last_given
-            FROM (SELECT DISTINCT kind, value, first_name, coalesce(last_name, '') AS last_name
-                  FROM u WHERE guarded AND first_name IS NOT NULL) n
+            -- a name written surname first by the data ("Eriksson Kristina": the records carry
+            -- "kristina" mostly as a first name and "eriksson" mostly as a surname,
+            -- name_keys.build_name_roles) is graded the right way round: "Kristina Eriksson" and
+            -- "Stina Eriksson" are one person, "Pia Jansson" and "Fredrik Jansson" two
+            SELECT n.*, {", ".join(f"f.{field}" for field in MODEL_COLUMNS)}
+            FROM (SELECT DISTINCT kind, value,
+                         CASE WHEN swapped THEN last_name ELSE first_name END AS first_name,
+                         CASE WHEN swapped THEN first_name ELSE last_name END AS last_name,
+                         -- the last name is a given name (and the first name not a surname)
+                         last_given AND NOT swapped AS last_given
+                  FROM (SELECT u.kind, u.value, u.first_name, coalesce(u.last_name, '') AS last_name,
+                               coalesce(gl.given, false) AS last_given,
+                               coalesce(gl.given AND NOT gf.given, false) AS swapped
+                        FROM u LEFT JOIN {NAME_ROLES} gl ON gl.name = u.last_name
+                        LEFT JOIN {NAME_ROLES} gf ON gf.name = u.first_name
+                        WHERE u.guarded AND u.first_name IS NOT NULL)) n
             LEFT JOIN {FIRST_NAMES} f ON f.name = n.first_name
-            LEFT JOIN {GIVEN_NAMES} g ON g.name = n.last_name
         ),
         -- conflicts: the identifiers whose records name two people who cannot be one
         {_two_people_ctes("conflicts", "names", ("kind", "value"), pair)},
@@ -136,7 +145,7 @@ def _two_people_ctes(out: str, names: str, group: tuple[str, ...], pair: str) ->
     swapped), or, unless it calls them a masculine and a feminine form (Erik / Erika), when
     they are one edit apart however short ("mja" / "maja") or one's first name is the other's
     last name where that is a word the records carry more often as a first name (the other's
-    name written surname first, ``name_keys.build_given_names``; the model's family-inbox test,
+    name written surname first, ``name_keys.build_name_roles``; the model's family-inbox test,
     ``splink_model.one_name_conditions``): "Jansson Pia" beside "Fredrik Jansson" shares the
     surname, not a first name (twins on the family inbox were stitched so). Two names
     that are not, are still one person's when a third name under the same key, not an

@@ -756,7 +756,7 @@ def _first(name: str | None, last: str = "berg") -> dict:
         "first_name_match": name,
         "last_name_match": last,
         **{column: getattr(keys, field) for field, column in MODEL_COLUMNS.items()},
-        # the last name a word the data carries more often as a first name (name_keys.build_given_names)
+        # the last name a word the data carries more often as a first name (name_keys.build_name_roles)
         "last_name_is_given": False,
     }
 
@@ -1261,6 +1261,36 @@ def test_an_identifier_names_one_person_when_its_names_are_one_person_s(con, nam
         # the two named first (Jan, Johan; Erik, Erika) apart, the subscription with neither
         assert not any({"order:0", "order:1"} <= g for g in groups)
         assert not any("fam@example.se" in g for g in groups)
+
+
+@pytest.mark.parametrize(
+    "names, one_person",
+    [
+        # Kristina's CRM name written surname first beside her nickname (hard-case sample,
+        # P0006464): read the right way round, "kristina" and "stina" are one name
+        ([("eriksson", "kristina"), ("stina", "eriksson")], True),
+        # twins on the family inbox, Pia's name written surname first (twins:00024): "pia" and
+        # "fredrik" are two names; "jansson" is the surname they share, not a first name
+        ([("fredrik", "jansson"), ("jansson", "pia")], False),
+    ],
+)
+def test_a_name_written_surname_first_is_read_by_the_roles_the_data_gives_its_words(con, names, one_person):
+    """Which field of a record holds the first name is what the records say of its words
+    (``name_keys.build_name_roles``): beside people who carry "kristina" and "pia" as first names
+    and "eriksson" and "jansson" as surnames, a record "Eriksson Kristina" is Kristina Eriksson."""
+    records = [
+        record("pos", f"order:{i}", first_name=first, last_name=last, email="fam@example.se")
+        for i, (first, last) in enumerate(names)
+    ]
+    records.append(record("esp", "fam@example.se", email="fam@example.se"))
+    background = [("kristina", "berg"), ("kristina", "holm"), ("pia", "berg"), ("pia", "holm")]
+    background += [("anna", "eriksson"), ("per", "jansson")]
+    records += [record("crm", f"bg{i}", first_name=f, last_name=last) for i, (f, last) in enumerate(background)]
+    groups = _stitched_groups(con, records)
+    if one_person:
+        assert groups == [{"order:0", "order:1", "fam@example.se"}]
+    else:
+        assert groups == []
 
 
 @pytest.mark.parametrize(
