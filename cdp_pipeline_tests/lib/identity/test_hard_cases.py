@@ -95,6 +95,10 @@ def test_the_fixture_holds_every_hard_case():
             "HC-TWIN-P",
             "HC-TWIN-Q",
             "HC-TWIN-R",
+            "HC-TWIN-S",
+            "HC-TWIN-T",
+            "HC-TWIN-U",
+            "HC-TWIN-V",
         },
         "parent_child": {
             "HC-PARENT",
