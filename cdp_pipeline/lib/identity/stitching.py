@@ -69,10 +69,7 @@ def build_deterministic_edges(con: duckdb.DuckDBPyConnection, config: IdentityCo
                          last_given AND NOT swapped AS last_given
                   FROM (SELECT u.kind, u.value, u.first_name, coalesce(u.last_name, '') AS last_name,
                                coalesce(gl.given, false) AS last_given,
-                               -- the first name a surname by the data, the last name not (a given
-                               -- name, or a word no record carries as a first name: a typo, "Sundberg
-                               -- Safie" beside "Sofie Sundberg", Nordic set, seed 61)
-                               coalesce(NOT gf.given AND coalesce(gl.given, true), false) AS swapped
+                               coalesce(gl.given AND NOT gf.given, false) AS swapped
                         FROM u LEFT JOIN {NAME_ROLES} gl ON gl.name = u.last_name
                         LEFT JOIN {NAME_ROLES} gf ON gf.name = u.first_name
                         WHERE u.guarded AND u.first_name IS NOT NULL)) n
@@ -184,7 +181,12 @@ def _two_people_ctes(out: str, names: str, group: tuple[str, ...], pair: str) ->
             SELECT {keys}, fa, la, fb, lb, full_a, full_b,
                    NOT (list_contains($same::VARCHAR[], grade)
                         OR grade <> '{MASCULINE_FEMININE}'
-                           AND ((fa = lb AND gb) OR (la = fb AND ga) OR damerau_levenshtein(fa, fb) <= 1)) AS differ
+                           AND ((fa = lb AND gb) OR (la = fb AND ga) OR damerau_levenshtein(fa, fb) <= 1
+                                -- one surname across the two fields and the first names one typo apart
+                                -- across them: "Sundberg Safie" / "Sofie Sundberg" (Nordic set, seed
+                                -- 61), a first name no record carries as such, so no role to read
+                                OR (fa = lb AND damerau_levenshtein(la, fb) <= 1)
+                                OR (la = fb AND damerau_levenshtein(fa, lb) <= 1))) AS differ
             FROM (SELECT {keys}, fa, la, fb, lb, ga, gb, full_a, full_b, {first_name_grade_sql()} AS grade
                   FROM (SELECT {a_keys}, a.first_name AS fa, a.last_name AS la, b.first_name AS fb,
                                b.last_name AS lb, coalesce(a.last_given, false) AS ga,

@@ -1272,9 +1272,13 @@ def test_an_identifier_names_one_person_when_its_names_are_one_person_s(con, nam
         # twins on the family inbox, Pia's name written surname first (twins:00024): "pia" and
         # "fredrik" are two names; "jansson" is the surname they share, not a first name
         ([("fredrik", "jansson"), ("jansson", "pia")], False),
-        # written surname first with a typo in the first name (Nordic set, seed 61): "sundberg" is
-        # a surname by the data, "safie" a word no record carries as a first name; one typo from Sofie
+        # written surname first with a typo in the first name (Nordic set, seed 61): "safie" is a
+        # word no record carries as a first name, but one surname across the fields and the first
+        # names one typo apart across them are one name
         ([("sundberg", "safie"), ("sofie", "sundberg")], True),
+        # "mohamed" is a surname by the data too ("Ali Mohamed"), "anderssson" (a typo) no first
+        # name: not read surname first, and "M." beside Mohamed is the initial (1M sample, P0240309)
+        ([("m", "andersson"), ("mohamed", "anderssson")], True),
     ],
 )
 def test_a_name_written_surname_first_is_read_by_the_roles_the_data_gives_its_words(con, names, one_person):
@@ -1288,6 +1292,7 @@ def test_a_name_written_surname_first_is_read_by_the_roles_the_data_gives_its_wo
     records.append(record("esp", "fam@example.se", email="fam@example.se"))
     background = [("kristina", "berg"), ("kristina", "holm"), ("pia", "berg"), ("pia", "holm")]
     background += [("anna", "eriksson"), ("per", "jansson"), ("anna", "sundberg")]
+    background += [("ali", "mohamed"), ("omar", "mohamed"), ("per", "andersson")]
     records += [record("crm", f"bg{i}", first_name=f, last_name=last) for i, (f, last) in enumerate(background)]
     groups = _stitched_groups(con, records)
     if one_person:
