@@ -507,6 +507,12 @@ def one_name_conditions(dialect: str = "duckdb") -> list[str]:
         # inbox, merged at 0.998 with the inbox at its full weight in the hard-case sample)
         "coalesce(first_name_match_l = last_name_match_r AND last_name_is_given_r, false)",
         "coalesce(last_name_match_l = first_name_match_r AND last_name_is_given_l, false)",
+        # one surname across the two fields and the first names one typo apart across them
+        # ("Sundberg Safie" / "Sofie Sundberg"), as stitching reads them (stitching._two_people_ctes)
+        f"coalesce(first_name_match_l = last_name_match_r"
+        f" AND {_damerau_levenshtein_function(dialect)}(last_name_match_l, first_name_match_r) <= 1, false)",
+        f"coalesce(last_name_match_l = first_name_match_r"
+        f" AND {_damerau_levenshtein_function(dialect)}(first_name_match_l, last_name_match_r) <= 1, false)",
         # one typo in a short name too ("bo" / "boo", "ib" / "ibb" on bo.johansson67@): too weak
         # a sign for the model's typo level, which must not call Bo and Eo one name, but two
         # family members on one inbox are not one typo apart
