@@ -162,7 +162,9 @@ def _two_people_ctes(out: str, names: str, group: tuple[str, ...], pair: str) ->
     last name where that is a word the records carry more often as a first name (the other's
     name written surname first, ``name_keys.build_name_roles``; the model's family-inbox test,
     ``splink_model.one_name_conditions``): "Jansson Pia" beside "Fredrik Jansson" shares the
-    surname, not a first name (twins on the family inbox were stitched so). Two names
+    surname, not a first name (twins on the family inbox were stitched so); or one surname across
+    the two fields with the first names one typo apart across them ("Sundberg Safie" / "Sofie
+    Sundberg"). Two names
     that are not, are still one person's when a third name under the same key, not an
     initial, is alike to both: one person's records carry the name, a nickname and a typo of
     the name ("ingrid", "inga", "ingid"), or the name written surname first beside the
