@@ -112,3 +112,32 @@ def write_first_name_table(con: duckdb.DuckDBPyConnection, names_sql: str, varia
     finally:
         con.unregister("_id_first_names_arrow")
     return len(names)
+
+
+NAME_ROLES = "temp._id_name_roles"
+
+
+def build_name_roles(con: duckdb.DuckDBPyConnection) -> int:
+    """``temp._id_name_roles(name, given)``: every word the records carry both as a first and as
+    a last name, and whether they carry it more often as a first name (``given``). A record whose
+    last name is a given name ("kristina") and whose first name is not ("eriksson") has its name
+    written surname first. Which of two records sharing a word across the name fields was swapped
+    is read from this, not from the pair: "Jansson Pia" beside "Fredrik Jansson" (twins on the
+    family inbox) and "Bengtsson Kristina" beside "Kristina Andersson" (a married name written
+    surname first) look alike as strings, but the records carry "jansson" mostly as a surname and
+    "kristina" mostly as a first name. Counted over every record, so a word's role is the data's,
+    not one household's; a word the records carry as often in both fields is no given name."""
+    from cdp_pipeline.lib.identity.records import RECORDS
+
+    def words(col: str) -> str:
+        return f"""SELECT w, count(*) AS n FROM (
+            SELECT CASE WHEN coalesce(name_is_junk, false) THEN NULL ELSE nullif(trim({col}), '') END AS w
+            FROM {RECORDS}) WHERE w IS NOT NULL GROUP BY w"""
+
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {NAME_ROLES.split(".")[-1]} AS
+        SELECT w AS name, f.n > l.n AS given
+        FROM ({words("last_name_match")}) l JOIN ({words("first_name_match")}) f USING (w)
+        ORDER BY name
+    """)
+    return con.execute(f"SELECT count(*) FROM {NAME_ROLES}").fetchall()[0][0]

@@ -39,7 +39,7 @@ from cdp_pipeline.lib.identity.model_store import (
     retrain_reason,
     stored_term_frequencies,
 )
-from cdp_pipeline.lib.identity.name_keys import FIRST_NAMES
+from cdp_pipeline.lib.identity.name_keys import FIRST_NAMES, NAME_ROLES, build_name_roles
 from cdp_pipeline.lib.identity.name_keys import MODEL_COLUMNS as NAME_KEY_COLUMNS
 from cdp_pipeline.lib.identity.records import RECORDS
 from cdp_pipeline.lib.identity.thresholds import Thresholds, apply_thresholds, prediction_floor, sparse_sql
@@ -63,7 +63,15 @@ COMPARED_COLUMNS = (
 # rare_full_name is not compared, but a record's is set by how many others share its name:
 # in the hash, so records whose name became common (or rare) are scored again, as a full run would;
 # likewise email_household / phone_household (the value names two people: set by other records)
-MODEL_INPUT_COLUMNS = ("source", *COMPARED_COLUMNS, "rare_full_name", "email_household", "phone_household")
+# and last_name_is_given (the record's last name is a word the records carry more often as a first name)
+MODEL_INPUT_COLUMNS = (
+    "source",
+    *COMPARED_COLUMNS,
+    "rare_full_name",
+    "email_household",
+    "phone_household",
+    "last_name_is_given",
+)
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +114,7 @@ def build_splink_input(con: duckdb.DuckDBPyConnection, config: IdentityConfig | 
     rare_max = (config.splink if config else SplinkConfig()).rare_name_max_records
     # written by stitching; a caller that builds the input without stitching sees none
     con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {HOUSEHOLD_VALUES.split('.')[-1]} (kind VARCHAR, value VARCHAR)")
+    build_name_roles(con)
     name_keys = ", ".join(f"f.{field} AS {column}" for field, column in NAME_KEY_COLUMNS.items())
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {SPLINK_INPUT} AS
@@ -155,7 +164,10 @@ def build_splink_input(con: duckdb.DuckDBPyConnection, config: IdentityConfig | 
                CASE WHEN xp.value IS NULL THEN r.phone END AS phone,
                -- read only by the levels added after training (HOUSEHOLD_VALUE_BESIDE_ANOTHER):
                -- the value's records name two people (stitching.build_household_values)
-               he.value IS NOT NULL AS email_household, hp.value IS NOT NULL AS phone_household
+               he.value IS NOT NULL AS email_household, hp.value IS NOT NULL AS phone_household,
+               -- read only by the family-inbox levels added after training (one_name_conditions):
+               -- the name is written surname first ("Bengtsson Kristina"), its last name a first name
+               coalesce(g.given, false) AS last_name_is_given
         FROM r
         LEFT JOIN rare ON rare.first_name_match = r.first_name_match AND rare.last_name_match = r.last_name_match
         LEFT JOIN {FIRST_NAMES} f ON f.name = r.first_name_match
@@ -163,6 +175,7 @@ def build_splink_input(con: duckdb.DuckDBPyConnection, config: IdentityConfig | 
         LEFT JOIN {EXCLUDED} xp ON xp.kind = 'phone' AND xp.value = r.phone
         LEFT JOIN {HOUSEHOLD_VALUES} he ON he.kind = 'email' AND he.value = r.email
         LEFT JOIN {HOUSEHOLD_VALUES} hp ON hp.kind = 'phone' AND hp.value = r.phone
+        LEFT JOIN {NAME_ROLES} g ON g.name = r.last_name_match
         WHERE r.first_name_match IS NOT NULL OR r.last_name_match IS NOT NULL
         ORDER BY r.rid
     """)
@@ -465,9 +478,10 @@ def first_names_differ_sql(dialect: str = "duckdb") -> str:
     """SQL over ``first_name_match_l/_r`` (and the ``name_keys`` columns): both records carry a
     first name and the model's first-name comparison grades them as two names (none of
     ``SAME_FIRST_NAME_GRADES``), nor one typo apart, and neither record's first name is the
-    other's last name (a billing name written surname first, "Bengtsson Kristina", beside
+    other's last name where the data carries that word more often as a first name
+    (``last_name_is_given``: a billing name written surname first, "Bengtsson Kristina", beside
     "Kristina Andersson", her name before she married: one person, whose two names the swapped
-    level cannot pair)."""
+    level cannot pair; but "Jansson Pia" beside "Fredrik Jansson" share a surname, not a name)."""
     same = one_name_conditions(dialect)
     # Equal names first, in a CASE: the level is tested on every pair sharing an e-mail, most of
     # them one name, and DuckDB computes every term of NOT (... OR ...) for each row it reaches
@@ -487,8 +501,18 @@ def one_name_conditions(dialect: str = "duckdb") -> list[str]:
         for level in _first_name_comparison(True, dialect).get_comparison(dialect).comparison_levels
         if level.label_for_charts in SAME_FIRST_NAME_GRADES
     ] + [
-        "coalesce(first_name_match_l = last_name_match_r, false)",
-        "coalesce(last_name_match_l = first_name_match_r, false)",
+        # one's first name is the other's last name, where that last name is a first name by the
+        # data (name_keys.build_name_roles): the other's name written surname first. Not where it
+        # is a surname: "Jansson Pia" beside "Fredrik Jansson" share a surname (twins on the family
+        # inbox, merged at 0.998 with the inbox at its full weight in the hard-case sample)
+        "coalesce(first_name_match_l = last_name_match_r AND last_name_is_given_r, false)",
+        "coalesce(last_name_match_l = first_name_match_r AND last_name_is_given_l, false)",
+        # one surname across the two fields and the first names one typo apart across them
+        # ("Sundberg Safie" / "Sofie Sundberg"), as stitching reads them (stitching._two_people_ctes)
+        f"coalesce(first_name_match_l = last_name_match_r"
+        f" AND {_damerau_levenshtein_function(dialect)}(last_name_match_l, first_name_match_r) <= 1, false)",
+        f"coalesce(last_name_match_l = first_name_match_r"
+        f" AND {_damerau_levenshtein_function(dialect)}(first_name_match_l, last_name_match_r) <= 1, false)",
         # one typo in a short name too ("bo" / "boo", "ib" / "ibb" on bo.johansson67@): too weak
         # a sign for the model's typo level, which must not call Bo and Eo one name, but two
         # family members on one inbox are not one typo apart

@@ -170,8 +170,18 @@ def test_a_value_shared_by_two_first_names_has_a_level_of_its_own(con):
         _level(con, email, _first("bo", "johansson") | inbox, _first("boo", "johansson") | inbox)
         == "Exact match on email"
     )
-    billed = _first("bengtsson", "kristina") | inbox  # surname first, and her married name
+    # surname first, and her married name: "kristina" is a first name by the data
+    billed = _first("bengtsson", "kristina") | inbox | {"last_name_is_given": True}
     assert _level(con, email, billed, _first("kristina", "andersson") | inbox) == "Exact match on email"
+    # twins on the family inbox, Pia's CRM name written surname first: "jansson" is a surname by
+    # the data, so the two share a surname, not a first name (hard-case sample, twins:00024)
+    swapped_twin = _first("jansson", "pia") | inbox
+    assert _level(con, email, _first("fredrik", "jansson") | inbox, swapped_twin) == SHARED_BY_TWO_NAMES
+    assert _level(con, email, swapped_twin, _first("fredrik", "jansson") | inbox) == SHARED_BY_TWO_NAMES
+    # one surname across the fields, the first names one typo apart across them (Nordic seed 61)
+    assert _level(con, email, _first("sundberg", "safie") | inbox, _first("sofie", "sundberg") | inbox) == (
+        "Exact match on email"
+    )
     assert _level(con, email, _first("erik") | inbox, _first("erik") | inbox) == "Exact match on email"
     nameless = _first("erik") | {"first_name_match": None}
     assert _level(con, email, nameless | inbox, _first("erik") | inbox) == "Exact match on email"
@@ -750,6 +760,8 @@ def _first(name: str | None, last: str = "berg") -> dict:
         "first_name_match": name,
         "last_name_match": last,
         **{column: getattr(keys, field) for field, column in MODEL_COLUMNS.items()},
+        # the last name a word the data carries more often as a first name (name_keys.build_name_roles)
+        "last_name_is_given": False,
     }
 
 
@@ -1229,6 +1241,9 @@ def _stitched_groups(con, records) -> list[set[str]]:
         ([("daniel", "eriksson"), ("danne", "eriksson"), ("eriksson", "daniel")], True),
         # a short name one typo off ("mja" for Maja): the family-inbox test's own rule
         ([("maja", "franzen"), ("mja", "franzen")], True),
+        # twins on the family inbox, one written surname first: "jansson" is the records' surname
+        # (as a last name as often as a first name), not a first name they share (twins:00024)
+        ([("fredrik", "jansson"), ("jansson", "pia")], False),
         # a family inbox of Jan and Johan: the initial "j" is alike to both and bridges nothing
         ([("jan", "berg"), ("johan", "berg"), ("j", "berg")], False),
         # Erik and Erika: a brother and a sister, whatever else is on the inbox
@@ -1250,6 +1265,44 @@ def test_an_identifier_names_one_person_when_its_names_are_one_person_s(con, nam
         # the two named first (Jan, Johan; Erik, Erika) apart, the subscription with neither
         assert not any({"order:0", "order:1"} <= g for g in groups)
         assert not any("fam@example.se" in g for g in groups)
+
+
+@pytest.mark.parametrize(
+    "names, one_person",
+    [
+        # Kristina's CRM name written surname first beside her nickname (hard-case sample,
+        # P0006464): read the right way round, "kristina" and "stina" are one name
+        ([("eriksson", "kristina"), ("stina", "eriksson")], True),
+        # twins on the family inbox, Pia's name written surname first (twins:00024): "pia" and
+        # "fredrik" are two names; "jansson" is the surname they share, not a first name
+        ([("fredrik", "jansson"), ("jansson", "pia")], False),
+        # written surname first with a typo in the first name (Nordic set, seed 61): "safie" is a
+        # word no record carries as a first name, but one surname across the fields and the first
+        # names one typo apart across them are one name
+        ([("sundberg", "safie"), ("sofie", "sundberg")], True),
+        # "mohamed" is a surname by the data too ("Ali Mohamed"), "anderssson" (a typo) no first
+        # name: not read surname first, and "M." beside Mohamed is the initial (1M sample, P0240309)
+        ([("m", "andersson"), ("mohamed", "anderssson")], True),
+    ],
+)
+def test_a_name_written_surname_first_is_read_by_the_roles_the_data_gives_its_words(con, names, one_person):
+    """Which field of a record holds the first name is what the records say of its words
+    (``name_keys.build_name_roles``): beside people who carry "kristina" and "pia" as first names
+    and "eriksson" and "jansson" as surnames, a record "Eriksson Kristina" is Kristina Eriksson."""
+    records = [
+        record("pos", f"order:{i}", first_name=first, last_name=last, email="fam@example.se")
+        for i, (first, last) in enumerate(names)
+    ]
+    records.append(record("esp", "fam@example.se", email="fam@example.se"))
+    background = [("kristina", "berg"), ("kristina", "holm"), ("pia", "berg"), ("pia", "holm")]
+    background += [("anna", "eriksson"), ("per", "jansson"), ("anna", "sundberg")]
+    background += [("ali", "mohamed"), ("omar", "mohamed"), ("per", "andersson")]
+    records += [record("crm", f"bg{i}", first_name=f, last_name=last) for i, (f, last) in enumerate(background)]
+    groups = _stitched_groups(con, records)
+    if one_person:
+        assert groups == [{"order:0", "order:1", "fam@example.se"}]
+    else:
+        assert groups == []
 
 
 @pytest.mark.parametrize(

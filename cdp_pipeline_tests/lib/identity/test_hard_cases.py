@@ -93,6 +93,12 @@ def test_the_fixture_holds_every_hard_case():
             "HC-TWIN-N",
             "HC-TWIN-O",
             "HC-TWIN-P",
+            "HC-TWIN-Q",
+            "HC-TWIN-R",
+            "HC-TWIN-S",
+            "HC-TWIN-T",
+            "HC-TWIN-U",
+            "HC-TWIN-V",
         },
         "parent_child": {
             "HC-PARENT",

@@ -116,6 +116,8 @@ def test_first_names_differ_is_the_plain_negation_of_every_one_name_test(con):
     write_first_name_table(con, "SELECT DISTINCT first_name_match FROM names", load_name_variants())
     side = lambda s: ", ".join(  # noqa: E731
         [f"n.first_name_match AS first_name_match_{s}", f"n.last_name_match AS last_name_match_{s}"]
+        # "erik" as a last name is a name written surname first ("berg" is a surname)
+        + [f"n.last_name_match = 'erik' AS last_name_is_given_{s}"]
         + [f"k.{field} AS {column}_{s}" for field, column in MODEL_COLUMNS.items()]
     )
     pairs = f"""SELECT * FROM (SELECT {side("l")} FROM names n LEFT JOIN {FIRST_NAMES} k ON k.name = n.first_name_match)
