@@ -41,6 +41,7 @@ import pyarrow.csv as pacsv
 from cdp_pipeline.lib.raw.csv_reader import (
     _strip_eol,
     field_count_reason,
+    iter_records,
     read_header,
     sniff_delimiter,
     split_physical_lines,
@@ -66,6 +67,50 @@ def physical_line_count(text: str | bytes) -> int:
 
 
 def read_csv_arrow(
+    text: str,
+    utf8: bytes | None,
+    *,
+    source: str,
+    file_name: str,
+    encoding: str,
+    kind: FileKind | None = None,
+) -> ParsedFile | None:
+    """The file's rows as Arrow columns (``_read_csv_arrow``), or, when its last line opens a
+    quote it never closes, the rest of it so and that line as the row-by-row reader reads it
+    (``_with_open_last_line``); ``None`` when it must be read row by row."""
+    args = {"source": source, "file_name": file_name, "encoding": encoding, "kind": kind}
+    return _read_csv_arrow(text, utf8, **args) or _with_open_last_line(text, utf8, **args)
+
+
+def _with_open_last_line(text: str, utf8: bytes | None, **args) -> ParsedFile | None:
+    """A file cut or broken in its last line: an odd number of quote characters there. Arrow
+    reads the lines before it (``_read_csv_arrow``, which checks that Python's csv module reads
+    them alike: so that reader ends their last record where they end, as it would in the whole
+    file) and ``iter_records`` reads the last line, starting there as the row-by-row reader
+    would, with the same line number and line end; it must quarantine it (an unclosed quote at
+    the end of the file), else ``None``. At 1,000,000 customers one SMS log (92,143 rows) was
+    read row by row for its last line: 0.75 CPU s."""
+    body = text[:-2] if text.endswith("\r\n") else text[:-1] if text.endswith(("\n", "\r")) else text
+    start = max(body.rfind("\n"), body.rfind("\r")) + 1
+    last = text[start:]
+    if start == 0 or last.count('"') % 2 == 0:
+        return None
+    head_utf8 = utf8[: len(utf8) - len(last.encode("utf-8"))] if utf8 is not None else None
+    head = text[:start]
+    parsed = _read_csv_arrow(head, head_utf8, **args)
+    if parsed is None:
+        return None
+    line_no = physical_line_count(head_utf8 if head_utf8 is not None else head) + 1
+    # iter_records looks at the lines from its start on, and at the last for its line end
+    _, fields, info = next(iter_records([""] * (line_no - 1) + [last], parsed.delimiter, line_no - 1))
+    if fields is not None:
+        return None
+    reason, raw = info
+    parsed.quarantined.append(QuarantinedRow(line_no, reason, raw))
+    return parsed
+
+
+def _read_csv_arrow(
     text: str,
     utf8: bytes | None,
     *,
