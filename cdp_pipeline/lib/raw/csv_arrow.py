@@ -157,7 +157,7 @@ def _read_csv_arrow(
     ends = pc.cumulative_sum(span)  # lines taken by the records up to each one
     lines = pc.add(pc.subtract(ends, span), 2)
     physical = split_physical_lines(text) if quoted or invalid else []
-    quarantined = []
+    quarantined, padded = [], []
     if invalid:
         # Arrow numbers a skipped record among all records (the header is 1); each is one line
         # (checked below), so its line is 2 + the lines of the kept records before it + the
@@ -174,7 +174,7 @@ def _read_csv_arrow(
         checked = _short_and_long_lines(physical, placed, h.delimiter, ncols, text.endswith(("\n", "\r")))
         if checked is None:
             return None
-        quarantined = checked
+        quarantined, padded = checked
         shift = [0] * (n + 1)
         for _, kept_before, _, _ in placed:
             shift[kept_before] += 1
@@ -188,6 +188,12 @@ def _read_csv_arrow(
         fields = [f.filter(keep) for f in fields]
         lines = lines.filter(keep)
         n = len(lines)
+    if padded:
+        # the row-by-row reader's rule (``read_rows``): padding when at least half of the rows
+        # have it (then loaded: left to that reader), else each such row is quarantined
+        if len(padded) * 2 >= len(padded) + n:
+            return None
+        quarantined = sorted(quarantined + padded, key=lambda q: q.line_number)
 
     parsed = ParsedFile(kind=h.kind, encoding=encoding, delimiter=h.delimiter, quarantined=quarantined)
     parsed.lines = lines
@@ -240,12 +246,15 @@ def _read(data: bytes, delimiter: str, ncols: int) -> tuple[pa.Table, list[tuple
 
 def _short_and_long_lines(
     physical: list[str], placed: list[tuple[int, int, str, int]], d: str, ncols: int, ends_with_newline: bool
-) -> list[QuarantinedRow] | None:
+) -> tuple[list[QuarantinedRow], list[QuarantinedRow]] | None:
     """The records Arrow skipped (line, -, text, field count), as the row-by-row reader sees
     them: a blank line is skipped, a one-line record without quotes and with the wrong number of
-    fields is quarantined with its reason. ``None`` for anything else (a quote, a record over
-    several lines, spreadsheet padding), left to the row-by-row reader."""
+    fields is quarantined with its reason; one whose extra fields are all blank (spreadsheet
+    padding, or an unquoted delimiter that shifted a row) comes second, quarantined the same way
+    unless the padding is the file's (decided over it by the caller). ``None`` for anything else
+    (a quote, a record over several lines), left to the row-by-row reader."""
     quarantined: list[QuarantinedRow] = []
+    padded: list[QuarantinedRow] = []
     for line_no, _, row_text, found in placed:
         if not 1 < line_no <= len(physical):
             return None
@@ -257,11 +266,11 @@ def _short_and_long_lines(
         values = raw.split(d)
         if len(values) != found or found == ncols:
             return None
-        if found > ncols and not any(v.strip() for v in values[ncols:]):
-            return None  # padding or a shifted row: decided over the whole file, row by row
         last = line_no == len(physical) and not ends_with_newline
-        quarantined.append(QuarantinedRow(line_no, field_count_reason(ncols, found, 1, last, line_no), raw))
-    return quarantined
+        row = QuarantinedRow(line_no, field_count_reason(ncols, found, 1, last, line_no), raw)
+        # padding or a shifted row: decided over the whole file
+        (padded if found > ncols and not any(v.strip() for v in values[ncols:]) else quarantined).append(row)
+    return quarantined, padded
 
 
 def _line_breaks(fields: list[pa.Array], n: int) -> pa.Array:
