@@ -262,24 +262,37 @@ _LOAD_CHECKPOINT_THRESHOLD = "1GB"
 # cores busy (``parse_pool.py``), and a second DuckDB thread only added its own coordination: at
 # 1,000,000 customers the writing process 10.2-10.4 -> 8.2-8.4 CPU s (``raw_steps.py --one-step``,
 # two pairs at load 12-16), raw/pos_* parsed in the process itself 4.7-4.8 -> 4.2-4.3; the same
-# tables in the same row order. DuckDB then writes the transaction's rows to the file every four
-# row groups instead of three (``load_transaction.py``): up to a row group more in memory (peak RSS
-# +0.1-0.2 GB at 1M, not more for larger files).
+# tables in the same row order.
 _LOAD_THREADS = 1
+
+# A transaction's appended rows are written to the database file (compressed) as each row group
+# fills, not five row groups at a time (DuckDB's default ``write_buffer_row_group_count``): the
+# rows left to write at a source's commit are at most a row group, not up to 614,400, so that work
+# happens while the parse workers still parse instead of after them (raw/web_events' commit at
+# 1,000,000 customers: 0.65 -> 0.08 CPU s), and the load holds at most about a row group of
+# uncommitted rows in memory (``load_transaction.py``; the raw step's peak RSS at 1M 1.02-1.11 ->
+# 0.79-0.81 GB). The same row groups, so the same tables and file (web_events alone: 2.2 -> 2.0
+# CPU s to insert and commit its 1.18M rows in one thread, pos_receipts 1.10 -> 1.02).
+_LOAD_WRITE_BUFFER_ROW_GROUPS = 1
 
 
 @contextlib.contextmanager
 def _load_settings(con: duckdb.DuckDBPyConnection):
-    """Load with fewer automatic checkpoints and one DuckDB thread; the database's own threshold
-    and threads are back afterwards."""
-    before = con.execute("SELECT current_setting('checkpoint_threshold'), current_setting('threads')").fetchall()[0]
+    """Load with fewer automatic checkpoints, one DuckDB thread and each filled row group written
+    at once; the database's own settings are back afterwards."""
+    before = con.execute(
+        "SELECT current_setting('checkpoint_threshold'), current_setting('threads'), "
+        "current_setting('write_buffer_row_group_count')"
+    ).fetchall()[0]
     con.execute(f"SET checkpoint_threshold = '{_LOAD_CHECKPOINT_THRESHOLD}'")
     con.execute(f"SET threads = {_LOAD_THREADS}")
+    con.execute(f"SET write_buffer_row_group_count = {_LOAD_WRITE_BUFFER_ROW_GROUPS}")
     try:
         yield
     finally:
         con.execute(f"SET checkpoint_threshold = '{before[0]}'")
         con.execute(f"SET threads = {int(before[1])}")
+        con.execute(f"SET write_buffer_row_group_count = {int(before[2])}")
 
 
 def load_file(

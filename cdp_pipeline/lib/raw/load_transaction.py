@@ -7,14 +7,15 @@ memory bound, ``load._PendingWrites``): committed one by one, the 1,000,000-cust
 five GA4 batches cost 0.7 CPU s in the closing checkpoint (and 1.4-2 s of the step's wall time,
 the parse workers done) and left 17 MB of freed blocks in the file; in one transaction the
 checkpoint has nothing to rewrite. DuckDB writes the transaction's rows to the database file,
-compressed, whether or not the transaction has committed, a few row groups at a time: its
-uncommitted rows in memory rise to three row groups (four with the load's one DuckDB thread,
-``load._LOAD_THREADS``) and fall back as they are written, so the transaction holds no more
-memory for being long, nor for larger files. Measured on the 1,000,000-customer landing's GA4
-files (a web-only load, ``duckdb_memory()`` after each insert): the uncommitted rows peak at
-~0.33 GB with two threads and ~0.43 GB with one; with the same lines joined into files five
-times larger (eight of ~137 MB), one thread, ~0.39 GB. The process's peak RSS: 0.77-0.91, 0.96
-and 0.93 GB.
+compressed, whether or not the transaction has committed, as each row group fills (the load sets
+``write_buffer_row_group_count`` to 1, ``load._load_settings``; by default DuckDB waits for five):
+its uncommitted rows in memory stay at about a row group, so the transaction holds no more memory
+for being long, nor for larger files, and its commit has at most a row group left to write.
+Measured on the 1,000,000-customer landing's GA4 files before that setting (a web-only load,
+``duckdb_memory()`` after each insert): the uncommitted rows peaked at ~0.33 GB with two threads
+and ~0.43 GB with one (three and four row groups); with the same lines joined into files five
+times larger, ~0.39 GB. With it, the whole raw step's peak RSS at 1M is 0.79-0.81 GB (1.02-1.11
+before).
 
 What is committed together is still a file's rows, quarantine rows and ledger entry (and a whole
 source's files now, not 256 MB of them): a crash loses the load's uncommitted files, which the

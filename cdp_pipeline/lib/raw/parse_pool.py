@@ -305,13 +305,38 @@ class FileReads:
 _BOOT = "import sys; sys.path[:] = {path!r}; from cdp_pipeline.lib.raw.parse_pool import serve; serve()"
 
 
+# A worker's allocator keeps the memory it frees for the next file instead of giving it back to
+# the system and faulting it in again, zeroed, page by page: glibc's malloc serves blocks of up to
+# 256 MB from its heap (not a fresh mmap each) and trims the heap only past 256 MB free, and
+# Arrow allocates through it (its default, mimalloc, returns freed pages as soon). A worker reads
+# and parses files of 1-30 MB one after the other, each into new bytes, lists and Arrow
+# buffers: at 1,000,000 customers (all 435 files in one process) its system CPU 2.2-2.9 ->
+# 1.0-1.9 s, its user CPU about the same, its peak RSS +70-100 MB (0.59-0.65 -> 0.67-0.74 GB).
+_WORKER_ENV = {
+    "GLIBC_TUNABLES": "glibc.malloc.mmap_threshold=268435456:glibc.malloc.trim_threshold=268435456",
+    "ARROW_DEFAULT_MEMORY_POOL": "system",
+}
+
+
+def _worker_env() -> dict[str, str]:
+    env = dict(os.environ)
+    for name, value in _WORKER_ENV.items():
+        if name == "GLIBC_TUNABLES" and env.get(name):
+            value = f"{env[name]}:{value}"  # the caller's tunables kept (a later one wins)
+        env[name] = value
+    return env
+
+
 class _Worker:
     """One worker process: a request (a file, the secrets) on its stdin, a reply on its stdout."""
 
     def __init__(self) -> None:
         path = [p or os.getcwd() for p in sys.path]
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", _BOOT.format(path=path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+            [sys.executable, "-c", _BOOT.format(path=path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=_worker_env(),
         )
 
     def call(self, lf: LandingFile, secrets: frozenset[tuple[int, int]], counts_only: bool) -> FileRead:

@@ -1,6 +1,6 @@
-"""A day is loaded with DuckDB's automatic checkpoints deferred and one DuckDB thread
-(lib/raw/load.py), and the database's own checkpoint threshold and threads are back afterwards,
-also when the load fails."""
+"""A day is loaded with DuckDB's automatic checkpoints deferred, one DuckDB thread and each filled
+row group written at once (lib/raw/load.py), and the database's own checkpoint threshold, threads
+and write buffer are back afterwards, also when the load fails."""
 
 import duckdb
 import pytest
@@ -20,11 +20,16 @@ def threads(con) -> int:
     return con.execute("SELECT current_setting('threads')").fetchall()[0][0]
 
 
+def write_buffer(con) -> int:
+    return con.execute("SELECT current_setting('write_buffer_row_group_count')").fetchall()[0][0]
+
+
 @pytest.fixture
 def con(tmp_path):
     c = duckdb.connect(str(tmp_path / "b.duckdb"))
     c.execute("SET checkpoint_threshold = '32MB'")
     c.execute("SET threads = 3")
+    c.execute("SET write_buffer_row_group_count = 7")
     yield c
     c.close()
 
@@ -43,15 +48,16 @@ def test_files_load_with_checkpoints_deferred_and_the_threshold_is_restored(con,
     load_file = load_module.load_file
 
     def spy(con, lf, **kw):
-        seen.append((threshold(con), threads(con)))
+        seen.append((threshold(con), threads(con), write_buffer(con)))
         return load_file(con, lf, **kw)
 
     monkeypatch.setattr(load_module, "load_file", spy)
     out = load_partition(con, landing, "web", DAY, suppression=[])
     assert out.rows_loaded == 1
-    assert seen == [(threshold(duckdb.connect(":memory:", config={"checkpoint_threshold": "1GB"})), 1)]
+    assert seen == [(threshold(duckdb.connect(":memory:", config={"checkpoint_threshold": "1GB"})), 1, 1)]
     assert threshold(con) == own == "30.5 MiB"
     assert threads(con) == 3
+    assert write_buffer(con) == 7
 
 
 def test_the_threshold_is_restored_when_a_load_fails(con, landing, monkeypatch):
@@ -63,3 +69,4 @@ def test_the_threshold_is_restored_when_a_load_fails(con, landing, monkeypatch):
         load_partition(con, landing, "web", DAY, suppression=[])
     assert threshold(con) == "30.5 MiB"
     assert threads(con) == 3
+    assert write_buffer(con) == 7

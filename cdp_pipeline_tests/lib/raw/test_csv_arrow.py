@@ -49,6 +49,15 @@ FAST = {
     + '1,Anna\n2,"Bo\n\nB",b@c.se\n3,Cy,c@d.se,x,y\n4,Di,"d@e.se"\n\t\n5,Ed;x\n6,Fi,',
     "short rows in a CRLF file": H.replace("\n", "\r\n") + "1,Anna\r\n2,Bo,b@c.se\r\n3\r\n",
     "a short row with a quote on another line": H + '1,"Anna",a@b.se\n2,Bo\n3,Cy,c@d.se\n',
+    "unclosed quote at the end": H + '1,Anna,a@b.se\n2,Bo,"b@c.se\n',
+    "one padded row among three (a shifted row, quarantined)": H + "1,Anna,a@b.se\n2,Bo,b@c.se,\n3,Cy,c@d.se\n",
+    "padded and long rows in the minority": H
+    + "1,Anna,a@b.se, ,\n2,Bo,b@c.se,x\n3,Cy,c@d.se\n4,Di,d@e.se\n"
+    + "5,Ed,e@f.se\n6,Fi,f@g.se,,\n",
+    "unclosed quote at the end, no line end": H + '1,"Anna",a@b.se\n2,Bo,"b@c',
+    "unclosed quote at the end, CRLF": H.replace("\n", "\r\n") + '1,Anna,a@b.se\r\n2,"Bo,b@c.se\r\n',
+    "unclosed quote on the only line after the header": H + '1,"Anna,a@b.se\n',
+    "a short row, then an unclosed quote at the end": H + '1,Anna\n2,Bo,b@c.se\n3,"Cy,c@d.se\n',
 }
 
 # Files the fast path must decline (the row-by-row reader quarantines or reads them differently).
@@ -56,9 +65,11 @@ DECLINED = {
     "blank line before the header": "\n" + H + "1,Anna,a@b.se\n",
     "padded rows": H + "1,Anna,a@b.se,,\n2,Bo,b@c.se,,\n",
     "one padded row": H + "1,Anna,a@b.se,\n2,Bo,b@c.se\n",
+    "padded rows, a blank line and a short row": H + "1,Anna,a@b.se,,\n\n2,Bo\n3,Cy,c@d.se,\n4,Di,d@e.se\n",
     "a short row with a quote": H + '1,"Anna"\n2,Bo,b@c.se\n',
     "unbalanced quote": H + '1,"Anna,a@b.se\n2,Bo,b@c.se\n3,Cy,c@d.se\n',
-    "unclosed quote at the end": H + '1,Anna,a@b.se\n2,Bo,"b@c.se\n',
+    "too many fields and an odd quote on the last line": H + '1,Anna,a@b.se\n2,a"b,c,d\n',
+    "an unclosed quote on the last line after a padded row": H + '1,Anna,a@b.se,,\n2,Bo,"b@c.se\n',
     "text after a closing quote": H + '1,"An"na,a@b.se\n',
     "space after a closing quote": H + '1,"Anna" ,a@b.se\n',
     "header repeated": H + "1,Anna,a@b.se\n" + H + "2,Bo,b@c.se\n",

@@ -4,6 +4,8 @@ path loads them: the same raw rows, line numbers, ledger entries and quarantine 
 import gzip
 import hashlib
 import os
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -305,6 +307,29 @@ def test_an_error_the_serial_path_would_raise_is_raised_with_the_workers_traceba
         with pytest.raises(RuntimeError, match=r"(?s)parsing crm/2026-10-01/no_path.csv failed in a worker.*TypeError"):
             reads.take(broken)
         assert reads.take(good).result().rows_loaded == 2  # the workers go on
+
+
+def test_workers_keep_freed_memory_for_the_next_file_and_the_callers_tunables(monkeypatch):
+    monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.arena_max=2")
+    monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "mimalloc")
+    started = []
+    popen = parse_pool.subprocess.Popen
+
+    def spy(*args, **kwargs):
+        started.append(kwargs["env"])
+        return popen(*args, **kwargs)
+
+    monkeypatch.setattr(parse_pool.subprocess, "Popen", spy)
+    parse_pool._Worker().close()
+    (env,) = started
+    # what a worker's interpreter and Arrow make of that environment
+    probe = "import os, pyarrow as pa; print(os.environ['GLIBC_TUNABLES'], pa.default_memory_pool().backend_name)"
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.split() == [
+        "glibc.malloc.arena_max=2:glibc.malloc.mmap_threshold=268435456:glibc.malloc.trim_threshold=268435456",
+        "system",
+    ]
+    assert os.environ["ARROW_DEFAULT_MEMORY_POOL"] == "mimalloc"  # the step's own process is left alone
 
 
 def test_rows_of_erased_people_are_dropped_from_files_parsed_by_workers(tmp_path, crm_landing, taken, monkeypatch):
