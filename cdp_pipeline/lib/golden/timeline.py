@@ -33,8 +33,10 @@ _EVENT_TABLES = ("orders", "email_activity", "sms_messages", "web_sessions", "we
 def build_timeline(con: duckdb.DuckDBPyConnection, tables: dict[str, str], cutoff, *, insert: bool = False) -> None:
     """(Re)create ``golden.customer_timeline`` from the staging event tables; with ``insert``,
     add the rows of the records of ``tables['customer_map']`` to it instead (an incremental
-    build, which deleted their old rows). Both read the rows of one table macro, stored first
-    as a temp table."""
+    build, which deleted their old rows). Both read the rows of one table macro: a whole build
+    sorts and stores them in one statement when the memory limit is large for its input rows,
+    otherwise (and always in an incremental build) they are stored first as a temp table, which
+    spills, then sorted into the timeline."""
     events = {k: tables[k] for k in _EVENT_TABLES}
     if insert:
         # The macro joins the map once, after formatting every event's summary: right for a whole
@@ -45,9 +47,36 @@ def build_timeline(con: duckdb.DuckDBPyConnection, tables: dict[str, str], cutof
             for k, t in events.items()
         }
     run_sql(con, SQL_DIR, "create_timeline_rows_macro", customer_map=tables["customer_map"], **events)
-    # the rows first, then the sort that stores them: two statements, each of which spills
-    run_sql(con, SQL_DIR, "create_timeline_events", {"cutoff": cutoff})
     if not insert:
         run_sql(con, SQL_DIR, "create_customer_timeline")
+        if _memory_for_one_statement(con, tables):
+            run_sql(con, SQL_DIR, "insert_customer_timeline_rows", {"cutoff": cutoff})
+            return
+    # the rows first, then the sort that stores them: two statements, each of which spills
+    run_sql(con, SQL_DIR, "create_timeline_events", {"cutoff": cutoff})
     run_sql(con, SQL_DIR, "insert_customer_timeline")
     con.execute("DROP TABLE temp._golden_timeline_events")
+
+
+# Bytes of memory_limit per input row (event tables and map) above which a whole build sorts and stores the
+# timeline in one statement (insert_customer_timeline_rows.sql). At 1M records (4.69M input rows) that statement
+# fails at a 600MB limit (~130 bytes a row) and passes at 1GB (~230): 500 leaves twice that, so the night's
+# default 4GB takes it up to about 8M input rows (1.7M records), and a 10M-record night keeps the two statements.
+_BYTES_PER_ROW_FOR_ONE_STATEMENT = 500
+_UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40, "KB": 10**3, "MB": 10**6, "GB": 10**9}
+
+
+def memory_limit_bytes(con: duckdb.DuckDBPyConnection) -> int:
+    """The connection's memory_limit in bytes (0 when DuckDB shows it in a form not known here)."""
+    number, _, unit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0].partition(" ")
+    try:
+        return int(float(number) * _UNITS[unit])
+    except (KeyError, ValueError):
+        return 0
+
+
+def _memory_for_one_statement(con: duckdb.DuckDBPyConnection, tables: dict[str, str]) -> bool:
+    rows = con.execute(
+        "SELECT " + " + ".join(f"(SELECT count(*) FROM {tables[k]})" for k in (*_EVENT_TABLES, "customer_map"))
+    ).fetchone()[0]
+    return memory_limit_bytes(con) >= _BYTES_PER_ROW_FOR_ONE_STATEMENT * rows

@@ -2,7 +2,11 @@
 
 from datetime import datetime
 
-from cdp_pipeline.lib.golden import quality
+import duckdb
+
+from cdp_pipeline.lib.golden import quality, timeline
+from cdp_pipeline.lib.golden.build import build_golden
+from cdp_pipeline_tests.lib.golden.world import AS_OF, world_db
 
 
 def test_rows_per_customer_channel_and_type(world):
@@ -71,3 +75,31 @@ def test_completeness_check_passes_then_fails_when_an_event_is_lost_or_doubled(f
     outcome = quality.check_timeline_complete(world)
     assert not outcome.passed
     assert outcome.metadata == {"email_activity_miscounted": 1, "sms_messages_missing": 1}
+
+
+def test_one_statement_and_a_temp_table_store_the_same_rows_in_the_same_order(monkeypatch):
+    """A whole build sorts and stores the timeline in one statement when the memory limit allows,
+    through a temp table otherwise: the same rows, stored in the same order."""
+    calls = []
+    real = timeline.run_sql
+    monkeypatch.setattr(
+        timeline, "run_sql", lambda con, d, name, *a, **k: calls.append(name) or real(con, d, name, *a, **k)
+    )
+    stored = {}
+    for per_row in (0, 10**15):
+        monkeypatch.setattr(timeline, "_BYTES_PER_ROW_FOR_ONE_STATEMENT", per_row)
+        calls.clear()
+        con = world_db()
+        build_golden(con, AS_OF, tz="UTC")
+        stored[per_row] = con.execute("SELECT * FROM golden.customer_timeline").fetchall()
+        con.close()
+        one = "insert_customer_timeline_rows" in calls
+        assert one == (per_row == 0) and ("create_timeline_events" in calls) == (not one)
+    assert len(stored[0]) > 10 and stored[0] == stored[10**15]
+
+
+def test_memory_limit_in_bytes():
+    for limit, low, high in (("600MB", 599e6, 600e6), ("4GB", 3.9e9, 4.0e9)):
+        con = duckdb.connect(config={"memory_limit": limit})
+        assert low <= timeline.memory_limit_bytes(con) <= high
+        con.close()
