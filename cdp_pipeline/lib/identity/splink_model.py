@@ -93,6 +93,14 @@ class ModelRun:
 _BUILDING_SQL = "regexp_replace(r.street, '[\\s,]+(lgh|lägenhet|apt|apartment|flat|unit)\\.?\\s*\\w+$', '')"
 
 
+# the postcode and town of a record swapped: a postcode with a letter and no digit, beside a
+# town with a digit or none (no country's postcode is letters alone; a town has no digit)
+_SWAPPED_SQL = (
+    "(regexp_matches(postcode, '\\p{L}') AND NOT regexp_matches(postcode, '\\d')"
+    " AND (nullif(trim(city), '') IS NULL OR regexp_matches(city, '\\d')))"
+)
+
+
 def build_splink_input(con: duckdb.DuckDBPyConnection, config: IdentityConfig | None = None) -> int:
     """The model's view of each record: junk/over-shared values blanked; nameless records left out.
 
@@ -114,9 +122,12 @@ def build_splink_input(con: duckdb.DuckDBPyConnection, config: IdentityConfig | 
                    CASE WHEN coalesce(name_is_junk, false) THEN NULL ELSE nullif(trim(first_name_match), '') END AS first_name_match,
                    CASE WHEN coalesce(name_is_junk, false) THEN NULL ELSE nullif(trim(last_name_match), '') END AS last_name_match,
                    birth_date, nullif(trim(lower(street)), '') AS street,
-                   nullif(upper(replace(postcode, ' ', '')), '') AS postcode,
+                   -- a postcode without a digit beside a town that has one or none is the two
+                   -- fields swapped ("SHORNCILFFE" / "314Y", "KELLYVILLE" / none: FEBRL-class CRM
+                   -- extracts): read back in place, so the town meets its own town and postcode
+                   nullif(upper(replace(CASE WHEN {_SWAPPED_SQL} THEN city ELSE postcode END, ' ', '')), '') AS postcode,
                    -- without spaces: "lakeclifton" and "lake clifton" are one town to every level and rule
-                   nullif(replace(lower(city), ' ', ''), '') AS city,
+                   nullif(replace(lower(CASE WHEN {_SWAPPED_SQL} THEN postcode ELSE city END), ' ', ''), '') AS city,
                    CASE WHEN coalesce(email_is_junk, false) THEN NULL ELSE email END AS email,
                    CASE WHEN coalesce(phone_is_junk, false) THEN NULL ELSE phone END AS phone
             FROM {RECORDS}
