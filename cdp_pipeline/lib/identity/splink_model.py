@@ -252,6 +252,9 @@ def _address_comparison(dialect: str = "duckdb"):
 
 
 SWAPPED = "first and last name swapped"
+# a surname level: one record's first name is the other's surname (one name swapped, the other
+# replaced, missing or mistyped past the swapped level: "Kristen Jolly" / "Jolly Krisgnn")
+ONE_NAME_SWAPPED = "one name written as the other record's other name"
 # the first-name level of Erik / Erika, Daniel / Daniela: one letter apart, two people
 MASCULINE_FEMININE = "masculine and feminine form"
 
@@ -463,9 +466,22 @@ def _last_name_comparison(swapped: bool = True, dialect: str = "duckdb"):
             ).configure(label_for_charts="Jaro-Winkler >= 0.92 or the same without spaces"),
             cll.JaroWinklerLevel(col, 0.88),
             cll.JaroWinklerLevel(col, 0.7),
+            # surname-first on one record and its other name replaced, missing or mistyped twice
+            # ("Faofa Trowse" / "Trowse Mayq", "Alexandra Hope" / "(no first name) Alexandra":
+            # FEBRL-class data, 0.02-0.10 as "else"). Only here, not in the first-name
+            # comparison too: one name agrees, and it is counted once; the first names compared
+            # as they are ("else" for Kristen / Jolly) keep their own weight
+            *([_one_name_swapped_level()] if swapped else []),
             cll.ElseLevel(),
         ],
     )
+
+
+def _one_name_swapped_level():
+    import splink.comparison_level_library as cll
+
+    fn, ln = "first_name_match", "last_name_match"
+    return cll.CustomLevel(f"{fn}_l = {ln}_r OR {ln}_l = {fn}_r", label_for_charts=ONE_NAME_SWAPPED)
 
 
 SHARED_BY_TWO_NAMES = "exact, first names differ (shared by a household)"
@@ -1343,7 +1359,7 @@ def _estimate_u(
             if level.get("is_null_level"):
                 continue
             label = level.get("label_for_charts")
-            u = exact if label == SWAPPED else sampled.get((name, label))
+            u = exact if label in (SWAPPED, ONE_NAME_SWAPPED) else sampled.get((name, label))
             if u is not None:
                 level["u_probability"] = u
             elif unseen is not None:
