@@ -1374,11 +1374,11 @@ def _one_name_swapped_u(sdf) -> float | None:
     both in which one record's first name is the other's surname, counted exactly over the model's
     input from the names' frequencies (sum over names of records with it as first name times
     records with it as surname, less a record paired with itself). A random sample sees too few
-    such pairs to count, and the exact surname's u, which a swapped full name takes, is one name
-    agreeing, is five times this share on FEBRL-class names (4.8e-4 against 2.4e-3 on a
-    FEBRL3-like set; 2.2e-4 in the 1M sample): it weighed the level 2.3 bits too low. A first
-    name that is also a surname (Thomas, James) is what makes the share, and the count has it.
-    None when no pair shows it (Splink's default)."""
+    such pairs to count. The exact surname's u, which a swapped full name takes, is five times
+    this share on FEBRL-class names (2.4e-3 against 4.8e-4 on a FEBRL3-like set; 2.2e-4 in the
+    1M sample) and weighed the level 2.3 bits too low. A first name that is also a surname
+    (Thomas, James) is what makes the share, and the count has it. None when no pair shows it
+    (the level keeps Splink's default u)."""
     from splink.internals.pipeline import CTEPipeline
 
     t = sdf.physical_name
