@@ -10,10 +10,12 @@ from cdp_pipeline.lib.identity.name_keys import write_first_name_table
 from cdp_pipeline.lib.identity.name_variants import load_name_variants
 from cdp_pipeline.lib.identity.records import RECORDS, build_identifiers, build_records
 from cdp_pipeline.lib.identity.splink_model import (
+    ONE_NAME_SWAPPED,
     SPLINK_INPUT,
     SWAPPED,
     U_MIN_COUNT_PER_LEVEL,
     _estimate_u,
+    _one_name_swapped_u,
     _sampled_level_counts,
     build_splink_input,
     splink_settings,
@@ -57,6 +59,9 @@ def test_u_is_splinks_random_sampling_estimate_to_the_last_digit(con, config):
             if level.get("is_null_level"):
                 continue
             label = level["label_for_charts"]
+            if label == ONE_NAME_SWAPPED:  # counted from the names' frequencies (test below)
+                assert level.get("u_probability") == (_one_name_swapped_u(sdf) or old.get("u_probability"))
+                continue
             want = expected[(name, exact if label == SWAPPED else label)]
             if want is None:  # never observed: left as it was
                 assert level.get("u_probability") == old.get("u_probability"), (name, label)
@@ -269,3 +274,26 @@ def test_keyed_counts_are_every_pairs_counts(con):
     assert _sampled_level_counts(sdf, settings, 900, 42, keys=U_PAIR_KEYS) == _sampled_level_counts(
         sdf, settings, 900, 42
     )
+
+
+def test_one_name_swapped_u_is_the_share_of_pairs_with_one_records_first_name_the_others_surname(con):
+    # six records with a surname: 15 pairs. "james" is a first name twice and a surname once (2
+    # pairs), "thomas" a first name once and a surname once, on one record (Thomas Thomas: no
+    # pair with itself); a record without a surname is in no pair the surname compares
+    con.execute("CREATE TABLE names (unique_id INTEGER, first_name_match VARCHAR, last_name_match VARCHAR)")
+    con.executemany(
+        "INSERT INTO names VALUES (?, ?, ?)",
+        [
+            (1, "james", "smith"),
+            (2, "james", "brown"),
+            (3, "anna", "james"),
+            (4, "thomas", "thomas"),
+            (5, None, "lee"),
+            (6, "lee", None),
+            (7, "maria", "lopez"),
+        ],
+    )
+    sdf = DuckDBAPI(connection=con).register("names")
+    assert _one_name_swapped_u(sdf) == 2 / 15
+    con.execute("DELETE FROM names WHERE last_name_match = 'james'")
+    assert _one_name_swapped_u(sdf) is None
