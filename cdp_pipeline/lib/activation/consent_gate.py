@@ -208,13 +208,14 @@ def csv_header(text: str) -> list[str]:
 
 class ConsentedIdentifiers:
     """The identifiers golden.customers and the consent ledger allow, per consent a destination requires:
-    temp tables (identifier_kind, value) for ``unconsented_file_values`` and
+    temp views (identifier_kind, value) for ``unconsented_file_values`` and
     ``count_unconsented_file_values``. Every customer's identifiers are put in export form and hashed
-    once (create_consented_identifiers.sql, with the customer's two consent flags), and each
-    requirement's table is a filter of that one: the night checks five destinations' files and the
-    asset check ten files with it, and hashing every customer again per destination cost more than
-    the checks themselves. Golden and the ledger must not change while it is open (``close`` drops
-    the tables)."""
+    once (create_consented_identifiers.sql, with the customer's two consent flags, a temp table), and
+    each requirement's view is a filter of that table: the night checks five destinations' files and
+    the asset check ten files with it, and hashing every customer again per destination cost more than
+    the checks themselves; a view, not a copy, since each is read by about one file's comparison,
+    which filters the rows as it reads them. Golden and the ledger must not change while it is open
+    (``close`` drops the table and the views)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, kinds: Iterable[str] = ()) -> None:
         self.con = con
@@ -223,7 +224,7 @@ class ConsentedIdentifiers:
         self.tables: dict[tuple[bool, bool], str] = {}
 
     def table(self, need: tuple[bool, bool], kinds: Iterable[str]) -> str:
-        """The temp table of the identifiers allowed to a destination requiring ``need`` = (email
+        """The temp view of the identifiers allowed to a destination requiring ``need`` = (email
         consent, SMS consent), holding at least the identifier kinds ``kinds``."""
         kinds = set(kinds)
         if not self.built or not kinds <= self.built:
@@ -245,8 +246,9 @@ class ConsentedIdentifiers:
                 self.con,
                 SQL_DIR,
                 "create_consented_identifiers_for_need",
-                {"need_email": need[0], "need_sms": need[1]},
                 table=table,
+                need_email=str(need[0]).lower(),
+                need_sms=str(need[1]).lower(),
                 all="consent_check_allowed_all",
             )
             self.tables[need] = table
@@ -254,7 +256,7 @@ class ConsentedIdentifiers:
 
     def _drop_need_tables(self) -> None:
         for table in self.tables.values():
-            self.con.execute(f"DROP TABLE IF EXISTS {table}")
+            self.con.execute(f"DROP VIEW IF EXISTS {table}")
         self.tables.clear()
 
     def close(self) -> None:
