@@ -222,14 +222,14 @@ class ConsentedIdentifiers:
         self.kinds: set[str] = set(kinds)
         self.built: set[str] = set()  # kinds the base table holds (empty: not built)
         self.tables: dict[tuple[bool, bool], str] = {}
+        self.customers_built = False
 
     def table(self, need: tuple[bool, bool], kinds: Iterable[str]) -> str:
         """The temp view of the identifiers allowed to a destination requiring ``need`` = (email
         consent, SMS consent), holding at least the identifier kinds ``kinds``."""
         kinds = set(kinds)
         if not self.built or not kinds <= self.built:
-            if not self.built:
-                register_consent_check_functions(self.con)
+            customers = self.customers()
             self.kinds |= kinds
             self._drop_need_tables()
             run_sql(
@@ -238,6 +238,7 @@ class ConsentedIdentifiers:
                 "create_consented_identifiers",
                 {"kinds": sorted(self.kinds)},
                 table="consent_check_allowed_all",
+                customers=customers,
             )
             self.built = set(self.kinds)
         if need not in self.tables:
@@ -254,6 +255,16 @@ class ConsentedIdentifiers:
             self.tables[need] = table
         return self.tables[need]
 
+    def customers(self) -> str:
+        """The temp table of every golden customer's identifiers in export form, its two consent
+        flags and whether the ledger blocks its address or number (create_consented_customers.sql),
+        built on first use."""
+        if not self.customers_built:
+            register_consent_check_functions(self.con)
+            run_sql(self.con, SQL_DIR, "create_consented_customers", table="consent_check_customers")
+            self.customers_built = True
+        return "consent_check_customers"
+
     def _drop_need_tables(self) -> None:
         for table in self.tables.values():
             self.con.execute(f"DROP VIEW IF EXISTS {table}")
@@ -263,7 +274,10 @@ class ConsentedIdentifiers:
         self._drop_need_tables()
         if self.built:
             self.con.execute("DROP TABLE IF EXISTS consent_check_allowed_all")
+        if self.customers_built:
+            self.con.execute("DROP TABLE IF EXISTS consent_check_customers")
         self.built = set()
+        self.customers_built = False
 
     def __enter__(self) -> ConsentedIdentifiers:
         return self
