@@ -9,10 +9,15 @@ from pathlib import Path
 
 import duckdb
 
-from cdp_pipeline.lib.activation.consent_gate import LedgerMissing, export_file_problems, ledger_table
+from cdp_pipeline.lib.activation.consent_gate import (
+    IDENTIFIER_COLUMNS,
+    ConsentedIdentifiers,
+    LedgerMissing,
+    export_file_problems,
+    ledger_table,
+)
 from cdp_pipeline.lib.activation.destinations import Destination
 from cdp_pipeline.lib.activation.holds import holds_on
-from cdp_pipeline.lib.activation.identifiers import register_identifier_functions
 from cdp_pipeline.lib.common.sql_files import fetch_sql_dicts
 from cdp_pipeline.lib.segments.store import run_date
 
@@ -39,11 +44,11 @@ def consent_violations(con: duckdb.DuckDBPyConnection, destinations: Iterable[De
     except LedgerMissing as exc:
         # which identifiers are blocked is unknown: no export can be shown to be allowed
         return [f"{exc}; {len(files)} export file(s) not verified"] if files else []
-    problems = export_file_problems(con, files)
-    # The members' query calls export_email / export_strip: registered here too, since the files'
-    # verification registers them only when it has a file to read.
-    register_identifier_functions(con)
-    for r in fetch_sql_dicts(con, SQL_DIR, "select_unconsented_export_members"):
-        if r["destination"] in configured:
-            problems.append(f"{r['destination']} export_members: customer {r['customer_id']}: {r['problem']}")
+    # One set of allowed identifiers for the files and the members: both read each customer's export
+    # forms, consent flags and ledger look-ups from its table of customers, computed once.
+    with ConsentedIdentifiers(con, {k for f in files for k in IDENTIFIER_COLUMNS[f["kind"]].values()}) as allowed:
+        problems = export_file_problems(con, files, allowed)
+        for r in fetch_sql_dicts(con, SQL_DIR, "select_unconsented_export_members", customers=allowed.customers()):
+            if r["destination"] in configured:
+                problems.append(f"{r['destination']} export_members: customer {r['customer_id']}: {r['problem']}")
     return problems

@@ -208,27 +208,28 @@ def csv_header(text: str) -> list[str]:
 
 class ConsentedIdentifiers:
     """The identifiers golden.customers and the consent ledger allow, per consent a destination requires:
-    temp tables (identifier_kind, value) for ``unconsented_file_values`` and
+    temp views (identifier_kind, value) for ``unconsented_file_values`` and
     ``count_unconsented_file_values``. Every customer's identifiers are put in export form and hashed
-    once (create_consented_identifiers.sql, with the customer's two consent flags), and each
-    requirement's table is a filter of that one: the night checks five destinations' files and the
-    asset check ten files with it, and hashing every customer again per destination cost more than
-    the checks themselves. Golden and the ledger must not change while it is open (``close`` drops
-    the tables)."""
+    once (create_consented_identifiers.sql, with the customer's two consent flags, a temp table), and
+    each requirement's view is a filter of that table: the night checks five destinations' files and
+    the asset check ten files with it, and hashing every customer again per destination cost more than
+    the checks themselves; a view, not a copy, since each is read by about one file's comparison,
+    which filters the rows as it reads them. Golden and the ledger must not change while it is open
+    (``close`` drops the table and the views)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, kinds: Iterable[str] = ()) -> None:
         self.con = con
         self.kinds: set[str] = set(kinds)
         self.built: set[str] = set()  # kinds the base table holds (empty: not built)
         self.tables: dict[tuple[bool, bool], str] = {}
+        self.customers_built = False
 
     def table(self, need: tuple[bool, bool], kinds: Iterable[str]) -> str:
-        """The temp table of the identifiers allowed to a destination requiring ``need`` = (email
+        """The temp view of the identifiers allowed to a destination requiring ``need`` = (email
         consent, SMS consent), holding at least the identifier kinds ``kinds``."""
         kinds = set(kinds)
         if not self.built or not kinds <= self.built:
-            if not self.built:
-                register_consent_check_functions(self.con)
+            customers = self.customers()
             self.kinds |= kinds
             self._drop_need_tables()
             run_sql(
@@ -237,6 +238,7 @@ class ConsentedIdentifiers:
                 "create_consented_identifiers",
                 {"kinds": sorted(self.kinds)},
                 table="consent_check_allowed_all",
+                customers=customers,
             )
             self.built = set(self.kinds)
         if need not in self.tables:
@@ -245,23 +247,37 @@ class ConsentedIdentifiers:
                 self.con,
                 SQL_DIR,
                 "create_consented_identifiers_for_need",
-                {"need_email": need[0], "need_sms": need[1]},
                 table=table,
+                need_email=str(need[0]).lower(),
+                need_sms=str(need[1]).lower(),
                 all="consent_check_allowed_all",
             )
             self.tables[need] = table
         return self.tables[need]
 
+    def customers(self) -> str:
+        """The temp table of every golden customer's identifiers in export form, its two consent
+        flags and whether the ledger blocks its address or number (create_consented_customers.sql),
+        built on first use."""
+        if not self.customers_built:
+            register_consent_check_functions(self.con)
+            run_sql(self.con, SQL_DIR, "create_consented_customers", table="consent_check_customers")
+            self.customers_built = True
+        return "consent_check_customers"
+
     def _drop_need_tables(self) -> None:
         for table in self.tables.values():
-            self.con.execute(f"DROP TABLE IF EXISTS {table}")
+            self.con.execute(f"DROP VIEW IF EXISTS {table}")
         self.tables.clear()
 
     def close(self) -> None:
         self._drop_need_tables()
         if self.built:
             self.con.execute("DROP TABLE IF EXISTS consent_check_allowed_all")
+        if self.customers_built:
+            self.con.execute("DROP TABLE IF EXISTS consent_check_customers")
         self.built = set()
+        self.customers_built = False
 
     def __enter__(self) -> ConsentedIdentifiers:
         return self

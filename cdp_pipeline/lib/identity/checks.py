@@ -28,8 +28,8 @@ def latest_identity_run(con: duckdb.DuckDBPyConnection) -> dict | None:
 
 
 def cardinality_sql_parts(rules: list[CardinalityRule] | tuple[CardinalityRule, ...]) -> dict[str, str]:
-    """The parts of select_cardinality_violations.sql generated from the rules: the customers that
-    may break each rule, with their distinct values for rules with a typo tolerance (decided in
+    """The parts of select_cardinality_violations.sql generated from the rules: the records that
+    hold a value of a ruled column, the customers that may break each rule, with their distinct values for rules with a typo tolerance (decided in
     Python: ``cardinality_violations``), else at most 20 per rule (most distinct values first, then
     customer_id)."""
 
@@ -51,6 +51,11 @@ def cardinality_sql_parts(rules: list[CardinalityRule] | tuple[CardinalityRule, 
     limits = [int(r.max_distinct) for r in rules]
     return {
         "columns": ", ".join(f"s.{quote_ident(r.column)} AS c{i}" for i, r in enumerate(rules)),
+        # a record without a value of any ruled column adds no distinct value to its customer; only a
+        # rule allowing fewer than none (every customer breaks it) needs every customer's records
+        "valued": " OR ".join(f"s.{quote_ident(r.column)} IS NOT NULL" for r in rules)
+        if all(n >= 0 for n in limits)
+        else "true",
         "suspect": " OR ".join(may_break(i, n) for i, n in enumerate(limits)),
         "distinct_counts": ", ".join(
             f"count(DISTINCT c{i}) AS d{i}, "

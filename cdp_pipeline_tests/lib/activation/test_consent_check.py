@@ -189,7 +189,8 @@ def test_consented_identifiers_one_build_serves_every_requirement():
             set(con.execute(f"SELECT identifier_kind, value FROM {table}").fetchall())
             == EXPECTED_ALLOWED[(True, False)]
         )
-    assert not con.execute("SELECT * FROM duckdb_tables() WHERE table_name LIKE 'consent_check_allowed%'").fetchall()
+    assert not con.execute("SELECT * FROM duckdb_tables() WHERE table_name LIKE 'consent_check_%'").fetchall()
+    assert not con.execute("SELECT * FROM duckdb_views() WHERE view_name LIKE 'consent_check_%'").fetchall()
 
 
 def test_files_with_the_same_bytes_are_each_judged_under_their_own_name(tmp_path):
@@ -246,3 +247,81 @@ def test_files_with_the_same_bytes_are_each_judged_under_their_own_name(tmp_path
         f"esp 2026-10-01 delta_added: {unconsented}",
         "pos_email 2026-10-01 full: line 2: loyalty_card_id is not a consented identifier of a current customer",
     ]
+
+
+# The members' query as it was before it read the customers' flags (every member joined to golden and,
+# by address and number, to the ledger): the reference the flag-based query must agree with, row for row.
+_MEMBERS_REFERENCE = """
+WITH blocked AS (SELECT channel, identifier FROM golden.identifier_consent WHERE blocked),
+latest AS (
+    SELECT destination, run_date, any_value(required_consent) AS required_consent
+    FROM activation.export_log AS l
+    WHERE run_date = (SELECT max(run_date) FROM activation.export_log AS x WHERE x.destination = l.destination)
+    GROUP BY destination, run_date
+)
+SELECT m.destination, m.customer_id,
+       CASE WHEN g.customer_id IS NULL THEN 'not in golden.customers (erased or merged)'
+            WHEN list_contains(l.required_consent, 'email') AND NOT coalesce(g.email_contactable, false)
+                THEN 'destination requires email consent'
+            WHEN list_contains(l.required_consent, 'sms') AND NOT coalesce(g.sms_contactable, false)
+                THEN 'destination requires SMS consent'
+            WHEN m.sent_email AND NOT coalesce(g.email_contactable, false) THEN 'email sent without email consent'
+            WHEN m.sent_phone AND NOT coalesce(g.sms_contactable, false) THEN 'phone sent without SMS consent'
+            WHEN m.sent_email AND be.identifier IS NOT NULL THEN 'email blocked in golden.identifier_consent'
+            ELSE 'phone blocked in golden.identifier_consent' END AS problem
+FROM activation.export_members AS m
+JOIN latest AS l USING (destination, run_date)
+LEFT JOIN golden.customers AS g USING (customer_id)
+LEFT JOIN blocked AS be ON be.channel = 'email' AND be.identifier = export_email(g.email)
+LEFT JOIN blocked AS bp ON bp.channel = 'sms' AND bp.identifier = export_strip(g.phone)
+WHERE g.customer_id IS NULL
+   OR (list_contains(l.required_consent, 'email') AND NOT coalesce(g.email_contactable, false))
+   OR (list_contains(l.required_consent, 'sms') AND NOT coalesce(g.sms_contactable, false))
+   OR (m.sent_email AND NOT coalesce(g.email_contactable, false))
+   OR (m.sent_phone AND NOT coalesce(g.sms_contactable, false))
+   OR (m.sent_email AND be.identifier IS NOT NULL)
+   OR (m.sent_phone AND bp.identifier IS NOT NULL)
+"""
+
+
+def test_export_members_are_judged_as_a_join_of_every_member_to_the_ledger_judges_them():
+    from cdp_pipeline.lib.activation.consent_check import SQL_DIR
+    from cdp_pipeline.lib.activation.consent_gate import ConsentedIdentifiers
+    from cdp_pipeline.lib.common.sql_files import fetch_sql
+
+    con = duckdb.connect()
+    _golden(con)
+    # a blocked address the ledger holds twice, a blocked NULL, a blocked number; a customer golden holds twice
+    con.execute(
+        "INSERT INTO golden.identifier_consent VALUES ('email', 'c@x.se', true), ('sms', NULL, true), "
+        "('sms', '+46700000003', true)"
+    )
+    con.execute("INSERT INTO golden.customers VALUES ('c2', 'b@x.se', '+46700000002', NULL, false, true)")
+    con.execute("CREATE SCHEMA activation")
+    con.execute("CREATE TABLE activation.export_log (destination VARCHAR, run_date DATE, required_consent VARCHAR[])")
+    con.execute(
+        "INSERT INTO activation.export_log VALUES ('news', '2025-05-01', ['email']), ('news', '2025-06-01', ['email']), "
+        "('texts', '2025-06-01', ['sms']), ('pos', '2025-06-01', [])"
+    )
+    con.execute(
+        "CREATE TABLE activation.export_members "
+        "(destination VARCHAR, run_date DATE, customer_id VARCHAR, sent_email BOOLEAN, sent_phone BOOLEAN)"
+    )
+    members = [
+        (d, "2025-06-01", c, e, p)
+        for d in ("news", "texts", "pos")
+        for c in ("c1", "c2", "c3", "c4", "c5", None)  # c5 and NULL: in no golden row
+        for e, p in ((True, False), (False, True), (True, True), (None, None))
+    ]
+    con.executemany("INSERT INTO activation.export_members VALUES (?, ?, ?, ?, ?)", members)
+    con.execute("INSERT INTO activation.export_members VALUES ('news', '2025-05-01', 'c5', true, false)")  # not latest
+    register_consent_check_functions(con)
+    reference = sorted(con.execute(_MEMBERS_REFERENCE).fetchall(), key=str)
+    with ConsentedIdentifiers(con) as allowed:
+        got = fetch_sql(con, SQL_DIR, "select_unconsented_export_members", customers=allowed.customers())
+    assert sorted(got, key=str) == reference
+    # by hand: the ledger holds c3's blocked address twice, so each line of c3 comes twice (as the join made it)
+    assert got.count(("pos", "c3", "email blocked in golden.identifier_consent")) == 4  # 2 members sent it
+    assert got.count(("pos", "c3", "phone blocked in golden.identifier_consent")) == 2  # 1 sent the number only
+    assert ("news", "c2", "destination requires email consent") in got
+    assert got.count(("texts", "c5", "not in golden.customers (erased or merged)")) == 4

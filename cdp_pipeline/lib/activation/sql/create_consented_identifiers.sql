@@ -4,29 +4,15 @@
 -- (create_consented_identifiers_for_need.sql picks a requirement's rows).
 -- An address or number blocked in the consent ledger (golden.identifier_consent) is never allowed,
 -- whatever golden.customers says of its customer: a row that bypasses the rule fails the check.
--- Identifiers are taken in the one form the exporter writes them in (export_email, export_strip:
--- lib/activation/identifiers.py), so a card golden holds as '\t4242' is allowed as the '4242' exported.
--- Each customer's identifiers are put in export form once (customers is materialised: inlined in
--- every branch below, the forms and the ledger look-ups were computed six times over).
+-- {customers}: every customer's identifiers in export form, its consent flags and whether the ledger
+-- blocks its address or number (create_consented_customers.sql), so a card golden holds as '\t4242' is
+-- allowed as the '4242' exported, and each customer's forms and ledger look-ups are computed once.
 CREATE OR REPLACE TEMP TABLE {table} AS
-WITH blocked AS (
-    SELECT channel, identifier FROM golden.identifier_consent WHERE blocked
-),
-export_forms AS (
-    SELECT email IS NOT NULL AS has_email, phone IS NOT NULL AS has_phone,
-           export_email(email) AS export_email, export_strip(phone) AS export_phone,
-           loyalty_card_ids, email_contactable, sms_contactable
-    FROM golden.customers
-),
-customers AS MATERIALIZED (
-    SELECT * REPLACE (
-               coalesce(email_contactable, false)
-                   AND coalesce(export_email NOT IN (SELECT identifier FROM blocked WHERE channel = 'email'), true)
-                   AS email_contactable,
-               coalesce(sms_contactable, false)
-                   AND coalesce(export_phone NOT IN (SELECT identifier FROM blocked WHERE channel = 'sms'), true)
-                   AS sms_contactable)
-    FROM export_forms
+WITH customers AS (
+    SELECT has_email, has_phone, export_email, export_phone, loyalty_card_ids,
+           email_consent AND NOT email_blocked AS email_contactable,
+           sms_consent AND NOT phone_blocked AS sms_contactable
+    FROM {customers}
 ),
 identifiers AS (
     SELECT 'email' AS identifier_kind, export_email AS value, email_contactable, sms_contactable

@@ -11,13 +11,20 @@ WITH file_values AS MATERIALIZED (
 ),
 identifiers AS (
     SELECT unnest($kinds::VARCHAR[]) AS identifier_kind, unnest(vals) AS value FROM file_values
+),
+-- only the file's kinds are looked up: the join's table then holds those, not every kind of {allowed}
+allowed AS MATERIALIZED (
+    SELECT identifier_kind, value FROM {allowed} WHERE list_contains($kinds::VARCHAR[], identifier_kind)
+),
+-- values not allowed as they are (usually none): only these are looked up again without the prefix
+unmatched AS MATERIALIZED (
+    SELECT identifier_kind, value FROM identifiers AS v
+    WHERE v.value <> ''
+      AND NOT EXISTS (SELECT 1 FROM allowed AS a WHERE a.identifier_kind = v.identifier_kind AND a.value = v.value)
 )
 SELECT (SELECT count(*) FROM file_values WHERE len(list_filter(vals, lambda v: v <> '')) = 0)
-     + (SELECT count(*) FROM identifiers AS v
-        WHERE v.value <> ''
-          AND NOT EXISTS (SELECT 1 FROM {allowed} AS a
-                          WHERE a.identifier_kind = v.identifier_kind AND a.value = v.value)
-          AND NOT EXISTS (SELECT 1 FROM {allowed} AS a
+     + (SELECT count(*) FROM unmatched AS v
+        WHERE NOT EXISTS (SELECT 1 FROM allowed AS a
                           WHERE a.identifier_kind = v.identifier_kind
                             AND a.value = CASE WHEN starts_with(v.value, $strip_prefix)
                                                THEN substr(v.value, length($strip_prefix) + 1) ELSE v.value END))
