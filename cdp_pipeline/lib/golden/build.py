@@ -144,7 +144,7 @@ def _profiles(con: duckdb.DuckDBPyConnection, tables: dict[str, str], config) ->
     try:
         # The view is driven by the customers' identifier lists (one row per customer), which it carries:
         # no DISTINCT of the records' customers and no join of the lists after (at 1M records the profiles statement
-        # 2.04-2.31 -> 1.87-1.98 CPU s, with the one-value lists of select_customer_identifiers.sql).
+        # 2.02-2.31 -> 1.87-1.98 CPU s, with the one-value lists of select_customer_identifiers.sql).
         identifiers = load_sql(SQL_DIR, "select_customer_identifiers", records="_golden_records")
         run_survivorship(
             con,
