@@ -224,7 +224,13 @@ def _group_table(target: str, group: AttributeRules) -> str:
 
 
 def survivorship_sql(
-    config: tuple[AttributeRules, ...], records: str, customers: str, target: str, *, view: bool = False
+    config: tuple[AttributeRules, ...],
+    records: str,
+    customers: str,
+    target: str,
+    *,
+    view: bool = False,
+    carry: tuple[str, ...] = (),
 ) -> list[str]:
     """The statements creating ``target``: per customer of ``customers``, each survived
     attribute with ``<attr>_source`` and ``<attr>_source_record_id``.
@@ -240,6 +246,11 @@ def survivorship_sql(
     source, source_record_id, record_time, the attribute columns, ``*_is_junk`` and ``dq_flags``
     (and ``email_blocked`` / ``phone_blocked`` for ``prefer_contactable``). Names are
     code-chosen identifiers.
+
+    With ``carry``, ``customers`` (a table or a parenthesised query) has one row per customer and
+    ``target`` holds its ``carry`` columns too: no DISTINCT of the customers, and the caller joins
+    nothing more (the profiles' identifier lists: at 1M records a hash aggregate of 1M records and
+    a join of 290k rows fewer).
     """
     statements = [f"CREATE OR REPLACE TEMP TABLE {_group_table(target, g)} AS {group_sql(g, records)}" for g in config]
     by_column = {c: g for g in config for c in g.columns}
@@ -251,10 +262,11 @@ def survivorship_sql(
             f"CASE WHEN {alias}.v_{col} IS NOT NULL THEN {alias}.source END AS {col}_source",
             f"CASE WHEN {alias}.v_{col} IS NOT NULL THEN {alias}.source_record_id END AS {col}_source_record_id",
         ]
+    select += [f"c.{col}" for col in carry]
+    base = customers if carry else f"(SELECT DISTINCT customer_id FROM {customers})"
     joins = " ".join(f"LEFT JOIN temp.{_group_table(target, g)} AS g_{g.name} USING (customer_id)" for g in config)
     statements.append(
-        f"CREATE OR REPLACE TEMP {'VIEW' if view else 'TABLE'} {target} AS "
-        f"SELECT {', '.join(select)} FROM (SELECT DISTINCT customer_id FROM {customers}) c {joins}"
+        f"CREATE OR REPLACE TEMP {'VIEW' if view else 'TABLE'} {target} AS SELECT {', '.join(select)} FROM {base} c {joins}"
     )
     return statements
 
@@ -272,12 +284,13 @@ def run_survivorship(
     target: str = "_golden_survived",
     *,
     view: bool = False,
+    carry: tuple[str, ...] = (),
 ) -> None:
     """Create ``target`` (``survivorship_sql``). Its group tables are dropped here, unless
     ``view``: then the caller drops them (``drop_group_tables``) once it has read the view."""
     config = config or load_survivorship_config()
     try:
-        for statement in survivorship_sql(config, records, customers, target, view=view):
+        for statement in survivorship_sql(config, records, customers, target, view=view, carry=carry):
             con.execute(statement)
     finally:
         if not view:

@@ -204,3 +204,22 @@ def test_an_unsubscribe_on_another_customer_redoes_this_customer_incrementally(m
     got = build_golden(con, AS_OF, tz="UTC")
     assert got.mode == "incremental" and got.customers_rebuilt == 2
     assert golden_row(con, "B")["email_contactable"] is False
+
+
+def test_ties_go_by_source_record_then_reason_with_no_reason_last():
+    # Equal in time, state and strength (an unknown reason and no reason both count 2): the ledger's
+    # ranking then takes the greater source_record_id, then the greater reason, a missing reason last.
+    person = ("A", "crm", "c-1", "2026-09-01 08:00", dict(first_name="Ada", email="ada@mail.se"))
+    ties = [
+        ("crm", "10", "email", "ada@mail.se", "granted", "zz_unknown", "2026-09-10 08:00"),
+        ("crm", "9", "email", "ada@mail.se", "granted", None, "2026-09-10 08:00"),
+        ("crm", "9", "email", "ada@mail.se", "granted", "aa_unknown", "2026-09-10 08:00"),
+        ("crm", "9", "sms", "+46702222222", "granted", None, "2026-09-10 08:00"),
+    ]
+    con = _world([person], ties)
+    build_golden(con, AS_OF, full_refresh=True)
+    assert ledger(con) == {
+        ("email", "ada@mail.se"): ("granted", False, "aa_unknown", "crm", "9"),
+        ("sms", "+46702222222"): ("granted", False, None, "crm", "9"),
+    }
+    assert con.execute("SELECT signals FROM golden.identifier_consent WHERE channel = 'email'").fetchall() == [(3,)]

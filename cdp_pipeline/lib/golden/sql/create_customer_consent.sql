@@ -20,20 +20,22 @@ ordered AS (
     FROM signals
 ),
 winners AS (
-    SELECT customer_id, channel, state, event_time, source
-    FROM (SELECT *, row_number() OVER (PARTITION BY customer_id, channel
-                                       ORDER BY event_time DESC, state = 'revoked' DESC, strength DESC,
-                                                source DESC, source_record_id DESC) AS rank
-          FROM ordered
-          WHERE NOT (state = 'granted' AND strength < $explicit_strength AND protected_before))
-    WHERE rank = 1
+    -- The latest signal per customer and channel that a protected opt-out does not veto, by the ranking
+    -- row_number() over event_time DESC, revocation DESC, strength DESC, source DESC, source_record_id DESC
+    -- would give: arg_max of that key in one hash aggregate per customer rather than a second sort
+    -- (source and source_record_id are never NULL here: they matched the map). The key decides every output.
+    SELECT customer_id,
+           arg_max(struct_pack(state := state, event_time := event_time, source := source),
+                   struct_pack(t := event_time, r := (state = 'revoked'), s := strength, src := source, id := source_record_id))
+               FILTER (WHERE channel = 'email') AS email,
+           arg_max(struct_pack(state := state, event_time := event_time, source := source),
+                   struct_pack(t := event_time, r := (state = 'revoked'), s := strength, src := source, id := source_record_id))
+               FILTER (WHERE channel = 'sms') AS sms
+    FROM ordered
+    WHERE NOT (state = 'granted' AND strength < $explicit_strength AND protected_before)
+    GROUP BY customer_id
 )
 SELECT customer_id,
-       max(state) FILTER (WHERE channel = 'email') AS email_consent,
-       max(event_time) FILTER (WHERE channel = 'email') AS email_consent_at,
-       max(source) FILTER (WHERE channel = 'email') AS email_consent_source,
-       max(state) FILTER (WHERE channel = 'sms') AS sms_consent,
-       max(event_time) FILTER (WHERE channel = 'sms') AS sms_consent_at,
-       max(source) FILTER (WHERE channel = 'sms') AS sms_consent_source
+       email.state AS email_consent, email.event_time AS email_consent_at, email.source AS email_consent_source,
+       sms.state AS sms_consent, sms.event_time AS sms_consent_at, sms.source AS sms_consent_source
 FROM winners
-GROUP BY customer_id

@@ -15,13 +15,20 @@ ordered AS (
                           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), false) AS protected_before
     FROM signals
 )
-SELECT channel, identifier, state AS consent, state = 'revoked' AS blocked, reason, event_time AS event_at,
-       source, source_record_id, signals
-FROM (SELECT *,
-             count(*) OVER (PARTITION BY channel, identifier) AS signals,
-             row_number() OVER (PARTITION BY channel, identifier
-                                ORDER BY event_time DESC, state = 'revoked' DESC, strength DESC,
-                                         source DESC, source_record_id DESC, reason DESC) AS rank
+-- The latest signal per identifier that a protected opt-out does not veto, by the ranking row_number() over
+-- event_time DESC, revocation DESC, strength DESC, source DESC, source_record_id DESC, reason DESC (NULLs last)
+-- would give: arg_max of that key in one hash aggregate rather than a second sort. A NULL-able part of the
+-- key goes as (is it set, value), so a NULL ranks below every value as in the ORDER BY; the key decides every output.
+SELECT channel, identifier, w.state AS consent, w.state = 'revoked' AS blocked, w.reason, w.event_time AS event_at,
+       w.source, w.source_record_id, signals
+FROM (SELECT channel, identifier,
+             arg_max(struct_pack(state := state, reason := reason, event_time := event_time, source := source,
+                      source_record_id := source_record_id),
+                     struct_pack(t := event_time, r := (state = 'revoked'), s := strength,
+                      src_set := (source IS NOT NULL), src := coalesce(source, ''),
+                      id_set := (source_record_id IS NOT NULL), id := coalesce(source_record_id, ''),
+                      reason_set := (reason IS NOT NULL), reason := coalesce(reason, ''))) AS w,
+             count(*) AS signals
       FROM ordered
-      WHERE NOT (state = 'granted' AND strength < $explicit_strength AND protected_before))
-WHERE rank = 1
+      WHERE NOT (state = 'granted' AND strength < $explicit_strength AND protected_before)
+      GROUP BY channel, identifier)
