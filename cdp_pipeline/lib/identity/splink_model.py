@@ -63,7 +63,8 @@ COMPARED_COLUMNS = (
 # rare_full_name is not compared, but a record's is set by how many others share its name:
 # in the hash, so records whose name became common (or rare) are scored again, as a full run would;
 # likewise email_household / phone_household (the value names two people: set by other records)
-# and last_name_is_given (the record's last name is a word the records carry more often as a first name)
+# and last_name_is_given / last_name_also_first (the record's last name is a word the records carry
+# more often as a first name / also as a first name)
 MODEL_INPUT_COLUMNS = (
     "source",
     *COMPARED_COLUMNS,
@@ -71,6 +72,7 @@ MODEL_INPUT_COLUMNS = (
     "email_household",
     "phone_household",
     "last_name_is_given",
+    "last_name_also_first",
 )
 
 log = logging.getLogger(__name__)
@@ -178,7 +180,10 @@ def build_splink_input(con: duckdb.DuckDBPyConnection, config: IdentityConfig | 
                he.value IS NOT NULL AS email_household, hp.value IS NOT NULL AS phone_household,
                -- read only by the family-inbox levels added after training (one_name_conditions):
                -- the name is written surname first ("Bengtsson Kristina"), its last name a first name
-               coalesce(g.given, false) AS last_name_is_given
+               coalesce(g.given, false) AS last_name_is_given,
+               -- read only by the surname's one-name-swapped level (_one_name_swapped_level): the
+               -- last name is a word some record carries as a first name too
+               g.name IS NOT NULL AS last_name_also_first
         FROM r
         LEFT JOIN rare ON rare.first_name_match = r.first_name_match AND rare.last_name_match = r.last_name_match
         LEFT JOIN {FIRST_NAMES} f ON f.name = r.first_name_match
@@ -484,17 +489,33 @@ def _last_name_comparison(swapped: bool = True, dialect: str = "duckdb"):
             # FEBRL-class data, 0.02-0.10 as "else"). Only here, not in the first-name
             # comparison too: one name agrees, and it is counted once; the first names compared
             # as they are ("else" for Kristen / Jolly) keep their own weight
-            *([_one_name_swapped_level()] if swapped else []),
+            *([_one_name_swapped_level(dialect)] if swapped else []),
             cll.ElseLevel(),
         ],
     )
 
 
-def _one_name_swapped_level():
+def _one_name_swapped_level(dialect: str = "duckdb"):
+    """One record's first name is the other's surname: the first record's name written surname
+    first. Not when that record's last name is a word the records carry as a first name too
+    (``last_name_also_first``) more than two edits from the other's first name: "Jansson Pia"
+    beside "Fredrik Jansson" is Pia and Fredrik who share a surname (twins on the family inbox,
+    HC-TWIN-Q/R: +8.7 for the surname without this), not one name swapped; "Jolly Krisgnn"
+    (a word no record carries as a first name) beside "Kristen Jolly" still is."""
     import splink.comparison_level_library as cll
 
     fn, ln = "first_name_match", "last_name_match"
-    return cll.CustomLevel(f"{fn}_l = {ln}_r OR {ln}_l = {fn}_r", label_for_charts=ONE_NAME_SWAPPED)
+    dl = _damerau_levenshtein_function(dialect)
+
+    def swapped_on(side: str, other: str) -> str:
+        # ``side``'s first name is ``other``'s surname, and ``side``'s own first name (its last
+        # field) is not a different given name from ``other``'s
+        return (
+            f"({fn}_{side} = {ln}_{other} AND NOT coalesce(last_name_also_first_{side}"
+            f" AND {dl}({ln}_{side}, {fn}_{other}) > 2, false))"
+        )
+
+    return cll.CustomLevel(f"{swapped_on('l', 'r')} OR {swapped_on('r', 'l')}", label_for_charts=ONE_NAME_SWAPPED)
 
 
 SHARED_BY_TWO_NAMES = "exact, first names differ (shared by a household)"
