@@ -270,6 +270,7 @@ SWAPPED = "first and last name swapped"
 ONE_NAME_SWAPPED = "one name written as the other record's other name"
 # the first-name level of Erik / Erika, Daniel / Daniela: one letter apart, two people
 MASCULINE_FEMININE = "masculine and feminine form"
+TWO_EDITS_APART = "two edits apart"
 
 
 def _one_edit_apart(col) -> list:
@@ -424,6 +425,17 @@ def _first_name_comparison(swapped: bool = True, dialect: str = "duckdb"):
                     cll.CustomLevel("first_name_single_l AND first_name_single_r"), cll.JaroWinklerLevel(col, 0.92)
                 ),
             ).configure(label_for_charts="typo"),
+            # two edits apart between single names of four letters or more ("rachel" / "rqcel",
+            # "thomas" / "thomrds", "jackson" / "jadksno": FEBRL-class typos, "else" before,
+            # scoring such pairs without a surname below the floor). Trained like every level, and
+            # not one of SAME_FIRST_NAME_GRADES: stitching and the twins level read it as two names
+            # (Emil / Erik, Jonas / Johan are two edits apart too)
+            cll.And(
+                cll.CustomLevel(
+                    f"first_name_single_l AND first_name_single_r AND least(length({col}_l), length({col}_r)) >= 4"
+                ),
+                cll.DamerauLevenshteinLevel(col, 2),
+            ).configure(label_for_charts=TWO_EDITS_APART),
             cll.ElseLevel(),
         ],
     )
