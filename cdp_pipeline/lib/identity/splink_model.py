@@ -425,15 +425,17 @@ def _first_name_comparison(swapped: bool = True, dialect: str = "duckdb"):
                     cll.CustomLevel("first_name_single_l AND first_name_single_r"), cll.JaroWinklerLevel(col, 0.92)
                 ),
             ).configure(label_for_charts="typo"),
-            # two edits apart and alike (Jaro-Winkler >= 0.8) between single names of four letters
-            # or more ("rachel" / "rqcel" 0.84, "thomas" / "thomrds" 0.91, "jackson" / "jadksno":
-            # FEBRL-class typos, "else" before, scoring such pairs without a surname below the
-            # floor). Jaro-Winkler keeps out two names two edits apart that share little (emil /
-            # erik 0.67, jonas / johan 0.79). Trained like every level, and not one of
-            # SAME_FIRST_NAME_GRADES: stitching and the twins level read it as two names
+            # two edits apart and alike (Jaro-Winkler >= 0.8, the first letter the same) between
+            # single names of four letters or more ("rachel" / "rqcel" 0.84, "thomas" / "thomrds"
+            # 0.91, "jackson" / "jadksno": FEBRL-class typos, "else" before, scoring such pairs
+            # without a surname below the floor). The two tests keep out two names two edits apart
+            # that share little (emil / erik 0.67, jonas / johan 0.79) or differ at the start
+            # (anna / hannah). Trained like every level, and not one of SAME_FIRST_NAME_GRADES:
+            # stitching and the twins level read it as two names
             cll.And(
                 cll.CustomLevel(
                     f"first_name_single_l AND first_name_single_r AND least(length({col}_l), length({col}_r)) >= 4"
+                    f" AND substr({col}_l, 1, 1) = substr({col}_r, 1, 1)"
                 ),
                 cll.DamerauLevenshteinLevel(col, 2),
                 cll.JaroWinklerLevel(col, 0.8),
