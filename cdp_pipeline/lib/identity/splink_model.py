@@ -1241,6 +1241,7 @@ def train_model(sdf, config: IdentityConfig, run: ModelRun, dialect: str = "duck
         ):
             linker = Linker(sdf, snapshot, log_level=logging.WARNING, validate_settings=False)
     model = linker.misc.save_model_to_json()
+    _weigh_untrained_two_edits_as_else(model, notes)
     _refine_prior(model, sdf, sp, notes)
     # a family landline is to the phone what a family inbox is to the e-mail: Lena's order on
     # the landline, without an e-mail of hers, linked to Linnéa's CRM record on it (+13 for the
@@ -1256,6 +1257,26 @@ def train_model(sdf, config: IdentityConfig, run: ModelRun, dialect: str = "duck
     run.probability_two_random_records_match = linker._settings_obj._probability_two_random_records_match
     run.comparisons = [c.output_column_name for c in linker._settings_obj.comparisons]
     return linker
+
+
+def _weigh_untrained_two_edits_as_else(model: dict, notes: list[str]) -> None:
+    """First names two edits apart whose m no EM session could train (data whose typos are one
+    edit, as the project's own sample: no true pair at that level) are weighed as "else", the
+    level they were carved out of, not at Splink's default m (about +2 against "else"'s -7 on
+    the hard-case sample: Ellen / Elin, two sisters, would count as alike). Changes ``model``."""
+    levels = next(c for c in model["comparisons"] if c["output_column_name"] == "first_name_match")
+    levels = levels["comparison_levels"]
+    two = next((lv for lv in levels if lv.get("label_for_charts") == TWO_EDITS_APART), None)
+    other = next(lv for lv in levels if lv["sql_condition"] == "ELSE")
+    if (
+        two is None
+        or two.get("m_probability") is not None
+        or not (other.get("m_probability") and two.get("u_probability"))
+    ):
+        return
+    # its own u kept; m set so that m / u is "else"'s
+    two["m_probability"] = two["u_probability"] * other["m_probability"] / other["u_probability"]
+    notes.append(f"first name '{TWO_EDITS_APART}': m not trained, weighed as '{other['label_for_charts']}'")
 
 
 def _refine_prior(model: dict, sdf, sp, notes: list[str]) -> None:
