@@ -97,3 +97,31 @@ def test_the_same_street_with_postcode_and_town_both_off_has_a_level_of_its_own(
             ((None, "SHORNCILFFE", "314y"), (None, "3146", "shorncliffe")),
         ]
     ) == [own, own, own, "all other", "all other", "all other"]
+
+
+def test_first_names_two_edits_apart_untrained_weigh_as_else():
+    """Data whose typos are one edit (the project's own sample) gives EM no true pair two edits
+    apart: the level is weighed as "else" (its own u kept), not at Splink's default m, which
+    would call Ellen / Elin alike. A trained level keeps its m."""
+    import math
+
+    from cdp_pipeline.lib.identity.splink_model import TWO_EDITS_APART, _weigh_untrained_two_edits_as_else
+
+    def model(m_two):
+        two = {"sql_condition": "x", "label_for_charts": TWO_EDITS_APART, "u_probability": 0.002}
+        if m_two is not None:
+            two["m_probability"] = m_two
+        other = {"sql_condition": "ELSE", "label_for_charts": "All other comparisons", "m_probability": 0.01}
+        other["u_probability"] = 0.98
+        return {"comparisons": [{"output_column_name": "first_name_match", "comparison_levels": [two, other]}]}
+
+    untrained, notes = model(None), []
+    _weigh_untrained_two_edits_as_else(untrained, notes)
+    two, other = untrained["comparisons"][0]["comparison_levels"]
+    assert two["u_probability"] == 0.002
+    assert math.isclose(two["m_probability"] / two["u_probability"], 0.01 / 0.98)
+    assert notes and TWO_EDITS_APART in notes[0]
+
+    trained, notes = model(0.05), []
+    _weigh_untrained_two_edits_as_else(trained, notes)
+    assert trained["comparisons"][0]["comparison_levels"][0]["m_probability"] == 0.05 and notes == []

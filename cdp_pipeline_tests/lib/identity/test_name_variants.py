@@ -228,6 +228,12 @@ RELATION_CASES = [
     ("Micheal", "Michael", "typo"),
     ("Cristoffer", "Christofer", "typo"),  # two edits, Jaro-Winkler 0.94
     ("Anna", "Hanna", "typo"),
+    # two edits apart and alike (FEBRL-class typos): a level of their own, two names to stitching
+    ("Rachel", "Rqcel", "two_edits"),
+    ("Thomas", "Thomrds", "two_edits"),
+    ("Jackson", "Jadksno", "two_edits"),
+    ("Emil", "Erik", "different"),  # two edits apart, Jaro-Winkler 0.67
+    ("Jonas", "Johan", "different"),  # two edits apart, Jaro-Winkler 0.79
     ("Carl-Henrik", "Caroline", "different"),
     ("Johan", "Johanna", "different"),
     ("Maria", "Mario", "different"),
@@ -258,6 +264,7 @@ GRADES = {
     "double_name_part": "part of a double name",
     "initial": "initial",
     "typo": "typo",
+    "two_edits": "two edits apart",
     "different": "All other comparisons",
     None: "first_name_match is NULL",
 }
