@@ -25,7 +25,7 @@ from pathlib import Path
 
 import duckdb
 
-from cdp_pipeline.lib.common.sql_files import fetch_sql, load_sql, query_sql, quote_ident, run_sql
+from cdp_pipeline.lib.common.sql_files import fetch_sql, query_sql, quote_ident, run_sql
 from cdp_pipeline.lib.golden import incremental
 from cdp_pipeline.lib.golden.comments import apply_golden_comments
 from cdp_pipeline.lib.golden.consent import LEDGER_TABLE, build_consent, build_identifier_consent, identifier_hashes
@@ -76,7 +76,7 @@ RANK_COLUMNS = ("days_since_last_order", "rfm_recency", "rfm_frequency", "rfm_mo
 # of the row. Its other columns (survived attributes, identifier lists) are left NULL in
 # temp._golden_fresh and never copied from it: they are what makes a row replaced.
 _KEPT_PROFILE_COLUMNS = ("email", "phone", "record_count")
-# The columns of select_customer_identifiers.sql besides customer_id, carried by the survived view.
+# The columns of create_customer_identifiers.sql besides customer_id, carried by the survived view.
 _IDENTIFIER_COLUMNS = (
     "emails",
     "phones",
@@ -144,13 +144,13 @@ def _profiles(con: duckdb.DuckDBPyConnection, tables: dict[str, str], config) ->
     try:
         # The view is driven by the customers' identifier lists (one row per customer), which it carries:
         # no DISTINCT of the records' customers and no join of the lists after (at 1M records the profiles statement
-        # 2.02-2.31 -> 1.87-1.98 CPU s, with the one-value lists of select_customer_identifiers.sql).
-        identifiers = load_sql(SQL_DIR, "select_customer_identifiers", records="_golden_records")
+        # 2.02-2.31 -> 1.87-1.98 CPU s, with the one-value lists of create_customer_identifiers.sql).
+        run_sql(con, SQL_DIR, "create_customer_identifiers", records="_golden_records")
         run_survivorship(
             con,
             config,
             records="_golden_records",
-            customers=f"({identifiers})",
+            customers="_golden_customer_identifiers",
             target="_golden_survived",
             view=True,
             carry=_IDENTIFIER_COLUMNS,
@@ -158,6 +158,7 @@ def _profiles(con: duckdb.DuckDBPyConnection, tables: dict[str, str], config) ->
         run_sql(con, SQL_DIR, "create_customer_profiles", survived="_golden_survived")
     finally:
         con.execute("DROP VIEW IF EXISTS temp._golden_survived")
+        con.execute("DROP VIEW IF EXISTS temp._golden_customer_identifiers")
         drop_group_tables(con, config, "_golden_survived")
 
 
