@@ -304,9 +304,6 @@ def build_household_cannot_links(
     typo_surname = "damerau_levenshtein({x}.last_name_match, {y}.last_name_match) = 1"
     joins = [f"{{x}}.last_name_match = {{y}}.last_name_match AND {{x}}.{f} = {{y}}.{f}" for f in SHARED]
     joins += [f"{{x}}.birth_date = {{y}}.birth_date AND {{x}}.{f} = {{y}}.{f} AND {typo_surname}" for f in SHARED[:2]]
-    # two first names (the test below, made in each join: most records sharing a surname and a
-    # street are one person's, whose pairs would otherwise be deduplicated and joined to their wide rows)
-    joins = [f"{on} AND {{x}}.first_name_match <> {{y}}.first_name_match" for on in joins]
     if recompute is None:
         shared_field = " UNION ".join(
             f"""SELECT a.unique_id AS a_id, b.unique_id AS b_id FROM named a JOIN named b
@@ -326,7 +323,7 @@ def build_household_cannot_links(
         f"""
         CREATE OR REPLACE TEMP TABLE {TWO_PEOPLE.split(".")[-1]} AS
         WITH named AS (
-            SELECT unique_id, first_name_match, last_name_match, street, postcode, birth_date FROM {model_input}
+            SELECT unique_id, last_name_match, street, postcode, birth_date FROM {model_input}
             WHERE first_name_match IS NOT NULL AND (contact_email IS NOT NULL OR contact_phone IS NOT NULL)
         ), accounts AS (
             -- CRM accounts (a record's account id is its key: it changes only with the record)
