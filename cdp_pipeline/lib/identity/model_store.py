@@ -157,7 +157,7 @@ def write_state(con: duckdb.DuckDBPyConnection, scored_pairs_sql: str, *, increm
         unchanged = "(SELECT source, source_record_id FROM temp._id_unchanged)"
         con.execute(f"DELETE FROM {SCORED_RECORDS} WHERE (source, source_record_id) NOT IN {unchanged}")
         con.execute(f"""INSERT INTO {SCORED_RECORDS} SELECT {KEPT_COLUMNS} FROM {NEW_SCORED_RECORDS}
-                        WHERE (source, source_record_id) NOT IN {unchanged} ORDER BY rid""")
+                        WHERE (source, source_record_id) NOT IN {unchanged} ORDER BY source, source_record_id""")
         con.execute(f"""DELETE FROM {SCORED_PAIRS} WHERE (source_l, record_l) NOT IN {unchanged}
                         OR (source_r, record_r) NOT IN {unchanged}""")
         changed = scored_pairs_sql.format(
@@ -167,8 +167,9 @@ def write_state(con: duckdb.DuckDBPyConnection, scored_pairs_sql: str, *, increm
         con.execute(f"INSERT INTO {SCORED_PAIRS} SELECT * EXCLUDE (rid_l, rid_r) FROM ({changed})")
         return
     con.execute(f"DELETE FROM {SCORED_RECORDS}")
-    # in record-key order, sorted as the rids (records.py numbers the records in key order)
-    con.execute(f"INSERT INTO {SCORED_RECORDS} SELECT {KEPT_COLUMNS} FROM {NEW_SCORED_RECORDS} ORDER BY rid")
+    con.execute(
+        f"INSERT INTO {SCORED_RECORDS} SELECT {KEPT_COLUMNS} FROM {NEW_SCORED_RECORDS} ORDER BY source, source_record_id"
+    )
     con.execute(f"DELETE FROM {SCORED_PAIRS}")
     con.execute(
         f"INSERT INTO {SCORED_PAIRS} SELECT * EXCLUDE (rid_l, rid_r) FROM ({scored_pairs_sql.format(where='')})"

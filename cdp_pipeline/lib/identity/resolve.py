@@ -571,12 +571,13 @@ def _write_tables(
                 "customer_id",
             )
         else:
-            # sorted by rid, not by the record keys: the same order (records.py numbers the records
-            # in key order), sorting integers rather than strings
-            con.execute(f"CREATE OR REPLACE TABLE identity.customer_map AS {customer_map} ORDER BY r.rid", params)
-            # (customer, link type, record keys l, record keys r, identifier kind), the keys as their rids
+            con.execute(
+                f"CREATE OR REPLACE TABLE identity.customer_map AS {customer_map} ORDER BY r.source, r.source_record_id",
+                params,
+            )
             con.execute(f"""CREATE OR REPLACE TABLE identity.links AS {links}
-                            ORDER BY l.customer_id, e.link_type, e.rid_l, e.rid_r, e.identifier_kind""")
+                            ORDER BY l.customer_id, e.link_type, source_l, record_l, source_r, record_r,
+                                     e.identifier_kind""")
             con.execute(f"CREATE OR REPLACE TABLE identity.rejected_links AS {rejected_links} ORDER BY ALL")
             con.execute(f"CREATE OR REPLACE TABLE identity.clusters AS {clusters} ORDER BY m.customer_id")
         con.execute(f"""
@@ -604,8 +605,7 @@ def _write_tables(
                 FROM temp._id_scored_edges e
                 JOIN {RECORDS} l ON l.rid = e.rid_l JOIN {RECORDS} r ON r.rid = e.rid_r
                 {{where}}
-                -- ORDER BY ALL's order, the record keys sorted as their rids (cheaper than the strings)
-                ORDER BY e.rid_l, e.rid_r, e.match_probability, e.match_weight, e.match_weights, e.sparse""",
+                ORDER BY ALL""",
                 incremental=result.model.mode == "incremental",
             )
         # the run's log row commits with the tables it describes
