@@ -206,6 +206,7 @@ def resolve_identities(
         as_of=as_of,
         retrain_days=retrain_days,
         engine_settings=engine_settings,
+        name_roles_built=True,  # by build_deterministic_edges, from these records
     )
 
     con.execute(f"""

@@ -111,7 +111,9 @@ _SWAPPED_SQL = (
 )
 
 
-def build_splink_input(con: duckdb.DuckDBPyConnection, config: IdentityConfig | None = None) -> int:
+def build_splink_input(
+    con: duckdb.DuckDBPyConnection, config: IdentityConfig | None = None, *, name_roles_built: bool = False
+) -> int:
     """The model's view of each record: junk/over-shared values blanked; nameless records left out.
 
     Each first name comes with its variant keys, words and initials (``name_keys``), so the
@@ -120,11 +122,14 @@ def build_splink_input(con: duckdb.DuckDBPyConnection, config: IdentityConfig | 
     ``config.splink.rare_name_max_records`` records carry it: a record with a name and nothing
     else in common with its duplicate (an e-mail-only newsletter signup) meets it there, and
     only a rare name can link such a pair; a block on every full name grows with the square of
-    the records sharing a common one (``docs/identity.md``)."""
+    the records sharing a common one (``docs/identity.md``). ``name_roles_built``: the caller has
+    built ``name_keys.NAME_ROLES`` from tonight's records (stitching does, before the model): not
+    built a second time (about 1 CPU s at 1M records)."""
     rare_max = (config.splink if config else SplinkConfig()).rare_name_max_records
     # written by stitching; a caller that builds the input without stitching sees none
     con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {HOUSEHOLD_VALUES.split('.')[-1]} (kind VARCHAR, value VARCHAR)")
-    build_name_roles(con)
+    if not name_roles_built:
+        build_name_roles(con)
     name_keys = ", ".join(f"f.{field} AS {column}" for field, column in NAME_KEY_COLUMNS.items())
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {SPLINK_INPUT} AS
@@ -966,16 +971,18 @@ def train_and_predict(
     as_of=None,
     retrain_days: int = 7,
     engine_settings=None,
+    name_roles_built: bool = False,
 ) -> ModelRun:
     """Score tonight's record pairs into ``temp._id_prob_edges`` (and write the reports).
     ``engine_settings``: where to train and score (``engine``: ``spark`` runs Splink's Spark
     backend with the ``spark_*`` settings); in process (DuckDB) when ``None``.
+    ``name_roles_built``: as ``build_splink_input`` takes it.
 
     The stored model is reused unless it is due for retraining (``model_store``); with a
     reused model only records whose model input changed are scored, against every record,
     and the stored scores of unchanged pairs are kept. ``full_refresh`` scores every pair.
     """
-    run = ModelRun(records_in_model=build_splink_input(con, config))
+    run = ModelRun(records_in_model=build_splink_input(con, config, name_roles_built=name_roles_built))
     _empty_edges(con)
     clear_pending_state(con)
     if run.records_in_model < 2:
