@@ -141,8 +141,8 @@ def _python_rows(people: list[dict], dest: Destination, blocked: dict[str, set[s
     return rows, (len(candidates), dropped, built.skipped_no_identifier, len(built.rows))
 
 
-def _sql_rows(con, dest: Destination, run_date=date(2025, 6, 1)):
-    staged = stage_export_rows(con, dest)
+def _sql_rows(con, dest: Destination, run_date=date(2025, 6, 1), audience=None):
+    staged = stage_export_rows(con, dest, audience)
     params = {"destination": dest.name, "run_date": run_date}
     run_sql(con, exporter.SQL_DIR, "insert_export_members", params)
     rows = con.execute(
@@ -162,6 +162,15 @@ def test_sql_rows_are_the_python_rows(kind, people, consent):
     rows, counts = _sql_rows(_database(people, _blocked(people)), dest)
     assert rows == expected_rows
     assert counts == expected_counts
+    # The night's way: candidates and the gate's verdict taken from the members of every destination's
+    # segments (here another destination's too), shared by the destinations: the same rows and counts.
+    con = _database(people, _blocked(people))
+    other = _destination("esp", ("email",), segments=("b",))
+    with exporter.ExportAudience(con, [other, dest]) as audience:
+        assert _sql_rows(con, dest, audience=audience) == (expected_rows, expected_counts)
+    assert not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'export_audience%'").fetchone()[
+        0
+    ]
 
 
 def test_sql_rows_of_the_ad_platforms_are_the_known_answers():
