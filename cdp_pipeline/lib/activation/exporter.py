@@ -293,6 +293,11 @@ def stage_export_rows(
 
 _PLAIN_COLUMN = re.compile(r"^[A-Za-z0-9_]+$")
 
+# Characters a cell may not hold to be written without Python's csv module: those it quotes a cell
+# for in render_csv_cells' dialect (the delimiter, the quote, a line feed) and, to be safe, a carriage
+# return; an RE2 character class.
+CSV_SPECIAL = '[\n\r",]'
+
 
 def _json_pointer(column: str) -> str:
     return "/" + column.replace("~", "~0").replace("/", "~1")
@@ -336,24 +341,25 @@ def write_export_from_members(
     ):
         return _write_export_in_python(con, export_dir, destination, run_date, previous_run_date)
     raw = set(RAW_COLUMNS[destination.kind])
+    params = {"paths": paths, "raw": [c in raw for c in columns], "formula_prefix": FORMULA_PREFIX_RE2}
     cells_list = ", ".join(f"cells[{i}]" for i in range(1, len(columns) + 1))
+    header = render_csv_cells(columns, [])
     contents = {}
     for kind in FILE_KINDS:
         if kind == "delta_added" and delta_added_is_full:
             contents[kind] = contents["full"]
             continue
-        cells = fetch_sql(
-            con,
-            SQL_DIR,
-            "select_export_file_cells",
-            {
-                "paths": paths,
-                "raw": [c in raw for c in columns],
-                "formula_prefix": FORMULA_PREFIX_RE2,
-                "file_kind": kind,
-            },
-            cells=cells_list,
-        )
+        # A file none of whose cells the csv module would quote is its cells joined, made in DuckDB
+        # as one text (a one-column file's empty cell is quoted: rendered from the cells).
+        text, n = None, 0
+        if len(columns) > 1:
+            text, n = fetch_sql(
+                con, SQL_DIR, "select_export_file_text", {**params, "file_kind": kind, "csv_special": CSV_SPECIAL}
+            )[0]
+        if text is not None:
+            contents[kind] = (n, header + text.encode("utf-8"))
+            continue
+        cells = fetch_sql(con, SQL_DIR, "select_export_file_cells", {**params, "file_kind": kind}, cells=cells_list)
         contents[kind] = (len(cells), render_csv_cells(columns, cells))
     return _write_files(
         export_dir, destination, run_date, previous_run_date, contents, rows, (added, updated, removed), None

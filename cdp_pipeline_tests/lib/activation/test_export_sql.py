@@ -351,6 +351,30 @@ def test_sql_files_are_the_python_files(tmp_path_factory, current, previous):
     _both_ways(tmp_path_factory.mktemp("export"), _destination("sms"), current, previous)
 
 
+def test_a_file_is_made_as_one_text_unless_a_cell_needs_quoting(tmp_path, monkeypatch):
+    """The csv module writes a cell without a comma, a quote or a line break as it is: such a file is
+    its cells joined (one text from DuckDB); a file with a cell it quotes is rendered by the csv
+    module. Both are the Python exporter's bytes."""
+    fetched = []
+    fetch_sql = exporter.fetch_sql
+
+    def recording(con, sql_dir, name, *args, **kwargs):
+        fetched.append(name)
+        return fetch_sql(con, sql_dir, name, *args, **kwargs)
+
+    monkeypatch.setattr(exporter, "fetch_sql", recording)
+    plain = {"+1": {"phone": "+1", "tags": "a;b é '=x"}, "+2": {"phone": "+2", "tags": None}}
+    _both_ways(tmp_path / "plain", _destination("sms"), plain, {})
+    assert "select_export_file_text" in fetched and "select_export_file_cells" not in fetched
+    for i, tags in enumerate(["a,b", 'say "hi"', "two\nlines", "cr\r"]):
+        fetched.clear()
+        written = _both_ways(
+            tmp_path / f"quoted{i}", _destination("sms"), {**plain, "+3": {"phone": "+3", "tags": tags}}, {}
+        )
+        assert "select_export_file_cells" in fetched, tags
+    assert b'+3,"cr\r"' not in (written.directory / "full.csv").read_bytes()  # a CR alone is not quoted
+
+
 def test_files_of_every_kind_including_integer_flags(tmp_path):
     pos = _destination("pos", segments=("b", "a"))
     current = {"LC-1": {"loyalty_card_id": "LC-1", "a": 1, "b": 0}, "-LC": {"loyalty_card_id": "-LC", "a": 0, "b": -1}}
