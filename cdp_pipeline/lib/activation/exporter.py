@@ -293,10 +293,12 @@ def stage_export_rows(
 
 _PLAIN_COLUMN = re.compile(r"^[A-Za-z0-9_]+$")
 
-# Characters a cell may not hold to be written without Python's csv module: those it quotes a cell
-# for in render_csv_cells' dialect (the delimiter, the quote, a line feed) and, to be safe, a carriage
-# return; an RE2 character class.
-CSV_SPECIAL = '[\n\r",]'
+# How Python's csv module writes a cell in render_csv_cells' dialect (QUOTE_MINIMAL, '"' doubled, lines
+# ended by '\n'), for SQL that writes a whole file (select_export_file_text.sql): quoted when it holds a
+# comma, a quote or a line feed (RE2 classes); a carriage return is quoted by some Python versions and
+# not others, so a file with one is rendered by the module itself.
+CSV_QUOTED = '[,"\n]'
+CSV_UNSURE = "\r"
 
 
 def _json_pointer(column: str) -> str:
@@ -349,12 +351,16 @@ def write_export_from_members(
         if kind == "delta_added" and delta_added_is_full:
             contents[kind] = contents["full"]
             continue
-        # A file none of whose cells the csv module would quote is its cells joined, made in DuckDB
-        # as one text (a one-column file's empty cell is quoted: rendered from the cells).
+        # The file's lines made in DuckDB as one text, quoted as the csv module quotes (a one-column
+        # file's empty cell is quoted too, and a carriage return depends on the Python version: those
+        # files are rendered from their cells).
         text, n = None, 0
         if len(columns) > 1:
             text, n = fetch_sql(
-                con, SQL_DIR, "select_export_file_text", {**params, "file_kind": kind, "csv_special": CSV_SPECIAL}
+                con,
+                SQL_DIR,
+                "select_export_file_text",
+                {**params, "file_kind": kind, "csv_quoted": CSV_QUOTED, "csv_unsure": CSV_UNSURE},
             )[0]
         if text is not None:
             contents[kind] = (n, header + text.encode("utf-8"))
