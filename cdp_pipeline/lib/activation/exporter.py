@@ -21,8 +21,10 @@ to a plain Python statement of them, ``cdp_pipeline_tests/lib/activation/referen
 ``diff_rows`` and ``write_export`` write the files of rows holding values the SQL does not
 render itself, and the SQL's files are tested byte for byte against theirs. Where SQL and
 Python could differ (Unicode-wide ``strip()``/``lower()``, JSON escapes of control characters)
-the SQL hands the rare value to the Python function instead of imitating it; CSV quoting stays
-with Python's csv module.
+the SQL hands the rare value to the Python function instead of imitating it. A file's lines are
+made in SQL as one text, quoted as Python's csv module quotes a cell (a comma, a quote, a line
+feed); a file whose cells hold a carriage return (whose quoting differs between Python versions),
+or of one column, is rendered by the csv module itself.
 """
 
 from __future__ import annotations
