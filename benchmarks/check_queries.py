@@ -2,7 +2,7 @@
 database (the copy made first, so the night's own file is never written).
 
     CDP_DATA_DIR=<night>/data python benchmarks/check_queries.py BUILD.duckdb COPY.duckdb checks [NAME ...]
-    CDP_DATA_DIR=<night>/data python benchmarks/check_queries.py BUILD.duckdb COPY.duckdb activation EXPORTS
+    CDP_DATA_DIR=<night>/data python benchmarks/check_queries.py BUILD.duckdb COPY.duckdb activation EXPORTS [--first-export]
 
 ``checks``: every staging, identity and golden check and the consent check over the export files
 (the files named in the copy's activation.export_log are read where they are, never written), one
@@ -12,7 +12,10 @@ seconds (this process, DuckDB's threads included), wall seconds and verdict.
 
 ``activation``: activation/export_members then activation/export_log's work for the copy's run date
 (a rerun of that date: its files are written again under EXPORTS, which is replaced by a copy of
-the night's export folder first). Prints each destination's CPU seconds. Compare the files' bytes
+the night's export folder first). Prints each destination's CPU seconds. ``--first-export``: the run
+date's rows of activation.export_members and export_log are deleted first, so the two steps find
+the tables as a night exporting a new date does (it inserts every row; a rerun of a date that
+changes nothing keeps them). Compare the files' bytes
 (``sha256sum``) and the copy's tables (``benchmarks/table_hashes.py``) between two trees.
 """
 
@@ -67,8 +70,8 @@ def _checks(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
     print(f"{'total':55s} cpu {total:6.2f}")
 
 
-def _activation(con: duckdb.DuckDBPyConnection, night_exports: Path, exports: Path) -> None:
-    from cdp_pipeline.lib.activation import store
+def _activation(con: duckdb.DuckDBPyConnection, night_exports: Path, exports: Path, first_export: bool) -> None:
+    from cdp_pipeline.lib.activation import exporter, store
     from cdp_pipeline.lib.activation.consent_gate import ConsentedIdentifiers, destination_identifier_kinds
     from cdp_pipeline.lib.activation.destinations import load_destinations
     from cdp_pipeline.lib.activation.export_staging import clear_staging, staging_root
@@ -80,11 +83,19 @@ def _activation(con: duckdb.DuckDBPyConnection, night_exports: Path, exports: Pa
     destinations = load_destinations(settings.config_dir)
     store.ensure_activation_tables(con)
     day = run_date(con, settings.timezone)
+    if first_export:
+        for table in ("export_members", "export_log"):
+            con.execute(f"DELETE FROM activation.{table} WHERE run_date = ?", [day])
+        con.execute("CHECKPOINT")
     start = _cpu()
+    audience = exporter.ExportAudience(con, destinations) if hasattr(exporter, "ExportAudience") else None
+    print(f"  export_members audience (shared)               cpu {_cpu() - start:6.2f}")
     for dest in destinations:
         cpu = _cpu()
-        store.replace_export_members(con, dest, day)
+        store.replace_export_members(con, dest, day, *([audience] if audience else []))
         print(f"  export_members {dest.name:30s} cpu {_cpu() - cpu:6.2f}")
+    if audience:
+        audience.close()
     print(f"export_members cpu {_cpu() - start:6.2f}")
     start = _cpu()
     staging = staging_root(exports, "check_queries")
@@ -103,6 +114,7 @@ def main() -> None:
     parser.add_argument("copy", type=Path)
     parser.add_argument("what", choices=("checks", "activation"))
     parser.add_argument("rest", nargs="*", help="checks: names to pick; activation: the export folder to write")
+    parser.add_argument("--first-export", action="store_true", help="activation: as a night exporting a new date")
     args = parser.parse_args()
     if args.what == "activation" and len(args.rest) != 1:
         parser.error("activation needs the export folder to write (replaced by a copy of the night's)")
@@ -111,7 +123,7 @@ def main() -> None:
         if args.what == "checks":
             _checks(con, args.rest)
         else:
-            _activation(con, get_settings().export_dir, Path(args.rest[0]))
+            _activation(con, get_settings().export_dir, Path(args.rest[0]), args.first_export)
 
 
 if __name__ == "__main__":

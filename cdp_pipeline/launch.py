@@ -51,6 +51,7 @@ class LoadedJob:
     job_def: Any  # JobDefinition
     repository_def: Any  # RepositoryDefinition: the whole code location (asset graph, ...)
     remote_job_origin: Any  # RemoteJobOrigin: location + repository + job, as in the UI
+    definitions: Any = None  # Definitions the job was loaded from (execute_job_run runs these)
 
 
 def load_job(job_name: str, workspace_file: Path | None = None) -> LoadedJob:
@@ -58,15 +59,20 @@ def load_job(job_name: str, workspace_file: Path | None = None) -> LoadedJob:
     from dagster._core.remote_origin import RemoteRepositoryOrigin
     from dagster._grpc.server import LoadedRepositories
 
+    from cdp_pipeline.definitions import built_once
+
     origin = code_location_origin(workspace_file)
     target = origin.loadable_target_origin
-    repositories = LoadedRepositories(
-        target,
-        container_image=None,
-        entry_point=get_python_environment_entry_point(target.executable_path or sys.executable),
-        container_context=None,
-        code_location_name=origin.location_name,
-    )
+    # Dagster loads the definitions once to find the target and again to make the repository:
+    # built once here (when the location is this package's definitions module).
+    with built_once() as built:
+        repositories = LoadedRepositories(
+            target,
+            container_image=None,
+            entry_point=get_python_environment_entry_point(target.executable_path or sys.executable),
+            container_context=None,
+            code_location_name=origin.location_name,
+        )
     ((repo_name, recon_repo),) = repositories.reconstructables_by_name.items()
     repository_def = repositories.definitions_by_name[repo_name]
     return LoadedJob(
@@ -74,6 +80,7 @@ def load_job(job_name: str, workspace_file: Path | None = None) -> LoadedJob:
         job_def=repository_def.get_job(job_name),
         repository_def=repository_def,
         remote_job_origin=RemoteRepositoryOrigin(origin, repo_name).get_job_origin(job_name),
+        definitions=built[0] if built else None,
     )
 
 
@@ -86,14 +93,17 @@ def execute_job_run(loaded: LoadedJob, instance, *, tags: Mapping[str, str], run
     # ReconstructableJob keeps the last definition it built (lru_cache per process, keyed by the
     # pointer, which is the same for every `cdp run`). A second run in one process (cli.main
     # called twice: tests, scripts) would otherwise execute the first run's definitions, whose
-    # build database resource is the first warehouse's; rebuilt here, they follow the settings
-    # in force, as loaded.job_def does.
+    # build database resource is the first warehouse's; cleared here, the run executes the
+    # definitions ``loaded`` was built from (the settings in force then, as loaded.job_def's).
     from dagster._core.utils import make_new_run_id
+
+    from cdp_pipeline.definitions import built_once
 
     ReconstructableJob.get_definition.cache_clear()
     ReconstructableJob.get_repository_definition.cache_clear()
     run_id = make_new_run_id()
-    with sqlite_event_log_kept_open(instance, run_id):
+    # Dagster rebuilds them from the code pointer when the run starts: given, not built a third time.
+    with built_once(loaded.definitions), sqlite_event_log_kept_open(instance, run_id):
         run = instance.create_run_for_job(
             job_def=loaded.job_def,
             run_id=run_id,

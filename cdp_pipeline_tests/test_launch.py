@@ -44,6 +44,37 @@ def test_a_second_run_in_one_process_executes_the_definitions_of_its_own_setting
     assert executed == [str(tmp_path / name / "build" / "cdp_build.duckdb") for name in ("a", "b")]
 
 
+def test_a_run_executes_the_definitions_its_job_was_loaded_from_built_once(cdp_env, monkeypatch):
+    """Dagster loads the definitions to find the location's target, again to make its repository
+    and again when the run starts: `cdp run` builds them once and the run executes those."""
+    import dagster as dg
+
+    from cdp_pipeline.launch import execute_job_run, load_job
+
+    builds = []
+    build = dg.load_from_defs_folder
+
+    def counted(**kwargs):
+        builds.append(kwargs)
+        return build(**kwargs)
+
+    executed = []
+
+    def record(recon_job, run, instance, raise_on_error):
+        executed.append(recon_job.get_definition())
+
+    monkeypatch.setattr(dg, "load_from_defs_folder", counted)
+    monkeypatch.setattr("dagster._core.execution.api.execute_run", record)
+    with dg.instance_for_test() as instance:
+        loaded = load_job("nightly")
+        execute_job_run(loaded, instance, tags={}, run_config={})
+        assert len(builds) == 1
+        assert executed == [loaded.job_def]
+        # Outside a `cdp run`'s load and run, a load builds them afresh.
+        load_job("nightly")
+    assert len(builds) == 2
+
+
 def _store_log_event(instance, run_id: str, message: str) -> None:
     import time
 

@@ -206,7 +206,7 @@ def test_two_runs_build_segments_history_exports_and_deltas(cdp_env, db):
     assert comment
 
 
-def _no_gate(con, destination):
+def _no_gate(con, destination, checked=False):
     """A consent gate with a bug: it lets everyone through."""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE gated_candidates AS SELECT * EXCLUDE (email_contactable, "
@@ -250,7 +250,7 @@ def test_an_identifier_blocked_in_the_ledger_is_in_no_export_and_a_bypass_fails_
         hashes = {hashlib.sha256(v.encode()).hexdigest() for v in (value, value.lstrip("+"))}
         assert value not in text and not any(h in text for h in hashes)
 
-    def gate_without_ledger(con, destination):  # the per-customer rule alone
+    def gate_without_ledger(con, destination, checked=False):  # the per-customer rule alone
         con.execute("""CREATE OR REPLACE TEMP TABLE gated_candidates AS
                        SELECT customer_id, CASE WHEN email_contactable THEN email END AS email,
                               CASE WHEN sms_contactable THEN phone END AS phone, first_name, loyalty_card_ids, segments

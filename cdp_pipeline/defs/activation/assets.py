@@ -10,6 +10,7 @@ from cdp_pipeline.lib.activation import store
 from cdp_pipeline.lib.activation.consent_gate import ConsentedIdentifiers, destination_identifier_kinds
 from cdp_pipeline.lib.activation.destinations import load_destinations
 from cdp_pipeline.lib.activation.export_staging import clear_staging, staging_root
+from cdp_pipeline.lib.activation.exporter import ExportAudience
 from cdp_pipeline.lib.activation.holds import blocking_files, export_holds, record_holds
 from cdp_pipeline.lib.activation.store import DestinationExport
 from cdp_pipeline.lib.segments.store import run_date as segments_run_date
@@ -35,21 +36,24 @@ def export_members(
         store.ensure_activation_tables(con)
         run_date = segments_run_date(con, settings.timezone)
         defined = store.defined_segments(con)
-        for dest in destinations:
-            unknown = [s for s in dest.segments if s not in defined]
-            if unknown:
-                context.log.warning(f"destination {dest.name!r} names undefined segment(s) {unknown}")
-            staged = store.replace_export_members(con, dest, run_date)
-            summary.append(
-                (
-                    dest,
-                    staged.candidates,
-                    staged.dropped_without_consent,
-                    staged.skipped_no_identifier,
-                    staged.rows,
-                    ", ".join(unknown),
+        # The members of every destination's segments, joined with golden and checked against the
+        # consent ledger once for all destinations.
+        with ExportAudience(con, destinations) as audience:
+            for dest in destinations:
+                unknown = [s for s in dest.segments if s not in defined]
+                if unknown:
+                    context.log.warning(f"destination {dest.name!r} names undefined segment(s) {unknown}")
+                staged = store.replace_export_members(con, dest, run_date, audience)
+                summary.append(
+                    (
+                        dest,
+                        staged.candidates,
+                        staged.dropped_without_consent,
+                        staged.skipped_no_identifier,
+                        staged.rows,
+                        ", ".join(unknown),
+                    )
                 )
-            )
         table = table_metadata(con, context.asset_key)
     md = [
         "| destination | kind | candidates | dropped (no consent) | no identifier | rows | undefined segments |",

@@ -11,7 +11,9 @@ A customer whose required channel's identifier is blocked is dropped. Erased cus
 gone from golden.customers and so are never candidates. Without the ledger nothing is exported
 (``LedgerMissing``).
 
-The night applies the gate in DuckDB (``gate_candidates``, ``create_gated_candidates.sql``);
+The night applies the gate in DuckDB (``gate_candidates``: ``create_consent_checked.sql`` takes the
+verdict on each customer's identifiers, once for the members of every destination's segments,
+``create_gated_candidates.sql`` applies it per destination);
 tests hold it to a plain Python statement of the rule (``cdp_pipeline_tests/lib/activation/reference_rows.py``).
 
 Verification (the asset check): ``export_file_problems`` looks at the rows actually in an
@@ -68,16 +70,28 @@ IDENTIFIER_COLUMNS: dict[str, dict[str, str]] = {
 }
 
 
-def gate_candidates(con: duckdb.DuckDBPyConnection, destination: Destination) -> int:
-    """The gate: temp table ``gated_candidates`` from ``export_candidates``; returns the number of
-    customers dropped."""
-    required = set(destination.required_consent)
+def check_candidates(con: duckdb.DuckDBPyConnection, candidates: str, table: str) -> None:
+    """Temp table ``table``: the rows of ``candidates`` with the gate's verdict on each identifier,
+    ``email_ok`` and ``sms_ok`` (create_consent_checked.sql); a verdict depends on the customer alone."""
     register_identifier_functions(con)
+    run_sql(con, SQL_DIR, "create_consent_checked", table=table, candidates=candidates, ledger=ledger_table(con))
+
+
+def gate_candidates(con: duckdb.DuckDBPyConnection, destination: Destination, *, checked: bool = False) -> int:
+    """The gate: temp table ``gated_candidates`` from ``export_candidates``; returns the number of
+    customers dropped. ``checked``: export_candidates already carries the verdict (``email_ok``,
+    ``sms_ok``: ``check_candidates`` on the night's audience, exporter.ExportAudience); else it is
+    taken here."""
+    required = set(destination.required_consent)
+    source = "export_candidates"
+    if not checked:
+        source = "export_candidates_checked"
+        check_candidates(con, "export_candidates", source)
     run_sql(
         con,
         SQL_DIR,
         "create_gated_candidates",
-        ledger=ledger_table(con),
+        checked=source,
         params={
             "need_email": "email" in required,
             "need_sms": "sms" in required,
@@ -85,6 +99,8 @@ def gate_candidates(con: duckdb.DuckDBPyConnection, destination: Destination) ->
             "need_unknown_channel": bool(required - {"email", "sms"}),
         },
     )
+    if not checked:
+        con.execute(f"DROP TABLE {source}")
     return con.execute(
         "SELECT (SELECT count(*) FROM export_candidates) - (SELECT count(*) FROM gated_candidates)"
     ).fetchall()[0][0]

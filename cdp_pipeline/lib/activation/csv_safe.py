@@ -50,8 +50,8 @@ def render_csv(columns: Sequence[str], rows: Iterable[Mapping[str, object]], raw
 def render_csv_cells(columns: Sequence[str], cells: Iterable[Sequence[str]]) -> bytes:
     """The file for rows whose cells are already text, raw or neutralised (render_csv's last step).
 
-    Quoting stays with Python's csv module so a file is the same bytes whichever way its cells
-    were made."""
+    Quoting is Python's csv module's, so a file is the same bytes whichever way its cells were
+    made; the SQL that writes a whole file (exporter.write_export_from_members) quotes as it does."""
     buf = io.StringIO(newline="")
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(columns)

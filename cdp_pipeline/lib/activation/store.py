@@ -23,6 +23,7 @@ from cdp_pipeline.lib.activation.consent_gate import (
 from cdp_pipeline.lib.activation.destinations import Destination
 from cdp_pipeline.lib.activation.export_staging import discard, promote
 from cdp_pipeline.lib.activation.exporter import (
+    ExportAudience,
     StagedRows,
     export_directory,
     stage_export_rows,
@@ -98,15 +99,23 @@ def defined_segments(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {segment for (segment,) in fetch_sql(con, SQL_DIR, "select_defined_segments")}
 
 
-def replace_export_members(con: duckdb.DuckDBPyConnection, dest: Destination, run_date: date) -> StagedRows:
+def replace_export_members(
+    con: duckdb.DuckDBPyConnection, dest: Destination, run_date: date, audience: ExportAudience | None = None
+) -> StagedRows:
     """Replace the destination's rows of activation.export_members on ``run_date`` with tonight's:
-    members of its segments who pass the consent gate, in its format (built in DuckDB)."""
-    staged = stage_export_rows(con, dest)
+    members of its segments who pass the consent gate, in its format (built in DuckDB).
+    ``audience``: the night's members and the gate's verdict, shared by its destinations."""
+    staged = stage_export_rows(con, dest, audience)
     params = {"destination": dest.name, "run_date": run_date}
     # A rerun of the date that changes nothing (a night without new data: golden's as-of date stays)
     # leaves the rows as they are: the same table, without deleting and writing them again (at 1M
     # records ~0.5 CPU s and a commit of the WAL, for ~0.3 to compare; one row per key both sides).
-    if fetch_sql(con, SQL_DIR, "select_export_members_unchanged", params)[0][0]:
+    # A date with no rows stored yet (every night but a rerun) is compared without reading tonight's
+    # rows twice: it is unchanged only when tonight has none either.
+    stored, tonight = fetch_sql(con, SQL_DIR, "select_export_members_present", params)[0]
+    if not stored and not tonight:
+        return staged
+    if stored and fetch_sql(con, SQL_DIR, "select_export_members_unchanged", params)[0][0]:
         return staged
     with transaction(con):
         run_sql(con, SQL_DIR, "delete_destination_export_members", params)

@@ -141,8 +141,8 @@ def _python_rows(people: list[dict], dest: Destination, blocked: dict[str, set[s
     return rows, (len(candidates), dropped, built.skipped_no_identifier, len(built.rows))
 
 
-def _sql_rows(con, dest: Destination, run_date=date(2025, 6, 1)):
-    staged = stage_export_rows(con, dest)
+def _sql_rows(con, dest: Destination, run_date=date(2025, 6, 1), audience=None):
+    staged = stage_export_rows(con, dest, audience)
     params = {"destination": dest.name, "run_date": run_date}
     run_sql(con, exporter.SQL_DIR, "insert_export_members", params)
     rows = con.execute(
@@ -162,6 +162,15 @@ def test_sql_rows_are_the_python_rows(kind, people, consent):
     rows, counts = _sql_rows(_database(people, _blocked(people)), dest)
     assert rows == expected_rows
     assert counts == expected_counts
+    # The night's way: candidates and the gate's verdict taken from the members of every destination's
+    # segments (here another destination's too), shared by the destinations: the same rows and counts.
+    con = _database(people, _blocked(people))
+    other = _destination("esp", ("email",), segments=("b",))
+    with exporter.ExportAudience(con, [other, dest]) as audience:
+        assert _sql_rows(con, dest, audience=audience) == (expected_rows, expected_counts)
+    assert not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'export_audience%'").fetchone()[
+        0
+    ]
 
 
 def test_sql_rows_of_the_ad_platforms_are_the_known_answers():
@@ -340,6 +349,35 @@ def _both_ways(tmp_path, dest, current, previous, texts=None):
 @example(current={"+1": {"phone": "=1+1", "tags": "\r\n"}}, previous={"+1": {"phone": "+1", "tags": None}})
 def test_sql_files_are_the_python_files(tmp_path_factory, current, previous):
     _both_ways(tmp_path_factory.mktemp("export"), _destination("sms"), current, previous)
+
+
+def test_a_file_is_made_as_one_text_quoted_as_the_csv_module_quotes(tmp_path, monkeypatch):
+    """DuckDB writes a file's lines as one text, quoting a cell with a comma, a quote or a line feed as the
+    csv module does; a file with a carriage return (quoted by some Python versions, not by others) is
+    rendered by the csv module. Both are the Python exporter's bytes."""
+    fetched = []
+    fetch_sql = exporter.fetch_sql
+
+    def recording(con, sql_dir, name, *args, **kwargs):
+        fetched.append(name)
+        return fetch_sql(con, sql_dir, name, *args, **kwargs)
+
+    monkeypatch.setattr(exporter, "fetch_sql", recording)
+    plain = {"+1": {"phone": "+1", "tags": "a;b é '=x"}, "+2": {"phone": "+2", "tags": None}}
+    files = {}
+    for i, tags in enumerate(["plain", "a,b", 'say "hi", "bye"', "two\nlines", '"', ""]):
+        fetched.clear()
+        written = _both_ways(
+            tmp_path / f"text{i}", _destination("sms"), {**plain, "+3": {"phone": "+3", "tags": tags}}, {}
+        )
+        assert "select_export_file_text" in fetched and "select_export_file_cells" not in fetched, tags
+        files[tags] = (written.directory / "full.csv").read_bytes()
+    assert files["plain"] == b"phone,tags\n+1,a;b \xc3\xa9 '=x\n+2,\n+3,plain\n"
+    assert b'\n+3,"say ""hi"", ""bye"""\n' in files['say "hi", "bye"']
+    assert b'\n+3,"two\nlines"\n' in files["two\nlines"] and b'\n+3,""""\n' in files['"']
+    fetched.clear()
+    _both_ways(tmp_path / "cr", _destination("sms"), {**plain, "+3": {"phone": "+3", "tags": "cr\r"}}, {})
+    assert "select_export_file_cells" in fetched
 
 
 def test_files_of_every_kind_including_integer_flags(tmp_path):
