@@ -3,9 +3,6 @@
 -- against 5.3-5.8 for create_timeline_events + insert_customer_timeline). Needs the memory for the map's hash table
 -- beside the sort (at 1M records a 600MB memory_limit fails, 1GB passes): timeline.py chooses it only when the
 -- memory limit is large for the rows.
--- Sorted by customer and time, the rows of one customer at one time by 32 bits of a hash of the rest of the key:
--- a key DuckDB sorts in a fixed width (at 1M records the sort 0.5 CPU s against 1.25 for channel, event_type and
--- event_ref themselves, whose strings make it a variable-width key). The same rows; readers order by what they need.
 INSERT INTO golden.customer_timeline BY NAME
 FROM _golden_timeline_rows($cutoff)
-ORDER BY customer_id, event_time, (hash(channel, event_type, event_ref) >> 32)::UINTEGER
+ORDER BY customer_id, event_time, channel, event_type, event_ref
