@@ -300,7 +300,7 @@ def _build_incremental(con, tables, config, as_of_date, cutoff) -> None:
         f"JOIN {tables['identity_records']} AS r USING (source, source_record_id))"
     )
     timeline = (
-        "(SELECT customer_id, event_time FROM golden.customer_timeline "
+        "(SELECT customer_id, event_time, event_type FROM golden.customer_timeline "
         "SEMI JOIN temp._golden_affected USING (customer_id))"
     )
     _customer_rows(

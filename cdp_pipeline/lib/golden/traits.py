@@ -78,7 +78,12 @@ def build_traits(
     records: str = "_golden_records",
     timeline: str = "golden.customer_timeline",
 ) -> None:
-    """Create temp table ``_golden_traits``: one row per customer with every behavioural trait."""
+    """Create temp table ``_golden_traits``: one row per customer with every behavioural trait.
+
+    ``timeline`` (the customers' ``golden.customer_timeline`` rows: customer_id, event_time, event_type)
+    gives first and last seen with ``records``, and the email and web traits: each ESP activity, web
+    session and key web event is a timeline row of its customer, so those staging tables are not joined
+    to the map again. Orders and SMS are (the timeline holds neither amounts nor delivery status)."""
     run_sql(
         con,
         SQL_DIR,
@@ -86,8 +91,5 @@ def build_traits(
         {"cutoff": cutoff, "as_of_date": as_of_date},
         records=records,
         timeline=timeline,
-        **{
-            k: tables[k]
-            for k in ("customer_map", "orders", "email_activity", "sms_messages", "web_sessions", "web_events")
-        },
+        **{k: tables[k] for k in ("customer_map", "orders", "sms_messages")},
     )

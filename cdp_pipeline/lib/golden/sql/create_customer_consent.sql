@@ -11,11 +11,14 @@ WITH signals AS (
 ordered AS (
     -- protected_before: the latest explicit signal before this one is a protected opt-out.
     -- On equal times a revocation counts as the later signal, so the safe answer wins ties.
+    -- Read only on an implied grant (the filter below), whose value comes from the explicit signals of
+    -- earlier times alone, and signals equal in (time, revocation, strength) give the same value: so no
+    -- string tie-breakers in the window's sort (source, source_record_id), which the winners' key has.
     SELECT *,
            coalesce(last_value(CASE WHEN strength >= $explicit_strength
                                     THEN state = 'revoked' AND strength >= $protected_strength END IGNORE NULLS)
                     OVER (PARTITION BY customer_id, channel
-                          ORDER BY event_time, state = 'revoked', strength, source, source_record_id
+                          ORDER BY event_time, state = 'revoked', strength
                           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), false) AS protected_before
     FROM signals
 ),

@@ -36,17 +36,6 @@ store_preference AS (
           GROUP BY customer_id, store_id)
     WHERE rank = 1
 ),
-email AS (
-    SELECT m.customer_id,
-           count(*) FILTER (WHERE a.action = 'open' AND a.event_time >= CAST($cutoff AS TIMESTAMP) - INTERVAL 30 DAY) AS email_opens_30d,
-           count(*) FILTER (WHERE a.action = 'click' AND a.event_time >= CAST($cutoff AS TIMESTAMP) - INTERVAL 30 DAY) AS email_clicks_30d,
-           count(*) FILTER (WHERE a.action = 'open' AND a.event_time >= CAST($cutoff AS TIMESTAMP) - INTERVAL 90 DAY) AS email_opens_90d,
-           count(*) FILTER (WHERE a.action = 'click' AND a.event_time >= CAST($cutoff AS TIMESTAMP) - INTERVAL 90 DAY) AS email_clicks_90d
-    FROM {email_activity} AS a
-    JOIN {customer_map} AS m ON m.source = a.source AND m.source_record_id = a.source_record_id
-    WHERE a.event_time < CAST($cutoff AS TIMESTAMP)
-    GROUP BY m.customer_id
-),
 sms AS (
     -- Received: outbound messages that were not reported failed; replied: inbound messages.
     -- SMS only: WhatsApp messages on the same account are another channel.
@@ -59,20 +48,11 @@ sms AS (
     WHERE s.sent_at < CAST($cutoff AS TIMESTAMP) AND s.channel = 'sms'
     GROUP BY m.customer_id
 ),
-sessions AS (
-    SELECT m.customer_id,
-           count(*) FILTER (WHERE w.started_at >= CAST($cutoff AS TIMESTAMP) - INTERVAL 30 DAY) AS web_sessions_30d,
-           max(w.started_at) AS last_web_visit
-    FROM {web_sessions} AS w
-    JOIN {customer_map} AS m ON m.source = w.source AND m.source_record_id = w.source_record_id
-    WHERE w.started_at < CAST($cutoff AS TIMESTAMP)
-    GROUP BY m.customer_id
-),
 key_events AS (
-    SELECT m.customer_id, e.event_name, e.event_time
-    FROM {web_events} AS e
-    JOIN {customer_map} AS m ON m.source = e.source AND m.source_record_id = e.source_record_id
-    WHERE e.event_name IN ('add_to_cart', 'purchase') AND e.event_time < CAST($cutoff AS TIMESTAMP)
+    -- a web event's event_type on the timeline is its event_name; no other event has these types
+    SELECT customer_id, event_type AS event_name, event_time
+    FROM {timeline}
+    WHERE event_type IN ('add_to_cart', 'purchase')
 ),
 purchases AS (
     SELECT customer_id, event_time FROM key_events WHERE event_name = 'purchase'
@@ -93,6 +73,21 @@ cart_events AS (
 carts AS (
     SELECT customer_id, max(event_time) AS last_add_to_cart_at, bool_or(abandoned) AS has_abandoned_cart
     FROM cart_events
+    GROUP BY customer_id
+),
+timeline_traits AS (
+    -- Email and web traits from the timeline's rows (every one before the cutoff, of a mapped record), which hold
+    -- each ESP activity (email_<action>) and web session (web_session) with its customer: no join of those staging
+    -- tables to the map again.
+    SELECT customer_id,
+           count(*) FILTER (WHERE event_type = 'email_open' AND event_time >= CAST($cutoff AS TIMESTAMP) - INTERVAL 30 DAY) AS email_opens_30d,
+           count(*) FILTER (WHERE event_type = 'email_click' AND event_time >= CAST($cutoff AS TIMESTAMP) - INTERVAL 30 DAY) AS email_clicks_30d,
+           count(*) FILTER (WHERE event_type = 'email_open' AND event_time >= CAST($cutoff AS TIMESTAMP) - INTERVAL 90 DAY) AS email_opens_90d,
+           count(*) FILTER (WHERE event_type = 'email_click' AND event_time >= CAST($cutoff AS TIMESTAMP) - INTERVAL 90 DAY) AS email_clicks_90d,
+           count(*) FILTER (WHERE event_type = 'web_session' AND event_time >= CAST($cutoff AS TIMESTAMP) - INTERVAL 30 DAY) AS web_sessions_30d,
+           max(event_time) FILTER (WHERE event_type = 'web_session') AS last_web_visit
+    FROM {timeline}
+    WHERE event_type IN ('email_open', 'email_click', 'web_session')
     GROUP BY customer_id
 ),
 seen AS (
@@ -119,21 +114,20 @@ SELECT c.customer_id,
             WHEN o.store_spend > o.online_spend THEN 'store'
             ELSE 'online'
        END AS preferred_channel,
-       coalesce(e.email_opens_30d, 0) AS email_opens_30d,
-       coalesce(e.email_clicks_30d, 0) AS email_clicks_30d,
-       coalesce(e.email_opens_90d, 0) AS email_opens_90d,
-       coalesce(e.email_clicks_90d, 0) AS email_clicks_90d,
+       coalesce(tl.email_opens_30d, 0) AS email_opens_30d,
+       coalesce(tl.email_clicks_30d, 0) AS email_clicks_30d,
+       coalesce(tl.email_opens_90d, 0) AS email_opens_90d,
+       coalesce(tl.email_clicks_90d, 0) AS email_clicks_90d,
        coalesce(sm.sms_received, 0) AS sms_received,
        coalesce(sm.sms_replied, 0) AS sms_replied,
-       coalesce(ws.web_sessions_30d, 0) AS web_sessions_30d,
-       ws.last_web_visit,
+       coalesce(tl.web_sessions_30d, 0) AS web_sessions_30d,
+       tl.last_web_visit,
        ca.last_add_to_cart_at,
        coalesce(ca.has_abandoned_cart, false) AS has_abandoned_cart
 FROM customers AS c
 LEFT JOIN seen AS s USING (customer_id)
+LEFT JOIN timeline_traits AS tl USING (customer_id)
 LEFT JOIN order_traits AS o USING (customer_id)
 LEFT JOIN store_preference AS sp USING (customer_id)
-LEFT JOIN email AS e USING (customer_id)
 LEFT JOIN sms AS sm USING (customer_id)
-LEFT JOIN sessions AS ws USING (customer_id)
 LEFT JOIN carts AS ca USING (customer_id)

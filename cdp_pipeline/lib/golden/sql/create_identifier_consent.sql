@@ -6,12 +6,13 @@ WITH signals AS (
 ),
 ordered AS (
     -- protected_before: the latest explicit signal before this one is a protected opt-out
-    -- (the same rule as create_customer_consent.sql, per identifier instead of per customer).
+    -- (the same rule as create_customer_consent.sql, per identifier instead of per customer; and, as there,
+    -- no string tie-breakers in the window's sort: the value is read only on an implied grant, and ties give one value).
     SELECT *,
            coalesce(last_value(CASE WHEN strength >= $explicit_strength
                                     THEN state = 'revoked' AND strength >= $protected_strength END IGNORE NULLS)
                     OVER (PARTITION BY channel, identifier
-                          ORDER BY event_time, state = 'revoked', strength, source, source_record_id, reason
+                          ORDER BY event_time, state = 'revoked', strength
                           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), false) AS protected_before
     FROM signals
 )
