@@ -23,6 +23,8 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@# bytecode once, as a non-editable install has it (PYTHONDONTWRITEBYTECODE stops imports writing it)
+	$(BIN)/python -m compileall -q cdp_pipeline
 	@touch $(STAMP)
 
 $(SPARK_STAMP): $(STAMP)
