@@ -503,13 +503,15 @@ class _FileLines:
 
     def __init__(self, utf8: bytes, lines: list[bytes], crlf: bool) -> None:
         self.utf8, self.crlf = utf8, crlf
-        lengths = np.fromiter(map(len, lines), np.int64, len(lines))
+        self.lengths = lengths = np.fromiter(map(len, lines), np.int64, len(lines))
         self.ends = np.cumsum(lengths + 1) - 1  # where each line's LF is (or would be)
         self.starts = self.ends - lengths
 
     def texts(self, line_nos: list[int]) -> pa.Array:
         """The lines numbered ``line_nos`` (ascending, from 1), a CR ending one left off, as text."""
         k = len(line_nos)
+        if k == len(self.lengths) and not self.crlf and (not k or line_nos[-1] == k):
+            return self._all_lines()
         idx = np.asarray(line_nos, np.int64) - 1
         starts, ends = self.starts[idx], self.ends[idx]
         if self.crlf:
@@ -523,6 +525,18 @@ class _FileLines:
         )
         # slices of UTF-8 text cut at LF or CR: valid UTF-8, not validated again
         return pieces.take(pa.array(np.arange(0, 2 * k, 2))).view(pa.large_string()).cast(pa.string())
+
+    def _all_lines(self) -> pa.Array:
+        """Every line, none ending in CR (a GA4 export, every line loaded): the file's bytes less
+        its LFs are the lines one after the other, so the array is those bytes and the lines'
+        lengths summed. ``bytes.replace`` copies them once; cutting them out as ``texts`` does took
+        28 of a 1,000,000-customer GA4 file's 160 ms to parse (38,000 lines, 27 MB)."""
+        offsets = np.zeros(len(self.lengths) + 1, np.int64)
+        np.cumsum(self.lengths, out=offsets[1:])
+        data = pa.py_buffer(self.utf8.replace(b"\n", b""))
+        # valid UTF-8 cut at LF, as in ``texts``; 64-bit offsets, made 32-bit as ``texts`` gives them
+        joined = pa.LargeStringArray.from_buffers(len(self.lengths), pa.py_buffer(offsets), data)
+        return joined.cast(pa.string())
 
 
 def _texts(values: list) -> list:
