@@ -444,3 +444,33 @@ def test_a_ga4_file_counted_only_gives_the_lines_quarantine_and_notes_of_a_whole
     assert (counted.columns, counted.extra) == ({}, [])
     assert counted.lines == whole.lines and counted.rows_loaded > 0
     assert (counted.quarantined, counted.notes, counted.kind) == (whole.quarantined, whole.notes, whole.kind)
+
+
+def test_a_ga4_file_with_every_line_loaded_reads_as_one_with_a_blank_line():
+    # every line loaded and no CR: event_json is the bytes less the LFs and the columns are made
+    # by Arrow (jsonl_reader._FileLines._all_lines, _arrow_texts); a blank line (not a row) sends
+    # the same lines through the line-by-line cut and lists of texts
+    stamps = [0, -1, 2**63 - 1, -(2**63), 1790000000000000]
+    lines = [
+        json.dumps(
+            {"event_date": "20261001", "event_timestamp": t, "event_name": f"e{i}", "user_pseudo_id": None}
+            | ({"user_id": "ü" * i} if i % 2 else {}),
+            ensure_ascii=False,
+        )
+        for i, t in enumerate(stamps)
+    ]
+    every = parse_file("web", "events_20261001.jsonl", "\n".join(lines).encode())
+    blank = parse_file("web", "events_20261001.jsonl", ("\n".join(lines[:2] + [""] + lines[2:]) + "\n").encode())
+    assert every.lines == [1, 2, 3, 4, 5] and blank.lines == [1, 2, 4, 5, 6]
+    assert every.columns == blank.columns and every.extra == blank.extra == [None] * 5
+    assert every.columns["event_timestamp"] == [
+        "0",
+        "-1",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "1790000000000000",
+    ]
+    assert every.columns["event_json"] == lines
+    assert every.columns["user_id"] == [None, "ü", None, "üüü", None]
+    assert every.columns["events_day"] == ["2026-10-01"] * 5
+    assert every.notes == blank.notes and every.notes[0].startswith("5 consent-mode (cookieless) event(s)")
