@@ -7,10 +7,17 @@ rules tests 25. At 1M records that was 5.6 CPU s for 1,233,877 pairs; the same p
 the first rule that finds it (Splink's ``match_key``), come from joining on each rule alone and
 keeping one row per pair: 3.0 CPU s (``benchmarks/results/2026-12-06-s34-identity-input-1m.md``).
 The pairs are then scored exactly as ``predict_within`` scores them (its second stage, the same
-SQL), so every score is the same.
+SQL), so every score is the same, in a view that the probabilistic edges are read from
+(``predictions``).
 """
 
 from __future__ import annotations
+
+from contextlib import contextmanager
+
+import duckdb
+
+PREDICTIONS = "_id_predictions"
 
 
 def blocked_pairs_sql(rules, table: str) -> str:
@@ -43,38 +50,62 @@ def _plain_dedupe(settings) -> bool:
     )
 
 
-def predict_within(linker, sdf, *, threshold_match_probability: float):
-    """``linker.inference.predict_within(sdf, threshold_match_probability=...)`` with the candidate
-    pairs from ``blocked_pairs_sql``; the same predictions (a Splink dataframe). Splink's own
-    method where its blocking is not a plain dedupe (``_plain_dedupe``)."""
+@contextmanager
+def predictions(con: duckdb.DuckDBPyConnection, linker, sdf, *, threshold_match_probability: float):
+    """The name of a relation in ``con`` holding what
+    ``linker.inference.predict_within(sdf, threshold_match_probability=...)`` returns, for the
+    ``with`` block: its scoring SQL (the same as Splink's) over the candidate pairs of
+    ``blocked_pairs_sql``, as a view. Splink writes its predictions to a table, every column of
+    both records beside the scores (80 columns, name lists among them, for 362,000 pairs at 1M);
+    what reads the view computes the columns it reads. Splink's own method and table where its
+    blocking is not a plain dedupe (``_plain_dedupe``)."""
+    from splink.internals.comparison_vector_values import compute_comparison_vector_values_from_id_pairs_sqls
     from splink.internals.pipeline import CTEPipeline
+    from splink.internals.predict import predict_from_comparison_vectors_sqls_using_settings
 
     inference = linker.inference
     settings = inference._clone_settings_with_overrides(None, None)
     if not _plain_dedupe(settings):
-        return inference.predict_within(
+        table = inference.predict_within(
             sdf, threshold_match_probability=threshold_match_probability, warning_mode="never"
         )
-    db_api = linker._db_api
+        try:
+            yield table.physical_name
+        finally:
+            table.drop_table_from_database_and_remove_from_cache()
+        return
     pipeline = CTEPipeline()
     pipeline.enqueue_sql(
         blocked_pairs_sql(settings._blocking_rules_to_generate_predictions, sdf.physical_name),
         "__splink__blocked_id_pairs",
     )
-    blocked_pairs = db_api.sql_pipeline_to_splink_dataframe(pipeline)
-    # predict_within's second stage (splink 5.0.0, linker_components/inference.py), as it is
+    blocked_pairs = linker._db_api.sql_pipeline_to_splink_dataframe(pipeline)
+    # predict_within's second stage (splink 5.0.0, linker_components/inference.py: the concat
+    # with term frequencies, then _score_blocked_pairs), its SQL as Splink writes it
     pipeline = CTEPipeline([blocked_pairs])
     inference._append_required_tf_to_pipeline(pipeline, [sdf])
     inference._enqueue_concat_with_tf_cte(
         pipeline, {sdf.templated_name: sdf}, "__splink__df_concat_with_tf", force_source_dataset=False
     )
-    predictions = inference._score_blocked_pairs(
-        pipeline=pipeline,
-        settings=settings,
-        input_tablename_l="__splink__df_concat_with_tf",
-        input_tablename_r="__splink__df_concat_with_tf",
-        threshold_match_probability=threshold_match_probability,
-        threshold_match_weight=None,
+    info = settings.column_info_settings
+    pipeline.enqueue_list_of_sqls(
+        compute_comparison_vector_values_from_id_pairs_sqls(
+            settings._columns_to_select_for_blocking,
+            settings._columns_to_select_for_comparison_vector_values,
+            input_tablename_l="__splink__df_concat_with_tf",
+            input_tablename_r="__splink__df_concat_with_tf",
+            source_dataset_input_column=info.source_dataset_input_column,
+            unique_id_input_column=info.unique_id_input_column,
+            link_type=settings._link_type,
+            sql_dialect_str=linker._sql_dialect_str,
+        )
     )
-    blocked_pairs.drop_table_from_database_and_remove_from_cache()
-    return predictions
+    pipeline.enqueue_list_of_sqls(
+        predict_from_comparison_vectors_sqls_using_settings(settings, threshold_match_probability, None)
+    )
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {PREDICTIONS} AS {pipeline.generate_cte_pipeline_sql()}")
+    try:
+        yield f"temp.{PREDICTIONS}"
+    finally:
+        con.execute(f"DROP VIEW IF EXISTS temp.{PREDICTIONS}")
+        blocked_pairs.drop_table_from_database_and_remove_from_cache()

@@ -23,7 +23,7 @@ import duckdb
 
 from cdp_pipeline.lib.common.progress import report_phase
 from cdp_pipeline.lib.common.warehouse import erasures_executed, row_hash_sql, table_exists
-from cdp_pipeline.lib.identity.blocking import predict_within
+from cdp_pipeline.lib.identity.blocking import predictions
 from cdp_pipeline.lib.identity.config import IdentityConfig, SplinkConfig, SqlRule
 from cdp_pipeline.lib.identity.junk_guard import EXCLUDED
 from cdp_pipeline.lib.identity.model_store import (
@@ -1053,10 +1053,10 @@ def _train_and_predict(
     if run.retrained or full_refresh or not has_scores:
         run.mode, run.records_rescored = "full", run.records_in_model
         report_phase("identity", f"scoring every pair of {run.records_in_model:,} records")
-        # Splink's predict_within with the candidate pairs found more cheaply (blocking.py)
-        pred = predict_within(linker, sdf, threshold_match_probability=prediction_floor(sp))
-        names = [r[0] for r in con.execute(f"DESCRIBE {pred.physical_name}").fetchall()]
-        write_probabilistic_edges(con, pred.physical_name, names, config, run, households=households_seen(con))
+        # Splink's predict_within, its candidate pairs found more cheaply (blocking.py)
+        with predictions(con, linker, sdf, threshold_match_probability=prediction_floor(sp)) as pred:
+            names = [r[0] for r in con.execute(f"DESCRIBE {pred}").fetchall()]
+            write_probabilistic_edges(con, pred, names, config, run, households=households_seen(con))
     else:
         report_phase("identity", "scoring changed records")
         _score_changed_records(con, db_api, linker, config, run)

@@ -6,7 +6,7 @@ import logging
 
 from splink import DuckDBAPI, Linker
 
-from cdp_pipeline.lib.identity.blocking import blocked_pairs_sql, predict_within
+from cdp_pipeline.lib.identity.blocking import blocked_pairs_sql, predictions
 from cdp_pipeline.lib.identity.junk_guard import find_excluded_identifiers
 from cdp_pipeline.lib.identity.name_keys import write_first_name_table
 from cdp_pipeline.lib.identity.name_variants import load_name_variants
@@ -50,11 +50,13 @@ def test_the_candidate_pairs_are_splinks_each_under_its_first_rule(con, config):
 def test_the_predictions_are_predict_withins(con, config):
     linker, sdf = _linker(con, config)
     splinks = linker.inference.predict_within(sdf, threshold_match_probability=0.01, warning_mode="never")
-    ours = predict_within(linker, sdf, threshold_match_probability=0.01)
-
     expected = _rows(con, splinks.physical_name)
     assert len(expected) > 100
-    assert [r[0] for r in con.execute(f"DESCRIBE {ours.physical_name}").fetchall()] == [
-        r[0] for r in con.execute(f"DESCRIBE {splinks.physical_name}").fetchall()
-    ]
-    assert _rows(con, ours.physical_name) == expected
+
+    with predictions(con, linker, sdf, threshold_match_probability=0.01) as ours:
+        assert [r[0] for r in con.execute(f"DESCRIBE {ours}").fetchall()] == [
+            r[0] for r in con.execute(f"DESCRIBE {splinks.physical_name}").fetchall()
+        ]
+        assert _rows(con, ours) == expected
+    # nothing of it is left behind
+    assert not con.execute("SELECT * FROM duckdb_views() WHERE view_name = '_id_predictions'").fetchall()
