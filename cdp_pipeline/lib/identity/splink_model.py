@@ -307,10 +307,23 @@ def _one_edit_necessary(col: str):
 
 def _one_edit_necessary_sql(col: str) -> str:
     """The condition of ``_one_edit_necessary``: true for every pair of ``col`` one edit apart."""
-    k = f"CAST(floor((least(length({col}_l), length({col}_r)) - 1) / 2) AS INT)"
+    return one_edit_necessary_between(f"{col}_l", f"{col}_r")
+
+
+def one_edit_necessary_between(a: str, b: str) -> str:
+    """SQL true for every two strings ``a``, ``b`` one edit apart (``_one_edit_necessary``: one
+    substitution, insertion, deletion or swap of neighbours), and for few others."""
+    k = f"CAST(floor((least(length({a}), length({b})) - 1) / 2) AS INT)"
+    return f"abs(length({a}) - length({b})) <= 1 AND ({k} < 1 OR left({a}, {k}) = left({b}, {k}) OR right({a}, {k}) = right({b}, {k}))"
+
+
+def more_than_one_edit_sql(a: str, b: str) -> str:
+    """``damerau_levenshtein(a, b) > 1`` (NULL when either is NULL), the distance computed only
+    for the pairs ``one_edit_necessary_between`` lets through: two different addresses or phone
+    numbers, nearly every pair tested, fail it on their lengths or ends."""
     return (
-        f"abs(length({col}_l) - length({col}_r)) <= 1"
-        f" AND ({k} < 1 OR left({col}_l, {k}) = left({col}_r, {k}) OR right({col}_l, {k}) = right({col}_r, {k}))"
+        f"CASE WHEN {a} IS NULL OR {b} IS NULL THEN NULL"
+        f" WHEN {one_edit_necessary_between(a, b)} THEN damerau_levenshtein({a}, {b}) > 1 ELSE true END"
     )
 
 
