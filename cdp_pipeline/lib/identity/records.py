@@ -28,7 +28,7 @@ def build_records(con: duckdb.DuckDBPyConnection, source_table: str = "staging.i
     # numbered on the keys alone, then joined: sorting the narrow keys is twice as fast as
     # sorting whole records. The rows are left in the join's order, not sorted by rid (0.35 of a
     # quiet night's 1.0 CPU s here at 1M records): what reads them in an order asks for it
-    # (the model's input, the rows fetched into Python, the tables written are sorted by rid or key)
+    # (the rows fetched into Python and the tables written are sorted by rid or key)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _id_records AS
         WITH numbered AS (

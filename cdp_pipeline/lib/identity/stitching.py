@@ -29,6 +29,7 @@ from cdp_pipeline.lib.identity.splink_model import (
     MASCULINE_FEMININE,
     SAME_FIRST_NAME_GRADES,
     first_name_grade_sql,
+    more_than_one_edit_sql,
 )
 
 DETERMINISTIC_EDGES = "temp._id_det_edges"
@@ -337,8 +338,8 @@ def build_household_cannot_links(
             SELECT *, {first_name_grade_sql()} AS grade FROM (
                 SELECT a.unique_id AS rid_l, b.unique_id AS rid_r, {pair},
                        a.contact_email AS email_l, b.contact_email AS email_r,
-                       damerau_levenshtein(a.contact_email, b.contact_email) > 1 AS own_email,
-                       damerau_levenshtein(a.contact_phone, b.contact_phone) > 1 AS own_phone
+                       {more_than_one_edit_sql("a.contact_email", "b.contact_email")} AS own_email,
+                       {more_than_one_edit_sql("a.contact_phone", "b.contact_phone")} AS own_phone
                 FROM (
                     -- one equi-join per shared field, not a join on the surname alone: a common
                     -- surname holds thousands of records

@@ -1,0 +1,111 @@
+"""Tonight's candidate pairs for scoring, found by one join per blocking rule and a GROUP BY.
+
+Splink's ``predict_within`` finds them with one join per rule too, but removes the pairs an
+earlier rule found by testing every earlier rule on each pair (``AND NOT (rule 1 OR rule 2
+...)``): rule k's join carries the columns of the k - 1 rules before it, and the last of the 26
+rules tests 25. At 1M records that was 5.6 CPU s for 1,233,877 pairs; the same pairs, each under
+the first rule that finds it (Splink's ``match_key``), come from joining on each rule alone and
+keeping one row per pair: 3.0 CPU s (``benchmarks/results/2026-12-06-s34-identity-input-1m.md``).
+The pairs are then scored exactly as ``predict_within`` scores them (its second stage, the same
+SQL), so every score is the same, in a view that the probabilistic edges are read from
+(``predictions``).
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import duckdb
+
+PREDICTIONS = "_id_predictions"
+
+
+def blocked_pairs_sql(rules, table: str) -> str:
+    """SQL of Splink's blocked-pairs table (``match_key``, ``join_key_l``, ``join_key_r``) for a
+    dedupe of ``table`` (column ``unique_id``) under ``rules`` (Splink ``BlockingRule``s, in
+    order): every pair of records, the lower id on the left, that some rule's condition holds
+    for, with the index of the first such rule as ``match_key`` (text, as Splink writes it)."""
+    joins = "\n            UNION ALL\n".join(
+        f"""SELECT {i} AS rule, l.unique_id AS l, r.unique_id AS r
+            FROM {table} AS l JOIN {table} AS r ON ({rule.blocking_rule_sql})
+            WHERE l.unique_id < r.unique_id"""
+        for i, rule in enumerate(rules)
+    )
+    return f"""SELECT CAST(min(rule) AS VARCHAR) AS match_key, l AS join_key_l, r AS join_key_r
+        FROM ({joins}) GROUP BY l, r"""
+
+
+def _plain_dedupe(settings) -> bool:
+    """Whether ``blocked_pairs_sql`` finds what Splink's blocking would: a dedupe of one table on
+    ``unique_id``, no rule that explodes an array column."""
+    from splink.internals.blocking import ExplodingBlockingRule
+
+    info = settings.column_info_settings
+    return (
+        settings._link_type == "dedupe_only"
+        and info.source_dataset_input_column is None
+        and info.unique_id_input_column.unquote().name == "unique_id"
+        and bool(settings._blocking_rules_to_generate_predictions)
+        and not any(isinstance(r, ExplodingBlockingRule) for r in settings._blocking_rules_to_generate_predictions)
+    )
+
+
+@contextmanager
+def predictions(con: duckdb.DuckDBPyConnection, linker, sdf, *, threshold_match_probability: float):
+    """The name of a relation in ``con`` holding what
+    ``linker.inference.predict_within(sdf, threshold_match_probability=...)`` returns, for the
+    ``with`` block: its scoring SQL (the same as Splink's) over the candidate pairs of
+    ``blocked_pairs_sql``, as a view. Splink writes its predictions to a table, every column of
+    both records beside the scores (80 columns, name lists among them, for 362,000 pairs at 1M);
+    what reads the view computes the columns it reads. Splink's own method and table where its
+    blocking is not a plain dedupe (``_plain_dedupe``)."""
+    from splink.internals.comparison_vector_values import compute_comparison_vector_values_from_id_pairs_sqls
+    from splink.internals.pipeline import CTEPipeline
+    from splink.internals.predict import predict_from_comparison_vectors_sqls_using_settings
+
+    inference = linker.inference
+    settings = inference._clone_settings_with_overrides(None, None)
+    if not _plain_dedupe(settings):
+        table = inference.predict_within(
+            sdf, threshold_match_probability=threshold_match_probability, warning_mode="never"
+        )
+        try:
+            yield table.physical_name
+        finally:
+            table.drop_table_from_database_and_remove_from_cache()
+        return
+    pipeline = CTEPipeline()
+    pipeline.enqueue_sql(
+        blocked_pairs_sql(settings._blocking_rules_to_generate_predictions, sdf.physical_name),
+        "__splink__blocked_id_pairs",
+    )
+    blocked_pairs = linker._db_api.sql_pipeline_to_splink_dataframe(pipeline)
+    # predict_within's second stage (splink 5.0.0, linker_components/inference.py: the concat
+    # with term frequencies, then _score_blocked_pairs), its SQL as Splink writes it
+    pipeline = CTEPipeline([blocked_pairs])
+    inference._append_required_tf_to_pipeline(pipeline, [sdf])
+    inference._enqueue_concat_with_tf_cte(
+        pipeline, {sdf.templated_name: sdf}, "__splink__df_concat_with_tf", force_source_dataset=False
+    )
+    info = settings.column_info_settings
+    pipeline.enqueue_list_of_sqls(
+        compute_comparison_vector_values_from_id_pairs_sqls(
+            settings._columns_to_select_for_blocking,
+            settings._columns_to_select_for_comparison_vector_values,
+            input_tablename_l="__splink__df_concat_with_tf",
+            input_tablename_r="__splink__df_concat_with_tf",
+            source_dataset_input_column=info.source_dataset_input_column,
+            unique_id_input_column=info.unique_id_input_column,
+            link_type=settings._link_type,
+            sql_dialect_str=linker._sql_dialect_str,
+        )
+    )
+    pipeline.enqueue_list_of_sqls(
+        predict_from_comparison_vectors_sqls_using_settings(settings, threshold_match_probability, None)
+    )
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {PREDICTIONS} AS {pipeline.generate_cte_pipeline_sql()}")
+    try:
+        yield f"temp.{PREDICTIONS}"
+    finally:
+        con.execute(f"DROP VIEW IF EXISTS temp.{PREDICTIONS}")
+        blocked_pairs.drop_table_from_database_and_remove_from_cache()

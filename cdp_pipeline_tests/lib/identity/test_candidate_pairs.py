@@ -1,0 +1,62 @@
+"""blocking.py: the candidate pairs and their scores are Splink's own, found for less CPU."""
+
+from __future__ import annotations
+
+import logging
+
+from splink import DuckDBAPI, Linker
+
+from cdp_pipeline.lib.identity.blocking import blocked_pairs_sql, predictions
+from cdp_pipeline.lib.identity.junk_guard import find_excluded_identifiers
+from cdp_pipeline.lib.identity.name_keys import write_first_name_table
+from cdp_pipeline.lib.identity.name_variants import load_name_variants
+from cdp_pipeline.lib.identity.records import RECORDS, build_identifiers, build_records
+from cdp_pipeline.lib.identity.splink_model import SPLINK_INPUT, build_splink_input, splink_settings
+
+from .synthetic import build_synthetic
+
+
+def _linker(con, config):
+    build_synthetic(con)
+    build_records(con, "staging.identity_records")
+    write_first_name_table(con, f"SELECT DISTINCT first_name_match FROM {RECORDS}", load_name_variants())
+    build_identifiers(con)
+    find_excluded_identifiers(con, config)
+    build_splink_input(con)
+    sdf = DuckDBAPI(connection=con).register(SPLINK_INPUT)
+    linker = Linker(sdf, splink_settings(config), log_level=logging.WARNING)
+    linker.training.estimate_u_using_random_sampling(max_pairs=config.splink.u_max_pairs, seed=config.splink.seed)
+    for col in ("first_name_match", "last_name_match"):
+        linker.table_management.compute_tf_table(col)  # as a night's training leaves them
+    return linker, sdf
+
+
+def _rows(con, table: str) -> list[tuple]:
+    return con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
+
+
+def test_the_candidate_pairs_are_splinks_each_under_its_first_rule(con, config):
+    linker, sdf = _linker(con, config)
+    splinks = linker.inference.compute_blocked_pairs_for_predict()
+    rules = linker._settings_obj._blocking_rules_to_generate_predictions
+    con.execute(f"CREATE TEMP TABLE ours AS {blocked_pairs_sql(rules, SPLINK_INPUT)}")
+
+    expected = _rows(con, f"(SELECT match_key, join_key_l, join_key_r FROM {splinks.physical_name})")
+    assert len(expected) > 400  # many pairs, found by many rules
+    assert len({key for key, _, _ in expected}) > 10
+    assert _rows(con, "temp.ours") == expected
+
+
+def test_the_predictions_are_predict_withins(con, config):
+    linker, sdf = _linker(con, config)
+    splinks = linker.inference.predict_within(sdf, threshold_match_probability=0.01, warning_mode="never")
+    expected = _rows(con, splinks.physical_name)
+    assert len(expected) > 100
+
+    with predictions(con, linker, sdf, threshold_match_probability=0.01) as ours:
+        assert [r[0] for r in con.execute(f"DESCRIBE {ours}").fetchall()] == [
+            r[0] for r in con.execute(f"DESCRIBE {splinks.physical_name}").fetchall()
+        ]
+        assert _rows(con, ours) == expected
+    # nothing of it is left behind
+    assert not con.execute("SELECT * FROM duckdb_views() WHERE view_name = '_id_predictions'").fetchall()
