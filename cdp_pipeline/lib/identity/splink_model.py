@@ -1632,10 +1632,13 @@ def write_probabilistic_edges(
     ``names``); ``households``: ``households_seen`` (``thresholds.sparse_sql``)."""
     sp = config.splink
     log.debug("prediction columns: %s", names)
-    mw_cols = [c for c in names if c.startswith("mw_") and not c.startswith("mw_tf_")]
-    # per comparison: its match weight including the term-frequency adjustment
+    mw_cols = [c for c in names if c.startswith("mw_") and not c.startswith("mw_tf_adj_")]
+    # per comparison: its match weight including the term-frequency adjustment (Splink 5 names
+    # it mw_tf_adj_<comparison>), so that the prior's weight and these add up to match_weight
     terms = [
-        f'"{c[3:]}" := round("{c}"' + (f' + coalesce("mw_tf_{c[3:]}", 0)' if f"mw_tf_{c[3:]}" in names else "") + ", 3)"
+        f'"{c[3:]}" := round("{c}"'
+        + (f' + coalesce("mw_tf_adj_{c[3:]}", 0)' if f"mw_tf_adj_{c[3:]}" in names else "")
+        + ", 3)"
         for c in mw_cols
     ]
     mw_json = ("to_json(struct_pack(" + ", ".join(terms) + "))") if mw_cols else "NULL"

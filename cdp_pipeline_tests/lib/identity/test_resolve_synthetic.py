@@ -1,6 +1,7 @@
 """The whole run, Splink included, on the synthetic population with known truth."""
 
 import logging
+import math
 import re
 
 import duckdb
@@ -44,6 +45,16 @@ def test_synthetic_accuracy_stability_and_cli(config, tmp_path, monkeypatch, cap
     assert (tmp_path / "reports" / "match_weights.html").read_text().startswith("<!DOCTYPE html>") or "vega" in (
         tmp_path / "reports" / "match_weights.html"
     ).read_text()
+    # every probabilistic link explains its weight: the prior's and the comparisons' (term-frequency
+    # adjustments included) add up to match_weight, to the JSON's rounding
+    prior = result.model.probability_two_random_records_match
+    explained = con.execute(
+        """SELECT count(*), max(abs(match_weight - $prior_weight - (
+                  SELECT sum(CAST(v AS DOUBLE)) FROM (SELECT unnest(json_extract(match_weights, '$.*')) AS v))))
+           FROM identity.links WHERE link_type = 'probabilistic'""",
+        {"prior_weight": math.log2(prior / (1 - prior))},
+    ).fetchone()
+    assert explained[0] > 0 and explained[1] < 0.05
     ev = evaluate_against_truth(con, truth)
     assert ev["pairwise"]["precision"] >= 0.99
     assert ev["pairwise"]["recall"] >= 0.8  # the fixture holds records nothing can link
