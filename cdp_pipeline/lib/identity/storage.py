@@ -37,10 +37,11 @@ def column_definitions(table: str, columns: list[tuple[str, str]]) -> str:
 
 
 def replace_table(
-    con: duckdb.DuckDBPyConnection, table: str, rows: str, order_by: str, params: dict | None = None
+    con: duckdb.DuckDBPyConnection, table: str, rows: str, order_by: str | None, params: dict | None = None
 ) -> None:
     """Make ``table`` anew with the columns of the query ``rows`` (``ZSTD_COLUMNS`` declared) and
-    insert its rows sorted by ``order_by``: what ``CREATE OR REPLACE TABLE ... AS`` would hold."""
+    insert its rows, sorted by ``order_by`` unless None: what ``CREATE OR REPLACE TABLE ... AS``
+    would hold."""
     described = con.execute(f"DESCRIBE {rows}", params or {}).fetchall()
     con.execute(f"CREATE OR REPLACE TABLE {table} ({column_definitions(table, [(r[0], r[1]) for r in described])})")
-    con.execute(f"INSERT INTO {table} {rows} ORDER BY {order_by}", params or {})
+    con.execute(f"INSERT INTO {table} {rows}" + (f" ORDER BY {order_by}" if order_by else ""), params or {})
