@@ -1,14 +1,17 @@
 """How the identity tables written whole store their columns.
 
-Strings that rarely repeat (record ids, hashes, identifier values, match-weight JSON, and a
-customer ID on ``customer_map``) are stored with ZSTD rather than DuckDB's default for text (a
-dictionary with FSST, analysed per segment), as for staging (``lib/staging/storage.py``) and
-``golden.customers``: cheaper to write. At 1M records (a first night's tables, statement CPU s
-on a copy of the build database): ``graph_records`` 1.02-1.15 -> 0.65-0.69 (with its component
-key read at the component's rid, below), ``graph_edges`` 1.41-1.42 -> 1.24-1.26 (same sort),
-``customer_map`` 0.61-0.66 -> 0.46-0.47, ``links`` 1.96-2.01 -> 1.76-1.85. The rows and their
-order are the same either way: only the bytes on disk differ. A compression is declared when a
-table is made, so a table kept from an older build takes it the next time it is written whole.
+Record ids and hashes (strings that rarely repeat) are stored with ZSTD rather than DuckDB's
+default for text (a dictionary with FSST, analysed per segment): cheaper to write, as for staging
+(``lib/staging/storage.py``) and ``golden.customers``, but here larger. At 1M records (each
+table's rows inserted into an empty table, CPU s, then its size after a checkpoint), default ->
+ZSTD on the columns below: ``graph_records`` 1.11 -> 0.56 (30.0 -> 36.0 MiB), ``links`` 1.55
+-> 1.35 (29.2 -> 39.2), ``graph_edges`` 1.02 -> 0.88 (unsorted; 22.0 -> 28.7), ``customer_map``
+0.74 -> 0.64 (14.5 -> 16.2), ``scored_records`` 0.40 -> 0.26 (12.2 -> 12.7). Columns where
+ZSTD saved little or no CPU are left to DuckDB: the match-weight JSON (``links`` 1.58 against
+1.55, ``scored_pairs`` 0.41 against 0.36, and 2-6 MiB larger), ``customer_map``'s customer_id
+(0.72 against 0.74 alone, 3.7 MiB larger). The rows and their order are the same either
+way: only the bytes on disk differ. A compression is declared when a table is made, so a table
+kept from an older build takes it the next time it is written whole.
 """
 
 from __future__ import annotations
@@ -18,12 +21,11 @@ import duckdb
 from cdp_pipeline.lib.common.sql_files import quote_ident
 
 ZSTD_COLUMNS: dict[str, frozenset[str]] = {
-    "identity.customer_map": frozenset({"source_record_id", "customer_id"}),
-    "identity.links": frozenset({"record_l", "record_r", "identifier_value", "match_weights"}),
+    "identity.customer_map": frozenset({"source_record_id"}),
+    "identity.links": frozenset({"record_l", "record_r", "identifier_value"}),
     "identity.graph_records": frozenset({"source_record_id", "record_hash", "component_key"}),
-    "identity.graph_edges": frozenset({"record_l", "record_r", "identifier_value"}),
-    "identity.scored_records": frozenset({"source_record_id", "input_hash"}),
-    "identity.scored_pairs": frozenset({"record_l", "record_r", "match_weights"}),
+    "identity.graph_edges": frozenset({"record_l", "record_r"}),
+    "identity.scored_records": frozenset({"input_hash"}),
 }
 
 
