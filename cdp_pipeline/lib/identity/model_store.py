@@ -33,12 +33,25 @@ import duckdb
 
 from cdp_pipeline.lib.common.warehouse import erasures_executed, table_exists
 from cdp_pipeline.lib.identity.config import IdentityConfig
+from cdp_pipeline.lib.identity.storage import column_definitions
 
 MODEL = "identity.model"
 MODEL_TF = "identity.model_term_frequencies"
 SCORED_RECORDS = "identity.scored_records"
 SCORED_PAIRS = "identity.scored_pairs"
 STATE_TABLES = ("model", "model_term_frequencies", "scored_records", "scored_pairs")
+
+_SCORED_RECORD_TYPES = [("source", "VARCHAR"), ("source_record_id", "VARCHAR"), ("input_hash", "VARCHAR")]
+_SCORED_PAIR_TYPES = [
+    ("source_l", "VARCHAR"),
+    ("record_l", "VARCHAR"),
+    ("source_r", "VARCHAR"),
+    ("record_r", "VARCHAR"),
+    ("match_probability", "DOUBLE"),
+    ("match_weight", "DOUBLE"),
+    ("match_weights", "VARCHAR"),
+    ("sparse", "BOOLEAN"),
+]
 
 # What the night's scoring leaves in TEMP for ``write_state`` (inside the identity transaction).
 NEW_MODEL = "temp._id_new_model"
@@ -80,11 +93,9 @@ def ensure_state_tables(con: duckdb.DuckDBPyConnection) -> None:
                     trained_at TIMESTAMP, data_as_of DATE, records BIGINT, erasures_at_training BIGINT)""")
     con.execute(f"CREATE TABLE IF NOT EXISTS {MODEL_TF} (column_name VARCHAR, value VARCHAR, tf DOUBLE)")
     con.execute(
-        f"CREATE TABLE IF NOT EXISTS {SCORED_RECORDS} (source VARCHAR, source_record_id VARCHAR, input_hash VARCHAR)"
+        f"CREATE TABLE IF NOT EXISTS {SCORED_RECORDS} ({column_definitions(SCORED_RECORDS, _SCORED_RECORD_TYPES)})"
     )
-    con.execute(f"""CREATE TABLE IF NOT EXISTS {SCORED_PAIRS} (source_l VARCHAR, record_l VARCHAR,
-                    source_r VARCHAR, record_r VARCHAR, match_probability DOUBLE, match_weight DOUBLE,
-                    match_weights VARCHAR, sparse BOOLEAN)""")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {SCORED_PAIRS} ({column_definitions(SCORED_PAIRS, _SCORED_PAIR_TYPES)})")
     # kept from a build before the per-pair thresholds: the column is filled when the model,
     # whose settings changed with it, rescores every pair
     con.execute(f"ALTER TABLE {SCORED_PAIRS} ADD COLUMN IF NOT EXISTS sparse BOOLEAN")
@@ -166,11 +177,12 @@ def write_state(con: duckdb.DuckDBPyConnection, scored_pairs_sql: str, *, increm
         )
         con.execute(f"INSERT INTO {SCORED_PAIRS} SELECT * EXCLUDE (rid_l, rid_r) FROM ({changed})")
         return
-    con.execute(f"DELETE FROM {SCORED_RECORDS}")
+    # every row rewritten: the tables made anew (ZSTD_COLUMNS, storage.py) rather than emptied
+    for table, types in ((SCORED_RECORDS, _SCORED_RECORD_TYPES), (SCORED_PAIRS, _SCORED_PAIR_TYPES)):
+        con.execute(f"CREATE OR REPLACE TABLE {table} ({column_definitions(table, types)})")
     con.execute(
         f"INSERT INTO {SCORED_RECORDS} SELECT {KEPT_COLUMNS} FROM {NEW_SCORED_RECORDS} ORDER BY source, source_record_id"
     )
-    con.execute(f"DELETE FROM {SCORED_PAIRS}")
     con.execute(
         f"INSERT INTO {SCORED_PAIRS} SELECT * EXCLUDE (rid_l, rid_r) FROM ({scored_pairs_sql.format(where='')})"
     )

@@ -59,6 +59,7 @@ from cdp_pipeline.lib.identity.stitching import (
     build_deterministic_edges,
     build_household_cannot_links,
 )
+from cdp_pipeline.lib.identity.storage import replace_table
 from cdp_pipeline.lib.identity.thresholds import Thresholds
 
 IDENTITY_TABLES = (
@@ -484,12 +485,10 @@ def _write_tables(
     params = {"run_id": run_id, "at": run_at}
     touched = f"(SELECT customer_id FROM {TOUCHED})"
     # tonight's rows of the re-clustered records (all records unless restricted)
-    customer_map = f"""
-        SELECT r.source, r.source_record_id, a.customer_id, a.created_at AS customer_created_at,
+    customer_map = """
+        SELECT source, source_record_id, customer_id, created_at AS customer_created_at,
                $run_id::VARCHAR AS run_id, $at::TIMESTAMP AS resolved_at
-        FROM {RECORDS} r
-        JOIN temp._id_final_components c USING (rid)
-        JOIN temp._id_assignment a ON a.component = c.component"""
+        FROM temp._id_rid_customer"""
     links = """
         SELECT l.customer_id, l.source AS source_l, l.source_record_id AS record_l,
                r.source AS source_r, r.source_record_id AS record_r,
@@ -498,7 +497,7 @@ def _write_tables(
         FROM temp._id_all_edges e
         JOIN temp._id_rid_customer l ON l.rid = e.rid_l
         JOIN temp._id_rid_customer r ON r.rid = e.rid_r
-        WHERE l.customer_id = r.customer_id"""
+        WHERE l.customer_ord = r.customer_ord"""
     rejected_links = """
         SELECT l.customer_id AS customer_id_l, r.customer_id AS customer_id_r,
                l.source AS source_l, l.source_record_id AS record_l,
@@ -526,11 +525,16 @@ def _write_tables(
         {scope}
         GROUP BY m.customer_id"""
     with transaction(con):
+        # each record's customer, once for every table below; ``customer_ord`` numbers the
+        # customers in customer_id order, so that links and clusters are sorted and grouped on an
+        # integer rather than the ID string (the same order)
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE _id_rid_customer AS
-            SELECT r.rid, r.source, r.source_record_id, a.customer_id
+            SELECT r.rid, r.source, r.source_record_id, a.customer_id, a.created_at, a.customer_ord
             FROM {RECORDS} r JOIN temp._id_final_components c USING (rid)
-            JOIN temp._id_assignment a ON a.component = c.component
+            JOIN (SELECT component, customer_id, created_at,
+                         row_number() OVER (ORDER BY customer_id) AS customer_ord
+                  FROM temp._id_assignment) a ON a.component = c.component
         """)
         if restricted:
             # The rows of the customers the affected records belonged to are brought to tonight's,
@@ -571,15 +575,16 @@ def _write_tables(
                 "customer_id",
             )
         else:
-            con.execute(
-                f"CREATE OR REPLACE TABLE identity.customer_map AS {customer_map} ORDER BY r.source, r.source_record_id",
-                params,
+            # rids are numbered in record-key order (records.py): sorting on them orders the
+            # rows by (source, source_record_id) as the strings would
+            replace_table(con, "identity.customer_map", customer_map, "rid", params)
+            # by customer (customer_ord: customer_id's order), then link type and the two records'
+            # keys (their rids), then identifier kind: a customer's links sit in few row groups
+            replace_table(
+                con, "identity.links", links, "l.customer_ord, e.link_type, e.rid_l, e.rid_r, e.identifier_kind"
             )
-            con.execute(f"""CREATE OR REPLACE TABLE identity.links AS {links}
-                            ORDER BY l.customer_id, e.link_type, source_l, record_l, source_r, record_r,
-                                     e.identifier_kind""")
             con.execute(f"CREATE OR REPLACE TABLE identity.rejected_links AS {rejected_links} ORDER BY ALL")
-            con.execute(f"CREATE OR REPLACE TABLE identity.clusters AS {clusters} ORDER BY m.customer_id")
+            con.execute(f"CREATE OR REPLACE TABLE identity.clusters AS {_WHOLE_CLUSTERS}")
         con.execute(f"""
             CREATE OR REPLACE TABLE identity.excluded_identifiers AS
             SELECT kind, value, records, people, reason FROM {EXCLUDED} ORDER BY kind, value
@@ -612,6 +617,24 @@ def _write_tables(
         _summarise(con, result)
         _write_run_row(con, run_id, run_at, result)
 
+
+# identity.clusters written whole: a customer's records from ``_id_rid_customer`` (the rows of
+# customer_map, grouped on the customer's number rather than read back and grouped on the ID
+# string), its link counts from the links just written; the same rows as ``clusters`` above
+_WHOLE_CLUSTERS = """
+    WITH m AS (SELECT customer_ord, any_value(customer_id) AS customer_id, count(*) AS records,
+                      list(DISTINCT source ORDER BY source) AS sources, any_value(created_at) AS created_at
+               FROM temp._id_rid_customer GROUP BY customer_ord),
+         k AS (SELECT customer_id,
+                      count(*) FILTER (WHERE link_type = 'deterministic') AS deterministic,
+                      count(*) FILTER (WHERE link_type = 'probabilistic') AS probabilistic,
+                      count(*) FILTER (WHERE link_type = 'review') AS review
+               FROM identity.links GROUP BY customer_id)
+    SELECT m.customer_id, m.records, m.sources, coalesce(k.deterministic, 0) AS deterministic_links,
+           coalesce(k.probabilistic, 0) AS probabilistic_links, coalesce(k.review, 0) AS review_links,
+           m.created_at
+    FROM m LEFT JOIN k USING (customer_id)
+    ORDER BY m.customer_ord"""
 
 _LINK_COLUMNS = [
     "customer_id",
