@@ -199,6 +199,9 @@ EMAILS = [
     "kund@firma.se",
     "anna@xn--ngstrm-hua.se",
     "anna@firma.xn--p1ai",
+    "Anna@Firma.XN--P1AI",
+    "aaa@AAA.aa",
+    " Noreply+1@Firma.SE ",
     "anna@firma.xn--",
     "anna@firma.s",
     "anna@firma.123",
@@ -224,6 +227,8 @@ EMAILS = [
     "Anna Svensson <anna@firma.se>",
     "mailto:anna@firma.se?subject=hi",
     "anna@firmа.se",  # a Cyrillic а
+    "anna@firma.se\u212a",  # the Kelvin sign: a case-insensitive pattern would read it as k
+    "\u017fanna@firma.se",  # the long s
     "anna@fírma.se",
     "an na@firma.se",
     "anna@firma.se\t",
