@@ -341,3 +341,21 @@ CREATE OR REPLACE TEMP MACRO std_postcode_checked(raw, country) AS (
         ELSE std_postcode_checked_py(raw, country)
     END
 );
+
+-- check_birth_date(raw, as_of) of a date written YYYY-MM-DD, YYYYMMDD or DD.MM.YYYY (ASCII
+-- digits, a year from 1000, nothing around it) that is a day of the calendar: parse_date reads
+-- those forms as that day (the day-first form is tried first; only an impossible one is read
+-- month-first, by the Python). It is kept between 1900-01-01 and as_of (the variable
+-- birth_date_as_of of set_birth_date_as_of.sql), else flagged impossible_birth_date. Other
+-- forms, and impossible days, go to the Python.
+CREATE OR REPLACE TEMP MACRO std_birth_date_checked(raw) AS (
+    list_transform([CAST(CASE
+        WHEN regexp_full_match(raw, '[1-9]\d\d\d-\d\d-\d\d') THEN try_strptime(raw, '%Y-%m-%d')
+        WHEN regexp_full_match(raw, '[1-9]\d{7}') THEN try_strptime(raw, '%Y%m%d')
+        WHEN regexp_full_match(raw, '\d\d\.\d\d\.[1-9]\d\d\d') THEN try_strptime(raw, '%d.%m.%Y')
+    END AS DATE)], lambda day: CASE
+        WHEN day IS NULL THEN std_birth_date_checked_py(raw)
+        WHEN day BETWEEN DATE '1900-01-01' AND getvariable('birth_date_as_of') THEN {'value': day, 'flags': []::VARCHAR[]}
+        ELSE {'value': NULL::DATE, 'flags': ['impossible_birth_date']}
+    END)[1]
+);
