@@ -195,18 +195,32 @@ def utc_offset_of_hour(hour: str, default_tz: str | None = "Europe/Stockholm") -
     equal ends mean one offset for the whole hour; SQL then reads a local time as its UTC
     moment by subtracting it, and asks once per hour instead of once per time.
     """
-    day = _parse_date_text(hour[:10]) if len(hour) == 13 and hour[10] == " " else None
-    if day is None or not hour[11:].isdigit() or int(hour[11:]) > 23:
+    offsets = _day_hour_offsets(hour[:10], default_tz) if len(hour) == 13 and hour[10] == " " else None
+    if offsets is None or not hour[11:].isdigit() or int(hour[11:]) > 23:
+        return None
+    return offsets[int(hour[11:])]
+
+
+@lru_cache(maxsize=16_384)
+def _day_hour_offsets(day_text: str, default_tz: str | None) -> tuple[int | None, ...] | None:
+    """``utc_offset_of_hour`` of each hour 00-23 of the day ``day_text`` (``YYYY-MM-DD``), or
+    None when the day cannot be read. A day's hours are read together: the times of a source
+    fall on fewer days than hours (the 1M sample's CRM rows: 49,036 hours), and reading the
+    date once per day, not once per hour, is most of the cost."""
+    day = _parse_date_text(day_text)
+    if day is None:
         return None
     zone = _zone(default_tz) or timezone.utc
-    first = datetime(day.year, day.month, day.day, int(hour[11:]))
+    return tuple(_hour_offset(day.year, day.month, day.day, h, zone) for h in range(24))
+
+
+def _hour_offset(year: int, month: int, day: int, hour: int, zone) -> int | None:
+    """The offset of a local hour, as ``utc_offset_of_hour`` gives it."""
     try:
-        offsets = {moment.replace(tzinfo=zone).utcoffset() for moment in (first, first.replace(minute=59, second=59))}
+        first = datetime(year, month, day, hour, tzinfo=zone).utcoffset()
+        last = datetime(year, month, day, hour, 59, 59, tzinfo=zone).utcoffset()
     except (OverflowError, ValueError):
         return None
-    if len(offsets) != 1:
+    if first is None or first != last or first % timedelta(seconds=1):
         return None
-    offset = offsets.pop()
-    if offset is None or offset % timedelta(seconds=1):
-        return None
-    return offset // timedelta(seconds=1)
+    return first // timedelta(seconds=1)

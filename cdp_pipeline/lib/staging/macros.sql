@@ -12,54 +12,59 @@
 -- around it: as_text and _clean only trim and lower-case it, and email._is_valid and
 -- junk.is_junk_email reduce to the regular expressions below. Anything else (brackets,
 -- mailto:, other scripts, inner spaces) goes to the Python.
--- list_transform([x], lambda v: ...)[1] binds x once: a macro argument used several times
--- would be computed again at each use.
+-- The form (_std_email_ascii_form) and what email._is_valid accepts of it
+-- (_std_email_ascii_valid) are read from the raw text itself, lower case and upper case
+-- spelled out: a flag 'i' would let RE2 fold the Kelvin sign and the long s into k and s.
+-- The local part is what precedes the one @, so one expression tests both parts; the
+-- lengths are the trimmed address's (254) and its local part's (64).
+CREATE OR REPLACE TEMP MACRO _std_email_ascii_form(raw) AS (
+    regexp_full_match(raw, ' *[A-Za-z0-9._+-]+@[A-Za-z0-9._-]+ *')
+);
+
+CREATE OR REPLACE TEMP MACRO _std_email_ascii_valid(raw) AS (
+    regexp_full_match(raw, ' *[A-Za-z0-9_+-]+(\.[A-Za-z0-9_+-]+)*@([A-Za-z0-9]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)+([A-Za-z]{2,63}|[Xx][Nn]--[A-Za-z0-9-]{1,58}[A-Za-z0-9]) *')
+    AND length(trim(raw)) <= 254 AND strpos(ltrim(raw), '@') <= 65
+);
+
+-- junk.is_junk_email of a valid address of that form, lower-cased (local_base: its local
+-- part before any '+'; domain: after the '@'). The placeholder local parts and the no-reply
+-- forms are one pattern (local_pattern). A valid domain's first label begins and ends with a
+-- letter or digit, so one character repeated everywhere (aaa@aaa.aa) needs the label's first
+-- and last characters equal: the CASE tests the rest only then (a CASE's branch runs only for
+-- its rows; a lambda's AND would compute both sides for every row).
 CREATE OR REPLACE TEMP MACRO _std_email_junk_ascii(local_base, domain) AS (
-    list_contains(getvariable('junk_email').local_parts, local_base)
-    OR regexp_matches(local_base, getvariable('junk_email').no_reply)
+    regexp_matches(local_base, getvariable('junk_email').local_pattern)
     OR regexp_matches(domain, getvariable('junk_email').domains)
-    OR (length(local_base) <= 1 AND length(split_part(domain, '.', 1)) <= 1)
-    -- one character repeated everywhere (aaa@aaa.aa)
-    OR list_transform([regexp_replace(local_base || split_part(domain, '.', 1), '[^a-z0-9]', '', 'g')],
-                      lambda s: length(s) > 0 AND replace(s, left(s, 1), '') = '')[1]
+    OR CASE
+        WHEN length(local_base) <= 1 AND length(split_part(domain, '.', 1)) <= 1 THEN true
+        WHEN left(domain, 1) = right(split_part(domain, '.', 1), 1)
+            THEN list_transform([regexp_replace(local_base || split_part(domain, '.', 1), '[^a-z0-9]', '', 'g')],
+                                lambda s: length(s) > 0 AND replace(s, left(s, 1), '') = '')[1]
+        ELSE false
+    END
 );
 
--- Whether a lower-cased, trimmed address of that form is one email._is_valid accepts.
-CREATE OR REPLACE TEMP MACRO _std_email_ascii_valid(a) AS (
-    length(a) <= 254
-    AND length(split_part(a, '@', 1)) BETWEEN 1 AND 64
-    AND regexp_full_match(split_part(a, '@', 1), '[a-z0-9_+-]+(\.[a-z0-9_+-]+)*')
-    AND regexp_full_match(split_part(a, '@', 2),
-                          '([a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?\.)+([a-z]{2,63}|xn--[a-z0-9-]{1,58}[a-z0-9])')
-);
-
-CREATE OR REPLACE TEMP MACRO _std_email_ascii(address) AS (
-    list_transform([address], lambda a: CASE
-        WHEN NOT _std_email_ascii_valid(a) THEN {'value': NULL::VARCHAR, 'flags': ['invalid_email']}
-        WHEN _std_email_junk_ascii(split_part(split_part(a, '@', 1), '+', 1), split_part(a, '@', 2))
-            THEN {'value': a, 'flags': ['junk_email']}
-        ELSE {'value': a, 'flags': []::VARCHAR[]}
-    END)[1]
-);
-
--- STRUCT(value, flags), as check_email gives them.
+-- STRUCT(value, flags), as check_email gives them. The lambdas bind the address, its local
+-- part before any '+' and its domain once each (a macro's argument is computed again at each
+-- use: 0.5 CPU s for the 326,192 distinct addresses of the 1M sample, against 0.36).
 CREATE OR REPLACE TEMP MACRO std_email_checked(raw) AS (
     CASE
-        WHEN regexp_full_match(raw, ' *[A-Za-z0-9._+-]+@[A-Za-z0-9._-]+ *') THEN _std_email_ascii(lower(trim(raw)))
+        WHEN _std_email_ascii_valid(raw) THEN list_transform([lower(trim(raw))], lambda a: list_transform(
+            [{'local_base': split_part(split_part(a, '@', 1), '+', 1), 'domain': split_part(a, '@', 2)}],
+            lambda p: {'value': a,
+                       'flags': CASE WHEN _std_email_junk_ascii(p.local_base, p.domain)
+                                     THEN ['junk_email'] ELSE []::VARCHAR[] END})[1])[1]
+        WHEN _std_email_ascii_form(raw) THEN {'value': NULL::VARCHAR, 'flags': ['invalid_email']}
         ELSE std_email_checked_py(raw)
     END
 );
 
 -- check_email(raw).value alone: an address of the form above is kept when valid (the junk
--- checks only flag it), so the value skips them and the flags' lists (std_email costs a
--- quarter of std_email_checked).
-CREATE OR REPLACE TEMP MACRO _std_email_ascii_value(address) AS (
-    list_transform([address], lambda a: CASE WHEN _std_email_ascii_valid(a) THEN a END)[1]
-);
-
+-- checks only flag it), so the value skips them and the flags' lists.
 CREATE OR REPLACE TEMP MACRO std_email(raw) AS (
     CASE
-        WHEN regexp_full_match(raw, ' *[A-Za-z0-9._+-]+@[A-Za-z0-9._-]+ *') THEN _std_email_ascii_value(lower(trim(raw)))
+        WHEN _std_email_ascii_valid(raw) THEN lower(trim(raw))
+        WHEN _std_email_ascii_form(raw) THEN NULL
         ELSE std_email_checked_py(raw).value
     END
 );
@@ -335,4 +340,22 @@ CREATE OR REPLACE TEMP MACRO std_postcode_checked(raw, country) AS (
             THEN {'value': ltrim(raw, ''''), 'flags': []::VARCHAR[]}
         ELSE std_postcode_checked_py(raw, country)
     END
+);
+
+-- check_birth_date(raw, as_of) of a date written YYYY-MM-DD, YYYYMMDD or DD.MM.YYYY (ASCII
+-- digits, a year from 1000, nothing around it) that is a day of the calendar: parse_date reads
+-- those forms as that day (the day-first form is tried first; only an impossible one is read
+-- month-first, by the Python). It is kept between 1900-01-01 and as_of (the variable
+-- birth_date_as_of of set_birth_date_as_of.sql), else flagged impossible_birth_date. Other
+-- forms, and impossible days, go to the Python.
+CREATE OR REPLACE TEMP MACRO std_birth_date_checked(raw) AS (
+    list_transform([CAST(CASE
+        WHEN regexp_full_match(raw, '[1-9]\d\d\d-\d\d-\d\d') THEN try_strptime(raw, '%Y-%m-%d')
+        WHEN regexp_full_match(raw, '[1-9]\d{7}') THEN try_strptime(raw, '%Y%m%d')
+        WHEN regexp_full_match(raw, '\d\d\.\d\d\.[1-9]\d\d\d') THEN try_strptime(raw, '%d.%m.%Y')
+    END AS DATE)], lambda day: CASE
+        WHEN day IS NULL THEN std_birth_date_checked_py(raw)
+        WHEN day BETWEEN DATE '1900-01-01' AND getvariable('birth_date_as_of') THEN {'value': day, 'flags': []::VARCHAR[]}
+        ELSE {'value': NULL::DATE, 'flags': ['impossible_birth_date']}
+    END)[1]
 );

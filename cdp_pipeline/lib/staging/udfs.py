@@ -15,11 +15,13 @@ STRUCT from one call, so a distinct value is read once, not once per column
 derived from it; ``std_phone_checked_junk`` adds ``is_junk_phone`` of the value.
 
 ``std_email``, ``std_email_flags``, ``std_email_checked``, ``std_timestamp``,
-``std_money``, ``std_split_first``, ``std_split_last`` and ``std_street`` are SQL
+``std_money``, ``std_split_first``, ``std_split_last``, ``std_street`` and
+``std_birth_date_checked`` are SQL
 macros (``macros.sql``, defined by ``register_udfs`` too): they read the forms of
 addresses, timestamps, amounts, names and streets that plain SQL reads exactly as
 the Python does, and call the Python (``std_email_checked_py``, ``std_timestamp_py``,
-``std_money_py``, ``std_split_first_py``, ``std_split_last_py``, ``std_street_py``)
+``std_money_py``, ``std_split_first_py``, ``std_split_last_py``, ``std_street_py``,
+``std_birth_date_checked_py``)
 only for the rest. ``std_phone`` and ``std_phone_checked_junk`` are macros too: a
 number of digits, spaces and hyphens reaches the Python as its "+" and digits alone
 (``std_written_phone*_py``), the rest as written (``std_phone_py``, ``std_phone_checked_junk_py``), and a valid mobile
@@ -32,6 +34,7 @@ Python's.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -275,7 +278,13 @@ def udf_specs(
         ("std_date", parse_date, ["VARCHAR"], "DATE", True),
         ("std_birth_date", lambda raw: check_birth_date(raw, as_of).value, ["VARCHAR"], "DATE", True),
         ("std_birth_date_flags", lambda raw: _flags(check_birth_date(raw, as_of)), ["VARCHAR"], "VARCHAR[]", True),
-        ("std_birth_date_checked", lambda raw: _struct(check_birth_date(raw, as_of)), ["VARCHAR"], _CHECKED_DATE, True),
+        (  # std_birth_date_checked is a macro over this (macros.sql)
+            "std_birth_date_checked_py",
+            lambda raw: _struct(check_birth_date(raw, as_of)),
+            ["VARCHAR"],
+            _CHECKED_DATE,
+            True,
+        ),
         (  # std_timestamp is a macro over this (macros.sql)
             "std_timestamp_py",
             lambda raw, tz: parse_timestamp(raw, tz or default_tz),
@@ -349,26 +358,30 @@ def register_udfs(
             side_effects=False,
         )
         names.append(name)
-    define_macros(con, default_region)
+    define_macros(con, default_region, as_of)
     return names
 
 
 def junk_email_lists() -> dict[str, object]:
-    """junk.py's placeholder local parts and its no-reply and junk-domain patterns (RE2-safe: no
-    look-arounds or back-references), as the ``junk_email`` variable of ``macros.sql``."""
+    """junk.py's placeholder local parts and no-reply pattern as one pattern of a local part
+    (``local_pattern``: one regular expression costs less than a list lookup and another), and
+    its junk-domain pattern (RE2-safe: no look-arounds or back-references), as the
+    ``junk_email`` variable of ``macros.sql``."""
     from .junk import _JUNK_DOMAINS, _JUNK_LOCAL_PARTS, _NO_REPLY
 
+    placeholders = "|".join(re.escape(part) for part in sorted(_JUNK_LOCAL_PARTS))
     return {
-        "local_parts": sorted(_JUNK_LOCAL_PARTS),
-        "no_reply": _NO_REPLY.pattern,
+        "local_pattern": f"^(?:{placeholders})$|{_NO_REPLY.pattern}",
         "domains": _JUNK_DOMAINS.pattern,
     }
 
 
-def define_macros(con: duckdb.DuckDBPyConnection, default_region: str) -> None:
+def define_macros(con: duckdb.DuckDBPyConnection, default_region: str, as_of: date | None = None) -> None:
     """Create the macros of ``macros.sql`` on ``con``, with the variables they read set first
-    (``default_region``: the phone lookup's key reads a number of it in no country)."""
+    (``default_region``: the phone lookup's key reads a number of it in no country; ``as_of``:
+    the latest birth date, by default the day of the call, as ``check_birth_date`` takes it)."""
     run_sql(con, SQL_DIR, "set_junk_email", {"junk_email": junk_email_lists()})
+    run_sql(con, SQL_DIR, "set_birth_date_as_of", {"as_of": as_of or date.today()})
     run_sql(con, SQL_DIR, "set_name_particles", {"name_particles": sorted(PARTICLES)})
     phone_key = {
         "calling_codes": calling_code_pattern(),

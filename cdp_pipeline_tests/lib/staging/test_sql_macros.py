@@ -199,6 +199,9 @@ EMAILS = [
     "kund@firma.se",
     "anna@xn--ngstrm-hua.se",
     "anna@firma.xn--p1ai",
+    "Anna@Firma.XN--P1AI",
+    "aaa@AAA.aa",
+    " Noreply+1@Firma.SE ",
     "anna@firma.xn--",
     "anna@firma.s",
     "anna@firma.123",
@@ -224,6 +227,8 @@ EMAILS = [
     "Anna Svensson <anna@firma.se>",
     "mailto:anna@firma.se?subject=hi",
     "anna@firmа.se",  # a Cyrillic а
+    "anna@firma.se\u212a",  # the Kelvin sign: a case-insensitive pattern would read it as k
+    "\u017fanna@firma.se",  # the long s
     "anna@fírma.se",
     "an na@firma.se",
     "anna@firma.se\t",
@@ -681,3 +686,79 @@ def test_postcodes_same_as_python(con):
 def test_postcodes_same_as_python_on_generated_text(con, values, country):
     rows = [(v, country) for v in values]
     assert _sql_and_python(con, "std_postcode_checked(a0, a1)", "std_postcode_checked_py(a0, a1)", rows) == []
+
+
+BIRTH_DATES = [
+    # the forms SQL reads
+    "1990-05-17",
+    "19900517",
+    "17.05.1990",
+    "1900-01-01",
+    "1899-12-31",
+    "1000-01-01",
+    "10000101",
+    "01.01.1000",
+    "2999-01-01",
+    "29.02.2000",
+    # near misses: impossible days, other layouts, spaces, other digits go to the Python
+    "1990-02-30",
+    "1900-02-29",
+    "19901301",
+    "30.02.2021",
+    "05.17.1990",
+    "00.05.1990",
+    "0990-01-01",
+    "09900101",
+    "1990-5-17",
+    "1990-05-17 00:00",
+    " 1990-05-17",
+    "1990/05/17",
+    "17/05/1990",
+    "17-05-1990",
+    "٢٠٠٠-01-01",
+    "1990-05-170",
+    "199005170",
+    "",
+    " ",
+    None,
+]
+
+
+def test_birth_dates_same_as_python(con):
+    rows = [(raw,) for raw in BIRTH_DATES]
+    assert _sql_and_python(con, "std_birth_date_checked(a0)", "std_birth_date_checked_py(a0)", rows) == []
+    assert con.execute(
+        "SELECT std_birth_date_checked('1885-01-01'), std_birth_date_checked('17.05.1990')"
+    ).fetchone() == (
+        {"value": None, "flags": ["impossible_birth_date"]},
+        {"value": datetime(1990, 5, 17).date(), "flags": []},
+    )
+
+
+def test_birth_dates_after_as_of_are_impossible():
+    connection = duckdb.connect()
+    register_udfs(connection, as_of=datetime(2026, 10, 30).date())
+    try:
+        assert connection.execute(
+            "SELECT std_birth_date_checked('2026-10-30').flags, std_birth_date_checked('31.10.2026').flags"
+        ).fetchone() == ([], ["impossible_birth_date"])
+    finally:
+        connection.close()
+
+
+@settings(max_examples=200)
+@given(
+    st.lists(
+        st.builds(
+            lambda parts: "".join(parts),
+            st.lists(
+                st.one_of(st.sampled_from("0123456789"), st.sampled_from(["-", ".", " ", "/", "19", "20"])), max_size=12
+            ),
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_birth_dates_same_as_python_on_generated_text(con, values):
+    rows = [(v,) for v in values]
+    assert _sql_and_python(con, "std_birth_date_checked(a0)", "std_birth_date_checked_py(a0)", rows) == []

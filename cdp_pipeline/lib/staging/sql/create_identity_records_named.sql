@@ -7,9 +7,9 @@
 -- The standardisation functions are Python: each is called once per distinct value, which is
 -- then joined back (a person's email is on their CRM, ESP and order records; a number is on
 -- every message to it). The functions are pure, so this changes the speed, not the rows. A
--- *_checked function gives a value with its flags from one call. Addresses and timestamps are
--- read in SQL where SQL gives the Python's answer (lib/staging/macros.sql); phones, names,
--- postcodes and birth dates are Python.
+-- *_checked function gives a value with its flags from one call. Addresses, timestamps and
+-- birth dates are read in SQL where SQL gives the Python's answer (lib/staging/macros.sql);
+-- phones, names and postcodes are Python.
 -- Lookups are MATERIALIZED: else DuckDB pushes a filter on a result (phone IS NOT NULL) below
 -- the DISTINCT and calls the function on every row again.
 CREATE OR REPLACE TEMP TABLE identity_records_named AS
