@@ -9,7 +9,11 @@ true pair whose two records ended in two customers: the two records' fields; the
 (``identity.scored_pairs`` holds the pairs at or above the floor) and any ``identity.rejected_links``
 row (a guard cut it); and the pair's match probability, weight and per-comparison levels and
 weights under the run's own stored model and frozen name frequencies, so that a pair never
-blocked or scored below the floor is weighed too. Uses the identity code on ``PYTHONPATH``: run
+blocked or scored below the floor is weighed too. Ends with a tally: the missed pairs by where
+they stopped (a guard's cut; scored under the sparse threshold or under ``match_threshold``;
+blocked but under the floor; never blocked, and whether the stored model would have linked the
+pair), and the splits (a person's two customers) by the nearest of their missed pairs, with the
+pairs that joining each would recover. Uses the identity code on ``PYTHONPATH``: run
 it with the code that made the run (the blocking rules and the model's input are rebuilt).
 """
 
