@@ -9,7 +9,11 @@ true pair whose two records ended in two customers: the two records' fields; the
 (``identity.scored_pairs`` holds the pairs at or above the floor) and any ``identity.rejected_links``
 row (a guard cut it); and the pair's match probability, weight and per-comparison levels and
 weights under the run's own stored model and frozen name frequencies, so that a pair never
-blocked or scored below the floor is weighed too. Uses the identity code on ``PYTHONPATH``: run
+blocked or scored below the floor is weighed too. Ends with a tally: the missed pairs by where
+they stopped (a guard's cut; scored under the sparse threshold or under ``match_threshold``;
+blocked but under the floor; never blocked, and whether the stored model would have linked the
+pair), and the splits (a person's two customers) by the nearest of their missed pairs, with the
+pairs that joining each would recover. Uses the identity code on ``PYTHONPATH``: run
 it with the code that made the run (the blocking rules and the model's input are rebuilt).
 """
 
@@ -112,7 +116,8 @@ def missed_pairs(work: Path) -> dict:
             "CREATE TEMP TABLE truth AS SELECT * FROM read_csv(?, header = true, all_varchar = true)", [str(truth)]
         )
         missed = con.execute("""
-            SELECT a.source, a.source_record_id, b.source, b.source_record_id, a.person_id
+            SELECT a.source, a.source_record_id, b.source, b.source_record_id, a.person_id,
+                   ma.customer_id, mb.customer_id
             FROM temp.truth a JOIN temp.truth b ON a.person_id = b.person_id
              AND (a.source, a.source_record_id) < (b.source, b.source_record_id)
             JOIN identity.customer_map ma ON ma.source = a.source AND ma.source_record_id = a.source_record_id
@@ -154,11 +159,12 @@ def missed_pairs(work: Path) -> dict:
             )
         )
         pairs = []
-        for sl, rl, sr, rr, person in missed:
+        for sl, rl, sr, rr, person, cl, cr in missed:
             key = (sl, rl, sr, rr)
             pairs.append(
                 {
                     "person": person,
+                    "customers": sorted([str(cl), str(cr)]),
                     "records": [[sl, rl], [sr, rr]],
                     "fields": [records[(sl, rl)], records[(sr, rr)]],
                     "blocked_by": blocked.get(key, []),
@@ -195,6 +201,65 @@ def _print(result: dict) -> None:
             print("  stored model: not in the model (a record without a name)")
 
 
+CLASSES = (
+    "a guard cut it",
+    "scored, below the sparse threshold",
+    "scored, below match_threshold",
+    "blocked, below the floor",
+    "never blocked, would link",
+    "never blocked",
+)
+
+
+def pair_class(p: dict, run: dict) -> str:
+    """Where a missed pair stopped, nearest to a link first: a guard's cut; a stored score under its
+    threshold; compared but under the floor; never compared (and whether the stored model, had it
+    been compared, would have put it at its threshold)."""
+    if p["rejected"]:
+        return CLASSES[0]
+    if p["stored_score"]:
+        return CLASSES[1] if p["stored_score"]["sparse"] else CLASSES[2]
+    if p["blocked_by"]:
+        return CLASSES[3]
+    m = p["model"]
+    if m and m["match_probability"] >= (
+        run["sparse_pair_threshold"] if m["sparse_where_no_households"] else run["match_threshold"]
+    ):
+        return CLASSES[4]
+    return CLASSES[5]
+
+
+def summary(result: dict) -> dict:
+    """Missed pairs by class, and splits (a person's two customers) by the nearest class of any
+    missed pair between them."""
+    pairs: dict[str, int] = dict.fromkeys(CLASSES, 0)
+    best: dict[tuple, int] = {}
+    size: dict[tuple, int] = {}
+    for p in result["pairs"]:
+        c = CLASSES.index(pair_class(p, result["run"]))
+        pairs[CLASSES[c]] += 1
+        split = (p["person"], *p["customers"])
+        best[split] = min(best.get(split, c), c)
+        size[split] = size.get(split, 0) + 1
+    splits = dict.fromkeys(CLASSES, 0)
+    split_pairs = dict.fromkeys(CLASSES, 0)
+    for split, c in best.items():
+        splits[CLASSES[c]] += 1
+        split_pairs[CLASSES[c]] += size[split]
+    return {"pairs": pairs, "splits": splits, "split pairs": split_pairs, "persons split": len({s[0] for s in best})}
+
+
+def _print_summary(result: dict) -> None:
+    s = summary(result)
+    # pairs: each missed pair by where it stopped; splits: each pair of a person's customers by its
+    # nearest pair, and the missed pairs between them (what joining the split would recover)
+    print(f"\n{'class':40} {'pairs':>6} {'splits':>6} {'their pairs':>11}")
+    for c in CLASSES:
+        print(f"{c:40} {s['pairs'][c]:6} {s['splits'][c]:6} {s['split pairs'][c]:11}")
+    total = sum(s["splits"].values())
+    print(f"{'total':40} {sum(s['pairs'].values()):6} {total:6} {'':11} ({s['persons split']} persons)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("workfolder", type=Path, help="a data set's folder left by identity_accuracy.py --keep")
@@ -202,6 +267,7 @@ def main() -> None:
     args = ap.parse_args()
     result = missed_pairs(args.workfolder)
     _print(result)
+    _print_summary(result)
     if args.json:
         args.json.write_text(json.dumps(result, indent=1, default=str))
 
