@@ -82,12 +82,22 @@ receipts AS (
            min(t.ordered_at) AS ordered_at,
            'SEK' AS currency_code,
            -- in the output's type here: the union with the online orders is then not widened to
-           -- 38 digits and narrowed again for every order (the same values)
-           TRY_CAST(sum(l.subtotal) AS DECIMAL(18, 2)) AS subtotal,
+           -- 38 digits and narrowed again for every order (the same values). The sums are in 38
+           -- digits; an ordinary receipt's (under a trillion) is rounded to the cent in 18
+           -- (64-bit), the same value: rounding in 38 cost 0.49 against 0.36 CPU s for the 1M
+           -- sample's 487k receipts.
+           CASE WHEN abs(sum(l.subtotal)) < 1000000000000
+                THEN CAST(CAST(sum(l.subtotal) AS DECIMAL(17, 5)) AS DECIMAL(18, 2))
+                ELSE TRY_CAST(sum(l.subtotal) AS DECIMAL(18, 2))
+           END AS subtotal,
            CAST(0 AS DECIMAL(18, 2)) AS shipping,
            CAST(NULL AS DECIMAL(18, 2)) AS taxes,
            CAST(coalesce(sum(l.discount), 0) AS DECIMAL(18, 2)) AS discount,
-           TRY_CAST(sum(l.subtotal) - coalesce(sum(l.discount), 0) AS DECIMAL(18, 2)) AS total,
+           CASE WHEN abs(sum(l.subtotal)) < 1000000000000 AND abs(coalesce(sum(l.discount), 0)) < 1000000000000
+                THEN CAST(CAST(sum(l.subtotal) AS DECIMAL(17, 5)) - CAST(coalesce(sum(l.discount), 0) AS DECIMAL(14, 2))
+                          AS DECIMAL(18, 2))
+                ELSE TRY_CAST(sum(l.subtotal) - coalesce(sum(l.discount), 0) AS DECIMAL(18, 2))
+           END AS total,
            CAST(NULL AS DECIMAL(18, 2)) AS refunded_amount,
            'paid' AS financial_status,
            CAST(NULL AS TIMESTAMP) AS cancelled_at,
