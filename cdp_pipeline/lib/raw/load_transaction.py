@@ -25,6 +25,10 @@ One exception: a GA4 delivery that replaces rows this transaction inserted (a fi
 be held back for it, ``held_deliveries.py``) commits first. DuckDB cannot keep row groups it
 wrote straight to the file in a transaction that then deletes some of their rows: it appends
 them again.
+
+It also knows which GA4 events days raw holds rows of (``raw_events_days``): asked once a load,
+then kept up to date by the load's inserts. A delivery of a day raw holds no rows of has nothing
+to be replaced by or to replace, and the three statements that would find that out are skipped.
 """
 
 from __future__ import annotations
@@ -33,7 +37,9 @@ import datetime as dt
 
 import duckdb
 
+from cdp_pipeline.lib.common.sql_files import fetch_sql
 from cdp_pipeline.lib.common.warehouse import OpenTransaction
+from cdp_pipeline.lib.raw import ledger
 
 
 class LoadTransaction(OpenTransaction):
@@ -43,6 +49,12 @@ class LoadTransaction(OpenTransaction):
         super().__init__(con)
         # events day -> the delivery ranks (held_deliveries.delivery_rank) of the GA4 rows inserted
         self._web_ranks: dict[str, set[tuple[int, dt.date]]] = {}
+        # events days raw.web_events may hold rows of, committed or not: read once, then every day
+        # this load inserts rows of. Never fewer than raw holds (the load inserts GA4 rows only
+        # through ``inserted_web_rows``); more after a delete (a day cleared, an older delivery
+        # replaced), which only costs the statements it would have run anyway. Not cleared by a
+        # commit or a rollback: a rollback leaves raw with fewer days, never more.
+        self._raw_days: set[str] | None = None
 
     def commit(self) -> None:
         super().commit()
@@ -54,6 +66,15 @@ class LoadTransaction(OpenTransaction):
 
     def inserted_web_rows(self, events_day: str, rank: tuple[int, dt.date]) -> None:
         self._web_ranks.setdefault(events_day, set()).add(rank)
+        if self._raw_days is not None:
+            self._raw_days.add(events_day)
+
+    def raw_may_hold(self, events_day: str) -> bool:
+        """False when raw.web_events holds no row of ``events_day`` (so no delivery of it to
+        replace or be replaced by); one query for the load, at its first GA4 file."""
+        if self._raw_days is None:
+            self._raw_days = {r[0] for r in fetch_sql(self.con, ledger.SQL_DIR, "select_web_events_days")}
+        return events_day in self._raw_days
 
     def before_replacing(self, events_day: str, rank: tuple[int, dt.date]) -> None:
         """Commit (and begin again) if a delivery of ``rank`` would delete rows of its events day

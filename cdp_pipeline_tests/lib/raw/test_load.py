@@ -501,3 +501,66 @@ def test_every_raw_and_quarantine_row_has_a_ledger_entry_of_its_source_and_day(c
         assert q(con, unledgered.format(file="_file", day="_landing_date", table=table, source=source)) == []
     quarantine = unledgered.format(file="file", day="landing_date", table="audit.quarantine", source="r.source")
     assert q(con, quarantine) == []
+
+
+_REPLACING = ("select_later_events_day_delivery", "update_superseded_web_files", "delete_superseded_web_events")
+
+
+def test_ga4_replacement_statements_run_only_for_events_days_raw_holds(con, landing, monkeypatch):
+    """A delivery of an events day raw holds no row of skips the three statements that replace an
+    older delivery (every day of a first night); a day raw holds, from an earlier load or from a
+    file this load wrote, still replaces it."""
+    from cdp_pipeline.lib.raw import load as load_module
+    from cdp_pipeline.lib.raw import load_transaction
+
+    ran: list[str] = []
+    for module, name in ((load_module, "fetch_sql"), (load_module, "run_sql"), (load_transaction, "fetch_sql")):
+        real = getattr(module, name)
+
+        def spy(con, sql_dir, statement, *args, _real=real, **kwargs):
+            ran.append(statement)
+            return _real(con, sql_dir, statement, *args, **kwargs)
+
+        monkeypatch.setattr(module, name, spy)
+
+    def replacing() -> list[str]:
+        got = [s for s in ran if s in _REPLACING]
+        ran.clear()
+        return got
+
+    # first night: nothing in raw, nothing replaced, one look at raw's events days
+    drop(landing, "web", DAY1, "events_20260929.jsonl", _ga4(1))
+    drop(landing, "web", DAY1, "events_20260930.jsonl", _ga4(2) + _ga4(3))
+    load_partitions(con, landing, "web", [DAY1])
+    assert ran.count("select_web_events_days") == 1
+    assert replacing() == []
+    # next night: a re-export of 30 September (in raw: replaced) and a new day (not: skipped)
+    drop(landing, "web", DAY2, "events_20260930.jsonl", _ga4(4))
+    drop(landing, "web", DAY2, "events_20261001.jsonl", _ga4(5))
+    load_partitions(con, landing, "web", [DAY2])
+    assert replacing() == list(_REPLACING)
+    # one load of two deliveries of 1 October, the first written (nothing held): the second,
+    # whose day raw held no row of when the load began, replaces it
+    monkeypatch.setattr(load_module._PendingWrites, "MAX_HELD_WEB_BYTES", 0)
+    day3, day4 = "2026-10-03", "2026-10-04"
+    drop(landing, "web", day3, "events_20261002.jsonl", _ga4(6))
+    drop(landing, "web", day4, "events_20261002.jsonl", _ga4(7) + _ga4(8))
+    load_partitions(con, landing, "web", [day3, day4])
+    assert replacing() == list(_REPLACING)
+    assert q(con, "SELECT events_day, event_timestamp FROM raw.web_events ORDER BY 1, 2") == [
+        ("2026-09-29", "1"),
+        ("2026-09-30", "4"),
+        ("2026-10-01", "5"),
+        ("2026-10-02", "7"),
+        ("2026-10-02", "8"),
+    ]
+    assert q(con, "SELECT file, status FROM audit.files ORDER BY landing_date, file") == [
+        ("web/2026-10-01/events_20260929.jsonl", "loaded"),
+        ("web/2026-10-01/events_20260930.jsonl", "superseded"),
+        ("web/2026-10-02/events_20260930.jsonl", "loaded"),
+        ("web/2026-10-02/events_20261001.jsonl", "loaded"),
+        ("web/2026-10-03/events_20261002.jsonl", "superseded"),
+        ("web/2026-10-04/events_20261002.jsonl", "loaded"),
+    ]
+    b = ledger_balance(con, "web", "web_events")
+    assert b["balanced"] and b["raw_matches"]
