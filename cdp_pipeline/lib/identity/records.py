@@ -63,9 +63,13 @@ def build_identifiers(con: duckdb.DuckDBPyConnection) -> int:
             -- a web user_id is the CRM customer_id of the same person: one identifier space
             UNION ALL SELECT rid, 'crm_customer', crm_customer_id, false, first_name, last_name FROM r
             UNION ALL SELECT rid, 'crm_customer', web_user_id, false, first_name, last_name FROM r
-            UNION ALL SELECT rid, 'cookie', unnest(cookies), false, first_name, last_name FROM r
+            WHERE web_user_id IS DISTINCT FROM crm_customer_id
+            UNION ALL SELECT rid, 'cookie', unnest(list_distinct(cookies)), false, first_name, last_name FROM r
         )
-        SELECT DISTINCT rid, kind, value, is_junk, first_name, last_name
+        -- (rid, kind, value) unique without a DISTINCT over the wide rows: a record has one e-mail,
+        -- phone and loyalty card, its user id is dropped where it equals its CRM id, and its
+        -- cookies are made distinct in the list
+        SELECT rid, kind, value, is_junk, first_name, last_name
         FROM ids
         WHERE value IS NOT NULL AND trim(value) <> ''
     """)
