@@ -51,10 +51,13 @@ def build_deterministic_edges(con: duckdb.DuckDBPyConnection, config: IdentityCo
         f"""
         CREATE OR REPLACE TEMP TABLE _id_det_edges AS
         WITH shared AS (
-            -- only a value on two or more records makes edges; most are on one
-            SELECT kind, value FROM {USABLE} GROUP BY kind, value HAVING count(*) > 1
+            -- only a value on two or more records makes edges; most are on one. Each gets a
+            -- number (vid) that the statement groups and joins on instead of the (kind, value)
+            -- strings; which number a value gets is arbitrary and never leaves the statement
+            SELECT kind, value, row_number() OVER () AS vid
+            FROM {USABLE} GROUP BY kind, value HAVING count(*) > 1
         ), u AS (
-            SELECT i.rid, i.kind, i.value, i.first_name, i.last_name,
+            SELECT i.rid, s.vid, i.kind, i.value, i.first_name, i.last_name,
                    list_contains($guarded::VARCHAR[], i.kind) AS guarded
             FROM {USABLE} i JOIN shared s USING (kind, value)
         ), names AS (
@@ -63,12 +66,12 @@ def build_deterministic_edges(con: duckdb.DuckDBPyConnection, config: IdentityCo
             -- name_keys.build_name_roles) is graded the right way round: "Kristina Eriksson" and
             -- "Stina Eriksson" are one person, "Pia Jansson" and "Fredrik Jansson" two
             SELECT n.*, {", ".join(f"f.{field}" for field in MODEL_COLUMNS)}
-            FROM (SELECT DISTINCT kind, value,
+            FROM (SELECT DISTINCT vid,
                          CASE WHEN swapped THEN last_name ELSE first_name END AS first_name,
                          CASE WHEN swapped THEN first_name ELSE last_name END AS last_name,
                          -- the last name is a given name (and the first name not a surname)
                          last_given AND NOT swapped AS last_given
-                  FROM (SELECT u.kind, u.value, u.first_name, coalesce(u.last_name, '') AS last_name,
+                  FROM (SELECT u.vid, u.first_name, coalesce(u.last_name, '') AS last_name,
                                coalesce(gl.given, false) AS last_given,
                                coalesce(gl.given AND NOT gf.given, false) AS swapped
                         FROM u LEFT JOIN {NAME_ROLES} gl ON gl.name = u.last_name
@@ -77,19 +80,19 @@ def build_deterministic_edges(con: duckdb.DuckDBPyConnection, config: IdentityCo
             LEFT JOIN {FIRST_NAMES} f ON f.name = n.first_name
         ),
         -- conflicts: the identifiers whose records name two people who cannot be one
-        {_two_people_ctes("name_conflicts", "names", ("kind", "value"), pair)},
+        {_two_people_ctes("name_conflicts", "names", ("vid",), pair)},
         accounts AS (
-            SELECT u.rid, u.value, u.first_name, r.crm_customer_id, p.value AS phone
+            SELECT u.rid, u.vid, u.first_name, r.crm_customer_id, p.value AS phone
             FROM u JOIN {RECORDS} r USING (rid) JOIN {USABLE} p ON p.rid = u.rid AND p.kind = 'phone'
             WHERE u.kind = 'email' AND u.guarded AND r.crm_customer_id IS NOT NULL
         ), conflicts AS (
-            SELECT kind, value FROM name_conflicts
+            SELECT vid FROM name_conflicts
             UNION
             -- an e-mail two CRM accounts registered with, each with a phone of its own (more than
             -- one typo apart) and not one first name on both: a family inbox, also where the
             -- grades call the two names one (twins Eric and Erik) or one is missing
             -- (build_household_cannot_links says why)
-            SELECT 'email', a.value FROM accounts a JOIN accounts b ON a.value = b.value AND a.rid < b.rid
+            SELECT a.vid FROM accounts a JOIN accounts b ON a.vid = b.vid AND a.rid < b.rid
             WHERE a.crm_customer_id <> b.crm_customer_id AND damerau_levenshtein(a.phone, b.phone) > 1
               AND a.first_name IS DISTINCT FROM b.first_name
         ),
@@ -97,9 +100,9 @@ def build_deterministic_edges(con: duckdb.DuckDBPyConnection, config: IdentityCo
             -- the names a record without a first name meets through each guarded identifier it
             -- would be stitched on (not through one that names two people: it is not stitched there)
             SELECT DISTINCT u.rid, n.*
-            FROM u JOIN names n ON n.kind = u.kind AND n.value = u.value
+            FROM u JOIN names n ON n.vid = u.vid
             WHERE u.guarded AND u.first_name IS NULL
-              AND NOT EXISTS (SELECT 1 FROM conflicts c WHERE c.kind = u.kind AND c.value = u.value)
+              AND NOT EXISTS (SELECT 1 FROM conflicts c WHERE c.vid = u.vid)
         ),
         -- bridges: a record without a first name whose identifiers lead to two people (a family
         -- inbox to one, an SMS number to another: a family's subscription) would join them;
@@ -109,17 +112,17 @@ def build_deterministic_edges(con: duckdb.DuckDBPyConnection, config: IdentityCo
             SELECT * FROM u WHERE NOT (guarded AND rid IN (SELECT rid FROM bridges))
         ), hub_all AS (
             -- each star's centre by grouping, not a window over every record: a third of the time
-            SELECT kind, value, min(rid) AS hub FROM kept GROUP BY kind, value
+            SELECT vid, min(rid) AS hub FROM kept GROUP BY vid
         ), hub_per_name AS (
-            SELECT kind, value, first_name, min(rid) AS hub
-            FROM kept SEMI JOIN conflicts USING (kind, value)
+            SELECT vid, first_name, min(rid) AS hub
+            FROM kept SEMI JOIN conflicts USING (vid)
             WHERE first_name IS NOT NULL
-            GROUP BY kind, value, first_name
+            GROUP BY vid, first_name
         ), hubs AS (
-            SELECT u.rid, u.kind, u.value, CASE WHEN c.kind IS NULL THEN a.hub ELSE n.hub END AS hub
-            FROM kept u LEFT JOIN conflicts c ON c.kind = u.kind AND c.value = u.value AND u.guarded
-            LEFT JOIN hub_all a ON a.kind = u.kind AND a.value = u.value
-            LEFT JOIN hub_per_name n ON n.kind = u.kind AND n.value = u.value AND n.first_name = u.first_name
+            SELECT u.rid, u.kind, u.value, CASE WHEN c.vid IS NULL THEN a.hub ELSE n.hub END AS hub
+            FROM kept u LEFT JOIN conflicts c ON c.vid = u.vid AND u.guarded
+            LEFT JOIN hub_all a ON a.vid = u.vid
+            LEFT JOIN hub_per_name n ON n.vid = u.vid AND n.first_name = u.first_name
         )
         SELECT hub AS rid_l, rid AS rid_r, kind, value
         FROM hubs

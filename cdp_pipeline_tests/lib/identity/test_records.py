@@ -1,0 +1,50 @@
+"""The numbered records and the identifiers each carries (``records.py``)."""
+
+from __future__ import annotations
+
+from cdp_pipeline.lib.identity.records import IDENTIFIERS, RECORDS, build_identifiers, build_records
+from cdp_pipeline_tests.lib.identity.synthetic import record, write_records
+
+
+def _records() -> list[dict]:
+    return [
+        # the web user id is the CRM id: one crm_customer identifier, not two
+        record("web", "w2", web_user_id="c1", crm_customer_id="c1", cookies=["k1", "k1", "k2", None, " "]),
+        record("crm", "c1", crm_customer_id="c1", first_name="anna", last_name="berg", email="a@x.se"),
+        record("web", "w1", web_user_id="u9", crm_customer_id="c1", phone="+46701", phone_is_junk=True),
+    ]
+
+
+def test_each_identifier_of_a_record_is_listed_once(con):
+    write_records(con, _records())
+    build_records(con)
+    assert build_identifiers(con) == 8
+    rows = con.execute(f"""SELECT r.source_record_id, i.kind, i.value, i.is_junk, i.first_name, i.last_name
+                           FROM {IDENTIFIERS} i JOIN {RECORDS} r USING (rid) ORDER BY ALL""").fetchall()
+    assert rows == [
+        ("c1", "crm_customer", "c1", False, "anna", "berg"),
+        ("c1", "email", "a@x.se", False, "anna", "berg"),
+        ("w1", "crm_customer", "c1", False, None, None),
+        ("w1", "crm_customer", "u9", False, None, None),
+        ("w1", "phone", "+46701", True, None, None),
+        ("w2", "cookie", "k1", False, None, None),
+        ("w2", "cookie", "k2", False, None, None),
+        ("w2", "crm_customer", "c1", False, None, None),
+    ]
+
+
+def test_records_are_numbered_by_key_from_a_table_a_view_or_a_source_repeating_a_key(con):
+    write_records(con, _records())
+    expected = [(1, "crm", "c1"), (2, "web", "w1"), (3, "web", "w2")]
+    numbered = f"SELECT rid, source, source_record_id FROM {RECORDS} ORDER BY rid"
+    assert build_records(con) == 3
+    assert con.execute(numbered).fetchall() == expected
+    con.execute("CREATE VIEW staging.identity_view AS SELECT * FROM staging.identity_records")
+    assert build_records(con, "staging.identity_view") == 3
+    assert con.execute(numbered).fetchall() == expected
+    # a repeated key: its latest row wins, the numbers are the same
+    con.execute("""INSERT INTO staging.identity_records SELECT * REPLACE (record_time + INTERVAL 1 DAY AS record_time,
+                   'b@x.se' AS email) FROM staging.identity_records WHERE source_record_id = 'c1'""")
+    assert build_records(con) == 3
+    assert con.execute(numbered).fetchall() == expected
+    assert con.execute(f"SELECT email FROM {RECORDS} WHERE rid = 1").fetchall() == [("b@x.se",)]
