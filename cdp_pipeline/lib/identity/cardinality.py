@@ -129,10 +129,19 @@ class _Groups:
         mailbox = mailbox or {}
         self.mailboxes = {rid: ({mailbox[rid]} if mailbox.get(rid) else set()) for rid in values}
         self.values = {rid: [([frozenset([v])] if v is not None else []) for v in vals] for rid, vals in values.items()}
+        # per rule, how many records of the group carry a value (see ``lone_value``)
+        self.carriers = {rid: [int(v is not None) for v in vals] for rid, vals in values.items()}
         self.partners = {rid: dict(partners.get(rid, {})) for rid in values}
         self.limits = [r.max_distinct for r in rules]
         self.tolerances = [r.tolerance for r in rules]
         self.names = [r.name for r in rules]
+
+    def lone_value(self, a: int, b: int, i: int) -> bool:
+        """Whether one of groups ``a`` and ``b`` holds rule ``i``'s value on a single record: a
+        value that may be one record's slip (a birth date mistyped or replaced), which the model's
+        direct match may read as the other side's. When each side carries its value on two records
+        or more, each side's records have said it again: two values, whatever one match says."""
+        return min(self.carriers[a][i], self.carriers[b][i]) <= 1
 
     def find(self, x: int) -> int:
         root = x
@@ -170,6 +179,7 @@ class _Groups:
         self.parent[b] = a
         self.members[a] |= self.members.pop(b)
         self.mailboxes[a] |= self.mailboxes.pop(b)
+        self.carriers[a] = [x + y for x, y in zip(self.carriers[a], self.carriers.pop(b))]
         for rid, reason in self.partners.pop(b).items():
             self.partners[a][rid] = min(reason, self.partners[a].get(rid, reason))
         vb = self.values.pop(b)
@@ -276,10 +286,17 @@ def split_components(
         # a probabilistic edge (strength = its probability, below 2) between two records that both
         # carry a ruled value: the model compared those records knowing the values differ (unless
         # the two sides, each with what stronger edges already joined to it, carry mailboxes of
-        # their own: see ``mailboxes``)
+        # their own: see ``mailboxes``), and one side holds the value on a single record: a side
+        # whose records carry it twice or more has told its value again, so one match of two
+        # records does not make it the other side's (``_Groups.lone_value``)
         weighed = strength < 2 and not mailboxes_of_their_own(groups.mailboxes[ra], groups.mailboxes[rb])
         joined = tuple(
-            (values[a][i], values[b][i]) if weighed and values[a][i] is not None and values[b][i] is not None else None
+            (values[a][i], values[b][i])
+            if weighed
+            and values[a][i] is not None
+            and values[b][i] is not None
+            and groups.lone_value(ra, rb, i)
+            else None
             for i in range(len(rules))
         )
         reason, merged = groups.conflict(ra, rb, joined)
