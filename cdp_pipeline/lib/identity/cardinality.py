@@ -139,9 +139,11 @@ class _Groups:
     def lone_value(self, a: int, b: int, i: int) -> bool:
         """Whether one of groups ``a`` and ``b`` holds rule ``i``'s value on a single record: a
         value that may be one record's slip (a birth date mistyped or replaced), which the model's
-        direct match may read as the other side's. When each side carries its value on two records
-        or more, each side's records have said it again: two values, whatever one match says."""
-        return min(self.carriers[a][i], self.carriers[b][i]) <= 1
+        direct match may read as the other side's. Under ``typo`` (a value of the person: one
+        birth date, however written), a side that carries its value on two records or more has
+        said it again: two values, whatever one match says. Under ``linked`` every record may
+        carry its own value (a CRM's duplicate records each have their own id): always True."""
+        return self.tolerances[i] != "typo" or min(self.carriers[a][i], self.carriers[b][i]) <= 1
 
     def find(self, x: int) -> int:
         root = x
@@ -292,10 +294,7 @@ def split_components(
         weighed = strength < 2 and not mailboxes_of_their_own(groups.mailboxes[ra], groups.mailboxes[rb])
         joined = tuple(
             (values[a][i], values[b][i])
-            if weighed
-            and values[a][i] is not None
-            and values[b][i] is not None
-            and groups.lone_value(ra, rb, i)
+            if weighed and values[a][i] is not None and values[b][i] is not None and groups.lone_value(ra, rb, i)
             else None
             for i in range(len(rules))
         )

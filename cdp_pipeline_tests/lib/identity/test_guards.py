@@ -331,22 +331,27 @@ def test_a_birth_date_rule_with_typo_tolerance(con, edges, together, cut):
 
 
 @pytest.mark.parametrize(
-    "date_4, together",
+    "tolerance, date_4, together",
     [
         # Tiarna Reid (1950-12-25 on both her records) and Tiarna Roepcke (1963-04-01 on both of
         # hers), matched directly at 0.85 on first name and town (FEBRL-like dsgen data, seed 7):
         # each side has said its date twice, so the match does not make them one date
-        ("1963-04-01", False),
+        ("typo", "1963-04-01", False),
         # her second record's date mistyped past the typo tolerance (Samantha Reid, seed 7:
         # 1932-11-07 and 1931-12-07, which the stronger match of those two made one): still two
         # records saying a date that is not the other side's
-        ("1931-12-07", False),
+        ("typo", "1931-12-07", False),
         # one record of hers carrying a date: one record's date may be replaced, and the model
         # weighed it against everything else its record agrees on
-        (None, True),
+        ("typo", None, True),
+        # under ``linked`` every record may carry a value of its own (a CRM's duplicate records,
+        # each with its own id): the direct match of two of them makes their values one
+        ("linked", "1963-04-01", True),
     ],
 )
-def test_a_model_match_does_not_make_one_date_of_two_that_each_side_holds_on_two_records(con, date_4, together):
+def test_a_model_match_does_not_make_one_date_of_two_that_each_side_holds_on_two_records(
+    con, tolerance, date_4, together
+):
     con.execute(
         """CREATE TEMP TABLE _id_records AS SELECT * FROM (VALUES
         (1, DATE '1950-12-25'), (2, DATE '1950-12-25'), (3, DATE '1963-04-01'), (4, ?::DATE), (5, NULL))
@@ -367,7 +372,7 @@ def test_a_model_match_does_not_make_one_date_of_two_that_each_side_holds_on_two
         "temp.comps",
         "temp.edges",
         "temp.cannot",
-        (CardinalityRule("birth_dates", "birth_date", 1, "typo"),),
+        (CardinalityRule("birth_dates", "birth_date", 1, tolerance),),
         "temp.out",
         "temp.cut",
     )
