@@ -26,8 +26,8 @@ class CardinalityRule:
     each have their own id); a chain through records without the column never does.
     ``tolerance: typo`` also counts values one typo apart (dates also with day and month
     swapped) as one: 1916-10-27 and 1916-10-17 are one birth date written twice; its model matches
-    count two values as one only when one side holds its value on a single record (a side that
-    says it on two records or more has said it again: ``cardinality._Groups.lone_value``)."""
+    count two values as one only when one side gives its value, give or take a typo, on a single
+    record (a side that gives it on two records has said it again: ``cardinality._Groups.lone_value``)."""
 
     name: str
     column: str

@@ -334,13 +334,14 @@ def test_a_birth_date_rule_with_typo_tolerance(con, edges, together, cut):
     "tolerance, date_4, together",
     [
         # Tiarna Reid (1950-12-25 on both her records) and Tiarna Roepcke (1963-04-01 on both of
-        # hers), matched directly at 0.85 on first name and town (FEBRL-like dsgen data, seed 7):
-        # each side has said its date twice, so the match does not make them one date
+        # hers), matched directly at 0.85 on first name and postcode (FEBRL-like dsgen data,
+        # seed 7): each side has said its date twice, so the match does not make them one date
         ("typo", "1963-04-01", False),
-        # her second record's date mistyped past the typo tolerance (Samantha Reid, seed 7:
-        # 1932-11-07 and 1931-12-07, which the stronger match of those two made one): still two
-        # records saying a date that is not the other side's
-        ("typo", "1931-12-07", False),
+        ("typo", "1963-04-11", False),  # said twice give or take a typo: the same
+        # her two records give two dates that are not one (Lewis Neville, seed 4: 1930-02-22 and
+        # 1962-12-24 beside 1962-12-03 on three records; Samantha Reid, seed 7, alike but two
+        # people): each a single record's, which the model may read as the other side's
+        ("typo", "1931-12-07", True),
         # one record of hers carrying a date: one record's date may be replaced, and the model
         # weighed it against everything else its record agrees on
         ("typo", None, True),
