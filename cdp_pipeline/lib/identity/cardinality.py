@@ -13,7 +13,7 @@ hold. The rebuild loops in Python, but only over the (few) offending clusters.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import duckdb
 
@@ -129,10 +129,27 @@ class _Groups:
         mailbox = mailbox or {}
         self.mailboxes = {rid: ({mailbox[rid]} if mailbox.get(rid) else set()) for rid in values}
         self.values = {rid: [([frozenset([v])] if v is not None else []) for v in vals] for rid, vals in values.items()}
+        # per rule, how many records of the group carry each value (see ``lone_value``)
+        self.counts = {rid: [Counter([v] if v is not None else []) for v in vals] for rid, vals in values.items()}
         self.partners = {rid: dict(partners.get(rid, {})) for rid in values}
         self.limits = [r.max_distinct for r in rules]
         self.tolerances = [r.tolerance for r in rules]
         self.names = [r.name for r in rules]
+
+    def lone_value(self, a: int, b: int, i: int, value_a: str, value_b: str) -> bool:
+        """Whether one of groups ``a`` and ``b`` holds rule ``i``'s value on the edge (``value_a``,
+        ``value_b``) on a single record, counting the values one typo from it: a value that may
+        be one record's slip (a birth date mistyped or replaced), which the model's direct match
+        may read as the other side's. Under ``typo`` (a value of the person: one birth date,
+        however written), a side with two records or more giving that value has said it again:
+        two values, whatever one match says. Under ``linked`` every record may carry its own value
+        (a CRM's duplicate records each have their own id): always True."""
+        if self.tolerances[i] != "typo":
+            return True
+        return any(
+            sum(n for v, n in self.counts[g][i].items() if same_value_give_or_take_a_typo(v, value)) <= 1
+            for g, value in ((a, value_a), (b, value_b))
+        )
 
     def find(self, x: int) -> int:
         root = x
@@ -170,6 +187,7 @@ class _Groups:
         self.parent[b] = a
         self.members[a] |= self.members.pop(b)
         self.mailboxes[a] |= self.mailboxes.pop(b)
+        self.counts[a] = [x + y for x, y in zip(self.counts[a], self.counts.pop(b))]
         for rid, reason in self.partners.pop(b).items():
             self.partners[a][rid] = min(reason, self.partners[a].get(rid, reason))
         vb = self.values.pop(b)
@@ -276,10 +294,17 @@ def split_components(
         # a probabilistic edge (strength = its probability, below 2) between two records that both
         # carry a ruled value: the model compared those records knowing the values differ (unless
         # the two sides, each with what stronger edges already joined to it, carry mailboxes of
-        # their own: see ``mailboxes``)
+        # their own: see ``mailboxes``), and one side gives its value (give or take a typo) on a
+        # single record: a side whose records give it twice has said it again, so one match of
+        # two records does not make it the other side's (``_Groups.lone_value``)
         weighed = strength < 2 and not mailboxes_of_their_own(groups.mailboxes[ra], groups.mailboxes[rb])
         joined = tuple(
-            (values[a][i], values[b][i]) if weighed and values[a][i] is not None and values[b][i] is not None else None
+            (values[a][i], values[b][i])
+            if weighed
+            and values[a][i] is not None
+            and values[b][i] is not None
+            and groups.lone_value(ra, rb, i, values[a][i], values[b][i])
+            else None
             for i in range(len(rules))
         )
         reason, merged = groups.conflict(ra, rb, joined)

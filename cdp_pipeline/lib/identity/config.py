@@ -25,7 +25,9 @@ class CardinalityRule:
     them directly (it weighed everything else knowing they differ: a CRM's duplicate records
     each have their own id); a chain through records without the column never does.
     ``tolerance: typo`` also counts values one typo apart (dates also with day and month
-    swapped) as one: 1916-10-27 and 1916-10-17 are one birth date written twice."""
+    swapped) as one: 1916-10-27 and 1916-10-17 are one birth date written twice; its model matches
+    count two values as one only when one side gives its value, give or take a typo, on a single
+    record (a side that gives it on two records has said it again: ``cardinality._Groups.lone_value``)."""
 
     name: str
     column: str

@@ -330,6 +330,58 @@ def test_a_birth_date_rule_with_typo_tolerance(con, edges, together, cut):
     assert con.execute("SELECT rid_l, rid_r FROM temp.cut ORDER BY ALL").fetchall() == cut
 
 
+@pytest.mark.parametrize(
+    "tolerance, date_4, together",
+    [
+        # Tiarna Reid (1950-12-25 on both her records) and Tiarna Roepcke (1963-04-01 on both of
+        # hers), matched directly at 0.85 on first name and postcode (FEBRL-like dsgen data,
+        # seed 7): each side has said its date twice, so the match does not make them one date
+        ("typo", "1963-04-01", False),
+        ("typo", "1963-04-11", False),  # said twice give or take a typo: the same
+        # her two records give two dates that are not one (Lewis Neville, seed 4: 1930-02-22 and
+        # 1962-12-24 beside 1962-12-03 on three records; Samantha Reid, seed 7, alike but two
+        # people): each a single record's, which the model may read as the other side's
+        ("typo", "1931-12-07", True),
+        # one record of hers carrying a date: one record's date may be replaced, and the model
+        # weighed it against everything else its record agrees on
+        ("typo", None, True),
+        # under ``linked`` every record may carry a value of its own (a CRM's duplicate records,
+        # each with its own id): the direct match of two of them makes their values one
+        ("linked", "1963-04-01", True),
+    ],
+)
+def test_a_model_match_does_not_make_one_date_of_two_that_each_side_holds_on_two_records(
+    con, tolerance, date_4, together
+):
+    con.execute(
+        """CREATE TEMP TABLE _id_records AS SELECT * FROM (VALUES
+        (1, DATE '1950-12-25'), (2, DATE '1950-12-25'), (3, DATE '1963-04-01'), (4, ?::DATE), (5, NULL))
+        t(rid, birth_date)""",
+        [date_4],
+    )
+    con.execute("CREATE TEMP TABLE comps AS SELECT rid, 1 AS component FROM temp._id_records")
+    con.execute("CREATE TEMP TABLE edges (rid_l BIGINT, rid_r BIGINT, strength DOUBLE, match_weight DOUBLE)")
+    con.executemany(
+        "INSERT INTO temp.edges VALUES (?, ?, ?, ?)",
+        # each person's own records; an undated record of the second matched to the first (no
+        # bridge: cut); the direct match of two dated records, one of each
+        [(1, 2, 0.99999, 16.0), (3, 4, 0.998, 9.0), (3, 5, 0.99999, 18.0), (1, 5, 0.9776, 5.4), (1, 3, 0.8457, 2.4)],
+    )
+    con.execute("CREATE TEMP TABLE cannot (rid_l BIGINT, rid_r BIGINT)")
+    split_components(
+        con,
+        "temp.comps",
+        "temp.edges",
+        "temp.cannot",
+        (CardinalityRule("birth_dates", "birth_date", 1, tolerance),),
+        "temp.out",
+        "temp.cut",
+    )
+    groups = dict(con.execute("SELECT rid, component FROM temp.out").fetchall())
+    assert groups[1] == groups[2] and groups[3] == groups[4] == groups[5]
+    assert (groups[1] == groups[3]) is together
+
+
 def _split_on_birth_dates_with_mailboxes(con) -> dict[int, int]:
     """``split_components`` on ``temp.comps``/``temp.edges``/``temp.cannot`` with the birth-date
     rule and ``temp._id_records``' mailboxes: each record's component."""
