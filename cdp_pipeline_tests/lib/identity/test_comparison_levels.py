@@ -1,4 +1,5 @@
-"""The cheap test before the edit distances: every pair one edit apart passes it."""
+"""The cheap tests before the edit distances: every pair one edit apart passes them, and a level whose
+distance sits behind a CASE guard holds for the same pairs as its AND form."""
 
 import random
 
@@ -125,3 +126,63 @@ def test_first_names_two_edits_apart_untrained_weigh_as_else():
     trained, notes = model(0.05), []
     _weigh_untrained_two_edits_as_else(trained, notes)
     assert trained["comparisons"][0]["comparison_levels"][0]["m_probability"] == 0.05 and notes == []
+
+
+# The levels as they were written before their edit distances went behind CASE guards: the
+# guarded levels must hold for exactly the same pairs (a pair's comparison vector unchanged)
+_AND_FORMS = {
+    "two edits apart": "(first_name_single_l AND first_name_single_r"
+    " AND least(length(first_name_match_l), length(first_name_match_r)) >= 4"
+    " AND substr(first_name_match_l, 1, 1) = substr(first_name_match_r, 1, 1))"
+    " AND (damerau_levenshtein(first_name_match_l, first_name_match_r) <= 2)"
+    " AND (jaro_winkler_similarity(first_name_match_l, first_name_match_r) >= 0.8)",
+    "one name written as the other record's other name": "(first_name_match_l = last_name_match_r"
+    " AND NOT coalesce(last_name_also_first_l AND damerau_levenshtein(last_name_match_l, first_name_match_r) > 2,"
+    " false)) OR (first_name_match_r = last_name_match_l AND NOT coalesce(last_name_also_first_r"
+    " AND damerau_levenshtein(last_name_match_r, first_name_match_l) > 2, false))",
+    "one typo, a day or month apart, or day and month swapped": "((levenshtein(CAST(birth_date_l AS TEXT),"
+    " CAST(birth_date_r AS TEXT)) <= 2) AND (damerau_levenshtein(CAST(birth_date_l AS TEXT),"
+    " CAST(birth_date_r AS TEXT)) <= 1)) OR (month(birth_date_l) = day(birth_date_r)"
+    " AND day(birth_date_l) = month(birth_date_r) AND year(birth_date_l) = year(birth_date_r))"
+    " OR (ABS(EPOCH(birth_date_l) - EPOCH(birth_date_r)) <= 86400) OR (day(birth_date_l) = day(birth_date_r)"
+    " AND abs(year(birth_date_l) * 12 + month(birth_date_l) - year(birth_date_r) * 12 - month(birth_date_r)) = 1)",
+}
+
+
+def test_guarded_levels_hold_for_the_same_pairs_as_their_and_forms():
+    from cdp_pipeline.lib.identity.splink_model import (
+        _birth_date_comparison,
+        _first_name_comparison,
+        _last_name_comparison,
+    )
+
+    rng = random.Random(11)
+    names = ["anna", "anni", "hanna", "thomas", "thomrds", "tohmas", "jonas", "johan", "erik", "emil", "ek", None]
+    dates = ["1952-10-09", "1952-10-10", "1952-09-10", "1952-01-09", "1925-10-09", "1952-10-19", None]
+    rows = []
+    for _ in range(4000):
+        fl, fr, ll, lr = (rng.choice(names) for _ in range(4))
+        rows.append(
+            (fl, fr, ll, lr, rng.choice([True, False, None]), rng.choice([True, False, None]))
+            + (rng.choice([True, False, None]), rng.choice([True, False, None]), rng.choice(dates), rng.choice(dates))
+        )
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE p (first_name_match_l VARCHAR, first_name_match_r VARCHAR, last_name_match_l VARCHAR,"
+        " last_name_match_r VARCHAR, first_name_single_l BOOLEAN, first_name_single_r BOOLEAN,"
+        " last_name_also_first_l BOOLEAN, last_name_also_first_r BOOLEAN, birth_date_l DATE, birth_date_r DATE)"
+    )
+    con.executemany("INSERT INTO p VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    levels = {
+        lv.label_for_charts: lv.sql_condition
+        for comparison in (_first_name_comparison(), _last_name_comparison(), _birth_date_comparison())
+        for lv in comparison.get_comparison("duckdb").comparison_levels
+    }
+    for label, and_form in _AND_FORMS.items():
+        guarded = levels[label]
+        assert "CASE" in guarded
+        held, differ = con.execute(
+            f"SELECT count_if(coalesce({and_form}, false)),"
+            f" count_if(coalesce({guarded}, false) <> coalesce({and_form}, false)) FROM p"
+        ).fetchone()
+        assert held > 20 and differ == 0, (label, held, differ)
