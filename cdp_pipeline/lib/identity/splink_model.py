@@ -138,13 +138,7 @@ def build_splink_input(
             SELECT rid, source,
                    CASE WHEN coalesce(name_is_junk, false) THEN NULL ELSE nullif(trim(first_name_match), '') END AS first_name_match,
                    CASE WHEN coalesce(name_is_junk, false) THEN NULL ELSE nullif(trim(last_name_match), '') END AS last_name_match,
-                   -- a street without a name (a house number alone, "1": the name missing) is
-                   -- compared as no street: "1" beside "1" is no shared address (FEBRL-class seed 7:
-                   -- Jayden and Haylee Lowe joined by "1" and postcodes 5291 / 5290 at the level of a
-                   -- real street with a typo); its number still serves blocking (street_number)
-                   birth_date,
-                   CASE WHEN regexp_matches(street, '\\p{{L}}') THEN nullif(trim(lower(street)), '') END AS street,
-                   nullif(regexp_extract(street, '(\\d+)', 1), '') AS street_number,
+                   birth_date, nullif(trim(lower(street)), '') AS street,
                    -- a postcode without a digit beside a town that has one or none is the two
                    -- fields swapped ("SHORNCILFFE" / "314Y", "KELLYVILLE" / none: FEBRL-class CRM
                    -- extracts): read back in place, so the town meets its own town and postcode
@@ -167,7 +161,7 @@ def build_splink_input(
                r.birth_date, r.street, r.postcode, r.city,
                -- for blocking only (never compared): the house number and the street's name
                -- apart, so a typo in one still leaves the other to bring the pair up
-               r.street_number,
+               nullif(regexp_extract(r.street, '(\\d+)', 1), '') AS street_number,
                nullif(trim(regexp_replace(regexp_replace(r.street, '\\d+\\w?', '', 'g'), '\\s+', ' ', 'g')), '')
                    AS street_name,
                -- for training only (never compared, so a rule on them fixes no comparison):

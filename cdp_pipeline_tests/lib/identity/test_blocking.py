@@ -167,19 +167,3 @@ def test_a_swapped_name_needs_one_more_field_or_a_rare_name(con, config):
     ]
     # t1 and t2 share the town; sw and t1 the rare full name "olsson gunnar"
     assert _candidate_pairs(con, records, config) == {("t1", "t2"), ("sw", "t1"), ("r1", "r2")}
-
-
-def test_a_street_of_only_a_house_number_is_compared_as_no_street(con, config):
-    """FEBRL-class seed 7: Jayden and Haylee Lowe were joined by streets "1" and "1" with postcodes
-    one typo apart, the weight of a real street with a typo. A street without a name is no
-    shared address to the model; its number still blocks (``street_number``)."""
-    records = [
-        _customer("c1", "jayden", "lowe", street="1", postcode="5291"),
-        _customer("c2", "haylee", "lowe", street="1", postcode="5290"),
-        _customer("c3", "anna", "berg", street="Storgatan 12"),
-    ]
-    _model_input(con, records, config)
-    rows = con.execute(f"""
-        SELECT r.source_record_id, i.street, i.street_number, i.street_name FROM {SPLINK_INPUT} i
-        JOIN {RECORDS} r ON r.rid = i.unique_id ORDER BY 1""").fetchall()
-    assert rows == [("c1", None, "1", None), ("c2", None, "1", None), ("c3", "storgatan 12", "12", "storgatan")]
