@@ -77,21 +77,16 @@ def check_candidates(con: duckdb.DuckDBPyConnection, candidates: str, table: str
     run_sql(con, SQL_DIR, "create_consent_checked", table=table, candidates=candidates, ledger=ledger_table(con))
 
 
-def gate_candidates(con: duckdb.DuckDBPyConnection, destination: Destination, *, checked: bool = False) -> int:
-    """The gate: temp table ``gated_candidates`` from ``export_candidates``; returns the number of
-    customers dropped. ``checked``: export_candidates already carries the verdict (``email_ok``,
-    ``sms_ok``: ``check_candidates`` on the night's audience, exporter.ExportAudience); else it is
-    taken here."""
+def gate_candidates(con: duckdb.DuckDBPyConnection, destination: Destination) -> int:
+    """The gate: temp table ``gated_candidates`` from ``export_candidates``, which carries the
+    verdict on each identifier (``email_ok``, ``sms_ok``: ``check_candidates`` on the night's
+    audience, exporter.ExportAudience); returns the number of customers dropped."""
     required = set(destination.required_consent)
-    source = "export_candidates"
-    if not checked:
-        source = "export_candidates_checked"
-        check_candidates(con, "export_candidates", source)
     run_sql(
         con,
         SQL_DIR,
         "create_gated_candidates",
-        checked=source,
+        checked="export_candidates",
         params={
             "need_email": "email" in required,
             "need_sms": "sms" in required,
@@ -99,8 +94,6 @@ def gate_candidates(con: duckdb.DuckDBPyConnection, destination: Destination, *,
             "need_unknown_channel": bool(required - {"email", "sms"}),
         },
     )
-    if not checked:
-        con.execute(f"DROP TABLE {source}")
     return con.execute(
         "SELECT (SELECT count(*) FROM export_candidates) - (SELECT count(*) FROM gated_candidates)"
     ).fetchall()[0][0]

@@ -267,21 +267,20 @@ def stage_export_rows(
     consent-gated candidates' rows for ``destination``, row_values as the JSON text
     activation.export_members stores; insert_export_members.sql keeps one row per key.
     ``audience``: the night's members and the gate's verdict, shared by its destinations (without
-    it, the destination's candidates are built and checked here: the same rows)."""
-    register_export_functions(con)
-    # The gate is looked up on the module so nothing can hold on to an older gate.
+    it, an audience of this destination alone: the same rows)."""
     if audience is None:
-        run_sql(con, SQL_DIR, "create_export_candidates", {"segments": list(destination.segments)})
-        dropped = consent_gate.gate_candidates(con, destination)
-    else:
-        run_sql(
-            con,
-            SQL_DIR,
-            "create_export_candidates_from_audience",
-            {"segments": list(destination.segments)},
-            audience=audience.table,
-        )
-        dropped = consent_gate.gate_candidates(con, destination, checked=True)
+        with ExportAudience(con, [destination]) as own:
+            return stage_export_rows(con, destination, own)
+    register_export_functions(con)
+    run_sql(
+        con,
+        SQL_DIR,
+        "create_export_candidates_from_audience",
+        {"segments": list(destination.segments)},
+        audience=audience.table,
+    )
+    # The gate is looked up on the module so nothing can hold on to an older gate.
+    dropped = consent_gate.gate_candidates(con, destination)
     name, params = _kind_params(destination)
     run_sql(con, SQL_DIR, name, params)
     candidates, gated = con.execute(

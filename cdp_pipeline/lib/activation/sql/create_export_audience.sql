@@ -1,7 +1,7 @@
 -- Members of any of the night's destinations' segments ($segments) with what the consent gate and the
--- row builders need: temp table export_audience, built once for every destination
--- (create_export_candidates_from_audience.sql picks one destination's, as create_export_candidates.sql
--- builds them alone). segments: the customer's segments among $segments, sorted.
+-- row builders need: temp table export_audience, built once for every destination (or for one alone)
+-- (create_export_candidates_from_audience.sql picks one destination's). segments: the customer's
+-- segments among $segments, sorted.
 CREATE OR REPLACE TEMP TABLE export_audience AS
 WITH members AS (
     SELECT customer_id, list(segment ORDER BY segment) AS segments
