@@ -443,3 +443,24 @@ def build_synthetic(con: duckdb.DuckDBPyConnection, n_people: int = 300, seed: i
     records = build_people(n_people, seed)
     write_records(con, records)
     return records
+
+
+def build_synthetic_splink_input(con: duckdb.DuckDBPyConnection, config):
+    """The synthetic records (``build_synthetic``) made into the model's input as a night makes it
+    (records, first names, identifiers, the junk guard, ``build_splink_input``), registered with
+    Splink: the Splink dataframe."""
+    from splink import DuckDBAPI
+
+    from cdp_pipeline.lib.identity.junk_guard import find_excluded_identifiers
+    from cdp_pipeline.lib.identity.name_keys import write_first_name_table
+    from cdp_pipeline.lib.identity.name_variants import load_name_variants
+    from cdp_pipeline.lib.identity.records import RECORDS, build_identifiers, build_records
+    from cdp_pipeline.lib.identity.splink_model import SPLINK_INPUT, build_splink_input
+
+    build_synthetic(con)
+    build_records(con, "staging.identity_records")
+    write_first_name_table(con, f"SELECT DISTINCT first_name_match FROM {RECORDS}", load_name_variants())
+    build_identifiers(con)
+    find_excluded_identifiers(con, config)
+    build_splink_input(con)
+    return DuckDBAPI(connection=con).register(SPLINK_INPUT)

@@ -4,26 +4,16 @@ from __future__ import annotations
 
 import logging
 
-from splink import DuckDBAPI, Linker
+from splink import Linker
 
 from cdp_pipeline.lib.identity.blocking import blocked_pairs_sql, predictions
-from cdp_pipeline.lib.identity.junk_guard import find_excluded_identifiers
-from cdp_pipeline.lib.identity.name_keys import write_first_name_table
-from cdp_pipeline.lib.identity.name_variants import load_name_variants
-from cdp_pipeline.lib.identity.records import RECORDS, build_identifiers, build_records
-from cdp_pipeline.lib.identity.splink_model import SPLINK_INPUT, build_splink_input, splink_settings
+from cdp_pipeline.lib.identity.splink_model import SPLINK_INPUT, splink_settings
 
-from .synthetic import build_synthetic
+from .synthetic import build_synthetic_splink_input
 
 
 def _linker(con, config):
-    build_synthetic(con)
-    build_records(con, "staging.identity_records")
-    write_first_name_table(con, f"SELECT DISTINCT first_name_match FROM {RECORDS}", load_name_variants())
-    build_identifiers(con)
-    find_excluded_identifiers(con, config)
-    build_splink_input(con)
-    sdf = DuckDBAPI(connection=con).register(SPLINK_INPUT)
+    sdf = build_synthetic_splink_input(con, config)
     linker = Linker(sdf, splink_settings(config), log_level=logging.WARNING)
     linker.training.estimate_u_using_random_sampling(max_pairs=config.splink.u_max_pairs, seed=config.splink.seed)
     for col in ("first_name_match", "last_name_match"):

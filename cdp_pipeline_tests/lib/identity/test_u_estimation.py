@@ -5,10 +5,8 @@ import logging
 
 from splink import DuckDBAPI, Linker
 
-from cdp_pipeline.lib.identity.junk_guard import find_excluded_identifiers
 from cdp_pipeline.lib.identity.name_keys import write_first_name_table
 from cdp_pipeline.lib.identity.name_variants import load_name_variants
-from cdp_pipeline.lib.identity.records import RECORDS, build_identifiers, build_records
 from cdp_pipeline.lib.identity.splink_model import (
     ONE_NAME_SWAPPED,
     SPLINK_INPUT,
@@ -17,21 +15,14 @@ from cdp_pipeline.lib.identity.splink_model import (
     _estimate_u,
     _one_name_swapped_u,
     _sampled_level_counts,
-    build_splink_input,
     splink_settings,
 )
 
-from .synthetic import build_synthetic
+from .synthetic import build_synthetic_splink_input
 
 
 def _splink_input(con, config):
-    build_synthetic(con)
-    build_records(con, "staging.identity_records")
-    write_first_name_table(con, f"SELECT DISTINCT first_name_match FROM {RECORDS}", load_name_variants())
-    build_identifiers(con)
-    find_excluded_identifiers(con, config)
-    build_splink_input(con)
-    return DuckDBAPI(connection=con).register(SPLINK_INPUT)
+    return build_synthetic_splink_input(con, config)
 
 
 def test_u_is_splinks_random_sampling_estimate_to_the_last_digit(con, config):
@@ -111,7 +102,7 @@ def test_first_names_differ_is_the_plain_negation_of_every_one_name_test(con):
     """The family-inbox test (``first_names_differ_sql``), written for speed with equal names
     first, is exactly "both first names there and NOT (any one-name condition)", NULLs included,
     over every pair of a grid of names, some without a surname."""
-    from cdp_pipeline.lib.identity.name_keys import FIRST_NAMES, MODEL_COLUMNS, write_first_name_table
+    from cdp_pipeline.lib.identity.name_keys import FIRST_NAMES, MODEL_COLUMNS
     from cdp_pipeline.lib.identity.splink_model import first_names_differ_sql, one_name_conditions
 
     firsts = ["erik", "erika", "eric", "anna", "anna karin", "karin", "p o", "per olof", "kristina", "stina"]
