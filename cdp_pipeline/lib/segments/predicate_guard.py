@@ -30,131 +30,7 @@ class UnsafePredicateError(ValueError):
         super().__init__(f"segment {segment!r}: {problem}")
 
 
-# Structure and operators a boolean expression over one row needs.
-_ALLOWED_NODES: tuple[type, ...] = (
-    exp.Column,
-    exp.Identifier,
-    exp.Literal,
-    exp.Boolean,
-    exp.Null,
-    exp.Paren,
-    exp.Tuple,
-    exp.Array,
-    exp.And,
-    exp.Or,
-    exp.Not,
-    exp.Xor,
-    exp.EQ,
-    exp.NEQ,
-    exp.GT,
-    exp.GTE,
-    exp.LT,
-    exp.LTE,
-    exp.NullSafeEQ,
-    exp.NullSafeNEQ,
-    exp.Is,
-    exp.In,
-    exp.Between,
-    exp.Like,
-    exp.ILike,
-    exp.Add,
-    exp.Sub,
-    exp.Mul,
-    exp.Div,
-    exp.IntDiv,
-    exp.Mod,
-    exp.Neg,
-    exp.DPipe,
-    exp.Interval,
-    exp.Cast,
-    exp.TryCast,
-    exp.DataType,
-    exp.DataTypeParam,
-    exp.Case,
-    exp.If,
-    exp.Coalesce,
-    # Pure scalar functions (sqlglot gives each its own class).
-    exp.Lower,
-    exp.Upper,
-    exp.Length,
-    exp.Trim,
-    exp.Substring,
-    exp.StartsWith,
-    exp.EndsWith,
-    exp.Contains,
-    exp.RegexpLike,
-    exp.Abs,
-    exp.Round,
-    exp.Floor,
-    exp.Ceil,
-    exp.Greatest,
-    exp.Least,
-    exp.DateDiff,
-    exp.DateAdd,
-    exp.DateSub,
-    exp.DateTrunc,
-    exp.TimestampTrunc,
-    exp.Extract,
-    exp.Year,
-    exp.Month,
-    exp.ArrayContains,
-    exp.ArrayOverlaps,
-    exp.ArraySize,
-)
-# Functions sqlglot does not know by class (exp.Anonymous): allowed by name.
-ALLOWED_ANONYMOUS_FUNCTIONS = frozenset(
-    {
-        "list_has_all",
-        "array_has_all",
-        "list_has_any",
-        "array_has_any",
-        "list_contains",
-        "array_contains",
-        "len",
-        "date_diff",
-        "datediff",
-        "ends_with",
-        "prefix",
-        "suffix",
-    }
-)
-_BOOLEAN_ANONYMOUS = frozenset(
-    {
-        "list_has_all",
-        "array_has_all",
-        "list_has_any",
-        "array_has_any",
-        "list_contains",
-        "array_contains",
-        "ends_with",
-        "prefix",
-        "suffix",
-    }
-)
-# Keyword-like arguments (interval and date-part units) are sqlglot Vars.
-_VAR_PARENTS = (exp.Interval, exp.DateDiff, exp.DateAdd, exp.DateSub, exp.DateTrunc, exp.TimestampTrunc, exp.Extract)
-_STATEMENTS: tuple[type, ...] = tuple(
-    getattr(exp, n)
-    for n in (
-        "Query",
-        "DDL",
-        "DML",
-        "Command",
-        "Copy",
-        "Attach",
-        "Detach",
-        "Use",
-        "Set",
-        "Pragma",
-        "Transaction",
-        "Commit",
-        "Rollback",
-        "Install",
-        "Describe",
-        "Summarize",
-    )
-    if hasattr(exp, n)
-)
+# Nodes whose value is a boolean: the operators and predicates a segment is made of.
 _BOOLEAN_NODES: tuple[type, ...] = (
     exp.And,
     exp.Or,
@@ -180,6 +56,94 @@ _BOOLEAN_NODES: tuple[type, ...] = (
     exp.RegexpLike,
     exp.ArrayContains,
     exp.ArrayOverlaps,
+)
+# Everything a boolean expression over one row may hold: the boolean nodes and the structure,
+# arithmetic and pure scalar functions beneath them.
+_ALLOWED_NODES: tuple[type, ...] = _BOOLEAN_NODES + (
+    exp.Column,
+    exp.Identifier,
+    exp.Literal,
+    exp.Null,
+    exp.Paren,
+    exp.Tuple,
+    exp.Array,
+    exp.Add,
+    exp.Sub,
+    exp.Mul,
+    exp.Div,
+    exp.IntDiv,
+    exp.Mod,
+    exp.Neg,
+    exp.DPipe,
+    exp.Interval,
+    exp.Cast,
+    exp.TryCast,
+    exp.DataType,
+    exp.DataTypeParam,
+    exp.Case,
+    exp.If,
+    exp.Coalesce,
+    # Pure scalar functions (sqlglot gives each its own class).
+    exp.Lower,
+    exp.Upper,
+    exp.Length,
+    exp.Trim,
+    exp.Substring,
+    exp.Abs,
+    exp.Round,
+    exp.Floor,
+    exp.Ceil,
+    exp.Greatest,
+    exp.Least,
+    exp.DateDiff,
+    exp.DateAdd,
+    exp.DateSub,
+    exp.DateTrunc,
+    exp.TimestampTrunc,
+    exp.Extract,
+    exp.Year,
+    exp.Month,
+    exp.ArraySize,
+)
+# Functions sqlglot does not know by class (exp.Anonymous) that return a boolean, and all those
+# allowed by name.
+_BOOLEAN_ANONYMOUS = frozenset(
+    {
+        "list_has_all",
+        "array_has_all",
+        "list_has_any",
+        "array_has_any",
+        "list_contains",
+        "array_contains",
+        "ends_with",
+        "prefix",
+        "suffix",
+    }
+)
+ALLOWED_ANONYMOUS_FUNCTIONS = _BOOLEAN_ANONYMOUS | {"len", "date_diff", "datediff"}
+# Keyword-like arguments (interval and date-part units) are sqlglot Vars.
+_VAR_PARENTS = (exp.Interval, exp.DateDiff, exp.DateAdd, exp.DateSub, exp.DateTrunc, exp.TimestampTrunc, exp.Extract)
+_STATEMENTS: tuple[type, ...] = tuple(
+    getattr(exp, n)
+    for n in (
+        "Query",
+        "DDL",
+        "DML",
+        "Command",
+        "Copy",
+        "Attach",
+        "Detach",
+        "Use",
+        "Set",
+        "Pragma",
+        "Transaction",
+        "Commit",
+        "Rollback",
+        "Install",
+        "Describe",
+        "Summarize",
+    )
+    if hasattr(exp, n)
 )
 
 
