@@ -14,8 +14,8 @@ Taken only when every line would be loaded as read, which these checks make cert
   line-by-line reader's fast path reads (json reads them alike), one Arrow row each (a blank
   line, or two objects on one, would shift the rows: simdjson refuses both);
 * Arrow reads the file without error: it refuses a key written twice in an object (where
-  simdjson's first value and json's last differ), a lone surrogate, and a column whose values
-  change type;
+  simdjson's first value and json's last differ) and a column whose values change type (and a
+  lone surrogate, which simdjson refuses first);
 * every key Arrow found stands for a column of the kind, no two for the same one: no key goes
   to ``_extra`` and no line has two spellings of a column;
 * every column Arrow made is text, a 64-bit integer (written as ``int.__repr__`` writes it, as
@@ -24,7 +24,7 @@ Taken only when every line would be loaded as read, which these checks make cert
 * no required column holds a null (a line missing a required key is quarantined).
 
 A key absent from a line is null, as a JSON null is. The file's bytes are UTF-8 without CR
-(the caller's checks, as are the surrogate escapes it looks for).
+(the caller's checks).
 """
 
 from __future__ import annotations

@@ -135,8 +135,9 @@ def _read_jsonl_text(
         lines.pop()
     last = len(lines)
     crlf = utf8 is not None and b"\r" in utf8
-    if utf8 is not None and not (crlf or escapes or counts_only):
-        # a file of flat objects (an SMS bulk export) Arrow reads as this reader would
+    if utf8 is not None and not (crlf or counts_only):
+        # a file of flat objects (an SMS bulk export) Arrow reads as this reader would (a lone
+        # surrogate's line is one simdjson and Arrow refuse: then this reader reads the file)
         flat = read_flat_lines(utf8, lines, kind, _short_line_max())
         if flat is not None:
             parsed.columns, parsed.extra, parsed.lines = flat["columns"], flat["extra"], flat["lines"]
