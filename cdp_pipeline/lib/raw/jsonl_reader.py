@@ -22,6 +22,7 @@ import simdjson
 
 from cdp_pipeline.lib.raw.encoding import CP1252, UTF8, utf8_line_or_cp1252
 from cdp_pipeline.lib.raw.file_kinds import WEB_EVENTS, FileKind, events_day_from_name
+from cdp_pipeline.lib.raw.jsonl_arrow import read_flat_lines
 from cdp_pipeline.lib.raw.parsed import FileRejected, ParsedFile, QuarantinedRow
 
 _COMPACT = (",", ":")
@@ -134,6 +135,13 @@ def _read_jsonl_text(
         lines.pop()
     last = len(lines)
     crlf = utf8 is not None and b"\r" in utf8
+    if utf8 is not None and not (crlf or counts_only):
+        # a file of flat objects (an SMS bulk export) Arrow reads as this reader would (a lone
+        # surrogate's line is one simdjson and Arrow refuse: then this reader reads the file)
+        flat = read_flat_lines(utf8, lines, kind, _short_line_max())
+        if flat is not None:
+            parsed.columns, parsed.extra, parsed.lines = flat["columns"], flat["extra"], flat["lines"]
+            return parsed
     add = rows.add
     quarantine = parsed.quarantined.append
     cp1252 = encoding == CP1252

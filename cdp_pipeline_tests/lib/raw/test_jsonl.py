@@ -427,15 +427,29 @@ def test_a_short_line_is_read_by_simdjson_only_as_deep_as_json_follows(monkeypat
     assert [(q.line_number, q.reason) for q in both.quarantined] == [(5, "invalid JSON: nested too deeply to be read")]
 
 
+# Counted, whatever event_date and user_id hold (values json alone reads, or none), a line is
+# loaded or quarantined as a whole parse does it (by the required keys, event_timestamp's type).
+COUNTED_LINES = [
+    '{"event_date":{"a":[1]},"event_timestamp":1,"event_name":"n","user_pseudo_id":"c1","user_id":1.5}',
+    '{"event_date":"20261001","event_timestamp":2,"event_name":"n","user_pseudo_id":" ","user_id":[1]}',
+    '{"event_date":true,"event_timestamp":2.5,"event_name":"n","user_id":"u3"}',
+    '{"event_date":"20261001","event_timestamp":4,"user_pseudo_id":"c4","user_id":{"x":null}}',
+    '{"user_id":"u5","event_timestamp":5,"eventName":"n","user_pseudo_id":null,"event_date":1e400}',
+    '{"event_date":"x","event_timestamp":6,"event_name":{"a":1},"user_pseudo_id":"c6","user_id":"u","user_id":2}',
+]
+
+
 @pytest.mark.parametrize(
     "name, data",
     [
         ("events_20261001.jsonl", "\n".join(WEB_LINES).encode("utf-8")),
         ("events_20261001.jsonl", b"\xef\xbb\xbf" + "\r\n".join(SIMDJSON_LINES).encode("utf-8")),
+        ("events_20261001.jsonl", "\n".join(SIMDJSON_LINES).encode("utf-8")),
+        ("events_20261001.jsonl", "\n".join(COUNTED_LINES).encode("utf-8")),
         ("events_20261001.jsonl", "\n".join(WEB_LINES).encode("utf-16")),
         ("events_20261001.json", ("[" + ",\n".join(WEB_LINES[:4]) + "]").encode("utf-8")),
     ],
-    ids=["WEB_LINES", "SIMDJSON_LINES_BOM_CRLF", "UTF16", "ARRAY"],
+    ids=["WEB_LINES", "SIMDJSON_LINES_BOM_CRLF", "SIMDJSON_LINES", "COUNTED_LINES", "UTF16", "ARRAY"],
 )
 def test_a_ga4_file_counted_only_gives_the_lines_quarantine_and_notes_of_a_whole_parse(name, data):
     whole = parse_file("web", name, data)
