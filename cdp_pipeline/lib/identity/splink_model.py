@@ -199,6 +199,13 @@ def build_splink_input(
         LEFT JOIN {HOUSEHOLD_VALUES} hp ON hp.kind = 'phone' AND hp.value = r.phone
         LEFT JOIN {NAME_ROLES} g ON g.name = r.last_name_match
         WHERE r.first_name_match IS NOT NULL OR r.last_name_match IS NOT NULL
+           -- a record without a name, e-mail or phone but with a birth date and an address (a CRM
+           -- extract's record whose names are missing: FEBRL-class data, where such records were
+           -- the largest class of split persons) has nothing but the model to reach its person by;
+           -- one with an e-mail or a phone is left to stitching (a nameless newsletter member on a
+           -- family inbox names no one of the family)
+           OR r.birth_date IS NOT NULL AND r.email IS NULL AND r.phone IS NULL
+              AND (r.street IS NOT NULL OR r.postcode IS NOT NULL OR r.city IS NOT NULL)
         -- not sorted: nothing reads the rows in their order (Splink samples and scores by
         -- unique_id, counts and sums), and the sort of these wide rows, name lists among them,
         -- was 0.3 of the statement's 1.7 CPU s at 1M
