@@ -4,8 +4,9 @@ The model compares names (with term-frequency adjustments, so a shared rare surn
 counts for more than a shared common one), birth date, address, email and phone. It
 is trained without labels on every run: the prior from near-certain rules, u by
 random sampling with a fixed seed, m by expectation maximisation over several
-blocking rules. Only records with a usable name take part: a record carrying just a
-phone or a card number is linked by stitching or not at all, never on a guess.
+blocking rules. Only records with a usable name take part, and records without one that carry a
+birth date and an address but no e-mail or phone (nothing else can link them): a record carrying
+just a phone or a card number is linked by stitching or not at all, never on a guess.
 Junk and over-shared identifiers are blanked in the model's input, so two records
 cannot be matched on ``test@test.com``.
 """
@@ -115,7 +116,8 @@ _SWAPPED_SQL = (
 def build_splink_input(
     con: duckdb.DuckDBPyConnection, config: IdentityConfig | None = None, *, name_roles_built: bool = False
 ) -> int:
-    """The model's view of each record: junk/over-shared values blanked; nameless records left out.
+    """The model's view of each record: junk/over-shared values blanked; nameless records left out
+    unless they carry a birth date and an address and no e-mail or phone.
 
     Each first name comes with its variant keys, words and initials (``name_keys``), so the
     model can tell a nickname or a part of a double name from a different name.
