@@ -41,7 +41,50 @@ def build_records(con: duckdb.DuckDBPyConnection, source_table: str = "staging.i
         )
         SELECT n.rid, r.* FROM {rows} r JOIN numbered n {on}
     """)
+    _blank_only_the_junk_name(con)
     return con.execute(f"SELECT count(*) FROM {RECORDS}").fetchall()[0][0]
+
+
+def _blank_only_the_junk_name(con: duckdb.DuckDBPyConnection) -> None:
+    """A record whose first name or surname alone is a placeholder keeps the other one.
+
+    Staging flags a record's name junk when either field is (``name_is_junk``: a placeholder, a
+    letter repeated, an initial "X."), and every reader here blanked both fields then: "Andrea Oo"
+    (a surname cut to "Oo" by FEBRL-class typos) and "Rr Ballantyne" became records without a name,
+    left out of the model, and split from their persons with everything else agreeing (dsgen
+    febrl3-like data, seeds 4 and 7). Here the field that is junk on its own is blanked and the
+    flag cleared, so the records, the identifiers' name guard, the name roles and the model's
+    input all see the other name; a record whose two fields are both junk, or neither alone,
+    stays flagged. Few records carry the flag (13 of a million in the 1M sample): the fields are
+    tested in Python, as staging tested them, on their distinct values."""
+    from cdp_pipeline.lib.staging.junk import is_junk_name
+
+    flagged = con.execute(
+        f"SELECT DISTINCT first_name, last_name FROM {RECORDS} WHERE coalesce(name_is_junk, false)"
+    ).fetchall()
+    one_junk = []
+    for first, last in flagged:
+        first_junk, last_junk = is_junk_name(first), is_junk_name(last)
+        if first_junk != last_junk and (first if last_junk else last) is not None:
+            one_junk.append((first, last, first_junk))
+    if not one_junk:
+        return
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _id_one_junk_name (first_name VARCHAR, last_name VARCHAR, first_junk BOOLEAN)"
+    )
+    con.executemany("INSERT INTO temp._id_one_junk_name VALUES (?, ?, ?)", one_junk)
+    con.execute(f"""
+        UPDATE {RECORDS} r SET
+            first_name = CASE WHEN j.first_junk THEN NULL ELSE r.first_name END,
+            first_name_match = CASE WHEN j.first_junk THEN NULL ELSE r.first_name_match END,
+            last_name = CASE WHEN j.first_junk THEN r.last_name END,
+            last_name_match = CASE WHEN j.first_junk THEN r.last_name_match END,
+            name_is_junk = false
+        FROM temp._id_one_junk_name j
+        WHERE coalesce(r.name_is_junk, false)
+          AND r.first_name IS NOT DISTINCT FROM j.first_name AND r.last_name IS NOT DISTINCT FROM j.last_name
+    """)
+    con.execute("DROP TABLE temp._id_one_junk_name")
 
 
 def _has_rowid(con: duckdb.DuckDBPyConnection, source_table: str) -> bool:

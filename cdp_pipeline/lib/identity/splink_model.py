@@ -4,8 +4,9 @@ The model compares names (with term-frequency adjustments, so a shared rare surn
 counts for more than a shared common one), birth date, address, email and phone. It
 is trained without labels on every run: the prior from near-certain rules, u by
 random sampling with a fixed seed, m by expectation maximisation over several
-blocking rules. Only records with a usable name take part: a record carrying just a
-phone or a card number is linked by stitching or not at all, never on a guess.
+blocking rules. Only records with a usable name take part, and records without one that carry a
+birth date and an address but no e-mail or phone (nothing else can link them): a record carrying
+just a phone or a card number is linked by stitching or not at all, never on a guess.
 Junk and over-shared identifiers are blanked in the model's input, so two records
 cannot be matched on ``test@test.com``.
 """
@@ -115,7 +116,8 @@ _SWAPPED_SQL = (
 def build_splink_input(
     con: duckdb.DuckDBPyConnection, config: IdentityConfig | None = None, *, name_roles_built: bool = False
 ) -> int:
-    """The model's view of each record: junk/over-shared values blanked; nameless records left out.
+    """The model's view of each record: junk/over-shared values blanked; nameless records left out
+    unless they carry a birth date and an address and no e-mail or phone.
 
     Each first name comes with its variant keys, words and initials (``name_keys``), so the
     model can tell a nickname or a part of a double name from a different name.
@@ -199,6 +201,13 @@ def build_splink_input(
         LEFT JOIN {HOUSEHOLD_VALUES} hp ON hp.kind = 'phone' AND hp.value = r.phone
         LEFT JOIN {NAME_ROLES} g ON g.name = r.last_name_match
         WHERE r.first_name_match IS NOT NULL OR r.last_name_match IS NOT NULL
+           -- a record without a name, e-mail or phone but with a birth date and an address (a CRM
+           -- extract's record whose names are missing: FEBRL-class data, where such records were
+           -- the largest class of split persons) has nothing but the model to reach its person by;
+           -- one with an e-mail or a phone is left to stitching (a nameless newsletter member on a
+           -- family inbox names no one of the family)
+           OR r.birth_date IS NOT NULL AND r.email IS NULL AND r.phone IS NULL
+              AND (r.street IS NOT NULL OR r.postcode IS NOT NULL OR r.city IS NOT NULL)
         -- not sorted: nothing reads the rows in their order (Splink samples and scores by
         -- unique_id, counts and sums), and the sort of these wide rows, name lists among them,
         -- was 0.3 of the statement's 1.7 CPU s at 1M

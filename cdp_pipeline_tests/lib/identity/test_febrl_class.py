@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from cdp_pipeline.lib.identity import resolve_identities
+from cdp_pipeline.lib.staging.junk import is_junk_name
 from cdp_pipeline_tests.lib.identity.synthetic import _typo, record, write_records
 
 FIXTURE = Path(__file__).parents[2] / "fixtures" / "identity_febrl_class" / "records.csv"
@@ -42,6 +43,8 @@ def fixture_records() -> list[dict]:
                     postcode=row["postcode"],
                     city=row["city"],
                     birth_date=dt.date.fromisoformat(row["birth_date"]) if row["birth_date"] else None,
+                    # as staging flags it: either name a placeholder or one letter repeated ("Oo")
+                    name_is_junk=is_junk_name(row["first_name"]) or is_junk_name(row["last_name"]),
                 )
             )
     return out

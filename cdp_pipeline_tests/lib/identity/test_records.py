@@ -48,3 +48,28 @@ def test_records_are_numbered_by_key_from_a_table_a_view_or_a_source_repeating_a
     assert build_records(con) == 3
     assert con.execute(numbered).fetchall() == expected
     assert con.execute(f"SELECT email FROM {RECORDS} WHERE rid = 1").fetchall() == [("b@x.se",)]
+
+
+def test_a_name_field_that_alone_is_junk_blanks_only_itself(con):
+    # as staging flags them: the record's name is junk when either field is (is_junk_name)
+    write_records(
+        con,
+        [
+            record("crm", "a", first_name="Andrea", last_name="Oo", name_is_junk=True),
+            record("crm", "b", first_name="X.", last_name="Nilsson", name_is_junk=True),
+            record("crm", "c", first_name="Test", last_name="Unknown", name_is_junk=True),
+            record("crm", "d", first_name="Xxx", name_is_junk=True),
+            record("crm", "e", first_name="Anna", last_name="Berg"),
+        ],
+    )
+    build_records(con)
+    rows = con.execute(f"""SELECT source_record_id, first_name, first_name_match, last_name, last_name_match,
+                                  name_is_junk FROM {RECORDS} ORDER BY ALL""").fetchall()
+    assert rows == [
+        ("a", "Andrea", "andrea", None, None, False),
+        ("b", None, None, "Nilsson", "nilsson", False),
+        # both fields junk, or one junk beside none: still a record without a name
+        ("c", "Test", "test", "Unknown", "unknown", True),
+        ("d", "Xxx", "xxx", None, None, True),
+        ("e", "Anna", "anna", "Berg", "berg", False),
+    ]
