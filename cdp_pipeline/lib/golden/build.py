@@ -173,13 +173,17 @@ def _customer_rows(
 ) -> None:
     """The golden row (rank columns NULL) of every customer of ``tables['customer_map']``, whose
     profiles are in ``temp._golden_profiles``: ``golden.customers``, or the temp table ``target``."""
-    run_sql(
-        con,
-        SQL_DIR,
-        "create_customer_junk",
-        customer_map=tables["customer_map"],
-        identity_records=tables["identity_records"],
+    # A whole build's temp._golden_records holds every record of these customers with its customer; an
+    # incremental build's holds only those of the customers whose profile is redone.
+    junk_records = (
+        "temp._golden_records"
+        if target is None
+        else (
+            f"(SELECT m.customer_id, r.email, r.phone, r.email_is_junk, r.phone_is_junk FROM {tables['customer_map']} AS m "
+            f"JOIN {tables['identity_records']} AS r ON r.source = m.source AND r.source_record_id = m.source_record_id)"
+        )
     )
+    run_sql(con, SQL_DIR, "create_customer_junk", records=junk_records)
     build_traits(con, tables, as_of_date, cutoff, records=records, timeline=timeline)
     build_consent(con, tables, cutoff)
     run_sql(
@@ -338,11 +342,9 @@ def build_golden(
         incremental.fingerprint_records(con, tables)
         identifier_hashes(con, tables, cutoff)
         plan = incremental.plan(con, tables, cutoff, code, full_refresh=full_refresh)
-        if plan.mode == "full":
-            build_identifier_consent(con, tables, cutoff)
         incremental.forget_state(con)
         if plan.mode == "full":
-            con.execute(f"CREATE OR REPLACE TABLE {LEDGER_TABLE} AS SELECT * FROM temp._golden_identifier_consent")
+            build_identifier_consent(con, tables, cutoff, ledger=True)
         else:
             incremental.merge_ledger(con)
         rebuilt = 0

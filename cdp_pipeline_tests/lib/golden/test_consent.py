@@ -121,6 +121,14 @@ def test_strengths_are_documented_tiers():
         ([(9, "unsubscribed"), (2, "subscribed"), (4, "accepts_marketing", "granted")], ("revoked", 9, "esp")),
         # An implied revocation is still the latest word.
         ([(1, "subscribed"), (4, "accepts_marketing", "revoked")], ("revoked", 4, "pos")),
+        # An implied grant ignored after an opt-out leaves the latest signal not ignored, an implied revocation too.
+        (
+            [(3, "unsubscribed"), (5, "accepts_marketing", "revoked"), (7, "accepts_marketing", "granted")],
+            ("revoked", 5, "pos"),
+        ),
+        # Only the latest explicit signal before an implied grant decides: an opt-out before an opt-in does not.
+        ([(2, "unsubscribed"), (4, "crm_opt_in"), (6, "accepts_marketing", "granted")], ("granted", 6, "pos")),
+        ([(2, "crm_opt_in"), (4, "unsubscribed"), (6, "accepts_marketing", "granted")], ("revoked", 4, "esp")),
     ],
 )
 def test_email_precedence(signals, expected):
