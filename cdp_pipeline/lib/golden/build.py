@@ -64,6 +64,7 @@ _TEMP_TABLES = (
     "_golden_identifier_hashes",
     "_golden_timeline_events",
     "_golden_ranks",
+    "_golden_record_sources",
 )
 # The ledger the customer rows read: tonight's, whole (built whole or merged) before they are built.
 _LEDGER = LEDGER_TABLE
@@ -145,6 +146,7 @@ def _profiles(con: duckdb.DuckDBPyConnection, tables: dict[str, str], config) ->
         # The view is driven by the customers' identifier lists (one row per customer), which it carries:
         # no DISTINCT of the records' customers and no join of the lists after (at 1M records the profiles statement
         # 2.02-2.31 -> 1.87-1.98 CPU s, with the one-value lists of create_customer_identifiers.sql).
+        run_sql(con, SQL_DIR, "create_record_sources", records="temp._golden_records")
         run_sql(con, SQL_DIR, "create_customer_identifiers", records="_golden_records")
         run_survivorship(
             con,
