@@ -64,6 +64,7 @@ _TEMP_TABLES = (
     "_golden_identifier_hashes",
     "_golden_timeline_events",
     "_golden_ranks",
+    "_golden_record_sources",
 )
 # The ledger the customer rows read: tonight's, whole (built whole or merged) before they are built.
 _LEDGER = LEDGER_TABLE
@@ -88,11 +89,9 @@ _IDENTIFIER_COLUMNS = (
     "record_count",
 )
 # What create_golden_ranks reads of a whole build's rows (temp._golden_customer_rows: profiles
-# LEFT JOIN traits), without the rest of those rows.
-_WHOLE_BUILD_RANK_INPUTS = (
-    "(SELECT p.customer_id, t.last_order_at, t.orders_count, t.total_spend "
-    "FROM temp._golden_profiles AS p LEFT JOIN temp._golden_traits AS t USING (customer_id))"
-)
+# LEFT JOIN traits), without the rest of those rows: the traits have a row per customer of the map,
+# as the profiles do (and a whole build's profiles are a view, computed by golden.customers' statement).
+_WHOLE_BUILD_RANK_INPUTS = "(SELECT customer_id, last_order_at, orders_count, total_spend FROM temp._golden_traits)"
 
 
 @dataclass(frozen=True)
@@ -127,9 +126,10 @@ def latest_event_date(con: duckdb.DuckDBPyConnection, tz: str = "UTC") -> date |
     ).fetchall()[0][0]
 
 
-def _profiles(con: duckdb.DuckDBPyConnection, tables: dict[str, str], config) -> None:
+def _profiles(con: duckdb.DuckDBPyConnection, tables: dict[str, str], config, *, view: bool = False) -> None:
     """``temp._golden_profiles``: survived attributes and identifiers of every customer of
-    ``tables['customer_map']`` (``temp._golden_records``: their records)."""
+    ``tables['customer_map']`` (``temp._golden_records``: their records). With ``view``, a view
+    the caller drops with ``_drop_profiles_view`` once it has read it."""
     run_sql(
         con,
         SQL_DIR,
@@ -145,6 +145,7 @@ def _profiles(con: duckdb.DuckDBPyConnection, tables: dict[str, str], config) ->
         # The view is driven by the customers' identifier lists (one row per customer), which it carries:
         # no DISTINCT of the records' customers and no join of the lists after (at 1M records the profiles statement
         # 2.02-2.31 -> 1.87-1.98 CPU s, with the one-value lists of create_customer_identifiers.sql).
+        run_sql(con, SQL_DIR, "create_record_sources", records="temp._golden_records")
         run_sql(con, SQL_DIR, "create_customer_identifiers", records="_golden_records")
         run_survivorship(
             con,
@@ -155,11 +156,21 @@ def _profiles(con: duckdb.DuckDBPyConnection, tables: dict[str, str], config) ->
             view=True,
             carry=_IDENTIFIER_COLUMNS,
         )
-        run_sql(con, SQL_DIR, "create_customer_profiles", survived="_golden_survived")
+        run_sql(con, SQL_DIR, "create_customer_profiles", survived="_golden_survived", kind="VIEW" if view else "TABLE")
     finally:
-        con.execute("DROP VIEW IF EXISTS temp._golden_survived")
-        con.execute("DROP VIEW IF EXISTS temp._golden_customer_identifiers")
-        drop_group_tables(con, config, "_golden_survived")
+        if not view:
+            _drop_survived(con, config)
+
+
+def _drop_survived(con: duckdb.DuckDBPyConnection, config) -> None:
+    con.execute("DROP VIEW IF EXISTS temp._golden_survived")
+    con.execute("DROP VIEW IF EXISTS temp._golden_customer_identifiers")
+    drop_group_tables(con, config, "_golden_survived")
+
+
+def _drop_profiles_view(con: duckdb.DuckDBPyConnection, config) -> None:
+    con.execute("DROP VIEW IF EXISTS temp._golden_profiles")
+    _drop_survived(con, config)
 
 
 def _customer_rows(
@@ -173,13 +184,17 @@ def _customer_rows(
 ) -> None:
     """The golden row (rank columns NULL) of every customer of ``tables['customer_map']``, whose
     profiles are in ``temp._golden_profiles``: ``golden.customers``, or the temp table ``target``."""
-    run_sql(
-        con,
-        SQL_DIR,
-        "create_customer_junk",
-        customer_map=tables["customer_map"],
-        identity_records=tables["identity_records"],
+    # A whole build's temp._golden_records holds every record of these customers with its customer; an
+    # incremental build's holds only those of the customers whose profile is redone.
+    junk_records = (
+        "temp._golden_records"
+        if target is None
+        else (
+            f"(SELECT m.customer_id, r.email, r.phone, r.email_is_junk, r.phone_is_junk FROM {tables['customer_map']} AS m "
+            f"JOIN {tables['identity_records']} AS r ON r.source = m.source AND r.source_record_id = m.source_record_id)"
+        )
     )
+    run_sql(con, SQL_DIR, "create_customer_junk", records=junk_records)
     build_traits(con, tables, as_of_date, cutoff, records=records, timeline=timeline)
     build_consent(con, tables, cutoff)
     run_sql(
@@ -232,8 +247,14 @@ def _ranks_current(con: duckdb.DuckDBPyConnection, as_of_date: date) -> bool:
 
 def _build_whole(con, tables, config, as_of_date, cutoff) -> None:
     build_timeline(con, tables, cutoff)
-    _profiles(con, tables, config)
-    _customer_rows(con, tables, as_of_date, cutoff, "_golden_records", "golden.customer_timeline")
+    # The profiles as a view: golden.customers' statement computes them as it reads them, once (at 1M records
+    # profiles and golden.customers together ~0.2 CPU s less than with a temp table between them; the step's peak
+    # RSS ~0.2 GiB more at a 4GB limit, and a 600MB limit still passes).
+    try:
+        _profiles(con, tables, config, view=True)
+        _customer_rows(con, tables, as_of_date, cutoff, "_golden_records", "golden.customer_timeline")
+    finally:
+        _drop_profiles_view(con, config)
 
 
 def _merge_customers(con: duckdb.DuckDBPyConnection) -> None:
@@ -338,11 +359,9 @@ def build_golden(
         incremental.fingerprint_records(con, tables)
         identifier_hashes(con, tables, cutoff)
         plan = incremental.plan(con, tables, cutoff, code, full_refresh=full_refresh)
-        if plan.mode == "full":
-            build_identifier_consent(con, tables, cutoff)
         incremental.forget_state(con)
         if plan.mode == "full":
-            con.execute(f"CREATE OR REPLACE TABLE {LEDGER_TABLE} AS SELECT * FROM temp._golden_identifier_consent")
+            build_identifier_consent(con, tables, cutoff, ledger=True)
         else:
             incremental.merge_ledger(con)
         rebuilt = 0
@@ -356,7 +375,9 @@ def build_golden(
                 _build_incremental(con, tables, config, as_of_date, cutoff)
             else:
                 _build_whole(con, tables, config, as_of_date, cutoff)
-            rebuilt = con.execute("SELECT count(*) FROM temp._golden_profiles").fetchall()[0][0]
+            # (a whole build's profiles were a view: its traits have a row per customer too)
+            rows = "_golden_profiles" if plan.mode == "incremental" else "_golden_traits"
+            rebuilt = con.execute(f"SELECT count(*) FROM temp.{rows}").fetchall()[0][0]
         # A whole build stored the ranks with its rows. After an incremental one they are computed from
         # every row, unless no row changed and every row's ranks are already as of tonight's date (a
         # night without new data: at 1M records 0.28 CPU s of the step's 2.5).

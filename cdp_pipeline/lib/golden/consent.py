@@ -81,6 +81,11 @@ CONSENT_STRENGTH: dict[str, int] = {
 DEFAULT_STRENGTH = EXPLICIT
 
 
+# create_customer_consent.sql orders signals by (time, revocation, strength) as one number, with 3 bits for the strength.
+if not all(0 <= s < 8 for s in (*CONSENT_STRENGTH.values(), DEFAULT_STRENGTH)):
+    raise ValueError("consent strengths must be 0-7 (create_customer_consent.sql packs them in 3 bits)")
+
+
 def consent_params(cutoff) -> dict:
     return {
         "cutoff": cutoff,
@@ -141,17 +146,24 @@ def identifier_hashes(con: duckdb.DuckDBPyConnection, tables: dict[str, str], cu
 
 
 def build_identifier_consent(
-    con: duckdb.DuckDBPyConnection, tables: dict[str, str], cutoff, keys: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    tables: dict[str, str],
+    cutoff,
+    keys: str | None = None,
+    *,
+    ledger: bool = False,
 ) -> None:
     """Create temp table ``_golden_identifier_consent``: the consent ledger as of ``cutoff``, one
     row per (channel, identifier) with its deciding signal and whether it is blocked; only of the
-    identifiers in the table ``keys`` (channel, identifier) when given."""
+    identifiers in the table ``keys`` (channel, identifier) when given. With ``ledger`` (a whole
+    build), create ``golden.identifier_consent`` itself instead."""
     _identifier_signals(con, tables)
     run_sql(
         con,
         SQL_DIR,
         "create_identifier_consent",
         consent_params(cutoff),
+        table=f"TABLE {LEDGER_TABLE}" if ledger else "TEMP TABLE _golden_identifier_consent",
         restrict=(
             f"AS l SEMI JOIN {keys} AS lk ON lk.channel IS NOT DISTINCT FROM l.channel AND lk.identifier = l.identifier"
             if keys

@@ -1,5 +1,6 @@
 """Consent precedence: latest signal wins, but a protected opt-out only yields to a later explicit signal."""
 
+import random
 from datetime import date, datetime
 
 import duckdb
@@ -121,6 +122,14 @@ def test_strengths_are_documented_tiers():
         ([(9, "unsubscribed"), (2, "subscribed"), (4, "accepts_marketing", "granted")], ("revoked", 9, "esp")),
         # An implied revocation is still the latest word.
         ([(1, "subscribed"), (4, "accepts_marketing", "revoked")], ("revoked", 4, "pos")),
+        # An implied grant ignored after an opt-out leaves the latest signal not ignored, an implied revocation too.
+        (
+            [(3, "unsubscribed"), (5, "accepts_marketing", "revoked"), (7, "accepts_marketing", "granted")],
+            ("revoked", 5, "pos"),
+        ),
+        # Only the latest explicit signal before an implied grant decides: an opt-out before an opt-in does not.
+        ([(2, "unsubscribed"), (4, "crm_opt_in"), (6, "accepts_marketing", "granted")], ("granted", 6, "pos")),
+        ([(2, "crm_opt_in"), (4, "unsubscribed"), (6, "accepts_marketing", "granted")], ("revoked", 4, "esp")),
     ],
 )
 def test_email_precedence(signals, expected):
@@ -160,3 +169,71 @@ def test_world_consent_provenance(world):
     # C3's CRM opt-out on 2025-01-11 is after the as-of day.
     assert (c3["email_consent"], c3["email_consent_source"]) == ("granted", "crm")
     assert golden_row(world, "C4")["email_consent"] == "unknown"
+
+
+def _settled(signals: list[tuple]) -> tuple | None:
+    """The rule, one signal at a time: (time, state, strength, source, source_record_id) -> the winner's
+    (state, time, source). An implied grant is ignored when the latest explicit signal before it, by
+    (time, revocation, strength), is a protected opt-out; the latest signal not ignored wins."""
+
+    def k3(s):
+        return (s[0], s[1] == "revoked", s[2])
+
+    kept = []
+    for s in signals:
+        if s[1] == "granted" and s[2] < EXPLICIT:
+            before = [e for e in signals if e[2] >= EXPLICIT and k3(e) < k3(s)]
+            latest = max(before, key=k3, default=None)
+            if latest is not None and latest[1] == "revoked" and latest[2] >= PROTECTED:
+                continue
+        kept.append(s)
+    if not kept:
+        return None
+    w = max(kept, key=lambda s: (*k3(s), s[3], s[4]))
+    return (w[1], w[0], w[3])
+
+
+def test_many_random_signal_histories_settle_as_the_rule_says():
+    """Random histories (ties on time included), one customer each, against the rule applied signal by signal."""
+    rng = random.Random(7)
+    con = duckdb.connect()
+    create_contract_tables(con)
+    reasons = list(STATE_OF)  # accepts_marketing either way
+    expected, events, mapped = {}, [], {}
+    for n in range(300):
+        customer, history = f"C{n:03d}", []
+        for _ in range(rng.randint(1, 7)):
+            reason = rng.choice(reasons)
+            state = STATE_OF.get(reason) or rng.choice(["granted", "revoked"])
+            source, srid = SOURCE_OF[reason], f"{customer}-{rng.randint(0, 2)}"
+            at = datetime(2025, 1, rng.randint(1, 4), rng.choice([9, 12]))
+            history.append((at, state, CONSENT_STRENGTH.get(reason, EXPLICIT), source, srid))
+            events.append(
+                dict(
+                    source=source,
+                    source_record_id=srid,
+                    channel="email",
+                    identifier=f"{customer}@x.se",
+                    state=state,
+                    reason=reason,
+                    event_time=at,
+                )
+            )
+            mapped[(source, srid)] = customer
+        expected[customer] = _settled(history)
+    insert(con, "staging.identity_records", [dict(source=s, source_record_id=r) for s, r in mapped])
+    insert(con, "staging.consent_events", events)
+    insert(
+        con,
+        "identity.customer_map",
+        [dict(source=s, source_record_id=r, customer_id=c) for (s, r), c in mapped.items()],
+    )
+    build_golden(con, date(2025, 2, 1), tz="UTC")
+    got = {
+        c: (s, t, src) if s != "unknown" else None
+        for c, s, t, src in con.execute(
+            "SELECT customer_id, email_consent, email_consent_at, email_consent_source FROM golden.customers"
+        ).fetchall()
+    }
+    assert got == expected
+    assert {v[0] for v in expected.values() if v} == {"granted", "revoked"}

@@ -2,6 +2,11 @@
 
 from datetime import date
 
+import duckdb
+import pytest
+
+from cdp_pipeline.lib.common.sql_files import run_sql
+from cdp_pipeline.lib.golden.build import SQL_DIR
 from cdp_pipeline_tests.lib.golden.conftest import golden_row
 
 
@@ -123,3 +128,23 @@ def test_every_column_of_the_contract_is_present_in_order(world):
     )
     cols = [r[0] for r in world.execute("DESCRIBE golden.customers").fetchall()]
     assert cols == contract == list(GOLDEN_TABLE_DOCS["customers"][1])
+
+
+@pytest.mark.parametrize("n_sources", [3, 64, 70])
+def test_sources_are_each_customers_distinct_sources_sorted(n_sources):
+    """Gathered as bit masks up to 64 sources, as lists beyond: the same sorted, distinct lists either way."""
+    con = duckdb.connect()
+    names = [f"s{i:02d}" for i in range(n_sources)]
+    # customer c<k> has records from every k-th source (and each of them twice); c0 has one record without a source
+    rows = [(f"c{k}", names[i]) for k in range(1, 8) for i in range(0, n_sources, k) for _ in range(2)] + [("c0", None)]
+    con.execute(
+        "CREATE TEMP TABLE _golden_records AS SELECT customer_id, source, NULL::VARCHAR AS email, NULL::VARCHAR AS phone, "
+        "NULL::VARCHAR AS loyalty_card_id, NULL::VARCHAR AS crm_customer_id, NULL::VARCHAR AS web_user_id, "
+        "NULL::VARCHAR[] AS cookies FROM (SELECT unnest($c) AS customer_id, unnest($s) AS source)",
+        {"c": [r[0] for r in rows], "s": [r[1] for r in rows]},
+    )
+    run_sql(con, SQL_DIR, "create_record_sources", records="temp._golden_records")
+    run_sql(con, SQL_DIR, "create_customer_identifiers", records="_golden_records")
+    got = dict(con.execute("SELECT customer_id, sources FROM _golden_customer_identifiers").fetchall())
+    expected = {f"c{k}": [names[i] for i in range(0, n_sources, k)] for k in range(1, 8)}
+    assert got == {**expected, "c0": []}

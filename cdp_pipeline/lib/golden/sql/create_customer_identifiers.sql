@@ -13,7 +13,11 @@ WITH gathered AS (
            list(crm_customer_id) FILTER (WHERE crm_customer_id IS NOT NULL) AS crm_customer_ids,
            list(web_user_id) FILTER (WHERE web_user_id IS NOT NULL) AS web_user_ids,
            coalesce(list_sort(list_distinct(flatten(list(cookies) FILTER (WHERE cookies IS NOT NULL)))), []) AS cookies,
-           list_sort(list_distinct(list(source))) AS sources,
+           -- Sources: one bit per source (its position in temp._golden_record_sources), the list made after from the
+           -- bits set, in that list's order: the same sorted distinct list as list_sort(list_distinct(list(source))) without
+           -- a list of every record's source per customer (at 1M records this aggregate 1.18-1.21 CPU s against 1.44-1.56).
+           bit_or(1::UBIGINT << (list_position((SELECT sources FROM temp._golden_record_sources), source) - 1)) AS source_mask,
+           list(source) FILTER (WHERE (SELECT sources FROM temp._golden_record_sources) IS NULL) AS all_sources,
            count(*) AS record_count
     FROM {records}
     GROUP BY customer_id
@@ -27,5 +31,9 @@ SELECT customer_id,
        CASE WHEN len(loyalty_card_ids) > 1 THEN list_sort(list_distinct(loyalty_card_ids)) ELSE coalesce(loyalty_card_ids, []) END AS loyalty_card_ids,
        CASE WHEN len(crm_customer_ids) > 1 THEN list_sort(list_distinct(crm_customer_ids)) ELSE coalesce(crm_customer_ids, []) END AS crm_customer_ids,
        CASE WHEN len(web_user_ids) > 1 THEN list_sort(list_distinct(web_user_ids)) ELSE coalesce(web_user_ids, []) END AS web_user_ids,
-       cookies, sources, record_count
+       cookies,
+       CASE WHEN (SELECT sources FROM temp._golden_record_sources) IS NULL THEN list_sort(list_distinct(all_sources))
+            ELSE list_filter((SELECT sources FROM temp._golden_record_sources),
+                             lambda s, i: ((source_mask >> (i - 1)) & 1) = 1) END AS sources,
+       record_count
 FROM gathered

@@ -1,5 +1,7 @@
 -- Gather what a customer's records alone decide: survived attributes with provenance, and every identifier on the records.
-CREATE OR REPLACE TEMP TABLE _golden_profiles AS
+-- {kind}: TABLE, or VIEW in a whole build, whose golden.customers statement then reads the survived view (and the
+-- identifier aggregate under it) as part of itself: no temp table of 290k profiles written and read once.
+CREATE OR REPLACE TEMP {kind} _golden_profiles AS
 SELECT s.customer_id,
        s.first_name, s.first_name_source, s.first_name_source_record_id,
        s.last_name, s.last_name_source, s.last_name_source_record_id,

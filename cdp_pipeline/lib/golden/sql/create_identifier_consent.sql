@@ -1,5 +1,7 @@
 -- Settle each email address's and phone number's own consent (of every identifier, or of those an incremental build names) from every signal about it before the cutoff, whatever customer carries it: the latest signal wins (a revocation wins a tie), but an implied grant does not lift a protected opt-out.
-CREATE OR REPLACE TEMP TABLE _golden_identifier_consent AS
+-- {table}: TEMP TABLE _golden_identifier_consent, or in a whole build TABLE golden.identifier_consent itself (no temp
+-- table copied: at 1M records 1.04-1.09 CPU s against 1.12-1.20).
+CREATE OR REPLACE {table} AS
 WITH signals AS (
     -- every signal (temp macro _golden_identifier_signals), or those of the identifiers to settle again
     SELECT * FROM _golden_identifier_signals(CAST($cutoff AS TIMESTAMP), $default_strength, $protected_strength) {restrict}
