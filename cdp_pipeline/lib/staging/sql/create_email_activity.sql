@@ -39,8 +39,8 @@ activity AS (
 -- only makes the choice between rows that differ otherwise (none in practice) deterministic.
 -- The least struct, its fields in that order: DuckDB compares structs field by field with a
 -- NULL after every value, as first(... ORDER BY campaign_title NULLS LAST, email, action,
--- event_time, campaign_id, url) chose (the same rows; at 1M records 1.76-1.85 -> 1.61-1.69 CPU s
--- for the statement: no sort key made per row). test_email_activity_dedup.py pins the choice.
+-- event_time, campaign_id, url) chose (the same rows; at 1M records the statement 1.79 -> 1.65-1.67
+-- CPU s: no sort key made per row). test_email_activity_dedup.py pins the choice.
 deduplicated AS (
     SELECT activity_id,
            min({'campaign_title': campaign_title, 'email': email, 'action': action, 'event_time': event_time,
