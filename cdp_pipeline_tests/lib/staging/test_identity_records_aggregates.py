@@ -118,3 +118,35 @@ def test_a_users_cookies_are_listed_once_sorted_without_null(con):
         "WHERE source = 'web' ORDER BY 1"
     ).fetchall()
     assert rows == [("U1", ["ck1", "ck2"], "1970-01-01 00:00:03"), ("U2", None, "1970-01-01 00:00:04")]
+
+
+def test_an_order_whose_latest_delivery_carries_no_field_is_a_record_without_values(con):
+    # the window reads only rows with a field; an order with none keeps its record (NULL values,
+    # dated by its landing day), and an earlier delivery's fields do not come back
+    _insert(
+        con,
+        "pos_orders",
+        [{"_line": 2, "name": "#9", "email": "old@example.se", "billing_name": "Old Name", "phone": "46708888888"}],
+        day="2026-10-01",
+        file="pos/2026-10-01/orders.csv",
+    )
+    _insert(
+        con,
+        "pos_orders",
+        [
+            {"_line": 1, "name": "#9", "email": "  ", "lineitem_name": "Tea"},
+            {"_line": 2, "name": "#9", "lineitem_name": "Cup"},
+            {"_line": 3, "name": "#10", "lineitem_name": "Pot"},
+        ],
+        day="2026-10-02",
+        file="pos/2026-10-02/orders.csv",
+    )
+    _build(con)
+    rows = con.execute(
+        "SELECT source_record_id, CAST(record_time AS VARCHAR), first_name, last_name, email, phone, city, country "
+        "FROM staging.identity_records WHERE source = 'pos' ORDER BY 1"
+    ).fetchall()
+    assert rows == [
+        ("order:#10", "2026-10-02 00:00:00", None, None, None, None, None, None),
+        ("order:#9", "2026-10-02 00:00:00", None, None, None, None, None, None),
+    ]

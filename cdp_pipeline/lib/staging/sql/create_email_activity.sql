@@ -37,11 +37,14 @@ activity AS (
 -- One row per activity_id: the row with the first campaign title (a title over none), found by
 -- one aggregate per activity (cheaper than a window over every row); the rest of the order
 -- only makes the choice between rows that differ otherwise (none in practice) deterministic.
+-- The least struct, its fields in that order: DuckDB compares structs field by field with a
+-- NULL after every value, as first(... ORDER BY campaign_title NULLS LAST, email, action,
+-- event_time, campaign_id, url) chose (the same rows; at 1M records the statement 1.79 -> 1.65-1.67
+-- CPU s: no sort key made per row). test_email_activity_dedup.py pins the choice.
 deduplicated AS (
     SELECT activity_id,
-           first({'email': email, 'action': action, 'event_time': event_time, 'campaign_id': campaign_id,
-                  'campaign_title': campaign_title, 'url': url}
-                 ORDER BY campaign_title NULLS LAST, email, action, event_time, campaign_id, url) AS a
+           min({'campaign_title': campaign_title, 'email': email, 'action': action, 'event_time': event_time,
+                'campaign_id': campaign_id, 'url': url}) AS a
     FROM (
         SELECT md5(concat_ws('|', email, action, event_time, campaign_id, url)) AS activity_id, *
         FROM activity

@@ -125,6 +125,10 @@ shopify_fields AS (
     -- Each field's first non-blank value in line order (a file's lines are unique), as a window
     -- over the order's rows: DuckDB sorts a window's rows on disk when memory runs short, but
     -- holds every group's state of first(... ORDER BY _line) or arg_min(text, _line) in memory.
+    -- Only the order's rows with one of these fields (Shopify writes them on an order's first
+    -- line) enter the window: the other rows give no value to any first_value, and the LEFT JOIN
+    -- keeps an order none of whose rows has one (all NULL, as before). At 1M records 188k of the
+    -- 375k rows: this step 3.50-3.54 -> 3.40-3.43 CPU s in the night's order (two pairs).
     SELECT o.order_name, o.landing_date,
            first_value(CASE WHEN nullif(trim(r.created_at), '') IS NOT NULL THEN r.created_at END IGNORE NULLS) OVER w AS created_at,
            first_value(CASE WHEN nullif(trim(r.billing_name), '') IS NOT NULL THEN r.billing_name END IGNORE NULLS) OVER w AS billing_name,
@@ -138,7 +142,19 @@ shopify_fields AS (
            first_value(CASE WHEN nullif(trim(r.billing_country), '') IS NOT NULL THEN r.billing_country END IGNORE NULLS) OVER w AS billing_country,
            first_value(CASE WHEN nullif(trim(r.shipping_country), '') IS NOT NULL THEN r.shipping_country END IGNORE NULLS) OVER w AS shipping_country
     FROM shopify_orders o
-    JOIN temp.raw_pos_orders r ON trim(r.name) = o.order_name AND r._file = o.file
+    LEFT JOIN (SELECT * FROM temp.raw_pos_orders
+               WHERE nullif(trim(created_at), '') IS NOT NULL
+                     OR nullif(trim(billing_name), '') IS NOT NULL
+                     OR nullif(trim(email), '') IS NOT NULL
+                     OR nullif(trim(billing_phone), '') IS NOT NULL
+                     OR nullif(trim(phone), '') IS NOT NULL
+                     OR nullif(trim(shipping_phone), '') IS NOT NULL
+                     OR nullif(trim(billing_street), '') IS NOT NULL
+                     OR nullif(trim(billing_zip), '') IS NOT NULL
+                     OR nullif(trim(billing_city), '') IS NOT NULL
+                     OR nullif(trim(billing_country), '') IS NOT NULL
+                     OR nullif(trim(shipping_country), '') IS NOT NULL) r
+        ON trim(r.name) = o.order_name AND r._file = o.file
     WINDOW w AS (PARTITION BY o.order_name ORDER BY r._line ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
     QUALIFY row_number() OVER w = 1
 ),
