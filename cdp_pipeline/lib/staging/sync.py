@@ -1,0 +1,40 @@
+"""Writing only the rows of a staging table that changed, when a build makes many of them again.
+
+``staging.web_sessions`` (made from every staged GA4 event) and the SMS and Shopify rows of
+``staging.consent_events`` (made from every staged message and order) are made from whole
+staging tables every night, while a night changes few of them (a night with no new files none):
+deleting them all and writing them again cost more than finding the few that differ
+(at 155,000 customers × 90 days, 363,711 sessions: 0.77 CPU s writing, plus the step's closing
+checkpoint). ``sync_rows`` compares tonight's rows with the kept ones as multisets (one
+grouping of both over every column) and deletes and inserts only the values whose counts
+differ, so the table ends holding exactly tonight's rows, duplicates included; a night that
+changes nothing writes nothing. Only the rows' order in the file differs from a whole build's
+(readers never depend on it: every reader sorts or aggregates).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from cdp_pipeline.lib.common.sql_files import fetch_sql, quote_ident, run_sql
+
+DIFF = "temp._stg_sync_diff"
+
+
+def sync_rows(con: duckdb.DuckDBPyConnection, sql_dir: Path, table: str, rows: str, kept: str = "true") -> int:
+    """Make ``staging.<table>``'s rows matching ``kept`` (SQL over the table's columns, all rows
+    by default) the rows of the view ``temp.<rows>``, writing only the values that differ; the
+    rows not matching ``kept`` are left as they are. Returns the rows deleted and inserted."""
+    names = [r[0] for r in con.execute(f"DESCRIBE staging.{table}").fetchall()]
+    columns = ", ".join(quote_ident(c) for c in names)
+    run_sql(con, sql_dir, "create_sync_diff", table=table, rows=rows, columns=columns, kept=kept)
+    changed = 0
+    if con.execute(f"SELECT count(*) FROM {DIFF}").fetchall()[0][0]:
+        # (a DELETE's or INSERT's one row: the rows it wrote)
+        changed += fetch_sql(con, sql_dir, "delete_sync_rows", table=table, kept=kept, columns=columns)[0][0]
+        changed += fetch_sql(con, sql_dir, "insert_sync_rows", table=table, rows=rows, columns=columns)[0][0]
+    con.execute(f"DROP TABLE {DIFF}")
+    return changed
+
