@@ -51,7 +51,7 @@ changed since it was built (``staging.incremental_code``), and on a full refresh
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -486,8 +486,17 @@ def _forget_unlisted_keys(con: duckdb.DuckDBPyConnection, table: str, raw_tables
         )
 
 
-def plan(con: duckdb.DuckDBPyConnection, table: str, *, full_refresh: bool, settings: str = "") -> StagingPlan:
-    """Write ``temp._stg_affected(source, key)`` and say how to build ``table``."""
+def plan(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    *,
+    full_refresh: bool,
+    settings: str = "",
+    functions: Callable[[], None] = lambda: None,
+) -> StagingPlan:
+    """Write ``temp._stg_affected(source, key)`` and say how to build ``table``. ``functions``
+    is called before the standardisation functions are (the keys of new files): a night with
+    no new file for the table does without them (``needs_functions``)."""
     spec = KEYED_TABLES[table]
     if full_refresh or not (
         table_exists(con, "staging", table) and table_exists(con, "staging", "record_keys_by_file")
@@ -516,7 +525,11 @@ def plan(con: duckdb.DuckDBPyConnection, table: str, *, full_refresh: bool, sett
                    SELECT * FROM temp._stg_files EXCEPT SELECT * FROM temp._stg_indexed_files""")
     con.execute("""CREATE OR REPLACE TEMP TABLE _stg_gone_files AS
                    SELECT * FROM temp._stg_indexed_files EXCEPT SELECT * FROM temp._stg_files""")
-    _keys_of_files(con, spec, "temp._stg_new_files", "_stg_new_keys")
+    if con.execute("SELECT count(*) FROM temp._stg_new_files").fetchall()[0][0]:
+        functions()
+        _keys_of_files(con, spec, "temp._stg_new_files", "_stg_new_keys")
+    else:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _stg_new_keys AS SELECT * FROM {INDEX} LIMIT 0")
     recheck = f"UNION {spec.recheck}" if spec.recheck else ""
     owners = ", ".join(f"('{t}', '{key_owner(table, t)}')" for t in spec.inputs)
     con.execute(
@@ -539,9 +552,7 @@ def plan(con: duckdb.DuckDBPyConnection, table: str, *, full_refresh: bool, sett
     return StagingPlan("incremental", count, new, gone)
 
 
-def derived_plan(
-    con: duckdb.DuckDBPyConnection, table: str, *, full_refresh: bool, settings: str = ""
-) -> StagingPlan:
+def derived_plan(con: duckdb.DuckDBPyConnection, table: str, *, full_refresh: bool, settings: str = "") -> StagingPlan:
     """How to build a table made of other staging tables alone (not keyed: ``web_sessions``):
     whole when it is missing, when its SQL or the normalisers changed since it was built
     (``staging.incremental_code``) and on a full refresh; else ``build_synced``."""
@@ -562,6 +573,16 @@ def record_code(con: duckdb.DuckDBPyConnection, table: str, settings: str = "") 
     _ensure_code_table(con)
     con.execute(f"DELETE FROM {CODE} WHERE staging_table = ?", [table])
     con.execute(f"INSERT INTO {CODE} VALUES (?, ?)", [table, code_hash(table, settings)])
+
+
+def needs_functions(table: str, planned: StagingPlan) -> bool:
+    """Whether building ``table`` as ``planned`` calls a standardisation function: not a keyed
+    table's incremental build with no key affected and no rows made from whole staging tables
+    (``build_incremental`` then writes no row), nor ``web_sessions`` (plain SQL over the staged events)."""
+    spec = KEYED_TABLES.get(table)
+    if spec is None:
+        return table != "web_sessions"
+    return planned.mode != "incremental" or planned.affected_records > 0 or bool(spec.whole_sources)
 
 
 def raw_tables(table: str) -> tuple[str, ...]:
@@ -629,8 +650,7 @@ def build_incremental(con: duckdb.DuckDBPyConnection, sql_dir: Path, table: str)
         _affected_raw_rows(con, spec)
         source_col, key_col = spec.output_key
         con.execute(
-            f"DELETE FROM staging.{table} WHERE ({source_col}, {key_col}) IN "
-            f'(SELECT source, "key" FROM {AFFECTED})'
+            f'DELETE FROM staging.{table} WHERE ({source_col}, {key_col}) IN (SELECT source, "key" FROM {AFFECTED})'
         )
         # the whole sources' rows are made again from whole staging tables: only those that
         # differ are written (most nights few; a night with no new files none)

@@ -37,4 +37,3 @@ def sync_rows(con: duckdb.DuckDBPyConnection, sql_dir: Path, table: str, rows: s
         changed += fetch_sql(con, sql_dir, "insert_sync_rows", table=table, rows=rows, columns=columns)[0][0]
     con.execute(f"DROP TABLE {DIFF}")
     return changed
-
