@@ -21,7 +21,8 @@ table does not run its statement at all.
 
 Two of them also read other staging tables, which are read whole in both builds. The SMS and
 Shopify rows of ``consent_events`` come from ``staging.sms_messages`` and ``staging.orders``
-without a standardisation function: they are replaced whole every night (``whole_sources``).
+without a standardisation function: they are made again every night (``whole_sources``) and
+only those that differ from the kept ones are written (``sync.sync_rows``).
 ``email_activity`` attaches an address's activity to its ESP member
 (``staging.identity_records``): after its keys' rows are replaced, one set-based statement
 re-attaches every row whose member changed (``after_sql``).
@@ -174,7 +175,8 @@ class KeyedTable:
     rows; NULL for rows that make no row). ``output_key``: (source, key) of a row of the table.
     ``recheck``: SQL listing (source, key) of rows to redo every night anyway.
     ``whole_sources``: sources of the rows the SQL makes from other staging tables, not from
-    ``inputs`` (read whole by the keyed build too): deleted and made again every night.
+    ``inputs`` (read whole by the keyed build too): made again every night, only the rows
+    that differ written.
     ``after_sql``: run after the affected keys' rows are replaced, for a column that depends
     on another staging table; set-based, so it may call no standardisation function.
     ``steps``: temp tables ``create_<step>.sql`` each makes, in order, before
