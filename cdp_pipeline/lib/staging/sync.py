@@ -36,7 +36,8 @@ def sync_rows(con: duckdb.DuckDBPyConnection, sql_dir: Path, table: str, rows: s
     changed = 0
     if con.execute(f"SELECT count(*) FROM {DIFF}").fetchall()[0][0]:
         # (a DELETE's or INSERT's one row: the rows it wrote)
-        changed += fetch_sql(con, sql_dir, "delete_sync_rows", table=table, kept=kept, columns=columns)[0][0]
-        changed += fetch_sql(con, sql_dir, "insert_sync_rows", table=table, rows=rows, columns=columns)[0][0]
-    con.execute(f"DROP TABLE {DIFF}")
+        changed += fetch_sql(con, sql_dir, "delete_sync_rows", table=table)[0][0]
+        changed += fetch_sql(con, sql_dir, "insert_sync_rows", table=table)[0][0]
+    for temp in ("_stg_sync_new", "_stg_sync_kept", "_stg_sync_diff"):
+        con.execute(f"DROP TABLE temp.{temp}")
     return changed
