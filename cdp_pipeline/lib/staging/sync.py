@@ -4,8 +4,8 @@
 ``staging.consent_events`` (made from every staged message and order) are made from whole
 staging tables every night, while a night changes few of them (a night with no new files none).
 Deleting them all and writing them again cost more than finding the few that differ: at
-155,000 customers × 90 days (363,711 sessions) writing the sessions took 0.77 CPU s and the
-closing checkpoint of the two tables 0.8. ``sync_rows`` compares tonight's rows with the kept
+155,000 customers × 90 days (363,711 sessions) the step took 0.83 CPU s, 0.58 this way, the
+same on a quiet night. ``sync_rows`` compares tonight's rows with the kept
 ones as multisets, grouping both by the hash of each row, and deletes every kept copy and
 inserts every new copy of only the row values whose counts differ, so the table ends holding
 exactly tonight's rows, duplicates included; a night that changes nothing writes nothing. Two
