@@ -21,7 +21,8 @@ table does not run its statement at all.
 
 Two of them also read other staging tables, which are read whole in both builds. The SMS and
 Shopify rows of ``consent_events`` come from ``staging.sms_messages`` and ``staging.orders``
-without a standardisation function: they are replaced whole every night (``whole_sources``).
+without a standardisation function: they are made again every night (``whole_sources``) and
+only those that differ from the kept ones are written (``sync.sync_rows``).
 ``email_activity`` attaches an address's activity to its ESP member
 (``staging.identity_records``): after its keys' rows are replaced, one set-based statement
 re-attaches every row whose member changed (``after_sql``).
@@ -51,15 +52,16 @@ changed since it was built (``staging.incremental_code``), and on a full refresh
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from cdp_pipeline.lib.common.sql_files import run_sql
+from cdp_pipeline.lib.common.sql_files import fetch_sql, run_sql
 from cdp_pipeline.lib.common.warehouse import table_exists
 from cdp_pipeline.lib.staging.storage import column_definitions
+from cdp_pipeline.lib.staging.sync import sync_rows
 
 INDEX = "staging.record_keys_by_file"
 FILES = "staging.record_files"
@@ -173,7 +175,8 @@ class KeyedTable:
     rows; NULL for rows that make no row). ``output_key``: (source, key) of a row of the table.
     ``recheck``: SQL listing (source, key) of rows to redo every night anyway.
     ``whole_sources``: sources of the rows the SQL makes from other staging tables, not from
-    ``inputs`` (read whole by the keyed build too): deleted and made again every night.
+    ``inputs`` (read whole by the keyed build too): made again every night, only the rows
+    that differ written.
     ``after_sql``: run after the affected keys' rows are replaced, for a column that depends
     on another staging table; set-based, so it may call no standardisation function.
     ``steps``: temp tables ``create_<step>.sql`` each makes, in order, before
@@ -326,11 +329,7 @@ def _ensure_index(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {FILES} (staging_table VARCHAR, raw_table VARCHAR, file VARCHAR, sha256 VARCHAR)"
     )
-    con.execute(f"CREATE TABLE IF NOT EXISTS {CODE} (staging_table VARCHAR, code_hash VARCHAR)")
-    con.execute(
-        f"COMMENT ON TABLE {CODE} IS 'Internal: the code each incrementally built staging table was "
-        f"built with (and each raw table''s keys, keys:<owner>.<raw table>); other code rebuilds it whole.'"
-    )
+    _ensure_code_table(con)
     con.execute(
         f"COMMENT ON TABLE {INDEX} IS 'Internal: the record keys found in each raw file, under the "
         f"first staging table keying it so (the others keying it alike read them), so a night "
@@ -339,6 +338,14 @@ def _ensure_index(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         f"COMMENT ON TABLE {FILES} IS 'Internal: per staging table, the raw files it was last built "
         f"from (lib/staging/incremental.py).'"
+    )
+
+
+def _ensure_code_table(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"CREATE TABLE IF NOT EXISTS {CODE} (staging_table VARCHAR, code_hash VARCHAR)")
+    con.execute(
+        f"COMMENT ON TABLE {CODE} IS 'Internal: the code each incrementally built staging table was "
+        f"built with (and each raw table''s keys, keys:<owner>.<raw table>); other code rebuilds it whole.'"
     )
 
 
@@ -481,8 +488,17 @@ def _forget_unlisted_keys(con: duckdb.DuckDBPyConnection, table: str, raw_tables
         )
 
 
-def plan(con: duckdb.DuckDBPyConnection, table: str, *, full_refresh: bool, settings: str = "") -> StagingPlan:
-    """Write ``temp._stg_affected(source, key)`` and say how to build ``table``."""
+def plan(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    *,
+    full_refresh: bool,
+    settings: str = "",
+    functions: Callable[[], None] = lambda: None,
+) -> StagingPlan:
+    """Write ``temp._stg_affected(source, key)`` and say how to build ``table``. ``functions``
+    is called before the standardisation functions are (the keys of new files): a night with
+    no new file for the table does without them (``needs_functions``)."""
     spec = KEYED_TABLES[table]
     if full_refresh or not (
         table_exists(con, "staging", table) and table_exists(con, "staging", "record_keys_by_file")
@@ -511,7 +527,11 @@ def plan(con: duckdb.DuckDBPyConnection, table: str, *, full_refresh: bool, sett
                    SELECT * FROM temp._stg_files EXCEPT SELECT * FROM temp._stg_indexed_files""")
     con.execute("""CREATE OR REPLACE TEMP TABLE _stg_gone_files AS
                    SELECT * FROM temp._stg_indexed_files EXCEPT SELECT * FROM temp._stg_files""")
-    _keys_of_files(con, spec, "temp._stg_new_files", "_stg_new_keys")
+    if con.execute("SELECT count(*) FROM temp._stg_new_files").fetchall()[0][0]:
+        functions()
+        _keys_of_files(con, spec, "temp._stg_new_files", "_stg_new_keys")
+    else:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _stg_new_keys AS SELECT * FROM {INDEX} LIMIT 0")
     recheck = f"UNION {spec.recheck}" if spec.recheck else ""
     owners = ", ".join(f"('{t}', '{key_owner(table, t)}')" for t in spec.inputs)
     con.execute(
@@ -534,6 +554,39 @@ def plan(con: duckdb.DuckDBPyConnection, table: str, *, full_refresh: bool, sett
     return StagingPlan("incremental", count, new, gone)
 
 
+def derived_plan(con: duckdb.DuckDBPyConnection, table: str, *, full_refresh: bool, settings: str = "") -> StagingPlan:
+    """How to build a table made of other staging tables alone (not keyed: ``web_sessions``):
+    whole when it is missing, when its SQL or the normalisers changed since it was built
+    (``staging.incremental_code``) and on a full refresh; else ``build_synced``."""
+    if full_refresh or not (table_exists(con, "staging", table) and table_exists(con, "staging", CODE.split(".")[1])):
+        return StagingPlan("full")
+    built = con.execute(f"SELECT code_hash FROM {CODE} WHERE staging_table = ?", [table]).fetchall()
+    return StagingPlan("incremental") if built == [(code_hash(table, settings),)] else StagingPlan("full")
+
+
+def build_synced(con: duckdb.DuckDBPyConnection, sql_dir: Path, table: str) -> int:
+    """A table of ``derived_plan`` made again from every row, only the rows that differ written
+    (inside the caller's transaction); returns those rows (deleted and inserted)."""
+    return write_rows(con, sql_dir, table, {}, whole=False, replaced="true")
+
+
+def record_code(con: duckdb.DuckDBPyConnection, table: str, settings: str = "") -> None:
+    """After a whole build of a table of ``derived_plan``: the code it was built with."""
+    _ensure_code_table(con)
+    con.execute(f"DELETE FROM {CODE} WHERE staging_table = ?", [table])
+    con.execute(f"INSERT INTO {CODE} VALUES (?, ?)", [table, code_hash(table, settings)])
+
+
+def needs_functions(table: str, planned: StagingPlan) -> bool:
+    """Whether building ``table`` as ``planned`` calls a standardisation function: not a keyed
+    table's incremental build with no key affected and no rows made from whole staging tables
+    (``build_incremental`` then writes no row), nor ``web_sessions`` (plain SQL over the staged events)."""
+    spec = KEYED_TABLES.get(table)
+    if spec is None:
+        return table != "web_sessions"
+    return planned.mode != "incremental" or planned.affected_records > 0 or bool(spec.whole_sources)
+
+
 def raw_tables(table: str) -> tuple[str, ...]:
     """The raw tables ``create_<table>.sql`` reads (as ``temp.raw_<t>``): a keyed table's inputs;
     a table made of other staging tables reads none."""
@@ -542,11 +595,18 @@ def raw_tables(table: str) -> tuple[str, ...]:
 
 
 def write_rows(
-    con: duckdb.DuckDBPyConnection, sql_dir: Path, table: str, raw: Mapping[str, str], *, whole: bool
-) -> None:
+    con: duckdb.DuckDBPyConnection,
+    sql_dir: Path,
+    table: str,
+    raw: Mapping[str, str],
+    *,
+    whole: bool,
+    replaced: str | None = None,
+) -> int:
     """Run ``create_<table>.sql`` (the view ``temp.<table>_rows``) over ``temp.raw_<t>``, a view of
-    ``raw[t]`` for each raw table it reads, and write its rows: the whole table (``whole``) or
-    added to it."""
+    ``raw[t]`` for each raw table it reads, and write its rows: the whole table (``whole``),
+    added to it, or (``replaced``: SQL over the table's columns) replacing its rows matching
+    ``replaced``, only those that differ written (``sync.sync_rows``). Returns the rows written."""
     for t, relation in raw.items():
         run_sql(con, sql_dir, "create_raw_input_view", table=t, relation=relation)
     steps = KEYED_TABLES[table].steps if table in KEYED_TABLES else ()
@@ -556,13 +616,17 @@ def write_rows(
     if whole:
         columns = column_definitions(con, table, f"temp.{table}_rows")
         run_sql(con, sql_dir, "create_staging_table", table=table, columns=columns)
-    run_sql(con, sql_dir, "insert_staging_rows", table=table, rows=f"{table}_rows")
+    if replaced is not None:
+        written = sync_rows(con, sql_dir, table, f"{table}_rows", replaced)
+    else:
+        written = fetch_sql(con, sql_dir, "insert_staging_rows", table=table, rows=f"{table}_rows")[0][0]
     con.execute(f"DROP VIEW temp.{table}_rows")
     for step in steps:
         if not adds_rows(step):
             con.execute(f"DROP TABLE temp.{step}")
     for t in raw:
         con.execute(f"DROP VIEW temp.raw_{t}")
+    return int(written)
 
 
 def adds_rows(step: str) -> bool:
@@ -587,12 +651,15 @@ def build_incremental(con: duckdb.DuckDBPyConnection, sql_dir: Path, table: str)
     if not (nothing_affected and not spec.whole_sources):
         _affected_raw_rows(con, spec)
         source_col, key_col = spec.output_key
-        whole = "".join(f" OR {source_col} = '{s}'" for s in spec.whole_sources)
         con.execute(
-            f"DELETE FROM staging.{table} WHERE ({source_col}, {key_col}) IN "
-            f'(SELECT source, "key" FROM {AFFECTED}){whole}'
+            f'DELETE FROM staging.{table} WHERE ({source_col}, {key_col}) IN (SELECT source, "key" FROM {AFFECTED})'
         )
-        write_rows(con, sql_dir, table, {t: f"temp._stg_raw_{t}" for t in spec.inputs}, whole=False)
+        # the whole sources' rows are made again from whole staging tables: only those that
+        # differ are written (most nights few; a night with no new files none)
+        whole = " OR ".join(f"{source_col} = '{s}'" for s in spec.whole_sources)
+        write_rows(
+            con, sql_dir, table, {t: f"temp._stg_raw_{t}" for t in spec.inputs}, whole=False, replaced=whole or None
+        )
         for t in spec.inputs:
             con.execute(f"DROP TABLE IF EXISTS temp._stg_raw_{t}")
     # else no row changes: the statement would read the raw tables for nothing
