@@ -294,13 +294,6 @@ def stage_export_rows(
 
 _PLAIN_COLUMN = re.compile(r"^[A-Za-z0-9_]+$")
 
-# How Python's csv module writes a cell in render_csv_cells' dialect (QUOTE_MINIMAL, '"' doubled, lines
-# ended by '\n'), for SQL that writes a whole file (select_export_file_text.sql): quoted when it holds a
-# comma, a quote or a line feed (RE2 classes); a carriage return is quoted by some Python versions and
-# not others, so a file with one is rendered by the module itself.
-CSV_QUOTED = '[,"\n]'
-CSV_UNSURE = "\r"
-
 
 def _json_pointer(column: str) -> str:
     return "/" + column.replace("~", "~0").replace("/", "~1")
@@ -361,7 +354,7 @@ def write_export_from_members(
                 con,
                 SQL_DIR,
                 "select_export_file_text",
-                {**params, "file_kind": kind, "csv_quoted": CSV_QUOTED, "csv_unsure": CSV_UNSURE},
+                {**params, "file_kind": kind},
             )[0]
         if text is not None:
             contents[kind] = (n, header + text.encode("utf-8"))

@@ -482,3 +482,37 @@ def test_a_rerun_of_the_date_that_changes_nothing_writes_nothing(monkeypatch):
     con.execute("UPDATE golden.customers SET email_contactable = false WHERE customer_id = 'c02'")
     store.replace_export_members(con, dest, day)
     assert "insert_export_members" in written and [r[1] for r in stored()] == ["anna@example.se", "bo@example.se"]
+
+
+def test_a_rerun_keeps_the_stored_rows_only_when_they_are_tonights_row_for_row(monkeypatch):
+    """The stored rows are kept only when they are exactly tonight's: a row stored twice, a row of another
+    customer under the same key, another flag or one row more are each replaced by tonight's rows."""
+    from cdp_pipeline.lib.activation import store
+
+    con = _database([_person("anna@example.se", "Anna"), _person("bo@example.se", "Bo")])
+    dest, day = _destination("esp", ("email",)), date(2025, 6, 1)
+    where = "destination = 'd' AND run_date = DATE '2025-06-01'"
+
+    def stored():
+        return con.execute(
+            f"SELECT customer_id, row_key, row_values, sent_email, sent_phone FROM activation.export_members "
+            f"WHERE {where} ORDER BY ALL"
+        ).fetchall()
+
+    store.replace_export_members(con, dest, day)
+    tonight = stored()
+    assert [r[:2] for r in tonight] == [("c00", "anna@example.se"), ("c01", "bo@example.se")]
+    tampering = [
+        f"INSERT INTO activation.export_members SELECT * FROM activation.export_members WHERE {where} "
+        "AND row_key = 'bo@example.se'",
+        f"UPDATE activation.export_members SET customer_id = 'c09' WHERE {where} AND row_key = 'bo@example.se'",
+        f"UPDATE activation.export_members SET sent_phone = true WHERE {where} AND row_key = 'anna@example.se'",
+        f"INSERT INTO activation.export_members SELECT * REPLACE ('cy@x.se' AS row_key) FROM activation.export_members "
+        f"WHERE {where} AND row_key = 'bo@example.se'",
+        f"DELETE FROM activation.export_members WHERE {where} AND row_key = 'anna@example.se'",
+    ]
+    for statement in tampering:
+        con.execute(statement)
+        assert stored() != tonight
+        store.replace_export_members(con, dest, day)
+        assert stored() == tonight, statement
