@@ -20,19 +20,70 @@ import duckdb
 PREDICTIONS = "_id_predictions"
 
 
+def _same_keys(rule) -> list[str] | None:
+    """The key expressions of ``rule`` when it is a plain equi-join on the same expression of
+    both records (``l.a = r.a AND substr(l.b, 1, 3) = substr(r.b, 1, 3)``; the form of every
+    ``block_on`` rule), as Splink parses them, without the table prefix; ``None`` for any other
+    rule (a name on one side against another column on the other, a condition that is no
+    equality)."""
+    try:
+        keys, rest = rule._equi_join_conditions, rule._filter_conditions
+    except Exception:  # noqa: BLE001 - SQL sqlglot cannot split: joined as written
+        return None
+    if not keys or rest or any(left != right for left, right in keys):
+        return None
+    return [left for left, _ in keys]
+
+
 def blocked_pairs_sql(rules, table: str) -> str:
     """SQL of Splink's blocked-pairs table (``match_key``, ``join_key_l``, ``join_key_r``) for a
     dedupe of ``table`` (column ``unique_id``) under ``rules`` (Splink ``BlockingRule``s, in
     order): every pair of records, the lower id on the left, that some rule's condition holds
-    for, with the index of the first such rule as ``match_key`` (text, as Splink writes it)."""
-    joins = "\n            UNION ALL\n".join(
-        f"""SELECT {i} AS rule, l.unique_id AS l, r.unique_id AS r
-            FROM {table} AS l JOIN {table} AS r ON ({rule.blocking_rule_sql})
+    for, with the index of the first such rule as ``match_key`` (text, as Splink writes it).
+
+    A rule on the same expressions of both records (``_same_keys``) joins on integers: each
+    expression any rule uses gets a number per distinct non-NULL value (``_keys``, made once
+    for all rules), and two records have the same value exactly when they have the same number
+    (NULL has none and joins nothing, as in the rule). Joining 26 times on the names, addresses
+    and e-mails themselves hashed and compared the strings in every join (3.7 CPU s at 1M
+    records; 3.1 so, the numbering included). Other rules join as written."""
+    keyed = [_same_keys(rule) for rule in rules]
+    exprs: dict[str, str] = {}
+    for keys in keyed:
+        for expr in keys or ():
+            exprs.setdefault(expr, f"_k{len(exprs)}")
+    joins = []
+    for i, (rule, keys) in enumerate(zip(rules, keyed)):
+        if keys:
+            on = " AND ".join(f"l.{exprs[e]} = r.{exprs[e]}" for e in keys)
+            source = "_keys"
+        else:
+            on, source = f"({rule.blocking_rule_sql})", table
+        joins.append(
+            f"""SELECT {i} AS rule, l.unique_id AS l, r.unique_id AS r
+            FROM {source} AS l JOIN {source} AS r ON {on}
             WHERE l.unique_id < r.unique_id"""
-        for i, rule in enumerate(rules)
+        )
+    union = "\n            UNION ALL\n".join(joins)
+    pairs = f"""SELECT CAST(min(rule) AS VARCHAR) AS match_key, l AS join_key_l, r AS join_key_r
+        FROM ({union}) GROUP BY l, r"""
+    if not exprs:
+        return pairs
+    # a number per distinct value of each key expression (which number is arbitrary: only
+    # compared for equality), then every record's numbers, read by each join
+    numbered = [
+        f"""{name} AS (SELECT _value, row_number() OVER () AS _number
+            FROM (SELECT DISTINCT {expr} AS _value FROM {table} WHERE {expr} IS NOT NULL))"""
+        for expr, name in exprs.items()
+    ]
+    record_keys = (
+        "_keys AS MATERIALIZED (SELECT t.unique_id, "
+        + ", ".join(f"{name}._number AS {name}" for name in exprs.values())
+        + f" FROM {table} AS t "
+        + " ".join(f"LEFT JOIN {name} ON {name}._value = {expr}" for expr, name in exprs.items())
+        + ")"
     )
-    return f"""SELECT CAST(min(rule) AS VARCHAR) AS match_key, l AS join_key_l, r AS join_key_r
-        FROM ({joins}) GROUP BY l, r"""
+    return "WITH " + ",\n".join([*numbered, record_keys]) + "\n" + pairs
 
 
 def _plain_dedupe(settings) -> bool:
