@@ -6,6 +6,8 @@ earlier rule found by testing every earlier rule on each pair (``AND NOT (rule 1
 rules tests 25. At 1M records that was 5.6 CPU s for 1,233,877 pairs; the same pairs, each under
 the first rule that finds it (Splink's ``match_key``), come from joining on each rule alone and
 keeping one row per pair: 3.0 CPU s (``benchmarks/results/2026-12-06-s34-identity-input-1m.md``).
+Rules on the same expressions of both records join on numbers given to the values instead of
+the strings (``blocked_pairs_sql``; ``benchmarks/results/2026-12-06-s35-identity-blocking-1m.md``).
 The pairs are then scored exactly as ``predict_within`` scores them (its second stage, the same
 SQL), so every score is the same, in a view that the probabilistic edges are read from
 (``predictions``).
@@ -30,7 +32,8 @@ def _same_keys(rule) -> list[str] | None:
         keys, rest = rule._equi_join_conditions, rule._filter_conditions
     except Exception:  # noqa: BLE001 - SQL sqlglot cannot split: joined as written
         return None
-    if not keys or rest or any(left != right for left, right in keys):
+    # Splink writes "no filter" as TRUE
+    if not keys or rest.upper() not in ("", "TRUE") or any(left != right for left, right in keys):
         return None
     return [left for left, _ in keys]
 
