@@ -15,6 +15,7 @@ SQL), so every score is the same, in a view that the probabilistic edges are rea
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 
 import duckdb
@@ -72,21 +73,54 @@ def blocked_pairs_sql(rules, table: str) -> str:
         FROM ({union}) GROUP BY l, r"""
     if not exprs:
         return pairs
-    # a number per distinct value of each key expression (which number is arbitrary: only
-    # compared for equality), then every record's numbers, read by each join
-    numbered = [
-        f"""{name} AS (SELECT _value, row_number() OVER () AS _number
+    return "WITH " + ",\n".join(_numbering_ctes(exprs, table)) + "\n" + pairs
+
+
+# a key that is the first n characters of a column, as sqlglot writes it
+_PREFIX = re.compile(r'SUBSTRING\(("?)(\w+)\1, 1, (\d+)\)')
+
+
+def _numbering_ctes(exprs: dict[str, str], table: str) -> list[str]:
+    """CTEs numbering each key expression's distinct non-NULL values (``exprs``: expression ->
+    name), ending with ``_keys``: every record's ``unique_id`` and its number for each (NULL
+    where the expression is NULL). Which number a value gets is arbitrary: only compared for
+    equality. A column's prefix (``SUBSTRING(col, 1, n)``) is numbered from the column's
+    distinct values and reaches the records through the column's number (an integer join),
+    not by a join of every record on the prefix's text: 0.63 against 0.84 CPU s at 1M."""
+    prefixes = {e: m for e in exprs if (m := _PREFIX.fullmatch(e))}
+    columns = {e: name for e, name in exprs.items() if e not in prefixes}
+    by_column = {e.strip('"'): name for e, name in columns.items()}
+    for m in prefixes.values():
+        if m.group(2) not in by_column:
+            by_column[m.group(2)] = columns[f'"{m.group(2)}"'] = f"_c{len(by_column)}"
+    # materialised: a prefix's numbers are read off its column's, so both reads must see one
+    # numbering (row_number() OVER () numbers in whatever order the DISTINCT comes out)
+    ctes = [
+        f"""{name} AS MATERIALIZED (SELECT _value, row_number() OVER () AS _number
             FROM (SELECT DISTINCT {expr} AS _value FROM {table} WHERE {expr} IS NOT NULL))"""
-        for expr, name in exprs.items()
+        for expr, name in columns.items()
     ]
-    record_keys = (
+    for expr, m in prefixes.items():
+        name, column, n = exprs[expr], by_column[m.group(2)], m.group(3)
+        # the prefix's number for each number of its column
+        ctes.append(
+            f"""{name} AS (SELECT c._number AS _of, p._number
+            FROM {column} AS c JOIN (SELECT _value, row_number() OVER () AS _number
+                                     FROM (SELECT DISTINCT substring(_value, 1, {n}) AS _value FROM {column})) AS p
+              ON p._value = substring(c._value, 1, {n}))"""
+        )
+    ctes.append(
         "_keys AS MATERIALIZED (SELECT t.unique_id, "
         + ", ".join(f"{name}._number AS {name}" for name in exprs.values())
         + f" FROM {table} AS t "
-        + " ".join(f"LEFT JOIN {name} ON {name}._value = {expr}" for expr, name in exprs.items())
+        + " ".join(f"LEFT JOIN {name} ON {name}._value = {expr}" for expr, name in columns.items())
+        + " "
+        + " ".join(
+            f"LEFT JOIN {exprs[e]} ON {exprs[e]}._of = {by_column[m.group(2)]}._number" for e, m in prefixes.items()
+        )
         + ")"
     )
-    return "WITH " + ",\n".join([*numbered, record_keys]) + "\n" + pairs
+    return ctes
 
 
 def _plain_dedupe(settings) -> bool:
