@@ -49,8 +49,8 @@ def blocked_pairs_sql(rules, table: str) -> str:
     expression any rule uses gets a number per distinct non-NULL value (``_keys``, made once
     for all rules), and two records have the same value exactly when they have the same number
     (NULL has none and joins nothing, as in the rule). Joined on the names, addresses and
-    e-mails themselves, every rule's join hashed and compared the strings (3.2-3.7 CPU s at 1M
-    records; 2.7-3.1 so, the numbering included). Other rules join as written."""
+    e-mails themselves, every rule's join hashed and compared the strings (3.1-3.2 CPU s at 1M
+    records; 2.3-2.4 so, the numbering included). Other rules join as written."""
     keyed = [_same_keys(rule) for rule in rules]
     exprs: dict[str, str] = {}
     for keys in keyed:
