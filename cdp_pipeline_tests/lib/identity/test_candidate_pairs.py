@@ -6,7 +6,7 @@ import logging
 
 from splink import Linker
 
-from cdp_pipeline.lib.identity.blocking import blocked_pairs_sql, predictions
+from cdp_pipeline.lib.identity.blocking import _same_keys, blocked_pairs_sql, predictions
 from cdp_pipeline.lib.identity.splink_model import SPLINK_INPUT, splink_settings
 
 from .synthetic import build_synthetic_splink_input
@@ -50,3 +50,15 @@ def test_the_predictions_are_predict_withins(con, config):
         assert _rows(con, ours) == expected
     # nothing of it is left behind
     assert not con.execute("SELECT * FROM duckdb_views() WHERE view_name = '_id_predictions'").fetchall()
+
+
+def test_block_on_rules_join_on_numbers_and_other_rules_as_written(config):
+    rules = splink_settings(config).get_settings("duckdb")._blocking_rules_to_generate_predictions
+    keys = [_same_keys(rule) for rule in rules]
+    assert keys[0] == ['"first_name_match"', '"last_name_match"', '"birth_date"']
+    assert ["SUBSTRING(last_name_match, 1, 3)", "SUBSTRING(postcode, 1, 3)", "SUBSTRING(city, 1, 3)"] in keys
+    # first and last name swapped: a name against the other record's other column
+    swapped = [rule for rule, k in zip(rules, keys) if k is None]
+    assert [rule.blocking_rule_sql.startswith("l.first_name_match = r.last_name_match") for rule in swapped] == [True]
+    sql = blocked_pairs_sql(rules, SPLINK_INPUT)
+    assert "_keys AS MATERIALIZED" in sql and "ON l._k0 = r._k0" in sql
