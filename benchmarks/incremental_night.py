@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/incremental_night.py --customers 290000 --days 30 --seed 42
 
-Generates the sample, then plays three nights in one temporary folder (its own data folder
+Generates the sample, then plays four nights in one temporary folder (its own data folder
 and DAGSTER_HOME, like run_benchmark.py):
 
 1. the base: every day but the last, from an empty warehouse (`cdp run`);
