@@ -37,14 +37,14 @@ activity AS (
 -- One row per activity_id: the row with the first campaign title (a title over none), found by
 -- one aggregate per activity (cheaper than a window over every row); the rest of the order
 -- only makes the choice between rows that differ otherwise (none in practice) deterministic.
--- The least struct, its fields in that order: DuckDB compares structs field by field with a
--- NULL after every value, as first(... ORDER BY campaign_title NULLS LAST, email, action,
--- event_time, campaign_id, url) chose (the same rows; at 1M records the statement 1.79 -> 1.65-1.67
--- CPU s: no sort key made per row). test_email_activity_dedup.py pins the choice.
+-- Not min() of the struct with the title first, which picks the same rows 0.15 CPU s cheaper at 1M
+-- records: at 10M (6.98M ESP rows) its aggregate ran out of DuckDB's 4 GB memory limit, where this
+-- ordered aggregate passes (benchmarks/results/2026-12-06-s35-staging-1m.md).
 deduplicated AS (
     SELECT activity_id,
-           min({'campaign_title': campaign_title, 'email': email, 'action': action, 'event_time': event_time,
-                'campaign_id': campaign_id, 'url': url}) AS a
+           first({'email': email, 'action': action, 'event_time': event_time, 'campaign_id': campaign_id,
+                  'campaign_title': campaign_title, 'url': url}
+                 ORDER BY campaign_title NULLS LAST, email, action, event_time, campaign_id, url) AS a
     FROM (
         SELECT md5(concat_ws('|', email, action, event_time, campaign_id, url)) AS activity_id, *
         FROM activity
