@@ -3,37 +3,24 @@ with answers by hand: the row with the first campaign title, a title before none
 rows whose id coincides (concat_ws skips a NULL: a campaign and a URL can swap places) a value
 before none, field by field in the order create_email_activity.sql names them."""
 
-import duckdb
-import pytest
-
 from cdp_pipeline.defs.staging.assets import SQL_DIR
-from cdp_pipeline.lib.raw.ledger import ensure_ingest_tables
 from cdp_pipeline.lib.staging.build import build_staging_table
 from cdp_pipeline.settings import get_settings
-
-
-@pytest.fixture
-def con(tmp_path):
-    c = duckdb.connect(str(tmp_path / "b.duckdb"))
-    ensure_ingest_tables(c)
-    yield c
-    c.close()
+from cdp_pipeline_tests.lib.staging.test_identity_records_aggregates import _insert
 
 
 def _activity(con, rows: list[dict]) -> None:
-    for line, row in enumerate(rows, start=1):
-        row = {
-            "_file": "esp/2026-10-02/activity.csv",
-            "_landing_date": "2026-10-02",
-            "_file_sha256": "x",
-            "_line": line,
-            "email_address": "anna@example.se",
-            "action": "open",
-            "timestamp": "2026-10-01T10:00:00Z",
-            **row,
-        }
-        cols = ", ".join(f'"{c}"' for c in row)
-        con.execute(f"INSERT INTO raw.esp_activity ({cols}) VALUES ({', '.join('?' for _ in row)})", list(row.values()))
+    _insert(
+        con,
+        "esp_activity",
+        [
+            {"_line": line, "email_address": "anna@example.se", "action": "open", "timestamp": "2026-10-01T10:00:00Z"}
+            | row
+            for line, row in enumerate(rows, start=1)
+        ],
+        "2026-10-02",
+        "esp/2026-10-02/activity.csv",
+    )
 
 
 def _rows(con):

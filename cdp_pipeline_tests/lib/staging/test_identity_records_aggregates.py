@@ -5,11 +5,7 @@ once, sorted, without NULL, and NULL when there is none. (create_identity_record
 reads them with a window and list_sort rather than ordered aggregates, whose states DuckDB
 holds in memory.)"""
 
-import duckdb
-import pytest
-
 from cdp_pipeline.defs.staging.assets import SQL_DIR
-from cdp_pipeline.lib.raw.ledger import ensure_ingest_tables
 from cdp_pipeline.lib.staging.build import build_staging_table
 from cdp_pipeline.settings import get_settings
 
@@ -20,14 +16,6 @@ def _insert(con, table: str, rows: list[dict], day: str, file: str) -> None:
         cols = ", ".join(f'"{c}"' for c in row)
         marks = ", ".join("?" for _ in row)
         con.execute(f"INSERT INTO raw.{table} ({cols}) VALUES ({marks})", list(row.values()))
-
-
-@pytest.fixture
-def con(tmp_path):
-    c = duckdb.connect(str(tmp_path / "b.duckdb"))
-    ensure_ingest_tables(c)
-    yield c
-    c.close()
 
 
 def _build(con):
