@@ -314,16 +314,7 @@ def test_a_birth_date_rule_with_typo_tolerance(con, edges, together, cut):
     con.execute("CREATE TEMP TABLE edges (rid_l BIGINT, rid_r BIGINT, strength DOUBLE, match_weight DOUBLE)")
     con.executemany("INSERT INTO temp.edges VALUES (?, ?, ?, 0)", edges)
     con.execute("CREATE TEMP TABLE cannot (rid_l BIGINT, rid_r BIGINT)")
-    split_components(
-        con,
-        "temp.comps",
-        "temp.edges",
-        "temp.cannot",
-        (CardinalityRule("birth_dates", "birth_date", 1, "typo"),),
-        "temp.out",
-        "temp.cut",
-    )
-    groups = dict(con.execute("SELECT rid, component FROM temp.out").fetchall())
+    groups = _split_on_birth_dates(con)
     used = {r for e in edges for r in e[:2]}
     found = {frozenset(r for r in used if groups[r] == groups[x]) for x in used}
     assert found == {frozenset(g) for g in together}
@@ -368,6 +359,15 @@ def test_a_model_match_does_not_make_one_date_of_two_that_each_side_holds_on_two
         [(1, 2, 0.99999, 16.0), (3, 4, 0.998, 9.0), (3, 5, 0.99999, 18.0), (1, 5, 0.9776, 5.4), (1, 3, 0.8457, 2.4)],
     )
     con.execute("CREATE TEMP TABLE cannot (rid_l BIGINT, rid_r BIGINT)")
+    groups = _split_on_birth_dates(con, tolerance)
+    assert groups[1] == groups[2] and groups[3] == groups[4] == groups[5]
+    assert (groups[1] == groups[3]) is together
+
+
+def _split_on_birth_dates(con, tolerance: str = "typo", *, mailboxes: bool = False) -> dict[int, int]:
+    """``split_components`` on ``temp.comps``/``temp.edges``/``temp.cannot`` with one birth date
+    per customer under ``tolerance`` (and ``temp._id_records``' mailboxes when asked), cut links
+    in ``temp.cut``: each record's component."""
     split_components(
         con,
         "temp.comps",
@@ -376,24 +376,7 @@ def test_a_model_match_does_not_make_one_date_of_two_that_each_side_holds_on_two
         (CardinalityRule("birth_dates", "birth_date", 1, tolerance),),
         "temp.out",
         "temp.cut",
-    )
-    groups = dict(con.execute("SELECT rid, component FROM temp.out").fetchall())
-    assert groups[1] == groups[2] and groups[3] == groups[4] == groups[5]
-    assert (groups[1] == groups[3]) is together
-
-
-def _split_on_birth_dates_with_mailboxes(con) -> dict[int, int]:
-    """``split_components`` on ``temp.comps``/``temp.edges``/``temp.cannot`` with the birth-date
-    rule and ``temp._id_records``' mailboxes: each record's component."""
-    split_components(
-        con,
-        "temp.comps",
-        "temp.edges",
-        "temp.cannot",
-        (CardinalityRule("birth_dates", "birth_date", 1, "typo"),),
-        "temp.out",
-        "temp.cut",
-        mailboxes="SELECT rid, email FROM temp._id_records WHERE email IS NOT NULL",
+        mailboxes="SELECT rid, email FROM temp._id_records WHERE email IS NOT NULL" if mailboxes else None,
     )
     return dict(con.execute("SELECT rid, component FROM temp.out").fetchall())
 
@@ -421,7 +404,7 @@ def test_a_model_match_of_two_mailboxes_does_not_make_two_birth_dates_one(con, m
     con.execute("CREATE TEMP TABLE comps AS SELECT rid, 1 AS component FROM temp._id_records")
     con.execute("CREATE TEMP TABLE edges AS SELECT 1 AS rid_l, 3 AS rid_r, 0.991 AS strength, 7.0 AS match_weight")
     con.execute("CREATE TEMP TABLE cannot (rid_l BIGINT, rid_r BIGINT)")
-    groups = _split_on_birth_dates_with_mailboxes(con)
+    groups = _split_on_birth_dates(con, mailboxes=True)
     assert (groups[1] == groups[3]) is together
 
 
@@ -462,7 +445,7 @@ def test_two_birth_dates_matched_directly_are_two_when_each_side_has_come_to_a_m
         [(1, 2, 2.5, 0), (2, 3, 0.99999, 14.0), (3, 4, 0.99999, 14.0), (2, 4, 0.9995, 10.0), (1, 3, 0.9997, 11.7)],
     )
     con.execute("CREATE TEMP TABLE cannot (rid_l BIGINT, rid_r BIGINT)")
-    groups = _split_on_birth_dates_with_mailboxes(con)
+    groups = _split_on_birth_dates(con, mailboxes=True)
     assert groups[1] == groups[2] and groups[3] == groups[4]
     assert (groups[1] == groups[3]) is together
 
@@ -568,16 +551,7 @@ def test_a_birth_date_rule_counts_dates_one_day_apart_as_one(con):
     con.execute("CREATE TEMP TABLE edges (rid_l BIGINT, rid_r BIGINT, strength DOUBLE, match_weight DOUBLE)")
     con.executemany("INSERT INTO temp.edges VALUES (?, ?, ?, 0)", [(1, 2, 2.0), (2, 3, 2.0), (3, 4, 0.995)])
     con.execute("CREATE TEMP TABLE cannot (rid_l BIGINT, rid_r BIGINT)")
-    split_components(
-        con,
-        "temp.comps",
-        "temp.edges",
-        "temp.cannot",
-        (CardinalityRule("birth_dates", "birth_date", 1, "typo"),),
-        "temp.out",
-        "temp.cut",
-    )
-    groups = dict(con.execute("SELECT rid, component FROM temp.out").fetchall())
+    groups = _split_on_birth_dates(con)
     assert groups[1] == groups[2] == groups[3] != groups[4]
     assert con.execute("SELECT rid_l, rid_r FROM temp.cut ORDER BY ALL").fetchall() == [(3, 4)]
 
