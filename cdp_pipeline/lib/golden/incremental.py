@@ -21,8 +21,10 @@ give the same rows for the same input, so they do not count as changed). Then:
 * the timeline rows to redo are those of the records whose customer or events changed, and
   of the records with a time between the two cutoffs;
 * the customers to redo are the customers (tonight's and the kept build's) of every changed
-  record, and tonight's customers of the records with a time between the two cutoffs or as
-  far before them as a trait window reaches (``TRAIT_WINDOWS_DAYS``); of them, only those
+  record, and tonight's customers of the records with a time between the two cutoffs, or with
+  a time a windowed trait counts (an ESP open or click, a web session, an add-to-cart) as far
+  before them as its window reaches (``TRAIT_WINDOWS_DAYS``; any other time counts on one side
+  of the cutoff alone, so its crossing a window's start changes no row); of them, only those
   whose records changed (customer or identity record) need their profile redone;
 * and the customers whose records carry an email or phone that is blocked in tonight's
   consent ledger and was not in the kept one (``golden.identifier_consent``), or the other

@@ -484,6 +484,76 @@ def test_the_time_keys_cover_every_trait_window():
     assert used and used == covered == set(incremental.TRAIT_WINDOWS_DAYS)
 
 
+# An event of Dan's CRM record 401 (C4) whose time falls inside a window of the traits at the cutoff of 2025-01-12
+# and outside it at the cutoff of 2025-01-13; nothing else in the world has a time on the 12th, nor 30 or 90 days
+# before it (test_a_later_date_with_nothing_to_redo_still_moves_the_ranks).
+_DAY, _NEXT_DAY = date(2025, 1, 12), date(2025, 1, 13)
+
+
+def _crossing(days: int) -> datetime:
+    return ts("2025-01-13 01:00") - timedelta(days=days)
+
+
+def _event(kind: str, days: int) -> tuple[str, dict]:
+    """A staging row of ``kind`` at a time that leaves the window of ``days`` days the next night."""
+    at, rec = _crossing(days), dict(source="crm", source_record_id="401")
+    if kind in ("open", "click"):
+        return "staging.email_activity", dict(
+            activity_id=f"x-{kind}", action=kind, event_time=at, campaign_id="c1", email="dan@x.se", **rec
+        )
+    if kind == "web_session":
+        return "staging.web_sessions", dict(session_id="x-s", started_at=at, page_views=1, **rec)
+    if kind in ("add_to_cart", "login"):
+        return "staging.web_events", dict(event_id=f"x-{kind}", session_id="x-s", event_time=at, event_name=kind, **rec)
+    if kind == "order":
+        return "staging.orders", dict(
+            order_id="x-o", channel="online", ordered_at=at, currency="SEK", total=5, cancelled_at=at, **rec
+        )
+    if kind == "sms":
+        return "staging.sms_messages", dict(
+            message_id="x-m", channel="sms", body="hi", direction="inbound", status="delivered", sent_at=at, **rec
+        )
+    if kind == "consent":
+        return "staging.consent_events", dict(
+            channel="email", identifier="dan@x.se", state="revoked", reason="unsubscribed", event_time=at, **rec
+        )
+    if kind == "bounce":
+        return "staging.email_activity", dict(
+            activity_id="x-b", action="bounce", event_time=at, campaign_id="c1", email="dan@x.se", **rec
+        )
+    raise ValueError(kind)
+
+
+@pytest.mark.parametrize(
+    "kind, days",
+    [("open", 30), ("open", 90), ("click", 30), ("click", 90), ("web_session", 30), ("add_to_cart", 30)],
+)
+def test_a_windowed_trait_time_leaving_its_window_redoes_the_customer(kind, days, small_world):
+    """The trait counts the event at the first cutoff and not at the next: the customer is redone, as a whole
+    build would compute it (Twins.build compares), though none of its rows changed."""
+    t = Twins(world_db)
+    table, row = _event(kind, days)
+    t.insert(table, [row])
+    t.build(_DAY)
+    night = t.build(_NEXT_DAY)
+    assert (night.mode, night.customers_rebuilt, night.timeline_records_rebuilt) == ("incremental", 1, 0)
+
+
+@pytest.mark.parametrize(
+    "kind, days",
+    [("order", 30), ("order", 90), ("sms", 30), ("consent", 90), ("bounce", 30), ("login", 30), ("web_session", 90)],
+)
+def test_a_time_no_trait_counts_by_a_window_redoes_nobody_when_it_crosses_one(kind, days, small_world):
+    """Orders, messages, consent signals, bounces, logins (and web sessions at 90 days) count on whichever side of
+    the cutoff alone: one that crosses a window's start changes no row, and its customer keeps theirs."""
+    t = Twins(world_db)
+    table, row = _event(kind, days)
+    t.insert(table, [row])
+    t.build(_DAY)
+    night = t.build(_NEXT_DAY)
+    assert (night.mode, night.customers_rebuilt, night.timeline_records_rebuilt) == ("incremental", 0, 0)
+
+
 def test_a_consent_change_alone_keeps_the_profile_but_not_the_junk_check(small_world):
     """A customer whose records did not change keeps their survived attributes and identifiers,
     but contactability still looks at every record: an address flagged junk on one is not contactable."""
