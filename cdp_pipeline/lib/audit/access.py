@@ -33,6 +33,17 @@ def _by_customer(con, schema: str, table: str, customer_ids: list[str], order: s
     )
 
 
+# a person's consent signals by time, then by every other column the table has: signals of one
+# time would otherwise come in the table's stored order, which is not the same on every build
+# (lib/staging/sql/insert_staging_rows.sql)
+_CONSENT_ORDER = ("event_time", "channel", "identifier", "source", "source_record_id", "state", "reason")
+
+
+def _consent_order(con) -> str:
+    columns = _columns(con, "staging", "consent_events") if table_exists(con, "staging", "consent_events") else set()
+    return ", ".join(c for c in _CONSENT_ORDER if c in columns or c == "event_time")
+
+
 def _by_records(con, schema: str, table: str, records: list[str], order: str | None = None) -> list[dict]:
     if not records or not table_exists(con, schema, table):
         return []
@@ -65,12 +76,13 @@ def access_report(
                 rows = _rows(con, f'SELECT * FROM "raw"."{table}" WHERE {pred}', params)
                 if rows:
                     raw[table] = rows
-    consents = _by_records(con, "staging", "consent_events", records, "event_time")
+    consent_order = _consent_order(con)
+    consents = _by_records(con, "staging", "consent_events", records, consent_order)
     if table_exists(con, "staging", "consent_events") and "identifier" in _columns(con, "staging", "consent_events"):
         seen = {json.dumps(r, sort_keys=True, default=str) for r in consents}
         for r in _rows(
             con,
-            "SELECT * FROM staging.consent_events WHERE list_contains($v, lower(identifier)) ORDER BY event_time",
+            f"SELECT * FROM staging.consent_events WHERE list_contains($v, lower(identifier)) ORDER BY {consent_order}",
             {"v": sorted({*person.emails, *person.phones})},
         ):
             if json.dumps(r, sort_keys=True, default=str) not in seen:

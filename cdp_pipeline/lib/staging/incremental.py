@@ -219,7 +219,6 @@ KEYED_TABLES: dict[str, KeyedTable] = {
             "identity_records_named",
             "identity_records_phone_texts",
             "add_identity_phones",
-            "identity_records_standardised",
         ),
     ),
     # an order's or a receipt's lines; both read the receipt lines' amounts from one step

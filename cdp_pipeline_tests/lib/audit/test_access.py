@@ -31,6 +31,27 @@ def test_access_report_holds_the_person_and_not_the_other(tmp_path):
     con.close()
 
 
+def test_access_report_orders_signals_of_one_time_by_their_other_columns(tmp_path):
+    # staging tables are written unsorted (lib/staging/sql/insert_staging_rows.sql): two signals
+    # of one time come in the order of their columns, whichever order the table stores them in
+    con = duckdb.connect(str(tmp_path / "b.duckdb"))
+    build(con, tmp_path / "exports")
+    at = "2026-10-09 08:00:00"
+    for channel, identifier, state in (
+        ("sms", ANNA["phone"], "revoked"),
+        ("email", ANNA["email"], "revoked"),
+        ("email", ANNA["email"], "granted"),
+    ):
+        con.execute(
+            "INSERT INTO staging.consent_events VALUES ('crm', ?, ?, ?, ?, CAST(? AS TIMESTAMP))",
+            [ANNA["crm_id"], channel, identifier, state, at],
+        )
+    report = access_report(con, ANNA["email"])
+    same_time = [(e["channel"], e["state"]) for e in report["consents"]["events"] if str(e["event_time"]) == at]
+    assert same_time == [("email", "granted"), ("email", "revoked"), ("sms", "revoked")]
+    con.close()
+
+
 def test_cli_access_reads_the_published_warehouse(cdp_env, tmp_path):
     out = tmp_path / "out" / "anna.json"
     assert access(ANNA["email"], out, cdp_env) == EXIT_NO_WAREHOUSE

@@ -1,7 +1,7 @@
 -- A step of staging.identity_records, after temp.identity_records_phone_texts: adds to
 -- staging.phone_lookup the records' numbers it does not hold a reading of yet, keyed by
 -- std_phone_text and std_phone_country (lib/staging/phone_lookup.py);
--- create_identity_records_standardised.sql joins them. phonenumbers runs at most once per new key.
+-- create_identity_records.sql joins them. phonenumbers runs at most once per new key.
 INSERT INTO staging.phone_lookup
 SELECT phone_text, country, checked.value, checked.flags, checked.is_junk
 FROM (

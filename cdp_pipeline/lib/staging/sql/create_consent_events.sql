@@ -149,4 +149,3 @@ SELECT * FROM (
     UNION ALL SELECT * FROM shopify
 )
 WHERE identifier IS NOT NULL AND event_time IS NOT NULL
-ORDER BY channel, identifier, event_time, source, reason, source_record_id

@@ -59,4 +59,3 @@ SELECT d.activity_id,
        d.a.campaign_title AS campaign_title, d.a.url AS url
 FROM deduplicated d
 LEFT JOIN members m ON m.email = d.a.email
-ORDER BY event_time, activity_id

@@ -1,7 +1,7 @@
 -- Step 2 of staging.identity_records: the records of step 1 (temp.identity_records_located)
 -- with their countries, e-mail addresses, names, birth dates, streets and cities standardised.
 -- The lookups and joins of the phones and postcodes are step 3
--- (create_identity_records_standardised.sql): all nine joins' hash tables at once needed more
+-- (create_identity_records.sql): all nine joins' hash tables at once needed more
 -- memory than these and those in turn. The country reads the record's phone number and
 -- postcode there (and in add_identity_phones.sql, the step between).
 -- The standardisation functions are Python: each is called once per distinct value, which is

@@ -64,4 +64,3 @@ SELECT order_id, CAST(line_no AS INTEGER) AS line_no, sku, item_name,
             ELSE TRY_CAST(CAST(quantity AS DECIMAL(38, 3)) * unit_price - discount AS DECIMAL(18, 2))
        END AS line_total
 FROM (SELECT * FROM shopify UNION ALL SELECT * FROM receipts)
-ORDER BY order_id, line_no

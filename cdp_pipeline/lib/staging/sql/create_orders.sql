@@ -132,4 +132,3 @@ SELECT o.order_id,
 FROM orders o
 LEFT JOIN emails e USING (raw_email)
 LEFT JOIN staging.identity_records ir ON ir.source = 'pos' AND ir.source_record_id = o.order_id
-ORDER BY o.ordered_at, o.order_id

@@ -64,4 +64,3 @@ SELECT message_id, 'sms' AS source, customer_phone AS source_record_id, channel,
        list_filter([CASE WHEN customer_phone IS NULL THEN 'unreadable_number' END,
                     CASE WHEN sent_at IS NULL THEN 'unreadable_time' END], lambda f: f IS NOT NULL) AS dq_flags
 FROM messages
-ORDER BY sent_at, message_id

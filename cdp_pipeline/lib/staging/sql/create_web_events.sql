@@ -56,4 +56,3 @@ SELECT md5(concat_ws('|', d.cookie, d.event_micros, d.event_name, d.ga_session_i
        d.event_name, d.page_location, d.transaction_id, d.revenue, coalesce(d.currency, 'SEK') AS currency
 FROM deduplicated d
 LEFT JOIN cookie_owner o USING (cookie)
-ORDER BY event_time, event_id

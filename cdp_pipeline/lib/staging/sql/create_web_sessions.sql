@@ -14,4 +14,3 @@ SELECT session_id,
 FROM staging.web_events
 WHERE session_id IS NOT NULL
 GROUP BY session_id
-ORDER BY started_at, session_id
