@@ -51,10 +51,15 @@ def _checks(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
         ensure_activation_tables(con)
         return consent_violations(con, load_destinations(settings.config_dir), settings.timezone)
 
+    golden_outcomes: dict = {}
     jobs = {
         **{f"staging.{t}.{n}": (lambda c, f=f: f(c)) for (t, n), (_, _, f) in staging.STAGING_CHECKS.items()},
         **{f"identity.{n}": (lambda c, f=f: f(c, settings)) for n, (_, f) in identity.IDENTITY_CHECKS.items()},
-        **{f"golden.{n}": (lambda c, n=n: golden.golden_check_result(c, n, settings)) for n in golden.CHECKS},
+        # in order, sharing their outcomes as the golden_checks step does
+        **{
+            f"golden.{n}": (lambda c, n=n: golden.golden_check_result(c, n, settings, golden_outcomes))
+            for n in golden.CHECKS
+        },
         "activation.exported_rows_have_consent": consent,
     }
     total = 0.0

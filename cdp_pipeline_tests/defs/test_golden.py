@@ -125,6 +125,33 @@ def test_checks_fail_on_broken_tables(world_file):
     assert not result.passed and result.metadata["orders_missing"].value == 1
 
 
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        ("", []),
+        ("UPDATE golden.customers SET record_count = 0 WHERE customer_id = 'C2'", ["C2"]),
+        ("UPDATE golden.customers SET sources = [] WHERE customer_id = 'C3'", ["C3"]),
+        ("UPDATE golden.customers SET customer_id = 'C-ghost' WHERE customer_id = 'C4'", ["C-ghost"]),
+    ],
+)
+def test_rows_without_records_are_found_with_or_without_the_coverage_check_before(world_file, change, expected):
+    """In the golden_checks step, rows_have_source_records reads the map only when one_row_per_customer,
+    run before it, found a golden row of an unmapped customer: the same rows are listed either way."""
+    assert _materialize(world_file, {"dagster/partition": "2025-01-10"}).success
+    with duckdb.connect(world_file) as con:
+        if change:
+            con.execute(change)
+        alone = golden_check_result(con, "rows_have_source_records", get_settings())
+        earlier = {}
+        coverage = golden_check_result(con, "one_row_per_customer", get_settings(), earlier)
+        after = golden_check_result(con, "rows_have_source_records", get_settings(), earlier)
+    assert coverage.passed == ("ghost" not in change)
+    assert set(earlier) == {"one_row_per_customer", "rows_have_source_records"}
+    for result in (alone, after):
+        assert result.passed == (not expected)
+        assert result.metadata["customers_without_records_sample"].value == (", ".join(expected) or "none")
+
+
 def test_checks_fail_when_golden_was_never_built(tmp_path):
     path = str(tmp_path / "empty.duckdb")
     duckdb.connect(path).close()

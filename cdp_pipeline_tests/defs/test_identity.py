@@ -168,6 +168,66 @@ def test_coverage_query_counts_as_the_reference_does(tmp_path):
         assert fetch_sql(con, SQL_DIR, "select_customer_map_coverage") == [(0, 0, 0, 0, 0, 0)]
 
 
+def _coverage_reference(con) -> dict[str, int]:
+    cur = con.execute(_COVERAGE_REFERENCE)
+    return dict(zip([d[0] for d in cur.description], cur.fetchall()[0]))
+
+
+@pytest.mark.parametrize(
+    "change, full_query",
+    [
+        ("", False),  # the map holds each record once: the fast figures answer
+        ("DELETE FROM identity.customer_map WHERE source_record_id = '7'", True),
+        ("UPDATE identity.customer_map SET source_record_id = '8' WHERE source_record_id = '7'", True),
+        ("UPDATE identity.customer_map SET source_record_id = '1' WHERE source_record_id = '2'", True),
+        ("UPDATE identity.customer_map SET customer_id = NULL WHERE source_record_id = '6'", True),
+        ("UPDATE staging.identity_records SET source_record_id = NULL WHERE source_record_id = '6'", True),
+        ("INSERT INTO staging.identity_records VALUES ('crm', '1', NULL, NULL, NULL)", True),
+    ],
+)
+def test_coverage_figures_are_the_references_whichever_query_gives_them(tmp_path, monkeypatch, change, full_query):
+    """customer_map_coverage answers from the two tables' counts and key hash sums when the map holds
+    each record once, and counts with the full query otherwise: the reference's figures either way."""
+    from cdp_pipeline.lib.identity import checks
+
+    queries = []
+    fetch = checks.fetch_sql_dicts
+    monkeypatch.setattr(checks, "fetch_sql_dicts", lambda con, d, name: queries.append(name) or fetch(con, d, name))
+    with duckdb.connect(str(tmp_path / "t.duckdb")) as con:
+        _edge_case_tables(con)
+        # a map of every record once: records 1, 2, 4, 6, 7 of the edge cases, each mapped to one customer
+        con.execute("DELETE FROM staging.identity_records WHERE source IS NULL OR source_record_id IS NULL")
+        con.execute("DELETE FROM staging.identity_records WHERE source_record_id = '3'")
+        con.execute("DELETE FROM identity.customer_map")
+        con.execute(
+            "INSERT INTO identity.customer_map SELECT source, source_record_id, 'C-' || source_record_id "
+            "FROM staging.identity_records"
+        )
+        if change:
+            con.execute(change)
+        figures = checks.customer_map_coverage(con)
+        assert figures == _coverage_reference(con)
+    assert ("select_customer_map_coverage" in queries) == full_query
+    if not change:
+        assert figures == {
+            "identity_records": 5,
+            "mapped_rows": 5,
+            "unmapped_records": 0,
+            "records_mapped_twice": 0,
+            "mapped_records_not_in_staging": 0,
+            "null_customer_ids": 0,
+        }
+
+
+def test_coverage_of_the_edge_cases_is_the_references(tmp_path):
+    from cdp_pipeline.lib.identity.checks import customer_map_coverage
+
+    with duckdb.connect(str(tmp_path / "t.duckdb")) as con:
+        _edge_case_tables(con)
+        assert customer_map_coverage(con) == _coverage_reference(con)
+        assert list(customer_map_coverage(con).values()) == [9, 10, 2, 1, 3, 1]
+
+
 @pytest.mark.parametrize("limits", [(2, 3, 3), (1, 1, 1), (0, 0, 0), (-1, 5, 0), (1, 0, 2)])
 def test_cardinality_query_finds_what_the_per_rule_reference_finds(tmp_path, limits):
     from cdp_pipeline.lib.identity.checks import cardinality_candidates

@@ -9,22 +9,24 @@ from cdp_pipeline.defs.resources import CdpSettings
 from cdp_pipeline.lib.golden import quality
 from cdp_pipeline.settings import Settings
 
-# name -> (the asset checked, what it verifies, the function that checks it on a connection with the settings)
+# name -> (the asset checked, what it verifies, the function that checks it on a connection with the settings
+# and the outcomes of the checks run before it in the same step, by name)
 CHECKS = {
     "one_row_per_customer": (
         CUSTOMERS,
         "Every customer_id of identity.customer_map has exactly one golden row, and no other rows.",
-        lambda con, settings: quality.check_one_row_per_customer(con),
+        lambda con, settings, earlier: quality.check_one_row_per_customer(con),
     ),
     "rows_have_source_records": (
         CUSTOMERS,
         "No golden row without at least one source record behind it.",
-        lambda con, settings: quality.check_rows_have_source_records(con),
+        # one_row_per_customer, run just before, has looked every golden row up in the map
+        lambda con, settings, earlier: quality.check_rows_have_source_records(con, earlier.get("one_row_per_customer")),
     ),
     "trait_sanity": (
         CUSTOMERS,
         "No negative spend, last_seen >= first_seen, order counts add up, RFM scores 1-5.",
-        lambda con, settings: quality.check_trait_sanity(con),
+        lambda con, settings, earlier: quality.check_trait_sanity(con),
     ),
     "every_event_once": (
         TIMELINE,
@@ -32,14 +34,22 @@ CHECKS = {
         "timeline, for its customer: the whole timeline, also after an incremental build (compared "
         "per staging table by count and hash sum of (customer_id, event_ref), event by event where "
         "those differ).",
-        lambda con, settings: quality.check_timeline_complete(con, settings.timezone),
+        lambda con, settings, earlier: quality.check_timeline_complete(con, settings.timezone),
     ),
 }
 
 
-def golden_check_result(con: duckdb.DuckDBPyConnection, name: str, settings: Settings) -> dg.AssetCheckResult:
+def golden_check_result(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    settings: Settings,
+    earlier: dict[str, quality.CheckOutcome] | None = None,
+) -> dg.AssetCheckResult:
+    """The check ``name`` on ``con``; ``earlier``: the outcomes of the checks already run on ``con`` in
+    this step, by name (the check may use their figures; this call adds its own outcome)."""
     asset, _, check = CHECKS[name]
-    outcome = check(con, settings)
+    earlier = {} if earlier is None else earlier
+    outcome = earlier[name] = check(con, settings, earlier)
     return dg.AssetCheckResult(
         asset_key=asset,
         check_name=name,
@@ -61,10 +71,11 @@ def golden_check_result(con: duckdb.DuckDBPyConnection, name: str, settings: Set
 )
 def golden_checks(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource, settings: CdpSettings):
     selected = {key.name for key in context.selected_asset_check_keys}
+    earlier: dict[str, quality.CheckOutcome] = {}
     with duckdb.get_connection() as con:
         for name in CHECKS:
             if name in selected:
-                yield golden_check_result(con, name, settings)
+                yield golden_check_result(con, name, settings, earlier)
 
 
 GOLDEN_CHECKS = [golden_checks]

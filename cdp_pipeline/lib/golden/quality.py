@@ -44,11 +44,20 @@ def check_one_row_per_customer(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
     )
 
 
-def check_rows_have_source_records(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
+def check_rows_have_source_records(
+    con: duckdb.DuckDBPyConnection, coverage: CheckOutcome | None = None
+) -> CheckOutcome:
+    """``coverage``: check_one_row_per_customer's outcome on ``con`` just before, if it was run. When it
+    found no golden row of a customer_id missing from identity.customer_map (``unmapped`` 0), the
+    map is not looked up again: only the rows' own record counts and sources are read (0.01 CPU s
+    against 0.1-0.2 at 1M customers for the anti join on the map's customer_ids)."""
     if missing := _golden_missing(con):
         return missing
-    tables = resolve_inputs(con)
-    rows = fetch_sql(con, SQL_DIR, "select_customers_without_records", customer_map=tables["customer_map"])
+    if coverage is not None and coverage.metadata.get("unmapped") == 0:
+        rows = fetch_sql(con, SQL_DIR, "select_customers_counted_without_records")
+    else:
+        tables = resolve_inputs(con)
+        rows = fetch_sql(con, SQL_DIR, "select_customers_without_records", customer_map=tables["customer_map"])
     return CheckOutcome(
         not rows,
         "every golden row is backed by at least one source record",

@@ -17,7 +17,30 @@ SQL_DIR = Path(__file__).parent / "sql"
 
 def customer_map_coverage(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """``identity_records``, ``mapped_rows``, ``unmapped_records``, ``records_mapped_twice``,
-    ``mapped_records_not_in_staging``, ``null_customer_ids`` (select_customer_map_coverage.sql)."""
+    ``mapped_records_not_in_staging``, ``null_customer_ids`` (select_customer_map_coverage.sql).
+
+    The two tables' row counts and key hash sums first (select_customer_map_fingerprints.sql): when
+    they agree, every map row's key hash is distinct and no key part or customer_id is NULL, the map
+    holds each record once and nothing else, and the figures are the two counts and zeros. That
+    is every night's case, and it costs less than half the grouping of both tables' key strings
+    (0.19-0.28 against 0.52-0.61 CPU s at 1M records, on a loaded machine). As with golden's
+    timeline check, two different key multisets of equal size whose 64-bit hashes sum to the same
+    HUGEINT would pass; any other difference (and any duplicated map key, by its hash) is counted
+    by the full query."""
+    f = fetch_sql_dicts(con, SQL_DIR, "select_customer_map_fingerprints")[0]
+    if (
+        f["staging_rows"] == f["map_rows"] == f["map_distinct_hashes"]
+        and f["staging_hash_sum"] == f["map_hash_sum"]
+        and f["staging_null_keys"] == f["map_nulls"] == 0
+    ):
+        return {
+            "identity_records": int(f["staging_rows"]),
+            "mapped_rows": int(f["map_rows"]),
+            "unmapped_records": 0,
+            "records_mapped_twice": 0,
+            "mapped_records_not_in_staging": 0,
+            "null_customer_ids": 0,
+        }
     return {k: int(v) for k, v in fetch_sql_dicts(con, SQL_DIR, "select_customer_map_coverage")[0].items()}
 
 

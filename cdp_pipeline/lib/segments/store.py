@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pyarrow as pa
 
-from cdp_pipeline.lib.common.sql_files import arrow_sql, fetch_sql, quote_ident, run_sql
+from cdp_pipeline.lib.common.sql_files import arrow_sql, fetch_sql, fetch_sql_dicts, quote_ident, run_sql
 from cdp_pipeline.lib.common.table_comments import apply_table_comments
 from cdp_pipeline.lib.common.warehouse import ensure_schemas, transaction
 from cdp_pipeline.lib.segments.definitions import SegmentDefinition
@@ -264,5 +264,18 @@ def stored_definitions(con: duckdb.DuckDBPyConnection) -> list[tuple]:
 
 
 def history_mismatches(con: duckdb.DuckDBPyConnection) -> list[tuple]:
-    """(problem, segment, customer_id) wherever segments.history and segments.membership disagree."""
+    """(problem, segment, customer_id) wherever segments.history and segments.membership disagree.
+
+    The members' and open stays' counts and key hash sums first (select_history_fingerprints.sql):
+    when they agree and nothing else is amiss, nothing disagrees and the per-row comparison
+    (select_history_mismatches.sql) is not run: 0.04 against 0.16-0.18 CPU s for the 1M night's
+    283,589 members, on a loaded machine. As with golden's timeline check, two different key
+    multisets of equal size whose 64-bit hashes sum to the same HUGEINT would pass."""
+    f = fetch_sql_dicts(con, SQL_DIR, "select_history_fingerprints")[0]
+    if (
+        f["members"] == f["open_stays"] == f["open_stays_distinct_hashes"]
+        and f["members_hash_sum"] == f["open_stays_hash_sum"]
+        and f["members_nulls"] == f["open_stays_nulls"] == f["stays_ending_before_they_begin"] == 0
+    ):
+        return []
     return fetch_sql(con, SQL_DIR, "select_history_mismatches")

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import duckdb
+import pytest
 
 from cdp_pipeline.lib.segments import store
 from cdp_pipeline.lib.segments.evaluate import SegmentResult
@@ -39,3 +40,47 @@ def test_a_failed_definition_keeps_its_members_and_history_and_sizes_follow_memb
     history = store.update_history(con, day2)
     assert (history.entered, history.exited, history.stays) == (1, 1, 4)
     assert store.history_mismatches(con) == []
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        ("", []),
+        ("DELETE FROM segments.history WHERE customer_id = 'c2'", [("member without one open stay", "vip", "c2")]),
+        ("DELETE FROM segments.membership WHERE customer_id = 'c2'", [("open stay of a non-member", "vip", "c2")]),
+        (
+            "UPDATE segments.history SET customer_id = 'c9' WHERE customer_id = 'c2'",
+            [("member without one open stay", "vip", "c2"), ("open stay of a non-member", "vip", "c9")],
+        ),
+        (
+            "INSERT INTO segments.history VALUES ('vip', 'c2', DATE '2025-06-02', NULL)",
+            [("member without one open stay", "vip", "c2")],
+        ),
+        (
+            "INSERT INTO segments.history VALUES ('all', 'c1', DATE '2025-06-02', DATE '2025-06-01')",
+            [("stay ends before it begins", "all", "c1")],
+        ),
+        # a member listed twice with its one open stay: not a disagreement for the per-row comparison
+        ("INSERT INTO segments.membership SELECT * FROM segments.membership WHERE customer_id = 'c1' LIMIT 1", []),
+    ],
+)
+def test_history_mismatches_are_the_per_row_comparisons_whichever_query_finds_them(monkeypatch, change, expected):
+    """history_mismatches answers from counts and key hash sums when history and membership agree,
+    and runs the per-row comparison otherwise: its rows either way."""
+    queries = []
+    fetch = store.fetch_sql
+    monkeypatch.setattr(store, "fetch_sql", lambda con, d, name, *a, **k: queries.append(name) or fetch(con, d, name))
+    con = duckdb.connect()
+    store.ensure_segment_tables(con)
+    store.write_membership(
+        con,
+        date(2025, 6, 1),
+        [SegmentResult("vip", "ok", customer_ids=["c1", "c2"]), SegmentResult("all", "ok", customer_ids=["c1"])],
+    )
+    store.update_history(con, date(2025, 6, 1))
+    if change:
+        con.execute(change)
+    queries.clear()
+    found = store.history_mismatches(con)
+    assert found == expected == fetch(con, store.SQL_DIR, "select_history_mismatches")
+    assert queries == ([] if not change else ["select_history_mismatches"])
