@@ -228,6 +228,7 @@ def _damerau_levenshtein_function(dialect: str) -> str:
 
 
 STREET_NAME_ALIKE = "street name alike, no closer level"
+HOUSE_NUMBER_ALONE = "a house number alone, the same number, postcode or city close"
 # the street's name without its house number ("12 storgatan" -> "storgatan"); {street}: the street column
 STREET_NAME_SQL = "nullif(trim(regexp_replace(regexp_replace({street}, '\\d+\\w?', '', 'g'), '\\s+', ' ', 'g')), '')"
 
@@ -272,6 +273,19 @@ def _address_comparison(dialect: str = "duckdb"):
                 f" OR ({_one_edit_necessary_sql('city')} AND {dl}(city_l, city_r) <= 1))"
                 f" AND {jw}(street_l, street_r) >= 0.9",
                 "label_for_charts": "street similar, postcode or city close",
+            },
+            {
+                # one street a house number alone (its name missing: street_name is NULL), the
+                # other's number the same, in a postcode or town exact or one typo off ("45,
+                # 4569 Marlo" / "45 Therry Place, 4560 Marlo": FEBRL-class data). Under "postcode
+                # exact" or "else" it weighed as a shared area or two addresses; training weighs
+                # the number it shares (u counted through the postcode's and city's keys)
+                "sql_condition": f"{both('street')} AND (street_name_l IS NULL) <> (street_name_r IS NULL)"
+                f" AND regexp_extract(street_l, '(\\d+)', 1) = regexp_extract(street_r, '(\\d+)', 1)"
+                f" AND (postcode_l = postcode_r OR city_l = city_r"
+                f" OR ({_one_edit_necessary_sql('postcode')} AND {dl}(postcode_l, postcode_r) <= 1)"
+                f" OR ({_one_edit_necessary_sql('city')} AND {dl}(city_l, city_r) <= 1))",
+                "label_for_charts": HOUSE_NUMBER_ALONE,
             },
             {"sql_condition": "postcode_l = postcode_r", "label_for_charts": "postcode exact"},
             {"sql_condition": "city_l = city_r", "label_for_charts": "city exact"},

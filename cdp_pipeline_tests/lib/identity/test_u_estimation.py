@@ -236,12 +236,13 @@ def test_keyed_counts_are_every_pairs_counts(con):
         "1980-01-04",
     ]
     # "storgatan" (the house number missing) and "kungsvägen 10" / "kungsvägen 3" reach the street
-    # name's level beside a postcode and town that are not close
-    streets = ["storgatan 1", "storgatan 2", "storgatn 1", "kungsvägen 10", None, "storgatan", "kungsvägen 3"]
+    # name's level beside a postcode and town that are not close; "1" (a house number alone) the
+    # house number's level beside "storgatan 1"
+    streets = ["storgatan 1", "storgatan 2", "storgatn 1", "kungsvägen 10", None, "storgatan", "kungsvägen 3", "1"]
     postcodes = ["11122", "11123", "11212", "22100", None]
     cities = ["malmö", "malmo", "lund", "lunds", None, "stockholm"]
     rows = [
-        (i, emails[i % 7], phones[i % 5], dates[i % 10], streets[(i // 2) % 7], postcodes[(i // 3) % 5], cities[i % 6])
+        (i, emails[i % 7], phones[i % 5], dates[i % 10], streets[(i // 2) % 8], postcodes[(i // 3) % 5], cities[i % 6])
         for i in range(90)
     ]
     con.execute("""CREATE TABLE u_values (unique_id INTEGER, email VARCHAR, phone VARCHAR, birth_date DATE,
