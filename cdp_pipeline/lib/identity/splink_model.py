@@ -164,8 +164,7 @@ def build_splink_input(
                -- for blocking only (never compared): the house number and the street's name
                -- apart, so a typo in one still leaves the other to bring the pair up
                nullif(regexp_extract(r.street, '(\\d+)', 1), '') AS street_number,
-               nullif(trim(regexp_replace(regexp_replace(r.street, '\\d+\\w?', '', 'g'), '\\s+', ' ', 'g')), '')
-                   AS street_name,
+               {STREET_NAME_SQL.format(street="r.street")} AS street_name,
                -- for training only (never compared, so a rule on them fixes no comparison):
                -- who lives together under one surname, and the e-mail and phone apart from the compared ones;
                -- a street without a name (a house number alone, "4": the street's name missing) is
@@ -228,6 +227,12 @@ def _damerau_levenshtein_function(dialect: str) -> str:
     return SplinkDialect.from_string(dialect).damerau_levenshtein_function_name
 
 
+STREET_NAME_ALIKE = "street name alike, no closer level"
+HOUSE_NUMBER_ALONE = "a house number alone, the same number, postcode or city close"
+# the street's name without its house number ("12 storgatan" -> "storgatan"); {street}: the street column
+STREET_NAME_SQL = "nullif(trim(regexp_replace(regexp_replace({street}, '\\d+\\w?', '', 'g'), '\\s+', ' ', 'g')), '')"
+
+
 def _address_comparison(dialect: str = "duckdb"):
     import splink.comparison_library as cl
 
@@ -269,6 +274,19 @@ def _address_comparison(dialect: str = "duckdb"):
                 f" AND {jw}(street_l, street_r) >= 0.9",
                 "label_for_charts": "street similar, postcode or city close",
             },
+            {
+                # one street a house number alone (its name missing: street_name is NULL), the
+                # other's number the same, in a postcode or town exact or one typo off ("45,
+                # 4569 Marlo" / "45 Therry Place, 4560 Marlo": FEBRL-class data). Under "postcode
+                # exact" or "else" it weighed as a shared area or two addresses; training weighs
+                # the number it shares (u counted through the postcode's and city's keys)
+                "sql_condition": f"{both('street')} AND (street_name_l IS NULL) <> (street_name_r IS NULL)"
+                f" AND regexp_extract(street_l, '(\\d+)', 1) = regexp_extract(street_r, '(\\d+)', 1)"
+                f" AND (postcode_l = postcode_r OR city_l = city_r"
+                f" OR ({_one_edit_necessary_sql('postcode')} AND {dl}(postcode_l, postcode_r) <= 1)"
+                f" OR ({_one_edit_necessary_sql('city')} AND {dl}(city_l, city_r) <= 1))",
+                "label_for_charts": HOUSE_NUMBER_ALONE,
+            },
             {"sql_condition": "postcode_l = postcode_r", "label_for_charts": "postcode exact"},
             {"sql_condition": "city_l = city_r", "label_for_charts": "city exact"},
             {
@@ -280,6 +298,18 @@ def _address_comparison(dialect: str = "duckdb"):
                 # weight (the street's key already brings such pairs to the u estimation)
                 "sql_condition": f"{both('street')} AND street_l = street_r",
                 "label_for_charts": "street exact, postcode and city differ",
+            },
+            {
+                # the street's name alike (equal, or one typo: the house number and the rest
+                # ignored) where no level above holds: a house number mistyped or missing beside
+                # a postcode or town one typo off ("Stromlo Crescent, 2333" / "12 Stromlo
+                # Crescent, 2233"), or the town mistyped twice and no postcode ("28 Burdett
+                # Crescent, Marsiwlc" / "20 Burdett Crescent, Marsfielfd": FEBRL-class data). As
+                # "else" such pairs counted as two addresses (-4.5); a street's name recurs in
+                # many towns, and training weighs it (u counts it through the name's own key)
+                "sql_condition": f"{both('street_name')} AND (street_name_l = street_name_r"
+                f" OR ({_one_edit_necessary_sql('street_name')} AND {dl}(street_name_l, street_name_r) <= 1))",
+                "label_for_charts": STREET_NAME_ALIKE,
             },
             {"sql_condition": "ELSE", "label_for_charts": "all other"},
         ],
@@ -1368,7 +1398,7 @@ U_MIN_COUNT_PER_LEVEL = 100
 # level above "else" needs, for e-mail and phone, the value exact or one edit away
 # (_one_typo_comparison); for the birth date, the date's text one edit away or day and month
 # swapped in one year, or the dates one day or month apart (_birth_date_comparison); for the address, the street exact, or the
-# postcode or city exact or one edit away (_address_comparison). A key is (SQL, one edit).
+# postcode, city or street name exact or one edit away (_address_comparison). A key is (SQL, one edit).
 # Change a level, change its keys: test_u_estimation compares the counts with every pair graded.
 _DAY_MONTH = "least(month(birth_date), day(birth_date)) || '-' || greatest(month(birth_date), day(birth_date))"
 # two dates one day apart share one of these two (the day number halved, rounded down, and the
@@ -1385,7 +1415,7 @@ U_PAIR_KEYS: dict[str, list[tuple[str, bool]]] = {
         (f"day(birth_date) || '-' || {_MONTH} // 2", False),
         (f"day(birth_date) || '-' || ({_MONTH} + 1) // 2", False),
     ],
-    "address": [("street", False), ("postcode", True), ("city", True)],
+    "address": [("street", False), ("postcode", True), ("city", True), ("street_name", True)],
     "email": [("email", True)],
     "phone": [("phone", True)],
 }

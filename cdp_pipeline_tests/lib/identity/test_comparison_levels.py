@@ -5,7 +5,7 @@ import random
 
 import duckdb
 
-from cdp_pipeline.lib.identity.splink_model import _one_edit_necessary
+from cdp_pipeline.lib.identity.splink_model import HOUSE_NUMBER_ALONE, STREET_NAME_ALIKE, _one_edit_necessary
 
 ALPHABET = "abeå@.x"
 
@@ -54,7 +54,7 @@ def test_random_addresses_that_share_neither_end_fail():
 
 def _address_levels(pairs: list[tuple[tuple, tuple]]) -> list[str]:
     """The address comparison's level (its label) for (street, postcode, city) pairs, the first that holds."""
-    from cdp_pipeline.lib.identity.splink_model import _address_comparison
+    from cdp_pipeline.lib.identity.splink_model import STREET_NAME_SQL, _address_comparison
 
     levels = _address_comparison().get_comparison("duckdb").comparison_levels
     case = " ".join(
@@ -64,12 +64,20 @@ def _address_levels(pairs: list[tuple[tuple, tuple]]) -> list[str]:
     con.execute("""CREATE TABLE p (i INT, street_l VARCHAR, postcode_l VARCHAR, city_l VARCHAR,
                                    street_r VARCHAR, postcode_r VARCHAR, city_r VARCHAR)""")
     con.executemany("INSERT INTO p VALUES (?, ?, ?, ?, ?, ?, ?)", [(i, *a, *b) for i, (a, b) in enumerate(pairs)])
-    return [r[0] for r in con.execute(f"SELECT CASE {case} ELSE 'all other' END FROM p ORDER BY i").fetchall()]
+    # the street's name as build_splink_input makes it from the street
+    names = ", ".join(f"{STREET_NAME_SQL.format(street=f'street_{side}')} AS street_name_{side}" for side in "lr")
+    return [
+        r[0]
+        for r in con.execute(
+            f"SELECT CASE {case} ELSE 'all other' END FROM (SELECT *, {names} FROM p) ORDER BY i"
+        ).fetchall()
+    ]
 
 
 def test_a_street_with_a_typo_and_a_postcode_or_city_with_one_is_a_close_address():
     # FEBRL1 rec-288 and rec-467 (CRM / ESP): every part mistyped, so no exact level held and
-    # "else" called them two addresses (-4.0); a similar street elsewhere is still "else"
+    # "else" called them two addresses (-4.0); a similar street elsewhere has the street name's
+    # level (trained: a street's name recurs in many towns), and another street "else"
     close = "street similar, postcode or city close"
     assert _address_levels(
         [
@@ -79,14 +87,16 @@ def test_a_street_with_a_typo_and_a_postcode_or_city_with_one_is_a_close_address
             (("12 Boldrewood Street", "6056", "Box Hill South"), ("12 Boldrewood Street", "6056", "Box Hill South")),
             (("4 Storgatan", "11122", "Stockholm"), ("19 Kungsvägen", "11122", "Stockholm")),
             (("12 Boldrewood Street", "6056", "Box Hill South"), ("12 Boldrewood Stret", "2600", "Canberra")),
+            (("12 Boldrewood Street", "6056", "Box Hill South"), ("12 Bacchus Circuit", "2600", "Canberra")),
         ]
-    ) == [close, close, close, "street and postcode exact", "postcode exact", "all other"]
+    ) == [close, close, close, "street and postcode exact", "postcode exact", STREET_NAME_ALIKE, "all other"]
 
 
 def test_the_same_street_with_postcode_and_town_both_off_has_a_level_of_its_own():
     # dsgen febrl3-like seed 1 (FEBRL's generator): postcode and town swapped, and each mistyped
     # twice or missing; the street exact. "else" called them two addresses (-4.0) and the pairs,
-    # full names equal, scored 0.08-0.62. A different house number or a similar street is not it.
+    # full names equal, scored 0.08-0.62. A different house number or a similar street is not it
+    # (the street name's level, below it, is).
     own = "street exact, postcode and city differ"
     assert _address_levels(
         [
@@ -97,7 +107,38 @@ def test_the_same_street_with_postcode_and_town_both_off_has_a_level_of_its_own(
             (("9 Theodore Street", "SHORNCILFFE", "314y"), ("9 Theodore Stret", "3146", "shorncliffe")),
             ((None, "SHORNCILFFE", "314y"), (None, "3146", "shorncliffe")),
         ]
-    ) == [own, own, own, "all other", "all other", "all other"]
+    ) == [own, own, own, STREET_NAME_ALIKE, STREET_NAME_ALIKE, "all other"]
+
+
+def test_a_house_number_alone_beside_the_same_number_in_a_close_postcode_or_town():
+    # dsgen febrl3-like seed 7: "8, 2263 Tennant Mcreek" / "8 Sturt Avenue, 2260 Tennant Creek" (the
+    # street's name dropped, postcode and town one typo off) was "else" (0.47 with both names
+    # equal). Another number, two numbers alone or no close postcode or town is not it.
+    alone = HOUSE_NUMBER_ALONE
+    assert _address_levels(
+        [
+            (("8", "2263", "tennantmcreek"), ("8 Sturt Avenue", "2260", "tennantcreek")),
+            (("45 Therry Place", "4560", "marlo"), ("45", "4569", "marlo")),
+            (("45 Therry Place", "4560", "marlo"), ("45", "4560", "marlo")),
+            (("8", "2263", "tennantmcreek"), ("9 Sturt Avenue", "2260", "tennantcreek")),
+            (("8", "2263", "tennantmcreek"), ("3", "2260", "tennantcreek")),
+            (("8", "2263", "tennantmcreek"), ("8 Sturt Avenue", "7010", "kogarah")),
+        ]
+    ) == [alone, alone, alone, "all other", "all other", "all other"]
+
+
+def test_the_street_name_alike_where_no_closer_level_holds():
+    # dsgen febrl3-like seed 4: "28 Burdett Crescent, Marsiwlc" / "20 Burdett Crescent, Marsfield"
+    # (no postcodes, the town mistyped twice) and "61 Arno Place" (no postcode or town) / "61 Arnot
+    # Place, 2143, Blackmans Bay" were "else": two addresses. A street's name two typos off is not it.
+    assert _address_levels(
+        [
+            (("28 Burdett Crescent", None, "marsiwlc"), ("20 Burdett Crescent", None, "marsfield")),
+            (("61 Arno Place", None, None), ("61 Arnot Place", "2143", "blackmansbay")),
+            (("Stromlo Crescent", "2333", None), ("12 Stromlo Crescent", "2233", None)),
+            (("28 Burdett Crescent", None, "marsiwlc"), ("28 Burdeft Crescnt", None, "marsfield")),
+        ]
+    ) == [STREET_NAME_ALIKE, STREET_NAME_ALIKE, STREET_NAME_ALIKE, "all other"]
 
 
 def test_first_names_two_edits_apart_untrained_weigh_as_else():

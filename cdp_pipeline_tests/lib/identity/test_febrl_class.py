@@ -62,6 +62,9 @@ def febrl_like_population(n_people: int = 400, seed: int = 11) -> list[dict]:
     """A CRM record and an ESP member per person; the member a FEBRL-style duplicate. Names,
     streets and suburbs are drawn from thousands of values, as FEBRL's are."""
     rng = random.Random(seed)
+    # a stream of its own, so the draws above stay what they were: a duplicate's street cut to
+    # its house number (FEBRL's generator drops the street's name: "45" / "45 Therry Place")
+    cut = random.Random(seed + 1)
     out = []
     for i in range(n_people):
         p = {
@@ -77,6 +80,8 @@ def febrl_like_population(n_people: int = 400, seed: int = 11) -> list[dict]:
         for key, chance in (("first", 0.15), ("last", 0.15), ("street", 0.15), ("postcode", 0.1), ("city", 0.05)):
             if rng.random() < chance:
                 dup[key] = _typo(rng, dup[key])
+        if cut.random() < 0.04:
+            dup["street"] = dup["street"].split()[0]
         if rng.random() < 0.08:  # a replaced first name
             dup["first"] = _word(rng, 2)
         if rng.random() < 0.05:

@@ -214,6 +214,7 @@ def test_keyed_counts_are_every_pairs_counts(con):
     from splink import SettingsCreator
 
     from cdp_pipeline.lib.identity.splink_model import (
+        STREET_NAME_SQL,
         U_PAIR_KEYS,
         _address_comparison,
         _birth_date_comparison,
@@ -234,16 +235,22 @@ def test_keyed_counts_are_every_pairs_counts(con):
         "1979-12-04",
         "1980-01-04",
     ]
-    streets = ["storgatan 1", "storgatan 2", "storgatn 1", "kungsvägen 10", None]
+    # "storgatan" (the house number missing) and "kungsvägen 10" / "kungsvägen 3" reach the street
+    # name's level beside a postcode and town that are not close; "1" (a house number alone) the
+    # house number's level beside "storgatan 1"
+    streets = ["storgatan 1", "storgatan 2", "storgatn 1", "kungsvägen 10", None, "storgatan", "kungsvägen 3", "1"]
     postcodes = ["11122", "11123", "11212", "22100", None]
     cities = ["malmö", "malmo", "lund", "lunds", None, "stockholm"]
     rows = [
-        (i, emails[i % 7], phones[i % 5], dates[i % 10], streets[(i // 2) % 5], postcodes[(i // 3) % 5], cities[i % 6])
+        (i, emails[i % 7], phones[i % 5], dates[i % 10], streets[(i // 2) % 8], postcodes[(i // 3) % 5], cities[i % 6])
         for i in range(90)
     ]
     con.execute("""CREATE TABLE u_values (unique_id INTEGER, email VARCHAR, phone VARCHAR, birth_date DATE,
                    street VARCHAR, postcode VARCHAR, city VARCHAR)""")
     con.executemany("INSERT INTO u_values VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    # the street's name without its house number, as build_splink_input makes it
+    con.execute("ALTER TABLE u_values ADD COLUMN street_name VARCHAR")
+    con.execute(f"UPDATE u_values SET street_name = {STREET_NAME_SQL.format(street='street')}")
     sdf = DuckDBAPI(connection=con).register("u_values")
     comparisons = [
         _birth_date_comparison(),
