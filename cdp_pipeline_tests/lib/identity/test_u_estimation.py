@@ -15,6 +15,7 @@ from cdp_pipeline.lib.identity.splink_model import (
     _estimate_u,
     _one_name_swapped_u,
     _sampled_level_counts,
+    _u_chunks_on_value_pairs,
     splink_settings,
 )
 
@@ -73,6 +74,44 @@ def test_u_is_splinks_random_sampling_estimate_to_the_last_digit(con, config):
         for cc, per in zip(settings.comparisons, counts)
     ]
     assert any(early) and not all(early)
+
+
+def test_splinks_chunks_graded_on_value_pairs_give_splinks_u(con, config, monkeypatch):
+    """``_u_chunks_on_value_pairs``: Splink's own u sampling, each chunk counted per pair of
+    distinct values, gives Splink's u for every comparison, stopping early (the default) or
+    grading every chunk; Splink's chunk function is never called inside the block."""
+    from splink.internals import estimate_u
+
+    sdf = _splink_input(con, config)
+    sp = config.splink
+    creator = splink_settings(config, swapped=False)
+
+    def u_values(min_count, max_pairs):
+        linker = Linker(sdf, copy.deepcopy(creator), log_level=logging.WARNING)
+        linker.training.estimate_u_using_random_sampling(
+            max_pairs=max_pairs, seed=sp.seed, min_count_per_level=min_count
+        )
+        return [
+            (c["output_column_name"], level.get("label_for_charts"), level.get("u_probability"))
+            for c in linker.misc.save_model_to_json()["comparisons"]
+            for level in c["comparison_levels"]
+        ]
+
+    records = con.execute(f"SELECT count(*) FROM {SPLINK_INPUT}").fetchall()[0][0]
+    # every record sampled, and a sample of about a third of them (Splink's hash of the id)
+    for max_pairs in (sp.u_max_pairs, records * records / 20):
+        for min_count in (U_MIN_COUNT_PER_LEVEL, 5, None):
+            expected = u_values(min_count, max_pairs)
+            with monkeypatch.context() as m:
+                m.setattr(estimate_u, "_accumulate_u_counts_from_chunk_and_check_min_count", _not_called)
+                with _u_chunks_on_value_pairs():
+                    got = u_values(min_count, max_pairs)
+            assert got == expected, (max_pairs, min_count)
+            assert sum(u is not None for _, _, u in got) >= 20
+
+
+def _not_called(**_):
+    raise AssertionError("Splink's chunk function was called")
 
 
 def test_level_counts_are_over_every_pair_of_the_sample(con, config):
