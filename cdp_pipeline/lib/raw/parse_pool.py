@@ -39,6 +39,7 @@ import pickle
 import queue
 import subprocess
 import sys
+import threading
 import traceback
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -65,8 +66,12 @@ MAX_AHEAD_BYTES = 1 << 30
 # many bytes: the load writes files in batches of up to 256 MB (``load._PendingWrites``; raw/pos_*
 # at 1,000,000 customers is one, ~2.7 CPU s), during which the workers parse on. With workers + 1
 # files out they parsed three and sat idle: at 1,000,000 customers both workers idle for 11.4 s of
-# a load, the writer waiting 14 s (a 2-core machine at load ~4).
-WINDOW_BYTES = 256 << 20
+# a load, the writer waiting 14 s (a 2-core machine at load ~4). A file only counted
+# (``_Counted``) is not counted here: its result holds its line numbers, no values. 384 MB, not
+# 256: with one worker fewer parsing while the load writes (``FileReads._call``) the workers bank
+# the sources the writer is slower on (crm, esp, pos) for the ones it is faster on (sms, GA4); at
+# 256 MB they stopped during raw/pos_*' write at 1,000,000 customers and a core sat idle.
+WINDOW_BYTES = 384 << 20
 
 _EXTRA, _LINE = "_extra", "_line"  # columns of the raw table itself: no file kind has them
 
@@ -241,6 +246,7 @@ class FileReads:
         self._next = 0
         self._ahead: deque[tuple[LandingFile, Future]] = deque()
         self._ahead_bytes = 0
+        self._window_bytes = 0  # of the files ahead, what WINDOW_BYTES counts
         self._window = workers + 1
         self._workers: list[_Worker] = []
         try:
@@ -253,6 +259,15 @@ class FileReads:
         self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
         for w in self._workers:
             self._idle.put(w)
+        # Parses running at once: all the workers while the load waits in ``take``, one fewer while
+        # it writes (``_may_start``); files start in order (``_started``: the next file's index).
+        self._slots = threading.Condition()
+        self._running = 0
+        self._started = 0
+        self._load_waiting = False  # for file ``_taken`` - 1
+        self._taken = 0  # files taken by the load
+        self._closed = False
+        self._writing_limit = max(1, workers - 1)
         # one thread per worker waits on its pipes (the GIL is free while it waits)
         self._threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="raw-parse")
         self._hand_out()
@@ -262,18 +277,52 @@ class FileReads:
             lf = self._files[self._next]
             if self._ahead:
                 after = self._ahead_bytes + lf.bytes
-                if after > MAX_AHEAD_BYTES or (len(self._ahead) >= self._window and after > WINDOW_BYTES):
+                window = self._window_bytes + self._held_bytes(lf)
+                if after > MAX_AHEAD_BYTES or (len(self._ahead) >= self._window and window > WINDOW_BYTES):
                     return
+            self._ahead.append((lf, self._threads.submit(self._call, lf, self._next)))
             self._next += 1
             self._ahead_bytes += lf.bytes
-            self._ahead.append((lf, self._threads.submit(self._call, lf)))
+            self._window_bytes += self._held_bytes(lf)
 
-    def _call(self, lf: LandingFile) -> FileRead:
+    def _held_bytes(self, lf: LandingFile) -> int:
+        """``lf``'s bytes as WINDOW_BYTES counts them: none for a file only counted."""
+        return 0 if lf.rel_path in self._counted else lf.bytes
+
+    def _may_start(self) -> bool:
+        limit = len(self._workers) if self._load_waiting else self._writing_limit
+        return self._running < limit
+
+    def _call(self, lf: LandingFile, index: int) -> FileRead:
+        # The load's writing is one core's work on the step's critical path: its files are
+        # written in order, one after the other, by this process alone. With every worker parsing
+        # while it writes, the cores were shared three ways and the writer ran at two thirds of a
+        # core; then the workers, ahead by WINDOW_BYTES, waited and left a core idle while the
+        # writer caught up. So while the load writes, one worker fewer parses (the writer and
+        # the rest fill the cores); while it waits for a file, all of them parse.
+        with self._slots:
+            while index != self._started or not self._may_start():
+                if self._closed:  # the load stopped: files not started are dropped
+                    raise RuntimeError(f"{lf.rel_path} not parsed: the load stopped")
+                self._slots.wait()
+            self._started += 1
+            self._running += 1
+            self._slots.notify_all()
         worker = self._idle.get()
         try:
             return worker.call(lf, self._secrets, lf.rel_path in self._counted)
         finally:
             self._idle.put(worker)
+            with self._slots:
+                self._running -= 1
+                if index == self._taken - 1:  # the load waits no more: it writes this file next
+                    self._load_waiting = False
+                self._slots.notify_all()
+
+    def _waiting(self, waiting: bool) -> None:
+        with self._slots:
+            self._load_waiting = waiting
+            self._slots.notify_all()
 
     def files_of(self, source: str, day: dt.date) -> list[LandingFile]:
         """The files of ``source``'s landing day ``day`` among those to read, in order."""
@@ -283,12 +332,25 @@ class FileReads:
         expected, future = self._ahead.popleft()
         if expected.rel_path != lf.rel_path:
             raise RuntimeError(f"files taken out of order: {lf.rel_path}, expected {expected.rel_path}")
-        read = future.result()
+        with self._slots:
+            self._taken += 1
+        if future.done():
+            read = future.result()
+        else:
+            self._waiting(True)
+            try:
+                read = future.result()
+            finally:
+                self._waiting(False)
         self._ahead_bytes -= expected.bytes
+        self._window_bytes -= self._held_bytes(expected)
         self._hand_out()
         return read
 
     def close(self) -> None:
+        with self._slots:
+            self._closed = True
+            self._slots.notify_all()
         self._threads.shutdown(wait=True, cancel_futures=True)
         for w in self._workers:
             w.close()

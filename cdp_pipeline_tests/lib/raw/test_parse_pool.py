@@ -6,6 +6,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -376,3 +377,87 @@ def test_a_counted_file_parsed_again_must_have_the_bytes_counted(tmp_path):
     path.write_bytes(_ga4(3))  # rewritten since the worker counted it
     with pytest.raises(RuntimeError, match="changed while the load read it"):
         parse_pool.parse_again(counted, frozenset())
+
+
+class _GatedWorker:
+    """A worker that parses nothing: each call records what the pool was doing when it began
+    (the file, whether the load waited in ``take``, the parses running) and returns once the
+    test opens the file's gate."""
+
+    reads: FileReads
+    began: list[tuple[str, bool, int]] = []
+    entered: dict[str, threading.Event] = {}
+    gates: dict[str, threading.Event] = {}
+
+    def call(self, lf, secrets, counts_only):
+        r = type(self).reads
+        with r._slots:
+            type(self).began.append((lf.name, r._load_waiting, r._running))
+        type(self).entered[lf.name].set()
+        assert type(self).gates[lf.name].wait(timeout=60)
+        return parse_pool.FileRead(lf)
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def gated(monkeypatch, crm_landing):
+    files = discover_files(crm_landing, "crm", DAY1)  # a.csv, b.csv, c_garbage.csv
+    _GatedWorker.began = []
+    _GatedWorker.entered = {lf.name: threading.Event() for lf in files}
+    _GatedWorker.gates = {lf.name: threading.Event() for lf in files}
+    monkeypatch.setattr(parse_pool, "_Worker", _GatedWorker)
+    real_init = FileReads.__init__
+
+    def init(self, *args, **kwargs):
+        _GatedWorker.reads = self
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(FileReads, "__init__", init)
+    return files
+
+
+def test_one_worker_fewer_parses_while_the_load_writes_and_all_while_it_waits(gated):
+    files = gated
+    a, b, c = (lf.name for lf in files)
+    with FileReads(files, frozenset(), workers=2) as reads:
+        assert _GatedWorker.entered[a].wait(timeout=60)
+
+        def open_a_once_b_began():  # b can begin only while the load waits for a
+            assert _GatedWorker.entered[b].wait(timeout=60)
+            _GatedWorker.gates[a].set()
+
+        opener = threading.Thread(target=open_a_once_b_began)
+        opener.start()
+        assert reads.take(files[0]).lf.name == a
+        opener.join()
+        # the load writes a (takes nothing): b parses on, c begins only once b is done
+        _GatedWorker.gates[b].set()
+        assert _GatedWorker.entered[c].wait(timeout=60)
+        _GatedWorker.gates[c].set()
+        assert [r.lf.name for r in (reads.take(files[1]), reads.take(files[2]))] == [b, c]
+    # (file, the load waiting in take, parses running with this one)
+    assert _GatedWorker.began == [(a, False, 1), (b, True, 2), (c, False, 1)]
+
+
+def test_files_not_begun_when_the_load_stops_are_dropped(gated):
+    files = gated
+    a, b, c = (lf.name for lf in files)
+    reads = FileReads(files, frozenset(), workers=2)
+    assert _GatedWorker.entered[a].wait(timeout=60)
+    _GatedWorker.gates[a].set()
+    reads.close()  # b waits for a parse slot: it is dropped, not left waiting
+    assert [name for name, _, _ in _GatedWorker.began] in ([a], [a, b])
+
+
+def test_files_only_counted_do_not_count_in_the_window(gated, monkeypatch):
+    files = gated
+    monkeypatch.setattr(parse_pool, "WINDOW_BYTES", files[0].bytes)
+    with FileReads(files, frozenset(), workers=1) as reads:
+        assert [lf.name for lf, _ in reads._ahead] == [lf.name for lf in files[:2]]  # workers + 1
+        for g in _GatedWorker.gates.values():
+            g.set()
+    counted = frozenset(lf.rel_path for lf in files[1:])
+    with FileReads(files, frozenset(), workers=1, counted=counted) as reads:
+        assert [lf.name for lf, _ in reads._ahead] == [lf.name for lf in files]  # their results hold no values
