@@ -81,6 +81,31 @@ def same_value_give_or_take_a_typo(a: str, b: str) -> bool:
     return _one_typo_apart(a, b) or _day_month_swapped(a, b) or _one_day_or_month_apart(a, b)
 
 
+def _two_typos_apart(a: str, b: str) -> bool:
+    """ISO dates (YYYY-MM-DD) of one length whose digits differ in at most two places, a swap of two
+    neighbouring digits counting as one (1904-12-26 / 1905-10-26, 1919-08-10 / 1991-04-10). A CRM's
+    duplicate records carry dates mistyped twice (FEBRL's generator types up to four slips into a
+    field); two random dates are so close about once in 65, a parent's and a child's of one name once
+    in 135 (same day and month, or the year's last digit and one of day and month)."""
+    if len(a) != 10 or len(b) != 10 or a[4] != "-" or b[4] != "-":
+        return False
+    diff = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
+    if len(diff) <= 2:
+        return True
+    # one swap of neighbours and one substitution: three places, two of them a swapped pair
+    if len(diff) != 3:
+        return False
+    return any(
+        diff[k + 1] == diff[k] + 1 and a[diff[k]] == b[diff[k + 1]] and a[diff[k + 1]] == b[diff[k]] for k in (0, 1)
+    )
+
+
+def close_dates(a: str, b: str) -> bool:
+    """Two written dates that may be one person's, one of them mistyped once or twice (or with day and
+    month swapped, one day or one month apart): not the clearly different dates of two people."""
+    return same_value_give_or_take_a_typo(a, b) or _two_typos_apart(a, b)
+
+
 def value_clusters(clusters: list[frozenset], tolerance: str, joined: tuple = ()) -> list[frozenset]:
     """Merge sets of values that count as one value: sets sharing a value; under a tolerance,
     sets holding two values the model matched directly (``joined``: pairs of values on the two
@@ -142,13 +167,39 @@ class _Groups:
         be one record's slip (a birth date mistyped or replaced), which the model's direct match
         may read as the other side's. Under ``typo`` (a value of the person: one birth date,
         however written), a side with two records or more giving that value has said it again:
-        two values, whatever one match says. Under ``linked`` every record may carry its own value
-        (a CRM's duplicate records each have their own id): always True."""
+        two values, whatever one match says, unless the two are close (``close_dates``: one date
+        mistyped twice, 1927-10-22 / 1927-12-02, is not two people's). Under ``linked`` every
+        record may carry its own value (a CRM's duplicate records each have their own id): always
+        True."""
         if self.tolerances[i] != "typo":
             return True
-        return any(
-            sum(n for v, n in self.counts[g][i].items() if same_value_give_or_take_a_typo(v, value)) <= 1
-            for g, value in ((a, value_a), (b, value_b))
+        return close_dates(value_a, value_b) or any(
+            self._said(g, i, value) <= 1 for g, value in ((a, value_a), (b, value_b))
+        )
+
+    def _said(self, g: int, i: int, value: str) -> int:
+        """On how many records group ``g`` gives rule ``i``'s ``value``, give or take a typo."""
+        return sum(n for v, n in self.counts[g][i].items() if same_value_give_or_take_a_typo(v, value))
+
+    def close_lone_values(self, a: int, b: int, i: int) -> tuple:
+        """Pairs of rule ``i``'s values, one of group ``a`` and one of group ``b``, that are close
+        (``close_dates``) where one of the two is given on a single record of its group: one
+        record's date mistyped twice, which the other side gives on its own records. Joined through
+        records without a date (a duplicate without a birth date matched to both), such a date is
+        the person's, not a second person's: two people's dates are seldom that close, and a side
+        that gives its date on two records has said it again. Only under ``typo``."""
+        if self.tolerances[i] != "typo":
+            return ()
+        values_a = [v for cluster in self.values[a][i] for v in cluster]
+        values_b = [v for cluster in self.values[b][i] for v in cluster]
+        return tuple(
+            (x, y)
+            for x in values_a
+            for y in values_b
+            if x != y
+            and not same_value_give_or_take_a_typo(x, y)
+            and close_dates(x, y)
+            and (self._said(a, i, x) <= 1 or self._said(b, i, y) <= 1)
         )
 
     def find(self, x: int) -> int:
@@ -162,20 +213,19 @@ class _Groups:
     def conflict(self, a: int, b: int, joined: tuple = ()) -> tuple[str | None, list]:
         """(why groups ``a`` and ``b`` may not be joined or None, their merged value clusters).
 
-        ``joined[i]``: the values of rule i on the two ends of the edge when it is a model match
-        between records that both carry one: the model has weighed their difference, so a
-        tolerant rule counts them as one (a birth date replaced by another still links on
-        everything else; a record without one is never such a bridge)."""
+        ``joined[i]``: pairs of rule i's values that count as one: the values on the two ends of
+        the edge when it is a model match between records that both carry one (the model has
+        weighed their difference, so a tolerant rule counts them as one: a birth date replaced by
+        another still links on everything else; a record without one is never such a bridge),
+        and close values one side gives on a single record (``close_lone_values``)."""
         for x, y in ((a, b), (b, a)):
             hit = self.partners[x].keys() & self.members[y]
             if hit:
                 return min(self.partners[x][rid] for rid in hit), []
         merged = []
         for i, limit in enumerate(self.limits):
-            pair = joined[i] if i < len(joined) else None
-            clusters = value_clusters(
-                self.values[a][i] + self.values[b][i], self.tolerances[i], (pair,) if pair else ()
-            )
+            pairs = joined[i] if i < len(joined) else ()
+            clusters = value_clusters(self.values[a][i] + self.values[b][i], self.tolerances[i], pairs)
             if len(clusters) > limit:
                 return f"cardinality:{self.names[i]}", []
             merged.append(clusters)
@@ -295,16 +345,24 @@ def split_components(
         # carry a ruled value: the model compared those records knowing the values differ (unless
         # the two sides, each with what stronger edges already joined to it, carry mailboxes of
         # their own: see ``mailboxes``), and one side gives its value (give or take a typo) on a
-        # single record: a side whose records give it twice has said it again, so one match of
-        # two records does not make it the other side's (``_Groups.lone_value``)
+        # single record, or the two values are close: a side whose records give it twice has said
+        # it again, so one match of two records does not make a clearly different value the other
+        # side's (``_Groups.lone_value``). A probabilistic edge also makes one value of two close
+        # ones of which one side gives one on a single record, whichever records the edge joins
+        # (``_Groups.close_lone_values``): a duplicate without a birth date matched to the records
+        # of one date and to a record of that date mistyped twice is no bridge between two people
         weighed = strength < 2 and not mailboxes_of_their_own(groups.mailboxes[ra], groups.mailboxes[rb])
         joined = tuple(
-            (values[a][i], values[b][i])
+            (
+                ((values[a][i], values[b][i]),)
+                if values[a][i] is not None
+                and values[b][i] is not None
+                and groups.lone_value(ra, rb, i, values[a][i], values[b][i])
+                else ()
+            )
+            + groups.close_lone_values(ra, rb, i)
             if weighed
-            and values[a][i] is not None
-            and values[b][i] is not None
-            and groups.lone_value(ra, rb, i, values[a][i], values[b][i])
-            else None
+            else ()
             for i in range(len(rules))
         )
         reason, merged = groups.conflict(ra, rb, joined)
