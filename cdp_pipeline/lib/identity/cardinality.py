@@ -85,8 +85,9 @@ def _two_typos_apart(a: str, b: str) -> bool:
     """ISO dates (YYYY-MM-DD) of one length whose digits differ in at most two places, a swap of two
     neighbouring digits counting as one (1904-12-26 / 1905-10-26, 1919-08-10 / 1991-04-10). A CRM's
     duplicate records carry dates mistyped twice (FEBRL's generator types up to four slips into a
-    field); two random dates are so close about once in 65, a parent's and a child's of one name once
-    in 135 (same day and month, or the year's last digit and one of day and month)."""
+    field); two random dates of a century are so close about once in 67, a parent's and a child's
+    22 to 34 years apart about once in 140 (the same day and month, or the year's last digit and
+    all of day and month but one digit), against about once in 1,000 and 3,300 for one typo."""
     if len(a) != 10 or len(b) != 10 or a[4] != "-" or b[4] != "-":
         return False
     diff = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
@@ -148,11 +149,15 @@ class _Groups:
         rules: tuple[CardinalityRule, ...],
         partners: dict[int, dict[int, str]],
         mailbox: dict[int, str] | None = None,
+        contacts: set[int] | None = None,
     ):
         self.parent = {rid: rid for rid in values}
         self.members = {rid: {rid} for rid in values}
         mailbox = mailbox or {}
         self.mailboxes = {rid: ({mailbox[rid]} if mailbox.get(rid) else set()) for rid in values}
+        # per group, whether a record of it carries a usable e-mail or phone (see ``close_counts``)
+        contacts = contacts or set()
+        self.contact = {rid: rid in contacts for rid in values}
         self.values = {rid: [([frozenset([v])] if v is not None else []) for v in vals] for rid, vals in values.items()}
         # per rule, how many records of the group carry each value (see ``lone_value``)
         self.counts = {rid: [Counter([v] if v is not None else []) for v in vals] for rid, vals in values.items()}
@@ -173,9 +178,18 @@ class _Groups:
         True."""
         if self.tolerances[i] != "typo":
             return True
-        return close_dates(value_a, value_b) or any(
+        return (self.close_counts(a, b) and close_dates(value_a, value_b)) or any(
             self._said(g, i, value) <= 1 for g, value in ((a, value_a), (b, value_b))
         )
+
+    def close_counts(self, a: int, b: int) -> bool:
+        """Whether close values (``close_dates``) may count as one between groups ``a`` and ``b``:
+        not where both carry an e-mail or a phone. Contacts on both sides say who is who (one
+        shared: a stitch; two people's: two namesakes born three years apart, 1996-11-28 and
+        1999-11-25, on mailboxes one typo apart and two phones, in the 1M sample, were joined by
+        the model's match of one's undated newsletter record to the other); a CRM extract without
+        them (FEBRL-class data) has only its dates to go by."""
+        return not (self.contact[a] and self.contact[b])
 
     def _said(self, g: int, i: int, value: str) -> int:
         """On how many records group ``g`` gives rule ``i``'s ``value``, give or take a typo."""
@@ -188,7 +202,7 @@ class _Groups:
         records without a date (a duplicate without a birth date matched to both), such a date is
         the person's, not a second person's: two people's dates are seldom that close, and a side
         that gives its date on two records has said it again. Only under ``typo``."""
-        if self.tolerances[i] != "typo":
+        if self.tolerances[i] != "typo" or not self.close_counts(a, b):
             return ()
         values_a = [v for cluster in self.values[a][i] for v in cluster]
         values_b = [v for cluster in self.values[b][i] for v in cluster]
@@ -237,6 +251,7 @@ class _Groups:
         self.parent[b] = a
         self.members[a] |= self.members.pop(b)
         self.mailboxes[a] |= self.mailboxes.pop(b)
+        self.contact[a] = self.contact.pop(b) or self.contact[a]
         self.counts[a] = [x + y for x, y in zip(self.counts[a], self.counts.pop(b))]
         for rid, reason in self.partners.pop(b).items():
             self.partners[a][rid] = min(reason, self.partners[a].get(rid, reason))
@@ -281,6 +296,7 @@ def split_components(
     out_components: str,
     out_cut: str,
     mailboxes: str | None = None,
+    contacts: str | None = None,
 ) -> dict:
     """Rebuild offending components; write ``out_components(rid, component)`` and ``out_cut``.
 
@@ -299,6 +315,9 @@ def split_components(
     the same-named parent's (0.996 with birth date -7 in the Nordic set, seed 61), carries no
     mailbox, but its model match to the child's own orders (stronger: no date to weigh against)
     has already joined it to the child's mailbox by then.
+
+    ``contacts`` (a query of ``rid``: the records carrying a usable e-mail or phone): two sides that
+    both carry one never count close dates as one (``_Groups.close_counts``).
     """
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _id_bad_components AS
@@ -335,7 +354,14 @@ def split_components(
             con.execute(f"""SELECT m.rid, m.email FROM ({mailboxes}) m JOIN {components} c USING (rid)
                             WHERE c.component IN (SELECT component FROM temp._id_bad_components)""").fetchall()
         )
-    groups = _Groups(values, rules, partners, mailbox)
+    contact = set()
+    if contacts is not None and values:
+        contact = {
+            rid
+            for (rid,) in con.execute(f"""SELECT DISTINCT k.rid FROM ({contacts}) k JOIN {components} c USING (rid)
+                            WHERE c.component IN (SELECT component FROM temp._id_bad_components)""").fetchall()
+        }
+    groups = _Groups(values, rules, partners, mailbox, contact)
     cut, conflicts = [], 0
     for a, b, strength, _w in edge_rows:
         ra, rb = groups.find(a), groups.find(b)

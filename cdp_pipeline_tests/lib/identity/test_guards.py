@@ -382,6 +382,10 @@ def test_a_model_match_does_not_make_one_date_of_two_that_each_side_holds_on_two
         ("1905-10-26", "1905-10-25", None, 0.77, False),  # said twice, give or take a typo
         # the two sides carry mailboxes of their own: two people, as for a direct match
         ("1905-10-26", None, "mitchell.walch77@example.com", 0.77, False),
+        # both sides carry a contact, here mailboxes one typo apart (two Ronnie Engströms of
+        # 1996-11-28 and 1999-11-25 in the 1M sample, on ...66@ and ...65@ and two phones): the
+        # contacts tell, not a close date
+        ("1905-10-26", None, "mitchell.walch@example.con", 0.77, False),
         # the undated record stitched to both sides by shared identifiers, not matched by the model:
         # the rule counts strictly, as before
         ("1905-10-26", None, None, 2.0, False),
@@ -470,8 +474,9 @@ def test_close_dates(a, b, close):
 
 def _split_on_birth_dates(con, tolerance: str = "typo", *, mailboxes: bool = False) -> dict[int, int]:
     """``split_components`` on ``temp.comps``/``temp.edges``/``temp.cannot`` with one birth date
-    per customer under ``tolerance`` (and ``temp._id_records``' mailboxes when asked), cut links
-    in ``temp.cut``: each record's component."""
+    per customer under ``tolerance`` (and ``temp._id_records``' mailboxes, its records with an
+    e-mail as those with a contact, when asked), cut links in ``temp.cut``: each record's
+    component."""
     split_components(
         con,
         "temp.comps",
@@ -481,6 +486,7 @@ def _split_on_birth_dates(con, tolerance: str = "typo", *, mailboxes: bool = Fal
         "temp.out",
         "temp.cut",
         mailboxes="SELECT rid, email FROM temp._id_records WHERE email IS NOT NULL" if mailboxes else None,
+        contacts="SELECT rid FROM temp._id_records WHERE email IS NOT NULL" if mailboxes else None,
     )
     return dict(con.execute("SELECT rid, component FROM temp.out").fetchall())
 
