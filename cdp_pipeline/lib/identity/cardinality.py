@@ -224,14 +224,16 @@ class _Groups:
             self.parent[x], x = root, self.parent[x]
         return root
 
-    def conflict(self, a: int, b: int, joined: tuple = ()) -> tuple[str | None, list]:
+    def conflict(self, a: int, b: int, joined: tuple = (), close: bool = False) -> tuple[str | None, list]:
         """(why groups ``a`` and ``b`` may not be joined or None, their merged value clusters).
 
         ``joined[i]``: pairs of rule i's values that count as one: the values on the two ends of
         the edge when it is a model match between records that both carry one (the model has
         weighed their difference, so a tolerant rule counts them as one: a birth date replaced by
-        another still links on everything else; a record without one is never such a bridge),
-        and close values one side gives on a single record (``close_lone_values``)."""
+        another still links on everything else; a record without one is never such a bridge).
+        ``close``: the edge is a model match that may also make one value of close values one side
+        gives on a single record (``close_lone_values``; looked for only where the values are not
+        one value already, which is nearly every edge)."""
         for x, y in ((a, b), (b, a)):
             hit = self.partners[x].keys() & self.members[y]
             if hit:
@@ -240,6 +242,12 @@ class _Groups:
         for i, limit in enumerate(self.limits):
             pairs = joined[i] if i < len(joined) else ()
             clusters = value_clusters(self.values[a][i] + self.values[b][i], self.tolerances[i], pairs)
+            if close and len(clusters) > 1:
+                extra = self.close_lone_values(a, b, i)
+                if extra:
+                    clusters = value_clusters(
+                        self.values[a][i] + self.values[b][i], self.tolerances[i], tuple(pairs) + extra
+                    )
             if len(clusters) > limit:
                 return f"cardinality:{self.names[i]}", []
             merged.append(clusters)
@@ -386,12 +394,11 @@ def split_components(
                 and groups.lone_value(ra, rb, i, values[a][i], values[b][i])
                 else ()
             )
-            + groups.close_lone_values(ra, rb, i)
             if weighed
             else ()
             for i in range(len(rules))
         )
-        reason, merged = groups.conflict(ra, rb, joined)
+        reason, merged = groups.conflict(ra, rb, joined, close=weighed)
         if reason is None or (strength >= 3 and reason != "cannot_link"):
             # a reviewer's must-link overrides the rules (cardinality, and the cannot-links the
             # run infers: cannot_link:<why>), not a reviewer's cannot-link
