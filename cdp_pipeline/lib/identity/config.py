@@ -30,7 +30,8 @@ class CardinalityRule:
     record (a side that gives it on two records has said it again: ``cardinality._Groups.lone_value``)
     or when the two are close dates (``cardinality.close_dates``: a date mistyped twice), and count a
     close date one side gives on a single record as the other side's, whichever records the match
-    joins (``cardinality._Groups.close_lone_values``)."""
+    joins (``cardinality._Groups.close_lone_values``); close dates count so only where the two sides
+    do not both carry an e-mail or a phone (``cardinality._Groups.close_counts``)."""
 
     name: str
     column: str
