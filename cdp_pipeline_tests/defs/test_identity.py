@@ -271,3 +271,26 @@ def test_the_checks_are_one_step_that_runs_any_one_alone(env):
         selection=dg.AssetSelection.checks(churn),
     )
     assert result.success and list(_check_results(result)) == ["customer_id_churn"]
+
+
+def test_the_cardinality_check_counts_close_birth_dates_as_one(tmp_path):
+    """Under ``typo`` tolerance the check counts two close dates (a date mistyped twice,
+    ``cardinality.close_dates``) as one, as the birth-date rule may: C-a's 1904-12-26 and
+    1905-10-26 are one date; C-b's 1904-12-26 and 1951-07-05 are two."""
+    from cdp_pipeline.lib.identity.checks import cardinality_violations
+    from cdp_pipeline.lib.identity.config import CardinalityRule
+
+    with duckdb.connect(str(tmp_path / "t.duckdb")) as con:
+        con.execute("CREATE SCHEMA staging")
+        con.execute("CREATE SCHEMA identity")
+        con.execute("""CREATE TABLE staging.identity_records AS SELECT * FROM (VALUES
+            ('crm', '1', DATE '1904-12-26'), ('crm', '2', DATE '1904-12-26'), ('crm', '3', NULL),
+            ('crm', '4', DATE '1905-10-26'), ('crm', '5', DATE '1904-12-26'), ('crm', '6', DATE '1951-07-05'))
+            t(source, source_record_id, birth_date)""")
+        con.execute("""CREATE TABLE identity.customer_map AS SELECT * FROM (VALUES
+            ('crm', '1', 'C-a'), ('crm', '2', 'C-a'), ('crm', '3', 'C-a'), ('crm', '4', 'C-a'),
+            ('crm', '5', 'C-b'), ('crm', '6', 'C-b')) t(source, source_record_id, customer_id)""")
+        rules = [CardinalityRule("birth_dates", "birth_date", 1, "typo")]
+        assert cardinality_violations(con, rules) == [("C-b", "birth_dates", 2)]
+        exact = [CardinalityRule("birth_dates", "birth_date", 1, "exact")]
+        assert cardinality_violations(con, exact) == [("C-a", "birth_dates", 2), ("C-b", "birth_dates", 2)]

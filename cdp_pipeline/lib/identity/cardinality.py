@@ -81,6 +81,32 @@ def same_value_give_or_take_a_typo(a: str, b: str) -> bool:
     return _one_typo_apart(a, b) or _day_month_swapped(a, b) or _one_day_or_month_apart(a, b)
 
 
+def _two_typos_apart(a: str, b: str) -> bool:
+    """ISO dates (YYYY-MM-DD) of one length whose digits differ in at most two places, a swap of two
+    neighbouring digits counting as one (1904-12-26 / 1905-10-26, 1919-08-10 / 1991-04-10). A CRM's
+    duplicate records carry dates mistyped twice (FEBRL's generator types up to four slips into a
+    field); two random dates of a century are so close about once in 67, a parent's and a child's
+    22 to 34 years apart about once in 140 (the same day and month, or the year's last digit and
+    all of day and month but one digit), against about once in 1,000 and 3,300 for one typo."""
+    if len(a) != 10 or len(b) != 10 or a[4] != "-" or b[4] != "-":
+        return False
+    diff = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
+    if len(diff) <= 2:
+        return True
+    # one swap of neighbours and one substitution: three places, two of them a swapped pair
+    if len(diff) != 3:
+        return False
+    return any(
+        diff[k + 1] == diff[k] + 1 and a[diff[k]] == b[diff[k + 1]] and a[diff[k + 1]] == b[diff[k]] for k in (0, 1)
+    )
+
+
+def close_dates(a: str, b: str) -> bool:
+    """Two written dates that may be one person's, one of them mistyped once or twice (or with day and
+    month swapped, one day or one month apart): not the clearly different dates of two people."""
+    return same_value_give_or_take_a_typo(a, b) or _two_typos_apart(a, b)
+
+
 def value_clusters(clusters: list[frozenset], tolerance: str, joined: tuple = ()) -> list[frozenset]:
     """Merge sets of values that count as one value: sets sharing a value; under a tolerance,
     sets holding two values the model matched directly (``joined``: pairs of values on the two
@@ -123,11 +149,15 @@ class _Groups:
         rules: tuple[CardinalityRule, ...],
         partners: dict[int, dict[int, str]],
         mailbox: dict[int, str] | None = None,
+        contacts: set[int] | None = None,
     ):
         self.parent = {rid: rid for rid in values}
         self.members = {rid: {rid} for rid in values}
         mailbox = mailbox or {}
         self.mailboxes = {rid: ({mailbox[rid]} if mailbox.get(rid) else set()) for rid in values}
+        # per group, whether a record of it carries a usable e-mail or phone (see ``close_counts``)
+        contacts = contacts or set()
+        self.contact = {rid: rid in contacts for rid in values}
         self.values = {rid: [([frozenset([v])] if v is not None else []) for v in vals] for rid, vals in values.items()}
         # per rule, how many records of the group carry each value (see ``lone_value``)
         self.counts = {rid: [Counter([v] if v is not None else []) for v in vals] for rid, vals in values.items()}
@@ -142,13 +172,48 @@ class _Groups:
         be one record's slip (a birth date mistyped or replaced), which the model's direct match
         may read as the other side's. Under ``typo`` (a value of the person: one birth date,
         however written), a side with two records or more giving that value has said it again:
-        two values, whatever one match says. Under ``linked`` every record may carry its own value
-        (a CRM's duplicate records each have their own id): always True."""
+        two values, whatever one match says, unless the two are close (``close_dates``: one date
+        mistyped twice, 1927-10-22 / 1927-12-02, is not two people's). Under ``linked`` every
+        record may carry its own value (a CRM's duplicate records each have their own id): always
+        True."""
         if self.tolerances[i] != "typo":
             return True
-        return any(
-            sum(n for v, n in self.counts[g][i].items() if same_value_give_or_take_a_typo(v, value)) <= 1
-            for g, value in ((a, value_a), (b, value_b))
+        return (self.close_counts(a, b) and close_dates(value_a, value_b)) or any(
+            self._said(g, i, value) <= 1 for g, value in ((a, value_a), (b, value_b))
+        )
+
+    def close_counts(self, a: int, b: int) -> bool:
+        """Whether close values (``close_dates``) may count as one between groups ``a`` and ``b``:
+        not where both carry an e-mail or a phone. Contacts on both sides say who is who (one
+        shared: a stitch; two people's: two namesakes born three years apart, 1996-11-28 and
+        1999-11-25, on mailboxes one typo apart and two phones, in the 1M sample, were joined by
+        the model's match of one's undated newsletter record to the other); a CRM extract without
+        them (FEBRL-class data) has only its dates to go by."""
+        return not (self.contact[a] and self.contact[b])
+
+    def _said(self, g: int, i: int, value: str) -> int:
+        """On how many records group ``g`` gives rule ``i``'s ``value``, give or take a typo."""
+        return sum(n for v, n in self.counts[g][i].items() if same_value_give_or_take_a_typo(v, value))
+
+    def close_lone_values(self, a: int, b: int, i: int) -> tuple:
+        """Pairs of rule ``i``'s values, one of group ``a`` and one of group ``b``, that are close
+        (``close_dates``) where one of the two is given on a single record of its group: one
+        record's date mistyped twice, which the other side gives on its own records. Joined through
+        records without a date (a duplicate without a birth date matched to both), such a date is
+        the person's, not a second person's: two people's dates are seldom that close, and a side
+        that gives its date on two records has said it again. Only under ``typo``."""
+        if self.tolerances[i] != "typo" or not self.close_counts(a, b):
+            return ()
+        values_a = [v for cluster in self.values[a][i] for v in cluster]
+        values_b = [v for cluster in self.values[b][i] for v in cluster]
+        return tuple(
+            (x, y)
+            for x in values_a
+            for y in values_b
+            if x != y
+            and not same_value_give_or_take_a_typo(x, y)
+            and close_dates(x, y)
+            and (self._said(a, i, x) <= 1 or self._said(b, i, y) <= 1)
         )
 
     def find(self, x: int) -> int:
@@ -159,23 +224,30 @@ class _Groups:
             self.parent[x], x = root, self.parent[x]
         return root
 
-    def conflict(self, a: int, b: int, joined: tuple = ()) -> tuple[str | None, list]:
+    def conflict(self, a: int, b: int, joined: tuple = (), close: bool = False) -> tuple[str | None, list]:
         """(why groups ``a`` and ``b`` may not be joined or None, their merged value clusters).
 
-        ``joined[i]``: the values of rule i on the two ends of the edge when it is a model match
-        between records that both carry one: the model has weighed their difference, so a
-        tolerant rule counts them as one (a birth date replaced by another still links on
-        everything else; a record without one is never such a bridge)."""
+        ``joined[i]``: pairs of rule i's values that count as one: the values on the two ends of
+        the edge when it is a model match between records that both carry one (the model has
+        weighed their difference, so a tolerant rule counts them as one: a birth date replaced by
+        another still links on everything else; a record without one is never such a bridge).
+        ``close``: the edge is a model match that may also make one value of close values one side
+        gives on a single record (``close_lone_values``; looked for only where the values are not
+        one value already, which is nearly every edge)."""
         for x, y in ((a, b), (b, a)):
             hit = self.partners[x].keys() & self.members[y]
             if hit:
                 return min(self.partners[x][rid] for rid in hit), []
         merged = []
         for i, limit in enumerate(self.limits):
-            pair = joined[i] if i < len(joined) else None
-            clusters = value_clusters(
-                self.values[a][i] + self.values[b][i], self.tolerances[i], (pair,) if pair else ()
-            )
+            pairs = joined[i] if i < len(joined) else ()
+            clusters = value_clusters(self.values[a][i] + self.values[b][i], self.tolerances[i], pairs)
+            if close and len(clusters) > 1:
+                extra = self.close_lone_values(a, b, i)
+                if extra:
+                    clusters = value_clusters(
+                        self.values[a][i] + self.values[b][i], self.tolerances[i], tuple(pairs) + extra
+                    )
             if len(clusters) > limit:
                 return f"cardinality:{self.names[i]}", []
             merged.append(clusters)
@@ -187,6 +259,7 @@ class _Groups:
         self.parent[b] = a
         self.members[a] |= self.members.pop(b)
         self.mailboxes[a] |= self.mailboxes.pop(b)
+        self.contact[a] = self.contact.pop(b) or self.contact[a]
         self.counts[a] = [x + y for x, y in zip(self.counts[a], self.counts.pop(b))]
         for rid, reason in self.partners.pop(b).items():
             self.partners[a][rid] = min(reason, self.partners[a].get(rid, reason))
@@ -231,6 +304,7 @@ def split_components(
     out_components: str,
     out_cut: str,
     mailboxes: str | None = None,
+    contacts: str | None = None,
 ) -> dict:
     """Rebuild offending components; write ``out_components(rid, component)`` and ``out_cut``.
 
@@ -249,6 +323,9 @@ def split_components(
     the same-named parent's (0.996 with birth date -7 in the Nordic set, seed 61), carries no
     mailbox, but its model match to the child's own orders (stronger: no date to weigh against)
     has already joined it to the child's mailbox by then.
+
+    ``contacts`` (a query of ``rid``: the records carrying a usable e-mail or phone): two sides that
+    both carry one never count close dates as one (``_Groups.close_counts``).
     """
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _id_bad_components AS
@@ -285,7 +362,14 @@ def split_components(
             con.execute(f"""SELECT m.rid, m.email FROM ({mailboxes}) m JOIN {components} c USING (rid)
                             WHERE c.component IN (SELECT component FROM temp._id_bad_components)""").fetchall()
         )
-    groups = _Groups(values, rules, partners, mailbox)
+    contact = set()
+    if contacts is not None and values:
+        contact = {
+            rid
+            for (rid,) in con.execute(f"""SELECT DISTINCT k.rid FROM ({contacts}) k JOIN {components} c USING (rid)
+                            WHERE c.component IN (SELECT component FROM temp._id_bad_components)""").fetchall()
+        }
+    groups = _Groups(values, rules, partners, mailbox, contact)
     cut, conflicts = [], 0
     for a, b, strength, _w in edge_rows:
         ra, rb = groups.find(a), groups.find(b)
@@ -295,19 +379,26 @@ def split_components(
         # carry a ruled value: the model compared those records knowing the values differ (unless
         # the two sides, each with what stronger edges already joined to it, carry mailboxes of
         # their own: see ``mailboxes``), and one side gives its value (give or take a typo) on a
-        # single record: a side whose records give it twice has said it again, so one match of
-        # two records does not make it the other side's (``_Groups.lone_value``)
+        # single record, or the two values are close: a side whose records give it twice has said
+        # it again, so one match of two records does not make a clearly different value the other
+        # side's (``_Groups.lone_value``). A probabilistic edge also makes one value of two close
+        # ones of which one side gives one on a single record, whichever records the edge joins
+        # (``_Groups.close_lone_values``): a duplicate without a birth date matched to the records
+        # of one date and to a record of that date mistyped twice is no bridge between two people
         weighed = strength < 2 and not mailboxes_of_their_own(groups.mailboxes[ra], groups.mailboxes[rb])
         joined = tuple(
-            (values[a][i], values[b][i])
+            (
+                ((values[a][i], values[b][i]),)
+                if values[a][i] is not None
+                and values[b][i] is not None
+                and groups.lone_value(ra, rb, i, values[a][i], values[b][i])
+                else ()
+            )
             if weighed
-            and values[a][i] is not None
-            and values[b][i] is not None
-            and groups.lone_value(ra, rb, i, values[a][i], values[b][i])
-            else None
+            else ()
             for i in range(len(rules))
         )
-        reason, merged = groups.conflict(ra, rb, joined)
+        reason, merged = groups.conflict(ra, rb, joined, close=weighed)
         if reason is None or (strength >= 3 and reason != "cannot_link"):
             # a reviewer's must-link overrides the rules (cardinality, and the cannot-links the
             # run infers: cannot_link:<why>), not a reviewer's cannot-link

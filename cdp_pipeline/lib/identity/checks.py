@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 
 from cdp_pipeline.lib.common.sql_files import fetch_sql, fetch_sql_dicts, quote_ident, quote_literal
-from cdp_pipeline.lib.identity.cardinality import distinct_values, joined_values
+from cdp_pipeline.lib.identity.cardinality import close_dates, distinct_values, joined_values
 from cdp_pipeline.lib.identity.config import CardinalityRule
 
 SQL_DIR = Path(__file__).parent / "sql"
@@ -106,7 +106,7 @@ def cardinality_violations(
     con: duckdb.DuckDBPyConnection, rules: list[CardinalityRule] | tuple[CardinalityRule, ...]
 ) -> list[tuple[str, str, int]]:
     """(customer_id, rule, distinct values) of customers breaking a rule, at most 20 per rule; a value
-    written with a typo counts once under a typo tolerance."""
+    written with a typo counts once under a typo tolerance, and so do two close dates (``close_dates``)."""
     if not rules:
         return []
     out: list[tuple[str, str, int]] = []
@@ -120,7 +120,13 @@ def cardinality_violations(
     for customer_id, rule_name, n, order, vals in candidates:
         rule = rules[order]
         if rule.tolerance != "exact":
-            n = distinct_values(set(vals or ()), rule.tolerance, tuple(joined[order].get(customer_id, ())))
+            values = sorted(set(vals or ()))
+            pairs = tuple(joined[order].get(customer_id, ()))
+            if rule.tolerance == "typo":
+                # close values (a date mistyped twice) the rule may have counted as one: it does
+                # when one side gives one of them on a single record (``_Groups.close_lone_values``)
+                pairs += tuple((a, b) for k, a in enumerate(values) for b in values[k + 1 :] if close_dates(a, b))
+            n = distinct_values(values, rule.tolerance, pairs)
             if n <= rule.max_distinct:
                 continue
         if by_rule.get(rule_name, 0) < 20:

@@ -27,7 +27,11 @@ class CardinalityRule:
     ``tolerance: typo`` also counts values one typo apart (dates also with day and month
     swapped) as one: 1916-10-27 and 1916-10-17 are one birth date written twice; its model matches
     count two values as one only when one side gives its value, give or take a typo, on a single
-    record (a side that gives it on two records has said it again: ``cardinality._Groups.lone_value``)."""
+    record (a side that gives it on two records has said it again: ``cardinality._Groups.lone_value``)
+    or when the two are close dates (``cardinality.close_dates``: a date mistyped twice), and count a
+    close date one side gives on a single record as the other side's, whichever records the match
+    joins (``cardinality._Groups.close_lone_values``); close dates count so only where the two sides
+    do not both carry an e-mail or a phone (``cardinality._Groups.close_counts``)."""
 
     name: str
     column: str

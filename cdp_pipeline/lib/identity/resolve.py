@@ -276,6 +276,7 @@ def resolve_identities(
         "temp._id_final_components",
         "temp._id_cut",
         mailboxes=f"SELECT rid, value AS email FROM {USABLE} WHERE kind = 'email'",
+        contacts=f"SELECT rid FROM {USABLE} WHERE kind IN ('email', 'phone')",
     )
     result.id_changes = assign_customer_ids(
         con, "temp._id_final_components", run_at, scope=None if scope is None else TOUCHED

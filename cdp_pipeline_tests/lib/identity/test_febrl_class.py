@@ -4,8 +4,8 @@ record each per person, duplicates mistyped, swapped, with values replaced or mi
 
 The fixture (fixtures/identity_febrl_class/, README there) holds six FEBRL1 persons, one FEBRL2 person and
 persons made by FEBRL's generator (benchmarks/dsgen_febrl.py) the stage once missed; Splink needs a population to train on, so they are put among a seeded synthetic
-one corrupted the way FEBRL corrupts its duplicates. Known answer: each fixture person's two
-records are one customer, holding no one else.
+one corrupted the way FEBRL corrupts its duplicates. Known answer: each fixture person's records
+(two, or up to six for a CRM dedupe's person) are one customer, holding no one else.
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ def test_febrl_class_pairs_resolve_to_their_known_answer(con, config):
     true_share = sum(k * (k - 1) / 2 for k in sizes) / (len(records) * (len(records) - 1) / 2)
     model = json.loads(con.execute("SELECT settings_json FROM identity.model").fetchall()[-1][0])
     assert model["probability_two_random_records_match"] == pytest.approx(true_share, rel=0.2)
-    # each person's two records: one customer, holding that person alone
+    # each person's records: one customer, holding that person alone
     assert {p: len(c) for p, c in customers_of.items()} == {p: 1 for p in customers_of}
     assert {p: set().union(*(persons_in[c] for c in cs)) for p, cs in customers_of.items()} == {
         p: {p} for p in customers_of

@@ -364,10 +364,119 @@ def test_a_model_match_does_not_make_one_date_of_two_that_each_side_holds_on_two
     assert (groups[1] == groups[3]) is together
 
 
+@pytest.mark.parametrize(
+    "date_5, date_6, mail_5, strength_45, together",
+    [
+        # Mitchell Walch (FEBRL-like dsgen data, seed 4): 1904-12-26 on three records, 1905-10-26
+        # (two digits mistyped) on one, whose surname was replaced too; matched (0.77) only to his
+        # records without a birth date: one record's date mistyped twice, one person
+        ("1905-10-26", None, None, 0.77, True),
+        ("1940-12-27", None, None, 0.77, True),  # two digits of the year swapped (04 / 40) and one mistyped
+        # a clearly different date (1906-08-15 beside 1951-07-05, "Je Mcgregor", seed 7, three
+        # digits and more): the undated record is no bridge between two dates
+        ("1951-07-05", None, None, 0.77, False),
+        ("1904-10-17", None, None, 0.77, False),  # three digits: not close
+        # the close date given on two records (rid 6 is linked to 5): that side has said it
+        # again, as a same-name child's own records would; two dates
+        ("1905-10-26", "1905-10-26", None, 0.77, False),
+        ("1905-10-26", "1905-10-25", None, 0.77, False),  # said twice, give or take a typo
+        # the two sides carry mailboxes of their own: two people, as for a direct match
+        ("1905-10-26", None, "mitchell.walch77@example.com", 0.77, False),
+        # both sides carry a contact, here mailboxes one typo apart (two Ronnie Engströms of
+        # 1996-11-28 and 1999-11-25 in the 1M sample, on ...66@ and ...65@ and two phones): the
+        # contacts tell, not a close date
+        ("1905-10-26", None, "mitchell.walch@example.con", 0.77, False),
+        # the undated record stitched to both sides by shared identifiers, not matched by the model:
+        # the rule counts strictly, as before
+        ("1905-10-26", None, None, 2.0, False),
+    ],
+)
+def test_a_date_mistyped_twice_on_a_single_record_is_no_second_person(
+    con, date_5, date_6, mail_5, strength_45, together
+):
+    """Records 1-3 give 1904-12-26, record 4 no date; record 5 a date of its own, matched by the
+    model only to record 4 (and record 6, when dated, is 5's own duplicate)."""
+    con.execute(
+        """CREATE TEMP TABLE _id_records AS SELECT * FROM (VALUES
+        (1, DATE '1904-12-26', 'mitchell.walch@example.com'), (2, DATE '1904-12-26', NULL),
+        (3, DATE '1904-12-26', NULL), (4, NULL, NULL), (5, ?::DATE, ?), (6, ?::DATE, NULL)) t(rid, birth_date, email)""",
+        [date_5, mail_5, date_6],
+    )
+    con.execute("CREATE TEMP TABLE comps AS SELECT rid, 1 AS component FROM temp._id_records")
+    con.execute("CREATE TEMP TABLE edges (rid_l BIGINT, rid_r BIGINT, strength DOUBLE, match_weight DOUBLE)")
+    con.executemany(
+        "INSERT INTO temp.edges VALUES (?, ?, ?, ?)",
+        [
+            (1, 2, 1.0, 20.0),
+            (2, 3, 0.9999, 15.0),
+            (3, 4, 0.9991 if strength_45 < 2 else 2.5, 10.0),
+            (5, 6, 0.9998, 12.0),
+            (4, 5, strength_45, 1.8),
+        ],
+    )
+    con.execute("CREATE TEMP TABLE cannot (rid_l BIGINT, rid_r BIGINT)")
+    groups = _split_on_birth_dates(con, mailboxes=True)
+    assert groups[1] == groups[2] == groups[3] and groups[5] == groups[6]
+    assert (groups[1] == groups[5]) is together
+    assert bool(con.execute("SELECT * FROM temp.cut").fetchall()) is not together
+
+
+@pytest.mark.parametrize(
+    "dates_34, together",
+    [
+        # Benjamin Campbell (FEBRL-like dsgen data, seed 7): 1927-10-22 on two records (four in
+        # the data), 1926-12-02 and 1927-12-02 on two duplicates (one date, a typo apart), matched
+        # directly at 0.9997 where the date is two digits from his (1927-12-02): one date said
+        # twice, close to his
+        (("1926-12-02", "1927-12-02"), True),
+        # Tiarna Reid / Tiarna Roepcke (seed 7): each side gives a clearly different date twice
+        (("1963-04-01", "1963-04-01"), False),
+    ],
+)
+def test_a_model_match_makes_one_date_of_two_close_ones_that_each_side_holds_on_two_records(con, dates_34, together):
+    con.execute(
+        """CREATE TEMP TABLE _id_records AS SELECT * FROM (VALUES
+        (1, DATE '1927-10-22'), (2, DATE '1927-10-22'), (3, ?::DATE), (4, ?::DATE)) t(rid, birth_date)""",
+        list(dates_34),
+    )
+    con.execute("CREATE TEMP TABLE comps AS SELECT rid, 1 AS component FROM temp._id_records")
+    con.execute("CREATE TEMP TABLE edges (rid_l BIGINT, rid_r BIGINT, strength DOUBLE, match_weight DOUBLE)")
+    con.executemany(
+        "INSERT INTO temp.edges VALUES (?, ?, ?, ?)", [(1, 2, 1.0, 20.0), (3, 4, 1.0, 20.0), (1, 4, 0.9997, 12.0)]
+    )
+    con.execute("CREATE TEMP TABLE cannot (rid_l BIGINT, rid_r BIGINT)")
+    groups = _split_on_birth_dates(con)
+    assert groups[1] == groups[2] and groups[3] == groups[4]
+    assert (groups[1] == groups[3]) is together
+
+
+@pytest.mark.parametrize(
+    "a, b, close",
+    [
+        ("1904-12-26", "1905-10-26", True),  # two digits
+        ("1919-08-10", "1991-04-10", True),  # a swap of neighbours (19 / 91) and a digit
+        ("1970-11-03", "1978-11-07", True),
+        ("1916-10-27", "1916-10-17", True),  # one typo, as before
+        ("1980-03-04", "1980-04-03", True),  # day and month swapped, as before
+        ("1979-12-31", "1980-01-01", True),  # one day apart, as before
+        ("1991-10-10", "1994-03-10", False),  # three digits
+        ("1950-12-25", "1963-04-01", False),
+        ("1958-06-12", "1984-06-12", True),  # a parent and a child born on one day of the year: close
+        ("CRM-1009", "CRM-1100", False),  # not dates
+    ],
+)
+def test_close_dates(a, b, close):
+    from cdp_pipeline.lib.identity.cardinality import close_dates
+
+    assert close_dates(a, b) is close
+    assert close_dates(b, a) is close
+
+
 def _split_on_birth_dates(con, tolerance: str = "typo", *, mailboxes: bool = False) -> dict[int, int]:
     """``split_components`` on ``temp.comps``/``temp.edges``/``temp.cannot`` with one birth date
-    per customer under ``tolerance`` (and ``temp._id_records``' mailboxes when asked), cut links
-    in ``temp.cut``: each record's component."""
+    per customer under ``tolerance`` (and ``temp._id_records``' mailboxes, its records with an
+    e-mail as those with a contact, when asked), cut links in ``temp.cut``: each record's
+    component."""
     split_components(
         con,
         "temp.comps",
@@ -377,6 +486,7 @@ def _split_on_birth_dates(con, tolerance: str = "typo", *, mailboxes: bool = Fal
         "temp.out",
         "temp.cut",
         mailboxes="SELECT rid, email FROM temp._id_records WHERE email IS NOT NULL" if mailboxes else None,
+        contacts="SELECT rid FROM temp._id_records WHERE email IS NOT NULL" if mailboxes else None,
     )
     return dict(con.execute("SELECT rid, component FROM temp.out").fetchall())
 
