@@ -199,7 +199,7 @@ carded_receipts AS (
 ),
 receipt_hours AS MATERIALIZED (
     -- a local time's UTC offset once per hour (the 1M sample's receipt times fall on 330 hours),
-    -- not by the Python once per batch of times (as create_orders.sql): ~0.1 CPU s less at 1M
+    -- not by the Python once per batch of times (as create_orders.sql)
     SELECT hour, tz, std_utc_offset_py(hour, tz) AS utc_offset
     FROM (SELECT DISTINCT std_local_hour(ts_local) AS hour, tz FROM receipt_lines WHERE ts_local IS NOT NULL)
 ),
