@@ -106,6 +106,24 @@ CREATE OR REPLACE TEMP MACRO std_timestamp(raw, tz) AS (
     END
 );
 
+-- The local hour of a time std_timestamp reads with std_utc_offset_py ('YYYY-MM-DD HH').
+CREATE OR REPLACE TEMP MACRO std_local_hour(raw) AS (substr(raw, 1, 10) || ' ' || substr(raw, 12, 2));
+
+-- std_timestamp(raw, tz), its local hour's offset given (`utc_offset`: std_utc_offset_py of
+-- std_local_hour(raw) and tz, read once per distinct hour and joined by the caller): many
+-- times on few hours (the 1M sample's 415k receipt times fall on 330 hours) then call no
+-- Python per batch of rows. The local-time branch as std_timestamp's; the rest is std_timestamp.
+CREATE OR REPLACE TEMP MACRO std_timestamp_at_offset(raw, tz, utc_offset) AS (
+    CASE
+        WHEN tz IS DISTINCT FROM 'UTC'
+             AND regexp_full_match(raw, '(1[89]|20)\d\d-\d\d-\d\d[ T]([01]\d|2[0-3]):[0-5]\d:[0-5]\d')
+            THEN coalesce(try_strptime(substr(raw, 1, 10) || ' ' || substr(raw, 12, 8), '%Y-%m-%d %H:%M:%S')
+                          - to_seconds(utc_offset),
+                          std_timestamp_py(raw, tz))
+        ELSE std_timestamp(raw, tz)
+    END
+);
+
 -- parse_money(raw)[0] where the amount is plain ASCII digits with at most two decimals after
 -- a point or a comma ('1234.50', '649,00', '99'): parse_money reads those as the number itself,
 -- to the cent, and fourteen digits before the separator keep it under DECIMAL(18,2)'s limit.

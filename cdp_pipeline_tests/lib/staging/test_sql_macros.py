@@ -128,11 +128,37 @@ def test_local_times_same_as_python_across_daylight_saving_changes(con):
     times = [f"{h:02d}:{m:02d}:00" for h in range(24) for m in range(0, 60, 10)] + [f"{h:02d}:59:59" for h in range(24)]
     rows = [(f"{day}{sep}{time}", zone) for day in days for time in times for zone in zones for sep in (" ", "T")]
     assert _sql_and_python(con, "std_timestamp(a0, a1)", "std_timestamp_py(a0, a1)", rows) == []
+    assert _sql_and_python(con, AT_HOURS_OFFSET, "std_timestamp_py(a0, a1)", rows) == []
 
 
 def test_timestamps_same_as_python_on_forms_and_near_misses(con):
     rows = [(raw, zone) for raw in TIMESTAMPS for zone in ZONES]
     assert _sql_and_python(con, "std_timestamp(a0, a1)", "std_timestamp_py(a0, a1)", rows) == []
+
+
+# std_timestamp_at_offset as create_orders.sql calls it: the hour's offset read apart (there
+# once per distinct hour, joined back), here in the same row
+AT_HOURS_OFFSET = "std_timestamp_at_offset(a0, a1, std_utc_offset_py(std_local_hour(a0), a1))"
+
+
+def test_timestamps_at_their_hours_offset_same_as_python_on_forms_and_near_misses(con):
+    rows = [(raw, zone) for raw in TIMESTAMPS for zone in ZONES]
+    assert _sql_and_python(con, AT_HOURS_OFFSET, "std_timestamp_py(a0, a1)", rows) == []
+    # an offset that does not fit the hour is used as given (the caller joins the right one):
+    # the local-time branch reads it, the other forms do not
+    assert con.execute(
+        "SELECT std_timestamp_at_offset('2026-10-01 12:00:00', 'Europe/Stockholm', 3600),"
+        " std_timestamp_at_offset('2026-10-01 12:00:00', 'UTC', 3600),"
+        " std_timestamp_at_offset('2026-10-01 12:00:00 +0200', NULL, 3600),"
+        " std_timestamp_at_offset('2026-10-25 02:30:00', 'Europe/Stockholm', NULL)"
+    ).fetchall() == [
+        (
+            datetime(2026, 10, 1, 11, 0, 0),
+            datetime(2026, 10, 1, 12, 0, 0),
+            datetime(2026, 10, 1, 10, 0, 0),
+            con.execute("SELECT std_timestamp_py('2026-10-25 02:30:00', 'Europe/Stockholm')").fetchall()[0][0],
+        )
+    ]
 
 
 _DIGIT = st.sampled_from("0123456789")
@@ -152,6 +178,7 @@ _TIMESTAMP_LIKE = st.builds(
 @given(st.lists(st.tuples(_TIMESTAMP_LIKE, st.sampled_from(ZONES)), min_size=1, max_size=20))
 def test_timestamps_same_as_python_on_generated_text(con, rows):
     assert _sql_and_python(con, "std_timestamp(a0, a1)", "std_timestamp_py(a0, a1)", rows) == []
+    assert _sql_and_python(con, AT_HOURS_OFFSET, "std_timestamp_py(a0, a1)", rows) == []
 
 
 @settings(max_examples=200)
@@ -177,6 +204,7 @@ def test_timestamps_same_as_python_on_generated_text(con, rows):
 )
 def test_timestamps_same_as_python_on_generated_iso_times(con, rows):
     assert _sql_and_python(con, "std_timestamp(a0, a1)", "std_timestamp_py(a0, a1)", rows) == []
+    assert _sql_and_python(con, AT_HOURS_OFFSET, "std_timestamp_py(a0, a1)", rows) == []
 
 
 EMAILS = [

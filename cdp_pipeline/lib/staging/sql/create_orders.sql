@@ -71,10 +71,17 @@ receipt_sums AS (
     LEFT JOIN temp.receipt_amounts d ON d.raw = l.discount
     GROUP BY ALL
 ),
--- MATERIALIZED keeps DuckDB from pushing filters on the results down to every row.
+-- MATERIALIZED keeps DuckDB from pushing filters on the results down to every row. A local
+-- time's UTC offset is read once per hour (330 hours for the 1M sample's 415k times), not by
+-- the Python once per batch of times: the same times, ~0.2 CPU s less at 1M records.
+receipt_hours AS MATERIALIZED (
+    SELECT hour, tz, std_utc_offset_py(hour, tz) AS utc_offset
+    FROM (SELECT DISTINCT std_local_hour(ts_local) AS hour, tz FROM receipt_sums WHERE ts_local IS NOT NULL)
+),
 receipt_times AS MATERIALIZED (
-    SELECT ts_local, tz, std_timestamp(ts_local, tz) AS ordered_at
-    FROM (SELECT DISTINCT ts_local, tz FROM receipt_sums WHERE ts_local IS NOT NULL)
+    SELECT d.ts_local, d.tz, std_timestamp_at_offset(d.ts_local, d.tz, h.utc_offset) AS ordered_at
+    FROM (SELECT DISTINCT ts_local, tz FROM receipt_sums WHERE ts_local IS NOT NULL) d
+    LEFT JOIN receipt_hours h ON h.hour = std_local_hour(d.ts_local) AND h.tz IS NOT DISTINCT FROM d.tz
 ),
 receipts AS (
     SELECT 'receipt:' || l.store_id || ':' || l.receipt_id AS order_id,
