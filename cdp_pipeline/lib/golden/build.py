@@ -388,11 +388,20 @@ def build_golden(
             run_sql(con, SQL_DIR, "create_golden_ranks", {"as_of_date": as_of_date}, customers="golden.customers")
             run_sql(con, SQL_DIR, "update_golden_ranks")
         apply_golden_comments(con)
-        records = incremental.write_state(con, code, cutoff, incremental=plan.mode == "incremental")
+        records = incremental.write_state(
+            con,
+            code,
+            cutoff,
+            incremental=plan.mode == "incremental",
+            # a whole build's records: every map row with its identity record (create_customer_records)
+            tables=tables,
+            records="temp._golden_records" if plan.mode == "full" else None,
+        )
     finally:
         for name in _TEMP_TABLES:
             con.execute(f"DROP TABLE IF EXISTS temp.{name}")
         con.execute("DROP VIEW IF EXISTS temp._golden_fingerprints")
+        con.execute("DROP VIEW IF EXISTS temp._golden_event_hashes")
         con.execute("DROP VIEW IF EXISTS temp._golden_customer_rows")
         con.execute("DROP MACRO TABLE IF EXISTS temp._golden_timeline_rows")
         con.execute("DROP MACRO TABLE IF EXISTS temp._golden_identifier_signals")

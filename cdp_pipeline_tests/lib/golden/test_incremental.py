@@ -678,3 +678,62 @@ def test_the_timeline_check_compares_the_whole_timeline_after_an_incremental_bui
     outcome = check_timeline_complete(built)
     assert not outcome.passed
     assert outcome.metadata == {"email_activity_missing": 2, "email_activity_unexpected": 2}
+
+
+# ------------------------------------------------------------------ a whole build's kept fingerprints
+
+
+def _fingerprints_of_the_view(con: duckdb.DuckDBPyConnection) -> tuple[list, list]:
+    """Columns (name, type) and rows of create_golden_fingerprints over the tables as they are now."""
+    from cdp_pipeline.lib.golden.inputs import resolve_inputs
+
+    incremental.fingerprint_records(con, resolve_inputs(con))
+    columns = [r[:2] for r in con.execute("DESCRIBE temp._golden_fingerprints").fetchall()]
+    return columns, con.execute("SELECT * FROM temp._golden_fingerprints ORDER BY ALL").fetchall()
+
+
+@pytest.mark.parametrize(
+    ("change", "from_records"),
+    [
+        ("none", True),
+        ("a mapped record without an identity record", True),
+        ("an identity record of no mapped record", False),
+        ("a record mapped twice", False),
+        ("a record with two identity records", False),
+        ("a record without a source", False),
+    ],
+)
+def test_a_whole_build_keeps_the_fingerprints_of_every_mapped_record(change, from_records, monkeypatch):
+    """A whole build writes golden._record_state from its records when they hold one row per record
+    (incremental.one_row_per_record), else from the fingerprint view: the same columns and rows."""
+    con = world_db()
+    if change == "a mapped record without an identity record":
+        insert(con, "identity.customer_map", [dict(source="crm", source_record_id="no-record", customer_id="C1")])
+    elif change == "an identity record of no mapped record":
+        insert(con, "staging.identity_records", [dict(source="crm", source_record_id="unmapped", email="x@y.se")])
+    elif change == "a record mapped twice":
+        con.execute(
+            "INSERT INTO identity.customer_map BY NAME SELECT * REPLACE ('C9' AS customer_id) FROM "
+            "identity.customer_map WHERE source = 'crm' AND source_record_id = '100'"
+        )
+    elif change == "a record with two identity records":
+        con.execute(
+            "INSERT INTO staging.identity_records BY NAME SELECT * REPLACE ('other@mail.se' AS email) FROM "
+            "staging.identity_records WHERE source = 'crm' AND source_record_id = '100'"
+        )
+    elif change == "a record without a source":
+        # (NULL = NULL finds no identity record, while the view's record key, hash(NULL, id), finds it)
+        insert(con, "identity.customer_map", [dict(source=None, source_record_id="nosrc", customer_id="C1")])
+        insert(con, "staging.identity_records", [dict(source=None, source_record_id="nosrc", email="n@s.se")])
+    chosen = []
+    one_row = incremental.one_row_per_record
+    monkeypatch.setattr(incremental, "one_row_per_record", lambda *a: chosen.append(one_row(*a)) or chosen[-1])
+    build_golden(con, AS_OF, tz="UTC", full_refresh=True)
+    assert chosen == [from_records]
+    kept_columns = [r[:2] for r in con.execute("DESCRIBE golden._record_state").fetchall()]
+    kept = con.execute("SELECT * FROM golden._record_state ORDER BY ALL").fetchall()
+    assert (kept_columns, kept) == _fingerprints_of_the_view(con)
+    assert (
+        len(kept)
+        == con.execute("SELECT count(DISTINCT (source, source_record_id)) FROM identity.customer_map").fetchone()[0]
+    )
