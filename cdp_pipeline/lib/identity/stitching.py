@@ -7,7 +7,8 @@ shared inside households, so for those "name-guarded" kinds the identifier's
 named records must all be compatible (the same first name give or take a nickname or
 short form, a part of a double name, an initial, a typo, or first and last name swapped:
 graded as the model grades them, ``splink_model.first_name_grade_sql``; or two names that a
-third one, no initial, is alike to: a name, its nickname and a typo of it, ``_two_people_ctes``);
+third one, no initial, is alike to: a name, its nickname and a typo of it, ``_two_people_ctes``;
+on an e-mail, the name its local part spells is such a third name too, ``mailbox_name_sql``);
 when they name two people, a star is built per first name, and the records without a first name are left
 unlinked rather than guessed onto one of them. So is a record without a first name whose
 identifiers (those it would be stitched on), each naming one person, name two between them (a
@@ -232,7 +233,8 @@ def _two_people_ctes(out: str, names: str, group: tuple[str, ...], pair: str) ->
     nickname ("eriksson daniel", "danne eriksson" beside "daniel eriksson"). At 1M, 259 of the
     312 e-mails and phones of one person that the grades alone called two people's were such;
     none of the 39 shared by two people was. An initial bridges nothing: "j" is alike to Jan
-    and to Johan."""
+    and to Johan. Rows of ``names`` marked ``bridge_only`` (the name an e-mail spells) may be that
+    third name but are never one of two people: most mailboxes spell no name at all."""
     keys = ", ".join(group)
     a_keys = ", ".join(f"a.{c}" for c in group)
     same_key = " AND ".join(f"a.{c} = b.{c}" for c in group)
