@@ -85,10 +85,7 @@ def name_keys(name: str, variants: NameVariants) -> NameKeys:
     )
 
 
-def write_first_name_table(con: duckdb.DuckDBPyConnection, names_sql: str, variants: NameVariants) -> int:
-    """``temp._id_first_names(name, keys, has_keys, words, initials, abbreviated, full_words,
-    single)`` for every name ``names_sql`` lists."""
-    names = sorted({r[0] for r in con.execute(names_sql).fetchall() if r[0]})
+def _name_table(names: list[str], variants: NameVariants) -> pa.Table:
     rows = [name_keys(n, variants) for n in names]
     strings = pa.list_(pa.string())
     table = pa.table(
@@ -103,12 +100,45 @@ def write_first_name_table(con: duckdb.DuckDBPyConnection, names_sql: str, varia
             },
         }
     )
-    con.register("_id_first_names_arrow", table)
+    return table
+
+
+def write_first_name_table(con: duckdb.DuckDBPyConnection, names_sql: str, variants: NameVariants) -> int:
+    """``temp._id_first_names(name, keys, has_keys, words, initials, abbreviated, full_words,
+    single)`` for every name ``names_sql`` lists."""
+    names = sorted({r[0] for r in con.execute(names_sql).fetchall() if r[0]})
+    con.register("_id_first_names_arrow", _name_table(names, variants))
     try:
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {FIRST_NAMES.split('.')[-1]} AS "
             "SELECT * FROM _id_first_names_arrow ORDER BY name"
         )
+    finally:
+        con.unregister("_id_first_names_arrow")
+    return len(names)
+
+
+def add_first_names(con: duckdb.DuckDBPyConnection, names_sql: str, variants: NameVariants) -> int:
+    """Add to ``temp._id_first_names`` the names ``names_sql`` lists that it does not hold yet
+    (names no record carries as its first name: those an e-mail's local part spells). The rows
+    are appended: a table read by joins on the name, in no stored order."""
+    names = sorted({r[0] for r in con.execute(names_sql).fetchall() if r[0]})
+    have = (
+        {
+            r[0]
+            for r in con.execute(
+                f"SELECT name FROM {FIRST_NAMES} WHERE name IN (SELECT unnest($n))", {"n": names}
+            ).fetchall()
+        }
+        if names
+        else set()
+    )
+    names = [n for n in names if n not in have]
+    if not names:
+        return 0
+    con.register("_id_first_names_arrow", _name_table(names, variants))
+    try:
+        con.execute(f"INSERT INTO {FIRST_NAMES} SELECT * FROM _id_first_names_arrow")
     finally:
         con.unregister("_id_first_names_arrow")
     return len(names)

@@ -198,7 +198,7 @@ def resolve_identities(
     write_first_name_table(con, f"SELECT DISTINCT nullif(trim(first_name_match), '') FROM {RECORDS}", name_variants)
     build_identifiers(con)
     result.excluded_identifiers = find_excluded_identifiers(con, config)
-    build_deterministic_edges(con, config)
+    build_deterministic_edges(con, config, name_variants)
     result.model = train_and_predict(
         con,
         config,

@@ -7,7 +7,8 @@ shared inside households, so for those "name-guarded" kinds the identifier's
 named records must all be compatible (the same first name give or take a nickname or
 short form, a part of a double name, an initial, a typo, or first and last name swapped:
 graded as the model grades them, ``splink_model.first_name_grade_sql``; or two names that a
-third one, no initial, is alike to: a name, its nickname and a typo of it, ``_two_people_ctes``);
+third one, no initial, is alike to: a name, its nickname and a typo of it, ``_two_people_ctes``;
+on an e-mail, the name its local part spells is such a third name too, ``mailbox_name_sql``);
 when they name two people, a star is built per first name, and the records without a first name are left
 unlinked rather than guessed onto one of them. So is a record without a first name whose
 identifiers (those it would be stitched on), each naming one person, name two between them (a
@@ -22,7 +23,14 @@ import duckdb
 from cdp_pipeline.lib.identity.config import IdentityConfig
 from cdp_pipeline.lib.identity.junk_guard import USABLE
 from cdp_pipeline.lib.identity.line_type import FIXED_LINES, build_fixed_lines
-from cdp_pipeline.lib.identity.name_keys import FIRST_NAMES, MODEL_COLUMNS, NAME_ROLES, build_name_roles
+from cdp_pipeline.lib.identity.name_keys import (
+    FIRST_NAMES,
+    MODEL_COLUMNS,
+    NAME_ROLES,
+    add_first_names,
+    build_name_roles,
+)
+from cdp_pipeline.lib.identity.name_variants import NameVariants, load_name_variants
 from cdp_pipeline.lib.identity.records import RECORDS
 from cdp_pipeline.lib.identity.splink_model import (
     HOUSEHOLD_VALUES,
@@ -35,10 +43,50 @@ from cdp_pipeline.lib.identity.splink_model import (
 DETERMINISTIC_EDGES = "temp._id_det_edges"
 
 
-def build_deterministic_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> int:
-    """Write ``temp._id_det_edges(rid_l, rid_r, kind, value)`` with ``rid_l < rid_r``."""
+def mailbox_name_sql(email: str, surname: str) -> str:
+    """SQL: the name an e-mail's local part spells at its start: its first run of letters
+    (``hans.eriksson98@``: "hans"), less the record's surname where the run ends with it and four
+    letters or more are left (``alexanderlinden@`` beside Lindén: "alexander"). Not a name at all
+    for most mailboxes (``familjen.larsson@``: "familjen", ``hgranstrom@``: "hgranstrom"); read
+    only as a third name that may bridge two (``build_deterministic_edges``)."""
+    word = f"regexp_extract(lower(split_part({email}, '@', 1)), '^[a-z]+')"
+    last = f"replace(coalesce({surname}, ''), ' ', '')"
+    return (
+        f"CASE WHEN length({last}) >= 2 AND length({word}) >= length({last}) + 4 AND ends_with({word}, {last})"
+        f" THEN left({word}, length({word}) - length({last})) ELSE {word} END"
+    )
+
+
+MAILBOX_NAME = mailbox_name_sql("value", "last_name")
+# the e-mails whose records carry two first names: only those can need a bridge
+_TWO_FIRST_NAMES = "kind = 'email' AND first_name IS NOT NULL GROUP BY {key} HAVING count(DISTINCT first_name) > 1"
+
+
+def add_mailbox_names(con: duckdb.DuckDBPyConnection, guarded: list[str], variants: NameVariants | None) -> int:
+    """Add the names that e-mails carrying two first names spell (``mailbox_name_sql``) to the
+    first-name table, graded like every name (``name_keys``): "karl" of ``karl.hakansson51@`` is
+    Kalle's group though no record is named Karl."""
+    if "email" not in guarded:
+        return 0
+    return add_first_names(
+        con,
+        f"""SELECT DISTINCT {MAILBOX_NAME} FROM {USABLE}
+            WHERE kind = 'email' AND value IN (SELECT value FROM {USABLE} WHERE {_TWO_FIRST_NAMES.format(key="value")})
+              AND length({MAILBOX_NAME}) >= 4""",
+        variants or load_name_variants(),
+    )
+
+
+def build_deterministic_edges(
+    con: duckdb.DuckDBPyConnection, config: IdentityConfig, variants: NameVariants | None = None
+) -> int:
+    """Write ``temp._id_det_edges(rid_l, rid_r, kind, value)`` with ``rid_l < rid_r``.
+
+    ``variants``: the name variants the first-name table was built with (``load_name_variants``
+    when not given), for the names mailboxes spell (``add_mailbox_names``)."""
     guarded = list(config.name_guarded_kinds)
     build_name_roles(con)
+    add_mailbox_names(con, guarded, variants)
     # the pair's names under the model's column names, for its grading
     pair = ", ".join(
         [
@@ -60,6 +108,8 @@ def build_deterministic_edges(con: duckdb.DuckDBPyConnection, config: IdentityCo
             SELECT i.rid, s.vid, i.kind, i.value, i.first_name, i.last_name,
                    list_contains($guarded::VARCHAR[], i.kind) AS guarded
             FROM {USABLE} i JOIN shared s USING (kind, value)
+        ), mailbox_vids AS (
+            SELECT vid FROM u WHERE guarded AND {_TWO_FIRST_NAMES.format(key="vid")}
         ), names AS (
             -- a name written surname first by the data ("Eriksson Kristina": the records carry
             -- "kristina" mostly as a first name and "eriksson" mostly as a surname,
@@ -70,13 +120,21 @@ def build_deterministic_edges(con: duckdb.DuckDBPyConnection, config: IdentityCo
                          CASE WHEN swapped THEN last_name ELSE first_name END AS first_name,
                          CASE WHEN swapped THEN first_name ELSE last_name END AS last_name,
                          -- the last name is a given name (and the first name not a surname)
-                         last_given AND NOT swapped AS last_given
+                         last_given AND NOT swapped AS last_given, false AS bridge_only
                   FROM (SELECT u.vid, u.first_name, coalesce(u.last_name, '') AS last_name,
                                coalesce(gl.given, false) AS last_given,
                                coalesce(gl.given AND NOT gf.given, false) AS swapped
                         FROM u LEFT JOIN {NAME_ROLES} gl ON gl.name = u.last_name
                         LEFT JOIN {NAME_ROLES} gf ON gf.name = u.first_name
-                        WHERE u.guarded AND u.first_name IS NOT NULL)) n
+                        WHERE u.guarded AND u.first_name IS NOT NULL)
+                  UNION ALL
+                  -- the name an e-mail's local part spells (hans.eriksson98@: "hans"), on an
+                  -- e-mail whose records carry two first names: a third name that may bridge
+                  -- them ("ahns", a typo of it, and "hasse", its short form: one person's mailbox
+                  -- and name), never a name that makes two people (most mailboxes spell no name)
+                  SELECT DISTINCT vid, {MAILBOX_NAME} AS first_name, '' AS last_name, false, true
+                  FROM u SEMI JOIN mailbox_vids USING (vid)
+                  WHERE length({MAILBOX_NAME}) >= 4) n
             LEFT JOIN {FIRST_NAMES} f ON f.name = n.first_name
         ),
         -- conflicts: the identifiers whose records name two people who cannot be one
@@ -175,7 +233,8 @@ def _two_people_ctes(out: str, names: str, group: tuple[str, ...], pair: str) ->
     nickname ("eriksson daniel", "danne eriksson" beside "daniel eriksson"). At 1M, 259 of the
     312 e-mails and phones of one person that the grades alone called two people's were such;
     none of the 39 shared by two people was. An initial bridges nothing: "j" is alike to Jan
-    and to Johan."""
+    and to Johan. Rows of ``names`` marked ``bridge_only`` (the name an e-mail spells) may be that
+    third name but are never one of two people: most mailboxes spell no name at all."""
     keys = ", ".join(group)
     a_keys = ", ".join(f"a.{c}" for c in group)
     same_key = " AND ".join(f"a.{c} = b.{c}" for c in group)
@@ -184,7 +243,7 @@ def _two_people_ctes(out: str, names: str, group: tuple[str, ...], pair: str) ->
         return " AND ".join(f"{x}.{c} = {y}.{c}" for c in group)
 
     return f"""{out}_graded AS (
-            SELECT {keys}, fa, la, fb, lb, full_a, full_b,
+            SELECT {keys}, fa, la, fb, lb, full_a, full_b, bridge_pair,
                    NOT (list_contains($same::VARCHAR[], grade)
                         OR grade <> '{MASCULINE_FEMININE}'
                            AND ((fa = lb AND gb) OR (la = fb AND ga) OR damerau_levenshtein(fa, fb) <= 1
@@ -193,8 +252,10 @@ def _two_people_ctes(out: str, names: str, group: tuple[str, ...], pair: str) ->
                                 -- 61), a first name no record carries as such, so no role to read
                                 OR (fa = lb AND damerau_levenshtein(la, fb) <= 1)
                                 OR (la = fb AND damerau_levenshtein(fa, lb) <= 1))) AS differ
-            FROM (SELECT {keys}, fa, la, fb, lb, ga, gb, full_a, full_b, {first_name_grade_sql()} AS grade
+            FROM (SELECT {keys}, fa, la, fb, lb, ga, gb, full_a, full_b, bridge_pair,
+                         {first_name_grade_sql()} AS grade
                   FROM (SELECT {a_keys}, a.first_name AS fa, a.last_name AS la, b.first_name AS fb,
+                               a.bridge_only OR b.bridge_only AS bridge_pair,
                                b.last_name AS lb, coalesce(a.last_given, false) AS ga,
                                coalesce(b.last_given, false) AS gb, NOT coalesce(a.abbreviated, false) AS full_a,
                                NOT coalesce(b.abbreviated, false) AS full_b, {pair}
@@ -207,7 +268,7 @@ def _two_people_ctes(out: str, names: str, group: tuple[str, ...], pair: str) ->
             SELECT {keys}, fb, lb, fa, la, full_a FROM {out}_graded WHERE NOT differ
         ), {out} AS (
             SELECT DISTINCT {keys} FROM {out}_graded d
-            WHERE differ AND NOT EXISTS (
+            WHERE differ AND NOT bridge_pair AND NOT EXISTS (
                 -- a third name, no initial, alike to both
                 SELECT 1 FROM {out}_alike x JOIN {out}_alike y
                   ON {on("x", "y")} AND x.f2 = y.f2 AND x.l2 = y.l2

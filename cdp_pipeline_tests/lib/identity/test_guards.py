@@ -1473,3 +1473,41 @@ def test_a_mailbox_spelling_both_first_names_is_not_a_family_inbox(con, email, l
     sql = f"SELECT {mailbox_spells_both_names_sql()} FROM (SELECT ? AS email_l, ? AS first_name_match_l, ? AS first_name_match_r)"
     assert con.execute(sql, [email, left, right]).fetchone()[0] is spelled
     assert con.execute(sql, [email, right, left]).fetchone()[0] is spelled
+
+
+def _stitched_on(con, email: str, names: list[tuple[str, str]]) -> bool:
+    """Whether stitching joins the records (first name, surname) that all carry ``email``
+    into one star (one edge per record but the first)."""
+    from cdp_pipeline.lib.identity.stitching import DETERMINISTIC_EDGES
+
+    _stitch(con, [record("esp", str(i), first_name=f, last_name=s, email=email) for i, (f, s) in enumerate(names)])
+    edges = con.execute(f"SELECT count(*) FROM {DETERMINISTIC_EDGES} WHERE value = ?", [email]).fetchall()[0][0]
+    assert edges in (0, len(names) - 1)  # one star or none: two names, no third to bridge them
+    return edges == len(names) - 1
+
+
+@pytest.mark.parametrize(
+    "email, names, one_person",
+    [
+        # the mailbox spells the name both first names are forms of: a typo of it and its short form
+        # (Nordic set: seed 37 "aHns" / "Hasse", seed 53 "Kral" / "Kalle", no record named Karl)
+        ("hans.eriksson98@yahoo.se", [("ahns", "eriksson"), ("hasse", "eriksson")], True),
+        ("karl.hakansson51@outlook.com", [("kral", "hakansson"), ("kalle", "hakansson")], True),
+        # the name written together with the surname (seed 37: "Aleaxnder" / "Sander" Lindén)
+        ("alexanderlinden@live.se", [("aleaxnder", "linden"), ("sander", "linden")], True),
+        # a family inbox spells no name; a mailbox of initials neither
+        ("familjen.berg@telia.se", [("ahns", "berg"), ("hasse", "berg")], False),
+        ("hgranstrom@gmail.com", [("hnas", "granstrom"), ("hasse", "granstrom")], False),
+        # a family member's own mailbox spells that member's name, which is no bridge to another's
+        ("erika.berg@gmail.com", [("erika", "berg"), ("erik", "berg")], False),
+        ("lisa.berg@gmail.com", [("lisa", "berg"), ("bo", "berg")], False),
+        # the spelled name is alike to one of the two only
+        ("hans.berg@gmail.com", [("hasse", "berg"), ("ingrid", "berg")], False),
+    ],
+)
+def test_a_mailbox_spelling_the_name_both_first_names_are_forms_of_bridges_them(con, email, names, one_person):
+    """Two first names on one e-mail that the grades call two names are one person's when the
+    mailbox spells a name each of them is alike to: a typo of the name and its short form on the
+    name's own mailbox. The spelled name only bridges: a mailbox spelling no name, or a name alike
+    to one of the two, says nothing, and the names stay two people (a star per name)."""
+    assert _stitched_on(con, email, names) == one_person

@@ -55,6 +55,8 @@ def _m(name):
         ("Sander", "Alexander"),
         ("Anki", "Annika"),
         ("Leffe", "Leif"),
+        ("Inger", "Ingegerd"),
+        ("Jussi", "Johannes"),
         # the English table (nicknames package)
         ("William", "Bill"),
         ("Robert", "Bob"),
@@ -83,6 +85,7 @@ def test_known_variants(variants, a, b):
         ("Karin", "Katarina"),  # both Kajsa's, not one name for that
         ("Sander", "Sandra"),
         ("Ulla", "Ulf"),
+        ("Inger", "Ingrid"),  # each a common name of its own; Inger only beside Ingegerd
         # joined by the English table, taken apart by not_variants
         ("Wilma", "William"),
         ("Anna", "Hannah"),
@@ -203,6 +206,8 @@ RELATION_CASES = [
     ("Jekaterina", "Katja", "variant"),
     ("Gösta", "Gustav", "variant"),
     ("Tiina", "Kristiina", "variant"),
+    ("Inger", "Ingegerd", "variant"),
+    ("Jussi", "Johannes", "variant"),
     ("Anna-Karin", "Anna", "double_name_part"),
     ("Anna-Karin", "Karin", "double_name_part"),
     ("Karin Anna", "Anna-Karin", "double_name_part"),
