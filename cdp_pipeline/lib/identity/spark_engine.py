@@ -31,6 +31,7 @@ from cdp_pipeline.lib.identity.splink_model import (
     _write_reports,
     households_seen,
     train_model,
+    two_names_one_household_gamma,
     write_probabilistic_edges,
 )
 from cdp_pipeline.lib.identity.thresholds import prediction_floor
@@ -167,7 +168,13 @@ def train_and_predict_on_spark(
     con.register(SPARK_PREDICTIONS, scored)
     try:
         write_probabilistic_edges(
-            con, SPARK_PREDICTIONS, scored.column_names, config, run, households=households_seen(con)
+            con,
+            SPARK_PREDICTIONS,
+            scored.column_names,
+            config,
+            run,
+            households=households_seen(con),
+            two_names_one_household=two_names_one_household_gamma(linker),
         )
     finally:
         con.unregister(SPARK_PREDICTIONS)

@@ -1123,7 +1123,15 @@ def _train_and_predict(
         # Splink's predict_within, its candidate pairs found more cheaply (blocking.py)
         with predictions(con, linker, sdf, threshold_match_probability=prediction_floor(sp)) as pred:
             names = [r[0] for r in con.execute(f"DESCRIBE {pred}").fetchall()]
-            write_probabilistic_edges(con, pred, names, config, run, households=households_seen(con))
+            write_probabilistic_edges(
+                con,
+                pred,
+                names,
+                config,
+                run,
+                households=households_seen(con),
+                two_names_one_household=two_names_one_household_gamma(linker),
+            )
     else:
         report_phase("identity", "scoring changed records")
         _score_changed_records(con, db_api, linker, config, run)
@@ -1272,7 +1280,15 @@ def _score_changed_records(
         con.execute(f"""CREATE OR REPLACE TEMP VIEW _id_new_predictions AS
                         SELECT * FROM {between.physical_name} UNION ALL BY NAME SELECT * FROM {within.physical_name}""")
         names = [r[0] for r in con.execute("DESCRIBE temp._id_new_predictions").fetchall()]
-        write_probabilistic_edges(con, "temp._id_new_predictions", names, config, run, households=households_seen(con))
+        write_probabilistic_edges(
+            con,
+            "temp._id_new_predictions",
+            names,
+            config,
+            run,
+            households=households_seen(con),
+            two_names_one_household=two_names_one_household_gamma(linker),
+        )
         con.execute("DROP VIEW temp._id_new_predictions")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _id_prob_edges AS
@@ -1726,6 +1742,17 @@ def _level_counts(sdf, cc, sample_filter: str, pairs_filter: str) -> dict[int, i
     return counts
 
 
+def two_names_one_household_gamma(linker) -> int | None:
+    """The comparison vector value (``gamma_first_name_match``) of the first-name level
+    ``TWO_NAMES_ONE_HOUSEHOLD`` in ``linker``'s model, None when the run did not add it."""
+    for comparison in linker._settings_obj.comparisons:
+        if comparison.output_column_name == "first_name_match":
+            for level in comparison.comparison_levels:
+                if level.label_for_charts == TWO_NAMES_ONE_HOUSEHOLD:
+                    return int(level.comparison_vector_value)
+    return None
+
+
 def households_seen(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the data shows households: two first names on one surname and street whose
     e-mails or phones say two people (neither shared). ``thresholds.sparse_sql``: where it does,
@@ -1761,9 +1788,12 @@ def write_probabilistic_edges(
     run: ModelRun,
     *,
     households: bool = True,
+    two_names_one_household: int | None = None,
 ) -> None:
     """``temp._id_prob_edges`` from Splink's predictions (a table or view in ``con`` with columns
-    ``names``); ``households``: ``households_seen`` (``thresholds.sparse_sql``)."""
+    ``names``); ``households``: ``households_seen``, ``two_names_one_household``: the comparison
+    vector value of that first-name level when the model has it (``two_names_one_household_gamma``;
+    both for ``thresholds.sparse_sql``)."""
     sp = config.splink
     log.debug("prediction columns: %s", names)
     mw_cols = [c for c in names if c.startswith("mw_") and not c.startswith("mw_tf_adj_")]
@@ -1781,7 +1811,7 @@ def write_probabilistic_edges(
         CREATE OR REPLACE TEMP TABLE _id_prob_edges AS
         SELECT least(unique_id_l, unique_id_r)::BIGINT AS rid_l, greatest(unique_id_l, unique_id_r)::BIGINT AS rid_r,
                match_probability, match_weight, {mw_json}::VARCHAR AS match_weights,
-               coalesce({sparse_sql(households)}, false) AS sparse
+               coalesce({sparse_sql(households, two_names_one_household)}, false) AS sparse
         FROM {predictions}
         WHERE match_probability >= $t
         ORDER BY rid_l, rid_r

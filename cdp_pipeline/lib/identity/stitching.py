@@ -473,6 +473,22 @@ def build_account_cannot_links(con: duckdb.DuckDBPyConnection, model_edges: str,
     dates: 0.995 in the Nordic set, benchmarks/results/2026-12-06-nordic-multisource.md).
     A data set without e-mails (a CRM extract: FEBRL) has no such pair.
 
+    Two accounts whose cores both carry a birth date and have none in common (as above), and
+    nothing else in common, are two people too when only one of them carries a mailbox of its
+    own. A same-name child's CRM record with a birth date and no e-mail or phone, at the parent's
+    address, is matched directly to the parent's dated account (name, surname and address against
+    the date) and to the parent's undated order (nothing against: 0.9999), and the birth-date rule
+    counts the two dates as one: the child's date is given on a single record
+    (``cardinality._Groups.lone_value``, which a CRM extract's replaced birth dates need: FEBRL),
+    or is close to the parent's (``cardinality.close_dates``: a child born on the parent's day and
+    month, 1958-06-12 / 1984-06-12, is two digits from it, as a date mistyped twice is). The
+    account with a mailbox says who its holder is; a second registration with another birth date
+    and none of its contacts is not the holder registering again (one person's two accounts carry
+    one date, or one typo of it, in the Nordic set and the project's sample). Where neither
+    account carries a mailbox (a CRM extract without contacts: FEBRL, where every duplicate is an
+    account of its own, 5 % carry a replaced date and some a date mistyped twice) the model's
+    reading and the birth-date rule's stand.
+
     ``components``: ``rid, component``, the clusters before splitting; only those holding two or
     more CRM accounts are looked at (the cores are a graph search, too dear over every record).
     Such a pair depends on its component's records and edges alone, so a component unchanged
@@ -543,6 +559,8 @@ def build_account_cannot_links(con: duckdb.DuckDBPyConnection, model_edges: str,
               -- people of one name end up with, not one typo
               AND (x.kind <> 'email' OR x.value = y.value
                    OR translate(x.value, '._-', '') <> translate(y.value, '._-', ''))
+        ), dated AS (
+            SELECT DISTINCT core FROM core_of WHERE birth_date IS NOT NULL
         ), dates AS (
             SELECT DISTINCT core, CAST(birth_date AS VARCHAR) AS d FROM core_of
             WHERE birth_date IS NOT NULL AND core IN (SELECT core_a FROM pairs UNION SELECT core_b FROM pairs)
@@ -559,9 +577,16 @@ def build_account_cannot_links(con: duckdb.DuckDBPyConnection, model_edges: str,
         SELECT least(a.account, b.account) AS rid_l, greatest(a.account, b.account) AS rid_r
         FROM pairs p
         JOIN accounts a ON a.core = p.core_a JOIN accounts b ON b.core = p.core_b
-        WHERE p.core_a IN (SELECT core FROM mailboxes) AND p.core_b IN (SELECT core FROM mailboxes)
-          AND NOT EXISTS (SELECT 1 FROM same_date d WHERE d.core_a = p.core_a AND d.core_b = p.core_b)
-          AND NOT EXISTS (SELECT 1 FROM in_common c WHERE c.core_a = p.core_a AND c.core_b = p.core_b)
+        WHERE NOT EXISTS (SELECT 1 FROM in_common c WHERE c.core_a = p.core_a AND c.core_b = p.core_b)
+          AND (
+            -- both with a mailbox of their own, no birth date in common (one undated: none)
+            (p.core_a IN (SELECT core FROM mailboxes) AND p.core_b IN (SELECT core FROM mailboxes)
+             AND NOT EXISTS (SELECT 1 FROM same_date d WHERE d.core_a = p.core_a AND d.core_b = p.core_b))
+            -- one with a mailbox of its own, both dated, no birth date in common
+            OR ((p.core_a IN (SELECT core FROM mailboxes) OR p.core_b IN (SELECT core FROM mailboxes))
+                AND p.core_a IN (SELECT core FROM dated) AND p.core_b IN (SELECT core FROM dated)
+                AND NOT EXISTS (SELECT 1 FROM same_date d WHERE d.core_a = p.core_a AND d.core_b = p.core_b))
+          )
         ORDER BY rid_l, rid_r
     """
     )

@@ -825,6 +825,41 @@ def _account(rid: str, **fields) -> dict:
         ),
         # one account without an e-mail: nothing says it is someone else's
         (dict(email="christer.karlsson61@gmail.com"), dict(phone="+46731394367"), False),
+        # a child's dated account without e-mail or phone beside the parent's dated one with a
+        # mailbox: two birth dates a generation apart, nothing in common, two people (the
+        # birth-date rule counts the child's date, given on a single record, as the parent's
+        # where the model matches the two accounts directly)
+        (
+            dict(email="christer.karlsson61@gmail.com", phone="+46703325790", birth_date=dt.date(1956, 2, 19)),
+            dict(birth_date=dt.date(1983, 11, 4)),
+            True,
+        ),
+        # the same born on the parent's day and month (two digits apart, which the birth-date rule
+        # counts as one date mistyped twice where one side carries no contacts): two people
+        (
+            dict(email="christer.karlsson61@gmail.com", birth_date=dt.date(1958, 6, 12)),
+            dict(birth_date=dt.date(1984, 6, 12)),
+            True,
+        ),
+        # without a date on the contact-less account, or with one typo of the parent's: nothing
+        # says two people
+        (dict(email="christer.karlsson61@gmail.com", birth_date=dt.date(1958, 6, 12)), dict(), False),
+        (
+            dict(email="christer.karlsson61@gmail.com", birth_date=dt.date(1958, 6, 12)),
+            dict(birth_date=dt.date(1958, 6, 13)),
+            False,
+        ),
+        # neither account with a mailbox (a CRM extract without contacts: FEBRL, whose duplicates
+        # are accounts of their own and carry replaced dates): the model's reading stands
+        (dict(birth_date=dt.date(1956, 2, 19)), dict(birth_date=dt.date(1983, 11, 4)), False),
+        # a phone of its own but no mailbox on the dated parent: no mailbox says who holds it
+        (dict(phone="+46703325790", birth_date=dt.date(1956, 2, 19)), dict(birth_date=dt.date(1983, 11, 4)), False),
+        # the contact-less account on the parent's mobile: a phone in common, one person
+        (
+            dict(email="christer.karlsson61@gmail.com", phone="+46703325790", birth_date=dt.date(1956, 2, 19)),
+            dict(phone="+46703325790", birth_date=dt.date(1983, 11, 4)),
+            False,
+        ),
     ],
 )
 def test_two_accounts_with_mailboxes_of_their_own_are_two_people(con, parent, child, two_people):
