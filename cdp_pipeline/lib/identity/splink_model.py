@@ -229,6 +229,7 @@ def _damerau_levenshtein_function(dialect: str) -> str:
 
 STREET_NAME_ALIKE = "street name alike, no closer level"
 HOUSE_NUMBER_ALONE = "a house number alone, the same number, postcode or city close"
+STREET_NAME_ALIKE_AREA_CLOSE = "street name alike, postcode or city close"
 # the street's name without its house number ("12 storgatan" -> "storgatan"); {street}: the street column
 STREET_NAME_SQL = "nullif(trim(regexp_replace(regexp_replace({street}, '\\d+\\w?', '', 'g'), '\\s+', ' ', 'g')), '')"
 
@@ -286,6 +287,22 @@ def _address_comparison(dialect: str = "duckdb"):
                 f" OR ({_one_edit_necessary_sql('postcode')} AND {dl}(postcode_l, postcode_r) <= 1)"
                 f" OR ({_one_edit_necessary_sql('city')} AND {dl}(city_l, city_r) <= 1))",
                 "label_for_charts": HOUSE_NUMBER_ALONE,
+            },
+            {
+                # the street's name alike (equal or one typo) in a postcode or town exact or one
+                # typo off, the house number missing or changed: "Jondol Place, 2335" / "75 Jondol
+                # Place, 2335", "6 Kenyon Circuit" / "Kenyon Xircuit", both 6012 Byford (FEBRL-class
+                # data). The street-similar levels compare the whole street, and a house number
+                # written first, or missing, puts it under Jaro-Winkler 0.9 (0.85 here), so such
+                # pairs weighed as the postcode alone (+7.5). A street name written after its
+                # number ("Storgatan 12") keeps its similarity and its level above. Trained like
+                # every level; u counts it through the street name's own key
+                "sql_condition": f"{both('street_name')} AND (street_name_l = street_name_r"
+                f" OR ({_one_edit_necessary_sql('street_name')} AND {dl}(street_name_l, street_name_r) <= 1))"
+                f" AND (postcode_l = postcode_r OR city_l = city_r"
+                f" OR ({_one_edit_necessary_sql('postcode')} AND {dl}(postcode_l, postcode_r) <= 1)"
+                f" OR ({_one_edit_necessary_sql('city')} AND {dl}(city_l, city_r) <= 1))",
+                "label_for_charts": STREET_NAME_ALIKE_AREA_CLOSE,
             },
             {"sql_condition": "postcode_l = postcode_r", "label_for_charts": "postcode exact"},
             {"sql_condition": "city_l = city_r", "label_for_charts": "city exact"},
@@ -565,13 +582,18 @@ def _last_name_comparison(swapped: bool = True, dialect: str = "duckdb"):
                 cll.CustomLevel(f"replace({col}_l, ' ', '') = replace({col}_r, ' ', '')"),
             ).configure(label_for_charts="Jaro-Winkler >= 0.92 or the same without spaces"),
             cll.JaroWinklerLevel(col, 0.88),
-            cll.JaroWinklerLevel(col, 0.7),
             # surname-first on one record and its other name replaced, missing or mistyped twice
             # ("Faofa Trowse" / "Trowse Mayq", "Alexandra Hope" / "(no first name) Alexandra":
             # FEBRL-class data, 0.02-0.10 as "else"). Only here, not in the first-name
             # comparison too: one name agrees, and it is counted once; the first names compared
-            # as they are ("else" for Kristen / Jolly) keep their own weight
+            # as they are ("else" for Kristen / Jolly) keep their own weight. Before the loose
+            # Jaro-Winkler tier: a surname replaced by one that shares its start ("Matisse
+            # Matthews" / "Jacob Matisse", Jaro-Winkler 0.7-0.88, FEBRL-class data) took that
+            # tier's weight (+3.1) instead of this one's (+5.1) and scored 0.56, under the sparse
+            # threshold; the level's u is counted from all pairs with one name swapped, whatever
+            # their surnames (``_one_name_swapped_u``), so this is where its weight belongs
             *([_one_name_swapped_level(dialect)] if swapped else []),
+            cll.JaroWinklerLevel(col, 0.7),
             cll.ElseLevel(),
         ],
     )

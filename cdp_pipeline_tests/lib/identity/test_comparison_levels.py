@@ -5,7 +5,12 @@ import random
 
 import duckdb
 
-from cdp_pipeline.lib.identity.splink_model import HOUSE_NUMBER_ALONE, STREET_NAME_ALIKE, _one_edit_necessary
+from cdp_pipeline.lib.identity.splink_model import (
+    HOUSE_NUMBER_ALONE,
+    STREET_NAME_ALIKE,
+    STREET_NAME_ALIKE_AREA_CLOSE,
+    _one_edit_necessary,
+)
 
 ALPHABET = "abeå@.x"
 
@@ -131,6 +136,7 @@ def test_the_street_name_alike_where_no_closer_level_holds():
     # dsgen febrl3-like seed 4: "28 Burdett Crescent, Marsiwlc" / "20 Burdett Crescent, Marsfield"
     # (no postcodes, the town mistyped twice) and "61 Arno Place" (no postcode or town) / "61 Arnot
     # Place, 2143, Blackmans Bay" were "else": two addresses. A street's name two typos off is not it.
+    # With the postcode or town close too, the level above it is the pair's
     assert _address_levels(
         [
             (("28 Burdett Crescent", None, "marsiwlc"), ("20 Burdett Crescent", None, "marsfield")),
@@ -138,7 +144,27 @@ def test_the_street_name_alike_where_no_closer_level_holds():
             (("Stromlo Crescent", "2333", None), ("12 Stromlo Crescent", "2233", None)),
             (("28 Burdett Crescent", None, "marsiwlc"), ("28 Burdeft Crescnt", None, "marsfield")),
         ]
-    ) == [STREET_NAME_ALIKE, STREET_NAME_ALIKE, STREET_NAME_ALIKE, "all other"]
+    ) == [STREET_NAME_ALIKE, STREET_NAME_ALIKE, STREET_NAME_ALIKE_AREA_CLOSE, "all other"]
+
+
+def test_the_street_name_alike_in_a_close_postcode_or_town():
+    # dsgen febrl3-like seed 5: "Jondol Place, 2335, Sunshineibeach" / "75 Jondol Place, 2335,
+    # Sunshine Beach" (the house number missing) and seed 7: "Kenyon Xircuit" / "6 Kenyon Circuit",
+    # both 6012 Byford, weighed as the postcode alone: the whole streets are under Jaro-Winkler 0.9
+    # with the number written first. A street name after its number keeps the street-similar level;
+    # a street's name two typos off in the same postcode is the postcode alone; the same street's
+    # name in another postcode and town is the street name's level
+    own = STREET_NAME_ALIKE_AREA_CLOSE
+    assert _address_levels(
+        [
+            (("Jondol Place", "2335", "sunshineibeach"), ("75 Jondol Place", "2335", "sunshinebeach")),
+            (("6 Kenyon Circuit", "6012", "byford"), ("Kenyon Xircuit", "6012", "byford")),
+            (("8 Bulcock Place", "5045", "corio"), ("Bulcock Plaec", "5046", None)),
+            (("Storgatan 12", "11122", "stockholm"), ("Storgatan 14", "11122", "stockholm")),
+            (("32 Meehan Jfaarden", "6065", "buffpoint"), ("39 Meehan Garden", "6065", "buffpoint")),
+            (("Jondol Place", "2335", "sunshineibeach"), ("75 Jondol Place", "4870", "ballina")),
+        ]
+    ) == [own, own, own, "street similar, postcode exact", "postcode exact", STREET_NAME_ALIKE]
 
 
 def test_first_names_two_edits_apart_untrained_weigh_as_else():

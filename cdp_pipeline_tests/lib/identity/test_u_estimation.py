@@ -276,12 +276,14 @@ def test_keyed_counts_are_every_pairs_counts(con):
     ]
     # "storgatan" (the house number missing) and "kungsvägen 10" / "kungsvägen 3" reach the street
     # name's level beside a postcode and town that are not close; "1" (a house number alone) the
-    # house number's level beside "storgatan 1"
+    # house number's level beside "storgatan 1"; "jondol place" beside "75 jondol place" (a house
+    # number written first and missing) the street name's level in a close postcode or town
     streets = ["storgatan 1", "storgatan 2", "storgatn 1", "kungsvägen 10", None, "storgatan", "kungsvägen 3", "1"]
+    streets += ["75 jondol place", "jondol place"]
     postcodes = ["11122", "11123", "11212", "22100", None]
     cities = ["malmö", "malmo", "lund", "lunds", None, "stockholm"]
     rows = [
-        (i, emails[i % 7], phones[i % 5], dates[i % 10], streets[(i // 2) % 8], postcodes[(i // 3) % 5], cities[i % 6])
+        (i, emails[i % 7], phones[i % 5], dates[i % 10], streets[(i // 2) % 10], postcodes[(i // 3) % 5], cities[i % 6])
         for i in range(90)
     ]
     con.execute("""CREATE TABLE u_values (unique_id INTEGER, email VARCHAR, phone VARCHAR, birth_date DATE,
