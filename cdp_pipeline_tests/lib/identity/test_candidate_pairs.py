@@ -57,8 +57,11 @@ def test_block_on_rules_join_on_numbers_and_other_rules_as_written(config):
     keys = [_same_keys(rule) for rule in rules]
     assert keys[0] == ['"first_name_match"', '"last_name_match"', '"birth_date"']
     assert ["SUBSTRING(last_name_match, 1, 3)", "SUBSTRING(postcode, 1, 3)", "SUBSTRING(city, 1, 3)"] in keys
-    # first and last name swapped: a name against the other record's other column
+    # the rules written as SQL (a name against the other record's other column, a condition that is
+    # no equality) join as written; every column rule joins on numbers
+    as_sql = [not isinstance(rule, tuple) for rule in config.splink.blocking_rules]
+    assert [k is None for k in keys] == as_sql
     swapped = [rule for rule, k in zip(rules, keys) if k is None]
-    assert [rule.blocking_rule_sql.startswith("l.first_name_match = r.last_name_match") for rule in swapped] == [True]
+    assert swapped[0].blocking_rule_sql.startswith("l.first_name_match = r.last_name_match")
     sql = blocked_pairs_sql(rules, SPLINK_INPUT)
     assert "_keys AS MATERIALIZED" in sql and "ON l._k0 = r._k0" in sql

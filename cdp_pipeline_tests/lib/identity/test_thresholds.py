@@ -142,7 +142,14 @@ def test_sql_rules_carry_a_name_and_a_bad_rule_is_refused(tmp_path):
 
     config = load_identity_config(PACKAGED_CONFIG_PATH)
     swapped = [r for r in config.splink.blocking_rules if isinstance(r, SqlRule)]
-    assert [blocking_rule_name(r) for r in swapped] == ["first and last name swapped"]
+    assert [blocking_rule_name(r) for r in swapped] == [
+        "first and last name swapped",
+        "names swapped, initials, postcode and town",
+        "names swapped, initials, birth date",
+        "no first name, surname's start, house number, street's start",
+        "no first name, surname's start, house number, town",
+        "no first name, surname, street's start, town's start",
+    ]
     assert (
         blocking_rule(swapped[0]).get_blocking_rule("duckdb").blocking_rule_sql
         == "l.first_name_match = r.last_name_match AND l.last_name_match = r.first_name_match"
