@@ -582,18 +582,13 @@ def _last_name_comparison(swapped: bool = True, dialect: str = "duckdb"):
                 cll.CustomLevel(f"replace({col}_l, ' ', '') = replace({col}_r, ' ', '')"),
             ).configure(label_for_charts="Jaro-Winkler >= 0.92 or the same without spaces"),
             cll.JaroWinklerLevel(col, 0.88),
+            cll.JaroWinklerLevel(col, 0.7),
             # surname-first on one record and its other name replaced, missing or mistyped twice
             # ("Faofa Trowse" / "Trowse Mayq", "Alexandra Hope" / "(no first name) Alexandra":
             # FEBRL-class data, 0.02-0.10 as "else"). Only here, not in the first-name
             # comparison too: one name agrees, and it is counted once; the first names compared
-            # as they are ("else" for Kristen / Jolly) keep their own weight. Before the loose
-            # Jaro-Winkler tier: a surname replaced by one that shares its start ("Matisse
-            # Matthews" / "Jacob Matisse", Jaro-Winkler 0.7-0.88, FEBRL-class data) took that
-            # tier's weight (+3.1) instead of this one's (+5.1) and scored 0.56, under the sparse
-            # threshold; the level's u is counted from all pairs with one name swapped, whatever
-            # their surnames (``_one_name_swapped_u``), so this is where its weight belongs
+            # as they are ("else" for Kristen / Jolly) keep their own weight
             *([_one_name_swapped_level(dialect)] if swapped else []),
-            cll.JaroWinklerLevel(col, 0.7),
             cll.ElseLevel(),
         ],
     )
