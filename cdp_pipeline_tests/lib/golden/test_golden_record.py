@@ -148,3 +148,42 @@ def test_sources_are_each_customers_distinct_sources_sorted(n_sources):
     got = dict(con.execute("SELECT customer_id, sources FROM _golden_customer_identifiers").fetchall())
     expected = {f"c{k}": [names[i] for i in range(0, n_sources, k)] for k in range(1, 8)}
     assert got == {**expected, "c0": []}
+
+
+def test_identifier_lists_are_each_customers_distinct_values_sorted():
+    """One distinct value (told by min = max, no list gathered) or several (gathered): each list is the customer's
+    distinct non-NULL values, sorted, [] without any; cookies from every record's list, duplicates and NULLs dropped."""
+    con = duckdb.connect()
+    # (customer, email, loyalty card, cookies): records in no particular order
+    rows = [
+        ("one", "a@x.se", None, None),  # one record, one value
+        ("same", "b@x.se", "L2", ["k2", "k1", "k2", None]),  # one value twice; one cookie list with a duplicate, NULL
+        ("same", "b@x.se", "L2", None),
+        ("same", None, None, None),
+        ("two", "d@x.se", None, ["k9"]),  # two values (and a NULL); two cookie lists sharing a cookie
+        ("two", None, "L1", ["k3", "k9"]),
+        ("two", "c@x.se", "L1", None),
+        ("two", "d@x.se", None, None),
+        ("none", None, None, []),  # no value of any identifier; an empty cookie list
+    ]
+    con.execute(
+        "CREATE TEMP TABLE _golden_records AS SELECT customer_id, 'crm' AS source, email, NULL::VARCHAR AS phone, "
+        "loyalty_card_id, NULL::VARCHAR AS crm_customer_id, NULL::VARCHAR AS web_user_id, cookies "
+        "FROM (SELECT unnest($c) AS customer_id, unnest($e) AS email, unnest($l) AS loyalty_card_id, "
+        "unnest($k::VARCHAR[][]) AS cookies)",
+        {"c": [r[0] for r in rows], "e": [r[1] for r in rows], "l": [r[2] for r in rows], "k": [r[3] for r in rows]},
+    )
+    run_sql(con, SQL_DIR, "create_record_sources", records="temp._golden_records")
+    run_sql(con, SQL_DIR, "create_customer_identifiers", records="_golden_records")
+    got = {
+        r[0]: r[1:]
+        for r in con.execute(
+            "SELECT customer_id, emails, phones, loyalty_card_ids, cookies, record_count FROM _golden_customer_identifiers"
+        ).fetchall()
+    }
+    assert got == {
+        "one": (["a@x.se"], [], [], [], 1),
+        "same": (["b@x.se"], [], ["L2"], ["k1", "k2"], 3),
+        "two": (["c@x.se", "d@x.se"], [], ["L1"], ["k3", "k9"], 4),
+        "none": ([], [], [], [], 1),
+    }
