@@ -566,21 +566,6 @@ def test_ga4_replacement_statements_run_only_for_events_days_raw_holds(con, land
     assert b["balanced"] and b["raw_matches"]
 
 
-def test_a_raw_batch_holds_its_files_path_hash_and_landing_day_on_every_row():
-    import datetime as dt
-
-    from cdp_pipeline.lib.raw import load as load_module
-
-    for day in (dt.date(2026, 10, 1), dt.date(1969, 12, 31), dt.date(1, 1, 1), dt.date(9999, 12, 31)):
-        for n in (0, 1, 3):
-            dates = load_module._repeated_date(day, n)
-            assert str(dates.type) == "date32[day]" and dates.null_count == 0
-            assert dates.to_pylist() == [day] * n
-            texts = load_module._repeated_text("crm/2026-10-01/a.csv", n)
-            assert str(texts.type) == "dictionary<values=string, indices=int32, ordered=0>"
-            assert texts.to_pylist() == ["crm/2026-10-01/a.csv"] * n
-
-
 def test_load_sources_sets_the_load_settings_once_a_source_and_puts_them_back(con, landing, monkeypatch):
     from cdp_pipeline.lib.raw import load as load_module
     from cdp_pipeline.lib.raw import load_sources
