@@ -397,6 +397,9 @@ class _GatedWorker:
         assert type(self).gates[lf.name].wait(timeout=60)
         return parse_pool.FileRead(lf)
 
+    def end_input(self):
+        pass
+
     def close(self):
         pass
 
