@@ -140,7 +140,13 @@ def load_partition(
         clear_partition(con, source, day)
     secrets = secret_files(settings.data_dir) if settings is not None else frozenset()
     outcome = PartitionOutcome(source=source, landing_date=day)
-    with _load_settings(con), writes.rolled_back_on_error() if own else contextlib.nullcontext():
+    with contextlib.ExitStack() as stack:
+        # with ``writes`` (``load_sources``) the caller's load settings and transaction hold: set
+        # and read back for every day they were 0.3 of the writing process's ~9.5 CPU s at
+        # 1,000,000 customers (150 days; load ~18)
+        if own:
+            stack.enter_context(_load_settings(con))
+            stack.enter_context(writes.rolled_back_on_error())
         # with workers: the files as listed when they were handed out (one arriving since waits)
         files = discover_files(landing_dir, source, day) if reads is None else reads.files_of(source, day)
         for lf in files:

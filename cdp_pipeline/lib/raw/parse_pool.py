@@ -352,6 +352,9 @@ class FileReads:
             self._closed = True
             self._slots.notify_all()
         self._threads.shutdown(wait=True, cancel_futures=True)
+        # every worker told first, then waited for: they end side by side, not one after the other
+        for w in self._workers:
+            w.end_input()
         for w in self._workers:
             w.close()
 
@@ -412,11 +415,14 @@ class _Worker:
             raise RuntimeError(f"parsing {lf.rel_path} failed in a worker process:\n{value}")
         return value
 
-    def close(self) -> None:
+    def end_input(self) -> None:
         try:
             self.proc.stdin.close()  # the worker's loop ends at the end of its input
         except OSError:
             pass
+
+    def close(self) -> None:
+        self.end_input()
         try:
             self.proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
@@ -451,7 +457,9 @@ def serve() -> None:
         try:
             lf, secrets, counts_only = pickle.load(requests)
         except EOFError:
-            return
+            # every reply is flushed: the interpreter's teardown (its modules, the last file's
+            # objects) would only keep the load's close waiting
+            os._exit(0)
         try:
             reply = ("ok", read_and_parse(lf, secrets, counts_only))
         except Exception:  # a bug: the load raises it, as the serial path would

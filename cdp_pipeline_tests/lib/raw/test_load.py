@@ -564,3 +564,29 @@ def test_ga4_replacement_statements_run_only_for_events_days_raw_holds(con, land
     ]
     b = ledger_balance(con, "web", "web_events")
     assert b["balanced"] and b["raw_matches"]
+
+
+def test_load_sources_sets_the_load_settings_once_a_source_and_puts_them_back(con, landing, monkeypatch):
+    from cdp_pipeline.lib.raw import load as load_module
+    from cdp_pipeline.lib.raw import load_sources
+
+    for day in (DAY1, DAY2, "2026-10-03"):
+        drop(landing, "crm", day, f"customers_{day}.csv", CRM.replace(b"Anna", day.encode()))
+        sms = f"From,To,Body,SentDate,Direction\n+4670,+4671,STOP,{day},inbound\n"
+        drop(landing, "sms", day, f"log_{day}.csv", sms.encode())
+    entered = []
+    settings = load_module._load_settings
+
+    def counted(c):
+        entered.append(c)
+        return settings(c)
+
+    monkeypatch.setattr(load_module, "_load_settings", counted)
+    con.execute("SET threads = 3")
+    before = q(con, "SELECT current_setting('threads'), current_setting('write_buffer_row_group_count')")
+    loads = load_sources(con, landing, ["crm", "sms"], [DAY1, DAY2, "2026-10-03"], workers=1)
+    got = [(source, [o.rows_loaded for o in outcomes]) for source, outcomes in loads]
+    assert got == [("crm", [2, 2, 2]), ("sms", [1, 1, 1])]
+    assert len(entered) == 2  # once per source, not once per day as well
+    assert q(con, "SELECT count(*) FROM raw.crm_customers WHERE first_name = '2026-10-02'") == [(1,)]
+    assert q(con, "SELECT current_setting('threads'), current_setting('write_buffer_row_group_count')") == before

@@ -397,6 +397,9 @@ class _GatedWorker:
         assert type(self).gates[lf.name].wait(timeout=60)
         return parse_pool.FileRead(lf)
 
+    def end_input(self):
+        pass
+
     def close(self):
         pass
 
@@ -461,3 +464,34 @@ def test_files_only_counted_do_not_count_in_the_window(gated, monkeypatch):
     counted = frozenset(lf.rel_path for lf in files[1:])
     with FileReads(files, frozenset(), workers=1, counted=counted) as reads:
         assert [lf.name for lf, _ in reads._ahead] == [lf.name for lf in files]  # their results hold no values
+
+
+def test_close_ends_every_workers_input_before_waiting_for_any(tmp_path, crm_landing, monkeypatch):
+    """The workers end side by side: each one's input is closed before the load waits for the
+    first to exit (one after the other, a worker's exit kept the step waiting twice)."""
+    files = [lf for d in (DAY1, DAY2, DAY3) for lf in discover_files(crm_landing, "crm", d)]
+    steps = []
+    end_input, wait = parse_pool._Worker.end_input, subprocess.Popen.wait
+
+    def ending(worker):
+        steps.append(("end input", worker.proc.pid))
+        end_input(worker)
+
+    def waiting(proc, *args, **kwargs):
+        steps.append(("wait", proc.pid))
+        return wait(proc, *args, **kwargs)
+
+    monkeypatch.setattr(parse_pool._Worker, "end_input", ending)
+    reads = FileReads(files, frozenset(), workers=2)
+    got = [reads.take(lf) for lf in files]
+    pids = [w.proc.pid for w in reads._workers]
+    procs = [w.proc for w in reads._workers]
+    monkeypatch.setattr(subprocess.Popen, "wait", waiting)
+    reads.close()
+    assert [r.lf.rel_path for r in got] == [lf.rel_path for lf in files]
+    first, second = pids
+    waits = [step for step in steps if step[0] == "wait"]
+    assert steps[:2] == [("end input", first), ("end input", second)]
+    assert waits == [("wait", first), ("wait", second)]
+    assert steps.index(waits[0]) > 1  # no worker waited for before both were told
+    assert [p.returncode for p in procs] == [0, 0]  # ended at the end of their input, every reply sent
