@@ -253,3 +253,31 @@ def test_guarded_levels_hold_for_the_same_pairs_as_their_and_forms():
             f" count_if(coalesce({guarded}, false) <> coalesce({and_form}, false)) FROM p"
         ).fetchone()
         assert held > 20 and differ == 0, (label, held, differ)
+
+
+def _ends_agree(a: str, b: str) -> bool:
+    """The prefilter's definition in Python (code points, as DuckDB's ``length``/``left``/``right``):
+    lengths at most one apart and, with k = (shorter length - 1) // 2, k < 1 or the first k or
+    the last k characters equal."""
+    k = (min(len(a), len(b)) - 1) // 2
+    return abs(len(a) - len(b)) <= 1 and (k < 1 or a[:k] == b[:k] or a[-k:] == b[-k:])
+
+
+def test_prefilter_is_its_definition_on_multibyte_strings():
+    # starts_with / ends_with on whole code points of the other string: the same answer as
+    # comparing both strings' first / last k characters, also where characters take 2-4 bytes
+    # or a combining accent follows a letter
+    rng = random.Random(11)
+    alphabet = ["a", "b", "å", "é", "e\u0301", "ß", "👍", "-"]
+    pairs = []
+    for _ in range(3000):
+        a = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 9)))
+        b = _one_edit(rng, a) if rng.random() < 0.5 else "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 9)))
+        pairs.append((a, b))
+    expected = [_ends_agree(a, b) for a, b in pairs]
+    assert any(expected) and not all(expected)
+    assert _passes(pairs) == expected
+
+
+def test_prefilter_is_not_true_where_a_value_is_missing():
+    assert [bool(p) for p in _passes([(None, "abc"), ("abc", None), (None, None)])] == [False, False, False]
