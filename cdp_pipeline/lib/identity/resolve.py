@@ -512,7 +512,7 @@ def _write_tables(
     scope = "WHERE m.customer_id IN (SELECT customer_id FROM temp._id_assignment)" if restricted else ""
     clusters = f"""
         SELECT m.customer_id, count(*) AS records,
-               list(DISTINCT m.source ORDER BY m.source) AS sources,
+               list_sort(list_distinct(list(m.source))) AS sources,
                coalesce(any_value(k.deterministic), 0) AS deterministic_links,
                coalesce(any_value(k.probabilistic), 0) AS probabilistic_links,
                coalesce(any_value(k.review), 0) AS review_links,
@@ -603,6 +603,9 @@ def _write_tables(
                        SELECT * FROM temp._id_anonymous""")
         write_graph_state(con, config, "temp._id_components", restricted, night_inputs)
         if result.model is not None and result.model.state_ready:
+            # sorted on the rids, numbered in record-key order (records.py): the order of sorting
+            # on the four key strings (ORDER BY ALL: 0.7 CPU s at 1M records against 0.45); a
+            # pair is scored once, so the rids leave no tie
             write_state(
                 con,
                 f"""
@@ -611,7 +614,7 @@ def _write_tables(
                 FROM temp._id_scored_edges e
                 JOIN {RECORDS} l ON l.rid = e.rid_l JOIN {RECORDS} r ON r.rid = e.rid_r
                 {{where}}
-                ORDER BY ALL""",
+                ORDER BY e.rid_l, e.rid_r""",
                 incremental=result.model.mode == "incremental",
             )
         # the run's log row commits with the tables it describes
@@ -621,10 +624,13 @@ def _write_tables(
 
 # identity.clusters written whole: a customer's records from ``_id_rid_customer`` (the rows of
 # customer_map, grouped on the customer's number rather than read back and grouped on the ID
-# string), its link counts from the links just written; the same rows as ``clusters`` above
+# string), its link counts from the links just written; the same rows as ``clusters`` above.
+# A customer's sources: its records' sources listed, then made distinct and sorted (a source
+# is never NULL): the same list as ``list(DISTINCT source ORDER BY source)``, which DuckDB
+# aggregates ten times slower (0.45 of 0.05 CPU s at 1M records)
 _WHOLE_CLUSTERS = """
     WITH m AS (SELECT customer_ord, any_value(customer_id) AS customer_id, count(*) AS records,
-                      list(DISTINCT source ORDER BY source) AS sources, any_value(created_at) AS created_at
+                      list_sort(list_distinct(list(source))) AS sources, any_value(created_at) AS created_at
                FROM temp._id_rid_customer GROUP BY customer_ord),
          k AS (SELECT customer_id,
                       count(*) FILTER (WHERE link_type = 'deterministic') AS deterministic,
