@@ -26,9 +26,9 @@ def connected_components(
     with an end outside the nodes is left out). Returns the number of hooking rounds used."""
     # numbered 0..n-1 in rid order; sorted by DuckDB and made distinct here (a DISTINCT there
     # cost 0.15 CPU s at 1M records, np.unique five times that)
-    nodes = _fetch(con, f"SELECT rid::BIGINT AS rid FROM ({nodes_sql}) WHERE rid IS NOT NULL ORDER BY rid")["rid"]
+    nodes = _int_columns(con, f"SELECT rid::BIGINT AS rid FROM ({nodes_sql}) WHERE rid IS NOT NULL ORDER BY rid")["rid"]
     nodes = nodes[np.concatenate(([True], nodes[1:] != nodes[:-1]))] if len(nodes) else nodes
-    ends = _fetch(con, f"SELECT rid_l::BIGINT AS l, rid_r::BIGINT AS r FROM ({edges_sql}) WHERE rid_l <> rid_r")
+    ends = _int_columns(con, f"SELECT rid_l::BIGINT AS l, rid_r::BIGINT AS r FROM ({edges_sql}) WHERE rid_l <> rid_r")
     position = _positions(nodes)
     left, right = position(ends["l"]), position(ends["r"])
     keep = (left >= 0) & (right >= 0)
@@ -62,7 +62,7 @@ def connected_components(
     return rounds
 
 
-def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, np.ndarray]:
+def _int_columns(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, np.ndarray]:
     return {k: np.asarray(v, dtype=np.int64) for k, v in con.execute(sql).fetchnumpy().items()}
 
 
