@@ -16,6 +16,7 @@ import datetime as dt
 from collections import Counter, defaultdict
 
 import duckdb
+import pyarrow as pa
 
 from cdp_pipeline.lib.identity.config import CardinalityRule
 from cdp_pipeline.lib.identity.records import RECORDS
@@ -411,14 +412,26 @@ def split_components(
         root = groups.find(rid)
         new_component[rid] = min(groups.members[root])
     name_c = out_components.split(".")[-1]
-    con.execute("CREATE OR REPLACE TEMP TABLE _id_split_nodes (rid BIGINT, component BIGINT)")
-    if new_component:
-        con.executemany("INSERT INTO temp._id_split_nodes VALUES (?, ?)", sorted(new_component.items()))
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {name_c} AS
-        SELECT c.rid, coalesce(s.component, c.component) AS component
-        FROM {components} c LEFT JOIN temp._id_split_nodes s USING (rid) ORDER BY c.rid
-    """)
+    # handed to DuckDB as one Arrow table: an INSERT per row (executemany) cost about 0.3 CPU s
+    # of Python at 1M records (the tens of thousands of records in offending components)
+    split_nodes = sorted(new_component.items())
+    con.register(
+        "_id_split_nodes_arrow",
+        pa.table(
+            {
+                "rid": pa.array([rid for rid, _ in split_nodes], pa.int64()),
+                "component": pa.array([component for _, component in split_nodes], pa.int64()),
+            }
+        ),
+    )
+    try:
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE {name_c} AS
+            SELECT c.rid, coalesce(s.component, c.component) AS component
+            FROM {components} c LEFT JOIN _id_split_nodes_arrow s USING (rid) ORDER BY c.rid
+        """)
+    finally:
+        con.unregister("_id_split_nodes_arrow")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {out_cut.split('.')[-1]} (rid_l BIGINT, rid_r BIGINT, reason VARCHAR)")
     # an edge counts as cut only if its ends really ended up apart
     final_cut = [(a, b, r) for a, b, r in cut if groups.find(a) != groups.find(b)]

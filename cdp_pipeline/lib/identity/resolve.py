@@ -603,6 +603,9 @@ def _write_tables(
                        SELECT * FROM temp._id_anonymous""")
         write_graph_state(con, config, "temp._id_components", restricted, night_inputs)
         if result.model is not None and result.model.state_ready:
+            # sorted on the rids, numbered in record-key order (records.py): the order of sorting
+            # on the four key strings (ORDER BY ALL: 0.7 CPU s at 1M records against 0.45); a
+            # pair is scored once, so the rids leave no tie
             write_state(
                 con,
                 f"""
@@ -611,7 +614,7 @@ def _write_tables(
                 FROM temp._id_scored_edges e
                 JOIN {RECORDS} l ON l.rid = e.rid_l JOIN {RECORDS} r ON r.rid = e.rid_r
                 {{where}}
-                ORDER BY ALL""",
+                ORDER BY e.rid_l, e.rid_r""",
                 incremental=result.model.mode == "incremental",
             )
         # the run's log row commits with the tables it describes
