@@ -118,7 +118,7 @@ def test_the_fixture_holds_every_hard_case():
         },
         "birth_date_typo": {"HC-DOB-TYPO"},
         "household": {"HC-HOME-A", "HC-HOME-B", "HC-HOME-C", "HC-HOME-D", "HC-HOME-E", "HC-HOME-F"},
-        "nickname": {"HC-NICK", "HC-NICK-MAJA"},
+        "nickname": {"HC-NICK", "HC-NICK-MAJA", "HC-NICK-PERRA", "HC-NICK-HINKE"},
         "swapped_name": {"HC-SWAP", "HC-SWAP-INITIAL"},
         "double_name": {"HC-DOUBLE", "HC-DOUBLE-INITIALS", "HC-DOUBLE-SHORT"},
         "married_name": {"HC-MARRIED"},

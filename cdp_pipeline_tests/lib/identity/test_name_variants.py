@@ -57,6 +57,8 @@ def _m(name):
         ("Leffe", "Leif"),
         ("Inger", "Ingegerd"),
         ("Jussi", "Johannes"),
+        ("Perra", "Per"),
+        ("Hinke", "Henrik"),
         # the English table (nicknames package)
         ("William", "Bill"),
         ("Robert", "Bob"),
@@ -86,6 +88,7 @@ def test_known_variants(variants, a, b):
         ("Sander", "Sandra"),
         ("Ulla", "Ulf"),
         ("Inger", "Ingrid"),  # each a common name of its own; Inger only beside Ingegerd
+        ("Perra", "Peter"),  # Per's pet form; Per and Peter are two names (Pelle is both's)
         # joined by the English table, taken apart by not_variants
         ("Wilma", "William"),
         ("Anna", "Hannah"),
@@ -208,6 +211,9 @@ RELATION_CASES = [
     ("Tiina", "Kristiina", "variant"),
     ("Inger", "Ingegerd", "variant"),
     ("Jussi", "Johannes", "variant"),
+    ("Perra", "Per", "variant"),
+    ("Hinke", "Henrik", "variant"),
+    ("Per-Erik", "Perra", "double_name_part"),
     ("Anna-Karin", "Anna", "double_name_part"),
     ("Anna-Karin", "Karin", "double_name_part"),
     ("Karin Anna", "Anna-Karin", "double_name_part"),
