@@ -213,6 +213,16 @@ def build_household_values(con: duckdb.DuckDBPyConnection) -> None:
     """)
 
 
+# one single first name of four letters or more the other's ending, two letters or more shorter:
+# a short form clipped from the end (Rika / Ulrika, Gerd / Ingegerd). Not a grade of one name: two
+# people's names are so as often (Anna / Johanna, Anne / Marianne, Gerd / Ingegerd: a thousandth
+# of two random Swedish women's names, Isof's top 500; benchmarks/results/2026-12-07-s39-nick.md)
+CLIPPED_ENDING = (
+    "(position(' ' IN fa) = 0 AND position(' ' IN fb) = 0 AND least(length(fa), length(fb)) >= 4"
+    " AND abs(length(fa) - length(fb)) >= 2 AND (ends_with(fa, fb) OR ends_with(fb, fa)))"
+)
+
+
 def _two_people_ctes(out: str, names: str, group: tuple[str, ...], pair: str) -> str:
     """CTEs ending in ``out(<group>)``: the ``group`` keys whose ``names`` (distinct first and
     last names with the ``name_keys`` columns) name two people.
@@ -251,7 +261,13 @@ def _two_people_ctes(out: str, names: str, group: tuple[str, ...], pair: str) ->
                                 -- across them: "Sundberg Safie" / "Sofie Sundberg" (Nordic set, seed
                                 -- 61), a first name no record carries as such, so no role to read
                                 OR (fa = lb AND damerau_levenshtein(la, fb) <= 1)
-                                OR (la = fb AND damerau_levenshtein(fa, lb) <= 1))) AS differ
+                                OR (la = fb AND damerau_levenshtein(fa, lb) <= 1))
+                        -- the name a mailbox spells and a record's name that is its clipped ending
+                        -- (ulrika.soderberg@ beside "Rika", ingegerd_eriksson@ beside "Gerd": Nordic
+                        -- set), or the other way round: alike only as a bridge, never two records'
+                        -- names on their own (Anna and Johanna, two sisters on familjen.x@, which
+                        -- spells no name)
+                        OR bridge_pair AND {CLIPPED_ENDING}) AS differ
             FROM (SELECT {keys}, fa, la, fb, lb, ga, gb, full_a, full_b, bridge_pair,
                          {first_name_grade_sql()} AS grade
                   FROM (SELECT {a_keys}, a.first_name AS fa, a.last_name AS la, b.first_name AS fb,

@@ -1538,6 +1538,18 @@ def _stitched_on(con, email: str, names: list[tuple[str, str]]) -> bool:
         ("lisa.berg@gmail.com", [("lisa", "berg"), ("bo", "berg")], False),
         # the spelled name is alike to one of the two only
         ("hans.berg@gmail.com", [("hasse", "berg"), ("ingrid", "berg")], False),
+        # a short form clipped from the end of the name the mailbox spells (Nordic set: Rika on
+        # ulrika.soderberg@, seed 11; Gerd on ingegerd_eriksson@, seed 23; splits before)
+        ("ulrika.soderberg@gmail.com", [("ulrika", "soderberg"), ("rika", "soderberg")], True),
+        ("ingegerd_eriksson@bredband.net", [("ingegerd", "eriksson"), ("gerd", "eriksson")], True),
+        ("ulrikahansson@hotmail.com", [("ulrika", "hansson"), ("rika", "hansson")], True),
+        # but not on a mailbox that spells no name (initials, a family inbox: sisters Anna and
+        # Johanna), and two records' names are never alike so on their own
+        ("uwesterlund@live.se", [("ulrika", "westerlund"), ("rika", "westerlund")], False),
+        ("familjen.lind@telia.se", [("johanna", "lind"), ("anna", "lind")], False),
+        ("familjen.holm@telia.se", [("ingegerd", "holm"), ("gerd", "holm")], False),
+        # the mailbox may spell the short form too: the full name ends with it
+        ("rika.berg@gmail.com", [("ulrika", "berg"), ("rika", "berg")], True),
     ],
 )
 def test_a_mailbox_spelling_the_name_both_first_names_are_forms_of_bridges_them(con, email, names, one_person):
