@@ -50,7 +50,7 @@ import pyarrow as pa
 
 from cdp_pipeline.lib.common.gc_pause import cyclic_gc_paused
 from cdp_pipeline.lib.raw.file_kinds import FILE_KINDS
-from cdp_pipeline.lib.raw.files import LandingFile, RefusedPath, read_landing_bytes, with_bytes_read
+from cdp_pipeline.lib.raw.files import LandingFile, RefusedPath, page_in, read_landing_bytes, with_bytes_read
 from cdp_pipeline.lib.raw.parse import parse_or_reject
 from cdp_pipeline.lib.raw.parsed import FileRejected, ParsedFile, QuarantinedRow, as_arrow
 
@@ -270,6 +270,7 @@ class FileReads:
         self._writing_limit = max(1, workers - 1)
         # one thread per worker waits on its pipes (the GIL is free while it waits)
         self._threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="raw-parse")
+        self._paging_in = _PageIn(secrets)
         self._hand_out()
 
     def _hand_out(self) -> None:
@@ -281,6 +282,7 @@ class FileReads:
                 if after > MAX_AHEAD_BYTES or (len(self._ahead) >= self._window and window > WINDOW_BYTES):
                     return
             self._ahead.append((lf, self._threads.submit(self._call, lf, self._next)))
+            self._paging_in.add(lf)
             self._next += 1
             self._ahead_bytes += lf.bytes
             self._window_bytes += self._held_bytes(lf)
@@ -352,6 +354,7 @@ class FileReads:
             self._closed = True
             self._slots.notify_all()
         self._threads.shutdown(wait=True, cancel_futures=True)
+        self._paging_in.close()
         # every worker told first, then waited for: they end side by side, not one after the other
         for w in self._workers:
             w.end_input()
@@ -363,6 +366,36 @@ class FileReads:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class _PageIn:
+    """The files handed out, paged in (``files.page_in``) one after the other by a thread of its
+    own, as they are handed out: while the workers parse the files before them, the disk reads
+    theirs. A landing not read for a while is not in memory (on these machines the kernel pages
+    out file pages untouched for a minute, DAMON's ``pageout``): each worker then waited for the
+    disk at every file, where the workers are the step's critical path (GA4) with a core idle.
+    Twenty of the 1,000,000-customer landing's GA4 files (~500 MB) read cold one after the other,
+    0.2 CPU s of work after each: 0.21 s waiting for the disk, 0.03-0.04 s with each file paged
+    in six files ahead (at ~500 MB/s; more on a busy disk). Its files are at most those handed
+    out (``WINDOW_BYTES``, ``MAX_AHEAD_BYTES``): what the workers read next."""
+
+    def __init__(self, secrets: frozenset[tuple[int, int]]):
+        self._secrets = secrets
+        self._files: queue.SimpleQueue[LandingFile | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="raw-page-in", daemon=True)
+        self._thread.start()
+
+    def add(self, lf: LandingFile) -> None:
+        self._files.put(lf)
+
+    def close(self) -> None:
+        """Every file added asked for (the reads are started, not waited for), then stop."""
+        self._files.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        while (lf := self._files.get()) is not None:
+            page_in(lf, self._secrets)
 
 
 # The worker's program: the parent's import path, then ``serve`` (as multiprocessing's spawn

@@ -203,3 +203,44 @@ def test_after_an_erasure_raw_still_matches_the_ledger(cdp_env, con):
     b = ledger_balance(con, "crm", "crm_customers")
     assert (b["raw_rows"], b["rows_suppressed"], b["rows_erased"]) == (2, 1, 0)
     assert b["raw_matches"] and b["balanced"]
+
+
+def test_paging_in_asks_for_regular_files_only_never_through_a_link_a_pipe_or_a_secret(tmp_path, monkeypatch):
+    """``page_in`` asks the kernel to read what ``read_landing_bytes`` would read, and nothing
+    else: a whole regular file, in pieces; not a symbolic link's target, not a pipe (whose open
+    would wait for a writer), not the salt, not an entry the listing refused."""
+    import datetime as dt
+    import os as _os
+
+    from cdp_pipeline.lib.raw import files as files_module
+    from cdp_pipeline.lib.raw.files import LandingFile, page_in
+
+    asked: list[tuple[str, int, int]] = []
+    monkeypatch.setattr(files_module, "_PAGE_IN_PIECE", 1000)
+    fadvise = _os.posix_fadvise
+    monkeypatch.setattr(
+        _os,
+        "posix_fadvise",
+        lambda fd, offset, length, advice: (
+            asked.append((_os.readlink(f"/proc/self/fd/{fd}"), offset, length)) or fadvise(fd, offset, length, advice)
+        ),
+    )
+    day = tmp_path / "web" / "2026-10-01"
+    day.mkdir(parents=True)
+    (day / "a.jsonl").write_bytes(b"x" * 2500)
+    secret = tmp_path / "salt"
+    secret.write_bytes(b"s" * 10)
+    _os.symlink(day / "a.jsonl", day / "b_link.jsonl")
+    _os.mkfifo(day / "c_pipe.jsonl")
+    _os.link(secret, day / "d_salt.jsonl")
+    st = _os.stat(secret)
+
+    def entry(name: str, refused: str | None = None) -> LandingFile:
+        return LandingFile("web", dt.date(2026, 10, 1), day / name, f"web/2026-10-01/{name}", 0, "", refused)
+
+    secrets = frozenset({(st.st_dev, st.st_ino)})
+    for name in ("a.jsonl", "b_link.jsonl", "c_pipe.jsonl", "d_salt.jsonl"):
+        page_in(entry(name), secrets)
+    page_in(entry("a.jsonl", refused="refused by the listing"), secrets)
+    target = str(day / "a.jsonl")
+    assert asked == [(target, 0, 1000), (target, 1000, 1000), (target, 2000, 1000)]

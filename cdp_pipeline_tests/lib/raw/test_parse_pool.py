@@ -495,3 +495,20 @@ def test_close_ends_every_workers_input_before_waiting_for_any(tmp_path, crm_lan
     assert waits == [("wait", first), ("wait", second)]
     assert steps.index(waits[0]) > 1  # no worker waited for before both were told
     assert [p.returncode for p in procs] == [0, 0]  # ended at the end of their input, every reply sent
+
+
+def test_every_file_handed_out_is_paged_in_in_order_and_none_other(crm_landing, monkeypatch):
+    """The disk reads the files the workers read next while they parse the ones before
+    (``_PageIn``): each file asked for once, as it is handed out, in the load's order; a load
+    that stops leaves the files it never handed out alone."""
+    files = [lf for d in (DAY1, DAY2, DAY3) for lf in discover_files(crm_landing, "crm", d)]
+    paged: list[str] = []
+    monkeypatch.setattr(parse_pool, "page_in", lambda lf, secrets: paged.append(lf.rel_path))
+    monkeypatch.setattr(parse_pool, "WINDOW_BYTES", 0)  # workers + 1 files out at a time
+    with FileReads(files, frozenset(), workers=2) as reads:
+        got = [reads.take(lf).lf.rel_path for lf in files]
+    assert got == paged == [lf.rel_path for lf in files]
+    paged.clear()
+    with FileReads(files, frozenset(), workers=2) as reads:
+        reads.take(files[0])
+    assert paged == [lf.rel_path for lf in files[:4]]  # three handed out, one more once the first was taken
