@@ -31,6 +31,7 @@ from cdp_pipeline.lib.staging import (
     standardise_postcode,
     standardise_street,
 )
+from cdp_pipeline.lib.staging.dates import _zone, utc_offset_of_hour
 
 LONG = "x" * 10_000
 
@@ -352,6 +353,53 @@ def test_birth_date(raw, expected, flags):
 )
 def test_parse_timestamp(raw, tz, expected):
     assert parse_timestamp(raw, tz) == expected
+
+
+@pytest.mark.parametrize(
+    "hour, tz, expected",
+    [
+        ("2026-07-01 12", "Europe/Stockholm", 7200),
+        ("2026-01-15 12", "Europe/Stockholm", 3600),
+        ("2026-03-29 02", "Europe/Stockholm", 3600),  # the skipped hour: both ends read as before the change
+        ("2026-03-29 03", "Europe/Stockholm", 7200),
+        ("2026-10-25 02", "Europe/Stockholm", 7200),  # the repeated hour: its first pass
+        ("2026-10-25 03", "Europe/Stockholm", 3600),
+        ("1945-04-02 02", "Europe/Stockholm", 3600),
+        ("2026-04-05 01", "Australia/Lord_Howe", 39600),
+        ("2026-04-05 02", "Australia/Lord_Howe", 37800),
+        ("2026-10-04 02", "Australia/Lord_Howe", None),  # the half-hour change falls inside the hour
+        ("2026-01-15 12", "Europe/Dublin", 0),
+        ("2026-07-15 12", "Europe/Dublin", 3600),
+        ("2026-07-01 12", "America/New_York", -14400),
+        ("2026-03-08 02", "America/New_York", -18000),
+        ("0001-01-01 00", "Asia/Tokyo", 33539),  # local mean time, to the second
+        ("9999-12-31 23", "Europe/Stockholm", 3600),
+        ("2026-07-01 12", "+05:30", 19800),
+        ("2026-07-01 12", "-03", -10800),
+        ("2026-07-01 12", "UTC", 0),
+        ("2026-02-30 12", "Europe/Stockholm", None),
+        ("2026-10-01 24", "Europe/Stockholm", None),
+        ("2026-10-01T12", "Europe/Stockholm", None),
+    ],
+)
+def test_utc_offset_of_hour(hour, tz, expected):
+    assert utc_offset_of_hour(hour, tz) == expected
+
+
+@pytest.mark.parametrize("tz", ["Europe/Stockholm", "Europe/Dublin", "Australia/Lord_Howe", "America/New_York", "-03"])
+def test_utc_offset_of_hour_is_the_offset_of_the_hours_aware_ends(tz):
+    # the offset of the hour's first and last second as aware times, in whole seconds, when the
+    # two agree: every hour of the days around a year's changes and of a day of 1945 and 1980
+    zone = _zone(tz)
+    days = [date(2026, 3, d) for d in range(7, 10)] + [date(2026, 3, 28), date(2026, 3, 29), date(2026, 3, 30)]
+    days += [date(2026, 4, 4), date(2026, 4, 5), date(2026, 10, 3), date(2026, 10, 4), date(2026, 10, 25)]
+    days += [date(2026, 11, 1), date(1945, 4, 2), date(1945, 10, 1), date(1980, 4, 6), date(1980, 9, 28)]
+    for day in days:
+        for h in range(24):
+            first = datetime(day.year, day.month, day.day, h, tzinfo=zone).utcoffset()
+            last = datetime(day.year, day.month, day.day, h, 59, 59, tzinfo=zone).utcoffset()
+            expected = int(first.total_seconds()) if first == last else None
+            assert utc_offset_of_hour(f"{day.isoformat()} {h:02d}", tz) == expected, (day, h)
 
 
 @pytest.mark.parametrize(
