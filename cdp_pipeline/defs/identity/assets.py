@@ -12,6 +12,7 @@ from dagster_duckdb import DuckDBResource
 from cdp_pipeline.defs.resources import CdpSettings
 from cdp_pipeline.defs.run_mode import RunMode
 from cdp_pipeline.defs.table_metadata import rounded, table_metadata
+from cdp_pipeline.lib.common.gc_pause import heap_frozen
 from cdp_pipeline.lib.identity import evaluate_against_truth, format_evaluation, load_identity_config
 from cdp_pipeline.lib.identity.evaluate import blocking_recall
 from cdp_pipeline.lib.identity.name_variants import load_name_variants
@@ -60,7 +61,11 @@ def build_identity_assets(deps=(IDENTITY_RECORDS,)) -> dg.AssetsDefinition:
         config = load_identity_config(config_dir=settings.config_dir)
         review_file, reports_dir = default_paths(settings)
         full_refresh = RunMode.of_run(context.run).full_refresh
-        with duckdb.get_connection() as con:
+        # A night runs every step in one process (in_process_executor): by this step it holds some
+        # 300,000 Python objects (Dagster's, the definitions), and Splink's work (its SQL built as
+        # sqlglot trees) makes the cyclic collector run full passes, each walking all of them.
+        # Frozen for the step, they are left out of those passes.
+        with heap_frozen(), duckdb.get_connection() as con:
             result = resolve_identities(
                 con,
                 run_id=context.run.run_id,

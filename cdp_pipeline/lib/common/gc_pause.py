@@ -18,3 +18,19 @@ def cyclic_gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+@contextmanager
+def heap_frozen() -> Iterator[None]:
+    """The objects alive when the block starts are left out of the cyclic collector's passes
+    until it ends (``gc.freeze``), and given back to it after (``gc.unfreeze``), also on an
+    error. For one step of a long-lived process whose own work makes the collector run full
+    passes: each pass walks every object of the process, most of them not the step's. A heap
+    some caller froze before is left frozen (``gc.unfreeze`` would give back its objects too)."""
+    outer = gc.get_freeze_count()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        if not outer:
+            gc.unfreeze()
