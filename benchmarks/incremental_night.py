@@ -167,6 +167,26 @@ def render(result: dict) -> str:
         f"{benchlib.fmt_seconds(checks_q)} | {benchlib.fmt_seconds(checks_f)} | {share(checks_q, checks_f)} |"
         f"{floor(n0['stages']['checks']['seconds'] if n0 else None)}"
     )
+    if all("cpu_seconds" in s for n in (q, f) for s in n["stages"]["stages"]):
+        # CPU seconds per stage: on a shared machine the wall times above move with the load
+        full_cpu = {s["label"]: s.get("cpu_seconds") for s in f["stages"]["stages"]}
+        floor_cpu = {s["label"]: s.get("cpu_seconds") for s in n0["stages"]["stages"]} if n0 else {}
+        lines += [
+            "",
+            "| stage (CPU s) | quiet night | full rebuild | quiet ÷ full |" + (" no new files |" if n0 else ""),
+            "| --- | ---: | ---: | ---: |" + (" ---: |" if n0 else ""),
+        ]
+        for s in q["stages"]["stages"]:
+            other = full_cpu.get(s["label"])
+            lines.append(
+                f"| {s['label']} | {s['cpu_seconds']:.2f} | {'' if other is None else f'{other:.2f}'} | "
+                f"{share(s['cpu_seconds'], other)} |" + (f" {floor_cpu.get(s['label'], 0):.2f} |" if n0 else "")
+            )
+        checks_q, checks_f = q["stages"]["checks"]["cpu_seconds"], f["stages"]["checks"]["cpu_seconds"]
+        lines.append(
+            f"| asset checks ({q['stages']['checks']['steps']} steps, summed) | {checks_q:.2f} | {checks_f:.2f} | "
+            f"{share(checks_q, checks_f)} |" + (f" {n0['stages']['checks']['cpu_seconds']:.2f} |" if n0 else "")
+        )
     return "\n".join(lines)
 
 
