@@ -34,6 +34,7 @@ import duckdb
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchlib  # noqa: E402
 from run_benchmark import REPO_ROOT, _bin, bench_env, code_revision, log, machine_info, read_run_events  # noqa: E402
+from table_hashes import table_hashes  # noqa: E402
 
 
 def lay_days(src: Path, dst: Path, days: list[str]) -> None:
@@ -71,6 +72,22 @@ def night(name: str, cmd: list[str], env: dict, work: Path) -> dict:
         "run_seconds": run_seconds,
         "stages": stages,
         "command": " ".join(["cdp", *cmd[1:]]),
+    }
+
+
+def published_hashes(warehouse: Path) -> dict[str, list]:
+    """``table_hashes.py``'s ``{table: [rows, hash]}`` of the published warehouse (outside the timed nights)."""
+    return {name: [rows, str(digest)] for name, rows, digest, _ in table_hashes(str(warehouse))}
+
+
+def compare_tables(quiet: dict[str, list], full: dict[str, list]) -> dict:
+    """Which tables of the quiet night's warehouse equal the full rebuild's (rows and content hash)."""
+    names = sorted(quiet.keys() | full.keys())
+    differ = [n for n in names if quiet.get(n) != full.get(n)]
+    return {
+        "tables": len(names),
+        "equal": len(names) - len(differ),
+        "differ": {n: {"quiet": quiet.get(n), "full_refresh": full.get(n)} for n in differ},
     }
 
 
@@ -113,6 +130,16 @@ def render(result: dict) -> str:
         f"({ident['new_share']:.2%}); records scored: {ident['records_rescored']:,} "
         f"({ident['rescored_share']:.2%} of the model's input)",
         "",
+        *(
+            [
+                f"tables of the published warehouse equal after the quiet night and the full rebuild "
+                f"(`table_hashes.py`): {result['tables']['equal']} of {result['tables']['tables']}; differ: "
+                + (", ".join(result["tables"]["differ"]) or "none"),
+                "",
+            ]
+            if "tables" in result
+            else []
+        ),
         "A stage whose quiet ÷ full is near 1 costs a quiet night as much as a full rebuild: a fixed cost.",
         "",
         "| stage | quiet night | full rebuild | quiet ÷ full |" + (" no new files |" if n0 else ""),
@@ -140,6 +167,26 @@ def render(result: dict) -> str:
         f"{benchlib.fmt_seconds(checks_q)} | {benchlib.fmt_seconds(checks_f)} | {share(checks_q, checks_f)} |"
         f"{floor(n0['stages']['checks']['seconds'] if n0 else None)}"
     )
+    if all("cpu_seconds" in s for n in (q, f) for s in n["stages"]["stages"]):
+        # CPU seconds per stage: on a shared machine the wall times above move with the load
+        full_cpu = {s["label"]: s.get("cpu_seconds") for s in f["stages"]["stages"]}
+        floor_cpu = {s["label"]: s.get("cpu_seconds") for s in n0["stages"]["stages"]} if n0 else {}
+        lines += [
+            "",
+            "| stage (CPU s) | quiet night | full rebuild | quiet ÷ full |" + (" no new files |" if n0 else ""),
+            "| --- | ---: | ---: | ---: |" + (" ---: |" if n0 else ""),
+        ]
+        for s in q["stages"]["stages"]:
+            other = full_cpu.get(s["label"])
+            lines.append(
+                f"| {s['label']} | {s['cpu_seconds']:.2f} | {'' if other is None else f'{other:.2f}'} | "
+                f"{share(s['cpu_seconds'], other)} |" + (f" {floor_cpu.get(s['label'], 0):.2f} |" if n0 else "")
+            )
+        checks_q, checks_f = q["stages"]["checks"]["cpu_seconds"], f["stages"]["checks"]["cpu_seconds"]
+        lines.append(
+            f"| asset checks ({q['stages']['checks']['steps']} steps, summed) | {checks_q:.2f} | {checks_f:.2f} | "
+            f"{share(checks_q, checks_f)} |" + (f" {n0['stages']['checks']['cpu_seconds']:.2f} |" if n0 else "")
+        )
     return "\n".join(lines)
 
 
@@ -156,6 +203,12 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="play this landing folder (from `cdp sample --out DIR` with the same --customers, --days "
         "and --seed) instead of generating one; its files are hard-linked, never written",
+    )
+    p.add_argument(
+        "--states",
+        action="store_true",
+        help="copy the build database after the base and the quiet night to WORK/states/{base,quiet}.duckdb "
+        "(the inputs of identity_quiet.py)",
     )
     args = p.parse_args(argv)
 
@@ -196,14 +249,26 @@ def main(argv: list[str] | None = None) -> int:
             )
         days = sorted({d.name for d in everything.glob("*/*") if d.is_dir()})
         lay_days(everything, landing, days[:-1])
+        build = work / "data" / "warehouse" / "build" / "cdp_build.duckdb"
+        if args.states:
+            (work / "states").mkdir()
         result["base"] = night("base", [cdp, "run"], env, work)
+        if args.states:
+            shutil.copy(build, work / "states" / "base.duckdb")
         warehouse = work / "data" / "warehouse" / "cdp.duckdb"
         before = identity_run_rows(warehouse)[-1]
         lay_days(everything, landing, days[-1:])
         result["quiet"] = night("quiet", [cdp, "run"], env, work)
+        if args.states:
+            shutil.copy(build, work / "states" / "quiet.duckdb")
         quiet_row = identity_run_rows(warehouse)[-1]
+        # The quiet night must publish what a full rebuild of the same input publishes: every
+        # table's rows and content hash (table_hashes.py), compared after the full rebuild.
+        quiet_tables = published_hashes(warehouse)
         result["full_refresh"] = night("full_refresh", [cdp, "run", "--full-refresh"], env, work)
         full_row = identity_run_rows(warehouse)[-1]
+        result["tables"] = compare_tables(quiet_tables, published_hashes(warehouse))
+        log(f"tables equal to the full rebuild's: {result['tables']['equal']} of {result['tables']['tables']}")
         result["no_new_files"] = night("no_new_files", [cdp, "run"], env, work)
         result["identity"] = {
             "records": quiet_row["records"],

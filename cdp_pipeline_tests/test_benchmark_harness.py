@@ -348,9 +348,56 @@ def test_incremental_report_shows_the_floor_beside_the_quiet_night():
     assert "no new files ÷ full rebuild: 0.100 (wall); the quiet night's own records and events cost 4.0 s" in text
     assert "| identity | 4.0 s | 20.0 s | 0.20 | 3.0 s |" in text
     assert "| asset checks (3 steps, summed) | 1.0 s | 1.0 s | 1.00 | 0.9 s |" in text
+    assert "(CPU s)" not in text  # stages without their CPU seconds: no CPU table
     del result["no_new_files"]  # a result written before the fourth night existed
     older = incremental.render(result)
     assert "no new files" not in older and "| identity | 4.0 s | 20.0 s | 0.20 |\n" in older
+
+
+def test_incremental_report_compares_the_published_tables_and_gives_cpu_per_stage():
+    """The quiet night's published tables against the full rebuild's (rows and content hash per
+    table): equal, differing or missing on one side; and a CPU table per stage when the stages have it."""
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        incremental = _load("incremental_night")
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    quiet = {"golden.customers": [10, "7"], "identity.clusters": [5, "1"], "segments.history": [3, "2"]}
+    full = {"golden.customers": [10, "7"], "identity.clusters": [5, "9"], "audit.files": [1, "4"]}
+    compared = incremental.compare_tables(quiet, full)
+    assert compared["tables"] == 4 and compared["equal"] == 1
+    assert list(compared["differ"]) == ["audit.files", "identity.clusters", "segments.history"]
+    assert compared["differ"]["segments.history"] == {"quiet": [3, "2"], "full_refresh": None}
+
+    def night(wall, stages, checks=1.0):
+        out = _night(wall, stages, checks)
+        for s, (_, seconds) in zip(out["stages"]["stages"], stages):
+            s["cpu_seconds"] = seconds * 2
+        out["stages"]["checks"]["cpu_seconds"] = checks * 2
+        return out
+
+    result = {
+        "params": {"customers": 1000, "days": 30, "seed": 1},
+        "base": night(50.0, [("identity", 20.0)]),
+        "quiet": night(12.0, [("identity", 4.0)]),
+        "full_refresh": night(80.0, [("identity", 20.0)]),
+        "no_new_files": night(8.0, [("identity", 3.0)], checks=0.5),
+        "identity": {
+            "records": 1000,
+            "new_records": 20,
+            "new_share": 0.02,
+            "records_rescored": 15,
+            "rescored_share": 0.03,
+        },
+        "ratio_wall": 0.15,
+        "ratio_cpu": 0.15,
+        "floor_ratio_wall": 0.1,
+        "tables": compared,
+    }
+    text = incremental.render(result)
+    assert "(`table_hashes.py`): 1 of 4; differ: audit.files, identity.clusters, segments.history" in text
+    assert "| identity | 8.00 | 40.00 | 0.20 | 6.00 |" in text
+    assert "| asset checks (3 steps, summed) | 2.00 | 2.00 | 1.00 | 1.00 |" in text
 
 
 def test_an_existing_sample_is_hard_linked_with_its_truth(tmp_path):

@@ -7,6 +7,7 @@ re-attached) and a customer who changes a consent flag."""
 
 import csv
 import io
+import re
 import shutil
 
 import duckdb
@@ -524,3 +525,45 @@ def test_an_activity_key_read_from_its_columns_is_the_one_read_from_its_argument
     assert by_columns == index_rows(dataclasses.replace(key, columns=()))
     # the key of an activity is the same however its address and action were written
     assert len({k for _, _, file, _, _, k, _ in by_columns if file == "f1"}) == len(odd) - 1
+
+
+class _RawViewColumns:
+    """A connection recording the columns of each ``temp.raw_<t>`` view as a build makes it."""
+
+    def __init__(self, con):
+        self._con, self.columns = con, {}
+
+    def execute(self, sql, *args, **kwargs):
+        out = self._con.execute(sql, *args, **kwargs)
+        made = re.match(r"\s*(?:--[^\n]*\n\s*)*CREATE OR REPLACE TEMP VIEW raw_(\w+) AS", str(sql))
+        if made:
+            t = made.group(1)
+            self.columns[t] = [r[0] for r in self._con.execute(f"DESCRIBE temp.raw_{t}").fetchall()]
+        return self if out is self._con else out
+
+    def __getattr__(self, name):
+        return getattr(self._con, name)
+
+
+def test_identity_records_reads_a_web_events_four_columns_in_both_builds(night):
+    """identity_records reads of a web event its user, cookie and times alone (``KeyedTable.columns``):
+    the keyed build copies only those of the affected events, not their JSON, and the whole build
+    reads the same columns, so a statement reading another one fails in both. The rows are a whole
+    build's (test_a_new_day_rebuilds_only_its_records)."""
+    from cdp_pipeline.lib.staging.incremental import KEYED_TABLES
+
+    declared = ["user_id", "user_pseudo_id", "event_timestamp", "_landing_date"]
+    assert list(KEYED_TABLES["identity_records"].columns["web_events"]) == declared
+    con, work, days = night
+    _load(con, work, days[-1:])
+    for full_refresh, mode in ((False, "incremental"), (True, "full")):
+        spy = _RawViewColumns(con)
+        plan = build_staging(spy, SQL_DIR, "identity_records", get_settings(), full_refresh=full_refresh)[1]
+        assert plan.mode == mode
+        assert spy.columns["web_events"] == declared, mode
+        # the other raw tables are read whole
+        assert "_file" in spy.columns["crm_customers"] and "event_json" not in spy.columns["web_events"]
+        # web_events itself reads the whole events
+        spy = _RawViewColumns(con)
+        build_staging(spy, SQL_DIR, "web_events", get_settings(), full_refresh=full_refresh)
+        assert "event_json" in spy.columns["web_events"], mode
