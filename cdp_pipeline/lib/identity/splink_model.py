@@ -649,7 +649,8 @@ def first_names_differ_sql(dialect: str = "duckdb") -> str:
     # took. The pairs no condition holds for reach the plain NOT (... OR ...), which gives them
     # the same true, or NULL where a term is NULL, as before. At 1M the scoring's 1.34M pairs hold
     # 38,767 on one e-mail with two first names (14,254 on one phone), 244 (81) reach the ELSE:
-    # the two levels' tests went from 1.0 / 0.86 to 0.62 / 0.52 CPU s
+    # the two levels went from 1.15 / 0.96 to 0.80 / 0.62 CPU s (DuckDB pays for each term per
+    # chunk of rows it reaches, not per row)
     # (benchmarks/results/2026-12-07-s39-train.md)
     whens = " ".join(f"WHEN {c} THEN false" for c in same)
     return (
