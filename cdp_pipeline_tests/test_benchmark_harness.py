@@ -318,6 +318,11 @@ def _night(wall, stages, checks=1.0):
     }
 
 
+def _quiet_identity() -> dict:
+    """The identity figures of a quiet night's result: 20 new records of 1,000, 15 rescored."""
+    return {"records": 1000, "new_records": 20, "new_share": 0.02, "records_rescored": 15, "rescored_share": 0.03}
+
+
 def test_incremental_report_shows_the_floor_beside_the_quiet_night():
     """The fourth night (no new files) gets its row, its ratio, what the quiet night costs above
     it, and a column in the stage table; each stage shows its quiet ÷ full (a fixed cost near 1)."""
@@ -332,13 +337,7 @@ def test_incremental_report_shows_the_floor_beside_the_quiet_night():
         "quiet": _night(12.0, [("raw/crm_customers", 1.0), ("identity", 4.0)]),
         "full_refresh": _night(80.0, [("raw/crm_customers", 6.0), ("identity", 20.0)]),
         "no_new_files": _night(8.0, [("raw/crm_customers", 0.5), ("identity", 3.0)], checks=0.9),
-        "identity": {
-            "records": 1000,
-            "new_records": 20,
-            "new_share": 0.02,
-            "records_rescored": 15,
-            "rescored_share": 0.03,
-        },
+        "identity": _quiet_identity(),
         "ratio_wall": 12.0 / 80.0,
         "ratio_cpu": 0.15,
         "floor_ratio_wall": 8.0 / 80.0,
@@ -382,13 +381,7 @@ def test_incremental_report_compares_the_published_tables_and_gives_cpu_per_stag
         "quiet": night(12.0, [("identity", 4.0)]),
         "full_refresh": night(80.0, [("identity", 20.0)]),
         "no_new_files": night(8.0, [("identity", 3.0)], checks=0.5),
-        "identity": {
-            "records": 1000,
-            "new_records": 20,
-            "new_share": 0.02,
-            "records_rescored": 15,
-            "rescored_share": 0.03,
-        },
+        "identity": _quiet_identity(),
         "ratio_wall": 0.15,
         "ratio_cpu": 0.15,
         "floor_ratio_wall": 0.1,
