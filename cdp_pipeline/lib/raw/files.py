@@ -140,7 +140,9 @@ def page_in(lf: LandingFile, secrets: frozenset[tuple[int, int]] = frozenset()) 
         return
     try:
         fd = os.open(lf.path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
-    except OSError:
+    except (OSError, TypeError, ValueError):
+        # not even a path (TypeError: none; ValueError: a NUL in it): the read reports it, and
+        # the paging-in thread goes on with the next file
         return
     try:
         st = os.fstat(fd)

@@ -211,6 +211,7 @@ def test_paging_in_asks_for_regular_files_only_never_through_a_link_a_pipe_or_a_
     would wait for a writer), not the salt, not an entry the listing refused."""
     import datetime as dt
     import os as _os
+    from dataclasses import replace
 
     from cdp_pipeline.lib.raw import files as files_module
     from cdp_pipeline.lib.raw.files import LandingFile, page_in
@@ -242,5 +243,7 @@ def test_paging_in_asks_for_regular_files_only_never_through_a_link_a_pipe_or_a_
     for name in ("a.jsonl", "b_link.jsonl", "c_pipe.jsonl", "d_salt.jsonl"):
         page_in(entry(name), secrets)
     page_in(entry("a.jsonl", refused="refused by the listing"), secrets)
+    page_in(replace(entry("a.jsonl"), path=None), secrets)  # a bug's entry: left for the read to report
+    page_in(entry("nul\x00.jsonl"), secrets)
     target = str(day / "a.jsonl")
     assert asked == [(target, 0, 1000), (target, 1000, 1000), (target, 2000, 1000)]
