@@ -244,7 +244,9 @@ def _two_people_ctes(out: str, names: str, group: tuple[str, ...], pair: str) ->
     312 e-mails and phones of one person that the grades alone called two people's were such;
     none of the 39 shared by two people was. An initial bridges nothing: "j" is alike to Jan
     and to Johan. Rows of ``names`` marked ``bridge_only`` (the name an e-mail spells) may be that
-    third name but are never one of two people: most mailboxes spell no name at all."""
+    third name but are never one of two people: most mailboxes spell no name at all. Such a name
+    is also alike to a record's name that is its clipped ending (``CLIPPED_ENDING``: "rika"
+    beside ``ulrika.soderberg@``); two records' names never are so on their own."""
     keys = ", ".join(group)
     a_keys = ", ".join(f"a.{c}" for c in group)
     same_key = " AND ".join(f"a.{c} = b.{c}" for c in group)
