@@ -28,7 +28,23 @@ def sms_message_accounting(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     staging: must be 0), ``redeliveries``, ``other_channels`` (WhatsApp…), ``unreadable_number``."""
     if not (table_exists(con, "raw", "sms_messages") and table_exists(con, "staging", "sms_messages")):
         return {}
-    f = _figures(con, "select_sms_message_accounting")
+    # First the counts and hash sums of the raw rows' distinct keys and of the staged keys: when they
+    # agree (no staged key NULL), every raw message is staged and none is missing, without looking
+    # each one up (0.19-0.22 -> 0.12-0.14 CPU s at 1M records). As with the identity map's coverage
+    # and golden's timeline check, two different key sets of equal size whose 64-bit hashes sum to
+    # the same HUGEINT would pass; any other difference is counted message by message below.
+    fp = _figures(con, "select_sms_message_fingerprints")
+    if (
+        fp["messages"] == fp["staged"]
+        and fp["message_hash_sum"] == fp["staged_hash_sum"]
+        and fp["staged_null_keys"] == 0
+    ):
+        f = {
+            k: fp.get(k, 0)
+            for k in ("raw_rows", "messages", "staged", "missing", "other_channels", "unreadable_number")
+        }
+    else:
+        f = _figures(con, "select_sms_message_accounting")
     f["redeliveries"] = f["raw_rows"] - f["messages"]
     return f
 

@@ -228,3 +228,40 @@ def test_the_accounting_checks_fail_when_a_message_or_an_event_goes_missing(tmp_
     lost_sms, lost_web = every_message_accounted(c), every_event_accounted(c)
     assert not lost_sms.passed and lost_sms.metadata["missing"] == dg.IntMetadataValue(1)
     assert not lost_web.passed and lost_web.metadata["missing"] == dg.IntMetadataValue(1)
+
+
+def test_the_sms_accounting_finds_a_missing_message_when_the_counts_still_agree(tmp_path):
+    # The check compares counts and key hash sums first: a staged message that is not in raw, in
+    # place of one that is, keeps the counts equal and must still be counted as missing; so must
+    # a message staged twice in place of another.
+    import dagster as dg
+
+    from cdp_pipeline.defs.staging.checks import every_message_accounted
+
+    c = duckdb.connect(str(tmp_path / "w.duckdb"))
+    ensure_ingest_tables(c)
+    c.execute("""INSERT INTO raw.sms_messages ("from", "to", body, direction, sent_date, sid, _file, _line,
+                 _landing_date, _file_sha256) VALUES
+                 ('+46701234567', '72345', 'Hej', 'inbound', '2026-10-01T09:10:00Z', 'SM1', 'm.json', 1,
+                  DATE '2026-10-02', 'x'),
+                 ('+46701234568', '72345', 'Saldo', 'inbound', '2026-10-01T11:00:00Z', 'SM2', 'm.json', 2,
+                  DATE '2026-10-02', 'x'),
+                 ('+46701234568', '72345', 'Saldo', 'inbound', '2026-10-01T11:00:00Z', 'SM2', 'm.json', 3,
+                  DATE '2026-10-02', 'x')""")
+    build_staging_table(c, SQL_DIR, "sms_messages", get_settings())
+    ok = every_message_accounted(c)
+    assert ok.passed
+    assert {k: ok.metadata[k] for k in ("raw_rows", "messages", "staged", "missing", "redeliveries")} == {
+        "raw_rows": dg.IntMetadataValue(3),
+        "messages": dg.IntMetadataValue(2),
+        "staged": dg.IntMetadataValue(2),
+        "missing": dg.IntMetadataValue(0),
+        "redeliveries": dg.IntMetadataValue(1),
+    }
+    c.execute("UPDATE staging.sms_messages SET message_id = 'SM9' WHERE message_id = 'SM1'")
+    swapped = every_message_accounted(c)
+    assert not swapped.passed and swapped.metadata["missing"] == dg.IntMetadataValue(1)
+    assert swapped.metadata["staged"] == dg.IntMetadataValue(2)
+    c.execute("UPDATE staging.sms_messages SET message_id = 'SM2' WHERE message_id = 'SM9'")
+    doubled = every_message_accounted(c)
+    assert not doubled.passed and doubled.metadata["missing"] == dg.IntMetadataValue(1)
