@@ -110,6 +110,12 @@ def cut_surname_words(con: duckdb.DuckDBPyConnection, guarded: list[str], varian
         SELECT m.rid, m.kind, m.value, m.rest AS first_name
         FROM m SEMI JOIN surnames s ON s.kind = m.kind AND s.value = m.value AND s.w = m.word
         WHERE m.rest <> '' AND m.word <> ''
+          -- nor where the rest is a surname word too: a double surname written first ("Jacobi
+          -- Jäckel Karl-Jürgen", the billing name surname first, beside "Karl-Jürgen Jacobi
+          -- Jäckel"), which the swapped grade reads whole (1M sample: its mailbox stopped
+          -- stitching when cut)
+          AND NOT EXISTS (SELECT 1 FROM surnames s WHERE s.kind = m.kind AND s.value = m.value
+                                                      AND list_contains(string_split(m.rest, ' '), s.w))
         ORDER BY m.rid, m.kind, m.value
         """,
         {"guarded": guarded},

@@ -1574,6 +1574,10 @@ def test_a_mailbox_spelling_the_name_both_first_names_are_forms_of_bridges_them(
         ("familjen.berg@telia.se", [("anna", "berg"), ("maria berg", "lind")], False),
         ("susanne.dahlberg@gmail.com", [("susanne", "hansson"), ("suasnne karlsson", "dahlberg")], False),
         ("familjen.hansson@telia.se", [("per", "hansson"), ("eva hansson", "hansson")], False),
+        # a double surname written first (a billing name surname first) stays whole, and the
+        # swapped grade reads it (1M sample: "Jacobi Jäckel Karl-Jürgen" beside "Karl-Jürgen
+        # Jacobi Jäckel" on his mailbox)
+        ("kj.jacobijackel79@t-online.de", [("karl-jurgen", "jacobi jackel"), ("jacobi jackel", "karl-jurgen")], True),
     ],
 )
 def test_a_surname_at_the_end_of_a_first_name_is_read_as_the_surname(con, email, names, one_person):
