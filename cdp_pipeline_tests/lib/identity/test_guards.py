@@ -1558,3 +1558,31 @@ def test_a_mailbox_spelling_the_name_both_first_names_are_forms_of_bridges_them(
     name's own mailbox. The spelled name only bridges: a mailbox spelling no name, or a name alike
     to one of the two, says nothing, and the names stay two people (a star per name)."""
     assert _stitched_on(con, email, names) == one_person
+
+
+@pytest.mark.parametrize(
+    "email, names, one_person",
+    [
+        # a billing name with a married woman's two surnames, the first name mistyped, beside her
+        # CRM record under the old surname on her own mailbox (Nordic set: seed 23 "Suasnne Hansson
+        # Dahlberg" / "Susanne Hansson", seed 71 "Caroilne Wallin Kvist" / "Caroline Wallin")
+        ("susanne.dahlberg@gmail.com", [("susanne", "hansson"), ("suasnne hansson", "dahlberg")], True),
+        ("caroline.kvist88@gmail.com", [("caroline", "wallin"), ("caroilne wallin", "kvist")], True),
+        # the word is read as a surname only where a record on the mailbox carries it as one: a
+        # double first name written with a space keeps it ("Karl Werner" / "Karl" are one name's
+        # forms, graded so; "Eva Lena" / "Lena" too), and the rest must still be one name
+        ("familjen.berg@telia.se", [("anna", "berg"), ("maria berg", "lind")], False),
+        ("susanne.dahlberg@gmail.com", [("susanne", "hansson"), ("suasnne karlsson", "dahlberg")], False),
+        ("familjen.hansson@telia.se", [("per", "hansson"), ("eva hansson", "hansson")], False),
+        # a double surname written first (a billing name surname first) stays whole, and the
+        # swapped grade reads it (1M sample: "Jacobi Jäckel Karl-Jürgen" beside "Karl-Jürgen
+        # Jacobi Jäckel" on his mailbox)
+        ("kj.jacobijackel79@t-online.de", [("karl-jurgen", "jacobi jackel"), ("jacobi jackel", "karl-jurgen")], True),
+    ],
+)
+def test_a_surname_at_the_end_of_a_first_name_is_read_as_the_surname(con, email, names, one_person):
+    """A first name of two words whose last word is a surname of a record on the same mailbox (a
+    billing name with two surnames, split after the first surname) is graded without that word:
+    "Suasnne Hansson" beside "Susanne Hansson" is a typo of Susanne, one person. The cut word must be
+    a surname on the mailbox, and the rest of the first name must still be one name with the other."""
+    assert _stitched_on(con, email, names) == one_person
