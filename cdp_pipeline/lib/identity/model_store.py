@@ -165,15 +165,25 @@ def write_state(con: duckdb.DuckDBPyConnection, scored_pairs_sql: str, *, increm
         con.execute(f"DELETE FROM {MODEL_TF}")
         con.execute(f"INSERT INTO {MODEL_TF} SELECT * FROM {NEW_TF} ORDER BY column_name, value")
     if incremental:
-        unchanged = "(SELECT source, source_record_id FROM temp._id_unchanged)"
-        con.execute(f"DELETE FROM {SCORED_RECORDS} WHERE (source, source_record_id) NOT IN {unchanged}")
+        # Tonight's rescored records (new or changed) and the kept ones that are not unchanged
+        # (changed or removed), each found once: a few thousand on a quiet night, which the rows
+        # below are matched against rather than the nearly 1M unchanged records by their text keys
+        # (each of three statements built and probed that set). A kept pair's two records are kept
+        # records: both tables are written together, here, from one night's model input.
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _id_rescored AS
+                        SELECT rid FROM {NEW_SCORED_RECORDS} WHERE rid NOT IN (SELECT rid FROM temp._id_unchanged)""")
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _id_scored_gone AS
+                        SELECT source, source_record_id FROM {SCORED_RECORDS}
+                        ANTI JOIN temp._id_unchanged USING (source, source_record_id)""")
+        gone = "(SELECT source, source_record_id FROM temp._id_scored_gone)"
+        con.execute(f"DELETE FROM {SCORED_RECORDS} WHERE (source, source_record_id) IN {gone}")
         con.execute(f"""INSERT INTO {SCORED_RECORDS} SELECT {KEPT_COLUMNS} FROM {NEW_SCORED_RECORDS}
-                        WHERE (source, source_record_id) NOT IN {unchanged} ORDER BY source, source_record_id""")
-        con.execute(f"""DELETE FROM {SCORED_PAIRS} WHERE (source_l, record_l) NOT IN {unchanged}
-                        OR (source_r, record_r) NOT IN {unchanged}""")
+                        WHERE rid IN (SELECT rid FROM temp._id_rescored) ORDER BY source, source_record_id""")
+        con.execute(
+            f"DELETE FROM {SCORED_PAIRS} WHERE (source_l, record_l) IN {gone} OR (source_r, record_r) IN {gone}"
+        )
         changed = scored_pairs_sql.format(
-            where="WHERE e.rid_l NOT IN (SELECT rid FROM temp._id_unchanged) "
-            "OR e.rid_r NOT IN (SELECT rid FROM temp._id_unchanged)"
+            where="WHERE e.rid_l IN (SELECT rid FROM temp._id_rescored) OR e.rid_r IN (SELECT rid FROM temp._id_rescored)"
         )
         con.execute(f"INSERT INTO {SCORED_PAIRS} SELECT * EXCLUDE (rid_l, rid_r) FROM ({changed})")
         return
