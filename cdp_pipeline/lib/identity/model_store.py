@@ -34,6 +34,7 @@ import duckdb
 from cdp_pipeline.lib.common.warehouse import erasures_executed, table_exists
 from cdp_pipeline.lib.identity.config import IdentityConfig
 from cdp_pipeline.lib.identity.storage import column_definitions
+from cdp_pipeline.lib.identity.thresholds import SCORED_EDGES
 
 MODEL = "identity.model"
 MODEL_TF = "identity.model_term_frequencies"
@@ -154,7 +155,8 @@ def write_state(con: duckdb.DuckDBPyConnection, scored_pairs_sql: str, *, increm
     caller's transaction with the identity tables, so the state always matches them.
 
     ``scored_pairs_sql`` selects tonight's pairs by record key (columns of ``scored_pairs``,
-    then ``rid_l, rid_r``), from edges aliased ``e`` (``e.rid_l``, ``e.rid_r``), with ``{where}``
+    then ``rid_l, rid_r``), from tonight's scored edges (``thresholds.SCORED_EDGES``) aliased ``e``
+    (``e.rid_l``, ``e.rid_r``), with ``{where}``
     where a WHERE clause may go (before its ORDER BY, which DuckDB does not push a filter below).
     ``incremental``: only records outside ``temp._id_unchanged`` were scored; the rows of
     unchanged records are kept and the rest replaced."""
@@ -182,8 +184,15 @@ def write_state(con: duckdb.DuckDBPyConnection, scored_pairs_sql: str, *, increm
         con.execute(
             f"DELETE FROM {SCORED_PAIRS} WHERE (source_l, record_l) IN {gone} OR (source_r, record_r) IN {gone}"
         )
+        # tonight's scored pairs with a rescored end, picked out first: DuckDB joins every scored
+        # pair with the records before it applies an OR of two IN-subqueries, but takes a single
+        # IN on the pair below the joins (the statement 0.35-0.40 CPU s against ~0.1 at 155,000
+        # customers x 90 days)
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _id_rescored_pairs AS
+                        SELECT rid_l, rid_r FROM {SCORED_EDGES}
+                        WHERE rid_l IN (SELECT rid FROM temp._id_rescored) OR rid_r IN (SELECT rid FROM temp._id_rescored)""")
         changed = scored_pairs_sql.format(
-            where="WHERE e.rid_l IN (SELECT rid FROM temp._id_rescored) OR e.rid_r IN (SELECT rid FROM temp._id_rescored)"
+            where="WHERE (e.rid_l, e.rid_r) IN (SELECT rid_l, rid_r FROM temp._id_rescored_pairs)"
         )
         con.execute(f"INSERT INTO {SCORED_PAIRS} SELECT * EXCLUDE (rid_l, rid_r) FROM ({changed})")
         return
