@@ -34,6 +34,7 @@ import duckdb
 from cdp_pipeline.lib.common.warehouse import erasures_executed, table_exists
 from cdp_pipeline.lib.identity.config import IdentityConfig
 from cdp_pipeline.lib.identity.storage import column_definitions
+from cdp_pipeline.lib.identity.thresholds import SCORED_EDGES
 
 MODEL = "identity.model"
 MODEL_TF = "identity.model_term_frequencies"
@@ -154,7 +155,8 @@ def write_state(con: duckdb.DuckDBPyConnection, scored_pairs_sql: str, *, increm
     caller's transaction with the identity tables, so the state always matches them.
 
     ``scored_pairs_sql`` selects tonight's pairs by record key (columns of ``scored_pairs``,
-    then ``rid_l, rid_r``), from edges aliased ``e`` (``e.rid_l``, ``e.rid_r``), with ``{where}``
+    then ``rid_l, rid_r``), from tonight's scored edges (``thresholds.SCORED_EDGES``) aliased ``e``
+    (``e.rid_l``, ``e.rid_r``), with ``{where}``
     where a WHERE clause may go (before its ORDER BY, which DuckDB does not push a filter below).
     ``incremental``: only records outside ``temp._id_unchanged`` were scored; the rows of
     unchanged records are kept and the rest replaced."""
@@ -165,15 +167,32 @@ def write_state(con: duckdb.DuckDBPyConnection, scored_pairs_sql: str, *, increm
         con.execute(f"DELETE FROM {MODEL_TF}")
         con.execute(f"INSERT INTO {MODEL_TF} SELECT * FROM {NEW_TF} ORDER BY column_name, value")
     if incremental:
-        unchanged = "(SELECT source, source_record_id FROM temp._id_unchanged)"
-        con.execute(f"DELETE FROM {SCORED_RECORDS} WHERE (source, source_record_id) NOT IN {unchanged}")
+        # Tonight's rescored records (new or changed) and the kept ones that are not unchanged
+        # (changed or removed), each found once: a few thousand on a quiet night, which the rows
+        # below are matched against rather than the nearly 1M unchanged records by their text keys
+        # (each of three statements built and probed that set). A kept pair's two records are kept
+        # records: both tables are written together, here, from one night's model input.
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _id_rescored AS
+                        SELECT rid FROM {NEW_SCORED_RECORDS} WHERE rid NOT IN (SELECT rid FROM temp._id_unchanged)""")
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _id_scored_gone AS
+                        SELECT source, source_record_id FROM {SCORED_RECORDS}
+                        ANTI JOIN temp._id_unchanged USING (source, source_record_id)""")
+        gone = "(SELECT source, source_record_id FROM temp._id_scored_gone)"
+        con.execute(f"DELETE FROM {SCORED_RECORDS} WHERE (source, source_record_id) IN {gone}")
         con.execute(f"""INSERT INTO {SCORED_RECORDS} SELECT {KEPT_COLUMNS} FROM {NEW_SCORED_RECORDS}
-                        WHERE (source, source_record_id) NOT IN {unchanged} ORDER BY source, source_record_id""")
-        con.execute(f"""DELETE FROM {SCORED_PAIRS} WHERE (source_l, record_l) NOT IN {unchanged}
-                        OR (source_r, record_r) NOT IN {unchanged}""")
+                        WHERE rid IN (SELECT rid FROM temp._id_rescored) ORDER BY source, source_record_id""")
+        con.execute(
+            f"DELETE FROM {SCORED_PAIRS} WHERE (source_l, record_l) IN {gone} OR (source_r, record_r) IN {gone}"
+        )
+        # tonight's scored pairs with a rescored end, picked out first: DuckDB joins every scored
+        # pair with the records before it applies an OR of two IN-subqueries, but takes a single
+        # IN on the pair below the joins (write_state 0.55 -> 0.28 CPU s at 155,000 customers x
+        # 90 days; 0.72-0.93 before either change here)
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _id_rescored_pairs AS
+                        SELECT rid_l, rid_r FROM {SCORED_EDGES}
+                        WHERE rid_l IN (SELECT rid FROM temp._id_rescored) OR rid_r IN (SELECT rid FROM temp._id_rescored)""")
         changed = scored_pairs_sql.format(
-            where="WHERE e.rid_l NOT IN (SELECT rid FROM temp._id_unchanged) "
-            "OR e.rid_r NOT IN (SELECT rid FROM temp._id_unchanged)"
+            where="WHERE (e.rid_l, e.rid_r) IN (SELECT rid_l, rid_r FROM temp._id_rescored_pairs)"
         )
         con.execute(f"INSERT INTO {SCORED_PAIRS} SELECT * EXCLUDE (rid_l, rid_r) FROM ({changed})")
         return

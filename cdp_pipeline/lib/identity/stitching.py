@@ -444,12 +444,13 @@ def build_household_cannot_links(
             for on in joins
         )
     else:
-        # every pair with a recomputed record on one side or both (then found twice: UNION)
+        # every pair with a recomputed record on one side or both (then found twice: UNION); the
+        # recomputed records taken first (``recomputed``), so that each join is of those few with
+        # every record, not of every record with every record and then filtered
         shared_field = " UNION ".join(
             f"""SELECT least(c.unique_id, o.unique_id) AS a_id, greatest(c.unique_id, o.unique_id) AS b_id
-                FROM named c JOIN named o
-                ON {on.format(x="c", y="o")} AND c.unique_id <> o.unique_id
-                WHERE c.unique_id IN ({recompute})"""
+                FROM recomputed c JOIN named o
+                ON {on.format(x="c", y="o")} AND c.unique_id <> o.unique_id"""
             for on in joins
         )
     con.execute(
@@ -458,7 +459,7 @@ def build_household_cannot_links(
         WITH named AS (
             SELECT unique_id, last_name_match, street, postcode, birth_date FROM {model_input}
             WHERE first_name_match IS NOT NULL AND (contact_email IS NOT NULL OR contact_phone IS NOT NULL)
-        ), accounts AS (
+        ), {"" if recompute is None else f"recomputed AS MATERIALIZED (SELECT * FROM named WHERE unique_id IN ({recompute})), "}accounts AS (
             -- CRM accounts (a record's account id is its key: it changes only with the record)
             SELECT i.unique_id, i.first_name_match, i.last_name_match, i.street, i.postcode, i.birth_date,
                    i.contact_email, i.contact_phone, r.crm_customer_id
@@ -494,14 +495,15 @@ def build_household_cannot_links(
         -- (the sample without hard cases) 2,983 pairs of one person's CRM accounts share an
         -- e-mail and none has two phones more than one typo apart; one first name on both is
         -- left to the model (one person with a new number)
+        -- (every condition is symmetric: with recomputed records, a is one of them and b any other)
         SELECT least(a.unique_id, b.unique_id), greatest(a.unique_id, b.unique_id)
-        FROM accounts a JOIN accounts b
-          ON a.contact_email = b.contact_email AND a.unique_id < b.unique_id
+        FROM {"accounts" if recompute is None else f"(SELECT * FROM accounts WHERE unique_id IN ({recompute}))"} a
+        JOIN accounts b
+          ON a.contact_email = b.contact_email AND {"a.unique_id < b.unique_id" if recompute is None else "a.unique_id <> b.unique_id"}
          AND a.last_name_match = b.last_name_match AND a.crm_customer_id <> b.crm_customer_id
         WHERE (a.street = b.street OR a.postcode = b.postcode OR a.birth_date = b.birth_date)
           AND damerau_levenshtein(a.contact_phone, b.contact_phone) > 1
           AND a.first_name_match IS DISTINCT FROM b.first_name_match
-          {"" if recompute is None else f"AND (a.unique_id IN ({recompute}) OR b.unique_id IN ({recompute}))"}
         {"" if kept is None else f"UNION ALL SELECT rid_l, rid_r FROM ({kept})"}
         ORDER BY rid_l, rid_r
     """,
