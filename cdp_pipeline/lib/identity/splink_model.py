@@ -1035,12 +1035,20 @@ def _sql_checks_once():
     match?): pure Python, and a night builds the same levels in five linkers and asks the same
     question in every session. Both answers depend on the level's SQL and dialect alone, so
     within the block each is worked out once per distinct level (about 1.5 of a full night's
-    CPU seconds at 100,000 customers). Splink's own methods, restored on leaving."""
+    CPU seconds at 100,000 customers). An EM session asks the second question of every level
+    only to keep the exact ones whose columns are all its blocking rule's: a level reading any
+    other column is never kept, so there it is answered "no" without normalising its SQL (the
+    long address, e-mail and first-name levels: about 0.4 CPU s a night at any size). Splink's
+    own methods, restored on leaving."""
     from splink.internals.comparison_level import ComparisonLevel
+    from splink.internals.parse_sql import get_columns_used_from_sql
+    from splink.internals.settings import Settings
 
     validate, exact = ComparisonLevel.__dict__["_validate_sql"], ComparisonLevel.__dict__["_is_exact_match"]
+    corresponding = Settings.__dict__["_get_comparison_levels_corresponding_to_training_blocking_rule"]
     valid: set = set()
     exact_by_sql: dict = {}
+    rule_columns: list[set[str]] = []  # the columns of the blocking rule of the EM session being set up
 
     def key(level) -> tuple:
         return level.sql_condition, level.sqlglot_dialect
@@ -1052,17 +1060,34 @@ def _sql_checks_once():
         return True
 
     def exact_once(level):
+        # Splink keeps an exact level for the session when the columns it matches on are all the
+        # rule's: those are the level's own columns, so one reading another column is never kept
+        if (
+            rule_columns
+            and not {c.unquote().name.lower() for c in level._input_columns_used_by_sql_condition} <= rule_columns[-1]
+        ):
+            return False
         if (k := key(level)) not in exact_by_sql:
             exact_by_sql[k] = exact.fget(level)
         return exact_by_sql[k]
 
+    def corresponding_levels(blocking_rule_sql: str, sqlglot_dialect: str, comparisons):
+        used = get_columns_used_from_sql(blocking_rule_sql, sqlglot_dialect=sqlglot_dialect)
+        rule_columns.append({c.lower() for c in used})
+        try:
+            return corresponding.__func__(blocking_rule_sql, sqlglot_dialect, comparisons)
+        finally:
+            rule_columns.pop()
+
     ComparisonLevel._validate_sql = validate_once
     ComparisonLevel._is_exact_match = property(exact_once)
+    Settings._get_comparison_levels_corresponding_to_training_blocking_rule = staticmethod(corresponding_levels)
     try:
         yield
     finally:
         ComparisonLevel._validate_sql = validate
         ComparisonLevel._is_exact_match = exact
+        Settings._get_comparison_levels_corresponding_to_training_blocking_rule = corresponding
 
 
 def train_and_predict(

@@ -62,3 +62,46 @@ def test_training_runs_inside_the_block():
     import inspect
 
     assert "with _sql_checks_once()" in inspect.getsource(splink_model.train_and_predict)
+
+
+def test_em_sessions_find_the_levels_splink_finds_for_their_rules(config, monkeypatch):
+    # inside the block an EM session's setup normalises only the levels that read nothing but
+    # its rule's columns; the levels it finds must be Splink's own, for every rule the model
+    # trains on, the prior's rules, and rules on one column of a multi-column comparison
+    from splink import block_on
+    from splink.internals.settings import Settings
+
+    from cdp_pipeline.lib.identity.splink_model import blocking_rule
+
+    comparisons = splink_settings(config).get_settings("duckdb").comparisons
+    rules = [blocking_rule(r) for r in config.splink.em_rules] + [block_on(*r) for r in config.splink.prior_rules]
+    rules += [block_on("postcode"), block_on("city", "email"), block_on("street", "postcode")]
+
+    def found(rule) -> list[tuple[str, str]]:
+        sql = rule.get_blocking_rule("duckdb").blocking_rule_sql
+        levels = Settings._get_comparison_levels_corresponding_to_training_blocking_rule(sql, "duckdb", comparisons)
+        return [(x["comparison"].output_column_name, x["level"].sql_condition) for x in levels]
+
+    splinks = [found(rule) for rule in rules]
+    exact, normalised = ComparisonLevel.__dict__["_is_exact_match"], []
+
+    def counting_exact(level):
+        normalised.append(level.sql_condition)
+        return exact.fget(level)
+
+    monkeypatch.setattr(ComparisonLevel, "_is_exact_match", property(counting_exact))
+    with _sql_checks_once():
+        ours = [found(rule) for rule in rules]
+    assert ours == splinks
+    # and the levels that read other columns were not normalised: the first name's "part of a
+    # double name" (its word lists) and the address's long levels (street name and number)
+    skipped = [
+        lv.sql_condition
+        for cc in comparisons
+        for lv in cc.comparison_levels
+        if lv.label_for_charts in ("part of a double name", "street name alike, no closer level")
+    ]
+    assert len(skipped) == 2 and normalised and not set(skipped) & set(normalised)
+    # the rules do find levels: the names, the birth date, the postcode, the e-mail
+    kept = {name for levels in splinks for name, _ in levels}
+    assert {"first_name_match", "last_name_match", "birth_date", "address", "email"} <= kept
