@@ -84,9 +84,16 @@ STEP_POLICY: dict[str, str] = {
     "golden_checks": FREE,
 }
 
-# The night's longest chain (raw, identity_records and its checks, identity, golden) starts each
-# of its steps first when others are ready too: the others fill the core it leaves idle.
-FIRST = ("staging__identity_records", "staging_identity_records_checks", "identity_resolution")
+# The night's longest chain (raw, identity_records, web_events, their checks, identity, golden)
+# starts each of its steps first, in this order, when others are ready too: the others fill the
+# core it leaves idle.
+FIRST = (
+    "staging__identity_records",
+    "staging__web_events",
+    "staging_identity_records_checks",
+    "staging_web_events_checks",
+    "identity_resolution",
+)
 
 MAX_CONCURRENT = 2  # the machine's cores; a third step would only share them
 
@@ -239,7 +246,9 @@ def _threaded_plan_iterator(job_context, execution_plan, executor: ThreadedExecu
                 execution_plan,
                 retry_mode=job_context.retry_mode,
                 # ActiveExecution starts the lowest first (Dagster's default: -priority)
-                sort_key_fn=lambda step: -1.0 if step.key in executor.first else 0.0,
+                sort_key_fn=lambda step: (
+                    executor.first.index(step.key) - len(executor.first) if step.key in executor.first else 0.0
+                ),
                 instance_concurrency_context=icc,
                 step_dependency_config=job_context.step_dependency_config,
             )
