@@ -37,9 +37,16 @@ def remove_functions(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Remove every function registered on ``con`` through ``create_function``; returns their names."""
     with _lock:
         names = sorted(_by_connection.pop(id(con), ()))
+    if names:
+        try:
+            # DuckDB 2 refuses any other call while a result of execute() is unfinished (a step's
+            # last query read with fetchone): given up here, the connection is closing.
+            con.abort()
+        except duckdb.Error:
+            pass  # the connection is closed (its id reused)
     for name in names:
         try:
             con.remove_function(name)
         except duckdb.Error:
-            pass  # removed already, or the connection is closed (its id reused)
+            pass  # the connection is closed: the next registration says "already exists"
     return names

@@ -46,3 +46,23 @@ def test_removed_functions_free_their_names_for_the_next_connection(tmp_path):
         b.close()
     finally:
         keep.close()
+
+
+def test_functions_are_removed_after_an_unfinished_result(tmp_path):
+    # A step whose last query was read with fetchone leaves a result DuckDB 2 calls unfinished,
+    # and refuses remove_function until it is given up.
+    path = str(tmp_path / "db.duckdb")
+    keep = duckdb.connect(path)
+    try:
+        a = duckdb.connect(path)
+        create_function(a, "f", _plus(1), ["BIGINT"], "BIGINT")
+        assert a.execute("SELECT f(range) FROM range(3)").fetchone() == (1,)
+        assert remove_functions(a) == ["f"]
+        a.close()
+        b = duckdb.connect(path)
+        create_function(b, "f", _plus(2), ["BIGINT"], "BIGINT")
+        assert b.execute("SELECT f(1)").fetchall() == [(3,)]
+        remove_functions(b)
+        b.close()
+    finally:
+        keep.close()
