@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
+from cdp_pipeline.defs.executor import threaded_executor
 from cdp_pipeline.defs.partitions import (
     LANDING_DAYS,
     LAST_LANDING_DAY_TAG,
@@ -108,10 +109,11 @@ def automation() -> dg.Definitions:
     return dg.Definitions(
         jobs=[nightly_job],
         # Every job of the location (the nightly job, a materialisation of a selection in the UI)
-        # runs its steps in one process. Not a lock (run_lock.py is the one writer mechanism): DuckDB
-        # lets one process at a time open the build database read-write, and in one process the
-        # steps share it, where steps in processes of their own would each reopen it in turn.
-        executor=dg.in_process_executor,
+        # runs its steps in one process, up to two at once in threads where the steps allow it
+        # (defs/executor.py). Not a lock (run_lock.py is the one writer mechanism): DuckDB lets one
+        # process at a time open the build database read-write, and in one process the steps
+        # share it, where steps in processes of their own would each reopen it in turn.
+        executor=threaded_executor,
         schedules=[build_nightly_schedule(get_settings().timezone)],
         sensors=[landing_file_sensor],
     )

@@ -9,6 +9,7 @@ from pydantic import PrivateAttr
 
 from cdp_pipeline.defs.run_mode import RunMode
 from cdp_pipeline.lib.common.compaction import compaction_due, no_compaction, record_compaction
+from cdp_pipeline.lib.common.duckdb_functions import remove_functions
 from cdp_pipeline.lib.common.run_lock import exclusive_night
 from cdp_pipeline.lib.common.warehouse import BUILD_DB_CONFIG
 from cdp_pipeline.settings import Settings, get_settings
@@ -63,6 +64,10 @@ class BuildDatabase(DuckDBResource):
                     no_compaction(con)
                 yield con
             finally:
+                # The step's Python functions are the database instance's until removed: another
+                # step's connection keeps the instance open past this one when steps run at the
+                # same time (lib/common/duckdb_functions.py).
+                remove_functions(con)
                 # dagster_duckdb closes the connection only when the step succeeds. A failed step's
                 # connection, kept alive by its traceback, would keep the database open in this
                 # process with the step's Python functions registered: every later step that

@@ -23,7 +23,7 @@ def test_definitions_load():
 def test_nightly_job_schedule_and_sensor_exist():
     d = defs()
     job = d.resolve_job_def("nightly")
-    assert job.executor_def.name == "in_process"
+    assert job.executor_def.name == "cdp_threaded"
     assert job.partitions_def == landing_date_partitions  # inferred from the selected assets
     schedule = d.resolve_schedule_def("nightly_schedule")
     assert schedule.cron_schedule == "0 2 * * *"

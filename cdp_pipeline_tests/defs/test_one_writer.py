@@ -25,8 +25,8 @@ def test_no_asset_or_check_takes_a_pool_and_every_job_runs_in_one_process():
     ]
     assert pooled == []
     assert {job.name: job.executor_def.name for job in repository.get_all_jobs()} == {
-        "__ASSET_JOB": "in_process",
-        "nightly": "in_process",
+        "__ASSET_JOB": "cdp_threaded",
+        "nightly": "cdp_threaded",
     }
 
 

@@ -21,6 +21,9 @@ from cdp_pipeline.lib.identity.splink_model import splink_model_markdown
 from cdp_pipeline.lib.staging.build import data_as_of
 
 IDENTITY_RECORDS = dg.AssetKey(["staging", "identity_records"])
+# identity.anonymous_visitors counts staging.web_events' cookies (resolve._anonymous_visitors): a
+# dependency, so no executor runs the step before or beside the web events' build.
+WEB_EVENTS = dg.AssetKey(["staging", "web_events"])
 
 IDENTITY_ASSETS = {
     "customer_map": "Every identity-bearing source record and the customer it resolved to (public contract).",
@@ -42,7 +45,7 @@ def _specs(deps) -> list[dg.AssetSpec]:
             group_name="identity",
             kinds={"duckdb", "splink"},
             description=description,
-            deps=deps,
+            deps=[*deps, WEB_EVENTS] if deps and table == "anonymous_visitors" else deps,
             skippable=False,
         )
         for table, description in IDENTITY_ASSETS.items()
@@ -61,7 +64,7 @@ def build_identity_assets(deps=(IDENTITY_RECORDS,)) -> dg.AssetsDefinition:
         config = load_identity_config(config_dir=settings.config_dir)
         review_file, reports_dir = default_paths(settings)
         full_refresh = RunMode.of_run(context.run).full_refresh
-        # A night runs every step in one process (in_process_executor): by this step it holds some
+        # A night runs every step in one process (defs/executor.py): by this step it holds some
         # 300,000 Python objects (Dagster's, the definitions), and Splink's work (its SQL built as
         # sqlglot trees) makes the cyclic collector run full passes, each walking all of them.
         # Frozen for the step, they are left out of those passes.

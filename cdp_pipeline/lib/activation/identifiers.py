@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 
 from cdp_pipeline.lib.activation.hashing import normalise_email
+from cdp_pipeline.lib.common.duckdb_functions import create_function
 from cdp_pipeline.lib.common.sql_files import run_sql
 
 SQL_DIR = Path(__file__).parent / "sql"
@@ -41,11 +42,7 @@ _PYTHON_FALLBACKS = {
 def register_python_function(con: duckdb.DuckDBPyConnection, name: str, fn) -> None:
     """``fn`` (VARCHAR -> VARCHAR, NULL passed through to it) as ``name`` on ``con``, replacing an
     earlier registration (idempotent)."""
-    try:
-        con.remove_function(name)
-    except duckdb.Error:
-        pass  # not registered on this connection yet
-    con.create_function(name, fn, ["VARCHAR"], "VARCHAR", null_handling="special", side_effects=False)
+    create_function(con, name, fn, ["VARCHAR"], "VARCHAR", null_handling="special", side_effects=False)
 
 
 def register_identifier_functions(con: duckdb.DuckDBPyConnection) -> None:

@@ -43,6 +43,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cdp_pipeline.lib.common.duckdb_functions import create_function
 from cdp_pipeline.lib.common.sql_files import run_sql
 
 from .address import check_postcode, match_street, standardise_city, standardise_country, standardise_street
@@ -335,17 +336,14 @@ def register_udfs(
     """
     names = []
     for name, fn, parameters, return_type, null_in_null_out in udf_specs(default_region, default_tz, as_of):
-        try:
-            con.remove_function(name)
-        except duckdb.Error:
-            pass  # not registered yet
         if vectorised:
             udf = _arrow_udf(fn, return_type, null_in_null_out, len(parameters))
             kind = "arrow"
         else:
             udf = _native_udf(fn, null_in_null_out, len(parameters))
             kind = "native"
-        con.create_function(
+        create_function(
+            con,
             name,
             udf,
             parameters,
