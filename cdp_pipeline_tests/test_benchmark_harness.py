@@ -103,6 +103,15 @@ def test_the_raw_step_is_split_by_source_at_each_sources_last_materialisation():
     assert "|   · raw/esp_activity, raw/esp_members (in the step) | 3.1 s | 6.2 s |" in md
 
 
+def test_steps_side_by_side_are_reported_as_their_overlap_not_negative_bookkeeping():
+    # the threaded executor runs steps at the same time: their walls sum to more than the run's
+    report = benchlib.stage_times(benchlib.steps_from_events(FAKE_EVENTS), run_seconds=8.0)
+    assert report["between_steps_seconds"] == pytest.approx(-1.5)
+    md = benchlib.render_markdown({"stages": report})
+    assert "| steps side by side (sum of step walls less the run's) | 1.5 s | |" in md
+    assert "between steps" not in md
+
+
 def test_a_failed_asset_step_is_its_own_stage_not_a_check():
     events = [
         _ev(100.0, "STEP_START", "staging__identity_records"),
