@@ -66,3 +66,29 @@ def test_functions_are_removed_after_an_unfinished_result(tmp_path):
         b.close()
     finally:
         keep.close()
+
+
+def test_a_collected_connection_leaves_no_names_for_the_next_one(tmp_path):
+    """A connection closed without ``remove_functions`` and collected: its names are not handed to
+    a later connection (keyed by ``id()``, one that reused the id inherited them)."""
+    import gc
+    import weakref
+
+    from cdp_pipeline.lib.common import duckdb_functions
+
+    path = str(tmp_path / "db.duckdb")
+    a = duckdb.connect(path)
+    create_function(a, "stale", _plus(1), ["BIGINT"], "BIGINT")
+    gone = weakref.ref(a)
+    a.close()
+    del a
+    gc.collect()
+    assert gone() is None
+    assert all(k is not None for k in duckdb_functions._by_connection.keys())
+    assert "stale" not in {n for names in duckdb_functions._by_connection.values() for n in names}
+    b = duckdb.connect(path)
+    try:
+        create_function(b, "f", _plus(2), ["BIGINT"], "BIGINT")
+        assert remove_functions(b) == ["f"]
+    finally:
+        b.close()
