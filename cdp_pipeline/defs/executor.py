@@ -50,33 +50,19 @@ import dagster as dg
 # check's definition name.
 FREE = "free"
 FUNCTIONS_LANE = "duckdb_functions"
+_STAGING_TABLES = (
+    "identity_records",
+    "email_activity",
+    "sms_messages",
+    "web_events",
+    "web_sessions",
+    "orders",
+    "order_lines",
+    "consent_events",
+)
 STEP_POLICY: dict[str, str] = {
-    **{
-        f"staging__{t}": FUNCTIONS_LANE
-        for t in (
-            "identity_records",
-            "email_activity",
-            "sms_messages",
-            "web_events",
-            "web_sessions",
-            "orders",
-            "order_lines",
-            "consent_events",
-        )
-    },
-    **{
-        f"staging_{t}_checks": FREE
-        for t in (
-            "identity_records",
-            "email_activity",
-            "sms_messages",
-            "web_events",
-            "web_sessions",
-            "orders",
-            "order_lines",
-            "consent_events",
-        )
-    },
+    **{f"staging__{t}": FUNCTIONS_LANE for t in _STAGING_TABLES},
+    **{f"staging_{t}_checks": FREE for t in _STAGING_TABLES},
     "raw_ledger_checks": FREE,
     "identity_resolution": FREE,
     "identity_checks": FREE,
