@@ -32,8 +32,6 @@ Private Dagster APIs (the pinned version, pyproject.toml) are used here, in one 
 ``cdp_pipeline_tests/defs/test_executor.py`` runs a small job through them.
 """
 
-from __future__ import annotations
-
 import ctypes
 import os
 import queue
