@@ -43,24 +43,17 @@ from dataclasses import dataclass
 
 import dagster as dg
 
+from cdp_pipeline.defs.staging.assets import STAGING_TABLES
+
 # step key -> lane: FREE runs beside any named step; FUNCTIONS_LANE beside any but another of
-# its lane. Step keys are Dagster's: an asset's key joined with "__", a multi-asset's or a
-# check's definition name.
+# its lane (every staging step, read from the staging assets' table: each builds its table with
+# staging's Python functions registered). Step keys are Dagster's: an asset's key joined with
+# "__", a multi-asset's or a check's definition name.
 FREE = "free"
 FUNCTIONS_LANE = "duckdb_functions"
-_STAGING_TABLES = (
-    "identity_records",
-    "email_activity",
-    "sms_messages",
-    "web_events",
-    "web_sessions",
-    "orders",
-    "order_lines",
-    "consent_events",
-)
 STEP_POLICY: dict[str, str] = {
-    **{f"staging__{t}": FUNCTIONS_LANE for t in _STAGING_TABLES},
-    **{f"staging_{t}_checks": FREE for t in _STAGING_TABLES},
+    **{f"staging__{t}": FUNCTIONS_LANE for t in STAGING_TABLES},
+    **{f"staging_{t}_checks": FREE for t in STAGING_TABLES},
     "raw_ledger_checks": FREE,
     "identity_resolution": FREE,
     "identity_checks": FREE,
