@@ -26,17 +26,63 @@ PREDICTIONS = "_id_predictions"
 def _same_keys(rule) -> list[str] | None:
     """The key expressions of ``rule`` when it is a plain equi-join on the same expression of
     both records (``l.a = r.a AND substr(l.b, 1, 3) = substr(r.b, 1, 3)``; the form of every
-    ``block_on`` rule), as Splink parses them, without the table prefix; ``None`` for any other
-    rule (a name on one side against another column on the other, a condition that is no
-    equality)."""
+    ``block_on`` rule), as Splink parses them, without the table prefix (a bare column name
+    quoted, as ``block_on`` writes it), and the rule's other condition only tests columns for
+    NULL (``_null_tests``); ``None`` for any other rule (a name on one side against another
+    column on the other, a condition that is no equality)."""
     try:
         keys, rest = rule._equi_join_conditions, rule._filter_conditions
     except Exception:  # noqa: BLE001 - SQL sqlglot cannot split: joined as written
         return None
-    # Splink writes "no filter" as TRUE
-    if not keys or rest.upper() not in ("", "TRUE") or any(left != right for left, right in keys):
+    if not keys or any(left != right for left, right in keys) or _null_tests(rest) is None:
         return None
-    return [left for left, _ in keys]
+    return [f'"{left}"' if _BARE.fullmatch(left) else left for left, _ in keys]
+
+
+# a bare column name, as Splink gives a SQL rule's key
+_BARE = re.compile(r"[A-Za-z_]\w*")
+
+
+def _null_tests(condition: str) -> tuple[object, set[str]] | None:
+    """A rule's condition besides its equalities (Splink writes "none" as TRUE) as sqlglot's tree
+    and the columns it reads, when it only tests the two records' columns for NULL (``(l.a IS
+    NULL OR r.a IS NULL)``, with AND, OR, NOT, IS NOT NULL); ``None`` for any other condition.
+    Such a test reads the same on a column's number (``_numbering_ctes``), which is NULL exactly
+    when the column is: the rule joins on numbers too."""
+    import sqlglot
+    from sqlglot import exp
+
+    if condition.strip().upper() in ("", "TRUE"):
+        return None, set()
+    try:
+        tree = sqlglot.parse_one(condition, read="duckdb")
+    except Exception:  # noqa: BLE001 - not parsed: joined as written
+        return None
+    allowed = (exp.And, exp.Or, exp.Not, exp.Paren, exp.Is, exp.Null, exp.Column, exp.Identifier)
+    columns = set()
+    for node in tree.walk():
+        if not isinstance(node, allowed):
+            return None
+        if isinstance(node, exp.Column):
+            if node.table not in ("l", "r") or not isinstance(node.parent, exp.Is) or node.parent.this is not node:
+                return None
+            columns.add(node.name)
+        if isinstance(node, exp.Is) and not isinstance(node.expression, exp.Null):
+            return None
+    return tree, columns
+
+
+def _numbered_tests(condition: str, exprs: dict[str, str]) -> str:
+    """``condition`` (``_null_tests``'s) on the columns' numbers (``exprs``: expression -> name)."""
+    from sqlglot import exp
+
+    tree, _ = _null_tests(condition)
+    if tree is None:
+        return ""
+    numbered = tree.transform(
+        lambda node: exp.column(exprs[f'"{node.name}"'], table=node.table) if isinstance(node, exp.Column) else node
+    )
+    return f" AND ({numbered.sql(dialect='duckdb')})"
 
 
 def blocked_pairs_sql(rules, table: str) -> str:
@@ -45,7 +91,8 @@ def blocked_pairs_sql(rules, table: str) -> str:
     order): every pair of records, the lower id on the left, that some rule's condition holds
     for, with the index of the first such rule as ``match_key`` (text, as Splink writes it).
 
-    A rule on the same expressions of both records (``_same_keys``) joins on integers: each
+    A rule on the same expressions of both records (``_same_keys``; besides its equalities at
+    most tests of columns for NULL, read on their numbers) joins on integers: each
     expression any rule uses gets a number per distinct non-NULL value (``_keys``, made once
     for all rules), and two records have the same value exactly when they have the same number
     (NULL has none and joins nothing, as in the rule). Joined on the names, addresses and
@@ -53,20 +100,24 @@ def blocked_pairs_sql(rules, table: str) -> str:
     records; 2.3-2.4 so, the numbering included). Other rules join as written."""
     keyed = [_same_keys(rule) for rule in rules]
     exprs: dict[str, str] = {}
-    for keys in keyed:
-        for expr in keys or ():
-            exprs.setdefault(expr, f"_k{len(exprs)}")
+    for rule, keys in zip(rules, keyed):
+        if keys:
+            tested = sorted(_null_tests(rule._filter_conditions)[1])
+            for expr in [*keys, *(f'"{c}"' for c in tested)]:
+                exprs.setdefault(expr, f"_k{len(exprs)}")
     joins = []
     for i, (rule, keys) in enumerate(zip(rules, keyed)):
+        tests = ""
         if keys:
             on = " AND ".join(f"l.{exprs[e]} = r.{exprs[e]}" for e in keys)
             source = "_keys"
+            tests = _numbered_tests(rule._filter_conditions, exprs)
         else:
             on, source = f"({rule.blocking_rule_sql})", table
         joins.append(
             f"""SELECT {i} AS rule, l.unique_id AS l, r.unique_id AS r
             FROM {source} AS l JOIN {source} AS r ON {on}
-            WHERE l.unique_id < r.unique_id"""
+            WHERE l.unique_id < r.unique_id{tests}"""
         )
     union = "\n            UNION ALL\n".join(joins)
     pairs = f"""SELECT CAST(min(rule) AS VARCHAR) AS match_key, l AS join_key_l, r AS join_key_r
