@@ -386,7 +386,8 @@ def test_the_first_name_table_is_sorted_and_deterministic(variants):
         assert [r[0] for r in first] == sorted(r[0] for r in first)
         rows = {r[0]: r[1:] for r in first}
         assert "lars" in rows["lasse"][0] and "en:william" in rows["bill"][0]
-        # name, keys, has_keys, part_keys, has_part_keys, words, initials, abbreviated, full_words, single
+        # name, keys, has_keys, part_keys, has_part_keys, words, initials, abbreviated, full_words, single,
+        # typo_keys, has_typo_keys
         anna = sorted(set(variants.groups("anna")) | set(variants.groups("karin")))  # its parts' groups
         assert rows["anna karin"][1:] == (
             False,
@@ -396,6 +397,8 @@ def test_the_first_name_table_is_sorted_and_deterministic(variants):
             ["a", "k"],
             False,
             ["anna", "karin"],
+            False,
+            [],
             False,
         )
         assert rows["lasse"][2:4] == (rows["lasse"][0], True)  # a single name's part keys: its keys
