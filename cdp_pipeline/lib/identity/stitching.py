@@ -498,9 +498,11 @@ def build_household_cannot_links(
                 ) p
                 JOIN {model_input} a ON a.unique_id = p.a_id JOIN {model_input} b ON b.unique_id = p.b_id
                 LEFT JOIN {cut} ca ON ca.rid = a.unique_id LEFT JOIN {cut} cb ON cb.rid = b.unique_id
+                -- the names as written: a name cut on one record and not on the other (one word
+                -- less) is a part of the double name, one name, so equal names need no cut
+                WHERE a.first_name_match <> b.first_name_match
             )
-            WHERE first_name_match_l <> first_name_match_r
-              AND (coalesce(own_email, false) OR coalesce(own_phone, false))
+            WHERE coalesce(own_email, false) OR coalesce(own_phone, false)
         )
         SELECT rid_l, rid_r FROM graded
         -- the grade once per pair; the mailboxes read only where it is "typo"
