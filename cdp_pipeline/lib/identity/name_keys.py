@@ -15,7 +15,10 @@ comparisons (in any SQL dialect Splink runs on) grade two names as
   or "po" when that is not itself a name: Bo is not Bengt-Olof) is ``abbreviated``; it is the
   double name whose words have the same ``initials`` and whose words hold its ``full_words``;
 - ``single``: one word (Jaro-Winkler is trusted between single names only: Anna-Karin and
-  Anna-Maria share their start).
+  Anna-Maria share their start);
+- ``typo_keys``, ``has_typo_keys``: a single name in no group, the groups it is an unambiguous
+  typo of a member of (``NameVariants.typo_keys``: "hons", one edit from Hans and from no other
+  name, is a typo of Hans's group, so the model's "typo" grade holds beside Hasse too).
 
 Computed in Python once per distinct name (thousands, not millions) and joined back.
 """
@@ -42,6 +45,8 @@ MODEL_COLUMNS = {
     "abbreviated": "first_name_abbreviated",
     "full_words": "first_name_full_words",
     "single": "first_name_single",
+    "typo_keys": "first_name_typo_keys",
+    "has_typo_keys": "first_name_has_typo_keys",
 }
 
 
@@ -55,6 +60,8 @@ class NameKeys(NamedTuple):
     abbreviated: bool
     full_words: list[str]
     single: bool
+    typo_keys: list[str]
+    has_typo_keys: bool
 
 
 def name_keys(name: str, variants: NameVariants) -> NameKeys:
@@ -72,6 +79,7 @@ def name_keys(name: str, variants: NameVariants) -> NameKeys:
         if abbreviated and len(words) > 1
         else ([] if abbreviated else sorted(set(words)))
     )
+    typo_keys = [] if keys else sorted(variants.typo_keys(name))
     return NameKeys(
         keys,
         bool(keys),
@@ -82,6 +90,8 @@ def name_keys(name: str, variants: NameVariants) -> NameKeys:
         abbreviated,
         full_words,
         len(words) == 1,
+        typo_keys,
+        bool(typo_keys),
     )
 
 
@@ -94,7 +104,9 @@ def _name_table(names: list[str], variants: NameVariants) -> pa.Table:
             **{
                 field: pa.array(
                     [getattr(r, field) for r in rows],
-                    pa.bool_() if field in ("has_keys", "has_part_keys", "abbreviated", "single") else strings,
+                    pa.bool_()
+                    if field in ("has_keys", "has_part_keys", "abbreviated", "single", "has_typo_keys")
+                    else strings,
                 )
                 for field in NameKeys._fields
             },

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -67,6 +68,77 @@ class NameVariants:
     def are_variants(self, a: str | None, b: str | None) -> bool:
         """True when the two match-form names share a group (nickname, short form, spelling)."""
         return not self.groups(a).isdisjoint(self.groups(b))
+
+    @functools.cached_property
+    def _one_edit_index(self) -> dict[str, frozenset[str]]:
+        """Every name of the groups and of ``real_first_names()``, under itself and under each of
+        its one-letter deletions: two names one edit apart (a letter changed, put in, dropped or
+        two swapped) share such a key (a symmetric-deletion index; candidates are checked)."""
+        index: dict[str, set[str]] = {}
+        for name in set(self._groups_of) | real_first_names():
+            for key in {name, *(name[:i] + name[i + 1 :] for i in range(len(name)))}:
+                index.setdefault(key, set()).add(name)
+        return {key: frozenset(names) for key, names in index.items()}
+
+    def typo_keys(self, name: str | None) -> frozenset[str]:
+        """The groups a single match-form name is an unambiguous typo of a member of: the name
+        has four letters or more, is in no group and is no real first name
+        (``real_first_names``), and every group or real name one edit from it (Damerau) is in
+        these groups (all of them, so a real name one edit away that is in none, or in
+        another, leaves none). "hons" is one edit from Hans only (Hasse's group): a typo of
+        Hans, one name with Hasse; "peta" is one edit from Pete but also from Petra and Petar:
+        none. Measured over the Nordic seeds, the samples, FEBRL-like sets and the 1M sample
+        (``benchmarks/results/2026-12-07-s40-nick.md``, "R5"), this joined no two people; the
+        looser forms (any name one edit from a variant, or without the real-name test) joined
+        households on a family inbox."""
+        if not name or len(name) < 4 or " " in name or name in self._groups_of or name in real_first_names():
+            return frozenset()
+        index = self._one_edit_index
+        near = {
+            other
+            for key in {name, *(name[:i] + name[i + 1 :] for i in range(len(name)))}
+            for other in index.get(key, ())
+            if other != name and _one_edit(name, other)
+        }
+        if not near:
+            return frozenset()
+        return frozenset.intersection(*(self.groups(other) for other in near))
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """``a`` and ``b`` (different) are one edit apart: a letter changed, put in or dropped, or two
+    neighbours swapped (Damerau-Levenshtein, restricted)."""
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (
+            len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+        )
+    if abs(len(a) - len(b)) != 1:
+        return False
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    i = 0
+    while i < len(short) and short[i] == long[i]:
+        i += 1
+    return short[i:] == long[i + 1 :]
+
+
+# Faker's first-name tables (a pinned dependency; its sample generator's names): the Nordic,
+# English and German ones, 3,347 names in match form (the Swedish one Isof's top 500)
+_REAL_NAME_LOCALES = ("sv_SE", "no_NO", "da_DK", "fi_FI", "en_US", "en_GB", "de_DE")
+
+
+@functools.cache
+def real_first_names() -> frozenset[str]:
+    """First names in use (match form) beyond the variant groups: a name one edit from one of them
+    is read as that name, not as a typo (``NameVariants.typo_keys``)."""
+    names: set[str] = set()
+    for locale in _REAL_NAME_LOCALES:
+        provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+        for attr in ("first_names", "first_names_male", "first_names_female"):
+            for name in getattr(provider, attr, None) or ():
+                if folded := match_name(name):
+                    names.add(folded)
+    return frozenset(names)
 
 
 def _english_groups() -> dict[str, set[str]]:

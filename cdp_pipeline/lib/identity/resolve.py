@@ -303,7 +303,10 @@ def _household_cannot_links(
     last run's household pairs between unchanged records (``identity.graph_edges``, by reason)
     are kept and only the pairs of changed records looked at. A pair that is also a reviewer's
     cannot-link was kept under the review's reason, so the records of tonight's review
-    cannot-links are looked at again too."""
+    cannot-links are looked at again too, and so are the records whose first name has two words or
+    more: the household pairs read it without a surname word at its end when a record on its
+    e-mail or phone carries that word as its surname (``stitching.cut_surname_words``), which a
+    night can change without changing the record."""
     if (
         full_refresh
         or model is None
@@ -317,6 +320,9 @@ def _household_cannot_links(
         CREATE OR REPLACE TEMP TABLE _id_household_recompute AS
         SELECT unique_id AS rid FROM {SPLINK_INPUT} WHERE unique_id NOT IN (SELECT rid FROM temp._id_unchanged)
         UNION SELECT unnest([rid_l, rid_r]) FROM temp._id_review_pairs WHERE decision = 'cannot_link'
+        -- a first name of two words or more may be read without its last word, by what the other
+        -- records on its e-mail or phone carry (stitching.cut_surname_words): not the record's alone
+        UNION SELECT unique_id FROM {SPLINK_INPUT} WHERE first_name_match LIKE '% %'
     """)
     kept = f"""
         SELECT least(l.rid, r.rid) AS rid_l, greatest(l.rid, r.rid) AS rid_r

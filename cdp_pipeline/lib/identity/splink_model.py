@@ -436,7 +436,8 @@ def _first_name_comparison(swapped: bool = True, dialect: str = "duckdb"):
       sister as names, twins included; a level of its own, trained apart from "else";
     - a typo: one edit apart with both names of four letters or more, or Jaro-Winkler >= 0.92
       between single names (not between double names: "anna maria" / "anna karin" score high
-      on their shared start alone);
+      on their shared start alone), or one an unambiguous typo of a variant of the other
+      ("hons" / "hasse": ``_typo_of_a_variant_level``);
     - else: different names. No "somewhat similar" tier: Carl-Henrik and Caroline share
       letters, not a name, so training gives "else" a strongly negative weight wherever names
       are reliable.
@@ -516,6 +517,7 @@ def _first_name_comparison(swapped: bool = True, dialect: str = "duckdb"):
                 cll.And(
                     cll.CustomLevel("first_name_single_l AND first_name_single_r"), cll.JaroWinklerLevel(col, 0.92)
                 ),
+                _typo_of_a_variant_level(dialect),
             ).configure(label_for_charts="typo"),
             # two edits apart and alike (Jaro-Winkler >= 0.8, the first letter the same) between
             # single names of four letters or more ("rachel" / "rqcel" 0.84, "thomas" / "thomrds"
@@ -541,6 +543,30 @@ def _first_name_comparison(swapped: bool = True, dialect: str = "duckdb"):
             cll.ElseLevel(),
         ],
     )
+
+
+def _typo_of_a_variant_level(dialect: str = "duckdb"):
+    """One single name is an unambiguous typo of a variant of the other (``name_keys``'
+    ``typo_keys``: "hons", one edit from Hans and from no other known name, beside "hasse"):
+    graded a typo, as "hons" / "hans" is. Not between two such typos (each is one edit from a
+    name, not from each other). A CASE: the overlap is computed only for the few names with
+    typo keys."""
+    import splink.comparison_level_library as cll
+
+    def overlap(x: str, y: str) -> str:
+        return (
+            f"size(array_intersect({x}, {y})) >= 1"
+            if dialect == "spark"
+            else f"array_length(list_intersect({x}, {y})) >= 1"
+        )
+
+    def one_way(x: str, y: str) -> str:
+        return (
+            f"WHEN first_name_has_typo_keys_{x} AND first_name_has_keys_{y} AND first_name_single_{y}"
+            f" THEN {overlap(f'first_name_typo_keys_{x}', f'first_name_keys_{y}')}"
+        )
+
+    return cll.CustomLevel(f"CASE {one_way('l', 'r')} {one_way('r', 'l')} ELSE false END")
 
 
 # The first-name grades that mean "may be one person's name" (the others: different names)

@@ -239,6 +239,17 @@ RELATION_CASES = [
     ("Micheal", "Michael", "typo"),
     ("Cristoffer", "Christofer", "typo"),  # two edits, Jaro-Winkler 0.94
     ("Anna", "Hanna", "typo"),
+    # an unambiguous typo of a variant of the other name: "hons" is one edit from Hans and from no
+    # other name of the variant table or the real-name tables (Nordic set, seed 37), "ineggerd"
+    # from Ingegerd only (seed 11)
+    ("Hons", "Hasse", "typo"),
+    ("Ineggerd", "Inger", "typo"),
+    # not: "hnas" is one edit from Anas too; "bittan" from Bettan (Elisabeth's) and Gittan
+    # (Birgitta's); two typos of one group are each one edit from a name, not from each other
+    ("Hnas", "Hasse", "different"),
+    ("Bittan", "Birgitta", "different"),
+    ("Bittan", "Elisabeth", "different"),
+    ("Hons", "Hasze", "different"),
     # two edits apart and alike (FEBRL-class typos): a level of their own, two names to stitching
     ("Rachel", "Rqcel", "two_edits"),
     ("Thomas", "Thomrds", "two_edits"),
@@ -375,6 +386,22 @@ def test_the_grades_are_symmetric_on_many_names(variants):
     assert {grades[(n, n)] for n in names} == {GRADES["exact"]}
 
 
+def test_a_typo_of_a_variant_only_when_every_name_one_edit_away_shares_its_group(variants):
+    # one edit from Hans (Hasse's group) and from no other known name
+    assert variants.typo_keys("hons") == variants.groups("hans") == {"hans"}
+    assert "hasse" in variants.members["hans"]
+    # one edit from Pete (Peter's group) and from Petra and Petar, real names in no group: none
+    assert variants.groups("pete") and not variants.groups("petra")
+    assert variants.typo_keys("peta") == frozenset()
+    # one edit from Bettan (Elisabeth's) and Gittan (Birgitta's): groups that share nothing
+    assert variants.groups("bettan") and variants.groups("gittan")
+    assert variants.groups("bettan").isdisjoint(variants.groups("gittan"))
+    assert variants.typo_keys("bittan") == frozenset()
+    # a name in a group, a real name and a name under four letters are no typos of another
+    assert variants.typo_keys("hans") == variants.typo_keys("bitten") == variants.typo_keys("lna") == frozenset()
+    assert variants.typo_keys("anna karin") == variants.typo_keys(None) == frozenset()
+
+
 def test_the_first_name_table_is_sorted_and_deterministic(variants):
     con = duckdb.connect(":memory:")
     try:
@@ -386,7 +413,8 @@ def test_the_first_name_table_is_sorted_and_deterministic(variants):
         assert [r[0] for r in first] == sorted(r[0] for r in first)
         rows = {r[0]: r[1:] for r in first}
         assert "lars" in rows["lasse"][0] and "en:william" in rows["bill"][0]
-        # name, keys, has_keys, part_keys, has_part_keys, words, initials, abbreviated, full_words, single
+        # name, keys, has_keys, part_keys, has_part_keys, words, initials, abbreviated, full_words, single,
+        # typo_keys, has_typo_keys
         anna = sorted(set(variants.groups("anna")) | set(variants.groups("karin")))  # its parts' groups
         assert rows["anna karin"][1:] == (
             False,
@@ -396,6 +424,8 @@ def test_the_first_name_table_is_sorted_and_deterministic(variants):
             ["a", "k"],
             False,
             ["anna", "karin"],
+            False,
+            [],
             False,
         )
         assert rows["lasse"][2:4] == (rows["lasse"][0], True)  # a single name's part keys: its keys
