@@ -95,6 +95,11 @@ def main(argv=None) -> int:
         for k, w in walls.items()
         if k in deps
     }
+    # a step of this tree's plan the night did not run (new since) is left out, as if it took no time
+    missing = sorted(set(deps) - set(steps))
+    if missing:
+        print(f"not in the night, left out: {', '.join(missing)}")
+    deps = {k: v & set(steps) for k, v in deps.items()}
     order = [k for k, _ in sorted(windows.items(), key=lambda kv: kv[1][0]) if k in steps]
     serial, _ = simulate(steps, deps, order, 1, {}, ())
     wall, schedule = simulate(steps, deps, order, a.max_concurrent, STEP_POLICY, FIRST)

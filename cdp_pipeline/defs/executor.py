@@ -17,10 +17,11 @@ Which steps may run beside which (``STEP_POLICY``), from what the steps share:
   which one-at-a-time keeps as the serial night writes it.
 - A step not named in ``STEP_POLICY`` runs alone: nothing beside it, whatever it does (raw's load
   sets global DuckDB settings and runs its own thread pool; the erasure step rewrites the
-  database file; publish copies it; segments and activation are short). A new step is safe by
-  default; naming it is a decision.
-- The steps named run beside each other: identity and golden write their own schemas' tables
-  (DuckDB's transactions keep each step's reads consistent), the checks only read.
+  database file; publish copies it). A new step is safe by default; naming it is a decision.
+- The steps named run beside each other: identity, golden, segments and activation write their
+  own schemas' tables, identity/anonymous_visitors its one table, the audit reports and the
+  checks only read (DuckDB's transactions keep each step's reads consistent; a ``CREATE ... IF
+  NOT EXISTS`` of a table that exists writes nothing, so two steps' may meet).
 
 Events are made and stored in the step's thread, as in the in-process executor (Dagster's SQLite
 event log is written under its lock; ``launch.py``'s kept connection allows any thread), and
@@ -55,20 +56,36 @@ STEP_POLICY: dict[str, str] = {
     **{f"staging__{t}": FUNCTIONS_LANE for t in STAGING_TABLES},
     **{f"staging_{t}_checks": FREE for t in STAGING_TABLES},
     "raw_ledger_checks": FREE,
+    # the ledger's reports: they read what raw wrote (their CREATE/ALTER ... IF NOT EXISTS write
+    # nothing once raw made the tables)
+    "audit__files": FREE,
+    "audit__quarantine": FREE,
     "identity_resolution": FREE,
+    # reads staging.web_events, writes its one table: beside identity, which no longer waits for
+    # the web events' build
+    "identity__anonymous_visitors": FREE,
     "identity_checks": FREE,
     "golden_tables": FREE,
     "golden_checks": FREE,
+    # after golden: segments and activation write their own schemas' tables, the checks read;
+    # activation registers its export functions (the functions lane), segments none
+    "segment_evaluation": FREE,
+    "segment_definition_checks": FREE,
+    "segments__history": FREE,
+    "segments__history_history_agrees_with_membership": FREE,
+    "segments__sizes": FREE,
+    "activation__export_members": FUNCTIONS_LANE,
+    "activation__export_log": FUNCTIONS_LANE,
+    "activation__export_log_exported_rows_have_consent": FUNCTIONS_LANE,
+    "activation__export_log_no_destination_held": FUNCTIONS_LANE,
 }
 
-# The night's longest chain (raw, identity_records, web_events, their checks, identity, golden)
-# starts each of its steps first, in this order, when others are ready too: the others fill the
-# core it leaves idle.
+# The night's longest chain (raw, identity_records, its checks, identity, golden) starts each of
+# its steps first, in this order, when others are ready too: the others (web_events and the other
+# staging steps, their checks) fill the core it leaves idle.
 FIRST = (
     "staging__identity_records",
-    "staging__web_events",
     "staging_identity_records_checks",
-    "staging_web_events_checks",
     "identity_resolution",
 )
 

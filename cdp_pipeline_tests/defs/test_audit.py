@@ -30,6 +30,8 @@ def test_erasure_runs_after_the_layers_and_before_publish():
     deps = {d.asset_key for d in erasure_log.specs_by_key[ERASURE_LOG_KEY].deps}
     assert deps == set(ERASURE_DEPS)
     assert dg.AssetKey(["activation", "export_log"]) in deps and dg.AssetKey(["golden", "customers"]) in deps
+    # a step of its own, upstream of no other layer: erasure names it
+    assert dg.AssetKey(["identity", "anonymous_visitors"]) in deps
     publish_deps = {d.asset_key for d in published_warehouse.specs_by_key[dg.AssetKey(["publish", "warehouse"])].deps}
     assert ERASURE_LOG_KEY in publish_deps
     (spec,) = no_erased_identifiers_remain.check_specs

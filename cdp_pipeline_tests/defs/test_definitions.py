@@ -61,6 +61,25 @@ EXPECTED_ASSETS = {
 }
 
 
+def test_identity_waits_for_identity_records_only_and_the_anonymous_visitors_for_the_web_events():
+    # The identity step reads staging.identity_records alone: it starts without waiting for the
+    # web events' build, which runs beside it (defs/executor.py). identity.anonymous_visitors
+    # counts the web events' cookies, in a step of its own that must wait for them.
+    graph = _graph()
+    web_events, records = dg.AssetKey(["staging", "web_events"]), dg.AssetKey(["staging", "identity_records"])
+    anonymous = dg.AssetKey(["identity", "anonymous_visitors"])
+    for table in ("customer_map", "links", "clusters", "runs"):
+        parents = graph.get(dg.AssetKey(["identity", table])).parent_keys
+        assert records in parents and web_events not in parents, table
+        assert web_events not in graph.get_ancestor_asset_keys(dg.AssetKey(["identity", table]))
+    assert graph.get(anonymous).parent_keys == {web_events}
+    # a step of its own: not materialised by the identity multi-asset's step
+    assert (
+        graph.get(anonymous).assets_def.node_def.name
+        != graph.get(dg.AssetKey(["identity", "customer_map"])).assets_def.node_def.name
+    )
+
+
 def test_asset_graph_has_the_expected_groups_and_keys():
     graph = _graph()
     found: dict[str, set[str]] = {}

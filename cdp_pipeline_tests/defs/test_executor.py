@@ -12,7 +12,7 @@ from dagster._core.execution.api import execute_run
 from dagster._core.execution.retries import RetryMode
 from dagster._core.execution.step_dependency_config import StepDependencyConfig
 
-from cdp_pipeline.defs.executor import FREE, STEP_POLICY, ThreadedExecutor, may_start
+from cdp_pipeline.defs.executor import FIRST, FREE, STEP_POLICY, ThreadedExecutor, may_start
 
 POLICY = {"a": FREE, "b": FREE, "c": FREE, "lane_1": "lane", "lane_2": "lane", "after": FREE}
 
@@ -182,6 +182,15 @@ def test_first_steps_start_first():
         ("publish__warehouse", ["identity_checks"], False),  # not named: alone
         ("identity_checks", ["raw_sources"], False),
         ("raw_sources", [], True),
+        # identity no longer waits for the web events: their build runs beside it
+        ("staging__web_events", ["identity_resolution"], True),
+        ("identity__anonymous_visitors", ["identity_resolution"], True),
+        ("audit__files", ["staging__identity_records"], True),  # the ledger's reports only read
+        ("segment_evaluation", ["golden_checks"], True),
+        ("segments__history", ["activation__export_members"], True),
+        ("activation__export_members", ["staging__order_lines"], False),  # both register functions
+        ("activation__export_log_exported_rows_have_consent", ["activation__export_log_no_destination_held"], False),
+        ("audit__erasure_log", ["segments__sizes"], False),  # rewrites the file: alone
     ],
 )
 def test_night_policy(step, running, allowed):
@@ -198,4 +207,5 @@ def test_policy_names_steps_of_the_nightly_job():
     job = defs().resolve_job_def("nightly")
     keys = {s.key for s in create_execution_plan(job).get_steps_to_execute_in_topo_order()}
     assert set(STEP_POLICY) <= keys
+    assert set(FIRST) <= set(STEP_POLICY)
     assert job.executor_def.name == "cdp_threaded"

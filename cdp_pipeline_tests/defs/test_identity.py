@@ -5,7 +5,7 @@ import duckdb
 import pytest
 from dagster_duckdb import DuckDBResource
 
-from cdp_pipeline.defs.identity.assets import IDENTITY_ASSETS, build_identity_assets
+from cdp_pipeline.defs.identity.assets import IDENTITY_ASSETS, anonymous_visitors, build_identity_assets
 from cdp_pipeline.defs.identity.checks import identity_checks
 from cdp_pipeline.defs.resources import settings_resource
 from cdp_pipeline.settings import get_settings
@@ -57,7 +57,7 @@ def test_identity_assets_materialize_with_metadata_and_checks(env, monkeypatch):
     # the evaluation is attached (accuracy itself is tested in lib/identity on a larger population:
     # an unsupervised model trained on 80 people is weak)
     assert 0.9 <= meta["eval_precision"].value <= 1.0 and "Pairwise" in meta["evaluation"].value
-    assert meta["anonymous_visitors"].value == 1
+    assert "anonymous_visitors" not in meta  # their own step's (test below)
     assert 0 < meta["eval_blocking_recall"].value <= 1
     links_meta = mats[("identity", "links")].metadata
     assert links_meta["model_json"].value.endswith("splink_model.json")
@@ -70,6 +70,35 @@ def test_identity_assets_materialize_with_metadata_and_checks(env, monkeypatch):
     checks = _check_results(result)
     assert checks["customer_id_churn"].passed
     assert checks["customer_id_churn"].metadata["records_changed_id"].value == 0
+
+
+def test_anonymous_visitors_asset_counts_the_web_cookies_never_seen_with_a_user_id(env):
+    _, db = env
+    with duckdb.connect(str(db)) as con:
+        con.execute("CREATE SCHEMA staging; CREATE SCHEMA identity")
+        con.execute("""CREATE TABLE staging.web_events AS SELECT * FROM (VALUES
+                       ('ck-anon', NULL), ('ck-anon', NULL), ('ck0a', 'CRM000001'), ('ck0a', NULL),
+                       (NULL, NULL)) t(user_pseudo_id, user_id)""")
+    result = _materialize_alone(db, anonymous_visitors)
+    (mat,) = result.asset_materializations_for_node("identity__anonymous_visitors")
+    assert mat.metadata["anonymous_visitors"].value == 1 and mat.metadata["dagster/row_count"].value == 1
+    with duckdb.connect(str(db)) as con:
+        assert con.execute("SELECT * FROM identity.anonymous_visitors").fetchall() == [("ck-anon", 2)]
+        # no web events tonight: the table is emptied, not kept
+        con.execute("DROP TABLE staging.web_events")
+    result = _materialize_alone(db, anonymous_visitors)
+    (mat,) = result.asset_materializations_for_node("identity__anonymous_visitors")
+    assert mat.metadata["anonymous_visitors"].value == 0
+    with duckdb.connect(str(db)) as con:
+        assert con.execute("SELECT count(*) FROM identity.anonymous_visitors").fetchone() == (0,)
+
+
+def _materialize_alone(db, asset):
+    return dg.materialize(
+        [asset],
+        resources={"duckdb": DuckDBResource(database=str(db))},
+        raise_on_error=True,
+    )
 
 
 def _small_config():

@@ -1,7 +1,8 @@
 """Identity: which source records are the same person, under a persistent customer ID.
 
-One multi-asset writes every ``identity`` table in one go (they are one decision:
-links, clusters and IDs must agree). Logic lives in ``cdp_pipeline.lib.identity``.
+One multi-asset writes the linkage's ``identity`` tables in one go (they are one decision:
+links, clusters and IDs must agree); ``identity/anonymous_visitors``, which counts web cookies
+and links nothing, is a step of its own. Logic lives in ``cdp_pipeline.lib.identity``.
 """
 
 import json
@@ -14,6 +15,7 @@ from cdp_pipeline.defs.run_mode import RunMode
 from cdp_pipeline.defs.table_metadata import rounded, table_metadata
 from cdp_pipeline.lib.common.gc_pause import heap_frozen
 from cdp_pipeline.lib.identity import evaluate_against_truth, format_evaluation, load_identity_config
+from cdp_pipeline.lib.identity.anonymous import write_anonymous_visitors
 from cdp_pipeline.lib.identity.evaluate import blocking_recall
 from cdp_pipeline.lib.identity.name_variants import load_name_variants
 from cdp_pipeline.lib.identity.resolve import default_paths, resolve_identities, table_exists
@@ -21,8 +23,6 @@ from cdp_pipeline.lib.identity.splink_model import splink_model_markdown
 from cdp_pipeline.lib.staging.build import data_as_of
 
 IDENTITY_RECORDS = dg.AssetKey(["staging", "identity_records"])
-# identity.anonymous_visitors counts staging.web_events' cookies (resolve._anonymous_visitors): a
-# dependency, so no executor runs the step before or beside the web events' build.
 WEB_EVENTS = dg.AssetKey(["staging", "web_events"])
 
 IDENTITY_ASSETS = {
@@ -34,7 +34,6 @@ IDENTITY_ASSETS = {
     "excluded_identifiers": "Junk and implausibly shared identifiers that were not used to link, with the reason.",
     "id_history": "Every customer ID created, merged, split or retired, per run.",
     "runs": "One row per identity run: records, customers and how many IDs changed.",
-    "anonymous_visitors": "Web cookies never seen with a user_id: counted, never customers.",
 }
 
 
@@ -45,7 +44,7 @@ def _specs(deps) -> list[dg.AssetSpec]:
             group_name="identity",
             kinds={"duckdb", "splink"},
             description=description,
-            deps=[*deps, WEB_EVENTS] if deps and table == "anonymous_visitors" else deps,
+            deps=deps,
             skippable=False,
         )
         for table, description in IDENTITY_ASSETS.items()
@@ -123,7 +122,6 @@ def build_identity_assets(deps=(IDENTITY_RECORDS,)) -> dg.AssetsDefinition:
                 metadata |= shared | {
                     "review": dg.MetadataValue.json(result.review),
                     "splitting": dg.MetadataValue.json(result.splitting),
-                    "anonymous_visitors": dg.MetadataValue.int(result.anonymous_visitors or 0),
                 }
                 if evaluation:
                     metadata |= evaluation
@@ -146,6 +144,22 @@ def build_identity_assets(deps=(IDENTITY_RECORDS,)) -> dg.AssetsDefinition:
             yield dg.MaterializeResult(asset_key=["identity", table], metadata=metadata)
 
     return identity_resolution
+
+
+# Its own step: it reads staging.web_events only, so the identity step does not wait for the web
+# events' build, which runs beside it (defs/executor.py).
+@dg.asset(
+    key=["identity", "anonymous_visitors"],
+    group_name="identity",
+    kinds={"duckdb"},
+    deps=[WEB_EVENTS],
+    description="Web cookies never seen with a user_id: counted, never customers.",
+)
+def anonymous_visitors(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    with duckdb.get_connection() as con:
+        count = write_anonymous_visitors(con)
+        table = table_metadata(con, context.asset_key)
+    return dg.MaterializeResult(metadata={**table, "anonymous_visitors": dg.MetadataValue.int(count or 0)})
 
 
 def _data_as_of(con):

@@ -70,7 +70,6 @@ IDENTITY_TABLES = (
     "excluded_identifiers",
     "id_history",
     "runs",
-    "anonymous_visitors",
 )
 
 
@@ -85,7 +84,6 @@ class IdentityResult:
     review: dict = field(default_factory=dict)
     splitting: dict = field(default_factory=dict)
     id_changes: dict = field(default_factory=dict)
-    anonymous_visitors: int | None = None
     model: ModelRun | None = None
     graph_rounds: int = 0
     graph: dict = field(default_factory=dict)
@@ -283,7 +281,6 @@ def resolve_identities(
     )
     if scope is not None:
         _add_untouched_records(con, result.id_changes)
-    result.anonymous_visitors = _anonymous_visitors(con)
     _write_tables(con, run_id, run_at, result, config, night_inputs, restricted=scope is not None)
     return result
 
@@ -371,8 +368,8 @@ def _keep_unchanged_night(
 ) -> IdentityResult:
     """A night with nothing new for identity: the tables, graph and model state stay as the last
     run left them (what clustering no affected record would write); the night gets its
-    ``identity.runs`` row, no ID events, and tonight's anonymous visitors (web events can change
-    without an identity record changing)."""
+    ``identity.runs`` row and no ID events (tonight's anonymous visitors are their own step's:
+    lib/identity/anonymous.py)."""
     report_phase("identity", "nothing changed since the last run: every table kept")
     one = lambda sql: con.execute(sql).fetchall()[0]  # noqa: E731
     present = one("SELECT count(*) FROM identity.customer_map")[0]
@@ -413,13 +410,10 @@ def _keep_unchanged_night(
             if (Path(reports_dir) / f"{name}.html").exists()
         }
     result.model = model
-    result.anonymous_visitors = _anonymous_visitors(con)
     with transaction(con):
         con.execute("""CREATE TABLE IF NOT EXISTS identity.id_history (run_id VARCHAR, customer_id VARCHAR,
                        event VARCHAR, related_customer_id VARCHAR, "at" TIMESTAMP)""")
         con.execute("DELETE FROM identity.id_history WHERE run_id = $run_id", {"run_id": run_id})
-        con.execute("""CREATE OR REPLACE TABLE identity.anonymous_visitors AS
-                       SELECT * FROM temp._id_anonymous""")
         result.excluded_identifiers = one("SELECT count(*) FROM identity.excluded_identifiers")[0]
         _summarise(con, result)
         _write_run_row(con, run_id, run_at, result)
@@ -448,29 +442,6 @@ def _add_untouched_records(con: duckdb.DuckDBPyConnection, id_changes: dict) -> 
     id_changes["records_still_present"] += untouched
     present = id_changes["records_still_present"]
     id_changes["id_change_share"] = (id_changes["records_changed_id"] / present) if present else 0.0
-
-
-def _anonymous_visitors(con: duckdb.DuckDBPyConnection) -> int | None:
-    """Cookies never seen with a user_id: counted, never customers. None when web events are absent."""
-    cols = {
-        r[0]
-        for r in con.execute("""SELECT column_name FROM duckdb_columns()
-              WHERE schema_name = 'staging' AND table_name = 'web_events'""").fetchall()
-    }
-    cookie = next((c for c in ("user_pseudo_id", "cookie") if c in cols), None)
-    if cookie is None or "user_id" not in cols:
-        con.execute("""CREATE OR REPLACE TEMP TABLE _id_anonymous (user_pseudo_id VARCHAR, events BIGINT)""")
-        return None
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _id_anonymous AS
-        SELECT "{cookie}" AS user_pseudo_id, count(*) AS events
-        FROM staging.web_events
-        WHERE "{cookie}" IS NOT NULL
-        GROUP BY "{cookie}"
-        HAVING count(user_id) = 0
-        ORDER BY 1
-    """)
-    return con.execute("SELECT count(*) FROM temp._id_anonymous").fetchall()[0][0]
 
 
 def _write_tables(
@@ -605,8 +576,6 @@ def _write_tables(
                        ORDER BY customer_id, event""",
             params,
         )
-        con.execute("""CREATE OR REPLACE TABLE identity.anonymous_visitors AS
-                       SELECT * FROM temp._id_anonymous""")
         write_graph_state(con, config, "temp._id_components", restricted, night_inputs)
         if result.model is not None and result.model.state_ready:
             # sorted on the rids, numbered in record-key order (records.py): the order of sorting

@@ -19,7 +19,6 @@ TABLES = {
     "rejected_links": (),
     "clusters": ("created_at",),
     "excluded_identifiers": (),
-    "anonymous_visitors": (),
     "scored_pairs": (),
     "scored_records": (),
     "model": ("trained_at",),
@@ -411,21 +410,6 @@ def test_a_night_with_nothing_new_but_the_model_due_retrains(two_nights, tmp_pat
     later = DAY2 + dt.timedelta(days=30)
     result, _ = _resolve(tmp_path / "due.duckdb", two_nights["night2"], two_nights["config"], later)
     assert result.model.retrained and result.graph["clustered"] != "no records (nothing changed)"
-
-
-def test_a_night_with_nothing_new_for_identity_still_counts_tonights_anonymous_visitors(two_nights, tmp_path):
-    """Web events without a user_id change no identity record, so the night keeps every table,
-    but the anonymous visitors are tonight's."""
-    shutil.copy(two_nights["root"] / "incremental.duckdb", tmp_path / "web.duckdb")
-    con = duckdb.connect(str(tmp_path / "web.duckdb"))
-    con.execute("""CREATE TABLE staging.web_events AS SELECT * FROM (VALUES
-                   ('cookie-a', NULL), ('cookie-a', NULL), ('cookie-b', 'u1')) t(user_pseudo_id, user_id)""")
-    con.close()
-    result, tables = _resolve(tmp_path / "web.duckdb", two_nights["night2"], two_nights["config"], DAY2)
-    assert result.graph["clustered"] == "no records (nothing changed)"
-    assert result.anonymous_visitors == 1
-    assert tables["anonymous_visitors"] == [("cookie-a", 2)]
-    assert tables["customer_map"] == two_nights["incremental"][1]["customer_map"]
 
 
 def _household_pairs(con) -> set[tuple]:
