@@ -4,6 +4,7 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
+from cdp_pipeline.definitions import defs
 from cdp_pipeline.defs.audit.assets import ERASURE_DEPS, ERASURE_LOG_KEY, erasure_log
 from cdp_pipeline.defs.audit.checks import no_erased_identifiers_remain
 from cdp_pipeline.defs.publish.assets import published_warehouse
@@ -24,6 +25,28 @@ def _run(settings):
 def _check(result) -> dg.AssetCheckEvaluation:
     (evaluation,) = result.get_asset_check_evaluations()
     return evaluation
+
+
+def test_erasure_runs_after_every_other_step_of_the_night():
+    """Steps run side by side (defs/executor.py): a step that is not upstream of the erasure could
+    write an erased person's rows after it. Every asset but publish is the erasure's ancestor or
+    is built in the same step as one (a multi-asset's other tables)."""
+    graph = defs().resolve_asset_graph()
+    ancestors, frontier = set(), [ERASURE_LOG_KEY]
+    while frontier:
+        for parent in graph.get(frontier.pop()).parent_keys:
+            if parent not in ancestors:
+                ancestors.add(parent)
+                frontier.append(parent)
+    steps_before = {id(graph.assets_def_for_key(k)) for k in ancestors}
+    later = {
+        k.to_user_string()
+        for k in graph.get_all_asset_keys()
+        if k not in (ERASURE_LOG_KEY, dg.AssetKey(["publish", "warehouse"]))
+        and not graph.get(k).is_external
+        and id(graph.assets_def_for_key(k)) not in steps_before
+    }
+    assert later == set()
 
 
 def test_erasure_runs_after_the_layers_and_before_publish():

@@ -119,8 +119,13 @@ ERASURE_DEPS = [
     dg.AssetKey(["segments", "membership"]),
     dg.AssetKey(["segments", "history"]),
     dg.AssetKey(["activation", "export_log"]),
-    # a step of its own that no layer above reads (defs/identity/assets.py): named, so it is built before too
+    # steps that no layer above reads: named, so that with steps side by side (defs/executor.py)
+    # each is built before the erasure too, never after it
     dg.AssetKey(["identity", "anonymous_visitors"]),
+    dg.AssetKey(["staging", "order_lines"]),
+    dg.AssetKey(["segments", "sizes"]),
+    dg.AssetKey(["audit", "files"]),
+    dg.AssetKey(["audit", "quarantine"]),
 ]
 
 
