@@ -691,14 +691,14 @@ def test_a_cut_says_which_cannot_link_and_a_must_link_overrides_only_inferred_on
     assert stats["must_link_conflicts"] == (0 if must_link_wins else 1)
 
 
-def _stitch(con, records) -> None:
-    """``records`` numbered, their identifiers found, junk excluded and stitched, as a run does."""
+def _identifiers(con, records):
+    """``records`` numbered, their first names graded, identifiers found and junk excluded, as a
+    run does before stitching; returns the identity configuration."""
     from cdp_pipeline.lib.identity.config import load_identity_config
     from cdp_pipeline.lib.identity.junk_guard import find_excluded_identifiers
     from cdp_pipeline.lib.identity.name_keys import write_first_name_table
     from cdp_pipeline.lib.identity.name_variants import load_name_variants
     from cdp_pipeline.lib.identity.records import RECORDS, build_identifiers, build_records
-    from cdp_pipeline.lib.identity.stitching import build_deterministic_edges
 
     config = load_identity_config()
     write_records(con, records)
@@ -706,7 +706,14 @@ def _stitch(con, records) -> None:
     write_first_name_table(con, f"SELECT DISTINCT first_name_match FROM {RECORDS}", load_name_variants())
     build_identifiers(con)
     find_excluded_identifiers(con, config)
-    build_deterministic_edges(con, config)
+    return config
+
+
+def _stitch(con, records) -> None:
+    """``records`` numbered, their identifiers found, junk excluded and stitched, as a run does."""
+    from cdp_pipeline.lib.identity.stitching import build_deterministic_edges
+
+    build_deterministic_edges(con, _identifiers(con, records))
 
 
 def _accounts(con, records, model_pairs) -> set[tuple[str, str]]:
@@ -1624,20 +1631,11 @@ def test_household_cannot_links_of_some_records_are_the_pairs_of_all_records_the
 def _two_people_pairs_after_stitching(con, records) -> set[tuple[str, str]]:
     """``_two_people_pairs`` after stitching's cut of surname words (``cut_surname_words``), as a
     run builds the household pairs."""
-    from cdp_pipeline.lib.identity.config import load_identity_config
-    from cdp_pipeline.lib.identity.junk_guard import find_excluded_identifiers
-    from cdp_pipeline.lib.identity.name_keys import write_first_name_table
-    from cdp_pipeline.lib.identity.name_variants import load_name_variants
-    from cdp_pipeline.lib.identity.records import RECORDS, build_identifiers, build_records
+    from cdp_pipeline.lib.identity.records import RECORDS
     from cdp_pipeline.lib.identity.splink_model import SPLINK_INPUT, build_splink_input
     from cdp_pipeline.lib.identity.stitching import TWO_PEOPLE, build_household_cannot_links, cut_surname_words
 
-    config = load_identity_config()
-    write_records(con, records)
-    build_records(con)
-    write_first_name_table(con, f"SELECT DISTINCT first_name_match FROM {RECORDS}", load_name_variants())
-    build_identifiers(con)
-    find_excluded_identifiers(con, config)
+    config = _identifiers(con, records)
     cut_surname_words(con, list(config.name_guarded_kinds), None)
     build_splink_input(con)
     build_household_cannot_links(con, SPLINK_INPUT)
