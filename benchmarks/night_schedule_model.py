@@ -2,6 +2,7 @@
 defs/executor.py schedules them, from a serial night's per-step figures.
 
     python benchmarks/night_schedule_model.py NIGHT.json DAGSTER_HOME [--max-concurrent 2]
+        [--split-off NEW FROM CPU_S AFTER]
 
 NIGHT.json is a serial night's ``run_benchmark.py`` result (each asset step's wall and CPU);
 DAGSTER_HOME that night's kept home (every step's wall, check steps included, from its event
@@ -11,6 +12,11 @@ start order ``defs/executor.py``'s. A step alone uses its CPU/wall cores; steps 
 two cores in proportion when they ask for more (processor sharing). Not modelled: the GIL (two
 steps' Python at once), DuckDB's threads beyond the two cores, caches: the model's gain is an
 upper bound of what the executor can give.
+
+``--split-off NEW FROM CPU_S AFTER`` (repeatable) models a step that does not exist yet before
+it is built: NEW takes CPU_S CPU seconds of step FROM (at FROM's cores, so FROM's wall shrinks
+by CPU_S / its cores), runs once the steps AFTER (comma-separated step keys) are done, before
+FROM, beside any named step (``FREE``); the night is modelled with and without it.
 """
 
 from __future__ import annotations
@@ -79,8 +85,9 @@ def main(argv=None) -> int:
     p.add_argument("night_json")
     p.add_argument("dagster_home")
     p.add_argument("--max-concurrent", type=int, default=2)
+    p.add_argument("--split-off", nargs=4, action="append", default=[], metavar=("NEW", "FROM", "CPU_S", "AFTER"))
     a = p.parse_args(argv)
-    from cdp_pipeline.defs.executor import FIRST, STEP_POLICY
+    from cdp_pipeline.defs.executor import FIRST, FREE, STEP_POLICY
 
     stages = json.load(open(a.night_json))["stages"]
     cpu = {s["step"]: s["cpu_seconds"] for s in stages["stages"] if s.get("cpu_seconds")}
@@ -107,7 +114,34 @@ def main(argv=None) -> int:
     print(f"modelled with the executor: {wall:.1f} s ({serial - wall:.1f} s less)")
     for k, s, e in sorted(schedule, key=lambda x: x[1]):
         print(f"{s:7.2f} {e - s:6.2f}  {k}")
+    if a.split_off:
+        steps, deps, order, policy = split_off(steps, deps, order, STEP_POLICY, FREE, a.split_off)
+        split, schedule = simulate(steps, deps, order, a.max_concurrent, policy, FIRST)
+        names = ", ".join(new for new, *_ in a.split_off)
+        print(f"modelled with {names} split off: {split:.1f} s ({wall - split:.2f} s less than the executor's)")
+        for k, s, e in sorted(schedule, key=lambda x: x[1]):
+            print(f"{s:7.2f} {e - s:6.2f}  {k}")
     return 0
+
+
+def split_off(steps, deps, order, policy, lane, splits):
+    """The night with each (NEW, FROM, CPU_S, AFTER) of ``splits`` as a step of its own (module docstring)."""
+    steps, deps, policy = dict(steps), {k: set(v) for k, v in deps.items()}, dict(policy)
+    for new, source, cpu_s, after in splits:
+        wall, cores = steps[source]
+        moved = float(cpu_s) / cores
+        if not 0 < moved < wall:
+            raise SystemExit(f"--split-off {new}: {cpu_s} CPU s is not a part of {source}'s {wall * cores:.1f}")
+        unknown = sorted(set(after.split(",")) - set(steps))
+        if unknown:
+            raise SystemExit(f"--split-off {new}: not steps of the night: {', '.join(unknown)}")
+        steps[source] = (wall - moved, cores)
+        steps[new] = (moved, cores)
+        deps[new] = set(after.split(","))
+        deps[source].add(new)
+        policy[new] = lane
+        order = [*order, new]
+    return steps, deps, order, policy
 
 
 if __name__ == "__main__":

@@ -443,3 +443,26 @@ def test_table_hashes_ignore_row_order_and_run_time_columns_but_count_every_row(
     assert other_repeat[0][2] != first[0][2]
     changed_value = table_hashes.table_hashes(build("d", [(1, "a@x.se"), (2, "b@x.se"), (2, "c@x.se")], "2026-01-01"))
     assert changed_value[0][2] != first[0][2]
+
+
+def test_schedule_model_splits_a_step_off_and_shares_the_cores_with_its_neighbour():
+    model = _load("night_schedule_model")
+    # src (1 s, one core) -> ident (10 s, one core) -> gold (4 s, both cores); all may run side by side
+    steps = {"src": (1.0, 1.0), "ident": (10.0, 1.0), "gold": (4.0, 2.0)}
+    deps = {"src": set(), "ident": {"src"}, "gold": {"ident"}}
+    order, policy = ["src", "ident", "gold"], {k: "free" for k in steps}
+    assert model.simulate(steps, deps, order, 2, policy, ())[0] == pytest.approx(15.0)
+    split = model.split_off(steps, deps, order, policy, "free", [("ledger", "gold", "2", "src")])
+    s_steps, s_deps, s_order, s_policy = split
+    assert s_steps["gold"] == (3.0, 2.0) and s_steps["ledger"] == (1.0, 2.0)  # 2 CPU s at gold's two cores
+    assert s_deps["ledger"] == {"src"} and "ledger" in s_deps["gold"] and s_policy["ledger"] == "free"
+    assert steps["gold"] == (4.0, 2.0) and "ledger" not in deps["gold"]  # the inputs are left as they were
+    wall, schedule = model.simulate(*split[:2], s_order, 2, s_policy, ())
+    # ledger beside ident from 1 s: three cores asked of two, each at 2/3 speed; ledger's 1 s ends at 2.5 s,
+    # ident has done 1 s of its 10 by then and ends at 11.5 s; gold's 3 s end the night at 14.5 s
+    assert wall == pytest.approx(14.5)
+    assert {k: (round(s, 6), round(e, 6)) for k, s, e in schedule}["ident"] == (1.0, 11.5)
+    with pytest.raises(SystemExit, match="not a part of"):
+        model.split_off(steps, deps, order, policy, "free", [("ledger", "gold", "8", "src")])
+    with pytest.raises(SystemExit, match="not steps of the night: nope"):
+        model.split_off(steps, deps, order, policy, "free", [("ledger", "gold", "2", "nope")])
