@@ -123,7 +123,7 @@ def write_export(
     raw = RAW_COLUMNS[destination.kind]
     delta = diff_rows(previous or {}, current)
     contents = {
-        kind: (len(rows), render_csv(destination.columns, rows, raw_columns=raw))
+        kind: (len(rows), render_csv(destination.columns, rows, raw_columns=raw, header=destination.header))
         for kind, rows in (
             ("full", [current[k] for k in sorted(current)]),
             ("delta_added", delta.added + delta.updated),
@@ -168,7 +168,7 @@ def _write_files(
         "segments": list(destination.segments),
         "required_consent": list(destination.required_consent),
         "consent_rule": destination.consent_rule,
-        "columns": list(destination.columns),
+        "columns": list(destination.header),
         "rows": rows,
         "delta": {"added": delta[0], "updated": delta[1], "removed": delta[2]},
         **dict(extra or {}),
@@ -339,7 +339,7 @@ def write_export_from_members(
     raw = set(RAW_COLUMNS[destination.kind])
     params = {"paths": paths, "raw": [c in raw for c in columns], "formula_prefix": FORMULA_PREFIX_RE2}
     cells_list = ", ".join(f"cells[{i}]" for i in range(1, len(columns) + 1))
-    header = render_csv_cells(columns, [])
+    header = render_csv_cells(destination.header, [])
     contents = {}
     for kind in FILE_KINDS:
         if kind == "delta_added" and delta_added_is_full:
@@ -360,7 +360,7 @@ def write_export_from_members(
             contents[kind] = (n, header + text.encode("utf-8"))
             continue
         cells = fetch_sql(con, SQL_DIR, "select_export_file_cells", {**params, "file_kind": kind}, cells=cells_list)
-        contents[kind] = (len(cells), render_csv_cells(columns, cells))
+        contents[kind] = (len(cells), render_csv_cells(destination.header, cells))
     return _write_files(
         export_dir, destination, run_date, previous_run_date, contents, rows, (added, updated, removed), None
     )
