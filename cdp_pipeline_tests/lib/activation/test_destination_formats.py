@@ -18,7 +18,7 @@ import pytest
 from cdp_pipeline.lib.activation import exporter
 from cdp_pipeline.lib.activation.store import export_destination, replace_export_members
 from cdp_pipeline.lib.common.sql_files import run_sql
-from cdp_pipeline_tests.lib.activation.test_export_sql import _database, _destination
+from cdp_pipeline_tests.lib.activation.test_export_sql import _both_ways, _database, _destination
 
 # The header line each tool documents for what we send (segments of the test destination: c, a).
 DOCUMENTED_HEADER = {
@@ -97,3 +97,23 @@ def test_a_removed_esp_row_is_written_under_the_same_header(tmp_path):
     assert export_destination(con, dest, second, tmp_path / "exports", tmp_path / "staging").problems == []
     removed = (tmp_path / "exports" / dest.name / second.isoformat() / "delta_removed.csv").read_text()
     assert removed == 'Email Address,First Name,Tags\nasa.lind@example.se,Åsa,"c,a"\n'
+
+
+@pytest.mark.parametrize("kind", ["meta_audience", "google_customer_match"])
+def test_an_ad_platform_removal_never_names_a_hash_still_sent(tmp_path, kind):
+    # The platforms remove the people a removal file matches. A customer whose phone changed is a gone
+    # pair of hashes and a new one: the gone pair must not be sent for removal, or the platform drops a
+    # customer still in the audience. Only a row none of whose hashes is still sent is a removal.
+    email_col, phone_col = _destination(kind).columns
+    x, y, z, w = (_sha(f"{n}@example.se") for n in "xyzw")
+    p1, p2, p3 = (_sha(f"+4670000000{n}") for n in "123")
+
+    def rows(*pairs):
+        return {f"{e}|{p}": {email_col: e, phone_col: p} for e, p in pairs}
+
+    previous = rows((x, p1), (y, p2), (z, ""))
+    current = rows((x, p3), (w, p2))  # x's phone changed; p2 moved from y to w; z left
+    written = _both_ways(tmp_path, _destination(kind), current, previous)  # the SQL's files are the Python's
+    removed = (written.directory / "delta_removed.csv").read_text()
+    assert removed == f"{email_col},{phone_col}\n{z},\n"
+    assert written.manifest["delta"] == {"added": 2, "updated": 0, "removed": 1}
