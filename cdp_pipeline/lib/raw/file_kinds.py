@@ -101,6 +101,11 @@ CRM_CUSTOMERS = FileKind(
         "square_customer_id": "customer_id",
         "street_address_1": "street",
         "email_subscription_status": "consent_email",
+        # A HubSpot contacts export (and Zoho's "Record Id"): the record id is the key. Its
+        # "Unsubscribed from all email" says the opposite of a consent flag: kept in _extra.
+        "record_id": "customer_id",
+        "street_address": "street",
+        "country_region": "country",
     },
 )
 

@@ -1,7 +1,8 @@
 """Exports written to headers seen in real vendor files (fixtures/vendors/README.md): a Square
-customer directory export dropped in crm/, a Mailchimp segment export from an account set to
-German, and a Mailchimp export whose list owner named the zip merge field ``ZIP code``. Each
-through ingest and staging gives known rows, keys, addresses, phones and consent."""
+customer directory export and a HubSpot contacts export dropped in crm/, a Mailchimp segment
+export from an account set to German, and a Mailchimp export whose list owner named the zip
+merge field ``ZIP code``. Each through ingest and staging gives known rows, keys, addresses,
+phones and consent."""
 
 import datetime as dt
 import json
@@ -21,7 +22,7 @@ DAY = "2026-10-01"
 LANDED = dt.datetime(2026, 10, 1)
 
 DROPS = {
-    "crm": ["square/export-20261001-093012.csv"],
+    "crm": ["square/export-20261001-093012.csv", "hubspot/hubspot-crm-exports-all-contacts-2026-10-01.csv"],
     "esp": [
         "mailchimp/subscribed_segment_export_5d0c7e21aa.csv",
         "mailchimp/subscribed_members_export_2f8c1a9d3e.csv",
@@ -31,7 +32,7 @@ DROPS = {
 
 @pytest.fixture(scope="module")
 def con(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("vendors_square_mailchimp")
+    tmp = tmp_path_factory.mktemp("vendors_real_headers")
     landing = tmp / "landing"
     for source, files in DROPS.items():
         folder = landing / source / DAY
@@ -60,6 +61,8 @@ def test_every_file_is_accepted_as_its_kind(con):
         # Square's customer id is the key: without the alias the file was rejected whole for a
         # missing customer_id
         "export-20261001-093012.csv": ["loaded", "crm_customers", 3, 0],
+        # HubSpot's Record ID is the key: rejected before for a missing customer_id
+        "hubspot-crm-exports-all-contacts-2026-10-01.csv": ["loaded", "crm_customers", 2, 0],
         # a segment's export and German headers: rejected before as an unknown file kind
         "subscribed_segment_export_5d0c7e21aa.csv": ["loaded", "esp_members", 2, 0],
         "subscribed_members_export_2f8c1a9d3e.csv": ["loaded", "esp_members", 2, 0],
@@ -72,7 +75,7 @@ def test_square_customers_are_crm_records_keyed_by_the_square_id(con):
         con,
         """SELECT source_record_id, crm_customer_id, first_name, last_name, email, phone, street, postcode,
                   city, birth_date
-           FROM staging.identity_records WHERE source = 'crm' ORDER BY 1""",
+           FROM staging.identity_records WHERE source = 'crm' AND length(source_record_id) = 26 ORDER BY 1""",
     )
     assert records == [
         # an Instant Profile: a number only; Square's "0000-MM-DD" birthday has no year and is no date
@@ -137,3 +140,26 @@ def test_consent_events_of_these_exports(con):
         ("esp", "44877802", "email", "ines.falk@fjordpost.se", "granted", "subscribed",
          dt.datetime(2013, 6, 26, 8, 2, 11)),
     ]  # fmt: skip
+
+
+def test_hubspot_contacts_are_crm_records_keyed_by_the_record_id(con):
+    records = q(
+        con,
+        """SELECT source_record_id, first_name, last_name, email, phone, street, postcode, city, country, birth_date
+           FROM staging.identity_records WHERE source = 'crm' AND source_record_id LIKE '3977919873%' ORDER BY 1""",
+    )
+    assert records == [
+        # Street Address, Country/Region (a name) and Date of birth; the number read in Sweden
+        ("39779198735", "Elin", "Sandberg", "elin.sandberg@fjordpost.se", "+46701234567", "Vaksalagatan 7", "753 20",
+         "Uppsala", "SE", dt.date(1990, 4, 12)),
+        # Phone Number is the phone (read in Norway); Mobile Phone Number, earlier in HubSpot's
+        # alphabetical header, is kept in raw
+        ("39779198736", "Ola", "Nordmann", "ola.nordmann@fjordpost.no", "+4755123456", "Bryggen 3", "5003", "Bergen",
+         "NO", None),
+    ]  # fmt: skip
+    extra = json.loads(q(con, "SELECT _extra FROM raw.crm_customers WHERE customer_id = '39779198736'")[0][0])
+    assert extra["Mobile Phone Number"] == "+47 412 34 567" and extra["Lifecycle Stage"] == "lead"
+    # "Unsubscribed from all email" is an opt-out flag, not a consent flag: it is kept in raw and
+    # makes no consent event (test_consent_events_of_these_exports has none from HubSpot)
+    extra = json.loads(q(con, "SELECT _extra FROM raw.crm_customers WHERE customer_id = '39779198735'")[0][0])
+    assert extra["Unsubscribed from all email"] == "true" and extra["höbbela"] == "ja"
