@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -22,6 +23,16 @@ from cdp_pipeline.lib.raw.landing import landed_files, landing_days, nightly_lan
 from cdp_pipeline.settings import get_settings
 
 PARTITION_RANGE_START = "dagster/asset_partition_range_start"
+# A file modified less than this long ago may still be being written (an upload to its final name,
+# without a .part/.tmp suffix): the sensor waits for it to settle rather than launch a run on part
+# of it, and another run for each tick while it grows.
+SETTLE_SECONDS = 120
+
+
+def _now_ns() -> int:
+    return time.time_ns()
+
+
 PARTITION_RANGE_END = PARTITION_RANGE_END_TAG
 
 nightly_job = dg.define_asset_job(
@@ -79,12 +90,18 @@ def landing_file_sensor(context: dg.SensorEvaluationContext):
     by_day: dict[str, list[str]] = {}
     current: dict[str, list] = {}
     files = landed_files(settings.landing_dir)
+    now_ns, settling = _now_ns(), 0
     for f in files:
         key = str(f.path)
         stamp = [f.size, f.mtime_ns]
-        current[key] = stamp
         if seen.get(key) == stamp:
+            current[key] = stamp
             continue
+        if abs(now_ns - f.mtime_ns) < SETTLE_SECONDS * 1_000_000_000:
+            # not in the cursor: a later tick sees it as new once it stopped changing
+            settling += 1
+            continue
+        current[key] = stamp
         # Checksum only what is new or changed since the last tick.
         by_day.setdefault(f.day, []).append(f"{f.path.relative_to(settings.landing_dir)}:{file_sha256(f.path)}")
     requests = []
@@ -98,7 +115,14 @@ def landing_file_sensor(context: dg.SensorEvaluationContext):
     return dg.SensorResult(
         run_requests=requests,
         dynamic_partitions_requests=[landing_date_partitions.build_add_request(new_days)] if new_days else [],
-        skip_reason=None if requests else "no new landing files",
+        skip_reason=None
+        if requests
+        else "no new landing files"
+        + (
+            f" ({settling} modified in the last {SETTLE_SECONDS} s: waiting until they stop changing)"
+            if settling
+            else ""
+        ),
     )
 
 

@@ -1,17 +1,28 @@
 """Data arrives by itself: the 02:00 schedule and the landing-file sensor."""
 
+import time
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import dagster as dg
+import pytest
 from dagster._core.definitions.partitions.context import partition_loading_context
 
-from cdp_pipeline.defs.automation import build_nightly_schedule, landing_file_sensor
+from cdp_pipeline.defs import automation
+from cdp_pipeline.defs.automation import SETTLE_SECONDS, build_nightly_schedule, landing_file_sensor
 from cdp_pipeline.defs.golden.assets import as_of_date_for_run
 from cdp_pipeline.defs.partitions import landing_date_partitions
 from cdp_pipeline.defs.run_mode import RunMode
 
 nightly_schedule = build_nightly_schedule("Europe/Stockholm")
+
+
+@pytest.fixture(autouse=True)
+def sensor_clock(monkeypatch):
+    """The sensor's clock, a day on by default: the files a test drops have long stopped changing."""
+    clock = {"now_ns": time.time_ns() + 86_400 * 10**9}
+    monkeypatch.setattr(automation, "_now_ns", lambda: clock["now_ns"])
+    return clock
 
 
 def _drop(landing, source, day, name, text):
@@ -124,3 +135,34 @@ def test_schedule_skips_when_nothing_landed(cdp_env):
         result = nightly_schedule(dg.build_schedule_context(instance=instance, scheduled_execution_time=at))
         assert isinstance(result, dg.SkipReason)
         assert _partitions(instance) == []
+
+
+def test_sensor_waits_for_a_file_still_being_written_then_launches_one_run_for_it(cdp_env, sensor_clock):
+    """An upload written straight to its final name (no .part/.tmp): no run on part of the file,
+    nor one per tick while it grows; one run once it has not changed for SETTLE_SECONDS."""
+    path = _drop(cdp_env.landing_dir, "crm", "2026-10-06", "customers.csv", "customer_id,email\nC1,a@x.se\nC2,b@")
+    with dg.instance_for_test() as instance:
+        cursor = None
+        for more in ("", "x.se\nC3,c@x.se\n"):
+            with path.open("a") as f:
+                f.write(more)
+            sensor_clock["now_ns"] = path.stat().st_mtime_ns + 10**9  # a second after the last write
+            ctx = dg.build_sensor_context(instance=instance, cursor=cursor)
+            result = landing_file_sensor(ctx)
+            cursor = ctx.cursor
+            assert not result.run_requests
+            assert "1 modified in the last 120 s: waiting" in result.skip_reason.skip_message
+        sensor_clock["now_ns"] = path.stat().st_mtime_ns + (SETTLE_SECONDS + 1) * 10**9
+        ctx = dg.build_sensor_context(instance=instance, cursor=cursor)
+        settled = landing_file_sensor(ctx)
+        assert [r.tags["dagster/asset_partition_range_start"] for r in settled.run_requests] == ["2026-10-06"]
+        again = landing_file_sensor(dg.build_sensor_context(instance=instance, cursor=ctx.cursor))
+        assert not again.run_requests and again.skip_reason.skip_message == "no new landing files"
+        # the same file rewritten in place later waits again, then runs again
+        path.write_text("customer_id,email\nC1,a@x.se\n")
+        sensor_clock["now_ns"] = path.stat().st_mtime_ns
+        assert not landing_file_sensor(dg.build_sensor_context(instance=instance, cursor=ctx.cursor)).run_requests
+        sensor_clock["now_ns"] += (SETTLE_SECONDS + 1) * 10**9
+        rewritten = landing_file_sensor(dg.build_sensor_context(instance=instance, cursor=ctx.cursor))
+        assert len(rewritten.run_requests) == 1
+        assert rewritten.run_requests[0].run_key != settled.run_requests[0].run_key
