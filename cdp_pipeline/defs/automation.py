@@ -103,7 +103,9 @@ def landing_file_sensor(context: dg.SensorEvaluationContext):
             continue
         current[key] = stamp
         # Checksum only what is new or changed since the last tick.
-        by_day.setdefault(f.day, []).append(f"{f.path.relative_to(settings.landing_dir)}:{file_sha256(f.path)}")
+        # (what ingest refuses unread, a link, sub-folder or pipe, is not opened: a pipe would wait for a writer)
+        checksum = file_sha256(f.path) if f.regular else f"{f.mtime_ns}"
+        by_day.setdefault(f.day, []).append(f"{f.path.relative_to(settings.landing_dir)}:{checksum}")
     requests = []
     for day, entries in sorted(by_day.items()):
         run_key = "landing-" + hashlib.sha256("\n".join(sorted(entries)).encode()).hexdigest()[:16]
