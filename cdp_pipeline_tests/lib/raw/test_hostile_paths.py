@@ -281,3 +281,20 @@ def test_a_sub_folder_is_recorded_as_rejected_and_nothing_refused_reloads_its_da
     # a file delivered into the sub-folder later changes the folder, and its day is loaded again
     os.utime(landing / "crm" / DAY / "export", ns=(0, 2**62))
     assert changed_days(landing, entries) == [DAY]
+
+
+def test_a_link_or_pipe_refused_once_is_not_a_change_on_the_next_quiet_night(cdp_env, con, outside):
+    """The ledger records them with 0 bytes; the listing sees the link's own size: the night
+    took that for a changed file and reloaded the day every night."""
+    landing = cdp_env.landing_dir
+    drop(landing, "crm", "customers.csv", CRM)
+    (landing / "crm" / DAY / "keys.csv").symlink_to(outside)
+    os.mkfifo(landing / "crm" / DAY / "pipe.csv")
+    load_partition(con, landing, "crm", DAY)
+    entries = con.execute("SELECT file, landing_date, bytes, max(loaded_at) FROM audit.files GROUP BY ALL").fetchall()
+    assert sorted((f, b) for f, _, b, _ in entries) == [
+        ("crm/2026-10-01/customers.csv", len(CRM)),
+        ("crm/2026-10-01/keys.csv", 0),
+        ("crm/2026-10-01/pipe.csv", 0),
+    ]
+    assert changed_days(landing, entries) == []
