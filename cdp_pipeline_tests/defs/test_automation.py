@@ -1,7 +1,7 @@
 """Data arrives by itself: the 02:00 schedule and the landing-file sensor."""
 
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import dagster as dg
@@ -166,3 +166,18 @@ def test_sensor_waits_for_a_file_still_being_written_then_launches_one_run_for_i
         rewritten = landing_file_sensor(dg.build_sensor_context(instance=instance, cursor=ctx.cursor))
         assert len(rewritten.run_requests) == 1
         assert rewritten.run_requests[0].run_key != settled.run_requests[0].run_key
+
+
+def test_the_schedule_runs_once_a_local_day_across_daylight_saving_changes():
+    """02:00 Stockholm time: on the spring night 02:00 does not exist (run at 03:00), on the
+    autumn night it happens twice (one run); each run is for its own local day."""
+    from dagster._utils.schedules import cron_string_iterator
+
+    tz = ZoneInfo(nightly_schedule.execution_timezone)
+    for first in (datetime(2027, 3, 26, 12, tzinfo=tz), datetime(2027, 10, 29, 12, tzinfo=tz)):
+        ticks = cron_string_iterator(first.timestamp(), nightly_schedule.cron_schedule, str(tz))
+        local = [next(ticks).astimezone(tz) for _ in range(4)]
+        assert [t.date() for t in local] == [first.date() + timedelta(days=i) for i in (1, 2, 3, 4)]
+        assert all(t.hour in (2, 3) for t in local)
+    spring = cron_string_iterator(datetime(2027, 3, 27, 12, tzinfo=tz).timestamp(), "0 2 * * *", str(tz))
+    assert next(spring).astimezone(tz).replace(tzinfo=None) == datetime(2027, 3, 28, 3, 0)
