@@ -42,7 +42,7 @@ def _partitions(instance):
     return list(landing_date_partitions.get_partition_keys(dynamic_partitions_store=instance))
 
 
-def test_sensor_requests_a_run_per_day_with_new_files_and_not_again(cdp_env):
+def test_sensor_requests_one_run_for_the_days_with_new_files_and_not_again(cdp_env):
     landing = cdp_env.landing_dir
     _drop(landing, "crm", "2026-10-01", "customers.csv", "customer_id\nC1\n")
     _drop(landing, "sms", "2026-10-02", "messages.csv", "From,To\n")
@@ -53,13 +53,15 @@ def test_sensor_requests_a_run_per_day_with_new_files_and_not_again(cdp_env):
         ctx = dg.build_sensor_context(instance=instance)
         result = landing_file_sensor(ctx)
         requests = result.run_requests
-        assert [r.tags["dagster/asset_partition_range_start"] for r in requests] == ["2026-10-01", "2026-10-02"]
-        assert all(
-            r.tags["dagster/asset_partition_range_start"]
-            == r.tags["dagster/asset_partition_range_end"]
-            == r.tags["cdp/last_landing_day"]
+        # one run over both days (a backlog is one night, not one queued night per day)
+        assert [
+            (
+                r.tags["dagster/asset_partition_range_start"],
+                r.tags["dagster/asset_partition_range_end"],
+                r.tags["cdp/last_landing_day"],
+            )
             for r in requests
-        )
+        ] == [("2026-10-01", "2026-10-02", "2026-10-02")]
         # Each landing day becomes a partition, before its run is launched.
         assert [(r.partitions_def_name, list(r.partition_keys)) for r in result.dynamic_partitions_requests] == [
             ("landing_days", ["2026-10-01", "2026-10-02"])
@@ -181,3 +183,29 @@ def test_the_schedule_runs_once_a_local_day_across_daylight_saving_changes():
         assert all(t.hour in (2, 3) for t in local)
     spring = cron_string_iterator(datetime(2027, 3, 27, 12, tzinfo=tz).timestamp(), "0 2 * * *", str(tz))
     assert next(spring).astimezone(tz).replace(tzinfo=None) == datetime(2027, 3, 28, 3, 0)
+
+
+def test_sensor_run_covers_new_days_and_a_late_day_added_after_newer_ones(cdp_env):
+    """Dagster orders dynamic partitions by when they were added: a late file for 2026-10-01,
+    added after 10-05 and 10-06, is in the one run of its tick with a new day 10-07."""
+    landing = cdp_env.landing_dir
+    for day in ("2026-10-05", "2026-10-06"):
+        _drop(landing, "web", day, "events.jsonl", "{}\n")
+    with dg.instance_for_test() as instance:
+        ctx = dg.build_sensor_context(instance=instance)
+        _apply_partition_requests(instance, landing_file_sensor(ctx))
+        _drop(landing, "crm", "2026-10-01", "customers.csv", "customer_id\nC1\n")
+        _drop(landing, "pos", "2026-10-07", "receipts.csv", "receipt_id\n")
+        result = landing_file_sensor(dg.build_sensor_context(instance=instance, cursor=ctx.cursor))
+        _apply_partition_requests(instance, result)
+        assert _partitions(instance) == ["2026-10-05", "2026-10-06", "2026-10-01", "2026-10-07"]
+        [request] = result.run_requests
+        tags = request.tags
+        with partition_loading_context(dynamic_partitions_store=instance):
+            in_run = landing_date_partitions.get_partition_keys_in_range(
+                dg.PartitionKeyRange(
+                    tags["dagster/asset_partition_range_start"], tags["dagster/asset_partition_range_end"]
+                )
+            )
+        assert in_run == ["2026-10-01", "2026-10-07"]
+        assert tags["cdp/last_landing_day"] == "2026-10-07"
