@@ -190,29 +190,21 @@ def print_summary(
 ) -> None:
     import duckdb
 
-    from cdp_pipeline.lib.common.run_summary import layer_row_counts, night_warnings, scalar_or_none
-
     print()
     print(f"Summary (run {run_id[:8]}, {wall_seconds:.1f} s)")
     if not Path(warehouse).exists():
         print(f"  no published warehouse at {warehouse}")
         return
-    con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        print("  rows per layer:")
-        for schema, rows in layer_row_counts(con).items():
-            print(f"    {schema:<11} {rows:>12,}")
-        quarantined = scalar_or_none(con, "SELECT count(*) FROM audit.quarantine")
-        customers = scalar_or_none(con, "SELECT count(DISTINCT customer_id) FROM identity.customer_map")
-        print(f"  quarantined rows: {quarantined:,}" if quarantined is not None else "  quarantined rows: n/a")
-        print(f"  customers: {customers:,}" if customers is not None else "  customers: n/a (identity not built)")
-        warnings = night_warnings(con, *days) if days else []
-        if warnings:
-            print(f"  warnings ({len(warnings)}):")
-            for line in warnings:
-                print(f"    ! {line}")
-    finally:
-        con.close()
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error as exc:
+        # e.g. held read-write by an analyst's session: say so instead of a traceback
+        print(f"  the published warehouse could not be opened: {exc}")
+    else:
+        try:
+            _print_warehouse_summary(con, days)
+        finally:
+            con.close()
     checks = timer.checks_passed + len(timer.checks_failed)
     if checks:
         print(
@@ -224,6 +216,23 @@ def print_summary(
         for step, secs in timer.seconds.items():
             print(f"    {timer.label(step):<52} {secs:>7.1f} s")
     print(f"  warehouse: {warehouse}")
+
+
+def _print_warehouse_summary(con, days: tuple[str, str] | None) -> None:
+    from cdp_pipeline.lib.common.run_summary import layer_row_counts, night_warnings, scalar_or_none
+
+    print("  rows per layer:")
+    for schema, rows in layer_row_counts(con).items():
+        print(f"    {schema:<11} {rows:>12,}")
+    quarantined = scalar_or_none(con, "SELECT count(*) FROM audit.quarantine")
+    customers = scalar_or_none(con, "SELECT count(DISTINCT customer_id) FROM identity.customer_map")
+    print(f"  quarantined rows: {quarantined:,}" if quarantined is not None else "  quarantined rows: n/a")
+    print(f"  customers: {customers:,}" if customers is not None else "  customers: n/a (identity not built)")
+    warnings = night_warnings(con, *days) if days else []
+    if warnings:
+        print(f"  warnings ({len(warnings)}):")
+        for line in warnings:
+            print(f"    ! {line}")
 
 
 # --------------------------------------------------------------------------- look-ups
@@ -308,7 +317,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_restore_previous(args: argparse.Namespace) -> int:
     from cdp_pipeline.lib.common.run_lock import NightAlreadyRunning, exclusive_night
     from cdp_pipeline.lib.common.warehouse import previous_path
-    from cdp_pipeline.lib.publish.warehouse_copy import restore_previous
+    from cdp_pipeline.lib.publish.warehouse_copy import PublishedWarehouseInUse, restore_previous
 
     _apply_overrides(args)
     settings = get_settings()
@@ -319,6 +328,9 @@ def cmd_restore_previous(args: argparse.Namespace) -> int:
             restored = restore_previous(warehouse)
     except NightAlreadyRunning as exc:
         print(f"cdp restore-previous: {exc}; try again when it has finished", file=sys.stderr)
+        return 3
+    except PublishedWarehouseInUse as exc:
+        print(f"cdp restore-previous: refused: {exc}", file=sys.stderr)
         return 3
     if not restored:
         print(

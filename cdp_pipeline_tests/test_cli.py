@@ -243,3 +243,23 @@ def test_a_command_s_exit_still_closes_a_duckdb_connection_left_open(tmp_path):
     assert not db.with_name(db.name + ".wal").exists()
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT x FROM t").fetchall() == [(42,)]
+
+
+def test_the_run_summary_says_why_it_cannot_read_a_warehouse_held_read_write(tmp_path, capsys):
+    """An analyst's read-write session refuses the publish; `cdp run`'s summary then says that the
+    warehouse could not be opened, not a traceback that hides the run's own exit code."""
+    from cdp_pipeline.lib.common.progress import StageTimer
+
+    pub = tmp_path / "cdp.duckdb"
+    duckdb.connect(str(pub)).execute("CREATE TABLE t AS SELECT 1 AS x").close()
+    code = f"import duckdb, time\ncon = duckdb.connect({str(pub)!r})\nprint('open', flush=True)\ntime.sleep(120)\n"
+    session = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert session.stdout.readline().strip() == "open"
+        cli.print_summary(pub, StageTimer(labels={}), 1.0, "0123456789")
+    finally:
+        session.kill()
+        session.wait()
+    out = capsys.readouterr().out
+    assert "the published warehouse could not be opened: IO Error: Could not set lock" in out
+    assert out.rstrip().endswith(f"warehouse: {pub}")

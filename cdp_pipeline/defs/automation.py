@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -22,6 +23,16 @@ from cdp_pipeline.lib.raw.landing import landed_files, landing_days, nightly_lan
 from cdp_pipeline.settings import get_settings
 
 PARTITION_RANGE_START = "dagster/asset_partition_range_start"
+# A file modified less than this long ago may still be being written (an upload to its final name,
+# without a .part/.tmp suffix): the sensor waits for it to settle rather than launch a run on part
+# of it, and another run for each tick while it grows.
+SETTLE_SECONDS = 120
+
+
+def _now_ns() -> int:
+    return time.time_ns()
+
+
 PARTITION_RANGE_END = PARTITION_RANGE_END_TAG
 
 nightly_job = dg.define_asset_job(
@@ -70,8 +81,8 @@ def build_nightly_schedule(timezone: str) -> dg.ScheduleDefinition:
     job=nightly_job,
     name="landing_file_sensor",
     minimum_interval_seconds=60,
-    description="Makes each new landing day a partition, and launches a run for a landing day "
-    "when new files (by path and checksum) appear in it.",
+    description="Makes each new landing day a partition, and launches one run for the landing days "
+    "where new files (by path and checksum) appeared, once they stopped changing.",
 )
 def landing_file_sensor(context: dg.SensorEvaluationContext):
     settings = get_settings()
@@ -79,26 +90,46 @@ def landing_file_sensor(context: dg.SensorEvaluationContext):
     by_day: dict[str, list[str]] = {}
     current: dict[str, list] = {}
     files = landed_files(settings.landing_dir)
+    now_ns, settling = _now_ns(), 0
     for f in files:
         key = str(f.path)
         stamp = [f.size, f.mtime_ns]
-        current[key] = stamp
         if seen.get(key) == stamp:
+            current[key] = stamp
             continue
+        if abs(now_ns - f.mtime_ns) < SETTLE_SECONDS * 1_000_000_000:
+            # not in the cursor: a later tick sees it as new once it stopped changing
+            settling += 1
+            continue
+        current[key] = stamp
         # Checksum only what is new or changed since the last tick.
-        by_day.setdefault(f.day, []).append(f"{f.path.relative_to(settings.landing_dir)}:{file_sha256(f.path)}")
-    requests = []
-    for day, entries in sorted(by_day.items()):
-        run_key = "landing-" + hashlib.sha256("\n".join(sorted(entries)).encode()).hexdigest()[:16]
-        requests.append(dg.RunRequest(run_key=run_key, tags=partition_range_tags([day], [day])))
+        # (what ingest refuses unread, a link, sub-folder or pipe, is not opened: a pipe would wait for a writer)
+        checksum = file_sha256(f.path) if f.regular else f"{f.mtime_ns}"
+        by_day.setdefault(f.day, []).append(f"{f.path.relative_to(settings.landing_dir)}:{checksum}")
     context.update_cursor(json.dumps(current, sort_keys=True))
     # Every landing day not yet a partition, also days whose files an older tick saw: the
-    # daemon adds them before it launches the runs.
+    # daemon adds them (in this order, after the known ones) before it launches the run.
     new_days = new_landing_days(context.instance, {f.day for f in files})
+    requests = []
+    if by_day:
+        # One run for everything new in this tick, as `cdp run` loads every changed day in one
+        # run: a backlog of 30 days (the sensor switched on, or off for a while) is one night,
+        # not 30 queued ones, each rebuilding every layer after it.
+        entries = sorted(entry for day_entries in by_day.values() for entry in day_entries)
+        run_key = "landing-" + hashlib.sha256("\n".join(entries).encode()).hexdigest()[:16]
+        known = [*context.instance.get_dynamic_partitions(LANDING_DAYS), *new_days]
+        requests.append(dg.RunRequest(run_key=run_key, tags=partition_range_tags(known, sorted(by_day))))
     return dg.SensorResult(
         run_requests=requests,
         dynamic_partitions_requests=[landing_date_partitions.build_add_request(new_days)] if new_days else [],
-        skip_reason=None if requests else "no new landing files",
+        skip_reason=None
+        if requests
+        else "no new landing files"
+        + (
+            f" ({settling} modified in the last {SETTLE_SECONDS} s: waiting until they stop changing)"
+            if settling
+            else ""
+        ),
     )
 
 

@@ -313,6 +313,16 @@ def test_an_opt_out_without_a_readable_time_still_counts(con):
         SELECT count(*) FROM staging.consent_events
         WHERE source = 'crm' AND state = 'revoked' AND event_time = TIMESTAMP '2026-10-01'""").fetchall()[0][0]
     assert crm_undated_out > 0
+    # an SMS STOP whose time cannot be read: dated by the day its message landed, like the others
+    sms_stops = con.execute("""
+        SELECT source_record_id, CAST(r._landing_date AS TIMESTAMP), m.sent_at IS NULL
+        FROM staging.sms_messages m JOIN raw.sms_messages r ON r.sid = m.message_id
+        WHERE m.keyword = 'opt_out' AND m.channel = 'sms' AND m.source_record_id IS NOT NULL""").fetchall()
+    assert any(undated for *_, undated in sms_stops)  # the random rows hold some
+    staged_stops = con.execute("""SELECT identifier, event_time FROM staging.consent_events
+                                  WHERE source = 'sms' AND reason = 'sms_stop'""").fetchall()
+    assert {(n, landed) for n, landed, undated in sms_stops if undated} <= set(staged_stops)
+    assert len(staged_stops) == len(sms_stops)
     assert (
         con.execute("""SELECT count(*) FROM staging.consent_events
                           WHERE state = 'granted' AND event_time IS NULL""").fetchall()[0][0]

@@ -8,7 +8,7 @@ from cdp_pipeline.lib.audit.erase import erasures_awaiting_rewrite
 from cdp_pipeline.lib.audit.verify import ErasedValues, assert_no_erased_identifiers
 from cdp_pipeline.lib.common.warehouse import erasures_executed
 from cdp_pipeline.lib.publish.contract_comments import comment_contract_tables
-from cdp_pipeline.lib.publish.warehouse_copy import publish_warehouse
+from cdp_pipeline.lib.publish.warehouse_copy import erasures_in_published, no_writer, publish_warehouse
 
 # Every table the night builds, by schema: publish copies the build file only after all of them.
 # defs/test_definitions.py fails when an asset is added to a layer and not here.
@@ -57,6 +57,11 @@ UPSTREAM_OF_PUBLISH = [dg.AssetKey([schema, table]) for schema, tables in PUBLIS
 def published_warehouse(
     context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CdpSettings
 ) -> dg.MaterializeResult:
+    # A session holding the published file read-write (not read-only, as analysts should) stops
+    # the publish with a message saying so and what to do; checked first, before the night's last
+    # work, and again while the file is swapped.
+    with no_writer(settings.warehouse):
+        pass
     with duckdb.get_connection() as con:
         # Blocking: an erased person's identifiers must not reach analysts or destinations.
         assert_no_erased_identifiers(con, settings.export_dir, settings)
@@ -70,7 +75,12 @@ def published_warehouse(
         erased = ErasedValues.of(con, settings)
     # The warehouse being replaced is kept for `cdp restore-previous`, unless someone was
     # erased since it was published: then it holds them, and it goes.
-    keep = erasures <= erasures_executed(settings.warehouse)
+    replaced_erasures = erasures_in_published(settings.warehouse)
+    if replaced_erasures is None:
+        # e.g. a write-ahead log of another file left beside it: publishing repairs that, and the
+        # file replaced is kept only if nobody was ever erased (it cannot say whom it holds)
+        context.log.warning(f"the published warehouse {settings.warehouse} could not be opened; replacing it")
+    keep = erasures <= (replaced_erasures or 0)
     if not keep:
         context.log.info("an erasure was executed since the last publish: no previous copy is kept")
     # Blocking: the new file's bytes, not only its rows, must hold no erased person.
@@ -86,6 +96,11 @@ def published_warehouse(
         ["| table | rows |", "| --- | ---: |"] + [f"| {s}.{t} | {n:,} |" for s, t, n in result.table_rows]
     )
     context.log.info(f"published {result.tables} tables, {result.rows:,} rows to {result.path} ({result.copy} copy)")
+    if result.stale_wal:
+        context.log.warning(
+            f"a write-ahead log left beside {result.path} by a session that opened it read-write was "
+            f"{result.stale_wal}: it belongs to the replaced file, not to tonight's"
+        )
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(result.path)),
@@ -93,6 +108,7 @@ def published_warehouse(
             "rows": result.rows,
             "bytes": result.bytes,
             "copy": result.copy,
+            **({"stale_wal": result.stale_wal} if result.stale_wal else {}),
             "tables_and_rows": dg.MetadataValue.md(preview),
         }
     )

@@ -1,7 +1,10 @@
 """CSV files a spreadsheet cannot turn into formulas, written owner-only and atomically.
 
 A cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is read by
-Excel/LibreOffice as a formula (CSV injection); such cells get a leading ``'``.
+Excel/LibreOffice as a formula (CSV injection); such cells get a leading ``'``. So do cells where
+that character comes after whitespace or quotes only (`` =HYPERLINK(…)``, ``"@SUM(…)``): an
+import that trims spaces or quotes (LibreOffice's "Trim spaces", a re-import by hand) would
+otherwise meet the formula.
 Columns listed as ``raw_columns`` are written as they are: they hold values the exporter
 has already validated against a strict pattern (an E.164 phone ``+46701234567``, a
 SHA-256 hex digest, an address that starts with a letter or digit), which a gateway must
@@ -14,23 +17,33 @@ import csv
 import hashlib
 import io
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# What may stand before a formula prefix and still leave the cell neutralised: every character
+# Python calls whitespace, the zero-width space and BOM, and straight quotes.
+LEADING_SKIPPABLE = "".join(c for c in map(chr, range(0x3001)) if c.isspace()) + "\u200b\ufeff\"'"
+
+# Every prefix and skippable character is one character, so character classes say the test
+# exactly, in Python's re and in RE2 (for SQL that neutralises cells in bulk) alike.
+assert all(len(p) == 1 for p in FORMULA_PREFIXES)
+_FORMULA_RE = re.compile("[" + re.escape(LEADING_SKIPPABLE) + "]*[" + re.escape("".join(FORMULA_PREFIXES)) + "]")
+FORMULA_PREFIX_RE2 = (
+    "^["
+    + "".join(f"\\x{{{ord(c):04x}}}" for c in LEADING_SKIPPABLE)
+    + "]*["
+    + "".join(f"\\x{{{ord(p):04x}}}" for p in FORMULA_PREFIXES)
+    + "]"
+)
 
 
 def neutralise_cell(value: object) -> str:
     if value is None:
         return ""
     text = str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
-# The same test as neutralise_cell as an RE2 pattern, for SQL that neutralises cells in bulk
-# (every prefix is one character, so a character class says it exactly).
-assert all(len(p) == 1 for p in FORMULA_PREFIXES)
-FORMULA_PREFIX_RE2 = "^[" + "".join(f"\\x{ord(p):02x}" for p in FORMULA_PREFIXES) + "]"
+    return "'" + text if _FORMULA_RE.match(text) else text
 
 
 def render_csv(

@@ -105,6 +105,19 @@ def remove_from_exports(
         _update_log(con, path, kept, sha)
         _update_manifest(con, folder, path.name, kept, removed, sha)
         rewritten.append(rel)
+    # What a write killed half-way leaves beside its file (csv_safe.write_private_file's
+    # ``.<name>.<pid>.tmp``): never an export, so one holding the person is deleted rather
+    # than left for the byte scan to fail every night on.
+    for path in sorted(p for p in export_dir.rglob(".*.tmp") if p.is_file() and not p.is_symlink()):
+        if is_delivered(path.parent):
+            continue
+        try:
+            result = _filter_csv(path.read_bytes(), ids)
+        except (UnicodeDecodeError, csv.Error):
+            result = ()  # unreadable leftovers are garbage too; delete
+        if result is not None:
+            path.unlink()
+            rewritten.append(str(path.relative_to(export_dir)))
     return rewritten, delivered
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 import duckdb
 
 from cdp_pipeline.lib.raw.parsed import take_rows, to_pylist
-from cdp_pipeline.lib.staging import standardise_email, standardise_phone
+from cdp_pipeline.lib.staging import standardise_country, standardise_email, standardise_phone
 
 SALT_ENV = "CDP_SUPPRESSION_SALT_FILE"
 EMAIL, PHONE, ID = "email", "phone", "id"
@@ -119,20 +119,22 @@ def normalise_email(value: object) -> str | None:
     return standardise_email(text) or text.lower()
 
 
-def normalise_phone(value: object, default_region: str = "SE") -> str | None:
+def normalise_phone(value: object, default_region: str = "SE", country: str | None = None) -> str | None:
+    """``value`` in E.164, read as staging reads it: in ``country`` (ISO code, the row's) when
+    given, else in the default region."""
     if value is None:
         return None
     # Twilio writes WhatsApp numbers as channel addresses (``whatsapp:+27…``): the same phone
     text = _CHANNEL_PREFIX.sub("", str(value).strip())
     if not text or not _PHONE_LIKE.match(text):
         return None
-    return _phone(text, default_region)
+    return _phone(text, default_region, country)
 
 
 @lru_cache(maxsize=262_144)
-def _phone(text: str, default_region: str) -> str | None:
+def _phone(text: str, default_region: str, country: str | None = None) -> str | None:
     try:
-        return standardise_phone(text, default_region)
+        return standardise_phone(text, default_region, country)
     except Exception:  # noqa: BLE001 - a value that is not a phone is simply not a phone
         return None
 
@@ -248,6 +250,12 @@ class SuppressionList:
         v = normalise(value, kind, self.default_region)
         return v is not None and identifier_hash(v, self.salt) in self.hashes
 
+    def is_suppressed_phone(self, value: object, country: str | None) -> bool:
+        """A phone read in its row's country (ISO code), as staging reads it: ``20 12 34 56`` of a
+        Danish row is ``+4520123456``, not the default region's reading."""
+        v = normalise_phone(value, self.default_region, country)
+        return v is not None and identifier_hash(v, self.salt) in self.hashes
+
 
 def load_suppression_list(con: duckdb.DuckDBPyConnection, settings) -> SuppressionList:
     hashes = frozenset(suppressed_hashes(con))
@@ -264,9 +272,16 @@ def is_suppressed(con: duckdb.DuckDBPyConnection, settings, value: object, kind:
 
 # --------------------------------------------------------------------------- ingest
 
-# file kind -> (column, hash kind): the identifiers a raw row of that kind carries.
+# file kind -> (column, hash kind): the identifiers a raw row of that kind carries. The phone
+# columns are every one staging reads a customer's number from (phone_lookup.RAW_PHONE_COLUMNS).
 INGEST_IDENTIFIER_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
-    "crm_customers": (("email", EMAIL), ("phone", PHONE), ("customer_id", ID), ("loyalty_card_id", ID)),
+    "crm_customers": (
+        ("email", EMAIL),
+        ("phone", PHONE),
+        ("address_phone", PHONE),
+        ("customer_id", ID),
+        ("loyalty_card_id", ID),
+    ),
     "esp_members": (("email_address", EMAIL), ("phone", PHONE)),
     "esp_activity": (("email_address", EMAIL),),
     # The customer's number is From (inbound) or To (outbound); the business number is never
@@ -274,8 +289,16 @@ INGEST_IDENTIFIER_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "sms_messages_csv": (("from", PHONE), ("to", PHONE)),
     "sms_messages_jsonl": (("from", PHONE), ("to", PHONE)),
     "web_events": (("user_id", ID), ("user_pseudo_id", ID)),
-    "pos_orders": (("email", EMAIL), ("billing_phone", PHONE)),
+    "pos_orders": (("email", EMAIL), ("billing_phone", PHONE), ("phone", PHONE), ("shipping_phone", PHONE)),
     "pos_receipts": (("loyalty_card_id", ID),),
+}
+# file kind -> the columns whose first non-empty value is the country staging reads the row's
+# phones in (create_identity_records*.sql, create_consent_events.sql); other kinds' phones are
+# read in the default region.
+PHONE_COUNTRY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "crm_customers": ("country",),
+    "esp_members": ("cc", "country"),
+    "pos_orders": ("billing_country", "shipping_country"),
 }
 
 # Rows that belong together: an order's other line items and a receipt's other lines carry
@@ -295,11 +318,16 @@ def suppressed_rows(parsed, suppression: SuppressionList) -> list[int]:
         return []
     columns = [(c, k) for c, k in INGEST_IDENTIFIER_COLUMNS.get(parsed.kind.name, ()) if c in parsed.columns]
     n = parsed.rows_loaded
+    countries = _row_countries(parsed)
     direct: set[int] = set()
     for c, k in columns:
         values = to_pylist(parsed.columns[c])
-        # Each distinct value is normalised and hashed once (a file repeats its phones and emails).
-        erased = {v for v in set(values) if suppression.is_suppressed(v, k)}
+        if k == PHONE and countries is not None:
+            values = list(zip(values, countries))
+            erased = {v for v in set(values) if suppression.is_suppressed_phone(*v)}
+        else:
+            # Each distinct value is normalised and hashed once (a file repeats its phones and emails).
+            erased = {v for v in set(values) if suppression.is_suppressed(v, k)}
         if erased:
             direct.update(i for i, v in enumerate(values) if v in erased)
     hit = sorted(direct)
@@ -309,6 +337,19 @@ def suppressed_rows(parsed, suppression: SuppressionList) -> list[int]:
         groups = {keys[i] for i in hit if all(v not in (None, "") for v in keys[i])}
         hit = [i for i in range(n) if i in direct or keys[i] in groups]
     return hit
+
+
+def _row_countries(parsed) -> list[str | None] | None:
+    """Each row's country (ISO code) for reading its phones, or None when the kind has none."""
+    columns = [c for c in PHONE_COUNTRY_COLUMNS.get(parsed.kind.name, ()) if c in parsed.columns]
+    if not columns:
+        return None
+    raw = [
+        next((v for v in row if v is not None and str(v).strip()), None)
+        for row in zip(*(to_pylist(parsed.columns[c]) for c in columns))
+    ]
+    codes = {v: standardise_country(v) for v in set(raw) if v is not None}
+    return [codes.get(v) if v is not None else None for v in raw]
 
 
 def drop_suppressed_rows(parsed, suppression: SuppressionList) -> int:

@@ -85,6 +85,8 @@ class StageTimer:
             if is_asset or event_type == "STEP_FAILURE":
                 mark = "✓" if event_type == "STEP_SUCCESS" else "✗"
                 self._say(f"  {mark} {self.label(step_key)} ({took:.1f} s)")
+                if message:
+                    self._say(f"    ! {message}")
         elif event_type == "ASSET_CHECK_EVALUATION":
             if passed:
                 self.checks_passed += 1
@@ -133,4 +135,23 @@ class ProgressHandler(logging.Handler):
             message = f"check {data.asset_key.to_user_string()}:{data.check_name} " + (
                 "passed" if passed else f"FAILED ({data.severity.value})"
             )
+        elif event.event_type_value == "STEP_FAILURE":
+            message = operator_message(event.event_specific_data.error)
         self.timer.on_event(event.event_type_value, event.step_key, message, passed)
+
+
+# Failures whose message is written for the operator (what happened, what to do) and carries no
+# customer value: `cdp run` prints it under the failed step. Other errors' messages stay in the
+# Dagster run log (a database error can quote a row's values).
+OPERATOR_ERRORS = ("PublishedWarehouseInUse",)
+
+
+def operator_message(error) -> str:
+    """The message of an operator-facing error in a step failure's cause chain, else ""."""
+    while error is not None:
+        if error.cls_name in OPERATOR_ERRORS:
+            # Dagster writes it as "module.Class: message"
+            message = error.message.strip()
+            return message.partition(f"{error.cls_name}: ")[2] or message
+        error = error.cause
+    return ""

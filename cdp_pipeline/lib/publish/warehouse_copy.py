@@ -4,14 +4,26 @@ Analysts open the published file, which ``publish_warehouse`` replaces: a comple
 written beside it and renamed over it, so a reader holding the old file keeps a complete old
 warehouse (POSIX keeps the old inode alive) and never blocks the night. The file replaced is kept
 as ``previous_path(published)`` (``lib/common/warehouse.py``) for ``cdp restore-previous``.
+
+Analysts must open the published file read-only. One opened read-write by mistake is the one
+thing a publish cannot step around: the session's writes go to its write-ahead log
+``<published>.wal``, named by path, which DuckDB would replay onto the new file (it refuses: "the
+WAL checkpoint iteration does not match the database file", and nobody can open the warehouse).
+So the swap holds the shared lock DuckDB's read-only opens take: it is refused while a session
+has the file open read-write (``PublishedWarehouseInUse``, naming the process), and a
+read-write open tried during the swap fails at once. A WAL left by such a session that ended
+without folding it in (killed) is moved to the previous copy, the same file it belongs to.
 """
 
 from __future__ import annotations
 
+import fcntl
 import glob
 import os
 import shutil
-from collections.abc import Callable
+import struct
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +33,7 @@ from cdp_pipeline.lib.common.run_summary import table_row_counts
 from cdp_pipeline.lib.common.sql_files import quote_literal
 from cdp_pipeline.lib.common.warehouse import (
     PUBLISHED_STORAGE_VERSION,
+    erasures_executed,
     fsync_path,
     logical_copy,
     pid_alive,
@@ -37,6 +50,12 @@ class PublishResult:
     copy: str = "bytes"  # "bytes" or "logical"
     # (schema, table, rows) of every table of the layer schemas, sorted, as read from the published file
     table_rows: tuple[tuple[str, str, int], ...] = ()
+    # what became of a write-ahead log a read-write session left beside the replaced file ("" if none)
+    stale_wal: str = ""
+
+
+class PublishedWarehouseInUse(RuntimeError):
+    """The published warehouse is open read-write: it cannot be replaced without breaking it."""
 
 
 def publish_warehouse(
@@ -83,11 +102,20 @@ def publish_warehouse(
             leftover.unlink(missing_ok=True)
         raise
     fsync_path(tmp)
-    if keep_previous:
-        _keep_previous(published)
-    else:
-        discard_previous(published)
-    os.replace(tmp, published)
+    try:
+        with no_writer(published):
+            if keep_previous:
+                _keep_previous(published)
+            else:
+                discard_previous(published)
+            stale_wal = _set_aside_wal(published, keep_previous)
+            os.replace(tmp, published)
+    except BaseException:
+        for leftover in (tmp, Path(str(tmp) + ".wal")):
+            leftover.unlink(missing_ok=True)
+        raise
+    if stale_wal:
+        stale_wal = _check_moved_wal(previous_path(published), stale_wal)
     fsync_path(published.parent)
     return PublishResult(
         path=published,
@@ -96,7 +124,93 @@ def publish_warehouse(
         bytes=published.stat().st_size,
         copy=copy,
         table_rows=tuple(table_rows),
+        stale_wal=stale_wal,
     )
+
+
+def erasures_in_published(published: Path) -> int | None:
+    """Erasures the published warehouse records (0 if there is none yet); None if it cannot be
+    opened, e.g. with a write-ahead log of another file beside it, which the publish sets aside."""
+    try:
+        return erasures_executed(Path(published))
+    except duckdb.Error:
+        return None
+
+
+def wal_path(path: Path) -> Path:
+    """DuckDB's write-ahead log of a database file: named by path, not tied to the file's inode."""
+    return Path(str(path) + ".wal")
+
+
+@contextmanager
+def no_writer(published: Path) -> Iterator[None]:
+    """Hold the shared lock DuckDB's read-only opens take on ``published`` (readers are not
+    disturbed). Refused while a session has the file open read-write: ``PublishedWarehouseInUse``.
+
+    A POSIX record lock, which the process loses when it closes any descriptor of the file:
+    nothing in this process may open the published file while it is held."""
+    try:
+        fd = os.open(published, os.O_RDONLY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        yield
+        return
+    try:
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError as exc:
+            raise PublishedWarehouseInUse(
+                f"{published} is open read-write by {_writer(fd)}: replacing it now would break what that "
+                "session writes and leave its write-ahead log beside the new file. Analysts open the "
+                "warehouse read-only (`duckdb -readonly`, `duckdb.connect(path, read_only=True)`). Tonight's "
+                "tables are complete in the build database: close that session and run again (`cdp run`, or "
+                "re-execute publish/warehouse in the UI); until then analysts keep the last published night."
+            ) from exc
+        yield
+    finally:
+        os.close(fd)
+
+
+def _writer(fd: int) -> str:
+    """The process holding the file's write lock, as `process 4242 (duckdb)`, from F_GETLK (Linux)."""
+    try:
+        probe = struct.pack("hhqqi", fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
+        pid = struct.unpack("hhqqi", fcntl.fcntl(fd, fcntl.F_GETLK, probe))[4]
+    except (OSError, struct.error):
+        return "another process"
+    try:
+        name = Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return f"process {pid}"
+    return f"process {pid} ({name})"
+
+
+def _set_aside_wal(published: Path, keep_previous: bool) -> str:
+    """Move a write-ahead log left beside ``published`` out of the new file's way: to the previous
+    copy, which is the same file (a hard link), else delete it. Returns what was done ("" if none)."""
+    wal = wal_path(published)
+    if not wal.exists():
+        return ""
+    previous = previous_path(published)
+    if keep_previous and previous.exists():
+        os.replace(wal, wal_path(previous))
+        return f"moved to {wal_path(previous)}"
+    wal.unlink()
+    return "deleted (no previous copy is kept)"
+
+
+def _check_moved_wal(previous: Path, note: str) -> str:
+    """A log moved to the previous copy must open with it; one that does not (it was already stale,
+    left beside an older file) is deleted so that the previous copy opens. Outside ``no_writer``:
+    the previous copy is the replaced file, and opening it would drop that lock."""
+    wal = wal_path(previous)
+    if not wal.exists():
+        return note
+    try:
+        duckdb.connect(str(previous), read_only=True).close()
+    except duckdb.Error:
+        wal.unlink(missing_ok=True)
+        return "deleted (it matched no published file)"
+    return note
 
 
 def _in_published_format(build_db: Path) -> bool:
@@ -137,6 +251,8 @@ def _keep_previous(published: Path) -> None:
     link = published.with_name(f".{previous.name}.{os.getpid()}.tmp")
     link.unlink(missing_ok=True)
     os.link(published, link)
+    # a log beside the previous copy belonged to the copy being replaced
+    wal_path(previous).unlink(missing_ok=True)
     os.replace(link, previous)
 
 
@@ -148,7 +264,12 @@ def restore_previous(published: Path) -> bool:
     previous = previous_path(published)
     if not previous.exists():
         return False
-    os.replace(previous, published)
+    with no_writer(Path(published)):
+        # each file's write-ahead log (left by a read-write session) goes with its file
+        wal_path(published).unlink(missing_ok=True)
+        os.replace(previous, published)
+        if wal_path(previous).exists():
+            os.replace(wal_path(previous), wal_path(published))
     fsync_path(Path(published).parent)
     return True
 
@@ -158,6 +279,7 @@ def discard_previous(published: Path) -> bool:
     previous = previous_path(published)
     existed = previous.exists()
     previous.unlink(missing_ok=True)
+    wal_path(previous).unlink(missing_ok=True)
     return existed
 
 

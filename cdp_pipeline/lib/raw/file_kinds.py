@@ -95,6 +95,17 @@ CRM_CUSTOMERS = FileKind(
         "default_address_phone": "address_phone",
         "address1": "street",
         "country_code": "country",
+        # A Square customer directory export (Customers > Export): Square's id is the key
+        # (its Reference ID is the seller's own, often empty), Email Subscription Status is
+        # Subscribed / Unsubscribed / Unknown.
+        "square_customer_id": "customer_id",
+        "street_address_1": "street",
+        "email_subscription_status": "consent_email",
+        # A HubSpot contacts export (and Zoho's "Record Id"): the record id is the key. Its
+        # "Unsubscribed from all email" says the opposite of a consent flag: kept in _extra.
+        "record_id": "customer_id",
+        "street_address": "street",
+        "country_region": "country",
     },
 )
 
@@ -151,7 +162,18 @@ ESP_MEMBERS = FileKind(
         "status",
     ),
     required=("email_address",),
-    aliases={"email": "email_address", "phone_number": "phone", "postal_code": "zip", "date_of_birth": "birthday"},
+    # ``ZIP code`` / ``Zip Code``: Mailchimp's merge field as list owners name it. An account
+    # set to German writes ``Emailadresse, Vorname, Nachname`` (a real export, docs/sources.md).
+    aliases={
+        "email": "email_address",
+        "emailadresse": "email_address",
+        "vorname": "first_name",
+        "nachname": "last_name",
+        "phone_number": "phone",
+        "postal_code": "zip",
+        "zip_code": "zip",
+        "date_of_birth": "birthday",
+    },
 )
 
 # A Klaviyo profile or list export. Its consent is in its own columns (no Mailchimp status):
@@ -343,11 +365,12 @@ SOURCE_TABLES: dict[str, tuple[str, ...]] = {
 }
 
 # Status of a Mailchimp audience export, from its file name: current exports write
-# ``<status>_email_audience_export_<id>.csv``, older ones ``<status>_members_export_<id>.csv``.
+# ``<status>_email_audience_export_<id>.csv``, older ones ``<status>_members_export_<id>.csv``,
+# and a segment's export ``<status>_segment_export_<id>.csv``.
 # The status must be the whole word before the marker: "nonsubscribed" (never opted in) and
 # "unsubscribed" both end in "subscribed", and reading either as subscribed grants consent.
 ESP_STATUSES = ("nonsubscribed", "unsubscribed", "cleaned", "subscribed")
-ESP_EXPORT_MARKERS = ("members_export", "email_audience_export")
+ESP_EXPORT_MARKERS = ("members_export", "email_audience_export", "segment_export")
 _ESP_STATUS_NAME = re.compile(r"(?<![a-z])(" + "|".join(ESP_STATUSES) + r")_(?:" + "|".join(ESP_EXPORT_MARKERS) + r")")
 
 # GA4 names its BigQuery tables events_YYYYMMDD and, for the streaming export,

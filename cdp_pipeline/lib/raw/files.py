@@ -54,7 +54,8 @@ def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
     """Hex SHA-256 of a regular file's bytes (a symbolic link is not followed: it hashes as
     ``NOT_READ_SHA256``)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        # O_NONBLOCK: opening a pipe would otherwise wait for a writer (no effect on a regular file)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return NOT_READ_SHA256
     h = hashlib.sha256()
@@ -165,7 +166,7 @@ def discover_files(landing_dir: Path, source: str, landing_date: dt.date | str) 
     """Every entry of ``<landing>/<source>/<day>/`` to load, sorted by name (a stable load order).
 
     Sub-folders are not descended into: the contract is one folder per day. Entries that are
-    not regular files (symbolic links, pipes) come back with ``refused`` set, so the ledger
+    not regular files (sub-folders, symbolic links, pipes) come back with ``refused`` set, so the ledger
     records them as rejected; so does a symlinked source or day folder (one entry, for the
     folder, whose files are not listed). Size and SHA-256 are filled in when the file is read.
     """
@@ -185,10 +186,12 @@ def discover_files(landing_dir: Path, source: str, landing_date: dt.date | str) 
             continue
         st = path.lstat()
         rel = path.relative_to(landing_dir).as_posix()
-        if stat.S_ISDIR(st.st_mode):
-            continue
         refused = None
-        if stat.S_ISLNK(st.st_mode):
+        if stat.S_ISDIR(st.st_mode):
+            # recorded, not skipped: a source that delivered into a sub-folder (its opt-outs too)
+            # would otherwise go unread without a word
+            refused = f"{rel} is a folder: refused (files are read from the day folder itself, not from sub-folders)"
+        elif stat.S_ISLNK(st.st_mode):
             refused = f"{rel} is a symbolic link: refused (only regular files are read)"
         elif not stat.S_ISREG(st.st_mode):
             refused = f"{rel} is not a regular file: refused"

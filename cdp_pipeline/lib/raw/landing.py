@@ -18,18 +18,6 @@ from cdp_pipeline.settings import SOURCES
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def is_ready_file(path: Path) -> bool:
-    """A file a source has finished writing: not hidden, not a temp or partial upload. A symbolic
-    link counts (it is not followed: ingest records it as rejected), a folder does not."""
-    if is_ignored(path.name):
-        return False
-    try:
-        mode = path.lstat().st_mode
-    except FileNotFoundError:
-        return False
-    return stat.S_ISREG(mode) or stat.S_ISLNK(mode)
-
-
 @dataclass(frozen=True, order=True)
 class LandedFile:
     source: str
@@ -37,10 +25,15 @@ class LandedFile:
     path: Path
     size: int
     mtime_ns: int
+    # False for what ingest refuses without reading (a link, a sub-folder, a pipe): the ledger
+    # records it with 0 bytes, so only its modification time says whether it changed
+    regular: bool = True
 
 
 def landed_files(landing_dir: Path) -> list[LandedFile]:
-    """Every ready file under ``<landing>/<source>/<YYYY-MM-DD>/``, sorted."""
+    """Every entry of ``<landing>/<source>/<YYYY-MM-DD>/`` that ingest records, sorted: the files, and
+    what it refuses unread (a link, a sub-folder, a pipe; ``regular`` False). Not hidden or
+    ``.part``/``.tmp`` files, which are still being written."""
     out: list[LandedFile] = []
     landing_dir = Path(landing_dir)
     for source in SOURCES:
@@ -54,14 +47,19 @@ def landed_files(landing_dir: Path) -> list[LandedFile]:
             if day_dir.is_symlink():
                 # not listed either; the folder itself is the entry ingest records as rejected
                 st = day_dir.lstat()
-                out.append(LandedFile(source, day_dir.name, day_dir, st.st_size, st.st_mtime_ns))
+                out.append(LandedFile(source, day_dir.name, day_dir, st.st_size, st.st_mtime_ns, regular=False))
                 continue
             if not day_dir.is_dir():
                 continue
             for f in day_dir.iterdir():
-                if is_ready_file(f):
+                if is_ignored(f.name):
+                    continue
+                try:
                     st = f.lstat()
-                    out.append(LandedFile(source, day_dir.name, f, st.st_size, st.st_mtime_ns))
+                except FileNotFoundError:  # removed or renamed since it was listed
+                    continue
+                # every entry ingest records, a refused one too (discover_files)
+                out.append(LandedFile(source, day_dir.name, f, st.st_size, st.st_mtime_ns, stat.S_ISREG(st.st_mode)))
     return sorted(out)
 
 
@@ -90,7 +88,9 @@ def _valid_day(text: str) -> bool:
 
 def changed_days(landing_dir: Path, ledger: list[tuple[str, str, int, datetime]]) -> list[str]:
     """Landing days whose files differ from what the ledger loaded: a file the ledger has not
-    seen, one of another size or modified after its load, or a loaded file that is gone.
+    seen, one of another size or modified after its load, or a loaded file that is gone. An
+    entry ingest refuses unread (a link, a sub-folder, a pipe) is in the ledger with 0 bytes:
+    only its modification time counts.
 
     ``ledger``: ``(file relative to the landing folder, landing day, bytes, loaded_at UTC)``
     from ``audit.files``. Comparing size and modification time (not checksums) keeps a quiet
@@ -105,7 +105,7 @@ def changed_days(landing_dir: Path, ledger: list[tuple[str, str, int, datetime]]
         present.add(rel)
         entry = seen.get(rel)
         modified = datetime.fromtimestamp(f.mtime_ns / 1e9, tz=timezone.utc).replace(tzinfo=None)
-        if entry is None or entry[1] != f.size or modified > entry[2]:
+        if entry is None or (f.regular and entry[1] != f.size) or modified > entry[2]:
             days.add(f.day)
     days |= {day for file, (day, _, _) in seen.items() if file not in present}
     return sorted(days)

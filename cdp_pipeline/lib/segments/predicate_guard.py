@@ -253,6 +253,17 @@ def guard_predicate_columns(
 ) -> tuple[str, frozenset[str]]:
     """``guard_predicate``, and the columns (lower case) the predicate reads: every column it
     can reach is a checked, unqualified column node of the tree, so the sandbox need hold no other."""
+    try:
+        return _guard_predicate_columns(segment, predicate, columns)
+    except RecursionError:
+        # sqlglot parses, walks and writes a tree recursively: some 50 nested parentheses exhaust
+        # Python's stack. Uncaught, that error would fail the whole segments step, not this segment.
+        raise UnsafePredicateError(segment, "the predicate is nested too deeply") from None
+
+
+def _guard_predicate_columns(
+    segment: str, predicate: str, columns: Mapping[str, str | None]
+) -> tuple[str, frozenset[str]]:
     columns = {k.lower(): v for k, v in columns.items()}
     if not predicate or not predicate.strip():
         raise UnsafePredicateError(segment, "the predicate is empty")

@@ -21,6 +21,15 @@ from cdp_pipeline_tests.lib.activation.reference_rows import read_csv_rows
         ("", ""),
         (None, ""),
         ("a=b", "a=b"),
+        # a prefix after whitespace or quotes only: an import that trims them meets the formula
+        (' =HYPERLINK("http://x")', '\' =HYPERLINK("http://x")'),
+        ("\u00a0+1", "'\u00a0+1"),
+        ("\u3000-2", "'\u3000-2"),
+        ('"@SUM(A1)', "'\"@SUM(A1)"),
+        ("' =1", "'' =1"),
+        ("\n=1", "'\n=1"),
+        (" Anna", " Anna"),
+        ("Anna =1", "Anna =1"),
     ],
 )
 def test_neutralise_cell(value, expected):

@@ -411,7 +411,19 @@ def test_sql_cells_neutralise_as_csv_safe_does():
     exporter.register_export_functions(con)
     from cdp_pipeline.lib.activation.csv_safe import FORMULA_PREFIX_RE2
 
-    for text in [*(p + "x" for p in FORMULA_PREFIXES), "x=", "'=", " =", "", "é", "\n="]:
+    for text in [
+        *(p + "x" for p in FORMULA_PREFIXES),
+        "x=",
+        "'=",
+        " =",
+        "",
+        "é",
+        "\n=",
+        "\u00a0+",
+        '"@',
+        "\u3000 -",
+        " x",
+    ]:
         got = con.execute(
             "SELECT export_cell($v, false, $f), export_cell($v, true, $f)", {"v": text, "f": FORMULA_PREFIX_RE2}
         ).fetchall()[0]

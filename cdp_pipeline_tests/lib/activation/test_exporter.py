@@ -9,6 +9,7 @@ import pytest
 from cdp_pipeline.lib.activation.csv_safe import file_sha256
 from cdp_pipeline.lib.activation.destinations import load_destinations, parse_destinations
 from cdp_pipeline.lib.activation.exporter import diff_rows, write_export
+from cdp_pipeline.lib.segments.definitions import parse_segment_definitions
 from cdp_pipeline_tests.lib.activation.reference_rows import (
     apply_consent,
     build_rows,
@@ -126,3 +127,13 @@ def test_file_verification_flags_identifiers_golden_does_not_allow():
         "line 3: Email Address is not a consented identifier of a current customer",
         "line 4: no identifier",
     ]
+
+
+@pytest.mark.parametrize("name", ["../x", "..", "a/b", "a\\b", "/etc", "x\x00", "Newsletter", "nyhetsbrev.se", "é"])
+def test_a_destination_or_segment_name_that_is_not_a_plain_folder_name_is_refused(name):
+    """A destination's name is its folder under the export dir and a segment's a POS column:
+    nothing that walks out of the folder or reads as a path may pass."""
+    with pytest.raises(ValueError, match="name"):
+        parse_destinations({"destinations": [{"name": name, "kind": "esp", "segments": ["a"]}]})
+    with pytest.raises(ValueError, match="name"):
+        parse_segment_definitions({"segments": [{"name": name, "predicate": "true"}]})

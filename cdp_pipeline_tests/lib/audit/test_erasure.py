@@ -236,3 +236,19 @@ def test_short_ids_only_match_id_columns_of_export_files(tmp_path):
     rewritten, _ = remove_from_exports(None, tmp_path, IdentifierSet.of(["1"]))
     assert rewritten == ["stores/2026-10-01/full.csv"]
     assert (folder / "full.csv").read_text() == "loyalty_card_id,all\n7,1\n"  # Bo's flag "1" stays
+
+
+def test_a_leftover_of_an_interrupted_write_holding_the_person_is_deleted(wh):
+    """A write killed half-way leaves ``.<file>.<pid>.tmp`` beside the file; the rewrite skipped
+    dot-files, so the byte scan found the person there and failed every night after."""
+    settings, con = wh
+    folder = settings.export_dir / "newsletter" / "2026-10-01"
+    leftover = folder / ".full.csv.4242.tmp"
+    leftover.write_text(f"email,first_name,tags\n{BO['email']},Bo,a\n{ANNA['email']},Anna,a\n")
+    unrelated = folder / ".delta_added.csv.4242.tmp"
+    unrelated.write_text(f"email,first_name,tags\n{BO['email']},Bo,a\n")
+    queue_erasure(ANNA["email"], settings.inbox_dir)
+    (result,) = run_pending_erasures(con, settings)
+    assert not leftover.exists() and unrelated.exists()
+    assert "newsletter/2026-10-01/.full.csv.4242.tmp" in result.export_files_rewritten
+    assert scan_erased(con, settings.export_dir, settings).clean

@@ -10,6 +10,7 @@ from cdp_pipeline.lib.audit import queue_erasure, read_requests, run_pending_era
 from cdp_pipeline.lib.audit.suppression import (
     REDACTED_RECORD,
     SALT_ENV,
+    add_suppressions,
     candidate_forms,
     identifier_hash,
     load_salt,
@@ -172,3 +173,46 @@ def test_short_ids_are_matched_only_as_whole_values_of_id_columns():
     # a longer address that merely contains hers is someone else
     assert scan_for_identifiers(con, ["s@posten.se"]) == []
     assert BO["email"] not in str(scan_for_identifiers(con, [BO["email"]]))
+
+
+def test_every_phone_column_staging_reads_is_suppressed_in_the_rows_country(cdp_env):
+    """Staging reads a customer's number from a CRM export's Default Address Phone and a Shopify
+    order's Phone and Shipping Phone too, each in its row's country: a later file with the erased
+    number only there, or written nationally in a Danish row, must not bring the person back."""
+    settings = cdp_env
+    con = duckdb.connect(str(settings.build_db))
+    build(con)
+    queue_erasure(ANNA["email"], settings.inbox_dir)
+    run_pending_erasures(con, settings)
+    con.execute("DELETE FROM audit.quarantine WHERE file = 'crm/x.csv'")
+    # a Danish number on the list as an erasure lists it: E.164, salted
+    add_suppressions(con, [(identifier_hash("+4520123456", load_salt(salt_path(settings.data_dir))), "phone")], "t")
+
+    drop(
+        settings,
+        "crm",
+        "customers_export.csv",
+        "Customer ID,First Name,Email,Phone,Default Address Country Code,Default Address Phone\n"
+        "2001,Cy,cy@new.se,,SE,070-123 45 67\n"  # Anna's number as the address's phone
+        "2002,Dan,dan@new.dk,20 12 34 56,DK,\n"  # the Danish number, written nationally
+        "2003,Eva,eva@new.se,020-12 34 56,SE,\n",  # another number: kept
+    )
+    drop(
+        settings,
+        "pos",
+        "orders_export.csv",
+        "Name,Email,Total,Lineitem name,Phone,Shipping Phone,Billing Country\n"
+        "#7001,new1@x.se,10.00,Gloves,070-123 45 67,,SE\n"
+        "#7002,new2@x.se,5.00,Cap,,+46 70 123 45 67,SE\n"
+        "#7003,new3@x.dk,5.00,Hat,20123456,,DK\n"
+        "#7004,new4@x.se,5.00,Scarf,,,SE\n",
+    )
+    for source in ("crm", "pos"):
+        load_partition(con, settings.landing_dir, source, DAY, settings=settings)
+
+    today = f" WHERE _landing_date = DATE '{DAY}'"
+    assert con.execute("SELECT customer_id FROM raw.crm_customers" + today).fetchall() == [("2003",)]
+    assert con.execute("SELECT name FROM raw.pos_orders" + today).fetchall() == [("#7004",)]
+    files = dict(con.execute("SELECT file_kind, rows_suppressed FROM audit.files").fetchall())
+    assert files == {"crm_customers": 2, "pos_orders": 3}
+    con.close()

@@ -103,3 +103,43 @@ def test_a_timer_writes_to_the_stdout_of_when_it_is_made(monkeypatch):
     timer = StageTimer(labels={"raw__crm": "raw/crm_customers"})
     timer.on_event("STEP_START", "raw__crm")
     assert "raw/crm_customers" in out.getvalue()
+
+
+@dg.asset
+def _publish_refused() -> None:
+    from cdp_pipeline.lib.publish.warehouse_copy import PublishedWarehouseInUse
+
+    raise PublishedWarehouseInUse("cdp.duckdb is open read-write by process 4242 (duckdb): close that session")
+
+
+@dg.asset
+def _database_error() -> None:
+    raise RuntimeError("Conversion Error: could not convert 'anna@example.se'")
+
+
+def test_a_failed_step_prints_an_operator_message_but_never_another_errors_text(cdp_env):
+    """`cdp run` names why the publish was refused (the step's log is in the UI only); another
+    error's message can quote a row's values and stays in the run log."""
+    from cdp_pipeline.defs.loggers import progress_logger
+
+    job = dg.Definitions(
+        assets=[_publish_refused, _database_error], loggers={"progress": progress_logger}
+    ).resolve_implicit_global_asset_job_def()
+    out = io.StringIO()
+    handler = ProgressHandler(
+        StageTimer(labels={"_publish_refused": "publish/warehouse", "_database_error": "golden"}, stream=out)
+    )
+    with dg.DagsterInstance.get() as instance:
+        logging.getLogger(PROGRESS_LOGGER).addHandler(handler)
+        try:
+            result = job.execute_in_process(
+                instance=instance, run_config={"loggers": {"progress": {}}}, raise_on_error=False
+            )
+        finally:
+            logging.getLogger(PROGRESS_LOGGER).removeHandler(handler)
+    assert not result.success
+    lines = out.getvalue().splitlines()
+    refused = next(i for i, line in enumerate(lines) if line.startswith("  ✗ publish/warehouse ("))
+    assert lines[refused + 1] == "    ! cdp.duckdb is open read-write by process 4242 (duckdb): close that session"
+    assert any(line.startswith("  ✗ golden (") for line in lines)
+    assert "anna@example.se" not in out.getvalue()

@@ -174,3 +174,109 @@ def test_build_in_newer_format_is_rewritten_for_1x_readers(tmp_path):
         text=True,
     )
     assert out.returncode == 0 and out.stdout.split() == ["n", "6"], out.stderr
+
+
+def _customers(path: Path) -> int:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute("SELECT count(*) FROM golden.customers").fetchall()[0][0]
+    finally:
+        con.close()
+
+
+def _session(path: Path, *, write: bool) -> subprocess.Popen:
+    """An analyst's session in another process that opened ``path`` read-write by mistake; with
+    ``write``, it deleted every customer and its change is still only in the write-ahead log."""
+    code = (
+        "import duckdb, sys, time\n"
+        f"con = duckdb.connect({str(path)!r})\n"
+        "con.execute(\"SET checkpoint_threshold = '1GB'\")\n"
+        + ("con.execute('DELETE FROM golden.customers')\n" if write else "")
+        + "print('open', flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "open"
+    return proc
+
+
+def test_publish_is_refused_while_a_session_holds_the_warehouse_read_write(tmp_path):
+    from cdp_pipeline.lib.publish.warehouse_copy import PublishedWarehouseInUse
+
+    build, pub = tmp_path / "b.duckdb", tmp_path / "cdp.duckdb"
+    _build(build, 3)
+    publish_warehouse(build, pub)
+    _build(build, 5)
+    publish_warehouse(build, pub)
+    before = pub.read_bytes()
+    _build(build, 8)
+    session = _session(pub, write=False)
+    try:
+        with pytest.raises(PublishedWarehouseInUse, match=rf"open read-write by process {session.pid}\b.*read-only"):
+            publish_warehouse(build, pub)
+        with pytest.raises(PublishedWarehouseInUse):
+            restore_previous(pub)
+    finally:
+        session.kill()
+        session.wait()
+    assert pub.read_bytes() == before and _customers(previous_path(pub)) == 3
+    assert not list(tmp_path.glob(".cdp.duckdb.*.tmp*"))
+    publish_warehouse(build, pub)  # the session is gone: the next night publishes
+    assert _customers(pub) == 8
+
+
+def test_a_read_write_session_killed_with_unsaved_writes_does_not_lock_analysts_out(tmp_path):
+    """Its write-ahead log, named by path, would be replayed onto the next published file (DuckDB
+    refuses it, and nobody can open the warehouse): it goes with the file it was written for."""
+    build, pub = tmp_path / "b.duckdb", tmp_path / "cdp.duckdb"
+    _build(build, 3)
+    publish_warehouse(build, pub)
+    session = _session(pub, write=True)
+    session.kill()
+    session.wait()
+    assert Path(f"{pub}.wal").exists()
+    _build(build, 8)
+    result = publish_warehouse(build, pub)
+    assert _customers(pub) == 8 and not Path(f"{pub}.wal").exists()
+    # the previous copy is the file the session wrote to, and opens with its change
+    assert result.stale_wal == f"moved to {previous_path(pub)}.wal"
+    assert _customers(previous_path(pub)) == 0
+    _build(build, 9)
+    publish_warehouse(build, pub)  # the log goes with the copy it belongs to
+    assert not Path(f"{previous_path(pub)}.wal").exists() and _customers(previous_path(pub)) == 8
+
+
+def test_a_write_ahead_log_of_another_file_beside_the_warehouse_is_repaired_by_the_next_publish(tmp_path):
+    """As an earlier publish left it: the log of a killed session beside a newer file."""
+    from cdp_pipeline.lib.publish.warehouse_copy import erasures_in_published
+
+    build, pub = tmp_path / "b.duckdb", tmp_path / "cdp.duckdb"
+    _build(build, 3)
+    publish_warehouse(build, pub)
+    session = _session(pub, write=True)
+    session.kill()
+    session.wait()
+    _build(build, 5)
+    newer = tmp_path / "newer.duckdb"
+    publish_warehouse(build, newer)
+    newer.replace(pub)  # the old publish's swap, leaving cdp.duckdb.wal behind
+    with pytest.raises(duckdb.Error, match="WAL"):
+        _customers(pub)
+    assert erasures_in_published(pub) is None
+    _build(build, 8)
+    result = publish_warehouse(build, pub)
+    assert result.stale_wal == "deleted (it matched no published file)"
+    assert (_customers(pub), _customers(previous_path(pub))) == (8, 5)
+
+
+def test_restore_previous_takes_each_files_write_ahead_log_with_it(tmp_path):
+    build, pub = tmp_path / "b.duckdb", tmp_path / "cdp.duckdb"
+    _build(build, 3)
+    publish_warehouse(build, pub)
+    _build(build, 5)
+    publish_warehouse(build, pub)
+    session = _session(pub, write=True)  # deletes the 5 customers of the current file, unsaved
+    session.kill()
+    session.wait()
+    assert restore_previous(pub) is True
+    assert _customers(pub) == 3 and not Path(f"{pub}.wal").exists()

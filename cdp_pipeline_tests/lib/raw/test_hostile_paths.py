@@ -247,3 +247,54 @@ def test_paging_in_asks_for_regular_files_only_never_through_a_link_a_pipe_or_a_
     page_in(entry("nul\x00.jsonl"), secrets)
     target = str(day / "a.jsonl")
     assert asked == [(target, 0, 1000), (target, 1000, 1000), (target, 2000, 1000)]
+
+
+def test_a_sub_folder_is_recorded_as_rejected_and_nothing_refused_reloads_its_day_every_night(cdp_env, con, outside):
+    """A source that delivered into a sub-folder is named in the ledger (its opt-outs would
+    otherwise go unread without a word); and what ingest refuses unread is in the ledger with 0
+    bytes, which a quiet night must not take for a changed file (it reloaded the day every night)."""
+    landing = cdp_env.landing_dir
+    drop(landing, "crm", "customers.csv", CRM)
+    drop(landing, "crm", "inner.csv", CRM.replace(b"Anna", b"Nested"), day=f"{DAY}/export")
+    (landing / "crm" / DAY / "keys.csv").symlink_to(outside)
+    os.mkfifo(landing / "crm" / DAY / "pipe.csv")
+    load_partition(con, landing, "crm", DAY)
+    assert ledger(con) == [
+        ("crm/2026-10-01/customers.csv", "loaded", None, 2),
+        (
+            "crm/2026-10-01/export",
+            "rejected",
+            "crm/2026-10-01/export is a folder: refused (files are read from the day folder itself, not from sub-folders)",
+            0,
+        ),
+        (
+            "crm/2026-10-01/keys.csv",
+            "rejected",
+            "crm/2026-10-01/keys.csv is a symbolic link: refused (only regular files are read)",
+            0,
+        ),
+        ("crm/2026-10-01/pipe.csv", "rejected", "crm/2026-10-01/pipe.csv is not a regular file: refused", 0),
+    ]
+    assert "Nested" not in everything_text(con)
+    entries = con.execute("SELECT file, landing_date, bytes, max(loaded_at) FROM audit.files GROUP BY ALL").fetchall()
+    assert changed_days(landing, entries) == []
+    # a file delivered into the sub-folder later changes the folder, and its day is loaded again
+    os.utime(landing / "crm" / DAY / "export", ns=(0, 2**62))
+    assert changed_days(landing, entries) == [DAY]
+
+
+def test_a_link_or_pipe_refused_once_is_not_a_change_on_the_next_quiet_night(cdp_env, con, outside):
+    """The ledger records them with 0 bytes; the listing sees the link's own size: the night
+    took that for a changed file and reloaded the day every night."""
+    landing = cdp_env.landing_dir
+    drop(landing, "crm", "customers.csv", CRM)
+    (landing / "crm" / DAY / "keys.csv").symlink_to(outside)
+    os.mkfifo(landing / "crm" / DAY / "pipe.csv")
+    load_partition(con, landing, "crm", DAY)
+    entries = con.execute("SELECT file, landing_date, bytes, max(loaded_at) FROM audit.files GROUP BY ALL").fetchall()
+    assert sorted((f, b) for f, _, b, _ in entries) == [
+        ("crm/2026-10-01/customers.csv", len(CRM)),
+        ("crm/2026-10-01/keys.csv", 0),
+        ("crm/2026-10-01/pipe.csv", 0),
+    ]
+    assert changed_days(landing, entries) == []

@@ -125,6 +125,9 @@ def test_header_aliases_case_and_order():
         ("cleaned_email_audience_export_1a2b3c.csv", "cleaned"),
         ("nonsubscribed_email_audience_export_1a2b3c.csv", "nonsubscribed"),
         ("Nonsubscribed_Email_Audience_Export_1A2B3C.CSV", "nonsubscribed"),
+        # a segment's export (a real German-language export was named so)
+        ("subscribed_segment_export_5d0c7e21aa.csv", "subscribed"),
+        ("unsubscribed_segment_export_5d0c7e21aa.csv", "unsubscribed"),
     ],
 )
 def test_esp_status_from_file_name(name, status):

@@ -50,8 +50,10 @@ def test_a_bad_definition_fails_alone():
         SegmentDefinition("evil", "", "getenv('HOME') IS NOT NULL"),
         SegmentDefinition("typed_wrong", "", "first_name"),
         SegmentDefinition("runtime", "", "CAST(first_name AS INTEGER) > 1"),
+        SegmentDefinition("deep", "", "(" * 100 + "has_abandoned_cart" + ")" * 100),
     ]
     res = {r.name: r for r in evaluate_segments(_arrow(sample_customers()), defs)}
+    assert res["deep"].status == "error" and "nested too deeply" in res["deep"].error
     assert res["good"].status == "ok" and res["good"].customer_ids == ["c5"]
     assert res["evil"].status == "error" and "getenv" in res["evil"].error and "'evil'" in res["evil"].error
     assert res["typed_wrong"].status == "error" and "boolean" in res["typed_wrong"].error

@@ -38,6 +38,8 @@ COLUMNS = {**{c.lower(): t for c, t in GOLDEN_COLUMNS.items()}, **{h: "DOUBLE" f
         ("last_order_at < current_date - INTERVAL 180 DAY", "use as_of_date"),
         ("", "empty"),
         ("total_spend >", "does not parse"),
+        # sqlglot recurses per level: this depth raised RecursionError, which failed every segment
+        ("(" * 200 + "has_abandoned_cart" + ")" * 200, "nested too deeply"),
     ],
 )
 def test_hostile_or_wrong_predicates_are_refused_with_segment_and_problem(predicate, problem):

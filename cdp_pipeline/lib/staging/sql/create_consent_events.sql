@@ -1,5 +1,5 @@
 -- Every consent signal per channel: ESP status (a nonsubscribed member never opted in: no consent), Klaviyo's consent columns, SMS STOP/START, CRM flags, Shopify "Accepts Marketing".
--- An opt-out whose time cannot be read is dated by the day its file landed (it was true by then); a grant without a time is no grant.
+-- An opt-out whose time cannot be read (an SMS STOP too) is dated by the day its file landed (it was true by then); a grant without a time is no grant.
 -- Its rows as a view over temp.raw_<table> (the whole raw table, or the affected keys' rows:
 -- lib/staging/incremental.py); insert_staging_rows.sql writes them.
 CREATE OR REPLACE TEMP VIEW consent_events_rows AS
@@ -112,7 +112,9 @@ sms AS (
     SELECT 'sms', source_record_id, 'sms', source_record_id,
            CASE keyword WHEN 'opt_out' THEN 'revoked' ELSE 'granted' END,
            CASE keyword WHEN 'opt_out' THEN 'sms_stop' ELSE 'sms_start' END,
-           sent_at
+           -- a STOP whose time cannot be read is dated by the day its message landed, as an ESP or
+           -- CRM opt-out without a time is (dropped for want of a time, the number stayed contactable)
+           coalesce(sent_at, CASE WHEN keyword = 'opt_out' THEN CAST(landing_date AS TIMESTAMP) END)
     FROM staging.sms_messages
     -- STOP on WhatsApp is about WhatsApp, START there grants no SMS consent (docs/sources.md)
     WHERE keyword IN ('opt_out', 'opt_in') AND channel = 'sms'

@@ -61,6 +61,8 @@ messages AS (
 SELECT message_id, 'sms' AS source, customer_phone AS source_record_id, channel, direction, body, status, sent_at,
        CASE WHEN direction = 'inbound' THEN std_sms_keyword(body) END AS keyword,
        error_code,
+       -- the landing day of the delivery read: dates a STOP whose time cannot be read (create_consent_events.sql)
+       CAST(_landing_date AS DATE) AS landing_date,
        list_filter([CASE WHEN customer_phone IS NULL THEN 'unreadable_number' END,
                     CASE WHEN sent_at IS NULL THEN 'unreadable_time' END], lambda f: f IS NOT NULL) AS dq_flags
 FROM messages
