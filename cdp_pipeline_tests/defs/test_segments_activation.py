@@ -125,8 +125,8 @@ def test_two_runs_build_segments_history_exports_and_deltas(cdp_env, db):
 
     day1 = cdp_env.export_dir / "newsletter" / "2025-06-01"
     full = _csv(day1 / "full.csv")
-    assert [r["email"] for r in full] == ["anna.berg@example.se", "bo@example.se", "eva@example.se"]
-    assert full[1]["first_name"].startswith("'=")  # formula neutralised
+    assert [r["Email Address"] for r in full] == ["anna.berg@example.se", "bo@example.se", "eva@example.se"]
+    assert full[1]["First Name"].startswith("'=")  # formula neutralised
     assert _csv(day1 / "delta_added.csv") == full and _csv(day1 / "delta_removed.csv") == []
     sms = _csv(cdp_env.export_dir / "sms_offers" / "2025-06-01" / "full.csv")
     assert [r["phone"] for r in sms] == ["+46701234567", "+46705550000"]  # usable E.164, not neutralised
@@ -157,10 +157,14 @@ def test_two_runs_build_segments_history_exports_and_deltas(cdp_env, db):
     second = _run(db)
     assert all(_checks(second).values()), _checks(second)
     day2 = cdp_env.export_dir / "newsletter" / "2025-06-02"
-    assert [r["email"] for r in _csv(day2 / "full.csv")] == ["anna.berg@example.se", "cia@example.se", "eva@example.se"]
-    added = {r["email"]: r["tags"] for r in _csv(day2 / "delta_added.csv")}
+    assert [r["Email Address"] for r in _csv(day2 / "full.csv")] == [
+        "anna.berg@example.se",
+        "cia@example.se",
+        "eva@example.se",
+    ]
+    added = {r["Email Address"]: r["Tags"] for r in _csv(day2 / "delta_added.csv")}
     assert added == {"cia@example.se": "champions", "eva@example.se": "new_customers"}  # new + changed tags
-    assert [r["email"] for r in _csv(day2 / "delta_removed.csv")] == ["bo@example.se"]
+    assert [r["Email Address"] for r in _csv(day2 / "delta_removed.csv")] == ["bo@example.se"]
     m2 = json.loads((day2 / "manifest.json").read_text())
     assert m2["delta"] == {"added": 1, "updated": 1, "removed": 1} and m2["previous_run_date"] == "2025-06-01"
 
@@ -320,7 +324,7 @@ def test_consent_check_reads_unchanged_files_against_current_consent(cdp_env, db
     (which compares unchanged files in DuckDB) fails and says which line of which file."""
     _golden(db, sample_customers())
     assert _checks(_run(db, checks=[exported_rows_have_consent]))[CONSENT_CHECK.name] is True
-    emails = [r["email"] for r in _csv(cdp_env.export_dir / "newsletter" / "2025-06-01" / "full.csv")]
+    emails = [r["Email Address"] for r in _csv(cdp_env.export_dir / "newsletter" / "2025-06-01" / "full.csv")]
     cards = [r["loyalty_card_id"] for r in _csv(cdp_env.export_dir / "pos_loyalty_flags" / "2025-06-01" / "full.csv")]
     with db.get_connection() as con:
         con.execute("UPDATE golden.customers SET email_contactable = false WHERE lower(email) = ?", [emails[1]])
@@ -330,8 +334,8 @@ def test_consent_check_reads_unchanged_files_against_current_consent(cdp_env, db
     result = exported_rows_have_consent(duckdb=db, settings=get_settings())
     assert result.passed is False
     examples = result.metadata["examples"].value
-    assert "newsletter 2025-06-01 full: line 3: email is not a consented identifier" in examples
-    assert "newsletter 2025-06-01 delta_added: line 3: email is not a consented identifier" in examples
+    assert "newsletter 2025-06-01 full: line 3: Email Address is not a consented identifier" in examples
+    assert "newsletter 2025-06-01 delta_added: line 3: Email Address is not a consented identifier" in examples
     assert (
         f"pos_loyalty_flags 2025-06-01 full: line {len(cards) + 1}: loyalty_card_id is not a consented identifier"
     ) in examples
@@ -381,7 +385,7 @@ def test_identifiers_with_surrounding_whitespace_are_exported_and_checked_in_one
         problems = _consent_violations(con)
     assert problems == [] and _checks(result)[CONSENT_CHECK.name] is True
     day = cdp_env.export_dir
-    assert "anna.berg@example.se" in [r["email"] for r in _csv(day / "newsletter" / "2025-06-01" / "full.csv")]
+    assert "anna.berg@example.se" in [r["Email Address"] for r in _csv(day / "newsletter" / "2025-06-01" / "full.csv")]
     assert "+46701234567" in [r["phone"] for r in _csv(day / "sms_offers" / "2025-06-01" / "full.csv")]
     meta = _csv(day / "meta_top_spenders" / "2025-06-01" / "full.csv")
     assert {
@@ -458,7 +462,11 @@ def test_a_destination_whose_staged_files_fail_keeps_its_last_export_and_a_rerun
     fixed = _run(db)  # the gate fixed: the same night again
     assert all(_checks(fixed).values()), _checks(fixed)
     day2 = newsletter / "2025-06-02"
-    assert [r["email"] for r in _csv(day2 / "full.csv")] == ["anna.berg@example.se", "cia@example.se", "eva@example.se"]
+    assert [r["Email Address"] for r in _csv(day2 / "full.csv")] == [
+        "anna.berg@example.se",
+        "cia@example.se",
+        "eva@example.se",
+    ]
     manifest = json.loads((day2 / "manifest.json").read_text())
     # the delta is against the last export the destination received, not the failed attempt
     assert manifest["previous_run_date"] == "2025-06-01"

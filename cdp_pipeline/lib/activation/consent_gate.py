@@ -60,9 +60,9 @@ def ledger_table(con: duckdb.DuckDBPyConnection) -> str:
     return ".".join(LEDGER)
 
 
-# kind -> {file column: identifier kind of the allowed-identifier sets}
+# kind -> {file header (destinations.Destination.header): identifier kind of the allowed-identifier sets}
 IDENTIFIER_COLUMNS: dict[str, dict[str, str]] = {
-    "esp": {"email": "email"},
+    "esp": {"Email Address": "email"},
     "sms": {"phone": "phone"},
     "meta_audience": {"email": "email_sha256", "phone": "meta_phone_sha256"},
     "google_customer_match": {"Email": "email_sha256", "Phone": "google_phone_sha256"},

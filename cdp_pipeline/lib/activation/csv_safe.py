@@ -46,10 +46,16 @@ def neutralise_cell(value: object) -> str:
     return "'" + text if _FORMULA_RE.match(text) else text
 
 
-def render_csv(columns: Sequence[str], rows: Iterable[Mapping[str, object]], raw_columns: Iterable[str] = ()) -> bytes:
+def render_csv(
+    columns: Sequence[str],
+    rows: Iterable[Mapping[str, object]],
+    raw_columns: Iterable[str] = (),
+    header: Sequence[str] | None = None,
+) -> bytes:
+    """``rows``' values of ``columns``, under the header line ``header`` (default: the column names)."""
     raw = set(raw_columns)
     return render_csv_cells(
-        columns,
+        columns if header is None else header,
         (
             [
                 ("" if row.get(c) is None else str(row.get(c))) if c in raw else neutralise_cell(row.get(c))
@@ -60,14 +66,15 @@ def render_csv(columns: Sequence[str], rows: Iterable[Mapping[str, object]], raw
     )
 
 
-def render_csv_cells(columns: Sequence[str], cells: Iterable[Sequence[str]]) -> bytes:
-    """The file for rows whose cells are already text, raw or neutralised (render_csv's last step).
+def render_csv_cells(header: Sequence[str], cells: Iterable[Sequence[str]]) -> bytes:
+    """The file for rows whose cells are already text, raw or neutralised (render_csv's last step),
+    under the header line ``header``.
 
     Quoting is Python's csv module's, so a file is the same bytes whichever way its cells were
     made; the SQL that writes a whole file (exporter.write_export_from_members) quotes as it does."""
     buf = io.StringIO(newline="")
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(columns)
+    w.writerow(header)
     w.writerows(cells)
     return buf.getvalue().encode("utf-8")
 

@@ -26,6 +26,17 @@ KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
     "pos": (("loyalty_card_id",), (), "point of sale: loyalty card id with one 0/1 flag per segment"),
 }
 
+# kind -> {column: the file's header for it}, where the header the destination's importer maps
+# is not the column's name. Only the header line says it: the rows stored in
+# activation.export_members keep the column names. esp: "Email Address", "First Name" and "Tags"
+# are the labels Mailchimp's import matches to its fields (they are also how its audience export
+# names them), and Klaviyo's list import wants the first column labelled "Email" or "Email Address"
+# and maps "First Name" to its property (docs/segments_and_activation.md, "What each destination
+# expects"; benchmarks/results/2026-12-07-s42-destinations.md).
+FILE_HEADERS: dict[str, dict[str, str]] = {
+    "esp": {"email": "Email Address", "first_name": "First Name", "tags": "Tags"},
+}
+
 
 @dataclass(frozen=True)
 class Destination:
@@ -40,6 +51,12 @@ class Destination:
         """The columns of this destination's export files, in order."""
         base = KINDS[self.kind][0]
         return base + self.segments if self.kind == "pos" else base
+
+    @property
+    def header(self) -> tuple[str, ...]:
+        """The header line of this destination's export files: ``columns`` as its importer names them."""
+        names = FILE_HEADERS.get(self.kind, {})
+        return tuple(names.get(c, c) for c in self.columns)
 
     @property
     def consent_rule(self) -> str:

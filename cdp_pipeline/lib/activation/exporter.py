@@ -7,7 +7,9 @@ Each run writes ``<export_dir>/<destination>/<run date>/`` (the night passes its
 - ``delta_added.csv``: rows new since the destination's previous export, plus rows whose
   values changed (an upsert file; the manifest counts added and updated apart);
 - ``delta_removed.csv``: rows of the previous export that are gone, as they were sent, so
-  the destination can delete them (consent revoked, left the segment, erased);
+  the destination can delete them (consent revoked, left the segment, erased); for the ad
+  platforms, not a gone pair of hashes that shares a hash with a row sent tonight
+  (``AD_PLATFORM_KINDS``: they remove people, not rows);
 - ``manifest.json``: rows, file checksums, segments, consent rule, previous export date.
 
 A row is identified by what the destination matches on (its ``key``): the email for
@@ -31,7 +33,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -96,6 +98,19 @@ def diff_rows(previous: Mapping[str, dict], current: Mapping[str, dict]) -> Delt
     return d
 
 
+# Destinations that match people by hashed identifiers: a row is a pair of hashes, and a removal
+# removes whoever it matches (update_export_delta_still_sent.sql).
+AD_PLATFORM_KINDS = ("meta_audience", "google_customer_match")
+
+
+def _not_still_sent(removed: list[dict], current: Iterable[Mapping], columns: Sequence[str]) -> list[dict]:
+    """``removed`` without the rows sharing a non-empty value of one of ``columns`` with a current row:
+    an ad platform removes the people a removal matches, so the old pair of a customer whose phone
+    changed would take out a customer still in the audience."""
+    sent = {(c, r.get(c)) for r in current for c in columns if r.get(c)}
+    return [r for r in removed if not any(r.get(c) and (c, r.get(c)) in sent for c in columns)]
+
+
 @dataclass
 class ExportFiles:
     directory: Path
@@ -122,8 +137,10 @@ def write_export(
     """Write full, delta and manifest files for one destination and run date (overwrites a rerun)."""
     raw = RAW_COLUMNS[destination.kind]
     delta = diff_rows(previous or {}, current)
+    if destination.kind in AD_PLATFORM_KINDS:
+        delta.removed = _not_still_sent(delta.removed, current.values(), destination.columns)
     contents = {
-        kind: (len(rows), render_csv(destination.columns, rows, raw_columns=raw))
+        kind: (len(rows), render_csv(destination.columns, rows, raw_columns=raw, header=destination.header))
         for kind, rows in (
             ("full", [current[k] for k in sorted(current)]),
             ("delta_added", delta.added + delta.updated),
@@ -168,7 +185,7 @@ def _write_files(
         "segments": list(destination.segments),
         "required_consent": list(destination.required_consent),
         "consent_rule": destination.consent_rule,
-        "columns": list(destination.columns),
+        "columns": list(destination.header),
         "rows": rows,
         "delta": {"added": delta[0], "updated": delta[1], "removed": delta[2]},
         **dict(extra or {}),
@@ -323,6 +340,8 @@ def write_export_from_members(
     ]
     if same:
         run_sql(con, SQL_DIR, "update_export_delta_kept", {"row_keys": same})
+    if destination.kind in AD_PLATFORM_KINDS:
+        run_sql(con, SQL_DIR, "update_export_delta_still_sent")
     rows, added, updated, removed = fetch_sql(con, SQL_DIR, "select_export_delta_counts")[0]
     # Every current row added (a first export, or a rerun of it) or every one changed: delta_added
     # holds the full file's rows in the full file's order (by key, create_export_file_rows.sql), so
@@ -339,7 +358,7 @@ def write_export_from_members(
     raw = set(RAW_COLUMNS[destination.kind])
     params = {"paths": paths, "raw": [c in raw for c in columns], "formula_prefix": FORMULA_PREFIX_RE2}
     cells_list = ", ".join(f"cells[{i}]" for i in range(1, len(columns) + 1))
-    header = render_csv_cells(columns, [])
+    header = render_csv_cells(destination.header, [])
     contents = {}
     for kind in FILE_KINDS:
         if kind == "delta_added" and delta_added_is_full:
@@ -360,7 +379,7 @@ def write_export_from_members(
             contents[kind] = (n, header + text.encode("utf-8"))
             continue
         cells = fetch_sql(con, SQL_DIR, "select_export_file_cells", {**params, "file_kind": kind}, cells=cells_list)
-        contents[kind] = (len(cells), render_csv_cells(columns, cells))
+        contents[kind] = (len(cells), render_csv_cells(destination.header, cells))
     return _write_files(
         export_dir, destination, run_date, previous_run_date, contents, rows, (added, updated, removed), None
     )

@@ -51,28 +51,34 @@ def _python_rule(path, dest):
 
 
 FILES = {
-    "esp_clean": ("esp", 'email,first_name,tags\nok@example.se,Ok,a\ntwo@example.se,"Two, Jr",a\n'),
-    "esp_unconsented": ("esp", "email,first_name,tags\nok@example.se,Ok,a\nnope@example.se,No,a\n"),
-    "esp_blank_and_missing": ("esp", "email,first_name,tags\n,Blank,a\n   ,Spaces,a\nok@example.se,Ok,a\n"),
-    "esp_padded_values": ("esp", "email,first_name,tags\n  ok@example.se \t,Ok,a\n\u00a0two@example.se\u2003,T,a\n"),
-    "esp_prefixed": ("esp", "email,first_name,tags\n'ok@example.se,Ok,a\n''ok@example.se,Ok,a\n"),
-    "esp_blank_lines": ("esp", "email,first_name,tags\n\nok@example.se,Ok,a\n\nnope@example.se,No,a\n"),
-    "esp_short_row": ("esp", "email,first_name,tags\nok@example.se,Ok,a\nnope@example.se\n"),
-    "esp_short_row_blank": ("esp", "first_name,tags,email\nOk,a,ok@example.se\nNo\n"),
-    "esp_long_row": ("esp", "email,first_name,tags\nok@example.se,Ok,a,extra\n"),
+    "esp_clean": ("esp", 'Email Address,First Name,Tags\nok@example.se,Ok,a\ntwo@example.se,"Two, Jr",a\n'),
+    "esp_unconsented": ("esp", "Email Address,First Name,Tags\nok@example.se,Ok,a\nnope@example.se,No,a\n"),
+    "esp_blank_and_missing": ("esp", "Email Address,First Name,Tags\n,Blank,a\n   ,Spaces,a\nok@example.se,Ok,a\n"),
+    "esp_padded_values": (
+        "esp",
+        "Email Address,First Name,Tags\n  ok@example.se \t,Ok,a\n\u00a0two@example.se\u2003,T,a\n",
+    ),
+    "esp_prefixed": ("esp", "Email Address,First Name,Tags\n'ok@example.se,Ok,a\n''ok@example.se,Ok,a\n"),
+    "esp_blank_lines": ("esp", "Email Address,First Name,Tags\n\nok@example.se,Ok,a\n\nnope@example.se,No,a\n"),
+    "esp_short_row": ("esp", "Email Address,First Name,Tags\nok@example.se,Ok,a\nnope@example.se\n"),
+    "esp_short_row_blank": ("esp", "First Name,Tags,Email Address\nOk,a,ok@example.se\nNo\n"),
+    "esp_long_row": ("esp", "Email Address,First Name,Tags\nok@example.se,Ok,a,extra\n"),
     "esp_repeated_header": (
         "esp",
-        "email,first_name,email\nnope@example.se,X,ok@example.se\nok@example.se,X,nope@example.se\n",
+        "Email Address,First Name,Email Address\nnope@example.se,X,ok@example.se\nok@example.se,X,nope@example.se\n",
     ),
-    "esp_missing_column": ("esp", "mail,first_name,tags\nok@example.se,Ok,a\n"),
-    "esp_quoted_newline": ("esp", 'email,first_name,tags\nok@example.se,"Line\nbreak",a\nnope@example.se,N,a\n'),
-    "esp_bad_quote": ("esp", 'email,first_name,tags\n"ok@example.se"x,Ok,a\nnope@example.se,N,a\n'),
-    "esp_crlf": ("esp", "email,first_name,tags\r\nok@example.se,Ok,a\r\nnope@example.se,N,a\r\n"),
-    "esp_no_trailing_newline": ("esp", "email,first_name,tags\nok@example.se,Ok,a\nnope@example.se,N,a"),
-    "esp_header_only": ("esp", "email,first_name,tags\n"),
+    "esp_missing_column": ("esp", "mail,First Name,Tags\nok@example.se,Ok,a\n"),
+    "esp_quoted_newline": (
+        "esp",
+        'Email Address,First Name,Tags\nok@example.se,"Line\nbreak",a\nnope@example.se,N,a\n',
+    ),
+    "esp_bad_quote": ("esp", 'Email Address,First Name,Tags\n"ok@example.se"x,Ok,a\nnope@example.se,N,a\n'),
+    "esp_crlf": ("esp", "Email Address,First Name,Tags\r\nok@example.se,Ok,a\r\nnope@example.se,N,a\r\n"),
+    "esp_no_trailing_newline": ("esp", "Email Address,First Name,Tags\nok@example.se,Ok,a\nnope@example.se,N,a"),
+    "esp_header_only": ("esp", "Email Address,First Name,Tags\n"),
     "esp_empty_file": ("esp", ""),
-    "esp_blank_first_line": ("esp", "\nemail,first_name,tags\nok@example.se,Ok,a\n"),
-    "esp_bom": ("esp", "\ufeffemail,first_name,tags\nok@example.se,Ok,a\n"),
+    "esp_blank_first_line": ("esp", "\nEmail Address,First Name,Tags\nok@example.se,Ok,a\n"),
+    "esp_bom": ("esp", "\ufeffEmail Address,First Name,Tags\nok@example.se,Ok,a\n"),
     "sms": ("sms", "phone,tags\n+46701234567,a\n'+46701234567,a\n+46709999999,a\n"),
     "meta": ("meta_audience", f"email,phone\n{'a' * 64},{'b' * 64}\n{'a' * 64},\n,{'c' * 64}\n,\n"),
     "pos": ("pos", "loyalty_card_id,a\nLC-1,1\n'=LC-2,0\n=LC-2,1\nLC-9,1\n"),
@@ -89,7 +95,7 @@ def test_duckdb_reading_finds_what_the_python_rule_finds(con, tmp_path, name):
     # row by row (the messages): exactly the Python rule's problems, in its order
     values = file_identifier_values(
         text,
-        ["email"]
+        ["Email Address"]
         if kind == "esp"
         else list({"sms": ["phone"], "meta_audience": ["email", "phone"], "pos": ["loyalty_card_id"]}[kind]),
     )
@@ -203,8 +209,8 @@ def test_files_with_the_same_bytes_are_each_judged_under_their_own_name(tmp_path
     _golden(con)
     dest = parse_destinations([{"name": "esp", "kind": "esp", "segments": ["a"], "required_consent": ["email"]}])[0]
     # a@x.se is email-contactable; c@x.se is blocked in the ledger: one problem on line 3
-    tampered = render_csv(dest.columns, [{"email": "a@x.se"}, {"email": "c@x.se"}])
-    clean = render_csv(dest.columns, [{"email": "a@x.se"}])
+    tampered = render_csv(dest.columns, [{"email": "a@x.se"}, {"email": "c@x.se"}], header=dest.header)
+    clean = render_csv(dest.columns, [{"email": "a@x.se"}], header=dest.header)
     files = []
     for file_kind, data, logged in [
         ("full", tampered, tampered),
@@ -240,7 +246,7 @@ def test_files_with_the_same_bytes_are_each_judged_under_their_own_name(tmp_path
                 "required_consent": need,
             }
         )
-    unconsented = "line 3: email is not a consented identifier of a current customer"
+    unconsented = "line 3: Email Address is not a consented identifier of a current customer"
     assert export_file_problems(con, files) == [
         f"esp 2026-10-01 full: {unconsented}",
         "esp 2026-10-01 delta_added: file changed since it was written (checksum differs from the log)",

@@ -117,11 +117,16 @@ def test_write_export_files_manifest_and_neutralisation(tmp_path):
 def test_file_verification_flags_identifiers_golden_does_not_allow():
     dest = _dest("esp")
     allowed = {"email": {"ok@example.se"}}
-    assert unconsented_file_rows([{"email": "ok@example.se"}], dest, allowed) == []
+    # rows as a destination reads them: keyed by the file's header
+    column = "Email Address"
+    assert unconsented_file_rows([{column: "ok@example.se"}], dest, allowed) == []
     problems = unconsented_file_rows(
-        [{"email": "ok@example.se"}, {"email": "nope@example.se"}, {"email": ""}], dest, allowed
+        [{column: "ok@example.se"}, {column: "nope@example.se"}, {column: ""}], dest, allowed
     )
-    assert problems == ["line 3: email is not a consented identifier of a current customer", "line 4: no identifier"]
+    assert problems == [
+        "line 3: Email Address is not a consented identifier of a current customer",
+        "line 4: no identifier",
+    ]
 
 
 @pytest.mark.parametrize("name", ["../x", "..", "a/b", "a\\b", "/etc", "x\x00", "Newsletter", "nyhetsbrev.se", "é"])

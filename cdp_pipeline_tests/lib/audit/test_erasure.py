@@ -158,7 +158,7 @@ def test_export_files_are_rewritten_without_the_person(wh):
     assert scan_export_dir(settings.export_dir, _anna_everything()) == []
     full = settings.export_dir / "newsletter" / "2026-10-01" / "full.csv"
     with open(full, newline="") as f:
-        assert [r["email"] for r in csv.DictReader(f)] == [BO["email"]]
+        assert [r["Email Address"] for r in csv.DictReader(f)] == [BO["email"]]
     manifest = json.loads((full.parent / "manifest.json").read_text())
     assert manifest["rows"] == 1 and manifest["files"]["full"]["sha256"] == file_sha256(full)
     assert manifest["delta"]["added"] == 1

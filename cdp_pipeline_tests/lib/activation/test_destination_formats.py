@@ -1,0 +1,119 @@
+"""Each destination's file as the tool it is uploaded to reads it: the header its importer maps, UTF-8
+without a byte order mark, commas, LF line ends, segment tags in one comma-separated cell, identifiers in
+the form the tool documents (docs/segments_and_activation.md, "What each destination expects";
+benchmarks/results/2026-12-07-s42-destinations.md cites the tools' pages). The files are written by the
+night's path (rows built in DuckDB, files staged, checked for consent and moved into place) and read back.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from datetime import date
+
+import pytest
+
+from cdp_pipeline.lib.activation import exporter
+from cdp_pipeline.lib.activation.store import export_destination, replace_export_members
+from cdp_pipeline.lib.common.sql_files import run_sql
+from cdp_pipeline_tests.lib.activation.test_export_sql import _both_ways, _database, _destination
+
+# The header line each tool documents for what we send (segments of the test destination: c, a).
+DOCUMENTED_HEADER = {
+    # Mailchimp's import matches these labels to its fields (its audience export writes them so);
+    # Klaviyo's list import wants the first column labelled "Email" or "Email Address".
+    "esp": ["Email Address", "First Name", "Tags"],
+    "sms": ["phone", "tags"],
+    # Meta customer list identifiers: email, phone (lower case).
+    "meta_audience": ["email", "phone"],
+    # Google Customer Match: "Email", "Phone", exactly, in English.
+    "google_customer_match": ["Email", "Phone"],
+    "pos": ["loyalty_card_id", "c", "a"],
+}
+
+ANNA = {
+    "email": " Asa.Lind@Example.SE",
+    "phone": "+46701234567",
+    "first_name": "Åsa",
+    "loyalty_card_ids": ["7350000010757"],
+    "email_contactable": True,
+    "sms_contactable": True,
+    "segments": ["a", "c"],
+}
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# The row each tool should read for ANNA: Meta hashes the phone's digits with the country code and no
+# '+', Google the E.164 form with it; both the trimmed lower-case address.
+EXPECTED_ROW = {
+    "esp": ["asa.lind@example.se", "Åsa", "c,a"],
+    "sms": ["+46701234567", "c,a"],
+    "meta_audience": [_sha("asa.lind@example.se"), _sha("46701234567")],
+    "google_customer_match": [_sha("asa.lind@example.se"), _sha("+46701234567")],
+    "pos": ["7350000010757", "1", "1"],
+}
+
+
+@pytest.mark.parametrize("kind", sorted(DOCUMENTED_HEADER))
+def test_each_destination_file_has_the_header_and_encoding_its_tool_documents(tmp_path, kind):
+    con = _database([ANNA])
+    run_sql(con, exporter.SQL_DIR, "create_activation_export_log")
+    dest = _destination(kind)
+    day = date(2025, 6, 1)
+    replace_export_members(con, dest, day)
+    done = export_destination(con, dest, day, tmp_path / "exports", tmp_path / "staging")
+    assert done.problems == []  # the consent check reads the file by the same header
+    folder = tmp_path / "exports" / dest.name / day.isoformat()
+    for name in ("full.csv", "delta_added.csv", "delta_removed.csv"):
+        data = (folder / name).read_bytes()
+        assert not data.startswith(b"\xef\xbb\xbf"), name  # no BOM: it would be part of the first header
+        assert b"\r" not in data and data.endswith(b"\n"), name
+        text = data.decode("utf-8")
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+        assert rows[0] == DOCUMENTED_HEADER[kind], name
+        assert rows[1:] == ([] if name == "delta_removed.csv" else [EXPECTED_ROW[kind]]), name
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["columns"] == DOCUMENTED_HEADER[kind]
+    if kind in ("esp", "sms"):
+        # several segments are one cell of comma-separated tags (Mailchimp splits a Tags cell on commas)
+        assert b',"c,a"\n' in (folder / "full.csv").read_bytes()
+
+
+def test_a_removed_esp_row_is_written_under_the_same_header(tmp_path):
+    # delta_removed.csv is uploaded to the same importer (to remove tags or archive), so it has the header too
+    con = _database([ANNA])
+    run_sql(con, exporter.SQL_DIR, "create_activation_export_log")
+    dest = _destination("esp")
+    first, second = date(2025, 6, 1), date(2025, 6, 2)
+    replace_export_members(con, dest, first)
+    assert export_destination(con, dest, first, tmp_path / "exports", tmp_path / "staging").problems == []
+    con.execute("DELETE FROM segments.membership")
+    replace_export_members(con, dest, second)
+    assert export_destination(con, dest, second, tmp_path / "exports", tmp_path / "staging").problems == []
+    removed = (tmp_path / "exports" / dest.name / second.isoformat() / "delta_removed.csv").read_text()
+    assert removed == 'Email Address,First Name,Tags\nasa.lind@example.se,Åsa,"c,a"\n'
+
+
+@pytest.mark.parametrize("kind", ["meta_audience", "google_customer_match"])
+def test_an_ad_platform_removal_never_names_a_hash_still_sent(tmp_path, kind):
+    # The platforms remove the people a removal file matches. A customer whose phone changed is a gone
+    # pair of hashes and a new one: the gone pair must not be sent for removal, or the platform drops a
+    # customer still in the audience. Only a row none of whose hashes is still sent is a removal.
+    email_col, phone_col = _destination(kind).columns
+    x, y, z, w = (_sha(f"{n}@example.se") for n in "xyzw")
+    p1, p2, p3 = (_sha(f"+4670000000{n}") for n in "123")
+
+    def rows(*pairs):
+        return {f"{e}|{p}": {email_col: e, phone_col: p} for e, p in pairs}
+
+    previous = rows((x, p1), (y, p2), (z, ""))
+    current = rows((x, p3), (w, p2))  # x's phone changed; p2 moved from y to w; z left
+    written = _both_ways(tmp_path, _destination(kind), current, previous)  # the SQL's files are the Python's
+    removed = (written.directory / "delta_removed.csv").read_text()
+    assert removed == f"{email_col},{phone_col}\n{z},\n"
+    assert written.manifest["delta"] == {"added": 2, "updated": 0, "removed": 1}
