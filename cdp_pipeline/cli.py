@@ -274,18 +274,27 @@ def cmd_customer(args: argparse.Namespace) -> int:
 def cmd_explain(args: argparse.Namespace) -> int:
     import json
 
+    from cdp_pipeline.lib.golden.lookup import surviving_customer_id
     from cdp_pipeline.lib.identity.explain import explain_customer, format_explanation, group_links_by_pair
 
     con = _open_published(args)
     if con is None:
         return 2
     try:
-        explanation = explain_customer(con, args.customer_id)
+        # An id merged away on a later night is explained as the customer it now lives on.
+        customer_id = surviving_customer_id(con, args.customer_id) or args.customer_id
+        explanation = explain_customer(con, customer_id)
+    except KeyError:  # unknown id: explain_customer raises, with its history when it has one
+        explanation = None
     finally:
         con.close()
     if not explanation or not explanation.get("records"):
-        print(f"cdp explain: no customer {args.customer_id!r}", file=sys.stderr)
+        print(f"cdp explain: no customer {args.customer_id!r} (give a customer id, C-…)", file=sys.stderr)
         return 1
+    if customer_id != args.customer_id:
+        print(
+            f"cdp explain: {args.customer_id} was merged into {customer_id}; explaining {customer_id}", file=sys.stderr
+        )
     print(
         json.dumps(group_links_by_pair(explanation), indent=2, default=str, ensure_ascii=False)
         if args.json

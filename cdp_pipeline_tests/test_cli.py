@@ -120,6 +120,34 @@ def test_cdp_explain_command_groups_the_pairs(tmp_path, monkeypatch, capsys):
     assert len(pairs) == 1 and len(pairs[0]["evidence"]) == link_rows
 
 
+def test_cdp_explain_follows_a_merged_id_and_refuses_an_unknown_one_without_a_traceback(tmp_path, monkeypatch, capsys):
+    """`cdp explain OLD_ID` explains the customer the id was merged into (identity.id_history);
+    an unknown id exits 1 with one line, not explain_customer's KeyError."""
+    warehouse = tmp_path / "cdp.duckdb"
+    con = duckdb.connect(str(warehouse))
+    con.execute("CREATE SCHEMA identity")
+    con.execute("""CREATE TABLE identity.customer_map AS SELECT * FROM (VALUES
+        ('crm', '1', 'C-new', TIMESTAMP '2025-01-01', 'r1', TIMESTAMP '2025-01-01'))
+        t(source, source_record_id, customer_id, customer_created_at, run_id, resolved_at)""")
+    con.execute("""CREATE TABLE identity.id_history AS SELECT * FROM (VALUES
+        ('r2', 'C-old', 'merged', 'C-new', TIMESTAMP '2025-01-02'))
+        t(run_id, customer_id, event, related_customer_id, "at")""")
+    con.execute("""CREATE TABLE identity.links (customer_id VARCHAR, source_l VARCHAR, record_l VARCHAR,
+        source_r VARCHAR, record_r VARCHAR, link_type VARCHAR, identifier_kind VARCHAR, identifier_value VARCHAR,
+        match_probability DOUBLE, match_weight DOUBLE, match_weights JSON, note VARCHAR)""")
+    con.execute("""CREATE TABLE identity.rejected_links (customer_id_l VARCHAR, customer_id_r VARCHAR,
+        source_l VARCHAR, record_l VARCHAR, source_r VARCHAR, record_r VARCHAR, link_type VARCHAR,
+        identifier_kind VARCHAR, match_probability DOUBLE, reason VARCHAR)""")
+    con.close()
+    monkeypatch.setenv("CDP_WAREHOUSE", str(warehouse))
+    assert cli.main(["explain", "C-old"]) == 0
+    out = capsys.readouterr()
+    assert out.out.startswith("Customer C-new  (1 records;")
+    assert "C-old was merged into C-new; explaining C-new" in out.err
+    assert cli.main(["explain", "C-nope"]) == 1
+    assert capsys.readouterr().err == "cdp explain: no customer 'C-nope' (give a customer id, C-…)\n"
+
+
 def test_a_closed_pipe_ends_a_command_quietly(tmp_path):
     """`cdp … | head`: the reader is gone before the command writes; no traceback, exit 141."""
     landing = tmp_path / "landing"
