@@ -90,6 +90,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _run_night(args: argparse.Namespace, settings, all_days: list[str]) -> int:
     """`cdp run` once it holds the build database's write lock."""
+    if args.day and args.day not in all_days and not _was_loaded(settings, args.day):
+        # A typo (2027-01-01 for 2026-01-10) would otherwise run a night as of that day, age every
+        # trait and export to every destination under that date, and stay a partition forever.
+        landed = f"landed days: {all_days[0]} … {all_days[-1]}" if all_days else "no day has landed"
+        print(
+            f"cdp run: no landing files for {args.day} under {settings.landing_dir}, and none loaded from it "
+            f"before: nothing to load or reload ({landed})",
+            file=sys.stderr,
+        )
+        return 2
     days, why = _days_to_load(args, settings, all_days)
 
     from cdp_pipeline.defs.automation import partition_range_tags
@@ -112,7 +122,9 @@ def _run_night(args: argparse.Namespace, settings, all_days: list[str]) -> int:
     progress, phases = ProgressHandler(timer), PhaseHandler(timer)
     logging.getLogger(PROGRESS_LOGGER).addHandler(progress)
     logging.getLogger(PHASE_LOGGER).addHandler(phases)
-    print(f"cdp run: landing days {days[0]} … {days[-1]} from {settings.landing_dir} ({why})")
+    print(
+        f"cdp run: landing days {days[0]} … {days[-1]} from {settings.landing_dir} ({why}); as of {max(all_days + days)}"
+    )
     print(
         f"cdp run: build database {settings.build_db}, exports {settings.export_dir}, publishing {settings.warehouse}"
     )
@@ -129,7 +141,11 @@ def _run_night(args: argparse.Namespace, settings, all_days: list[str]) -> int:
                 nightly,
                 instance,
                 tags={
-                    **partition_range_tags(list(instance.get_dynamic_partitions(LANDING_DAYS)), days),
+                    # Late files for an old day, or `--day` rerunning one, load that day only, but
+                    # the night stays as of the latest landed day: the warehouse holds every day.
+                    **partition_range_tags(
+                        list(instance.get_dynamic_partitions(LANDING_DAYS)), days, max(all_days + days)
+                    ),
                     **run_tags(settings.build_db),
                     **({FULL_REFRESH_TAG: "true"} if args.full_refresh else {}),
                 },
@@ -147,6 +163,13 @@ def _run_night(args: argparse.Namespace, settings, all_days: list[str]) -> int:
         print(f"cdp run: the run failed (run id {result.run_id}); see the Dagster UI for the logs", file=sys.stderr)
         return 1
     return 0
+
+
+def _was_loaded(settings, day: str) -> bool:
+    """Whether the build database loaded files of landing day ``day`` (its files may be gone since)."""
+    from cdp_pipeline.lib.raw.ledger import ledger_entries
+
+    return any(str(d)[:10] == day for _, d, _, _ in ledger_entries(settings.build_db))
 
 
 def _is_day(text: str) -> bool:

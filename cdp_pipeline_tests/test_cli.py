@@ -249,6 +249,37 @@ def test_cdp_run_refuses_a_day_that_is_not_a_date(cdp_env, capsys):
     assert "--day must be a date written YYYY-MM-DD, not '2026-10-1'" in capsys.readouterr().err
 
 
+def test_cdp_run_refuses_a_day_that_never_landed_and_reruns_an_old_day_as_of_the_latest(cdp_env, capsys, monkeypatch):
+    """`--day 2027-01-01` (a typo) with no files and nothing loaded from it exits 2 before any run
+    (it would run a night as of that day and export under it); `--day` of an old day loads that
+    day only, as of the latest landed day (not the old day: the warehouse holds every day)."""
+    import cdp_pipeline.launch
+
+    for day in ("2026-10-01", "2026-10-03"):
+        folder = cdp_env.landing_dir / "crm" / day
+        folder.mkdir(parents=True)
+        (folder / "customers.csv").write_text("customer_id\n1\n")
+    launched = []
+
+    class Result:
+        run_id, success = "r" * 36, True
+
+    def fake_execute(job, instance, *, tags, run_config):
+        launched.append(dict(tags))
+        return Result()
+
+    monkeypatch.setattr(cdp_pipeline.launch, "execute_job_run", fake_execute)
+    assert cli.main(["run", "--day", "2027-01-01"]) == 2
+    err = capsys.readouterr().err
+    assert f"no landing files for 2027-01-01 under {cdp_env.landing_dir}, and none loaded from it before" in err
+    assert "(landed days: 2026-10-01 … 2026-10-03)" in err and not launched
+    assert cli.main(["run", "--day", "2026-10-01"]) == 0
+    assert [
+        (t["dagster/asset_partition_range_start"], t["dagster/asset_partition_range_end"], t["cdp/last_landing_day"])
+        for t in launched
+    ] == [("2026-10-01", "2026-10-01", "2026-10-03")]
+
+
 def test_a_command_s_exit_still_closes_a_duckdb_connection_left_open(tmp_path):
     """`cdp` keeps the exiting interpreter's final garbage collections off the objects still
     alive; a DuckDB connection left open in a reference cycle (freed only by a collection) is
