@@ -72,7 +72,7 @@ def analyst_query(title: str) -> str:
     return re.search(rf"## {re.escape(title)}\n.*?```sql\n(.*?)```", text, flags=re.S).group(1)
 
 
-def test_monthly_active_customers_count_what_customers_did_not_what_was_sent_or_consented():
+def test_active_customers_and_channel_overlap_count_what_customers_did_not_what_was_sent_or_consented():
     import duckdb
 
     con = duckdb.connect()
@@ -94,3 +94,5 @@ def test_monthly_active_customers_count_what_customers_did_not_what_was_sent_or_
         ("2024-02", "sms", 1),
         ("2024-03", "online", 1),
     ]
+    overlap = con.execute(analyst_query("Channel overlap: which combinations of channels customers use")).fetchall()
+    assert overlap == [("email", 1), ("email + online + sms", 1)]  # C1 and C2 used none
