@@ -268,7 +268,22 @@ def _open_published(args: argparse.Namespace):
     if not warehouse.exists():
         print(f"cdp: no published warehouse at {warehouse} (run `make run` or `cdp run` first)", file=sys.stderr)
         return None
-    return duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.IOException as exc:
+        _cannot_open(warehouse, exc)
+        return None
+
+
+def _cannot_open(warehouse: Path, exc: Exception) -> None:
+    """One line instead of a traceback when another process holds the warehouse open for writing
+    (DuckDB then refuses every other process, even a read-only one)."""
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    print(
+        f"cdp: cannot open the published warehouse {warehouse}: {reason} "
+        "(a session that opened it without -readonly blocks every other reader: close it)",
+        file=sys.stderr,
+    )
 
 
 def cmd_customer(args: argparse.Namespace) -> int:
@@ -389,11 +404,17 @@ def cmd_forget(args: argparse.Namespace) -> int:
 
 
 def cmd_access(args: argparse.Namespace) -> int:
+    import duckdb
+
     from cdp_pipeline.lib.audit.cli_support import EXIT_NO_WAREHOUSE, EXIT_NOT_FOUND, access
 
     _apply_overrides(args)
     settings = get_settings()
-    code = access(args.identifier, Path(args.out), settings, kind=args.kind)
+    try:
+        code = access(args.identifier, Path(args.out), settings, kind=args.kind)
+    except duckdb.IOException as exc:
+        _cannot_open(settings.warehouse, exc)
+        return EXIT_NO_WAREHOUSE
     if code == EXIT_NO_WAREHOUSE:
         print(f"cdp access: no published warehouse at {settings.warehouse}", file=sys.stderr)
     elif code == EXIT_NOT_FOUND:

@@ -280,6 +280,42 @@ def test_cdp_run_refuses_a_day_that_never_landed_and_reruns_an_old_day_as_of_the
     ] == [("2026-10-01", "2026-10-01", "2026-10-03")]
 
 
+def test_look_ups_say_so_in_one_line_when_another_process_holds_the_warehouse_for_writing(
+    tmp_path, monkeypatch, capsys
+):
+    """An analyst session opened without -readonly locks every other process out of the file:
+    `cdp customer`, `cdp explain`, `cdp evaluate` and `cdp access` exit 2 with a sentence, not a traceback."""
+    warehouse = tmp_path / "cdp.duckdb"
+    duckdb.connect(str(warehouse)).close()
+    truth = tmp_path / "truth.csv"
+    truth.write_text("source,source_record_id,person_id\n")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, sys, time; c = duckdb.connect({str(warehouse)!r}); print('ready', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        monkeypatch.setenv("CDP_WAREHOUSE", str(warehouse))
+        for argv in (
+            ["customer", "anna@x.se"],
+            ["explain", "C-1"],
+            ["evaluate", "--truth", str(truth)],
+            ["access", "anna@x.se", "--out", str(tmp_path / "a.json")],
+        ):
+            assert cli.main(argv) == 2, argv
+            err = capsys.readouterr().err
+            assert err.startswith(f"cdp: cannot open the published warehouse {warehouse}: IO Error: Could not set lock")
+            assert "Traceback" not in err and "without -readonly" in err
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def test_a_command_s_exit_still_closes_a_duckdb_connection_left_open(tmp_path):
     """`cdp` keeps the exiting interpreter's final garbage collections off the objects still
     alive; a DuckDB connection left open in a reference cycle (freed only by a collection) is
