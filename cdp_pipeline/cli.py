@@ -46,15 +46,30 @@ def cmd_sample(args: argparse.Namespace) -> int:
         print(f"sample: {out} already has files; leaving it as it is")
         return 0
     t0 = time.monotonic()
-    summary = generate_sample(
-        out, customers=args.customers, days=args.days, seed=args.seed, truth_file=truth, hard_cases=args.hard_cases
-    )
+    try:
+        summary = generate_sample(
+            out, customers=args.customers, days=args.days, seed=args.seed, truth_file=truth, hard_cases=args.hard_cases
+        )
+    except OSError as exc:  # a folder that cannot be created or written: one line, not a traceback
+        print(f"cdp sample: cannot write the sample: {exc}", file=sys.stderr)
+        return 2
     print(f"sample: {args.customers:,} customers × {args.days} days → {out} ({time.monotonic() - t0:.1f} s)")
     for key, value in summary.items():
         if isinstance(value, (int, float, str)):
             print(f"  {key}: {value}")
     print(f"  truth: {truth}")
     return 0
+
+
+def _at_least_one(text: str) -> int:
+    """argparse type of --customers / --days: a whole number of at least 1 (else a usage error, exit 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 # --------------------------------------------------------------------------- run
@@ -434,8 +449,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("sample", help="generate realistic sample landing files with known truth")
-    p.add_argument("--customers", type=int, default=s.sample_customers)
-    p.add_argument("--days", type=int, default=s.sample_days)
+    p.add_argument("--customers", type=_at_least_one, default=s.sample_customers)
+    p.add_argument("--days", type=_at_least_one, default=s.sample_days)
     p.add_argument("--seed", type=int, default=s.sample_seed)
     p.add_argument("--out", help=f"landing folder to write (default {s.landing_dir})")
     p.add_argument("--truth", help=f"truth CSV to write (default {s.truth_file})")

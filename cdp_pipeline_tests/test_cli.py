@@ -316,6 +316,22 @@ def test_look_ups_say_so_in_one_line_when_another_process_holds_the_warehouse_fo
         holder.wait()
 
 
+def test_cdp_sample_refuses_bad_sizes_and_an_unwritable_folder_in_one_line(cdp_env, tmp_path, capsys):
+    for argv, said in (
+        (["--customers", "0"], "argument --customers: must be at least 1, not 0"),
+        (["--days", "-3"], "argument --days: must be at least 1, not -3"),
+        (["--customers", "many"], "argument --customers: 'many' is not a whole number"),
+    ):
+        with pytest.raises(SystemExit) as exit_:
+            cli.main(["sample", *argv])
+        assert exit_.value.code == 2 and said in capsys.readouterr().err
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    assert cli.main(["sample", "--customers", "5", "--days", "1", "--out", str(blocker / "landing")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("cdp sample: cannot write the sample: ") and "Traceback" not in err
+
+
 def test_a_command_s_exit_still_closes_a_duckdb_connection_left_open(tmp_path):
     """`cdp` keeps the exiting interpreter's final garbage collections off the objects still
     alive; a DuckDB connection left open in a reference cycle (freed only by a collection) is
