@@ -46,7 +46,8 @@ def _customer_columns() -> dict[str, str]:
         "orders_count": "orders and receipts, not cancelled or voided",
         "online_orders_count": "online orders, not cancelled or voided",
         "store_orders_count": "store receipts, not cancelled or voided",
-        "total_spend": "sum of order totals less refunds, floored at 0, in the orders' currency",
+        "total_spend": "sum of order totals less refunds, floored at 0; amounts are added with no currency conversion "
+        "(staging.orders.currency: store receipts are always SEK), so one currency per warehouse",
         "online_spend": "total_spend of online orders",
         "store_spend": "total_spend of store receipts",
         "average_order_value": "total_spend / orders_count; NULL without orders",
