@@ -397,7 +397,7 @@ def cmd_restore_previous(args: argparse.Namespace) -> int:
     if not restored:
         print(
             f"cdp restore-previous: no previous warehouse at {previous_path(warehouse)} "
-            "(none published yet, or deleted by an erasure)",
+            "(none published yet, already restored, or deleted by an erasure)",
             file=sys.stderr,
         )
         return 1

@@ -332,6 +332,24 @@ def test_cdp_sample_refuses_bad_sizes_and_an_unwritable_folder_in_one_line(cdp_e
     assert err.startswith("cdp sample: cannot write the sample: ") and "Traceback" not in err
 
 
+def test_restore_previous_twice_says_the_previous_one_is_already_back(cdp_env, capsys):
+    from cdp_pipeline.lib.common.warehouse import previous_path
+
+    warehouse = cdp_env.warehouse
+    cdp_env.ensure_dirs()
+    for path, night in ((warehouse, 2), (previous_path(warehouse), 1)):
+        con = duckdb.connect(str(path))
+        con.execute(f"CREATE TABLE night AS SELECT {night} AS n")
+        con.close()
+    assert cli.main(["restore-previous"]) == 0
+    con = duckdb.connect(str(warehouse), read_only=True)
+    assert con.execute("SELECT n FROM night").fetchall() == [(1,)]
+    con.close()
+    capsys.readouterr()
+    assert cli.main(["restore-previous"]) == 1
+    assert "(none published yet, already restored, or deleted by an erasure)" in capsys.readouterr().err
+
+
 def test_a_command_s_exit_still_closes_a_duckdb_connection_left_open(tmp_path):
     """`cdp` keeps the exiting interpreter's final garbage collections off the objects still
     alive; a DuckDB connection left open in a reference cycle (freed only by a collection) is
