@@ -46,15 +46,30 @@ def cmd_sample(args: argparse.Namespace) -> int:
         print(f"sample: {out} already has files; leaving it as it is")
         return 0
     t0 = time.monotonic()
-    summary = generate_sample(
-        out, customers=args.customers, days=args.days, seed=args.seed, truth_file=truth, hard_cases=args.hard_cases
-    )
+    try:
+        summary = generate_sample(
+            out, customers=args.customers, days=args.days, seed=args.seed, truth_file=truth, hard_cases=args.hard_cases
+        )
+    except OSError as exc:  # a folder that cannot be created or written: one line, not a traceback
+        print(f"cdp sample: cannot write the sample: {exc}", file=sys.stderr)
+        return 2
     print(f"sample: {args.customers:,} customers × {args.days} days → {out} ({time.monotonic() - t0:.1f} s)")
     for key, value in summary.items():
         if isinstance(value, (int, float, str)):
             print(f"  {key}: {value}")
     print(f"  truth: {truth}")
     return 0
+
+
+def _at_least_one(text: str) -> int:
+    """argparse type of --customers / --days: a whole number of at least 1 (else a usage error, exit 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 # --------------------------------------------------------------------------- run
@@ -90,6 +105,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _run_night(args: argparse.Namespace, settings, all_days: list[str]) -> int:
     """`cdp run` once it holds the build database's write lock."""
+    if args.day and args.day not in all_days and not _was_loaded(settings, args.day):
+        # A typo (2027-01-01 for 2026-01-10) would otherwise run a night as of that day, age every
+        # trait and export to every destination under that date, and stay a partition forever.
+        landed = f"landed days: {all_days[0]} … {all_days[-1]}" if all_days else "no day has landed"
+        print(
+            f"cdp run: no landing files for {args.day} under {settings.landing_dir}, and none loaded from it "
+            f"before: nothing to load or reload ({landed})",
+            file=sys.stderr,
+        )
+        return 2
     days, why = _days_to_load(args, settings, all_days)
 
     from cdp_pipeline.defs.automation import partition_range_tags
@@ -112,7 +137,9 @@ def _run_night(args: argparse.Namespace, settings, all_days: list[str]) -> int:
     progress, phases = ProgressHandler(timer), PhaseHandler(timer)
     logging.getLogger(PROGRESS_LOGGER).addHandler(progress)
     logging.getLogger(PHASE_LOGGER).addHandler(phases)
-    print(f"cdp run: landing days {days[0]} … {days[-1]} from {settings.landing_dir} ({why})")
+    print(
+        f"cdp run: landing days {days[0]} … {days[-1]} from {settings.landing_dir} ({why}); as of {max(all_days + days)}"
+    )
     print(
         f"cdp run: build database {settings.build_db}, exports {settings.export_dir}, publishing {settings.warehouse}"
     )
@@ -129,7 +156,11 @@ def _run_night(args: argparse.Namespace, settings, all_days: list[str]) -> int:
                 nightly,
                 instance,
                 tags={
-                    **partition_range_tags(list(instance.get_dynamic_partitions(LANDING_DAYS)), days),
+                    # Late files for an old day, or `--day` rerunning one, load that day only, but
+                    # the night stays as of the latest landed day: the warehouse holds every day.
+                    **partition_range_tags(
+                        list(instance.get_dynamic_partitions(LANDING_DAYS)), days, max(all_days + days)
+                    ),
                     **run_tags(settings.build_db),
                     **({FULL_REFRESH_TAG: "true"} if args.full_refresh else {}),
                 },
@@ -147,6 +178,13 @@ def _run_night(args: argparse.Namespace, settings, all_days: list[str]) -> int:
         print(f"cdp run: the run failed (run id {result.run_id}); see the Dagster UI for the logs", file=sys.stderr)
         return 1
     return 0
+
+
+def _was_loaded(settings, day: str) -> bool:
+    """Whether the build database loaded files of landing day ``day`` (its files may be gone since)."""
+    from cdp_pipeline.lib.raw.ledger import ledger_entries
+
+    return any(str(d)[:10] == day for _, d, _, _ in ledger_entries(settings.build_db))
 
 
 def _is_day(text: str) -> bool:
@@ -245,7 +283,22 @@ def _open_published(args: argparse.Namespace):
     if not warehouse.exists():
         print(f"cdp: no published warehouse at {warehouse} (run `make run` or `cdp run` first)", file=sys.stderr)
         return None
-    return duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.IOException as exc:
+        _cannot_open(warehouse, exc)
+        return None
+
+
+def _cannot_open(warehouse: Path, exc: Exception) -> None:
+    """One line instead of a traceback when another process holds the warehouse open for writing
+    (DuckDB then refuses every other process, even a read-only one)."""
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    print(
+        f"cdp: cannot open the published warehouse {warehouse}: {reason} "
+        "(a session that opened it without -readonly blocks every other reader: close it)",
+        file=sys.stderr,
+    )
 
 
 def cmd_customer(args: argparse.Namespace) -> int:
@@ -274,18 +327,27 @@ def cmd_customer(args: argparse.Namespace) -> int:
 def cmd_explain(args: argparse.Namespace) -> int:
     import json
 
+    from cdp_pipeline.lib.golden.lookup import surviving_customer_id
     from cdp_pipeline.lib.identity.explain import explain_customer, format_explanation, group_links_by_pair
 
     con = _open_published(args)
     if con is None:
         return 2
     try:
-        explanation = explain_customer(con, args.customer_id)
+        # An id merged away on a later night is explained as the customer it now lives on.
+        customer_id = surviving_customer_id(con, args.customer_id) or args.customer_id
+        explanation = explain_customer(con, customer_id)
+    except KeyError:  # unknown id: explain_customer raises, with its history when it has one
+        explanation = None
     finally:
         con.close()
     if not explanation or not explanation.get("records"):
-        print(f"cdp explain: no customer {args.customer_id!r}", file=sys.stderr)
+        print(f"cdp explain: no customer {args.customer_id!r} (give a customer id, C-…)", file=sys.stderr)
         return 1
+    if customer_id != args.customer_id:
+        print(
+            f"cdp explain: {args.customer_id} was merged into {customer_id}; explaining {customer_id}", file=sys.stderr
+        )
     print(
         json.dumps(group_links_by_pair(explanation), indent=2, default=str, ensure_ascii=False)
         if args.json
@@ -335,7 +397,7 @@ def cmd_restore_previous(args: argparse.Namespace) -> int:
     if not restored:
         print(
             f"cdp restore-previous: no previous warehouse at {previous_path(warehouse)} "
-            "(none published yet, or deleted by an erasure)",
+            "(none published yet, already restored, or deleted by an erasure)",
             file=sys.stderr,
         )
         return 1
@@ -357,11 +419,17 @@ def cmd_forget(args: argparse.Namespace) -> int:
 
 
 def cmd_access(args: argparse.Namespace) -> int:
+    import duckdb
+
     from cdp_pipeline.lib.audit.cli_support import EXIT_NO_WAREHOUSE, EXIT_NOT_FOUND, access
 
     _apply_overrides(args)
     settings = get_settings()
-    code = access(args.identifier, Path(args.out), settings, kind=args.kind)
+    try:
+        code = access(args.identifier, Path(args.out), settings, kind=args.kind)
+    except duckdb.IOException as exc:
+        _cannot_open(settings.warehouse, exc)
+        return EXIT_NO_WAREHOUSE
     if code == EXIT_NO_WAREHOUSE:
         print(f"cdp access: no published warehouse at {settings.warehouse}", file=sys.stderr)
     elif code == EXIT_NOT_FOUND:
@@ -381,8 +449,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("sample", help="generate realistic sample landing files with known truth")
-    p.add_argument("--customers", type=int, default=s.sample_customers)
-    p.add_argument("--days", type=int, default=s.sample_days)
+    p.add_argument("--customers", type=_at_least_one, default=s.sample_customers)
+    p.add_argument("--days", type=_at_least_one, default=s.sample_days)
     p.add_argument("--seed", type=int, default=s.sample_seed)
     p.add_argument("--out", help=f"landing folder to write (default {s.landing_dir})")
     p.add_argument("--truth", help=f"truth CSV to write (default {s.truth_file})")

@@ -120,6 +120,34 @@ def test_cdp_explain_command_groups_the_pairs(tmp_path, monkeypatch, capsys):
     assert len(pairs) == 1 and len(pairs[0]["evidence"]) == link_rows
 
 
+def test_cdp_explain_follows_a_merged_id_and_refuses_an_unknown_one_without_a_traceback(tmp_path, monkeypatch, capsys):
+    """`cdp explain OLD_ID` explains the customer the id was merged into (identity.id_history);
+    an unknown id exits 1 with one line, not explain_customer's KeyError."""
+    warehouse = tmp_path / "cdp.duckdb"
+    con = duckdb.connect(str(warehouse))
+    con.execute("CREATE SCHEMA identity")
+    con.execute("""CREATE TABLE identity.customer_map AS SELECT * FROM (VALUES
+        ('crm', '1', 'C-new', TIMESTAMP '2025-01-01', 'r1', TIMESTAMP '2025-01-01'))
+        t(source, source_record_id, customer_id, customer_created_at, run_id, resolved_at)""")
+    con.execute("""CREATE TABLE identity.id_history AS SELECT * FROM (VALUES
+        ('r2', 'C-old', 'merged', 'C-new', TIMESTAMP '2025-01-02'))
+        t(run_id, customer_id, event, related_customer_id, "at")""")
+    con.execute("""CREATE TABLE identity.links (customer_id VARCHAR, source_l VARCHAR, record_l VARCHAR,
+        source_r VARCHAR, record_r VARCHAR, link_type VARCHAR, identifier_kind VARCHAR, identifier_value VARCHAR,
+        match_probability DOUBLE, match_weight DOUBLE, match_weights JSON, note VARCHAR)""")
+    con.execute("""CREATE TABLE identity.rejected_links (customer_id_l VARCHAR, customer_id_r VARCHAR,
+        source_l VARCHAR, record_l VARCHAR, source_r VARCHAR, record_r VARCHAR, link_type VARCHAR,
+        identifier_kind VARCHAR, match_probability DOUBLE, reason VARCHAR)""")
+    con.close()
+    monkeypatch.setenv("CDP_WAREHOUSE", str(warehouse))
+    assert cli.main(["explain", "C-old"]) == 0
+    out = capsys.readouterr()
+    assert out.out.startswith("Customer C-new  (1 records;")
+    assert "C-old was merged into C-new; explaining C-new" in out.err
+    assert cli.main(["explain", "C-nope"]) == 1
+    assert capsys.readouterr().err == "cdp explain: no customer 'C-nope' (give a customer id, C-…)\n"
+
+
 def test_a_closed_pipe_ends_a_command_quietly(tmp_path):
     """`cdp … | head`: the reader is gone before the command writes; no traceback, exit 141."""
     landing = tmp_path / "landing"
@@ -219,6 +247,107 @@ def test_cdp_run_refuses_a_day_that_is_not_a_date(cdp_env, capsys):
     (day / "customers.csv").write_text("customer_id\n1\n")
     assert cli.main(["run", "--day", "2026-10-1"]) == 2
     assert "--day must be a date written YYYY-MM-DD, not '2026-10-1'" in capsys.readouterr().err
+
+
+def test_cdp_run_refuses_a_day_that_never_landed_and_reruns_an_old_day_as_of_the_latest(cdp_env, capsys, monkeypatch):
+    """`--day 2027-01-01` (a typo) with no files and nothing loaded from it exits 2 before any run
+    (it would run a night as of that day and export under it); `--day` of an old day loads that
+    day only, as of the latest landed day (not the old day: the warehouse holds every day)."""
+    import cdp_pipeline.launch
+
+    for day in ("2026-10-01", "2026-10-03"):
+        folder = cdp_env.landing_dir / "crm" / day
+        folder.mkdir(parents=True)
+        (folder / "customers.csv").write_text("customer_id\n1\n")
+    launched = []
+
+    class Result:
+        run_id, success = "r" * 36, True
+
+    def fake_execute(job, instance, *, tags, run_config):
+        launched.append(dict(tags))
+        return Result()
+
+    monkeypatch.setattr(cdp_pipeline.launch, "execute_job_run", fake_execute)
+    assert cli.main(["run", "--day", "2027-01-01"]) == 2
+    err = capsys.readouterr().err
+    assert f"no landing files for 2027-01-01 under {cdp_env.landing_dir}, and none loaded from it before" in err
+    assert "(landed days: 2026-10-01 … 2026-10-03)" in err and not launched
+    assert cli.main(["run", "--day", "2026-10-01"]) == 0
+    assert [
+        (t["dagster/asset_partition_range_start"], t["dagster/asset_partition_range_end"], t["cdp/last_landing_day"])
+        for t in launched
+    ] == [("2026-10-01", "2026-10-01", "2026-10-03")]
+
+
+def test_look_ups_say_so_in_one_line_when_another_process_holds_the_warehouse_for_writing(
+    tmp_path, monkeypatch, capsys
+):
+    """An analyst session opened without -readonly locks every other process out of the file:
+    `cdp customer`, `cdp explain`, `cdp evaluate` and `cdp access` exit 2 with a sentence, not a traceback."""
+    warehouse = tmp_path / "cdp.duckdb"
+    duckdb.connect(str(warehouse)).close()
+    truth = tmp_path / "truth.csv"
+    truth.write_text("source,source_record_id,person_id\n")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, sys, time; c = duckdb.connect({str(warehouse)!r}); print('ready', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        monkeypatch.setenv("CDP_WAREHOUSE", str(warehouse))
+        for argv in (
+            ["customer", "anna@x.se"],
+            ["explain", "C-1"],
+            ["evaluate", "--truth", str(truth)],
+            ["access", "anna@x.se", "--out", str(tmp_path / "a.json")],
+        ):
+            assert cli.main(argv) == 2, argv
+            err = capsys.readouterr().err
+            assert err.startswith(f"cdp: cannot open the published warehouse {warehouse}: IO Error: Could not set lock")
+            assert "Traceback" not in err and "without -readonly" in err
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_cdp_sample_refuses_bad_sizes_and_an_unwritable_folder_in_one_line(cdp_env, tmp_path, capsys):
+    for argv, said in (
+        (["--customers", "0"], "argument --customers: must be at least 1, not 0"),
+        (["--days", "-3"], "argument --days: must be at least 1, not -3"),
+        (["--customers", "many"], "argument --customers: 'many' is not a whole number"),
+    ):
+        with pytest.raises(SystemExit) as exit_:
+            cli.main(["sample", *argv])
+        assert exit_.value.code == 2 and said in capsys.readouterr().err
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    assert cli.main(["sample", "--customers", "5", "--days", "1", "--out", str(blocker / "landing")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("cdp sample: cannot write the sample: ") and "Traceback" not in err
+
+
+def test_restore_previous_twice_says_the_previous_one_is_already_back(cdp_env, capsys):
+    from cdp_pipeline.lib.common.warehouse import previous_path
+
+    warehouse = cdp_env.warehouse
+    cdp_env.ensure_dirs()
+    for path, night in ((warehouse, 2), (previous_path(warehouse), 1)):
+        con = duckdb.connect(str(path))
+        con.execute(f"CREATE TABLE night AS SELECT {night} AS n")
+        con.close()
+    assert cli.main(["restore-previous"]) == 0
+    con = duckdb.connect(str(warehouse), read_only=True)
+    assert con.execute("SELECT n FROM night").fetchall() == [(1,)]
+    con.close()
+    capsys.readouterr()
+    assert cli.main(["restore-previous"]) == 1
+    assert "(none published yet, already restored, or deleted by an erasure)" in capsys.readouterr().err
 
 
 def test_a_command_s_exit_still_closes_a_duckdb_connection_left_open(tmp_path):

@@ -43,13 +43,17 @@ nightly_job = dg.define_asset_job(
 )
 
 
-def partition_range_tags(known_keys: list[str], days: list[str]) -> dict[str, str]:
+def partition_range_tags(known_keys: list[str], days: list[str], latest_landed: str | None = None) -> dict[str, str]:
     """Run tags that make one run load every landing day of ``days`` (partitions already):
     the range of partitions that holds them, and the latest day in it (the golden layer's
-    as-of date; with days added out of date order the range's end is not always the latest)."""
+    as-of date; with days added out of date order the range's end is not always the latest).
+    ``latest_landed``: the latest landing day of all, for a run that loads a late delivery into
+    an old day; the night stays as of it instead of going back to the old day (which would
+    drop every later event from the customer view and the exports)."""
     start, end = partition_range(known_keys, days)
     in_range = known_keys[known_keys.index(start) : known_keys.index(end) + 1]
-    return {PARTITION_RANGE_START: start, PARTITION_RANGE_END: end, LAST_LANDING_DAY_TAG: max(in_range)}
+    as_of = max([*in_range, *([latest_landed] if latest_landed else [])])
+    return {PARTITION_RANGE_START: start, PARTITION_RANGE_END: end, LAST_LANDING_DAY_TAG: as_of}
 
 
 def build_nightly_schedule(timezone: str) -> dg.ScheduleDefinition:
@@ -118,7 +122,10 @@ def landing_file_sensor(context: dg.SensorEvaluationContext):
         entries = sorted(entry for day_entries in by_day.values() for entry in day_entries)
         run_key = "landing-" + hashlib.sha256("\n".join(entries).encode()).hexdigest()[:16]
         known = [*context.instance.get_dynamic_partitions(LANDING_DAYS), *new_days]
-        requests.append(dg.RunRequest(run_key=run_key, tags=partition_range_tags(known, sorted(by_day))))
+        # A late delivery into an old day loads that day but stays as of the latest landed day,
+        # not the old day (that would drop every later event from the customer view and exports).
+        latest = max(f.day for f in files if str(f.path) in current)
+        requests.append(dg.RunRequest(run_key=run_key, tags=partition_range_tags(known, sorted(by_day), latest)))
     return dg.SensorResult(
         run_requests=requests,
         dynamic_partitions_requests=[landing_date_partitions.build_add_request(new_days)] if new_days else [],

@@ -9,7 +9,12 @@ import pytest
 from dagster._core.definitions.partitions.context import partition_loading_context
 
 from cdp_pipeline.defs import automation
-from cdp_pipeline.defs.automation import SETTLE_SECONDS, build_nightly_schedule, landing_file_sensor
+from cdp_pipeline.defs.automation import (
+    SETTLE_SECONDS,
+    build_nightly_schedule,
+    landing_file_sensor,
+    partition_range_tags,
+)
 from cdp_pipeline.defs.golden.assets import as_of_date_for_run
 from cdp_pipeline.defs.partitions import landing_date_partitions
 from cdp_pipeline.defs.run_mode import RunMode
@@ -79,6 +84,9 @@ def test_sensor_requests_one_run_for_the_days_with_new_files_and_not_again(cdp_e
         late = landing_file_sensor(dg.build_sensor_context(instance=instance, cursor=cursor))
         assert len(late.run_requests) == 1
         assert late.run_requests[0].tags["dagster/asset_partition_range_start"] == "2026-10-01"
+        # ... but the night stays as of the latest landed day: going back to 2026-10-01 would drop
+        # 2026-10-02's events from the customer view and the exports.
+        assert late.run_requests[0].tags["cdp/last_landing_day"] == "2026-10-02"
         assert late.run_requests[0].run_key != requests[0].run_key
         assert not late.dynamic_partitions_requests  # not a new day
 
@@ -209,3 +217,18 @@ def test_sensor_run_covers_new_days_and_a_late_day_added_after_newer_ones(cdp_en
             )
         assert in_run == ["2026-10-01", "2026-10-07"]
         assert tags["cdp/last_landing_day"] == "2026-10-07"
+
+
+def test_partition_range_tags_keep_the_night_as_of_the_latest_landed_day():
+    known = ["2026-10-01", "2026-10-02", "2026-10-03"]
+    assert partition_range_tags(known, ["2026-10-01"]) == {
+        "dagster/asset_partition_range_start": "2026-10-01",
+        "dagster/asset_partition_range_end": "2026-10-01",
+        "cdp/last_landing_day": "2026-10-01",
+    }
+    late = partition_range_tags(known, ["2026-10-01"], "2026-10-03")
+    assert late["dagster/asset_partition_range_end"] == "2026-10-01"  # loads the old day only
+    assert late["cdp/last_landing_day"] == "2026-10-03"
+    assert partition_range_tags(known, ["2026-10-02", "2026-10-03"], "2026-10-01")["cdp/last_landing_day"] == (
+        "2026-10-03"
+    )

@@ -49,6 +49,7 @@ from cdp_pipeline.lib.audit.suppression import (
 )
 from cdp_pipeline.lib.common.sql_files import execute_sql
 from cdp_pipeline.lib.common.warehouse import BUILD_DB_CONFIG, rewrite_database, table_exists, transaction
+from cdp_pipeline.lib.golden.lookup import surviving_customer_id
 from cdp_pipeline.lib.raw.file_kinds import FILE_KINDS
 from cdp_pipeline.lib.staging import is_junk_email, is_junk_phone
 from cdp_pipeline.lib.staging.phone_lookup import prune as prune_phone_lookup
@@ -183,6 +184,12 @@ def resolve_person(
         if direct:
             p.matched_kinds.add(ID)
             p.customer_ids.update(r[0] for r in direct)
+        # A customer id merged into another on a later night names the customer it lives on.
+        for old_id in (v for v in ids if v not in {r[0] for r in direct}):
+            heir = surviving_customer_id(con, old_id)
+            if heir is not None:
+                p.matched_kinds.add(ID)
+                p.customer_ids.add(heir)
         if p.records:
             keys = sorted(f"{s}{_SEP}{r}" for s, r in p.records)
             p.customer_ids.update(

@@ -46,7 +46,8 @@ def _customer_columns() -> dict[str, str]:
         "orders_count": "orders and receipts, not cancelled or voided",
         "online_orders_count": "online orders, not cancelled or voided",
         "store_orders_count": "store receipts, not cancelled or voided",
-        "total_spend": "sum of order totals less refunds, floored at 0, in the orders' currency",
+        "total_spend": "sum of order totals less refunds, floored at 0; amounts are added with no currency conversion "
+        "(staging.orders.currency: store receipts are always SEK), so one currency per warehouse",
         "online_spend": "total_spend of online orders",
         "store_spend": "total_spend of store receipts",
         "average_order_value": "total_spend / orders_count; NULL without orders",
@@ -70,11 +71,15 @@ def _customer_columns() -> dict[str, str]:
         "last_web_visit": "start of the latest web session",
         "last_add_to_cart_at": "latest web add_to_cart",
         "has_abandoned_cart": "an add_to_cart in the last 30 days with no purchase within 7 days after it",
-        "email_consent": "granted | revoked | unknown: latest signal, but an unsubscribe or cleaned "
-        "address yields only to a later explicit opt-in",
+        "email_consent": "granted | revoked | unknown: latest signal on the customer's own records, but an "
+        "unsubscribe or cleaned address yields only to a later explicit opt-in (bounces, and other customers' "
+        "signals about the same address, decide golden.identifier_consent: granted here can still be not "
+        "email_contactable)",
         "email_consent_at": "time of the signal that decided email_consent",
         "email_consent_source": "source of the signal that decided email_consent",
-        "sms_consent": "granted | revoked | unknown: latest signal, but a STOP yields only to a later explicit opt-in",
+        "sms_consent": "granted | revoked | unknown: latest signal on the customer's own records, but a STOP "
+        "yields only to a later explicit opt-in (other customers' signals about the same number decide "
+        "golden.identifier_consent: granted here can still be not sms_contactable)",
         "sms_consent_at": "time of the signal that decided sms_consent",
         "sms_consent_source": "source of the signal that decided sms_consent",
         "email_contactable": "email consent granted and a valid, non-junk email that is not blocked in "

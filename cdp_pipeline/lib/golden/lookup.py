@@ -1,9 +1,11 @@
 """Find a customer by any identifier a person might type.
 
-Accepted: a customer_id (``C-…``), an email in any case, a phone number in any format
+Accepted: a customer_id (``C-…``), also one merged into another customer on a later night
+(``identity.id_history``: the customer it now lives on is found), an email in any case, a phone number in any format
 (normalised to E.164 by ``cdp_pipeline.lib.staging.phone.standardise_phone`` when
 that module is importable, else matched on its digits), a loyalty card, a CRM customer
-id, a web user id or cookie, or any identity ``source_record_id`` (``order:#1001``).
+id, a web user id or cookie, or any identity ``source_record_id`` (``order:#1001``), also
+written as ``cdp customer`` shows provenance, ``source:source_record_id`` (``pos:order:#1001``).
 Searches ``golden.customers`` (and ``identity.customer_map`` for record ids).
 """
 
@@ -19,6 +21,7 @@ from cdp_pipeline.lib.golden.inputs import table_exists
 # The order matches are reported in: the most specific identifier kinds first.
 MATCH_KINDS = (
     "customer_id",
+    "merged_customer_id",
     "crm_customer_id",
     "loyalty_card_id",
     "email",
@@ -28,6 +31,8 @@ MATCH_KINDS = (
     "source_record_id",
 )
 _MIN_PHONE_DIGITS = 7
+# More merges in a row than any chain of nights makes: a guard against a malformed history.
+_MAX_MERGE_HOPS = 1000
 
 
 @dataclass(frozen=True)
@@ -91,9 +96,13 @@ def find_customers(con: duckdb.DuckDBPyConnection, identifier: str, default_regi
     if table_exists(con, "identity", "customer_map"):
         rows += con.execute(
             "SELECT customer_id, 'source_record_id', source || ':' || source_record_id FROM identity.customer_map "
-            "WHERE source_record_id = $text ORDER BY source",
+            "WHERE source_record_id = $text OR source || ':' || source_record_id = $text ORDER BY source",
             {"text": text},
         ).fetchall()
+    if not rows:
+        survivor = surviving_customer_id(con, text)
+        if survivor is not None and survivor != text:
+            rows.append((survivor, "merged_customer_id", text))
     order = {k: i for i, k in enumerate(MATCH_KINDS)}
     seen: set[str] = set()
     matches: list[CustomerMatch] = []
@@ -102,6 +111,38 @@ def find_customers(con: duckdb.DuckDBPyConnection, identifier: str, default_regi
             seen.add(customer_id)
             matches.append(CustomerMatch(customer_id, kind, value))
     return matches
+
+
+def surviving_customer_id(con: duckdb.DuckDBPyConnection, customer_id: str) -> str | None:
+    """The current customer a customer id names: itself while it is in ``golden.customers``, else
+    the customer it was merged into on a later night, following ``merged`` events of
+    ``identity.id_history`` (merged again later: followed on); None for an id never known, or
+    retired with all its records (an id is never reused, so the chain is unambiguous)."""
+    # golden.customers has one row per customer of identity.customer_map; without golden (an
+    # identity-only warehouse) the map itself says which ids are current.
+    if table_exists(con, "golden", "customers"):
+        current_sql = "SELECT 1 FROM golden.customers WHERE customer_id = ?"
+    elif table_exists(con, "identity", "customer_map"):
+        current_sql = "SELECT 1 FROM identity.customer_map WHERE customer_id = ? LIMIT 1"
+    else:
+        return None
+    has_history = table_exists(con, "identity", "id_history")
+    current, seen = customer_id, set()
+    while current not in seen and len(seen) < _MAX_MERGE_HOPS:
+        seen.add(current)
+        if con.execute(current_sql, [current]).fetchone():
+            return current
+        if not has_history:
+            return None
+        heir = con.execute(
+            "SELECT related_customer_id FROM identity.id_history WHERE customer_id = ? AND event = 'merged' "
+            'AND related_customer_id IS NOT NULL ORDER BY "at" DESC, run_id DESC LIMIT 1',
+            [current],
+        ).fetchone()
+        if heir is None:
+            return None
+        current = heir[0]
+    return None
 
 
 def find_customer(con: duckdb.DuckDBPyConnection, identifier: str, default_region: str) -> CustomerMatch | None:

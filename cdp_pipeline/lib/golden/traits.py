@@ -13,7 +13,8 @@ Trait definitions
   receipts, excluding those cancelled before the cutoff and ``voided`` ones.
 - ``total_spend``, ``online_spend``, ``store_spend``: sum of ``total - refunded_amount``
   over those orders, floored at 0 (a return of a purchase made before the data starts
-  must not give negative spend); amounts are in the orders' own currency.
+  must not give negative spend); amounts are added with no currency conversion
+  (store receipts are always SEK): one currency per warehouse.
 - ``average_order_value``: ``total_spend / orders_count`` (NULL without orders).
 - ``first_order_at``, ``last_order_at``; ``days_since_last_order``: days from the
   last order's (UTC) date to ``as_of_date``.

@@ -31,6 +31,27 @@ def test_access_report_holds_the_person_and_not_the_other(tmp_path):
     con.close()
 
 
+def test_a_customer_id_merged_away_names_the_customer_it_lives_on(tmp_path):
+    """`cdp access C-old` / `cdp forget C-old` for an id merged into Anna's on a later night
+    (identity.id_history): the report and the erasure find Anna, not nothing."""
+    from cdp_pipeline.lib.audit.erase import resolve_person
+
+    con = duckdb.connect(str(tmp_path / "b.duckdb"))
+    build(con, tmp_path / "exports")
+    con.execute(
+        """CREATE TABLE identity.id_history AS SELECT * FROM (VALUES
+        ('r2', 'C-000000000old', 'merged', ?, TIMESTAMP '2026-10-01 02:00'))
+        t(run_id, customer_id, event, related_customer_id, "at")""",
+        [ANNA["customer_id"]],
+    )
+    assert resolve_person(con, "C-000000000old").customer_ids == {ANNA["customer_id"]}
+    report = access_report(con, "C-000000000old")
+    assert report["found"] and report["customer_ids"] == [ANNA["customer_id"]]
+    assert [g["email"] for g in report["golden_records"]] == [ANNA["email"]]
+    assert not resolve_person(con, "C-000000000new").customer_ids
+    con.close()
+
+
 def test_access_report_orders_signals_of_one_time_by_their_other_columns(tmp_path):
     # staging tables are written unsorted (lib/staging/sql/insert_staging_rows.sql): two signals
     # of one time come in the order of their columns, whichever order the table stores them in

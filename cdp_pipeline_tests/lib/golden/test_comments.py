@@ -64,3 +64,35 @@ def test_docs_hold_a_handful_of_analyst_queries():
 @pytest.mark.parametrize("index", range(len(analyst_queries())))
 def test_analyst_query_runs_on_the_fixture_world(world, index):
     world.execute(analyst_queries()[index]).fetchall()
+
+
+def analyst_query(title: str) -> str:
+    """The SQL under the heading ``## title`` of docs/analyst_queries.md."""
+    text = ANALYST_QUERIES.read_text(encoding="utf-8")
+    return re.search(rf"## {re.escape(title)}\n.*?```sql\n(.*?)```", text, flags=re.S).group(1)
+
+
+def test_active_customers_and_channel_overlap_count_what_customers_did_not_what_was_sent_or_consented():
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA golden")
+    con.execute("""CREATE TABLE golden.customer_timeline AS SELECT * FROM (VALUES
+        ('C1', TIMESTAMP '2021-03-04 10:00', 'email', 'consent_granted'),   -- CRM opt-in at sign-up
+        ('C1', TIMESTAMP '2024-02-05 10:00', 'email', 'consent_revoked'),   -- the ESP cleaned the address
+        ('C2', TIMESTAMP '2024-02-06 10:00', 'sms', 'sms_outbound'),
+        ('C2', TIMESTAMP '2024-02-07 10:00', 'whatsapp', 'whatsapp_outbound'),
+        ('C3', TIMESTAMP '2024-02-08 10:00', 'email', 'email_bounce'),
+        ('C3', TIMESTAMP '2024-02-09 10:00', 'email', 'email_open'),
+        ('C4', TIMESTAMP '2024-02-10 10:00', 'email', 'email_click'),
+        ('C4', TIMESTAMP '2024-02-11 10:00', 'sms', 'sms_inbound'),
+        ('C4', TIMESTAMP '2024-03-01 10:00', 'online', 'online_order'))
+        t(customer_id, event_time, channel, event_type)""")
+    rows = con.execute(analyst_query("Monthly active customers per channel")).fetchall()
+    assert [(m.strftime("%Y-%m"), ch, n) for m, ch, n in rows] == [
+        ("2024-02", "email", 2),
+        ("2024-02", "sms", 1),
+        ("2024-03", "online", 1),
+    ]
+    overlap = con.execute(analyst_query("Channel overlap: which combinations of channels customers use")).fetchall()
+    assert overlap == [("email", 1), ("email + online + sms", 1)]  # C1 and C2 used none

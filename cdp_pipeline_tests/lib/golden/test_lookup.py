@@ -27,6 +27,7 @@ REGION = "SE"  # the sample's numbers are Swedish
         ("300", "C3", "crm_customer_id"),
         ("ck4", "C4", "cookie"),
         ("order:#2001", "C2", "source_record_id"),
+        ("pos:order:#2001", "C2", "source_record_id"),  # as the profile's provenance writes it
         ("leid-c", "C3", "source_record_id"),
     ],
 )
@@ -83,3 +84,27 @@ def test_lookup_without_golden_tables_finds_nothing():
     import duckdb
 
     assert lookup.find_customers(duckdb.connect(), "C1", REGION) == []
+
+
+def test_a_customer_id_merged_away_finds_the_customer_it_lives_on(fresh_world):
+    """`cdp customer OLD_ID`: an id merged into another on a later night follows identity.id_history,
+    through a second merge too; a retired id, or one never known, finds nothing."""
+    con = fresh_world
+    con.execute("""CREATE TABLE identity.id_history (run_id VARCHAR, customer_id VARCHAR, event VARCHAR,
+                   related_customer_id VARCHAR, "at" TIMESTAMP)""")
+    con.execute("""INSERT INTO identity.id_history VALUES
+        ('r1', 'C-old', 'created', NULL, '2025-01-01'), ('r1', 'C-mid', 'created', NULL, '2025-01-01'),
+        ('r2', 'C-old', 'merged', 'C-mid', '2025-01-02'), ('r3', 'C-mid', 'merged', 'C2', '2025-01-03'),
+        ('r2', 'C-x', 'merged', 'C-gone', '2025-01-02'), ('r3', 'C-gone', 'retired', NULL, '2025-01-03'),
+        ('r3', 'C9', 'split', 'C1', '2025-01-03')""")
+    assert lookup.surviving_customer_id(con, "C1") == "C1"
+    assert lookup.surviving_customer_id(con, "C-mid") == "C2"
+    assert lookup.surviving_customer_id(con, "C-old") == "C2"
+    assert lookup.surviving_customer_id(con, "C-x") is None  # its heir was retired later
+    assert lookup.surviving_customer_id(con, "C9") is None  # a split event names the new id, not an heir
+    match = lookup.find_customer(con, " C-old ", REGION)
+    assert (match.customer_id, match.matched_on, match.value) == ("C2", "merged_customer_id", "C-old")
+    text = format_profile(customer_profile(con, "C-old", default_region=REGION))
+    assert text.startswith("Bo Ek  ·  C2  (as of 2025-01-10; matched on merged_customer_id C-old)")
+    for gone in ("C-x", "C-gone", "C-nope"):
+        assert lookup.find_customer(con, gone, REGION) is None
