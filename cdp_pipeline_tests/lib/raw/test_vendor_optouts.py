@@ -5,7 +5,6 @@ it; a value meaning "not unsubscribed" grants nothing. And a canonical column wi
 alias whatever the header order."""
 
 import datetime as dt
-from pathlib import Path
 
 import duckdb
 import pytest
