@@ -163,3 +163,33 @@ def test_two_aliases_of_one_column_the_first_in_the_header_wins():
     )
     assert parsed.columns["postcode"] == ["111 51"]
     assert '"Zip": "99999"' in parsed.extra[0]
+
+
+def test_a_flag_loaded_before_it_was_read_is_read_from_extra(tmp_path):
+    """A HubSpot or Klaviyo row loaded by the code before this one has its flag in _extra (the raw
+    columns are added empty to an existing warehouse): it opts out just the same."""
+    landing = tmp_path / "landing"
+    for (source, name), text in FILES.items():
+        if name != "subscribed_members_export_2f8c1a9d3e.csv":
+            (landing / source / DAY).mkdir(parents=True, exist_ok=True)
+            (landing / source / DAY / name).write_text(text, encoding="utf-8")
+    c = duckdb.connect(str(tmp_path / "b.duckdb"))
+    for source in ("crm", "esp"):
+        load_partition(c, landing, source, DAY, suppression=set())
+    # what the earlier loader wrote: the vendor's column in _extra, the canonical column empty
+    c.execute(
+        """UPDATE raw.crm_customers SET _extra = json_object('Unsubscribed from all email', email_unsubscribed),
+                  email_unsubscribed = NULL WHERE customer_id = '501'"""
+    )
+    c.execute(
+        """UPDATE raw.esp_members SET _extra = json_object('Email Suppressions', email_suppressions),
+                  email_suppressions = NULL WHERE klaviyo_id = 'K3'"""
+    )
+    for table in STAGING_TABLES:
+        build_staging_table(c, SQL_DIR, table, get_settings())
+    assert q(
+        c,
+        "SELECT source_record_id, state, reason, event_time FROM staging.consent_events "
+        "WHERE source_record_id IN ('501', 'K3') ORDER BY 1",
+    ) == [("501", "revoked", "crm_unsubscribed", LANDED), ("K3", "revoked", "klaviyo_suppression", LANDED)]
+    c.close()

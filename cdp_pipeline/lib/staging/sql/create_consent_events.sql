@@ -27,9 +27,11 @@ klaviyo_rows AS (
            std_timestamp(sms_consent_timestamp, 'UTC') AS sms_time,
            -- Email Suppressions ([UNSUBSCRIBE], [HARD_BOUNCE, SPAM_REPORT]): Klaviyo sends nothing
            -- to a suppressed address whatever its consent, so any reason listed revokes; an empty
-           -- list (or a word meaning none) suppresses nothing
-           CASE WHEN nullif(trim(email_suppressions), '') IS NOT NULL
-                THEN len(list_filter(regexp_extract_all(upper(email_suppressions), '[A-Z_]+'),
+           -- list (or a word meaning none) suppresses nothing. A row loaded before the column was
+           -- read has it in _extra under Klaviyo's header.
+           coalesce(nullif(trim(email_suppressions), ''), _extra ->> '$."Email Suppressions"') AS suppressions,
+           CASE WHEN nullif(trim(suppressions), '') IS NOT NULL
+                THEN len(list_filter(regexp_extract_all(upper(suppressions), '[A-Z_]+'),
                                      lambda w: w NOT IN ('NONE', 'NULL', 'FALSE', 'NO'))) > 0 END AS suppressed,
            CAST(_landing_date AS TIMESTAMP) AS landed
     FROM temp.raw_esp_members
@@ -41,8 +43,11 @@ crm_raw AS (
            -- an opt-out flag (HubSpot "Unsubscribed from all email", Square "Email Unsubscribed"):
            -- true opts out; false ("not unsubscribed") grants nothing. Unsubscribed/Subscribed as
            -- words say the state itself (std_bool would read them as a consent flag, inverted).
-           CASE lower(trim(email_unsubscribed)) WHEN 'unsubscribed' THEN true WHEN 'subscribed' THEN false
-                ELSE std_bool(email_unsubscribed) END AS email_unsubscribed,
+           -- A row loaded before the column was read has the flag in _extra under the vendor's header.
+           coalesce(nullif(trim(email_unsubscribed), ''), _extra ->> '$."Unsubscribed from all email"',
+                    _extra ->> '$."Email Unsubscribed"') AS unsubscribed_text,
+           CASE lower(trim(unsubscribed_text)) WHEN 'unsubscribed' THEN true WHEN 'subscribed' THEN false
+                ELSE std_bool(unsubscribed_text) END AS email_unsubscribed,
            consent_updated_at, updated_at, CAST(_landing_date AS TIMESTAMP) AS landed
     FROM temp.raw_crm_customers
 ),
