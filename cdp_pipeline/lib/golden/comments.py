@@ -107,12 +107,12 @@ GOLDEN_TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "consent": "granted | revoked: the deciding signal, the latest before the cutoff (a revocation wins a "
             "tie; an implied grant does not lift an unsubscribe, cleaning, bounce or STOP)",
             "blocked": "the deciding signal is a revocation (unsubscribed, cleaned, bounce, sms_stop, crm_opt_out, "
-            "nonsubscribed, Klaviyo's unsubscribed, suppressed, never subscribed or a channel its "
-            "Consent does not list, an unticked accepts-marketing box): the identifier is not "
-            "contactable on any customer",
+            "crm_unsubscribed, nonsubscribed, Klaviyo's unsubscribed, suppressed, suppression, never "
+            "subscribed or a channel its Consent does not list, an unticked accepts-marketing box): the "
+            "identifier is not contactable on any customer",
             "reason": "subscribed | unsubscribed | cleaned | nonsubscribed | bounce | sms_start | sms_stop | "
             "crm_opt_in | crm_opt_out | accepts_marketing | klaviyo_subscribed | klaviyo_unsubscribed | "
-            "klaviyo_suppressed | klaviyo_never_subscribed | klaviyo_consent",
+            "klaviyo_suppressed | klaviyo_suppression | klaviyo_never_subscribed | klaviyo_consent | crm_unsubscribed",
             "event_at": "time of the deciding signal (UTC)",
             "source": "source system of the deciding signal (esp, sms, crm, pos)",
             "source_record_id": "source record of the deciding signal",

@@ -8,7 +8,9 @@ strength  reasons                         meaning
 3         ``unsubscribed``, ``cleaned``,  explicit opt-out: the person (or the ESP, for an
           ``sms_stop``, ``bounce``,       address that bounces) said no. *Protected.*
           ``klaviyo_unsubscribed``,
-          ``klaviyo_suppressed``
+          ``klaviyo_suppressed``,
+          ``klaviyo_suppression``,
+          ``crm_unsubscribed``
 2         ``subscribed``, ``sms_start``,  explicit choice: a confirmed subscription, an SMS
           ``crm_opt_in``, ``crm_opt_out``  START/YES, a consent field staff recorded in the CRM,
           ``nonsubscribed``               an ESP member who never opted in; Klaviyo's
@@ -73,6 +75,12 @@ CONSENT_STRENGTH: dict[str, int] = {
     # Klaviyo's own block after a bounce or spam complaint
     "klaviyo_unsubscribed": PROTECTED,
     "klaviyo_suppressed": PROTECTED,
+    # Klaviyo's Email Suppressions column (unsubscribe, spam report, hard bounce, suppressed by
+    # the account): Klaviyo itself will not send to the address
+    "klaviyo_suppression": PROTECTED,
+    # a CRM export's own opt-out flag (HubSpot "Unsubscribed from all email", Square "Email
+    # Unsubscribed"): the person unsubscribed, as a Mailchimp unsubscribe
+    "crm_unsubscribed": PROTECTED,
     "klaviyo_subscribed": EXPLICIT,
     "klaviyo_never_subscribed": EXPLICIT,
     # the channels listed in Klaviyo's Consent column

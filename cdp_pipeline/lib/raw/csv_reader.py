@@ -141,15 +141,23 @@ def read_header(
             raw_record=_strip_eol(lines[header_at]),
         )
 
-    mapping: list[tuple[int, str]] = []
-    extras: list[tuple[int, str]] = []
-    seen: set[str] = set()
-    extra_names: set[str] = set()
+    # Which field reads each column: its canonical name wherever it is in the header, else the
+    # first alias (HubSpot's "Record ID" and a "Customer ID" beside it: the Customer ID is the key).
+    chosen: dict[str, int] = {}
     for i, h in enumerate(header):
         col = kind.canonical(h)
-        if col and col not in seen:
-            seen.add(col)
-            mapping.append((i, col))
+        if not col:
+            continue
+        if col not in chosen or (normalise_header(h) == col and normalise_header(header[chosen[col]]) != col):
+            chosen[col] = i
+    read_by = {i: col for col, i in chosen.items()}
+    mapping: list[tuple[int, str]] = []
+    extras: list[tuple[int, str]] = []
+    seen = set(chosen)
+    extra_names: set[str] = set()
+    for i, h in enumerate(header):
+        if i in read_by:
+            mapping.append((i, read_by[i]))
             continue
         name = h or f"column_{i + 1}"
         base, k = name, 2

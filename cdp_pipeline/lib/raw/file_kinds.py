@@ -70,6 +70,9 @@ CRM_CUSTOMERS = FileKind(
         "consent_sms",
         "consent_updated_at",
         "address_phone",
+        # an opt-out flag (true = unsubscribed from all email): Square's older "Email
+        # Unsubscribed", HubSpot's "Unsubscribed from all email"; staging.consent_events reads it
+        "email_unsubscribed",
     ),
     required=("customer_id",),
     aliases={
@@ -101,9 +104,11 @@ CRM_CUSTOMERS = FileKind(
         "square_customer_id": "customer_id",
         "street_address_1": "street",
         "email_subscription_status": "consent_email",
-        # A HubSpot contacts export (and Zoho's "Record Id"): the record id is the key. Its
-        # "Unsubscribed from all email" says the opposite of a consent flag: kept in _extra.
+        # A HubSpot contacts export (and Zoho's "Record Id"): the record id is the key (a
+        # "Customer ID" column in the same file wins: canonical names win over aliases). Its
+        # "Unsubscribed from all email" says the opposite of a consent flag: its own column.
         "record_id": "customer_id",
+        "unsubscribed_from_all_email": "email_unsubscribed",
         "street_address": "street",
         "country_region": "country",
     },
@@ -179,7 +184,8 @@ ESP_MEMBERS = FileKind(
 # A Klaviyo profile or list export. Its consent is in its own columns (no Mailchimp status):
 # ``Consent`` lists the channels consented to (``email``, ``sms``), ``Email Marketing Consent``
 # is SUBSCRIBED / UNSUBSCRIBED / NEVER_SUBSCRIBED / SUPPRESSED, ``Accepts Marketing`` is
-# Shopify's flag synced into Klaviyo; staging.consent_events reads them.
+# Shopify's flag synced into Klaviyo, ``Email Suppressions`` lists why Klaviyo will not send to
+# the address (``[UNSUBSCRIBE]``, ``[HARD_BOUNCE]``, ...); staging.consent_events reads them.
 ESP_KLAVIYO_PROFILES = FileKind(
     name="esp_klaviyo_profiles",
     source="esp",
@@ -202,6 +208,7 @@ ESP_KLAVIYO_PROFILES = FileKind(
         "email_marketing_consent_timestamp",
         "sms_marketing_consent",
         "date_added",
+        "email_suppressions",
     ),
     required=("email_address",),
     aliases={"email": "email_address", "phone_number": "phone", "zip_code": "zip", "postal_code": "zip"},

@@ -86,6 +86,8 @@ def test_strengths_are_documented_tiers():
         "bounce",
         "klaviyo_unsubscribed",
         "klaviyo_suppressed",
+        "klaviyo_suppression",
+        "crm_unsubscribed",
     }
     assert CONSENT_STRENGTH["nonsubscribed"] == EXPLICIT
     assert {r for r, s in CONSENT_STRENGTH.items() if s == IMPLIED} == {"accepts_marketing"}

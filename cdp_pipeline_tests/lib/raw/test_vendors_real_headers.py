@@ -127,6 +127,9 @@ def test_consent_events_of_these_exports(con):
            FROM staging.consent_events ORDER BY ALL""",
     )
     assert events == [
+        # HubSpot: Unsubscribed from all email = true is an opt-out dated by the landing day (the
+        # export's Last Modified Date is not its time); an empty flag says nothing
+        ("crm", "39779198735", "email", "elin.sandberg@fjordpost.se", "revoked", "crm_unsubscribed", LANDED),
         # Square: Unsubscribed without a time is an opt-out dated by the landing day; Subscribed
         # without a time grants nothing, Unknown says nothing
         ("crm", "3MFK8D2QWX5Y7RJ9TZB4C6HNE0", "email", "jonas.berg@fjordpost.se", "revoked", "crm_opt_out", LANDED),
@@ -159,7 +162,10 @@ def test_hubspot_contacts_are_crm_records_keyed_by_the_record_id(con):
     ]  # fmt: skip
     extra = json.loads(q(con, "SELECT _extra FROM raw.crm_customers WHERE customer_id = '39779198736'")[0][0])
     assert extra["Mobile Phone Number"] == "+47 412 34 567" and extra["Lifecycle Stage"] == "lead"
-    # "Unsubscribed from all email" is an opt-out flag, not a consent flag: it is kept in raw and
-    # makes no consent event (test_consent_events_of_these_exports has none from HubSpot)
-    extra = json.loads(q(con, "SELECT _extra FROM raw.crm_customers WHERE customer_id = '39779198735'")[0][0])
-    assert extra["Unsubscribed from all email"] == "true" and extra["höbbela"] == "ja"
+    # "Unsubscribed from all email" is an opt-out flag, read as raw.crm_customers.email_unsubscribed
+    # (test_consent_events_of_these_exports has its opt-out)
+    ((flag, extra),) = q(
+        con, "SELECT email_unsubscribed, _extra FROM raw.crm_customers WHERE customer_id = '39779198735'"
+    )
+    extra = json.loads(extra)
+    assert flag == "true" and "Unsubscribed from all email" not in extra and extra["höbbela"] == "ja"

@@ -1,4 +1,4 @@
--- Every consent signal per channel: ESP status (a nonsubscribed member never opted in: no consent), Klaviyo's consent columns, SMS STOP/START, CRM flags, Shopify "Accepts Marketing".
+-- Every consent signal per channel: ESP status (a nonsubscribed member never opted in: no consent), Klaviyo's consent columns and suppressions, SMS STOP/START, CRM flags (and unsubscribed flags), Shopify "Accepts Marketing".
 -- An opt-out whose time cannot be read (an SMS STOP too) is dated by the day its file landed (it was true by then); a grant without a time is no grant.
 -- Its rows as a view over temp.raw_<table> (the whole raw table, or the affected keys' rows:
 -- lib/staging/incremental.py); insert_staging_rows.sql writes them.
@@ -25,6 +25,14 @@ klaviyo_rows AS (
            std_timestamp(email_marketing_consent_timestamp, 'UTC') AS email_time,
            std_timestamp(date_added, 'UTC') AS added_time,  -- joining the list: a grant's time, never a revocation's
            std_timestamp(sms_consent_timestamp, 'UTC') AS sms_time,
+           -- Email Suppressions ([UNSUBSCRIBE], [HARD_BOUNCE, SPAM_REPORT]): Klaviyo sends nothing
+           -- to a suppressed address whatever its consent, so any reason listed revokes; an empty
+           -- list (or a word meaning none) suppresses nothing. A row loaded before the column was
+           -- read has it in _extra under Klaviyo's header.
+           coalesce(nullif(trim(email_suppressions), ''), _extra ->> '$."Email Suppressions"') AS suppressions,
+           CASE WHEN nullif(trim(suppressions), '') IS NOT NULL
+                THEN len(list_filter(regexp_extract_all(upper(suppressions), '[A-Z_]+'),
+                                     lambda w: w NOT IN ('NONE', 'NULL', 'FALSE', 'NO'))) > 0 END AS suppressed,
            CAST(_landing_date AS TIMESTAMP) AS landed
     FROM temp.raw_esp_members
     WHERE nullif(trim(klaviyo_id), '') IS NOT NULL AND nullif(trim(status), '') IS NULL
@@ -32,6 +40,14 @@ klaviyo_rows AS (
 crm_raw AS (
     SELECT coalesce(nullif(trim(ltrim(trim(customer_id), '''')), ''), 'email:' || std_email(email)) AS customer_id,
            email, phone, country, consent_email, consent_sms,
+           -- an opt-out flag (HubSpot "Unsubscribed from all email", Square "Email Unsubscribed"):
+           -- true opts out; false ("not unsubscribed") grants nothing. Unsubscribed/Subscribed as
+           -- words say the state itself (std_bool would read them as a consent flag, inverted).
+           -- A row loaded before the column was read has the flag in _extra under the vendor's header.
+           coalesce(nullif(trim(email_unsubscribed), ''), _extra ->> '$."Unsubscribed from all email"',
+                    _extra ->> '$."Email Unsubscribed"') AS unsubscribed_text,
+           CASE lower(trim(unsubscribed_text)) WHEN 'unsubscribed' THEN true WHEN 'subscribed' THEN false
+                ELSE std_bool(unsubscribed_text) END AS email_unsubscribed,
            consent_updated_at, updated_at, CAST(_landing_date AS TIMESTAMP) AS landed
     FROM temp.raw_crm_customers
 ),
@@ -82,7 +98,7 @@ esp AS (
     LEFT JOIN emails e ON e.raw_email = r.email_address
 ),
 klaviyo_states AS (
-    SELECT k.member_key, e.email, p.phone, k.landed,
+    SELECT k.member_key, e.email, p.phone, k.landed, k.suppressed,
            CASE WHEN k.email_status = 'SUBSCRIBED' THEN true
                 WHEN k.email_status IN ('UNSUBSCRIBED', 'NEVER_SUBSCRIBED', 'SUPPRESSED') THEN false
                 ELSE coalesce(k.consent_lists_email, k.accepts_marketing) END AS email_ok,
@@ -107,6 +123,11 @@ klaviyo AS (
     SELECT DISTINCT 'esp', member_key, 'sms', phone, CASE WHEN sms_ok THEN 'granted' ELSE 'revoked' END,
            sms_reason, CASE WHEN sms_ok THEN sms_time ELSE coalesce(sms_time, landed) END
     FROM klaviyo_states WHERE sms_ok IS NOT NULL
+    UNION ALL
+    -- a suppression has no time in the export: true by the landing day, and never older than the
+    -- row's own consent time (a SUBSCRIBED row that is suppressed is not contactable)
+    SELECT DISTINCT 'esp', member_key, 'email', email, 'revoked', 'klaviyo_suppression', greatest(landed, email_time)
+    FROM klaviyo_states WHERE suppressed
 ),
 sms AS (
     SELECT 'sms', source_record_id, 'sms', source_record_id,
@@ -130,7 +151,9 @@ crm_hours AS MATERIALIZED (
 ),
 crm_rows AS (
     SELECT DISTINCT c.customer_id, e.email, p.phone,
-           std_bool(c.consent_email) AS email_ok, std_bool(c.consent_sms) AS sms_ok,
+           -- an unsubscribed flag wins over the row's own consent field
+           CASE WHEN c.email_unsubscribed THEN false ELSE std_bool(c.consent_email) END AS email_ok,
+           coalesce(c.email_unsubscribed, false) AS email_unsubscribed, std_bool(c.consent_sms) AS sms_ok,
            coalesce(std_timestamp_at_offset(c.consent_updated_at, NULL, hc.utc_offset),
                     std_timestamp_at_offset(c.updated_at, NULL, hu.utc_offset)) AS changed_at,
            -- only when there is no time (else every delivery of a version would be an event of its own)
@@ -143,7 +166,7 @@ crm_rows AS (
 ),
 crm AS (
     SELECT 'crm', customer_id, 'email', email, CASE WHEN email_ok THEN 'granted' ELSE 'revoked' END,
-           CASE WHEN email_ok THEN 'crm_opt_in' ELSE 'crm_opt_out' END,
+           CASE WHEN email_unsubscribed THEN 'crm_unsubscribed' WHEN email_ok THEN 'crm_opt_in' ELSE 'crm_opt_out' END,
            coalesce(changed_at, CASE WHEN NOT email_ok THEN landed END)
     FROM crm_rows WHERE email_ok IS NOT NULL AND email IS NOT NULL
     UNION ALL
