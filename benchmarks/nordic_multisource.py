@@ -187,9 +187,10 @@ WORLD_TWIN_NAMES = (
     ("Umair", False, "Omar", False), ("Zaid", False, "Saeed", False), ("Hatima", True, "Fatma", True),
     ("Domas", False, "Tomas", False),
 )  # fmt: skip
-# households: (man, woman, a third member's name one edit or so from the man's: his son or brother)
+# households: (man, woman, a third member's name one edit or so from the man's: his son or brother;
+# never his own short form: Pelle beside Per is one man's name, whoever wrote it)
 WORLD_HOUSEHOLDS = (
-    ("Omar", "Fatma", "Umair"), ("Said", "Amina", "Zaid"), ("Tomas", "Ona", "Domas"), ("Per", "Perla", "Pelle"),
+    ("Omar", "Fatma", "Umair"), ("Said", "Amina", "Zaid"), ("Tomas", "Ona", "Domas"), ("Per", "Perla", "Pedro"),
     ("Oleg", "Olga", "Olle"), ("Yasin", "Hatice", "Yasir"), ("Mehmet", "Meryem", "Mehdi"), ("Ali", "Alina", "Alin"),
 )  # fmt: skip
 WORLD_DOUBLE_NAMES = {
