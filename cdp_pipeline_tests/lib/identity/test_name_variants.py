@@ -68,8 +68,6 @@ def _m(name):
         ("Ayşe", "Aisha"),
         ("Zeynep", "Zainab"),
         ("Jusuf", "Yusuf"),
-        ("Halid", "Khaled"),
-        ("Chalid", "Khalid"),
         ("Achmed", "Ahmet"),
         ("Brahim", "Ibrahim"),
         ("Uthman", "Usman"),
