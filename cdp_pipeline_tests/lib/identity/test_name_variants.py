@@ -76,6 +76,7 @@ def _m(name):
         ("Mihail", "Mykhailo"),
         ("Tetiana", "Tatjana"),
         ("Andrii", "Andrei"),
+        ("Kristjan", "Christian"),  # a real name (et_EE, sl_SI) R5 no longer reads as Christian's typo
         # the English table (nicknames package)
         ("William", "Bill"),
         ("Robert", "Bob"),
