@@ -1,7 +1,7 @@
 """Identity accuracy through the real pipeline, on the project's sample and on outside labelled data.
 
     python benchmarks/identity_accuracy.py [--customers 2000] [--days 14] [--seeds 101 202 303]
-        [--nordic-seeds 11] [--no-hard-cases] [--dsgen PATH [--dsgen-seeds 1 2 3]]
+        [--nordic-seeds 11] [--world-seeds 11] [--no-hard-cases] [--dsgen PATH [--dsgen-seeds 1 2 3]]
         [--only NAME ...] [--out benchmarks/results] [--keep]
     make bench-identity
 
@@ -14,6 +14,10 @@ dedupe of the same records beside it (benchmarks/plain_splink.py), scored by the
   seed, a labelled Nordic CRM + Mailchimp + Shopify + receipts + Twilio set written without the
   project's generator or name lists; its hard cases in ``truth_cases.csv``; the plain Splink
   reads ``staging.identity_records`` as for the sample.
+- ``world-names multi-source seed S``: the same generator with ``--names world`` at each
+  ``--world-seeds`` seed (none by default): people of the Nordic shop whose names come from other
+  cultures, transliterations (Mohammed / Muhammad), and two people's names one edit apart
+  (Marta / Maria twins, Umair beside his brother Omar); about a minute a seed.
 - ``sample seed S``: ``cdp sample --hard-cases`` at each seed (``--no-hard-cases``: without
   them); the plain Splink reads the built warehouse's ``staging.identity_records``. The
   pipeline's scores per hard-case type (``cdp evaluate``'s ``by_case``, from the sample's
@@ -60,6 +64,7 @@ import plain_splink  # noqa: E402
 DEFAULT_SEEDS = (101, 202, 303)  # not the generator's default 42 the identity work is tuned on
 NORDIC_SEEDS = (11,)
 NORDIC_PERSONS = 4000
+WORLD_PERSONS = 2000  # its hard cases are the point; half the Nordic set keeps a seed near a minute
 DSGEN_SEEDS = (1, 2, 3)
 DSGEN_PROFILES = ("febrl3-like", "febrl4-like")  # febrl1-like / febrl2-like: beside the real FEBRL1/2
 SPLINK_SEED = 42
@@ -94,6 +99,7 @@ def datasets(
     nordic_seeds: list[int] = NORDIC_SEEDS,
     dsgen_seeds: list[int] = (),
     dsgen_profiles: list[str] = DSGEN_PROFILES,
+    world_seeds: list[int] = (),
 ) -> list[dict]:
     """The data sets in run order (FEBRL first: they are the ones the identity work is about)."""
     out = [{"name": name, "kind": "febrl", "febrl": f, "layout": layout} for name, f, layout in FEBRL_SETS]
@@ -105,6 +111,16 @@ def datasets(
     out += [
         {"name": f"nordic multi-source seed {s}", "kind": "nordic", "seed": s, "persons": NORDIC_PERSONS}
         for s in nordic_seeds
+    ]
+    out += [
+        {
+            "name": f"world-names multi-source seed {s}",
+            "kind": "nordic",
+            "seed": s,
+            "persons": WORLD_PERSONS,
+            "names": "world",
+        }
+        for s in world_seeds
     ]
     out += [
         {
@@ -305,7 +321,8 @@ def run_dataset(spec: dict, args: argparse.Namespace, cdp: str) -> dict:
             raise RuntimeError(f"cdp sample failed; see {logs / 'sample.log'}")
         splink_rows = None
     elif spec["kind"] == "nordic":  # written by benchmarks/nordic_multisource.py, not by `cdp sample`
-        info = nordic_multisource.build(landing, truth, seed=spec["seed"], persons=spec["persons"])
+        names = spec.get("names", "nordic")
+        info = nordic_multisource.build(landing, truth, seed=spec["seed"], persons=spec["persons"], names=names)
         row["landing"] = {k: v for k, v in info.items() if k != "files"}
         splink_rows = None
     else:
@@ -367,6 +384,13 @@ def main(argv: list[str] | None = None) -> int:
         help="seeds of the Nordic multi-source set (benchmarks/nordic_multisource.py); none: leave it out",
     )
     parser.add_argument(
+        "--world-seeds",
+        type=int,
+        nargs="*",
+        default=[],
+        help="seeds of the Nordic multi-source set with other cultures' names (nordic_multisource.py --names world)",
+    )
+    parser.add_argument(
         "--dsgen",
         help="a Febrl dsgen folder (generate.py + data/, see benchmarks/dsgen_febrl.py): adds FEBRL3/4-like sets",
     )
@@ -394,7 +418,14 @@ def main(argv: list[str] | None = None) -> int:
     if not args.dsgen:
         log("no --dsgen PATH: the FEBRL3/4-like data sets made by FEBRL's generator are left out")
     specs = datasets(
-        args.customers, args.days, args.seeds, args.hard_cases, args.nordic_seeds, dsgen_seeds, args.dsgen_profiles
+        args.customers,
+        args.days,
+        args.seeds,
+        args.hard_cases,
+        args.nordic_seeds,
+        dsgen_seeds,
+        args.dsgen_profiles,
+        args.world_seeds,
     )
     if args.only:
         specs = [s for s in specs if any(o.lower() in s["name"].lower() for o in args.only)]
@@ -408,6 +439,7 @@ def main(argv: list[str] | None = None) -> int:
             "days": args.days,
             "seeds": args.seeds,
             "nordic_seeds": args.nordic_seeds,
+            "world_seeds": args.world_seeds,
             "dsgen": args.dsgen,
             "dsgen_seeds": dsgen_seeds,
             "dsgen_profiles": args.dsgen_profiles,

@@ -1,6 +1,7 @@
 """A labelled Nordic multi-source set, written independently of the project's own generator.
 
     python benchmarks/nordic_multisource.py --out LANDING --truth TRUTH.csv [--seed 11] [--persons 4000]
+        [--names nordic|world]
 
 Writes landing files as the vendors deliver them (docs/sources.md, the vendor fixtures in
 cdp_pipeline_tests/fixtures/vendors), under ``<landing>/<source>/<YYYY-MM-DD>/``:
@@ -34,6 +35,16 @@ address or landline), ``household`` (a family inbox and a landline shared by 2-3
 surname changed between registrations), ``moved`` (an old address in one source, the new one in
 another), ``email_typo`` (a mistyped address on an order or a second CRM registration),
 ``nameless_esp`` (an ESP member without a name, linked by e-mail only).
+
+``--names world`` (``build(..., names="world")``): the same shop and sources, but most people's
+names come from other cultures (Faker's Polish, Turkish, Spanish, Mexican, Brazilian, Vietnamese,
+Pakistani, Indian, Kenyan, Ghanaian, Yoruba, Irish and Icelandic tables; the country's own for
+the rest); ``nickname`` becomes ``transliteration`` (Mohammed / Mohamed / Muhammad, Aleksandr /
+Alexander / Oleksandr, Yusuf / Youssef, Jurij / Yuri in some sources); twins and households carry
+names one edit or so apart that are two people's (Marta / Maria, Jan / Jana, Ali / Alin, Yasir /
+Yasin, Umair beside his brother Omar, Zaid beside Said); double names are Spanish, French,
+Persian, Arabic and Vietnamese ones (Juan Carlos / Juan, Mohammad Reza / Reza). The default,
+``nordic``, writes the same bytes as before the option existed.
 """
 
 from __future__ import annotations
@@ -54,6 +65,7 @@ COUNTRIES = (("SE", "sv_SE", 0.70), ("NO", "no_NO", 0.10), ("DK", "da_DK", 0.10)
 DIAL = {"SE": "46", "NO": "47", "DK": "45", "FI": "358"}
 DK_MOBILE = tuple(f"2{d}" for d in range(10)) + ("30", "31", "40", "41", "42", "50", "51", "52", "53", "60", "61", "71")
 DAYS = ("2026-10-01", "2026-10-02", "2026-10-03")
+NAME_PROFILES = ("nordic", "world")
 ESP_LIST_ID = "9c1d37a2e0"
 TWILIO_ACCOUNT = "AC" + "4e" * 16
 TWILIO_SENDER = "+46766860100"
@@ -131,6 +143,69 @@ HOUSEHOLD_FIRSTS = (
     ("Stefan", "Sofia"), ("Mats", "Malin"), ("Jonas", "Josefin"), ("Erik", "Eva"),
 )  # fmt: skip
 
+# --names world (written for this set, not from the project's name_variants.yaml): name locales and
+# weights (None: the country's own); a share of them is outside the Faker tables the identity stage
+# reads as "real names" (es_MX, en_KE, tw_GH, yo_NG, ga_IE, is_IS), so a score is not one on its table
+WORLD_NAME_LOCALES = (
+    ("pl_PL", 0.09), ("tr_TR", 0.10), ("es_ES", 0.05), ("es_MX", 0.05), ("pt_BR", 0.06), ("vi_VN", 0.06),
+    ("en_PK", 0.12), ("en_IN", 0.06), ("en_KE", 0.06), ("tw_GH", 0.04), ("yo_NG", 0.04), ("ga_IE", 0.04),
+    ("is_IS", 0.04), (None, 0.19),
+)  # fmt: skip
+# transliterations and spellings of one name, as one person's name arrives from different systems
+TRANSLITERATIONS = {
+    "Mohammed": ("Mohamed", "Muhammad", "Mohammad", "Muhammed"),
+    "Aleksandr": ("Alexander", "Oleksandr", "Aleksander", "Alexandr"),
+    "Yusuf": ("Youssef", "Yousef", "Jusuf", "Yousuf"),
+    "Jurij": ("Yuri", "Yuriy", "Juri", "Iurii"),
+    "Ahmed": ("Ahmad", "Ahmet", "Achmed"),
+    "Mustafa": ("Mostafa", "Moustafa", "Mustapha"),
+    "Hussein": ("Husein", "Hüseyin", "Hussain", "Hossein"),
+    "Dmitri": ("Dmitry", "Dmytro", "Dimitri"),
+    "Sergei": ("Sergey", "Serhii", "Sergej"),
+    "Nikolai": ("Nikolay", "Mykola", "Nikolaj"),
+    "Andrei": ("Andrey", "Andrii", "Andrej"),
+    "Mikhail": ("Mihail", "Mykhailo", "Michail"),
+    "Khalid": ("Khaled", "Halid", "Chalid"),
+    "Ibrahim": ("Ebrahim", "Ibrahem", "Brahim"),
+    "Osman": ("Usman", "Othman", "Uthman"),
+    "Omar": ("Umar", "Omer", "Ömer"),
+    "Hassan": ("Hasan", "Hassen"),
+    "Fatima": ("Fatma", "Fatemeh", "Fatimah"),
+    "Olga": ("Olha",),
+    "Ekaterina": ("Yekaterina", "Jekaterina", "Katerina"),
+    "Natalia": ("Natalya", "Nataliya", "Natalja"),
+    "Tatiana": ("Tatyana", "Tetiana", "Tatjana"),
+    "Maryam": ("Mariam", "Meryem", "Miriam"),
+    "Zeynep": ("Zainab", "Zaynab", "Zeinab"),
+    "Ayşe": ("Aisha", "Aysha", "Ayesha"),
+}
+FEMALE_TRANSLIT = ("Fatima", "Olga", "Ekaterina", "Natalia", "Tatiana", "Maryam", "Zeynep", "Ayşe")
+# two people whose names are one edit or so apart: (first, female, second, female)
+WORLD_TWIN_NAMES = (
+    ("Marta", True, "Maria", True), ("Jan", False, "Jana", True), ("Ali", False, "Alin", False),
+    ("Ana", True, "Ama", True), ("Yasir", False, "Yasin", False), ("Hasan", False, "Hüseyin", False),
+    ("Umair", False, "Omar", False), ("Zaid", False, "Saeed", False), ("Hatima", True, "Fatma", True),
+    ("Domas", False, "Tomas", False),
+)  # fmt: skip
+# households: (man, woman, a third member's name one edit or so from the man's: his son or brother;
+# never his own short form: Pelle beside Per is one man's name, whoever wrote it)
+WORLD_HOUSEHOLDS = (
+    ("Omar", "Fatma", "Umair"), ("Said", "Amina", "Zaid"), ("Tomas", "Ona", "Domas"), ("Per", "Perla", "Pedro"),
+    ("Oleg", "Olga", "Olle"), ("Yasin", "Hatice", "Yasir"), ("Mehmet", "Meryem", "Mehdi"), ("Ali", "Alina", "Alin"),
+)  # fmt: skip
+WORLD_DOUBLE_NAMES = {
+    "Juan Carlos": ("Juan", "Juan-Carlos", "JC"),
+    "José Luis": ("José", "Jose Luis", "J. Luis"),
+    "María José": ("María", "Maria Jose", "M. José"),
+    "Jean-Pierre": ("Jean", "Jean Pierre", "J-P"),
+    "Marie-Claire": ("Marie", "Marie Claire", "Marieclaire"),
+    "Mohammad Reza": ("Reza", "Mohammadreza", "Mohammad"),
+    "Abdul Rahman": ("Abdulrahman", "Abdul-Rahman", "Abdul"),
+    "Ana Maria": ("Ana", "Anamaria", "Ana-Maria"),
+    "Anh Thu": ("Anh", "Anh-Thu", "Anhthu"),
+}
+FEMALE_WORLD_DOUBLE = ("María José", "Marie-Claire", "Ana Maria")
+
 SHOPIFY_HEADER = (
     "Name,Email,Financial Status,Paid at,Fulfillment Status,Fulfilled at,Accepts Marketing,Currency,Subtotal,"
     "Shipping,Taxes,Total,Discount Code,Discount Amount,Shipping Method,Created at,Lineitem quantity,Lineitem name,"
@@ -193,6 +268,8 @@ class Person:
 def fold(text: str) -> str:
     """ASCII as web forms and e-mail local parts write Nordic letters."""
     text = text.replace("æ", "ae").replace("Æ", "Ae").replace("ø", "o").replace("Ø", "O").replace("ß", "ss")
+    text = text.replace("ı", "i").replace("ł", "l").replace("Ł", "L").replace("đ", "d").replace("Đ", "D")
+    text = text.replace("ð", "d").replace("Ð", "D").replace("þ", "th").replace("Þ", "Th")
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
 
 
@@ -350,15 +427,25 @@ def email_written(rng: random.Random, email: str) -> str:
 
 # --------------------------------------------------------------------------- the set
 class Builder:
-    def __init__(self, seed: int, persons: int):
+    def __init__(self, seed: int, persons: int, names: str = "nordic"):
         from faker import Faker
 
+        if names not in NAME_PROFILES:
+            raise ValueError(f"names must be one of {NAME_PROFILES}, not {names!r}")
+        self.names = names
         self.rng = random.Random(seed)
         self.fakers = {}
         for i, (cc, locale, _) in enumerate(COUNTRIES):
             f = Faker(locale)
             f.seed_instance(seed * 10 + i)
             self.fakers[cc] = f
+        self.name_fakers = {}  # --names world: a Faker per name locale
+        if names == "world":
+            for i, (locale, _) in enumerate(WORLD_NAME_LOCALES):
+                if locale is not None:
+                    f = Faker(locale)
+                    f.seed_instance(seed * 10 + 100 + i)
+                    self.name_fakers[locale] = f
         self.n = persons
         self.people: list[Person] = []
         self.emails: set[str] = set()
@@ -401,9 +488,20 @@ class Builder:
         f = self.fakers[country]
         return f.street_address(), f.postcode().replace(" ", ""), f.city()
 
+    def _name_faker(self, cc: str):
+        """The Faker a person's names come from: the country's own, or (--names world) a name locale's."""
+        if self.names != "world":
+            return self.fakers[cc]
+        r, acc = self.rng.random(), 0.0
+        for locale, w in WORLD_NAME_LOCALES:
+            acc += w
+            if r < acc:
+                return self.name_fakers[locale] if locale else self.fakers[cc]
+        return self.fakers[cc]
+
     def person(self, country: str | None = None, **over) -> Person:
         cc = country or self._country()
-        f = self.fakers[cc]
+        f = self._name_faker(cc)
         female = over.pop("female", self.rng.random() < 0.5)
         first = over.pop("first", None) or (f.first_name_female() if female else f.first_name_male())
         last = over.pop("last", None) or f.last_name()
@@ -435,9 +533,12 @@ class Builder:
         rng = self.rng
         for i in range(20):  # twins: same surname, birth date, address and landline
             cc = "SE" if i < 14 else self._country()
-            a, b = TWIN_NAMES[i % len(TWIN_NAMES)]
-            t1 = self.person(cc, first=a, female=a in ("Emma", "Linnea", "Hanna", "Elin", "Maja", "Sara", "Ida"))
-            fem_b = b in ("Linda", "Sofia")
+            if self.names == "world":
+                a, fem_a, b, fem_b = WORLD_TWIN_NAMES[i % len(WORLD_TWIN_NAMES)]
+            else:
+                a, b = TWIN_NAMES[i % len(TWIN_NAMES)]
+                fem_a, fem_b = a in ("Emma", "Linnea", "Hanna", "Elin", "Maja", "Sara", "Ida"), b in ("Linda", "Sofia")
+            t1 = self.person(cc, first=a, female=fem_a)
             t2 = self.person(
                 cc, first=b, female=fem_b, last=t1.last, birth=t1.birth, address=(t1.street, t1.postcode, t1.city)
             )
@@ -455,11 +556,18 @@ class Builder:
             self.group("parent_child", [par, kid])
         for i in range(30):  # households: a family inbox and a landline
             cc = "SE" if i < 22 else self._country()
-            a, b = HOUSEHOLD_FIRSTS[i % len(HOUSEHOLD_FIRSTS)]
+            third = None
+            if self.names == "world":
+                a, b, third = WORLD_HOUSEHOLDS[i % len(WORLD_HOUSEHOLDS)]
+            else:
+                a, b = HOUSEHOLD_FIRSTS[i % len(HOUSEHOLD_FIRSTS)]
             p1 = self.person(cc, first=a, female=False)
             p2 = self.person(cc, first=b, female=True, last=p1.last, address=(p1.street, p1.postcode, p1.city))
             members = [p1, p2]
-            if rng.random() < 0.4:
+            if third and rng.random() < 0.7:  # the son or brother whose name is one edit from his
+                home = (p1.street, p1.postcode, p1.city)
+                members.append(self.person(cc, first=third, female=False, last=p1.last, address=home))
+            elif rng.random() < 0.4:
                 members.append(self.person(cc, last=p1.last, address=(p1.street, p1.postcode, p1.city)))
             inbox = f"familjen.{fold(p1.last).lower()}@{rng.choice(DOMAINS[cc])}"
             while inbox in self.emails:
@@ -473,6 +581,8 @@ class Builder:
             [("nickname", 70), ("swapped_name", 60), ("double_name", 40), ("initial", 25), ("married_name", 40)]
             + [("moved", 60), ("email_typo", 40), ("nameless_esp", 50)]
         )  # fmt: skip
+        if self.names == "world":
+            single[0] = ("transliteration", 70)
         for case, count in single:
             for _ in range(count):
                 cc = "SE" if rng.random() < 0.75 else self._country()
@@ -480,6 +590,12 @@ class Builder:
                 if case == "nickname":
                     female = rng.random() < 0.5
                     over = {"female": female, "first": rng.choice(FEMALE_SHORT if female else MALE_SHORT)}
+                elif case == "transliteration":
+                    name = rng.choice(tuple(TRANSLITERATIONS))
+                    over = {"female": name in FEMALE_TRANSLIT, "first": name}
+                elif case == "double_name" and self.names == "world":
+                    name = rng.choice(tuple(WORLD_DOUBLE_NAMES))
+                    over = {"female": name in FEMALE_WORLD_DOUBLE, "first": name}
                 elif case == "double_name":
                     name = rng.choice(tuple(DOUBLE_NAMES))
                     over = {"female": name in FEMALE_DOUBLE, "first": name}
@@ -508,8 +624,10 @@ class Builder:
         cs, rng = self.cases(p), self.rng
         if "nickname" in cs and source in ("esp", "order", "crm2") and rng.random() < 0.75:
             return rng.choice(SHORT_FORMS[p.first])
+        if "transliteration" in cs and source in ("esp", "order", "crm2") and rng.random() < 0.75:
+            return name_noise(rng, rng.choice(TRANSLITERATIONS[p.first]))
         if "double_name" in cs and source in ("esp", "order", "crm2") and rng.random() < 0.8:
-            return rng.choice(DOUBLE_NAMES[p.first])
+            return rng.choice(WORLD_DOUBLE_NAMES.get(p.first) or DOUBLE_NAMES[p.first])
         if "initial" in cs and source in ("order", "esp", "crm2") and rng.random() < 0.8:
             return p.first[0] + rng.choice((".", "", "."))
         return name_noise(rng, p.first)
@@ -800,9 +918,10 @@ class Builder:
         }
 
 
-def build(landing: Path | str, truth: Path | str, seed: int = 11, persons: int = 4000) -> dict:
-    """Write the landing files, the truth and its cases companion; the same seed, the same bytes."""
-    b = Builder(seed, persons)
+def build(landing: Path | str, truth: Path | str, seed: int = 11, persons: int = 4000, names: str = "nordic") -> dict:
+    """Write the landing files, the truth and its cases companion; the same seed, the same bytes.
+    ``names``: "nordic" (the people's own countries' names) or "world" (the module docstring)."""
+    b = Builder(seed, persons, names)
     b.make_people()
     b.make_records()
     return b.write(Path(landing), Path(truth))
@@ -814,8 +933,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--truth", required=True, help="the truth CSV (keep it outside the data folder)")
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--persons", type=int, default=4000)
+    ap.add_argument("--names", choices=NAME_PROFILES, default="nordic", help="whose names (see the docstring)")
     args = ap.parse_args(argv)
-    info = build(args.out, args.truth, args.seed, args.persons)
+    info = build(args.out, args.truth, args.seed, args.persons, args.names)
     print(json.dumps({k: v for k, v in info.items() if k != "files"}, indent=2))
     return 0
 

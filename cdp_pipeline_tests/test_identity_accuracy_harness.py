@@ -172,6 +172,13 @@ def test_every_febrl_data_set_and_seed_is_run_and_febrl3_4_never():
     assert {s["febrl"] for s in specs if s["kind"] == "febrl"} == {"febrl1", "febrl2"}
 
 
+def test_world_names_sets_only_with_seeds_each_written_with_world_names():
+    assert not [s for s in accuracy.datasets(2000, 14, [1], nordic_seeds=[9]) if s.get("names") == "world"]
+    specs = [s for s in accuracy.datasets(2000, 14, [1], nordic_seeds=[9], world_seeds=[4, 5]) if s.get("names")]
+    assert [s["name"] for s in specs] == ["world-names multi-source seed 4", "world-names multi-source seed 5"]
+    assert {(s["kind"], s["names"], s["persons"]) for s in specs} == {("nordic", "world", 2000)}
+
+
 def test_dsgen_sets_only_with_seeds_each_profile_at_each_seed():
     assert not [s for s in accuracy.datasets(2000, 14, [1], nordic_seeds=[]) if s["kind"] == "dsgen"]
     specs = [s for s in accuracy.datasets(2000, 14, [1], nordic_seeds=[], dsgen_seeds=[5, 6]) if s["kind"] == "dsgen"]

@@ -57,8 +57,10 @@ def test_known_forms():
     assert nordic.birth_typo(random.Random(3), nordic.dt.date(1916, 10, 27)) != nordic.dt.date(1916, 10, 27)
 
 
-def _build(tmp_path: Path, name: str, seed: int = 5):
-    info = nordic.build(tmp_path / name / "landing", tmp_path / name / "truth" / "truth.csv", seed=seed, persons=400)
+def _build(tmp_path: Path, name: str, seed: int = 5, names: str = "nordic"):
+    info = nordic.build(
+        tmp_path / name / "landing", tmp_path / name / "truth" / "truth.csv", seed=seed, persons=400, names=names
+    )
     return info, tmp_path / name
 
 
@@ -79,8 +81,50 @@ def _csv(path: Path, encoding="utf-8-sig", delimiter=","):
         return list(csv.DictReader(fh, delimiter=delimiter))
 
 
-def test_the_truth_names_exactly_the_identity_records_the_files_hold(tmp_path):
-    info, root = _build(tmp_path, "t")
+def test_world_names_same_seed_same_bytes_and_not_the_nordic_set(tmp_path):
+    _, a = _build(tmp_path, "a", names="world")
+    _, b = _build(tmp_path, "b", names="world")
+    _, c = _build(tmp_path, "c")
+    assert _files(a) == _files(b)
+    assert _files(a / "landing") != _files(c / "landing")
+    with pytest.raises(ValueError):
+        nordic.Builder(5, 400, "klingon")
+
+
+def test_world_names_hard_cases_as_built(tmp_path):
+    b = nordic.Builder(5, 600, "world")
+    b.make_people()
+    groups = defaultdict(list)
+    for p in b.people:
+        for case, group in p.cases:
+            groups[(case, group or p.pid)].append(p)
+    twins = [tuple(m.first for m in g) for (case, _), g in groups.items() if case == "twins"]
+    assert len(twins) == 20 and set(twins) == {(a, b_) for a, _, b_, _ in nordic.WORLD_TWIN_NAMES}
+    households = [[m.first for m in g] for (case, _), g in groups.items() if case == "household"]
+    # the son or brother one edit or so from the man's name (Umair beside Omar) in most households of three
+    near = [h for h in households if len(h) == 3 and (h[0], h[1], h[2]) in set(nordic.WORLD_HOUSEHOLDS)]
+    assert len(near) >= len([h for h in households if len(h) == 3]) / 2 > 0
+    translit = [g[0] for (case, _), g in groups.items() if case == "transliteration"]
+    assert len(translit) == 70 and {p.first for p in translit} <= set(nordic.TRANSLITERATIONS)
+    assert not [g for (case, _), g in groups.items() if case == "nickname"]
+    # most people's names are from other cultures' tables, not the four Nordic ones
+    nordic_firsts = set()
+    for f in b.fakers.values():
+        nordic_firsts |= set(f.provider("faker.providers.person").first_names)
+    plain = [p for p in b.people if not p.cases]
+    assert sum(p.first not in nordic_firsts for p in plain) > 0.6 * len(plain)
+    b.make_records()
+    # a transliteration person's CRM record has the name, some ESP member of theirs another spelling
+    person_of = {(t[0], t[1]): t[2] for t in b.truth}
+    ids = {p.pid for p in translit}
+    forms = {n for p in translit for n in nordic.TRANSLITERATIONS[p.first]}
+    esp_names = [r["First Name"].strip() for rs in b.esp.values() for r in rs if person_of[("esp", r["LEID"])] in ids]
+    assert sum(n in forms for n in esp_names) >= len(esp_names) / 3 > 0
+
+
+@pytest.mark.parametrize("names", nordic.NAME_PROFILES)
+def test_the_truth_names_exactly_the_identity_records_the_files_hold(tmp_path, names):
+    info, root = _build(tmp_path, "t", names=names)
     land = root / "landing"
     truth = _csv(root / "truth" / "truth.csv")
     keys = defaultdict(set)

@@ -82,8 +82,10 @@ class NameVariants:
 
     def typo_keys(self, name: str | None) -> frozenset[str]:
         """The groups a single match-form name is an unambiguous typo of a member of: the name
-        has four letters or more, is in no group and is no real first name
-        (``real_first_names``), and every group or real name one edit from it (Damerau) is in
+        has four letters or more, is in no group and is no real first name (``real_first_names``)
+        nor one of the other cultures' (``other_first_names``: Oleg, Perla, Yasir, Zaid are
+        names, one edit from Ole, Per, Yasin, Said, not typos of them), and every group or real
+        name one edit from it (Damerau) is in
         these groups (all of them, so a real name one edit away that is in none, or in
         another, leaves none). "hons" is one edit from Hans only (Hasse's group): a typo of
         Hans, one name with Hasse; "peta" is one edit from Pete but also from Petra and Petar:
@@ -91,7 +93,9 @@ class NameVariants:
         (``benchmarks/results/2026-12-07-s40-nick.md``, "R5"), this joined no two people; the
         looser forms (any name one edit from a variant, or without the real-name test) joined
         households on a family inbox."""
-        if not name or len(name) < 4 or " " in name or name in self._groups_of or name in real_first_names():
+        if not name or len(name) < 4 or " " in name or name in self._groups_of:
+            return frozenset()
+        if name in real_first_names() or name in other_first_names():
             return frozenset()
         index = self._one_edit_index
         near = {
@@ -127,18 +131,45 @@ def _one_edit(a: str, b: str) -> bool:
 _REAL_NAME_LOCALES = ("sv_SE", "no_NO", "da_DK", "fi_FI", "en_US", "en_GB", "de_DE")
 
 
-@functools.cache
-def real_first_names() -> frozenset[str]:
-    """First names in use (match form) beyond the variant groups: a name one edit from one of them
-    is read as that name, not as a typo (``NameVariants.typo_keys``)."""
+# Faker's Latin-script first-name tables of other cultures: the EU's and the Baltic languages,
+# Turkish and Azerbaijani, Indonesian, Vietnamese, Uzbek, Swahili, and Pakistan's and India's
+# English tables (Arabic names in Latin letters: Yasir, Umair, Zaid, Saad), 7,892 names in match
+# form (6,860 not in the table above). Only whether a name is one: a name in them is a name, not a
+# typo (s42-names: 61 of tr_TR's names, 88 of es_ES's, 32 of en_PK's were read as typos of a group
+# with the table above alone; at 1M, 6 of 7,874 first names lose the reading: Peeter, Vitoria,
+# Stela, Hellena, Farah, Davis). They do not make another name's typo ambiguous (the one-edit
+# index): with them there, 176 more of the 1M names lost it, "hons" (one edit from Vietnamese
+# Hong) among them, typos of Nordic and English names nearly all.
+_OTHER_NAME_LOCALES = (
+    "pl_PL", "cs_CZ", "sk_SK", "hu_HU", "ro_RO", "hr_HR", "sl_SI", "lt_LT", "lv_LV", "et_EE",
+    "es_ES", "pt_PT", "pt_BR", "fr_FR", "it_IT", "nl_NL", "tr_TR", "az_AZ", "id_ID", "vi_VN",
+    "uz_UZ", "sw", "en_PK", "en_IN",
+)  # fmt: skip
+
+
+def _faker_first_names(locales: tuple[str, ...]) -> frozenset[str]:
     names: set[str] = set()
-    for locale in _REAL_NAME_LOCALES:
+    for locale in locales:
         provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
         for attr in ("first_names", "first_names_male", "first_names_female"):
             for name in getattr(provider, attr, None) or ():
                 if folded := match_name(name):
                     names.add(folded)
     return frozenset(names)
+
+
+@functools.cache
+def real_first_names() -> frozenset[str]:
+    """First names in use (match form) beyond the variant groups: a name one edit from one of them
+    is read as that name, not as a typo (``NameVariants.typo_keys``)."""
+    return _faker_first_names(_REAL_NAME_LOCALES)
+
+
+@functools.cache
+def other_first_names() -> frozenset[str]:
+    """First names of other cultures (match form, ``_OTHER_NAME_LOCALES``): such a name is never
+    read as a typo of a variant group's name (``NameVariants.typo_keys``)."""
+    return _faker_first_names(_OTHER_NAME_LOCALES)
 
 
 def _english_groups() -> dict[str, set[str]]:

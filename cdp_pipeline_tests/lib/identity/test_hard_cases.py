@@ -130,6 +130,10 @@ def test_the_fixture_holds_every_hard_case():
             "HC-HOME-J",
             "HC-HOME-K",
             "HC-HOME-L",
+            "HC-HOME-M",
+            "HC-HOME-N",
+            "HC-HOME-O",
+            "HC-HOME-P",
         },
         "nickname": {
             "HC-NICK",

@@ -8,7 +8,12 @@ import duckdb
 import pytest
 
 from cdp_pipeline.lib.identity.name_keys import FIRST_NAMES, MODEL_COLUMNS, write_first_name_table
-from cdp_pipeline.lib.identity.name_variants import PACKAGED_NAME_VARIANTS_PATH, load_name_variants
+from cdp_pipeline.lib.identity.name_variants import (
+    PACKAGED_NAME_VARIANTS_PATH,
+    load_name_variants,
+    other_first_names,
+    real_first_names,
+)
 from cdp_pipeline.lib.identity.splink_model import SWAPPED, first_name_grade_sql
 from cdp_pipeline.lib.staging.names import match_name
 
@@ -59,6 +64,19 @@ def _m(name):
         ("Jussi", "Johannes"),
         ("Perra", "Per"),
         ("Hinke", "Henrik"),
+        # transliteration standards' and other languages' forms (s42-names, the world-names set's splits)
+        ("Ayşe", "Aisha"),
+        ("Zeynep", "Zainab"),
+        ("Jusuf", "Yusuf"),
+        ("Achmed", "Ahmet"),
+        ("Brahim", "Ibrahim"),
+        ("Uthman", "Usman"),
+        ("Iurii", "Yuri"),
+        ("Yuriy", "Jurij"),
+        ("Mihail", "Mykhailo"),
+        ("Tetiana", "Tatjana"),
+        ("Andrii", "Andrei"),
+        ("Kristjan", "Christian"),  # a real name (et_EE, sl_SI) R5 no longer reads as Christian's typo
         # the English table (nicknames package)
         ("William", "Bill"),
         ("Robert", "Bob"),
@@ -250,6 +268,18 @@ RELATION_CASES = [
     ("Bittan", "Birgitta", "different"),
     ("Bittan", "Elisabeth", "different"),
     ("Hons", "Hasze", "different"),
+    # a name of another culture one edit from a group's name is that name, not its typo: Oleg is
+    # one edit from Ole (Olof's group), Perla from Perra (Per's), Umair from Umar (Omar's), Seif
+    # from Leif, Domas from Tomas (Thomas's), Zaid from Said, Hatima from Fatima, Yasir from Yasin:
+    # two people's names beside the group's other names (all "typo", one name, before s42-names)
+    ("Oleg", "Olof", "different"),
+    ("Perla", "Pelle", "different"),
+    ("Umair", "Omar", "different"),
+    ("Seif", "Leffe", "different"),
+    ("Domas", "Tommy", "different"),
+    ("Zaid", "Saeed", "different"),
+    ("Hatima", "Fatma", "different"),
+    ("Yasir", "Yassin", "two_edits"),
     # two edits apart and alike (FEBRL-class typos): a level of their own, two names to stitching
     ("Rachel", "Rqcel", "two_edits"),
     ("Thomas", "Thomrds", "two_edits"),
@@ -400,6 +430,18 @@ def test_a_typo_of_a_variant_only_when_every_name_one_edit_away_shares_its_group
     # a name in a group, a real name and a name under four letters are no typos of another
     assert variants.typo_keys("hans") == variants.typo_keys("bitten") == variants.typo_keys("lna") == frozenset()
     assert variants.typo_keys("anna karin") == variants.typo_keys(None) == frozenset()
+
+
+def test_a_name_of_another_culture_is_no_typo_of_a_variant(variants):
+    """Names in Faker's first-name tables of other cultures (pl_PL, tr_TR, es_ES, en_PK, sw, ...)
+    one edit from a group's name: names, not typos (each was read as one before s42-names)."""
+    for name, near in [("oleg", "ole"), ("perla", "perra"), ("yasir", "yasin"), ("zaid", "said")]:
+        assert variants.groups(near) and not variants.groups(name)
+        assert name not in real_first_names() and name in other_first_names()
+        assert variants.typo_keys(name) == frozenset()
+    # the Nordic typos stay read: other cultures' names do not make them ambiguous
+    assert variants.typo_keys("hons") == {"hans"}
+    assert variants.typo_keys("ineggerd") == {"ingegerd"}
 
 
 def test_the_first_name_table_is_sorted_and_deterministic(variants):
