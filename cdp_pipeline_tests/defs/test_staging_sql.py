@@ -328,3 +328,51 @@ def test_an_opt_out_without_a_readable_time_still_counts(con):
                           WHERE state = 'granted' AND event_time IS NULL""").fetchall()[0][0]
         == 0
     )
+
+
+def test_odd_looking_opt_outs_are_staged_as_opt_outs_of_one_identifier(tmp_path):
+    """SMS replies with punctuation, in two words or in Swedish, and an unsubscribe of an
+    internationalised address in its other spelling, are revocations of the one number or address
+    that the grants name (docs/sources.md)."""
+    c = open_build_db(tmp_path / "b.duckdb")
+    stops = ["Stopp.", "STOP PLEASE", "opt-out", "Stop!"]
+    _insert(
+        c,
+        "sms_messages",
+        [
+            {"sid": f"SM{i}", "from": f"+4670111111{i}", "to": "+46766860100", "direction": "inbound", "body": body}
+            | {"sent_date": "2026-09-01 10:00:00"}
+            for i, body in enumerate([*stops, "Stopp i leveransen?"])
+        ],
+    )
+    _insert(
+        c,
+        "crm_customers",
+        [
+            {"customer_id": "C1", "email": "Anna@XN--BCHER-KVA.DE", "consent_email": "yes"}
+            | {"consent_updated_at": "2026-08-01 10:00:00", "updated_at": "2026-08-01 10:00:00"}
+        ],
+    )
+    _insert(
+        c,
+        "esp_members",
+        [
+            {
+                "leid": "L1",
+                "email_address": "anna@Bücher.de",
+                "status": "unsubscribed",
+                "unsub_time": "2026-09-01 10:00:00",
+            }
+        ],
+    )
+    for table in STAGING_TABLES:
+        build_staging_table(c, SQL_DIR, table, get_settings())
+    rows = c.execute("SELECT channel, identifier, state, reason FROM staging.consent_events ORDER BY ALL").fetchall()
+    assert rows == sorted(
+        [("sms", f"+4670111111{i}", "revoked", "sms_stop") for i in range(len(stops))]
+        + [
+            ("email", "anna@xn--bcher-kva.de", "granted", "crm_opt_in"),
+            ("email", "anna@xn--bcher-kva.de", "revoked", "unsubscribed"),
+        ]
+    )
+    c.close()

@@ -16,7 +16,7 @@ Which quarantined rows can hide an opt-out (``row_may_hide_opt_out``) is read fr
 text, as received:
 
 - SMS: only a reply that is an opt-out keyword withdraws consent; a row whose text holds no such
-  word (STOP, UNSUBSCRIBE, ...) cannot.
+  word (STOP, STOPP, UNSUBSCRIBE, OPT OUT, ...: lib/staging/consent.py's keywords) cannot.
 - ESP activity: only a bounce (or an unsubscribe/complaint, if a platform writes one) withdraws;
   a row with none of those words is an open or a click.
 - ESP members: a file whose name says it lists subscribed members holds only grants.
@@ -68,7 +68,8 @@ IDENTIFIER_CHANNEL = {
     "google_phone_sha256": "sms",
 }
 
-_SMS_OPT_OUT = re.compile(r"\b(" + "|".join(sorted(OPT_OUT_KEYWORDS)) + r")\b", re.IGNORECASE)
+# the keywords as staging reads them (lib/staging/consent.py), OPT OUT and OPT-OUT in two words too
+_SMS_OPT_OUT = re.compile(r"\b(" + "|".join([*sorted(OPT_OUT_KEYWORDS), r"OPT[\s_-]+OUT"]) + r")\b", re.IGNORECASE)
 _ESP_WITHDRAWAL = re.compile(r"bounce|unsub|abuse|complain|spam|clean", re.IGNORECASE)
 
 

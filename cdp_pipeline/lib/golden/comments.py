@@ -105,7 +105,8 @@ GOLDEN_TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "channel": "email | sms",
             "identifier": "standardised email address (lower case) or E.164 phone number",
             "consent": "granted | revoked: the deciding signal, the latest before the cutoff (a revocation wins a "
-            "tie; an implied grant does not lift an unsubscribe, cleaning, bounce or STOP)",
+            "tie; an implied grant does not lift an unsubscribe, cleaning, bounce or STOP; a revocation dated "
+            "after the cutoff counts at the cutoff)",
             "blocked": "the deciding signal is a revocation (unsubscribed, cleaned, bounce, sms_stop, crm_opt_out, "
             "crm_unsubscribed, nonsubscribed, Klaviyo's unsubscribed, suppressed, suppression, never "
             "subscribed or a channel its Consent does not list, an unticked accepts-marketing box): the "
@@ -113,11 +114,12 @@ GOLDEN_TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "reason": "subscribed | unsubscribed | cleaned | nonsubscribed | bounce | sms_start | sms_stop | "
             "crm_opt_in | crm_opt_out | accepts_marketing | klaviyo_subscribed | klaviyo_unsubscribed | "
             "klaviyo_suppressed | klaviyo_suppression | klaviyo_never_subscribed | klaviyo_consent | crm_unsubscribed",
-            "event_at": "time of the deciding signal (UTC)",
+            "event_at": "time of the deciding signal (UTC), as its source gave it: later than the cutoff for a "
+            "revocation dated after it (counted at the cutoff)",
             "source": "source system of the deciding signal (esp, sms, crm, pos)",
             "source_record_id": "source record of the deciding signal",
-            "signals": "signals about the identifier before the cutoff that count (an implied grant after a "
-            "protected opt-out does not)",
+            "signals": "signals about the identifier before the cutoff that count, and revocations dated after it "
+            "(an implied grant after a protected opt-out does not count)",
         },
     ),
     "customer_timeline": (

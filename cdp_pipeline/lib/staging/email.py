@@ -2,7 +2,10 @@
 
 The normalised address is trimmed and lower-cased, because every mailbox
 provider that matters treats addresses case-insensitively and ad platforms
-hash the lower-case form. Anything that is not syntactically an address
+hash the lower-case form. An internationalised domain is written in its ASCII
+(IDNA, ``xn--``) form, as DNS and SMTP carry it, so ``anna@bücher.de`` and
+``anna@xn--bcher-kva.de`` are one address (an unsubscribe in one spelling blocks
+the other). Anything that is not syntactically an address
 becomes None (flag ``invalid_email``); placeholders such as ``test@test.com``
 stay but are flagged ``junk_email`` so they never link two people.
 """
@@ -10,6 +13,8 @@ stay but are flagged ``junk_email`` so they never link two people.
 from __future__ import annotations
 
 import re
+
+import idna
 
 from ._common import Checked, as_text, text_cache
 from .junk import is_junk_email
@@ -53,6 +58,19 @@ def _is_valid(address: str) -> bool:
     return bool(_TLD.match(labels[-1]))
 
 
+def _ascii_domain(address: str) -> str:
+    """``address`` with a non-ASCII domain in its IDNA 2008 ASCII form (UTS 46 mapping, as browsers
+    and mail clients read a typed domain); as it is when the domain cannot be encoded (it stays
+    an address of its own rather than none, so an opt-out about it still counts)."""
+    local, domain = address.split("@")
+    if domain.isascii():
+        return address
+    try:
+        return f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}"
+    except idna.IDNAError:
+        return address
+
+
 @text_cache()
 def check_email(raw: object) -> Checked:
     """Standardise ``raw`` and say what is wrong with it.
@@ -65,6 +83,7 @@ def check_email(raw: object) -> Checked:
         return Checked(None)
     if not _is_valid(address):
         return Checked(None, ("invalid_email",))
+    address = _ascii_domain(address)
     if is_junk_email(address):
         return Checked(address, ("junk_email",))
     return Checked(address)

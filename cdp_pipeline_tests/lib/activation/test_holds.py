@@ -24,7 +24,10 @@ from cdp_pipeline.lib.activation.holds import (
         ("sms", "sms_messages_csv", "sms_log.csv", '+4670,+4671,"Hej! Ring mig,received,inbound', (), False),
         ("sms", "sms_messages_csv", "sms_log.csv", '+4670,+4671,"stop,received,inbound', (), True),
         ("sms", "sms_messages_jsonl", "messages.jsonl", '{"body": "UNSUBSCRIBE", "from": "+4670"', (), True),
-        ("sms", "sms_messages_csv", "sms_log.csv", '+4670,+4671,"Stopp i leveransen?,received', (), False),
+        # the Swedish/Norwegian STOPP is a keyword (lib/staging/consent.py): a row holding the word may hide one
+        ("sms", "sms_messages_csv", "sms_log.csv", '+4670,+4671,"Stopp i leveransen?,received', (), True),
+        ("sms", "sms_messages_csv", "sms_log.csv", '+4670,+4671,"opt-out please,received', (), True),
+        ("sms", "sms_messages_csv", "sms_log.csv", '+4670,+4671,"Tack! Stoppade ni paketet?,received', (), False),
         # ESP activity: opens and clicks carry no consent, a bounce does
         ("esp", "esp_activity", "campaign_activity.csv", 'a@x.se,open,"2026-10-01', (), False),
         ("esp", "esp_activity", "campaign_activity.csv", 'a@x.se,click,"https://x', (), False),

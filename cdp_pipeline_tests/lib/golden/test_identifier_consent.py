@@ -31,8 +31,8 @@ def test_the_ledger_of_the_hand_made_world(world):
         # only a checkout tick box (its own address, not the unsubscribed one): granted
         ("email", "anna@crm.se"): ("granted", False, "accepts_marketing", "pos", "order:#1001"),
         ("email", "bo@x.se"): ("granted", False, "accepts_marketing", "pos", "order:#2001"),
-        # cleaned, then an explicit CRM opt-in; the CRM opt-out after the cutoff does not count yet
-        ("email", "cecilia@mail.se"): ("granted", False, "crm_opt_in", "crm", "300"),
+        # cleaned, then an explicit CRM opt-in; the CRM opt-out dated after the cutoff counts at the cutoff
+        ("email", "cecilia@mail.se"): ("revoked", True, "crm_opt_out", "crm", "300"),
         ("sms", "+46701111111"): ("granted", False, "sms_start", "sms", "+46701111111"),
     }
 
@@ -223,3 +223,69 @@ def test_ties_go_by_source_record_then_reason_with_no_reason_last():
         ("sms", "+46702222222"): ("granted", False, None, "crm", "9"),
     }
     assert con.execute("SELECT signals FROM golden.identifier_consent WHERE channel = 'email'").fetchall() == [(3,)]
+
+
+def _ledger_times(con) -> dict[tuple[str, str], tuple]:
+    return {
+        (c, i): (consent, reason, str(at))
+        for c, i, consent, reason, at in con.execute(
+            "SELECT channel, identifier, consent, reason, event_at FROM golden.identifier_consent"
+        ).fetchall()
+    }
+
+
+def _future_world() -> duckdb.DuckDBPyConnection:
+    # As of 2026-09-20 (UTC): the cutoff is 2026-09-21 00:00.
+    return _world(
+        [("A", "crm", "1", "2026-01-01 10:00", dict(first_name="Ada", email="ada@x.se", phone="+46700000001"))],
+        [
+            ("crm", "1", "email", "ada@x.se", "granted", "crm_opt_in", "2026-01-01 10:00"),
+            ("crm", "1", "sms", "+46700000001", "granted", "crm_opt_in", "2026-01-01 10:00"),
+            # a wrong year: an unsubscribe written as 2099
+            ("esp", "leid-1", "email", "ada@x.se", "revoked", "unsubscribed", "2099-09-20 08:00"),
+            # a STOP half an hour after the cutoff (clock skew, a time-zone error), re-granted that morning
+            ("sms", "+46700000001", "sms", "+46700000001", "revoked", "sms_stop", "2026-09-21 00:30"),
+            ("sms", "+46700000001", "sms", "+46700000001", "granted", "sms_start", "2026-09-21 10:00"),
+            # opted out, then a grant dated after the cutoff: it grants nothing yet
+            ("crm", "1", "email", "bo@x.se", "revoked", "crm_opt_out", "2026-09-01 10:00"),
+            ("crm", "1", "email", "bo@x.se", "granted", "crm_opt_in", "2026-09-22 10:00"),
+        ],
+    )
+
+
+def test_an_opt_out_dated_after_the_cutoff_blocks_tonight_and_keeps_its_own_time():
+    con = _future_world()
+    build_golden(con, AS_OF, tz="UTC")
+    assert _ledger_times(con) == {
+        ("email", "ada@x.se"): ("revoked", "unsubscribed", "2099-09-20 08:00:00"),
+        ("sms", "+46700000001"): ("revoked", "sms_stop", "2026-09-21 00:30:00"),
+        ("email", "bo@x.se"): ("revoked", "crm_opt_out", "2026-09-01 10:00:00"),
+    }
+    a = golden_row(con, "A")
+    assert (a["email_contactable"], a["sms_contactable"]) == (False, False)
+
+
+def test_an_opt_out_counted_at_the_cutoff_is_settled_again_on_later_nights(monkeypatch):
+    """Night by night, an incremental build gives the ledger of a whole build: the STOP counted at
+    tonight's cutoff is re-settled when the cutoff passes it (and the START after it), the 2099
+    unsubscribe each night, the future grant once its time is before the cutoff."""
+    monkeypatch.setattr(incremental, "MAX_AFFECTED_SHARE", 1.0)
+    con = _future_world()
+    build_golden(con, AS_OF, tz="UTC")
+    for day, expected in [
+        (date(2026, 9, 21), {"sms": ("granted", "sms_start"), "bo": ("revoked", "crm_opt_out")}),
+        (date(2026, 9, 22), {"sms": ("granted", "sms_start"), "bo": ("granted", "crm_opt_in")}),
+    ]:
+        got = build_golden(con, day, tz="UTC")
+        assert got.mode == "incremental"
+        whole = _future_world()
+        build_golden(whole, day, tz="UTC", full_refresh=True)
+        assert _ledger_times(con) == _ledger_times(whole)
+        rows = _ledger_times(con)
+        assert rows[("sms", "+46700000001")][:2] == expected["sms"]
+        assert rows[("email", "bo@x.se")][:2] == expected["bo"]
+        assert rows[("email", "ada@x.se")] == ("revoked", "unsubscribed", "2099-09-20 08:00:00")
+        assert (
+            con.execute("SELECT * FROM golden._identifier_state ORDER BY ALL").fetchall()
+            == whole.execute("SELECT * FROM golden._identifier_state ORDER BY ALL").fetchall()
+        )

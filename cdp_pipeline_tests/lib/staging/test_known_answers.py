@@ -44,7 +44,17 @@ LONG = "x" * 10_000
         ("mailto:Anna@Firma.se", "anna@firma.se", ()),
         ("Anna Svensson <anna@firma.se>", "anna@firma.se", ()),
         ("anna+news@gmail.com", "anna+news@gmail.com", ()),
-        ("asa@Företag.se", "asa@företag.se", ()),  # internationalised domain
+        # an internationalised domain in its IDNA ASCII form, however it was written
+        ("asa@Företag.se", "asa@xn--fretag-wxa.se", ()),
+        ("anna@bücher.de", "anna@xn--bcher-kva.de", ()),
+        ("Anna@XN--BCHER-KVA.DE", "anna@xn--bcher-kva.de", ()),
+        ("<anna@BÜCHER.de>", "anna@xn--bcher-kva.de", ()),
+        ("kim@straße.de", "kim@xn--strae-oqa.de", ()),  # IDNA 2008: not strasse.de
+        (
+            "kim@aא.se",
+            "kim@aא.se",
+            (),
+        ),  # no IDNA form (mixed directions): kept as written, an address whose opt-out counts
         ("anna@firma", None, ("invalid_email",)),
         ("anna@@firma.se", None, ("invalid_email",)),
         ("anna svensson@firma.se", None, ("invalid_email",)),
@@ -489,9 +499,36 @@ def test_parse_bool(raw, expected):
         ("START", "opt_in"),
         ("yes", "opt_in"),
         ("Unstop", "opt_in"),
-        ("STOP PLEASE", None),
-        ("Please stop", None),
-        ("STOP!", None),
+        # punctuation, accents, spacing and hyphens inside a keyword do not matter (docs/sources.md)
+        ("STOP!", "opt_out"),
+        ("Stop.", "opt_out"),
+        ("STOP ALL", "opt_out"),
+        ("opt out", "opt_out"),
+        ("Opt-Out", "opt_out"),
+        ("ＳＴＯＰ", "opt_out"),  # full-width
+        ("Arrêt", "opt_out"),
+        ("remove", "opt_out"),
+        # Nordic: the Norwegian/Swedish STOPP, the Swedish AVSLUTA
+        ("stopp", "opt_out"),
+        ("Stopp!", "opt_out"),
+        ("Avsluta", "opt_out"),
+        # an opt-out with courtesy words only, or repeated, counts (a missed opt-out is a breach)
+        ("STOP PLEASE", "opt_out"),
+        ("Please stop", "opt_out"),
+        ("Stopp tack", "opt_out"),
+        ("unsubscribe me", "opt_out"),
+        ("STOP STOP", "opt_out"),
+        # a keyword inside a sentence is a conversation
+        ("Don't stop", None),
+        ("stop by the store tomorrow?", None),
+        ("Stopp i leveransen?", None),
+        ("end of month?", None),
+        ("Thanks!", None),
+        ("thank you", None),
+        # an opt-in: punctuation and case do not matter, but it must stand alone
+        ("Start!", "opt_in"),
+        ("UN-STOP", "opt_in"),
+        ("YES PLEASE", None),
         ("", None),
         (None, None),
     ],

@@ -193,7 +193,7 @@ def test_identity_record_keys_per_source(con):
         ("sms", "+46701111111"),
         ("sms", "+46702222222"),
     ]
-    # STOP opts out; "STOP PLEASE" is an ordinary reply.
+    # STOP opts out, and so does "STOP PLEASE" (an opt-out with courtesy words: docs/sources.md).
     consent = con.execute(
         "SELECT source, identifier, state, reason FROM staging.consent_events ORDER BY channel, identifier"
     ).fetchall()
@@ -201,6 +201,7 @@ def test_identity_record_keys_per_source(con):
         ("esp", "anna@example.se", "granted", "subscribed"),
         ("esp", "bo@example.se", "revoked", "unsubscribed"),
         ("sms", "+46701111111", "revoked", "sms_stop"),
+        ("sms", "+46702222222", "revoked", "sms_stop"),
     ]
     orders = con.execute(
         "SELECT order_id, channel, source_record_id, total, ordered_at FROM staging.orders ORDER BY order_id"

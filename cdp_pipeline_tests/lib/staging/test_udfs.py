@@ -10,6 +10,9 @@ from cdp_pipeline.lib.staging.udfs import register_udfs
 
 CALLS = [
     ("std_email(' Anna@Firma.SE ')", "anna@firma.se"),
+    # the SQL path (ASCII) and the Python path (non-ASCII) give one form of an internationalised domain
+    ("std_email('Anna@xn--Bcher-kva.de')", "anna@xn--bcher-kva.de"),
+    ("std_email('Anna@Bücher.de')", "anna@xn--bcher-kva.de"),
     ("std_email_flags('nope')", ["invalid_email"]),
     ("std_phone('070-123 45 67', NULL)", "+46701234567"),
     ("std_phone('20123456', 'DK')", "+4520123456"),

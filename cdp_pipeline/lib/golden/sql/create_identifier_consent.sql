@@ -22,10 +22,11 @@ ordered AS (
 -- event_time DESC, revocation DESC, strength DESC, source DESC, source_record_id DESC, reason DESC (NULLs last)
 -- would give: arg_max of that key in one hash aggregate rather than a second sort. A NULL-able part of the
 -- key goes as (is it set, value), so a NULL ranks below every value as in the ORDER BY; the key decides every output.
-SELECT channel, identifier, w.state AS consent, w.state = 'revoked' AS blocked, w.reason, w.event_time AS event_at,
+-- event_at is the deciding signal's own time: after the cutoff for an opt-out dated after it (counted at the cutoff).
+SELECT channel, identifier, w.state AS consent, w.state = 'revoked' AS blocked, w.reason, w.given_time AS event_at,
        w.source, w.source_record_id, signals
 FROM (SELECT channel, identifier,
-             arg_max(struct_pack(state := state, reason := reason, event_time := event_time, source := source,
+             arg_max(struct_pack(state := state, reason := reason, given_time := given_time, source := source,
                       source_record_id := source_record_id),
                      struct_pack(t := event_time, r := (state = 'revoked'), s := strength,
                       src_set := (source IS NOT NULL), src := coalesce(source, ''),
