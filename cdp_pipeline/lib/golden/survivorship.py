@@ -29,6 +29,7 @@ Rules (see the YAML header for the business wording):
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -201,6 +202,15 @@ def _is_first_name(name: str, variants) -> bool:
     return bool(words) and all(w in real_first_names() or variants.groups(w) for w in words)
 
 
+def name_tables_fingerprint() -> str:
+    """A hash of the first names ``unswapped_name`` knows: part of the golden code version, so a
+    change of the name tables (name_variants.yaml, the Faker or nicknames pin) rebuilds golden whole
+    rather than leaving the customers an incremental build keeps judged by the old tables."""
+    variants = load_name_variants()
+    names = sorted(real_first_names() | {n for group in variants.members.values() for n in group})
+    return hashlib.sha256("\n".join(names).encode()).hexdigest()[:16]
+
+
 def swapped_name_rows(con: duckdb.DuckDBPyConnection, records: str) -> list[int]:
     """The rowids of ``records`` whose first and last name are swapped, on two pieces of evidence:
     another record of the same customer carries the two names the other way round, and this
@@ -313,7 +323,7 @@ def survivorship_sql(
     nothing more (the profiles' identifier lists: at 1M records a hash aggregate of 1M records and
     a join of 290k rows fewer).
     """
-    swapped = f"temp.{_swapped_table(target)}" if _uses_unswapped_name(config) else None
+    swapped = f"temp.{_swapped_table(target)}" if uses_unswapped_name(config) else None
     statements = [
         f"CREATE OR REPLACE TEMP TABLE {_group_table(target, g)} AS {group_sql(g, records, swapped)}" for g in config
     ]
@@ -335,7 +345,7 @@ def survivorship_sql(
     return statements
 
 
-def _uses_unswapped_name(config: tuple[AttributeRules, ...]) -> bool:
+def uses_unswapped_name(config: tuple[AttributeRules, ...]) -> bool:
     return any(r.name == "unswapped_name" for g in config for r in g.rules)
 
 
@@ -359,7 +369,7 @@ def run_survivorship(
     ``view``: then the caller drops them (``drop_group_tables``) once it has read the view."""
     config = config or load_survivorship_config()
     try:
-        if _uses_unswapped_name(config):
+        if uses_unswapped_name(config):
             mark_swapped_names(con, records, target)
         for statement in survivorship_sql(config, records, customers, target, view=view, carry=carry):
             con.execute(statement)
