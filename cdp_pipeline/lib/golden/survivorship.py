@@ -186,7 +186,7 @@ def _sort_keys(group: AttributeRules) -> list[str]:
         elif rule.name == "prefer_contactable":
             keys.append(f"CASE WHEN coalesce({cols[0]}_blocked, false) THEN 1 ELSE 0 END")
         elif rule.name == "unswapped_name":
-            keys.append("_swapped::INT")
+            keys.append("_swapped")
         elif rule.name == "most_complete":
             if len(cols) == 1:
                 keys.append(f"-coalesce(length(CAST(v_{cols[0]} AS VARCHAR)), 0)")
@@ -211,26 +211,32 @@ def name_tables_fingerprint() -> str:
     return hashlib.sha256("\n".join(names).encode()).hexdigest()[:16]
 
 
-def swapped_name_rows(con: duckdb.DuckDBPyConnection, records: str) -> list[int]:
-    """The rowids of ``records`` whose first and last name are swapped, on two pieces of evidence:
-    another record of the same customer carries the two names the other way round, and this
-    record's last name is a first name while its first name is not ("Lindberg Eva" beside "Eva
-    Lindberg"). Which of the two orders is right is only decided by the name tables; a person whose
-    surname is a first name ("Eva Martin") is swapped by neither record, and without a record in
-    the other order nothing is swapped. A few rows per thousand customers reach Python."""
+def swapped_name_rows(con: duckdb.DuckDBPyConnection, records: str) -> tuple[list[int], list[int]]:
+    """The rowids of ``records`` whose first and last name are swapped, and those of the records
+    that carry the same two names in the right order. Swapped, on two pieces of evidence: another
+    record of the same customer carries the two names the other way round, and this record's last
+    name is a first name while its first name is not ("Lindberg Eva" beside "Eva Lindberg"). Which
+    of the two orders is right is only decided by the name tables; a person whose surname is a first
+    name ("Eva Martin") is swapped by neither record, and without a record in the other order nothing
+    is swapped. A few rows per thousand customers reach Python."""
     rows = fetch_sql(con, SQL_DIR, "select_reversed_name_records", records=records)
     if not rows:
-        return []
+        return [], []
     variants = load_name_variants()
     verdict: dict[tuple[str, str], bool] = {}
-    out = []
+
+    def swapped(first: str, last: str) -> bool:
+        if (first, last) not in verdict:
+            verdict[(first, last)] = _is_first_name(last, variants) and not _is_first_name(first, variants)
+        return verdict[(first, last)]
+
+    wrong, right = [], []
     for row, first, last in rows:
-        key = (first, last)
-        if key not in verdict:
-            verdict[key] = _is_first_name(last, variants) and not _is_first_name(first, variants)
-        if verdict[key]:
-            out.append(row)
-    return out
+        if swapped(first, last):
+            wrong.append(row)
+        elif swapped(last, first):  # the customer's other record, in the right order
+            right.append(row)
+    return wrong, right
 
 
 def _swapped_table(target: str) -> str:
@@ -238,13 +244,15 @@ def _swapped_table(target: str) -> str:
 
 
 def mark_swapped_names(con: duckdb.DuckDBPyConnection, records: str, target: str) -> None:
-    """``temp.<target>__swapped_names``: the rowids ``swapped_name_rows`` finds, which the
+    """``temp.<target>__swapped_names``: the rowids ``swapped_name_rows`` finds (``swapped``: true
+    for a swapped record, false for one carrying its names in the right order), which the
     ``unswapped_name`` rule reads."""
+    wrong, right = swapped_name_rows(con, records)
     run_sql(
         con,
         SQL_DIR,
         "create_swapped_name_rows",
-        {"rows": swapped_name_rows(con, records)},
+        {"wrong": wrong, "right": right},
         target=_swapped_table(target),
     )
 
@@ -272,7 +280,12 @@ def group_sql(group: AttributeRules, records: str, swapped: str | None = None) -
     if any(r.name == "unswapped_name" for r in group.rules):
         if swapped is None:
             raise ValueError(f"{group.name}: unswapped_name needs the table of swapped records (mark_swapped_names)")
-        ranked += f", rowid IN (SELECT _row FROM {swapped}) AS _swapped"
+        # 2 swapped, 0 the same names in the right order (so a swapped CRM "Bergström Mats" gives way to the
+        # "Mats Bergström" that confirms it, not to a shop's "Mats Begström"), 1 every other record.
+        ranked += (
+            f", CASE WHEN rowid IN (SELECT _row FROM {swapped} WHERE swapped) THEN 2"
+            f" WHEN rowid IN (SELECT _row FROM {swapped} WHERE NOT swapped) THEN 0 ELSE 1 END AS _swapped"
+        )
     candidates = f"SELECT rowid AS _row, customer_id, source, source_record_id, record_time, {ranked} FROM {records}"
     if any(r.name == "most_frequent" for r in group.rules):
         freq_key = ", ".join(f"lower(CAST(v_{c} AS VARCHAR))" for c in group.columns)

@@ -258,10 +258,17 @@ def test_a_crm_record_with_swapped_names_gives_way_to_the_customers_record_in_th
         # C2: one record in each order; case and a double first name do not hide the swap.
         rec("crm-2", "crm", "2025-01-09", customer="C2", first_name="NYSTRÖM", last_name="Anna-Karin"),
         rec("pos-2", "pos", "2025-01-01", customer="C2", first_name="Anna-Karin", last_name="Nyström"),
+        # C3: the record confirming the swapped one's names beats the customer's others: the ESP's "Mats
+        # Bergström", not the shop's mistyped "Mats Begström" nor its "M. Bergström".
+        rec("crm-3", "crm", "2025-01-09", customer="C3", first_name="Bergström", last_name="Mats"),
+        rec("pos-3", "pos", "2025-01-05", customer="C3", first_name="Mats", last_name="Begström"),
+        rec("pos-4", "pos", "2025-01-06", customer="C3", first_name="M.", last_name="Bergström"),
+        rec("esp-3", "esp", "2025-01-01", customer="C3", first_name="Mats", last_name="Bergström"),
     ]
     got = _names_with_the_packaged_rules(rows)
     assert got["C1"] == ("Eva", "Lindberg", "esp", "esp-1")
     assert got["C2"] == ("Anna-Karin", "Nyström", "pos", "pos-2")
+    assert got["C3"] == ("Mats", "Bergström", "esp", "esp-3")
 
 
 def test_a_surname_that_is_a_first_name_stays_without_evidence_of_a_swap():
