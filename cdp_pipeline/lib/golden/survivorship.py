@@ -23,7 +23,8 @@ Rules (see the YAML header for the business wording):
                    (``golden.identifier_consent``: its latest signal is an opt-out,
                    bounce, cleaning or STOP) beats a blocked one
 ``unswapped_name`` (first_name + last_name) a record with its names swapped loses to
-                   the others (``mark_swapped_names``)
+                   the others, and one carrying them in the right order beats
+                   them (``mark_swapped_names``)
 =================  ==========================================================
 """
 
