@@ -410,11 +410,18 @@ def cmd_restore_previous(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- privacy
 def cmd_forget(args: argparse.Namespace) -> int:
-    from cdp_pipeline.lib.audit.cli_support import forget
+    from cdp_pipeline.lib.audit.cli_support import forget, forget_warnings
 
     settings = get_settings()
     settings.ensure_dirs()
-    print(forget(args.identifier, settings, kind=args.kind, reference=args.reference))
+    try:
+        message = forget(args.identifier, settings, kind=args.kind, reference=args.reference)
+    except ValueError as exc:
+        print(f"cdp forget: refused: {exc}", file=sys.stderr)
+        return 2
+    for warning in forget_warnings(args.identifier, kind=args.kind, default_region=settings.default_region):
+        print(f"cdp forget: warning: {warning}", file=sys.stderr)
+    print(message)
     return 0
 
 

@@ -392,3 +392,30 @@ def test_the_run_summary_says_why_it_cannot_read_a_warehouse_held_read_write(tmp
     out = capsys.readouterr().out
     assert "the published warehouse could not be opened: IO Error: Could not set lock" in out
     assert out.rstrip().endswith(f"warehouse: {pub}")
+
+
+def test_cdp_forget_refuses_an_identifier_with_no_reading_and_warns_on_a_malformed_email(cdp_env, capsys):
+    """`cdp forget --kind phone abc` or `--kind email abc` could match no one: exit 2, one line, nothing
+    queued. `not-an-email@` is queued (a raw record may hold exactly that text) with a warning."""
+    from cdp_pipeline.lib.audit.requests import read_requests
+
+    for argv in (["forget", "abc", "--kind", "phone"], ["forget", "anna.svensson", "--kind", "email"], ["forget", " "]):
+        assert cli.main(argv) == 2
+        captured = capsys.readouterr()
+        assert captured.err.startswith("cdp forget: refused:") and captured.err.count("\n") == 1
+        assert "nothing queued" in captured.err and "Traceback" not in captured.err and not captured.out
+    assert read_requests(cdp_env.inbox_dir) == []
+
+    assert cli.main(["forget", "not-an-email@"]) == 0
+    captured = capsys.readouterr()
+    assert "cdp forget: warning: the e-mail address given is not well formed" in captured.err
+    assert "queued" in captured.out
+    assert cli.main(["forget", "anna.svensson@posten.se"]) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert cli.main(["forget", "0701234567", "--kind", "phone"]) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert [r.identifier for r in read_requests(cdp_env.inbox_dir)] == [
+        "not-an-email@",
+        "anna.svensson@posten.se",
+        "0701234567",
+    ]

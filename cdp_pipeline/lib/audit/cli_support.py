@@ -8,6 +8,8 @@ import duckdb
 
 from cdp_pipeline.lib.audit.access import write_access_report
 from cdp_pipeline.lib.audit.requests import queue_erasure
+from cdp_pipeline.lib.audit.suppression import EMAIL, candidate_forms
+from cdp_pipeline.lib.staging import standardise_email
 
 EXIT_OK = 0
 EXIT_NOT_FOUND = 3
@@ -15,7 +17,14 @@ EXIT_NO_WAREHOUSE = 2
 
 
 def forget(identifier: str, settings, *, kind: str | None = None, reference: str | None = None) -> str:
-    """Queue an erasure request; returns what will happen at the next run (to print)."""
+    """Queue an erasure request; returns what will happen at the next run (to print).
+
+    Raises ValueError, queuing nothing, for an identifier that has no reading as the kind given
+    (``--kind phone abc``, an e-mail without ``@``): such a request could match no one, and the
+    operator would believe the person erased."""
+    if not candidate_forms(identifier, kind, settings.default_region):
+        what = f"a {kind.replace('_', ' ')}" if kind else "an identifier"
+        raise ValueError(f"the identifier given is not {what}; nothing queued (check it, or give the right --kind)")
     req = queue_erasure(identifier, settings.inbox_dir, kind=kind, reference=reference)
     return (
         f"Erasure request queued in {settings.inbox_dir / req.file} (line {req.line}).\n"
@@ -28,6 +37,19 @@ def forget(identifier: str, settings, *, kind: str | None = None, reference: str
         "  - refuse to publish if any of their identifiers can still be found.\n"
         "The published warehouse keeps the person until that run publishes."
     )
+
+
+def forget_warnings(identifier: str, *, kind: str | None = None, default_region: str = "SE") -> list[str]:
+    """Doubts about an identifier ``forget`` still queues. An e-mail staging cannot read as one
+    (``anna@``) is kept as typed: a record with that same text is still the person's and must go,
+    so the request is not refused, but the operator should know it matches nothing else."""
+    forms = candidate_forms(identifier, kind, default_region)
+    if any(k == EMAIL for k, _ in forms) and not standardise_email(str(identifier).strip()):
+        return [
+            "the e-mail address given is not well formed: the request matches only records holding "
+            "exactly that text (check it for a typo)"
+        ]
+    return []
 
 
 def access(identifier: str, out_file: Path, settings, *, kind: str | None = None) -> int:

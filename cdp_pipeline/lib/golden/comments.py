@@ -50,7 +50,7 @@ def _customer_columns() -> dict[str, str]:
         "(staging.orders.currency: store receipts are always SEK), so one currency per warehouse",
         "online_spend": "total_spend of online orders",
         "store_spend": "total_spend of store receipts",
-        "average_order_value": "total_spend / orders_count; NULL without orders",
+        "average_order_value": "total_spend / orders_count in DECIMAL, rounded half away from zero to the cent; NULL without orders",
         "first_order_at": "time of the first order",
         "last_order_at": "time of the latest order",
         "days_since_last_order": "days from the latest order's date to as_of_date",

@@ -140,11 +140,13 @@ class GoldenPlan:
 def code_version(config, tables: dict[str, str]) -> str:
     """The code, rules and inputs the kept state was built with (any change: a whole build)."""
     from cdp_pipeline.lib.common.code_version import source_hash
+    from cdp_pipeline.lib.golden.survivorship import name_tables_fingerprint, uses_unswapped_name
 
     payload = json.dumps(
         {
             "source": source_hash("lib/golden"),
             "survivorship": repr(config),
+            "name_tables": name_tables_fingerprint() if uses_unswapped_name(config) else None,
             "duckdb": duckdb.__version__,
             "inputs": sorted(tables.items()),
         },

@@ -22,11 +22,15 @@ Rules (see the YAML header for the business wording):
 ``prefer_contactable`` (email, phone) a value not blocked in the consent ledger
                    (``golden.identifier_consent``: its latest signal is an opt-out,
                    bounce, cleaning or STOP) beats a blocked one
+``unswapped_name`` (first_name + last_name) a record with its names swapped loses to
+                   the others, and one carrying them in the right order beats
+                   them (``mark_swapped_names``)
 =================  ==========================================================
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +38,9 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from cdp_pipeline.lib.common.sql_files import quote_literal
+from cdp_pipeline.lib.common.sql_files import fetch_sql, quote_literal, run_sql
+from cdp_pipeline.lib.identity.name_variants import load_name_variants, real_first_names
+from cdp_pipeline.lib.staging.names import match_name
 
 SURVIVED_ATTRIBUTES = (
     "first_name",
@@ -55,7 +61,10 @@ RULES = (
     "most_frequent",
     "most_complete",
     "prefer_contactable",
+    "unswapped_name",
 )
+_NAME_COLUMNS = ("first_name", "last_name")
+SQL_DIR = Path(__file__).parent / "sql"
 # The columns the consent ledger speaks about: the records carry ``<column>_blocked``.
 _LEDGER_COLUMNS = ("email", "phone")
 _RULES_WITH_SOURCES = ("source_priority", "prefer_sources")
@@ -143,6 +152,8 @@ def parse_survivorship_config(data: dict) -> tuple[AttributeRules, ...]:
             len(columns) != 1 or columns[0] not in _LEDGER_COLUMNS
         ):
             raise ValueError(f"{name}: prefer_contactable applies to a group of only email or only phone")
+        if any(r.name == "unswapped_name" for r in rules) and columns != _NAME_COLUMNS:
+            raise ValueError(f"{name}: unswapped_name applies to the group [first_name, last_name]")
         groups.append(AttributeRules(str(name), columns, rules))
     missing = [c for c in SURVIVED_ATTRIBUTES if c not in seen]
     if missing:
@@ -175,6 +186,8 @@ def _sort_keys(group: AttributeRules) -> list[str]:
             keys.append("-_frequency")
         elif rule.name == "prefer_contactable":
             keys.append(f"CASE WHEN coalesce({cols[0]}_blocked, false) THEN 1 ELSE 0 END")
+        elif rule.name == "unswapped_name":
+            keys.append("_swapped")
         elif rule.name == "most_complete":
             if len(cols) == 1:
                 keys.append(f"-coalesce(length(CAST(v_{cols[0]} AS VARCHAR)), 0)")
@@ -183,14 +196,77 @@ def _sort_keys(group: AttributeRules) -> list[str]:
     return keys + ["source_record_id", "source"]
 
 
-def group_sql(group: AttributeRules, records: str) -> str:
+def _is_first_name(name: str, variants) -> bool:
+    """Every word of the name (match form) is a first name in use (``real_first_names``) or in a
+    variant group (``name_variants.yaml``, the nickname table): "Eva", "Anna-Karin"; not "Lindberg"."""
+    words = (match_name(name) or "").split()
+    return bool(words) and all(w in real_first_names() or variants.groups(w) for w in words)
+
+
+def name_tables_fingerprint() -> str:
+    """A hash of the first names ``unswapped_name`` knows: part of the golden code version, so a
+    change of the name tables (name_variants.yaml, the Faker or nicknames pin) rebuilds golden whole
+    rather than leaving the customers an incremental build keeps judged by the old tables."""
+    variants = load_name_variants()
+    names = sorted(real_first_names() | {n for group in variants.members.values() for n in group})
+    return hashlib.sha256("\n".join(names).encode()).hexdigest()[:16]
+
+
+def swapped_name_rows(con: duckdb.DuckDBPyConnection, records: str) -> tuple[list[int], list[int]]:
+    """The rowids of ``records`` whose first and last name are swapped, and those of the records
+    that carry the same two names in the right order. Swapped, on two pieces of evidence: another
+    record of the same customer carries the two names the other way round, and this record's last
+    name is a first name while its first name is not ("Lindberg Eva" beside "Eva Lindberg"). Which
+    of the two orders is right is only decided by the name tables; a person whose surname is a first
+    name ("Eva Martin") is swapped by neither record, and without a record in the other order nothing
+    is swapped. A few rows per thousand customers reach Python."""
+    rows = fetch_sql(con, SQL_DIR, "select_reversed_name_records", records=records)
+    if not rows:
+        return [], []
+    variants = load_name_variants()
+    verdict: dict[tuple[str, str], bool] = {}
+
+    def swapped(first: str, last: str) -> bool:
+        if (first, last) not in verdict:
+            verdict[(first, last)] = _is_first_name(last, variants) and not _is_first_name(first, variants)
+        return verdict[(first, last)]
+
+    wrong, right = [], []
+    for row, first, last in rows:
+        if swapped(first, last):
+            wrong.append(row)
+        elif swapped(last, first):  # the customer's other record, in the right order
+            right.append(row)
+    return wrong, right
+
+
+def _swapped_table(target: str) -> str:
+    return f"{target}__swapped_names"
+
+
+def mark_swapped_names(con: duckdb.DuckDBPyConnection, records: str, target: str) -> None:
+    """``temp.<target>__swapped_names``: the rowids ``swapped_name_rows`` finds (``swapped``: true
+    for a swapped record, false for one carrying its names in the right order), which the
+    ``unswapped_name`` rule reads."""
+    wrong, right = swapped_name_rows(con, records)
+    run_sql(
+        con,
+        SQL_DIR,
+        "create_swapped_name_rows",
+        {"wrong": wrong, "right": right},
+        target=_swapped_table(target),
+    )
+
+
+def group_sql(group: AttributeRules, records: str, swapped: str | None = None) -> str:
     """SELECT of the winning record per customer for one group (customer_id, source, id, v_<col>…).
 
     ``arg_min`` over a struct of the rule keys is a hash aggregate: the same answer as
     ranking with ``row_number()``, without sorting every customer's records. It keeps the
     winner's ``rowid`` (``records`` must be a table), whose values are then read back by a
     join: an aggregate state of a whole struct of strings per customer costs more (at 1M
-    records the five groups 1.13 CPU s against 1.36).
+    records the five groups 1.13 CPU s against 1.36). ``swapped``: the table of rowids
+    ``unswapped_name`` ranks last (``mark_swapped_names``), needed with that rule.
     """
     valid = any(r.name == "valid_only" for r in group.rules)
     values = ", ".join(
@@ -202,6 +278,15 @@ def group_sql(group: AttributeRules, records: str) -> str:
     ranked = values
     if any(r.name == "prefer_contactable" for r in group.rules):
         ranked += f", {group.columns[0]}_blocked"
+    if any(r.name == "unswapped_name" for r in group.rules):
+        if swapped is None:
+            raise ValueError(f"{group.name}: unswapped_name needs the table of swapped records (mark_swapped_names)")
+        # 2 swapped, 0 the same names in the right order (so a swapped CRM "Bergström Mats" gives way to the
+        # "Mats Bergström" that confirms it, not to a shop's "Mats Begström"), 1 every other record.
+        ranked += (
+            f", CASE WHEN rowid IN (SELECT _row FROM {swapped} WHERE swapped) THEN 2"
+            f" WHEN rowid IN (SELECT _row FROM {swapped} WHERE NOT swapped) THEN 0 ELSE 1 END AS _swapped"
+        )
     candidates = f"SELECT rowid AS _row, customer_id, source, source_record_id, record_time, {ranked} FROM {records}"
     if any(r.name == "most_frequent" for r in group.rules):
         freq_key = ", ".join(f"lower(CAST(v_{c} AS VARCHAR))" for c in group.columns)
@@ -252,7 +337,10 @@ def survivorship_sql(
     nothing more (the profiles' identifier lists: at 1M records a hash aggregate of 1M records and
     a join of 290k rows fewer).
     """
-    statements = [f"CREATE OR REPLACE TEMP TABLE {_group_table(target, g)} AS {group_sql(g, records)}" for g in config]
+    swapped = f"temp.{_swapped_table(target)}" if uses_unswapped_name(config) else None
+    statements = [
+        f"CREATE OR REPLACE TEMP TABLE {_group_table(target, g)} AS {group_sql(g, records, swapped)}" for g in config
+    ]
     by_column = {c: g for g in config for c in g.columns}
     select = ["c.customer_id"]
     for col in SURVIVED_ATTRIBUTES:
@@ -271,9 +359,14 @@ def survivorship_sql(
     return statements
 
 
+def uses_unswapped_name(config: tuple[AttributeRules, ...]) -> bool:
+    return any(r.name == "unswapped_name" for g in config for r in g.rules)
+
+
 def drop_group_tables(con: duckdb.DuckDBPyConnection, config: tuple[AttributeRules, ...], target: str) -> None:
     for g in config:
         con.execute(f"DROP TABLE IF EXISTS temp.{_group_table(target, g)}")
+    con.execute(f"DROP TABLE IF EXISTS temp.{_swapped_table(target)}")
 
 
 def run_survivorship(
@@ -290,6 +383,8 @@ def run_survivorship(
     ``view``: then the caller drops them (``drop_group_tables``) once it has read the view."""
     config = config or load_survivorship_config()
     try:
+        if uses_unswapped_name(config):
+            mark_swapped_names(con, records, target)
         for statement in survivorship_sql(config, records, customers, target, view=view, carry=carry):
             con.execute(statement)
     finally:

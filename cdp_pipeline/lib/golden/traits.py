@@ -15,7 +15,8 @@ Trait definitions
   over those orders, floored at 0 (a return of a purchase made before the data starts
   must not give negative spend); amounts are added with no currency conversion
   (store receipts are always SEK): one currency per warehouse.
-- ``average_order_value``: ``total_spend / orders_count`` (NULL without orders).
+- ``average_order_value``: ``total_spend / orders_count`` in DECIMAL, rounded half away from zero to the cent (NULL
+  without orders).
 - ``first_order_at``, ``last_order_at``; ``days_since_last_order``: days from the
   last order's (UTC) date to ``as_of_date``.
 - ``preferred_store``: the store with most receipts (ties: latest visit, then store id).

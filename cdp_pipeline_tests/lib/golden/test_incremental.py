@@ -737,3 +737,15 @@ def test_a_whole_build_keeps_the_fingerprints_of_every_mapped_record(change, fro
         len(kept)
         == con.execute("SELECT count(DISTINCT (source, source_record_id)) FROM identity.customer_map").fetchone()[0]
     )
+
+
+def test_the_code_version_follows_the_name_tables_the_unswapped_name_rule_reads(monkeypatch):
+    """A change of the first-name tables (a new name_variants.yaml or Faker pin) rebuilds golden whole: the
+    customers an incremental build keeps were judged swapped or not by the old tables."""
+    from cdp_pipeline.lib.golden import incremental, survivorship
+
+    config = survivorship.load_survivorship_config()
+    assert survivorship.uses_unswapped_name(config)
+    before = incremental.code_version(config, {})
+    monkeypatch.setattr(survivorship, "name_tables_fingerprint", lambda: "other-tables")
+    assert incremental.code_version(config, {}) != before

@@ -227,7 +227,7 @@ def test_as_a_view_it_reads_the_group_tables_the_caller_then_drops():
     config = load_survivorship_config()
     run_survivorship(con, config, records="recs", customers="recs", target="out", view=True)
     groups = con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name LIKE 'out_%'").fetchall()
-    assert groups == [(len(config),)]
+    assert groups == [(len(config) + 1,)]  # and the table of swapped names the unswapped_name rule reads
     rows = con.execute(
         "SELECT customer_id, email, email_source_record_id, city, city_source_record_id FROM out ORDER BY customer_id"
     ).fetchall()
@@ -235,3 +235,73 @@ def test_as_a_view_it_reads_the_group_tables_the_caller_then_drops():
     con.execute("DROP VIEW out")
     drop_group_tables(con, config, "out")
     assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchall() == [(0,)]
+
+
+def _names_with_the_packaged_rules(rows: list[dict]) -> dict[str, tuple]:
+    """customer_id -> (first_name, last_name, their source, their source record) under the packaged name rules."""
+    rules = next(g for g in load_survivorship_config() if g.columns == ("first_name", "last_name")).rules
+    spec = [r.name if not r.sources else {r.name: list(r.sources)} for r in rules]
+    out = survive(rows, {"name": (["first_name", "last_name"], spec)})
+    return {
+        cid: (r["first_name"], r["last_name"], r["first_name_source"], r["last_name_source_record_id"])
+        for cid, r in out.items()
+    }
+
+
+def test_a_crm_record_with_swapped_names_gives_way_to_the_customers_record_in_the_right_order():
+    rows = [
+        # C1: CRM wrote "Lindberg Eva"; the shop and the ESP "Eva Lindberg": the ESP record is published
+        # (the nearest source in the priority list after the swapped one), and provenance names it.
+        rec("crm-1", "crm", "2025-01-09", customer="C1", first_name="Lindberg", last_name="Eva"),
+        rec("esp-1", "esp", "2025-01-01", customer="C1", first_name="Eva", last_name="Lindberg"),
+        rec("web-1", "web", "2025-01-02", customer="C1", first_name="Eva", last_name="Lindberg"),
+        # C2: one record in each order; case and a double first name do not hide the swap.
+        rec("crm-2", "crm", "2025-01-09", customer="C2", first_name="NYSTRÖM", last_name="Anna-Karin"),
+        rec("pos-2", "pos", "2025-01-01", customer="C2", first_name="Anna-Karin", last_name="Nyström"),
+        # C3: the record confirming the swapped one's names beats the customer's others: the ESP's "Mats
+        # Bergström", not the shop's mistyped "Mats Begström" nor its "M. Bergström".
+        rec("crm-3", "crm", "2025-01-09", customer="C3", first_name="Bergström", last_name="Mats"),
+        rec("pos-3", "pos", "2025-01-05", customer="C3", first_name="Mats", last_name="Begström"),
+        rec("pos-4", "pos", "2025-01-06", customer="C3", first_name="M.", last_name="Bergström"),
+        rec("esp-3", "esp", "2025-01-01", customer="C3", first_name="Mats", last_name="Bergström"),
+    ]
+    got = _names_with_the_packaged_rules(rows)
+    assert got["C1"] == ("Eva", "Lindberg", "esp", "esp-1")
+    assert got["C2"] == ("Anna-Karin", "Nyström", "pos", "pos-2")
+    assert got["C3"] == ("Mats", "Bergström", "esp", "esp-3")
+
+
+def test_a_surname_that_is_a_first_name_stays_without_evidence_of_a_swap():
+    rows = [
+        # C1: Eva Martin, with no record the other way round: CRM's name stands.
+        rec("crm-1", "crm", customer="C1", first_name="Eva", last_name="Martin"),
+        rec("esp-1", "esp", customer="C1", first_name="Eva", last_name="Martinsson"),
+        # C2: "Anna Henrik" in CRM and "Henrik Anna" in the shop: both are first names, the tables cannot say
+        # which order is right, so source priority decides as before.
+        rec("crm-2", "crm", customer="C2", first_name="Anna", last_name="Henrik"),
+        rec("pos-2", "pos", customer="C2", first_name="Henrik", last_name="Anna"),
+        # C3: the right order in CRM, the swapped one in the shop: CRM stands.
+        rec("crm-3", "crm", customer="C3", first_name="Eva", last_name="Lindberg"),
+        rec("pos-3", "pos", customer="C3", first_name="Lindberg", last_name="Eva"),
+        # C4: "Lindberg Eva" alone (no record the other way round) is not rewritten.
+        rec("crm-4", "crm", customer="C4", first_name="Lindberg", last_name="Eva"),
+        # C5: the other order in ANOTHER customer's record is no evidence.
+        rec("crm-5", "crm", customer="C5", first_name="Lindberg", last_name="Eva"),
+        rec("esp-5", "esp", customer="C5", first_name="Eva", last_name="Lind"),
+    ]
+    got = _names_with_the_packaged_rules(rows)
+    assert got == {
+        "C1": ("Eva", "Martin", "crm", "crm-1"),
+        "C2": ("Anna", "Henrik", "crm", "crm-2"),
+        "C3": ("Eva", "Lindberg", "crm", "crm-3"),
+        "C4": ("Lindberg", "Eva", "crm", "crm-4"),
+        "C5": ("Lindberg", "Eva", "crm", "crm-5"),
+    }
+
+
+def test_unswapped_name_applies_to_the_name_group_only():
+    with pytest.raises(ValueError, match="unswapped_name applies to the group"):
+        parse_survivorship_config(
+            {"attributes": {"n": {"columns": ["first_name"], "rules": ["unswapped_name"]}}}
+            | {a: {"rules": ["most_recent"]} for a in SURVIVED_ATTRIBUTES if a != "first_name"}
+        )

@@ -174,3 +174,33 @@ def test_rfm_label_rules(r, f, m, label):
         .fetchone()[0]
     )
     assert got == label
+
+
+def test_average_order_value_rounds_half_cents_away_from_zero_in_decimal():
+    # 3,877.10 / 4 = 969.275 exactly: a DOUBLE division rounded it to 969.27 (969.27499...).
+    # 1,938.55 / 2 = 969.275 too; 100.00 / 3 = 33.333... rounds down; 200.00 / 3 = 66.666... rounds up;
+    # 0.05 / 2 = 0.025 rounds to 0.03; one order keeps its total.
+    con = _buyers(
+        {
+            "A4": [("2025-01-02 12:00", Decimal("1000.00")), ("2025-01-03 12:00", Decimal("877.10"))]
+            + [("2025-01-04 12:00", Decimal("1000.00"))] * 2,
+            "A2": [("2025-01-02 12:00", Decimal("1000.00")), ("2025-01-03 12:00", Decimal("938.55"))],
+            "T1": [("2025-01-02 12:00", Decimal("100.00")), ("2025-01-03 12:00", 0), ("2025-01-04 12:00", 0)],
+            "T2": [("2025-01-02 12:00", Decimal("200.00")), ("2025-01-03 12:00", 0), ("2025-01-04 12:00", 0)],
+            "S1": [("2025-01-02 12:00", Decimal("0.05")), ("2025-01-03 12:00", 0)],
+            "O1": [("2025-01-02 12:00", Decimal("12.34"))],
+        }
+    )
+    build_golden(con, date(2025, 1, 31), tz="UTC")
+    got = dict(con.execute("SELECT customer_id, average_order_value FROM golden.customers").fetchall())
+    assert got == {
+        "A4": Decimal("969.28"),
+        "A2": Decimal("969.28"),
+        "T1": Decimal("33.33"),
+        "T2": Decimal("66.67"),
+        "S1": Decimal("0.03"),
+        "O1": Decimal("12.34"),
+    }
+    assert (
+        con.execute("SELECT typeof(average_order_value) FROM golden.customers LIMIT 1").fetchone()[0] == "DECIMAL(18,2)"
+    )

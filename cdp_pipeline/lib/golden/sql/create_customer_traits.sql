@@ -105,7 +105,13 @@ SELECT c.customer_id,
        CAST(coalesce(o.total_spend, 0) AS DECIMAL(18, 2)) AS total_spend,
        CAST(coalesce(o.online_spend, 0) AS DECIMAL(18, 2)) AS online_spend,
        CAST(coalesce(o.store_spend, 0) AS DECIMAL(18, 2)) AS store_spend,
-       CAST(round(o.total_spend / nullif(o.orders_count, 0), 2) AS DECIMAL(18, 2)) AS average_order_value,
+       -- Money stays in DECIMAL: DECIMAL / BIGINT is a DOUBLE in DuckDB, which rounds some half cents down (3,877.10 / 4
+       -- = 969.275 gave 969.27). Whole mills by integer division (exact truncation: total_spend >= 0), then round the
+       -- DECIMAL half away from zero, as DuckDB rounds DECIMALs: a truncated third decimal never crosses a half cent.
+       CASE WHEN o.orders_count > 0
+            THEN CAST(round(CAST(CAST(o.total_spend * 1000 AS HUGEINT) // o.orders_count AS DECIMAL(38, 0)) * 0.001, 2)
+                      AS DECIMAL(18, 2))
+       END AS average_order_value,
        o.first_order_at, o.last_order_at,
        sp.preferred_store,
        CASE WHEN coalesce(o.orders_count, 0) = 0 THEN NULL
