@@ -13,8 +13,9 @@ import pytest
 from cdp_pipeline.defs.staging.assets import SQL_DIR, STAGING_TABLES
 from cdp_pipeline.lib.golden.consent import build_identifier_consent
 from cdp_pipeline.lib.raw import load_partition
-from cdp_pipeline.lib.staging.build import build_staging, build_staging_table
+from cdp_pipeline.lib.staging.build import build_staging
 from cdp_pipeline.settings import get_settings
+from cdp_pipeline_tests.lib.raw.vendor_landing import q, staged_landing_day
 
 VENDORS = Path(__file__).resolve().parents[2] / "fixtures" / "vendors"
 DAY = "2026-10-01"
@@ -34,24 +35,13 @@ DROPS = {
 
 @pytest.fixture(scope="module")
 def con(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("vendors")
-    landing = tmp / "landing"
-    for source, files in DROPS.items():
-        folder = landing / source / DAY
-        folder.mkdir(parents=True)
-        for f in files:
-            shutil.copy(VENDORS / f, folder / Path(f).name)
-    c = duckdb.connect(str(tmp / "b.duckdb"))
-    for source in DROPS:
-        load_partition(c, landing, source, DAY, suppression=set())
-    for table in STAGING_TABLES:
-        build_staging_table(c, SQL_DIR, table, get_settings())
+    c = staged_landing_day(
+        tmp_path_factory.mktemp("vendors"),
+        DAY,
+        {(source, Path(f).name): VENDORS / f for source, files in DROPS.items() for f in files},
+    )
     yield c
     c.close()
-
-
-def q(con, sql, params=None):
-    return con.execute(sql, params or []).fetchall()
 
 
 def test_every_file_is_accepted_as_its_kind(con):

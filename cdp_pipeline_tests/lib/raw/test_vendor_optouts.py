@@ -15,6 +15,7 @@ from cdp_pipeline.lib.raw import load_partition
 from cdp_pipeline.lib.raw.csv_reader import read_csv_text
 from cdp_pipeline.lib.staging.build import build_staging_table
 from cdp_pipeline.settings import get_settings
+from cdp_pipeline_tests.lib.raw.vendor_landing import q, staged_landing_day
 
 DAY = "2026-10-01"
 LANDED = dt.datetime(2026, 10, 1)
@@ -57,23 +58,9 @@ FILES = {
 
 @pytest.fixture(scope="module")
 def con(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("vendor_optouts")
-    landing = tmp / "landing"
-    for (source, name), text in FILES.items():
-        folder = landing / source / DAY
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_text(text, encoding="utf-8")
-    c = duckdb.connect(str(tmp / "b.duckdb"))
-    for source in ("crm", "esp"):
-        load_partition(c, landing, source, DAY, suppression=set())
-    for table in STAGING_TABLES:
-        build_staging_table(c, SQL_DIR, table, get_settings())
+    c = staged_landing_day(tmp_path_factory.mktemp("vendor_optouts"), DAY, FILES)
     yield c
     c.close()
-
-
-def q(con, sql, params=None):
-    return con.execute(sql, params or []).fetchall()
 
 
 def test_opt_out_columns_are_email_opt_out_events(con):
