@@ -119,12 +119,9 @@ def test_an_ad_platform_removal_never_names_a_hash_still_sent(tmp_path, kind):
     assert written.manifest["delta"] == {"added": 2, "updated": 0, "removed": 1}
 
 
-def test_an_esp_file_over_the_import_limit_is_also_written_as_parts_within_it(tmp_path, monkeypatch):
-    # Klaviyo's list import takes CSV files of at most 50 MB and asks for larger ones in several files.
-    # With the limit at 90 bytes the night's newsletter file (header 30 bytes, rows 20-28 bytes) is
-    # 130 bytes: beside full.csv come parts of header + whole rows, each at most 90 bytes, whose rows
-    # are full.csv's in order, logged and checked as the whole file is. Quoted cells (a comma, quotes)
-    # stay whole.
+def _export_in_parts(tmp_path, monkeypatch):
+    """The night's newsletter export of four people with the esp import limit at 90 bytes: (con, dest,
+    day, folder)."""
     monkeypatch.setitem(exporter.IMPORT_FILE_LIMITS, "esp", 90)
     people = [
         {**ANNA, "email": f"{n}@example.se", "first_name": name, "segments": segs}
@@ -140,9 +137,43 @@ def test_an_esp_file_over_the_import_limit_is_also_written_as_parts_within_it(tm
     dest = _destination("esp")
     day = date(2025, 6, 1)
     replace_export_members(con, dest, day)
-    done = export_destination(con, dest, day, tmp_path / "exports", tmp_path / "staging")
-    assert done.problems == []
-    folder = tmp_path / "exports" / dest.name / day.isoformat()
+    assert export_destination(con, dest, day, tmp_path / "exports", tmp_path / "staging").problems == []
+    return con, dest, day, tmp_path / "exports" / dest.name / day.isoformat()
+
+
+def test_an_erasure_removes_the_person_from_the_parts_too(tmp_path, monkeypatch):
+    # The parts are export files like the whole one: an erased person leaves them, and the manifest and
+    # the export log follow, so the consent check (checksums) still passes.
+    from cdp_pipeline.lib.activation.consent_gate import export_file_problems
+    from cdp_pipeline.lib.audit.export_files import remove_from_exports
+    from cdp_pipeline.lib.audit.scan import IdentifierSet
+
+    con, dest, day, folder = _export_in_parts(tmp_path, monkeypatch)
+    rewritten, delivered = remove_from_exports(con, tmp_path / "exports", IdentifierSet.of(["b2@example.se"]))
+    assert delivered == [] and sorted(rewritten) == [
+        f"{dest.name}/{day.isoformat()}/{n}.csv" for n in ("delta_added", "delta_added_part01", "full", "full_part01")
+    ]
+    part1 = (folder / "full_part01.csv").read_bytes()
+    assert part1.decode() == 'Email Address,First Name,Tags\na1@example.se,Åsa,"c,a"\n'
+    assert json.loads((folder / "manifest.json").read_text())["files"]["full_part01"]["rows"] == 1
+    files = (
+        con.execute(
+            "SELECT destination, kind, run_date, file_kind, path, sha256, segments, required_consent "
+            "FROM activation.export_log"
+        )
+        .fetchdf()
+        .to_dict("records")
+    )
+    assert export_file_problems(con, files) == []
+
+
+def test_an_esp_file_over_the_import_limit_is_also_written_as_parts_within_it(tmp_path, monkeypatch):
+    # Klaviyo's list import takes CSV files of at most 50 MB and asks for larger ones in several files.
+    # With the limit at 90 bytes the night's newsletter file (header 30 bytes, rows 20-28 bytes) is
+    # 130 bytes: beside full.csv come parts of header + whole rows, each at most 90 bytes, whose rows
+    # are full.csv's in order, logged and checked as the whole file is. Quoted cells (a comma, quotes)
+    # stay whole.
+    con, dest, day, folder = _export_in_parts(tmp_path, monkeypatch)
     full = (folder / "full.csv").read_bytes()
     assert full.decode() == (
         "Email Address,First Name,Tags\n"
