@@ -79,6 +79,52 @@ def render_csv_cells(header: Sequence[str], cells: Iterable[Sequence[str]]) -> b
     return buf.getvalue().encode("utf-8")
 
 
+def _row_end_after(data: bytes, start: int, at: int) -> int | None:
+    """The end of the row holding the line feed at ``at`` (rows from ``start``), or None when that line
+    feed is inside a quoted cell: with the csv module's minimal quoting a line feed in a cell is always
+    between quotes and a quote in a cell is doubled, so the quotes since ``start`` are balanced exactly
+    at a row's end."""
+    return at + 1 if data.count(b'"', start, at + 1) % 2 == 0 else None
+
+
+def split_csv(data: bytes, limit: int) -> list[tuple[bytes, int]]:
+    """``data`` (a header line and rows, as render_csv_cells writes them) as parts of at most ``limit``
+    bytes, each the header line and whole rows, in order, with its row count; ``[]`` when the file fits.
+    Concatenating the parts' rows gives the file's rows. A row longer than ``limit`` minus the header
+    (no real export has one) is a part of its own, over the limit: a row is never cut."""
+    if len(data) <= limit:
+        return []
+
+    def first_row_end(start: int) -> int:
+        at = data.find(b"\n", start)
+        while at != -1:
+            end = _row_end_after(data, start, at)
+            if end is not None:
+                return end
+            at = data.find(b"\n", at + 1)
+        return len(data)
+
+    header_end = first_row_end(0)
+    header, budget = data[:header_end], max(1, limit - header_end)
+    parts: list[tuple[bytes, int]] = []
+    start = header_end
+    while start < len(data):
+        cut = len(data) if len(data) - start <= budget else None
+        at = -1 if cut is not None else data.rfind(b"\n", start, start + budget)
+        while cut is None and at != -1:
+            cut = _row_end_after(data, start, at)
+            at = data.rfind(b"\n", start, at)
+        if cut is None:
+            cut = first_row_end(start)
+        body = data[start:cut]
+        rows = body.count(b"\n")
+        if b'"' in body:  # a line feed inside a quoted cell is not a row
+            rows = sum(1 for _ in csv.reader(io.StringIO(body.decode("utf-8"), newline="")))
+        parts.append((header + body, rows))
+        start = cut
+    return parts
+
+
 def write_private_file(path: Path, data: bytes) -> str:
     """Write ``data`` to ``path`` with mode 0600, atomically; returns its SHA-256 hex."""
     path = Path(path)

@@ -15,6 +15,13 @@ from pathlib import Path
 import yaml
 
 DESTINATION_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")  # also a folder name under exports/
+# Names Windows reserves for devices, in any case and with or without an extension ("Naming Files,
+# Paths, and Namespaces", learn.microsoft.com): a folder called "con" or "aux" cannot be created,
+# copied or opened there, so an export folder of that name breaks on the file share or laptop a
+# marketer takes the files from. DESTINATION_NAME admits no '.', so the bare names are the ones to refuse.
+WINDOWS_RESERVED_NAMES = frozenset(
+    ["con", "prn", "aux", "nul"] + [f"com{i}" for i in range(1, 10)] + [f"lpt{i}" for i in range(1, 10)]
+)
 CONSENT_CHANNELS = ("email", "sms")
 
 # kind -> (file columns, consent the kind always requires, what the file is for)
@@ -94,6 +101,11 @@ def parse_destinations(doc: object) -> list[Destination]:
             raise ValueError(
                 f"destination {name!r}: a name is lower case letters, digits, '_' or '-' "
                 "and starts with a letter (it is also a folder name)"
+            )
+        if name in WINDOWS_RESERVED_NAMES:
+            raise ValueError(
+                f"destination {name!r}: the name is a device name Windows reserves (CON, PRN, AUX, NUL, "
+                "COM1-9, LPT1-9), so its export folder could not be copied to or opened on Windows"
             )
         if name in seen:
             raise ValueError(f"destination {name!r} is defined twice")

@@ -45,6 +45,7 @@ from cdp_pipeline.lib.activation.csv_safe import (
     FORMULA_PREFIX_RE2,
     render_csv,
     render_csv_cells,
+    split_csv,
     write_private_file,
 )
 from cdp_pipeline.lib.activation.destinations import Destination
@@ -56,6 +57,16 @@ from cdp_pipeline.lib.common.sql_files import fetch_sql, run_sql
 
 SQL_DIR = Path(__file__).parent / "sql"
 FILE_KINDS = ("full", "delta_added", "delta_removed")
+
+# destination kind -> the largest file (bytes) its importer documents taking. A file over it is also
+# written as parts (``<file kind>_part01.csv``, ``_part02.csv``, ...: the header and whole rows, at
+# most this size each, in order) beside the whole file, which stays for tools without the limit.
+# esp: Klaviyo's list import, "The maximum allowed file size is 50 MB. Larger uploads must be split
+# into multiple CSV files" (help.klaviyo.com/hc/en-us/articles/115005078967); 50,000,000 bytes is
+# under 50 MB however a megabyte is counted. The ad platforms document no file limit as low as a
+# night's files (Google Customer Match 5 GB), sms and pos none
+# (benchmarks/results/2026-12-07-s43-dest.md).
+IMPORT_FILE_LIMITS: dict[str, int] = {"esp": 50_000_000}
 
 # An address an ESP can take as it is: starts with a letter or digit (so it can never be a
 # spreadsheet formula), one '@', no spaces or quotes.
@@ -172,11 +183,21 @@ def _write_files(
     """The CSV files (``contents``: file kind -> rows, bytes) and, last, the manifest."""
     out = export_directory(export_dir, destination.name, run_date)
     out.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for stale in out.glob("*_part[0-9]*.csv"):  # parts of an earlier write of the folder (write_export in place)
+        stale.unlink()
+    limit = IMPORT_FILE_LIMITS.get(destination.kind)
     files: dict[str, dict] = {}
     for kind in FILE_KINDS:
         n, data = contents[kind]
         path = out / f"{kind}.csv"
         files[kind] = {"file": path.name, "rows": n, "sha256": write_private_file(path, data)}
+        for i, (part, part_rows) in enumerate(split_csv(data, limit) if limit else [], start=1):
+            name = f"{kind}_part{i:02d}"
+            files[name] = {
+                "file": f"{name}.csv",
+                "rows": part_rows,
+                "sha256": write_private_file(out / f"{name}.csv", part),
+            }
     manifest = {
         "destination": destination.name,
         "kind": destination.kind,

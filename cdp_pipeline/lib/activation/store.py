@@ -54,7 +54,8 @@ TABLE_COMMENTS: dict[str, tuple[str, dict[str, str]]] = {
             "destination": "destination name",
             "kind": "esp, sms, meta_audience, google_customer_match or pos",
             "run_date": "run date of the export (golden as_of_date); also the folder name",
-            "file_kind": "full, delta_added (new and changed rows), delta_removed or manifest",
+            "file_kind": "full, delta_added (new and changed rows), delta_removed, manifest, or a part of a file "
+            "over its tool's import limit (full_part01, ...)",
             "path": "absolute path of the file",
             "rows": "data rows in the file (for the manifest: rows of the full file)",
             "sha256": "SHA-256 of the file as written",

@@ -331,3 +331,35 @@ def test_export_members_are_judged_as_a_join_of_every_member_to_the_ledger_judge
     assert got.count(("pos", "c3", "phone blocked in golden.identifier_consent")) == 2  # 1 sent the number only
     assert ("news", "c2", "destination requires email consent") in got
     assert got.count(("texts", "c5", "not in golden.customers (erased or merged)")) == 4
+
+
+def test_a_part_of_a_file_is_checked_for_consent_as_the_file_it_is_part_of(tmp_path):
+    # A file over its tool's import limit is also written as parts (exporter.IMPORT_FILE_LIMITS), and the
+    # marketer uploads the parts: a part of full or delta_added must carry consented identifiers only,
+    # a part of delta_removed needs none.
+    from cdp_pipeline.lib.activation.consent_gate import export_file_problems
+
+    con = duckdb.connect()
+    _golden(con)
+    dest = parse_destinations([{"name": "esp", "kind": "esp", "segments": ["a"], "required_consent": ["email"]}])[0]
+    data = render_csv(dest.columns, [{"email": "a@x.se"}, {"email": "c@x.se"}], header=dest.header)  # c: blocked
+    path = tmp_path / "part.csv"
+    path.write_bytes(data)
+    files = [
+        {
+            "destination": dest.name,
+            "kind": dest.kind,
+            "run_date": "2026-10-01",
+            "file_kind": file_kind,
+            "path": str(path),
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "segments": ["a"],
+            "required_consent": ["email"],
+        }
+        for file_kind in ("full_part02", "delta_added_part01", "delta_removed_part01")
+    ]
+    unconsented = "line 3: Email Address is not a consented identifier of a current customer"
+    assert export_file_problems(con, files) == [
+        f"esp 2026-10-01 full_part02: {unconsented}",
+        f"esp 2026-10-01 delta_added_part01: {unconsented}",
+    ]

@@ -4,7 +4,7 @@ import stat
 
 import pytest
 
-from cdp_pipeline.lib.activation.csv_safe import neutralise_cell, render_csv, write_csv
+from cdp_pipeline.lib.activation.csv_safe import neutralise_cell, render_csv, split_csv, write_csv
 from cdp_pipeline_tests.lib.activation.reference_rows import read_csv_rows
 
 
@@ -46,3 +46,21 @@ def test_raw_columns_are_written_as_is_and_the_rest_neutralised(tmp_path):
 def test_render_quotes_commas_and_newlines():
     data = render_csv(["a"], [{"a": "x,y\nz"}]).decode()
     assert data == 'a\n"x,y\nz"\n'
+
+
+def test_split_csv_cuts_only_between_rows_and_repeats_the_header():
+    # A line feed inside a quoted cell is not a row end, nor is one after a doubled quote inside quotes;
+    # parts hold whole rows under the header, at most the limit each, and a file that fits is not split.
+    data = render_csv(
+        ["k", "v"], [{"k": "1", "v": "a\nb"}, {"k": "2", "v": 'say "x"\n'}, {"k": "3", "v": "c"}, {"k": "4", "v": "d"}]
+    )
+    assert data == b'k,v\n1,"a\nb"\n2,"say ""x""\n"\n3,c\n4,d\n'
+    assert split_csv(data, len(data)) == []
+    assert split_csv(data, 16) == [
+        (b'k,v\n1,"a\nb"\n', 1),
+        (b'k,v\n2,"say ""x""\n"\n', 1),  # 19 bytes: one row longer than the limit is a part of its own
+        (b"k,v\n3,c\n4,d\n", 2),
+    ]
+    parts = split_csv(data, 24)
+    assert [rows for _, rows in parts] == [1, 2, 1] and all(p.startswith(b"k,v\n") for p, _ in parts)
+    assert b"".join(p[4:] for p, _ in parts) == data[4:]

@@ -117,3 +117,87 @@ def test_an_ad_platform_removal_never_names_a_hash_still_sent(tmp_path, kind):
     removed = (written.directory / "delta_removed.csv").read_text()
     assert removed == f"{email_col},{phone_col}\n{z},\n"
     assert written.manifest["delta"] == {"added": 2, "updated": 0, "removed": 1}
+
+
+def _export_in_parts(tmp_path, monkeypatch):
+    """The night's newsletter export of four people with the esp import limit at 90 bytes: (con, dest,
+    day, folder)."""
+    monkeypatch.setitem(exporter.IMPORT_FILE_LIMITS, "esp", 90)
+    people = [
+        {**ANNA, "email": f"{n}@example.se", "first_name": name, "segments": segs}
+        for n, name, segs in [
+            ("a1", "Åsa", ["a", "c"]),
+            ("b2", "Lind, Bo", ["a"]),
+            ("c3", 'Sa "Li"', ["c"]),
+            ("d4", "Eva", ["a"]),
+        ]
+    ]
+    con = _database(people)
+    run_sql(con, exporter.SQL_DIR, "create_activation_export_log")
+    dest = _destination("esp")
+    day = date(2025, 6, 1)
+    replace_export_members(con, dest, day)
+    assert export_destination(con, dest, day, tmp_path / "exports", tmp_path / "staging").problems == []
+    return con, dest, day, tmp_path / "exports" / dest.name / day.isoformat()
+
+
+def test_an_erasure_removes_the_person_from_the_parts_too(tmp_path, monkeypatch):
+    # The parts are export files like the whole one: an erased person leaves them, and the manifest and
+    # the export log follow, so the consent check (checksums) still passes.
+    from cdp_pipeline.lib.activation.consent_gate import export_file_problems
+    from cdp_pipeline.lib.audit.export_files import remove_from_exports
+    from cdp_pipeline.lib.audit.scan import IdentifierSet
+
+    con, dest, day, folder = _export_in_parts(tmp_path, monkeypatch)
+    rewritten, delivered = remove_from_exports(con, tmp_path / "exports", IdentifierSet.of(["b2@example.se"]))
+    assert delivered == [] and sorted(rewritten) == [
+        f"{dest.name}/{day.isoformat()}/{n}.csv" for n in ("delta_added", "delta_added_part01", "full", "full_part01")
+    ]
+    part1 = (folder / "full_part01.csv").read_bytes()
+    assert part1.decode() == 'Email Address,First Name,Tags\na1@example.se,Åsa,"c,a"\n'
+    assert json.loads((folder / "manifest.json").read_text())["files"]["full_part01"]["rows"] == 1
+    files = (
+        con.execute(
+            "SELECT destination, kind, run_date, file_kind, path, sha256, segments, required_consent "
+            "FROM activation.export_log"
+        )
+        .fetchdf()
+        .to_dict("records")
+    )
+    assert export_file_problems(con, files) == []
+
+
+def test_an_esp_file_over_the_import_limit_is_also_written_as_parts_within_it(tmp_path, monkeypatch):
+    # Klaviyo's list import takes CSV files of at most 50 MB and asks for larger ones in several files.
+    # With the limit at 90 bytes the night's newsletter file (header 30 bytes, rows 20-28 bytes) is
+    # 130 bytes: beside full.csv come parts of header + whole rows, each at most 90 bytes, whose rows
+    # are full.csv's in order, logged and checked as the whole file is. Quoted cells (a comma, quotes)
+    # stay whole.
+    con, dest, day, folder = _export_in_parts(tmp_path, monkeypatch)
+    full = (folder / "full.csv").read_bytes()
+    assert full.decode() == (
+        "Email Address,First Name,Tags\n"
+        'a1@example.se,Åsa,"c,a"\n'
+        'b2@example.se,"Lind, Bo",a\n'
+        'c3@example.se,"Sa ""Li""",c\n'
+        "d4@example.se,Eva,a\n"
+    )
+    assert sorted(p.name for p in folder.glob("*_part*.csv")) == [
+        "delta_added_part01.csv",
+        "delta_added_part02.csv",
+        "full_part01.csv",
+        "full_part02.csv",
+    ]
+    part1, part2 = (folder / "full_part01.csv").read_bytes(), (folder / "full_part02.csv").read_bytes()
+    assert part1.decode() == 'Email Address,First Name,Tags\na1@example.se,Åsa,"c,a"\nb2@example.se,"Lind, Bo",a\n'
+    assert part2.decode() == 'Email Address,First Name,Tags\nc3@example.se,"Sa ""Li""",c\nd4@example.se,Eva,a\n'
+    assert part1 == (folder / "delta_added_part01.csv").read_bytes()  # a first export: delta_added is full
+    assert (len(full), len(part1), len(part2)) == (130, 82, 78)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["files"]["full_part01"] == {"file": "full_part01.csv", "rows": 2, "sha256": _sha(part1.decode())}
+    assert manifest["files"]["full_part02"]["rows"] == 2
+    assert "delta_removed_part01" not in manifest["files"]  # header only: fits
+    logged = con.execute(
+        "SELECT file_kind, rows FROM activation.export_log WHERE file_kind LIKE '%part%' ORDER BY file_kind"
+    ).fetchall()
+    assert logged == [("delta_added_part01", 2), ("delta_added_part02", 2), ("full_part01", 2), ("full_part02", 2)]

@@ -137,3 +137,17 @@ def test_a_destination_or_segment_name_that_is_not_a_plain_folder_name_is_refuse
         parse_destinations({"destinations": [{"name": name, "kind": "esp", "segments": ["a"]}]})
     with pytest.raises(ValueError, match="name"):
         parse_segment_definitions({"segments": [{"name": name, "predicate": "true"}]})
+
+
+@pytest.mark.parametrize("name", ["con", "prn", "aux", "nul", "com1", "com9", "lpt1", "lpt9"])
+def test_a_destination_named_as_a_windows_device_is_refused(name):
+    """Windows cannot create or open a folder called CON, AUX, COM1... (any case): the destination's
+    export folder would not survive a copy to a Windows share or laptop."""
+    with pytest.raises(ValueError, match="Windows reserves"):
+        parse_destinations({"destinations": [{"name": name, "kind": "esp", "segments": ["a"]}]})
+
+
+@pytest.mark.parametrize("name", ["console", "con_se", "com0", "com10", "lpt", "auxiliary", "null"])
+def test_a_destination_name_that_only_starts_like_a_windows_device_is_kept(name):
+    (dest,) = parse_destinations({"destinations": [{"name": name, "kind": "esp", "segments": ["a"]}]})
+    assert dest.name == name
