@@ -141,14 +141,14 @@ def read_header(
             raw_record=_strip_eol(lines[header_at]),
         )
 
-    # Which field reads each column: its canonical name wherever it is in the header, else the
-    # first alias (HubSpot's "Record ID" and a "Customer ID" beside it: the Customer ID is the key).
+    # Which field reads each column: the spelling kind.rank puts first wherever it is in the
+    # header (HubSpot's "Record ID" and a "Customer ID" beside it: the Customer ID is the key).
     chosen: dict[str, int] = {}
     for i, h in enumerate(header):
         col = kind.canonical(h)
         if not col:
             continue
-        if col not in chosen or (normalise_header(h) == col and normalise_header(header[chosen[col]]) != col):
+        if col not in chosen or kind.rank(h, col) < kind.rank(header[chosen[col]], col):
             chosen[col] = i
     read_by = {i: col for col, i in chosen.items()}
     mapping: list[tuple[int, str]] = []

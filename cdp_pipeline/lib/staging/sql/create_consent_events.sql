@@ -1,4 +1,4 @@
--- Every consent signal per channel: ESP status (a nonsubscribed member never opted in: no consent), Klaviyo's consent columns and suppressions, SMS STOP/START, CRM flags (and unsubscribed flags), Shopify "Accepts Marketing".
+-- Every consent signal per channel: ESP status (a nonsubscribed member never opted in: no consent), Klaviyo's consent columns and suppressions, SMS STOP/START, CRM flags (and unsubscribed flags, and HubSpot's bounce and quarantine columns as 'bounce'), Shopify "Accepts Marketing".
 -- An opt-out whose time cannot be read (an SMS STOP too) is dated by the day its file landed (it was true by then); a grant without a time is no grant.
 -- Its rows as a view over temp.raw_<table> (the whole raw table, or the affected keys' rows:
 -- lib/staging/incremental.py); insert_staging_rows.sql writes them.
@@ -48,6 +48,15 @@ crm_raw AS (
                     _extra ->> '$."Email Unsubscribed"') AS unsubscribed_text,
            CASE lower(trim(unsubscribed_text)) WHEN 'unsubscribed' THEN true WHEN 'subscribed' THEN false
                 ELSE std_bool(unsubscribed_text) END AS email_unsubscribed,
+           -- HubSpot will not send to the address: it hard-bounced (a reason is set), it is
+           -- quarantined, or HubSpot marked it invalid. Not the person's opt-out: a 'bounce',
+           -- as an ESP bounce (docs/sources.md). The count "Marketing emails bounced" is not
+           -- read: it counts soft bounces too and never goes down. Rows loaded before the
+           -- columns were read have them in _extra under HubSpot's headers.
+           coalesce(nullif(trim(coalesce(email_hard_bounce_reason, _extra ->> '$."Email hard bounce reason"')), '')
+                        IS NOT NULL
+                    OR std_bool(coalesce(email_quarantined, _extra ->> '$."Email Address Quarantined"'))
+                    OR std_bool(coalesce(email_invalid, _extra ->> '$."Invalid email address"')), false) AS email_bounced,
            consent_updated_at, updated_at, CAST(_landing_date AS TIMESTAMP) AS landed
     FROM temp.raw_crm_customers
 ),
@@ -157,7 +166,9 @@ crm_rows AS (
            coalesce(std_timestamp_at_offset(c.consent_updated_at, NULL, hc.utc_offset),
                     std_timestamp_at_offset(c.updated_at, NULL, hu.utc_offset)) AS changed_at,
            -- only when there is no time (else every delivery of a version would be an event of its own)
-           CASE WHEN changed_at IS NULL THEN c.landed END AS landed
+           CASE WHEN changed_at IS NULL THEN c.landed END AS landed,
+           -- HubSpot gives no bounce time: true by the day the file landed
+           CASE WHEN c.email_bounced THEN c.landed END AS bounced_by
     FROM crm_raw c
     LEFT JOIN emails e ON e.raw_email = c.email
     LEFT JOIN phones p ON p.raw_phone = c.phone AND p.raw_country IS NOT DISTINCT FROM c.country
@@ -169,6 +180,11 @@ crm AS (
            CASE WHEN email_unsubscribed THEN 'crm_unsubscribed' WHEN email_ok THEN 'crm_opt_in' ELSE 'crm_opt_out' END,
            coalesce(changed_at, CASE WHEN NOT email_ok THEN landed END)
     FROM crm_rows WHERE email_ok IS NOT NULL AND email IS NOT NULL
+    UNION ALL
+    -- an address HubSpot will not send to: reason 'bounce' (blocks the address in the ledger,
+    -- not in the customer's own consent: create_customer_consent.sql)
+    SELECT 'crm', customer_id, 'email', email, 'revoked', 'bounce', bounced_by
+    FROM crm_rows WHERE bounced_by IS NOT NULL AND email IS NOT NULL
     UNION ALL
     SELECT 'crm', customer_id, 'sms', phone, CASE WHEN sms_ok THEN 'granted' ELSE 'revoked' END,
            CASE WHEN sms_ok THEN 'crm_opt_in' ELSE 'crm_opt_out' END,

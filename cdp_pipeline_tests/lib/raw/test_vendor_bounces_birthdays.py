@@ -1,0 +1,200 @@
+"""Vendor columns read since s43: HubSpot's bounce and quarantine columns block the address as an ESP
+bounce does (in the ledger, not in the customer's own consent); a birthday without a year never
+becomes a birth date, and Mailchimp's full "Date of Birth" wins over its year-less "Birthday"; and
+JSON lines choose between two spellings of a column as CSV headers do (its own name wins)."""
+
+import datetime as dt
+import json
+
+import pytest
+
+from cdp_pipeline.lib.golden.consent import build_consent, build_identifier_consent
+from cdp_pipeline.lib.raw import parse_file
+from cdp_pipeline.lib.raw.csv_reader import read_csv_text
+from cdp_pipeline.lib.staging.dates import check_birth_date
+from cdp_pipeline_tests.lib.raw.vendor_landing import q, staged_landing_day
+
+DAY = "2026-10-01"
+LANDED = dt.datetime(2026, 10, 1)
+
+FILES = {
+    # HubSpot contacts export: the bounce and quarantine columns as HubSpot names them (the
+    # 182-column header in fixtures/vendors/hubspot/), every field quoted
+    ("crm", "hubspot-crm-exports-all-contacts-2026-10-01.csv"): (
+        '"Record ID","First Name","Last Name","Email","Email address quarantine reason",'
+        '"Email Address Quarantined","Email hard bounce reason","Invalid email address","Marketing emails bounced"\n'
+        '"601","Elin","Sandberg","elin.sandberg@fjordpost.se","","false","550 5.1.1 mailbox unavailable","false","1"\n'
+        '"602","Ola","Nordmann","ola.nordmann@fjordpost.no","UNDELIVERABLE_ADDRESS","true","","false","0"\n'
+        '"603","Kari","Lie","kari.lie@fjordpost.no","","false","","true","0"\n'
+        # a soft bounce counted, nothing else: HubSpot still sends
+        '"604","Jonas","Berg","jonas.berg@fjordpost.se","","false","","false","2"\n'
+        '"605","Mia","Holm","mia.holm@fjordpost.se","","","","",""\n'
+    ),
+    # Square customer directory export: an Instant Profile's year-less birthday
+    ("crm", "export-20261001-093012.csv"): (
+        "Reference ID,First Name,Last Name,Email Address,Phone Number,Birthday,Square Customer ID\n"
+        ",Karin,Ek,karin.ek@fjordpost.se,,0000-11-02,SQ1\n"
+        ",Sven,Ek,sven.ek@fjordpost.se,,1984-05-02,SQ2\n"
+    ),
+    # Mailchimp: the DoSomething.org header's order (Birthday twice, Date of Birth after them);
+    # Mailchimp grants for the five HubSpot addresses
+    ("esp", "subscribed_members_export_2f8c1a9d3e.csv"): (
+        "First Name,Last Name,Email Address,Graduation Year,Birthday,Phone Number,Full Name,Birthday,"
+        "Completion URL,Untitled,Date of Birth,MEMBER_RATING,CONFIRM_TIME,LEID\n"
+        "Elin,Sandberg,elin.sandberg@fjordpost.se,,,,,,,,,2,2026-09-20 10:00:00,1\n"
+        "Ola,Nordmann,ola.nordmann@fjordpost.no,,,,,,,,,2,2026-09-20 10:00:00,2\n"
+        "Kari,Lie,kari.lie@fjordpost.no,,,,,,,,,2,2026-09-20 10:00:00,3\n"
+        "Jonas,Berg,jonas.berg@fjordpost.se,,,,,,,,,2,2026-09-20 10:00:00,4\n"
+        "Mia,Holm,mia.holm@fjordpost.se,,,,,,,,,2,2026-09-20 10:00:00,5\n"
+        "Alva,Strand,alva.strand@fjordpost.se,2017,03/14,,Alva Strand,03/14,,,1999-03-14,3,2026-09-20 10:00:00,6\n"
+        "Nils,Strand,nils.strand@fjordpost.se,2019,07/02,,Nils Strand,07/02,,,,3,2026-09-20 10:00:00,7\n"
+    ),
+}
+
+BOUNCED = {"elin.sandberg@fjordpost.se": "601", "ola.nordmann@fjordpost.no": "602", "kari.lie@fjordpost.no": "603"}
+
+
+@pytest.fixture(scope="module")
+def con(tmp_path_factory):
+    c = staged_landing_day(tmp_path_factory.mktemp("vendor_bounces"), DAY, FILES)
+    yield c
+    c.close()
+
+
+def test_every_row_is_loaded(con):
+    # the ledger's balance: rows in = loaded + quarantined, none quarantined
+    assert q(con, "SELECT count(*) FROM raw.crm_customers") == [(7,)]
+    assert q(con, "SELECT count(*) FROM raw.esp_members") == [(7,)]
+    assert q(con, "SELECT count(*) FROM audit.quarantine") == [(0,)]
+
+
+def test_hubspot_bounce_and_quarantine_columns_are_bounce_events(con):
+    events = q(
+        con,
+        "SELECT source_record_id, identifier, state, reason, event_time FROM staging.consent_events "
+        "WHERE source = 'crm' ORDER BY ALL",
+    )
+    # a hard bounce's reason, a quarantine, an invalid address: a bounce dated by the landing day
+    # (HubSpot gives no time); a bounce count alone (604) and empty columns (605) make no event
+    assert events == [
+        (rid, email, "revoked", "bounce", LANDED) for email, rid in sorted(BOUNCED.items(), key=lambda x: x[1])
+    ]
+
+
+def test_the_ledger_blocks_a_hubspot_bounced_address_that_mailchimp_granted(con):
+    build_identifier_consent(
+        con,
+        {"consent_events": "staging.consent_events", "email_activity": "staging.email_activity"},
+        dt.datetime(2026, 10, 2),
+    )
+    ledger = dict(
+        (identifier, (consent, blocked, reason))
+        for identifier, consent, blocked, reason in q(
+            con, "SELECT identifier, consent, blocked, reason FROM _golden_identifier_consent WHERE channel = 'email'"
+        )
+    )
+    for email in BOUNCED:
+        assert ledger[email] == ("revoked", True, "bounce")
+    for email in ("jonas.berg@fjordpost.se", "mia.holm@fjordpost.se", "alva.strand@fjordpost.se"):
+        assert ledger[email] == ("granted", False, "subscribed")
+
+
+def test_a_hubspot_bounce_is_not_the_customers_opt_out(con):
+    # one customer per HubSpot contact, its Mailchimp member matched to it
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE bounce_map AS
+           SELECT * FROM (VALUES ('crm', '601', 'A'), ('esp', '1', 'A'), ('crm', '602', 'B'), ('esp', '2', 'B'))
+           t(source, source_record_id, customer_id)"""
+    )
+    build_consent(
+        con, {"consent_events": "staging.consent_events", "customer_map": "bounce_map"}, dt.datetime(2026, 10, 2)
+    )
+    # the person's own answer is Mailchimp's grant; the address is blocked by the ledger above
+    assert q(con, "SELECT customer_id, email_consent, email_consent_source FROM _golden_consent ORDER BY 1") == [
+        ("A", "granted", "esp"),
+        ("B", "granted", "esp"),
+    ]
+
+
+def test_the_hubspot_columns_are_raw_columns(con):
+    assert q(
+        con,
+        "SELECT customer_id, email_hard_bounce_reason, email_quarantined, email_invalid FROM raw.crm_customers "
+        "WHERE customer_id IN ('601', '602', '603') ORDER BY 1",
+    ) == [
+        ("601", "550 5.1.1 mailbox unavailable", "false", "false"),
+        ("602", "", "true", "false"),
+        ("603", "", "false", "true"),
+    ]
+
+
+def test_mailchimp_date_of_birth_wins_over_the_year_less_birthday(con):
+    rows = q(
+        con,
+        "SELECT email_address, birthday, _extra FROM raw.esp_members WHERE email_address LIKE '%strand%' ORDER BY 1",
+    )
+    assert [(r[0], r[1]) for r in rows] == [
+        ("alva.strand@fjordpost.se", "1999-03-14"),
+        ("nils.strand@fjordpost.se", ""),
+    ]
+    # both Birthday columns are kept in _extra (the repeat under its numbered name)
+    assert json.loads(rows[0][2])["Birthday"] == "03/14"
+    records = q(
+        con,
+        "SELECT email, birth_date, dq_flags FROM staging.identity_records "
+        "WHERE email IN ('alva.strand@fjordpost.se', 'nils.strand@fjordpost.se', 'karin.ek@fjordpost.se', "
+        "'sven.ek@fjordpost.se') ORDER BY source, email",
+    )
+    assert records == [
+        # Square's 0000-11-02 and a Mailchimp MM/DD: no birth date, and no error flag
+        ("karin.ek@fjordpost.se", None, []),
+        ("sven.ek@fjordpost.se", dt.date(1984, 5, 2), []),
+        ("alva.strand@fjordpost.se", dt.date(1999, 3, 14), []),
+        ("nils.strand@fjordpost.se", None, []),
+    ]
+
+
+@pytest.mark.parametrize("raw", ["03/14", "3/4", "14.03.", "0000-11-02", "--11-02", "--1102"])
+def test_a_birthday_without_a_year_is_no_birth_date_and_no_error(raw):
+    checked = check_birth_date(raw)
+    assert (checked.value, checked.flags) == (None, ())
+
+
+@pytest.mark.parametrize("raw", ["31/02/1990", "1990-13-01", "14/03/19", "0000-13-45x"])
+def test_an_unreadable_date_is_still_flagged(raw):
+    checked = check_birth_date(raw)
+    assert (checked.value, checked.flags) == (None, ("invalid_date",))
+
+
+def test_crm_date_of_birth_wins_over_birthday_whatever_the_order():
+    parsed = read_csv_text(
+        "Customer ID,Birthday,Date of Birth\nC-1,0000-11-02,1984-11-02\n",
+        source="crm",
+        file_name="c.csv",
+        encoding="utf-8",
+    )
+    assert parsed.columns["birth_date"] == ["1984-11-02"]
+    assert '"Birthday": "0000-11-02"' in parsed.extra[0]
+
+
+SMS_HEADER = ("from", "to", "direction", "body")
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        ("date_sent", "sent_date"),  # the alias first: the column's own name still wins
+        ("sent_date", "date_sent"),
+    ],
+)
+def test_json_lines_choose_a_column_as_csv_headers_do(keys):
+    values = {"date_sent": "Thu, 01 Oct 2026 08:00:00 +0000", "sent_date": "Thu, 01 Oct 2026 09:30:00 +0000"}
+    base = {"from": "+46700000001", "to": "+46701234567", "direction": "outbound-api", "body": "Hej"}
+    line = json.dumps({**base, **{k: values[k] for k in keys}})
+    parsed = parse_file("sms", "messages_2026-10-01.jsonl", (line + "\n").encode()).to_lists()
+    assert parsed.columns["sent_date"] == ["Thu, 01 Oct 2026 09:30:00 +0000"]
+    assert json.loads(parsed.extra[0]) == {"date_sent": "Thu, 01 Oct 2026 08:00:00 +0000"}
+    # the same fields as a CSV header choose the same column
+    csv = ",".join((*base, *keys)) + "\n" + ",".join((*base.values(), *(f'"{values[k]}"' for k in keys))) + "\n"
+    parsed_csv = read_csv_text(csv, source="sms", file_name="messages.csv", encoding="utf-8")
+    assert parsed_csv.columns["sent_date"] == parsed.columns["sent_date"]
