@@ -13,7 +13,7 @@ import io
 import json
 from dataclasses import dataclass
 
-from cdp_pipeline.lib.raw.file_kinds import FileKind, classify_csv, normalise_header
+from cdp_pipeline.lib.raw.file_kinds import FileKind, classify_csv, normalise_header, unread_export
 from cdp_pipeline.lib.raw.parsed import FileRejected, ParsedFile, QuarantinedRow
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -133,9 +133,14 @@ def read_header(
     keys = {normalise_header(h) for h in header}
     kind = kind or classify_csv(source, file_name, keys)
     if kind is None:
+        unread = unread_export(source, keys)
         raise FileRejected(
-            f"unknown file kind for source '{source}': neither the name nor the header "
-            f"({', '.join(header[:12])}) matches a kind in docs/sources.md",
+            f"unknown file kind for source '{source}': "
+            + (
+                f"{unread}, which the platform does not read (docs/sources.md); header: {', '.join(header[:12])}"
+                if unread
+                else f"neither the name nor the header ({', '.join(header[:12])}) matches a kind in docs/sources.md"
+            ),
             encoding=encoding,
             delimiter=delimiter,
             raw_record=_strip_eol(lines[header_at]),

@@ -485,5 +485,23 @@ def classify_csv(source: str, file_name: str, header_keys: set[str]) -> FileKind
     return None
 
 
+# Exports the platform recognises but does not read, by the header columns that mark each: a
+# file of one is rejected whole, and the reason names it (docs/sources.md) so whoever reads
+# audit.files knows it is a known format, not a broken file.
+UNREAD_EXPORTS: tuple[tuple[str, str, frozenset[str]], ...] = (
+    (
+        "pos",
+        "Square's Items Detail export",
+        frozenset({"transaction_id", "gross_sales", "item", "qty", "price_point_name"}),
+    ),
+    ("pos", "Square's Transactions export", frozenset({"transaction_id", "gross_sales", "total_collected"})),
+)
+
+
+def unread_export(source: str, header_keys: set[str]) -> str | None:
+    """The name of an export the platform does not read whose header this is, or None."""
+    return next((what for src, what, marks in UNREAD_EXPORTS if src == source and marks <= header_keys), None)
+
+
 def jsonl_kind(source: str) -> FileKind | None:
     return {"web": WEB_EVENTS, "sms": SMS_MESSAGES_JSONL}.get(source)

@@ -3,8 +3,11 @@ bounce does (in the ledger, not in the customer's own consent); a birthday witho
 becomes a birth date, and Mailchimp's full "Date of Birth" wins over its year-less "Birthday"; and
 JSON lines choose between two spellings of a column as CSV headers do (its own name wins)."""
 
+import csv
 import datetime as dt
+import io
 import json
+from pathlib import Path
 
 import pytest
 
@@ -16,20 +19,43 @@ from cdp_pipeline_tests.lib.raw.vendor_landing import q, staged_landing_day
 
 DAY = "2026-10-01"
 LANDED = dt.datetime(2026, 10, 1)
+HUBSPOT = (
+    Path(__file__).parents[2] / "fixtures" / "vendors" / "hubspot" / "hubspot-crm-exports-all-contacts-2026-10-01.csv"
+)
+
+
+def _hubspot_export() -> str:
+    with HUBSPOT.open(encoding="utf-8", newline="") as f:
+        header = next(csv.reader(f))
+    contacts = [
+        # a hard bounce's reason (the count says 1)
+        {"Record ID": "601", "First Name": "Elin", "Last Name": "Sandberg", "Email": "elin.sandberg@fjordpost.se",
+         "Email Address Quarantined": "false", "Email hard bounce reason": "550 5.1.1 mailbox unavailable",
+         "Invalid email address": "false", "Marketing emails bounced": "1"},
+        # quarantined by HubSpot
+        {"Record ID": "602", "First Name": "Ola", "Last Name": "Nordmann", "Email": "ola.nordmann@fjordpost.no",
+         "Email address quarantine reason": "UNDELIVERABLE_ADDRESS", "Email Address Quarantined": "true",
+         "Invalid email address": "false", "Marketing emails bounced": "0"},
+        # marked invalid
+        {"Record ID": "603", "First Name": "Kari", "Last Name": "Lie", "Email": "kari.lie@fjordpost.no",
+         "Email Address Quarantined": "false", "Invalid email address": "true", "Marketing emails bounced": "0"},
+        # soft bounces counted, nothing else: HubSpot still sends
+        {"Record ID": "604", "First Name": "Jonas", "Last Name": "Berg", "Email": "jonas.berg@fjordpost.se",
+         "Email Address Quarantined": "false", "Invalid email address": "false", "Marketing emails bounced": "2"},
+        {"Record ID": "605", "First Name": "Mia", "Last Name": "Holm", "Email": "mia.holm@fjordpost.se"},
+    ]  # fmt: skip
+    assert all(set(c) <= set(header) for c in contacts)  # HubSpot's own names
+    out = io.StringIO()
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([c.get(h, "") for h in header] for c in contacts)
+    return out.getvalue()
+
 
 FILES = {
-    # HubSpot contacts export: the bounce and quarantine columns as HubSpot names them (the
-    # 182-column header in fixtures/vendors/hubspot/), every field quoted
-    ("crm", "hubspot-crm-exports-all-contacts-2026-10-01.csv"): (
-        '"Record ID","First Name","Last Name","Email","Email address quarantine reason",'
-        '"Email Address Quarantined","Email hard bounce reason","Invalid email address","Marketing emails bounced"\n'
-        '"601","Elin","Sandberg","elin.sandberg@fjordpost.se","","false","550 5.1.1 mailbox unavailable","false","1"\n'
-        '"602","Ola","Nordmann","ola.nordmann@fjordpost.no","UNDELIVERABLE_ADDRESS","true","","false","0"\n'
-        '"603","Kari","Lie","kari.lie@fjordpost.no","","false","","true","0"\n'
-        # a soft bounce counted, nothing else: HubSpot still sends
-        '"604","Jonas","Berg","jonas.berg@fjordpost.se","","false","","false","2"\n'
-        '"605","Mia","Holm","mia.holm@fjordpost.se","","","","",""\n'
-    ),
+    # HubSpot contacts export: the real 182-column header (fixtures/vendors/hubspot/), every field
+    # quoted, made-up contacts with HubSpot's bounce and quarantine columns filled
+    ("crm", "hubspot-crm-exports-all-contacts-2026-10-01.csv"): _hubspot_export(),
     # Square customer directory export: an Instant Profile's year-less birthday
     ("crm", "export-20261001-093012.csv"): (
         "Reference ID,First Name,Last Name,Email Address,Phone Number,Birthday,Square Customer ID\n"
@@ -66,6 +92,11 @@ def test_every_row_is_loaded(con):
     assert q(con, "SELECT count(*) FROM raw.crm_customers") == [(7,)]
     assert q(con, "SELECT count(*) FROM raw.esp_members") == [(7,)]
     assert q(con, "SELECT count(*) FROM audit.quarantine") == [(0,)]
+    assert q(
+        con,
+        "SELECT sum(rows_read), sum(rows_loaded), count(*) FILTER (WHERE rows_read <> rows_loaded + rows_quarantined) "
+        "FROM audit.files",
+    ) == [(14, 14, 0)]
 
 
 def test_hubspot_bounce_and_quarantine_columns_are_bounce_events(con):
@@ -198,3 +229,43 @@ def test_json_lines_choose_a_column_as_csv_headers_do(keys):
     csv = ",".join((*base, *keys)) + "\n" + ",".join((*base.values(), *(f'"{values[k]}"' for k in keys))) + "\n"
     parsed_csv = read_csv_text(csv, source="sms", file_name="messages.csv", encoding="utf-8")
     assert parsed_csv.columns["sent_date"] == parsed.columns["sent_date"]
+
+
+SQUARE_ITEMS = (
+    "Date,Time,Time Zone,Category,Item,Qty,Price Point Name,SKU,Modifiers Applied,Gross Sales,Discounts,Net Sales,"
+    "Tax,Transaction ID,Payment ID,Device Name,Notes,Details,Event Type,Location,Dining Option,Customer ID,"
+    "Customer Name,Customer Reference ID,Unit,Count,Itemization Type,Commission,Employee\n"
+    '2026-10-01,10:15:00,Central European Time,Kaffe,Latte,1.0,Regular,LAT-1,,"kr 45,00","kr 0,00","kr 45,00",'
+    '"kr 9,00",T9001,P9001,iPad,,,Payment,Södermalm,,SQ1,Karin Ek,,,1,Physical Good,"kr 0,00",\n'
+)
+SQUARE_TRANSACTIONS = (
+    "Date,Time,Time Zone,Gross Sales,Discounts,Service Charges,Net Sales,Gift Card Sales,Tax,Tip,Partial Refunds,"
+    "Total Collected,Source,Card,Card Entry Methods,Cash,Square Gift Card,Other Tender,Other Tender Type,"
+    "Other Tender Note,Fees,Net Total,Transaction ID,Payment ID,Card Brand,PAN Suffix,Device Name,Staff Name,"
+    "Staff ID,Details,Description,Event Type,Location,Dining Option,Customer ID,Customer Name,"
+    "Customer Reference ID,Device Nickname,Transaction Status\n"
+    '10/01/2026,10:15:00 AM,Central European Time,"kr 45,00","kr 0,00","kr 0,00","kr 45,00","kr 0,00","kr 9,00",'
+    '"kr 0,00","kr 0,00","kr 45,00",Point of Sale,"kr 45,00",Tapped,"kr 0,00","kr 0,00","kr 0,00",,,"-kr 0,79",'
+    '"kr 44,21",T9001,P9001,Visa,1234,iPad,,,,1 x Latte,Payment,Södermalm,,SQ1,Karin Ek,,,Complete\n'
+)
+
+
+def test_square_point_of_sale_exports_are_rejected_with_a_reason_that_names_them(tmp_path):
+    con = staged_landing_day(
+        tmp_path,
+        DAY,
+        {("pos", "items-2026-10-01.csv"): SQUARE_ITEMS, ("pos", "transactions-2026-10-01.csv"): SQUARE_TRANSACTIONS},
+    )
+    files = {
+        Path(file).name: (status, reason)
+        for file, status, reason in q(con, "SELECT file, status, message FROM audit.files ORDER BY file")
+    }
+    assert files["items-2026-10-01.csv"][0] == files["transactions-2026-10-01.csv"][0] == "rejected"
+    assert files["items-2026-10-01.csv"][1].startswith(
+        "unknown file kind for source 'pos': Square's Items Detail export, which the platform does not read"
+    )
+    assert files["transactions-2026-10-01.csv"][1].startswith(
+        "unknown file kind for source 'pos': Square's Transactions export, which the platform does not read"
+    )
+    assert q(con, "SELECT count(*) FROM raw.pos_receipts UNION ALL SELECT count(*) FROM raw.pos_orders") == [(0,), (0,)]
+    con.close()
