@@ -53,10 +53,14 @@ crm_raw AS (
            -- as an ESP bounce (docs/sources.md). The count "Marketing emails bounced" is not
            -- read: it counts soft bounces too and never goes down. Rows loaded before the
            -- columns were read have them in _extra under HubSpot's headers.
-           coalesce(nullif(trim(coalesce(email_hard_bounce_reason, _extra ->> '$."Email hard bounce reason"')), '')
-                        IS NOT NULL
-                    OR std_bool(coalesce(email_quarantined, _extra ->> '$."Email Address Quarantined"'))
-                    OR std_bool(coalesce(email_invalid, _extra ->> '$."Invalid email address"')), false) AS email_bounced,
+           -- (the CASE reads them only on a row that has one of them: a CRM extract has none)
+           CASE WHEN email_hard_bounce_reason IS NOT NULL OR email_quarantined IS NOT NULL OR email_invalid IS NOT NULL
+                     OR _extra IS NOT NULL
+                THEN coalesce(nullif(trim(coalesce(email_hard_bounce_reason,
+                                                   _extra ->> '$."Email hard bounce reason"')), '') IS NOT NULL
+                              OR std_bool(coalesce(email_quarantined, _extra ->> '$."Email Address Quarantined"'))
+                              OR std_bool(coalesce(email_invalid, _extra ->> '$."Invalid email address"')), false)
+                ELSE false END AS email_bounced,
            consent_updated_at, updated_at, CAST(_landing_date AS TIMESTAMP) AS landed
     FROM temp.raw_crm_customers
 ),
