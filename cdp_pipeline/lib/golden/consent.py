@@ -36,9 +36,10 @@ The consent ledger (``golden.identifier_consent``, ``create_identifier_consent.s
 the same precedence per *identifier* (channel, standardised address or E.164 number) over
 every signal about it, whichever customer identity resolution put it on, plus the ESP's
 bounces (``staging.email_activity``) and HubSpot's bounce columns (reason ``bounce`` in
-``staging.consent_events``, left out of the per-customer answer). An identifier whose deciding signal is a revocation is
-*blocked*: it is never contactable on any customer (``create_golden_customer_rows.sql``), the
-export gate blanks it and the export check rejects it. An unsubscribe is about an address,
+``staging.consent_events``, left out of the per-customer answer). An identifier whose deciding
+signal is a revocation is *blocked*: it is never contactable on any customer
+(``create_golden_customer_rows.sql``), the export gate blanks it and the export check rejects
+it. An unsubscribe is about an address,
 so a wrong split or merge of people cannot send it again.
 """
 

@@ -11,10 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from cdp_pipeline.defs.staging.assets import SQL_DIR, STAGING_TABLES
 from cdp_pipeline.lib.golden.consent import build_consent, build_identifier_consent
-from cdp_pipeline.lib.raw import parse_file
+from cdp_pipeline.lib.raw import load_partition, parse_file
 from cdp_pipeline.lib.raw.csv_reader import read_csv_text
+from cdp_pipeline.lib.staging.build import build_staging_table
 from cdp_pipeline.lib.staging.dates import check_birth_date
+from cdp_pipeline.settings import get_settings
 from cdp_pipeline_tests.lib.raw.vendor_landing import q, staged_landing_day
 
 DAY = "2026-10-01"
@@ -268,4 +271,34 @@ def test_square_point_of_sale_exports_are_rejected_with_a_reason_that_names_them
         "unknown file kind for source 'pos': Square's Transactions export, which the platform does not read"
     )
     assert q(con, "SELECT count(*) FROM raw.pos_receipts UNION ALL SELECT count(*) FROM raw.pos_orders") == [(0,), (0,)]
+    con.close()
+
+
+def test_a_bounce_in_two_deliveries_of_a_timed_crm_row_does_not_repeat_its_consent_event(tmp_path):
+    """A CRM row with its own time makes one consent event however often it is delivered; the
+    bounce beside it (no time of its own) is one event per delivery that still says so."""
+    text = (
+        "customer_id,email,consent_email,updated_at,Email hard bounce reason\n"
+        "C1,anna.lind@fjordpost.se,yes,2026-09-30 10:00:00,550 5.1.1 mailbox unavailable\n"
+    )
+    con = staged_landing_day(tmp_path, "2026-10-01", {("crm", "customers.csv"): text})
+    # the row delivered again the next day, and staging built again
+    (tmp_path / "landing" / "crm" / "2026-10-02").mkdir(parents=True)
+    # (a file delivered twice byte for byte is skipped: HubSpot's reason text differs)
+    again = text.replace("mailbox unavailable", "user unknown")
+    (tmp_path / "landing" / "crm" / "2026-10-02" / "customers.csv").write_text(again, encoding="utf-8")
+    load_partition(con, tmp_path / "landing", "crm", "2026-10-02", suppression=set())
+    for table in STAGING_TABLES:
+        build_staging_table(con, SQL_DIR, table, get_settings())
+    assert q(con, "SELECT count(*) FROM raw.crm_customers") == [(2,)]
+    assert q(
+        con, "SELECT state, reason, count(*), min(event_time) FROM staging.consent_events GROUP BY ALL ORDER BY ALL"
+    ) == [
+        ("granted", "crm_opt_in", 1, dt.datetime(2026, 9, 30, 8, 0)),
+        ("revoked", "bounce", 2, LANDED),
+    ]
+    assert q(con, "SELECT DISTINCT event_time FROM staging.consent_events WHERE reason = 'bounce' ORDER BY 1") == [
+        (LANDED,),
+        (dt.datetime(2026, 10, 2),),
+    ]
     con.close()

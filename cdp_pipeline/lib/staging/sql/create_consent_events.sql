@@ -170,14 +170,20 @@ crm_rows AS (
            coalesce(std_timestamp_at_offset(c.consent_updated_at, NULL, hc.utc_offset),
                     std_timestamp_at_offset(c.updated_at, NULL, hu.utc_offset)) AS changed_at,
            -- only when there is no time (else every delivery of a version would be an event of its own)
-           CASE WHEN changed_at IS NULL THEN c.landed END AS landed,
-           -- HubSpot gives no bounce time: true by the day the file landed
-           CASE WHEN c.email_bounced THEN c.landed END AS bounced_by
+           CASE WHEN changed_at IS NULL THEN c.landed END AS landed
     FROM crm_raw c
     LEFT JOIN emails e ON e.raw_email = c.email
     LEFT JOIN phones p ON p.raw_phone = c.phone AND p.raw_country IS NOT DISTINCT FROM c.country
     LEFT JOIN crm_hours hc ON hc.hour = std_local_hour(c.consent_updated_at)
     LEFT JOIN crm_hours hu ON hu.hour = std_local_hour(c.updated_at)
+),
+crm_bounces AS (
+    -- HubSpot gives no bounce time: true by the day the file landed (one event per delivery that
+    -- still says so, as an undated opt-out)
+    SELECT DISTINCT c.customer_id, e.email, c.landed
+    FROM crm_raw c
+    JOIN emails e ON e.raw_email = c.email
+    WHERE c.email_bounced
 ),
 crm AS (
     SELECT 'crm', customer_id, 'email', email, CASE WHEN email_ok THEN 'granted' ELSE 'revoked' END,
@@ -187,8 +193,8 @@ crm AS (
     UNION ALL
     -- an address HubSpot will not send to: reason 'bounce' (blocks the address in the ledger,
     -- not in the customer's own consent: create_customer_consent.sql)
-    SELECT 'crm', customer_id, 'email', email, 'revoked', 'bounce', bounced_by
-    FROM crm_rows WHERE bounced_by IS NOT NULL AND email IS NOT NULL
+    SELECT 'crm', customer_id, 'email', email, 'revoked', 'bounce', landed
+    FROM crm_bounces WHERE email IS NOT NULL
     UNION ALL
     SELECT 'crm', customer_id, 'sms', phone, CASE WHEN sms_ok THEN 'granted' ELSE 'revoked' END,
            CASE WHEN sms_ok THEN 'crm_opt_in' ELSE 'crm_opt_out' END,
