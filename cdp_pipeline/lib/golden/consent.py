@@ -35,9 +35,11 @@ time and source of the winning signal; computed in one set-based statement
 The consent ledger (``golden.identifier_consent``, ``create_identifier_consent.sql``) applies
 the same precedence per *identifier* (channel, standardised address or E.164 number) over
 every signal about it, whichever customer identity resolution put it on, plus the ESP's
-bounces (``staging.email_activity``). An identifier whose deciding signal is a revocation is
-*blocked*: it is never contactable on any customer (``create_golden_customer_rows.sql``), the
-export gate blanks it and the export check rejects it. An unsubscribe is about an address,
+bounces (``staging.email_activity``) and HubSpot's bounce columns (reason ``bounce`` in
+``staging.consent_events``, left out of the per-customer answer). An identifier whose deciding
+signal is a revocation is *blocked*: it is never contactable on any customer
+(``create_golden_customer_rows.sql``), the export gate blanks it and the export check rejects
+it. An unsubscribe is about an address,
 so a wrong split or merge of people cannot send it again.
 """
 
@@ -66,9 +68,10 @@ CONSENT_STRENGTH: dict[str, int] = {
     "crm_opt_out": EXPLICIT,
     # the ESP knows the address but it never opted in (Mailchimp "nonsubscribed")
     "nonsubscribed": EXPLICIT,
-    # an ESP bounce (staging.email_activity): not a consent decision of the person, so it is not
-    # in staging.consent_events nor the per-customer answer, but the address is blocked
-    # (golden.identifier_consent) until a later explicit grant of it
+    # an ESP bounce (staging.email_activity), or HubSpot's bounce/quarantine columns (in
+    # staging.consent_events with this reason): not a consent decision of the person, so not in
+    # the per-customer answer, but the address is blocked (golden.identifier_consent) until a
+    # later explicit grant of it
     "bounce": PROTECTED,
     "accepts_marketing": IMPLIED,
     # Klaviyo's Email/SMS Marketing Consent states (staging.consent_events): SUPPRESSED is

@@ -13,7 +13,7 @@ import io
 import json
 from dataclasses import dataclass
 
-from cdp_pipeline.lib.raw.file_kinds import FileKind, classify_csv, normalise_header
+from cdp_pipeline.lib.raw.file_kinds import FileKind, classify_csv, normalise_header, unread_export
 from cdp_pipeline.lib.raw.parsed import FileRejected, ParsedFile, QuarantinedRow
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -133,22 +133,27 @@ def read_header(
     keys = {normalise_header(h) for h in header}
     kind = kind or classify_csv(source, file_name, keys)
     if kind is None:
+        unread = unread_export(source, keys)
         raise FileRejected(
-            f"unknown file kind for source '{source}': neither the name nor the header "
-            f"({', '.join(header[:12])}) matches a kind in docs/sources.md",
+            f"unknown file kind for source '{source}': "
+            + (
+                f"{unread}, which the platform does not read (docs/sources.md); header: {', '.join(header[:12])}"
+                if unread
+                else f"neither the name nor the header ({', '.join(header[:12])}) matches a kind in docs/sources.md"
+            ),
             encoding=encoding,
             delimiter=delimiter,
             raw_record=_strip_eol(lines[header_at]),
         )
 
-    # Which field reads each column: its canonical name wherever it is in the header, else the
-    # first alias (HubSpot's "Record ID" and a "Customer ID" beside it: the Customer ID is the key).
+    # Which field reads each column: the spelling kind.rank puts first wherever it is in the
+    # header (HubSpot's "Record ID" and a "Customer ID" beside it: the Customer ID is the key).
     chosen: dict[str, int] = {}
     for i, h in enumerate(header):
         col = kind.canonical(h)
         if not col:
             continue
-        if col not in chosen or (normalise_header(h) == col and normalise_header(header[chosen[col]]) != col):
+        if col not in chosen or kind.rank(h, col) < kind.rank(header[chosen[col]], col):
             chosen[col] = i
     read_by = {i: col for col, i in chosen.items()}
     mapping: list[tuple[int, str]] = []

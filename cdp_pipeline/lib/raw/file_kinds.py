@@ -35,12 +35,26 @@ class FileKind:
     aliases: dict[str, str] = field(default_factory=dict)
     # Columns the loader fills itself (not from a header), e.g. esp status from the file name.
     derived: tuple[str, ...] = ()
+    # column -> normalised header names read before its own name when a file has several
+    # spellings of it (Mailchimp's full "Date of Birth" over its year-less "Birthday").
+    prefer: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def canonical(self, header: str) -> str | None:
         """The canonical column a header (or JSON key) stands for, or None if unknown."""
         key = normalise_header(header)
         key = self.aliases.get(key, key)
         return key if key in self.columns and key not in self.derived else None
+
+    def rank(self, header: str, column: str) -> int:
+        """Which of several spellings of ``column`` in one header (or JSON object) is read: the
+        lowest rank, the first of equal ranks. A preferred spelling, then the column's own
+        name, then any alias; the others go to _extra. The CSV and the JSON-lines readers both
+        choose by it, so a column is read from the same spelling whatever the format."""
+        key = normalise_header(header)
+        preferred = self.prefer.get(column, ())
+        if key in preferred:
+            return preferred.index(key)
+        return len(preferred) + (0 if key == column else 1)
 
     @property
     def qualified_table(self) -> str:
@@ -73,6 +87,12 @@ CRM_CUSTOMERS = FileKind(
         # an opt-out flag (true = unsubscribed from all email): Square's older "Email
         # Unsubscribed", HubSpot's "Unsubscribed from all email"; staging.consent_events reads it
         "email_unsubscribed",
+        # HubSpot's own block of an address that does not take mail (a hard bounce's reason,
+        # "Email Address Quarantined", "Invalid email address"): staging.consent_events reads
+        # them as an ESP bounce is read (docs/sources.md)
+        "email_hard_bounce_reason",
+        "email_quarantined",
+        "email_invalid",
     ),
     required=("customer_id",),
     aliases={
@@ -111,7 +131,11 @@ CRM_CUSTOMERS = FileKind(
         "unsubscribed_from_all_email": "email_unsubscribed",
         "street_address": "street",
         "country_region": "country",
+        "email_address_quarantined": "email_quarantined",
+        "invalid_email_address": "email_invalid",
     },
+    # a full birth date over a "Birthday" that may have no year (Square writes 0000-11-02)
+    prefer={"birth_date": ("birth_date", "date_of_birth", "dob")},
 )
 
 # A legacy Shopify customers export has no Customer ID: its rows are keyed by their address.
@@ -123,6 +147,7 @@ SHOPIFY_CUSTOMERS_LEGACY = FileKind(
     columns=CRM_CUSTOMERS.columns,
     required=("email",),
     aliases=CRM_CUSTOMERS.aliases,
+    prefer=CRM_CUSTOMERS.prefer,
 )
 
 ESP_MEMBERS = FileKind(
@@ -179,6 +204,9 @@ ESP_MEMBERS = FileKind(
         "zip_code": "zip",
         "date_of_birth": "birthday",
     },
+    # Mailchimp's Birthday merge field is a month and day without a year (MM/DD); a list owner's
+    # "Date of Birth" beside it is the full date: it is the one read, the Birthday goes to _extra.
+    prefer={"birthday": ("date_of_birth",)},
 )
 
 # A Klaviyo profile or list export. Its consent is in its own columns (no Mailchimp status):
@@ -455,6 +483,24 @@ def classify_csv(source: str, file_name: str, header_keys: set[str]) -> FileKind
             return POS_RECEIPTS
         return None
     return None
+
+
+# Exports the platform recognises but does not read, by the header columns that mark each: a
+# file of one is rejected whole, and the reason names it (docs/sources.md) so whoever reads
+# audit.files knows it is a known format, not a broken file.
+UNREAD_EXPORTS: tuple[tuple[str, str, frozenset[str]], ...] = (
+    (
+        "pos",
+        "Square's Items Detail export",
+        frozenset({"transaction_id", "gross_sales", "item", "qty", "price_point_name"}),
+    ),
+    ("pos", "Square's Transactions export", frozenset({"transaction_id", "gross_sales", "total_collected"})),
+)
+
+
+def unread_export(source: str, header_keys: set[str]) -> str | None:
+    """The name of an export the platform does not read whose header this is, or None."""
+    return next((what for src, what, marks in UNREAD_EXPORTS if src == source and marks <= header_keys), None)
 
 
 def jsonl_kind(source: str) -> FileKind | None:

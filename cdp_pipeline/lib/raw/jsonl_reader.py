@@ -274,18 +274,19 @@ class _Rows:
         self.counts_only = False  # keep no loaded row's values (``_read_jsonl_text``)
 
     def _plan(self, shape: tuple[str, ...]) -> tuple[tuple, tuple[str, ...]]:
-        # The first key that stands for a column is its value; a key that stands for no column, or
-        # for one already read, goes to _extra (a GA4 line is kept whole in event_json instead).
+        # Each column is read from the key kind.rank puts first (the column's own name over an
+        # alias, wherever it is in the object, as the CSV reader chooses); a key that stands for
+        # no column, or for one read from another key, goes to _extra in the object's order (a
+        # GA4 line is kept whole in event_json instead).
         read: dict[str, str] = {}
-        unknown: list[str] = []
         for key in shape:
             col = self.key_map.get(key, "?")
             if col == "?":
                 col = self.key_map[key] = self.kind.canonical(key)
-            if col is None or col in read:
-                unknown.append(key)
-            else:
+            if col is not None and (col not in read or self.kind.rank(key, col) < self.kind.rank(read[col], col)):
                 read[col] = key
+        chosen = set(read.values())
+        unknown = [key for key in shape if key not in chosen]
         plan = (tuple(read.get(c, _ABSENT) for c in self.value_columns), () if self.is_web else tuple(unknown))
         self.plans[shape] = plan
         return plan

@@ -26,6 +26,10 @@ _DATE_FORMATS = [
     (re.compile(r"^(\d{1,2})[./-](\d{1,2})[./-](\d{4})$"), "dmy"),
     (re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$"), "dmy"),
 ]
+# A birthday without a year: Mailchimp's Birthday merge field (``03/14``), Square's year-less
+# birthday (``0000-11-02``), vCard's ``--11-02``. It is no birth date (a made-up year would
+# match strangers born on that day) and no error either: no value, no flag.
+_NO_YEAR = re.compile(r"^(?:\d{1,2}[/.-]\d{1,2}\.?|0000-\d{1,2}-\d{1,2}|--\d{1,2}-?\d{1,2})$")
 # A midnight time after a date, as Excel and databases write birth dates.
 _MIDNIGHT = re.compile(r"[ T]00:00(?::00(?:\.0+)?)?(?:Z|[+-]00:?00)?$")
 
@@ -72,9 +76,10 @@ def parse_date(raw: object) -> date | None:
 
 def check_birth_date(raw: object, as_of: date | None = None) -> Checked:
     """A birth date with flags: ``invalid_date`` (unreadable), ``impossible_birth_date``
-    (before 1900-01-01 or after ``as_of``, default today)."""
+    (before 1900-01-01 or after ``as_of``, default today). A month and day without a year is
+    no birth date and not flagged (``_NO_YEAR``)."""
     text = as_text(raw) if not isinstance(raw, date) else raw
-    if text is None:
+    if text is None or (isinstance(text, str) and _NO_YEAR.match(text)):
         return Checked(None)
     parsed = parse_date(raw)
     if parsed is None:

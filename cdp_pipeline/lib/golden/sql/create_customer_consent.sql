@@ -23,7 +23,9 @@ WITH signals AS (
     FROM {consent_events} AS c
     JOIN {customer_map} AS m ON m.source = c.source AND m.source_record_id = c.source_record_id
     LEFT JOIN {strengths} AS k ON k.reason = c.reason
-    WHERE c.event_time < CAST($cutoff AS TIMESTAMP) AND c.state IN ('granted', 'revoked')
+    -- a bounce (HubSpot's bounce and quarantine columns) is about the address, not the person's
+    -- decision: it blocks the address in the ledger only, as an ESP bounce does
+    WHERE c.event_time < CAST($cutoff AS TIMESTAMP) AND c.state IN ('granted', 'revoked') AND c.reason <> 'bounce'
 ),
 latest AS (
     -- source and source_record_id are never NULL here (they matched the map), nor is event_time (before the cutoff)

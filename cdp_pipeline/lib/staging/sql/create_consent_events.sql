@@ -1,4 +1,4 @@
--- Every consent signal per channel: ESP status (a nonsubscribed member never opted in: no consent), Klaviyo's consent columns and suppressions, SMS STOP/START, CRM flags (and unsubscribed flags), Shopify "Accepts Marketing".
+-- Every consent signal per channel: ESP status (a nonsubscribed member never opted in: no consent), Klaviyo's consent columns and suppressions, SMS STOP/START, CRM flags (and unsubscribed flags, and HubSpot's bounce and quarantine columns as 'bounce'), Shopify "Accepts Marketing".
 -- An opt-out whose time cannot be read (an SMS STOP too) is dated by the day its file landed (it was true by then); a grant without a time is no grant.
 -- Its rows as a view over temp.raw_<table> (the whole raw table, or the affected keys' rows:
 -- lib/staging/incremental.py); insert_staging_rows.sql writes them.
@@ -48,6 +48,19 @@ crm_raw AS (
                     _extra ->> '$."Email Unsubscribed"') AS unsubscribed_text,
            CASE lower(trim(unsubscribed_text)) WHEN 'unsubscribed' THEN true WHEN 'subscribed' THEN false
                 ELSE std_bool(unsubscribed_text) END AS email_unsubscribed,
+           -- HubSpot will not send to the address: it hard-bounced (a reason is set), it is
+           -- quarantined, or HubSpot marked it invalid. Not the person's opt-out: a 'bounce',
+           -- as an ESP bounce (docs/sources.md). The count "Marketing emails bounced" is not
+           -- read: it counts soft bounces too and never goes down. Rows loaded before the
+           -- columns were read have them in _extra under HubSpot's headers.
+           -- (the CASE reads them only on a row that has one of them: a CRM extract has none)
+           CASE WHEN email_hard_bounce_reason IS NOT NULL OR email_quarantined IS NOT NULL OR email_invalid IS NOT NULL
+                     OR _extra IS NOT NULL
+                THEN coalesce(nullif(trim(coalesce(email_hard_bounce_reason,
+                                                   _extra ->> '$."Email hard bounce reason"')), '') IS NOT NULL
+                              OR std_bool(coalesce(email_quarantined, _extra ->> '$."Email Address Quarantined"'))
+                              OR std_bool(coalesce(email_invalid, _extra ->> '$."Invalid email address"')), false)
+                ELSE false END AS email_bounced,
            consent_updated_at, updated_at, CAST(_landing_date AS TIMESTAMP) AS landed
     FROM temp.raw_crm_customers
 ),
@@ -164,11 +177,24 @@ crm_rows AS (
     LEFT JOIN crm_hours hc ON hc.hour = std_local_hour(c.consent_updated_at)
     LEFT JOIN crm_hours hu ON hu.hour = std_local_hour(c.updated_at)
 ),
+crm_bounces AS (
+    -- HubSpot gives no bounce time: true by the day the file landed (one event per delivery that
+    -- still says so, as an undated opt-out)
+    SELECT DISTINCT c.customer_id, e.email, c.landed
+    FROM crm_raw c
+    JOIN emails e ON e.raw_email = c.email
+    WHERE c.email_bounced
+),
 crm AS (
     SELECT 'crm', customer_id, 'email', email, CASE WHEN email_ok THEN 'granted' ELSE 'revoked' END,
            CASE WHEN email_unsubscribed THEN 'crm_unsubscribed' WHEN email_ok THEN 'crm_opt_in' ELSE 'crm_opt_out' END,
            coalesce(changed_at, CASE WHEN NOT email_ok THEN landed END)
     FROM crm_rows WHERE email_ok IS NOT NULL AND email IS NOT NULL
+    UNION ALL
+    -- an address HubSpot will not send to: reason 'bounce' (blocks the address in the ledger,
+    -- not in the customer's own consent: create_customer_consent.sql)
+    SELECT 'crm', customer_id, 'email', email, 'revoked', 'bounce', landed
+    FROM crm_bounces WHERE email IS NOT NULL
     UNION ALL
     SELECT 'crm', customer_id, 'sms', phone, CASE WHEN sms_ok THEN 'granted' ELSE 'revoked' END,
            CASE WHEN sms_ok THEN 'crm_opt_in' ELSE 'crm_opt_out' END,
