@@ -9,7 +9,9 @@ shares most records with:
   gives the old ID to the larger part; the other parts get new IDs, event ``split``);
 * a cluster that receives several previous IDs keeps the one it shares most records
   with, then the oldest; the others are ``merged`` into it;
-* a previous ID none of whose records remain is ``retired``.
+* a previous ID none of whose records remain is ``retired``;
+* an ID merged away on an earlier night comes back to a new cluster holding the record it was
+  derived from (a merge undone by a split), so it names its records again.
 
 The previous state is the ``identity.customer_map`` already in the build database.
 """

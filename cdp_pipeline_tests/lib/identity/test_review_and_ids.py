@@ -163,6 +163,32 @@ def test_merged_ids_come_back_only_with_the_record_they_were_derived_from(con, c
     assert {(c, "split", a), (ids["b2"], "split", a)} <= _events(con, "r3")
 
 
+def test_a_part_founded_by_two_merged_ids_takes_the_first_and_the_other_follows_it(con, config):
+    """A (six records), B (b1) and C (c1) merge through a shared cookie; then A's side leaves the
+    cookie: the part B + C holds both founding records, takes B (the smaller record) back, and C
+    is recorded as merged into B, so C is followed to the records it now lives with."""
+    base = [_card(f"a{i}", "L1") for i in range(1, 7)] + [_card("b1", "L2"), _card("c1", "L3")]
+    write_records(con, base)
+    resolve_identities(con, run_id="r1", config=config)
+    first = _ids(con)
+    a, b, c = first["a1"], first["b1"], first["c1"]
+    bridge = [
+        record("crm", f"x{card}", None, loyalty_card_id=card, crm_customer_id=f"x{card}") for card in ("L1", "L2", "L3")
+    ] + [record("web", f"x{card}", None, web_user_id=f"x{card}", cookies=["ck1"]) for card in ("L1", "L2", "L3")]
+    write_records(con, [*base, *bridge])
+    resolve_identities(con, run_id="r2", config=config)
+    assert set(_ids(con).values()) == {a}
+
+    bridge[3]["cookies"] = None  # web xL1: A's side leaves the shared cookie
+    write_records(con, [*base, *bridge])
+    resolve_identities(con, run_id="r3", config=config)
+    ids = _ids(con)
+    assert ids["a1"] == ids["xL1"] == a
+    assert ids["b1"] == ids["c1"] == ids["xL2"] == ids["xL3"] == b
+    assert {(b, "split", a), (c, "merged", b)} <= _events(con, "r3")
+    assert surviving_customer_id(con, c) == b
+
+
 def test_vanished_records_retire_their_id(con, config):
     write_records(con, [_card("a1", "L1"), _card("b1", "L2")])
     resolve_identities(con, run_id="r1", config=config)
