@@ -11,7 +11,8 @@ shares most records with:
   with, then the oldest; the others are ``merged`` into it;
 * a previous ID none of whose records remain is ``retired``;
 * an ID merged away on an earlier night comes back to a new cluster holding the record it was
-  derived from (a merge undone by a split), so it names its records again.
+  derived from (a merge undone by a split); when that record is in a cluster that keeps another
+  ID, the old ID is ``merged`` into that one. Either way the old ID leads to its records.
 
 The previous state is the ``identity.customer_map`` already in the build database.
 """
@@ -59,8 +60,8 @@ def _previous_map(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> N
     # ID would go on naming the customer it was merged into, which no longer holds its records.
     if table_exists(con, "identity", "id_history"):
         con.execute("""CREATE OR REPLACE TEMP TABLE _id_revivable AS
-                       SELECT customer_id FROM (
-                           SELECT customer_id, event FROM identity.id_history
+                       SELECT customer_id, related_customer_id AS related FROM (
+                           SELECT customer_id, event, related_customer_id FROM identity.id_history
                            QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY "at" DESC, run_id DESC) = 1
                        ) WHERE event = 'merged'
                          AND customer_id NOT IN (SELECT customer_id FROM temp._id_prev)""")
@@ -68,7 +69,7 @@ def _previous_map(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> N
             con.execute("""DELETE FROM temp._id_revivable
                            WHERE customer_id IN (SELECT customer_id FROM identity.customer_map)""")
     else:
-        con.execute("CREATE OR REPLACE TEMP TABLE _id_revivable (customer_id VARCHAR)")
+        con.execute("CREATE OR REPLACE TEMP TABLE _id_revivable (customer_id VARCHAR, related VARCHAR)")
 
 
 def assign_customer_ids(con: duckdb.DuckDBPyConnection, components: str, run_at, scope: str | None = None) -> dict:
@@ -108,6 +109,14 @@ def assign_customer_ids(con: duckdb.DuckDBPyConnection, components: str, run_at,
         FROM temp._id_cur WHERE component NOT IN (SELECT component FROM temp._id_kept)
         GROUP BY component
     """)
+    # where tonight's clusters put the founding record (the unsalted seed key) of each merged-away ID
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _id_founders AS
+        SELECT k.component, k.key AS founder_key, v.customer_id, v.related
+        FROM (SELECT component, source || '{_SEP}' || source_record_id AS key FROM temp._id_cur
+              WHERE EXISTS (SELECT 1 FROM temp._id_revivable)) k
+        JOIN temp._id_revivable v ON v.customer_id = 'C-' || left(sha256(k.key), 12)
+    """)
     _derive_new_ids(con)
     con.execute(
         """
@@ -135,10 +144,11 @@ def assign_customer_ids(con: duckdb.DuckDBPyConnection, components: str, run_at,
         FROM temp._id_heir h JOIN temp._id_kept k USING (component)
         WHERE h.customer_id <> k.customer_id
         UNION ALL
-        -- merged-away IDs whose records' part got another revived ID: follow them there
-        SELECT f.customer_id, 'merged', n.customer_id
-        FROM temp._id_founders f JOIN temp._id_new_ids n USING (component)
-        WHERE f.customer_id <> n.customer_id
+        -- a merged-away ID whose founding record is now in another customer than the one it was
+        -- last merged into (a split, or another revived ID): it is merged into that customer
+        SELECT f.customer_id, 'merged', a.customer_id
+        FROM temp._id_founders f JOIN temp._id_assignment a USING (component)
+        WHERE f.customer_id <> a.customer_id AND a.customer_id IS DISTINCT FROM f.related
         UNION ALL
         SELECT p.customer_id, 'retired', NULL
         FROM (SELECT DISTINCT customer_id FROM temp._id_prev) p
@@ -166,16 +176,8 @@ def assign_customer_ids(con: duckdb.DuckDBPyConnection, components: str, run_at,
 
 def _derive_new_ids(con: duckdb.DuckDBPyConnection, max_salts: int = 50) -> None:
     """``C-`` + 12 hex of sha256(seed key); on a clash with any ID ever used, re-derive with a salt."""
-    # A merged-away ID (``_id_revivable``) whose founding record (its unsalted seed key) is in a
-    # new cluster: that cluster takes it back (the smallest founding record when it holds several).
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _id_founders AS
-        SELECT k.component, k.key AS founder_key, v.customer_id
-        FROM (SELECT component, source || '{_SEP}' || source_record_id AS key FROM temp._id_cur
-              WHERE component IN (SELECT component FROM temp._id_new)
-                AND EXISTS (SELECT 1 FROM temp._id_revivable)) k
-        JOIN temp._id_revivable v ON v.customer_id = 'C-' || left(sha256(k.key), 12)
-    """)
+    # A merged-away ID whose founding record (``_id_founders``) is in a new cluster: that cluster
+    # takes it back (the smallest founding record when it holds several).
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _id_new_ids AS
         SELECT n.component, n.seed_key,
@@ -183,7 +185,8 @@ def _derive_new_ids(con: duckdb.DuckDBPyConnection, max_salts: int = 50) -> None
                0 AS salt, f.customer_id IS NOT NULL AS revived
         FROM temp._id_new n
         LEFT JOIN (SELECT component, arg_min(customer_id, founder_key) AS customer_id
-                   FROM temp._id_founders GROUP BY component) f USING (component)
+                   FROM temp._id_founders WHERE component IN (SELECT component FROM temp._id_new)
+                   GROUP BY component) f USING (component)
     """)
     for salt in range(1, max_salts + 1):
         # clashes with a previous/kept ID, or with a new ID whose seed key sorts first

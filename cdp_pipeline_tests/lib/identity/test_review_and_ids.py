@@ -189,6 +189,33 @@ def test_a_part_founded_by_two_merged_ids_takes_the_first_and_the_other_follows_
     assert surviving_customer_id(con, c) == b
 
 
+def test_a_merged_id_follows_its_founding_record_into_a_customer_that_keeps_another_id(con, config):
+    """B (b1) merges into A through a shared cookie; then the cookie goes and b1 turns out to carry
+    D's card: b1 is now D's, so B is recorded as merged into D and leads there, not to A."""
+    base = [_card("a1", "L1"), _card("a2", "L1"), _card("a3", "L1"), _card("b1", "L2"), _card("d1", "L4")]
+    base.append(_card("d2", "L4"))
+    write_records(con, base)
+    resolve_identities(con, run_id="r1", config=config)
+    first = _ids(con)
+    a, b, d = first["a1"], first["b1"], first["d1"]
+    bridge = [
+        record("crm", f"x{card}", None, loyalty_card_id=card, crm_customer_id=f"x{card}") for card in ("L1", "L2")
+    ] + [record("web", f"x{card}", None, web_user_id=f"x{card}", cookies=["ck1"]) for card in ("L1", "L2")]
+    write_records(con, [*base, *bridge])
+    resolve_identities(con, run_id="r2", config=config)
+    assert _ids(con)["b1"] == a and (b, "merged", a) in _events(con, "r2")
+
+    for r in bridge:
+        r["cookies"] = None
+    base[3]["loyalty_card_id"] = "L4"
+    write_records(con, [*base, *bridge])
+    resolve_identities(con, run_id="r3", config=config)
+    ids = _ids(con)
+    assert ids["b1"] == ids["d1"] == d and ids["a1"] == a
+    assert (b, "merged", d) in _events(con, "r3")
+    assert surviving_customer_id(con, b) == d
+
+
 def test_vanished_records_retire_their_id(con, config):
     write_records(con, [_card("a1", "L1"), _card("b1", "L2")])
     resolve_identities(con, run_id="r1", config=config)
