@@ -117,7 +117,8 @@ def surviving_customer_id(con: duckdb.DuckDBPyConnection, customer_id: str) -> s
     """The current customer a customer id names: itself while it is in ``golden.customers``, else
     the customer it was merged into on a later night, following ``merged`` events of
     ``identity.id_history`` (merged again later: followed on); None for an id never known, or
-    retired with all its records (an id is never reused, so the chain is unambiguous)."""
+    retired with all its records (an id names one customer at a time: a merged id comes back only
+    to the part of a later split that holds its founding record, and is then current)."""
     # golden.customers has one row per customer of identity.customer_map; without golden (an
     # identity-only warehouse) the map itself says which ids are current.
     if table_exists(con, "golden", "customers"):

@@ -9,7 +9,10 @@ shares most records with:
   gives the old ID to the larger part; the other parts get new IDs, event ``split``);
 * a cluster that receives several previous IDs keeps the one it shares most records
   with, then the oldest; the others are ``merged`` into it;
-* a previous ID none of whose records remain is ``retired``.
+* a previous ID none of whose records remain is ``retired``;
+* an ID merged away on an earlier night comes back to a new cluster holding the record it was
+  derived from (a merge undone by a split); when that record is in a cluster that keeps another
+  ID, the old ID is ``merged`` into that one. Either way the old ID leads to its records.
 
 The previous state is the ``identity.customer_map`` already in the build database.
 """
@@ -52,6 +55,21 @@ def _previous_map(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> N
         + " UNION ALL ".join(used)
         + ") WHERE customer_id IS NOT NULL"
     )
+    # IDs merged into another customer on an earlier night and not current: a new cluster holding
+    # the record one was derived from gets it back (a merge undone by a split). Otherwise the old
+    # ID would go on naming the customer it was merged into, which no longer holds its records.
+    if table_exists(con, "identity", "id_history"):
+        con.execute("""CREATE OR REPLACE TEMP TABLE _id_revivable AS
+                       SELECT customer_id, related_customer_id AS related FROM (
+                           SELECT customer_id, event, related_customer_id FROM identity.id_history
+                           QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY "at" DESC, run_id DESC) = 1
+                       ) WHERE event = 'merged'
+                         AND customer_id NOT IN (SELECT customer_id FROM temp._id_prev)""")
+        if table_exists(con, "identity", "customer_map"):
+            con.execute("""DELETE FROM temp._id_revivable
+                           WHERE customer_id IN (SELECT customer_id FROM identity.customer_map)""")
+    else:
+        con.execute("CREATE OR REPLACE TEMP TABLE _id_revivable (customer_id VARCHAR, related VARCHAR)")
 
 
 def assign_customer_ids(con: duckdb.DuckDBPyConnection, components: str, run_at, scope: str | None = None) -> dict:
@@ -91,6 +109,14 @@ def assign_customer_ids(con: duckdb.DuckDBPyConnection, components: str, run_at,
         FROM temp._id_cur WHERE component NOT IN (SELECT component FROM temp._id_kept)
         GROUP BY component
     """)
+    # where tonight's clusters put the founding record (the unsalted seed key) of each merged-away ID
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _id_founders AS
+        SELECT k.component, k.key AS founder_key, v.customer_id, v.related
+        FROM (SELECT component, source || '{_SEP}' || source_record_id AS key FROM temp._id_cur
+              WHERE EXISTS (SELECT 1 FROM temp._id_revivable)) k
+        JOIN temp._id_revivable v ON v.customer_id = 'C-' || left(sha256(k.key), 12)
+    """)
     _derive_new_ids(con)
     con.execute(
         """
@@ -118,6 +144,12 @@ def assign_customer_ids(con: duckdb.DuckDBPyConnection, components: str, run_at,
         FROM temp._id_heir h JOIN temp._id_kept k USING (component)
         WHERE h.customer_id <> k.customer_id
         UNION ALL
+        -- a merged-away ID whose founding record is now in another customer than the one it was
+        -- last merged into (a split, or another revived ID): it is merged into that customer
+        SELECT f.customer_id, 'merged', a.customer_id
+        FROM temp._id_founders f JOIN temp._id_assignment a USING (component)
+        WHERE f.customer_id <> a.customer_id AND a.customer_id IS DISTINCT FROM f.related
+        UNION ALL
         SELECT p.customer_id, 'retired', NULL
         FROM (SELECT DISTINCT customer_id FROM temp._id_prev) p
         WHERE p.customer_id NOT IN (SELECT customer_id FROM temp._id_overlap)
@@ -144,29 +176,36 @@ def assign_customer_ids(con: duckdb.DuckDBPyConnection, components: str, run_at,
 
 def _derive_new_ids(con: duckdb.DuckDBPyConnection, max_salts: int = 50) -> None:
     """``C-`` + 12 hex of sha256(seed key); on a clash with any ID ever used, re-derive with a salt."""
+    # A merged-away ID whose founding record (``_id_founders``) is in a new cluster: that cluster
+    # takes it back (the smallest founding record when it holds several).
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _id_new_ids AS
-        SELECT component, seed_key, 'C-' || left(sha256(seed_key), 12) AS customer_id, 0 AS salt
-        FROM temp._id_new
+        SELECT n.component, n.seed_key,
+               coalesce(f.customer_id, 'C-' || left(sha256(n.seed_key), 12)) AS customer_id,
+               0 AS salt, f.customer_id IS NOT NULL AS revived
+        FROM temp._id_new n
+        LEFT JOIN (SELECT component, arg_min(customer_id, founder_key) AS customer_id
+                   FROM temp._id_founders WHERE component IN (SELECT component FROM temp._id_new)
+                   GROUP BY component) f USING (component)
     """)
     for salt in range(1, max_salts + 1):
         # clashes with a previous/kept ID, or with a new ID whose seed key sorts first
         con.execute("""
             CREATE OR REPLACE TEMP TABLE _id_clash AS
             SELECT component FROM (
-                SELECT n.component, n.customer_id,
-                       row_number() OVER (PARTITION BY n.customer_id ORDER BY n.seed_key) AS k
+                SELECT n.component, n.customer_id, n.revived,
+                       row_number() OVER (PARTITION BY n.customer_id ORDER BY n.revived DESC, n.seed_key) AS k
                 FROM temp._id_new_ids n
             ) x
             WHERE k > 1
-               OR customer_id IN (SELECT customer_id FROM temp._id_used_ids)
+               OR (customer_id IN (SELECT customer_id FROM temp._id_used_ids) AND NOT revived)
                OR customer_id IN (SELECT customer_id FROM temp._id_kept)
         """)
         if not con.execute("SELECT count(*) FROM temp._id_clash").fetchall()[0][0]:
             return
         con.execute(
             """
-            UPDATE temp._id_new_ids SET salt = $salt,
+            UPDATE temp._id_new_ids SET salt = $salt, revived = false,
                    customer_id = 'C-' || left(sha256(seed_key || '#' || $salt::VARCHAR), 12)
             WHERE component IN (SELECT component FROM temp._id_clash)
         """,

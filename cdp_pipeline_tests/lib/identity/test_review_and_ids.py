@@ -2,6 +2,7 @@
 
 import csv
 
+from cdp_pipeline.lib.golden.lookup import surviving_customer_id
 from cdp_pipeline.lib.identity import resolve_identities
 from cdp_pipeline_tests.lib.identity.synthetic import record, write_records
 
@@ -115,16 +116,104 @@ def test_new_day_keeps_ids_merge_keeps_older_split_gives_larger_part(con, config
     assert (b, "merged", a) in _events(con, "r3")
 
     # day 4: the shared cookie turns out to be the shop's tablet (removed): B's part splits off again.
-    # A's part is larger and keeps A; B's part gets a new ID (not B's retired one).
+    # A's part is larger and keeps A; B's part is founded by B's founding record (b1), so it gets
+    # B back: the merge is undone, and B names B's records again, not A's.
     for r in day3:
         r["cookies"] = None
     write_records(con, day3)
     resolve_identities(con, run_id="r4", config=config)
     ids = _ids(con)
     assert ids["a1"] == ids["a2"] == ids["a3"] == ids["c9"] == a
-    new = ids["b1"]
-    assert new not in (a, b) and ids["c10"] == new
-    assert (new, "split", a) in _events(con, "r4")
+    assert ids["b1"] == ids["c10"] == b
+    assert (b, "split", a) in _events(con, "r4")
+    # so following B (cdp customer / explain / forget) finds B's records, not A's
+    assert surviving_customer_id(con, b) == b
+
+
+def test_merged_ids_come_back_only_with_the_record_they_were_derived_from(con, config):
+    """A: a1-a3 (card L1), B: b1-b2 (L2), C: c1 (L3). A shared cookie merges all three into A.
+    Then b1 moves to card L1 (stays with A) and the cookie goes: the part b2 + L2's CRM record does
+    not hold b1, the record B was derived from, so it gets a new ID and B still names A, where b1
+    is. C's part holds c1 and gets C back."""
+    base = [_card("a1", "L1"), _card("a2", "L1"), _card("a3", "L1"), _card("b1", "L2"), _card("b2", "L2")]
+    write_records(con, [*base, _card("c1", "L3")])
+    resolve_identities(con, run_id="r1", config=config)
+    first = _ids(con)
+    a, b, c = first["a1"], first["b1"], first["c1"]
+    assert len({a, b, c}) == 3
+
+    bridge = [
+        record("crm", f"x{card}", None, loyalty_card_id=card, crm_customer_id=f"x{card}") for card in ("L1", "L2", "L3")
+    ] + [record("web", f"x{card}", None, web_user_id=f"x{card}", cookies=["ck1"]) for card in ("L1", "L2", "L3")]
+    write_records(con, [*base, _card("c1", "L3"), *bridge])
+    resolve_identities(con, run_id="r2", config=config)
+    assert set(_ids(con).values()) == {a}
+    assert {(b, "merged", a), (c, "merged", a)} <= _events(con, "r2")
+
+    for r in bridge:
+        r["cookies"] = None
+    base[3]["loyalty_card_id"] = "L1"
+    write_records(con, [*base, _card("c1", "L3"), *bridge])
+    resolve_identities(con, run_id="r3", config=config)
+    ids = _ids(con)
+    assert ids["a1"] == ids["b1"] == a
+    assert ids["c1"] == ids["xL3"] == c
+    assert ids["b2"] == ids["xL2"] and ids["b2"] not in (a, b, c)
+    assert surviving_customer_id(con, b) == a and surviving_customer_id(con, c) == c
+    assert {(c, "split", a), (ids["b2"], "split", a)} <= _events(con, "r3")
+
+
+def test_a_part_founded_by_two_merged_ids_takes_the_first_and_the_other_follows_it(con, config):
+    """A (six records), B (b1) and C (c1) merge through a shared cookie; then A's side leaves the
+    cookie: the part B + C holds both founding records, takes B (the smaller record) back, and C
+    is recorded as merged into B, so C is followed to the records it now lives with."""
+    base = [_card(f"a{i}", "L1") for i in range(1, 7)] + [_card("b1", "L2"), _card("c1", "L3")]
+    write_records(con, base)
+    resolve_identities(con, run_id="r1", config=config)
+    first = _ids(con)
+    a, b, c = first["a1"], first["b1"], first["c1"]
+    bridge = [
+        record("crm", f"x{card}", None, loyalty_card_id=card, crm_customer_id=f"x{card}") for card in ("L1", "L2", "L3")
+    ] + [record("web", f"x{card}", None, web_user_id=f"x{card}", cookies=["ck1"]) for card in ("L1", "L2", "L3")]
+    write_records(con, [*base, *bridge])
+    resolve_identities(con, run_id="r2", config=config)
+    assert set(_ids(con).values()) == {a}
+
+    bridge[3]["cookies"] = None  # web xL1: A's side leaves the shared cookie
+    write_records(con, [*base, *bridge])
+    resolve_identities(con, run_id="r3", config=config)
+    ids = _ids(con)
+    assert ids["a1"] == ids["xL1"] == a
+    assert ids["b1"] == ids["c1"] == ids["xL2"] == ids["xL3"] == b
+    assert {(b, "split", a), (c, "merged", b)} <= _events(con, "r3")
+    assert surviving_customer_id(con, c) == b
+
+
+def test_a_merged_id_follows_its_founding_record_into_a_customer_that_keeps_another_id(con, config):
+    """B (b1) merges into A through a shared cookie; then the cookie goes and b1 turns out to carry
+    D's card: b1 is now D's, so B is recorded as merged into D and leads there, not to A."""
+    base = [_card("a1", "L1"), _card("a2", "L1"), _card("a3", "L1"), _card("b1", "L2"), _card("d1", "L4")]
+    base.append(_card("d2", "L4"))
+    write_records(con, base)
+    resolve_identities(con, run_id="r1", config=config)
+    first = _ids(con)
+    a, b, d = first["a1"], first["b1"], first["d1"]
+    bridge = [
+        record("crm", f"x{card}", None, loyalty_card_id=card, crm_customer_id=f"x{card}") for card in ("L1", "L2")
+    ] + [record("web", f"x{card}", None, web_user_id=f"x{card}", cookies=["ck1"]) for card in ("L1", "L2")]
+    write_records(con, [*base, *bridge])
+    resolve_identities(con, run_id="r2", config=config)
+    assert _ids(con)["b1"] == a and (b, "merged", a) in _events(con, "r2")
+
+    for r in bridge:
+        r["cookies"] = None
+    base[3]["loyalty_card_id"] = "L4"
+    write_records(con, [*base, *bridge])
+    resolve_identities(con, run_id="r3", config=config)
+    ids = _ids(con)
+    assert ids["b1"] == ids["d1"] == d and ids["a1"] == a
+    assert (b, "merged", d) in _events(con, "r3")
+    assert surviving_customer_id(con, b) == d
 
 
 def test_vanished_records_retire_their_id(con, config):
