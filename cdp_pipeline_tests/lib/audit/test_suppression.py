@@ -216,3 +216,27 @@ def test_every_phone_column_staging_reads_is_suppressed_in_the_rows_country(cdp_
     files = dict(con.execute("SELECT file_kind, rows_suppressed FROM audit.files").fetchall())
     assert files == {"crm_customers": 2, "pos_orders": 3}
     con.close()
+
+
+def test_each_rows_country_for_its_phones_is_its_first_non_empty_country_column():
+    """_row_countries: the ISO code of each row's first non-empty country column (Shopify's billing
+    country, else its shipping country), read once per distinct value; None without one; a kind with
+    no country column gives None for the whole file."""
+    import pyarrow as pa
+
+    from cdp_pipeline.lib.audit.suppression import _row_countries
+    from cdp_pipeline.lib.raw.file_kinds import POS_ORDERS, SMS_MESSAGES_CSV
+    from cdp_pipeline.lib.raw.parsed import ParsedFile
+
+    orders = ParsedFile(POS_ORDERS, "utf-8", ",")
+    orders.columns = {
+        "billing_country": ["SE", "", None, " ", "Danmark", "SE", None],
+        "shipping_country": pa.array(["DK", "Norge", "dk", None, "SE", None, None]),
+    }
+    assert _row_countries(orders) == ["SE", "NO", "DK", None, "DK", "SE", None]
+    shipped = ParsedFile(POS_ORDERS, "utf-8", ",")
+    shipped.columns = {"shipping_country": ["Sverige", "Sverige", "", "FI"]}
+    assert _row_countries(shipped) == ["SE", "SE", None, "FI"]
+    sms = ParsedFile(SMS_MESSAGES_CSV, "utf-8", ",")
+    sms.columns = {"from": ["+46701234567"]}
+    assert _row_countries(sms) is None

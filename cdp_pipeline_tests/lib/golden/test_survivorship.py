@@ -305,3 +305,41 @@ def test_unswapped_name_applies_to_the_name_group_only():
             {"attributes": {"n": {"columns": ["first_name"], "rules": ["unswapped_name"]}}}
             | {a: {"rules": ["most_recent"]} for a in SURVIVED_ATTRIBUTES if a != "first_name"}
         )
+
+
+def test_the_reversed_name_candidates_are_the_records_whose_names_another_record_of_the_customer_reverses():
+    """select_reversed_name_records.sql (swapped_name_rows' candidates): the records whose two names another
+    record of the same customer carries the other way round, in any case; never on a junk name, a first name
+    equal to the last, a missing name or another customer's record."""
+    from cdp_pipeline.lib.common.sql_files import fetch_sql
+    from cdp_pipeline.lib.golden.survivorship import SQL_DIR
+
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TEMP TABLE recs (customer_id VARCHAR, first_name VARCHAR, last_name VARCHAR, name_is_junk BOOLEAN)"
+    )
+    rows = [
+        ("C1", "Lindberg", "Eva", None),  # 0: reversed by 1 (case does not matter)
+        ("C1", "EVA", "lindberg", False),  # 1: reversed by 0
+        ("C1", "Eva", "Lindberg", None),  # 2: reversed by 0 too
+        ("C2", "Anna", "Anna", None),  # 3: its own reverse: no evidence
+        ("C2", "Anna", "Anna", None),  # 4: the same
+        ("C3", "Test", "Test", True),  # 5: junk
+        ("C3", "Nils", "Test", None),  # 6: its reverse (7) is junk
+        ("C3", "Test", "Nils", True),  # 7: junk
+        ("C4", "Lind", "Eva", None),  # 8: the reverse is another customer's (9)
+        ("C5", "Eva", "Lind", None),  # 9
+        ("C6", None, "Eva", None),  # 10: no first name
+        ("C6", "Eva", None, None),  # 11: no last name
+        ("C7", "Åsa", "Öberg", None),  # 12: reversed by 13, non-ASCII letters lowered
+        ("C7", "ÖBERG", "ÅSA", None),  # 13: reversed by 12
+    ]
+    con.executemany("INSERT INTO recs VALUES (?, ?, ?, ?)", rows)
+    got = fetch_sql(con, SQL_DIR, "select_reversed_name_records", records="recs")
+    assert got == [
+        (0, "Lindberg", "Eva"),
+        (1, "EVA", "lindberg"),
+        (2, "Eva", "Lindberg"),
+        (12, "Åsa", "Öberg"),
+        (13, "ÖBERG", "ÅSA"),
+    ]

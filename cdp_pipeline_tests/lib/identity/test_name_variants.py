@@ -475,3 +475,19 @@ def test_the_first_name_table_is_sorted_and_deterministic(variants):
         assert rows["bo"][1] and rows["bo"][5:7] == (["b"], False)  # a name, not initials
     finally:
         con.close()
+
+
+def test_the_stored_first_name_tables_are_fakers():
+    """first_names.json holds Faker's first-name tables in match form (read from the pinned Faker's
+    locale modules); after a Faker upgrade or a change of the locales, write_first_name_tables()
+    writes them again."""
+    import json
+
+    from cdp_pipeline.lib.identity.name_variants import FIRST_NAMES, faker_first_name_tables
+
+    stored = json.loads(FIRST_NAMES.read_text(encoding="utf-8"))
+    assert stored == faker_first_name_tables()
+    assert real_first_names() == frozenset(stored["real"]) and other_first_names() == frozenset(stored["other"])
+    # a Nordic, an English and a German name; Turkish, Polish and Urdu-English ones in the others
+    assert {"kerstin", "ashley", "gunther"} <= real_first_names()
+    assert {"zeynep", "grzegorz", "umair"} <= other_first_names()
