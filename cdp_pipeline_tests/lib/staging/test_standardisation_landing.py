@@ -1,6 +1,8 @@
 """Known answers of the s43 standardisation audit through the real path: files dropped in a
 landing day, loaded into raw and staged on a DuckDB file, as a night does (vendor_landing.py)."""
 
+from decimal import Decimal
+
 import pytest
 
 from cdp_pipeline_tests.lib.raw.vendor_landing import q, staged_landing_day
@@ -14,10 +16,14 @@ CRM = (
 )
 ORDERS = (
     "Name,Email,Financial Status,Created at,Lineitem quantity,Lineitem name,Lineitem price,"
-    "Billing Name,Billing Zip,Billing Country\n"
-    "#1001,therese.koch@firma.se,paid,2026-10-01 09:50:26 +0200,1,Sockor,99.00,Therése Koch II,123 45,SE\n"
-    "#1002,anna.svensson@firma.se,paid,2026-10-01 09:51:26 +0200,1,Sockor,99.00,Dr. Anna Svensson,2134,US\n"
-    "#1003,john.smith@firma.se,paid,2026-10-01 09:52:26 +0200,1,Sockor,99.00,Mr John Smith Jr.,90210,US\n"
+    "Billing Name,Billing Zip,Billing Country,Currency,Total\n"
+    "#1001,therese.koch@firma.se,paid,2026-10-01 09:50:26 +0200,1,Sockor,99.00,Therése Koch II,123 45,SE,SEK,99.00\n"
+    "#1002,anna.svensson@firma.se,paid,2026-10-01 09:51:26 +0200,1,Sockor,99.00,Dr. Anna Svensson,2134,US,,99.00\n"
+    "#1003,john.smith@firma.se,paid,2026-10-01 09:52:26 +0200,1,Sockor,99.00,Mr John Smith Jr.,90210,US,,"
+    '"$1,234.50"\n'
+    "#1004,bo@firma.se,paid,2026-10-01 09:53:26 +0200,1,Sockor,12.50,Bo Ek,,DE,,€12.50\n"
+    '#1005,bo@firma.se,paid,2026-10-01 09:54:26 +0200,1,Sockor,12.50,Bo Ek,,DE,eur,"$12.50"\n'
+    '#1006,bo@firma.se,paid,2026-10-01 09:55:26 +0200,1,Sockor,12.50,Bo Ek,,SE,,"1 234,50 kr"\n'
 )
 
 
@@ -57,3 +63,14 @@ def test_an_email_address_in_a_name_field_is_a_junk_name_and_the_row_is_kept(con
     assert _record(con, "c1") == [("Anna@firma.se", None, "02134", "US", True)]
     assert q(con, "SELECT count(*) FROM raw.crm_customers") == [(3,)]
     assert q(con, "SELECT count(*) FROM audit.quarantine") == [(0,)]
+
+
+def test_an_orders_currency_is_its_column_else_the_symbol_of_its_total_else_sek(con):
+    assert q(con, "SELECT order_id, currency, total FROM staging.orders ORDER BY order_id") == [
+        ("order:#1001", "SEK", Decimal("99.00")),
+        ("order:#1002", "SEK", Decimal("99.00")),  # no column value, no symbol
+        ("order:#1003", "USD", Decimal("1234.50")),
+        ("order:#1004", "EUR", Decimal("12.50")),
+        ("order:#1005", "EUR", Decimal("12.50")),  # the column wins over the symbol
+        ("order:#1006", "SEK", Decimal("1234.50")),
+    ]
