@@ -137,6 +137,16 @@ def _postcode_for(text: str, country: str) -> str | None:
             # Sweden writes "123 45"; Swedish postcodes never start with 0.
             return None if digits[0] == "0" else f"{digits[:3]} {digits[3:]}"
         return digits
+    if country == "US":
+        # ZIP or ZIP+4. A spreadsheet that saw a number dropped the leading zeros of New England's
+        # and Puerto Rico's ZIPs (02134 → 2134, 00501 → 501) and the hyphen of a ZIP+4
+        # (021341234): every ZIP has five digits, so padding back is unambiguous.
+        digits = text.replace("-", "") if re.fullmatch(r"\d{5}-\d{4}", text) else text
+        if not digits.isdigit() or not digits.isascii():
+            return None
+        if 3 <= len(digits) <= 5:
+            return digits.zfill(5)
+        return f"{digits[:5]}-{digits[5:]}" if len(digits) == 9 else None
     if country == "GB":
         compact = re.sub(r"\s", "", text)
         match = _GB_POSTCODE.match(compact)

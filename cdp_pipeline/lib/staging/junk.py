@@ -219,16 +219,22 @@ _JUNK_NAME_TOKENS = frozenset(
 )
 
 
+_EMAIL_IN_NAME = re.compile(r"\S@\S+\.\S")
+
+
 @text_cache(65_536)
 def is_junk_name(name: str | None) -> bool:
     """True when ``name`` is a placeholder (``Test``, ``Unknown``, ``N/A``, ``xxx``, ``Kund``).
 
     A name made only of placeholder words (``Test Testsson``), of punctuation
-    (``-``, ``.``) or of digits is junk. A missing value is not junk (False).
+    (``-``, ``.``) or of digits (a phone number) is junk, and so is one holding an e-mail
+    address (``anna@firma.se``). A missing value is not junk (False).
     """
     text = as_text(name)
     if text is None:
         return False
+    if _EMAIL_IN_NAME.search(text):
+        return True  # an e-mail address typed in a name field (a phone number is junk as digits, below)
     folded = fold_ascii(text)
     words = re.sub(r"[^a-z0-9]+", " ", folded).split()
     if not words:

@@ -140,10 +140,12 @@ CREATE OR REPLACE TEMP MACRO std_money(raw) AS (
 -- letters (ASCII or å ä ö), single spaces, none of them a particle (the variable
 -- name_particles of set_name_particles.sql): display_name leaves such a name as it is (mixed
 -- case, nothing to tidy), and it splits before its last word. Commas, particles, shouting,
--- initials, other letters go to the Python.
+-- initials, forms of address, suffixes, other letters go to the Python.
 CREATE OR REPLACE TEMP MACRO _std_split_plain(raw) AS (
     length(raw) <= 200 AND regexp_full_match(raw, '[A-ZÅÄÖ][a-zåäö]+( [A-ZÅÄÖ][a-zåäö]+)+')
     AND NOT list_has_any(string_split(lower(raw), ' '), getvariable('name_particles'))
+    -- a form of address in front or a generational suffix at the end (names.py _TITLES, _SUFFIXES)
+    AND NOT regexp_matches(lower(raw), '^(mr|mrs|ms|miss|mx|dr|prof|herr|fru|fröken|frk) | (jr|sr|ii|iii|iv)$')
 );
 
 CREATE OR REPLACE TEMP MACRO std_split_first(raw) AS (

@@ -51,6 +51,13 @@ _JOINING = frozenset({"e", "y"})
 # Prefixes after which the next letter is upper case too (O'Brien, D'Angelo).
 _APOSTROPHE_PREFIXES = frozenset({"o", "d", "l"})
 _APOSTROPHES = "'’`´"
+# Forms of address written before a full name (a billing name "Dr. Anna Svensson", "Fru Karin
+# Berg"), never a given name: a split leaves them out. Generational suffixes after it ("John Smith
+# Jr.", "Therése Koch II") are part of the surname, never the surname itself. macros.sql's
+# _std_split_plain sends names with either to the Python.
+_TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "herr", "fru", "fröken", "frk"})
+_ROMAN_SUFFIXES = frozenset({"ii", "iii", "iv"})
+_SUFFIXES = frozenset({"jr", "sr"}) | _ROMAN_SUFFIXES
 _MAX_LENGTH = 200  # a longer "name" is a paste accident; keep the front, do not crash
 
 
@@ -87,6 +94,8 @@ def _title_name(text: str) -> str:
         is_particle = lowered[index] in PARTICLES and index < len(tokens) - 1
         if is_particle and (index > 0 or surname_only) and not (index == 0 and lowered[0] in _JOINING):
             out.append(lowered[index])
+        elif index > 0 and lowered[index] in _ROMAN_SUFFIXES:
+            out.append(tokens[index].upper())  # KOCH II → Koch II, not Koch Ii
         else:
             out.append(_title_token(token))
     return " ".join(out)
@@ -140,7 +149,10 @@ def split_full_name(raw: object) -> tuple[str | None, str | None]:
     (``Anna Maria``, ``Svensson``); particles go with the surname
     (``Ludwig van Beethoven`` → (``Ludwig``, ``van Beethoven``)); a single word
     is taken as the first name. A first word ``E`` or ``Y`` is an initial (``E Wahlberg`` →
-    (``E``, ``Wahlberg``)): those particles join two surnames and never begin one.
+    (``E``, ``Wahlberg``)): those particles join two surnames and never begin one. Forms of
+    address in front are left out (``Dr. Anna Svensson`` → (``Anna``, ``Svensson``), ``Mr Smith`` →
+    (None, ``Smith``)); a generational suffix goes with the surname (``John Smith Jr.`` →
+    (``John``, ``Smith Jr.``)).
     """
     return _split_full_name(raw)
 
@@ -154,18 +166,37 @@ def _split_full_name(raw: object) -> tuple[str | None, str | None]:
         last, _, first = text.partition(",")
         first, last = as_text(first.replace(",", " ")), as_text(last)
         if first and last:
-            return first, last
+            return " ".join(_without_titles(first.split(" "))), last
         return (first or last), None
     tokens = text.split(" ")
     if len(tokens) == 1:
         return tokens[0], None
+    untitled = _without_titles(tokens)
+    if len(untitled) == 1 and len(tokens) > 1:
+        return None, untitled[0]  # "Mr Smith": a surname
+    tokens = untitled
     if tokens[0].lower() in PARTICLES and tokens[0].lower() not in _JOINING:
-        return None, text  # "af Klint": a surname on its own
+        return None, " ".join(tokens)  # "af Klint": a surname on its own
     # The surname starts at the first particle after the given name(s), else it
-    # is the last word.
-    start = len(tokens) - 1
-    for index in range(1, len(tokens) - 1):
+    # is the last word before any suffixes (Jr., II), which go with it.
+    end = len(tokens)
+    while end > 2 and _word(tokens[end - 1]) in _SUFFIXES:
+        end -= 1
+    start = end - 1
+    for index in range(1, end - 1):
         if tokens[index].lower() in PARTICLES:
             start = index
             break
     return " ".join(tokens[:start]), " ".join(tokens[start:])
+
+
+def _word(token: str) -> str:
+    return token.lower().rstrip(".,")
+
+
+def _without_titles(tokens: list[str]) -> list[str]:
+    """``tokens`` without the forms of address in front (``Dr. Anna`` → ``Anna``); a last word stays."""
+    start = 0
+    while start < len(tokens) - 1 and _word(tokens[start]) in _TITLES:
+        start += 1
+    return tokens[start:]

@@ -128,6 +128,7 @@ def test_phone(raw, hint, expected, flags):
         ("O'BRIEN", "O'Brien", "obrien"),
         ("AF KLINT", "af Klint", "af klint"),
         ("LUDWIG VAN BEETHOVEN", "Ludwig van Beethoven", "ludwig van beethoven"),
+        ("THERÉSE KOCH II", "Therése Koch II", "therese koch ii"),  # a roman numeral stays one
         ("E WAHLBERG", "E Wahlberg", "e wahlberg"),  # an initial, not the particle of "Silva e Santos"
         ("SILVA E SANTOS", "Silva e Santos", "silva e santos"),
         ("  Anna   \t Svensson  ", "Anna Svensson", "anna svensson"),
@@ -164,6 +165,16 @@ def test_long_name_does_not_crash():
         ("E Wahlberg", ("E", "Wahlberg")),
         ("y lindqvist", ("Y", "Lindqvist")),
         ("Maria Silva e Santos", ("Maria Silva", "e Santos")),  # as before (the particle rule)
+        # forms of address are no given name; a generational suffix is part of the surname
+        ("Dr. Anna Svensson", ("Anna", "Svensson")),
+        ("Fru Karin Berg", ("Karin", "Berg")),
+        ("Prof. Dr. Hans Müller", ("Hans", "Müller")),
+        ("Mr Smith", (None, "Smith")),
+        ("Svensson, Dr. Anna", ("Anna", "Svensson")),
+        ("Mr John Smith Jr.", ("John", "Smith Jr.")),
+        ("Therése Koch II", ("Therése", "Koch II")),
+        ("Jan van der Berg Jr", ("Jan", "van der Berg Jr")),
+        ("Anna Jr", ("Anna", "Jr")),  # two words: the second is the surname
         (None, (None, None)),
     ],
 )
@@ -185,6 +196,14 @@ def test_split_full_name(raw, expected):
         ("1067", "DE", "01067"),
         ("2100", "DK", "2100"),
         ("0150", "NO", "0150"),
+        # US ZIP and ZIP+4; a spreadsheet drops the leading zeros and a ZIP+4's hyphen
+        ("90210", "US", "90210"),
+        ("90210-1234", "US", "90210-1234"),
+        ("2134", "US", "02134"),
+        ("501", "United States", "00501"),
+        ("021341234", "USA", "02134-1234"),
+        ("90210 1234", "US", None),
+        ("SW1A 1AA", "US", None),
         ("sw1a1aa", "GB", "SW1A 1AA"),
         ("SW1A  1AA", "UK", "SW1A 1AA"),
         ("'75008", None, "75008"),
@@ -610,6 +629,10 @@ def test_is_junk_phone(phone, expected):
         ("Test Testsson", True),
         ("Okänd", True),
         ("12345", True),
+        # an e-mail address typed in a name field, as a phone number is (digits)
+        ("anna@firma.se", True),
+        ("Anna@firma.se", True),
+        ("Anna (anna@firma.se)", True),
         ("Anna", False),
         ("Svensson", False),
         ("Åsa Öberg", False),

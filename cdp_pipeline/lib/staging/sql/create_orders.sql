@@ -17,7 +17,12 @@ shopify AS (
     SELECT 'order:' || trim(name) AS order_id,
            'online' AS channel,
            std_timestamp(first(created_at ORDER BY _line) FILTER (WHERE nullif(trim(created_at), '') IS NOT NULL), NULL) AS ordered_at,
-           upper(first(currency ORDER BY _line) FILTER (WHERE nullif(trim(currency), '') IS NOT NULL)) AS currency_code,
+           -- the Currency column, else the symbol or code written with the total ($1,240.00 is USD)
+           -- (docs/sources.md "Money"); neither is SEK (below)
+           coalesce(upper(first(currency ORDER BY _line) FILTER (WHERE nullif(trim(currency), '') IS NOT NULL)),
+                    std_currency(first(coalesce(nullif(trim(total), ''), nullif(trim(subtotal), '')) ORDER BY _line)
+                                     FILTER (WHERE coalesce(nullif(trim(total), ''), nullif(trim(subtotal), '')) IS NOT NULL),
+                                 'SEK')) AS currency_code,
            std_money(first(subtotal ORDER BY _line) FILTER (WHERE nullif(trim(subtotal), '') IS NOT NULL)) AS subtotal,
            std_money(first(shipping ORDER BY _line) FILTER (WHERE nullif(trim(shipping), '') IS NOT NULL)) AS shipping,
            std_money(first(taxes ORDER BY _line) FILTER (WHERE nullif(trim(taxes), '') IS NOT NULL)) AS taxes,
