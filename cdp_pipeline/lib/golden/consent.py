@@ -1,4 +1,4 @@
-"""Consent per channel (email, SMS): which of a customer's signals is in force.
+"""Consent per channel (email, SMS): which signal about an address or number is in force.
 
 Every consent signal (``staging.consent_events``) has a *strength*:
 
@@ -26,19 +26,22 @@ Precedence: the latest signal wins (an opt-out wins a tie on time), except that 
 by a weaker one: an implied grant (strength 1) made while the latest explicit signal is
 a protected opt-out is ignored. So a later Shopify "Accepts Marketing = yes" does not
 re-grant an email the person unsubscribed; a later explicit subscribe (or SMS START)
-does. The answer is per person and channel over all of the customer's records.
-
-The result per channel is ``granted``, ``revoked`` or ``unknown`` (no signal), with the
-time and source of the winning signal; computed in one set-based statement
-(``create_customer_consent.sql``).
+does.
 
 The consent ledger (``golden.identifier_consent``, ``create_identifier_consent.sql``) applies
-the same precedence per *identifier* (channel, standardised address or E.164 number) over
-every signal about it, whichever customer identity resolution put it on, plus the ESP's
-bounces (``staging.email_activity``). An identifier whose deciding signal is a revocation is
-*blocked*: it is never contactable on any customer (``create_golden_customer_rows.sql``), the
-export gate blanks it and the export check rejects it. An unsubscribe is about an address,
-so a wrong split or merge of people cannot send it again.
+it per *identifier* (channel, standardised address or E.164 number) over every signal about
+it, whichever customer identity resolution put it on, plus the ESP's bounces
+(``staging.email_activity``). An opt-out dated after the night's cutoff counts at the cutoff.
+The result per identifier is ``granted`` or ``revoked``, with the time and source of the
+deciding signal; a revoked identifier is *blocked*.
+
+The ledger is the one source of truth: a customer's ``email_consent`` / ``sms_consent``
+(with ``_at`` and ``_source``) in ``golden.customers`` are the ledger's row of the customer's
+golden email and phone (``unknown`` without one), and ``*_contactable`` is that row granted
+(``create_golden_customer_rows.sql``). Segments read those columns; the export gate blanks a
+blocked identifier and the export check rejects one. Survivorship prefers a granted address
+or number to one without a ledger row, and that to a blocked one (``prefer_contactable``). An
+unsubscribe is about an address, so a wrong split or merge of people cannot send it again.
 """
 
 from __future__ import annotations
@@ -67,8 +70,8 @@ CONSENT_STRENGTH: dict[str, int] = {
     # the ESP knows the address but it never opted in (Mailchimp "nonsubscribed")
     "nonsubscribed": EXPLICIT,
     # an ESP bounce (staging.email_activity): not a consent decision of the person, so it is not
-    # in staging.consent_events nor the per-customer answer, but the address is blocked
-    # (golden.identifier_consent) until a later explicit grant of it
+    # in staging.consent_events, but the address is blocked (golden.identifier_consent, and so the
+    # customer's email_consent) until a later explicit grant of it
     "bounce": PROTECTED,
     "accepts_marketing": IMPLIED,
     # Klaviyo's Email/SMS Marketing Consent states (staging.consent_events): SUPPRESSED is
@@ -89,11 +92,6 @@ CONSENT_STRENGTH: dict[str, int] = {
 DEFAULT_STRENGTH = EXPLICIT
 
 
-# create_customer_consent.sql orders signals by (time, revocation, strength) as one number, with 3 bits for the strength.
-if not all(0 <= s < 8 for s in (*CONSENT_STRENGTH.values(), DEFAULT_STRENGTH)):
-    raise ValueError("consent strengths must be 0-7 (create_customer_consent.sql packs them in 3 bits)")
-
-
 def consent_params(cutoff) -> dict:
     return {
         "cutoff": cutoff,
@@ -103,7 +101,7 @@ def consent_params(cutoff) -> dict:
     }
 
 
-def _consent_strengths(con: duckdb.DuckDBPyConnection) -> str:
+def consent_strengths(con: duckdb.DuckDBPyConnection) -> str:
     """Temp table ``_golden_consent_strengths(reason, strength)`` from ``CONSENT_STRENGTH``; its name."""
     reasons = sorted(CONSENT_STRENGTH)
     run_sql(
@@ -113,21 +111,6 @@ def _consent_strengths(con: duckdb.DuckDBPyConnection) -> str:
         {"reasons": reasons, "strengths": [CONSENT_STRENGTH[r] for r in reasons]},
     )
     return "_golden_consent_strengths"
-
-
-def build_consent(
-    con: duckdb.DuckDBPyConnection, tables: dict[str, str], cutoff, target: str = "_golden_consent"
-) -> None:
-    """Create temp table ``_golden_consent``: per customer, email_/sms_ consent, _at, _source."""
-    run_sql(
-        con,
-        SQL_DIR,
-        "create_customer_consent",
-        consent_params(cutoff),
-        consent_events=tables["consent_events"],
-        customer_map=tables["customer_map"],
-        strengths=_consent_strengths(con),
-    )
 
 
 LEDGER_TABLE = "golden.identifier_consent"
@@ -141,7 +124,7 @@ def _identifier_signals(con: duckdb.DuckDBPyConnection, tables: dict[str, str]) 
         "create_identifier_signals_macro",
         consent_events=tables["consent_events"],
         email_activity=tables["email_activity"],
-        strengths=_consent_strengths(con),
+        strengths=consent_strengths(con),
     )
 
 
