@@ -34,6 +34,7 @@ from cdp_pipeline.lib.golden.consent import (
     consent_params,
     consent_strengths,
     identifier_hashes,
+    identifier_signals,
 )
 from cdp_pipeline.lib.golden.inputs import missing_inputs, resolve_inputs
 from cdp_pipeline.lib.golden.survivorship import (
@@ -203,6 +204,7 @@ def _customer_rows(
     )
     run_sql(con, SQL_DIR, "create_customer_junk", records=customer_records)
     build_traits(con, tables, as_of_date, cutoff, records=records, timeline=timeline)
+    identifier_signals(con, tables)  # the ledger's input: an implied grant's own explicit history
     run_sql(
         con,
         SQL_DIR,

@@ -116,7 +116,7 @@ def consent_strengths(con: duckdb.DuckDBPyConnection) -> str:
 LEDGER_TABLE = "golden.identifier_consent"
 
 
-def _identifier_signals(con: duckdb.DuckDBPyConnection, tables: dict[str, str]) -> None:
+def identifier_signals(con: duckdb.DuckDBPyConnection, tables: dict[str, str]) -> None:
     """Temp macro ``_golden_identifier_signals(cutoff, ...)``: every signal about an identifier, the ledger's input."""
     run_sql(
         con,
@@ -132,7 +132,7 @@ def identifier_hashes(con: duckdb.DuckDBPyConnection, tables: dict[str, str], cu
     """Create temp table ``_golden_identifier_hashes``: per (channel, identifier), the number and a
     hash of its signals before ``cutoff``, which alone decide its ledger row (``incremental.py``
     settles again only the identifiers whose hash changed since the kept build)."""
-    _identifier_signals(con, tables)
+    identifier_signals(con, tables)
     run_sql(con, SQL_DIR, "create_identifier_hashes", consent_params(cutoff))
 
 
@@ -148,7 +148,7 @@ def build_identifier_consent(
     row per (channel, identifier) with its deciding signal and whether it is blocked; only of the
     identifiers in the table ``keys`` (channel, identifier) when given. With ``ledger`` (a whole
     build), create ``golden.identifier_consent`` itself instead."""
-    _identifier_signals(con, tables)
+    identifier_signals(con, tables)
     run_sql(
         con,
         SQL_DIR,

@@ -28,6 +28,10 @@ RECORDS = [
     # K: unsubscribed their ESP address, then ticked "Accepts Marketing" at checkout with another one
     ("K", "esp", "leid-k", "2026-01-01 10:00", "k.esp@x.se", None),
     ("K", "pos", "order:k", "2026-09-10 10:00", "k.shop@x.se", None),
+    # L: as K, but the shop address was opted in at the CRM after the unsubscribe: the tick box stands
+    ("L", "esp", "leid-l", "2026-01-01 10:00", "l.esp@x.se", None),
+    ("L", "crm", "l", "2026-01-01 10:00", "l.shop@x.se", None),
+    ("L", "pos", "order:l", "2026-09-10 10:00", "l.shop@x.se", None),
     # O: subscribed; the same address unsubscribed on another customer's record (P)
     ("O", "crm", "o", "2026-01-01 10:00", "shared@x.se", "+46700000001"),
     ("P", "esp", "leid-p", "2026-01-01 10:00", "shared@x.se", None),
@@ -45,6 +49,9 @@ SIGNALS = [
     ("esp", "leid-r", "email", "r@x.se", "granted", "subscribed", "2026-03-01 10:00"),
     ("esp", "leid-k", "email", "k.esp@x.se", "revoked", "unsubscribed", "2026-09-01 10:00"),
     ("pos", "order:k", "email", "k.shop@x.se", "granted", "accepts_marketing", "2026-09-10 10:00"),
+    ("esp", "leid-l", "email", "l.esp@x.se", "revoked", "unsubscribed", "2026-09-01 10:00"),
+    ("crm", "l", "email", "l.shop@x.se", "granted", "crm_opt_in", "2026-09-05 10:00"),
+    ("pos", "order:l", "email", "l.shop@x.se", "granted", "accepts_marketing", "2026-09-10 10:00"),
     ("crm", "o", "email", "shared@x.se", "granted", "crm_opt_in", "2026-01-01 10:00"),
     ("crm", "o", "sms", "+46700000001", "granted", "crm_opt_in", "2026-01-01 10:00"),
     ("esp", "leid-p", "email", "shared@x.se", "revoked", "unsubscribed", "2026-05-01 10:00"),
@@ -59,6 +66,7 @@ EXPECTED = {
     "R": ("r@x.se", "granted", "2026-03-01 10:00", "esp", True, "unknown", False),
     # the shop address is granted by its tick box alone, which does not lift K's earlier unsubscribe
     "K": ("k.shop@x.se", "revoked", "2026-09-01 10:00", "esp", False, "unknown", False),
+    "L": ("l.shop@x.se", "granted", "2026-09-10 10:00", "pos", True, "unknown", False),
     "O": ("shared@x.se", "revoked", "2026-05-01 10:00", "esp", False, "granted", True),
     "P": ("shared@x.se", "revoked", "2026-05-01 10:00", "esp", False, "unknown", False),
     "S": ("s@x.se", "granted", "2026-01-01 10:00", "crm", True, "revoked", False),
@@ -142,6 +150,7 @@ def test_every_consent_reading_is_the_ledgers(tmp_path):
         ("email", "t.new@x.se"),
         ("email", "r@x.se"),
         ("email", "s@x.se"),
+        ("email", "l.shop@x.se"),
         ("sms", "+46700000001"),
     }
 
@@ -168,4 +177,9 @@ def test_a_later_night_reads_the_ledger_as_a_whole_build_does(tmp_path, monkeypa
     assert got["O"][5:] == ("revoked", False)
     assert got["K"] == ("k.shop@x.se", "granted", "2026-09-21 11:00", "pos", True, "unknown", False)
     _readings_agree(con)
-    assert _exportable(con) == {("email", "r@x.se"), ("email", "s@x.se"), ("email", "k.shop@x.se")}
+    assert _exportable(con) == {
+        ("email", "r@x.se"),
+        ("email", "s@x.se"),
+        ("email", "k.shop@x.se"),
+        ("email", "l.shop@x.se"),
+    }
