@@ -28,7 +28,14 @@ import duckdb
 from cdp_pipeline.lib.common.sql_files import fetch_sql, query_sql, quote_ident, run_sql
 from cdp_pipeline.lib.golden import incremental
 from cdp_pipeline.lib.golden.comments import apply_golden_comments
-from cdp_pipeline.lib.golden.consent import LEDGER_TABLE, build_consent, build_identifier_consent, identifier_hashes
+from cdp_pipeline.lib.golden.consent import (
+    LEDGER_TABLE,
+    build_identifier_consent,
+    consent_params,
+    consent_strengths,
+    identifier_hashes,
+    identifier_signals,
+)
 from cdp_pipeline.lib.golden.inputs import missing_inputs, resolve_inputs
 from cdp_pipeline.lib.golden.survivorship import (
     AttributeRules,
@@ -46,10 +53,10 @@ _TEMP_TABLES = (
     "_golden_profiles",
     "_golden_junk",
     "_golden_traits",
-    "_golden_consent",
     "_golden_affected_profiles",
     "_golden_map_profiles",
     "_golden_consent_strengths",
+    "_golden_consent_vetoes",
     "_golden_fresh",
     "_golden_replaced",
     "_golden_time_keys",
@@ -187,7 +194,7 @@ def _customer_rows(
     profiles are in ``temp._golden_profiles``: ``golden.customers``, or the temp table ``target``."""
     # A whole build's temp._golden_records holds every record of these customers with its customer; an
     # incremental build's holds only those of the customers whose profile is redone.
-    junk_records = (
+    customer_records = (
         "temp._golden_records"
         if target is None
         else (
@@ -195,18 +202,27 @@ def _customer_rows(
             f"JOIN {tables['identity_records']} AS r ON r.source = m.source AND r.source_record_id = m.source_record_id)"
         )
     )
-    run_sql(con, SQL_DIR, "create_customer_junk", records=junk_records)
+    run_sql(con, SQL_DIR, "create_customer_junk", records=customer_records)
     build_traits(con, tables, as_of_date, cutoff, records=records, timeline=timeline)
-    build_consent(con, tables, cutoff)
+    identifier_signals(con, tables)  # the ledger's input: an implied grant's own explicit history
+    run_sql(
+        con,
+        SQL_DIR,
+        "create_customer_consent_vetoes",
+        consent_params(cutoff),
+        records=customer_records,
+        ledger=_LEDGER,
+        strengths=consent_strengths(con),
+    )
     run_sql(
         con,
         SQL_DIR,
         "create_golden_customer_rows",
         profiles="_golden_profiles",
         traits="_golden_traits",
-        consent="_golden_consent",
         junk="_golden_junk",
         ledger=_LEDGER,
+        vetoes="_golden_consent_vetoes",
     )
     if target:
         run_sql(con, SQL_DIR, "create_golden_customers_temp", target=target)

@@ -71,21 +71,20 @@ def _customer_columns() -> dict[str, str]:
         "last_web_visit": "start of the latest web session",
         "last_add_to_cart_at": "latest web add_to_cart",
         "has_abandoned_cart": "an add_to_cart in the last 30 days with no purchase within 7 days after it",
-        "email_consent": "granted | revoked | unknown: latest signal on the customer's own records, but an "
-        "unsubscribe or cleaned address yields only to a later explicit opt-in (bounces, and other customers' "
-        "signals about the same address, decide golden.identifier_consent: granted here can still be not "
-        "email_contactable)",
-        "email_consent_at": "time of the signal that decided email_consent",
+        "email_consent": "granted | revoked | unknown: the consent ledger's row of the golden email "
+        "(golden.identifier_consent: every signal about the address, whatever customer carries it, bounces "
+        "and opt-outs dated after the cutoff included); unknown without an email or a ledger row. Revoked "
+        "too when the row is granted by a checkout tick box alone after the customer's own unsubscribe, "
+        "cleaning or bounce of another of their addresses",
+        "email_consent_at": "time of the signal that decided email_consent (the ledger's event_at: an opt-out "
+        "dated after the cutoff shows its own time)",
         "email_consent_source": "source of the signal that decided email_consent",
-        "sms_consent": "granted | revoked | unknown: latest signal on the customer's own records, but a STOP "
-        "yields only to a later explicit opt-in (other customers' signals about the same number decide "
-        "golden.identifier_consent: granted here can still be not sms_contactable)",
-        "sms_consent_at": "time of the signal that decided sms_consent",
+        "sms_consent": "granted | revoked | unknown: the consent ledger's row of the golden phone (every "
+        "signal about the number, whatever customer carries it); unknown without a phone or a ledger row",
+        "sms_consent_at": "time of the signal that decided sms_consent (the ledger's event_at)",
         "sms_consent_source": "source of the signal that decided sms_consent",
-        "email_contactable": "email consent granted and a valid, non-junk email that is not blocked in "
-        "golden.identifier_consent",
-        "sms_contactable": "SMS consent granted and a valid, non-junk phone that is not blocked in "
-        "golden.identifier_consent",
+        "email_contactable": "email_consent granted and a valid, non-junk email",
+        "sms_contactable": "sms_consent granted and a valid, non-junk phone",
         "as_of_date": "business date (CDP_TIMEZONE) the traits are computed as of",
     }
     return cols
@@ -99,8 +98,10 @@ GOLDEN_TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
     ),
     "identifier_consent": (
         "The consent ledger: one row per email address and phone number any consent signal speaks about, "
-        "with the signal that decides it, whatever customer carries it. A blocked identifier is never "
-        "contactable and never exported, plain or hashed, on any customer (lib/golden/consent.py).",
+        "with the signal that decides it, whatever customer carries it. The one source of truth of consent: "
+        "golden.customers' consent columns are its rows of each customer's golden email and phone, and a "
+        "blocked identifier is never contactable and never exported, plain or hashed, on any customer "
+        "(lib/golden/consent.py).",
         {
             "channel": "email | sms",
             "identifier": "standardised email address (lower case) or E.164 phone number",

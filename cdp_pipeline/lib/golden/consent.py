@@ -1,4 +1,4 @@
-"""Consent per channel (email, SMS): which of a customer's signals is in force.
+"""Consent per channel (email, SMS): which signal about an address or number is in force.
 
 Every consent signal (``staging.consent_events``) has a *strength*:
 
@@ -26,21 +26,23 @@ Precedence: the latest signal wins (an opt-out wins a tie on time), except that 
 by a weaker one: an implied grant (strength 1) made while the latest explicit signal is
 a protected opt-out is ignored. So a later Shopify "Accepts Marketing = yes" does not
 re-grant an email the person unsubscribed; a later explicit subscribe (or SMS START)
-does. The answer is per person and channel over all of the customer's records.
-
-The result per channel is ``granted``, ``revoked`` or ``unknown`` (no signal), with the
-time and source of the winning signal; computed in one set-based statement
-(``create_customer_consent.sql``).
+does.
 
 The consent ledger (``golden.identifier_consent``, ``create_identifier_consent.sql``) applies
-the same precedence per *identifier* (channel, standardised address or E.164 number) over
-every signal about it, whichever customer identity resolution put it on, plus the ESP's
-bounces (``staging.email_activity``) and HubSpot's bounce columns (reason ``bounce`` in
-``staging.consent_events``, left out of the per-customer answer). An identifier whose deciding
-signal is a revocation is *blocked*: it is never contactable on any customer
-(``create_golden_customer_rows.sql``), the export gate blanks it and the export check rejects
-it. An unsubscribe is about an address,
-so a wrong split or merge of people cannot send it again.
+it per *identifier* (channel, standardised address or E.164 number) over every signal about
+it, whichever customer identity resolution put it on, plus the ESP's bounces
+(``staging.email_activity``) and HubSpot's bounce columns (reason ``bounce`` in
+``staging.consent_events``). An opt-out dated after the night's cutoff counts at the cutoff.
+The result per identifier is ``granted`` or ``revoked``, with the time and source of the
+deciding signal; a revoked identifier is *blocked*.
+
+The ledger is the one source of truth: a customer's ``email_consent`` / ``sms_consent``
+(with ``_at`` and ``_source``) in ``golden.customers`` are the ledger's row of the customer's
+golden email and phone (``unknown`` without one), and ``*_contactable`` is that row granted
+(``create_golden_customer_rows.sql``). Segments read those columns; the export gate blanks a
+blocked identifier and the export check rejects one. Survivorship prefers a granted address
+or number to one without a ledger row, and that to a blocked one (``prefer_contactable``). An
+unsubscribe is about an address, so a wrong split or merge of people cannot send it again.
 """
 
 from __future__ import annotations
@@ -69,8 +71,8 @@ CONSENT_STRENGTH: dict[str, int] = {
     # the ESP knows the address but it never opted in (Mailchimp "nonsubscribed")
     "nonsubscribed": EXPLICIT,
     # an ESP bounce (staging.email_activity), or HubSpot's bounce/quarantine columns (in
-    # staging.consent_events with this reason): not a consent decision of the person, so not in
-    # the per-customer answer, but the address is blocked (golden.identifier_consent) until a
+    # staging.consent_events with this reason): not a consent decision of the person, but the
+    # address is blocked (golden.identifier_consent, and so the customer's email_consent) until a
     # later explicit grant of it
     "bounce": PROTECTED,
     "accepts_marketing": IMPLIED,
@@ -92,11 +94,6 @@ CONSENT_STRENGTH: dict[str, int] = {
 DEFAULT_STRENGTH = EXPLICIT
 
 
-# create_customer_consent.sql orders signals by (time, revocation, strength) as one number, with 3 bits for the strength.
-if not all(0 <= s < 8 for s in (*CONSENT_STRENGTH.values(), DEFAULT_STRENGTH)):
-    raise ValueError("consent strengths must be 0-7 (create_customer_consent.sql packs them in 3 bits)")
-
-
 def consent_params(cutoff) -> dict:
     return {
         "cutoff": cutoff,
@@ -106,7 +103,7 @@ def consent_params(cutoff) -> dict:
     }
 
 
-def _consent_strengths(con: duckdb.DuckDBPyConnection) -> str:
+def consent_strengths(con: duckdb.DuckDBPyConnection) -> str:
     """Temp table ``_golden_consent_strengths(reason, strength)`` from ``CONSENT_STRENGTH``; its name."""
     reasons = sorted(CONSENT_STRENGTH)
     run_sql(
@@ -118,25 +115,10 @@ def _consent_strengths(con: duckdb.DuckDBPyConnection) -> str:
     return "_golden_consent_strengths"
 
 
-def build_consent(
-    con: duckdb.DuckDBPyConnection, tables: dict[str, str], cutoff, target: str = "_golden_consent"
-) -> None:
-    """Create temp table ``_golden_consent``: per customer, email_/sms_ consent, _at, _source."""
-    run_sql(
-        con,
-        SQL_DIR,
-        "create_customer_consent",
-        consent_params(cutoff),
-        consent_events=tables["consent_events"],
-        customer_map=tables["customer_map"],
-        strengths=_consent_strengths(con),
-    )
-
-
 LEDGER_TABLE = "golden.identifier_consent"
 
 
-def _identifier_signals(con: duckdb.DuckDBPyConnection, tables: dict[str, str]) -> None:
+def identifier_signals(con: duckdb.DuckDBPyConnection, tables: dict[str, str]) -> None:
     """Temp macro ``_golden_identifier_signals(cutoff, ...)``: every signal about an identifier, the ledger's input."""
     run_sql(
         con,
@@ -144,7 +126,7 @@ def _identifier_signals(con: duckdb.DuckDBPyConnection, tables: dict[str, str]) 
         "create_identifier_signals_macro",
         consent_events=tables["consent_events"],
         email_activity=tables["email_activity"],
-        strengths=_consent_strengths(con),
+        strengths=consent_strengths(con),
     )
 
 
@@ -152,7 +134,7 @@ def identifier_hashes(con: duckdb.DuckDBPyConnection, tables: dict[str, str], cu
     """Create temp table ``_golden_identifier_hashes``: per (channel, identifier), the number and a
     hash of its signals before ``cutoff``, which alone decide its ledger row (``incremental.py``
     settles again only the identifiers whose hash changed since the kept build)."""
-    _identifier_signals(con, tables)
+    identifier_signals(con, tables)
     run_sql(con, SQL_DIR, "create_identifier_hashes", consent_params(cutoff))
 
 
@@ -168,7 +150,7 @@ def build_identifier_consent(
     row per (channel, identifier) with its deciding signal and whether it is blocked; only of the
     identifiers in the table ``keys`` (channel, identifier) when given. With ``ledger`` (a whole
     build), create ``golden.identifier_consent`` itself instead."""
-    _identifier_signals(con, tables)
+    identifier_signals(con, tables)
     run_sql(
         con,
         SQL_DIR,

@@ -26,10 +26,12 @@ give the same rows for the same input, so they do not count as changed). Then:
   before them as its window reaches (``TRAIT_WINDOWS_DAYS``; any other time counts on one side
   of the cutoff alone, so its crossing a window's start changes no row); of them, only those
   whose records changed (customer or identity record) need their profile redone;
-* and the customers whose records carry an email or phone that is blocked in tonight's
-  consent ledger and was not in the kept one (``golden.identifier_consent``), or the other
-  way round: the signal may sit on another customer's record. Their profile is redone too
-  (survivorship prefers a contactable address).
+* and the customers whose records carry an email or phone whose row in the consent ledger
+  (``golden.identifier_consent``) differs from the kept one in consent, ``event_at`` or
+  ``source``: the signal may sit on another customer's record, and a customer's consent
+  columns are the ledger's row of their golden address or number. When the consent itself
+  changed (granted, revoked, or no row), their profile is redone too (survivorship prefers a
+  granted address to one without a row, and that to a blocked one).
 
 The consent ledger itself is kept the same way, per identifier: a ledger row is a function of
 the signals about its identifier before the cutoff alone (whatever record or customer they sit
@@ -267,16 +269,19 @@ def plan(
         WHERE (n.signals, n.signals_hash) IS DISTINCT FROM (k.signals, k.signals_hash)
     """)
     build_identifier_consent(con, tables, cutoff, keys="temp._golden_ledger_keys")
-    # Identifiers blocked tonight and not at the kept build, or the other way round: the signal may be
-    # on another customer's record, so every customer whose records carry one is redone (its
-    # contactability, and survivorship's prefer_contactable, read the ledger).
+    # Identifiers whose ledger row a customer reads changed since the kept build (the signal may be on
+    # another customer's record): every customer whose records carry one is redone, since a customer's
+    # consent columns are the ledger's row of their golden address or number (consent, event_at, source).
+    # consent_changed: granted, revoked or no row changed, which survivorship's prefer_contactable ranks,
+    # so those customers' profiles are redone too.
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _golden_ledger_changes AS
-        SELECT coalesce(n.channel, k.channel) AS channel, coalesce(n.identifier, k.identifier) AS identifier
+        SELECT coalesce(n.channel, k.channel) AS channel, coalesce(n.identifier, k.identifier) AS identifier,
+               n.consent IS DISTINCT FROM k.consent AS consent_changed
         FROM temp._golden_identifier_consent AS n
         FULL OUTER JOIN (SELECT * FROM {LEDGER_TABLE} AS l {_SEMI_KEYS}) AS k
              ON k.channel IS NOT DISTINCT FROM n.channel AND k.identifier = n.identifier
-        WHERE coalesce(n.blocked, false) <> coalesce(k.blocked, false)
+        WHERE (n.consent, n.event_at, n.source) IS DISTINCT FROM (k.consent, k.event_at, k.source)
     """)
     # Customers whose records changed: their profile (survived attributes, identifiers) is redone too.
     con.execute(f"""
@@ -287,17 +292,26 @@ def plan(
         UNION
         SELECT m.customer_id FROM {tables["customer_map"]} AS m
         JOIN {tables["identity_records"]} AS r USING (source, source_record_id)
-        JOIN temp._golden_ledger_changes AS c ON c.channel = 'email' AND c.identifier = r.email
+        JOIN temp._golden_ledger_changes AS c ON c.channel = 'email' AND c.identifier = r.email AND c.consent_changed
         UNION
         SELECT m.customer_id FROM {tables["customer_map"]} AS m
         JOIN {tables["identity_records"]} AS r USING (source, source_record_id)
-        JOIN temp._golden_ledger_changes AS c ON c.channel = 'sms' AND c.identifier = r.phone
+        JOIN temp._golden_ledger_changes AS c ON c.channel = 'sms' AND c.identifier = r.phone AND c.consent_changed
     """)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _golden_affected AS
         SELECT customer_id FROM temp._golden_diff WHERE customer_id IS NOT NULL
         UNION
         SELECT customer_id FROM temp._golden_affected_profiles
+        UNION
+        -- the ledger row of an address or number changed in what a customer's consent columns show
+        SELECT m.customer_id FROM {tables["customer_map"]} AS m
+        JOIN {tables["identity_records"]} AS r USING (source, source_record_id)
+        JOIN temp._golden_ledger_changes AS c ON c.channel = 'email' AND c.identifier = r.email
+        UNION
+        SELECT m.customer_id FROM {tables["customer_map"]} AS m
+        JOIN {tables["identity_records"]} AS r USING (source, source_record_id)
+        JOIN temp._golden_ledger_changes AS c ON c.channel = 'sms' AND c.identifier = r.phone
         UNION
         SELECT customer_id FROM {tables["customer_map"]}
         WHERE hash(source, source_record_id) IN (SELECT record_key FROM temp._golden_time_keys)

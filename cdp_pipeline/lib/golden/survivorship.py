@@ -19,9 +19,10 @@ Rules (see the YAML header for the business wording):
 ``most_frequent``  the value (case-insensitive) most of the customer's candidate
                    records carry
 ``most_complete``  most non-NULL columns of the group; a one-column group: longest value
-``prefer_contactable`` (email, phone) a value not blocked in the consent ledger
-                   (``golden.identifier_consent``: its latest signal is an opt-out,
-                   bounce, cleaning or STOP) beats a blocked one
+``prefer_contactable`` (email, phone) a value granted in the consent ledger
+                   (``golden.identifier_consent``) beats one without a ledger row,
+                   which beats a blocked one (its latest signal is an opt-out,
+                   bounce, cleaning or STOP)
 ``unswapped_name`` (first_name + last_name) a record with its names swapped loses to
                    the others, and one carrying them in the right order beats
                    them (``mark_swapped_names``)
@@ -185,7 +186,9 @@ def _sort_keys(group: AttributeRules) -> list[str]:
         elif rule.name == "most_frequent":
             keys.append("-_frequency")
         elif rule.name == "prefer_contactable":
-            keys.append(f"CASE WHEN coalesce({cols[0]}_blocked, false) THEN 1 ELSE 0 END")
+            # granted in the ledger, then no ledger row, then blocked: the customer's consent is the
+            # ledger's row of the golden address (create_golden_customer_rows.sql)
+            keys.append(f"CASE WHEN {cols[0]}_blocked THEN 2 WHEN {cols[0]}_blocked IS NULL THEN 1 ELSE 0 END")
         elif rule.name == "unswapped_name":
             keys.append("_swapped")
         elif rule.name == "most_complete":
@@ -329,7 +332,7 @@ def survivorship_sql(
 
     ``records`` is a table (``group_sql`` reads the winners back by ``rowid``) with customer_id,
     source, source_record_id, record_time, the attribute columns, ``*_is_junk`` and ``dq_flags``
-    (and ``email_blocked`` / ``phone_blocked`` for ``prefer_contactable``). Names are
+    (and ``email_blocked`` / ``phone_blocked`` for ``prefer_contactable``: true, false, or NULL without a ledger row). Names are
     code-chosen identifiers.
 
     With ``carry``, ``customers`` (a table or a parenthesised query) has one row per customer and

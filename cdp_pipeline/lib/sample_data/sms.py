@@ -38,7 +38,7 @@ CAMPAIGNS = (
     "Nordhem: Nya ullfiltar i butik nu! Visa detta sms i kassan för en gratis kaffe. Svara STOP för att avregistrera.",
     "Hej {first}, dubbla poäng på ditt Nordhem-kort i helgen. Svara STOP för att avregistrera.",
 )
-STOP_WORDS = ("STOP", "STOP", "stop", "Stop ", "UNSUBSCRIBE", "stopp")  # "stopp" is Swedish, not a keyword
+STOP_WORDS = ("STOP", "STOP", "stop", "Stop ", "UNSUBSCRIBE", "stopp")  # "stopp": Swedish and Norwegian STOPP
 OTHER_REPLIES = (
     "STOP PLEASE",
     "Thanks!",
@@ -50,6 +50,12 @@ OTHER_REPLIES = (
 )
 STOP_CONFIRMATION = "Du är nu avregistrerad från Nordhems sms. Svara START för att prenumerera igen."
 START_CONFIRMATION = "Välkommen tillbaka! Du får nu sms från Nordhem igen."
+# What the sample means by each reply it writes: these opt the number out (the sender confirms and
+# sends it no more campaigns until a START), every other reply does not. They are the replies the
+# pipeline reads as opt-outs (lib/staging/consent.py: a keyword in any case, Swedish STOPP, a
+# keyword with a courtesy word), so a consent check built on the sample's behaviour is right; a
+# test holds the two readings together.
+OPT_OUT_REPLIES = frozenset({"STOP", "stop", "Stop ", "UNSUBSCRIBE", "stopp", "STOP PLEASE"})
 
 
 # json.dumps(obj, ensure_ascii=False) builds an encoder per call; one, kept, writes the same.
@@ -75,9 +81,9 @@ _KINDS = {
     _CONFIRM: ("outbound-reply", None, "-0.04830"),
     _PARCEL: ("outbound-api", None, "-0.04830"),
 }
-_STOP_KEYWORD = np.array([w.strip().upper() in ("STOP", "UNSUBSCRIBE") for w in STOP_WORDS])
 _START_WORDS = ("START", "Start", "YES")
 _TEXTS = (*STOP_WORDS, *OTHER_REPLIES, *_START_WORDS, STOP_CONFIRMATION, START_CONFIRMATION)
+_OPTS_OUT = np.array([t in OPT_OUT_REPLIES for t in _TEXTS])
 _STOP_AT, _OTHER_AT, _START_AT = 0, len(STOP_WORDS), len(STOP_WORDS) + len(OTHER_REPLIES)
 _STOP_TEXT, _START_TEXT = len(_TEXTS) - 2, len(_TEXTS) - 1
 
@@ -86,7 +92,8 @@ def _draw_messages(rng, subscribers: list[BareRecord], days: int, start: date) -
     """Every message as columns: subscriber, UTC second, kind, text (index into _TEXTS, or
     -1 - campaign number, or -2 - tracking number for a parcel notice). Per campaign day, each
     subscriber still subscribed gets the campaign (a reply after 30 s to 6 h: STOP or another
-    STOP word 4 %, something else 4 %); one who opted out writes START before it (15 %, and
+    STOP word 4 %, something else 4 %; a reply in OPT_OUT_REPLIES, "STOP PLEASE" among the
+    others too, opts out and is confirmed); one who opted out writes START before it (15 %, and
     gets it again) or is sent it anyway and refused (10 % of the rest). Subscribers without a
     message so far, and 15 % of the others, get a parcel notice."""
     n = len(subscribers)
@@ -113,12 +120,15 @@ def _draw_messages(rng, subscribers: list[BareRecord], days: int, start: date) -
         add(send, sent, _CAMPAIGN, -1 - number)
         roll = rng.random(n)
         reply_at = sent + 30 + below(rng, 6 * 3600 - 30, n)
-        word = below(rng, len(STOP_WORDS), n)
+        word = _STOP_AT + below(rng, len(STOP_WORDS), n)
+        other = _OTHER_AT + below(rng, len(OTHER_REPLIES), n)  # drawn where the reply's add drew it
         stop = send & (roll < 0.04)
-        add(stop, reply_at, _REPLY, _STOP_AT + word)
-        unsubscribed = stop & _STOP_KEYWORD[word]
+        replied = send & (roll >= 0.04) & (roll < 0.08)
+        add(stop, reply_at, _REPLY, word)
+        add(replied, reply_at, _REPLY, other)
+        # every reply the sample means as an opt-out is confirmed and ends the campaigns
+        unsubscribed = (stop & _OPTS_OUT[word]) | (replied & _OPTS_OUT[other])
         add(unsubscribed, reply_at + 2, _CONFIRM, _STOP_TEXT)
-        add(send & (roll >= 0.04) & (roll < 0.08), reply_at, _REPLY, _OTHER_AT + below(rng, len(OTHER_REPLIES), n))
         opted_out = (opted_out & ~restart) | unsubscribed
         messaged |= send | forgot
     parcel = ~messaged | (rng.random(n) < 0.15)

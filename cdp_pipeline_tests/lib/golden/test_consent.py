@@ -59,7 +59,8 @@ def consent_after(signals: list[tuple], channel: str = "email", as_of: date = da
                     source=source,
                     source_record_id=srid,
                     channel=channel,
-                    identifier="a@x.se",
+                    # the customer's golden address or number: their consent is its ledger row
+                    identifier="a@x.se" if channel == "email" else "+46701234567",
                     state=state[0] if state else STATE_OF[reason],
                     reason=reason,
                     event_time=datetime(2025, 1, day, 12, 0),
@@ -148,8 +149,27 @@ def test_a_tie_on_time_goes_to_the_opt_out():
     assert consent_after([(5, "subscribed"), (5, "unsubscribed")])[:2] == ("revoked", 5)
 
 
-def test_signals_after_the_as_of_day_are_ignored():
-    assert consent_after([(1, "subscribed"), (20, "unsubscribed")], as_of=date(2025, 1, 10))[:2] == ("granted", 1)
+def test_grants_after_the_as_of_day_are_ignored_and_opt_outs_after_it_count():
+    # The customer's columns read the ledger, which counts an opt-out dated after the cutoff at the cutoff
+    # (its own time shown) and a grant only once the cutoff passes its time.
+    assert consent_after([(1, "subscribed"), (20, "unsubscribed")], as_of=date(2025, 1, 10)) == (
+        "revoked",
+        20,
+        "esp",
+        False,
+    )
+    assert consent_after([(1, "subscribed"), (20, "crm_opt_in")], as_of=date(2025, 1, 10)) == (
+        "granted",
+        1,
+        "esp",
+        True,
+    )
+    assert consent_after([(1, "crm_opt_out"), (20, "subscribed")], as_of=date(2025, 1, 10)) == (
+        "revoked",
+        1,
+        "crm",
+        False,
+    )
 
 
 def test_contactable_needs_consent_and_a_good_address(world):
@@ -169,8 +189,12 @@ def test_world_consent_provenance(world):
         datetime(2025, 1, 4, 10),
     )
     assert (c1["sms_consent"], c1["sms_consent_source"]) == ("granted", "sms")
-    # C3's CRM opt-out on 2025-01-11 is after the as-of day.
-    assert (c3["email_consent"], c3["email_consent_source"]) == ("granted", "crm")
+    # C3's CRM opt-out on 2025-01-11 is after the as-of day: it counts at the cutoff, shown at its own time.
+    assert (c3["email_consent"], c3["email_consent_source"], c3["email_consent_at"]) == (
+        "revoked",
+        "crm",
+        datetime(2025, 1, 11, 10),
+    )
     assert golden_row(world, "C4")["email_consent"] == "unknown"
 
 
@@ -224,7 +248,12 @@ def test_many_random_signal_histories_settle_as_the_rule_says():
             )
             mapped[(source, srid)] = customer
         expected[customer] = _settled(history)
-    insert(con, "staging.identity_records", [dict(source=s, source_record_id=r) for s, r in mapped])
+    # each customer's records carry their address: the customer's consent is its ledger row
+    insert(
+        con,
+        "staging.identity_records",
+        [dict(source=s, source_record_id=r, email=f"{c}@x.se") for (s, r), c in mapped.items()],
+    )
     insert(con, "staging.consent_events", events)
     insert(
         con,

@@ -100,8 +100,14 @@ def test_an_unsubscribe_on_one_customer_blocks_the_address_on_another():
     build_golden(con, AS_OF, tz="UTC")
     assert ledger(con)[("email", "kristina.palm@live.se")] == ("revoked", True, "unsubscribed", "esp", "leid-1")
     b = golden_row(con, "B")
-    # B's own signals say granted, but the address is blocked: not contactable by email (SMS is untouched)
-    assert (b["email"], b["email_consent"], b["email_contactable"]) == ("kristina.palm@live.se", "granted", False)
+    # B's own signals say granted, but the address is blocked: B's consent is the address's ledger row, revoked
+    # by A's unsubscribe, and not contactable by email (SMS is untouched)
+    assert (b["email"], b["email_consent"], b["email_consent_source"], b["email_contactable"]) == (
+        "kristina.palm@live.se",
+        "revoked",
+        "esp",
+        False,
+    )
     assert b["sms_contactable"] is True
     assert golden_row(con, "A")["email_contactable"] is False
 
@@ -150,7 +156,7 @@ def test_when_every_address_is_blocked_none_is_contactable():
     assert (c["email"], c["email_contactable"]) == ("eva@work.se", True)
 
 
-def test_a_bounce_blocks_the_address_but_is_not_a_consent_decision():
+def test_a_bounce_blocks_the_address_and_the_customer_reads_it():
     con = _world(
         [("C", "esp", "leid-b", "2026-01-01 10:00", dict(email="old@mail.se"))],
         [
@@ -166,7 +172,12 @@ def test_a_bounce_blocks_the_address_but_is_not_a_consent_decision():
     # a later checkout tick box (implied) does not lift the bounce
     assert ledger(con)[("email", "old@mail.se")] == ("revoked", True, "bounce", "esp", "leid-b")
     c = golden_row(con, "C")
-    assert (c["email_consent"], c["email_contactable"]) == ("granted", False)
+    # the customer's consent is the address's ledger row: revoked by the bounce (not a staging consent event)
+    assert (c["email_consent"], c["email_consent_at"], c["email_contactable"]) == (
+        "revoked",
+        ts("2026-09-01 10:00"),
+        False,
+    )
 
 
 def test_an_identifier_without_any_signal_is_not_in_the_ledger_and_consent_decides():

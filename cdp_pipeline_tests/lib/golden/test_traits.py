@@ -74,7 +74,10 @@ def test_rerun_of_an_old_day_gives_that_days_answer():
     build_golden(con, date(2025, 1, 5), tz="UTC")
     r = golden_row(con, "C1")
     assert (r["orders_count"], r["total_spend"], r["last_order_at"]) == (1, Decimal("200.00"), T("2025-01-03 15:00"))
-    assert (r["email_consent"], r["sms_consent"]) == ("revoked", "revoked")  # unsubscribed 01-04, STOP 01-05
+    # STOP 01-05. Anna unsubscribed anna.new@mail.se on 01-04, so her golden address is anna@crm.se, which no
+    # signal speaks of before its tick box of 01-07: unknown (a customer's consent is their address's ledger row)
+    assert (r["email"], r["email_consent"], r["email_contactable"]) == ("anna@crm.se", "unknown", False)
+    assert r["sms_consent"] == "revoked"
     assert (r["sms_received"], r["sms_replied"], r["days_since_last_order"]) == (1, 1, 2)
     build_golden(con, date(2025, 1, 12), tz="UTC")
     assert golden_row(con, "C1")["orders_count"] == 4

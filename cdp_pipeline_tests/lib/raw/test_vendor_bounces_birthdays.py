@@ -1,5 +1,5 @@
 """Vendor columns read since s43: HubSpot's bounce and quarantine columns block the address as an ESP
-bounce does (in the ledger, not in the customer's own consent); a birthday without a year never
+bounce does (in the ledger, which a customer's consent columns read); a birthday without a year never
 becomes a birth date, and Mailchimp's full "Date of Birth" wins over its year-less "Birthday"; and
 JSON lines choose between two spellings of a column as CSV headers do (its own name wins)."""
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from cdp_pipeline.defs.staging.assets import SQL_DIR, STAGING_TABLES
-from cdp_pipeline.lib.golden.consent import build_consent, build_identifier_consent
+from cdp_pipeline.lib.golden.consent import build_identifier_consent
 from cdp_pipeline.lib.raw import load_partition, parse_file
 from cdp_pipeline.lib.raw.csv_reader import read_csv_text
 from cdp_pipeline.lib.staging.build import build_staging_table
@@ -131,23 +131,6 @@ def test_the_ledger_blocks_a_hubspot_bounced_address_that_mailchimp_granted(con)
         assert ledger[email] == ("revoked", True, "bounce")
     for email in ("jonas.berg@fjordpost.se", "mia.holm@fjordpost.se", "alva.strand@fjordpost.se"):
         assert ledger[email] == ("granted", False, "subscribed")
-
-
-def test_a_hubspot_bounce_is_not_the_customers_opt_out(con):
-    # one customer per HubSpot contact, its Mailchimp member matched to it
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE bounce_map AS
-           SELECT * FROM (VALUES ('crm', '601', 'A'), ('esp', '1', 'A'), ('crm', '602', 'B'), ('esp', '2', 'B'))
-           t(source, source_record_id, customer_id)"""
-    )
-    build_consent(
-        con, {"consent_events": "staging.consent_events", "customer_map": "bounce_map"}, dt.datetime(2026, 10, 2)
-    )
-    # the person's own answer is Mailchimp's grant; the address is blocked by the ledger above
-    assert q(con, "SELECT customer_id, email_consent, email_consent_source FROM _golden_consent ORDER BY 1") == [
-        ("A", "granted", "esp"),
-        ("B", "granted", "esp"),
-    ]
 
 
 def test_the_hubspot_columns_are_raw_columns(con):

@@ -289,7 +289,7 @@ def test_known_answers_with_hard_cases(tmp_path):
         digest.update(
             path.relative_to(tmp_path).as_posix().encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest()
         )
-    assert digest.hexdigest() == "a85a5a931bf9e1a0f45a458bc4c432bb078cf659cd2839ab6262008cd7d446a4"
+    assert digest.hexdigest() == "a4b96a1903f4dafa50cb1e5d37126a5eb1952b8bdca20e66b3238d42c9b6d0ab"
 
 
 def test_cdp_sample_hard_cases_option(cdp_env, tmp_path, capsys):

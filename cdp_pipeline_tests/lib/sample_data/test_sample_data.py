@@ -419,7 +419,7 @@ def test_same_bytes_as_the_reference(sample):
     assert tree_digest(sample["root"]) == KNOWN_TREE_DIGEST
 
 
-KNOWN_TREE_DIGEST = "99eaf5ddeb7442b811139d21520efce18cd43602c7f99a8673afb378f54e81c6"
+KNOWN_TREE_DIGEST = "9c2f8e3ee7aee8bdd99897cde667c67ec28b001ff943153f8aa2d9e529aa9f84"
 
 
 @pytest.mark.parametrize("locale", ["sv_SE", "da_DK", "no_NO", "fi_FI", "de_DE", "en_GB"])
@@ -598,3 +598,45 @@ def test_sms_json_lines_are_what_the_encoder_writes():
             m.update(status="failed" if error else "delivered", error=error, price=price, direction=direction)
             m["date_sent"] = sms.rfc2822(ts)
             assert sms._json_line(m) == sms._json_line_encoded(m), m
+
+
+def test_the_samples_opt_out_replies_are_the_replies_the_pipeline_reads_as_opt_outs():
+    from cdp_pipeline.lib.sample_data import sms
+    from cdp_pipeline.lib.staging.consent import sms_keyword
+
+    replies = {*sms.STOP_WORDS, *sms.OTHER_REPLIES}
+    assert {r for r in replies if sms_keyword(r) == "opt_out"} == sms.OPT_OUT_REPLIES
+    assert {"stopp", "STOP PLEASE"} <= sms.OPT_OUT_REPLIES
+    assert {sms_keyword(r) for r in sms._START_WORDS} == {"opt_in"}
+
+
+def test_a_number_gets_no_campaign_after_an_opt_out_reply_until_it_writes_start():
+    """The sample's own expectation, as the pipeline reads the replies: every reply the pipeline reads
+    as an opt-out is confirmed, and no campaign goes to that number (only Twilio's refusals, 21610)
+    until it writes START."""
+    from cdp_pipeline.lib.sample_data import sms
+    from cdp_pipeline.lib.sample_data.columns import column_rng
+    from cdp_pipeline.lib.staging.consent import sms_keyword
+
+    m = sms._draw_messages(column_rng("42/sms/messages"), [None] * 3000, 60, date(2026, 10, 1))
+    by_number = defaultdict(list)
+    for who, when, kind, text in zip(m["who"].tolist(), m["when"].tolist(), m["kind"].tolist(), m["text"].tolist()):
+        by_number[who].append((when, kind, text))
+    opt_outs, words, campaigns_after_start = 0, set(), 0
+    for messages in by_number.values():
+        opted_out, restarted = False, False
+        confirmations = {when for when, kind, text in messages if kind == sms._CONFIRM and text == sms._STOP_TEXT}
+        for when, kind, text in sorted(messages):
+            if kind == sms._REPLY:
+                keyword = sms_keyword(sms._TEXTS[text])
+                if keyword == "opt_out":
+                    assert when + 2 in confirmations, sms._TEXTS[text]
+                    opted_out, restarted = True, False
+                    opt_outs += 1
+                    words.add(sms._TEXTS[text])
+                elif keyword == "opt_in":
+                    opted_out, restarted = False, True
+            elif kind == sms._CAMPAIGN:
+                assert not opted_out
+                campaigns_after_start += restarted
+    assert opt_outs > 100 and {"stopp", "STOP PLEASE"} <= words and campaigns_after_start > 0

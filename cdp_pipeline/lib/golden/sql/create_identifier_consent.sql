@@ -8,8 +8,7 @@ WITH signals AS (
 ),
 ordered AS (
     -- protected_before: the latest explicit signal before this one is a protected opt-out
-    -- (the same rule as create_customer_consent.sql, per identifier instead of per customer; and, as there,
-    -- no string tie-breakers in the window's sort: the value is read only on an implied grant, and ties give one value).
+    -- (no string tie-breakers in the window's sort: the value is read only on an implied grant, and ties give one value).
     SELECT *,
            coalesce(last_value(CASE WHEN strength >= $explicit_strength
                                     THEN state = 'revoked' AND strength >= $protected_strength END IGNORE NULLS)

@@ -14,8 +14,8 @@ FROM (
     WHERE (c.event_time < CAST(signals_cutoff AS TIMESTAMP) OR (c.state = 'revoked' AND c.event_time IS NOT NULL))
       AND c.state IN ('granted', 'revoked') AND c.identifier IS NOT NULL
     UNION ALL
-    -- A bounce says the address does not work: not the person's decision (it is not in the
-    -- customer's consent), but nothing may be sent to the address until a later explicit grant.
+    -- A bounce says the address does not work: not the person's decision (it is not in
+    -- staging.consent_events), but nothing may be sent to the address until a later explicit grant.
     SELECT 'email', a.email, 'revoked', 'bounce', a.event_time, a.source, a.source_record_id, protected_strength
     FROM {email_activity} AS a
     WHERE a.action = 'bounce' AND a.email IS NOT NULL AND a.event_time IS NOT NULL

@@ -192,7 +192,7 @@ crm AS (
     FROM crm_rows WHERE email_ok IS NOT NULL AND email IS NOT NULL
     UNION ALL
     -- an address HubSpot will not send to: reason 'bounce' (blocks the address in the ledger,
-    -- not in the customer's own consent: create_customer_consent.sql)
+    -- golden.identifier_consent, which a customer's consent columns read)
     SELECT 'crm', customer_id, 'email', email, 'revoked', 'bounce', landed
     FROM crm_bounces WHERE email IS NOT NULL
     UNION ALL
