@@ -500,6 +500,7 @@ def split_components(
         "clusters_split": _split_count(nodes, new_component),
         "links_cut": len(final_cut),
         "must_link_conflicts": conflicts,
+        "attached_to_neither": len(contested),
     }
 
 
