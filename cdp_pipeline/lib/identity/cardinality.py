@@ -346,8 +346,8 @@ def contested_records(edge_rows, values, rules, partners, groups: _Groups, cut: 
 
     Such a record has no stitch (no identifier it shares with any record: its only links are the
     model's), no value of a rule that allows one value (a birth date) and no cannot-link of its
-    own; its model links reach its own customer and, through a link the pass cut (a cannot-link
-    or a rule between the two customers, not something of the record's), another. The pass takes
+    own; its model links reach its own customer and, through a link the pass cut for a cannot-link
+    between the two customers (not something of the record's), another. The pass takes
     links by falling probability, so it goes with whichever of the two the model scores higher,
     which on such a record says which of the two people carries fewer fields to weigh against it,
     not which one it is: a same-name child's CRM record without e-mail or birth date on a landline
@@ -362,7 +362,11 @@ def contested_records(edge_rows, values, rules, partners, groups: _Groups, cut: 
     weights: dict[int, list[tuple[int, float, bool]]] = defaultdict(list)
     for a, b, strength, w in edge_rows:
         if strength < 2:
-            was_cut = (a, b) in cut_reasons
+            # cut for a cannot-link (a reviewer's, or contacts saying two people: household, two
+            # accounts), not for the birth-date rule alone: without contacts two dates are often
+            # one person's, one of them replaced (FEBRL-class data), and the pieces the rule keeps
+            # apart are one person's as often as two
+            was_cut = cut_reasons.get((a, b), "").startswith("cannot_link")
             weights[a].append((b, w, was_cut))
             weights[b].append((a, w, was_cut))
     out = set()
