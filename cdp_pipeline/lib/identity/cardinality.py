@@ -296,6 +296,95 @@ def two_mailboxes(a: str | None, b: str | None) -> bool:
     return not _one_typo_apart(a, b) or a.translate(bare) == b.translate(bare)
 
 
+def _rebuild(edge_rows, values, rules, partners, mailbox, contact) -> tuple[_Groups, list, int]:
+    """The greedy pass: ``edge_rows`` (strongest first) added back one by one, an edge left out
+    (in the returned cut list, with its reason) when it would break a rule or join a cannot-link
+    pair."""
+    groups = _Groups(values, rules, partners, mailbox, contact)
+    cut, conflicts = [], 0
+    for a, b, strength, _w in edge_rows:
+        ra, rb = groups.find(a), groups.find(b)
+        if ra == rb:
+            continue
+        # a probabilistic edge (strength = its probability, below 2) between two records that both
+        # carry a ruled value: the model compared those records knowing the values differ (unless
+        # the two sides, each with what stronger edges already joined to it, carry mailboxes of
+        # their own: see ``mailboxes``), and one side gives its value (give or take a typo) on a
+        # single record, or the two values are close: a side whose records give it twice has said
+        # it again, so one match of two records does not make a clearly different value the other
+        # side's (``_Groups.lone_value``). A probabilistic edge also makes one value of two close
+        # ones of which one side gives one on a single record, whichever records the edge joins
+        # (``_Groups.close_lone_values``): a duplicate without a birth date matched to the records
+        # of one date and to a record of that date mistyped twice is no bridge between two people
+        weighed = strength < 2 and not mailboxes_of_their_own(groups.mailboxes[ra], groups.mailboxes[rb])
+        joined = tuple(
+            (
+                ((values[a][i], values[b][i]),)
+                if values[a][i] is not None
+                and values[b][i] is not None
+                and groups.lone_value(ra, rb, i, values[a][i], values[b][i])
+                else ()
+            )
+            if weighed
+            else ()
+            for i in range(len(rules))
+        )
+        reason, merged = groups.conflict(ra, rb, joined, close=weighed)
+        if reason is None or (strength >= 3 and reason != "cannot_link"):
+            # a reviewer's must-link overrides the rules (cardinality, and the cannot-links the
+            # run infers: cannot_link:<why>), not a reviewer's cannot-link
+            groups.union(ra, rb, merged)
+        else:
+            conflicts += strength >= 3
+            cut.append((a, b, reason))
+    return groups, cut, conflicts
+
+
+def contested_records(edge_rows, values, rules, partners, groups: _Groups, cut: list) -> set[int]:
+    """Records the greedy pass attached to one person although they are as much at home with
+    another whom a rule keeps apart from the first, and which carry no evidence for either.
+
+    Such a record has no stitch (no identifier it shares with any record: its only links are the
+    model's), no value of a rule that allows one value (a birth date) and no cannot-link of its
+    own; its model links reach its own customer and, through a link the pass cut for a cannot-link
+    between the two customers (not something of the record's), another. The pass takes
+    links by falling probability, so it goes with whichever of the two the model scores higher,
+    which on such a record says which of the two people carries fewer fields to weigh against it,
+    not which one it is: a same-name child's CRM record without e-mail or birth date on a landline
+    of its own scores 0.99987 against the parent's order (no phone on it to disagree) and 0.9939
+    against the parent's CRM record and the child's own order alike (its landline against their
+    mobiles; Nordic set, seed 53). It stays with its customer only when it is clearly closer to
+    it: every one of its links into its customer weighs more than every cut link into the other.
+    Otherwise it is a customer of its own: a link to neither is the answer that merges nobody."""
+    limited = [i for i, rule in enumerate(rules) if rule.max_distinct == 1]
+    stitched = {rid for a, b, strength, _w in edge_rows if strength >= 2 for rid in (a, b)}
+    cut_reasons = {(a, b): reason for a, b, reason in cut}
+    weights: dict[int, list[tuple[int, float, bool]]] = defaultdict(list)
+    for a, b, strength, w in edge_rows:
+        if strength < 2:
+            # cut for a cannot-link (a reviewer's, or contacts saying two people: household, two
+            # accounts), not for the birth-date rule alone: without contacts two dates are often
+            # one person's, one of them replaced (FEBRL-class data), and the pieces the rule keeps
+            # apart are one person's as often as two
+            was_cut = cut_reasons.get((a, b), "").startswith("cannot_link")
+            weights[a].append((b, w, was_cut))
+            weights[b].append((a, w, was_cut))
+    out = set()
+    for rid, links in weights.items():
+        if rid in stitched or partners.get(rid) or any(values[rid][i] is not None for i in limited):
+            continue
+        home = groups.find(rid)
+        inside = [w for other, w, _ in links if groups.find(other) == home]
+        away: dict[int, list[float]] = defaultdict(list)
+        for other, w, _ in links:
+            if groups.find(other) != home:
+                away[groups.find(other)].append(w)
+        reached = {groups.find(other) for other, _, was_cut in links if was_cut and groups.find(other) != home}
+        if inside and any(min(inside) <= max(away[g]) for g in reached):
+            out.add(rid)
+    return out
+
+
 def split_components(
     con: duckdb.DuckDBPyConnection,
     components: str,
@@ -370,43 +459,15 @@ def split_components(
             for (rid,) in con.execute(f"""SELECT DISTINCT k.rid FROM ({contacts}) k JOIN {components} c USING (rid)
                             WHERE c.component IN (SELECT component FROM temp._id_bad_components)""").fetchall()
         }
-    groups = _Groups(values, rules, partners, mailbox, contact)
-    cut, conflicts = [], 0
-    for a, b, strength, _w in edge_rows:
-        ra, rb = groups.find(a), groups.find(b)
-        if ra == rb:
-            continue
-        # a probabilistic edge (strength = its probability, below 2) between two records that both
-        # carry a ruled value: the model compared those records knowing the values differ (unless
-        # the two sides, each with what stronger edges already joined to it, carry mailboxes of
-        # their own: see ``mailboxes``), and one side gives its value (give or take a typo) on a
-        # single record, or the two values are close: a side whose records give it twice has said
-        # it again, so one match of two records does not make a clearly different value the other
-        # side's (``_Groups.lone_value``). A probabilistic edge also makes one value of two close
-        # ones of which one side gives one on a single record, whichever records the edge joins
-        # (``_Groups.close_lone_values``): a duplicate without a birth date matched to the records
-        # of one date and to a record of that date mistyped twice is no bridge between two people
-        weighed = strength < 2 and not mailboxes_of_their_own(groups.mailboxes[ra], groups.mailboxes[rb])
-        joined = tuple(
-            (
-                ((values[a][i], values[b][i]),)
-                if values[a][i] is not None
-                and values[b][i] is not None
-                and groups.lone_value(ra, rb, i, values[a][i], values[b][i])
-                else ()
-            )
-            if weighed
-            else ()
-            for i in range(len(rules))
-        )
-        reason, merged = groups.conflict(ra, rb, joined, close=weighed)
-        if reason is None or (strength >= 3 and reason != "cannot_link"):
-            # a reviewer's must-link overrides the rules (cardinality, and the cannot-links the
-            # run infers: cannot_link:<why>), not a reviewer's cannot-link
-            groups.union(ra, rb, merged)
-        else:
-            conflicts += strength >= 3
-            cut.append((a, b, reason))
+    groups, cut, conflicts = _rebuild(edge_rows, values, rules, partners, mailbox, contact)
+    # a record the greedy pass left with one person while its cut links reach another: attached to
+    # neither unless it is clearly closer to one (``contested_records``); the pass is run again
+    # without its links, which go to ``out_cut`` as ``ambiguous``
+    contested = contested_records(edge_rows, values, rules, partners, groups, cut)
+    if contested:
+        kept = [e for e in edge_rows if e[0] not in contested and e[1] not in contested]
+        groups, cut, conflicts = _rebuild(kept, values, rules, partners, mailbox, contact)
+        cut += [(a, b, "ambiguous") for a, b, *_ in edge_rows if a in contested or b in contested]
     new_component = {}
     for rid in values:
         root = groups.find(rid)
@@ -443,6 +504,7 @@ def split_components(
         "clusters_split": _split_count(nodes, new_component),
         "links_cut": len(final_cut),
         "must_link_conflicts": conflicts,
+        "attached_to_neither": len(contested),
     }
 
 

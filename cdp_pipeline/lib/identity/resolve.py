@@ -374,7 +374,7 @@ def _keep_unchanged_night(
     one = lambda sql: con.execute(sql).fetchall()[0]  # noqa: E731
     present = one("SELECT count(*) FROM identity.customer_map")[0]
     result.graph = {"clustered": "no records (nothing changed)", "affected_records": 0, "records": result.records}
-    result.splitting = {"clusters_split": 0, "links_cut": 0, "must_link_conflicts": 0}
+    result.splitting = {"clusters_split": 0, "links_cut": 0, "must_link_conflicts": 0, "attached_to_neither": 0}
     result.id_changes = {
         "previous_records": present,
         "records_still_present": present,

@@ -1688,3 +1688,47 @@ def test_the_household_cannot_link_reads_the_first_name_stitching_cuts_a_surname
         ),
     ]
     assert _two_people_pairs_after_stitching(con, records) == ({("L2", "L3")} if two_people else set())
+
+
+@pytest.mark.parametrize(
+    "child_crm, to_child_order, together",
+    [
+        # the Nordic set's seed-53 Maries: the child's CRM record (4: no e-mail, no birth date, a
+        # landline of its own) scores 12.9 against the parent's order (2: no phone to disagree),
+        # 7.3 against the parent's CRM record (1) and the child's order (3) alike; the order and
+        # the parent's account are two people (the two-accounts rule): 4 goes with neither
+        ((None, False), 7.3, [{1, 2}, {3}, {4}]),
+        # clearly closer to the parent: every link into her customer outweighs the one to the child
+        ((None, False), 5.0, [{1, 2, 4}, {3}]),
+        # a birth date of its own (the parent's): evidence for one of them, the greedy pass stands
+        (("1960-10-05", False), 7.3, [{1, 2, 4}, {3}]),
+        # stitched to the parent's record by an identifier: not the model's reading alone
+        ((None, True), 7.3, [{1, 2, 4}, {3}]),
+    ],
+)
+def test_a_record_as_close_to_two_people_kept_apart_goes_with_neither(con, child_crm, to_child_order, together):
+    birth_date, stitched = child_crm
+    con.execute(
+        """CREATE TEMP TABLE _id_records AS SELECT * FROM (VALUES
+        (1, DATE '1960-10-05', 'mlarsson@yahoo.se'), (2, NULL, 'mlarsson@yahoo.se'),
+        (3, NULL, 'marie.larsson72@yahoo.se'), (4, ?::DATE, NULL)) t(rid, birth_date, email)""",
+        [birth_date],
+    )
+    con.execute("CREATE TEMP TABLE comps AS SELECT rid, 1 AS component FROM temp._id_records")
+    con.execute(
+        """CREATE TEMP TABLE edges AS SELECT * FROM (VALUES
+        (1, 2, 2.5, 0.0), (2, 4, 0.99987, 12.9), (2, 3, 0.9985, 9.4), (1, 4, 0.9939, 7.3), (3, 4, 0.9939, ?))
+        t(rid_l, rid_r, strength, match_weight)""",
+        [to_child_order],
+    )
+    if stitched:
+        con.execute("INSERT INTO temp.edges VALUES (1, 4, 2.25, 0.0)")
+    con.execute("CREATE TEMP TABLE cannot AS SELECT 1 AS rid_l, 3 AS rid_r, 'cannot_link:two_accounts' AS reason")
+    groups = _split_on_birth_dates(con, mailboxes=True)
+    parts: dict[int, set[int]] = {}
+    for rid, component in groups.items():
+        parts.setdefault(component, set()).add(rid)
+    assert sorted(parts.values(), key=min) == together
+    cut = dict(((a, b), r) for a, b, r in con.execute("SELECT rid_l, rid_r, reason FROM temp.cut").fetchall())
+    assert cut[(2, 3)] == "cannot_link:two_accounts"
+    assert (cut.get((2, 4)) == cut.get((1, 4)) == cut.get((3, 4)) == "ambiguous") is (len(together) == 3)

@@ -13,10 +13,11 @@ and the synthetic background of ``synthetic.build_people``, and resolved by the 
   e-mail or phone; or one twin with an e-mail and the other without contacts) are two people:
   ``thresholds.sparse_sql`` holds their pair to match_threshold where the data shows households;
 - the Nordic set's seed-53 parent and child (Marie Larsson): the child's CRM record carries no
-  e-mail, no birth date and a landline on no other record, her order a mailbox and mobile of her
-  own, no date anywhere on her side. Still one customer (issue 14, open): nothing in the child's
-  CRM record points to either Marie, so the only evidence left is that her order's mailbox and
-  mobile are not her mother's, which is also what one person's private and work contacts look like.
+  e-mail, no birth date and a landline on no other record, her order a mailbox spelling her name
+  and a mobile of her own, no date anywhere on her side. The order is a party of the two-accounts
+  rule beside the parent's account (``stitching.build_account_cannot_links``), and the child's CRM
+  record, as close to the child's order as to the parent's records, is attached to neither
+  (``cardinality.contested_records``): three customers, none holding both Maries' records.
 """
 
 from __future__ import annotations
@@ -96,26 +97,30 @@ def test_each_person_is_one_customer_of_their_own(resolved, person):
     assert (customers, persons) == (1, {person})
 
 
-def test_the_seed_53_parent_and_child_are_still_one_customer(resolved):
-    # issue 14, open (module docstring): the child's CRM record carries nothing of either
-    # Marie's; take this out and add the persons above when it is resolved
-    assert resolved["HC-PARENT-J"] == resolved["HC-CHILD-J"] == (1, {"HC-PARENT-J", "HC-CHILD-J"})
+def test_the_seed_53_parent_and_child_are_two_and_the_childs_bare_record_neithers(resolved):
+    # the parent's records one customer; the child's order and her CRM record (nothing in it
+    # points to either Marie) two customers, neither with a record of the parent's
+    assert resolved["HC-PARENT-J"] == (1, {"HC-PARENT-J"})
+    assert resolved["HC-CHILD-J"] == (2, {"HC-CHILD-J"})
 
 
 def test_without_the_rules_the_twins_and_the_children_merge(con, config, monkeypatch):
     """Proves the tests above test the two rules: without the level's exclusion from the sparse
     pairs the contact-less twins are linked (0.93 and 0.90 on this fixture's model, where five
     twin pairs of eleven share a family inbox, at a lower sparse threshold), and without the
-    two-accounts pairs the children are merged with their parents."""
-    from cdp_pipeline.lib.identity import resolve, splink_model
+    two-accounts pairs the children are merged with their parents; without the contested-record
+    rule the seed-53 child's CRM record goes with the parent (its link to her order scores higher)."""
+    from cdp_pipeline.lib.identity import cardinality, resolve, splink_model
 
     monkeypatch.setattr(splink_model, "two_names_one_household_gamma", lambda linker: None)
     monkeypatch.setattr(resolve, "build_account_cannot_links", _without_dated_pairs(resolve.build_account_cannot_links))
+    monkeypatch.setattr(cardinality, "contested_records", lambda *args: set())
     resolved = _resolve(con, config)
     assert resolved["HC-TWIN-W"][1] == {"HC-TWIN-W", "HC-TWIN-X"}
     assert resolved["HC-TWIN-Y"][1] == {"HC-TWIN-Y", "HC-TWIN-Z"}
     assert resolved["HC-CHILD-H"][1] == {"HC-PARENT-H", "HC-CHILD-H"}
     assert resolved["HC-CHILD-I"][1] == {"HC-PARENT-I", "HC-CHILD-I"}
+    assert resolved["HC-CHILD-J"][1] == {"HC-PARENT-J", "HC-CHILD-J"}
 
 
 def _without_dated_pairs(build):
