@@ -54,9 +54,9 @@ def _customer_columns() -> dict[str, str]:
         "first_order_at": "time of the first order",
         "last_order_at": "time of the latest order",
         "days_since_last_order": "days from the latest order's date to as_of_date",
-        "rfm_recency": "1-5 quintile of last_order_at among buyers (5 = most recent); NULL without orders",
-        "rfm_frequency": "1-5 quintile of orders_count among buyers (5 = most orders)",
-        "rfm_monetary": "1-5 quintile of total_spend among buyers (5 = highest spend)",
+        "rfm_recency": "1-5 quintile of last_order_at among buyers (5 = most recent; equal values, equal scores); NULL without orders",
+        "rfm_frequency": "1-5 quintile of orders_count among buyers (5 = most orders; equal counts, equal scores)",
+        "rfm_monetary": "1-5 quintile of total_spend among buyers (5 = highest spend; equal values, equal scores)",
         "rfm_segment": "champions | loyal | potential | new | at_risk | hibernating | lost | prospect "
         "(no orders); rules in lib/golden/traits.py",
         "preferred_store": "store with most receipts (ties: latest visit, store id)",

@@ -33,9 +33,11 @@ RFM
 ---
 Computed with ``days_since_last_order`` and ``as_of_date`` for every row by ``create_golden_ranks.sql``
 (after the rest of the rows, which an incremental build recomputes only for some customers).
-Over customers with at least one order: ``rfm_recency = ntile(5)`` over
+Over customers with at least one order: ``rfm_recency`` = ``1 + 5 * (rank() - 1) // buyers`` over
 ``last_order_at``, ``rfm_frequency`` over ``orders_count``, ``rfm_monetary`` over
-``total_spend``, each ascending with ``customer_id`` as tie-breaker (5 = best).
+``total_spend``, each ascending (5 = best): quintiles by value, so equal values share a score (the
+one of the lowest place they hold) and two customers with the same orders count never get
+different labels because of their ids.
 Labels, first match wins:
 
 =============  ==============================================

@@ -141,12 +141,29 @@ def test_rfm_quintiles_and_labels_on_ten_buyers():
     ]
 
 
-def test_rfm_ties_are_broken_by_customer_id_and_labels_cover_each_rule():
-    # Equal values: the score order follows customer_id, whatever the insert order.
+def test_rfm_equal_values_get_equal_scores_whatever_the_customer_ids():
+    # Five buyers alike: one score each, whatever their ids or the insert order (ntile with customer_id as the
+    # tie-breaker gave A..Z the scores 1..5, so identical customers were champions or lost by their ids).
     con = _buyers({cid: [("2025-01-10 12:00", 100)] for cid in ("Z", "A", "M", "B", "Q")})
     build_golden(con, date(2025, 1, 31), tz="UTC")
-    got = dict(con.execute("SELECT customer_id, rfm_recency FROM golden.customers").fetchall())
-    assert got == {"A": 1, "B": 2, "M": 3, "Q": 4, "Z": 5}
+    got = set(
+        con.execute("SELECT rfm_recency, rfm_frequency, rfm_monetary, rfm_segment FROM golden.customers").fetchall()
+    )
+    assert got == {(1, 1, 1, "lost")}
+
+
+def test_rfm_frequency_of_buyers_with_the_same_orders_count_is_one_score():
+    # 10 buyers: 4 with one order, 3 with two, 2 with three, 1 with five, all on the same day for the same total
+    # per order. Score = 1 + 5 * (places below) // 10: one order 1 + 0 = 1; two orders 1 + 20 // 10 = 3; three
+    # 1 + 35 // 10 = 4; five 1 + 45 // 10 = 5. Recency: all equal, so all 1.
+    counts = {"K0": 1, "K1": 1, "K2": 1, "K3": 1, "K4": 2, "K5": 2, "K6": 2, "K7": 3, "K8": 3, "K9": 5}
+    con = _buyers({cid: [("2025-01-10 12:00", 100)] * n for cid, n in counts.items()})
+    build_golden(con, date(2025, 1, 31), tz="UTC")
+    got = dict(con.execute("SELECT customer_id, rfm_frequency FROM golden.customers").fetchall())
+    assert got == {"K0": 1, "K1": 1, "K2": 1, "K3": 1, "K4": 3, "K5": 3, "K6": 3, "K7": 4, "K8": 4, "K9": 5}
+    # monetary follows the totals (100 per order): the same places
+    got = dict(con.execute("SELECT customer_id, rfm_monetary FROM golden.customers").fetchall())
+    assert got == {"K0": 1, "K1": 1, "K2": 1, "K3": 1, "K4": 3, "K5": 3, "K6": 3, "K7": 4, "K8": 4, "K9": 5}
 
 
 @pytest.mark.parametrize(
