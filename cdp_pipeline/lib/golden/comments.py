@@ -53,7 +53,7 @@ def _customer_columns() -> dict[str, str]:
         "average_order_value": "total_spend / orders_count in DECIMAL, rounded half away from zero to the cent; NULL without orders",
         "first_order_at": "time of the first order",
         "last_order_at": "time of the latest order",
-        "days_since_last_order": "days from the latest order's date to as_of_date",
+        "days_since_last_order": "days from the latest order's date in CDP_TIMEZONE to as_of_date",
         "rfm_recency": "1-5 quintile of last_order_at among buyers (5 = most recent; equal values, equal scores); NULL without orders",
         "rfm_frequency": "1-5 quintile of orders_count among buyers (5 = most orders; equal counts, equal scores)",
         "rfm_monetary": "1-5 quintile of total_spend among buyers (5 = highest spend; equal values, equal scores)",

@@ -18,7 +18,7 @@ Trait definitions
 - ``average_order_value``: ``total_spend / orders_count`` in DECIMAL, rounded half away from zero to the cent (NULL
   without orders).
 - ``first_order_at``, ``last_order_at``; ``days_since_last_order``: days from the
-  last order's (UTC) date to ``as_of_date``.
+  last order's date in ``CDP_TIMEZONE`` (the as-of date's zone) to ``as_of_date``.
 - ``preferred_store``: the store with most receipts (ties: latest visit, then store id).
 - ``preferred_channel``: ``online`` or ``store`` by number of orders (ties: higher
   spend, then ``online``).

@@ -224,3 +224,39 @@ def test_average_order_value_rounds_half_cents_away_from_zero_in_decimal():
     assert (
         con.execute("SELECT typeof(average_order_value) FROM golden.customers LIMIT 1").fetchone()[0] == "DECIMAL(18,2)"
     )
+
+
+def test_days_since_last_order_counts_days_in_the_zone_of_the_as_of_date():
+    # Stockholm is UTC+1 in January. As of 2025-01-10 (cutoff 2025-01-10 23:00 UTC):
+    # L0 bought at 00:30 local on the 10th (23:30 UTC on the 9th): today, 0 days (its UTC date gave 1);
+    # L1 at 23:30 local on the 9th (22:30 UTC): yesterday, 1; L2 at 22:30 local on the 10th (21:30 UTC): 0.
+    con = _buyers(
+        {
+            "L0": [("2025-01-09 23:30", 100)],
+            "L1": [("2025-01-09 22:30", 100)],
+            "L2": [("2025-01-10 21:30", 100)],
+        }
+    )
+    build_golden(con, date(2025, 1, 10), tz="Europe/Stockholm")
+    got = dict(con.execute("SELECT customer_id, days_since_last_order FROM golden.customers").fetchall())
+    assert got == {"L0": 0, "L1": 1, "L2": 0}
+    # an incremental night (a new order for L1 on the 11th, local) computes them the same way
+    srid = "order:L1-late"
+    insert(con, "identity.customer_map", [dict(source="pos", source_record_id=srid, customer_id="L1")])
+    insert(
+        con,
+        "staging.orders",
+        [
+            dict(
+                order_id=srid,
+                source="pos",
+                source_record_id=srid,
+                channel="online",
+                ordered_at=T("2025-01-10 23:15"),
+                total=5,
+            )
+        ],
+    )
+    build_golden(con, date(2025, 1, 11), tz="Europe/Stockholm")
+    got = dict(con.execute("SELECT customer_id, days_since_last_order FROM golden.customers").fetchall())
+    assert got == {"L0": 1, "L1": 0, "L2": 1}
