@@ -189,6 +189,7 @@ def _customer_rows(
     records: str,
     timeline: str,
     target: str | None = None,
+    tz: str = "UTC",
 ) -> None:
     """The golden row (rank columns NULL) of every customer of ``tables['customer_map']``, whose
     profiles are in ``temp._golden_profiles``: ``golden.customers``, or the temp table ``target``."""
@@ -229,7 +230,13 @@ def _customer_rows(
     else:
         # A whole build: every customer's row is here, so what is relative to every buyer is
         # computed from these rows' own values and stored with them (no update of every row after).
-        run_sql(con, SQL_DIR, "create_golden_ranks", {"as_of_date": as_of_date}, customers=_WHOLE_BUILD_RANK_INPUTS)
+        run_sql(
+            con,
+            SQL_DIR,
+            "create_golden_ranks",
+            {"as_of_date": as_of_date, "tz": tz},
+            customers=_WHOLE_BUILD_RANK_INPUTS,
+        )
         _store_whole_customers(con)
 
 
@@ -262,14 +269,14 @@ def _ranks_current(con: duckdb.DuckDBPyConnection, as_of_date: date) -> bool:
     return fetch_sql(con, SQL_DIR, "select_rows_of_other_as_of_date", {"as_of_date": as_of_date})[0][0] == 0
 
 
-def _build_whole(con, tables, config, as_of_date, cutoff) -> None:
+def _build_whole(con, tables, config, as_of_date, cutoff, tz) -> None:
     build_timeline(con, tables, cutoff)
     # The profiles as a view: golden.customers' statement computes them as it reads them, once (at 1M records
     # profiles and golden.customers together ~0.2 CPU s less than with a temp table between them; the step's peak
     # RSS ~0.2 GiB more at a 4GB limit, and a 600MB limit still passes).
     try:
         _profiles(con, tables, config, view=True)
-        _customer_rows(con, tables, as_of_date, cutoff, "_golden_records", "golden.customer_timeline")
+        _customer_rows(con, tables, as_of_date, cutoff, "_golden_records", "golden.customer_timeline", tz=tz)
     finally:
         _drop_profiles_view(con, config)
 
@@ -393,7 +400,7 @@ def build_golden(
             if plan.mode == "incremental":
                 _build_incremental(con, tables, config, as_of_date, cutoff)
             else:
-                _build_whole(con, tables, config, as_of_date, cutoff)
+                _build_whole(con, tables, config, as_of_date, cutoff, tz)
             # (a whole build's profiles were a view: its traits have a row per customer too)
             rows = "_golden_profiles" if plan.mode == "incremental" else "_golden_traits"
             rebuilt = con.execute(f"SELECT count(*) FROM temp.{rows}").fetchall()[0][0]
@@ -401,7 +408,9 @@ def build_golden(
         # every row, unless no row changed and every row's ranks are already as of tonight's date (a
         # night without new data: at 1M records 0.28 CPU s of the step's 2.5).
         if plan.mode == "incremental" and not (nothing_to_redo and _ranks_current(con, as_of_date)):
-            run_sql(con, SQL_DIR, "create_golden_ranks", {"as_of_date": as_of_date}, customers="golden.customers")
+            run_sql(
+                con, SQL_DIR, "create_golden_ranks", {"as_of_date": as_of_date, "tz": tz}, customers="golden.customers"
+            )
             run_sql(con, SQL_DIR, "update_golden_ranks")
         apply_golden_comments(con)
         records = incremental.write_state(

@@ -18,7 +18,7 @@ Trait definitions
 - ``average_order_value``: ``total_spend / orders_count`` in DECIMAL, rounded half away from zero to the cent (NULL
   without orders).
 - ``first_order_at``, ``last_order_at``; ``days_since_last_order``: days from the
-  last order's (UTC) date to ``as_of_date``.
+  last order's date in ``CDP_TIMEZONE`` (the as-of date's zone) to ``as_of_date``.
 - ``preferred_store``: the store with most receipts (ties: latest visit, then store id).
 - ``preferred_channel``: ``online`` or ``store`` by number of orders (ties: higher
   spend, then ``online``).
@@ -33,9 +33,11 @@ RFM
 ---
 Computed with ``days_since_last_order`` and ``as_of_date`` for every row by ``create_golden_ranks.sql``
 (after the rest of the rows, which an incremental build recomputes only for some customers).
-Over customers with at least one order: ``rfm_recency = ntile(5)`` over
+Over customers with at least one order: ``rfm_recency`` = ``1 + 5 * (rank() - 1) // buyers`` over
 ``last_order_at``, ``rfm_frequency`` over ``orders_count``, ``rfm_monetary`` over
-``total_spend``, each ascending with ``customer_id`` as tie-breaker (5 = best).
+``total_spend``, each ascending (5 = best): quintiles by value, so equal values share a score (the
+one of the lowest place they hold) and two customers with the same orders count never get
+different labels because of their ids.
 Labels, first match wins:
 
 =============  ==============================================

@@ -141,12 +141,29 @@ def test_rfm_quintiles_and_labels_on_ten_buyers():
     ]
 
 
-def test_rfm_ties_are_broken_by_customer_id_and_labels_cover_each_rule():
-    # Equal values: the score order follows customer_id, whatever the insert order.
+def test_rfm_equal_values_get_equal_scores_whatever_the_customer_ids():
+    # Five buyers alike: one score each, whatever their ids or the insert order (ntile with customer_id as the
+    # tie-breaker gave A..Z the scores 1..5, so identical customers were champions or lost by their ids).
     con = _buyers({cid: [("2025-01-10 12:00", 100)] for cid in ("Z", "A", "M", "B", "Q")})
     build_golden(con, date(2025, 1, 31), tz="UTC")
-    got = dict(con.execute("SELECT customer_id, rfm_recency FROM golden.customers").fetchall())
-    assert got == {"A": 1, "B": 2, "M": 3, "Q": 4, "Z": 5}
+    got = set(
+        con.execute("SELECT rfm_recency, rfm_frequency, rfm_monetary, rfm_segment FROM golden.customers").fetchall()
+    )
+    assert got == {(1, 1, 1, "lost")}
+
+
+def test_rfm_frequency_of_buyers_with_the_same_orders_count_is_one_score():
+    # 10 buyers: 4 with one order, 3 with two, 2 with three, 1 with five, all on the same day for the same total
+    # per order. Score = 1 + 5 * (places below) // 10: one order 1 + 0 = 1; two orders 1 + 20 // 10 = 3; three
+    # 1 + 35 // 10 = 4; five 1 + 45 // 10 = 5. Recency: all equal, so all 1.
+    counts = {"K0": 1, "K1": 1, "K2": 1, "K3": 1, "K4": 2, "K5": 2, "K6": 2, "K7": 3, "K8": 3, "K9": 5}
+    con = _buyers({cid: [("2025-01-10 12:00", 100)] * n for cid, n in counts.items()})
+    build_golden(con, date(2025, 1, 31), tz="UTC")
+    got = dict(con.execute("SELECT customer_id, rfm_frequency FROM golden.customers").fetchall())
+    assert got == {"K0": 1, "K1": 1, "K2": 1, "K3": 1, "K4": 3, "K5": 3, "K6": 3, "K7": 4, "K8": 4, "K9": 5}
+    # monetary follows the totals (100 per order): the same places
+    got = dict(con.execute("SELECT customer_id, rfm_monetary FROM golden.customers").fetchall())
+    assert got == {"K0": 1, "K1": 1, "K2": 1, "K3": 1, "K4": 3, "K5": 3, "K6": 3, "K7": 4, "K8": 4, "K9": 5}
 
 
 @pytest.mark.parametrize(
@@ -207,3 +224,39 @@ def test_average_order_value_rounds_half_cents_away_from_zero_in_decimal():
     assert (
         con.execute("SELECT typeof(average_order_value) FROM golden.customers LIMIT 1").fetchone()[0] == "DECIMAL(18,2)"
     )
+
+
+def test_days_since_last_order_counts_days_in_the_zone_of_the_as_of_date():
+    # Stockholm is UTC+1 in January. As of 2025-01-10 (cutoff 2025-01-10 23:00 UTC):
+    # L0 bought at 00:30 local on the 10th (23:30 UTC on the 9th): today, 0 days (its UTC date gave 1);
+    # L1 at 23:30 local on the 9th (22:30 UTC): yesterday, 1; L2 at 22:30 local on the 10th (21:30 UTC): 0.
+    con = _buyers(
+        {
+            "L0": [("2025-01-09 23:30", 100)],
+            "L1": [("2025-01-09 22:30", 100)],
+            "L2": [("2025-01-10 21:30", 100)],
+        }
+    )
+    build_golden(con, date(2025, 1, 10), tz="Europe/Stockholm")
+    got = dict(con.execute("SELECT customer_id, days_since_last_order FROM golden.customers").fetchall())
+    assert got == {"L0": 0, "L1": 1, "L2": 0}
+    # an incremental night (a new order for L1 on the 11th, local) computes them the same way
+    srid = "order:L1-late"
+    insert(con, "identity.customer_map", [dict(source="pos", source_record_id=srid, customer_id="L1")])
+    insert(
+        con,
+        "staging.orders",
+        [
+            dict(
+                order_id=srid,
+                source="pos",
+                source_record_id=srid,
+                channel="online",
+                ordered_at=T("2025-01-10 23:15"),
+                total=5,
+            )
+        ],
+    )
+    build_golden(con, date(2025, 1, 11), tz="Europe/Stockholm")
+    got = dict(con.execute("SELECT customer_id, days_since_last_order FROM golden.customers").fetchall())
+    assert got == {"L0": 1, "L1": 0, "L2": 1}

@@ -304,3 +304,25 @@ def test_web_events_deduplicated_and_cookie_history_attached_to_user(con):
     assert con.execute("SELECT events, page_views FROM staging.web_sessions WHERE cookie = 'ck1'").fetchall() == [
         (2, 1)
     ]
+
+
+def test_a_web_event_with_an_unreadable_event_date_is_kept_with_no_date(con):
+    """GA4's event_date is not a required field: a value that is not YYYYMMDD (a hand-edited or
+    re-serialised export) gives a NULL event_date, as other unreadable dates do, instead of failing
+    the whole staging/web_events step (strptime raised before TRY_CAST could catch it, s44)."""
+
+    def ev(ts, event_date):
+        line = json.dumps({"event_timestamp": ts, "event_name": "page_view", "user_pseudo_id": "ck1"})
+        return {
+            "event_timestamp": str(ts),
+            "event_name": "page_view",
+            "user_pseudo_id": "ck1",
+            "event_json": line,
+            "event_date": event_date,
+            "events_day": "2026-09-10",
+        }
+
+    _insert(con, "web_events", [ev(1_000_000, "x"), ev(2_000_000, "2026-09-10"), ev(3_000_000, "20260910")])
+    _build_all(con)
+    got = con.execute("SELECT event_time, event_date FROM staging.web_events ORDER BY event_time").fetchall()
+    assert [d for _, d in got] == [None, None, date(2026, 9, 10)]
