@@ -17,6 +17,7 @@ shopify_rows AS (
 -- first line only), as written
 shopify_fields AS (
     SELECT trim(name) AS order_name,
+           any_value(_file) AS file,  -- an order's rows are one delivery's (shopify_rows)
            first(created_at ORDER BY _line) FILTER (WHERE nullif(trim(created_at), '') IS NOT NULL) AS raw_created_at,
            first(currency ORDER BY _line) FILTER (WHERE nullif(trim(currency), '') IS NOT NULL) AS raw_currency,
            first(coalesce(nullif(trim(total), ''), nullif(trim(subtotal), '')) ORDER BY _line)
@@ -39,7 +40,8 @@ shopify_fields AS (
 shopify_read AS (
     SELECT order_name, raw_created_at, raw_currency, raw_subtotal, raw_shipping, raw_taxes, raw_discount,
            raw_total, raw_refunded, raw_cancelled_at,
-           std_timestamp(raw_created_at, NULL) AS ordered_at,
+           -- a date such as 03/04/2026 in its file's order (create_pos_month_first_files.sql)
+           std_timestamp(std_date_in_order(raw_created_at, month_first), NULL) AS ordered_at,
            -- the Currency column (an ISO code: anything else is NULL, flagged below), else the
            -- symbol or code written with the total ($1,240.00 is USD) (docs/sources.md "Money");
            -- neither is SEK (below)
@@ -54,10 +56,10 @@ shopify_read AS (
            std_money(raw_total) AS total,
            std_money(raw_refunded) AS refunded_amount,
            financial_status,
-           std_timestamp(raw_cancelled_at, NULL) AS cancelled_at,
+           std_timestamp(std_date_in_order(raw_cancelled_at, month_first), NULL) AS cancelled_at,
            raw_email,
            accepts_marketing
-    FROM shopify_fields
+    FROM (SELECT *, file IN (SELECT _file FROM temp.pos_month_first_files) AS month_first FROM shopify_fields)
 ),
 shopify AS (
     SELECT 'order:' || order_name AS order_id,
@@ -93,8 +95,10 @@ receipt_files AS MATERIALIZED (
 receipt_lines AS (
     -- A line delivered again (a receipt re-sent) is read from its latest delivery: the latest
     -- (landing day, file, line) per receipt line, found by grouping (cheaper than a window
-    -- over every line) and joined back by it.
-    SELECT r.* FROM temp.raw_pos_receipts r
+    -- over every line) and joined back by it. Its time in its file's date order
+    -- (create_pos_month_first_files.sql).
+    SELECT r.* REPLACE (std_date_in_order(r.ts_local, r._file IN (SELECT _file FROM temp.pos_month_first_files)) AS ts_local)
+    FROM temp.raw_pos_receipts r
     JOIN receipt_files f USING (_file)
     SEMI JOIN (
         SELECT max(f.place + r._line) AS latest
