@@ -1,4 +1,4 @@
-"""The staging checks: twelve checks, one step per staging table, each judging its table."""
+"""The staging checks: fourteen checks, one step per staging table, each judging its table."""
 
 import dagster as dg
 import duckdb
@@ -6,7 +6,7 @@ import duckdb
 from cdp_pipeline.defs.staging import checks as staging_checks
 
 
-def test_the_twelve_staging_checks_are_one_subsettable_step_per_table_with_blocking_key_checks():
+def test_the_fourteen_staging_checks_are_one_subsettable_step_per_table_with_blocking_key_checks():
     steps = staging_checks.staging_checks
     assert len(steps) == len(staging_checks.STAGING_KEYS) == 8
     keys, blocking = set(), set()
@@ -15,7 +15,7 @@ def test_the_twelve_staging_checks_are_one_subsettable_step_per_table_with_block
         assert len({k.asset_key for k in chk.check_keys}) == 1  # one table per step
         keys |= {(k.asset_key.path[-1], k.name) for k in chk.check_keys}
         blocking |= {(s.asset_key.path[-1], s.name) for s in chk.check_specs if s.blocking}
-    assert keys == set(staging_checks.STAGING_CHECKS) and len(keys) == 12
+    assert keys == set(staging_checks.STAGING_CHECKS) and len(keys) == 14
     assert blocking == {(t, "key_is_unique") for t in staging_checks.STAGING_KEYS}
 
 

@@ -61,6 +61,24 @@ def records_have_an_identifier(con: duckdb.DuckDBPyConnection) -> dg.AssetCheckR
     )
 
 
+def values_read(con: duckdb.DuckDBPyConnection, table: str) -> dg.AssetCheckResult:
+    """Rows of ``staging.<table>`` with a value written but not read (a total, a currency, a
+    line's price or quantity, a time): kept, the value NULL, the reason in ``dq_flags``;
+    counted per reason. A warning when more than 1% of the rows have one (a changed export
+    format, more likely than a few mistyped values)."""
+    total, flagged = con.execute(
+        f"SELECT count(*), count(*) FILTER (WHERE len(dq_flags) > 0) FROM staging.{table}"
+    ).fetchall()[0]
+    flags = con.execute(
+        f"SELECT flag, count(*) FROM (SELECT unnest(dq_flags) AS flag FROM staging.{table}) GROUP BY flag ORDER BY flag"
+    ).fetchall()
+    return dg.AssetCheckResult(
+        passed=flagged <= 0.01 * total,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"rows": total, "flagged_rows": flagged, **{f"flag_{f}": n for f, n in flags}},
+    )
+
+
 def consent_states_valid(con: duckdb.DuckDBPyConnection) -> dg.AssetCheckResult:
     bad = con.execute(
         "SELECT count(*) FROM staging.consent_events WHERE channel NOT IN ('email', 'sms') "
@@ -94,6 +112,18 @@ STAGING_CHECKS = {
         "Share of records with no usable identifier or name (they cannot be linked).",
         False,
         records_have_an_identifier,
+    ),
+    ("orders", "order_values_read"): (
+        "Orders with a total, currency, amount or time that could not be read: kept with the value "
+        "NULL and the reason in dq_flags, counted per reason (warns above 1% of orders).",
+        False,
+        lambda con: values_read(con, "orders"),
+    ),
+    ("order_lines", "line_values_read"): (
+        "Order lines with a quantity, unit price or discount that could not be read: kept with the "
+        "value NULL and the reason in dq_flags, counted per reason (warns above 1% of lines).",
+        False,
+        lambda con: values_read(con, "order_lines"),
     ),
     ("consent_events", "consent_states_valid"): (
         "Every consent event is for a known channel with a granted/revoked state and a time.",

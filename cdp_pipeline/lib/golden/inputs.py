@@ -107,6 +107,7 @@ CONTRACT: dict[tuple[str, str], dict[str, str]] = {
         "loyalty_card_id": "VARCHAR",
         "email": "VARCHAR",
         "accepts_marketing": "BOOLEAN",
+        "dq_flags": "VARCHAR[]",
     },
     ("staging", "consent_events"): {
         "source": "VARCHAR",

@@ -15,8 +15,10 @@ Trait definitions
   over those orders, floored at 0 (a return of a purchase made before the data starts
   must not give negative spend); amounts are added with no currency conversion
   (store receipts are always SEK): one currency per warehouse.
-- ``average_order_value``: ``total_spend / orders_count`` in DECIMAL, rounded half away from zero to the cent (NULL
-  without orders).
+- An order whose total (or refund) could not be read (``staging.orders.dq_flags``) is an order of unknown amount:
+  counted in the order counts and times, adding nothing to spend (not a 0 in the average).
+- ``average_order_value``: ``total_spend`` / the orders whose amount is known, in DECIMAL, rounded half away from
+  zero to the cent (NULL without such orders).
 - ``first_order_at``, ``last_order_at``; ``days_since_last_order``: days from the
   last order's date in ``CDP_TIMEZONE`` (the as-of date's zone) to ``as_of_date``.
 - ``preferred_store``: the store with most receipts (ties: latest visit, then store id).

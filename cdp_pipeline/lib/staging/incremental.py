@@ -232,6 +232,7 @@ KEYED_TABLES: dict[str, KeyedTable] = {
         # (the add_* steps read new phone numbers into staging.phone_lookup, which the next joins)
         steps=(
             "add_sms_phones",
+            "pos_month_first_files",  # the POS files whose dates are month-first (as orders)
             "identity_records_located",
             "identity_records_named",
             "identity_records_phone_texts",
@@ -240,12 +241,13 @@ KEYED_TABLES: dict[str, KeyedTable] = {
         # a web user's record is its cookies and times (web_cookies in create_identity_records_located.sql)
         columns={"web_events": ("user_id", "user_pseudo_id", "event_timestamp", "_landing_date")},
     ),
-    # an order's or a receipt's lines; both read the receipt lines' amounts from one step
+    # an order's or a receipt's lines; both read the receipt lines' amounts from one step, the
+    # orders (and the POS identity records) the files whose dates are month-first from another
     "orders": KeyedTable(
         "orders",
         {"pos_orders": ("pos", _ORDER_KEY), "pos_receipts": ("pos", _RECEIPT_KEY)},
         ("'pos'", "order_id"),
-        steps=("receipt_amounts",),
+        steps=("receipt_amounts", "pos_month_first_files"),
     ),
     "order_lines": KeyedTable(
         "order_lines",

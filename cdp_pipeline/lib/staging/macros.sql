@@ -106,6 +106,32 @@ CREATE OR REPLACE TEMP MACRO std_timestamp(raw, tz) AS (
     END
 );
 
+-- A date written with the day and month in either order (`03/04/2026`, `3.4.2026 10:00`,
+-- `03-04-2026`): the form whose order the file decides (dates.py reads it day-first unless only
+-- month-first fits). `_std_day_first_date`: it can only be day-first (a first number over 12);
+-- `_std_month_first_date`: only month-first (a second number over 12). A file with the second
+-- kind and none of the first is month-first (create_pos_month_first_files.sql).
+-- The separator's place is looked at before the pattern: an ISO time ('2026-10-03 …') fails it
+-- without a regular expression (the 1M sample's 1.39M receipt lines: ~0.002 against 0.08 CPU s).
+CREATE OR REPLACE TEMP MACRO _std_either_order_date(raw) AS (
+    (substr(raw, 2, 1) IN ('/', '.', '-') OR substr(raw, 3, 1) IN ('/', '.', '-'))
+    AND regexp_matches(raw, '^\d{1,2}[./-]\d{1,2}[./-]\d{4}')
+);
+CREATE OR REPLACE TEMP MACRO _std_day_first_date(raw) AS (
+    regexp_matches(raw, '^(1[3-9]|2\d|3[01])[./-]\d{1,2}[./-]\d{4}')
+);
+CREATE OR REPLACE TEMP MACRO _std_month_first_date(raw) AS (
+    regexp_matches(raw, '^\d{1,2}[./-](1[3-9]|2\d|3[01])[./-]\d{4}')
+);
+
+-- A date of a month-first file (`month_first`) as std_timestamp and parse_date read it: its
+-- month and day swapped (`04/03/2026` is 3 April there, `03/04/2026` to the reader, which reads
+-- day-first); other text, and every value of another file, as it is.
+CREATE OR REPLACE TEMP MACRO std_date_in_order(raw, month_first) AS (
+    CASE WHEN month_first THEN regexp_replace(raw, '^\s*(\d{1,2})([./-])(\d{1,2})([./-])(\d{4})', '\3\2\1\4\5')
+         ELSE raw END
+);
+
 -- The local hour of a time std_timestamp reads with std_utc_offset_py ('YYYY-MM-DD HH').
 CREATE OR REPLACE TEMP MACRO std_local_hour(raw) AS (substr(raw, 1, 10) || ' ' || substr(raw, 12, 2));
 

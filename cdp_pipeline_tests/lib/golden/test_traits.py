@@ -260,3 +260,34 @@ def test_days_since_last_order_counts_days_in_the_zone_of_the_as_of_date():
     build_golden(con, date(2025, 1, 11), tz="Europe/Stockholm")
     got = dict(con.execute("SELECT customer_id, days_since_last_order FROM golden.customers").fetchall())
     assert got == {"L0": 1, "L1": 0, "L2": 1}
+
+
+def test_an_order_whose_total_could_not_be_read_counts_but_is_not_revenue_zero(fresh_world):
+    # Anna's fourth order: its Total was unreadable (staging.orders.dq_flags). It is an order (count,
+    # last order), of unknown amount: spend is the known orders' (650.00), and the average is over
+    # those three (216.67), not pulled down to 162.50 by a 0.
+    insert(
+        fresh_world,
+        "staging.orders",
+        [
+            dict(
+                order_id="order:#1003",
+                source="pos",
+                source_record_id="order:#1001",
+                channel="online",
+                ordered_at=T("2025-01-09 16:00"),
+                currency="SEK",
+                financial_status="paid",
+                dq_flags=["unreadable_total"],
+            )
+        ],
+    )
+    build_golden(fresh_world, date(2025, 1, 10), tz="UTC", full_refresh=True)
+    r = golden_row(fresh_world, "C1")
+    assert (r["orders_count"], r["online_orders_count"], r["last_order_at"]) == (4, 2, T("2025-01-09 16:00"))
+    assert (r["total_spend"], r["online_spend"]) == (Decimal("650.00"), Decimal("400.00"))
+    assert r["average_order_value"] == Decimal("216.67")
+    summary = fresh_world.execute(
+        "SELECT summary FROM golden.customer_timeline WHERE event_ref = 'order:#1003'"
+    ).fetchall()
+    assert summary == [("Online order #1003: amount unreadable",)]

@@ -5,8 +5,12 @@ WITH customers AS (
 ),
 orders AS (
     -- Cancelled (before the cutoff) and voided orders are not sales; refunds are netted off.
+    -- An order whose total (or refund) could not be read (staging.orders.dq_flags) is an order
+    -- of unknown amount: NULL, not 0; it counts as an order but adds nothing to spend.
     SELECT m.customer_id, o.order_id, o.ordered_at, o.channel, o.store_id,
-           coalesce(o.total, 0) - coalesce(o.refunded_amount, 0) AS net_total
+           CASE WHEN o.total IS NOT NULL AND NOT coalesce(list_contains(o.dq_flags, 'unreadable_refunded_amount'), false)
+                THEN o.total - coalesce(o.refunded_amount, 0)
+           END AS net_total
     FROM {orders} AS o
     JOIN {customer_map} AS m ON m.source = o.source AND m.source_record_id = o.source_record_id
     WHERE o.ordered_at < CAST($cutoff AS TIMESTAMP)
@@ -18,6 +22,7 @@ order_traits AS (
            count(*) AS orders_count,
            count(*) FILTER (WHERE channel = 'online') AS online_orders_count,
            count(*) FILTER (WHERE channel = 'store') AS store_orders_count,
+           count(net_total) AS priced_orders_count,
            greatest(sum(net_total), 0) AS total_spend,
            greatest(coalesce(sum(net_total) FILTER (WHERE channel = 'online'), 0), 0) AS online_spend,
            greatest(coalesce(sum(net_total) FILTER (WHERE channel = 'store'), 0), 0) AS store_spend,
@@ -108,8 +113,9 @@ SELECT c.customer_id,
        -- Money stays in DECIMAL: DECIMAL / BIGINT is a DOUBLE in DuckDB, which rounds some half cents down (3,877.10 / 4
        -- = 969.275 gave 969.27). Whole mills by integer division (exact truncation: total_spend >= 0), then round the
        -- DECIMAL half away from zero, as DuckDB rounds DECIMALs: a truncated third decimal never crosses a half cent.
-       CASE WHEN o.orders_count > 0
-            THEN CAST(round(CAST(CAST(o.total_spend * 1000 AS HUGEINT) // o.orders_count AS DECIMAL(38, 0)) * 0.001, 2)
+       -- over the orders whose amount is known (an unreadable total would pull it down as a 0)
+       CASE WHEN o.priced_orders_count > 0
+            THEN CAST(round(CAST(CAST(o.total_spend * 1000 AS HUGEINT) // o.priced_orders_count AS DECIMAL(38, 0)) * 0.001, 2)
                       AS DECIMAL(18, 2))
        END AS average_order_value,
        o.first_order_at, o.last_order_at,

@@ -138,7 +138,7 @@ shopify_fields AS (
     -- line) enter the window: the other rows give no value to any first_value, and the LEFT JOIN
     -- keeps an order none of whose rows has one (all NULL, as before). At 1M records 188k of the
     -- 375k rows: this step 3.50-3.54 -> 3.40-3.43 CPU s in the night's order (two pairs).
-    SELECT o.order_name, o.landing_date,
+    SELECT o.order_name, o.landing_date, o.file,
            first_value(CASE WHEN nullif(trim(r.created_at), '') IS NOT NULL THEN r.created_at END IGNORE NULLS) OVER w AS created_at,
            first_value(CASE WHEN nullif(trim(r.billing_name), '') IS NOT NULL THEN r.billing_name END IGNORE NULLS) OVER w AS billing_name,
            first_value(CASE WHEN nullif(trim(r.email), '') IS NOT NULL THEN r.email END IGNORE NULLS) OVER w AS email,
@@ -175,7 +175,9 @@ billing_names AS MATERIALIZED (
 ),
 shopify AS (
     SELECT 'pos', 'order:' || f.order_name,
-           coalesce(std_timestamp(f.created_at, NULL), CAST(f.landing_date AS TIMESTAMP)),
+           -- in its file's date order (create_pos_month_first_files.sql), as staging.orders reads it
+           coalesce(std_timestamp(std_date_in_order(f.created_at, f.file IN (SELECT _file FROM temp.pos_month_first_files)), NULL),
+                    CAST(f.landing_date AS TIMESTAMP)),
            n.first_name, n.last_name, f.email,
            -- the billing number, else the order's contact number, else the recipient's
            coalesce(f.billing_phone, f.phone, f.shipping_phone),
@@ -185,7 +187,10 @@ shopify AS (
     LEFT JOIN billing_names n USING (billing_name)
 ),
 receipt_lines AS (
-    SELECT trim(store_id) AS store_id, trim(receipt_id) AS receipt_id, ts_local, nullif(trim(tz), '') AS tz,
+    SELECT trim(store_id) AS store_id, trim(receipt_id) AS receipt_id,
+           -- in its file's date order (create_pos_month_first_files.sql), as staging.orders reads it
+           std_date_in_order(ts_local, _file IN (SELECT _file FROM temp.pos_month_first_files)) AS ts_local,
+           nullif(trim(tz), '') AS tz,
            CAST(_landing_date AS TIMESTAMP) AS landed, nullif(trim(loyalty_card_id), '') AS loyalty_card_id
     FROM temp.raw_pos_receipts
     WHERE nullif(trim(receipt_id), '') IS NOT NULL AND nullif(trim(store_id), '') IS NOT NULL

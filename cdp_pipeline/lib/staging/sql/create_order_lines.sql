@@ -13,10 +13,16 @@ shopify AS (
            row_number() OVER (PARTITION BY d.order_name ORDER BY r._line) AS line_no,
            nullif(trim(r.lineitem_sku), '') AS sku,
            r.lineitem_name AS item_name,
-           coalesce(TRY_CAST(std_money(r.lineitem_quantity) AS DECIMAL(18, 3)), 1) AS quantity,
+           -- a blank quantity is one item, a blank discount none; a written value that is no
+           -- amount is NULL and flagged (below), not read as blank
+           CASE WHEN nullif(trim(r.lineitem_quantity), '') IS NULL THEN 1
+                ELSE TRY_CAST(std_money(r.lineitem_quantity) AS DECIMAL(18, 3)) END AS quantity,
            std_money(r.lineitem_price) AS unit_price,
            -- the line's share of the order's discounts (Lineitem discount)
-           coalesce(std_money(r.lineitem_discount), 0) AS discount
+           CASE WHEN nullif(trim(r.lineitem_discount), '') IS NULL THEN 0 ELSE std_money(r.lineitem_discount) END AS discount,
+           quantity IS NULL AS bad_quantity,
+           unit_price IS NULL AND nullif(trim(r.lineitem_price), '') IS NOT NULL AS bad_price,
+           discount IS NULL AS bad_discount
     FROM temp.raw_pos_orders r
     JOIN shopify_delivery d ON trim(r.name) = d.order_name AND r._file = d.file
 ),
@@ -31,9 +37,12 @@ receipts AS (
            coalesce(TRY_CAST(line_no AS INTEGER), CAST(_line AS INTEGER)) AS line_no,
            nullif(trim(sku), '') AS sku,
            CAST(NULL AS VARCHAR) AS item_name,
-           coalesce(TRY_CAST(q.amount AS DECIMAL(18, 3)), 1) AS quantity,
+           CASE WHEN q.unreadable THEN NULL ELSE coalesce(TRY_CAST(q.amount AS DECIMAL(18, 3)), 1) END AS quantity,
            p.amount AS unit_price,
-           coalesce(dc.amount, 0) AS discount
+           CASE WHEN dc.unreadable THEN NULL ELSE coalesce(dc.amount, 0) END AS discount,
+           coalesce(q.unreadable, false) AS bad_quantity,
+           coalesce(p.unreadable, false) AS bad_price,
+           coalesce(dc.unreadable, false) AS bad_discount
     -- the latest delivery of a line, as in create_orders.sql
     FROM temp.raw_pos_receipts r
     JOIN receipt_files f USING (_file)
@@ -62,5 +71,12 @@ SELECT order_id, CAST(line_no AS INTEGER) AS line_no, sku, item_name,
             THEN CAST(CAST(quantity AS DECIMAL(9, 3)) * CAST(unit_price AS DECIMAL(8, 2))
                       - CAST(discount AS DECIMAL(11, 2)) AS DECIMAL(18, 2))
             ELSE TRY_CAST(CAST(quantity AS DECIMAL(38, 3)) * unit_price - discount AS DECIMAL(18, 2))
-       END AS line_total
+       END AS line_total,
+       -- a quantity, unit price or discount written but not an amount: NULL, and so is the line's
+       -- total; the line is kept (the raw value is in raw.pos_orders / raw.pos_receipts)
+       CASE WHEN NOT (bad_quantity OR bad_price OR bad_discount) THEN []::VARCHAR[]
+            ELSE list_filter([CASE WHEN bad_quantity THEN 'unreadable_quantity' END,
+                              CASE WHEN bad_price THEN 'unreadable_unit_price' END,
+                              CASE WHEN bad_discount THEN 'unreadable_discount' END], lambda f: f IS NOT NULL)
+       END AS dq_flags
 FROM (SELECT * FROM shopify UNION ALL SELECT * FROM receipts)

@@ -13,31 +13,76 @@ shopify_rows AS (
     SELECT r.* FROM temp.raw_pos_orders r
     JOIN shopify_delivery d ON trim(r.name) = d.order_name AND r._file = d.file
 ),
-shopify AS (
-    SELECT 'order:' || trim(name) AS order_id,
-           'online' AS channel,
-           std_timestamp(first(created_at ORDER BY _line) FILTER (WHERE nullif(trim(created_at), '') IS NOT NULL), NULL) AS ordered_at,
-           -- the Currency column, else the symbol or code written with the total ($1,240.00 is USD)
-           -- (docs/sources.md "Money"); neither is SEK (below)
-           coalesce(upper(first(currency ORDER BY _line) FILTER (WHERE nullif(trim(currency), '') IS NOT NULL)),
-                    std_currency(first(coalesce(nullif(trim(total), ''), nullif(trim(subtotal), '')) ORDER BY _line)
-                                     FILTER (WHERE coalesce(nullif(trim(total), ''), nullif(trim(subtotal), '')) IS NOT NULL),
-                                 'SEK')) AS currency_code,
-           std_money(first(subtotal ORDER BY _line) FILTER (WHERE nullif(trim(subtotal), '') IS NOT NULL)) AS subtotal,
-           std_money(first(shipping ORDER BY _line) FILTER (WHERE nullif(trim(shipping), '') IS NOT NULL)) AS shipping,
-           std_money(first(taxes ORDER BY _line) FILTER (WHERE nullif(trim(taxes), '') IS NOT NULL)) AS taxes,
-           -- Shopify's Subtotal is after this discount, and the lines' Lineitem discount add up to it
-           std_money(first(discount_amount ORDER BY _line) FILTER (WHERE nullif(trim(discount_amount), '') IS NOT NULL)) AS discount,
-           std_money(first(total ORDER BY _line) FILTER (WHERE nullif(trim(total), '') IS NOT NULL)) AS total,
-           std_money(first(refunded_amount ORDER BY _line) FILTER (WHERE nullif(trim(refunded_amount), '') IS NOT NULL)) AS refunded_amount,
+-- an order's fields: the first written value of each over its lines (Shopify fills them on the
+-- first line only), as written
+shopify_fields AS (
+    SELECT trim(name) AS order_name,
+           any_value(_file) AS file,  -- an order's rows are one delivery's (shopify_rows)
+           first(created_at ORDER BY _line) FILTER (WHERE nullif(trim(created_at), '') IS NOT NULL) AS raw_created_at,
+           first(currency ORDER BY _line) FILTER (WHERE nullif(trim(currency), '') IS NOT NULL) AS raw_currency,
+           first(coalesce(nullif(trim(total), ''), nullif(trim(subtotal), '')) ORDER BY _line)
+               FILTER (WHERE coalesce(nullif(trim(total), ''), nullif(trim(subtotal), '')) IS NOT NULL) AS raw_priced,
+           first(subtotal ORDER BY _line) FILTER (WHERE nullif(trim(subtotal), '') IS NOT NULL) AS raw_subtotal,
+           first(shipping ORDER BY _line) FILTER (WHERE nullif(trim(shipping), '') IS NOT NULL) AS raw_shipping,
+           first(taxes ORDER BY _line) FILTER (WHERE nullif(trim(taxes), '') IS NOT NULL) AS raw_taxes,
+           first(discount_amount ORDER BY _line) FILTER (WHERE nullif(trim(discount_amount), '') IS NOT NULL) AS raw_discount,
+           first(total ORDER BY _line) FILTER (WHERE nullif(trim(total), '') IS NOT NULL) AS raw_total,
+           first(refunded_amount ORDER BY _line) FILTER (WHERE nullif(trim(refunded_amount), '') IS NOT NULL) AS raw_refunded,
            lower(first(financial_status ORDER BY _line) FILTER (WHERE nullif(trim(financial_status), '') IS NOT NULL)) AS financial_status,
-           std_timestamp(first(cancelled_at ORDER BY _line) FILTER (WHERE nullif(trim(cancelled_at), '') IS NOT NULL), NULL) AS cancelled_at,
-           CAST(NULL AS VARCHAR) AS store_id,
-           CAST(NULL AS VARCHAR) AS loyalty_card_id,
+           first(cancelled_at ORDER BY _line) FILTER (WHERE nullif(trim(cancelled_at), '') IS NOT NULL) AS raw_cancelled_at,
            first(email ORDER BY _line) FILTER (WHERE nullif(trim(email), '') IS NOT NULL) AS raw_email,
            std_bool(first(accepts_marketing ORDER BY _line) FILTER (WHERE nullif(trim(accepts_marketing), '') IS NOT NULL)) AS accepts_marketing
     FROM shopify_rows
     GROUP BY trim(name)
+),
+-- the fields read (a derived table: the flags below compare each with its raw value, and each
+-- is read once)
+shopify_read AS (
+    SELECT order_name, raw_created_at, raw_currency, raw_subtotal, raw_shipping, raw_taxes, raw_discount,
+           raw_total, raw_refunded, raw_cancelled_at,
+           -- a date such as 03/04/2026 in its file's order (create_pos_month_first_files.sql)
+           std_timestamp(std_date_in_order(raw_created_at, month_first), NULL) AS ordered_at,
+           -- the Currency column (an ISO code: anything else is NULL, flagged below), else the
+           -- symbol or code written with the total ($1,240.00 is USD) (docs/sources.md "Money");
+           -- neither is SEK (below)
+           CASE WHEN raw_currency IS NULL THEN std_currency(raw_priced, 'SEK')
+                WHEN regexp_full_match(upper(trim(raw_currency)), '[A-Z]{3}') THEN upper(trim(raw_currency))
+           END AS currency_code,
+           std_money(raw_subtotal) AS subtotal,
+           std_money(raw_shipping) AS shipping,
+           std_money(raw_taxes) AS taxes,
+           -- Shopify's Subtotal is after this discount, and the lines' Lineitem discount add up to it
+           std_money(raw_discount) AS discount,
+           std_money(raw_total) AS total,
+           std_money(raw_refunded) AS refunded_amount,
+           financial_status,
+           std_timestamp(std_date_in_order(raw_cancelled_at, month_first), NULL) AS cancelled_at,
+           raw_email,
+           accepts_marketing
+    FROM (SELECT *, file IN (SELECT _file FROM temp.pos_month_first_files) AS month_first FROM shopify_fields)
+),
+shopify AS (
+    SELECT 'order:' || order_name AS order_id,
+           'online' AS channel,
+           ordered_at, currency_code, subtotal, shipping, taxes, discount, total, refunded_amount,
+           financial_status, cancelled_at,
+           CAST(NULL AS VARCHAR) AS store_id,
+           CAST(NULL AS VARCHAR) AS loyalty_card_id,
+           raw_email,
+           accepts_marketing,
+           -- a value written but not read: NULL in its column, named here (the raw value is in
+           -- raw.pos_orders); the order is kept
+           list_filter([CASE WHEN raw_created_at IS NOT NULL AND ordered_at IS NULL THEN 'unreadable_ordered_at' END,
+                         CASE WHEN raw_currency IS NOT NULL AND currency_code IS NULL THEN 'unreadable_currency' END,
+                         CASE WHEN raw_subtotal IS NOT NULL AND subtotal IS NULL THEN 'unreadable_subtotal' END,
+                         CASE WHEN raw_shipping IS NOT NULL AND shipping IS NULL THEN 'unreadable_shipping' END,
+                         CASE WHEN raw_taxes IS NOT NULL AND taxes IS NULL THEN 'unreadable_taxes' END,
+                         CASE WHEN raw_discount IS NOT NULL AND discount IS NULL THEN 'unreadable_discount' END,
+                         CASE WHEN raw_total IS NOT NULL AND total IS NULL THEN 'unreadable_total' END,
+                         CASE WHEN raw_refunded IS NOT NULL AND refunded_amount IS NULL THEN 'unreadable_refunded_amount' END,
+                         CASE WHEN raw_cancelled_at IS NOT NULL AND cancelled_at IS NULL THEN 'unreadable_cancelled_at' END],
+                        lambda f: f IS NOT NULL) AS dq_flags
+    FROM shopify_read
 ),
 receipt_files AS MATERIALIZED (
     -- each file's place in delivery order (landing day, then path): a line's delivery is then
@@ -50,8 +95,10 @@ receipt_files AS MATERIALIZED (
 receipt_lines AS (
     -- A line delivered again (a receipt re-sent) is read from its latest delivery: the latest
     -- (landing day, file, line) per receipt line, found by grouping (cheaper than a window
-    -- over every line) and joined back by it.
-    SELECT r.* FROM temp.raw_pos_receipts r
+    -- over every line) and joined back by it. Its time in its file's date order
+    -- (create_pos_month_first_files.sql).
+    SELECT r.* REPLACE (std_date_in_order(r.ts_local, r._file IN (SELECT _file FROM temp.pos_month_first_files)) AS ts_local)
+    FROM temp.raw_pos_receipts r
     JOIN receipt_files f USING (_file)
     SEMI JOIN (
         SELECT max(f.place + r._line) AS latest
@@ -68,7 +115,9 @@ receipt_sums AS (
     SELECT trim(l.store_id) AS store_id, trim(l.receipt_id) AS receipt_id, l.ts_local, nullif(trim(l.tz), '') AS tz,
            sum(CAST(coalesce(TRY_CAST(q.amount AS DECIMAL(18, 3)), 1) AS DECIMAL(38, 3)) * p.amount) AS subtotal,
            sum(d.amount) AS discount,
-           min(nullif(trim(l.loyalty_card_id), '')) AS loyalty_card_id
+           min(nullif(trim(l.loyalty_card_id), '')) AS loyalty_card_id,
+           -- a line's quantity, price or discount written but not an amount (receipt_amounts)
+           bool_or(q.unreadable OR p.unreadable OR d.unreadable) AS unreadable_amount
     -- each distinct amount read once, by the step before (create_receipt_amounts.sql)
     FROM receipt_lines l
     LEFT JOIN temp.receipt_amounts q ON q.raw = l.qty
@@ -93,6 +142,8 @@ receipts AS (
            'store' AS channel,
            min(t.ordered_at) AS ordered_at,
            'SEK' AS currency_code,
+           coalesce(bool_or(l.unreadable_amount), false) AS unreadable_amount,
+           bool_or(nullif(trim(l.ts_local), '') IS NOT NULL AND t.ordered_at IS NULL) AS unreadable_time,
            -- in the output's type here: the union with the online orders is then not widened to
            -- 38 digits and narrowed again for every order (the same values). The sums are in 38
            -- digits; an ordinary receipt's (under a trillion) is rounded to the cent in 18
@@ -121,9 +172,22 @@ receipts AS (
     LEFT JOIN receipt_times t ON t.ts_local = l.ts_local AND t.tz IS NOT DISTINCT FROM l.tz
     GROUP BY l.store_id, l.receipt_id
 ),
+-- A receipt with a line whose amount cannot be read has no subtotal, discount or total (the sum
+-- of the other lines is not what was paid): NULL, flagged; its lines are flagged in staging.order_lines.
+receipts_read AS (
+    SELECT * REPLACE (
+               CASE WHEN unreadable_amount THEN NULL ELSE subtotal END AS subtotal,
+               CASE WHEN unreadable_amount THEN NULL ELSE discount END AS discount,
+               CASE WHEN unreadable_amount THEN NULL ELSE total END AS total),
+           CASE WHEN NOT unreadable_amount AND NOT unreadable_time THEN []::VARCHAR[]
+                ELSE list_filter([CASE WHEN unreadable_time THEN 'unreadable_ordered_at' END,
+                                  CASE WHEN unreadable_amount THEN 'unreadable_line_amount' END], lambda f: f IS NOT NULL)
+           END AS dq_flags
+    FROM receipts
+),
 orders AS (
     SELECT * FROM shopify
-    UNION ALL SELECT * FROM receipts
+    UNION ALL SELECT * EXCLUDE (unreadable_amount, unreadable_time) FROM receipts_read
 ),
 emails AS MATERIALIZED (
     SELECT raw_email, std_email(raw_email) AS email
@@ -133,14 +197,16 @@ SELECT o.order_id,
        'pos' AS source,
        ir.source_record_id,
        o.channel, o.ordered_at,
-       coalesce(o.currency_code, 'SEK') AS currency,
+       -- an unreadable Currency value stays unknown (NULL, flagged), not SEK
+       CASE WHEN list_contains(o.dq_flags, 'unreadable_currency') THEN NULL ELSE coalesce(o.currency_code, 'SEK') END AS currency,
        TRY_CAST(o.subtotal AS DECIMAL(18, 2)) AS subtotal,
        CAST(o.shipping AS DECIMAL(18, 2)) AS shipping,
        CAST(o.taxes AS DECIMAL(18, 2)) AS taxes,
        CAST(o.discount AS DECIMAL(18, 2)) AS discount,
        TRY_CAST(o.total AS DECIMAL(18, 2)) AS total,
        CAST(o.refunded_amount AS DECIMAL(18, 2)) AS refunded_amount,
-       o.financial_status, o.cancelled_at, o.store_id, o.loyalty_card_id, e.email, o.accepts_marketing
+       o.financial_status, o.cancelled_at, o.store_id, o.loyalty_card_id, e.email, o.accepts_marketing,
+       o.dq_flags
 FROM orders o
 LEFT JOIN emails e USING (raw_email)
 LEFT JOIN staging.identity_records ir ON ir.source = 'pos' AND ir.source_record_id = o.order_id
