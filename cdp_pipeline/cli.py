@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from cdp_pipeline.settings import get_settings
+from cdp_pipeline.settings import check_config_files, get_settings
 
 
 def ensure_dagster_home() -> Path:
@@ -80,6 +80,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     _apply_overrides(args)
     ensure_dagster_home()
     settings = get_settings()
+    check_config_files(settings.config_dir)  # a broken YAML file: refused before the night starts
     settings.ensure_dirs()
     all_days = landing_days(settings.landing_dir)
     if not all_days and not args.day:
@@ -552,6 +553,7 @@ def _main(argv: list[str] | None) -> int:
     # Personal data: every file the platform creates (warehouse, build database, exports,
     # reports) is readable by its owner only.
     os.umask(0o077)
+    from cdp_pipeline.lib.common.config_files import ConfigError
     from cdp_pipeline.settings import SettingsError
 
     try:
@@ -559,7 +561,7 @@ def _main(argv: list[str] | None) -> int:
         code = int(args.func(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at exit
         return code
-    except SettingsError as exc:
+    except (SettingsError, ConfigError) as exc:
         print(f"cdp: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:
