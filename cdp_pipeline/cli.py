@@ -331,6 +331,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from cdp_pipeline.lib.golden.lookup import surviving_customer_id
     from cdp_pipeline.lib.identity.explain import explain_customer, format_explanation, group_links_by_pair
 
+    if (args.customer_id is None) == (args.records is None):
+        print("cdp explain: give a customer id (C-…) or --records A B, one of the two", file=sys.stderr)
+        return 2
+    if args.records:
+        return _explain_records(args)
     con = _open_published(args)
     if con is None:
         return 2
@@ -353,6 +358,33 @@ def cmd_explain(args: argparse.Namespace) -> int:
         json.dumps(group_links_by_pair(explanation), indent=2, default=str, ensure_ascii=False)
         if args.json
         else format_explanation(explanation)
+    )
+    return 0
+
+
+def _explain_records(args: argparse.Namespace) -> int:
+    """`cdp explain --records A B`: the chain joining two records, or what keeps them apart."""
+    import json
+
+    from cdp_pipeline.lib.identity.explain import explain_records, format_record_explanation
+
+    con = _open_published(args)
+    if con is None:
+        return 2
+    try:
+        explanation = explain_records(con, *args.records)
+    except ValueError as exc:  # not source:record_id
+        print(f"cdp explain: {exc}", file=sys.stderr)
+        return 2
+    except KeyError as exc:
+        print(f"cdp explain: {exc.args[0]}", file=sys.stderr)
+        return 1
+    finally:
+        con.close()
+    print(
+        json.dumps(explanation, indent=2, default=str, ensure_ascii=False)
+        if args.json
+        else format_record_explanation(explanation)
     )
     return 0
 
@@ -500,7 +532,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_customer)
 
     p = sub.add_parser("explain", help="why a customer's records were joined: the links and their evidence")
-    p.add_argument("customer_id")
+    p.add_argument("customer_id", nargs="?")
+    p.add_argument(
+        "--records",
+        nargs=2,
+        metavar=("A", "B"),
+        help="two records (source:record_id, as in `cdp customer`): the chain of links that joins them, "
+        "or the links cut between their two customers",
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--warehouse", help="published warehouse file (default CDP_WAREHOUSE)")
     p.set_defaults(func=cmd_explain)
