@@ -97,19 +97,22 @@ def explain_customer(con: duckdb.DuckDBPyConnection, customer_id: str) -> dict:
             }
             for sl, rl, sr, rr, lt, kind, val, p, w, mw, note in links
         ],
-        "cut_links": [
-            {
-                "a": {"source": sl, "source_record_id": rl},
-                "b": {"source": sr, "source_record_id": rr},
-                "link_type": lt,
-                "identifier_kind": kind,
-                "match_probability": p,
-                "reason": reason,
-                "other_customer_id": other,
-            }
-            for sl, rl, sr, rr, lt, kind, p, reason, other in cut
-        ],
+        "cut_links": [{**_cut_link(row[:8]), "other_customer_id": row[8]} for row in cut],
         "history": history,
+    }
+
+
+def _cut_link(row: tuple) -> dict:
+    """A row of ``identity.rejected_links`` (source_l, record_l, source_r, record_r, link_type,
+    identifier_kind, match_probability, reason) as an explanation's cut link."""
+    sl, rl, sr, rr, lt, kind, p, reason = row
+    return {
+        "a": {"source": sl, "source_record_id": rl},
+        "b": {"source": sr, "source_record_id": rr},
+        "link_type": lt,
+        "identifier_kind": kind,
+        "match_probability": p,
+        "reason": reason,
     }
 
 
@@ -264,17 +267,7 @@ def explain_records(con: duckdb.DuckDBPyConnection, a: str, b: str) -> dict:
         {"a": customers[0], "b": customers[1]},
     ).fetchall()
     pair = {_record_key(ra), _record_key(rb)}
-    links = [
-        {
-            "a": {"source": sl, "source_record_id": rl},
-            "b": {"source": sr, "source_record_id": rr},
-            "link_type": lt,
-            "identifier_kind": kind,
-            "match_probability": p,
-            "reason": reason,
-        }
-        for sl, rl, sr, rr, lt, kind, p, reason in cut
-    ]
+    links = [_cut_link(row) for row in cut]
     # the cut between these two records first, then the others between the two customers
     out["cut_links"] = sorted(links, key=lambda c: {_record_key(c["a"]), _record_key(c["b"])} != pair)
     out["model_score"] = _pair_score(con, refs)
