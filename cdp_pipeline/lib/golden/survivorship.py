@@ -173,9 +173,16 @@ def merged_attributes(packaged: dict, user: dict) -> dict:
         cols = spec.get("columns") or [name]
         return set(cols) if isinstance(cols, list) else {cols}
 
-    taken = set().union(*(columns(n, s) for n, s in user.items())) if user else set()
-    kept = {n: s for n, s in packaged.items() if n not in user and not columns(n, s) & taken}
-    return {**kept, **user}
+    out: dict = {}
+    for name, spec in packaged.items():  # in the packaged order: a replaced group keeps its place
+        replacing = [n for n, s in user.items() if n == name or columns(n, s) & columns(name, spec)]
+        if not replacing:
+            out[name] = spec
+        for n in replacing:
+            out.setdefault(n, user[n])
+    for n, s in user.items():
+        out.setdefault(n, s)
+    return out
 
 
 def _attributes(doc: dict, path: Path) -> dict:

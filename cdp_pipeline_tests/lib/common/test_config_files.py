@@ -203,3 +203,12 @@ def test_cdp_run_refuses_a_config_folder_it_cannot_use_before_writing_anything(t
     err = capsys.readouterr().err
     assert err.startswith(f"cdp: {path}: unknown key name_guarded_kind")
     assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["landing"]
+
+
+def test_a_replaced_survivorship_group_keeps_its_place():
+    from cdp_pipeline.lib.golden.survivorship import merged_attributes
+
+    packaged = {"name": {"columns": ["first_name"]}, "email": {}, "phone": {}, "address": {"columns": ["street"]}}
+    user = {"contact": {"columns": ["email", "phone"]}, "name": {"columns": ["first_name"], "rules": ["x"]}}
+    assert list(merged_attributes(packaged, user)) == ["name", "contact", "address"]
+    assert merged_attributes(packaged, user)["name"] == user["name"]
