@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from cdp_pipeline.settings import get_settings
+from cdp_pipeline.settings import check_config_files, get_settings
 
 
 def ensure_dagster_home() -> Path:
@@ -80,6 +80,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     _apply_overrides(args)
     ensure_dagster_home()
     settings = get_settings()
+    check_config_files(settings.config_dir)  # a broken YAML file: refused before the night starts
     settings.ensure_dirs()
     all_days = landing_days(settings.landing_dir)
     if not all_days and not args.day:
@@ -330,6 +331,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from cdp_pipeline.lib.golden.lookup import surviving_customer_id
     from cdp_pipeline.lib.identity.explain import explain_customer, format_explanation, group_links_by_pair
 
+    if (args.customer_id is None) == (args.records is None):
+        print("cdp explain: give a customer id (C-…) or --records A B, one of the two", file=sys.stderr)
+        return 2
+    if args.records:
+        return _explain_records(args)
     con = _open_published(args)
     if con is None:
         return 2
@@ -352,6 +358,33 @@ def cmd_explain(args: argparse.Namespace) -> int:
         json.dumps(group_links_by_pair(explanation), indent=2, default=str, ensure_ascii=False)
         if args.json
         else format_explanation(explanation)
+    )
+    return 0
+
+
+def _explain_records(args: argparse.Namespace) -> int:
+    """`cdp explain --records A B`: the chain joining two records, or what keeps them apart."""
+    import json
+
+    from cdp_pipeline.lib.identity.explain import explain_records, format_record_explanation
+
+    con = _open_published(args)
+    if con is None:
+        return 2
+    try:
+        explanation = explain_records(con, *args.records)
+    except ValueError as exc:  # not source:record_id
+        print(f"cdp explain: {exc}", file=sys.stderr)
+        return 2
+    except KeyError as exc:
+        print(f"cdp explain: {exc.args[0]}", file=sys.stderr)
+        return 1
+    finally:
+        con.close()
+    print(
+        json.dumps(explanation, indent=2, default=str, ensure_ascii=False)
+        if args.json
+        else format_record_explanation(explanation)
     )
     return 0
 
@@ -499,7 +532,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_customer)
 
     p = sub.add_parser("explain", help="why a customer's records were joined: the links and their evidence")
-    p.add_argument("customer_id")
+    p.add_argument("customer_id", nargs="?")
+    p.add_argument(
+        "--records",
+        nargs=2,
+        metavar=("A", "B"),
+        help="two records (source:record_id, as in `cdp customer`): the chain of links that joins them, "
+        "or the links cut between their two customers",
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--warehouse", help="published warehouse file (default CDP_WAREHOUSE)")
     p.set_defaults(func=cmd_explain)
@@ -552,6 +592,7 @@ def _main(argv: list[str] | None) -> int:
     # Personal data: every file the platform creates (warehouse, build database, exports,
     # reports) is readable by its owner only.
     os.umask(0o077)
+    from cdp_pipeline.lib.common.config_files import ConfigError
     from cdp_pipeline.settings import SettingsError
 
     try:
@@ -559,7 +600,7 @@ def _main(argv: list[str] | None) -> int:
         code = int(args.func(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at exit
         return code
-    except SettingsError as exc:
+    except (SettingsError, ConfigError) as exc:
         print(f"cdp: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:

@@ -43,7 +43,12 @@ SETTINGS_DOC: dict[str, tuple[str, str]] = {
     ),
     "CDP_INBOX_DIR": ("$CDP_DATA_DIR/inbox", "review decisions, erasure requests, consent acknowledgements"),
     "CDP_REPORTS_DIR": ("$CDP_DATA_DIR/reports", "model JSON and HTML charts written by runs"),
-    "CDP_CONFIG_DIR": ("(package)/config", "YAML configuration: identity rules, survivorship, segments, destinations"),
+    "CDP_CONFIG_DIR": (
+        "(package)/config",
+        "YAML configuration: identity rules, name variants, survivorship, segments, destinations; a file "
+        "missing there is the packaged one's, and an identity.yaml, name_variants.yaml or survivorship.yaml "
+        "there holds only the keys it changes (docs/operations.md, Configuration files)",
+    ),
     "CDP_DEFAULT_REGION": ("SE", "region assumed for phone numbers written without a country code"),
     "CDP_TIMEZONE": ("Europe/Stockholm", "business time zone: schedule, local timestamps, 'as of' dates"),
     "CDP_DUCKDB_MEMORY_LIMIT": ("4GB", "DuckDB memory_limit for the build connection"),
@@ -247,3 +252,23 @@ def get_settings() -> Settings:
         sample_days=_int_env("CDP_SAMPLE_DAYS", "30", minimum=1),
         sample_seed=_int_env("CDP_SAMPLE_SEED", "42", minimum=0),
     )
+
+
+def check_config_files(config_dir: Path) -> None:
+    """Read every YAML file of ``config_dir`` the night reads (identity rules, name variants,
+    survivorship, segments, destinations) as its step will, so a file that is not YAML, an unknown
+    key or a value of the wrong type stops the run before any step writes
+    (``lib.common.config_files.ConfigError``, naming the file and the key), not hours into the night.
+    Called when the code location loads (``defs/resources.py``) and by ``cdp run`` before it starts.
+    The loaders are imported here: they are heavier than the settings."""
+    from cdp_pipeline.lib.activation.destinations import load_destinations
+    from cdp_pipeline.lib.golden.survivorship import load_survivorship_config
+    from cdp_pipeline.lib.identity.config import load_identity_config
+    from cdp_pipeline.lib.identity.name_variants import load_name_variants
+    from cdp_pipeline.lib.segments.definitions import load_segment_definitions
+
+    load_identity_config(config_dir=config_dir)
+    load_name_variants(config_dir)
+    load_survivorship_config(config_dir)
+    load_segment_definitions(config_dir)
+    load_destinations(config_dir)

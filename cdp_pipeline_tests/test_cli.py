@@ -419,3 +419,99 @@ def test_cdp_forget_refuses_an_identifier_with_no_reading_and_warns_on_a_malform
         "anna.svensson@posten.se",
         "0701234567",
     ]
+
+
+def _explain_warehouse(path) -> None:
+    """C-1: crm:1 -email- esp:a -model- pos:r1, and crm:1 -review- web:w; C-2: sms:s1, kept apart
+    from C-1 by two cut links; the model's score of sms:s1 / crm:1 kept in identity.scored_pairs."""
+    con = duckdb.connect(str(path))
+    con.execute("CREATE SCHEMA identity")
+    con.execute("""CREATE TABLE identity.customer_map AS
+        SELECT *, TIMESTAMP '2025-01-01' AS customer_created_at, 'r1' AS run_id, TIMESTAMP '2025-01-01' AS resolved_at
+        FROM (VALUES ('crm', '1', 'C-1'), ('esp', 'a', 'C-1'), ('pos', 'r1', 'C-1'), ('web', 'w', 'C-1'),
+                     ('sms', 's1', 'C-2')) t(source, source_record_id, customer_id)""")
+    con.execute("""CREATE TABLE identity.links AS
+        SELECT * REPLACE (match_probability::DOUBLE AS match_probability, match_weight::DOUBLE AS match_weight)
+        FROM (VALUES ('C-1', 'crm', '1', 'esp', 'a', 'deterministic', 'email', 'a@x.se', NULL, NULL, NULL, NULL),
+        ('C-1', 'esp', 'a', 'pos', 'r1', 'probabilistic', NULL, NULL, 0.998, 9.1, '{"first_name": 4.5}', NULL),
+        ('C-1', 'crm', '1', 'web', 'w', 'review', NULL, NULL, NULL, NULL, NULL, 'same person, call 12/3'),
+        ('C-1', 'crm', '1', 'pos', 'r1', 'probabilistic', NULL, NULL, 0.991, 7.0, NULL, NULL))
+        t(customer_id, source_l, record_l, source_r, record_r, link_type, identifier_kind, identifier_value,
+          match_probability, match_weight, match_weights, note)""")
+    con.execute("""CREATE TABLE identity.rejected_links AS
+        SELECT * REPLACE (match_probability::DOUBLE AS match_probability) FROM (VALUES
+        ('C-1', 'C-2', 'esp', 'a', 'sms', 's1', 'probabilistic', NULL, 0.995, 'cardinality:birth_dates'),
+        ('C-2', 'C-1', 'sms', 's1', 'crm', '1', 'deterministic', 'phone', NULL, 'cannot_link:review'))
+        t(customer_id_l, customer_id_r, source_l, record_l, source_r, record_r, link_type, identifier_kind,
+          match_probability, reason)""")
+    con.execute("""CREATE TABLE identity.scored_pairs AS
+        SELECT * REPLACE (match_probability::DOUBLE AS match_probability, match_weight::DOUBLE AS match_weight)
+        FROM (VALUES
+        ('sms', 's1', 'crm', '1', 0.97, 5.04, '{"phone": 8.0, "birth_date": -6.1}', false))
+        t(source_l, record_l, source_r, record_r, match_probability, match_weight, match_weights, sparse)""")
+    con.close()
+
+
+def test_cdp_explain_records_prints_the_chain_that_joins_two_records(tmp_path, monkeypatch, capsys):
+    warehouse = tmp_path / "cdp.duckdb"
+    _explain_warehouse(warehouse)
+    monkeypatch.setenv("CDP_WAREHOUSE", str(warehouse))
+    assert cli.main(["explain", "--records", "web:w", "esp:a"]) == 0
+    assert capsys.readouterr().out == (
+        "web:w and esp:a: one customer, C-1, joined by 2 link(s):\n"
+        "  web:w <-> crm:1\n"
+        "      must-link by review: same person, call 12/3\n"
+        "  crm:1 <-> esp:a\n"
+        "      same email: a@x.se\n"
+    )
+    # the shortest chain: pos:r1 to web:w through crm:1 (2 links), not through esp:a (3)
+    assert cli.main(["explain", "--records", "pos:r1", "web:w", "--json"]) == 0
+    chain = json.loads(capsys.readouterr().out)["chain"]
+    assert [(c["a"]["source"], c["b"]["source"]) for c in chain] == [("pos", "crm"), ("crm", "web")]
+    assert chain[0]["evidence"] == [
+        {"link_type": "probabilistic", "match_probability": 0.991, "match_weight": 7.0, "match_weights": None}
+    ]
+
+
+def test_cdp_explain_records_of_two_customers_names_the_cut_links_and_the_score(tmp_path, monkeypatch, capsys):
+    warehouse = tmp_path / "cdp.duckdb"
+    _explain_warehouse(warehouse)
+    monkeypatch.setenv("CDP_WAREHOUSE", str(warehouse))
+    assert cli.main(["explain", "--records", "crm:1", "sms:s1"]) == 0
+    assert capsys.readouterr().out == (
+        "crm:1 and sms:s1: two customers, C-1 and C-2.\n"
+        "Links cut between them (kept apart):\n"
+        "  sms:s1 <-> crm:1  deterministic phone -> cannot_link:review\n"
+        "  esp:a <-> sms:s1  probabilistic p=0.9950 -> cardinality:birth_dates\n"
+        "The model's score of crm:1 <-> sms:s1: p=0.9700, weight=5.04\n"
+        "  phone +8.00, birth_date -6.10\n"
+    )
+    assert cli.main(["explain", "--records", "pos:r1", "sms:s1", "--json"]) == 0
+    e = json.loads(capsys.readouterr().out)
+    assert e["same_customer"] is False and e["model_score"] is None
+    assert [c["reason"] for c in e["cut_links"]] == ["cardinality:birth_dates", "cannot_link:review"]
+
+
+@pytest.mark.parametrize(
+    "argv, code, err",
+    [
+        (["explain", "--records", "crm:1", "crm:9"], 1, "cdp explain: no record crm:9 in identity.customer_map\n"),
+        (
+            ["explain", "--records", "crm1", "esp:a"],
+            2,
+            "cdp explain: a record is source:record_id (crm:101821), not 'crm1'\n",
+        ),
+        (["explain"], 2, "cdp explain: give a customer id (C-…) or --records A B, one of the two\n"),
+        (
+            ["explain", "C-1", "--records", "crm:1", "esp:a"],
+            2,
+            "cdp explain: give a customer id (C-…) or --records A B, one of the two\n",
+        ),
+    ],
+)
+def test_cdp_explain_records_refuses_what_it_cannot_explain_in_one_line(tmp_path, monkeypatch, capsys, argv, code, err):
+    warehouse = tmp_path / "cdp.duckdb"
+    _explain_warehouse(warehouse)
+    monkeypatch.setenv("CDP_WAREHOUSE", str(warehouse))
+    assert cli.main(argv) == code
+    assert capsys.readouterr().err == err

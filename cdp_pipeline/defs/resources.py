@@ -12,7 +12,7 @@ from cdp_pipeline.lib.common.compaction import compaction_due, no_compaction, re
 from cdp_pipeline.lib.common.duckdb_functions import remove_functions
 from cdp_pipeline.lib.common.run_lock import exclusive_night
 from cdp_pipeline.lib.common.warehouse import BUILD_DB_CONFIG
-from cdp_pipeline.settings import Settings, get_settings
+from cdp_pipeline.settings import Settings, check_config_files, get_settings
 
 # What an asset or check declares to be handed the settings: ``settings: CdpSettings``.
 CdpSettings = dg.ResourceParam[Settings]
@@ -101,4 +101,6 @@ def resources() -> dg.Definitions:
     # Called when the code location loads (and in each run's process as it loads the job): the
     # settings in force then are what every asset and check of the location is handed.
     s = get_settings()
+    # a configuration file the night cannot use fails here, before any step writes
+    check_config_files(s.config_dir)
     return dg.Definitions(resources={"duckdb": build_database_resource(s), "settings": settings_resource(s)})

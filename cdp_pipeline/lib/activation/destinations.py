@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from cdp_pipeline.lib.common.config_files import ConfigError, check_keys, read_yaml
 
 DESTINATION_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")  # also a folder name under exports/
 # Names Windows reserves for devices, in any case and with or without an extension ("Naming Files,
@@ -23,6 +23,7 @@ WINDOWS_RESERVED_NAMES = frozenset(
     ["con", "prn", "aux", "nul"] + [f"com{i}" for i in range(1, 10)] + [f"lpt{i}" for i in range(1, 10)]
 )
 CONSENT_CHANNELS = ("email", "sms")
+DESTINATION_KEYS = ("name", "kind", "description", "segments", "required_consent")
 
 # kind -> (file columns, consent the kind always requires, what the file is for)
 KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
@@ -86,6 +87,8 @@ def default_destinations_path(config_dir: Path | None = None) -> Path:
 
 
 def parse_destinations(doc: object) -> list[Destination]:
+    if isinstance(doc, dict):
+        check_keys(doc, ("destinations",), "destinations YAML")
     items = doc.get("destinations") if isinstance(doc, dict) else doc
     if items is None:
         return []
@@ -97,6 +100,8 @@ def parse_destinations(doc: object) -> list[Destination]:
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
             raise ValueError(f"destinations YAML: entry {i} has no 'name'")
         name = item["name"].strip()
+        # a misspelt key is refused, not ignored: "required_consnet" would export without the consent
+        check_keys(item, DESTINATION_KEYS, "destinations YAML", f"destinations[{name}].")
         if not DESTINATION_NAME.match(name):
             raise ValueError(
                 f"destination {name!r}: a name is lower case letters, digits, '_' or '-' "
@@ -140,7 +145,11 @@ def parse_destinations(doc: object) -> list[Destination]:
 
 
 def load_destinations(config_dir: Path | None = None) -> list[Destination]:
-    """The destinations of ``config_dir/destinations.yaml``, else of the packaged default."""
+    """The destinations of ``config_dir/destinations.yaml``, else of the packaged default: a user's
+    file is the whole list (an empty one: no destinations)."""
     path = default_destinations_path(config_dir)
-    with open(path, encoding="utf-8") as f:
-        return parse_destinations(yaml.safe_load(f))
+    doc = read_yaml(path)
+    try:
+        return parse_destinations(doc)
+    except ValueError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc

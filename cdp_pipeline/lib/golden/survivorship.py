@@ -37,8 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import yaml
 
+from cdp_pipeline.lib.common.config_files import ConfigError, check_keys, check_type, read_mapping
 from cdp_pipeline.lib.common.sql_files import fetch_sql, quote_literal, run_sql
 from cdp_pipeline.lib.identity.name_variants import load_name_variants, real_first_names
 from cdp_pipeline.lib.staging.names import match_name
@@ -105,8 +105,9 @@ PACKAGED_CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 
 
 def default_config_path(config_dir: Path | None = None) -> Path:
-    """``config_dir/survivorship.yaml`` (``CDP_CONFIG_DIR``); the packaged one without a folder."""
-    return Path(config_dir if config_dir is not None else PACKAGED_CONFIG_DIR) / "survivorship.yaml"
+    """``config_dir/survivorship.yaml`` (``CDP_CONFIG_DIR``) when there is one, else the packaged file."""
+    user = Path(config_dir) / "survivorship.yaml" if config_dir is not None else None
+    return user if user is not None and user.exists() else PACKAGED_CONFIG_DIR / "survivorship.yaml"
 
 
 def _parse_rule(raw: object, where: str) -> Rule:
@@ -162,10 +163,54 @@ def parse_survivorship_config(data: dict) -> tuple[AttributeRules, ...]:
     return tuple(groups)
 
 
+def merged_attributes(packaged: dict, user: dict) -> dict:
+    """A user's ``attributes`` over the packaged ones: a user group replaces the packaged group of its
+    name and every packaged group sharing a column with it (a user may regroup the columns); the
+    packaged groups of the other columns stay."""
+
+    def columns(name, spec) -> set:
+        spec = spec if isinstance(spec, dict) else {}
+        cols = spec.get("columns") or [name]
+        return set(cols) if isinstance(cols, list) else {cols}
+
+    out: dict = {}
+    for name, spec in packaged.items():  # in the packaged order: a replaced group keeps its place
+        replacing = [n for n, s in user.items() if n == name or columns(n, s) & columns(name, spec)]
+        if not replacing:
+            out[name] = spec
+        for n in replacing:
+            out.setdefault(n, user[n])
+    for n, s in user.items():
+        out.setdefault(n, s)
+    return out
+
+
+def _attributes(doc: dict, path: Path) -> dict:
+    check_keys(doc, ("attributes",), path)
+    attributes = doc.get("attributes") or {}
+    check_type(attributes, "mapping", path, "attributes")
+    for name, spec in attributes.items():
+        check_type(spec, "mapping", path, f"attributes.{name}", nullable=True)
+        check_keys(spec or {}, ("columns", "rules"), path, f"attributes.{name}.")
+        for key in ("columns", "rules"):
+            check_type((spec or {}).get(key), "list", path, f"attributes.{name}.{key}", nullable=True)
+    return attributes
+
+
 def load_survivorship_config(config_dir: Path | str | None = None) -> tuple[AttributeRules, ...]:
-    """The rules of ``config_dir/survivorship.yaml``; the packaged rules without a folder."""
+    """The rules of ``config_dir/survivorship.yaml`` over the packaged rules (``merged_attributes``);
+    the packaged rules without one."""
     path = default_config_path(config_dir)
-    return parse_survivorship_config(yaml.safe_load(path.read_text(encoding="utf-8")))
+    packaged_path = PACKAGED_CONFIG_DIR / "survivorship.yaml"
+    attributes = _attributes(read_mapping(packaged_path, "survivorship settings"), packaged_path)
+    if path.resolve() != packaged_path.resolve():
+        attributes = merged_attributes(attributes, _attributes(read_mapping(path, "survivorship settings"), path))
+    try:
+        return parse_survivorship_config({"attributes": attributes})
+    except ConfigError:
+        raise
+    except ValueError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
 
 
 _NEVER = "9223372036854775807"  # sorts after every real key: NULL times rank last

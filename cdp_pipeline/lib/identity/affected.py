@@ -66,10 +66,14 @@ MAX_AFFECTED_SHARE = 0.5
 
 
 def graph_config_hash(config: IdentityConfig) -> str:
-    """The rules and the code the kept graph was built with (any change re-clusters everything)."""
+    """The rules, the name tables and the code the kept graph was built with (any change re-clusters
+    everything)."""
     from cdp_pipeline.lib.common.code_version import source_hash
+    from cdp_pipeline.lib.identity.name_variants import load_name_variants, name_tables_hash
 
-    payload = json.dumps({"config": asdict(config), "source": source_hash("lib/identity")}, sort_keys=True, default=str)
+    rules = asdict(config)
+    rules["name_tables"] = config.name_tables or name_tables_hash(load_name_variants())
+    payload = json.dumps({"config": rules, "source": source_hash("lib/identity")}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import yaml
+from cdp_pipeline.lib.common.config_files import ConfigError, check_keys, check_type, merged, read_mapping
 
 # crm_customer covers both a CRM customer_id and a web user_id: the web user_id *is* the CRM id.
 PACKAGED_CONFIG_PATH = Path(__file__).resolve().parents[2] / "config" / "identity.yaml"
@@ -76,6 +76,12 @@ class IdentityConfig:
     name_guarded_kinds: tuple[str, ...] = ("email", "phone", "cookie")
     cardinality_rules: tuple[CardinalityRule, ...] = ()
     splink: SplinkConfig = field(default_factory=SplinkConfig)
+    # A fingerprint of the name tables first names are graded with (``name_variants.name_tables_hash``:
+    # the variant groups of the packaged and the user's name_variants.yaml and the nickname table,
+    # and first_names.json), which ``resolve`` fills for the night's tables: it is part of the kept
+    # model's and graph's hashes, so a changed table retrains, rescores and re-clusters. Empty: the
+    # packaged tables (``model_store.config_hash``).
+    name_tables: str = ""
 
     def with_splink(self, **changes) -> "IdentityConfig":
         return replace(self, splink=replace(self.splink, **changes))
@@ -91,7 +97,7 @@ def _blocking_rules(items, path: Path) -> tuple[tuple[str, ...] | SqlRule, ...]:
     for r in items or ():
         if isinstance(r, dict):
             if "sql" not in r or set(r) - {"sql", "name"} or not str(r["sql"]).strip():
-                raise ValueError(f"{path}: a blocking rule is a list of columns or {{sql: ..., name: ...}}, not {r!r}")
+                raise ConfigError(f"{path}: a blocking rule is a list of columns or {{sql: ..., name: ...}}, not {r!r}")
             out.append(SqlRule(" ".join(str(r["sql"]).split()), str(r.get("name") or "").strip()))
         else:
             out.append(tuple([r] if isinstance(r, str) else r))
@@ -106,39 +112,112 @@ def default_config_path(config_dir: Path | None = None) -> Path:
     return PACKAGED_CONFIG_PATH
 
 
-def _cardinality_rule(raw: dict, path: Path) -> CardinalityRule:
+# every key identity.yaml may hold, with what its value must be (``config_files.check_type``)
+_TOP_KEYS = {
+    "max_people_per_identifier": "mapping",
+    "max_records_per_identifier": "mapping",
+    "name_guarded_kinds": "list",
+    "cardinality_rules": "list",
+    "splink": "mapping",
+}
+_SPLINK_KEYS = {
+    "match_threshold": "number",
+    "sparse_target_precision": "number",
+    "sparse_threshold_floor": "number",
+    "blocking_rules": "list",
+    "rare_name_max_records": "whole number",
+    "prior_rules": "list",
+    "prior_recall": "number",
+    "em_rules": "list",
+    "em_max_pairs": "number",
+    "u_max_pairs": "number",
+    "u_pairs_per_record": "number",
+    "seed": "whole number",
+}
+# keys whose null means something (the environment's threshold; no cap on EM's pairs)
+_NULLABLE = {"match_threshold", "em_max_pairs"}
+_SHARES = ("match_threshold", "sparse_target_precision", "sparse_threshold_floor", "prior_recall")
+_CARDINALITY_KEYS = ("name", "column", "max_distinct", "tolerance")
+
+
+def _cardinality_rule(raw: object, path: Path, i: int) -> CardinalityRule:
+    where = f"cardinality_rules[{i}]"
+    check_type(raw, "mapping", path, where)
+    check_keys(raw, _CARDINALITY_KEYS, path, f"{where}.")
+    missing = [k for k in ("name", "column", "max_distinct") if raw.get(k) is None]
+    if missing:
+        raise ConfigError(f"{path}: {where} needs {', '.join(missing)} (keys: {', '.join(_CARDINALITY_KEYS)})")
+    check_type(raw["max_distinct"], "whole number", path, f"{where}.max_distinct")
     tolerance = str(raw.get("tolerance") or "exact")
     if tolerance not in TOLERANCES:
-        raise ValueError(
+        raise ConfigError(
             f"{path}: cardinality rule {raw.get('name')!r}: tolerance must be one of "
             f"{', '.join(TOLERANCES)}, not {tolerance!r}"
         )
-    return CardinalityRule(raw["name"], raw["column"], int(raw["max_distinct"]), tolerance)
+    return CardinalityRule(str(raw["name"]), str(raw["column"]), raw["max_distinct"], tolerance)
+
+
+def _identifier_limits(raw: dict, key: str, path: Path) -> dict[str, int]:
+    limits = raw.get(key) or {}
+    check_keys(limits, IDENTIFIER_KINDS, path, f"{key}.")
+    for kind, value in limits.items():
+        check_type(value, "whole number", path, f"{key}.{kind}")
+    return dict(limits)
+
+
+def read_identity_yaml(path: Path | str | None = None, *, config_dir: Path | None = None) -> tuple[dict, Path]:
+    """The settings in force and the file they came from: ``path``, else ``config_dir``'s
+    ``identity.yaml`` (``default_config_path``), merged over the packaged file
+    (``config_files.merged``: a user file holds only the keys it changes), every key checked."""
+    path = Path(path) if path else default_config_path(config_dir)
+    raw = read_mapping(PACKAGED_CONFIG_PATH, "identity settings")
+    if path.resolve() != PACKAGED_CONFIG_PATH:
+        user = read_mapping(path, "identity settings")
+        _check(user, path)
+        raw = merged(raw, user)
+    _check(raw, path)
+    return raw, path
+
+
+def _check(raw: dict, path: Path) -> None:
+    check_keys(raw, _TOP_KEYS, path)
+    for key, expected in _TOP_KEYS.items():
+        check_type(raw.get(key), expected, path, key, nullable=True)
+    sp = raw.get("splink") or {}
+    check_keys(sp, _SPLINK_KEYS, path, "splink.")
+    for key, expected in _SPLINK_KEYS.items():
+        check_type(sp.get(key), expected, path, f"splink.{key}", nullable=True)
+    for key in _SHARES:
+        if sp.get(key) is not None and not 0 <= sp[key] <= 1:
+            raise ConfigError(f"{path}: splink.{key} must be between 0 and 1, not {sp[key]!r}")
+    for key in ("name_guarded_kinds",):
+        unknown = [k for k in raw.get(key) or () if k not in IDENTIFIER_KINDS]
+        if unknown:
+            raise ConfigError(
+                f"{path}: {key}: unknown identifier kind {unknown[0]!r}; kinds: {', '.join(IDENTIFIER_KINDS)}"
+            )
 
 
 def load_identity_config(
     path: Path | str | None = None, *, config_dir: Path | None = None, match_threshold: float | None = None
 ) -> IdentityConfig:
-    """Read ``identity.yaml``: ``path``, else the one in ``config_dir`` (``default_config_path``).
-    The threshold comes from, in order: the argument, ``CDP_MATCH_THRESHOLD``, the file, 0.99."""
-    path = Path(path) if path else default_config_path(config_dir)
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    """Read ``identity.yaml``: ``path``, else the one in ``config_dir`` (``default_config_path``), over
+    the packaged file (``read_identity_yaml``). The threshold comes from, in order: the argument,
+    ``CDP_MATCH_THRESHOLD``, the file, 0.99."""
+    raw, path = read_identity_yaml(path, config_dir=config_dir)
     sp = raw.get("splink") or {}
     threshold = match_threshold
     if threshold is None and os.environ.get("CDP_MATCH_THRESHOLD"):
         threshold = float(os.environ["CDP_MATCH_THRESHOLD"])
     if threshold is None:
         threshold = float(sp.get("match_threshold") or 0.99)
-    limits = {k: int(v) for k, v in (raw.get("max_records_per_identifier") or {}).items()}
-    people = {k: int(v) for k, v in (raw.get("max_people_per_identifier") or {}).items()}
-    unknown = (set(limits) | set(people)) - set(IDENTIFIER_KINDS)
-    if unknown:
-        raise ValueError(f"unknown identifier kinds in {path}: {sorted(unknown)}")
     return IdentityConfig(
-        max_people_per_identifier=people,
-        max_records_per_identifier=limits,
+        max_people_per_identifier=_identifier_limits(raw, "max_people_per_identifier", path),
+        max_records_per_identifier=_identifier_limits(raw, "max_records_per_identifier", path),
         name_guarded_kinds=tuple(raw.get("name_guarded_kinds") or ()),
-        cardinality_rules=tuple(_cardinality_rule(r, path) for r in raw.get("cardinality_rules") or ()),
+        cardinality_rules=tuple(
+            _cardinality_rule(r, path, i) for i, r in enumerate(raw.get("cardinality_rules") or ())
+        ),
         splink=SplinkConfig(
             match_threshold=threshold,
             sparse_target_precision=float(sp.get("sparse_target_precision", 0.99)),

@@ -14,12 +14,15 @@ Tables (schema ``identity``):
 * ``model_term_frequencies``: its name frequencies (``column_name, value, tf``), frozen at
   training time: the model's view of how common a name is;
 * ``scored_records``: per record the hash of the input the model last scored it on;
-* ``scored_pairs``: the record pairs the model scored at or above the prediction floor (and
-  passing the first-name guard), by record key.
+* ``scored_pairs``: every record pair the model scored at or above the prediction floor
+  (``thresholds.prediction_floor``), by record key, unfiltered (``write_probabilistic_edges``):
+  which of them become links is decided each night afterwards (``thresholds.apply_thresholds``,
+  then the cannot-links and cardinality rules).
 
-The model is retrained when there is none, when ``identity.yaml``'s model settings or the
-model code changed, when it is ``CDP_MODEL_RETRAIN_DAYS`` days older than the data, or
-when people were erased since it was trained (its frequency tables counted their names).
+The model is retrained when there is none, when ``identity.yaml``'s model settings, the name
+tables first names are graded with (``IdentityConfig.name_tables``) or the model code changed,
+when it is ``CDP_MODEL_RETRAIN_DAYS`` days older than the data, or when people were erased
+since it was trained (its frequency tables counted their names).
 """
 
 from __future__ import annotations
@@ -74,13 +77,21 @@ class StoredModel:
 
 def config_hash(config: IdentityConfig) -> str:
     """Everything a model's scores depend on besides its parameters: the Splink section of
-    ``identity.yaml`` (comparisons' blocking, threshold, training rules) and the code version."""
+    ``identity.yaml`` (comparisons' blocking, threshold, training rules), the name tables first names
+    are graded with (``IdentityConfig.name_tables``; the packaged ones when empty) and the code version."""
     from cdp_pipeline.lib.common.code_version import source_hash
+    from cdp_pipeline.lib.identity.name_variants import load_name_variants, name_tables_hash
 
     payload = json.dumps(
         {
             "splink": asdict(config.splink),
-            "source": source_hash("lib/identity/splink_model.py", "lib/identity/u_keyed_counts.py"),
+            "name_tables": config.name_tables or name_tables_hash(load_name_variants()),
+            "source": source_hash(
+                "lib/identity/splink_model.py",
+                "lib/identity/u_keyed_counts.py",
+                "lib/identity/name_keys.py",
+                "lib/identity/name_variants.py",
+            ),
         },
         sort_keys=True,
         default=str,
@@ -122,7 +133,7 @@ def retrain_reason(
     if stored is None:
         return "no stored model"
     if stored.config_hash != config_hash(config):
-        return "identity.yaml model settings or model code changed"
+        return "identity.yaml model settings or model code changed, or the name tables first names are graded with"
     if retrain_days <= 0:
         return "CDP_MODEL_RETRAIN_DAYS is 0 (retrain every night)"
     if as_of and stored.data_as_of and (as_of - stored.data_as_of).days >= retrain_days:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import hashlib
 import importlib
 import json
 from dataclasses import dataclass
@@ -33,8 +34,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
-import yaml
-
+from cdp_pipeline.lib.common.config_files import ConfigError, check_keys, read_mapping
 from cdp_pipeline.lib.staging.names import match_name
 
 PACKAGED_NAME_VARIANTS_PATH = Path(__file__).resolve().parents[2] / "config" / "name_variants.yaml"
@@ -186,6 +186,15 @@ def write_first_name_tables(path: Path = FIRST_NAMES) -> None:
     path.write_text(json.dumps(faker_first_name_tables(), ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
 
 
+def name_tables_hash(variants: NameVariants) -> str:
+    """A fingerprint of what first names are graded with besides the code: ``variants``' groups
+    (the packaged and the user's ``name_variants.yaml``, the nickname table) and ``FIRST_NAMES``."""
+    payload = json.dumps({k: sorted(v) for k, v in sorted(variants.members.items())}, sort_keys=True)
+    h = hashlib.sha256(payload.encode())
+    h.update(FIRST_NAMES.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def real_first_names() -> frozenset[str]:
     """First names in use (match form) beyond the variant groups: a name one edit from one of them
     is read as that name, not as a typo (``NameVariants.typo_keys``)."""
@@ -222,17 +231,18 @@ def _group_key(key: object, path: Path) -> tuple[str, str]:
         prefix, text = ENGLISH_GROUP_PREFIX, text[len(ENGLISH_GROUP_PREFIX) :]
     name = match_name(text)
     if not name:
-        raise ValueError(f"{path}: group key {key!r} is not a name")
+        raise ConfigError(f"{path}: group key {key!r} is not a name")
     return prefix + name, name
 
 
 def _yaml_groups(path: Path) -> tuple[dict[str, set[str]], list[tuple[str, str]]]:
     """``group id -> names`` (an empty list maps to an empty set: removal) and the
     ``not_variants`` pairs of one YAML file."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    raw = read_mapping(path, "name variant groups")
+    check_keys(raw, ("groups", "not_variants"), path)
     items = raw.get("groups") or {}
     if not isinstance(items, dict):
-        raise ValueError(f"{path}: 'groups' must map a group's key to a list of names")
+        raise ConfigError(f"{path}: 'groups' must map a group's key to a list of names")
     groups: dict[str, set[str]] = {}
     for key, names in items.items():
         gid, key_name = _group_key(key, path)
@@ -240,14 +250,14 @@ def _yaml_groups(path: Path) -> tuple[dict[str, set[str]], list[tuple[str, str]]
             groups[gid] = set()
             continue
         if not isinstance(names, list):
-            raise ValueError(f"{path}: group {key!r} must be a list of names")
+            raise ConfigError(f"{path}: group {key!r} must be a list of names")
         folded = {match_name(n) for n in names} - {None}
         groups[gid] = folded | {key_name}
     pairs = []
     for pair in raw.get("not_variants") or ():
         folded_pair = [match_name(n) for n in pair] if isinstance(pair, list) else []
         if len(folded_pair) != 2 or None in folded_pair:
-            raise ValueError(f"{path}: not_variants entry {pair!r} must be a pair of names")
+            raise ConfigError(f"{path}: not_variants entry {pair!r} must be a pair of names")
         pairs.append((folded_pair[0], folded_pair[1]))
     return groups, pairs
 

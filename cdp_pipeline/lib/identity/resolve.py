@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import wraps
 from pathlib import Path
 
@@ -46,7 +46,7 @@ from cdp_pipeline.lib.identity.model_store import (
     write_state,
 )
 from cdp_pipeline.lib.identity.name_keys import write_first_name_table
-from cdp_pipeline.lib.identity.name_variants import NameVariants, load_name_variants
+from cdp_pipeline.lib.identity.name_variants import NameVariants, load_name_variants, name_tables_hash
 from cdp_pipeline.lib.identity.persistent_ids import assign_customer_ids, table_exists
 from cdp_pipeline.lib.identity.records import RECORDS, build_identifiers, build_records, number_record_keys
 from cdp_pipeline.lib.identity.review import REVIEW_FILE_NAME, load_review_pairs, read_review_file
@@ -166,6 +166,8 @@ def resolve_identities(
     con.execute("CREATE SCHEMA IF NOT EXISTS identity")
 
     name_variants = name_variants or load_name_variants()
+    # the night's name tables are part of the kept model's and graph's hashes (``IdentityConfig.name_tables``)
+    config = replace(config, name_tables=name_tables_hash(name_variants))
     review_read = read_review_file(review_file)
     night_inputs = inputs_hash(list(review_read), name_variants)
     # A night with nothing new for identity is found on the source itself, before its records are

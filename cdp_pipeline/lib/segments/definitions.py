@@ -14,9 +14,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
+from cdp_pipeline.lib.common.config_files import ConfigError, check_keys, read_yaml
 
 SEGMENT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+SEGMENT_KEYS = ("name", "description", "predicate", "owner", "tags")
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ def default_segments_path(config_dir: Path | None = None) -> Path:
 
 def parse_segment_definitions(doc: object) -> list[SegmentDefinition]:
     """Definitions from an already-parsed YAML document (``{"segments": [...]}`` or a list)."""
+    if isinstance(doc, dict):
+        check_keys(doc, ("segments",), "segments YAML")
     items = doc.get("segments") if isinstance(doc, dict) else doc
     if items is None:
         return []
@@ -57,6 +60,9 @@ def parse_segment_definitions(doc: object) -> list[SegmentDefinition]:
             raise ValueError(f"segment {name!r} is defined twice")
         seen.add(name)
         problems = []
+        unknown = [k for k in item if k not in SEGMENT_KEYS]
+        if unknown:
+            problems.append(f"unknown key {unknown[0]!r} (allowed: {', '.join(SEGMENT_KEYS)})")
         predicate = item.get("predicate")
         if not isinstance(predicate, str) or not predicate.strip():
             problems.append("has no predicate")
@@ -82,8 +88,11 @@ def parse_segment_definitions(doc: object) -> list[SegmentDefinition]:
 
 
 def load_segment_definitions(config_dir: Path | None = None) -> list[SegmentDefinition]:
-    """The definitions of ``config_dir/segments.yaml``, else of the packaged default."""
+    """The definitions of ``config_dir/segments.yaml``, else of the packaged default: a user's file
+    is the whole list (an empty one: no segments)."""
     path = default_segments_path(config_dir)
-    with open(path, encoding="utf-8") as f:
-        doc = yaml.safe_load(f)
-    return parse_segment_definitions(doc)
+    doc = read_yaml(path)
+    try:
+        return parse_segment_definitions(doc)
+    except ValueError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
