@@ -79,7 +79,7 @@ def test_without_a_partition_the_latest_staging_event_day_is_used(world_file):
     assert meta[CUSTOMERS]["as_of_from"].value == "latest event in staging"
 
 
-def test_without_a_partition_the_latest_landing_day_loaded_is_used_as_the_night_used_it(world_file):
+def test_a_rerun_without_a_partition_or_of_an_old_one_is_as_of_the_latest_landing_day_loaded_as_the_night(world_file):
     # The UI's Materialize of golden (or of golden and what follows) after a night names no day.
     # The night that loaded the files up to 2025-01-10 was as of that day (its cdp/last_landing_day);
     # the latest event (the receipt of 2025-01-12) is later. The rematerialisation must give the
@@ -101,6 +101,15 @@ def test_without_a_partition_the_latest_landing_day_loaded_is_used_as_the_night_
     meta = {m.asset_key: m.metadata for m in rerun.asset_materializations_for_node("golden_tables")}
     assert meta[CUSTOMERS]["as_of_date"].value == "2025-01-10"
     assert meta[CUSTOMERS]["as_of_from"].value == "latest landing day loaded"
+    with duckdb.connect(world_file, read_only=True) as con:
+        assert con.execute(TABLE_FINGERPRINT).fetchall() == night_rows
+    # The UI's backfill of one old landing day (the partition 2025-01-09, the whole job) loads that
+    # day again, but the night stays as of the latest day loaded, as `cdp run --day` keeps it.
+    backfill = _materialize(world_file, {"dagster/partition": "2025-01-09"})
+    assert backfill.success
+    meta = {m.asset_key: m.metadata for m in backfill.asset_materializations_for_node("golden_tables")}
+    assert meta[CUSTOMERS]["as_of_date"].value == "2025-01-10"
+    assert meta[CUSTOMERS]["as_of_from"].value == "latest landing day loaded (run tag dagster/partition is 2025-01-09)"
     with duckdb.connect(world_file, read_only=True) as con:
         assert con.execute(TABLE_FINGERPRINT).fetchall() == night_rows
 
@@ -133,6 +142,14 @@ def test_as_of_date_for_run():
         "latest landing day loaded",
     )
     assert as_of_date_for_run(of({"cdp/last_landing_day": "2025-01-03"}), never, never)[0] == date(2025, 1, 3)
+    # a partition older than the latest landing day loaded (a backfill): the latest day loaded
+    assert as_of_date_for_run(of({"dagster/partition": "2025-01-01"}), never, lambda: date(2025, 1, 2))[0] == date(
+        2025, 1, 2
+    )
+    # a partition newer than every day loaded (its files are loaded by this run): the partition
+    assert as_of_date_for_run(of({"dagster/partition": "2025-01-05"}), never, lambda: date(2025, 1, 2))[0] == date(
+        2025, 1, 5
+    )
 
 
 def test_assets_are_in_group_golden_with_upstream_deps():
