@@ -11,6 +11,7 @@ from cdp_pipeline.defs.golden.assets import CUSTOMERS, IDENTIFIER_CONSENT, TIMEL
 from cdp_pipeline.defs.golden.checks import GOLDEN_CHECKS, golden_check_result
 from cdp_pipeline.defs.resources import settings_resource
 from cdp_pipeline.defs.run_mode import RunMode
+from cdp_pipeline.lib.raw.ledger import ensure_audit_tables
 from cdp_pipeline.settings import get_settings
 from cdp_pipeline_tests.lib.golden.world import load_world
 
@@ -78,6 +79,50 @@ def test_without_a_partition_the_latest_staging_event_day_is_used(world_file):
     assert meta[CUSTOMERS]["as_of_from"].value == "latest event in staging"
 
 
+def test_a_rerun_without_a_partition_or_of_an_old_one_is_as_of_the_latest_landing_day_loaded_as_the_night(world_file):
+    # The UI's Materialize of golden (or of golden and what follows) after a night names no day.
+    # The night that loaded the files up to 2025-01-10 was as of that day (its cdp/last_landing_day);
+    # the latest event (the receipt of 2025-01-12) is later. The rematerialisation must give the
+    # night's tables, not count events the night left out and date segments and exports 2025-01-12.
+    con = duckdb.connect(world_file)
+    ensure_audit_tables(con)
+    for day, status in (("2025-01-09", "loaded"), ("2025-01-10", "loaded"), ("2025-01-11", "rejected")):
+        con.execute(
+            "INSERT INTO audit.files (file, source, landing_date, sha256, bytes, rows_read, rows_loaded, "
+            "rows_quarantined, status, loaded_at) VALUES (?, 'crm', ?, 'x', 1, 1, 1, 0, ?, now())",
+            [f"crm/{day}/customers.csv", day, status],
+        )
+    con.close()
+    night = _materialize(world_file, {"cdp/last_landing_day": "2025-01-10"})
+    with duckdb.connect(world_file, read_only=True) as con:
+        night_rows = con.execute(TABLE_FINGERPRINT).fetchall()
+    rerun = _materialize(world_file)
+    assert night.success and rerun.success
+    meta = {m.asset_key: m.metadata for m in rerun.asset_materializations_for_node("golden_tables")}
+    assert meta[CUSTOMERS]["as_of_date"].value == "2025-01-10"
+    assert meta[CUSTOMERS]["as_of_from"].value == "latest landing day loaded"
+    with duckdb.connect(world_file, read_only=True) as con:
+        assert con.execute(TABLE_FINGERPRINT).fetchall() == night_rows
+    # The UI's backfill of one old landing day (the partition 2025-01-09, the whole job) loads that
+    # day again, but the night stays as of the latest day loaded, as `cdp run --day` keeps it.
+    backfill = _materialize(world_file, {"dagster/partition": "2025-01-09"})
+    assert backfill.success
+    meta = {m.asset_key: m.metadata for m in backfill.asset_materializations_for_node("golden_tables")}
+    assert meta[CUSTOMERS]["as_of_date"].value == "2025-01-10"
+    assert meta[CUSTOMERS]["as_of_from"].value == "latest landing day loaded (run tag dagster/partition is 2025-01-09)"
+    with duckdb.connect(world_file, read_only=True) as con:
+        assert con.execute(TABLE_FINGERPRINT).fetchall() == night_rows
+
+
+# Every golden table's rows, order-independent (run-time columns: none in these tables' contents).
+TABLE_FINGERPRINT = (
+    "SELECT (SELECT count(*) FROM golden.customer_timeline), "
+    "(SELECT sum(hash(t)) FROM golden.customer_timeline t), "
+    "(SELECT sum(hash(c)) FROM golden.customers c), "
+    "(SELECT sum(hash(i)) FROM golden.identifier_consent i)"
+)
+
+
 def test_as_of_date_for_run():
     def never():
         raise AssertionError("the latest event is looked up only when the run names no day")
@@ -91,6 +136,20 @@ def test_as_of_date_for_run():
     )
     assert as_of_date_for_run(of({"dagster/partition": "2025-03-05"}), never)[0] == date(2025, 3, 5)
     assert as_of_date_for_run(of({}), lambda: date(2025, 1, 1)) == (date(2025, 1, 1), "latest event in staging")
+    # a run naming no day: the latest landing day loaded first, the latest event only without a ledger
+    assert as_of_date_for_run(of({}), never, lambda: date(2025, 1, 2)) == (
+        date(2025, 1, 2),
+        "latest landing day loaded",
+    )
+    assert as_of_date_for_run(of({"cdp/last_landing_day": "2025-01-03"}), never, never)[0] == date(2025, 1, 3)
+    # a partition older than the latest landing day loaded (a backfill): the latest day loaded
+    assert as_of_date_for_run(of({"dagster/partition": "2025-01-01"}), never, lambda: date(2025, 1, 2))[0] == date(
+        2025, 1, 2
+    )
+    # a partition newer than every day loaded (its files are loaded by this run): the partition
+    assert as_of_date_for_run(of({"dagster/partition": "2025-01-05"}), never, lambda: date(2025, 1, 2))[0] == date(
+        2025, 1, 5
+    )
 
 
 def test_assets_are_in_group_golden_with_upstream_deps():

@@ -6,12 +6,15 @@ from datetime import date
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from cdp_pipeline.defs.partitions import LAST_LANDING_DAY_TAG
 from cdp_pipeline.defs.resources import CdpSettings
 from cdp_pipeline.defs.run_mode import RunMode
 from cdp_pipeline.defs.table_metadata import table_metadata
 from cdp_pipeline.lib.common.previews import markdown_table
+from cdp_pipeline.lib.common.warehouse import table_exists
 from cdp_pipeline.lib.golden.build import build_golden, golden_summary, latest_event_date
 from cdp_pipeline.lib.golden.survivorship import load_survivorship_config
+from cdp_pipeline.lib.staging.build import data_as_of
 
 CUSTOMERS = dg.AssetKey(["golden", "customers"])
 TIMELINE = dg.AssetKey(["golden", "customer_timeline"])
@@ -24,17 +27,37 @@ IDENTITY_RECORDS = dg.AssetKey(["staging", "identity_records"])
 EVENT_KEYS = [dg.AssetKey(["staging", t]) for t in STAGING_EVENT_TABLES]
 
 
-def as_of_date_for_run(mode: RunMode, latest_event_day: Callable[[], date | None]) -> tuple[date, str]:
+def as_of_date_for_run(
+    mode: RunMode,
+    latest_event_day: Callable[[], date | None],
+    latest_landing_day: Callable[[], date | None] = lambda: None,
+) -> tuple[date, str]:
     """The as-of date of a run and where it came from.
 
-    A run that names its landing days (the nightly job's partition range, or a single
-    partition) is computed as of its last landing day, so rerunning an old day gives that
-    day's answer. A run without one (a manual materialisation) uses the latest event date
-    in staging, so the traits describe the newest data; with no data at all, today.
+    A run launched by the schedule, the sensor or `cdp run` is computed as of its
+    ``cdp/last_landing_day`` (the latest landed day, also when it loads an old one). A run of a
+    partition or range launched from the UI (a backfill of old days) is computed as of its last
+    day, or of the latest landing day loaded when that is later: going back to the old day drops
+    every later event from the customer view and dates segments and exports that day (on the
+    sample, the exports' blocking consent check then failed the run). A run naming no day (the
+    UI's Materialize of golden, or of a layer, after a night) uses the latest landing day loaded,
+    as the night that loaded it did and as identity reads it: the latest event can be a day later
+    (a day's extract holds events of the early hours after it), and a rerun as of that day would
+    count events the night left out and date segments and exports a day no files landed for.
+    Without a ledger, the latest event date in staging; with no data at all, today.
     """
-    if mode.as_of is not None:
+    if mode.as_of is not None and mode.as_of_tag == LAST_LANDING_DAY_TAG:
         return mode.as_of, f"run tag {mode.as_of_tag}"
-    latest = latest_event_day()  # only looked up when the run names no day
+    landed = latest_landing_day()  # not looked up when the run names its last landing day
+    if mode.as_of is not None:
+        if landed is not None and landed > mode.as_of:
+            # A partition (range) of old days, backfilled from the UI: loaded again, but the night
+            # stays as of the latest day loaded, as `cdp run --day` and the sensor keep it.
+            return landed, f"latest landing day loaded (run tag {mode.as_of_tag} is {mode.as_of})"
+        return mode.as_of, f"run tag {mode.as_of_tag}"
+    if landed is not None:
+        return landed, "latest landing day loaded"
+    latest = latest_event_day()
     if latest is not None:
         return latest, "latest event in staging"
     return date.today(), "today (no events in staging)"
@@ -74,7 +97,11 @@ def as_of_date_for_run(mode: RunMode, latest_event_day: Callable[[], date | None
 def golden_tables(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CdpSettings):
     mode = RunMode.of_run(context.run)
     with duckdb.get_connection() as con:
-        as_of, origin = as_of_date_for_run(mode, lambda: latest_event_date(con, settings.timezone))
+        as_of, origin = as_of_date_for_run(
+            mode,
+            lambda: latest_event_date(con, settings.timezone),
+            lambda: data_as_of(con) if table_exists(con, "audit", "files") else None,
+        )
         build = build_golden(
             con,
             as_of,
