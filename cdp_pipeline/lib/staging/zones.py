@@ -29,9 +29,10 @@ def rails_zones() -> dict[str, str]:
 
 @lru_cache(maxsize=256)
 def iana_zone(raw: str | None) -> str | None:
-    """``Eastern Time (US & Canada)`` -> ``America/New_York``; an IANA name stays itself; blank
-    -> None (the default zone). A name neither knows is returned as written: a time read in it
-    is NULL, not a time in the default zone hours off."""
+    """``Eastern Time (US & Canada)`` -> ``America/New_York``; an IANA name stays itself; blank,
+    or a name neither knows, -> None: the time is read in the default zone (``CDP_TIMEZONE``), as
+    a store receipt without a zone is. An undated sale would drop out of the timeline and the
+    recency traits; a few hours off moves neither much."""
     if raw is None or not raw.strip():
         return None
     name = _GMT_PREFIX.sub("", " ".join(raw.split()))
@@ -41,5 +42,5 @@ def iana_zone(raw: str | None) -> str | None:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        return raw.strip()
+        return None
     return name
