@@ -178,7 +178,7 @@ square AS (
            CAST(0 AS DECIMAL(18, 2)) AS shipping,
            CAST(tax AS DECIMAL(18, 2)) AS taxes,
            CAST(coalesce(discount, 0) AS DECIMAL(18, 2)) AS discount,
-           -- the net sales: Square adds a US sales tax on top (kept in taxes), an included VAT is in the price
+           -- Square's net sales; its Tax is kept in taxes, not added (a US sales tax comes on top)
            CAST(coalesce(gross, 0) - coalesce(discount, 0) AS DECIMAL(18, 2)) AS total,
            CAST(refunded AS DECIMAL(18, 2)) AS refunded_amount,
            CASE WHEN NOT has_refund THEN 'paid'
