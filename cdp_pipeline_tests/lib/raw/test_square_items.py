@@ -197,3 +197,26 @@ def test_an_overlapping_re_export_and_a_later_refund_whole_and_keyed(tmp_path):
     assert _build_all(full, full_refresh=True) == "full"
     assert {t: q(full, f"SELECT * FROM staging.{t} ORDER BY ALL") for t in TABLES} == keyed
     full.close()
+
+
+def test_a_regulars_thousand_square_sales_still_link_her_by_her_customer_id():
+    """Every sale of a Square customer carries her id: a regular's thousand sales over the years
+    do not make the id over-shared (identity.yaml max_records_per_identifier, as a loyalty card's
+    5000), so they still link her CRM record. At 500, the limit before s44, the id was excluded."""
+    from cdp_pipeline.lib.identity.config import load_identity_config
+    from cdp_pipeline.lib.identity.junk_guard import find_excluded_identifiers
+    from cdp_pipeline.lib.identity.name_keys import write_first_name_table
+    from cdp_pipeline.lib.identity.name_variants import load_name_variants
+    from cdp_pipeline.lib.identity.records import RECORDS, build_identifiers, build_records
+    from cdp_pipeline_tests.lib.identity.synthetic import record, write_records
+
+    c = duckdb.connect()
+    crm = record("crm", KARIN, first_name="karin", last_name="ek", crm_customer_id=KARIN)
+    write_records(c, [crm] + [record("pos", f"square:T{i}", crm_customer_id=KARIN) for i in range(1000)])
+    build_records(c)
+    write_first_name_table(c, f"SELECT DISTINCT first_name_match FROM {RECORDS}", load_name_variants())
+    build_identifiers(c)
+    find_excluded_identifiers(c, load_identity_config())
+    assert q(c, "SELECT count(*) FROM temp._id_usable_identifiers WHERE kind = 'crm_customer'") == [(1001,)]
+    assert q(c, "SELECT count(*) FROM temp._id_excluded") == [(0,)]
+    c.close()
