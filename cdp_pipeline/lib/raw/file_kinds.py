@@ -371,7 +371,7 @@ POS_RECEIPTS = FileKind(
     required=("receipt_id", "store_id", "ts_local"),
 )
 
-# Square's Items Detail export (Reports > Item sales > Export > Items Detail; ``items-<from>-<to>.csv``):
+# Square's Items Detail export (its item sales export, files named ``items-….csv``):
 # one row per item sold or refunded, the store receipt's shape in Square's words. ``Transaction ID``
 # is the receipt, ``Location`` the store, ``Customer ID`` the key of the Square customer export in
 # crm/, ``Event Type`` Payment or Refund; the time is split over ``Date``, ``Time`` and ``Time
