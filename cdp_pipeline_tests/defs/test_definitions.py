@@ -32,7 +32,16 @@ def test_nightly_job_schedule_and_sensor_exist():
 
 
 EXPECTED_ASSETS = {
-    "raw": {"crm_customers", "esp_members", "esp_activity", "sms_messages", "web_events", "pos_orders", "pos_receipts"},
+    "raw": {
+        "crm_customers",
+        "esp_members",
+        "esp_activity",
+        "sms_messages",
+        "web_events",
+        "pos_orders",
+        "pos_receipts",
+        "pos_square_items",
+    },
     "audit": {"files", "quarantine", "erasure_log"},
     "staging": {
         "identity_records",

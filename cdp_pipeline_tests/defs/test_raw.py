@@ -71,6 +71,7 @@ def test_asset_keys_groups_and_checks():
         "raw/web_events",
         "raw/pos_orders",
         "raw/pos_receipts",
+        "raw/pos_square_items",
         "audit/files",
         "audit/quarantine",
     }
@@ -81,7 +82,7 @@ def test_asset_keys_groups_and_checks():
     check_keys = {(c.asset_key.to_user_string(), c.name) for chk in raw_checks.RAW_CHECKS for c in chk.check_keys}
     assert ("raw/crm_customers", "ledger_balances") in check_keys
     assert ("raw/web_events", "raw_rows_match_ledger") in check_keys
-    assert len(check_keys) == 14
+    assert len(check_keys) == 16
 
 
 def test_materialize_one_partition_with_metadata_and_checks(env, instance):
@@ -187,10 +188,11 @@ def test_one_step_loads_the_sources_in_name_order_each_table_materialised_once(e
         "raw/esp_activity",
         "raw/pos_orders",
         "raw/pos_receipts",
+        "raw/pos_square_items",
         "raw/sms_messages",
         "raw/web_events",
     ]
-    assert [m.metadata["files_loaded"].value for m in mats] == [1, 0, 1, 0, 1, 1, 1]
+    assert [m.metadata["files_loaded"].value for m in mats] == [1, 0, 1, 0, 1, 0, 1, 1]
     # the ledger written source by source, in that order
     assert query(env, "SELECT source, status FROM audit.files ORDER BY rowid") == [
         ("crm", "loaded"),
@@ -248,7 +250,7 @@ def test_ledger_check_fails_when_rows_go_missing(env, instance):
 
 
 def test_ledger_checks_are_one_subsettable_step():
-    """Fourteen checks (two per raw table) run as one step; the UI can still run any of them alone."""
+    """Sixteen checks (two per raw table) run as one step; the UI can still run any of them alone."""
     (chk,) = raw_checks.RAW_CHECKS
-    assert chk.can_subset and len(chk.check_keys) == 14
+    assert chk.can_subset and len(chk.check_keys) == 16
     assert {k.asset_key.path[-1] for k in chk.check_keys} == set(raw_checks.SOURCE_OF_TABLE)

@@ -196,6 +196,7 @@ def test_every_file_ends_as_expected(hostile):
             "web_events",
             "pos_orders",
             "pos_receipts",
+            "pos_square_items",
         ):
             raw_rows += con.execute(f"SELECT count(*) FROM h.raw.{table} WHERE _file = ?", [rel]).fetchone()[0]
         if raw_rows != spec["rows_loaded"]:
@@ -289,6 +290,7 @@ def _table_keys(con) -> dict[str, str]:
             "web_events",
             "pos_orders",
             "pos_receipts",
+            "pos_square_items",
         )
     }
     keys |= {

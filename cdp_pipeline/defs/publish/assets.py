@@ -13,7 +13,16 @@ from cdp_pipeline.lib.publish.warehouse_copy import erasures_in_published, no_wr
 # Every table the night builds, by schema: publish copies the build file only after all of them.
 # defs/test_definitions.py fails when an asset is added to a layer and not here.
 PUBLISHED_TABLES: dict[str, tuple[str, ...]] = {
-    "raw": ("crm_customers", "esp_activity", "esp_members", "pos_orders", "pos_receipts", "sms_messages", "web_events"),
+    "raw": (
+        "crm_customers",
+        "esp_activity",
+        "esp_members",
+        "pos_orders",
+        "pos_receipts",
+        "pos_square_items",
+        "sms_messages",
+        "web_events",
+    ),
     "audit": ("erasure_log", "files", "quarantine"),
     "staging": (
         "consent_events",

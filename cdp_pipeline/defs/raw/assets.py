@@ -33,6 +33,7 @@ TABLE_DESCRIPTIONS = {
     "web_events": "GA4 web events as exported, the newest delivery of each events day.",
     "pos_orders": "Online order line items (Shopify-style export) as delivered.",
     "pos_receipts": "Store receipt lines with loyalty cards as delivered.",
+    "pos_square_items": "Square item sales (Items Detail export): a row per item sold or refunded, as delivered.",
 }
 
 RAW_ASSET_KEYS = [dg.AssetKey(["raw", t]) for tables in SOURCE_TABLES.values() for t in tables]

@@ -28,7 +28,15 @@ STAGING_TABLES: dict[str, tuple[str, list[dg.AssetKey]]] = {
     "identity_records": (
         "One row per identity-bearing source record (latest version), with standardised names, "
         "email, E.164 phone, address, birth date, identifiers and data-quality flags.",
-        _raw("crm_customers", "esp_members", "sms_messages", "web_events", "pos_orders", "pos_receipts"),
+        _raw(
+            "crm_customers",
+            "esp_members",
+            "sms_messages",
+            "web_events",
+            "pos_orders",
+            "pos_receipts",
+            "pos_square_items",
+        ),
     ),
     "email_activity": (
         "ESP campaign opens, clicks and bounces, deduplicated, attached to the member record.",
@@ -44,10 +52,13 @@ STAGING_TABLES: dict[str, tuple[str, list[dg.AssetKey]]] = {
         _staging("web_events"),
     ),
     "orders": (
-        "Online (Shopify) orders and store receipts, one row per order, money as DECIMAL.",
-        _raw("pos_orders", "pos_receipts") + _staging("identity_records"),
+        "Online (Shopify) orders and store receipts (Square's too), one row per order, money as DECIMAL.",
+        _raw("pos_orders", "pos_receipts", "pos_square_items") + _staging("identity_records"),
     ),
-    "order_lines": ("Line items of online orders and store receipts.", _raw("pos_orders", "pos_receipts")),
+    "order_lines": (
+        "Line items of online orders and store receipts.",
+        _raw("pos_orders", "pos_receipts", "pos_square_items"),
+    ),
     "consent_events": (
         "Every consent signal per channel: ESP status, SMS STOP/START, CRM flags, Shopify Accepts Marketing.",
         _raw("esp_members", "crm_customers") + _staging("sms_messages", "orders"),

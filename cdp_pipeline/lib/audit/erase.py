@@ -59,6 +59,7 @@ from cdp_pipeline.lib.staging.udfs import register_udfs
 ROW_GROUPS: dict[tuple[str, str], tuple[str, ...]] = {
     ("raw", "pos_orders"): ("name",),
     ("raw", "pos_receipts"): ("store_id", "receipt_id"),
+    ("raw", "pos_square_items"): ("transaction_id",),
 }
 _SEP = "\x1f"
 

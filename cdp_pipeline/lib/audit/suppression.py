@@ -291,6 +291,8 @@ INGEST_IDENTIFIER_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "web_events": (("user_id", ID), ("user_pseudo_id", ID)),
     "pos_orders": (("email", EMAIL), ("billing_phone", PHONE), ("phone", PHONE), ("shipping_phone", PHONE)),
     "pos_receipts": (("loyalty_card_id", ID),),
+    # Square's Customer ID: the person's Square customer key (crm/ customer_id)
+    "pos_square_items": (("customer_id", ID),),
 }
 # file kind -> the columns whose first non-empty value is the country staging reads the row's
 # phones in (create_identity_records*.sql, create_consent_events.sql); other kinds' phones are
@@ -306,6 +308,7 @@ PHONE_COUNTRY_COLUMNS: dict[str, tuple[str, ...]] = {
 ROW_GROUP_COLUMNS: dict[str, tuple[str, ...]] = {
     "pos_orders": ("name",),
     "pos_receipts": ("store_id", "receipt_id"),
+    "pos_square_items": ("transaction_id",),
 }
 
 REDACTED_RECORD = "[redacted: carries an erased person's identifier]"

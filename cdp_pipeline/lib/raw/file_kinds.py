@@ -371,6 +371,39 @@ POS_RECEIPTS = FileKind(
     required=("receipt_id", "store_id", "ts_local"),
 )
 
+# Square's Items Detail export (its item sales export, files named ``items-….csv``):
+# one row per item sold or refunded, the store receipt's shape in Square's words. ``Transaction ID``
+# is the receipt, ``Location`` the store, ``Customer ID`` the key of the Square customer export in
+# crm/, ``Event Type`` Payment or Refund; the time is split over ``Date``, ``Time`` and ``Time
+# Zone`` (a Rails display name), amounts are line totals with a currency sign (``$8.00``,
+# ``-$45.00``). Staging reads it (docs/sources.md); the other columns go to _extra.
+POS_SQUARE_ITEMS = FileKind(
+    name="pos_square_items",
+    source="pos",
+    table="pos_square_items",
+    format=CSV,
+    columns=(
+        "date",
+        "time",
+        "time_zone",
+        "category",
+        "item",
+        "qty",
+        "price_point_name",
+        "sku",
+        "gross_sales",
+        "discounts",
+        "net_sales",
+        "tax",
+        "transaction_id",
+        "payment_id",
+        "event_type",
+        "location",
+        "customer_id",
+    ),
+    required=("date", "time", "transaction_id", "gross_sales"),
+)
+
 FILE_KINDS: dict[str, FileKind] = {
     k.name: k
     for k in (
@@ -382,6 +415,7 @@ FILE_KINDS: dict[str, FileKind] = {
         WEB_EVENTS,
         POS_ORDERS,
         POS_RECEIPTS,
+        POS_SQUARE_ITEMS,
     )
 }
 
@@ -396,7 +430,7 @@ SOURCE_TABLES: dict[str, tuple[str, ...]] = {
     "esp": ("esp_members", "esp_activity"),
     "sms": ("sms_messages",),
     "web": ("web_events",),
-    "pos": ("pos_orders", "pos_receipts"),
+    "pos": ("pos_orders", "pos_receipts", "pos_square_items"),
 }
 
 # Status of a Mailchimp audience export, from its file name: current exports write
@@ -477,6 +511,9 @@ def classify_csv(source: str, file_name: str, header_keys: set[str]) -> FileKind
             return POS_ORDERS
         if has(POS_RECEIPTS, "receipt_id", "store_id"):
             return POS_RECEIPTS
+        # Items Detail, not the Transactions export (a row per payment, no item: unread, below)
+        if has(POS_SQUARE_ITEMS, "transaction_id", "gross_sales", "item"):
+            return POS_SQUARE_ITEMS
         if "orders" in name:
             return POS_ORDERS
         if "receipt" in name:
@@ -488,12 +525,8 @@ def classify_csv(source: str, file_name: str, header_keys: set[str]) -> FileKind
 # Exports the platform recognises but does not read, by the header columns that mark each: a
 # file of one is rejected whole, and the reason names it (docs/sources.md) so whoever reads
 # audit.files knows it is a known format, not a broken file.
+# Square's Transactions export has a row per payment and no lines: neither contract takes it.
 UNREAD_EXPORTS: tuple[tuple[str, str, frozenset[str]], ...] = (
-    (
-        "pos",
-        "Square's Items Detail export",
-        frozenset({"transaction_id", "gross_sales", "item", "qty", "price_point_name"}),
-    ),
     ("pos", "Square's Transactions export", frozenset({"transaction_id", "gross_sales", "total_collected"})),
 )
 

@@ -69,6 +69,8 @@ AFFECTED = "temp._stg_affected"
 
 _ORDER_KEY = "'order:' || nullif(trim(name), '')"
 _RECEIPT_KEY = "'receipt:' || nullif(trim(store_id), '') || ':' || nullif(trim(receipt_id), '')"
+# a Square transaction: its item rows, sales and refunds (create_orders.sql)
+_SQUARE_KEY = "'square:' || nullif(trim(transaction_id), '')"
 # a CRM customer: its id without a spreadsheet's leading apostrophe, else (a legacy Shopify
 # customers export has no id) its address (as create_identity_records.sql keys it)
 _CRM_KEY = "coalesce(nullif(trim(ltrim(trim(customer_id), '''')), ''), 'email:' || std_email(email))"
@@ -223,6 +225,7 @@ KEYED_TABLES: dict[str, KeyedTable] = {
             "web_events": ("web", "nullif(trim(user_id), '')"),
             "pos_orders": ("pos", _ORDER_KEY),
             "pos_receipts": ("pos", _RECEIPT_KEY),
+            "pos_square_items": ("pos", _SQUARE_KEY),
         },
         ("source", "source_record_id"),
         # the birth-date check is relative to the data's date, which moves every night
@@ -241,17 +244,25 @@ KEYED_TABLES: dict[str, KeyedTable] = {
         # a web user's record is its cookies and times (web_cookies in create_identity_records_located.sql)
         columns={"web_events": ("user_id", "user_pseudo_id", "event_timestamp", "_landing_date")},
     ),
-    # an order's or a receipt's lines; both read the receipt lines' amounts from one step, the
-    # orders (and the POS identity records) the files whose dates are month-first from another
+    # an order's, a receipt's or a Square transaction's lines; both read the receipt lines' amounts from one
+    # step, the orders (and the POS identity records) the files whose dates are month-first from another
     "orders": KeyedTable(
         "orders",
-        {"pos_orders": ("pos", _ORDER_KEY), "pos_receipts": ("pos", _RECEIPT_KEY)},
+        {
+            "pos_orders": ("pos", _ORDER_KEY),
+            "pos_receipts": ("pos", _RECEIPT_KEY),
+            "pos_square_items": ("pos", _SQUARE_KEY),
+        },
         ("'pos'", "order_id"),
         steps=("receipt_amounts", "pos_month_first_files"),
     ),
     "order_lines": KeyedTable(
         "order_lines",
-        {"pos_orders": ("pos", _ORDER_KEY), "pos_receipts": ("pos", _RECEIPT_KEY)},
+        {
+            "pos_orders": ("pos", _ORDER_KEY),
+            "pos_receipts": ("pos", _RECEIPT_KEY),
+            "pos_square_items": ("pos", _SQUARE_KEY),
+        },
         ("'pos'", "order_id"),
         steps=("receipt_amounts",),
     ),

@@ -61,6 +61,7 @@ from .phone import (
     check_written_phone_junk,
 )
 from .phone_sql import sql_international_reading, sql_reading
+from .zones import iana_zone
 
 _CHECKED_TEXT = "STRUCT(value VARCHAR, flags VARCHAR[])"
 _CHECKED_DATE = "STRUCT(value DATE, flags VARCHAR[])"
@@ -300,6 +301,8 @@ def udf_specs(
             "INTEGER",
             False,
         ),
+        # a vendor's zone name (Square's Rails display names) as the IANA zone std_timestamp takes
+        ("std_iana_zone", iana_zone, ["VARCHAR"], "VARCHAR", True),
         # std_money is a macro over this (macros.sql)
         ("std_money_py", lambda raw: parse_money(raw)[0], ["VARCHAR"], "DECIMAL(18,2)", True),
         (

@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -236,24 +237,29 @@ SQUARE_TRANSACTIONS = (
 )
 
 
-def test_square_point_of_sale_exports_are_rejected_with_a_reason_that_names_them(tmp_path):
+def test_square_transactions_export_is_rejected_with_a_reason_that_names_it_and_items_detail_is_read(tmp_path):
+    """The Transactions export (a row per payment, no lines) is still rejected with a reason naming
+    it; the Items Detail export is read since s44 (test_square_items.py)."""
     con = staged_landing_day(
         tmp_path,
         DAY,
         {("pos", "items-2026-10-01.csv"): SQUARE_ITEMS, ("pos", "transactions-2026-10-01.csv"): SQUARE_TRANSACTIONS},
     )
     files = {
-        Path(file).name: (status, reason)
-        for file, status, reason in q(con, "SELECT file, status, message FROM audit.files ORDER BY file")
+        Path(file).name: (status, kind, reason)
+        for file, status, kind, reason in q(
+            con, "SELECT file, status, file_kind, message FROM audit.files ORDER BY file"
+        )
     }
-    assert files["items-2026-10-01.csv"][0] == files["transactions-2026-10-01.csv"][0] == "rejected"
-    assert files["items-2026-10-01.csv"][1].startswith(
-        "unknown file kind for source 'pos': Square's Items Detail export, which the platform does not read"
-    )
-    assert files["transactions-2026-10-01.csv"][1].startswith(
+    assert files["items-2026-10-01.csv"] == ("loaded", "pos_square_items", None)
+    assert files["transactions-2026-10-01.csv"][0] == "rejected"
+    assert files["transactions-2026-10-01.csv"][2].startswith(
         "unknown file kind for source 'pos': Square's Transactions export, which the platform does not read"
     )
     assert q(con, "SELECT count(*) FROM raw.pos_receipts UNION ALL SELECT count(*) FROM raw.pos_orders") == [(0,), (0,)]
+    assert q(con, "SELECT order_id, currency, total, store_id FROM staging.orders") == [
+        ("square:T9001", "SEK", Decimal("45.00"), "Södermalm")
+    ]
     con.close()
 
 

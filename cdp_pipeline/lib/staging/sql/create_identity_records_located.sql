@@ -219,6 +219,24 @@ receipts AS (
     LEFT JOIN receipt_hours h ON h.hour = std_local_hour(t.ts_local) AND h.tz IS NOT DISTINCT FROM t.tz
     GROUP BY c.store_id, c.receipt_id, c.landed, c.loyalty_card_id
 ),
+square AS (
+    -- A Square transaction with a Customer ID: the key of the Square customer export in crm/
+    -- (its Square Customer ID, the CRM record's customer_id), so the record carries it as the CRM
+    -- customer id that links the two (identifier kind crm_customer). Dated by its earliest time
+    -- (Date, Time, Time Zone as create_orders.sql reads them), else its landing day.
+    SELECT 'pos', 'square:' || trim(transaction_id),
+           coalesce(min(std_timestamp(trim("date") || ' '
+                                      || coalesce(strftime(try_strptime(trim("time"), ['%H:%M:%S', '%H:%M', '%I:%M:%S %p', '%I:%M %p']),
+                                                           '%H:%M:%S'), trim("time")),
+                                      std_iana_zone(time_zone))),
+                    min(CAST(_landing_date AS TIMESTAMP))),
+           NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+           NULL, min(nullif(trim(customer_id), '')), NULL, NULL
+    FROM temp.raw_pos_square_items
+    WHERE nullif(trim(transaction_id), '') IS NOT NULL
+    GROUP BY trim(transaction_id)
+    HAVING min(nullif(trim(customer_id), '')) IS NOT NULL
+),
 unioned AS (
     SELECT * FROM crm
     UNION ALL SELECT * FROM esp
@@ -226,5 +244,6 @@ unioned AS (
     UNION ALL SELECT * FROM web
     UNION ALL SELECT * FROM shopify
     UNION ALL SELECT * FROM receipts
+    UNION ALL SELECT * FROM square
 )
 SELECT * FROM unioned

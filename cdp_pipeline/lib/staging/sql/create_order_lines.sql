@@ -1,4 +1,4 @@
--- Order lines of both channels, one row per line item, priced.
+-- Order lines of both channels (online orders, store receipts, Square's item sales), one row per line item, priced.
 -- Its rows as a view over temp.raw_<table> (the whole raw table, or the affected keys' rows:
 -- lib/staging/incremental.py); insert_staging_rows.sql writes them.
 CREATE OR REPLACE TEMP VIEW order_lines_rows AS
@@ -58,6 +58,48 @@ receipts AS (
         WHERE nullif(trim(receipt_id), '') IS NOT NULL AND nullif(trim(store_id), '') IS NOT NULL
         GROUP BY trim(store_id), trim(receipt_id), trim(coalesce(line_no, CAST(_line AS VARCHAR)))
     ) k ON f.place + r._line = k.latest
+),
+-- Square's item sales: the rows of the latest delivery of each sale (as in create_orders.sql);
+-- a refund row is no line (it is the order's refunded_amount). Its amounts are line totals: the
+-- unit price is Gross Sales / Qty, the discount the size of Discounts.
+square_events AS (
+    SELECT 'square:' || trim(transaction_id) AS order_id, trim("date") AS d, trim("time") AS t,
+           arg_max(_file, CAST(_landing_date AS VARCHAR) || _file) AS file
+    FROM temp.raw_pos_square_items
+    WHERE nullif(trim(transaction_id), '') IS NOT NULL AND coalesce(lower(trim(event_type)) <> 'refund', true)
+    GROUP BY ALL
+),
+square_amounts AS (
+    SELECT e.order_id, e.d, e.t, r._line, nullif(trim(r.sku), '') AS sku,
+           -- the item and its variation (Square's Price Point Name: "Latte", "Large")
+           nullif(concat_ws(', ', nullif(trim(r.item), ''), nullif(trim(r.price_point_name), '')), '') AS item_name,
+           nullif(trim(r.qty), '') AS raw_qty,
+           coalesce(TRY_CAST(trim(r.qty) AS DECIMAL(18, 3)), TRY_CAST(std_money(r.qty) AS DECIMAL(18, 3))) AS qty_read,
+           std_money(r.gross_sales) AS gross,
+           nullif(trim(r.gross_sales), '') IS NOT NULL AND std_money(r.gross_sales) IS NULL AS bad_price,
+           nullif(trim(r.discounts), '') IS NOT NULL AND std_money(r.discounts) IS NULL AS bad_discount,
+           coalesce(abs(std_money(r.discounts)), 0) AS discount_read
+    FROM temp.raw_pos_square_items r
+    JOIN square_events e
+      ON 'square:' || trim(r.transaction_id) = e.order_id AND r._file = e.file
+     AND coalesce(lower(trim(r.event_type)) <> 'refund', true)
+     AND trim(r."date") IS NOT DISTINCT FROM e.d AND trim(r."time") IS NOT DISTINCT FROM e.t
+),
+square AS (
+    -- a blank Qty is one item; a Qty, Gross Sales or Discounts written but not a number is NULL,
+    -- flagged (dq_flags below), as a receipt's line
+    SELECT order_id,
+           row_number() OVER (PARTITION BY order_id ORDER BY d, t, _line) AS line_no,
+           sku, item_name,
+           CASE WHEN raw_qty IS NULL THEN 1 ELSE qty_read END AS quantity,
+           CASE WHEN raw_qty IS NOT NULL AND qty_read IS NULL THEN NULL
+                WHEN coalesce(qty_read, 1) <> 0 THEN TRY_CAST(gross / coalesce(qty_read, 1) AS DECIMAL(18, 2))
+                ELSE gross END AS unit_price,
+           CASE WHEN bad_discount THEN NULL ELSE discount_read END AS discount,
+           raw_qty IS NOT NULL AND qty_read IS NULL AS bad_quantity,
+           bad_price,
+           bad_discount
+    FROM square_amounts
 )
 SELECT order_id, CAST(line_no AS INTEGER) AS line_no, sku, item_name,
        CAST(quantity AS DECIMAL(18, 3)) AS quantity,
@@ -73,10 +115,11 @@ SELECT order_id, CAST(line_no AS INTEGER) AS line_no, sku, item_name,
             ELSE TRY_CAST(CAST(quantity AS DECIMAL(38, 3)) * unit_price - discount AS DECIMAL(18, 2))
        END AS line_total,
        -- a quantity, unit price or discount written but not an amount: NULL, and so is the line's
-       -- total; the line is kept (the raw value is in raw.pos_orders / raw.pos_receipts)
+       -- total; the line is kept (the raw value is in raw.pos_orders / raw.pos_receipts /
+       -- raw.pos_square_items)
        CASE WHEN NOT (bad_quantity OR bad_price OR bad_discount) THEN []::VARCHAR[]
             ELSE list_filter([CASE WHEN bad_quantity THEN 'unreadable_quantity' END,
                               CASE WHEN bad_price THEN 'unreadable_unit_price' END,
                               CASE WHEN bad_discount THEN 'unreadable_discount' END], lambda f: f IS NOT NULL)
        END AS dq_flags
-FROM (SELECT * FROM shopify UNION ALL SELECT * FROM receipts)
+FROM (SELECT * FROM shopify UNION ALL SELECT * FROM receipts UNION ALL SELECT * FROM square)

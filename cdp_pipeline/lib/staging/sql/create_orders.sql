@@ -1,4 +1,4 @@
--- Orders from both channels: Shopify online orders (grouped by Name) and store receipts.
+-- Orders from both channels: Shopify online orders (grouped by Name), store receipts and Square's item sales.
 -- Its rows as a view over temp.raw_<table> (the whole raw table, or the affected keys' rows:
 -- lib/staging/incremental.py); insert_staging_rows.sql writes them.
 CREATE OR REPLACE TEMP VIEW orders_rows AS
@@ -185,9 +185,98 @@ receipts_read AS (
            END AS dq_flags
     FROM receipts
 ),
+-- Square's Items Detail export (docs/sources.md): a row per item sold or refunded. The latest
+-- delivery of each event of a transaction (its sale, each refund: an event is its Transaction
+-- ID, Event Type, Date and Time) is read, so an export of overlapping days does not count a sale
+-- twice, and a refund exported days later does not replace the sale.
+square_events AS (
+    SELECT 'square:' || trim(transaction_id) AS order_id,
+           coalesce(lower(trim(event_type)) = 'refund', false) AS refund, trim("date") AS d, trim("time") AS t,
+           arg_max(_file, CAST(_landing_date AS VARCHAR) || _file) AS file
+    FROM temp.raw_pos_square_items
+    WHERE nullif(trim(transaction_id), '') IS NOT NULL
+    GROUP BY ALL
+),
+square_rows AS (
+    SELECT e.order_id, e.refund, r.*,
+           -- Date and Time as one local time ('2026-07-18 12:59:30'; a 12-hour '2:30:00 PM' as
+           -- 14:30:00), in the zone the Time Zone names (a Rails display name: std_iana_zone)
+           e.d || ' ' || coalesce(strftime(try_strptime(e.t, ['%H:%M:%S', '%H:%M', '%I:%M:%S %p', '%I:%M %p']),
+                                           '%H:%M:%S'), e.t) AS ts_local,
+           std_iana_zone(r.time_zone) AS tz
+    FROM temp.raw_pos_square_items r
+    JOIN square_events e
+      ON 'square:' || trim(r.transaction_id) = e.order_id AND r._file = e.file
+     AND coalesce(lower(trim(r.event_type)) = 'refund', false) = e.refund
+     AND trim(r."date") IS NOT DISTINCT FROM e.d AND trim(r."time") IS NOT DISTINCT FROM e.t
+),
+square_times AS MATERIALIZED (
+    SELECT ts_local, tz, std_timestamp(ts_local, tz) AS ordered_at
+    FROM (SELECT DISTINCT ts_local, tz FROM square_rows)
+),
+square_sums AS (
+    -- amounts are line totals with their currency ($8.00, a refund's -$45.00); Discounts are
+    -- written negative (-$1.00), taken as their size whatever the sign
+    SELECT s.order_id,
+           min(t.ordered_at) FILTER (WHERE NOT s.refund) AS sold_at,
+           min(t.ordered_at) AS first_at,
+           std_currency(min(nullif(trim(s.gross_sales), '')), 'SEK') AS currency_code,
+           sum(std_money(s.gross_sales)) FILTER (WHERE NOT s.refund) AS gross,
+           sum(abs(std_money(s.discounts))) FILTER (WHERE NOT s.refund) AS discount,
+           sum(std_money(s.tax)) FILTER (WHERE NOT s.refund) AS tax,
+           -- a refund's net amount (its Net Sales, else its Gross Sales), as a positive sum
+           abs(sum(coalesce(std_money(s.net_sales), std_money(s.gross_sales))) FILTER (WHERE s.refund)) AS refunded,
+           bool_or(s.refund) AS has_refund,
+           -- a value written but not read (the order is kept, flagged: dq_flags below)
+           bool_or((nullif(trim(s.gross_sales), '') IS NOT NULL AND std_money(s.gross_sales) IS NULL)
+                   OR (nullif(trim(s.discounts), '') IS NOT NULL AND std_money(s.discounts) IS NULL))
+               FILTER (WHERE NOT s.refund) AS unreadable_amount,
+           bool_or(nullif(trim(s.tax), '') IS NOT NULL AND std_money(s.tax) IS NULL) FILTER (WHERE NOT s.refund)
+               AS unreadable_tax,
+           bool_or(coalesce(nullif(trim(s.net_sales), ''), nullif(trim(s.gross_sales), '')) IS NOT NULL
+                   AND coalesce(std_money(s.net_sales), std_money(s.gross_sales)) IS NULL) FILTER (WHERE s.refund)
+               AS unreadable_refund,
+           bool_or(nullif(trim(s.ts_local), '') IS NOT NULL AND t.ordered_at IS NULL) AS unreadable_time,
+           min(nullif(trim(s.location), '')) AS store_id
+    FROM square_rows s
+    LEFT JOIN square_times t ON t.ts_local = s.ts_local AND t.tz IS NOT DISTINCT FROM s.tz
+    GROUP BY s.order_id
+),
+square AS (
+    -- an unreadable sale amount leaves the order without subtotal, discount and total (the other
+    -- rows' sum is not what was paid), as a receipt's unreadable line does
+    SELECT order_id,
+           'store' AS channel,
+           -- the sale's time; a transaction of refund rows alone is dated by its refund
+           coalesce(sold_at, first_at) AS ordered_at,
+           currency_code,
+           CASE WHEN NOT coalesce(unreadable_amount, false) THEN CAST(coalesce(gross, 0) AS DECIMAL(18, 2)) END AS subtotal,
+           CAST(0 AS DECIMAL(18, 2)) AS shipping,
+           CASE WHEN NOT coalesce(unreadable_tax, false) THEN CAST(tax AS DECIMAL(18, 2)) END AS taxes,
+           CASE WHEN NOT coalesce(unreadable_amount, false) THEN CAST(coalesce(discount, 0) AS DECIMAL(18, 2)) END AS discount,
+           -- Square's net sales; its Tax is kept in taxes, not added (a US sales tax comes on top)
+           CASE WHEN NOT coalesce(unreadable_amount, false)
+                THEN CAST(coalesce(gross, 0) - coalesce(discount, 0) AS DECIMAL(18, 2)) END AS total,
+           CASE WHEN NOT coalesce(unreadable_refund, false) THEN CAST(refunded AS DECIMAL(18, 2)) END AS refunded_amount,
+           CASE WHEN NOT has_refund THEN 'paid'
+                WHEN coalesce(refunded, 0) >= coalesce(gross, 0) - coalesce(discount, 0) THEN 'refunded'
+                ELSE 'partially_refunded' END AS financial_status,
+           CAST(NULL AS TIMESTAMP) AS cancelled_at,
+           store_id,
+           CAST(NULL AS VARCHAR) AS loyalty_card_id,
+           CAST(NULL AS VARCHAR) AS raw_email,
+           CAST(NULL AS BOOLEAN) AS accepts_marketing,
+           list_filter([CASE WHEN unreadable_time THEN 'unreadable_ordered_at' END,
+                        CASE WHEN unreadable_amount THEN 'unreadable_line_amount' END,
+                        CASE WHEN unreadable_tax THEN 'unreadable_taxes' END,
+                        CASE WHEN unreadable_refund THEN 'unreadable_refunded_amount' END],
+                       lambda f: f IS NOT NULL) AS dq_flags
+    FROM square_sums
+),
 orders AS (
     SELECT * FROM shopify
     UNION ALL SELECT * EXCLUDE (unreadable_amount, unreadable_time) FROM receipts_read
+    UNION ALL SELECT * FROM square
 ),
 emails AS MATERIALIZED (
     SELECT raw_email, std_email(raw_email) AS email
