@@ -36,6 +36,7 @@ from cdp_pipeline.lib.identity.splink_model import (
     HOUSEHOLD_VALUES,
     MASCULINE_FEMININE,
     SAME_FIRST_NAME_GRADES,
+    TWO_REAL_NAMES,
     first_name_grade_sql,
     more_than_one_edit_sql,
 )
@@ -512,7 +513,9 @@ def build_household_cannot_links(
         )
         SELECT rid_l, rid_r FROM graded
         -- the grade once per pair; the mailboxes read only where it is "typo"
-        WHERE NOT list_contains($same::VARCHAR[], grade) OR grade = 'typo' AND {typo_of_two_names_sql()}
+        -- two known names one typo apart are two names here (TWO_REAL_NAMES: Ali / Alin, Yasin / Yasir)
+        WHERE NOT list_contains($same::VARCHAR[], grade)
+           OR grade = 'typo' AND ({TWO_REAL_NAMES} OR {typo_of_two_names_sql()})
         UNION
         -- two CRM accounts on one e-mail, each with a phone of its own (more than one typo apart),
         -- one surname and a street, postcode or birth date, and not one first name (two names as
