@@ -434,7 +434,8 @@ def build_household_cannot_links(
     first-name comparison grades their first names as two names (``first_name_grade_sql``: not
     equal, not a variant, a part of a double name, an initial, a typo, nor first and last name
     swapped; names graded a typo are two names when the records' own mailboxes say so,
-    ``typo_of_two_names_sql``), and each carries its own e-mail or its own phone (both present,
+    ``typo_of_two_names_sql``, or when both are known first names on mailboxes of their own,
+    ``two_known_names_sql``), and each carries its own e-mail or its own phone (both present,
     more than one typo apart).
     Twins, or a household sharing a birth date, agree on surname, birth date and address, which
     to the model, adding up its comparisons as if they were independent, outweigh a different
