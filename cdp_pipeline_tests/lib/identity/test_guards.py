@@ -1361,31 +1361,35 @@ def test_the_household_street_is_read_without_a_flat_part(con):
 
 
 @pytest.mark.parametrize(
-    "left, right, same_household, level",
+    "left, right, same_household, level, phones",
     [
         # twins whose names the masculine-and-feminine level grades (first letters agree, one
         # ends in "a"): Maja Andersson / Max Adnersson (Nordic set, seed 53, merged at +30 with
         # that level's +2.3), Erik / Erika
-        ("maja", "max", True, "two names, same surname, birth date and street"),
-        ("erika", "erik", True, "two names, same surname, birth date and street"),
-        ("linnea", "linda", True, "two names, same surname, birth date and street"),
+        ("maja", "max", True, "two names, same surname, birth date and street", True),
+        ("erika", "erik", True, "two names, same surname, birth date and street", True),
+        ("linnea", "linda", True, "two names, same surname, birth date and street", True),
         # two known names one typo apart are two names here: twins Ali and Alin, Tomas and Domas
         # (world-names set, seeds 37 and 41: merged at +7.8 for the first name "typo")
-        ("ali", "alin", True, "two names, same surname, birth date and street"),
-        ("tomas", "domas", True, "two names, same surname, birth date and street"),
-        ("ali", "alin", False, "typo"),
+        ("ali", "alin", True, "two names, same surname, birth date and street", True),
+        ("tomas", "domas", True, "two names, same surname, birth date and street", True),
+        ("ali", "alin", False, "typo", True),
+        # ... where the contacts are there to weigh (both a phone here): a CRM "Maria" with a phone
+        # beside her newsletter "Maaria" (a Finnish name, her typo) with an e-mail only keeps "typo"
+        # (Nordic set, seed 97)
+        ("maria", "maaria", True, "typo", False),
         # one name: a typo or a nickname keeps its grade
-        ("johannes", "johanes", True, "typo"),
-        ("kristina", "stina", True, "name variant (nickname)"),
+        ("johannes", "johanes", True, "typo", True),
+        ("kristina", "stina", True, "name variant (nickname)", True),
         # not one birth date: the levels as trained
-        ("maja", "max", False, "masculine and feminine form"),
+        ("maja", "max", False, "masculine and feminine form", True),
         # two edits apart and alike (Jaro-Winkler 0.88): the level for FEBRL-class typos grades
         # two real names too; its weight is trained (+0.2 to +1.5 on the Nordic sets)
-        ("linnea", "linda", False, "two edits apart"),
-        ("linnea", "lisa", False, "All other comparisons"),
+        ("linnea", "linda", False, "two edits apart", True),
+        ("linnea", "lisa", False, "All other comparisons", True),
     ],
 )
-def test_the_household_level_takes_every_grade_of_two_names(con, left, right, same_household, level):
+def test_the_household_level_takes_every_grade_of_two_names(con, left, right, same_household, level, phones):
     """The level stands before every first-name level that grades two names, on the real
     comparison's levels, so the masculine-and-feminine grade of twins is weighed as twins."""
     from cdp_pipeline.lib.identity.splink_model import _add_two_names_one_household_level, _first_name_comparison
@@ -1401,7 +1405,8 @@ def test_the_household_level_takes_every_grade_of_two_names(con, left, right, sa
     }
     cols = {}
     for side, fields in sides.items():
-        fields |= {"street": "idrottsgatan 95", "household_street": "idrottsgatan 95"}
+        fields |= {"street": "idrottsgatan 95", "household_street": "idrottsgatan 95", "email": None}
+        fields["phone"] = ("+46701234561" if side == "l" else "+46701234562") if phones else None
         fields["household_birth_key"] = f"{fields['last_name_match']}|{fields['street']}|{fields['birth_date']}"
         cols |= {f"{k}_{side}": v for k, v in fields.items()}
     select = ", ".join(
