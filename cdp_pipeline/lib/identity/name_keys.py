@@ -18,7 +18,11 @@ comparisons (in any SQL dialect Splink runs on) grade two names as
   Anna-Maria share their start);
 - ``typo_keys``, ``has_typo_keys``: a single name in no group, the groups it is an unambiguous
   typo of a member of (``NameVariants.typo_keys``: "hons", one edit from Hans and from no other
-  name, is a typo of Hans's group, so the model's "typo" grade holds beside Hasse too).
+  name, is a typo of Hans's group, so the model's "typo" grade holds beside Hasse too);
+- ``real``: a single name that is a known first name (in a group, or in ``real_first_names`` /
+  ``other_first_names``): two such names graded a typo (Ali / Alin, Yasin / Yasir, Tomas /
+  Domas) are two names to the household cannot-link and the two-names-one-household level,
+  which read a pair at one surname and address (``splink_model.TWO_REAL_NAMES``).
 
 Computed in Python once per distinct name (thousands, not millions) and joined back.
 """
@@ -30,7 +34,7 @@ from typing import NamedTuple
 import duckdb
 import pyarrow as pa
 
-from cdp_pipeline.lib.identity.name_variants import NameVariants
+from cdp_pipeline.lib.identity.name_variants import NameVariants, other_first_names, real_first_names
 
 FIRST_NAMES = "temp._id_first_names"
 # Splink compares these per record (``<column>_l`` / ``<column>_r``): the name table's columns
@@ -47,6 +51,7 @@ MODEL_COLUMNS = {
     "single": "first_name_single",
     "typo_keys": "first_name_typo_keys",
     "has_typo_keys": "first_name_has_typo_keys",
+    "real": "first_name_real",
 }
 
 
@@ -62,6 +67,7 @@ class NameKeys(NamedTuple):
     single: bool
     typo_keys: list[str]
     has_typo_keys: bool
+    real: bool
 
 
 def name_keys(name: str, variants: NameVariants) -> NameKeys:
@@ -92,6 +98,7 @@ def name_keys(name: str, variants: NameVariants) -> NameKeys:
         len(words) == 1,
         typo_keys,
         bool(typo_keys),
+        len(words) == 1 and (bool(keys) or name in real_first_names() or name in other_first_names()),
     )
 
 
@@ -105,7 +112,7 @@ def _name_table(names: list[str], variants: NameVariants) -> pa.Table:
                 field: pa.array(
                     [getattr(r, field) for r in rows],
                     pa.bool_()
-                    if field in ("has_keys", "has_part_keys", "abbreviated", "single", "has_typo_keys")
+                    if field in ("has_keys", "has_part_keys", "abbreviated", "single", "has_typo_keys", "real")
                     else strings,
                 )
                 for field in NameKeys._fields

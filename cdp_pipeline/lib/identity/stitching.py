@@ -36,6 +36,7 @@ from cdp_pipeline.lib.identity.splink_model import (
     HOUSEHOLD_VALUES,
     MASCULINE_FEMININE,
     SAME_FIRST_NAME_GRADES,
+    TWO_REAL_NAMES,
     first_name_grade_sql,
     more_than_one_edit_sql,
 )
@@ -404,6 +405,23 @@ def typo_of_two_names_sql() -> str:
     )
 
 
+def two_known_names_sql() -> str:
+    """SQL over a household pair (as ``typo_of_two_names_sql``): first names graded a typo that
+    are two known names (``splink_model.TWO_REAL_NAMES``: Ali / Alin, Yasin / Yasir, Said / Zaid,
+    brothers and twins of the world-names set), each record with a mailbox of its own, no phone in
+    common, and neither mailbox spelling the other record's first name. One person's name mistyped
+    into another name is spelled right by her mailbox ("Perra" on ``perla.nilsson@`` beside
+    "Perla"), and one mobile on both is one person's (Ekaterina / Katerina on two mailboxes)."""
+
+    def spells(x: str, y: str) -> str:
+        return mailbox_spells_sql(f"email_{x}", f"first_name_match_{y}", f"last_name_match_{x}")
+
+    return (
+        f"({TWO_REAL_NAMES} AND coalesce(own_email, false) AND NOT coalesce(NOT own_phone, false)"
+        f" AND NOT {spells('l', 'r')} AND NOT {spells('r', 'l')})"
+    )
+
+
 def build_household_cannot_links(
     con: duckdb.DuckDBPyConnection, model_input: str, *, recompute: str | None = None, kept: str | None = None
 ) -> int:
@@ -416,7 +434,8 @@ def build_household_cannot_links(
     first-name comparison grades their first names as two names (``first_name_grade_sql``: not
     equal, not a variant, a part of a double name, an initial, a typo, nor first and last name
     swapped; names graded a typo are two names when the records' own mailboxes say so,
-    ``typo_of_two_names_sql``), and each carries its own e-mail or its own phone (both present,
+    ``typo_of_two_names_sql``, or when both are known first names on mailboxes of their own,
+    ``two_known_names_sql``), and each carries its own e-mail or its own phone (both present,
     more than one typo apart).
     Twins, or a household sharing a birth date, agree on surname, birth date and address, which
     to the model, adding up its comparisons as if they were independent, outweigh a different
@@ -512,7 +531,9 @@ def build_household_cannot_links(
         )
         SELECT rid_l, rid_r FROM graded
         -- the grade once per pair; the mailboxes read only where it is "typo"
-        WHERE NOT list_contains($same::VARCHAR[], grade) OR grade = 'typo' AND {typo_of_two_names_sql()}
+        -- two known names one typo apart too, on mailboxes of their own (two_known_names_sql)
+        WHERE NOT list_contains($same::VARCHAR[], grade)
+           OR grade = 'typo' AND ({two_known_names_sql()} OR {typo_of_two_names_sql()})
         UNION
         -- two CRM accounts on one e-mail, each with a phone of its own (more than one typo apart),
         -- one surname and a street, postcode or birth date, and not one first name (two names as

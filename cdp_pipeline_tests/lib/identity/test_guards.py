@@ -1165,11 +1165,43 @@ def _home(rid: str, first: str, **fields) -> dict:
             dict(first="elis", email="elias_aronsson@outlook.com", phone="+46727880337"),
             False,
         ),
-        (dict(first="elin", email="ea@icloud.com"), dict(first="elis", email="es@outlook.com"), False),
+        # ... but Elin and Elis are two known names: each on a mailbox of her own, no phone in
+        # common, neither mailbox spelling the other's name, at one surname, street and birth date
+        # they are twins (two_known_names_sql); Gerda / Grda below is a typo ("grda" is no name)
+        (dict(first="elin", email="ea@icloud.com"), dict(first="elis", email="es@outlook.com"), True),
+        # two known names one typo apart (world-names set): twins Ali and Alin Akca on mailboxes and
+        # mobiles of their own (seed 37, merged at 0.99999 with the first name "typo" +7.8); Yasin
+        # on his own mailbox and mobile beside his brother Yasir on the family inbox and landline
+        # (seed 11, merged at 0.99998)
+        (
+            dict(first="ali", email="aliaronsson@icloud.com", phone="+46739752892"),
+            dict(first="alin", email="alin.aronsson@hotmail.com", phone="+4687468585"),
+            True,
+        ),
+        (
+            dict(first="yasin", email="yasin.aronsson@telia.com", phone="+46739465614", birth_date=None),
+            dict(first="yasir", email="familjen.aronsson@outlook.com", phone="+4686761751", birth_date=None),
+            True,
+        ),
+        # ... not when a mailbox spells the other record's name (one person's name mistyped into
+        # another name: "Perra" on perla.aronsson@, world-names seed 37), nor on one mobile
+        # (Ekaterina and Katerina on two mailboxes of hers, seed 11), nor without a mailbox each
+        (
+            dict(first="perra", email="perla.aronsson@yahoo.se", phone="+46737281511"),
+            dict(first="perla", email="familjen.aronsson@yahoo.se"),
+            False,
+        ),
+        (
+            dict(first="ekaterina", email="ekaterina_aronsson@live.se", phone="+46725389625"),
+            dict(first="katerina", email="ekaterina.aronsson@hotmail.com", phone="+46725389625"),
+            False,
+        ),
+        (dict(first="ali", phone="+46721725501"), dict(first="alin", email="alin_aronsson@telia.com"), False),
         # a private and a work mailbox, one of initials: it spells no name (1M sample, Gerda / Grda)
         (dict(first="gerda", email="gerda136@live.se"), dict(first="grda", email="g.aronsson@telia.com"), False),
-        # a mailbox spelling a longer name is no spelling of the name ("elinor" is not "elin")
-        (dict(first="elin", email="elinor.a@icloud.com"), dict(first="elis", email="es@outlook.com"), False),
+        # a mailbox spelling a longer name is no spelling of the name ("elinor" is not "elin"; beside
+        # a typo, "eliin", not beside Elis: two known names on mailboxes of their own are two, above)
+        (dict(first="elin", email="elinor.a@icloud.com"), dict(first="eliin", email="es@outlook.com"), False),
         # the surname typo alone, on another birth date: the model's to weigh
         (
             dict(first="emma", email="emma_aronsson@bredband.net", phone="+46727361706"),
@@ -1329,26 +1361,35 @@ def test_the_household_street_is_read_without_a_flat_part(con):
 
 
 @pytest.mark.parametrize(
-    "left, right, same_household, level",
+    "left, right, same_household, level, phones",
     [
         # twins whose names the masculine-and-feminine level grades (first letters agree, one
         # ends in "a"): Maja Andersson / Max Adnersson (Nordic set, seed 53, merged at +30 with
         # that level's +2.3), Erik / Erika
-        ("maja", "max", True, "two names, same surname, birth date and street"),
-        ("erika", "erik", True, "two names, same surname, birth date and street"),
-        ("linnea", "linda", True, "two names, same surname, birth date and street"),
+        ("maja", "max", True, "two names, same surname, birth date and street", True),
+        ("erika", "erik", True, "two names, same surname, birth date and street", True),
+        ("linnea", "linda", True, "two names, same surname, birth date and street", True),
+        # two known names one typo apart are two names here: twins Ali and Alin, Tomas and Domas
+        # (world-names set, seeds 37 and 41: merged at +7.8 for the first name "typo")
+        ("ali", "alin", True, "two names, same surname, birth date and street", True),
+        ("tomas", "domas", True, "two names, same surname, birth date and street", True),
+        ("ali", "alin", False, "typo", True),
+        # ... where the contacts are there to weigh (both a phone here): a CRM "Maria" with a phone
+        # beside her newsletter "Maaria" (a Finnish name, her typo) with an e-mail only keeps "typo"
+        # (Nordic set, seed 97)
+        ("maria", "maaria", True, "typo", False),
         # one name: a typo or a nickname keeps its grade
-        ("johannes", "johanes", True, "typo"),
-        ("kristina", "stina", True, "name variant (nickname)"),
+        ("johannes", "johanes", True, "typo", True),
+        ("kristina", "stina", True, "name variant (nickname)", True),
         # not one birth date: the levels as trained
-        ("maja", "max", False, "masculine and feminine form"),
+        ("maja", "max", False, "masculine and feminine form", True),
         # two edits apart and alike (Jaro-Winkler 0.88): the level for FEBRL-class typos grades
         # two real names too; its weight is trained (+0.2 to +1.5 on the Nordic sets)
-        ("linnea", "linda", False, "two edits apart"),
-        ("linnea", "lisa", False, "All other comparisons"),
+        ("linnea", "linda", False, "two edits apart", True),
+        ("linnea", "lisa", False, "All other comparisons", True),
     ],
 )
-def test_the_household_level_takes_every_grade_of_two_names(con, left, right, same_household, level):
+def test_the_household_level_takes_every_grade_of_two_names(con, left, right, same_household, level, phones):
     """The level stands before every first-name level that grades two names, on the real
     comparison's levels, so the masculine-and-feminine grade of twins is weighed as twins."""
     from cdp_pipeline.lib.identity.splink_model import _add_two_names_one_household_level, _first_name_comparison
@@ -1364,7 +1405,8 @@ def test_the_household_level_takes_every_grade_of_two_names(con, left, right, sa
     }
     cols = {}
     for side, fields in sides.items():
-        fields |= {"street": "idrottsgatan 95", "household_street": "idrottsgatan 95"}
+        fields |= {"street": "idrottsgatan 95", "household_street": "idrottsgatan 95", "email": None}
+        fields["phone"] = ("+46701234561" if side == "l" else "+46701234562") if phones else None
         fields["household_birth_key"] = f"{fields['last_name_match']}|{fields['street']}|{fields['birth_date']}"
         cols |= {f"{k}_{side}": v for k, v in fields.items()}
     select = ", ".join(

@@ -456,7 +456,7 @@ def test_the_first_name_table_is_sorted_and_deterministic(variants):
         rows = {r[0]: r[1:] for r in first}
         assert "lars" in rows["lasse"][0] and "en:william" in rows["bill"][0]
         # name, keys, has_keys, part_keys, has_part_keys, words, initials, abbreviated, full_words, single,
-        # typo_keys, has_typo_keys
+        # typo_keys, has_typo_keys, real
         anna = sorted(set(variants.groups("anna")) | set(variants.groups("karin")))  # its parts' groups
         assert rows["anna karin"][1:] == (
             False,
@@ -469,7 +469,9 @@ def test_the_first_name_table_is_sorted_and_deterministic(variants):
             False,
             [],
             False,
+            False,  # real: single names only (a double name is graded by its words)
         )
+        assert rows["lasse"][-1] and rows["bill"][-1]  # known first names: a variant group's
         assert rows["lasse"][2:4] == (rows["lasse"][0], True)  # a single name's part keys: its keys
         assert rows["po"][5:7] == (["p", "o"], True)  # initials written together
         assert rows["bo"][1] and rows["bo"][5:7] == (["b"], False)  # a name, not initials
@@ -491,3 +493,27 @@ def test_the_stored_first_name_tables_are_fakers():
     # a Nordic, an English and a German name; Turkish, Polish and Urdu-English ones in the others
     assert {"kerstin", "ashley", "gunther"} <= real_first_names()
     assert {"zeynep", "grzegorz", "umair"} <= other_first_names()
+
+
+@pytest.mark.parametrize(
+    "name, real",
+    [
+        ("ali", True),  # a variant group's (Faker's English table)
+        ("alin", True),  # a name of its own in the first-name tables, one edit from Ali
+        ("yasir", True),  # en_PK
+        ("zaid", True),
+        ("domas", True),  # lt_LT
+        ("tomas", True),  # Thomas's group
+        ("elis", True),
+        ("grda", False),  # typos: no table holds them
+        ("johanes", False),
+        ("josefiin", False),
+        ("anna karin", False),  # a double name: its words are graded, not the whole
+    ],
+)
+def test_a_known_first_name_is_real(variants, name, real):
+    """``name_keys``' ``real``: the household cannot-link and the two-names level read two known
+    names graded a typo (Ali / Alin) as two names (``splink_model.TWO_REAL_NAMES``)."""
+    from cdp_pipeline.lib.identity.name_keys import name_keys
+
+    assert name_keys(name, variants).real is real
