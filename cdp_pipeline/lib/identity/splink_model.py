@@ -576,8 +576,10 @@ def _double_name_typo_level(dialect: str = "duckdb"):
     "annemarie", "anna karin" / "annakarn"; Nordic seed 101). Read as the other tiers read a
     double name's spelling: the space is where a hyphen was or was not written, not a letter, so
     the plain one-edit test, which counts it, puts a typo on top of it at two edits ("else").
-    Only where one of the two is written in words (single names keep the plain test), and with
-    four letters or more either side. A CASE: the distance is computed only for those pairs."""
+    Only where one of the two is written in words (single names keep the plain test), neither is
+    written with initials ("hans h" without its space is one edit from "hanah": Hans H. is not
+    Hannah; the initial grades read those), and with four letters or more either side. A CASE: the
+    distance is computed only for those pairs."""
     import splink.comparison_level_library as cll
 
     col = "first_name_match"
@@ -585,6 +587,7 @@ def _double_name_typo_level(dialect: str = "duckdb"):
     joined = {side: f"replace({col}_{side}, ' ', '')" for side in ("l", "r")}
     return cll.CustomLevel(
         f"CASE WHEN NOT (first_name_single_l AND first_name_single_r)"
+        " AND NOT first_name_abbreviated_l AND NOT first_name_abbreviated_r"
         f" AND least(length({joined['l']}), length({joined['r']})) >= 4"
         f" AND abs(length({joined['l']}) - length({joined['r']})) <= 1"
         f" THEN {dl}({joined['l']}, {joined['r']}) <= 1 ELSE false END"
