@@ -15,7 +15,8 @@ comparisons (in any SQL dialect Splink runs on) grade two names as
   or "po" when that is not itself a name: Bo is not Bengt-Olof) is ``abbreviated``; it is the
   double name whose words have the same ``initials`` and whose words hold its ``full_words``;
 - ``single``: one word (Jaro-Winkler is trusted between single names only: Anna-Karin and
-  Anna-Maria share their start);
+  Anna-Maria share their start). A known double name written together ("evalena", "annakarin":
+  ``NameVariants.joined_parts``) has the double name's words and is no single name;
 - ``typo_keys``, ``has_typo_keys``: a single name in no group, the groups it is an unambiguous
   typo of a member of (``NameVariants.typo_keys``: "hons", one edit from Hans and from no other
   name, is a typo of Hans's group, so the model's "typo" grade holds beside Hasse too);
@@ -72,8 +73,9 @@ class NameKeys(NamedTuple):
 
 def name_keys(name: str, variants: NameVariants) -> NameKeys:
     """The comparison columns of one match-form first name."""
-    words = name.split()
     keys = sorted(variants.groups(name))
+    # a double name written together ("evalena") is graded by its words, as "eva lena" is
+    words = list(variants.joined_parts(name)) or name.split()
     part_keys = keys if len(words) == 1 else sorted(set().union(*(variants.groups(w) for w in words if len(w) > 1)))
     initials = [w[0] for w in words]
     abbreviated = any(len(w) == 1 for w in words)
@@ -85,7 +87,7 @@ def name_keys(name: str, variants: NameVariants) -> NameKeys:
         if abbreviated and len(words) > 1
         else ([] if abbreviated else sorted(set(words)))
     )
-    typo_keys = [] if keys else sorted(variants.typo_keys(name))
+    typo_keys = [] if keys or len(words) > 1 else sorted(variants.typo_keys(name))
     return NameKeys(
         keys,
         bool(keys),

@@ -134,6 +134,8 @@ def test_the_fixture_holds_every_hard_case():
             "HC-HOME-N",
             "HC-HOME-O",
             "HC-HOME-P",
+            "HC-HOME-Q",
+            "HC-HOME-R",
         },
         "nickname": {
             "HC-NICK",
@@ -145,7 +147,7 @@ def test_the_fixture_holds_every_hard_case():
             "HC-NICK-INEGGERD",
         },
         "swapped_name": {"HC-SWAP", "HC-SWAP-INITIAL"},
-        "double_name": {"HC-DOUBLE", "HC-DOUBLE-INITIALS", "HC-DOUBLE-SHORT"},
+        "double_name": {"HC-DOUBLE", "HC-DOUBLE-INITIALS", "HC-DOUBLE-SHORT", "HC-DOUBLE-JOINED", "HC-DOUBLE-TYPO"},
         "married_name": {"HC-MARRIED", "HC-MARRIED-BILL", "HC-MARRIED-LNA"},
         "email_typo": {"HC-TYPO-DROP", "HC-TYPO-SWAP"},
         "missing_birth_date": {"HC-NOBIRTH"},

@@ -7,7 +7,7 @@ import textwrap
 import duckdb
 import pytest
 
-from cdp_pipeline.lib.identity.name_keys import FIRST_NAMES, MODEL_COLUMNS, write_first_name_table
+from cdp_pipeline.lib.identity.name_keys import FIRST_NAMES, MODEL_COLUMNS, name_keys, write_first_name_table
 from cdp_pipeline.lib.identity.name_variants import (
     PACKAGED_NAME_VARIANTS_PATH,
     load_name_variants,
@@ -246,6 +246,16 @@ RELATION_CASES = [
     ("Karl-Johan", "Kalle", "double_name_part"),
     ("Åke Lars", "Lasse", "double_name_part"),
     ("Jan-Erik", "Janne", "double_name_part"),
+    # a double name of the tables written together is its two words (Nordic seed 113's "EvaLena"
+    # beside "Eva"), and a double name one edit from the other once the spaces are dropped is a
+    # typo (seed 101's "Anne-Marrie" beside "Annemarie")
+    ("EvaLena", "Eva", "double_name_part"),
+    ("Evalena", "Lena", "double_name_part"),
+    ("Annakarin", "Anna", "double_name_part"),
+    ("Perolof", "P-O", "double_name_part"),
+    ("Anne-Marrie", "Annemarie", "typo"),
+    ("Anna-Karin", "Annakarn", "typo"),
+    ("Ann-Sofie", "Annsofi", "typo"),
     ("A.", "Anders", "initial"),
     ("Anna-Karin", "A", "initial"),
     ("O-P", "Ole", "initial"),
@@ -306,6 +316,12 @@ RELATION_CASES = [
     ("Lars-Åke", "Lars-Göran", "different"),  # two double names sharing a part's group
     ("Bengt-Olof", "Bo", "different"),
     ("Per-Olof", "Per-Erik", "different"),
+    # a joined double name is not a part of another double name or of a name that shares letters
+    ("Annakarin", "Annika", "different"),
+    ("Annakarin", "Anna-Maria", "different"),
+    ("Evalena", "Evelina", "different"),
+    ("Hanah", "Hans H", "different"),  # "hansh" is one edit from "hanah": a name with an initial is read by its initial
+    ("Eva-Lena", "Eva-Lisa", "different"),
 ]
 
 
@@ -430,6 +446,19 @@ def test_a_typo_of_a_variant_only_when_every_name_one_edit_away_shares_its_group
     # a name in a group, a real name and a name under four letters are no typos of another
     assert variants.typo_keys("hans") == variants.typo_keys("bitten") == variants.typo_keys("lna") == frozenset()
     assert variants.typo_keys("anna karin") == variants.typo_keys(None) == frozenset()
+
+
+def test_a_double_name_written_together_is_read_by_its_words(variants):
+    # only a double name of the tables (Faker's first-name tables, the groups) without its space;
+    # a name of its own (Marianne, Annelie, Annemarie) or any other word is no double name
+    assert variants.joined_parts("evalena") == ("eva", "lena")
+    assert variants.joined_parts("annakarin") == ("anna", "karin")
+    assert variants.joined_parts("perolof") == ("per", "olof")
+    for name in ("marianne", "annelie", "annemarie", "elisbeth", "linnnea", "eva lena", "", None):
+        assert variants.joined_parts(name) == ()
+    keys = name_keys("evalena", variants)
+    assert (keys.words, keys.single, keys.initials, keys.typo_keys) == (["eva", "lena"], False, ["e", "l"], [])
+    assert name_keys("eva lena", variants).part_keys == keys.part_keys
 
 
 def test_a_name_of_another_culture_is_no_typo_of_a_variant(variants):
