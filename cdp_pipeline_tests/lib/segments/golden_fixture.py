@@ -121,7 +121,16 @@ def write_ledger(con: duckdb.DuckDBPyConnection, blocked: list[tuple[str, str]] 
 
 
 def sample_customers(as_of: date = date(2025, 6, 1)) -> list[dict]:
-    """Six customers covering every default segment and every consent combination."""
+    """Six customers covering every default segment and every consent combination; a buyer's
+    days_since_last_order from its last order's date, as golden computes it."""
+    rows = _sample_customers(as_of)
+    for r in rows:
+        if r["last_order_at"] is not None and r["days_since_last_order"] is None:
+            r["days_since_last_order"] = (as_of - r["last_order_at"].date()).days
+    return rows
+
+
+def _sample_customers(as_of: date) -> list[dict]:
     return [
         customer(
             "c1",

@@ -1,5 +1,7 @@
 """Segments evaluated in the sandbox: right members, helper columns, bad definitions isolated."""
 
+from datetime import datetime
+
 import duckdb
 
 from cdp_pipeline.lib.segments.definitions import SegmentDefinition, load_segment_definitions
@@ -35,6 +37,18 @@ def test_default_segments_find_the_hand_computed_members():
         "sms_reachable": ["c1", "c3"],
     }
     assert {n: results[n].customer_ids for n in expected} == expected
+
+
+def test_lapsed_buyers_count_local_days():
+    # As of 2025-06-01, 180 days back is 2024-12-03. An order at 2024-12-02 23:30 UTC was placed at
+    # 00:30 on 2024-12-03 in Stockholm: 180 local days ago (golden's days_since_last_order), not
+    # lapsed; one on 2024-12-02 local (181 days) is. Its UTC time against as_of_date said lapsed.
+    rows = [
+        customer("edge", orders_count=1, last_order_at=datetime(2024, 12, 2, 23, 30), days_since_last_order=180),
+        customer("old", orders_count=1, last_order_at=datetime(2024, 12, 2, 12, 0), days_since_last_order=181),
+    ]
+    lapsed = next(d for d in load_segment_definitions() if d.name == "lapsed_buyers")
+    assert evaluate_segments(_arrow(rows), [lapsed])[0].customer_ids == ["old"]
 
 
 def test_spend_percentile_is_the_top_tenth_of_buyers():
@@ -104,7 +118,7 @@ def test_only_the_columns_the_predicates_read_are_loaded():
                 "orders_count",
                 "first_name",
                 "rfm_segment",
-                "last_order_at",
+                "days_since_last_order",
                 "as_of_date",
                 "email_opens_90d",
                 "email_clicks_90d",
