@@ -41,11 +41,12 @@ FIXTURE = Path(__file__).parents[2] / "fixtures" / "identity_hard_cases" / "reco
 NOT_LINKED_YET: set[str] = set()
 
 
-def hard_case_records() -> list[dict]:
-    """The fixture's rows as staged identity records (names, street, postcode and city standardised
+def hard_case_records(fixture: Path | None = None) -> list[dict]:
+    """The rows of ``fixture`` (this module's ``FIXTURE`` by default; another fixture's records.csv
+    of the same columns) as staged identity records (names, street, postcode and city standardised
     as staging does; emails and phones are written in their standard form)."""
     out = []
-    with open(FIXTURE, encoding="utf-8", newline="") as f:
+    with open(fixture or FIXTURE, encoding="utf-8", newline="") as f:
         for row in csv.DictReader(f):
             row = {k: (v or None) for k, v in row.items()}
             out.append(

@@ -19,9 +19,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cdp_pipeline.lib.identity import resolve_identities
 from cdp_pipeline_tests.lib.identity import test_hard_cases
-from cdp_pipeline_tests.lib.identity.synthetic import build_people, write_records
+from cdp_pipeline_tests.lib.identity.fixture_resolution import resolve_cases
 
 FIXTURE = Path(__file__).parents[2] / "fixtures" / "identity_near_names" / "records.csv"
 TWINS = ("HC-NEAR-A", "HC-NEAR-B")
@@ -29,12 +28,7 @@ TWINS = ("HC-NEAR-A", "HC-NEAR-B")
 
 def near_name_records() -> list[dict]:
     """The fixture's rows as staged identity records, read as ``test_hard_cases`` reads its own."""
-    original = test_hard_cases.FIXTURE
-    try:
-        test_hard_cases.FIXTURE = FIXTURE
-        return test_hard_cases.hard_case_records()
-    finally:
-        test_hard_cases.FIXTURE = original
+    return test_hard_cases.hard_case_records(FIXTURE)
 
 
 def _resolve(con) -> dict:
@@ -45,24 +39,8 @@ def _resolve(con) -> dict:
     config = load_identity_config(PACKAGED_CONFIG_PATH, match_threshold=0.99).with_splink(
         u_max_pairs=5e4, em_max_pairs=None
     )
-    cases = near_name_records()
-    records = build_people(n_people=300, seed=7) + test_hard_cases.hard_case_records() + cases
-    write_records(con, records)
-    resolve_identities(con, run_id="r1", config=config)
-    customer = {
-        (s, k): c
-        for s, k, c in con.execute("SELECT source, source_record_id, customer_id FROM identity.customer_map").fetchall()
-    }
-    persons_in: dict[str, set[str]] = {}
-    for r in records:
-        persons_in.setdefault(customer[(r["source"], r["source_record_id"])], set()).add(r["_person"])
-    customers_of: dict[str, set[str]] = {}
-    for r in cases:
-        customers_of.setdefault(r["_person"], set()).add(customer[(r["source"], r["source_record_id"])])
-    by_record = {
-        (r["source"], r["source_record_id"]): persons_in[customer[(r["source"], r["source_record_id"])]] for r in cases
-    }
-    return {p: (len(cs), set().union(*(persons_in[c] for c in cs))) for p, cs in customers_of.items()} | by_record
+    per_person, per_record = resolve_cases(con, near_name_records(), config)
+    return per_person | per_record
 
 
 @pytest.fixture(scope="module")

@@ -27,40 +27,20 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cdp_pipeline.lib.identity import resolve_identities
 from cdp_pipeline_tests.lib.identity import test_hard_cases
-from cdp_pipeline_tests.lib.identity.synthetic import build_people, write_records
+from cdp_pipeline_tests.lib.identity.fixture_resolution import resolve_cases
 
 FIXTURE = Path(__file__).parents[2] / "fixtures" / "identity_parent_twins_risks" / "records.csv"
 
 
 def risk_records() -> list[dict]:
     """The fixture's rows as staged identity records, read as ``test_hard_cases`` reads its own."""
-    original = test_hard_cases.FIXTURE
-    try:
-        test_hard_cases.FIXTURE = FIXTURE
-        return test_hard_cases.hard_case_records()
-    finally:
-        test_hard_cases.FIXTURE = original
+    return test_hard_cases.hard_case_records(FIXTURE)
 
 
 def _resolve(con, config) -> dict[str, set[str]]:
     """Per fixture person, the persons (of every record) in the customers holding its records."""
-    cases = risk_records()
-    records = build_people(n_people=300, seed=7) + test_hard_cases.hard_case_records() + cases
-    write_records(con, records)
-    resolve_identities(con, run_id="r1", config=config)
-    customer = {
-        (s, k): c
-        for s, k, c in con.execute("SELECT source, source_record_id, customer_id FROM identity.customer_map").fetchall()
-    }
-    persons_in: dict[str, set[str]] = {}
-    for r in records:
-        persons_in.setdefault(customer[(r["source"], r["source_record_id"])], set()).add(r["_person"])
-    customers_of: dict[str, set[str]] = {}
-    for r in cases:
-        customers_of.setdefault(r["_person"], set()).add(customer[(r["source"], r["source_record_id"])])
-    return {p: (len(cs), set().union(*(persons_in[c] for c in cs))) for p, cs in customers_of.items()}
+    return resolve_cases(con, risk_records(), config)[0]
 
 
 @pytest.fixture(scope="module")
