@@ -288,6 +288,8 @@ _ESP_MEMBER_IDENTIFIERS = (("email_address", EMAIL), ("phone", PHONE))
 INGEST_IDENTIFIER_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "crm_customers": _CRM_IDENTIFIERS,
     "shopify_customers_legacy": _CRM_IDENTIFIERS,
+    "stripe_customers": _CRM_IDENTIFIERS,
+    "woocommerce_customers": _CRM_IDENTIFIERS,
     "esp_members": _ESP_MEMBER_IDENTIFIERS,
     "esp_klaviyo_profiles": _ESP_MEMBER_IDENTIFIERS,
     "esp_activity": (("email_address", EMAIL),),
@@ -307,6 +309,8 @@ INGEST_IDENTIFIER_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
 PHONE_COUNTRY_COLUMNS: dict[str, tuple[str, ...]] = {
     "crm_customers": ("country",),
     "shopify_customers_legacy": ("country",),
+    "stripe_customers": ("country",),
+    "woocommerce_customers": ("country",),
     "esp_members": ("cc",),
     "esp_klaviyo_profiles": ("country",),
     "pos_orders": ("billing_country", "shipping_country"),
