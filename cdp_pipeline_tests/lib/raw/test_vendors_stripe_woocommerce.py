@@ -146,3 +146,45 @@ def test_shopify_customers_export_of_2025_reads_its_phones_and_keeps_whatsapp_co
 def test_crm_file_kinds_by_their_vendors_marks(header, kind):
     keys = {normalise_header(h) for h in header.split(",")}
     assert classify_csv("crm", "export.csv", keys).name == kind
+
+
+def test_cdp_forget_erases_these_customers_and_a_redelivery_is_suppressed_at_ingest(cdp_env):
+    """A Stripe customer and a WooCommerce customer erased by their address: their raw rows go (the
+    whole name with them), and the same exports delivered the next day load the others only."""
+    import duckdb
+
+    from cdp_pipeline.lib.audit import queue_erasure, run_pending_erasures
+    from cdp_pipeline.lib.raw import load_partition
+    from cdp_pipeline_tests.lib.raw.vendor_landing import build_staging
+
+    files = {
+        "unified_customers.csv": VENDORS / "stripe" / "unified_customers.csv",
+        "customers-report-2026-10-01.csv": VENDORS / "woocommerce" / "customers-report-2026-10-01.csv",
+    }
+    con = duckdb.connect(str(cdp_env.build_db))
+    for day in (DAY, "2026-10-02"):
+        folder = cdp_env.landing_dir / "crm" / day
+        folder.mkdir(parents=True)
+        for name, path in files.items():
+            # the second delivery differs by a byte (the same bytes are a duplicate, never re-read)
+            (folder / name).write_bytes(path.read_bytes() + (b"\n" if day != DAY else b""))
+    load_partition(con, cdp_env.landing_dir, "crm", DAY, settings=cdp_env)
+    build_staging(con)
+    for email in ("olof.ek@fjordpost.se", "anna.svensson@fjordpost.se"):
+        queue_erasure(email, cdp_env.inbox_dir)
+    run_pending_erasures(con, cdp_env)
+    names = "SELECT full_name FROM raw.crm_customers WHERE _landing_date = ? ORDER BY 1"
+    assert q(con, names, [DAY]) == [("",), ("Jan van der Berg",), ("Lea Nilsson",), ("Maja Lind",)]
+
+    load_partition(con, cdp_env.landing_dir, "crm", "2026-10-02", settings=cdp_env)
+    assert q(con, names, ["2026-10-02"]) == [("",), ("Jan van der Berg",), ("Lea Nilsson",), ("Maja Lind",)]
+    assert q(
+        con, "SELECT file_kind, rows_read, rows_loaded, rows_suppressed, rows_erased FROM audit.files ORDER BY file"
+    ) == [
+        ("woocommerce_customers", 3, 3, 0, 1),  # erased after the load: counted against its file
+        ("stripe_customers", 3, 3, 0, 1),
+        ("woocommerce_customers", 3, 2, 1, 0),  # the redelivery: suppressed at ingest
+        ("stripe_customers", 3, 2, 1, 0),
+    ]
+    assert ledger_balance(con, "crm", "crm_customers")["balanced"]
+    con.close()
