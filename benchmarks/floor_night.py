@@ -9,8 +9,8 @@
 copied. Then `cdp run` with ``PYTHONPATH=<tree>`` (a night that finds no new file: the floor any
 night costs), timed as ``incremental_night.py`` times a night (process-tree CPU, attributed to
 steps by the run's events). Prints and writes (``<out>/floor_nights.json``) each night's wall,
-CPU, peak RSS, load average at its start and CPU by layer, and the CPU of the steps that differ
-most between the trees. Run both trees' nights in the same minutes: on a shared machine only
+CPU, peak RSS, load average at its start, CPU by layer and by step, and which published tables
+differ between the trees' first nights (``table_hashes.py``, run-time columns left out). Run both trees' nights in the same minutes: on a shared machine only
 the CPU seconds compare.
 """
 
@@ -27,6 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchlib  # noqa: E402
 from run_benchmark import _bin, bench_env, log, read_run_events  # noqa: E402
+from table_hashes import table_hashes  # noqa: E402
 
 
 def copy_state(kept: Path, to: Path) -> None:
@@ -71,6 +72,10 @@ def floor_night(kept: Path, name: str, tree: Path, work: Path) -> dict:
         "load_at_start": round(load, 1),
         "cpu_by_layer": layer_cpu(stages),
         "steps": {s["label"]: s["cpu_seconds"] for s in stages["stages"]},
+        # the published tables (run-time columns left out), to compare the trees' outputs
+        "tables": {
+            n: [rows, str(h)] for n, rows, h, _ in table_hashes(str(work / "data" / "warehouse" / "cdp.duckdb"))
+        },
     }
 
 
@@ -95,6 +100,14 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(root, ignore_errors=True)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "floor_nights.json").write_text(json.dumps(nights, indent=1))
+    first = {n["tree"]: n["tables"] for n in reversed(nights)}
+    names = list(first)
+    for other in names[1:]:
+        a, b = first[names[0]], first[other]
+        differ = sorted(t for t in set(a) | set(b) if a.get(t) != b.get(t))
+        print(
+            f"published tables, {names[0]} against {other}: {len(a) - len(differ)} of {len(a)} equal; differ: {differ}"
+        )
     layers = sorted({k for n in nights for k in n["cpu_by_layer"]})
     print("| round | tree | wall s | CPU s | load | " + " | ".join(layers) + " |")
     print("| ---: | --- | ---: | ---: | ---: | " + " | ".join("---:" for _ in layers) + " |")
