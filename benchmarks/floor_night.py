@@ -100,7 +100,9 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(root, ignore_errors=True)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "floor_nights.json").write_text(json.dumps(nights, indent=1))
-    first = {n["tree"]: n["tables"] for n in reversed(nights)}
+    first: dict[str, dict] = {}
+    for n in nights:
+        first.setdefault(n["tree"], n["tables"])
     names = list(first)
     for other in names[1:]:
         a, b = first[names[0]], first[other]
