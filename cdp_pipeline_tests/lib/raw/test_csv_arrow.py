@@ -177,16 +177,21 @@ def _fixture_files():
                 yield pytest.param(path, source, id=str(path.relative_to(FIXTURES)))
 
 
+# The fixture files neither reader gets to read: no text encoding reads them.
+NOT_TEXT_FIXTURES = {"hostile/crm/crm_binary_garbage.csv", "hostile/crm/crm_utf16le_no_bom.csv"}
+
+
 @pytest.mark.parametrize("path,source", list(_fixture_files()))
 def test_every_fixture_file_reads_the_same_through_either_reader(path, source):
     data = path.read_bytes()
     name = path.name
     if is_gzip(data):
         data, name = gunzip(data), name[:-3]
-    try:
-        slow, fast = both(data, source, name)
-    except NotTextError:
+    if str(path.relative_to(FIXTURES)) in NOT_TEXT_FIXTURES:
+        with pytest.raises(NotTextError):
+            both(data, source, name)
         return
+    slow, fast = both(data, source, name)
     assert fast is None or fast == slow
 
 
