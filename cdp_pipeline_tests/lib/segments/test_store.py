@@ -45,6 +45,21 @@ def test_a_failed_definition_keeps_its_members_and_history_and_sizes_follow_memb
     assert store.history_mismatches(con) == []
 
 
+def test_a_member_keeps_its_entry_date_and_a_run_as_of_an_earlier_day_dates_it_no_later():
+    con = duckdb.connect()
+    store.ensure_segment_tables(con)
+    day1, day2, day3 = date(2025, 6, 1), date(2025, 6, 2), date(2025, 6, 3)
+
+    def members_since(day, customer_ids):
+        store.write_membership(con, day, [SegmentResult("vip", "ok", customer_ids=customer_ids)])
+        return con.execute("SELECT customer_id, since FROM segments.membership ORDER BY ALL").fetchall()
+
+    assert members_since(day2, ["c1"]) == [("c1", day2)]
+    assert members_since(day3, ["c1", "c2"]) == [("c1", day2), ("c2", day3)]  # c1 entered on day 2
+    # a rerun as of day 1 (an old day backfilled): nobody is a member since a later day than the run's
+    assert members_since(day1, ["c1", "c2"]) == [("c1", day1), ("c2", day1)]
+
+
 @pytest.mark.parametrize(
     "change, expected",
     [
