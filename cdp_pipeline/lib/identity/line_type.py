@@ -24,14 +24,14 @@ def is_fixed_line(value: str) -> bool:
     return phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.FIXED_LINE
 
 
-def build_fixed_lines(con: duckdb.DuckDBPyConnection, phones_sql: str) -> int:
-    """Write ``temp._id_fixed_lines(value)``: the fixed lines among ``phones_sql`` (a query of
-    ``value``). Each distinct number is typed once, in Python: the callers ask about the few
-    numbers of the clusters they look at."""
+def build_fixed_lines(con: duckdb.DuckDBPyConnection, phones_sql: str, table: str = FIXED_LINES) -> int:
+    """Write ``table(value)`` (a temp table, ``temp._id_fixed_lines`` unless told): the fixed lines
+    among ``phones_sql`` (a query of ``value``). Each distinct number is typed once, in Python: the
+    callers ask about the few numbers of the clusters or pairs they look at."""
     values = sorted(v for (v,) in con.execute(f"SELECT DISTINCT value FROM ({phones_sql})").fetchall() if v)
     fixed = [v for v in values if is_fixed_line(v)]
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {FIXED_LINES.split('.')[-1]} AS SELECT unnest($v::VARCHAR[]) AS value",
+        f"CREATE OR REPLACE TEMP TABLE {table.split('.')[-1]} AS SELECT unnest($v::VARCHAR[]) AS value",
         {"v": fixed},
     )
     return len(fixed)

@@ -353,6 +353,10 @@ def _two_people_ctes(out: str, names: str, group: tuple[str, ...], pair: str) ->
 
 
 TWO_PEOPLE = "temp._id_two_people"
+# the household pairs ``build_household_cannot_links`` reads, graded, and the fixed lines among
+# the phones of their two known names' pairs
+_HOUSEHOLD_PAIRS = "temp._id_household_pairs"
+_HOUSEHOLD_FIXED_LINES = "temp._id_household_fixed_lines"
 # what two records of one household share beside the surname (``build_household_cannot_links``)
 SHARED = ("street", "postcode", "birth_date")
 
@@ -406,19 +410,28 @@ def typo_of_two_names_sql() -> str:
 
 
 def two_known_names_sql() -> str:
-    """SQL over a household pair (as ``typo_of_two_names_sql``): first names graded a typo that
-    are two known names (``splink_model.TWO_REAL_NAMES``: Ali / Alin, Yasin / Yasir, Said / Zaid,
-    brothers and twins of the world-names set), each record with a mailbox of its own, no phone in
-    common, and neither mailbox spelling the other record's first name. One person's name mistyped
-    into another name is spelled right by her mailbox ("Perra" on ``perla.nilsson@`` beside
-    "Perla"), and one mobile on both is one person's (Ekaterina / Katerina on two mailboxes)."""
+    """SQL over a household pair (as ``typo_of_two_names_sql``, with ``shared_fixed_line``): first
+    names graded a typo that are two known names (``splink_model.TWO_REAL_NAMES``: Ali / Alin,
+    Yasin / Yasir, Said / Zaid, brothers and twins of the world-names set), neither mailbox
+    spelling the other record's first name, and contacts that say two people: a phone each (more
+    than one typo apart), whatever e-mail they share; or no e-mail in common and no phone in
+    common but a fixed line (``line_type.py``: the household's); or a mailbox each and one record
+    without a phone. Brothers on a family inbox (``familjen.idris@``, which spells neither name)
+    carry their own mobiles or the family landline beside it (58 of the 102 false pairs left on
+    the world-names set, s45-ident-world). One person's name mistyped into another name is
+    spelled right by her mailbox ("Perra" on ``perla.nilsson@`` beside "Perla"); one mobile on
+    both is one person's (Ekaterina / Katerina on two mailboxes), and so is one mailbox that
+    spells no name where only one record carries a phone ("eLon" and Leon on
+    ``ldymarczyk@``, one birth date: world-names set, seed 41)."""
 
     def spells(x: str, y: str) -> str:
         return mailbox_spells_sql(f"email_{x}", f"first_name_match_{y}", f"last_name_match_{x}")
 
     return (
-        f"({TWO_REAL_NAMES} AND coalesce(own_email, false) AND NOT coalesce(NOT own_phone, false)"
-        f" AND NOT {spells('l', 'r')} AND NOT {spells('r', 'l')})"
+        f"({TWO_REAL_NAMES} AND NOT {spells('l', 'r')} AND NOT {spells('r', 'l')}"
+        " AND (coalesce(own_phone, false)"
+        " OR shared_fixed_line AND NOT coalesce(NOT own_email, false)"
+        " OR coalesce(own_email, false) AND own_phone IS NULL))"
     )
 
 
@@ -434,9 +447,10 @@ def build_household_cannot_links(
     first-name comparison grades their first names as two names (``first_name_grade_sql``: not
     equal, not a variant, a part of a double name, an initial, a typo, nor first and last name
     swapped; names graded a typo are two names when the records' own mailboxes say so,
-    ``typo_of_two_names_sql``, or when both are known first names on mailboxes of their own,
-    ``two_known_names_sql``), and each carries its own e-mail or its own phone (both present,
-    more than one typo apart).
+    ``typo_of_two_names_sql``), and each carries its own e-mail or its own phone (both present,
+    more than one typo apart). Two known first names graded a typo are two names when their
+    phones and mailboxes say two people (``two_known_names_sql``: a phone each beside a family
+    inbox, or only the family landline in common), which needs no e-mail or phone of one's own.
     Twins, or a household sharing a birth date, agree on surname, birth date and address, which
     to the model, adding up its comparisons as if they were independent, outweigh a different
     first name and a different e-mail together (+33 against -11). A data set without e-mail
@@ -496,24 +510,20 @@ def build_household_cannot_links(
                 ON {on.format(x="c", y="o")} AND c.unique_id <> o.unique_id"""
             for on in joins
         )
+    # the household pairs graded, in a table: the filter below reads the grade twice (as a CTE not
+    # materialised, the statement measured 2.50-2.53 CPU s at 1M against 2.32-2.36: the long CASE
+    # evaluated per read), and the phones of two known names' pairs are typed in between
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE {TWO_PEOPLE.split(".")[-1]} AS
+        CREATE OR REPLACE TEMP TABLE {_HOUSEHOLD_PAIRS.split(".")[-1]} AS
         WITH named AS (
             SELECT unique_id, last_name_match, street, postcode, birth_date FROM {model_input}
             WHERE first_name_match IS NOT NULL AND (contact_email IS NOT NULL OR contact_phone IS NOT NULL)
-        ), {"" if recompute is None else f"recomputed AS MATERIALIZED (SELECT * FROM named WHERE unique_id IN ({recompute})), "}accounts AS (
-            -- CRM accounts (a record's account id is its key: it changes only with the record)
-            SELECT i.unique_id, i.first_name_match, i.last_name_match, i.street, i.postcode, i.birth_date,
-                   i.contact_email, i.contact_phone, r.crm_customer_id
-            FROM {model_input} i JOIN {RECORDS} r ON r.rid = i.unique_id
-            WHERE r.crm_customer_id IS NOT NULL AND i.contact_email IS NOT NULL AND i.contact_phone IS NOT NULL
-        ), graded AS MATERIALIZED (
-            -- materialised: the filter below reads the grade twice, and without it this statement
-            -- measured 2.50-2.53 CPU s at 1M against 2.32-2.36 (the long CASE evaluated per read)
+        ){"" if recompute is None else f", recomputed AS MATERIALIZED (SELECT * FROM named WHERE unique_id IN ({recompute}))"}
             SELECT *, {first_name_grade_sql()} AS grade FROM (
                 SELECT a.unique_id AS rid_l, b.unique_id AS rid_r, {pair},
                        a.contact_email AS email_l, b.contact_email AS email_r,
+                       a.contact_phone AS phone_l, b.contact_phone AS phone_r,
                        {more_than_one_edit_sql("a.contact_email", "b.contact_email")} AS own_email,
                        {more_than_one_edit_sql("a.contact_phone", "b.contact_phone")} AS own_phone
                 FROM (
@@ -527,11 +537,36 @@ def build_household_cannot_links(
                 -- less) is a part of the double name, one name, so equal names need no cut
                 WHERE a.first_name_match <> b.first_name_match
             )
-            WHERE coalesce(own_email, false) OR coalesce(own_phone, false)
+            -- two known names one typo apart whatever their contacts: they may share only the
+            -- household's (two_known_names_sql)
+            WHERE coalesce(own_email, false) OR coalesce(own_phone, false) OR (grade = 'typo' AND {TWO_REAL_NAMES})
+    """
+    )
+    # a phone two known names' records share, or one typo of it, that is a fixed line is the
+    # household's, not a mobile in common (two_known_names_sql); typed only for those pairs
+    known_shared = f"grade = 'typo' AND {TWO_REAL_NAMES} AND NOT coalesce(own_phone, true)"
+    build_fixed_lines(
+        con,
+        f"""SELECT phone_l AS value FROM {_HOUSEHOLD_PAIRS} WHERE {known_shared}
+            UNION SELECT phone_r FROM {_HOUSEHOLD_PAIRS} WHERE {known_shared}""",
+        _HOUSEHOLD_FIXED_LINES,
+    )
+    fixed = f"(SELECT value FROM {_HOUSEHOLD_FIXED_LINES})"
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {TWO_PEOPLE.split(".")[-1]} AS
+        WITH accounts AS (
+            -- CRM accounts (a record's account id is its key: it changes only with the record)
+            SELECT i.unique_id, i.first_name_match, i.last_name_match, i.street, i.postcode, i.birth_date,
+                   i.contact_email, i.contact_phone, r.crm_customer_id
+            FROM {model_input} i JOIN {RECORDS} r ON r.rid = i.unique_id
+            WHERE r.crm_customer_id IS NOT NULL AND i.contact_email IS NOT NULL AND i.contact_phone IS NOT NULL
         )
-        SELECT rid_l, rid_r FROM graded
+        SELECT rid_l, rid_r FROM (
+            SELECT *, coalesce(NOT own_phone, false) AND phone_l IN {fixed} AND phone_r IN {fixed} AS shared_fixed_line
+            FROM {_HOUSEHOLD_PAIRS})
         -- the grade once per pair; the mailboxes read only where it is "typo"
-        -- two known names one typo apart too, on mailboxes of their own (two_known_names_sql)
+        -- two known names one typo apart too, by their phones and mailboxes (two_known_names_sql)
         WHERE NOT list_contains($same::VARCHAR[], grade)
            OR grade = 'typo' AND ({two_known_names_sql()} OR {typo_of_two_names_sql()})
         UNION
@@ -557,6 +592,7 @@ def build_household_cannot_links(
     """,
         {"same": list(SAME_FIRST_NAME_GRADES)},
     )
+    con.execute(f"DROP TABLE {_HOUSEHOLD_PAIRS}")
     return con.execute(f"SELECT count(*) FROM {TWO_PEOPLE}").fetchall()[0][0]
 
 

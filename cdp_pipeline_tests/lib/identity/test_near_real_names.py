@@ -5,11 +5,14 @@ there; the world-names set's false customers, benchmarks/results/2026-12-07-s44-
 The model grades such names "typo" (+7 to +8 bits), which beside a surname, an address and a birth
 date or a family inbox made one customer of two people. Each case is put among the hard-case
 fixture and the synthetic background (as ``test_parent_child_twins_risks`` does) and resolved by
-the real ``resolve_identities`` once. Known answers: each twin is one customer of his own; Said's
-records on his own mailbox are in no customer with Zaid's. Two known names one typo apart are two names to the
-household cannot-link when each record has a mailbox of its own, no phone in common and neither
-mailbox spells the other's name (``stitching.two_known_names_sql``), and to the
-two-names-one-household level (``splink_model.TWO_REAL_NAMES``).
+the real ``resolve_identities`` once. Known answers: each twin, and each brother, is one customer
+of his own, also brothers who share only the family inbox and the family landline beside their
+own mobiles or none; one person whose name was mistyped into another known name ("eLon" beside
+Leon) on one mailbox that spells no name is one customer. Two known names one typo apart are two
+names to the household cannot-link when neither mailbox spells the other's name and their
+contacts say two people: a phone each, or no e-mail in common and no phone in common but a fixed
+line, or a mailbox each and one record without a phone (``stitching.two_known_names_sql``); and
+to the two-names-one-household level (``splink_model.TWO_REAL_NAMES``).
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ from cdp_pipeline_tests.lib.identity.fixture_resolution import resolve_cases
 
 FIXTURE = Path(__file__).parents[2] / "fixtures" / "identity_near_names" / "records.csv"
 TWINS = ("HC-NEAR-A", "HC-NEAR-B")
+# brothers at one address (Said / Zaid on a family inbox beside their own mobiles; Yasin / Yasir on
+# the family inbox, Yasin with the family landline or no phone; Ali / Alin on the family landline)
+BROTHERS = ("HC-NEAR-C", "HC-NEAR-D", "HC-NEAR-E", "HC-NEAR-F", "HC-NEAR-G", "HC-NEAR-H")
 
 
 def near_name_records() -> list[dict]:
@@ -58,13 +64,19 @@ def test_each_twin_is_one_customer_of_their_own(resolved, person):
     assert resolved[person] == (1, {person})
 
 
-def test_the_brother_on_his_own_mailbox_is_not_the_other(resolved):
-    # Said's CRM account and order on his own mailbox hold no record of Zaid's. His second account
-    # on the family inbox (with his mobile) is stitched to Zaid's records there too (stitching
-    # grades Said / Zaid "typo", one name), and no cannot-link reads it (no mailbox of its own):
-    # the greedy pass may put it with either brother, so it is not asserted
-    assert resolved[("crm", "HC-NEAR-C")] == {"HC-NEAR-C"}
-    assert resolved[("pos", "order:#HC-NEAR-C")] == {"HC-NEAR-C"}
+@pytest.mark.parametrize("person", BROTHERS)
+def test_each_brother_is_one_customer_of_his_own(resolved, person):
+    # Said's second account on the family inbox carries his mobile, Zaid's records there his own
+    # (a phone each); Yasin's account carries the family landline beside the inbox, his order no
+    # phone, Yasir's order his mobile; Ali's order and Alin's account share only the landline
+    # (and Alin's account no e-mail), Alin's order his mobile beside the inbox
+    assert resolved[person] == (1, {person})
+
+
+def test_a_name_mistyped_into_another_on_one_mailbox_is_one_person(resolved):
+    # "eLon" (a known name) and Leon on ldymarczyk@ (no name spelled), one birth date, one of the
+    # two with a phone: nothing says two people (a mailbox each, or a phone each, would)
+    assert resolved["HC-NEAR-I"] == (1, {"HC-NEAR-I"})
 
 
 def test_without_the_rule_the_near_names_merge(monkeypatch):
@@ -81,3 +93,5 @@ def test_without_the_rule_the_near_names_merge(monkeypatch):
         con.close()
     assert resolved["HC-NEAR-A"][1] == {"HC-NEAR-A", "HC-NEAR-B"}
     assert resolved[("crm", "HC-NEAR-C")] == {"HC-NEAR-C", "HC-NEAR-D"}
+    assert resolved["HC-NEAR-F"][1] == {"HC-NEAR-E", "HC-NEAR-F"}
+    assert resolved["HC-NEAR-G"][1] == {"HC-NEAR-G", "HC-NEAR-H"}
