@@ -46,13 +46,13 @@ def _customer_columns() -> dict[str, str]:
         "orders_count": "orders and receipts, not cancelled or voided",
         "online_orders_count": "online orders, not cancelled or voided",
         "store_orders_count": "store receipts, not cancelled or voided",
-        "total_spend": "sum of order totals less refunds, floored at 0 (an order whose total could not be read adds "
-        "nothing); amounts are added with no currency conversion "
-        "(staging.orders.currency: store receipts are always SEK), so one currency per warehouse",
+        "total_spend": "sum of order totals less refunds, floored at 0, in SEK (the warehouse currency: staging's "
+        "default, every store receipt); an order whose total could not be read or that is in another currency adds "
+        "nothing (no rate to convert it with; the golden check money_in_one_currency counts them)",
         "online_spend": "total_spend of online orders",
         "store_spend": "total_spend of store receipts",
-        "average_order_value": "total_spend / the orders whose total could be read, in DECIMAL, rounded half away from zero "
-        "to the cent; NULL without such orders",
+        "average_order_value": "total_spend / the orders whose total could be read and is in SEK, in DECIMAL, rounded half "
+        "away from zero to the cent; NULL without such orders",
         "first_order_at": "time of the first order",
         "last_order_at": "time of the latest order",
         "days_since_last_order": "days from the latest order's date in CDP_TIMEZONE to as_of_date",

@@ -6,6 +6,7 @@ from decimal import Decimal
 import duckdb
 import pytest
 
+from cdp_pipeline.lib.golden import quality
 from cdp_pipeline.lib.golden.build import build_golden
 from cdp_pipeline.lib.golden.traits import as_of_cutoff
 from cdp_pipeline_tests.lib.golden.conftest import golden_row
@@ -106,6 +107,7 @@ def _buyers(n_orders: dict[str, list[tuple[str, int]]]) -> duckdb.DuckDBPyConnec
                         source_record_id=srid,
                         channel="online",
                         ordered_at=T(when),
+                        currency="SEK",
                         total=total,
                     )
                 ],
@@ -291,3 +293,47 @@ def test_an_order_whose_total_could_not_be_read_counts_but_is_not_revenue_zero(f
         "SELECT summary FROM golden.customer_timeline WHERE event_ref = 'order:#1003'"
     ).fetchall()
     assert summary == [("Online order #1003: amount unreadable",)]
+
+
+def test_an_order_in_another_currency_counts_but_is_not_added_to_sek_spend(fresh_world):
+    # Anna's fourth order was paid in EUR (120.00): an order (count, last order), but 120 EUR is not 120 SEK and
+    # there is no rate to convert it with, so spend stays her SEK orders' (650.00) and the average is over those
+    # three (216.67), not 770.00 / 4 = 192.50. The golden check money_in_one_currency counts it, warning.
+    insert(
+        fresh_world,
+        "staging.orders",
+        [
+            dict(
+                order_id="order:#1004",
+                source="pos",
+                source_record_id="order:#1001",
+                channel="online",
+                ordered_at=T("2025-01-09 16:00"),
+                currency="EUR",
+                total=120,
+                financial_status="paid",
+            )
+        ],
+    )
+    build_golden(fresh_world, date(2025, 1, 10), tz="UTC", full_refresh=True)
+    r = golden_row(fresh_world, "C1")
+    assert (r["orders_count"], r["online_orders_count"], r["last_order_at"]) == (4, 2, T("2025-01-09 16:00"))
+    assert (r["total_spend"], r["online_spend"], r["average_order_value"]) == (
+        Decimal("650.00"),
+        Decimal("400.00"),
+        Decimal("216.67"),
+    )
+    outcome = quality.check_money_in_one_currency(fresh_world, "UTC")
+    assert (outcome.passed, outcome.warn) == (False, True)
+    assert outcome.metadata == {
+        "warehouse_currency": "SEK",
+        "orders_not_in_warehouse_currency": 1,
+        "customers_with_such_orders": 1,
+        "customers_mixing_currencies": 1,
+    }
+
+
+def test_money_in_one_currency_passes_when_every_order_is_in_sek(world):
+    outcome = quality.check_money_in_one_currency(world, "UTC")
+    assert outcome.passed and outcome.metadata["orders_not_in_warehouse_currency"] == 0
+    assert outcome.metadata["customers_mixing_currencies"] == 0

@@ -7,8 +7,11 @@ orders AS (
     -- Cancelled (before the cutoff) and voided orders are not sales; refunds are netted off.
     -- An order whose total (or refund) could not be read (staging.orders.dq_flags) is an order
     -- of unknown amount: NULL, not 0; it counts as an order but adds nothing to spend.
+    -- So is an order in another currency than the warehouse's ($currency) or of an unreadable one:
+    -- 100 EUR added to SEK spend as 100 would be a meaningless sum (golden check money_in_one_currency counts them).
     SELECT m.customer_id, o.order_id, o.ordered_at, o.channel, o.store_id,
            CASE WHEN o.total IS NOT NULL AND NOT coalesce(list_contains(o.dq_flags, 'unreadable_refunded_amount'), false)
+                     AND o.currency = $currency
                 THEN o.total - coalesce(o.refunded_amount, 0)
            END AS net_total
     FROM {orders} AS o
