@@ -43,9 +43,9 @@ def _customer_columns() -> dict[str, str]:
         "record_count": "identity records resolved to the customer",
         "first_seen": "earliest interaction or record time before the as-of cutoff",
         "last_seen": "latest interaction or record time before the as-of cutoff",
-        "orders_count": "orders and receipts, not cancelled or voided",
-        "online_orders_count": "online orders, not cancelled or voided",
-        "store_orders_count": "store receipts, not cancelled or voided",
+        "orders_count": "orders and receipts, not cancelled, voided or fully refunded",
+        "online_orders_count": "online orders, not cancelled, voided or fully refunded",
+        "store_orders_count": "store receipts, not cancelled, voided or fully refunded",
         "total_spend": "sum of order totals less refunds, floored at 0, in SEK (the warehouse currency: staging's "
         "default, every store receipt); an order whose total could not be read or that is in another currency adds "
         "nothing (no rate to convert it with; the golden check money_in_one_currency counts them)",
@@ -53,8 +53,8 @@ def _customer_columns() -> dict[str, str]:
         "store_spend": "total_spend of store receipts",
         "average_order_value": "total_spend / the orders whose total could be read and is in SEK, in DECIMAL, rounded half "
         "away from zero to the cent; NULL without such orders",
-        "first_order_at": "time of the first order",
-        "last_order_at": "time of the latest order",
+        "first_order_at": "time of the first order counted in orders_count",
+        "last_order_at": "time of the latest order counted in orders_count",
         "days_since_last_order": "days from the latest order's date in CDP_TIMEZONE to as_of_date",
         "rfm_recency": "1-5 quintile of last_order_at among buyers (5 = most recent; equal values, equal scores); NULL without orders",
         "rfm_frequency": "1-5 quintile of orders_count among buyers (5 = most orders; equal counts, equal scores)",

@@ -337,3 +337,47 @@ def test_money_in_one_currency_passes_when_every_order_is_in_sek(world):
     outcome = quality.check_money_in_one_currency(world, "UTC")
     assert outcome.passed and outcome.metadata["orders_not_in_warehouse_currency"] == 0
     assert outcome.metadata["customers_mixing_currencies"] == 0
+
+
+def test_a_fully_refunded_order_is_not_a_purchase_but_its_refund_still_nets_spend(fresh_world):
+    # Bo's only order (#2001, 100.00) was refunded in full: he is not a buyer (no order, no last order, RFM
+    # prospect), where he counted as a one-order buyer with 0 spend. Anna returned goods for 50.00 in a
+    # transaction of its own (a Square return: total 0, refunded 50, status refunded): not a fourth order, but
+    # the 50.00 comes off her spend (650.00 -> 600.00; the average over her three purchases 200.00).
+    fresh_world.execute(
+        "UPDATE staging.orders SET refunded_amount = 100, financial_status = 'refunded' WHERE order_id = 'order:#2001'"
+    )
+    insert(
+        fresh_world,
+        "staging.orders",
+        [
+            dict(
+                order_id="square:RET1",
+                source="pos",
+                source_record_id="order:#1001",
+                channel="store",
+                ordered_at=T("2025-01-09 17:00"),
+                currency="SEK",
+                total=0,
+                refunded_amount=50,
+                financial_status="refunded",
+                store_id="S3",
+            )
+        ],
+    )
+    build_golden(fresh_world, date(2025, 1, 10), tz="UTC", full_refresh=True)
+    bo = golden_row(fresh_world, "C2")
+    assert (bo["orders_count"], bo["last_order_at"], bo["total_spend"], bo["rfm_segment"]) == (
+        0,
+        None,
+        Decimal("0.00"),
+        "prospect",
+    )
+    anna = golden_row(fresh_world, "C1")
+    assert (anna["orders_count"], anna["store_orders_count"], anna["last_order_at"]) == (3, 2, T("2025-01-09 15:00"))
+    assert (anna["total_spend"], anna["store_spend"], anna["average_order_value"]) == (
+        Decimal("600.00"),
+        Decimal("200.00"),
+        Decimal("200.00"),
+    )
+    assert anna["preferred_store"] == "S1"
