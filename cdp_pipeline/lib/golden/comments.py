@@ -63,9 +63,9 @@ def _customer_columns() -> dict[str, str]:
         "(no orders); rules in lib/golden/traits.py",
         "preferred_store": "store with most receipts (ties: latest visit, store id)",
         "preferred_channel": "online | store, by number of orders (ties: spend, then online)",
-        "email_opens_30d": "email opens in the 30 days before the cutoff",
+        "email_opens_30d": "email opens in the 30 days before the cutoff (not those marked Apple Mail Privacy Protection's)",
         "email_clicks_30d": "email clicks in the 30 days before the cutoff",
-        "email_opens_90d": "email opens in the 90 days before the cutoff",
+        "email_opens_90d": "email opens in the 90 days before the cutoff (not those marked Apple Mail Privacy Protection's)",
         "email_clicks_90d": "email clicks in the 90 days before the cutoff",
         "sms_received": "SMS (not WhatsApp) sent to the customer and not reported failed",
         "sms_replied": "SMS (not WhatsApp) the customer sent",
@@ -133,7 +133,7 @@ GOLDEN_TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "customer_id": "persistent customer id",
             "event_time": "when the interaction happened (UTC)",
             "channel": "online | store | email | sms | whatsapp | web",
-            "event_type": "online_order | store_receipt | email_open | email_click | email_bounce | "
+            "event_type": "online_order | store_receipt | email_open | email_privacy_open | email_click | email_bounce | "
             "sms_inbound | sms_outbound | whatsapp_inbound | whatsapp_outbound | web_session | add_to_cart | purchase | login | "
             "consent_granted | consent_revoked",
             "summary": "one line a person can read",

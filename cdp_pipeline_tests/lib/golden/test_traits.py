@@ -381,3 +381,38 @@ def test_a_fully_refunded_order_is_not_a_purchase_but_its_refund_still_nets_spen
         Decimal("200.00"),
     )
     assert anna["preferred_store"] == "S1"
+
+
+def test_an_apple_privacy_open_is_on_the_timeline_but_not_an_email_open(fresh_world):
+    # Anna's address got two more opens of the January campaign on the 9th, both marked Apple Mail Privacy
+    # Protection by the ESP (staging action privacy_open): the mail app may have opened them, so her 30-day opens
+    # stay 1 and Bo, who had no opens, gets none from his; the timeline shows them as such.
+    insert(
+        fresh_world,
+        "staging.email_activity",
+        [
+            dict(
+                activity_id=f"mpp{i}",
+                source="esp",
+                source_record_id=srid,
+                email=email,
+                action="privacy_open",
+                event_time=T("2025-01-09 08:00"),
+                campaign_id="c1",
+                campaign_title="January",
+            )
+            for i, (srid, email) in enumerate([("leid-a", "anna.new@mail.se"), ("bo@x.se", "bo@x.se")])
+        ],
+    )
+    build_golden(fresh_world, date(2025, 1, 10), tz="UTC", full_refresh=True)
+    anna, bo = golden_row(fresh_world, "C1"), golden_row(fresh_world, "C2")
+    assert (anna["email_opens_30d"], anna["email_opens_90d"]) == (1, 2)
+    assert (bo["email_opens_30d"], bo["email_opens_90d"]) == (0, 0)
+    assert fresh_world.execute(
+        "SELECT event_type, summary FROM golden.customer_timeline WHERE event_ref = 'mpp1'"
+    ).fetchall() == [
+        (
+            "email_privacy_open",
+            'Opened "January" in Apple Mail Privacy Protection (perhaps by the mail app, not the person)',
+        )
+    ]
