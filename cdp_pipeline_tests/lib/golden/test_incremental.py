@@ -747,5 +747,5 @@ def test_the_code_version_follows_the_name_tables_the_unswapped_name_rule_reads(
     config = survivorship.load_survivorship_config()
     assert survivorship.uses_unswapped_name(config)
     before = incremental.code_version(config, {})
-    monkeypatch.setattr(survivorship, "name_tables_fingerprint", lambda: "other-tables")
+    monkeypatch.setattr(survivorship, "name_tables_fingerprint", lambda config_dir=None: "other-tables")
     assert incremental.code_version(config, {}) != before
