@@ -6,6 +6,7 @@ from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.golden.assets import CUSTOMERS, TIMELINE
 from cdp_pipeline.defs.resources import CdpSettings
+from cdp_pipeline.lib.common.remedies import remedy
 from cdp_pipeline.lib.golden import quality
 from cdp_pipeline.settings import Settings
 
@@ -63,7 +64,10 @@ def golden_check_result(
         passed=outcome.passed,
         severity=dg.AssetCheckSeverity.WARN if outcome.warn else dg.AssetCheckSeverity.ERROR,
         description=outcome.description,
-        metadata={k: v if isinstance(v, (int, float, str)) else str(v) for k, v in outcome.metadata.items()},
+        metadata={
+            **{k: v if isinstance(v, (int, float, str)) else str(v) for k, v in outcome.metadata.items()},
+            **remedy(name, outcome.passed),
+        },
     )
 
 
