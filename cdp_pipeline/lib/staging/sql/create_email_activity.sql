@@ -33,9 +33,11 @@ activity AS (
            nullif(trim(r.url), '') AS url,
            -- Klaviyo marks each open with Apple Privacy Open (True/False): opened in Apple Mail with Mail Privacy
            -- Protection, which fetches every message's images whether or not the person reads it. Not a column of
-           -- the activity contract, so read from _extra under Klaviyo's header (or its snake_case spelling).
-           coalesce(std_bool(coalesce(r._extra ->> '$."Apple Privacy Open"', r._extra ->> '$."apple_privacy_open"')),
-                    false) AS privacy_open
+           -- the activity contract, so read from _extra under Klaviyo's header (or its snake_case spelling); in SQL,
+           -- not by std_bool (a Python function called for every activity row).
+           r._extra IS NOT NULL
+           AND coalesce(lower(trim(coalesce(r._extra ->> '$."Apple Privacy Open"', r._extra ->> '$."apple_privacy_open"')))
+                        IN ('true', 'yes', '1'), false) AS privacy_open
     FROM temp.raw_esp_activity r
     JOIN emails e USING (email_address)
     JOIN event_times t USING ("timestamp")
