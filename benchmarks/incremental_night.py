@@ -10,8 +10,8 @@ and DAGSTER_HOME, like run_benchmark.py):
    that are new or changed;
 3. the full rebuild: `cdp run --full-refresh` over the same input (every day reloaded, every
    layer recomputed, every pair rescored with the same model);
-4. a night without new files (`cdp run` again): the latest day is reloaded and nothing
-   changes. What it costs is what any night costs whatever it brings (the floor); the quiet
+4. a night without new files (`cdp run` again): it runs as of the latest day, which raw does not
+   load again (lib/raw/reload.py), and nothing changes. What it costs is what any night costs whatever it brings (the floor); the quiet
    night minus it is what that night's own records and events cost.
 
 Reports wall time, CPU time and peak RSS of each, the quiet night ÷ full rebuild ratio (issue 8's

@@ -116,11 +116,11 @@ def _run_night(args: argparse.Namespace, settings, all_days: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
-    days, why = _days_to_load(args, settings, all_days)
+    days, why, nothing_new = _days_to_load(args, settings, all_days)
 
     from cdp_pipeline.defs.automation import partition_range_tags
     from cdp_pipeline.defs.partitions import LANDING_DAYS, add_landing_days
-    from cdp_pipeline.defs.run_mode import FULL_REFRESH_TAG
+    from cdp_pipeline.defs.run_mode import FULL_REFRESH_TAG, NO_NEW_FILES_TAG
     from cdp_pipeline.launch import execute_job_run, load_job, open_instance
     from cdp_pipeline.lib.common.progress import (
         PHASE_LOGGER,
@@ -164,6 +164,7 @@ def _run_night(args: argparse.Namespace, settings, all_days: list[str]) -> int:
                     ),
                     **run_tags(settings.build_db),
                     **({FULL_REFRESH_TAG: "true"} if args.full_refresh else {}),
+                    **({NO_NEW_FILES_TAG: "true"} if nothing_new else {}),
                 },
                 run_config={"loggers": {"progress": {}}},
             )
@@ -197,21 +198,23 @@ def _is_day(text: str) -> bool:
         return False
 
 
-def _days_to_load(args: argparse.Namespace, settings, all_days: list[str]) -> tuple[list[str], str]:
-    """The landing days tonight's run loads, and why. By default only days with new or changed
-    files (the raw layer of the other days is already loaded, and loads are idempotent);
-    with none, the latest day, so the night still refreshes everything downstream."""
+def _days_to_load(args: argparse.Namespace, settings, all_days: list[str]) -> tuple[list[str], str, bool]:
+    """The landing days tonight's run loads, why, and whether no file was new. By default only
+    days with new or changed files (the raw layer of the other days is already loaded, and loads
+    are idempotent); with none, the night runs as of the latest day, so it still refreshes
+    everything downstream, and raw loads that day again only if its files changed since
+    (``lib/raw/reload.py``: a file may land while the night starts)."""
     from cdp_pipeline.lib.raw.landing import changed_days
     from cdp_pipeline.lib.raw.ledger import ledger_entries
 
     if args.day:
-        return [args.day], "--day"
+        return [args.day], "--day", False
     if args.full_refresh:
-        return all_days, "--full-refresh: every day"
+        return all_days, "--full-refresh: every day", False
     changed = changed_days(settings.landing_dir, ledger_entries(settings.build_db))
     if changed:
-        return changed, f"{len(changed)} day(s) with new or changed files"
-    return all_days[-1:], "no new files: the latest day again"
+        return changed, f"{len(changed)} day(s) with new or changed files", False
+    return all_days[-1:], "no new files: the latest day, not loaded again", True
 
 
 def _step_labels(asset_graph) -> dict[str, str]:

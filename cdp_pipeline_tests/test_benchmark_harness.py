@@ -2,6 +2,7 @@
 
 import importlib.util
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -286,13 +287,15 @@ def test_sampler_measures_the_whole_process_tree():
         "import subprocess, sys; b = bytearray(60 * 2**20); "
         f"p = subprocess.Popen([sys.executable, '-c', {child!r}]); p.wait()"
     )
+    started = time.monotonic()
     run = benchlib.run_measured([sys.executable, "-c", parent], interval=0.05)
+    measured_around = time.monotonic() - started
     assert run.returncode == 0
     assert run.max_processes >= 2
     assert run.peak_tree_rss_bytes >= 140 * 2**20
     assert run.peak_process_hwm_bytes >= 80 * 2**20
     assert run.peak_rss_bytes >= run.peak_tree_rss_bytes
-    assert 1.0 <= run.wall_seconds < 20
+    assert 1.0 <= run.wall_seconds <= measured_around  # the child's second, and no more than it took (no time limit)
     assert run.samples >= 2
     assert run.cpu_series and run.cpu_series[-1][1] >= run.cpu_series[0][1]
 

@@ -264,7 +264,7 @@ def test_a_new_dagster_home_is_made_in_wal_mode_and_then_used_as_dagster_makes_i
             instance.create_run_for_job(_tiny_job(), run_id=run_id)
             _store_log_event(instance, run_id, "stored")
         assert [e.user_message for e in instance.all_logs(run_id) if not e.is_dagster_event] == ["stored"]
-        assert instance.get_run_by_id(run_id) is not None
+        assert instance.get_run_by_id(run_id).job_name == "tiny"
     for name in ("history/runs.db", "history/runs/index.db", "schedules/schedules.db", f"history/runs/{run_id}.db"):
         con = sqlite3.connect(home / name)
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal", name

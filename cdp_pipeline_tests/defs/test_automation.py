@@ -77,7 +77,7 @@ def test_sensor_requests_one_run_for_the_days_with_new_files_and_not_again(cdp_e
 
         again = landing_file_sensor(dg.build_sensor_context(instance=instance, cursor=cursor))
         assert not again.run_requests and not again.dynamic_partitions_requests
-        assert again.skip_reason is not None
+        assert again.skip_reason.skip_message == "no new landing files"
 
         # A new delivery into an old day triggers that day only, with a run key from path + checksum.
         _drop(landing, "crm", "2026-10-01", "customers_late.csv", "customer_id\nC2\n")

@@ -82,42 +82,46 @@ def test_two_free_steps_overlap_and_dependencies_hold():
     assert outputs == {"a", "b", "after"}
 
 
-def test_steps_of_one_lane_and_unnamed_steps_run_alone():
-    # lane_1/lane_2 share a lane; alone is not in the policy. Each records who else was running.
-    running: set[str] = set()
-    overlaps: dict[str, set[str]] = {}
-    lock = threading.Lock()
+# The first step waits this long for the second to start beside it: the executor's next chance comes
+# at once, so a step started where it may not is seen well within it; a step kept waiting costs
+# the test this long, and a busy machine can only make the test slower, never make it fail.
+CHANCE_SECONDS = 3
 
-    def body(name):
-        with lock:
-            overlaps[name] = set(running)
-            running.add(name)
-        # let the executor's loop run: it may start another step now if it would
-        for _ in range(50):
-            threading.Event().wait(0.001)
-        with lock:
-            running.discard(name)
-            overlaps[name] |= running
 
-    ops = {}
-    for name in ("lane_1", "lane_2", "alone", "c"):
+def _second_started_during_first(policy: dict[str, str], first: str, second: str) -> bool:
+    """Runs two independent steps, ``first`` started first, up to two at once; whether ``second``
+    started while ``first`` ran (``first`` waits for it, for at most CHANCE_SECONDS)."""
+    started, seen = threading.Event(), {}
 
-        @dg.op(name=name)
-        def _op(name=name):
-            body(name)
+    @dg.op(name=first)
+    def _first():
+        seen["during"] = started.wait(CHANCE_SECONDS)
 
-        ops[name] = _op
+    @dg.op(name=second)
+    def _second():
+        started.set()
 
-    @dg.job(executor_def=_executor(POLICY))
+    @dg.job(executor_def=_executor(policy, first=(first,)))
     def job():
-        for o in ops.values():
-            o()
+        _first()
+        _second()
 
-    result, _ = _run(job)
-    assert result.success
-    assert "lane_2" not in overlaps["lane_1"] and "lane_1" not in overlaps["lane_2"]
-    assert overlaps["alone"] == set()
-    assert "alone" not in overlaps["c"]
+    result, entries = _run(job)
+    assert result.success and {k for t, k in _step_order(entries) if t == "STEP_SUCCESS"} == {first, second}
+    return seen["during"]
+
+
+@pytest.mark.parametrize(
+    "first, second, beside",
+    [
+        ("a", "b", True),  # both free: the second starts at once (the wait sees a start)
+        ("lane_1", "lane_2", False),  # one lane: one at a time
+        ("c", "alone", False),  # a step the policy does not name runs alone...
+        ("alone", "c", False),  # ...and nothing starts beside it
+    ],
+)
+def test_steps_of_one_lane_and_unnamed_steps_run_alone(first, second, beside):
+    assert _second_started_during_first(POLICY, first, second) is beside
 
 
 def test_a_failing_step_fails_the_run_and_skips_its_downstream():

@@ -1,6 +1,7 @@
 """The golden assets and checks in Dagster: materialise on a temporary DuckDB, checks pass and fail."""
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 import duckdb
@@ -151,6 +152,16 @@ def test_as_of_date_for_run():
     assert as_of_date_for_run(of({"dagster/partition": "2025-01-05"}), never, lambda: date(2025, 1, 2))[0] == date(
         2025, 1, 5
     )
+
+
+def test_with_no_data_at_all_the_as_of_date_is_today_in_the_business_time_zone():
+    # The two zones are 25 hours apart: their dates always differ, so the machine's date cannot pass
+    # for both. Read before and after, in case midnight passes in between.
+    for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):
+        before = datetime.now(ZoneInfo(zone)).date()
+        day, origin = as_of_date_for_run(RunMode.of_tags({}), lambda: None, lambda: None, zone)
+        assert day in {before, datetime.now(ZoneInfo(zone)).date()}
+        assert origin == f"today in {zone} (no events in staging)"
 
 
 def test_assets_are_in_group_golden_with_upstream_deps():

@@ -254,3 +254,31 @@ def test_ledger_checks_are_one_subsettable_step():
     (chk,) = raw_checks.RAW_CHECKS
     assert chk.can_subset and len(chk.check_keys) == 16
     assert {k.asset_key.path[-1] for k in chk.check_keys} == set(raw_checks.SOURCE_OF_TABLE)
+
+
+def test_a_night_with_no_new_files_loads_its_day_again_only_where_a_file_changed(env, instance):
+    """`cdp run` finding no new file tags its run (NO_NEW_FILES_TAG): the day's raw rows, ledger and
+    quarantine stay as loaded; a file that changed since is loaded as any night loads it, and a
+    run without the tag (`--day`, the schedule) loads the day again whatever its files."""
+    from cdp_pipeline.defs.run_mode import NO_NEW_FILES_TAG
+
+    drop(env, "crm", DAY1, "customers.csv", CRM)
+    assert materialize_crm(env, instance, partition_key=DAY1).success
+    ledger = "SELECT file, status, loaded_at FROM audit.files ORDER BY ALL"
+    rows = "SELECT customer_id, _loaded_at FROM raw.crm_customers ORDER BY ALL"
+    before = query(env, ledger), query(env, rows)
+
+    quiet = materialize_crm(env, instance, partition_key=DAY1, tags={NO_NEW_FILES_TAG: "true"})
+    assert quiet.success
+    assert (query(env, ledger), query(env, rows)) == before
+    (mat,) = quiet.asset_materializations_for_node("raw_sources")
+    assert mat.metadata["days_loaded"].value == "" and mat.metadata["table_rows_total"].value == 2
+
+    assert materialize_crm(env, instance, partition_key=DAY1).success  # untagged: loaded again
+    assert query(env, rows) != before[1] and len(query(env, rows)) == 2
+
+    drop(env, "crm", DAY1, "customers.csv", CRM + b"3,Cy\n")  # changed since its load
+    changed = materialize_crm(env, instance, partition_key=DAY1, tags={NO_NEW_FILES_TAG: "true"})
+    assert changed.success and query(env, "SELECT count(*) FROM raw.crm_customers") == [(3,)]
+    (mat,) = changed.asset_materializations_for_node("raw_sources")
+    assert mat.metadata["days_loaded"].value == DAY1 and mat.metadata["rows_loaded"].value == 3

@@ -7,7 +7,7 @@ import pytest
 from dagster._core.test_utils import create_run_for_test
 
 from cdp_pipeline.defs.automation import partition_range_tags
-from cdp_pipeline.defs.run_mode import FULL_REFRESH_TAG, RunMode, RunModeError
+from cdp_pipeline.defs.run_mode import FULL_REFRESH_TAG, NO_NEW_FILES_TAG, RunMode, RunModeError
 
 
 @pytest.mark.parametrize("value", ["true", "True", "TRUE", "1", "yes", " yes "])
@@ -20,6 +20,14 @@ def test_full_refresh_is_off_for_each_spelling_of_false_and_when_absent(value):
     assert RunMode.of_tags({FULL_REFRESH_TAG: value}).full_refresh is False
     assert RunMode.of_tags({}).full_refresh is False
     assert RunMode.of_tags(None) == RunMode(full_refresh=False, as_of=None, as_of_tag=None)
+
+
+def test_no_new_files_is_read_as_full_refresh_is_and_off_by_default():
+    assert RunMode.of_tags({NO_NEW_FILES_TAG: "true"}).no_new_files is True
+    assert RunMode.of_tags({NO_NEW_FILES_TAG: "0"}).no_new_files is False
+    assert RunMode.of_tags({}).no_new_files is False
+    with pytest.raises(RunModeError, match=r"run tag cdp/no_new_files is 'maybe': write true or false"):
+        RunMode.of_tags({NO_NEW_FILES_TAG: "maybe"})
 
 
 @pytest.mark.parametrize("value", ["ture", "on", "full", "2"])

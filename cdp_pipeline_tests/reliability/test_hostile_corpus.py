@@ -29,6 +29,16 @@ pytestmark = pytest.mark.slow
 
 CORPUS = Path(build_corpus.__file__).resolve().parent
 SOURCES = ("crm", "esp", "sms", "web", "pos")
+RAW_TABLES = (
+    "crm_customers",
+    "esp_members",
+    "esp_activity",
+    "sms_messages",
+    "web_events",
+    "pos_orders",
+    "pos_receipts",
+    "pos_square_items",
+)
 EXPECTED = json.loads((CORPUS / "expected.json").read_text(encoding="utf-8"))["files"]
 
 # Tables (and columns) whose content depends on the whole population, so that new
@@ -188,16 +198,7 @@ def test_every_file_ends_as_expected(hostile):
                 if want_reason not in (reason or ""):
                     problems.append(f"{rel}: line {line}: reason {reason!r} lacks {want_reason!r}")
         raw_rows = 0
-        for table in (
-            "crm_customers",
-            "esp_members",
-            "esp_activity",
-            "sms_messages",
-            "web_events",
-            "pos_orders",
-            "pos_receipts",
-            "pos_square_items",
-        ):
+        for table in RAW_TABLES:
             raw_rows += con.execute(f"SELECT count(*) FROM h.raw.{table} WHERE _file = ?", [rel]).fetchone()[0]
         if raw_rows != spec["rows_loaded"]:
             problems.append(f"{rel}: {raw_rows} raw rows, expected {spec['rows_loaded']}")
@@ -280,19 +281,7 @@ def _table_keys(con) -> dict[str, str]:
     corpus_customers = (
         f"(SELECT customer_id FROM h.identity.customer_map WHERE source || '|' || source_record_id IN {corpus_records})"
     )
-    keys = {
-        f"raw.{t}": f"_file IN {corpus_files}"
-        for t in (
-            "crm_customers",
-            "esp_members",
-            "esp_activity",
-            "sms_messages",
-            "web_events",
-            "pos_orders",
-            "pos_receipts",
-            "pos_square_items",
-        )
-    }
+    keys = {f"raw.{t}": f"_file IN {corpus_files}" for t in RAW_TABLES}
     keys |= {
         "audit.files": f"file IN {corpus_files}",
         "audit.quarantine": f"file IN {corpus_files}",

@@ -1,7 +1,8 @@
 """Golden layer: the single customer view and the cross-channel timeline."""
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
@@ -31,6 +32,7 @@ def as_of_date_for_run(
     mode: RunMode,
     latest_event_day: Callable[[], date | None],
     latest_landing_day: Callable[[], date | None] = lambda: None,
+    timezone: str = "UTC",
 ) -> tuple[date, str]:
     """The as-of date of a run and where it came from.
 
@@ -44,7 +46,8 @@ def as_of_date_for_run(
     as the night that loaded it did and as identity reads it: the latest event can be a day later
     (a day's extract holds events of the early hours after it), and a rerun as of that day would
     count events the night left out and date segments and exports a day no files landed for.
-    Without a ledger, the latest event date in staging; with no data at all, today.
+    Without a ledger, the latest event date in staging; with no data at all, today in the business
+    time zone ``timezone`` (as the segments' run date is), not the machine's.
     """
     if mode.as_of is not None and mode.as_of_tag == LAST_LANDING_DAY_TAG:
         return mode.as_of, f"run tag {mode.as_of_tag}"
@@ -60,7 +63,7 @@ def as_of_date_for_run(
     latest = latest_event_day()
     if latest is not None:
         return latest, "latest event in staging"
-    return date.today(), "today (no events in staging)"
+    return datetime.now(ZoneInfo(timezone)).date(), f"today in {timezone} (no events in staging)"
 
 
 @dg.multi_asset(
@@ -101,6 +104,7 @@ def golden_tables(context: dg.AssetExecutionContext, duckdb: DuckDBResource, set
             mode,
             lambda: latest_event_date(con, settings.timezone),
             lambda: data_as_of(con) if table_exists(con, "audit", "files") else None,
+            settings.timezone,
         )
         build = build_golden(
             con,

@@ -17,10 +17,12 @@ from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.partitions import landing_date_partitions
 from cdp_pipeline.defs.resources import CdpSettings
+from cdp_pipeline.defs.run_mode import RunMode
 from cdp_pipeline.defs.table_metadata import table_metadata
 from cdp_pipeline.lib.common.progress import report_phase
 from cdp_pipeline.lib.common.sql_files import fetch_sql
 from cdp_pipeline.lib.raw import SOURCE_TABLES, PartitionOutcome, ledger, load_sources
+from cdp_pipeline.lib.raw.reload import days_to_reload
 
 RAW_GROUP = "raw"
 MAX_WARNINGS_PER_FILE = 5
@@ -96,7 +98,9 @@ def selected_sources(selected: set[dg.AssetKey]) -> list[str]:
     return sources
 
 
-def _results(con, source: str, outcomes: list[PartitionOutcome], days: list[str]) -> Iterator[dg.MaterializeResult]:
+def _results(
+    con, source: str, outcomes: list[PartitionOutcome], days: list[str], loaded: list[str]
+) -> Iterator[dg.MaterializeResult]:
     files = [f for o in outcomes for f in o.files]
     by_status = {s: sum(1 for f in files if f.status == s) for s in ledger.LEDGER_STATUSES}
     for t in SOURCE_TABLES[source]:
@@ -106,6 +110,8 @@ def _results(con, source: str, outcomes: list[PartitionOutcome], days: list[str]
             metadata={
                 **table_metadata(con, ["raw", t]),
                 "landing_days": dg.MetadataValue.text(f"{days[0]} .. {days[-1]}" if days else ""),
+                # a night with no new files loads again only the days whose files changed since
+                "days_loaded": dg.MetadataValue.text(", ".join(loaded) if len(loaded) <= 3 else f"{len(loaded)} days"),
                 "rows_loaded": dg.MetadataValue.int(sum(f.rows_loaded for f in mine if f.status == "loaded")),
                 "rows_quarantined": dg.MetadataValue.int(sum(f.rows_quarantined for f in mine)),
                 "files_loaded": dg.MetadataValue.int(sum(1 for f in mine if f.status == "loaded")),
@@ -135,9 +141,16 @@ def raw_sources(context: dg.AssetExecutionContext, duckdb: DuckDBResource, setti
     sources = selected_sources(set(context.selected_asset_keys))
     # Dagster lists dynamic partitions in the order they were added; load in date order.
     days = sorted(context.partition_keys)
+    mode = RunMode.of_run(context.run)
     with duckdb.get_connection() as con:
+        loading = days_to_reload(con, settings.landing_dir, days) if mode.no_new_files else days
+        if not loading:
+            context.log.info(f"no new landing files: {', '.join(days)} not loaded again (its files are as loaded)")
+            for source in sources:
+                yield from _results(con, source, [], days, loading)
+            return
         # closing: a failure while reporting on one source stops the workers parsing the next
-        loads = load_sources(con, settings.landing_dir, sources, days, settings=settings)
+        loads = load_sources(con, settings.landing_dir, sources, loading, settings=settings)
         with contextlib.closing(loads):
             began = time.monotonic()
             for source, outcomes in loads:
@@ -148,5 +161,5 @@ def raw_sources(context: dg.AssetExecutionContext, duckdb: DuckDBResource, setti
                 for outcome in outcomes:
                     _log_outcomes(context, outcome)
                 # each source's tables materialise as soon as they are written
-                yield from _results(con, source, outcomes, days)
+                yield from _results(con, source, outcomes, days, loading)
                 began = time.monotonic()

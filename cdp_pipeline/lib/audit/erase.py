@@ -154,74 +154,102 @@ def resolve_person(
     params = {"emails": emails or [""], "phones": phones or [""], "ids": ids or [""]}
 
     # 1. which customers / records does the identifier point at?
-    if table_exists(con, "staging", "identity_records"):
-        cols = _columns(con, "staging", "identity_records")
-        conds = [
-            c
-            for c in (
-                ("email", "lower(email) IN (SELECT unnest($emails))", EMAIL),
-                ("phone", "phone IN (SELECT unnest($phones))", PHONE),
-                ("loyalty_card_id", "loyalty_card_id IN (SELECT unnest($ids))", ID),
-                ("crm_customer_id", "crm_customer_id IN (SELECT unnest($ids))", ID),
-                ("web_user_id", "web_user_id IN (SELECT unnest($ids))", ID),
-                ("source_record_id", "source_record_id IN (SELECT unnest($ids))", ID),
-                ("cookies", "list_has_any(cookies, $ids)", ID),
-            )
-            if c[0] in cols
-        ]
-        for _, cond, k in conds:
-            found = execute_sql(
-                con, f"SELECT DISTINCT source, source_record_id FROM staging.identity_records WHERE {cond}", params
-            ).fetchall()
-            if found:
-                p.matched_kinds.add(k)
-                p.records.update((s, r) for s, r in found)
-    if table_exists(con, "identity", "customer_map"):
-        direct = execute_sql(
-            con,
-            "SELECT DISTINCT customer_id FROM identity.customer_map WHERE customer_id IN (SELECT unnest($ids))",
-            params,
-        ).fetchall()
-        if direct:
-            p.matched_kinds.add(ID)
-            p.customer_ids.update(r[0] for r in direct)
-        # A customer id merged into another on a later night names the customer it lives on.
-        for old_id in (v for v in ids if v not in {r[0] for r in direct}):
-            heir = surviving_customer_id(con, old_id)
-            if heir is not None:
-                p.matched_kinds.add(ID)
-                p.customer_ids.add(heir)
-        if p.records:
-            keys = sorted(f"{s}{_SEP}{r}" for s, r in p.records)
-            p.customer_ids.update(
-                r[0]
-                for r in execute_sql(
-                    con,
-                    "SELECT DISTINCT customer_id FROM identity.customer_map "
-                    "WHERE list_contains($keys, source || $sep || source_record_id)",
-                    {"keys": keys, "sep": _SEP},
-                ).fetchall()
-            )
-    if table_exists(con, "golden", "customers"):
-        cols = _columns(con, "golden", "customers")
-        conds = ["customer_id IN (SELECT unnest($ids))"]
-        for col, var in (
-            ("emails", "$emails"),
-            ("phones", "$phones"),
-            ("loyalty_card_ids", "$ids"),
-            ("crm_customer_ids", "$ids"),
-            ("web_user_ids", "$ids"),
-            ("cookies", "$ids"),
-        ):
-            if col in cols:
-                expr = f"list_transform({col}, lambda x: lower(x))" if col == "emails" else col
-                conds.append(f"list_has_any({expr}, {var})")
-        found = execute_sql(
-            con, f"SELECT customer_id FROM golden.customers WHERE {' OR '.join(conds)}", params
-        ).fetchall()
-        p.customer_ids.update(r[0] for r in found)
+    _add_records_named(con, p, params)
+    _add_customers_mapped(con, p, ids, params)
+    _add_golden_customers_named(con, p, params)
+    _add_request_forms(p, forms, kind, identifier)
 
-    # Whatever the person named is theirs, whether or not it matched anything yet.
+    # 2. everything those customers are known by
+    excluded = _excluded_values(con)
+    _add_records_of_customers(con, p)
+    _add_identifiers_of_records(con, p, excluded)
+    _add_identifiers_in_golden(con, p, excluded)
+    p.phone_raw_forms |= raw_phone_forms(con, p.phones, default_region)
+    return p
+
+
+def _add_records_named(con: duckdb.DuckDBPyConnection, p: Person, params: dict) -> None:
+    """The staging records holding one of the identifier's forms, and the kinds that matched."""
+    if not table_exists(con, "staging", "identity_records"):
+        return
+    cols = _columns(con, "staging", "identity_records")
+    conds = [
+        c
+        for c in (
+            ("email", "lower(email) IN (SELECT unnest($emails))", EMAIL),
+            ("phone", "phone IN (SELECT unnest($phones))", PHONE),
+            ("loyalty_card_id", "loyalty_card_id IN (SELECT unnest($ids))", ID),
+            ("crm_customer_id", "crm_customer_id IN (SELECT unnest($ids))", ID),
+            ("web_user_id", "web_user_id IN (SELECT unnest($ids))", ID),
+            ("source_record_id", "source_record_id IN (SELECT unnest($ids))", ID),
+            ("cookies", "list_has_any(cookies, $ids)", ID),
+        )
+        if c[0] in cols
+    ]
+    for _, cond, k in conds:
+        found = execute_sql(
+            con, f"SELECT DISTINCT source, source_record_id FROM staging.identity_records WHERE {cond}", params
+        ).fetchall()
+        if found:
+            p.matched_kinds.add(k)
+            p.records.update((s, r) for s, r in found)
+
+
+def _add_customers_mapped(con: duckdb.DuckDBPyConnection, p: Person, ids: list[str], params: dict) -> None:
+    """The customers the identifier names as a customer id (also one merged away since), and those
+    of the records found."""
+    if not table_exists(con, "identity", "customer_map"):
+        return
+    direct = execute_sql(
+        con,
+        "SELECT DISTINCT customer_id FROM identity.customer_map WHERE customer_id IN (SELECT unnest($ids))",
+        params,
+    ).fetchall()
+    if direct:
+        p.matched_kinds.add(ID)
+        p.customer_ids.update(r[0] for r in direct)
+    # A customer id merged into another on a later night names the customer it lives on.
+    for old_id in (v for v in ids if v not in {r[0] for r in direct}):
+        heir = surviving_customer_id(con, old_id)
+        if heir is not None:
+            p.matched_kinds.add(ID)
+            p.customer_ids.add(heir)
+    if p.records:
+        keys = sorted(f"{s}{_SEP}{r}" for s, r in p.records)
+        p.customer_ids.update(
+            r[0]
+            for r in execute_sql(
+                con,
+                "SELECT DISTINCT customer_id FROM identity.customer_map "
+                "WHERE list_contains($keys, source || $sep || source_record_id)",
+                {"keys": keys, "sep": _SEP},
+            ).fetchall()
+        )
+
+
+def _add_golden_customers_named(con: duckdb.DuckDBPyConnection, p: Person, params: dict) -> None:
+    """The golden customers whose id or identifier lists hold one of the identifier's forms."""
+    if not table_exists(con, "golden", "customers"):
+        return
+    cols = _columns(con, "golden", "customers")
+    conds = ["customer_id IN (SELECT unnest($ids))"]
+    for col, var in (
+        ("emails", "$emails"),
+        ("phones", "$phones"),
+        ("loyalty_card_ids", "$ids"),
+        ("crm_customer_ids", "$ids"),
+        ("web_user_ids", "$ids"),
+        ("cookies", "$ids"),
+    ):
+        if col in cols:
+            expr = f"list_transform({col}, lambda x: lower(x))" if col == "emails" else col
+            conds.append(f"list_has_any({expr}, {var})")
+    found = execute_sql(con, f"SELECT customer_id FROM golden.customers WHERE {' OR '.join(conds)}", params).fetchall()
+    p.customer_ids.update(r[0] for r in found)
+
+
+def _add_request_forms(p: Person, forms, kind: str | None, identifier: str) -> None:
+    """Whatever the person named is theirs, whether or not it matched anything yet."""
     for k, v in forms:
         if kind is None and k != EMAIL and len(forms) > 1 and p.matched_kinds and k not in p.matched_kinds:
             continue  # "0701234567" matched as a phone: do not also suppress it as a card number
@@ -231,8 +259,9 @@ def resolve_person(
     if not p.matched_kinds and p.customer_ids:
         p.matched_kinds.add(ID)
 
-    # 2. everything those customers are known by
-    excluded = _excluded_values(con)
+
+def _add_records_of_customers(con: duckdb.DuckDBPyConnection, p: Person) -> None:
+    """Every record mapped to the person's customers."""
     if p.customer_ids and table_exists(con, "identity", "customer_map"):
         p.records.update(
             (s, r)
@@ -241,73 +270,80 @@ def resolve_person(
                 {"cids": sorted(p.customer_ids)},
             ).fetchall()
         )
-    if p.records and table_exists(con, "staging", "identity_records"):
-        cols = _columns(con, "staging", "identity_records")
-        wanted = [
-            c
-            for c in (
-                "email",
-                "phone",
-                "email_is_junk",
-                "phone_is_junk",
-                "loyalty_card_id",
-                "crm_customer_id",
-                "web_user_id",
-                "cookies",
-            )
-            if c in cols
-        ]
-        keys = sorted(f"{s}{_SEP}{r}" for s, r in p.records)
-        for row in _rows(
-            con,
-            f"SELECT {', '.join(wanted) or '1 AS _'} FROM staging.identity_records "
-            "WHERE list_contains($keys, source || $sep || source_record_id)",
-            {"keys": keys, "sep": _SEP},
-        ):
-            _collect(
-                p,
-                row.get("email"),
-                row.get("phone"),
-                [
-                    row.get("loyalty_card_id"),
-                    row.get("crm_customer_id"),
-                    row.get("web_user_id"),
-                    *_as_list(row.get("cookies")),
-                ],
-                excluded,
-                email_junk=row.get("email_is_junk"),
-                phone_junk=row.get("phone_is_junk"),
-            )
-    if p.customer_ids and table_exists(con, "golden", "customers"):
-        cols = _columns(con, "golden", "customers")
-        wanted = [
-            c
-            for c in ("emails", "phones", "loyalty_card_ids", "crm_customer_ids", "web_user_ids", "cookies")
-            if c in cols
-        ]
-        if wanted:
-            for row in _rows(
-                con,
-                f"SELECT {', '.join(wanted)} FROM golden.customers WHERE list_contains($cids, customer_id)",
-                {"cids": sorted(p.customer_ids)},
-            ):
-                for e in _as_list(row.get("emails")):
-                    _collect(p, e, None, [], excluded)
-                for ph in _as_list(row.get("phones")):
-                    _collect(p, None, ph, [], excluded)
-                _collect(
-                    p,
-                    None,
-                    None,
-                    [
-                        x
-                        for c in ("loyalty_card_ids", "crm_customer_ids", "web_user_ids", "cookies")
-                        for x in _as_list(row.get(c))
-                    ],
-                    excluded,
-                )
-    p.phone_raw_forms |= raw_phone_forms(con, p.phones, default_region)
-    return p
+
+
+def _add_identifiers_of_records(con: duckdb.DuckDBPyConnection, p: Person, excluded: set[str]) -> None:
+    """The identifiers the person's staging records hold (not the excluded ones)."""
+    if not (p.records and table_exists(con, "staging", "identity_records")):
+        return
+    cols = _columns(con, "staging", "identity_records")
+    wanted = [
+        c
+        for c in (
+            "email",
+            "phone",
+            "email_is_junk",
+            "phone_is_junk",
+            "loyalty_card_id",
+            "crm_customer_id",
+            "web_user_id",
+            "cookies",
+        )
+        if c in cols
+    ]
+    keys = sorted(f"{s}{_SEP}{r}" for s, r in p.records)
+    for row in _rows(
+        con,
+        f"SELECT {', '.join(wanted) or '1 AS _'} FROM staging.identity_records "
+        "WHERE list_contains($keys, source || $sep || source_record_id)",
+        {"keys": keys, "sep": _SEP},
+    ):
+        _collect(
+            p,
+            row.get("email"),
+            row.get("phone"),
+            [
+                row.get("loyalty_card_id"),
+                row.get("crm_customer_id"),
+                row.get("web_user_id"),
+                *_as_list(row.get("cookies")),
+            ],
+            excluded,
+            email_junk=row.get("email_is_junk"),
+            phone_junk=row.get("phone_is_junk"),
+        )
+
+
+def _add_identifiers_in_golden(con: duckdb.DuckDBPyConnection, p: Person, excluded: set[str]) -> None:
+    """The identifiers the person's golden customers list (not the excluded ones)."""
+    if not (p.customer_ids and table_exists(con, "golden", "customers")):
+        return
+    cols = _columns(con, "golden", "customers")
+    wanted = [
+        c for c in ("emails", "phones", "loyalty_card_ids", "crm_customer_ids", "web_user_ids", "cookies") if c in cols
+    ]
+    if not wanted:
+        return
+    for row in _rows(
+        con,
+        f"SELECT {', '.join(wanted)} FROM golden.customers WHERE list_contains($cids, customer_id)",
+        {"cids": sorted(p.customer_ids)},
+    ):
+        for e in _as_list(row.get("emails")):
+            _collect(p, e, None, [], excluded)
+        for ph in _as_list(row.get("phones")):
+            _collect(p, None, ph, [], excluded)
+        _collect(
+            p,
+            None,
+            None,
+            [
+                x
+                for c in ("loyalty_card_ids", "crm_customer_ids", "web_user_ids", "cookies")
+                for x in _as_list(row.get(c))
+            ],
+            excluded,
+        )
 
 
 def _collect(p: Person, email, phone, ids, excluded: set[str], email_junk=None, phone_junk=None) -> None:

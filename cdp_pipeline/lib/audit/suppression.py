@@ -274,15 +274,24 @@ def is_suppressed(con: duckdb.DuckDBPyConnection, settings, value: object, kind:
 
 # file kind -> (column, hash kind): the identifiers a raw row of that kind carries. The phone
 # columns are every one staging reads a customer's number from (phone_lookup.RAW_PHONE_COLUMNS).
+# Keyed by file kind, not raw table: a vendor's variant of a table (a legacy Shopify customers
+# export, a Klaviyo profile export) needs its own entry, or its rows are loaded unchecked (a test
+# holds every kind of FILE_KINDS to one).
+_CRM_IDENTIFIERS = (
+    ("email", EMAIL),
+    ("phone", PHONE),
+    ("address_phone", PHONE),
+    ("customer_id", ID),
+    ("loyalty_card_id", ID),
+)
+_ESP_MEMBER_IDENTIFIERS = (("email_address", EMAIL), ("phone", PHONE))
 INGEST_IDENTIFIER_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
-    "crm_customers": (
-        ("email", EMAIL),
-        ("phone", PHONE),
-        ("address_phone", PHONE),
-        ("customer_id", ID),
-        ("loyalty_card_id", ID),
-    ),
-    "esp_members": (("email_address", EMAIL), ("phone", PHONE)),
+    "crm_customers": _CRM_IDENTIFIERS,
+    "shopify_customers_legacy": _CRM_IDENTIFIERS,
+    "stripe_customers": _CRM_IDENTIFIERS,
+    "woocommerce_customers": _CRM_IDENTIFIERS,
+    "esp_members": _ESP_MEMBER_IDENTIFIERS,
+    "esp_klaviyo_profiles": _ESP_MEMBER_IDENTIFIERS,
     "esp_activity": (("email_address", EMAIL),),
     # The customer's number is From (inbound) or To (outbound); the business number is never
     # on the list, so both columns are tested.
@@ -299,7 +308,11 @@ INGEST_IDENTIFIER_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
 # read in the default region.
 PHONE_COUNTRY_COLUMNS: dict[str, tuple[str, ...]] = {
     "crm_customers": ("country",),
-    "esp_members": ("cc", "country"),
+    "shopify_customers_legacy": ("country",),
+    "stripe_customers": ("country",),
+    "woocommerce_customers": ("country",),
+    "esp_members": ("cc",),
+    "esp_klaviyo_profiles": ("country",),
     "pos_orders": ("billing_country", "shipping_country"),
 }
 

@@ -12,11 +12,12 @@ import re
 
 import duckdb
 
-# Column names that hold personal data or identifiers of a person.
+# Column names that hold personal data or identifiers of a person (the timeline's event_ref
+# holds a consent event's address or number).
 PERSONAL_COLUMN = re.compile(
     r"(^|_)(first|last|full|billing)_?name|street|address|email|phone|birth|body|zip|postcode|city|(^|_)ip$|latitude|longitude|notes"
     r"|cookie|pseudo|user_id|customer_id|loyalty|card|crm|^from$|^to$|raw_record|event_json|_extra"
-    r"|identifier|source_record_id|leid|euid|emails|phones"
+    r"|identifier|source_record_id|leid|euid|emails|phones|event_ref"
 )
 _EMAIL = re.compile(r"^[^@\s]+@([^@\s]+)$")
 

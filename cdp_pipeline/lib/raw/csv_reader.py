@@ -131,9 +131,9 @@ def read_header(
         )
     header = [h.strip() for h in header]
     keys = {normalise_header(h) for h in header}
-    kind = kind or classify_csv(source, file_name, keys)
+    unread = None if kind else unread_export(source, keys)
+    kind = kind or (None if unread else classify_csv(source, file_name, keys))
     if kind is None:
-        unread = unread_export(source, keys)
         raise FileRejected(
             f"unknown file kind for source '{source}': "
             + (

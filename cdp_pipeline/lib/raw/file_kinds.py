@@ -93,6 +93,9 @@ CRM_CUSTOMERS = FileKind(
         "email_hard_bounce_reason",
         "email_quarantined",
         "email_invalid",
+        # the whole name in one field (Stripe's and WooCommerce's customer exports write no first
+        # and last name): staging splits it when the row has neither
+        "full_name",
     ),
     required=("customer_id",),
     aliases={
@@ -138,17 +141,35 @@ CRM_CUSTOMERS = FileKind(
     prefer={"birth_date": ("birth_date", "date_of_birth", "dob")},
 )
 
+
+def _crm_export(name: str, required: tuple[str, ...], aliases: dict[str, str] | None = None) -> FileKind:
+    """A vendor's customer export read as the CRM extract: its columns, aliases and preferences,
+    and the vendor's own aliases (which would misread another CRM extract: Stripe's ``id``)."""
+    return FileKind(
+        name=name,
+        source="crm",
+        table="crm_customers",
+        format=CSV,
+        columns=CRM_CUSTOMERS.columns,
+        required=required,
+        aliases={**CRM_CUSTOMERS.aliases, **(aliases or {})},
+        prefer=CRM_CUSTOMERS.prefer,
+    )
+
+
 # A legacy Shopify customers export has no Customer ID: its rows are keyed by their address.
-SHOPIFY_CUSTOMERS_LEGACY = FileKind(
-    name="shopify_customers_legacy",
-    source="crm",
-    table="crm_customers",
-    format=CSV,
-    columns=CRM_CUSTOMERS.columns,
-    required=("email",),
-    aliases=CRM_CUSTOMERS.aliases,
-    prefer=CRM_CUSTOMERS.prefer,
-)
+SHOPIFY_CUSTOMERS_LEGACY = _crm_export("shopify_customers_legacy", ("email",))
+
+# Stripe's customer export (Customers > Export, ``unified_customers.csv``): ``id`` is Stripe's
+# customer key (``cus_…``), ``Name`` the whole name, ``Created (UTC)`` a UTC time (kept in _extra:
+# a CRM time is local). Its ``id`` is no customer id in any other CRM extract: a kind of its own.
+STRIPE_CUSTOMERS = _crm_export("stripe_customers", ("customer_id",), {"id": "customer_id", "name": "full_name"})
+
+# WooCommerce's customer report (Analytics > Customers > Download): ``Name, Username, Last Active,
+# Sign Up, Email, Orders, Total Spend, AOV, Country / Region, City, Region, Postal Code``. It has no
+# customer id (a guest has no username either): rows are keyed by their address, as a legacy
+# Shopify export's are. ``Name`` is the whole name.
+WOOCOMMERCE_CUSTOMERS = _crm_export("woocommerce_customers", ("email",), {"name": "full_name"})
 
 ESP_MEMBERS = FileKind(
     name="esp_members",
@@ -420,7 +441,9 @@ FILE_KINDS: dict[str, FileKind] = {
 }
 
 # raw table -> the file kinds that write it
-FILE_KINDS.update({k.name: k for k in (SHOPIFY_CUSTOMERS_LEGACY, ESP_KLAVIYO_PROFILES)})  # vendor variants
+FILE_KINDS.update(  # vendor variants
+    {k.name: k for k in (SHOPIFY_CUSTOMERS_LEGACY, STRIPE_CUSTOMERS, WOOCOMMERCE_CUSTOMERS, ESP_KLAVIYO_PROFILES)}
+)
 TABLE_KINDS: dict[str, tuple[FileKind, ...]] = {}
 for _k in FILE_KINDS.values():
     TABLE_KINDS[_k.table] = TABLE_KINDS.get(_k.table, ()) + (_k,)
@@ -491,7 +514,15 @@ def classify_csv(source: str, file_name: str, header_keys: set[str]) -> FileKind
         return all(any(kind.canonical(h) == c for h in header_keys) for c in cols)
 
     if source == "crm":
-        if not has(CRM_CUSTOMERS, "customer_id") and has(CRM_CUSTOMERS, "email", "consent_email"):
+        if has(CRM_CUSTOMERS, "customer_id"):
+            return CRM_CUSTOMERS
+        # by the columns only each vendor writes: Stripe's "Created (UTC)" beside its "id",
+        # WooCommerce's "Username" and "Sign Up"
+        if {"id", "created_utc", "email"} <= header_keys:
+            return STRIPE_CUSTOMERS
+        if {"username", "sign_up"} <= header_keys:
+            return WOOCOMMERCE_CUSTOMERS
+        if has(CRM_CUSTOMERS, "email", "consent_email"):
             return SHOPIFY_CUSTOMERS_LEGACY
         return CRM_CUSTOMERS
     if source == "esp":
@@ -524,10 +555,18 @@ def classify_csv(source: str, file_name: str, header_keys: set[str]) -> FileKind
 
 # Exports the platform recognises but does not read, by the header columns that mark each: a
 # file of one is rejected whole, and the reason names it (docs/sources.md) so whoever reads
-# audit.files knows it is a known format, not a broken file.
-# Square's Transactions export has a row per payment and no lines: neither contract takes it.
+# audit.files knows it is a known format, not a broken file. They are looked for before the
+# kinds, as some would otherwise be read wrongly (Stripe's payments export has a "Customer ID":
+# in crm/ each payment would be a customer record).
+# Square's Transactions export has a row per payment and no lines: neither contract takes it;
+# nor does Stripe's (no items either). A WooCommerce order export (the columns of the
+# "Advanced Order Export For WooCommerce" plugin's default layout) needs a file kind of its own.
+_STRIPE_PAYMENTS = frozenset({"id", "seller_message", "created_utc", "amount"})
 UNREAD_EXPORTS: tuple[tuple[str, str, frozenset[str]], ...] = (
     ("pos", "Square's Transactions export", frozenset({"transaction_id", "gross_sales", "total_collected"})),
+    ("pos", "Stripe's payments export", _STRIPE_PAYMENTS),
+    ("crm", "Stripe's payments export", _STRIPE_PAYMENTS),
+    ("pos", "a WooCommerce order export", frozenset({"order_number", "order_status", "order_date"})),
 )
 
 

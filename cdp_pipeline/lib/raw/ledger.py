@@ -119,6 +119,11 @@ def raw_preview(con: duckdb.DuckDBPyConnection, table: str, first_day: str, last
     return markdown_table(columns, rows) if rows else "(no rows for these landing days)"
 
 
+def ledger_entries_of(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int, object]]:
+    """``ledger_entries`` on a connection whose database has the ledger."""
+    return [(f, str(d), int(b), t) for f, d, b, t in fetch_sql(con, SQL_DIR, "select_ledger_entries")]
+
+
 def ledger_entries(build_db: Path) -> list[tuple[str, str, int, object]]:
     """``(file, landing_date, bytes, loaded_at)`` of every file the build database has seen;
     empty when there is no build database yet. Opened read-only: only runs write it."""
@@ -130,12 +135,7 @@ def ledger_entries(build_db: Path) -> list[tuple[str, str, int, object]]:
             "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'audit' AND table_name = 'files'"
         ).fetchall()[0][0]:
             return []
-        return [
-            (f, str(d), int(b), t)
-            for f, d, b, t in con.execute(
-                "SELECT file, landing_date, bytes, max(loaded_at) FROM audit.files GROUP BY ALL"
-            ).fetchall()
-        ]
+        return ledger_entries_of(con)
     finally:
         con.close()
 

@@ -52,6 +52,22 @@ def test_a_customer_id_merged_away_names_the_customer_it_lives_on(tmp_path):
     con.close()
 
 
+def test_a_person_golden_alone_knows_is_found_with_every_identifier_golden_lists(tmp_path):
+    """golden.customers' identifier lists name the person and give her identifiers by themselves:
+    without staging.identity_records and identity.customer_map she is found all the same."""
+    from cdp_pipeline.lib.audit.erase import resolve_person
+
+    con = duckdb.connect(str(tmp_path / "b.duckdb"))
+    build(con, tmp_path / "exports")
+    con.execute("DROP TABLE staging.identity_records")
+    con.execute("DROP TABLE identity.customer_map")
+    person = resolve_person(con, ANNA["raw_email"])
+    assert person.customer_ids == {ANNA["customer_id"]} and person.records == set()
+    assert (person.emails, person.phones) == ({ANNA["email"]}, {ANNA["phone"]})
+    assert person.ids == {ANNA["crm_id"], ANNA["card"], ANNA["cookie"]}
+    con.close()
+
+
 def test_access_report_orders_signals_of_one_time_by_their_other_columns(tmp_path):
     # staging tables are written unsorted (lib/staging/sql/insert_staging_rows.sql): two signals
     # of one time come in the order of their columns, whichever order the table stores them in

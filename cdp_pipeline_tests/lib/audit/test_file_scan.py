@@ -3,7 +3,7 @@
 import hashlib
 
 from cdp_pipeline.lib.audit import file_scan
-from cdp_pipeline.lib.audit.file_scan import CleanFiles, scan_file
+from cdp_pipeline.lib.audit.file_scan import CleanFiles, FileMatch, scan_file
 from cdp_pipeline.lib.audit.scan import IdentifierSet
 from cdp_pipeline.lib.audit.suppression import identifier_hash
 
@@ -25,7 +25,7 @@ def test_literals_are_found_case_insensitively_across_chunk_boundaries_and_count
     assert match is not None and match.identifiers == 3
 
     path.write_bytes(b"x" * 50 + "Åsa.Öberg@example.se".encode())  # not ASCII: found as written
-    assert scan_file(path, IdentifierSet.of(["Åsa.Öberg@Example.se"])) is not None
+    assert scan_file(path, IdentifierSet.of(["Åsa.Öberg@Example.se"])) == FileMatch(path, identifiers=1, suppressed=0)
 
 
 def test_phones_glued_to_their_neighbours_are_found_through_the_suppression_hashes(tmp_path):
@@ -58,7 +58,7 @@ def test_a_file_found_clean_is_not_read_again_until_its_bytes_or_the_values_soug
     data = bytearray(clean_bytes)
     data[40 : 40 + len(EMAIL)] = EMAIL.encode()
     path.write_bytes(bytes(data))
-    assert scan_file(path, ids, clean_files=record) is not None
+    assert scan_file(path, ids, clean_files=record) == FileMatch(path, identifiers=1, suppressed=0)
 
     # the record holds no identifier, nor a hash anyone could compute from one without the salt
     text = (tmp_path / "clean.json").read_text().lower()

@@ -240,3 +240,64 @@ def test_each_rows_country_for_its_phones_is_its_first_non_empty_country_column(
     sms = ParsedFile(SMS_MESSAGES_CSV, "utf-8", ",")
     sms.columns = {"from": ["+46701234567"]}
     assert _row_countries(sms) is None
+
+
+def test_vendor_variants_of_a_raw_table_are_suppressed_at_ingest(cdp_env):
+    """A Klaviyo profile export (esp/, written to raw.esp_members) and a legacy Shopify customers
+    export (crm/, no Customer ID) are file kinds of their own: an erased person in a later delivery
+    of either must be left out at ingest as in a Mailchimp or CRM file, by address and by a phone
+    written nationally in the row's country (Klaviyo's Country, the legacy export's Country)."""
+    settings = cdp_env
+    con = duckdb.connect(str(settings.build_db))
+    build(con)
+    queue_erasure(ANNA["email"], settings.inbox_dir)
+    run_pending_erasures(con, settings)
+    con.execute("DELETE FROM audit.quarantine WHERE file = 'crm/x.csv'")
+    # a Danish number on the list as an erasure lists it: E.164, salted
+    add_suppressions(con, [(identifier_hash("+4520123456", load_salt(salt_path(settings.data_dir))), "phone")], "t")
+
+    drop(
+        settings,
+        "esp",
+        "profiles_export.csv",
+        "Email,Klaviyo ID,First Name,Phone Number,Country,Email Marketing Consent\n"
+        f"{ANNA['raw_email']},01HX0AAAAAAAAAAAAAAAAAAAAA,Anna,,Sweden,SUBSCRIBED\n"  # her address
+        "dan@new.dk,01HX0BBBBBBBBBBBBBBBBBBBBB,Dan,20 12 34 56,Denmark,SUBSCRIBED\n"  # the Danish number
+        "eva@new.se,01HX0CCCCCCCCCCCCCCCCCCCCC,Eva,020-12 34 56,Sweden,SUBSCRIBED\n",  # kept
+    )
+    drop(
+        settings,
+        "crm",
+        "customers_export_legacy.csv",
+        "First Name,Last Name,Email,Country,Phone,Accepts Marketing\n"
+        "Cy,Ek,cy@new.se,Sweden,070-123 45 67,yes\n"  # Anna's number
+        "Dan,Lund,dan2@new.dk,Denmark,20 12 34 56,yes\n"  # the Danish number, written nationally
+        "Eva,Berg,eva@new.se,Sweden,,no\n",  # kept
+    )
+    for source in ("esp", "crm"):
+        load_partition(con, settings.landing_dir, source, DAY, settings=settings)
+
+    today = f" WHERE _landing_date = DATE '{DAY}'"
+    assert con.execute("SELECT email_address FROM raw.esp_members" + today).fetchall() == [("eva@new.se",)]
+    assert con.execute("SELECT email FROM raw.crm_customers" + today).fetchall() == [("eva@new.se",)]
+    files = dict(con.execute("SELECT file_kind, rows_suppressed FROM audit.files").fetchall())
+    assert files == {"esp_klaviyo_profiles": 2, "shopify_customers_legacy": 2}
+    for source, table in (("esp", "esp_members"), ("crm", "crm_customers")):
+        assert ledger_balance(con, source, table)["balanced"], table
+    con.close()
+
+
+def test_every_file_kind_names_its_identifier_columns_for_ingest():
+    """Suppression at ingest looks a file's identifier columns up by its file kind: a kind missing
+    from the table loads an erased person's rows again. Every kind has an entry, and each column
+    named is one of the kind's columns."""
+    from cdp_pipeline.lib.audit.suppression import INGEST_IDENTIFIER_COLUMNS, PHONE_COUNTRY_COLUMNS
+    from cdp_pipeline.lib.raw.file_kinds import FILE_KINDS
+
+    assert set(INGEST_IDENTIFIER_COLUMNS) == set(FILE_KINDS)
+    for name, columns in INGEST_IDENTIFIER_COLUMNS.items():
+        assert columns and {c for c, _ in columns} <= set(FILE_KINDS[name].columns), name
+    for name, columns in PHONE_COUNTRY_COLUMNS.items():
+        assert set(columns) <= set(FILE_KINDS[name].columns), name
+    # a kind whose phones are read in its row's country is suppressed in that country too
+    assert {"esp_klaviyo_profiles", "shopify_customers_legacy"} <= set(PHONE_COUNTRY_COLUMNS)

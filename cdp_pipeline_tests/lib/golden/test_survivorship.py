@@ -158,11 +158,16 @@ def test_first_discriminating_rule_wins():
     )
 
 
-def test_full_ties_go_to_the_smallest_source_record_id_whatever_the_row_order():
+def test_full_ties_go_to_the_smallest_source_record_id_whatever_the_row_order_and_source():
     a, b = rec("401", first_name="Daniel"), rec("400", first_name="Dan")
     for rows in ([a, b], [b, a]):
         out = survive(rows, {"n": (["first_name"], ["most_recent", "most_frequent"])})["C1"]
         assert (out["first_name"], out["first_name_source_record_id"]) == ("Dan", "400")
+    # the record id decides before the source does: the smaller id wins from a source later in the alphabet
+    a, b = rec("401", "crm", first_name="Daniel"), rec("400", "pos", first_name="Dan")
+    for rows in ([a, b], [b, a]):
+        out = survive(rows, {"n": (["first_name"], ["most_recent", "most_frequent"])})["C1"]
+        assert (out["first_name"], out["first_name_source"]) == ("Dan", "pos")
 
 
 def test_customers_without_values_still_get_a_row():

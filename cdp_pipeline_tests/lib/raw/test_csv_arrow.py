@@ -177,16 +177,21 @@ def _fixture_files():
                 yield pytest.param(path, source, id=str(path.relative_to(FIXTURES)))
 
 
+# The fixture files neither reader gets to read: no text encoding reads them.
+NOT_TEXT_FIXTURES = {"hostile/crm/crm_binary_garbage.csv", "hostile/crm/crm_utf16le_no_bom.csv"}
+
+
 @pytest.mark.parametrize("path,source", list(_fixture_files()))
 def test_every_fixture_file_reads_the_same_through_either_reader(path, source):
     data = path.read_bytes()
     name = path.name
     if is_gzip(data):
         data, name = gunzip(data), name[:-3]
-    try:
-        slow, fast = both(data, source, name)
-    except NotTextError:
+    if str(path.relative_to(FIXTURES)) in NOT_TEXT_FIXTURES:
+        with pytest.raises(NotTextError):
+            both(data, source, name)
         return
+    slow, fast = both(data, source, name)
     assert fast is None or fast == slow
 
 
@@ -200,7 +205,8 @@ def test_a_quoted_record_arrow_reads_differently_from_python_sends_the_file_row_
         table, invalid = real(*args)
         return table.set_column(1, "c1", pa.array(['"Anna, Maria"', "Bo"])), invalid
 
-    assert read_csv_arrow(text, text.encode(), source="crm", file_name="c.csv", encoding="utf-8") is not None
+    slow, fast = both(text.encode())
+    assert fast == slow and fast[0]["first_name"] == ["Anna, Maria", "Bo"]  # Arrow reads it as it should
     monkeypatch.setattr(csv_arrow, "_read", misread)
     assert read_csv_arrow(text, text.encode(), source="crm", file_name="c.csv", encoding="utf-8") is None
 

@@ -26,9 +26,14 @@ def staged_landing_day(tmp: Path, day: str, drops: dict[tuple[str, str], Path | 
     con = duckdb.connect(str(tmp / "b.duckdb"))
     for source in dict.fromkeys(source for source, _ in drops):
         load_partition(con, landing, source, day, suppression=set())
+    build_staging(con)
+    return con
+
+
+def build_staging(con: duckdb.DuckDBPyConnection) -> None:
+    """Every staging table, from the raw tables as they are."""
     for table in STAGING_TABLES:
         build_staging_table(con, SQL_DIR, table, get_settings())
-    return con
 
 
 def q(con: duckdb.DuckDBPyConnection, sql: str, params=None) -> list[tuple]:

@@ -33,7 +33,14 @@ crm_latest AS (
 crm AS (
     SELECT 'crm' AS source, record_key AS source_record_id,
            coalesce(updated_ts, std_timestamp(created_at, NULL), CAST(_landing_date AS TIMESTAMP)) AS record_time,
-           first_name AS raw_first, last_name AS raw_last, email AS raw_email,
+           -- a whole name in one field (Stripe's, WooCommerce's Name) when the row has no other
+           CASE WHEN nullif(trim(first_name), '') IS NULL AND nullif(trim(last_name), '') IS NULL
+                     AND nullif(trim(full_name), '') IS NOT NULL
+                THEN std_split_first(full_name) ELSE first_name END AS raw_first,
+           CASE WHEN nullif(trim(first_name), '') IS NULL AND nullif(trim(last_name), '') IS NULL
+                     AND nullif(trim(full_name), '') IS NOT NULL
+                THEN std_split_last(full_name) ELSE last_name END AS raw_last,
+           email AS raw_email,
            coalesce(nullif(trim(phone), ''), address_phone) AS raw_phone,
            street AS raw_street, postcode AS raw_postcode, city AS raw_city, country AS raw_country,
            birth_date AS raw_birth_date, nullif(trim(loyalty_card_id), '') AS loyalty_card_id,
