@@ -57,12 +57,12 @@ def test_square_sales_join_their_customer_and_go_with_her(tmp_path, monkeypatch)
         settings,
         "SELECT event_type, summary FROM golden.customer_timeline WHERE customer_id = ? AND channel = 'store'",
         [karin],
-    ) == [("store_receipt", "Store receipt at Main Street: 11.50 USD")]
+    ) == [("store_receipt", "Store receipt at Main Street: 12.52 USD")]  # with its US sales tax (s45)
     assert _q(
         settings,
         "SELECT summary FROM golden.customer_timeline WHERE customer_id = ? AND channel = 'store'",
         [jonas],
-    ) == [("Store receipt at Harbor: 45.00 USD (refunded 45.00)",)]
+    ) == [("Store receipt at Harbor: 49.00 USD (refunded 49.00)",)]
 
     assert cli.main(["forget", "karin.ek@fjordpost.se"]) == 0
     assert cli.main(["run"]) == 0

@@ -64,6 +64,7 @@ def test_materialize_golden_tables_with_metadata_and_passing_checks(world_file):
         "one_row_per_customer": True,
         "rows_have_source_records": True,
         "trait_sanity": True,
+        "money_in_one_currency": True,
         "every_event_once": True,
     }
     con = duckdb.connect(world_file, read_only=True)
@@ -238,6 +239,7 @@ def test_the_checks_are_one_step_that_runs_any_one_alone(world_file):
         "one_row_per_customer",
         "rows_have_source_records",
         "trait_sanity",
+        "money_in_one_currency",
         "every_event_once",
     }
     result = dg.materialize(

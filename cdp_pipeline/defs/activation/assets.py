@@ -13,6 +13,7 @@ from cdp_pipeline.lib.activation.export_staging import clear_staging, staging_ro
 from cdp_pipeline.lib.activation.exporter import ExportAudience
 from cdp_pipeline.lib.activation.holds import blocking_files, export_holds, record_holds
 from cdp_pipeline.lib.activation.store import DestinationExport
+from cdp_pipeline.lib.common.remedies import remedy
 from cdp_pipeline.lib.segments.store import run_date as segments_run_date
 
 EXPORT_MEMBERS_KEY = dg.AssetKey(["activation", "export_members"])
@@ -151,6 +152,7 @@ def export_log(
             "problems": len(problems),
             "failed_destinations": ", ".join(o.manifest["destination"] for o in failed) or "none",
             "examples": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems[:25]) or "none"),
+            **remedy(STAGED_EXPORTS_CHECK, not failed),
         },
     )
     return dg.MaterializeResult(

@@ -12,6 +12,7 @@ from cdp_pipeline.lib.activation.destinations import load_destinations
 from cdp_pipeline.lib.activation.holds import holds_on, unread_consent_files
 from cdp_pipeline.lib.activation.store import ensure_activation_tables
 from cdp_pipeline.lib.common.previews import markdown_table
+from cdp_pipeline.lib.common.remedies import remedy
 from cdp_pipeline.lib.segments.store import run_date
 
 
@@ -34,6 +35,7 @@ def exported_rows_have_consent(duckdb: DuckDBResource, settings: CdpSettings) ->
         metadata={
             "problems": len(problems),
             "examples": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems[:25]) or "none"),
+            **remedy("exported_rows_have_consent", not problems),
         },
     )
 

@@ -7,6 +7,7 @@ from cdp_pipeline.defs.audit.assets import ERASURE_LOG_KEY
 from cdp_pipeline.defs.resources import CdpSettings
 from cdp_pipeline.lib.audit.erase import ensure_erasure_tables
 from cdp_pipeline.lib.audit.verify import scan_erased
+from cdp_pipeline.lib.common.remedies import remedy
 
 
 @dg.asset_check(
@@ -33,5 +34,6 @@ def no_erased_identifiers_remain(duckdb: DuckDBResource, settings: CdpSettings) 
             "files_scanned_as_bytes": result.files_scanned,
             "files_with_matches_in_bytes": len(result.in_files),
             "where": dg.MetadataValue.text(result.summary()[:2000]),
+            **remedy("no_erased_identifiers_remain", result.clean),
         },
     )

@@ -112,6 +112,7 @@ def golden_tables(context: dg.AssetExecutionContext, duckdb: DuckDBResource, set
             tz=settings.timezone,
             config=load_survivorship_config(settings.config_dir),
             full_refresh=mode.full_refresh,
+            config_dir=settings.config_dir,
         )
         if build.missing_inputs:
             context.log.warning(f"golden built without {', '.join(build.missing_inputs)} (tables do not exist yet)")

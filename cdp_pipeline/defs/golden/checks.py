@@ -6,6 +6,7 @@ from dagster_duckdb import DuckDBResource
 
 from cdp_pipeline.defs.golden.assets import CUSTOMERS, TIMELINE
 from cdp_pipeline.defs.resources import CdpSettings
+from cdp_pipeline.lib.common.remedies import remedy
 from cdp_pipeline.lib.golden import quality
 from cdp_pipeline.settings import Settings
 
@@ -27,6 +28,13 @@ CHECKS = {
         CUSTOMERS,
         "No negative spend, last_seen >= first_seen, order counts add up, RFM scores 1-5.",
         lambda con, settings, earlier: quality.check_trait_sanity(con),
+    ),
+    "money_in_one_currency": (
+        CUSTOMERS,
+        "Warns when orders are in another currency than the warehouse's (SEK) or an unreadable one: counted as "
+        "orders, their amounts are left out of total_spend and average_order_value (no rate to convert them "
+        "with); counts those orders, their customers and the customers whose orders mix currencies.",
+        lambda con, settings, earlier: quality.check_money_in_one_currency(con, settings.timezone),
     ),
     "every_event_once": (
         TIMELINE,
@@ -54,12 +62,16 @@ def golden_check_result(
         asset_key=asset,
         check_name=name,
         passed=outcome.passed,
+        severity=dg.AssetCheckSeverity.WARN if outcome.warn else dg.AssetCheckSeverity.ERROR,
         description=outcome.description,
-        metadata={k: v if isinstance(v, (int, float, str)) else str(v) for k, v in outcome.metadata.items()},
+        metadata={
+            **{k: v if isinstance(v, (int, float, str)) else str(v) for k, v in outcome.metadata.items()},
+            **remedy(name, outcome.passed),
+        },
     )
 
 
-# One step for the four (a step of its own costs more in Dagster's bookkeeping than most of
+# One step for them all (a step of its own costs more in Dagster's bookkeeping than most of
 # these queries); subsettable, so the UI still runs any one of them.
 @dg.multi_asset_check(
     specs=[

@@ -6,6 +6,7 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
+from cdp_pipeline.lib.common.remedies import remedy
 from cdp_pipeline.lib.raw import SOURCE_TABLES, ledger
 
 
@@ -63,7 +64,7 @@ def ledger_check_results(
                 check_name=name,
                 passed=bool(b[field]),
                 severity=severity,
-                metadata=_metadata(b),
+                metadata={**_metadata(b), **remedy(name, bool(b[field]))},
             )
 
 

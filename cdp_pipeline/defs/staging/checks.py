@@ -4,6 +4,7 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
+from cdp_pipeline.lib.common.remedies import remedy
 from cdp_pipeline.lib.staging.accounting import sms_message_accounting, web_event_accounting
 
 IDENTITY_RECORDS = dg.AssetKey(["staging", "identity_records"])
@@ -170,7 +171,11 @@ def _table_checks(table: str) -> dg.AssetChecksDefinition:
                 if name in selected:
                     r = check(con)
                     yield dg.AssetCheckResult(
-                        asset_key=asset, check_name=name, passed=r.passed, severity=r.severity, metadata=r.metadata
+                        asset_key=asset,
+                        check_name=name,
+                        passed=r.passed,
+                        severity=r.severity,
+                        metadata={**r.metadata, **remedy(name, r.passed)},
                     )
 
     return _checks

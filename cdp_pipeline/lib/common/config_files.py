@@ -74,13 +74,18 @@ _TYPES = {
 }
 
 
-def check_type(value: object, expected: str, path: Path, key: str, *, nullable: bool = False) -> None:
-    """Refuse ``value`` of ``key`` unless it is ``expected`` (a name of ``_TYPES``; or null when ``nullable``)."""
+def check_type(
+    value: object, expected: str, path: Path, key: str, *, nullable: bool = False, minimum: float | None = None
+) -> None:
+    """Refuse ``value`` of ``key`` unless it is ``expected`` (a name of ``_TYPES``; or null when ``nullable``), and a
+    number below ``minimum`` (a negative limit would otherwise be taken: every identifier over it, no pairs sampled)."""
     if value is None and nullable:
         return
     if not _TYPES[expected](value):
         null = " or null" if nullable else ""
         raise ConfigError(f"{path}: {key} must be a {expected}{null}, not {_kind(value)}")
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{path}: {key} must be at least {minimum:g}, not {value!r}")
 
 
 def merged(packaged: Mapping, user: Mapping) -> dict:

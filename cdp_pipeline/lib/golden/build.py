@@ -134,7 +134,14 @@ def latest_event_date(con: duckdb.DuckDBPyConnection, tz: str = "UTC") -> date |
     ).fetchall()[0][0]
 
 
-def _profiles(con: duckdb.DuckDBPyConnection, tables: dict[str, str], config, *, view: bool = False) -> None:
+def _profiles(
+    con: duckdb.DuckDBPyConnection,
+    tables: dict[str, str],
+    config,
+    *,
+    view: bool = False,
+    config_dir: Path | None = None,
+) -> None:
     """``temp._golden_profiles``: survived attributes and identifiers of every customer of
     ``tables['customer_map']`` (``temp._golden_records``: their records). With ``view``, a view
     the caller drops with ``_drop_profiles_view`` once it has read it."""
@@ -163,6 +170,7 @@ def _profiles(con: duckdb.DuckDBPyConnection, tables: dict[str, str], config, *,
             target="_golden_survived",
             view=True,
             carry=_IDENTIFIER_COLUMNS,
+            config_dir=config_dir,
         )
         run_sql(con, SQL_DIR, "create_customer_profiles", survived="_golden_survived", kind="VIEW" if view else "TABLE")
     finally:
@@ -269,13 +277,13 @@ def _ranks_current(con: duckdb.DuckDBPyConnection, as_of_date: date) -> bool:
     return fetch_sql(con, SQL_DIR, "select_rows_of_other_as_of_date", {"as_of_date": as_of_date})[0][0] == 0
 
 
-def _build_whole(con, tables, config, as_of_date, cutoff, tz) -> None:
+def _build_whole(con, tables, config, as_of_date, cutoff, tz, config_dir) -> None:
     build_timeline(con, tables, cutoff)
     # The profiles as a view: golden.customers' statement computes them as it reads them, once (at 1M records
     # profiles and golden.customers together ~0.2 CPU s less than with a temp table between them; the step's peak
     # RSS ~0.2 GiB more at a 4GB limit, and a 600MB limit still passes).
     try:
-        _profiles(con, tables, config, view=True)
+        _profiles(con, tables, config, view=True, config_dir=config_dir)
         _customer_rows(con, tables, as_of_date, cutoff, "_golden_records", "golden.customer_timeline", tz=tz)
     finally:
         _drop_profiles_view(con, config)
@@ -319,7 +327,7 @@ def _merge_customers(con: duckdb.DuckDBPyConnection) -> None:
                     WHERE g.customer_id = f.customer_id AND {differ(updated)}""")
 
 
-def _build_incremental(con, tables, config, as_of_date, cutoff) -> None:
+def _build_incremental(con, tables, config, as_of_date, cutoff, config_dir) -> None:
     # The timeline rows of the records to redo: deleted, then the same statement over their map rows.
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _golden_map_timeline AS
                     SELECT * FROM {tables["customer_map"]}
@@ -332,7 +340,7 @@ def _build_incremental(con, tables, config, as_of_date, cutoff) -> None:
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _golden_map_profiles AS
                     SELECT * FROM {tables["customer_map"]}
                     SEMI JOIN temp._golden_affected_profiles USING (customer_id)""")
-    _profiles(con, {**tables, "customer_map": "_golden_map_profiles"}, config)
+    _profiles(con, {**tables, "customer_map": "_golden_map_profiles"}, config, config_dir=config_dir)
     con.execute(f"""INSERT INTO temp._golden_profiles BY NAME
                     SELECT customer_id, {", ".join(_KEPT_PROFILE_COLUMNS)} FROM golden.customers
                     SEMI JOIN temp._golden_affected USING (customer_id)
@@ -369,17 +377,19 @@ def build_golden(
     tz: str = "UTC",
     config: tuple[AttributeRules, ...] | None = None,
     full_refresh: bool = False,
+    config_dir: Path | None = None,
 ) -> GoldenBuild:
     """(Re)create golden.customer_timeline and golden.customers as of ``as_of_date`` (a day in ``tz``).
 
     Only the rows whose inputs changed since the last build are recomputed, unless
     ``full_refresh`` (or ``incremental.plan`` finds it needs a whole build); the tables are
     the same either way. ``config``: the survivorship rules (``load_survivorship_config(config_dir)``);
-    the packaged rules when None."""
+    the packaged rules when None. ``config_dir``: the folder of the user's ``name_variants.yaml``, merged
+    with the packaged name tables for ``unswapped_name`` (the settings' ``config_dir``)."""
     config = config or load_survivorship_config()
     cutoff = as_of_cutoff(as_of_date, tz)
     tables = resolve_inputs(con)
-    code = incremental.code_version(config, tables)
+    code = incremental.code_version(config, tables, config_dir)
     try:
         run_sql(con, SQL_DIR, "create_golden_schema")
         incremental.fingerprint_records(con, tables)
@@ -398,9 +408,9 @@ def build_golden(
             pass  # nothing to redo (no record changed, no time crossed): its statements would write nothing
         else:
             if plan.mode == "incremental":
-                _build_incremental(con, tables, config, as_of_date, cutoff)
+                _build_incremental(con, tables, config, as_of_date, cutoff, config_dir)
             else:
-                _build_whole(con, tables, config, as_of_date, cutoff, tz)
+                _build_whole(con, tables, config, as_of_date, cutoff, tz, config_dir)
             # (a whole build's profiles were a view: its traits have a row per customer too)
             rows = "_golden_profiles" if plan.mode == "incremental" else "_golden_traits"
             rebuilt = con.execute(f"SELECT count(*) FROM temp.{rows}").fetchall()[0][0]

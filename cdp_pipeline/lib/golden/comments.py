@@ -43,18 +43,18 @@ def _customer_columns() -> dict[str, str]:
         "record_count": "identity records resolved to the customer",
         "first_seen": "earliest interaction or record time before the as-of cutoff",
         "last_seen": "latest interaction or record time before the as-of cutoff",
-        "orders_count": "orders and receipts, not cancelled or voided",
-        "online_orders_count": "online orders, not cancelled or voided",
-        "store_orders_count": "store receipts, not cancelled or voided",
-        "total_spend": "sum of order totals less refunds, floored at 0 (an order whose total could not be read adds "
-        "nothing); amounts are added with no currency conversion "
-        "(staging.orders.currency: store receipts are always SEK), so one currency per warehouse",
+        "orders_count": "orders and receipts, not cancelled, voided or fully refunded",
+        "online_orders_count": "online orders, not cancelled, voided or fully refunded",
+        "store_orders_count": "store receipts, not cancelled, voided or fully refunded",
+        "total_spend": "sum of order totals less refunds, floored at 0, in SEK (the warehouse currency: staging's "
+        "default, every store receipt); an order whose total could not be read or that is in another currency adds "
+        "nothing (no rate to convert it with; the golden check money_in_one_currency counts them)",
         "online_spend": "total_spend of online orders",
         "store_spend": "total_spend of store receipts",
-        "average_order_value": "total_spend / the orders whose total could be read, in DECIMAL, rounded half away from zero "
-        "to the cent; NULL without such orders",
-        "first_order_at": "time of the first order",
-        "last_order_at": "time of the latest order",
+        "average_order_value": "total_spend / the orders whose total could be read and is in SEK, in DECIMAL, rounded half "
+        "away from zero to the cent; NULL without such orders",
+        "first_order_at": "time of the first order counted in orders_count",
+        "last_order_at": "time of the latest order counted in orders_count",
         "days_since_last_order": "days from the latest order's date in CDP_TIMEZONE to as_of_date",
         "rfm_recency": "1-5 quintile of last_order_at among buyers (5 = most recent; equal values, equal scores); NULL without orders",
         "rfm_frequency": "1-5 quintile of orders_count among buyers (5 = most orders; equal counts, equal scores)",
@@ -63,9 +63,9 @@ def _customer_columns() -> dict[str, str]:
         "(no orders); rules in lib/golden/traits.py",
         "preferred_store": "store with most receipts (ties: latest visit, store id)",
         "preferred_channel": "online | store, by number of orders (ties: spend, then online)",
-        "email_opens_30d": "email opens in the 30 days before the cutoff",
+        "email_opens_30d": "email opens in the 30 days before the cutoff (not those marked Apple Mail Privacy Protection's)",
         "email_clicks_30d": "email clicks in the 30 days before the cutoff",
-        "email_opens_90d": "email opens in the 90 days before the cutoff",
+        "email_opens_90d": "email opens in the 90 days before the cutoff (not those marked Apple Mail Privacy Protection's)",
         "email_clicks_90d": "email clicks in the 90 days before the cutoff",
         "sms_received": "SMS (not WhatsApp) sent to the customer and not reported failed",
         "sms_replied": "SMS (not WhatsApp) the customer sent",
@@ -133,7 +133,7 @@ GOLDEN_TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "customer_id": "persistent customer id",
             "event_time": "when the interaction happened (UTC)",
             "channel": "online | store | email | sms | whatsapp | web",
-            "event_type": "online_order | store_receipt | email_open | email_click | email_bounce | "
+            "event_type": "online_order | store_receipt | email_open | email_privacy_open | email_click | email_bounce | "
             "sms_inbound | sms_outbound | whatsapp_inbound | whatsapp_outbound | web_session | add_to_cart | purchase | login | "
             "consent_granted | consent_revoked",
             "summary": "one line a person can read",

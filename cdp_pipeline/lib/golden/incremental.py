@@ -139,7 +139,7 @@ class GoldenPlan:
     customers: int = 0  # customers whose golden row is redone
 
 
-def code_version(config, tables: dict[str, str]) -> str:
+def code_version(config, tables: dict[str, str], config_dir: Path | None = None) -> str:
     """The code, rules and inputs the kept state was built with (any change: a whole build)."""
     from cdp_pipeline.lib.common.code_version import source_hash
     from cdp_pipeline.lib.golden.survivorship import name_tables_fingerprint, uses_unswapped_name
@@ -148,7 +148,7 @@ def code_version(config, tables: dict[str, str]) -> str:
         {
             "source": source_hash("lib/golden"),
             "survivorship": repr(config),
-            "name_tables": name_tables_fingerprint() if uses_unswapped_name(config) else None,
+            "name_tables": name_tables_fingerprint(config_dir) if uses_unswapped_name(config) else None,
             "duckdb": duckdb.__version__,
             "inputs": sorted(tables.items()),
         },

@@ -251,27 +251,32 @@ def _is_first_name(name: str, variants) -> bool:
     return bool(words) and all(w in real_first_names() or variants.groups(w) for w in words)
 
 
-def name_tables_fingerprint() -> str:
+def name_tables_fingerprint(config_dir: Path | None = None) -> str:
     """A hash of the first names ``unswapped_name`` knows: part of the golden code version, so a
-    change of the name tables (name_variants.yaml, the Faker or nicknames pin) rebuilds golden whole
-    rather than leaving the customers an incremental build keeps judged by the old tables."""
-    variants = load_name_variants()
+    change of the name tables (the packaged or ``config_dir``'s name_variants.yaml, the Faker or nicknames
+    pin) rebuilds golden whole rather than leaving the customers an incremental build keeps judged by the
+    old tables."""
+    variants = load_name_variants(config_dir)
     names = sorted(real_first_names() | {n for group in variants.members.values() for n in group})
     return hashlib.sha256("\n".join(names).encode()).hexdigest()[:16]
 
 
-def swapped_name_rows(con: duckdb.DuckDBPyConnection, records: str) -> tuple[list[int], list[int]]:
+def swapped_name_rows(
+    con: duckdb.DuckDBPyConnection, records: str, config_dir: Path | None = None
+) -> tuple[list[int], list[int]]:
     """The rowids of ``records`` whose first and last name are swapped, and those of the records
     that carry the same two names in the right order. Swapped, on two pieces of evidence: another
     record of the same customer carries the two names the other way round, and this record's last
     name is a first name while its first name is not ("Lindberg Eva" beside "Eva Lindberg"). Which
     of the two orders is right is only decided by the name tables; a person whose surname is a first
     name ("Eva Martin") is swapped by neither record, and without a record in the other order nothing
-    is swapped. A few rows per thousand customers reach Python."""
+    is swapped. A few rows per thousand customers reach Python. The name tables are the packaged ones
+    merged with ``config_dir``'s ``name_variants.yaml`` (the user's, as identity reads them), so a first
+    name a user added to a variant group counts as one here too."""
     rows = fetch_sql(con, SQL_DIR, "select_reversed_name_records", records=records)
     if not rows:
         return [], []
-    variants = load_name_variants()
+    variants = load_name_variants(config_dir)
     verdict: dict[tuple[str, str], bool] = {}
 
     def swapped(first: str, last: str) -> bool:
@@ -292,11 +297,13 @@ def _swapped_table(target: str) -> str:
     return f"{target}__swapped_names"
 
 
-def mark_swapped_names(con: duckdb.DuckDBPyConnection, records: str, target: str) -> None:
+def mark_swapped_names(
+    con: duckdb.DuckDBPyConnection, records: str, target: str, config_dir: Path | None = None
+) -> None:
     """``temp.<target>__swapped_names``: the rowids ``swapped_name_rows`` finds (``swapped``: true
     for a swapped record, false for one carrying its names in the right order), which the
     ``unswapped_name`` rule reads."""
-    wrong, right = swapped_name_rows(con, records)
+    wrong, right = swapped_name_rows(con, records, config_dir)
     run_sql(
         con,
         SQL_DIR,
@@ -426,13 +433,15 @@ def run_survivorship(
     *,
     view: bool = False,
     carry: tuple[str, ...] = (),
+    config_dir: Path | None = None,
 ) -> None:
     """Create ``target`` (``survivorship_sql``). Its group tables are dropped here, unless
-    ``view``: then the caller drops them (``drop_group_tables``) once it has read the view."""
+    ``view``: then the caller drops them (``drop_group_tables``) once it has read the view.
+    ``config_dir``: the folder of the user's ``name_variants.yaml`` (``unswapped_name``)."""
     config = config or load_survivorship_config()
     try:
         if uses_unswapped_name(config):
-            mark_swapped_names(con, records, target)
+            mark_swapped_names(con, records, target, config_dir)
         for statement in survivorship_sql(config, records, customers, target, view=view, carry=carry):
             con.execute(statement)
     finally:

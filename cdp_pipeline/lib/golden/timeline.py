@@ -6,13 +6,15 @@ One row per staging event of a mapped record, before the as-of cutoff:
 staging table    channel      event_type                              event_ref
 ===============  ===========  ======================================  ===========================
 orders           online/store ``online_order`` / ``store_receipt``    ``order_id``
-email_activity   email        ``email_open|email_click|email_bounce`` ``activity_id``
+email_activity   email        ``email_<action>`` (below)              ``activity_id``
 sms_messages     sms/whatsapp ``<channel>_inbound|_outbound``         ``message_id``
 web_sessions     web          ``web_session``                         ``session_id``
 web_events       web          ``add_to_cart``, ``purchase``, ``login``  ``event_id``
 consent_events   email/sms    ``consent_granted|consent_revoked``     ``consent|channel|identifier|state|reason|time``
 ===============  ===========  ======================================  ===========================
 
+An ESP activity's type is ``email_open``, ``email_privacy_open`` (an open the ESP marks as Apple Mail Privacy
+Protection's: not counted as engagement), ``email_click`` or ``email_bounce``.
 Web events other than the key events are summarised by their session. Consent events
 have no id of their own, so their ``event_ref`` is built from their fields. Events
 without a time cannot be placed on a timeline and are left out.

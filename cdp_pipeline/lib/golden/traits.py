@@ -10,14 +10,22 @@ Trait definitions
 - ``first_seen`` / ``last_seen``: earliest / latest timeline event or identity-record
   time before the cutoff.
 - ``orders_count``, ``online_orders_count``, ``store_orders_count``: orders and store
-  receipts, excluding those cancelled before the cutoff and ``voided`` ones.
+  receipts, excluding those cancelled before the cutoff, ``voided`` ones and fully refunded ones
+  (``financial_status`` ``refunded``, or refunds of at least the total: a Square return): a purchase
+  given back is not a purchase, so a customer whose only order was refunded is not a buyer (no
+  RFM scores, ``prospect``). The same orders give ``first_order_at``, ``last_order_at`` (so recency)
+  and ``preferred_store``; a refunded order's net amount (0, a return's negative) still counts in
+  spend, and a web purchase or order followed by a refund still answers an add to cart.
 - ``total_spend``, ``online_spend``, ``store_spend``: sum of ``total - refunded_amount``
   over those orders, floored at 0 (a return of a purchase made before the data starts
-  must not give negative spend); amounts are added with no currency conversion
-  (store receipts are always SEK): one currency per warehouse.
+  must not give negative spend), in ``WAREHOUSE_CURRENCY`` (SEK: what staging gives an amount
+  written without a currency, and every store receipt).
 - An order whose total (or refund) could not be read (``staging.orders.dq_flags``) is an order of unknown amount:
-  counted in the order counts and times, adding nothing to spend (not a 0 in the average).
-- ``average_order_value``: ``total_spend`` / the orders whose amount is known, in DECIMAL, rounded half away from
+  counted in the order counts and times, adding nothing to spend (not a 0 in the average). So is an order
+  in another currency (or an unreadable one): there is no rate to convert it with, and adding 100 EUR to
+  SEK spend as 100 would give a meaningless sum. The golden check ``money_in_one_currency`` (WARN)
+  counts those orders and the customers whose orders mix currencies.
+- ``average_order_value``: ``total_spend`` / the counted orders whose amount is known, in DECIMAL, rounded half away from
   zero to the cent (NULL without such orders).
 - ``first_order_at``, ``last_order_at``; ``days_since_last_order``: days from the
   last order's date in ``CDP_TIMEZONE`` (the as-of date's zone) to ``as_of_date``.
@@ -69,6 +77,10 @@ from cdp_pipeline.lib.common.sql_files import run_sql
 
 SQL_DIR = Path(__file__).parent / "sql"
 
+# The currency of every money trait: staging's default (an amount written without a currency, a store
+# receipt). Orders in any other currency are orders of unknown amount to the traits (module docstring).
+WAREHOUSE_CURRENCY = "SEK"
+
 
 def as_of_cutoff(as_of_date: date, tz: str = "UTC") -> datetime:
     """Naive UTC timestamp of local midnight after ``as_of_date``: events before it count."""
@@ -94,7 +106,7 @@ def build_traits(
         con,
         SQL_DIR,
         "create_customer_traits",
-        {"cutoff": cutoff, "as_of_date": as_of_date},
+        {"cutoff": cutoff, "as_of_date": as_of_date, "currency": WAREHOUSE_CURRENCY},
         records=records,
         timeline=timeline,
         **{k: tables[k] for k in ("customer_map", "orders", "sms_messages")},

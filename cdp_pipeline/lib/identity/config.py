@@ -134,6 +134,8 @@ _SPLINK_KEYS = {
     "u_pairs_per_record": "number",
     "seed": "whole number",
 }
+# the least value of a number key (a limit below it means nothing: a negative count of pairs or records)
+_MINIMUM = {"rare_name_max_records": 0, "em_max_pairs": 1, "u_max_pairs": 1, "u_pairs_per_record": 0}
 # keys whose null means something (the environment's threshold; no cap on EM's pairs)
 _NULLABLE = {"match_threshold", "em_max_pairs"}
 _SHARES = ("match_threshold", "sparse_target_precision", "sparse_threshold_floor", "prior_recall")
@@ -147,7 +149,7 @@ def _cardinality_rule(raw: object, path: Path, i: int) -> CardinalityRule:
     missing = [k for k in ("name", "column", "max_distinct") if raw.get(k) is None]
     if missing:
         raise ConfigError(f"{path}: {where} needs {', '.join(missing)} (keys: {', '.join(_CARDINALITY_KEYS)})")
-    check_type(raw["max_distinct"], "whole number", path, f"{where}.max_distinct")
+    check_type(raw["max_distinct"], "whole number", path, f"{where}.max_distinct", minimum=1)
     tolerance = str(raw.get("tolerance") or "exact")
     if tolerance not in TOLERANCES:
         raise ConfigError(
@@ -161,7 +163,7 @@ def _identifier_limits(raw: dict, key: str, path: Path) -> dict[str, int]:
     limits = raw.get(key) or {}
     check_keys(limits, IDENTIFIER_KINDS, path, f"{key}.")
     for kind, value in limits.items():
-        check_type(value, "whole number", path, f"{key}.{kind}")
+        check_type(value, "whole number", path, f"{key}.{kind}", minimum=1)
     return dict(limits)
 
 
@@ -186,7 +188,7 @@ def _check(raw: dict, path: Path) -> None:
     sp = raw.get("splink") or {}
     check_keys(sp, _SPLINK_KEYS, path, "splink.")
     for key, expected in _SPLINK_KEYS.items():
-        check_type(sp.get(key), expected, path, f"splink.{key}", nullable=True)
+        check_type(sp.get(key), expected, path, f"splink.{key}", nullable=True, minimum=_MINIMUM.get(key))
     for key in _SHARES:
         if sp.get(key) is not None and not 0 <= sp[key] <= 1:
             raise ConfigError(f"{path}: splink.{key} must be between 0 and 1, not {sp[key]!r}")

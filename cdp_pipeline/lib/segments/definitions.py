@@ -39,8 +39,9 @@ def default_segments_path(config_dir: Path | None = None) -> Path:
     return user if user is not None and user.exists() else PACKAGED_SEGMENTS
 
 
-def parse_segment_definitions(doc: object) -> list[SegmentDefinition]:
-    """Definitions from an already-parsed YAML document (``{"segments": [...]}`` or a list)."""
+def parse_segment_definitions(doc: object, source: str = "segments YAML") -> list[SegmentDefinition]:
+    """Definitions from an already-parsed YAML document (``{"segments": [...]}`` or a list); ``source``: the
+    file it came from, named in each segment's ``load_error``."""
     if isinstance(doc, dict):
         check_keys(doc, ("segments",), "segments YAML")
     items = doc.get("segments") if isinstance(doc, dict) else doc
@@ -64,7 +65,15 @@ def parse_segment_definitions(doc: object) -> list[SegmentDefinition]:
         if unknown:
             problems.append(f"unknown key {unknown[0]!r} (allowed: {', '.join(SEGMENT_KEYS)})")
         predicate = item.get("predicate")
-        if not isinstance(predicate, str) or not predicate.strip():
+        if isinstance(predicate, (bool, int, float)):
+            # YAML reads an unquoted true/false/yes/no/on/off as a boolean and 1 as a number, not as SQL
+            problems.append(
+                f"predicate is the YAML {'boolean' if isinstance(predicate, bool) else 'number'} {predicate!r}, "
+                'not a SQL condition: write the condition in quotes (predicate: "true" for everyone, '
+                'predicate: "has_abandoned_cart")'
+            )
+            predicate = ""
+        elif not isinstance(predicate, str) or not predicate.strip():
             problems.append("has no predicate")
             predicate = ""
         tags = item.get("tags") or []
@@ -81,7 +90,7 @@ def parse_segment_definitions(doc: object) -> list[SegmentDefinition]:
                 predicate=predicate.strip(),
                 owner=str(owner) if owner is not None else None,
                 tags=tuple(tags),
-                load_error=f"segment {name!r}: " + "; ".join(problems) if problems else None,
+                load_error=f"{source}: segment {name!r}: " + "; ".join(problems) if problems else None,
             )
         )
     return out
@@ -93,6 +102,6 @@ def load_segment_definitions(config_dir: Path | None = None) -> list[SegmentDefi
     path = default_segments_path(config_dir)
     doc = read_yaml(path)
     try:
-        return parse_segment_definitions(doc)
+        return parse_segment_definitions(doc, str(path))
     except ValueError as exc:
         raise ConfigError(f"{path}: {exc}") from exc

@@ -70,6 +70,19 @@ def test_a_user_list_replaces_the_packaged_list_whole(tmp_path):
         ("cardinality_rules:\n  - name: x\n    column: birth_date\n", "cardinality_rules[0] needs max_distinct"),
         ("cardinality_rules:\n  - name: x\n    column: c\n    max_distinct: 1\n    tolerence: typo\n", "tolerence"),
         ("max_people_per_identifier: {email: 3\n", "not valid YAML at line"),
+        # negative limits were taken as they stood (every identifier over a limit of -1; no pairs sampled)
+        ("max_people_per_identifier:\n  email: -1\n", "max_people_per_identifier.email must be at least 1, not -1"),
+        (
+            "max_records_per_identifier:\n  loyalty_card: 0\n",
+            "max_records_per_identifier.loyalty_card must be at",
+        ),
+        (
+            "cardinality_rules:\n  - name: x\n    column: c\n    max_distinct: -2\n",
+            "cardinality_rules[0].max_distinct must be at least 1, not -2",
+        ),
+        ("splink:\n  u_max_pairs: -1000\n", "splink.u_max_pairs must be at least 1, not -1000"),
+        ("splink:\n  em_max_pairs: 0\n", "splink.em_max_pairs must be at least 1, not 0"),
+        ("splink:\n  rare_name_max_records: -5\n", "splink.rare_name_max_records must be at least 0, not -5"),
         ("- just\n- a list\n", "expected a mapping of identity settings, not a list"),
     ],
 )
@@ -183,8 +196,22 @@ def test_a_segment_with_a_misspelt_key_fails_on_its_own(tmp_path):
         "  - name: all\n    predicate: orders_count >= 0\n",
     )
     vip, everyone = load_segment_definitions(tmp_path)
-    assert vip.load_error == "segment 'vip': unknown key 'tag' (allowed: name, description, predicate, owner, tags)"
+    assert vip.load_error == (
+        f"{tmp_path / 'segments.yaml'}: segment 'vip': unknown key 'tag' (allowed: name, description, predicate, "
+        "owner, tags)"
+    )
     assert everyone.load_error is None
+
+
+@pytest.mark.parametrize("value, kind", [("true", "boolean True"), ("no", "boolean False"), ("1", "number 1")])
+def test_a_segment_predicate_yaml_reads_as_a_boolean_or_number_is_named_as_such(tmp_path, value, kind):
+    # `predicate: true` (everyone) is YAML's boolean, not SQL: it said "has no predicate", which it has
+    _write(tmp_path, "segments.yaml", f"segments:\n  - name: everyone\n    predicate: {value}\n")
+    (everyone,) = load_segment_definitions(tmp_path)
+    assert everyone.load_error.startswith(
+        f"{tmp_path / 'segments.yaml'}: segment 'everyone': predicate is the YAML {kind}"
+    )
+    assert 'write the condition in quotes (predicate: "true"' in everyone.load_error
 
 
 def test_cdp_run_refuses_a_config_folder_it_cannot_use_before_writing_anything(tmp_path, monkeypatch, capsys):

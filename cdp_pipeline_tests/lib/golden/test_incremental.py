@@ -439,7 +439,7 @@ def test_a_full_refresh_is_whole(built):
 
 
 def test_other_code_is_a_whole_build(built, monkeypatch):
-    monkeypatch.setattr(incremental, "code_version", lambda config, tables: "other")
+    monkeypatch.setattr(incremental, "code_version", lambda config, tables, config_dir=None: "other")
     got = build_golden(built, AS_OF, tz="UTC")
     assert (got.mode, got.reason) == ("full", "golden code, rules or inputs changed")
 
@@ -747,5 +747,5 @@ def test_the_code_version_follows_the_name_tables_the_unswapped_name_rule_reads(
     config = survivorship.load_survivorship_config()
     assert survivorship.uses_unswapped_name(config)
     before = incremental.code_version(config, {})
-    monkeypatch.setattr(survivorship, "name_tables_fingerprint", lambda: "other-tables")
+    monkeypatch.setattr(survivorship, "name_tables_fingerprint", lambda config_dir=None: "other-tables")
     assert incremental.code_version(config, {}) != before

@@ -9,6 +9,7 @@ from cdp_pipeline.lib.golden.survivorship import (
     SURVIVED_ATTRIBUTES,
     drop_group_tables,
     load_survivorship_config,
+    name_tables_fingerprint,
     parse_survivorship_config,
     run_survivorship,
 )
@@ -28,7 +29,7 @@ COLUMNS = {
 }
 
 
-def survive(rows: list[dict], rules: dict[str, list]) -> dict[str, dict]:
+def survive(rows: list[dict], rules: dict[str, list], config_dir=None) -> dict[str, dict]:
     """Run the engine with ``rules`` for the named groups (others: most_recent) -> customer_id -> row."""
     con = duckdb.connect()
     con.execute(f"CREATE TEMP TABLE recs ({', '.join(f'{c} {t}' for c, t in COLUMNS.items())})")
@@ -41,7 +42,12 @@ def survive(rows: list[dict], rules: dict[str, list]) -> dict[str, dict]:
     covered = {c for cols, _ in rules.values() for c in cols}
     attributes |= {a: {"rules": ["most_recent"]} for a in SURVIVED_ATTRIBUTES if a not in covered}
     run_survivorship(
-        con, parse_survivorship_config({"attributes": attributes}), records="recs", customers="recs", target="out"
+        con,
+        parse_survivorship_config({"attributes": attributes}),
+        records="recs",
+        customers="recs",
+        target="out",
+        config_dir=config_dir,
     )
     cur = con.execute("SELECT * FROM out ORDER BY customer_id")
     names = [d[0] for d in cur.description]
@@ -242,11 +248,11 @@ def test_as_a_view_it_reads_the_group_tables_the_caller_then_drops():
     assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchall() == [(0,)]
 
 
-def _names_with_the_packaged_rules(rows: list[dict]) -> dict[str, tuple]:
+def _names_with_the_packaged_rules(rows: list[dict], config_dir=None) -> dict[str, tuple]:
     """customer_id -> (first_name, last_name, their source, their source record) under the packaged name rules."""
     rules = next(g for g in load_survivorship_config() if g.columns == ("first_name", "last_name")).rules
     spec = [r.name if not r.sources else {r.name: list(r.sources)} for r in rules]
-    out = survive(rows, {"name": (["first_name", "last_name"], spec)})
+    out = survive(rows, {"name": (["first_name", "last_name"], spec)}, config_dir)
     return {
         cid: (r["first_name"], r["last_name"], r["first_name_source"], r["last_name_source_record_id"])
         for cid, r in out.items()
@@ -274,6 +280,21 @@ def test_a_crm_record_with_swapped_names_gives_way_to_the_customers_record_in_th
     assert got["C1"] == ("Eva", "Lindberg", "esp", "esp-1")
     assert got["C2"] == ("Anna-Karin", "Nyström", "pos", "pos-2")
     assert got["C3"] == ("Mats", "Bergström", "esp", "esp-3")
+
+
+def test_a_first_name_from_the_users_name_variants_counts_for_unswapped_name(tmp_path):
+    # "Tuvalisa" is in no packaged name table: "Lindqvist Tuvalisa" (CRM) and "Tuvalisa Lindqvist" (ESP) cannot be
+    # told apart, so CRM's stands by source priority. The user's name_variants.yaml (merged by identity since
+    # session 44) groups Tuvalisa with Tuva: golden reads it too, so the CRM record is the swapped one.
+    rows = [
+        rec("crm-1", "crm", "2025-01-09", customer="C1", first_name="Lindqvist", last_name="Tuvalisa"),
+        rec("esp-1", "esp", "2025-01-01", customer="C1", first_name="Tuvalisa", last_name="Lindqvist"),
+    ]
+    assert _names_with_the_packaged_rules(rows)["C1"] == ("Lindqvist", "Tuvalisa", "crm", "crm-1")
+    (tmp_path / "name_variants.yaml").write_text("groups:\n  tuvalisa: [Tuvalisa, Tuva]\n", encoding="utf-8")
+    assert _names_with_the_packaged_rules(rows, tmp_path)["C1"] == ("Tuvalisa", "Lindqvist", "esp", "esp-1")
+    # and a golden build judged by other tables is rebuilt whole: the user's file is in the code version
+    assert name_tables_fingerprint(tmp_path) != name_tables_fingerprint()
 
 
 def test_a_surname_that_is_a_first_name_stays_without_evidence_of_a_swap():

@@ -6,6 +6,7 @@ from decimal import Decimal
 import duckdb
 import pytest
 
+from cdp_pipeline.lib.golden import quality
 from cdp_pipeline.lib.golden.build import build_golden
 from cdp_pipeline.lib.golden.traits import as_of_cutoff
 from cdp_pipeline_tests.lib.golden.conftest import golden_row
@@ -106,6 +107,7 @@ def _buyers(n_orders: dict[str, list[tuple[str, int]]]) -> duckdb.DuckDBPyConnec
                         source_record_id=srid,
                         channel="online",
                         ordered_at=T(when),
+                        currency="SEK",
                         total=total,
                     )
                 ],
@@ -291,3 +293,126 @@ def test_an_order_whose_total_could_not_be_read_counts_but_is_not_revenue_zero(f
         "SELECT summary FROM golden.customer_timeline WHERE event_ref = 'order:#1003'"
     ).fetchall()
     assert summary == [("Online order #1003: amount unreadable",)]
+
+
+def test_an_order_in_another_currency_counts_but_is_not_added_to_sek_spend(fresh_world):
+    # Anna's fourth order was paid in EUR (120.00): an order (count, last order), but 120 EUR is not 120 SEK and
+    # there is no rate to convert it with, so spend stays her SEK orders' (650.00) and the average is over those
+    # three (216.67), not 770.00 / 4 = 192.50. The golden check money_in_one_currency counts it, warning.
+    insert(
+        fresh_world,
+        "staging.orders",
+        [
+            dict(
+                order_id="order:#1004",
+                source="pos",
+                source_record_id="order:#1001",
+                channel="online",
+                ordered_at=T("2025-01-09 16:00"),
+                currency="EUR",
+                total=120,
+                financial_status="paid",
+            )
+        ],
+    )
+    build_golden(fresh_world, date(2025, 1, 10), tz="UTC", full_refresh=True)
+    r = golden_row(fresh_world, "C1")
+    assert (r["orders_count"], r["online_orders_count"], r["last_order_at"]) == (4, 2, T("2025-01-09 16:00"))
+    assert (r["total_spend"], r["online_spend"], r["average_order_value"]) == (
+        Decimal("650.00"),
+        Decimal("400.00"),
+        Decimal("216.67"),
+    )
+    outcome = quality.check_money_in_one_currency(fresh_world, "UTC")
+    assert (outcome.passed, outcome.warn) == (False, True)
+    assert outcome.metadata == {
+        "warehouse_currency": "SEK",
+        "orders_not_in_warehouse_currency": 1,
+        "customers_with_such_orders": 1,
+        "customers_mixing_currencies": 1,
+    }
+
+
+def test_money_in_one_currency_passes_when_every_order_is_in_sek(world):
+    outcome = quality.check_money_in_one_currency(world, "UTC")
+    assert outcome.passed and outcome.metadata["orders_not_in_warehouse_currency"] == 0
+    assert outcome.metadata["customers_mixing_currencies"] == 0
+
+
+def test_a_fully_refunded_order_is_not_a_purchase_but_its_refund_still_nets_spend(fresh_world):
+    # Bo's only order (#2001, 100.00) was refunded in full: he is not a buyer (no order, no last order, RFM
+    # prospect), where he counted as a one-order buyer with 0 spend. Anna returned goods for 50.00 in a
+    # transaction of its own (a Square return: total 0, refunded 50, status refunded): not a fourth order, but
+    # the 50.00 comes off her spend (650.00 -> 600.00; the average over her three purchases 200.00).
+    fresh_world.execute(
+        "UPDATE staging.orders SET refunded_amount = 100, financial_status = 'refunded' WHERE order_id = 'order:#2001'"
+    )
+    insert(
+        fresh_world,
+        "staging.orders",
+        [
+            dict(
+                order_id="square:RET1",
+                source="pos",
+                source_record_id="order:#1001",
+                channel="store",
+                ordered_at=T("2025-01-09 17:00"),
+                currency="SEK",
+                total=0,
+                refunded_amount=50,
+                financial_status="refunded",
+                store_id="S3",
+            )
+        ],
+    )
+    build_golden(fresh_world, date(2025, 1, 10), tz="UTC", full_refresh=True)
+    bo = golden_row(fresh_world, "C2")
+    assert (bo["orders_count"], bo["last_order_at"], bo["total_spend"], bo["rfm_segment"]) == (
+        0,
+        None,
+        Decimal("0.00"),
+        "prospect",
+    )
+    anna = golden_row(fresh_world, "C1")
+    assert (anna["orders_count"], anna["store_orders_count"], anna["last_order_at"]) == (3, 2, T("2025-01-09 15:00"))
+    assert (anna["total_spend"], anna["store_spend"], anna["average_order_value"]) == (
+        Decimal("600.00"),
+        Decimal("200.00"),
+        Decimal("200.00"),
+    )
+    assert anna["preferred_store"] == "S1"
+
+
+def test_an_apple_privacy_open_is_on_the_timeline_but_not_an_email_open(fresh_world):
+    # Anna's address got two more opens of the January campaign on the 9th, both marked Apple Mail Privacy
+    # Protection by the ESP (staging action privacy_open): the mail app may have opened them, so her 30-day opens
+    # stay 1 and Bo, who had no opens, gets none from his; the timeline shows them as such.
+    insert(
+        fresh_world,
+        "staging.email_activity",
+        [
+            dict(
+                activity_id=f"mpp{i}",
+                source="esp",
+                source_record_id=srid,
+                email=email,
+                action="privacy_open",
+                event_time=T("2025-01-09 08:00"),
+                campaign_id="c1",
+                campaign_title="January",
+            )
+            for i, (srid, email) in enumerate([("leid-a", "anna.new@mail.se"), ("bo@x.se", "bo@x.se")])
+        ],
+    )
+    build_golden(fresh_world, date(2025, 1, 10), tz="UTC", full_refresh=True)
+    anna, bo = golden_row(fresh_world, "C1"), golden_row(fresh_world, "C2")
+    assert (anna["email_opens_30d"], anna["email_opens_90d"]) == (1, 2)
+    assert (bo["email_opens_30d"], bo["email_opens_90d"]) == (0, 0)
+    assert fresh_world.execute(
+        "SELECT event_type, summary FROM golden.customer_timeline WHERE event_ref = 'mpp1'"
+    ).fetchall() == [
+        (
+            "email_privacy_open",
+            'Opened "January" in Apple Mail Privacy Protection (perhaps by the mail app, not the person)',
+        )
+    ]

@@ -66,16 +66,18 @@ def test_orders_amounts_refund_and_times_in_utc(con):
         "SELECT order_id, channel, ordered_at, currency, subtotal, discount, taxes, total, refunded_amount, "
         "financial_status, store_id FROM staging.orders ORDER BY order_id",
     )
+    # The US sales tax comes on top of the net sales (Net Sales = Gross Sales - Discounts): it is in the total, what
+    # the customer paid (session 45; it was left out: 11.50, 3.00 and 45.00), and a refund's tax in the refund
     assert rows == [
         # 12:59:30 Eastern Time in July (EDT, UTC-4); two lines, a $1.00 discount off the croissants
         (LATTE, "store", dt.datetime(2026, 7, 18, 16, 59, 30), "USD", Decimal("12.50"), Decimal("1.00"),
-         Decimal("1.02"), Decimal("11.50"), None, "paid", "Main Street"),
+         Decimal("1.02"), Decimal("12.52"), None, "paid", "Main Street"),
         # 08:00 Eastern, no customer: an anonymous sale
         (TEA, "store", dt.datetime(2026, 7, 21, 12, 0), "USD", Decimal("3.00"), Decimal("0.00"),
-         Decimal("0.27"), Decimal("3.00"), None, "paid", "Main Street"),
-        # 09:15 Pacific (PDT, UTC-7); its Refund row the next day is the refunded amount, not a sale
+         Decimal("0.27"), Decimal("3.27"), None, "paid", "Main Street"),
+        # 09:15 Pacific (PDT, UTC-7); its Refund row the next day ($45.00 and its $4.00 tax) is the refunded amount
         (JACKET, "store", dt.datetime(2026, 7, 19, 16, 15), "USD", Decimal("45.00"), Decimal("0.00"),
-         Decimal("4.00"), Decimal("45.00"), Decimal("45.00"), "refunded", "Harbor"),
+         Decimal("4.00"), Decimal("49.00"), Decimal("49.00"), "refunded", "Harbor"),
     ]  # fmt: skip
 
 
@@ -116,6 +118,11 @@ def test_a_transaction_with_a_customer_id_carries_the_square_customer_key(con):
         ("pos", LATTE, KARIN, dt.datetime(2026, 7, 18, 16, 59, 30)),
     ]
     assert q(con, "SELECT count(*) FROM staging.identity_records WHERE source_record_id = ?", [TEA]) == [(0,)]
+    # the transaction's Customer Name (in _extra) is the record's name, split as a billing name (it was not read)
+    assert q(
+        con,
+        "SELECT source_record_id, first_name, last_name FROM staging.identity_records WHERE source = 'pos' ORDER BY 1",
+    ) == [(LATTE, "Karin", "Ek"), (JACKET, "Jonas", "Berg")]
     # orders name their identity record
     assert q(
         con, "SELECT order_id, source_record_id FROM staging.orders WHERE source_record_id IS NOT NULL ORDER BY 1"
@@ -147,6 +154,33 @@ def test_date_time_and_zone_are_one_utc_time(tmp_path, date, time, zone, utc):
     con.close()
 
 
+def test_a_tax_included_in_the_prices_is_not_added_again(tmp_path):
+    # A VAT or GST price includes its tax: Square's Net Sales is then Gross Sales less Discounts and Tax (100.00 gross,
+    # 20.00 of it VAT, net 80.00), and the customer paid the gross: the total is 100.00, not 120.00
+    row = ROW.format(date="2026-07-15", time="14:30:00", zone="London", tid="V1")
+    row = row.replace("$3.00,$0.00,$3.00,$0.27", "€100.00,€0.00,€80.00,€20.00")
+    con = staged_landing_day(tmp_path, DAY, {("pos", "items-2026-07-15-2026-07-15.csv"): HEADER + "\n" + row})
+    assert q(con, "SELECT currency, subtotal, taxes, total FROM staging.orders") == [
+        ("EUR", Decimal("100.00"), Decimal("20.00"), Decimal("100.00"))
+    ]
+    con.close()
+
+
+def test_an_unknown_time_zone_name_is_read_as_cdp_timezone_and_flagged(tmp_path):
+    # "Central European Time" is no Rails or IANA name: the time is read in CDP_TIMEZONE (Stockholm), as a blank
+    # zone is, but the order says so in dq_flags (it did not: a few hours off without a trace); a blank zone is
+    # not flagged (nothing was written)
+    rows = ROW.format(date="2026-07-15", time="14:30:00", zone="Central European Time", tid="Z1") + ROW.format(
+        date="2026-07-15", time="14:30:00", zone="", tid="Z2"
+    )
+    con = staged_landing_day(tmp_path, DAY, {("pos", "items-2026-07-15-2026-07-15.csv"): HEADER + "\n" + rows})
+    assert q(con, "SELECT order_id, ordered_at, dq_flags FROM staging.orders ORDER BY order_id") == [
+        ("square:Z1", dt.datetime(2026, 7, 15, 12, 30), ["unknown_time_zone"]),
+        ("square:Z2", dt.datetime(2026, 7, 15, 12, 30), []),
+    ]
+    con.close()
+
+
 def test_an_amount_or_quantity_it_cannot_read_is_null_with_its_reason(tmp_path):
     # T2's Gross Sales and T3's Qty are written but are no amounts: the order and the line are kept,
     # the value NULL and named in dq_flags (as a receipt's); T1 is read as usual
@@ -156,9 +190,9 @@ def test_an_amount_or_quantity_it_cannot_read_is_null_with_its_reason(tmp_path):
     ]
     con = staged_landing_day(tmp_path, DAY, {("pos", "items-2026-07-15-2026-07-15.csv"): HEADER + "\n" + "".join(rows)})
     assert q(con, "SELECT order_id, subtotal, total, dq_flags FROM staging.orders ORDER BY order_id") == [
-        ("square:T1", Decimal("3.00"), Decimal("3.00"), []),
+        ("square:T1", Decimal("3.00"), Decimal("3.27"), []),  # with its $0.27 sales tax
         ("square:T2", None, None, ["unreadable_line_amount"]),
-        ("square:T3", Decimal("3.00"), Decimal("3.00"), []),
+        ("square:T3", Decimal("3.00"), Decimal("3.27"), []),
     ]
     assert q(con, "SELECT order_id, quantity, unit_price, dq_flags FROM staging.order_lines ORDER BY order_id") == [
         ("square:T1", Decimal("1.000"), Decimal("3.00"), []),
@@ -211,7 +245,8 @@ def test_an_overlapping_re_export_and_a_later_refund_whole_and_keyed(tmp_path):
     keyed = {t: q(c, f"SELECT * FROM staging.{t} ORDER BY ALL") for t in TABLES}
     assert q(c, "SELECT subtotal, discount, total, refunded_amount, financial_status FROM staging.orders "
              "WHERE order_id = ?", [LATTE]) == [
-        (Decimal("12.50"), Decimal("1.00"), Decimal("11.50"), Decimal("3.50"), "partially_refunded")
+        # the sales tax on top: 11.50 + 1.02 paid, 3.50 + 0.31 refunded
+        (Decimal("12.50"), Decimal("1.00"), Decimal("12.52"), Decimal("3.81"), "partially_refunded")
     ]  # fmt: skip
     assert q(c, "SELECT count(*) FROM staging.order_lines WHERE order_id = ?", [LATTE]) == [(2,)]
     c.execute("CHECKPOINT")

@@ -261,6 +261,43 @@ def test_shopify_order_grouped_by_name_with_order_fields_from_first_row(con):
     assert consent == [("pos", "kim@example.se", "accepts_marketing")]
 
 
+def test_an_open_klaviyo_marks_apple_privacy_open_is_a_privacy_open_not_an_open(con):
+    # Klaviyo's opens carry Apple Privacy Open (True/False), kept in raw _extra: an open by Apple Mail Privacy
+    # Protection may be the mail app fetching images, not the person reading. It becomes action privacy_open
+    # (the golden traits count only open); its activity_id is the open's. A click keeps its action.
+    rows = [
+        ("open", '{"Apple Privacy Open": "True"}'),
+        ("open", '{"Apple Privacy Open": "False"}'),
+        ("open", None),
+        ("click", '{"apple_privacy_open": "true"}'),
+    ]
+    _insert(
+        con,
+        "esp_activity",
+        [
+            {
+                "email_address": f"p{i}@x.se",
+                "action": action,
+                "timestamp": "2026-09-30 10:00:00",
+                "campaign_id": "K1",
+                "_extra": extra,
+            }
+            for i, (action, extra) in enumerate(rows)
+        ],
+    )
+    _build_all(con)
+    got = con.execute(
+        "SELECT email, action, activity_id = md5(concat_ws('|', email, 'open', event_time, campaign_id, url)) "
+        "FROM staging.email_activity ORDER BY email"
+    ).fetchall()
+    assert got == [
+        ("p0@x.se", "privacy_open", True),
+        ("p1@x.se", "open", True),
+        ("p2@x.se", "open", True),
+        ("p3@x.se", "click", False),
+    ]
+
+
 def test_web_events_deduplicated_and_cookie_history_attached_to_user(con):
     def ev(ts, name, cookie, user=None, session=7):
         params = f'[{{"key":"ga_session_id","value":{{"int_value":{session}}}}}]'

@@ -7,8 +7,16 @@ orders AS (
     -- Cancelled (before the cutoff) and voided orders are not sales; refunds are netted off.
     -- An order whose total (or refund) could not be read (staging.orders.dq_flags) is an order
     -- of unknown amount: NULL, not 0; it counts as an order but adds nothing to spend.
+    -- So is an order in another currency than the warehouse's ($currency) or of an unreadable one:
+    -- 100 EUR added to SEK spend as 100 would be a meaningless sum (golden check money_in_one_currency counts them).
+    -- A fully refunded order (financial_status refunded, or refunds of at least its total; a Square return) is
+    -- not a purchase: it is left out of the counts, first/last order and the store preference, so a customer whose
+    -- only order came back is not a buyer; its net amount (0, or a return's negative) still counts in spend.
     SELECT m.customer_id, o.order_id, o.ordered_at, o.channel, o.store_id,
+           NOT (coalesce(lower(o.financial_status), '') = 'refunded'
+                OR coalesce(o.refunded_amount > 0 AND o.refunded_amount >= o.total, false)) AS purchase,
            CASE WHEN o.total IS NOT NULL AND NOT coalesce(list_contains(o.dq_flags, 'unreadable_refunded_amount'), false)
+                     AND o.currency = $currency
                 THEN o.total - coalesce(o.refunded_amount, 0)
            END AS net_total
     FROM {orders} AS o
@@ -19,15 +27,15 @@ orders AS (
 ),
 order_traits AS (
     SELECT customer_id,
-           count(*) AS orders_count,
-           count(*) FILTER (WHERE channel = 'online') AS online_orders_count,
-           count(*) FILTER (WHERE channel = 'store') AS store_orders_count,
-           count(net_total) AS priced_orders_count,
+           count(*) FILTER (WHERE purchase) AS orders_count,
+           count(*) FILTER (WHERE purchase AND channel = 'online') AS online_orders_count,
+           count(*) FILTER (WHERE purchase AND channel = 'store') AS store_orders_count,
+           count(net_total) FILTER (WHERE purchase) AS priced_orders_count,
            greatest(sum(net_total), 0) AS total_spend,
            greatest(coalesce(sum(net_total) FILTER (WHERE channel = 'online'), 0), 0) AS online_spend,
            greatest(coalesce(sum(net_total) FILTER (WHERE channel = 'store'), 0), 0) AS store_spend,
-           min(ordered_at) AS first_order_at,
-           max(ordered_at) AS last_order_at
+           min(ordered_at) FILTER (WHERE purchase) AS first_order_at,
+           max(ordered_at) FILTER (WHERE purchase) AS last_order_at
     FROM orders
     GROUP BY customer_id
 ),
@@ -37,7 +45,7 @@ store_preference AS (
                  row_number() OVER (PARTITION BY customer_id
                                     ORDER BY count(*) DESC, max(ordered_at) DESC, store_id) AS rank
           FROM orders
-          WHERE channel = 'store' AND store_id IS NOT NULL
+          WHERE channel = 'store' AND store_id IS NOT NULL AND purchase
           GROUP BY customer_id, store_id)
     WHERE rank = 1
 ),

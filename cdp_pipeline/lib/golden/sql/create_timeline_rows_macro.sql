@@ -23,6 +23,7 @@ WITH events AS (
     SELECT a.event_time, 'email', 'email_' || a.action,
            CASE a.action
                 WHEN 'open' THEN 'Opened "' || coalesce(a.campaign_title, a.campaign_id, '?') || '"'
+                WHEN 'privacy_open' THEN 'Opened "' || coalesce(a.campaign_title, a.campaign_id, '?') || '" in Apple Mail Privacy Protection (perhaps by the mail app, not the person)'
                 WHEN 'click' THEN 'Clicked ' || coalesce(a.url, 'a link') || ' in "' || coalesce(a.campaign_title, a.campaign_id, '?') || '"'
                 WHEN 'bounce' THEN 'Bounced: "' || coalesce(a.campaign_title, a.campaign_id, '?') || '" to ' || a.email
                 ELSE a.action || ' "' || coalesce(a.campaign_title, a.campaign_id, '?') || '"'

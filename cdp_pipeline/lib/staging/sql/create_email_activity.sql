@@ -1,4 +1,5 @@
--- ESP campaign activity (open, click, bounce), deduplicated and attached to the member record.
+-- ESP campaign activity (open, click, bounce; privacy_open: an open an ESP marks Apple Mail Privacy Protection's),
+-- deduplicated and attached to the member record.
 -- lib/staging/incremental.py rebuilds only the activities in a night's files and re-attaches
 -- the rest to changed members: its key must stay the same for all rows of an activity_id, and
 -- its members statement as ``members`` computes them.
@@ -29,7 +30,14 @@ activity AS (
            t.event_time,
            nullif(trim(r.campaign_id), '') AS campaign_id,
            nullif(trim(r.campaign_title), '') AS campaign_title,
-           nullif(trim(r.url), '') AS url
+           nullif(trim(r.url), '') AS url,
+           -- Klaviyo marks each open with Apple Privacy Open (True/False): opened in Apple Mail with Mail Privacy
+           -- Protection, which fetches every message's images whether or not the person reads it. Not a column of
+           -- the activity contract, so read from _extra under Klaviyo's header (or its snake_case spelling); in SQL,
+           -- not by std_bool (a Python function called for every activity row).
+           r._extra IS NOT NULL
+           AND coalesce(lower(trim(coalesce(r._extra ->> '$."Apple Privacy Open"', r._extra ->> '$."apple_privacy_open"')))
+                        IN ('true', 'yes', '1'), false) AS privacy_open
     FROM temp.raw_esp_activity r
     JOIN emails e USING (email_address)
     JOIN event_times t USING ("timestamp")
@@ -43,8 +51,8 @@ activity AS (
 deduplicated AS (
     SELECT activity_id,
            first({'email': email, 'action': action, 'event_time': event_time, 'campaign_id': campaign_id,
-                  'campaign_title': campaign_title, 'url': url}
-                 ORDER BY campaign_title NULLS LAST, email, action, event_time, campaign_id, url) AS a
+                  'campaign_title': campaign_title, 'url': url, 'privacy_open': privacy_open}
+                 ORDER BY campaign_title NULLS LAST, email, action, event_time, campaign_id, url, privacy_open) AS a
     FROM (
         SELECT md5(concat_ws('|', email, action, event_time, campaign_id, url)) AS activity_id, *
         FROM activity
@@ -55,7 +63,11 @@ deduplicated AS (
 SELECT d.activity_id,
        'esp' AS source,
        coalesce(m.source_record_id, d.a.email) AS source_record_id,
-       d.a.email AS email, d.a.action AS action, d.a.event_time AS event_time, d.a.campaign_id AS campaign_id,
+       d.a.email AS email,
+       -- an Apple Mail Privacy Protection open is action privacy_open (its activity_id the open's): a machine may
+       -- have opened it, so the golden traits (email_opens_30d/_90d) and the engaged segments do not count it
+       CASE WHEN d.a.action = 'open' AND d.a.privacy_open THEN 'privacy_open' ELSE d.a.action END AS action,
+       d.a.event_time AS event_time, d.a.campaign_id AS campaign_id,
        d.a.campaign_title AS campaign_title, d.a.url AS url
 FROM deduplicated d
 LEFT JOIN members m ON m.email = d.a.email

@@ -230,19 +230,26 @@ square AS (
     -- A Square transaction with a Customer ID: the key of the Square customer export in crm/
     -- (its Square Customer ID, the CRM record's customer_id), so the record carries it as the CRM
     -- customer id that links the two (identifier kind crm_customer). Dated by its earliest time
-    -- (Date, Time, Time Zone as create_orders.sql reads them), else its landing day.
-    SELECT 'pos', 'square:' || trim(transaction_id),
-           coalesce(min(std_timestamp(trim("date") || ' '
-                                      || coalesce(strftime(try_strptime(trim("time"), ['%H:%M:%S', '%H:%M', '%I:%M:%S %p', '%I:%M %p']),
-                                                           '%H:%M:%S'), trim("time")),
-                                      std_iana_zone(time_zone))),
-                    min(CAST(_landing_date AS TIMESTAMP))),
-           NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-           NULL, min(nullif(trim(customer_id), '')), NULL, NULL
-    FROM temp.raw_pos_square_items
-    WHERE nullif(trim(transaction_id), '') IS NOT NULL
-    GROUP BY trim(transaction_id)
-    HAVING min(nullif(trim(customer_id), '')) IS NOT NULL
+    -- (Date, Time, Time Zone as create_orders.sql reads them), else its landing day. Its Customer
+    -- Name (not a raw column: in _extra under Square's header) is split as a Shopify billing name,
+    -- so the record carries the name too when the customer export is not delivered.
+    SELECT 'pos', order_id, record_time,
+           std_split_first(customer_name), std_split_last(customer_name), NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+           NULL, crm_customer_id, NULL, NULL
+    FROM (
+        SELECT 'square:' || trim(transaction_id) AS order_id,
+               coalesce(min(std_timestamp(trim("date") || ' '
+                                          || coalesce(strftime(try_strptime(trim("time"), ['%H:%M:%S', '%H:%M', '%I:%M:%S %p', '%I:%M %p']),
+                                                               '%H:%M:%S'), trim("time")),
+                                          std_iana_zone(time_zone))),
+                        min(CAST(_landing_date AS TIMESTAMP))) AS record_time,
+               min(nullif(trim(_extra ->> '$."Customer Name"'), '')) AS customer_name,
+               min(nullif(trim(customer_id), '')) AS crm_customer_id
+        FROM temp.raw_pos_square_items
+        WHERE nullif(trim(transaction_id), '') IS NOT NULL
+        GROUP BY trim(transaction_id)
+        HAVING min(nullif(trim(customer_id), '')) IS NOT NULL
+    )
 ),
 unioned AS (
     SELECT * FROM crm

@@ -203,7 +203,9 @@ square_rows AS (
            -- 14:30:00), in the zone the Time Zone names (a Rails display name: std_iana_zone)
            e.d || ' ' || coalesce(strftime(try_strptime(e.t, ['%H:%M:%S', '%H:%M', '%I:%M:%S %p', '%I:%M %p']),
                                            '%H:%M:%S'), e.t) AS ts_local,
-           std_iana_zone(r.time_zone) AS tz
+           std_iana_zone(r.time_zone) AS tz,
+           -- a Time Zone written that names no zone Rails or IANA knows: read as CDP_TIMEZONE, flagged
+           nullif(trim(r.time_zone), '') IS NOT NULL AND std_iana_zone(r.time_zone) IS NULL AS unknown_zone
     FROM temp.raw_pos_square_items r
     JOIN square_events e
       ON 'square:' || trim(r.transaction_id) = e.order_id AND r._file = e.file
@@ -224,8 +226,13 @@ square_sums AS (
            sum(std_money(s.gross_sales)) FILTER (WHERE NOT s.refund) AS gross,
            sum(abs(std_money(s.discounts))) FILTER (WHERE NOT s.refund) AS discount,
            sum(std_money(s.tax)) FILTER (WHERE NOT s.refund) AS tax,
-           -- a refund's net amount (its Net Sales, else its Gross Sales), as a positive sum
+           -- the sale rows' Net Sales as written: Gross - Discounts when the tax comes on top (a US or Canadian
+           -- sales tax), Gross - Discounts - Tax when the prices include it (VAT, GST): square below
+           sum(std_money(s.net_sales)) FILTER (WHERE NOT s.refund) AS net_written,
+           -- a refund's net amount (its Net Sales, else its Gross Sales), as a positive sum, and its tax
            abs(sum(coalesce(std_money(s.net_sales), std_money(s.gross_sales))) FILTER (WHERE s.refund)) AS refunded,
+           abs(sum(std_money(s.tax)) FILTER (WHERE s.refund)) AS refunded_tax,
+           bool_or(s.unknown_zone) AS unknown_zone,
            bool_or(s.refund) AS has_refund,
            -- a value written but not read (the order is kept, flagged: dq_flags below)
            bool_or((nullif(trim(s.gross_sales), '') IS NOT NULL AND std_money(s.gross_sales) IS NULL)
@@ -242,6 +249,14 @@ square_sums AS (
     LEFT JOIN square_times t ON t.ts_local = s.ts_local AND t.tz IS NOT DISTINCT FROM s.tz
     GROUP BY s.order_id
 ),
+square_taxed AS (
+    -- A sales tax on top of the prices (Square's US and Canadian reports: Net Sales = Gross Sales - Discounts,
+    -- the Tax beside them) is part of what the customer paid: added to the total, and a refund's tax to the refund.
+    -- A tax included in the prices (VAT, GST: Net Sales = Gross - Discounts - Tax) is in Gross Sales already.
+    SELECT *,
+           coalesce(tax <> 0 AND net_written = coalesce(gross, 0) - coalesce(discount, 0), false) AS tax_on_top
+    FROM square_sums
+),
 square AS (
     -- an unreadable sale amount leaves the order without subtotal, discount and total (the other
     -- rows' sum is not what was paid), as a receipt's unreadable line does
@@ -254,12 +269,17 @@ square AS (
            CAST(0 AS DECIMAL(18, 2)) AS shipping,
            CASE WHEN NOT coalesce(unreadable_tax, false) THEN CAST(tax AS DECIMAL(18, 2)) END AS taxes,
            CASE WHEN NOT coalesce(unreadable_amount, false) THEN CAST(coalesce(discount, 0) AS DECIMAL(18, 2)) END AS discount,
-           -- Square's net sales; its Tax is kept in taxes, not added (a US sales tax comes on top)
+           -- Square's net sales, and the tax when it comes on top (square_taxed)
            CASE WHEN NOT coalesce(unreadable_amount, false)
-                THEN CAST(coalesce(gross, 0) - coalesce(discount, 0) AS DECIMAL(18, 2)) END AS total,
-           CASE WHEN NOT coalesce(unreadable_refund, false) THEN CAST(refunded AS DECIMAL(18, 2)) END AS refunded_amount,
+                THEN CAST(coalesce(gross, 0) - coalesce(discount, 0) + CASE WHEN tax_on_top THEN tax ELSE 0 END
+                          AS DECIMAL(18, 2)) END AS total,
+           CASE WHEN NOT coalesce(unreadable_refund, false)
+                THEN CAST(refunded + CASE WHEN tax_on_top THEN coalesce(refunded_tax, 0) ELSE 0 END AS DECIMAL(18, 2))
+           END AS refunded_amount,
            CASE WHEN NOT has_refund THEN 'paid'
-                WHEN coalesce(refunded, 0) >= coalesce(gross, 0) - coalesce(discount, 0) THEN 'refunded'
+                WHEN coalesce(refunded, 0) + CASE WHEN tax_on_top THEN coalesce(refunded_tax, 0) ELSE 0 END
+                     >= coalesce(gross, 0) - coalesce(discount, 0) + CASE WHEN tax_on_top THEN tax ELSE 0 END
+                THEN 'refunded'
                 ELSE 'partially_refunded' END AS financial_status,
            CAST(NULL AS TIMESTAMP) AS cancelled_at,
            store_id,
@@ -269,9 +289,10 @@ square AS (
            list_filter([CASE WHEN unreadable_time THEN 'unreadable_ordered_at' END,
                         CASE WHEN unreadable_amount THEN 'unreadable_line_amount' END,
                         CASE WHEN unreadable_tax THEN 'unreadable_taxes' END,
-                        CASE WHEN unreadable_refund THEN 'unreadable_refunded_amount' END],
+                        CASE WHEN unreadable_refund THEN 'unreadable_refunded_amount' END,
+                        CASE WHEN unknown_zone THEN 'unknown_time_zone' END],
                        lambda f: f IS NOT NULL) AS dq_flags
-    FROM square_sums
+    FROM square_taxed
 ),
 orders AS (
     SELECT * FROM shopify
