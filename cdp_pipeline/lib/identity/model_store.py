@@ -120,9 +120,9 @@ def ensure_state_tables(con: duckdb.DuckDBPyConnection) -> None:
     # kept from a build before the per-pair thresholds: the column is filled when the model,
     # whose settings changed with it, rescores every pair
     con.execute(f"ALTER TABLE {SCORED_PAIRS} ADD COLUMN IF NOT EXISTS sparse BOOLEAN")
-    # kept from a build before record numbers were kept: a night whose numbers are kept never
-    # reads such rows by number (the model code changed, so the night before it retrained and
-    # wrote the tables whole: ``write_state``)
+    # kept from a build before record numbers were kept: never read by number (splink_model.py
+    # is in config_hash, so the first night of this code retrains, numbers its records afresh and
+    # writes both tables whole: ``write_state``)
     con.execute(f"ALTER TABLE {SCORED_RECORDS} ADD COLUMN IF NOT EXISTS rid BIGINT")
     con.execute(f"ALTER TABLE {SCORED_PAIRS} ADD COLUMN IF NOT EXISTS rid_l BIGINT")
     con.execute(f"ALTER TABLE {SCORED_PAIRS} ADD COLUMN IF NOT EXISTS rid_r BIGINT")
