@@ -9,7 +9,8 @@ The copy in ``WORKDIR`` is the base night's database with the quiet night's
 the state the quiet night's identity step started from. The kept graph and model are marked as
 built by this checkout's code (``graph_meta.config_hash``, ``identity.model.config_hash``), so a
 change to ``lib/identity`` is measured on the incremental path rather than re-clustering or
-retraining everything, as the first night after a deployment would. The run's wall and CPU
+retraining everything, as the first night after a deployment would; a base state without kept
+record numbers is given those this checkout's base night would have kept (``number_as_this_code``). The run's wall and CPU
 seconds are printed (user + system of this process, DuckDB's threads included), then those of
 closing the database; ``--phases`` also times the library's parts (``identity_alone.py``).
 The identity tables are left in ``WORKDIR/run<N>`` for ``table_hashes.py --schema identity``.
@@ -56,6 +57,38 @@ def mark_current_code(con) -> None:
     config = load_identity_config()
     con.execute("UPDATE identity.graph_meta SET config_hash = ?", [graph_config_hash(config)])
     con.execute("UPDATE identity.model SET config_hash = ?", [config_hash(config)])
+
+
+def number_as_this_code(con) -> None:
+    """A base state written by code that kept no record numbers (``record_numbers.py``) given the
+    numbers this checkout's base night would have kept: a night that trains numbers its records
+    afresh with room between (``resolve._numbering``), and the kept scores carry those numbers.
+    Nothing when the checkout keeps none or the state has them."""
+    try:
+        from cdp_pipeline.lib.identity.record_numbers import RECORD_NUMBERS, fresh_gap
+    except ImportError:
+        return
+    from cdp_pipeline.lib.common.warehouse import table_exists
+    from cdp_pipeline.lib.identity.model_store import ensure_state_tables
+    from cdp_pipeline.lib.identity.storage import replace_table
+
+    if table_exists(con, "identity", "record_numbers"):
+        return
+    gap = fresh_gap(con.execute("SELECT count(*) FROM identity.graph_records").fetchall()[0][0])
+    replace_table(
+        con,
+        RECORD_NUMBERS,
+        f"""SELECT source, source_record_id, row_number() OVER (ORDER BY source, source_record_id) * {gap} AS rid
+            FROM identity.graph_records""",
+        "rid",
+    )
+    ensure_state_tables(con)
+    con.execute(f"""UPDATE identity.scored_records s SET rid = n.rid FROM {RECORD_NUMBERS} n
+                    WHERE n.source = s.source AND n.source_record_id = s.source_record_id""")
+    con.execute(f"""UPDATE identity.scored_pairs p SET rid_l = l.rid, rid_r = r.rid
+                    FROM {RECORD_NUMBERS} l, {RECORD_NUMBERS} r
+                    WHERE l.source = p.source_l AND l.source_record_id = p.record_l
+                      AND r.source = p.source_r AND r.source_record_id = p.record_r""")
 
 
 class TimedConnection:
@@ -127,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.copy(start, db)
         con = connect_build(db)
         mark_current_code(con)
+        number_as_this_code(con)
         con.execute("CHECKPOINT")
         wall, cpu = time.monotonic(), cpu_seconds()
         result = resolve_module.resolve_identities(

@@ -53,8 +53,12 @@ POPULATION_RELATIVE = {
     # ... and so does the kept model itself, its name frequencies and its stored scores.
     "identity.model": ("settings_json", "records"),
     "identity.model_term_frequencies": ("tf",),
-    "identity.scored_pairs": ("match_probability", "match_weight", "match_weights"),
+    "identity.scored_pairs": ("match_probability", "match_weight", "match_weights", "rid_l", "rid_r"),
     "identity.graph_edges": ("match_probability",),
+    # A record's number follows its place among all records' keys (a night that trains numbers
+    # them afresh: lib/identity/record_numbers.py).
+    "identity.record_numbers": ("rid",),
+    "identity.scored_records": ("rid",),
     # ... so a pair scored near the threshold may be linked directly in one population and
     # only through others in the other: the count of probabilistic links per customer moves,
     # while who belongs to whom (identity.customer_map, compared whole) must not.

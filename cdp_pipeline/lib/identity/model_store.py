@@ -45,7 +45,14 @@ SCORED_RECORDS = "identity.scored_records"
 SCORED_PAIRS = "identity.scored_pairs"
 STATE_TABLES = ("model", "model_term_frequencies", "scored_records", "scored_pairs")
 
-_SCORED_RECORD_TYPES = [("source", "VARCHAR"), ("source_record_id", "VARCHAR"), ("input_hash", "VARCHAR")]
+# with each record's number (``rid``, ``record_numbers.py``) of the night that wrote the row: a night
+# whose records keep their numbers reads the kept scores by number rather than by text key
+_SCORED_RECORD_TYPES = [
+    ("source", "VARCHAR"),
+    ("source_record_id", "VARCHAR"),
+    ("input_hash", "VARCHAR"),
+    ("rid", "BIGINT"),
+]
 _SCORED_PAIR_TYPES = [
     ("source_l", "VARCHAR"),
     ("record_l", "VARCHAR"),
@@ -55,14 +62,16 @@ _SCORED_PAIR_TYPES = [
     ("match_weight", "DOUBLE"),
     ("match_weights", "VARCHAR"),
     ("sparse", "BOOLEAN"),
+    ("rid_l", "BIGINT"),
+    ("rid_r", "BIGINT"),
 ]
 
 # What the night's scoring leaves in TEMP for ``write_state`` (inside the identity transaction).
 NEW_MODEL = "temp._id_new_model"
 NEW_TF = "temp._id_new_tf"
 NEW_SCORED_RECORDS = "temp._id_new_scored_records"
-# of NEW_SCORED_RECORDS, what SCORED_RECORDS keeps (not tonight's rid)
-KEPT_COLUMNS = "source, source_record_id, input_hash"
+# of NEW_SCORED_RECORDS, what SCORED_RECORDS keeps
+KEPT_COLUMNS = "source, source_record_id, input_hash, rid"
 
 
 @dataclass(frozen=True)
@@ -111,6 +120,12 @@ def ensure_state_tables(con: duckdb.DuckDBPyConnection) -> None:
     # kept from a build before the per-pair thresholds: the column is filled when the model,
     # whose settings changed with it, rescores every pair
     con.execute(f"ALTER TABLE {SCORED_PAIRS} ADD COLUMN IF NOT EXISTS sparse BOOLEAN")
+    # kept from a build before record numbers were kept: never read by number (splink_model.py
+    # is in config_hash, so the first night of this code retrains, numbers its records afresh and
+    # writes both tables whole: ``write_state``)
+    con.execute(f"ALTER TABLE {SCORED_RECORDS} ADD COLUMN IF NOT EXISTS rid BIGINT")
+    con.execute(f"ALTER TABLE {SCORED_PAIRS} ADD COLUMN IF NOT EXISTS rid_l BIGINT")
+    con.execute(f"ALTER TABLE {SCORED_PAIRS} ADD COLUMN IF NOT EXISTS rid_r BIGINT")
 
 
 def load_model(con: duckdb.DuckDBPyConnection) -> StoredModel | None:
@@ -169,8 +184,10 @@ def write_state(con: duckdb.DuckDBPyConnection, scored_pairs_sql: str, *, increm
     then ``rid_l, rid_r``), from tonight's scored edges (``thresholds.SCORED_EDGES``) aliased ``e``
     (``e.rid_l``, ``e.rid_r``), with ``{where}``
     where a WHERE clause may go (before its ORDER BY, which DuckDB does not push a filter below).
-    ``incremental``: only records outside ``temp._id_unchanged`` were scored; the rows of
-    unchanged records are kept and the rest replaced."""
+    ``incremental``: only records outside ``temp._id_unchanged`` were scored and tonight's records
+    carry their kept numbers (``record_numbers.numbers_kept``), so the kept rows' ``rid`` columns are
+    tonight's; the rows of unchanged records are kept and the rest replaced. Otherwise every row
+    is written with tonight's numbers."""
     ensure_state_tables(con)
     if table_exists_temp(con, NEW_MODEL):
         con.execute(f"DELETE FROM {MODEL}")
@@ -186,15 +203,12 @@ def write_state(con: duckdb.DuckDBPyConnection, scored_pairs_sql: str, *, increm
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _id_rescored AS
                         SELECT rid FROM {NEW_SCORED_RECORDS} WHERE rid NOT IN (SELECT rid FROM temp._id_unchanged)""")
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _id_scored_gone AS
-                        SELECT source, source_record_id FROM {SCORED_RECORDS}
-                        ANTI JOIN temp._id_unchanged USING (source, source_record_id)""")
-        gone = "(SELECT source, source_record_id FROM temp._id_scored_gone)"
-        con.execute(f"DELETE FROM {SCORED_RECORDS} WHERE (source, source_record_id) IN {gone}")
+                        SELECT rid FROM {SCORED_RECORDS} ANTI JOIN temp._id_unchanged USING (rid)""")
+        gone = "(SELECT rid FROM temp._id_scored_gone)"
+        con.execute(f"DELETE FROM {SCORED_RECORDS} WHERE rid IN {gone}")
         con.execute(f"""INSERT INTO {SCORED_RECORDS} SELECT {KEPT_COLUMNS} FROM {NEW_SCORED_RECORDS}
                         WHERE rid IN (SELECT rid FROM temp._id_rescored) ORDER BY source, source_record_id""")
-        con.execute(
-            f"DELETE FROM {SCORED_PAIRS} WHERE (source_l, record_l) IN {gone} OR (source_r, record_r) IN {gone}"
-        )
+        con.execute(f"DELETE FROM {SCORED_PAIRS} WHERE rid_l IN {gone} OR rid_r IN {gone}")
         # tonight's scored pairs with a rescored end, picked out first: DuckDB joins every scored
         # pair with the records before it applies an OR of two IN-subqueries, but takes a single
         # IN on the pair below the joins (write_state 0.55 -> 0.28 CPU s at 155,000 customers x
@@ -205,7 +219,7 @@ def write_state(con: duckdb.DuckDBPyConnection, scored_pairs_sql: str, *, increm
         changed = scored_pairs_sql.format(
             where="WHERE (e.rid_l, e.rid_r) IN (SELECT rid_l, rid_r FROM temp._id_rescored_pairs)"
         )
-        con.execute(f"INSERT INTO {SCORED_PAIRS} SELECT * EXCLUDE (rid_l, rid_r) FROM ({changed})")
+        con.execute(f"INSERT INTO {SCORED_PAIRS} SELECT * FROM ({changed})")
         return
     # every row rewritten: the tables made anew (ZSTD_COLUMNS, storage.py) rather than emptied
     for table, types in ((SCORED_RECORDS, _SCORED_RECORD_TYPES), (SCORED_PAIRS, _SCORED_PAIR_TYPES)):
@@ -213,9 +227,7 @@ def write_state(con: duckdb.DuckDBPyConnection, scored_pairs_sql: str, *, increm
     con.execute(
         f"INSERT INTO {SCORED_RECORDS} SELECT {KEPT_COLUMNS} FROM {NEW_SCORED_RECORDS} ORDER BY source, source_record_id"
     )
-    con.execute(
-        f"INSERT INTO {SCORED_PAIRS} SELECT * EXCLUDE (rid_l, rid_r) FROM ({scored_pairs_sql.format(where='')})"
-    )
+    con.execute(f"INSERT INTO {SCORED_PAIRS} SELECT * FROM ({scored_pairs_sql.format(where='')})")
 
 
 def table_exists_temp(con: duckdb.DuckDBPyConnection, name: str) -> bool:

@@ -9,12 +9,27 @@ from __future__ import annotations
 
 import duckdb
 
+from cdp_pipeline.lib.identity.record_numbers import fresh_gap, kept_numbers, note_numbering
+
 RECORDS = "temp._id_records"
 IDENTIFIERS = "temp._id_identifiers"
 
 
-def build_records(con: duckdb.DuckDBPyConnection, source_table: str = "staging.identity_records") -> int:
-    """Copy ``source_table`` into ``temp._id_records`` with a ``rid``; one row per record key."""
+def build_records(
+    con: duckdb.DuckDBPyConnection,
+    source_table: str = "staging.identity_records",
+    *,
+    numbering: str = "dense",
+) -> int:
+    """Copy ``source_table`` into ``temp._id_records`` with a ``rid``; one row per record key.
+
+    ``rid`` (``record_numbers.py``), by ``numbering``: ``dense``, 1..n in key order; ``spaced``,
+    ``fresh_gap(n)`` x 1..n; ``kept``, each key's number in ``identity.record_numbers`` and a new
+    key one between its neighbours' (``spaced`` when that cannot be done). ``temp._id_numbering``
+    says whether the numbers are the kept ones."""
+    if numbering not in ("dense", "spaced", "kept"):
+        raise ValueError(f"numbering: dense, spaced or kept, not {numbering!r}")
+    gap = 1 if numbering == "dense" else fresh_gap(con.execute(f"SELECT count(*) FROM {source_table}").fetchall()[0][0])
     # numbered on the keys alone, then joined: sorting the narrow keys is twice as fast as
     # sorting whole records. The rows are left in the join's order, not sorted by rid (0.35 of a
     # quiet night's 1.0 CPU s here at 1M records): what reads them in an order asks for it
@@ -23,11 +38,18 @@ def build_records(con: duckdb.DuckDBPyConnection, source_table: str = "staging.i
     # The contract says one row per key (a blocking check): the numbering's sort finds a repeated
     # key (a row whose key is the row's before), rather than a grouping of every key first (0.2
     # of 1.2 CPU s at 1M records); if a source repeats one, its latest row wins
-    built = False
-    if _has_rowid(con, source_table):
+    built = kept = False
+    if numbering == "kept" and _has_rowid(con, source_table) and kept_numbers(con, source_table, gap) is not None:
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _id_records AS
+            SELECT n.rid, r.* FROM {source_table} r JOIN temp._id_record_numbers n ON n.row_key = r.rowid
+        """)
+        con.execute("DROP TABLE temp._id_record_numbers")
+        built = kept = True
+    elif _has_rowid(con, source_table):
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE _id_record_numbers AS
-            SELECT rowid AS row_key, row_number() OVER w AS rid,
+            SELECT rowid AS row_key, row_number() OVER w * {int(gap)} AS rid,
                    source IS NOT DISTINCT FROM lag(source) OVER w
                    AND source_record_id IS NOT DISTINCT FROM lag(source_record_id) OVER w AS repeated
             FROM {source_table}
@@ -55,11 +77,13 @@ def build_records(con: duckdb.DuckDBPyConnection, source_table: str = "staging.i
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE _id_records AS
             WITH numbered AS (
-                SELECT source, source_record_id, row_number() OVER (ORDER BY source, source_record_id) AS rid
+                SELECT source, source_record_id,
+                       row_number() OVER (ORDER BY source, source_record_id) * {int(gap)} AS rid
                 FROM {rows}
             )
             SELECT n.rid, r.* FROM {rows} r JOIN numbered n USING (source, source_record_id)
         """)
+    note_numbering(con, kept=kept)
     _blank_only_the_junk_name(con)
     return con.execute(f"SELECT count(*) FROM {RECORDS}").fetchall()[0][0]
 

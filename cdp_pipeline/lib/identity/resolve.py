@@ -48,6 +48,7 @@ from cdp_pipeline.lib.identity.model_store import (
 from cdp_pipeline.lib.identity.name_keys import write_first_name_table
 from cdp_pipeline.lib.identity.name_variants import NameVariants, load_name_variants, name_tables_hash
 from cdp_pipeline.lib.identity.persistent_ids import assign_customer_ids, table_exists
+from cdp_pipeline.lib.identity.record_numbers import numbers_kept, write_record_numbers
 from cdp_pipeline.lib.identity.records import RECORDS, build_identifiers, build_records, number_record_keys
 from cdp_pipeline.lib.identity.review import REVIEW_FILE_NAME, load_review_pairs, read_review_file
 from cdp_pipeline.lib.identity.splink_model import SPLINK_INPUT, ModelRun, train_and_predict
@@ -179,7 +180,8 @@ def resolve_identities(
         number_record_keys(con, source_table, rows=bool(review_read[0]))
         result.records = kept
     else:
-        result.records = build_records(con, source_table)
+        numbering = _numbering(con, config, full_refresh, as_of, retrain_days, engine_settings)
+        result.records = build_records(con, source_table, numbering=numbering)
     review = load_review_pairs(con, review_file)
     result.review = {
         "file": str(review.path) if review.path else None,
@@ -332,6 +334,25 @@ def _household_cannot_links(
           AND l.rid NOT IN (SELECT rid FROM temp._id_household_recompute)
           AND r.rid NOT IN (SELECT rid FROM temp._id_household_recompute)"""
     build_household_cannot_links(con, SPLINK_INPUT, recompute="SELECT rid FROM temp._id_household_recompute", kept=kept)
+
+
+def _numbering(
+    con: duckdb.DuckDBPyConnection,
+    config: IdentityConfig,
+    full_refresh: bool,
+    as_of,
+    retrain_days: int,
+    engine_settings,
+) -> str:
+    """How tonight's records are numbered (``record_numbers.py``): their kept numbers on a night that
+    scores with the kept model; afresh, with room between, on a full refresh or a night that trains
+    the model (which reads them divided by the spacing: ``splink_model._training_input``); 1..n on
+    Spark (it trains on the numbers as they are)."""
+    if engine_settings is not None and getattr(engine_settings, "engine", None) == "spark":
+        return "dense"
+    if full_refresh or retrain_reason(con, load_model(con), config, as_of, retrain_days) is not None:
+        return "spaced"
+    return "kept"
 
 
 def _unchanged_inputs(
@@ -579,6 +600,7 @@ def _write_tables(
             params,
         )
         write_graph_state(con, config, "temp._id_components", restricted, night_inputs)
+        write_record_numbers(con, RECORDS)
         if result.model is not None and result.model.state_ready:
             # sorted on the rids, numbered in record-key order (records.py): the order of sorting
             # on the four key strings (ORDER BY ALL: 0.7 CPU s at 1M records against 0.45); a
@@ -592,7 +614,8 @@ def _write_tables(
                 JOIN {RECORDS} l ON l.rid = e.rid_l JOIN {RECORDS} r ON r.rid = e.rid_r
                 {{where}}
                 ORDER BY e.rid_l, e.rid_r""",
-                incremental=result.model.mode == "incremental",
+                # the kept rows are patched when they carry tonight's numbers, else written anew
+                incremental=result.model.mode == "incremental" and numbers_kept(con),
             )
         # the run's log row commits with the tables it describes
         _summarise(con, result)

@@ -43,6 +43,7 @@ from cdp_pipeline.lib.identity.model_store import (
 )
 from cdp_pipeline.lib.identity.name_keys import FIRST_NAMES, NAME_ROLES, build_name_roles
 from cdp_pipeline.lib.identity.name_keys import MODEL_COLUMNS as NAME_KEY_COLUMNS
+from cdp_pipeline.lib.identity.record_numbers import numbers_kept
 from cdp_pipeline.lib.identity.records import RECORDS
 from cdp_pipeline.lib.identity.thresholds import Thresholds, apply_thresholds, prediction_floor, sparse_sql
 from cdp_pipeline.lib.identity.u_keyed_counts import keyed_level_counts
@@ -1240,7 +1241,7 @@ def _train_and_predict(
     run.retrain_reason = retrain_reason(con, stored, config, as_of, retrain_days)
     if run.retrain_reason:
         run.household_pairs = household_pair_counts(con)  # read by training alone
-        linker = _rounded(train_model(sdf, config, run), sdf)
+        linker = _rounded(train_model(db_api.register(_training_input(con)), config, run), sdf)
         run.probability_two_random_records_match = linker._settings_obj._probability_two_random_records_match
         _keep_new_model(con, linker, run, as_of, config)
     else:
@@ -1268,6 +1269,22 @@ def _train_and_predict(
         report_phase("identity", "scoring changed records")
         _score_changed_records(con, db_api, linker, config, run)
     run.state_ready = True
+
+
+def _training_input(con: duckdb.DuckDBPyConnection) -> str:
+    """The model's input as training reads it: each record numbered by its place among the records,
+    1..n. Training samples u on a hash of the numbers (``_sampled_level_counts``), so a night that
+    trains numbers its records afresh (``resolve._numbering``), ``gap`` x 1..n, and the numbers
+    are divided by ``gap`` here: the sample every training has drawn, whatever the gaps."""
+    records, largest, gap = con.execute(f"SELECT count(*), max(rid), max(rid) // count(*) FROM {RECORDS}").fetchall()[0]
+    if records and (
+        largest != gap * records
+        or con.execute(f"SELECT count(*) FROM {RECORDS} WHERE rid % $gap <> 0", {"gap": gap}).fetchall()[0][0]
+    ):
+        raise RuntimeError(f"training on records numbered up to {largest}, not a multiple of 1..{records}")
+    con.execute(f"""CREATE OR REPLACE TEMP VIEW _id_splink_training AS
+                    SELECT * REPLACE (unique_id // {int(gap or 1)} AS unique_id) FROM {SPLINK_INPUT}""")
+    return "_id_splink_training"
 
 
 def _temp_tables_api(con: duckdb.DuckDBPyConnection):
@@ -1390,11 +1407,15 @@ def _score_changed_records(
     the stored scores of pairs of unchanged records: with the same model those would score the same."""
     sp = config.splink
     run.mode = "incremental"
+    # records that kept their numbers (record_numbers.py) are matched with the kept ones, and their
+    # kept pairs read, by number: integer joins instead of joins on the two key strings (the kept
+    # rows' numbers are tonight's: write_state); else by key, and the pairs given tonight's numbers
+    by_number = numbers_kept(con)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _id_unchanged AS
         SELECT n.rid, n.source, n.source_record_id
         FROM {NEW_SCORED_RECORDS} n
-        JOIN {SCORED_RECORDS} o USING (source, source_record_id, input_hash)
+        JOIN {SCORED_RECORDS} o USING ({"rid" if by_number else "source, source_record_id"}, input_hash)
     """)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _id_splink_changed AS
                     SELECT * FROM {SPLINK_INPUT} WHERE unique_id NOT IN (SELECT rid FROM temp._id_unchanged)
@@ -1422,15 +1443,22 @@ def _score_changed_records(
             two_names_one_household=two_names_one_household_gamma(linker),
         )
         con.execute("DROP VIEW temp._id_new_predictions")
+    kept_pairs = (
+        f"""SELECT p.rid_l, p.rid_r, p.match_probability, p.match_weight, p.match_weights, p.sparse
+            FROM {SCORED_PAIRS} p
+            WHERE p.rid_l IN (SELECT rid FROM temp._id_unchanged) AND p.rid_r IN (SELECT rid FROM temp._id_unchanged)"""
+        if by_number
+        else f"""SELECT least(l.rid, r.rid), greatest(l.rid, r.rid), p.match_probability, p.match_weight,
+                        p.match_weights, p.sparse
+                 FROM {SCORED_PAIRS} p
+                 JOIN temp._id_unchanged l ON l.source = p.source_l AND l.source_record_id = p.record_l
+                 JOIN temp._id_unchanged r ON r.source = p.source_r AND r.source_record_id = p.record_r"""
+    )
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _id_prob_edges AS
         SELECT * FROM {PROB_EDGES}
         UNION ALL
-        SELECT least(l.rid, r.rid), greatest(l.rid, r.rid), p.match_probability, p.match_weight, p.match_weights,
-               p.sparse
-        FROM {SCORED_PAIRS} p
-        JOIN temp._id_unchanged l ON l.source = p.source_l AND l.source_record_id = p.record_l
-        JOIN temp._id_unchanged r ON r.source = p.source_r AND r.source_record_id = p.record_r
+        {kept_pairs}
         ORDER BY 1, 2
     """)
     total = con.execute(f"SELECT count(*) FROM {PROB_EDGES}").fetchall()[0][0]

@@ -26,6 +26,7 @@ ZSTD_COLUMNS: dict[str, frozenset[str]] = {
     "identity.graph_records": frozenset({"source_record_id", "record_hash", "component_key"}),
     "identity.graph_edges": frozenset({"record_l", "record_r"}),
     "identity.scored_records": frozenset({"input_hash"}),
+    "identity.record_numbers": frozenset({"source_record_id"}),
 }
 
 

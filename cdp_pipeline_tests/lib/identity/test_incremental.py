@@ -19,8 +19,10 @@ TABLES = {
     "rejected_links": (),
     "clusters": ("created_at",),
     "excluded_identifiers": (),
-    "scored_pairs": (),
-    "scored_records": (),
+    # the records' numbers, which a rebuild gives afresh (record_numbers.py; pinned in
+    # test_kept_scores_carry_the_kept_numbers_of_their_records)
+    "scored_pairs": ("rid_l", "rid_r"),
+    "scored_records": ("rid",),
     "model": ("trained_at",),
     "model_term_frequencies": (),
     "graph_records": (),
@@ -604,3 +606,99 @@ def test_state_patched_over_several_quiet_nights_equals_a_rebuild_each_night(two
         for table in TABLES:
             assert inc_tables[table] == full_tables[table], (night, table)
         assert inc.id_changes == full.id_changes, night
+
+
+def _numbers(path) -> tuple[list, list]:
+    """identity.record_numbers by key, and the kept scores' numbers that differ from their records'."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        numbers = con.execute(
+            "SELECT source, source_record_id, rid FROM identity.record_numbers ORDER BY ALL"
+        ).fetchall()
+        stray = con.execute("""
+            SELECT 'record', s.source, s.source_record_id FROM identity.scored_records s
+            LEFT JOIN identity.record_numbers n USING (source, source_record_id) WHERE s.rid IS DISTINCT FROM n.rid
+            UNION ALL
+            SELECT 'pair', p.source_l, p.record_l FROM identity.scored_pairs p
+            LEFT JOIN identity.record_numbers l ON l.source = p.source_l AND l.source_record_id = p.record_l
+            LEFT JOIN identity.record_numbers r ON r.source = p.source_r AND r.source_record_id = p.record_r
+            WHERE p.rid_l IS DISTINCT FROM l.rid OR p.rid_r IS DISTINCT FROM r.rid""").fetchall()
+        return numbers, stray
+    finally:
+        con.close()
+
+
+def test_kept_scores_carry_the_kept_numbers_of_their_records(two_nights, tmp_path):
+    """Over quiet nights (records new, changed and removed) every record keeps its number while its
+    key stays, the numbers follow the keys' order, a new key gets one no record had the night
+    before, and the kept scores carry their records' numbers (what the next night reads them by)."""
+    config, records = two_nights["config"], two_nights["night2"]
+    chained = tmp_path / "chained.duckdb"
+    shutil.copy(two_nights["root"] / "incremental.duckdb", chained)
+    before, stray = _numbers(chained)
+    assert stray == [] and len(before) == len(records)
+    for night in (3, 4):
+        records = _next_night(records, night)
+        result, _ = _resolve(chained, records, config, DAY2 + dt.timedelta(days=night - 2))
+        assert result.model.mode == "incremental", night
+        after, stray = _numbers(chained)
+        assert stray == [], night
+        assert [(s, k) for s, k, _ in after] == sorted((r["source"], r["source_record_id"]) for r in records)
+        kept = {(s, k): rid for s, k, rid in before}
+        assert all(kept[(s, k)] == rid for s, k, rid in after if (s, k) in kept), night
+        new = [rid for s, k, rid in after if (s, k) not in kept]
+        assert len(new) == 3 and not set(new) & set(kept.values()), night
+        by_key = [rid for _, _, rid in sorted(after, key=lambda row: (row[0], row[1]))]
+        assert by_key == sorted(by_key) and len(set(by_key)) == len(by_key), night
+        before = after
+
+
+def test_a_key_that_reappears_and_an_identifier_that_turns_over_shared_give_the_rebuild(two_nights, tmp_path):
+    """A record removed one night comes back the next under its key (a new number between its
+    neighbours'), and an e-mail new on eight people's records turns over-shared (junk guard): the kept
+    numbers give the tables and IDs of a rebuild of each night."""
+    config, night2 = two_nights["config"], two_nights["night2"]
+    chained = tmp_path / "chained.duckdb"
+    shutil.copy(two_nights["root"] / "incremental.duckdb", chained)
+    gone = night2[40]["source_record_id"]
+    night3 = [r for r in night2 if r["source_record_id"] != gone]
+    night4 = [dict(r) for r in night2]
+    named: dict[str, dict] = {}
+    for r in night4:
+        if r.get("first_name_match") and r["source_record_id"] != gone:
+            named.setdefault(r["first_name_match"], r)
+    for r in list(named.values())[:8]:  # eight people on one address: over the limit of six
+        r["email"] = "info@shop.example"
+    for night, records in ((3, night3), (4, night4)):
+        day = DAY2 + dt.timedelta(days=night - 2)
+        rebuilt = tmp_path / f"rebuilt{night}.duckdb"
+        shutil.copy(chained, rebuilt)
+        inc, inc_tables = _resolve(chained, records, config, day)
+        full, full_tables = _resolve(rebuilt, records, config, day, full_refresh=True)
+        assert inc.model.mode == "incremental", night
+        for table in TABLES:
+            assert inc_tables[table] == full_tables[table], (night, table)
+        assert inc.id_changes == full.id_changes, night
+    assert any(v == "info@shop.example" for _, v, *_ in inc_tables["excluded_identifiers"])
+    numbers, stray = _numbers(chained)
+    assert stray == [] and any(k == gone for _, k, _ in numbers)
+
+
+def test_a_model_trained_on_spaced_numbers_is_the_one_trained_on_1_to_n(two_nights, tmp_path, monkeypatch):
+    """A night that trains numbers its records with room between (record_numbers.py) and
+    training reads them as 1..n: the u sample, which hashes the numbers, and so the model and
+    every table are those of records numbered 1..n (as every night numbered them before)."""
+    from cdp_pipeline.lib.identity import resolve as resolve_module
+
+    config, records = two_nights["config"], two_nights["night2"]
+    spaced, spaced_tables = _resolve(tmp_path / "spaced.duckdb", records, config, DAY2)
+    monkeypatch.setattr(resolve_module, "_numbering", lambda *args: "dense")
+    dense, dense_tables = _resolve(tmp_path / "dense.duckdb", records, config, DAY2)
+    assert spaced.model.retrained and dense.model.retrained
+    assert spaced_tables == dense_tables
+    con = duckdb.connect(str(tmp_path / "spaced.duckdb"), read_only=True)
+    try:
+        largest, records_kept = con.execute("SELECT max(rid), count(*) FROM identity.record_numbers").fetchall()[0]
+    finally:
+        con.close()
+    assert records_kept == len(records) and largest > 1000 * records_kept  # room between

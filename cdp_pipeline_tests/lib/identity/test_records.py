@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cdp_pipeline.lib.identity.record_numbers import fresh_gap, numbers_kept, write_record_numbers
 from cdp_pipeline.lib.identity.records import IDENTIFIERS, RECORDS, build_identifiers, build_records
 from cdp_pipeline_tests.lib.identity.synthetic import record, write_records
 
@@ -73,3 +74,53 @@ def test_a_name_field_that_alone_is_junk_blanks_only_itself(con):
         ("d", "Xxx", "xxx", None, None, True),
         ("e", "Anna", "anna", "Berg", "berg", False),
     ]
+
+
+def _numbered(con) -> list[tuple]:
+    return con.execute(f"SELECT source_record_id, rid FROM {RECORDS} ORDER BY rid").fetchall()
+
+
+def _night(con, keys: list[str], numbering: str) -> tuple[list[tuple], bool]:
+    """Records under ``keys`` numbered by ``numbering``, their numbers kept (write_record_numbers)."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS identity")
+    write_records(con, [record("crm", k) for k in keys])
+    build_records(con, numbering=numbering)
+    kept = numbers_kept(con)
+    write_record_numbers(con, RECORDS)
+    return _numbered(con), kept
+
+
+def test_a_kept_numbering_keeps_each_key_its_number_and_places_new_keys_between_their_neighbours(con):
+    first, kept = _night(con, ["b", "d", "f", "h"], "spaced")
+    gap = fresh_gap(4)
+    assert not kept and first == [("b", gap), ("d", 2 * gap), ("f", 3 * gap), ("h", 4 * gap)]
+    # a key before the first, two in one gap, one after the last, one removed (f)
+    second, kept = _night(con, ["a", "b", "c1", "c2", "d", "h", "i"], "kept")
+    assert kept
+    assert [k for k, _ in second] == ["a", "b", "c1", "c2", "d", "h", "i"]  # ordered by rid: the keys' order
+    numbers = dict(second)
+    assert (numbers["b"], numbers["d"], numbers["h"]) == (gap, 2 * gap, 4 * gap)
+    assert 0 < numbers["a"] < gap < numbers["c1"] < numbers["c2"] < 2 * gap and numbers["i"] > 4 * gap
+    # the removed key's number is free: the table holds tonight's keys alone
+    assert sorted(con.execute("SELECT source_record_id, rid FROM identity.record_numbers").fetchall()) == sorted(second)
+    # f comes back: a number between d's and h's, not necessarily its old one
+    third, kept = _night(con, ["a", "b", "c1", "c2", "d", "f", "h", "i"], "kept")
+    assert kept and [k for k, _ in third] == ["a", "b", "c1", "c2", "d", "f", "h", "i"]
+    assert {k: v for k, v in third if k != "f"} == numbers
+
+
+def test_a_gap_too_small_or_a_repeated_key_numbers_the_night_afresh(con):
+    # numbered 1..n (a night that trains): no number between two neighbours
+    _, kept = _night(con, ["b", "d"], "dense")
+    assert not kept
+    numbered, kept = _night(con, ["b", "c", "d"], "kept")
+    gap = fresh_gap(3)
+    assert not kept and numbered == [("b", gap), ("c", 2 * gap), ("d", 3 * gap)]
+    # new keys after the last one fit whatever the gaps
+    numbered, kept = _night(con, ["b", "c", "d", "e"], "kept")
+    assert kept and numbered[:3] == [("b", gap), ("c", 2 * gap), ("d", 3 * gap)] and numbered[3][1] > 3 * gap
+    # a source repeating a key: numbered afresh, its latest row kept
+    con.execute("""INSERT INTO staging.identity_records SELECT * REPLACE (record_time + INTERVAL 1 DAY AS record_time)
+                   FROM staging.identity_records WHERE source_record_id = 'c'""")
+    build_records(con, numbering="kept")
+    assert not numbers_kept(con) and [k for k, _ in _numbered(con)] == ["b", "c", "d", "e"]

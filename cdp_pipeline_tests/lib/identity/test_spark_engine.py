@@ -68,9 +68,14 @@ def _resolve(engine: str, config, monkeypatch, tmp_path):
     customers = dict(
         con.execute("SELECT source || '|' || source_record_id, customer_id FROM identity.customer_map").fetchall()
     )
+    # by record key: the engines number the records differently (Spark 1..n, in process with room
+    # between: record_numbers.py), in the same order
     edges = {
         (a, b): p
-        for a, b, p in con.execute("SELECT rid_l, rid_r, match_probability FROM temp._id_prob_edges").fetchall()
+        for a, b, p in con.execute("""
+            SELECT l.source || '|' || l.source_record_id, r.source || '|' || r.source_record_id, e.match_probability
+            FROM temp._id_prob_edges e
+            JOIN temp._id_records l ON l.rid = e.rid_l JOIN temp._id_records r ON r.rid = e.rid_r""").fetchall()
     }
     links = con.execute("""SELECT link_type, count(*), count(DISTINCT customer_id) FROM identity.links
                            GROUP BY 1 ORDER BY 1""").fetchall()
