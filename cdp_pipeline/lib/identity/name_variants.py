@@ -29,6 +29,7 @@ import functools
 import hashlib
 import importlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -288,6 +289,33 @@ def _yaml_groups(path: Path) -> tuple[dict[str, set[str]], list[tuple[str, str]]
     return groups, pairs
 
 
+# a pet form of one syllable and a doubled consonant with its ending vowel: Bitte, Lotta, Sussi, Tommy
+_PET_FORM = re.compile(r"([^aeiouy]*[aeiouy]([^aeiouy])\2)[aeiy]")
+
+
+def _definite_pet_forms(groups: dict[str, set[str]]) -> None:
+    """Add to each group of the YAML files (not the English table's) the ``-an`` form of each of
+    its pet forms of one syllable and a doubled consonant with an ending vowel: Bittan beside
+    Bitte (Birgitta's), Lottan beside Lotta and Lotte (Charlotte's), Sussan beside Sussi.
+
+    A Swedish pet form is a root of one heavy syllable and an ending of one (Tomas Riad,
+    "Smeknamnet är redan givet", Språktidningen; Sven > Svempa, Katarina > Kattis), and the
+    ending varies on one root: -e, -a, -i, -y and the -a ending's definite form -an (Magga,
+    Maggan: Daniel Erlandsson, "Alla smeknamn är likadana", Norrköpings Tidningar, quoting Riad).
+    The YAML lists such pairs (Betty / Bettan, Vicky / Vickan, Tess / Tessan), not every one:
+    session 44 found no list that names Bittan, the Nordic set's commonest split short form.
+    Not added where the form is a name of its own (``real_first_names``, ``other_first_names``:
+    Hassan beside Hasse, Berran) or already a name of a group (Mickan is Mikaela's, not
+    Micke's). A user's ``not_variants`` pair takes a form out again, as any pair."""
+    taken = set().union(*groups.values()) if groups else set()
+    names_of_their_own = real_first_names() | other_first_names() | taken
+    for gid, names in groups.items():
+        if gid.startswith(ENGLISH_GROUP_PREFIX):
+            continue
+        derived = {m.group(1) + "an" for name in names if name != gid and (m := _PET_FORM.fullmatch(name))}
+        names |= derived - names_of_their_own
+
+
 def _split_pair(groups: dict[str, set[str]], a: str, b: str) -> None:
     """Make ``a`` and ``b`` share no group: each leaves the groups of the other's name, and
     both leave a group of a third name that holds them both."""
@@ -314,6 +342,7 @@ def _load(packaged: tuple[str, int, int], user: tuple[str, int, int] | None) -> 
         file_groups, pairs = _yaml_groups(path)
         groups.update(file_groups)
         not_variants += pairs
+    _definite_pet_forms(groups)
     for a, b in not_variants:
         _split_pair(groups, a, b)
     return NameVariants.from_groups({gid: frozenset(names) for gid, names in groups.items()})
