@@ -465,6 +465,15 @@ def test_a_pet_form_gets_its_definite_form(variants):
     assert not any("willan" in names for gid, names in variants.members.items() if gid.startswith("en:"))
 
 
+def test_a_definite_pet_form_anchors_no_typo_reading(variants):
+    """A derived form is a predicted name: it reads no other name (the FEBRL4-like sets' "lomman"
+    would be a typo of Thomas's Tomman, "dannyn" lose Danny's reading beside Daniel's Dannan)."""
+    assert {"tomman", "dannan", "bittan"} <= variants.derived
+    assert variants.typo_keys("lomman") == frozenset()
+    assert "en:danny" in variants.typo_keys("dannyn")
+    assert variants.typo_keys("jssan") == {"johanna", "josefin"}  # Jossan's, as on main
+
+
 def test_a_user_pair_takes_a_definite_pet_form_apart(tmp_path):
     _write(tmp_path / "name_variants.yaml", "groups:\n  gudrun: [Gudde]\nnot_variants:\n  - [Bittan, Birgitta]\n")
     after = load_name_variants(tmp_path)
