@@ -29,6 +29,7 @@ import functools
 import hashlib
 import importlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -47,17 +48,21 @@ class NameVariants:
 
     members: Mapping[str, frozenset[str]]  # group id -> its names
     _groups_of: Mapping[str, frozenset[str]]  # name -> the ids of the groups it is in
+    # names the groups hold only as a listed pet form's -an form (``_definite_pet_forms``): no
+    # anchor of another name's typo reading (``_one_edit_index``)
+    derived: frozenset[str] = frozenset()
 
     @classmethod
-    def from_groups(cls, groups: Mapping[str, frozenset[str]]) -> "NameVariants":
+    def from_groups(cls, groups: Mapping[str, frozenset[str]], derived: frozenset[str] = frozenset()) -> "NameVariants":
         """From ``group id -> names`` (names already in match form); groups of fewer than two
-        names say nothing and are dropped."""
+        names say nothing and are dropped. ``derived``: see the field."""
         kept = {gid: frozenset(names) for gid, names in sorted(groups.items()) if len(set(names)) >= 2}
         index: dict[str, set[str]] = {}
         for gid, names in kept.items():
             for name in names:
                 index.setdefault(name, set()).add(gid)
-        return cls(MappingProxyType(kept), MappingProxyType({n: frozenset(g) for n, g in index.items()}))
+        groups_of = MappingProxyType({n: frozenset(g) for n, g in index.items()})
+        return cls(MappingProxyType(kept), groups_of, frozenset(derived) & frozenset(groups_of))
 
     def __repr__(self) -> str:
         return f"NameVariants({len(self.members)} groups, {len(self._groups_of)} names)"
@@ -74,9 +79,12 @@ class NameVariants:
     def _one_edit_index(self) -> dict[str, frozenset[str]]:
         """Every name of the groups and of ``real_first_names()``, under itself and under each of
         its one-letter deletions: two names one edit apart (a letter changed, put in, dropped or
-        two swapped) share such a key (a symmetric-deletion index; candidates are checked)."""
+        two swapped) share such a key (a symmetric-deletion index; candidates are checked). Not the
+        ``derived`` forms: a predicted name, it reads no other name (at 1M "jssan" kept Jossan's
+        reading, which Jussan would have taken; in the FEBRL4-like sets "lomman" did not become a
+        typo of Thomas's Tomman, nor "dannyn" lose Danny's)."""
         index: dict[str, set[str]] = {}
-        for name in set(self._groups_of) | real_first_names():
+        for name in (set(self._groups_of) - self.derived) | real_first_names():
             for key in {name, *(name[:i] + name[i + 1 :] for i in range(len(name)))}:
                 index.setdefault(key, set()).add(name)
         return {key: frozenset(names) for key, names in index.items()}
@@ -288,6 +296,37 @@ def _yaml_groups(path: Path) -> tuple[dict[str, set[str]], list[tuple[str, str]]
     return groups, pairs
 
 
+# a pet form of one syllable and a doubled consonant with its ending vowel: Bitte, Lotta, Sussi, Tommy
+_PET_FORM = re.compile(r"([^aeiouy]*[aeiouy]([^aeiouy])\2)[aeiy]")
+
+
+def _definite_pet_forms(groups: dict[str, set[str]]) -> frozenset[str]:
+    """Add to each group of the YAML files (not the English table's) the ``-an`` form of each of
+    its pet forms of one syllable and a doubled consonant with an ending vowel: Bittan beside
+    Bitte (Birgitta's), Lottan beside Lotta and Lotte (Charlotte's), Sussan beside Sussi.
+
+    A Swedish pet form is a root of one heavy syllable and an ending of one (Tomas Riad,
+    "Smeknamnet är redan givet", Språktidningen; Sven > Svempa, Katarina > Kattis), and the
+    ending varies on one root: -e, -a, -i, -y and the -a ending's definite form -an (Magga,
+    Maggan: Daniel Erlandsson, "Alla smeknamn är likadana", Norrköpings Tidningar, quoting Riad).
+    The YAML lists such pairs (Betty / Bettan, Vicky / Vickan, Tess / Tessan), not every one:
+    session 44 found no list that names Bittan, the Nordic set's commonest split short form.
+    Not added where the form is a name of its own (``real_first_names``, ``other_first_names``:
+    Hassan beside Hasse, Berran) or already a name of a group (Mickan is Mikaela's, not
+    Micke's). A user's ``not_variants`` pair takes a form out again, as any pair. Returns the forms
+    added; they anchor no typo reading of another name (``NameVariants.derived``)."""
+    taken = set().union(*groups.values()) if groups else set()
+    names_of_their_own = real_first_names() | other_first_names() | taken
+    added: set[str] = set()
+    for gid, names in groups.items():
+        if gid.startswith(ENGLISH_GROUP_PREFIX):
+            continue
+        derived = {m.group(1) + "an" for name in names if name != gid and (m := _PET_FORM.fullmatch(name))}
+        names |= derived - names_of_their_own
+        added |= derived - names_of_their_own
+    return frozenset(added)
+
+
 def _split_pair(groups: dict[str, set[str]], a: str, b: str) -> None:
     """Make ``a`` and ``b`` share no group: each leaves the groups of the other's name, and
     both leave a group of a third name that holds them both."""
@@ -314,9 +353,10 @@ def _load(packaged: tuple[str, int, int], user: tuple[str, int, int] | None) -> 
         file_groups, pairs = _yaml_groups(path)
         groups.update(file_groups)
         not_variants += pairs
+    derived = _definite_pet_forms(groups)
     for a, b in not_variants:
         _split_pair(groups, a, b)
-    return NameVariants.from_groups({gid: frozenset(names) for gid, names in groups.items()})
+    return NameVariants.from_groups({gid: frozenset(names) for gid, names in groups.items()}, derived)
 
 
 def load_name_variants(config_dir: Path | None = None) -> NameVariants:

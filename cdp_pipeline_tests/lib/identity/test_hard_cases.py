@@ -146,6 +146,7 @@ def test_the_fixture_holds_every_hard_case():
             "HC-NICK-RIKA",
             "HC-NICK-HONS",
             "HC-NICK-INEGGERD",
+            "HC-NICK-BITTAN",
         },
         "swapped_name": {"HC-SWAP", "HC-SWAP-INITIAL"},
         "double_name": {"HC-DOUBLE", "HC-DOUBLE-INITIALS", "HC-DOUBLE-SHORT", "HC-DOUBLE-JOINED", "HC-DOUBLE-TYPO"},

@@ -272,10 +272,11 @@ RELATION_CASES = [
     # from Ingegerd only (seed 11)
     ("Hons", "Hasse", "typo"),
     ("Ineggerd", "Inger", "typo"),
-    # not: "hnas" is one edit from Anas too; "bittan" from Bettan (Elisabeth's) and Gittan
-    # (Birgitta's); two typos of one group are each one edit from a name, not from each other
+    # not: "hnas" is one edit from Anas too; two typos of one group are each one edit from a name,
+    # not from each other. "Bittan", one edit from Bettan (Elisabeth's) and Gittan, is Birgitta's
+    # own -an form of Bitte (s45-ident-nick): a variant of hers, still none of Elisabeth's
     ("Hnas", "Hasse", "different"),
-    ("Bittan", "Birgitta", "different"),
+    ("Bittan", "Birgitta", "variant"),
     ("Bittan", "Elisabeth", "different"),
     ("Hons", "Hasze", "different"),
     # a name of another culture one edit from a group's name is that name, not its typo: Oleg is
@@ -439,13 +440,46 @@ def test_a_typo_of_a_variant_only_when_every_name_one_edit_away_shares_its_group
     # one edit from Pete (Peter's group) and from Petra and Petar, real names in no group: none
     assert variants.groups("pete") and not variants.groups("petra")
     assert variants.typo_keys("peta") == frozenset()
-    # one edit from Bettan (Elisabeth's) and Gittan (Birgitta's): groups that share nothing
-    assert variants.groups("bettan") and variants.groups("gittan")
+    # one edit from Bettan (Elisabeth's) and Gittan (Birgitta's), groups that share nothing, and
+    # itself Birgitta's (the -an form of Bitte): a name of a group is no typo of another
     assert variants.groups("bettan").isdisjoint(variants.groups("gittan"))
+    assert variants.groups("bittan") == variants.groups("gittan") == {"birgitta"}
     assert variants.typo_keys("bittan") == frozenset()
     # a name in a group, a real name and a name under four letters are no typos of another
     assert variants.typo_keys("hans") == variants.typo_keys("bitten") == variants.typo_keys("lna") == frozenset()
     assert variants.typo_keys("anna karin") == variants.typo_keys(None) == frozenset()
+
+
+def test_a_pet_form_gets_its_definite_form(variants):
+    """The -an form of a YAML group's pet form of one syllable and a doubled consonant (Bitte ->
+    Bittan), unless that is a name of its own or another group's (s45-ident-nick)."""
+    assert variants.are_variants("bittan", "birgitta") and variants.are_variants("bittan", "bitte")
+    assert variants.are_variants("lottan", "charlotte") and variants.are_variants("sussan", "susanne")
+    assert not variants.are_variants("bittan", "elisabeth")  # Bettan is Elisabeth's, Bittan is not
+    # Hassan (Hasse: Hans's) is a name of its own; Mickan (Micke: Mikael's) is Mikaela's
+    assert not variants.are_variants("hassan", "hans") and "hassan" in real_first_names()
+    assert not variants.are_variants("mickan", "mikael") and variants.are_variants("mickan", "mikaela")
+    # Berra (Bertil's): Berran is a name of its own (other_first_names); the English table gets none
+    assert not variants.groups("berran") and "berran" in other_first_names()
+    assert variants.are_variants("willan", "wille")  # William's Wille (YAML) ...
+    assert not any("willan" in names for gid, names in variants.members.items() if gid.startswith("en:"))
+
+
+def test_a_definite_pet_form_anchors_no_typo_reading(variants):
+    """A derived form is a predicted name: it reads no other name (the FEBRL4-like sets' "lomman"
+    would be a typo of Thomas's Tomman, "dannyn" lose Danny's reading beside Daniel's Dannan)."""
+    assert {"tomman", "dannan", "bittan"} <= variants.derived
+    assert variants.typo_keys("lomman") == frozenset()
+    assert "en:danny" in variants.typo_keys("dannyn")
+    assert variants.typo_keys("jssan") == {"johanna", "josefin"}  # Jossan's, as on main
+
+
+def test_a_user_pair_takes_a_definite_pet_form_apart(tmp_path):
+    _write(tmp_path / "name_variants.yaml", "groups:\n  gudrun: [Gudde]\nnot_variants:\n  - [Bittan, Birgitta]\n")
+    after = load_name_variants(tmp_path)
+    assert not after.are_variants("bittan", "birgitta")
+    assert after.are_variants("guddan", "gudrun")  # a user's group's pet form gets its -an form too
+    assert after.are_variants("lottan", "charlotte")
 
 
 def test_a_double_name_written_together_is_read_by_its_words(variants):
