@@ -398,6 +398,11 @@ WOOCOMMERCE_ORDERS = FileKind(
         "first_name_billing": "billing_first_name",
         "last_name_billing": "billing_last_name",
         "address_1_2_billing": "billing_street",
+        # the layout's other spellings: its optional one-field name (split as Shopify's), and
+        # the labels of its 1.x versions ("Zip (Billing)", "Address 1 (Billing)")
+        "full_name_billing": "billing_name",
+        "zip_billing": "billing_zip",
+        "address_1_billing": "billing_street",
         "city_billing": "billing_city",
         "postcode_billing": "billing_zip",
         "country_code_billing": "billing_country",

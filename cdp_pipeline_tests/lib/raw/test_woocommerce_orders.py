@@ -46,6 +46,28 @@ def test_the_header_is_a_woocommerce_order_export_and_shopifys_is_not():
     assert WOOCOMMERCE_ORDERS.table == POS_ORDERS.table
 
 
+@pytest.mark.parametrize(
+    ("header", "column"),
+    [
+        ("Order Number", "name"),
+        ("Name", "lineitem_name"),
+        ("Email (Billing)", "email"),
+        ("Phone (Billing)", "billing_phone"),
+        ("Address 1&2 (Billing)", "billing_street"),
+        ("Postcode (Billing)", "billing_zip"),
+        # the optional one-field name and the 1.x labels
+        ("Full Name (Billing)", "billing_name"),
+        ("Zip (Billing)", "billing_zip"),
+        ("Address 1 (Billing)", "billing_street"),
+        ("Cart Discount Amount", "discount_amount"),
+        ("Discount Amount", "discount_amount"),
+        ("Payment Method Title", None),
+    ],
+)
+def test_woocommerce_columns_are_the_orders_columns(header, column):
+    assert WOOCOMMERCE_ORDERS.canonical(header) == column
+
+
 def test_rows_are_loaded_and_the_broken_line_quarantined_with_its_reason(con):
     assert q(
         con, "SELECT file_kind, status, rows_read, rows_loaded, rows_quarantined FROM audit.files WHERE source = 'pos'"
