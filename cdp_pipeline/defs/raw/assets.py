@@ -33,7 +33,7 @@ TABLE_DESCRIPTIONS = {
     "esp_activity": "Email campaign activity (opens, clicks, bounces) as exported.",
     "sms_messages": "SMS gateway messages (console CSV and bulk JSON lines) as exported.",
     "web_events": "GA4 web events as exported, the newest delivery of each events day.",
-    "pos_orders": "Online order line items (Shopify-style export) as delivered.",
+    "pos_orders": "Online order line items (Shopify-style export, WooCommerce order export) as delivered.",
     "pos_receipts": "Store receipt lines with loyalty cards as delivered.",
     "pos_square_items": "Square item sales (Items Detail export): a row per item sold or refunded, as delivered.",
 }

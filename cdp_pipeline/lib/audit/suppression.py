@@ -284,6 +284,7 @@ _CRM_IDENTIFIERS = (
     ("customer_id", ID),
     ("loyalty_card_id", ID),
 )
+_ORDER_IDENTIFIERS = (("email", EMAIL), ("billing_phone", PHONE), ("phone", PHONE), ("shipping_phone", PHONE))
 _ESP_MEMBER_IDENTIFIERS = (("email_address", EMAIL), ("phone", PHONE))
 INGEST_IDENTIFIER_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "crm_customers": _CRM_IDENTIFIERS,
@@ -298,7 +299,8 @@ INGEST_IDENTIFIER_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "sms_messages_csv": (("from", PHONE), ("to", PHONE)),
     "sms_messages_jsonl": (("from", PHONE), ("to", PHONE)),
     "web_events": (("user_id", ID), ("user_pseudo_id", ID)),
-    "pos_orders": (("email", EMAIL), ("billing_phone", PHONE), ("phone", PHONE), ("shipping_phone", PHONE)),
+    "pos_orders": _ORDER_IDENTIFIERS,
+    "woocommerce_orders": _ORDER_IDENTIFIERS,
     "pos_receipts": (("loyalty_card_id", ID),),
     # Square's Customer ID: the person's Square customer key (crm/ customer_id)
     "pos_square_items": (("customer_id", ID),),
@@ -314,6 +316,7 @@ PHONE_COUNTRY_COLUMNS: dict[str, tuple[str, ...]] = {
     "esp_members": ("cc",),
     "esp_klaviyo_profiles": ("country",),
     "pos_orders": ("billing_country", "shipping_country"),
+    "woocommerce_orders": ("billing_country", "shipping_country"),
 }
 
 # Rows that belong together: an order's other line items and a receipt's other lines carry

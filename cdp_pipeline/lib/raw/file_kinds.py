@@ -367,8 +367,60 @@ POS_ORDERS = FileKind(
         "phone",
         "shipping_phone",
         "shipping_country",
+        # the billing name in two fields (a WooCommerce order export, below); Shopify writes one
+        "billing_first_name",
+        "billing_last_name",
     ),
     required=("name", "lineitem_name"),
+)
+
+# A WooCommerce order export: the "Advanced Order Export For WooCommerce" plugin's default layout
+# (docs/sources.md), one row per order item with the order's fields repeated on each. It is an
+# online order as Shopify's export is, so it lands in raw.pos_orders: ``Order Number`` is the
+# order's name, ``Name`` the item's. ``Order Status`` is WooCommerce's status name (Completed,
+# Processing, On hold, Cancelled, Refunded...), which staging maps to a financial status
+# (create_orders.sql); ``Order Date`` is the site's local time without an offset. The other
+# columns (Company, State Code, the shipping address, the line's tax columns, Payment Method
+# Title...) go to _extra.
+WOOCOMMERCE_ORDERS = FileKind(
+    name="woocommerce_orders",
+    source="pos",
+    table="pos_orders",
+    format=CSV,
+    columns=POS_ORDERS.columns,
+    required=("name", "lineitem_name"),
+    aliases={
+        "order_number": "name",
+        "order_status": "financial_status",
+        "order_date": "created_at",
+        "email_billing": "email",
+        "phone_billing": "billing_phone",
+        "first_name_billing": "billing_first_name",
+        "last_name_billing": "billing_last_name",
+        "address_1_2_billing": "billing_street",
+        # the layout's other spellings: its optional one-field name (split as Shopify's), and
+        # the labels of its 1.x versions ("Zip (Billing)", "Address 1 (Billing)")
+        "full_name_billing": "billing_name",
+        "zip_billing": "billing_zip",
+        "address_1_billing": "billing_street",
+        "city_billing": "billing_city",
+        "postcode_billing": "billing_zip",
+        "country_code_billing": "billing_country",
+        "country_code_shipping": "shipping_country",
+        "name": "lineitem_name",
+        "sku": "lineitem_sku",
+        "quantity": "lineitem_quantity",
+        "item_cost": "lineitem_price",
+        "coupon_code": "discount_code",
+        "cart_discount_amount": "discount_amount",
+        "order_subtotal_amount": "subtotal",
+        "order_shipping_amount": "shipping",
+        "order_tax_amount": "taxes",
+        "order_refund_amount": "refunded_amount",
+        "order_total_amount": "total",
+    },
+    # the order's discount, not the coupon's "Discount Amount" (the same in a one-coupon order)
+    prefer={"discount_amount": ("cart_discount_amount",)},
 )
 
 POS_RECEIPTS = FileKind(
@@ -442,7 +494,16 @@ FILE_KINDS: dict[str, FileKind] = {
 
 # raw table -> the file kinds that write it
 FILE_KINDS.update(  # vendor variants
-    {k.name: k for k in (SHOPIFY_CUSTOMERS_LEGACY, STRIPE_CUSTOMERS, WOOCOMMERCE_CUSTOMERS, ESP_KLAVIYO_PROFILES)}
+    {
+        k.name: k
+        for k in (
+            SHOPIFY_CUSTOMERS_LEGACY,
+            STRIPE_CUSTOMERS,
+            WOOCOMMERCE_CUSTOMERS,
+            WOOCOMMERCE_ORDERS,
+            ESP_KLAVIYO_PROFILES,
+        )
+    }
 )
 TABLE_KINDS: dict[str, tuple[FileKind, ...]] = {}
 for _k in FILE_KINDS.values():
@@ -502,6 +563,10 @@ def format_for(source: str, file_name: str, first_char: str = "") -> str:
     return CSV
 
 
+# The header columns that mark a WooCommerce order export (read as WOOCOMMERCE_ORDERS)
+_WOOCOMMERCE_ORDER_MARKS = frozenset({"order_number", "order_status", "order_date"})
+
+
 def classify_csv(source: str, file_name: str, header_keys: set[str]) -> FileKind | None:
     """The kind of a CSV file from its source folder, name and normalised header names.
 
@@ -538,6 +603,9 @@ def classify_csv(source: str, file_name: str, header_keys: set[str]) -> FileKind
     if source == "sms":
         return SMS_MESSAGES_CSV
     if source == "pos":
+        # WooCommerce's order columns first: its "Name" is an item's, not Shopify's order name
+        if _WOOCOMMERCE_ORDER_MARKS <= header_keys:
+            return WOOCOMMERCE_ORDERS
         if has(POS_ORDERS, "name", "lineitem_name"):
             return POS_ORDERS
         if has(POS_RECEIPTS, "receipt_id", "store_id"):
@@ -559,14 +627,12 @@ def classify_csv(source: str, file_name: str, header_keys: set[str]) -> FileKind
 # kinds, as some would otherwise be read wrongly (Stripe's payments export has a "Customer ID":
 # in crm/ each payment would be a customer record).
 # Square's Transactions export has a row per payment and no lines: neither contract takes it;
-# nor does Stripe's (no items either). A WooCommerce order export (the columns of the
-# "Advanced Order Export For WooCommerce" plugin's default layout) needs a file kind of its own.
+# nor does Stripe's (no items either).
 _STRIPE_PAYMENTS = frozenset({"id", "seller_message", "created_utc", "amount"})
 UNREAD_EXPORTS: tuple[tuple[str, str, frozenset[str]], ...] = (
     ("pos", "Square's Transactions export", frozenset({"transaction_id", "gross_sales", "total_collected"})),
     ("pos", "Stripe's payments export", _STRIPE_PAYMENTS),
     ("crm", "Stripe's payments export", _STRIPE_PAYMENTS),
-    ("pos", "a WooCommerce order export", frozenset({"order_number", "order_status", "order_date"})),
 )
 
 

@@ -148,6 +148,8 @@ shopify_fields AS (
     SELECT o.order_name, o.landing_date, o.file,
            first_value(CASE WHEN nullif(trim(r.created_at), '') IS NOT NULL THEN r.created_at END IGNORE NULLS) OVER w AS created_at,
            first_value(CASE WHEN nullif(trim(r.billing_name), '') IS NOT NULL THEN r.billing_name END IGNORE NULLS) OVER w AS billing_name,
+           first_value(CASE WHEN nullif(trim(r.billing_first_name), '') IS NOT NULL THEN r.billing_first_name END IGNORE NULLS) OVER w AS billing_first_name,
+           first_value(CASE WHEN nullif(trim(r.billing_last_name), '') IS NOT NULL THEN r.billing_last_name END IGNORE NULLS) OVER w AS billing_last_name,
            first_value(CASE WHEN nullif(trim(r.email), '') IS NOT NULL THEN r.email END IGNORE NULLS) OVER w AS email,
            first_value(CASE WHEN nullif(trim(r.billing_phone), '') IS NOT NULL THEN r.billing_phone END IGNORE NULLS) OVER w AS billing_phone,
            first_value(CASE WHEN nullif(trim(r.phone), '') IS NOT NULL THEN r.phone END IGNORE NULLS) OVER w AS phone,
@@ -161,6 +163,8 @@ shopify_fields AS (
     LEFT JOIN (SELECT * FROM temp.raw_pos_orders
                WHERE nullif(trim(created_at), '') IS NOT NULL
                      OR nullif(trim(billing_name), '') IS NOT NULL
+                     OR nullif(trim(billing_first_name), '') IS NOT NULL
+                     OR nullif(trim(billing_last_name), '') IS NOT NULL
                      OR nullif(trim(email), '') IS NOT NULL
                      OR nullif(trim(billing_phone), '') IS NOT NULL
                      OR nullif(trim(phone), '') IS NOT NULL
@@ -185,7 +189,10 @@ shopify AS (
            -- in its file's date order (create_pos_month_first_files.sql), as staging.orders reads it
            coalesce(std_timestamp(std_date_in_order(f.created_at, f.file IN (SELECT _file FROM temp.pos_month_first_files)), NULL),
                     CAST(f.landing_date AS TIMESTAMP)),
-           n.first_name, n.last_name, f.email,
+           -- the billing name as written in two fields (WooCommerce), else Shopify's one split
+           CASE WHEN f.billing_first_name IS NULL AND f.billing_last_name IS NULL THEN n.first_name ELSE f.billing_first_name END,
+           CASE WHEN f.billing_first_name IS NULL AND f.billing_last_name IS NULL THEN n.last_name ELSE f.billing_last_name END,
+           f.email,
            -- the billing number, else the order's contact number, else the recipient's
            coalesce(f.billing_phone, f.phone, f.shipping_phone),
            f.billing_street, f.billing_zip, f.billing_city, coalesce(f.billing_country, f.shipping_country),

@@ -1,4 +1,4 @@
--- Orders from both channels: Shopify online orders (grouped by Name), store receipts and Square's item sales.
+-- Orders from both channels: Shopify and WooCommerce online orders (grouped by Name), store receipts and Square's item sales.
 -- Its rows as a view over temp.raw_<table> (the whole raw table, or the affected keys' rows:
 -- lib/staging/incremental.py); insert_staging_rows.sql writes them.
 CREATE OR REPLACE TEMP VIEW orders_rows AS
@@ -55,7 +55,15 @@ shopify_read AS (
            std_money(raw_discount) AS discount,
            std_money(raw_total) AS total,
            std_money(raw_refunded) AS refunded_amount,
-           financial_status,
+           -- Shopify's financial status as written; a WooCommerce status name (its order export,
+           -- docs/sources.md) as the financial status it means: a paid order keeps Completed or
+           -- Processing after a partial refund, a cancelled, failed or draft order is no sale
+           CASE WHEN financial_status IN ('completed', 'processing')
+                THEN CASE WHEN std_money(raw_refunded) > 0 THEN 'partially_refunded' ELSE 'paid' END
+                WHEN financial_status IN ('on hold', 'on-hold', 'pending payment') THEN 'pending'
+                WHEN financial_status IN ('cancelled', 'failed', 'draft') THEN 'voided'
+                ELSE financial_status
+           END AS financial_status,
            std_timestamp(std_date_in_order(raw_cancelled_at, month_first), NULL) AS cancelled_at,
            raw_email,
            accepts_marketing
