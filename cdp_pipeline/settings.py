@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -51,6 +52,11 @@ SETTINGS_DOC: dict[str, tuple[str, str]] = {
     ),
     "CDP_DEFAULT_REGION": ("SE", "region assumed for phone numbers written without a country code"),
     "CDP_TIMEZONE": ("Europe/Stockholm", "business time zone: schedule, local timestamps, 'as of' dates"),
+    "CDP_CURRENCY": (
+        "SEK",
+        "the warehouse currency (an ISO 4217 code): an amount written without a currency and every store "
+        "receipt are in it, and the money traits (total_spend, average_order_value) count only orders in it",
+    ),
     "CDP_DUCKDB_MEMORY_LIMIT": ("4GB", "DuckDB memory_limit for the build connection"),
     "CDP_DUCKDB_THREADS": ("2", "DuckDB threads for the build connection"),
     "CDP_RAW_PARSE_WORKERS": (
@@ -154,6 +160,29 @@ def _region_env(name: str, default: str) -> str:
     return raw
 
 
+@lru_cache(maxsize=1)
+def currencies_in_use() -> frozenset[str]:
+    """The ISO 4217 codes of the currencies legal tender somewhere today (CLDR's territory currencies,
+    through babel): not a retired one (DEM), a metal (XAU) or a code for testing (XTS, XXX)."""
+    from babel.core import get_global
+
+    return frozenset(
+        code
+        for currencies in get_global("territory_currencies").values()
+        for code, _start, end, tender in currencies
+        if end is None and tender
+    )
+
+
+def _currency_env(name: str, default: str) -> str:
+    """The warehouse currency: a code no order could be in would leave every customer's spend 0,
+    so it is refused here, by name."""
+    raw = _env(name, default).strip()
+    if raw.upper() not in currencies_in_use():
+        raise SettingsError(f"{name} must be an ISO 4217 currency code in use, such as SEK, EUR or USD, not {raw!r}")
+    return raw.upper()
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -166,6 +195,7 @@ class Settings:
     config_dir: Path
     default_region: str = "SE"
     timezone: str = "Europe/Stockholm"
+    currency: str = "SEK"
     duckdb_memory_limit: str = "4GB"
     duckdb_threads: int = 2
     raw_parse_workers: int = 1
@@ -237,6 +267,7 @@ def get_settings() -> Settings:
         config_dir=path("CDP_CONFIG_DIR", DEFAULT_CONFIG_DIR),
         default_region=_region_env("CDP_DEFAULT_REGION", "SE"),
         timezone=_timezone_env("CDP_TIMEZONE", "Europe/Stockholm"),
+        currency=_currency_env("CDP_CURRENCY", "SEK"),
         duckdb_memory_limit=_env("CDP_DUCKDB_MEMORY_LIMIT", "4GB"),
         duckdb_threads=_int_env("CDP_DUCKDB_THREADS", "2", minimum=1),
         raw_parse_workers=_int_env("CDP_RAW_PARSE_WORKERS", str(machine_cores()), minimum=1),
