@@ -3,7 +3,7 @@
 import pytest
 
 from cdp_pipeline.cli import main
-from cdp_pipeline.settings import SettingsError, get_settings
+from cdp_pipeline.settings import CURRENCIES_IN_USE, SettingsError, get_settings
 
 
 @pytest.mark.parametrize(
@@ -65,3 +65,17 @@ def test_the_cli_says_which_variable_is_wrong_and_exits_2(monkeypatch, tmp_path,
     err = capsys.readouterr().err
     assert "cdp: CDP_TIMEZONE must be a time zone name such as Europe/Stockholm or UTC, not 'Europe/Stokholm'" in err
     assert "Traceback" not in err
+
+
+def test_the_currencies_in_use_are_cldrs_legal_tender_today():
+    """settings.CURRENCIES_IN_USE is babel's territory currencies without an end date (after a babel upgrade:
+    write them out again)."""
+    from babel.core import get_global
+
+    assert CURRENCIES_IN_USE == {
+        code
+        for currencies in get_global("territory_currencies").values()
+        for code, _start, end, tender in currencies
+        if end is None and tender
+    }
+    assert {"SEK", "USD", "EUR", "XOF"} <= CURRENCIES_IN_USE and not {"DEM", "XAU", "XTS", "XXX"} & CURRENCIES_IN_USE
