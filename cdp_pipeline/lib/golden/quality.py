@@ -127,10 +127,10 @@ def check_timeline_complete(con: duckdb.DuckDBPyConnection, tz: str = "UTC") -> 
 
 def check_money_in_one_currency(con: duckdb.DuckDBPyConnection, tz: str = "UTC", currency: str = "SEK") -> CheckOutcome:
     """Orders (of mapped records, before the as-of cutoff) in another currency than ``currency`` (the warehouse
-    currency, ``CDP_CURRENCY``, golden's money traits are in), or in
-    one that could not be read: the traits count them as orders but leave their amounts out of spend (no rate to
-    convert them with), so a customer's lifetime value is short by them. A warning, with the customers they
-    belong to and those whose orders mix currencies."""
+    currency ``CDP_CURRENCY``, the one golden's money traits are in), or in one that could not be read: the
+    traits count them as orders but leave their amounts out of spend (no rate to convert them with), so a
+    customer's lifetime value is short by them. A warning, with the customers they belong to and those whose
+    orders mix currencies."""
     if missing := _golden_missing(con):
         return missing
     as_of = fetch_sql(con, SQL_DIR, "select_golden_as_of_date")[0][0]
