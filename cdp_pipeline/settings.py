@@ -51,6 +51,11 @@ SETTINGS_DOC: dict[str, tuple[str, str]] = {
     ),
     "CDP_DEFAULT_REGION": ("SE", "region assumed for phone numbers written without a country code"),
     "CDP_TIMEZONE": ("Europe/Stockholm", "business time zone: schedule, local timestamps, 'as of' dates"),
+    "CDP_CURRENCY": (
+        "SEK",
+        "the warehouse currency (an ISO 4217 code): an amount written without a currency and every store "
+        "receipt are in it, and the money traits (total_spend, average_order_value) count only orders in it",
+    ),
     "CDP_DUCKDB_MEMORY_LIMIT": ("4GB", "DuckDB memory_limit for the build connection"),
     "CDP_DUCKDB_THREADS": ("2", "DuckDB threads for the build connection"),
     "CDP_RAW_PARSE_WORKERS": (
@@ -154,6 +159,32 @@ def _region_env(name: str, default: str) -> str:
     return raw
 
 
+# ISO 4217 codes of the currencies legal tender somewhere today: CLDR's territory currencies (babel's
+# ``territory_currencies`` without an end date, tender), written out because reading babel's data costs
+# ~17 ms CPU in every process that reads the settings (test_settings.py compares the two). Not a retired
+# code (DEM), a metal (XAU) or a code for testing (XTS, XXX).
+CURRENCIES_IN_USE = frozenset(
+    (
+        "AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD CAD "
+        "CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD "
+        "GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD "
+        "KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO "
+        "NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE "
+        "SOS SRD SSP STN SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST "
+        "XAF XCD XCG XOF XPF YER ZAR ZMW ZWG"
+    ).split()
+)
+
+
+def _currency_env(name: str, default: str) -> str:
+    """The warehouse currency: a code no order could be in would leave every customer's spend 0,
+    so it is refused here, by name."""
+    raw = _env(name, default).strip()
+    if raw.upper() not in CURRENCIES_IN_USE:
+        raise SettingsError(f"{name} must be an ISO 4217 currency code in use, such as SEK, EUR or USD, not {raw!r}")
+    return raw.upper()
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -166,6 +197,7 @@ class Settings:
     config_dir: Path
     default_region: str = "SE"
     timezone: str = "Europe/Stockholm"
+    currency: str = "SEK"
     duckdb_memory_limit: str = "4GB"
     duckdb_threads: int = 2
     raw_parse_workers: int = 1
@@ -237,6 +269,7 @@ def get_settings() -> Settings:
         config_dir=path("CDP_CONFIG_DIR", DEFAULT_CONFIG_DIR),
         default_region=_region_env("CDP_DEFAULT_REGION", "SE"),
         timezone=_timezone_env("CDP_TIMEZONE", "Europe/Stockholm"),
+        currency=_currency_env("CDP_CURRENCY", "SEK"),
         duckdb_memory_limit=_env("CDP_DUCKDB_MEMORY_LIMIT", "4GB"),
         duckdb_threads=_int_env("CDP_DUCKDB_THREADS", "2", minimum=1),
         raw_parse_workers=_int_env("CDP_RAW_PARSE_WORKERS", str(machine_cores()), minimum=1),

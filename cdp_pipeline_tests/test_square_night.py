@@ -4,6 +4,7 @@ and is on that customer's timeline; `cdp forget` erases the person's Square rows
 and a later export repeating them is suppressed at ingest. Fixtures: fixtures/vendors/square/."""
 
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -63,6 +64,10 @@ def test_square_sales_join_their_customer_and_go_with_her(tmp_path, monkeypatch)
         "SELECT summary FROM golden.customer_timeline WHERE customer_id = ? AND channel = 'store'",
         [jonas],
     ) == [("Store receipt at Harbor: 49.00 USD (refunded 49.00)",)]
+    # in the default SEK warehouse a dollar sale adds nothing to spend (test_a_usd_warehouse_gets_its_spend)
+    assert _q(
+        settings, "SELECT total_spend, average_order_value FROM golden.customers WHERE customer_id = ?", [karin]
+    ) == [(Decimal("0.00"), None)]
 
     assert cli.main(["forget", "karin.ek@fjordpost.se"]) == 0
     assert cli.main(["run"]) == 0
@@ -86,3 +91,23 @@ def test_square_sales_join_their_customer_and_go_with_her(tmp_path, monkeypatch)
     ) == [(3, 1, 2)]
     assert _q(settings, "SELECT count(*) FROM raw.pos_square_items WHERE customer_id = ?", [KARIN]) == [(0,)]
     assert _q(settings, "SELECT count(*) FROM staging.orders WHERE order_id = ?", [LATTE]) == [(0,)]
+
+
+def test_a_usd_warehouse_gets_its_spend(tmp_path, monkeypatch):
+    """A US merchant (CDP_CURRENCY=USD): Square's $ amounts are in the warehouse currency, so they are spend."""
+    monkeypatch.setenv("CDP_CURRENCY", "USD")
+    settings = point_cdp_at(tmp_path, monkeypatch)
+    _drop(settings, "crm", "2026-08-01", SQUARE / "export-20261001-093012.csv")
+    _drop(settings, "pos", "2026-08-01", ITEMS)
+    assert cli.main(["run"]) == 0
+
+    assert _q(settings, "SELECT DISTINCT currency FROM staging.orders") == [("USD",)]
+    spend = (
+        "SELECT orders_count, total_spend, store_spend, average_order_value FROM golden.customers WHERE customer_id = ?"
+    )
+    # Karin's latte and croissants with their US sales tax (12.52); Jonas's jacket came back in full: no purchase,
+    # 49.00 - 49.00 of spend
+    assert _q(settings, spend, [_customer_of(settings, "crm", KARIN)]) == [
+        (1, Decimal("12.52"), Decimal("12.52"), Decimal("12.52"))
+    ]
+    assert _q(settings, spend, [_customer_of(settings, "crm", JONAS)]) == [(0, Decimal("0.00"), Decimal("0.00"), None)]

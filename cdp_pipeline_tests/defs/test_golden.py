@@ -72,6 +72,28 @@ def test_materialize_golden_tables_with_metadata_and_passing_checks(world_file):
     con.close()
 
 
+def test_the_warehouse_currency_setting_reaches_the_traits_and_the_check(world_file, monkeypatch):
+    # every order of the world is in SEK: in a EUR warehouse (CDP_CURRENCY=EUR) none adds to spend, and
+    # money_in_one_currency warns about the 5 orders of mapped records before the cutoff (test_traits.py)
+    monkeypatch.setenv("CDP_CURRENCY", "EUR")
+    result = _materialize(
+        world_file,
+        {"dagster/asset_partition_range_start": "2025-01-08", "dagster/asset_partition_range_end": "2025-01-10"},
+    )
+    assert result.success
+    meta = {m.asset_key: m.metadata for m in result.asset_materializations_for_node("golden_tables")}
+    assert meta[CUSTOMERS]["total_spend"].value == 0
+    (check,) = [e for e in result.get_asset_check_evaluations() if e.check_name == "money_in_one_currency"]
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    figures = {k: v.value for k, v in check.metadata.items() if k != "remedy"}
+    assert figures == {
+        "warehouse_currency": "EUR",
+        "orders_not_in_warehouse_currency": 5,
+        "customers_with_such_orders": 2,
+        "customers_mixing_currencies": 0,
+    }
+
+
 def test_without_a_partition_the_latest_staging_event_day_is_used(world_file):
     result = _materialize(world_file)
     assert result.success

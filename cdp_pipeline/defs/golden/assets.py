@@ -113,6 +113,7 @@ def golden_tables(context: dg.AssetExecutionContext, duckdb: DuckDBResource, set
             config=load_survivorship_config(settings.config_dir),
             full_refresh=mode.full_refresh,
             config_dir=settings.config_dir,
+            currency=settings.currency,
         )
         if build.missing_inputs:
             context.log.warning(f"golden built without {', '.join(build.missing_inputs)} (tables do not exist yet)")

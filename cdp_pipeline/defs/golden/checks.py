@@ -31,10 +31,10 @@ CHECKS = {
     ),
     "money_in_one_currency": (
         CUSTOMERS,
-        "Warns when orders are in another currency than the warehouse's (SEK) or an unreadable one: counted as "
+        "Warns when orders are in another currency than the warehouse's (CDP_CURRENCY) or an unreadable one: counted as "
         "orders, their amounts are left out of total_spend and average_order_value (no rate to convert them "
         "with); counts those orders, their customers and the customers whose orders mix currencies.",
-        lambda con, settings, earlier: quality.check_money_in_one_currency(con, settings.timezone),
+        lambda con, settings, earlier: quality.check_money_in_one_currency(con, settings.timezone, settings.currency),
     ),
     "every_event_once": (
         TIMELINE,

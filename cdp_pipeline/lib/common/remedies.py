@@ -47,7 +47,9 @@ REMEDIES = {
         "Orders in another currency add nothing to total_spend or average_order_value: the buyers counted in "
         "customers_with_such_orders have too little spend, top spenders and RFM's monetary score miss them. A "
         "shop that sells in that currency needs rates before its spend can mean anything; an unreadable "
-        "currency is in staging.orders.dq_flags (order_values_read). Nothing to rerun."
+        "currency is in staging.orders.dq_flags (order_values_read). When most orders are in another currency, "
+        "warehouse_currency is wrong: set CDP_CURRENCY to the shop's currency (README, Configuration) and run again "
+        "(staging and golden are rebuilt whole under a new one); else nothing to rerun."
     ),
 }
 

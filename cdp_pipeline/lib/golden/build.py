@@ -198,9 +198,11 @@ def _customer_rows(
     timeline: str,
     target: str | None = None,
     tz: str = "UTC",
+    currency: str = "SEK",
 ) -> None:
     """The golden row (rank columns NULL) of every customer of ``tables['customer_map']``, whose
-    profiles are in ``temp._golden_profiles``: ``golden.customers``, or the temp table ``target``."""
+    profiles are in ``temp._golden_profiles``: ``golden.customers``, or the temp table ``target``;
+    its money traits in ``currency``."""
     # A whole build's temp._golden_records holds every record of these customers with its customer; an
     # incremental build's holds only those of the customers whose profile is redone.
     customer_records = (
@@ -212,7 +214,7 @@ def _customer_rows(
         )
     )
     run_sql(con, SQL_DIR, "create_customer_junk", records=customer_records)
-    build_traits(con, tables, as_of_date, cutoff, records=records, timeline=timeline)
+    build_traits(con, tables, as_of_date, cutoff, records=records, timeline=timeline, currency=currency)
     identifier_signals(con, tables)  # the ledger's input: an implied grant's own explicit history
     run_sql(
         con,
@@ -277,14 +279,16 @@ def _ranks_current(con: duckdb.DuckDBPyConnection, as_of_date: date) -> bool:
     return fetch_sql(con, SQL_DIR, "select_rows_of_other_as_of_date", {"as_of_date": as_of_date})[0][0] == 0
 
 
-def _build_whole(con, tables, config, as_of_date, cutoff, tz, config_dir) -> None:
+def _build_whole(con, tables, config, as_of_date, cutoff, tz, config_dir, currency) -> None:
     build_timeline(con, tables, cutoff)
     # The profiles as a view: golden.customers' statement computes them as it reads them, once (at 1M records
     # profiles and golden.customers together ~0.2 CPU s less than with a temp table between them; the step's peak
     # RSS ~0.2 GiB more at a 4GB limit, and a 600MB limit still passes).
     try:
         _profiles(con, tables, config, view=True, config_dir=config_dir)
-        _customer_rows(con, tables, as_of_date, cutoff, "_golden_records", "golden.customer_timeline", tz=tz)
+        _customer_rows(
+            con, tables, as_of_date, cutoff, "_golden_records", "golden.customer_timeline", tz=tz, currency=currency
+        )
     finally:
         _drop_profiles_view(con, config)
 
@@ -327,7 +331,7 @@ def _merge_customers(con: duckdb.DuckDBPyConnection) -> None:
                     WHERE g.customer_id = f.customer_id AND {differ(updated)}""")
 
 
-def _build_incremental(con, tables, config, as_of_date, cutoff, config_dir) -> None:
+def _build_incremental(con, tables, config, as_of_date, cutoff, config_dir, currency) -> None:
     # The timeline rows of the records to redo: deleted, then the same statement over their map rows.
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _golden_map_timeline AS
                     SELECT * FROM {tables["customer_map"]}
@@ -366,6 +370,7 @@ def _build_incremental(con, tables, config, as_of_date, cutoff, config_dir) -> N
         records,
         timeline,
         target="_golden_fresh",
+        currency=currency,
     )
     _merge_customers(con)
 
@@ -378,6 +383,7 @@ def build_golden(
     config: tuple[AttributeRules, ...] | None = None,
     full_refresh: bool = False,
     config_dir: Path | None = None,
+    currency: str = "SEK",
 ) -> GoldenBuild:
     """(Re)create golden.customer_timeline and golden.customers as of ``as_of_date`` (a day in ``tz``).
 
@@ -385,11 +391,12 @@ def build_golden(
     ``full_refresh`` (or ``incremental.plan`` finds it needs a whole build); the tables are
     the same either way. ``config``: the survivorship rules (``load_survivorship_config(config_dir)``);
     the packaged rules when None. ``config_dir``: the folder of the user's ``name_variants.yaml``, merged
-    with the packaged name tables for ``unswapped_name`` (the settings' ``config_dir``)."""
+    with the packaged name tables for ``unswapped_name`` (the settings' ``config_dir``). ``currency``: the
+    warehouse currency (``CDP_CURRENCY``), the only one the money traits count."""
     config = config or load_survivorship_config()
     cutoff = as_of_cutoff(as_of_date, tz)
     tables = resolve_inputs(con)
-    code = incremental.code_version(config, tables, config_dir)
+    code = incremental.code_version(config, tables, config_dir, currency=currency)
     try:
         run_sql(con, SQL_DIR, "create_golden_schema")
         incremental.fingerprint_records(con, tables)
@@ -408,9 +415,9 @@ def build_golden(
             pass  # nothing to redo (no record changed, no time crossed): its statements would write nothing
         else:
             if plan.mode == "incremental":
-                _build_incremental(con, tables, config, as_of_date, cutoff, config_dir)
+                _build_incremental(con, tables, config, as_of_date, cutoff, config_dir, currency)
             else:
-                _build_whole(con, tables, config, as_of_date, cutoff, tz, config_dir)
+                _build_whole(con, tables, config, as_of_date, cutoff, tz, config_dir, currency)
             # (a whole build's profiles were a view: its traits have a row per customer too)
             rows = "_golden_profiles" if plan.mode == "incremental" else "_golden_traits"
             rebuilt = con.execute(f"SELECT count(*) FROM temp.{rows}").fetchall()[0][0]

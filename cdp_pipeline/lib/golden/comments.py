@@ -46,13 +46,14 @@ def _customer_columns() -> dict[str, str]:
         "orders_count": "orders and receipts, not cancelled, voided or fully refunded",
         "online_orders_count": "online orders, not cancelled, voided or fully refunded",
         "store_orders_count": "store receipts, not cancelled, voided or fully refunded",
-        "total_spend": "sum of order totals less refunds, floored at 0, in SEK (the warehouse currency: staging's "
-        "default, every store receipt); an order whose total could not be read or that is in another currency adds "
-        "nothing (no rate to convert it with; the golden check money_in_one_currency counts them)",
+        "total_spend": "sum of order totals less refunds, floored at 0, in the warehouse currency (CDP_CURRENCY, SEK by "
+        "default: staging's for an amount written without one, every store receipt's); an order whose total could not "
+        "be read or that is in another currency adds nothing (no rate to convert it with; the golden check "
+        "money_in_one_currency counts them)",
         "online_spend": "total_spend of online orders",
         "store_spend": "total_spend of store receipts",
-        "average_order_value": "total_spend / the orders whose total could be read and is in SEK, in DECIMAL, rounded half "
-        "away from zero to the cent; NULL without such orders",
+        "average_order_value": "total_spend / the orders whose total could be read and is in the warehouse currency, in "
+        "DECIMAL, rounded half away from zero to the cent; NULL without such orders",
         "first_order_at": "time of the first order counted in orders_count",
         "last_order_at": "time of the latest order counted in orders_count",
         "days_since_last_order": "days from the latest order's date in CDP_TIMEZONE to as_of_date",

@@ -120,7 +120,7 @@ STATE_DOCS = {
         "Internal: what the last golden build was made with (lib/golden/incremental.py); no row while a build "
         "runs, so one that stopped half way is followed by a whole build.",
         {
-            "code_version": "hash of the golden code, survivorship rules, DuckDB version and inputs",
+            "code_version": "hash of the golden code, survivorship rules, warehouse currency, DuckDB version and inputs",
             "cutoff": "as-of cutoff (UTC) of the build",
             "erasures": "rows of audit.erasure_log at the build",
         },
@@ -139,8 +139,9 @@ class GoldenPlan:
     customers: int = 0  # customers whose golden row is redone
 
 
-def code_version(config, tables: dict[str, str], config_dir: Path | None = None) -> str:
-    """The code, rules and inputs the kept state was built with (any change: a whole build)."""
+def code_version(config, tables: dict[str, str], config_dir: Path | None = None, currency: str = "SEK") -> str:
+    """The code, rules, warehouse currency and inputs the kept state was built with (any change: a whole
+    build; another currency changes every customer's money traits)."""
     from cdp_pipeline.lib.common.code_version import source_hash
     from cdp_pipeline.lib.golden.survivorship import name_tables_fingerprint, uses_unswapped_name
 
@@ -150,6 +151,7 @@ def code_version(config, tables: dict[str, str], config_dir: Path | None = None)
             "survivorship": repr(config),
             "name_tables": name_tables_fingerprint(config_dir) if uses_unswapped_name(config) else None,
             "duckdb": duckdb.__version__,
+            "currency": currency,
             "inputs": sorted(tables.items()),
         },
         sort_keys=True,

@@ -12,7 +12,7 @@ import duckdb
 
 from cdp_pipeline.lib.common.sql_files import fetch_sql, query_sql, run_sql
 from cdp_pipeline.lib.golden.inputs import resolve_inputs, table_exists
-from cdp_pipeline.lib.golden.traits import WAREHOUSE_CURRENCY, as_of_cutoff
+from cdp_pipeline.lib.golden.traits import as_of_cutoff
 
 SQL_DIR = Path(__file__).parent / "sql"
 
@@ -125,11 +125,12 @@ def check_timeline_complete(con: duckdb.DuckDBPyConnection, tz: str = "UTC") -> 
     return CheckOutcome(not figures, description, figures or {"mismatches": 0})
 
 
-def check_money_in_one_currency(con: duckdb.DuckDBPyConnection, tz: str = "UTC") -> CheckOutcome:
-    """Orders (of mapped records, before the as-of cutoff) in another currency than ``WAREHOUSE_CURRENCY``, or in
-    one that could not be read: the traits count them as orders but leave their amounts out of spend (no rate to
-    convert them with), so a customer's lifetime value is short by them. A warning, with the customers they
-    belong to and those whose orders mix currencies."""
+def check_money_in_one_currency(con: duckdb.DuckDBPyConnection, tz: str = "UTC", currency: str = "SEK") -> CheckOutcome:
+    """Orders (of mapped records, before the as-of cutoff) in another currency than ``currency`` (the warehouse
+    currency ``CDP_CURRENCY``, the one golden's money traits are in), or in one that could not be read: the
+    traits count them as orders but leave their amounts out of spend (no rate to convert them with), so a
+    customer's lifetime value is short by them. A warning, with the customers they belong to and those whose
+    orders mix currencies."""
     if missing := _golden_missing(con):
         return missing
     as_of = fetch_sql(con, SQL_DIR, "select_golden_as_of_date")[0][0]
@@ -140,14 +141,14 @@ def check_money_in_one_currency(con: duckdb.DuckDBPyConnection, tz: str = "UTC")
         con,
         SQL_DIR,
         "select_currency_mix",
-        {"cutoff": as_of_cutoff(as_of, tz), "currency": WAREHOUSE_CURRENCY},
+        {"cutoff": as_of_cutoff(as_of, tz), "currency": currency},
         orders=tables["orders"],
         customer_map=tables["customer_map"],
     )
-    figures = {"warehouse_currency": WAREHOUSE_CURRENCY, **dict(zip(names, rows[0]))}
+    figures = {"warehouse_currency": currency, **dict(zip(names, rows[0]))}
     return CheckOutcome(
         figures["orders_not_in_warehouse_currency"] == 0,
-        f"every order is in {WAREHOUSE_CURRENCY}: an order in another currency counts as an order but adds nothing "
+        f"every order is in {currency}: an order in another currency counts as an order but adds nothing "
         "to total_spend or average_order_value",
         figures,
         warn=True,

@@ -18,8 +18,8 @@ Trait definitions
   spend, and a web purchase or order followed by a refund still answers an add to cart.
 - ``total_spend``, ``online_spend``, ``store_spend``: sum of ``total - refunded_amount``
   over those orders, floored at 0 (a return of a purchase made before the data starts
-  must not give negative spend), in ``WAREHOUSE_CURRENCY`` (SEK: what staging gives an amount
-  written without a currency, and every store receipt).
+  must not give negative spend), in the warehouse currency (``CDP_CURRENCY``, SEK by default: what
+  staging gives an amount written without a currency, and every store receipt).
 - An order whose total (or refund) could not be read (``staging.orders.dq_flags``) is an order of unknown amount:
   counted in the order counts and times, adding nothing to spend (not a 0 in the average). So is an order
   in another currency (or an unreadable one): there is no rate to convert it with, and adding 100 EUR to
@@ -77,10 +77,6 @@ from cdp_pipeline.lib.common.sql_files import run_sql
 
 SQL_DIR = Path(__file__).parent / "sql"
 
-# The currency of every money trait: staging's default (an amount written without a currency, a store
-# receipt). Orders in any other currency are orders of unknown amount to the traits (module docstring).
-WAREHOUSE_CURRENCY = "SEK"
-
 
 def as_of_cutoff(as_of_date: date, tz: str = "UTC") -> datetime:
     """Naive UTC timestamp of local midnight after ``as_of_date``: events before it count."""
@@ -95,8 +91,12 @@ def build_traits(
     cutoff: datetime,
     records: str = "_golden_records",
     timeline: str = "golden.customer_timeline",
+    currency: str = "SEK",
 ) -> None:
     """Create temp table ``_golden_traits``: one row per customer with every behavioural trait.
+    The money traits count the orders in ``currency``, the warehouse currency (``CDP_CURRENCY``):
+    staging's for an amount written without one and for every store receipt. Orders in any other
+    are orders of unknown amount to the traits (module docstring).
 
     ``timeline`` (the customers' ``golden.customer_timeline`` rows: customer_id, event_time, event_type)
     gives first and last seen with ``records``, and the email and web traits: each ESP activity, web
@@ -106,7 +106,7 @@ def build_traits(
         con,
         SQL_DIR,
         "create_customer_traits",
-        {"cutoff": cutoff, "as_of_date": as_of_date, "currency": WAREHOUSE_CURRENCY},
+        {"cutoff": cutoff, "as_of_date": as_of_date, "currency": currency},
         records=records,
         timeline=timeline,
         **{k: tables[k] for k in ("customer_map", "orders", "sms_messages")},

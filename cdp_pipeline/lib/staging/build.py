@@ -51,13 +51,19 @@ def build_staging(
         # registered when first needed: a night that finds nothing to do for the table skips
         # it (0.06-0.1 CPU s a step, mostly creating the macros)
         if not registered:
-            register_udfs(con, settings.default_region, settings.timezone, as_of=data_as_of(con))
+            register_udfs(
+                con,
+                settings.default_region,
+                settings.timezone,
+                as_of=data_as_of(con),
+                default_currency=settings.currency,
+            )
             registered.append(True)
 
     # the phones read on earlier nights (emptied when the code reading them changed)
     ensure_lookup(con, settings.default_region)
     keyed = table in staging_incremental.KEYED_TABLES
-    normalising = staging_incremental.normaliser_settings(settings.default_region, settings.timezone)
+    normalising = staging_incremental.normaliser_settings(settings.default_region, settings.timezone, settings.currency)
     if keyed:
         plan = staging_incremental.plan(
             con, table, full_refresh=full_refresh, settings=normalising, functions=functions

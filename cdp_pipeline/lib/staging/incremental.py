@@ -316,7 +316,7 @@ CODE = "staging.incremental_code"
 
 def code_hash(table: str, settings: str = "") -> str:
     """What a staging table's rows come from: its SQL, the standardisation functions, and the
-    settings they run with (``settings``: default region and time zone, ``normaliser_settings``)."""
+    settings they run with (``settings``: default region, time zone and currency, ``normaliser_settings``)."""
     from cdp_pipeline.lib.common.code_version import source_hash
 
     sql = "lib/staging/sql"
@@ -339,9 +339,10 @@ def keys_code_hash(settings: str = "") -> str:
     return source_hash("lib/staging") + (f"|{settings}" if settings else "")
 
 
-def normaliser_settings(default_region: str, timezone: str) -> str:
-    """The settings a phone without a country code and a time without a zone are read with."""
-    return f"region={default_region};tz={timezone}"
+def normaliser_settings(default_region: str, timezone: str, currency: str = "SEK") -> str:
+    """The settings a phone without a country code, a time without a zone and an amount without a
+    currency (or a store receipt's) are read with: a change of any rebuilds the tables whole."""
+    return f"region={default_region};tz={timezone};currency={currency}"
 
 
 def _ensure_index(con: duckdb.DuckDBPyConnection) -> None:

@@ -4,7 +4,9 @@ Which of ``.`` and ``,`` is the decimal separator is decided per value: the
 last separator is decimal when 1-2 digits follow it (``1 234,50``, ``1,234.50``)
 or when both kinds appear; a single kind followed by exactly three digits
 groups thousands (``1,234`` is 1234). The currency comes from a symbol or ISO
-code in the value (``$``, ``€``, ``kr``, ``SEK``), else ``default_currency``.
+code in the value (``$``, ``€``, ``kr``, ``SEK``), else ``default_currency`` (staging passes
+``CDP_CURRENCY``, the warehouse currency). ``kr`` is the default when that is a krona (SEK, DKK,
+NOK, ISK), else SEK.
 """
 
 from __future__ import annotations
@@ -92,7 +94,9 @@ def _currency_of(token: str, default_currency: str | None) -> str | None:
     upper = token.upper().rstrip(".")
     if token in _SYMBOLS:
         return _SYMBOLS[token]
-    if upper in _CODES:
+    if upper in _CODES or upper == default_currency:
+        # the default (CDP_CURRENCY) may be a code the list leaves out (THB): an amount written
+        # with the warehouse's own code is an amount
         return upper
     if upper == "KR" or token == ":-":
         # "kr" is the krona in Sweden, Denmark, Norway and Iceland: take the

@@ -192,7 +192,10 @@ def _junk_struct(checked_junk) -> dict:
 
 
 def udf_specs(
-    default_region: str = "SE", default_tz: str = "Europe/Stockholm", as_of: date | None = None
+    default_region: str = "SE",
+    default_tz: str = "Europe/Stockholm",
+    as_of: date | None = None,
+    default_currency: str = "SEK",
 ) -> list[tuple[str, Callable, list[str], str, bool]]:
     """(name, python function, parameter types, return type, NULL-in-NULL-out) for every UDF.
 
@@ -304,10 +307,10 @@ def udf_specs(
         # a vendor's zone name (Square's Rails display names) as the IANA zone std_timestamp takes
         ("std_iana_zone", iana_zone, ["VARCHAR"], "VARCHAR", True),
         # std_money is a macro over this (macros.sql)
-        ("std_money_py", lambda raw: parse_money(raw)[0], ["VARCHAR"], "DECIMAL(18,2)", True),
+        ("std_money_py", lambda raw: parse_money(raw, default_currency)[0], ["VARCHAR"], "DECIMAL(18,2)", True),
         (
             "std_currency",
-            lambda raw, default: parse_money(raw, default or "SEK")[1],
+            lambda raw, default: parse_money(raw, default or default_currency)[1],
             ["VARCHAR", "VARCHAR"],
             "VARCHAR",
             False,
@@ -326,6 +329,7 @@ def register_udfs(
     default_tz: str = "Europe/Stockholm",
     *,
     as_of: date | None = None,
+    default_currency: str = "SEK",
     vectorised: bool = True,
 ) -> list[str]:
     """Register the standardisation functions (and the macros of ``macros.sql``) on ``con``;
@@ -334,11 +338,15 @@ def register_udfs(
     ``default_region`` reads phone numbers without a country code and formats
     postcodes of records without a country; ``default_tz`` reads timestamps
     without an offset when the SQL passes a NULL zone; ``as_of`` bounds birth
-    dates (default: the day of the call). Calling it again on the same
+    dates (default: the day of the call); ``default_currency`` (``CDP_CURRENCY``)
+    is the currency of an amount written without one, ``std_currency``'s when the
+    SQL passes a NULL default, and the variable ``default_currency`` the staging
+    SQL reads (a store receipt's). Calling it again on the same
     connection replaces the functions, so it is safe to call per asset.
     """
     names = []
-    for name, fn, parameters, return_type, null_in_null_out in udf_specs(default_region, default_tz, as_of):
+    specs = udf_specs(default_region, default_tz, as_of, default_currency)
+    for name, fn, parameters, return_type, null_in_null_out in specs:
         if vectorised:
             udf = _arrow_udf(fn, return_type, null_in_null_out, len(parameters))
             kind = "arrow"
@@ -359,7 +367,7 @@ def register_udfs(
             side_effects=False,
         )
         names.append(name)
-    define_macros(con, default_region, as_of)
+    define_macros(con, default_region, as_of, default_currency)
     return names
 
 
@@ -377,10 +385,14 @@ def junk_email_lists() -> dict[str, object]:
     }
 
 
-def define_macros(con: duckdb.DuckDBPyConnection, default_region: str, as_of: date | None = None) -> None:
+def define_macros(
+    con: duckdb.DuckDBPyConnection, default_region: str, as_of: date | None = None, default_currency: str = "SEK"
+) -> None:
     """Create the macros of ``macros.sql`` on ``con``, with the variables they read set first
     (``default_region``: the phone lookup's key reads a number of it in no country; ``as_of``:
-    the latest birth date, by default the day of the call, as ``check_birth_date`` takes it)."""
+    the latest birth date, by default the day of the call, as ``check_birth_date`` takes it), and
+    the variable ``default_currency`` of the staging SQL (``CDP_CURRENCY``)."""
+    run_sql(con, SQL_DIR, "set_default_currency", {"currency": default_currency})
     run_sql(con, SQL_DIR, "set_junk_email", {"junk_email": junk_email_lists()})
     run_sql(con, SQL_DIR, "set_birth_date_as_of", {"as_of": as_of or date.today()})
     run_sql(con, SQL_DIR, "set_name_particles", {"name_particles": sorted(PARTICLES)})

@@ -333,6 +333,50 @@ def test_an_order_in_another_currency_counts_but_is_not_added_to_sek_spend(fresh
     }
 
 
+def test_a_warehouse_in_another_currency_counts_only_its_orders_and_rebuilds_whole(fresh_world):
+    # The same world with CDP_CURRENCY=EUR: Anna's EUR order (120.00) is her only spend, her SEK orders are orders
+    # of unknown amount; the check counts every SEK order. The kept golden rows were built in SEK: a whole build.
+    insert(
+        fresh_world,
+        "staging.orders",
+        [
+            dict(
+                order_id="order:#1004",
+                source="pos",
+                source_record_id="order:#1001",
+                channel="online",
+                ordered_at=T("2025-01-09 16:00"),
+                currency="EUR",
+                total=120,
+                financial_status="paid",
+            )
+        ],
+    )
+    build = build_golden(fresh_world, date(2025, 1, 10), tz="UTC", currency="EUR")
+    assert build.mode == "full"
+    r = golden_row(fresh_world, "C1")
+    assert (r["orders_count"], r["total_spend"], r["online_spend"], r["store_spend"], r["average_order_value"]) == (
+        4,
+        Decimal("120.00"),
+        Decimal("120.00"),
+        Decimal("0.00"),
+        Decimal("120.00"),
+    )
+    outcome = quality.check_money_in_one_currency(fresh_world, "UTC", "EUR")
+    assert (outcome.passed, outcome.warn) == (False, True)
+    assert outcome.metadata == {
+        "warehouse_currency": "EUR",
+        # Anna's #1001, #1002 (voided: the check counts every order), R1, R2 and Bo's #2001; R9 is after the
+        # cutoff and R3 no customer's
+        "orders_not_in_warehouse_currency": 5,
+        "customers_with_such_orders": 2,
+        "customers_mixing_currencies": 1,
+    }
+    assert build_golden(fresh_world, date(2025, 1, 10), tz="UTC", currency="EUR").mode == "incremental"
+    assert build_golden(fresh_world, date(2025, 1, 10), tz="UTC").mode == "full"  # back to SEK
+    assert golden_row(fresh_world, "C1")["total_spend"] == Decimal("650.00")
+
+
 def test_money_in_one_currency_passes_when_every_order_is_in_sek(world):
     outcome = quality.check_money_in_one_currency(world, "UTC")
     assert outcome.passed and outcome.metadata["orders_not_in_warehouse_currency"] == 0

@@ -281,6 +281,28 @@ def test_other_normaliser_settings_rebuild_whole(night):
     assert _build(con).mode == "incremental"
 
 
+def test_another_warehouse_currency_rebuilds_whole_and_prices_the_store_receipts_in_it(night):
+    """The receipts file has no currency: a receipt is in CDP_CURRENCY. Changing it must not keep
+    the receipts staged under the old one."""
+    import dataclasses
+
+    con, _, _ = night
+
+    def receipt_currencies():
+        return con.execute(
+            "SELECT DISTINCT currency FROM staging.orders WHERE order_id LIKE 'receipt:%' ORDER BY ALL"
+        ).fetchall()
+
+    assert receipt_currencies() == [("SEK",)]
+    other = dataclasses.replace(get_settings(), currency="USD")
+    plans = [build_staging(con, SQL_DIR, t, other)[1] for t in TABLES]
+    assert {p.mode for p in plans} == {"full"}
+    assert receipt_currencies() == [("USD",)]
+    assert _build(con).mode == "full"  # and back
+    assert receipt_currencies() == [("SEK",)]
+    assert _build(con).mode == "incremental"
+
+
 def test_a_number_written_another_way_tonight_rebuilds_its_earlier_messages(night):
     """An SMS number's record is keyed by the standardised number and dated by its latest
     message. Tonight's file brings a late delivery of an old message, the number written in

@@ -474,6 +474,17 @@ def test_parse_money(raw, expected):
 def test_kr_follows_a_nordic_default_currency():
     assert parse_money("kr 99,00", "NOK") == (Decimal("99.00"), "NOK")
     assert parse_money("99,00", "EUR") == (Decimal("99.00"), "EUR")
+    # a US warehouse (CDP_CURRENCY=USD): "kr" is still a krona, the Swedish one
+    assert parse_money("99 kr", "USD") == (Decimal("99.00"), "SEK")
+    assert parse_money("$99.00", "USD") == (Decimal("99.00"), "USD")
+
+
+def test_the_default_currencys_own_code_is_read_even_when_not_among_the_common_codes():
+    # THB is not in money.py's list: written with an amount it is an unknown word (no amount) unless it is the
+    # warehouse's own currency (CDP_CURRENCY=THB)
+    assert parse_money("1 250,00 THB") == (None, None)
+    assert parse_money("1 250,00 THB", "THB") == (Decimal("1250.00"), "THB")
+    assert parse_money("1 250,00", "THB") == (Decimal("1250.00"), "THB")
 
 
 @pytest.mark.parametrize(

@@ -79,6 +79,17 @@ def test_udf_null_in_null_out(con, call):
     assert con.execute(f"SELECT {first_arg_null}").fetchone()[0] is None
 
 
+def test_an_amount_without_a_currency_is_in_the_default_currency():
+    # CDP_CURRENCY reaches the functions and the variable the staging SQL reads (a store receipt's currency)
+    connection = duckdb.connect()
+    register_udfs(connection, "US", "America/New_York", default_currency="THB")
+    assert connection.execute(
+        "SELECT std_currency('12.50', NULL), std_currency('12.50', 'EUR'), std_currency('$3.00', NULL), "
+        "std_money('1 250,00 THB'), getvariable('default_currency')"
+    ).fetchone() == ("THB", "EUR", "USD", Decimal("1250.00"), "THB")
+    connection.close()
+
+
 def test_udfs_have_declared_types(con):
     row = con.execute(
         "SELECT typeof(std_date('2020-01-01')), typeof(std_timestamp('2020-01-01 00:00', NULL)),"

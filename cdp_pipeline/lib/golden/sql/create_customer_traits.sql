@@ -7,7 +7,7 @@ orders AS (
     -- Cancelled (before the cutoff) and voided orders are not sales; refunds are netted off.
     -- An order whose total (or refund) could not be read (staging.orders.dq_flags) is an order
     -- of unknown amount: NULL, not 0; it counts as an order but adds nothing to spend.
-    -- So is an order in another currency than the warehouse's ($currency) or of an unreadable one:
+    -- So is an order in another currency than the warehouse's ($currency: CDP_CURRENCY) or of an unreadable one:
     -- 100 EUR added to SEK spend as 100 would be a meaningless sum (golden check money_in_one_currency counts them).
     -- A fully refunded order (financial_status refunded, or refunds of at least its total; a Square return) is
     -- not a purchase: it is left out of the counts, first/last order and the store preference, so a customer whose

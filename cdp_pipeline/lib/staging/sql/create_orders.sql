@@ -44,8 +44,8 @@ shopify_read AS (
            std_timestamp(std_date_in_order(raw_created_at, month_first), NULL) AS ordered_at,
            -- the Currency column (an ISO code: anything else is NULL, flagged below), else the
            -- symbol or code written with the total ($1,240.00 is USD) (docs/sources.md "Money");
-           -- neither is SEK (below)
-           CASE WHEN raw_currency IS NULL THEN std_currency(raw_priced, 'SEK')
+           -- neither is the warehouse currency (CDP_CURRENCY, below)
+           CASE WHEN raw_currency IS NULL THEN std_currency(raw_priced, NULL)
                 WHEN regexp_full_match(upper(trim(raw_currency)), '[A-Z]{3}') THEN upper(trim(raw_currency))
            END AS currency_code,
            std_money(raw_subtotal) AS subtotal,
@@ -149,7 +149,7 @@ receipts AS (
     SELECT 'receipt:' || l.store_id || ':' || l.receipt_id AS order_id,
            'store' AS channel,
            min(t.ordered_at) AS ordered_at,
-           'SEK' AS currency_code,
+           getvariable('default_currency') AS currency_code,  -- the receipts file has no currency: CDP_CURRENCY
            coalesce(bool_or(l.unreadable_amount), false) AS unreadable_amount,
            bool_or(nullif(trim(l.ts_local), '') IS NOT NULL AND t.ordered_at IS NULL) AS unreadable_time,
            -- in the output's type here: the union with the online orders is then not widened to
@@ -230,7 +230,7 @@ square_sums AS (
     SELECT s.order_id,
            min(t.ordered_at) FILTER (WHERE NOT s.refund) AS sold_at,
            min(t.ordered_at) AS first_at,
-           std_currency(min(nullif(trim(s.gross_sales), '')), 'SEK') AS currency_code,
+           std_currency(min(nullif(trim(s.gross_sales), '')), NULL) AS currency_code,  -- NULL: CDP_CURRENCY
            sum(std_money(s.gross_sales)) FILTER (WHERE NOT s.refund) AS gross,
            sum(abs(std_money(s.discounts))) FILTER (WHERE NOT s.refund) AS discount,
            sum(std_money(s.tax)) FILTER (WHERE NOT s.refund) AS tax,
@@ -315,8 +315,9 @@ SELECT o.order_id,
        'pos' AS source,
        ir.source_record_id,
        o.channel, o.ordered_at,
-       -- an unreadable Currency value stays unknown (NULL, flagged), not SEK
-       CASE WHEN list_contains(o.dq_flags, 'unreadable_currency') THEN NULL ELSE coalesce(o.currency_code, 'SEK') END AS currency,
+       -- an unreadable Currency value stays unknown (NULL, flagged), not the warehouse currency (CDP_CURRENCY)
+       CASE WHEN list_contains(o.dq_flags, 'unreadable_currency') THEN NULL
+            ELSE coalesce(o.currency_code, getvariable('default_currency')) END AS currency,
        TRY_CAST(o.subtotal AS DECIMAL(18, 2)) AS subtotal,
        CAST(o.shipping AS DECIMAL(18, 2)) AS shipping,
        CAST(o.taxes AS DECIMAL(18, 2)) AS taxes,

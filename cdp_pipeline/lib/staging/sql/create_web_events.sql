@@ -53,6 +53,7 @@ SELECT md5(concat_ws('|', d.cookie, d.event_micros, d.event_name, d.ga_session_i
        CASE WHEN d.ga_session_id IS NOT NULL THEN d.cookie || ':' || d.ga_session_id END AS session_id,
        make_timestamp(d.event_micros) AS event_time,
        CAST(try_strptime(d.event_date, '%Y%m%d') AS DATE) AS event_date,  -- NULL, not an error, when unreadable
-       d.event_name, d.page_location, d.transaction_id, d.revenue, coalesce(d.currency, 'SEK') AS currency
+       d.event_name, d.page_location, d.transaction_id, d.revenue,
+       coalesce(d.currency, getvariable('default_currency')) AS currency  -- none given: CDP_CURRENCY
 FROM deduplicated d
 LEFT JOIN cookie_owner o USING (cookie)
