@@ -218,11 +218,13 @@ def test_json_lines_choose_a_column_as_csv_headers_do(keys):
     assert parsed_csv.columns["sent_date"] == parsed.columns["sent_date"]
 
 
+# A Swedish café's sale: prices include VAT, so Square writes Net Sales = Gross - Discounts - Tax
+# (its glossary for VAT/GST regions) and the customer paid the Gross Sales, 45 kr.
 SQUARE_ITEMS = (
     "Date,Time,Time Zone,Category,Item,Qty,Price Point Name,SKU,Modifiers Applied,Gross Sales,Discounts,Net Sales,"
     "Tax,Transaction ID,Payment ID,Device Name,Notes,Details,Event Type,Location,Dining Option,Customer ID,"
     "Customer Name,Customer Reference ID,Unit,Count,Itemization Type,Commission,Employee\n"
-    '2026-10-01,10:15:00,Central European Time,Kaffe,Latte,1.0,Regular,LAT-1,,"kr 45,00","kr 0,00","kr 45,00",'
+    '2026-10-01,10:15:00,Central European Time,Kaffe,Latte,1.0,Regular,LAT-1,,"kr 45,00","kr 0,00","kr 36,00",'
     '"kr 9,00",T9001,P9001,iPad,,,Payment,Södermalm,,SQ1,Karin Ek,,,1,Physical Good,"kr 0,00",\n'
 )
 SQUARE_TRANSACTIONS = (
